@@ -1,0 +1,24 @@
+# Trellis: one image for `trellis serve` and, later, `trellis worker`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    TRELLIS_DATA_DIR=/data
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY trellis ./trellis
+COPY platform ./platform
+COPY metadata ./metadata
+COPY rules ./rules
+COPY ui ./ui
+COPY tenants ./tenants
+COPY seed ./seed
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --uid 1000 trellis \
+    && mkdir -p /data && chown trellis /data
+
+USER trellis
+VOLUME ["/data"]
+EXPOSE 8000
+CMD ["trellis", "serve", "--host", "0.0.0.0", "--port", "8000"]

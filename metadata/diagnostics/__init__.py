@@ -1,0 +1,80 @@
+"""Diagnostics: one error format with stable codes, shared by metadata and rules.
+
+Format: ``<path>:<line>:<col>: error <CODE>: <message> (did you mean '<name>'?)``.
+Codes never change meaning once released: ``MDnnn`` metadata, ``RLnnn`` rules,
+``TNnnn`` tenants.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from trellis.metadata.model.source import SourceSpan
+
+
+class Severity(Enum):
+    """How serious a diagnostic is: errors block a publish, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in an app package, expression or request."""
+
+    code: str
+    message: str
+    span: SourceSpan
+    suggestion: str | None = None
+    severity: Severity = Severity.ERROR
+    #: Optional excerpt of the offending line with a caret under the column.
+    context: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.span}: {self.severity.value} {self.code}: {self.message}"
+        if self.suggestion:
+            text += f" (did you mean '{self.suggestion}'?)"
+        return text
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """Order diagnostics by file, line, column and code."""
+        return (self.span.path, self.span.line, self.span.col, self.code)
+
+
+class MetadataError(Exception):
+    """Raised when a package has errors; carries every diagnostic found at once."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """Only the diagnostics of severity error."""
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate closest to ``name`` when one is close enough, else None."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def caret_excerpt(text: str, line: int, col: int) -> str:
+    """Return the 1-based ``line`` of ``text`` with a caret under ``col``."""
+    lines = text.splitlines() or [""]
+    index = min(max(line, 1), len(lines)) - 1
+    return f"{lines[index]}\n{' ' * max(col - 1, 0)}^"
+
+
+__all__ = [
+    "Diagnostic",
+    "MetadataError",
+    "Severity",
+    "caret_excerpt",
+    "did_you_mean",
+]

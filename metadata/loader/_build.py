@@ -1,0 +1,212 @@
+"""Turn checked YAML data into frozen model objects.
+
+The builder is lenient: a value of the wrong type is replaced by its default (its
+error is reported by the schema check), so that a model can still be built for
+cross-checks and expression checks while other parts of the package are wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from trellis.metadata.loader.positions import NodePath, PositionMap
+from trellis.metadata.model import (
+    FIELD_TYPES,
+    AppModel,
+    EntityDef,
+    FieldDef,
+    IndexDef,
+    SourceSpan,
+    ValidationDef,
+)
+
+ON_DELETE = ("restrict", "set_null", "cascade")
+DEFAULT_AUTONUMBER_FORMAT = "{n}"
+
+
+def humanize(name: str) -> str:
+    """``annual_revenue`` -> ``Annual revenue``."""
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def pluralize(label: str) -> str:
+    """A plain English plural, good enough for default labels."""
+    if label.endswith("y") and label[-2:-1] not in tuple("aeiou"):
+        return label[:-1] + "ies"
+    if label.endswith(("s", "x", "z", "ch", "sh")):
+        return label + "es"
+    return label + "s"
+
+
+def _text(spec: Mapping[str, Any], key: str) -> str | None:
+    value = spec.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _int(spec: Mapping[str, Any], key: str) -> int | None:
+    value = spec.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(spec: Mapping[str, Any], key: str) -> Decimal | None:
+    value = spec.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return Decimal(str(value))
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def expression_text(value: Any) -> str | None:
+    """A ``default`` as rule-language text: plain numbers and booleans become literals."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return None
+
+
+def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None:
+    """Build field ``name``; None when its spec is not a mapping or its type is unknown."""
+    if not isinstance(spec, dict):
+        return None
+    type_name = spec.get("type")
+    if not isinstance(type_name, str) or type_name not in FIELD_TYPES:
+        return None
+    path: NodePath = ("fields", name)
+    on_delete = spec.get("on_delete")
+    number_format = _text(spec, "format")
+    if type_name == "autonumber" and number_format is None:
+        number_format = DEFAULT_AUTONUMBER_FORMAT
+    default = expression_text(spec.get("default"))
+    formula = _text(spec, "formula") or None
+    return FieldDef(
+        name=name,
+        type=type_name,
+        label=_text(spec, "label") or humanize(name),
+        required=spec.get("required") is True,
+        unique=spec.get("unique") is True,
+        indexed=spec.get("indexed") is True,
+        max_length=_int(spec, "max_length"),
+        min=_number(spec, "min"),
+        max=_number(spec, "max"),
+        scale=_int(spec, "scale"),
+        options=_names(spec.get("options")),
+        to=_text(spec, "to"),
+        on_delete=on_delete if on_delete in ON_DELETE else "restrict",
+        default=default,
+        formula=formula,
+        autonumber_format=number_format,
+        renamed_from=_text(spec, "renamed_from"),
+        description=_text(spec, "description"),
+        source=positions.anchor(path),
+        default_source=positions.content((*path, "default")) if default is not None else None,
+        formula_source=positions.content((*path, "formula")) if formula is not None else None,
+        currency_field=_text(spec, "currency_field"),
+    )
+
+
+def _validations(data: Mapping[str, Any], positions: PositionMap) -> tuple[ValidationDef, ...]:
+    items = data.get("validations")
+    out: list[ValidationDef] = []
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        when, message = _text(item, "when"), _text(item, "message")
+        if not when or message is None:
+            continue
+        path: NodePath = ("validations", index)
+        out.append(
+            ValidationDef(
+                when=when,
+                message=message,
+                field=_text(item, "field"),
+                source=positions.value(path),
+                when_source=positions.content((*path, "when")),
+            )
+        )
+    return tuple(out)
+
+
+def _indexes(data: Mapping[str, Any], positions: PositionMap) -> tuple[IndexDef, ...]:
+    items = data.get("indexes")
+    out: list[IndexDef] = []
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        source = positions.value(("indexes", index))
+        if isinstance(item, list):
+            fields, unique = _names(item), False
+        elif isinstance(item, dict):
+            fields, unique = _names(item.get("fields")), item.get("unique") is True
+        else:
+            continue
+        if fields:
+            out.append(IndexDef(fields, unique, source))
+    return tuple(out)
+
+
+def build_entity(name: str, data: Any, positions: PositionMap) -> EntityDef:
+    """Build entity ``name`` from its file's data; unusable fields are left out."""
+    data = data if isinstance(data, dict) else {}
+    specs = data.get("fields")
+    fields: dict[str, FieldDef] = {}
+    for field_name, spec in (specs if isinstance(specs, dict) else {}).items():
+        built = build_field(field_name, spec, positions)
+        if built is not None:
+            fields[field_name] = built
+    label = _text(data, "label") or humanize(name)
+    title = _text(data, "title")
+    if title is None and "name" in fields:
+        title = "name"
+    source_path: NodePath = ("entity",) if "entity" in data else ()
+    return EntityDef(
+        name=name,
+        label=label,
+        plural_label=_text(data, "plural_label") or pluralize(label),
+        fields=MappingProxyType(fields),
+        title=title,
+        search=_names(data.get("search")),
+        validations=_validations(data, positions),
+        indexes=_indexes(data, positions),
+        description=_text(data, "description"),
+        source=positions.anchor(source_path),
+    )
+
+
+def build_app(
+    data: Any,
+    *,
+    fallback_name: str,
+    source: SourceSpan,
+    entities: Mapping[str, EntityDef],
+    digest: str,
+) -> AppModel:
+    """Build the app model around already built ``entities``."""
+    data = data if isinstance(data, dict) else {}
+    name = _text(data, "name") or fallback_name
+    requires = data.get("requires")
+    pins = (
+        {k: v for k, v in requires.items() if isinstance(v, str)}
+        if isinstance(requires, dict)
+        else {}
+    )
+    return AppModel(
+        name=name,
+        version=_text(data, "version") or "0",
+        label=_text(data, "label") or humanize(name),
+        entities=MappingProxyType(dict(entities)),
+        description=_text(data, "description"),
+        source=source,
+        digest=digest,
+        requires=MappingProxyType(pins),
+    )

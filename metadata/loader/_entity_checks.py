@@ -1,0 +1,184 @@
+"""Cross-checks inside one entity file, and references between entities."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from itertools import pairwise
+from typing import Any
+
+from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.loader._report import Report
+from trellis.metadata.loader.positions import NodePath, PositionMap
+from trellis.metadata.model import STANDARD_COLUMNS, AppModel, EntityDef
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+NAME_HINT = "lowercase letters, digits and '_', starting with a letter, at most 40 characters"
+_CURRENCY_TYPES = ("enum", "string")
+
+
+def check_entity_name(stem: str, data: Any, positions: PositionMap, report: Report) -> bool:
+    """Check the file name and the ``entity`` key; False when the name is unusable."""
+    if not NAME.match(stem):
+        message = f"file name '{stem}' is not a valid entity name; expected {NAME_HINT}"
+        report.error("MD006", message, positions.value(()))
+        return False
+    declared = data.get("entity") if isinstance(data, dict) else None
+    if isinstance(declared, str) and NAME.match(declared) and declared != stem:
+        message = f"entity '{declared}' does not match its file name '{stem}'"
+        report.error("MD014", message, positions.value(("entity",)), stem)
+    return True
+
+
+def _field_specs(data: Any) -> dict[str, Any]:
+    specs = data.get("fields") if isinstance(data, dict) else None
+    return specs if isinstance(specs, dict) else {}
+
+
+def _unknown_field(
+    where: str,
+    name: Any,
+    path: NodePath,
+    known: Collection[str],
+    positions: PositionMap,
+    report: Report,
+) -> bool:
+    """Report ``name`` at ``path`` when it is text but not in ``known``."""
+    if not isinstance(name, str) or name in known:
+        return False
+    report.error(
+        "MD012",
+        f"{where}: unknown field '{name}'",
+        positions.value(path),
+        did_you_mean(name, known),
+    )
+    return True
+
+
+def check_entity(data: Any, positions: PositionMap, report: Report) -> None:
+    """Report references to unknown fields and misused renames inside one entity."""
+    data = data if isinstance(data, dict) else {}
+    specs = _field_specs(data)
+    declared = list(specs)
+    _unknown_field("title", data.get("title"), ("title",), declared, positions, report)
+    search = data.get("search")
+    for i, item in enumerate(search if isinstance(search, list) else []):
+        head = item.split(".", 1)[0] if isinstance(item, str) else None
+        _unknown_field("search", head, ("search", i), declared, positions, report)
+    _check_index_fields(data, [*declared, *STANDARD_COLUMNS], positions, report)
+    validations = data.get("validations")
+    for i, item in enumerate(validations if isinstance(validations, list) else []):
+        if isinstance(item, dict):
+            path: NodePath = ("validations", i, "field")
+            _unknown_field(
+                f"validation {i + 1}", item.get("field"), path, declared, positions, report
+            )
+    _check_field_links(specs, positions, report)
+
+
+def _check_index_fields(
+    data: Mapping[str, Any], known: list[str], positions: PositionMap, report: Report
+) -> None:
+    indexes = data.get("indexes")
+    for i, item in enumerate(indexes if isinstance(indexes, list) else []):
+        base: NodePath = ("indexes", i)
+        if isinstance(item, dict):
+            item, base = item.get("fields"), (*base, "fields")
+        for j, name in enumerate(item if isinstance(item, list) else []):
+            _unknown_field(f"index {i + 1}", name, (*base, j), known, positions, report)
+
+
+def _check_field_links(specs: Mapping[str, Any], positions: PositionMap, report: Report) -> None:
+    renamed: dict[str, str] = {}
+    for name, spec in specs.items():
+        if not isinstance(spec, dict):
+            continue
+        path: NodePath = ("fields", name)
+        where = f"field '{name}': currency_field"
+        currency = spec.get("currency_field")
+        known = list(specs)
+        if not _unknown_field(where, currency, (*path, "currency_field"), known, positions, report):
+            target = specs.get(currency) if isinstance(currency, str) else None
+            kind = target.get("type") if isinstance(target, dict) else None
+            if isinstance(kind, str) and kind not in _CURRENCY_TYPES:
+                message = f"{where} '{currency}' must be an enum or string field, not '{kind}'"
+                report.error("MD028", message, positions.value((*path, "currency_field")))
+        old = spec.get("renamed_from")
+        if not isinstance(old, str):
+            continue
+        span = positions.value((*path, "renamed_from"))
+        if old in specs:
+            message = f"field '{name}': renamed_from '{old}', but field '{old}' still exists"
+            report.error("MD027", message, span)
+        elif old in renamed:
+            message = f"field '{name}': '{old}' is already renamed to '{renamed[old]}'"
+            report.error("MD027", message, span)
+        renamed.setdefault(old, name)
+
+
+def check_references(
+    model: AppModel,
+    entity: EntityDef,
+    data: Any,
+    positions: PositionMap,
+    broken: Collection[str],
+    report: Report,
+) -> None:
+    """Check ``to:`` targets and dotted search paths against the whole model.
+
+    Entities in ``broken`` exist as files that could not be read; references to
+    them are not reported again.
+    """
+    for name, spec in _field_specs(data).items():
+        target = spec.get("to") if isinstance(spec, dict) else None
+        if spec_type(spec) != "reference" or not isinstance(target, str):
+            continue
+        if NAME.match(target) and target not in model.entities and target not in broken:
+            report.error(
+                "MD011",
+                f"field '{name}': unknown entity '{target}'",
+                positions.value(("fields", name, "to")),
+                did_you_mean(target, model.entities),
+            )
+    search = data.get("search") if isinstance(data, dict) else None
+    for i, item in enumerate(search if isinstance(search, list) else []):
+        if isinstance(item, str) and "." in item:
+            _check_search_path(model, entity, item, ("search", i), broken, positions, report)
+
+
+def spec_type(spec: Any) -> str | None:
+    """The ``type`` of a raw field spec, when it is text."""
+    kind = spec.get("type") if isinstance(spec, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _check_search_path(
+    model: AppModel,
+    entity: EntityDef,
+    item: str,
+    path: NodePath,
+    broken: Collection[str],
+    positions: PositionMap,
+    report: Report,
+) -> None:
+    segments = item.split(".")
+    current = entity
+    for previous, segment in pairwise(segments):
+        field = current.fields.get(previous)
+        if field is None:
+            return  # unknown first segment: reported by check_entity
+        if field.type != "reference":
+            message = f"search: '{previous}' in '{item}' is not a reference and has no fields"
+            report.error("MD012", message, positions.value(path))
+            return
+        if field.to is None or field.to in broken or field.to not in model.entities:
+            return
+        current = model.entities[field.to]
+        if segment not in current.fields:
+            report.error(
+                "MD012",
+                f"search: unknown field '{segment}' in entity '{current.name}'",
+                positions.value(path),
+                did_you_mean(segment, current.fields),
+            )
+            return

@@ -1,0 +1,138 @@
+"""Cross-checks of one field's spec that need no other field or entity."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.loader._report import Report
+from trellis.metadata.loader.positions import NodePath, PositionMap
+from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS
+
+_NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
+_NOT_INDEXABLE = frozenset({"json", "tags", "multi_enum"})
+#: Keys that only make sense for some types: key -> types it applies to.
+APPLIES_TO: dict[str, frozenset[str]] = {
+    "max_length": frozenset({"string"}),
+    "min": _NUMERIC,
+    "max": _NUMERIC,
+    "scale": frozenset({"decimal"}),
+    "options": frozenset({"enum", "multi_enum"}),
+    "on_delete": frozenset({"reference"}),
+    "format": frozenset({"autonumber"}),
+    "currency_field": frozenset({"money"}),
+}
+#: Types whose value the platform cannot compute from a formula.
+NOT_COMPUTABLE = frozenset({"autonumber", "reference", "user", "multi_enum", "tags", "json"})
+#: Autonumber format: literal text around exactly one ``{n}`` or ``{n:0Wd}`` (W 1-20).
+AUTONUMBER_FORMAT = re.compile(r"^[^{}]*\{n(?::0(?:[1-9]|1[0-9]|20)d)?\}[^{}]*$")
+_TEXT_LITERAL = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*$')
+
+
+def check_field(name: str, spec: Any, positions: PositionMap, report: Report) -> None:
+    """Report what is wrong with field ``name`` on its own."""
+    path: NodePath = ("fields", name)
+    if name in STANDARD_COLUMNS:
+        report.error(
+            "MD015",
+            f"field '{name}' collides with the standard column '{name}'; choose another name",
+            positions.anchor(path),
+        )
+    if not isinstance(spec, dict):
+        return
+    type_name = spec.get("type")
+    if not isinstance(type_name, str):
+        return
+    if type_name not in FIELD_TYPES:
+        report.error(
+            "MD010",
+            f"field '{name}': type '{type_name}' is unknown",
+            positions.value((*path, "type")),
+            did_you_mean(type_name, FIELD_TYPES),
+        )
+        return
+    _check_keys(name, type_name, spec, positions, report)
+    _check_computed(name, type_name, spec, positions, report)
+    _check_values(name, type_name, spec, positions, report)
+
+
+def _check_keys(
+    name: str, type_name: str, spec: dict[str, Any], positions: PositionMap, report: Report
+) -> None:
+    path: NodePath = ("fields", name)
+    if type_name in ("enum", "multi_enum") and "options" not in spec:
+        report.error(
+            "MD016", f"field '{name}': type '{type_name}' needs 'options'", positions.anchor(path)
+        )
+    if type_name == "reference" and "to" not in spec:
+        message = f"field '{name}': a reference needs 'to' (the entity it points at)"
+        report.error("MD017", message, positions.anchor(path))
+    if type_name != "reference" and "to" in spec:
+        message = f"field '{name}': 'to' only applies to references, not to '{type_name}'"
+        report.error("MD018", message, positions.anchor((*path, "to")))
+    for key, types in APPLIES_TO.items():
+        if key in spec and type_name not in types:
+            allowed = ", ".join(sorted(types))
+            message = (
+                f"field '{name}': '{key}' does not apply to type '{type_name}' (only {allowed})"
+            )
+            report.error("MD019", message, positions.anchor((*path, key)))
+    for key in ("unique", "indexed"):
+        if spec.get(key) is True and type_name in _NOT_INDEXABLE:
+            message = f"field '{name}': '{key}' does not apply to type '{type_name}'"
+            report.error("MD019", message, positions.anchor((*path, key)))
+
+
+def _check_computed(
+    name: str, type_name: str, spec: dict[str, Any], positions: PositionMap, report: Report
+) -> None:
+    path: NodePath = ("fields", name)
+    has_formula = "formula" in spec
+    if has_formula and type_name in NOT_COMPUTABLE:
+        message = f"field '{name}': a formula cannot compute a value of type '{type_name}'"
+        report.error("MD022", message, positions.anchor((*path, "formula")))
+    if not (has_formula or type_name == "autonumber"):
+        return
+    what = "formula" if has_formula else "autonumber"
+    if "default" in spec:
+        message = f"field '{name}': {what} fields are computed and cannot have a default"
+        report.error("MD023", message, positions.anchor((*path, "default")))
+    if spec.get("required") is True:
+        message = f"field '{name}': {what} fields are computed and cannot be required"
+        report.error("MD023", message, positions.anchor((*path, "required")))
+
+
+def _check_values(
+    name: str, type_name: str, spec: dict[str, Any], positions: PositionMap, report: Report
+) -> None:
+    path: NodePath = ("fields", name)
+    number_format = spec.get("format")
+    bad_format = isinstance(number_format, str) and not AUTONUMBER_FORMAT.match(number_format)
+    if type_name == "autonumber" and bad_format:
+        message = (
+            f"field '{name}': format '{number_format}' needs exactly one placeholder "
+            "'{n}' or '{n:0Wd}' (W from 1 to 20) and no other braces"
+        )
+        report.error("MD024", message, positions.value((*path, "format")))
+    low, high = _number(spec.get("min")), _number(spec.get("max"))
+    if low is not None and high is not None and low > high:
+        message = f"field '{name}': min {low} is greater than max {high}"
+        report.error("MD025", message, positions.anchor((*path, "max")))
+    if spec.get("on_delete") == "set_null" and spec.get("required") is True:
+        message = f"field '{name}': on_delete 'set_null' cannot empty a required reference"
+        report.error("MD025", message, positions.value((*path, "on_delete")))
+    default, options = spec.get("default"), spec.get("options")
+    if type_name == "enum" and isinstance(default, str) and isinstance(options, list):
+        literal = _TEXT_LITERAL.match(default)
+        choices = [o for o in options if isinstance(o, str)]
+        if literal and literal.group(1) not in choices:
+            message = f"field '{name}': default '{literal.group(1)}' is not one of the options"
+            suggestion = did_you_mean(literal.group(1), choices)
+            report.error("MD026", message, positions.content((*path, "default")), suggestion)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value

@@ -1,0 +1,98 @@
+"""Which files make up a package, and its digest."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_FILE = "app.yaml"
+ENTITY_DIR = "entities"
+ENTITY_SUFFIXES = (".yaml", ".yml")
+#: Items later issues give meaning to; present without a warning (and not read yet).
+TOLERATED = frozenset(
+    {
+        "layouts",
+        "pipelines",
+        "workflows",
+        "rules",
+        "roles.yaml",
+        "dashboards",
+        "email_templates",
+        "data",
+    }
+)
+#: Every item the loader knows at the package root.
+KNOWN = frozenset({APP_FILE, ENTITY_DIR, *TOLERATED})
+_DIGEST_VERSION = b"trellis-package-digest-v1\0"
+
+
+def is_ignored(path: Path) -> bool:
+    """Items that are never package content: hidden, Python files, caches.
+
+    Python files are how a seed folder becomes importable (``__init__.py``); they
+    are not metadata.
+    """
+    name = path.name
+    return name.startswith(".") or name == "__pycache__" or name.endswith((".py", ".pyc"))
+
+
+@dataclass(frozen=True, slots=True)
+class EntityFile:
+    """One file under ``entities/``: its path relative to the package and its stem."""
+
+    relative: str
+    stem: str
+
+
+def package_files(root: Path) -> list[str]:
+    """Relative POSIX paths of every content file under ``root``, sorted."""
+    found: list[str] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        for entry in folder.iterdir():
+            if is_ignored(entry):
+                continue
+            if entry.is_dir():
+                stack.append(entry)
+            elif entry.is_file():
+                found.append(entry.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def digest_files(root: Path) -> str:
+    """SHA-256 over the relative paths and bytes of :func:`package_files`."""
+    digest = hashlib.sha256(_DIGEST_VERSION)
+    for relative in package_files(root):
+        data = (root / relative).read_bytes()
+        digest.update(f"{relative}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def entity_files(root: Path) -> tuple[list[EntityFile], list[str]]:
+    """Entity files (sorted) and other items found under ``entities/``."""
+    folder = root / ENTITY_DIR
+    if not folder.is_dir():
+        return [], []
+    files: list[EntityFile] = []
+    others: list[str] = []
+    for entry in sorted(folder.iterdir()):
+        if is_ignored(entry):
+            continue
+        relative = entry.relative_to(root).as_posix()
+        if entry.is_file() and entry.suffix in ENTITY_SUFFIXES:
+            files.append(EntityFile(relative, entry.stem))
+        else:
+            others.append(relative)
+    return files, others
+
+
+def unknown_items(root: Path) -> list[str]:
+    """Names at the package root that the loader does not know."""
+    return sorted(
+        e.name
+        for e in root.iterdir()
+        if not is_ignored(e) and e.name not in KNOWN and not e.name.upper().startswith("README")
+    )

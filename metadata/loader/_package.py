@@ -1,0 +1,223 @@
+"""Load a whole package: read, schema-check, build, cross-check, check expressions."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from trellis.metadata.diagnostics import Diagnostic, MetadataError, Severity, did_you_mean
+from trellis.metadata.loader._build import build_app, build_entity
+from trellis.metadata.loader._entity_checks import (
+    check_entity,
+    check_entity_name,
+    check_references,
+)
+from trellis.metadata.loader._expressions import ExpressionChecker, check_expressions
+from trellis.metadata.loader._field_checks import check_field
+from trellis.metadata.loader._files import (
+    APP_FILE,
+    KNOWN,
+    digest_files,
+    entity_files,
+    unknown_items,
+)
+from trellis.metadata.loader._formula_deps import formula_cycles
+from trellis.metadata.loader._report import Report
+from trellis.metadata.loader._schema_check import schema_diagnostics
+from trellis.metadata.loader.yaml_source import YamlDocument, load_yaml
+from trellis.metadata.model import AppModel, EntityDef, SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class PackageReport:
+    """The outcome of checking a package: the model (None on errors) and every diagnostic."""
+
+    model: AppModel | None
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """Diagnostics that block loading."""
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """Diagnostics that do not block loading."""
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """The package path as diagnostics spell it: POSIX, as the caller passed it."""
+    return PurePosixPath(Path(os.fspath(path)).as_posix()).as_posix()
+
+
+def _join(display: str, relative: str) -> str:
+    return (PurePosixPath(display) / relative).as_posix()
+
+
+def _read(root: Path, relative: str, shown: str, report: Report) -> YamlDocument | None:
+    """Parse one file; report YAML problems; None when it cannot be parsed at all."""
+    try:
+        raw = (root / relative).read_bytes()
+    except OSError as exc:
+        report.error("MD001", f"cannot read file: {exc.strerror}", SourceSpan(shown, 1, 1))
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        report.error("MD001", "the file is not UTF-8 text", SourceSpan(shown, line, 1))
+        return None
+    try:
+        doc = load_yaml(text, shown)
+    except MetadataError as exc:
+        report.extend(exc.diagnostics)
+        return None
+    report.extend(doc.diagnostics)
+    return doc
+
+
+@dataclass
+class _Entities:
+    """What reading the entity files produced."""
+
+    built: dict[str, EntityDef] = field(default_factory=dict)
+    docs: dict[str, YamlDocument] = field(default_factory=dict)
+    #: Entity files that exist but could not be read (no "unknown entity" for them).
+    broken: set[str] = field(default_factory=set)
+
+
+def _read_entities(root: Path, display: str, report: Report) -> _Entities:
+    out = _Entities()
+    files, others = entity_files(root)
+    for other in others:
+        message = f"'{other}' is not an entity file (*.yaml); ignored"
+        report.warning("MD031", message, SourceSpan(_join(display, other), 1, 1))
+    first_file: dict[str, str] = {}
+    for entity_file in files:
+        shown = _join(display, entity_file.relative)
+        stem = entity_file.stem
+        doc = _read(root, entity_file.relative, shown, report)
+        if doc is None:
+            out.broken.add(stem)
+            continue
+        report.extend(schema_diagnostics("entity", doc.data, doc.positions))
+        if not check_entity_name(stem, doc.data, doc.positions, report):
+            continue
+        if stem in first_file:
+            message = f"entity '{stem}' is already defined in {first_file[stem]}"
+            report.error("MD013", message, doc.positions.value(()))
+            continue
+        first_file[stem] = shown
+        specs = doc.data.get("fields") if isinstance(doc.data, dict) else None
+        for name, spec in (specs if isinstance(specs, dict) else {}).items():
+            check_field(name, spec, doc.positions, report)
+        check_entity(doc.data, doc.positions, report)
+        out.built[stem] = build_entity(stem, doc.data, doc.positions)
+        out.docs[stem] = doc
+    return out
+
+
+def _unreliable_names(model: AppModel, entities: _Entities) -> dict[str, set[str]]:
+    """Per entity: declared fields that were not built, and references to lost entities."""
+    out: dict[str, set[str]] = {}
+    for name, entity in model.entities.items():
+        data: Any = entities.docs[name].data
+        specs = data.get("fields") if isinstance(data, dict) else None
+        names = set(specs) - set(entity.fields) if isinstance(specs, dict) else set()
+        for f in entity.fields.values():
+            if f.type == "reference" and (f.to is None or f.to not in model.entities):
+                names.add(f.name)
+        out[name] = names
+    return out
+
+
+def _check_cycles(model: AppModel, entities: _Entities, report: Report) -> None:
+    for name, entity in model.entities.items():
+        positions = entities.docs[name].positions
+        for cycle in formula_cycles(entity):
+            message = f"field '{cycle[0]}': formula cycle {' -> '.join(cycle)}"
+            report.error("MD021", message, positions.anchor(("fields", cycle[0], "formula")))
+
+
+def validate_package(
+    path: str | os.PathLike[str], *, checker: ExpressionChecker | None = None
+) -> PackageReport:
+    """Check the package at ``path`` and return its model with every diagnostic.
+
+    Never raises for problems in the package; the model is None when any error was
+    found. Diagnostic paths start with ``path`` as given.
+    """
+    display = display_path(path)
+    root = Path(path)
+    report = Report()
+    if not root.is_dir():
+        report.error("MD030", "not a package: no such folder", SourceSpan(display, 1, 1))
+        return PackageReport(None, tuple(report.items))
+    app_shown = _join(display, APP_FILE)
+    if not (root / APP_FILE).is_file():
+        report.error("MD030", "not a package: app.yaml is missing", SourceSpan(app_shown, 1, 1))
+        return PackageReport(None, tuple(report.items))
+    app_doc = _read(root, APP_FILE, app_shown, report)
+    if app_doc is not None:
+        report.extend(schema_diagnostics("app", app_doc.data, app_doc.positions))
+    for item in unknown_items(root):
+        report.warning(
+            "MD031",
+            f"unknown item '{item}' in the package; ignored",
+            SourceSpan(_join(display, item), 1, 1),
+            did_you_mean(item, KNOWN),
+        )
+    entities = _read_entities(root, display, report)
+    model = build_app(
+        app_doc.data if app_doc is not None else None,
+        fallback_name=root.resolve().name,
+        source=SourceSpan(app_shown, 1, 1),
+        entities=entities.built,
+        digest=digest_files(root),
+    )
+    # References and expressions need every entity built first.
+    for name, entity in model.entities.items():
+        doc = entities.docs[name]
+        check_references(model, entity, doc.data, doc.positions, entities.broken, report)
+    _check_cycles(model, entities, report)
+    if checker is not None:
+        check_expressions(model, checker, _unreliable_names(model, entities), report)
+    diagnostics = tuple(sorted(report.items, key=Diagnostic.sort_key))
+    return PackageReport(None if report.has_errors else model, diagnostics)
+
+
+def load_package(
+    path: str | os.PathLike[str], *, checker: ExpressionChecker | None = None
+) -> AppModel:
+    """Load the package at ``path`` into a frozen :class:`AppModel`.
+
+    Warnings are dropped; use :func:`validate_package` to see them.
+
+    Raises:
+        MetadataError: with every diagnostic (warnings included) when any error was found.
+    """
+    result = validate_package(path, checker=checker)
+    if result.model is None:
+        raise MetadataError(result.diagnostics)
+    return result.model
+
+
+def package_digest(path: str | os.PathLike[str]) -> str:
+    """SHA-256 (hex) over the relative paths and contents of every package file.
+
+    Hidden items, ``__pycache__`` and Python files are not package content.
+
+    Raises:
+        MetadataError: MD030 when ``path`` is not a folder.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        span = SourceSpan(display_path(path), 1, 1)
+        raise MetadataError([Diagnostic("MD030", "not a package: no such folder", span)])
+    return digest_files(root)
+
+
+__all__ = ["PackageReport", "load_package", "package_digest", "validate_package"]

@@ -1,0 +1,49 @@
+"""Stable diagnostic codes of the package loader.
+
+A code never changes meaning once released; retired codes stay listed. The same
+table is explained with examples in ``metadata/CODES.md``.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+CODES = MappingProxyType(
+    {
+        # Reading files (YAML level).
+        "MD001": "YAML syntax error (or the file is not UTF-8 text)",
+        "MD002": "a required key is missing",
+        "MD003": "unknown key (did you mean …)",
+        "MD004": "a value has the wrong type",
+        "MD005": "duplicate key in a YAML mapping",
+        "MD006": "a name or value does not have the required form (pattern)",
+        "MD007": "a value is not one of the allowed choices (did you mean …)",
+        "MD008": "a value breaks a limit (range, length, empty or repeated items)",
+        "MD009": "unsupported YAML: merge key, tag, non-text key, recursive alias, too big or deep",
+        # Cross-checks (meaning).
+        "MD010": "unknown field type (did you mean …)",
+        "MD011": "unknown entity in 'to' (did you mean …)",
+        "MD012": "unknown field in title, search, indexes, validations or currency_field",
+        "MD013": "duplicate entity name",
+        "MD014": "the 'entity' key does not match the file name",
+        "MD015": "field name collides with a standard column",
+        "MD016": "options missing for an enum or multi_enum field",
+        "MD017": "reference field without 'to'",
+        "MD018": "'to' on a field that is not a reference",
+        "MD019": "key does not apply to the field's type",
+        "MD020": "expression error reported by the rule checker",
+        "MD021": "formula cycle",
+        "MD022": "formula on a type that cannot be computed",
+        "MD023": "computed field (formula or autonumber) with a default or 'required'",
+        "MD024": "invalid autonumber format",
+        "MD025": "contradictory settings (min above max, set_null on a required field)",
+        "MD026": "default text is not one of the enum options",
+        "MD027": "renamed_from names a field that still exists or is renamed twice",
+        "MD028": "referenced field has the wrong type (currency_field)",
+        # Package layout.
+        "MD030": "not a package: the folder or its app.yaml is missing",
+        "MD031": "warning: unknown file or folder in the package (ignored)",
+    }
+)
+
+__all__ = ["CODES"]

@@ -1,0 +1,28 @@
+"""The compiled, immutable metadata model: what an app package means once loaded."""
+
+from trellis.metadata.model.defs import (
+    AppModel,
+    EntityDef,
+    FieldDef,
+    IndexDef,
+    ValidationDef,
+)
+from trellis.metadata.model.dsl_types import DslType
+from trellis.metadata.model.field_types import FIELD_TYPES, FieldTypeSpec, field_type
+from trellis.metadata.model.source import SourceSpan
+from trellis.metadata.model.standard import STANDARD_COLUMNS, WRITABLE_STANDARD_COLUMNS
+
+__all__ = [
+    "FIELD_TYPES",
+    "STANDARD_COLUMNS",
+    "WRITABLE_STANDARD_COLUMNS",
+    "AppModel",
+    "DslType",
+    "EntityDef",
+    "FieldDef",
+    "FieldTypeSpec",
+    "IndexDef",
+    "SourceSpan",
+    "ValidationDef",
+    "field_type",
+]

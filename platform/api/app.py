@@ -1,0 +1,188 @@
+"""The Litestar application: one generic handler per route of the tenant JSON API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Request, Response, delete, get, patch, post
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath  # type: ignore[attr-defined]
+from sqlalchemy.exc import IntegrityError
+
+from trellis.platform.api.requests import (
+    body_version,
+    parse_id,
+    parse_if_match,
+    parse_json,
+    parse_object,
+)
+from trellis.platform.api.serialize import encode
+from trellis.platform.api.tenant_api import ApiResult, TenantApi
+from trellis.platform.records.errors import RecordError
+from trellis.platform.runtime import Runtime
+from trellis.version import __version__
+
+LOG = logging.getLogger("trellis.api")
+JSON = "application/json"
+
+
+def _respond(result: ApiResult) -> Response[bytes]:
+    return Response(
+        content=result.body or b"",
+        status_code=result.status,
+        media_type=JSON,
+        headers=dict(result.headers),
+    )
+
+
+def _record_error(_request: Request[Any, Any, Any], exc: RecordError) -> Response[bytes]:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return Response(
+        content=encode(exc.body()), status_code=exc.status, media_type=JSON, headers=headers
+    )
+
+
+def _http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    body = {"errors": {"__all__": [str(exc.detail)]}}
+    return Response(
+        content=encode(body),
+        status_code=exc.status_code,
+        media_type=JSON,
+        headers=exc.headers or {},
+    )
+
+
+def _integrity_error(_request: Request[Any, Any, Any], exc: IntegrityError) -> Response[bytes]:
+    LOG.info("integrity error: %s", exc.orig)
+    body = {
+        "errors": {
+            "__all__": [
+                "The change conflicts with another record saved at the same time (a unique value "
+                "or a repeated request); nothing was saved. Try again."
+            ]
+        }
+    }
+    return Response(content=encode(body), status_code=409, media_type=JSON)
+
+
+def _server_error(_request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    LOG.exception("unhandled error", exc_info=exc)
+    body = {"errors": {"__all__": ["Something went wrong on the server; nothing was saved."]}}
+    return Response(content=encode(body), status_code=500, media_type=JSON)
+
+
+def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
+    """Build the web application over ``runtime``."""
+    api = TenantApi(runtime)
+
+    @get("/", sync_to_thread=False)
+    def index() -> dict[str, Any]:
+        return {
+            "name": "Trellis",
+            "version": __version__,
+            "tenants": [t.name for t in runtime.registry.list_tenants()],
+            "api": "/t/{tenant}/api/{entity}",
+            "openapi": "/t/{tenant}/api/openapi.json",
+        }
+
+    @get("/health", sync_to_thread=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @get("/t/{tenant:str}/api/openapi.json")
+    async def openapi(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        return _respond(api.openapi(call))
+
+    @get("/t/{tenant:str}/api/{entity:str}")
+    async def list_records(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        return _respond(api.list_records(call, api.entity(call, entity), request.query_params))
+
+    @post("/t/{tenant:str}/api/{entity:str}")
+    async def create_record(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        target = api.entity(call, entity)
+        raw = await request.body()
+        data = parse_object(raw)
+        key = request.headers.get("idempotency-key")
+        return _respond(api.create(call, target, data, key, raw))
+
+    @post("/t/{tenant:str}/api/{entity:str}/bulk")
+    async def bulk_records(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        target = api.entity(call, entity)
+        return _respond(api.bulk(call, target, parse_json(await request.body())))
+
+    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
+    async def read_record(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        target = api.entity(call, entity)
+        return _respond(api.read(call, target, parse_id(entity, record_id)))
+
+    @patch("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
+    async def update_record(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        target = api.entity(call, entity)
+        ident = parse_id(entity, record_id)
+        data = parse_object(await request.body())
+        expected = parse_if_match(request.headers.get("if-match"))
+        in_body = body_version(data)
+        return _respond(
+            api.update(call, target, ident, data, expected if expected is not None else in_body)
+        )
+
+    @delete("/t/{tenant:str}/api/{entity:str}/{record_id:str}", status_code=204)
+    async def delete_record(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> None:
+        call = api.call(tenant, request.headers.get("authorization"))
+        target = api.entity(call, entity)
+        expected = parse_if_match(request.headers.get("if-match"))
+        api.delete(call, target, parse_id(entity, record_id), expected)
+
+    return Litestar(
+        route_handlers=[
+            index,
+            health,
+            openapi,
+            list_records,
+            create_record,
+            bulk_records,
+            read_record,
+            update_record,
+            delete_record,
+        ],
+        exception_handlers={
+            RecordError: _record_error,
+            HTTPException: _http_error,
+            IntegrityError: _integrity_error,
+            Exception: _server_error,
+        },
+        openapi_config=None,
+        debug=debug,
+        on_shutdown=[runtime.close],
+    )
+
+
+__all__ = ["create_app"]

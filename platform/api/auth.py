@@ -1,0 +1,67 @@
+"""Bearer-token authentication for the tenant API, with a short-lived cache."""
+
+from __future__ import annotations
+
+import time
+
+from trellis.platform.records.errors import RecordError
+from trellis.tenants.registry import TenantRegistry, TokenIdentity, utcnow
+
+#: Seconds a verified token is trusted before the database is asked again
+#: (so a revocation reaches every process within this time).
+TOKEN_CACHE_SECONDS = 2.0
+
+
+class UnauthorizedError(RecordError):
+    """No valid credentials for this tenant (401)."""
+
+    status = 401
+
+
+class TokenAuthenticator:
+    """Checks ``Authorization: Bearer <token>`` headers against the registry."""
+
+    def __init__(self, registry: TenantRegistry, *, max_entries: int = 10_000) -> None:
+        self._registry = registry
+        self._cache: dict[str, tuple[TokenIdentity | None, float]] = {}
+        self._max = max_entries
+
+    def identify(self, header: str | None, tenant: str) -> TokenIdentity:
+        """Return the identity for ``header`` in ``tenant``.
+
+        Raises:
+            UnauthorizedError: missing, malformed, unknown, revoked or expired token, or a
+                token of another tenant.
+        """
+        if not header:
+            raise UnauthorizedError("Sign in first: send 'Authorization: Bearer <token>'.")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise UnauthorizedError("Use 'Authorization: Bearer <token>'.")
+        identity = self._lookup(token.strip())
+        if identity is None:
+            raise UnauthorizedError("The token is unknown, revoked or expired.")
+        if identity.tenant != tenant:
+            raise UnauthorizedError("The token is not valid for this tenant.")
+        return identity
+
+    def _lookup(self, token: str) -> TokenIdentity | None:
+        now = time.monotonic()
+        hit = self._cache.get(token)
+        if hit is not None and now - hit[1] < TOKEN_CACHE_SECONDS:
+            identity = hit[0]
+        else:
+            identity = self._registry.verify_token(token)
+            if len(self._cache) >= self._max:
+                self._cache.clear()
+            self._cache[token] = (identity, now)
+        if (
+            identity is not None
+            and identity.expires_at is not None
+            and (identity.expires_at <= utcnow())
+        ):
+            return None
+        return identity
+
+
+__all__ = ["TOKEN_CACHE_SECONDS", "TokenAuthenticator", "UnauthorizedError"]

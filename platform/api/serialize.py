@@ -1,0 +1,30 @@
+"""Records as JSON: flat objects, decimals as strings, dates in ISO 8601."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import msgspec
+
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.values import to_json
+
+_ENCODER = msgspec.json.Encoder(decimal_format="string")
+
+
+def record_json(
+    entity: CompiledEntity, row: Mapping[str, Any], fields: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """The JSON object of one record, limited to ``fields`` when given."""
+    defs = entity.entity.fields
+    names = fields if fields is not None else entity.columns
+    return {name: to_json(row.get(name), defs.get(name)) for name in names}
+
+
+def encode(value: Any) -> bytes:
+    """Encode a JSON-ready value."""
+    return _ENCODER.encode(value)
+
+
+__all__ = ["encode", "record_json"]

@@ -1,0 +1,120 @@
+"""SQLAlchemy Core tables built from the compiled metadata model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef
+
+#: Names Alembic and the platform use for indexes and constraints.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CHANGES_TABLE = "_changes"
+SEQUENCES_TABLE = "_sequences"
+IDEMPOTENCY_TABLE = "_idempotency"
+
+
+def bigint_pk() -> sa.types.TypeEngine[Any]:
+    """BIGINT everywhere, INTEGER on SQLite so the rowid auto-increments."""
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _standard_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.BigInteger(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.BigInteger(), nullable=True),
+        sa.Column("owner_id", sa.BigInteger(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("1")),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+    ]
+
+
+def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
+    """Build the table of ``entity`` inside ``metadata``.
+
+    Field columns are nullable in the database: ``required`` is enforced by the save
+    pipeline, so a field added to a table that already holds rows never fails.
+    Unique fields get partial unique indexes over live rows (``deleted_at`` null).
+    """
+    columns = _standard_columns()
+    for f in entity.fields.values():
+        columns.append(sa.Column(f.name, FIELD_TYPES[f.type].sql_type(f), nullable=True))
+    table = sa.Table(entity.name, metadata, *columns)
+    live = table.c.deleted_at.is_(None)
+    sa.Index(None, table.c.owner_id)
+    for f in entity.fields.values():
+        column = table.c[f.name]
+        if f.unique:
+            sa.Index(None, column, unique=True, sqlite_where=live, postgresql_where=live)
+        elif f.indexed or f.type in ("reference", "user"):
+            sa.Index(None, column)
+    for index in entity.indexes:
+        cols = [table.c[name] for name in index.fields]
+        if index.unique:
+            sa.Index(None, *cols, unique=True, sqlite_where=live, postgresql_where=live)
+        else:
+            sa.Index(None, *cols)
+    return table
+
+
+def build_internal_tables(metadata: sa.MetaData) -> None:
+    """Add the platform's own per-tenant tables: change log, sequences, idempotency keys."""
+    changes = sa.Table(
+        CHANGES_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(40), nullable=False),
+        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        sa.Column("op", sa.String(10), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("changes", sa.JSON(), nullable=False),
+    )
+    sa.Index(None, changes.c.entity, changes.c.record_id)
+    sa.Table(
+        SEQUENCES_TABLE,
+        metadata,
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+    )
+    sa.Table(
+        IDEMPOTENCY_TABLE,
+        metadata,
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
+    """Build every table of ``model`` plus the internal tables, optionally in ``schema``."""
+    metadata = sa.MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+    for entity in model.entities.values():
+        build_table(entity, metadata)
+    build_internal_tables(metadata)
+    return metadata
+
+
+__all__ = [
+    "CHANGES_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "NAMING_CONVENTION",
+    "SEQUENCES_TABLE",
+    "bigint_pk",
+    "build_internal_tables",
+    "build_metadata",
+    "build_table",
+]

@@ -1,0 +1,123 @@
+"""Publishing an app package to a tenant: validate, plan, sync the schema, store the version."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from trellis.metadata.loader import load_package, package_digest
+from trellis.metadata.model import AppModel
+from trellis.platform.db.sync import SchemaPlan, apply_plan, ensure_schema, plan_sync
+from trellis.platform.db.tables import build_metadata
+from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.runtime import Runtime
+
+PACKAGE_SUFFIXES = {".yaml", ".yml", ".rules", ".j2", ".csv", ".json", ".md"}
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    """What a publish did (or, for a dry run, would do)."""
+
+    tenant: str
+    model: AppModel
+    plan: SchemaPlan
+    version_no: int | None
+    dry_run: bool
+    unchanged: bool = False
+
+    def render(self) -> str:
+        """A human summary: the plan, then the outcome."""
+        lines = [
+            f"Plan for tenant '{self.tenant}' ({self.model.name} {self.model.version}):",
+            self.plan.render(),
+        ]
+        if self.dry_run:
+            lines.append("Dry run: nothing was applied.")
+        elif self.unchanged:
+            lines.append("Already up to date: nothing to publish.")
+        else:
+            lines.append(f"Published as version {self.version_no}.")
+        return "\n".join(lines)
+
+
+def package_files(path: Path) -> dict[str, str]:
+    """Every text file of a package, by relative POSIX path."""
+    files: dict[str, str] = {}
+    for file in sorted(path.rglob("*")):
+        if file.is_file() and file.suffix in PACKAGE_SUFFIXES and "__pycache__" not in file.parts:
+            files[file.relative_to(path).as_posix()] = file.read_text(encoding="utf-8")
+    return files
+
+
+def _lock_tenant(conn: sa.Connection, tenant: str) -> None:
+    """Serialise publishes of one tenant (SQLite: BEGIN IMMEDIATE already holds the lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"trellis-ddl:{tenant}"}
+        )
+
+
+def publish(
+    runtime: Runtime,
+    tenant: str,
+    path: str | os.PathLike[str],
+    *,
+    dry_run: bool = False,
+    published_by: str | None = None,
+) -> PublishResult:
+    """Apply the package at ``path`` to ``tenant``.
+
+    The package is loaded and checked first (``MetadataError`` lists every problem);
+    the schema plan is applied in one transaction under a per-tenant lock, and the new
+    version is recorded; any failure leaves the tenant as it was.
+
+    Raises:
+        MetadataError: the package is invalid.
+        SchemaSyncError: the plan cannot be applied (e.g. unique over duplicates).
+        TenantNotFoundError: unknown tenant.
+    """
+    package = Path(path)
+    model = load_package(package, checker=runtime.checker)
+    CompiledApp(model, 0)  # compile every expression now, not on the first request
+    info = runtime.tenant(tenant, fresh=True)
+    schema = runtime.engines.tenant_schema(tenant)
+    metadata = build_metadata(model, schema)
+    digest = package_digest(package)
+    files = package_files(package)
+    with runtime.engines.tenant_engine(tenant).connect() as raw:
+        conn = raw.execution_options(trellis_write=True)
+        with conn.begin() as tenant_tx:
+            _lock_tenant(conn, tenant)
+            ensure_schema(conn, schema)
+            plan = plan_sync(conn, metadata, schema)
+            current = (
+                runtime.registry.get_version(info.id, info.current_version)
+                if info.current_version
+                else None
+            )
+            unchanged = current is not None and current.digest == digest and not plan.additive
+            if dry_run or unchanged:
+                tenant_tx.rollback()
+                return PublishResult(tenant, model, plan, info.current_version, dry_run, unchanged)
+            apply_plan(conn, plan, metadata)
+            with runtime.registry.connect(write=True) as sys_conn, sys_conn.begin():
+                version_no = runtime.registry.record_version(
+                    sys_conn,
+                    info,
+                    app_name=model.name,
+                    app_version=model.version,
+                    digest=digest,
+                    files=files,
+                    plan=plan.render(),
+                    published_by=published_by,
+                )
+                tenant_tx.commit()
+    runtime.forget(tenant)
+    return PublishResult(tenant, model, plan, version_no, dry_run)
+
+
+__all__ = ["PublishResult", "package_files", "publish"]

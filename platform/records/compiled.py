@@ -1,0 +1,130 @@
+"""Everything the runtime derives once per (tenant, metadata version)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import sqlalchemy as sa
+
+from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef, FieldDef
+from trellis.platform.db.tables import (
+    CHANGES_TABLE,
+    IDEMPOTENCY_TABLE,
+    SEQUENCES_TABLE,
+    build_metadata,
+)
+from trellis.platform.records.validation import RecordValidator
+from trellis.rules.expr import CompiledExpression, compile_expression
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledValidation:
+    """A validation rule ready to run."""
+
+    field: str | None
+    message: str
+    when: CompiledExpression
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledEntity:
+    """One entity with its table, validator and compiled expressions."""
+
+    entity: EntityDef
+    table: sa.Table
+    validator: RecordValidator
+    #: Formula fields in dependency order (a formula reading another comes after it).
+    formulas: tuple[tuple[FieldDef, CompiledExpression], ...]
+    defaults: Mapping[str, CompiledExpression]
+    validations: tuple[CompiledValidation, ...]
+    #: Output columns: standard columns then fields.
+    columns: tuple[str, ...]
+    references: Mapping[str, str]
+
+    @property
+    def name(self) -> str:
+        """The entity name."""
+        return self.entity.name
+
+
+def _formula_order(entity: EntityDef, compiled: dict[str, CompiledExpression]) -> list[str]:
+    """Topological order of formula fields (cycles were refused when the package loaded)."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str, stack: tuple[str, ...]) -> None:
+        if name in seen or name in stack:
+            return
+        for path in compiled[name].field_paths:
+            if len(path) == 1 and path[0] in compiled:
+                visit(path[0], (*stack, name))
+        seen.add(name)
+        order.append(name)
+
+    for name in compiled:
+        visit(name, ())
+    return order
+
+
+def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> CompiledEntity:
+    formulas: dict[str, CompiledExpression] = {}
+    defaults: dict[str, CompiledExpression] = {}
+    for f in entity.fields.values():
+        dsl = FIELD_TYPES[f.type].dsl_type
+        expected = DslType.NUMBER if dsl is DslType.REFERENCE else dsl
+        if f.formula:
+            formulas[f.name] = compile_expression(
+                f.formula, entity, model, expected=expected, span=f.formula_source
+            )
+        if f.default:
+            defaults[f.name] = compile_expression(
+                f.default, entity, model, expected=expected, span=f.default_source
+            )
+    ordered = tuple((entity.fields[n], formulas[n]) for n in _formula_order(entity, formulas))
+    validations = tuple(
+        CompiledValidation(
+            v.field,
+            v.message,
+            compile_expression(v.when, entity, model, expected=DslType.BOOLEAN, span=v.when_source),
+        )
+        for v in entity.validations
+    )
+    return CompiledEntity(
+        entity=entity,
+        table=table,
+        validator=RecordValidator(entity),
+        formulas=ordered,
+        defaults=MappingProxyType(defaults),
+        validations=validations,
+        columns=tuple(c.name for c in table.columns),
+        references=MappingProxyType(
+            {f.name: f.to for f in entity.fields.values() if f.type == "reference" and f.to}
+        ),
+    )
+
+
+class CompiledApp:
+    """A tenant's published app: model, schema-less tables and compiled entities."""
+
+    def __init__(self, model: AppModel, version_no: int) -> None:
+        self.model = model
+        self.version_no = version_no
+        self.metadata = build_metadata(model)
+        self.changes = self.metadata.tables[CHANGES_TABLE]
+        self.sequences = self.metadata.tables[SEQUENCES_TABLE]
+        self.idempotency = self.metadata.tables[IDEMPOTENCY_TABLE]
+        self.entities: Mapping[str, CompiledEntity] = MappingProxyType(
+            {
+                name: _compile_entity(model, entity, self.metadata.tables[name])
+                for name, entity in model.entities.items()
+            }
+        )
+
+    def table(self, entity: str) -> sa.Table:
+        """The table of ``entity`` (raises ``KeyError`` when unknown)."""
+        return self.entities[entity].table
+
+
+__all__ = ["CompiledApp", "CompiledEntity", "CompiledValidation"]

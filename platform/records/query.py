@@ -1,0 +1,324 @@
+"""List queries: filters in the rule language, multi-key sort, keyset cursors, counts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.model import FIELD_TYPES, DslType
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.errors import BadRequestError
+from trellis.rules.expr import (
+    CompiledExpression,
+    EvalContext,
+    ExpressionError,
+    compile_expression,
+)
+
+UNSORTABLE = {DslType.LIST, DslType.JSON}
+#: Compiled filters kept per app (bounded; oldest dropped first).
+FILTER_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One sort key: a column and a direction."""
+
+    name: str
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """A parsed list request."""
+
+    filter: str | None
+    sort: tuple[SortKey, ...]
+    limit: int
+    cursor: str | None
+    fields: tuple[str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a list: rows, the cursor for the next page, and a count."""
+
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    count: int
+    count_exact: bool
+
+
+def _sortable_columns(entity: CompiledEntity) -> dict[str, bool]:
+    names = {c: True for c in entity.columns if c not in entity.entity.fields}
+    for name, f in entity.entity.fields.items():
+        names[name] = FIELD_TYPES[f.type].dsl_type not in UNSORTABLE
+    return names
+
+
+def parse_sort(entity: CompiledEntity, text: str | None) -> tuple[SortKey, ...]:
+    """Parse ``-amount,name``; raises ``BadRequestError`` naming an unknown or unsortable key."""
+    if not text:
+        return ()
+    columns = _sortable_columns(entity)
+    keys: list[SortKey] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        descending = part.startswith("-")
+        name = part.lstrip("+-").strip()
+        if name not in columns:
+            hint = did_you_mean(name, columns)
+            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            raise BadRequestError(
+                f"Cannot sort by unknown field '{name}'{suffix}.",
+                {"sort": [f"Unknown field '{name}'{suffix}."]},
+            )
+        if not columns[name]:
+            raise BadRequestError(
+                f"Cannot sort by '{name}'.", {"sort": [f"Field '{name}' cannot be sorted."]}
+            )
+        if name != "id":
+            keys.append(SortKey(name, descending))
+    return tuple(keys)
+
+
+def parse_fields(entity: CompiledEntity, text: str | None) -> tuple[str, ...] | None:
+    """Parse ``fields=name,amount``; ``id`` is always included."""
+    if not text:
+        return None
+    wanted = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [w for w in wanted if w not in entity.columns]
+    if unknown:
+        hint = did_you_mean(unknown[0], entity.columns)
+        suffix = f" (did you mean '{hint}'?)" if hint else ""
+        raise BadRequestError(
+            "Unknown field in fields=.", {"fields": [f"Unknown field '{unknown[0]}'{suffix}."]}
+        )
+    return tuple(dict.fromkeys(["id", *wanted]))
+
+
+def parse_limit(text: str | None, default: int, maximum: int) -> int:
+    """Parse ``limit``; raises ``BadRequestError`` outside 1..maximum."""
+    if text is None or text == "":
+        return default
+    try:
+        limit = int(text)
+    except ValueError:
+        raise BadRequestError(
+            "limit must be a whole number.", {"limit": [f"'{text}' is not a whole number."]}
+        ) from None
+    if not 1 <= limit <= maximum:
+        raise BadRequestError(
+            f"limit must be between 1 and {maximum}.",
+            {"limit": [f"Must be between 1 and {maximum}."]},
+        )
+    return limit
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return {"t": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"d": str(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict) and "t" in value:
+        text = str(value["t"])
+        return (
+            datetime.fromisoformat(text)
+            if "T" in text or " " in text
+            else (date.fromisoformat(text))
+        )
+    if isinstance(value, dict) and "d" in value:
+        return Decimal(str(value["d"]))
+    return value
+
+
+def encode_cursor(sort: tuple[SortKey, ...], row: Mapping[str, Any]) -> str:
+    """An opaque, stateless cursor holding the sort signature and the last row's keys."""
+    payload = {
+        "s": [("-" if k.descending else "") + k.name for k in sort],
+        "v": [_encode_value(row[k.name]) for k in sort],
+        "id": row["id"],
+    }
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: tuple[SortKey, ...], cursor: str) -> tuple[list[Any], int]:
+    """Decode a cursor made for the same sort; raises ``BadRequestError`` otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+        signature = [("-" if k.descending else "") + k.name for k in sort]
+        if payload["s"] != signature or len(payload["v"]) != len(sort):
+            raise ValueError("sort differs")
+        return [_decode_value(v) for v in payload["v"]], int(payload["id"])
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise BadRequestError(
+            "The cursor is not valid for this list (it belongs to another sort or is damaged).",
+            {"cursor": ["Invalid cursor."]},
+        ) from None
+
+
+def _order_by(table: sa.Table, sort: tuple[SortKey, ...]) -> list[Any]:
+    """ORDER BY terms: empty values sort as the largest (last ascending, first descending).
+
+    That is PostgreSQL's native order, so its b-tree indexes serve the sort; the id
+    breaks ties so the order is total and keyset paging is exact.
+    """
+    terms: list[Any] = []
+    for key in sort:
+        column = table.c[key.name]
+        terms.append(column.desc().nulls_first() if key.descending else column.asc().nulls_last())
+    terms.append(table.c.id.asc())
+    return terms
+
+
+def _equal(column: Any, value: Any) -> Any:
+    return column.is_(None) if value is None else column == value
+
+
+def _strictly_after(column: Any, value: Any, descending: bool) -> Any:
+    """Rows whose ``column`` sorts strictly after ``value`` under the order above."""
+    if descending:
+        return column.is_not(None) if value is None else column < value
+    if value is None:
+        return sa.false()
+    return sa.or_(column > value, column.is_(None))
+
+
+def _after(table: sa.Table, sort: tuple[SortKey, ...], values: list[Any], last_id: int) -> Any:
+    """Keyset predicate: the row sorts strictly after the cursor position."""
+    options = []
+    for i, key in enumerate(sort):
+        equal = [_equal(table.c[sort[j].name], values[j]) for j in range(i)]
+        options.append(
+            sa.and_(*equal, _strictly_after(table.c[key.name], values[i], key.descending))
+        )
+    equal_all = [_equal(table.c[k.name], values[j]) for j, k in enumerate(sort)]
+    options.append(sa.and_(*equal_all, table.c.id > last_id))
+    return sa.or_(*options)
+
+
+class RecordQuery:
+    """Runs list queries for one compiled app."""
+
+    def __init__(self, app: CompiledApp, *, count_cap: int) -> None:
+        self.app = app
+        self.count_cap = count_cap
+        self._filters: dict[tuple[str, str], CompiledExpression] = {}
+
+    def filter_clause(self, entity: CompiledEntity, text: str, ectx: EvalContext) -> Any:
+        """Compile a filter to SQL (parsed once per text); raises ``BadRequestError``."""
+        key = (entity.name, text)
+        compiled = self._filters.get(key)
+        if compiled is None:
+            compiled = self._compile_filter(entity, text)
+            if len(self._filters) >= FILTER_CACHE_SIZE:
+                self._filters.pop(next(iter(self._filters)))
+            self._filters[key] = compiled
+        return compiled.to_sql(self.app.table, ectx)
+
+    def _compile_filter(self, entity: CompiledEntity, text: str) -> CompiledExpression:
+        try:
+            return compile_expression(text, entity.entity, self.app.model, expected=DslType.BOOLEAN)
+        except ExpressionError as exc:
+            messages = [
+                f"line {d.span.line}, column {d.span.col}: {d.message}"
+                + (f" (did you mean '{d.suggestion}'?)" if d.suggestion else "")
+                for d in exc.diagnostics
+            ]
+            raise BadRequestError(
+                "The filter is not valid.",
+                {"filter": messages},
+                diagnostics=[
+                    {
+                        "code": d.code,
+                        "message": d.message,
+                        "line": d.span.line,
+                        "column": d.span.col,
+                        "suggestion": d.suggestion,
+                        "context": d.context,
+                    }
+                    for d in exc.diagnostics
+                ],
+            ) from None
+
+    def page(
+        self, conn: sa.Connection, entity: CompiledEntity, request: ListRequest, ectx: EvalContext
+    ) -> ListPage:
+        """Return one page of live records."""
+        t = entity.table
+        where = [t.c.deleted_at.is_(None)]
+        if request.filter:
+            where.append(self.filter_clause(entity, request.filter, ectx))
+        page_where = list(where)
+        if request.cursor:
+            values, last_id = decode_cursor(request.sort, request.cursor)
+            page_where.append(_after(t, request.sort, values, last_id))
+        wanted = request.fields or entity.columns
+        extra = [k.name for k in request.sort if k.name not in wanted]
+        columns = [t.c[c] for c in (*wanted, *extra)]
+        query = (
+            sa.select(*columns)
+            .where(*page_where)
+            .order_by(*_order_by(t, request.sort))
+            .limit(request.limit + 1)
+        )
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+        next_cursor = None
+        if len(rows) > request.limit:
+            rows = rows[: request.limit]
+            next_cursor = encode_cursor(request.sort, rows[-1])
+        count, exact = self._count(conn, t, where, filtered=bool(request.filter))
+        return ListPage(rows, next_cursor, count, exact)
+
+    def _count(
+        self, conn: sa.Connection, table: sa.Table, where: list[Any], *, filtered: bool
+    ) -> tuple[int, bool]:
+        """Exact count up to the cap; past it an estimate (PostgreSQL statistics) or the cap."""
+        capped = sa.select(table.c.id).where(*where).limit(self.count_cap + 1).subquery()
+        count = int(conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar() or 0)
+        if count <= self.count_cap:
+            return count, True
+        if conn.dialect.name == "postgresql" and not filtered:
+            estimate = conn.execute(
+                sa.select(sa.func.coalesce(sa.text("reltuples"), 0))
+                .select_from(sa.text("pg_class"))
+                .where(sa.text("oid = to_regclass(:name)"))
+                .params(name=_qualified_name(conn, table))
+            ).scalar()
+            return max(int(estimate or 0), count), False
+        return count, False
+
+
+def _qualified_name(conn: sa.Connection, table: sa.Table) -> str:
+    schema_map = conn.get_execution_options().get("schema_translate_map") or {}
+    schema = schema_map.get(table.schema, table.schema)
+    return f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
+
+
+__all__ = [
+    "ListPage",
+    "ListRequest",
+    "RecordQuery",
+    "SortKey",
+    "decode_cursor",
+    "encode_cursor",
+    "parse_fields",
+    "parse_limit",
+    "parse_sort",
+]

@@ -1,0 +1,163 @@
+"""Input checking for record writes: JSON Schema (fast path first) plus friendly messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator
+
+from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.model import (
+    FIELD_TYPES,
+    STANDARD_COLUMNS,
+    WRITABLE_STANDARD_COLUMNS,
+    EntityDef,
+    FieldDef,
+)
+from trellis.metadata.model.field_types import nullable_schema
+from trellis.platform.records.values import to_stored
+
+Errors = dict[str, list[str]]
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+REQUIRED_MESSAGE = "This field is required."
+
+_FORMAT_MESSAGES = {
+    "email": "Enter a valid email address.",
+    "url": "Enter a valid URL starting with http:// or https://.",
+    "phone": "Enter a valid phone number (digits, spaces, + ( ) - .).",
+    "date": "Enter a date as YYYY-MM-DD.",
+    "datetime": "Enter a date and time in ISO 8601, e.g. 2026-01-31T10:00:00Z.",
+    "decimal": "Must be a number.",
+    "money": "Must be a number.",
+    "percent": "Must be a number.",
+}
+_TYPE_NAMES = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+}
+
+
+def _input_schema(f: FieldDef) -> dict[str, Any]:
+    schema = nullable_schema(replace(f, required=False))
+    if FIELD_TYPES[f.type].decimal:
+        schema.pop("minimum", None)
+        schema.pop("maximum", None)
+    if f.type in ("integer", "reference", "user"):
+        schema.setdefault("minimum", INT64_MIN)
+        schema.setdefault("maximum", INT64_MAX)
+    schema.pop("title", None)
+    schema.pop("description", None)
+    return schema
+
+
+def _message(f: FieldDef, error: Any) -> str:
+    keyword = error.validator
+    if keyword in ("pattern", "format"):
+        return _FORMAT_MESSAGES.get(f.type, "The value has the wrong format.")
+    if keyword == "type":
+        if f.type in _FORMAT_MESSAGES and f.type not in ("email", "url", "phone"):
+            return _FORMAT_MESSAGES[f.type]
+        wanted = error.validator_value
+        wanted = wanted if isinstance(wanted, str) else next(w for w in wanted if w != "null")
+        return f"Must be {_TYPE_NAMES.get(wanted, wanted)}."
+    if keyword == "enum":
+        options = ", ".join(str(o) for o in error.validator_value if o is not None)
+        return f"'{error.instance}' is not an option; choose one of: {options}."
+    if keyword == "minimum":
+        return f"Must be at least {error.validator_value}."
+    if keyword == "maximum":
+        return f"Must be at most {error.validator_value}."
+    if keyword == "maxLength":
+        return f"Must be at most {error.validator_value} characters long."
+    if keyword == "uniqueItems":
+        return "Values must not repeat."
+    return str(error.message)
+
+
+class RecordValidator:
+    """Checks the fields a client sends for one entity and converts them for storage."""
+
+    def __init__(self, entity: EntityDef) -> None:
+        self.entity = entity
+        self.writable = {name: f for name, f in entity.fields.items() if not f.computed}
+        properties = {name: _input_schema(f) for name, f in self.writable.items()}
+        properties["owner_id"] = {"type": ["integer", "null"], "minimum": 1, "maximum": INT64_MAX}
+        self.schema: dict[str, Any] = {"type": "object", "properties": properties}
+        self._fast = jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
+        self._slow = Draft202012Validator(
+            self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+        self._owner = FieldDef("owner_id", "user", "Owner")
+
+    def _key_errors(self, data: Mapping[str, Any]) -> Errors:
+        errors: Errors = {}
+        for key in data:
+            if key in self.writable or key in WRITABLE_STANDARD_COLUMNS:
+                continue
+            if key in STANDARD_COLUMNS:
+                message = f"'{key}' is set by the platform and cannot be written."
+            elif key in self.entity.fields:
+                message = f"'{key}' is computed and cannot be written."
+            else:
+                message = f"Unknown field '{key}'."
+                hint = did_you_mean(key, [*self.writable, *WRITABLE_STANDARD_COLUMNS])
+                if hint:
+                    message = f"Unknown field '{key}' (did you mean '{hint}'?)."
+            errors.setdefault(key, []).append(message)
+        return errors
+
+    def check(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+        """Validate ``data`` and return (stored values, errors by field).
+
+        Every problem of every field is reported at once; values are only returned
+        for fields without errors.
+        """
+        errors = self._key_errors(data)
+        known = {k: v for k, v in data.items() if k not in errors}
+        if not self._fast.is_valid(known):
+            for error in self._slow.iter_errors(known):
+                name = str(error.absolute_path[0]) if error.absolute_path else "__all__"
+                f = self.writable.get(name, self._owner)
+                message = _message(f, error)
+                if message not in errors.get(name, []):
+                    errors.setdefault(name, []).append(message)
+        values: dict[str, Any] = {}
+        for key, raw in known.items():
+            if key in errors:
+                continue
+            f = self.writable.get(key, self._owner)
+            try:
+                value = to_stored(raw, f)
+            except ValueError as exc:
+                errors.setdefault(key, []).append(str(exc))
+                continue
+            range_error = self._range_error(f, value)
+            if range_error:
+                errors.setdefault(key, []).append(range_error)
+                continue
+            values[key] = value
+        return values, errors
+
+    @staticmethod
+    def _range_error(f: FieldDef, value: Any) -> str | None:
+        if value is None or not FIELD_TYPES[f.type].decimal:
+            return None
+        if f.min is not None and value < f.min:
+            return f"Must be at least {f.min}."
+        if f.max is not None and value > f.max:
+            return f"Must be at most {f.max}."
+        if f.type == "percent" and not 0 <= value <= 100:
+            return "Must be between 0 and 100."
+        if abs(value) >= 10**18:
+            return "The number is too large."
+        return None
+
+
+__all__ = ["REQUIRED_MESSAGE", "Errors", "RecordValidator"]

@@ -1,0 +1,127 @@
+"""The runtime: engines, the tenant registry, and compiled apps cached per tenant version."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from trellis.metadata.loader import load_package
+from trellis.metadata.model import AppModel
+from trellis.platform.config import RuntimeConfig
+from trellis.platform.db.engines import EngineRegistry
+from trellis.platform.db.sync import apply_plan, ensure_schema, plan_sync
+from trellis.platform.records.compiled import CompiledApp
+from trellis.rules.checker import RuleExpressionChecker
+from trellis.tenants.registry import (
+    MetadataVersion,
+    TenantInfo,
+    TenantRegistry,
+    build_system_metadata,
+)
+
+
+class TenantNotFoundError(LookupError):
+    """No such tenant, or it has no published app yet."""
+
+
+class Runtime:
+    """One process's view of the platform: shared by the API, the CLI and the tests."""
+
+    def __init__(self, config: RuntimeConfig, *, max_apps: int = 128) -> None:
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engines = EngineRegistry(config)
+        self.registry = TenantRegistry(self.engines.system_connection)
+        self.checker = RuleExpressionChecker()
+        self._apps: OrderedDict[tuple[str, int], CompiledApp] = OrderedDict()
+        self._current: dict[str, tuple[TenantInfo, float]] = {}
+        self._max_apps = max_apps
+        self._lock = threading.Lock()
+        self._sync_system_schema()
+
+    def _sync_system_schema(self) -> None:
+        """Create or extend the system tables (additive sync, like tenant schemas)."""
+        schema = self.engines.system_schema
+        metadata = build_system_metadata(schema)
+        with self.engines.system.connect() as conn, conn.begin():
+            ensure_schema(conn, schema)
+            apply_plan(conn, plan_sync(conn, metadata, schema), metadata)
+
+    # tenants ------------------------------------------------------------------------
+    def tenant(self, name: str, *, fresh: bool = False) -> TenantInfo:
+        """Return the tenant, re-reading its current version at most once a second.
+
+        Raises:
+            TenantNotFoundError: unknown tenant.
+        """
+        now = time.monotonic()
+        cached = self._current.get(name)
+        if (
+            cached is not None
+            and not fresh
+            and now - cached[1] < self.config.version_check_interval
+        ):
+            return cached[0]
+        info = self.registry.get_tenant(name)
+        if info is None:
+            self._current.pop(name, None)
+            raise TenantNotFoundError(f"No tenant '{name}'.")
+        self._current[name] = (info, now)
+        return info
+
+    def app(self, tenant: str) -> CompiledApp:
+        """The compiled app of the tenant's current version (built once, then cached).
+
+        Raises:
+            TenantNotFoundError: unknown tenant or nothing published yet.
+        """
+        info = self.tenant(tenant)
+        if info.current_version is None:
+            raise TenantNotFoundError(f"Tenant '{tenant}' has no published app yet.")
+        key = (tenant, info.current_version)
+        with self._lock:
+            app = self._apps.get(key)
+            if app is not None:
+                self._apps.move_to_end(key)
+                return app
+        version = self.registry.get_version(info.id, info.current_version)
+        if version is None:
+            raise TenantNotFoundError(f"Tenant '{tenant}' version {info.current_version} is gone.")
+        app = CompiledApp(self._load_version(tenant, version), version.version_no)
+        with self._lock:
+            self._apps[key] = app
+            while len(self._apps) > self._max_apps:
+                self._apps.popitem(last=False)
+        return app
+
+    def forget(self, tenant: str) -> None:
+        """Drop cached state of ``tenant`` so the next request reloads it."""
+        self._current.pop(tenant, None)
+
+    def _load_version(self, tenant: str, version: MetadataVersion) -> AppModel:
+        folder = self.package_cache_dir(tenant, version)
+        if not (folder / ".complete").exists():
+            for relative, text in version.files.items():
+                target = folder / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            (folder / ".complete").write_text(version.digest, encoding="utf-8")
+        return load_package(folder, checker=self.checker)
+
+    def package_cache_dir(self, tenant: str, version: MetadataVersion) -> Path:
+        """Where a stored version's files are written out for loading."""
+        return (
+            self.config.data_dir
+            / "packages"
+            / tenant
+            / f"v{version.version_no}-{version.digest[:12]}"
+        )
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engines.dispose()
+
+
+__all__ = ["Runtime", "TenantNotFoundError"]

@@ -1,0 +1,42 @@
+"""Expression checking for the metadata loader: diagnostics, never exceptions.
+
+The loader calls :meth:`RuleExpressionChecker.check` for every formula, default,
+validation and guard it finds, and merges the diagnostics into its own report.
+"""
+
+from __future__ import annotations
+
+from trellis.metadata.diagnostics import Diagnostic
+from trellis.metadata.model import AppModel, DslType, EntityDef, SourceSpan
+from trellis.rules.expr import ExpressionError, codes, compile_expression
+from trellis.rules.expr.errors import Locator
+
+
+class RuleExpressionChecker:
+    """Type-checks rule expressions against the metadata for the loader."""
+
+    def check(
+        self,
+        source: str,
+        entity: EntityDef,
+        model: AppModel,
+        *,
+        expected: DslType | None,
+        span: SourceSpan,
+    ) -> list[Diagnostic]:
+        """Return every problem of ``source`` as diagnostics placed in the YAML file.
+
+        An empty list means the expression is valid. Never raises: an unexpected
+        failure is reported as an ``RL099`` diagnostic at the expression's start.
+        """
+        try:
+            compile_expression(source, entity, model, expected=expected, span=span)
+        except ExpressionError as err:
+            return list(err.diagnostics)
+        except Exception as err:  # the loader must get diagnostics, not a crash
+            message = f"Internal error while checking this expression: {type(err).__name__}: {err}"
+            return [Locator(source, span).diagnostic(codes.INTERNAL, message, 1, 1)]
+        return []
+
+
+__all__ = ["RuleExpressionChecker"]

@@ -1,0 +1,37 @@
+"""What an expression may see besides the record: the clock, the user, related records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+Resolver = Callable[[str, int], Mapping[str, Any] | None]
+
+
+def no_records(entity: str, record_id: int) -> Mapping[str, Any] | None:
+    """A resolver that finds nothing: every reference reads as empty."""
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class EvalContext:
+    """The evaluation context, shared by the closure and the SQL compiler.
+
+    Attributes:
+        now: The current time, timezone-aware UTC; ``today()`` is its date.
+        user_id: The acting user's id, for ``current_user()``.
+        resolve: Returns the referenced record ``(entity name, id)`` or None;
+            used to read through references such as ``account.industry``.
+    """
+
+    now: datetime
+    user_id: int | None = None
+    resolve: Resolver = no_records
+
+    @property
+    def today(self) -> date:
+        """The UTC date of ``now``."""
+        now = self.now
+        return (now.astimezone(UTC) if now.tzinfo is not None else now).date()

@@ -1,0 +1,181 @@
+"""The function library: signatures for the type checker and Python implementations.
+
+SQL versions live in :mod:`trellis.rules.expr.sql_functions`. Every
+implementation is empty-safe: an empty argument gives an empty result unless
+the function says otherwise (``coalesce``, ``concat``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from trellis.metadata.model import DslType
+from trellis.rules.expr import runtime as rt
+from trellis.rules.expr.typed import ContextKind
+
+T = DslType
+_NUM = frozenset({T.NUMBER})
+_TEXT = frozenset({T.TEXT})
+_WHEN = frozenset({T.DATE, T.DATETIME})
+_SCALAR = frozenset({T.NUMBER, T.TEXT, T.BOOLEAN, T.DATE, T.DATETIME, T.REFERENCE})
+_ORDERED = frozenset({T.NUMBER, T.DATE, T.DATETIME})
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    """What a function accepts and returns.
+
+    ``params`` are the required arguments' allowed types, ``optional`` the
+    optional ones, ``rest`` the type of any further arguments (variadic).
+    With ``same_type`` every argument must have one common type, which is also
+    the result type when ``result`` is None.
+    """
+
+    name: str
+    signature: str
+    params: tuple[frozenset[DslType], ...]
+    result: DslType | None
+    impl: Callable[..., Any] | None = None
+    optional: tuple[frozenset[DslType], ...] = ()
+    rest: frozenset[DslType] | None = None
+    same_type: bool = False
+    context: ContextKind | None = None
+
+    @property
+    def min_args(self) -> int:
+        """The fewest arguments accepted."""
+        return len(self.params)
+
+    @property
+    def max_args(self) -> int | None:
+        """The most arguments accepted (None: no limit)."""
+        return None if self.rest is not None else len(self.params) + len(self.optional)
+
+    def param_types(self, index: int) -> frozenset[DslType]:
+        """Allowed types of argument ``index`` (0-based)."""
+        fixed = self.params + self.optional
+        if index < len(fixed):
+            return fixed[index]
+        return self.rest or frozenset()
+
+
+def _unary(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda v: None if v is None else fn(v)
+
+
+def _coalesce(*args: Any) -> Any:
+    for arg in args:
+        if arg is not None and arg != "":
+            return arg
+    return None
+
+
+def _round(value: Any, digits: Any = 0) -> Decimal | None:
+    if value is None or digits is None:
+        return None
+    return rt.round_half_up(Decimal(value), int(digits))
+
+
+def _least(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else (a if a <= b else b)
+
+
+def _greatest(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else (a if a >= b else b)
+
+
+def _concat(*args: Any) -> str:
+    return "".join(a for a in args if a is not None)
+
+
+def _hours(n: Any) -> Decimal | None:
+    return None if n is None else Decimal(n) / 24
+
+
+def _part(name: str) -> Callable[[Any], int | None]:
+    def part(v: Any) -> int | None:
+        d = rt.to_date(v)
+        return None if d is None else int(getattr(d, name))
+
+    return part
+
+
+def parse_date(text: str) -> date:
+    """Parse a ``date("2026-01-31")`` literal; raises ValueError if invalid."""
+    return date.fromisoformat(text)
+
+
+def parse_datetime(text: str) -> datetime:
+    """Parse a ``datetime("2026-01-31T10:00:00Z")`` literal into UTC.
+
+    A value without an offset is taken as UTC. Raises ValueError if invalid.
+    """
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _spec(
+    name: str,
+    signature: str,
+    params: tuple[frozenset[DslType], ...],
+    result: DslType | None,
+    impl: Callable[..., Any] | None = None,
+    **kw: Any,
+) -> FunctionSpec:
+    return FunctionSpec(name, signature, params, result, impl, **kw)
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    s.name: s
+    for s in (
+        _spec("today", "today()", (), T.DATE, context=ContextKind.TODAY),
+        _spec("now", "now()", (), T.DATETIME, context=ContextKind.NOW),
+        _spec("current_user", "current_user()", (), T.NUMBER, context=ContextKind.USER),
+        _spec(
+            "days_between", "days_between(date, date)", (_WHEN, _WHEN), T.NUMBER, rt.days_between
+        ),
+        _spec("lower", "lower(text)", (_TEXT,), T.TEXT, _unary(str.lower)),
+        _spec("upper", "upper(text)", (_TEXT,), T.TEXT, _unary(str.upper)),
+        _spec("trim", "trim(text)", (_TEXT,), T.TEXT, _unary(lambda s: s.strip(rt.TRIM_CHARS))),
+        _spec("len", "len(text or list)", (frozenset({T.TEXT, T.LIST}),), T.NUMBER, _unary(len)),
+        _spec(
+            "coalesce",
+            "coalesce(value, value, ...)",
+            (_SCALAR, _SCALAR),
+            None,
+            _coalesce,
+            rest=_SCALAR,
+            same_type=True,
+        ),
+        _spec("round", "round(number[, digits])", (_NUM,), T.NUMBER, _round, optional=(_NUM,)),
+        _spec("abs", "abs(number)", (_NUM,), T.NUMBER, _unary(abs)),
+        _spec("min", "min(a, b)", (_ORDERED, _ORDERED), None, _least, same_type=True),
+        _spec("max", "max(a, b)", (_ORDERED, _ORDERED), None, _greatest, same_type=True),
+        _spec("concat", "concat(text, ...)", (_TEXT,), T.TEXT, _concat, rest=_TEXT),
+        _spec("year", "year(date)", (_WHEN,), T.NUMBER, _part("year")),
+        _spec("month", "month(date)", (_WHEN,), T.NUMBER, _part("month")),
+        _spec("day", "day(date)", (_WHEN,), T.NUMBER, _part("day")),
+        _spec(
+            "date",
+            'date("2026-01-31") or date(datetime)',
+            (frozenset({T.TEXT, T.DATETIME}),),
+            T.DATE,
+            rt.to_date,
+        ),
+        _spec(
+            "datetime",
+            'datetime("2026-01-31T10:00:00Z") or datetime(date)',
+            (frozenset({T.TEXT, T.DATE}),),
+            T.DATETIME,
+            rt.to_datetime,
+        ),
+        _spec("days", "days(number)", (_NUM,), T.NUMBER, lambda n: n),
+        _spec("hours", "hours(number)", (_NUM,), T.NUMBER, _hours),
+    )
+}

@@ -1,0 +1,277 @@
+"""Compile a typed tree into a SQLAlchemy Core expression over the entity's table.
+
+Boolean nodes compile to a pair ``(expression, may_be_null)``. A NULL in
+``WHERE`` already means false, and AND/OR keep that meaning, so predicates stay
+plain (and index-friendly) until a place needs a real boolean: under NOT, as a
+compared value, or as the selected result; there ``coalesce(x, false)`` is added.
+
+Sub-expressions that read no field (``today() + 30``) are computed in Python
+with the same context and bound as parameters, so closures and SQL agree.
+References become correlated scalar subqueries on the target table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.metadata.model import DslType
+from trellis.rules.expr import sql_dialect as d
+from trellis.rules.expr import typed as t
+from trellis.rules.expr.closures import value as closure_value
+from trellis.rules.expr.context import EvalContext
+from trellis.rules.expr.sql_functions import NUMERIC, SQL_FUNCTIONS
+
+Col = sa.ColumnElement[Any]
+Tables = Callable[[str], sa.Table]
+Pred = tuple[Col, bool]
+
+_SQL_TYPES: dict[DslType, sa.types.TypeEngine[Any]] = {
+    DslType.NUMBER: sa.Numeric(),
+    DslType.REFERENCE: sa.BigInteger(),
+    DslType.TEXT: sa.String(),
+    DslType.BOOLEAN: sa.Boolean(),
+    DslType.DATE: sa.Date(),
+    DslType.DATETIME: sa.DateTime(timezone=True),
+    DslType.LIST: sa.JSON(),
+}
+_ORDER: dict[str, Callable[[Col, Col], Col]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+_ESCAPE = "/"
+_UNSET = object()
+
+
+def bind(value: Any, typ: DslType) -> Col:
+    """A typed bound parameter (or typed NULL) for a Python value."""
+    if value is None:
+        sql_type = _SQL_TYPES.get(typ)
+        return sa.null() if sql_type is None else sa.cast(sa.null(), sql_type)
+    if isinstance(value, bool):
+        return sa.true() if value else sa.false()
+    if isinstance(value, int):
+        return sa.literal(value, sa.BigInteger())
+    if isinstance(value, Decimal):
+        return sa.literal(value, sa.Numeric())
+    if isinstance(value, str):
+        return sa.literal(value, sa.String())
+    if isinstance(value, datetime):
+        return sa.literal(value.astimezone(UTC), sa.DateTime(timezone=True))
+    if isinstance(value, date):
+        return sa.literal(value, sa.Date())
+    return sa.literal(value, _SQL_TYPES.get(typ))
+
+
+def like_escape(text: str) -> str:
+    """Escape ``%``, ``_`` and the escape character for a LIKE pattern."""
+    return (
+        text.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    )
+
+
+class SqlCompiler:
+    """Builds the SQL of one typed tree for one set of tables and context."""
+
+    def __init__(self, entity: str, tables: Tables, ctx: EvalContext) -> None:
+        self.entity = entity
+        self.tables = tables
+        self.ctx = ctx
+
+    def compile(self, node: t.Node, *, as_value: bool = False) -> Col:
+        """The SQL of a whole expression.
+
+        With ``as_value`` a boolean result is never NULL (for selecting it);
+        otherwise it may be NULL where it means false (fine in ``WHERE``).
+        """
+        if node.type is not DslType.BOOLEAN:
+            return self.value(node)
+        if as_value:
+            return sa.type_coerce(self.definite(node), sa.Boolean())
+        return self.predicate(node)[0]
+
+    # -- values -------------------------------------------------------------------
+
+    def constant(self, node: t.Node) -> Any:
+        """The Python value of ``node`` if it reads no field, else ``_UNSET``."""
+        if isinstance(node, t.Const):
+            return node.value
+        if t.reads_record(node):
+            return _UNSET
+        return closure_value(node)({}, self.ctx)
+
+    def value(self, node: t.Node) -> Col:
+        """The SQL value of ``node``; boolean operators give a definite boolean."""
+        if not isinstance(node, t.Field):
+            k = self.constant(node)
+            if k is not _UNSET:
+                return bind(k, node.type)
+        match node:
+            case t.Field():
+                return self._field(node)
+            case t.Negate(operand=o):
+                return -self.value(o)
+            case t.ToDatetime(operand=o):
+                return d.DateToDatetime(self.value(o))
+            case t.Arith():
+                return self._arith(node)
+            case t.Call(name=name, args=args):
+                return SQL_FUNCTIONS[name]([self.value(a) for a in args], args)
+            case _:
+                return self.definite(node)
+
+    def _field(self, node: t.Field) -> Col:
+        source = self.tables(self.entity)
+        if not node.hops:
+            return source.c[node.column]
+        aliases = [self.tables(hop.target).alias() for hop in node.hops]
+        joined: sa.FromClause = aliases[0]
+        for prev, hop, alias in zip(aliases, node.hops[1:], aliases[1:], strict=False):
+            joined = sa.join(joined, alias, alias.c.id == prev.c[hop.field])
+        query = (
+            sa.select(aliases[-1].c[node.column])
+            .select_from(joined)
+            .where(aliases[0].c.id == source.c[node.hops[0].field])
+            .correlate(source)
+        )
+        return query.scalar_subquery()
+
+    def _arith(self, node: t.Arith) -> Col:
+        a, b = self.value(node.left), self.value(node.right)
+        match node.kind:
+            case t.ArithKind.ADD:
+                return a + b
+            case t.ArithKind.SUB:
+                return a - b
+            case t.ArithKind.MUL:
+                return a * b
+            case t.ArithKind.DIV:
+                return sa.cast(a, NUMERIC) / sa.func.nullif(b, 0)
+            case t.ArithKind.DATE_PLUS_DAYS:
+                return d.DateAddDays(a, b)
+            case t.ArithKind.DATETIME_PLUS_DAYS:
+                return d.DatetimeAddDays(a, b)
+            case t.ArithKind.DATE_DIFF:
+                return d.DateDiff(a, b)
+            case t.ArithKind.DATETIME_DIFF:
+                return d.DatetimeDiff(a, b)
+
+    # -- predicates ---------------------------------------------------------------
+
+    def definite(self, node: t.Node) -> Col:
+        """A boolean that is never NULL (empty counts as false)."""
+        expr, nullable = self.predicate(node)
+        return sa.func.coalesce(expr, sa.false(), type_=sa.Boolean()) if nullable else expr
+
+    def predicate(self, node: t.Node) -> Pred:
+        """``(expression, may_be_null)`` for a node in a boolean position."""
+        k = self.constant(node)
+        if k is not _UNSET:
+            return (sa.true() if k else sa.false()), False
+        match node:
+            case t.Compare(op=op, left=a, right=b):
+                left, right = self.value(a), self.value(b)
+                if a.type is DslType.TEXT:
+                    left = d.BinaryText(left)
+                return _ORDER[op](left, right), True
+            case t.Equal():
+                return self._equal(node)
+            case t.And(left=a, right=b):
+                (pa, na), (pb, nb) = self.predicate(a), self.predicate(b)
+                return sa.and_(pa, pb), na or nb
+            case t.Or(left=a, right=b):
+                (pa, na), (pb, nb) = self.predicate(a), self.predicate(b)
+                return sa.or_(pa, pb), na or nb
+            case t.Not(operand=o):
+                return sa.not_(self.definite(o)), False
+            case t.InValues():
+                return self._in_values(node)
+            case t.ListHas(container=lst, element=e, negated=neg):
+                has = d.ListHas(self.value(lst), self.value(e))
+                return (sa.not_(has) if neg else has), False
+            case t.IsEmpty(operand=o, negated=neg):
+                return self._is_empty(o, neg), False
+            case t.TextMatch():
+                return self._text_match(node), True
+            case _:
+                return self.value(node), True
+
+    def _equal(self, node: t.Equal) -> Pred:
+        ka, kb = self.constant(node.left), self.constant(node.right)
+        if ka is _UNSET and kb is not _UNSET:
+            x, k = self.value(node.left), kb
+        elif kb is _UNSET and ka is not _UNSET:
+            x, k = self.value(node.right), ka
+        else:
+            a, b = self.value(node.left), self.value(node.right)
+            if node.negated:
+                return a.is_distinct_from(b), False
+            return a.is_not_distinct_from(b), False
+        if k is None:
+            return (x.is_not(None) if node.negated else x.is_(None)), False
+        typ = node.left.type if node.left.type is not DslType.NULL else node.right.type
+        if node.negated:
+            return x.is_distinct_from(bind(k, typ)), False
+        return x == bind(k, typ), True
+
+    def _in_values(self, node: t.InValues) -> Pred:
+        consts = [self.constant(o) for o in node.options]
+        if not node.options:
+            return (sa.true() if node.negated else sa.false()), False
+        if all(k is not _UNSET for k in consts):
+            x = self.value(node.element)
+            binds = [bind(k, o.type) for k, o in zip(consts, node.options, strict=True)]
+            if node.negated:
+                return sa.or_(x.not_in(binds), x.is_(None)), False
+            return x.in_(binds), True
+        found = sa.or_(
+            *(
+                self.definite(t.Equal(DslType.BOOLEAN, o.line, o.col, False, node.element, o))
+                for o in node.options
+            )
+        )
+        return (sa.not_(found) if node.negated else found), False
+
+    def _is_empty(self, operand: t.Node, negated: bool) -> Col:
+        x = self.value(operand)
+        if operand.type is DslType.TEXT:
+            empty = sa.or_(x.is_(None), x == "")
+        elif operand.type is DslType.LIST:
+            empty = sa.func.coalesce(d.ListLength(x), 0) == 0
+        elif operand.type is DslType.JSON:
+            empty = d.JsonIsNull(x)
+        else:
+            return x.is_not(None) if negated else x.is_(None)
+        return sa.not_(empty) if negated else empty
+
+    def _text_match(self, node: t.TextMatch) -> Col:
+        text = sa.func.lower(self.value(node.left), type_=sa.String())
+        k = self.constant(node.right)
+        if k is None:
+            return sa.false()
+        if k is not _UNSET:
+            escaped = like_escape(str(k).lower())
+            pattern: Col = sa.literal(
+                {"contains": f"%{escaped}%", "starts_with": f"{escaped}%"}.get(
+                    node.op, f"%{escaped}"
+                ),
+                sa.String(),
+            )
+        else:
+            part = sa.func.lower(self.value(node.right), type_=sa.String())
+            for ch in (_ESCAPE, "%", "_"):
+                part = sa.func.replace(part, ch, _ESCAPE + ch, type_=sa.String())
+            pct = sa.literal("%", sa.String())
+            if node.op == "contains":
+                pattern = pct.concat(part).concat(pct)
+            elif node.op == "starts_with":
+                pattern = part.concat(pct)
+            else:
+                pattern = pct.concat(part)
+        return text.like(pattern, escape=_ESCAPE)

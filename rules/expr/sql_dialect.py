@@ -1,0 +1,257 @@
+"""SQL constructs that render differently on PostgreSQL and SQLite.
+
+The SQL compiler does not know the dialect when it builds an expression, so
+the parts that differ (JSON lists, date arithmetic, UTC conversions, binary
+text ordering) are ``FunctionElement`` subclasses rendered per dialect with
+``@compiles``. Other dialects raise ``CompileError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import CompileError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+Render = Callable[..., str]
+
+
+class _Construct(FunctionElement[Any]):
+    inherit_cache = True
+
+
+def _register(cls: type[_Construct], *, postgresql: Render, sqlite: Render) -> None:
+    def args(element: _Construct, compiler: SQLCompiler, kw: dict[str, Any]) -> list[str]:
+        return [compiler.process(c, **kw) for c in element.clauses]
+
+    def other(element: _Construct, compiler: SQLCompiler, **kw: Any) -> str:
+        raise CompileError(
+            f"Rule expressions support PostgreSQL and SQLite, not {compiler.dialect.name!r}"
+        )
+
+    def pg(element: _Construct, compiler: SQLCompiler, **kw: Any) -> str:
+        return postgresql(*args(element, compiler, kw))
+
+    def lite(element: _Construct, compiler: SQLCompiler, **kw: Any) -> str:
+        return sqlite(*args(element, compiler, kw))
+
+    compiles(cls)(other)
+    compiles(cls, "postgresql")(pg)
+    compiles(cls, "sqlite")(lite)
+
+
+def _pg_json(x: str) -> str:
+    return f"CAST({x} AS JSON)"
+
+
+class ListHas(_Construct):
+    """``ListHas(list, text)``: the JSON array holds the text, ignoring case."""
+
+    type = sa.Boolean()
+    name = "trellis_list_has"
+    inherit_cache = True
+
+
+_register(
+    ListHas,
+    postgresql=lambda lst, needle: (
+        "EXISTS (SELECT 1 FROM json_array_elements(CASE WHEN "
+        f"json_typeof({_pg_json(lst)}) = 'array' THEN {_pg_json(lst)} END) AS trellis_item(v) "
+        "WHERE json_typeof(trellis_item.v) = 'string' "
+        f"AND lower(trellis_item.v #>> '{{}}') = lower({needle}))"
+    ),
+    sqlite=lambda lst, needle: (
+        f"EXISTS (SELECT 1 FROM json_each({lst}) AS trellis_item "
+        f"WHERE trellis_item.type = 'text' AND lower(trellis_item.value) = lower({needle}))"
+    ),
+)
+
+
+class ListLength(_Construct):
+    """Length of a JSON array; NULL when the value is not an array."""
+
+    type = sa.Integer()
+    name = "trellis_list_length"
+    inherit_cache = True
+
+
+_register(
+    ListLength,
+    postgresql=lambda x: (
+        f"CASE WHEN json_typeof({_pg_json(x)}) = 'array' THEN json_array_length({_pg_json(x)}) END"
+    ),
+    sqlite=lambda x: f"CASE WHEN json_type({x}) = 'array' THEN json_array_length({x}) END",
+)
+
+
+class JsonIsNull(_Construct):
+    """A JSON value that is SQL NULL or JSON ``null``."""
+
+    type = sa.Boolean()
+    name = "trellis_json_is_null"
+    inherit_cache = True
+
+
+_register(
+    JsonIsNull,
+    postgresql=lambda x: f"({x} IS NULL OR json_typeof({_pg_json(x)}) = 'null')",
+    sqlite=lambda x: f"({x} IS NULL OR json_type({x}) = 'null')",
+)
+
+
+class BinaryText(_Construct):
+    """Text compared by code point (``COLLATE "C"`` on PostgreSQL), like Python."""
+
+    type = sa.String()
+    name = "trellis_binary_text"
+    inherit_cache = True
+
+
+_register(BinaryText, postgresql=lambda x: f'({x} COLLATE "C")', sqlite=lambda x: x)
+
+
+class Trim(_Construct):
+    """``Trim(text, characters)``: strip the characters from both ends."""
+
+    type = sa.String()
+    name = "trellis_trim"
+    inherit_cache = True
+
+
+_register(Trim, postgresql=lambda x, c: f"btrim({x}, {c})", sqlite=lambda x, c: f"trim({x}, {c})")
+
+
+def _part(pg_field: str, sqlite_format: str, cls_name: str) -> type[_Construct]:
+    cls = type(
+        cls_name,
+        (_Construct,),
+        {"type": sa.Integer(), "name": f"trellis_{cls_name}", "inherit_cache": True},
+    )
+    _register(
+        cls,
+        postgresql=lambda x: f"CAST(EXTRACT({pg_field} FROM {x}) AS INTEGER)",
+        sqlite=lambda x: f"CAST(strftime('{sqlite_format}', {x}) AS INTEGER)",
+    )
+    return cls
+
+
+#: Year, month and day of a date (not a datetime: convert with DatetimeToDate first).
+Year = _part("YEAR", "%Y", "Year")
+Month = _part("MONTH", "%m", "Month")
+Day = _part("DAY", "%d", "Day")
+
+
+class DatetimeToDate(_Construct):
+    """The UTC calendar date of a datetime."""
+
+    type = sa.Date()
+    name = "trellis_datetime_to_date"
+    inherit_cache = True
+
+
+_register(
+    DatetimeToDate,
+    postgresql=lambda x: f"CAST(({x}) AT TIME ZONE 'UTC' AS DATE)",
+    sqlite=lambda x: f"date({x})",
+)
+
+
+class DateToDatetime(_Construct):
+    """Midnight UTC of a date, as a datetime."""
+
+    type = sa.DateTime(timezone=True)
+    name = "trellis_date_to_datetime"
+    inherit_cache = True
+
+
+_register(
+    DateToDatetime,
+    postgresql=lambda x: f"(CAST({x} AS TIMESTAMP) AT TIME ZONE 'UTC')",
+    sqlite=lambda x: f"({x} || ' 00:00:00.000000')",
+)
+
+
+class DateAddDays(_Construct):
+    """``DateAddDays(date, n)``: the date moved by floor(n) days."""
+
+    type = sa.Date()
+    name = "trellis_date_add_days"
+    inherit_cache = True
+
+
+_register(
+    DateAddDays,
+    postgresql=lambda d, n: f"({d} + CAST(floor(CAST({n} AS NUMERIC)) AS INTEGER))",
+    sqlite=lambda d, n: f"date({d}, CAST({n} AS TEXT) || ' days')",
+)
+
+
+class DatetimeAddDays(_Construct):
+    """``DatetimeAddDays(datetime, n)``: moved by n days, rounded to whole seconds."""
+
+    type = sa.DateTime(timezone=True)
+    name = "trellis_datetime_add_days"
+    inherit_cache = True
+
+
+_register(
+    DatetimeAddDays,
+    postgresql=lambda d, n: f"({d} + round(CAST({n} AS NUMERIC) * 86400) * INTERVAL '1 second')",
+    # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff': shift the
+    # whole seconds and keep the original fraction so the text still sorts right.
+    sqlite=lambda d, n: (
+        f"(strftime('%Y-%m-%d %H:%M:%S', {d}, "
+        f"CAST(CAST(round(({n}) * 86400) AS INTEGER) AS TEXT) || ' seconds') || substr({d}, 20))"
+    ),
+)
+
+
+class DateDiff(_Construct):
+    """``DateDiff(a, b)``: a - b in days, for two dates."""
+
+    type = sa.Integer()
+    name = "trellis_date_diff"
+    inherit_cache = True
+
+
+_register(
+    DateDiff,
+    postgresql=lambda a, b: f"({a} - {b})",
+    sqlite=lambda a, b: f"CAST(round(julianday({a}) - julianday({b})) AS INTEGER)",
+)
+
+
+class DatetimeDiff(_Construct):
+    """``DatetimeDiff(a, b)``: a - b in days with the fraction, for two datetimes."""
+
+    type = sa.Numeric()
+    name = "trellis_datetime_diff"
+    inherit_cache = True
+
+
+_register(
+    DatetimeDiff,
+    postgresql=lambda a, b: f"(EXTRACT(EPOCH FROM ({a}) - ({b})) / 86400)",
+    sqlite=lambda a, b: f"(round((julianday({a}) - julianday({b})) * 86400000) / 86400000.0)",
+)
+
+
+class WholeDaysBetween(_Construct):
+    """``WholeDaysBetween(a, b)``: b - a in whole days (truncated), for datetimes."""
+
+    type = sa.BigInteger()
+    name = "trellis_whole_days_between"
+    inherit_cache = True
+
+
+_register(
+    WholeDaysBetween,
+    postgresql=lambda a, b: f"CAST(trunc(EXTRACT(EPOCH FROM ({b}) - ({a})) / 86400) AS BIGINT)",
+    sqlite=lambda a, b: (
+        f"(CAST(round((julianday({b}) - julianday({a})) * 86400000) AS INTEGER) / 86400000)"
+    ),
+)

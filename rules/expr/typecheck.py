@@ -1,0 +1,349 @@
+"""Type-check a syntax tree against an entity and turn it into the typed tree.
+
+Every problem is collected (not just the first) and raised together as an
+:class:`ExpressionError`; a node that fails gets the type ``any`` so one
+mistake does not cause a cascade of follow-up errors.
+"""
+
+from __future__ import annotations
+
+from trellis.metadata.diagnostics import Diagnostic, did_you_mean
+from trellis.metadata.model import (
+    FIELD_TYPES,
+    STANDARD_COLUMNS,
+    AppModel,
+    DslType,
+    EntityDef,
+)
+from trellis.rules.expr import codes
+from trellis.rules.expr import nodes as n
+from trellis.rules.expr import typed as t
+from trellis.rules.expr.errors import Locator
+from trellis.rules.expr.typecheck_calls import check_call
+from trellis.rules.expr.typing_rules import (
+    arith_kind,
+    describe,
+    equality_type,
+    fits,
+    ordering_type,
+    promote,
+)
+
+T = DslType
+MAX_DEPTH = 64
+_BIGINT = 2**63 - 1
+_STANDARD_FIELD_TYPE = {T.NUMBER: "integer", T.DATETIME: "datetime"}
+
+
+class TypeChecker:
+    """Checks one expression; collects diagnostics in ``errors``."""
+
+    def __init__(self, entity: EntityDef, model: AppModel, locator: Locator) -> None:
+        self.entity = entity
+        self.model = model
+        self.loc = locator
+        self.errors: list[Diagnostic] = []
+        self.paths: dict[tuple[str, ...], None] = {}
+
+    def error(
+        self, code: str, message: str, line: int, col: int, suggestion: str | None = None
+    ) -> t.Const:
+        """Record a diagnostic and return a poisoned node of type ``any``."""
+        self.errors.append(self.loc.diagnostic(code, message, line, col, suggestion=suggestion))
+        return t.Const(T.ANY, line, col, None)
+
+    def check_result(self, node: n.Expr, expected: DslType | None) -> t.Node:
+        """Check a whole expression, and its result type against ``expected``."""
+        result = self.check(node, 0)
+        if expected is not None and not fits(result.type, expected):
+            self.error(
+                codes.RESULT_TYPE,
+                f"The expression gives {result.type}, but {expected} is expected here",
+                node.line,
+                node.col,
+            )
+        return result
+
+    def check(self, node: n.Expr, depth: int) -> t.Node:
+        """Check ``node`` and return its typed form."""
+        if depth > MAX_DEPTH:
+            return self.error(codes.TOO_DEEP, "The expression is nested too deeply", 1, 1)
+        d = depth + 1
+        match node:
+            case n.Literal():
+                return self._literal(node)
+            case n.Path():
+                return self._path(node)
+            case n.Negate(operand=o):
+                return self._negate(node, self.check(o, d))
+            case n.Arith(left=a, right=b):
+                return self._arith(node, self.check(a, d), self.check(b, d))
+            case n.Compare(left=a, right=b):
+                return self._compare(node, self.check(a, d), self.check(b, d))
+            case n.Logical(left=a, right=b):
+                return self._logical(node, self.check(a, d), self.check(b, d))
+            case n.Not(operand=o):
+                return self._not(node, self.check(o, d))
+            case n.InTuple(element=e, options=opts):
+                return self._in_tuple(node, self.check(e, d), [self.check(o, d) for o in opts])
+            case n.InList(element=e, container=c):
+                return self._in_list(node, self.check(e, d), self.check(c, d))
+            case n.IsEmpty(operand=o):
+                return t.IsEmpty(T.BOOLEAN, node.line, node.col, self.check(o, d), node.negated)
+            case n.TextMatch(left=a, right=b):
+                return self._text_match(node, self.check(a, d), self.check(b, d))
+            case n.Call(args=args):
+                return check_call(self, node, [self.check(a, d) for a in args])
+
+    # -- leaves -----------------------------------------------------------------
+
+    def _literal(self, node: n.Literal) -> t.Node:
+        v = node.value
+        if isinstance(v, bool):
+            return t.Const(T.BOOLEAN, node.line, node.col, v)
+        if isinstance(v, int) and abs(v) > _BIGINT:
+            return self.error(
+                codes.INVALID_LITERAL, f"The number {v} is too large", node.line, node.col
+            )
+        if v is None:
+            return t.Const(T.NULL, node.line, node.col, None)
+        return t.Const(T.TEXT if isinstance(v, str) else T.NUMBER, node.line, node.col, v)
+
+    def _path(self, node: n.Path) -> t.Node:
+        entity = self.entity
+        hops: list[t.Hop] = []
+        for i, seg in enumerate(node.segments):
+            fd = entity.fields.get(seg.text)
+            if fd is None and seg.text not in STANDARD_COLUMNS:
+                known = [*entity.fields, *STANDARD_COLUMNS]
+                return self.error(
+                    codes.UNKNOWN_FIELD,
+                    f"Unknown field '{seg.text}' on entity '{entity.name}'",
+                    seg.line,
+                    seg.col,
+                    did_you_mean(seg.text, known),
+                )
+            if i == len(node.segments) - 1:
+                self.paths[node.names] = None
+                if fd is None:
+                    dsl = STANDARD_COLUMNS[seg.text][0]
+                    return t.Field(
+                        dsl,
+                        node.line,
+                        node.col,
+                        node.names,
+                        tuple(hops),
+                        entity.name,
+                        seg.text,
+                        _STANDARD_FIELD_TYPE[dsl],
+                    )
+                spec = FIELD_TYPES.get(fd.type)
+                if spec is None:
+                    return self.error(
+                        codes.TYPE_MISMATCH,
+                        f"Field '{seg.text}' has type '{fd.type}', which expressions cannot use",
+                        seg.line,
+                        seg.col,
+                    )
+                return t.Field(
+                    spec.dsl_type,
+                    node.line,
+                    node.col,
+                    node.names,
+                    tuple(hops),
+                    entity.name,
+                    seg.text,
+                    fd.type,
+                    fd.options,
+                )
+            if fd is None or fd.type != "reference" or fd.to is None:
+                kind = "a standard column" if fd is None else f"a {fd.type} field"
+                return self.error(
+                    codes.NOT_A_REFERENCE,
+                    f"'{seg.text}' is {kind}, not a reference, so "
+                    f"'{node.segments[i + 1].text}' cannot be read through it",
+                    node.segments[i + 1].line,
+                    node.segments[i + 1].col,
+                )
+            if not self.model.has_entity(fd.to):
+                return self.error(
+                    codes.NOT_A_REFERENCE,
+                    f"Reference '{seg.text}' points to unknown entity '{fd.to}'",
+                    seg.line,
+                    seg.col,
+                )
+            hops.append(t.Hop(seg.text, fd.to))
+            entity = self.model.entity(fd.to)
+        raise AssertionError("unreachable: a path has at least one segment")
+
+    # -- operators --------------------------------------------------------------
+
+    def _negate(self, node: n.Negate, v: t.Node) -> t.Node:
+        if v.type in (T.ANY, T.NULL):
+            return v
+        if v.type is not T.NUMBER:
+            return self.error(
+                codes.TYPE_MISMATCH,
+                f"Unary minus needs a number, got {describe(node.operand, v.type)}",
+                node.line,
+                node.col,
+            )
+        if isinstance(v, t.Const):
+            return t.Const(T.NUMBER, node.line, node.col, -v.value)
+        return t.Negate(T.NUMBER, node.line, node.col, v)
+
+    def _arith(self, node: n.Arith, a: t.Node, b: t.Node) -> t.Node:
+        if T.ANY in (a.type, b.type):
+            return t.Const(T.ANY, node.line, node.col, None)
+        rule = arith_kind(node.op, a.type, b.type)
+        if rule is None:
+            hint = "; join text with concat()" if T.TEXT in (a.type, b.type) else ""
+            return self.error(
+                codes.TYPE_MISMATCH,
+                f"'{node.op}' cannot combine {describe(node.left, a.type)} and "
+                f"{describe(node.right, b.type)}{hint}",
+                node.op_line,
+                node.op_col,
+            )
+        kind, result, swap = rule
+        if kind is None:  # an empty operand: the result is empty
+            return t.Const(result, node.line, node.col, None)
+        if swap:
+            a, b = b, a
+        if node.op == "-" and kind in (t.ArithKind.DATE_PLUS_DAYS, t.ArithKind.DATETIME_PLUS_DAYS):
+            b = self._negate(n.Negate(b.line, b.col, node.right), b)
+        if kind is t.ArithKind.DATETIME_DIFF:
+            a, b = promote(a), promote(b)
+        return t.Arith(result, node.line, node.col, kind, a, b)
+
+    def _empty_compare(self, node: n.Compare | n.InTuple | n.InList | n.TextMatch) -> t.Const:
+        if isinstance(node, n.Compare) and node.op in ("==", "!="):
+            other = node.right if isinstance(node.left, n.Literal) else node.left
+            subject = ".".join(other.names) if isinstance(other, n.Path) else "x"
+            test = "is not empty" if node.op == "!=" else "is empty"
+            message = f"Write '{subject} {test}' to test for an empty value, not '{node.op} empty'"
+        else:
+            op = node.op if isinstance(node, (n.Compare, n.TextMatch)) else "in"
+            message = f"Comparing with empty using '{op}' is always false; use 'is empty'"
+        return self.error(codes.COMPARE_EMPTY, message, node.op_line, node.op_col)
+
+    def _compare(self, node: n.Compare, a: t.Node, b: t.Node) -> t.Node:
+        if T.ANY in (a.type, b.type):
+            return t.Const(T.ANY, node.line, node.col, None)
+        if T.NULL in (a.type, b.type):
+            return self._empty_compare(node)
+        equality = node.op in ("==", "!=")
+        common = equality_type(a.type, b.type) if equality else ordering_type(a.type, b.type)
+        if common is None:
+            hint = "; lists are tested with contains or in" if T.LIST in (a.type, b.type) else ""
+            return self.error(
+                codes.TYPE_MISMATCH,
+                f"Cannot compare {describe(node.left, a.type)} with "
+                f"{describe(node.right, b.type)} using '{node.op}'{hint}",
+                node.op_line,
+                node.op_col,
+            )
+        if common is T.DATETIME:
+            a, b = promote(a), promote(b)
+        if equality:
+            self._check_option(a, b)
+            self._check_option(b, a)
+            return t.Equal(T.BOOLEAN, node.line, node.col, node.op == "!=", a, b)
+        return t.Compare(T.BOOLEAN, node.line, node.col, node.op, a, b)
+
+    def _check_option(self, field: t.Node, value: t.Node) -> None:
+        if not (isinstance(field, t.Field) and field.options and isinstance(value, t.Const)):
+            return
+        if isinstance(value.value, str) and value.value not in field.options:
+            self.error(
+                codes.UNKNOWN_OPTION,
+                f"'{value.value}' is not an option of field '{'.'.join(field.path)}' "
+                f"(options: {', '.join(field.options)})",
+                value.line,
+                value.col,
+                did_you_mean(value.value, field.options),
+            )
+
+    def _boolean(self, v: t.Node, syntax: n.Expr, what: str, line: int, col: int) -> None:
+        if v.type not in (T.BOOLEAN, T.NULL, T.ANY):
+            self.error(
+                codes.TYPE_MISMATCH,
+                f"'{what}' needs true/false values, but {describe(syntax, v.type)} is not",
+                line,
+                col,
+            )
+
+    def _logical(self, node: n.Logical, a: t.Node, b: t.Node) -> t.Node:
+        self._boolean(a, node.left, node.op, node.op_line, node.op_col)
+        self._boolean(b, node.right, node.op, node.op_line, node.op_col)
+        cls = t.And if node.op == "and" else t.Or
+        return cls(T.BOOLEAN, node.line, node.col, a, b)
+
+    def _not(self, node: n.Not, v: t.Node) -> t.Node:
+        self._boolean(v, node.operand, "not", node.line, node.col)
+        return t.Not(T.BOOLEAN, node.line, node.col, v)
+
+    def _in_tuple(self, node: n.InTuple, e: t.Node, opts: list[t.Node]) -> t.Node:
+        if e.type is T.NULL or any(o.type is T.NULL for o in opts):
+            return self._empty_compare(node)
+        checked: list[t.Node] = []
+        datetime_mix = False
+        for syntax, o in zip(node.options, opts, strict=True):
+            if T.ANY in (e.type, o.type):
+                continue
+            common = equality_type(e.type, o.type)
+            if common is None:
+                self.error(
+                    codes.TYPE_MISMATCH,
+                    f"Cannot look for {describe(node.element, e.type)} among values "
+                    f"of another type: {describe(syntax, o.type)}",
+                    o.line,
+                    o.col,
+                )
+                continue
+            datetime_mix = datetime_mix or common is T.DATETIME
+            self._check_option(e, o)
+            checked.append(o)
+        if datetime_mix:
+            e, checked = promote(e), [promote(o) for o in checked]
+        return t.InValues(T.BOOLEAN, node.line, node.col, e, tuple(checked), node.negated)
+
+    def _in_list(self, node: n.InList, e: t.Node, c: t.Node) -> t.Node:
+        if e.type is T.NULL:
+            return self._empty_compare(node)
+        if c.type not in (T.LIST, T.ANY):
+            return self.error(
+                codes.TYPE_MISMATCH,
+                f"'in' needs a list such as tags, or values in parentheses like "
+                f'x in ("a", "b"); {describe(node.container, c.type)} is not a list',
+                node.op_line,
+                node.op_col,
+            )
+        if e.type not in (T.TEXT, T.ANY):
+            return self.error(
+                codes.TYPE_MISMATCH,
+                f"Lists hold text; cannot look for {describe(node.element, e.type)}",
+                node.op_line,
+                node.op_col,
+            )
+        self._check_option(c, e)
+        return t.ListHas(T.BOOLEAN, node.line, node.col, c, e, node.negated)
+
+    def _text_match(self, node: n.TextMatch, a: t.Node, b: t.Node) -> t.Node:
+        if T.ANY in (a.type, b.type):
+            return t.Const(T.ANY, node.line, node.col, None)
+        if T.NULL in (a.type, b.type):
+            return self._empty_compare(node)
+        if node.op == "contains" and a.type is T.LIST and b.type is T.TEXT:
+            self._check_option(a, b)
+            return t.ListHas(T.BOOLEAN, node.line, node.col, a, b, False)
+        if a.type is T.TEXT and b.type is T.TEXT:
+            return t.TextMatch(T.BOOLEAN, node.line, node.col, node.op, a, b)
+        return self.error(
+            codes.TYPE_MISMATCH,
+            f"'{node.op}' needs text on both sides"
+            f"{' (or a list on the left)' if node.op == 'contains' else ''}, got "
+            f"{describe(node.left, a.type)} and {describe(node.right, b.type)}",
+            node.op_line,
+            node.op_col,
+        )

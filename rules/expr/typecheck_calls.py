@@ -1,0 +1,126 @@
+"""Type-check function calls against the function library."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.model import DslType
+from trellis.rules.expr import codes
+from trellis.rules.expr import nodes as n
+from trellis.rules.expr import typed as t
+from trellis.rules.expr.functions import FUNCTIONS, parse_date, parse_datetime
+from trellis.rules.expr.typing_rules import describe, unify
+
+T = DslType
+
+
+class ErrorSink(Protocol):
+    """Where call errors go (the type checker)."""
+
+    def error(
+        self, code: str, message: str, line: int, col: int, suggestion: str | None = None
+    ) -> t.Const:
+        """Record a diagnostic and return a poisoned node."""
+        ...
+
+
+def check_call(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
+    """Check a function call: name, arity, argument types, literal arguments."""
+    spec = FUNCTIONS.get(node.name)
+    if spec is None:
+        return checker.error(
+            codes.UNKNOWN_FUNCTION,
+            f"Unknown function '{node.name}'",
+            node.line,
+            node.col,
+            did_you_mean(node.name, FUNCTIONS),
+        )
+    top = spec.max_args
+    if len(args) < spec.min_args or (top is not None and len(args) > top):
+        if top is None:
+            want = f"at least {spec.min_args}"
+        elif top == spec.min_args:
+            want = str(top)
+        else:
+            want = f"{spec.min_args} to {top}"
+        s = "" if want == "1" else "s"
+        return checker.error(
+            codes.ARGUMENT_COUNT,
+            f"{node.name}() takes {want} argument{s} ({spec.signature}), got {len(args)}",
+            node.line,
+            node.col,
+        )
+    ok = True
+    for i, (syntax, arg) in enumerate(zip(node.args, args, strict=True)):
+        allowed = spec.param_types(i)
+        if arg.type in (T.ANY, T.NULL) or arg.type in allowed:
+            continue
+        ok = False
+        names = " or ".join(sorted(str(a) for a in allowed))
+        checker.error(
+            codes.ARGUMENT_TYPE,
+            f"Argument {i + 1} of {node.name}() must be {names}, got "
+            f"{describe(syntax, arg.type)} ({spec.signature})",
+            arg.line,
+            arg.col,
+        )
+    if not ok or any(a.type is T.ANY for a in args):
+        return t.Const(T.ANY, node.line, node.col, None)
+    result = spec.result
+    if spec.same_type:
+        result = unify([a.type for a in args])
+        if result is None:
+            return checker.error(
+                codes.ARGUMENT_TYPE,
+                f"The arguments of {node.name}() must all have the same type, "
+                f"got {', '.join(str(a.type) for a in args)}",
+                node.line,
+                node.col,
+            )
+    if spec.context is not None:
+        return t.ContextValue(spec.result or T.ANY, node.line, node.col, spec.context)
+    return _special_call(checker, node, args, result or T.ANY)
+
+
+def _special_call(checker: ErrorSink, node: n.Call, args: list[t.Node], result: DslType) -> t.Node:
+    if node.name in ("date", "datetime") and args[0].type is T.TEXT:
+        lit = args[0]
+        if not (isinstance(lit, t.Const) and isinstance(lit.value, str)):
+            return checker.error(
+                codes.INVALID_LITERAL,
+                f"{node.name}() needs a literal text such as "
+                f"{'2026-01-31' if node.name == 'date' else '2026-01-31T10:00:00Z'!r}",
+                lit.line,
+                lit.col,
+            )
+        try:
+            value = (parse_date if node.name == "date" else parse_datetime)(lit.value)
+        except ValueError:
+            shape = "YYYY-MM-DD" if node.name == "date" else "YYYY-MM-DDTHH:MM:SSZ"
+            return checker.error(
+                codes.INVALID_LITERAL,
+                f"'{lit.value}' is not a valid {node.name} (use {shape})",
+                lit.line,
+                lit.col,
+            )
+        return t.Const(result, node.line, node.col, value)
+    if node.name == "round" and len(args) == 2:
+        digits = args[1]
+        if not (
+            isinstance(digits, t.Const)
+            and isinstance(digits.value, int)
+            and -20 <= digits.value <= 20
+        ):
+            return checker.error(
+                codes.INVALID_LITERAL,
+                "round() digits must be a whole number from -20 to 20",
+                digits.line,
+                digits.col,
+            )
+    spec = FUNCTIONS[node.name]
+    if spec.impl is not None and all(isinstance(a, t.Const) for a in args):
+        # A pure function of literals (days(3), hours(4)) is computed once, here.
+        value = spec.impl(*[a.value for a in args if isinstance(a, t.Const)])
+        return t.Const(result, node.line, node.col, value)
+    return t.Call(result, node.line, node.col, node.name, tuple(args))

@@ -1,0 +1,330 @@
+"""The tenant registry: tenants, users, memberships, API tokens and metadata versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.tenants.registry.passwords import hash_password
+from trellis.tenants.registry.tables import build_system_metadata
+from trellis.tenants.registry.tokens import new_token, token_digest
+
+Connect = Callable[..., sa.Connection]
+
+
+class RegistryError(Exception):
+    """A registry operation was refused; the message is meant for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class TenantInfo:
+    """A tenant as the runtime needs it."""
+
+    id: int
+    name: str
+    label: str
+    current_version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenIdentity:
+    """Who a valid API token speaks for."""
+
+    token_id: int
+    user_id: int
+    email: str
+    tenant_id: int
+    tenant: str
+    roles: tuple[str, ...]
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataVersion:
+    """One published version of a tenant's app package."""
+
+    tenant_id: int
+    version_no: int
+    app_name: str
+    app_version: str
+    digest: str
+    files: Mapping[str, str]
+    published_at: datetime
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, aware."""
+    return datetime.now(UTC)
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the database returned no primary key for the insert")
+    return int(key[0])
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class TenantRegistry:
+    """Reads and writes the system database through a connection factory.
+
+    ``connect(write=...)`` must return a connection whose schema-less tables
+    resolve to the system schema.
+    """
+
+    def __init__(self, connect: Connect) -> None:
+        self._connect = connect
+        md = build_system_metadata()
+        self.metadata = md
+        self.tenants = md.tables["tenants"]
+        self.users = md.tables["users"]
+        self.memberships = md.tables["memberships"]
+        self.tokens = md.tables["api_tokens"]
+        self.versions = md.tables["metadata_versions"]
+
+    # tenants -----------------------------------------------------------------
+    def create_tenant(self, name: str, label: str | None = None) -> TenantInfo:
+        """Register tenant ``name``; raises ``RegistryError`` if it exists."""
+        with self._connect(write=True) as conn, conn.begin():
+            if conn.execute(
+                sa.select(self.tenants.c.id).where(self.tenants.c.name == name)
+            ).first():
+                raise RegistryError(f"Tenant '{name}' already exists.")
+            result = conn.execute(
+                self.tenants.insert().values(name=name, label=label or name, created_at=utcnow())
+            )
+            tenant_id = inserted_id(result)
+        return TenantInfo(tenant_id, name, label or name, None)
+
+    def get_tenant(self, name: str) -> TenantInfo | None:
+        """Return tenant ``name`` or None."""
+        t = self.tenants
+        with self._connect() as conn:
+            row = conn.execute(
+                sa.select(t.c.id, t.c.name, t.c.label, t.c.current_version).where(t.c.name == name)
+            ).first()
+        return TenantInfo(int(row.id), row.name, row.label, row.current_version) if row else None
+
+    def list_tenants(self) -> list[TenantInfo]:
+        """Every tenant, by name."""
+        t = self.tenants
+        with self._connect() as conn:
+            rows = conn.execute(
+                sa.select(t.c.id, t.c.name, t.c.label, t.c.current_version).order_by(t.c.name)
+            ).all()
+        return [TenantInfo(int(r.id), r.name, r.label, r.current_version) for r in rows]
+
+    # users and memberships -------------------------------------------------------
+    def ensure_user(
+        self, email: str, password: str | None = None, display_name: str | None = None
+    ) -> int:
+        """Return the id of user ``email``, creating it (and setting the password) if needed."""
+        email = email.strip().lower()
+        if "@" not in email:
+            raise RegistryError(f"'{email}' is not an email address.")
+        password_hash = hash_password(password) if password is not None else None
+        u = self.users
+        with self._connect(write=True) as conn, conn.begin():
+            row = conn.execute(sa.select(u.c.id).where(u.c.email == email)).first()
+            if row:
+                if password_hash is not None:
+                    conn.execute(
+                        u.update().where(u.c.id == row.id).values(password_hash=password_hash)
+                    )
+                return int(row.id)
+            result = conn.execute(
+                u.insert().values(
+                    email=email,
+                    display_name=display_name or email.split("@")[0],
+                    password_hash=password_hash,
+                    created_at=utcnow(),
+                )
+            )
+            return inserted_id(result)
+
+    def add_membership(self, tenant: str, user_id: int, roles: list[str]) -> None:
+        """Make the user a member of ``tenant`` with ``roles`` (merged with existing ones)."""
+        info = self._require_tenant(tenant)
+        m = self.memberships
+        with self._connect(write=True) as conn, conn.begin():
+            row = conn.execute(
+                sa.select(m.c.id, m.c.roles).where(m.c.tenant_id == info.id, m.c.user_id == user_id)
+            ).first()
+            if row:
+                merged = sorted(set(row.roles) | set(roles))
+                conn.execute(m.update().where(m.c.id == row.id).values(roles=merged))
+            else:
+                conn.execute(
+                    m.insert().values(
+                        tenant_id=info.id,
+                        user_id=user_id,
+                        roles=sorted(set(roles)),
+                        created_at=utcnow(),
+                    )
+                )
+
+    def user_id(self, email: str) -> int | None:
+        """Return the id of user ``email`` or None."""
+        with self._connect() as conn:
+            row = conn.execute(
+                sa.select(self.users.c.id).where(self.users.c.email == email.strip().lower())
+            ).first()
+        return int(row.id) if row else None
+
+    # tokens -----------------------------------------------------------------------
+    def create_token(self, tenant: str, email: str, *, expires_in: timedelta | None = None) -> str:
+        """Create an API token for member ``email`` of ``tenant``; returns the secret once."""
+        info = self._require_tenant(tenant)
+        user_id = self.user_id(email)
+        if user_id is None:
+            raise RegistryError(f"No user '{email}'.")
+        m = self.memberships
+        with self._connect(write=True) as conn, conn.begin():
+            member = conn.execute(
+                sa.select(m.c.id).where(m.c.tenant_id == info.id, m.c.user_id == user_id)
+            ).first()
+            if member is None:
+                raise RegistryError(f"User '{email}' is not a member of tenant '{tenant}'.")
+            token = new_token()
+            now = utcnow()
+            conn.execute(
+                self.tokens.insert().values(
+                    tenant_id=info.id,
+                    user_id=user_id,
+                    token_hash=token_digest(token),
+                    prefix=token[:12],
+                    created_at=now,
+                    expires_at=now + expires_in if expires_in else None,
+                )
+            )
+        return token
+
+    def verify_token(self, token: str) -> TokenIdentity | None:
+        """Return who ``token`` speaks for, or None when unknown, revoked or expired."""
+        k, u, t, m = self.tokens, self.users, self.tenants, self.memberships
+        query = (
+            sa.select(
+                k.c.id,
+                k.c.user_id,
+                k.c.tenant_id,
+                k.c.expires_at,
+                k.c.revoked_at,
+                u.c.email,
+                u.c.is_active,
+                t.c.name,
+                m.c.roles,
+            )
+            .join(u, u.c.id == k.c.user_id)
+            .join(t, t.c.id == k.c.tenant_id)
+            .join(m, sa.and_(m.c.user_id == k.c.user_id, m.c.tenant_id == k.c.tenant_id))
+            .where(k.c.token_hash == token_digest(token))
+        )
+        with self._connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or row.revoked_at is not None or not row.is_active:
+            return None
+        expires_at = _aware(row.expires_at)
+        if expires_at is not None and expires_at <= utcnow():
+            return None
+        return TokenIdentity(
+            int(row.id),
+            int(row.user_id),
+            row.email,
+            int(row.tenant_id),
+            row.name,
+            tuple(row.roles),
+            expires_at,
+        )
+
+    # metadata versions ------------------------------------------------------------
+    def record_version(
+        self,
+        conn: sa.Connection,
+        tenant: TenantInfo,
+        *,
+        app_name: str,
+        app_version: str,
+        digest: str,
+        files: Mapping[str, str],
+        plan: str,
+        published_by: str | None,
+    ) -> int:
+        """Store a new published version in ``conn``'s transaction; returns its number."""
+        v = self.versions
+        current = conn.execute(
+            sa.select(sa.func.max(v.c.version_no)).where(v.c.tenant_id == tenant.id)
+        ).scalar()
+        version_no = int(current or 0) + 1
+        conn.execute(
+            v.insert().values(
+                tenant_id=tenant.id,
+                version_no=version_no,
+                app_name=app_name,
+                app_version=app_version,
+                digest=digest,
+                files=dict(files),
+                plan=plan,
+                published_at=utcnow(),
+                published_by=published_by,
+            )
+        )
+        conn.execute(
+            self.tenants.update()
+            .where(self.tenants.c.id == tenant.id)
+            .values(current_version=version_no)
+        )
+        return version_no
+
+    def get_version(self, tenant_id: int, version_no: int) -> MetadataVersion | None:
+        """Return a stored version or None."""
+        v = self.versions
+        with self._connect() as conn:
+            row = conn.execute(
+                sa.select(v).where(v.c.tenant_id == tenant_id, v.c.version_no == version_no)
+            ).first()
+        if row is None:
+            return None
+        return MetadataVersion(
+            int(row.tenant_id),
+            int(row.version_no),
+            row.app_name,
+            row.app_version,
+            row.digest,
+            dict(row.files),
+            _aware(row.published_at) or utcnow(),
+        )
+
+    def connect(self, *, write: bool = False) -> sa.Connection:
+        """A connection to the system database."""
+        return self._connect(write=write)
+
+    def _require_tenant(self, name: str) -> TenantInfo:
+        info = self.get_tenant(name)
+        if info is None:
+            raise RegistryError(f"No tenant '{name}'.")
+        return info
+
+
+def row_mapping(row: Any) -> dict[str, Any]:
+    """A result row as a plain dict."""
+    return dict(row._mapping)
+
+
+__all__ = [
+    "MetadataVersion",
+    "RegistryError",
+    "TenantInfo",
+    "TenantRegistry",
+    "TokenIdentity",
+    "inserted_id",
+    "utcnow",
+]

@@ -1,0 +1,100 @@
+"""Shared fixtures: real SQLite and real PostgreSQL runtimes, packages, API clients."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from litestar.testing import TestClient
+
+from trellis.platform.api.app import create_app
+from trellis.platform.config import RuntimeConfig
+from trellis.platform.runtime import Runtime
+
+from helpers import Api, PackageWriter, make_tenant
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TRELLIS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def drop_schemas(url: str, prefix: str) -> None:
+    """Drop every schema whose name starts with ``prefix`` (test clean-up)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        names = (
+            conn.execute(
+                sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                {"p": prefix.replace("_", r"\_") + "%"},
+            )
+            .scalars()
+            .all()
+        )
+        for name in names:
+            conn.execute(sa.schema.DropSchema(name, cascade=True))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def config(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RuntimeConfig]:
+    """A runtime configuration on SQLite files or on a private set of PostgreSQL schemas."""
+    data_dir = tmp_path / "data"
+    if request.param == "sqlite":
+        yield RuntimeConfig(data_dir=data_dir, version_check_interval=0.0)
+        return
+    prefix = f"x{uuid.uuid4().hex[:10]}_"
+    yield RuntimeConfig(
+        data_dir=data_dir, database_url=PG_URL, schema_prefix=prefix, version_check_interval=0.0
+    )
+    drop_schemas(PG_URL, prefix)
+
+
+@pytest.fixture
+def runtime(config: RuntimeConfig) -> Iterator[Runtime]:
+    """A runtime over ``config``."""
+    rt = Runtime(config)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def write_package(tmp_path: Path) -> PackageWriter:
+    """Write an app package folder: ``write_package(entities={"name": yaml}, version=...)``."""
+    counter = iter(range(1000))
+
+    def write(
+        entities: dict[str, str],
+        *,
+        version: str = "1.0.0",
+        name: str = "testapp",
+        folder: str | None = None,
+    ) -> Path:
+        root = tmp_path / (folder or f"pkg{next(counter)}")
+        (root / "entities").mkdir(parents=True, exist_ok=True)
+        (root / "app.yaml").write_text(
+            f"name: {name}\nversion: {version}\nlabel: Test app\n", encoding="utf-8"
+        )
+        for entity, text in entities.items():
+            (root / "entities" / f"{entity}.yaml").write_text(
+                textwrap.dedent(text).lstrip(), encoding="utf-8"
+            )
+        return root
+
+    return write
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """A test client over the runtime's web app."""
+    with TestClient(app=create_app(runtime)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(runtime: Runtime, client: TestClient, write_package: PackageWriter) -> Api:  # type: ignore[type-arg]
+    """The API of tenant 'acme' (test package) with an admin token."""
+    return Api(client, "acme", make_tenant(runtime, write_package, "acme"))

@@ -1,0 +1,93 @@
+"""The CRM seed package loads cleanly into a read-only model."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from metadata_test_support import NameChecker
+
+from trellis.metadata.diagnostics import Diagnostic
+from trellis.metadata.loader import load_package, package_digest, validate_package
+from trellis.metadata.model import AppModel, DslType, EntityDef, SourceSpan
+from trellis.seed.crm import PACKAGE_PATH
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class SilentChecker:
+    """Accepts every expression."""
+
+    def check(
+        self,
+        source: str,
+        entity: EntityDef,
+        model: AppModel,
+        *,
+        expected: DslType | None,
+        span: SourceSpan,
+    ) -> list[Diagnostic]:
+        return []
+
+
+@pytest.fixture(scope="module")
+def crm() -> AppModel:
+    return load_package(PACKAGE_PATH, checker=SilentChecker())
+
+
+def test_crm_loads_without_any_diagnostic() -> None:
+    result = validate_package(PACKAGE_PATH, checker=NameChecker())
+    assert [str(d) for d in result.diagnostics] == []
+    assert result.model is not None
+
+
+def test_crm_model_shape(crm: AppModel) -> None:
+    assert (crm.name, crm.version) == ("crm", "0.1.0")
+    assert sorted(crm.entities) == ["account", "activity", "contact", "opportunity"]
+    opportunity = crm.entity("opportunity")
+    assert opportunity.fields["account"].to == "account"
+    assert opportunity.fields["account"].required
+    assert opportunity.fields["stage"].options[0] == "prospecting"
+    assert opportunity.fields["expected_revenue"].formula == "amount * probability / 100"
+    assert opportunity.fields["number"].autonumber_format == "OPP-{n:05d}"
+    assert opportunity.fields["amount"].currency_field == "currency"
+    assert [i.fields for i in opportunity.indexes] == [("stage", "close_date")]
+    assert opportunity.validations[0].field == "close_date"
+    assert crm.entity("contact").fields["full_name"].computed
+    assert crm.digest == package_digest(PACKAGE_PATH)
+
+
+def test_crm_model_is_frozen_and_read_only(crm: AppModel) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        crm.version = "9"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        crm.entities["x"] = crm.entity("account")  # type: ignore[index]
+    account = crm.entity("account")
+    with pytest.raises(TypeError):
+        account.fields["x"] = account.fields["name"]  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        account.fields["name"].required = False  # type: ignore[misc]
+    assert isinstance(account.search, tuple)
+    assert isinstance(crm.entity("contact").fields["first_name"].options, tuple)
+
+
+def test_crm_expressions_go_to_the_checker_with_type_and_place() -> None:
+    checker = NameChecker()
+    load_package(PACKAGE_PATH, checker=checker)
+    calls = {(entity, source): (expected, span) for entity, source, expected, span in checker.calls}
+    expected, span = calls[("contact", 'concat(first_name, " ", last_name)')]
+    assert expected is DslType.TEXT
+    line = (PACKAGE_PATH / "entities/contact.yaml").read_text().splitlines()[span.line - 1]
+    assert line[span.col - 1 :].startswith("concat(first_name")
+    assert calls[("opportunity", "amount * probability / 100")][0] is DslType.NUMBER
+    assert calls[("opportunity", '"EUR"')][0] is DslType.TEXT
+    assert calls[("activity", "false")][0] is DslType.BOOLEAN
+    when = 'stage == "won" and close_date is empty'
+    assert calls[("opportunity", when)][0] is DslType.BOOLEAN
+
+
+def test_crm_diagnostic_paths_start_with_the_path_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO_ROOT)
+    model = load_package("seed/crm")
+    assert model.entity("opportunity").source.path == "seed/crm/entities/opportunity.yaml"

@@ -1,0 +1,256 @@
+"""The ``trellis`` command line: serve, tenants, publish, tokens, metadata checks.
+
+It sits above the six layers, so it may wire all of them together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import uvicorn
+
+from trellis.metadata.diagnostics import MetadataError
+from trellis.metadata.loader import load_package
+from trellis.platform.api.app import create_app
+from trellis.platform.config import check_tenant_name, config_from_env
+from trellis.platform.db.sync import SchemaSyncError
+from trellis.platform.publish import publish
+from trellis.platform.runtime import Runtime, TenantNotFoundError
+from trellis.rules.checker import RuleExpressionChecker
+from trellis.seed.crm import PACKAGE_PATH as CRM_PACKAGE
+from trellis.tenants.registry import PasswordPolicyError, RegistryError
+
+TEMPLATES = {"crm": CRM_PACKAGE}
+DEMO_TENANT = "demo"
+DEMO_ADMIN = "admin@demo.test"
+_DURATION = re.compile(r"^(\d+)([dhm])$")
+
+
+class CliError(Exception):
+    """A command failed with a message for the user (exit code 1)."""
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    return Runtime(config_from_env(args.data_dir))
+
+
+def _template_path(template: str) -> Path:
+    if template in TEMPLATES:
+        return Path(str(TEMPLATES[template]))
+    path = Path(template)
+    if not (path / "app.yaml").exists():
+        raise CliError(
+            f"Unknown template '{template}': use one of {sorted(TEMPLATES)} or the "
+            "path of an app package folder."
+        )
+    return path
+
+
+def create_tenant(runtime: Runtime, name: str, template: str, admin: str, password: str) -> str:
+    """Create tenant ``name`` from ``template`` with an admin user; returns the plan text."""
+    check_tenant_name(name)
+    package = _template_path(template)
+    load_package(package, checker=RuleExpressionChecker())
+    user_id = runtime.registry.ensure_user(admin, password)
+    runtime.registry.create_tenant(name)
+    runtime.registry.add_membership(name, user_id, ["admin"])
+    result = publish(runtime, name, package, published_by=admin)
+    return result.render()
+
+
+def cmd_tenant_create(args: argparse.Namespace) -> None:
+    runtime = _runtime(args)
+    _out(create_tenant(runtime, args.name, args.template, args.admin, args.password))
+    _out(f"Tenant '{args.name}' created; admin: {args.admin}.")
+
+
+def cmd_publish(args: argparse.Namespace) -> None:
+    runtime = _runtime(args)
+    result = publish(runtime, args.tenant, args.path, dry_run=args.dry_run, published_by="cli")
+    _out(result.render())
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    runtime = _runtime(args)
+    info = runtime.tenant(args.tenant, fresh=True)
+    if info.current_version is None:
+        raise CliError(f"Tenant '{args.tenant}' has nothing published yet.")
+    version = runtime.registry.get_version(info.id, info.current_version)
+    if version is None:
+        raise CliError(f"Version {info.current_version} of '{args.tenant}' is missing.")
+    runtime.app(args.tenant)  # writes the stored package out and checks it
+    folder = runtime.package_cache_dir(args.tenant, version)
+    result = publish(runtime, args.tenant, folder, dry_run=args.dry_run, published_by="migrate")
+    _out(result.render())
+
+
+def _duration(text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    match = _DURATION.match(text)
+    if match is None:
+        raise CliError(f"--expires '{text}' is not a duration: use e.g. 30d, 12h or 90m.")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {
+        "d": timedelta(days=amount),
+        "h": timedelta(hours=amount),
+        "m": timedelta(minutes=amount),
+    }[unit]
+
+
+def cmd_token_create(args: argparse.Namespace) -> None:
+    runtime = _runtime(args)
+    token = runtime.registry.create_token(
+        args.tenant, args.email, expires_in=_duration(args.expires)
+    )
+    _out(f"API token for {args.email} in tenant '{args.tenant}' (shown once):")
+    _out(token)
+
+
+def cmd_user_create(args: argparse.Namespace) -> None:
+    runtime = _runtime(args)
+    runtime.tenant(args.tenant, fresh=True)
+    user_id = runtime.registry.ensure_user(args.email, args.password)
+    runtime.registry.add_membership(args.tenant, user_id, args.role or [])
+    _out(
+        f"User {args.email} is a member of '{args.tenant}' with roles: "
+        f"{', '.join(args.role or []) or '(none)'}."
+    )
+
+
+def cmd_metadata_validate(args: argparse.Namespace) -> None:
+    model = load_package(args.path, checker=RuleExpressionChecker())
+    _out(f"OK: {model.name} {model.version}, {len(model.entities)} entities, no errors.")
+
+
+def ensure_demo(runtime: Runtime) -> str | None:
+    """Create the demo tenant on first start; returns sign-in text when it was created."""
+    if runtime.registry.get_tenant(DEMO_TENANT) is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    create_tenant(runtime, DEMO_TENANT, "crm", DEMO_ADMIN, password)
+    token = runtime.registry.create_token(DEMO_TENANT, DEMO_ADMIN)
+    return f"Demo tenant created. Admin: {DEMO_ADMIN} / {password}\nAPI token: {token}"
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    runtime = _runtime(args)
+    first = ensure_demo(runtime)
+    url = f"http://{args.host}:{args.port}"
+    _out(f"Trellis is serving {url} (data in {runtime.config.data_dir}).")
+    if first:
+        _out(first)
+        token_hint = "<the token above>"
+    else:
+        _out(f"Make an API token with: trellis token create {DEMO_TENANT} {DEMO_ADMIN}")
+        token_hint = "<token>"
+    _out(f"Try: curl -H 'Authorization: Bearer {token_hint}' {url}/t/{DEMO_TENANT}/api/account")
+    sys.stdout.flush()
+    uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="warning")
+
+
+def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="data directory (default: $TRELLIS_DATA_DIR or ./trellis-data)",
+    )
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(prog="trellis", description="Trellis low-code platform.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = _with_data_dir(sub.add_parser("serve", help="run the web server"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    tenant = sub.add_parser("tenant", help="manage tenants").add_subparsers(
+        dest="tenant_command", required=True
+    )
+    create = _with_data_dir(tenant.add_parser("create", help="create a tenant"))
+    create.add_argument("name")
+    create.add_argument("--template", default="crm")
+    create.add_argument("--admin", required=True)
+    create.add_argument("--password", required=True)
+    create.set_defaults(func=cmd_tenant_create)
+
+    pub = _with_data_dir(sub.add_parser("publish", help="publish an app package to a tenant"))
+    pub.add_argument("tenant")
+    pub.add_argument("path")
+    pub.add_argument("--dry-run", action="store_true")
+    pub.set_defaults(func=cmd_publish)
+
+    mig = _with_data_dir(sub.add_parser("migrate", help="re-sync a tenant's schema"))
+    mig.add_argument("--tenant", required=True)
+    mig.add_argument("--dry-run", action="store_true")
+    mig.set_defaults(func=cmd_migrate)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    tcreate = _with_data_dir(token.add_parser("create", help="create an API token"))
+    tcreate.add_argument("tenant")
+    tcreate.add_argument("email")
+    tcreate.add_argument("--expires", default=None, help="e.g. 30d, 12h, 90m")
+    tcreate.set_defaults(func=cmd_token_create)
+
+    user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
+    ucreate = _with_data_dir(user.add_parser("create", help="create a user in a tenant"))
+    ucreate.add_argument("tenant")
+    ucreate.add_argument("email")
+    ucreate.add_argument("--password", required=True)
+    ucreate.add_argument("--role", action="append")
+    ucreate.set_defaults(func=cmd_user_create)
+
+    meta = sub.add_parser("metadata", help="app package tools").add_subparsers(
+        dest="metadata_command", required=True
+    )
+    validate = _with_data_dir(meta.add_parser("validate", help="check an app package"))
+    validate.add_argument("path")
+    validate.set_defaults(func=cmd_metadata_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except MetadataError as exc:
+        for diagnostic in exc.diagnostics:
+            _err(str(diagnostic))
+        errors = len(exc.errors)
+        _err(f"{errors} error{'s' if errors != 1 else ''}; nothing was applied.")
+        return 1
+    except SchemaSyncError as exc:
+        _err(f"error: {exc}")
+        return 1
+    except (CliError, RegistryError, TenantNotFoundError, PasswordPolicyError, ValueError) as exc:
+        _err(f"error: {exc}")
+        return 1
+    return 0
+
+
+__all__ = ["build_parser", "main"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
