@@ -8,7 +8,7 @@ All problems of a package are reported at once, with stable codes (``CODES``).
 
 from __future__ import annotations
 
-from trellis.metadata.loader._expressions import ExpressionChecker
+from trellis.metadata.loader._expressions import ExpressionChecker, RuleFileChecker
 from trellis.metadata.loader._package import (
     PackageReport,
     load_package,
@@ -26,6 +26,7 @@ __all__ = [
     "NodePosition",
     "PackageReport",
     "PositionMap",
+    "RuleFileChecker",
     "YamlDocument",
     "load_package",
     "load_yaml",

@@ -20,11 +20,14 @@ from trellis.metadata.model import (
     EntityDef,
     FieldDef,
     IndexDef,
+    RollupDef,
     SourceSpan,
     ValidationDef,
 )
 
 ON_DELETE = ("restrict", "set_null", "cascade")
+ROLLUP_AGGREGATES = ("count", "sum", "min", "max", "avg")
+CONDITION_KEYS = ("required_when", "visible_when", "readonly_when")
 DEFAULT_AUTONUMBER_FORMAT = "{n}"
 
 
@@ -114,6 +117,37 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         default_source=positions.content((*path, "default")) if default is not None else None,
         formula_source=positions.content((*path, "formula")) if formula is not None else None,
         currency_field=_text(spec, "currency_field"),
+        pipeline=_text(spec, "pipeline"),
+        rollup=_rollup(spec.get("rollup"), path, positions),
+        required_when=_text(spec, "required_when") or None,
+        visible_when=_text(spec, "visible_when") or None,
+        readonly_when=_text(spec, "readonly_when") or None,
+        condition_sources=MappingProxyType(
+            {
+                key: positions.content((*path, key))
+                for key in CONDITION_KEYS
+                if isinstance(spec.get(key), str)
+            }
+        ),
+    )
+
+
+def _rollup(spec: Any, path: NodePath, positions: PositionMap) -> RollupDef | None:
+    if not isinstance(spec, dict):
+        return None
+    source, agg = _text(spec, "from"), _text(spec, "agg")
+    if not source or "." not in source or agg not in ROLLUP_AGGREGATES:
+        return None
+    entity, via = source.split(".", 1)
+    where = _text(spec, "where") or None
+    return RollupDef(
+        entity=entity,
+        via=via,
+        agg=agg,
+        field=_text(spec, "field"),
+        where=where,
+        where_source=positions.content((*path, "rollup", "where")) if where else None,
+        source=positions.anchor((*path, "rollup")),
     )
 
 

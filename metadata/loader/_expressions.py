@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from trellis.metadata.diagnostics import Diagnostic
 from trellis.metadata.loader._field_checks import NOT_COMPUTABLE
@@ -30,6 +30,13 @@ class ExpressionChecker(Protocol):
     ) -> list[Diagnostic]: ...
 
 
+@runtime_checkable
+class RuleFileChecker(Protocol):
+    """Optionally implemented by a checker: checks ``model.rule_sources`` as a whole."""
+
+    def check_rule_files(self, model: AppModel) -> list[Diagnostic]: ...
+
+
 def check_expressions(
     model: AppModel,
     checker: ExpressionChecker,
@@ -51,6 +58,9 @@ def check_expressions(
                 jobs.append((f"field '{f.name}' formula", f.formula, dsl_type, f.formula_source))
             elif f.default is not None and not f.computed:
                 jobs.append((f"field '{f.name}' default", f.default, dsl_type, f.default_source))
+            for key, text in f.conditions().items():
+                span = f.condition_sources.get(key)
+                jobs.append((f"field '{f.name}' {key}", text, DslType.BOOLEAN, span))
         for v in entity.validations:
             jobs.append(("validation 'when'", v.when, DslType.BOOLEAN, v.when_source))
         for owner, source, expected, span in jobs:
@@ -58,6 +68,24 @@ def check_expressions(
                 continue
             found = checker.check(source, entity, model, expected=expected, span=span)
             report.extend(_as_metadata(owner, d) for d in found)
+        _check_rollup_filters(model, entity, checker, report)
+
+
+def _check_rollup_filters(
+    model: AppModel, entity: EntityDef, checker: ExpressionChecker, report: Report
+) -> None:
+    """A rollup's ``where`` reads the child entity's fields."""
+    for f in entity.fields.values():
+        rollup = f.rollup
+        if rollup is None or rollup.where is None or rollup.where_source is None:
+            continue
+        child = model.entities.get(rollup.entity)
+        if child is None:
+            continue
+        found = checker.check(
+            rollup.where, child, model, expected=DslType.BOOLEAN, span=rollup.where_source
+        )
+        report.extend(_as_metadata(f"field '{f.name}' rollup where", d) for d in found)
 
 
 def _as_metadata(owner: str, d: Diagnostic) -> Diagnostic:

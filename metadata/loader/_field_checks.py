@@ -22,7 +22,10 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "on_delete": frozenset({"reference"}),
     "format": frozenset({"autonumber"}),
     "currency_field": frozenset({"money"}),
+    "pipeline": frozenset({"pipeline"}),
 }
+#: Types a rollup can fill.
+ROLLUP_TYPES = frozenset({"integer", "decimal", "money", "percent", "date", "datetime"})
 #: Types whose value the platform cannot compute from a formula.
 NOT_COMPUTABLE = frozenset({"autonumber", "reference", "user", "multi_enum", "tags", "json"})
 #: Autonumber format: literal text around exactly one ``{n}`` or ``{n:0Wd}`` (W 1-20).
@@ -89,12 +92,22 @@ def _check_computed(
 ) -> None:
     path: NodePath = ("fields", name)
     has_formula = "formula" in spec
+    has_rollup = "rollup" in spec
     if has_formula and type_name in NOT_COMPUTABLE:
         message = f"field '{name}': a formula cannot compute a value of type '{type_name}'"
         report.error("MD022", message, positions.anchor((*path, "formula")))
-    if not (has_formula or type_name == "autonumber"):
+    if has_rollup and type_name not in ROLLUP_TYPES:
+        message = (
+            f"field '{name}': a rollup gives a number or a date, not a value of type "
+            f"'{type_name}'"
+        )
+        report.error("MD022", message, positions.anchor((*path, "rollup")))
+    if has_formula and has_rollup:
+        message = f"field '{name}': a field has either a formula or a rollup, not both"
+        report.error("MD050", message, positions.anchor((*path, "rollup")))
+    if not (has_formula or has_rollup or type_name == "autonumber"):
         return
-    what = "formula" if has_formula else "autonumber"
+    what = "formula" if has_formula else "rollup" if has_rollup else "autonumber"
     if "default" in spec:
         message = f"field '{name}': {what} fields are computed and cannot have a default"
         report.error("MD023", message, positions.anchor((*path, "default")))

@@ -8,13 +8,14 @@ from pathlib import Path
 
 APP_FILE = "app.yaml"
 ENTITY_DIR = "entities"
+RULES_DIR = "rules"
+PIPELINE_DIR = "pipelines"
+WORKFLOW_DIR = "workflows"
 ENTITY_SUFFIXES = (".yaml", ".yml")
 #: Items later issues give meaning to; present without a warning (and not read yet).
 TOLERATED = frozenset(
     {
         "layouts",
-        "pipelines",
-        "workflows",
         "rules",
         "roles.yaml",
         "dashboards",
@@ -23,7 +24,7 @@ TOLERATED = frozenset(
     }
 )
 #: Every item the loader knows at the package root.
-KNOWN = frozenset({APP_FILE, ENTITY_DIR, *TOLERATED})
+KNOWN = frozenset({APP_FILE, ENTITY_DIR, PIPELINE_DIR, WORKFLOW_DIR, *TOLERATED})
 _DIGEST_VERSION = b"trellis-package-digest-v1\0"
 
 

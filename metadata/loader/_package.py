@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -14,20 +14,27 @@ from trellis.metadata.loader._entity_checks import (
     check_entity_name,
     check_references,
 )
-from trellis.metadata.loader._expressions import ExpressionChecker, check_expressions
+from trellis.metadata.loader._expressions import (
+    ExpressionChecker,
+    RuleFileChecker,
+    check_expressions,
+)
 from trellis.metadata.loader._field_checks import check_field
 from trellis.metadata.loader._files import (
     APP_FILE,
     KNOWN,
+    RULES_DIR,
     digest_files,
     entity_files,
+    is_ignored,
     unknown_items,
 )
 from trellis.metadata.loader._formula_deps import formula_cycles
 from trellis.metadata.loader._report import Report
+from trellis.metadata.loader._rollup_checks import check_rollups
 from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader.yaml_source import YamlDocument, load_yaml
-from trellis.metadata.model import AppModel, EntityDef, SourceSpan
+from trellis.metadata.model import AppModel, EntityDef, RuleSource, SourceSpan
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +149,32 @@ def _check_cycles(model: AppModel, entities: _Entities, report: Report) -> None:
             report.error("MD021", message, positions.anchor(("fields", cycle[0], "formula")))
 
 
+def _rule_sources(root: Path, display: str, report: Report) -> tuple[RuleSource, ...]:
+    """The ``rules/*.rules`` files; their meaning is checked by the rule layer."""
+    folder = root / RULES_DIR
+    if not folder.is_dir():
+        return ()
+    sources: list[RuleSource] = []
+    for file in sorted(folder.iterdir()):
+        if is_ignored(file) or not file.is_file():
+            continue
+        shown = _join(display, f"{RULES_DIR}/{file.name}")
+        if file.suffix != ".rules":
+            report.warning(
+                "MD031",
+                f"unknown item '{RULES_DIR}/{file.name}': rule files end in .rules; ignored",
+                SourceSpan(shown, 1, 1),
+            )
+            continue
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            report.error("MD001", f"cannot read the rule file: {exc}", SourceSpan(shown, 1, 1))
+            continue
+        sources.append(RuleSource(shown, text))
+    return tuple(sources)
+
+
 def validate_package(
     path: str | os.PathLike[str], *, checker: ExpressionChecker | None = None
 ) -> PackageReport:
@@ -182,9 +215,13 @@ def validate_package(
     for name, entity in model.entities.items():
         doc = entities.docs[name]
         check_references(model, entity, doc.data, doc.positions, entities.broken, report)
+        check_rollups(model, entity, doc.positions, report)
     _check_cycles(model, entities, report)
+    model = replace(model, rule_sources=_rule_sources(root, display, report))
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
+        if isinstance(checker, RuleFileChecker) and not report.has_errors:
+            report.extend(checker.check_rule_files(model))
     diagnostics = tuple(sorted(report.items, key=Diagnostic.sort_key))
     return PackageReport(None if report.has_errors else model, diagnostics)
 

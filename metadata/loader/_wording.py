@@ -8,7 +8,14 @@ from typing import Any
 from trellis.metadata.loader.positions import NodePath
 
 #: Top-level lists and maps whose entries read better with a noun: "field 'amount'".
-_OWNERS = {"fields": "field", "validations": "validation", "indexes": "index"}
+_OWNERS = {
+    "fields": "field",
+    "validations": "validation",
+    "indexes": "index",
+    "stages": "stage",
+    "states": "state",
+    "transitions": "transition",
+}
 
 
 def describe(path: NodePath) -> str:

@@ -33,8 +33,8 @@ CODES = MappingProxyType(
         "MD019": "key does not apply to the field's type",
         "MD020": "expression error reported by the rule checker",
         "MD021": "formula cycle",
-        "MD022": "formula on a type that cannot be computed",
-        "MD023": "computed field (formula or autonumber) with a default or 'required'",
+        "MD022": "formula or rollup on a type that cannot be computed",
+        "MD023": "computed field (formula, rollup or autonumber) with a default or 'required'",
         "MD024": "invalid autonumber format",
         "MD025": "contradictory settings (min above max, set_null on a required field)",
         "MD026": "default text is not one of the enum options",
@@ -43,6 +43,11 @@ CODES = MappingProxyType(
         # Package layout.
         "MD030": "not a package: the folder or its app.yaml is missing",
         "MD031": "warning: unknown file or folder in the package (ignored)",
+        # Rollups.
+        "MD050": "a field has both a formula and a rollup",
+        "MD051": "rollup from an unknown child entity",
+        "MD052": "rollup 'from' does not name a reference from the child to this entity",
+        "MD053": "rollup field missing, unknown, or of a type the aggregate cannot use",
     }
 )
 

@@ -5,7 +5,13 @@ from trellis.metadata.model.defs import (
     EntityDef,
     FieldDef,
     IndexDef,
+    PipelineDef,
+    RollupDef,
+    RuleSource,
+    StageDef,
+    TransitionDef,
     ValidationDef,
+    WorkflowDef,
 )
 from trellis.metadata.model.dsl_types import DslType
 from trellis.metadata.model.field_types import FIELD_TYPES, FieldTypeSpec, field_type
@@ -22,7 +28,13 @@ __all__ = [
     "FieldDef",
     "FieldTypeSpec",
     "IndexDef",
+    "PipelineDef",
+    "RollupDef",
+    "RuleSource",
     "SourceSpan",
+    "StageDef",
+    "TransitionDef",
     "ValidationDef",
+    "WorkflowDef",
     "field_type",
 ]

@@ -14,6 +14,23 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
+class RollupDef:
+    """An aggregate over child records: ``rollup: {from: line.quote, agg: sum, field: total}``.
+
+    ``entity`` is the child entity and ``via`` its reference field that points at the
+    record holding the rollup.
+    """
+
+    entity: str
+    via: str
+    agg: str
+    field: str | None = None
+    where: str | None = None
+    where_source: SourceSpan | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+@dataclass(frozen=True, slots=True)
 class FieldDef:
     """One declared field of an entity.
 
@@ -44,11 +61,27 @@ class FieldDef:
     formula_source: SourceSpan | None = None
     #: For money fields: the enum/string field holding the currency code.
     currency_field: str | None = None
+    #: For pipeline fields: the pipeline whose stage names the loader puts in ``options``.
+    pipeline: str | None = None
+
+    rollup: RollupDef | None = None
+    #: Conditional rules: expression source text, e.g. ``required_when: 'stage == "won"'``.
+    required_when: str | None = None
+    visible_when: str | None = None
+    readonly_when: str | None = None
+    #: Where each conditional rule's expression starts, by key (``required_when`` …).
+    condition_sources: Mapping[str, SourceSpan] = field(default_factory=lambda: _EMPTY)
 
     @property
     def computed(self) -> bool:
         """True when the platform, not the client, writes this field."""
-        return self.formula is not None or self.type == "autonumber"
+        return self.formula is not None or self.rollup is not None or self.type == "autonumber"
+
+    def conditions(self) -> dict[str, str]:
+        """The conditional rules this field declares, by key."""
+        pairs = (("required_when", self.required_when), ("visible_when", self.visible_when),
+                 ("readonly_when", self.readonly_when))
+        return {key: text for key, text in pairs if text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +129,91 @@ class EntityDef:
 
 
 @dataclass(frozen=True, slots=True)
+class StageDef:
+    """One stage of a pipeline; ``probability`` is a percentage (0-100)."""
+
+    name: str
+    label: str
+    probability: Decimal
+    won: bool = False
+    lost: bool = False
+    description: str | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineDef:
+    """An ordered set of stages (``pipelines/<name>.yaml``), bound to ``pipeline`` fields."""
+
+    name: str
+    label: str
+    stages: tuple[StageDef, ...]
+    description: str | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        """The stage names, in order."""
+        return tuple(s.name for s in self.stages)
+
+    def stage(self, name: str) -> StageDef | None:
+        """The stage called ``name``, or None."""
+        return next((s for s in self.stages if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionDef:
+    """A move between workflow states.
+
+    ``guard`` and the ``on_enter_set`` values are rule-language source text; the
+    transition is refused while the guard is false, and ``required`` fields must
+    not be empty. With ``approval_role`` the move waits for a user with that role.
+    """
+
+    name: str
+    label: str
+    from_states: tuple[str, ...]
+    to: str
+    roles: tuple[str, ...] = ()
+    guard: str | None = None
+    guard_source: SourceSpan | None = None
+    message: str | None = None
+    required: tuple[str, ...] = ()
+    approval_role: str | None = None
+    #: ``on_enter: {set: {field: expression}}``: field -> expression source.
+    on_enter_set: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    on_enter_sources: Mapping[str, SourceSpan] = field(default_factory=lambda: _EMPTY)
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowDef:
+    """A state machine on an enum field (``workflows/<name>.yaml``)."""
+
+    name: str
+    label: str
+    entity: str
+    field: str
+    initial: str
+    states: tuple[str, ...]
+    transitions: tuple[TransitionDef, ...]
+    description: str | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+    def transition(self, name: str) -> TransitionDef | None:
+        """The transition called ``name``, or None."""
+        return next((t for t in self.transitions if t.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSource:
+    """The text of one ``rules/*.rules`` file, checked and compiled by the rule layer."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class AppModel:
     """A whole compiled app package, immutable and safe to share between threads."""
 
@@ -107,8 +225,14 @@ class AppModel:
     source: SourceSpan = UNKNOWN_SOURCE
     digest: str = ""
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    #: ``rules/*.rules`` files, sorted by path.
+    rule_sources: tuple[RuleSource, ...] = ()
     #: Packages this one needs: package name -> version constraint (e.g. ``">=0.1"``).
     requires: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    #: ``pipelines/*.yaml`` by name.
+    pipelines: Mapping[str, PipelineDef] = field(default_factory=lambda: _EMPTY)
+    #: ``workflows/*.yaml`` by name.
+    workflows: Mapping[str, WorkflowDef] = field(default_factory=lambda: _EMPTY)
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""
@@ -117,3 +241,7 @@ class AppModel:
     def has_entity(self, name: str) -> bool:
         """Whether the package declares entity ``name``."""
         return name in self.entities
+
+    def workflows_of(self, entity: str) -> tuple[WorkflowDef, ...]:
+        """The workflows declared on ``entity``, by name."""
+        return tuple(w for w in self.workflows.values() if w.entity == entity)

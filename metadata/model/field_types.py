@@ -202,6 +202,14 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             lambda f: {"type": "integer", "minimum": 1},
             "user",
         ),
+        # A stage name; the loader copies the bound pipeline's stage names into ``options``.
+        _spec(
+            "pipeline",
+            DslType.TEXT,
+            lambda f: sa.String(64),
+            lambda f: {"type": "string", "enum": list(f.options)},
+            "stage",
+        ),
         _spec("json", DslType.JSON, lambda f: sa.JSON(), lambda f: {}, "json"),
         _spec(
             "autonumber",

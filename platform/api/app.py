@@ -36,6 +36,11 @@ def _respond(result: ApiResult) -> Response[bytes]:
     )
 
 
+def _dry_run(request: Request[Any, Any, Any]) -> bool:
+    value = request.query_params.get("dry_run", "")
+    return value.lower() in ("1", "true", "yes")
+
+
 def _record_error(_request: Request[Any, Any, Any], exc: RecordError) -> Response[bytes]:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     return Response(
@@ -110,6 +115,8 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
         target = api.entity(call, entity)
         raw = await request.body()
         data = parse_object(raw)
+        if _dry_run(request):
+            return _respond(api.dry_run(call, target, data, None, None))
         key = request.headers.get("idempotency-key")
         return _respond(api.create(call, target, data, key, raw))
 
@@ -120,6 +127,25 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
         call = api.call(tenant, request.headers.get("authorization"))
         target = api.entity(call, entity)
         return _respond(api.bulk(call, target, parse_json(await request.body())))
+
+    @post("/t/{tenant:str}/api/{entity:str}/_form", status_code=200)
+    async def draft_form(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        target = api.entity(call, entity)
+        return _respond(api.form(call, target, None, parse_object(await request.body())))
+
+    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_form")
+    async def record_form(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        target = api.entity(call, entity)
+        return _respond(api.form(call, target, parse_id(entity, record_id), {}))
 
     @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
     async def read_record(
@@ -145,6 +171,9 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
         data = parse_object(await request.body())
         expected = parse_if_match(request.headers.get("if-match"))
         in_body = body_version(data)
+        if _dry_run(request):
+            version = expected if expected is not None else in_body
+            return _respond(api.dry_run(call, target, data, ident, version))
         return _respond(
             api.update(call, target, ident, data, expected if expected is not None else in_body)
         )
@@ -169,6 +198,8 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
             list_records,
             create_record,
             bulk_records,
+            draft_form,
+            record_form,
             read_record,
             update_record,
             delete_record,

@@ -13,13 +13,16 @@ import sqlalchemy as sa
 from trellis.platform.api.auth import TokenAuthenticator
 from trellis.platform.api.openapi import build_openapi
 from trellis.platform.api.serialize import encode, record_json
+from trellis.platform.automation import build_hooks
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import (
     BadRequestError,
     ConflictError,
     NotFoundError,
     RecordError,
+    ValidationFailedError,
 )
+from trellis.platform.records.hooks import TraceStep
 from trellis.platform.records.query import (
     ListRequest,
     RecordQuery,
@@ -81,7 +84,10 @@ class TenantApi:
     def _tools(self, app: CompiledApp) -> tuple[RecordService, RecordQuery]:
         tools = self._services.get(app)
         if tools is None:
-            tools = (RecordService(app), RecordQuery(app, count_cap=self.runtime.config.count_cap))
+            tools = (
+                RecordService(app, build_hooks(app)),
+                RecordQuery(app, count_cap=self.runtime.config.count_cap),
+            )
             self._services[app] = tools
         return tools
 
@@ -183,6 +189,53 @@ class TenantApi:
                 {"Idempotency-Key": ["Already used with another request."]},
             )
         return ApiResult(int(row.status), bytes(row.body), {"Idempotent-Replayed": "true"})
+
+    def form(
+        self, call: Call, entity: CompiledEntity, record_id: int | None, data: dict[str, Any]
+    ) -> ApiResult:
+        """Which fields are visible, required and read-only for a record (or draft) now."""
+        service, _ = self._tools(call.app)
+        with self._connect(call) as conn:
+            ctx = SaveContext(conn, call.identity.user_id, utcnow())
+            if record_id is None:
+                record: dict[str, Any] = dict.fromkeys(entity.entity.fields)
+            else:
+                stored = service.get(conn, entity, record_id)
+                if stored is None:
+                    raise NotFoundError(f"No {entity.name} with id {record_id}.")
+                record = stored
+            values, _errors = entity.validator.check(data)
+            record.update(values)
+            state = service.form_state(ctx, entity, record)
+        return ApiResult(200, encode({"fields": state}), {})
+
+    def dry_run(
+        self,
+        call: Call,
+        entity: CompiledEntity,
+        data: dict[str, Any],
+        record_id: int | None,
+        expected_version: int | None,
+    ) -> ApiResult:
+        """Run a create (``record_id`` None) or update, explain each step, write nothing."""
+        service, _ = self._tools(call.app)
+        trace: list[TraceStep] = []
+        body: dict[str, Any] = {"would_save": True, "record": None, "steps": [], "errors": {}}
+        with self._connect(call, write=True) as conn, conn.begin() as tx:
+            ctx = SaveContext(conn, call.identity.user_id, utcnow(), trace=trace)
+            try:
+                if record_id is None:
+                    record = service.create(ctx, entity, data)
+                    record["id"] = None
+                else:
+                    record = service.update(ctx, entity, record_id, data, expected_version)
+                body["record"] = record_json(entity, record)
+            except ValidationFailedError as exc:
+                body.update(would_save=False, errors=exc.errors)
+            finally:
+                tx.rollback()
+        body["steps"] = [step.as_json() for step in trace]
+        return ApiResult(200, encode(body), {})
 
     def update(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import sqlalchemy as sa
@@ -42,6 +42,15 @@ class CompiledEntity:
     #: Output columns: standard columns then fields.
     columns: tuple[str, ...]
     references: Mapping[str, str]
+    #: Conditional rules per field: ``{"amount": {"required_when": <compiled>}}``.
+    conditions: Mapping[str, Mapping[str, CompiledExpression]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def condition(self, field: str, kind: str) -> CompiledExpression | None:
+        """The compiled ``kind`` rule (``required_when`` …) of ``field``, if declared."""
+        rules = self.conditions.get(field)
+        return rules.get(kind) if rules else None
 
     @property
     def name(self) -> str:
@@ -83,6 +92,22 @@ def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> Comp
                 f.default, entity, model, expected=expected, span=f.default_source
             )
     ordered = tuple((entity.fields[n], formulas[n]) for n in _formula_order(entity, formulas))
+    conditions = {
+        f.name: MappingProxyType(
+            {
+                kind: compile_expression(
+                    text,
+                    entity,
+                    model,
+                    expected=DslType.BOOLEAN,
+                    span=f.condition_sources.get(kind),
+                )
+                for kind, text in f.conditions().items()
+            }
+        )
+        for f in entity.fields.values()
+        if f.conditions()
+    }
     validations = tuple(
         CompiledValidation(
             v.field,
@@ -98,6 +123,7 @@ def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> Comp
         formulas=ordered,
         defaults=MappingProxyType(defaults),
         validations=validations,
+        conditions=MappingProxyType(conditions),
         columns=tuple(c.name for c in table.columns),
         references=MappingProxyType(
             {f.name: f.to for f in entity.fields.values() if f.type == "reference" and f.to}

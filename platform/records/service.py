@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,12 +17,15 @@ from trellis.platform.records.errors import (
     NotFoundError,
     ValidationFailedError,
 )
+from trellis.platform.records.hooks import SaveEvent, SaveHook, TraceStep
 from trellis.platform.records.validation import REQUIRED_MESSAGE, Errors
 from trellis.platform.records.values import to_decimal, to_json
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import inserted_id
 
 Record = dict[str, Any]
+#: Longest chain of saves one request may cause (rollups of rollups, rule actions).
+MAX_CHAIN_DEPTH = 10
 
 
 @dataclass(slots=True)
@@ -32,6 +35,10 @@ class SaveContext:
     conn: sa.Connection
     user_id: int | None
     now: datetime
+    #: Steps of the save, collected when a dry run asks for an explanation.
+    trace: list[TraceStep] | None = None
+    #: How many chained saves (rollups, rule actions) led to the current one.
+    depth: int = 0
     _refs: dict[tuple[str, int], Record | None] = field(default_factory=dict)
 
 
@@ -63,8 +70,9 @@ def _is_blank(value: Any) -> bool:
 class RecordService:
     """Creates, reads, updates and soft-deletes records of one compiled app."""
 
-    def __init__(self, app: CompiledApp) -> None:
+    def __init__(self, app: CompiledApp, hooks: Sequence[SaveHook] = ()) -> None:
         self.app = app
+        self.hooks = tuple(hooks)
 
     # reads ------------------------------------------------------------------------
     def get(
@@ -101,21 +109,28 @@ class RecordService:
 
         Raises:
             ValidationFailedError: with every field error at once.
+            RecordError: a hook refused the save.
         """
         values, errors = entity.validator.check(data)
         record: Record = dict.fromkeys(entity.entity.fields)
         record.update(values)
-        ectx = self.eval_context(ctx)
+        event = SaveEvent(
+            ctx, entity, "create", record, None, data, self.eval_context(ctx), ctx.trace, self
+        )
         for name, default in entity.defaults.items():
             if name not in data and name not in errors:
-                record[name] = _coerce_computed(
-                    entity.entity.fields[name], default.evaluate(record, ectx)
+                value = _coerce_computed(
+                    entity.entity.fields[name], default.evaluate(record, event.eval)
+                )
+                record[name] = value
+                event.explain(
+                    "default", name, "set", {name: to_json(value, entity.entity.fields[name])}
                 )
         for f in entity.entity.fields.values():
             if (
                 f.required
                 and not f.computed
-                and name_ok(f.name, errors)
+                and f.name not in errors
                 and _is_blank(record.get(f.name))
             ):
                 errors.setdefault(f.name, []).append(REQUIRED_MESSAGE)
@@ -123,8 +138,7 @@ class RecordService:
         self._check_unique(ctx, entity, values, None, errors)
         if errors:
             raise ValidationFailedError(errors)
-        self._compute(entity, record, ectx)
-        self._validate(entity, record, ectx)
+        self._before_write(event)
         for f in entity.entity.fields.values():
             if f.type == "autonumber":
                 record[f.name] = self._next_number(ctx.conn, entity, f)
@@ -133,7 +147,7 @@ class RecordService:
             created_by=ctx.user_id,
             updated_at=ctx.now,
             updated_by=ctx.user_id,
-            owner_id=values.get("owner_id", ctx.user_id),
+            owner_id=record.get("owner_id") or values.get("owner_id", ctx.user_id),
             version=1,
             deleted_at=None,
         )
@@ -141,14 +155,10 @@ class RecordService:
         # reused from SQLAlchemy's cache instead of being rebuilt per record.
         result = ctx.conn.execute(entity.table.insert(), record)
         record["id"] = inserted_id(result)
-        self._log(
-            ctx,
-            entity,
-            record["id"],
-            "create",
-            1,
-            {k: [None, record[k]] for k in entity.entity.fields if record[k] is not None},
-        )
+        changes = {k: [None, record[k]] for k in entity.entity.fields if record[k] is not None}
+        self._log(ctx, entity, record["id"], "create", 1, changes)
+        event.explain("write", entity.name, "insert")
+        self._after_write(event)
         return record
 
     def update(
@@ -165,6 +175,7 @@ class RecordService:
             NotFoundError: no live record with that id.
             ConflictError: ``expected_version`` is not the stored version.
             ValidationFailedError: with every field error at once.
+            RecordError: a hook refused the save.
         """
         current = self.get(ctx.conn, entity, record_id, for_update=True)
         if current is None:
@@ -175,16 +186,17 @@ class RecordService:
             f = entity.entity.fields.get(key)
             if f is not None and f.required and _is_blank(value):
                 errors.setdefault(key, []).append(REQUIRED_MESSAGE)
-        changed_refs = {k: v for k, v in values.items() if v != current.get(k)}
-        self._check_references(ctx, entity, changed_refs, errors)
-        self._check_unique(ctx, entity, changed_refs, record_id, errors)
+        changed = {k: v for k, v in values.items() if v != current.get(k)}
+        self._check_references(ctx, entity, changed, errors)
+        self._check_unique(ctx, entity, changed, record_id, errors)
         if errors:
             raise ValidationFailedError(errors)
         record = dict(current)
         record.update(values)
-        ectx = self.eval_context(ctx)
-        self._compute(entity, record, ectx)
-        self._validate(entity, record, ectx)
+        event = SaveEvent(
+            ctx, entity, "update", record, current, data, self.eval_context(ctx), ctx.trace, self
+        )
+        self._before_write(event)
         changes = {
             k: [current[k], record[k]]
             for k in entity.columns
@@ -203,7 +215,73 @@ class RecordService:
                 current_version=self._current_version(ctx.conn, entity, record_id),
             )
         self._log(ctx, entity, record_id, "update", version, changes)
+        event.explain("write", entity.name, "update")
+        self._after_write(event)
         return record
+
+    def recompute(
+        self, ctx: SaveContext, entity: CompiledEntity, record_id: int, values: Mapping[str, Any]
+    ) -> None:
+        """Store computed ``values`` (e.g. rollups) on a record and recompute its formulas.
+
+        Writes a new version and a change row only when something changed, then runs
+        the after-write hooks so chains (a rollup of a rollup) stay correct.
+
+        Raises:
+            ConflictError: the chain of recomputations is deeper than ``MAX_CHAIN_DEPTH``.
+        """
+        if ctx.depth >= MAX_CHAIN_DEPTH:
+            raise ConflictError(
+                f"Recomputing {entity.name} {record_id} went {MAX_CHAIN_DEPTH} levels deep; "
+                "check for rollups that feed each other. Nothing was saved."
+            )
+        current = self.get(ctx.conn, entity, record_id, for_update=True)
+        if current is None:
+            return
+        record = dict(current)
+        record.update(values)
+        event = SaveEvent(
+            ctx, entity, "update", record, current, {}, self.eval_context(ctx), ctx.trace, self
+        )
+        self._compute(event)
+        changes = {
+            k: [current[k], record[k]] for k in entity.entity.fields if record[k] != current[k]
+        }
+        if not changes:
+            return
+        version = int(current["version"]) + 1
+        update_values = {k: record[k] for k in changes}
+        update_values.update(updated_at=ctx.now, version=version)
+        update_values.update(_id=record_id, _version=current["version"])
+        ctx.conn.execute(_locked_update(entity.table), update_values)
+        record.update(updated_at=ctx.now, version=version)
+        self._log(ctx, entity, record_id, "update", version, changes)
+        event.explain(
+            "recompute",
+            f"{entity.name} {record_id}",
+            "updated",
+            {k: to_json(v[1], entity.entity.fields.get(k)) for k, v in changes.items()},
+        )
+        ctx.depth += 1
+        try:
+            self._after_write(event)
+        finally:
+            ctx.depth -= 1
+
+    def _before_write(self, event: SaveEvent) -> None:
+        """Formulas, hooks (which may set fields), formulas again, then validation rules."""
+        self._compute(event)
+        if self.hooks:
+            before = dict(event.record)
+            for hook in self.hooks:
+                hook.before_write(event)
+            if event.record != before:
+                self._compute(event)
+        self._validate(event)
+
+    def _after_write(self, event: SaveEvent) -> None:
+        for hook in self.hooks:
+            hook.after_write(event)
 
     def delete(
         self, ctx: SaveContext, entity: CompiledEntity, record_id: int, expected_version: int | None
@@ -218,6 +296,19 @@ class RecordService:
         if current is None:
             raise NotFoundError(f"No {entity.name} with id {record_id}.")
         self._check_version(entity, current, expected_version)
+        event = SaveEvent(
+            ctx,
+            entity,
+            "delete",
+            dict(current),
+            current,
+            {},
+            self.eval_context(ctx),
+            ctx.trace,
+            self,
+        )
+        for hook in self.hooks:
+            hook.before_write(event)
         t = entity.table
         version = int(current["version"]) + 1
         result = ctx.conn.execute(
@@ -234,6 +325,8 @@ class RecordService:
         if result.rowcount != 1:
             raise ConflictError(f"The {entity.name} was changed by someone else.")
         self._log(ctx, entity, record_id, "delete", version, {"deleted_at": [None, ctx.now]})
+        event.record.update(deleted_at=ctx.now, version=version)
+        self._after_write(event)
 
     # pipeline steps ---------------------------------------------------------------
     def _check_version(self, entity: CompiledEntity, current: Record, expected: int | None) -> None:
@@ -287,18 +380,60 @@ class RecordService:
                     f"Another {entity.entity.label.lower()} already has this {f.label.lower()}."
                 )
 
-    def _compute(self, entity: CompiledEntity, record: Record, ectx: EvalContext) -> None:
-        for f, formula in entity.formulas:
+    def _compute(self, event: SaveEvent) -> None:
+        record, fields = event.record, event.entity.entity.fields
+        for f, formula in event.entity.formulas:
             try:
-                value = formula.evaluate(record, ectx)
+                value = formula.evaluate(record, event.eval)
             except (ArithmeticError, ValueError, TypeError, OverflowError):
                 value = None
-            record[f.name] = _coerce_computed(f, value)
+            value = _coerce_computed(f, value)
+            if event.trace is not None and value != record.get(f.name):
+                event.explain(
+                    "formula", f.name, "computed", {f.name: to_json(value, fields[f.name])}
+                )
+            record[f.name] = value
 
-    def _validate(self, entity: CompiledEntity, record: Record, ectx: EvalContext) -> None:
+    def _check_conditions(self, event: SaveEvent, errors: Errors) -> None:
+        """``required_when`` on the new values; ``readonly_when`` on the stored ones."""
+        entity = event.entity
+        for name in entity.conditions:
+            required = entity.condition(name, "required_when")
+            blank = _is_blank(event.record.get(name))
+            if required is not None and blank and required.evaluate(event.record, event.eval):
+                errors.setdefault(name, []).append(REQUIRED_MESSAGE)
+            readonly = entity.condition(name, "readonly_when")
+            if readonly is None or name not in event.data:
+                continue
+            before = event.old if event.old is not None else event.record
+            unchanged = event.old is not None and event.record.get(name) == event.old.get(name)
+            if not unchanged and readonly.evaluate(before, event.eval):
+                errors.setdefault(name, []).append(f"'{name}' is read-only now.")
+
+    def form_state(
+        self, ctx: SaveContext, entity: CompiledEntity, record: Mapping[str, Any]
+    ) -> dict[str, dict[str, bool]]:
+        """Whether each field is visible, required and read-only for ``record`` now."""
+        ectx = self.eval_context(ctx)
+        state: dict[str, dict[str, bool]] = {}
+        for name, f in entity.entity.fields.items():
+            visible = entity.condition(name, "visible_when")
+            required = entity.condition(name, "required_when")
+            readonly = entity.condition(name, "readonly_when")
+            state[name] = {
+                "visible": bool(visible.evaluate(record, ectx)) if visible else True,
+                "required": f.required or bool(required and required.evaluate(record, ectx)),
+                "readonly": f.computed or bool(readonly and readonly.evaluate(record, ectx)),
+            }
+        return state
+
+    def _validate(self, event: SaveEvent) -> None:
         errors: Errors = {}
-        for rule in entity.validations:
-            if rule.when.evaluate(record, ectx):
+        self._check_conditions(event, errors)
+        for rule in event.entity.validations:
+            failed = bool(rule.when.evaluate(event.record, event.eval))
+            event.explain("validation", rule.when.source, "failed" if failed else "passed")
+            if failed:
                 errors.setdefault(rule.field or "__all__", []).append(rule.message)
         if errors:
             raise ValidationFailedError(errors)
@@ -350,11 +485,6 @@ def _locked_update(table: sa.Table) -> sa.Update:
         table.c.version == sa.bindparam("_version"),
         table.c.deleted_at.is_(None),
     )
-
-
-def name_ok(name: str, errors: Errors) -> bool:
-    """Whether ``name`` has no error yet (so a required message is not piled on)."""
-    return name not in errors
 
 
 __all__ = ["Record", "RecordService", "SaveContext"]

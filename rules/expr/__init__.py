@@ -1,8 +1,10 @@
 """The Trellis expression language: parse, type-check, compile to closures and SQL.
 
->>> expr = compile_expression('amount > 10000 and stage in ("proposal", "won")', deal, model)
->>> expr.evaluate(record, ctx)            # Python closures, no tree walking
->>> select(table.c.id).where(expr.to_sql(tables, ctx))
+Example::
+
+    expr = compile_expression('amount > 10000 and stage in ("proposal", "won")', deal, model)
+    expr.evaluate(record, ctx)                      # Python closures, no tree walking
+    select(table.c.id).where(expr.to_sql(tables, ctx))
 
 Semantics (DESIGN.md §13): ``==``/``!=`` are null-safe; ordering with an empty
 side is false; arithmetic with an empty operand is empty; division by zero is

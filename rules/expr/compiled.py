@@ -10,12 +10,12 @@ import sqlalchemy as sa
 
 from trellis.metadata.model import AppModel, DslType, EntityDef, SourceSpan
 from trellis.rules.expr import typed as t
-from trellis.rules.expr.closures import Fn, compile_closure
+from trellis.rules.expr._closures import Fn, compile_closure
+from trellis.rules.expr._sql import SqlCompiler
+from trellis.rules.expr._typecheck import TypeChecker
 from trellis.rules.expr.context import EvalContext
 from trellis.rules.expr.errors import ExpressionError, Locator
 from trellis.rules.expr.parser import parse_expression
-from trellis.rules.expr.sql import SqlCompiler
-from trellis.rules.expr.typecheck import TypeChecker
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -20,7 +20,8 @@ class EvalContext:
     """The evaluation context, shared by the closure and the SQL compiler.
 
     Attributes:
-        now: The current time, timezone-aware UTC; ``today()`` is its date.
+        now: The current time; converted to UTC (a naive value is taken as UTC).
+            ``today()`` is its date.
         user_id: The acting user's id, for ``current_user()``.
         resolve: Returns the referenced record ``(entity name, id)`` or None;
             used to read through references such as ``account.industry``.
@@ -30,8 +31,13 @@ class EvalContext:
     user_id: int | None = None
     resolve: Resolver = no_records
 
+    def __post_init__(self) -> None:
+        # Closures and SQL compare ``now`` with stored UTC values: normalise it once.
+        now = self.now
+        utc = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+        object.__setattr__(self, "now", utc)
+
     @property
     def today(self) -> date:
         """The UTC date of ``now``."""
-        now = self.now
-        return (now.astimezone(UTC) if now.tzinfo is not None else now).date()
+        return self.now.date()

@@ -1,6 +1,6 @@
 """The function library: signatures for the type checker and Python implementations.
 
-SQL versions live in :mod:`trellis.rules.expr.sql_functions`. Every
+SQL versions live in :mod:`trellis.rules.expr._sql_functions`. Every
 implementation is empty-safe: an empty argument gives an empty result unless
 the function says otherwise (``coalesce``, ``concat``).
 """
@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from trellis.metadata.model import DslType
-from trellis.rules.expr import runtime as rt
+from trellis.rules.expr import _runtime as rt
 from trellis.rules.expr.typed import ContextKind
 
 T = DslType

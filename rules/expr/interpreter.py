@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trellis.metadata.model import DslType
-from trellis.rules.expr import runtime as rt
+from trellis.rules.expr import _runtime as rt
 from trellis.rules.expr import typed as t
 from trellis.rules.expr.compiled import CompiledExpression
 from trellis.rules.expr.context import EvalContext

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from rules_test_support import Db, compile_deal, make_ctx
 
 from trellis.rules.expr import CompiledExpression, ExpressionError, interpret
-from trellis.rules.expr.runtime import to_utc
+from trellis.rules.expr._runtime import to_utc
 
 SETTINGS = settings(
     max_examples=100,
@@ -45,7 +45,8 @@ moments = st.datetimes(datetime(2026, 1, 1), datetime(2026, 6, 30), timezones=st
 
 
 def _maybe(strategy: S[Any]) -> S[Any]:
-    return st.one_of(st.none(), strategy)
+    # About one value in three is empty.
+    return st.one_of(strategy, st.none(), strategy)
 
 
 deal_rows = st.fixed_dictionaries(
@@ -66,7 +67,9 @@ deal_rows = st.fixed_dictionaries(
     }
 )
 account_rows = st.fixed_dictionaries({"industry": _maybe(texts), "name": _maybe(texts)})
-rows = st.tuples(st.lists(deal_rows, max_size=6), st.lists(account_rows, min_size=3, max_size=3))
+rows = st.tuples(
+    st.lists(deal_rows, min_size=1, max_size=8), st.lists(account_rows, min_size=3, max_size=3)
+)
 
 # -- expressions --------------------------------------------------------------------
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from rules_test_support import NOW, USER_ID, Db, compile_deal, make_ctx
 
-from trellis.rules.expr import interpret
+from trellis.rules.expr import EvalContext, interpret
+from trellis.rules.expr._runtime import to_utc
 from trellis.rules.expr.functions import FUNCTIONS
-from trellis.rules.expr.runtime import to_utc
 
 
-def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, sec: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, sec, tzinfo=UTC)
 
 
 # (expression, record, expected value)
@@ -141,3 +141,12 @@ def test_sql(db: Db, case: tuple[str, dict[str, Any], Any]) -> None:
         assert value == expected
     else:
         assert _same(value, expected), value
+
+
+def test_context_time_is_normalised_to_utc() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    ctx = EvalContext(now=datetime(2026, 1, 1, 1, tzinfo=plus_two))
+    assert ctx.now == _utc(2025, 12, 31, 23)
+    assert ctx.now.tzinfo is UTC
+    assert compile_deal("today()").evaluate({}, ctx) == date(2025, 12, 31)
+    assert EvalContext(now=datetime(2026, 1, 1)).now == _utc(2026, 1, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from rules_test_support import DEAL, MODEL, compile_deal
+from rules_test_support import DEAL, MODEL, compile_deal, make_ctx
 
 from trellis.metadata.model import DslType, SourceSpan
 from trellis.rules.checker import RuleExpressionChecker
@@ -242,3 +242,9 @@ class TestRuleExpressionChecker:
     def test_never_raises(self, source: str) -> None:
         diags = RuleExpressionChecker().check(source, DEAL, MODEL, expected=None, span=self.span)
         assert all(d.code.startswith("RL") for d in diags)
+
+
+def test_long_chains_compile_and_very_deep_nesting_is_refused() -> None:
+    chain = " or ".join(f"amount == {i}" for i in range(150))
+    assert compile_deal(chain).evaluate({"amount": 149}, make_ctx()) is True
+    assert _errors("not " * 300 + "active") == [("RL012", 1, 1, None)]

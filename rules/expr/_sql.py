@@ -18,13 +18,14 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import Grouping
 
 from trellis.metadata.model import DslType
-from trellis.rules.expr import sql_dialect as d
+from trellis.rules.expr import _sql_dialect as d
 from trellis.rules.expr import typed as t
-from trellis.rules.expr.closures import value as closure_value
+from trellis.rules.expr._closures import value as closure_value
+from trellis.rules.expr._sql_functions import NUMERIC, SQL_FUNCTIONS
 from trellis.rules.expr.context import EvalContext
-from trellis.rules.expr.sql_functions import NUMERIC, SQL_FUNCTIONS
 
 Col = sa.ColumnElement[Any]
 Tables = Callable[[str], sa.Table]
@@ -124,7 +125,9 @@ class SqlCompiler:
             case t.Call(name=name, args=args):
                 return SQL_FUNCTIONS[name]([self.value(a) for a in args], args)
             case _:
-                return self.definite(node)
+                # Explicit parentheses: SQLAlchemy does not group ``NOT x`` on the left
+                # of IS [NOT] DISTINCT FROM, which PostgreSQL parses as NOT (x IS ...).
+                return Grouping(self.definite(node))
 
     def _field(self, node: t.Field) -> Col:
         source = self.tables(self.entity)

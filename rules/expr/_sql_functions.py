@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import DslType
-from trellis.rules.expr import sql_dialect as d
+from trellis.rules.expr import _sql_dialect as d
 from trellis.rules.expr import typed as t
-from trellis.rules.expr.runtime import TRIM_CHARS
+from trellis.rules.expr._runtime import TRIM_CHARS
 
 Col = sa.ColumnElement[Any]
 SqlFunction = Callable[[Sequence[Col], Sequence[t.Node]], Col]

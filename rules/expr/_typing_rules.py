@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from trellis.metadata.model import DslType
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
-from trellis.rules.expr.runtime import to_datetime
+from trellis.rules.expr._runtime import to_datetime
 
 T = DslType
 K = t.ArithKind

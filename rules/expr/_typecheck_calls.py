@@ -9,8 +9,8 @@ from trellis.metadata.model import DslType
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
+from trellis.rules.expr._typing_rules import describe, unify
 from trellis.rules.expr.functions import FUNCTIONS, parse_date, parse_datetime
-from trellis.rules.expr.typing_rules import describe, unify
 
 T = DslType
 

@@ -18,9 +18,8 @@ from trellis.metadata.model import (
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
-from trellis.rules.expr.errors import Locator
-from trellis.rules.expr.typecheck_calls import check_call
-from trellis.rules.expr.typing_rules import (
+from trellis.rules.expr._typecheck_calls import check_call
+from trellis.rules.expr._typing_rules import (
     arith_kind,
     describe,
     equality_type,
@@ -28,9 +27,10 @@ from trellis.rules.expr.typing_rules import (
     ordering_type,
     promote,
 )
+from trellis.rules.expr.errors import Locator
 
 T = DslType
-MAX_DEPTH = 64
+MAX_DEPTH = 200
 _BIGINT = 2**63 - 1
 _STANDARD_FIELD_TYPE = {T.NUMBER: "integer", T.DATETIME: "datetime"}
 

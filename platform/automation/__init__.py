@@ -1,0 +1,27 @@
+"""Which save hooks a tenant's app gets: workflows, pipelines, trigger rules, rollups.
+
+Each feature contributes one factory that looks at the compiled app and returns a
+hook, or None when the app does not use the feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.records.hooks import SaveHook
+from trellis.platform.rollups import rollup_hook
+
+HookFactory = Callable[[CompiledApp], SaveHook | None]
+
+#: Order matters: hooks run in this order before and after each write.
+HOOK_FACTORIES: tuple[HookFactory, ...] = (rollup_hook,)
+
+
+def build_hooks(app: CompiledApp) -> tuple[SaveHook, ...]:
+    """The hooks of ``app``, in order."""
+    hooks = (factory(app) for factory in HOOK_FACTORIES)
+    return tuple(hook for hook in hooks if hook is not None)
+
+
+__all__ = ["HOOK_FACTORIES", "HookFactory", "build_hooks"]
