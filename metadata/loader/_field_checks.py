@@ -24,6 +24,11 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "currency_field": frozenset({"money"}),
     "pipeline": frozenset({"pipeline"}),
 }
+#: Keywords of the rule language: a field with such a name could not be referenced.
+RESERVED_WORDS = frozenset(
+    {"and", "or", "not", "in", "is", "empty", "null", "true", "false", "contains",
+     "starts_with", "ends_with"}
+)
 #: Types a rollup can fill.
 ROLLUP_TYPES = frozenset({"integer", "decimal", "money", "percent", "date", "datetime"})
 #: Types whose value the platform cannot compute from a formula.
@@ -40,6 +45,13 @@ def check_field(name: str, spec: Any, positions: PositionMap, report: Report) ->
         report.error(
             "MD015",
             f"field '{name}' collides with the standard column '{name}'; choose another name",
+            positions.anchor(path),
+        )
+    elif name in RESERVED_WORDS:
+        report.error(
+            "MD015",
+            f"field '{name}' is a word of the rule language and could not be used in "
+            "expressions; choose another name",
             positions.anchor(path),
         )
     if not isinstance(spec, dict):

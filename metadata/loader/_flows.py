@@ -103,9 +103,7 @@ def _documents(
 def read_flows(root: Path, display: str, read: Reader, report: Report) -> Flows:
     """Read, schema-check and build every pipeline and workflow file of the package."""
     flows = Flows()
-    docs, flows.broken_pipelines = _documents(
-        root, display, PIPELINE_DIR, "pipeline", read, report
-    )
+    docs, flows.broken_pipelines = _documents(root, display, PIPELINE_DIR, "pipeline", read, report)
     for name, doc in docs.items():
         flows.pipelines[name] = build_pipeline(name, doc.data, doc.positions)
         flows.pipeline_docs[name] = doc
@@ -196,7 +194,11 @@ def _transition(index: int, item: Any, positions: PositionMap) -> TransitionDef 
 def build_workflow(name: str, data: Any, positions: PositionMap) -> WorkflowDef | None:
     """Build workflow ``name``; None when its entity, field or initial state is missing."""
     data = data if isinstance(data, dict) else {}
-    entity, state_field, initial = _text(data, "entity"), _text(data, "field"), _text(data, "initial")
+    entity, state_field, initial = (
+        _text(data, "entity"),
+        _text(data, "field"),
+        _text(data, "initial"),
+    )
     if entity is None or state_field is None or initial is None:
         return None
     items = data.get("transitions")

@@ -29,10 +29,12 @@ from trellis.metadata.loader._files import (
     is_ignored,
     unknown_items,
 )
+from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader._rollup_checks import check_rollups
 from trellis.metadata.loader._schema_check import schema_diagnostics
+from trellis.metadata.loader._workflow_checks import check_flow_expressions
 from trellis.metadata.loader.yaml_source import YamlDocument, load_yaml
 from trellis.metadata.model import AppModel, EntityDef, RuleSource, SourceSpan
 
@@ -204,6 +206,7 @@ def validate_package(
             did_you_mean(item, KNOWN),
         )
     entities = _read_entities(root, display, report)
+    flows = load_flows(root, display, _read, entities.built, entities.docs, report)
     model = build_app(
         app_doc.data if app_doc is not None else None,
         fallback_name=root.resolve().name,
@@ -217,9 +220,11 @@ def validate_package(
         check_references(model, entity, doc.data, doc.positions, entities.broken, report)
         check_rollups(model, entity, doc.positions, report)
     _check_cycles(model, entities, report)
+    model = attach_flows(model, flows, entities.docs, entities.broken, report)
     model = replace(model, rule_sources=_rule_sources(root, display, report))
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
+        check_flow_expressions(model, checker, _unreliable_names(model, entities), report)
         if isinstance(checker, RuleFileChecker) and not report.has_errors:
             report.extend(checker.check_rule_files(model))
     diagnostics = tuple(sorted(report.items, key=Diagnostic.sort_key))

@@ -26,7 +26,7 @@ CODES = MappingProxyType(
         "MD012": "unknown field in title, search, indexes, validations or currency_field",
         "MD013": "duplicate entity name",
         "MD014": "the 'entity' key does not match the file name",
-        "MD015": "field name collides with a standard column",
+        "MD015": "field name collides with a standard column or a rule-language keyword",
         "MD016": "options missing for an enum or multi_enum field",
         "MD017": "reference field without 'to'",
         "MD018": "'to' on a field that is not a reference",
@@ -48,6 +48,19 @@ CODES = MappingProxyType(
         "MD051": "rollup from an unknown child entity",
         "MD052": "rollup 'from' does not name a reference from the child to this entity",
         "MD053": "rollup field missing, unknown, or of a type the aggregate cannot use",
+        # Pipelines and workflows.
+        "MD060": "pipeline field without 'pipeline', with an unknown pipeline, or a default "
+        "that is not one of its stages",
+        "MD061": "the 'pipeline' or 'workflow' key does not match the file name",
+        "MD062": "duplicate pipeline, workflow, stage, state or transition, or a second "
+        "workflow on one field",
+        "MD063": "a stage is both won and lost",
+        "MD064": "workflow on an unknown entity (did you mean …)",
+        "MD065": "unknown field in a workflow: field, required or on_enter set (did you mean …)",
+        "MD066": "workflow field is not an enum whose options are exactly the states",
+        "MD067": "unknown state in initial, from or to (did you mean …)",
+        "MD068": "state unreachable from the initial state",
+        "MD069": "on_enter sets a computed field, a standard column or the workflow's own field",
     }
 )
 

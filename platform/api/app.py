@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from sqlalchemy.exc import IntegrityError
 
+from trellis.platform.api.pipeline_routes import pipeline_routes
 from trellis.platform.api.requests import (
     body_version,
     parse_id,
@@ -19,6 +20,7 @@ from trellis.platform.api.requests import (
 )
 from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import ApiResult, TenantApi
+from trellis.platform.api.workflow_routes import workflow_routes
 from trellis.platform.records.errors import RecordError
 from trellis.platform.runtime import Runtime
 from trellis.version import __version__
@@ -99,6 +101,13 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
     async def openapi(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         return _respond(api.openapi(call))
+
+    @post("/t/{tenant:str}/api/_check", status_code=200)
+    async def check_expression(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        return _respond(api.check(call, parse_object(await request.body())))
 
     @get("/t/{tenant:str}/api/{entity:str}")
     async def list_records(
@@ -195,6 +204,7 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
             index,
             health,
             openapi,
+            check_expression,
             list_records,
             create_record,
             bulk_records,
@@ -203,6 +213,8 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
             read_record,
             update_record,
             delete_record,
+            *workflow_routes(api),
+            *pipeline_routes(api),
         ],
         exception_handlers={
             RecordError: _record_error,

@@ -10,6 +10,7 @@ from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 
+from trellis.metadata.model import DslType
 from trellis.platform.api.auth import TokenAuthenticator
 from trellis.platform.api.openapi import build_openapi
 from trellis.platform.api.serialize import encode, record_json
@@ -32,6 +33,7 @@ from trellis.platform.records.query import (
 )
 from trellis.platform.records.service import RecordService, SaveContext
 from trellis.platform.runtime import Runtime, TenantNotFoundError
+from trellis.rules.editor import check_source
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import TokenIdentity, utcnow
 
@@ -161,7 +163,7 @@ class TenantApi:
                 replay = self._replay(conn, call.app, key, request_hash)
                 if replay is not None:
                     return replay
-            ctx = SaveContext(conn, call.identity.user_id, utcnow())
+            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
             record = service.create(ctx, entity, data)
             result = ApiResult(201, encode(record_json(entity, record)), _etag(1))
             if key is not None:
@@ -190,13 +192,39 @@ class TenantApi:
             )
         return ApiResult(int(row.status), bytes(row.body), {"Idempotent-Replayed": "true"})
 
+    def check(self, call: Call, body: dict[str, Any]) -> ApiResult:
+        """Rule-editor support: errors of an expression and what may follow the cursor."""
+        entity = self.entity(call, str(body.get("entity", "")))
+        source = body.get("source")
+        cursor = body.get("cursor")
+        expected_name = body.get("expected", "boolean")
+        if not isinstance(source, str):
+            raise BadRequestError(
+                "Send the expression text as 'source'.", {"source": ["This field is required."]}
+            )
+        if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
+            raise BadRequestError(
+                "'cursor' is a character offset.", {"cursor": ["Must be a whole number."]}
+            )
+        try:
+            expected = DslType(expected_name) if expected_name is not None else None
+        except ValueError:
+            choices = ", ".join(t.value for t in DslType)
+            raise BadRequestError(
+                "Unknown expected type.", {"expected": [f"Use one of: {choices}."]}
+            ) from None
+        report = check_source(
+            source, entity.entity, call.app.model, cursor=cursor, expected=expected
+        )
+        return ApiResult(200, encode(report.as_json()), {})
+
     def form(
         self, call: Call, entity: CompiledEntity, record_id: int | None, data: dict[str, Any]
     ) -> ApiResult:
         """Which fields are visible, required and read-only for a record (or draft) now."""
         service, _ = self._tools(call.app)
         with self._connect(call) as conn:
-            ctx = SaveContext(conn, call.identity.user_id, utcnow())
+            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
             if record_id is None:
                 record: dict[str, Any] = dict.fromkeys(entity.entity.fields)
             else:
@@ -222,7 +250,9 @@ class TenantApi:
         trace: list[TraceStep] = []
         body: dict[str, Any] = {"would_save": True, "record": None, "steps": [], "errors": {}}
         with self._connect(call, write=True) as conn, conn.begin() as tx:
-            ctx = SaveContext(conn, call.identity.user_id, utcnow(), trace=trace)
+            ctx = SaveContext(
+                conn, call.identity.user_id, utcnow(), roles=call.identity.roles, trace=trace
+            )
             try:
                 if record_id is None:
                     record = service.create(ctx, entity, data)
@@ -248,7 +278,7 @@ class TenantApi:
         """Partially update a record with optimistic locking."""
         service, _ = self._tools(call.app)
         with self._connect(call, write=True) as conn, conn.begin():
-            ctx = SaveContext(conn, call.identity.user_id, utcnow())
+            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
             record = service.update(ctx, entity, record_id, data, expected_version)
         return ApiResult(200, encode(record_json(entity, record)), _etag(record["version"]))
 
@@ -258,7 +288,7 @@ class TenantApi:
         """Soft-delete a record."""
         service, _ = self._tools(call.app)
         with self._connect(call, write=True) as conn, conn.begin():
-            ctx = SaveContext(conn, call.identity.user_id, utcnow())
+            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
             service.delete(ctx, entity, record_id, expected_version)
 
     def bulk(self, call: Call, entity: CompiledEntity, payload: Any) -> ApiResult:
@@ -268,7 +298,7 @@ class TenantApi:
         results: list[dict[str, Any]] = []
         counts = {"created": 0, "updated": 0, "failed": 0}
         with self._connect(call, write=True) as conn, conn.begin():
-            ctx = SaveContext(conn, call.identity.user_id, utcnow())
+            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
             item: Any
             for index, item in enumerate(items):
                 if not isinstance(item, dict):

@@ -19,6 +19,8 @@ NAMING_CONVENTION: dict[str, str] = {
 CHANGES_TABLE = "_changes"
 SEQUENCES_TABLE = "_sequences"
 IDEMPOTENCY_TABLE = "_idempotency"
+STAGE_HISTORY_TABLE = "_stage_history"
+APPROVALS_TABLE = "_approvals"
 
 
 def bigint_pk() -> sa.types.TypeEngine[Any]:
@@ -68,7 +70,7 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
 
 
 def build_internal_tables(metadata: sa.MetaData) -> None:
-    """Add the platform's own per-tenant tables: change log, sequences, idempotency keys."""
+    """Add the platform's own per-tenant tables: changes, sequences, idempotency, flows."""
     changes = sa.Table(
         CHANGES_TABLE,
         metadata,
@@ -97,6 +99,52 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    _build_flow_tables(metadata)
+
+
+def _build_flow_tables(metadata: sa.MetaData) -> None:
+    """Pipeline stage history (one row per stay in a stage) and pending workflow approvals."""
+    history = sa.Table(
+        STAGE_HISTORY_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(40), nullable=False),
+        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        sa.Column("field", sa.String(40), nullable=False),
+        sa.Column("stage", sa.String(64), nullable=False),
+        sa.Column("entered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("left_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("user_id", sa.BigInteger(), nullable=True),
+    )
+    sa.Index(None, history.c.entity, history.c.record_id, history.c.field)
+    sa.Index(None, history.c.entity, history.c.field, history.c.stage)
+    approvals = sa.Table(
+        APPROVALS_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(40), nullable=False),
+        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        sa.Column("workflow", sa.String(40), nullable=False),
+        sa.Column("transition", sa.String(40), nullable=False),
+        sa.Column("role", sa.String(40), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("requested_by", sa.BigInteger(), nullable=True),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_by", sa.BigInteger(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    # At most one pending approval per record and workflow.
+    pending = approvals.c.status == "pending"
+    sa.Index(
+        "uq__approvals_pending",
+        approvals.c.entity,
+        approvals.c.record_id,
+        approvals.c.workflow,
+        unique=True,
+        sqlite_where=pending,
+        postgresql_where=pending,
+    )
 
 
 def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
@@ -109,10 +157,12 @@ def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
 
 
 __all__ = [
+    "APPROVALS_TABLE",
     "CHANGES_TABLE",
     "IDEMPOTENCY_TABLE",
     "NAMING_CONVENTION",
     "SEQUENCES_TABLE",
+    "STAGE_HISTORY_TABLE",
     "bigint_pk",
     "build_internal_tables",
     "build_metadata",

@@ -31,6 +31,12 @@ class BadRequestError(RecordError):
     status = 400
 
 
+class ForbiddenError(RecordError):
+    """The caller's roles do not allow this action (403)."""
+
+    status = 403
+
+
 class NotFoundError(RecordError):
     """Unknown entity or record (404)."""
 
@@ -55,6 +61,7 @@ class ValidationFailedError(RecordError):
 __all__ = [
     "BadRequestError",
     "ConflictError",
+    "ForbiddenError",
     "NotFoundError",
     "RecordError",
     "ValidationFailedError",

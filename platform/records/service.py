@@ -39,6 +39,8 @@ class SaveContext:
     trace: list[TraceStep] | None = None
     #: How many chained saves (rollups, rule actions) led to the current one.
     depth: int = 0
+    #: The caller's roles (workflow transitions allowed to some roles check them).
+    roles: tuple[str, ...] = ()
     _refs: dict[tuple[str, int], Record | None] = field(default_factory=dict)
 
 

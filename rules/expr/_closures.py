@@ -91,8 +91,27 @@ def value(node: t.Node) -> Fn:
             return lambda r, c: op(fa(r, c), fb(r, c))
         case t.Call(name=name, args=args):
             return _call(name, args)
+        case t.Previous():
+            return _previous(node)
         case _:
             return predicate(node)
+
+
+def _previous(node: t.Previous) -> Fn:
+    """``old(f)`` reads ``ctx.old``; ``changed(f)`` compares it with the record."""
+    name = node.field.column
+    norm = rt.field_normalizer(node.field) or (lambda v: v)
+    if not node.changed:
+        return lambda r, c: None if c.old is None else norm(c.old.get(name))
+    empty = rt.empty_check(node.field.type)
+
+    def changed(r: Record, c: EvalContext) -> bool:
+        new = norm(r.get(name))
+        if c.old is None:
+            return not empty(new)
+        return bool(new != norm(c.old.get(name)))
+
+    return changed
 
 
 def _call(name: str, args: tuple[t.Node, ...]) -> Fn:

@@ -55,7 +55,12 @@ class TypeChecker:
     def check_result(self, node: n.Expr, expected: DslType | None) -> t.Node:
         """Check a whole expression, and its result type against ``expected``."""
         result = self.check(node, 0)
-        if expected is not None and not fits(result.type, expected):
+        # ANY is what an earlier error leaves behind: do not pile a second error on it.
+        if (
+            expected is not None
+            and result.type is not DslType.ANY
+            and not fits(result.type, expected)
+        ):
             self.error(
                 codes.RESULT_TYPE,
                 f"The expression gives {result.type}, but {expected} is expected here",

@@ -14,6 +14,9 @@ from trellis.rules.expr.functions import FUNCTIONS, parse_date, parse_datetime
 
 T = DslType
 
+#: Functions that read the stored record of a save rather than a value: name -> signature.
+PREVIOUS_FUNCTIONS: dict[str, str] = {"old": "old(field)", "changed": "changed(field)"}
+
 
 class ErrorSink(Protocol):
     """Where call errors go (the type checker)."""
@@ -27,6 +30,8 @@ class ErrorSink(Protocol):
 
 def check_call(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
     """Check a function call: name, arity, argument types, literal arguments."""
+    if node.name in PREVIOUS_FUNCTIONS:
+        return _previous_call(checker, node, args)
     spec = FUNCTIONS.get(node.name)
     if spec is None:
         return checker.error(
@@ -34,7 +39,7 @@ def check_call(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
             f"Unknown function '{node.name}'",
             node.line,
             node.col,
-            did_you_mean(node.name, FUNCTIONS),
+            did_you_mean(node.name, [*FUNCTIONS, *PREVIOUS_FUNCTIONS]),
         )
     top = spec.max_args
     if len(args) < spec.min_args or (top is not None and len(args) > top):
@@ -81,6 +86,32 @@ def check_call(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
     if spec.context is not None:
         return t.ContextValue(spec.result or T.ANY, node.line, node.col, spec.context)
     return _special_call(checker, node, args, result or T.ANY)
+
+
+def _previous_call(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
+    """``old(field)`` / ``changed(field)``: one field of the record itself."""
+    signature = PREVIOUS_FUNCTIONS[node.name]
+    if len(args) != 1:
+        return checker.error(
+            codes.ARGUMENT_COUNT,
+            f"{node.name}() takes 1 argument ({signature}), got {len(args)}",
+            node.line,
+            node.col,
+        )
+    arg = args[0]
+    if arg.type is T.ANY:
+        return t.Const(T.ANY, node.line, node.col, None)
+    if not isinstance(arg, t.Field) or arg.hops:
+        return checker.error(
+            codes.ARGUMENT_TYPE,
+            f"The argument of {node.name}() must be a field of this record, "
+            f"such as {node.name}(amount)",
+            arg.line,
+            arg.col,
+        )
+    changed = node.name == "changed"
+    result = T.BOOLEAN if changed else arg.type
+    return t.Previous(result, node.line, node.col, arg, changed)
 
 
 def _special_call(checker: ErrorSink, node: n.Call, args: list[t.Node], result: DslType) -> t.Node:

@@ -17,6 +17,7 @@ RL009   a path navigates through a field that is not a reference
 RL010   a text value is not an option of the enum field it is compared with
 RL011   invalid literal (a date, datetime or argument that must be a literal)
 RL012   the expression is nested too deeply
+RL013   ``old()``/``changed()`` used where no stored record exists (a filter, SQL)
 RL099   internal error while checking an expression (a bug; please report)
 ======  ===============================================================
 """
@@ -37,6 +38,7 @@ NOT_A_REFERENCE: Final = "RL009"
 UNKNOWN_OPTION: Final = "RL010"
 INVALID_LITERAL: Final = "RL011"
 TOO_DEEP: Final = "RL012"
+NO_PREVIOUS: Final = "RL013"
 INTERNAL: Final = "RL099"
 
 #: code -> one-line meaning, for documentation and the rule editor.
@@ -53,5 +55,6 @@ CODES: Final[dict[str, str]] = {
     UNKNOWN_OPTION: "value is not an option of the enum field",
     INVALID_LITERAL: "invalid literal",
     TOO_DEEP: "expression nested too deeply",
+    NO_PREVIOUS: "old()/changed() only work in rules run on a save",
     INTERNAL: "internal error",
 }

@@ -25,11 +25,14 @@ class EvalContext:
         user_id: The acting user's id, for ``current_user()``.
         resolve: Returns the referenced record ``(entity name, id)`` or None;
             used to read through references such as ``account.industry``.
+        old: The stored record before the save being evaluated, for ``old()`` and
+            ``changed()``; None on a create or outside a save.
     """
 
     now: datetime
     user_id: int | None = None
     resolve: Resolver = no_records
+    old: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         # Closures and SQL compare ``now`` with stored UTC values: normalise it once.

@@ -59,6 +59,8 @@ def _value(node: t.Node, r: Record, c: EvalContext) -> Any:
             return rt.to_datetime(_value(o, r, c))
         case t.Arith(kind=kind, left=a, right=b):
             return rt.ARITH[kind](_value(a, r, c), _value(b, r, c))
+        case t.Previous():
+            return closure_value(node)(r, c)
         case t.Call(name=name, args=args):
             impl = FUNCTIONS[name].impl
             if impl is None:

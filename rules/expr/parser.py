@@ -74,6 +74,10 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     MISSING_OPERATOR: [
         "a b",
+        "a + b c",
+        "a == 1 b",
+        "a and b c",
+        "not a b",
         "1 2",
         'a "x"',
         "f(x) y",
@@ -216,6 +220,24 @@ def _unclosed_paren(source: str) -> tuple[int, int] | None:
     return stack[-1] if stack else None
 
 
+def _match_label(err: UnexpectedInput) -> str | None:
+    """``match_examples`` (same state and acceptable tokens), without Lark's logging bug."""
+    fallback: str | None = None
+    for label, examples in EXAMPLES.items():
+        for example in examples:
+            try:
+                _lark().parse(example)
+            except UnexpectedInput as other:
+                if other.state != err.state or getattr(other, "accepts", None) != getattr(
+                    err, "accepts", None
+                ):
+                    continue
+                if getattr(other, "token", None) == getattr(err, "token", None):
+                    return label
+                fallback = fallback or label
+    return fallback
+
+
 def _syntax_diagnostic(err: UnexpectedInput, source: str, loc: Locator) -> Diagnostic:
     parser = _lark()
     label: str | None
@@ -226,7 +248,12 @@ def _syntax_diagnostic(err: UnexpectedInput, source: str, loc: Locator) -> Diagn
         return loc.diagnostic(
             codes.SYNTAX, label, err.line, err.column, context=err.get_context(source).rstrip("\n")
         )
-    label = err.match_examples(parser.parse, EXAMPLES, use_accepts=True)
+    try:
+        label = err.match_examples(parser.parse, EXAMPLES, use_accepts=True)
+    except TypeError:
+        # Lark 1.3 formats a debug message with "%d" % ParserState when an example
+        # ends in the same state with other acceptable tokens: match them ourselves.
+        label = _match_label(err)
     at_end = isinstance(err, UnexpectedEOF) or (
         isinstance(err, UnexpectedToken) and err.token.type == "$END"
     )
@@ -273,3 +300,8 @@ def parse_expression(source: str, *, span: SourceSpan | None = None) -> n.Expr:
         raise ExpressionError(
             [loc.diagnostic(codes.TOO_DEEP, "The expression is nested too deeply", 1, 1)]
         ) from None
+
+
+def expression_lark() -> Lark:
+    """The shared LALR parser of the expression grammar (built once)."""
+    return _lark()

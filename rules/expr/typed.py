@@ -190,6 +190,18 @@ class ToDatetime(Typed):
     operand: Node
 
 
+@dataclass(frozen=True, slots=True)
+class Previous(Typed):
+    """``old(field)``: the stored value; ``changed(field)``: whether it differs from it.
+
+    Both read ``EvalContext.old``. Without a stored record (a create) ``old`` is
+    empty and ``changed`` is true when the field is set.
+    """
+
+    field: Field
+    changed: bool
+
+
 Node = (
     Const
     | ContextValue
@@ -207,6 +219,7 @@ Node = (
     | TextMatch
     | Call
     | ToDatetime
+    | Previous
 )
 
 #: Node classes whose value is a proper boolean (never empty).
@@ -221,6 +234,13 @@ BOOLEAN_OPERATORS: tuple[type[Typed], ...] = (
     IsEmpty,
     TextMatch,
 )
+
+
+def uses_previous(node: Node) -> bool:
+    """Whether ``node`` calls ``old()`` or ``changed()`` anywhere."""
+    if isinstance(node, Previous):
+        return True
+    return any(uses_previous(child) for child in operands(node))
 
 
 def operands(node: Node) -> tuple[Node, ...]:
@@ -240,6 +260,8 @@ def operands(node: Node) -> tuple[Node, ...]:
             return (c, e)
         case Call(args=args):
             return args
+        case Previous(field=f):
+            return (f,)
 
 
 def reads_record(node: Node) -> bool:

@@ -44,7 +44,7 @@ def test_crm_loads_without_any_diagnostic() -> None:
 
 def test_crm_model_shape(crm: AppModel) -> None:
     assert (crm.name, crm.version) == ("crm", "0.1.0")
-    assert sorted(crm.entities) == ["account", "activity", "contact", "opportunity"]
+    assert sorted(crm.entities) == ["account", "activity", "contact", "opportunity", "ticket"]
     opportunity = crm.entity("opportunity")
     assert opportunity.fields["account"].to == "account"
     assert opportunity.fields["account"].required
@@ -56,6 +56,30 @@ def test_crm_model_shape(crm: AppModel) -> None:
     assert opportunity.validations[0].field == "close_date"
     assert crm.entity("contact").fields["full_name"].computed
     assert crm.digest == package_digest(PACKAGE_PATH)
+
+
+def test_crm_deal_pipeline_and_ticket_workflow(crm: AppModel) -> None:
+    deal = crm.pipelines["deal"]
+    assert [(s.name, int(s.probability)) for s in deal.stages] == [
+        ("prospecting", 10),
+        ("qualification", 20),
+        ("proposal", 50),
+        ("negotiation", 70),
+        ("won", 100),
+        ("lost", 0),
+    ]
+    assert [s.name for s in deal.stages if s.won] == ["won"]
+    assert [s.name for s in deal.stages if s.lost] == ["lost"]
+    stage = crm.entity("opportunity").fields["stage"]
+    assert (stage.type, stage.pipeline, stage.options) == ("pipeline", "deal", deal.stage_names)
+    (flow,) = crm.workflows_of("ticket")
+    assert (flow.name, flow.field, flow.initial) == ("ticket_flow", "status", "new")
+    assert flow.states == crm.entity("ticket").fields["status"].options
+    resolve = flow.transition("resolve")
+    assert resolve is not None
+    assert resolve.roles == ("support_agent", "support_lead")
+    assert resolve.guard == "resolution is not empty"
+    assert [t.name for t in flow.transitions] == ["open", "resolve", "close", "reopen"]
 
 
 def test_crm_model_is_frozen_and_read_only(crm: AppModel) -> None:

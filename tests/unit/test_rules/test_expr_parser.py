@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trellis.metadata.model import SourceSpan
 from trellis.rules.expr import ExpressionError, parse_expression
@@ -227,3 +229,24 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
     with pytest.raises(ExpressionError) as info:
         parse_expression("(" * 3000 + "1" + ")" * 3000)
     assert info.value.diagnostics[0].code in {"RL001", "RL012"}
+
+
+_PIECES = st.sampled_from(
+    ["a", "b.c", "1", "2.5", '"x"', "'y", "(", ")", ",", "+", "-", "*", "/", "==", "=", "<",
+     ">=", "!=", "and", "or", "not", "in", "is", "empty", "null", "true", "contains",
+     "starts_with", "f(", "&", "\n", " "]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map(" ".join))
+def test_any_input_parses_or_gives_a_syntax_diagnostic(source: str) -> None:
+    try:
+        parse_expression(source)
+    except ExpressionError as err:
+        (diag,) = err.diagnostics
+        assert diag.code == "RL001"
+        assert diag.span.line >= 1
+        assert diag.span.col >= 1
+        assert diag.context is not None
+        assert "^" in diag.context

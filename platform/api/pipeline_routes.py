@@ -1,0 +1,70 @@
+"""Pipeline routes: a record's stage history, stage statistics and the weighted forecast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Request, Response, get
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.api.requests import parse_id
+from trellis.platform.api.serialize import encode
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.pipelines import forecast, record_stages, stage_stats
+from trellis.platform.records.errors import NotFoundError
+from trellis.tenants.registry import utcnow
+
+JSON = "application/json"
+
+
+def _json(body: Any) -> Response[bytes]:
+    return Response(content=encode(body), status_code=200, media_type=JSON)
+
+
+def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
+    """The pipeline route handlers over ``api`` (authentication, tenants, entities)."""
+
+    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_stages")
+    async def stages_of_record(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        found = api.entity(call, entity)
+        ident = parse_id(entity, record_id)
+        t = found.table
+        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+            live = conn.execute(
+                sa.select(t.c.id).where(t.c.id == ident, t.c.deleted_at.is_(None))
+            ).first()
+            if live is None:
+                raise NotFoundError(f"No {entity} with id {ident}.")
+            body = record_stages(conn, call.app, found, ident, utcnow())
+        return _json(body)
+
+    @get("/t/{tenant:str}/api/_stages")
+    async def pipeline_stages(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+            body = stage_stats(conn, call.app, request.query_params)
+        return _json(body)
+
+    @get("/t/{tenant:str}/api/_forecast")
+    async def weighted_forecast(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+            body = forecast(conn, call.app, request.query_params)
+        return _json(body)
+
+    return [stages_of_record, pipeline_stages, weighted_forecast]
+
+
+__all__ = ["pipeline_routes"]

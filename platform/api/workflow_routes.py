@@ -1,0 +1,128 @@
+"""Workflow routes: run, approve, reject and list the transitions of a record.
+
+``POST /t/{t}/api/{entity}/{id}/transitions/{name}`` takes an optional JSON object of
+field values set along with the transition (``version`` or ``If-Match`` for the
+optimistic lock) and answers the saved record, or 202 with the pending approval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+from litestar import Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.api.requests import body_version, parse_id, parse_if_match, parse_object
+from trellis.platform.api.serialize import encode, record_json
+from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.automation import build_hooks
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.service import RecordService, SaveContext
+from trellis.platform.workflows import TransitionResult, WorkflowRunner
+from trellis.tenants.registry import utcnow
+
+JSON = "application/json"
+RECORD_PATH = "/t/{tenant:str}/api/{entity:str}/{record_id:str}"
+T = TypeVar("T")
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[bytes]:
+    return Response(content=encode(body), status_code=status, media_type=JSON, headers=headers)
+
+
+def _record_answer(entity: CompiledEntity, result: TransitionResult) -> Response[bytes]:
+    record = record_json(entity, result.record)
+    approval = result.approval
+    if approval is None or approval.status == "approved":
+        return _json(200, record, {"ETag": f'"{result.record["version"]}"'})
+    status = 202 if approval.status == "pending" else 200
+    return _json(
+        status, {"status": approval.status, "approval": approval.as_json(), "record": record}
+    )
+
+
+def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
+    """The workflow route handlers over ``api`` (authentication, tenants, entities)."""
+    runners: WeakKeyDictionary[CompiledApp, WorkflowRunner] = WeakKeyDictionary()
+
+    def runner(call: Call) -> WorkflowRunner:
+        found = runners.get(call.app)
+        if found is None:
+            service = RecordService(call.app, build_hooks(call.app))
+            found = runners.setdefault(call.app, WorkflowRunner(service))
+        return found
+
+    def in_transaction(call: Call, work: Callable[[SaveContext], T], *, write: bool = True) -> T:
+        with api.runtime.engines.tenant_connection(call.tenant, write=write) as conn, conn.begin():
+            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
+            return work(ctx)
+
+    def target(
+        request: Request[Any, Any, Any], tenant: str, entity: str, record_id: str
+    ) -> tuple[Call, CompiledEntity, int]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        return call, api.entity(call, entity), parse_id(entity, record_id)
+
+    @post(f"{RECORD_PATH}/transitions/{{name:str}}")
+    async def run_transition(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+        name: FromPath[str],
+    ) -> Response[bytes]:
+        call, found, ident = target(request, tenant, entity, record_id)
+        raw = await request.body()
+        data = parse_object(raw) if raw.strip() else {}
+        header = parse_if_match(request.headers.get("if-match"))
+        in_body = body_version(data)
+        version = header if header is not None else in_body
+        result = in_transaction(
+            call, lambda ctx: runner(call).run(ctx, found, ident, name, data, version)
+        )
+        return _record_answer(found, result)
+
+    @post(f"{RECORD_PATH}/transitions/{{name:str}}/approve")
+    async def approve_transition(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+        name: FromPath[str],
+    ) -> Response[bytes]:
+        call, found, ident = target(request, tenant, entity, record_id)
+        result = in_transaction(call, lambda ctx: runner(call).approve(ctx, found, ident, name))
+        return _record_answer(found, result)
+
+    @post(f"{RECORD_PATH}/transitions/{{name:str}}/reject")
+    async def reject_transition(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+        name: FromPath[str],
+    ) -> Response[bytes]:
+        call, found, ident = target(request, tenant, entity, record_id)
+        result = in_transaction(call, lambda ctx: runner(call).reject(ctx, found, ident, name))
+        return _record_answer(found, result)
+
+    @get(f"{RECORD_PATH}/transitions")
+    async def list_transitions(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[bytes]:
+        call, found, ident = target(request, tenant, entity, record_id)
+        body = in_transaction(
+            call, lambda ctx: runner(call).available(ctx, found, ident), write=False
+        )
+        return _json(200, body)
+
+    return [run_transition, approve_transition, reject_transition, list_transitions]
+
+
+__all__ = ["workflow_routes"]

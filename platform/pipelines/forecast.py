@@ -1,0 +1,130 @@
+"""Weighted forecast: per month of a date field, the amount and amount times probability.
+
+One SQL query groups live records by month; a stage's probability comes from the
+pipeline metadata as a ``CASE`` expression. Records in lost stages, without a stage
+or without a date are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.platform.pipelines.binding import AMOUNT_TYPES, DATE_TYPES, bind, value_field
+from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.records.errors import BadRequestError
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_CENT = Decimal("0.01")
+
+
+def _money(value: Any) -> Decimal:
+    """A SQL sum as a Decimal with 2 places (SQLite sums numerics as floats)."""
+    if value is None:
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _month_start(params: Mapping[str, str], key: str) -> date | None:
+    text = params.get(key) or None
+    if text is None:
+        return None
+    match = _MONTH.match(text)
+    if match is None:
+        message = f"'{key}' must be a month like 2026-01, got '{text}'."
+        raise BadRequestError(message, {key: [message]})
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _month_of(column: sa.ColumnElement[Any], dialect: str, is_datetime: bool) -> Any:
+    if dialect == "postgresql":
+        value = sa.func.timezone("UTC", column) if is_datetime else column
+        return sa.func.to_char(value, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)
+
+
+def _bound(day: date, is_datetime: bool) -> date | datetime:
+    return datetime(day.year, day.month, 1, tzinfo=UTC) if is_datetime else day
+
+
+def forecast(conn: sa.Connection, app: CompiledApp, params: Mapping[str, str]) -> dict[str, Any]:
+    """Answer ``GET /_forecast``: ``pipeline``, ``entity``, ``field``, ``amount``, ``date``,
+    ``from`` and ``to`` (months) are optional query parameters.
+
+    Raises:
+        BadRequestError: unknown pipeline, entity or field, or a bad month.
+    """
+    binding = bind(app, params)
+    entity = binding.entity
+    amount_field = value_field(entity, params, "amount", AMOUNT_TYPES)
+    date_field = value_field(entity, params, "date", DATE_TYPES)
+    t = app.table(entity.name)
+    stage, amount, when = t.c[binding.field.name], t.c[amount_field.name], t.c[date_field.name]
+    is_datetime = date_field.type == "datetime"
+    open_stages = [s for s in binding.pipeline.stages if not s.lost]
+    probability = sa.case(
+        *(
+            (stage == s.name, sa.cast(sa.literal(str(s.probability)), sa.Numeric(9, 4)))
+            for s in open_stages
+        ),
+        else_=sa.cast(sa.literal("0"), sa.Numeric(9, 4)),
+    )
+    month = _month_of(when, conn.dialect.name, is_datetime).label("month")
+    query = (
+        sa.select(
+            month,
+            sa.func.sum(amount).label("amount"),
+            (sa.func.sum(amount * probability) / 100).label("weighted"),
+            sa.func.count().label("records"),
+        )
+        .where(
+            t.c.deleted_at.is_(None),
+            when.is_not(None),
+            stage.in_([s.name for s in open_stages]),
+        )
+        .group_by(month)
+        .order_by(month)
+    )
+    start, end = _month_start(params, "from"), _month_start(params, "to")
+    if start is not None:
+        query = query.where(when >= _bound(start, is_datetime))
+    if end is not None:
+        query = query.where(when < _bound(_next_month(end), is_datetime))
+    months: list[dict[str, Any]] = []
+    sum_amount, sum_weighted, count = Decimal(0), Decimal(0), 0
+    for row in conn.execute(query):
+        total, weighted = _money(row.amount), _money(row.weighted)
+        months.append(
+            {
+                "month": row.month,
+                "amount": str(total),
+                "weighted": str(weighted),
+                "count": row.records,
+            }
+        )
+        sum_amount, sum_weighted, count = (
+            sum_amount + total,
+            sum_weighted + weighted,
+            count + int(row.records),
+        )
+    return {
+        "pipeline": binding.pipeline.name,
+        "entity": entity.name,
+        "field": binding.field.name,
+        "amount": amount_field.name,
+        "date": date_field.name,
+        "months": months,
+        "total": {"amount": str(sum_amount), "weighted": str(sum_weighted), "count": count},
+    }
+
+
+__all__ = ["forecast"]

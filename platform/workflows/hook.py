@@ -1,0 +1,196 @@
+"""The workflow save hook: initial state on create, checked transitions on update.
+
+A create gets the workflow's initial state (another state is refused). An update
+that changes the state field runs the matching transition; so does a save started
+by the transition endpoint, which names its transition through :meth:`intent`.
+Refusals: 403 for a missing role, 409 with the reason for everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from trellis.metadata.model import FIELD_TYPES, DslType, FieldDef
+from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.records.errors import ConflictError, RecordError, ValidationFailedError
+from trellis.platform.records.hooks import SaveEvent
+from trellis.platform.records.values import as_utc, to_decimal, to_json
+from trellis.platform.workflows.approvals import pending_approval
+from trellis.platform.workflows.checks import Mode, Situation, transition_problem
+from trellis.platform.workflows.compiled import (
+    CompiledTransition,
+    CompiledWorkflow,
+    compiled_workflows,
+)
+
+if TYPE_CHECKING:
+    from trellis.platform.records.service import SaveContext
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """The transition a save was started for (by the transition endpoint)."""
+
+    entity: str
+    record_id: int
+    workflow: str
+    transition: str
+    mode: Mode
+
+
+def coerce(f: FieldDef, value: Any) -> Any:
+    """Fit an ``on_enter`` value to its field's type; values that do not fit become empty."""
+    if value is None:
+        return None
+    spec = FIELD_TYPES[f.type]
+    try:
+        if spec.decimal:
+            return to_decimal(value, f)
+        if spec.dsl_type is DslType.NUMBER or f.type == "reference":
+            return int(value)
+        if f.type == "date" and isinstance(value, date):
+            return value.date() if isinstance(value, datetime) else value
+        if f.type == "datetime" and isinstance(value, datetime):
+            return as_utc(value)
+        if spec.dsl_type is DslType.TEXT:
+            return format(value, "f") if isinstance(value, Decimal) else str(value)
+    except (ValueError, ArithmeticError, TypeError):
+        return None
+    return value
+
+
+class WorkflowHook:
+    """Keeps every save of an entity with a workflow on a legal path through its states."""
+
+    def __init__(self, app: CompiledApp, flows: Mapping[str, tuple[CompiledWorkflow, ...]]):
+        self.app = app
+        self.flows = flows
+        self._intents: dict[int, Intent] = {}
+
+    @contextmanager
+    def intent(self, ctx: SaveContext, intent: Intent) -> Iterator[None]:
+        """Within this block, the save of ``intent``'s record in ``ctx`` runs its transition."""
+        key = id(ctx)
+        self._intents[key] = intent
+        try:
+            yield
+        finally:
+            self._intents.pop(key, None)
+
+    def before_write(self, event: SaveEvent) -> None:
+        """Set the initial state, or check and apply the transition the save makes."""
+        for workflow in self.flows.get(event.entity.name, ()):
+            if event.op == "create":
+                self._start(event, workflow)
+            elif event.op == "update":
+                self._move(event, workflow)
+
+    def after_write(self, event: SaveEvent) -> None:
+        """Nothing to do once written: the transition was applied before the write."""
+
+    def _start(self, event: SaveEvent, workflow: CompiledWorkflow) -> None:
+        name, initial = workflow.field, workflow.definition.initial
+        value = event.record.get(name)
+        if value is None:
+            event.record[name] = initial
+            event.explain("workflow", workflow.name, f"starts in '{initial}'", {name: initial})
+        elif value != initial:
+            noun = event.entity.entity.label.lower()
+            raise ValidationFailedError(
+                {
+                    name: [
+                        f"A new {noun} starts in '{initial}'; move it on with a transition "
+                        f"of workflow '{workflow.name}'."
+                    ]
+                }
+            )
+
+    def _move(self, event: SaveEvent, workflow: CompiledWorkflow) -> None:
+        old = event.old or {}
+        state = workflow.state_of(old)
+        intent = self._intents.get(id(event.ctx))
+        target = (event.entity.name, event.record.get("id"), workflow.name)
+        if intent is not None and (intent.entity, intent.record_id, intent.workflow) == target:
+            candidates = [workflow.transitions[intent.transition]]
+            mode = intent.mode
+        else:
+            new = event.record.get(workflow.field)
+            if new == old.get(workflow.field):
+                return
+            candidates = [
+                t
+                for t in workflow.transitions.values()
+                if state in t.definition.from_states and t.definition.to == new
+            ]
+            if not candidates:
+                raise self._no_transition(event, workflow, state, new)
+            mode = Mode.RUN
+        pending = None
+        if workflow.has_approvals:
+            pending = pending_approval(
+                event.ctx.conn, self.app, event.entity.name, int(old["id"]), workflow.name
+            )
+        at = Situation(
+            event.entity.entity, state, event.record, event.eval, event.ctx.roles, pending
+        )
+        self._apply(event, workflow, self._choose(candidates, at, mode))
+
+    @staticmethod
+    def _choose(
+        candidates: list[CompiledTransition], at: Situation, mode: Mode
+    ) -> CompiledTransition:
+        """The first candidate allowed now; else the first candidate's problem is raised."""
+        first: RecordError | None = None
+        for t in candidates:
+            problem = transition_problem(t, at, mode)
+            if problem is None:
+                return t
+            first = first or problem
+        raise first or ConflictError("No transition applies.")
+
+    @staticmethod
+    def _apply(event: SaveEvent, workflow: CompiledWorkflow, t: CompiledTransition) -> None:
+        changes: dict[str, Any] = {workflow.field: t.definition.to}
+        event.record[workflow.field] = t.definition.to
+        for f, expression in t.sets:
+            try:
+                value = expression.evaluate(event.record, event.eval)
+            except (ArithmeticError, ValueError, TypeError):
+                value = None  # like a formula that cannot be computed
+            event.record[f.name] = coerce(f, value)
+            changes[f.name] = to_json(event.record[f.name], f)
+        event.explain("transition", f"{workflow.name}.{t.name}", "allowed", changes)
+
+    @staticmethod
+    def _no_transition(
+        event: SaveEvent, workflow: CompiledWorkflow, state: str, new: Any
+    ) -> ConflictError:
+        noun = event.entity.entity.label.lower()
+        leaving = [
+            f"'{t.name}' (to '{t.definition.to}')"
+            for t in workflow.transitions.values()
+            if state in t.definition.from_states
+        ]
+        allowed = (
+            f"from '{state}' you can run {', '.join(leaving)}"
+            if leaving
+            else (f"no transition leaves '{state}'")
+        )
+        return ConflictError(
+            f"No transition of workflow '{workflow.name}' moves a {noun} from '{state}' to "
+            f"'{new}'; {allowed}."
+        )
+
+
+def workflow_hook(app: CompiledApp) -> WorkflowHook | None:
+    """The workflow hook of ``app``, or None when it declares no workflow."""
+    flows = compiled_workflows(app)
+    return WorkflowHook(app, flows) if flows else None
+
+
+__all__ = ["Intent", "WorkflowHook", "coerce", "workflow_hook"]
