@@ -26,8 +26,20 @@ APPLIES_TO: dict[str, frozenset[str]] = {
 }
 #: Keywords of the rule language: a field with such a name could not be referenced.
 RESERVED_WORDS = frozenset(
-    {"and", "or", "not", "in", "is", "empty", "null", "true", "false", "contains",
-     "starts_with", "ends_with"}
+    {
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "empty",
+        "null",
+        "true",
+        "false",
+        "contains",
+        "starts_with",
+        "ends_with",
+    }
 )
 #: Types a rollup can fill.
 ROLLUP_TYPES = frozenset({"integer", "decimal", "money", "percent", "date", "datetime"})
@@ -110,8 +122,7 @@ def _check_computed(
         report.error("MD022", message, positions.anchor((*path, "formula")))
     if has_rollup and type_name not in ROLLUP_TYPES:
         message = (
-            f"field '{name}': a rollup gives a number or a date, not a value of type "
-            f"'{type_name}'"
+            f"field '{name}': a rollup gives a number or a date, not a value of type '{type_name}'"
         )
         report.error("MD022", message, positions.anchor((*path, "rollup")))
     if has_formula and has_rollup:

@@ -79,8 +79,11 @@ class FieldDef:
 
     def conditions(self) -> dict[str, str]:
         """The conditional rules this field declares, by key."""
-        pairs = (("required_when", self.required_when), ("visible_when", self.visible_when),
-                 ("readonly_when", self.readonly_when))
+        pairs = (
+            ("required_when", self.required_when),
+            ("visible_when", self.visible_when),
+            ("readonly_when", self.readonly_when),
+        )
         return {key: text for key, text in pairs if text}
 
 

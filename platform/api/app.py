@@ -18,6 +18,7 @@ from trellis.platform.api.requests import (
     parse_json,
     parse_object,
 )
+from trellis.platform.api.rule_routes import rule_routes
 from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import ApiResult, TenantApi
 from trellis.platform.api.workflow_routes import workflow_routes
@@ -215,6 +216,7 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
             delete_record,
             *workflow_routes(api),
             *pipeline_routes(api),
+            *rule_routes(api),
         ],
         exception_handlers={
             RecordError: _record_error,

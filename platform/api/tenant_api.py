@@ -21,7 +21,6 @@ from trellis.platform.records.errors import (
     ConflictError,
     NotFoundError,
     RecordError,
-    ValidationFailedError,
 )
 from trellis.platform.records.hooks import TraceStep
 from trellis.platform.records.query import (
@@ -33,6 +32,7 @@ from trellis.platform.records.query import (
 )
 from trellis.platform.records.service import RecordService, SaveContext
 from trellis.platform.runtime import Runtime, TenantNotFoundError
+from trellis.platform.triggers import bind_members
 from trellis.rules.editor import check_source
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import TokenIdentity, utcnow
@@ -81,6 +81,7 @@ class TenantApi:
             app = self.runtime.app(tenant)
         except TenantNotFoundError as exc:
             raise NotFoundError(str(exc)) from None
+        bind_members(app, self.runtime.registry, self.runtime.tenant(tenant).id)
         return Call(identity, app, tenant)
 
     def _tools(self, app: CompiledApp) -> tuple[RecordService, RecordQuery]:
@@ -260,8 +261,11 @@ class TenantApi:
                 else:
                     record = service.update(ctx, entity, record_id, data, expected_version)
                 body["record"] = record_json(entity, record)
-            except ValidationFailedError as exc:
-                body.update(would_save=False, errors=exc.errors)
+            except RecordError as exc:
+                # Validation, workflow and rule refusals: explained, not raised.
+                if isinstance(exc, NotFoundError):
+                    raise
+                body.update(would_save=False, errors=exc.body()["errors"])
             finally:
                 tx.rollback()
         body["steps"] = [step.as_json() for step in trace]

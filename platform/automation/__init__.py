@@ -12,12 +12,18 @@ from trellis.platform.pipelines import stage_history_hook
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.hooks import SaveHook
 from trellis.platform.rollups import rollup_hook
+from trellis.platform.triggers import trigger_hook
 from trellis.platform.workflows import workflow_hook
 
 HookFactory = Callable[[CompiledApp], SaveHook | None]
 
 #: Order matters: hooks run in this order before and after each write.
-HOOK_FACTORIES: tuple[HookFactory, ...] = (rollup_hook, workflow_hook, stage_history_hook)
+HOOK_FACTORIES: tuple[HookFactory, ...] = (
+    rollup_hook,
+    workflow_hook,
+    stage_history_hook,
+    trigger_hook,
+)
 
 
 def build_hooks(app: CompiledApp) -> tuple[SaveHook, ...]:

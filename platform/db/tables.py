@@ -21,6 +21,10 @@ SEQUENCES_TABLE = "_sequences"
 IDEMPOTENCY_TABLE = "_idempotency"
 STAGE_HISTORY_TABLE = "_stage_history"
 APPROVALS_TABLE = "_approvals"
+RULE_RUNS_TABLE = "_rule_runs"
+TIMERS_TABLE = "_timers"
+NOTIFICATIONS_TABLE = "_notifications"
+OUTBOX_TABLE = "_outbox"
 
 
 def bigint_pk() -> sa.types.TypeEngine[Any]:
@@ -100,6 +104,59 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     _build_flow_tables(metadata)
+    _build_rule_tables(metadata)
+
+
+def _build_rule_tables(metadata: sa.MetaData) -> None:
+    """Trigger rules: runs, timers, notifications and the outbox (emails, webhooks)."""
+    runs = sa.Table(
+        RULE_RUNS_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("rule", sa.String(200), nullable=False),
+        sa.Column("entity", sa.String(40), nullable=True),
+        sa.Column("record_id", sa.BigInteger(), nullable=True),
+        sa.Column("trigger", sa.String(200), nullable=False),
+        sa.Column("phase", sa.String(10), nullable=False),
+        sa.Column("outcome", sa.String(20), nullable=False),
+        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Index(None, runs.c.entity, runs.c.record_id)
+    timers = sa.Table(
+        TIMERS_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("rule", sa.String(200), nullable=False),
+        sa.Column("entity", sa.String(40), nullable=False),
+        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Index(None, timers.c.due_at)
+    sa.Index(None, timers.c.entity, timers.c.record_id)
+    notes = sa.Table(
+        NOTIFICATIONS_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("entity", sa.String(40), nullable=True),
+        sa.Column("record_id", sa.BigInteger(), nullable=True),
+        sa.Column("rule", sa.String(200), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    sa.Index(None, notes.c.user_id, notes.c.read_at)
+    outbox = sa.Table(
+        OUTBOX_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(10), nullable=False),
+    )
+    sa.Index(None, outbox.c.state, outbox.c.created_at)
 
 
 def _build_flow_tables(metadata: sa.MetaData) -> None:
@@ -161,8 +218,12 @@ __all__ = [
     "CHANGES_TABLE",
     "IDEMPOTENCY_TABLE",
     "NAMING_CONVENTION",
+    "NOTIFICATIONS_TABLE",
+    "OUTBOX_TABLE",
+    "RULE_RUNS_TABLE",
     "SEQUENCES_TABLE",
     "STAGE_HISTORY_TABLE",
+    "TIMERS_TABLE",
     "bigint_pk",
     "build_internal_tables",
     "build_metadata",

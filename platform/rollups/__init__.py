@@ -19,8 +19,6 @@ from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.hooks import SaveEvent
 from trellis.rules.expr import CompiledExpression, compile_expression
 
-_AGGREGATES = {"sum": sa.func.sum, "min": sa.func.min, "max": sa.func.max, "avg": sa.func.avg}
-
 
 @dataclass(frozen=True, slots=True)
 class CompiledRollup:
@@ -89,7 +87,8 @@ class RollupHook:
                 value: Any = sa.func.count(sa.case((condition, 1)))
             else:
                 target = table.c[rollup.value_field or "id"]
-                value = _AGGREGATES[rollup.agg](sa.case((condition, target)))
+                aggregate = getattr(sa.func, rollup.agg)  # sum, min, max or avg
+                value = aggregate(sa.case((condition, target)))
             columns.append(value.label(rollup.field.name))
         row = event.ctx.conn.execute(
             sa.select(*columns).where(

@@ -1,7 +1,9 @@
 """Expression checking for the metadata loader: diagnostics, never exceptions.
 
 The loader calls :meth:`RuleExpressionChecker.check` for every formula, default,
-validation and guard it finds, and merges the diagnostics into its own report.
+validation and guard it finds, and :meth:`RuleExpressionChecker.check_rule_files`
+once for the package's ``rules/*.rules`` files, and merges the diagnostics into its
+own report.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from trellis.metadata.diagnostics import Diagnostic
 from trellis.metadata.model import AppModel, DslType, EntityDef, SourceSpan
 from trellis.rules.expr import ExpressionError, codes, compile_expression
 from trellis.rules.expr.errors import Locator
+from trellis.rules.triggers import check_rules
 
 
 class RuleExpressionChecker:
@@ -37,6 +40,18 @@ class RuleExpressionChecker:
             message = f"Internal error while checking this expression: {type(err).__name__}: {err}"
             return [Locator(source, span).diagnostic(codes.INTERNAL, message, 1, 1)]
         return []
+
+    def check_rule_files(self, model: AppModel) -> list[Diagnostic]:
+        """Return every problem of every rule file at ``path:line:col`` (``RLnnn`` codes).
+
+        Includes ``RL111`` warnings (a rule that can re-trigger itself). Never raises.
+        """
+        try:
+            return check_rules(model)[1]
+        except Exception as err:  # the loader must get diagnostics, not a crash
+            path = model.rule_sources[0].path if model.rule_sources else "rules"
+            message = f"Internal error while checking rule files: {type(err).__name__}: {err}"
+            return [Diagnostic(codes.INTERNAL, message, SourceSpan(path, 1, 1))]
 
 
 __all__ = ["RuleExpressionChecker"]

@@ -68,7 +68,8 @@ def _accepted_terminals(prefix: str) -> set[str]:
         interactive.exhaust_lexer()
     except UnexpectedInput:
         return set()
-    return set(interactive.accepts())
+    accepted: set[str] = interactive.accepts()  # type: ignore[no-untyped-call]
+    return accepted
 
 
 def _terminal_texts(names: set[str]) -> list[str]:

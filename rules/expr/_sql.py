@@ -22,10 +22,12 @@ from sqlalchemy.sql.elements import Grouping
 
 from trellis.metadata.model import DslType
 from trellis.rules.expr import _sql_dialect as d
+from trellis.rules.expr import codes
 from trellis.rules.expr import typed as t
 from trellis.rules.expr._closures import value as closure_value
 from trellis.rules.expr._sql_functions import NUMERIC, SQL_FUNCTIONS
 from trellis.rules.expr.context import EvalContext
+from trellis.rules.expr.errors import ExpressionError, Locator
 
 Col = sa.ColumnElement[Any]
 Tables = Callable[[str], sa.Table]
@@ -90,7 +92,23 @@ class SqlCompiler:
 
         With ``as_value`` a boolean result is never NULL (for selecting it);
         otherwise it may be NULL where it means false (fine in ``WHERE``).
+
+        Raises:
+            ExpressionError: ``RL013`` when the tree uses ``old()`` or ``changed()``,
+                which need the stored record of a save and have no SQL form.
         """
+        if t.uses_previous(node):
+            raise ExpressionError(
+                [
+                    Locator("").diagnostic(
+                        codes.NO_PREVIOUS,
+                        "old() and changed() only work in rules run on a save, "
+                        "not in filters or queries",
+                        node.line,
+                        node.col,
+                    )
+                ]
+            )
         if node.type is not DslType.BOOLEAN:
             return self.value(node)
         if as_value:

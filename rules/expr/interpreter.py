@@ -13,6 +13,7 @@ from typing import Any
 from trellis.metadata.model import DslType
 from trellis.rules.expr import _runtime as rt
 from trellis.rules.expr import typed as t
+from trellis.rules.expr._closures import value as closure_value
 from trellis.rules.expr.compiled import CompiledExpression
 from trellis.rules.expr.context import EvalContext
 from trellis.rules.expr.functions import FUNCTIONS

@@ -172,6 +172,19 @@ class TenantRegistry:
                     )
                 )
 
+    def members_with_role(self, tenant_id: int, role: str) -> list[int]:
+        """Ids of the active members of tenant ``tenant_id`` having ``role``, ascending."""
+        m, u = self.memberships, self.users
+        query = (
+            sa.select(m.c.user_id, m.c.roles)
+            .join(u, u.c.id == m.c.user_id)
+            .where(m.c.tenant_id == tenant_id, u.c.is_active.is_(True))
+            .order_by(m.c.user_id)
+        )
+        with self._connect() as conn:
+            rows = conn.execute(query).all()
+        return [int(row.user_id) for row in rows if role in (row.roles or ())]
+
     def user_id(self, email: str) -> int | None:
         """Return the id of user ``email`` or None."""
         with self._connect() as conn:

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from helpers import Api, PackageWriter, make_tenant
 from trellis.platform.runtime import Runtime
+
+from helpers import Api, PackageWriter, make_tenant
 
 DEAL = """
     fields:
@@ -40,8 +41,9 @@ def test_required_when(deals: Api) -> None:
 
 def test_readonly_when(deals: Api) -> None:
     deal = deals.post("deal", json={"name": "A", "amount": 100}).json()
-    won = deals.patch(f"deal/{deal['id']}", json={"stage": "won", "close_date": "2026-12-01",
-                                                  "amount": 200})
+    won = deals.patch(
+        f"deal/{deal['id']}", json={"stage": "won", "close_date": "2026-12-01", "amount": 200}
+    )
     assert won.status_code == 200, won.text
     frozen = deals.patch(f"deal/{deal['id']}", json={"amount": 300})
     assert frozen.status_code == 422

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from helpers import Api
 from trellis.cli import create_tenant
 from trellis.platform.runtime import Runtime
+
+from helpers import Api
 
 
 @pytest.fixture
@@ -26,11 +27,16 @@ def _post(api: Api, entity: str, **values: Any) -> dict[str, Any]:
 def test_crm_deal_flow_keeps_account_figures(crm: Api) -> None:
     account = _post(crm, "account", name="Acme")
     assert (account["open_deals"], account["pipeline_value"]) == (0, "0.00")
-    contact = _post(crm, "contact", first_name="Ada", last_name="Lovelace",
-                    email="ada@acme.test", account=account["id"])
+    contact = _post(
+        crm,
+        "contact",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@acme.test",
+        account=account["id"],
+    )
     assert contact["full_name"] == "Ada Lovelace"
-    deal = _post(crm, "opportunity", name="Big", account=account["id"], amount=1000,
-                 probability=40)
+    deal = _post(crm, "opportunity", name="Big", account=account["id"], amount=1000, probability=40)
     assert deal["number"].startswith("OPP-")
     assert deal["currency"] == "EUR"
     assert deal["expected_revenue"] == "400.00"
@@ -41,9 +47,11 @@ def test_crm_deal_flow_keeps_account_figures(crm: Api) -> None:
     no_date = crm.patch(f"opportunity/{deal['id']}", json={"stage": "won"})
     assert no_date.status_code == 422
     assert "close_date" in no_date.json()["errors"]
-    won = crm.patch(f"opportunity/{deal['id']}",
-                    json={"stage": "won", "close_date": "2026-11-30"})
+    won = crm.patch(f"opportunity/{deal['id']}", json={"stage": "won", "close_date": "2026-11-30"})
     assert won.status_code == 200, won.text
     figures = crm.get(f"account/{account['id']}").json()
     assert (figures["open_deals"], figures["pipeline_value"], figures["won_value"]) == (
-        1, "200.00", "1000.00")
+        1,
+        "200.00",
+        "1000.00",
+    )

@@ -20,22 +20,30 @@ def test_check_reports_errors_and_suggestions(api: Api) -> None:
     assert "(" in after_op["tokens"] and "null" in after_op["tokens"]
     assert "employees" in after_op["fields"] and "len" in after_op["functions"]
 
-    partial = api.post("_check", json={"entity": "contact", "source": "account.ind",
-                                       "cursor": 11}).json()
+    partial = api.post(
+        "_check", json={"entity": "contact", "source": "account.ind", "cursor": 11}
+    ).json()
     assert partial["fields"] == ["industry"]
     assert partial["functions"] == []
 
-    middle = api.post("_check", json={"entity": "account", "source": "employees > 1 an",
-                                      "cursor": 16}).json()
+    middle = api.post(
+        "_check", json={"entity": "account", "source": "employees > 1 an", "cursor": 16}
+    ).json()
     assert middle["tokens"] == ["and"]
 
 
 def test_check_bad_requests(api: Api) -> None:
     assert api.post("_check", json={"entity": "nope", "source": "x"}).status_code == 404
     assert api.post("_check", json={"entity": "account"}).status_code == 400
-    assert api.post("_check", json={"entity": "account", "source": "x",
-                                    "expected": "banana"}).status_code == 400
-    assert api.post("_check", json={"entity": "account", "source": "x",
-                                    "cursor": "end"}).status_code == 400
+    assert (
+        api.post(
+            "_check", json={"entity": "account", "source": "x", "expected": "banana"}
+        ).status_code
+        == 400
+    )
+    assert (
+        api.post("_check", json={"entity": "account", "source": "x", "cursor": "end"}).status_code
+        == 400
+    )
     wrong_type = api.post("_check", json={"entity": "account", "source": "employees + 1"})
     assert wrong_type.json()["errors"][0]["code"] == "RL006"

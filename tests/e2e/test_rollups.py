@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from helpers import Api, PackageWriter, make_tenant
 from trellis.metadata.diagnostics import MetadataError
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+
+from helpers import Api, PackageWriter, make_tenant
 
 CUSTOMER = """
     fields:
@@ -57,13 +58,22 @@ def _quote(api: Api, quote_id: int) -> dict[str, Any]:
 def test_rollups_follow_create_update_reparent_delete(shop: Api) -> None:
     first = _make(shop, "quote", name="Q1")
     assert (first["total"], first["lines"], first["cheapest"], first["average"]) == (
-        "0.00", 0, None, None)
+        "0.00",
+        0,
+        None,
+        None,
+    )
     second = _make(shop, "quote", name="Q2")
     a = _make(shop, "line", sku="a", qty=1, price=10, quote=first["id"])
     _make(shop, "line", sku="b", qty=12, price="2.50", quote=first["id"])
     q1 = _quote(shop, first["id"])
     assert (q1["total"], q1["lines"], q1["big_lines"], q1["cheapest"], q1["average"]) == (
-        "12.50", 2, 1, "2.50", "6.25")
+        "12.50",
+        2,
+        1,
+        "2.50",
+        "6.25",
+    )
     assert q1["with_tax"] == "15.00"
     assert q1["version"] == 3
 
@@ -105,8 +115,9 @@ def test_rollup_where_is_type_checked(runtime: Runtime, write_package: PackageWr
     runtime.registry.create_tenant("bad")
     broken = QUOTE.replace('where: "qty >= 10"', 'where: "qtty >= 10"')
     with pytest.raises(MetadataError) as info:
-        publish(runtime, "bad", write_package({"quote": broken, "line": LINE,
-                                               "customer": CUSTOMER}))
+        publish(
+            runtime, "bad", write_package({"quote": broken, "line": LINE, "customer": CUSTOMER})
+        )
     text = str(info.value)
     assert "quote.yaml:6:" in text
     assert "did you mean 'qty'" in text

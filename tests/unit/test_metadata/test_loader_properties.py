@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from trellis.metadata.loader import validate_package
+from trellis.metadata.loader._field_checks import RESERVED_WORDS
 from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS
 
 _SCHEMA = json.loads(
@@ -24,7 +25,9 @@ ENTITY_KEYS = frozenset(_SCHEMA["properties"])
 NUMERIC = ("integer", "decimal", "money", "percent")
 NOT_INDEXABLE = ("json", "tags", "multi_enum")
 
-names = st.from_regex(r"\A[a-z][a-z0-9_]{0,15}\Z").filter(lambda n: n not in STANDARD_COLUMNS)
+names = st.from_regex(r"\A[a-z][a-z0-9_]{0,15}\Z").filter(
+    lambda n: n not in STANDARD_COLUMNS and n not in RESERVED_WORDS
+)
 labels = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30)
 labels = labels.map(str.strip).filter(bool)
 

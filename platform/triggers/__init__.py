@@ -1,0 +1,17 @@
+"""Trigger rules at run time: the save hook, its tables and the member lookup."""
+
+from __future__ import annotations
+
+from trellis.platform.triggers._store import RuleStore, list_runs
+from trellis.platform.triggers.hook import TriggerHook, trigger_hook
+from trellis.platform.triggers.members import bind_members, member_lookup, set_member_lookup
+
+__all__ = [
+    "RuleStore",
+    "TriggerHook",
+    "bind_members",
+    "list_runs",
+    "member_lookup",
+    "set_member_lookup",
+    "trigger_hook",
+]

@@ -1,0 +1,379 @@
+"""Check rule files against the app model and compile them, reporting every problem.
+
+Every diagnostic is placed at ``path:line:col`` of its rule file. Expressions keep
+the expression language's codes; rule problems use ``RL1nn`` (see ``codes``).
+Email template names are not checked yet: the app model does not carry
+``email_templates/`` files.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+
+from trellis.metadata.diagnostics import Diagnostic, Severity, caret_excerpt, did_you_mean
+from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef, SourceSpan
+from trellis.rules.expr import CompiledExpression, ExpressionError, compile_expression
+from trellis.rules.triggers import codes
+from trellis.rules.triggers import syntax as s
+from trellis.rules.triggers.compiled import (
+    AFTER,
+    BEFORE,
+    BEFORE_ACTIONS,
+    UNIT_SECONDS,
+    CompiledAction,
+    CompiledRule,
+)
+from trellis.rules.triggers.errors import RuleFileError
+from trellis.rules.triggers.parser import parse_rules
+
+#: Sandboxed, autoescaping Jinja2 environment for notification texts.
+TEMPLATES = SandboxedEnvironment(autoescape=True)
+_CRON_FIELD = re.compile(r"^(?:\*|[0-9]+(?:-[0-9]+)?)(?:/[0-9]+)?(?:,(?:[0-9]+(?:-[0-9]+)?))*$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+_MAX_OFFSET_DAYS = 3650
+
+
+class _FileChecker:
+    """Checks the rules of one file; collects diagnostics."""
+
+    def __init__(self, model: AppModel, path: str, source: str) -> None:
+        self.model = model
+        self.path = path
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        pos: s.Pos,
+        suggestion: str | None = None,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                code=code,
+                message=message,
+                span=SourceSpan(self.path, pos.line, pos.col),
+                suggestion=suggestion,
+                severity=severity,
+                context=caret_excerpt(self.source, pos.line, pos.col),
+            )
+        )
+
+    def expression(
+        self, text: s.ExprText, entity: EntityDef, expected: DslType | None
+    ) -> CompiledExpression | None:
+        span = SourceSpan(self.path, text.pos.line, text.pos.col)
+        try:
+            return compile_expression(text.text, entity, self.model, expected=expected, span=span)
+        except ExpressionError as err:
+            self.diagnostics.extend(err.diagnostics)
+            return None
+
+    def entity(self, name: s.Name) -> EntityDef | None:
+        if self.model.has_entity(name.text):
+            return self.model.entity(name.text)
+        self.error(
+            codes.UNKNOWN_ENTITY,
+            f"Unknown entity '{name.text}'",
+            name.pos,
+            did_you_mean(name.text, self.model.entities),
+        )
+        return None
+
+    def field(self, entity: EntityDef, name: s.Name, *, settable: bool) -> DslType | None:
+        """The field's expression type, or None after reporting why it cannot be used."""
+        f = entity.fields.get(name.text)
+        if f is None:
+            self.error(
+                codes.UNKNOWN_FIELD,
+                f"Unknown field '{name.text}' on entity '{entity.name}'",
+                name.pos,
+                did_you_mean(name.text, entity.fields),
+            )
+            return None
+        if settable and f.computed:
+            self.error(
+                codes.NOT_SETTABLE,
+                f"Field '{name.text}' of '{entity.name}' is computed "
+                f"({'formula' if f.formula else f.type if not f.rollup else 'rollup'}); "
+                "a rule cannot set it",
+                name.pos,
+            )
+            return None
+        return FIELD_TYPES[f.type].dsl_type
+
+    def recipient(self, entity: EntityDef, name: s.Name, *, email: bool = False) -> bool:
+        if name.text == "owner":
+            return True
+        f = entity.fields.get(name.text)
+        allowed = ("user", "email") if email else ("user",)
+        if f is not None and f.type in allowed:
+            return True
+        users = ["owner", *(n for n, fd in entity.fields.items() if fd.type in allowed)]
+        self.error(
+            codes.BAD_RECIPIENT,
+            f"'{name.text}' is not 'owner' or a {' or '.join(allowed)} field of '{entity.name}'",
+            name.pos,
+            did_you_mean(name.text, users),
+        )
+        return False
+
+    # -- rules ------------------------------------------------------------------------
+    def rule(self, rule: s.RuleSyntax) -> CompiledRule | None:
+        trig = rule.trigger
+        entity = self.entity(trig.entity) if trig.entity is not None else None
+        before = all(a.kind in BEFORE_ACTIONS for a in rule.actions)
+        phase = BEFORE if before else AFTER
+        offset = self.trigger(trig, entity)
+        when = None
+        if rule.when is not None:
+            if entity is None and trig.kind == "cron":
+                self.error(
+                    codes.WRONG_PHASE, "An 'every' rule has no record to test", rule.when.pos
+                )
+            elif entity is not None:
+                when = self.expression(rule.when, entity, DslType.BOOLEAN)
+        actions = [self.action(rule, a, entity, phase) for a in rule.actions]
+        self.retrigger(rule, phase)
+        if entity is None and trig.kind != "cron":
+            return None
+        compiled = [a for a in actions if a is not None]
+        if len(compiled) != len(actions) or (rule.when is not None and when is None and entity):
+            return None
+        return CompiledRule(
+            name=rule.name,
+            path=self.path,
+            line=rule.pos.line,
+            kind=trig.kind,
+            entity=entity.name if entity else None,
+            events=trig.events,
+            field=trig.field.text if trig.field else None,
+            phase=phase,
+            when=when,
+            actions=tuple(compiled),
+            offset_seconds=offset,
+            cron=trig.cron,
+        )
+
+    def trigger(self, trig: s.Trigger, entity: EntityDef | None) -> int:
+        if trig.kind == "cron":
+            parts = trig.cron.split()
+            if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
+                self.error(
+                    codes.BAD_TIMER,
+                    f"'{trig.cron}' is not a cron schedule of 5 fields "
+                    '(minute hour day month weekday), e.g. "0 8 * * 1"',
+                    trig.pos,
+                )
+            return 0
+        if entity is None or trig.field is None:
+            return 0
+        if trig.kind == "change":
+            self.field(entity, trig.field, settable=False)
+            return 0
+        if trig.kind != "time":
+            return 0
+        f = entity.fields.get(trig.field.text)
+        standard = trig.field.text in ("created_at", "updated_at")
+        if f is None and not standard:
+            self.field(entity, trig.field, settable=False)
+        elif f is not None and FIELD_TYPES[f.type].dsl_type not in (DslType.DATE, DslType.DATETIME):
+            self.error(
+                codes.BAD_TIMER,
+                f"'{trig.field.text}' is a {f.type} field; a time trigger needs a date or datetime",
+                trig.field.pos,
+            )
+        seconds = trig.amount * UNIT_SECONDS[trig.unit]
+        if seconds > _MAX_OFFSET_DAYS * 86400:
+            self.error(
+                codes.BAD_TIMER, f"A time trigger is at most {_MAX_OFFSET_DAYS} days", trig.pos
+            )
+        return seconds if trig.direction == "after" else -seconds
+
+    def action(
+        self, rule: s.RuleSyntax, action: s.Action, entity: EntityDef | None, phase: str
+    ) -> CompiledAction | None:
+        kind = action.kind
+        if phase == AFTER and kind in BEFORE_ACTIONS:
+            self.error(
+                codes.WRONG_PHASE,
+                f"'{kind}' runs before the save, but this rule also has after-save actions "
+                "(create, notify, send email, webhook); put them in two rules",
+                action.pos,
+            )
+            return None
+        trig = rule.trigger
+        if kind in BEFORE_ACTIONS and trig.kind in ("time", "cron"):
+            self.error(
+                codes.WRONG_PHASE,
+                f"'{kind}' needs a save in progress; a timer rule has none",
+                action.pos,
+            )
+            return None
+        if kind in ("set", "assign") and "deleted" in trig.events:
+            self.error(
+                codes.WRONG_PHASE,
+                f"'{kind}' cannot change a record that is being deleted",
+                action.pos,
+            )
+            return None
+        if kind == "webhook":
+            if not _URL.match(action.text):
+                self.error(
+                    codes.BAD_TEMPLATE,
+                    f"'{action.text}' is not an http(s) address",
+                    action.text_pos or action.pos,
+                )
+                return None
+            return CompiledAction(kind, text=action.text)
+        if entity is None:
+            if trig.kind == "cron":
+                self.error(
+                    codes.WRONG_PHASE,
+                    f"'{kind}' needs a record; an 'every' rule has none",
+                    action.pos,
+                )
+            return None
+        return self.record_action(action, entity)
+
+    def record_action(self, action: s.Action, entity: EntityDef) -> CompiledAction | None:
+        kind, target = action.kind, action.target
+        if kind == "reject":
+            return CompiledAction(kind, text=action.text)
+        if kind == "set" and target is not None and action.expr is not None:
+            typ = self.field(entity, target, settable=True)
+            if typ is None:
+                return None
+            expr = self.expression(action.expr, entity, typ)
+            return None if expr is None else CompiledAction(kind, target.text, expr)
+        if kind in ("notify", "email", "assign") and target is not None:
+            if not self.recipient(entity, target, email=kind == "email"):
+                return None
+            template = None
+            if kind == "notify":
+                try:
+                    template = TEMPLATES.from_string(action.text)
+                except TemplateSyntaxError as err:
+                    self.error(
+                        codes.BAD_TEMPLATE,
+                        f"Notification text: {err.message}",
+                        action.text_pos or action.pos,
+                    )
+                    return None
+            if not action.text.strip():
+                self.error(codes.BAD_TEMPLATE, f"'{kind}' needs a non-empty text", action.pos)
+                return None
+            return CompiledAction(kind, target.text, text=action.text, template=template)
+        if kind == "create" and target is not None:
+            return self.create(action, entity, target)
+        return None
+
+    def create(self, action: s.Action, entity: EntityDef, target: s.Name) -> CompiledAction | None:
+        created = self.entity(target)
+        if created is None:
+            return None
+        items: list[tuple[str, CompiledExpression]] = []
+        ok = True
+        for name, text in action.items:
+            typ = self.field(created, name, settable=True)
+            expr = self.expression(text, entity, typ) if typ is not None else None
+            if expr is None:
+                ok = False
+                continue
+            items.append((name.text, expr))
+        given = {n.text for n, _ in action.items}
+        for f in created.fields.values():
+            if f.required and not f.computed and f.default is None and f.name not in given:
+                self.error(
+                    codes.MISSING_REQUIRED,
+                    f"Field '{f.name}' of '{created.name}' is required; give it a value",
+                    target.pos,
+                )
+                ok = False
+        return CompiledAction("create", created.name, items=tuple(items)) if ok else None
+
+    def retrigger(self, rule: s.RuleSyntax, phase: str) -> None:
+        trig = rule.trigger
+        if trig.entity is None:
+            return
+        for action in rule.actions:
+            target = action.target.text if action.target else None
+            if trig.kind == "change" and trig.field is not None:
+                watched = trig.field.text
+                hit = (action.kind == "set" and target == watched) or (
+                    action.kind == "assign" and target == watched
+                )
+                if hit:
+                    self.error(
+                        codes.RETRIGGER,
+                        f"Rule '{rule.name}' sets '{watched}', the field its trigger watches: "
+                        "it can re-trigger itself",
+                        action.pos,
+                        severity=Severity.WARNING,
+                    )
+            if (
+                phase == AFTER
+                and action.kind == "create"
+                and target == trig.entity.text
+                and "created" in trig.events
+            ):
+                self.error(
+                    codes.RETRIGGER,
+                    f"Rule '{rule.name}' creates a '{target}' when a '{target}' is created: "
+                    "it can re-trigger itself",
+                    action.pos,
+                    severity=Severity.WARNING,
+                )
+
+
+def check_rules(model: AppModel) -> tuple[list[CompiledRule], list[Diagnostic]]:
+    """Parse, check and compile every rule file of ``model``.
+
+    Returns the rules that compiled and every diagnostic of every file (errors and
+    ``RL111`` warnings). Never raises for bad input.
+    """
+    rules: list[CompiledRule] = []
+    diagnostics: list[Diagnostic] = []
+    seen: dict[str, s.Pos] = {}
+    for source in model.rule_sources:
+        try:
+            parsed = parse_rules(source.text, source.path)
+        except RuleFileError as err:
+            diagnostics.extend(err.diagnostics)
+            continue
+        checker = _FileChecker(model, source.path, source.text)
+        for rule in parsed:
+            if rule.name in seen:
+                checker.error(
+                    codes.DUPLICATE_RULE,
+                    f"Another rule is already named '{rule.name}'; rule names must be unique",
+                    rule.pos,
+                )
+                continue
+            seen[rule.name] = rule.pos
+            compiled = checker.rule(rule)
+            if compiled is not None:
+                rules.append(compiled)
+        diagnostics.extend(checker.diagnostics)
+    return rules, sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def compile_rules(model: AppModel) -> list[CompiledRule]:
+    """The compiled rules of ``model``.
+
+    Raises:
+        RuleFileError: With every error when a rule file is not valid.
+    """
+    rules, diagnostics = check_rules(model)
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise RuleFileError(errors)
+    return rules
+
+
+__all__ = ["TEMPLATES", "check_rules", "compile_rules"]

@@ -1,0 +1,52 @@
+"""Stable diagnostic codes of rule files (``rules/*.rules``).
+
+Expressions inside a rule keep the expression codes (``RL001`` to ``RL013``);
+problems of the rule itself use ``RL1nn``. A code never changes meaning.
+
+======  ===============================================================
+code    meaning
+======  ===============================================================
+RL101   syntax error in a rule file
+RL102   unknown entity (with a did-you-mean suggestion)
+RL103   unknown field (with a did-you-mean suggestion)
+RL104   the field cannot be set by a rule (computed, rollup, autonumber)
+RL105   the action is not allowed in this rule's phase or trigger
+RL106   two rules have the same name
+RL107   invalid time trigger (not a date field, bad amount or cron text)
+RL108   a recipient or assignee is not ``owner`` or a user field
+RL109   invalid template or webhook address
+RL110   a required field of the created entity is not given
+RL111   (warning) the rule can re-trigger itself
+======  ===============================================================
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SYNTAX: Final = "RL101"
+UNKNOWN_ENTITY: Final = "RL102"
+UNKNOWN_FIELD: Final = "RL103"
+NOT_SETTABLE: Final = "RL104"
+WRONG_PHASE: Final = "RL105"
+DUPLICATE_RULE: Final = "RL106"
+BAD_TIMER: Final = "RL107"
+BAD_RECIPIENT: Final = "RL108"
+BAD_TEMPLATE: Final = "RL109"
+MISSING_REQUIRED: Final = "RL110"
+RETRIGGER: Final = "RL111"
+
+#: code -> one-line meaning, for documentation and the rule editor.
+CODES: Final[dict[str, str]] = {
+    SYNTAX: "syntax error in a rule file",
+    UNKNOWN_ENTITY: "unknown entity",
+    UNKNOWN_FIELD: "unknown field",
+    NOT_SETTABLE: "field cannot be set by a rule",
+    WRONG_PHASE: "action not allowed in this phase or trigger",
+    DUPLICATE_RULE: "duplicate rule name",
+    BAD_TIMER: "invalid time trigger",
+    BAD_RECIPIENT: "recipient is not owner or a user field",
+    BAD_TEMPLATE: "invalid template or webhook address",
+    MISSING_REQUIRED: "required field of the created record not given",
+    RETRIGGER: "rule can re-trigger itself",
+}

@@ -1,0 +1,79 @@
+"""Compiled trigger rules: what the runtime evaluates on every save.
+
+Phases: a rule whose actions are only ``set``, ``reject`` and ``assign`` runs
+*before* the save (it can change or refuse the record); any other rule runs *after*
+the write, in the same transaction, and may not use those three actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Template
+
+from trellis.rules.expr import CompiledExpression
+
+BEFORE = "before"
+AFTER = "after"
+#: Actions allowed in a before-save rule.
+BEFORE_ACTIONS = frozenset({"set", "reject", "assign"})
+#: Seconds per time unit of ``after|before N unit from f``.
+UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAction:
+    """One checked action.
+
+    ``target`` is the field set or assigned, the entity created or the recipient
+    (``owner`` or a user field); ``text`` the reject message, email template name,
+    webhook URL or round-robin role.
+    """
+
+    kind: str
+    target: str | None = None
+    expr: CompiledExpression | None = None
+    text: str = ""
+    template: Template | None = None
+    items: tuple[tuple[str, CompiledExpression], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A checked rule, compiled once per metadata version."""
+
+    name: str
+    path: str
+    line: int
+    #: ``events``, ``change``, ``time`` or ``cron``.
+    kind: str
+    entity: str | None
+    events: tuple[str, ...]
+    field: str | None
+    phase: str
+    when: CompiledExpression | None
+    actions: tuple[CompiledAction, ...]
+    #: Time triggers: signed offset in seconds from the date field.
+    offset_seconds: int = 0
+    cron: str = ""
+
+    @property
+    def trigger(self) -> str:
+        """The trigger as written, for records of runs."""
+        if self.kind == "events":
+            return ", ".join(self.events)
+        if self.kind == "change":
+            return f"{self.field} changes"
+        if self.kind == "time":
+            return f"timer from {self.field}"
+        return f"every {self.cron}"
+
+
+__all__ = [
+    "AFTER",
+    "BEFORE",
+    "BEFORE_ACTIONS",
+    "UNIT_SECONDS",
+    "CompiledAction",
+    "CompiledRule",
+]

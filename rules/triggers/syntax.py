@@ -1,0 +1,79 @@
+"""The syntax tree of a rule file: rules, triggers and actions with 1-based positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """A 1-based line and column in the rule file."""
+
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExprText:
+    """The raw text of an expression and where its first character is."""
+
+    text: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """An identifier (entity, field, recipient) and its position."""
+
+    text: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """``on e created, updated`` / ``on e f changes`` / ``on e after N unit from f`` / ``every``.
+
+    ``kind`` is ``events``, ``change``, ``time`` or ``cron``.
+    """
+
+    kind: str
+    pos: Pos
+    entity: Name | None = None
+    events: tuple[str, ...] = ()
+    field: Name | None = None
+    #: ``after`` or ``before`` (time triggers).
+    direction: str = ""
+    amount: int = 0
+    unit: str = ""
+    cron: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One action of a rule's ``then`` block.
+
+    ``kind`` is ``set``, ``reject``, ``create``, ``notify``, ``email``, ``webhook`` or
+    ``assign``; ``target`` is the field set, the entity created or the recipient.
+    """
+
+    kind: str
+    pos: Pos
+    target: Name | None = None
+    expr: ExprText | None = None
+    text: str = ""
+    text_pos: Pos | None = None
+    items: tuple[tuple[Name, ExprText], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSyntax:
+    """One ``rule "name" … end`` block."""
+
+    name: str
+    pos: Pos
+    trigger: Trigger
+    when: ExprText | None
+    actions: tuple[Action, ...]
+
+
+__all__ = ["Action", "ExprText", "Name", "Pos", "RuleSyntax", "Trigger"]
