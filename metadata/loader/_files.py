@@ -11,20 +11,20 @@ ENTITY_DIR = "entities"
 RULES_DIR = "rules"
 PIPELINE_DIR = "pipelines"
 WORKFLOW_DIR = "workflows"
+ROLES_FILE = "roles.yaml"
 ENTITY_SUFFIXES = (".yaml", ".yml")
 #: Items later issues give meaning to; present without a warning (and not read yet).
 TOLERATED = frozenset(
     {
         "layouts",
         "rules",
-        "roles.yaml",
         "dashboards",
         "email_templates",
         "data",
     }
 )
 #: Every item the loader knows at the package root.
-KNOWN = frozenset({APP_FILE, ENTITY_DIR, PIPELINE_DIR, WORKFLOW_DIR, *TOLERATED})
+KNOWN = frozenset({APP_FILE, ENTITY_DIR, PIPELINE_DIR, WORKFLOW_DIR, ROLES_FILE, *TOLERATED})
 _DIGEST_VERSION = b"trellis-package-digest-v1\0"
 
 

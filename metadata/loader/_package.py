@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any
 
 from trellis.metadata.diagnostics import Diagnostic, MetadataError, Severity, did_you_mean
@@ -32,6 +33,7 @@ from trellis.metadata.loader._files import (
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
 from trellis.metadata.loader._report import Report
+from trellis.metadata.loader._roles import build_roles, check_roles, read_roles
 from trellis.metadata.loader._rollup_checks import check_rollups
 from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader._workflow_checks import check_flow_expressions
@@ -222,6 +224,10 @@ def validate_package(
     _check_cycles(model, entities, report)
     model = attach_flows(model, flows, entities.docs, entities.broken, report)
     model = replace(model, rule_sources=_rule_sources(root, display, report))
+    roles_doc = read_roles(root, display, _read, report)
+    if roles_doc is not None:
+        model = replace(model, roles=MappingProxyType(build_roles(roles_doc, report)))
+        check_roles(model, roles_doc, entities.broken, checker, report)
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
         check_flow_expressions(model, checker, _unreliable_names(model, entities), report)

@@ -61,6 +61,12 @@ CODES = MappingProxyType(
         "MD067": "unknown state in initial, from or to (did you mean …)",
         "MD068": "state unreachable from the initial state",
         "MD069": "on_enter sets a computed field, a standard column or the workflow's own field",
+        # Roles (roles.yaml).
+        "MD070": "roles.yaml declares the built-in role 'admin'",
+        "MD071": "a role names an unknown entity (did you mean …)",
+        "MD072": "a role's fields name an unknown field of the entity (did you mean …)",
+        "MD073": "a role's 'where' condition is refused by the rule checker (not a boolean, "
+        "unknown name …)",
     }
 )
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from trellis.metadata.model.roles import RoleDef
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -236,6 +237,8 @@ class AppModel:
     pipelines: Mapping[str, PipelineDef] = field(default_factory=lambda: _EMPTY)
     #: ``workflows/*.yaml`` by name.
     workflows: Mapping[str, WorkflowDef] = field(default_factory=lambda: _EMPTY)
+    #: ``roles.yaml`` by role name (``admin`` is built in and never listed).
+    roles: Mapping[str, RoleDef] = field(default_factory=lambda: _EMPTY)
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

@@ -159,7 +159,7 @@ class TriggerHook:
         if action.kind == "create":
             changes[f"create {action.target}"] = self._create(event, ev, rule, action)
             return
-        payload = {"rule": rule.name, "entity": rule.entity, "record_id": record_id}
+        payload: dict[str, Any] = {"rule": rule.name, "entity": rule.entity, "record_id": record_id}
         if action.kind == "webhook":
             payload.update(url=action.text, event=_EVENTS[event.op], record=_json_record(event))
             self.store.enqueue(conn, "webhook", payload, now)
