@@ -55,6 +55,8 @@ class SaveEvent:
     trace: list[TraceStep] | None = None
     #: The service running the save, for hooks that save other records.
     service: RecordService | None = None
+    #: State a hook carries from ``before_write`` to ``after_write`` of the same save.
+    scratch: dict[str, Any] = field(default_factory=dict)
 
     def changed(self, name: str) -> bool:
         """Whether field ``name`` differs from the stored record (always true on create)."""

@@ -31,37 +31,30 @@ class RuleStore:
         self.outbox = tables[OUTBOX_TABLE]
         self.sequences = tables[SEQUENCES_TABLE]
 
-    def record_run(
+    def run_row(
         self,
-        conn: sa.Connection,
         rule: CompiledRule,
         record_id: int | None,
         outcome: str,
         changes: Mapping[str, Any],
         at: datetime,
-    ) -> None:
-        """Write one firing of ``rule`` (``record_id`` None: claimed after an insert)."""
-        conn.execute(
-            self.runs.insert().values(
-                rule=rule.name,
-                entity=rule.entity,
-                record_id=record_id,
-                trigger=rule.trigger[:200],
-                phase=rule.phase,
-                outcome=outcome,
-                changes=dict(changes),
-                at=at,
-            )
-        )
+    ) -> dict[str, Any]:
+        """The row recording one firing of ``rule`` (``record_id`` None: claimed later)."""
+        return {
+            "rule": rule.name,
+            "entity": rule.entity,
+            "record_id": record_id,
+            "trigger": rule.trigger[:200],
+            "phase": rule.phase,
+            "outcome": outcome,
+            "changes": dict(changes),
+            "at": at,
+        }
 
-    def claim_runs(self, conn: sa.Connection, entity: str, record_id: int, at: datetime) -> None:
-        """Give the runs written before an insert (no id yet) the new record's id."""
-        r = self.runs
-        conn.execute(
-            r.update()
-            .where(r.c.entity == entity, r.c.record_id.is_(None), r.c.at == at)
-            .values(record_id=record_id)
-        )
+    def record_runs(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        """Write the firings of one save in a single multi-row insert."""
+        if rows:
+            conn.execute(self.runs.insert(), rows)
 
     def plan_timer(
         self,

@@ -25,6 +25,8 @@ from trellis.platform.triggers.members import member_lookup
 from trellis.rules.expr import EvalContext
 from trellis.rules.triggers import AFTER, BEFORE, CompiledAction, CompiledRule, check_rules
 
+#: Key in ``SaveEvent.scratch`` for before-save runs of a create, waiting for the new id.
+PENDING_RUNS = "trigger_runs"
 LOG = logging.getLogger("trellis.triggers")
 _EVENTS = {"create": "created", "update": "updated", "delete": "deleted"}
 
@@ -86,6 +88,7 @@ class TriggerHook:
             return
         ev = replace(event.eval, old=event.old)
         fields = event.entity.entity.fields
+        runs: list[dict[str, Any]] = []
         for rule in rules:
             if not self._fired(rule, event, ev):
                 continue
@@ -109,9 +112,11 @@ class TriggerHook:
                 changes[column] = to_json(value, fields.get(column))
             event.explain("rule", rule.name, "applied", changes)
             record_id = event.record.get("id") if event.op != "create" else None
-            self.store.record_run(
-                event.ctx.conn, rule, record_id, "applied", changes, event.ctx.now
-            )
+            runs.append(self.store.run_row(rule, record_id, "applied", changes, event.ctx.now))
+        if event.op == "create":
+            event.scratch[PENDING_RUNS] = runs  # written once the new record has its id
+        else:
+            self.store.record_runs(event.ctx.conn, runs)
 
     def _round_robin(
         self, ctx: SaveContext, rule: CompiledRule, action: CompiledAction
@@ -130,13 +135,16 @@ class TriggerHook:
         name = event.entity.name
         record_id = int(event.record["id"])
         conn, now = event.ctx.conn, event.ctx.now
-        if event.op == "create" and self.rules.get((name, BEFORE)):
-            self.store.claim_runs(conn, name, record_id, now)
+        pending = event.scratch.pop(PENDING_RUNS, [])
+        for row in pending:
+            row["record_id"] = record_id
+        self.store.record_runs(conn, pending)
         self._plan_timers(event, record_id)
         rules = self.rules.get((name, AFTER))
         if not rules:
             return
         ev = replace(event.eval, old=event.old)
+        runs: list[dict[str, Any]] = []
         for rule in rules:
             if not self._fired(rule, event, ev):
                 continue
@@ -144,7 +152,8 @@ class TriggerHook:
             for action in rule.actions:
                 self._after_action(event, ev, rule, action, record_id, changes)
             event.explain("rule", rule.name, "applied", changes)
-            self.store.record_run(conn, rule, record_id, "applied", changes, now)
+            runs.append(self.store.run_row(rule, record_id, "applied", changes, now))
+        self.store.record_runs(conn, runs)
 
     def _after_action(
         self,
