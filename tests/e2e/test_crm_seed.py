@@ -55,3 +55,18 @@ def test_crm_deal_flow_keeps_account_figures(crm: Api) -> None:
         "200.00",
         "1000.00",
     )
+
+
+def test_crm_rules_flag_and_follow_up_big_deals(crm: Api) -> None:
+    account = _post(crm, "account", name="Globex")
+    deal = _post(crm, "opportunity", name="Huge", account=account["id"], amount=75000)
+    assert deal["description"] == "Big deal: review with sales management."
+    activities = crm.get("activity", params={"filter": f"account == {account['id']}"}).json()
+    assert [a["subject"] for a in activities["items"]] == ["Call about Huge"]
+    assert crm.get(f"account/{account['id']}").json()["last_activity_due"] is not None
+    cleared = crm.patch(f"opportunity/{deal['id']}", json={"amount": None})
+    assert cleared.status_code == 422
+    assert cleared.json()["errors"] == {
+        "__all__": ["The amount of an opportunity cannot be cleared."]}
+    runs = crm.get("_rule_runs", params={"entity": "opportunity", "id": deal["id"]}).json()
+    assert {"Flag big deals", "Follow up big deals"} <= {r["rule"] for r in runs["items"]}
