@@ -83,12 +83,18 @@ def _best_per_call(fn: Callable[[], Any], calls: int, rounds: int = 5) -> float:
 def expression_costs(evals: int) -> tuple[float, float]:
     """(closure µs, interpreter µs) for the typical expression."""
     with tempfile.TemporaryDirectory() as tmp:
-        model = load_package(_write_package(Path(tmp), loaded=False),
-                             checker=RuleExpressionChecker())
+        model = load_package(
+            _write_package(Path(tmp), loaded=False), checker=RuleExpressionChecker()
+        )
     entity = model.entity("deal")
     compiled = compile_expression(TYPICAL, entity, model)
-    record = {"amount": Decimal("25000"), "stage": "proposal", "name": "x", "score": None,
-              "note": None}
+    record = {
+        "amount": Decimal("25000"),
+        "stage": "proposal",
+        "name": "x",
+        "score": None,
+        "note": None,
+    }
     ctx = EvalContext(now=datetime.now(UTC))
     closure = _best_per_call(lambda: compiled.evaluate(record, ctx), evals)
     tree = _best_per_call(lambda: interpret(compiled, record, ctx), max(evals // 10, 1000))
@@ -115,8 +121,9 @@ def save_costs(saves: int, rounds: int) -> tuple[float, float]:
             entity = api.entity(call, "deal")
             start = time.process_time()
             for _ in range(saves):
-                api.create(call, entity, {"name": "Deal", "amount": "5000.00", "stage": "new"},
-                           None, body)
+                api.create(
+                    call, entity, {"name": "Deal", "amount": "5000.00", "stage": "new"}, None, body
+                )
             return (time.process_time() - start) / saves * 1000
 
         run("plain")
@@ -137,7 +144,7 @@ def _write_results(text: str) -> None:
     if HEADING in current:
         start = current.index(HEADING)
         end = current.find("\n## ", start + len(HEADING))
-        current = current[:start] + current[end + 1:] if end != -1 else current[:start]
+        current = current[:start] + current[end + 1 :] if end != -1 else current[:start]
     RESULTS.write_text(current.rstrip("\n") + "\n\n" + text)
 
 
@@ -152,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     closure, tree = expression_costs(args.evals)
     plain, loaded = save_costs(args.saves, args.rounds)
     command = "python bench/bench_rules.py" + (
-        f" --saves {args.saves} --rounds {args.rounds} --evals {args.evals}")
+        f" --saves {args.saves} --rounds {args.rounds} --evals {args.evals}"
+    )
     text = (
         f"{HEADING}\n\nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Python "
         f"{platform.python_version()}, SQLite, in-process (no HTTP). Command: `{command}`\n\n"

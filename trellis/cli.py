@@ -15,6 +15,8 @@ from pathlib import Path
 
 import uvicorn
 
+from trellis.access_cli import add_access_commands
+from trellis.jobs_cli import add_job_commands, add_tenant_job_commands, start_embedded_worker
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
 from trellis.platform.api.app import create_app
@@ -160,6 +162,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         token_hint = "<token>"
     _out(f"Try: curl -H 'Authorization: Bearer {token_hint}' {url}/t/{DEMO_TENANT}/api/account")
     sys.stdout.flush()
+    start_embedded_worker(runtime)  # outbox rows stay the source of truth
     uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="warning")
 
 
@@ -191,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--admin", required=True)
     create.add_argument("--password", required=True)
     create.set_defaults(func=cmd_tenant_create)
+    add_tenant_job_commands(tenant, _with_data_dir)
 
     pub = _with_data_dir(sub.add_parser("publish", help="publish an app package to a tenant"))
     pub.add_argument("tenant")
@@ -219,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     ucreate.add_argument("--password", required=True)
     ucreate.add_argument("--role", action="append")
     ucreate.set_defaults(func=cmd_user_create)
+    add_access_commands(token, user, _with_data_dir)
 
     meta = sub.add_parser("metadata", help="app package tools").add_subparsers(
         dest="metadata_command", required=True
@@ -226,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = _with_data_dir(meta.add_parser("validate", help="check an app package"))
     validate.add_argument("path")
     validate.set_defaults(func=cmd_metadata_validate)
+    add_job_commands(sub, _with_data_dir)
     return parser
 
 

@@ -14,6 +14,7 @@ from trellis.metadata.model.defs import (
     WorkflowDef,
 )
 from trellis.metadata.model.dsl_types import DslType
+from trellis.metadata.model.field_types import FIELD_TYPES, FieldTypeSpec, field_type
 from trellis.metadata.model.roles import (
     ACTIONS,
     ADMIN_ROLE,
@@ -22,7 +23,6 @@ from trellis.metadata.model.roles import (
     EntityAccessDef,
     RoleDef,
 )
-from trellis.metadata.model.field_types import FIELD_TYPES, FieldTypeSpec, field_type
 from trellis.metadata.model.source import SourceSpan
 from trellis.metadata.model.standard import STANDARD_COLUMNS, WRITABLE_STANDARD_COLUMNS
 

@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from sqlalchemy.exc import IntegrityError
 
+from trellis.platform.api.job_routes import job_routes
 from trellis.platform.api.pipeline_routes import pipeline_routes
 from trellis.platform.api.requests import (
     body_version,
@@ -217,6 +218,7 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
             *workflow_routes(api),
             *pipeline_routes(api),
             *rule_routes(api),
+            *job_routes(api),
         ],
         exception_handlers={
             RecordError: _record_error,

@@ -6,6 +6,7 @@ import time
 
 from trellis.platform.records.errors import RecordError
 from trellis.tenants.registry import TenantRegistry, TokenIdentity, utcnow
+from trellis.tenants.registry.access_admin import LAST_USED_RESOLUTION, touch_token
 
 #: Seconds a verified token is trusted before the database is asked again
 #: (so a revocation reaches every process within this time).
@@ -25,6 +26,8 @@ class TokenAuthenticator:
         self._registry = registry
         self._cache: dict[str, tuple[TokenIdentity | None, float]] = {}
         self._max = max_entries
+        #: token id -> when this process last wrote its ``last_used_at`` (monotonic).
+        self._touched: dict[int, float] = {}
 
     def identify(self, header: str | None, tenant: str) -> TokenIdentity:
         """Return the identity for ``header`` in ``tenant``.
@@ -55,6 +58,8 @@ class TokenAuthenticator:
             if len(self._cache) >= self._max:
                 self._cache.clear()
             self._cache[token] = (identity, now)
+            if identity is not None:
+                self._touch(identity.token_id, now)
         if (
             identity is not None
             and identity.expires_at is not None
@@ -62,6 +67,16 @@ class TokenAuthenticator:
         ):
             return None
         return identity
+
+    def _touch(self, token_id: int, now: float) -> None:
+        """Record token use, at most once a minute per token."""
+        last = self._touched.get(token_id)
+        if last is not None and now - last < LAST_USED_RESOLUTION.total_seconds():
+            return
+        if len(self._touched) >= self._max:
+            self._touched.clear()
+        self._touched[token_id] = now
+        touch_token(self._registry, token_id)
 
 
 __all__ = ["TOKEN_CACHE_SECONDS", "TokenAuthenticator", "UnauthorizedError"]

@@ -43,6 +43,7 @@ def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
             ).first()
             if live is None:
                 raise NotFoundError(f"No {entity} with id {ident}.")
+            api.reachable(call, conn, found, ident)
             body = record_stages(conn, call.app, found, ident, utcnow())
         return _json(body)
 

@@ -12,8 +12,11 @@ import sqlalchemy as sa
 
 from trellis.metadata.model import DslType
 from trellis.platform.api.auth import TokenAuthenticator
+from trellis.platform.api.bulk import apply_bulk, parse_bulk
 from trellis.platform.api.openapi import build_openapi
 from trellis.platform.api.serialize import encode, record_json
+from trellis.platform.authz import Access, Authorizer
+from trellis.platform.authz.restrict import check_list_names, restrict_openapi
 from trellis.platform.automation import build_hooks
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import (
@@ -26,6 +29,7 @@ from trellis.platform.records.hooks import TraceStep
 from trellis.platform.records.query import (
     ListRequest,
     RecordQuery,
+    compile_filter,
     parse_fields,
     parse_limit,
     parse_sort,
@@ -36,8 +40,6 @@ from trellis.platform.triggers import bind_members
 from trellis.rules.editor import check_source
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import TokenIdentity, utcnow
-
-MAX_BULK_ITEMS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +58,17 @@ class Call:
     identity: TokenIdentity
     app: CompiledApp
     tenant: str
+    #: What the caller's roles allow (Casbin decisions, scopes, field access).
+    access: Access
 
 
 def _etag(version: Any) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
+
+
+def _record(call: Call, entity: CompiledEntity, row: Any) -> dict[str, Any]:
+    """The record JSON without the fields hidden from the caller."""
+    return record_json(entity, row, call.access.entity(entity.name).columns)
 
 
 class TenantApi:
@@ -68,6 +77,7 @@ class TenantApi:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.auth = TokenAuthenticator(runtime.registry)
+        self.authz = Authorizer()
         self._services: WeakKeyDictionary[CompiledApp, tuple[RecordService, RecordQuery]] = (
             WeakKeyDictionary()
         )
@@ -82,7 +92,8 @@ class TenantApi:
         except TenantNotFoundError as exc:
             raise NotFoundError(str(exc)) from None
         bind_members(app, self.runtime.registry, self.runtime.tenant(tenant).id)
-        return Call(identity, app, tenant)
+        access = self.authz.access(tenant, app, identity.user_id, identity.roles)
+        return Call(identity, app, tenant, access)
 
     def _tools(self, app: CompiledApp) -> tuple[RecordService, RecordQuery]:
         tools = self._services.get(app)
@@ -96,11 +107,18 @@ class TenantApi:
 
     @staticmethod
     def entity(call: Call, name: str) -> CompiledEntity:
-        """The entity ``name`` or a 404."""
+        """The entity ``name``: 404 when unknown, 403 when the caller may not read it."""
         entity = call.app.entities.get(name)
         if entity is None:
             raise NotFoundError(f"No entity '{name}' in this tenant.")
+        call.access.require(name, "read")
         return entity
+
+    @staticmethod
+    def reachable(call: Call, conn: sa.Connection, entity: CompiledEntity, record_id: int) -> None:
+        """404 unless live record ``record_id`` is inside the caller's scope."""
+        if not call.access.reachable(conn, entity, record_id):
+            raise NotFoundError(f"No {entity.name} with id {record_id}.")
 
     def _connect(self, call: Call, *, write: bool = False) -> sa.Connection:
         return self.runtime.engines.tenant_connection(call.tenant, write=write)
@@ -112,22 +130,28 @@ class TenantApi:
         if body is None:
             body = encode(build_openapi(call.app, call.tenant))
             self._openapi[call.app] = body
+        if not call.access.admin:
+            doc = build_openapi(call.app, call.tenant)
+            body = encode(restrict_openapi(call.access, doc, f"/t/{call.tenant}/api"))
         return ApiResult(200, body, {})
 
     def read(self, call: Call, entity: CompiledEntity, record_id: int) -> ApiResult:
         """Read one live record."""
         service, _ = self._tools(call.app)
         with self._connect(call) as conn:
+            self.reachable(call, conn, entity, record_id)
             row = service.get(conn, entity, record_id)
         if row is None:
             raise NotFoundError(f"No {entity.name} with id {record_id}.")
-        return ApiResult(200, encode(record_json(entity, row)), _etag(row["version"]))
+        return ApiResult(200, encode(_record(call, entity, row)), _etag(row["version"]))
 
     def list_records(
         self, call: Call, entity: CompiledEntity, params: Mapping[str, str]
     ) -> ApiResult:
         """List records with filter, sort, keyset cursor and fields."""
         config = self.runtime.config
+        access = call.access
+        check_list_names(access, entity, params.get("sort"), params.get("fields"))
         request = ListRequest(
             filter=params.get("filter") or None,
             sort=parse_sort(entity, params.get("sort")),
@@ -137,10 +161,15 @@ class TenantApi:
         )
         _, query = self._tools(call.app)
         ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id, resolve=lambda _e, _i: None)
+        if request.filter and not access.admin:
+            visible = access.roles.visible_model
+            compile_filter(request.filter, visible.entities[entity.name], visible)
+        scope = access.scope(entity, ectx)
+        columns = request.fields or access.entity(entity.name).columns
         with self._connect(call) as conn:
-            page = query.page(conn, entity, request, ectx)
+            page = query.page(conn, entity, request, ectx, scope=scope)
         body = {
-            "items": [record_json(entity, row, request.fields) for row in page.rows],
+            "items": [record_json(entity, row, columns) for row in page.rows],
             "next_cursor": page.next_cursor,
             "count": page.count,
             "count_exact": page.count_exact,
@@ -156,6 +185,8 @@ class TenantApi:
         raw: bytes,
     ) -> ApiResult:
         """Create a record; a replayed ``Idempotency-Key`` returns the first answer."""
+        call.access.require(entity.name, "create")
+        call.access.check_write(entity, data)
         service, _ = self._tools(call.app)
         request_hash = hashlib.sha256(entity.name.encode() + b"\0" + raw).hexdigest()
         key = f"{call.identity.user_id}:{idempotency_key}" if idempotency_key else None
@@ -166,7 +197,7 @@ class TenantApi:
                     return replay
             ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
             record = service.create(ctx, entity, data)
-            result = ApiResult(201, encode(record_json(entity, record)), _etag(1))
+            result = ApiResult(201, encode(_record(call, entity, record)), _etag(1))
             if key is not None:
                 conn.execute(
                     call.app.idempotency.insert().values(
@@ -229,13 +260,14 @@ class TenantApi:
             if record_id is None:
                 record: dict[str, Any] = dict.fromkeys(entity.entity.fields)
             else:
+                self.reachable(call, conn, entity, record_id)
                 stored = service.get(conn, entity, record_id)
                 if stored is None:
                     raise NotFoundError(f"No {entity.name} with id {record_id}.")
                 record = stored
             values, _errors = entity.validator.check(data)
             record.update(values)
-            state = service.form_state(ctx, entity, record)
+            state = call.access.visible(entity, service.form_state(ctx, entity, record))
         return ApiResult(200, encode({"fields": state}), {})
 
     def dry_run(
@@ -247,6 +279,8 @@ class TenantApi:
         expected_version: int | None,
     ) -> ApiResult:
         """Run a create (``record_id`` None) or update, explain each step, write nothing."""
+        call.access.require(entity.name, "create" if record_id is None else "update")
+        call.access.check_write(entity, data)
         service, _ = self._tools(call.app)
         trace: list[TraceStep] = []
         body: dict[str, Any] = {"would_save": True, "record": None, "steps": [], "errors": {}}
@@ -259,8 +293,9 @@ class TenantApi:
                     record = service.create(ctx, entity, data)
                     record["id"] = None
                 else:
+                    self.reachable(call, conn, entity, record_id)
                     record = service.update(ctx, entity, record_id, data, expected_version)
-                body["record"] = record_json(entity, record)
+                body["record"] = _record(call, entity, record)
             except RecordError as exc:
                 # Validation, workflow and rule refusals: explained, not raised.
                 if isinstance(exc, NotFoundError):
@@ -280,107 +315,48 @@ class TenantApi:
         expected_version: int | None,
     ) -> ApiResult:
         """Partially update a record with optimistic locking."""
+        call.access.require(entity.name, "update")
+        call.access.check_write(entity, data)
         service, _ = self._tools(call.app)
         with self._connect(call, write=True) as conn, conn.begin():
+            self.reachable(call, conn, entity, record_id)
             ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
             record = service.update(ctx, entity, record_id, data, expected_version)
-        return ApiResult(200, encode(record_json(entity, record)), _etag(record["version"]))
+        return ApiResult(200, encode(_record(call, entity, record)), _etag(record["version"]))
 
     def delete(
         self, call: Call, entity: CompiledEntity, record_id: int, expected_version: int | None
     ) -> None:
         """Soft-delete a record."""
+        call.access.require(entity.name, "delete")
         service, _ = self._tools(call.app)
         with self._connect(call, write=True) as conn, conn.begin():
+            self.reachable(call, conn, entity, record_id)
             ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
             service.delete(ctx, entity, record_id, expected_version)
 
     def bulk(self, call: Call, entity: CompiledEntity, payload: Any) -> ApiResult:
         """Create or upsert many records; each item is applied whole or not at all."""
-        items, upsert_key = self._bulk_items(entity, payload)
-        service, _ = self._tools(call.app)
-        results: list[dict[str, Any]] = []
-        counts = {"created": 0, "updated": 0, "failed": 0}
-        with self._connect(call, write=True) as conn, conn.begin():
-            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
-            item: Any
-            for index, item in enumerate(items):
-                if not isinstance(item, dict):
-                    results.append(
-                        {
-                            "index": index,
-                            "status": "error",
-                            "errors": {"__all__": ["Each item must be a JSON object."]},
-                        }
-                    )
-                    counts["failed"] += 1
-                    continue
-                savepoint = conn.begin_nested()
-                try:
-                    status, record = self._bulk_one(ctx, service, entity, item, upsert_key)
-                except RecordError as exc:
-                    savepoint.rollback()
-                    results.append(
-                        {"index": index, "status": "error", "errors": exc.body()["errors"]}
-                    )
-                    counts["failed"] += 1
-                    continue
-                savepoint.commit()
-                counts[status] += 1
-                results.append(
-                    {
-                        "index": index,
-                        "status": status,
-                        "id": record["id"],
-                        "record": record_json(entity, record),
-                    }
-                )
-        return ApiResult(200, encode({"items": results, **counts}), {})
-
-    @staticmethod
-    def _bulk_items(entity: CompiledEntity, payload: Any) -> tuple[list[Any], str | None]:
-        upsert_key: str | None = None
-        if isinstance(payload, dict):
-            unknown = set(payload) - {"items", "upsert_key"}
-            if unknown or not isinstance(payload.get("items"), list):
-                raise BadRequestError(
-                    'Send a JSON array, or {"items": [...], "upsert_key": "field"}.'
-                )
-            upsert_key = payload.get("upsert_key")
-            items = payload["items"]
-        elif isinstance(payload, list):
-            items = payload
-        else:
-            raise BadRequestError("Send a JSON array of records.")
-        if upsert_key is not None and (
-            not isinstance(upsert_key, str) or upsert_key not in entity.entity.fields
-        ):
+        call.access.require(entity.name, "import")
+        items, upsert_key = parse_bulk(entity, payload)
+        if upsert_key is not None and upsert_key in call.access.entity(entity.name).hidden:
             raise BadRequestError(
                 f"upsert_key '{upsert_key}' is not a field of {entity.name}.",
                 {"upsert_key": [f"Unknown field '{upsert_key}'."]},
             )
-        if len(items) > MAX_BULK_ITEMS:
-            raise BadRequestError(f"At most {MAX_BULK_ITEMS} items per bulk request.")
-        return items, upsert_key
-
-    @staticmethod
-    def _bulk_one(
-        ctx: SaveContext,
-        service: RecordService,
-        entity: CompiledEntity,
-        item: dict[str, Any],
-        upsert_key: str | None,
-    ) -> tuple[str, dict[str, Any]]:
-        if upsert_key is not None and item.get(upsert_key) is not None:
-            t = entity.table
-            existing = ctx.conn.execute(
-                sa.select(t.c.id)
-                .where(t.c[upsert_key] == item[upsert_key], t.c.deleted_at.is_(None))
-                .limit(1)
-            ).scalar()
-            if existing is not None:
-                return "updated", service.update(ctx, entity, int(existing), item, None)
-        return "created", service.create(ctx, entity, item)
+        service, _ = self._tools(call.app)
+        with self._connect(call, write=True) as conn, conn.begin():
+            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
+            body = apply_bulk(
+                ctx,
+                service,
+                call.access,
+                entity,
+                items,
+                upsert_key,
+                render=lambda record: _record(call, entity, record),
+            )
+        return ApiResult(200, encode(body), {})
 
 
 __all__ = ["ApiResult", "Call", "TenantApi"]

@@ -33,8 +33,8 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     return Response(content=encode(body), status_code=status, media_type=JSON, headers=headers)
 
 
-def _record_answer(entity: CompiledEntity, result: TransitionResult) -> Response[bytes]:
-    record = record_json(entity, result.record)
+def _record_answer(call: Call, entity: CompiledEntity, result: TransitionResult) -> Response[bytes]:
+    record = record_json(entity, result.record, call.access.entity(entity.name).columns)
     approval = result.approval
     if approval is None or approval.status == "approved":
         return _json(200, record, {"ETag": f'"{result.record["version"]}"'})
@@ -61,10 +61,19 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
             return work(ctx)
 
     def target(
-        request: Request[Any, Any, Any], tenant: str, entity: str, record_id: str
+        request: Request[Any, Any, Any],
+        tenant: str,
+        entity: str,
+        record_id: str,
+        action: str = "update",
     ) -> tuple[Call, CompiledEntity, int]:
+        """Authenticate, require ``action`` on the entity and the record in scope (else 404)."""
         call = api.call(tenant, request.headers.get("authorization"))
-        return call, api.entity(call, entity), parse_id(entity, record_id)
+        found, ident = api.entity(call, entity), parse_id(entity, record_id)
+        call.access.require(entity, action)
+        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+            api.reachable(call, conn, found, ident)
+        return call, found, ident
 
     @post(f"{RECORD_PATH}/transitions/{{name:str}}")
     async def run_transition(
@@ -83,7 +92,7 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         result = in_transaction(
             call, lambda ctx: runner(call).run(ctx, found, ident, name, data, version)
         )
-        return _record_answer(found, result)
+        return _record_answer(call, found, result)
 
     @post(f"{RECORD_PATH}/transitions/{{name:str}}/approve")
     async def approve_transition(
@@ -95,7 +104,7 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     ) -> Response[bytes]:
         call, found, ident = target(request, tenant, entity, record_id)
         result = in_transaction(call, lambda ctx: runner(call).approve(ctx, found, ident, name))
-        return _record_answer(found, result)
+        return _record_answer(call, found, result)
 
     @post(f"{RECORD_PATH}/transitions/{{name:str}}/reject")
     async def reject_transition(
@@ -107,7 +116,7 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     ) -> Response[bytes]:
         call, found, ident = target(request, tenant, entity, record_id)
         result = in_transaction(call, lambda ctx: runner(call).reject(ctx, found, ident, name))
-        return _record_answer(found, result)
+        return _record_answer(call, found, result)
 
     @get(f"{RECORD_PATH}/transitions")
     async def list_transitions(
@@ -116,7 +125,7 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call, found, ident = target(request, tenant, entity, record_id)
+        call, found, ident = target(request, tenant, entity, record_id, "read")
         body = in_transaction(
             call, lambda ctx: runner(call).available(ctx, found, ident), write=False
         )

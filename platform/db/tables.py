@@ -25,6 +25,7 @@ RULE_RUNS_TABLE = "_rule_runs"
 TIMERS_TABLE = "_timers"
 NOTIFICATIONS_TABLE = "_notifications"
 OUTBOX_TABLE = "_outbox"
+SETTINGS_TABLE = "_settings"
 
 
 def bigint_pk() -> sa.types.TypeEngine[Any]:
@@ -131,6 +132,7 @@ def _build_rule_tables(metadata: sa.MetaData) -> None:
         sa.Column("entity", sa.String(40), nullable=False),
         sa.Column("record_id", sa.BigInteger(), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("fired_at", sa.DateTime(timezone=True), nullable=True),
     )
     sa.Index(None, timers.c.due_at)
     sa.Index(None, timers.c.entity, timers.c.record_id)
@@ -155,8 +157,19 @@ def _build_rule_tables(metadata: sa.MetaData) -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("state", sa.String(10), nullable=False),
+        # Delivery bookkeeping (platform/jobs): tries, backoff or claim lease, outcome.
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
     )
     sa.Index(None, outbox.c.state, outbox.c.created_at)
+    sa.Table(
+        SETTINGS_TABLE,
+        metadata,
+        sa.Column("key", sa.String(100), primary_key=True),
+        sa.Column("value", sa.Text(), nullable=False),
+    )
 
 
 def _build_flow_tables(metadata: sa.MetaData) -> None:
@@ -222,6 +235,7 @@ __all__ = [
     "OUTBOX_TABLE",
     "RULE_RUNS_TABLE",
     "SEQUENCES_TABLE",
+    "SETTINGS_TABLE",
     "STAGE_HISTORY_TABLE",
     "TIMERS_TABLE",
     "bigint_pk",

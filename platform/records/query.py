@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.diagnostics import did_you_mean
-from trellis.metadata.model import FIELD_TYPES, DslType
+from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.rules.expr import (
@@ -213,6 +213,37 @@ def _after(table: sa.Table, sort: tuple[SortKey, ...], values: list[Any], last_i
     return sa.or_(*options)
 
 
+def compile_filter(text: str, entity: EntityDef, model: AppModel) -> CompiledExpression:
+    """Compile a list filter for ``entity``; raises ``BadRequestError`` with positions.
+
+    Callers restricted to some fields pass an ``entity`` and ``model`` without the
+    others, so naming one is an unknown field.
+    """
+    try:
+        return compile_expression(text, entity, model, expected=DslType.BOOLEAN)
+    except ExpressionError as exc:
+        messages = [
+            f"line {d.span.line}, column {d.span.col}: {d.message}"
+            + (f" (did you mean '{d.suggestion}'?)" if d.suggestion else "")
+            for d in exc.diagnostics
+        ]
+        raise BadRequestError(
+            "The filter is not valid.",
+            {"filter": messages},
+            diagnostics=[
+                {
+                    "code": d.code,
+                    "message": d.message,
+                    "line": d.span.line,
+                    "column": d.span.col,
+                    "suggestion": d.suggestion,
+                    "context": d.context,
+                }
+                for d in exc.diagnostics
+            ],
+        ) from None
+
+
 class RecordQuery:
     """Runs list queries for one compiled app."""
 
@@ -233,36 +264,22 @@ class RecordQuery:
         return compiled.to_sql(self.app.table, ectx)
 
     def _compile_filter(self, entity: CompiledEntity, text: str) -> CompiledExpression:
-        try:
-            return compile_expression(text, entity.entity, self.app.model, expected=DslType.BOOLEAN)
-        except ExpressionError as exc:
-            messages = [
-                f"line {d.span.line}, column {d.span.col}: {d.message}"
-                + (f" (did you mean '{d.suggestion}'?)" if d.suggestion else "")
-                for d in exc.diagnostics
-            ]
-            raise BadRequestError(
-                "The filter is not valid.",
-                {"filter": messages},
-                diagnostics=[
-                    {
-                        "code": d.code,
-                        "message": d.message,
-                        "line": d.span.line,
-                        "column": d.span.col,
-                        "suggestion": d.suggestion,
-                        "context": d.context,
-                    }
-                    for d in exc.diagnostics
-                ],
-            ) from None
+        return compile_filter(text, entity.entity, self.app.model)
 
     def page(
-        self, conn: sa.Connection, entity: CompiledEntity, request: ListRequest, ectx: EvalContext
+        self,
+        conn: sa.Connection,
+        entity: CompiledEntity,
+        request: ListRequest,
+        ectx: EvalContext,
+        *,
+        scope: Any = None,
     ) -> ListPage:
-        """Return one page of live records."""
+        """Return one page of live records; ``scope`` (a SQL condition) limits rows and count."""
         t = entity.table
         where = [t.c.deleted_at.is_(None)]
+        if scope is not None:
+            where.append(scope)
         if request.filter:
             where.append(self.filter_clause(entity, request.filter, ectx))
         page_where = list(where)
@@ -283,7 +300,9 @@ class RecordQuery:
         if len(rows) > request.limit:
             rows = rows[: request.limit]
             next_cursor = encode_cursor(request.sort, rows[-1])
-        count, exact = self._count(conn, t, where, filtered=bool(request.filter))
+        count, exact = self._count(
+            conn, t, where, filtered=bool(request.filter) or scope is not None
+        )
         return ListPage(rows, next_cursor, count, exact)
 
     def _count(
@@ -316,6 +335,7 @@ __all__ = [
     "ListRequest",
     "RecordQuery",
     "SortKey",
+    "compile_filter",
     "decode_cursor",
     "encode_cursor",
     "parse_fields",

@@ -166,14 +166,16 @@ class SqlCompiler:
     def _arith(self, node: t.Arith) -> Col:
         a, b = self.value(node.left), self.value(node.right)
         match node.kind:
+            # The result is typed as a plain number: SQLAlchemy would otherwise give it
+            # an operand's scale (money: 2) and round selected values to it.
             case t.ArithKind.ADD:
-                return a + b
+                return sa.type_coerce(a + b, NUMERIC)
             case t.ArithKind.SUB:
-                return a - b
+                return sa.type_coerce(a - b, NUMERIC)
             case t.ArithKind.MUL:
-                return a * b
+                return sa.type_coerce(a * b, NUMERIC)
             case t.ArithKind.DIV:
-                return sa.cast(a, NUMERIC) / sa.func.nullif(b, 0)
+                return sa.type_coerce(sa.cast(a, NUMERIC) / sa.func.nullif(b, 0), NUMERIC)
             case t.ArithKind.DATE_PLUS_DAYS:
                 return d.DateAddDays(a, b)
             case t.ArithKind.DATETIME_PLUS_DAYS:

@@ -67,6 +67,7 @@ def test_crm_rules_flag_and_follow_up_big_deals(crm: Api) -> None:
     cleared = crm.patch(f"opportunity/{deal['id']}", json={"amount": None})
     assert cleared.status_code == 422
     assert cleared.json()["errors"] == {
-        "__all__": ["The amount of an opportunity cannot be cleared."]}
+        "__all__": ["The amount of an opportunity cannot be cleared."]
+    }
     runs = crm.get("_rule_runs", params={"entity": "opportunity", "id": deal["id"]}).json()
     assert {"Flag big deals", "Follow up big deals"} <= {r["rule"] for r in runs["items"]}

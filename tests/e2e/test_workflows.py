@@ -59,6 +59,11 @@ FLOW = """
         on_enter: {set: {priority: '"urgent"'}}
 """
 ROLES = ("admin", "support_agent", "support_lead", "sales_rep")
+_EVERYTHING = "{actions: [create, read, update, delete], scope: all}"
+DESK_ROLES = "roles:\n" + "".join(
+    f"  {role}:\n    entities:\n      ticket: {_EVERYTHING}\n      note: {_EVERYTHING}\n"
+    for role in ROLES[1:]
+)
 
 
 def _write(root: Path, relative: str, text: str) -> None:
@@ -72,6 +77,7 @@ def desk(runtime: Runtime, client: TestClient, write_package: PackageWriter) -> 
     """Tenant 'desk' with the ticket workflow; one API client per role."""
     root = write_package({"ticket": TICKET, "note": NOTE})
     _write(root, "workflows/ticket_flow.yaml", FLOW)
+    _write(root, "roles.yaml", DESK_ROLES)
     runtime.registry.create_tenant("desk")
     publish(runtime, "desk", root)
     apis: dict[str, Api] = {}
@@ -345,7 +351,10 @@ def test_crm_ticket_flow(runtime: Runtime, client: TestClient) -> None:  # type:
         runtime.registry.add_membership("crm-desk", user, [role])
         apis[role] = Api(client, "crm-desk", runtime.registry.create_token("crm-desk", email))
     agent, lead = apis["support_agent"], apis["support_lead"]
-    account = agent.post("account", json={"name": "Acme"})
+    # Support agents read accounts (CRM roles.yaml); the admin creates one.
+    boss = Api(client, "crm-desk", runtime.registry.create_token("crm-desk", "boss@crm.test"))
+    assert agent.post("account", json={"name": "Acme"}).status_code == 403
+    account = boss.post("account", json={"name": "Acme"})
     assert account.status_code == 201, account.text
     created = agent.post("ticket", json={"subject": "Login fails", "account": account.json()["id"]})
     assert created.status_code == 201, created.text

@@ -1,0 +1,120 @@
+"""Bulk create and upsert: one result per item, each item applied whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.platform.authz import Access
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.errors import BadRequestError, RecordError
+from trellis.platform.records.service import RecordService, SaveContext
+from trellis.rules.expr import EvalContext
+
+MAX_BULK_ITEMS = 1000
+
+
+def parse_bulk(entity: CompiledEntity, payload: Any) -> tuple[list[Any], str | None]:
+    """Accept a JSON array or ``{"items": [...], "upsert_key": "field"}``."""
+    upsert_key: str | None = None
+    if isinstance(payload, dict):
+        unknown = set(payload) - {"items", "upsert_key"}
+        if unknown or not isinstance(payload.get("items"), list):
+            raise BadRequestError('Send a JSON array, or {"items": [...], "upsert_key": "field"}.')
+        upsert_key = payload.get("upsert_key")
+        items = payload["items"]
+    elif isinstance(payload, list):
+        items = payload
+    else:
+        raise BadRequestError("Send a JSON array of records.")
+    if upsert_key is not None and (
+        not isinstance(upsert_key, str) or upsert_key not in entity.entity.fields
+    ):
+        raise BadRequestError(
+            f"upsert_key '{upsert_key}' is not a field of {entity.name}.",
+            {"upsert_key": [f"Unknown field '{upsert_key}'."]},
+        )
+    if len(items) > MAX_BULK_ITEMS:
+        raise BadRequestError(f"At most {MAX_BULK_ITEMS} items per bulk request.")
+    return items, upsert_key
+
+
+def apply_bulk(
+    ctx: SaveContext,
+    service: RecordService,
+    access: Access,
+    entity: CompiledEntity,
+    items: list[Any],
+    upsert_key: str | None,
+    *,
+    render: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """Apply every item inside its own savepoint; returns the per-item answer."""
+    conn = ctx.conn
+    results: list[dict[str, Any]] = []
+    counts = {"created": 0, "updated": 0, "failed": 0}
+    item: Any
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            results.append(
+                {
+                    "index": index,
+                    "status": "error",
+                    "errors": {"__all__": ["Each item must be a JSON object."]},
+                }
+            )
+            counts["failed"] += 1
+            continue
+        savepoint = conn.begin_nested()
+        try:
+            status, record = _apply_one(ctx, service, access, entity, item, upsert_key)
+        except RecordError as exc:
+            savepoint.rollback()
+            results.append({"index": index, "status": "error", "errors": exc.body()["errors"]})
+            counts["failed"] += 1
+            continue
+        savepoint.commit()
+        counts[status] += 1
+        results.append(
+            {
+                "index": index,
+                "status": status,
+                "id": record["id"],
+                "record": render(record),
+            }
+        )
+    return {"items": results, **counts}
+
+
+def _apply_one(
+    ctx: SaveContext,
+    service: RecordService,
+    access: Access,
+    entity: CompiledEntity,
+    item: dict[str, Any],
+    upsert_key: str | None,
+) -> tuple[str, dict[str, Any]]:
+    access.check_write(entity, item)
+    if upsert_key is not None and item.get(upsert_key) is not None:
+        t = entity.table
+        # Only records inside the caller's scope can be matched (and so updated).
+        scope = access.scope(entity, EvalContext(now=ctx.now, user_id=access.user_id))
+        existing = ctx.conn.execute(
+            sa.select(t.c.id)
+            .where(
+                t.c[upsert_key] == item[upsert_key],
+                t.c.deleted_at.is_(None),
+                *([scope] if scope is not None else []),
+            )
+            .limit(1)
+        ).scalar()
+        if existing is not None:
+            access.require(entity.name, "update")
+            return "updated", service.update(ctx, entity, int(existing), item, None)
+    access.require(entity.name, "create")
+    return "created", service.create(ctx, entity, item)
+
+
+__all__ = ["MAX_BULK_ITEMS", "apply_bulk", "parse_bulk"]

@@ -1,0 +1,147 @@
+"""Email jobs: sandboxed Jinja2 templates from the app package, sent over SMTP.
+
+Templates are ``email_templates/<name>.j2`` with ``{% block subject %}``,
+``{% block text %}`` and optionally ``{% block html %}`` (DESIGN.md §13). The
+subject and text are rendered without escaping, the HTML part with autoescape.
+``TRELLIS_SMTP_URL`` (``smtp://[user:password@]host:port``, ``smtps://`` for TLS
+from the start, ``?starttls=1`` to upgrade) is the server of every tenant.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+TEMPLATE_DIR = "email_templates"
+SMTP_URL_ENV = "TRELLIS_SMTP_URL"
+SMTP_FROM_ENV = "TRELLIS_SMTP_FROM"
+DEFAULT_SENDER = "trellis@localhost"
+DEFAULT_TIMEOUT = 15.0
+_PLAIN = SandboxedEnvironment(autoescape=False)
+_HTML = SandboxedEnvironment(autoescape=True)
+
+
+class EmailError(Exception):
+    """An email could not be built or sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """Where and how to send mail."""
+
+    host: str
+    port: int = 25
+    ssl: bool = False
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+    sender: str = DEFAULT_SENDER
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    """The parts of one rendered template."""
+
+    subject: str
+    text: str
+    html: str | None
+
+
+def smtp_from_url(url: str, sender: str | None = None) -> SmtpSettings:
+    """Parse an ``smtp://`` or ``smtps://`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise EmailError(f"SMTP URL '{url}' is not valid: use smtp://host:port or smtps://.")
+    query = parse_qs(parts.query)
+    ssl = parts.scheme == "smtps"
+    return SmtpSettings(
+        host=parts.hostname,
+        port=parts.port or (465 if ssl else 25),
+        ssl=ssl,
+        starttls=query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        sender=sender or query.get("from", [DEFAULT_SENDER])[0],
+    )
+
+
+def default_smtp() -> SmtpSettings | None:
+    """The server from ``TRELLIS_SMTP_URL``, or None when unset."""
+    url = os.environ.get(SMTP_URL_ENV)
+    return smtp_from_url(url, os.environ.get(SMTP_FROM_ENV)) if url else None
+
+
+def template_path(name: str) -> str:
+    """The package-relative path of email template ``name``."""
+    return f"{TEMPLATE_DIR}/{name}.j2"
+
+
+def render_email(name: str, source: str, context: dict[str, Any]) -> RenderedEmail:
+    """Render the blocks of template ``name`` with ``context`` in the sandbox."""
+    try:
+        plain = _PLAIN.from_string(source)
+        parts: dict[str, str | None] = {}
+        for block in ("subject", "text"):
+            render = plain.blocks.get(block)
+            if render is None:
+                raise EmailError(f"Email template '{name}' has no {{% block {block} %}}.")
+            parts[block] = "".join(render(plain.new_context(context))).strip()
+        html = None
+        if "html" in plain.blocks:
+            rich = _HTML.from_string(source)
+            html = "".join(rich.blocks["html"](rich.new_context(context))).strip()
+    except TemplateError as exc:
+        raise EmailError(f"Email template '{name}' failed: {exc}") from None
+    subject = " ".join(str(parts["subject"]).split())
+    return RenderedEmail(subject, str(parts["text"]), html)
+
+
+def build_message(rendered: RenderedEmail, to: str, sender: str, message_id: str) -> EmailMessage:
+    """The MIME message; ``message_id`` is stable across retries of one job."""
+    message = EmailMessage()
+    message["Subject"] = rendered.subject
+    message["From"] = sender
+    message["To"] = to
+    message["Message-ID"] = message_id
+    message.set_content(rendered.text + "\n")
+    if rendered.html:
+        message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def send_message(settings: SmtpSettings, message: EmailMessage) -> None:
+    """Send ``message``; raises ``EmailError`` on any SMTP or network failure."""
+    client_class = smtplib.SMTP_SSL if settings.ssl else smtplib.SMTP
+    try:
+        with client_class(settings.host, settings.port, timeout=DEFAULT_TIMEOUT) as client:
+            if settings.starttls and not settings.ssl:
+                client.starttls()
+            if settings.user:
+                client.login(settings.user, settings.password or "")
+            client.send_message(message)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise EmailError(
+            f"SMTP {settings.host}:{settings.port} failed: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+__all__ = [
+    "SMTP_URL_ENV",
+    "TEMPLATE_DIR",
+    "EmailError",
+    "RenderedEmail",
+    "SmtpSettings",
+    "build_message",
+    "default_smtp",
+    "render_email",
+    "send_message",
+    "smtp_from_url",
+    "template_path",
+]

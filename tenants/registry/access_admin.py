@@ -1,0 +1,134 @@
+"""Role assignments and API token administration (``trellis user roles``, ``token list``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from trellis.tenants.registry.service import RegistryError, TenantRegistry, utcnow
+from trellis.tenants.registry.tokens import token_digest
+
+#: ``last_used_at`` is written at most this often per token (a write per request is too many).
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    """One API token as ``trellis token list`` shows it (never the secret)."""
+
+    id: int
+    email: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def change_roles(
+    registry: TenantRegistry,
+    tenant: str,
+    email: str,
+    *,
+    add: tuple[str, ...] = (),
+    remove: tuple[str, ...] = (),
+) -> list[str]:
+    """Add and remove roles of member ``email`` of ``tenant``; returns the new roles.
+
+    Raises:
+        RegistryError: unknown tenant or user, or the user is not a member.
+    """
+    info = registry.get_tenant(tenant)
+    if info is None:
+        raise RegistryError(f"No tenant '{tenant}'.")
+    user_id = registry.user_id(email)
+    if user_id is None:
+        raise RegistryError(f"No user '{email}'.")
+    m = registry.memberships
+    with registry.connect(write=True) as conn, conn.begin():
+        row = conn.execute(
+            sa.select(m.c.id, m.c.roles).where(m.c.tenant_id == info.id, m.c.user_id == user_id)
+        ).first()
+        if row is None:
+            raise RegistryError(f"User '{email}' is not a member of tenant '{tenant}'.")
+        roles = sorted((set(row.roles or ()) | set(add)) - set(remove))
+        conn.execute(m.update().where(m.c.id == row.id).values(roles=roles))
+    return roles
+
+
+def list_tokens(registry: TenantRegistry, tenant: str) -> list[TokenRow]:
+    """Every API token of ``tenant`` (revoked ones included), oldest first."""
+    info = registry.get_tenant(tenant)
+    if info is None:
+        raise RegistryError(f"No tenant '{tenant}'.")
+    k, u = registry.tokens, registry.users
+    query = (
+        sa.select(
+            k.c.id,
+            u.c.email,
+            k.c.prefix,
+            k.c.created_at,
+            k.c.expires_at,
+            k.c.revoked_at,
+            k.c.last_used_at,
+        )
+        .join(u, u.c.id == k.c.user_id)
+        .where(k.c.tenant_id == info.id)
+        .order_by(k.c.id)
+    )
+    with registry.connect() as conn:
+        rows = conn.execute(query).all()
+    return [TokenRow(int(r.id), *tuple(r)[1:]) for r in rows]
+
+
+def revoke_token(registry: TenantRegistry, tenant: str, token_or_id: str) -> int:
+    """Revoke a token of ``tenant`` given the token itself or its id; returns the id.
+
+    Raises:
+        RegistryError: no such token in this tenant.
+    """
+    info = registry.get_tenant(tenant)
+    if info is None:
+        raise RegistryError(f"No tenant '{tenant}'.")
+    k = registry.tokens
+    match = (
+        k.c.id == int(token_or_id)
+        if token_or_id.isdigit()
+        else k.c.token_hash == token_digest(token_or_id)
+    )
+    with registry.connect(write=True) as conn, conn.begin():
+        row = conn.execute(
+            sa.select(k.c.id, k.c.revoked_at).where(match, k.c.tenant_id == info.id)
+        ).first()
+        if row is None:
+            raise RegistryError(f"No such token in tenant '{tenant}'.")
+        if row.revoked_at is None:
+            conn.execute(k.update().where(k.c.id == row.id).values(revoked_at=utcnow()))
+    return int(row.id)
+
+
+def touch_token(registry: TenantRegistry, token_id: int, now: datetime | None = None) -> None:
+    """Set ``last_used_at`` unless it was set less than a minute ago (one cheap UPDATE)."""
+    now = now or utcnow()
+    k = registry.tokens
+    with registry.connect(write=True) as conn, conn.begin():
+        conn.execute(
+            k.update()
+            .where(
+                k.c.id == token_id,
+                sa.or_(k.c.last_used_at.is_(None), k.c.last_used_at < now - LAST_USED_RESOLUTION),
+            )
+            .values(last_used_at=now)
+        )
+
+
+__all__ = [
+    "LAST_USED_RESOLUTION",
+    "TokenRow",
+    "change_roles",
+    "list_tokens",
+    "revoke_token",
+    "touch_token",
+]

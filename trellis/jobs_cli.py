@@ -1,0 +1,121 @@
+"""The job commands of the CLI: ``jobs run-due``, ``jobs status``, ``jobs retry``,
+``tenant webhook-secret``; and the embedded worker started by ``serve``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from trellis.platform.config import config_from_env
+from trellis.platform.jobs import Dispatcher, EmbeddedWorker, Outbox, job_counts, webhook_secret
+from trellis.platform.runtime import Runtime
+from trellis.tenants.registry import utcnow
+
+WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
+#: Columns of ``jobs status``.
+STATUS_STATES = ("pending", "running", "scheduled", "done", "dead", "discarded")
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+@contextmanager
+def _runtime(args: argparse.Namespace) -> Iterator[Runtime]:
+    runtime = Runtime(config_from_env(args.data_dir))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"--now has value '{text}'. Use an ISO date-time such as 2030-01-31T09:00:00Z."
+        ) from None
+
+
+def cmd_run_due(args: argparse.Namespace) -> None:
+    """Run every due timer and deliverable outbox row once, for every tenant."""
+    now = _parse_now(args.now)
+    with _runtime(args) as runtime:
+        report = Dispatcher(runtime).run_due(now)
+    for name, done in sorted(report.tenants.items()):
+        _out(
+            f"{name}: {done.timers} timers fired, {done.done} jobs done, "
+            f"{done.failed} failed (will retry), {done.dead} dead"
+        )
+    for name, error in sorted(report.errors.items()):
+        _out(f"{name}: error: {error}")
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    """Print job counts per tenant and state."""
+    with _runtime(args) as runtime:
+        counts = job_counts(runtime)
+    _out("tenant " + " ".join(STATUS_STATES))
+    for name, by_state in sorted(counts.items()):
+        _out(name + " " + " ".join(str(by_state.get(s, 0)) for s in STATUS_STATES))
+
+
+def cmd_retry(args: argparse.Namespace) -> None:
+    """Queue a dead or discarded job of a tenant again."""
+    with _runtime(args) as runtime:
+        outbox = Outbox(runtime.app(args.tenant).metadata)
+        with runtime.engines.tenant_connection(args.tenant, write=True) as conn, conn.begin():
+            done = outbox.retry(conn, args.job_id, utcnow())
+        if not done:
+            raise ValueError(f"Job {args.job_id} of tenant '{args.tenant}' cannot be retried.")
+    _out(f"Job {args.job_id} queued again.")
+
+
+def cmd_webhook_secret(args: argparse.Namespace) -> None:
+    """Print the tenant's webhook secret alone on the last line."""
+    with _runtime(args) as runtime:
+        app = runtime.app(args.tenant)
+        with runtime.engines.tenant_connection(args.tenant, write=True) as conn, conn.begin():
+            secret = webhook_secret(conn, app.metadata)
+    _out(secret)
+
+
+def add_job_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], with_data_dir: WithDataDir
+) -> None:
+    """Add ``jobs run-due``, ``jobs status`` and ``jobs retry``."""
+    jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(
+        dest="jobs_command", required=True
+    )
+    run = with_data_dir(jobs.add_parser("run-due", help="run due timers and outbox rows once"))
+    run.add_argument("--now", default=None, help="ISO date-time taken as now")
+    run.set_defaults(func=cmd_run_due)
+    status = with_data_dir(jobs.add_parser("status", help="job counts per tenant and state"))
+    status.set_defaults(func=cmd_status)
+    retry = with_data_dir(jobs.add_parser("retry", help="queue a dead job again"))
+    retry.add_argument("tenant")
+    retry.add_argument("job_id", type=int)
+    retry.set_defaults(func=cmd_retry)
+
+
+def add_tenant_job_commands(
+    tenant: argparse._SubParsersAction[argparse.ArgumentParser], with_data_dir: WithDataDir
+) -> None:
+    """Add ``tenant webhook-secret``."""
+    secret = with_data_dir(tenant.add_parser("webhook-secret", help="print the webhook secret"))
+    secret.add_argument("tenant")
+    secret.set_defaults(func=cmd_webhook_secret)
+
+
+def start_embedded_worker(runtime: Runtime) -> EmbeddedWorker:
+    """Start the in-process job thread of ``serve``."""
+    return EmbeddedWorker(Dispatcher(runtime)).start()
+
+
+__all__ = ["add_job_commands", "add_tenant_job_commands", "start_embedded_worker"]
