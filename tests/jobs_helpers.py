@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -164,3 +165,21 @@ def run_cli(
     argv = [*args, "--data-dir", str(config.data_dir)]
     code = main(argv)
     return code, capsys.readouterr().out
+
+
+def enqueue_rows(
+    runtime: Runtime,
+    tenant: str,
+    n: int,
+    kind: str = "noop",
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Insert ``n`` pending outbox rows of ``kind`` (payload ``{"n": i}`` unless given)."""
+    outbox = runtime.app(tenant).metadata.tables["_outbox"]
+    now = datetime.now(UTC)
+    values = [
+        {"kind": kind, "payload": payload or {"n": i}, "created_at": now, "state": "pending"}
+        for i in range(n)
+    ]
+    with runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+        conn.execute(outbox.insert(), values)

@@ -82,7 +82,10 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
 
 def cmd_publish(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
-    result = publish(runtime, args.tenant, args.path, dry_run=args.dry_run, published_by="cli")
+    try:
+        result = publish(runtime, args.tenant, args.path, dry_run=args.dry_run, published_by="cli")
+    finally:
+        runtime.close()
     _out(result.render())
 
 
@@ -125,9 +128,12 @@ def cmd_token_create(args: argparse.Namespace) -> None:
 
 def cmd_user_create(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
-    runtime.tenant(args.tenant, fresh=True)
-    user_id = runtime.registry.ensure_user(args.email, args.password)
-    runtime.registry.add_membership(args.tenant, user_id, args.role or [])
+    try:
+        runtime.tenant(args.tenant, fresh=True)
+        user_id = runtime.registry.ensure_user(args.email, args.password)
+        runtime.registry.add_membership(args.tenant, user_id, args.role or [])
+    finally:
+        runtime.close()
     _out(
         f"User {args.email} is a member of '{args.tenant}' with roles: "
         f"{', '.join(args.role or []) or '(none)'}."

@@ -1,5 +1,5 @@
 """The job commands of the CLI: ``jobs run-due``, ``jobs status``, ``jobs retry``,
-``tenant webhook-secret``; and the embedded worker started by ``serve``."""
+``tenant webhook-secret``, ``worker``; and the job thread started by ``serve``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from trellis.platform.config import config_from_env
-from trellis.platform.jobs import Dispatcher, EmbeddedWorker, Outbox, job_counts, webhook_secret
+from trellis.platform.jobs import (
+    Dispatcher,
+    EmbeddedWorker,
+    JobPolicy,
+    Outbox,
+    job_counts,
+    webhook_secret,
+)
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import utcnow
 
@@ -86,6 +93,28 @@ def cmd_webhook_secret(args: argparse.Namespace) -> None:
     _out(secret)
 
 
+def cmd_worker(args: argparse.Namespace) -> None:
+    """Run an RQ worker (and a dispatching thread) on ``TRELLIS_REDIS_URL``."""
+    from trellis.platform.jobs.rqueue import connect, queue_name, run_worker
+
+    with _runtime(args) as runtime:
+        url = runtime.config.redis_url
+        if not url:
+            raise ValueError("trellis worker needs Redis: set TRELLIS_REDIS_URL.")
+        queue = args.queue or queue_name()
+        _out(f"Trellis worker on queue '{queue}'" + (" (burst)" if args.burst else ""))
+        sys.stdout.flush()
+        run_worker(
+            runtime,
+            connect(url),
+            queue,
+            burst=args.burst,
+            dispatch=not args.no_dispatch,
+            name=args.name,
+            policy=JobPolicy(lease=args.lease) if args.lease else None,
+        )
+
+
 def add_job_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], with_data_dir: WithDataDir
 ) -> None:
@@ -102,6 +131,17 @@ def add_job_commands(
     retry.add_argument("tenant")
     retry.add_argument("job_id", type=int)
     retry.set_defaults(func=cmd_retry)
+    worker = with_data_dir(sub.add_parser("worker", help="run an RQ job worker (needs Redis)"))
+    worker.add_argument("--queue", default=None, help="RQ queue (default: $TRELLIS_RQ_QUEUE)")
+    worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker.add_argument(
+        "--no-dispatch", action="store_true", help="only run queued jobs, claim no rows"
+    )
+    worker.add_argument("--name", default=None, help="worker name shown by RQ")
+    worker.add_argument(
+        "--lease", type=float, default=None, help="seconds a running row is held (default 300)"
+    )
+    worker.set_defaults(func=cmd_worker)
 
 
 def add_tenant_job_commands(
@@ -114,7 +154,18 @@ def add_tenant_job_commands(
 
 
 def start_embedded_worker(runtime: Runtime) -> EmbeddedWorker:
-    """Start the in-process job thread of ``serve``."""
+    """Start the in-process job thread of ``serve``.
+
+    Without Redis it delivers rows itself; with ``TRELLIS_REDIS_URL`` it claims due
+    rows and enqueues them for ``trellis worker`` processes.
+    """
+    if runtime.config.redis_url:
+        from rq import Queue
+
+        from trellis.platform.jobs.rqueue import RedisDispatcher, connect, queue_name
+
+        queue = Queue(queue_name(), connection=connect(runtime.config.redis_url))
+        return EmbeddedWorker(RedisDispatcher(runtime, queue)).start()
     return EmbeddedWorker(Dispatcher(runtime)).start()
 
 

@@ -20,6 +20,7 @@ from trellis.platform.api.requests import (
     parse_object,
 )
 from trellis.platform.api.rule_routes import rule_routes
+from trellis.platform.api.security_routes import client_ip_middleware, security_routes
 from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import ApiResult, TenantApi
 from trellis.platform.api.workflow_routes import workflow_routes
@@ -219,7 +220,9 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
             *pipeline_routes(api),
             *rule_routes(api),
             *job_routes(api),
+            *security_routes(api),
         ],
+        middleware=[client_ip_middleware],
         exception_handlers={
             RecordError: _record_error,
             HTTPException: _http_error,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import sqlalchemy as sa
+
 from trellis.platform.records.errors import RecordError
 from trellis.tenants.registry import TenantRegistry, TokenIdentity, utcnow
 from trellis.tenants.registry.access_admin import LAST_USED_RESOLUTION, touch_token
+from trellis.tenants.registry.tokens import token_digest
 
 #: Seconds a verified token is trusted before the database is asked again
 #: (so a revocation reaches every process within this time).
@@ -40,13 +43,42 @@ class TokenAuthenticator:
             raise UnauthorizedError("Sign in first: send 'Authorization: Bearer <token>'.")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
+            self._audit_failure(tenant, "malformed", None)
             raise UnauthorizedError("Use 'Authorization: Bearer <token>'.")
         identity = self._lookup(token.strip())
         if identity is None:
+            self._audit_failure(tenant, self._problem(token.strip()), token.strip())
             raise UnauthorizedError("The token is unknown, revoked or expired.")
         if identity.tenant != tenant:
+            self._audit_failure(tenant, "other tenant", token.strip())
             raise UnauthorizedError("The token is not valid for this tenant.")
         return identity
+
+    def _problem(self, token: str) -> str:
+        """Why ``token`` is refused: unknown, revoked, expired or inactive user."""
+        k, u = self._registry.tokens, self._registry.users
+        query = (
+            sa.select(k.c.revoked_at, k.c.expires_at, u.c.is_active)
+            .join(u, u.c.id == k.c.user_id)
+            .where(k.c.token_hash == token_digest(token))
+        )
+        with self._registry.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return "unknown"
+        if row.revoked_at is not None:
+            return "revoked"
+        if not row.is_active:
+            return "inactive user"
+        return "expired"
+
+    def _audit_failure(self, tenant: str, reason: str, token: str | None) -> None:
+        """Audit a refused credential in the tenant named by the URL (if it exists)."""
+        info = self._registry.get_tenant(tenant)
+        if info is None:
+            return
+        detail = {"reason": reason, "prefix": token[:12] if token else None}
+        self._registry.audit.record(info.id, "auth.failure", actor="anonymous", detail=detail)
 
     def _lookup(self, token: str) -> TokenIdentity | None:
         now = time.monotonic()
@@ -59,7 +91,7 @@ class TokenAuthenticator:
                 self._cache.clear()
             self._cache[token] = (identity, now)
             if identity is not None:
-                self._touch(identity.token_id, now)
+                self._touch(identity, now)
         if (
             identity is not None
             and identity.expires_at is not None
@@ -68,15 +100,23 @@ class TokenAuthenticator:
             return None
         return identity
 
-    def _touch(self, token_id: int, now: float) -> None:
-        """Record token use, at most once a minute per token."""
+    def _touch(self, identity: TokenIdentity, now: float) -> None:
+        """Record token use (``last_used_at`` and an audit row), at most once a minute."""
+        token_id = identity.token_id
         last = self._touched.get(token_id)
         if last is not None and now - last < LAST_USED_RESOLUTION.total_seconds():
             return
         if len(self._touched) >= self._max:
             self._touched.clear()
         self._touched[token_id] = now
-        touch_token(self._registry, token_id)
+        if touch_token(self._registry, token_id):
+            self._registry.audit.record(
+                identity.tenant_id,
+                "token.use",
+                actor=identity.email,
+                actor_user_id=identity.user_id,
+                target=f"token:{token_id}",
+            )
 
 
 __all__ = ["TOKEN_CACHE_SECONDS", "TokenAuthenticator", "UnauthorizedError"]

@@ -102,6 +102,10 @@ class Authorizer:
         enforcer.sync_user(user_id, roles)
         return Access(user_id, self._role_set(app, tuple(sorted(set(roles)))), enforcer, app)
 
+    def role_set(self, app: CompiledApp, roles: tuple[str, ...]) -> RoleSet:
+        """The compiled access of ``roles`` (cached), e.g. of one role for explanations."""
+        return self._role_set(app, tuple(sorted(set(roles))))
+
     def _role_set(self, app: CompiledApp, roles: tuple[str, ...]) -> RoleSet:
         with self._lock:
             sets = self._role_sets.setdefault(app, {})

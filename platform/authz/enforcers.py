@@ -66,6 +66,10 @@ class TenantEnforcer:
                 self._enforcer.add_grouping_policies([[sub, r, self.domain] for r in roles])
             self._users[user_id] = roles
 
+    def role_allows(self, role: str, entity: str, action: str) -> bool:
+        """Whether role ``role`` alone grants ``action`` on ``entity`` (for explanations)."""
+        return bool(self._enforcer.enforce(role, self.domain, entity, action))
+
     def allowed(self, user_id: int, entity: str, action: str) -> bool:
         """Whether the user's roles grant ``action`` on ``entity``."""
         return bool(self._enforcer.enforce(subject(user_id), self.domain, entity, action))

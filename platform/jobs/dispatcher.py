@@ -36,6 +36,8 @@ class TenantReport:
     done: int = 0
     failed: int = 0
     dead: int = 0
+    #: Rows handed to the RQ transport (Redis mode) instead of run here.
+    queued: int = 0
 
 
 @dataclass
@@ -97,13 +99,45 @@ class Dispatcher:
         while True:
             with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
                 jobs = outbox.claim(conn, at or utcnow())
-            for job in jobs:
-                self._run(ctx, outbox, job, at, report)
+            self._hand_over(ctx, outbox, jobs, at, report)
             claimed = {(j.id, j.attempts) for j in jobs}
             if not drain or len(jobs) < self.policy.batch or claimed <= seen:
                 break
             seen |= claimed
         return report
+
+    def _hand_over(
+        self,
+        ctx: JobContext,
+        outbox: Outbox,
+        jobs: list[Job],
+        at: datetime | None,
+        report: TenantReport,
+    ) -> None:
+        """Deliver claimed rows here; the Redis dispatcher enqueues them instead."""
+        for job in jobs:
+            self._run(ctx, outbox, job, at, report)
+
+    def deliver_claimed(self, tenant: str, job_id: int, attempts: int) -> str:
+        """Deliver row ``job_id`` if it is still claimed with ``attempts``.
+
+        The job function of the RQ worker: a stale or duplicate message (the row was
+        finished, or claimed again after its lease) is skipped, so a row's effect
+        happens once per claim; starting renews the lease. Returns ``done``,
+        ``pending``, ``dead`` or ``skipped``.
+        """
+        app = self.runtime.app(tenant)
+        outbox = Outbox(app.metadata, self.policy)
+        engines = self.runtime.engines
+        with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+            job = outbox.start(conn, job_id, attempts, utcnow())
+        if job is None:
+            return "skipped"
+        report = TenantReport()
+        self._run(JobContext(self.runtime, tenant, app), outbox, job, None, report)
+        if report.done:
+            return "done"
+        return "dead" if report.dead else "pending"
 
     def _run(
         self, ctx: JobContext, outbox: Outbox, job: Job, at: datetime | None, report: TenantReport

@@ -107,6 +107,33 @@ class Outbox:
         )
         return result.rowcount == 1
 
+    def start(self, conn: sa.Connection, job_id: int, attempts: int, now: datetime) -> Job | None:
+        """Begin running row ``job_id`` if it is still claimed under ``attempts``.
+
+        Renews the lease (time spent waiting in a queue does not count), so no other
+        dispatcher re-claims the row while it runs; None when the claim is gone.
+        """
+        t = self.table
+        claimed = sa.and_(t.c.id == job_id, t.c.state == RUNNING, t.c.attempts == attempts)
+        lease = now + timedelta(seconds=self.policy.lease)
+        if conn.execute(t.update().where(claimed).values(next_attempt_at=lease)).rowcount != 1:
+            return None
+        row = conn.execute(sa.select(t.c.kind, t.c.payload).where(t.c.id == job_id)).one()
+        return Job(job_id, row.kind, dict(row.payload), attempts)
+
+    def release(self, conn: sa.Connection, jobs: list[Job]) -> int:
+        """Undo claims that were never handed over (transport down): pending, due now."""
+        t = self.table
+        done = 0
+        for job in jobs:
+            result = conn.execute(
+                t.update()
+                .where(self._claimed(job))
+                .values(state=PENDING, attempts=job.attempts - 1, next_attempt_at=None)
+            )
+            done += result.rowcount
+        return done
+
     def fail(
         self, conn: sa.Connection, job: Job, now: datetime, error: str, *, permanent: bool = False
     ) -> str:

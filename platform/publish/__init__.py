@@ -115,6 +115,19 @@ def publish(
                     plan=plan.render(),
                     published_by=published_by,
                 )
+                runtime.registry.audit.record(
+                    info.id,
+                    "metadata.publish",
+                    actor=published_by,
+                    target=f"version:{version_no}",
+                    detail={
+                        "version": version_no,
+                        "app": f"{model.name} {model.version}",
+                        "digest": digest,
+                        "plan": plan.render()[:2000],
+                    },
+                    conn=sys_conn,
+                )
                 tenant_tx.commit()
     runtime.forget(tenant)
     return PublishResult(tenant, model, plan, version_no, dry_run)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from trellis.metadata.model import FIELD_TYPES, FieldDef
 from trellis.platform.records.compiled import CompiledApp
-from trellis.platform.records.errors import ConflictError, ValidationFailedError
+from trellis.platform.records.errors import ConflictError, RecordError, ValidationFailedError
 from trellis.platform.records.hooks import SaveEvent
 from trellis.platform.records.service import MAX_CHAIN_DEPTH, SaveContext
 from trellis.platform.records.values import to_decimal, to_json
 from trellis.platform.triggers._store import RuleStore
 from trellis.platform.triggers.members import member_lookup
+from trellis.platform.workflows.runner import WorkflowRunner
 from trellis.rules.expr import EvalContext
 from trellis.rules.triggers import AFTER, BEFORE, CompiledAction, CompiledRule, check_rules
 
@@ -40,6 +40,17 @@ def _fit(f: FieldDef, value: Any) -> Any:
     if f.type in ("integer", "user", "reference") and not isinstance(value, bool):
         return int(value)
     return value
+
+
+def _with_old(event: SaveEvent) -> EvalContext:
+    """The save's expression context with the stored record, for ``old()``/``changed()``.
+
+    Built directly (not with ``dataclasses.replace``): this runs twice per save.
+    """
+    ev = event.eval
+    if ev.old is event.old:
+        return ev
+    return EvalContext(ev.now, ev.user_id, ev.resolve, event.old)
 
 
 def _json_record(event: SaveEvent) -> dict[str, Any]:
@@ -86,7 +97,7 @@ class TriggerHook:
         rules = self.rules.get((event.entity.name, BEFORE))
         if not rules:
             return
-        ev = replace(event.eval, old=event.old)
+        ev = _with_old(event)
         fields = event.entity.entity.fields
         runs: list[dict[str, Any]] = []
         for rule in rules:
@@ -143,7 +154,7 @@ class TriggerHook:
         rules = self.rules.get((name, AFTER))
         if not rules:
             return
-        ev = replace(event.eval, old=event.old)
+        ev = _with_old(event)
         runs: list[dict[str, Any]] = []
         for rule in rules:
             if not self._fired(rule, event, ev):
@@ -167,6 +178,12 @@ class TriggerHook:
         conn, now = event.ctx.conn, event.ctx.now
         if action.kind == "create":
             changes[f"create {action.target}"] = self._create(event, ev, rule, action)
+            return
+        if action.kind == "transition":
+            changes[f"transition {action.target}"] = self._transition(event, rule, action)
+            return
+        if action.kind == "escalate":
+            changes[f"escalate {action.text}"] = self._escalate(event, rule, action, record_id)
             return
         payload: dict[str, Any] = {"rule": rule.name, "entity": rule.entity, "record_id": record_id}
         if action.kind == "webhook":
@@ -222,6 +239,50 @@ class TriggerHook:
         finally:
             ctx.depth -= 1
         return int(created["id"])
+
+    def _transition(self, event: SaveEvent, rule: CompiledRule, action: CompiledAction) -> str:
+        """Run the named workflow transition on the saved record, with the same checks.
+
+        A refused transition refuses the whole save (409 with the reason).
+        """
+        ctx, service, name = event.ctx, event.service, action.target or ""
+        if service is None:
+            return "skipped"
+        if ctx.depth >= MAX_CHAIN_DEPTH:
+            raise ConflictError(
+                f"Trigger rules chained more than {MAX_CHAIN_DEPTH} saves (rule '{rule.name}' "
+                f"running transition '{name}'); check for rules that trigger each other. "
+                "Nothing was saved."
+            )
+        record_id = int(event.record["id"])
+        ctx.depth += 1
+        try:
+            result = WorkflowRunner(service).run(ctx, event.entity, record_id, name, {}, None)
+        except RecordError as err:
+            reason = "; ".join(m for ms in err.errors.values() for m in ms) or err.message
+            raise ConflictError(
+                f"Rule '{rule.name}' could not run transition '{name}': {reason}"
+            ) from None
+        finally:
+            ctx.depth -= 1
+        # The response shows the record as the transition left it.
+        event.record.update(result.record)
+        return "approval requested" if result.approval is not None else "done"
+
+    def _escalate(
+        self, event: SaveEvent, rule: CompiledRule, action: CompiledAction, record_id: int
+    ) -> list[int]:
+        """Notify every member of the tenant with the role; the ids notified."""
+        lookup = member_lookup(self.app)
+        members = sorted(lookup(action.text)) if lookup is not None else []
+        if not members:
+            LOG.info("rule %r: no member has role %r to escalate to", rule.name, action.text)
+        entity = event.entity.entity
+        title = event.record.get(entity.title) if entity.title else None
+        text = f"Escalated by rule '{rule.name}': {entity.label} {title or f'#{record_id}'}"
+        for user_id in members:
+            self.store.notify(event.ctx.conn, user_id, text, rule, record_id, event.ctx.now)
+        return members
 
     def _plan_timers(self, event: SaveEvent, record_id: int) -> None:
         rules = self.timers.get(event.entity.name)

@@ -93,6 +93,10 @@ def value(node: t.Node) -> Fn:
             return _call(name, args)
         case t.Previous():
             return _previous(node)
+        case t.StageAttr(field=f, values=values):
+            fs, table = _field(f), dict(values)
+            get = table.get
+            return lambda r, c: get(fs(r, c))
         case _:
             return predicate(node)
 
@@ -172,6 +176,22 @@ def _compare(node: t.Compare) -> Pred:
             return v is not None and op(v, k)
 
         return field_vs_const
+    left = node.left
+    if (
+        isinstance(left, t.Field)
+        and not left.hops
+        and isinstance(node.right, t.Const)
+        and node.right.value is not None
+    ):
+        # A normalised field (money, decimal, datetime) against a literal: one closure.
+        column, norm, k = left.column, rt.field_normalizer(left), node.right.value
+        if norm is not None:
+
+            def normalised_vs_const(r: Record, c: EvalContext) -> bool:
+                v = r.get(column)
+                return v is not None and op(norm(v), k)
+
+            return normalised_vs_const
     fa, fb = value(node.left), value(node.right)
 
     def general(r: Record, c: EvalContext) -> bool:

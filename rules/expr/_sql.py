@@ -142,6 +142,8 @@ class SqlCompiler:
                 return self._arith(node)
             case t.Call(name=name, args=args):
                 return SQL_FUNCTIONS[name]([self.value(a) for a in args], args)
+            case t.StageAttr(field=f, values=values):
+                return self._stage_attr(node, self.value(f), values)
             case _:
                 # Explicit parentheses: SQLAlchemy does not group ``NOT x`` on the left
                 # of IS [NOT] DISTINCT FROM, which PostgreSQL parses as NOT (x IS ...).
@@ -162,6 +164,15 @@ class SqlCompiler:
             .correlate(source)
         )
         return query.scalar_subquery()
+
+    def _stage_attr(
+        self, node: t.StageAttr, stage: Col, values: tuple[tuple[str, Any], ...]
+    ) -> Col:
+        """A CASE over the stage names, built from the pipeline's metadata."""
+        if not values:
+            return bind(None, node.type)
+        whens = [(stage == bind(name, DslType.TEXT), bind(v, node.type)) for name, v in values]
+        return sa.case(*whens, else_=bind(None, node.type))
 
     def _arith(self, node: t.Arith) -> Col:
         a, b = self.value(node.left), self.value(node.right)

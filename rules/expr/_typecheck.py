@@ -14,6 +14,7 @@ from trellis.metadata.model import (
     AppModel,
     DslType,
     EntityDef,
+    FieldDef,
 )
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
@@ -32,6 +33,7 @@ from trellis.rules.expr.errors import Locator
 T = DslType
 MAX_DEPTH = 200
 _BIGINT = 2**63 - 1
+_STAGE_ATTRS = {"probability": T.NUMBER, "won": T.BOOLEAN, "lost": T.BOOLEAN, "label": T.TEXT}
 _STANDARD_FIELD_TYPE = {T.NUMBER: "integer", T.DATETIME: "datetime"}
 
 
@@ -161,6 +163,8 @@ class TypeChecker:
                     fd.type,
                     fd.options,
                 )
+            if fd is not None and fd.type == "pipeline" and i == len(node.segments) - 2:
+                return self._stage_attr(node, tuple(hops), entity, fd, node.segments[i + 1])
             if fd is None or fd.type != "reference" or fd.to is None:
                 kind = "a standard column" if fd is None else f"a {fd.type} field"
                 return self.error(
@@ -180,6 +184,41 @@ class TypeChecker:
             hops.append(t.Hop(seg.text, fd.to))
             entity = self.model.entity(fd.to)
         raise AssertionError("unreachable: a path has at least one segment")
+
+    def _stage_attr(
+        self,
+        node: n.Path,
+        hops: tuple[t.Hop, ...],
+        entity: EntityDef,
+        fd: FieldDef,
+        attr: n.Name,
+    ) -> t.Node:
+        """``stage.probability``: an attribute of the stage held by a pipeline field."""
+        result = _STAGE_ATTRS.get(attr.text)
+        if result is None:
+            return self.error(
+                codes.UNKNOWN_FIELD,
+                f"A pipeline stage has no attribute '{attr.text}' "
+                f"(it has {', '.join(_STAGE_ATTRS)})",
+                attr.line,
+                attr.col,
+                did_you_mean(attr.text, list(_STAGE_ATTRS)),
+            )
+        pipeline = self.model.pipelines.get(fd.pipeline or "")
+        if pipeline is None:
+            return self.error(
+                codes.NOT_A_REFERENCE,
+                f"Field '{fd.name}' is bound to unknown pipeline '{fd.pipeline}'",
+                attr.line,
+                attr.col,
+            )
+        names = node.names[:-1]
+        self.paths[names] = None
+        stage_field = t.Field(
+            T.TEXT, node.line, node.col, names, hops, entity.name, fd.name, fd.type, fd.options
+        )
+        values = tuple((s.name, getattr(s, attr.text)) for s in pipeline.stages)
+        return t.StageAttr(result, node.line, node.col, stage_field, attr.text, values)
 
     # -- operators --------------------------------------------------------------
 

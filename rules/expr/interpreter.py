@@ -62,6 +62,8 @@ def _value(node: t.Node, r: Record, c: EvalContext) -> Any:
             return rt.ARITH[kind](_value(a, r, c), _value(b, r, c))
         case t.Previous():
             return closure_value(node)(r, c)
+        case t.StageAttr(field=f, values=values):
+            return dict(values).get(_field(f, r, c))
         case t.Call(name=name, args=args):
             impl = FUNCTIONS[name].impl
             if impl is None:

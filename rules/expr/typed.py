@@ -202,6 +202,20 @@ class Previous(Typed):
     changed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class StageAttr(Typed):
+    """``stage.probability`` (``won``, ``lost``, ``label``): an attribute of the stage
+    a ``pipeline`` field holds, looked up in the pipeline's metadata.
+
+    ``values`` maps each stage name to the attribute's value; an empty field or a
+    name that is not a stage reads as empty.
+    """
+
+    field: Field
+    attr: str
+    values: tuple[tuple[str, Any], ...]
+
+
 Node = (
     Const
     | ContextValue
@@ -220,6 +234,7 @@ Node = (
     | Call
     | ToDatetime
     | Previous
+    | StageAttr
 )
 
 #: Node classes whose value is a proper boolean (never empty).
@@ -260,7 +275,7 @@ def operands(node: Node) -> tuple[Node, ...]:
             return (c, e)
         case Call(args=args):
             return args
-        case Previous(field=f):
+        case Previous(field=f) | StageAttr(field=f):
             return (f,)
 
 

@@ -203,7 +203,8 @@ class _FileChecker:
             self.error(
                 codes.WRONG_PHASE,
                 f"'{kind}' runs before the save, but this rule also has after-save actions "
-                "(create, notify, send email, webhook); put them in two rules",
+                "(create, notify, send email, webhook, transition, escalate); "
+                "put them in two rules",
                 action.pos,
             )
             return None
@@ -215,7 +216,7 @@ class _FileChecker:
                 action.pos,
             )
             return None
-        if kind in ("set", "assign") and "deleted" in trig.events:
+        if kind in ("set", "assign", "transition") and "deleted" in trig.events:
             self.error(
                 codes.WRONG_PHASE,
                 f"'{kind}' cannot change a record that is being deleted",
@@ -271,6 +272,36 @@ class _FileChecker:
             return CompiledAction(kind, target.text, text=action.text, template=template)
         if kind == "create" and target is not None:
             return self.create(action, entity, target)
+        if kind == "transition" and target is not None:
+            return self.transition(entity, target)
+        if kind == "escalate":
+            return self.escalate(action)
+        return None
+
+    def transition(self, entity: EntityDef, target: s.Name) -> CompiledAction | None:
+        names = [t.name for w in self.model.workflows_of(entity.name) for t in w.transitions]
+        if target.text in names:
+            return CompiledAction("transition", target.text)
+        where = f"the workflows of '{entity.name}'" if names else f"'{entity.name}' (no workflow)"
+        self.error(
+            codes.UNKNOWN_TRANSITION,
+            f"Unknown transition '{target.text}' in {where}",
+            target.pos,
+            did_you_mean(target.text, names),
+        )
+        return None
+
+    def escalate(self, action: s.Action) -> CompiledAction | None:
+        role = action.text
+        known = ["admin", *self.model.roles]
+        if role in known:
+            return CompiledAction("escalate", text=role)
+        self.error(
+            codes.UNKNOWN_TRANSITION,
+            f"Unknown role '{role}'",
+            action.text_pos or action.pos,
+            did_you_mean(role, known),
+        )
         return None
 
     def create(self, action: s.Action, entity: EntityDef, target: s.Name) -> CompiledAction | None:

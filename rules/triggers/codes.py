@@ -17,6 +17,7 @@ RL108   a recipient or assignee is not ``owner`` or a user field
 RL109   invalid template or webhook address
 RL110   a required field of the created entity is not given
 RL111   (warning) the rule can re-trigger itself
+RL112   unknown workflow transition or role (with a did-you-mean suggestion)
 ======  ===============================================================
 """
 
@@ -35,6 +36,7 @@ BAD_RECIPIENT: Final = "RL108"
 BAD_TEMPLATE: Final = "RL109"
 MISSING_REQUIRED: Final = "RL110"
 RETRIGGER: Final = "RL111"
+UNKNOWN_TRANSITION: Final = "RL112"
 
 #: code -> one-line meaning, for documentation and the rule editor.
 CODES: Final[dict[str, str]] = {
@@ -49,4 +51,5 @@ CODES: Final[dict[str, str]] = {
     BAD_TEMPLATE: "invalid template or webhook address",
     MISSING_REQUIRED: "required field of the created record not given",
     RETRIGGER: "rule can re-trigger itself",
+    UNKNOWN_TRANSITION: "unknown workflow transition or role",
 }

@@ -178,6 +178,13 @@ class _ToSyntax(Transformer[Token, Any]):
             "assign", _pos(c[0]), target=_name(c[1]), text=_decode(str(role)), text_pos=_pos(role)
         )
 
+    def transition_action(self, meta: Meta, c: list[Token]) -> s.Action:
+        return s.Action("transition", _pos(c[0]), target=_name(c[1]))
+
+    def escalate_action(self, meta: Meta, c: list[Token]) -> s.Action:
+        role = c[3]
+        return s.Action("escalate", _pos(c[0]), text=_decode(str(role)), text_pos=_pos(role))
+
 
 def _word_at(source: str, line: int, col: int) -> str:
     lines = source.splitlines() or [""]

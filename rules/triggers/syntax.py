@@ -52,8 +52,9 @@ class Trigger:
 class Action:
     """One action of a rule's ``then`` block.
 
-    ``kind`` is ``set``, ``reject``, ``create``, ``notify``, ``email``, ``webhook`` or
-    ``assign``; ``target`` is the field set, the entity created or the recipient.
+    ``kind`` is ``set``, ``reject``, ``create``, ``notify``, ``email``, ``webhook``,
+    ``assign``, ``transition`` or ``escalate``; ``target`` is the field set, the entity
+    created, the recipient or the transition run; ``text`` of ``escalate`` is the role.
     """
 
     kind: str

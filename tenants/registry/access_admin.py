@@ -34,8 +34,11 @@ def change_roles(
     *,
     add: tuple[str, ...] = (),
     remove: tuple[str, ...] = (),
+    actor: str | None = None,
 ) -> list[str]:
     """Add and remove roles of member ``email`` of ``tenant``; returns the new roles.
+
+    Audited as ``roles.change`` by ``actor`` (default ``cli``) when the roles change.
 
     Raises:
         RegistryError: unknown tenant or user, or the user is not a member.
@@ -53,8 +56,18 @@ def change_roles(
         ).first()
         if row is None:
             raise RegistryError(f"User '{email}' is not a member of tenant '{tenant}'.")
-        roles = sorted((set(row.roles or ()) | set(add)) - set(remove))
-        conn.execute(m.update().where(m.c.id == row.id).values(roles=roles))
+        before = sorted(row.roles or ())
+        roles = sorted((set(before) | set(add)) - set(remove))
+        if roles != before:
+            conn.execute(m.update().where(m.c.id == row.id).values(roles=roles))
+            registry.audit.record(
+                info.id,
+                "roles.change",
+                actor=actor,
+                target=f"user:{email.strip().lower()}",
+                detail={"before": before, "after": roles},
+                conn=conn,
+            )
     return roles
 
 
@@ -83,8 +96,12 @@ def list_tokens(registry: TenantRegistry, tenant: str) -> list[TokenRow]:
     return [TokenRow(int(r.id), *tuple(r)[1:]) for r in rows]
 
 
-def revoke_token(registry: TenantRegistry, tenant: str, token_or_id: str) -> int:
+def revoke_token(
+    registry: TenantRegistry, tenant: str, token_or_id: str, *, actor: str | None = None
+) -> int:
     """Revoke a token of ``tenant`` given the token itself or its id; returns the id.
+
+    Audited as ``token.revoke`` by ``actor`` (default ``cli``).
 
     Raises:
         RegistryError: no such token in this tenant.
@@ -106,15 +123,21 @@ def revoke_token(registry: TenantRegistry, tenant: str, token_or_id: str) -> int
             raise RegistryError(f"No such token in tenant '{tenant}'.")
         if row.revoked_at is None:
             conn.execute(k.update().where(k.c.id == row.id).values(revoked_at=utcnow()))
+            registry.audit.record(
+                info.id, "token.revoke", actor=actor, target=f"token:{row.id}", conn=conn
+            )
     return int(row.id)
 
 
-def touch_token(registry: TenantRegistry, token_id: int, now: datetime | None = None) -> None:
-    """Set ``last_used_at`` unless it was set less than a minute ago (one cheap UPDATE)."""
+def touch_token(registry: TenantRegistry, token_id: int, now: datetime | None = None) -> bool:
+    """Set ``last_used_at`` unless it was set less than a minute ago (one cheap UPDATE).
+
+    Returns whether it was set (the first use in that minute).
+    """
     now = now or utcnow()
     k = registry.tokens
     with registry.connect(write=True) as conn, conn.begin():
-        conn.execute(
+        result = conn.execute(
             k.update()
             .where(
                 k.c.id == token_id,
@@ -122,6 +145,7 @@ def touch_token(registry: TenantRegistry, token_id: int, now: datetime | None = 
             )
             .values(last_used_at=now)
         )
+    return bool(result.rowcount)
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.tenants.registry.audit import AuditLog
 from trellis.tenants.registry.passwords import hash_password
 from trellis.tenants.registry.tables import build_system_metadata
 from trellis.tenants.registry.tokens import new_token, token_digest
@@ -90,6 +91,8 @@ class TenantRegistry:
         self.memberships = md.tables["memberships"]
         self.tokens = md.tables["api_tokens"]
         self.versions = md.tables["metadata_versions"]
+        #: The append-only audit log (insert and select only).
+        self.audit = AuditLog(md.tables["audit_log"], connect)
 
     # tenants -----------------------------------------------------------------
     def create_tenant(self, name: str, label: str | None = None) -> TenantInfo:
@@ -151,17 +154,32 @@ class TenantRegistry:
             )
             return inserted_id(result)
 
-    def add_membership(self, tenant: str, user_id: int, roles: list[str]) -> None:
-        """Make the user a member of ``tenant`` with ``roles`` (merged with existing ones)."""
+    def add_membership(
+        self, tenant: str, user_id: int, roles: list[str], *, actor: str | None = None
+    ) -> None:
+        """Make the user a member of ``tenant`` with ``roles`` (merged with existing ones).
+
+        The change is audited (``member.add`` or ``roles.change``) with ``actor``
+        (default ``cli``).
+        """
         info = self._require_tenant(tenant)
-        m = self.memberships
+        m, u = self.memberships, self.users
         with self._connect(write=True) as conn, conn.begin():
             row = conn.execute(
                 sa.select(m.c.id, m.c.roles).where(m.c.tenant_id == info.id, m.c.user_id == user_id)
             ).first()
+            email = conn.execute(sa.select(u.c.email).where(u.c.id == user_id)).scalar()
+            target = f"user:{email or user_id}"
             if row:
-                merged = sorted(set(row.roles) | set(roles))
+                before = sorted(row.roles or ())
+                merged = sorted(set(before) | set(roles))
+                if merged == before:
+                    return
                 conn.execute(m.update().where(m.c.id == row.id).values(roles=merged))
+                detail = {"before": before, "after": merged}
+                self.audit.record(
+                    info.id, "roles.change", actor=actor, target=target, detail=detail, conn=conn
+                )
             else:
                 conn.execute(
                     m.insert().values(
@@ -170,6 +188,10 @@ class TenantRegistry:
                         roles=sorted(set(roles)),
                         created_at=utcnow(),
                     )
+                )
+                detail = {"roles": sorted(set(roles))}
+                self.audit.record(
+                    info.id, "member.add", actor=actor, target=target, detail=detail, conn=conn
                 )
 
     def members_with_role(self, tenant_id: int, role: str) -> list[int]:
@@ -194,8 +216,18 @@ class TenantRegistry:
         return int(row.id) if row else None
 
     # tokens -----------------------------------------------------------------------
-    def create_token(self, tenant: str, email: str, *, expires_in: timedelta | None = None) -> str:
-        """Create an API token for member ``email`` of ``tenant``; returns the secret once."""
+    def create_token(
+        self,
+        tenant: str,
+        email: str,
+        *,
+        expires_in: timedelta | None = None,
+        actor: str | None = None,
+    ) -> str:
+        """Create an API token for member ``email`` of ``tenant``; returns the secret once.
+
+        Audited as ``token.create`` by ``actor`` (default ``cli``).
+        """
         info = self._require_tenant(tenant)
         user_id = self.user_id(email)
         if user_id is None:
@@ -209,15 +241,29 @@ class TenantRegistry:
                 raise RegistryError(f"User '{email}' is not a member of tenant '{tenant}'.")
             token = new_token()
             now = utcnow()
-            conn.execute(
+            expires_at = now + expires_in if expires_in else None
+            result = conn.execute(
                 self.tokens.insert().values(
                     tenant_id=info.id,
                     user_id=user_id,
                     token_hash=token_digest(token),
                     prefix=token[:12],
                     created_at=now,
-                    expires_at=now + expires_in if expires_in else None,
+                    expires_at=expires_at,
                 )
+            )
+            detail = {
+                "user": email.strip().lower(),
+                "prefix": token[:12],
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            }
+            self.audit.record(
+                info.id,
+                "token.create",
+                actor=actor,
+                target=f"token:{inserted_id(result)}",
+                detail=detail,
+                conn=conn,
             )
         return token
 

@@ -1,4 +1,4 @@
-"""Tables of the system database: tenants, users, memberships, tokens, metadata versions."""
+"""Tables of the system database: tenants, users, memberships, tokens, versions, audit log."""
 
 from __future__ import annotations
 
@@ -89,6 +89,20 @@ def build_system_metadata(schema: str | None = None) -> sa.MetaData:
         sa.Column("published_by", sa.String(254), nullable=True),
         sa.UniqueConstraint("tenant_id", "version_no"),
     )
+    audit = sa.Table(
+        "audit_log",
+        md,
+        _pk(),
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("actor", sa.String(254), nullable=False),
+        sa.Column("action", sa.String(60), nullable=False),
+        sa.Column("target", sa.String(300), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=True),
+        sa.Column("ip", sa.String(64), nullable=True),
+    )
+    sa.Index(None, audit.c.tenant_id, audit.c.id)
     return md
 
 

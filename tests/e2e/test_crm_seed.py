@@ -36,10 +36,14 @@ def test_crm_deal_flow_keeps_account_figures(crm: Api) -> None:
         account=account["id"],
     )
     assert contact["full_name"] == "Ada Lovelace"
-    deal = _post(crm, "opportunity", name="Big", account=account["id"], amount=1000, probability=40)
+    deal = _post(crm, "opportunity", name="Big", account=account["id"], amount=1000)
     assert deal["number"].startswith("OPP-")
     assert deal["currency"] == "EUR"
-    assert deal["expected_revenue"] == "400.00"
+    assert (deal["stage"], deal["probability"]) == ("prospecting", "10")
+    assert deal["expected_revenue"] == "100.00"
+    proposal = crm.patch(f"opportunity/{deal['id']}", json={"stage": "proposal"})
+    assert proposal.status_code == 200, proposal.text
+    assert (proposal.json()["probability"], proposal.json()["expected_revenue"]) == ("50", "500.00")
     _post(crm, "opportunity", name="Small", account=account["id"], amount=200)
     figures = crm.get(f"account/{account['id']}").json()
     assert (figures["open_deals"], figures["pipeline_value"]) == (2, "1200.00")
@@ -49,6 +53,9 @@ def test_crm_deal_flow_keeps_account_figures(crm: Api) -> None:
     assert "close_date" in no_date.json()["errors"]
     won = crm.patch(f"opportunity/{deal['id']}", json={"stage": "won", "close_date": "2026-11-30"})
     assert won.status_code == 200, won.text
+    assert won.json()["probability"] == "100"
+    lost = _post(crm, "opportunity", name="Gone", account=account["id"], stage="lost")
+    assert (lost["probability"], lost["close_date"]) == ("0", None)
     figures = crm.get(f"account/{account['id']}").json()
     assert (figures["open_deals"], figures["pipeline_value"], figures["won_value"]) == (
         1,

@@ -109,3 +109,15 @@ def test_two_dispatchers_never_deliver_a_row_twice(runtime: Runtime, tmp_path: P
     with runtime.engines.tenant_connection("jobs") as conn:
         states = conn.execute(sa.select(outbox.c.state, outbox.c.attempts).distinct()).all()
     assert [tuple(s) for s in states] == [("done", 1)]
+
+
+def test_a_burst_of_one_tenant_does_not_starve_another(runtime: Runtime, tmp_path: Path) -> None:
+    make_jobs_tenant(runtime, tmp_path, "busy")
+    make_jobs_tenant(runtime, tmp_path, "quiet")
+    _enqueue(runtime, "busy", 500)
+    _enqueue(runtime, "quiet", 1)
+    report = Dispatcher(runtime, policy=JobPolicy(batch=50)).run_due(drain=False)
+    assert (report.tenants["busy"].done, report.tenants["quiet"].done) == (50, 1)
+    assert [r["state"] for r in rows(runtime, "quiet", "_outbox")] == ["done"]
+    busy = Counter(r["state"] for r in rows(runtime, "busy", "_outbox"))
+    assert busy == {"done": 50, "pending": 450}

@@ -107,7 +107,8 @@ def test_crm_expressions_go_to_the_checker_with_type_and_place() -> None:
     assert calls[("opportunity", "amount * probability / 100")][0] is DslType.NUMBER
     assert calls[("opportunity", '"EUR"')][0] is DslType.TEXT
     assert calls[("activity", "false")][0] is DslType.BOOLEAN
-    when = 'stage == "won" and close_date is empty'
+    assert calls[("opportunity", "stage.probability")][0] is DslType.NUMBER
+    when = "stage.won and close_date is empty"
     assert calls[("opportunity", when)][0] is DslType.BOOLEAN
 
 

@@ -1,0 +1,213 @@
+"""Admin security routes: the audit log and "why can this user see this record?".
+
+``GET /t/{t}/api/_audit?action=&limit=&cursor=`` lists the tenant's audit rows, newest
+first. ``GET /t/{t}/api/_access?user=EMAIL&entity=E&id=N&action=A`` explains an access
+decision with the same compiled policy the API enforces. Both answer 403 to non-admins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Request, Response, get
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from trellis.metadata.model import ADMIN_ROLE
+from trellis.platform.api.serialize import encode
+from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.records.errors import BadRequestError, ForbiddenError, NotFoundError
+from trellis.rules.expr import EvalContext
+from trellis.tenants.registry import utcnow
+from trellis.tenants.registry.audit import client_ip
+
+JSON = "application/json"
+MAX_LIMIT = 500
+EXPLAINED_ACTIONS = ("read", "update", "delete", "create")
+
+
+def client_ip_middleware(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: remember the client address for audit rows of this request."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        token = client_ip.set(str(client[0]) if client else None)
+        try:
+            await app(scope, receive, send)
+        finally:
+            client_ip.reset(token)
+
+    return middleware
+
+
+def _require_admin(call: Call) -> None:
+    if not call.access.admin:
+        raise ForbiddenError("Only tenant admins may use this endpoint.")
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return 50
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadRequestError(f"Parameter 'limit' has value '{raw}'. Use 1 to {MAX_LIMIT}.")
+    return int(raw)
+
+
+def _cursor(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise BadRequestError(f"Parameter 'cursor' has value '{raw}'. Use a next_cursor value.")
+    return int(raw)
+
+
+def _respond(body: dict[str, Any]) -> Response[bytes]:
+    return Response(content=encode(body), status_code=200, media_type=JSON)
+
+
+def audit_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
+    """The ``_audit`` answer: items newest first and the cursor of the next page."""
+    limit = _limit(params.get("limit"))
+    tenant_id = api.runtime.tenant(call.tenant).id
+    rows = api.runtime.registry.audit.entries(
+        tenant_id,
+        action=params.get("action") or None,
+        limit=limit + 1,
+        before_id=_cursor(params.get("cursor")),
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [r.as_json() for r in rows],
+        "next_cursor": str(rows[-1].id) if more and rows else None,
+    }
+
+
+def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
+    """The ``_access`` answer for (user, entity, id, action)."""
+    email = (params.get("user") or "").strip().lower()
+    entity_name = params.get("entity") or ""
+    action = params.get("action") or "read"
+    raw_id = params.get("id")
+    if not email:
+        raise BadRequestError("Parameter 'user' is required (an email address).")
+    if action not in EXPLAINED_ACTIONS:
+        raise BadRequestError(
+            f"Parameter 'action' has value '{action}'. Use one of {', '.join(EXPLAINED_ACTIONS)}."
+        )
+    entity = call.app.entities.get(entity_name)
+    if entity is None:
+        raise NotFoundError(f"No entity '{entity_name}' in this tenant.")
+    if raw_id and (not raw_id.isdigit() or len(raw_id) > 18):
+        raise BadRequestError(f"Parameter 'id' has value '{raw_id}'. Not a record id.")
+    if not raw_id and action != "create":
+        raise BadRequestError(f"Parameter 'id' is required for action '{action}'.")
+    record_id = int(raw_id) if raw_id else None
+    registry = api.runtime.registry
+    tenant_id = api.runtime.tenant(call.tenant).id
+    user_id = registry.user_id(email)
+    m = registry.memberships
+    roles: tuple[str, ...] = ()
+    if user_id is not None:
+        with registry.connect() as conn:
+            found = conn.execute(
+                sa.select(m.c.roles).where(m.c.tenant_id == tenant_id, m.c.user_id == user_id)
+            ).first()
+        if found is not None:
+            roles = tuple(sorted(found.roles or ()))
+        else:
+            user_id = None
+    if user_id is None:
+        raise NotFoundError(f"No member '{email}' in this tenant.")
+    access = api.authz.access(call.tenant, call.app, user_id, roles)
+    ectx = EvalContext(now=utcnow(), user_id=user_id)
+    t = entity.table
+    reasons: list[dict[str, Any]] = []
+    with api.runtime.engines.tenant_connection(call.tenant) as conn:
+        exists = (
+            record_id is not None
+            and conn.execute(
+                sa.select(t.c.id).where(t.c.id == record_id, t.c.deleted_at.is_(None))
+            ).first()
+            is not None
+        )
+
+        def in_scope(predicate: sa.ColumnElement[Any] | None) -> bool | None:
+            if record_id is None:
+                return None
+            if not exists:
+                return False
+            if predicate is None:
+                return True
+            query = sa.select(t.c.id).where(
+                t.c.id == record_id, t.c.deleted_at.is_(None), predicate
+            )
+            return conn.execute(query).first() is not None
+
+        for role in roles:
+            one = api.authz.role_set(call.app, (role,)).entities[entity.name]
+            definition = call.app.model.roles.get(role)
+            listed = definition.entities.get(entity.name) if definition else None
+            reasons.append(
+                {
+                    "role": role,
+                    "action_granted": access.enforcer.role_allows(role, entity.name, action),
+                    "read_granted": access.enforcer.role_allows(role, entity.name, "read"),
+                    "scope": "all" if role == ADMIN_ROLE else listed.scope if listed else None,
+                    "where": listed.where if listed else None,
+                    "record_in_scope": in_scope(one.predicate(call.app.table, t, ectx)),
+                    "hidden_fields": sorted(one.hidden),
+                    "read_only_fields": sorted(one.read_only),
+                }
+            )
+        combined = in_scope(access.scope(entity, ectx))
+    granted = access.can(entity.name, "read") and access.can(entity.name, action)
+    allowed = granted and (combined is not False)
+    why = (
+        "no role in this tenant"
+        if not roles
+        else "allowed"
+        if allowed
+        else f"no role grants {action} on {entity.name}"
+        if not access.can(entity.name, action)
+        else f"no role grants read on {entity.name}"
+        if not access.can(entity.name, "read")
+        else "no such live record"
+        if not exists
+        else "the record is outside every role's scope"
+    )
+    return {
+        "allowed": allowed,
+        "user": email,
+        "entity": entity.name,
+        "id": record_id,
+        "action": action,
+        "roles": list(roles),
+        "record_exists": exists if record_id is not None else None,
+        "record_in_scope": combined,
+        "summary": why,
+        "reasons": reasons,
+    }
+
+
+def security_routes(api: TenantApi) -> list[HTTPRouteHandler]:
+    """The ``_audit`` and ``_access`` route handlers over ``api``."""
+
+    @get("/t/{tenant:str}/api/_audit")
+    async def audit(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        _require_admin(call)
+        return _respond(audit_body(api, call, request.query_params))
+
+    @get("/t/{tenant:str}/api/_access")
+    async def explain(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        _require_admin(call)
+        return _respond(access_body(api, call, request.query_params))
+
+    return [audit, explain]
+
+
+__all__ = ["access_body", "audit_body", "client_ip_middleware", "security_routes"]

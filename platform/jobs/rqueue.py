@@ -1,0 +1,184 @@
+"""Redis mode: RQ on Redis carries claimed outbox rows to ``trellis worker`` processes.
+
+The outbox stays the source of truth (DESIGN.md §9). A :class:`RedisDispatcher`
+claims due rows exactly like the embedded dispatcher, but instead of running them
+it enqueues one RQ job per claim, with job id ``<queue>-<tenant>-<row>-<attempts>``
+so a claim is never enqueued twice. The RQ job function :func:`deliver` runs in
+``trellis worker``; it re-reads the row and delivers it only while it is still
+claimed under that attempt, so stale or duplicate messages do nothing. A worker
+killed mid-job leaves the row running until its lease expires; the next claim has
+a new attempt number, hence a new RQ job. When Redis cannot be reached, claims
+are released at once: rows wait as ``pending`` and go out when Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, SimpleWorker
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job as RQJob
+from rq.job import JobStatus
+
+from trellis.platform.jobs.dispatcher import Dispatcher, TenantReport
+from trellis.platform.jobs.handlers import Handler, JobContext
+from trellis.platform.jobs.outbox import Job, JobPolicy, Outbox
+
+if TYPE_CHECKING:
+    from trellis.platform.runtime import Runtime
+
+LOG = logging.getLogger("trellis.jobs")
+#: Default RQ queue name (``TRELLIS_RQ_QUEUE`` overrides it).
+DEFAULT_QUEUE = "trellis-jobs"
+#: Seconds an RQ job may run before RQ stops it (the outbox lease is longer).
+JOB_TIMEOUT = 120
+_FINISHED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+
+
+class TransportError(RuntimeError):
+    """Redis could not take the claimed rows; they were released and wait as pending."""
+
+
+def queue_name() -> str:
+    """The RQ queue of this deployment."""
+    return os.environ.get("TRELLIS_RQ_QUEUE") or DEFAULT_QUEUE
+
+
+def connect(url: str) -> Redis:
+    """A Redis client that fails fast when the server is down."""
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+
+
+def rq_job_id(queue: str, tenant: str, job: Job) -> str:
+    """The RQ job id of one claim of an outbox row."""
+    return f"{queue}-{tenant}-{job.id}-{job.attempts}"
+
+
+class RedisDispatcher(Dispatcher):
+    """Claims due rows tenant by tenant and enqueues them on RQ instead of running them."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        queue: Queue,
+        *,
+        policy: JobPolicy | None = None,
+        handlers: Mapping[str, Handler] | None = None,
+    ) -> None:
+        super().__init__(runtime, policy=policy, handlers=handlers)
+        self.queue = queue
+
+    def _enqueue(self, tenant: str, job: Job) -> None:
+        job_id = rq_job_id(self.queue.name, tenant, job)
+        args = (tenant, job.id, job.attempts)
+        options = {"job_timeout": JOB_TIMEOUT, "result_ttl": 600, "failure_ttl": 86400}
+        try:
+            self.queue.enqueue(deliver, *args, job_id=job_id, unique=True, **options)
+        except DuplicateJobError:
+            # Same claim already enqueued: keep it unless it ended (an id reused by
+            # a manual retry, which restarts attempts).
+            try:
+                old = RQJob.fetch(job_id, connection=self.queue.connection)
+            except NoSuchJobError:
+                old = None
+            if old is not None and old.get_status(refresh=False) not in _FINISHED:
+                return
+            if old is not None:
+                old.delete()
+            self.queue.enqueue(deliver, *args, job_id=job_id, unique=True, **options)
+
+    def _hand_over(
+        self,
+        ctx: JobContext,
+        outbox: Outbox,
+        jobs: list[Job],
+        at: datetime | None,
+        report: TenantReport,
+    ) -> None:
+        for index, job in enumerate(jobs):
+            try:
+                self._enqueue(ctx.tenant, job)
+            except RedisError as exc:
+                rest = jobs[index:]
+                engines = self.runtime.engines
+                with engines.tenant_connection(ctx.tenant, write=True) as conn, conn.begin():
+                    outbox.release(conn, rest)
+                raise TransportError(
+                    f"Redis is unreachable ({exc}); {len(rest)} jobs wait as pending."
+                ) from exc
+            report.queued += 1
+
+
+_WORKER: Dispatcher | None = None
+_WORKER_LOCK = threading.Lock()
+
+
+def set_worker_dispatcher(dispatcher: Dispatcher | None) -> None:
+    """The dispatcher whose handlers :func:`deliver` uses in this process."""
+    global _WORKER
+    with _WORKER_LOCK:
+        _WORKER = dispatcher
+
+
+def _worker_dispatcher() -> Dispatcher:
+    global _WORKER
+    with _WORKER_LOCK:
+        if _WORKER is None:
+            from trellis.platform.config import config_from_env
+            from trellis.platform.runtime import Runtime
+
+            _WORKER = Dispatcher(Runtime(config_from_env()))
+        return _WORKER
+
+
+def deliver(tenant: str, job_id: int, attempts: int) -> str:
+    """RQ job function: deliver one claimed outbox row (idempotent, see module doc)."""
+    return _worker_dispatcher().deliver_claimed(tenant, job_id, attempts)
+
+
+def run_worker(
+    runtime: Runtime,
+    redis: Redis,
+    queue: str,
+    *,
+    burst: bool = False,
+    dispatch: bool = True,
+    interval: float = 1.0,
+    name: str | None = None,
+    policy: JobPolicy | None = None,
+) -> None:
+    """Run an RQ worker on ``queue`` in this thread, with a dispatching thread unless told not."""
+    from trellis.platform.jobs.embedded import EmbeddedWorker
+
+    set_worker_dispatcher(Dispatcher(runtime, policy=policy))
+    q = Queue(queue, connection=redis)
+    loop = None
+    if dispatch:
+        dispatcher = RedisDispatcher(runtime, q, policy=policy)
+        loop = EmbeddedWorker(dispatcher, interval=interval).start()
+    try:
+        # SimpleWorker runs jobs in this process: no fork, so the runtime's pools stay valid.
+        SimpleWorker([q], connection=redis, name=name).work(burst=burst, with_scheduler=False)
+    finally:
+        if loop is not None:
+            loop.stop()
+
+
+__all__ = [
+    "DEFAULT_QUEUE",
+    "RedisDispatcher",
+    "TransportError",
+    "connect",
+    "deliver",
+    "queue_name",
+    "rq_job_id",
+    "run_worker",
+    "set_worker_dispatcher",
+]
