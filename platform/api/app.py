@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from trellis.platform.api.job_routes import job_routes
 from trellis.platform.api.pipeline_routes import pipeline_routes
 from trellis.platform.api.requests import (
-    body_version,
     parse_id,
     parse_if_match,
     parse_json,
     parse_object,
+    requested_version,
 )
 from trellis.platform.api.rule_routes import rule_routes
 from trellis.platform.api.security_routes import client_ip_middleware, security_routes
@@ -116,15 +116,14 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
     async def list_records(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        return _respond(api.list_records(call, api.entity(call, entity), request.query_params))
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        return _respond(api.list_records(call, target, request.query_params))
 
     @post("/t/{tenant:str}/api/{entity:str}")
     async def create_record(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        target = api.entity(call, entity)
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
         raw = await request.body()
         data = parse_object(raw)
         if _dry_run(request):
@@ -136,16 +135,14 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
     async def bulk_records(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        target = api.entity(call, entity)
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
         return _respond(api.bulk(call, target, parse_json(await request.body())))
 
     @post("/t/{tenant:str}/api/{entity:str}/_form", status_code=200)
     async def draft_form(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        target = api.entity(call, entity)
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
         return _respond(api.form(call, target, None, parse_object(await request.body())))
 
     @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_form")
@@ -155,8 +152,7 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        target = api.entity(call, entity)
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
         return _respond(api.form(call, target, parse_id(entity, record_id), {}))
 
     @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
@@ -166,8 +162,7 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        target = api.entity(call, entity)
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
         return _respond(api.read(call, target, parse_id(entity, record_id)))
 
     @patch("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
@@ -177,18 +172,13 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        target = api.entity(call, entity)
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
         ident = parse_id(entity, record_id)
         data = parse_object(await request.body())
-        expected = parse_if_match(request.headers.get("if-match"))
-        in_body = body_version(data)
+        version = requested_version(request.headers.get("if-match"), data)
         if _dry_run(request):
-            version = expected if expected is not None else in_body
             return _respond(api.dry_run(call, target, data, ident, version))
-        return _respond(
-            api.update(call, target, ident, data, expected if expected is not None else in_body)
-        )
+        return _respond(api.update(call, target, ident, data, version))
 
     @delete("/t/{tenant:str}/api/{entity:str}/{record_id:str}", status_code=204)
     async def delete_record(
@@ -197,8 +187,7 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> None:
-        call = api.call(tenant, request.headers.get("authorization"))
-        target = api.entity(call, entity)
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
         expected = parse_if_match(request.headers.get("if-match"))
         api.delete(call, target, parse_id(entity, record_id), expected)
 

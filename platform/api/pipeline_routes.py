@@ -33,8 +33,7 @@ def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        found = api.entity(call, entity)
+        call, found = api.target(tenant, request.headers.get("authorization"), entity)
         ident = parse_id(entity, record_id)
         t = found.table
         with api.runtime.engines.tenant_connection(call.tenant) as conn:

@@ -75,4 +75,21 @@ def body_version(data: dict[str, Any]) -> int | None:
     return value
 
 
-__all__ = ["body_version", "parse_id", "parse_if_match", "parse_json", "parse_object"]
+def requested_version(if_match: str | None, data: dict[str, Any]) -> int | None:
+    """The version a write expects: ``If-Match`` wins over ``version`` in the body.
+
+    ``version`` is always removed from ``data`` (it is not a field).
+    """
+    in_body = body_version(data)
+    header = parse_if_match(if_match)
+    return header if header is not None else in_body
+
+
+__all__ = [
+    "body_version",
+    "parse_id",
+    "parse_if_match",
+    "parse_json",
+    "parse_object",
+    "requested_version",
+]

@@ -105,6 +105,13 @@ class TenantApi:
             self._services[app] = tools
         return tools
 
+    def target(
+        self, tenant: str, authorization: str | None, entity: str
+    ) -> tuple[Call, CompiledEntity]:
+        """Authenticate, then find ``entity`` (401, then 404/403, as every route needs)."""
+        call = self.call(tenant, authorization)
+        return call, self.entity(call, entity)
+
     @staticmethod
     def entity(call: Call, name: str) -> CompiledEntity:
         """The entity ``name``: 404 when unknown, 403 when the caller may not read it."""

@@ -15,7 +15,7 @@ from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.requests import body_version, parse_id, parse_if_match, parse_object
+from trellis.platform.api.requests import parse_id, parse_object, requested_version
 from trellis.platform.api.serialize import encode, record_json
 from trellis.platform.api.tenant_api import Call, TenantApi
 from trellis.platform.automation import build_hooks
@@ -68,8 +68,8 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         action: str = "update",
     ) -> tuple[Call, CompiledEntity, int]:
         """Authenticate, require ``action`` on the entity and the record in scope (else 404)."""
-        call = api.call(tenant, request.headers.get("authorization"))
-        found, ident = api.entity(call, entity), parse_id(entity, record_id)
+        call, found = api.target(tenant, request.headers.get("authorization"), entity)
+        ident = parse_id(entity, record_id)
         call.access.require(entity, action)
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
             api.reachable(call, conn, found, ident)
@@ -86,9 +86,7 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         call, found, ident = target(request, tenant, entity, record_id)
         raw = await request.body()
         data = parse_object(raw) if raw.strip() else {}
-        header = parse_if_match(request.headers.get("if-match"))
-        in_body = body_version(data)
-        version = header if header is not None else in_body
+        version = requested_version(request.headers.get("if-match"), data)
         result = in_transaction(
             call, lambda ctx: runner(call).run(ctx, found, ident, name, data, version)
         )
