@@ -16,6 +16,7 @@ from trellis.platform.api.app import create_app
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
 
+from browser_support import browser, live, page  # noqa: F401  (fixtures of tests/browser)
 from helpers import Api, PackageWriter, make_tenant
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

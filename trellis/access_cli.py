@@ -1,4 +1,9 @@
-"""CLI commands for roles and tokens: ``user roles``, ``token list``, ``token revoke``."""
+"""CLI commands for members, roles and tokens.
+
+``user roles``, ``user set`` (teams, manager, attributes), ``user show``,
+``token list``, ``token revoke``; plus the ``--team``/``--manager``/``--attr``
+options of ``user create``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,13 @@ from trellis.platform.config import config_from_env
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import RegistryError
 from trellis.tenants.registry.access_admin import change_roles, list_tokens, revoke_token
+from trellis.tenants.registry.members import (
+    MemberProfile,
+    get_member,
+    list_members,
+    parse_attributes,
+    update_member,
+)
 
 WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
@@ -43,6 +55,84 @@ def cmd_user_roles(args: argparse.Namespace) -> None:
     finally:
         runtime.close()
     _out(f"User {args.email} in '{args.tenant}' has roles: {', '.join(roles) or '(none)'}.")
+
+
+def add_profile_options(parser: argparse.ArgumentParser) -> None:
+    """``--team T`` (repeatable), ``--manager EMAIL``, ``--attr NAME=VALUE`` (repeatable)."""
+    parser.add_argument("--team", action="append", metavar="TEAM", help="a team (repeatable)")
+    parser.add_argument("--manager", metavar="EMAIL", help="the member's manager")
+    parser.add_argument(
+        "--attr", action="append", metavar="NAME=VALUE", help="an attribute, e.g. region=EU"
+    )
+
+
+def apply_profile_options(runtime: Runtime, args: argparse.Namespace) -> MemberProfile | None:
+    """Apply ``--team``, ``--manager`` and ``--attr`` of ``user create`` (if any given)."""
+    if not (args.team or args.manager is not None or args.attr):
+        return None
+    return update_member(
+        runtime.registry,
+        args.tenant,
+        args.email,
+        teams=list(args.team) if args.team else None,
+        manager=args.manager,
+        attributes=parse_attributes(args.attr),
+    )
+
+
+def _describe(runtime: Runtime, tenant: str, member: MemberProfile) -> str:
+    manager = "-"
+    if member.manager_id is not None:
+        info = runtime.registry.get_tenant(tenant)
+        found = list_members(runtime.registry, info.id) if info is not None else []
+        manager = next((p.email for p in found if p.user_id == member.manager_id), "-")
+    attributes = ", ".join(f"{k}={v}" for k, v in sorted(member.attributes.items()))
+    return (
+        f"{member.email}  roles: {', '.join(member.roles) or '(none)'}  "
+        f"teams: {', '.join(member.teams) or '(none)'}  manager: {manager}  "
+        f"attributes: {attributes or '(none)'}"
+    )
+
+
+def cmd_user_set(args: argparse.Namespace) -> None:
+    """Change a member's teams, manager or attributes; prints the resulting profile."""
+    given = (
+        args.team,
+        args.add_team,
+        args.remove_team,
+        args.manager,
+        args.attr,
+        args.no_teams,
+    )
+    if not any(v for v in given) and args.manager is None:
+        raise RegistryError(
+            "Give --team, --add-team, --remove-team, --no-teams, --manager or --attr."
+        )
+    runtime = _runtime(args)
+    try:
+        member = update_member(
+            runtime.registry,
+            args.tenant,
+            args.email,
+            teams=[] if args.no_teams else (list(args.team) if args.team else None),
+            add_teams=args.add_team,
+            remove_teams=args.remove_team,
+            manager=args.manager,
+            attributes=parse_attributes(args.attr),
+        )
+        _out(_describe(runtime, args.tenant, member))
+    finally:
+        runtime.close()
+    _out("Effective within 2 seconds.")
+
+
+def cmd_user_show(args: argparse.Namespace) -> None:
+    """Print a member's roles, teams, manager and attributes."""
+    runtime = _runtime(args)
+    try:
+        _out(_describe(runtime, args.tenant, get_member(runtime.registry, args.tenant, args.email)))
+    finally:
+        runtime.close()
 
 
 def cmd_token_list(args: argparse.Namespace) -> None:
@@ -82,6 +172,27 @@ def add_access_commands(
     roles.add_argument("--add", action="append", metavar="ROLE")
     roles.add_argument("--remove", action="append", metavar="ROLE")
     roles.set_defaults(func=cmd_user_roles)
+    change = with_data_dir(
+        user.add_parser("set", help="change a member's teams, manager or attributes")
+    )
+    change.add_argument("tenant")
+    change.add_argument("email")
+    change.add_argument("--team", action="append", metavar="TEAM", help="replace the teams")
+    change.add_argument("--add-team", action="append", metavar="TEAM")
+    change.add_argument("--remove-team", action="append", metavar="TEAM")
+    change.add_argument("--no-teams", action="store_true", help="leave every team")
+    change.add_argument("--manager", metavar="EMAIL", help='the manager ("" clears it)')
+    change.add_argument(
+        "--attr",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set an attribute (NAME= removes it)",
+    )
+    change.set_defaults(func=cmd_user_set)
+    show = with_data_dir(user.add_parser("show", help="show a member's profile"))
+    show.add_argument("tenant")
+    show.add_argument("email")
+    show.set_defaults(func=cmd_user_show)
     listing = with_data_dir(token.add_parser("list", help="list a tenant's API tokens"))
     listing.add_argument("tenant")
     listing.set_defaults(func=cmd_token_list)
@@ -91,4 +202,4 @@ def add_access_commands(
     revoke.set_defaults(func=cmd_token_revoke)
 
 
-__all__ = ["add_access_commands"]
+__all__ = ["add_access_commands", "add_profile_options", "apply_profile_options"]

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import uvicorn
 
-from trellis.access_cli import add_access_commands
+from trellis.access_cli import add_access_commands, add_profile_options, apply_profile_options
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands, start_embedded_worker
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
-from trellis.platform.api.app import create_app
 from trellis.platform.config import check_tenant_name, config_from_env
 from trellis.platform.db.sync import SchemaSyncError
 from trellis.platform.publish import publish
@@ -27,6 +26,7 @@ from trellis.platform.runtime import Runtime, TenantNotFoundError
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.seed.crm import PACKAGE_PATH as CRM_PACKAGE
 from trellis.tenants.registry import PasswordPolicyError, RegistryError
+from trellis.ui.screens.app import create_web_app
 
 TEMPLATES = {"crm": CRM_PACKAGE}
 DEMO_TENANT = "demo"
@@ -132,6 +132,7 @@ def cmd_user_create(args: argparse.Namespace) -> None:
         runtime.tenant(args.tenant, fresh=True)
         user_id = runtime.registry.ensure_user(args.email, args.password)
         runtime.registry.add_membership(args.tenant, user_id, args.role or [])
+        apply_profile_options(runtime, args)
     finally:
         runtime.close()
     _out(
@@ -166,10 +167,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     else:
         _out(f"Make an API token with: trellis token create {DEMO_TENANT} {DEMO_ADMIN}")
         token_hint = "<token>"
+    _out(f"Sign in at {url}/t/{DEMO_TENANT}/login")
     _out(f"Try: curl -H 'Authorization: Bearer {token_hint}' {url}/t/{DEMO_TENANT}/api/account")
     sys.stdout.flush()
     start_embedded_worker(runtime)  # outbox rows stay the source of truth
-    uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_web_app(runtime), host=args.host, port=args.port, log_level="warning")
 
 
 def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -228,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     ucreate.add_argument("email")
     ucreate.add_argument("--password", required=True)
     ucreate.add_argument("--role", action="append")
+    add_profile_options(ucreate)
     ucreate.set_defaults(func=cmd_user_create)
     add_access_commands(token, user, _with_data_dir)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,12 +19,16 @@ from trellis.platform.jobs import (
     job_counts,
     webhook_secret,
 )
+from trellis.platform.jobs.mail import EmailError
+from trellis.platform.jobs.smtp_config import clear_tenant_smtp, describe_smtp, set_tenant_smtp
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import utcnow
 
 WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 #: Columns of ``jobs status``.
-STATUS_STATES = ("pending", "running", "scheduled", "done", "dead", "discarded")
+#: queued (waiting for a first try), running, failed (waiting for a retry), scheduled
+#: (timers, cron rules, SLA timers, reminders), dead, done, discarded.
+STATUS_STATES = ("queued", "running", "failed", "scheduled", "dead", "done", "discarded")
 
 
 def _out(text: str) -> None:
@@ -93,6 +98,44 @@ def cmd_webhook_secret(args: argparse.Namespace) -> None:
     _out(secret)
 
 
+def cmd_tenant_smtp(args: argparse.Namespace) -> None:
+    """Store, show or clear the tenant's SMTP server; the password comes from a variable."""
+    with _runtime(args) as runtime:
+        runtime.tenant(args.tenant)
+        try:
+            if args.clear:
+                clear_tenant_smtp(runtime, args.tenant)
+            elif args.host is not None or args.port is not None:
+                _set_smtp(runtime, args)
+        except EmailError as exc:
+            raise ValueError(str(exc)) from None
+        _out(describe_smtp(runtime, args.tenant))
+
+
+def _set_smtp(runtime: Runtime, args: argparse.Namespace) -> None:
+    if args.host is None or args.port is None:
+        raise ValueError("trellis tenant smtp needs both --host and --port.")
+    password = None
+    if args.password_env is not None:
+        password = os.environ.get(args.password_env)
+        if not password:
+            raise ValueError(
+                f"--password-env names '{args.password_env}', but that variable is not set."
+            )
+        if not args.user:
+            raise ValueError("--password-env needs --user as well.")
+    set_tenant_smtp(
+        runtime,
+        args.tenant,
+        host=args.host,
+        port=args.port,
+        tls=args.tls,
+        user=args.user,
+        password=password,
+        sender=args.sender,
+    )
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
     """Run an RQ worker (and a dispatching thread) on ``TRELLIS_REDIS_URL``."""
     from trellis.platform.jobs.rqueue import connect, queue_name, run_worker
@@ -147,10 +190,22 @@ def add_job_commands(
 def add_tenant_job_commands(
     tenant: argparse._SubParsersAction[argparse.ArgumentParser], with_data_dir: WithDataDir
 ) -> None:
-    """Add ``tenant webhook-secret``."""
+    """Add ``tenant webhook-secret`` and ``tenant smtp``."""
     secret = with_data_dir(tenant.add_parser("webhook-secret", help="print the webhook secret"))
     secret.add_argument("tenant")
     secret.set_defaults(func=cmd_webhook_secret)
+    smtp = with_data_dir(tenant.add_parser("smtp", help="set the tenant's SMTP server"))
+    smtp.add_argument("tenant")
+    smtp.add_argument("--host", default=None)
+    smtp.add_argument("--port", type=int, default=None)
+    smtp.add_argument("--tls", action="store_true", help="TLS (implicit on 465, else STARTTLS)")
+    smtp.add_argument("--user", default=None)
+    smtp.add_argument(
+        "--password-env", default=None, help="environment variable holding the password"
+    )
+    smtp.add_argument("--from", dest="sender", default=None, help="sender address")
+    smtp.add_argument("--clear", action="store_true", help="use TRELLIS_SMTP_URL again")
+    smtp.set_defaults(func=cmd_tenant_smtp)
 
 
 def start_embedded_worker(runtime: Runtime) -> EmbeddedWorker:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from trellis.metadata.loader._layouts import build_layouts
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import (
     FIELD_TYPES,
@@ -214,6 +215,7 @@ def build_entity(name: str, data: Any, positions: PositionMap) -> EntityDef:
         indexes=_indexes(data, positions),
         description=_text(data, "description"),
         source=positions.anchor(source_path),
+        layouts=build_layouts(data, positions),
     )
 
 

@@ -12,20 +12,42 @@ RULES_DIR = "rules"
 PIPELINE_DIR = "pipelines"
 WORKFLOW_DIR = "workflows"
 ROLES_FILE = "roles.yaml"
+DASHBOARD_DIR = "dashboards"
 ENTITY_SUFFIXES = (".yaml", ".yml")
 #: Items later issues give meaning to; present without a warning (and not read yet).
 TOLERATED = frozenset(
     {
         "layouts",
         "rules",
-        "dashboards",
         "email_templates",
         "data",
+        "sla",
+        "reminders",
     }
 )
 #: Every item the loader knows at the package root.
-KNOWN = frozenset({APP_FILE, ENTITY_DIR, PIPELINE_DIR, WORKFLOW_DIR, ROLES_FILE, *TOLERATED})
+KNOWN = frozenset(
+    {APP_FILE, ENTITY_DIR, PIPELINE_DIR, WORKFLOW_DIR, ROLES_FILE, DASHBOARD_DIR, *TOLERATED}
+)
 _DIGEST_VERSION = b"trellis-package-digest-v1\0"
+
+
+EMAIL_TEMPLATE_DIR = "email_templates"
+EMAIL_TEMPLATE_SUFFIX = ".j2"
+
+
+def email_template_names(root: Path) -> tuple[str, ...]:
+    """Names of the ``email_templates/<name>.j2`` files under ``root``, sorted."""
+    folder = root / EMAIL_TEMPLATE_DIR
+    if not folder.is_dir():
+        return ()
+    return tuple(
+        sorted(
+            f.name[: -len(EMAIL_TEMPLATE_SUFFIX)]
+            for f in folder.iterdir()
+            if f.is_file() and f.name.endswith(EMAIL_TEMPLATE_SUFFIX) and not is_ignored(f)
+        )
+    )
 
 
 def is_ignored(path: Path) -> bool:

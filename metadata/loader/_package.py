@@ -10,6 +10,8 @@ from typing import Any
 
 from trellis.metadata.diagnostics import Diagnostic, MetadataError, Severity, did_you_mean
 from trellis.metadata.loader._build import build_app, build_entity
+from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
+from trellis.metadata.loader._dashboards import read_dashboards
 from trellis.metadata.loader._entity_checks import (
     check_entity,
     check_entity_name,
@@ -26,15 +28,18 @@ from trellis.metadata.loader._files import (
     KNOWN,
     RULES_DIR,
     digest_files,
+    email_template_names,
     entity_files,
     is_ignored,
     unknown_items,
 )
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
+from trellis.metadata.loader._layout_checks import check_layouts
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader._roles import build_roles, check_roles, read_roles
 from trellis.metadata.loader._rollup_checks import check_rollups
+from trellis.metadata.loader._schedule_loading import attach_schedules
 from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader._workflow_checks import check_flow_expressions
 from trellis.metadata.loader.yaml_source import YamlDocument, load_yaml
@@ -221,16 +226,26 @@ def validate_package(
         doc = entities.docs[name]
         check_references(model, entity, doc.data, doc.positions, entities.broken, report)
         check_rollups(model, entity, doc.positions, report)
+        check_layouts(name, entities.docs, entities.broken, report)
     _check_cycles(model, entities, report)
     model = attach_flows(model, flows, entities.docs, entities.broken, report)
-    model = replace(model, rule_sources=_rule_sources(root, display, report))
+    model = replace(
+        model,
+        rule_sources=_rule_sources(root, display, report),
+        email_templates=email_template_names(root),
+    )
     roles_doc = read_roles(root, display, _read, report)
     if roles_doc is not None:
         model = replace(model, roles=MappingProxyType(build_roles(roles_doc, report)))
         check_roles(model, roles_doc, entities.broken, checker, report)
+    dashboards = read_dashboards(root, display, _read, report)
+    model = replace(model, dashboards=MappingProxyType(dashboards.built))
+    check_dashboards(model, dashboards, entities.docs, entities.broken, report)
+    model = attach_schedules(model, root, display, _read, checker, report)
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
         check_flow_expressions(model, checker, _unreliable_names(model, entities), report)
+        check_tile_conditions(model, checker, _unreliable_names(model, entities), report)
         if isinstance(checker, RuleFileChecker) and not report.has_errors:
             report.extend(checker.check_rule_files(model))
     diagnostics = tuple(sorted(report.items, key=Diagnostic.sort_key))

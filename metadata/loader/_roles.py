@@ -2,8 +2,9 @@
 
 Codes: MD070 (``admin`` declared), MD071 (unknown entity), MD072 (unknown field in
 ``fields``), MD073 (a ``where`` condition the rule checker refuses). A ``where`` is
-type-checked as a boolean over the entity's fields; the expression language has no
-``user.`` paths, so the caller's identity is reachable as ``current_user()`` only.
+type-checked as a boolean over the entity's fields; ``user.<attribute>`` reads an
+attribute of the calling member as text (any name; empty when the member lacks it)
+and ``current_user()`` is the caller's id.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from trellis.metadata.diagnostics import Diagnostic, did_you_mean
 from trellis.metadata.loader._build import humanize
@@ -29,8 +30,20 @@ from trellis.metadata.model import (
     AppModel,
     DslType,
     EntityAccessDef,
+    EntityDef,
     RoleDef,
+    SourceSpan,
 )
+
+
+@runtime_checkable
+class RoleConditionChecker(Protocol):
+    """Optionally implemented by a checker: a role ``where`` that may read ``user.<name>``."""
+
+    def check_role_condition(
+        self, source: str, entity: EntityDef, model: AppModel, *, span: SourceSpan
+    ) -> list[Diagnostic]: ...
+
 
 #: Reads one package file: (root, relative path, path as shown, report) -> document.
 Reader = Callable[[Path, str, str, Report], YamlDocument | None]
@@ -131,13 +144,18 @@ def check_roles(
                         did_you_mean(name, list(entity.fields)),
                     )
             if checker is not None and access.where and access.where_source is not None:
-                found = checker.check(
-                    access.where,
-                    entity,
-                    model,
-                    expected=DslType.BOOLEAN,
-                    span=access.where_source,
-                )
+                if isinstance(checker, RoleConditionChecker):
+                    found = checker.check_role_condition(
+                        access.where, entity, model, span=access.where_source
+                    )
+                else:
+                    found = checker.check(
+                        access.where,
+                        entity,
+                        model,
+                        expected=DslType.BOOLEAN,
+                        span=access.where_source,
+                    )
                 report.extend(_recode(role.name, access.entity, d) for d in found)
 
 

@@ -15,6 +15,7 @@ _OWNERS = {
     "stages": "stage",
     "states": "state",
     "transitions": "transition",
+    "tiles": "tile",
 }
 
 

@@ -67,6 +67,33 @@ CODES = MappingProxyType(
         "MD072": "a role's fields name an unknown field of the entity (did you mean …)",
         "MD073": "a role's 'where' condition is refused by the rule checker (not a boolean, "
         "unknown name …)",
+        # SLA and reminder files (sla/<entity>.yaml, reminders/<entity>.yaml).
+        "MD130": "SLA or reminder file for an unknown entity, or an 'entity' key that differs "
+        "from the file name",
+        "MD131": "SLA or reminder file names an unknown field (did you mean …)",
+        "MD132": "SLA or reminder field of the wrong type (priority not an enum, start or "
+        "reminder field not a date, breach field not a boolean, notify not a user)",
+        "MD133": "SLA hours name a value that is not an option of the priority field",
+        "MD134": "a met_when or cancel_when condition is refused by the rule checker",
+        "MD135": "SLA or reminder email names no email_templates/<name>.j2",
+        # Layouts (the ``layouts:`` section of an entity file).
+        "MD100": "a layout names an unknown field (did you mean …)",
+        "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "
+        "a standard column other than owner_id in a form",
+        "MD102": "a related list names an unknown entity (did you mean …)",
+        "MD103": "a related list's field is not a reference from that entity to this one",
+        "MD104": "the kanban field is not a pipeline or enum field",
+        "MD105": "the kanban total is not a number field",
+        # Dashboards (dashboards/<name>.yaml).
+        "MD110": "the 'dashboard' key does not match the file name, or a dashboard is "
+        "defined twice",
+        "MD111": "a tile names an unknown entity (did you mean …)",
+        "MD112": "a tile names an unknown field in 'field' or 'group_by' (did you mean …)",
+        "MD113": "a tile's aggregate does not fit its field: sum, avg, min and max need a "
+        "number field, count takes none",
+        "MD114": "a chart tile without 'group_by', or a kpi tile with one",
+        "MD115": "a tile's group_by cannot group as asked (time bucket, type, line or funnel)",
+        "MD116": "a tile's 'where' condition is refused by the rule checker",
     }
 )
 

@@ -8,7 +8,10 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from trellis.metadata.model.dashboards import DashboardDef
+from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.roles import RoleDef
+from trellis.metadata.model.schedules import ReminderDef, SlaDef
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -122,6 +125,8 @@ class EntityDef:
     indexes: tuple[IndexDef, ...] = ()
     description: str | None = None
     source: SourceSpan = UNKNOWN_SOURCE
+    #: The ``layouts:`` section; None when the screens generate every layout.
+    layouts: LayoutsDef | None = None
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is a declared field (standard columns excluded)."""
@@ -239,6 +244,14 @@ class AppModel:
     workflows: Mapping[str, WorkflowDef] = field(default_factory=lambda: _EMPTY)
     #: ``roles.yaml`` by role name (``admin`` is built in and never listed).
     roles: Mapping[str, RoleDef] = field(default_factory=lambda: _EMPTY)
+    #: ``dashboards/*.yaml`` by name.
+    dashboards: Mapping[str, DashboardDef] = field(default_factory=lambda: _EMPTY)
+    #: Names of the ``email_templates/<name>.j2`` files, sorted (``send email "<name>"``).
+    email_templates: tuple[str, ...] = ()
+    #: ``sla/<entity>.yaml`` by entity.
+    slas: Mapping[str, SlaDef] = field(default_factory=lambda: _EMPTY)
+    #: ``reminders/<entity>.yaml`` by entity.
+    reminders: Mapping[str, ReminderDef] = field(default_factory=lambda: _EMPTY)
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

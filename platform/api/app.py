@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Litestar, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.response import Redirect
 from sqlalchemy.exc import IntegrityError
 
+from trellis.platform.api.comment_routes import comment_routes
 from trellis.platform.api.job_routes import job_routes
+from trellis.platform.api.member_routes import member_routes
+from trellis.platform.api.notification_routes import notification_routes
 from trellis.platform.api.pipeline_routes import pipeline_routes
+from trellis.platform.api.read_routes import read_routes
 from trellis.platform.api.requests import (
     parse_id,
     parse_if_match,
@@ -32,6 +40,33 @@ LOG = logging.getLogger("trellis.api")
 JSON = "application/json"
 
 
+@dataclass(frozen=True)
+class WebExtension:
+    """Screens mounted beside the API (the ``ui`` layer provides one)."""
+
+    route_handlers: Sequence[Any]
+    template_config: Any = None
+    csrf_config: Any = None
+    #: Renders an error as an HTML page for screen paths (everything outside the API).
+    error_page: Callable[[Request[Any, Any, Any], int, str], Response[Any]] | None = None
+    exception_handlers: Mapping[Any, Any] = field(default_factory=dict)
+    state: Mapping[str, Any] = field(default_factory=dict)
+    middleware: Sequence[Any] = ()
+
+
+def _is_api_path(path: str) -> bool:
+    """Whether ``path`` belongs to the JSON API (errors there are JSON, elsewhere HTML)."""
+    return "/api/" in path or path in ("/", "/health")
+
+
+def _html_error(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any] | None:
+    """An HTML error page for screen paths when screens are mounted."""
+    if _is_api_path(request.url.path):
+        return None
+    render = request.app.state.get("error_page")
+    return render(request, status, message) if render is not None else None
+
+
 def _respond(result: ApiResult) -> Response[bytes]:
     return Response(
         content=result.body or b"",
@@ -46,14 +81,20 @@ def _dry_run(request: Request[Any, Any, Any]) -> bool:
     return value.lower() in ("1", "true", "yes")
 
 
-def _record_error(_request: Request[Any, Any, Any], exc: RecordError) -> Response[bytes]:
+def _record_error(request: Request[Any, Any, Any], exc: RecordError) -> Response[Any]:
+    page = _html_error(request, exc.status, str(exc))
+    if page is not None:
+        return page
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     return Response(
         content=encode(exc.body()), status_code=exc.status, media_type=JSON, headers=headers
     )
 
 
-def _http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    page = _html_error(request, exc.status_code, str(exc.detail))
+    if page is not None:
+        return page
     body = {"errors": {"__all__": [str(exc.detail)]}}
     return Response(
         content=encode(body),
@@ -76,22 +117,35 @@ def _integrity_error(_request: Request[Any, Any, Any], exc: IntegrityError) -> R
     return Response(content=encode(body), status_code=409, media_type=JSON)
 
 
-def _server_error(_request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     LOG.exception("unhandled error", exc_info=exc)
+    page = _html_error(request, 500, "Something went wrong on the server; nothing was saved.")
+    if page is not None:
+        return page
     body = {"errors": {"__all__": ["Something went wrong on the server; nothing was saved."]}}
     return Response(content=encode(body), status_code=500, media_type=JSON)
 
 
-def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
-    """Build the web application over ``runtime``."""
+def create_app(
+    runtime: Runtime,
+    *,
+    debug: bool = False,
+    extension: Callable[[TenantApi], WebExtension] | None = None,
+) -> Litestar:
+    """Build the web application over ``runtime``, with the screens of ``extension``."""
     api = TenantApi(runtime)
+    web = extension(api) if extension is not None else WebExtension(route_handlers=())
 
     @get("/", sync_to_thread=False)
-    def index() -> dict[str, Any]:
+    def index(request: Request[Any, Any, Any]) -> Any:
+        tenants = [t.name for t in runtime.registry.list_tenants()]
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if wants_html and web.route_handlers and tenants:
+            return Redirect(path=f"/t/{tenants[0]}/login", status_code=303)
         return {
             "name": "Trellis",
             "version": __version__,
-            "tenants": [t.name for t in runtime.registry.list_tenants()],
+            "tenants": tenants,
             "api": "/t/{tenant}/api/{entity}",
             "openapi": "/t/{tenant}/api/openapi.json",
         }
@@ -209,19 +263,28 @@ def create_app(runtime: Runtime, *, debug: bool = False) -> Litestar:
             *pipeline_routes(api),
             *rule_routes(api),
             *job_routes(api),
+            *comment_routes(api),
+            *notification_routes(api),
             *security_routes(api),
+            *member_routes(api),
+            *read_routes(api),
+            *web.route_handlers,
         ],
-        middleware=[client_ip_middleware],
+        middleware=[client_ip_middleware, *web.middleware],
         exception_handlers={
             RecordError: _record_error,
             HTTPException: _http_error,
             IntegrityError: _integrity_error,
+            **web.exception_handlers,
             Exception: _server_error,
         },
+        template_config=web.template_config,
+        csrf_config=web.csrf_config,
+        state=State({**web.state, "error_page": web.error_page}),
         openapi_config=None,
         debug=debug,
         on_shutdown=[runtime.close],
     )
 
 
-__all__ = ["create_app"]
+__all__ = ["WebExtension", "create_app"]

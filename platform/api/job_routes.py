@@ -43,22 +43,36 @@ def _admin(call: Call) -> Outbox:
     return Outbox(call.app.metadata)
 
 
+def change_job(api: TenantApi, call: Call, raw_id: str, action: str) -> dict[str, Any]:
+    """Retry or discard job ``raw_id`` as a tenant admin (also used by the admin screen).
+
+    Raises:
+        ForbiddenError: the caller is not a tenant admin.
+        BadRequestError / NotFoundError: the id is not valid, or no such job.
+        ConflictError: the job's state does not allow the action.
+    """
+    outbox = _admin(call)
+    job_id = parse_id("job", raw_id)
+    engines = api.runtime.engines
+    with engines.tenant_connection(call.tenant, write=True) as conn, conn.begin():
+        job = outbox.get(conn, job_id)
+        if job is None:
+            raise NotFoundError(f"No job with id {job_id}.")
+        run = outbox.retry if action == "retry" else outbox.discard
+        if not run(conn, job_id, utcnow()):
+            verb = "retried" if action == "retry" else "discarded"
+            raise ConflictError(f"Job {job_id} is {job['state']}; it cannot be {verb}.")
+        job = outbox.get(conn, job_id)
+    if job is None:
+        raise NotFoundError(f"No job with id {job_id}.")
+    return job
+
+
 def job_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The job route handlers over ``api``."""
 
     def change(call: Call, raw_id: str, action: str) -> Response[bytes]:
-        outbox = _admin(call)
-        job_id = parse_id("job", raw_id)
-        engines = api.runtime.engines
-        with engines.tenant_connection(call.tenant, write=True) as conn, conn.begin():
-            job = outbox.get(conn, job_id)
-            if job is None:
-                raise NotFoundError(f"No job with id {job_id}.")
-            run = outbox.retry if action == "retry" else outbox.discard
-            if not run(conn, job_id, utcnow()):
-                verb = "retried" if action == "retry" else "discarded"
-                raise ConflictError(f"Job {job_id} is {job['state']}; it cannot be {verb}.")
-            job = outbox.get(conn, job_id)
+        job = change_job(api, call, raw_id, action)
         return Response(content=encode(job), status_code=200, media_type=JSON)
 
     @get("/t/{tenant:str}/api/_jobs")
@@ -93,4 +107,4 @@ def job_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     return [list_jobs, retry_job, discard_job]
 
 
-__all__ = ["job_routes"]
+__all__ = ["change_job", "job_routes"]

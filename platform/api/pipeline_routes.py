@@ -11,9 +11,11 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.api.requests import parse_id
 from trellis.platform.api.serialize import encode
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.tenant_api import Call, TenantApi
 from trellis.platform.pipelines import forecast, record_stages, stage_stats
-from trellis.platform.records.errors import NotFoundError
+from trellis.platform.pipelines.forecast import Authorize
+from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import utcnow
 
 JSON = "application/json"
@@ -21,6 +23,27 @@ JSON = "application/json"
 
 def _json(body: Any) -> Response[bytes]:
     return Response(content=encode(body), status_code=200, media_type=JSON)
+
+
+def authorize(call: Call) -> Authorize:
+    """The caller's read check and record scope for pipeline aggregates.
+
+    403 when the caller may not read the entity; a hidden field is refused as unknown
+    (400), so sums never reveal it.
+    """
+    ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+
+    def check(entity: str, fields: tuple[str, ...]) -> sa.ColumnElement[Any] | None:
+        call.access.require(entity, "read")
+        hidden = call.access.entity(entity).hidden
+        for name in fields:
+            if name in hidden:
+                raise BadRequestError(
+                    f"Unknown field '{name}' of {entity}.", {"field": [f"Unknown field '{name}'."]}
+                )
+        return call.access.scope(call.app.entities[entity], ectx)
+
+    return check
 
 
 def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
@@ -52,7 +75,7 @@ def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            body = stage_stats(conn, call.app, request.query_params)
+            body = stage_stats(conn, call.app, request.query_params, authorize(call))
         return _json(body)
 
     @get("/t/{tenant:str}/api/_forecast")
@@ -61,7 +84,7 @@ def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            body = forecast(conn, call.app, request.query_params)
+            body = forecast(conn, call.app, request.query_params, authorize(call))
         return _json(body)
 
     return [stages_of_record, pipeline_stages, weighted_forecast]

@@ -1,13 +1,18 @@
-"""Trigger rule routes: ``GET /t/{t}/api/_rule_runs?entity=&id=&limit=`` (newest first)."""
+"""Trigger rule routes: ``GET /t/{t}/api/_rule_runs?entity=&id=&limit=`` (newest first).
+
+Only runs of records inside the caller's scope are listed, without hidden fields.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.api.rule_runs_access import visible_changes, visible_runs
 from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.records.errors import BadRequestError
@@ -41,7 +46,15 @@ def rule_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         record_id = int(raw_id) if raw_id else None
         limit = _limit(params.get("limit"))
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            items = list_runs(conn, call.app, entity=entity, record_id=record_id, limit=limit)
+            items = list_runs(
+                conn,
+                call.app,
+                entity=entity,
+                record_id=record_id,
+                limit=limit,
+                visible=partial(visible_runs, call.access),
+            )
+        items = [visible_changes(call.access, item) for item in items]
         body = {"items": items, "count": len(items)}
         return Response(content=encode(body), status_code=200, media_type=JSON)
 

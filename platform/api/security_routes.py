@@ -147,7 +147,9 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
             return conn.execute(query).first() is not None
 
         for role in roles:
-            one = api.authz.role_set(call.app, (role,)).entities[entity.name]
+            one = api.authz.role_set(call.app, (role,), access.subject_attributes).entities[
+                entity.name
+            ]
             definition = call.app.model.roles.get(role)
             listed = definition.entities.get(entity.name) if definition else None
             reasons.append(
@@ -157,7 +159,9 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
                     "read_granted": access.enforcer.role_allows(role, entity.name, "read"),
                     "scope": "all" if role == ADMIN_ROLE else listed.scope if listed else None,
                     "where": listed.where if listed else None,
-                    "record_in_scope": in_scope(one.predicate(call.app.table, t, ectx)),
+                    "record_in_scope": in_scope(
+                        one.predicate(call.app.table, t, ectx, access.subject)
+                    ),
                     "hidden_fields": sorted(one.hidden),
                     "read_only_fields": sorted(one.read_only),
                 }

@@ -10,12 +10,15 @@ from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import DslType
+from trellis.platform.api import read_paths
 from trellis.platform.api.auth import TokenAuthenticator
 from trellis.platform.api.bulk import apply_bulk, parse_bulk
+from trellis.platform.api.check_request import run_check
+from trellis.platform.api.export_formats import FORMATS, Exporter
 from trellis.platform.api.openapi import build_openapi
 from trellis.platform.api.serialize import encode, record_json
 from trellis.platform.authz import Access, Authorizer
+from trellis.platform.authz.directory import MemberDirectory
 from trellis.platform.authz.restrict import check_list_names, restrict_openapi
 from trellis.platform.automation import build_hooks
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
@@ -37,7 +40,6 @@ from trellis.platform.records.query import (
 from trellis.platform.records.service import RecordService, SaveContext
 from trellis.platform.runtime import Runtime, TenantNotFoundError
 from trellis.platform.triggers import bind_members
-from trellis.rules.editor import check_source
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import TokenIdentity, utcnow
 
@@ -77,7 +79,7 @@ class TenantApi:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.auth = TokenAuthenticator(runtime.registry)
-        self.authz = Authorizer()
+        self.authz = Authorizer(directory=MemberDirectory(runtime.registry))
         self._services: WeakKeyDictionary[CompiledApp, tuple[RecordService, RecordQuery]] = (
             WeakKeyDictionary()
         )
@@ -86,7 +88,10 @@ class TenantApi:
     # plumbing -----------------------------------------------------------------------
     def call(self, tenant: str, authorization: str | None) -> Call:
         """Authenticate and find the tenant's current app (401 before 404)."""
-        identity = self.auth.identify(authorization, tenant)
+        return self.call_as(tenant, self.auth.identify(authorization, tenant))
+
+    def call_as(self, tenant: str, identity: TokenIdentity) -> Call:
+        """A call of an already authenticated ``identity`` (a token or a session)."""
         try:
             app = self.runtime.app(tenant)
         except TenantNotFoundError as exc:
@@ -174,7 +179,9 @@ class TenantApi:
         scope = access.scope(entity, ectx)
         columns = request.fields or access.entity(entity.name).columns
         with self._connect(call) as conn:
-            page = query.page(conn, entity, request, ectx, scope=scope)
+            page = query.page(
+                conn, entity, request, ectx, scope=scope, hop_scope=access.hop_scope(ectx)
+            )
         body = {
             "items": [record_json(entity, row, columns) for row in page.rows],
             "next_cursor": page.next_cursor,
@@ -232,30 +239,9 @@ class TenantApi:
         return ApiResult(int(row.status), bytes(row.body), {"Idempotent-Replayed": "true"})
 
     def check(self, call: Call, body: dict[str, Any]) -> ApiResult:
-        """Rule-editor support: errors of an expression and what may follow the cursor."""
-        entity = self.entity(call, str(body.get("entity", "")))
-        source = body.get("source")
-        cursor = body.get("cursor")
-        expected_name = body.get("expected", "boolean")
-        if not isinstance(source, str):
-            raise BadRequestError(
-                "Send the expression text as 'source'.", {"source": ["This field is required."]}
-            )
-        if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
-            raise BadRequestError(
-                "'cursor' is a character offset.", {"cursor": ["Must be a whole number."]}
-            )
-        try:
-            expected = DslType(expected_name) if expected_name is not None else None
-        except ValueError:
-            choices = ", ".join(t.value for t in DslType)
-            raise BadRequestError(
-                "Unknown expected type.", {"expected": [f"Use one of: {choices}."]}
-            ) from None
-        report = check_source(
-            source, entity.entity, call.app.model, cursor=cursor, expected=expected
-        )
-        return ApiResult(200, encode(report.as_json()), {})
+        """Rule-editor support: errors of an expression or rule file, and what fits the cursor."""
+        answer = run_check(call.app.model, body, lambda name: self.entity(call, name).entity)
+        return ApiResult(200, encode(answer), {})
 
     def form(
         self, call: Call, entity: CompiledEntity, record_id: int | None, data: dict[str, Any]
@@ -364,6 +350,74 @@ class TenantApi:
                 render=lambda record: _record(call, entity, record),
             )
         return ApiResult(200, encode(body), {})
+
+    # search, autocomplete, export (same compiled policy as lists) ----------------------
+    def search(self, call: Call, q: str | None, limit: str | None = None) -> ApiResult:
+        """``{"items": [{entity, id, title}]}``: readable, in-scope records matching ``q``."""
+        words = read_paths.parse_words(q, required=True)
+        size = read_paths.parse_limit(limit)
+        ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+        with self._connect(call) as conn:
+            hits = read_paths.search(conn, call.access, ectx, words, size)
+        return ApiResult(200, encode({"items": [h.as_json() for h in hits]}), {})
+
+    def autocomplete(
+        self, call: Call, entity: CompiledEntity, q: str | None, limit: str | None = None
+    ) -> ApiResult:
+        """``[{id, title}]`` of in-scope records of ``entity`` matching ``q`` (may be empty)."""
+        call.access.require(entity.name, "read")
+        words = read_paths.parse_words(q, required=False)
+        size = read_paths.parse_limit(limit)
+        ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+        with self._connect(call) as conn:
+            hits = read_paths.autocomplete(conn, call.access, entity, ectx, words, size)
+        return ApiResult(200, encode([h.as_json(with_entity=False) for h in hits]), {})
+
+    def export(
+        self,
+        call: Call,
+        entity: CompiledEntity,
+        fmt: str | None,
+        filter_text: str | None = None,
+        fields: str | None = None,
+    ) -> ApiResult:
+        """The in-scope records of ``entity`` as a CSV, xlsx or JSON file, audited.
+
+        Needs the ``export`` action; hidden fields are left out (naming one in
+        ``fields`` or ``filter`` is 400 as an unknown field).
+        """
+        call.access.require(entity.name, "read")
+        call.access.require(entity.name, "export")
+        fmt = (fmt or "csv").lower()
+        if fmt not in FORMATS:
+            raise BadRequestError(
+                f"Unknown export format '{fmt}'.", {"format": ["Use csv, xlsx or json."]}
+            )
+        check_list_names(call.access, entity, None, fields)
+        wanted = parse_fields(entity, fields) or call.access.entity(entity.name).columns
+        ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+        condition = read_paths.scoped_filter(call.access, call.app, entity, filter_text, ectx)
+        exporter = Exporter(fmt, wanted, entity.entity.fields)
+        with self._connect(call) as conn:
+            count = read_paths.export_rows(
+                conn, call.access, entity, ectx, wanted, condition, on_batch=exporter.add
+            )
+        self.runtime.registry.audit.record(
+            call.identity.tenant_id,
+            "export",
+            actor=call.identity.email,
+            actor_user_id=call.identity.user_id,
+            target=f"entity:{entity.name}",
+            detail={"format": fmt, "filter": filter_text, "rows": count, "fields": list(wanted)},
+        )
+        media_type, extension = FORMATS[fmt]
+        stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+        headers = {
+            "Content-Type": media_type,
+            "Content-Disposition": f'attachment; filename="{entity.name}-{stamp}.{extension}"',
+            "X-Trellis-Rows": str(count),
+        }
+        return ApiResult(200, exporter.finish(), headers)
 
 
 __all__ = ["ApiResult", "Call", "TenantApi"]

@@ -7,9 +7,7 @@ optimistic lock) and answers the saved record, or 202 with the pending approval.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
@@ -18,15 +16,12 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from trellis.platform.api.requests import parse_id, parse_object, requested_version
 from trellis.platform.api.serialize import encode, record_json
 from trellis.platform.api.tenant_api import Call, TenantApi
-from trellis.platform.automation import build_hooks
-from trellis.platform.records.compiled import CompiledApp, CompiledEntity
-from trellis.platform.records.service import RecordService, SaveContext
-from trellis.platform.workflows import TransitionResult, WorkflowRunner
-from trellis.tenants.registry import utcnow
+from trellis.platform.api.workflow_ops import WorkflowOps
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.workflows import TransitionResult
 
 JSON = "application/json"
 RECORD_PATH = "/t/{tenant:str}/api/{entity:str}/{record_id:str}"
-T = TypeVar("T")
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -46,34 +41,14 @@ def _record_answer(call: Call, entity: CompiledEntity, result: TransitionResult)
 
 def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The workflow route handlers over ``api`` (authentication, tenants, entities)."""
-    runners: WeakKeyDictionary[CompiledApp, WorkflowRunner] = WeakKeyDictionary()
-
-    def runner(call: Call) -> WorkflowRunner:
-        found = runners.get(call.app)
-        if found is None:
-            service = RecordService(call.app, build_hooks(call.app))
-            found = runners.setdefault(call.app, WorkflowRunner(service))
-        return found
-
-    def in_transaction(call: Call, work: Callable[[SaveContext], T], *, write: bool = True) -> T:
-        with api.runtime.engines.tenant_connection(call.tenant, write=write) as conn, conn.begin():
-            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
-            return work(ctx)
+    ops = WorkflowOps(api)
 
     def target(
-        request: Request[Any, Any, Any],
-        tenant: str,
-        entity: str,
-        record_id: str,
-        action: str = "update",
+        request: Request[Any, Any, Any], tenant: str, entity: str, record_id: str
     ) -> tuple[Call, CompiledEntity, int]:
-        """Authenticate, require ``action`` on the entity and the record in scope (else 404)."""
+        """Authenticate, find the entity (404/403) and parse the record id."""
         call, found = api.target(tenant, request.headers.get("authorization"), entity)
-        ident = parse_id(entity, record_id)
-        call.access.require(entity, action)
-        with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            api.reachable(call, conn, found, ident)
-        return call, found, ident
+        return call, found, parse_id(entity, record_id)
 
     @post(f"{RECORD_PATH}/transitions/{{name:str}}")
     async def run_transition(
@@ -87,9 +62,7 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         raw = await request.body()
         data = parse_object(raw) if raw.strip() else {}
         version = requested_version(request.headers.get("if-match"), data)
-        result = in_transaction(
-            call, lambda ctx: runner(call).run(ctx, found, ident, name, data, version)
-        )
+        result = ops.run(call, found, ident, name, data, version)
         return _record_answer(call, found, result)
 
     @post(f"{RECORD_PATH}/transitions/{{name:str}}/approve")
@@ -101,7 +74,7 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         name: FromPath[str],
     ) -> Response[bytes]:
         call, found, ident = target(request, tenant, entity, record_id)
-        result = in_transaction(call, lambda ctx: runner(call).approve(ctx, found, ident, name))
+        result = ops.approve(call, found, ident, name)
         return _record_answer(call, found, result)
 
     @post(f"{RECORD_PATH}/transitions/{{name:str}}/reject")
@@ -113,7 +86,7 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         name: FromPath[str],
     ) -> Response[bytes]:
         call, found, ident = target(request, tenant, entity, record_id)
-        result = in_transaction(call, lambda ctx: runner(call).reject(ctx, found, ident, name))
+        result = ops.reject(call, found, ident, name)
         return _record_answer(call, found, result)
 
     @get(f"{RECORD_PATH}/transitions")
@@ -123,10 +96,8 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call, found, ident = target(request, tenant, entity, record_id, "read")
-        body = in_transaction(
-            call, lambda ctx: runner(call).available(ctx, found, ident), write=False
-        )
+        call, found, ident = target(request, tenant, entity, record_id)
+        body = ops.available(call, found, ident)
         return _json(200, body)
 
     return [run_transition, approve_transition, reject_transition, list_transitions]

@@ -1,14 +1,18 @@
 """What a set of roles may do with each entity, compiled once per (app, roles).
 
 Record scope is compiled to a SQL predicate: ``all`` -> no condition, ``own`` ->
-``owner_id = <user>``, ``none`` -> nothing, ``team`` -> as ``own`` (teams do not exist
-yet), each AND-ed with the role's ``where`` (rule language, ``current_user()`` is the
-caller). Several roles combine with OR. A field is hidden only when every role that
-lists the entity hides it, and read-only when none of them may write it.
+``owner_id = <user>``, ``none`` -> nothing, ``team`` -> ``owner_id IN (<the user's
+team>)`` (the user, members of the user's teams and everyone reporting to the user),
+each AND-ed with the role's ``where`` (rule language; ``current_user()`` is the caller
+and ``user.<name>`` the caller's attribute, bound when the role set is compiled for
+that user's attribute values). Several roles combine with OR. A field is hidden only
+when every role that lists the entity hides it, and read-only when none of them may
+write it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -17,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import ADMIN_ROLE, AppModel, DslType, EntityDef
+from trellis.platform.authz.directory import Subject
 from trellis.platform.records.compiled import CompiledApp
 from trellis.rules.expr import CompiledExpression, EvalContext, compile_expression
 
@@ -40,22 +45,42 @@ class EntityAccess:
     read_only: frozenset[str]
     #: Output columns the roles may see (standard columns, then visible fields).
     columns: tuple[str, ...]
+    #: Whether some role may read the entity (else its fields are unknown in filters).
+    readable: bool = True
 
     def predicate(
-        self, tables: Callable[[str], sa.Table], table: sa.Table, ectx: EvalContext
+        self,
+        tables: Callable[[str], sa.Table],
+        table: sa.FromClause,
+        ectx: EvalContext,
+        subject: Subject | None = None,
     ) -> sa.ColumnElement[Any] | None:
-        """The SQL condition a record must meet to be reachable; None when all are."""
+        """The SQL condition a record of ``table`` must meet to be reachable; None: all are.
+
+        ``table`` is the entity's table or an alias of it (a reference being followed);
+        ``subject`` gives the ``team`` scope its members (default: the user alone).
+        """
         if self.unrestricted:
             return None
+        own_table = table
+
+        def rooted(name: str) -> Any:
+            return own_table if name == self.name else tables(name)
+
         options: list[sa.ColumnElement[Any]] = []
         for grant in self.grants:
             if grant.scope == "none":
                 continue
             parts: list[sa.ColumnElement[Any]] = []
-            if grant.scope in ("own", "team"):
+            if grant.scope == "own" or (grant.scope == "team" and subject is None):
                 parts.append(table.c.owner_id == ectx.user_id)
+            elif grant.scope == "team" and subject is not None:
+                team = sorted(subject.team)
+                parts.append(
+                    table.c.owner_id == team[0] if len(team) == 1 else table.c.owner_id.in_(team)
+                )
             if grant.where is not None:
-                parts.append(grant.where.to_sql(tables, ectx))
+                parts.append(grant.where.to_sql(rooted, ectx))
             options.append(sa.and_(*parts) if parts else sa.true())
         return sa.or_(*options) if options else sa.false()
 
@@ -79,13 +104,28 @@ def _visible_model(model: AppModel, entities: Mapping[str, EntityAccess]) -> App
         keep = {
             n: f
             for n, f in entity.fields.items()
-            if access is not None and access.grants and n not in access.hidden
+            if access is not None and access.readable and access.grants and n not in access.hidden
         }
         trimmed[name] = replace(entity, fields=MappingProxyType(keep))
     return replace(model, entities=MappingProxyType(trimmed))
 
 
-def _entity_access(app: CompiledApp, name: str, roles: tuple[str, ...]) -> EntityAccess:
+_USER_PATH = re.compile(r"\buser\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def condition_attributes(model: AppModel) -> frozenset[str]:
+    """Names of the user attributes that any role condition of ``model`` may read."""
+    names: set[str] = set()
+    for role in model.roles.values():
+        for access in role.entities.values():
+            if access.where:
+                names.update(_USER_PATH.findall(access.where))
+    return frozenset(names)
+
+
+def _entity_access(
+    app: CompiledApp, name: str, roles: tuple[str, ...], attributes: Mapping[str, str]
+) -> EntityAccess:
     compiled = app.entities[name]
     listed = [
         app.model.roles[r].entities[name]
@@ -95,7 +135,9 @@ def _entity_access(app: CompiledApp, name: str, roles: tuple[str, ...]) -> Entit
     grants = tuple(
         Grant(
             a.scope,
-            compile_expression(a.where, compiled.entity, app.model, expected=DslType.BOOLEAN)
+            compile_expression(
+                a.where, compiled.entity, app.model, expected=DslType.BOOLEAN, user=attributes
+            )
             if a.where
             else None,
         )
@@ -119,11 +161,17 @@ def _entity_access(app: CompiledApp, name: str, roles: tuple[str, ...]) -> Entit
         hidden=hidden,
         read_only=not_writable - hidden,
         columns=tuple(c for c in compiled.columns if c not in hidden),
+        readable=any("read" in a.actions for a in listed),
     )
 
 
-def compile_role_set(app: CompiledApp, roles: tuple[str, ...]) -> RoleSet:
-    """Compile the access of ``roles`` to every entity of ``app``."""
+def compile_role_set(
+    app: CompiledApp, roles: tuple[str, ...], attributes: Mapping[str, str] | None = None
+) -> RoleSet:
+    """Compile the access of ``roles`` to every entity of ``app``.
+
+    ``attributes`` are the user's values of ``user.<name>`` in role conditions.
+    """
     if ADMIN_ROLE in roles:
         entities = {
             name: EntityAccess(
@@ -132,8 +180,9 @@ def compile_role_set(app: CompiledApp, roles: tuple[str, ...]) -> RoleSet:
             for name, e in app.entities.items()
         }
         return RoleSet(roles, True, MappingProxyType(entities), app.model)
-    built = {name: _entity_access(app, name, roles) for name in app.entities}
+    values = attributes or {}
+    built = {name: _entity_access(app, name, roles, values) for name in app.entities}
     return RoleSet(roles, False, MappingProxyType(built), _visible_model(app.model, built))
 
 
-__all__ = ["EntityAccess", "Grant", "RoleSet", "compile_role_set"]
+__all__ = ["EntityAccess", "Grant", "RoleSet", "compile_role_set", "condition_attributes"]

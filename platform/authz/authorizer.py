@@ -10,15 +10,23 @@ from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 
-from trellis.platform.authz.access import EntityAccess, RoleSet, compile_role_set
+from trellis.platform.authz.access import (
+    EntityAccess,
+    RoleSet,
+    compile_role_set,
+    condition_attributes,
+)
+from trellis.platform.authz.directory import MemberDirectory, Subject
 from trellis.platform.authz.enforcers import EnforcerCache, TenantEnforcer
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ForbiddenError, ValidationFailedError
-from trellis.rules.expr import EvalContext
+from trellis.rules.expr import EvalContext, HopScope
 from trellis.tenants.registry import utcnow
 
-#: Role sets compiled per app (distinct role combinations are few).
-MAX_ROLE_SETS = 64
+#: Role sets compiled per app: distinct role combinations times distinct values of the
+#: user attributes that role conditions read.
+MAX_ROLE_SETS = 256
+RoleKey = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +37,13 @@ class Access:
     roles: RoleSet
     enforcer: TenantEnforcer
     app: CompiledApp
+    #: The user's team (for ``team`` scope) and attributes.
+    subject: Subject | None = None
+
+    @property
+    def subject_attributes(self) -> Mapping[str, str]:
+        """The user's attributes (``user.<name>`` in role conditions)."""
+        return self.subject.attributes if self.subject is not None else {}
 
     @property
     def admin(self) -> bool:
@@ -52,7 +67,19 @@ class Access:
 
     def scope(self, entity: CompiledEntity, ectx: EvalContext) -> sa.ColumnElement[Any] | None:
         """SQL condition of the records the user reaches; None when every record."""
-        return self.entity(entity.name).predicate(self.app.table, entity.table, ectx)
+        return self.entity(entity.name).predicate(self.app.table, entity.table, ectx, self.subject)
+
+    def scope_of(
+        self, name: str, table: sa.FromClause, ectx: EvalContext
+    ) -> sa.ColumnElement[Any] | None:
+        """The scope of entity ``name`` over ``table`` (an alias, e.g. in a join)."""
+        return self.entity(name).predicate(self.app.table, table, ectx, self.subject)
+
+    def hop_scope(self, ectx: EvalContext) -> HopScope | None:
+        """Scopes of referenced entities, for filters that read through references."""
+        if self.admin:
+            return None
+        return lambda name, table: self.scope_of(name, table, ectx)
 
     def reachable(self, conn: sa.Connection, entity: CompiledEntity, record_id: int) -> bool:
         """Whether live record ``record_id`` is inside the user's scope."""
@@ -76,7 +103,14 @@ class Access:
                 errors[name] = ["Your role may not change this field."]
         owner = data.get("owner_id")
         if not access.unrestricted and owner is not None and owner != self.user_id:
-            errors["owner_id"] = ["Your role may only assign records to yourself."]
+            subject = self.subject
+            team = subject is not None and any(g.scope == "team" for g in access.grants)
+            if not (team and subject is not None and owner in subject.team):
+                errors["owner_id"] = [
+                    "Your role may only assign records to yourself or your team."
+                    if team
+                    else "Your role may only assign records to yourself."
+                ]
         if errors:
             raise ValidationFailedError(errors)
 
@@ -89,33 +123,58 @@ class Access:
 class Authorizer:
     """Builds :class:`Access` objects; keeps enforcers and compiled role sets."""
 
-    def __init__(self, enforcers: EnforcerCache | None = None) -> None:
+    def __init__(
+        self, enforcers: EnforcerCache | None = None, directory: MemberDirectory | None = None
+    ) -> None:
         self.enforcers = enforcers or EnforcerCache()
-        self._role_sets: WeakKeyDictionary[CompiledApp, dict[tuple[str, ...], RoleSet]] = (
+        #: Teams, managers and attributes of members (None: every user stands alone).
+        self.directory = directory
+        self._role_sets: WeakKeyDictionary[CompiledApp, dict[RoleKey, RoleSet]] = (
             WeakKeyDictionary()
         )
+        self._attribute_names: WeakKeyDictionary[CompiledApp, frozenset[str]] = WeakKeyDictionary()
         self._lock = threading.Lock()
+
+    def subject(self, tenant: str, user_id: int) -> Subject:
+        """The user's team and attributes in ``tenant`` (alone without a directory)."""
+        if self.directory is None:
+            return Subject.alone(user_id)
+        return self.directory.subject(tenant, user_id)
 
     def access(self, tenant: str, app: CompiledApp, user_id: int, roles: tuple[str, ...]) -> Access:
         """The access of ``user_id`` with ``roles`` (as the token lookup read them)."""
         enforcer = self.enforcers.get(tenant, app.version_no, app.model)
         enforcer.sync_user(user_id, roles)
-        return Access(user_id, self._role_set(app, tuple(sorted(set(roles)))), enforcer, app)
+        subject = self.subject(tenant, user_id)
+        role_set = self.role_set(app, roles, subject.attributes)
+        return Access(user_id, role_set, enforcer, app, subject)
 
-    def role_set(self, app: CompiledApp, roles: tuple[str, ...]) -> RoleSet:
-        """The compiled access of ``roles`` (cached), e.g. of one role for explanations."""
-        return self._role_set(app, tuple(sorted(set(roles))))
+    def role_set(
+        self, app: CompiledApp, roles: tuple[str, ...], attributes: Mapping[str, str] | None = None
+    ) -> RoleSet:
+        """The compiled access of ``roles`` (cached), e.g. of one role for explanations.
 
-    def _role_set(self, app: CompiledApp, roles: tuple[str, ...]) -> RoleSet:
+        Compiled once per (app version, roles, values of the attributes that the app's
+        role conditions read).
+        """
+        names = self._attribute_names.get(app)
+        if names is None:
+            names = condition_attributes(app.model)
+            self._attribute_names[app] = names
+        values = attributes or {}
+        bound = tuple(sorted((n, values[n]) for n in names if n in values))
+        return self._role_set(app, (tuple(sorted(set(roles))), bound))
+
+    def _role_set(self, app: CompiledApp, key: RoleKey) -> RoleSet:
         with self._lock:
             sets = self._role_sets.setdefault(app, {})
-            found = sets.get(roles)
+            found = sets.get(key)
         if found is None:
-            found = compile_role_set(app, roles)
+            found = compile_role_set(app, key[0], dict(key[1]))
             with self._lock:
                 if len(sets) >= MAX_ROLE_SETS:
                     sets.pop(next(iter(sets)))
-                sets[roles] = found
+                sets[key] = found
         return found
 
 

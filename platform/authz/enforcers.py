@@ -20,7 +20,9 @@ import casbin
 from trellis.metadata.model import ADMIN_ROLE, AppModel
 
 #: Enforcers kept (one per tenant and published version).
-DEFAULT_CACHE_SIZE = 512
+DEFAULT_CACHE_SIZE = 2048
+#: Remembered decisions per enforcer (role sets x entities x actions).
+MAX_DECISIONS = 4096
 
 
 @cache
@@ -52,6 +54,9 @@ class TenantEnforcer:
         # Never empty: the admin row is always there (pitfall 2 concerns eval() only).
         self._enforcer.add_policies(policy_rules(model, domain))
         self._users: dict[int, tuple[str, ...]] = {}
+        #: Decisions per (roles, entity, action): a pure function of the role set,
+        #: since this enforcer's ``p`` rows never change (a publish builds a new one).
+        self._decisions: dict[tuple[tuple[str, ...], str, str], bool] = {}
         self._lock = threading.Lock()
 
     def sync_user(self, user_id: int, roles: tuple[str, ...]) -> None:
@@ -71,8 +76,20 @@ class TenantEnforcer:
         return bool(self._enforcer.enforce(role, self.domain, entity, action))
 
     def allowed(self, user_id: int, entity: str, action: str) -> bool:
-        """Whether the user's roles grant ``action`` on ``entity``."""
-        return bool(self._enforcer.enforce(subject(user_id), self.domain, entity, action))
+        """Whether the user's roles grant ``action`` on ``entity``.
+
+        Decided by Casbin once per (role set, entity, action), then remembered.
+        """
+        roles = self._users.get(user_id)
+        if roles is None:
+            return bool(self._enforcer.enforce(subject(user_id), self.domain, entity, action))
+        key = (roles, entity, action)
+        found = self._decisions.get(key)
+        if found is None:
+            found = any(self.role_allows(role, entity, action) for role in roles)
+            if len(self._decisions) < MAX_DECISIONS:
+                self._decisions[key] = found
+        return found
 
 
 class EnforcerCache:

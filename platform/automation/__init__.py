@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from trellis.platform.notifications.hook import assignment_hook
 from trellis.platform.pipelines import stage_history_hook
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.hooks import SaveHook
 from trellis.platform.rollups import rollup_hook
+from trellis.platform.schedules.hook import schedule_hook
 from trellis.platform.triggers import trigger_hook
 from trellis.platform.workflows import workflow_hook
 
@@ -23,6 +25,8 @@ HOOK_FACTORIES: tuple[HookFactory, ...] = (
     workflow_hook,
     stage_history_hook,
     trigger_hook,
+    assignment_hook,
+    schedule_hook,
 )
 
 

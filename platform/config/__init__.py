@@ -31,6 +31,15 @@ class RuntimeConfig:
     count_cap: int = 1000
     max_page_size: int = 500
     default_page_size: int = 50
+    #: Minutes without a request after which a sign-in session ends.
+    session_idle_minutes: float = 30.0
+    #: Hours after sign-in after which a session ends whatever the activity.
+    session_max_hours: float = 12.0
+    #: Failed sign-ins in a row that lock an account, and for how many minutes.
+    signin_max_failures: int = 5
+    signin_lockout_minutes: float = 15.0
+    #: Mark cookies ``Secure`` even over plain HTTP (behind a TLS-terminating proxy).
+    secure_cookies: bool = False
 
     @property
     def is_postgres(self) -> bool:
@@ -50,7 +59,33 @@ def config_from_env(data_dir: str | os.PathLike[str] | None = None) -> RuntimeCo
         database_url=os.environ.get("TRELLIS_DATABASE_URL") or None,
         schema_prefix=os.environ.get("TRELLIS_SCHEMA_PREFIX", ""),
         redis_url=os.environ.get("TRELLIS_REDIS_URL") or None,
-    )
+    ).with_overrides(**_identity_from_env())
+
+
+def _env_number(name: str, default: float, *, minimum: float) -> float:
+    """A positive number from ``name``; raises ``ValueError`` naming the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} has value '{raw}'. Not a number.") from None
+    if value < minimum:
+        raise ValueError(f"{name} has value '{raw}'. It must be at least {minimum:g}.")
+    return value
+
+
+def _identity_from_env() -> dict[str, object]:
+    """Session, lockout and cookie settings from ``TRELLIS_*`` variables."""
+    return {
+        "session_idle_minutes": _env_number("TRELLIS_SESSION_IDLE_MINUTES", 30.0, minimum=1),
+        "session_max_hours": _env_number("TRELLIS_SESSION_MAX_HOURS", 12.0, minimum=0.1),
+        "signin_max_failures": int(_env_number("TRELLIS_SIGNIN_MAX_FAILURES", 5, minimum=1)),
+        "signin_lockout_minutes": _env_number("TRELLIS_SIGNIN_LOCKOUT_MINUTES", 15.0, minimum=1),
+        "secure_cookies": os.environ.get("TRELLIS_SECURE_COOKIES", "").strip().lower()
+        in ("1", "true", "yes"),
+    }
 
 
 def check_tenant_name(name: str) -> str:

@@ -26,6 +26,10 @@ TIMERS_TABLE = "_timers"
 NOTIFICATIONS_TABLE = "_notifications"
 OUTBOX_TABLE = "_outbox"
 SETTINGS_TABLE = "_settings"
+DELIVERIES_TABLE = "_deliveries"
+SCHEDULES_TABLE = "_schedules"
+SAVED_VIEWS_TABLE = "_saved_views"
+COMMENTS_TABLE = "_comments"
 
 
 def bigint_pk() -> sa.types.TypeEngine[Any]:
@@ -58,7 +62,9 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
         columns.append(sa.Column(f.name, FIELD_TYPES[f.type].sql_type(f), nullable=True))
     table = sa.Table(entity.name, metadata, *columns)
     live = table.c.deleted_at.is_(None)
-    sa.Index(None, table.c.owner_id)
+    # Record scopes (own/team) filter live rows by owner: with deleted_at in the index,
+    # the scoped page and its capped count are read from the index alone.
+    sa.Index(None, table.c.owner_id, table.c.deleted_at)
     for f in entity.fields.values():
         column = table.c[f.name]
         if f.unique:
@@ -106,6 +112,9 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
     )
     _build_flow_tables(metadata)
     _build_rule_tables(metadata)
+    _build_job_tables(metadata)
+    _build_view_tables(metadata)
+    _build_comment_table(metadata)
 
 
 def _build_rule_tables(metadata: sa.MetaData) -> None:
@@ -147,6 +156,9 @@ def _build_rule_tables(metadata: sa.MetaData) -> None:
         sa.Column("rule", sa.String(200), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        # rule, assignment, mention, escalation, sla, reminder (platform/jobs/notifications).
+        sa.Column("kind", sa.String(20), nullable=True),
+        sa.Column("actor_id", sa.BigInteger(), nullable=True),
     )
     sa.Index(None, notes.c.user_id, notes.c.read_at)
     outbox = sa.Table(
@@ -170,6 +182,70 @@ def _build_rule_tables(metadata: sa.MetaData) -> None:
         sa.Column("key", sa.String(100), primary_key=True),
         sa.Column("value", sa.Text(), nullable=False),
     )
+
+
+def _build_job_tables(metadata: sa.MetaData) -> None:
+    """Delivery log (emails, webhooks) and schedules (cron rules, SLA timers, reminders)."""
+    log = sa.Table(
+        DELIVERIES_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("job_id", sa.BigInteger(), nullable=True),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("target", sa.String(2000), nullable=True),
+        sa.Column("subject", sa.Text(), nullable=True),
+        sa.Column("template", sa.String(200), nullable=True),
+        sa.Column("rule", sa.String(200), nullable=True),
+        sa.Column("entity", sa.String(40), nullable=True),
+        sa.Column("record_id", sa.BigInteger(), nullable=True),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Index(None, log.c.kind, log.c.id)
+    # The record timeline reads the delivery log by record.
+    sa.Index(None, log.c.entity, log.c.record_id)
+    schedules = sa.Table(
+        SCHEDULES_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        # cron, sla or reminder; ``key`` is the rule, the SLA target or the reminder field.
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        # "" and 0 when no record is concerned (cron), so the unique index applies.
+        sa.Column("entity", sa.String(40), nullable=False),
+        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("fired_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("data", sa.JSON(), nullable=False),
+    )
+    sa.Index(None, schedules.c.due_at)
+    sa.Index(
+        None,
+        schedules.c.kind,
+        schedules.c.key,
+        schedules.c.entity,
+        schedules.c.record_id,
+        schedules.c.due_at,
+        unique=True,
+    )
+
+
+def _build_comment_table(metadata: sa.MetaData) -> None:
+    """Comments on records (plain text; ``mentions`` holds the mentioned user ids)."""
+    comments = sa.Table(
+        COMMENTS_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(40), nullable=False),
+        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("mentions", sa.JSON(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Index(None, comments.c.entity, comments.c.record_id, comments.c.id)
 
 
 def _build_flow_tables(metadata: sa.MetaData) -> None:
@@ -217,6 +293,24 @@ def _build_flow_tables(metadata: sa.MetaData) -> None:
     )
 
 
+def _build_view_tables(metadata: sa.MetaData) -> None:
+    """Saved list views: a user's named list query, private or shared with the tenant."""
+    views = sa.Table(
+        SAVED_VIEWS_TABLE,
+        metadata,
+        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("entity", sa.String(40), nullable=False),
+        sa.Column("name", sa.String(80), nullable=False),
+        sa.Column("query", sa.Text(), nullable=False),
+        sa.Column("shared", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Index(None, views.c.user_id, views.c.entity, views.c.name, unique=True)
+    sa.Index(None, views.c.entity, views.c.shared)
+
+
 def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
     """Build every table of ``model`` plus the internal tables, optionally in ``schema``."""
     metadata = sa.MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
@@ -229,11 +323,15 @@ def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
 __all__ = [
     "APPROVALS_TABLE",
     "CHANGES_TABLE",
+    "COMMENTS_TABLE",
+    "DELIVERIES_TABLE",
     "IDEMPOTENCY_TABLE",
     "NAMING_CONVENTION",
     "NOTIFICATIONS_TABLE",
     "OUTBOX_TABLE",
     "RULE_RUNS_TABLE",
+    "SAVED_VIEWS_TABLE",
+    "SCHEDULES_TABLE",
     "SEQUENCES_TABLE",
     "SETTINGS_TABLE",
     "STAGE_HISTORY_TABLE",

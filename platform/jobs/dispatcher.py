@@ -16,13 +16,18 @@ from weakref import WeakKeyDictionary
 
 from trellis.platform.jobs.handlers import DEFAULT_HANDLERS, Handler, JobContext, PermanentJobError
 from trellis.platform.jobs.outbox import DEAD, Job, JobPolicy, Outbox
+from trellis.platform.jobs.schedule_runner import ScheduleRunner
 from trellis.platform.jobs.timers import TimerRunner, scheduled_count
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.values import as_utc
 from trellis.platform.runtime import TenantNotFoundError
+from trellis.platform.schedules import Schedules
+from trellis.platform.triggers import bind_members
 from trellis.tenants.registry import utcnow
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from trellis.platform.runtime import Runtime
 
 LOG = logging.getLogger("trellis.jobs")
@@ -62,6 +67,7 @@ class Dispatcher:
         self.policy = policy or JobPolicy()
         self.handlers: dict[str, Handler] = {**DEFAULT_HANDLERS, **(handlers or {})}
         self._timers: WeakKeyDictionary[CompiledApp, TimerRunner] = WeakKeyDictionary()
+        self._schedules: WeakKeyDictionary[CompiledApp, ScheduleRunner] = WeakKeyDictionary()
 
     def run_due(self, now: datetime | None = None, *, drain: bool = True) -> RoundReport:
         """One round over every tenant; ``drain`` repeats a tenant until nothing is due."""
@@ -86,6 +92,7 @@ class Dispatcher:
         runner = self._timers.get(app)
         if runner is None:
             runner = self._timers[app] = TimerRunner(app)
+        bind_members(app, self.runtime.registry, self.runtime.tenant(tenant).id)
         engines = self.runtime.engines
         while True:
             with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
@@ -93,6 +100,7 @@ class Dispatcher:
             report.timers += fired
             if not drain or fired < self.policy.batch:
                 break
+        report.timers += self._fire_schedules(tenant, app, at, drain)
         outbox = Outbox(app.metadata, self.policy)
         ctx = JobContext(self.runtime, tenant, app)
         seen: set[tuple[int, int]] = set()
@@ -105,6 +113,23 @@ class Dispatcher:
                 break
             seen |= claimed
         return report
+
+    def _fire_schedules(
+        self, tenant: str, app: CompiledApp, at: datetime | None, drain: bool
+    ) -> int:
+        """Cron rules, SLA timers and reminders (``_schedules``) that are due."""
+        runner = self._schedules.get(app)
+        if runner is None:
+            runner = self._schedules[app] = ScheduleRunner(app)
+        if runner.idle:
+            return 0  # no write transaction per tick for apps without schedules
+        total = 0
+        while True:
+            with self.runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+                fired = runner.fire_due(conn, at or utcnow(), self.policy.batch)
+            total += fired
+            if not drain or fired < self.policy.batch:
+                return total
 
     def _hand_over(
         self,
@@ -176,10 +201,15 @@ def job_counts(runtime: Runtime) -> dict[str, dict[str, int]]:
         except TenantNotFoundError:
             continue
         with runtime.engines.tenant_connection(info.name) as conn:
-            tenant_counts = Outbox(app.metadata).counts(conn)
-            tenant_counts["scheduled"] = scheduled_count(app, conn)
-        counts[info.name] = tenant_counts
+            counts[info.name] = tenant_job_counts(app, conn)
     return counts
 
 
-__all__ = ["Dispatcher", "RoundReport", "TenantReport", "job_counts"]
+def tenant_job_counts(app: CompiledApp, conn: sa.Connection) -> dict[str, int]:
+    """One tenant's jobs per state, plus ``scheduled`` timers and schedules."""
+    counts = Outbox(app.metadata).counts(conn)
+    counts["scheduled"] = scheduled_count(app, conn) + Schedules(app.metadata).waiting(conn)
+    return counts
+
+
+__all__ = ["Dispatcher", "RoundReport", "TenantReport", "job_counts", "tenant_job_counts"]

@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from trellis.platform.jobs.deliveries import FAILED, SENT, SKIPPED, Delivery, record_delivery
 from trellis.platform.jobs.mail import (
     EmailError,
     build_message,
-    default_smtp,
     render_email,
     send_message,
     template_path,
 )
 from trellis.platform.jobs.outbox import Job
 from trellis.platform.jobs.settings import webhook_secret
+from trellis.platform.jobs.smtp_config import smtp_for
 from trellis.platform.jobs.webhooks import deliver_webhook
+from trellis.tenants.registry import utcnow
 
 if TYPE_CHECKING:
     from trellis.platform.records.compiled import CompiledApp
@@ -54,6 +57,11 @@ class JobContext:
             value = conn.execute(sa.select(users.c.email).where(users.c.id == user_id)).scalar()
         return None if value is None else str(value)
 
+    def log(self, delivery: Delivery) -> None:
+        """Append an attempt to the tenant's delivery log (own transaction)."""
+        with self.connect(write=True) as conn, conn.begin():
+            record_delivery(conn, self.app.metadata, delivery, utcnow())
+
 
 Handler = Callable[[JobContext, Job], None]
 
@@ -73,6 +81,27 @@ def send_email(ctx: JobContext, job: Job) -> None:
     """Render the job's template with the record's fields and send it over SMTP."""
     payload = job.payload
     name = str(payload.get("template", ""))
+    record_id = payload.get("record_id")
+    entry: dict[str, Any] = {
+        "kind": "email",
+        "job_id": job.id,
+        "attempt": job.attempts,
+        "template": name,
+        "rule": payload.get("rule"),
+        "entity": payload.get("entity"),
+        "record_id": record_id if isinstance(record_id, int) else None,
+    }
+    try:
+        to, subject = _send_email(ctx, job, name)
+    except Exception as exc:
+        ctx.log(Delivery(status=FAILED, error=str(exc) or type(exc).__name__, **entry))
+        raise
+    ctx.log(Delivery(status=SENT, target=to, subject=subject, **entry))
+
+
+def _send_email(ctx: JobContext, job: Job, name: str) -> tuple[str, str]:
+    """Render and send; returns the recipient and the subject."""
+    payload = job.payload
     source = ctx.package_file(template_path(name))
     if source is None:
         raise PermanentJobError(
@@ -85,11 +114,27 @@ def send_email(ctx: JobContext, job: Job) -> None:
     except EmailError as exc:
         raise PermanentJobError(str(exc)) from None
     to = _recipient(ctx, payload.get("to"))
-    settings = default_smtp()
+    settings = smtp_for(ctx.runtime, ctx.tenant)
     if settings is None:
-        raise EmailError("No SMTP server is configured: set TRELLIS_SMTP_URL.")
+        raise EmailError(
+            "No SMTP server is configured: set TRELLIS_SMTP_URL or run trellis tenant smtp."
+        )
     message_id = f"<trellis-{ctx.tenant}-{job.id}@trellis.invalid>"
     send_message(settings, build_message(rendered, to, settings.sender, message_id))
+    return to, rendered.subject
+
+
+#: Why a webhook to a placeholder host was not sent.
+PLACEHOLDER_NOTE = "not sent: the target host ends in .invalid (a disabled placeholder)"
+
+
+def is_placeholder(url: str) -> bool:
+    """Whether ``url`` is a disabled placeholder: its host ends in ``.invalid`` (RFC 2606).
+
+    Templates ship webhooks to such hosts; a tenant enables one by changing its URL.
+    """
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    return host == "invalid" or host.endswith(".invalid")
 
 
 def send_webhook(ctx: JobContext, job: Job) -> None:
@@ -105,7 +150,26 @@ def send_webhook(ctx: JobContext, job: Job) -> None:
         "record_id": payload.get("record_id"),
         "record": payload.get("record"),
     }
-    deliver_webhook(str(payload.get("url", "")), body, secret, f"{ctx.tenant}-{job.id}")
+    url = str(payload.get("url", ""))
+    record_id = payload.get("record_id")
+    entry: dict[str, Any] = {
+        "kind": "webhook",
+        "job_id": job.id,
+        "attempt": job.attempts,
+        "target": url,
+        "rule": payload.get("rule"),
+        "entity": payload.get("entity"),
+        "record_id": record_id if isinstance(record_id, int) else None,
+    }
+    if is_placeholder(url):
+        ctx.log(Delivery(status=SKIPPED, error=PLACEHOLDER_NOTE, **entry))
+        return
+    try:
+        deliver_webhook(url, body, secret, f"{ctx.tenant}-{job.id}")
+    except Exception as exc:
+        ctx.log(Delivery(status=FAILED, error=str(exc) or type(exc).__name__, **entry))
+        raise
+    ctx.log(Delivery(status=SENT, **entry))
 
 
 def noop(_ctx: JobContext, _job: Job) -> None:

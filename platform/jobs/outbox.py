@@ -181,10 +181,16 @@ class Outbox:
         return [job_json(r._mapping) for r in conn.execute(query)]
 
     def counts(self, conn: sa.Connection) -> dict[str, int]:
-        """Number of jobs per state."""
+        """Number of jobs per state, plus ``queued`` (pending, never failed) and ``failed``
+        (pending again after a failed try, waiting for its retry)."""
         t = self.table
         rows = conn.execute(sa.select(t.c.state, sa.func.count()).group_by(t.c.state)).all()
-        return {str(state): int(n) for state, n in rows}
+        counts = {str(state): int(n) for state, n in rows}
+        retrying = sa.and_(t.c.state == PENDING, t.c.last_error.is_not(None))
+        failed = int(conn.execute(sa.select(sa.func.count()).where(retrying)).scalar() or 0)
+        counts["failed"] = failed
+        counts["queued"] = counts.get(PENDING, 0) - failed
+        return counts
 
 
 def _iso(value: datetime | None) -> str | None:

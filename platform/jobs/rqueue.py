@@ -94,6 +94,33 @@ class RedisDispatcher(Dispatcher):
                 old.delete()
             self.queue.enqueue(deliver, *args, job_id=job_id, unique=True, **options)
 
+    def _enqueue_batch(self, tenant: str, jobs: list[Job]) -> None:
+        """Enqueue claims in one pipeline; ids already known to RQ (a claim id reused by a
+        manual retry) go through :meth:`_enqueue`, which checks them one by one."""
+        redis = self.queue.connection
+        ids = [rq_job_id(self.queue.name, tenant, job) for job in jobs]
+        with redis.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.exists(RQJob.key_for(job_id))
+            known = pipe.execute()
+        fresh = [
+            Queue.prepare_data(
+                deliver,
+                (tenant, job.id, job.attempts),
+                job_id=job_id,
+                timeout=JOB_TIMEOUT,
+                result_ttl=600,
+                failure_ttl=86400,
+            )
+            for job, job_id, seen in zip(jobs, ids, known, strict=True)
+            if not seen
+        ]
+        if fresh:
+            self.queue.enqueue_many(fresh)
+        for job, seen in zip(jobs, known, strict=True):
+            if seen:
+                self._enqueue(tenant, job)
+
     def _hand_over(
         self,
         ctx: JobContext,
@@ -102,18 +129,20 @@ class RedisDispatcher(Dispatcher):
         at: datetime | None,
         report: TenantReport,
     ) -> None:
-        for index, job in enumerate(jobs):
-            try:
-                self._enqueue(ctx.tenant, job)
-            except RedisError as exc:
-                rest = jobs[index:]
-                engines = self.runtime.engines
-                with engines.tenant_connection(ctx.tenant, write=True) as conn, conn.begin():
-                    outbox.release(conn, rest)
-                raise TransportError(
-                    f"Redis is unreachable ({exc}); {len(rest)} jobs wait as pending."
-                ) from exc
-            report.queued += 1
+        if not jobs:
+            return
+        try:
+            self._enqueue_batch(ctx.tenant, jobs)
+        except RedisError as exc:
+            # Every claim of the batch goes back to pending: an RQ job of it that got
+            # through finds its claim gone and is skipped (deliver_claimed).
+            engines = self.runtime.engines
+            with engines.tenant_connection(ctx.tenant, write=True) as conn, conn.begin():
+                outbox.release(conn, jobs)
+            raise TransportError(
+                f"Redis is unreachable ({exc}); {len(jobs)} jobs wait as pending."
+            ) from exc
+        report.queued += len(jobs)
 
 
 _WORKER: Dispatcher | None = None

@@ -8,7 +8,7 @@ or without a date are left out.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -19,6 +19,8 @@ from trellis.platform.pipelines.binding import AMOUNT_TYPES, DATE_TYPES, bind, v
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import BadRequestError
 
+#: (entity, fields read) -> the caller's record scope; raises when they may not read them.
+Authorize = Callable[[str, tuple[str, ...]], sa.ColumnElement[Any] | None]
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _CENT = Decimal("0.01")
 
@@ -56,9 +58,17 @@ def _bound(day: date, is_datetime: bool) -> date | datetime:
     return datetime(day.year, day.month, 1, tzinfo=UTC) if is_datetime else day
 
 
-def forecast(conn: sa.Connection, app: CompiledApp, params: Mapping[str, str]) -> dict[str, Any]:
+def forecast(
+    conn: sa.Connection,
+    app: CompiledApp,
+    params: Mapping[str, str],
+    authorize: Authorize | None = None,
+) -> dict[str, Any]:
     """Answer ``GET /_forecast``: ``pipeline``, ``entity``, ``field``, ``amount``, ``date``,
     ``from`` and ``to`` (months) are optional query parameters.
+
+    ``authorize(entity, fields)`` refuses what the caller may not read and returns the
+    caller's record scope (None: every record), which limits the sums.
 
     Raises:
         BadRequestError: unknown pipeline, entity or field, or a bad month.
@@ -79,6 +89,11 @@ def forecast(conn: sa.Connection, app: CompiledApp, params: Mapping[str, str]) -
         else_=sa.cast(sa.literal("0"), sa.Numeric(9, 4)),
     )
     month = _month_of(when, conn.dialect.name, is_datetime).label("month")
+    scope = (
+        authorize(entity.name, (binding.field.name, amount_field.name, date_field.name))
+        if authorize is not None
+        else None
+    )
     query = (
         sa.select(
             month,
@@ -94,6 +109,8 @@ def forecast(conn: sa.Connection, app: CompiledApp, params: Mapping[str, str]) -
         .group_by(month)
         .order_by(month)
     )
+    if scope is not None:
+        query = query.where(scope)
     start, end = _month_start(params, "from"), _month_start(params, "to")
     if start is not None:
         query = query.where(when >= _bound(start, is_datetime))

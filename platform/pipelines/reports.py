@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from trellis.platform.db.tables import STAGE_HISTORY_TABLE
 from trellis.platform.pipelines.binding import bind
+from trellis.platform.pipelines.forecast import Authorize
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.values import as_utc, to_json
 
@@ -59,9 +60,17 @@ def _seconds(dialect: str, start: Any, end: Any) -> Any:
     return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
 
 
-def stage_stats(conn: sa.Connection, app: CompiledApp, params: Mapping[str, str]) -> dict[str, Any]:
+def stage_stats(
+    conn: sa.Connection,
+    app: CompiledApp,
+    params: Mapping[str, str],
+    authorize: Authorize | None = None,
+) -> dict[str, Any]:
     """Per stage of a pipeline, over live records: how many entered it, are in it now,
     the average stay, and how many went on to a later stage that is not lost.
+
+    ``authorize(entity, fields)`` refuses what the caller may not read and returns the
+    caller's record scope, which limits the records counted.
 
     Raises:
         BadRequestError: unknown or ambiguous pipeline, entity or field.
@@ -72,6 +81,7 @@ def stage_stats(conn: sa.Connection, app: CompiledApp, params: Mapping[str, str]
     lost = [s.name for s in stages if s.lost]
     h, later = _table(app), _table(app).alias("later")
     records = app.table(binding.entity.name)
+    scope = authorize(binding.entity.name, (binding.field.name,)) if authorize else None
     rank = sa.case(order, value=h.c.stage, else_=-1)
     later_rank = sa.case(order, value=later.c.stage, else_=-1)
     moved_on = (
@@ -103,7 +113,11 @@ def stage_stats(conn: sa.Connection, app: CompiledApp, params: Mapping[str, str]
         .where(
             h.c.entity == binding.entity.name,
             h.c.field == binding.field.name,
-            h.c.record_id.in_(sa.select(records.c.id).where(records.c.deleted_at.is_(None))),
+            h.c.record_id.in_(
+                sa.select(records.c.id).where(
+                    records.c.deleted_at.is_(None), *(() if scope is None else (scope,))
+                )
+            ),
         )
         .group_by(h.c.stage)
     )

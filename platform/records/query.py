@@ -21,6 +21,7 @@ from trellis.rules.expr import (
     CompiledExpression,
     EvalContext,
     ExpressionError,
+    HopScope,
     compile_expression,
 )
 
@@ -252,8 +253,17 @@ class RecordQuery:
         self.count_cap = count_cap
         self._filters: dict[tuple[str, str], CompiledExpression] = {}
 
-    def filter_clause(self, entity: CompiledEntity, text: str, ectx: EvalContext) -> Any:
-        """Compile a filter to SQL (parsed once per text); raises ``BadRequestError``."""
+    def filter_clause(
+        self,
+        entity: CompiledEntity,
+        text: str,
+        ectx: EvalContext,
+        hop_scope: HopScope | None = None,
+    ) -> Any:
+        """Compile a filter to SQL (parsed once per text); raises ``BadRequestError``.
+
+        ``hop_scope`` limits records read through references to the caller's scope.
+        """
         key = (entity.name, text)
         compiled = self._filters.get(key)
         if compiled is None:
@@ -261,7 +271,7 @@ class RecordQuery:
             if len(self._filters) >= FILTER_CACHE_SIZE:
                 self._filters.pop(next(iter(self._filters)))
             self._filters[key] = compiled
-        return compiled.to_sql(self.app.table, ectx)
+        return compiled.to_sql(self.app.table, ectx, hop_scope=hop_scope)
 
     def _compile_filter(self, entity: CompiledEntity, text: str) -> CompiledExpression:
         return compile_filter(text, entity.entity, self.app.model)
@@ -274,14 +284,19 @@ class RecordQuery:
         ectx: EvalContext,
         *,
         scope: Any = None,
+        hop_scope: HopScope | None = None,
     ) -> ListPage:
-        """Return one page of live records; ``scope`` (a SQL condition) limits rows and count."""
+        """Return one page of live records; ``scope`` (a SQL condition) limits rows and count.
+
+        ``hop_scope`` applies the caller's scope to records a filter reads through
+        references, so filtering on them cannot reveal records the caller cannot read.
+        """
         t = entity.table
         where = [t.c.deleted_at.is_(None)]
         if scope is not None:
             where.append(scope)
         if request.filter:
-            where.append(self.filter_clause(entity, request.filter, ectx))
+            where.append(self.filter_clause(entity, request.filter, ectx, hop_scope))
         page_where = list(where)
         if request.cursor:
             values, last_id = decode_cursor(request.sort, request.cursor)

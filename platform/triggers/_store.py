@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
@@ -131,31 +131,29 @@ class RuleStore:
             found = self._changes_cache[key] = proc(changes)
         return found
 
-    def plan_timer(
-        self,
-        conn: sa.Connection,
-        rule: CompiledRule,
-        record_id: int,
-        when: date | datetime | None,
-    ) -> datetime | None:
-        """Replace the rule's timer for the record; returns the due time (None: no timer)."""
+    def sync_timer(
+        self, conn: sa.Connection, rule: CompiledRule, record_id: int, due: datetime | None
+    ) -> str:
+        """Make the rule's waiting timer for the record due at ``due`` (None: no timer).
+
+        A timer that already fired at ``due`` is kept and not planned again, so one
+        due time fires once. Returns ``planned``, ``kept``, ``cancelled`` or ``none``.
+        """
         t = self.timers
-        conn.execute(
-            t.delete().where(
-                t.c.rule == rule.name, t.c.entity == rule.entity, t.c.record_id == record_id
-            )
-        )
-        if when is None or rule.entity is None:
-            return None
-        if isinstance(when, datetime):
-            start = as_utc(when)
-        else:
-            start = datetime(when.year, when.month, when.day, tzinfo=UTC)
-        due = start + timedelta(seconds=rule.offset_seconds)
+        mine = sa.and_(t.c.rule == rule.name, t.c.entity == rule.entity, t.c.record_id == record_id)
+        rows = conn.execute(sa.select(t.c.id, t.c.due_at, t.c.fired_at).where(mine)).all()
+        same = {r.id for r in rows if due is not None and as_utc(r.due_at) == due}
+        stale = [r.id for r in rows if r.fired_at is None and r.id not in same]
+        if stale:
+            conn.execute(t.delete().where(t.c.id.in_(stale)))
+        if due is None:
+            return "cancelled" if stale else "none"
+        if same:
+            return "kept"
         conn.execute(
             t.insert().values(rule=rule.name, entity=rule.entity, record_id=record_id, due_at=due)
         )
-        return due
+        return "planned"
 
     def drop_timers(self, conn: sa.Connection, entity: str, record_id: int) -> None:
         """Forget every timer of a deleted record."""
@@ -208,6 +206,17 @@ class RuleStore:
         return int(updated)
 
 
+def due_time(rule: CompiledRule, when: date | datetime | None) -> datetime | None:
+    """When a time rule fires for a record whose date field holds ``when`` (UTC)."""
+    if when is None:
+        return None
+    if isinstance(when, datetime):
+        start = as_utc(when)
+    else:
+        start = datetime(when.year, when.month, when.day, tzinfo=UTC)
+    return start + timedelta(seconds=rule.offset_seconds)
+
+
 def list_runs(
     conn: sa.Connection,
     app: CompiledApp,
@@ -215,10 +224,18 @@ def list_runs(
     entity: str | None = None,
     record_id: int | None = None,
     limit: int = 50,
+    visible: Callable[[sa.Table], sa.ColumnElement[bool] | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The newest rule runs first, optionally of one entity or record."""
+    """The newest rule runs first, optionally of one entity or record.
+
+    ``visible`` builds, from the runs table, the condition a run must meet to be
+    listed (the caller's reach); None lists every run.
+    """
     r = app.metadata.tables[RULE_RUNS_TABLE]
     query = sa.select(r).order_by(r.c.id.desc()).limit(limit)
+    condition = visible(r) if visible is not None else None
+    if condition is not None:
+        query = query.where(condition)
     if entity is not None:
         query = query.where(r.c.entity == entity)
     if record_id is not None:
@@ -231,4 +248,4 @@ def list_runs(
     return out
 
 
-__all__ = ["RuleStore", "list_runs"]
+__all__ = ["RuleStore", "due_time", "list_runs"]

@@ -41,6 +41,22 @@ class RuleExpressionChecker:
             return [Locator(source, span).diagnostic(codes.INTERNAL, message, 1, 1)]
         return []
 
+    def check_role_condition(
+        self, source: str, entity: EntityDef, model: AppModel, *, span: SourceSpan
+    ) -> list[Diagnostic]:
+        """Check a role's ``where``: a boolean that may read ``user.<attribute>`` (text).
+
+        Any attribute name is accepted (a user may lack it: it is then empty).
+        """
+        try:
+            compile_expression(source, entity, model, expected=DslType.BOOLEAN, span=span, user={})
+        except ExpressionError as err:
+            return list(err.diagnostics)
+        except Exception as err:  # the loader must get diagnostics, not a crash
+            message = f"Internal error while checking this expression: {type(err).__name__}: {err}"
+            return [Locator(source, span).diagnostic(codes.INTERNAL, message, 1, 1)]
+        return []
+
     def check_rule_files(self, model: AppModel) -> list[Diagnostic]:
         """Return every problem of every rule file at ``path:line:col`` (``RLnnn`` codes).
 

@@ -1,8 +1,11 @@
-"""Editor support: check an expression and say what may come at the cursor.
+"""Editor support: check an expression or a rule file and say what may come at the cursor.
 
 Lark's interactive parser is fed the text before the cursor; the terminals it would
 accept next become suggestions: keywords and operators by their text, a name by the
 entity's fields (or the target entity's after ``account.``) and the functions.
+Rule files (``rules/*.rules``) are handled by :mod:`trellis.rules.editor.rule_files`,
+which switches to expression suggestions inside ``when``, ``set`` and ``create`` values.
+Positions (errors, ``cursor_offset``) are 1-based lines and columns.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from lark import UnexpectedInput
 
+from trellis.metadata.diagnostics import Diagnostic
 from trellis.metadata.model import STANDARD_COLUMNS, AppModel, DslType, EntityDef
 from trellis.rules.expr import ExpressionError, compile_expression
 from trellis.rules.expr.functions import FUNCTIONS
@@ -30,16 +34,45 @@ class EditorReport:
     tokens: list[str] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
+    #: Entity names that fit (rule files: after ``on`` or ``create``).
+    entities: list[str] = field(default_factory=list)
+    #: Other bare words that fit: ``owner``, transition names.
+    names: list[str] = field(default_factory=list)
+    #: Quoted texts that fit: email template names, role names.
+    values: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The report as the ``_check`` endpoint answers it."""
         return {
-            "valid": not self.errors,
+            "valid": not any(e.get("severity", "error") == "error" for e in self.errors),
             "errors": self.errors,
             "tokens": self.tokens,
             "fields": self.fields,
             "functions": self.functions,
+            "entities": self.entities,
+            "names": self.names,
+            "values": self.values,
         }
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    """One problem as the editor shows it (1-based line and column)."""
+    return {
+        "code": d.code,
+        "severity": d.severity.value,
+        "message": d.message,
+        "line": d.span.line,
+        "column": d.span.col,
+        "suggestion": d.suggestion,
+    }
+
+
+def cursor_offset(source: str, line: int, column: int) -> int:
+    """The character offset of 1-based ``line`` and ``column`` in ``source`` (clamped)."""
+    lines = source.split("\n")
+    line = max(1, min(line, len(lines)))
+    offset = sum(len(text) + 1 for text in lines[: line - 1])
+    return offset + max(0, min(column - 1, len(lines[line - 1])))
 
 
 def _diagnostics(
@@ -48,16 +81,7 @@ def _diagnostics(
     try:
         compile_expression(source, entity, model, expected=expected)
     except ExpressionError as exc:
-        return [
-            {
-                "code": d.code,
-                "message": d.message,
-                "line": d.span.line,
-                "column": d.span.col,
-                "suggestion": d.suggestion,
-            }
-            for d in exc.diagnostics
-        ]
+        return [diagnostic_json(d) for d in exc.diagnostics]
     return []
 
 
@@ -103,7 +127,14 @@ def check_source(
     """Check ``source`` and list what is acceptable at ``cursor`` (default: the end)."""
     errors = _diagnostics(source, entity, model, expected)
     at = len(source) if cursor is None else max(0, min(cursor, len(source)))
-    before = source[:at]
+    tokens, fields, functions = complete_expression(source[:at], entity, model)
+    return EditorReport(errors, tokens, fields, functions)
+
+
+def complete_expression(
+    before: str, entity: EntityDef, model: AppModel
+) -> tuple[list[str], list[str], list[str]]:
+    """Tokens, fields and functions that may follow the expression text ``before``."""
     partial_match = _PARTIAL.search(before)
     partial = partial_match.group(0) if partial_match else ""
     prefix = before[: len(before) - len(partial)]
@@ -119,7 +150,13 @@ def check_source(
             fields = [n for n in names if n.startswith(partial)]
         if path is None:
             functions = sorted(n for n in FUNCTIONS if n.startswith(partial))
-    return EditorReport(errors, tokens, fields, functions)
+    return tokens, fields, functions
 
 
-__all__ = ["EditorReport", "check_source"]
+__all__ = [
+    "EditorReport",
+    "check_source",
+    "complete_expression",
+    "cursor_offset",
+    "diagnostic_json",
+]

@@ -14,6 +14,7 @@ null, ``""`` and ``[]`` (whitespace-only text is not empty). ``contains``,
 is exact. Diagnostic codes are listed in :mod:`trellis.rules.expr.codes`.
 """
 
+from trellis.rules.expr._sql import HopScope
 from trellis.rules.expr.compiled import CompiledExpression, compile_expression
 from trellis.rules.expr.context import EvalContext
 from trellis.rules.expr.errors import ExpressionError
@@ -24,6 +25,7 @@ __all__ = [
     "CompiledExpression",
     "EvalContext",
     "ExpressionError",
+    "HopScope",
     "compile_expression",
     "interpret",
     "parse_expression",

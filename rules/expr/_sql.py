@@ -31,6 +31,8 @@ from trellis.rules.expr.errors import ExpressionError, Locator
 
 Col = sa.ColumnElement[Any]
 Tables = Callable[[str], sa.Table]
+#: Extra condition on a referenced table reached through a path: (entity, alias) -> SQL.
+HopScope = Callable[[str, sa.FromClause], sa.ColumnElement[Any] | None]
 Pred = tuple[Col, bool]
 
 _SQL_TYPES: dict[DslType, sa.types.TypeEngine[Any]] = {
@@ -82,10 +84,13 @@ def like_escape(text: str) -> str:
 class SqlCompiler:
     """Builds the SQL of one typed tree for one set of tables and context."""
 
-    def __init__(self, entity: str, tables: Tables, ctx: EvalContext) -> None:
+    def __init__(
+        self, entity: str, tables: Tables, ctx: EvalContext, hop_scope: HopScope | None = None
+    ) -> None:
         self.entity = entity
         self.tables = tables
         self.ctx = ctx
+        self.hop_scope = hop_scope
 
     def compile(self, node: t.Node, *, as_value: bool = False) -> Col:
         """The SQL of a whole expression.
@@ -163,6 +168,12 @@ class SqlCompiler:
             .where(aliases[0].c.id == source.c[node.hops[0].field])
             .correlate(source)
         )
+        if self.hop_scope is not None:
+            # A referenced record the caller may not read reads as empty.
+            for hop, alias in zip(node.hops, aliases, strict=True):
+                condition = self.hop_scope(hop.target, alias)
+                if condition is not None:
+                    query = query.where(condition)
         return query.scalar_subquery()
 
     def _stage_attr(

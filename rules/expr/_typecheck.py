@@ -7,6 +7,8 @@ mistake does not cause a cascade of follow-up errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from trellis.metadata.diagnostics import Diagnostic, did_you_mean
 from trellis.metadata.model import (
     FIELD_TYPES,
@@ -40,10 +42,19 @@ _STANDARD_FIELD_TYPE = {T.NUMBER: "integer", T.DATETIME: "datetime"}
 class TypeChecker:
     """Checks one expression; collects diagnostics in ``errors``."""
 
-    def __init__(self, entity: EntityDef, model: AppModel, locator: Locator) -> None:
+    def __init__(
+        self,
+        entity: EntityDef,
+        model: AppModel,
+        locator: Locator,
+        user: Mapping[str, str] | None = None,
+    ) -> None:
         self.entity = entity
         self.model = model
         self.loc = locator
+        #: Attributes of the calling user: ``user.<name>`` reads them as text (role
+        #: conditions); None means ``user`` is an ordinary field name.
+        self.user = user
         self.errors: list[Diagnostic] = []
         self.paths: dict[tuple[str, ...], None] = {}
 
@@ -116,7 +127,23 @@ class TypeChecker:
             return t.Const(T.NULL, node.line, node.col, None)
         return t.Const(T.TEXT if isinstance(v, str) else T.NUMBER, node.line, node.col, v)
 
+    def _user_attribute(self, node: n.Path) -> t.Node:
+        """``user.region``: the caller's attribute, as text (empty when the user has none)."""
+        if len(node.segments) != 2:
+            at = node.segments[2] if len(node.segments) > 2 else node.segments[0]
+            return self.error(
+                codes.NOT_A_REFERENCE,
+                "Write user.<attribute> (e.g. user.region); attributes are text and "
+                "nothing can be read through them",
+                at.line,
+                at.col,
+            )
+        assert self.user is not None
+        return t.Const(T.TEXT, node.line, node.col, self.user.get(node.segments[1].text))
+
     def _path(self, node: n.Path) -> t.Node:
+        if self.user is not None and node.segments[0].text == "user":
+            return self._user_attribute(node)
         entity = self.entity
         hops: list[t.Hop] = []
         for i, seg in enumerate(node.segments):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from trellis.metadata.model import AppModel, DslType, EntityDef, SourceSpan
 from trellis.rules.expr import typed as t
 from trellis.rules.expr._closures import Fn, compile_closure
-from trellis.rules.expr._sql import SqlCompiler
+from trellis.rules.expr._sql import HopScope, SqlCompiler
 from trellis.rules.expr._typecheck import TypeChecker
 from trellis.rules.expr.context import EvalContext
 from trellis.rules.expr.errors import ExpressionError, Locator
@@ -52,6 +52,7 @@ class CompiledExpression:
         ctx: EvalContext,
         *,
         as_value: bool = False,
+        hop_scope: HopScope | None = None,
     ) -> sa.ColumnElement[Any]:
         """Build the SQLAlchemy Core expression over ``tables(entity)``.
 
@@ -61,8 +62,13 @@ class CompiledExpression:
             as_value: For a boolean expression, never give NULL (use when selecting
                 the value). Without it the result may be NULL where it means false,
                 which is what ``WHERE`` needs and keeps predicates index-friendly.
+            hop_scope: Gives the condition a referenced record must meet to be read
+                through a path (``account.name``): the caller's record scope on that
+                entity. A record outside it reads as empty, so a filter cannot reveal it.
         """
-        return SqlCompiler(self.entity, tables, ctx).compile(self.tree, as_value=as_value)
+        return SqlCompiler(self.entity, tables, ctx, hop_scope).compile(
+            self.tree, as_value=as_value
+        )
 
 
 def compile_expression(
@@ -72,6 +78,7 @@ def compile_expression(
     *,
     expected: DslType | None = None,
     span: SourceSpan | None = None,
+    user: Mapping[str, str] | None = None,
 ) -> CompiledExpression:
     """Parse, type-check and compile ``source`` for records of ``entity``.
 
@@ -81,12 +88,15 @@ def compile_expression(
         model: The app model, to follow references to other entities.
         expected: The result type the caller needs (e.g. boolean for a validation).
         span: Where the text starts in its YAML file, to place diagnostics there.
+        user: The calling user's attributes, for role conditions: ``user.<name>`` is
+            then that attribute as text (empty when missing). None (the default)
+            leaves ``user`` an ordinary field name.
 
     Raises:
         ExpressionError: With every problem found, as ``RLnnn`` diagnostics.
     """
     syntax = parse_expression(source, span=span)
-    checker = TypeChecker(entity, model, Locator(source, span))
+    checker = TypeChecker(entity, model, Locator(source, span), user)
     tree = checker.check_result(syntax, expected)
     if checker.errors:
         raise ExpressionError(checker.errors)

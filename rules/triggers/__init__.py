@@ -10,10 +10,16 @@ Diagnostic codes are listed in :mod:`trellis.rules.triggers.codes`.
 
 from __future__ import annotations
 
-from trellis.rules.triggers.checker import TEMPLATES, check_rules, compile_rules
+from trellis.rules.triggers.checker import (
+    TEMPLATES,
+    check_rule_source,
+    check_rules,
+    compile_rules,
+)
 from trellis.rules.triggers.compiled import (
     AFTER,
     BEFORE,
+    TIMER,
     CompiledAction,
     CompiledRule,
 )
@@ -24,9 +30,11 @@ __all__ = [
     "AFTER",
     "BEFORE",
     "TEMPLATES",
+    "TIMER",
     "CompiledAction",
     "CompiledRule",
     "RuleFileError",
+    "check_rule_source",
     "check_rules",
     "compile_rules",
     "parse_rules",

@@ -2,8 +2,7 @@
 
 Every diagnostic is placed at ``path:line:col`` of its rule file. Expressions keep
 the expression language's codes; rule problems use ``RL1nn`` (see ``codes``).
-Email template names are not checked yet: the app model does not carry
-``email_templates/`` files.
+``send email "<name>"`` must name a file ``email_templates/<name>.j2`` of the package.
 """
 
 from __future__ import annotations
@@ -14,7 +13,15 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from trellis.metadata.diagnostics import Diagnostic, Severity, caret_excerpt, did_you_mean
-from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef, SourceSpan
+from trellis.metadata.model import (
+    FIELD_TYPES,
+    STANDARD_COLUMNS,
+    AppModel,
+    DslType,
+    EntityDef,
+    RuleSource,
+    SourceSpan,
+)
 from trellis.rules.expr import CompiledExpression, ExpressionError, compile_expression
 from trellis.rules.triggers import codes
 from trellis.rules.triggers import syntax as s
@@ -22,6 +29,7 @@ from trellis.rules.triggers.compiled import (
     AFTER,
     BEFORE,
     BEFORE_ACTIONS,
+    TIMER,
     UNIT_SECONDS,
     CompiledAction,
     CompiledRule,
@@ -88,6 +96,15 @@ class _FileChecker:
     def field(self, entity: EntityDef, name: s.Name, *, settable: bool) -> DslType | None:
         """The field's expression type, or None after reporting why it cannot be used."""
         f = entity.fields.get(name.text)
+        if f is None and settable and name.text in STANDARD_COLUMNS:
+            hint = " (use 'assign owner …')" if name.text == "owner_id" else ""
+            self.error(
+                codes.NOT_SETTABLE,
+                f"'{name.text}' is a standard column kept by the platform; "
+                f"a rule cannot set it{hint}",
+                name.pos,
+            )
+            return None
         if f is None:
             self.error(
                 codes.UNKNOWN_FIELD,
@@ -105,6 +122,16 @@ class _FileChecker:
                 name.pos,
             )
             return None
+        if settable:
+            flows = [w for w in self.model.workflows_of(entity.name) if w.field == name.text]
+            if flows:
+                self.error(
+                    codes.NOT_SETTABLE,
+                    f"Field '{name.text}' of '{entity.name}' is the state of workflow "
+                    f"'{flows[0].name}'; use 'transition <name>' instead of setting it",
+                    name.pos,
+                )
+                return None
         return FIELD_TYPES[f.type].dsl_type
 
     def recipient(self, entity: EntityDef, name: s.Name, *, email: bool = False) -> bool:
@@ -128,7 +155,7 @@ class _FileChecker:
         trig = rule.trigger
         entity = self.entity(trig.entity) if trig.entity is not None else None
         before = all(a.kind in BEFORE_ACTIONS for a in rule.actions)
-        phase = BEFORE if before else AFTER
+        phase = TIMER if trig.kind == "time" else BEFORE if before else AFTER
         offset = self.trigger(trig, entity)
         when = None
         if rule.when is not None:
@@ -209,7 +236,9 @@ class _FileChecker:
             )
             return None
         trig = rule.trigger
-        if kind in BEFORE_ACTIONS and trig.kind in ("time", "cron"):
+        if (kind in BEFORE_ACTIONS and trig.kind == "cron") or (
+            kind == "reject" and trig.kind == "time"
+        ):
             self.error(
                 codes.WRONG_PHASE,
                 f"'{kind}' needs a save in progress; a timer rule has none",
@@ -269,7 +298,11 @@ class _FileChecker:
             if not action.text.strip():
                 self.error(codes.BAD_TEMPLATE, f"'{kind}' needs a non-empty text", action.pos)
                 return None
-            return CompiledAction(kind, target.text, text=action.text, template=template)
+            if kind == "email" and not self.email_template(action):
+                return None
+            return CompiledAction(
+                kind, target.text, text=action.text, template=template, strategy=action.strategy
+            )
         if kind == "create" and target is not None:
             return self.create(action, entity, target)
         if kind == "transition" and target is not None:
@@ -277,6 +310,20 @@ class _FileChecker:
         if kind == "escalate":
             return self.escalate(action)
         return None
+
+    def email_template(self, action: s.Action) -> bool:
+        """Whether ``send email "<name>"`` names a template of the package."""
+        known = self.model.email_templates
+        if action.text in known:
+            return True
+        self.error(
+            codes.UNKNOWN_TEMPLATE,
+            f"No email template '{action.text}': add email_templates/{action.text}.j2 "
+            "to the package",
+            action.text_pos or action.pos,
+            did_you_mean(action.text, known),
+        )
+        return False
 
     def transition(self, entity: EntityDef, target: s.Name) -> CompiledAction | None:
         names = [t.name for w in self.model.workflows_of(entity.name) for t in w.transitions]
@@ -360,6 +407,28 @@ class _FileChecker:
                     action.pos,
                     severity=Severity.WARNING,
                 )
+            if phase == AFTER and action.kind == "transition" and "updated" in trig.events:
+                self.error(
+                    codes.RETRIGGER,
+                    f"Rule '{rule.name}' runs transition '{target}' when a "
+                    f"'{trig.entity.text}' is updated; the transition is an update too: "
+                    "it can re-trigger itself",
+                    action.pos,
+                    severity=Severity.WARNING,
+                )
+            if (
+                trig.kind == "time"
+                and action.kind == "set"
+                and trig.field is not None
+                and target == trig.field.text
+            ):
+                self.error(
+                    codes.RETRIGGER,
+                    f"Rule '{rule.name}' sets '{target}', the date its timer counts from: "
+                    "each firing plans the next one",
+                    action.pos,
+                    severity=Severity.WARNING,
+                )
 
 
 def check_rules(model: AppModel) -> tuple[list[CompiledRule], list[Diagnostic]]:
@@ -370,28 +439,48 @@ def check_rules(model: AppModel) -> tuple[list[CompiledRule], list[Diagnostic]]:
     """
     rules: list[CompiledRule] = []
     diagnostics: list[Diagnostic] = []
-    seen: dict[str, s.Pos] = {}
+    seen: set[str] = set()
     for source in model.rule_sources:
-        try:
-            parsed = parse_rules(source.text, source.path)
-        except RuleFileError as err:
-            diagnostics.extend(err.diagnostics)
-            continue
-        checker = _FileChecker(model, source.path, source.text)
-        for rule in parsed:
-            if rule.name in seen:
-                checker.error(
-                    codes.DUPLICATE_RULE,
-                    f"Another rule is already named '{rule.name}'; rule names must be unique",
-                    rule.pos,
-                )
-                continue
-            seen[rule.name] = rule.pos
-            compiled = checker.rule(rule)
-            if compiled is not None:
-                rules.append(compiled)
-        diagnostics.extend(checker.diagnostics)
+        found, problems = _check_source(model, source, seen)
+        rules.extend(found)
+        diagnostics.extend(problems)
     return rules, sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def check_rule_source(
+    model: AppModel, text: str, path: str = "<rules>"
+) -> tuple[list[CompiledRule], list[Diagnostic]]:
+    """Parse, check and compile the text of one rule file against ``model`` (rule editor).
+
+    Rule names are checked for duplicates within ``text`` only. Never raises for bad input.
+    """
+    rules, diagnostics = _check_source(model, RuleSource(path, text), set())
+    return rules, sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def _check_source(
+    model: AppModel, source: RuleSource, seen: set[str]
+) -> tuple[list[CompiledRule], list[Diagnostic]]:
+    """The rules of one file and its diagnostics; adds the rule names to ``seen``."""
+    try:
+        parsed = parse_rules(source.text, source.path)
+    except RuleFileError as err:
+        return [], list(err.diagnostics)
+    rules: list[CompiledRule] = []
+    checker = _FileChecker(model, source.path, source.text)
+    for rule in parsed:
+        if rule.name in seen:
+            checker.error(
+                codes.DUPLICATE_RULE,
+                f"Another rule is already named '{rule.name}'; rule names must be unique",
+                rule.pos,
+            )
+            continue
+        seen.add(rule.name)
+        compiled = checker.rule(rule)
+        if compiled is not None:
+            rules.append(compiled)
+    return rules, checker.diagnostics
 
 
 def compile_rules(model: AppModel) -> list[CompiledRule]:
@@ -407,4 +496,4 @@ def compile_rules(model: AppModel) -> list[CompiledRule]:
     return rules
 
 
-__all__ = ["TEMPLATES", "check_rules", "compile_rules"]
+__all__ = ["TEMPLATES", "check_rule_source", "check_rules", "compile_rules"]

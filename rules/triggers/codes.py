@@ -18,6 +18,7 @@ RL109   invalid template or webhook address
 RL110   a required field of the created entity is not given
 RL111   (warning) the rule can re-trigger itself
 RL112   unknown workflow transition or role (with a did-you-mean suggestion)
+RL113   ``send email`` names no template of ``email_templates/`` (did-you-mean)
 ======  ===============================================================
 """
 
@@ -37,6 +38,7 @@ BAD_TEMPLATE: Final = "RL109"
 MISSING_REQUIRED: Final = "RL110"
 RETRIGGER: Final = "RL111"
 UNKNOWN_TRANSITION: Final = "RL112"
+UNKNOWN_TEMPLATE: Final = "RL113"
 
 #: code -> one-line meaning, for documentation and the rule editor.
 CODES: Final[dict[str, str]] = {
@@ -52,4 +54,5 @@ CODES: Final[dict[str, str]] = {
     MISSING_REQUIRED: "required field of the created record not given",
     RETRIGGER: "rule can re-trigger itself",
     UNKNOWN_TRANSITION: "unknown workflow transition or role",
+    UNKNOWN_TEMPLATE: "unknown email template",
 }

@@ -2,7 +2,9 @@
 
 Phases: a rule whose actions are only ``set``, ``reject`` and ``assign`` runs
 *before* the save (it can change or refuse the record); any other rule runs *after*
-the write, in the same transaction, and may not use those three actions.
+the write, in the same transaction, and may not use those three actions. A time rule
+(``after|before N … from <date field>``) has the phase ``timer``: it runs when its
+timer is due, outside any save, and may use every action except ``reject``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from trellis.rules.expr import CompiledExpression
 
 BEFORE = "before"
 AFTER = "after"
+#: The phase of time rules: run by the job runner when their timer is due.
+TIMER = "timer"
 #: Actions allowed in a before-save rule.
 BEFORE_ACTIONS = frozenset({"set", "reject", "assign"})
 #: Seconds per time unit of ``after|before N unit from f``.
@@ -27,7 +31,8 @@ class CompiledAction:
 
     ``target`` is the field set or assigned, the entity created or the recipient
     (``owner`` or a user field); ``text`` the reject message, email template name,
-    webhook URL or round-robin role.
+    webhook URL or the role an ``assign`` picks from (``strategy``: ``round_robin``
+    or ``load_balanced``).
     """
 
     kind: str
@@ -36,6 +41,7 @@ class CompiledAction:
     text: str = ""
     template: Template | None = None
     items: tuple[tuple[str, CompiledExpression], ...] = ()
+    strategy: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,7 @@ __all__ = [
     "AFTER",
     "BEFORE",
     "BEFORE_ACTIONS",
+    "TIMER",
     "UNIT_SECONDS",
     "CompiledAction",
     "CompiledRule",

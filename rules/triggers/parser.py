@@ -51,6 +51,11 @@ def _lark() -> Lark:
     return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True)
 
 
+def rules_lark() -> Lark:
+    """The shared LALR parser of the rule-file grammar (built once; the rule editor)."""
+    return _lark()
+
+
 def keywords() -> frozenset[str]:
     """The keywords of rule files (for suggestions and the rule editor)."""
     return frozenset(
@@ -175,7 +180,12 @@ class _ToSyntax(Transformer[Token, Any]):
     def assign_action(self, meta: Meta, c: list[Token]) -> s.Action:
         role = c[3]
         return s.Action(
-            "assign", _pos(c[0]), target=_name(c[1]), text=_decode(str(role)), text_pos=_pos(role)
+            "assign",
+            _pos(c[0]),
+            target=_name(c[1]),
+            text=_decode(str(role)),
+            text_pos=_pos(role),
+            strategy=str(c[2]),
         )
 
     def transition_action(self, meta: Meta, c: list[Token]) -> s.Action:
@@ -264,4 +274,4 @@ def parse_rules(source: str, path: str = "<rules>") -> list[s.RuleSyntax]:
     return result
 
 
-__all__ = ["keywords", "parse_rules"]
+__all__ = ["keywords", "parse_rules", "rules_lark"]

@@ -55,6 +55,7 @@ class Action:
     ``kind`` is ``set``, ``reject``, ``create``, ``notify``, ``email``, ``webhook``,
     ``assign``, ``transition`` or ``escalate``; ``target`` is the field set, the entity
     created, the recipient or the transition run; ``text`` of ``escalate`` is the role.
+    ``strategy`` of ``assign`` is ``round_robin`` or ``load_balanced``.
     """
 
     kind: str
@@ -64,6 +65,7 @@ class Action:
     text: str = ""
     text_pos: Pos | None = None
     items: tuple[tuple[Name, ExprText], ...] = ()
+    strategy: str = ""
 
 
 @dataclass(frozen=True, slots=True)

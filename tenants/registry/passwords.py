@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.resources import files
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
+#: The shipped list of common and breached passwords (package data).
+COMMON_PASSWORDS_FILE = "common_passwords.txt"
+_TRAILING = "0123456789!@#$%^&*()-_=+.,?;:~ "
 
 
 class PasswordPolicyError(ValueError):
@@ -23,6 +29,41 @@ def check_password_policy(password: str) -> None:
         raise PasswordPolicyError("The password is too simple: use several different characters.")
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped common/breached passwords, lower-cased."""
+    text = (files("trellis.tenants.registry") / COMMON_PASSWORDS_FILE).read_text("utf-8")
+    return frozenset(
+        line.strip().lower()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+
+
+def is_common_password(password: str) -> bool:
+    """Whether ``password`` (or it without trailing digits and punctuation) is common."""
+    lowered = password.strip().lower()
+    known = common_passwords()
+    return lowered in known or lowered.rstrip(_TRAILING) in known
+
+
+def check_new_password(password: str, *, email: str | None = None) -> None:
+    """The policy for a password a person chooses: :func:`check_password_policy`, plus
+    not a common or breached password and not the user's own email name.
+
+    Raises:
+        PasswordPolicyError: with a plain sentence saying what to change.
+    """
+    check_password_policy(password)
+    if is_common_password(password):
+        raise PasswordPolicyError(
+            "This password is on a list of common or breached passwords: choose another."
+        )
+    name = (email or "").split("@")[0].strip().lower()
+    if len(name) >= 3 and name in password.lower():
+        raise PasswordPolicyError("The password must not contain your email name.")
+
+
 def hash_password(password: str) -> str:
     """Hash ``password`` with argon2id after checking the policy."""
     check_password_policy(password)
@@ -37,4 +78,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-__all__ = ["PasswordPolicyError", "check_password_policy", "hash_password", "verify_password"]
+__all__ = [
+    "COMMON_PASSWORDS_FILE",
+    "PasswordPolicyError",
+    "check_new_password",
+    "check_password_policy",
+    "common_passwords",
+    "hash_password",
+    "is_common_password",
+    "verify_password",
+]

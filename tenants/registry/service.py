@@ -304,6 +304,54 @@ class TenantRegistry:
             expires_at,
         )
 
+    def member_identity(self, tenant: str, user_id: int) -> TokenIdentity | None:
+        """Who an active member ``user_id`` of ``tenant`` is (for sessions; ``token_id`` 0)."""
+        u, t, m = self.users, self.tenants, self.memberships
+        query = (
+            sa.select(u.c.email, u.c.is_active, t.c.id, t.c.name, m.c.roles)
+            .join(m, m.c.user_id == u.c.id)
+            .join(t, t.c.id == m.c.tenant_id)
+            .where(u.c.id == user_id, t.c.name == tenant)
+        )
+        with self._connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or not row.is_active:
+            return None
+        return TokenIdentity(
+            0, user_id, row.email, int(row.id), row.name, tuple(row.roles or ()), None
+        )
+
+    def member_names(self, tenant: str) -> dict[int, str]:
+        """Display names of the members of ``tenant`` by user id."""
+        u, t, m = self.users, self.tenants, self.memberships
+        query = (
+            sa.select(u.c.id, u.c.display_name, u.c.email)
+            .join(m, m.c.user_id == u.c.id)
+            .join(t, t.c.id == m.c.tenant_id)
+            .where(t.c.name == tenant)
+        )
+        with self._connect() as conn:
+            return {int(r.id): str(r.display_name or r.email) for r in conn.execute(query)}
+
+    def password_hash(self, user_id: int) -> str | None:
+        """The stored argon2 hash of ``user_id``'s password (None when unset or unknown)."""
+        u = self.users
+        with self._connect() as conn:
+            value = conn.execute(sa.select(u.c.password_hash).where(u.c.id == user_id)).scalar()
+        return str(value) if value else None
+
+    def user_tenants(self, user_id: int) -> list[str]:
+        """Names of the tenants ``user_id`` is a member of, sorted."""
+        t, m = self.tenants, self.memberships
+        query = (
+            sa.select(t.c.name)
+            .join(m, m.c.tenant_id == t.c.id)
+            .where(m.c.user_id == user_id)
+            .order_by(t.c.name)
+        )
+        with self._connect() as conn:
+            return [str(name) for name in conn.execute(query).scalars()]
+
     # metadata versions ------------------------------------------------------------
     def record_version(
         self,

@@ -6,6 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.tenants.registry.identity_tables import build_identity_tables
+
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -58,6 +60,11 @@ def build_system_metadata(schema: str | None = None) -> sa.MetaData:
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("roles", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        # Teams (a JSON list of names), the manager (a user id) and free-form text
+        # attributes (``user.<name>`` in role conditions) of the member in this tenant.
+        sa.Column("teams", sa.JSON(), nullable=True),
+        sa.Column("manager_id", sa.BigInteger(), nullable=True),
+        sa.Column("attributes", sa.JSON(), nullable=True),
         sa.UniqueConstraint("tenant_id", "user_id"),
     )
     tokens = sa.Table(
@@ -103,7 +110,26 @@ def build_system_metadata(schema: str | None = None) -> sa.MetaData:
         sa.Column("ip", sa.String(64), nullable=True),
     )
     sa.Index(None, audit.c.tenant_id, audit.c.id)
+    _build_setting_tables(md)
+    build_identity_tables(md)
     return md
+
+
+def _build_setting_tables(md: sa.MetaData) -> None:
+    """Per-tenant SMTP settings (the password encrypted, platform/jobs/crypto.py)."""
+    sa.Table(
+        "tenant_smtp",
+        md,
+        _pk(),
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False, unique=True),
+        sa.Column("host", sa.String(255), nullable=False),
+        sa.Column("port", sa.Integer(), nullable=False),
+        sa.Column("tls", sa.Boolean(), nullable=False),
+        sa.Column("username", sa.String(255), nullable=True),
+        sa.Column("password_encrypted", sa.Text(), nullable=True),
+        sa.Column("sender", sa.String(254), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 __all__ = ["build_system_metadata"]

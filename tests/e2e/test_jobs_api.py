@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 
 import pytest
-from jobs_helpers import make_jobs_tenant, rows, webhook_server
 from litestar.testing import TestClient
 
 from trellis.platform.jobs import Dispatcher, EmbeddedWorker, JobPolicy
 from trellis.platform.runtime import Runtime
 
 from helpers import Api
+from jobs_helpers import make_jobs_tenant, rows, webhook_server
 
 
 @pytest.fixture
@@ -36,7 +36,9 @@ def test_dead_jobs_are_listed_retried_and_discarded(japi: Api, runtime: Runtime)
     items = dead.json()["items"]
     assert sorted(j["kind"] for j in items) == ["email", "webhook"]
     email = next(j for j in items if j["kind"] == "email")
-    assert email["last_error"] == "No SMTP server is configured: set TRELLIS_SMTP_URL."
+    assert email["last_error"] == (
+        "No SMTP server is configured: set TRELLIS_SMTP_URL or run trellis tenant smtp."
+    )
     assert email["attempts"] == 1
     assert email["payload"]["template"] == "big_deal"
     hook = next(j for j in items if j["kind"] == "webhook")

@@ -91,6 +91,10 @@ def _with_rules(write_package: PackageWriter) -> PackageWriter:
         root = write_package(entities, **kw)
         (root / "rules").mkdir(exist_ok=True)
         (root / "rules" / "sales.rules").write_text(RULES, encoding="utf-8")
+        (root / "email_templates").mkdir(exist_ok=True)
+        (root / "email_templates" / "big_deal.j2").write_text(
+            "{% block subject %}Big deal {{ name }}{% endblock %}\n", encoding="utf-8"
+        )
         return root
 
     return write
@@ -158,12 +162,17 @@ def test_after_rules_create_notify_and_queue(rapi: Api, runtime: Runtime) -> Non
     assert runs[0]["rule"] == "Follow up"  # newest first
 
 
-def test_trigger_chain_hits_the_depth_limit_and_rolls_back(rapi: Api) -> None:
+def test_trigger_chain_hits_the_depth_limit_and_rolls_back(rapi: Api, runtime: Runtime) -> None:
     res = rapi.post("ping", json={"n": 0})
     assert res.status_code == 409
-    assert "chained more than" in res.json()["errors"]["__all__"][0]
+    message = res.json()["errors"]["__all__"][0]
+    assert "chained more than 10 saves" in message
+    assert "Nothing was saved" in message
+    # Nothing half-written: no record, no change row, no rule run.
     assert rapi.get("ping").json()["count"] == 0
     assert rapi.get("pong").json()["count"] == 0
+    assert _rows(runtime, "_rule_runs") == []
+    assert _rows(runtime, "_changes") == []
 
 
 def test_round_robin_over_two_users(rapi: Api, runtime: Runtime) -> None:

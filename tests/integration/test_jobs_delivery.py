@@ -7,6 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
+
+from trellis.platform.jobs import Dispatcher, verify
+from trellis.platform.jobs.webhooks import WebhookError, check_target
+from trellis.platform.runtime import Runtime
+
+from helpers import Api
 from jobs_helpers import (
     free_port,
     make_jobs_tenant,
@@ -15,13 +22,6 @@ from jobs_helpers import (
     smtp_server,
     webhook_server,
 )
-from litestar.testing import TestClient
-
-from trellis.platform.jobs import Dispatcher, verify
-from trellis.platform.jobs.webhooks import WebhookError, check_target
-from trellis.platform.runtime import Runtime
-
-from helpers import Api
 
 
 @pytest.fixture(autouse=True)
@@ -101,14 +101,15 @@ def test_smtp_down_retries_then_dead_then_manual_retry_succeeds(
     assert code == 0
     assert out.splitlines()[0].split() == [
         "tenant",
-        "pending",
+        "queued",
         "running",
+        "failed",
         "scheduled",
-        "done",
         "dead",
+        "done",
         "discarded",
     ]
-    assert out.splitlines()[1].split() == ["jobs", "0", "0", "0", "1", "1", "0"]
+    assert out.splitlines()[1].split() == ["jobs", "0", "0", "0", "0", "1", "1", "0"]
     with smtp_server(port) as inbox:
         assert api.post(f"_jobs/{email['id']}/retry").status_code == 200
         Dispatcher(runtime).run_due()
@@ -134,8 +135,12 @@ def test_due_timer_checks_its_condition_and_queues_its_actions(
 ) -> None:
     api = Api(client, "jobs", make_jobs_tenant(runtime, tmp_path))
     hot = api.post("deal", json={"name": "Hot", "amount": 50, "close": "2030-05-10"}).json()
-    cold = api.post("deal", json={"name": "Cold", "amount": 5, "close": "2030-05-10"}).json()
+    cold = api.post("deal", json={"name": "Cold", "amount": 50, "close": "2030-05-10"}).json()
     assert len(rows(runtime, "jobs", "_timers")) == 2
+    # The condition is checked again when the timer is due: change it behind the API.
+    deals = runtime.app("jobs").entities["deal"].table
+    with runtime.engines.tenant_connection("jobs", write=True) as conn, conn.begin():
+        conn.execute(deals.update().where(deals.c.id == cold["id"]).values(amount=5))
     code, out = run_cli(
         runtime, monkeypatch, capsys, "jobs", "run-due", "--now", "2030-05-08T23:00:00Z"
     )
@@ -156,6 +161,6 @@ def test_due_timer_checks_its_condition_and_queues_its_actions(
     assert runs == {hot["id"]: "applied", cold["id"]: "condition false"}
     # A new close date plans the timer again.
     api.patch(f"deal/{hot['id']}", json={"close": "2030-06-10"})
-    due = [t for t in rows(runtime, "jobs", "_timers") if t["record_id"] == hot["id"]]
-    assert due[0]["fired_at"] is None
-    assert due[0]["due_at"].replace(tzinfo=UTC) == datetime(2030, 6, 9, tzinfo=UTC)
+    timers = [t for t in rows(runtime, "jobs", "_timers") if t["record_id"] == hot["id"]]
+    waiting = [t["due_at"].replace(tzinfo=UTC) for t in timers if t["fired_at"] is None]
+    assert waiting == [datetime(2030, 6, 9, tzinfo=UTC)]  # the fired one stays as history

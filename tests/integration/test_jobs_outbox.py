@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from jobs_helpers import make_jobs_tenant, rows
 
 from trellis.platform.jobs import Dispatcher, Job, JobContext, JobPolicy, Outbox
 from trellis.platform.runtime import Runtime
+
+from jobs_helpers import make_jobs_tenant, rows
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 

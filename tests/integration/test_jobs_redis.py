@@ -20,15 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jobs_helpers import (
-    enqueue_rows,
-    free_port,
-    make_jobs_tenant,
-    rows,
-    run_cli,
-    smtp_server,
-    webhook_server,
-)
 from litestar.testing import TestClient
 from rq import Queue, SimpleWorker
 from rq.timeouts import TimerDeathPenalty
@@ -45,6 +36,15 @@ from trellis.platform.jobs.rqueue import (
 from trellis.platform.runtime import Runtime
 
 from helpers import Api
+from jobs_helpers import (
+    enqueue_rows,
+    free_port,
+    make_jobs_tenant,
+    rows,
+    run_cli,
+    smtp_server,
+    webhook_server,
+)
 
 REDIS_URL = os.environ.get("TRELLIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -73,6 +73,8 @@ def test_wheel_contains_code_and_resources(tmp_path: Path) -> None:
         "trellis/rules/expr/grammar.lark",
         "trellis/seed/crm/app.yaml",
         "trellis/seed/crm/entities/opportunity.yaml",
+        "trellis/seed/crm/dashboards/sales.yaml",
+        "trellis/metadata/loader/schemas/dashboard.schema.json",
         "trellis/metadata/loader/schemas/entity.schema.json",
     ):
         assert expected in names, expected

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from metadata_test_support import NameChecker
 
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import CODES, load_package, validate_package
+
+from metadata_test_support import NameChecker
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.txt").is_file())

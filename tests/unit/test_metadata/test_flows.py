@@ -7,11 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from metadata_test_support import NameChecker
 
 from trellis.metadata.loader import load_package, validate_package
 from trellis.metadata.model import DslType
 from trellis.metadata.model.field_types import nullable_schema
+
+from metadata_test_support import NameChecker
 
 ENTITY = """
     fields:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
-from metadata_test_support import NameChecker
 
 from trellis.metadata.diagnostics import Diagnostic, MetadataError
 from trellis.metadata.loader import CODES, load_package, package_digest, validate_package
 from trellis.metadata.model import AppModel, DslType, EntityDef, SourceSpan
+
+from metadata_test_support import NameChecker
 
 APP = 'name: demo\nversion: "1.2.3"\n'
 CODES_MD = Path(__file__).resolve().parents[3] / "metadata" / "CODES.md"

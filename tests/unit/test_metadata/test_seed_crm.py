@@ -6,12 +6,13 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from metadata_test_support import NameChecker
 
 from trellis.metadata.diagnostics import Diagnostic
 from trellis.metadata.loader import load_package, package_digest, validate_package
 from trellis.metadata.model import AppModel, DslType, EntityDef, SourceSpan
 from trellis.seed.crm import PACKAGE_PATH
+
+from metadata_test_support import NameChecker
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+
 from rules_test_support import DEFAULT_PG_URL, PG_URL_ENV, Db, build_tables, sqlite_database
 
 os.environ.setdefault(PG_URL_ENV, DEFAULT_PG_URL)

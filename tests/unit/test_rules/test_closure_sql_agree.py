@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rules_test_support import Db, compile_deal, make_ctx
 
 from trellis.rules.expr import CompiledExpression, ExpressionError, interpret
 from trellis.rules.expr._runtime import to_utc
+
+from rules_test_support import Db, compile_deal, make_ctx
 
 SETTINGS = settings(
     max_examples=100,

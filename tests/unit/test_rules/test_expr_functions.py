@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from rules_test_support import NOW, USER_ID, Db, compile_deal, make_ctx
 
 from trellis.rules.expr import EvalContext, interpret
 from trellis.rules.expr._runtime import to_utc
 from trellis.rules.expr.functions import FUNCTIONS
+
+from rules_test_support import NOW, USER_ID, Db, compile_deal, make_ctx
 
 
 def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, sec: int = 0) -> datetime:

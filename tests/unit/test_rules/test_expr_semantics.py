@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from rules_test_support import USER_ID, Db, compile_deal, make_ctx
 
 from trellis.rules.expr import interpret
+
+from rules_test_support import USER_ID, Db, compile_deal, make_ctx
 
 ACCOUNTS = {1: {"id": 1, "name": "Acme", "industry": "retail"}, 2: {"id": 2, "name": "Bolt"}}
 TODAY = date(2026, 3, 15)

@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from rules_test_support import NOW, Db, build_tables, compile_deal, make_ctx
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from trellis.rules.expr import EvalContext, parser
+
+from rules_test_support import NOW, Db, build_tables, compile_deal, make_ctx
 
 PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 SQLITE = sqlite.dialect()

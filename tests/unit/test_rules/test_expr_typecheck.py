@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from rules_test_support import DEAL, MODEL, compile_deal, make_ctx
 
 from trellis.metadata.model import DslType, SourceSpan
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.rules.expr import ExpressionError
 from trellis.rules.expr import typed as t
 from trellis.rules.expr.codes import CODES
+
+from rules_test_support import DEAL, MODEL, compile_deal, make_ctx
 
 
 def _errors(source: str, **kw: object) -> list[tuple[str, int, int, str | None]]:

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from rules_test_support import NOW, PG_URL_ENV
 from sqlalchemy.pool import StaticPool
 
 from trellis.metadata.model import (
@@ -28,6 +27,8 @@ from trellis.metadata.model import (
     StageDef,
 )
 from trellis.rules.expr import EvalContext, ExpressionError, compile_expression, interpret
+
+from rules_test_support import NOW, PG_URL_ENV
 
 STAGES = (
     StageDef("prospecting", "Prospecting", Decimal(10)),

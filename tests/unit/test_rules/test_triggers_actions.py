@@ -74,11 +74,12 @@ def test_transition_and_escalate_parse_and_compile_as_after_save(tmp_path: Path)
           then escalate to role 'admin'; transition resolve
         end
     """
-    assert _problems(tmp_path, rules) == []
+    # A transition is an update: on an 'updated' rule it may re-trigger the rule (warning).
+    assert _problems(tmp_path, rules) == ["5:5 RL111", "10:34 RL111"]
     report = validate_package(_package(tmp_path, rules), checker=RuleExpressionChecker())
     assert report.model is not None
     compiled, diagnostics = check_rules(report.model)
-    assert diagnostics == []
+    assert [d.severity.value for d in diagnostics] == ["warning", "warning"]
     move, up = compiled
     assert move.phase == up.phase == "after"
     assert [(a.kind, a.target, a.text) for a in move.actions] == [
@@ -86,6 +87,16 @@ def test_transition_and_escalate_parse_and_compile_as_after_save(tmp_path: Path)
         ("escalate", None, "support_lead"),
     ]
     assert [a.kind for a in up.actions] == ["escalate", "transition"]
+
+
+def test_setting_the_workflow_state_is_rl104(tmp_path: Path) -> None:
+    rules = """
+        rule "Force"
+          on ticket created
+          then set status = "resolved"
+        end
+    """
+    assert _problems(tmp_path, rules) == ["3:12 RL104"]
 
 
 def test_a_field_may_still_be_called_transition() -> None:

@@ -45,6 +45,8 @@ def _package(tmp_path: Path, rules: str) -> Path:
             textwrap.dedent(text).lstrip(), encoding="utf-8"
         )
     (root / "rules" / "a.rules").write_text(textwrap.dedent(rules).lstrip(), encoding="utf-8")
+    (root / "email_templates").mkdir()
+    (root / "email_templates" / "big.j2").write_text("{% block text %}x{% endblock %}\n")
     return root
 
 
@@ -120,6 +122,28 @@ def test_a_valid_file_compiles_with_phases(tmp_path: Path) -> None:
             ["2:11 RL103 error amount"],
         ),
         ('rule "a"\n  on deal created\n  then set double = 1\nend\n', ["3:12 RL104 error"]),
+        ('rule "a"\n  on deal created\n  then set created_at = now()\nend\n', ["3:12 RL104 error"]),
+        ('rule "a"\n  on deal created\n  then set owner_id = 1\nend\n', ["3:12 RL104 error"]),
+        (
+            'rule "a"\n  on deal created\n  then create task {subject: "x", version: 2}\nend\n',
+            ["3:35 RL104 error"],
+        ),
+        (
+            'rule "a"\n  on deal created\n  then send email "bigg" to rep\nend\n',
+            ["3:19 RL113 error big"],
+        ),
+        (
+            'rule "a"\n  on deal created\n  then send email "other" to rep\nend\n',
+            ["3:19 RL113 error"],
+        ),
+        (
+            'rule "a"\n  on deal after 1 days from close\n  then reject "x"\nend\n',
+            ["3:8 RL105 error"],
+        ),
+        (
+            'rule "a"\n  on deal after 1 days from close\n  then set close = today() + 7\nend\n',
+            ["3:8 RL111 warning"],
+        ),
         (
             'rule "a"\n  on deal created\n  then\n    set amount = 1\n    webhook "https://x.io"\nend\n',
             ["4:5 RL105 error"],
@@ -174,6 +198,37 @@ def test_each_problem_has_its_code_and_position(
     tmp_path: Path, rules: str, expected: list[str]
 ) -> None:
     assert _problems(tmp_path, rules) == expected
+
+
+TIMER_RULES = """
+    rule "Chase"
+      on deal after 2 hours from close
+      when amount > 10
+      then
+        set priority = "high"
+        assign rep load_balanced("sales")
+        create task {subject: concat("Chase ", name), deal: id}
+        send email "big" to owner
+    end
+"""
+
+
+def test_timer_rules_may_change_records_and_assign_load_balanced(tmp_path: Path) -> None:
+    assert _problems(tmp_path, TIMER_RULES) == []
+    report = validate_package(
+        _package(tmp_path / "b", TIMER_RULES), checker=RuleExpressionChecker()
+    )
+    assert report.model is not None
+    assert report.model.email_templates == ("big",)
+    (rule,) = compile_rules(report.model)
+    assert rule.phase == "timer"
+    assert rule.offset_seconds == 7200
+    assert [(a.kind, a.strategy) for a in rule.actions] == [
+        ("set", ""),
+        ("assign", "load_balanced"),
+        ("create", ""),
+        ("email", ""),
+    ]
 
 
 def test_every_error_of_every_file_is_reported_at_once(tmp_path: Path) -> None:

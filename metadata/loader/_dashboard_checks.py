@@ -1,0 +1,206 @@
+"""Cross-check dashboard tiles against the entities, and their ``where`` conditions.
+
+Codes: MD111 (unknown entity), MD112 (unknown field in ``field`` or ``group_by``),
+MD113 (``agg`` and ``field`` do not fit: sum/avg/min/max need a number field,
+``count`` takes none), MD114 (a chart without ``group_by`` or a KPI with one),
+MD115 (a ``group_by`` that cannot group as asked), MD116 (a ``where`` the rule
+checker refuses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from trellis.metadata.diagnostics import Diagnostic, did_you_mean
+from trellis.metadata.loader._dashboards import Dashboards
+from trellis.metadata.loader._entity_checks import NAME, spec_type
+from trellis.metadata.loader._expressions import ExpressionChecker
+from trellis.metadata.loader._formula_deps import mentions
+from trellis.metadata.loader._layout_checks import field_specs
+from trellis.metadata.loader._report import Report
+from trellis.metadata.loader.positions import NodePath, PositionMap
+from trellis.metadata.loader.yaml_source import YamlDocument
+from trellis.metadata.model import (
+    CHART_KINDS,
+    FIELD_TYPES,
+    LAYOUT_STANDARD_COLUMNS,
+    NUMBER_FIELD_TYPES,
+    STANDARD_COLUMNS,
+    AppModel,
+    DslType,
+)
+
+#: Field types whose values are few and discrete enough to group by.
+GROUPABLE_TYPES = (
+    "string",
+    "email",
+    "phone",
+    "url",
+    "enum",
+    "pipeline",
+    "boolean",
+    "reference",
+    "user",
+    "integer",
+    "autonumber",
+)
+#: Field types grouped by a time bucket (``close_date:month``).
+DATE_TYPES = ("date", "datetime")
+#: Field types a funnel can order its steps by.
+FUNNEL_TYPES = ("pipeline", "enum")
+#: Standard columns as field types, for grouping (``id`` and ``version`` never group).
+_STANDARD_TYPES = {
+    "owner_id": "user",
+    "created_by": "user",
+    "updated_by": "user",
+    "created_at": "datetime",
+    "updated_at": "datetime",
+}
+
+
+def _type_of(name: str, specs: Mapping[str, Any]) -> str | None:
+    if name in specs:
+        return spec_type(specs[name])
+    return _STANDARD_TYPES.get(name)
+
+
+class _TileCheck:
+    """Checks one tile of one dashboard file."""
+
+    def __init__(
+        self, item: Mapping[str, Any], index: int, positions: PositionMap, report: Report
+    ) -> None:
+        self.item = item
+        self.path: NodePath = ("tiles", index)
+        self.where = f"tile {index + 1}"
+        self.positions = positions
+        self.report = report
+
+    def error(self, code: str, message: str, key: str, suggestion: str | None = None) -> None:
+        span = self.positions.value((*self.path, key))
+        self.report.error(code, f"{self.where}: {message}", span, suggestion)
+
+    def run(self, specs: Mapping[str, Any], entity: str) -> None:
+        known = [*specs, *LAYOUT_STANDARD_COLUMNS]
+        agg, value = self.item.get("agg"), self.item.get("field")
+        if isinstance(value, str) and NAME.match(value) and value not in known:
+            message = f"unknown field '{value}' of entity '{entity}'"
+            self.error("MD112", message, "field", did_you_mean(value, known))
+        elif isinstance(agg, str):
+            self._check_agg(agg, value, specs)
+        self._check_group(specs, entity, known)
+
+    def _check_agg(self, agg: str, value: Any, specs: Mapping[str, Any]) -> None:
+        if agg == "count":
+            if isinstance(value, str):
+                self.error("MD113", "'count' counts records and takes no 'field'", "field")
+            return
+        if not isinstance(value, str):
+            self.error("MD113", f"'{agg}' needs a number 'field'", "agg")
+            return
+        kind = _type_of(value, specs)
+        if kind not in NUMBER_FIELD_TYPES and (kind in FIELD_TYPES or value in STANDARD_COLUMNS):
+            shown = kind or "standard column"
+            message = (
+                f"'{agg}' cannot use '{value}' of type '{shown}'; "
+                f"use a field of type {', '.join(NUMBER_FIELD_TYPES)}"
+            )
+            self.error("MD113", message, "field")
+
+    def _check_group(self, specs: Mapping[str, Any], entity: str, known: list[str]) -> None:
+        kind_name, grouping = self.item.get("kind"), self.item.get("group_by")
+        is_chart = kind_name in CHART_KINDS
+        if not isinstance(grouping, str):
+            if is_chart:
+                self.error("MD114", f"a {kind_name} chart needs 'group_by'", "kind")
+            return
+        if kind_name == "kpi":
+            self.error("MD114", "a kpi shows one number and takes no 'group_by'", "group_by")
+            return
+        name, _, bucket = grouping.partition(":")
+        if not NAME.match(name):
+            return  # the schema check reports the form of 'group_by'
+        if name not in known:
+            message = f"group_by: unknown field '{name}' of entity '{entity}'"
+            self.error("MD112", message, "group_by", did_you_mean(name, known))
+            return
+        kind = _type_of(name, specs)
+        if kind is None or (kind not in FIELD_TYPES and name in specs):
+            return  # an unknown type is reported on the field itself
+        self._check_grouping(str(kind_name), name, kind, bucket)
+
+    def _check_grouping(self, kind_name: str, name: str, kind: str, bucket: str) -> None:
+        problem: str | None = None
+        if bucket and kind not in DATE_TYPES:
+            problem = f"only date and datetime fields have time buckets, not '{name}' ({kind})"
+        elif not bucket and kind in DATE_TYPES:
+            problem = f"'{name}' is a {kind}; group it by a time bucket, like '{name}:month'"
+        elif kind not in (*GROUPABLE_TYPES, *DATE_TYPES):
+            problem = f"'{name}' of type '{kind}' cannot be grouped"
+        elif kind_name == "line" and not bucket:
+            problem = "a line chart draws a time series; group by a date, like 'close_date:month'"
+        elif kind_name == "funnel" and kind not in FUNNEL_TYPES:
+            problem = f"a funnel needs a pipeline or enum field, not '{name}' ({kind})"
+        if problem is not None:
+            self.error("MD115", f"group_by: {problem}", "group_by")
+
+
+def check_dashboards(
+    model: AppModel,
+    dashboards: Dashboards,
+    entity_docs: Mapping[str, YamlDocument],
+    broken: Collection[str],
+    report: Report,
+) -> None:
+    """Check every tile's entity, fields, aggregate and grouping (MD111-MD115)."""
+    for name, doc in dashboards.docs.items():
+        tiles = doc.data.get("tiles") if isinstance(doc.data, dict) else None
+        for index, item in enumerate(tiles if isinstance(tiles, list) else []):
+            if not isinstance(item, dict):
+                continue
+            check = _TileCheck(item, index, doc.positions, report)
+            entity = item.get("entity")
+            if not isinstance(entity, str) or not NAME.match(entity) or entity in broken:
+                continue
+            if entity not in entity_docs:
+                message = f"unknown entity '{entity}' in dashboard '{name}'"
+                check.error("MD111", message, "entity", did_you_mean(entity, model.entities))
+                continue
+            check.run(field_specs(entity_docs[entity].data), entity)
+
+
+def check_tile_conditions(
+    model: AppModel,
+    checker: ExpressionChecker,
+    unreliable: Mapping[str, Collection[str]],
+    report: Report,
+) -> None:
+    """Type-check every tile's ``where`` as a boolean over its entity (MD116)."""
+    for dashboard in model.dashboards.values():
+        for number, tile in enumerate(dashboard.tiles, start=1):
+            entity = model.entities.get(tile.entity)
+            if entity is None or tile.where is None or tile.where_source is None:
+                continue
+            skip = unreliable.get(entity.name, ())
+            if skip and mentions(tile.where, skip):
+                continue
+            found = checker.check(
+                tile.where, entity, model, expected=DslType.BOOLEAN, span=tile.where_source
+            )
+            report.extend(_recode(dashboard.name, number, d) for d in found)
+
+
+def _recode(dashboard: str, number: int, d: Diagnostic) -> Diagnostic:
+    """A rule diagnostic on a tile's ``where`` as MD116, keeping its own code."""
+    return Diagnostic(
+        "MD116",
+        f"dashboard '{dashboard}' tile {number} where: {d.message} [{d.code}]",
+        d.span,
+        d.suggestion,
+        d.severity,
+        d.context,
+    )
+
+
+__all__ = ["check_dashboards", "check_tile_conditions"]

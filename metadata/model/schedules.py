@@ -1,0 +1,64 @@
+"""SLA policies (``sla/<entity>.yaml``) and activity reminders (``reminders/<entity>.yaml``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTargetDef:
+    """One target of an SLA (``response``, ``resolution``): hours by priority, met when true."""
+
+    name: str
+    met_when: str
+    hours: Mapping[str, float]
+    met_when_source: SourceSpan | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+@dataclass(frozen=True, slots=True)
+class SlaDef:
+    """The SLA of one entity: targets by priority, counted from ``start_field``.
+
+    On breach: ``breach_field`` (a boolean) is set true, ``notify`` (``owner`` or a
+    user field) gets a notification and ``email`` (a template) when given, and every
+    member with role ``escalate_to`` is notified.
+    """
+
+    entity: str
+    priority_field: str
+    targets: tuple[SlaTargetDef, ...]
+    start_field: str = "created_at"
+    breach_field: str | None = None
+    notify: str | None = None
+    email: str | None = None
+    escalate_to: str | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+#: Notification text of a reminder that declares none.
+DEFAULT_REMINDER_TEXT = "Reminder: {{ record_title }}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderDef:
+    """A reminder at the time in ``field`` of each record, unless ``cancel_when`` holds.
+
+    ``notify`` is ``owner`` or a user field; ``text`` is a Jinja template with the
+    record's fields; ``email`` an optional template sent to the same person.
+    """
+
+    entity: str
+    field: str
+    notify: str = "owner"
+    text: str = DEFAULT_REMINDER_TEXT
+    email: str | None = None
+    cancel_when: str | None = None
+    cancel_when_source: SourceSpan | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+__all__ = ["DEFAULT_REMINDER_TEXT", "ReminderDef", "SlaDef", "SlaTargetDef"]

@@ -1,0 +1,93 @@
+"""Comments on records over the JSON API (the screens use the same functions).
+
+``GET /t/{t}/api/{entity}/{id}/_comments?limit=&before=`` answers ``{"items", "count"}``
+newest first; ``POST /t/{t}/api/{entity}/{id}/_comments`` with ``{"body": "..."}``
+answers 201 ``{"comment", "notified", "cannot_read", "unresolved"}`` (user ids, and
+mention tokens that named nobody). The caller must be able to read the record: 403
+for an entity the role cannot read, 404 outside the scope; bad text is 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.activity import CommentError, post_comment
+from trellis.platform.activity.comments import comment_json, list_comments
+from trellis.platform.activity.service import require_record
+from trellis.platform.api.requests import parse_id, parse_object
+from trellis.platform.api.serialize import encode
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.records.errors import BadRequestError, ValidationFailedError
+
+JSON = "application/json"
+MAX_LIMIT = 500
+
+
+def _int_param(name: str, raw: str | None, default: int | None, top: int) -> int | None:
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= top:
+        raise BadRequestError(f"Parameter '{name}' has value '{raw[:20]}'. Use 1 to {top}.")
+    return int(raw)
+
+
+def comment_routes(api: TenantApi) -> list[HTTPRouteHandler]:
+    """The ``_comments`` route handlers over ``api``."""
+
+    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_comments")
+    async def list_record_comments(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[bytes]:
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        ident = parse_id(entity, record_id)
+        params = request.query_params
+        limit = _int_param("limit", params.get("limit"), 50, MAX_LIMIT) or 50
+        before = _int_param("before", params.get("before"), None, 2**63 - 1)
+        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+            require_record(api, call, conn, target, ident)
+            found = list_comments(
+                conn, call.app.metadata, target.name, ident, limit=limit, before_id=before
+            )
+        items = [comment_json(c) for c in found]
+        return Response(encode({"items": items, "count": len(items)}), media_type=JSON)
+
+    @post("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_comments", status_code=201)
+    async def create_comment(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[bytes]:
+        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        ident = parse_id(entity, record_id)
+        data = parse_object(await request.body())
+        text = data.get("body")
+        if not isinstance(text, str):
+            raise ValidationFailedError({"body": ["Send the comment text as a string."]})
+        try:
+            posted = post_comment(api, call, target, ident, text)
+        except CommentError as exc:
+            raise ValidationFailedError({"body": [str(exc)]}) from None
+        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+            stored = list_comments(
+                conn, call.app.metadata, target.name, ident, limit=1, before_id=posted.id + 1
+            )
+        body = {
+            "comment": comment_json(stored[0]),
+            "notified": [m.user_id for m in posted.notified],
+            "cannot_read": [m.user_id for m in posted.cannot_read],
+            "unresolved": posted.unresolved,
+        }
+        return Response(encode(body), status_code=201, media_type=JSON)
+
+    return [list_record_comments, create_comment]
+
+
+__all__ = ["comment_routes"]

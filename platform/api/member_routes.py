@@ -1,0 +1,165 @@
+"""Admin routes for members: roles, teams, manager and attributes, changed at run time.
+
+``GET /t/{t}/api/_users`` lists the tenant's members; ``GET /t/{t}/api/_users/{id}``
+shows one; ``PATCH /t/{t}/api/_users/{id}`` with any of ``{"roles": [...],
+"teams": [...], "manager": "email" | null, "attributes": {"region": "EU"}}`` changes
+them (an attribute set to null or "" is removed). Only tenant admins may use them;
+changes are audited and take effect at once in this process, within 2 seconds in others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, patch
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.api.requests import parse_object
+from trellis.platform.api.serialize import encode
+from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.records.errors import (
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationFailedError,
+)
+from trellis.tenants.registry import RegistryError
+from trellis.tenants.registry.access_admin import change_roles
+from trellis.tenants.registry.members import MemberProfile, list_members, update_member
+
+JSON = "application/json"
+FIELDS = ("roles", "teams", "manager", "attributes")
+
+
+def _require_admin(call: Call) -> None:
+    if not call.access.admin:
+        raise ForbiddenError("Only tenant admins may manage members.")
+
+
+def _members(api: TenantApi, call: Call) -> dict[int, MemberProfile]:
+    tenant_id = api.runtime.tenant(call.tenant).id
+    return {p.user_id: p for p in list_members(api.runtime.registry, tenant_id)}
+
+
+def _shown(members: dict[int, MemberProfile], member: MemberProfile) -> dict[str, Any]:
+    boss = members.get(member.manager_id) if member.manager_id is not None else None
+    return member.as_json(boss.email if boss else None)
+
+
+def _member_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFoundError(f"No member with id '{raw}'.")
+    return int(raw)
+
+
+def _check_body(call: Call, body: dict[str, Any]) -> None:
+    """422 naming each bad key; unknown keys are refused too."""
+    errors: dict[str, list[str]] = {}
+    for key in body:
+        if key not in FIELDS:
+            errors[key] = [f"Unknown key; use {', '.join(FIELDS)}."]
+    roles = body.get("roles")
+    if "roles" in body:
+        known = {"admin", *call.app.model.roles}
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            errors["roles"] = ["Must be a list of role names."]
+        else:
+            unknown = sorted(set(roles) - known)
+            if unknown:
+                errors["roles"] = [f"Unknown role '{unknown[0]}'."]
+    if "teams" in body and not (
+        isinstance(body["teams"], list) and all(isinstance(t, str) for t in body["teams"])
+    ):
+        errors["teams"] = ["Must be a list of team names."]
+    if "manager" in body and not (body["manager"] is None or isinstance(body["manager"], str)):
+        errors["manager"] = ["Must be the manager's email address, or null."]
+    if "attributes" in body and not isinstance(body["attributes"], dict):
+        errors["attributes"] = ['Must be an object, e.g. {"region": "EU"}.']
+    if errors:
+        raise ValidationFailedError(errors)
+
+
+def update_body(api: TenantApi, call: Call, member_id: int, raw: bytes) -> dict[str, Any]:
+    """Apply a ``PATCH _users/{id}`` and return the member as it is now."""
+    body = parse_object(raw)
+    _check_body(call, body)
+    members = _members(api, call)
+    member = members.get(member_id)
+    if member is None:
+        raise NotFoundError(f"No member with id {member_id} in this tenant.")
+    if member_id == call.identity.user_id and "roles" in body and "admin" not in body["roles"]:
+        raise ValidationFailedError({"roles": ["You cannot remove your own admin role."]})
+    registry = api.runtime.registry
+    actor = call.identity.email
+    try:
+        if "roles" in body:
+            wanted = set(body["roles"])
+            change_roles(
+                registry,
+                call.tenant,
+                member.email,
+                add=tuple(sorted(wanted - set(member.roles))),
+                remove=tuple(sorted(set(member.roles) - wanted)),
+                actor=actor,
+            )
+        if any(k in body for k in ("teams", "manager", "attributes")):
+            manager = body.get("manager", None) if "manager" in body else None
+            update_member(
+                registry,
+                call.tenant,
+                member_id,
+                teams=body.get("teams"),
+                manager=("" if manager is None else manager) if "manager" in body else None,
+                attributes=body.get("attributes"),
+                actor=actor,
+                actor_user_id=call.identity.user_id,
+            )
+    except RegistryError as exc:
+        key = next((k for k in ("manager", "teams", "attributes", "roles") if k in body), "")
+        raise ValidationFailedError({key or "__all__": [str(exc)]}) from None
+    if api.authz.directory is not None:
+        api.authz.directory.forget(call.tenant)
+    members = _members(api, call)
+    return _shown(members, members[member_id])
+
+
+def member_routes(api: TenantApi) -> list[HTTPRouteHandler]:
+    """The ``_users`` route handlers over ``api``."""
+
+    @get("/t/{tenant:str}/api/_users")
+    async def list_users(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        _require_admin(call)
+        members = _members(api, call)
+        items = [_shown(members, m) for m in members.values()]
+        return Response(content=encode({"items": items}), status_code=200, media_type=JSON)
+
+    @get("/t/{tenant:str}/api/_users/{member:str}")
+    async def show_user(
+        request: Request[Any, Any, Any], tenant: FromPath[str], member: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        _require_admin(call)
+        members = _members(api, call)
+        found = members.get(_member_id(member))
+        if found is None:
+            raise NotFoundError(f"No member with id {member} in this tenant.")
+        return Response(content=encode(_shown(members, found)), status_code=200, media_type=JSON)
+
+    @patch("/t/{tenant:str}/api/_users/{member:str}")
+    async def update_user(
+        request: Request[Any, Any, Any], tenant: FromPath[str], member: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        _require_admin(call)
+        raw = await request.body()
+        if not raw.strip():
+            raise BadRequestError("Send a JSON object with roles, teams, manager or attributes.")
+        body = update_body(api, call, _member_id(member), raw)
+        return Response(content=encode(body), status_code=200, media_type=JSON)
+
+    return [list_users, show_user, update_user]
+
+
+__all__ = ["member_routes", "update_body"]

@@ -1,0 +1,58 @@
+"""What of ``_rule_runs`` a caller may see: runs of records they reach, fields they see.
+
+A run is listed when the caller may read its entity and its record is inside the
+caller's record scope (the same SQL predicate every read path applies). Its
+``changes`` lose the fields hidden from the caller and the ids of records created in
+entities the caller may not read. Runs without an entity (``every`` rules) are for
+admins only. Admins see everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.platform.authz import Access
+from trellis.rules.expr import EvalContext
+from trellis.tenants.registry import utcnow
+
+_CREATE = "create "
+
+
+def visible_runs(access: Access, runs: sa.Table) -> sa.ColumnElement[bool] | None:
+    """The condition on ``runs`` rows the caller may see; None when every row."""
+    if access.admin:
+        return None
+    app = access.app
+    ectx = EvalContext(now=utcnow(), user_id=access.user_id)
+    options: list[sa.ColumnElement[bool]] = []
+    for name, entity in app.entities.items():
+        if not access.can(name, "read"):
+            continue
+        scope = access.scope(entity, ectx)
+        if scope is None:
+            options.append(runs.c.entity == name)
+            continue
+        reached = sa.select(entity.table.c.id).where(scope)
+        options.append(sa.and_(runs.c.entity == name, runs.c.record_id.in_(reached)))
+    return sa.or_(*options) if options else sa.false()
+
+
+def visible_changes(access: Access, item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` (a run) with its ``changes`` trimmed to what the caller may see."""
+    if access.admin or not isinstance(item.get("changes"), dict):
+        return item
+    entity = str(item.get("entity") or "")
+    hidden = access.entity(entity).hidden if entity in access.app.entities else frozenset()
+    kept: dict[str, Any] = {}
+    for key, value in item["changes"].items():
+        if key in hidden:
+            continue
+        if key.startswith(_CREATE) and not access.can(key[len(_CREATE) :], "read"):
+            continue
+        kept[key] = value
+    return {**item, "changes": kept}
+
+
+__all__ = ["visible_changes", "visible_runs"]

@@ -1,0 +1,161 @@
+"""Compute a dashboard tile in SQL, through the caller's access.
+
+A tile is ``agg(field)`` over the live records of one entity that the caller's record
+scope reaches and the tile's ``where`` selects, as one number (KPI) or per group. The
+``where`` is compiled as the caller sees the model, so a tile that reads a hidden
+field, or counts an entity the caller may not read, is reported unavailable instead of
+revealing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.metadata.model import FieldDef, TileDef
+from trellis.platform.api.read_paths import scoped_filter
+from trellis.platform.authz import Access
+from trellis.platform.dashboards.buckets import bucket_start
+from trellis.platform.dashboards.groups import Group, order_groups
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.errors import BadRequestError
+from trellis.rules.expr import EvalContext
+
+#: Standard columns holding user ids, grouped by user.
+USER_COLUMNS = frozenset({"owner_id", "created_by", "updated_by"})
+
+
+@dataclass(frozen=True, slots=True)
+class TileData:
+    """A computed tile: its number (KPI) or its groups (charts), or why it is unavailable."""
+
+    tile: TileDef
+    value: Decimal | None = None
+    groups: tuple[Group, ...] = ()
+    unavailable: str | None = None
+
+    @property
+    def total(self) -> Decimal:
+        """The sum of the group values."""
+        return sum((g.value for g in self.groups), Decimal(0))
+
+
+def _measure(tile: TileDef, table: sa.Table) -> sa.ColumnElement[Any]:
+    if tile.agg == "count" or tile.field is None:
+        return sa.func.count()
+    column = table.c[tile.field]
+    if tile.agg == "sum":
+        return sa.func.coalesce(sa.func.sum(column), 0)
+    if tile.agg == "avg":
+        return sa.func.avg(column)
+    return sa.func.min(column) if tile.agg == "min" else sa.func.max(column)
+
+
+def _number(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _refusal(access: Access, entity: CompiledEntity, tile: TileDef) -> str | None:
+    """Why the caller may not see ``tile``, or None."""
+    spec = entity.entity
+    if not access.can(spec.name, "read"):
+        return f"Your role cannot see {spec.plural_label.lower()}."
+    visible = access.entity(spec.name).columns
+    for name in (tile.field, tile.group_by):
+        if name is not None and name not in visible:
+            f = spec.fields.get(name)
+            return f"Your role cannot see {f.label if f else name}."
+    return None
+
+
+def compute_tile(
+    conn: sa.Connection,
+    access: Access,
+    tile: TileDef,
+    ectx: EvalContext,
+    *,
+    user_names: Mapping[int, str] | None = None,
+) -> TileData:
+    """Compute ``tile`` for the caller whose ``access`` is given.
+
+    Never raises for what the caller may not see: the result is then unavailable,
+    with a sentence saying why.
+    """
+    entity = access.app.entities.get(tile.entity)
+    if entity is None:
+        return TileData(tile, unavailable=f"There is no entity '{tile.entity}'.")
+    refusal = _refusal(access, entity, tile)
+    if refusal is not None:
+        return TileData(tile, unavailable=refusal)
+    t = entity.table
+    where: list[Any] = [t.c.deleted_at.is_(None)]
+    scope = access.scope(entity, ectx)
+    if scope is not None:
+        where.append(scope)
+    try:
+        condition = scoped_filter(access, access.app, entity, tile.where, ectx)
+    except BadRequestError:
+        return TileData(tile, unavailable="Your role cannot see a field this tile filters on.")
+    if condition is not None:
+        where.append(condition)
+    measure = _measure(tile, t)
+    if tile.group_by is None:
+        value = conn.execute(sa.select(measure).where(*where)).scalar()
+        return TileData(tile, value=_number(value))
+    field = entity.entity.fields.get(tile.group_by)
+    key = _group_key(conn, t, tile, field)
+    query = sa.select(key.label("key"), measure.label("value")).where(*where).group_by(key)
+    rows = {row.key: _number(row.value) for row in conn.execute(query)}
+    labels = _labels(conn, access, ectx, tile, field, rows, user_names or {})
+    groups = order_groups(access.app.model, tile, field, rows, labels)
+    return TileData(tile, groups=groups)
+
+
+def _group_key(
+    conn: sa.Connection, table: sa.Table, tile: TileDef, field: FieldDef | None
+) -> sa.ColumnElement[Any]:
+    column = table.c[str(tile.group_by)]
+    if tile.bucket is None:
+        return column
+    is_datetime = field is None or field.type == "datetime"
+    return bucket_start(column, tile.bucket, conn.dialect.name, is_datetime=is_datetime)
+
+
+def _labels(
+    conn: sa.Connection,
+    access: Access,
+    ectx: EvalContext,
+    tile: TileDef,
+    field: FieldDef | None,
+    rows: Mapping[Any, Any],
+    user_names: Mapping[int, str],
+) -> dict[Any, str]:
+    """Labels of group keys that are record or user ids; others are labelled later."""
+    ids = [k for k in rows if isinstance(k, int) and not isinstance(k, bool)]
+    if tile.group_by in USER_COLUMNS or (field is not None and field.type == "user"):
+        return {i: user_names.get(i, f"User {i}") for i in ids}
+    if field is None or field.type != "reference" or field.to is None or not ids:
+        return {}
+    titles = {i: f"#{i}" for i in ids}
+    target = access.app.entities.get(field.to)
+    title = target.entity.title if target is not None else None
+    if target is None or title is None or not access.can(target.name, "read"):
+        return titles
+    if title not in access.entity(target.name).columns:
+        return titles
+    t = target.table
+    query = sa.select(t.c.id, t.c[title]).where(t.c.id.in_(ids), t.c.deleted_at.is_(None))
+    scope = access.scope(target, ectx)
+    if scope is not None:
+        query = query.where(scope)
+    for row in conn.execute(query):
+        if row[1] not in (None, ""):
+            titles[int(row[0])] = str(row[1])
+    return titles
+
+
+__all__ = ["TileData", "compute_tile"]

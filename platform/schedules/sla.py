@@ -1,0 +1,192 @@
+"""SLA timers (``sla/<entity>.yaml``): planned on save, cancelled when met, fired on breach.
+
+On create, and whenever the priority or the start field changes, each target not yet
+met gets a ``_schedules`` row (kind ``sla``, key = target) due at start + hours for
+the priority; a priority without hours clears it. A save that meets a target
+(``met_when`` true) cancels its row. A due row whose target is still unmet is a
+breach: the breach field is set through the save pipeline, the ``notify`` user gets a
+notification (and the email template, when given), and every member with the
+``escalate_to_role`` role is notified.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.metadata.model import DslType, SlaDef
+from trellis.platform.notifications import add_notification
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.hooks import SaveEvent
+from trellis.platform.records.service import RecordService, SaveContext
+from trellis.platform.records.values import as_utc, to_json
+from trellis.platform.schedules.table import DueRow, Schedules
+from trellis.platform.triggers import RuleStore, member_lookup
+from trellis.rules.expr import CompiledExpression, EvalContext, compile_expression
+
+LOG = logging.getLogger("trellis.jobs")
+SLA = "sla"
+
+
+def start_time(value: Any) -> datetime | None:
+    """A date or datetime value as an aware UTC datetime (a date is its midnight UTC)."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    name: str
+    met: CompiledExpression
+    hours: dict[str, float]
+
+
+class _CompiledSla:
+    """One entity's SLA with its conditions compiled."""
+
+    def __init__(self, app: CompiledApp, sla: SlaDef) -> None:
+        self.sla = sla
+        entity = app.model.entities[sla.entity]
+        self.targets = tuple(
+            _Target(
+                t.name,
+                compile_expression(
+                    t.met_when,
+                    entity,
+                    app.model,
+                    expected=DslType.BOOLEAN,
+                    span=t.met_when_source,
+                ),
+                dict(t.hours),
+            )
+            for t in sla.targets
+        )
+
+
+def _title(entity: CompiledEntity, record: dict[str, Any]) -> str:
+    title = record.get(entity.entity.title) if entity.entity.title else None
+    return f"{entity.entity.label} {title or '#' + str(record.get('id'))}"
+
+
+class SlaPlanner:
+    """Plans and cancels the SLA timers of one compiled app in the save transaction."""
+
+    def __init__(self, app: CompiledApp) -> None:
+        self.app = app
+        self.schedules = Schedules(app.metadata)
+        self.slas = {name: _CompiledSla(app, sla) for name, sla in app.model.slas.items()}
+
+    def after_write(self, event: SaveEvent) -> None:
+        """Plan, re-plan or cancel the saved record's SLA timers."""
+        compiled = self.slas.get(event.entity.name)
+        if compiled is None:
+            return
+        conn, record = event.ctx.conn, event.record
+        record_id = int(record["id"])
+        if event.op == "delete":
+            self.schedules.cancel(conn, SLA, event.entity.name, record_id)
+            return
+        sla = compiled.sla
+        replan = event.op == "create" or any(
+            event.changed(f) for f in (sla.priority_field, sla.start_field)
+        )
+        for target in compiled.targets:
+            if target.met.evaluate(record, event.eval):
+                if self.schedules.cancel(conn, SLA, sla.entity, record_id, key=target.name):
+                    event.explain("sla", target.name, "met")
+                continue
+            if not replan:
+                continue
+            hours = target.hours.get(str(record.get(sla.priority_field)))
+            start = start_time(record.get(sla.start_field)) or event.ctx.now
+            due = start + timedelta(hours=hours) if hours is not None else None
+            self.schedules.replace(
+                conn, SLA, target.name, sla.entity, record_id, due,
+                {"priority": record.get(sla.priority_field)},
+            )  # fmt: skip
+            event.explain("sla", target.name, "planned" if due else "cleared",
+                          {"due_at": to_json(due, None) if due else None})  # fmt: skip
+
+
+class SlaFiring:
+    """Fires due SLA rows of one compiled app (inside the claiming transaction)."""
+
+    def __init__(self, app: CompiledApp, service: RecordService) -> None:
+        self.app = app
+        self.service = service
+        self.planner = SlaPlanner(app)
+        self.store = RuleStore(app)
+
+    def fire(self, conn: sa.Connection, row: DueRow, now: datetime) -> None:
+        """Record a breach of ``row``'s target unless it was met meanwhile."""
+        compiled = self.planner.slas.get(row.entity)
+        entity = self.app.entities.get(row.entity)
+        target = (
+            next((t for t in compiled.targets if t.name == row.key), None) if compiled else None
+        )
+        if compiled is None or entity is None or target is None:
+            LOG.info("SLA timer %s of %s %s: the SLA is gone", row.key, row.entity, row.record_id)
+            return
+        record = self.service.get(conn, entity, row.record_id)
+        if record is None or target.met.evaluate(record, EvalContext(now=now)):
+            return
+        sla = compiled.sla
+        ctx = SaveContext(conn=conn, user_id=None, now=now, roles=("admin",))
+        if sla.breach_field and record.get(sla.breach_field) is not True:
+            record = self.service.update(ctx, entity, row.record_id, {sla.breach_field: True}, None)
+        text = f"SLA breached: {target.name} target of {_title(entity, record)}"
+        recipient = record.get("owner_id" if sla.notify == "owner" else sla.notify or "")
+        if sla.notify and isinstance(recipient, int):
+            self._notify(conn, row, recipient, text, "sla", now)
+            if sla.email:
+                self._email(conn, sla, entity, record, recipient, target.name, now)
+        lookup = member_lookup(self.app)
+        for user_id in sorted(lookup(sla.escalate_to)) if lookup and sla.escalate_to else ():
+            self._notify(conn, row, user_id, text, "escalation", now)
+
+    def _notify(
+        self, conn: sa.Connection, row: DueRow, user_id: int, text: str, kind: str, now: datetime
+    ) -> None:
+        add_notification(
+            conn,
+            self.app.metadata,
+            user_id=user_id,
+            text=text,
+            kind=kind,
+            at=now,
+            entity=row.entity,
+            record_id=row.record_id,
+        )
+
+    def _email(
+        self,
+        conn: sa.Connection,
+        sla: SlaDef,
+        entity: CompiledEntity,
+        record: dict[str, Any],
+        recipient: int,
+        target: str,
+        now: datetime,
+    ) -> None:
+        fields = entity.entity.fields
+        data = {k: to_json(v, fields.get(k)) for k, v in record.items()}
+        data["sla_target"] = target
+        payload = {
+            "rule": f"SLA {target}",
+            "entity": sla.entity,
+            "record_id": int(record["id"]),
+            "template": sla.email,
+            "to": recipient,
+            "record": data,
+        }
+        self.store.enqueue(conn, "email", payload, now)
+
+
+__all__ = ["SLA", "SlaFiring", "SlaPlanner", "start_time"]

@@ -1,0 +1,33 @@
+"""Server-side sign-in sessions: an id in a cookie, the state on the server.
+
+The embedded default keeps sessions in process memory; with ``TRELLIS_REDIS_URL``
+they live in Redis so several processes share them.
+"""
+
+from __future__ import annotations
+
+from trellis.platform.sessions.factory import open_session_store
+from trellis.platform.sessions.redis_store import RedisSessionStore
+from trellis.platform.sessions.store import (
+    ABSOLUTE_LIFETIME,
+    IDLE_TIMEOUT,
+    SESSION_COOKIE,
+    Clock,
+    MemorySessionStore,
+    Session,
+    SessionStore,
+    session_timeouts,
+)
+
+__all__ = [
+    "ABSOLUTE_LIFETIME",
+    "IDLE_TIMEOUT",
+    "SESSION_COOKIE",
+    "Clock",
+    "MemorySessionStore",
+    "RedisSessionStore",
+    "Session",
+    "SessionStore",
+    "open_session_store",
+    "session_timeouts",
+]

@@ -1,0 +1,39 @@
+"""Choose the session store for a configuration."""
+
+from __future__ import annotations
+
+import time
+
+from redis import Redis
+
+from trellis.platform.config import RuntimeConfig
+from trellis.platform.sessions.redis_store import DEFAULT_PREFIX, RedisSessionStore
+from trellis.platform.sessions.store import (
+    Clock,
+    MemorySessionStore,
+    SessionStore,
+    session_timeouts,
+)
+
+
+def open_session_store(config: RuntimeConfig, *, clock: Clock | None = None) -> SessionStore:
+    """Redis when ``config.redis_url`` is set (shared by processes), else process memory.
+
+    Timeouts come from ``config.session_idle_minutes`` and ``config.session_max_hours``;
+    Redis keys are prefixed with ``config.schema_prefix`` so deployments sharing a
+    server stay apart.
+    """
+    idle, absolute = session_timeouts(config)
+    now = clock or time.time
+    if config.redis_url:
+        return RedisSessionStore(
+            Redis.from_url(config.redis_url),
+            idle=idle,
+            absolute=absolute,
+            prefix=f"{DEFAULT_PREFIX}{config.schema_prefix}",
+            clock=now,
+        )
+    return MemorySessionStore(idle=idle, absolute=absolute, clock=now)
+
+
+__all__ = ["open_session_store"]

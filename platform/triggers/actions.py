@@ -1,0 +1,172 @@
+"""The actions that run after a write: create, transition, escalate, notify, email, webhook.
+
+The save hook runs them after the record is written; the timer runner runs them when
+a time rule is due. Both hand over a :class:`Scene` (the record and its transaction).
+Records created and transitions run go through the record service, so their own
+rules run too, up to ``MAX_CHAIN_DEPTH`` chained saves; past it the whole transaction
+is refused (409) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.errors import ConflictError, RecordError, ValidationFailedError
+from trellis.platform.records.service import MAX_CHAIN_DEPTH, RecordService, SaveContext
+from trellis.platform.records.values import to_json
+from trellis.platform.triggers._store import RuleStore
+from trellis.platform.triggers.members import member_lookup
+from trellis.platform.workflows.runner import WorkflowRunner
+from trellis.rules.expr import EvalContext
+from trellis.rules.triggers import CompiledAction, CompiledRule
+
+LOG = logging.getLogger("trellis.triggers")
+
+
+@dataclass(slots=True)
+class Scene:
+    """Where an action runs: the saved record, its transaction and why the rule fired."""
+
+    ctx: SaveContext
+    service: RecordService | None
+    entity: CompiledEntity
+    #: The record as saved; a transition updates it in place.
+    record: dict[str, Any]
+    ev: EvalContext
+    #: ``created``, ``updated``, ``deleted`` or ``timer`` (webhook payloads).
+    event: str
+
+    @property
+    def record_id(self) -> int:
+        """The record's id."""
+        return int(self.record["id"])
+
+    def json_record(self) -> dict[str, Any]:
+        """The record as JSON values (payloads, templates)."""
+        fields = self.entity.entity.fields
+        return {k: to_json(v, fields.get(k)) for k, v in self.record.items()}
+
+
+def iso(value: datetime | None) -> str | None:
+    """A datetime as the API writes it, or None."""
+    return None if value is None else to_json(value, None)
+
+
+class AfterActions:
+    """Runs the after-write actions of the rules of one compiled app."""
+
+    def __init__(self, app: CompiledApp, store: RuleStore) -> None:
+        self.app = app
+        self.store = store
+
+    def run(
+        self, scene: Scene, rule: CompiledRule, action: CompiledAction, changes: dict[str, Any]
+    ) -> None:
+        """Run ``action``; note what it did in ``changes`` (recorded in ``_rule_runs``)."""
+        conn, now, record_id = scene.ctx.conn, scene.ctx.now, scene.record_id
+        if action.kind == "create":
+            changes[f"create {action.target}"] = self.create(scene, rule, action)
+            return
+        if action.kind == "transition":
+            changes[f"transition {action.target}"] = self.transition(scene, rule, action)
+            return
+        if action.kind == "escalate":
+            changes[f"escalate {action.text}"] = self.escalate(scene, rule, action)
+            return
+        payload: dict[str, Any] = {"rule": rule.name, "entity": rule.entity, "record_id": record_id}
+        if action.kind == "webhook":
+            payload.update(url=action.text, event=scene.event, record=scene.json_record())
+            self.store.enqueue(conn, "webhook", payload, now)
+            changes["webhook"] = action.text
+            return
+        column = "owner_id" if action.target in (None, "owner") else str(action.target)
+        recipient = scene.record.get(column)
+        if action.kind == "email":
+            payload.update(template=action.text, to=recipient, record=scene.json_record())
+            self.store.enqueue(conn, "email", payload, now)
+            changes["send email"] = action.text
+        elif action.kind == "notify" and action.template is not None:
+            if not isinstance(recipient, int):
+                changes["notify"] = None
+                return
+            fields = scene.json_record()
+            text = action.template.render({**fields, "record": fields, "at": iso(now)})
+            self.store.notify(conn, recipient, text, rule, record_id, now)
+            changes["notify"] = recipient
+
+    def create(self, scene: Scene, rule: CompiledRule, action: CompiledAction) -> int | None:
+        """Create the action's record through the save pipeline; its id."""
+        ctx, service = scene.ctx, scene.service
+        target = self.app.entities.get(action.target or "")
+        if service is None or target is None:
+            return None
+        if ctx.depth >= MAX_CHAIN_DEPTH:
+            raise ConflictError(
+                f"Trigger rules chained more than {MAX_CHAIN_DEPTH} saves (rule '{rule.name}' "
+                f"creating a {target.name}); check for rules that trigger each other. "
+                "Nothing was saved."
+            )
+        fields = target.entity.fields
+        data = {
+            name: to_json(expr.evaluate(scene.record, scene.ev), fields.get(name))
+            for name, expr in action.items
+        }
+        ctx.depth += 1
+        try:
+            created = service.create(ctx, target, data)
+        except ValidationFailedError as err:
+            problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in err.errors.items())
+            raise ValidationFailedError(
+                {"__all__": [f"Rule '{rule.name}' could not create a {target.name}: {problems}"]}
+            ) from None
+        finally:
+            ctx.depth -= 1
+        return int(created["id"])
+
+    def transition(self, scene: Scene, rule: CompiledRule, action: CompiledAction) -> str:
+        """Run the named workflow transition on the record, with the same checks.
+
+        A refused transition refuses the whole save (409 with the reason).
+        """
+        ctx, service, name = scene.ctx, scene.service, action.target or ""
+        if service is None:
+            return "skipped"
+        if ctx.depth >= MAX_CHAIN_DEPTH:
+            raise ConflictError(
+                f"Trigger rules chained more than {MAX_CHAIN_DEPTH} saves (rule '{rule.name}' "
+                f"running transition '{name}'); check for rules that trigger each other. "
+                "Nothing was saved."
+            )
+        ctx.depth += 1
+        try:
+            result = WorkflowRunner(service).run(ctx, scene.entity, scene.record_id, name, {}, None)
+        except RecordError as err:
+            reason = "; ".join(m for ms in err.errors.values() for m in ms) or err.message
+            raise ConflictError(
+                f"Rule '{rule.name}' could not run transition '{name}': {reason}"
+            ) from None
+        finally:
+            ctx.depth -= 1
+        # The caller (and the API response) sees the record as the transition left it.
+        scene.record.update(result.record)
+        return "approval requested" if result.approval is not None else "done"
+
+    def escalate(self, scene: Scene, rule: CompiledRule, action: CompiledAction) -> list[int]:
+        """Notify every member of the tenant with the role; the ids notified."""
+        lookup = member_lookup(self.app)
+        members = sorted(lookup(action.text)) if lookup is not None else []
+        if not members:
+            LOG.info("rule %r: no member has role %r to escalate to", rule.name, action.text)
+        entity, record_id = scene.entity.entity, scene.record_id
+        title = scene.record.get(entity.title) if entity.title else None
+        text = f"Escalated by rule '{rule.name}': {entity.label} {title or f'#{record_id}'}"
+        for user_id in members:
+            self.store.notify(scene.ctx.conn, user_id, text, rule, record_id, scene.ctx.now)
+        return members
+
+
+__all__ = ["AfterActions", "Scene", "iso"]

@@ -1,0 +1,115 @@
+"""Who ``assign <field> round_robin("role")`` or ``load_balanced("role")`` picks.
+
+Candidates are the active members of the tenant having the role (see ``members``).
+
+- ``round_robin`` takes them in turn (ascending user id); the turn is a counter per
+  rule kept in the tenant's sequences, so it survives restarts and is shared by every
+  process.
+- ``load_balanced`` takes the member holding the fewest *open* records of the rule's
+  entity in the assigned field (``owner_id`` for ``assign owner``), ties going to the
+  lowest user id. A record is open while it is live (not deleted), not in a won or
+  lost stage of any pipeline field, and not in a final state (one without outgoing
+  transitions) of any workflow on the entity. The record being assigned is not counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.triggers._store import RuleStore
+from trellis.platform.triggers.members import member_lookup
+from trellis.rules.triggers import CompiledAction, CompiledRule
+
+LOG = logging.getLogger("trellis.triggers")
+LOAD_BALANCED = "load_balanced"
+
+
+def closed_values(app: CompiledApp, entity: CompiledEntity) -> dict[str, tuple[str, ...]]:
+    """Column -> the values that make a record of ``entity`` no longer open."""
+    model = app.model
+    closed: dict[str, set[str]] = {}
+    for f in entity.entity.fields.values():
+        pipeline = model.pipelines.get(f.pipeline or "") if f.type == "pipeline" else None
+        if pipeline is not None:
+            ends = {s.name for s in pipeline.stages if s.won or s.lost}
+            if ends:
+                closed.setdefault(f.name, set()).update(ends)
+    for flow in model.workflows_of(entity.name):
+        leaving = {state for t in flow.transitions for state in t.from_states}
+        finals = {state for state in flow.states if state not in leaving}
+        if finals:
+            closed.setdefault(flow.field, set()).update(finals)
+    return {column: tuple(sorted(values)) for column, values in closed.items()}
+
+
+class Assigner:
+    """Picks the user an ``assign`` action gives a record to."""
+
+    def __init__(self, app: CompiledApp, store: RuleStore) -> None:
+        self.app = app
+        self.store = store
+        self._open: dict[str, sa.ColumnElement[bool] | None] = {}
+
+    def pick(
+        self,
+        conn: sa.Connection,
+        rule: CompiledRule,
+        action: CompiledAction,
+        entity: CompiledEntity,
+        record_id: int | None,
+    ) -> int | None:
+        """The chosen member, or None (logged) when nobody has the role."""
+        lookup = member_lookup(self.app)
+        members = sorted(set(lookup(action.text))) if lookup is not None else []
+        if not members:
+            LOG.info("rule %r: no member has role %r", rule.name, action.text)
+            return None
+        if action.strategy == LOAD_BALANCED:
+            column = "owner_id" if action.target in (None, "owner") else str(action.target)
+            return self.least_loaded(conn, entity, column, members, record_id)
+        turn = self.store.next_turn(conn, f"rr:{rule.name}"[:100])
+        return members[turn % len(members)]
+
+    def least_loaded(
+        self,
+        conn: sa.Connection,
+        entity: CompiledEntity,
+        column: str,
+        members: list[int],
+        record_id: int | None,
+    ) -> int:
+        """The member holding the fewest open records of ``entity`` in ``column``
+        (lowest id on ties)."""
+        t = entity.table
+        holder = t.c[column]
+        query = (
+            sa.select(holder, sa.func.count(t.c.id))
+            .where(holder.in_(members), t.c.deleted_at.is_(None))
+            .group_by(holder)
+        )
+        still_open = self._open_condition(entity)
+        if still_open is not None:
+            query = query.where(still_open)
+        if record_id is not None:
+            query = query.where(t.c.id != record_id)
+        loads: dict[int, int] = dict.fromkeys(members, 0)
+        for owner, count in conn.execute(query):
+            loads[int(owner)] = int(count)
+        return min(members, key=lambda m: (loads[m], m))
+
+    def _open_condition(self, entity: CompiledEntity) -> sa.ColumnElement[bool] | None:
+        if entity.name not in self._open:
+            t = entity.table
+            parts: list[Any] = [
+                sa.or_(t.c[column].is_(None), t.c[column].not_in(values))
+                for column, values in closed_values(self.app, entity).items()
+            ]
+            self._open[entity.name] = sa.and_(*parts) if parts else None
+        return self._open[entity.name]
+
+
+__all__ = ["LOAD_BALANCED", "Assigner", "closed_values"]

@@ -1,0 +1,135 @@
+"""Browser-test fixtures: a real server on a free port and Debian's Chromium via Playwright.
+
+The root conftest imports the fixtures (a second ``conftest.py`` would shadow the first
+under pytest's ``prepend`` import mode).
+
+The browser is the system package (``/usr/bin/chromium``, or ``TRELLIS_CHROMIUM``);
+Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from trellis.platform.config import RuntimeConfig
+from trellis.platform.runtime import Runtime
+from trellis.ui.screens.app import create_web_app
+
+from ui_support import add_user, crm_tenant
+
+CHROMIUM = os.environ.get("TRELLIS_CHROMIUM", "/usr/bin/chromium")
+#: Flags that keep Chromium quiet on a machine without network access.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """Trellis served by uvicorn in a thread of the test process."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.port = _free_port()
+        config = uvicorn.Config(
+            create_web_app(runtime), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start serving and wait until the socket accepts connections."""
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A CRM tenant ``acme`` (SQLite, embedded mode) served on a free port."""
+    data = tmp_path_factory.mktemp("browser-data")
+    runtime = Runtime(RuntimeConfig(data_dir=Path(data)))
+    crm_tenant(runtime)
+    add_user(runtime, "acme", "rep@acme.test", ["sales_rep"])
+    server = LiveServer(runtime)
+    server.start()
+    yield server
+    server.stop()
+    runtime.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium through Playwright."""
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install the chromium package.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+def _console(tab: Any, message: Any) -> None:
+    """Keep script errors and CSP refusals; failed HTTP statuses are asserted elsewhere."""
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        tab.errors.append(message.text)
+
+
+@pytest.fixture
+def page(browser: Any, live: LiveServer) -> Iterator[Any]:
+    """A fresh browser context (no cookies) with console errors collected."""
+    context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 860})
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("console", lambda msg: _console(tab, msg))
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    yield tab
+    context.close()
+
+
+def sign_in_browser(tab: Any, email: str = "admin@acme.test") -> None:
+    """Sign in through the real form."""
+    tab.goto("/t/acme/login")
+    tab.get_by_label("Email").fill(email)
+    tab.get_by_label("Password").fill("correct horse battery")
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url("**/t/acme/")

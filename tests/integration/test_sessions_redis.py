@@ -1,0 +1,111 @@
+"""The Redis session store against the real Redis server (database 11, private prefix)."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+
+from trellis.platform.sessions import RedisSessionStore
+
+REDIS_URL = os.environ.get("TRELLIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A key prefix of this test; its keys are removed afterwards."""
+    name = f"test-sessions-{uuid.uuid4().hex[:8]}:"
+    yield name
+    client = Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{name}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def _store(prefix: str, clock: FakeClock, *, idle: float = 1800) -> RedisSessionStore:
+    return RedisSessionStore(
+        Redis.from_url(REDIS_URL), idle=idle, absolute=3 * 3600, prefix=prefix, clock=clock
+    )
+
+
+def test_two_processes_share_sessions_and_sign_out_everywhere(prefix: str) -> None:
+    clock = FakeClock()
+    web1, web2 = _store(prefix, clock), _store(prefix, clock)
+    try:
+        here = web1.create("acme", 42, "ann@acme.test")
+        there = web2.create("globex", 42, "ann@acme.test")
+        other = web2.create("acme", 43, "bob@acme.test")
+        found = web2.get(here.sid)
+        assert found is not None
+        assert found.email == "ann@acme.test"
+        assert web1.delete_user(42) == 2  # "sign out everywhere" in process 1 ...
+        assert web2.get(there.sid) is None  # ... ends the session process 2 started
+        assert web2.get(here.sid) is None
+        assert web1.get(other.sid) is not None
+    finally:
+        web1.close()
+        web2.close()
+
+
+def test_idle_and_absolute_expiry_on_the_real_server(prefix: str) -> None:
+    clock = FakeClock()
+    store = _store(prefix, clock)
+    try:
+        idle = store.create("acme", 1, "a@acme.test")
+        active = store.create("acme", 1, "a@acme.test")
+        client = store.client
+        ttl = int(client.ttl(f"{prefix}session:{idle.sid}"))  # type: ignore[arg-type]
+        assert 1790 <= ttl <= 1800  # Redis forgets idle sessions by itself
+        for _ in range(6):
+            clock.now += 1700
+            assert store.get(active.sid) is not None
+        assert store.get(idle.sid) is None  # idle far past 30 minutes
+        clock.now += 1700  # active all along, but past the 3-hour lifetime now
+        assert store.get(active.sid) is None
+        assert not client.exists(f"{prefix}session:{active.sid}")
+    finally:
+        store.close()
+
+
+def test_redis_ttl_ends_sessions_in_real_time(prefix: str) -> None:
+    store = RedisSessionStore(Redis.from_url(REDIS_URL), idle=1, absolute=60, prefix=prefix)
+    try:
+        session = store.create("acme", 2, "b@acme.test")
+        assert store.get(session.sid) is not None
+        time.sleep(2.1)
+        assert store.get(session.sid) is None
+    finally:
+        store.close()
+
+
+def test_a_read_never_revives_a_session_ended_meanwhile(prefix: str) -> None:
+    clock = FakeClock()
+    store = _store(prefix, clock)
+    try:
+        session = store.create("acme", 3, "c@acme.test")
+        pending = store.create("acme", 3, "c@acme.test", second_factor_pending=True)
+        renewed = store.complete_second_factor(pending.sid)
+        assert renewed is not None
+        assert renewed.sid != pending.sid
+        assert store.get(pending.sid) is None
+        assert store.delete_user(3) == 2
+        assert store.get(session.sid) is None
+        assert store.get(renewed.sid) is None
+        assert not store.client.exists(f"{prefix}user-sessions:3")
+    finally:
+        store.close()

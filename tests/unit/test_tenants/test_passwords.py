@@ -1,0 +1,60 @@
+"""The password policy: length and variety, plus the shipped common-password list."""
+
+from __future__ import annotations
+
+import pytest
+
+from trellis.tenants.registry.passwords import (
+    PasswordPolicyError,
+    check_new_password,
+    common_passwords,
+    hash_password,
+    is_common_password,
+    verify_password,
+)
+
+
+def test_the_shipped_list_has_a_few_hundred_entries() -> None:
+    known = common_passwords()
+    assert len(known) >= 300
+    assert {"123456", "password", "qwerty", "iloveyou"} <= known
+    assert all(entry == entry.lower() and not entry.startswith("#") for entry in known)
+
+
+@pytest.mark.parametrize(
+    "password", ["password123", "Password123!", "QWERTY", "monkey99", "Dragon!"]
+)
+def test_common_passwords_and_their_decorated_forms_are_known(password: str) -> None:
+    assert is_common_password(password)
+
+
+@pytest.mark.parametrize("password", ["correct horse battery", "s3cret-pass", "plum tree at dusk"])
+def test_uncommon_passwords_are_not(password: str) -> None:
+    assert not is_common_password(password)
+    check_new_password(password, email="someone@example.test")
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "The password must have at least 8 characters."),
+        ("aaaaaaaaaa", "The password is too simple: use several different characters."),
+        (
+            "iloveyou",
+            "This password is on a list of common or breached passwords: choose another.",
+        ),
+        ("Welcome123", "This password is on a list of common or breached passwords"),
+        ("margaret-2026!", "The password must not contain your email name."),
+    ],
+)
+def test_new_passwords_are_refused_with_a_clear_message(password: str, message: str) -> None:
+    with pytest.raises(PasswordPolicyError, match=message):
+        check_new_password(password, email="Margaret@example.test")
+
+
+def test_hashes_are_argon2_and_verify() -> None:
+    hashed = hash_password("plum tree at dusk")
+    assert hashed.startswith("$argon2id$")
+    assert verify_password(hashed, "plum tree at dusk")
+    assert not verify_password(hashed, "plum tree at dawn")
+    assert not verify_password("not a hash", "plum tree at dusk")

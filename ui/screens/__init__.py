@@ -1,0 +1,1 @@
+"""Server-rendered HTMX screens generated from each tenant's metadata."""

@@ -1,0 +1,163 @@
+"""The account security screen: two-factor sign-in, password, sign out everywhere.
+
+``GET /t/{t}/account`` shows the state; each change is its own small form post
+(CSRF-protected) that answers with the page again or a redirect with a flash message.
+Recovery codes are shown once, in the answer that created them, and never again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.identity import RECOVERY_CODE_COUNT, IdentityError, TwoFactorError
+from trellis.ui.screens.session_cookie import (
+    clear_session_cookie,
+    identity_service,
+    request_ip,
+    set_session_cookie,
+)
+from trellis.ui.screens.web import UiCall, UiServices, page, redirect, signed_in
+
+
+def account_routes(services: UiServices) -> list[Any]:
+    """The account page and its forms."""
+    identity = identity_service(services)
+    two_factor = identity.two_factor
+
+    def render(
+        request: Request[Any, Any, Any],
+        ui: UiCall,
+        *,
+        status: int = 200,
+        **extra: Any,
+    ) -> Response[Any]:
+        session = ui.session
+        enabled = two_factor.is_enabled(session.user_id)
+        context: dict[str, Any] = {
+            "two_factor_on": enabled,
+            "enrolment": (
+                None if enabled else two_factor.pending(session.user_id, session.email, ui.tenant)
+            ),
+            "codes_left": two_factor.remaining_recovery_codes(session.user_id) if enabled else 0,
+            "code_count": RECOVERY_CODE_COUNT,
+            **extra,
+        }
+        return page(request, ui, "account.html", context, status=status)
+
+    def home(tenant: str) -> str:
+        return f"/t/{tenant}/account"
+
+    @get("/t/{tenant:str}/account")
+    async def account_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+        return render(request, signed_in(services, request, tenant))
+
+    @post("/t/{tenant:str}/account/2fa/start")
+    async def start_two_factor(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        try:
+            two_factor.begin(ui.session.user_id, ui.session.email, tenant)
+        except TwoFactorError as exc:
+            return render(request, ui, status=400, error_2fa=str(exc))
+        return redirect(request, home(tenant) + "#two-factor")
+
+    @post("/t/{tenant:str}/account/2fa/confirm")
+    async def confirm_two_factor(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        form = await request.form()
+        try:
+            codes = identity.confirm_two_factor(
+                ui.session, str(form.get("code", "")), ip=request_ip(request)
+            )
+        except IdentityError as exc:
+            return render(request, ui, status=exc.status, error_2fa=exc.message)
+        return render(request, ui, recovery_codes=codes, notice="Two-factor sign-in is on.")
+
+    @post("/t/{tenant:str}/account/2fa/disable")
+    async def disable_two_factor(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        form = await request.form()
+        try:
+            identity.disable_two_factor(
+                ui.session, str(form.get("password", "")), ip=request_ip(request)
+            )
+        except IdentityError as exc:
+            return render(request, ui, status=exc.status, error_2fa=exc.message)
+        return redirect(request, home(tenant), flash="Two-factor sign-in is off.")
+
+    @post("/t/{tenant:str}/account/2fa/recovery-codes")
+    async def renew_recovery_codes(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        form = await request.form()
+        try:
+            codes = identity.renew_recovery_codes(
+                ui.session, str(form.get("password", "")), ip=request_ip(request)
+            )
+        except IdentityError as exc:
+            return render(request, ui, status=exc.status, error_2fa=exc.message)
+        return render(
+            request, ui, recovery_codes=codes, notice="New recovery codes; the old ones are void."
+        )
+
+    @post("/t/{tenant:str}/account/password")
+    async def change_password(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        form = await request.form()
+        new = str(form.get("new_password", ""))
+        if new != str(form.get("confirm_password", "")):
+            return render(
+                request, ui, status=400, error_password="The two new passwords are not the same."
+            )
+        try:
+            session = identity.change_password(
+                ui.session, str(form.get("current_password", "")), new, ip=request_ip(request)
+            )
+        except IdentityError as exc:
+            return render(request, ui, status=exc.status, error_password=exc.message)
+        response = redirect(
+            request,
+            home(tenant),
+            flash="Your password is changed; your other sessions are signed out.",
+        )
+        set_session_cookie(response, request, services, session)
+        return response
+
+    @post("/t/{tenant:str}/account/signout-everywhere")
+    async def sign_out_everywhere(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        ended = identity.sign_out_everywhere(ui.session, ip=request_ip(request))
+        noun = "session" if ended == 1 else "sessions"
+        response = redirect(
+            request,
+            f"/t/{tenant}/login",
+            flash=f"You are signed out everywhere ({ended} {noun} ended).",
+        )
+        clear_session_cookie(response, tenant)
+        return response
+
+    return [
+        account_page,
+        start_two_factor,
+        confirm_two_factor,
+        disable_two_factor,
+        renew_recovery_codes,
+        change_password,
+        sign_out_everywhere,
+    ]
+
+
+__all__ = ["account_routes"]

@@ -1,0 +1,133 @@
+"""Sign-in (password, then the two-factor step when enrolled) and sign-out screens.
+
+The work is done by :class:`~trellis.platform.identity.SignInService` (lockout,
+audit, sessions); these handlers turn its answers into pages. Every form carries the
+CSRF token (``{{ csrf_input }}``); Litestar refuses a post without it (403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.identity import IdentityError
+from trellis.platform.sessions import SESSION_COOKIE
+from trellis.ui.screens.session_cookie import (
+    clear_session_cookie,
+    identity_service,
+    request_ip,
+    set_session_cookie,
+)
+from trellis.ui.screens.web import UiServices, page, redirect
+
+
+def _safe_next(tenant: str, value: str | None) -> str:
+    """Only paths inside the tenant are followed after sign-in (no open redirect)."""
+    prefix = f"/t/{tenant}/"
+    if value and value.startswith(prefix) and "//" not in value and "\\" not in value:
+        return value
+    return prefix
+
+
+def _no_tenant(request: Request[Any, Any, Any]) -> Response[Any]:
+    return page(
+        request, None, "error.html", {"status": 404, "message": "No such tenant."}, status=404
+    )
+
+
+def auth_routes(services: UiServices) -> list[Any]:
+    """The sign-in page and its post, the two-factor step, and sign-out."""
+    registry = services.runtime.registry
+    identity = identity_service(services)
+
+    @get("/t/{tenant:str}/login")
+    async def login_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+        if registry.get_tenant(tenant) is None:
+            return _no_tenant(request)
+        context = {"tenant": tenant, "next": _safe_next(tenant, request.query_params.get("next"))}
+        return page(request, None, "login.html", context)
+
+    @post("/t/{tenant:str}/login")
+    async def login_submit(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+        form = await request.form()
+        email = str(form.get("email", "")).strip().lower()
+        password = str(form.get("password", ""))
+        target = _safe_next(tenant, str(form.get("next", "")))
+        try:
+            session = identity.sign_in(tenant, email, password, ip=request_ip(request))
+        except IdentityError as exc:
+            if exc.status == 404:
+                return _no_tenant(request)
+            if exc.status == 403:
+                context = {"status": 403, "message": exc.message, "tenant": None}
+                return page(request, None, "error.html", context, status=403)
+            context = {"tenant": tenant, "next": target, "email": email, "error": exc.message}
+            return page(request, None, "login.html", context, status=exc.status)
+        old = request.cookies.get(SESSION_COOKIE)
+        if old and old != session.sid:
+            services.sessions.delete(old)  # a new sign-in never keeps an old id
+        if session.second_factor_pending:
+            response = redirect(request, f"/t/{tenant}/login/verify?next={quote(target)}")
+        else:
+            response = redirect(request, target)
+        set_session_cookie(response, request, services, session)
+        return response
+
+    def _pending(request: Request[Any, Any, Any], tenant: str) -> bool:
+        sid = request.cookies.get(SESSION_COOKIE)
+        session = services.sessions.get(sid) if sid else None
+        return session is not None and session.tenant == tenant and session.second_factor_pending
+
+    @get("/t/{tenant:str}/login/verify")
+    async def verify_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+        target = _safe_next(tenant, request.query_params.get("next"))
+        if not _pending(request, tenant):
+            return redirect(request, f"/t/{tenant}/login?next={quote(target)}")
+        return page(request, None, "login_verify.html", {"tenant": tenant, "next": target})
+
+    @post("/t/{tenant:str}/login/verify")
+    async def verify_submit(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[Any]:
+        form = await request.form()
+        target = _safe_next(tenant, str(form.get("next", "")))
+        sid = request.cookies.get(SESSION_COOKIE) or ""
+        if not _pending(request, tenant):
+            return redirect(
+                request, f"/t/{tenant}/login?next={quote(target)}", flash="Sign in again, please."
+            )
+        try:
+            session = identity.verify_second_factor(
+                sid, str(form.get("code", "")), ip=request_ip(request)
+            )
+        except IdentityError as exc:
+            if exc.status in (401, 429):
+                context = {"tenant": tenant, "next": target, "error": exc.message}
+                response: Response[Any] = page(
+                    request, None, "login.html", context, status=exc.status
+                )
+                clear_session_cookie(response, tenant)
+                return response
+            context = {"tenant": tenant, "next": target, "error": exc.message}
+            return page(request, None, "login_verify.html", context, status=exc.status)
+        response = redirect(request, target)
+        set_session_cookie(response, request, services, session)
+        return response
+
+    @post("/t/{tenant:str}/logout")
+    async def logout(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+        sid = request.cookies.get(SESSION_COOKIE)
+        session = services.sessions.get(sid) if sid else None
+        if session is not None:
+            identity.sign_out(session, ip=request_ip(request))
+        response = redirect(request, f"/t/{tenant}/login", flash="You are signed out.")
+        clear_session_cookie(response, tenant)
+        return response
+
+    return [login_page, login_submit, verify_page, verify_submit, logout]
+
+
+__all__ = ["auth_routes"]

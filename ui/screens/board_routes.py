@@ -1,0 +1,159 @@
+"""Kanban screens: the board of an entity and moving a record to another stage.
+
+``POST /t/{t}/e/{entity}/{id}/move`` (``stage``, ``version``) saves through
+``TenantApi.update``, so validations, rules, workflows and the optimistic lock apply.
+htmx and the board's drag and drop get the re-rendered board (the stage bar with
+``view=bar``): 200 when moved, the refusal's status (409, 422, …) with the reason
+otherwise, the card back in the column it is really in. Plain form posts are
+redirected with a flash message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.api.requests import parse_id
+from trellis.platform.api.workflow_ops import WorkflowOps
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.errors import RecordError, ValidationFailedError
+from trellis.ui.screens.kanban import board_field, build_board, check_stage, stages_of, total_text
+from trellis.ui.screens.layouts import Screens, resolve
+from trellis.ui.screens.list_view import ListQuery
+from trellis.ui.screens.present import Presenter
+from trellis.ui.screens.record_flow import build_flow, stage_bar_field
+from trellis.ui.screens.web import UiCall, UiServices, is_htmx, page, redirect, signed_in
+
+
+def query_of(request: Request[Any, Any, Any]) -> ListQuery:
+    """The list query (search, sort, filters) in the request's query string."""
+    params = request.query_params
+    multi = {key: params.getall(key) for key in params}
+    return ListQuery.from_params(params, multi)
+
+
+async def posted_form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The last value of each field of a posted form."""
+    form = await request.form()
+    return {key: str(form.getall(key)[-1]) for key in form}
+
+
+def posted_version(value: str | None) -> int | None:
+    """The record version a form sent (None when absent); 422 when not a number."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValidationFailedError({"version": ["The version must be a whole number."]})
+    return int(text)
+
+
+def error_text(exc: RecordError) -> str:
+    """Every message of a refusal, as one sentence list."""
+    messages = [m for ms in exc.body()["errors"].values() for m in ms]
+    return " ".join(messages) or str(exc)
+
+
+def board_routes(services: UiServices) -> list[Any]:
+    """Route handlers of the kanban board and stage moves."""
+    api = services.api
+    registry = services.runtime.registry
+    ops = WorkflowOps(api)
+
+    def context(
+        request: Request[Any, Any, Any], tenant: str, name: str
+    ) -> tuple[UiCall, CompiledEntity, Screens]:
+        ui = signed_in(services, request, tenant)
+        entity = api.entity(ui.call, name)
+        return ui, entity, resolve(ui.call.app.model, entity.entity)
+
+    def board_page(
+        request: Request[Any, Any, Any],
+        ui: UiCall,
+        entity: CompiledEntity,
+        screens: Screens,
+        *,
+        fragment: bool,
+        message: str | None = None,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        query = query_of(request)
+        shown = Presenter(api, ui.call, registry.member_names(ui.tenant))
+        board = build_board(ui, entity, screens, query, shown)
+        access = ui.call.access.entity(entity.name)
+        ctx = {
+            "entity": entity.entity,
+            "board": board,
+            "query": query,
+            "query_string": query.params(),
+            "can_move": ui.call.access.can(entity.name, "update")
+            and board.field not in access.read_only,
+            "message": message,
+            "move_error": error,
+            "total_text": total_text,
+        }
+        template = "_kanban_board.html" if fragment else "kanban.html"
+        return page(request, ui, template, ctx, status=status)
+
+    @get("/t/{tenant:str}/e/{entity:str}/kanban")
+    async def kanban(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[Any]:
+        ui, target, screens = context(request, tenant, entity)
+        board_field(ui, target, screens)
+        fragment = is_htmx(request) and request.query_params.get("part") == "board"
+        return board_page(request, ui, target, screens, fragment=fragment)
+
+    @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/move", status_code=200)
+    async def move(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[Any]:
+        ui, target, screens = context(request, tenant, entity)
+        ident = parse_id(entity, record_id)
+        bar = request.query_params.get("view") == "bar"
+        name = (
+            stage_bar_field(ui, target, screens.kanban_field)
+            if bar
+            else board_field(ui, target, screens).name
+        )
+        detail_url = f"/t/{tenant}/e/{entity}/{ident}"
+        board_url = f"/t/{tenant}/e/{entity}/kanban?{query_of(request).params()}"
+        form = await posted_form(request)
+        try:
+            if name is None:
+                raise ValidationFailedError(
+                    {"stage": [f"{target.entity.plural_label} have no pipeline stages."]}
+                )
+            f = target.entity.fields[name]
+            stages = stages_of(ui.call.app.model, f)
+            stage = check_stage(stages, form.get("stage", "").strip(), f.label)
+            version = posted_version(form.get("version"))
+            api.update(ui.call, target, ident, {name: stage}, version)
+        except RecordError as exc:
+            reason = f"Not moved: {error_text(exc)}"
+            if not is_htmx(request):
+                return redirect(request, detail_url if bar else board_url, flash=reason)
+            if bar:
+                flow = build_flow(ui, target, ident, ops, screens.kanban_field)
+                flow.error = reason
+                ctx = {"entity": target.entity, "flow": flow}
+                return page(request, ui, "_record_flow.html", ctx, status=exc.status)
+            return board_page(
+                request, ui, target, screens, fragment=True, error=reason, status=exc.status
+            )
+        label = next(s.label for s in stages if s.name == stage)
+        done = f"Moved to {label}."
+        if bar or not is_htmx(request):
+            return redirect(request, detail_url if bar else board_url, flash=done)
+        return board_page(request, ui, target, screens, fragment=True, message=done)
+
+    return [kanban, move]
+
+
+__all__ = ["board_routes", "error_text", "posted_form", "posted_version", "query_of"]

@@ -1,0 +1,64 @@
+"""The calendar screen: ``/t/{t}/calendar?view=month|week&date=YYYY-MM-DD``.
+
+Shows the calendar entity's records (activities in the CRM) on a month grid or a
+week, with previous, next and today links; each item links to its record. A bad
+``view`` or ``date`` answers 400 with the reason; an entity the caller may not read,
+403; an app without a dated entity, 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.tenants.registry import utcnow
+from trellis.ui.screens.calendar_view import (
+    MONTH_CELL_ITEMS,
+    build_days,
+    calendar_source,
+    parse_day,
+    parse_view,
+    records_in,
+    span_of,
+)
+from trellis.ui.screens.web import UiServices, not_found, page, signed_in
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def calendar_routes(services: UiServices) -> list[Any]:
+    """Route handlers of the calendar."""
+
+    @get("/t/{tenant:str}/calendar")
+    async def calendar_page(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        params = request.query_params
+        today = utcnow().date()
+        view = parse_view(params.get("view"))
+        span = span_of(view, parse_day(params.get("date"), today))
+        source = calendar_source(ui.call.app.model)
+        if source is None:
+            raise not_found("No entity of this organisation has a date to show on a calendar.")
+        records = records_in(services.api, ui, source, span)
+        days = build_days(records, source, span, tenant=tenant, today=today)
+        ctx = {
+            "view": view,
+            "span": span,
+            "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
+            "weekdays": WEEKDAYS,
+            "source": source,
+            "today": today,
+            "cell_items": MONTH_CELL_ITEMS if view == "month" else None,
+            "count": sum(len(d.items) for d in days),
+            "can_create": ui.call.access.can(source.entity.name, "create"),
+        }
+        return page(request, ui, "calendar.html", ctx)
+
+    return [calendar_page]
+
+
+__all__ = ["calendar_routes"]

@@ -1,0 +1,60 @@
+"""Dashboard screens: ``/t/{t}/dashboards`` (the index) and ``/t/{t}/dashboards/{name}``.
+
+Tiles are computed in SQL through the caller's access (record scope, hidden fields,
+readable entities) and drawn as server-side SVG with a data table beside each chart.
+A dashboard none of whose tiles the caller may read is not listed and answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.dashboards import compute_dashboard, readable_dashboards
+from trellis.rules.expr import EvalContext
+from trellis.tenants.registry import utcnow
+from trellis.ui.screens.dashboard_view import tile_view
+from trellis.ui.screens.web import UiServices, not_found, page, signed_in
+
+
+def dashboard_routes(services: UiServices) -> list[Any]:
+    """Route handlers of the dashboard index and dashboard pages."""
+    runtime = services.runtime
+
+    @get("/t/{tenant:str}/dashboards")
+    async def dashboards_index(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        boards = readable_dashboards(ui.call.access)
+        return page(request, ui, "dashboards.html", {"dashboards": boards})
+
+    @get("/t/{tenant:str}/dashboards/{name:str}")
+    async def dashboard_page(
+        request: Request[Any, Any, Any], tenant: FromPath[str], name: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        boards = {d.name: d for d in readable_dashboards(ui.call.access)}
+        dashboard = boards.get(name)
+        if dashboard is None:
+            raise not_found(f"No dashboard '{name}'.")
+        ectx = EvalContext(now=utcnow(), user_id=ui.call.identity.user_id)
+        names = services.members.names(tenant)
+        with runtime.engines.tenant_connection(tenant) as conn:
+            tiles = compute_dashboard(conn, ui.call.access, dashboard, ectx, user_names=names)
+        model = ui.call.app.model
+        views = [tile_view(model, data, i) for i, data in enumerate(tiles)]
+        ctx = {
+            "dashboard": dashboard,
+            "kpis": [v for v in views if v.kind == "kpi"],
+            "charts": [v for v in views if v.kind != "kpi"],
+            "dashboards": list(boards.values()),
+        }
+        return page(request, ui, "dashboard.html", ctx)
+
+    return [dashboards_index, dashboard_page]
+
+
+__all__ = ["dashboard_routes"]

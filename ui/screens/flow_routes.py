@@ -1,0 +1,138 @@
+"""Detail-page workflow screens: the stage bar and transition buttons of a record.
+
+``GET /t/{t}/e/{entity}/{id}/_flow`` renders the panel (the detail page loads it with
+htmx). ``POST …/transitions/{name}`` (and ``…/approve``, ``…/reject``) run through
+:class:`WorkflowOps`, the same code as the JSON API. htmx posts get the panel back
+with the reason when refused (409 guard or pending approval, 403 role, 404 unknown
+transition); success, and every plain form post, redirects to the record with a
+flash message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.api.requests import parse_id
+from trellis.platform.api.workflow_ops import WorkflowOps
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.errors import RecordError
+from trellis.platform.workflows import TransitionResult
+from trellis.ui.screens.board_routes import error_text, posted_form, posted_version
+from trellis.ui.screens.layouts import Screens, resolve
+from trellis.ui.screens.record_flow import build_flow
+from trellis.ui.screens.web import UiCall, UiServices, is_htmx, page, redirect, signed_in
+
+RECORD = "/t/{tenant:str}/e/{entity:str}/{record_id:str}"
+
+
+def _done_message(result: TransitionResult, label: str) -> str:
+    approval = result.approval
+    if approval is None or approval.status == "approved":
+        return f"{label}: done."
+    if approval.status == "pending":
+        return f"{label}: approval requested from the role '{approval.role}'."
+    return f"{label}: request rejected."
+
+
+def flow_routes(services: UiServices) -> list[Any]:
+    """Route handlers of the stage bar and workflow panel."""
+    api = services.api
+    ops = WorkflowOps(api)
+
+    def context(
+        request: Request[Any, Any, Any], tenant: str, name: str, record_id: str
+    ) -> tuple[UiCall, CompiledEntity, Screens, int]:
+        ui = signed_in(services, request, tenant)
+        entity = api.entity(ui.call, name)
+        screens = resolve(ui.call.app.model, entity.entity)
+        return ui, entity, screens, parse_id(name, record_id)
+
+    def panel(
+        request: Request[Any, Any, Any],
+        ui: UiCall,
+        entity: CompiledEntity,
+        screens: Screens,
+        ident: int,
+        *,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        flow = build_flow(ui, entity, ident, ops, screens.kanban_field)
+        flow.error = error
+        return page(
+            request, ui, "_record_flow.html", {"entity": entity.entity, "flow": flow}, status=status
+        )
+
+    async def act(
+        request: Request[Any, Any, Any],
+        tenant: str,
+        entity: str,
+        record_id: str,
+        name: str,
+        decision: str | None,
+    ) -> Response[Any]:
+        ui, target, screens, ident = context(request, tenant, entity, record_id)
+        detail_url = f"/t/{tenant}/e/{entity}/{ident}"
+        form = await posted_form(request)
+        label = name
+        try:
+            step = ops.runner(ui.call).find(target, name)
+            label = step[1].definition.label or name
+            if decision == "approve":
+                result = ops.approve(ui.call, target, ident, name)
+            elif decision == "reject":
+                result = ops.reject(ui.call, target, ident, name)
+            else:
+                version = posted_version(form.get("version"))
+                result = ops.run(ui.call, target, ident, name, {}, version)
+        except RecordError as exc:
+            reason = f"{label}: {error_text(exc)}"
+            if not is_htmx(request):
+                return redirect(request, detail_url, flash=reason)
+            return panel(request, ui, target, screens, ident, error=reason, status=exc.status)
+        return redirect(request, detail_url, flash=_done_message(result, label))
+
+    @get(f"{RECORD}/_flow")
+    async def flow_panel(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[Any]:
+        ui, target, screens, ident = context(request, tenant, entity, record_id)
+        return panel(request, ui, target, screens, ident)
+
+    @post(f"{RECORD}/transitions/{{name:str}}", status_code=200)
+    async def run_transition(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+        name: FromPath[str],
+    ) -> Response[Any]:
+        return await act(request, tenant, entity, record_id, name, None)
+
+    @post(f"{RECORD}/transitions/{{name:str}}/{{decision:str}}", status_code=200)
+    async def decide(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+        name: FromPath[str],
+        decision: FromPath[str],
+    ) -> Response[Any]:
+        if decision not in ("approve", "reject"):
+            ui, target, screens, ident = context(request, tenant, entity, record_id)
+            reason = f"Unknown decision '{decision}': use approve or reject."
+            if not is_htmx(request):
+                return redirect(request, f"/t/{tenant}/e/{entity}/{ident}", flash=reason)
+            return panel(request, ui, target, screens, ident, error=reason, status=404)
+        return await act(request, tenant, entity, record_id, name, decision)
+
+    return [flow_panel, run_transition, decide]
+
+
+__all__ = ["flow_routes"]

@@ -1,0 +1,123 @@
+"""HTML form posts to API values, and filter-builder rows to rule-language expressions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from trellis.metadata.model import EntityDef, FieldDef
+
+#: Operators of the filter builder and the rule-language text they produce.
+OPERATORS: dict[str, str] = {
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "contains": "contains",
+    "starts_with": "starts_with",
+    "empty": "is empty",
+    "not_empty": "is not empty",
+}
+NUMERIC_TYPES = frozenset({"integer", "decimal", "money", "percent"})
+
+
+def quote_text(value: str) -> str:
+    """A rule-language string literal for ``value``."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def literal(f: FieldDef | None, value: str) -> str:
+    """The rule-language literal of a typed-in ``value`` for field ``f``."""
+    kind = f.type if f is not None else "integer"
+    if kind in NUMERIC_TYPES or kind == "reference":
+        try:
+            float(value)
+        except ValueError:
+            return quote_text(value)  # the server reports the type mismatch with a position
+        return value.strip()
+    if kind == "boolean":
+        return "true" if value.lower() in ("1", "true", "yes", "on") else "false"
+    if kind == "date":
+        return f"date({quote_text(value)})"
+    if kind == "datetime":
+        return f"datetime({quote_text(value)})"
+    return quote_text(value)
+
+
+def filter_expression(entity: EntityDef, rows: Sequence[tuple[str, str, str]]) -> str | None:
+    """AND of the builder's (field, operator, value) rows; rows missing a part are skipped."""
+    parts = []
+    for field, op, value in rows:
+        if not field or op not in OPERATORS:
+            continue
+        text = OPERATORS[op]
+        if op in ("empty", "not_empty"):
+            parts.append(f"{field} {text}")
+        elif value != "":
+            parts.append(f"{field} {text} {literal(entity.fields.get(field), value)}")
+    return " and ".join(parts) if parts else None
+
+
+def search_expression(entity: EntityDef, text: str) -> str | None:
+    """A quick-search filter: any of the entity's search (or title) fields contains ``text``."""
+    text = text.strip()
+    if not text:
+        return None
+    names = [n for n in entity.search if "." not in n and n in entity.fields]
+    if not names and entity.title:
+        names = [entity.title]
+    if not names:
+        names = [n for n, f in entity.fields.items() if f.type in ("string", "email")][:3]
+    if not names:
+        return None
+    return " or ".join(f"{n} contains {quote_text(text)}" for n in names)
+
+
+def _value(f: FieldDef, raw: Sequence[str]) -> Any:
+    """One field's posted strings as the API value (bad input is passed on to validation)."""
+    first = raw[-1] if raw else ""
+    if f.type == "boolean":
+        return any(v in ("on", "true", "1") for v in raw)
+    if f.type in ("multi_enum",):
+        return [v for v in raw if v]
+    if f.type == "tags":
+        return [t.strip() for t in first.split(",") if t.strip()]
+    if first.strip() == "":
+        return None
+    if f.type in ("integer", "reference"):
+        try:
+            return int(first)
+        except ValueError:
+            return first
+    if f.type == "json":
+        try:
+            return json.loads(first)
+        except ValueError:
+            return first
+    if f.type == "datetime" and len(first) == 16:  # <input type=datetime-local>: no seconds
+        return first + ":00Z"
+    return first
+
+
+def form_values(
+    entity: EntityDef, posted: Mapping[str, Sequence[str]], names: Sequence[str]
+) -> dict[str, Any]:
+    """API values for the ``names`` fields shown in a form, from the posted multi-dict."""
+    values: dict[str, Any] = {}
+    for name in names:
+        f = entity.fields.get(name)
+        if f is None:
+            if name == "owner_id" and posted.get(name):
+                values[name] = _value(
+                    FieldDef(name="owner_id", type="integer", label="Owner"), posted[name]
+                )
+            continue
+        if f.type == "boolean" or name in posted:
+            values[name] = _value(f, posted.get(name, []))
+    return values
+
+
+__all__ = ["OPERATORS", "filter_expression", "form_values", "quote_text", "search_expression"]

@@ -1,0 +1,128 @@
+"""The list screen's data: columns, filters, sort, one keyset page, counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.errors import RecordError
+from trellis.ui.screens.forms import OPERATORS, filter_expression, search_expression
+from trellis.ui.screens.layouts import Screens
+from trellis.ui.screens.present import Cell, Presenter, label_of
+from trellis.ui.screens.web import UiCall, decode
+
+MAX_BUILDER_ROWS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What the user asked the list for (all of it lives in the URL)."""
+
+    q: str = ""
+    sort: str = ""
+    filter: str = ""
+    rows: tuple[tuple[str, str, str], ...] = ()
+    cursor: str = ""
+
+    @classmethod
+    def from_params(
+        cls, params: Mapping[str, str], multi: Mapping[str, Sequence[str]]
+    ) -> ListQuery:
+        """Read the query string (builder rows come as repeated f/op/v parameters)."""
+        fields, ops, values = multi.get("f", []), multi.get("op", []), multi.get("v", [])
+        rows = tuple(
+            (fields[i], ops[i] if i < len(ops) else "eq", values[i] if i < len(values) else "")
+            for i in range(min(len(fields), MAX_BUILDER_ROWS))
+        )
+        return cls(
+            q=params.get("q", ""),
+            sort=params.get("sort", ""),
+            filter=params.get("filter", ""),
+            rows=rows,
+            cursor=params.get("cursor", ""),
+        )
+
+    def params(self, **changes: str) -> str:
+        """The query string of this list with some parameters changed."""
+        values: list[tuple[str, str]] = []
+        current = {"q": self.q, "sort": self.sort, "filter": self.filter, **changes}
+        values.extend((k, v) for k, v in current.items() if v)
+        for f, op, v in self.rows:
+            values.extend((("f", f), ("op", op), ("v", v)))
+        return urlencode(values)
+
+
+@dataclass(slots=True)
+class ListPageView:
+    """Everything the list template shows."""
+
+    columns: list[tuple[str, str, str]]  # name, label, sort link query
+    rows: list[tuple[int, list[Cell]]]
+    count: int
+    count_exact: bool
+    next_query: str | None
+    expression: str | None
+    error: str | None = None
+    error_fields: dict[str, list[str]] = field(default_factory=dict)
+
+
+def combined_filter(entity: CompiledEntity, query: ListQuery) -> str | None:
+    """The rule-language filter sent to the server: search AND builder AND typed filter."""
+    parts = [
+        search_expression(entity.entity, query.q),
+        filter_expression(entity.entity, query.rows),
+        query.filter.strip() or None,
+    ]
+    present = [f"({p})" for p in parts if p]
+    return " and ".join(present) if present else None
+
+
+def build_list(
+    ui: UiCall,
+    entity: CompiledEntity,
+    screens: Screens,
+    query: ListQuery,
+    presenter: Presenter,
+    *,
+    limit: int = 50,
+) -> ListPageView:
+    """Fetch one page through the API (same scope, validation and errors) and format it."""
+    access = ui.call.access.entity(entity.name)
+    columns = [c for c in screens.list_columns if c in access.columns]
+    sort = query.sort or screens.list_sort or "-id"
+    expression = combined_filter(entity, query)
+    params = {"sort": sort, "limit": str(limit)}
+    if expression:
+        params["filter"] = expression
+    if query.cursor:
+        params["cursor"] = query.cursor
+    header = []
+    for name in columns:
+        next_sort = f"-{name}" if sort == name else name
+        header.append((name, label_of(entity.entity, name), query.params(sort=next_sort)))
+    try:
+        body = decode(presenter.api.list_records(ui.call, entity, params))
+    except RecordError as exc:
+        errors = exc.body()["errors"]
+        message = "; ".join(m for ms in errors.values() for m in ms)
+        return ListPageView(header, [], 0, True, None, expression, message, errors)
+    items = body["items"]
+    presenter.load_titles(entity.entity, items, columns)
+    rows = [(int(item["id"]), presenter.row(entity.entity, item, columns)) for item in items]
+    next_query = None
+    if body["next_cursor"]:
+        next_query = query.params(sort=query.sort, cursor=body["next_cursor"])
+    return ListPageView(header, rows, body["count"], body["count_exact"], next_query, expression)
+
+
+def builder_choices(entity: CompiledEntity, ui: UiCall) -> dict[str, Any]:
+    """Fields and operators offered by the filter builder (hidden fields left out)."""
+    visible = ui.call.access.entity(entity.name).columns
+    fields = [(n, label_of(entity.entity, n)) for n in visible if n != "deleted_at"]
+    return {"fields": fields, "operators": list(OPERATORS)}
+
+
+__all__ = ["ListPageView", "ListQuery", "build_list", "builder_choices", "combined_filter"]

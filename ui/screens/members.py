@@ -1,0 +1,59 @@
+"""Who is signed in and who the tenant's members are, cached for two seconds.
+
+Role, membership and user changes reach screens within the same two seconds as API
+tokens (``TOKEN_CACHE_SECONDS``), without three system-database queries per page.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from trellis.platform.api.auth import TOKEN_CACHE_SECONDS
+from trellis.tenants.registry import TenantRegistry, TokenIdentity
+
+T = TypeVar("T")
+MAX_ENTRIES = 10_000
+
+
+class MemberCache:
+    """Short-lived answers of the registry used on every page."""
+
+    def __init__(self, registry: TenantRegistry, ttl: float = TOKEN_CACHE_SECONDS) -> None:
+        self.registry = registry
+        self.ttl = ttl
+        self._entries: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            value: T = hit[1]
+            return value
+        value = load()
+        with self._lock:
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (now, value)
+        return value
+
+    def identity(self, tenant: str, user_id: int) -> TokenIdentity | None:
+        """The member's identity (roles) in ``tenant``, or None when no longer a member."""
+        return self._cached(
+            ("identity", tenant, user_id), lambda: self.registry.member_identity(tenant, user_id)
+        )
+
+    def tenants(self, user_id: int) -> list[str]:
+        """The tenants the user belongs to (for the tenant switcher)."""
+        return self._cached(("tenants", user_id), lambda: self.registry.user_tenants(user_id))
+
+    def names(self, tenant: str) -> dict[int, str]:
+        """Display names of the tenant's members by user id."""
+        return self._cached(("names", tenant), lambda: self.registry.member_names(tenant))
+
+
+__all__ = ["MemberCache"]

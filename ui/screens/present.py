@@ -1,0 +1,130 @@
+"""Turn API records into display cells: formatted values and links for references."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef
+from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.records.errors import RecordError
+from trellis.ui.screens.layouts import title_field
+from trellis.ui.screens.web import decode
+
+USER_COLUMNS = frozenset({"owner_id", "created_by", "updated_by"})
+MAX_TITLES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One shown value: text, an optional link, and the raw value."""
+
+    name: str
+    label: str
+    text: str
+    href: str | None = None
+    raw: Any = None
+
+
+def label_of(entity: EntityDef, name: str) -> str:
+    """A column's label (standard columns get readable names)."""
+    f = entity.fields.get(name)
+    if f is not None:
+        return f.label
+    return {
+        "id": "Id",
+        "owner_id": "Owner",
+        "created_at": "Created",
+        "updated_at": "Updated",
+        "created_by": "Created by",
+        "updated_by": "Updated by",
+        "version": "Version",
+    }.get(name, name.replace("_", " ").capitalize())
+
+
+def _text(f: FieldDef | None, value: Any, name: str) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    kind = f.type if f is not None else ("datetime" if name.endswith("_at") else "")
+    if kind == "boolean":
+        return "Yes" if value else "No"
+    if kind == "money":
+        return f"{float(value):,.2f}"
+    if kind == "percent":
+        return f"{float(value):g} %"
+    if kind == "datetime" and isinstance(value, str):
+        return value.replace("T", " ")[:16]
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+class Presenter:
+    """Formats records of one call, resolving reference and user titles in batches."""
+
+    def __init__(self, api: TenantApi, call: Call, users: Mapping[int, str]) -> None:
+        self.api = api
+        self.call = call
+        self.users = users
+        self._titles: dict[tuple[str, int], str] = {}
+
+    def load_titles(
+        self, entity: EntityDef, records: Iterable[Mapping[str, Any]], columns: Sequence[str]
+    ) -> None:
+        """Fetch the titles of every record referenced by ``columns`` (scoped to the caller)."""
+        wanted: dict[str, set[int]] = {}
+        for name in columns:
+            f = entity.fields.get(name)
+            if f is None or f.type != "reference" or f.to is None:
+                continue
+            for record in records:
+                value = record.get(name)
+                if isinstance(value, int) and (f.to, value) not in self._titles:
+                    wanted.setdefault(f.to, set()).add(value)
+        for target, ids in wanted.items():
+            self._fetch(target, sorted(ids)[:MAX_TITLES])
+
+    def _fetch(self, target: str, ids: list[int]) -> None:
+        app = self.call.app
+        compiled = app.entities.get(target)
+        if compiled is None or not self.call.access.can(target, "read"):
+            return
+        title = title_field(compiled.entity)
+        fields = "id" + (f",{title}" if title else "")
+        params = {"filter": f"id in ({', '.join(map(str, ids))})", "fields": fields, "limit": "500"}
+        try:
+            body = decode(self.api.list_records(self.call, compiled, params))
+        except RecordError:
+            return
+        for item in body["items"]:
+            text = str(item.get(title) or f"#{item['id']}") if title else f"#{item['id']}"
+            self._titles[(target, int(item["id"]))] = text
+
+    def cell(self, entity: EntityDef, record: Mapping[str, Any], name: str) -> Cell:
+        """The display cell of column ``name`` of ``record``."""
+        value = record.get(name)
+        f = entity.fields.get(name)
+        label = label_of(entity, name)
+        tenant = self.call.tenant
+        if f is not None and f.type == "reference" and isinstance(value, int) and f.to:
+            text = self._titles.get((f.to, value), f"#{value}")
+            return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
+        if name in USER_COLUMNS and isinstance(value, int):
+            return Cell(name, label, self.users.get(value, f"user {value}"), None, value)
+        if name == title_field(entity) or (name == "id" and name in STANDARD_COLUMNS):
+            href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
+            return Cell(name, label, _text(f, value, name) or f"#{record.get('id')}", href, value)
+        return Cell(name, label, _text(f, value, name), None, value)
+
+    def row(
+        self, entity: EntityDef, record: Mapping[str, Any], columns: Sequence[str]
+    ) -> list[Cell]:
+        """The cells of ``columns`` for ``record``."""
+        return [self.cell(entity, record, name) for name in columns]
+
+
+__all__ = ["Cell", "Presenter", "label_of"]

@@ -1,0 +1,391 @@
+"""Record screens: home, list, detail, create/edit forms, delete, bulk actions, lookups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.api.requests import parse_id
+from trellis.platform.api.serialize import encode
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.errors import ConflictError, RecordError
+from trellis.ui.screens.activity_routes import activity_context
+from trellis.ui.screens.forms import form_values, search_expression
+from trellis.ui.screens.layouts import Screens, editable, resolve, title_field
+from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
+from trellis.ui.screens.present import Presenter, label_of
+from trellis.ui.screens.web import UiCall, UiServices, decode, is_htmx, page, redirect, signed_in
+
+JSON = "application/json"
+LOOKUP_LIMIT = 10
+
+
+def _multi(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+    return {key: request.query_params.getall(key) for key in request.query_params}
+
+
+def record_routes(services: UiServices) -> list[Any]:
+    """Route handlers of the generic record screens."""
+    api = services.api
+
+    def context(
+        request: Request[Any, Any, Any], tenant: str, name: str
+    ) -> tuple[UiCall, CompiledEntity, Screens]:
+        ui = signed_in(services, request, tenant)
+        entity = api.entity(ui.call, name)
+        return ui, entity, resolve(ui.call.app.model, entity.entity)
+
+    def presenter(ui: UiCall) -> Presenter:
+        return Presenter(api, ui.call, services.members.names(ui.tenant))
+
+    def form_fields(
+        ui: UiCall, entity: CompiledEntity, screens: Screens
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """Sections of the form with only the fields this user may write."""
+        access = ui.call.access.entity(entity.name)
+        sections = []
+        for section in screens.form:
+            names = tuple(
+                n
+                for n in section.fields
+                if n in entity.entity.fields
+                and editable(entity.entity.fields[n])
+                and n not in access.hidden
+            )
+            if names:
+                sections.append((section.label, names))
+        return sections
+
+    def form_page(
+        request: Request[Any, Any, Any],
+        ui: UiCall,
+        entity: CompiledEntity,
+        screens: Screens,
+        record: dict[str, Any],
+        *,
+        errors: dict[str, list[str]] | None = None,
+        conflict: dict[str, Any] | None = None,
+        status: int = 200,
+    ) -> Response[Any]:
+        access = ui.call.access.entity(entity.name)
+        state = _form_state(ui, entity, record)
+        options = _reference_titles(ui, entity, record)
+        context = {
+            "entity": entity.entity,
+            "record": record,
+            "sections": form_fields(ui, entity, screens),
+            "errors": errors or {},
+            "read_only": access.read_only,
+            "state": state,
+            "options": options,
+            "conflict": conflict,
+        }
+        template = "_form.html" if is_htmx(request) and status != 200 else "form.html"
+        return page(request, ui, template, context, status=status)
+
+    def _form_state(ui: UiCall, entity: CompiledEntity, record: dict[str, Any]) -> dict[str, Any]:
+        try:
+            draft = {k: v for k, v in record.items() if k in entity.entity.fields}
+            body = decode(api.form(ui.call, entity, record.get("id"), draft))
+        except RecordError:
+            return {}
+        state: dict[str, Any] = body["fields"]
+        return state
+
+    def _reference_titles(
+        ui: UiCall, entity: CompiledEntity, record: dict[str, Any]
+    ) -> dict[str, str]:
+        shown = presenter(ui)
+        names = [n for n, f in entity.entity.fields.items() if f.type == "reference"]
+        shown.load_titles(entity.entity, [record], names)
+        return {n: shown.cell(entity.entity, record, n).text for n in names if record.get(n)}
+
+    @get("/t/{tenant:str}/")
+    async def home(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        return page(request, ui, "home.html", {})
+
+    @get("/t/{tenant:str}/e/{entity:str}")
+    async def list_page(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[Any]:
+        ui, target, screens = context(request, tenant, entity)
+        query = ListQuery.from_params(request.query_params, _multi(request))
+        view = build_list(ui, target, screens, query, presenter(ui))
+        ctx = {
+            "entity": target.entity,
+            "view": view,
+            "query": query,
+            "builder": builder_choices(target, ui),
+            "can_create": ui.call.access.can(entity, "create"),
+            "can_delete": ui.call.access.can(entity, "delete"),
+            "can_update": ui.call.access.can(entity, "update"),
+            "bulk_fields": [
+                (n, label_of(target.entity, n))
+                for n, f in target.entity.fields.items()
+                if editable(f)
+                and n not in ui.call.access.entity(entity).hidden
+                and n not in ui.call.access.entity(entity).read_only
+            ],
+            "kanban": screens.kanban_field is not None,
+        }
+        part = request.query_params.get("part")
+        if is_htmx(request) and part in ("rows", "results"):
+            return page(request, ui, f"_list_{part}.html", ctx)
+        return page(request, ui, "list.html", ctx)
+
+    @get("/t/{tenant:str}/e/{entity:str}/new")
+    async def new_form(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[Any]:
+        ui, target, screens = context(request, tenant, entity)
+        ui.call.access.require(entity, "create")
+        record: dict[str, Any] = dict.fromkeys(target.entity.fields)
+        for key, value in request.query_params.items():  # add-related buttons pre-fill
+            if key in target.entity.fields and value.isdigit():
+                record[key] = int(value)
+        return form_page(request, ui, target, screens, record)
+
+    @post("/t/{tenant:str}/e/{entity:str}")
+    async def create(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[Any]:
+        ui, target, screens = context(request, tenant, entity)
+        posted = await _posted(request)
+        names = [n for _, fields in form_fields(ui, target, screens) for n in fields]
+        data = form_values(target.entity, posted, names)
+        try:
+            result = api.create(ui.call, target, data, None, encode(data))
+        except RecordError as exc:
+            record = {**dict.fromkeys(target.entity.fields), **data}
+            return form_page(
+                request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
+            )
+        created = decode(result)
+        label = target.entity.label
+        return redirect(
+            request, f"/t/{tenant}/e/{entity}/{created['id']}", flash=f"{label} created."
+        )
+
+    @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}")
+    async def detail(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[Any]:
+        ui, target, screens = context(request, tenant, entity)
+        ident = parse_id(entity, record_id)
+        record = decode(api.read(ui.call, target, ident))
+        shown = presenter(ui)
+        visible = ui.call.access.entity(entity).columns
+        all_names = [n for s in screens.detail for n in s.fields if n in visible]
+        shown.load_titles(target.entity, [record], all_names)
+        sections = [
+            (
+                s.label,
+                s.tab,
+                [shown.cell(target.entity, record, n) for n in s.fields if n in visible],
+            )
+            for s in screens.detail
+        ]
+        related = []
+        for rel in screens.related:
+            rel_entity = ui.call.app.entities.get(rel.entity)
+            if rel_entity is None or not ui.call.access.can(rel.entity, "read"):
+                continue
+            rel_columns = [c for c in rel.columns if c in ui.call.access.entity(rel.entity).columns]
+            params = {"filter": f"{rel.field} == {ident}", "limit": "10", "sort": "-id"}
+            try:
+                body = decode(api.list_records(ui.call, rel_entity, params))
+            except RecordError:
+                continue
+            shown.load_titles(rel_entity.entity, body["items"], rel_columns)
+            rows = [
+                (item["id"], shown.row(rel_entity.entity, item, rel_columns))
+                for item in body["items"]
+            ]
+            related.append(
+                {
+                    "entity": rel.entity,
+                    "field": rel.field,
+                    "label": rel.label,
+                    "columns": [label_of(rel_entity.entity, c) for c in rel_columns],
+                    "rows": rows,
+                    "count": body["count"],
+                    "can_create": ui.call.access.can(rel.entity, "create"),
+                }
+            )
+        title_name = title_field(target.entity)
+        ctx = {
+            "entity": target.entity,
+            "record": record,
+            "title": str(record.get(title_name) or f"#{ident}") if title_name else f"#{ident}",
+            "sections": sections,
+            "related": related,
+            "can_update": ui.call.access.can(entity, "update"),
+            "can_delete": ui.call.access.can(entity, "delete"),
+            **activity_context(services, ui, target, ident),
+        }
+        return page(request, ui, "detail.html", ctx)
+
+    @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}/edit")
+    async def edit_form(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[Any]:
+        ui, target, screens = context(request, tenant, entity)
+        ui.call.access.require(entity, "update")
+        record = decode(api.read(ui.call, target, parse_id(entity, record_id)))
+        return form_page(request, ui, target, screens, record)
+
+    @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}")
+    async def update(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[Any]:
+        ui, target, screens = context(request, tenant, entity)
+        ident = parse_id(entity, record_id)
+        posted = await _posted(request)
+        names = [n for _, fields in form_fields(ui, target, screens) for n in fields]
+        data = form_values(target.entity, posted, names)
+        version_text = (posted.get("version") or [""])[-1]
+        version = int(version_text) if version_text.isdigit() else None
+        try:
+            api.update(ui.call, target, ident, data, version)
+        except ConflictError as exc:
+            current = decode(api.read(ui.call, target, ident))
+            changed = [
+                {
+                    "label": label_of(target.entity, n),
+                    "theirs": current.get(n),
+                    "yours": data.get(n),
+                }
+                for n in names
+                if current.get(n) != data.get(n)
+            ]
+            conflict = {"message": str(exc), "changes": changed, "version": current.get("version")}
+            record = {**current, **data, "id": ident, "version": current.get("version")}
+            return form_page(
+                request,
+                ui,
+                target,
+                screens,
+                record,
+                errors=exc.body()["errors"],
+                conflict=conflict,
+                status=409,
+            )
+        except RecordError as exc:
+            record = {**decode(api.read(ui.call, target, ident)), **data}
+            if version is not None:
+                record["version"] = version
+            return form_page(
+                request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
+            )
+        return redirect(
+            request, f"/t/{tenant}/e/{entity}/{ident}", flash=f"{target.entity.label} saved."
+        )
+
+    @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/delete")
+    async def delete(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[Any]:
+        ui, target, _ = context(request, tenant, entity)
+        api.delete(ui.call, target, parse_id(entity, record_id), None)
+        return redirect(request, f"/t/{tenant}/e/{entity}", flash=f"{target.entity.label} deleted.")
+
+    @post("/t/{tenant:str}/e/{entity:str}/_bulk")
+    async def bulk(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[Any]:
+        ui, target, _ = context(request, tenant, entity)
+        posted = await _posted(request)
+        ids = [int(v) for v in posted.get("ids", []) if v.isdigit()]
+        action = (posted.get("action") or [""])[-1]
+        done, failed = 0, []
+        for ident in ids:
+            try:
+                if action == "delete":
+                    api.delete(ui.call, target, ident, None)
+                elif action == "set":
+                    field = (posted.get("field") or [""])[-1]
+                    values = form_values(target.entity, {field: posted.get("value", [])}, [field])
+                    api.update(ui.call, target, ident, values, None)
+                else:
+                    break
+                done += 1
+            except RecordError as exc:
+                details = [m for ms in exc.body()["errors"].values() for m in ms]
+                failed.append(f"#{ident}: {' '.join(details) or exc}")
+        message = (
+            f"{done} of {len(ids)} records updated."
+            if action == "set"
+            else f"{done} of {len(ids)} records deleted."
+        )
+        if failed:
+            message += " Not changed: " + "; ".join(failed[:5])
+        return redirect(request, f"/t/{tenant}/e/{entity}", flash=message)
+
+    @post("/t/{tenant:str}/e/{entity:str}/_form_state", status_code=200)
+    async def form_state(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[bytes]:
+        ui, target, screens = context(request, tenant, entity)
+        posted = await _posted(request)
+        names = [n for _, fields in form_fields(ui, target, screens) for n in fields]
+        data = form_values(target.entity, posted, names)
+        ident_text = (posted.get("id") or [""])[-1]
+        record = {"id": int(ident_text) if ident_text.isdigit() else None, **data}
+        return Response(
+            content=encode({"fields": _form_state(ui, target, record)}), media_type=JSON
+        )
+
+    @get("/t/{tenant:str}/e/{entity:str}/_lookup")
+    async def lookup(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[Any]:
+        ui, target, _ = context(request, tenant, entity)
+        text = request.query_params.get("q", "")
+        title = title_field(target.entity)
+        params = {"limit": str(LOOKUP_LIMIT), "fields": "id" + (f",{title}" if title else "")}
+        expression = search_expression(target.entity, text)
+        if expression:
+            params["filter"] = expression
+        if title:
+            params["sort"] = title
+        items = decode(api.list_records(ui.call, target, params))["items"]
+        options = [(item["id"], str(item.get(title) or f"#{item['id']}")) for item in items]
+        ctx = {"options": options, "field": request.query_params.get("field", "")}
+        return page(request, ui, "_lookup.html", ctx)
+
+    return [
+        home,
+        list_page,
+        new_form,
+        create,
+        detail,
+        edit_form,
+        update,
+        delete,
+        bulk,
+        form_state,
+        lookup,
+    ]
+
+
+async def _posted(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
+    form = await request.form()
+    return {key: [str(v) for v in form.getall(key)] for key in form}
+
+
+__all__ = ["record_routes"]

@@ -1,0 +1,86 @@
+"""The global search page and the export of a list view.
+
+``GET /t/{t}/search?q=`` lists the records matching every word, grouped by entity,
+through ``TenantApi.search`` (readable entities only, record scope, hidden fields
+never searched). ``GET /t/{t}/e/{entity}/export?format=csv|xlsx|json&<list query>``
+downloads the records of the current list view through ``TenantApi.export`` (the
+``export`` permission, scope and hidden fields apply, and the export is audited).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.records.errors import RecordError
+from trellis.ui.screens.board_routes import error_text, query_of
+from trellis.ui.screens.list_view import combined_filter
+from trellis.ui.screens.web import UiCall, UiServices, decode, page, signed_in
+
+#: Most records the search page shows.
+SEARCH_LIMIT = "100"
+
+
+def explain(exc: RecordError) -> str:
+    """The refusal's sentence followed by its details (a filter error's position …)."""
+    details = error_text(exc)
+    return details if exc.message in details else f"{exc.message} {details}"
+
+
+def _grouped(ui: UiCall, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Hits grouped by entity, in the order of the navigation."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        groups.setdefault(str(item["entity"]), []).append(item)
+    entities = ui.call.app.entities
+    return [
+        {"entity": name, "label": entities[name].entity.plural_label, "hits": groups[name]}
+        for name in entities
+        if name in groups
+    ]
+
+
+def search_routes(services: UiServices) -> list[Any]:
+    """Route handlers of the search page and list exports."""
+    api = services.api
+
+    @get("/t/{tenant:str}/search")
+    async def search_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        q = request.query_params.get("q", "")
+        ctx: dict[str, Any] = {"search_q": q, "groups": [], "count": 0, "error": None}
+        if not q.strip():
+            return page(request, ui, "search.html", ctx)
+        try:
+            items = decode(api.search(ui.call, q, SEARCH_LIMIT))["items"]
+        except RecordError as exc:
+            ctx["error"] = explain(exc)
+            return page(request, ui, "search.html", ctx, status=exc.status)
+        ctx.update(groups=_grouped(ui, items), count=len(items))
+        return page(request, ui, "search.html", ctx)
+
+    @get("/t/{tenant:str}/e/{entity:str}/export")
+    async def export(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        target = api.entity(ui.call, entity)
+        params = request.query_params
+        expression = combined_filter(target, query_of(request))
+        try:
+            result = api.export(
+                ui.call, target, params.get("format"), expression, params.get("fields") or None
+            )
+        except RecordError as exc:
+            context = {"status": exc.status, "message": explain(exc), "tenant": tenant}
+            return page(request, None, "error.html", context, status=exc.status)
+        headers = dict(result.headers)
+        media_type = headers.pop("Content-Type", "application/octet-stream")
+        return Response(content=result.body or b"", media_type=media_type, headers=headers)
+
+    return [search_page, export]
+
+
+__all__ = ["search_routes"]

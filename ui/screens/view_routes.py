@@ -1,0 +1,145 @@
+"""Saved views of the list screen: the views menu, saving the current query, deleting.
+
+``GET /t/{t}/e/{entity}/_views`` renders the menu (the list page loads it with htmx);
+``POST …/_views`` saves the posted list query (``q``, ``sort``, ``filter``, builder
+rows) under ``name``, ``shared`` with the tenant or not; ``POST …/_views/{id}/delete``
+deletes one of the caller's own views. A view whose filter does not compile is refused
+(422) with the compiler's message, so a saved view always opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.errors import RecordError, ValidationFailedError
+from trellis.platform.views import SavedView, delete_view, list_views, save_view
+from trellis.tenants.registry import utcnow
+from trellis.ui.screens.board_routes import error_text
+from trellis.ui.screens.list_view import ListQuery, combined_filter
+from trellis.ui.screens.web import UiCall, UiServices, is_htmx, page, redirect, signed_in
+
+VIEWS = "/t/{tenant:str}/e/{entity:str}/_views"
+
+
+def view_routes(services: UiServices) -> list[Any]:
+    """Route handlers of saved list views."""
+    api = services.api
+    engines = services.runtime.engines
+    registry = services.runtime.registry
+
+    def context(
+        request: Request[Any, Any, Any], tenant: str, name: str
+    ) -> tuple[UiCall, CompiledEntity]:
+        ui = signed_in(services, request, tenant)
+        return ui, api.entity(ui.call, name)
+
+    def views_of(ui: UiCall, entity: CompiledEntity) -> list[SavedView]:
+        with engines.tenant_connection(ui.tenant) as conn:
+            return list_views(conn, ui.call.app, entity.name, ui.call.identity.user_id)
+
+    def menu(
+        request: Request[Any, Any, Any],
+        ui: UiCall,
+        entity: CompiledEntity,
+        *,
+        message: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+        name: str = "",
+        status: int = 200,
+    ) -> Response[Any]:
+        names = registry.member_names(ui.tenant)
+        ctx = {
+            "entity": entity.entity,
+            "views": views_of(ui, entity),
+            "owner_names": names,
+            "message": message,
+            "errors": errors or {},
+            "name": name,
+        }
+        return page(request, ui, "_views_menu.html", ctx, status=status)
+
+    def check_query(ui: UiCall, entity: CompiledEntity, query: ListQuery) -> None:
+        """422 when the query's filter does not compile for this caller."""
+        expression = combined_filter(entity, query)
+        params = {"limit": "1", **({"filter": expression} if expression else {})}
+        if query.sort:
+            params["sort"] = query.sort
+        try:
+            api.list_records(ui.call, entity, params)
+        except RecordError as exc:
+            raise ValidationFailedError(
+                {"query": [f"This view cannot be saved: {error_text(exc)}"]}
+            ) from None
+
+    @get(VIEWS)
+    async def views_menu(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[Any]:
+        ui, target = context(request, tenant, entity)
+        return menu(request, ui, target)
+
+    @post(VIEWS, status_code=200)
+    async def save(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    ) -> Response[Any]:
+        ui, target = context(request, tenant, entity)
+        form = await request.form()
+        multi = {key: [str(v) for v in form.getall(key)] for key in form}
+        single = {key: values[-1] for key, values in multi.items()}
+        parsed = ListQuery.from_params(single, multi)
+        # Builder rows without a field are the form's blank row: not part of the view.
+        query = replace(parsed, rows=tuple(row for row in parsed.rows if row[0]))
+        stored = query.params()
+        name = single.get("name", "")
+        shared = single.get("shared", "") in ("1", "on", "true", "yes")
+        try:
+            check_query(ui, target, query)
+            with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+                view = save_view(
+                    conn,
+                    ui.call.app,
+                    entity=target.name,
+                    user_id=ui.call.identity.user_id,
+                    name=name,
+                    query=stored,
+                    shared=shared,
+                    now=utcnow(),
+                )
+        except RecordError as exc:
+            if not is_htmx(request):
+                return redirect(
+                    request,
+                    f"/t/{tenant}/e/{entity}?{stored}",
+                    flash=f"Not saved: {error_text(exc)}",
+                )
+            errors = exc.body()["errors"]
+            return menu(request, ui, target, errors=errors, name=name, status=exc.status)
+        done = f"View “{view.name}” saved{' and shared' if view.shared else ''}."
+        if not is_htmx(request):
+            return redirect(request, f"/t/{tenant}/e/{entity}?{stored}", flash=done)
+        return menu(request, ui, target, message=done)
+
+    @post(f"{VIEWS}/{{view_id:int}}/delete", status_code=200)
+    async def delete(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        view_id: FromPath[int],
+    ) -> Response[Any]:
+        ui, target = context(request, tenant, entity)
+        with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+            view = delete_view(conn, ui.call.app, target.name, view_id, ui.call.identity.user_id)
+        done = f"View “{view.name}” deleted."
+        if not is_htmx(request):
+            return redirect(request, f"/t/{tenant}/e/{entity}", flash=done)
+        return menu(request, ui, target, message=done)
+
+    return [views_menu, save, delete]
+
+
+__all__ = ["view_routes"]

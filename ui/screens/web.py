@@ -1,0 +1,173 @@
+"""What every screen needs: the signed-in caller, page rendering and flash messages."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote
+
+from litestar import Request, Response
+from litestar.response import Redirect, Template
+
+from trellis.platform.api.tenant_api import ApiResult, Call, TenantApi
+from trellis.platform.notifications import unread_count
+from trellis.platform.records.errors import NotFoundError
+from trellis.platform.runtime import Runtime
+from trellis.platform.sessions import SESSION_COOKIE, Session, SessionStore
+from trellis.ui.screens.members import MemberCache
+
+FLASH_COOKIE = "trellis_flash"
+
+
+class LoginRequiredError(Exception):
+    """The request has no live session for this tenant: send the user to sign in."""
+
+    def __init__(self, tenant: str, next_url: str) -> None:
+        super().__init__(f"Sign in to {tenant} first.")
+        self.tenant = tenant
+        self.next_url = next_url
+
+
+@dataclass(frozen=True, slots=True)
+class UiServices:
+    """The shared parts every screen handler uses."""
+
+    runtime: Runtime
+    api: TenantApi
+    sessions: SessionStore
+    members: MemberCache
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies must carry ``Secure`` regardless of the scheme."""
+        return os.environ.get("TRELLIS_SECURE_COOKIES", "") in ("1", "true", "yes")
+
+
+@dataclass(frozen=True, slots=True)
+class UiCall:
+    """A screen request of a signed-in user: their session and API call."""
+
+    session: Session
+    call: Call
+
+    @property
+    def tenant(self) -> str:
+        """The tenant name."""
+        return self.call.tenant
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    """Whether htmx sent the request (answer with a fragment)."""
+    return request.headers.get("hx-request") == "true"
+
+
+def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str) -> UiCall:
+    """The caller's session and API call for ``tenant``.
+
+    Raises:
+        LoginRequiredError: no cookie, an unknown or expired session, a session of another
+            tenant, a second factor still pending, or a membership that ended.
+    """
+    sid = request.cookies.get(SESSION_COOKIE)
+    session = services.sessions.get(sid) if sid else None
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if session is None or session.tenant != tenant or session.second_factor_pending:
+        raise LoginRequiredError(tenant, target)
+    identity = services.members.identity(tenant, session.user_id)
+    if identity is None:
+        services.sessions.delete(session.sid)
+        raise LoginRequiredError(tenant, target)
+    return UiCall(session, services.api.call_as(tenant, identity))
+
+
+def decode(result: ApiResult) -> Any:
+    """The JSON body of an API result as Python values."""
+    return json.loads(result.body) if result.body else None
+
+
+def login_redirect(request: Request[Any, Any, Any], exc: LoginRequiredError) -> Response[Any]:
+    """Send an unauthenticated screen request to the sign-in page (htmx: HX-Redirect)."""
+    url = f"/t/{exc.tenant}/login?next={quote(exc.next_url, safe='')}"
+    if is_htmx(request):
+        return Response(content=b"", status_code=204, headers={"HX-Redirect": url})
+    return Redirect(path=url, status_code=303)
+
+
+def redirect(
+    request: Request[Any, Any, Any], url: str, *, flash: str | None = None
+) -> Response[Any]:
+    """Go to ``url`` after a successful action, with an optional flash message."""
+    if is_htmx(request):
+        response: Response[Any] = Response(
+            content=b"", status_code=204, headers={"HX-Redirect": url}
+        )
+    else:
+        response = Redirect(path=url, status_code=303)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, quote(flash), path="/", httponly=True, samesite="lax")
+    return response
+
+
+def page(
+    request: Request[Any, Any, Any],
+    ui: UiCall | None,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+) -> Template:
+    """Render ``template`` with the shell's context (navigation, user, flash)."""
+    ctx: dict[str, Any] = {"request_path": request.url.path, **context}
+    if ui is not None:
+        services: UiServices = request.app.state["ui"]
+        ctx.update(shell_context(ui, services.members.tenants(ui.session.user_id)))
+        if not is_htmx(request):  # fragments have no top bar
+            ctx["unread"] = unread_count(services.runtime, ui.tenant, ui.session.user_id)
+    flash = request.cookies.get(FLASH_COOKIE)
+    if flash:
+        ctx["flash"] = unquote(flash)
+    response = Template(template_name=template, context=ctx, status_code=status)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def shell_context(ui: UiCall, tenants: list[str] | None = None) -> dict[str, Any]:
+    """Navigation and user menu data for the page shell."""
+    call = ui.call
+    nav = [
+        {"name": name, "label": entity.entity.plural_label}
+        for name, entity in call.app.entities.items()
+        if call.access.can(name, "read")
+    ]
+    return {
+        "tenant": call.tenant,
+        "user_email": ui.session.email,
+        "user_id": ui.session.user_id,
+        "nav": nav,
+        "is_admin": call.access.admin,
+        "tenants": tenants or [call.tenant],
+    }
+
+
+def not_found(what: str) -> NotFoundError:
+    """A 404 for screens (rendered as a page by the error handler)."""
+    return NotFoundError(what)
+
+
+__all__ = [
+    "FLASH_COOKIE",
+    "LoginRequiredError",
+    "UiCall",
+    "UiServices",
+    "decode",
+    "is_htmx",
+    "login_redirect",
+    "page",
+    "redirect",
+    "shell_context",
+    "signed_in",
+]
