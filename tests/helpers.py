@@ -83,6 +83,11 @@ class Api:
             self.url(path), headers={**self.headers, **kw.pop("headers", {})}, **kw
         )
 
+    def put(self, path: str, **kw: Any) -> Any:
+        return self.client.put(
+            self.url(path), headers={**self.headers, **kw.pop("headers", {})}, **kw
+        )
+
     def delete(self, path: str, **kw: Any) -> Any:
         return self.client.delete(
             self.url(path), headers={**self.headers, **kw.pop("headers", {})}, **kw

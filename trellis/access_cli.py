@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 
+from trellis.platform.authz.enforcers import store_roles
 from trellis.platform.config import config_from_env
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import RegistryError
@@ -52,9 +53,16 @@ def cmd_user_roles(args: argparse.Namespace) -> None:
             add=tuple(args.add or ()),
             remove=tuple(args.remove or ()),
         )
+        store_member_roles(runtime, args.tenant, args.email)
     finally:
         runtime.close()
     _out(f"User {args.email} in '{args.tenant}' has roles: {', '.join(roles) or '(none)'}.")
+
+
+def store_member_roles(runtime: Runtime, tenant: str, email: str) -> None:
+    """Write the member's current roles to the policy store (Casbin ``g`` rows)."""
+    member = get_member(runtime.registry, tenant, email)
+    store_roles(runtime.policies, tenant, member.user_id, member.roles)
 
 
 def add_profile_options(parser: argparse.ArgumentParser) -> None:

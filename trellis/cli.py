@@ -15,7 +15,12 @@ from pathlib import Path
 
 import uvicorn
 
-from trellis.access_cli import add_access_commands, add_profile_options, apply_profile_options
+from trellis.access_cli import (
+    add_access_commands,
+    add_profile_options,
+    apply_profile_options,
+    store_member_roles,
+)
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands, start_embedded_worker
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
@@ -70,6 +75,7 @@ def create_tenant(runtime: Runtime, name: str, template: str, admin: str, passwo
     user_id = runtime.registry.ensure_user(admin, password)
     runtime.registry.create_tenant(name)
     runtime.registry.add_membership(name, user_id, ["admin"])
+    store_member_roles(runtime, name, admin)
     result = publish(runtime, name, package, published_by=admin)
     return result.render()
 
@@ -132,6 +138,7 @@ def cmd_user_create(args: argparse.Namespace) -> None:
         runtime.tenant(args.tenant, fresh=True)
         user_id = runtime.registry.ensure_user(args.email, args.password)
         runtime.registry.add_membership(args.tenant, user_id, args.role or [])
+        store_member_roles(runtime, args.tenant, args.email)
         apply_profile_options(runtime, args)
     finally:
         runtime.close()

@@ -144,6 +144,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
         url = runtime.config.redis_url
         if not url:
             raise ValueError("trellis worker needs Redis: set TRELLIS_REDIS_URL.")
+        runtime.start_invalidation()  # publishes elsewhere reach this worker at once
         queue = args.queue or queue_name()
         _out(f"Trellis worker on queue '{queue}'" + (" (burst)" if args.burst else ""))
         sys.stdout.flush()

@@ -30,6 +30,7 @@ ON_DELETE = ("restrict", "set_null", "cascade")
 ROLLUP_AGGREGATES = ("count", "sum", "min", "max", "avg")
 CONDITION_KEYS = ("required_when", "visible_when", "readonly_when")
 DEFAULT_AUTONUMBER_FORMAT = "{n}"
+DEFAULT_TIMEZONE = "UTC"
 
 
 def humanize(name: str) -> str:
@@ -245,4 +246,5 @@ def build_app(
         source=source,
         digest=digest,
         requires=MappingProxyType(pins),
+        timezone=_text(data, "timezone") or DEFAULT_TIMEZONE,
     )

@@ -43,6 +43,7 @@ CODES = MappingProxyType(
         # Package layout.
         "MD030": "not a package: the folder or its app.yaml is missing",
         "MD031": "warning: unknown file or folder in the package (ignored)",
+        "MD032": "app.yaml 'timezone' is not a known IANA time zone (did you mean …)",
         # Rollups.
         "MD050": "a field has both a formula and a rollup",
         "MD051": "rollup from an unknown child entity",

@@ -252,6 +252,8 @@ class AppModel:
     slas: Mapping[str, SlaDef] = field(default_factory=lambda: _EMPTY)
     #: ``reminders/<entity>.yaml`` by entity.
     reminders: Mapping[str, ReminderDef] = field(default_factory=lambda: _EMPTY)
+    #: IANA time zone of ``every "<cron>"`` rules (``app.yaml`` ``timezone``).
+    timezone: str = "UTC"
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

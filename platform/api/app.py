@@ -27,6 +27,7 @@ from trellis.platform.api.requests import (
     parse_object,
     requested_version,
 )
+from trellis.platform.api.role_routes import role_routes
 from trellis.platform.api.rule_routes import rule_routes
 from trellis.platform.api.security_routes import client_ip_middleware, security_routes
 from trellis.platform.api.serialize import encode
@@ -52,6 +53,8 @@ class WebExtension:
     exception_handlers: Mapping[Any, Any] = field(default_factory=dict)
     state: Mapping[str, Any] = field(default_factory=dict)
     middleware: Sequence[Any] = ()
+    #: Called when the app shuts down (before the runtime closes), e.g. to close stores.
+    on_shutdown: Sequence[Callable[[], Any]] = ()
 
 
 def _is_api_path(path: str) -> bool:
@@ -267,6 +270,7 @@ def create_app(
             *notification_routes(api),
             *security_routes(api),
             *member_routes(api),
+            *role_routes(api),
             *read_routes(api),
             *web.route_handlers,
         ],
@@ -283,7 +287,8 @@ def create_app(
         state=State({**web.state, "error_page": web.error_page}),
         openapi_config=None,
         debug=debug,
-        on_shutdown=[runtime.close],
+        on_startup=[runtime.start_invalidation],
+        on_shutdown=[*web.on_shutdown, runtime.close],
     )
 
 

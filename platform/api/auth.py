@@ -54,6 +54,12 @@ class TokenAuthenticator:
             raise UnauthorizedError("The token is not valid for this tenant.")
         return identity
 
+    def forget(self, tenant: str) -> None:
+        """Drop cached tokens of ``tenant`` and cached refusals (roles or tokens changed)."""
+        for token, (identity, _) in list(self._cache.items()):
+            if identity is None or identity.tenant == tenant:
+                self._cache.pop(token, None)
+
     def _problem(self, token: str) -> str:
         """Why ``token`` is refused: unknown, revoked, expired or inactive user."""
         k, u = self._registry.tokens, self._registry.users

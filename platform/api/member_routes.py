@@ -18,6 +18,7 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from trellis.platform.api.requests import parse_object
 from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.authz.enforcers import store_roles
 from trellis.platform.records.errors import (
     BadRequestError,
     ForbiddenError,
@@ -121,6 +122,8 @@ def update_body(api: TenantApi, call: Call, member_id: int, raw: bytes) -> dict[
     if api.authz.directory is not None:
         api.authz.directory.forget(call.tenant)
     members = _members(api, call)
+    if "roles" in body:
+        store_roles(api.runtime.policies, call.tenant, member_id, members[member_id].roles)
     return _shown(members, members[member_id])
 
 

@@ -17,7 +17,7 @@ from trellis.platform.api.check_request import run_check
 from trellis.platform.api.export_formats import FORMATS, Exporter
 from trellis.platform.api.openapi import build_openapi
 from trellis.platform.api.serialize import encode, record_json
-from trellis.platform.authz import Access, Authorizer
+from trellis.platform.authz import Access, Authorizer, EnforcerCache
 from trellis.platform.authz.directory import MemberDirectory
 from trellis.platform.authz.restrict import check_list_names, restrict_openapi
 from trellis.platform.automation import build_hooks
@@ -79,11 +79,19 @@ class TenantApi:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.auth = TokenAuthenticator(runtime.registry)
-        self.authz = Authorizer(directory=MemberDirectory(runtime.registry))
+        self.authz = Authorizer(
+            EnforcerCache(store=runtime.policies), directory=MemberDirectory(runtime.registry)
+        )
         self._services: WeakKeyDictionary[CompiledApp, tuple[RecordService, RecordQuery]] = (
             WeakKeyDictionary()
         )
         self._openapi: WeakKeyDictionary[CompiledApp, bytes] = WeakKeyDictionary()
+        runtime.on_forget(self.forget)
+
+    def forget(self, tenant: str) -> None:
+        """Drop cached tokens, enforcers and member profiles of ``tenant``."""
+        self.auth.forget(tenant)
+        self.authz.forget(tenant)
 
     # plumbing -----------------------------------------------------------------------
     def call(self, tenant: str, authorization: str | None) -> Call:
@@ -158,9 +166,12 @@ class TenantApi:
         return ApiResult(200, encode(_record(call, entity, row)), _etag(row["version"]))
 
     def list_records(
-        self, call: Call, entity: CompiledEntity, params: Mapping[str, str]
+        self, call: Call, entity: CompiledEntity, params: Mapping[str, str], *, count: bool = True
     ) -> ApiResult:
-        """List records with filter, sort, keyset cursor and fields."""
+        """List records with filter, sort, keyset cursor and fields.
+
+        ``count=False`` skips the count query; the body's ``count`` is then null.
+        """
         config = self.runtime.config
         access = call.access
         check_list_names(access, entity, params.get("sort"), params.get("fields"))
@@ -180,7 +191,13 @@ class TenantApi:
         columns = request.fields or access.entity(entity.name).columns
         with self._connect(call) as conn:
             page = query.page(
-                conn, entity, request, ectx, scope=scope, hop_scope=access.hop_scope(ectx)
+                conn,
+                entity,
+                request,
+                ectx,
+                scope=scope,
+                hop_scope=access.hop_scope(ectx),
+                count=count,
             )
         body = {
             "items": [record_json(entity, row, columns) for row in page.rows],

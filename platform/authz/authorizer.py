@@ -126,7 +126,8 @@ class Authorizer:
     def __init__(
         self, enforcers: EnforcerCache | None = None, directory: MemberDirectory | None = None
     ) -> None:
-        self.enforcers = enforcers or EnforcerCache()
+        # Not ``enforcers or ...``: an empty cache is falsy (it has a length).
+        self.enforcers = enforcers if enforcers is not None else EnforcerCache()
         #: Teams, managers and attributes of members (None: every user stands alone).
         self.directory = directory
         self._role_sets: WeakKeyDictionary[CompiledApp, dict[RoleKey, RoleSet]] = (
@@ -134,6 +135,12 @@ class Authorizer:
         )
         self._attribute_names: WeakKeyDictionary[CompiledApp, frozenset[str]] = WeakKeyDictionary()
         self._lock = threading.Lock()
+
+    def forget(self, tenant: str) -> None:
+        """Drop the enforcers and member profiles cached for ``tenant``."""
+        self.enforcers.evict(tenant)
+        if self.directory is not None:
+            self.directory.forget(tenant)
 
     def subject(self, tenant: str, user_id: int) -> Subject:
         """The user's team and attributes in ``tenant`` (alone without a directory)."""

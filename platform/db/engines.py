@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,23 @@ from trellis.platform.config import RuntimeConfig
 
 #: Execution option marking a connection that will write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "trellis_write"
+#: Execution option naming the tenant of a tenant connection.
+TENANT_OPTION = "trellis_tenant"
+#: Keys in a pooled connection's ``info``: outbox rows written in the open transaction,
+#: then committed (announced when the connection goes back to the pool).
+_OUTBOX_WRITTEN = "trellis_outbox_written"
+_OUTBOX_COMMITTED = "trellis_outbox_committed"
+
+
+def mark_outbox_write(conn: sa.Connection) -> None:
+    """Note that the transaction on ``conn`` wrote outbox rows.
+
+    When it commits, the engine registry tells its outbox listeners (the job thread
+    wakes at once instead of at its next poll).
+    """
+    tenant = conn.get_execution_options().get(TENANT_OPTION)
+    if tenant is not None:
+        conn.info[_OUTBOX_WRITTEN] = tenant
 
 
 def _make_sqlite_transactional(engine: sa.Engine) -> None:
@@ -53,6 +71,16 @@ def postgres_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
 
 
+def _outbox_committed(conn: sa.Connection) -> None:
+    tenant = conn.info.pop(_OUTBOX_WRITTEN, None)
+    if tenant is not None:
+        conn.info[_OUTBOX_COMMITTED] = tenant
+
+
+def _outbox_rolled_back(conn: sa.Connection) -> None:
+    conn.info.pop(_OUTBOX_WRITTEN, None)
+
+
 class EngineRegistry:
     """Hands out the system engine and per-tenant engines, bounded by an LRU.
 
@@ -66,9 +94,11 @@ class EngineRegistry:
         self._max = max_sqlite_engines
         self._lock = threading.Lock()
         self._tenant_engines: OrderedDict[str, sa.Engine] = OrderedDict()
+        self._outbox_listeners: list[Callable[[str], None]] = []
         if config.database_url and config.is_postgres:
             self._shared: sa.Engine | None = postgres_engine(config.database_url)
             self.system = self._shared
+            self._watch_outbox(self._shared)
         elif config.database_url:
             raise ValueError(
                 f"TRELLIS_DATABASE_URL '{config.database_url}' is not supported: use a "
@@ -99,6 +129,7 @@ class EngineRegistry:
                 self._tenant_engines.move_to_end(tenant)
                 return engine
             engine = sqlite_engine(self.config.data_dir / "tenants" / f"{tenant}.db")
+            self._watch_outbox(engine)
             self._tenant_engines[tenant] = engine
             while len(self._tenant_engines) > self._max:
                 _, old = self._tenant_engines.popitem(last=False)
@@ -107,11 +138,35 @@ class EngineRegistry:
 
     def tenant_connection(self, tenant: str, *, write: bool = False) -> sa.Connection:
         """Open a connection whose schema-less tables resolve to ``tenant``'s schema."""
-        options: dict[str, Any] = {WRITE_OPTION: write}
+        options: dict[str, Any] = {WRITE_OPTION: write, TENANT_OPTION: tenant}
         schema = self.tenant_schema(tenant)
         if schema is not None:
             options["schema_translate_map"] = {None: schema}
         return self.tenant_engine(tenant).connect().execution_options(**options)
+
+    # outbox commits ------------------------------------------------------------------
+    def on_outbox_commit(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(tenant)`` after each commit that wrote outbox rows."""
+        self._outbox_listeners.append(listener)
+
+    def remove_outbox_listener(self, listener: Callable[[str], None]) -> None:
+        """Stop calling ``listener``."""
+        if listener in self._outbox_listeners:
+            self._outbox_listeners.remove(listener)
+
+    def _watch_outbox(self, engine: sa.Engine) -> None:
+        # "commit" fires before the database commits, so the news waits until the
+        # connection is checked in, when the rows are visible to other connections.
+        event.listen(engine, "commit", _outbox_committed)
+        event.listen(engine, "rollback", _outbox_rolled_back)
+        event.listen(engine.pool, "checkin", self._outbox_checked_in)
+
+    def _outbox_checked_in(self, _dbapi_conn: Any, record: Any) -> None:
+        tenant = record.info.pop(_OUTBOX_COMMITTED, None) if record is not None else None
+        if tenant is None:
+            return
+        for listener in list(self._outbox_listeners):
+            listener(tenant)
 
     def system_connection(self, *, write: bool = False) -> sa.Connection:
         """Open a connection to the system database."""
@@ -129,4 +184,11 @@ class EngineRegistry:
         self.system.dispose()
 
 
-__all__ = ["WRITE_OPTION", "EngineRegistry", "postgres_engine", "sqlite_engine"]
+__all__ = [
+    "TENANT_OPTION",
+    "WRITE_OPTION",
+    "EngineRegistry",
+    "mark_outbox_write",
+    "postgres_engine",
+    "sqlite_engine",
+]

@@ -37,9 +37,14 @@ def bigint_pk() -> sa.types.TypeEngine[Any]:
     return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+def _id_column() -> sa.Column[Any]:
+    """The auto-incrementing ``id`` primary key."""
+    return sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True)
+
+
 def _standard_columns() -> list[sa.Column[Any]]:
     return [
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
+        _id_column(),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.BigInteger(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -48,6 +53,19 @@ def _standard_columns() -> list[sa.Column[Any]]:
         sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("1")),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
     ]
+
+
+def _table_with_id(name: str, metadata: sa.MetaData, *columns: sa.Column[Any]) -> sa.Table:
+    """An internal table whose first column is its auto-incrementing ``id`` key."""
+    return sa.Table(name, metadata, _id_column(), *columns)
+
+
+def _record_columns(*, nullable: bool = False) -> tuple[sa.Column[Any], sa.Column[Any]]:
+    """``entity`` and ``record_id``: the record an internal row is about."""
+    return (
+        sa.Column("entity", sa.String(40), nullable=nullable),
+        sa.Column("record_id", sa.BigInteger(), nullable=nullable),
+    )
 
 
 def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
@@ -82,12 +100,10 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
 
 def build_internal_tables(metadata: sa.MetaData) -> None:
     """Add the platform's own per-tenant tables: changes, sequences, idempotency, flows."""
-    changes = sa.Table(
+    changes = _table_with_id(
         CHANGES_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
-        sa.Column("entity", sa.String(40), nullable=False),
-        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        *_record_columns(),
         sa.Column("op", sa.String(10), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
@@ -119,13 +135,11 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
 
 def _build_rule_tables(metadata: sa.MetaData) -> None:
     """Trigger rules: runs, timers, notifications and the outbox (emails, webhooks)."""
-    runs = sa.Table(
+    runs = _table_with_id(
         RULE_RUNS_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
         sa.Column("rule", sa.String(200), nullable=False),
-        sa.Column("entity", sa.String(40), nullable=True),
-        sa.Column("record_id", sa.BigInteger(), nullable=True),
+        *_record_columns(nullable=True),
         sa.Column("trigger", sa.String(200), nullable=False),
         sa.Column("phase", sa.String(10), nullable=False),
         sa.Column("outcome", sa.String(20), nullable=False),
@@ -133,26 +147,22 @@ def _build_rule_tables(metadata: sa.MetaData) -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     sa.Index(None, runs.c.entity, runs.c.record_id)
-    timers = sa.Table(
+    timers = _table_with_id(
         TIMERS_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
         sa.Column("rule", sa.String(200), nullable=False),
-        sa.Column("entity", sa.String(40), nullable=False),
-        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        *_record_columns(),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fired_at", sa.DateTime(timezone=True), nullable=True),
     )
     sa.Index(None, timers.c.due_at)
     sa.Index(None, timers.c.entity, timers.c.record_id)
-    notes = sa.Table(
+    notes = _table_with_id(
         NOTIFICATIONS_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("entity", sa.String(40), nullable=True),
-        sa.Column("record_id", sa.BigInteger(), nullable=True),
+        *_record_columns(nullable=True),
         sa.Column("rule", sa.String(200), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
@@ -161,10 +171,9 @@ def _build_rule_tables(metadata: sa.MetaData) -> None:
         sa.Column("actor_id", sa.BigInteger(), nullable=True),
     )
     sa.Index(None, notes.c.user_id, notes.c.read_at)
-    outbox = sa.Table(
+    outbox = _table_with_id(
         OUTBOX_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -186,10 +195,9 @@ def _build_rule_tables(metadata: sa.MetaData) -> None:
 
 def _build_job_tables(metadata: sa.MetaData) -> None:
     """Delivery log (emails, webhooks) and schedules (cron rules, SLA timers, reminders)."""
-    log = sa.Table(
+    log = _table_with_id(
         DELIVERIES_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("job_id", sa.BigInteger(), nullable=True),
         sa.Column("attempt", sa.Integer(), nullable=False),
@@ -197,8 +205,7 @@ def _build_job_tables(metadata: sa.MetaData) -> None:
         sa.Column("subject", sa.Text(), nullable=True),
         sa.Column("template", sa.String(200), nullable=True),
         sa.Column("rule", sa.String(200), nullable=True),
-        sa.Column("entity", sa.String(40), nullable=True),
-        sa.Column("record_id", sa.BigInteger(), nullable=True),
+        *_record_columns(nullable=True),
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -206,16 +213,14 @@ def _build_job_tables(metadata: sa.MetaData) -> None:
     sa.Index(None, log.c.kind, log.c.id)
     # The record timeline reads the delivery log by record.
     sa.Index(None, log.c.entity, log.c.record_id)
-    schedules = sa.Table(
+    schedules = _table_with_id(
         SCHEDULES_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
         # cron, sla or reminder; ``key`` is the rule, the SLA target or the reminder field.
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
         # "" and 0 when no record is concerned (cron), so the unique index applies.
-        sa.Column("entity", sa.String(40), nullable=False),
-        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        *_record_columns(),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("fired_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
@@ -234,12 +239,10 @@ def _build_job_tables(metadata: sa.MetaData) -> None:
 
 def _build_comment_table(metadata: sa.MetaData) -> None:
     """Comments on records (plain text; ``mentions`` holds the mentioned user ids)."""
-    comments = sa.Table(
+    comments = _table_with_id(
         COMMENTS_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
-        sa.Column("entity", sa.String(40), nullable=False),
-        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        *_record_columns(),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("mentions", sa.JSON(), nullable=False),
@@ -250,12 +253,10 @@ def _build_comment_table(metadata: sa.MetaData) -> None:
 
 def _build_flow_tables(metadata: sa.MetaData) -> None:
     """Pipeline stage history (one row per stay in a stage) and pending workflow approvals."""
-    history = sa.Table(
+    history = _table_with_id(
         STAGE_HISTORY_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
-        sa.Column("entity", sa.String(40), nullable=False),
-        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        *_record_columns(),
         sa.Column("field", sa.String(40), nullable=False),
         sa.Column("stage", sa.String(64), nullable=False),
         sa.Column("entered_at", sa.DateTime(timezone=True), nullable=False),
@@ -264,12 +265,10 @@ def _build_flow_tables(metadata: sa.MetaData) -> None:
     )
     sa.Index(None, history.c.entity, history.c.record_id, history.c.field)
     sa.Index(None, history.c.entity, history.c.field, history.c.stage)
-    approvals = sa.Table(
+    approvals = _table_with_id(
         APPROVALS_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
-        sa.Column("entity", sa.String(40), nullable=False),
-        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        *_record_columns(),
         sa.Column("workflow", sa.String(40), nullable=False),
         sa.Column("transition", sa.String(40), nullable=False),
         sa.Column("role", sa.String(40), nullable=False),
@@ -295,10 +294,9 @@ def _build_flow_tables(metadata: sa.MetaData) -> None:
 
 def _build_view_tables(metadata: sa.MetaData) -> None:
     """Saved list views: a user's named list query, private or shared with the tenant."""
-    views = sa.Table(
+    views = _table_with_id(
         SAVED_VIEWS_TABLE,
         metadata,
-        sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("entity", sa.String(40), nullable=False),
         sa.Column("name", sa.String(80), nullable=False),

@@ -1,12 +1,15 @@
-"""Sign-in lockout: failed attempts counted per user in the system database.
+"""Sign-in lockout: failed attempts counted per email address in the system database.
 
-After ``max_failures`` wrong passwords in a row the account is locked for
+After ``max_failures`` wrong passwords in a row the address is locked for
 ``lockout`` seconds; a successful sign-in (or the end of the lock) starts the count
-again. Counting in the system database makes the limit hold across processes.
+again. Attempts are counted by normalized email (stripped, lower case) whether or not
+an account has that address, so a lock never tells an unknown address from a real
+one. Counting in the system database makes the limit hold across processes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +18,17 @@ from sqlalchemy.exc import IntegrityError
 
 from trellis.platform.sessions import Clock
 from trellis.tenants.registry import TenantRegistry
+
+#: Longer keys are stored as a digest (no account has such an address).
+MAX_KEY_LENGTH = 254
+
+
+def lockout_key(email: str) -> str:
+    """The counter's key of ``email``: stripped and lower-cased (hashed when very long)."""
+    key = email.strip().lower()
+    if len(key) > MAX_KEY_LENGTH:
+        return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return key
 
 
 def _aware(value: datetime) -> datetime:
@@ -29,7 +43,7 @@ def lockout_message(seconds: float) -> str:
 
 
 class SignInLockout:
-    """Counts failed sign-ins per user and says whether an account is locked."""
+    """Counts failed sign-ins per email address and says whether it is locked."""
 
     def __init__(
         self,
@@ -40,7 +54,7 @@ class SignInLockout:
         clock: Clock,
     ) -> None:
         self._registry = registry
-        self._table = registry.metadata.tables["signin_failures"]
+        self._table = registry.metadata.tables["signin_email_failures"]
         self.max_failures = max_failures
         self.lockout = lockout
         self._clock = clock
@@ -48,53 +62,53 @@ class SignInLockout:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
 
-    def locked_for(self, user_id: int) -> float | None:
-        """Seconds left on the lock of ``user_id``, or None when it may try."""
+    def locked_for(self, email: str) -> float | None:
+        """Seconds left on the lock of ``email``, or None when it may try."""
         t = self._table
+        key = lockout_key(email)
         with self._registry.connect() as conn:
-            until = conn.execute(sa.select(t.c.locked_until).where(t.c.user_id == user_id)).scalar()
+            until = conn.execute(sa.select(t.c.locked_until).where(t.c.email == key)).scalar()
         if until is None:
             return None
         left = (_aware(until) - self._now()).total_seconds()
         return left if left > 0 else None
 
-    def record_failure(self, user_id: int) -> float | None:
+    def record_failure(self, email: str) -> float | None:
         """Count one failed attempt; returns the lock's seconds when this one locks."""
+        key = lockout_key(email)
         try:
-            return self._count_failure(user_id)
+            return self._count_failure(key)
         except IntegrityError:  # a first failure counted at the same time elsewhere
-            return self._count_failure(user_id)
+            return self._count_failure(key)
 
-    def _count_failure(self, user_id: int) -> float | None:
+    def _count_failure(self, key: str) -> float | None:
         t = self._table
         now = self._now()
         with self._registry.connect(write=True) as conn, conn.begin():
             row = conn.execute(
-                sa.select(t.c.failures, t.c.locked_until).where(t.c.user_id == user_id)
+                sa.select(t.c.failures, t.c.locked_until).where(t.c.email == key)
             ).first()
             if row is None:
                 failures = 1
-                conn.execute(t.insert().values(user_id=user_id, failures=1, last_failure_at=now))
+                conn.execute(t.insert().values(email=key, failures=1, last_failure_at=now))
             else:
                 expired = row.locked_until is not None and _aware(row.locked_until) <= now
                 failures = 1 if expired else int(row.failures) + 1
                 conn.execute(
                     t.update()
-                    .where(t.c.user_id == user_id)
+                    .where(t.c.email == key)
                     .values(failures=failures, last_failure_at=now, locked_until=None)
                 )
             if failures < self.max_failures:
                 return None
-            conn.execute(
-                t.update().where(t.c.user_id == user_id).values(locked_until=now + self.lockout)
-            )
+            conn.execute(t.update().where(t.c.email == key).values(locked_until=now + self.lockout))
         return self.lockout.total_seconds()
 
-    def reset(self, user_id: int) -> None:
-        """Forget the failures of ``user_id`` (after a successful sign-in)."""
+    def reset(self, email: str) -> None:
+        """Forget the failures of ``email`` (after a successful sign-in)."""
         t = self._table
         with self._registry.connect(write=True) as conn, conn.begin():
-            conn.execute(t.delete().where(t.c.user_id == user_id))
+            conn.execute(t.delete().where(t.c.email == lockout_key(email)))
 
 
-__all__ = ["SignInLockout", "lockout_message"]
+__all__ = ["SignInLockout", "lockout_key", "lockout_message"]

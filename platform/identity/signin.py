@@ -86,12 +86,14 @@ class SignInService:
         info = self._tenant(tenant)
         email = email.strip().lower()
         user = self._user(email)
+        # Unknown addresses are checked, timed, counted and locked like real ones.
+        self._refuse_if_locked(info, email, int(user.id) if user is not None else None, ip)
         if user is None:
             verify_password(_dummy_hash(), password)
             self._fail(info, email, "unknown user", ip)
+            self._count_failure(info, email, None, ip)
             raise IdentityError(WRONG_CREDENTIALS, 401)
         user_id = int(user.id)
-        self._refuse_if_locked(info, email, user_id, ip)
         if not user.password_hash or not verify_password(user.password_hash, password):
             reason = "wrong password" if user.password_hash else "no password set"
             self._fail(info, email, reason, ip, user_id=user_id)
@@ -105,7 +107,7 @@ class SignInService:
         if not identity.roles:
             self._fail(info, email, "no role", ip, user_id=user_id)
             raise IdentityError(NO_ROLE, 403)
-        self.lockout.reset(user_id)
+        self.lockout.reset(email)
         pending = self.two_factor.is_enabled(user_id)
         session = self.sessions.create(tenant, user_id, email, second_factor_pending=pending)
         if not pending:
@@ -136,7 +138,7 @@ class SignInService:
         renewed = self.sessions.complete_second_factor(sid)
         if renewed is None:
             raise IdentityError("Your sign-in has expired; sign in again.", 401)
-        self.lockout.reset(session.user_id)
+        self.lockout.reset(session.email)
         detail: dict[str, Any] = {"second_factor": kind}
         if kind == "recovery":
             detail["recovery_codes_left"] = self.two_factor.remaining_recovery_codes(
@@ -260,15 +262,19 @@ class SignInService:
             self._count_failure(info, session.email, session.user_id, ip)
             raise IdentityError("The password is not right.")
 
-    def _refuse_if_locked(self, info: TenantInfo, email: str, user_id: int, ip: str | None) -> None:
-        left = self.lockout.locked_for(user_id)
+    def _refuse_if_locked(
+        self, info: TenantInfo, email: str, user_id: int | None, ip: str | None
+    ) -> None:
+        left = self.lockout.locked_for(email)
         if left is not None:
             self._fail(info, email, "locked", ip, user_id=user_id)
             raise IdentityError(lockout_message(left), 429)
 
-    def _count_failure(self, info: TenantInfo, email: str, user_id: int, ip: str | None) -> None:
-        """Count a failure; when it locks the account, audit that and raise the lock message."""
-        locked = self.lockout.record_failure(user_id)
+    def _count_failure(
+        self, info: TenantInfo, email: str, user_id: int | None, ip: str | None
+    ) -> None:
+        """Count a failure; when it locks the address, audit that and raise the lock message."""
+        locked = self.lockout.record_failure(email)
         if locked is None:
             return
         self.registry.audit.record(

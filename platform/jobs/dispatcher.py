@@ -8,7 +8,8 @@ run at once: claims never hand the same row to two of them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from trellis.platform.runtime import Runtime
 
 LOG = logging.getLogger("trellis.jobs")
+#: A job that took this long (seconds) is marked done at once; quicker ones are
+#: marked done together, at most ``FINISH_BATCH`` at a time.
+SLOW_JOB = 0.02
+FINISH_BATCH = 100
 
 
 @dataclass
@@ -43,6 +48,9 @@ class TenantReport:
     dead: int = 0
     #: Rows handed to the RQ transport (Redis mode) instead of run here.
     queued: int = 0
+    #: Whether a claim (or timer batch) was a whole batch, or the tenant was at its cap
+    #: of claims in flight: more may be due.
+    full: bool = False
 
 
 @dataclass
@@ -51,6 +59,8 @@ class RoundReport:
 
     tenants: dict[str, TenantReport] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    #: Tenants that filled a whole batch: more may be due right now.
+    busy: set[str] = field(default_factory=set)
 
 
 class Dispatcher:
@@ -71,48 +81,84 @@ class Dispatcher:
 
     def run_due(self, now: datetime | None = None, *, drain: bool = True) -> RoundReport:
         """One round over every tenant; ``drain`` repeats a tenant until nothing is due."""
+        names = [i.name for i in self.runtime.registry.list_tenants() if i.current_version]
+        return self.run_tenants(names, now, drain=drain)
+
+    def run_tenants(
+        self,
+        names: Sequence[str],
+        now: datetime | None = None,
+        *,
+        drain: bool = True,
+        timers: bool = True,
+    ) -> RoundReport:
+        """One round over the named tenants (each one's failure is reported, not raised).
+
+        ``timers=False`` only claims outbox rows (a wake-up after a commit that wrote
+        some): timers and schedules wait for the next full round.
+        """
         report = RoundReport()
-        for info in self.runtime.registry.list_tenants():
-            if info.current_version is None:
-                continue
+        for name in names:
             try:
-                report.tenants[info.name] = self.run_tenant(info.name, now, drain=drain)
+                report.tenants[name] = self.run_tenant(name, now, drain=drain, timers=timers)
+            except TenantNotFoundError:
+                continue
             except Exception as exc:  # one broken tenant must not stop the others
-                LOG.exception("jobs of tenant %r failed", info.name)
-                report.errors[info.name] = f"{type(exc).__name__}: {exc}"
+                LOG.exception("jobs of tenant %r failed", name)
+                report.errors[name] = f"{type(exc).__name__}: {exc}"
+                continue
+            if report.tenants[name].full:
+                report.busy.add(name)
         return report
 
     def run_tenant(
-        self, tenant: str, now: datetime | None = None, *, drain: bool = True
+        self, tenant: str, now: datetime | None = None, *, drain: bool = True, timers: bool = True
     ) -> TenantReport:
-        """Fire due timers, then deliver due outbox rows of ``tenant``."""
+        """Fire due timers (unless told not), then deliver due outbox rows of ``tenant``."""
         at = as_utc(now) if now is not None else None
         app = self.runtime.app(tenant)
         report = TenantReport()
-        runner = self._timers.get(app)
-        if runner is None:
-            runner = self._timers[app] = TimerRunner(app)
-        bind_members(app, self.runtime.registry, self.runtime.tenant(tenant).id)
+        if timers:
+            self._fire_timers(tenant, app, at, drain, report)
         engines = self.runtime.engines
-        while True:
-            with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-                fired = runner.fire_due(conn, at or utcnow(), self.policy.batch)
-            report.timers += fired
-            if not drain or fired < self.policy.batch:
-                break
-        report.timers += self._fire_schedules(tenant, app, at, drain)
         outbox = Outbox(app.metadata, self.policy)
         ctx = JobContext(self.runtime, tenant, app)
         seen: set[tuple[int, int]] = set()
         while True:
+            limit = self._claim_limit(tenant, outbox, at)
+            if limit <= 0:
+                report.full = True  # at its cap: claim again as soon as workers catch up
+                break
             with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-                jobs = outbox.claim(conn, at or utcnow())
+                jobs = outbox.claim(conn, at or utcnow(), limit)
             self._hand_over(ctx, outbox, jobs, at, report)
+            report.full = report.full or len(jobs) >= self.policy.batch
             claimed = {(j.id, j.attempts) for j in jobs}
-            if not drain or len(jobs) < self.policy.batch or claimed <= seen:
+            if not drain or len(jobs) < limit or claimed <= seen:
                 break
             seen |= claimed
         return report
+
+    def _fire_timers(
+        self, tenant: str, app: CompiledApp, at: datetime | None, drain: bool, report: TenantReport
+    ) -> None:
+        """Time-based rule timers, then cron rules, SLA timers and reminders."""
+        runner = self._timers.get(app)
+        if runner is None:
+            runner = self._timers[app] = TimerRunner(app)
+        bind_members(app, self.runtime.registry, self.runtime.tenant(tenant).id)
+        while True:
+            with self.runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+                fired = runner.fire_due(conn, at or utcnow(), self.policy.batch)
+            report.timers += fired
+            if not drain or fired < self.policy.batch:
+                break
+        report.full = fired >= self.policy.batch
+        report.timers += self._fire_schedules(tenant, app, at, drain)
+
+    def _claim_limit(self, _tenant: str, _outbox: Outbox, _at: datetime | None) -> int:
+        """How many rows to claim now (the Redis dispatcher caps claims in flight)."""
+        return self.policy.batch
 
     def _fire_schedules(
         self, tenant: str, app: CompiledApp, at: datetime | None, drain: bool
@@ -140,50 +186,98 @@ class Dispatcher:
         report: TenantReport,
     ) -> None:
         """Deliver claimed rows here; the Redis dispatcher enqueues them instead."""
-        for job in jobs:
-            self._run(ctx, outbox, job, at, report)
+        self._run_many(ctx, outbox, jobs, at, report)
 
     def deliver_claimed(self, tenant: str, job_id: int, attempts: int) -> str:
         """Deliver row ``job_id`` if it is still claimed with ``attempts``.
 
+        Returns ``done``, ``pending``, ``dead`` or ``skipped`` (see
+        :meth:`deliver_claims`).
+        """
+        report = self.deliver_claims(tenant, [(job_id, attempts)])
+        if report.done:
+            return "done"
+        if report.dead:
+            return "dead"
+        return "pending" if report.failed else "skipped"
+
+    def deliver_claims(self, tenant: str, claims: Sequence[tuple[int, int]]) -> TenantReport:
+        """Deliver the rows still claimed under these (id, attempts) pairs.
+
         The job function of the RQ worker: a stale or duplicate message (the row was
-        finished, or claimed again after its lease) is skipped, so a row's effect
-        happens once per claim; starting renews the lease. Returns ``done``,
-        ``pending``, ``dead`` or ``skipped``.
+        started already, finished, or claimed again after its lease) is skipped, so a
+        row's effect happens once per claim; starting renews the lease.
         """
         app = self.runtime.app(tenant)
         outbox = Outbox(app.metadata, self.policy)
         engines = self.runtime.engines
         with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-            job = outbox.start(conn, job_id, attempts, utcnow())
-        if job is None:
-            return "skipped"
+            jobs = outbox.start_many(conn, claims, utcnow())
         report = TenantReport()
-        self._run(JobContext(self.runtime, tenant, app), outbox, job, None, report)
-        if report.done:
-            return "done"
-        return "dead" if report.dead else "pending"
+        self._run_many(JobContext(self.runtime, tenant, app), outbox, jobs, None, report)
+        return report
 
-    def _run(
-        self, ctx: JobContext, outbox: Outbox, job: Job, at: datetime | None, report: TenantReport
+    def _run_many(
+        self,
+        ctx: JobContext,
+        outbox: Outbox,
+        jobs: Sequence[Job],
+        at: datetime | None,
+        report: TenantReport,
     ) -> None:
+        """Run the jobs one by one; successes are marked done together (slow ones at once)."""
+        done: list[Job] = []
+        for job in jobs:
+            began = time.perf_counter()
+            error, permanent = self._call(ctx, job)
+            if error is None:
+                done.append(job)
+                if time.perf_counter() - began >= SLOW_JOB or len(done) >= FINISH_BATCH:
+                    self._finish(ctx, outbox, done, at, report)
+                continue
+            self._finish(ctx, outbox, done, at, report)
+            self._fail(ctx, outbox, job, at, error, permanent, report)
+        self._finish(ctx, outbox, done, at, report)
+
+    def _call(self, ctx: JobContext, job: Job) -> tuple[str | None, bool]:
+        """Run one job's handler: (error or None, whether the error is permanent)."""
         handler = self.handlers.get(job.kind)
-        error: str | None = None
-        permanent = False
         try:
             if handler is None:
                 raise PermanentJobError(f"No handler for jobs of kind '{job.kind}'.")
             handler(ctx, job)
         except PermanentJobError as exc:
-            error, permanent = str(exc), True
+            return str(exc), True
         except Exception as exc:  # any failure is recorded on the row and retried
-            error = str(exc) or type(exc).__name__
-        engines = self.runtime.engines
-        with engines.tenant_connection(ctx.tenant, write=True) as conn, conn.begin():
-            if error is None:
-                outbox.finish(conn, job, at or utcnow())
-                report.done += 1
-                return
+            return str(exc) or type(exc).__name__, False
+        return None, False
+
+    def _finish(
+        self,
+        ctx: JobContext,
+        outbox: Outbox,
+        done: list[Job],
+        at: datetime | None,
+        report: TenantReport,
+    ) -> None:
+        if not done:
+            return
+        with self.runtime.engines.tenant_connection(ctx.tenant, write=True) as conn, conn.begin():
+            outbox.finish_many(conn, done, at or utcnow())
+        report.done += len(done)
+        done.clear()
+
+    def _fail(
+        self,
+        ctx: JobContext,
+        outbox: Outbox,
+        job: Job,
+        at: datetime | None,
+        error: str,
+        permanent: bool,
+        report: TenantReport,
+    ) -> None:
+        with self.runtime.engines.tenant_connection(ctx.tenant, write=True) as conn, conn.begin():
             state = outbox.fail(conn, job, at or utcnow(), error, permanent=permanent)
         LOG.info("job %s of tenant %r failed (%s): %s", job.id, ctx.tenant, state, error)
         if state == DEAD:

@@ -77,6 +77,14 @@ def _recipient(ctx: JobContext, to: Any) -> str:
     raise PermanentJobError(f"Email recipient '{to}' is not a user or an email address.")
 
 
+def no_smtp_message(tenant: str) -> str:
+    """Why an email of ``tenant`` is dead when no SMTP server is configured, and the fix."""
+    return (
+        f"No SMTP server is configured for tenant '{tenant}': run trellis tenant smtp "
+        f"{tenant} --host … --port … (or set TRELLIS_SMTP_URL), then retry this job."
+    )
+
+
 def send_email(ctx: JobContext, job: Job) -> None:
     """Render the job's template with the record's fields and send it over SMTP."""
     payload = job.payload
@@ -116,9 +124,9 @@ def _send_email(ctx: JobContext, job: Job, name: str) -> tuple[str, str]:
     to = _recipient(ctx, payload.get("to"))
     settings = smtp_for(ctx.runtime, ctx.tenant)
     if settings is None:
-        raise EmailError(
-            "No SMTP server is configured: set TRELLIS_SMTP_URL or run trellis tenant smtp."
-        )
+        # Retrying cannot help until someone configures a server, and backoff would
+        # hide the job for hours: dead at once, retried by hand once it is set up.
+        raise PermanentJobError(no_smtp_message(ctx.tenant))
     message_id = f"<trellis-{ctx.tenant}-{job.id}@trellis.invalid>"
     send_message(settings, build_message(rendered, to, settings.sender, message_id))
     return to, rendered.subject
@@ -183,6 +191,7 @@ __all__ = [
     "Handler",
     "JobContext",
     "PermanentJobError",
+    "no_smtp_message",
     "send_email",
     "send_webhook",
 ]

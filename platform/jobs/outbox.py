@@ -1,17 +1,21 @@
 """The ``_outbox`` table as a durable job queue: claim, finish, fail, list, retry.
 
-A claim moves due rows to ``running`` with a lease (``next_attempt_at`` = now +
+A claim moves due rows to ``claimed`` with a lease (``next_attempt_at`` = now +
 lease) in a short transaction: ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL,
-the write lock of ``BEGIN IMMEDIATE`` on SQLite. Delivery happens outside that
-transaction; a worker that dies mid-job leaves a running row whose lease expires,
-so the row is claimed again (at least once). Finishing checks the claim
-(``attempts``) so a late worker cannot overwrite a newer outcome.
+the write lock of ``BEGIN IMMEDIATE`` on SQLite. A worker starting a claimed row
+moves it to ``running`` (once per claim, so a duplicate message cannot run it
+twice) and renews the lease. Delivery happens outside those transactions; a worker
+that dies mid-job leaves a row whose lease expires, so the row is claimed again (at
+least once). Finishing checks the claim (``attempts``) so a late worker cannot
+overwrite a newer outcome. Starting and finishing take many rows per statement.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,11 +24,15 @@ from trellis.platform.db.tables import OUTBOX_TABLE
 from trellis.platform.records.values import as_utc
 
 PENDING = "pending"
+#: Claimed by a dispatcher and handed to a worker (RQ), not started yet.
+CLAIMED = "claimed"
 RUNNING = "running"
 DONE = "done"
 DEAD = "dead"
 DISCARDED = "discarded"
-STATES = (PENDING, RUNNING, DONE, DEAD, DISCARDED)
+STATES = (PENDING, CLAIMED, RUNNING, DONE, DEAD, DISCARDED)
+#: States of a claim that has not ended.
+IN_FLIGHT = (CLAIMED, RUNNING)
 #: Longest stored error text.
 MAX_ERROR = 2000
 
@@ -42,6 +50,12 @@ class JobPolicy:
     lease: float = 300.0
     #: Rows claimed per tenant per tick (one tenant's burst cannot starve the others).
     batch: int = 50
+    #: Claimed rows carried by one RQ job (fewer round trips; several workers share
+    #: a batch).
+    chunk: int = 20
+    #: Most claims of one tenant in flight in Redis mode; a tenant over it claims no
+    #: more until workers catch up, so its backlog waits in its own table.
+    in_flight: int = 500
 
     def backoff(self, attempts: int) -> timedelta:
         """Delay before the next try after ``attempts`` failed tries (capped)."""
@@ -70,7 +84,7 @@ class Outbox:
     def _due(self, now: datetime) -> sa.ColumnElement[bool]:
         t = self.table
         return sa.and_(
-            t.c.state.in_((PENDING, RUNNING)),
+            t.c.state.in_((PENDING, *IN_FLIGHT)),
             sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
         )
 
@@ -90,36 +104,80 @@ class Outbox:
         conn.execute(
             t.update()
             .where(t.c.id.in_([r.id for r in rows]))
-            .values(state=RUNNING, attempts=t.c.attempts + 1, next_attempt_at=lease)
+            .values(state=CLAIMED, attempts=t.c.attempts + 1, next_attempt_at=lease)
         )
         return [Job(int(r.id), r.kind, dict(r.payload), int(r.attempts or 0) + 1) for r in rows]
 
     def _claimed(self, job: Job) -> sa.ColumnElement[bool]:
         t = self.table
-        return sa.and_(t.c.id == job.id, t.c.state == RUNNING, t.c.attempts == job.attempts)
+        return sa.and_(t.c.id == job.id, t.c.state.in_(IN_FLIGHT), t.c.attempts == job.attempts)
+
+    def _claims(self, claims: Iterable[tuple[int, int]]) -> sa.ColumnElement[bool]:
+        """Rows matching any of the (id, attempts) claims."""
+        t = self.table
+        by_attempts = groupby(sorted(claims, key=lambda c: c[1]), key=lambda c: c[1])
+        return sa.or_(
+            sa.false(),
+            *(
+                sa.and_(t.c.attempts == attempts, t.c.id.in_([c[0] for c in group]))
+                for attempts, group in by_attempts
+            ),
+        )
 
     def finish(self, conn: sa.Connection, job: Job, now: datetime) -> bool:
         """Mark a claimed job done; False when the claim was lost meanwhile."""
+        return self.finish_many(conn, [job], now) == 1
+
+    def finish_many(self, conn: sa.Connection, jobs: Sequence[Job], now: datetime) -> int:
+        """Mark claimed jobs done in one statement; returns how many claims still held."""
+        if not jobs:
+            return 0
+        t = self.table
         result = conn.execute(
-            self.table.update()
-            .where(self._claimed(job))
+            t.update()
+            .where(t.c.state.in_(IN_FLIGHT), self._claims((j.id, j.attempts) for j in jobs))
             .values(state=DONE, done_at=now, next_attempt_at=None, last_error=None)
         )
-        return result.rowcount == 1
+        return int(result.rowcount)
 
     def start(self, conn: sa.Connection, job_id: int, attempts: int, now: datetime) -> Job | None:
-        """Begin running row ``job_id`` if it is still claimed under ``attempts``.
+        """Begin running row ``job_id`` if it is still claimed under ``attempts``."""
+        started = self.start_many(conn, [(job_id, attempts)], now)
+        return started[0] if started else None
 
-        Renews the lease (time spent waiting in a queue does not count), so no other
-        dispatcher re-claims the row while it runs; None when the claim is gone.
+    def start_many(
+        self, conn: sa.Connection, claims: Sequence[tuple[int, int]], now: datetime
+    ) -> list[Job]:
+        """Move the (id, attempts) claims that are still waiting to ``running``.
+
+        Renews their lease (time spent in a queue does not count), so no dispatcher
+        re-claims them while they run. A claim already started (a duplicate message)
+        or gone (finished, claimed again) is left out.
         """
+        if not claims:
+            return []
         t = self.table
-        claimed = sa.and_(t.c.id == job_id, t.c.state == RUNNING, t.c.attempts == attempts)
         lease = now + timedelta(seconds=self.policy.lease)
-        if conn.execute(t.update().where(claimed).values(next_attempt_at=lease)).rowcount != 1:
-            return None
-        row = conn.execute(sa.select(t.c.kind, t.c.payload).where(t.c.id == job_id)).one()
-        return Job(job_id, row.kind, dict(row.payload), attempts)
+        rows = conn.execute(
+            t.update()
+            .where(t.c.state == CLAIMED, self._claims(claims))
+            .values(state=RUNNING, next_attempt_at=lease)
+            .returning(t.c.id, t.c.kind, t.c.payload, t.c.attempts)
+        ).all()
+        found = {int(r.id): r for r in rows}
+        return [
+            Job(job_id, found[job_id].kind, dict(found[job_id].payload), attempts)
+            for job_id, attempts in claims
+            if job_id in found
+        ]
+
+    def in_flight(self, conn: sa.Connection, now: datetime) -> int:
+        """Claims handed over and not ended, whose lease has not run out."""
+        t = self.table
+        query = sa.select(sa.func.count()).where(
+            t.c.state.in_(IN_FLIGHT), t.c.next_attempt_at > now
+        )
+        return int(conn.execute(query).scalar() or 0)
 
     def release(self, conn: sa.Connection, jobs: list[Job]) -> int:
         """Undo claims that were never handed over (transport down): pending, due now."""
@@ -186,6 +244,8 @@ class Outbox:
         t = self.table
         rows = conn.execute(sa.select(t.c.state, sa.func.count()).group_by(t.c.state)).all()
         counts = {str(state): int(n) for state, n in rows}
+        # Claimed rows are on their way to a worker: shown as running.
+        counts[RUNNING] = counts.get(RUNNING, 0) + counts.pop(CLAIMED, 0)
         retrying = sa.and_(t.c.state == PENDING, t.c.last_error.is_not(None))
         failed = int(conn.execute(sa.select(sa.func.count()).where(retrying)).scalar() or 0)
         counts["failed"] = failed
@@ -215,9 +275,11 @@ def job_json(row: Any) -> dict[str, Any]:
 
 
 __all__ = [
+    "CLAIMED",
     "DEAD",
     "DISCARDED",
     "DONE",
+    "IN_FLIGHT",
     "PENDING",
     "RUNNING",
     "STATES",

@@ -2,13 +2,16 @@
 
 The outbox stays the source of truth (DESIGN.md §9). A :class:`RedisDispatcher`
 claims due rows exactly like the embedded dispatcher, but instead of running them
-it enqueues one RQ job per claim, with job id ``<queue>-<tenant>-<row>-<attempts>``
-so a claim is never enqueued twice. The RQ job function :func:`deliver` runs in
-``trellis worker``; it re-reads the row and delivers it only while it is still
-claimed under that attempt, so stale or duplicate messages do nothing. A worker
-killed mid-job leaves the row running until its lease expires; the next claim has
-a new attempt number, hence a new RQ job. When Redis cannot be reached, claims
-are released at once: rows wait as ``pending`` and go out when Redis is back.
+it enqueues them on RQ, ``JobPolicy.chunk`` claims per RQ job, with job id
+``<queue>-<tenant>-<first row>-<attempts>[-<rows>]`` so a chunk is never enqueued
+twice. The RQ job function :func:`deliver_batch` runs in ``trellis worker``; it
+starts only the rows still claimed under those attempts (one statement), so stale
+or duplicate messages do nothing. A worker killed mid-job leaves its rows running
+until their lease expires; the next claim has a new attempt number, hence a new
+RQ job. When Redis cannot be reached, claims are released at once: rows wait as
+``pending`` and go out when Redis is back. A tenant with ``JobPolicy.in_flight``
+claims not yet finished claims no more until workers catch up, so one tenant's
+burst cannot fill the shared queue ahead of the others.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -30,6 +33,7 @@ from rq.job import JobStatus
 from trellis.platform.jobs.dispatcher import Dispatcher, TenantReport
 from trellis.platform.jobs.handlers import Handler, JobContext
 from trellis.platform.jobs.outbox import Job, JobPolicy, Outbox
+from trellis.tenants.registry import utcnow
 
 if TYPE_CHECKING:
     from trellis.platform.runtime import Runtime
@@ -56,9 +60,18 @@ def connect(url: str) -> Redis:
     return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
 
 
-def rq_job_id(queue: str, tenant: str, job: Job) -> str:
-    """The RQ job id of one claim of an outbox row."""
-    return f"{queue}-{tenant}-{job.id}-{job.attempts}"
+def rq_job_id(queue: str, tenant: str, job: Job, rows: int = 1) -> str:
+    """The RQ job id of a chunk of claims that starts with ``job``."""
+    base = f"{queue}-{tenant}-{job.id}-{job.attempts}"
+    return base if rows == 1 else f"{base}-{rows}"
+
+
+def _chunks(jobs: list[Job], size: int) -> list[list[Job]]:
+    return [jobs[i : i + size] for i in range(0, len(jobs), max(1, size))]
+
+
+def _claims(jobs: Sequence[Job]) -> list[tuple[int, int]]:
+    return [(job.id, job.attempts) for job in jobs]
 
 
 class RedisDispatcher(Dispatcher):
@@ -75,14 +88,21 @@ class RedisDispatcher(Dispatcher):
         super().__init__(runtime, policy=policy, handlers=handlers)
         self.queue = queue
 
-    def _enqueue(self, tenant: str, job: Job) -> None:
-        job_id = rq_job_id(self.queue.name, tenant, job)
-        args = (tenant, job.id, job.attempts)
+    def _claim_limit(self, tenant: str, outbox: Outbox, at: datetime | None) -> int:
+        """A whole batch, less what the tenant already has in flight over its cap."""
+        engines = self.runtime.engines
+        with engines.tenant_connection(tenant) as conn:
+            busy = outbox.in_flight(conn, at or utcnow())
+        return min(self.policy.batch, self.policy.in_flight - busy)
+
+    def _enqueue(self, tenant: str, chunk: list[Job]) -> None:
+        job_id = rq_job_id(self.queue.name, tenant, chunk[0], len(chunk))
+        args = (tenant, _claims(chunk))
         options = {"job_timeout": JOB_TIMEOUT, "result_ttl": 600, "failure_ttl": 86400}
         try:
-            self.queue.enqueue(deliver, *args, job_id=job_id, unique=True, **options)
+            self.queue.enqueue(deliver_batch, *args, job_id=job_id, unique=True, **options)
         except DuplicateJobError:
-            # Same claim already enqueued: keep it unless it ended (an id reused by
+            # Same chunk already enqueued: keep it unless it ended (an id reused by
             # a manual retry, which restarts attempts).
             try:
                 old = RQJob.fetch(job_id, connection=self.queue.connection)
@@ -92,34 +112,35 @@ class RedisDispatcher(Dispatcher):
                 return
             if old is not None:
                 old.delete()
-            self.queue.enqueue(deliver, *args, job_id=job_id, unique=True, **options)
+            self.queue.enqueue(deliver_batch, *args, job_id=job_id, unique=True, **options)
 
     def _enqueue_batch(self, tenant: str, jobs: list[Job]) -> None:
-        """Enqueue claims in one pipeline; ids already known to RQ (a claim id reused by a
-        manual retry) go through :meth:`_enqueue`, which checks them one by one."""
+        """Enqueue the claims in chunks, in one pipeline; ids already known to RQ (reused
+        by a manual retry) go through :meth:`_enqueue`, which checks them one by one."""
         redis = self.queue.connection
-        ids = [rq_job_id(self.queue.name, tenant, job) for job in jobs]
+        chunks = _chunks(jobs, self.policy.chunk)
+        ids = [rq_job_id(self.queue.name, tenant, c[0], len(c)) for c in chunks]
         with redis.pipeline(transaction=False) as pipe:
             for job_id in ids:
                 pipe.exists(RQJob.key_for(job_id))
             known = pipe.execute()
         fresh = [
             Queue.prepare_data(
-                deliver,
-                (tenant, job.id, job.attempts),
+                deliver_batch,
+                (tenant, _claims(chunk)),
                 job_id=job_id,
                 timeout=JOB_TIMEOUT,
                 result_ttl=600,
                 failure_ttl=86400,
             )
-            for job, job_id, seen in zip(jobs, ids, known, strict=True)
+            for chunk, job_id, seen in zip(chunks, ids, known, strict=True)
             if not seen
         ]
         if fresh:
             self.queue.enqueue_many(fresh)
-        for job, seen in zip(jobs, known, strict=True):
+        for chunk, seen in zip(chunks, known, strict=True):
             if seen:
-                self._enqueue(tenant, job)
+                self._enqueue(tenant, chunk)
 
     def _hand_over(
         self,
@@ -172,6 +193,23 @@ def deliver(tenant: str, job_id: int, attempts: int) -> str:
     return _worker_dispatcher().deliver_claimed(tenant, job_id, attempts)
 
 
+def deliver_batch(tenant: str, claims: Sequence[Sequence[int]]) -> dict[str, int]:
+    """RQ job function: deliver the rows still claimed under these (id, attempts) pairs.
+
+    Returns how many were done, failed (to be retried), dead, and skipped (stale or
+    duplicate claims).
+    """
+    pairs = [(int(c[0]), int(c[1])) for c in claims]
+    report = _worker_dispatcher().deliver_claims(tenant, pairs)
+    ran = report.done + report.failed + report.dead
+    return {
+        "done": report.done,
+        "failed": report.failed,
+        "dead": report.dead,
+        "skipped": len(pairs) - ran,
+    }
+
+
 def run_worker(
     runtime: Runtime,
     redis: Redis,
@@ -206,6 +244,7 @@ __all__ = [
     "TransportError",
     "connect",
     "deliver",
+    "deliver_batch",
     "queue_name",
     "rq_job_id",
     "run_worker",

@@ -10,10 +10,12 @@ import sqlalchemy as sa
 
 from trellis.metadata.loader import load_package, package_digest
 from trellis.metadata.model import AppModel
+from trellis.platform.authz.enforcers import store_published
 from trellis.platform.db.sync import SchemaPlan, apply_plan, ensure_schema, plan_sync
-from trellis.platform.db.tables import build_metadata
+from trellis.platform.db.tables import SCHEDULES_TABLE, build_metadata
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime import Runtime
+from trellis.platform.schedules.cron import cron_rules, drop_stale_rows
 
 PACKAGE_SUFFIXES = {".yaml", ".yml", ".rules", ".j2", ".csv", ".json", ".md"}
 
@@ -61,6 +63,18 @@ def _lock_tenant(conn: sa.Connection, tenant: str) -> None:
         )
 
 
+def _drop_stale_cron_rows(
+    conn: sa.Connection, metadata: sa.MetaData, model: AppModel, schema: str | None
+) -> None:
+    """Drop waiting rows of cron rules the new version removed or re-timed.
+
+    The dispatcher skips apps without schedules, so it would never drop them itself;
+    rules that stay or change are armed by its next round.
+    """
+    table = metadata.tables[f"{schema}.{SCHEDULES_TABLE}" if schema else SCHEDULES_TABLE]
+    drop_stale_rows(conn, table, cron_rules(model), model.timezone)
+
+
 def publish(
     runtime: Runtime,
     tenant: str,
@@ -104,6 +118,7 @@ def publish(
                 tenant_tx.rollback()
                 return PublishResult(tenant, model, plan, info.current_version, dry_run, unchanged)
             apply_plan(conn, plan, metadata)
+            _drop_stale_cron_rows(conn, metadata, model, schema)
             with runtime.registry.connect(write=True) as sys_conn, sys_conn.begin():
                 version_no = runtime.registry.record_version(
                     sys_conn,
@@ -129,7 +144,8 @@ def publish(
                     conn=sys_conn,
                 )
                 tenant_tx.commit()
-    runtime.forget(tenant)
+    store_published(runtime.policies, tenant, model)  # before other processes reload
+    runtime.changed(tenant, "publish")
     return PublishResult(tenant, model, plan, version_no, dry_run)
 
 

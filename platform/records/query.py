@@ -51,11 +51,11 @@ class ListRequest:
 
 @dataclass(frozen=True, slots=True)
 class ListPage:
-    """One page of a list: rows, the cursor for the next page, and a count."""
+    """One page of a list: rows, the cursor for the next page, and a count (None: not asked)."""
 
     rows: list[dict[str, Any]]
     next_cursor: str | None
-    count: int
+    count: int | None
     count_exact: bool
 
 
@@ -285,11 +285,13 @@ class RecordQuery:
         *,
         scope: Any = None,
         hop_scope: HopScope | None = None,
+        count: bool = True,
     ) -> ListPage:
         """Return one page of live records; ``scope`` (a SQL condition) limits rows and count.
 
         ``hop_scope`` applies the caller's scope to records a filter reads through
         references, so filtering on them cannot reveal records the caller cannot read.
+        ``count=False`` skips the count query (the page's count is then None).
         """
         t = entity.table
         where = [t.c.deleted_at.is_(None)]
@@ -315,10 +317,12 @@ class RecordQuery:
         if len(rows) > request.limit:
             rows = rows[: request.limit]
             next_cursor = encode_cursor(request.sort, rows[-1])
-        count, exact = self._count(
+        if not count:
+            return ListPage(rows, next_cursor, None, False)
+        total, exact = self._count(
             conn, t, where, filtered=bool(request.filter) or scope is not None
         )
-        return ListPage(rows, next_cursor, count, exact)
+        return ListPage(rows, next_cursor, total, exact)
 
     def _count(
         self, conn: sa.Connection, table: sa.Table, where: list[Any], *, filtered: bool

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from trellis.metadata.loader import load_package
 from trellis.metadata.model import AppModel
+from trellis.platform.authz.policy_store import PolicyStore
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.db.engines import EngineRegistry
 from trellis.platform.db.sync import apply_plan, ensure_schema, plan_sync
 from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.runtime.invalidation import (
+    InvalidationPublisher,
+    InvalidationSubscriber,
+    channel_name,
+    new_origin,
+)
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.tenants.registry import (
     MetadataVersion,
@@ -20,6 +29,10 @@ from trellis.tenants.registry import (
     TenantRegistry,
     build_system_metadata,
 )
+
+LOG = logging.getLogger("trellis.runtime")
+#: Called with a tenant name when that tenant's cached state must be dropped.
+ForgetHook = Callable[[str], None]
 
 
 class TenantNotFoundError(LookupError):
@@ -39,7 +52,19 @@ class Runtime:
         self._current: dict[str, tuple[TenantInfo, float]] = {}
         self._max_apps = max_apps
         self._lock = threading.Lock()
+        self._forget_hooks: list[ForgetHook] = []
+        self._origin = new_origin()
+        self._channel = channel_name(config.schema_prefix)
+        self._publisher = (
+            InvalidationPublisher(config.redis_url, self._channel, self._origin)
+            if config.redis_url
+            else None
+        )
+        self._subscriber: InvalidationSubscriber | None = None
         self._sync_system_schema()
+        #: Casbin policy rows (``casbin_rule`` in the system database).
+        self.policies = PolicyStore(self.engines)
+        self.registry.on_change(self.changed)
 
     def _sync_system_schema(self) -> None:
         """Create or extend the system tables (additive sync, like tenant schemas)."""
@@ -97,8 +122,58 @@ class Runtime:
         return app
 
     def forget(self, tenant: str) -> None:
-        """Drop cached state of ``tenant`` so the next request reloads it."""
+        """Drop cached state of ``tenant`` (here and in every hook) so requests reload it."""
         self._current.pop(tenant, None)
+        for hook in tuple(self._forget_hooks):
+            try:
+                hook(tenant)
+            except Exception:  # one failing cache must not keep the others stale
+                LOG.exception("forgetting tenant %r failed", tenant)
+
+    def forget_all(self) -> None:
+        """Drop the cached state of every tenant seen (after missed invalidations)."""
+        for tenant in list(self._current):
+            self.forget(tenant)
+
+    def on_forget(self, hook: ForgetHook) -> None:
+        """Have ``hook(tenant)`` called whenever this runtime forgets a tenant.
+
+        Caches built over the runtime (tokens, members, enforcers) register here, so
+        changes from this process and, with Redis, from others reach them at once.
+        """
+        self._forget_hooks.append(hook)
+
+    def changed(self, tenant: str, what: str) -> None:
+        """A committed change of ``tenant``: forget it here and tell the other processes.
+
+        Called after the commit of a publish and of registry changes; without Redis the
+        other processes see it at their next version check.
+        """
+        self.forget(tenant)
+        if self._publisher is not None:
+            self._publisher.notify(tenant, what)
+
+    def start_invalidation(self) -> None:
+        """Listen for other processes' changes (with Redis; a no-op without it).
+
+        Long-lived processes (``trellis serve``, ``trellis worker``) call this at start;
+        :meth:`close` stops it.
+        """
+        url = self.config.redis_url
+        if url is None or self._subscriber is not None:
+            return
+        self._subscriber = InvalidationSubscriber(
+            url,
+            self._channel,
+            self._origin,
+            on_message=lambda tenant, _what: self.forget(tenant),
+            on_resubscribe=self.forget_all,
+        ).start()
+
+    @property
+    def subscriber(self) -> InvalidationSubscriber | None:
+        """The running invalidation listener, if started."""
+        return self._subscriber
 
     def _load_version(self, tenant: str, version: MetadataVersion) -> AppModel:
         folder = self.package_cache_dir(tenant, version)
@@ -120,7 +195,12 @@ class Runtime:
         )
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop the invalidation listener, close Redis and database connections."""
+        if self._subscriber is not None:
+            self._subscriber.stop()
+            self._subscriber = None
+        if self._publisher is not None:
+            self._publisher.close()
         self.engines.dispose()
 
 

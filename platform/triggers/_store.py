@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.platform.db.engines import mark_outbox_write
 from trellis.platform.db.tables import (
     NOTIFICATIONS_TABLE,
     OUTBOX_TABLE,
@@ -190,6 +191,7 @@ class RuleStore:
                 kind=kind, payload=dict(payload), created_at=at, state="pending"
             )
         )
+        mark_outbox_write(conn)
 
     def next_turn(self, conn: sa.Connection, key: str) -> int:
         """Increment and return the counter ``key`` (0 on first use), in the transaction."""

@@ -68,6 +68,8 @@ def change_roles(
                 detail={"before": before, "after": roles},
                 conn=conn,
             )
+    if roles != before:
+        registry.changed(tenant, "roles")
     return roles
 
 
@@ -126,6 +128,7 @@ def revoke_token(
             registry.audit.record(
                 info.id, "token.revoke", actor=actor, target=f"token:{row.id}", conn=conn
             )
+    registry.changed(tenant, "tokens")
     return int(row.id)
 
 

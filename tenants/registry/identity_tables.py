@@ -10,17 +10,29 @@ def _user_id(*, primary_key: bool = False) -> sa.Column[int]:
 
 
 def build_identity_tables(md: sa.MetaData) -> None:
-    """Add ``signin_failures``, ``user_totp`` and ``user_recovery_codes`` to ``md``.
+    """Add the sign-in security tables to ``md``.
 
-    Failed attempts are counted per user (whatever the tenant): ``failures`` in a row
-    since the last success, and ``locked_until`` once they reach the limit. A TOTP
-    secret is stored encrypted; it is active once ``confirmed_at`` is set. Recovery
-    codes are stored as SHA-256 digests and used at most once (``used_at``).
+    Failed attempts are counted per normalized email in ``signin_email_failures``
+    (whatever the tenant, whether or not an account has the address, so a lock does
+    not reveal who has one): ``failures`` in a row since the last success, and
+    ``locked_until`` once they reach the limit. ``signin_failures`` (per user id) is
+    no longer written; it stays since the system schema is only ever extended. A TOTP
+    secret is stored encrypted in ``user_totp``; it is active once ``confirmed_at`` is
+    set. Recovery codes (``user_recovery_codes``) are stored as SHA-256 digests and used
+    at most once (``used_at``).
     """
     sa.Table(
         "signin_failures",
         md,
         _user_id(primary_key=True),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    )
+    sa.Table(
+        "signin_email_failures",
+        md,
+        sa.Column("email", sa.String(320), primary_key=True),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),

@@ -242,6 +242,8 @@ def update_member(
                 detail={"before": shown(target), "after": shown(after)},
                 conn=conn,
             )
+    if after != target:
+        registry.changed(tenant, "members")
     return after
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.tenants.registry.audit import AuditLog
+from trellis.tenants.registry.changes import ChangeNotifier
 from trellis.tenants.registry.passwords import hash_password
 from trellis.tenants.registry.tables import build_system_metadata
 from trellis.tenants.registry.tokens import new_token, token_digest
@@ -75,14 +76,16 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-class TenantRegistry:
+class TenantRegistry(ChangeNotifier):
     """Reads and writes the system database through a connection factory.
 
     ``connect(write=...)`` must return a connection whose schema-less tables
-    resolve to the system schema.
+    resolve to the system schema. Mutating methods call :meth:`changed` after their
+    commit, so listeners (``on_change``) can drop cached state.
     """
 
     def __init__(self, connect: Connect) -> None:
+        super().__init__()
         self._connect = connect
         md = build_system_metadata()
         self.metadata = md
@@ -106,6 +109,7 @@ class TenantRegistry:
                 self.tenants.insert().values(name=name, label=label or name, created_at=utcnow())
             )
             tenant_id = inserted_id(result)
+        self.changed(name, "tenant")
         return TenantInfo(tenant_id, name, label or name, None)
 
     def get_tenant(self, name: str) -> TenantInfo | None:
@@ -193,6 +197,7 @@ class TenantRegistry:
                 self.audit.record(
                     info.id, "member.add", actor=actor, target=target, detail=detail, conn=conn
                 )
+        self.changed(tenant, "members")
 
     def members_with_role(self, tenant_id: int, role: str) -> list[int]:
         """Ids of the active members of tenant ``tenant_id`` having ``role``, ascending."""
@@ -265,6 +270,7 @@ class TenantRegistry:
                 detail=detail,
                 conn=conn,
             )
+        self.changed(tenant, "tokens")
         return token
 
     def verify_token(self, token: str) -> TokenIdentity | None:

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from trellis.platform.jobs import Dispatcher, EmbeddedWorker, JobPolicy
+from trellis.platform.jobs.handlers import no_smtp_message
 from trellis.platform.runtime import Runtime
 
 from helpers import Api
@@ -29,16 +30,14 @@ def japi(
 
 def test_dead_jobs_are_listed_retried_and_discarded(japi: Api, runtime: Runtime) -> None:
     japi.post("deal", json={"name": "Big", "amount": 5000})  # an email and a webhook
-    policy = JobPolicy(max_attempts=1)
+    policy = JobPolicy(max_attempts=1)  # the webhook is dead at once too
     Dispatcher(runtime, policy=policy).run_due()  # no SMTP configured, hook port closed
     dead = japi.get("_jobs?state=dead")
     assert dead.status_code == 200, dead.text
     items = dead.json()["items"]
     assert sorted(j["kind"] for j in items) == ["email", "webhook"]
     email = next(j for j in items if j["kind"] == "email")
-    assert email["last_error"] == (
-        "No SMTP server is configured: set TRELLIS_SMTP_URL or run trellis tenant smtp."
-    )
+    assert email["last_error"] == no_smtp_message("jobs")
     assert email["attempts"] == 1
     assert email["payload"]["template"] == "big_deal"
     hook = next(j for j in items if j["kind"] == "webhook")

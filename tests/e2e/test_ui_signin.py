@@ -95,6 +95,24 @@ def _session_cookie(response: Any) -> str:
     return str(header)
 
 
+def _form_sign_in_cookies(client: TestClient[Any]) -> tuple[str, str]:
+    """Sign in to acme through the form; the CSRF and the session ``Set-Cookie`` headers."""
+    form = client.get("/t/acme/login")
+    [csrf] = [h for h in form.headers.get_list("set-cookie") if h.startswith("csrftoken=")]
+    response = client.post(
+        "/t/acme/login",
+        data={
+            "email": "admin@acme.test",
+            "password": PASSWORD,
+            "_csrf_token": csrf_token(client, form.text),
+        },
+        headers={"Cookie": f"csrftoken={form.cookies['csrftoken']}"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    return str(csrf), _session_cookie(response)
+
+
 def test_sign_in_sets_a_tenant_scoped_httponly_cookie(web: Web) -> None:
     client = web.browser()
     assert not _signed_in(client)
@@ -116,21 +134,20 @@ def test_cookies_are_secure_when_configured(web: Web, monkeypatch: pytest.Monkey
     assert https.status_code == 303
     assert "Secure" in _session_cookie(https)  # served over HTTPS
     monkeypatch.setenv("TRELLIS_SECURE_COOKIES", "1")  # plain HTTP behind a TLS proxy
-    client = web.browser()
-    form = client.get("/t/acme/login")
-    assert "Secure" in form.headers["set-cookie"]  # the CSRF cookie too
-    response = client.post(
-        "/t/acme/login",
-        data={
-            "email": "admin@acme.test",
-            "password": PASSWORD,
-            "_csrf_token": csrf_token(client, form.text),
-        },
-        headers={"Cookie": f"csrftoken={form.cookies['csrftoken']}"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-    assert "Secure" in _session_cookie(response)
+    csrf, session = _form_sign_in_cookies(web.browser())
+    assert "Secure" in csrf  # the CSRF cookie too
+    assert "Secure" in session
+
+
+def test_runtime_config_secure_cookies_marks_both_cookies_secure(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRELLIS_SECURE_COOKIES", raising=False)
+    secure = web.runtime.config.with_overrides(secure_cookies=True)
+    monkeypatch.setattr(web.runtime, "config", secure)
+    csrf, session = _form_sign_in_cookies(web.browser())  # plain HTTP: only the config asks
+    assert "Secure" in csrf
+    assert "Secure" in session
 
 
 def test_wrong_password_and_unknown_user_get_the_same_page(web: Web) -> None:

@@ -29,15 +29,25 @@ def _no_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", raising=False)
 
 
-def _tenant(runtime: Runtime, tmp_path: Path, rules: str = RULES) -> None:
+def _package(tmp_path: Path, rules: str | None = RULES, timezone: str | None = None) -> Path:
+    """The test package; ``rules=None`` leaves no rule file, ``timezone`` goes in app.yaml."""
     root = tmp_path / "pkg"
-    (root / "entities").mkdir(parents=True)
-    (root / "rules").mkdir()
-    (root / "app.yaml").write_text("name: cronapp\nversion: 1.0.0\nlabel: Cron\n")
+    (root / "entities").mkdir(parents=True, exist_ok=True)
+    (root / "rules").mkdir(exist_ok=True)
+    app = "name: cronapp\nversion: 1.0.0\nlabel: Cron\n"
+    (root / "app.yaml").write_text(app + (f"timezone: {timezone}\n" if timezone else ""))
     (root / "entities" / "note.yaml").write_text("fields:\n  name: {type: string}\n")
-    (root / "rules" / "cron.rules").write_text(rules)
+    (root / "rules" / "cron.rules").unlink(missing_ok=True)
+    if rules is not None:
+        (root / "rules" / "cron.rules").write_text(rules)
+    return root
+
+
+def _tenant(
+    runtime: Runtime, tmp_path: Path, rules: str = RULES, timezone: str | None = None
+) -> None:
     runtime.registry.create_tenant("cron")
-    publish(runtime, "cron", root)
+    publish(runtime, "cron", _package(tmp_path, rules, timezone))
 
 
 def _at(text: str) -> datetime:
@@ -47,6 +57,22 @@ def _at(text: str) -> datetime:
 def _fired(runtime: Runtime) -> list[str]:
     hooks = [r for r in rows(runtime, "cron", "_outbox") if r["kind"] == "webhook"]
     return [h["payload"]["record"]["scheduled_at"] for h in hooks]
+
+
+def _waiting(runtime: Runtime) -> list[datetime]:
+    schedule = rows(runtime, "cron", "_schedules")
+    return [s["due_at"].replace(tzinfo=UTC) for s in schedule if s["fired_at"] is None]
+
+
+def _scheduled(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """The ``scheduled`` column of tenant ``cron`` in ``trellis jobs status``."""
+    code, out = run_cli(runtime, monkeypatch, capsys, "jobs", "status")
+    assert code == 0
+    lines = out.strip().splitlines()
+    cron = next(line.split() for line in lines if line.startswith("cron "))
+    return dict(zip(lines[0].split(), cron, strict=True))["scheduled"]
 
 
 def test_next_due_follows_the_expression() -> None:
@@ -109,16 +135,57 @@ def test_run_due_cli_fires_cron_rules_and_status_counts_them(
         runtime, monkeypatch, capsys, "jobs", "run-due", "--now", "2030-01-01T09:10:00Z"
     )
     assert code == 0
-    code, out = run_cli(runtime, monkeypatch, capsys, "jobs", "status")
-    lines = out.strip().splitlines()
-    header, cron = (
-        lines[0].split(),
-        next(line.split() for line in lines if line.startswith("cron ")),
-    )
-    assert dict(zip(header, cron, strict=True))["scheduled"] == "1"
+    assert _scheduled(runtime, monkeypatch, capsys) == "1"
     code, out = run_cli(
         runtime, monkeypatch, capsys, "jobs", "run-due", "--now", "2030-01-01T10:00:00Z"
     )
     assert code == 0
     assert "cron: 1 timers fired" in out
     assert _fired(runtime) == ["2030-01-01T10:00:00Z"]
+
+
+DAILY = """
+rule "Morning report"
+  every "0 9 * * *"
+  then webhook "https://hooks.example.com/report"
+end
+"""
+
+
+def test_cron_rule_fires_at_the_local_time_of_the_package_time_zone(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    _tenant(runtime, tmp_path, DAILY, timezone="Europe/Madrid")
+    Dispatcher(runtime).run_due(_at("2030-03-30T06:00:00"))
+    assert _waiting(runtime) == [_at("2030-03-30T08:00:00")]  # 09:00 CET
+    Dispatcher(runtime).run_due(_at("2030-03-30T07:59:00"))
+    assert _fired(runtime) == []
+    Dispatcher(runtime).run_due(_at("2030-03-30T08:00:30"))
+    assert _fired(runtime) == ["2030-03-30T08:00:00Z"]
+    # Clocks go forward that night: the next 09:00 is 07:00 UTC (CEST).
+    assert _waiting(runtime) == [_at("2030-03-31T07:00:00")]
+    Dispatcher(runtime).run_due(_at("2030-03-31T07:00:30"))
+    assert _fired(runtime) == ["2030-03-30T08:00:00Z", "2030-03-31T07:00:00Z"]
+    # Another zone in a new version re-arms the waiting row on the new wall clock.
+    publish(runtime, "cron", _package(tmp_path, DAILY, timezone="America/New_York"))
+    assert _waiting(runtime) == []
+    Dispatcher(runtime).run_due(_at("2030-03-31T08:00:00"))
+    assert _waiting(runtime) == [_at("2030-03-31T13:00:00")]  # 09:00 EDT
+
+
+def test_republishing_without_the_rule_leaves_nothing_waiting(
+    runtime: Runtime,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _tenant(runtime, tmp_path)
+    Dispatcher(runtime).run_due(_at("2030-01-01T09:10:00"))
+    assert _waiting(runtime) == [_at("2030-01-01T10:00:00")]
+    assert _scheduled(runtime, monkeypatch, capsys) == "1"
+    publish(runtime, "cron", _package(tmp_path, rules=None))
+    assert _waiting(runtime) == []
+    assert _scheduled(runtime, monkeypatch, capsys) == "0"
+    Dispatcher(runtime).run_due(_at("2030-01-01T10:00:30"))
+    assert _fired(runtime) == []
+    assert [r for r in rows(runtime, "cron", "_rule_runs") if r["rule"] == "Hourly sync"] == []

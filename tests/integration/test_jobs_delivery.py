@@ -117,6 +117,40 @@ def test_smtp_down_retries_then_dead_then_manual_retry_succeeds(
     assert api.get("_jobs?state=dead").json()["items"] == []
 
 
+def test_no_smtp_server_is_dead_at_once_and_sends_when_retried_after_set_up(
+    runtime: Runtime,
+    client: TestClient,  # type: ignore[type-arg]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("TRELLIS_SMTP_URL", raising=False)
+    with webhook_server() as hooks:
+        api = Api(client, "jobs", make_jobs_tenant(runtime, tmp_path, hook_url=hooks.url))
+        api.post("deal", json={"name": "Nowhere", "amount": 5000})
+        report = Dispatcher(runtime).run_due()
+    assert (report.tenants["jobs"].dead, report.tenants["jobs"].failed) == (1, 0)
+    email = next(r for r in rows(runtime, "jobs", "_outbox") if r["kind"] == "email")
+    message = (
+        "No SMTP server is configured for tenant 'jobs': run trellis tenant smtp jobs "
+        "--host … --port … (or set TRELLIS_SMTP_URL), then retry this job."
+    )
+    assert (email["state"], email["attempts"], email["last_error"]) == ("dead", 1, message)
+    logged = api.get("_emails").json()["items"]
+    assert [(e["status"], e["error"]) for e in logged] == [("failed", message)]
+    port = free_port()
+    args = ("tenant", "smtp", "jobs", "--host", "127.0.0.1", "--port", str(port))
+    assert run_cli(runtime, monkeypatch, capsys, *args)[0] == 0
+    with smtp_server(port) as inbox:
+        assert api.post(f"_jobs/{email['id']}/retry").status_code == 200
+        assert Dispatcher(runtime).run_due().tenants["jobs"].done == 1
+    assert [(to, m["Subject"]) for to, m in inbox] == [(["admin@jobs.test"], "Big deal: Nowhere")]
+    email = next(r for r in rows(runtime, "jobs", "_outbox") if r["kind"] == "email")
+    assert email["state"] == "done"
+    logged = api.get("_emails").json()["items"]
+    assert sorted(e["status"] for e in logged) == ["failed", "sent"]
+
+
 def test_private_targets_are_refused_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE")
     for url in ("http://127.0.0.1:8080/x", "http://10.1.2.3/x", "http://[::1]/x", "ftp://a.b/c"):

@@ -30,6 +30,7 @@ from trellis.platform.jobs.rqueue import (
     RedisDispatcher,
     connect,
     deliver,
+    deliver_batch,
     rq_job_id,
     set_worker_dispatcher,
 )
@@ -99,17 +100,23 @@ def counting() -> tuple[Counter[int], dict[str, Any]]:
     return seen, {"count": count}
 
 
+def counted_rows(runtime: Runtime, tmp_path: Path, n: int) -> Counter[int]:
+    """Tenant ``jobs`` with ``n`` rows whose deliveries this process's worker counts."""
+    make_jobs_tenant(runtime, tmp_path)
+    enqueue_rows(runtime, "jobs", n, kind="count")
+    seen, handlers = counting()
+    set_worker_dispatcher(Dispatcher(runtime, handlers=handlers))
+    return seen
+
+
 def test_a_row_goes_through_redis_and_is_delivered_once(
     runtime: Runtime, tmp_path: Path, queue: Queue
 ) -> None:
-    make_jobs_tenant(runtime, tmp_path)
-    enqueue_rows(runtime, "jobs", 1, kind="count")
-    seen, handlers = counting()
-    set_worker_dispatcher(Dispatcher(runtime, handlers=handlers))
+    seen = counted_rows(runtime, tmp_path, 1)
     dispatcher = RedisDispatcher(runtime, queue)
     assert dispatcher.run_due().tenants["jobs"].queued == 1
     assert queue.job_ids == [f"{queue.name}-jobs-1-1"]
-    assert [r["state"] for r in rows(runtime, "jobs", "_outbox")] == ["running"]
+    assert [r["state"] for r in rows(runtime, "jobs", "_outbox")] == ["claimed"]
     assert dispatcher.run_due().tenants["jobs"].queued == 0  # claimed: not enqueued twice
     assert seen == {}  # the dispatcher does not deliver in Redis mode
     work(queue)
@@ -122,10 +129,7 @@ def test_a_row_goes_through_redis_and_is_delivered_once(
 def test_a_stale_message_after_a_lease_expiry_is_skipped(
     runtime: Runtime, tmp_path: Path, queue: Queue
 ) -> None:
-    make_jobs_tenant(runtime, tmp_path)
-    enqueue_rows(runtime, "jobs", 1, kind="count")
-    seen, handlers = counting()
-    set_worker_dispatcher(Dispatcher(runtime, handlers=handlers))
+    seen = counted_rows(runtime, tmp_path, 1)
     dispatcher = RedisDispatcher(runtime, queue, policy=JobPolicy(lease=0.0))
     dispatcher.run_due(drain=False)
     dispatcher.run_due(drain=False)  # the lease ran out: claimed again, attempt 2
@@ -135,13 +139,52 @@ def test_a_stale_message_after_a_lease_expiry_is_skipped(
     assert [(r["state"], r["attempts"]) for r in rows(runtime, "jobs", "_outbox")] == [("done", 2)]
 
 
+def test_claims_travel_in_chunks_and_a_duplicate_chunk_runs_nothing_twice(
+    runtime: Runtime, tmp_path: Path, queue: Queue
+) -> None:
+    seen = counted_rows(runtime, tmp_path, 45)
+    dispatcher = RedisDispatcher(runtime, queue, policy=JobPolicy(batch=100, chunk=20))
+    assert dispatcher.run_due().tenants["jobs"].queued == 45
+    name = queue.name
+    assert queue.job_ids == [f"{name}-jobs-1-1-20", f"{name}-jobs-21-1-20", f"{name}-jobs-41-1-5"]
+    # The same chunk delivered twice (a duplicate message): the second finds it started.
+    assert deliver_batch("jobs", [[41, 1], [42, 1]]) == {
+        "done": 2,
+        "failed": 0,
+        "dead": 0,
+        "skipped": 0,
+    }
+    work(queue)
+    assert len(seen) == 45 and set(seen.values()) == {1}
+    assert deliver_batch("jobs", [[41, 1], [42, 1]])["skipped"] == 2
+    assert {(r["state"], r["attempts"]) for r in rows(runtime, "jobs", "_outbox")} == {("done", 1)}
+
+
+def test_a_tenant_over_its_in_flight_cap_claims_no_more_until_workers_catch_up(
+    runtime: Runtime, tmp_path: Path, queue: Queue
+) -> None:
+    make_jobs_tenant(runtime, tmp_path, "busy")
+    make_jobs_tenant(runtime, tmp_path, "quiet")
+    enqueue_rows(runtime, "busy", 30, kind="count")
+    seen, handlers = counting()
+    set_worker_dispatcher(Dispatcher(runtime, handlers=handlers))
+    dispatcher = RedisDispatcher(runtime, queue, policy=JobPolicy(batch=8, in_flight=10))
+    first = dispatcher.run_due(drain=False)
+    assert first.tenants["busy"].queued == 8 and first.busy == {"busy"}
+    assert dispatcher.run_due(drain=False).tenants["busy"].queued == 2  # up to the cap
+    capped = dispatcher.run_due(drain=False)
+    assert capped.tenants["busy"].queued == 0 and capped.busy == {"busy"}
+    enqueue_rows(runtime, "quiet", 1, kind="count")
+    assert dispatcher.run_due(drain=False).tenants["quiet"].queued == 1  # not held back
+    work(queue)
+    assert sum(seen.values()) == 11  # 10 of busy, 1 of quiet (ids per tenant)
+    assert dispatcher.run_due(drain=False).tenants["busy"].queued == 8
+
+
 def test_two_dispatchers_and_two_workers_never_deliver_a_row_twice(
     runtime: Runtime, tmp_path: Path, queue: Queue
 ) -> None:
-    make_jobs_tenant(runtime, tmp_path)
-    enqueue_rows(runtime, "jobs", 60, kind="count")
-    seen, handlers = counting()
-    set_worker_dispatcher(Dispatcher(runtime, handlers=handlers))
+    seen = counted_rows(runtime, tmp_path, 60)
     errors: list[BaseException] = []
     stop = threading.Event()
 

@@ -1,4 +1,7 @@
-"""The Redis session store against the real Redis server (database 11, private prefix)."""
+"""The Redis session store against the real Redis server (database 11, private prefix).
+
+The web app closes the store it uses when it shuts down.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,16 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 from redis import Redis
 
+from trellis.platform.config import RuntimeConfig
+from trellis.platform.runtime import Runtime
 from trellis.platform.sessions import RedisSessionStore
+from trellis.ui.screens.app import create_web_app
 
 REDIS_URL = os.environ.get("TRELLIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 
@@ -109,3 +117,27 @@ def test_a_read_never_revives_a_session_ended_meanwhile(prefix: str) -> None:
         assert not store.client.exists(f"{prefix}user-sessions:3")
     finally:
         store.close()
+
+
+def test_the_web_app_closes_its_session_store_at_shutdown(tmp_path: Path) -> None:
+    deployment = f"test-app-{uuid.uuid4().hex[:8]}:"
+    config = RuntimeConfig(
+        data_dir=tmp_path / "data", redis_url=REDIS_URL, schema_prefix=deployment
+    )
+    app = create_web_app(Runtime(config))
+    store = app.state["ui"].sessions
+    assert isinstance(store, RedisSessionStore)
+    pool = store.client.connection_pool
+    with TestClient(app=app) as client:
+        assert client.get("/health").status_code == 200
+        session = store.create("acme", 4, "d@acme.test")
+        assert store.get(session.sid) is not None
+        # Private pool state: redis-py has no public "is this pool closed".
+        opened = [*pool._available_connections, *pool._in_use_connections]
+        assert any(c.is_connected for c in opened)
+    assert not any(c.is_connected for c in opened)
+    cleanup = Redis.from_url(REDIS_URL)
+    keys = list(cleanup.scan_iter(f"trellis:{deployment}*"))
+    if keys:
+        cleanup.delete(*keys)
+    cleanup.close()

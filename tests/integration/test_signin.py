@@ -155,6 +155,55 @@ def test_lockout_limits_follow_the_configuration(runtime: Runtime, clock: FakeCl
     assert strict.sign_in("tiny", "t@tiny.test", PASSWORD, ip=None).tenant == "tiny"
 
 
+def _lock(service: SignInService, email: str, password: str = "bad") -> IdentityError:
+    """Fail five times with ``email``; returns the fifth refusal."""
+    for _ in range(4):
+        assert _refused(service.sign_in, "acme", email, password, ip=None).status == 401
+    return _refused(service.sign_in, "acme", email, password, ip=None)
+
+
+def test_an_unknown_email_is_locked_exactly_like_a_real_account(
+    service: SignInService, runtime: Runtime, clock: FakeClock
+) -> None:
+    known = _lock(service, "ann@acme.test")
+    unknown = _lock(service, "ghost@acme.test", PASSWORD)
+    assert (unknown.status, unknown.message) == (known.status, known.message)
+    assert unknown.message == "Too many failed attempts; try again in 15 minutes."
+    clock.advance(60)
+    later = [
+        _refused(service.sign_in, "acme", e, PASSWORD, ip=None)
+        for e in ("ann@acme.test", "ghost@acme.test")
+    ]
+    assert {(e.status, e.message) for e in later} == {
+        (429, "Too many failed attempts; try again in 14 minutes.")
+    }
+    lockouts = {e["target"] for e in _audit(runtime, "auth.lockout")}
+    assert lockouts == {"user:ann@acme.test", "user:ghost@acme.test"}
+    clock.advance(14 * 60)  # both windows are over: back to the usual answer
+    after = _refused(service.sign_in, "acme", "ghost@acme.test", PASSWORD, ip=None)
+    assert (after.status, after.message) == (401, WRONG_CREDENTIALS)
+
+
+def test_locking_one_email_leaves_the_others_alone(service: SignInService) -> None:
+    assert _lock(service, "ghost@acme.test").status == 429
+    other = _refused(service.sign_in, "acme", "phantom@acme.test", "bad", ip=None)
+    assert (other.status, other.message) == (401, WRONG_CREDENTIALS)
+    assert service.sign_in("acme", "ann@acme.test", PASSWORD, ip=None).tenant == "acme"
+
+
+def test_case_and_space_variants_of_an_email_count_together(service: SignInService) -> None:
+    variants = ["ghost@acme.test", "Ghost@Acme.test", " GHOST@ACME.TEST ", "ghost@ACME.test"]
+    for email in variants:
+        assert _refused(service.sign_in, "acme", email, "bad", ip=None).status == 401
+    fifth = _refused(service.sign_in, "acme", "gHoSt@acme.test ", "bad", ip=None)
+    assert fifth.status == 429
+    known = [" Ann@Acme.Test", "ANN@acme.test", "ann@acme.test ", "Ann@acme.test"]
+    for email in known:
+        assert _refused(service.sign_in, "acme", email, "bad", ip=None).status == 401
+    assert _refused(service.sign_in, "acme", "ANN@ACME.TEST", "bad", ip=None).status == 429
+    assert _refused(service.sign_in, "acme", "ann@acme.test", PASSWORD, ip=None).status == 429
+
+
 def _enrol(
     service: SignInService, session: Session, clock: FakeClock
 ) -> tuple[pyotp.TOTP, list[str]]:

@@ -7,6 +7,7 @@ Recovery codes are shown once, in the answer that created them, and never again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -20,6 +21,9 @@ from trellis.ui.screens.session_cookie import (
     set_session_cookie,
 )
 from trellis.ui.screens.web import UiCall, UiServices, page, redirect, signed_in
+
+#: An identity change checked by a code or password; returns new recovery codes or None.
+TwoFactorStep = Callable[..., list[str] | None]
 
 
 def account_routes(services: UiServices) -> list[Any]:
@@ -65,49 +69,42 @@ def account_routes(services: UiServices) -> list[Any]:
             return render(request, ui, status=400, error_2fa=str(exc))
         return redirect(request, home(tenant) + "#two-factor")
 
+    async def two_factor_step(
+        request: Request[Any, Any, Any], tenant: str, field: str, step: TwoFactorStep, notice: str
+    ) -> Response[Any]:
+        """Run ``step`` with the posted ``field``; a refusal shows in the two-factor section."""
+        ui = signed_in(services, request, tenant)
+        form = await request.form()
+        try:
+            codes = step(ui.session, str(form.get(field, "")), ip=request_ip(request))
+        except IdentityError as exc:
+            return render(request, ui, status=exc.status, error_2fa=exc.message)
+        if codes is None:  # no new recovery codes to show once: back to the page
+            return redirect(request, home(tenant), flash=notice)
+        return render(request, ui, recovery_codes=codes, notice=notice)
+
     @post("/t/{tenant:str}/account/2fa/confirm")
     async def confirm_two_factor(
         request: Request[Any, Any, Any], tenant: FromPath[str]
     ) -> Response[Any]:
-        ui = signed_in(services, request, tenant)
-        form = await request.form()
-        try:
-            codes = identity.confirm_two_factor(
-                ui.session, str(form.get("code", "")), ip=request_ip(request)
-            )
-        except IdentityError as exc:
-            return render(request, ui, status=exc.status, error_2fa=exc.message)
-        return render(request, ui, recovery_codes=codes, notice="Two-factor sign-in is on.")
+        step = identity.confirm_two_factor
+        return await two_factor_step(request, tenant, "code", step, "Two-factor sign-in is on.")
 
     @post("/t/{tenant:str}/account/2fa/disable")
     async def disable_two_factor(
         request: Request[Any, Any, Any], tenant: FromPath[str]
     ) -> Response[Any]:
-        ui = signed_in(services, request, tenant)
-        form = await request.form()
-        try:
-            identity.disable_two_factor(
-                ui.session, str(form.get("password", "")), ip=request_ip(request)
-            )
-        except IdentityError as exc:
-            return render(request, ui, status=exc.status, error_2fa=exc.message)
-        return redirect(request, home(tenant), flash="Two-factor sign-in is off.")
+        step = identity.disable_two_factor
+        notice = "Two-factor sign-in is off."
+        return await two_factor_step(request, tenant, "password", step, notice)
 
     @post("/t/{tenant:str}/account/2fa/recovery-codes")
     async def renew_recovery_codes(
         request: Request[Any, Any, Any], tenant: FromPath[str]
     ) -> Response[Any]:
-        ui = signed_in(services, request, tenant)
-        form = await request.form()
-        try:
-            codes = identity.renew_recovery_codes(
-                ui.session, str(form.get("password", "")), ip=request_ip(request)
-            )
-        except IdentityError as exc:
-            return render(request, ui, status=exc.status, error_2fa=exc.message)
-        return render(
-            request, ui, recovery_codes=codes, notice="New recovery codes; the old ones are void."
-        )
+        step = identity.renew_recovery_codes
+        notice = "New recovery codes; the old ones are void."
+        return await two_factor_step(request, tenant, "password", step, notice)
 
     @post("/t/{tenant:str}/account/password")
     async def change_password(

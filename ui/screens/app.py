@@ -50,11 +50,16 @@ def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> R
 
 
 def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
-    """The extension factory for :func:`create_app`: every screen route and its plumbing."""
+    """The extension factory for :func:`create_app`: every screen route and its plumbing.
+
+    The app owns its session store: it is closed when the app shuts down.
+    """
     store = sessions if sessions is not None else open_session_store(runtime.config)
 
     def extension(api: TenantApi) -> WebExtension:
-        services = UiServices(runtime, api, store, MemberCache(runtime.registry))
+        members = MemberCache(runtime.registry)
+        runtime.on_forget(members.forget)
+        services = UiServices(runtime, api, store, members)
         secure = services.secure_cookies
         return WebExtension(
             route_handlers=[
@@ -85,6 +90,7 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
             exception_handlers={LoginRequiredError: login_redirect},
             state={"ui": services},
             middleware=[security_headers_middleware],
+            on_shutdown=[store.close],
         )
 
     return extension

@@ -59,7 +59,6 @@ def error_text(exc: RecordError) -> str:
 def board_routes(services: UiServices) -> list[Any]:
     """Route handlers of the kanban board and stage moves."""
     api = services.api
-    registry = services.runtime.registry
     ops = WorkflowOps(api)
 
     def context(
@@ -81,7 +80,7 @@ def board_routes(services: UiServices) -> list[Any]:
         status: int = 200,
     ) -> Response[Any]:
         query = query_of(request)
-        shown = Presenter(api, ui.call, registry.member_names(ui.tenant))
+        shown = Presenter(api, ui.call, services.members.names(ui.tenant))
         board = build_board(ui, entity, screens, query, shown)
         access = ui.call.access.entity(entity.name)
         ctx = {

@@ -78,7 +78,7 @@ def inbox_routes(services: UiServices) -> list[Any]:
         )
         more = len(notes) > PAGE
         notes = notes[:PAGE]
-        names = runtime.registry.member_names(tenant)
+        names = services.members.names(tenant)
         items = [
             {
                 **note,

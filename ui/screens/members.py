@@ -41,6 +41,13 @@ class MemberCache:
             self._entries[key] = (now, value)
         return value
 
+    def forget(self, tenant: str) -> None:
+        """Drop the answers about ``tenant`` and every user's tenant list."""
+        with self._lock:
+            for key in list(self._entries):
+                if key[0] == "tenants" or key[1] == tenant:
+                    del self._entries[key]
+
     def identity(self, tenant: str, user_id: int) -> TokenIdentity | None:
         """The member's identity (roles) in ``tenant``, or None when no longer a member."""
         return self._cached(

@@ -97,7 +97,7 @@ class Presenter:
         fields = "id" + (f",{title}" if title else "")
         params = {"filter": f"id in ({', '.join(map(str, ids))})", "fields": fields, "limit": "500"}
         try:
-            body = decode(self.api.list_records(self.call, compiled, params))
+            body = decode(self.api.list_records(self.call, compiled, params, count=False))
         except RecordError:
             return
         for item in body["items"]:

@@ -58,6 +58,14 @@ def record_routes(services: UiServices) -> list[Any]:
                 sections.append((section.label, names))
         return sections
 
+    async def posted_values(
+        request: Request[Any, Any, Any], ui: UiCall, entity: CompiledEntity, screens: Screens
+    ) -> tuple[dict[str, list[str]], list[str], dict[str, Any]]:
+        """The posted form, the fields this user may write in it, and their API values."""
+        posted = await _posted(request)
+        names = [n for _, fields in form_fields(ui, entity, screens) for n in fields]
+        return posted, names, form_values(entity.entity, posted, names)
+
     def form_page(
         request: Request[Any, Any, Any],
         ui: UiCall,
@@ -153,9 +161,7 @@ def record_routes(services: UiServices) -> list[Any]:
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
-        posted = await _posted(request)
-        names = [n for _, fields in form_fields(ui, target, screens) for n in fields]
-        data = form_values(target.entity, posted, names)
+        _, _, data = await posted_values(request, ui, target, screens)
         try:
             result = api.create(ui.call, target, data, None, encode(data))
         except RecordError as exc:
@@ -252,9 +258,7 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
         ident = parse_id(entity, record_id)
-        posted = await _posted(request)
-        names = [n for _, fields in form_fields(ui, target, screens) for n in fields]
-        data = form_values(target.entity, posted, names)
+        posted, names, data = await posted_values(request, ui, target, screens)
         version_text = (posted.get("version") or [""])[-1]
         version = int(version_text) if version_text.isdigit() else None
         try:
@@ -341,9 +345,7 @@ def record_routes(services: UiServices) -> list[Any]:
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
         ui, target, screens = context(request, tenant, entity)
-        posted = await _posted(request)
-        names = [n for _, fields in form_fields(ui, target, screens) for n in fields]
-        data = form_values(target.entity, posted, names)
+        posted, _, data = await posted_values(request, ui, target, screens)
         ident_text = (posted.get("id") or [""])[-1]
         record = {"id": int(ident_text) if ident_text.isdigit() else None, **data}
         return Response(

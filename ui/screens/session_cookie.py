@@ -18,12 +18,8 @@ def identity_service(services: UiServices) -> SignInService:
 
 
 def cookie_is_secure(services: UiServices, request: Request[Any, Any, Any]) -> bool:
-    """``Secure`` over HTTPS, or always with ``TRELLIS_SECURE_COOKIES=1`` (DESIGN §13)."""
-    return (
-        services.secure_cookies
-        or services.runtime.config.secure_cookies
-        or request.url.scheme == "https"
-    )
+    """``Secure`` over HTTPS, or always when configured (DESIGN §13)."""
+    return services.secure_cookies or request.url.scheme == "https"
 
 
 def cookie_path(tenant: str) -> str:

@@ -154,7 +154,7 @@ def build_timeline(
         emails = email_entries(conn, app.metadata, target.name, record_id, before, ask)
     activities, records = activity_entries(services, ui, target, record_id, before, ask)
     page = merge([changes, comments, emails, activities], limit)
-    names = services.runtime.registry.member_names(ui.tenant)
+    names = services.members.names(ui.tenant)
     items = _items(services, ui, target, page, names, {int(r["id"]): r for r in records})
     base = f"/t/{ui.tenant}/e/{target.name}/{record_id}/activity"
     cursor = quote(page.next_cursor, safe="") if page.next_cursor else None

@@ -30,7 +30,6 @@ def view_routes(services: UiServices) -> list[Any]:
     """Route handlers of saved list views."""
     api = services.api
     engines = services.runtime.engines
-    registry = services.runtime.registry
 
     def context(
         request: Request[Any, Any, Any], tenant: str, name: str
@@ -52,7 +51,7 @@ def view_routes(services: UiServices) -> list[Any]:
         name: str = "",
         status: int = 200,
     ) -> Response[Any]:
-        names = registry.member_names(ui.tenant)
+        names = services.members.names(ui.tenant)
         ctx = {
             "entity": entity.entity,
             "views": views_of(ui, entity),

@@ -42,8 +42,12 @@ class UiServices:
 
     @property
     def secure_cookies(self) -> bool:
-        """Whether cookies must carry ``Secure`` regardless of the scheme."""
-        return os.environ.get("TRELLIS_SECURE_COOKIES", "") in ("1", "true", "yes")
+        """Whether cookies must carry ``Secure`` regardless of the scheme.
+
+        Set by ``TRELLIS_SECURE_COOKIES=1`` or by ``RuntimeConfig.secure_cookies``.
+        """
+        env = os.environ.get("TRELLIS_SECURE_COOKIES", "") in ("1", "true", "yes")
+        return env or self.runtime.config.secure_cookies
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,15 @@ def test_version_label_and_requires_come_from_app_yaml(tmp_path: Path) -> None:
     assert (deal.label, deal.plural_label, deal.fields["a"].label) == ("Deal", "Deals", "A")
 
 
+def test_timezone_comes_from_app_yaml_and_defaults_to_utc(tmp_path: Path) -> None:
+    entities = {"deal": "fields: {a: {type: string}}\n"}
+    assert load_package(_package(tmp_path / "a", entities)).timezone == "UTC"
+    madrid = load_package(_package(tmp_path / "b", entities, APP + "timezone: Europe/Madrid\n"))
+    assert madrid.timezone == "Europe/Madrid"
+    wrong = validate_package(_package(tmp_path / "c", entities, APP + "timezone: 3\n"))
+    assert [d.code for d in wrong.diagnostics] == ["MD004"]
+
+
 def test_a_field_that_cannot_be_built_does_not_cascade(tmp_path: Path) -> None:
     entity = "fields:\n  a: {type: intger}\n  b: {type: integer, formula: 'a + 1'}\n"
     result = validate_package(_package(tmp_path, {"deal": entity}), checker=NameChecker())

@@ -1,0 +1,166 @@
+"""Role definitions changed at run time by tenant admins.
+
+``GET /t/{t}/api/_roles`` returns the published ``roles.yaml`` (``source``), the role
+names and the version. ``PUT /t/{t}/api/_roles`` with ``{"source": "<roles.yaml>",
+"version": n}`` publishes a new version of the tenant's app whose only change is that
+file: the same checks as ``trellis publish`` (every error with its line, column and
+code, nothing applied on error), audited as ``roles.update`` beside the publish
+entry, in effect at once in this process (a new version means new enforcers) and in
+the others at their next version check or Redis message. ``version`` (optional) is
+the version the admin edited; a newer published one answers 409 instead of
+overwriting it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from litestar import Request, Response, get, put
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.metadata.diagnostics import MetadataError
+from trellis.platform.api.requests import parse_object
+from trellis.platform.api.serialize import encode
+from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.publish import publish
+from trellis.platform.records.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    ValidationFailedError,
+)
+from trellis.platform.runtime import Runtime
+
+JSON = "application/json"
+ROLES_FILE = "roles.yaml"
+
+
+def _require_admin(call: Call) -> None:
+    if not call.access.admin:
+        raise ForbiddenError("Only tenant admins may change roles.")
+
+
+def current_roles(runtime: Runtime, tenant: str) -> dict[str, Any]:
+    """The published ``roles.yaml`` of ``tenant``, its role names and version."""
+    info = runtime.tenant(tenant, fresh=True)
+    version = runtime.registry.get_version(info.id, info.current_version or 0)
+    if version is None:
+        raise ConflictError(f"Tenant '{tenant}' has no published app.")
+    model = runtime.app(tenant).model
+    return {
+        "version": version.version_no,
+        "source": version.files.get(ROLES_FILE, ""),
+        "roles": ["admin", *sorted(model.roles)],
+    }
+
+
+def _check_body(body: dict[str, Any]) -> tuple[str, int | None]:
+    errors: dict[str, list[str]] = {}
+    for key in body:
+        if key not in ("source", "version"):
+            errors[key] = ["Unknown key; send source and, optionally, version."]
+    source = body.get("source")
+    if not isinstance(source, str) or not source.strip():
+        errors["source"] = ["Send the whole roles.yaml text as a string."]
+    version = body.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        errors["version"] = ["Must be the version number you edited."]
+    if errors:
+        raise ValidationFailedError(errors)
+    return str(source), version
+
+
+def _diagnostics(exc: MetadataError, root: Path) -> list[dict[str, Any]]:
+    """Every error, with paths relative to the package (``roles.yaml``, not a temp path)."""
+    shown = []
+    for d in exc.errors:
+        path = d.span.path
+        prefix = f"{root}/"
+        relative = path[len(prefix) :] if path.startswith(prefix) else Path(path).name
+        text = f"{relative}:{d.span.line}:{d.span.col}: error {d.code}: {d.message}"
+        if d.suggestion:
+            text += f" (did you mean '{d.suggestion}'?)"
+        shown.append(
+            {
+                "file": relative,
+                "line": d.span.line,
+                "column": d.span.col,
+                "code": d.code,
+                "message": d.message,
+                "suggestion": d.suggestion,
+                "text": text,
+            }
+        )
+    return shown
+
+
+def replace_roles(
+    runtime: Runtime, tenant: str, source: str, expected: int | None, actor: str
+) -> dict[str, Any]:
+    """Publish the tenant's current package with ``roles.yaml`` replaced by ``source``."""
+    info = runtime.tenant(tenant, fresh=True)
+    if expected is not None and expected != info.current_version:
+        raise ConflictError(
+            f"Roles changed since version {expected}: the tenant is at version "
+            f"{info.current_version}. Reload, re-apply your change and save again.",
+            current_version=info.current_version,
+        )
+    version = runtime.registry.get_version(info.id, info.current_version or 0)
+    if version is None:
+        raise ConflictError(f"Tenant '{tenant}' has no published app.")
+    with tempfile.TemporaryDirectory(prefix="trellis-roles-") as folder:
+        root = Path(folder)
+        for relative, text in {**version.files, ROLES_FILE: source}.items():
+            target = root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        try:
+            result = publish(runtime, tenant, root, published_by=actor)
+        except MetadataError as exc:
+            shown = _diagnostics(exc, root)
+            raise ValidationFailedError({"source": [d["text"] for d in shown]}) from None
+    runtime.registry.audit.record(
+        info.id,
+        "roles.update",
+        actor=actor,
+        target=f"version:{result.version_no}",
+        detail={"roles": sorted(result.model.roles), "unchanged": result.unchanged},
+    )
+    runtime.forget(tenant)
+    return {**current_roles(runtime, tenant), "unchanged": result.unchanged}
+
+
+def role_routes(api: TenantApi) -> list[HTTPRouteHandler]:
+    """The ``_roles`` route handlers over ``api``."""
+
+    @get("/t/{tenant:str}/api/_roles")
+    async def show_roles(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        _require_admin(call)
+        body = current_roles(api.runtime, tenant)
+        return Response(content=encode(body), status_code=200, media_type=JSON)
+
+    @put("/t/{tenant:str}/api/_roles")
+    async def update_roles(
+        request: Request[Any, Any, Any], tenant: FromPath[str]
+    ) -> Response[bytes]:
+        call = api.call(tenant, request.headers.get("authorization"))
+        _require_admin(call)
+        raw = await request.body()
+        if not raw.strip():
+            raise BadRequestError('Send {"source": "<roles.yaml text>", "version": n}.')
+        source, expected = _check_body(parse_object(raw))
+        actor = call.identity.email
+        body = await anyio.to_thread.run_sync(
+            replace_roles, api.runtime, tenant, source, expected, actor
+        )
+        return Response(content=encode(body), status_code=200, media_type=JSON)
+
+    return [show_roles, update_roles]
+
+
+__all__ = ["ROLES_FILE", "current_roles", "replace_roles", "role_routes"]
