@@ -19,6 +19,7 @@ from trellis.platform.api.job_routes import job_routes
 from trellis.platform.api.member_routes import member_routes
 from trellis.platform.api.notification_routes import notification_routes
 from trellis.platform.api.pipeline_routes import pipeline_routes
+from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
 from trellis.platform.api.read_routes import read_routes
 from trellis.platform.api.requests import (
     parse_id,
@@ -138,6 +139,8 @@ def create_app(
     """Build the web application over ``runtime``, with the screens of ``extension``."""
     api = TenantApi(runtime)
     web = extension(api) if extension is not None else WebExtension(route_handlers=())
+    counter, close_counter = rate_counter(runtime.config)
+    limits = {"token": runtime.config.rate_limit_token, "ip": runtime.config.rate_limit_ip}
 
     @get("/", sync_to_thread=False)
     def index(request: Request[Any, Any, Any]) -> Any:
@@ -274,7 +277,7 @@ def create_app(
             *read_routes(api),
             *web.route_handlers,
         ],
-        middleware=[client_ip_middleware, *web.middleware],
+        middleware=[client_ip_middleware, rate_limit_middleware(limits, counter), *web.middleware],
         exception_handlers={
             RecordError: _record_error,
             HTTPException: _http_error,
@@ -288,7 +291,7 @@ def create_app(
         openapi_config=None,
         debug=debug,
         on_startup=[runtime.start_invalidation],
-        on_shutdown=[*web.on_shutdown, runtime.close],
+        on_shutdown=[*web.on_shutdown, close_counter, runtime.close],
     )
 
 

@@ -40,6 +40,9 @@ class RuntimeConfig:
     signin_lockout_minutes: float = 15.0
     #: Mark cookies ``Secure`` even over plain HTTP (behind a TLS-terminating proxy).
     secure_cookies: bool = False
+    #: Requests a minute per API token, and per client address without a token (0: off).
+    rate_limit_token: int = 6000
+    rate_limit_ip: int = 12000
 
     @property
     def is_postgres(self) -> bool:
@@ -77,7 +80,7 @@ def _env_number(name: str, default: float, *, minimum: float) -> float:
 
 
 def _identity_from_env() -> dict[str, object]:
-    """Session, lockout and cookie settings from ``TRELLIS_*`` variables."""
+    """Session, lockout, cookie and rate-limit settings from ``TRELLIS_*`` variables."""
     return {
         "session_idle_minutes": _env_number("TRELLIS_SESSION_IDLE_MINUTES", 30.0, minimum=1),
         "session_max_hours": _env_number("TRELLIS_SESSION_MAX_HOURS", 12.0, minimum=0.1),
@@ -85,6 +88,8 @@ def _identity_from_env() -> dict[str, object]:
         "signin_lockout_minutes": _env_number("TRELLIS_SIGNIN_LOCKOUT_MINUTES", 15.0, minimum=1),
         "secure_cookies": os.environ.get("TRELLIS_SECURE_COOKIES", "").strip().lower()
         in ("1", "true", "yes"),
+        "rate_limit_token": int(_env_number("TRELLIS_RATE_LIMIT_TOKEN", 6000, minimum=0)),
+        "rate_limit_ip": int(_env_number("TRELLIS_RATE_LIMIT_IP", 12000, minimum=0)),
     }
 
 

@@ -21,6 +21,9 @@ from trellis.tenants.registry import TenantRegistry
 
 #: Longer keys are stored as a digest (no account has such an address).
 MAX_KEY_LENGTH = 254
+#: Failures older than this are forgotten: they no longer count, and their rows (of
+#: addresses that stopped trying, known or not) are deleted when a new address fails.
+FORGET_AFTER = timedelta(hours=24)
 
 
 def lockout_key(email: str) -> str:
@@ -86,14 +89,18 @@ class SignInLockout:
         now = self._now()
         with self._registry.connect(write=True) as conn, conn.begin():
             row = conn.execute(
-                sa.select(t.c.failures, t.c.locked_until).where(t.c.email == key)
+                sa.select(t.c.failures, t.c.locked_until, t.c.last_failure_at).where(
+                    t.c.email == key
+                )
             ).first()
             if row is None:
                 failures = 1
+                self._prune(conn, now)
                 conn.execute(t.insert().values(email=key, failures=1, last_failure_at=now))
             else:
                 expired = row.locked_until is not None and _aware(row.locked_until) <= now
-                failures = 1 if expired else int(row.failures) + 1
+                stale = _aware(row.last_failure_at) <= now - FORGET_AFTER
+                failures = 1 if expired or stale else int(row.failures) + 1
                 conn.execute(
                     t.update()
                     .where(t.c.email == key)
@@ -104,6 +111,13 @@ class SignInLockout:
             conn.execute(t.update().where(t.c.email == key).values(locked_until=now + self.lockout))
         return self.lockout.total_seconds()
 
+    def _prune(self, conn: sa.Connection, now: datetime) -> None:
+        """Delete forgotten counters whose lock (if any) is over."""
+        t = self._table
+        old = now - FORGET_AFTER
+        over = sa.or_(t.c.locked_until.is_(None), t.c.locked_until <= now)
+        conn.execute(t.delete().where(t.c.last_failure_at <= old, over))
+
     def reset(self, email: str) -> None:
         """Forget the failures of ``email`` (after a successful sign-in)."""
         t = self._table
@@ -111,4 +125,4 @@ class SignInLockout:
             conn.execute(t.delete().where(t.c.email == lockout_key(email)))
 
 
-__all__ = ["SignInLockout", "lockout_key", "lockout_message"]
+__all__ = ["FORGET_AFTER", "SignInLockout", "lockout_key", "lockout_message"]

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
+from trellis.platform.jobs.due import DueQuery, DueWork
 from trellis.platform.jobs.handlers import DEFAULT_HANDLERS, Handler, JobContext, PermanentJobError
 from trellis.platform.jobs.outbox import DEAD, Job, JobPolicy, Outbox
 from trellis.platform.jobs.schedule_runner import ScheduleRunner
@@ -78,6 +79,7 @@ class Dispatcher:
         self.handlers: dict[str, Handler] = {**DEFAULT_HANDLERS, **(handlers or {})}
         self._timers: WeakKeyDictionary[CompiledApp, TimerRunner] = WeakKeyDictionary()
         self._schedules: WeakKeyDictionary[CompiledApp, ScheduleRunner] = WeakKeyDictionary()
+        self._due: WeakKeyDictionary[CompiledApp, DueQuery] = WeakKeyDictionary()
 
     def run_due(self, now: datetime | None = None, *, drain: bool = True) -> RoundReport:
         """One round over every tenant; ``drain`` repeats a tenant until nothing is due."""
@@ -118,9 +120,16 @@ class Dispatcher:
         at = as_utc(now) if now is not None else None
         app = self.runtime.app(tenant)
         report = TenantReport()
-        if timers:
-            self._fire_timers(tenant, app, at, drain, report)
         engines = self.runtime.engines
+        question = self._due.get(app)
+        if question is None:
+            question = self._due[app] = DueQuery(app.metadata)
+        with engines.tenant_connection(tenant) as conn:
+            due = question.ask(conn, at or utcnow())
+        if timers:
+            self._fire_timers(tenant, app, at, drain, report, due)
+        if not due.outbox and not report.timers:  # fired timers may have queued rows
+            return report
         outbox = Outbox(app.metadata, self.policy)
         ctx = JobContext(self.runtime, tenant, app)
         seen: set[tuple[int, int]] = set()
@@ -140,39 +149,53 @@ class Dispatcher:
         return report
 
     def _fire_timers(
-        self, tenant: str, app: CompiledApp, at: datetime | None, drain: bool, report: TenantReport
+        self,
+        tenant: str,
+        app: CompiledApp,
+        at: datetime | None,
+        drain: bool,
+        report: TenantReport,
+        due: DueWork,
     ) -> None:
         """Time-based rule timers, then cron rules, SLA timers and reminders."""
-        runner = self._timers.get(app)
-        if runner is None:
-            runner = self._timers[app] = TimerRunner(app)
-        bind_members(app, self.runtime.registry, self.runtime.tenant(tenant).id)
-        while True:
-            with self.runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-                fired = runner.fire_due(conn, at or utcnow(), self.policy.batch)
-            report.timers += fired
-            if not drain or fired < self.policy.batch:
-                break
-        report.full = fired >= self.policy.batch
-        report.timers += self._fire_schedules(tenant, app, at, drain)
+        if due.timers or due.schedules:  # rules may assign, notify or escalate to members
+            bind_members(app, self.runtime.registry, self.runtime.tenant(tenant).id)
+        if due.timers:
+            runner = self._timers.get(app)
+            if runner is None:
+                runner = self._timers[app] = TimerRunner(app)
+            engines = self.runtime.engines
+            while True:
+                with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+                    fired = runner.fire_due(conn, at or utcnow(), self.policy.batch)
+                report.timers += fired
+                if not drain or fired < self.policy.batch:
+                    break
+            report.full = fired >= self.policy.batch
+        report.timers += self._fire_schedules(tenant, app, at, drain, due.schedules)
 
     def _claim_limit(self, _tenant: str, _outbox: Outbox, _at: datetime | None) -> int:
         """How many rows to claim now (the Redis dispatcher caps claims in flight)."""
         return self.policy.batch
 
     def _fire_schedules(
-        self, tenant: str, app: CompiledApp, at: datetime | None, drain: bool
+        self, tenant: str, app: CompiledApp, at: datetime | None, drain: bool, due: bool
     ) -> int:
-        """Cron rules, SLA timers and reminders (``_schedules``) that are due."""
+        """Cron rules, SLA timers and reminders (``_schedules``) that are due.
+
+        Cron rules are armed on the first round of each published version (a fired
+        row arms its next period itself); later rounds write only when a row is due.
+        """
         runner = self._schedules.get(app)
         if runner is None:
             runner = self._schedules[app] = ScheduleRunner(app)
-        if runner.idle:
-            return 0  # no write transaction per tick for apps without schedules
+        if runner.idle or (runner.armed and not due):
+            return 0  # no write transaction per tick when nothing is due
         total = 0
         while True:
             with self.runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
                 fired = runner.fire_due(conn, at or utcnow(), self.policy.batch)
+            runner.armed = True
             total += fired
             if not drain or fired < self.policy.batch:
                 return total

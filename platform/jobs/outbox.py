@@ -37,6 +37,14 @@ IN_FLIGHT = (CLAIMED, RUNNING)
 MAX_ERROR = 2000
 
 
+def due_rows(table: sa.Table, now: datetime | sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
+    """Rows of ``_outbox`` to claim at ``now``: waiting, or claimed with a lapsed lease."""
+    return sa.and_(
+        table.c.state.in_((PENDING, *IN_FLIGHT)),
+        sa.or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class JobPolicy:
     """Retry and batching settings shared by every dispatcher."""
@@ -82,11 +90,7 @@ class Outbox:
         self.policy = policy or JobPolicy()
 
     def _due(self, now: datetime) -> sa.ColumnElement[bool]:
-        t = self.table
-        return sa.and_(
-            t.c.state.in_((PENDING, *IN_FLIGHT)),
-            sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
-        )
+        return due_rows(self.table, now)
 
     def claim(self, conn: sa.Connection, now: datetime, limit: int | None = None) -> list[Job]:
         """Claim up to ``limit`` due rows; call inside a write transaction."""
@@ -286,5 +290,6 @@ __all__ = [
     "Job",
     "JobPolicy",
     "Outbox",
+    "due_rows",
     "job_json",
 ]

@@ -31,6 +31,8 @@ class ScheduleRunner:
             self.firers[SLA] = SlaFiring(app, service).fire
         if app.model.reminders:
             self.firers[REMINDER] = ReminderFiring(app).fire
+        #: Whether the cron rules were armed once, committed (a fired row re-arms itself).
+        self.armed = False
 
     @property
     def idle(self) -> bool:

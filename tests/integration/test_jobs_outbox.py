@@ -10,7 +10,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from trellis.platform.jobs import Dispatcher, EmbeddedWorker, Job, JobContext, JobPolicy, Outbox
+from trellis.platform.jobs import (
+    Dispatcher,
+    EmbeddedWorker,
+    Job,
+    JobContext,
+    JobPolicy,
+    Outbox,
+    TenantReport,
+)
 from trellis.platform.runtime import Runtime
 from trellis.platform.triggers._store import RuleStore
 
@@ -171,3 +179,29 @@ def test_many_quick_jobs_are_marked_done_together(runtime: Runtime, tmp_path: Pa
     assert report.done == 250
     assert len(statements) == 3  # 100 + 100 + 50
     assert Counter(r["state"] for r in rows(runtime, "jobs", "_outbox")) == {"done": 250}
+
+
+def test_an_idle_tenant_costs_one_read_per_round(runtime: Runtime, tmp_path: Path) -> None:
+    """Nothing due: the round asks once and writes nothing (no write lock is taken)."""
+    make_jobs_tenant(runtime, tmp_path)
+    dispatcher = Dispatcher(runtime)
+    dispatcher.run_due(drain=False)
+    statements: list[str] = []
+    engine = runtime.engines.tenant_engine("jobs")
+
+    def log(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    sa.event.listen(engine, "before_cursor_execute", log)
+    try:
+        report = dispatcher.run_due(drain=False)
+        writes = ("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE")
+        assert statements and not [s for s in statements if s.startswith(writes)]
+        assert not any("FOR UPDATE" in s for s in statements)
+        _enqueue(runtime, "jobs", 1)
+        statements.clear()
+        assert dispatcher.run_due(drain=False).tenants["jobs"].done == 1
+        assert any(s.startswith("UPDATE") for s in statements)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", log)
+    assert report.tenants["jobs"] == TenantReport()

@@ -356,3 +356,22 @@ def test_changing_the_password_checks_the_policy_and_ends_other_sessions(
     assert len(_audit(runtime, "auth.password.change")) == 1
     _refused(service.sign_in, "acme", "ann@acme.test", PASSWORD, ip=None)
     assert service.sign_in("acme", "ann@acme.test", "a fresh long phrase", ip=None).sid
+
+
+def test_failures_older_than_a_day_are_forgotten_and_their_rows_pruned(
+    service: SignInService, runtime: Runtime, clock: FakeClock
+) -> None:
+    for _ in range(4):
+        assert _refused(service.sign_in, "acme", "ann@acme.test", "bad", ip=None).status == 401
+    for _ in range(3):
+        assert _refused(service.sign_in, "acme", "ghost@acme.test", "bad", ip=None).status == 401
+    clock.advance(24 * 3600 + 1)
+    # A fifth failure a day later starts a new count instead of locking.
+    fifth = _refused(service.sign_in, "acme", "ann@acme.test", "bad", ip=None)
+    assert (fifth.status, fifth.message) == (401, WRONG_CREDENTIALS)
+    # A new address failing prunes the forgotten counters (the ghost's).
+    assert _refused(service.sign_in, "acme", "new@acme.test", "bad", ip=None).status == 401
+    table = runtime.registry.metadata.tables["signin_email_failures"]
+    with runtime.registry.connect() as conn:
+        kept = dict(conn.execute(sa.select(table.c.email, table.c.failures)).all())
+    assert kept == {"ann@acme.test": 1, "new@acme.test": 1}
