@@ -20,7 +20,6 @@ from trellis.platform.jobs import STATES, Outbox
 from trellis.platform.records.errors import (
     BadRequestError,
     ConflictError,
-    ForbiddenError,
     NotFoundError,
 )
 from trellis.tenants.registry import utcnow
@@ -38,8 +37,7 @@ def _limit(raw: str | None) -> int:
 
 
 def _admin(call: Call) -> Outbox:
-    if not call.access.admin:
-        raise ForbiddenError("Only tenant admins may see and manage jobs.")
+    call.access.require_admin("see and manage jobs")
     return Outbox(call.app.metadata)
 
 

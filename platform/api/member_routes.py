@@ -21,7 +21,6 @@ from trellis.platform.api.tenant_api import Call, TenantApi
 from trellis.platform.authz.enforcers import store_roles
 from trellis.platform.records.errors import (
     BadRequestError,
-    ForbiddenError,
     NotFoundError,
     ValidationFailedError,
 )
@@ -34,8 +33,7 @@ FIELDS = ("roles", "teams", "manager", "attributes")
 
 
 def _require_admin(call: Call) -> None:
-    if not call.access.admin:
-        raise ForbiddenError("Only tenant admins may manage members.")
+    call.access.require_admin("manage members")
 
 
 def _members(api: TenantApi, call: Call) -> dict[int, MemberProfile]:

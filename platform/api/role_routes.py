@@ -30,7 +30,6 @@ from trellis.platform.publish import publish
 from trellis.platform.records.errors import (
     BadRequestError,
     ConflictError,
-    ForbiddenError,
     ValidationFailedError,
 )
 from trellis.platform.runtime import Runtime
@@ -40,8 +39,7 @@ ROLES_FILE = "roles.yaml"
 
 
 def _require_admin(call: Call) -> None:
-    if not call.access.admin:
-        raise ForbiddenError("Only tenant admins may change roles.")
+    call.access.require_admin("change roles")
 
 
 def current_roles(runtime: Runtime, tenant: str) -> dict[str, Any]:
@@ -130,7 +128,6 @@ def replace_roles(
         target=f"version:{result.version_no}",
         detail={"roles": sorted(result.model.roles), "unchanged": result.unchanged},
     )
-    runtime.forget(tenant)
     return {**current_roles(runtime, tenant), "unchanged": result.unchanged}
 
 

@@ -18,7 +18,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from trellis.metadata.model import ADMIN_ROLE
 from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import Call, TenantApi
-from trellis.platform.records.errors import BadRequestError, ForbiddenError, NotFoundError
+from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import utcnow
 from trellis.tenants.registry.audit import client_ip
@@ -43,8 +43,7 @@ def client_ip_middleware(app: ASGIApp) -> ASGIApp:
 
 
 def _require_admin(call: Call) -> None:
-    if not call.access.admin:
-        raise ForbiddenError("Only tenant admins may use this endpoint.")
+    call.access.require_admin("use this endpoint")
 
 
 def _limit(raw: str | None) -> int:

@@ -61,6 +61,11 @@ class Access:
                 raise ForbiddenError("You have no role in this tenant; ask an admin for one.")
             raise ForbiddenError(f"Your role may not {action} {entity} records.")
 
+    def require_admin(self, purpose: str) -> None:
+        """Raise ``ForbiddenError`` (403) unless the user is a tenant admin."""
+        if not self.admin:
+            raise ForbiddenError(f"Only tenant admins may {purpose}.")
+
     def entity(self, name: str) -> EntityAccess:
         """The compiled access to entity ``name``."""
         return self.roles.entities[name]

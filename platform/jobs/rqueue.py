@@ -43,6 +43,9 @@ LOG = logging.getLogger("trellis.jobs")
 DEFAULT_QUEUE = "trellis-jobs"
 #: Seconds an RQ job may run before RQ stops it (the outbox lease is longer).
 JOB_TIMEOUT = 120
+#: Seconds RQ keeps a finished / failed RQ job (the outbox row is the lasting record).
+RESULT_TTL = 600
+FAILURE_TTL = 86400
 _FINISHED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
@@ -98,7 +101,7 @@ class RedisDispatcher(Dispatcher):
     def _enqueue(self, tenant: str, chunk: list[Job]) -> None:
         job_id = rq_job_id(self.queue.name, tenant, chunk[0], len(chunk))
         args = (tenant, _claims(chunk))
-        options = {"job_timeout": JOB_TIMEOUT, "result_ttl": 600, "failure_ttl": 86400}
+        options = {"job_timeout": JOB_TIMEOUT, "result_ttl": RESULT_TTL, "failure_ttl": FAILURE_TTL}
         try:
             self.queue.enqueue(deliver_batch, *args, job_id=job_id, unique=True, **options)
         except DuplicateJobError:
@@ -130,8 +133,8 @@ class RedisDispatcher(Dispatcher):
                 (tenant, _claims(chunk)),
                 job_id=job_id,
                 timeout=JOB_TIMEOUT,
-                result_ttl=600,
-                failure_ttl=86400,
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
             )
             for chunk, job_id, seen in zip(chunks, ids, known, strict=True)
             if not seen
