@@ -8,7 +8,8 @@ code, nothing applied on error), audited as ``roles.update`` beside the publish
 entry, in effect at once in this process (a new version means new enforcers) and in
 the others at their next version check or Redis message. ``version`` (optional) is
 the version the admin edited; a newer published one answers 409 instead of
-overwriting it.
+overwriting it, checked under the publish's lock (of concurrent saves of one version,
+one wins and the others get 409).
 """
 
 from __future__ import annotations
@@ -26,16 +27,19 @@ from trellis.metadata.diagnostics import MetadataError
 from trellis.platform.api.requests import parse_object
 from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import Call, TenantApi
-from trellis.platform.publish import publish
+from trellis.platform.publish import PublishResult, publish
 from trellis.platform.records.errors import (
     BadRequestError,
     ConflictError,
     ValidationFailedError,
 )
 from trellis.platform.runtime import Runtime
+from trellis.tenants.registry import MetadataVersion, VersionConflictError
 
 JSON = "application/json"
 ROLES_FILE = "roles.yaml"
+#: Saves without a ``version`` re-read a version published meanwhile this many times.
+REBASE_ATTEMPTS = 3
 
 
 def _require_admin(call: Call) -> None:
@@ -96,31 +100,59 @@ def _diagnostics(exc: MetadataError, root: Path) -> list[dict[str, Any]]:
     return shown
 
 
-def replace_roles(
-    runtime: Runtime, tenant: str, source: str, expected: int | None, actor: str
-) -> dict[str, Any]:
-    """Publish the tenant's current package with ``roles.yaml`` replaced by ``source``."""
-    info = runtime.tenant(tenant, fresh=True)
-    if expected is not None and expected != info.current_version:
-        raise ConflictError(
-            f"Roles changed since version {expected}: the tenant is at version "
-            f"{info.current_version}. Reload, re-apply your change and save again.",
-            current_version=info.current_version,
-        )
-    version = runtime.registry.get_version(info.id, info.current_version or 0)
-    if version is None:
-        raise ConflictError(f"Tenant '{tenant}' has no published app.")
+def _stale(expected: int, current: int | None) -> ConflictError:
+    return ConflictError(
+        f"Roles changed since version {expected}: the tenant is at version "
+        f"{current}. Reload, re-apply your change and save again.",
+        current_version=current,
+    )
+
+
+def _publish_roles(
+    runtime: Runtime, tenant: str, base: MetadataVersion, source: str, actor: str
+) -> PublishResult:
+    """Publish ``base``'s files with ``roles.yaml`` replaced, only while ``base`` is current."""
     with tempfile.TemporaryDirectory(prefix="trellis-roles-") as folder:
         root = Path(folder)
-        for relative, text in {**version.files, ROLES_FILE: source}.items():
+        for relative, text in {**base.files, ROLES_FILE: source}.items():
             target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         try:
-            result = publish(runtime, tenant, root, published_by=actor)
+            return publish(
+                runtime, tenant, root, published_by=actor, expected_version=base.version_no
+            )
         except MetadataError as exc:
             shown = _diagnostics(exc, root)
             raise ValidationFailedError({"source": [d["text"] for d in shown]}) from None
+
+
+def replace_roles(
+    runtime: Runtime, tenant: str, source: str, expected: int | None, actor: str
+) -> dict[str, Any]:
+    """Publish the tenant's current package with ``roles.yaml`` replaced by ``source``.
+
+    The version check runs under the publish's locks: of concurrent saves based on one
+    version exactly one wins and the others get 409. Without ``expected`` the change is
+    re-based on a version published meanwhile (other files are never reverted).
+
+    Raises:
+        ConflictError: a newer version than ``expected`` exists, or no app is published.
+        ValidationFailedError: ``source`` is not a valid roles file (every error).
+    """
+    for attempt in range(REBASE_ATTEMPTS):
+        info = runtime.tenant(tenant, fresh=True)
+        if expected is not None and expected != info.current_version:
+            raise _stale(expected, info.current_version)
+        base = runtime.registry.get_version(info.id, info.current_version or 0)
+        if base is None:
+            raise ConflictError(f"Tenant '{tenant}' has no published app.")
+        try:
+            result = _publish_roles(runtime, tenant, base, source, actor)
+            break
+        except VersionConflictError as exc:
+            if expected is not None or attempt + 1 == REBASE_ATTEMPTS:
+                raise _stale(base.version_no, exc.current) from None
     runtime.registry.audit.record(
         info.id,
         "roles.update",

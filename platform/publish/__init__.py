@@ -16,6 +16,7 @@ from trellis.platform.db.tables import SCHEDULES_TABLE, build_metadata
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime import Runtime
 from trellis.platform.schedules.cron import cron_rules, drop_stale_rows
+from trellis.tenants.registry import VersionConflictError
 
 PACKAGE_SUFFIXES = {".yaml", ".yml", ".rules", ".j2", ".csv", ".json", ".md"}
 
@@ -82,22 +83,26 @@ def publish(
     *,
     dry_run: bool = False,
     published_by: str | None = None,
+    expected_version: int | None = None,
 ) -> PublishResult:
     """Apply the package at ``path`` to ``tenant``.
 
     The package is loaded and checked first (``MetadataError`` lists every problem);
     the schema plan is applied in one transaction under a per-tenant lock, and the new
-    version is recorded; any failure leaves the tenant as it was.
+    version is recorded; any failure leaves the tenant as it was. With
+    ``expected_version`` the publish only happens while that is the tenant's current
+    version, checked under the same locks as the write.
 
     Raises:
         MetadataError: the package is invalid.
         SchemaSyncError: the plan cannot be applied (e.g. unique over duplicates).
         TenantNotFoundError: unknown tenant.
+        VersionConflictError: the tenant is not at ``expected_version``.
     """
     package = Path(path)
     model = load_package(package, checker=runtime.checker)
     CompiledApp(model, 0)  # compile every expression now, not on the first request
-    info = runtime.tenant(tenant, fresh=True)
+    runtime.tenant(tenant, fresh=True)  # unknown tenants fail before any work
     schema = runtime.engines.tenant_schema(tenant)
     metadata = build_metadata(model, schema)
     digest = package_digest(package)
@@ -106,6 +111,9 @@ def publish(
         conn = raw.execution_options(trellis_write=True)
         with conn.begin() as tenant_tx:
             _lock_tenant(conn, tenant)
+            info = runtime.tenant(tenant, fresh=True)  # read under the lock
+            if expected_version is not None and info.current_version != expected_version:
+                raise VersionConflictError(tenant, expected_version, info.current_version)
             ensure_schema(conn, schema)
             plan = plan_sync(conn, metadata, schema)
             current = (
@@ -129,6 +137,7 @@ def publish(
                     files=files,
                     plan=plan.render(),
                     published_by=published_by,
+                    expected_version=expected_version,
                 )
                 runtime.registry.audit.record(
                     info.id,

@@ -11,6 +11,7 @@ from trellis.tenants.registry.service import (
     TenantInfo,
     TenantRegistry,
     TokenIdentity,
+    VersionConflictError,
     inserted_id,
     utcnow,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "TenantInfo",
     "TenantRegistry",
     "TokenIdentity",
+    "VersionConflictError",
     "build_system_metadata",
     "hash_password",
     "inserted_id",

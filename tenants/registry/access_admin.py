@@ -51,6 +51,7 @@ def change_roles(
         raise RegistryError(f"No user '{email}'.")
     m = registry.memberships
     with registry.connect(write=True) as conn, conn.begin():
+        registry.lock_tenant(conn, info.id)  # concurrent changes must not lose roles
         row = conn.execute(
             sa.select(m.c.id, m.c.roles).where(m.c.tenant_id == info.id, m.c.user_id == user_id)
         ).first()

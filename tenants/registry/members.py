@@ -178,6 +178,7 @@ def update_member(
     tenant_id = _tenant_id(registry, tenant)
     m = registry.memberships
     with registry.connect(write=True) as conn, conn.begin():
+        registry.lock_tenant(conn, tenant_id)  # the loop check and the write under one lock
         members = {p.user_id: p for p in list_members(registry, tenant_id, conn)}
         by_email = {p.email: p for p in members.values()}
         target = members.get(user) if isinstance(user, int) else by_email.get(user.strip().lower())

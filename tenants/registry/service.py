@@ -22,6 +22,17 @@ class RegistryError(Exception):
     """A registry operation was refused; the message is meant for the user."""
 
 
+class VersionConflictError(RegistryError):
+    """The tenant's published version is no longer the one a change was based on."""
+
+    def __init__(self, tenant: str, expected: int | None, current: int | None) -> None:
+        super().__init__(
+            f"Tenant '{tenant}' changed since version {expected}: it is at version {current}."
+        )
+        self.expected = expected
+        self.current = current
+
+
 @dataclass(frozen=True, slots=True)
 class TenantInfo:
     """A tenant as the runtime needs it."""
@@ -169,6 +180,7 @@ class TenantRegistry(ChangeNotifier):
         info = self._require_tenant(tenant)
         m, u = self.memberships, self.users
         with self._connect(write=True) as conn, conn.begin():
+            self.lock_tenant(conn, info.id)  # concurrent merges must not lose roles
             row = conn.execute(
                 sa.select(m.c.id, m.c.roles).where(m.c.tenant_id == info.id, m.c.user_id == user_id)
             ).first()
@@ -370,8 +382,19 @@ class TenantRegistry(ChangeNotifier):
         files: Mapping[str, str],
         plan: str,
         published_by: str | None,
+        expected_version: int | None = None,
     ) -> int:
-        """Store a new published version in ``conn``'s transaction; returns its number."""
+        """Store a new published version in ``conn``'s transaction; returns its number.
+
+        The tenant's row is locked first (:meth:`lock_tenant`), so the check of
+        ``expected_version`` (when given) and the write happen under one lock.
+
+        Raises:
+            VersionConflictError: the current version is not ``expected_version``.
+        """
+        current_version = self.lock_tenant(conn, tenant.id)
+        if expected_version is not None and current_version != expected_version:
+            raise VersionConflictError(tenant.name, expected_version, current_version)
         v = self.versions
         current = conn.execute(
             sa.select(sa.func.max(v.c.version_no)).where(v.c.tenant_id == tenant.id)
@@ -416,6 +439,25 @@ class TenantRegistry(ChangeNotifier):
             _aware(row.published_at) or utcnow(),
         )
 
+    def lock_tenant(self, conn: sa.Connection, tenant_id: int) -> int | None:
+        """Lock tenant ``tenant_id``'s row until ``conn``'s transaction ends.
+
+        Read-check-write changes of one tenant's registry rows (versions, memberships)
+        take this lock before they read, so concurrent ones run one after the other.
+        PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite writers already hold the database
+        write lock (``BEGIN IMMEDIATE``). Returns the tenant's current version.
+
+        Raises:
+            RegistryError: no such tenant.
+        """
+        t = self.tenants
+        row = conn.execute(
+            sa.select(t.c.current_version).where(t.c.id == tenant_id).with_for_update()
+        ).first()
+        if row is None:
+            raise RegistryError(f"No tenant with id {tenant_id}.")
+        return None if row.current_version is None else int(row.current_version)
+
     def connect(self, *, write: bool = False) -> sa.Connection:
         """A connection to the system database."""
         return self._connect(write=write)
@@ -438,6 +480,7 @@ __all__ = [
     "TenantInfo",
     "TenantRegistry",
     "TokenIdentity",
+    "VersionConflictError",
     "inserted_id",
     "utcnow",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -106,3 +107,32 @@ def test_stale_versions_bad_bodies_and_non_admins_are_refused(world: World) -> N
 
     assert rep.get("_roles").status_code == 403
     assert rep.put("_roles", json={"source": ROLES}).status_code == 403
+
+
+def test_concurrent_roles_put_with_same_version_one_wins(world: World) -> None:
+    """Eight admins save different edits of one version at once: one 200, seven 409."""
+    base = world.admin.get("_roles").json()["version"]
+    edits = [f"{ROLES}\n# edit {i}\n" for i in range(8)]
+    start = threading.Barrier(len(edits))
+    answers: dict[int, Any] = {}
+
+    def save(i: int) -> None:
+        start.wait(timeout=30)
+        answers[i] = world.admin.put("_roles", json={"source": edits[i], "version": base})
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(len(edits))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    statuses = sorted(a.status_code for a in answers.values())
+    assert statuses == [200] + [409] * 7, [a.text for a in answers.values()]
+    (winner,) = [i for i, a in answers.items() if a.status_code == 200]
+    for i, answer in answers.items():
+        if i != winner:
+            assert answer.json()["current_version"] == base + 1
+            assert "Reload" in answer.json()["errors"]["__all__"][0]
+    shown = world.admin.get("_roles").json()
+    assert shown["version"] == base + 1 and shown["source"] == edits[winner]
+    audit = world.admin.get("_audit", params={"action": "roles.update"}).json()["items"]
+    assert [a["target"] for a in audit] == [f"version:{base + 1}"]
