@@ -22,6 +22,7 @@ from trellis.platform.runtime.invalidation import (
     channel_name,
     new_origin,
 )
+from trellis.platform.runtime.package_folders import write_version_folder
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.tenants.registry import (
     MetadataVersion,
@@ -177,16 +178,15 @@ class Runtime:
 
     def _load_version(self, tenant: str, version: MetadataVersion) -> AppModel:
         folder = self.package_cache_dir(tenant, version)
-        if not (folder / ".complete").exists():
-            for relative, text in version.files.items():
-                target = folder / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-            (folder / ".complete").write_text(version.digest, encoding="utf-8")
+        write_version_folder(folder, version.files, version.digest)  # appears whole
         return load_package(folder, checker=self.checker)
 
     def package_cache_dir(self, tenant: str, version: MetadataVersion) -> Path:
-        """Where a stored version's files are written out for loading."""
+        """Where a stored version's files are written out for loading.
+
+        The folder appears atomically (package_folders.py): whoever sees it sees
+        every file.
+        """
         return (
             self.config.data_dir
             / "packages"
