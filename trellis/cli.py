@@ -164,7 +164,8 @@ def ensure_demo(runtime: Runtime) -> str | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    runtime = _runtime(args)
+    # The embedded mode has its demo tenant: browsers opening / go to its sign-in.
+    runtime = Runtime(config_from_env(args.data_dir).with_overrides(home_tenant=DEMO_TENANT))
     first = ensure_demo(runtime)
     url = f"http://{args.host}:{args.port}"
     _out(f"Trellis is serving {url} (data in {runtime.config.data_dir}).")

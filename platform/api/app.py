@@ -56,6 +56,8 @@ class WebExtension:
     middleware: Sequence[Any] = ()
     #: Called when the app shuts down (before the runtime closes), e.g. to close stores.
     on_shutdown: Sequence[Callable[[], Any]] = ()
+    #: The neutral page ``/`` shows browsers when no home tenant is configured.
+    welcome_page: Callable[[Request[Any, Any, Any]], Response[Any]] | None = None
 
 
 def _is_api_path(path: str) -> bool:
@@ -144,14 +146,16 @@ def create_app(
 
     @get("/", sync_to_thread=False)
     def index(request: Request[Any, Any, Any]) -> Any:
-        tenants = [t.name for t in runtime.registry.list_tenants()]
+        """Neutral: tenant names are customer names, so none is listed or picked here."""
         wants_html = "text/html" in request.headers.get("accept", "")
-        if wants_html and web.route_handlers and tenants:
-            return Redirect(path=f"/t/{tenants[0]}/login", status_code=303)
+        if wants_html and web.welcome_page is not None:
+            home = runtime.config.home_tenant
+            if home is not None:
+                return Redirect(path=f"/t/{home}/login", status_code=303)
+            return web.welcome_page(request)
         return {
             "name": "Trellis",
             "version": __version__,
-            "tenants": tenants,
             "api": "/t/{tenant}/api/{entity}",
             "openapi": "/t/{tenant}/api/openapi.json",
         }

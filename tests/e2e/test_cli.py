@@ -138,9 +138,31 @@ def _get(url: str, token: str) -> tuple[int, Any]:
         return exc.code, json.loads(exc.read() or b"{}")
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+def _root(url: str, accept: str) -> tuple[int, str, str]:
+    """``GET /`` without following redirects: status, Location, body."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, "", response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("location", ""), exc.read().decode()
+
+
 def test_serve_creates_demo_and_picks_up_publishes(
     env: dict[str, str], write_package: PackageWriter
 ) -> None:
+    customer = write_package({"thing": "fields:\n  name: {type: string}\n"})
+    created = trellis(
+        env, "tenant", "create", "aardvark", "--template", str(customer),
+        "--admin", "boss@aardvark.test", "--password", "s3cret-pass",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "trellis", "serve", "--port", str(port)],
@@ -170,6 +192,10 @@ def test_serve_creates_demo_and_picks_up_publishes(
             except OSError:
                 time.sleep(0.1)
         assert status == 200 and body["items"] == []
+        root = f"http://127.0.0.1:{port}/"
+        assert _root(root, "text/html") == (303, "/t/demo/login", "")  # serve's demo tenant
+        code, _, text = _root(root, "application/json")
+        assert code == 200 and "aardvark" not in text and "demo" not in text
         extra = write_package({"invoice": "fields:\n  number: {type: string}\n"})
         assert trellis(env, "publish", "demo", str(extra)).returncode == 0
         time.sleep(2.0)

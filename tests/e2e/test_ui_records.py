@@ -215,12 +215,34 @@ def test_unknown_record_and_entity_are_html_pages(web: TestClient[Any]) -> None:
     assert web.get("/t/acme/e/account/abc").status_code in (400, 404)
 
 
-def test_root_sends_browsers_to_sign_in_and_clients_to_json(runtime: Runtime) -> None:
+ROOT_ACCEPTS = ("text/html", "text/html,application/xhtml+xml,*/*;q=0.8", "*/*", "")
+
+
+def test_root_names_no_tenant_to_anonymous_callers(runtime: Runtime) -> None:
+    """Tenant names are customer names: ``/`` neither lists one nor picks one."""
     crm_tenant(runtime)
+    runtime.registry.create_tenant("aardvark-customer")  # first alphabetically
     with TestClient(app=create_web_app(runtime)) as client:
+        for accept in ROOT_ACCEPTS:
+            answer = client.get("/", headers={"Accept": accept}, follow_redirects=False)
+            assert answer.status_code == 200, accept
+            assert "location" not in answer.headers
+            assert "acme" not in answer.text and "aardvark" not in answer.text, accept
+        page = client.get("/", headers={"Accept": "text/html"})
+        assert "/t/&lt;organisation&gt;/login" in page.text
+        body = client.get("/").json()
+        assert "tenants" not in body and body["openapi"] == "/t/{tenant}/api/openapi.json"
+
+
+def test_root_sends_browsers_only_to_the_configured_home_tenant(runtime: Runtime) -> None:
+    crm_tenant(runtime)
+    runtime.registry.create_tenant("aardvark-customer")
+    home = Runtime(runtime.config.with_overrides(home_tenant="acme"))
+    with TestClient(app=create_web_app(home)) as client:
         browser = client.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
         assert browser.status_code == 303 and browser.headers["location"] == "/t/acme/login"
-        assert client.get("/").json()["tenants"] == ["acme"]
+        data = client.get("/", headers={"Accept": "application/json"})
+        assert data.status_code == 200 and "acme" not in data.text and "aardvark" not in data.text
 
 
 def test_reference_cells_show_titles_and_related_lists(web: TestClient[Any]) -> None:

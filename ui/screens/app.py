@@ -49,6 +49,11 @@ def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> R
     return Template(template_name="error.html", context=context, status_code=status)
 
 
+def _welcome_page(_request: Request[Any, Any, Any]) -> Response[Any]:
+    """``/`` for browsers: how to reach one's organisation, naming no tenant."""
+    return Template(template_name="welcome.html", context={}, status_code=200)
+
+
 def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
     """The extension factory for :func:`create_app`: every screen route and its plumbing.
 
@@ -87,6 +92,7 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
                 cookie_samesite="lax",
             ),
             error_page=_error_page,
+            welcome_page=_welcome_page,
             exception_handlers={LoginRequiredError: login_redirect},
             state={"ui": services},
             middleware=[security_headers_middleware],
