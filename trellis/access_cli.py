@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 
+from trellis.members_cli import check_known_roles
 from trellis.platform.authz.enforcers import store_roles
 from trellis.platform.config import config_from_env
 from trellis.platform.runtime import Runtime
@@ -46,6 +47,7 @@ def cmd_user_roles(args: argparse.Namespace) -> None:
         raise RegistryError("Give --add ROLE or --remove ROLE.")
     runtime = _runtime(args)
     try:
+        check_known_roles(runtime, args.tenant, args.add or [])
         roles = change_roles(
             runtime.registry,
             args.tenant,

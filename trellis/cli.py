@@ -22,6 +22,7 @@ from trellis.access_cli import (
     store_member_roles,
 )
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands, start_embedded_worker
+from trellis.members_cli import add_password_options, check_known_roles, password_for
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
 from trellis.platform.config import check_tenant_name, config_from_env
@@ -67,8 +68,13 @@ def _template_path(template: str) -> Path:
     return path
 
 
-def create_tenant(runtime: Runtime, name: str, template: str, admin: str, password: str) -> str:
-    """Create tenant ``name`` from ``template`` with an admin user; returns the plan text."""
+def create_tenant(
+    runtime: Runtime, name: str, template: str, admin: str, password: str | None
+) -> str:
+    """Create tenant ``name`` from ``template`` with an admin user; returns the plan text.
+
+    ``password`` None keeps the password of an existing account.
+    """
     check_tenant_name(name)
     package = _template_path(template)
     load_package(package, checker=RuleExpressionChecker())
@@ -81,9 +87,18 @@ def create_tenant(runtime: Runtime, name: str, template: str, admin: str, passwo
 
 
 def cmd_tenant_create(args: argparse.Namespace) -> None:
+    check_tenant_name(args.name)
+    _template_path(args.template)
     runtime = _runtime(args)
-    _out(create_tenant(runtime, args.name, args.template, args.admin, args.password))
-    _out(f"Tenant '{args.name}' created; admin: {args.admin}.")
+    try:
+        if runtime.registry.get_tenant(args.name) is not None:
+            raise RegistryError(f"Tenant '{args.name}' already exists.")
+        password = password_for(runtime, args, args.admin, args.name, warn=_err)
+        _out(create_tenant(runtime, args.name, args.template, args.admin, password))
+    finally:
+        runtime.close()
+    kept = "" if password is not None else " (existing account, password kept)"
+    _out(f"Tenant '{args.name}' created; admin: {args.admin}{kept}.")
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
@@ -135,8 +150,15 @@ def cmd_token_create(args: argparse.Namespace) -> None:
 def cmd_user_create(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
     try:
-        runtime.tenant(args.tenant, fresh=True)
-        user_id = runtime.registry.ensure_user(args.email, args.password)
+        info = runtime.tenant(args.tenant, fresh=True)
+        check_known_roles(runtime, args.tenant, args.role or [])
+        existed = runtime.registry.user_id(args.email) is not None
+        password = password_for(runtime, args, args.email, args.tenant, warn=_err)
+        user_id = runtime.registry.ensure_user(args.email, password)
+        if existed and password is not None:
+            target = f"user:{args.email.strip().lower()}"
+            runtime.registry.audit.record(info.id, "auth.password.reset", target=target)
+            _out(f"The password of {args.email} was reset.")
         runtime.registry.add_membership(args.tenant, user_id, args.role or [])
         store_member_roles(runtime, args.tenant, args.email)
         apply_profile_options(runtime, args)
@@ -208,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--template", default="crm")
     create.add_argument("--admin", required=True)
-    create.add_argument("--password", required=True)
+    add_password_options(create, who="admin")
     create.set_defaults(func=cmd_tenant_create)
     add_tenant_job_commands(tenant, _with_data_dir)
 
@@ -236,8 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     ucreate = _with_data_dir(user.add_parser("create", help="create a user in a tenant"))
     ucreate.add_argument("tenant")
     ucreate.add_argument("email")
-    ucreate.add_argument("--password", required=True)
-    ucreate.add_argument("--role", action="append")
+    add_password_options(ucreate, who="user")
+    ucreate.add_argument("--role", action="append", help="a role (repeatable)")
     add_profile_options(ucreate)
     ucreate.set_defaults(func=cmd_user_create)
     add_access_commands(token, user, _with_data_dir)
