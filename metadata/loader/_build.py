@@ -121,6 +121,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         currency_field=_text(spec, "currency_field"),
         pipeline=_text(spec, "pipeline"),
         rollup=_rollup(spec.get("rollup"), path, positions),
+        visible_to_all=spec.get("visible_to_all") is True,
         required_when=_text(spec, "required_when") or None,
         visible_when=_text(spec, "visible_when") or None,
         readonly_when=_text(spec, "readonly_when") or None,

@@ -125,6 +125,12 @@ def _check_computed(
             f"field '{name}': a rollup gives a number or a date, not a value of type '{type_name}'"
         )
         report.error("MD022", message, positions.anchor((*path, "rollup")))
+    if "visible_to_all" in spec and not has_rollup:
+        message = (
+            f"field '{name}': 'visible_to_all' only applies to rollups "
+            "(an aggregate shared with every role that reads the entity)"
+        )
+        report.error("MD054", message, positions.anchor((*path, "visible_to_all")))
     if has_formula and has_rollup:
         message = f"field '{name}': a field has either a formula or a rollup, not both"
         report.error("MD050", message, positions.anchor((*path, "rollup")))

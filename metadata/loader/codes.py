@@ -49,6 +49,7 @@ CODES = MappingProxyType(
         "MD051": "rollup from an unknown child entity",
         "MD052": "rollup 'from' does not name a reference from the child to this entity",
         "MD053": "rollup field missing, unknown, or of a type the aggregate cannot use",
+        "MD054": "'visible_to_all' on a field that is not a rollup",
         # Pipelines and workflows.
         "MD060": "pipeline field without 'pipeline', with an unknown pipeline, or a default "
         "that is not one of its stages",

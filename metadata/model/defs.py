@@ -69,6 +69,9 @@ class FieldDef:
     pipeline: str | None = None
 
     rollup: RollupDef | None = None
+    #: For rollups: readable by every role that reads the entity, whatever its scope on
+    #: the children (by default only roles that reach every child read a rollup).
+    visible_to_all: bool = False
     #: Conditional rules: expression source text, e.g. ``required_when: 'stage == "won"'``.
     required_when: str | None = None
     visible_when: str | None = None

@@ -4,7 +4,7 @@ A run is listed when the caller may read its entity and its record is inside the
 caller's record scope (the same SQL predicate every read path applies). Its
 ``changes`` lose the fields hidden from the caller and the ids of records created in
 entities the caller may not read. Runs without an entity (``every`` rules) are for
-admins only. Admins see everything.
+admins only. Admins see everything. Dry-run steps are trimmed the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.platform.authz import Access
+from trellis.platform.records.hooks import TraceStep
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import utcnow
 
@@ -55,4 +56,26 @@ def visible_changes(access: Access, item: dict[str, Any]) -> dict[str, Any]:
     return {**item, "changes": kept}
 
 
-__all__ = ["visible_changes", "visible_runs"]
+def visible_steps(access: Access, trace: list[TraceStep]) -> list[dict[str, Any]]:
+    """A dry run's steps as the caller may see them.
+
+    Steps about records of entities the caller may not read are left out, and so are
+    steps that only changed fields hidden from the caller (a parent's restricted
+    rollup recomputed, say); the others lose their hidden fields.
+    """
+    steps: list[dict[str, Any]] = []
+    for step in trace:
+        item = step.as_json()
+        if access.admin:
+            steps.append(item)
+            continue
+        if step.entity and not access.can(step.entity, "read"):
+            continue
+        shown = visible_changes(access, {"entity": step.entity, "changes": step.changes})
+        if step.changes and not shown["changes"]:
+            continue
+        steps.append({**item, "changes": shown["changes"]})
+    return steps
+
+
+__all__ = ["visible_changes", "visible_runs", "visible_steps"]

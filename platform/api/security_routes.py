@@ -161,8 +161,10 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
                     "record_in_scope": in_scope(
                         one.predicate(call.app.table, t, ectx, access.subject)
                     ),
-                    "hidden_fields": sorted(one.hidden),
+                    "hidden_fields": sorted(one.hidden - one.restricted),
                     "read_only_fields": sorted(one.read_only),
+                    # Rollups the role's scope does not wholly reach; listed when any.
+                    **({"restricted_fields": sorted(one.restricted)} if one.restricted else {}),
                 }
             )
         combined = in_scope(access.scope(entity, ectx))

@@ -16,6 +16,7 @@ from trellis.platform.api.bulk import apply_bulk, parse_bulk
 from trellis.platform.api.check_request import run_check
 from trellis.platform.api.export_formats import FORMATS, Exporter
 from trellis.platform.api.openapi import build_openapi
+from trellis.platform.api.rule_runs_access import visible_steps
 from trellis.platform.api.serialize import encode, record_json
 from trellis.platform.authz import Access, Authorizer, EnforcerCache
 from trellis.platform.authz.directory import MemberDirectory
@@ -256,8 +257,13 @@ class TenantApi:
         return ApiResult(int(row.status), bytes(row.body), {"Idempotent-Replayed": "true"})
 
     def check(self, call: Call, body: dict[str, Any]) -> ApiResult:
-        """Rule-editor support: errors of an expression or rule file, and what fits the cursor."""
-        answer = run_check(call.app.model, body, lambda name: self.entity(call, name).entity)
+        """Rule-editor support: errors of an expression or rule file, and what fits the cursor.
+
+        Checked against the model as the caller sees it: a hidden or restricted field
+        (also through a reference) is unknown and never suggested.
+        """
+        model = call.app.model if call.access.admin else call.access.roles.visible_model
+        answer = run_check(model, body, lambda name: model.entities[self.entity(call, name).name])
         return ApiResult(200, encode(answer), {})
 
     def form(
@@ -313,7 +319,7 @@ class TenantApi:
                 body.update(would_save=False, errors=exc.body()["errors"])
             finally:
                 tx.rollback()
-        body["steps"] = [step.as_json() for step in trace]
+        body["steps"] = visible_steps(call.access, trace)
         return ApiResult(200, encode(body), {})
 
     def update(

@@ -7,7 +7,8 @@ each AND-ed with the role's ``where`` (rule language; ``current_user()`` is the 
 and ``user.<name>`` the caller's attribute, bound when the role set is compiled for
 that user's attribute values). Several roles combine with OR. A field is hidden only
 when every role that lists the entity hides it, and read-only when none of them may
-write it.
+write it. Rollups the roles' scope on the children does not wholly reach (and formulas
+reading them) are *restricted* (:mod:`trellis.platform.authz.aggregates`): hidden too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import ADMIN_ROLE, AppModel, DslType, EntityDef
+from trellis.platform.authz.aggregates import ScopeReach, restricted_fields
 from trellis.platform.authz.directory import Subject
 from trellis.platform.records.compiled import CompiledApp
 from trellis.rules.expr import CompiledExpression, EvalContext, compile_expression
@@ -47,6 +49,9 @@ class EntityAccess:
     columns: tuple[str, ...]
     #: Whether some role may read the entity (else its fields are unknown in filters).
     readable: bool = True
+    #: Rollups (and formulas reading them) hidden because the scope does not reach
+    #: every child; also in ``hidden``. Screens show them as restricted.
+    restricted: frozenset[str] = frozenset()
 
     def predicate(
         self,
@@ -165,6 +170,26 @@ def _entity_access(
     )
 
 
+def _restrict(app: CompiledApp, built: dict[str, EntityAccess]) -> dict[str, EntityAccess]:
+    """``built`` with the rollups the roles may not read (and their formulas) hidden."""
+    reach = {
+        name: ScopeReach(access.readable and access.unrestricted, access.hidden)
+        for name, access in built.items()
+    }
+    out = dict(built)
+    for name, names in restricted_fields(app, reach).items():
+        access = built[name]
+        hidden = access.hidden | names
+        out[name] = replace(
+            access,
+            hidden=hidden,
+            read_only=access.read_only - hidden,
+            columns=tuple(c for c in access.columns if c not in hidden),
+            restricted=names - access.hidden,
+        )
+    return out
+
+
 def compile_role_set(
     app: CompiledApp, roles: tuple[str, ...], attributes: Mapping[str, str] | None = None
 ) -> RoleSet:
@@ -181,7 +206,9 @@ def compile_role_set(
         }
         return RoleSet(roles, True, MappingProxyType(entities), app.model)
     values = attributes or {}
-    built = {name: _entity_access(app, name, roles, values) for name in app.entities}
+    built = _restrict(
+        app, {name: _entity_access(app, name, roles, values) for name in app.entities}
+    )
     return RoleSet(roles, False, MappingProxyType(built), _visible_model(app.model, built))
 
 

@@ -30,6 +30,8 @@ class TraceStep:
     name: str
     result: str
     changes: dict[str, Any] = field(default_factory=dict)
+    #: The entity whose record the step concerns (its fields are the ``changes`` keys).
+    entity: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """The step as the dry-run answer shows it."""
@@ -69,7 +71,7 @@ class SaveEvent:
     ) -> None:
         """Record a step for dry runs (no cost when nobody asked)."""
         if self.trace is not None:
-            self.trace.append(TraceStep(kind, name, result, changes or {}))
+            self.trace.append(TraceStep(kind, name, result, changes or {}, self.entity.name))
 
 
 class SaveHook(Protocol):

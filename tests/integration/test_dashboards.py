@@ -175,6 +175,19 @@ def test_hidden_fields_make_a_tile_unavailable(acme: Tenant) -> None:
     assert acme.tile(acme.rep, grouped).unavailable == "Your role cannot see Annual revenue."
 
 
+def test_restricted_rollups_make_a_tile_unavailable(acme: Tenant) -> None:
+    # A rep's scope on opportunities is `own`: the accounts' pipeline sums are restricted.
+    base = TileDef(kind="kpi", label="P", entity="account", agg="sum", field="pipeline_value")
+    assert acme.tile(acme.admin, base).value == Decimal("1900")
+    assert acme.tile(acme.rep, base).unavailable == "Your role cannot see Open pipeline."
+    where = replace(base, field=None, agg="count", where="open_deals > 0")
+    assert acme.tile(acme.admin, where).value == Decimal(2)
+    refused = acme.tile(acme.rep, where)
+    assert refused.unavailable == "Your role cannot see a field this tile filters on."
+    grouped = replace(base, kind="bar", agg="count", field=None, group_by="open_deals")
+    assert acme.tile(acme.rep, grouped).unavailable == "Your role cannot see Open deals."
+
+
 def test_groups_by_reference_show_titles_and_by_user_show_names(acme: Tenant) -> None:
     by_account = TileDef(
         kind="bar", label="A", entity="opportunity", agg="sum", field="amount", group_by="account"

@@ -19,7 +19,7 @@ from trellis.platform.records.errors import NotFoundError, RecordError, Validati
 from trellis.ui.screens.forms import quote_text
 from trellis.ui.screens.layouts import Screens, title_field
 from trellis.ui.screens.list_view import ListQuery, combined_filter
-from trellis.ui.screens.present import Cell, Presenter
+from trellis.ui.screens.present import Cell, Presenter, shown_columns
 from trellis.ui.screens.web import UiCall, decode
 
 #: Cards shown per column; the rest are counted and reachable through the list.
@@ -131,7 +131,11 @@ def build_board(
     expression = combined_filter(entity, query)
     board.expression = expression
     title = title_field(entity.entity)
-    card_fields = [c for c in screens.kanban_card if c in visible and c not in (title, f.name)]
+    card_fields = [
+        c
+        for c in shown_columns(ui.call, entity.name, screens.kanban_card)
+        if c not in (title, f.name)
+    ]
     sort = query.sort or screens.list_sort or "-id"
     api = presenter.api
     try:

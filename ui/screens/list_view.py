@@ -11,7 +11,7 @@ from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.ui.screens.forms import OPERATORS, filter_expression, search_expression
 from trellis.ui.screens.layouts import Screens
-from trellis.ui.screens.present import Cell, Presenter, label_of
+from trellis.ui.screens.present import Cell, Presenter, label_of, shown_columns
 from trellis.ui.screens.web import UiCall, decode
 
 MAX_BUILDER_ROWS = 5
@@ -59,7 +59,7 @@ class ListQuery:
 class ListPageView:
     """Everything the list template shows."""
 
-    columns: list[tuple[str, str, str]]  # name, label, sort link query
+    columns: list[tuple[str, str, str]]  # name, label, sort link query ("" unsortable)
     rows: list[tuple[int, list[Cell]]]
     count: int
     count_exact: bool
@@ -91,7 +91,7 @@ def build_list(
 ) -> ListPageView:
     """Fetch one page through the API (same scope, validation and errors) and format it."""
     access = ui.call.access.entity(entity.name)
-    columns = [c for c in screens.list_columns if c in access.columns]
+    columns = shown_columns(ui.call, entity.name, screens.list_columns)
     sort = query.sort or screens.list_sort or "-id"
     expression = combined_filter(entity, query)
     params = {"sort": sort, "limit": str(limit)}
@@ -102,7 +102,8 @@ def build_list(
     header = []
     for name in columns:
         next_sort = f"-{name}" if sort == name else name
-        header.append((name, label_of(entity.entity, name), query.params(sort=next_sort)))
+        link = "" if name in access.restricted else query.params(sort=next_sort)
+        header.append((name, label_of(entity.entity, name), link))
     try:
         body = decode(presenter.api.list_records(ui.call, entity, params))
     except RecordError as exc:

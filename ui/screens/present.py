@@ -15,6 +15,8 @@ from trellis.ui.screens.web import decode
 
 USER_COLUMNS = frozenset({"owner_id", "created_by", "updated_by"})
 MAX_TITLES = 500
+#: What a restricted rollup shows instead of its value.
+RESTRICTED_TEXT = "Restricted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class Cell:
     text: str
     href: str | None = None
     raw: Any = None
+    #: A rollup the viewer's record scope does not wholly reach: shown without a value.
+    restricted: bool = False
 
 
 def label_of(entity: EntityDef, name: str) -> str:
@@ -42,6 +46,12 @@ def label_of(entity: EntityDef, name: str) -> str:
         "updated_by": "Updated by",
         "version": "Version",
     }.get(name, name.replace("_", " ").capitalize())
+
+
+def shown_columns(call: Call, entity: str, names: Iterable[str]) -> list[str]:
+    """``names`` a screen shows for ``entity``: readable ones, and restricted rollups."""
+    access = call.access.entity(entity)
+    return [n for n in names if n in access.columns or n in access.restricted]
 
 
 def _text(f: FieldDef | None, value: Any, name: str) -> str:
@@ -110,6 +120,8 @@ class Presenter:
         f = entity.fields.get(name)
         label = label_of(entity, name)
         tenant = self.call.tenant
+        if name in self.call.access.entity(entity.name).restricted:
+            return Cell(name, label, RESTRICTED_TEXT, restricted=True)
         if f is not None and f.type == "reference" and isinstance(value, int) and f.to:
             text = self._titles.get((f.to, value), f"#{value}")
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
@@ -127,4 +139,4 @@ class Presenter:
         return [self.cell(entity, record, name) for name in columns]
 
 
-__all__ = ["Cell", "Presenter", "label_of"]
+__all__ = ["RESTRICTED_TEXT", "Cell", "Presenter", "label_of", "shown_columns"]

@@ -15,7 +15,7 @@ from trellis.ui.screens.activity_routes import activity_context
 from trellis.ui.screens.forms import form_values, search_expression
 from trellis.ui.screens.layouts import Screens, editable, resolve, title_field
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
-from trellis.ui.screens.present import Presenter, label_of
+from trellis.ui.screens.present import Presenter, label_of, shown_columns
 from trellis.ui.screens.web import UiCall, UiServices, decode, is_htmx, page, redirect, signed_in
 
 JSON = "application/json"
@@ -186,14 +186,13 @@ def record_routes(services: UiServices) -> list[Any]:
         ident = parse_id(entity, record_id)
         record = decode(api.read(ui.call, target, ident))
         shown = presenter(ui)
-        visible = ui.call.access.entity(entity).columns
-        all_names = [n for s in screens.detail for n in s.fields if n in visible]
+        all_names = shown_columns(ui.call, entity, [n for s in screens.detail for n in s.fields])
         shown.load_titles(target.entity, [record], all_names)
         sections = [
             (
                 s.label,
                 s.tab,
-                [shown.cell(target.entity, record, n) for n in s.fields if n in visible],
+                [shown.cell(target.entity, record, n) for n in s.fields if n in all_names],
             )
             for s in screens.detail
         ]
@@ -202,7 +201,7 @@ def record_routes(services: UiServices) -> list[Any]:
             rel_entity = ui.call.app.entities.get(rel.entity)
             if rel_entity is None or not ui.call.access.can(rel.entity, "read"):
                 continue
-            rel_columns = [c for c in rel.columns if c in ui.call.access.entity(rel.entity).columns]
+            rel_columns = shown_columns(ui.call, rel.entity, rel.columns)
             params = {"filter": f"{rel.field} == {ident}", "limit": "10", "sort": "-id"}
             try:
                 body = decode(api.list_records(ui.call, rel_entity, params))
