@@ -25,6 +25,7 @@ from trellis.jobs_cli import add_job_commands, add_tenant_job_commands, start_em
 from trellis.members_cli import add_password_options, check_known_roles, password_for
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
+from trellis.platform.api.hygiene import MAX_HEADER_BYTES
 from trellis.platform.config import check_tenant_name, config_from_env
 from trellis.platform.db.sync import SchemaSyncError
 from trellis.platform.publish import publish
@@ -201,7 +202,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _out(f"Try: curl -H 'Authorization: Bearer {token_hint}' {url}/t/{DEMO_TENANT}/api/account")
     sys.stdout.flush()
     start_embedded_worker(runtime)  # outbox rows stay the source of truth
-    uvicorn.run(create_web_app(runtime), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        create_web_app(runtime),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        # Room above the app's own 431 limit, so oversized headers get its JSON answer.
+        h11_max_incomplete_event_size=4 * MAX_HEADER_BYTES,
+    )
 
 
 def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

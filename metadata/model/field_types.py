@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,8 @@ DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 ().\-]{2,39}$"
 URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+#: What a BIGINT column holds.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,25 +37,118 @@ class FieldTypeSpec:
     is_list: bool = False
 
 
-def _bounds(f: FieldDef, schema: JsonSchema) -> JsonSchema:
-    if f.min is not None:
-        schema["minimum"] = int(f.min) if f.min == f.min.to_integral_value() else float(f.min)
-    if f.max is not None:
-        schema["maximum"] = int(f.max) if f.max == f.max.to_integral_value() else float(f.max)
-    return schema
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def numeric_precision(f: FieldDef) -> tuple[int, int] | None:
+    """(precision, scale) of the NUMERIC column of a decimal-like field, else None."""
+    if f.type == "decimal":
+        return 24, f.scale if f.scale is not None else 6
+    if f.type == "money":
+        return 20, 2
+    if f.type == "percent":
+        return 9, 4
+    return None
+
+
+def storable_range(f: FieldDef) -> tuple[Decimal, Decimal] | None:
+    """Inclusive bounds of the values the column of ``f`` holds (None: not a number).
+
+    Integers are BIGINT; decimal-like values are rounded to the column's scale first,
+    so money holds ±999999999999999999.99; percent is 0-100 whatever its column holds.
+    """
+    if f.type in ("integer", "reference", "user"):
+        return Decimal(INT64_MIN), Decimal(INT64_MAX)
+    if f.type == "percent":
+        return Decimal(0), Decimal(100)
+    numeric = numeric_precision(f)
+    if numeric is None:
+        return None
+    precision, scale = numeric
+    top = Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
+    return -top, top
+
+
+def value_range(f: FieldDef) -> tuple[Decimal, Decimal] | None:
+    """The storable range of ``f`` intersected with its declared ``min``/``max``."""
+    bounds = storable_range(f)
+    if bounds is None:
+        return None
+    low, high = bounds
+    if f.min is not None and f.min > low:
+        low = f.min
+    if f.max is not None and f.max < high:
+        high = f.max
+    return low, high
+
+
+def _integer_schema(f: FieldDef) -> JsonSchema:
+    low, high = value_range(f) or (Decimal(INT64_MIN), Decimal(INT64_MAX))
+    return {"type": "integer", "minimum": _number(low), "maximum": _number(high)}
 
 
 def _string(f: FieldDef) -> JsonSchema:
     return {"type": "string", "maxLength": f.max_length or 255}
 
 
-def _decimal_schema(f: FieldDef, lo: int | None = None, hi: int | None = None) -> JsonSchema:
+def _decimal_schema(f: FieldDef) -> JsonSchema:
+    """Numbers or numeric strings within the column's range and the field's own bounds.
+
+    A column bound is written as an exclusive power of ten (exact in JSON, unlike
+    999999999999999999.99 as a float); a tighter ``min``/``max`` of the field, and
+    percent's 0-100, as inclusive bounds.
+    """
     schema: JsonSchema = {"type": ["number", "string"], "pattern": DECIMAL_PATTERN}
-    if lo is not None:
-        schema["minimum"] = lo
-    if hi is not None:
-        schema["maximum"] = hi
-    return _bounds(f, schema)
+    low, high = value_range(f) or (Decimal(0), Decimal(0))
+    stored_low, stored_high = storable_range(f) or (low, high)
+    precision, scale = numeric_precision(f) or (0, 0)
+    column_limit = 10 ** (precision - scale)
+    if f.type == "percent" or low > stored_low:
+        schema["minimum"] = _number(low)
+    else:
+        schema["exclusiveMinimum"] = -column_limit
+    if f.type == "percent" or high < stored_high:
+        schema["maximum"] = _number(high)
+    else:
+        schema["exclusiveMaximum"] = column_limit
+    return schema
+
+
+class _FloatBackedNumeric(sa.types.TypeDecorator[Decimal]):
+    """NUMERIC on SQLite, which keeps numbers as 8-byte floats: read back exactly.
+
+    SQLAlchemy formats the stored float with the column's scale, so 1234567890123.45
+    in a scale-6 column reads as 1234567890123.449951; the float's shortest repr is
+    the stored decimal itself for up to 15 significant digits (the save refuses
+    more on SQLite). The DDL is the same NUMERIC(p, s).
+    """
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision, scale)
+        self._precision = precision
+        self._scale = scale
+        self._quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        floats = sa.Numeric(self._precision, self._scale, asdecimal=False)
+        return dialect.type_descriptor(floats)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return number.quantize(self._quantum) if number.is_finite() else number
+
+
+def _numeric(f: FieldDef) -> sa.types.TypeEngine[Any]:
+    precision, scale = numeric_precision(f) or (24, 6)
+    return sa.Numeric(precision, scale).with_variant(
+        _FloatBackedNumeric(precision, scale), "sqlite"
+    )
 
 
 def _bigint() -> sa.types.TypeEngine[Any]:
@@ -82,13 +178,13 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             "integer",
             DslType.NUMBER,
             lambda f: sa.BigInteger(),
-            lambda f: _bounds(f, {"type": "integer"}),
+            _integer_schema,
             "number",
         ),
         _spec(
             "decimal",
             DslType.NUMBER,
-            lambda f: sa.Numeric(24, f.scale if f.scale is not None else 6),
+            _numeric,
             _decimal_schema,
             "number",
             decimal=True,
@@ -96,7 +192,7 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
         _spec(
             "money",
             DslType.NUMBER,
-            lambda f: sa.Numeric(20, 2),
+            _numeric,
             _decimal_schema,
             "money",
             decimal=True,
@@ -104,8 +200,8 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
         _spec(
             "percent",
             DslType.NUMBER,
-            lambda f: sa.Numeric(9, 4),
-            lambda f: _decimal_schema(f, 0, 100),
+            _numeric,
+            _decimal_schema,
             "percent",
             decimal=True,
         ),
@@ -192,14 +288,14 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             "reference",
             DslType.REFERENCE,
             lambda f: _bigint(),
-            lambda f: {"type": "integer", "minimum": 1},
+            lambda f: {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
             "reference",
         ),
         _spec(
             "user",
             DslType.NUMBER,
             lambda f: _bigint(),
-            lambda f: {"type": "integer", "minimum": 1},
+            lambda f: {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
             "user",
         ),
         # A stage name; the loader copies the bound pipeline's stage names into ``options``.

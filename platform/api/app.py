@@ -15,6 +15,7 @@ from litestar.response import Redirect
 from sqlalchemy.exc import IntegrityError
 
 from trellis.platform.api.comment_routes import comment_routes
+from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.job_routes import job_routes
 from trellis.platform.api.member_routes import member_routes
 from trellis.platform.api.notification_routes import notification_routes
@@ -22,6 +23,8 @@ from trellis.platform.api.pipeline_routes import pipeline_routes
 from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
 from trellis.platform.api.read_routes import read_routes
 from trellis.platform.api.requests import (
+    MAX_BODY_BYTES,
+    check_query_params,
     parse_id,
     parse_if_match,
     parse_json,
@@ -32,8 +35,9 @@ from trellis.platform.api.role_routes import role_routes
 from trellis.platform.api.rule_routes import rule_routes
 from trellis.platform.api.security_routes import client_ip_middleware, security_routes
 from trellis.platform.api.serialize import encode
-from trellis.platform.api.tenant_api import ApiResult, TenantApi
+from trellis.platform.api.tenant_api import ApiResult, Call, TenantApi
 from trellis.platform.api.workflow_routes import workflow_routes
+from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.runtime import Runtime
 from trellis.version import __version__
@@ -144,6 +148,14 @@ def create_app(
     counter, close_counter = rate_counter(runtime.config)
     limits = {"token": runtime.config.rate_limit_token, "ip": runtime.config.rate_limit_ip}
 
+    def record_target(
+        request: Request[Any, Any, Any], tenant: str, entity: str
+    ) -> tuple[Call, CompiledEntity]:
+        """Authenticate, find the entity, then refuse query parameters record routes ignore."""
+        found = api.target(tenant, request.headers.get("authorization"), entity)
+        check_query_params(request.query_params)
+        return found
+
     @get("/", sync_to_thread=False)
     def index(request: Request[Any, Any, Any]) -> Any:
         """Neutral: tenant names are customer names, so none is listed or picked here."""
@@ -180,14 +192,14 @@ def create_app(
     async def list_records(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        call, target = record_target(request, tenant, entity)
         return _respond(api.list_records(call, target, request.query_params))
 
     @post("/t/{tenant:str}/api/{entity:str}")
     async def create_record(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        call, target = record_target(request, tenant, entity)
         raw = await request.body()
         data = parse_object(raw)
         if _dry_run(request):
@@ -199,14 +211,14 @@ def create_app(
     async def bulk_records(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        call, target = record_target(request, tenant, entity)
         return _respond(api.bulk(call, target, parse_json(await request.body())))
 
     @post("/t/{tenant:str}/api/{entity:str}/_form", status_code=200)
     async def draft_form(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        call, target = record_target(request, tenant, entity)
         return _respond(api.form(call, target, None, parse_object(await request.body())))
 
     @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_form")
@@ -216,7 +228,7 @@ def create_app(
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        call, target = record_target(request, tenant, entity)
         return _respond(api.form(call, target, parse_id(entity, record_id), {}))
 
     @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
@@ -226,7 +238,7 @@ def create_app(
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        call, target = record_target(request, tenant, entity)
         return _respond(api.read(call, target, parse_id(entity, record_id)))
 
     @patch("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
@@ -236,7 +248,7 @@ def create_app(
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        call, target = record_target(request, tenant, entity)
         ident = parse_id(entity, record_id)
         data = parse_object(await request.body())
         version = requested_version(request.headers.get("if-match"), data)
@@ -251,7 +263,7 @@ def create_app(
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> None:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        call, target = record_target(request, tenant, entity)
         expected = parse_if_match(request.headers.get("if-match"))
         api.delete(call, target, parse_id(entity, record_id), expected)
 
@@ -281,7 +293,12 @@ def create_app(
             *read_routes(api),
             *web.route_handlers,
         ],
-        middleware=[client_ip_middleware, rate_limit_middleware(limits, counter), *web.middleware],
+        middleware=[
+            client_ip_middleware,
+            rate_limit_middleware(limits, counter),
+            request_hygiene_middleware,
+            *web.middleware,
+        ],
         exception_handlers={
             RecordError: _record_error,
             HTTPException: _http_error,
@@ -293,6 +310,7 @@ def create_app(
         csrf_config=web.csrf_config,
         state=State({**web.state, "error_page": web.error_page}),
         openapi_config=None,
+        request_max_body_size=MAX_BODY_BYTES,
         debug=debug,
         on_startup=[runtime.start_invalidation],
         on_shutdown=[*web.on_shutdown, close_counter, runtime.close],

@@ -7,13 +7,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model import FIELD_TYPES, DslType
 from trellis.platform.authz import Access
 from trellis.platform.records.compiled import CompiledEntity
-from trellis.platform.records.errors import BadRequestError, RecordError
+from trellis.platform.records.errors import (
+    BadRequestError,
+    ConflictError,
+    RecordError,
+    ValidationFailedError,
+)
 from trellis.platform.records.service import RecordService, SaveContext
 from trellis.rules.expr import EvalContext
 
 MAX_BULK_ITEMS = 1000
+#: Field kinds an upsert can match on (an exact comparison of one stored value).
+_UNMATCHABLE = {DslType.LIST, DslType.JSON}
 
 
 def parse_bulk(entity: CompiledEntity, payload: Any) -> tuple[list[Any], str | None]:
@@ -36,6 +44,13 @@ def parse_bulk(entity: CompiledEntity, payload: Any) -> tuple[list[Any], str | N
             f"upsert_key '{upsert_key}' is not a field of {entity.name}.",
             {"upsert_key": [f"Unknown field '{upsert_key}'."]},
         )
+    if upsert_key is not None:
+        kind = FIELD_TYPES[entity.entity.fields[upsert_key].type].dsl_type
+        if kind in _UNMATCHABLE:
+            raise BadRequestError(
+                f"upsert_key '{upsert_key}' cannot match records (a list or JSON field).",
+                {"upsert_key": ["Use a field holding one value, such as text or a number."]},
+            )
     if len(items) > MAX_BULK_ITEMS:
         raise BadRequestError(f"At most {MAX_BULK_ITEMS} items per bulk request.")
     return items, upsert_key
@@ -98,23 +113,38 @@ def _apply_one(
 ) -> tuple[str, dict[str, Any]]:
     access.check_write(entity, item)
     if upsert_key is not None and item.get(upsert_key) is not None:
-        t = entity.table
-        # Only records inside the caller's scope can be matched (and so updated).
-        scope = access.scope(entity, EvalContext(now=ctx.now, user_id=access.user_id))
-        existing = ctx.conn.execute(
-            sa.select(t.c.id)
-            .where(
-                t.c[upsert_key] == item[upsert_key],
-                t.c.deleted_at.is_(None),
-                *([scope] if scope is not None else []),
-            )
-            .limit(1)
-        ).scalar()
+        existing = _match(ctx, access, entity, upsert_key, item[upsert_key])
         if existing is not None:
             access.require(entity.name, "update")
-            return "updated", service.update(ctx, entity, int(existing), item, None)
+            return "updated", service.update(ctx, entity, existing, item, None)
     access.require(entity.name, "create")
     return "created", service.create(ctx, entity, item)
+
+
+def _match(
+    ctx: SaveContext, access: Access, entity: CompiledEntity, key: str, raw: Any
+) -> int | None:
+    """The id of the one live record whose ``key`` equals ``raw`` (None: no match).
+
+    The value is checked and converted like a field value first, so a value the
+    column cannot hold is the item's 422, not a database error. Several matches are
+    the item's 409: updating one of them would be arbitrary.
+    """
+    values, errors = entity.validator.check({key: raw})
+    if errors:
+        raise ValidationFailedError(errors)
+    t = entity.table
+    # Only records inside the caller's scope can be matched (and so updated).
+    scope = access.scope(entity, EvalContext(now=ctx.now, user_id=access.user_id))
+    where = [t.c[key] == values[key], t.c.deleted_at.is_(None)]
+    if scope is not None:
+        where.append(scope)
+    found = [int(i) for i in ctx.conn.execute(sa.select(t.c.id).where(*where).limit(2)).scalars()]
+    if len(found) < 2:
+        return found[0] if found else None
+    count = ctx.conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar()
+    message = f"upsert_key '{key}' matches {count} records; make it unique or update them by id."
+    raise ConflictError(message, {key: [message]})
 
 
 __all__ = ["MAX_BULK_ITEMS", "apply_bulk", "parse_bulk"]

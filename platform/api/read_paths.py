@@ -63,6 +63,9 @@ def parse_words(raw: str | None, *, required: bool) -> list[str]:
         raise BadRequestError(
             "Give the text to search for as q=.", {"q": ["This parameter is required."]}
         )
+    if "\x00" in text:
+        message = "The search text must not contain NUL characters."
+        raise BadRequestError(message, {"q": [message]})
     if len(text) > MAX_QUERY_LENGTH:
         raise BadRequestError(
             f"The search text is longer than {MAX_QUERY_LENGTH} characters.",

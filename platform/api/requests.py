@@ -3,34 +3,75 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import msgspec
 
-from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.metadata.diagnostics import did_you_mean
+from trellis.platform.records.errors import BadRequestError, NotFoundError, RecordError
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,19})"?\s*$')
 MAX_BODY_BYTES = 5 * 1024 * 1024
+#: Deepest nesting of arrays and objects a JSON body may have.
+MAX_JSON_DEPTH = 64
+INT64_MAX = 2**63 - 1
+#: Query parameters the record routes (list, read, create, update, delete, bulk,
+#: ``_form``) read; any other name is a 400, so a typo such as ``filtr=`` is not ignored.
+RECORD_QUERY_PARAMS = frozenset(
+    {"filter", "sort", "limit", "cursor", "fields", "expand", "dry_run", "q", "format"}
+)
+
+
+class PayloadTooLargeError(RecordError):
+    """The request body is larger than the server accepts (413)."""
+
+    status = 413
+
+
+def _too_deep() -> BadRequestError:
+    message = f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
+    return BadRequestError(message, {"__all__": [message]})
+
+
+def _check_depth(value: Any) -> None:
+    """Raise unless arrays and objects in ``value`` nest at most ``MAX_JSON_DEPTH`` deep."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
 
 
 def parse_json(raw: bytes) -> Any:
-    """Decode a JSON body; raises ``BadRequestError`` with the parser's reason."""
+    """Decode a JSON body; raises ``BadRequestError`` with the parser's reason.
+
+    Bodies over ``MAX_BODY_BYTES`` are 413 and nesting deeper than ``MAX_JSON_DEPTH``
+    is refused here, before recursive code (JSON Schema, rules) meets it.
+    """
     if not raw.strip():
         raise BadRequestError(
             "The request body is empty; send a JSON object.",
             {"__all__": ["The request body is empty."]},
         )
     if len(raw) > MAX_BODY_BYTES:
-        raise BadRequestError(
-            "The request body is too large.", {"__all__": ["The request body is too large."]}
-        )
+        message = f"The request body is larger than {MAX_BODY_BYTES} bytes."
+        raise PayloadTooLargeError(message, {"__all__": [message]})
     try:
-        return msgspec.json.decode(raw)
+        value = msgspec.json.decode(raw)
+    except RecursionError:
+        raise _too_deep() from None
     except msgspec.DecodeError as exc:
         raise BadRequestError(
             f"The body is not valid JSON: {exc}",
             {"__all__": [f"The body is not valid JSON: {exc}"]},
         ) from None
+    # Only a body with more brackets than the limit can nest deeper than it.
+    if isinstance(value, dict | list) and raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
+        _check_depth(value)
+    return value
 
 
 def parse_object(raw: bytes) -> dict[str, Any]:
@@ -56,11 +97,18 @@ def parse_if_match(header: str | None) -> int | None:
         return None
     match = _ETAG.match(header)
     if match is None:
+        shown = header if len(header) <= 40 else header[:40] + "…"
         raise BadRequestError(
             'If-Match must be a record version such as "3".',
-            {"If-Match": [f"'{header}' is not a version."]},
+            {"If-Match": [f"'{shown}' is not a version."]},
         )
-    return int(match.group(1))
+    version = int(match.group(1))
+    if version > INT64_MAX:
+        raise BadRequestError(
+            'If-Match must be a record version such as "3".',
+            {"If-Match": ["The version is too large."]},
+        )
+    return version
 
 
 def body_version(data: dict[str, Any]) -> int | None:
@@ -68,11 +116,28 @@ def body_version(data: dict[str, Any]) -> int | None:
     if "version" not in data:
         return None
     value = data.pop("version")
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
         raise BadRequestError(
             "version must be a whole number.", {"version": ["Must be a whole number."]}
         )
     return value
+
+
+def check_query_params(
+    params: Mapping[str, Any], allowed: Collection[str] = RECORD_QUERY_PARAMS
+) -> None:
+    """Refuse query parameters the route does not read (400 naming the first one)."""
+    for name in params:
+        if name in allowed:
+            continue
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        hint = did_you_mean(shown, sorted(allowed))
+        suffix = f" (did you mean '{hint}'?)" if hint else ""
+        known = ", ".join(sorted(allowed))
+        raise BadRequestError(
+            f"Unknown query parameter '{shown}'{suffix}.",
+            {shown: [f"Unknown query parameter{suffix}; this route reads: {known}."]},
+        )
 
 
 def requested_version(if_match: str | None, data: dict[str, Any]) -> int | None:
@@ -86,7 +151,12 @@ def requested_version(if_match: str | None, data: dict[str, Any]) -> int | None:
 
 
 __all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_JSON_DEPTH",
+    "RECORD_QUERY_PARAMS",
+    "PayloadTooLargeError",
     "body_version",
+    "check_query_params",
     "parse_id",
     "parse_if_match",
     "parse_json",

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +10,7 @@ import sqlalchemy as sa
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.cursors import decode_cursor, encode_cursor
 from trellis.platform.records.errors import BadRequestError
 from trellis.rules.expr import (
     CompiledExpression,
@@ -126,54 +121,6 @@ def parse_limit(text: str | None, default: int, maximum: int) -> int:
     return limit
 
 
-def _encode_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return {"t": value.isoformat()}
-    if isinstance(value, Decimal):
-        return {"d": str(value)}
-    return value
-
-
-def _decode_value(value: Any) -> Any:
-    if isinstance(value, dict) and "t" in value:
-        text = str(value["t"])
-        return (
-            datetime.fromisoformat(text)
-            if "T" in text or " " in text
-            else (date.fromisoformat(text))
-        )
-    if isinstance(value, dict) and "d" in value:
-        return Decimal(str(value["d"]))
-    return value
-
-
-def encode_cursor(sort: tuple[SortKey, ...], row: Mapping[str, Any]) -> str:
-    """An opaque, stateless cursor holding the sort signature and the last row's keys."""
-    payload = {
-        "s": [("-" if k.descending else "") + k.name for k in sort],
-        "v": [_encode_value(row[k.name]) for k in sort],
-        "id": row["id"],
-    }
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(sort: tuple[SortKey, ...], cursor: str) -> tuple[list[Any], int]:
-    """Decode a cursor made for the same sort; raises ``BadRequestError`` otherwise."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
-        signature = [("-" if k.descending else "") + k.name for k in sort]
-        if payload["s"] != signature or len(payload["v"]) != len(sort):
-            raise ValueError("sort differs")
-        return [_decode_value(v) for v in payload["v"]], int(payload["id"])
-    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise BadRequestError(
-            "The cursor is not valid for this list (it belongs to another sort or is damaged).",
-            {"cursor": ["Invalid cursor."]},
-        ) from None
-
-
 def _order_by(table: sa.Table, sort: tuple[SortKey, ...]) -> list[Any]:
     """ORDER BY terms: empty values sort as the largest (last ascending, first descending).
 
@@ -203,6 +150,8 @@ def _strictly_after(column: Any, value: Any, descending: bool) -> Any:
 
 def _after(table: sa.Table, sort: tuple[SortKey, ...], values: list[Any], last_id: int) -> Any:
     """Keyset predicate: the row sorts strictly after the cursor position."""
+    # SQLAlchemy only lets ``==``/``!=`` take a bare True or False; ``<`` needs a bound value.
+    values = [sa.literal(v, sa.Boolean()) if isinstance(v, bool) else v for v in values]
     options = []
     for i, key in enumerate(sort):
         equal = [_equal(table.c[sort[j].name], values[j]) for j in range(i)]
@@ -220,6 +169,9 @@ def compile_filter(text: str, entity: EntityDef, model: AppModel) -> CompiledExp
     Callers restricted to some fields pass an ``entity`` and ``model`` without the
     others, so naming one is an unknown field.
     """
+    if "\x00" in text:
+        message = "The filter must not contain NUL characters."
+        raise BadRequestError(message, {"filter": [message]})
     try:
         return compile_expression(text, entity, model, expected=DslType.BOOLEAN)
     except ExpressionError as exc:
@@ -301,7 +253,7 @@ class RecordQuery:
             where.append(self.filter_clause(entity, request.filter, ectx, hop_scope))
         page_where = list(where)
         if request.cursor:
-            values, last_id = decode_cursor(request.sort, request.cursor)
+            values, last_id = decode_cursor(entity, request.sort, request.cursor)
             page_where.append(_after(t, request.sort, values, last_id))
         wanted = request.fields or entity.columns
         extra = [k.name for k in request.sort if k.name not in wanted]

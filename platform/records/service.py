@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +19,12 @@ from trellis.platform.records.errors import (
 )
 from trellis.platform.records.hooks import SaveEvent, SaveHook, TraceStep
 from trellis.platform.records.validation import REQUIRED_MESSAGE, Errors
-from trellis.platform.records.values import to_decimal, to_json
+from trellis.platform.records.values import (
+    float_precision_errors,
+    to_decimal,
+    to_integer,
+    to_json,
+)
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import inserted_id
 
@@ -53,7 +58,8 @@ def _coerce_computed(f: FieldDef, value: Any) -> Any:
         if spec.decimal:
             return to_decimal(value, f)
         if f.type in ("integer", "user", "reference"):
-            return int(value)
+            whole = value.to_integral_value(ROUND_DOWN) if isinstance(value, Decimal) else value
+            return to_integer(whole if isinstance(whole, Decimal) else int(whole), f)
         if f.type == "boolean":
             return bool(value)
         if f.type == "date" and isinstance(value, date):
@@ -113,7 +119,7 @@ class RecordService:
             ValidationFailedError: with every field error at once.
             RecordError: a hook refused the save.
         """
-        values, errors = entity.validator.check(data)
+        values, errors = self._check(ctx, entity, data)
         record: Record = dict.fromkeys(entity.entity.fields)
         record.update(values)
         event = SaveEvent(
@@ -183,7 +189,7 @@ class RecordService:
         if current is None:
             raise NotFoundError(f"No {entity.name} with id {record_id}.")
         self._check_version(entity, current, expected_version)
-        values, errors = entity.validator.check(data)
+        values, errors = self._check(ctx, entity, data)
         for key, value in values.items():
             f = entity.entity.fields.get(key)
             if f is not None and f.required and _is_blank(value):
@@ -269,6 +275,18 @@ class RecordService:
             self._after_write(event)
         finally:
             ctx.depth -= 1
+
+    @staticmethod
+    def _check(
+        ctx: SaveContext, entity: CompiledEntity, data: Mapping[str, Any]
+    ) -> tuple[Record, Errors]:
+        """The validator's values and errors, plus what this database cannot store."""
+        values, errors = entity.validator.check(data)
+        if ctx.conn.dialect.name == "sqlite":
+            for name, messages in float_precision_errors(entity.entity.fields, values).items():
+                errors.setdefault(name, []).extend(messages)
+                values.pop(name)
+        return values, errors
 
     def _before_write(self, event: SaveEvent) -> None:
         """Formulas, hooks (which may set fields), formulas again, then validation rules."""

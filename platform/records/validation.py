@@ -17,12 +17,20 @@ from trellis.metadata.model import (
     EntityDef,
     FieldDef,
 )
-from trellis.metadata.model.field_types import nullable_schema
-from trellis.platform.records.values import to_stored
+from trellis.metadata.model.field_types import (
+    INT64_MAX,
+    INT64_MIN,
+    nullable_schema,
+    value_range,
+)
+from trellis.platform.records.values import range_message, to_stored
 
 Errors = dict[str, list[str]]
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 REQUIRED_MESSAGE = "This field is required."
+NUL_MESSAGE = "Text must not contain NUL characters."
+#: Deepest nesting of lists and objects in a field value (a JSON field's).
+MAX_VALUE_DEPTH = 32
+DEPTH_MESSAGE = f"Must not nest lists and objects more than {MAX_VALUE_DEPTH} levels deep."
 
 _FORMAT_MESSAGES = {
     "email": "Enter a valid email address.",
@@ -47,14 +55,33 @@ _TYPE_NAMES = {
 def _input_schema(f: FieldDef) -> dict[str, Any]:
     schema = nullable_schema(replace(f, required=False))
     if FIELD_TYPES[f.type].decimal:
-        schema.pop("minimum", None)
-        schema.pop("maximum", None)
+        # Numeric strings escape these keywords: the range is checked after conversion.
+        for keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            schema.pop(keyword, None)
     if f.type in ("integer", "reference", "user"):
         schema.setdefault("minimum", INT64_MIN)
         schema.setdefault("maximum", INT64_MAX)
     schema.pop("title", None)
     schema.pop("description", None)
     return schema
+
+
+def value_problem(value: Any) -> str | None:
+    """What no field can store: NUL in any string (or object key), or deep nesting."""
+    if isinstance(value, str):  # the common case, without the walk
+        return NUL_MESSAGE if "\x00" in value else None
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return NUL_MESSAGE
+        elif isinstance(item, dict | list):
+            if depth >= MAX_VALUE_DEPTH:
+                return DEPTH_MESSAGE
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _message(f: FieldDef, error: Any) -> str:
@@ -70,6 +97,11 @@ def _message(f: FieldDef, error: Any) -> str:
     if keyword == "enum":
         options = ", ".join(str(o) for o in error.validator_value if o is not None)
         return f"'{error.instance}' is not an option; choose one of: {options}."
+    if keyword in ("minimum", "maximum") and f.type == "integer":
+        low, high = value_range(f) or (None, None)
+        own = f.min == low if keyword == "minimum" else f.max == high
+        if not own:
+            return range_message(f)
     if keyword == "minimum":
         return f"Must be at least {error.validator_value}."
     if keyword == "maximum":
@@ -120,6 +152,11 @@ class RecordValidator:
         for fields without errors.
         """
         errors = self._key_errors(data)
+        for key, raw in data.items():
+            # PostgreSQL cannot store NUL in text; refused on every backend alike.
+            problem = None if key in errors else value_problem(raw)
+            if problem is not None:
+                errors[key] = [problem]
         known = {k: v for k, v in data.items() if k not in errors}
         if not self._fast.is_valid(known):
             for error in self._slow.iter_errors(known):
@@ -147,17 +184,22 @@ class RecordValidator:
 
     @staticmethod
     def _range_error(f: FieldDef, value: Any) -> str | None:
+        """The field's own ``min``/``max`` (the column's range is checked on conversion)."""
         if value is None or not FIELD_TYPES[f.type].decimal:
             return None
         if f.min is not None and value < f.min:
             return f"Must be at least {f.min}."
         if f.max is not None and value > f.max:
             return f"Must be at most {f.max}."
-        if f.type == "percent" and not 0 <= value <= 100:
-            return "Must be between 0 and 100."
-        if abs(value) >= 10**18:
-            return "The number is too large."
         return None
 
 
-__all__ = ["REQUIRED_MESSAGE", "Errors", "RecordValidator"]
+__all__ = [
+    "DEPTH_MESSAGE",
+    "MAX_VALUE_DEPTH",
+    "NUL_MESSAGE",
+    "REQUIRED_MESSAGE",
+    "Errors",
+    "RecordValidator",
+    "value_problem",
+]

@@ -2,42 +2,109 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
 from trellis.metadata.model import FIELD_TYPES, FieldDef
+from trellis.metadata.model.field_types import numeric_precision, storable_range, value_range
 
 MONEY_SCALE = 2
+#: Significant digits an 8-byte float (SQLite's storage of NUMERIC) keeps exactly.
+FLOAT_DIGITS = 15
+#: Numbers whose integer part has more digits than this are out of every column's
+#: range; they are refused before rounding, which would otherwise build huge numbers.
+_MAX_DIGITS = 40
+_ROUNDING = Context(prec=_MAX_DIGITS + 20, rounding=ROUND_HALF_UP)
 
 
 def field_scale(f: FieldDef) -> int | None:
     """Decimal places stored for a decimal-like field (None for other types)."""
-    if f.type == "money":
-        return MONEY_SCALE
-    if f.type == "percent":
-        return 4
-    if f.type == "decimal":
-        return f.scale if f.scale is not None else 6
-    return None
+    numeric = numeric_precision(f)
+    return numeric[1] if numeric is not None else None
+
+
+def _bound_text(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def range_message(f: FieldDef) -> str:
+    """``Must be between LOW and HIGH.``: the values field ``f`` accepts."""
+    low, high = value_range(f) or (Decimal(0), Decimal(0))
+    return f"Must be between {_bound_text(low)} and {_bound_text(high)}."
+
+
+def _check_storable(number: Decimal, f: FieldDef) -> None:
+    bounds = storable_range(f)
+    if bounds is not None and not bounds[0] <= number <= bounds[1]:
+        raise ValueError(range_message(f))
 
 
 def to_decimal(value: Any, f: FieldDef) -> Decimal:
     """Parse a JSON number or numeric string into a Decimal rounded to the field's scale.
 
     Raises:
-        ValueError: the value is not a finite number.
+        ValueError: the value is not a finite number, or it is outside what the
+            field's column holds (the message names the range).
     """
+    if isinstance(value, bool):
+        raise ValueError("Must be a number.")
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
+        number = Decimal(value) if isinstance(value, int) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
         raise ValueError("Must be a number.") from None
     if not number.is_finite():
         raise ValueError("Must be a finite number.")
+    if number and number.adjusted() >= _MAX_DIGITS:
+        raise ValueError(range_message(f))
     scale = field_scale(f)
     if scale is not None:
-        number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+        number = number.quantize(Decimal(1).scaleb(-scale), context=_ROUNDING)
+    _check_storable(number, f)
     return number
+
+
+def to_integer(value: Any, f: FieldDef) -> int:
+    """Convert a whole number (an integral float too) into a BIGINT value.
+
+    Raises:
+        ValueError: the value is not a whole number or is outside the BIGINT range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("Must be a whole number.")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise ValueError("Must be a whole number.")
+    if isinstance(value, Decimal):
+        if not (value.is_finite() and value == value.to_integral()):
+            raise ValueError("Must be a whole number.")
+        if value and value.adjusted() >= _MAX_DIGITS:
+            raise ValueError(range_message(f))
+    number = int(value)
+    _check_storable(Decimal(number), f)
+    return number
+
+
+def float_precision_errors(
+    fields: Mapping[str, FieldDef], values: Mapping[str, Any]
+) -> dict[str, list[str]]:
+    """Errors of decimal values with more significant digits than SQLite keeps.
+
+    SQLite stores NUMERIC as 8-byte floats, exact to ``FLOAT_DIGITS`` significant
+    digits; a longer number would be saved changed, so the save refuses it instead.
+    """
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        f = fields.get(name)
+        if f is None or not isinstance(value, Decimal) or not FIELD_TYPES[f.type].decimal:
+            continue
+        if len(value.normalize().as_tuple().digits) > FLOAT_DIGITS:
+            errors[name] = [
+                f"Use at most {FLOAT_DIGITS} significant digits; "
+                "this database does not store more exactly."
+            ]
+    return errors
 
 
 def as_utc(value: datetime) -> datetime:
@@ -54,6 +121,8 @@ def to_stored(value: Any, f: FieldDef) -> Any:
     spec = FIELD_TYPES[f.type]
     if spec.decimal:
         return to_decimal(value, f)
+    if f.type in ("integer", "reference", "user"):
+        return to_integer(value, f)
     if f.type == "date":
         return date.fromisoformat(value)
     if f.type == "datetime":
@@ -87,11 +156,15 @@ def to_json(value: Any, f: FieldDef | None) -> Any:
 
 
 __all__ = [
+    "FLOAT_DIGITS",
     "MONEY_SCALE",
     "as_utc",
     "decimal_text",
     "field_scale",
+    "float_precision_errors",
+    "range_message",
     "to_decimal",
+    "to_integer",
     "to_json",
     "to_stored",
 ]

@@ -59,7 +59,8 @@ def test_comment_api_refusals(runtime: Runtime) -> None:
         wrong = admin.post(path, json={"body": 5})
         assert wrong.status_code == 422
         assert wrong.json()["errors"] == {"body": ["Send the comment text as a string."]}
-        assert admin.post(path, content=b"not json").status_code == 400
+        json_type = {"Content-Type": "application/json"}
+        assert admin.post(path, content=b"not json", headers=json_type).status_code == 400
         assert admin.post(path, json=["x"]).status_code == 400
         assert admin.get(f"{path}?limit=0").status_code == 400
         assert admin.get(f"{path}?before=x").status_code == 400

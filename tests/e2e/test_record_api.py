@@ -107,7 +107,10 @@ def test_invalid_json_is_400(api: Api) -> None:
     assert "not valid JSON" in response.json()["errors"]["__all__"][0]
     assert api.post("account", json=[1, 2]).status_code == 400
     created = _account(api)
-    assert api.patch(f"account/{created['id']}", content=b"nope").status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    assert (
+        api.patch(f"account/{created['id']}", content=b"nope", headers=json_type).status_code == 400
+    )
 
 
 def test_every_bad_field_is_reported_at_once(api: Api) -> None:

@@ -95,7 +95,7 @@ def _value(f: FieldDef, raw: Sequence[str]) -> Any:
     if f.type == "json":
         try:
             return json.loads(first)
-        except ValueError:
+        except (ValueError, RecursionError):  # validation explains what is wrong
             return first
     if f.type == "datetime" and len(first) == 16:  # <input type=datetime-local>: no seconds
         return first + ":00Z"
