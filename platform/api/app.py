@@ -18,6 +18,18 @@ from trellis.platform.api.comment_routes import comment_routes
 from trellis.platform.api.job_routes import job_routes
 from trellis.platform.api.member_routes import member_routes
 from trellis.platform.api.notification_routes import notification_routes
+from trellis.platform.api.options import with_options
+from trellis.platform.api.params import (
+    BULK_PARAMS,
+    CREATE_PARAMS,
+    DELETE_PARAMS,
+    LIST_PARAMS,
+    READ_PARAMS,
+    UPDATE_PARAMS,
+    dry_run,
+    idempotency_key,
+    only_params,
+)
 from trellis.platform.api.pipeline_routes import pipeline_routes
 from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
 from trellis.platform.api.read_routes import read_routes
@@ -78,11 +90,6 @@ def _respond(result: ApiResult) -> Response[bytes]:
         media_type=JSON,
         headers=dict(result.headers),
     )
-
-
-def _dry_run(request: Request[Any, Any, Any]) -> bool:
-    value = request.query_params.get("dry_run", "")
-    return value.lower() in ("1", "true", "yes")
 
 
 def _record_error(request: Request[Any, Any, Any], exc: RecordError) -> Response[Any]:
@@ -177,6 +184,7 @@ def create_app(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
         call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        only_params(request.query_params, LIST_PARAMS)
         return _respond(api.list_records(call, target, request.query_params))
 
     @post("/t/{tenant:str}/api/{entity:str}")
@@ -184,11 +192,12 @@ def create_app(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
         call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        only_params(request.query_params, CREATE_PARAMS)
+        key = idempotency_key(request.headers)
         raw = await request.body()
         data = parse_object(raw)
-        if _dry_run(request):
+        if dry_run(request.query_params):
             return _respond(api.dry_run(call, target, data, None, None))
-        key = request.headers.get("idempotency-key")
         return _respond(api.create(call, target, data, key, raw))
 
     @post("/t/{tenant:str}/api/{entity:str}/bulk")
@@ -196,6 +205,7 @@ def create_app(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
         call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        only_params(request.query_params, BULK_PARAMS)
         return _respond(api.bulk(call, target, parse_json(await request.body())))
 
     @post("/t/{tenant:str}/api/{entity:str}/_form", status_code=200)
@@ -223,7 +233,9 @@ def create_app(
         record_id: FromPath[str],
     ) -> Response[bytes]:
         call, target = api.target(tenant, request.headers.get("authorization"), entity)
-        return _respond(api.read(call, target, parse_id(entity, record_id)))
+        only_params(request.query_params, READ_PARAMS)
+        ident = parse_id(entity, record_id)
+        return _respond(api.read(call, target, ident, request.query_params.get("expand")))
 
     @patch("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
     async def update_record(
@@ -233,10 +245,11 @@ def create_app(
         record_id: FromPath[str],
     ) -> Response[bytes]:
         call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        only_params(request.query_params, UPDATE_PARAMS)
         ident = parse_id(entity, record_id)
         data = parse_object(await request.body())
         version = requested_version(request.headers.get("if-match"), data)
-        if _dry_run(request):
+        if dry_run(request.query_params):
             return _respond(api.dry_run(call, target, data, ident, version))
         return _respond(api.update(call, target, ident, data, version))
 
@@ -248,6 +261,7 @@ def create_app(
         record_id: FromPath[str],
     ) -> None:
         call, target = api.target(tenant, request.headers.get("authorization"), entity)
+        only_params(request.query_params, DELETE_PARAMS)
         expected = parse_if_match(request.headers.get("if-match"))
         api.delete(call, target, parse_id(entity, record_id), expected)
 
@@ -290,6 +304,7 @@ def create_app(
         state=State({**web.state, "error_page": web.error_page}),
         openapi_config=None,
         debug=debug,
+        on_app_init=[with_options],
         on_startup=[runtime.start_invalidation],
         on_shutdown=[*web.on_shutdown, close_counter, runtime.close],
     )

@@ -45,7 +45,7 @@ def parse_object(raw: bytes) -> dict[str, Any]:
 
 def parse_id(entity: str, text: str) -> int:
     """Parse a record id from the path; an id that cannot exist is a 404."""
-    if not text.isdigit() or len(text) > 19:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > 2**63 - 1:
         raise NotFoundError(f"No {entity} with id {text}.")
     return int(text)
 
