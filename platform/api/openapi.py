@@ -157,22 +157,22 @@ def entity_components(
     return {
         "schemas": {
             key: record_schema(entity, hidden),
-            f"{key}Item": record_schema(entity, hidden, item=True),
-            f"{key}Page": page_schema(entity),
-            f"{key}Create": input_schema(entity, unwritable),
-            f"{key}Update": input_schema(entity, unwritable, update=True),
-            f"{key}Bulk": bulk_schema(entity, hidden),
+            f"{key}_Item": record_schema(entity, hidden, item=True),
+            f"{key}_Page": page_schema(entity),
+            f"{key}_Create": input_schema(entity, unwritable),
+            f"{key}_Update": input_schema(entity, unwritable, update=True),
+            f"{key}_Bulk": bulk_schema(entity, hidden),
         },
         "parameters": {
-            f"{key}Fields": _names_param(
+            f"{key}_fields": _names_param(
                 "fields", columns, "Columns to return beside id (left out: every column)."
             ),
-            f"{key}Sort": _names_param(
+            f"{key}_sort": _names_param(
                 "sort",
                 [n for name in order for n in (name, f"-{name}")],
                 "Sort keys, '-' for descending; the id breaks ties (left out: by id).",
             ),
-            f"{key}Expand": _names_param(
+            f"{key}_expand": _names_param(
                 "expand",
                 list(expandable(entity, columns)),
                 "Reference and user columns to embed as {id, title} (title null when "
@@ -197,9 +197,9 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
     etag = {"ETag": {"description": 'The record version, e.g. "3".', "schema": {"type": "string"}}}
     replayed = {"Idempotent-Replayed": {"schema": {"const": "true"}}}
     one = _json(ref(key), f"The {label}.")
-    dry_run = _json(ref("DryRun"), "A dry run: what would happen; nothing written.")
-    writes = {"content": {"application/json": {"schema": ref(f"{key}Create")}}, "required": True}
-    changes = {"content": {"application/json": {"schema": ref(f"{key}Update")}}, "required": True}
+    dry_run = _json(ref("Trellis_DryRun"), "A dry run: what would happen; nothing written.")
+    writes = {"content": {"application/json": {"schema": ref(f"{key}_Create")}}, "required": True}
+    changes = {"content": {"application/json": {"schema": ref(f"{key}_Update")}}, "required": True}
     return {
         f"{base}/{entity.name}": {
             "get": {
@@ -208,14 +208,14 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
                 "operationId": f"list{key}",
                 "parameters": [
                     _param("Filter"),
-                    _param(f"{key}Sort"),
+                    _param(f"{key}_sort"),
                     _param("Limit"),
                     _param("Cursor"),
-                    _param(f"{key}Fields"),
-                    _param(f"{key}Expand"),
+                    _param(f"{key}_fields"),
+                    _param(f"{key}_expand"),
                 ],
                 "responses": {
-                    "200": _json(ref(f"{key}Page"), f"A page of {plural}."),
+                    "200": _json(ref(f"{key}_Page"), f"A page of {plural}."),
                     **_errors(_READ),
                 },
             },
@@ -238,7 +238,7 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
                 "tags": tag,
                 "summary": f"Read a {label}",
                 "operationId": f"read{key}",
-                "parameters": [_param(f"{key}Expand")],
+                "parameters": [_param(f"{key}_expand")],
                 "responses": {
                     "200": {**one, "headers": {"ETag": {**etag["ETag"], "required": True}}},
                     **_errors(_READ),
@@ -252,7 +252,7 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
                 "requestBody": changes,
                 "responses": {
                     "200": _json(
-                        {"anyOf": [ref(key), ref("DryRun")]},
+                        {"anyOf": [ref(key), ref("Trellis_DryRun")]},
                         f"The updated {label} (with dry_run: what would happen).",
                         headers=etag,
                     ),
@@ -273,11 +273,11 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
                 "summary": f"Create or upsert many {plural}",
                 "operationId": f"bulk{key}",
                 "requestBody": {
-                    "content": {"application/json": {"schema": ref(f"{key}Bulk")}},
+                    "content": {"application/json": {"schema": ref(f"{key}_Bulk")}},
                     "required": True,
                 },
                 "responses": {
-                    "200": _json(ref("BulkResult"), "One result per item."),
+                    "200": _json(ref("Trellis_BulkResult"), "One result per item."),
                     **_errors(_BULK),
                 },
             },

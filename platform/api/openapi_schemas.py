@@ -1,12 +1,16 @@
 """JSON Schemas of the OpenAPI document: records as answered and as written, lists, errors.
 
 A record as the API answers it (``Account``) has every visible column; a list item
-(``AccountItem``) only ``id`` for sure (``fields=`` picks the rest). Every field may be
+(``Account_Item``) only ``id`` for sure (``fields=`` picks the rest). Every field may be
 ``null`` in answers (a field made required later keeps its old empty values), and the
-reference and user columns ``expand=`` accepts are an id or an ``Expanded`` object.
-What a client writes (``AccountCreate``, ``AccountUpdate``) holds only the writable
+reference and user columns ``expand=`` accepts are an id or a ``Trellis_Expanded``
+object. What a client writes (``Account_Create``, ``Account_Update``) holds only the writable
 fields and ``owner_id``; anything else is refused (422), so ``additionalProperties`` is
 false. A required text must hold a non-blank character, as the save refuses blanks.
+
+An entity's own components are named ``<Class>_<Part>`` and shared ones
+``Trellis_<Name>``: class names hold no ``_``, so no entity (``order`` beside
+``order_item``) can take another's name.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def _or_expanded(schema: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {
         k: schema.pop(k) for k in ("title", "description", "readOnly") if k in schema
     }
-    return {"anyOf": [schema, ref("Expanded")], **meta}
+    return {"anyOf": [schema, ref("Trellis_Expanded")], **meta}
 
 
 def record_schema(
@@ -193,7 +197,7 @@ def shared_schemas() -> dict[str, Any]:
             "properties": {"errors": {"type": "object", "additionalProperties": messages}},
             "required": ["errors"],
         },
-        "Expanded": {
+        "Trellis_Expanded": {
             "type": "object",
             "description": "A referenced record or member embedded by expand=; title is null "
             "when the caller may not see it.",
@@ -204,7 +208,7 @@ def shared_schemas() -> dict[str, Any]:
             "required": ["id", "title"],
             "additionalProperties": False,
         },
-        "DryRun": {
+        "Trellis_DryRun": {
             "type": "object",
             "properties": {
                 "would_save": {"type": "boolean"},
@@ -228,7 +232,7 @@ def shared_schemas() -> dict[str, Any]:
             },
             "required": ["would_save", "record", "steps", "errors"],
         },
-        "BulkResult": {
+        "Trellis_BulkResult": {
             "type": "object",
             "properties": {
                 "items": {
@@ -259,7 +263,7 @@ def page_schema(entity: CompiledEntity) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": ref(f"{class_name(entity.name)}Item")},
+            "items": {"type": "array", "items": ref(f"{class_name(entity.name)}_Item")},
             "next_cursor": {"type": ["string", "null"]},
             "count": {"type": "integer", "minimum": 0},
             "count_exact": {"type": "boolean"},

@@ -12,7 +12,7 @@ from openapi_spec_validator import validate as validate_openapi
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 
-from helpers import ACCOUNT, CONTACT, Api, PackageWriter
+from helpers import ACCOUNT, CONTACT, Api, PackageWriter, make_tenant
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TENANT = "roles"
@@ -111,7 +111,7 @@ def test_every_operation_documents_its_error_answers_and_headers(api: Api) -> No
         "expand",
     ]
     assert names["Limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}
-    assert names["AccountExpand"]["schema"]["items"]["enum"] == [
+    assert names["Account_expand"]["schema"]["items"]["enum"] == [
         "owner_user",
         "owner",
         "owner_id",
@@ -183,9 +183,9 @@ def test_whitespace_fields_no_longer_return_only_ids(api: Api) -> None:
 
 def test_required_string_refuses_empty_and_blank_values(api: Api) -> None:
     doc = _doc(api)
-    name = doc["components"]["schemas"]["AccountCreate"]["properties"]["name"]
+    name = doc["components"]["schemas"]["Account_Create"]["properties"]["name"]
     assert (name["type"], name["minLength"], name["pattern"]) == ("string", 1, r"\S")
-    assert doc["components"]["schemas"]["AccountCreate"]["required"] == ["name"]
+    assert doc["components"]["schemas"]["Account_Create"]["required"] == ["name"]
     required = {"errors": {"name": ["This field is required."]}}
     for value in ("", "   ", "\t\n"):
         for dry_run in ({}, {"dry_run": "true"}):
@@ -200,7 +200,7 @@ def test_required_string_refuses_empty_and_blank_values(api: Api) -> None:
 
 def test_owner_id_is_documented_and_checked_as_a_user_id(api: Api) -> None:
     doc = _doc(api)
-    for name in ("Account", "AccountCreate", "AccountUpdate"):
+    for name in ("Account", "Account_Create", "Account_Update"):
         owner = doc["components"]["schemas"][name]["properties"]["owner_id"]
         branch = owner["anyOf"][0] if "anyOf" in owner else owner
         assert branch["minimum"] == 1, name
@@ -281,18 +281,18 @@ def test_answers_conform_to_the_documented_schemas(api: Api) -> None:
     contact = api.post("contact", json={"last_name": "Doe", "account": ident}).json()
     _conforms(doc, "Contact", api.get(f"contact/{contact['id']}?expand=account,owner").json())
     page = api.get("contact", params={"expand": "account,created_by", "fields": "last_name"})
-    _conforms(doc, "ContactPage", page.json())
+    _conforms(doc, "Contact_Page", page.json())
     assert page.json()["items"][0]["account"] == {"id": ident, "title": "Acme"}
     _conforms(doc, "Account", api.patch(f"account/{ident}", json={"share": 5}).json())
     dry = api.patch(f"account/{ident}", params={"dry_run": "1"}, json={"share": 6})
-    _conforms(doc, "DryRun", dry.json())
-    _conforms(doc, "BulkResult", api.post("account/bulk", json=[{"name": "B"}, {}]).json())
+    _conforms(doc, "Trellis_DryRun", dry.json())
+    _conforms(doc, "Trellis_BulkResult", api.post("account/bulk", json=[{"name": "B"}, {}]).json())
     for bad in (api.get("account?limit=0"), api.post("account", json={"name": 5})):
         _conforms(doc, "Errors", bad.json())
-    _validator(doc, "AccountCreate").validate({"name": "Acme", "owner_id": 1})
-    assert not _validator(doc, "AccountCreate").is_valid({"name": ""})
-    assert not _validator(doc, "AccountCreate").is_valid({"name": "A", "id": 3})
-    assert _validator(doc, "AccountUpdate").is_valid({"version": 2})
+    _validator(doc, "Account_Create").validate({"name": "Acme", "owner_id": 1})
+    assert not _validator(doc, "Account_Create").is_valid({"name": ""})
+    assert not _validator(doc, "Account_Create").is_valid({"name": "A", "id": 3})
+    assert _validator(doc, "Account_Update").is_valid({"version": 2})
 
 
 def test_restricted_openapi_leaves_out_hidden_fields_read_only_inputs_and_unreadable_entities(
@@ -301,17 +301,43 @@ def test_restricted_openapi_leaves_out_hidden_fields_read_only_inputs_and_unread
     doc = _doc(clerk)
     schemas, params = doc["components"]["schemas"], doc["components"]["parameters"]
     assert not [path for path in doc["paths"] if "/note" in path]
-    assert not [name for name in (*schemas, *params) if name.startswith("Note")]
-    for name in ("Account", "AccountItem", "AccountCreate", "AccountUpdate"):
+    assert not [name for name in (*schemas, *params) if name.startswith("Note_") or name == "Note"]
+    for name in ("Account", "Account_Item", "Account_Create", "Account_Update"):
         assert "revenue" not in schemas[name]["properties"], name
         assert "owner_user" not in schemas[name]["properties"], name
     assert "rating" in schemas["Account"]["properties"]
-    assert "rating" not in schemas["AccountCreate"]["properties"]
-    assert "revenue" not in params["AccountFields"]["schema"]["items"]["enum"]
-    assert "-revenue" not in params["AccountSort"]["schema"]["items"]["enum"]
-    assert "owner_user" not in params["AccountExpand"]["schema"]["items"]["enum"]
-    assert "revenue" not in schemas["AccountBulk"]["oneOf"][1]["properties"]["upsert_key"]["enum"]
+    assert "rating" not in schemas["Account_Create"]["properties"]
+    assert "revenue" not in params["Account_fields"]["schema"]["items"]["enum"]
+    assert "-revenue" not in params["Account_sort"]["schema"]["items"]["enum"]
+    assert "owner_user" not in params["Account_expand"]["schema"]["items"]["enum"]
+    assert "revenue" not in schemas["Account_Bulk"]["oneOf"][1]["properties"]["upsert_key"]["enum"]
     # What the document leaves out, the server refuses as the document says.
     assert clerk.get("account?expand=owner_user").status_code == 400
     written = clerk.post("account", json={"name": "A", "rating": 2})
     assert written.status_code == 422 and list(written.json()["errors"]) == ["rating"]
+
+
+def test_an_entity_named_like_another_entitys_part_keeps_its_own_components(
+    runtime: Runtime,
+    client: TestClient,
+    write_package: PackageWriter,  # type: ignore[type-arg]
+) -> None:
+    item = """
+        label: Order item
+        fields:
+          qty: {type: integer, required: true}
+    """
+    order = """
+        label: Order
+        title: code
+        fields:
+          code: {type: string, required: true}
+    """
+    token = make_tenant(runtime, write_package, "shop", {"order": order, "order_item": item})
+    doc = _doc(Api(client, "shop", token))
+    validate_openapi(doc)
+    schemas = doc["components"]["schemas"]
+    assert "qty" in schemas["OrderItem"]["properties"]  # the order_item entity
+    assert "code" in schemas["Order_Item"]["properties"]  # a listed order
+    assert schemas["OrderItem_Create"]["required"] == ["qty"]
+    assert schemas["Order_Create"]["required"] == ["code"]
