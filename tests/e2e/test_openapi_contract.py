@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import TestClient
 from openapi_spec_validator import validate as validate_openapi
 
+from trellis.cli import create_tenant
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 
@@ -341,3 +342,21 @@ def test_an_entity_named_like_another_entitys_part_keeps_its_own_components(
     assert "code" in schemas["Order_Item"]["properties"]  # a listed order
     assert schemas["OrderItem_Create"]["required"] == ["qty"]
     assert schemas["Order_Create"]["required"] == ["code"]
+
+
+def test_crm_openapi_is_valid_for_every_role(runtime: Runtime, client: TestClient) -> None:  # type: ignore[type-arg]
+    create_tenant(runtime, "crm", "crm", "boss@crm.test", "long enough secret")
+    reg = runtime.registry
+    tokens = {"admin": reg.create_token("crm", "boss@crm.test")}
+    for role in runtime.app("crm").model.roles:
+        user = reg.ensure_user(f"{role}@crm.test", "long enough secret")
+        reg.add_membership("crm", user, [role])
+        tokens[role] = reg.create_token("crm", f"{role}@crm.test")
+    assert len(tokens) > 2
+    for role, token in tokens.items():
+        doc = _doc(Api(client, "crm", token))
+        validate_openapi(doc)
+        for path, item in doc["paths"].items():
+            response = client.options(path.replace("{id}", "1"))
+            documented = {m.upper() for m in item if m in METHODS} | {"OPTIONS"}
+            assert set(response.headers["allow"].split(", ")) == documented, (role, path)
