@@ -62,7 +62,7 @@ def _field_schema(f: FieldDef, *, nullable: bool) -> dict[str, Any]:
 
 
 def _or_expanded(schema: dict[str, Any]) -> dict[str, Any]:
-    """An id column's schema that ``expand=`` may turn into an ``Expanded`` object."""
+    """An id column's schema that ``expand=`` may turn into a ``Trellis_Expanded`` object."""
     meta: dict[str, Any] = {
         k: schema.pop(k) for k in ("title", "description", "readOnly") if k in schema
     }
