@@ -19,6 +19,18 @@ from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.job_routes import job_routes
 from trellis.platform.api.member_routes import member_routes
 from trellis.platform.api.notification_routes import notification_routes
+from trellis.platform.api.options import with_options
+from trellis.platform.api.params import (
+    BULK_PARAMS,
+    CREATE_PARAMS,
+    DELETE_PARAMS,
+    FORM_PARAMS,
+    LIST_PARAMS,
+    READ_PARAMS,
+    UPDATE_PARAMS,
+    dry_run,
+    idempotency_key,
+)
 from trellis.platform.api.pipeline_routes import pipeline_routes
 from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
 from trellis.platform.api.read_routes import read_routes
@@ -86,11 +98,6 @@ def _respond(result: ApiResult) -> Response[bytes]:
     )
 
 
-def _dry_run(request: Request[Any, Any, Any]) -> bool:
-    value = request.query_params.get("dry_run", "")
-    return value.lower() in ("1", "true", "yes")
-
-
 def _record_error(request: Request[Any, Any, Any], exc: RecordError) -> Response[Any]:
     page = _html_error(request, exc.status, str(exc))
     if page is not None:
@@ -149,11 +156,14 @@ def create_app(
     limits = {"token": runtime.config.rate_limit_token, "ip": runtime.config.rate_limit_ip}
 
     def record_target(
-        request: Request[Any, Any, Any], tenant: str, entity: str
+        request: Request[Any, Any, Any],
+        tenant: str,
+        entity: str,
+        params: frozenset[str] = FORM_PARAMS,
     ) -> tuple[Call, CompiledEntity]:
-        """Authenticate, find the entity, then refuse query parameters record routes ignore."""
+        """Authenticate, find the entity, then refuse query parameters the route ignores."""
         found = api.target(tenant, request.headers.get("authorization"), entity)
-        check_query_params(request.query_params)
+        check_query_params(request.query_params, params)
         return found
 
     @get("/", sync_to_thread=False)
@@ -192,26 +202,26 @@ def create_app(
     async def list_records(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call, target = record_target(request, tenant, entity)
+        call, target = record_target(request, tenant, entity, LIST_PARAMS)
         return _respond(api.list_records(call, target, request.query_params))
 
     @post("/t/{tenant:str}/api/{entity:str}")
     async def create_record(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call, target = record_target(request, tenant, entity)
+        call, target = record_target(request, tenant, entity, CREATE_PARAMS)
+        key = idempotency_key(request.headers)
         raw = await request.body()
         data = parse_object(raw)
-        if _dry_run(request):
+        if dry_run(request.query_params):
             return _respond(api.dry_run(call, target, data, None, None))
-        key = request.headers.get("idempotency-key")
         return _respond(api.create(call, target, data, key, raw))
 
     @post("/t/{tenant:str}/api/{entity:str}/bulk")
     async def bulk_records(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
-        call, target = record_target(request, tenant, entity)
+        call, target = record_target(request, tenant, entity, BULK_PARAMS)
         return _respond(api.bulk(call, target, parse_json(await request.body())))
 
     @post("/t/{tenant:str}/api/{entity:str}/_form", status_code=200)
@@ -238,8 +248,9 @@ def create_app(
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call, target = record_target(request, tenant, entity)
-        return _respond(api.read(call, target, parse_id(entity, record_id)))
+        call, target = record_target(request, tenant, entity, READ_PARAMS)
+        ident = parse_id(entity, record_id)
+        return _respond(api.read(call, target, ident, request.query_params.get("expand")))
 
     @patch("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
     async def update_record(
@@ -248,11 +259,11 @@ def create_app(
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call, target = record_target(request, tenant, entity)
+        call, target = record_target(request, tenant, entity, UPDATE_PARAMS)
         ident = parse_id(entity, record_id)
         data = parse_object(await request.body())
         version = requested_version(request.headers.get("if-match"), data)
-        if _dry_run(request):
+        if dry_run(request.query_params):
             return _respond(api.dry_run(call, target, data, ident, version))
         return _respond(api.update(call, target, ident, data, version))
 
@@ -263,7 +274,7 @@ def create_app(
         entity: FromPath[str],
         record_id: FromPath[str],
     ) -> None:
-        call, target = record_target(request, tenant, entity)
+        call, target = record_target(request, tenant, entity, DELETE_PARAMS)
         expected = parse_if_match(request.headers.get("if-match"))
         api.delete(call, target, parse_id(entity, record_id), expected)
 
@@ -312,6 +323,7 @@ def create_app(
         openapi_config=None,
         request_max_body_size=MAX_BODY_BYTES,
         debug=debug,
+        on_app_init=[with_options],
         on_startup=[runtime.start_invalidation],
         on_shutdown=[*web.on_shutdown, close_counter, runtime.close],
     )

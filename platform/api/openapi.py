@@ -1,157 +1,303 @@
-"""The per-tenant OpenAPI 3.1 document, built from the entities' JSON Schemas."""
+"""The per-tenant OpenAPI 3.1 document, built from the entities' JSON Schemas.
+
+It describes what the server does, so generated clients and fuzzers agree with it:
+every query parameter and header an operation reads, with the values it accepts, and
+every status it answers, errors in the ``Errors`` shape of DESIGN.md §7. Each entity
+owns a set of components (``entity_components``) that ``restrict_openapi`` rebuilds
+without the fields a role may not see or write.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from trellis.metadata.model import STANDARD_COLUMNS, DslType
-from trellis.metadata.model.field_types import nullable_schema
+from trellis.platform.api.expand import expandable
+from trellis.platform.api.openapi_schemas import (
+    bulk_schema,
+    class_name,
+    input_schema,
+    page_schema,
+    record_schema,
+    ref,
+    shared_schemas,
+    sortable,
+)
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.version import __version__
 
-_STANDARD_SCHEMAS: dict[DslType, dict[str, Any]] = {
-    DslType.NUMBER: {"type": "integer"},
-    DslType.DATETIME: {"type": "string", "format": "date-time"},
+_ERRORS = {"application/json": {"schema": ref("Errors")}}
+_RESPONSES = {
+    "400": "The request is malformed: bad JSON, parameter, filter, sort or cursor.",
+    "401": "No valid API token for this tenant.",
+    "403": "The caller's roles do not allow this.",
+    "404": "No such record, or it is outside the caller's scope.",
+    "409": "Another save came first (stale version), or a repeated Idempotency-Key.",
+    "413": "The request body is too large.",
+    "415": "The body is not application/json.",
+    "422": "One or more fields are not valid; every problem at once.",
+    "429": "Too many requests; wait Retry-After seconds.",
 }
+_NAMES = {
+    "400": "BadRequest",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "NotFound",
+    "409": "Conflict",
+    "413": "PayloadTooLarge",
+    "415": "UnsupportedMediaType",
+    "422": "Unprocessable",
+    "429": "TooManyRequests",
+}
+#: Error statuses each kind of operation can answer.
+_READ = ("400", "401", "403", "404", "429")
+_WRITE = ("400", "401", "403", "404", "409", "413", "415", "422", "429")
+_DELETE = ("400", "401", "403", "404", "409", "429")
+_BULK = ("400", "401", "403", "404", "409", "413", "415", "429")
 
 
-def _class_name(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
+def _responses() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for status, description in _RESPONSES.items():
+        response: dict[str, Any] = {"description": description, "content": _ERRORS}
+        if status == "401":
+            response["headers"] = {"WWW-Authenticate": {"schema": {"const": "Bearer"}}}
+        if status == "429":
+            response["headers"] = {
+                "Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 0}}
+            }
+        found[_NAMES[status]] = response
+    return found
 
 
-def record_schema(entity: CompiledEntity) -> dict[str, Any]:
-    """JSON Schema of a record as the API returns it."""
-    props: dict[str, Any] = {}
-    for name, (dsl, description) in STANDARD_COLUMNS.items():
-        schema = dict(_STANDARD_SCHEMAS[dsl])
-        if name not in ("id", "created_at", "updated_at", "version"):
-            schema["type"] = [schema["type"], "null"]
-        schema["description"] = description
-        if name != "owner_id":
-            schema["readOnly"] = True
-        props[name] = schema
-    for f in entity.entity.fields.values():
-        schema = nullable_schema(f)
-        if f.computed:
-            schema["readOnly"] = True
-        props[f.name] = schema
+def _errors(statuses: Collection[str]) -> dict[str, Any]:
+    return {s: {"$ref": f"#/components/responses/{_NAMES[s]}"} for s in statuses}
+
+
+def _param(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _names_param(name: str, values: list[str], description: str) -> dict[str, Any]:
+    """A comma-separated list of names (``style: form``, ``explode: false``)."""
+    items: dict[str, Any] = {"enum": values} if values else {"not": {}}
     return {
-        "type": "object",
-        "title": entity.entity.label,
-        "description": entity.entity.description or f"A {entity.entity.label} record.",
-        "properties": props,
-        "required": [f.name for f in entity.entity.fields.values() if f.required],
+        "name": name,
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": description,
+        "schema": {"type": "array", "items": items, "minItems": 1},
     }
 
 
-def _error_response(description: str) -> dict[str, Any]:
+def shared_parameters(default_limit: int, max_limit: int) -> dict[str, Any]:
+    """Parameters every entity's operations share."""
+    return {
+        "Filter": {
+            "name": "filter",
+            "in": "query",
+            "description": "A rule-language expression, e.g. amount > 1000 (empty: no filter).",
+            "schema": {"type": "string"},
+        },
+        "Limit": {
+            "name": "limit",
+            "in": "query",
+            "description": f"Page size, 1 to {max_limit} (default {default_limit}).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": max_limit},
+        },
+        "Cursor": {
+            "name": "cursor",
+            "in": "query",
+            "description": "The next_cursor of the previous page (same filter and sort).",
+            "schema": {"type": "string"},
+        },
+        "DryRun": {
+            "name": "dry_run",
+            "in": "query",
+            "description": "true: run every step and write nothing; 200 with what would "
+            "happen, would_save false with the errors when the save would be refused "
+            "(validations, rules, unique values, a stale version). A malformed body is still "
+            "422. 1/0 and yes/no are accepted too.",
+            "schema": {"type": "boolean"},
+        },
+        "IfMatch": {
+            "name": "If-Match",
+            "in": "header",
+            "description": 'The version the change is based on: the ETag ("3") or 3.',
+            "schema": {"type": "string", "pattern": r'^\s*(W/)?"?[0-9]+"?\s*$'},
+        },
+        "IdempotencyKey": {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "description": "Repeating a create with the same key answers the first result.",
+            "schema": {"type": "string", "maxLength": 128},
+        },
+        "RecordId": {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+        },
+    }
+
+
+def entity_components(
+    entity: CompiledEntity,
+    hidden: Collection[str] = (),
+    read_only: Collection[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """The components of one entity (schemas and parameters), without ``hidden`` fields
+    and with ``read_only`` ones left out of what a client writes."""
+    key = class_name(entity.name)
+    columns = [str(c) for c in entity.columns if c not in hidden]
+    order = sortable(entity, hidden)
+    unwritable = {*hidden, *read_only}
+    return {
+        "schemas": {
+            key: record_schema(entity, hidden),
+            f"{key}_Item": record_schema(entity, hidden, item=True),
+            f"{key}_Page": page_schema(entity),
+            f"{key}_Create": input_schema(entity, unwritable),
+            f"{key}_Update": input_schema(entity, unwritable, update=True),
+            f"{key}_Bulk": bulk_schema(entity, hidden),
+        },
+        "parameters": {
+            f"{key}_fields": _names_param(
+                "fields", columns, "Columns to return beside id (left out: every column)."
+            ),
+            f"{key}_sort": _names_param(
+                "sort",
+                [n for name in order for n in (name, f"-{name}")],
+                "Sort keys, '-' for descending; the id breaks ties (left out: by id).",
+            ),
+            f"{key}_expand": _names_param(
+                "expand",
+                list(expandable(entity, columns)),
+                "Reference and user columns to embed as {id, title} (title null when "
+                "the caller may not see the target).",
+            ),
+        },
+    }
+
+
+def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
+        "content": {"application/json": {"schema": schema}},
+        **extra,
     }
 
 
 def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{_class_name(entity.name)}"}
-    one = {
-        "description": f"The {entity.entity.label}.",
-        "content": {"application/json": {"schema": ref}},
-    }
-    listing = {
-        "description": f"A page of {entity.entity.plural_label}.",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "items": {"type": "array", "items": ref},
-                        "next_cursor": {"type": ["string", "null"]},
-                        "count": {"type": "integer"},
-                        "count_exact": {"type": "boolean"},
-                    },
-                }
-            }
-        },
-    }
-    body = {"required": True, "content": {"application/json": {"schema": ref}}}
-    params = [
-        {"name": n, "in": "query", "required": False, "schema": {"type": t}, "description": d}
-        for n, t, d in (
-            ("filter", "string", "A rule-language expression, e.g. amount > 1000."),
-            ("sort", "string", "Comma-separated fields, '-' for descending."),
-            ("limit", "integer", "Page size, 1-500 (default 50)."),
-            ("cursor", "string", "The next_cursor of the previous page."),
-            ("fields", "string", "Comma-separated fields to return."),
-        )
-    ]
-    id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    tag = [entity.entity.label]
+    key = class_name(entity.name)
+    label, plural = entity.entity.label, entity.entity.plural_label
+    tag = [label]
+    etag = {"ETag": {"description": 'The record version, e.g. "3".', "schema": {"type": "string"}}}
+    replayed = {"Idempotent-Replayed": {"schema": {"const": "true"}}}
+    one = _json(ref(key), f"The {label}.")
+    dry_run = _json(ref("Trellis_DryRun"), "A dry run: what would happen; nothing written.")
+    writes = {"content": {"application/json": {"schema": ref(f"{key}_Create")}}, "required": True}
+    changes = {"content": {"application/json": {"schema": ref(f"{key}_Update")}}, "required": True}
     return {
         f"{base}/{entity.name}": {
             "get": {
                 "tags": tag,
-                "summary": f"List {entity.entity.plural_label}",
-                "parameters": params,
-                "responses": {"200": listing, "400": _error_response("Bad filter or sort.")},
+                "summary": f"List {plural}",
+                "operationId": f"list{key}",
+                "parameters": [
+                    _param("Filter"),
+                    _param(f"{key}_sort"),
+                    _param("Limit"),
+                    _param("Cursor"),
+                    _param(f"{key}_fields"),
+                    _param(f"{key}_expand"),
+                ],
+                "responses": {
+                    "200": _json(ref(f"{key}_Page"), f"A page of {plural}."),
+                    **_errors(_READ),
+                },
             },
             "post": {
                 "tags": tag,
-                "summary": f"Create a {entity.entity.label}",
-                "requestBody": body,
-                "responses": {"201": one, "422": _error_response("Invalid fields.")},
+                "summary": f"Create a {label}",
+                "operationId": f"create{key}",
+                "parameters": [_param("DryRun"), _param("IdempotencyKey")],
+                "requestBody": writes,
+                "responses": {
+                    "201": {**one, "headers": {**etag, **replayed}},
+                    "200": dry_run,
+                    **_errors(_WRITE),
+                },
             },
         },
         f"{base}/{entity.name}/{{id}}": {
-            "parameters": id_param,
+            "parameters": [_param("RecordId")],
             "get": {
                 "tags": tag,
-                "summary": f"Read a {entity.entity.label}",
-                "responses": {"200": one, "404": _error_response("Not found.")},
+                "summary": f"Read a {label}",
+                "operationId": f"read{key}",
+                "parameters": [_param(f"{key}_expand")],
+                "responses": {
+                    "200": {**one, "headers": {"ETag": {**etag["ETag"], "required": True}}},
+                    **_errors(_READ),
+                },
             },
             "patch": {
                 "tags": tag,
-                "summary": f"Update a {entity.entity.label}",
-                "requestBody": body,
+                "summary": f"Update a {label}",
+                "operationId": f"update{key}",
+                "parameters": [_param("IfMatch"), _param("DryRun")],
+                "requestBody": changes,
                 "responses": {
-                    "200": one,
-                    "409": _error_response("Stale version."),
-                    "422": _error_response("Invalid fields."),
+                    "200": _json(
+                        {"anyOf": [ref(key), ref("Trellis_DryRun")]},
+                        f"The updated {label} (with dry_run: what would happen).",
+                        headers=etag,
+                    ),
+                    **_errors(_WRITE),
                 },
             },
             "delete": {
                 "tags": tag,
-                "summary": f"Delete a {entity.entity.label}",
-                "responses": {"204": {"description": "Deleted."}},
+                "summary": f"Delete a {label}",
+                "operationId": f"delete{key}",
+                "parameters": [_param("IfMatch")],
+                "responses": {"204": {"description": "Deleted."}, **_errors(_DELETE)},
             },
         },
         f"{base}/{entity.name}/bulk": {
             "post": {
                 "tags": tag,
-                "summary": f"Create or upsert many {entity.entity.plural_label}",
-                "responses": {"200": {"description": "One result per item."}},
+                "summary": f"Create or upsert many {plural}",
+                "operationId": f"bulk{key}",
+                "requestBody": {
+                    "content": {"application/json": {"schema": ref(f"{key}_Bulk")}},
+                    "required": True,
+                },
+                "responses": {
+                    "200": _json(ref("Trellis_BulkResult"), "One result per item."),
+                    **_errors(_BULK),
+                },
             },
         },
     }
 
 
-def build_openapi(app: CompiledApp, tenant: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``tenant``'s API."""
+def build_openapi(
+    app: CompiledApp, tenant: str, *, default_limit: int = 50, max_limit: int = 500
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``tenant``'s API (page sizes as configured)."""
     base = f"/t/{tenant}/api"
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {
-        "Errors": {
-            "type": "object",
-            "properties": {
-                "errors": {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                }
-            },
-        },
-    }
+    schemas: dict[str, Any] = shared_schemas()
+    parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
         paths.update(_paths(entity, base))
-        schemas[_class_name(entity.name)] = record_schema(entity)
+        parts = entity_components(entity)
+        schemas.update(parts["schemas"])
+        parameters.update(parts["parameters"])
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -163,10 +309,12 @@ def build_openapi(app: CompiledApp, tenant: str) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas,
+            "parameters": parameters,
+            "responses": _responses(),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
     }
 
 
-__all__ = ["build_openapi", "record_schema"]
+__all__ = ["build_openapi", "entity_components", "record_schema", "shared_parameters"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any
 
 import msgspec
@@ -16,11 +16,6 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 #: Deepest nesting of arrays and objects a JSON body may have.
 MAX_JSON_DEPTH = 64
 INT64_MAX = 2**63 - 1
-#: Query parameters the record routes (list, read, create, update, delete, bulk,
-#: ``_form``) read; any other name is a 400, so a typo such as ``filtr=`` is not ignored.
-RECORD_QUERY_PARAMS = frozenset(
-    {"filter", "sort", "limit", "cursor", "fields", "expand", "dry_run", "q", "format"}
-)
 
 
 class PayloadTooLargeError(RecordError):
@@ -86,7 +81,7 @@ def parse_object(raw: bytes) -> dict[str, Any]:
 
 def parse_id(entity: str, text: str) -> int:
     """Parse a record id from the path; an id that cannot exist is a 404."""
-    if not text.isdigit() or len(text) > 19:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > 2**63 - 1:
         raise NotFoundError(f"No {entity} with id {text}.")
     return int(text)
 
@@ -123,20 +118,22 @@ def body_version(data: dict[str, Any]) -> int | None:
     return value
 
 
-def check_query_params(
-    params: Mapping[str, Any], allowed: Collection[str] = RECORD_QUERY_PARAMS
-) -> None:
-    """Refuse query parameters the route does not read (400 naming the first one)."""
+def check_query_params(params: Collection[str], allowed: Collection[str]) -> None:
+    """Refuse query parameters the operation does not read (400 naming the first one).
+
+    Each record operation declares its own names (``platform.api.params``), so a typo
+    such as ``filtr=`` or a ``dry_run`` sent to a DELETE never passes unnoticed.
+    """
     for name in params:
         if name in allowed:
             continue
         shown = name if len(name) <= 40 else name[:40] + "…"
         hint = did_you_mean(shown, sorted(allowed))
         suffix = f" (did you mean '{hint}'?)" if hint else ""
-        known = ", ".join(sorted(allowed))
+        known = ", ".join(sorted(allowed)) or "none"
         raise BadRequestError(
             f"Unknown query parameter '{shown}'{suffix}.",
-            {shown: [f"Unknown query parameter{suffix}; this route reads: {known}."]},
+            {shown: [f"Unknown query parameter{suffix}; this operation takes: {known}."]},
         )
 
 
@@ -153,7 +150,6 @@ def requested_version(if_match: str | None, data: dict[str, Any]) -> int | None:
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_JSON_DEPTH",
-    "RECORD_QUERY_PARAMS",
     "PayloadTooLargeError",
     "body_version",
     "check_query_params",

@@ -14,6 +14,7 @@ from trellis.platform.api import read_paths
 from trellis.platform.api.auth import TokenAuthenticator
 from trellis.platform.api.bulk import apply_bulk, parse_bulk
 from trellis.platform.api.check_request import run_check
+from trellis.platform.api.expand import Expansion, expand_items, parse_expand, with_expanded
 from trellis.platform.api.export_formats import FORMATS, Exporter
 from trellis.platform.api.openapi import build_openapi
 from trellis.platform.api.rule_runs_access import visible_steps
@@ -28,6 +29,7 @@ from trellis.platform.records.errors import (
     ConflictError,
     NotFoundError,
     RecordError,
+    ValidationFailedError,
 )
 from trellis.platform.records.hooks import TraceStep
 from trellis.platform.records.query import (
@@ -147,24 +149,44 @@ class TenantApi:
     # operations ---------------------------------------------------------------------
     def openapi(self, call: Call) -> ApiResult:
         """The tenant's OpenAPI document."""
+        config = self.runtime.config
+        limits = {"default_limit": config.default_page_size, "max_limit": config.max_page_size}
         body = self._openapi.get(call.app)
         if body is None:
-            body = encode(build_openapi(call.app, call.tenant))
+            body = encode(build_openapi(call.app, call.tenant, **limits))
             self._openapi[call.app] = body
         if not call.access.admin:
-            doc = build_openapi(call.app, call.tenant)
+            doc = build_openapi(call.app, call.tenant, **limits)
             body = encode(restrict_openapi(call.access, doc, f"/t/{call.tenant}/api"))
         return ApiResult(200, body, {})
 
-    def read(self, call: Call, entity: CompiledEntity, record_id: int) -> ApiResult:
-        """Read one live record."""
+    def read(
+        self, call: Call, entity: CompiledEntity, record_id: int, expand: str | None = None
+    ) -> ApiResult:
+        """Read one live record (``expand`` names reference and user columns to embed)."""
         service, _ = self._tools(call.app)
+        expansions = parse_expand(entity, call.access.entity(entity.name).columns, expand)
         with self._connect(call) as conn:
             self.reachable(call, conn, entity, record_id)
             row = service.get(conn, entity, record_id)
-        if row is None:
-            raise NotFoundError(f"No {entity.name} with id {record_id}.")
-        return ApiResult(200, encode(_record(call, entity, row)), _etag(row["version"]))
+            if row is None:
+                raise NotFoundError(f"No {entity.name} with id {record_id}.")
+            body = _record(call, entity, row)
+            self._expand(call, conn, [body], expansions)
+        return ApiResult(200, encode(body), _etag(row["version"]))
+
+    def _expand(
+        self,
+        call: Call,
+        conn: sa.Connection,
+        items: list[dict[str, Any]],
+        expansions: tuple[Expansion, ...],
+    ) -> None:
+        def names(ids: list[int]) -> Mapping[int, str]:
+            return self.runtime.registry.member_names(call.tenant, ids)
+
+        ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+        expand_items(conn, call.access, items, expansions, ectx=ectx, user_names=names)
 
     def list_records(
         self, call: Call, entity: CompiledEntity, params: Mapping[str, str], *, count: bool = True
@@ -176,12 +198,13 @@ class TenantApi:
         config = self.runtime.config
         access = call.access
         check_list_names(access, entity, params.get("sort"), params.get("fields"))
+        expansions = parse_expand(entity, access.entity(entity.name).columns, params.get("expand"))
         request = ListRequest(
             filter=params.get("filter") or None,
             sort=parse_sort(entity, params.get("sort")),
             limit=parse_limit(params.get("limit"), config.default_page_size, config.max_page_size),
             cursor=params.get("cursor") or None,
-            fields=parse_fields(entity, params.get("fields")),
+            fields=with_expanded(parse_fields(entity, params.get("fields")), expansions),
         )
         _, query = self._tools(call.app)
         ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id, resolve=lambda _e, _i: None)
@@ -200,8 +223,10 @@ class TenantApi:
                 hop_scope=access.hop_scope(ectx),
                 count=count,
             )
+            items = [record_json(entity, row, columns) for row in page.rows]
+            self._expand(call, conn, items, expansions)
         body = {
-            "items": [record_json(entity, row, columns) for row in page.rows],
+            "items": items,
             "next_cursor": page.next_cursor,
             "count": page.count,
             "count_exact": page.count_exact,
@@ -294,9 +319,16 @@ class TenantApi:
         record_id: int | None,
         expected_version: int | None,
     ) -> ApiResult:
-        """Run a create (``record_id`` None) or update, explain each step, write nothing."""
+        """Run a create (``record_id`` None) or update, explain each step, write nothing.
+
+        A body that is malformed in itself (see ``RecordValidator.body_errors``) is a
+        422 as for a save; what the save would refuse is explained with a 200.
+        """
         call.access.require(entity.name, "create" if record_id is None else "update")
         call.access.check_write(entity, data)
+        malformed = entity.validator.body_errors(data, create=record_id is None)
+        if malformed:
+            raise ValidationFailedError(malformed)
         service, _ = self._tools(call.app)
         trace: list[TraceStep] = []
         body: dict[str, Any] = {"would_save": True, "record": None, "steps": [], "errors": {}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.metadata.diagnostics import did_you_mean
+from trellis.platform.api.openapi import entity_components
 from trellis.platform.authz.authorizer import Access
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
@@ -37,7 +38,8 @@ def check_list_names(
 
 
 def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
-    """``doc`` without entities the user cannot read and without hidden fields."""
+    """``doc`` without entities the user cannot read, without hidden fields, and
+    without read-only fields in what a client writes."""
     if access.admin:
         return doc
     schemas: dict[str, Any] = dict(doc["components"]["schemas"])
@@ -48,20 +50,21 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
         if first in access.app.entities and first not in readable:
             continue
         paths[path] = item
+    parameters: dict[str, Any] = dict(doc["components"]["parameters"])
     for name, entity in access.app.entities.items():
-        key = "".join(part.capitalize() for part in name.split("_"))
         if name not in readable:
-            schemas.pop(key, None)
+            for section, parts in entity_components(entity).items():
+                kept = schemas if section == "schemas" else parameters
+                for key in parts:
+                    kept.pop(key, None)
             continue
         hidden = access.entity(entity.name).hidden
-        if hidden and key in schemas:
-            schema = dict(schemas[key])
-            schema["properties"] = {
-                k: v for k, v in schema["properties"].items() if k not in hidden
-            }
-            schema["required"] = [k for k in schema.get("required", []) if k not in hidden]
-            schemas[key] = schema
-    components = {**doc["components"], "schemas": schemas}
+        read_only = access.entity(entity.name).read_only
+        if hidden or read_only:
+            rebuilt = entity_components(entity, hidden, read_only)
+            schemas.update(rebuilt["schemas"])
+            parameters.update(rebuilt["parameters"])
+    components = {**doc["components"], "schemas": schemas, "parameters": parameters}
     return {**doc, "paths": paths, "components": components}
 
 

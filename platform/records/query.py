@@ -61,15 +61,36 @@ def _sortable_columns(entity: CompiledEntity) -> dict[str, bool]:
     return names
 
 
+def split_names(param: str, text: str) -> list[str]:
+    """The comma-separated names of ``param`` (spaces around each ignored).
+
+    Raises ``BadRequestError`` naming the value when it is empty or a name in it is
+    empty or blank (``fields=``, ``fields=name,,amount``, ``fields=%0D``).
+    """
+    if not text.strip():
+        raise BadRequestError(
+            f"{param}= names nothing.",
+            {param: [f"Name at least one field, or leave {param} out (got {text!r})."]},
+        )
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise BadRequestError(
+            f"{param}= holds an empty name: {text!r}.",
+            {param: [f"Names must not be empty or blank (got {text!r})."]},
+        )
+    return names
+
+
 def parse_sort(entity: CompiledEntity, text: str | None) -> tuple[SortKey, ...]:
-    """Parse ``-amount,name``; raises ``BadRequestError`` naming an unknown or unsortable key."""
-    if not text:
+    """Parse ``-amount,name``; raises ``BadRequestError`` naming an unknown or unsortable key.
+
+    An empty ``sort=``, or an empty name inside it, is refused (400).
+    """
+    if text is None:
         return ()
     columns = _sortable_columns(entity)
     keys: list[SortKey] = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
+    for part in split_names("sort", text):
         descending = part.startswith("-")
         name = part.lstrip("+-").strip()
         if name not in columns:
@@ -89,10 +110,13 @@ def parse_sort(entity: CompiledEntity, text: str | None) -> tuple[SortKey, ...]:
 
 
 def parse_fields(entity: CompiledEntity, text: str | None) -> tuple[str, ...] | None:
-    """Parse ``fields=name,amount``; ``id`` is always included."""
-    if not text:
+    """Parse ``fields=name,amount``; ``id`` is always included.
+
+    An empty ``fields=``, or an empty or blank name inside it, is refused (400).
+    """
+    if text is None:
         return None
-    wanted = [p.strip() for p in text.split(",") if p.strip()]
+    wanted = split_names("fields", text)
     unknown = [w for w in wanted if w not in entity.columns]
     if unknown:
         hint = did_you_mean(unknown[0], entity.columns)
@@ -104,21 +128,24 @@ def parse_fields(entity: CompiledEntity, text: str | None) -> tuple[str, ...] | 
 
 
 def parse_limit(text: str | None, default: int, maximum: int) -> int:
-    """Parse ``limit``; raises ``BadRequestError`` outside 1..maximum."""
-    if text is None or text == "":
+    """Parse ``limit``: ASCII digits between 1 and ``maximum``, ``default`` when absent.
+
+    Raises ``BadRequestError`` for anything else, an empty ``limit=`` included.
+    """
+    if text is None:
         return default
-    try:
-        limit = int(text)
-    except ValueError:
+    if not (text.isascii() and text.isdigit()):
+        shown = text if len(text) <= 40 else text[:40] + "…"
         raise BadRequestError(
-            "limit must be a whole number.", {"limit": [f"'{text}' is not a whole number."]}
-        ) from None
-    if not 1 <= limit <= maximum:
+            f"limit must be a whole number between 1 and {maximum}.",
+            {"limit": [f"'{shown}' is not a whole number between 1 and {maximum}."]},
+        )
+    if len(text) > 9 or not 1 <= int(text) <= maximum:
         raise BadRequestError(
             f"limit must be between 1 and {maximum}.",
             {"limit": [f"Must be between 1 and {maximum}."]},
         )
-    return limit
+    return int(text)
 
 
 def _order_by(table: sa.Table, sort: tuple[SortKey, ...]) -> list[Any]:
@@ -312,4 +339,5 @@ __all__ = [
     "parse_fields",
     "parse_limit",
     "parse_sort",
+    "split_names",
 ]

@@ -182,6 +182,27 @@ class RecordValidator:
             values[key] = value
         return values, errors
 
+    def body_errors(self, data: Mapping[str, Any], *, create: bool) -> Errors:
+        """Problems of a write body itself, as the API's JSON Schema describes it.
+
+        Unknown or unwritable keys, wrong types, formats or ranges, a required field
+        sent empty and, on a create, a required field without a default left out.
+        (Dry runs answer 422 for these, like saves; what the save pipeline refuses
+        is explained instead.)
+        """
+        _values, errors = self.check(data)
+        for name, f in self.writable.items():
+            if not f.required or name in errors:
+                continue
+            value = data.get(name)
+            missing = name not in data and create and f.default is None
+            blank = name in data and (
+                value is None or value == [] or (isinstance(value, str) and not value.strip())
+            )
+            if missing or blank:
+                errors[name] = [REQUIRED_MESSAGE]
+        return errors
+
     @staticmethod
     def _range_error(f: FieldDef, value: Any) -> str | None:
         """The field's own ``min``/``max`` (the column's range is checked on conversion)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -339,8 +339,8 @@ class TenantRegistry(ChangeNotifier):
             0, user_id, row.email, int(row.id), row.name, tuple(row.roles or ()), None
         )
 
-    def member_names(self, tenant: str) -> dict[int, str]:
-        """Display names of the members of ``tenant`` by user id."""
+    def member_names(self, tenant: str, ids: Iterable[int] | None = None) -> dict[int, str]:
+        """Display names of the members of ``tenant`` by user id (only ``ids`` when given)."""
         u, t, m = self.users, self.tenants, self.memberships
         query = (
             sa.select(u.c.id, u.c.display_name, u.c.email)
@@ -348,6 +348,8 @@ class TenantRegistry(ChangeNotifier):
             .join(t, t.c.id == m.c.tenant_id)
             .where(t.c.name == tenant)
         )
+        if ids is not None:
+            query = query.where(u.c.id.in_(sorted(set(ids))))
         with self._connect() as conn:
             return {int(r.id): str(r.display_name or r.email) for r in conn.execute(query)}
 

@@ -1,0 +1,298 @@
+"""JSON Schemas of the OpenAPI document: records as answered and as written, lists, errors.
+
+A record as the API answers it (``Account``) has every visible column; a list item
+(``Account_Item``) only ``id`` for sure (``fields=`` picks the rest). Every field may be
+``null`` in answers (a field made required later keeps its old empty values), and the
+reference and user columns ``expand=`` accepts are an id or a ``Trellis_Expanded``
+object. What a client writes (``Account_Create``, ``Account_Update``) holds only the writable
+fields and ``owner_id``; anything else is refused (422), so ``additionalProperties`` is
+false. A required text must hold a non-blank character, as the save refuses blanks.
+
+An entity's own components are named ``<Class>_<Part>`` and shared ones
+``Trellis_<Name>``: class names hold no ``_``, so no entity (``order`` beside
+``order_item``) can take another's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+from typing import Any
+
+from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, DslType, FieldDef
+from trellis.metadata.model.field_types import nullable_schema
+from trellis.platform.api.bulk import MAX_BULK_ITEMS
+from trellis.platform.api.expand import expandable
+from trellis.platform.records.compiled import CompiledEntity
+
+INT64_MAX = 2**63 - 1
+#: A required text must contain a character that is not white space.
+NOT_BLANK = r"\S"
+_BLANK_CHECKED = ("string", "text")
+_INTEGER_IDS = ("integer", "reference", "user")
+_STANDARD: dict[DslType, dict[str, Any]] = {
+    DslType.NUMBER: {"type": "integer"},
+    DslType.DATETIME: {"type": "string", "format": "date-time"},
+}
+_ALWAYS_SET = ("id", "created_at", "updated_at", "version")
+_PATTERN_ONLY = ("email", "uri")
+_USER_ID = {"type": ["integer", "null"], "minimum": 1, "maximum": INT64_MAX}
+
+
+def ref(name: str) -> dict[str, str]:
+    """A ``$ref`` to component schema ``name``."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def class_name(entity: str) -> str:
+    """The component name of an entity: ``sales_order`` -> ``SalesOrder``."""
+    return "".join(part.capitalize() for part in entity.split("_"))
+
+
+def _field_schema(f: FieldDef, *, nullable: bool) -> dict[str, Any]:
+    """The field's JSON Schema as the server checks it.
+
+    ``email`` and ``uri`` formats are left out: the server checks the field's pattern
+    (``name@host.tld``, ``http(s)://…``), looser than those formats' RFCs.
+    """
+    schema = nullable_schema(f if not nullable else replace(f, required=False))
+    if schema.get("format") in _PATTERN_ONLY:
+        del schema["format"]
+    return schema
+
+
+def _or_expanded(schema: dict[str, Any]) -> dict[str, Any]:
+    """An id column's schema that ``expand=`` may turn into a ``Trellis_Expanded`` object."""
+    meta: dict[str, Any] = {
+        k: schema.pop(k) for k in ("title", "description", "readOnly") if k in schema
+    }
+    return {"anyOf": [schema, ref("Trellis_Expanded")], **meta}
+
+
+def record_schema(
+    entity: CompiledEntity, hidden: Collection[str] = (), *, item: bool = False
+) -> dict[str, Any]:
+    """JSON Schema of a record as the API answers it (a list item when ``item``)."""
+    columns = [str(c) for c in entity.columns if c not in hidden]
+    expanded = {e.column for e in expandable(entity, columns).values()}
+    props: dict[str, Any] = {}
+    for name, (dsl, description) in STANDARD_COLUMNS.items():
+        if name in hidden:
+            continue
+        schema = dict(_STANDARD[dsl])
+        if name not in _ALWAYS_SET:
+            schema["type"] = [schema["type"], "null"]
+        if dsl is DslType.NUMBER:
+            schema["minimum"] = 1
+        schema["description"] = description
+        if name != "owner_id":
+            schema["readOnly"] = True
+        props[name] = schema
+    for f in entity.entity.fields.values():
+        if f.name in hidden:
+            continue
+        schema = _field_schema(f, nullable=True)
+        if f.computed:
+            schema["readOnly"] = True
+        props[f.name] = schema
+    for name in expanded:
+        props[name] = _or_expanded(props[name])
+    label = entity.entity.label
+    return {
+        "type": "object",
+        "title": f"{label} (list item)" if item else label,
+        "description": (
+            f"A {label} record; `fields=` chooses the columns beside `id`."
+            if item
+            else entity.entity.description or f"A {label} record."
+        ),
+        "properties": props,
+        "required": ["id"] if item else list(props),
+    }
+
+
+def _input_property(entity: CompiledEntity, name: str) -> dict[str, Any]:
+    f = entity.entity.fields[name]
+    schema = _field_schema(f, nullable=not f.required)
+    schema.pop("readOnly", None)
+    if f.type in _INTEGER_IDS:
+        schema.setdefault("minimum", -INT64_MAX - 1)
+        schema.setdefault("maximum", INT64_MAX)
+    if f.required and f.type in _BLANK_CHECKED:
+        schema.update(minLength=1, pattern=NOT_BLANK)
+    if f.required and FIELD_TYPES[f.type].is_list:
+        schema["minItems"] = 1
+    return schema
+
+
+def input_schema(
+    entity: CompiledEntity, unwritable: Collection[str] = (), *, update: bool = False
+) -> dict[str, Any]:
+    """JSON Schema of a create (or, with ``update``, a PATCH) body."""
+    props: dict[str, Any] = {}
+    for f in entity.entity.fields.values():
+        if not f.computed and f.name not in unwritable:
+            props[f.name] = _input_property(entity, f.name)
+    if "owner_id" not in unwritable:
+        props["owner_id"] = {**_USER_ID, "description": "User id of the owner."}
+    label = entity.entity.label
+    schema: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    if update:
+        props["version"] = {
+            "type": "integer",
+            "description": "The version the change is based on (409 when another save came "
+            "first); the If-Match header wins over it.",
+        }
+        schema["title"] = f"Changes to a {label}"
+        schema["description"] = "Only the fields sent change."
+        return schema
+    schema["title"] = f"New {label}"
+    schema["required"] = [
+        f.name
+        for f in entity.entity.fields.values()
+        if f.required and not f.computed and f.default is None and f.name in props
+    ]
+    return schema
+
+
+def bulk_schema(entity: CompiledEntity, hidden: Collection[str] = ()) -> dict[str, Any]:
+    """The body of ``POST …/{entity}/bulk``: an array, or items with an upsert key."""
+    items = {
+        "type": "array",
+        "maxItems": MAX_BULK_ITEMS,
+        "items": {
+            "description": "A record to create (or update, when upsert_key matches); "
+            "an item that is not valid gets its own errors in the answer."
+        },
+    }
+    keys = [name for name in entity.entity.fields if name not in hidden]
+    return {
+        "title": f"Many {entity.entity.plural_label}",
+        "oneOf": [
+            items,
+            {
+                "type": "object",
+                "properties": {
+                    "items": items,
+                    "upsert_key": {
+                        "enum": [*keys, None],
+                        "description": "A field: an item whose value matches a record in "
+                        "the caller's scope updates it.",
+                    },
+                },
+                "required": ["items"],
+                "additionalProperties": False,
+            },
+        ],
+    }
+
+
+def shared_schemas() -> dict[str, Any]:
+    """Schemas every document holds: errors, expanded references, lists, dry runs, bulk."""
+    messages = {"type": "array", "items": {"type": "string"}}
+    return {
+        "Errors": {
+            "type": "object",
+            "description": "Every problem at once, by field (`__all__`: the request as a whole).",
+            "properties": {"errors": {"type": "object", "additionalProperties": messages}},
+            "required": ["errors"],
+        },
+        "Trellis_Expanded": {
+            "type": "object",
+            "description": "A referenced record or member embedded by expand=; title is null "
+            "when the caller may not see it.",
+            "properties": {
+                "id": {"type": "integer", "minimum": 1},
+                "title": {"type": ["string", "null"]},
+            },
+            "required": ["id", "title"],
+            "additionalProperties": False,
+        },
+        "Trellis_DryRun": {
+            "type": "object",
+            "properties": {
+                "would_save": {"type": "boolean"},
+                "record": {
+                    "type": ["object", "null"],
+                    "description": "The record as it would be saved (id null on a create).",
+                },
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "kind": {"type": "string"},
+                            "name": {"type": "string"},
+                            "result": {"type": "string"},
+                            "changes": {"type": ["object", "null"]},
+                        },
+                    },
+                },
+                "errors": {"type": "object", "additionalProperties": messages},
+            },
+            "required": ["would_save", "record", "steps", "errors"],
+        },
+        "Trellis_BulkResult": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "index": {"type": "integer", "minimum": 0},
+                            "status": {"enum": ["created", "updated", "error"]},
+                            "id": {"type": "integer"},
+                            "record": {"type": "object"},
+                            "errors": {"type": "object", "additionalProperties": messages},
+                        },
+                        "required": ["index", "status"],
+                    },
+                },
+                "created": {"type": "integer", "minimum": 0},
+                "updated": {"type": "integer", "minimum": 0},
+                "failed": {"type": "integer", "minimum": 0},
+            },
+            "required": ["items", "created", "updated", "failed"],
+        },
+    }
+
+
+def page_schema(entity: CompiledEntity) -> dict[str, Any]:
+    """A list answer: a page of items, the next cursor and the count."""
+    return {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": ref(f"{class_name(entity.name)}_Item")},
+            "next_cursor": {"type": ["string", "null"]},
+            "count": {"type": "integer", "minimum": 0},
+            "count_exact": {"type": "boolean"},
+        },
+        "required": ["items", "next_cursor", "count", "count_exact"],
+    }
+
+
+def sortable(entity: CompiledEntity, hidden: Collection[str] = ()) -> list[str]:
+    """Columns ``sort=`` accepts (lists and JSON values cannot be sorted)."""
+    unsortable = {DslType.LIST, DslType.JSON}
+    names = []
+    for name in entity.columns:
+        f = entity.entity.fields.get(name)
+        if name in hidden or (f is not None and FIELD_TYPES[f.type].dsl_type in unsortable):
+            continue
+        names.append(str(name))
+    return names
+
+
+__all__ = [
+    "INT64_MAX",
+    "NOT_BLANK",
+    "bulk_schema",
+    "class_name",
+    "input_schema",
+    "page_schema",
+    "record_schema",
+    "ref",
+    "shared_schemas",
+    "sortable",
+]
