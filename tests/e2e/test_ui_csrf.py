@@ -155,6 +155,25 @@ def test_presession_tokens_must_be_signed_by_the_server(site: Site) -> None:
     assert response.status_code == 403
 
 
+def test_odd_csrf_tokens_are_refused_not_errors(site: Site) -> None:
+    client = site.browser()
+    form = client.get("/t/acme/login")
+    for token in ("é", "p\u00e9.é", "s" + "é" * 64, "p" + "x" * 20000, "\u2028", "p.", "s"):
+        for sent in (
+            {"data": {"_csrf_token": token}},
+            {"headers": {"x-csrftoken": token.encode()}},
+        ):
+            response = client.post("/t/acme/login", **sent)  # type: ignore[arg-type]
+            assert response.status_code == 403, (token[:10], sent.keys())
+    odd_cookie = site.browser().post(
+        "/t/acme/login",
+        data={"_csrf_token": "pé.x"},
+        headers={"Cookie": "csrftoken=pé.x".encode()},
+    )
+    assert odd_cookie.status_code == 403
+    assert csrf_token(client, form.text) == csrf_cookie(client, "/t/acme/login")
+
+
 def test_csrf_token_rotates_at_sign_in_and_sign_out(site: Site) -> None:
     client = site.browser()
     form = client.get("/t/acme/login")

@@ -81,7 +81,7 @@ class CsrfPolicy:
         nonce, _, mac = token[1:].partition(".")
         if not token.startswith("p") or not nonce or not mac:
             return False
-        return hmac.compare_digest(mac, self._mac("csrf-pre", prefix, nonce))
+        return _same(mac, self._mac("csrf-pre", prefix, nonce))
 
     def current(self, prefix: str, sid: str | None, cookies: Iterable[str]) -> str:
         """The token pages of this request carry."""
@@ -101,10 +101,15 @@ class CsrfPolicy:
         if not submitted:
             return False
         if sid:
-            return hmac.compare_digest(submitted, self.session_token(prefix, sid))
-        return any(
-            hmac.compare_digest(submitted, value) for value in cookies
-        ) and self.presession_valid(prefix, submitted)
+            return _same(submitted, self.session_token(prefix, sid))
+        return any(_same(submitted, value) for value in cookies) and self.presession_valid(
+            prefix, submitted
+        )
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that takes any text (``compare_digest`` wants ASCII str)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
 
 
 def tenant_prefix(path: str) -> str | None:
