@@ -32,16 +32,26 @@ def add_user(runtime: Runtime, tenant: str, email: str, roles: list[str]) -> int
     return user
 
 
-def csrf_token(client: TestClient[Any], html: str) -> str:
-    """The CSRF token of a rendered form (falls back to the cookie)."""
+def csrf_cookie(client: TestClient[Any], url: str) -> str:
+    """The ``csrftoken`` cookie the browser sends to ``url`` (one per tenant path)."""
+    parts = url.split("/")
+    path = f"/{parts[1]}/{parts[2]}/" if len(parts) > 2 and parts[1] in ("t", "p") else "/"
+    for cookie in client.cookies.jar:
+        if cookie.name == "csrftoken" and path.startswith(cookie.path):
+            return str(cookie.value)
+    return ""
+
+
+def csrf_token(client: TestClient[Any], html: str, url: str = "/t/acme/") -> str:
+    """The CSRF token of a rendered form (falls back to the cookie sent to ``url``)."""
     found = CSRF_FIELD.search(html)
-    return found.group(1) if found else str(client.cookies.get("csrftoken", ""))
+    return found.group(1) if found else csrf_cookie(client, url)
 
 
 def sign_in(client: TestClient[Any], tenant: str, email: str, password: str = PASSWORD) -> Any:
     """Sign in through the sign-in form; returns the response of the form post."""
     form = client.get(f"/t/{tenant}/login")
-    token = csrf_token(client, form.text)
+    token = csrf_token(client, form.text, f"/t/{tenant}/login")
     return client.post(
         f"/t/{tenant}/login",
         data={"email": email, "password": password, "_csrf_token": token, "next": f"/t/{tenant}/"},
@@ -51,5 +61,5 @@ def sign_in(client: TestClient[Any], tenant: str, email: str, password: str = PA
 
 def post_form(client: TestClient[Any], url: str, data: dict[str, Any], **kwargs: Any) -> Any:
     """Post a screen form with the CSRF token of the current session."""
-    token = str(client.cookies.get("csrftoken", ""))
+    token = csrf_cookie(client, url)
     return client.post(url, data={**data, "_csrf_token": token}, **kwargs)

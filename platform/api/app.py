@@ -45,6 +45,7 @@ from trellis.platform.api.requests import (
 )
 from trellis.platform.api.role_routes import role_routes
 from trellis.platform.api.rule_routes import rule_routes
+from trellis.platform.api.security_headers import security_headers
 from trellis.platform.api.security_routes import client_ip_middleware, security_routes
 from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import ApiResult, Call, TenantApi
@@ -310,6 +311,7 @@ def create_app(
             request_hygiene_middleware,
             *web.middleware,
         ],
+        before_send=[security_headers(runtime.config)],
         exception_handlers={
             RecordError: _record_error,
             HTTPException: _http_error,

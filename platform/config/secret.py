@@ -7,30 +7,51 @@ Processes on several machines must share ``TRELLIS_SECRET_KEY``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 SECRET_FILE = "secret.key"
 
 
 def secret_key(data_dir: Path) -> str:
-    """Return the secret key, creating the key file on first use."""
+    """Return the secret key, creating the key file on first use.
+
+    The file appears whole or not at all (written to a temporary file, fsynced, then
+    hard-linked into place, which fails if another process got there first), so a
+    process starting at the same moment never reads an empty key.
+
+    Raises:
+        RuntimeError: the key file exists but is empty.
+    """
     configured = os.environ.get("TRELLIS_SECRET_KEY")
     if configured:
         return configured
     path = data_dir / SECRET_FILE
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _create(path, secrets.token_urlsafe(48))
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise RuntimeError(f"The secret key file {path} is empty: delete it to make a new one.")
     return key
+
+
+def _create(path: Path, key: str) -> None:
+    """Put ``key`` at ``path`` atomically unless a key is already there."""
+    fd, temp = tempfile.mkstemp(prefix=".secret-", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process won: keep its key
+            os.link(temp, path)
+    finally:
+        os.unlink(temp)
 
 
 __all__ = ["SECRET_FILE", "secret_key"]

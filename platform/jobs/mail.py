@@ -16,7 +16,9 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from jinja2 import TemplateError
+from jinja2 import TemplateError, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 TEMPLATE_DIR = "email_templates"
@@ -24,12 +26,64 @@ SMTP_URL_ENV = "TRELLIS_SMTP_URL"
 SMTP_FROM_ENV = "TRELLIS_SMTP_FROM"
 DEFAULT_SENDER = "trellis@localhost"
 DEFAULT_TIMEOUT = 15.0
-_PLAIN = SandboxedEnvironment(autoescape=False)
-_HTML = SandboxedEnvironment(autoescape=True)
+#: The longest text or list ``*`` may build, and the largest exponent ``**`` may take.
+MAX_REPEAT = 100_000
+MAX_EXPONENT = 128
 
 
 class EmailError(Exception):
     """An email could not be built or sent."""
+
+
+class EmailSandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, stricter: unsafe attributes fail at once and sizes are bounded.
+
+    The stock sandbox turns ``''.__class__`` into an undefined value that renders as
+    nothing, so a probing template "works"; here it raises ``SecurityError`` naming the
+    attribute. ``*`` and ``**`` are bounded so a template cannot exhaust the worker.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        """Refuse an unsafe attribute instead of rendering it empty."""
+        raise SecurityError(
+            f"access to attribute '{attribute}' of a {type(obj).__name__} is not allowed"
+        )
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        """``*`` and ``**`` within :data:`MAX_REPEAT` and :data:`MAX_EXPONENT`."""
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is too large (at most {MAX_EXPONENT})")
+        if operator == "*":
+            for items, times in ((left, right), (right, left)):
+                sized = isinstance(items, str | list | tuple) and isinstance(times, int)
+                if sized and len(items) * times > MAX_REPEAT:
+                    raise SecurityError(f"'*' would build more than {MAX_REPEAT} items")
+        return super().call_binop(context, operator, left, right)
+
+
+def private_names(source: str) -> list[str]:
+    """``line N: 'name'`` for every ``x._name`` or ``x['_name']`` in a template.
+
+    Names starting with ``_`` reach Python internals (``__class__``, ``__globals__``);
+    templates only need record fields, which never start with ``_``.
+
+    Raises:
+        jinja2.TemplateSyntaxError: the template does not parse.
+    """
+    found: list[tuple[int, str]] = []
+    for node in _PLAIN.parse(source).find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else None
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = node.arg.value if isinstance(node.arg.value, str) else None
+        if name is not None and name.startswith("_"):
+            found.append((node.lineno, name))
+    return [f"line {line}: '{name}'" for line, name in sorted(set(found))]
+
+
+_PLAIN = EmailSandbox(autoescape=False)
+_HTML = EmailSandbox(autoescape=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +138,19 @@ def template_path(name: str) -> str:
 
 
 def render_email(name: str, source: str, context: dict[str, Any]) -> RenderedEmail:
-    """Render the blocks of template ``name`` with ``context`` in the sandbox."""
+    """Render the blocks of template ``name`` with ``context`` in the sandbox.
+
+    Raises:
+        EmailError: a syntax error, a missing block, a name starting with ``_``, an unsafe
+            attribute or operation; the message names the template and the reason.
+    """
     try:
+        private = private_names(source)
+        if private:
+            raise EmailError(
+                f"Email template '{name}' is refused: names starting with '_' are not "
+                f"allowed ({', '.join(private)})."
+            )
         plain = _PLAIN.from_string(source)
         parts: dict[str, str | None] = {}
         for block in ("subject", "text"):
@@ -99,6 +164,9 @@ def render_email(name: str, source: str, context: dict[str, Any]) -> RenderedEma
             html = "".join(rich.blocks["html"](rich.new_context(context))).strip()
     except TemplateError as exc:
         raise EmailError(f"Email template '{name}' failed: {exc}") from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+        # A template bug (1/0, a huge number) is as permanent as a syntax error.
+        raise EmailError(f"Email template '{name}' failed: {type(exc).__name__}: {exc}") from None
     subject = " ".join(str(parts["subject"]).split())
     return RenderedEmail(subject, str(parts["text"]), html)
 
@@ -136,10 +204,12 @@ __all__ = [
     "SMTP_URL_ENV",
     "TEMPLATE_DIR",
     "EmailError",
+    "EmailSandbox",
     "RenderedEmail",
     "SmtpSettings",
     "build_message",
     "default_smtp",
+    "private_names",
     "render_email",
     "send_message",
     "smtp_from_url",

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response
-from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
@@ -23,10 +22,10 @@ from trellis.ui.screens.admin_job_routes import admin_job_routes
 from trellis.ui.screens.auth_routes import auth_routes
 from trellis.ui.screens.board_routes import board_routes
 from trellis.ui.screens.calendar_routes import calendar_routes
+from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
-from trellis.ui.screens.headers import security_headers_middleware
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.record_routes import record_routes
@@ -37,8 +36,6 @@ from trellis.ui.screens.web import LoginRequiredError, UiServices, login_redirec
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-#: Paths that are not screens: the bearer-token API and the health probe.
-CSRF_EXEMPT = [r"^/t/[^/]+/api/", r"^/health$", r"^/static/"]
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
@@ -65,7 +62,10 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
         members = MemberCache(runtime.registry)
         runtime.on_forget(members.forget)
         services = UiServices(runtime, api, store, members)
-        secure = services.secure_cookies
+        csrf = CsrfPolicy(
+            secret=secret_key(runtime.config.data_dir).encode(),
+            secure=lambda scope: services.secure_cookies or scope.get("scheme") == "https",
+        )
         return WebExtension(
             route_handlers=[
                 *auth_routes(services),
@@ -85,17 +85,11 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
             template_config=TemplateConfig(
                 directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=register_filters
             ),
-            csrf_config=CSRFConfig(
-                secret=secret_key(runtime.config.data_dir),
-                exclude=CSRF_EXEMPT,
-                cookie_secure=secure,
-                cookie_samesite="lax",
-            ),
             error_page=_error_page,
             welcome_page=_welcome_page,
             exception_handlers={LoginRequiredError: login_redirect},
             state={"ui": services},
-            middleware=[security_headers_middleware],
+            middleware=[csrf_middleware(csrf)],
             on_shutdown=[store.close],
         )
 

@@ -2,13 +2,15 @@
 
 The work is done by :class:`~trellis.platform.identity.SignInService` (lockout,
 audit, sessions); these handlers turn its answers into pages. Every form carries the
-CSRF token (``{{ csrf_input }}``); Litestar refuses a post without it (403).
+CSRF token (``{{ csrf_input }}``); :mod:`~trellis.ui.screens.csrf` refuses a post
+without it (403).
 """
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
@@ -23,13 +25,39 @@ from trellis.ui.screens.session_cookie import (
 )
 from trellis.ui.screens.web import UiServices, page, redirect
 
+#: Longer ``next`` values are not ours (our links are short paths with a query).
+MAX_NEXT = 2048
 
-def _safe_next(tenant: str, value: str | None) -> str:
-    """Only paths inside the tenant are followed after sign-in (no open redirect)."""
-    prefix = f"/t/{tenant}/"
-    if value and value.startswith(prefix) and "//" not in value and "\\" not in value:
-        return value
-    return prefix
+
+def safe_next(tenant: str, value: str | None) -> str:
+    """Where to go after sign-in: a path inside the tenant, else the tenant's home.
+
+    The path is percent-decoded once and normalised (``..`` and ``.`` resolved) before
+    the tenant prefix is checked, so ``/t/a/../../x`` goes home rather than to ``/x``.
+    Schemes, hosts, ``//``, backslashes, control characters and anything still
+    percent-encoded after one decoding (a double encoding) are refused. The query is
+    kept; the fragment is dropped.
+    """
+    home = f"/t/{tenant}/"
+    if not value or len(value) > MAX_NEXT:
+        return home
+    if any(ch == "\\" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return home
+    if "//" in value.split("?", 1)[0]:
+        return home
+    parts = urlsplit(value)
+    path = unquote(parts.path)
+    if parts.scheme or parts.netloc or "//" in path or "%" in path or "\\" in path:
+        return home
+    if not path.startswith("/") or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in path):
+        return home
+    normal = posixpath.normpath(path)
+    if not normal.startswith(home):
+        return home
+    if path.endswith("/"):
+        normal += "/"
+    query = f"?{parts.query}" if parts.query else ""
+    return quote(normal, safe="/@:-._~!$&'()*+,;=") + query
 
 
 def _no_tenant(request: Request[Any, Any, Any]) -> Response[Any]:
@@ -47,7 +75,7 @@ def auth_routes(services: UiServices) -> list[Any]:
     async def login_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         if registry.get_tenant(tenant) is None:
             return _no_tenant(request)
-        context = {"tenant": tenant, "next": _safe_next(tenant, request.query_params.get("next"))}
+        context = {"tenant": tenant, "next": safe_next(tenant, request.query_params.get("next"))}
         return page(request, None, "login.html", context)
 
     @post("/t/{tenant:str}/login")
@@ -55,7 +83,7 @@ def auth_routes(services: UiServices) -> list[Any]:
         form = await request.form()
         email = str(form.get("email", "")).strip().lower()
         password = str(form.get("password", ""))
-        target = _safe_next(tenant, str(form.get("next", "")))
+        target = safe_next(tenant, str(form.get("next", "")))
         try:
             session = identity.sign_in(tenant, email, password, ip=request_ip(request))
         except IdentityError as exc:
@@ -83,7 +111,7 @@ def auth_routes(services: UiServices) -> list[Any]:
 
     @get("/t/{tenant:str}/login/verify")
     async def verify_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
-        target = _safe_next(tenant, request.query_params.get("next"))
+        target = safe_next(tenant, request.query_params.get("next"))
         if not _pending(request, tenant):
             return redirect(request, f"/t/{tenant}/login?next={quote(target)}")
         return page(request, None, "login_verify.html", {"tenant": tenant, "next": target})
@@ -93,7 +121,7 @@ def auth_routes(services: UiServices) -> list[Any]:
         request: Request[Any, Any, Any], tenant: FromPath[str]
     ) -> Response[Any]:
         form = await request.form()
-        target = _safe_next(tenant, str(form.get("next", "")))
+        target = safe_next(tenant, str(form.get("next", "")))
         sid = request.cookies.get(SESSION_COOKIE) or ""
         if not _pending(request, tenant):
             return redirect(
@@ -130,4 +158,4 @@ def auth_routes(services: UiServices) -> list[Any]:
     return [login_page, login_submit, verify_page, verify_submit, logout]
 
 
-__all__ = ["auth_routes"]
+__all__ = ["auth_routes", "safe_next"]

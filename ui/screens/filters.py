@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trellis.ui.screens.headers import CONTENT_SECURITY_POLICY
+from trellis.platform.api.security_headers import CONTENT_SECURITY_POLICY
 
 HTMX_VERSION = "2.0.11"
 

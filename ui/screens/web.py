@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ from urllib.parse import quote, unquote
 from litestar import Request, Response
 from litestar.response import Redirect, Template
 
+from trellis.platform.api.security_headers import behind_tls
 from trellis.platform.api.tenant_api import ApiResult, Call, TenantApi
 from trellis.platform.notifications import unread_count
 from trellis.platform.records.errors import NotFoundError
@@ -46,8 +46,7 @@ class UiServices:
 
         Set by ``TRELLIS_SECURE_COOKIES=1`` or by ``RuntimeConfig.secure_cookies``.
         """
-        env = os.environ.get("TRELLIS_SECURE_COOKIES", "") in ("1", "true", "yes")
-        return env or self.runtime.config.secure_cookies
+        return behind_tls(self.runtime.config)
 
 
 @dataclass(frozen=True, slots=True)
