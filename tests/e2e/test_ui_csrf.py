@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from trellis.platform.api.hygiene import MAX_HEADER_BYTES
 from trellis.platform.runtime import Runtime
 from trellis.platform.sessions import SESSION_COOKIE
 from trellis.ui.screens.app import create_web_app
@@ -164,7 +165,9 @@ def test_odd_csrf_tokens_are_refused_not_errors(site: Site) -> None:
             {"headers": {"x-csrftoken": token.encode()}},
         ):
             response = client.post("/t/acme/login", **sent)  # type: ignore[arg-type]
-            assert response.status_code == 403, (token[:10], sent.keys())
+            # A header over the request's header limit is refused before any handler: 431.
+            too_long = "headers" in sent and len(token) > MAX_HEADER_BYTES
+            assert response.status_code == (431 if too_long else 403), (token[:10], sent.keys())
     odd_cookie = site.browser().post(
         "/t/acme/login",
         data={"_csrf_token": "pé.x"},
