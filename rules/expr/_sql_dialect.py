@@ -2,7 +2,7 @@
 
 The SQL compiler does not know the dialect when it builds an expression, so
 the parts that differ (JSON lists, date arithmetic, UTC conversions, binary
-text ordering) are ``FunctionElement`` subclasses rendered per dialect with
+text ordering, case mapping) are ``FunctionElement`` subclasses rendered per dialect with
 ``@compiles``. Other dialects raise ``CompileError``.
 """
 
@@ -16,6 +16,8 @@ from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+
+from trellis.rules.expr.text_case import SQLITE_LOWER, SQLITE_UPPER
 
 Render = Callable[..., str]
 
@@ -65,10 +67,31 @@ _register(
         f"AND lower(trellis_item.v #>> '{{}}') = lower({needle}))"
     ),
     sqlite=lambda lst, needle: (
-        f"EXISTS (SELECT 1 FROM json_each({lst}) AS trellis_item "
-        f"WHERE trellis_item.type = 'text' AND lower(trellis_item.value) = lower({needle}))"
+        f"EXISTS (SELECT 1 FROM json_each({lst}) AS trellis_item WHERE trellis_item.type = "
+        f"'text' AND {SQLITE_LOWER}(trellis_item.value) = {SQLITE_LOWER}({needle}))"
     ),
 )
+
+
+class Lower(_Construct):
+    """Lowercase by simple case mapping (``text_case``): ``lower`` on PostgreSQL."""
+
+    type = sa.String()
+    name = "trellis_lower"
+    inherit_cache = True
+
+
+class Upper(_Construct):
+    """Uppercase by simple case mapping (``text_case``): ``upper`` on PostgreSQL."""
+
+    type = sa.String()
+    name = "trellis_upper"
+    inherit_cache = True
+
+
+# SQLite's own lower()/upper() only map ASCII: its connections get the Python ones.
+_register(Lower, postgresql=lambda x: f"lower({x})", sqlite=lambda x: f"{SQLITE_LOWER}({x})")
+_register(Upper, postgresql=lambda x: f"upper({x})", sqlite=lambda x: f"{SQLITE_UPPER}({x})")
 
 
 class ListLength(_Construct):

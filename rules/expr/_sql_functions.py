@@ -86,8 +86,8 @@ def _one(fn: Callable[[Col], Col]) -> SqlFunction:
 
 SQL_FUNCTIONS: dict[str, SqlFunction] = {
     "days_between": _days_between,
-    "lower": _one(lambda x: sa.func.lower(x, type_=sa.String())),
-    "upper": _one(lambda x: sa.func.upper(x, type_=sa.String())),
+    "lower": _one(d.Lower),
+    "upper": _one(d.Upper),
     "trim": _one(lambda x: d.Trim(x, sa.literal(TRIM_CHARS, sa.String()))),
     "len": _len,
     "coalesce": _coalesce,
