@@ -145,7 +145,7 @@ class SqlCompiler:
             case t.Field():
                 return self._field(node)
             case t.Negate(operand=o):
-                return -self.value(o)
+                return -d.ExactNumber(self.value(o))
             case t.ToDatetime(operand=o):
                 return d.DateToDatetime(self.value(o))
             case t.Arith():
@@ -196,11 +196,11 @@ class SqlCompiler:
             # The result is typed as a plain number: SQLAlchemy would otherwise give it
             # an operand's scale (money: 2) and round selected values to it.
             case t.ArithKind.ADD:
-                return sa.type_coerce(a + b, NUMERIC)
+                return sa.type_coerce(d.ExactNumber(a) + b, NUMERIC)
             case t.ArithKind.SUB:
-                return sa.type_coerce(a - b, NUMERIC)
+                return sa.type_coerce(d.ExactNumber(a) - b, NUMERIC)
             case t.ArithKind.MUL:
-                return sa.type_coerce(a * b, NUMERIC)
+                return sa.type_coerce(d.ExactNumber(a) * b, NUMERIC)
             case t.ArithKind.DIV:
                 return sa.type_coerce(sa.cast(a, NUMERIC) / sa.func.nullif(b, 0), NUMERIC)
             case t.ArithKind.DATE_PLUS_DAYS:

@@ -47,7 +47,7 @@ from rules_test_support import PG_URL_ENV
 S = st.SearchStrategy
 _DEEP = os.environ.get("TRELLIS_FUZZ_EXAMPLES", "")
 FUZZ = settings(
-    max_examples=int(_DEEP) if _DEEP.isdigit() else 120,
+    max_examples=int(_DEEP) if _DEEP.isdigit() else 100,
     derandomize=not _DEEP.isdigit(),
     database=None,
     deadline=None,
@@ -157,7 +157,8 @@ TEXTS = st.recursive(
 DATES = st.recursive(
     st.sampled_from(["day", "ref.day", "today()", "date(at)", 'date("2026-03-29")']),
     lambda sub: st.one_of(
-        _op(sub, ["+", "-"], st.sampled_from(["1", "(-7)", "n", "d", "days(2)"])),
+        _op(sub, ["+", "-"], st.sampled_from(["1", "(-7)", "n", "d", "days(2)", "n * 5000"])),
+        _op(sub, ["+", "-"], st.sampled_from(["3000000", "739000", "9223372036854775807"])),
         _call("min", sub, sub),
         _call("max", sub, sub),
         _call("coalesce", sub, sub),
@@ -170,6 +171,7 @@ MOMENTS = st.recursive(
     ),
     lambda sub: st.one_of(
         _op(sub, ["+", "-"], st.sampled_from(["hours(1)", "hours(n)", "1", "d", "(-0.5)"])),
+        _op(sub, ["+", "-"], st.sampled_from(["3000000", "739000", "n * 5000"])),
         _call("min", sub, sub),
         _call("max", sub, sub),
         _call("coalesce", sub, sub),
@@ -184,6 +186,7 @@ NUMBER_LEAVES = st.one_of(
     _op(DATES, ["-"], DATES),
     st.integers(-5, 2000).map(str),
     st.sampled_from(["9223372036854775807", "(-9223372036854775807)", "4611686018427387904"]),
+    st.sampled_from(["n * 4611686018427387904", "-(n - 9223372036854775807)", "round(n, -20)"]),
     quarters.map(lambda q: str(q.normalize() if q != q.to_integral_value() else int(q))),
 )
 NUMBERS = st.recursive(

@@ -7,7 +7,7 @@ positioned diagnostics, never as an exception.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,6 +95,51 @@ def test_a_constant_past_64_bits_binds_on_both_databases(db: Db) -> None:
     # 2**63 folded from literals could not be bound on SQLite (OverflowError).
     source = "amount < 9223372036854775807 + 1"
     assert _closure_and_sql(db, source, [{"id": 1, "amount": 5}]) == ({1: True}, {1: True})
+
+
+@pytest.mark.parametrize(
+    ("source", "value"),
+    [
+        # PostgreSQL's BIGINT arithmetic failed with "bigint out of range".
+        ("amount * 4611686018427387904", 13835058055282163712),
+        ("amount + 9223372036854775807", 9223372036854775810),
+        ("-(amount - 9223372036854775807 - 9223372036854775807)", 18446744073709551611),
+        ("abs(amount - 9223372036854775807 - 9223372036854775807)", 18446744073709551611),
+        # 10**20 could not be bound as an integer on either database.
+        ("round(amount * 1000000000, -20)", 0),
+    ],
+)
+def test_integer_arithmetic_past_64_bits_is_exact_or_close_never_an_error(
+    db: Db, source: str, value: int
+) -> None:
+    closure, sql = _closure_and_sql(db, source, [{"id": 1, "amount": 3}])
+    assert closure == {1: value}
+    assert abs(sql[1] - value) <= value * 1e-9  # SQLite turns an overflow into REAL
+
+
+@pytest.mark.parametrize(
+    ("source", "value"),
+    [
+        # Past year 9999 PostgreSQL computed a date (so a filter kept the row) that it
+        # could then not return; SQLite gave text like '-0165-09-05' before year 1.
+        ("close_date + 3000000", None),
+        ("close_date - 800000", None),
+        ("close_date + 3000000 > today()", False),
+        ("close_date + 9223372036854775807 is empty", True),  # was "integer out of range"
+        ("seen_at + 3000000 > now()", False),
+        ("seen_at + 9223372036854775807 is empty", True),  # was "interval out of range"
+        ("close_date - 739000", date(2, 9, 9)),
+        ("seen_at - 739000", datetime(2, 9, 9, tzinfo=UTC)),
+    ],
+)
+def test_dates_moved_past_year_9999_or_before_year_1_are_empty(
+    db: Db, source: str, value: Any
+) -> None:
+    deal = {"id": 1, "close_date": date(2026, 1, 1), "seen_at": datetime(2026, 1, 1, tzinfo=UTC)}
+    closure, sql = _closure_and_sql(db, source, [deal])
+    assert closure == {1: value}
+    got = sql[1].replace(tzinfo=UTC) if isinstance(sql[1], datetime) else sql[1]
+    assert got == value
 
 
 def test_a_number_literal_past_100_digits_is_rl011() -> None:
