@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ KNOWN = frozenset(
     {APP_FILE, ENTITY_DIR, PIPELINE_DIR, WORKFLOW_DIR, ROLES_FILE, DASHBOARD_DIR, *TOLERATED}
 )
 _DIGEST_VERSION = b"trellis-package-digest-v1\0"
+_CHUNK = 1 << 16
 
 
 EMAIL_TEMPLATE_DIR = "email_templates"
@@ -68,8 +70,25 @@ class EntityFile:
     stem: str
 
 
+def read_capped(path: Path, limit: int) -> bytes | None:
+    """The bytes of ``path``, or None when it holds more than ``limit`` bytes.
+
+    At most ``limit + 1`` bytes are read, so a huge file costs no memory.
+
+    Raises:
+        OSError: when the file cannot be read.
+    """
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    return None if len(data) > limit else data
+
+
 def package_files(root: Path) -> list[str]:
-    """Relative POSIX paths of every content file under ``root``, sorted."""
+    """Relative POSIX paths of every content file under ``root``, sorted.
+
+    Folders reached through a symbolic link are not walked: a link to a parent
+    would make the walk endless.
+    """
     found: list[str] = []
     stack = [root]
     while stack:
@@ -78,19 +97,25 @@ def package_files(root: Path) -> list[str]:
             if is_ignored(entry):
                 continue
             if entry.is_dir():
-                stack.append(entry)
+                if not entry.is_symlink():
+                    stack.append(entry)
             elif entry.is_file():
                 found.append(entry.relative_to(root).as_posix())
     return sorted(found)
 
 
 def digest_files(root: Path) -> str:
-    """SHA-256 over the relative paths and bytes of :func:`package_files`."""
+    """SHA-256 over the relative paths and bytes of :func:`package_files`.
+
+    Files are hashed in chunks, so a large data file costs no memory.
+    """
     digest = hashlib.sha256(_DIGEST_VERSION)
     for relative in package_files(root):
-        data = (root / relative).read_bytes()
-        digest.update(f"{relative}\0{len(data)}\0".encode())
-        digest.update(data)
+        with (root / relative).open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            digest.update(f"{relative}\0{size}\0".encode())
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
     return digest.hexdigest()
 
 

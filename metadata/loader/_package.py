@@ -32,6 +32,7 @@ from trellis.metadata.loader._files import (
     email_template_names,
     entity_files,
     is_ignored,
+    read_capped,
     unknown_items,
 )
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
@@ -43,7 +44,12 @@ from trellis.metadata.loader._rollup_checks import check_rollups
 from trellis.metadata.loader._schedule_loading import attach_schedules
 from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader._workflow_checks import check_flow_expressions
-from trellis.metadata.loader.yaml_source import YamlDocument, load_yaml
+from trellis.metadata.loader.yaml_source import (
+    MAX_FILE_BYTES,
+    YamlDocument,
+    load_yaml,
+    too_large,
+)
 from trellis.metadata.model import AppModel, EntityDef, RuleSource, SourceSpan
 
 
@@ -77,9 +83,12 @@ def _join(display: str, relative: str) -> str:
 def _read(root: Path, relative: str, shown: str, report: Report) -> YamlDocument | None:
     """Parse one file; report YAML problems; None when it cannot be parsed at all."""
     try:
-        raw = (root / relative).read_bytes()
+        raw = read_capped(root / relative, MAX_FILE_BYTES)
     except OSError as exc:
         report.error("MD001", f"cannot read file: {exc.strerror}", SourceSpan(shown, 1, 1))
+        return None
+    if raw is None:
+        report.extend([too_large(shown)])
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -177,12 +186,28 @@ def _rule_sources(root: Path, display: str, report: Report) -> tuple[RuleSource,
             )
             continue
         try:
-            text = file.read_text(encoding="utf-8")
+            raw = read_capped(file, MAX_FILE_BYTES)
+            text = None if raw is None else raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             report.error("MD001", f"cannot read the rule file: {exc}", SourceSpan(shown, 1, 1))
             continue
+        if text is None:
+            report.extend([too_large(shown)])
+            continue
         sources.append(RuleSource(shown, text))
     return tuple(sources)
+
+
+def _digest(root: Path, display: str, report: Report) -> str:
+    try:
+        return digest_files(root)
+    except OSError as exc:
+        # Reading every file for the digest can meet one that cannot be read.
+        shown = display
+        if exc.filename and Path(exc.filename).is_relative_to(root):
+            shown = _join(display, Path(exc.filename).relative_to(root).as_posix())
+        report.error("MD001", f"cannot read file: {exc.strerror}", SourceSpan(shown, 1, 1))
+        return ""
 
 
 def validate_package(
@@ -221,7 +246,7 @@ def validate_package(
         fallback_name=root.resolve().name,
         source=SourceSpan(app_shown, 1, 1),
         entities=entities.built,
-        digest=digest_files(root),
+        digest=_digest(root, display, report),
     )
     # References and expressions need every entity built first.
     for name, entity in model.entities.items():

@@ -79,7 +79,8 @@ def _target(
         return None
     state_field = entity.fields.get(workflow.field)
     if state_field is None:
-        specs = entity_docs[entity.name].data.get("fields")
+        data = entity_docs[entity.name].data
+        specs = data.get("fields") if isinstance(data, dict) else None
         if not (isinstance(specs, dict) and workflow.field in specs):  # else reported there
             report.error(
                 "MD065",

@@ -19,7 +19,8 @@ CODES = MappingProxyType(
         "MD006": "a name or value does not have the required form (pattern)",
         "MD007": "a value is not one of the allowed choices (did you mean …)",
         "MD008": "a value breaks a limit (range, length, empty or repeated items)",
-        "MD009": "unsupported YAML: merge key, tag, non-text key, recursive alias, too big or deep",
+        "MD009": "unsupported YAML: merge key, tag, non-text key, recursive alias, too big or deep "
+        "(nodes, aliases expanded, nesting)",
         # Cross-checks (meaning).
         "MD010": "unknown field type (did you mean …)",
         "MD011": "unknown entity in 'to' (did you mean …)",
@@ -44,6 +45,7 @@ CODES = MappingProxyType(
         "MD030": "not a package: the folder or its app.yaml is missing",
         "MD031": "warning: unknown file or folder in the package (ignored)",
         "MD032": "app.yaml 'timezone' is not a known IANA time zone (did you mean …)",
+        "MD033": "a package file is larger than the size limit (256 KiB); it is not read",
         # Rollups.
         "MD050": "a field has both a formula and a rollup",
         "MD051": "rollup from an unknown child entity",

@@ -7,6 +7,7 @@ column, and so that duplicate keys (which loaders silently overwrite) are report
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,10 +24,14 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
 #: Scalar tags we turn into values; anything else (``!!binary``, ``!custom``) is refused.
 _SCALAR_TAGS = frozenset(_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
-#: Guards against alias bombs ("billion laughs") and stack exhaustion: metadata
-#: files are small and shallow.
-MAX_NODES = 200_000
+#: Guards against alias bombs ("billion laughs"), huge files and stack exhaustion:
+#: metadata files are small and shallow (the CRM's largest has under 200 nodes).
+#: MD009 for nodes, aliases and depth; MD033 for the size of the file itself.
+MAX_NODES = 50_000
+#: Nodes reached a second time through an alias (``*name``).
+MAX_ALIAS_NODES = 10_000
 MAX_DEPTH = 64
+MAX_FILE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +54,12 @@ def load_yaml(text: str, path: str) -> YamlDocument:
     and unknown tags are reported in ``diagnostics`` (the last duplicate wins).
 
     Raises:
-        MetadataError: MD001 when the text is not valid YAML.
+        MetadataError: MD001 when the text is not valid YAML, MD009 when it expands
+            past the node, alias or depth limits, MD033 when it is over
+            ``MAX_FILE_BYTES`` (checked before parsing).
     """
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise MetadataError([too_large(path)])
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -68,6 +77,15 @@ def load_yaml(text: str, path: str) -> YamlDocument:
         span = SourceSpan(path, 1, 1)
         raise MetadataError([Diagnostic("MD009", str(exc), span)]) from None
     return YamlDocument(data, PositionMap(path, builder.table), tuple(builder.problems))
+
+
+def too_large(path: str) -> Diagnostic:
+    """The MD033 diagnostic for a file over :data:`MAX_FILE_BYTES`."""
+    message = (
+        f"the file is larger than {MAX_FILE_BYTES // 1024} KiB; metadata files are small "
+        "(is it the right file?)"
+    )
+    return Diagnostic("MD033", message, SourceSpan(path, 1, 1))
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> Diagnostic:
@@ -91,10 +109,16 @@ class _Builder:
         self.path = path
         self.lines = text.splitlines()
         self.table: dict[NodePath, NodePosition] = {}
+        #: Every path in the order it was built, and for each mapping entry the slice
+        #: of that log its value took: a duplicate key forgets exactly that slice.
+        self._log: list[NodePath] = []
+        self._entries: dict[NodePath, tuple[int, int]] = {}
         self.problems: list[Diagnostic] = []
         self._constructor = SafeConstructor()
         self._active: set[int] = set()
+        self._seen: set[int] = set()
         self._count = 0
+        self._repeats = 0
 
     def span(self, mark: yaml.Mark) -> SourceSpan:
         return SourceSpan(self.path, mark.line + 1, mark.column + 1)
@@ -102,12 +126,21 @@ class _Builder:
     def build(self, node: yaml.Node, path: NodePath, key: SourceSpan | None) -> Any:
         self._count += 1
         if self._count > MAX_NODES:
-            raise _LimitError(f"the document expands to more than {MAX_NODES} nodes (aliases?)")
+            raise _LimitError(f"the document has more than {MAX_NODES} nodes")
         if len(path) > MAX_DEPTH:
             raise _LimitError(f"the document nests deeper than {MAX_DEPTH} levels")
+        if id(node) in self._seen:
+            # Reached again through an alias: a few are fine, a "billion laughs" is not.
+            self._repeats += 1
+            if self._repeats > MAX_ALIAS_NODES:
+                raise _LimitError(
+                    f"aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?)"
+                )
+        self._seen.add(id(node))
         value_span = self.span(node.start_mark)
         content = self._content_span(node) if isinstance(node, yaml.ScalarNode) else value_span
         self.table[path] = NodePosition(value_span, content, key)
+        self._log.append(path)
         if id(node) in self._active:
             self._problem("MD009", "recursive alias: a node contains itself", value_span)
             return None
@@ -141,13 +174,17 @@ class _Builder:
                 self._problem("MD005", f"duplicate key '{key}' (first at line {line})", key_span)
                 self._forget((*path, key))
             first_seen[key] = key_span
+            start = len(self._log)
             result[key] = self.build(value_node, (*path, key), key_span)
+            self._entries[(*path, key)] = (start, len(self._log))
         return result
 
-    def _forget(self, prefix: NodePath) -> None:
-        # The earlier duplicate's value is dropped, and so are its positions.
-        for stale in [p for p in self.table if p[: len(prefix)] == prefix]:
-            del self.table[stale]
+    def _forget(self, entry: NodePath) -> None:
+        # The earlier duplicate's value is dropped, and so are its positions (in time
+        # proportional to that value: many duplicates must not make loading quadratic).
+        start, end = self._entries.pop(entry, (0, 0))
+        for stale in self._log[start:end]:
+            self.table.pop(stale, None)
 
     def _sequence(self, node: yaml.SequenceNode, path: NodePath) -> list[Any]:
         self._check_tag(node, _TAG + "seq")
@@ -160,10 +197,17 @@ class _Builder:
         make: Callable[[SafeConstructor, yaml.Node], Any]
         make = SafeConstructor.yaml_constructors[node.tag]
         try:
-            return make(self._constructor, node)
-        except (ConstructorError, ValueError):
+            value = make(self._constructor, node)
+        except (ConstructorError, ValueError, KeyError, TypeError, AttributeError, OverflowError):
+            # PyYAML's constructors fail in these ways on values their tag does not fit
+            # (``!!bool maybe`` is a KeyError, ``!!timestamp x`` an AttributeError).
             self._problem("MD009", f"cannot read '{node.value}' as {_short(node.tag)}", span)
             return node.value
+        if isinstance(value, float) and not math.isfinite(value):
+            # JSON (and so every meta-schema, the API and OpenAPI) has no infinity or NaN.
+            message = f"'{node.value}' is not a finite number; write a number like 1000"
+            self._problem("MD004", message, span)
+        return value
 
     def _check_tag(self, node: yaml.Node, expected: str) -> None:
         if node.tag != expected:

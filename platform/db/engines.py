@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from trellis.platform.config import RuntimeConfig
+from trellis.rules.expr import install_sqlite_functions
 
 #: Execution option marking a connection that will write (SQLite: BEGIN IMMEDIATE).
 WRITE_OPTION = "trellis_write"
@@ -49,6 +50,8 @@ def _make_sqlite_transactional(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # Rule filters lower-case Unicode text the way closures and PostgreSQL do.
+        install_sqlite_functions(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:

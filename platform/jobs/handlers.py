@@ -20,7 +20,7 @@ from trellis.platform.jobs.mail import (
 from trellis.platform.jobs.outbox import Job
 from trellis.platform.jobs.settings import webhook_secret
 from trellis.platform.jobs.smtp_config import smtp_for
-from trellis.platform.jobs.webhooks import deliver_webhook
+from trellis.platform.jobs.webhooks import WebhookRefusedError, deliver_webhook
 from trellis.tenants.registry import utcnow
 
 if TYPE_CHECKING:
@@ -176,6 +176,9 @@ def send_webhook(ctx: JobContext, job: Job) -> None:
         deliver_webhook(url, body, secret, f"{ctx.tenant}-{job.id}")
     except Exception as exc:
         ctx.log(Delivery(status=FAILED, error=str(exc) or type(exc).__name__, **entry))
+        if isinstance(exc, WebhookRefusedError):
+            # A refused address stays refused: dead at once, retried by hand if allowed.
+            raise PermanentJobError(str(exc)) from None
         raise
     ctx.log(Delivery(status=SENT, **entry))
 

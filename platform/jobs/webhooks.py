@@ -2,26 +2,38 @@
 
 Headers: ``X-Trellis-Timestamp`` (Unix seconds) and ``X-Trellis-Signature:
 sha256=<hex HMAC(secret, timestamp + "." + body)>``; ``X-Trellis-Delivery`` is an
-idempotency key that stays the same across retries of one job. Targets on loopback,
-private, link-local or reserved networks are refused unless
-``TRELLIS_WEBHOOK_ALLOW_PRIVATE=1``.
+idempotency key that stays the same across retries of one job.
+
+The target passes the address policy of :mod:`~trellis.platform.jobs.egress`
+first (loopback, private, link-local, … refused unless the operator allows them);
+the connection then goes to the address that was checked, with the URL's host in
+the ``Host`` header and, over HTTPS, in SNI and the certificate check. Redirects
+are not followed: a 3xx answer is a failure that says so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
+import http.client
 import json
 import os
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from typing import Any
-from urllib.parse import urlsplit
 
-ALLOW_PRIVATE_ENV = "TRELLIS_WEBHOOK_ALLOW_PRIVATE"
+from trellis.platform.jobs.egress import (
+    ALLOW_ENV,
+    ALLOW_PRIVATE_ENV,
+    EgressPolicy,
+    Resolver,
+    Target,
+    TargetRefusedError,
+    resolve_target,
+    system_resolver,
+)
+
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -29,14 +41,8 @@ class WebhookError(Exception):
     """A webhook could not be delivered (the message says why)."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Redirects are not followed: they could lead to a refused address."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
+class WebhookRefusedError(WebhookError, TargetRefusedError):
+    """The webhook's target is refused by the address policy: retrying cannot help."""
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -50,28 +56,48 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def _allow_private() -> bool:
-    return os.environ.get(ALLOW_PRIVATE_ENV, "") in ("1", "true", "yes")
+def check_target(
+    url: str, *, resolver: Resolver = system_resolver, policy: EgressPolicy | None = None
+) -> Target:
+    """The checked target of ``url`` under ``policy`` (default: from the environment).
 
-
-def check_target(url: str) -> None:
-    """Refuse URLs that are not http(s) or that resolve to a non-public address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookError(f"Webhook URL '{url}' is not an http or https URL.")
-    if _allow_private():
-        return
+    Raises:
+        WebhookRefusedError: the URL is not http(s) or reaches a refused address.
+        WebhookError: the host does not resolve (perhaps only for now).
+    """
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise WebhookError(f"Webhook host '{parts.hostname}' does not resolve: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise WebhookError(
-                f"Webhook URL '{url}' points to the non-public address {address}; set "
-                f"{ALLOW_PRIVATE_ENV}=1 to allow loopback and private networks."
-            )
+        return resolve_target(url, policy or EgressPolicy.from_environ(os.environ), resolver)
+    except TargetRefusedError as exc:
+        raise WebhookRefusedError(str(exc)) from None
+    except (OSError, UnicodeError) as exc:
+        host = url.split("//", 1)[-1].split("/", 1)[0]
+        raise WebhookError(f"Webhook host '{host}' does not resolve: {exc}") from None
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to a fixed address; ``host`` only names the server (``Host`` header)."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = str(target.address)
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a fixed address; SNI and the certificate check use ``host``."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        context = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=context)
+        self._address = str(target.address)
+        self._tls = context
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
 def deliver_webhook(
@@ -81,36 +107,53 @@ def deliver_webhook(
     delivery_id: str,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    resolver: Resolver = system_resolver,
+    policy: EgressPolicy | None = None,
 ) -> int:
-    """POST ``payload`` to ``url``, signed; returns the status, raises on failure."""
-    check_target(url)
+    """POST ``payload`` to ``url``, signed; returns the status.
+
+    Args:
+        resolver: Looks the host up once (tests pass a stub).
+        policy: Which non-public addresses are allowed (default: the environment).
+
+    Raises:
+        WebhookRefusedError: the target is refused (dead-letter the job: no retries).
+        WebhookError: any other failure: no answer, a non-2xx answer, a redirect.
+    """
+    target = check_target(url, resolver=resolver, policy=policy)
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Trellis-Webhooks/1",
-            "X-Trellis-Timestamp": timestamp,
-            "X-Trellis-Signature": sign(secret, timestamp, body),
-            "X-Trellis-Delivery": delivery_id,
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Trellis-Webhooks/1",
+        "X-Trellis-Timestamp": timestamp,
+        "X-Trellis-Signature": sign(secret, timestamp, body),
+        "X-Trellis-Delivery": delivery_id,
+    }
+    pinned = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = pinned(target, timeout)
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        raise WebhookError(f"Webhook '{url}' answered {exc.code}.") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise WebhookError(f"Webhook '{url}' failed: {reason}") from None
+        connection.request("POST", target.path, body=body, headers=headers)
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException) as exc:
+        raise WebhookError(f"Webhook '{url}' failed: {exc or type(exc).__name__}") from None
+    finally:
+        connection.close()
+    if 300 <= status < 400:
+        raise WebhookError(
+            f"Webhook '{url}' answered {status}: redirects are not followed; "
+            "use the final URL in the rule."
+        )
+    if not 200 <= status < 300:
+        raise WebhookError(f"Webhook '{url}' answered {status}.")
+    return status
 
 
 __all__ = [
+    "ALLOW_ENV",
     "ALLOW_PRIVATE_ENV",
     "WebhookError",
+    "WebhookRefusedError",
     "check_target",
     "deliver_webhook",
     "sign",

@@ -20,6 +20,7 @@ from trellis.rules.expr.context import EvalContext
 from trellis.rules.expr.errors import ExpressionError
 from trellis.rules.expr.interpreter import interpret
 from trellis.rules.expr.parser import parse_expression
+from trellis.rules.expr.text_case import install_sqlite_functions
 
 __all__ = [
     "CompiledExpression",
@@ -27,6 +28,7 @@ __all__ = [
     "ExpressionError",
     "HopScope",
     "compile_expression",
+    "install_sqlite_functions",
     "interpret",
     "parse_expression",
 ]

@@ -17,6 +17,7 @@ from trellis.rules.expr import _runtime as rt
 from trellis.rules.expr import typed as t
 from trellis.rules.expr.context import EvalContext
 from trellis.rules.expr.functions import FUNCTIONS
+from trellis.rules.expr.text_case import fold_lower
 
 Record = Mapping[str, Any]
 Fn = Callable[[Record, EvalContext], Any]
@@ -240,11 +241,13 @@ def _in_values(node: t.InValues) -> Pred:
 def _list_has(container: t.Node, element: t.Node, negated: bool) -> Pred:
     fl, has = value(container), rt.list_has
     if isinstance(element, t.Const) and isinstance(element.value, str):
-        needle = element.value.lower()
+        needle = fold_lower(element.value)
 
         def const_needle(r: Record, c: EvalContext) -> bool:
             items = fl(r, c)
-            found = bool(items) and any(isinstance(i, str) and i.lower() == needle for i in items)
+            found = bool(items) and any(
+                isinstance(i, str) and fold_lower(i) == needle for i in items
+            )
             return not found if negated else found
 
         return const_needle

@@ -2,7 +2,8 @@
 
 Every helper follows the empty-value rules: arithmetic with an empty operand is
 empty, ordering with an empty side is false, division by zero is empty, text
-matching is case-insensitive. Numbers stay ``int`` or ``Decimal`` (never float).
+matching is case-insensitive (Unicode simple case mapping, as in SQL:
+``text_case``). Numbers stay ``int`` or ``Decimal`` (never float).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from trellis.metadata.model import DslType
+from trellis.rules.expr.text_case import fold_lower
 from trellis.rules.expr.typed import ArithKind, Field
 
 Number = int | Decimal
@@ -62,8 +64,8 @@ _DECIMAL_TYPES = frozenset({"decimal", "money", "percent"})
 def field_normalizer(field: Field) -> Callable[[Any], Any] | None:
     """How a stored value of ``field`` is normalised when read (None: as is).
 
-    Decimal-like fields turn driver floats into Decimals; datetimes get UTC
-    when naive.
+    Decimal-like fields turn driver floats into Decimals; datetimes are put in
+    UTC (naive ones are taken as UTC).
     """
     if field.field_type in _DECIMAL_TYPES:
         return to_decimal
@@ -78,9 +80,17 @@ def to_decimal(v: Any) -> Any:
 
 
 def to_utc(v: Any) -> Any:
-    """Give a naive datetime the UTC time zone; keep others."""
-    if v.__class__ is datetime and v.tzinfo is None:
-        return v.replace(tzinfo=UTC)
+    """A datetime in UTC (a naive one is taken as UTC); other values as they are.
+
+    Aware values in another zone are converted, as SQL sees them: Python compares
+    and subtracts two times of one zone by their wall clocks, which is wrong across
+    a daylight-saving change, and a time in a DST gap never equals its UTC instant.
+    """
+    if v.__class__ is datetime:
+        if v.tzinfo is None:
+            return v.replace(tzinfo=UTC)
+        if v.tzinfo is not UTC:
+            return v.astimezone(UTC)
     return v
 
 
@@ -202,17 +212,17 @@ def negate(v: Any) -> Any:
 
 def contains(text: str | None, part: str | None) -> bool:
     """Case-insensitive substring test; false if either side is empty."""
-    return text is not None and part is not None and part.lower() in text.lower()
+    return text is not None and part is not None and fold_lower(part) in fold_lower(text)
 
 
 def starts_with(text: str | None, part: str | None) -> bool:
     """Case-insensitive prefix test; false if either side is empty."""
-    return text is not None and part is not None and text.lower().startswith(part.lower())
+    return text is not None and part is not None and fold_lower(text).startswith(fold_lower(part))
 
 
 def ends_with(text: str | None, part: str | None) -> bool:
     """Case-insensitive suffix test; false if either side is empty."""
-    return text is not None and part is not None and text.lower().endswith(part.lower())
+    return text is not None and part is not None and fold_lower(text).endswith(fold_lower(part))
 
 
 TEXT_MATCH: dict[str, Callable[[str | None, str | None], bool]] = {
@@ -226,8 +236,8 @@ def list_has(items: list[Any] | None, value: str | None) -> bool:
     """Case-insensitive membership of a text in a list; false if either is empty."""
     if not items or value is None:
         return False
-    needle = value.lower()
-    return any(isinstance(item, str) and item.lower() == needle for item in items)
+    needle = fold_lower(value)
+    return any(isinstance(item, str) and fold_lower(item) == needle for item in items)
 
 
 def ordered(op: str) -> Callable[[Any, Any], bool]:

@@ -28,6 +28,7 @@ from trellis.rules.expr._closures import value as closure_value
 from trellis.rules.expr._sql_functions import NUMERIC, SQL_FUNCTIONS
 from trellis.rules.expr.context import EvalContext
 from trellis.rules.expr.errors import ExpressionError, Locator
+from trellis.rules.expr.text_case import fold_lower
 
 Col = sa.ColumnElement[Any]
 Tables = Callable[[str], sa.Table]
@@ -51,6 +52,7 @@ _ORDER: dict[str, Callable[[Col, Col], Col]] = {
     ">=": lambda a, b: a >= b,
 }
 _ESCAPE = "/"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _UNSET = object()
 
 
@@ -62,7 +64,10 @@ def bind(value: Any, typ: DslType) -> Col:
     if isinstance(value, bool):
         return sa.true() if value else sa.false()
     if isinstance(value, int):
-        return sa.literal(value, sa.BigInteger())
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return sa.literal(value, sa.BigInteger())
+        # Beyond a 64-bit integer (SQLite cannot bind it): a NUMERIC (REAL on SQLite).
+        return sa.literal(Decimal(value), sa.Numeric())
     if isinstance(value, Decimal):
         return sa.literal(value, sa.Numeric())
     if isinstance(value, str):
@@ -140,7 +145,7 @@ class SqlCompiler:
             case t.Field():
                 return self._field(node)
             case t.Negate(operand=o):
-                return -self.value(o)
+                return -d.ExactNumber(self.value(o))
             case t.ToDatetime(operand=o):
                 return d.DateToDatetime(self.value(o))
             case t.Arith():
@@ -191,11 +196,11 @@ class SqlCompiler:
             # The result is typed as a plain number: SQLAlchemy would otherwise give it
             # an operand's scale (money: 2) and round selected values to it.
             case t.ArithKind.ADD:
-                return sa.type_coerce(a + b, NUMERIC)
+                return sa.type_coerce(d.ExactNumber(a) + b, NUMERIC)
             case t.ArithKind.SUB:
-                return sa.type_coerce(a - b, NUMERIC)
+                return sa.type_coerce(d.ExactNumber(a) - b, NUMERIC)
             case t.ArithKind.MUL:
-                return sa.type_coerce(a * b, NUMERIC)
+                return sa.type_coerce(d.ExactNumber(a) * b, NUMERIC)
             case t.ArithKind.DIV:
                 return sa.type_coerce(sa.cast(a, NUMERIC) / sa.func.nullif(b, 0), NUMERIC)
             case t.ArithKind.DATE_PLUS_DAYS:
@@ -296,12 +301,12 @@ class SqlCompiler:
         return sa.not_(empty) if negated else empty
 
     def _text_match(self, node: t.TextMatch) -> Col:
-        text = sa.func.lower(self.value(node.left), type_=sa.String())
+        text = d.Lower(self.value(node.left))
         k = self.constant(node.right)
         if k is None:
             return sa.false()
         if k is not _UNSET:
-            escaped = like_escape(str(k).lower())
+            escaped = like_escape(fold_lower(str(k)))
             pattern: Col = sa.literal(
                 {"contains": f"%{escaped}%", "starts_with": f"{escaped}%"}.get(
                     node.op, f"%{escaped}"
@@ -309,7 +314,7 @@ class SqlCompiler:
                 sa.String(),
             )
         else:
-            part = sa.func.lower(self.value(node.right), type_=sa.String())
+            part: Col = d.Lower(self.value(node.right))
             for ch in (_ESCAPE, "%", "_"):
                 part = sa.func.replace(part, ch, _ESCAPE + ch, type_=sa.String())
             pct = sa.literal("%", sa.String())

@@ -2,7 +2,7 @@
 
 The SQL compiler does not know the dialect when it builds an expression, so
 the parts that differ (JSON lists, date arithmetic, UTC conversions, binary
-text ordering) are ``FunctionElement`` subclasses rendered per dialect with
+text ordering, case mapping) are ``FunctionElement`` subclasses rendered per dialect with
 ``@compiles``. Other dialects raise ``CompileError``.
 """
 
@@ -16,6 +16,8 @@ from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+
+from trellis.rules.expr.text_case import SQLITE_LOWER, SQLITE_UPPER
 
 Render = Callable[..., str]
 
@@ -65,10 +67,31 @@ _register(
         f"AND lower(trellis_item.v #>> '{{}}') = lower({needle}))"
     ),
     sqlite=lambda lst, needle: (
-        f"EXISTS (SELECT 1 FROM json_each({lst}) AS trellis_item "
-        f"WHERE trellis_item.type = 'text' AND lower(trellis_item.value) = lower({needle}))"
+        f"EXISTS (SELECT 1 FROM json_each({lst}) AS trellis_item WHERE trellis_item.type = "
+        f"'text' AND {SQLITE_LOWER}(trellis_item.value) = {SQLITE_LOWER}({needle}))"
     ),
 )
+
+
+class Lower(_Construct):
+    """Lowercase by simple case mapping (``text_case``): ``lower`` on PostgreSQL."""
+
+    type = sa.String()
+    name = "trellis_lower"
+    inherit_cache = True
+
+
+class Upper(_Construct):
+    """Uppercase by simple case mapping (``text_case``): ``upper`` on PostgreSQL."""
+
+    type = sa.String()
+    name = "trellis_upper"
+    inherit_cache = True
+
+
+# SQLite's own lower()/upper() only map ASCII: its connections get the Python ones.
+_register(Lower, postgresql=lambda x: f"lower({x})", sqlite=lambda x: f"{SQLITE_LOWER}({x})")
+_register(Upper, postgresql=lambda x: f"upper({x})", sqlite=lambda x: f"{SQLITE_UPPER}({x})")
 
 
 class ListLength(_Construct):
@@ -175,8 +198,37 @@ _register(
 )
 
 
+#: Dates and times exist from year 1 to 9999 (Python's range): arithmetic that leaves
+#: it is empty, as in closures, never a database error or an unreadable value.
+_FIRST_DAY = "DATE '0001-01-01'"
+_LAST_DAY_NUMBER = 3652058  # 9999-12-31 - 0001-01-01
+_FIRST_SECOND, _LAST_SECOND = -62135596800, 253402300799  # Unix time of both ends
+
+
+def _pg_date_add_days(d: str, n: str) -> str:
+    # Day numbers since 0001-01-01 are exact numerics; the clamp only keeps the
+    # expression computable when PostgreSQL evaluates the THEN branch early.
+    day = f"(({d} - {_FIRST_DAY}) + floor(CAST({n} AS NUMERIC)))"
+    safe = f"CAST(LEAST(GREATEST({day}, 0), {_LAST_DAY_NUMBER}) AS INTEGER)"
+    return f"(CASE WHEN {day} BETWEEN 0 AND {_LAST_DAY_NUMBER} THEN {_FIRST_DAY} + {safe} END)"
+
+
+def _pg_datetime_add_days(d: str, n: str) -> str:
+    epoch = f"EXTRACT(EPOCH FROM {d})"
+    shift = f"round(CAST({n} AS NUMERIC) * 86400)"
+    low, high = _FIRST_SECOND - 86400, _LAST_SECOND + 86400
+    safe = f"LEAST(GREATEST({shift}, {low} - {epoch}), {high} - {epoch})"
+    valid = f"{epoch} + {shift} BETWEEN {_FIRST_SECOND} AND {_LAST_SECOND}.999999"
+    return f"(CASE WHEN {valid} THEN {d} + {safe} * INTERVAL '1 second' END)"
+
+
+def _sqlite_in_range(value: str, first: str, last: str) -> str:
+    # Out of range, SQLite's date functions give NULL or text like '-0165-09-05'.
+    return f"(CASE WHEN {value} BETWEEN '{first}' AND '{last}' THEN {value} END)"
+
+
 class DateAddDays(_Construct):
-    """``DateAddDays(date, n)``: the date moved by floor(n) days."""
+    """``DateAddDays(date, n)``: the date moved by floor(n) days (empty past year 9999)."""
 
     type = sa.Date()
     name = "trellis_date_add_days"
@@ -185,8 +237,10 @@ class DateAddDays(_Construct):
 
 _register(
     DateAddDays,
-    postgresql=lambda d, n: f"({d} + CAST(floor(CAST({n} AS NUMERIC)) AS INTEGER))",
-    sqlite=lambda d, n: f"date({d}, CAST({n} AS TEXT) || ' days')",
+    postgresql=_pg_date_add_days,
+    sqlite=lambda d, n: _sqlite_in_range(
+        f"date({d}, CAST({n} AS TEXT) || ' days')", "0001-01-01", "9999-12-31"
+    ),
 )
 
 
@@ -200,14 +254,28 @@ class DatetimeAddDays(_Construct):
 
 _register(
     DatetimeAddDays,
-    postgresql=lambda d, n: f"({d} + round(CAST({n} AS NUMERIC) * 86400) * INTERVAL '1 second')",
+    postgresql=_pg_datetime_add_days,
     # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff': shift the
     # whole seconds and keep the original fraction so the text still sorts right.
-    sqlite=lambda d, n: (
+    sqlite=lambda d, n: _sqlite_in_range(
         f"(strftime('%Y-%m-%d %H:%M:%S', {d}, "
-        f"CAST(CAST(round(({n}) * 86400) AS INTEGER) AS TEXT) || ' seconds') || substr({d}, 20))"
+        f"CAST(CAST(round(({n}) * 86400) AS INTEGER) AS TEXT) || ' seconds') || substr({d}, 20))",
+        "0001-01-01 00:00:00",
+        "9999-12-31 23:59:59.999999",
     ),
 )
+
+
+class ExactNumber(_Construct):
+    """A number for arithmetic: NUMERIC on PostgreSQL, whose BIGINT overflows with an
+    error where closures have exact integers (SQLite turns an overflow into REAL)."""
+
+    type = sa.Numeric()
+    name = "trellis_exact_number"
+    inherit_cache = True
+
+
+_register(ExactNumber, postgresql=lambda x: f"CAST({x} AS NUMERIC)", sqlite=lambda x: f"({x})")
 
 
 class DateDiff(_Construct):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from functools import reduce
 from typing import Any
 
@@ -58,7 +59,7 @@ def _round(args: Sequence[Col], nodes: Sequence[t.Node]) -> Col:
         places = sa.literal(digits, sa.Integer())
         return sa.func.round(value, places, type_=sa.Numeric())
     # SQLite ignores negative places: scale down, round, scale back up.
-    factor = sa.literal(10 ** (-digits), sa.Integer())
+    factor = sa.literal(Decimal(10) ** -digits, sa.Numeric())  # 10**20 is past BIGINT
     return sa.func.round(value / factor, type_=sa.Numeric()) * factor
 
 
@@ -86,13 +87,13 @@ def _one(fn: Callable[[Col], Col]) -> SqlFunction:
 
 SQL_FUNCTIONS: dict[str, SqlFunction] = {
     "days_between": _days_between,
-    "lower": _one(lambda x: sa.func.lower(x, type_=sa.String())),
-    "upper": _one(lambda x: sa.func.upper(x, type_=sa.String())),
+    "lower": _one(d.Lower),
+    "upper": _one(d.Upper),
     "trim": _one(lambda x: d.Trim(x, sa.literal(TRIM_CHARS, sa.String()))),
     "len": _len,
     "coalesce": _coalesce,
     "round": _round,
-    "abs": _one(lambda x: sa.func.abs(x, type_=sa.Numeric())),
+    "abs": _one(lambda x: sa.func.abs(d.ExactNumber(x), type_=sa.Numeric())),
     "min": _pick(smaller=True),
     "max": _pick(smaller=False),
     "concat": _concat,

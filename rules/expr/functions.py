@@ -15,6 +15,7 @@ from typing import Any
 
 from trellis.metadata.model import DslType
 from trellis.rules.expr import _runtime as rt
+from trellis.rules.expr.text_case import fold_lower, fold_upper
 from trellis.rules.expr.typed import ContextKind
 
 T = DslType
@@ -140,8 +141,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         _spec(
             "days_between", "days_between(date, date)", (_WHEN, _WHEN), T.NUMBER, rt.days_between
         ),
-        _spec("lower", "lower(text)", (_TEXT,), T.TEXT, _unary(str.lower)),
-        _spec("upper", "upper(text)", (_TEXT,), T.TEXT, _unary(str.upper)),
+        _spec("lower", "lower(text)", (_TEXT,), T.TEXT, _unary(fold_lower)),
+        _spec("upper", "upper(text)", (_TEXT,), T.TEXT, _unary(fold_upper)),
         _spec("trim", "trim(text)", (_TEXT,), T.TEXT, _unary(lambda s: s.strip(rt.TRIM_CHARS))),
         _spec("len", "len(text or list)", (frozenset({T.TEXT, T.LIST}),), T.NUMBER, _unary(len)),
         _spec(

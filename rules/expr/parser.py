@@ -123,6 +123,23 @@ def _decode_string(token: str) -> str:
     return "".join(out)
 
 
+#: Longest number literal: far past any column's range, well inside Python's limit.
+MAX_NUMBER_DIGITS = 100
+
+
+class _LongNumberError(Exception):
+    """A number literal with more than :data:`MAX_NUMBER_DIGITS` digits."""
+
+    def __init__(self, token: Token) -> None:
+        super().__init__(str(token))
+        self.line, self.col = _pos(token)
+
+
+def _check_digits(token: Token) -> None:
+    if sum(ch.isdigit() for ch in str(token)) > MAX_NUMBER_DIGITS:
+        raise _LongNumberError(token)
+
+
 def _pos(token: Token) -> tuple[int, int]:
     return token.line or 1, token.column or 1
 
@@ -136,9 +153,11 @@ class _ToAst(Transformer[Token, n.Expr]):
     """Lark parse tree -> syntax tree (``nodes``)."""
 
     def int_lit(self, meta: Meta, c: list[Token]) -> n.Literal:
+        _check_digits(c[0])
         return n.Literal(meta.line, meta.column, int(c[0]))
 
     def decimal_lit(self, meta: Meta, c: list[Token]) -> n.Literal:
+        _check_digits(c[0])
         return n.Literal(meta.line, meta.column, Decimal(str(c[0])))
 
     def string_lit(self, meta: Meta, c: list[Token]) -> n.Literal:
@@ -279,7 +298,9 @@ def parse_expression(source: str, *, span: SourceSpan | None = None) -> n.Expr:
         span: Where the text starts in its file, to place diagnostics there.
 
     Raises:
-        ExpressionError: With one ``RL001`` diagnostic if the text is not valid syntax.
+        ExpressionError: With one ``RL001`` diagnostic if the text is not valid syntax,
+            ``RL011`` for a number literal of more than ``MAX_NUMBER_DIGITS`` digits,
+            ``RL012`` when it nests too deeply.
     """
     loc = Locator(source, span)
     if not source.strip():
@@ -295,7 +316,12 @@ def parse_expression(source: str, *, span: SourceSpan | None = None) -> n.Expr:
     try:
         return _ToAst().transform(tree)
     except (RecursionError, VisitError) as err:
-        if isinstance(err, VisitError) and not isinstance(err.orig_exc, RecursionError):
+        orig = err.orig_exc if isinstance(err, VisitError) else err
+        if isinstance(orig, _LongNumberError):
+            message = f"A number has at most {MAX_NUMBER_DIGITS} digits"
+            diagnostic = loc.diagnostic(codes.INVALID_LITERAL, message, orig.line, orig.col)
+            raise ExpressionError([diagnostic]) from None
+        if not isinstance(orig, RecursionError):
             raise
         raise ExpressionError(
             [loc.diagnostic(codes.TOO_DEEP, "The expression is nested too deeply", 1, 1)]

@@ -63,6 +63,11 @@ def keywords() -> frozenset[str]:
     )
 
 
+def _amount(digits: str) -> int:
+    """A timer's count; past 18 digits (and Python's digit limit) it is simply too big."""
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
 def _decode(token: str) -> str:
     body = token[1:-1]
     out: list[str] = []
@@ -135,7 +140,7 @@ class _ToSyntax(Transformer[Token, Any]):
             _pos(c[0]),
             entity=_name(c[1]),
             direction=str(c[2]),
-            amount=int(str(c[3])),
+            amount=_amount(str(c[3])),
             unit=str(c[4]).rstrip("s") + "s",
             field=_name(c[6]),
         )

@@ -11,7 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
 from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldDef
-from trellis.rules.expr import CompiledExpression, EvalContext, compile_expression
+from trellis.rules.expr import (
+    CompiledExpression,
+    EvalContext,
+    compile_expression,
+    install_sqlite_functions,
+)
 
 PG_URL_ENV = "TRELLIS_TEST_PG_URL"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -153,6 +158,7 @@ def _complete(rows: Sequence[Mapping[str, Any]], table: sa.Table) -> list[dict[s
 def sqlite_database() -> Db:
     """A new in-memory SQLite database with the model's tables."""
     engine = sa.create_engine("sqlite://", poolclass=StaticPool)
+    sa.event.listen(engine, "connect", lambda conn, _: install_sqlite_functions(conn))
     meta = sa.MetaData()
     tables = build_tables(meta)
     meta.create_all(engine)

@@ -6,9 +6,9 @@ on SQLite and on PostgreSQL; selected scalar values must match the closure's.
 
 Generated values stay where both databases are exact: decimals are multiples
 of 0.25 (SQLite stores them as binary floats), datetimes have whole seconds
-(SQLite day differences are exact to the millisecond), text is ASCII (SQLite's
-lower() only folds ASCII), and division only appears in scalar results, which
-are compared with a tolerance.
+(SQLite day differences are exact to the millisecond), text is ASCII (Unicode,
+every field type and DST changes are fuzzed in ``test_closure_sql_fuzz``), and
+division only appears in scalar results, which are compared with a tolerance.
 """
 
 from __future__ import annotations

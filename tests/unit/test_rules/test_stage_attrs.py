@@ -26,7 +26,13 @@ from trellis.metadata.model import (
     PipelineDef,
     StageDef,
 )
-from trellis.rules.expr import EvalContext, ExpressionError, compile_expression, interpret
+from trellis.rules.expr import (
+    EvalContext,
+    ExpressionError,
+    compile_expression,
+    install_sqlite_functions,
+    interpret,
+)
 
 from rules_test_support import NOW, PG_URL_ENV
 
@@ -87,6 +93,7 @@ def table(request: pytest.FixtureRequest) -> Iterator[tuple[sa.Engine, sa.Table]
     schema = None
     if request.param == "sqlite":
         engine = sa.create_engine("sqlite://", poolclass=StaticPool)
+        sa.event.listen(engine, "connect", lambda conn, _: install_sqlite_functions(conn))
     else:
         url = os.environ.get(PG_URL_ENV)
         if not url:
