@@ -21,7 +21,6 @@ from trellis.platform.jobs.outbox import Job
 from trellis.platform.jobs.settings import webhook_secret
 from trellis.platform.jobs.smtp_config import smtp_for
 from trellis.platform.jobs.webhooks import deliver_webhook
-from trellis.tenants.registry import utcnow
 
 if TYPE_CHECKING:
     from trellis.platform.records.compiled import CompiledApp
@@ -60,7 +59,7 @@ class JobContext:
     def log(self, delivery: Delivery) -> None:
         """Append an attempt to the tenant's delivery log (own transaction)."""
         with self.connect(write=True) as conn, conn.begin():
-            record_delivery(conn, self.app.metadata, delivery, utcnow())
+            record_delivery(conn, self.app.metadata, delivery, self.runtime.clock.now())
 
 
 Handler = Callable[[JobContext, Job], None]
@@ -173,7 +172,14 @@ def send_webhook(ctx: JobContext, job: Job) -> None:
         ctx.log(Delivery(status=SKIPPED, error=PLACEHOLDER_NOTE, **entry))
         return
     try:
-        deliver_webhook(url, body, secret, f"{ctx.tenant}-{job.id}")
+        deliver_webhook(
+            url,
+            body,
+            secret,
+            f"{ctx.tenant}-{job.id}",
+            sent_at=ctx.runtime.clock.now(),
+            allow_private=ctx.runtime.config.webhook_allow_private,
+        )
     except Exception as exc:
         ctx.log(Delivery(status=FAILED, error=str(exc) or type(exc).__name__, **entry))
         raise

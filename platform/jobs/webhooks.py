@@ -3,8 +3,8 @@
 Headers: ``X-Trellis-Timestamp`` (Unix seconds) and ``X-Trellis-Signature:
 sha256=<hex HMAC(secret, timestamp + "." + body)>``; ``X-Trellis-Delivery`` is an
 idempotency key that stays the same across retries of one job. Targets on loopback,
-private, link-local or reserved networks are refused unless
-``TRELLIS_WEBHOOK_ALLOW_PRIVATE=1``.
+private, link-local or reserved networks are refused unless the deployment allows them
+(``RuntimeConfig.webhook_allow_private``, ``TRELLIS_WEBHOOK_ALLOW_PRIVATE=1``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import os
 import socket
-import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,16 +49,16 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def _allow_private() -> bool:
-    return os.environ.get(ALLOW_PRIVATE_ENV, "") in ("1", "true", "yes")
+def check_target(url: str, *, allow_private: bool = False) -> None:
+    """Refuse URLs that are not http(s) or that resolve to a non-public address.
 
-
-def check_target(url: str) -> None:
-    """Refuse URLs that are not http(s) or that resolve to a non-public address."""
+    ``allow_private`` (``RuntimeConfig.webhook_allow_private``) lets non-public
+    addresses through.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookError(f"Webhook URL '{url}' is not an http or https URL.")
-    if _allow_private():
+    if allow_private:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
@@ -80,12 +79,17 @@ def deliver_webhook(
     secret: str,
     delivery_id: str,
     *,
+    sent_at: datetime,
+    allow_private: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> int:
-    """POST ``payload`` to ``url``, signed; returns the status, raises on failure."""
-    check_target(url)
+    """POST ``payload`` to ``url``, signed at ``sent_at``; returns the status, raises on failure.
+
+    ``allow_private`` is the deployment's ``webhook_allow_private`` (see :func:`check_target`).
+    """
+    check_target(url, allow_private=allow_private)
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    timestamp = str(int(time.time()))
+    timestamp = str(int(sent_at.timestamp()))
     request = urllib.request.Request(
         url,
         data=body,

@@ -198,8 +198,13 @@ def test_serve_creates_demo_and_picks_up_publishes(
         assert code == 200 and "aardvark" not in text and "demo" not in text
         extra = write_package({"invoice": "fields:\n  number: {type: string}\n"})
         assert trellis(env, "publish", "demo", str(extra)).returncode == 0
-        time.sleep(2.0)
+        # The server sees the publish at its next version check (every second): poll it
+        # in 0.1 s steps for at most the 2 seconds this test always allowed.
+        deadline = time.monotonic() + 2.0
         status, body = _get(f"{base}/invoice", token)
+        while status != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            status, body = _get(f"{base}/invoice", token)
         assert status == 200, body
     finally:
         server.terminate()
