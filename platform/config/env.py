@@ -226,8 +226,8 @@ VARIABLES: tuple[Variable, ...] = (
         "Tests only: the PostgreSQL server of the test suite.",
     ),
     Variable(
-        "TRELLIS_TEST_REDIS_URL", None, None, "redis://127.0.0.1:6379/0",
-        "Tests only: the Redis server of the test suite.",
+        "TRELLIS_TEST_REDIS_URL", None, None, "redis://127.0.0.1:6379/11",
+        "Tests only: the Redis of the session, invalidation and job tests.",
     ),
     Variable(
         "TRELLIS_CHROMIUM", None, None, "/usr/bin/chromium",

@@ -80,6 +80,22 @@ def test_the_count_starts_again_in_the_next_minute() -> None:
         assert {client.get("/t/x/api/y").status_code for _ in range(5)} == {200}
 
 
+def test_the_app_counts_in_minutes_of_the_runtime_clock(tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2030, 1, 1, 12, 0, 30, tzinfo=UTC))
+    config = RuntimeConfig(data_dir=tmp_path / "data", rate_limit_token=0, rate_limit_ip=2)
+    runtime = Runtime(config, clock=clock)
+    try:
+        with TestClient(app=create_app(runtime)) as client:
+            codes = [client.get("/t/acme/api/account").status_code for _ in range(3)]
+            assert 429 not in codes[:2] and codes[2] == 429
+            refused = client.get("/t/acme/api/account")
+            assert refused.headers["retry-after"] == "30"  # 12:00:30: 30 s left in the minute
+            clock.advance(30)  # 12:01:00, a new window
+            assert client.get("/t/acme/api/account").status_code != 429
+    finally:
+        runtime.close()
+
+
 def test_processes_share_the_count_through_redis(tmp_path: Path) -> None:
     prefix = f"rl{uuid.uuid4().hex[:8]}_"
     config = RuntimeConfig(

@@ -396,3 +396,24 @@ def test_sign_out_is_audited_and_ends_the_session(web: Web) -> None:
     _sign_out(client)
     assert web.sessions.get(sid) is None
     assert len(web.audit("auth.signout")) == 1
+
+
+def test_the_web_app_times_sessions_and_lockout_on_the_runtime_clock(
+    clocked_runtime: Runtime, clock: FakeClock, write_package: PackageWriter
+) -> None:
+    make_tenant(clocked_runtime, write_package, "acme")
+    app = create_web_app(clocked_runtime)  # its own session store, on the runtime's clock
+    with TestClient(app=app, base_url="http://testserver.local") as client:
+        assert sign_in(client, "acme", "admin@acme.test").status_code == 303
+        clock.advance(29 * 60)
+        assert _signed_in(client)
+        clock.advance(31 * 60)  # idle for longer than 30 minutes
+        assert not _signed_in(client)
+        for _ in range(4):
+            assert sign_in(client, "acme", "admin@acme.test", "guess guess").status_code == 401
+        assert sign_in(client, "acme", "admin@acme.test", "guess guess").status_code == 429
+        clock.advance(15 * 60 - 1)
+        assert sign_in(client, "acme", "admin@acme.test").status_code == 429  # still locked
+        clock.advance(2)
+        assert sign_in(client, "acme", "admin@acme.test").status_code == 303
+        assert _signed_in(client)
