@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from trellis.platform.api.app import create_app
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.config import FakeClock, RuntimeConfig
 from trellis.platform.runtime import Runtime
 
 from browser_support import browser, live, page  # noqa: F401  (fixtures of tests/browser)
@@ -58,6 +58,24 @@ def config(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RuntimeCo
 def runtime(config: RuntimeConfig) -> Iterator[Runtime]:
     """A runtime over ``config``."""
     rt = Runtime(config)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock the test moves by hand (``clocked_runtime`` runs on it)."""
+    return FakeClock()
+
+
+@pytest.fixture
+def clocked_runtime(config: RuntimeConfig, clock: FakeClock) -> Iterator[Runtime]:
+    """A runtime over ``config`` on ``clock``: its caches expire when the test moves it.
+
+    A test module uses it for every fixture built on ``runtime`` by overriding that
+    fixture: ``def runtime(clocked_runtime): return clocked_runtime``.
+    """
+    rt = Runtime(config, clock=clock)
     yield rt
     rt.close()
 

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from trellis.cli import main
+from trellis.platform.config import RuntimeConfig
+from trellis.platform.config.env import VARIABLES
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 
@@ -146,6 +148,24 @@ def webhook_server() -> Iterator[Hooks]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def use_setting(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, name: str, value: str | None
+) -> None:
+    """Set (None: unset) ``TRELLIS_*`` variable ``name`` as a deployment would before starting.
+
+    CLI runs (:func:`run_cli`) read it from the environment; the running ``runtime`` gets
+    the same setting, as if it had been started with it (it reads none at run time).
+    """
+    if value is None:
+        monkeypatch.delenv(name, raising=False)
+    else:
+        monkeypatch.setenv(name, value)
+    [field] = [v.field for v in VARIABLES if v.name == name and v.field is not None]
+    read = RuntimeConfig.from_env(runtime.config.data_dir)
+    configured = runtime.config.with_overrides(**{field: getattr(read, field)})
+    monkeypatch.setattr(runtime, "config", configured)
 
 
 def run_cli(

@@ -26,7 +26,7 @@ from trellis.members_cli import add_password_options, check_known_roles, passwor
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
 from trellis.platform.api.hygiene import MAX_HEADER_BYTES
-from trellis.platform.config import check_tenant_name, config_from_env
+from trellis.platform.config import ConfigError, check_tenant_name, config_from_env
 from trellis.platform.db.sync import SchemaSyncError
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime, TenantNotFoundError
@@ -39,6 +39,10 @@ TEMPLATES = {"crm": CRM_PACKAGE}
 DEMO_TENANT = "demo"
 DEMO_ADMIN = "admin@demo.test"
 _DURATION = re.compile(r"^(\d+)([dhm])$")
+
+
+#: Exit code of a bad ``TRELLIS_*`` value (nothing started, nothing written).
+EXIT_CONFIG = 2
 
 
 class CliError(Exception):
@@ -187,8 +191,11 @@ def ensure_demo(runtime: Runtime) -> str | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    # The whole configuration is read and checked first: a bad TRELLIS_* value stops here
+    # (exit 2), before any file is written or the port is opened.
+    config = config_from_env(args.data_dir)
     # The embedded mode has its demo tenant: browsers opening / go to its sign-in.
-    runtime = Runtime(config_from_env(args.data_dir).with_overrides(home_tenant=DEMO_TENANT))
+    runtime = Runtime(config.with_overrides(home_tenant=DEMO_TENANT))
     first = ensure_demo(runtime)
     url = f"http://{args.host}:{args.port}"
     _out(f"Trellis is serving {url} (data in {runtime.config.data_dir}).")
@@ -287,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
+    except ConfigError as exc:  # before ValueError: a bad TRELLIS_* value
+        for problem in exc.problems:
+            _err(f"error: {problem}")
+        return EXIT_CONFIG
     except MetadataError as exc:
         for diagnostic in exc.diagnostics:
             _err(str(diagnostic))

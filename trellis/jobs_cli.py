@@ -22,7 +22,6 @@ from trellis.platform.jobs import (
 from trellis.platform.jobs.mail import EmailError
 from trellis.platform.jobs.smtp_config import clear_tenant_smtp, describe_smtp, set_tenant_smtp
 from trellis.platform.runtime import Runtime
-from trellis.tenants.registry import utcnow
 
 WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 #: Columns of ``jobs status``.
@@ -83,7 +82,7 @@ def cmd_retry(args: argparse.Namespace) -> None:
     with _runtime(args) as runtime:
         outbox = Outbox(runtime.app(args.tenant).metadata)
         with runtime.engines.tenant_connection(args.tenant, write=True) as conn, conn.begin():
-            done = outbox.retry(conn, args.job_id, utcnow())
+            done = outbox.retry(conn, args.job_id, runtime.clock.now())
         if not done:
             raise ValueError(f"Job {args.job_id} of tenant '{args.tenant}' cannot be retried.")
     _out(f"Job {args.job_id} queued again.")
@@ -99,7 +98,11 @@ def cmd_webhook_secret(args: argparse.Namespace) -> None:
 
 
 def cmd_tenant_smtp(args: argparse.Namespace) -> None:
-    """Store, show or clear the tenant's SMTP server; the password comes from a variable."""
+    """Store, show or clear the tenant's SMTP server; the password comes from a variable.
+
+    ``--password-env`` names a variable the user chose (not a ``TRELLIS_*`` setting): it is
+    read here, at the command line, never by the platform.
+    """
     with _runtime(args) as runtime:
         runtime.tenant(args.tenant)
         try:
@@ -145,7 +148,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
         if not url:
             raise ValueError("trellis worker needs Redis: set TRELLIS_REDIS_URL.")
         runtime.start_invalidation()  # publishes elsewhere reach this worker at once
-        queue = args.queue or queue_name()
+        queue = args.queue or queue_name(runtime.config)
         _out(f"Trellis worker on queue '{queue}'" + (" (burst)" if args.burst else ""))
         sys.stdout.flush()
         run_worker(
@@ -220,7 +223,7 @@ def start_embedded_worker(runtime: Runtime) -> EmbeddedWorker:
 
         from trellis.platform.jobs.rqueue import RedisDispatcher, connect, queue_name
 
-        queue = Queue(queue_name(), connection=connect(runtime.config.redis_url))
+        queue = Queue(queue_name(runtime.config), connection=connect(runtime.config.redis_url))
         return EmbeddedWorker(RedisDispatcher(runtime, queue)).start()
     return EmbeddedWorker(Dispatcher(runtime)).start()
 

@@ -18,7 +18,6 @@ from trellis.platform.api.tenant_api import Call, TenantApi
 from trellis.platform.notifications import NotificationError, notify_mention
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError
-from trellis.tenants.registry import utcnow
 
 #: Characters of the comment quoted in a mention notification.
 EXCERPT = 200
@@ -116,7 +115,7 @@ def post_comment(
             user_id=author,
             body=body,
             mentions=pairs,
-            at=utcnow(),
+            at=runtime.clock.now(),
         )
     posted = PostedComment(comment_id, body, unresolved=list(mentions.unresolved))
     posted.cannot_read = [m for m in mentions.members if m not in readers]

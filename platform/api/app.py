@@ -307,7 +307,7 @@ def create_app(
         ],
         middleware=[
             client_ip_middleware,
-            rate_limit_middleware(limits, counter),
+            rate_limit_middleware(limits, counter, runtime.clock),
             request_hygiene_middleware,
             *web.middleware,
         ],

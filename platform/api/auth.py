@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import sqlalchemy as sa
 
+from trellis.platform.config import Clock, SystemClock
 from trellis.platform.records.errors import RecordError
-from trellis.tenants.registry import TenantRegistry, TokenIdentity, utcnow
+from trellis.tenants.registry import TenantRegistry, TokenIdentity
 from trellis.tenants.registry.access_admin import LAST_USED_RESOLUTION, touch_token
 from trellis.tenants.registry.tokens import token_digest
 
@@ -25,8 +24,12 @@ class UnauthorizedError(RecordError):
 class TokenAuthenticator:
     """Checks ``Authorization: Bearer <token>`` headers against the registry."""
 
-    def __init__(self, registry: TenantRegistry, *, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, registry: TenantRegistry, *, max_entries: int = 10_000, clock: Clock | None = None
+    ) -> None:
+        """``clock`` (the runtime's) times the cache, expiry and ``last_used_at`` writes."""
         self._registry = registry
+        self._clock: Clock = clock or SystemClock()
         self._cache: dict[str, tuple[TokenIdentity | None, float]] = {}
         self._max = max_entries
         #: token id -> when this process last wrote its ``last_used_at`` (monotonic).
@@ -87,7 +90,7 @@ class TokenAuthenticator:
         self._registry.audit.record(info.id, "auth.failure", actor="anonymous", detail=detail)
 
     def _lookup(self, token: str) -> TokenIdentity | None:
-        now = time.monotonic()
+        now = self._clock.monotonic()
         hit = self._cache.get(token)
         if hit is not None and now - hit[1] < TOKEN_CACHE_SECONDS:
             identity = hit[0]
@@ -101,7 +104,7 @@ class TokenAuthenticator:
         if (
             identity is not None
             and identity.expires_at is not None
-            and (identity.expires_at <= utcnow())
+            and (identity.expires_at <= self._clock.now())
         ):
             return None
         return identity
@@ -115,7 +118,7 @@ class TokenAuthenticator:
         if len(self._touched) >= self._max:
             self._touched.clear()
         self._touched[token_id] = now
-        if touch_token(self._registry, token_id):
+        if touch_token(self._registry, token_id, self._clock.now()):
             self._registry.audit.record(
                 identity.tenant_id,
                 "token.use",

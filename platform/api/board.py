@@ -19,7 +19,6 @@ from trellis.platform.api.tenant_api import Call, TenantApi
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.rules.expr import EvalContext
-from trellis.tenants.registry import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +54,7 @@ def column_totals(
             f"'{field}' is not a field of {entity.name}.", {"field": [f"Unknown field '{field}'."]}
         )
     t = entity.table
-    ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+    ectx = EvalContext(now=access.clock.now(), user_id=call.identity.user_id)
     columns: list[Any] = [t.c[field].label("key"), sa.func.count().label("n")]
     summed = total if total is not None and total in visible else None
     if summed is not None:

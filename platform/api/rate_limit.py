@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -35,7 +34,7 @@ from litestar.types import (
 from redis import Redis
 from redis.exceptions import RedisError
 
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.config import Clock, RuntimeConfig, SystemClock
 
 LOG = logging.getLogger("trellis.api")
 #: Seconds of one counting window.
@@ -116,9 +115,13 @@ def _too_many(
 
 
 def rate_limit_middleware(
-    limits: dict[str, int], counter: Counter, clock: Callable[[], float] = time.time
+    limits: dict[str, int], counter: Counter, clock: Clock | None = None
 ) -> Callable[[ASGIApp], ASGIApp]:
-    """ASGI middleware factory: ``limits`` maps ``token``/``ip`` to requests a minute."""
+    """ASGI middleware factory: ``limits`` maps ``token``/``ip`` to requests a minute.
+
+    Windows are wall-clock minutes of ``clock`` (the runtime's), the same in every process.
+    """
+    time_now = clock or SystemClock()
 
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -128,7 +131,7 @@ def rate_limit_middleware(
             if found is None or limit <= 0 or path.startswith(EXEMPT_PREFIXES):
                 await app(scope, receive, send)
                 return
-            now = clock()
+            now = time_now.now().timestamp()
             window = int(now // WINDOW)
             try:
                 count = counter.hit(found[1], window)

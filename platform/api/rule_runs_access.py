@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from trellis.platform.authz import Access
 from trellis.platform.records.hooks import TraceStep
 from trellis.rules.expr import EvalContext
-from trellis.tenants.registry import utcnow
 
 _CREATE = "create "
 
@@ -26,7 +25,7 @@ def visible_runs(access: Access, runs: sa.Table) -> sa.ColumnElement[bool] | Non
     if access.admin:
         return None
     app = access.app
-    ectx = EvalContext(now=utcnow(), user_id=access.user_id)
+    ectx = EvalContext(now=access.clock.now(), user_id=access.user_id)
     options: list[sa.ColumnElement[bool]] = []
     for name, entity in app.entities.items():
         if not access.can(name, "read"):

@@ -13,7 +13,6 @@ browser would then refuse ``http://127.0.0.1`` for a year.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 
 from litestar.types import Message, Scope
@@ -37,7 +36,6 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
 )
 HSTS: tuple[bytes, bytes] = (b"strict-transport-security", STRICT_TRANSPORT_SECURITY.encode())
-SECURE_ENV = "TRELLIS_SECURE_COOKIES"
 
 SendHook = Callable[[Message, Scope], Awaitable[None]]
 
@@ -45,11 +43,10 @@ SendHook = Callable[[Message, Scope], Awaitable[None]]
 def behind_tls(config: RuntimeConfig) -> bool:
     """Whether the deployment declares it is served over TLS whatever the ASGI scheme.
 
-    ``TRELLIS_SECURE_COOKIES=1`` (read at each call, like the cookies do) or
-    ``RuntimeConfig.secure_cookies``: plain HTTP reaches us from a TLS-terminating proxy.
+    ``RuntimeConfig.secure_cookies`` (``TRELLIS_SECURE_COOKIES=1``, read at start): plain
+    HTTP reaches us from a TLS-terminating proxy.
     """
-    env = os.environ.get(SECURE_ENV, "").strip().lower() in ("1", "true", "yes")
-    return env or config.secure_cookies
+    return config.secure_cookies
 
 
 def security_headers(config: RuntimeConfig) -> SendHook:

@@ -81,9 +81,11 @@ class TenantApi:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.auth = TokenAuthenticator(runtime.registry)
+        self.auth = TokenAuthenticator(runtime.registry, clock=runtime.clock)
         self.authz = Authorizer(
-            EnforcerCache(store=runtime.policies), directory=MemberDirectory(runtime.registry)
+            EnforcerCache(store=runtime.policies),
+            directory=MemberDirectory(runtime.registry, clock=runtime.clock),
+            clock=runtime.clock,
         )
         self._services: WeakKeyDictionary[CompiledApp, tuple[RecordService, RecordQuery]] = (
             WeakKeyDictionary()

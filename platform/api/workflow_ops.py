@@ -16,7 +16,6 @@ from trellis.platform.automation import build_hooks
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.service import RecordService, SaveContext
 from trellis.platform.workflows import TransitionResult, WorkflowRunner
-from trellis.tenants.registry import utcnow
 
 T = TypeVar("T")
 
@@ -41,7 +40,8 @@ class WorkflowOps:
     ) -> T:
         engines = self.api.runtime.engines
         with engines.tenant_connection(call.tenant, write=write) as conn, conn.begin():
-            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
+            now = self.api.runtime.clock.now()
+            ctx = SaveContext(conn, call.identity.user_id, now, roles=call.identity.roles)
             return work(ctx)
 
     def check(self, call: Call, entity: CompiledEntity, record_id: int, action: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -18,10 +18,10 @@ from trellis.platform.authz.access import (
 )
 from trellis.platform.authz.directory import MemberDirectory, Subject
 from trellis.platform.authz.enforcers import EnforcerCache, TenantEnforcer
+from trellis.platform.config import Clock, SystemClock
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ForbiddenError, ValidationFailedError
 from trellis.rules.expr import EvalContext, HopScope
-from trellis.tenants.registry import utcnow
 
 #: Role sets compiled per app: distinct role combinations times distinct values of the
 #: user attributes that role conditions read.
@@ -39,6 +39,8 @@ class Access:
     app: CompiledApp
     #: The user's team (for ``team`` scope) and attributes.
     subject: Subject | None = None
+    #: The runtime's clock (``now`` of scope conditions in :meth:`reachable`).
+    clock: Clock = field(default_factory=SystemClock)
 
     @property
     def subject_attributes(self) -> Mapping[str, str]:
@@ -88,7 +90,7 @@ class Access:
 
     def reachable(self, conn: sa.Connection, entity: CompiledEntity, record_id: int) -> bool:
         """Whether live record ``record_id`` is inside the user's scope."""
-        ectx = EvalContext(now=utcnow(), user_id=self.user_id)
+        ectx = EvalContext(now=self.clock.now(), user_id=self.user_id)
         condition = self.scope(entity, ectx)
         if condition is None:
             return True
@@ -129,12 +131,17 @@ class Authorizer:
     """Builds :class:`Access` objects; keeps enforcers and compiled role sets."""
 
     def __init__(
-        self, enforcers: EnforcerCache | None = None, directory: MemberDirectory | None = None
+        self,
+        enforcers: EnforcerCache | None = None,
+        directory: MemberDirectory | None = None,
+        *,
+        clock: Clock | None = None,
     ) -> None:
         # Not ``enforcers or ...``: an empty cache is falsy (it has a length).
         self.enforcers = enforcers if enforcers is not None else EnforcerCache()
         #: Teams, managers and attributes of members (None: every user stands alone).
         self.directory = directory
+        self.clock: Clock = clock or SystemClock()
         self._role_sets: WeakKeyDictionary[CompiledApp, dict[RoleKey, RoleSet]] = (
             WeakKeyDictionary()
         )
@@ -159,7 +166,7 @@ class Authorizer:
         enforcer.sync_user(user_id, roles)
         subject = self.subject(tenant, user_id)
         role_set = self.role_set(app, roles, subject.attributes)
-        return Access(user_id, role_set, enforcer, app, subject)
+        return Access(user_id, role_set, enforcer, app, subject, self.clock)
 
     def role_set(
         self, app: CompiledApp, roles: tuple[str, ...], attributes: Mapping[str, str] | None = None

@@ -10,12 +10,12 @@ user directly or through other managers.
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from trellis.platform.config import Clock, SystemClock
 from trellis.tenants.registry import TenantRegistry
 from trellis.tenants.registry.members import MemberProfile, list_members
 
@@ -82,15 +82,22 @@ class TenantMembers:
 class MemberDirectory:
     """Member profiles per tenant, re-read at most every ``DIRECTORY_SECONDS``."""
 
-    def __init__(self, registry: TenantRegistry, *, ttl: float = DIRECTORY_SECONDS) -> None:
+    def __init__(
+        self,
+        registry: TenantRegistry,
+        *,
+        ttl: float = DIRECTORY_SECONDS,
+        clock: Clock | None = None,
+    ) -> None:
         self._registry = registry
         self._ttl = ttl
+        self._clock: Clock = clock or SystemClock()
         self._items: OrderedDict[str, tuple[TenantMembers, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def members(self, tenant: str) -> TenantMembers:
         """The current profiles of tenant ``tenant`` (none for an unknown tenant)."""
-        now = time.monotonic()
+        now = self._clock.monotonic()
         with self._lock:
             hit = self._items.get(tenant)
             if hit is not None and now - hit[1] < self._ttl:

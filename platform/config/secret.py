@@ -1,7 +1,8 @@
 """The deployment's secret key (CSRF tokens, encrypted settings).
 
-``TRELLIS_SECRET_KEY`` wins; otherwise a random key is created once in
-``<data dir>/secret.key`` (mode 0600) so the embedded default needs no set-up.
+``TRELLIS_SECRET_KEY`` (``RuntimeConfig.secret_key``) wins; otherwise a random key is
+created once in ``<data dir>/secret.key`` (mode 0600) so the embedded default needs no
+set-up.
 Processes on several machines must share ``TRELLIS_SECRET_KEY``.
 """
 
@@ -13,11 +14,18 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from trellis.platform.config.settings import RuntimeConfig
+
 SECRET_FILE = "secret.key"
 
 
-def secret_key(data_dir: Path) -> str:
-    """Return the secret key, creating the key file on first use.
+def deployment_secret(config: RuntimeConfig) -> str:
+    """The secret key of ``config``: its ``secret_key``, else the data dir's key file."""
+    return secret_key(config.data_dir, config.secret_key)
+
+
+def secret_key(data_dir: Path, configured: str | None = None) -> str:
+    """Return ``configured`` if set, else the key of ``data_dir``, creating its file first.
 
     The file appears whole or not at all (written to a temporary file, fsynced, then
     hard-linked into place, which fails if another process got there first), so a
@@ -26,7 +34,6 @@ def secret_key(data_dir: Path) -> str:
     Raises:
         RuntimeError: the key file exists but is empty.
     """
-    configured = os.environ.get("TRELLIS_SECRET_KEY")
     if configured:
         return configured
     path = data_dir / SECRET_FILE
@@ -54,4 +61,4 @@ def _create(path: Path, key: str) -> None:
         os.unlink(temp)
 
 
-__all__ = ["SECRET_FILE", "secret_key"]
+__all__ = ["SECRET_FILE", "deployment_secret", "secret_key"]

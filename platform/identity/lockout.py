@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from trellis.platform.sessions import Clock
+from trellis.platform.config import Clock
 from trellis.tenants.registry import TenantRegistry
 
 #: Longer keys are stored as a digest (no account has such an address).
@@ -63,7 +63,7 @@ class SignInLockout:
         self._clock = clock
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), UTC)
+        return self._clock.now()
 
     def locked_for(self, email: str) -> float | None:
         """Seconds left on the lock of ``email``, or None when it may try."""

@@ -15,10 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.config import Clock, RuntimeConfig
 from trellis.platform.identity.lockout import SignInLockout, lockout_message
 from trellis.platform.identity.totp import TwoFactor, TwoFactorError
-from trellis.platform.sessions import Clock, Session, SessionStore
+from trellis.platform.sessions import Session, SessionStore
 from trellis.tenants.registry import TenantInfo, TenantRegistry
 from trellis.tenants.registry.passwords import (
     PasswordPolicyError,
@@ -71,7 +71,7 @@ class SignInService:
             lockout=timedelta(minutes=config.signin_lockout_minutes),
             clock=clock,
         )
-        self.two_factor = TwoFactor(registry, config.data_dir, clock=clock)
+        self.two_factor = TwoFactor(registry, config, clock=clock)
 
     # the password step -------------------------------------------------------------
     def sign_in(self, tenant: str, email: str, password: str, *, ip: str | None) -> Session:

@@ -16,16 +16,15 @@ import hmac
 import io
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import pyotp
 import segno
 import sqlalchemy as sa
 
+from trellis.platform.config import Clock, RuntimeConfig
 from trellis.platform.jobs.crypto import decrypt, encrypt
-from trellis.platform.sessions import Clock
 from trellis.tenants.registry import TenantRegistry
 
 STEP_SECONDS = 30
@@ -76,21 +75,21 @@ class TwoFactor:
     def __init__(
         self,
         registry: TenantRegistry,
-        data_dir: Path,
+        config: RuntimeConfig,
         *,
         clock: Clock,
         issuer: str = "Trellis",
     ) -> None:
-        """``data_dir`` locates the deployment's secret key (secrets are encrypted with it)."""
+        """``config`` gives the deployment's secret key (secrets are encrypted with it)."""
         self._registry = registry
-        self._data_dir = data_dir
+        self._config = config
         self._totp = registry.metadata.tables["user_totp"]
         self._codes = registry.metadata.tables["user_recovery_codes"]
         self._clock = clock
         self.issuer = issuer
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), UTC)
+        return self._clock.now()
 
     def is_enabled(self, user_id: int) -> bool:
         """Whether ``user_id`` has a confirmed second factor."""
@@ -116,7 +115,7 @@ class TwoFactor:
             conn.execute(
                 t.insert().values(
                     user_id=user_id,
-                    secret_encrypted=encrypt(self._data_dir, secret),
+                    secret_encrypted=encrypt(self._config, secret),
                     created_at=self._now(),
                 )
             )
@@ -134,7 +133,7 @@ class TwoFactor:
         row = self._row(user_id)
         if row is None or row.confirmed_at is not None:
             return None
-        return self.describe(decrypt(self._data_dir, row.secret_encrypted), email, tenant)
+        return self.describe(decrypt(self._config, row.secret_encrypted), email, tenant)
 
     def confirm(self, user_id: int, code: str) -> list[str]:
         """Turn the pending secret on when ``code`` matches; returns new recovery codes.
@@ -211,8 +210,8 @@ class TwoFactor:
         digits = normalize_code(code)
         if not (digits.isdigit() and len(digits) == 6):
             return False
-        totp = pyotp.TOTP(decrypt(self._data_dir, row.secret_encrypted))
-        current = int(self._clock() // STEP_SECONDS)
+        totp = pyotp.TOTP(decrypt(self._config, row.secret_encrypted))
+        current = int(self._clock.now().timestamp() // STEP_SECONDS)
         last = row.last_step
         for step in (current - 1, current, current + 1):
             if last is not None and step <= int(last):

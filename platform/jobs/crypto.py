@@ -1,21 +1,22 @@
 """Encryption at rest of stored credentials (SMTP passwords) with Fernet.
 
 The Fernet key is derived (SHA-256, with a purpose label) from the deployment's
-secret key (:func:`trellis.platform.config.secret.secret_key`): ``TRELLIS_SECRET_KEY``
-when set, otherwise a random key created once in ``<data dir>/secret.key``, so the
-embedded default needs no set-up. Processes on several machines must share
-``TRELLIS_SECRET_KEY`` to read each other's secrets.
+secret key (:func:`trellis.platform.config.secret.deployment_secret`):
+``TRELLIS_SECRET_KEY`` (``RuntimeConfig.secret_key``) when set, otherwise a random key
+created once in ``<data dir>/secret.key``, so the embedded default needs no set-up.
+Processes on several machines must share ``TRELLIS_SECRET_KEY`` to read each other's
+secrets.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from trellis.platform.config.secret import secret_key
+from trellis.platform.config import RuntimeConfig
+from trellis.platform.config.secret import deployment_secret
 
 _PURPOSE = b"trellis-settings-encryption:"
 
@@ -24,21 +25,21 @@ class SecretError(Exception):
     """A stored secret cannot be decrypted (the key changed)."""
 
 
-def fernet(data_dir: Path) -> Fernet:
+def fernet(config: RuntimeConfig) -> Fernet:
     """The Fernet of this deployment's secret key."""
-    digest = hashlib.sha256(_PURPOSE + secret_key(data_dir).encode()).digest()
+    digest = hashlib.sha256(_PURPOSE + deployment_secret(config).encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
-def encrypt(data_dir: Path, plain: str) -> str:
+def encrypt(config: RuntimeConfig, plain: str) -> str:
     """Encrypt ``plain``; the token is ASCII text."""
-    return fernet(data_dir).encrypt(plain.encode()).decode()
+    return fernet(config).encrypt(plain.encode()).decode()
 
 
-def decrypt(data_dir: Path, token: str) -> str:
+def decrypt(config: RuntimeConfig, token: str) -> str:
     """Decrypt a token made by :func:`encrypt`; raises ``SecretError`` on a wrong key."""
     try:
-        return fernet(data_dir).decrypt(token.encode()).decode()
+        return fernet(config).decrypt(token.encode()).decode()
     except InvalidToken:
         raise SecretError(
             "A stored secret cannot be decrypted: was TRELLIS_SECRET_KEY (or the data "

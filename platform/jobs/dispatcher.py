@@ -25,7 +25,6 @@ from trellis.platform.records.values import as_utc
 from trellis.platform.runtime import TenantNotFoundError
 from trellis.platform.schedules import Schedules
 from trellis.platform.triggers import bind_members
-from trellis.tenants.registry import utcnow
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -81,6 +80,10 @@ class Dispatcher:
         self._schedules: WeakKeyDictionary[CompiledApp, ScheduleRunner] = WeakKeyDictionary()
         self._due: WeakKeyDictionary[CompiledApp, DueQuery] = WeakKeyDictionary()
 
+    def _at(self, at: datetime | None) -> datetime:
+        """``at`` when a caller fixed the time, else the runtime clock's now."""
+        return at or self.runtime.clock.now()
+
     def run_due(self, now: datetime | None = None, *, drain: bool = True) -> RoundReport:
         """One round over every tenant; ``drain`` repeats a tenant until nothing is due."""
         names = [i.name for i in self.runtime.registry.list_tenants() if i.current_version]
@@ -125,7 +128,7 @@ class Dispatcher:
         if question is None:
             question = self._due[app] = DueQuery(app.metadata)
         with engines.tenant_connection(tenant) as conn:
-            due = question.ask(conn, at or utcnow())
+            due = question.ask(conn, self._at(at))
         if timers:
             self._fire_timers(tenant, app, at, drain, report, due)
         if not due.outbox and not report.timers:  # fired timers may have queued rows
@@ -139,7 +142,7 @@ class Dispatcher:
                 report.full = True  # at its cap: claim again as soon as workers catch up
                 break
             with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-                jobs = outbox.claim(conn, at or utcnow(), limit)
+                jobs = outbox.claim(conn, self._at(at), limit)
             self._hand_over(ctx, outbox, jobs, at, report)
             report.full = report.full or len(jobs) >= self.policy.batch
             claimed = {(j.id, j.attempts) for j in jobs}
@@ -167,7 +170,7 @@ class Dispatcher:
             engines = self.runtime.engines
             while True:
                 with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-                    fired = runner.fire_due(conn, at or utcnow(), self.policy.batch)
+                    fired = runner.fire_due(conn, self._at(at), self.policy.batch)
                 report.timers += fired
                 if not drain or fired < self.policy.batch:
                     break
@@ -194,7 +197,7 @@ class Dispatcher:
         total = 0
         while True:
             with self.runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-                fired = runner.fire_due(conn, at or utcnow(), self.policy.batch)
+                fired = runner.fire_due(conn, self._at(at), self.policy.batch)
             runner.armed = True
             total += fired
             if not drain or fired < self.policy.batch:
@@ -235,7 +238,7 @@ class Dispatcher:
         outbox = Outbox(app.metadata, self.policy)
         engines = self.runtime.engines
         with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-            jobs = outbox.start_many(conn, claims, utcnow())
+            jobs = outbox.start_many(conn, claims, self.runtime.clock.now())
         report = TenantReport()
         self._run_many(JobContext(self.runtime, tenant, app), outbox, jobs, None, report)
         return report
@@ -286,7 +289,7 @@ class Dispatcher:
         if not done:
             return
         with self.runtime.engines.tenant_connection(ctx.tenant, write=True) as conn, conn.begin():
-            outbox.finish_many(conn, done, at or utcnow())
+            outbox.finish_many(conn, done, self._at(at))
         report.done += len(done)
         done.clear()
 
@@ -301,7 +304,7 @@ class Dispatcher:
         report: TenantReport,
     ) -> None:
         with self.runtime.engines.tenant_connection(ctx.tenant, write=True) as conn, conn.begin():
-            state = outbox.fail(conn, job, at or utcnow(), error, permanent=permanent)
+            state = outbox.fail(conn, job, self._at(at), error, permanent=permanent)
         LOG.info("job %s of tenant %r failed (%s): %s", job.id, ctx.tenant, state, error)
         if state == DEAD:
             report.dead += 1

@@ -19,9 +19,11 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
+
+from trellis.platform.config import RuntimeConfig
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -30,7 +32,6 @@ Resolver = Callable[[str, int], list[IPAddress]]
 
 ALLOW_PRIVATE_ENV = "TRELLIS_WEBHOOK_ALLOW_PRIVATE"
 ALLOW_ENV = "TRELLIS_WEBHOOK_ALLOW"
-_TRUE = ("1", "true", "yes")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_-]+)*$")
 _NUMERIC_PART = re.compile(r"^(0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$")
 _V4 = ipaddress.IPv4Network
@@ -144,8 +145,8 @@ class EgressPolicy:
     hosts: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> EgressPolicy:
-        """Read ``TRELLIS_WEBHOOK_ALLOW_PRIVATE`` and ``TRELLIS_WEBHOOK_ALLOW``.
+    def parse(cls, *, allow_private: bool, allow: str) -> EgressPolicy:
+        """The policy of ``TRELLIS_WEBHOOK_ALLOW_PRIVATE`` and ``TRELLIS_WEBHOOK_ALLOW``.
 
         Raises:
             TargetRefusedError: when an entry of the allow list is neither a host name
@@ -153,7 +154,7 @@ class EgressPolicy:
         """
         networks: list[IPNetwork] = []
         hosts: set[str] = set()
-        for entry in (e.strip() for e in environ.get(ALLOW_ENV, "").split(",")):
+        for entry in (e.strip() for e in allow.split(",")):
             if not entry:
                 continue
             try:
@@ -168,7 +169,6 @@ class EgressPolicy:
                     "an address or network (like 10.0.0.0/8); fix it, then retry the job."
                 )
             hosts.add(name)
-        allow_private = environ.get(ALLOW_PRIVATE_ENV, "").strip().lower() in _TRUE
         return cls(allow_private, tuple(networks), frozenset(hosts))
 
     def allows(self, host: str, address: IPAddress) -> bool:
@@ -179,6 +179,17 @@ class EgressPolicy:
             return True
         mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
         return any(address in n or (mapped is not None and mapped in n) for n in self.networks)
+
+
+def policy_of(config: RuntimeConfig) -> EgressPolicy:
+    """The deployment's policy (``RuntimeConfig.webhook_allow_private`` and ``webhook_allow``).
+
+    Raises:
+        TargetRefusedError: an entry of the allow list is malformed (the message names it).
+    """
+    return EgressPolicy.parse(
+        allow_private=config.webhook_allow_private, allow=config.webhook_allow
+    )
 
 
 @dataclass(frozen=True, slots=True)

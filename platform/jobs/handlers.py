@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from trellis.platform.jobs.deliveries import FAILED, SENT, SKIPPED, Delivery, record_delivery
+from trellis.platform.jobs.egress import TargetRefusedError, policy_of
 from trellis.platform.jobs.mail import (
     EmailError,
     build_message,
@@ -21,7 +22,6 @@ from trellis.platform.jobs.outbox import Job
 from trellis.platform.jobs.settings import webhook_secret
 from trellis.platform.jobs.smtp_config import smtp_for
 from trellis.platform.jobs.webhooks import WebhookRefusedError, deliver_webhook
-from trellis.tenants.registry import utcnow
 
 if TYPE_CHECKING:
     from trellis.platform.records.compiled import CompiledApp
@@ -60,7 +60,7 @@ class JobContext:
     def log(self, delivery: Delivery) -> None:
         """Append an attempt to the tenant's delivery log (own transaction)."""
         with self.connect(write=True) as conn, conn.begin():
-            record_delivery(conn, self.app.metadata, delivery, utcnow())
+            record_delivery(conn, self.app.metadata, delivery, self.runtime.clock.now())
 
 
 Handler = Callable[[JobContext, Job], None]
@@ -173,10 +173,17 @@ def send_webhook(ctx: JobContext, job: Job) -> None:
         ctx.log(Delivery(status=SKIPPED, error=PLACEHOLDER_NOTE, **entry))
         return
     try:
-        deliver_webhook(url, body, secret, f"{ctx.tenant}-{job.id}")
+        deliver_webhook(
+            url,
+            body,
+            secret,
+            f"{ctx.tenant}-{job.id}",
+            sent_at=ctx.runtime.clock.now(),
+            policy=policy_of(ctx.runtime.config),
+        )
     except Exception as exc:
         ctx.log(Delivery(status=FAILED, error=str(exc) or type(exc).__name__, **entry))
-        if isinstance(exc, WebhookRefusedError):
+        if isinstance(exc, WebhookRefusedError | TargetRefusedError):
             # A refused address stays refused: dead at once, retried by hand if allowed.
             raise PermanentJobError(str(exc)) from None
         raise

@@ -3,13 +3,13 @@
 Templates are ``email_templates/<name>.j2`` with ``{% block subject %}``,
 ``{% block text %}`` and optionally ``{% block html %}`` (DESIGN.md §13). The
 subject and text are rendered without escaping, the HTML part with autoescape.
-``TRELLIS_SMTP_URL`` (``smtp://[user:password@]host:port``, ``smtps://`` for TLS
-from the start, ``?starttls=1`` to upgrade) is the server of every tenant.
+``TRELLIS_SMTP_URL`` (``RuntimeConfig.smtp_url``: ``smtp://[user:password@]host:port``,
+``smtps://`` for TLS from the start, ``?starttls=1`` to upgrade) is the server of every
+tenant without its own.
 """
 
 from __future__ import annotations
 
-import os
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -21,9 +21,9 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
+from trellis.platform.config import RuntimeConfig
+
 TEMPLATE_DIR = "email_templates"
-SMTP_URL_ENV = "TRELLIS_SMTP_URL"
-SMTP_FROM_ENV = "TRELLIS_SMTP_FROM"
 DEFAULT_SENDER = "trellis@localhost"
 DEFAULT_TIMEOUT = 15.0
 #: The longest text or list ``*`` may build, and the largest exponent ``**`` may take.
@@ -126,10 +126,10 @@ def smtp_from_url(url: str, sender: str | None = None) -> SmtpSettings:
     )
 
 
-def default_smtp() -> SmtpSettings | None:
-    """The server from ``TRELLIS_SMTP_URL``, or None when unset."""
-    url = os.environ.get(SMTP_URL_ENV)
-    return smtp_from_url(url, os.environ.get(SMTP_FROM_ENV)) if url else None
+def default_smtp(config: RuntimeConfig) -> SmtpSettings | None:
+    """The server of ``config.smtp_url`` (``TRELLIS_SMTP_URL``), or None when unset."""
+    url = config.smtp_url
+    return smtp_from_url(url, config.smtp_from) if url else None
 
 
 def template_path(name: str) -> str:
@@ -201,7 +201,6 @@ def send_message(settings: SmtpSettings, message: EmailMessage) -> None:
 
 
 __all__ = [
-    "SMTP_URL_ENV",
     "TEMPLATE_DIR",
     "EmailError",
     "EmailSandbox",

@@ -17,7 +17,6 @@ burst cannot fill the shared queue ahead of the others.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -30,17 +29,18 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus
 
+from trellis.platform.config.env import DEFAULT_RQ_QUEUE
 from trellis.platform.jobs.dispatcher import Dispatcher, TenantReport
 from trellis.platform.jobs.handlers import Handler, JobContext
 from trellis.platform.jobs.outbox import Job, JobPolicy, Outbox
-from trellis.tenants.registry import utcnow
 
 if TYPE_CHECKING:
+    from trellis.platform.config import RuntimeConfig
     from trellis.platform.runtime import Runtime
 
 LOG = logging.getLogger("trellis.jobs")
-#: Default RQ queue name (``TRELLIS_RQ_QUEUE`` overrides it).
-DEFAULT_QUEUE = "trellis-jobs"
+#: Default RQ queue name (``TRELLIS_RQ_QUEUE``, ``RuntimeConfig.rq_queue``, overrides it).
+DEFAULT_QUEUE = DEFAULT_RQ_QUEUE
 #: Seconds an RQ job may run before RQ stops it (the outbox lease is longer).
 JOB_TIMEOUT = 120
 #: Seconds RQ keeps a finished / failed RQ job (the outbox row is the lasting record).
@@ -53,9 +53,9 @@ class TransportError(RuntimeError):
     """Redis could not take the claimed rows; they were released and wait as pending."""
 
 
-def queue_name() -> str:
-    """The RQ queue of this deployment."""
-    return os.environ.get("TRELLIS_RQ_QUEUE") or DEFAULT_QUEUE
+def queue_name(config: RuntimeConfig) -> str:
+    """The RQ queue of this deployment (``config.rq_queue``)."""
+    return config.rq_queue or DEFAULT_QUEUE
 
 
 def connect(url: str) -> Redis:
@@ -95,7 +95,7 @@ class RedisDispatcher(Dispatcher):
         """A whole batch, less what the tenant already has in flight over its cap."""
         engines = self.runtime.engines
         with engines.tenant_connection(tenant) as conn:
-            busy = outbox.in_flight(conn, at or utcnow())
+            busy = outbox.in_flight(conn, self._at(at))
         return min(self.policy.batch, self.policy.in_flight - busy)
 
     def _enqueue(self, tenant: str, chunk: list[Job]) -> None:

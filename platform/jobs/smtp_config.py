@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from trellis.platform.jobs.crypto import decrypt, encrypt
 from trellis.platform.jobs.mail import DEFAULT_SENDER, EmailError, SmtpSettings, default_smtp
-from trellis.tenants.registry import TenantRegistry, utcnow
+from trellis.tenants.registry import TenantRegistry
 
 if TYPE_CHECKING:
     from trellis.platform.runtime import Runtime
@@ -59,7 +59,7 @@ def set_tenant_smtp(
         raise EmailError("An SMTP password needs a user: pass --user as well.")
     registry = runtime.registry
     tenant_id = _tenant_id(registry, tenant)
-    secret = encrypt(runtime.config.data_dir, password) if password is not None else None
+    secret = encrypt(runtime.config, password) if password is not None else None
     values = {
         "host": host.strip(),
         "port": port,
@@ -67,7 +67,7 @@ def set_tenant_smtp(
         "username": user or None,
         "password_encrypted": secret,
         "sender": sender or None,
-        "updated_at": utcnow(),
+        "updated_at": runtime.clock.now(),
     }
     table = _table(registry)
     with registry.connect(write=True) as conn, conn.begin():
@@ -99,11 +99,11 @@ def tenant_smtp(runtime: Runtime, tenant: str) -> SmtpSettings | None:
         row = conn.execute(query).first()
     if row is None:
         return None
-    default = default_smtp()
+    default = default_smtp(runtime.config)
     implicit = bool(row.tls) and int(row.port) == SMTPS_PORT
     password = None
     if row.password_encrypted:
-        password = decrypt(runtime.config.data_dir, row.password_encrypted)
+        password = decrypt(runtime.config, row.password_encrypted)
     return SmtpSettings(
         host=row.host,
         port=int(row.port),
@@ -117,14 +117,14 @@ def tenant_smtp(runtime: Runtime, tenant: str) -> SmtpSettings | None:
 
 def smtp_for(runtime: Runtime, tenant: str) -> SmtpSettings | None:
     """The server a tenant's mail goes through: its own, else ``TRELLIS_SMTP_URL``."""
-    return tenant_smtp(runtime, tenant) or default_smtp()
+    return tenant_smtp(runtime, tenant) or default_smtp(runtime.config)
 
 
 def describe_smtp(runtime: Runtime, tenant: str) -> str:
     """One line saying where the tenant's mail goes (never the password)."""
     own = tenant_smtp(runtime, tenant)
     if own is None:
-        default = default_smtp()
+        default = default_smtp(runtime.config)
         if default is None:
             return f"{tenant}: no SMTP server (set TRELLIS_SMTP_URL or trellis tenant smtp)"
         return f"{tenant}: TRELLIS_SMTP_URL {default.host}:{default.port}"

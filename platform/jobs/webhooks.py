@@ -17,10 +17,9 @@ import hashlib
 import hmac
 import http.client
 import json
-import os
 import socket
 import ssl
-import time
+from datetime import datetime
 from typing import Any
 
 from trellis.platform.jobs.egress import (
@@ -35,6 +34,8 @@ from trellis.platform.jobs.egress import (
 )
 
 DEFAULT_TIMEOUT = 10.0
+#: The policy when none is given: public addresses only.
+NO_EXCEPTIONS = EgressPolicy()
 
 
 class WebhookError(Exception):
@@ -57,16 +58,16 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
 
 
 def check_target(
-    url: str, *, resolver: Resolver = system_resolver, policy: EgressPolicy | None = None
+    url: str, *, resolver: Resolver = system_resolver, policy: EgressPolicy = NO_EXCEPTIONS
 ) -> Target:
-    """The checked target of ``url`` under ``policy`` (default: from the environment).
+    """The checked target of ``url`` under ``policy`` (default: only public addresses).
 
     Raises:
         WebhookRefusedError: the URL is not http(s) or reaches a refused address.
         WebhookError: the host does not resolve (perhaps only for now).
     """
     try:
-        return resolve_target(url, policy or EgressPolicy.from_environ(os.environ), resolver)
+        return resolve_target(url, policy, resolver)
     except TargetRefusedError as exc:
         raise WebhookRefusedError(str(exc)) from None
     except (OSError, UnicodeError) as exc:
@@ -106,15 +107,17 @@ def deliver_webhook(
     secret: str,
     delivery_id: str,
     *,
+    sent_at: datetime,
     timeout: float = DEFAULT_TIMEOUT,
     resolver: Resolver = system_resolver,
-    policy: EgressPolicy | None = None,
+    policy: EgressPolicy = NO_EXCEPTIONS,
 ) -> int:
-    """POST ``payload`` to ``url``, signed; returns the status.
+    """POST ``payload`` to ``url``, signed with the time ``sent_at``; returns the status.
 
     Args:
         resolver: Looks the host up once (tests pass a stub).
-        policy: Which non-public addresses are allowed (default: the environment).
+        policy: Which non-public addresses are allowed (default: none; the job handler
+            passes the deployment's, see ``policy_of``).
 
     Raises:
         WebhookRefusedError: the target is refused (dead-letter the job: no retries).
@@ -122,7 +125,7 @@ def deliver_webhook(
     """
     target = check_target(url, resolver=resolver, policy=policy)
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    timestamp = str(int(time.time()))
+    timestamp = str(int(sent_at.timestamp()))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Trellis-Webhooks/1",

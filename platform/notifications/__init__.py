@@ -19,7 +19,6 @@ import sqlalchemy as sa
 
 from trellis.platform.db.tables import NOTIFICATIONS_TABLE
 from trellis.platform.records.values import as_utc
-from trellis.tenants.registry import utcnow
 
 if TYPE_CHECKING:
     from trellis.platform.runtime import Runtime
@@ -131,7 +130,9 @@ def mark_read(runtime: Runtime, tenant: str, user_id: int, notification_id: int)
     with runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
         if conn.execute(sa.select(t.c.id).where(mine)).first() is None:
             return False
-        conn.execute(t.update().where(mine, t.c.read_at.is_(None)).values(read_at=utcnow()))
+        conn.execute(
+            t.update().where(mine, t.c.read_at.is_(None)).values(read_at=runtime.clock.now())
+        )
     return True
 
 
@@ -140,7 +141,9 @@ def mark_all_read(runtime: Runtime, tenant: str, user_id: int) -> int:
     t = _table(runtime, tenant)
     unread = sa.and_(t.c.user_id == user_id, t.c.read_at.is_(None))
     with runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-        return int(conn.execute(t.update().where(unread).values(read_at=utcnow())).rowcount)
+        return int(
+            conn.execute(t.update().where(unread).values(read_at=runtime.clock.now())).rowcount
+        )
 
 
 def _is_member(runtime: Runtime, tenant: str, user_id: int) -> bool:
@@ -191,7 +194,7 @@ def notify_mention(
             user_id=to_user,
             text=text,
             kind="mention",
-            at=utcnow(),
+            at=runtime.clock.now(),
             entity=entity,
             record_id=record_id,
             actor_id=from_user,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 from trellis.metadata.loader import load_package
 from trellis.metadata.model import AppModel
 from trellis.platform.authz.policy_store import PolicyStore
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.config import Clock, RuntimeConfig, SystemClock
 from trellis.platform.db.engines import EngineRegistry
 from trellis.platform.db.sync import apply_plan, ensure_schema, plan_sync
 from trellis.platform.records.compiled import CompiledApp
@@ -41,13 +40,20 @@ class TenantNotFoundError(LookupError):
 
 
 class Runtime:
-    """One process's view of the platform: shared by the API, the CLI and the tests."""
+    """One process's view of the platform: shared by the API, the CLI and the tests.
 
-    def __init__(self, config: RuntimeConfig, *, max_apps: int = 128) -> None:
+    ``clock`` is where everything built over the runtime asks the time (sessions,
+    lockout, tokens, caches, timers, the dispatcher); tests pass a ``FakeClock``.
+    """
+
+    def __init__(
+        self, config: RuntimeConfig, *, max_apps: int = 128, clock: Clock | None = None
+    ) -> None:
         self.config = config
+        self.clock: Clock = clock or SystemClock()
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.engines = EngineRegistry(config)
-        self.registry = TenantRegistry(self.engines.system_connection)
+        self.registry = TenantRegistry(self.engines.system_connection, now=self.clock.now)
         self.checker = RuleExpressionChecker()
         self._apps: OrderedDict[tuple[str, int], CompiledApp] = OrderedDict()
         self._current: dict[str, tuple[TenantInfo, float]] = {}
@@ -82,7 +88,7 @@ class Runtime:
         Raises:
             TenantNotFoundError: unknown tenant.
         """
-        now = time.monotonic()
+        now = self.clock.monotonic()
         cached = self._current.get(name)
         if (
             cached is not None

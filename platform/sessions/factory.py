@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from redis import Redis
 
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.config import Clock, RuntimeConfig, SystemClock
 from trellis.platform.sessions.redis_store import DEFAULT_PREFIX, RedisSessionStore
-from trellis.platform.sessions.store import (
-    Clock,
-    MemorySessionStore,
-    SessionStore,
-    session_timeouts,
-)
+from trellis.platform.sessions.store import MemorySessionStore, SessionStore, session_timeouts
 
 
 def open_session_store(config: RuntimeConfig, *, clock: Clock | None = None) -> SessionStore:
@@ -21,10 +14,10 @@ def open_session_store(config: RuntimeConfig, *, clock: Clock | None = None) -> 
 
     Timeouts come from ``config.session_idle_minutes`` and ``config.session_max_hours``;
     Redis keys are prefixed with ``config.schema_prefix`` so deployments sharing a
-    server stay apart.
+    server stay apart. ``clock`` is the runtime's (``Runtime.clock``).
     """
     idle, absolute = session_timeouts(config)
-    now = clock or time.time
+    now = clock or SystemClock()
     if config.redis_url:
         return RedisSessionStore(
             Redis.from_url(config.redis_url),

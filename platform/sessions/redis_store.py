@@ -12,16 +12,11 @@ from __future__ import annotations
 import json
 import math
 import secrets
-import time
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
-from trellis.platform.sessions.store import (
-    ABSOLUTE_LIFETIME,
-    IDLE_TIMEOUT,
-    Clock,
-    Session,
-)
+from trellis.platform.config import Clock, SystemClock
+from trellis.platform.sessions.store import ABSOLUTE_LIFETIME, IDLE_TIMEOUT, Session
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -62,13 +57,13 @@ class RedisSessionStore:
         idle: float = IDLE_TIMEOUT,
         absolute: float = ABSOLUTE_LIFETIME,
         prefix: str = DEFAULT_PREFIX,
-        clock: Clock = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.client = client
         self.idle = idle
         self.absolute = absolute
         self.prefix = prefix
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
 
     def _key(self, sid: str) -> str:
         return f"{self.prefix}session:{sid}"
@@ -78,13 +73,14 @@ class RedisSessionStore:
 
     @property
     def _idle_ttl(self) -> int:
-        return max(1, math.ceil(self.idle))
+        """The key's TTL in milliseconds: the idle timeout (at least 1 ms)."""
+        return max(1, math.ceil(self.idle * 1000))
 
     def _store(self, session: Session) -> None:
         """Write a new session and list it under its user."""
         user_key = self._user_key(session.user_id)
         with self.client.pipeline() as pipe:
-            pipe.set(self._key(session.sid), _encode(session), ex=self._idle_ttl)
+            pipe.set(self._key(session.sid), _encode(session), px=self._idle_ttl)
             pipe.sadd(user_key, session.sid)
             pipe.expire(user_key, max(1, math.ceil(self.absolute)))
             pipe.execute()
@@ -93,7 +89,7 @@ class RedisSessionStore:
         self, tenant: str, user_id: int, email: str, *, second_factor_pending: bool = False
     ) -> Session:
         """Start a session with a fresh unguessable id."""
-        now = self.clock()
+        now = self.clock.now().timestamp()
         session = Session(
             secrets.token_urlsafe(32), tenant, user_id, email, now, now, second_factor_pending
         )
@@ -108,13 +104,13 @@ class RedisSessionStore:
         session = _decode(raw)
         if session is None:
             return None
-        now = self.clock()
+        now = self.clock.now().timestamp()
         if now - session.last_seen > self.idle or now - session.created_at > self.absolute:
             self.delete(sid)
             return None
         session = replace(session, last_seen=now)
         # xx=True: never bring back a session ended meanwhile (sign out everywhere).
-        self.client.set(self._key(sid), _encode(session), ex=self._idle_ttl, xx=True)
+        self.client.set(self._key(sid), _encode(session), px=self._idle_ttl, xx=True)
         return session
 
     def complete_second_factor(self, sid: str) -> Session | None:
@@ -128,7 +124,7 @@ class RedisSessionStore:
             session,
             sid=secrets.token_urlsafe(32),
             second_factor_pending=False,
-            last_seen=self.clock(),
+            last_seen=self.clock.now().timestamp(),
         )
         self._store(renewed)
         return renewed

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.config import Clock, RuntimeConfig, SystemClock
 
 SESSION_COOKIE = "trellis_session"
 #: Seconds without a request after which a session ends.
 IDLE_TIMEOUT = 30 * 60.0
 #: Seconds after sign-in after which a session ends whatever the activity.
 ABSOLUTE_LIFETIME = 12 * 3600.0
-
-#: Seconds since the epoch, as ``time.time`` (tests inject their own).
-Clock = Callable[[], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +24,7 @@ class Session:
     tenant: str
     user_id: int
     email: str
+    #: Seconds since the epoch (the store's ``clock.now()``).
     created_at: float
     last_seen: float
     #: True between the password step and the two-factor step.
@@ -70,18 +66,18 @@ class MemorySessionStore:
         *,
         idle: float = IDLE_TIMEOUT,
         absolute: float = ABSOLUTE_LIFETIME,
-        clock: Clock = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.idle = idle
         self.absolute = absolute
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
     def create(
         self, tenant: str, user_id: int, email: str, *, second_factor_pending: bool = False
     ) -> Session:
-        now = self.clock()
+        now = self.clock.now().timestamp()
         session = Session(
             secrets.token_urlsafe(32), tenant, user_id, email, now, now, second_factor_pending
         )
@@ -90,7 +86,7 @@ class MemorySessionStore:
         return session
 
     def get(self, sid: str) -> Session | None:
-        now = self.clock()
+        now = self.clock.now().timestamp()
         with self._lock:
             session = self._sessions.get(sid)
             if session is None:
@@ -135,7 +131,6 @@ __all__ = [
     "ABSOLUTE_LIFETIME",
     "IDLE_TIMEOUT",
     "SESSION_COOKIE",
-    "Clock",
     "MemorySessionStore",
     "Session",
     "SessionStore",

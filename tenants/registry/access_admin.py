@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from trellis.tenants.registry.service import RegistryError, TenantRegistry, utcnow
+from trellis.tenants.registry.service import RegistryError, TenantRegistry
 from trellis.tenants.registry.tokens import token_digest
 
 #: ``last_used_at`` is written at most this often per token (a write per request is too many).
@@ -125,7 +125,7 @@ def revoke_token(
         if row is None:
             raise RegistryError(f"No such token in tenant '{tenant}'.")
         if row.revoked_at is None:
-            conn.execute(k.update().where(k.c.id == row.id).values(revoked_at=utcnow()))
+            conn.execute(k.update().where(k.c.id == row.id).values(revoked_at=registry.now()))
             registry.audit.record(
                 info.id, "token.revoke", actor=actor, target=f"token:{row.id}", conn=conn
             )
@@ -138,7 +138,7 @@ def touch_token(registry: TenantRegistry, token_id: int, now: datetime | None = 
 
     Returns whether it was set (the first use in that minute).
     """
-    now = now or utcnow()
+    now = now or registry.now()
     k = registry.tokens
     with registry.connect(write=True) as conn, conn.begin():
         result = conn.execute(

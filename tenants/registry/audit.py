@@ -58,9 +58,12 @@ class AuditEntry:
 class AuditLog:
     """Insert and select audit rows; there is deliberately no update or delete."""
 
-    def __init__(self, table: sa.Table, connect: Connect) -> None:
+    def __init__(
+        self, table: sa.Table, connect: Connect, *, now: Callable[[], datetime] | None = None
+    ) -> None:
         self._table = table
         self._connect = connect
+        self._now = now or (lambda: datetime.now(UTC))
 
     def record(
         self,
@@ -77,7 +80,7 @@ class AuditLog:
         """Append one row (in ``conn``'s transaction when given, else in its own)."""
         values = {
             "tenant_id": tenant_id,
-            "at": datetime.now(UTC),
+            "at": self._now(),
             "actor_user_id": actor_user_id,
             "actor": (actor or CLI_ACTOR)[:254],
             "action": action,

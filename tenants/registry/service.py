@@ -16,6 +16,8 @@ from trellis.tenants.registry.tables import build_system_metadata
 from trellis.tenants.registry.tokens import new_token, token_digest
 
 Connect = Callable[..., sa.Connection]
+#: Where the registry asks the time (the runtime passes its clock's ``now``).
+Now = Callable[[], datetime]
 
 
 class RegistryError(Exception):
@@ -95,9 +97,11 @@ class TenantRegistry(ChangeNotifier):
     commit, so listeners (``on_change``) can drop cached state.
     """
 
-    def __init__(self, connect: Connect) -> None:
+    def __init__(self, connect: Connect, *, now: Now | None = None) -> None:
         super().__init__()
         self._connect = connect
+        #: The current time (aware UTC): created, published, token expiry and use.
+        self.now: Now = now or utcnow
         md = build_system_metadata()
         self.metadata = md
         self.tenants = md.tables["tenants"]
@@ -106,7 +110,7 @@ class TenantRegistry(ChangeNotifier):
         self.tokens = md.tables["api_tokens"]
         self.versions = md.tables["metadata_versions"]
         #: The append-only audit log (insert and select only).
-        self.audit = AuditLog(md.tables["audit_log"], connect)
+        self.audit = AuditLog(md.tables["audit_log"], connect, now=self.now)
 
     # tenants -----------------------------------------------------------------
     def create_tenant(self, name: str, label: str | None = None) -> TenantInfo:
@@ -117,7 +121,7 @@ class TenantRegistry(ChangeNotifier):
             ).first():
                 raise RegistryError(f"Tenant '{name}' already exists.")
             result = conn.execute(
-                self.tenants.insert().values(name=name, label=label or name, created_at=utcnow())
+                self.tenants.insert().values(name=name, label=label or name, created_at=self.now())
             )
             tenant_id = inserted_id(result)
         self.changed(name, "tenant")
@@ -164,7 +168,7 @@ class TenantRegistry(ChangeNotifier):
                     email=email,
                     display_name=display_name or email.split("@")[0],
                     password_hash=password_hash,
-                    created_at=utcnow(),
+                    created_at=self.now(),
                 )
             )
             return inserted_id(result)
@@ -202,7 +206,7 @@ class TenantRegistry(ChangeNotifier):
                         tenant_id=info.id,
                         user_id=user_id,
                         roles=sorted(set(roles)),
-                        created_at=utcnow(),
+                        created_at=self.now(),
                     )
                 )
                 detail = {"roles": sorted(set(roles))}
@@ -257,7 +261,7 @@ class TenantRegistry(ChangeNotifier):
             if member is None:
                 raise RegistryError(f"User '{email}' is not a member of tenant '{tenant}'.")
             token = new_token()
-            now = utcnow()
+            now = self.now()
             expires_at = now + expires_in if expires_in else None
             result = conn.execute(
                 self.tokens.insert().values(
@@ -310,7 +314,7 @@ class TenantRegistry(ChangeNotifier):
         if row is None or row.revoked_at is not None or not row.is_active:
             return None
         expires_at = _aware(row.expires_at)
-        if expires_at is not None and expires_at <= utcnow():
+        if expires_at is not None and expires_at <= self.now():
             return None
         return TokenIdentity(
             int(row.id),
@@ -411,7 +415,7 @@ class TenantRegistry(ChangeNotifier):
                 digest=digest,
                 files=dict(files),
                 plan=plan,
-                published_at=utcnow(),
+                published_at=self.now(),
                 published_by=published_by,
             )
         )
@@ -438,7 +442,7 @@ class TenantRegistry(ChangeNotifier):
             row.app_version,
             row.digest,
             dict(row.files),
-            _aware(row.published_at) or utcnow(),
+            _aware(row.published_at) or self.now(),
         )
 
     def lock_tenant(self, conn: sa.Connection, tenant_id: int) -> int | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from litestar.testing import TestClient
 from trellis.cli import create_tenant, main
 from trellis.metadata.model import AppModel
 from trellis.platform.api.auth import TOKEN_CACHE_SECONDS
+from trellis.platform.config import FakeClock
 from trellis.platform.runtime import Runtime
 
 from helpers import Api
@@ -61,6 +61,12 @@ class Crm:
         response = (api or self.admin).post(entity, json={**self.body(entity), **extra})
         assert response.status_code == 201, response.text
         return int(response.json()["id"])
+
+
+@pytest.fixture
+def runtime(clocked_runtime: Runtime) -> Runtime:
+    """The runtime on the test's clock: token caches expire when the clock is moved."""
+    return clocked_runtime
 
 
 @pytest.fixture
@@ -204,13 +210,16 @@ def _cli(crm: Crm, monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
 
 
 def test_cli_role_change_and_token_revoke(
-    crm: Crm, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    crm: Crm,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     nobody = crm.apis["nobody"]
     assert nobody.get("contact").status_code == 403
     _cli(crm, monkeypatch, "user", "roles", TENANT, "nobody@sec.test", "--add", "marketing")
     assert "has roles: marketing" in capsys.readouterr().out
-    time.sleep(TOKEN_CACHE_SECONDS + 0.1)
+    clock.advance(TOKEN_CACHE_SECONDS + 0.1)  # the CLI is another process
     assert nobody.get("contact").status_code == 200
     _cli(crm, monkeypatch, "token", "list", TENANT)
     lines = capsys.readouterr().out.splitlines()
@@ -220,11 +229,11 @@ def test_cli_role_change_and_token_revoke(
     _cli(crm, monkeypatch, "user", "roles", TENANT, "nobody@sec.test", "--remove", "marketing")
     _cli(crm, monkeypatch, "token", "revoke", TENANT, token_id)
     assert f"Token {token_id}" in capsys.readouterr().out
-    time.sleep(TOKEN_CACHE_SECONDS + 0.1)
+    clock.advance(TOKEN_CACHE_SECONDS + 0.1)  # the CLI is another process
     assert nobody.get("contact").status_code == 401
     rep = crm.apis["sales_rep"]
     _cli(crm, monkeypatch, "token", "revoke", TENANT, rep.token)
-    time.sleep(TOKEN_CACHE_SECONDS + 0.1)
+    clock.advance(TOKEN_CACHE_SECONDS + 0.1)  # the CLI is another process
     assert rep.get("opportunity").status_code == 401
     assert (
         main(["token", "revoke", TENANT, "999999", "--data-dir", str(crm.runtime.config.data_dir)])

@@ -123,6 +123,30 @@ def test_tenant_create_token_and_publish(env: dict[str, str], write_package: Pac
     assert missing.returncode == 1 and "No tenant" in missing.stderr
 
 
+def test_a_bad_setting_stops_serve_before_it_opens_the_port(env: dict[str, str]) -> None:
+    port = _free_port()
+    bad = {**env, "TRELLIS_SESSION_IDLE_MINUTES": "abc", "TRELLIS_REDIS_URL": "cache:6379"}
+    done = trellis(bad, "serve", "--port", str(port))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "error: TRELLIS_REDIS_URL has value 'cache:6379'. Not a Redis URL: use "
+        "redis://host:6379/0.",
+        "error: TRELLIS_SESSION_IDLE_MINUTES has value 'abc'. Not a number.",
+    ]
+    assert done.stdout == ""  # never got as far as printing the URL it would serve
+    assert not Path(env["TRELLIS_DATA_DIR"]).exists()  # nothing written either
+
+
+def test_a_bad_setting_stops_the_worker_before_it_connects(env: dict[str, str]) -> None:
+    bad = {**env, "TRELLIS_REDIS_URL": "redis://127.0.0.1:6379/11", "TRELLIS_RQ_QUEUE": "a b"}
+    done = trellis(bad, "worker", "--burst")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: TRELLIS_RQ_QUEUE has value 'a b'. A queue name has no spaces, e.g. trellis-jobs."
+    )
+    assert done.stdout == "" and not Path(env["TRELLIS_DATA_DIR"]).exists()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -198,8 +222,13 @@ def test_serve_creates_demo_and_picks_up_publishes(
         assert code == 200 and "aardvark" not in text and "demo" not in text
         extra = write_package({"invoice": "fields:\n  number: {type: string}\n"})
         assert trellis(env, "publish", "demo", str(extra)).returncode == 0
-        time.sleep(2.0)
+        # The server sees the publish at its next version check (every second): poll it
+        # in 0.1 s steps for at most the 2 seconds this test always allowed.
+        deadline = time.monotonic() + 2.0
         status, body = _get(f"{base}/invoice", token)
+        while status != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            status, body = _get(f"{base}/invoice", token)
         assert status == 200, body
     finally:
         server.terminate()

@@ -12,7 +12,7 @@ from trellis.platform.jobs import Dispatcher
 from trellis.platform.runtime import Runtime
 
 from helpers import Api
-from jobs_helpers import free_port, rows, smtp_server
+from jobs_helpers import free_port, rows, smtp_server, use_setting
 
 
 def _post(api: Api, entity: str, **values: Any) -> dict[str, Any]:
@@ -24,9 +24,9 @@ def _post(api: Api, entity: str, **values: Any) -> dict[str, Any]:
 def test_crm_seed_rules_use_every_kind_of_job(
     runtime: Runtime, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    use_setting(runtime, monkeypatch, "TRELLIS_WEBHOOK_ALLOW_PRIVATE", None)
     port = free_port()
-    monkeypatch.setenv("TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
     create_tenant(runtime, "crm-co", "crm", "boss@crm.test", "long enough secret")
     api = Api(client, "crm-co", runtime.registry.create_token("crm-co", "boss@crm.test"))
     account = _post(api, "account", name="Acme")

@@ -13,7 +13,7 @@ from trellis.platform.jobs.handlers import no_smtp_message
 from trellis.platform.runtime import Runtime
 
 from helpers import Api
-from jobs_helpers import make_jobs_tenant, rows, webhook_server
+from jobs_helpers import make_jobs_tenant, rows, use_setting, webhook_server
 
 
 @pytest.fixture
@@ -23,8 +23,8 @@ def japi(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Api:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
-    monkeypatch.delenv("TRELLIS_SMTP_URL", raising=False)
+    use_setting(runtime, monkeypatch, "TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
+    use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", None)
     return Api(client, "jobs", make_jobs_tenant(runtime, tmp_path))
 
 
@@ -67,7 +67,7 @@ def test_embedded_worker_delivers_within_seconds(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
+    use_setting(runtime, monkeypatch, "TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
     with webhook_server() as hooks:
         api = Api(client, "embed", make_jobs_tenant(runtime, tmp_path, "embed", hooks.url))
         worker = EmbeddedWorker(Dispatcher(runtime), interval=0.05).start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from redis import Redis
 
 from trellis.platform.api.app import create_app
 from trellis.platform.api.rate_limit import MemoryCounter, RedisCounter, rate_limit_middleware
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.config import FakeClock, RuntimeConfig
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
@@ -60,23 +61,39 @@ def test_screens_count_against_the_client_address(limited: Runtime) -> None:
 
 
 def test_the_count_starts_again_in_the_next_minute() -> None:
-    now = [120.0]
+    clock = FakeClock(datetime.fromtimestamp(120, UTC))
 
     @get("/t/x/api/y", sync_to_thread=False)
     def handler() -> str:
         return "ok"
 
-    middleware = rate_limit_middleware({"token": 2, "ip": 0}, MemoryCounter(), lambda: now[0])
+    middleware = rate_limit_middleware({"token": 2, "ip": 0}, MemoryCounter(), clock)
     app = Litestar(route_handlers=[handler], middleware=[middleware])
     with TestClient(app=app) as client:
         codes = [client.get("/t/x/api/y", headers=_bearer("t")).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
-        now[0] = 150.0
+        clock.advance(30)  # 150 s after the epoch
         assert client.get("/t/x/api/y", headers=_bearer("t")).headers["retry-after"] == "30"
-        now[0] = 180.0
+        clock.advance(30)  # 180 s: the next minute
         assert client.get("/t/x/api/y", headers=_bearer("t")).status_code == 200
         # No address limit configured (0): requests without a token are never refused.
         assert {client.get("/t/x/api/y").status_code for _ in range(5)} == {200}
+
+
+def test_the_app_counts_in_minutes_of_the_runtime_clock(tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2030, 1, 1, 12, 0, 30, tzinfo=UTC))
+    config = RuntimeConfig(data_dir=tmp_path / "data", rate_limit_token=0, rate_limit_ip=2)
+    runtime = Runtime(config, clock=clock)
+    try:
+        with TestClient(app=create_app(runtime)) as client:
+            codes = [client.get("/t/acme/api/account").status_code for _ in range(3)]
+            assert 429 not in codes[:2] and codes[2] == 429
+            refused = client.get("/t/acme/api/account")
+            assert refused.headers["retry-after"] == "30"  # 12:00:30: 30 s left in the minute
+            clock.advance(30)  # 12:01:00, a new window
+            assert client.get("/t/acme/api/account").status_code != 429
+    finally:
+        runtime.close()
 
 
 def test_processes_share_the_count_through_redis(tmp_path: Path) -> None:
@@ -89,7 +106,8 @@ def test_processes_share_the_count_through_redis(tmp_path: Path) -> None:
         rate_limit_ip=0,
     )
     token = f"tok-{prefix}"  # a key no other test run uses
-    first, second = Runtime(config), Runtime(config)
+    clock = FakeClock()  # both processes count in one window, whatever the real minute
+    first, second = Runtime(config, clock=clock), Runtime(config, clock=clock)
     try:
         with (
             TestClient(app=create_app(first)) as one,

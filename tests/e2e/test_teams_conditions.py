@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -10,11 +9,18 @@ from authz_support import TENANT, World, build_world
 from litestar.testing import TestClient
 
 from trellis.cli import main
+from trellis.platform.config import FakeClock
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import RegistryError
 from trellis.tenants.registry.members import get_member, update_member
 
 from helpers import Api, PackageWriter
+
+
+@pytest.fixture
+def runtime(clocked_runtime: Runtime) -> Runtime:
+    """The runtime on the test's clock: member and token caches expire when it moves."""
+    return clocked_runtime
 
 
 @pytest.fixture
@@ -28,17 +34,16 @@ def _names(api: Api, entity: str, **params: Any) -> set[str]:
     return {item["name"] for item in response.json()["items"]}
 
 
-def _eventually(check: Any, seconds: float = 2.5) -> None:
-    """Retry ``check`` (an assertion) until it passes or ``seconds`` are over."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            check()
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+def _eventually(world: World, check: Any, seconds: float = 2.5) -> None:
+    """``check`` (an assertion) passes once ``seconds`` went by on the runtime's clock.
+
+    The caches in between (tokens 2 s, member profiles 1 s) run on that clock, so the
+    test moves it instead of waiting.
+    """
+    clock = world.runtime.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(seconds)
+    check()
 
 
 def _hierarchy(world: World) -> None:
@@ -62,7 +67,7 @@ def test_team_scope_reaches_team_and_every_report(world: World) -> None:
     assert seen == {"deal of boss", "deal of mid", "deal of low", "deal of mate"}
     # mid manages low only; reps (own scope) see their own deal only.
     world.runtime.registry.add_membership(TENANT, world.ids["mid"], ["manager"])
-    _eventually(lambda: _check(world.apis["mid"], {"deal of mid", "deal of low"}))
+    _eventually(world, lambda: _check(world.apis["mid"], {"deal of mid", "deal of low"}))
     assert _names(world.apis["out"], "deal") == {"deal of out"}
     out_deal = world.apis["out"].get("deal").json()["items"][0]["id"]
     assert boss.get(f"deal/{out_deal}").status_code == 404
@@ -93,10 +98,10 @@ def test_admin_api_changes_manager_and_takes_effect_at_once(world: World) -> Non
     response = world.admin.patch(f"_users/{out_id}", json={"manager": "boss@scope.test"})
     assert response.status_code == 200, response.text
     assert response.json()["manager"] == "boss@scope.test"
-    _eventually(lambda: _check(boss, {*_all_but(), "deal of out"}), 2.0)
+    _eventually(world, lambda: _check(boss, {*_all_but(), "deal of out"}), 2.0)
     cleared = world.admin.patch(f"_users/{out_id}", json={"manager": None})
     assert cleared.status_code == 200 and cleared.json()["manager"] is None
-    _eventually(lambda: _check(boss, _all_but()), 2.0)
+    _eventually(world, lambda: _check(boss, _all_but()), 2.0)
     audit = world.admin.get("_audit", params={"action": "member.update"}).json()["items"]
     assert audit[0]["target"] == "user:out@scope.test"
     assert audit[0]["detail"]["after"]["manager"] is None
@@ -138,7 +143,7 @@ def test_admin_api_lists_members_and_changes_roles(world: World) -> None:
     changed = world.admin.patch(f"_users/{low['id']}", json={"roles": ["viewer"]})
     assert changed.status_code == 200 and changed.json()["roles"] == ["viewer"]
     # Roles reach the token cache within 2 seconds: the viewer reads every deal.
-    _eventually(lambda: _check(world.apis["low"], {*_all_but(), "deal of out"}))
+    _eventually(world, lambda: _check(world.apis["low"], {*_all_but(), "deal of out"}))
     self_demote = world.admin.patch(f"_users/{world.ids['admin']}", json={"roles": ["viewer"]})
     assert self_demote.status_code == 422
 
@@ -163,7 +168,7 @@ def test_user_attribute_conditions_limit_rows(world: World) -> None:
         assert _names(world.apis["eu"], "account") == {"Lyon SA"}
         assert _names(world.apis["us"], "account") == {"Austin Inc"}
 
-    _eventually(regions_apply)
+    _eventually(world, regions_apply)
     # A member without the attribute reads it as empty: only accounts without a region.
     assert _names(world.apis["none"], "account") == set()
     world.make("admin", "account", name="Nowhere")
@@ -182,7 +187,7 @@ def test_changing_an_attribute_moves_the_rows_within_two_seconds(world: World) -
     def now_us() -> None:
         assert _names(world.apis["eu"], "account") == {"Austin Inc"}
 
-    _eventually(now_us, 2.0)
+    _eventually(world, now_us, 2.0)
     removed = world.admin.patch(f"_users/{eu_id}", json={"attributes": {"region": None}})
     assert removed.json()["attributes"] == {}
 

@@ -7,7 +7,6 @@ hand-moved clock (the same clock drives lockout windows and TOTP steps).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import pyotp
 import pytest
 from litestar.testing import TestClient
 
+from trellis.platform.config import FakeClock, config_from_env
 from trellis.platform.identity import NO_ROLE, WRONG_CODE, WRONG_CREDENTIALS
 from trellis.platform.runtime import Runtime
 from trellis.platform.sessions import SESSION_COOKIE, MemorySessionStore
@@ -25,19 +25,6 @@ from ui_support import PASSWORD, add_user, csrf_token, post_form, sign_in
 
 SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7]+)</code>')
 CODE = re.compile(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>")
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Web:
@@ -134,6 +121,9 @@ def test_cookies_are_secure_when_configured(web: Web, monkeypatch: pytest.Monkey
     assert https.status_code == 303
     assert "Secure" in _session_cookie(https)  # served over HTTPS
     monkeypatch.setenv("TRELLIS_SECURE_COOKIES", "1")  # plain HTTP behind a TLS proxy
+    read = config_from_env(web.runtime.config.data_dir)  # read once, at start
+    configured = web.runtime.config.with_overrides(secure_cookies=read.secure_cookies)
+    monkeypatch.setattr(web.runtime, "config", configured)
     csrf, session = _form_sign_in_cookies(web.browser())
     assert "Secure" in csrf  # the CSRF cookie too
     assert "Secure" in session
@@ -257,7 +247,7 @@ def _enrol(web: Web, client: TestClient[Any]) -> tuple[pyotp.TOTP, list[str]]:
     wrong = post_form(client, "/t/acme/account/2fa/confirm", {"code": "000000"})
     assert wrong.status_code == 400
     assert "That code is not right" in wrong.text
-    confirmed = post_form(client, "/t/acme/account/2fa/confirm", {"code": totp.at(web.clock.now)})
+    confirmed = post_form(client, "/t/acme/account/2fa/confirm", {"code": totp.at(web.clock.now())})
     assert confirmed.status_code == 200
     codes = CODE.findall(confirmed.text)
     assert len(codes) == 10
@@ -296,7 +286,7 @@ def test_two_factor_enrolment_then_sign_in_with_a_code(web: Web) -> None:
     web.clock.advance(30)
     done = client.post(
         "/t/acme/login/verify",
-        data={"code": totp.at(web.clock.now), "next": "/t/acme/", "_csrf_token": token},
+        data={"code": totp.at(web.clock.now()), "next": "/t/acme/", "_csrf_token": token},
         follow_redirects=False,
     )
     assert done.status_code == 303
@@ -406,3 +396,24 @@ def test_sign_out_is_audited_and_ends_the_session(web: Web) -> None:
     _sign_out(client)
     assert web.sessions.get(sid) is None
     assert len(web.audit("auth.signout")) == 1
+
+
+def test_the_web_app_times_sessions_and_lockout_on_the_runtime_clock(
+    clocked_runtime: Runtime, clock: FakeClock, write_package: PackageWriter
+) -> None:
+    make_tenant(clocked_runtime, write_package, "acme")
+    app = create_web_app(clocked_runtime)  # its own session store, on the runtime's clock
+    with TestClient(app=app, base_url="http://testserver.local") as client:
+        assert sign_in(client, "acme", "admin@acme.test").status_code == 303
+        clock.advance(29 * 60)
+        assert _signed_in(client)
+        clock.advance(31 * 60)  # idle for longer than 30 minutes
+        assert not _signed_in(client)
+        for _ in range(4):
+            assert sign_in(client, "acme", "admin@acme.test", "guess guess").status_code == 401
+        assert sign_in(client, "acme", "admin@acme.test", "guess guess").status_code == 429
+        clock.advance(15 * 60 - 1)
+        assert sign_in(client, "acme", "admin@acme.test").status_code == 429  # still locked
+        clock.advance(2)
+        assert sign_in(client, "acme", "admin@acme.test").status_code == 303
+        assert _signed_in(client)

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from trellis.platform.api.app import create_app
+from trellis.platform.config import config_from_env
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
@@ -113,7 +114,12 @@ def test_hsts_over_plain_http_only_when_secure_cookies_is_set(
     with TestClient(app=create_web_app(runtime)) as client:
         plain = client.get("/t/acme/login", headers={"X-Forwarded-Proto": "https"})
         assert "strict-transport-security" not in plain.headers  # the app trusts no header
-        monkeypatch.setenv("TRELLIS_SECURE_COOKIES", "1")  # behind a TLS-terminating proxy
+    monkeypatch.setenv("TRELLIS_SECURE_COOKIES", "1")  # behind a TLS-terminating proxy
+    read = config_from_env(runtime.config.data_dir)  # read once, when the app starts
+    monkeypatch.setattr(
+        runtime, "config", runtime.config.with_overrides(secure_cookies=read.secure_cookies)
+    )
+    with TestClient(app=create_web_app(runtime)) as client:
         for url in ("/t/acme/login", "/t/acme/api/account", "/nothing", "/static/app.css"):
             assert client.get(url).headers.get("strict-transport-security") == HSTS, url
     monkeypatch.delenv("TRELLIS_SECURE_COOKIES")

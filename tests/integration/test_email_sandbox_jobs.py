@@ -13,7 +13,7 @@ from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 
 from helpers import Api
-from jobs_helpers import DEAL, free_port, rows, smtp_server
+from jobs_helpers import DEAL, free_port, rows, smtp_server, use_setting
 
 ESCAPES = {
     "mro": "{{ ''.__class__.__mro__ }}",
@@ -58,7 +58,7 @@ def test_sandbox_escapes_in_email_templates_are_dead_with_the_reason(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     port = free_port()
-    monkeypatch.setenv("TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
     api = Api(client, "mail", _tenant(runtime, tmp_path))
     assert api.post("deal", json={"name": "Probe", "amount": 10}).status_code == 201
     with smtp_server(port) as inbox:

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from trellis.platform.config import RuntimeConfig
 from trellis.platform.jobs import Dispatcher, verify
+from trellis.platform.jobs.egress import policy_of
 from trellis.platform.jobs.webhooks import WebhookError, check_target
 from trellis.platform.runtime import Runtime
 
@@ -20,13 +22,16 @@ from jobs_helpers import (
     rows,
     run_cli,
     smtp_server,
+    use_setting,
     webhook_server,
 )
 
 
 @pytest.fixture(autouse=True)
-def _private_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
+def _private_webhooks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "runtime" in request.fixturenames:
+        runtime = request.getfixturevalue("runtime")
+        use_setting(runtime, monkeypatch, "TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
 
 
 def test_rule_email_and_signed_webhook_arrive_once(
@@ -38,7 +43,7 @@ def test_rule_email_and_signed_webhook_arrive_once(
 ) -> None:
     with webhook_server() as hooks:
         port = free_port()
-        monkeypatch.setenv("TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
+        use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
         api = Api(client, "jobs", make_jobs_tenant(runtime, tmp_path, hook_url=hooks.url))
         assert api.post("deal", json={"name": "Acme & co", "amount": 5000}).status_code == 201
         with smtp_server(port) as inbox:
@@ -80,7 +85,7 @@ def test_smtp_down_retries_then_dead_then_manual_retry_succeeds(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     port = free_port()
-    monkeypatch.setenv("TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
     with webhook_server() as hooks:
         api = Api(client, "jobs", make_jobs_tenant(runtime, tmp_path, hook_url=hooks.url))
         api.post("deal", json={"name": "Down", "amount": 5000})
@@ -124,7 +129,7 @@ def test_no_smtp_server_is_dead_at_once_and_sends_when_retried_after_set_up(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.delenv("TRELLIS_SMTP_URL", raising=False)
+    use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", None)
     with webhook_server() as hooks:
         api = Api(client, "jobs", make_jobs_tenant(runtime, tmp_path, hook_url=hooks.url))
         api.post("deal", json={"name": "Nowhere", "amount": 5000})
@@ -151,13 +156,13 @@ def test_no_smtp_server_is_dead_at_once_and_sends_when_retried_after_set_up(
     assert sorted(e["status"] for e in logged) == ["failed", "sent"]
 
 
-def test_private_targets_are_refused_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE")
+def test_private_targets_are_refused_by_default() -> None:
+    default = policy_of(RuntimeConfig(data_dir=Path("unused")))
     for url in ("http://127.0.0.1:8080/x", "http://10.1.2.3/x", "http://[::1]/x", "ftp://a.b/c"):
         with pytest.raises(WebhookError):
-            check_target(url)
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
-    check_target("http://127.0.0.1:8080/x")
+            check_target(url, policy=default)
+    allowed = RuntimeConfig.from_env(environ={"TRELLIS_WEBHOOK_ALLOW_PRIVATE": "1"})
+    check_target("http://127.0.0.1:8080/x", policy=policy_of(allowed))
 
 
 def test_due_timer_checks_its_condition_and_queues_its_actions(
@@ -180,7 +185,7 @@ def test_due_timer_checks_its_condition_and_queues_its_actions(
     )
     assert "0 timers fired" in out
     port = free_port()
-    monkeypatch.setenv("TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
     with smtp_server(port) as inbox:
         code, out = run_cli(
             runtime, monkeypatch, capsys, "jobs", "run-due", "--now", "2030-05-09T00:00:00Z"

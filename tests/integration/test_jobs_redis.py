@@ -44,6 +44,7 @@ from jobs_helpers import (
     rows,
     run_cli,
     smtp_server,
+    use_setting,
     webhook_server,
 )
 
@@ -52,8 +53,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _private_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
+def _private_webhooks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "runtime" in request.fixturenames:
+        runtime = request.getfixturevalue("runtime")
+        use_setting(runtime, monkeypatch, "TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
+    else:  # worker processes started by the test read it at their start
+        monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
 
 
 @pytest.fixture
@@ -349,7 +354,7 @@ def test_with_redis_down_records_save_rows_wait_and_go_out_when_it_is_back(
     closed = f"redis://127.0.0.1:{free_port()}/11"
     down = Queue(queue.name, connection=connect(closed))
     port = free_port()
-    monkeypatch.setenv("TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
     with webhook_server() as hooks, smtp_server(port) as inbox:
         api = Api(client, "jobs", make_jobs_tenant(runtime, tmp_path, hook_url=hooks.url))
         assert api.post("deal", json={"name": "First", "amount": 5000}).status_code == 201

@@ -20,12 +20,21 @@ from trellis.platform.jobs.smtp_config import tenant_smtp
 from trellis.platform.runtime import Runtime
 
 from helpers import Api
-from jobs_helpers import free_port, make_jobs_tenant, run_cli, smtp_server, webhook_server
+from jobs_helpers import (
+    free_port,
+    make_jobs_tenant,
+    run_cli,
+    smtp_server,
+    use_setting,
+    webhook_server,
+)
 
 
 @pytest.fixture(autouse=True)
-def _private_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
+def _private_webhooks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "runtime" in request.fixturenames:
+        runtime = request.getfixturevalue("runtime")
+        use_setting(runtime, monkeypatch, "TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
 
 
 class _AuthInbox:
@@ -75,7 +84,7 @@ def test_tenant_smtp_server_receives_the_mail_with_its_credentials(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     default_port, own_port = free_port(), free_port()
-    monkeypatch.setenv("TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{default_port}")
+    use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{default_port}")
     monkeypatch.setenv("MAIL_PW", "s3cret pass")
     api = Api(client, "jobs", make_jobs_tenant(runtime, tmp_path))
     code, out = run_cli(
@@ -90,7 +99,7 @@ def test_tenant_smtp_server_receives_the_mail_with_its_credentials(
     with runtime.registry.connect() as conn:
         stored = conn.execute(sa.select(table.c.password_encrypted)).scalar_one()
     assert "s3cret" not in stored
-    assert decrypt(runtime.config.data_dir, stored) == "s3cret pass"
+    assert decrypt(runtime.config, stored) == "s3cret pass"
     assert api.post("deal", json={"name": "Own server", "amount": 5000}).status_code == 201
     with auth_smtp_server(own_port) as own, smtp_server(default_port) as default_inbox:
         report = Dispatcher(runtime).run_due().tenants["jobs"]
@@ -193,7 +202,9 @@ def test_failed_attempts_and_webhooks_are_logged_for_admins_only(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nobody there
+    use_setting(
+        runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{free_port()}"
+    )  # nobody there
     with webhook_server() as hooks:
         api = Api(client, "jobs", make_jobs_tenant(runtime, tmp_path, hook_url=hooks.url))
         assert api.post("deal", json={"name": "Down", "amount": 5000}).status_code == 201

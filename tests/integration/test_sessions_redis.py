@@ -15,22 +15,12 @@ import pytest
 from litestar.testing import TestClient
 from redis import Redis
 
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.config import FakeClock, RuntimeConfig
 from trellis.platform.runtime import Runtime
 from trellis.platform.sessions import RedisSessionStore
 from trellis.ui.screens.app import create_web_app
 
 REDIS_URL = os.environ.get("TRELLIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -80,10 +70,10 @@ def test_idle_and_absolute_expiry_on_the_real_server(prefix: str) -> None:
         ttl = int(client.ttl(f"{prefix}session:{idle.sid}"))  # type: ignore[arg-type]
         assert 1790 <= ttl <= 1800  # Redis forgets idle sessions by itself
         for _ in range(6):
-            clock.now += 1700
+            clock.advance(1700)
             assert store.get(active.sid) is not None
         assert store.get(idle.sid) is None  # idle far past 30 minutes
-        clock.now += 1700  # active all along, but past the 3-hour lifetime now
+        clock.advance(1700)  # active all along, but past the 3-hour lifetime now
         assert store.get(active.sid) is None
         assert not client.exists(f"{prefix}session:{active.sid}")
     finally:
@@ -91,11 +81,19 @@ def test_idle_and_absolute_expiry_on_the_real_server(prefix: str) -> None:
 
 
 def test_redis_ttl_ends_sessions_in_real_time(prefix: str) -> None:
-    store = RedisSessionStore(Redis.from_url(REDIS_URL), idle=1, absolute=60, prefix=prefix)
+    # The store's clock stands still, so only Redis's own expiry (PX of the idle
+    # timeout, 150 ms here) can end the session: poll Redis, never sleep a fixed time.
+    clock = FakeClock()
+    store = RedisSessionStore(
+        Redis.from_url(REDIS_URL), idle=0.15, absolute=60, prefix=prefix, clock=clock
+    )
     try:
         session = store.create("acme", 2, "b@acme.test")
         assert store.get(session.sid) is not None
-        time.sleep(2.1)
+        key = f"{prefix}session:{session.sid}"
+        deadline = time.monotonic() + 5.0
+        while store.client.exists(key) and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert store.get(session.sid) is None
     finally:
         store.close()

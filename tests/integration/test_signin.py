@@ -5,13 +5,13 @@ A hand-moved clock drives lockout windows, TOTP steps and session timeouts.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pyotp
 import pytest
 import sqlalchemy as sa
 
+from trellis.platform.config import FakeClock
 from trellis.platform.identity import (
     NO_ROLE,
     WRONG_CODE,
@@ -23,19 +23,6 @@ from trellis.platform.runtime import Runtime
 from trellis.platform.sessions import MemorySessionStore, Session
 
 PASSWORD = "correct horse battery"
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -212,7 +199,7 @@ def _enrol(
     assert enrolment.uri.startswith("otpauth://totp/")
     assert f"secret={enrolment.secret}" in enrolment.uri
     totp = pyotp.TOTP(enrolment.secret)
-    return totp, service.confirm_two_factor(session, totp.at(clock.now), ip=None)
+    return totp, service.confirm_two_factor(session, totp.at(clock.now()), ip=None)
 
 
 def test_two_factor_enrolment_needs_a_right_code_first(
@@ -230,7 +217,9 @@ def test_two_factor_enrolment_needs_a_right_code_first(
     with runtime.registry.connect() as conn:
         stored = conn.execute(sa.select(table.c.secret_encrypted)).scalar_one()
     assert enrolment.secret not in stored
-    codes = service.confirm_two_factor(session, pyotp.TOTP(enrolment.secret).at(clock.now), ip=None)
+    codes = service.confirm_two_factor(
+        session, pyotp.TOTP(enrolment.secret).at(clock.now()), ip=None
+    )
     assert len(codes) == 10
     assert len(set(codes)) == 10
     assert service.two_factor.is_enabled(session.user_id)
@@ -253,7 +242,7 @@ def test_sign_in_with_totp_is_a_second_step_with_a_new_session_id(
     wrong = _refused(service.verify_second_factor, pending.sid, "123 456", ip=None)
     assert (wrong.status, wrong.message) == (400, WRONG_CODE)
     clock.advance(30)
-    done = service.verify_second_factor(pending.sid, totp.at(clock.now), ip="9.9.9.9")
+    done = service.verify_second_factor(pending.sid, totp.at(clock.now()), ip="9.9.9.9")
     assert done.sid != pending.sid
     assert service.current(done.sid, "acme") is not None
     assert service.sessions.get(pending.sid) is None
@@ -261,7 +250,7 @@ def test_sign_in_with_totp_is_a_second_step_with_a_new_session_id(
     assert entry["detail"] == {"second_factor": "totp", "ip": "9.9.9.9"}
     # The same code cannot be used twice (replay), even within its 30 seconds.
     again = service.sign_in("acme", "ann@acme.test", PASSWORD, ip=None)
-    replay = _refused(service.verify_second_factor, again.sid, totp.at(clock.now), ip=None)
+    replay = _refused(service.verify_second_factor, again.sid, totp.at(clock.now()), ip=None)
     assert replay.message == WRONG_CODE
 
 

@@ -23,8 +23,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from litestar.testing import TestClient
 
+from trellis.platform.config import RuntimeConfig
 from trellis.platform.jobs import Dispatcher
-from trellis.platform.jobs.egress import EgressPolicy, IPAddress, parse_ip
+from trellis.platform.jobs.egress import (
+    EgressPolicy,
+    IPAddress,
+    TargetRefusedError,
+    parse_ip,
+    policy_of,
+)
 from trellis.platform.jobs.webhooks import (
     WebhookError,
     WebhookRefusedError,
@@ -34,7 +41,7 @@ from trellis.platform.jobs.webhooks import (
 from trellis.platform.runtime import Runtime
 
 from helpers import Api
-from jobs_helpers import make_jobs_tenant, rows, webhook_server
+from jobs_helpers import make_jobs_tenant, rows, use_setting, webhook_server
 
 PUBLIC = ipaddress.ip_address("93.184.216.34")
 NOBODY = EgressPolicy()
@@ -57,10 +64,13 @@ class StubResolver:
         return [ipaddress.ip_address(a) for a in turns[min(len(self.calls), len(turns)) - 1]]
 
 
-@pytest.fixture(autouse=True)
-def _no_operator_allowances(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", raising=False)
-    monkeypatch.delenv("TRELLIS_WEBHOOK_ALLOW", raising=False)
+#: When signed deliveries claim to have been sent (the signature covers it).
+SENT_AT = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+
+
+def _policy(**environ: str) -> EgressPolicy:
+    """The egress policy a deployment started with ``environ`` uses."""
+    return policy_of(RuntimeConfig.from_env(environ=environ))
 
 
 @pytest.mark.parametrize(
@@ -131,33 +141,35 @@ def test_a_public_answer_is_the_address_to_connect_to() -> None:
     )
 
 
-def test_the_allow_list_names_hosts_and_networks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW", " hooks.internal., 10.1.0.0/16 ,[::1]")
+def test_the_allow_list_names_hosts_and_networks() -> None:
+    policy = _policy(TRELLIS_WEBHOOK_ALLOW=" hooks.internal., 10.1.0.0/16 ,[::1]")
     resolver = StubResolver({"hooks.internal": [["192.168.5.5"]], "other.internal": [["10.2.0.1"]]})
-    assert check_target("http://HOOKS.internal/x", resolver=resolver).address == (
+    assert check_target("http://HOOKS.internal/x", resolver=resolver, policy=policy).address == (
         ipaddress.ip_address("192.168.5.5")
     )
-    assert str(check_target("http://10.1.200.3/x", resolver=_no_dns).address) == "10.1.200.3"
-    assert str(check_target("http://[::ffff:10.1.0.9]/x", resolver=_no_dns).address) == (
-        "::ffff:a01:9"
+    assert (
+        str(check_target("http://10.1.200.3/x", resolver=_no_dns, policy=policy).address)
+        == "10.1.200.3"
     )
-    assert str(check_target("http://[::1]/x", resolver=_no_dns).address) == "::1"
+    assert str(
+        check_target("http://[::ffff:10.1.0.9]/x", resolver=_no_dns, policy=policy).address
+    ) == ("::ffff:a01:9")
+    assert str(check_target("http://[::1]/x", resolver=_no_dns, policy=policy).address) == "::1"
     for url in ("http://other.internal/x", "http://10.2.0.1/", "http://169.254.169.254/"):
         with pytest.raises(WebhookRefusedError):
-            check_target(url, resolver=resolver)
+            check_target(url, resolver=resolver, policy=policy)
 
 
-def test_a_bad_allow_list_entry_refuses_with_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW", "10.0.0.0/8, not a host!")
-    with pytest.raises(WebhookRefusedError, match="has the entry 'not a host!'"):
-        check_target("http://10.0.0.1/", resolver=_no_dns)
+def test_a_bad_allow_list_entry_refuses_with_its_name() -> None:
+    with pytest.raises(TargetRefusedError, match="has the entry 'not a host!'"):
+        _policy(TRELLIS_WEBHOOK_ALLOW="10.0.0.0/8, not a host!")
 
 
-def test_allow_private_lets_every_address_through(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW_PRIVATE", "1")
-    assert str(check_target("http://169.254.169.254/", resolver=_no_dns).address) == (
-        "169.254.169.254"
-    )
+def test_allow_private_lets_every_address_through() -> None:
+    policy = _policy(TRELLIS_WEBHOOK_ALLOW_PRIVATE="1")
+    assert str(
+        check_target("http://169.254.169.254/", resolver=_no_dns, policy=policy).address
+    ) == ("169.254.169.254")
 
 
 @pytest.mark.parametrize(
@@ -172,12 +184,17 @@ def test_delivery_connects_to_the_checked_address_with_the_original_host(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The name's later answers point elsewhere (DNS rebinding): only the first is used.
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW", "127.0.0.1/32")
+    policy = _policy(TRELLIS_WEBHOOK_ALLOW="127.0.0.1/32")
     resolver = StubResolver({"hooks.example.test": [["127.0.0.1"], ["127.0.0.2"]]})
     with webhook_server() as hooks:
         port = hooks.url.split(":")[-1].split("/")[0]
         url = f"http://hooks.example.test:{port}/hook?x=1"
-        assert deliver_webhook(url, {"a": 1}, "s3cret", "d-1", resolver=resolver) == 200
+        assert (
+            deliver_webhook(
+                url, {"a": 1}, "s3cret", "d-1", resolver=resolver, policy=policy, sent_at=SENT_AT
+            )
+            == 200
+        )
     assert resolver.calls == ["hooks.example.test"]
     [(headers, body)] = hooks.received
     assert headers["Host"] == f"hooks.example.test:{port}"
@@ -185,12 +202,14 @@ def test_delivery_connects_to_the_checked_address_with_the_original_host(
     assert body == b'{"a":1}'
 
 
-def test_a_redirect_is_a_failure_and_is_not_followed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW", "127.0.0.1")
+def test_a_redirect_is_a_failure_and_is_not_followed() -> None:
+    policy = _policy(TRELLIS_WEBHOOK_ALLOW="127.0.0.1")
     with webhook_server() as hooks:
         hooks.status = 302
         with pytest.raises(WebhookError, match="answered 302: redirects are not followed"):
-            deliver_webhook(hooks.url, {}, "s", "d-2", resolver=_no_dns)
+            deliver_webhook(
+                hooks.url, {}, "s", "d-2", resolver=_no_dns, policy=policy, sent_at=SENT_AT
+            )
     assert len(hooks.received) == 1
 
 
@@ -240,12 +259,12 @@ def _self_signed(name: str) -> tuple[bytes, bytes]:
 def test_https_sends_the_url_host_as_sni_and_checks_the_certificate(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW", "hooks.example.test")
+    policy = _policy(TRELLIS_WEBHOOK_ALLOW="hooks.example.test")
     resolver = StubResolver({"hooks.example.test": [["127.0.0.1"]]})
     with _tls_server(*_self_signed("hooks.example.test"), tmp_path) as (port, names):
         url = f"https://hooks.example.test:{port}/hook"
         with pytest.raises(WebhookError, match="CERTIFICATE_VERIFY_FAILED"):
-            deliver_webhook(url, {}, "s", "d-3", resolver=resolver)
+            deliver_webhook(url, {}, "s", "d-3", resolver=resolver, policy=policy, sent_at=SENT_AT)
     assert names == ["hooks.example.test"]
 
 
@@ -275,7 +294,7 @@ def test_an_allowed_loopback_webhook_job_is_delivered(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TRELLIS_WEBHOOK_ALLOW", "127.0.0.1")
+    use_setting(runtime, monkeypatch, "TRELLIS_WEBHOOK_ALLOW", "127.0.0.1")
     with webhook_server() as hooks:
         api = Api(client, "jobs", make_jobs_tenant(runtime, tmp_path, hook_url=hooks.url))
         assert api.post("deal", json={"name": "Acme", "amount": 5000}).status_code == 201

@@ -13,7 +13,7 @@ from litestar.template.config import TemplateConfig
 
 from trellis.platform.api.app import WebExtension, create_app
 from trellis.platform.api.tenant_api import TenantApi
-from trellis.platform.config.secret import secret_key
+from trellis.platform.config.secret import deployment_secret
 from trellis.platform.runtime import Runtime
 from trellis.platform.sessions import SessionStore, open_session_store
 from trellis.ui.screens.account_routes import account_routes
@@ -56,14 +56,18 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
 
     The app owns its session store: it is closed when the app shuts down.
     """
-    store = sessions if sessions is not None else open_session_store(runtime.config)
+    store = (
+        sessions
+        if sessions is not None
+        else open_session_store(runtime.config, clock=runtime.clock)
+    )
 
     def extension(api: TenantApi) -> WebExtension:
-        members = MemberCache(runtime.registry)
+        members = MemberCache(runtime.registry, clock=runtime.clock)
         runtime.on_forget(members.forget)
         services = UiServices(runtime, api, store, members)
         csrf = CsrfPolicy(
-            secret=secret_key(runtime.config.data_dir).encode(),
+            secret=deployment_secret(runtime.config).encode(),
             secure=lambda scope: services.secure_cookies or scope.get("scheme") == "https",
         )
         return WebExtension(

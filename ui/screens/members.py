@@ -7,11 +7,11 @@ tokens (``TOKEN_CACHE_SECONDS``), without three system-database queries per page
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from trellis.platform.api.auth import TOKEN_CACHE_SECONDS
+from trellis.platform.config import Clock, SystemClock
 from trellis.tenants.registry import TenantRegistry, TokenIdentity
 
 T = TypeVar("T")
@@ -21,14 +21,21 @@ MAX_ENTRIES = 10_000
 class MemberCache:
     """Short-lived answers of the registry used on every page."""
 
-    def __init__(self, registry: TenantRegistry, ttl: float = TOKEN_CACHE_SECONDS) -> None:
+    def __init__(
+        self,
+        registry: TenantRegistry,
+        ttl: float = TOKEN_CACHE_SECONDS,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self.registry = registry
         self.ttl = ttl
+        self._clock: Clock = clock or SystemClock()
         self._entries: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
     def _cached(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
-        now = time.monotonic()
+        now = self._clock.monotonic()
         with self._lock:
             hit = self._entries.get(key)
         if hit is not None and now - hit[0] < self.ttl:

@@ -44,7 +44,7 @@ class UiServices:
     def secure_cookies(self) -> bool:
         """Whether cookies must carry ``Secure`` regardless of the scheme.
 
-        Set by ``TRELLIS_SECURE_COOKIES=1`` or by ``RuntimeConfig.secure_cookies``.
+        Set by ``RuntimeConfig.secure_cookies`` (``TRELLIS_SECURE_COOKIES=1``).
         """
         return behind_tls(self.runtime.config)
 

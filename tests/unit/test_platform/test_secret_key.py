@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from trellis.platform.config.secret import SECRET_FILE, secret_key
+from trellis.platform.config import config_from_env
+from trellis.platform.config.secret import SECRET_FILE, deployment_secret, secret_key
 
 
 def test_racing_first_starts_share_one_non_empty_key(
@@ -45,5 +46,8 @@ def test_an_empty_key_file_is_refused(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_the_environment_key_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRELLIS_SECRET_KEY", "from-the-environment")
-    assert secret_key(tmp_path) == "from-the-environment"
+    config = config_from_env(tmp_path)  # the variable is read here, once
+    monkeypatch.delenv("TRELLIS_SECRET_KEY")
+    assert deployment_secret(config) == "from-the-environment"
     assert not (tmp_path / SECRET_FILE).exists()
+    assert "from-the-environment" not in repr(config)

@@ -7,12 +7,13 @@ idle timeouts and absolute lifetimes are checked without sleeping.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import fakeredis
 import pytest
 
-from trellis.platform.config import RuntimeConfig, config_from_env
+from trellis.platform.config import FakeClock, RuntimeConfig, config_from_env
 from trellis.platform.sessions import (
     MemorySessionStore,
     RedisSessionStore,
@@ -24,22 +25,9 @@ IDLE = 30 * 60.0
 ABSOLUTE = 12 * 3600.0
 
 
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(datetime.fromtimestamp(1_800_000_000, UTC))
 
 
 @pytest.fixture(params=["memory", "redis"])

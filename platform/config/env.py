@@ -1,0 +1,298 @@
+"""Every ``TRELLIS_*`` environment variable: its parser, default and meaning, read in one place.
+
+This is the only module of the platform that reads ``os.environ``. Each variable is
+parsed and checked once, at start; a bad value is refused with a message naming the
+variable, the value and what is expected (every problem at once, in a
+:class:`ConfigError`). A ``TRELLIS_*`` variable that is not a setting is reported with
+a "did you mean" (a warning, not a failure). docs/configuration.md lists the same table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PREFIX = "TRELLIS_"
+DEFAULT_DATA_DIR = "./trellis-data"
+DEFAULT_RQ_QUEUE = "trellis-jobs"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+#: The password of ``scheme://user:password@host`` (masked in messages).
+_PASSWORD = re.compile(r"(?<=:)[^:@/]+(?=@)")
+
+#: Turns a variable's raw text into its value; raises ``ValueError`` with the message.
+Parser = Callable[[str, str], object]
+
+
+class ConfigError(ValueError):
+    """One or more ``TRELLIS_*`` variables have bad values (one message per line)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One ``TRELLIS_*`` variable: which setting it fills, how it is read, what it means."""
+
+    name: str
+    #: The :class:`~trellis.platform.config.RuntimeConfig` field; None for variables of
+    #: the test suite and tools, which the runtime never reads.
+    field: str | None
+    parse: Parser | None
+    default: str
+    meaning: str
+
+
+def _shown(raw: str) -> str:
+    """``raw`` as an error message may show it: a URL's password is masked."""
+    return _PASSWORD.sub("***", raw)
+
+
+def _bad(name: str, raw: str, expected: str) -> ValueError:
+    return ValueError(f"{name} has value '{_shown(raw)}'. {expected}")
+
+
+def _text(_name: str, raw: str) -> object:
+    return raw
+
+
+def _path(_name: str, raw: str) -> object:
+    return Path(raw)
+
+
+def _flag(name: str, raw: str) -> object:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise _bad(name, raw, "Not a valid bool: use 1, true, yes or on (0, false, no or off).")
+
+
+def _number(minimum: float, *, whole: bool = False) -> Parser:
+    """A number (a whole one when ``whole``) of at least ``minimum``."""
+
+    def parse(name: str, raw: str) -> object:
+        text = raw.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            raise _bad(name, raw, "Not a number.") from None
+        if not math.isfinite(value):
+            raise _bad(name, raw, "Not a number.")
+        if whole and not value.is_integer():
+            raise _bad(name, raw, "Not a whole number.")
+        if value < minimum:
+            raise _bad(name, raw, f"It must be at least {minimum:g}.")
+        return int(value) if whole else value
+
+    return parse
+
+
+def _url(schemes: tuple[str, ...], expected: str) -> Parser:
+    """A URL whose scheme is one of ``schemes`` and that names a host (or a socket path)."""
+
+    def parse(name: str, raw: str) -> object:
+        text = raw.strip()
+        try:
+            parts = urlsplit(text)
+            scheme = parts.scheme.split("+", 1)[0]
+            located = bool(parts.hostname) or scheme == "unix" or bool(parts.path)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:  # an unparsable port or address
+            raise _bad(name, raw, expected) from None
+        if scheme not in schemes or not located or not port_ok:
+            raise _bad(name, raw, expected)
+        return text
+
+    return parse
+
+
+def _smtp_url(name: str, raw: str) -> object:
+    text = str(_url(("smtp", "smtps"), _SMTP_EXPECTED)(name, raw))
+    if not urlsplit(text).hostname:
+        raise _bad(name, raw, _SMTP_EXPECTED)
+    return text
+
+
+def _address(name: str, raw: str) -> object:
+    text = raw.strip()
+    local, _, domain = text.rpartition("@")
+    if not local or not domain or any(c.isspace() for c in text):
+        raise _bad(name, raw, "Not an e-mail address such as trellis@example.com.")
+    return text
+
+
+def _queue(name: str, raw: str) -> object:
+    text = raw.strip()
+    if any(c.isspace() for c in text):
+        raise _bad(name, raw, "A queue name has no spaces, e.g. trellis-jobs.")
+    return text
+
+
+_SMTP_EXPECTED = "Not an SMTP URL: use smtp://[user:password@]host:port or smtps://host:465."
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(
+        "TRELLIS_DATA_DIR", "data_dir", _path, DEFAULT_DATA_DIR,
+        "Folder of the SQLite files (embedded default), `secret.key` and the written-out "
+        "app packages. The `--data-dir` flag wins.",
+    ),
+    Variable(
+        "TRELLIS_DATABASE_URL", "database_url",
+        _url(
+            ("postgresql",),
+            "Not supported: use a postgresql+psycopg:// URL, or leave it unset for the "
+            "embedded SQLite default.",
+        ),
+        "unset: SQLite files under the data dir",
+        "PostgreSQL URL: system tables in schema `<prefix>trellis`, each tenant in "
+        "`<prefix>t_<name>`.",
+    ),
+    Variable(
+        "TRELLIS_SCHEMA_PREFIX", "schema_prefix", _text, "empty",
+        "Prefix of PostgreSQL schema names, Redis keys and the invalidation channel, so "
+        "deployments can share one server.",
+    ),
+    Variable(
+        "TRELLIS_REDIS_URL", "redis_url",
+        _url(("redis", "rediss", "unix"), "Not a Redis URL: use redis://host:6379/0."),
+        "unset: no Redis",
+        "Redis shared by every process: sessions, rate-limit counts, cache invalidation, "
+        "and RQ jobs for `trellis worker`.",
+    ),
+    Variable(
+        "TRELLIS_SECRET_KEY", "secret_key", _text, "unset: `<data dir>/secret.key`",
+        "Key of CSRF tokens and of stored secrets (SMTP passwords, TOTP). Processes on "
+        "several machines must share it.",
+    ),
+    Variable(
+        "TRELLIS_SESSION_IDLE_MINUTES", "session_idle_minutes", _number(1), "30",
+        "Minutes without a request after which a sign-in session ends (at least 1).",
+    ),
+    Variable(
+        "TRELLIS_SESSION_MAX_HOURS", "session_max_hours", _number(0.1), "12",
+        "Hours after sign-in after which a session ends whatever the activity (at least 0.1).",
+    ),
+    Variable(
+        "TRELLIS_SIGNIN_MAX_FAILURES", "signin_max_failures", _number(1, whole=True), "5",
+        "Failed sign-ins in a row that lock an email address (a whole number, at least 1).",
+    ),
+    Variable(
+        "TRELLIS_SIGNIN_LOCKOUT_MINUTES", "signin_lockout_minutes", _number(1), "15",
+        "Minutes a locked address must wait (at least 1).",
+    ),
+    Variable(
+        "TRELLIS_SECURE_COOKIES", "secure_cookies", _flag, "0",
+        "1: cookies are `Secure` and HSTS is sent even over plain HTTP (behind a "
+        "TLS-terminating proxy).",
+    ),
+    Variable(
+        "TRELLIS_RATE_LIMIT_TOKEN", "rate_limit_token", _number(0, whole=True), "6000",
+        "Requests a minute per API token (0: no limit).",
+    ),
+    Variable(
+        "TRELLIS_RATE_LIMIT_IP", "rate_limit_ip", _number(0, whole=True), "12000",
+        "Requests a minute per client address without a token (0: no limit).",
+    ),
+    Variable(
+        "TRELLIS_SMTP_URL", "smtp_url", _smtp_url, "unset: e-mail jobs fail",
+        "SMTP server of every tenant without its own: `smtp://[user:password@]host:port`, "
+        "`smtps://` for TLS from the start, `?starttls=1` to upgrade, `?from=` the sender.",
+    ),
+    Variable(
+        "TRELLIS_SMTP_FROM", "smtp_from", _address, "`from=` of the URL, else trellis@localhost",
+        "Sender address of e-mails sent through `TRELLIS_SMTP_URL`.",
+    ),
+    Variable(
+        "TRELLIS_RQ_QUEUE", "rq_queue", _queue, DEFAULT_RQ_QUEUE,
+        "RQ queue that `trellis serve` fills and `trellis worker` empties (with Redis).",
+    ),
+    Variable(
+        "TRELLIS_WEBHOOK_ALLOW_PRIVATE", "webhook_allow_private", _flag, "0",
+        "1: webhooks may target loopback, private and link-local addresses.",
+    ),
+    Variable(
+        "TRELLIS_WEBHOOK_ALLOW", "webhook_allow", _text, "empty",
+        "Comma list of host names, addresses and networks (CIDR) webhooks may reach although "
+        "they are not public (e.g. `hooks.internal, 10.1.0.0/16`).",
+    ),
+    Variable(
+        "TRELLIS_TEST_PG_URL", None, None, "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        "Tests only: the PostgreSQL server of the test suite.",
+    ),
+    Variable(
+        "TRELLIS_TEST_REDIS_URL", None, None, "redis://127.0.0.1:6379/11",
+        "Tests only: the Redis of the session, invalidation and job tests.",
+    ),
+    Variable(
+        "TRELLIS_CHROMIUM", None, None, "/usr/bin/chromium",
+        "Tests and `docs/make_screenshots.py` only: the Chromium the browser tests drive.",
+    ),
+)  # fmt: skip
+_NAMES = frozenset(v.name for v in VARIABLES)
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment (the one place the platform reads it)."""
+    return os.environ
+
+
+def read_settings(environ: Mapping[str, str]) -> dict[str, object]:
+    """The :class:`RuntimeConfig` fields set by ``environ``; unset or empty ones are left out.
+
+    Raises:
+        ConfigError: one or more variables have bad values (all are reported).
+    """
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for variable in VARIABLES:
+        raw = environ.get(variable.name)
+        if variable.field is None or variable.parse is None or raw is None or not raw.strip():
+            continue
+        try:
+            values[variable.field] = variable.parse(variable.name, raw)
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError(problems)
+    return values
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each ``TRELLIS_*`` variable that is no setting, with a "did you mean"."""
+    found: list[str] = []
+    for name in sorted(environ):
+        if not name.startswith(PREFIX) or name in _NAMES:
+            continue
+        close = difflib.get_close_matches(name, sorted(_NAMES), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        found.append(f"{name} is not a Trellis setting; it is ignored{hint}.")
+    return found
+
+
+def warn_stderr(message: str) -> None:
+    """Write a configuration warning to standard error."""
+    sys.stderr.write(f"warning: {message}\n")
+
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_RQ_QUEUE",
+    "VARIABLES",
+    "ConfigError",
+    "Variable",
+    "environment",
+    "read_settings",
+    "unknown_variables",
+    "warn_stderr",
+]
