@@ -121,7 +121,8 @@ class _FloatBackedNumeric(sa.types.TypeDecorator[Decimal]):
     SQLAlchemy formats the stored float with the column's scale, so 1234567890123.45
     in a scale-6 column reads as 1234567890123.449951; the float's shortest repr is
     the stored decimal itself for up to 15 significant digits (the save refuses
-    more on SQLite). A whole float is kept as INTEGER, read the same way. The DDL is the same NUMERIC(p, s).
+    more on SQLite). SQLite keeps a whole float as INTEGER (64773971539513100 as
+    ...104), which is read the same way. The DDL is the same NUMERIC(p, s).
     """
 
     impl = sa.Numeric
@@ -140,12 +141,8 @@ class _FloatBackedNumeric(sa.types.TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
         if value is None:
             return None
-        if isinstance(value, (int, float)):
-            # SQLite turns an integral float into an INTEGER, so a large whole number
-            # reads as the float's exact digits (...104 for ...100): take its shortest repr.
-            number = Decimal(repr(float(value)))
-        else:
-            number = Decimal(value)
+        floating = isinstance(value, (int, float))
+        number = Decimal(repr(float(value))) if floating else Decimal(value)
         return number.quantize(self._quantum) if number.is_finite() else number
 
 
