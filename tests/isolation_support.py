@@ -20,13 +20,14 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from trellis.cli import create_tenant
 from trellis.metadata.model import FieldDef
+from trellis.platform.publish import publish
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry.passwords import hash_password
 
 from helpers import Api
+from ui_support import CRM
 
 PASSWORD = "long enough secret"
 HOME, OTHER = "north", "south"
@@ -155,15 +156,16 @@ def owners_of(app: CompiledApp, tenant: Tenant) -> list[Member]:
     return [tenant.members["admin"], *narrow, *wide[:1]]
 
 
-def populate(tenant: Tenant, app: CompiledApp, rounds: int) -> None:
-    """Make ``rounds`` records of every entity per owner (admin and every member)."""
+def populate(tenant: Tenant, app: CompiledApp, *, extra: bool = False) -> None:
+    """Make a record of every entity per owner (see ``owners_of``); ``extra`` makes one
+    more of each, owned by the admin (so this tenant holds ids the other never had)."""
     for name in app.entities:
         _workflow_fields_cache[name] = _workflow_fields(app, name)
     owners = [m.user_id for m in owners_of(app, tenant)]
     refs: dict[str, int] = {}
-    for _ in range(rounds):
+    for round_owners in (owners, owners[:1] if extra else []):
         for name in entity_order(app):
-            for owner in owners:
+            for owner in round_owners:
                 body = {**record_body(tenant, app.entities[name], refs), "owner_id": owner}
                 made = tenant.admin.post(name, json=body)
                 assert made.status_code == 201, (name, made.text)
@@ -181,8 +183,10 @@ def build_tenant(runtime: Runtime, client: TestClient[Any], name: str) -> Tenant
     Members are ``<role>@iso.test`` in every tenant; all accounts share one password
     hash (one argon2 run instead of one per account keeps the set-up fast).
     """
-    create_tenant(runtime, name, "crm", f"admin@{name}.test", None)
     reg = runtime.registry
+    reg.create_tenant(name)
+    publish(runtime, name, CRM)
+    reg.add_membership(name, reg.ensure_user(f"admin@{name}.test"), ["admin"])
     admin = Api(client, name, reg.create_token(name, f"admin@{name}.test"))
     tenant = Tenant(name, admin)
     app = runtime.app(name)

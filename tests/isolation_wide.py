@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.dashboards import compute_tile
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import utcnow
@@ -23,7 +22,8 @@ from isolation_world import MISSING, Member, World
 
 def _get(world: World, member: Member, path: str, **params: str) -> Any:
     response = member.api.get(path, params=params)
-    world.shows_only_readable(member, response.text, (member.role, path, params))
+    owned = path == "_notifications"
+    world.shows_only_readable(member, response.text, (member.role, path, params), owned=owned)
     return response
 
 
@@ -62,7 +62,9 @@ def _notifications(world: World, member: Member) -> None:
     mine = _get(world, member, "_notifications", limit="500").json()["items"]
     for note in mine:
         if note["entity"] and note["record_id"]:
-            assert note["record_id"] in (world.visible(member, note["entity"]) or set()), note
+            row = world.home.rows[note["entity"]].get(note["record_id"], {})
+            readable = world.visible(member, note["entity"]) or set()
+            assert note["record_id"] in readable or row.get("owner_id") == member.user_id, note
     world.counter.add("_notifications")
     own = {n["id"] for n in mine}
     twin = world.other.members[member.role].api
@@ -105,8 +107,7 @@ def _pipelines(world: World, member: Member) -> None:
 
 def _dashboards(world: World, member: Member) -> None:
     """Every count or sum tile equals what the caller's list shows with its filter."""
-    api = TenantApi(world.runtime)
-    call = api.call(HOME, member.api.headers["Authorization"])
+    call = world.tenant_api().call(HOME, member.api.headers["Authorization"])
     ectx = EvalContext(now=utcnow(), user_id=member.user_id)
     engines = world.runtime.engines
     for dashboard in world.app.model.dashboards.values():
@@ -132,6 +133,7 @@ def _dashboards(world: World, member: Member) -> None:
             world.counter.add("dashboard tile")
         page = world.client.get(f"/t/{HOME}/dashboards/{dashboard.name}")
         world.shows_only_readable(member, page.text, ("dashboard page", dashboard.name))
+        world.counter.add("dashboard page")
 
 
 def _logs(world: World, member: Member) -> None:
@@ -141,6 +143,10 @@ def _logs(world: World, member: Member) -> None:
         if run.get("record_id") is not None:
             assert run["record_id"] in (world.visible(member, run["entity"]) or set()), run
     world.counter.add("_rule_runs")
+    for path in ("_users", "_roles"):
+        response = _get(world, member, path)
+        assert response.status_code in (200, 403), (path, member.role, response.text)
+        world.counter.add("member directory")
     for path in ("_jobs", "_emails", "_webhooks", "_audit"):
         response = _get(world, member, path, limit="500")
         assert response.status_code == (200 if member.role == "admin" else 403), (path, member.role)
@@ -163,16 +169,35 @@ def check_screens(world: World, member: Member) -> None:
     with world.signed_in(member) as client:
         inbox = client.get(f"/t/{HOME}/notifications")
         assert inbox.status_code == 200, inbox.text
-        world.shows_only_readable(member, inbox.text, "notifications page")
+        world.shows_only_readable(member, inbox.text, "notifications page", owned=True)
         world.counter.add("notifications page")
+        for path, params in (
+            (f"/t/{HOME}/search", {"q": MARKS[HOME]}),
+            (f"/t/{HOME}/calendar", {"date": "2026-06-30"}),
+        ):
+            shown = client.get(path, params=params)
+            assert shown.status_code in (200, 403), (member.role, path, shown.status_code)
+            world.shows_only_readable(member, shown.text, (path, params))
+            world.counter.add("search and calendar pages")
+        # The other tenant's text finds what text found nowhere finds (the page echoes it).
+        foreign = client.get(f"/t/{HOME}/search", params={"q": MARKS[OTHER]})
+        nowhere = client.get(f"/t/{HOME}/search", params={"q": "Qx0000"})
+        assert same_apart_from(foreign.text, nowhere.text, MARKS[OTHER], "Qx0000")
+        world.counter.add("search page (other tenant's text)")
         for entity in sorted(world.app.entities):
             seen = world.visible(member, entity)
             base = f"/t/{HOME}/e/{entity}"
             status = 200 if seen is not None else 403
-            for path in (base, f"{base}/_lookup"):
+            paths = [base, f"{base}/_lookup"]
+            if world.app.entities[entity].entity.layouts and any(
+                f.type == "pipeline" for f in world.app.entities[entity].entity.fields.values()
+            ):
+                paths.append(f"{base}/kanban")
+            for path in paths:
                 page = client.get(path, params={"q": ""})
                 assert page.status_code == status, (member.role, path, page.status_code)
                 world.shows_only_readable(member, page.text, path)
+                world.counter.add("list, lookup and kanban pages")
             for record in sorted(seen or ())[:1]:
                 page = client.get(f"{base}/{record}")
                 assert page.status_code == 200, (member.role, entity, record)
@@ -187,4 +212,3 @@ def check_screens(world: World, member: Member) -> None:
                     same = same_apart_from(page.text, missing.text, record, MISSING)
                     assert same, (entity, record, suffix)
                     world.counter.add(f"record page{suffix} (out of scope or foreign)")
-            world.counter.add("list page and lookup", 2)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from litestar.testing import TestClient
 
+from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime import Runtime
 
@@ -50,6 +51,22 @@ class World:
     _hidden: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _missing: dict[tuple[str, str, str], Any] = field(default_factory=dict)
     _sessions: dict[str, httpx.Cookies] = field(default_factory=dict)
+    _pages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _api: TenantApi | None = None
+
+    def tenant_api(self) -> TenantApi:
+        """One in-process API (its policy caches warm) for the dashboard computations."""
+        if self._api is None:
+            self._api = TenantApi(self.runtime)
+        return self._api
+
+    def first_page(self, tenant: Tenant, entity: str) -> dict[str, Any]:
+        """The admin's first page of one record of ``entity`` by id (for its cursor)."""
+        key = (tenant.name, entity)
+        if key not in self._pages:
+            listed = tenant.admin.get(entity, params={"limit": "1", "sort": "id"})
+            self._pages[key] = listed.json()
+        return self._pages[key]
 
     @contextmanager
     def signed_in(self, member: Member) -> Iterator[TestClient[Any]]:
@@ -103,13 +120,20 @@ class World:
         seen = self.visible(member, entity)
         return sorted(self.home.ids(entity) - (seen or set()))[:1]
 
-    def shows_only_readable(self, member: Member, text: str, where: object) -> None:
-        """No foreign text, and every home token names a record ``member`` may read."""
+    def shows_only_readable(
+        self, member: Member, text: str, where: object, *, owned: bool = False
+    ) -> None:
+        """No foreign text, and every home token names a record ``member`` may read
+        (or, with ``owned``, one it owns: notifications tell owners about their records
+        even of an entity their roles cannot read; the inbox does not link those)."""
         found = FOREIGN_TEXT.search(text)
         assert found is None, ("foreign data", where, text[found.start() - 200 : found.end() + 50])
         for entity, n in set(token_re(HOME).findall(text)):
             record = self.home.tokens.get((entity, int(n)))
             seen = self.visible(member, entity)
+            if owned and record is not None:
+                row = self.home.rows[entity].get(record, {})
+                seen = {record} if row.get("owner_id") == member.user_id else seen
             assert record is not None and seen is not None and record in seen, (
                 "out-of-scope data",
                 member.role,
@@ -117,7 +141,6 @@ class World:
                 entity,
                 record,
             )
-        self.counter.add("rendered text")
 
     def as_missing(
         self, api: Api, path: str, record: int, status: int, params: dict[str, str] | None = None

@@ -25,7 +25,6 @@ from trellis.platform.notifications import (
     list_for_user,
     mark_all_read,
     mark_read,
-    redact_unreadable,
     unread_count,
 )
 from trellis.platform.records.errors import BadRequestError, ForbiddenError, NotFoundError
@@ -81,7 +80,6 @@ def notification_routes(api: TenantApi) -> list[HTTPRouteHandler]:
             limit=_limit(params.get("limit")),
             before_id=_before(before),
         )
-        items = redact_unreadable(items, lambda entity: call.access.can(entity, "read"))
         unread = unread_count(runtime, call.tenant, call.identity.user_id)
         return _json({"items": items, "count": len(items), "unread": unread})
 

@@ -12,7 +12,6 @@ screens call them. :func:`add_notification` writes inside a caller's transaction
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -85,28 +84,6 @@ def notification_json(row: Any) -> dict[str, Any]:
         "read": row["read_at"] is not None,
         "read_at": _iso(row["read_at"]),
     }
-
-
-#: What a notification about a record of an entity the reader cannot read says instead.
-REDACTED = "A record you cannot open changed."
-
-
-def redact_unreadable(
-    notes: list[dict[str, Any]], can_read: Callable[[str], bool]
-) -> list[dict[str, Any]]:
-    """``notes`` with the text (and link) of those about an unreadable entity withheld.
-
-    A notification stays with its reader after an assignment or a role change, but
-    its text names the record (its title, rule text): a reader whose roles cannot read
-    the entity sees neither the text nor which record it was.
-    """
-    kept: list[dict[str, Any]] = []
-    for note in notes:
-        entity = note.get("entity")
-        if entity and not can_read(str(entity)):
-            note = {**note, "text": REDACTED, "entity": None, "record_id": None}
-        kept.append(note)
-    return kept
 
 
 def _table(runtime: Runtime, tenant: str) -> sa.Table:
@@ -226,7 +203,6 @@ def notify_mention(
 
 __all__ = [
     "KINDS",
-    "REDACTED",
     "NotificationError",
     "add_notification",
     "list_for_user",
@@ -234,6 +210,5 @@ __all__ = [
     "mark_read",
     "notification_json",
     "notify_mention",
-    "redact_unreadable",
     "unread_count",
 ]

@@ -47,8 +47,8 @@ def world(
             home = build_tenant(runtime, client, HOME)
             other = build_tenant(runtime, client, OTHER)
             app = runtime.app(HOME)
-            populate(other, runtime.app(OTHER), rounds=2)
-            populate(home, app, rounds=1)
+            populate(other, runtime.app(OTHER), extra=True)
+            populate(home, app)
             for tenant in (home, other):
                 for entity in app.entities:
                     for record in sorted(tenant.ids(entity))[:2]:
