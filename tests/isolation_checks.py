@@ -58,13 +58,19 @@ def _record_paths(world: World, entity: str) -> list[str]:
 
 def _by_id(world: World, member: Member, entity: str, seen: set[int]) -> None:
     api = member.api
-    refs = ",".join(["owner", *sorted(world.app.entities[entity].references)])
+    names = set(world.app.entities[entity].references) - world.hidden(member, entity)
+    refs = ",".join(["owner", *sorted(names)])
     for path in _record_paths(world, entity):
         for record in sorted(seen)[:1]:
             got = api.get(path.format(id=record))
             assert got.status_code == 200, (member.role, path, record, got.text)
             world.shows_only_readable(member, got.text, (path, record))
             world.counter.add("by-id paths (in scope)")
+    for record in sorted(seen)[:1]:
+        got = api.get(f"{entity}/{record}", params={"expand": refs})
+        assert got.status_code == 200, (member.role, entity, record, got.text)
+        world.shows_only_readable(member, got.text, (entity, record, "expand"))
+        world.counter.add("read by id expand= (in scope)")
         for record in (*world.out_of_scope(member, entity), *world.foreign_ids(entity)):
             world.as_missing(api, path, record, 404)
     for record in (*world.out_of_scope(member, entity), *world.foreign_ids(entity)):
@@ -160,11 +166,23 @@ def check_entity(world: World, member: Member, entity: str) -> None:
     assert {int(h["id"]) for h in complete.json()} <= seen
     world.shows_only_readable(member, complete.text, (entity, "autocomplete"))
     world.counter.add("autocomplete")
+    for record in world.out_of_scope(member, entity):
+        text = world.token_of(entity, record)
+        for path, key in ((f"{entity}/_autocomplete", None), ("_search", "items")):
+            found = member.api.get(path, params={"q": text}).json()
+            assert (found[key] if key else found) == [], (member.role, path, text)
+            world.counter.add(f"{path.split('/')[-1]} (another owner's text)")
     exported = member.api.get(f"{entity}/_export", params={"format": "json"})
     if world.can(member, entity, "export"):
         assert exported.status_code == 200, exported.text
         assert {int(r["id"]) for r in exported.json()} == seen, (member.role, entity)
         world.shows_only_readable(member, exported.text, (entity, "export"))
+        for other in owners_of(world.app, world.home):
+            flt = f"owner_id == {other.user_id}"
+            rows = member.api.get(f"{entity}/_export", params={"format": "json", "filter": flt})
+            expect = {i for i in seen if world.home.rows[entity][i]["owner_id"] == other.user_id}
+            assert {int(r["id"]) for r in rows.json()} == expect, (member.role, entity, flt)
+            world.counter.add("export filter=")
     else:
         assert exported.status_code == 403, (member.role, entity, exported.text)
     world.counter.add("export")

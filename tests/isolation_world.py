@@ -54,6 +54,11 @@ class World:
     _pages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _api: TenantApi | None = None
 
+    def token_of(self, entity: str, record: int) -> str:
+        """The token the texts of ``north`` record ``record`` hold."""
+        n = next(n for (e, n), i in self.home.tokens.items() if e == entity and i == record)
+        return f"{MARKS[HOME]}-{entity}-{n}"
+
     def tenant_api(self) -> TenantApi:
         """One in-process API (its policy caches warm) for the dashboard computations."""
         if self._api is None:

@@ -85,7 +85,7 @@ def test_tenant_wide_read_paths(world: World) -> None:
     world.counter.by_path.clear()
     for member in world.members:
         check_member(world, member)
-    _report(world, "tenant-wide read paths", len(world.members) * 10)
+    _report(world, "tenant-wide read paths", len(world.members) * 30)
 
 
 def test_tokens_of_one_tenant_open_nothing_in_the_other(world: World) -> None:
