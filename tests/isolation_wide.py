@@ -199,9 +199,11 @@ def check_screens(world: World, member: Member) -> None:
                 world.shows_only_readable(member, page.text, path)
                 world.counter.add("list, lookup and kanban pages")
             for record in sorted(seen or ())[:1]:
-                page = client.get(f"{base}/{record}")
-                assert page.status_code == 200, (member.role, entity, record)
-                world.shows_only_readable(member, page.text, (entity, record))
+                for suffix in ("", "/activity"):
+                    page = client.get(f"{base}/{record}{suffix}")
+                    assert page.status_code == 200, (member.role, entity, record, suffix)
+                    world.shows_only_readable(member, page.text, (entity, record, suffix))
+                    world.counter.add(f"record page{suffix} (in scope)")
             absent = 404 if seen is not None else 403
             for suffix in ("", "/activity"):
                 missing = client.get(f"{base}/{MISSING}{suffix}")
