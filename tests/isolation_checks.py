@@ -107,6 +107,7 @@ def _references(world: World, member: Member, entity: str, seen: set[int]) -> No
             _filtered(world, member, entity, f"{ref} == {record}", expect)
         for record in world.foreign_ids(target):
             _filtered(world, member, entity, f"{ref} == {record}", set())
+        _through_reference(world, member, entity, ref, target)
     refs = sorted(set(compiled.references) - world.hidden(member, entity))
     body = _list(world, member, entity, expand=",".join(["owner", *refs]))
     for item in body["items"]:
@@ -116,6 +117,22 @@ def _references(world: World, member: Member, entity: str, seen: set[int]) -> No
             if isinstance(value, dict) and value.get("title") is not None:
                 assert value["id"] in target_seen, (member.role, entity, ref, value)
         world.counter.add("list expand= (item x reference)", len(refs))
+
+
+def _through_reference(world: World, member: Member, entity: str, ref: str, target: str) -> None:
+    """Another owner's record reached through a reference: its title filters and
+    autocompletes nothing (no existence oracle through the reference)."""
+    title = world.app.entities[target].entity.title
+    if title is None or world.visible(member, target) is None:
+        return
+    if title in world.hidden(member, target):
+        return
+    for record in world.out_of_scope(member, target):
+        text = world.token_of(target, record)
+        _filtered(world, member, entity, f'{ref}.{title} contains "{text}"', set())
+        found = member.api.get(f"{entity}/_autocomplete", params={"q": text}).json()
+        assert found == [], (member.role, entity, ref, text, found)
+        world.counter.add("autocomplete through a reference (another owner's text)")
 
 
 def _cursors(world: World, member: Member, entity: str, seen: set[int]) -> None:
