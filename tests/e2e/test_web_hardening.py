@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -155,3 +156,82 @@ def test_url_fields_take_only_web_addresses(runtime: Runtime, token: str, websit
         kept = api.post("account", json={"name": "Links", "website": "https://acme.example/a"})
         assert kept.status_code == 201
         assert kept.json()["website"] == "https://acme.example/a"
+
+
+def test_every_body_names_its_type_and_text_names_its_charset(
+    site: TestClient[Any], token: str
+) -> None:
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert site.post("/t/acme/api/account", json={"name": "Types"}, headers=bearer).is_success
+    expected = {
+        "/t/acme/api/account": "application/json",
+        "/t/acme/api/account/_export?format=json": "application/json",
+        "/t/acme/api/account/_export?format=csv": "text/csv; charset=utf-8",
+        "/t/acme/e/account/export?format=csv": "text/csv; charset=utf-8",
+        "/t/acme/e/account": "text/html; charset=utf-8",
+        "/no/such/page": "text/html; charset=utf-8",
+        "/static/app.css": "text/css; charset=utf-8",
+        "/static/app.js": "text/javascript; charset=utf-8",
+        "/health": "application/json",
+    }
+    for path, content_type in expected.items():
+        response = site.get(path, headers=bearer)
+        assert response.content, path
+        assert response.headers.get("content-type") == content_type, path
+    export = site.get("/t/acme/api/account/_export?format=csv", headers=bearer)
+    disposition = export.headers.get("content-disposition", "")
+    assert disposition.startswith('attachment; filename="account-') and disposition.endswith(
+        '.csv"'
+    )
+
+
+def _inputs(html: str) -> list[dict[str, str | None]]:
+    """The attributes of every ``<input>`` of ``html``."""
+    found: list[dict[str, str | None]] = []
+
+    class Inputs(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "input":
+                found.append(dict(attrs))
+
+    Inputs().feed(html)
+    return found
+
+
+def test_password_fields_are_masked_pasteable_and_ask_for_nothing_else(
+    site: TestClient[Any], runtime: Runtime
+) -> None:
+    with TestClient(app=create_web_app(runtime), base_url="http://testserver.local") as fresh:
+        login = _inputs(fresh.get("/t/acme/login").text)
+    # The sign-in form asks for an email and a password: no hint, no secret question.
+    assert sorted(str(i.get("name")) for i in login) == ["_csrf_token", "email", "next", "password"]
+    account = _inputs(site.get("/t/acme/account").text)
+    passwords = [i for i in login + account if "password" in str(i.get("name"))]
+    assert len(passwords) >= 4
+    for field in passwords:
+        assert field.get("type") == "password", field
+        assert field.get("autocomplete") in ("current-password", "new-password"), field
+        assert not any(name.startswith("on") for name in field), field  # no paste blocking
+        assert "maxlength" not in field, field
+
+
+def test_no_directory_listing_and_no_framework_documentation_pages(
+    site: TestClient[Any], token: str
+) -> None:
+    for path in (
+        "/static/",
+        "/static/vendor/",
+        "/static/vendor",
+        "/schema",
+        "/schema/swagger",
+        "/schema/openapi.json",
+        "/docs",
+        "/openapi.json",
+        "/.git/config",
+    ):
+        response = site.get(path)
+        assert response.status_code == 404, path
+        assert "htmx.VERSION" not in response.text and "htmx.LICENSE" not in response.text, path
+    assert site.get("/t/acme/api/openapi.json").status_code == 401  # only with a token
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert site.get("/t/acme/api/openapi.json", headers=bearer).status_code == 200
