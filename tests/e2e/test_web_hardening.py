@@ -235,3 +235,24 @@ def test_no_directory_listing_and_no_framework_documentation_pages(
     assert site.get("/t/acme/api/openapi.json").status_code == 401  # only with a token
     bearer = {"Authorization": f"Bearer {token}"}
     assert site.get("/t/acme/api/openapi.json", headers=bearer).status_code == 200
+
+
+def test_every_signed_in_screen_offers_sign_out(site: TestClient[Any], token: str) -> None:
+    bearer = {"Authorization": f"Bearer {token}"}
+    created = site.post("/t/acme/api/account", json={"name": "Exit Ltd"}, headers=bearer)
+    screens = [
+        "/t/acme/",
+        "/t/acme/e/account",
+        "/t/acme/e/account/new",
+        f"/t/acme/e/account/{created.json()['id']}",
+        "/t/acme/account",
+        "/t/acme/notifications",
+        "/t/acme/search?q=exit",
+        "/t/acme/calendar",
+        "/t/acme/admin/jobs",
+    ]
+    for path in screens:
+        page = site.get(path)
+        assert page.status_code == 200, path
+        assert '<form method="post" action="/t/acme/logout">' in page.text, path
+        assert ">Sign out</button>" in page.text, path
