@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from litestar.testing import TestClient
 
 from trellis.platform.api.app import WebExtension, create_app
 from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
@@ -38,6 +40,12 @@ class _Records(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> RuntimeConfig:
+    """SQLite only: these answers come from the web layer, the same on either database."""
+    return RuntimeConfig(data_dir=tmp_path / "data", version_check_interval=0.0)
 
 
 @pytest.fixture
