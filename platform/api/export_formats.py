@@ -21,7 +21,7 @@ from trellis.platform.api.serialize import encode
 from trellis.platform.records.values import to_json
 
 FORMATS: dict[str, tuple[str, str]] = {
-    "csv": ("text/csv; charset=utf-8", "csv"),
+    "csv": ("text/csv", "csv"),  # the web layer adds "; charset=utf-8" to text types
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "json": ("application/json", "json"),
 }

@@ -9,6 +9,10 @@ middleware ever runs for. A header a handler already set is left alone.
 ``--forwarded-allow-ips``) or when the deployment says it is behind TLS
 (``TRELLIS_SECURE_COOKIES=1``): never over the embedded default's plain local HTTP, where a
 browser would then refuse ``http://127.0.0.1`` for a year.
+
+``Cache-Control: no-store`` goes on every response except the static files under
+``/static/``: pages, fragments, API answers, exports and errors carry tenant data, which
+neither the browser nor a shared cache between it and us may keep.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
 )
 HSTS: tuple[bytes, bytes] = (b"strict-transport-security", STRICT_TRANSPORT_SECURITY.encode())
+#: Dynamic answers carry tenant data: no browser or intermediary may store them.
+NO_STORE: tuple[bytes, bytes] = (b"cache-control", b"no-store")
+#: The one path whose answers (our own CSS, scripts, icons) may be cached.
+STATIC_PREFIX = "/static/"
 
 SendHook = Callable[[Message, Scope], Awaitable[None]]
 
@@ -60,6 +68,8 @@ def security_headers(config: RuntimeConfig) -> SendHook:
         wanted = list(HEADERS)
         if scope.get("scheme") == "https" or behind_tls(config):
             wanted.append(HSTS)
+        if not str(scope.get("path", "")).startswith(STATIC_PREFIX):
+            wanted.append(NO_STORE)
         headers.extend(pair for pair in wanted if pair[0] not in present)
         message["headers"] = headers
 
@@ -68,6 +78,7 @@ def security_headers(config: RuntimeConfig) -> SendHook:
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
+    "NO_STORE",
     "REFERRER_POLICY",
     "STRICT_TRANSPORT_SECURITY",
     "behind_tls",

@@ -11,6 +11,7 @@ tenant without its own.
 from __future__ import annotations
 
 import smtplib
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -185,12 +186,23 @@ def build_message(rendered: RenderedEmail, to: str, sender: str, message_id: str
 
 
 def send_message(settings: SmtpSettings, message: EmailMessage) -> None:
-    """Send ``message``; raises ``EmailError`` on any SMTP or network failure."""
-    client_class = smtplib.SMTP_SSL if settings.ssl else smtplib.SMTP
+    """Send ``message``; raises ``EmailError`` on any SMTP or network failure.
+
+    TLS (``smtps://`` or STARTTLS) checks the server's certificate and host name against
+    the system's trusted authorities: ``smtplib``'s own default context checks neither.
+    """
+    context = ssl.create_default_context()
     try:
-        with client_class(settings.host, settings.port, timeout=DEFAULT_TIMEOUT) as client:
+        client: smtplib.SMTP
+        if settings.ssl:
+            client = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=DEFAULT_TIMEOUT, context=context
+            )
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=DEFAULT_TIMEOUT)
+        with client:
             if settings.starttls and not settings.ssl:
-                client.starttls()
+                client.starttls(context=context)
             if settings.user:
                 client.login(settings.user, settings.password or "")
             client.send_message(message)

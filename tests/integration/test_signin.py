@@ -254,6 +254,31 @@ def test_sign_in_with_totp_is_a_second_step_with_a_new_session_id(
     assert replay.message == WRONG_CODE
 
 
+def test_a_password_never_expires_by_age(service: SignInService, clock: FakeClock) -> None:
+    clock.advance(400 * 24 * 3600)  # more than a year after the password was set
+    session = service.sign_in("acme", "ann@acme.test", PASSWORD, ip=None)
+    assert not session.second_factor_pending
+    assert service.current(session.sid, "acme") is not None
+
+
+def test_a_totp_code_counts_only_within_one_step_of_now(
+    service: SignInService, clock: FakeClock
+) -> None:
+    first = service.sign_in("acme", "ann@acme.test", PASSWORD, ip=None)
+    totp, _codes = _enrol(service, first, clock)
+    clock.advance(300)
+    pending = service.sign_in("acme", "ann@acme.test", PASSWORD, ip=None)
+    for offset in (-90, -60, 60, 90):  # two or three 30-second steps away
+        at = clock.now().timestamp() + offset
+        code = totp.at(int(at))
+        if code in {totp.at(int(clock.now().timestamp()) + d) for d in (-30, 0, 30)}:
+            continue  # the rare collision with a code of an accepted step
+        wrong = _refused(service.verify_second_factor, pending.sid, code, ip=None)
+        assert wrong.message == WRONG_CODE, offset
+    done = service.verify_second_factor(pending.sid, totp.at(clock.now()), ip=None)
+    assert service.current(done.sid, "acme") is not None
+
+
 def test_a_recovery_code_works_once(
     service: SignInService, runtime: Runtime, clock: FakeClock
 ) -> None:

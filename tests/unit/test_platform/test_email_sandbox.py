@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trellis.platform.jobs.mail import EmailError, private_names, render_email
+from trellis.platform.jobs.mail import EmailError, build_message, private_names, render_email
 
 CONTEXT = {"name": "Acme & co", "amount": 5000, "record": {"name": "Acme & co"}}
 
@@ -71,3 +71,19 @@ def test_ordinary_templates_still_render() -> None:
     assert (rendered.subject, rendered.text) == ("Deal", "Deal Acme & co is worth 10000.")
     assert rendered.html == "<b>Acme &amp; co</b>"
     assert private_names("{{ name.upper() }} {{ record['name'] }}") == []
+
+
+def test_record_values_cannot_add_mail_headers() -> None:
+    source = (
+        "{% block subject %}Deal {{ name }}{% endblock %}"
+        "{% block text %}Body {{ name }}{% endblock %}"
+    )
+    evil = "Acme\r\nBcc: thief@evil.test\r\nX-Injected: 1"
+    rendered = render_email("deal", source, {"name": evil})
+    assert rendered.subject == "Deal Acme Bcc: thief@evil.test X-Injected: 1"
+    message = build_message(rendered, "rep@acme.test", "crm@acme.test", "<m-1@acme.test>")
+    headers = message.as_bytes().split(b"\n\n", 1)[0]
+    assert b"\nBcc:" not in headers and b"\nX-Injected:" not in headers
+    assert message.get_all("Bcc") is None and message["To"] == "rep@acme.test"
+    with pytest.raises(ValueError, match="linefeed or carriage return"):
+        build_message(rendered, "rep@acme.test\r\nBcc: thief@evil.test", "c@a.test", "<m-2@a>")

@@ -58,3 +58,23 @@ def test_hashes_are_argon2_and_verify() -> None:
     assert verify_password(hashed, "plum tree at dusk")
     assert not verify_password(hashed, "plum tree at dawn")
     assert not verify_password("not a hash", "plum tree at dusk")
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple " * 5,  # a 145-character passphrase with spaces
+        "pässwörd-ünïcödé-大家好-🙂-" * 4,
+        "x" * 63 + "y" + "z" * 100,
+        "only lower case letters and spaces written out at length to pass sixty four characters",
+    ],
+)
+def test_long_passwords_of_any_composition_are_kept_exactly(password: str) -> None:
+    assert len(password) > 64
+    check_new_password(password, email="someone@example.test")  # no composition rules
+    stored = hash_password(password)
+    assert verify_password(stored, password)
+    # Verified exactly as typed: no truncation, case folding or trimming.
+    for variant in (password[:-1], password + "!", password.upper(), f" {password}"):
+        assert variant == password or not verify_password(stored, variant)
+    assert not verify_password(stored, password[:64])
