@@ -85,13 +85,18 @@ def postgres_engine(url: str) -> sa.Engine:
 
 
 def _outbox_committed(conn: sa.Connection) -> None:
+    if conn.invalidated:  # the database connection is gone (and its ``info`` with it)
+        return
     tenant = conn.info.pop(_OUTBOX_WRITTEN, None)
     if tenant is not None:
         conn.info[_OUTBOX_COMMITTED] = tenant
 
 
 def _outbox_rolled_back(conn: sa.Connection) -> None:
-    conn.info.pop(_OUTBOX_WRITTEN, None)
+    # A connection the server dropped is invalidated: reading its ``info`` would try to
+    # reconnect inside the rollback and fail (PendingRollbackError, a 500 instead of 503).
+    if not conn.invalidated:
+        conn.info.pop(_OUTBOX_WRITTEN, None)
 
 
 class EngineRegistry:
