@@ -55,6 +55,7 @@ from trellis.platform.db.outages import classify
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.runtime import Runtime
+from trellis.platform.sessions.store import SessionStoreUnavailableError
 from trellis.version import __version__
 
 LOG = logging.getLogger("trellis.api")
@@ -138,11 +139,14 @@ def _integrity_error(_request: Request[Any, Any, Any], exc: IntegrityError) -> R
 
 
 def _database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """A locked, unreachable or full database: 503/507 (platform/db/outages.py), else 500."""
+    """A locked, unreachable or full database, or no session store: 503/507, else 500.
+
+    The table is platform/db/outages.py; screens get the same status as an HTML page.
+    """
     outage = classify(exc)
     if outage is None:
         return _server_error(request, exc)
-    LOG.warning("database %s (%s %s): %s", outage.kind, request.method, request.url.path, exc)
+    LOG.warning("outage, %s (%s %s): %s", outage.kind, request.method, request.url.path, exc)
     page = _html_error(request, outage.status, outage.message)
     if page is not None:
         page.headers.update(outage.headers())
@@ -338,6 +342,7 @@ def create_app(
             IntegrityError: _integrity_error,
             DBAPIError: _database_error,
             PoolTimeoutError: _database_error,
+            SessionStoreUnavailableError: _database_error,
             **web.exception_handlers,
             Exception: _server_error,
         },

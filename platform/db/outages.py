@@ -1,4 +1,4 @@
-"""Which database failures are outages, and what HTTP answer each one gets.
+"""Which database (and session store) failures are outages, and what HTTP answer each one gets.
 
 One table for the JSON API and the screens (``platform/api/app.py`` turns an
 :class:`Outage` into a JSON error or an HTML page). A failure that is not listed here
@@ -12,6 +12,9 @@ kind                      status  ``Retry-After``  when
                                                    (55P03); the engine's pool stayed exhausted
 ``unavailable``           503     2                PostgreSQL cannot be reached, is shutting down
                                                    or starting up, or dropped the connection
+``sessions``              503     2                the session store (Redis) cannot be reached:
+                                                   screens cannot sign anyone in; API tokens
+                                                   keep working
 ``full``                  507     none             the disk or the database's size limit is full
                                                    (SQLite ``SQLITE_FULL``, PostgreSQL 53100);
                                                    reads still work, writes wait for an operator
@@ -25,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+
+from trellis.platform.sessions.store import SessionStoreUnavailableError
 
 #: SQLite result names (``sqlite3.Error.sqlite_errorname``) and what they mean here.
 _SQLITE_LOCKED = ("SQLITE_BUSY", "SQLITE_LOCKED")
@@ -70,6 +75,13 @@ UNAVAILABLE = Outage(
     "The database cannot be reached right now; nothing was saved. Try again in a moment.",
     2,
 )
+SESSIONS = Outage(
+    "sessions",
+    503,
+    "Signing in is not possible right now: the session service cannot be reached. "
+    "Try again in a moment; API tokens keep working.",
+    2,
+)
 FULL = Outage(
     "full",
     507,
@@ -104,6 +116,8 @@ def _postgres_outage(orig: BaseException, invalidated: bool) -> Outage | None:
 
 def classify(exc: BaseException) -> Outage | None:
     """The :class:`Outage` ``exc`` stands for, or None when it is not an outage."""
+    if isinstance(exc, SessionStoreUnavailableError):
+        return SESSIONS
     if isinstance(exc, sa.exc.TimeoutError):  # no pooled connection came free in time
         return LOCKED
     if not isinstance(exc, sa.exc.DBAPIError) or isinstance(exc, sa.exc.IntegrityError):
@@ -116,4 +130,4 @@ def classify(exc: BaseException) -> Outage | None:
     return _postgres_outage(orig, exc.connection_invalidated)
 
 
-__all__ = ["FULL", "LOCKED", "UNAVAILABLE", "Outage", "classify"]
+__all__ = ["FULL", "LOCKED", "SESSIONS", "UNAVAILABLE", "Outage", "classify"]

@@ -20,7 +20,8 @@ def open_session_store(config: RuntimeConfig, *, clock: Clock | None = None) -> 
     now = clock or SystemClock()
     if config.redis_url:
         return RedisSessionStore(
-            Redis.from_url(config.redis_url),
+            # Fail fast when Redis is down: the request answers 503 instead of hanging.
+            Redis.from_url(config.redis_url, socket_connect_timeout=0.5, socket_timeout=2.0),
             idle=idle,
             absolute=absolute,
             prefix=f"{DEFAULT_PREFIX}{config.schema_prefix}",

@@ -9,8 +9,11 @@ import psycopg
 import psycopg.errors
 import pytest
 import sqlalchemy as sa
+from outage_servers import free_port
+from redis import Redis
 
-from trellis.platform.db.outages import FULL, LOCKED, UNAVAILABLE, Outage, classify
+from trellis.platform.db.outages import FULL, LOCKED, SESSIONS, UNAVAILABLE, Outage, classify
+from trellis.platform.sessions import RedisSessionStore, SessionStoreUnavailableError
 
 
 def _wrapped(orig: Exception, *, invalidated: bool = False) -> sa.exc.DBAPIError:
@@ -95,3 +98,14 @@ def test_a_dropped_connection_and_an_exhausted_pool() -> None:
     assert classify(_wrapped(psycopg.errors.UndefinedTable("x"), invalidated=True)) is UNAVAILABLE
     assert classify(sa.exc.TimeoutError("QueuePool limit reached")) is LOCKED
     assert classify(ValueError("not a database error")) is None
+
+
+def test_an_unreachable_session_store_is_a_sessions_outage() -> None:
+
+    client = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
+    store = RedisSessionStore(client)
+    with pytest.raises(SessionStoreUnavailableError) as caught:
+        store.create("acme", 1, "a@acme.test")
+    store.close()
+    assert classify(caught.value) is SESSIONS
+    assert (SESSIONS.status, SESSIONS.headers()) == (503, {"Retry-After": "2"})
