@@ -12,7 +12,8 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Redirect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from trellis.platform.api.comment_routes import comment_routes
 from trellis.platform.api.hygiene import request_hygiene_middleware
@@ -50,9 +51,11 @@ from trellis.platform.api.security_routes import client_ip_middleware, security_
 from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import ApiResult, Call, TenantApi
 from trellis.platform.api.workflow_routes import workflow_routes
+from trellis.platform.db.outages import classify
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.runtime import Runtime
+from trellis.platform.sessions.store import SessionStoreUnavailableError
 from trellis.version import __version__
 
 LOG = logging.getLogger("trellis.api")
@@ -133,6 +136,27 @@ def _integrity_error(_request: Request[Any, Any, Any], exc: IntegrityError) -> R
         }
     }
     return Response(content=encode(body), status_code=409, media_type=JSON)
+
+
+def _database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A locked, unreachable or full database, or no session store: 503/507, else 500.
+
+    The table is platform/db/outages.py; screens get the same status as an HTML page.
+    """
+    outage = classify(exc)
+    if outage is None:
+        return _server_error(request, exc)
+    LOG.warning("outage, %s (%s %s): %s", outage.kind, request.method, request.url.path, exc)
+    page = _html_error(request, outage.status, outage.message)
+    if page is not None:
+        page.headers.update(outage.headers())
+        return page
+    return Response(
+        content=encode(outage.body()),
+        status_code=outage.status,
+        media_type=JSON,
+        headers=outage.headers(),
+    )
 
 
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -316,6 +340,9 @@ def create_app(
             RecordError: _record_error,
             HTTPException: _http_error,
             IntegrityError: _integrity_error,
+            DBAPIError: _database_error,
+            PoolTimeoutError: _database_error,
+            SessionStoreUnavailableError: _database_error,
             **web.exception_handlers,
             Exception: _server_error,
         },

@@ -37,6 +37,9 @@ _RESPONSES = {
     "415": "The body is not application/json.",
     "422": "One or more fields are not valid; every problem at once.",
     "429": "Too many requests; wait Retry-After seconds.",
+    "503": "The database is busy or unreachable (or, on screens, the session store); "
+    "nothing was saved. Wait Retry-After seconds (docs/operations.md).",
+    "507": "Storage is full: nothing was saved; reads still work (docs/operations.md).",
 }
 _NAMES = {
     "400": "BadRequest",
@@ -48,12 +51,14 @@ _NAMES = {
     "415": "UnsupportedMediaType",
     "422": "Unprocessable",
     "429": "TooManyRequests",
+    "503": "ServiceUnavailable",
+    "507": "InsufficientStorage",
 }
 #: Error statuses each kind of operation can answer.
-_READ = ("400", "401", "403", "404", "429")
-_WRITE = ("400", "401", "403", "404", "409", "413", "415", "422", "429")
-_DELETE = ("400", "401", "403", "404", "409", "429")
-_BULK = ("400", "401", "403", "404", "409", "413", "415", "429")
+_READ = ("400", "401", "403", "404", "429", "503")
+_WRITE = ("400", "401", "403", "404", "409", "413", "415", "422", "429", "503", "507")
+_DELETE = ("400", "401", "403", "404", "409", "429", "503", "507")
+_BULK = ("400", "401", "403", "404", "409", "413", "415", "429", "503", "507")
 
 
 def _responses() -> dict[str, Any]:
@@ -62,7 +67,7 @@ def _responses() -> dict[str, Any]:
         response: dict[str, Any] = {"description": description, "content": _ERRORS}
         if status == "401":
             response["headers"] = {"WWW-Authenticate": {"schema": {"const": "Bearer"}}}
-        if status == "429":
+        if status in ("429", "503"):
             response["headers"] = {
                 "Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 0}}
             }

@@ -32,7 +32,9 @@ from litestar.types import (
     Send,
 )
 from redis import Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 from trellis.platform.config import Clock, RuntimeConfig, SystemClock
 
@@ -86,7 +88,13 @@ def rate_counter(config: RuntimeConfig) -> tuple[Counter, Callable[[], None]]:
     """The counter for ``config`` (Redis when configured) and how to close it."""
     if not config.redis_url:
         return MemoryCounter(), lambda: None
-    redis = Redis.from_url(config.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
+    # No backoff between retries: with Redis down, every request would wait seconds.
+    redis = Redis.from_url(
+        config.redis_url,
+        socket_connect_timeout=0.5,
+        socket_timeout=1.0,
+        retry=Retry(NoBackoff(), 1),
+    )
     return RedisCounter(redis, f"trellis:{config.schema_prefix}ratelimit:"), redis.close
 
 

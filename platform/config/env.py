@@ -159,6 +159,11 @@ VARIABLES: tuple[Variable, ...] = (
         "`<prefix>t_<name>`.",
     ),
     Variable(
+        "TRELLIS_SQLITE_BUSY_TIMEOUT", "sqlite_busy_timeout", _number(0), "10",
+        "Seconds a SQLite write waits for another writer's lock; past it the request "
+        "answers 503 with `Retry-After` and writes nothing.",
+    ),
+    Variable(
         "TRELLIS_SCHEMA_PREFIX", "schema_prefix", _text, "empty",
         "Prefix of PostgreSQL schema names, Redis keys and the invalidation channel, so "
         "deployments can share one server.",

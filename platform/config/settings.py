@@ -33,6 +33,8 @@ class RuntimeConfig:
     database_url: str | None = field(default=None, repr=False)  # may hold a password
     schema_prefix: str = ""
     redis_url: str | None = field(default=None, repr=False)
+    #: Seconds a SQLite writer waits for another's lock before the request answers 503.
+    sqlite_busy_timeout: float = 10.0
     #: Seconds between checks of a tenant's published version (other processes publish).
     version_check_interval: float = 1.0
     #: Past this many rows a list reports an estimated count.

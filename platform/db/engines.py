@@ -35,10 +35,12 @@ def mark_outbox_write(conn: sa.Connection) -> None:
         conn.info[_OUTBOX_WRITTEN] = tenant
 
 
-def _make_sqlite_transactional(engine: sa.Engine) -> None:
+def _make_sqlite_transactional(engine: sa.Engine, busy_timeout_ms: int) -> None:
     """Let SQLAlchemy, not pysqlite, issue BEGIN, so DDL is rolled back with the rest.
 
-    This is SQLAlchemy's documented recipe for the pysqlite driver.
+    This is SQLAlchemy's documented recipe for the pysqlite driver. A writer waits
+    ``busy_timeout_ms`` for another's lock, then fails with "database is locked"
+    (an outage: 503, platform/db/outages.py).
     """
 
     @event.listens_for(engine, "connect")
@@ -47,7 +49,7 @@ def _make_sqlite_transactional(engine: sa.Engine) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
         # Rule filters lower-case Unicode text the way closures and PostgreSQL do.
@@ -61,11 +63,19 @@ def _make_sqlite_transactional(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def sqlite_engine(path: Path) -> sa.Engine:
-    """Create an engine over one SQLite file, creating its folder when needed."""
+def sqlite_engine(path: Path, busy_timeout: float = 10.0) -> sa.Engine:
+    """Create an engine over one SQLite file, creating its folder when needed.
+
+    ``busy_timeout`` is in seconds (``TRELLIS_SQLITE_BUSY_TIMEOUT``).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(f"sqlite:///{path}", pool_size=8, max_overflow=8)
-    _make_sqlite_transactional(engine)
+    engine = sa.create_engine(
+        f"sqlite:///{path}",
+        pool_size=8,
+        max_overflow=8,
+        connect_args={"timeout": busy_timeout},
+    )
+    _make_sqlite_transactional(engine, round(busy_timeout * 1000))
     return engine
 
 
@@ -75,13 +85,18 @@ def postgres_engine(url: str) -> sa.Engine:
 
 
 def _outbox_committed(conn: sa.Connection) -> None:
+    if conn.invalidated:  # the database connection is gone (and its ``info`` with it)
+        return
     tenant = conn.info.pop(_OUTBOX_WRITTEN, None)
     if tenant is not None:
         conn.info[_OUTBOX_COMMITTED] = tenant
 
 
 def _outbox_rolled_back(conn: sa.Connection) -> None:
-    conn.info.pop(_OUTBOX_WRITTEN, None)
+    # A connection the server dropped is invalidated: reading its ``info`` would try to
+    # reconnect inside the rollback and fail (PendingRollbackError, a 500 instead of 503).
+    if not conn.invalidated:
+        conn.info.pop(_OUTBOX_WRITTEN, None)
 
 
 class EngineRegistry:
@@ -109,7 +124,7 @@ class EngineRegistry:
             )
         else:
             self._shared = None
-            self.system = sqlite_engine(config.data_dir / "system.db")
+            self.system = sqlite_engine(config.data_dir / "system.db", config.sqlite_busy_timeout)
 
     @property
     def system_schema(self) -> str | None:
@@ -131,7 +146,9 @@ class EngineRegistry:
             if engine is not None:
                 self._tenant_engines.move_to_end(tenant)
                 return engine
-            engine = sqlite_engine(self.config.data_dir / "tenants" / f"{tenant}.db")
+            engine = sqlite_engine(
+                self.config.data_dir / "tenants" / f"{tenant}.db", self.config.sqlite_busy_timeout
+            )
             self._watch_outbox(engine)
             self._tenant_engines[tenant] = engine
             while len(self._tenant_engines) > self._max:

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
+from redis.backoff import NoBackoff
 from redis.client import PubSub
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 LOG = logging.getLogger("trellis.invalidation")
 #: Seconds to wait for a Redis connection, so a save never hangs on a missing server.
@@ -40,8 +42,13 @@ def channel_name(schema_prefix: str = "") -> str:
 
 
 def _client(url: str) -> Redis:
+    # One immediate retry, not the client's default backoff of seconds per failed call.
     return Redis.from_url(
-        url, socket_connect_timeout=CONNECT_TIMEOUT, socket_keepalive=True, health_check_interval=30
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_keepalive=True,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 1),
     )
 
 

@@ -15,6 +15,7 @@ from trellis.platform.sessions.store import (
     MemorySessionStore,
     Session,
     SessionStore,
+    SessionStoreUnavailableError,
     session_timeouts,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "RedisSessionStore",
     "Session",
     "SessionStore",
+    "SessionStoreUnavailableError",
     "open_session_store",
     "session_timeouts",
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from trellis.platform.config import Clock, RuntimeConfig, SystemClock
 from trellis.platform.sessions.redis_store import DEFAULT_PREFIX, RedisSessionStore
@@ -20,7 +22,15 @@ def open_session_store(config: RuntimeConfig, *, clock: Clock | None = None) -> 
     now = clock or SystemClock()
     if config.redis_url:
         return RedisSessionStore(
-            Redis.from_url(config.redis_url),
+            # Fail fast when Redis is down (one immediate retry for a stale pooled
+            # connection, not the client's default backoff of seconds): the request
+            # answers 503 instead of hanging.
+            Redis.from_url(
+                config.redis_url,
+                socket_connect_timeout=0.5,
+                socket_timeout=2.0,
+                retry=Retry(NoBackoff(), 1),
+            ),
             idle=idle,
             absolute=absolute,
             prefix=f"{DEFAULT_PREFIX}{config.schema_prefix}",

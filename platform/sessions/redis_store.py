@@ -9,19 +9,45 @@ A set ``<prefix>user-sessions:<user id>`` lists a user's session ids so that
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from redis.exceptions import RedisError
 
 from trellis.platform.config import Clock, SystemClock
-from trellis.platform.sessions.store import ABSOLUTE_LIFETIME, IDLE_TIMEOUT, Session
+from trellis.platform.sessions.store import (
+    ABSOLUTE_LIFETIME,
+    IDLE_TIMEOUT,
+    Session,
+    SessionStoreUnavailableError,
+)
 
 if TYPE_CHECKING:
     from redis import Redis
 
 DEFAULT_PREFIX = "trellis:"
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _reachable(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn "Redis cannot be reached" into :class:`SessionStoreUnavailableError`."""
+
+    @functools.wraps(method)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            raise SessionStoreUnavailableError(
+                f"the session store cannot be reached: {exc}"
+            ) from exc
+
+    return call
 
 
 def _encode(session: Session) -> str:
@@ -85,6 +111,7 @@ class RedisSessionStore:
             pipe.expire(user_key, max(1, math.ceil(self.absolute)))
             pipe.execute()
 
+    @_reachable
     def create(
         self, tenant: str, user_id: int, email: str, *, second_factor_pending: bool = False
     ) -> Session:
@@ -96,6 +123,7 @@ class RedisSessionStore:
         self._store(session)
         return session
 
+    @_reachable
     def get(self, sid: str) -> Session | None:
         """The live session ``sid`` (its idle clock restarted), or None."""
         if not sid:
@@ -113,6 +141,7 @@ class RedisSessionStore:
         self.client.set(self._key(sid), _encode(session), px=self._idle_ttl, xx=True)
         return session
 
+    @_reachable
     def complete_second_factor(self, sid: str) -> Session | None:
         """Mark the second factor done under a NEW id; the old id stops working at once."""
         raw = self.client.getdel(self._key(sid))
@@ -129,6 +158,7 @@ class RedisSessionStore:
         self._store(renewed)
         return renewed
 
+    @_reachable
     def delete(self, sid: str) -> None:
         """End one session."""
         raw = self.client.getdel(self._key(sid))
@@ -136,6 +166,7 @@ class RedisSessionStore:
         if session is not None:
             self.client.srem(self._user_key(session.user_id), sid)
 
+    @_reachable
     def delete_user(self, user_id: int) -> int:
         """End every session of ``user_id`` in every process; returns how many were live."""
         user_key = self._user_key(user_id)

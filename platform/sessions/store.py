@@ -16,6 +16,14 @@ IDLE_TIMEOUT = 30 * 60.0
 ABSOLUTE_LIFETIME = 12 * 3600.0
 
 
+class SessionStoreUnavailableError(RuntimeError):
+    """The session store (Redis) cannot be reached: nobody can sign in or be recognised.
+
+    The web app answers 503 with ``Retry-After`` and says so (platform/db/outages.py);
+    API tokens do not need sessions and keep working.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """A signed-in (or half signed-in, waiting for a second factor) user of one tenant."""

@@ -83,6 +83,8 @@ def test_every_operation_documents_its_error_answers_and_headers(api: Api) -> No
     }
     assert doc["components"]["schemas"]["Errors"]["required"] == ["errors"]
     assert responses["TooManyRequests"]["headers"]["Retry-After"]["required"] is True
+    assert responses["ServiceUnavailable"]["headers"]["Retry-After"]["required"] is True
+    assert "headers" not in responses["InsufficientStorage"]  # full: no point retrying soon
     account = doc["paths"]["/t/acme/api/account"]
     one = doc["paths"]["/t/acme/api/account/{id}"]
     bulk = doc["paths"]["/t/acme/api/account/bulk"]
@@ -96,6 +98,9 @@ def test_every_operation_documents_its_error_answers_and_headers(api: Api) -> No
     ]
     for operation, statuses in expected:
         assert set(statuses) <= set(operation["responses"]), operation["operationId"]
+        assert "503" in operation["responses"], operation["operationId"]
+    for operation in (account["post"], one["patch"], one["delete"], bulk["post"]):
+        assert "507" in operation["responses"], operation["operationId"]
     assert one["get"]["responses"]["200"]["headers"]["ETag"]["required"] is True
     assert "ETag" in account["post"]["responses"]["201"]["headers"]
     assert one["delete"]["responses"]["204"] == {"description": "Deleted."}

@@ -15,8 +15,9 @@ from urllib.parse import quote, unquote, urlsplit
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.db.outages import SESSIONS
 from trellis.platform.identity import IdentityError
-from trellis.platform.sessions import SESSION_COOKIE
+from trellis.platform.sessions import SESSION_COOKIE, SessionStoreUnavailableError
 from trellis.ui.screens.session_cookie import (
     clear_session_cookie,
     identity_service,
@@ -86,6 +87,13 @@ def auth_routes(services: UiServices) -> list[Any]:
         target = safe_next(tenant, str(form.get("next", "")))
         try:
             session = identity.sign_in(tenant, email, password, ip=request_ip(request))
+        except SessionStoreUnavailableError:
+            # Redis is down: say so on the form (503), rather than an error page.
+            shown: dict[str, Any] = {"tenant": tenant, "next": target, "email": email}
+            shown["error"] = SESSIONS.message
+            unavailable = page(request, None, "login.html", shown, status=SESSIONS.status)
+            unavailable.headers.update(SESSIONS.headers())
+            return unavailable
         except IdentityError as exc:
             if exc.status == 404:
                 return _no_tenant(request)

@@ -22,6 +22,7 @@ READERS = frozenset({"environ", "environb", "getenv", "getenvb", "putenv", "unse
 GOOD = {
     "TRELLIS_DATA_DIR": "/srv/trellis",
     "TRELLIS_DATABASE_URL": "postgresql+psycopg://app:pw@db:5432/trellis",
+    "TRELLIS_SQLITE_BUSY_TIMEOUT": "2.5",
     "TRELLIS_SCHEMA_PREFIX": "prod_",
     "TRELLIS_REDIS_URL": "redis://cache:6379/0",
     "TRELLIS_SECRET_KEY": "k" * 40,
@@ -65,6 +66,7 @@ def test_every_variable_is_read_into_the_config() -> None:
     assert (config.rate_limit_token, config.rate_limit_ip) == (120, 0)
     assert config.smtp_url == GOOD["TRELLIS_SMTP_URL"] and config.smtp_from == "crm@example.com"
     assert config.rq_queue == "crm-jobs"
+    assert config.sqlite_busy_timeout == 2.5
     assert config.webhook_allow == "hooks.internal, 10.1.0.0/16"
     read = {v.field for v in VARIABLES if v.field is not None}
     assert read == {v.field for v in VARIABLES if v.name in GOOD}  # GOOD covers them all
