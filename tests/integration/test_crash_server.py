@@ -8,6 +8,9 @@ tenant's schema is exactly what its metadata version describes.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -17,9 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
-from crash_support import kill, schema_agrees, server, start, table_rows
+from crash_support import kill, process_env, schema_agrees, server, start, table_rows
 
 from trellis.platform.config import RuntimeConfig
+from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 
 from jobs_helpers import make_jobs_tenant
@@ -189,3 +193,39 @@ def test_kill_9_during_a_publish_leaves_schema_and_version_in_agreement(
         delay *= 1.5
     assert outcomes[-1][1] == 2, outcomes  # at last a publish went through whole
     assert any(version == 1 for _, version in outcomes), outcomes  # and one was cut short
+
+
+def test_a_crash_right_after_the_first_commit_of_a_publish(
+    config: RuntimeConfig, token: str, tmp_path: Path
+) -> None:
+    """PostgreSQL: the schema and its version commit as one. SQLite (two files): the
+    schema may commit alone; its new tables stay unused and the next publish agrees."""
+    assert token
+    package = _package(tmp_path, 2)
+    child = Path(__file__).with_name("crash_publish_child.py")
+    log = tmp_path / "publish.log"
+    with log.open("wb") as out:
+        died = subprocess.run(
+            [sys.executable, str(child), "jobs", str(package)],
+            env=process_env(config),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=180,
+            check=False,
+        )
+    assert died.returncode == -signal.SIGKILL, log.read_text()
+    version, drift = schema_agrees(config, "jobs")
+    if config.database_url:
+        assert (version, drift) == (2, [])
+        return
+    assert version == 1
+    # Only the new, unused tables (and their indexes) are ahead of the version.
+    tables = {step.split()[3] for step in drift if step.startswith("! drop index ")}
+    tables |= {step.split()[3] for step in drift if step.startswith("! drop table ")}
+    assert len(drift) == 4 and tables == {"invoice0", "invoice1"}, drift
+    runtime = Runtime(config)
+    try:
+        publish(runtime, "jobs", package)
+    finally:
+        runtime.close()
+    assert schema_agrees(config, "jobs") == (2, [])
