@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +78,24 @@ def _drop_stale_cron_rows(
     drop_stale_rows(conn, table, cron_rules(model), model.timezone)
 
 
+@contextmanager
+def _version_transaction(runtime: Runtime, conn: sa.Connection) -> Iterator[sa.Connection]:
+    """Where the new version is recorded, so a crash cannot part it from the schema.
+
+    On PostgreSQL the system tables live in the same database: the version is written
+    in the schema change's own transaction and both commit at once. On SQLite they
+    are another file: its transaction commits just after the schema's (a crash in
+    between leaves new, unused tables and columns that the next publish keeps).
+    """
+    system_schema = runtime.engines.system_schema
+    if system_schema is not None:
+        # The tenant's tables carry their schema by name; the registry's are schema-less.
+        yield conn.execution_options(schema_translate_map={None: system_schema})
+        return
+    with runtime.registry.connect(write=True) as sys_conn, sys_conn.begin():
+        yield sys_conn
+
+
 def publish(
     runtime: Runtime,
     tenant: str,
@@ -127,7 +147,7 @@ def publish(
                 return PublishResult(tenant, model, plan, info.current_version, dry_run, unchanged)
             apply_plan(conn, plan, metadata)
             _drop_stale_cron_rows(conn, metadata, model, schema)
-            with runtime.registry.connect(write=True) as sys_conn, sys_conn.begin():
+            with _version_transaction(runtime, conn) as sys_conn:
                 version_no = runtime.registry.record_version(
                     sys_conn,
                     info,

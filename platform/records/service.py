@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, DslType, FieldDef
+from trellis.platform.db.counters import next_value
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import (
     ConflictError,
@@ -459,19 +460,9 @@ class RecordService:
             raise ValidationFailedError(errors)
 
     def _next_number(self, conn: sa.Connection, entity: CompiledEntity, f: FieldDef) -> str:
-        seq = self.app.sequences
-        key = f"{entity.name}.{f.name}"
-        updated = conn.execute(
-            seq.update()
-            .where(seq.c.name == key)
-            .values(value=seq.c.value + 1)
-            .returning(seq.c.value)
-        ).scalar()
-        if updated is None:
-            conn.execute(seq.insert().values(name=key, value=1))
-            updated = 1
+        value = next_value(conn, self.app.sequences, f"{entity.name}.{f.name}")
         pattern = f.autonumber_format or "{n}"
-        return pattern.format(n=int(updated))
+        return pattern.format(n=value)
 
     def _log(
         self,

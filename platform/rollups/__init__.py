@@ -63,10 +63,16 @@ class RollupHook:
             parents = {event.record.get(via)}
             if event.old is not None:
                 parents.add(event.old.get(via))
-            for parent_id in sorted(p for p in parents if p is not None):
-                values = self._aggregate(event, rollup_group, int(parent_id))
+            ids = sorted(int(p) for p in parents if p is not None)
+            # Lock the parents (in id order, so two saves cannot deadlock) before
+            # counting: on PostgreSQL a count taken before the lock misses children
+            # another transaction moved or deleted and committed meanwhile.
+            for parent_id in ids:
+                _lock(event, parent, parent_id)
+            for parent_id in ids:
+                values = self._aggregate(event, rollup_group, parent_id)
                 if event.service is not None:
-                    event.service.recompute(event.ctx, parent, int(parent_id), values)
+                    event.service.recompute(event.ctx, parent, parent_id, values)
 
     def _groups(self, child: str) -> list[list[CompiledRollup]]:
         groups: dict[tuple[str, str], list[CompiledRollup]] = {}
@@ -100,6 +106,14 @@ class RollupHook:
             if values[rollup.field.name] is None:
                 values[rollup.field.name] = rollup.empty_value()
         return values
+
+
+def _lock(event: SaveEvent, parent: CompiledEntity, parent_id: int) -> None:
+    """Hold the parent's row until the save commits (PostgreSQL; SQLite has one writer)."""
+    conn = event.ctx.conn
+    if conn.dialect.name == "postgresql":
+        t = parent.table
+        conn.execute(sa.select(t.c.id).where(t.c.id == parent_id).with_for_update())
 
 
 def rollup_hook(app: CompiledApp) -> RollupHook | None:

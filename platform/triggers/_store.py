@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.platform.db.counters import next_value
 from trellis.platform.db.engines import mark_outbox_write
 from trellis.platform.db.tables import (
     NOTIFICATIONS_TABLE,
@@ -195,17 +196,7 @@ class RuleStore:
 
     def next_turn(self, conn: sa.Connection, key: str) -> int:
         """Increment and return the counter ``key`` (0 on first use), in the transaction."""
-        seq = self.sequences
-        updated = conn.execute(
-            seq.update()
-            .where(seq.c.name == key)
-            .values(value=seq.c.value + 1)
-            .returning(seq.c.value)
-        ).scalar()
-        if updated is None:
-            conn.execute(seq.insert().values(name=key, value=0))
-            return 0
-        return int(updated)
+        return next_value(conn, self.sequences, key, first=0)
 
 
 def due_time(rule: CompiledRule, when: date | datetime | None) -> datetime | None:

@@ -50,6 +50,9 @@ from jobs_helpers import (
 
 REDIS_URL = os.environ.get("TRELLIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: How long a started worker process may take to import, connect and take its first
+#: job on a loaded machine (polled in 0.05 s steps, so an idle one goes on at once).
+STARTUP = 180.0
 
 
 @pytest.fixture(autouse=True)
@@ -240,7 +243,7 @@ class _HoldingHooks:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 hooks.deliveries.append(str(self.headers.get("X-Trellis-Delivery")))
                 if len(hooks.deliveries) == 1:
-                    hooks.release.wait(20)
+                    hooks.release.wait(STARTUP)
                 try:
                     self.send_response(200)
                     self.end_headers()
@@ -313,7 +316,7 @@ def test_a_worker_killed_mid_job_completes_the_job_once_after_restart(
         assert dispatcher.run_due().tenants["jobs"].queued == 1
         first = _worker(runtime, queue, "w1", tmp_path / "w1.log")
         try:
-            _wait(lambda: len(hooks.deliveries) == 1, 30, "the held webhook request")
+            _wait(lambda: len(hooks.deliveries) == 1, STARTUP, "the held webhook request")
             first.send_signal(signal.SIGKILL)  # dies in the middle of the job
             first.wait(5)
         finally:
@@ -327,10 +330,10 @@ def test_a_worker_killed_mid_job_completes_the_job_once_after_restart(
         second = _worker(runtime, queue, "w2", tmp_path / "w2.log")  # the restart
         try:
             # After the lease the row is claimed again under a new attempt.
-            _wait(lambda: dispatcher.run_due().tenants["jobs"].queued == 1, 10, "lease expiry")
+            _wait(lambda: dispatcher.run_due().tenants["jobs"].queued == 1, 60, "lease expiry")
             assert rq_job_id(queue.name, "jobs", Job(1, "webhook", {}, 2)) in queue.job_ids
             done = lambda: rows(runtime, "jobs", "_outbox")[0]["state"] == "done"  # noqa: E731
-            _wait(done, 30, "the delivery after the restart")
+            _wait(done, STARTUP, "the delivery after the restart")
             second.terminate()  # warm shutdown of an idle RQ worker
             second.wait(10)
         finally:
