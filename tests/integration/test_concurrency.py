@@ -8,6 +8,7 @@ never repeat, and rollups equal a recomputation from the child rows afterwards.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections import Counter
@@ -26,7 +27,10 @@ pytestmark = pytest.mark.slow
 LOG = logging.getLogger(__name__)
 
 THREADS = 8
-INCREMENTS = 500
+# The campaign's figure is 8 x 500 (TRELLIS_RACE_INCREMENTS=500, see README); CI runs
+# 8 x 125 to keep the suite near 20 minutes: the same races, a quarter of the rounds.
+INCREMENTS = int(os.environ.get("TRELLIS_RACE_INCREMENTS", "125"))
+TOTAL = THREADS * INCREMENTS
 COUNTER = """
     fields:
       name: {type: string, required: true}
@@ -94,12 +98,13 @@ def test_if_match_increments_from_eight_threads_lose_nothing(
         started = time.monotonic()
         results = run_threads(increment, THREADS, started + 600)
         final = api[0].get(path).json()
-    assert final["n"] == THREADS * INCREMENTS == 4000
-    assert final["version"] == THREADS * INCREMENTS + 1
-    assert sum(done for done, _ in results) == 4000
+    assert final["n"] == TOTAL
+    assert final["version"] == TOTAL + 1
+    assert sum(done for done, _ in results) == TOTAL
     LOG.warning(
-        "%s: 4000 increments in %.1f s, %d conflicts (409)",
+        "%s: %d increments in %.1f s, %d conflicts (409)",
         (config.database_url and "postgres") or "sqlite",
+        TOTAL,
         time.monotonic() - started,
         sum(c for _, c in results),
     )
@@ -112,7 +117,7 @@ def test_if_match_increments_from_eight_threads_lose_nothing(
                 .where(history.c.entity == "counter", history.c.record_id == record["id"])
                 .order_by(history.c.version)
             ).scalars()
-            assert list(versions) == list(range(1, 4002))  # one change row per save
+            assert list(versions) == list(range(1, TOTAL + 2))  # one change row per save
     finally:
         runtime.close()
 
