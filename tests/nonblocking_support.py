@@ -135,8 +135,10 @@ def api(setup: Setup, tenant: str) -> httpx.Client:
 def probes(setup: Setup) -> dict[str, Callable[[], httpx.Response]]:
     """The requests that must answer while tenant A's request waits in the database."""
     other = api(setup, OTHER)
+    plain = httpx.Client(base_url=setup.server.url, timeout=60)
+    setup.clients.append(plain)
     return {
-        "GET /health": lambda: httpx.get(f"{setup.server.url}/health", timeout=60),
+        "GET /health": lambda: plain.get("/health"),
         "GET tenant B account by id": lambda: other.get(f"account/{setup.other_id}"),
         "GET tenant B screen (account list)": lambda: setup.screen.get(f"/t/{OTHER}/e/account"),
     }
