@@ -9,11 +9,15 @@ order (which request answered while which was pending), never about wall-clock l
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 
 import pytest
+from litestar.handlers import HTTPRouteHandler
+from litestar.utils.sync import AsyncCallable
 
 from trellis.platform.runtime import Runtime
+from trellis.ui.screens.app import create_web_app
 
 from nonblocking_support import (
     HELD,
@@ -59,3 +63,21 @@ def test_a_request_waiting_in_the_database_blocks_no_other(runtime: Runtime, set
     again = api(setup, HELD).get(f"account/{record['id']}")
     assert again.status_code == 200
     assert again.json()["name"] == "Held Corp"
+
+
+def test_every_handler_of_ours_runs_in_the_thread_pool(runtime: Runtime) -> None:
+    """No Trellis handler is a coroutine (it would run on the loop), none is wrapped twice."""
+    on_loop, twice, threaded = [], [], []
+    for route in create_web_app(runtime).routes:
+        for handler in getattr(route, "route_handlers", ()):
+            assert isinstance(handler, HTTPRouteHandler)
+            fn = handler.fn
+            if isinstance(fn, AsyncCallable):
+                threaded.append(handler.handler_name)
+                if isinstance(fn.func, AsyncCallable):
+                    twice.append(f"{route.path} {handler.handler_name}")
+            elif fn.__module__.startswith("trellis.") and inspect.iscoroutinefunction(fn):
+                on_loop.append(f"{route.path} {handler.handler_name}")
+    assert on_loop == []
+    assert twice == []
+    assert {"read_record", "create_record", "list_page", "login_submit"} <= set(threaded)
