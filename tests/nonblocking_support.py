@@ -107,6 +107,7 @@ def serve(runtime: Runtime) -> Setup:
         f"{server.url}/t/{OTHER}/api/account",
         json={"name": "Probe Ltd"},
         headers={"Authorization": f"Bearer {tokens[OTHER]}"},
+        timeout=60,  # a busy machine: no 5 s default on the first write
     )
     assert created.status_code == 201, created.text
     screen = httpx.Client(base_url=server.url, timeout=60)
