@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Litestar, Request, Response, delete, get, patch, post
+from litestar import Litestar, Request, Response, Router, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 from litestar.response import Redirect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -20,7 +20,7 @@ from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.job_routes import job_routes
 from trellis.platform.api.member_routes import member_routes
 from trellis.platform.api.notification_routes import notification_routes
-from trellis.platform.api.options import with_options
+from trellis.platform.api.options import options_handlers
 from trellis.platform.api.params import (
     BULK_PARAMS,
     CREATE_PARAMS,
@@ -211,53 +211,52 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/t/{tenant:str}/api/openapi.json")
-    async def openapi(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/openapi.json", sync_to_thread=True)
+    def openapi(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         return _respond(api.openapi(call))
 
-    @post("/t/{tenant:str}/api/_check", status_code=200)
-    async def check_expression(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
+    @post("/t/{tenant:str}/api/_check", status_code=200, sync_to_thread=True)
+    def check_expression(
+        request: Request[Any, Any, Any], tenant: FromPath[str], body: RawBody
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
-        return _respond(api.check(call, parse_object(await request.body())))
+        return _respond(api.check(call, parse_object(body)))
 
-    @get("/t/{tenant:str}/api/{entity:str}")
-    async def list_records(
+    @get("/t/{tenant:str}/api/{entity:str}", sync_to_thread=True)
+    def list_records(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
         call, target = record_target(request, tenant, entity, LIST_PARAMS)
         return _respond(api.list_records(call, target, request.query_params))
 
-    @post("/t/{tenant:str}/api/{entity:str}")
-    async def create_record(
-        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    @post("/t/{tenant:str}/api/{entity:str}", sync_to_thread=True)
+    def create_record(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str], body: RawBody
     ) -> Response[bytes]:
         call, target = record_target(request, tenant, entity, CREATE_PARAMS)
         key = idempotency_key(request.headers)
-        raw = await request.body()
-        data = parse_object(raw)
+        data = parse_object(body)
         if dry_run(request.query_params):
             return _respond(api.dry_run(call, target, data, None, None))
-        return _respond(api.create(call, target, data, key, raw))
+        return _respond(api.create(call, target, data, key, body))
 
-    @post("/t/{tenant:str}/api/{entity:str}/bulk")
-    async def bulk_records(
-        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    @post("/t/{tenant:str}/api/{entity:str}/bulk", sync_to_thread=True)
+    def bulk_records(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str], body: RawBody
     ) -> Response[bytes]:
         call, target = record_target(request, tenant, entity, BULK_PARAMS)
-        return _respond(api.bulk(call, target, parse_json(await request.body())))
+        return _respond(api.bulk(call, target, parse_json(body)))
 
-    @post("/t/{tenant:str}/api/{entity:str}/_form", status_code=200)
-    async def draft_form(
-        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    @post("/t/{tenant:str}/api/{entity:str}/_form", status_code=200, sync_to_thread=True)
+    def draft_form(
+        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str], body: RawBody
     ) -> Response[bytes]:
         call, target = record_target(request, tenant, entity)
-        return _respond(api.form(call, target, None, parse_object(await request.body())))
+        return _respond(api.form(call, target, None, parse_object(body)))
 
-    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_form")
-    async def record_form(
+    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_form", sync_to_thread=True)
+    def record_form(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -266,8 +265,8 @@ def create_app(
         call, target = record_target(request, tenant, entity)
         return _respond(api.form(call, target, parse_id(entity, record_id), {}))
 
-    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
-    async def read_record(
+    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}", sync_to_thread=True)
+    def read_record(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -277,23 +276,26 @@ def create_app(
         ident = parse_id(entity, record_id)
         return _respond(api.read(call, target, ident, request.query_params.get("expand")))
 
-    @patch("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
-    async def update_record(
+    @patch("/t/{tenant:str}/api/{entity:str}/{record_id:str}", sync_to_thread=True)
+    def update_record(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
         record_id: FromPath[str],
+        body: RawBody,
     ) -> Response[bytes]:
         call, target = record_target(request, tenant, entity, UPDATE_PARAMS)
         ident = parse_id(entity, record_id)
-        data = parse_object(await request.body())
+        data = parse_object(body)
         version = requested_version(request.headers.get("if-match"), data)
         if dry_run(request.query_params):
             return _respond(api.dry_run(call, target, data, ident, version))
         return _respond(api.update(call, target, ident, data, version))
 
-    @delete("/t/{tenant:str}/api/{entity:str}/{record_id:str}", status_code=204)
-    async def delete_record(
+    @delete(
+        "/t/{tenant:str}/api/{entity:str}/{record_id:str}", status_code=204, sync_to_thread=True
+    )
+    def delete_record(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -303,32 +305,37 @@ def create_app(
         expected = parse_if_match(request.headers.get("if-match"))
         api.delete(call, target, parse_id(entity, record_id), expected)
 
+    handlers: list[Any] = [
+        index,
+        health,
+        openapi,
+        check_expression,
+        list_records,
+        create_record,
+        bulk_records,
+        draft_form,
+        record_form,
+        read_record,
+        update_record,
+        delete_record,
+        *workflow_routes(api),
+        *pipeline_routes(api),
+        *rule_routes(api),
+        *job_routes(api),
+        *comment_routes(api),
+        *notification_routes(api),
+        *security_routes(api),
+        *member_routes(api),
+        *role_routes(api),
+        *read_routes(api),
+        *web.route_handlers,
+    ]
     return Litestar(
-        route_handlers=[
-            index,
-            health,
-            openapi,
-            check_expression,
-            list_records,
-            create_record,
-            bulk_records,
-            draft_form,
-            record_form,
-            read_record,
-            update_record,
-            delete_record,
-            *workflow_routes(api),
-            *pipeline_routes(api),
-            *rule_routes(api),
-            *job_routes(api),
-            *comment_routes(api),
-            *notification_routes(api),
-            *security_routes(api),
-            *member_routes(api),
-            *role_routes(api),
-            *read_routes(api),
-            *web.route_handlers,
-        ],
+        # One router holding every handler: Litestar 2 re-runs a handler's registration
+        # each time another handler of its path is registered on the app, which wraps a
+        # ``sync_to_thread`` handler a second time (its answer then is an un-awaited
+        # coroutine). Registered as one router, each handler is registered once.
+        route_handlers=[Router(path="/", route_handlers=[*options_handlers(handlers), *handlers])],
         middleware=[
             client_ip_middleware,
             rate_limit_middleware(limits, counter, runtime.clock),
@@ -352,7 +359,6 @@ def create_app(
         openapi_config=None,
         request_max_body_size=MAX_BODY_BYTES,
         debug=debug,
-        on_app_init=[with_options],
         on_startup=[runtime.start_invalidation],
         on_shutdown=[*web.on_shutdown, close_counter, runtime.close],
     )

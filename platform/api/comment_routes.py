@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.platform.activity import CommentError, post_comment
 from trellis.platform.activity.comments import comment_json, list_comments
@@ -38,8 +38,8 @@ def _int_param(name: str, raw: str | None, default: int | None, top: int) -> int
 def comment_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The ``_comments`` route handlers over ``api``."""
 
-    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_comments")
-    async def list_record_comments(
+    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_comments", sync_to_thread=True)
+    def list_record_comments(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -58,16 +58,21 @@ def comment_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         items = [comment_json(c) for c in found]
         return Response(encode({"items": items, "count": len(items)}), media_type=JSON)
 
-    @post("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_comments", status_code=201)
-    async def create_comment(
+    @post(
+        "/t/{tenant:str}/api/{entity:str}/{record_id:str}/_comments",
+        status_code=201,
+        sync_to_thread=True,
+    )
+    def create_comment(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
         record_id: FromPath[str],
+        body: RawBody,
     ) -> Response[bytes]:
         call, target = api.target(tenant, request.headers.get("authorization"), entity)
         ident = parse_id(entity, record_id)
-        data = parse_object(await request.body())
+        data = parse_object(body)
         text = data.get("body")
         if not isinstance(text, str):
             raise ValidationFailedError({"body": ["Send the comment text as a string."]})
@@ -79,13 +84,13 @@ def comment_routes(api: TenantApi) -> list[HTTPRouteHandler]:
             stored = list_comments(
                 conn, call.app.metadata, target.name, ident, limit=1, before_id=posted.id + 1
             )
-        body = {
+        answer = {
             "comment": comment_json(stored[0]),
             "notified": [m.user_id for m in posted.notified],
             "cannot_read": [m.user_id for m in posted.cannot_read],
             "unresolved": posted.unresolved,
         }
-        return Response(encode(body), status_code=201, media_type=JSON)
+        return Response(encode(answer), status_code=201, media_type=JSON)
 
     return [list_record_comments, create_comment]
 

@@ -73,8 +73,8 @@ def job_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         job = change_job(api, call, raw_id, action)
         return Response(content=encode(job), status_code=200, media_type=JSON)
 
-    @get("/t/{tenant:str}/api/_jobs")
-    async def list_jobs(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_jobs", sync_to_thread=True)
+    def list_jobs(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         outbox = _admin(call)
         state = request.query_params.get("state") or None
@@ -88,15 +88,15 @@ def job_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         body = {"items": items, "count": len(items)}
         return Response(content=encode(body), status_code=200, media_type=JSON)
 
-    @post("/t/{tenant:str}/api/_jobs/{job_id:str}/retry", status_code=200)
-    async def retry_job(
+    @post("/t/{tenant:str}/api/_jobs/{job_id:str}/retry", status_code=200, sync_to_thread=True)
+    def retry_job(
         request: Request[Any, Any, Any], tenant: FromPath[str], job_id: FromPath[str]
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         return change(call, job_id, "retry")
 
-    @post("/t/{tenant:str}/api/_jobs/{job_id:str}/discard", status_code=200)
-    async def discard_job(
+    @post("/t/{tenant:str}/api/_jobs/{job_id:str}/discard", status_code=200, sync_to_thread=True)
+    def discard_job(
         request: Request[Any, Any, Any], tenant: FromPath[str], job_id: FromPath[str]
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))

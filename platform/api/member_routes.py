@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import Request, Response, get, patch
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.platform.api.requests import parse_object
 from trellis.platform.api.serialize import encode
@@ -128,16 +128,16 @@ def update_body(api: TenantApi, call: Call, member_id: int, raw: bytes) -> dict[
 def member_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The ``_users`` route handlers over ``api``."""
 
-    @get("/t/{tenant:str}/api/_users")
-    async def list_users(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_users", sync_to_thread=True)
+    def list_users(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         _require_admin(call)
         members = _members(api, call)
         items = [_shown(members, m) for m in members.values()]
         return Response(content=encode({"items": items}), status_code=200, media_type=JSON)
 
-    @get("/t/{tenant:str}/api/_users/{member:str}")
-    async def show_user(
+    @get("/t/{tenant:str}/api/_users/{member:str}", sync_to_thread=True)
+    def show_user(
         request: Request[Any, Any, Any], tenant: FromPath[str], member: FromPath[str]
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
@@ -148,17 +148,16 @@ def member_routes(api: TenantApi) -> list[HTTPRouteHandler]:
             raise NotFoundError(f"No member with id {member} in this tenant.")
         return Response(content=encode(_shown(members, found)), status_code=200, media_type=JSON)
 
-    @patch("/t/{tenant:str}/api/_users/{member:str}")
-    async def update_user(
-        request: Request[Any, Any, Any], tenant: FromPath[str], member: FromPath[str]
+    @patch("/t/{tenant:str}/api/_users/{member:str}", sync_to_thread=True)
+    def update_user(
+        request: Request[Any, Any, Any], tenant: FromPath[str], member: FromPath[str], body: RawBody
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         _require_admin(call)
-        raw = await request.body()
-        if not raw.strip():
+        if not body.strip():
             raise BadRequestError("Send a JSON object with roles, teams, manager or attributes.")
-        body = update_body(api, call, _member_id(member), raw)
-        return Response(content=encode(body), status_code=200, media_type=JSON)
+        answer = update_body(api, call, _member_id(member), body)
+        return Response(content=encode(answer), status_code=200, media_type=JSON)
 
     return [list_users, show_user, update_user]
 

@@ -65,8 +65,8 @@ def notification_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The notification and delivery-log route handlers over ``api``."""
     runtime = api.runtime
 
-    @get("/t/{tenant:str}/api/_notifications")
-    async def list_notifications(
+    @get("/t/{tenant:str}/api/_notifications", sync_to_thread=True)
+    def list_notifications(
         request: Request[Any, Any, Any], tenant: FromPath[str]
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
@@ -83,14 +83,18 @@ def notification_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         unread = unread_count(runtime, call.tenant, call.identity.user_id)
         return _json({"items": items, "count": len(items), "unread": unread})
 
-    @post("/t/{tenant:str}/api/_notifications/read-all", status_code=200)
-    async def read_all(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @post("/t/{tenant:str}/api/_notifications/read-all", status_code=200, sync_to_thread=True)
+    def read_all(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         marked = mark_all_read(runtime, call.tenant, call.identity.user_id)
         return _json({"marked": marked, "unread": 0})
 
-    @post("/t/{tenant:str}/api/_notifications/{note_id:str}/read", status_code=200)
-    async def read_one(
+    @post(
+        "/t/{tenant:str}/api/_notifications/{note_id:str}/read",
+        status_code=200,
+        sync_to_thread=True,
+    )
+    def read_one(
         request: Request[Any, Any, Any], tenant: FromPath[str], note_id: FromPath[str]
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
@@ -114,14 +118,12 @@ def notification_routes(api: TenantApi) -> list[HTTPRouteHandler]:
             items = list_deliveries(conn, call.app.metadata, kind, status=status, limit=limit)
         return _json({"items": items, "count": len(items)})
 
-    @get("/t/{tenant:str}/api/_emails")
-    async def email_log(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_emails", sync_to_thread=True)
+    def email_log(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         return deliveries(request, tenant, "email")
 
-    @get("/t/{tenant:str}/api/_webhooks")
-    async def webhook_log(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
-    ) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_webhooks", sync_to_thread=True)
+    def webhook_log(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         return deliveries(request, tenant, "webhook")
 
     return [list_notifications, read_all, read_one, email_log, webhook_log]

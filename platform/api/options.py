@@ -3,7 +3,8 @@
 Litestar builds an ``OPTIONS`` handler for a path when its first handler is registered
 and keeps it when further handlers of the same path (``POST`` beside ``GET``) join the
 route, so its ``Allow`` header missed their methods. One explicit handler per path,
-built from every handler of that path, answers instead.
+built from every handler of that path, answers instead; ``create_app`` puts them before
+the handlers they describe.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from litestar import Response, route
-from litestar.config.app import AppConfig
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
 
@@ -43,15 +43,4 @@ def options_handlers(handlers: Iterable[Any]) -> list[HTTPRouteHandler]:
     ]
 
 
-def with_options(config: AppConfig) -> AppConfig:
-    """An ``on_app_init`` hook: the app's handlers preceded by their ``OPTIONS`` handlers.
-
-    They come first so that Litestar, registering a path's first handler, adds no
-    ``OPTIONS`` handler of its own.
-    """
-    handlers = list(config.route_handlers)
-    config.route_handlers = [*options_handlers(handlers), *handlers]
-    return config
-
-
-__all__ = ["options_handlers", "with_options"]
+__all__ = ["options_handlers"]

@@ -49,8 +49,8 @@ def authorize(call: Call) -> Authorize:
 def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The pipeline route handlers over ``api`` (authentication, tenants, entities)."""
 
-    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_stages")
-    async def stages_of_record(
+    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_stages", sync_to_thread=True)
+    def stages_of_record(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -69,17 +69,15 @@ def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
             body = record_stages(conn, call.app, found, ident, utcnow())
         return _json(body)
 
-    @get("/t/{tenant:str}/api/_stages")
-    async def pipeline_stages(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
-    ) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_stages", sync_to_thread=True)
+    def pipeline_stages(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
             body = stage_stats(conn, call.app, request.query_params, authorize(call))
         return _json(body)
 
-    @get("/t/{tenant:str}/api/_forecast")
-    async def weighted_forecast(
+    @get("/t/{tenant:str}/api/_forecast", sync_to_thread=True)
+    def weighted_forecast(
         request: Request[Any, Any, Any], tenant: FromPath[str]
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))

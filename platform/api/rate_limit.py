@@ -9,7 +9,8 @@ reached the request is let through (a limit must not take the service down).
 
 Litestar's own ``RateLimitMiddleware`` keeps every request's timestamp per key
 (work grows with the limit) and sends no ``Retry-After``; counting a window is O(1).
-Static files and ``/health`` are not counted.
+Static files and ``/health`` are not counted. The Redis round trip runs in a worker
+thread (``anyio.to_thread``), so a slow or unreachable Redis never stalls the event loop.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+import anyio.to_thread
 from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
@@ -47,12 +49,18 @@ EXEMPT_PREFIXES = ("/static/", "/health")
 class Counter(Protocol):
     """Counts requests of a key in the current window."""
 
+    #: Whether :meth:`hit` waits on the network (then it runs in a worker thread, never on
+    #: the event loop).
+    blocking: bool
+
     def hit(self, key: str, window: int) -> int:
         """Count one request of ``key`` in window number ``window``; returns the count."""
 
 
 class MemoryCounter:
     """Window counts in this process (the embedded default)."""
+
+    blocking = False
 
     def __init__(self) -> None:
         self._counts: dict[str, tuple[int, int]] = {}
@@ -70,6 +78,8 @@ class MemoryCounter:
 
 class RedisCounter:
     """Window counts shared by every process through Redis (INCR + EXPIRE)."""
+
+    blocking = True
 
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
@@ -142,7 +152,10 @@ def rate_limit_middleware(
             now = time_now.now().timestamp()
             window = int(now // WINDOW)
             try:
-                count = counter.hit(found[1], window)
+                if counter.blocking:
+                    count = await anyio.to_thread.run_sync(counter.hit, found[1], window)
+                else:
+                    count = counter.hit(found[1], window)
             except RedisError as exc:
                 LOG.warning("rate limit not checked: Redis is unreachable (%s)", exc)
                 count = 0

@@ -32,22 +32,22 @@ def _respond(result: ApiResult) -> Response[bytes]:
 def read_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The ``_search``, ``_autocomplete`` and ``_export`` route handlers over ``api``."""
 
-    @get("/t/{tenant:str}/api/_search")
-    async def search(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_search", sync_to_thread=True)
+    def search(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         params = request.query_params
         return _respond(api.search(call, params.get("q"), params.get("limit")))
 
-    @get("/t/{tenant:str}/api/{entity:str}/_autocomplete")
-    async def autocomplete(
+    @get("/t/{tenant:str}/api/{entity:str}/_autocomplete", sync_to_thread=True)
+    def autocomplete(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
         call, target = api.target(tenant, request.headers.get("authorization"), entity)
         params = request.query_params
         return _respond(api.autocomplete(call, target, params.get("q"), params.get("limit")))
 
-    @get("/t/{tenant:str}/api/{entity:str}/_export")
-    async def export(
+    @get("/t/{tenant:str}/api/{entity:str}/_export", sync_to_thread=True)
+    def export(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[bytes]:
         call, target = api.target(tenant, request.headers.get("authorization"), entity)

@@ -18,10 +18,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from litestar import Request, Response, get, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.metadata.diagnostics import MetadataError
 from trellis.platform.api.requests import parse_object
@@ -166,28 +165,25 @@ def replace_roles(
 def role_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The ``_roles`` route handlers over ``api``."""
 
-    @get("/t/{tenant:str}/api/_roles")
-    async def show_roles(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_roles", sync_to_thread=True)
+    def show_roles(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         _require_admin(call)
         body = current_roles(api.runtime, tenant)
         return Response(content=encode(body), status_code=200, media_type=JSON)
 
-    @put("/t/{tenant:str}/api/_roles")
-    async def update_roles(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
+    @put("/t/{tenant:str}/api/_roles", sync_to_thread=True)
+    def update_roles(
+        request: Request[Any, Any, Any], tenant: FromPath[str], body: RawBody
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         _require_admin(call)
-        raw = await request.body()
-        if not raw.strip():
+        if not body.strip():
             raise BadRequestError('Send {"source": "<roles.yaml text>", "version": n}.')
-        source, expected = _check_body(parse_object(raw))
+        source, expected = _check_body(parse_object(body))
         actor = call.identity.email
-        body = await anyio.to_thread.run_sync(
-            replace_roles, api.runtime, tenant, source, expected, actor
-        )
-        return Response(content=encode(body), status_code=200, media_type=JSON)
+        answer = replace_roles(api.runtime, tenant, source, expected, actor)
+        return Response(content=encode(answer), status_code=200, media_type=JSON)
 
     return [show_roles, update_roles]
 

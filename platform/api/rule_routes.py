@@ -33,8 +33,8 @@ def _limit(raw: str | None) -> int:
 def rule_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The trigger rule route handlers over ``api``."""
 
-    @get("/t/{tenant:str}/api/_rule_runs")
-    async def rule_runs(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_rule_runs", sync_to_thread=True)
+    def rule_runs(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         params = request.query_params
         entity = params.get("entity") or None

@@ -200,14 +200,14 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
 def security_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The ``_audit`` and ``_access`` route handlers over ``api``."""
 
-    @get("/t/{tenant:str}/api/_audit")
-    async def audit(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_audit", sync_to_thread=True)
+    def audit(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         _require_admin(call)
         return _respond(audit_body(api, call, request.query_params))
 
-    @get("/t/{tenant:str}/api/_access")
-    async def explain(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
+    @get("/t/{tenant:str}/api/_access", sync_to_thread=True)
+    def explain(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         _require_admin(call)
         return _respond(access_body(api, call, request.query_params))

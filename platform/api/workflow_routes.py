@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.platform.api.requests import parse_id, parse_object, requested_version
 from trellis.platform.api.serialize import encode, record_json
@@ -50,23 +50,23 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         call, found = api.target(tenant, request.headers.get("authorization"), entity)
         return call, found, parse_id(entity, record_id)
 
-    @post(f"{RECORD_PATH}/transitions/{{name:str}}")
-    async def run_transition(
+    @post(f"{RECORD_PATH}/transitions/{{name:str}}", sync_to_thread=True)
+    def run_transition(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
         record_id: FromPath[str],
         name: FromPath[str],
+        body: RawBody,
     ) -> Response[bytes]:
         call, found, ident = target(request, tenant, entity, record_id)
-        raw = await request.body()
-        data = parse_object(raw) if raw.strip() else {}
+        data = parse_object(body) if body.strip() else {}
         version = requested_version(request.headers.get("if-match"), data)
         result = ops.run(call, found, ident, name, data, version)
         return _record_answer(call, found, result)
 
-    @post(f"{RECORD_PATH}/transitions/{{name:str}}/approve")
-    async def approve_transition(
+    @post(f"{RECORD_PATH}/transitions/{{name:str}}/approve", sync_to_thread=True)
+    def approve_transition(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -77,8 +77,8 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         result = ops.approve(call, found, ident, name)
         return _record_answer(call, found, result)
 
-    @post(f"{RECORD_PATH}/transitions/{{name:str}}/reject")
-    async def reject_transition(
+    @post(f"{RECORD_PATH}/transitions/{{name:str}}/reject", sync_to_thread=True)
+    def reject_transition(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -89,8 +89,8 @@ def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         result = ops.reject(call, found, ident, name)
         return _record_answer(call, found, result)
 
-    @get(f"{RECORD_PATH}/transitions")
-    async def list_transitions(
+    @get(f"{RECORD_PATH}/transitions", sync_to_thread=True)
+    def list_transitions(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],

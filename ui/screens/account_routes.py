@@ -20,7 +20,15 @@ from trellis.ui.screens.session_cookie import (
     request_ip,
     set_session_cookie,
 )
-from trellis.ui.screens.web import UiCall, UiServices, page, redirect, signed_in
+from trellis.ui.screens.web import (
+    POSTED_FORM,
+    PostedForm,
+    UiCall,
+    UiServices,
+    page,
+    redirect,
+    signed_in,
+)
 
 #: An identity change checked by a code or password; returns new recovery codes or None.
 TwoFactorStep = Callable[..., list[str] | None]
@@ -54,14 +62,12 @@ def account_routes(services: UiServices) -> list[Any]:
     def home(tenant: str) -> str:
         return f"/t/{tenant}/account"
 
-    @get("/t/{tenant:str}/account")
-    async def account_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+    @get("/t/{tenant:str}/account", sync_to_thread=True)
+    def account_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         return render(request, signed_in(services, request, tenant))
 
-    @post("/t/{tenant:str}/account/2fa/start")
-    async def start_two_factor(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
-    ) -> Response[Any]:
+    @post("/t/{tenant:str}/account/2fa/start", sync_to_thread=True)
+    def start_two_factor(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         try:
             two_factor.begin(ui.session.user_id, ui.session.email, tenant)
@@ -69,12 +75,16 @@ def account_routes(services: UiServices) -> list[Any]:
             return render(request, ui, status=400, error_2fa=str(exc))
         return redirect(request, home(tenant) + "#two-factor")
 
-    async def two_factor_step(
-        request: Request[Any, Any, Any], tenant: str, field: str, step: TwoFactorStep, notice: str
+    def two_factor_step(
+        request: Request[Any, Any, Any],
+        tenant: str,
+        form: PostedForm,
+        field: str,
+        step: TwoFactorStep,
+        notice: str,
     ) -> Response[Any]:
         """Run ``step`` with the posted ``field``; a refusal shows in the two-factor section."""
         ui = signed_in(services, request, tenant)
-        form = await request.form()
         try:
             codes = step(ui.session, str(form.get(field, "")), ip=request_ip(request))
         except IdentityError as exc:
@@ -83,35 +93,36 @@ def account_routes(services: UiServices) -> list[Any]:
             return redirect(request, home(tenant), flash=notice)
         return render(request, ui, recovery_codes=codes, notice=notice)
 
-    @post("/t/{tenant:str}/account/2fa/confirm")
-    async def confirm_two_factor(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
+    @post("/t/{tenant:str}/account/2fa/confirm", sync_to_thread=True, dependencies=POSTED_FORM)
+    def confirm_two_factor(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
     ) -> Response[Any]:
         step = identity.confirm_two_factor
-        return await two_factor_step(request, tenant, "code", step, "Two-factor sign-in is on.")
+        return two_factor_step(request, tenant, form, "code", step, "Two-factor sign-in is on.")
 
-    @post("/t/{tenant:str}/account/2fa/disable")
-    async def disable_two_factor(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
+    @post("/t/{tenant:str}/account/2fa/disable", sync_to_thread=True, dependencies=POSTED_FORM)
+    def disable_two_factor(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
     ) -> Response[Any]:
         step = identity.disable_two_factor
         notice = "Two-factor sign-in is off."
-        return await two_factor_step(request, tenant, "password", step, notice)
+        return two_factor_step(request, tenant, form, "password", step, notice)
 
-    @post("/t/{tenant:str}/account/2fa/recovery-codes")
-    async def renew_recovery_codes(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
+    @post(
+        "/t/{tenant:str}/account/2fa/recovery-codes", sync_to_thread=True, dependencies=POSTED_FORM
+    )
+    def renew_recovery_codes(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
     ) -> Response[Any]:
         step = identity.renew_recovery_codes
         notice = "New recovery codes; the old ones are void."
-        return await two_factor_step(request, tenant, "password", step, notice)
+        return two_factor_step(request, tenant, form, "password", step, notice)
 
-    @post("/t/{tenant:str}/account/password")
-    async def change_password(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
+    @post("/t/{tenant:str}/account/password", sync_to_thread=True, dependencies=POSTED_FORM)
+    def change_password(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
     ) -> Response[Any]:
         ui = signed_in(services, request, tenant)
-        form = await request.form()
         new = str(form.get("new_password", ""))
         if new != str(form.get("confirm_password", "")):
             return render(
@@ -131,8 +142,8 @@ def account_routes(services: UiServices) -> list[Any]:
         set_session_cookie(response, request, services, session)
         return response
 
-    @post("/t/{tenant:str}/account/signout-everywhere")
-    async def sign_out_everywhere(
+    @post("/t/{tenant:str}/account/signout-everywhere", sync_to_thread=True)
+    def sign_out_everywhere(
         request: Request[Any, Any, Any], tenant: FromPath[str]
     ) -> Response[Any]:
         ui = signed_in(services, request, tenant)

@@ -22,7 +22,17 @@ from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.ui.screens.layouts import title_field
 from trellis.ui.screens.timeline_view import build_timeline
-from trellis.ui.screens.web import UiCall, UiServices, decode, is_htmx, page, redirect, signed_in
+from trellis.ui.screens.web import (
+    POSTED_FORM,
+    PostedForm,
+    UiCall,
+    UiServices,
+    decode,
+    is_htmx,
+    page,
+    redirect,
+    signed_in,
+)
 
 #: Members offered in the comment form's "Mention…" menu.
 MENTION_CHOICES = 200
@@ -73,16 +83,21 @@ def activity_routes(services: UiServices) -> list[Any]:
         record = decode(api.read(ui.call, target, parse_id(entity, record_id)))
         return ui, target, record
 
-    @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/comments", status_code=200)
-    async def post_comment(
+    @post(
+        "/t/{tenant:str}/e/{entity:str}/{record_id:str}/comments",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+    )
+    def post_comment(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
         record_id: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui, target, record = load(request, tenant, entity, record_id)
         ident = int(record["id"])
-        form = await request.form()
         text = str(form.get("body") or "")
         detail_url = f"/t/{tenant}/e/{entity}/{ident}"
         try:
@@ -100,8 +115,8 @@ def activity_routes(services: UiServices) -> list[Any]:
         ctx["comment_message"] = message
         return page(request, ui, "_activity.html", ctx)
 
-    @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}/activity")
-    async def timeline_page(
+    @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}/activity", sync_to_thread=True)
+    def timeline_page(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],

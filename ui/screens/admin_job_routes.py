@@ -68,14 +68,14 @@ def admin_job_routes(services: UiServices) -> list[Any]:
     """Route handlers of the admin jobs page."""
     api = services.api
 
-    @get("/t/{tenant:str}/admin/jobs")
-    async def jobs_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+    @get("/t/{tenant:str}/admin/jobs", sync_to_thread=True)
+    def jobs_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = _admin(services, request, tenant)
         with services.runtime.engines.tenant_connection(tenant) as conn:
             ctx = job_overview(conn, ui)
         return page(request, ui, "admin_jobs.html", ctx)
 
-    async def change(
+    def change(
         request: Request[Any, Any, Any], tenant: str, job_id: str, action: str
     ) -> Response[Any]:
         ui = _admin(services, request, tenant)
@@ -87,17 +87,17 @@ def admin_job_routes(services: UiServices) -> list[Any]:
         done = "queued again" if action == "retry" else "discarded"
         return redirect(request, back, flash=f"Job {job['id']} ({job['kind']}) {done}.")
 
-    @post("/t/{tenant:str}/admin/jobs/{job_id:str}/retry", status_code=200)
-    async def retry(
+    @post("/t/{tenant:str}/admin/jobs/{job_id:str}/retry", status_code=200, sync_to_thread=True)
+    def retry(
         request: Request[Any, Any, Any], tenant: FromPath[str], job_id: FromPath[str]
     ) -> Response[Any]:
-        return await change(request, tenant, job_id, "retry")
+        return change(request, tenant, job_id, "retry")
 
-    @post("/t/{tenant:str}/admin/jobs/{job_id:str}/discard", status_code=200)
-    async def discard(
+    @post("/t/{tenant:str}/admin/jobs/{job_id:str}/discard", status_code=200, sync_to_thread=True)
+    def discard(
         request: Request[Any, Any, Any], tenant: FromPath[str], job_id: FromPath[str]
     ) -> Response[Any]:
-        return await change(request, tenant, job_id, "discard")
+        return change(request, tenant, job_id, "discard")
 
     return [jobs_page, retry, discard]
 

@@ -24,7 +24,7 @@ from trellis.ui.screens.session_cookie import (
     request_ip,
     set_session_cookie,
 )
-from trellis.ui.screens.web import UiServices, page, redirect
+from trellis.ui.screens.web import POSTED_FORM, PostedForm, UiServices, page, redirect
 
 #: Longer ``next`` values are not ours (our links are short paths with a query).
 MAX_NEXT = 2048
@@ -72,16 +72,17 @@ def auth_routes(services: UiServices) -> list[Any]:
     registry = services.runtime.registry
     identity = identity_service(services)
 
-    @get("/t/{tenant:str}/login")
-    async def login_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+    @get("/t/{tenant:str}/login", sync_to_thread=True)
+    def login_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         if registry.get_tenant(tenant) is None:
             return _no_tenant(request)
         context = {"tenant": tenant, "next": safe_next(tenant, request.query_params.get("next"))}
         return page(request, None, "login.html", context)
 
-    @post("/t/{tenant:str}/login")
-    async def login_submit(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
-        form = await request.form()
+    @post("/t/{tenant:str}/login", sync_to_thread=True, dependencies=POSTED_FORM)
+    def login_submit(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
+    ) -> Response[Any]:
         email = str(form.get("email", "")).strip().lower()
         password = str(form.get("password", ""))
         target = safe_next(tenant, str(form.get("next", "")))
@@ -117,18 +118,17 @@ def auth_routes(services: UiServices) -> list[Any]:
         session = services.sessions.get(sid) if sid else None
         return session is not None and session.tenant == tenant and session.second_factor_pending
 
-    @get("/t/{tenant:str}/login/verify")
-    async def verify_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+    @get("/t/{tenant:str}/login/verify", sync_to_thread=True)
+    def verify_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         target = safe_next(tenant, request.query_params.get("next"))
         if not _pending(request, tenant):
             return redirect(request, f"/t/{tenant}/login?next={quote(target)}")
         return page(request, None, "login_verify.html", {"tenant": tenant, "next": target})
 
-    @post("/t/{tenant:str}/login/verify")
-    async def verify_submit(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
+    @post("/t/{tenant:str}/login/verify", sync_to_thread=True, dependencies=POSTED_FORM)
+    def verify_submit(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
     ) -> Response[Any]:
-        form = await request.form()
         target = safe_next(tenant, str(form.get("next", "")))
         sid = request.cookies.get(SESSION_COOKIE) or ""
         if not _pending(request, tenant):
@@ -153,8 +153,8 @@ def auth_routes(services: UiServices) -> list[Any]:
         set_session_cookie(response, request, services, session)
         return response
 
-    @post("/t/{tenant:str}/logout")
-    async def logout(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+    @post("/t/{tenant:str}/logout", sync_to_thread=True)
+    def logout(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         sid = request.cookies.get(SESSION_COOKIE)
         session = services.sessions.get(sid) if sid else None
         if session is not None:

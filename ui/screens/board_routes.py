@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.api.requests import parse_id
@@ -24,7 +25,16 @@ from trellis.ui.screens.layouts import Screens, resolve
 from trellis.ui.screens.list_view import ListQuery
 from trellis.ui.screens.present import Presenter
 from trellis.ui.screens.record_flow import build_flow, stage_bar_field
-from trellis.ui.screens.web import UiCall, UiServices, is_htmx, page, redirect, signed_in
+from trellis.ui.screens.web import (
+    POSTED_FORM,
+    PostedForm,
+    UiCall,
+    UiServices,
+    is_htmx,
+    page,
+    redirect,
+    signed_in,
+)
 
 
 def query_of(request: Request[Any, Any, Any]) -> ListQuery:
@@ -34,9 +44,8 @@ def query_of(request: Request[Any, Any, Any]) -> ListQuery:
     return ListQuery.from_params(params, multi)
 
 
-async def posted_form(request: Request[Any, Any, Any]) -> dict[str, str]:
+def posted_form(form: FormMultiDict) -> dict[str, str]:
     """The last value of each field of a posted form."""
-    form = await request.form()
     return {key: str(form.getall(key)[-1]) for key in form}
 
 
@@ -97,8 +106,8 @@ def board_routes(services: UiServices) -> list[Any]:
         template = "_kanban_board.html" if fragment else "kanban.html"
         return page(request, ui, template, ctx, status=status)
 
-    @get("/t/{tenant:str}/e/{entity:str}/kanban")
-    async def kanban(
+    @get("/t/{tenant:str}/e/{entity:str}/kanban", sync_to_thread=True)
+    def kanban(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
@@ -106,12 +115,18 @@ def board_routes(services: UiServices) -> list[Any]:
         fragment = is_htmx(request) and request.query_params.get("part") == "board"
         return board_page(request, ui, target, screens, fragment=fragment)
 
-    @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/move", status_code=200)
-    async def move(
+    @post(
+        "/t/{tenant:str}/e/{entity:str}/{record_id:str}/move",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+    )
+    def move(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
         record_id: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
         ident = parse_id(entity, record_id)
@@ -123,7 +138,7 @@ def board_routes(services: UiServices) -> list[Any]:
         )
         detail_url = f"/t/{tenant}/e/{entity}/{ident}"
         board_url = f"/t/{tenant}/e/{entity}/kanban?{query_of(request).params()}"
-        form = await posted_form(request)
+        fields = posted_form(form)
         try:
             if name is None:
                 raise ValidationFailedError(
@@ -131,8 +146,8 @@ def board_routes(services: UiServices) -> list[Any]:
                 )
             f = target.entity.fields[name]
             stages = stages_of(ui.call.app.model, f)
-            stage = check_stage(stages, form.get("stage", "").strip(), f.label)
-            version = posted_version(form.get("version"))
+            stage = check_stage(stages, fields.get("stage", "").strip(), f.label)
+            version = posted_version(fields.get("version"))
             api.update(ui.call, target, ident, {name: stage}, version)
         except RecordError as exc:
             reason = f"Not moved: {error_text(exc)}"

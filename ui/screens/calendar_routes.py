@@ -31,10 +31,8 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 def calendar_routes(services: UiServices) -> list[Any]:
     """Route handlers of the calendar."""
 
-    @get("/t/{tenant:str}/calendar")
-    async def calendar_page(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
-    ) -> Response[Any]:
+    @get("/t/{tenant:str}/calendar", sync_to_thread=True)
+    def calendar_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         params = request.query_params
         today = utcnow().date()

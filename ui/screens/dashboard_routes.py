@@ -23,16 +23,14 @@ def dashboard_routes(services: UiServices) -> list[Any]:
     """Route handlers of the dashboard index and dashboard pages."""
     runtime = services.runtime
 
-    @get("/t/{tenant:str}/dashboards")
-    async def dashboards_index(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
-    ) -> Response[Any]:
+    @get("/t/{tenant:str}/dashboards", sync_to_thread=True)
+    def dashboards_index(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         boards = readable_dashboards(ui.call.access)
         return page(request, ui, "dashboards.html", {"dashboards": boards})
 
-    @get("/t/{tenant:str}/dashboards/{name:str}")
-    async def dashboard_page(
+    @get("/t/{tenant:str}/dashboards/{name:str}", sync_to_thread=True)
+    def dashboard_page(
         request: Request[Any, Any, Any], tenant: FromPath[str], name: FromPath[str]
     ) -> Response[Any]:
         ui = signed_in(services, request, tenant)

@@ -23,7 +23,16 @@ from trellis.platform.workflows import TransitionResult
 from trellis.ui.screens.board_routes import error_text, posted_form, posted_version
 from trellis.ui.screens.layouts import Screens, resolve
 from trellis.ui.screens.record_flow import build_flow
-from trellis.ui.screens.web import UiCall, UiServices, is_htmx, page, redirect, signed_in
+from trellis.ui.screens.web import (
+    POSTED_FORM,
+    PostedForm,
+    UiCall,
+    UiServices,
+    is_htmx,
+    page,
+    redirect,
+    signed_in,
+)
 
 RECORD = "/t/{tenant:str}/e/{entity:str}/{record_id:str}"
 
@@ -66,17 +75,18 @@ def flow_routes(services: UiServices) -> list[Any]:
             request, ui, "_record_flow.html", {"entity": entity.entity, "flow": flow}, status=status
         )
 
-    async def act(
+    def act(
         request: Request[Any, Any, Any],
         tenant: str,
         entity: str,
         record_id: str,
         name: str,
         decision: str | None,
+        form: PostedForm,
     ) -> Response[Any]:
         ui, target, screens, ident = context(request, tenant, entity, record_id)
         detail_url = f"/t/{tenant}/e/{entity}/{ident}"
-        form = await posted_form(request)
+        fields = posted_form(form)
         label = name
         try:
             step = ops.runner(ui.call).find(target, name)
@@ -86,7 +96,7 @@ def flow_routes(services: UiServices) -> list[Any]:
             elif decision == "reject":
                 result = ops.reject(ui.call, target, ident, name)
             else:
-                version = posted_version(form.get("version"))
+                version = posted_version(fields.get("version"))
                 result = ops.run(ui.call, target, ident, name, {}, version)
         except RecordError as exc:
             reason = f"{label}: {error_text(exc)}"
@@ -95,8 +105,8 @@ def flow_routes(services: UiServices) -> list[Any]:
             return panel(request, ui, target, screens, ident, error=reason, status=exc.status)
         return redirect(request, detail_url, flash=_done_message(result, label))
 
-    @get(f"{RECORD}/_flow")
-    async def flow_panel(
+    @get(f"{RECORD}/_flow", sync_to_thread=True)
+    def flow_panel(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -105,24 +115,36 @@ def flow_routes(services: UiServices) -> list[Any]:
         ui, target, screens, ident = context(request, tenant, entity, record_id)
         return panel(request, ui, target, screens, ident)
 
-    @post(f"{RECORD}/transitions/{{name:str}}", status_code=200)
-    async def run_transition(
+    @post(
+        f"{RECORD}/transitions/{{name:str}}",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+    )
+    def run_transition(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
         record_id: FromPath[str],
         name: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
-        return await act(request, tenant, entity, record_id, name, None)
+        return act(request, tenant, entity, record_id, name, None, form)
 
-    @post(f"{RECORD}/transitions/{{name:str}}/{{decision:str}}", status_code=200)
-    async def decide(
+    @post(
+        f"{RECORD}/transitions/{{name:str}}/{{decision:str}}",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+    )
+    def decide(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
         record_id: FromPath[str],
         name: FromPath[str],
         decision: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         if decision not in ("approve", "reject"):
             ui, target, screens, ident = context(request, tenant, entity, record_id)
@@ -130,7 +152,7 @@ def flow_routes(services: UiServices) -> list[Any]:
             if not is_htmx(request):
                 return redirect(request, f"/t/{tenant}/e/{entity}/{ident}", flash=reason)
             return panel(request, ui, target, screens, ident, error=reason, status=404)
-        return await act(request, tenant, entity, record_id, name, decision)
+        return act(request, tenant, entity, record_id, name, decision, form)
 
     return [flow_panel, run_transition, decide]
 

@@ -17,7 +17,15 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from trellis.platform.api.requests import parse_id
 from trellis.platform.notifications import list_for_user, mark_all_read, mark_read
 from trellis.platform.records.errors import BadRequestError, NotFoundError
-from trellis.ui.screens.web import UiCall, UiServices, page, redirect, signed_in
+from trellis.ui.screens.web import (
+    POSTED_FORM,
+    PostedForm,
+    UiCall,
+    UiServices,
+    page,
+    redirect,
+    signed_in,
+)
 
 PAGE = 50
 KIND_LABELS = {
@@ -67,8 +75,8 @@ def inbox_routes(services: UiServices) -> list[Any]:
     """Route handlers of the notifications inbox."""
     runtime = services.runtime
 
-    @get("/t/{tenant:str}/notifications")
-    async def inbox(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+    @get("/t/{tenant:str}/notifications", sync_to_thread=True)
+    def inbox(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         show = _show(request.query_params.get("show"))
         before = _before(request.query_params.get("before"))
@@ -95,8 +103,8 @@ def inbox_routes(services: UiServices) -> list[Any]:
         ctx = {"items": items, "show": show, "older": older, "paged": before is not None}
         return page(request, ui, "notifications.html", ctx)
 
-    @post("/t/{tenant:str}/notifications/read-all", status_code=200)
-    async def read_all(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+    @post("/t/{tenant:str}/notifications/read-all", status_code=200, sync_to_thread=True)
+    def read_all(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         marked = mark_all_read(runtime, tenant, ui.session.user_id)
         noun = "notification" if marked == 1 else "notifications"
@@ -104,15 +112,22 @@ def inbox_routes(services: UiServices) -> list[Any]:
             request, f"/t/{tenant}/notifications", flash=f"{marked} {noun} marked read."
         )
 
-    @post("/t/{tenant:str}/notifications/{note_id:str}/read", status_code=200)
-    async def read_one(
-        request: Request[Any, Any, Any], tenant: FromPath[str], note_id: FromPath[str]
+    @post(
+        "/t/{tenant:str}/notifications/{note_id:str}/read",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+    )
+    def read_one(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        note_id: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         number = parse_id("notification", note_id)
         if not mark_read(runtime, tenant, ui.session.user_id, number):
             raise NotFoundError(f"No notification with id {number}.")
-        form = await request.form()
         return redirect(request, _next_url(ui, str(form.get("next") or "")))
 
     return [inbox, read_all, read_one]

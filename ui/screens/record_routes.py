@@ -16,7 +16,17 @@ from trellis.ui.screens.forms import form_values, search_expression
 from trellis.ui.screens.layouts import Screens, editable, resolve, title_field
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
 from trellis.ui.screens.present import Presenter, label_of, shown_columns
-from trellis.ui.screens.web import UiCall, UiServices, decode, is_htmx, page, redirect, signed_in
+from trellis.ui.screens.web import (
+    POSTED_FORM,
+    PostedForm,
+    UiCall,
+    UiServices,
+    decode,
+    is_htmx,
+    page,
+    redirect,
+    signed_in,
+)
 
 JSON = "application/json"
 LOOKUP_LIMIT = 10
@@ -58,11 +68,11 @@ def record_routes(services: UiServices) -> list[Any]:
                 sections.append((section.label, names))
         return sections
 
-    async def posted_values(
-        request: Request[Any, Any, Any], ui: UiCall, entity: CompiledEntity, screens: Screens
+    def posted_values(
+        form: PostedForm, ui: UiCall, entity: CompiledEntity, screens: Screens
     ) -> tuple[dict[str, list[str]], list[str], dict[str, Any]]:
         """The posted form, the fields this user may write in it, and their API values."""
-        posted = await _posted(request)
+        posted = _posted(form)
         names = [n for _, fields in form_fields(ui, entity, screens) for n in fields]
         return posted, names, form_values(entity.entity, posted, names)
 
@@ -110,13 +120,13 @@ def record_routes(services: UiServices) -> list[Any]:
         shown.load_titles(entity.entity, [record], names)
         return {n: shown.cell(entity.entity, record, n).text for n in names if record.get(n)}
 
-    @get("/t/{tenant:str}/")
-    async def home(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+    @get("/t/{tenant:str}/", sync_to_thread=True)
+    def home(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         return page(request, ui, "home.html", {})
 
-    @get("/t/{tenant:str}/e/{entity:str}")
-    async def list_page(
+    @get("/t/{tenant:str}/e/{entity:str}", sync_to_thread=True)
+    def list_page(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
@@ -144,8 +154,8 @@ def record_routes(services: UiServices) -> list[Any]:
             return page(request, ui, f"_list_{part}.html", ctx)
         return page(request, ui, "list.html", ctx)
 
-    @get("/t/{tenant:str}/e/{entity:str}/new")
-    async def new_form(
+    @get("/t/{tenant:str}/e/{entity:str}/new", sync_to_thread=True)
+    def new_form(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
@@ -156,12 +166,15 @@ def record_routes(services: UiServices) -> list[Any]:
                 record[key] = int(value)
         return form_page(request, ui, target, screens, record)
 
-    @post("/t/{tenant:str}/e/{entity:str}")
-    async def create(
-        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    @post("/t/{tenant:str}/e/{entity:str}", sync_to_thread=True, dependencies=POSTED_FORM)
+    def create(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
-        _, _, data = await posted_values(request, ui, target, screens)
+        _, _, data = posted_values(form, ui, target, screens)
         try:
             result = api.create(ui.call, target, data, None, encode(data))
         except RecordError as exc:
@@ -175,8 +188,8 @@ def record_routes(services: UiServices) -> list[Any]:
             request, f"/t/{tenant}/e/{entity}/{created['id']}", flash=f"{label} created."
         )
 
-    @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}")
-    async def detail(
+    @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}", sync_to_thread=True)
+    def detail(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -236,8 +249,8 @@ def record_routes(services: UiServices) -> list[Any]:
         }
         return page(request, ui, "detail.html", ctx)
 
-    @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}/edit")
-    async def edit_form(
+    @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}/edit", sync_to_thread=True)
+    def edit_form(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -248,16 +261,21 @@ def record_routes(services: UiServices) -> list[Any]:
         record = decode(api.read(ui.call, target, parse_id(entity, record_id)))
         return form_page(request, ui, target, screens, record)
 
-    @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}")
-    async def update(
+    @post(
+        "/t/{tenant:str}/e/{entity:str}/{record_id:str}",
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+    )
+    def update(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
         record_id: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
         ident = parse_id(entity, record_id)
-        posted, names, data = await posted_values(request, ui, target, screens)
+        posted, names, data = posted_values(form, ui, target, screens)
         version_text = (posted.get("version") or [""])[-1]
         version = int(version_text) if version_text.isdigit() else None
         try:
@@ -296,8 +314,8 @@ def record_routes(services: UiServices) -> list[Any]:
             request, f"/t/{tenant}/e/{entity}/{ident}", flash=f"{target.entity.label} saved."
         )
 
-    @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/delete")
-    async def delete(
+    @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/delete", sync_to_thread=True)
+    def delete(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],
@@ -307,12 +325,15 @@ def record_routes(services: UiServices) -> list[Any]:
         api.delete(ui.call, target, parse_id(entity, record_id), None)
         return redirect(request, f"/t/{tenant}/e/{entity}", flash=f"{target.entity.label} deleted.")
 
-    @post("/t/{tenant:str}/e/{entity:str}/_bulk")
-    async def bulk(
-        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    @post("/t/{tenant:str}/e/{entity:str}/_bulk", sync_to_thread=True, dependencies=POSTED_FORM)
+    def bulk(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui, target, _ = context(request, tenant, entity)
-        posted = await _posted(request)
+        posted = _posted(form)
         ids = [int(v) for v in posted.get("ids", []) if v.isdigit()]
         action = (posted.get("action") or [""])[-1]
         done, failed = 0, []
@@ -339,20 +360,28 @@ def record_routes(services: UiServices) -> list[Any]:
             message += " Not changed: " + "; ".join(failed[:5])
         return redirect(request, f"/t/{tenant}/e/{entity}", flash=message)
 
-    @post("/t/{tenant:str}/e/{entity:str}/_form_state", status_code=200)
-    async def form_state(
-        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    @post(
+        "/t/{tenant:str}/e/{entity:str}/_form_state",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+    )
+    def form_state(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        form: PostedForm,
     ) -> Response[bytes]:
         ui, target, screens = context(request, tenant, entity)
-        posted, _, data = await posted_values(request, ui, target, screens)
+        posted, _, data = posted_values(form, ui, target, screens)
         ident_text = (posted.get("id") or [""])[-1]
         record = {"id": int(ident_text) if ident_text.isdigit() else None, **data}
         return Response(
             content=encode({"fields": _form_state(ui, target, record)}), media_type=JSON
         )
 
-    @get("/t/{tenant:str}/e/{entity:str}/_lookup")
-    async def lookup(
+    @get("/t/{tenant:str}/e/{entity:str}/_lookup", sync_to_thread=True)
+    def lookup(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[Any]:
         ui, target, _ = context(request, tenant, entity)
@@ -384,8 +413,8 @@ def record_routes(services: UiServices) -> list[Any]:
     ]
 
 
-async def _posted(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
-    form = await request.form()
+def _posted(form: PostedForm) -> dict[str, list[str]]:
+    """Every value of each field of a posted form."""
     return {key: [str(v) for v in form.getall(key)] for key in form}
 
 

@@ -46,8 +46,8 @@ def search_routes(services: UiServices) -> list[Any]:
     """Route handlers of the search page and list exports."""
     api = services.api
 
-    @get("/t/{tenant:str}/search")
-    async def search_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
+    @get("/t/{tenant:str}/search", sync_to_thread=True)
+    def search_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         q = request.query_params.get("q", "")
         ctx: dict[str, Any] = {"search_q": q, "groups": [], "count": 0, "error": None}
@@ -61,8 +61,8 @@ def search_routes(services: UiServices) -> list[Any]:
         ctx.update(groups=_grouped(ui, items), count=len(items))
         return page(request, ui, "search.html", ctx)
 
-    @get("/t/{tenant:str}/e/{entity:str}/export")
-    async def export(
+    @get("/t/{tenant:str}/e/{entity:str}/export", sync_to_thread=True)
+    def export(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[Any]:
         ui = signed_in(services, request, tenant)

@@ -21,7 +21,16 @@ from trellis.platform.views import SavedView, delete_view, list_views, save_view
 from trellis.tenants.registry import utcnow
 from trellis.ui.screens.board_routes import error_text
 from trellis.ui.screens.list_view import ListQuery, combined_filter
-from trellis.ui.screens.web import UiCall, UiServices, is_htmx, page, redirect, signed_in
+from trellis.ui.screens.web import (
+    POSTED_FORM,
+    PostedForm,
+    UiCall,
+    UiServices,
+    is_htmx,
+    page,
+    redirect,
+    signed_in,
+)
 
 VIEWS = "/t/{tenant:str}/e/{entity:str}/_views"
 
@@ -75,19 +84,21 @@ def view_routes(services: UiServices) -> list[Any]:
                 {"query": [f"This view cannot be saved: {error_text(exc)}"]}
             ) from None
 
-    @get(VIEWS)
-    async def views_menu(
+    @get(VIEWS, sync_to_thread=True)
+    def views_menu(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[Any]:
         ui, target = context(request, tenant, entity)
         return menu(request, ui, target)
 
-    @post(VIEWS, status_code=200)
-    async def save(
-        request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
+    @post(VIEWS, status_code=200, sync_to_thread=True, dependencies=POSTED_FORM)
+    def save(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui, target = context(request, tenant, entity)
-        form = await request.form()
         multi = {key: [str(v) for v in form.getall(key)] for key in form}
         single = {key: values[-1] for key, values in multi.items()}
         parsed = ListQuery.from_params(single, multi)
@@ -123,8 +134,8 @@ def view_routes(services: UiServices) -> list[Any]:
             return redirect(request, f"/t/{tenant}/e/{entity}?{stored}", flash=done)
         return menu(request, ui, target, message=done)
 
-    @post(f"{VIEWS}/{{view_id:int}}/delete", status_code=200)
-    async def delete(
+    @post(f"{VIEWS}/{{view_id:int}}/delete", status_code=200, sync_to_thread=True)
+    def delete(
         request: Request[Any, Any, Any],
         tenant: FromPath[str],
         entity: FromPath[str],

@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from litestar import Request, Response
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
 from trellis.platform.api.security_headers import behind_tls
@@ -84,6 +86,18 @@ def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str
         services.sessions.delete(session.sid)
         raise LoginRequiredError(tenant, target)
     return UiCall(session, services.api.call_as(tenant, identity))
+
+
+async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
+    """The posted form, read on the event loop before a synchronous handler runs."""
+    return await request.form()
+
+
+#: ``dependencies=`` of a synchronous screen handler that takes the posted form as
+#: ``form: PostedForm`` (reading the body is asynchronous, so it happens on the event loop
+#: before the handler's blocking work starts in the thread pool).
+POSTED_FORM = {"form": Provide(read_form)}
+PostedForm = NamedDependency[FormMultiDict]
 
 
 def decode(result: ApiResult) -> Any:
@@ -163,13 +177,16 @@ def not_found(what: str) -> NotFoundError:
 
 __all__ = [
     "FLASH_COOKIE",
+    "POSTED_FORM",
     "LoginRequiredError",
+    "PostedForm",
     "UiCall",
     "UiServices",
     "decode",
     "is_htmx",
     "login_redirect",
     "page",
+    "read_form",
     "redirect",
     "shell_context",
     "signed_in",
