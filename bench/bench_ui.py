@@ -23,10 +23,10 @@ from typing import Any
 from litestar.testing import TestClient
 
 import trellis.seed.crm
-from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 

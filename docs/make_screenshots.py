@@ -20,10 +20,10 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 import trellis.seed.crm
-from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 

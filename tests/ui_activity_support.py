@@ -8,7 +8,8 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
 from trellis.platform.runtime import Runtime
 
 from ui_records import creator

@@ -1,3 +1,5 @@
-"""The installed version of Trellis."""
+"""The installed version of Trellis (kept in ``trellis.platform.config.version``)."""
 
-__version__ = "0.1.0"
+from trellis.platform.config.version import __version__
+
+__all__ = ["__version__"]

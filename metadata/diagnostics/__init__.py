@@ -45,12 +45,19 @@ class Diagnostic:
         return (self.span.path, self.span.line, self.span.col, self.code)
 
 
-class MetadataError(Exception):
-    """Raised when a package has errors; carries every diagnostic found at once."""
+class DiagnosticError(Exception):
+    """An error that carries every diagnostic found at once, sorted by place.
+
+    Its message is one ``path:line:col: error CODE: message`` line per diagnostic.
+    """
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class MetadataError(DiagnosticError):
+    """Raised when a package has errors; carries every diagnostic found at once."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -73,6 +80,7 @@ def caret_excerpt(text: str, line: int, col: int) -> str:
 
 __all__ = [
     "Diagnostic",
+    "DiagnosticError",
     "MetadataError",
     "Severity",
     "caret_excerpt",

@@ -9,18 +9,35 @@ notified and which mentions matched nobody.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 
 from trellis.platform.activity.comments import clean_body, insert_comment
 from trellis.platform.activity.mentions import Member, resolve_mentions, tenant_members
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.authz.call import Call, require_reachable
 from trellis.platform.notifications import NotificationError, notify_mention
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError
 
+if TYPE_CHECKING:
+    from trellis.platform.authz import Authorizer
+    from trellis.platform.runtime import Runtime
+
 #: Characters of the comment quoted in a mention notification.
 EXCERPT = 200
+
+
+class Services(Protocol):
+    """What posting a comment needs of the caller's layer (the tenant API has both)."""
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime: registry, engines, clock."""
+
+    @property
+    def authz(self) -> Authorizer:
+        """Decides what a member's roles may do (for the mentioned members)."""
 
 
 @dataclass(slots=True)
@@ -38,7 +55,7 @@ class PostedComment:
 
 
 def _can_read(
-    api: TenantApi,
+    api: Services,
     call: Call,
     conn: sa.Connection,
     entity: CompiledEntity,
@@ -52,11 +69,9 @@ def _can_read(
     return access.can(entity.name, "read") and access.reachable(conn, entity, record_id)
 
 
-def require_record(
-    api: TenantApi, call: Call, conn: sa.Connection, entity: CompiledEntity, record_id: int
-) -> None:
+def require_record(call: Call, conn: sa.Connection, entity: CompiledEntity, record_id: int) -> None:
     """404 unless live record ``record_id`` exists and is inside the caller's scope."""
-    api.reachable(call, conn, entity, record_id)
+    require_reachable(call, conn, entity, record_id)
     table = entity.table
     live = sa.and_(table.c.id == record_id, table.c.deleted_at.is_(None))
     if conn.execute(sa.select(table.c.id).where(live)).first() is None:
@@ -80,7 +95,7 @@ def _excerpt(body: str) -> str:
 
 
 def post_comment(
-    api: TenantApi,
+    api: Services,
     call: Call,
     entity: CompiledEntity,
     record_id: int,
@@ -103,7 +118,7 @@ def post_comment(
     pairs: list[list[object]] = [[token, m.user_id] for token, m in mentions.tokens.items()]
     author = call.identity.user_id
     with runtime.engines.tenant_connection(call.tenant, write=True) as conn, conn.begin():
-        require_record(api, call, conn, entity, record_id)
+        require_record(call, conn, entity, record_id)
         if title is None:
             title = _stored_title(conn, entity, record_id)
         readers = [m for m in mentions.members if _can_read(api, call, conn, entity, record_id, m)]

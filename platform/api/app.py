@@ -38,7 +38,6 @@ from trellis.platform.api.read_routes import read_routes
 from trellis.platform.api.requests import (
     MAX_BODY_BYTES,
     check_query_params,
-    parse_id,
     parse_if_match,
     parse_json,
     parse_object,
@@ -48,18 +47,19 @@ from trellis.platform.api.role_routes import role_routes
 from trellis.platform.api.rule_routes import rule_routes
 from trellis.platform.api.security_headers import security_headers
 from trellis.platform.api.security_routes import client_ip_middleware, security_routes
-from trellis.platform.api.serialize import encode
-from trellis.platform.api.tenant_api import ApiResult, Call, TenantApi
+from trellis.platform.api.tenant_api import ApiResult, TenantApi
 from trellis.platform.api.workflow_routes import workflow_routes
+from trellis.platform.authz.call import Call
+from trellis.platform.config.version import __version__
 from trellis.platform.db.outages import classify
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
+from trellis.platform.records.ids import parse_id
+from trellis.platform.records.views import JSON, encode
 from trellis.platform.runtime import Runtime
 from trellis.platform.sessions.store import SessionStoreUnavailableError
-from trellis.version import __version__
 
 LOG = logging.getLogger("trellis.api")
-JSON = "application/json"
 
 
 @dataclass(frozen=True)

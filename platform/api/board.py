@@ -14,8 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.platform.api import read_paths
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz import read_paths
+from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.rules.expr import EvalContext

@@ -18,12 +18,12 @@ from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 from trellis.platform.activity import CommentError, post_comment
 from trellis.platform.activity.comments import comment_json, list_comments
 from trellis.platform.activity.service import require_record
-from trellis.platform.api.requests import parse_id, parse_object
-from trellis.platform.api.serialize import encode
+from trellis.platform.api.requests import parse_object
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.records.errors import BadRequestError, ValidationFailedError
+from trellis.platform.records.ids import parse_id
+from trellis.platform.records.views import JSON, encode
 
-JSON = "application/json"
 MAX_LIMIT = 500
 
 
@@ -51,7 +51,7 @@ def comment_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         limit = _int_param("limit", params.get("limit"), 50, MAX_LIMIT) or 50
         before = _int_param("before", params.get("before"), None, 2**63 - 1)
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            require_record(api, call, conn, target, ident)
+            require_record(call, conn, target, ident)
             found = list_comments(
                 conn, call.app.metadata, target.name, ident, limit=limit, before_id=before
             )

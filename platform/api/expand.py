@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.diagnostics import did_you_mean
-from trellis.platform.api.read_paths import title_of
 from trellis.platform.authz import Access
+from trellis.platform.authz.read_paths import title_of
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.query import split_names

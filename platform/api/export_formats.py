@@ -17,13 +17,13 @@ from typing import Any
 from openpyxl import Workbook
 
 from trellis.metadata.model import FIELD_TYPES, DslType, FieldDef
-from trellis.platform.api.serialize import encode
 from trellis.platform.records.values import to_json
+from trellis.platform.records.views import JSON, encode
 
 FORMATS: dict[str, tuple[str, str]] = {
     "csv": ("text/csv", "csv"),  # the web layer adds "; charset=utf-8" to text types
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    "json": ("application/json", "json"),
+    "json": (JSON, "json"),
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -23,6 +23,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from trellis.platform.api.requests import MAX_BODY_BYTES, PayloadTooLargeError
 from trellis.platform.records.errors import BadRequestError, RecordError
+from trellis.platform.records.views import JSON
 
 #: Longest path plus query string accepted.
 MAX_URL_BYTES = 8 * 1024
@@ -55,9 +56,7 @@ class UnsupportedMediaTypeError(RecordError):
 def is_json_media_type(value: str) -> bool:
     """Whether a ``Content-Type`` value is JSON (``application/json`` or ``…+json``)."""
     media = value.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
+    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:

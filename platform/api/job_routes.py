@@ -13,64 +13,23 @@ from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.requests import parse_id
-from trellis.platform.api.serialize import encode
-from trellis.platform.api.tenant_api import Call, TenantApi
-from trellis.platform.jobs import STATES, Outbox
+from trellis.platform.api.requests import parse_list_limit as _limit
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
+from trellis.platform.jobs import STATES
+from trellis.platform.jobs.admin import admin_outbox as _admin
+from trellis.platform.jobs.admin import change_job
 from trellis.platform.records.errors import (
     BadRequestError,
-    ConflictError,
-    NotFoundError,
 )
-from trellis.tenants.registry import utcnow
-
-JSON = "application/json"
-MAX_LIMIT = 500
-
-
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return 50
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequestError(f"Parameter 'limit' has value '{raw}'. Use 1 to {MAX_LIMIT}.")
-    return int(raw)
-
-
-def _admin(call: Call) -> Outbox:
-    call.access.require_admin("see and manage jobs")
-    return Outbox(call.app.metadata)
-
-
-def change_job(api: TenantApi, call: Call, raw_id: str, action: str) -> dict[str, Any]:
-    """Retry or discard job ``raw_id`` as a tenant admin (also used by the admin screen).
-
-    Raises:
-        ForbiddenError: the caller is not a tenant admin.
-        BadRequestError / NotFoundError: the id is not valid, or no such job.
-        ConflictError: the job's state does not allow the action.
-    """
-    outbox = _admin(call)
-    job_id = parse_id("job", raw_id)
-    engines = api.runtime.engines
-    with engines.tenant_connection(call.tenant, write=True) as conn, conn.begin():
-        job = outbox.get(conn, job_id)
-        if job is None:
-            raise NotFoundError(f"No job with id {job_id}.")
-        run = outbox.retry if action == "retry" else outbox.discard
-        if not run(conn, job_id, utcnow()):
-            verb = "retried" if action == "retry" else "discarded"
-            raise ConflictError(f"Job {job_id} is {job['state']}; it cannot be {verb}.")
-        job = outbox.get(conn, job_id)
-    if job is None:
-        raise NotFoundError(f"No job with id {job_id}.")
-    return job
+from trellis.platform.records.views import JSON, encode
 
 
 def job_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The job route handlers over ``api``."""
 
     def change(call: Call, raw_id: str, action: str) -> Response[bytes]:
-        job = change_job(api, call, raw_id, action)
+        job = change_job(api.runtime, call, raw_id, action)
         return Response(content=encode(job), status_code=200, media_type=JSON)
 
     @get("/t/{tenant:str}/api/_jobs", sync_to_thread=True)
@@ -105,4 +64,4 @@ def job_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     return [list_jobs, retry_job, discard_job]
 
 
-__all__ = ["change_job", "job_routes"]
+__all__ = ["job_routes"]

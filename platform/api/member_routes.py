@@ -16,19 +16,19 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.platform.api.requests import parse_object
-from trellis.platform.api.serialize import encode
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
 from trellis.platform.authz.enforcers import store_roles
 from trellis.platform.records.errors import (
     BadRequestError,
     NotFoundError,
     ValidationFailedError,
 )
+from trellis.platform.records.views import JSON, encode
 from trellis.tenants.registry import RegistryError
 from trellis.tenants.registry.access_admin import change_roles
 from trellis.tenants.registry.members import MemberProfile, list_members, update_member
 
-JSON = "application/json"
 FIELDS = ("roles", "teams", "manager", "attributes")
 
 

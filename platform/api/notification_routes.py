@@ -17,8 +17,7 @@ from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.requests import parse_id
-from trellis.platform.api.serialize import encode
+from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.jobs.deliveries import STATUSES, list_deliveries
 from trellis.platform.notifications import (
@@ -28,17 +27,8 @@ from trellis.platform.notifications import (
     unread_count,
 )
 from trellis.platform.records.errors import BadRequestError, ForbiddenError, NotFoundError
-
-JSON = "application/json"
-MAX_LIMIT = 500
-
-
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return 50
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequestError(f"Parameter 'limit' has value '{raw}'. Use 1 to {MAX_LIMIT}.")
-    return int(raw)
+from trellis.platform.records.ids import parse_id
+from trellis.platform.records.views import JSON, encode
 
 
 def _flag(name: str, raw: str | None) -> bool:

@@ -23,10 +23,12 @@ from trellis.platform.api.openapi_schemas import (
     shared_schemas,
     sortable,
 )
+from trellis.platform.authz import Access
+from trellis.platform.config.version import __version__
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
-from trellis.version import __version__
+from trellis.platform.records.views import JSON
 
-_ERRORS = {"application/json": {"schema": ref("Errors")}}
+_ERRORS = {JSON: {"schema": ref("Errors")}}
 _RESPONSES = {
     "400": "The request is malformed: bad JSON, parameter, filter, sort or cursor.",
     "401": "No valid API token for this tenant.",
@@ -190,7 +192,7 @@ def entity_components(
 def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": schema}},
+        "content": {JSON: {"schema": schema}},
         **extra,
     }
 
@@ -203,8 +205,8 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
     replayed = {"Idempotent-Replayed": {"schema": {"const": "true"}}}
     one = _json(ref(key), f"The {label}.")
     dry_run = _json(ref("Trellis_DryRun"), "A dry run: what would happen; nothing written.")
-    writes = {"content": {"application/json": {"schema": ref(f"{key}_Create")}}, "required": True}
-    changes = {"content": {"application/json": {"schema": ref(f"{key}_Update")}}, "required": True}
+    writes = {"content": {JSON: {"schema": ref(f"{key}_Create")}}, "required": True}
+    changes = {"content": {JSON: {"schema": ref(f"{key}_Update")}}, "required": True}
     return {
         f"{base}/{entity.name}": {
             "get": {
@@ -278,7 +280,7 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
                 "summary": f"Create or upsert many {plural}",
                 "operationId": f"bulk{key}",
                 "requestBody": {
-                    "content": {"application/json": {"schema": ref(f"{key}_Bulk")}},
+                    "content": {JSON: {"schema": ref(f"{key}_Bulk")}},
                     "required": True,
                 },
                 "responses": {
@@ -322,4 +324,41 @@ def build_openapi(
     }
 
 
-__all__ = ["build_openapi", "entity_components", "record_schema", "shared_parameters"]
+def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
+    """``doc`` without entities the user cannot read, without hidden fields, and
+    without read-only fields in what a client writes."""
+    if access.admin:
+        return doc
+    schemas: dict[str, Any] = dict(doc["components"]["schemas"])
+    paths: dict[str, Any] = {}
+    readable = {n for n in access.app.entities if access.can(n, "read")}
+    for path, item in doc["paths"].items():
+        first = path[len(base) + 1 :].split("/", 1)[0]
+        if first in access.app.entities and first not in readable:
+            continue
+        paths[path] = item
+    parameters: dict[str, Any] = dict(doc["components"]["parameters"])
+    for name, entity in access.app.entities.items():
+        if name not in readable:
+            for section, parts in entity_components(entity).items():
+                kept = schemas if section == "schemas" else parameters
+                for key in parts:
+                    kept.pop(key, None)
+            continue
+        hidden = access.entity(entity.name).hidden
+        read_only = access.entity(entity.name).read_only
+        if hidden or read_only:
+            rebuilt = entity_components(entity, hidden, read_only)
+            schemas.update(rebuilt["schemas"])
+            parameters.update(rebuilt["parameters"])
+    components = {**doc["components"], "schemas": schemas, "parameters": parameters}
+    return {**doc, "paths": paths, "components": components}
+
+
+__all__ = [
+    "build_openapi",
+    "entity_components",
+    "record_schema",
+    "restrict_openapi",
+    "shared_parameters",
+]

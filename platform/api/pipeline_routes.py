@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,29 +10,27 @@ from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.requests import parse_id
-from trellis.platform.api.serialize import encode
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
 from trellis.platform.pipelines import forecast, record_stages, stage_stats
 from trellis.platform.pipelines.forecast import Authorize
 from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.platform.records.ids import parse_id
+from trellis.platform.records.views import JSON, encode
 from trellis.rules.expr import EvalContext
-from trellis.tenants.registry import utcnow
-
-JSON = "application/json"
 
 
 def _json(body: Any) -> Response[bytes]:
     return Response(content=encode(body), status_code=200, media_type=JSON)
 
 
-def authorize(call: Call) -> Authorize:
+def authorize(call: Call, now: datetime) -> Authorize:
     """The caller's read check and record scope for pipeline aggregates.
 
     403 when the caller may not read the entity; a hidden field is refused as unknown
-    (400), so sums never reveal it.
+    (400), so sums never reveal it. ``now`` is the runtime clock's time.
     """
-    ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+    ectx = EvalContext(now=now, user_id=call.identity.user_id)
 
     def check(entity: str, fields: tuple[str, ...]) -> sa.ColumnElement[Any] | None:
         call.access.require(entity, "read")
@@ -66,14 +65,16 @@ def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
             if live is None:
                 raise NotFoundError(f"No {entity} with id {ident}.")
             api.reachable(call, conn, found, ident)
-            body = record_stages(conn, call.app, found, ident, utcnow())
+            body = record_stages(conn, call.app, found, ident, api.runtime.clock.now())
         return _json(body)
 
     @get("/t/{tenant:str}/api/_stages", sync_to_thread=True)
     def pipeline_stages(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            body = stage_stats(conn, call.app, request.query_params, authorize(call))
+            body = stage_stats(
+                conn, call.app, request.query_params, authorize(call, api.runtime.clock.now())
+            )
         return _json(body)
 
     @get("/t/{tenant:str}/api/_forecast", sync_to_thread=True)
@@ -82,7 +83,9 @@ def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     ) -> Response[bytes]:
         call = api.call(tenant, request.headers.get("authorization"))
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            body = forecast(conn, call.app, request.query_params, authorize(call))
+            body = forecast(
+                conn, call.app, request.query_params, authorize(call, api.runtime.clock.now())
+            )
         return _json(body)
 
     return [stages_of_record, pipeline_stages, weighted_forecast]

@@ -14,8 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.api.tenant_api import ApiResult, TenantApi
-
-JSON = "application/json"
+from trellis.platform.records.views import JSON
 
 
 def _respond(result: ApiResult) -> Response[bytes]:

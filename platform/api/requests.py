@@ -1,4 +1,4 @@
-"""Parsing of request parts shared by the API handlers: JSON bodies, ids, If-Match."""
+"""Parsing of request parts shared by the API handlers: JSON bodies, If-Match, limits."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from typing import Any
 import msgspec
 
 from trellis.metadata.diagnostics import did_you_mean
-from trellis.platform.records.errors import BadRequestError, NotFoundError, RecordError
+from trellis.platform.records.errors import BadRequestError, RecordError
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,19})"?\s*$')
 MAX_BODY_BYTES = 5 * 1024 * 1024
 #: Deepest nesting of arrays and objects a JSON body may have.
 MAX_JSON_DEPTH = 64
 INT64_MAX = 2**63 - 1
+#: Rows of an admin list when ``limit`` is absent, and the most one page may ask for.
+LIST_DEFAULT_LIMIT = 50
+LIST_MAX_LIMIT = 500
 
 
 class PayloadTooLargeError(RecordError):
@@ -79,11 +82,14 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def parse_id(entity: str, text: str) -> int:
-    """Parse a record id from the path; an id that cannot exist is a 404."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > 2**63 - 1:
-        raise NotFoundError(f"No {entity} with id {text}.")
-    return int(text)
+def parse_list_limit(raw: str | None) -> int:
+    """``limit`` of the admin lists (jobs, notifications, rule runs, sign-ins): 1 to
+    ``LIST_MAX_LIMIT``, ``LIST_DEFAULT_LIMIT`` when absent; raises ``BadRequestError``."""
+    if raw is None:
+        return LIST_DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= LIST_MAX_LIMIT:
+        raise BadRequestError(f"Parameter 'limit' has value '{raw}'. Use 1 to {LIST_MAX_LIMIT}.")
+    return int(raw)
 
 
 def parse_if_match(header: str | None) -> int | None:
@@ -148,14 +154,16 @@ def requested_version(if_match: str | None, data: dict[str, Any]) -> int | None:
 
 
 __all__ = [
+    "LIST_DEFAULT_LIMIT",
+    "LIST_MAX_LIMIT",
     "MAX_BODY_BYTES",
     "MAX_JSON_DEPTH",
     "PayloadTooLargeError",
     "body_version",
     "check_query_params",
-    "parse_id",
     "parse_if_match",
     "parse_json",
+    "parse_list_limit",
     "parse_object",
     "requested_version",
 ]

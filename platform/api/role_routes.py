@@ -24,18 +24,18 @@ from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.metadata.diagnostics import MetadataError
 from trellis.platform.api.requests import parse_object
-from trellis.platform.api.serialize import encode
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
 from trellis.platform.publish import PublishResult, publish
 from trellis.platform.records.errors import (
     BadRequestError,
     ConflictError,
     ValidationFailedError,
 )
+from trellis.platform.records.views import JSON, encode
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import MetadataVersion, VersionConflictError
 
-JSON = "application/json"
 ROLES_FILE = "roles.yaml"
 #: Saves without a ``version`` re-read a version published meanwhile this many times.
 REBASE_ATTEMPTS = 3

@@ -12,22 +12,12 @@ from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.api.rule_runs_access import visible_changes, visible_runs
-from trellis.platform.api.serialize import encode
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.records.errors import BadRequestError
+from trellis.platform.records.views import JSON, encode
 from trellis.platform.triggers import list_runs
-
-JSON = "application/json"
-MAX_LIMIT = 500
-
-
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return 50
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequestError(f"Parameter 'limit' has value '{raw}'. Use 1 to {MAX_LIMIT}.")
-    return int(raw)
 
 
 def rule_routes(api: TenantApi) -> list[HTTPRouteHandler]:

@@ -16,15 +16,14 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from trellis.metadata.model import ADMIN_ROLE
-from trellis.platform.api.serialize import encode
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.requests import parse_list_limit as _limit
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
 from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.platform.records.views import JSON, encode
 from trellis.rules.expr import EvalContext
-from trellis.tenants.registry import utcnow
 from trellis.tenants.registry.audit import client_ip
 
-JSON = "application/json"
-MAX_LIMIT = 500
 EXPLAINED_ACTIONS = ("read", "update", "delete", "create")
 
 
@@ -44,14 +43,6 @@ def client_ip_middleware(app: ASGIApp) -> ASGIApp:
 
 def _require_admin(call: Call) -> None:
     call.access.require_admin("use this endpoint")
-
-
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return 50
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequestError(f"Parameter 'limit' has value '{raw}'. Use 1 to {MAX_LIMIT}.")
-    return int(raw)
 
 
 def _cursor(raw: str | None) -> int | None:
@@ -121,7 +112,7 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
     if user_id is None:
         raise NotFoundError(f"No member '{email}' in this tenant.")
     access = api.authz.access(call.tenant, call.app, user_id, roles)
-    ectx = EvalContext(now=utcnow(), user_id=user_id)
+    ectx = EvalContext(now=api.runtime.clock.now(), user_id=user_id)
     t = entity.table
     reasons: list[dict[str, Any]] = []
     with api.runtime.engines.tenant_connection(call.tenant) as conn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,28 +9,24 @@ from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 
-from trellis.platform.api import read_paths
 from trellis.platform.api.auth import TokenAuthenticator
 from trellis.platform.api.bulk import apply_bulk, parse_bulk
 from trellis.platform.api.check_request import run_check
+from trellis.platform.api.dry_run import explain_save
 from trellis.platform.api.expand import Expansion, expand_items, parse_expand, with_expanded
-from trellis.platform.api.export_formats import FORMATS, Exporter
-from trellis.platform.api.openapi import build_openapi
-from trellis.platform.api.rule_runs_access import visible_steps
-from trellis.platform.api.serialize import encode, record_json
-from trellis.platform.authz import Access, Authorizer, EnforcerCache
+from trellis.platform.api.idempotency import request_hash, store_answer, stored_answer
+from trellis.platform.api.openapi import build_openapi, restrict_openapi
+from trellis.platform.api.record_export import export_records
+from trellis.platform.authz import Authorizer, EnforcerCache, read_paths
+from trellis.platform.authz.call import Call, require_reachable, visible_record
 from trellis.platform.authz.directory import MemberDirectory
-from trellis.platform.authz.restrict import check_list_names, restrict_openapi
+from trellis.platform.authz.restrict import check_list_names
 from trellis.platform.automation import build_hooks
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import (
     BadRequestError,
-    ConflictError,
     NotFoundError,
-    RecordError,
-    ValidationFailedError,
 )
-from trellis.platform.records.hooks import TraceStep
 from trellis.platform.records.query import (
     ListRequest,
     RecordQuery,
@@ -41,10 +36,11 @@ from trellis.platform.records.query import (
     parse_sort,
 )
 from trellis.platform.records.service import RecordService, SaveContext
+from trellis.platform.records.views import encode, record_json
 from trellis.platform.runtime import Runtime, TenantNotFoundError
 from trellis.platform.triggers import bind_members
 from trellis.rules.expr import EvalContext
-from trellis.tenants.registry import TokenIdentity, utcnow
+from trellis.tenants.registry import TokenIdentity
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,24 +52,8 @@ class ApiResult:
     headers: Mapping[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """An authenticated call on one tenant's app."""
-
-    identity: TokenIdentity
-    app: CompiledApp
-    tenant: str
-    #: What the caller's roles allow (Casbin decisions, scopes, field access).
-    access: Access
-
-
 def _etag(version: Any) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
-
-
-def _record(call: Call, entity: CompiledEntity, row: Any) -> dict[str, Any]:
-    """The record JSON without the fields hidden from the caller."""
-    return record_json(entity, row, call.access.entity(entity.name).columns)
 
 
 class TenantApi:
@@ -139,14 +119,17 @@ class TenantApi:
         call.access.require(name, "read")
         return entity
 
-    @staticmethod
-    def reachable(call: Call, conn: sa.Connection, entity: CompiledEntity, record_id: int) -> None:
-        """404 unless live record ``record_id`` is inside the caller's scope."""
-        if not call.access.reachable(conn, entity, record_id):
-            raise NotFoundError(f"No {entity.name} with id {record_id}.")
+    #: 404 unless live record ``record_id`` is inside the caller's scope.
+    reachable = staticmethod(require_reachable)
 
     def _connect(self, call: Call, *, write: bool = False) -> sa.Connection:
         return self.runtime.engines.tenant_connection(call.tenant, write=write)
+
+    def _save_context(self, call: Call, conn: sa.Connection) -> SaveContext:
+        """A save by the caller, now by the runtime's clock."""
+        return SaveContext(
+            conn, call.identity.user_id, self.runtime.clock.now(), roles=call.identity.roles
+        )
 
     # operations ---------------------------------------------------------------------
     def openapi(self, call: Call) -> ApiResult:
@@ -173,7 +156,7 @@ class TenantApi:
             row = service.get(conn, entity, record_id)
             if row is None:
                 raise NotFoundError(f"No {entity.name} with id {record_id}.")
-            body = _record(call, entity, row)
+            body = visible_record(call, entity, row)
             self._expand(call, conn, [body], expansions)
         return ApiResult(200, encode(body), _etag(row["version"]))
 
@@ -187,7 +170,7 @@ class TenantApi:
         def names(ids: list[int]) -> Mapping[int, str]:
             return self.runtime.registry.member_names(call.tenant, ids)
 
-        ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+        ectx = EvalContext(now=self.runtime.clock.now(), user_id=call.identity.user_id)
         expand_items(conn, call.access, items, expansions, ectx=ectx, user_names=names)
 
     def list_records(
@@ -209,7 +192,9 @@ class TenantApi:
             fields=with_expanded(parse_fields(entity, params.get("fields")), expansions),
         )
         _, query = self._tools(call.app)
-        ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id, resolve=lambda _e, _i: None)
+        ectx = EvalContext(
+            now=self.runtime.clock.now(), user_id=call.identity.user_id, resolve=lambda _e, _i: None
+        )
         if request.filter and not access.admin:
             visible = access.roles.visible_model
             compile_filter(request.filter, visible.entities[entity.name], visible)
@@ -247,41 +232,18 @@ class TenantApi:
         call.access.require(entity.name, "create")
         call.access.check_write(entity, data)
         service, _ = self._tools(call.app)
-        request_hash = hashlib.sha256(entity.name.encode() + b"\0" + raw).hexdigest()
+        fingerprint = request_hash(entity.name, raw)
         key = f"{call.identity.user_id}:{idempotency_key}" if idempotency_key else None
         with self._connect(call, write=True) as conn, conn.begin():
-            if key is not None:
-                replay = self._replay(conn, call.app, key, request_hash)
-                if replay is not None:
-                    return replay
-            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
+            stored = stored_answer(conn, call.app, key, fingerprint) if key else None
+            if stored is not None:
+                return ApiResult(*stored, {"Idempotent-Replayed": "true"})
+            ctx = self._save_context(call, conn)
             record = service.create(ctx, entity, data)
-            result = ApiResult(201, encode(_record(call, entity, record)), _etag(1))
+            result = ApiResult(201, encode(visible_record(call, entity, record)), _etag(1))
             if key is not None:
-                conn.execute(
-                    call.app.idempotency.insert().values(
-                        key=key,
-                        request_hash=request_hash,
-                        status=201,
-                        body=result.body,
-                        created_at=ctx.now,
-                    )
-                )
+                store_answer(conn, call.app, key, fingerprint, (201, result.body), ctx.now)
         return result
-
-    def _replay(
-        self, conn: sa.Connection, app: CompiledApp, key: str, request_hash: str
-    ) -> ApiResult | None:
-        t = app.idempotency
-        row = conn.execute(sa.select(t).where(t.c.key == key)).first()
-        if row is None:
-            return None
-        if row.request_hash != request_hash:
-            raise ConflictError(
-                "This Idempotency-Key was used with a different request.",
-                {"Idempotency-Key": ["Already used with another request."]},
-            )
-        return ApiResult(int(row.status), bytes(row.body), {"Idempotent-Replayed": "true"})
 
     def check(self, call: Call, body: dict[str, Any]) -> ApiResult:
         """Rule-editor support: errors of an expression or rule file, and what fits the cursor.
@@ -299,7 +261,7 @@ class TenantApi:
         """Which fields are visible, required and read-only for a record (or draft) now."""
         service, _ = self._tools(call.app)
         with self._connect(call) as conn:
-            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
+            ctx = self._save_context(call, conn)
             if record_id is None:
                 record: dict[str, Any] = dict.fromkeys(entity.entity.fields)
             else:
@@ -321,39 +283,9 @@ class TenantApi:
         record_id: int | None,
         expected_version: int | None,
     ) -> ApiResult:
-        """Run a create (``record_id`` None) or update, explain each step, write nothing.
-
-        A body that is malformed in itself (see ``RecordValidator.body_errors``) is a
-        422 as for a save; what the save would refuse is explained with a 200.
-        """
-        call.access.require(entity.name, "create" if record_id is None else "update")
-        call.access.check_write(entity, data)
-        malformed = entity.validator.body_errors(data, create=record_id is None)
-        if malformed:
-            raise ValidationFailedError(malformed)
+        """Run a create (``record_id`` None) or update, explain each step, write nothing."""
         service, _ = self._tools(call.app)
-        trace: list[TraceStep] = []
-        body: dict[str, Any] = {"would_save": True, "record": None, "steps": [], "errors": {}}
-        with self._connect(call, write=True) as conn, conn.begin() as tx:
-            ctx = SaveContext(
-                conn, call.identity.user_id, utcnow(), roles=call.identity.roles, trace=trace
-            )
-            try:
-                if record_id is None:
-                    record = service.create(ctx, entity, data)
-                    record["id"] = None
-                else:
-                    self.reachable(call, conn, entity, record_id)
-                    record = service.update(ctx, entity, record_id, data, expected_version)
-                body["record"] = _record(call, entity, record)
-            except RecordError as exc:
-                # Validation, workflow and rule refusals: explained, not raised.
-                if isinstance(exc, NotFoundError):
-                    raise
-                body.update(would_save=False, errors=exc.body()["errors"])
-            finally:
-                tx.rollback()
-        body["steps"] = visible_steps(call.access, trace)
+        body = explain_save(self.runtime, service, call, entity, data, record_id, expected_version)
         return ApiResult(200, encode(body), {})
 
     def update(
@@ -370,9 +302,11 @@ class TenantApi:
         service, _ = self._tools(call.app)
         with self._connect(call, write=True) as conn, conn.begin():
             self.reachable(call, conn, entity, record_id)
-            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
+            ctx = self._save_context(call, conn)
             record = service.update(ctx, entity, record_id, data, expected_version)
-        return ApiResult(200, encode(_record(call, entity, record)), _etag(record["version"]))
+        return ApiResult(
+            200, encode(visible_record(call, entity, record)), _etag(record["version"])
+        )
 
     def delete(
         self, call: Call, entity: CompiledEntity, record_id: int, expected_version: int | None
@@ -382,7 +316,7 @@ class TenantApi:
         service, _ = self._tools(call.app)
         with self._connect(call, write=True) as conn, conn.begin():
             self.reachable(call, conn, entity, record_id)
-            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
+            ctx = self._save_context(call, conn)
             service.delete(ctx, entity, record_id, expected_version)
 
     def bulk(self, call: Call, entity: CompiledEntity, payload: Any) -> ApiResult:
@@ -396,7 +330,7 @@ class TenantApi:
             )
         service, _ = self._tools(call.app)
         with self._connect(call, write=True) as conn, conn.begin():
-            ctx = SaveContext(conn, call.identity.user_id, utcnow(), roles=call.identity.roles)
+            ctx = self._save_context(call, conn)
             body = apply_bulk(
                 ctx,
                 service,
@@ -404,7 +338,7 @@ class TenantApi:
                 entity,
                 items,
                 upsert_key,
-                render=lambda record: _record(call, entity, record),
+                render=lambda record: visible_record(call, entity, record),
             )
         return ApiResult(200, encode(body), {})
 
@@ -413,7 +347,7 @@ class TenantApi:
         """``{"items": [{entity, id, title}]}``: readable, in-scope records matching ``q``."""
         words = read_paths.parse_words(q, required=True)
         size = read_paths.parse_limit(limit)
-        ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+        ectx = EvalContext(now=self.runtime.clock.now(), user_id=call.identity.user_id)
         with self._connect(call) as conn:
             hits = read_paths.search(conn, call.access, ectx, words, size)
         return ApiResult(200, encode({"items": [h.as_json() for h in hits]}), {})
@@ -425,7 +359,7 @@ class TenantApi:
         call.access.require(entity.name, "read")
         words = read_paths.parse_words(q, required=False)
         size = read_paths.parse_limit(limit)
-        ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
+        ectx = EvalContext(now=self.runtime.clock.now(), user_id=call.identity.user_id)
         with self._connect(call) as conn:
             hits = read_paths.autocomplete(conn, call.access, entity, ectx, words, size)
         return ApiResult(200, encode([h.as_json(with_entity=False) for h in hits]), {})
@@ -438,43 +372,9 @@ class TenantApi:
         filter_text: str | None = None,
         fields: str | None = None,
     ) -> ApiResult:
-        """The in-scope records of ``entity`` as a CSV, xlsx or JSON file, audited.
-
-        Needs the ``export`` action; hidden fields are left out (naming one in
-        ``fields`` or ``filter`` is 400 as an unknown field).
-        """
-        call.access.require(entity.name, "read")
-        call.access.require(entity.name, "export")
-        fmt = (fmt or "csv").lower()
-        if fmt not in FORMATS:
-            raise BadRequestError(
-                f"Unknown export format '{fmt}'.", {"format": ["Use csv, xlsx or json."]}
-            )
-        check_list_names(call.access, entity, None, fields)
-        wanted = parse_fields(entity, fields) or call.access.entity(entity.name).columns
-        ectx = EvalContext(now=utcnow(), user_id=call.identity.user_id)
-        condition = read_paths.scoped_filter(call.access, call.app, entity, filter_text, ectx)
-        exporter = Exporter(fmt, wanted, entity.entity.fields)
-        with self._connect(call) as conn:
-            count = read_paths.export_rows(
-                conn, call.access, entity, ectx, wanted, condition, on_batch=exporter.add
-            )
-        self.runtime.registry.audit.record(
-            call.identity.tenant_id,
-            "export",
-            actor=call.identity.email,
-            actor_user_id=call.identity.user_id,
-            target=f"entity:{entity.name}",
-            detail={"format": fmt, "filter": filter_text, "rows": count, "fields": list(wanted)},
-        )
-        media_type, extension = FORMATS[fmt]
-        stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-        headers = {
-            "Content-Type": media_type,
-            "Content-Disposition": f'attachment; filename="{entity.name}-{stamp}.{extension}"',
-            "X-Trellis-Rows": str(count),
-        }
-        return ApiResult(200, exporter.finish(), headers)
+        """The in-scope records of ``entity`` as a CSV, xlsx or JSON file, audited."""
+        content, headers = export_records(self.runtime, call, entity, fmt, filter_text, fields)
+        return ApiResult(200, content, headers)
 
 
-__all__ = ["ApiResult", "Call", "TenantApi"]
+__all__ = ["ApiResult", "TenantApi"]

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
 from trellis.platform.automation import build_hooks
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.service import RecordService, SaveContext

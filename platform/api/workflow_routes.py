@@ -13,14 +13,15 @@ from litestar import Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
-from trellis.platform.api.requests import parse_id, parse_object, requested_version
-from trellis.platform.api.serialize import encode, record_json
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.requests import parse_object, requested_version
+from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.api.workflow_ops import WorkflowOps
+from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.ids import parse_id
+from trellis.platform.records.views import JSON, encode, record_json
 from trellis.platform.workflows import TransitionResult
 
-JSON = "application/json"
 RECORD_PATH = "/t/{tenant:str}/api/{entity:str}/{record_id:str}"
 
 

@@ -1,11 +1,8 @@
-"""Requests and documents as a role sees them: hidden fields are unknown names."""
+"""Requests as a role sees them: hidden fields are unknown names."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from trellis.metadata.diagnostics import did_you_mean
-from trellis.platform.api.openapi import entity_components
 from trellis.platform.authz.authorizer import Access
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
@@ -37,35 +34,4 @@ def check_list_names(
             raise _unknown("fields", name, visible, "Unknown field in fields=.")
 
 
-def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
-    """``doc`` without entities the user cannot read, without hidden fields, and
-    without read-only fields in what a client writes."""
-    if access.admin:
-        return doc
-    schemas: dict[str, Any] = dict(doc["components"]["schemas"])
-    paths: dict[str, Any] = {}
-    readable = {n for n in access.app.entities if access.can(n, "read")}
-    for path, item in doc["paths"].items():
-        first = path[len(base) + 1 :].split("/", 1)[0]
-        if first in access.app.entities and first not in readable:
-            continue
-        paths[path] = item
-    parameters: dict[str, Any] = dict(doc["components"]["parameters"])
-    for name, entity in access.app.entities.items():
-        if name not in readable:
-            for section, parts in entity_components(entity).items():
-                kept = schemas if section == "schemas" else parameters
-                for key in parts:
-                    kept.pop(key, None)
-            continue
-        hidden = access.entity(entity.name).hidden
-        read_only = access.entity(entity.name).read_only
-        if hidden or read_only:
-            rebuilt = entity_components(entity, hidden, read_only)
-            schemas.update(rebuilt["schemas"])
-            parameters.update(rebuilt["parameters"])
-    components = {**doc["components"], "schemas": schemas, "parameters": parameters}
-    return {**doc, "paths": paths, "components": components}
-
-
-__all__ = ["check_list_names", "restrict_openapi"]
+__all__ = ["check_list_names"]

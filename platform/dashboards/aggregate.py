@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FieldDef, TileDef
-from trellis.platform.api.read_paths import scoped_filter
 from trellis.platform.authz import Access
+from trellis.platform.authz.read_paths import scoped_filter
 from trellis.platform.dashboards.buckets import bucket_start
 from trellis.platform.dashboards.groups import Group, order_groups
 from trellis.platform.records.compiled import CompiledEntity

@@ -32,6 +32,7 @@ from trellis.platform.jobs.egress import (
     resolve_target,
     system_resolver,
 )
+from trellis.platform.records.views import JSON
 
 DEFAULT_TIMEOUT = 10.0
 #: The policy when none is given: public addresses only.
@@ -127,7 +128,7 @@ def deliver_webhook(
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     timestamp = str(int(sent_at.timestamp()))
     headers = {
-        "Content-Type": "application/json",
+        "Content-Type": JSON,
         "User-Agent": "Trellis-Webhooks/1",
         "X-Trellis-Timestamp": timestamp,
         "X-Trellis-Signature": sign(secret, timestamp, body),

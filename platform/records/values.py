@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
-from trellis.metadata.model import FIELD_TYPES, FieldDef
+from trellis.metadata.model import FIELD_TYPES, DslType, FieldDef
 from trellis.metadata.model.field_types import numeric_precision, storable_range, value_range
 
 MONEY_SCALE = 2
@@ -105,6 +105,28 @@ def float_precision_errors(
                 "this database does not store more exactly."
             ]
     return errors
+
+
+def coerce_computed(f: FieldDef, value: Any) -> Any:
+    """Fit a computed value to its field's type; values that do not fit become empty."""
+    if value is None:
+        return None
+    spec = FIELD_TYPES[f.type]
+    try:
+        if spec.decimal:
+            return to_decimal(value, f)
+        if f.type in ("integer", "user", "reference"):
+            whole = value.to_integral_value(ROUND_DOWN) if isinstance(value, Decimal) else value
+            return to_integer(whole if isinstance(whole, Decimal) else int(whole), f)
+        if f.type == "boolean":
+            return bool(value)
+        if f.type == "date" and isinstance(value, date):
+            return value if not isinstance(value, datetime) else value.date()
+        if spec.dsl_type is DslType.TEXT:
+            return str(value) if not isinstance(value, Decimal) else format(value, "f")
+    except (ValueError, ArithmeticError):
+        return None
+    return value
 
 
 def as_utc(value: datetime) -> datetime:

@@ -16,7 +16,8 @@ from typing import Any
 
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ConflictError, RecordError, ValidationFailedError
-from trellis.platform.records.service import MAX_CHAIN_DEPTH, RecordService, SaveContext
+from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, SaveContext, check_chain_depth
+from trellis.platform.records.service import RecordService
 from trellis.platform.records.values import to_json
 from trellis.platform.triggers._store import RuleStore
 from trellis.platform.triggers.members import member_lookup
@@ -25,6 +26,13 @@ from trellis.rules.expr import EvalContext
 from trellis.rules.triggers import CompiledAction, CompiledRule
 
 LOG = logging.getLogger("trellis.triggers")
+
+
+def _too_deep(rule: CompiledRule, doing: str) -> str:
+    return (
+        f"Trigger rules chained more than {MAX_CHAIN_DEPTH} saves (rule '{rule.name}' "
+        f"{doing}); check for rules that trigger each other. Nothing was saved."
+    )
 
 
 @dataclass(slots=True)
@@ -104,12 +112,7 @@ class AfterActions:
         target = self.app.entities.get(action.target or "")
         if service is None or target is None:
             return None
-        if ctx.depth >= MAX_CHAIN_DEPTH:
-            raise ConflictError(
-                f"Trigger rules chained more than {MAX_CHAIN_DEPTH} saves (rule '{rule.name}' "
-                f"creating a {target.name}); check for rules that trigger each other. "
-                "Nothing was saved."
-            )
+        check_chain_depth(ctx, lambda: _too_deep(rule, f"creating a {target.name}"))
         fields = target.entity.fields
         data = {
             name: to_json(expr.evaluate(scene.record, scene.ev), fields.get(name))
@@ -135,12 +138,7 @@ class AfterActions:
         ctx, service, name = scene.ctx, scene.service, action.target or ""
         if service is None:
             return "skipped"
-        if ctx.depth >= MAX_CHAIN_DEPTH:
-            raise ConflictError(
-                f"Trigger rules chained more than {MAX_CHAIN_DEPTH} saves (rule '{rule.name}' "
-                f"running transition '{name}'); check for rules that trigger each other. "
-                "Nothing was saved."
-            )
+        check_chain_depth(ctx, lambda: _too_deep(rule, f"running transition '{name}'"))
         ctx.depth += 1
         try:
             result = WorkflowRunner(service).run(ctx, scene.entity, scene.record_id, name, {}, None)

@@ -8,11 +8,32 @@ own report.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from trellis.metadata.diagnostics import Diagnostic
 from trellis.metadata.model import AppModel, DslType, EntityDef, SourceSpan
 from trellis.rules.expr import ExpressionError, codes, compile_expression
 from trellis.rules.expr.errors import Locator
 from trellis.rules.triggers import check_rules
+
+
+def _diagnostics(
+    source: str,
+    entity: EntityDef,
+    model: AppModel,
+    span: SourceSpan,
+    expected: DslType | None,
+    user: Mapping[str, str] | None = None,
+) -> list[Diagnostic]:
+    """Compile ``source``: its problems as diagnostics, an ``RL099`` one for a crash."""
+    try:
+        compile_expression(source, entity, model, expected=expected, span=span, user=user)
+    except ExpressionError as err:
+        return list(err.diagnostics)
+    except Exception as err:  # the loader must get diagnostics, not a crash
+        message = f"Internal error while checking this expression: {type(err).__name__}: {err}"
+        return [Locator(source, span).diagnostic(codes.INTERNAL, message, 1, 1)]
+    return []
 
 
 class RuleExpressionChecker:
@@ -32,14 +53,7 @@ class RuleExpressionChecker:
         An empty list means the expression is valid. Never raises: an unexpected
         failure is reported as an ``RL099`` diagnostic at the expression's start.
         """
-        try:
-            compile_expression(source, entity, model, expected=expected, span=span)
-        except ExpressionError as err:
-            return list(err.diagnostics)
-        except Exception as err:  # the loader must get diagnostics, not a crash
-            message = f"Internal error while checking this expression: {type(err).__name__}: {err}"
-            return [Locator(source, span).diagnostic(codes.INTERNAL, message, 1, 1)]
-        return []
+        return _diagnostics(source, entity, model, span, expected)
 
     def check_role_condition(
         self, source: str, entity: EntityDef, model: AppModel, *, span: SourceSpan
@@ -48,14 +62,7 @@ class RuleExpressionChecker:
 
         Any attribute name is accepted (a user may lack it: it is then empty).
         """
-        try:
-            compile_expression(source, entity, model, expected=DslType.BOOLEAN, span=span, user={})
-        except ExpressionError as err:
-            return list(err.diagnostics)
-        except Exception as err:  # the loader must get diagnostics, not a crash
-            message = f"Internal error while checking this expression: {type(err).__name__}: {err}"
-            return [Locator(source, span).diagnostic(codes.INTERNAL, message, 1, 1)]
-        return []
+        return _diagnostics(source, entity, model, span, DslType.BOOLEAN, user={})
 
     def check_rule_files(self, model: AppModel) -> list[Diagnostic]:
         """Return every problem of every rule file at ``path:line:col`` (``RLnnn`` codes).

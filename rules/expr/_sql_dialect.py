@@ -8,6 +8,7 @@ text ordering, case mapping) are ``FunctionElement`` subclasses rendered per dia
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -46,20 +47,34 @@ def _register(cls: type[_Construct], *, postgresql: Render, sqlite: Render) -> N
     compiles(cls, "sqlite")(lite)
 
 
+def _define(
+    cls_name: str, sql_type: Any, doc: str, *, postgresql: Render, sqlite: Render
+) -> type[_Construct]:
+    """A construct class ``cls_name`` of ``sql_type`` (SQL name ``trellis_<snake case>``)."""
+    snake = re.sub(r"(?<!^)([A-Z])", r"_\1", cls_name).lower()
+    return _construct(cls_name, f"trellis_{snake}", sql_type, doc, postgresql, sqlite)
+
+
+def _construct(
+    cls_name: str, name: str, sql_type: Any, doc: str | None, postgresql: Render, sqlite: Render
+) -> type[_Construct]:
+    cls = type(
+        cls_name,
+        (_Construct,),
+        {"type": sql_type, "name": name, "inherit_cache": True, "__doc__": doc},
+    )
+    _register(cls, postgresql=postgresql, sqlite=sqlite)
+    return cls
+
+
 def _pg_json(x: str) -> str:
     return f"CAST({x} AS JSON)"
 
 
-class ListHas(_Construct):
-    """``ListHas(list, text)``: the JSON array holds the text, ignoring case."""
-
-    type = sa.Boolean()
-    name = "trellis_list_has"
-    inherit_cache = True
-
-
-_register(
-    ListHas,
+ListHas = _define(
+    "ListHas",
+    sa.Boolean(),
+    "``ListHas(list, text)``: the JSON array holds the text, ignoring case.",
     postgresql=lambda lst, needle: (
         "EXISTS (SELECT 1 FROM json_array_elements(CASE WHEN "
         f"json_typeof({_pg_json(lst)}) = 'array' THEN {_pg_json(lst)} END) AS trellis_item(v) "
@@ -73,37 +88,27 @@ _register(
 )
 
 
-class Lower(_Construct):
-    """Lowercase by simple case mapping (``text_case``): ``lower`` on PostgreSQL."""
-
-    type = sa.String()
-    name = "trellis_lower"
-    inherit_cache = True
-
-
-class Upper(_Construct):
-    """Uppercase by simple case mapping (``text_case``): ``upper`` on PostgreSQL."""
-
-    type = sa.String()
-    name = "trellis_upper"
-    inherit_cache = True
-
-
 # SQLite's own lower()/upper() only map ASCII: its connections get the Python ones.
-_register(Lower, postgresql=lambda x: f"lower({x})", sqlite=lambda x: f"{SQLITE_LOWER}({x})")
-_register(Upper, postgresql=lambda x: f"upper({x})", sqlite=lambda x: f"{SQLITE_UPPER}({x})")
+Lower = _define(
+    "Lower",
+    sa.String(),
+    "Lowercase by simple case mapping (``text_case``): ``lower`` on PostgreSQL.",
+    postgresql=lambda x: f"lower({x})",
+    sqlite=lambda x: f"{SQLITE_LOWER}({x})",
+)
+Upper = _define(
+    "Upper",
+    sa.String(),
+    "Uppercase by simple case mapping (``text_case``): ``upper`` on PostgreSQL.",
+    postgresql=lambda x: f"upper({x})",
+    sqlite=lambda x: f"{SQLITE_UPPER}({x})",
+)
 
 
-class ListLength(_Construct):
-    """Length of a JSON array; NULL when the value is not an array."""
-
-    type = sa.Integer()
-    name = "trellis_list_length"
-    inherit_cache = True
-
-
-_register(
-    ListLength,
+ListLength = _define(
+    "ListLength",
+    sa.Integer(),
+    "Length of a JSON array; NULL when the value is not an array.",
     postgresql=lambda x: (
         f"CASE WHEN json_typeof({_pg_json(x)}) = 'array' THEN json_array_length({_pg_json(x)}) END"
     ),
@@ -111,55 +116,42 @@ _register(
 )
 
 
-class JsonIsNull(_Construct):
-    """A JSON value that is SQL NULL or JSON ``null``."""
-
-    type = sa.Boolean()
-    name = "trellis_json_is_null"
-    inherit_cache = True
-
-
-_register(
-    JsonIsNull,
+JsonIsNull = _define(
+    "JsonIsNull",
+    sa.Boolean(),
+    "A JSON value that is SQL NULL or JSON ``null``.",
     postgresql=lambda x: f"({x} IS NULL OR json_typeof({_pg_json(x)}) = 'null')",
     sqlite=lambda x: f"({x} IS NULL OR json_type({x}) = 'null')",
 )
 
 
-class BinaryText(_Construct):
-    """Text compared by code point (``COLLATE "C"`` on PostgreSQL), like Python."""
-
-    type = sa.String()
-    name = "trellis_binary_text"
-    inherit_cache = True
-
-
-_register(BinaryText, postgresql=lambda x: f'({x} COLLATE "C")', sqlite=lambda x: x)
+BinaryText = _define(
+    "BinaryText",
+    sa.String(),
+    """Text compared by code point (``COLLATE "C"`` on PostgreSQL), like Python.""",
+    postgresql=lambda x: f'({x} COLLATE "C")',
+    sqlite=lambda x: x,
+)
 
 
-class Trim(_Construct):
-    """``Trim(text, characters)``: strip the characters from both ends."""
-
-    type = sa.String()
-    name = "trellis_trim"
-    inherit_cache = True
-
-
-_register(Trim, postgresql=lambda x, c: f"btrim({x}, {c})", sqlite=lambda x, c: f"trim({x}, {c})")
+Trim = _define(
+    "Trim",
+    sa.String(),
+    "``Trim(text, characters)``: strip the characters from both ends.",
+    postgresql=lambda x, c: f"btrim({x}, {c})",
+    sqlite=lambda x, c: f"trim({x}, {c})",
+)
 
 
 def _part(pg_field: str, sqlite_format: str, cls_name: str) -> type[_Construct]:
-    cls = type(
+    return _construct(
         cls_name,
-        (_Construct,),
-        {"type": sa.Integer(), "name": f"trellis_{cls_name}", "inherit_cache": True},
-    )
-    _register(
-        cls,
+        f"trellis_{cls_name}",
+        sa.Integer(),
+        None,
         postgresql=lambda x: f"CAST(EXTRACT({pg_field} FROM {x}) AS INTEGER)",
         sqlite=lambda x: f"CAST(strftime('{sqlite_format}', {x}) AS INTEGER)",
     )
-    return cls
 
 
 #: Year, month and day of a date (not a datetime: convert with DatetimeToDate first).
@@ -168,31 +160,19 @@ Month = _part("MONTH", "%m", "Month")
 Day = _part("DAY", "%d", "Day")
 
 
-class DatetimeToDate(_Construct):
-    """The UTC calendar date of a datetime."""
-
-    type = sa.Date()
-    name = "trellis_datetime_to_date"
-    inherit_cache = True
-
-
-_register(
-    DatetimeToDate,
+DatetimeToDate = _define(
+    "DatetimeToDate",
+    sa.Date(),
+    "The UTC calendar date of a datetime.",
     postgresql=lambda x: f"CAST(({x}) AT TIME ZONE 'UTC' AS DATE)",
     sqlite=lambda x: f"date({x})",
 )
 
 
-class DateToDatetime(_Construct):
-    """Midnight UTC of a date, as a datetime."""
-
-    type = sa.DateTime(timezone=True)
-    name = "trellis_date_to_datetime"
-    inherit_cache = True
-
-
-_register(
-    DateToDatetime,
+DateToDatetime = _define(
+    "DateToDatetime",
+    sa.DateTime(timezone=True),
+    "Midnight UTC of a date, as a datetime.",
     postgresql=lambda x: f"(CAST({x} AS TIMESTAMP) AT TIME ZONE 'UTC')",
     sqlite=lambda x: f"({x} || ' 00:00:00.000000')",
 )
@@ -227,16 +207,10 @@ def _sqlite_in_range(value: str, first: str, last: str) -> str:
     return f"(CASE WHEN {value} BETWEEN '{first}' AND '{last}' THEN {value} END)"
 
 
-class DateAddDays(_Construct):
-    """``DateAddDays(date, n)``: the date moved by floor(n) days (empty past year 9999)."""
-
-    type = sa.Date()
-    name = "trellis_date_add_days"
-    inherit_cache = True
-
-
-_register(
-    DateAddDays,
+DateAddDays = _define(
+    "DateAddDays",
+    sa.Date(),
+    "``DateAddDays(date, n)``: the date moved by floor(n) days (empty past year 9999).",
     postgresql=_pg_date_add_days,
     sqlite=lambda d, n: _sqlite_in_range(
         f"date({d}, CAST({n} AS TEXT) || ' days')", "0001-01-01", "9999-12-31"
@@ -244,16 +218,10 @@ _register(
 )
 
 
-class DatetimeAddDays(_Construct):
-    """``DatetimeAddDays(datetime, n)``: moved by n days, rounded to whole seconds."""
-
-    type = sa.DateTime(timezone=True)
-    name = "trellis_datetime_add_days"
-    inherit_cache = True
-
-
-_register(
-    DatetimeAddDays,
+DatetimeAddDays = _define(
+    "DatetimeAddDays",
+    sa.DateTime(timezone=True),
+    "``DatetimeAddDays(datetime, n)``: moved by n days, rounded to whole seconds.",
     postgresql=_pg_datetime_add_days,
     # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff': shift the
     # whole seconds and keep the original fraction so the text still sorts right.
@@ -266,58 +234,38 @@ _register(
 )
 
 
-class ExactNumber(_Construct):
+ExactNumber = _define(
+    "ExactNumber",
+    sa.Numeric(),
     """A number for arithmetic: NUMERIC on PostgreSQL, whose BIGINT overflows with an
-    error where closures have exact integers (SQLite turns an overflow into REAL)."""
-
-    type = sa.Numeric()
-    name = "trellis_exact_number"
-    inherit_cache = True
-
-
-_register(ExactNumber, postgresql=lambda x: f"CAST({x} AS NUMERIC)", sqlite=lambda x: f"({x})")
+    error where closures have exact integers (SQLite turns an overflow into REAL).""",
+    postgresql=lambda x: f"CAST({x} AS NUMERIC)",
+    sqlite=lambda x: f"({x})",
+)
 
 
-class DateDiff(_Construct):
-    """``DateDiff(a, b)``: a - b in days, for two dates."""
-
-    type = sa.Integer()
-    name = "trellis_date_diff"
-    inherit_cache = True
-
-
-_register(
-    DateDiff,
+DateDiff = _define(
+    "DateDiff",
+    sa.Integer(),
+    "``DateDiff(a, b)``: a - b in days, for two dates.",
     postgresql=lambda a, b: f"({a} - {b})",
     sqlite=lambda a, b: f"CAST(round(julianday({a}) - julianday({b})) AS INTEGER)",
 )
 
 
-class DatetimeDiff(_Construct):
-    """``DatetimeDiff(a, b)``: a - b in days with the fraction, for two datetimes."""
-
-    type = sa.Numeric()
-    name = "trellis_datetime_diff"
-    inherit_cache = True
-
-
-_register(
-    DatetimeDiff,
+DatetimeDiff = _define(
+    "DatetimeDiff",
+    sa.Numeric(),
+    "``DatetimeDiff(a, b)``: a - b in days with the fraction, for two datetimes.",
     postgresql=lambda a, b: f"(EXTRACT(EPOCH FROM ({a}) - ({b})) / 86400)",
     sqlite=lambda a, b: f"(round((julianday({a}) - julianday({b})) * 86400000) / 86400000.0)",
 )
 
 
-class WholeDaysBetween(_Construct):
-    """``WholeDaysBetween(a, b)``: b - a in whole days (truncated), for datetimes."""
-
-    type = sa.BigInteger()
-    name = "trellis_whole_days_between"
-    inherit_cache = True
-
-
-_register(
-    WholeDaysBetween,
+WholeDaysBetween = _define(
+    "WholeDaysBetween",
+    sa.BigInteger(),
+    "``WholeDaysBetween(a, b)``: b - a in whole days (truncated), for datetimes.",
     postgresql=lambda a, b: f"CAST(trunc(EXTRACT(EPOCH FROM ({b}) - ({a})) / 86400) AS BIGINT)",
     sqlite=lambda a, b: (
         f"(CAST(round((julianday({b}) - julianday({a})) * 86400000) AS INTEGER) / 86400000)"

@@ -22,12 +22,11 @@ from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
 from trellis.rules.expr._typecheck_calls import check_call
+from trellis.rules.expr._typecheck_compare import compare, in_list, in_tuple, text_match
 from trellis.rules.expr._typing_rules import (
     arith_kind,
     describe,
-    equality_type,
     fits,
-    ordering_type,
     promote,
 )
 from trellis.rules.expr.errors import Locator
@@ -97,19 +96,19 @@ class TypeChecker:
             case n.Arith(left=a, right=b):
                 return self._arith(node, self.check(a, d), self.check(b, d))
             case n.Compare(left=a, right=b):
-                return self._compare(node, self.check(a, d), self.check(b, d))
+                return compare(self, node, self.check(a, d), self.check(b, d))
             case n.Logical(left=a, right=b):
                 return self._logical(node, self.check(a, d), self.check(b, d))
             case n.Not(operand=o):
                 return self._not(node, self.check(o, d))
             case n.InTuple(element=e, options=opts):
-                return self._in_tuple(node, self.check(e, d), [self.check(o, d) for o in opts])
+                return in_tuple(self, node, self.check(e, d), [self.check(o, d) for o in opts])
             case n.InList(element=e, container=c):
-                return self._in_list(node, self.check(e, d), self.check(c, d))
+                return in_list(self, node, self.check(e, d), self.check(c, d))
             case n.IsEmpty(operand=o):
                 return t.IsEmpty(T.BOOLEAN, node.line, node.col, self.check(o, d), node.negated)
             case n.TextMatch(left=a, right=b):
-                return self._text_match(node, self.check(a, d), self.check(b, d))
+                return text_match(self, node, self.check(a, d), self.check(b, d))
             case n.Call(args=args):
                 return check_call(self, node, [self.check(a, d) for a in args])
 
@@ -287,54 +286,6 @@ class TypeChecker:
             a, b = promote(a), promote(b)
         return t.Arith(result, node.line, node.col, kind, a, b)
 
-    def _empty_compare(self, node: n.Compare | n.InTuple | n.InList | n.TextMatch) -> t.Const:
-        if isinstance(node, n.Compare) and node.op in ("==", "!="):
-            other = node.right if isinstance(node.left, n.Literal) else node.left
-            subject = ".".join(other.names) if isinstance(other, n.Path) else "x"
-            test = "is not empty" if node.op == "!=" else "is empty"
-            message = f"Write '{subject} {test}' to test for an empty value, not '{node.op} empty'"
-        else:
-            op = node.op if isinstance(node, (n.Compare, n.TextMatch)) else "in"
-            message = f"Comparing with empty using '{op}' is always false; use 'is empty'"
-        return self.error(codes.COMPARE_EMPTY, message, node.op_line, node.op_col)
-
-    def _compare(self, node: n.Compare, a: t.Node, b: t.Node) -> t.Node:
-        if T.ANY in (a.type, b.type):
-            return t.Const(T.ANY, node.line, node.col, None)
-        if T.NULL in (a.type, b.type):
-            return self._empty_compare(node)
-        equality = node.op in ("==", "!=")
-        common = equality_type(a.type, b.type) if equality else ordering_type(a.type, b.type)
-        if common is None:
-            hint = "; lists are tested with contains or in" if T.LIST in (a.type, b.type) else ""
-            return self.error(
-                codes.TYPE_MISMATCH,
-                f"Cannot compare {describe(node.left, a.type)} with "
-                f"{describe(node.right, b.type)} using '{node.op}'{hint}",
-                node.op_line,
-                node.op_col,
-            )
-        if common is T.DATETIME:
-            a, b = promote(a), promote(b)
-        if equality:
-            self._check_option(a, b)
-            self._check_option(b, a)
-            return t.Equal(T.BOOLEAN, node.line, node.col, node.op == "!=", a, b)
-        return t.Compare(T.BOOLEAN, node.line, node.col, node.op, a, b)
-
-    def _check_option(self, field: t.Node, value: t.Node) -> None:
-        if not (isinstance(field, t.Field) and field.options and isinstance(value, t.Const)):
-            return
-        if isinstance(value.value, str) and value.value not in field.options:
-            self.error(
-                codes.UNKNOWN_OPTION,
-                f"'{value.value}' is not an option of field '{'.'.join(field.path)}' "
-                f"(options: {', '.join(field.options)})",
-                value.line,
-                value.col,
-                did_you_mean(value.value, field.options),
-            )
-
     def _boolean(self, v: t.Node, syntax: n.Expr, what: str, line: int, col: int) -> None:
         if v.type not in (T.BOOLEAN, T.NULL, T.ANY):
             self.error(
@@ -353,68 +304,3 @@ class TypeChecker:
     def _not(self, node: n.Not, v: t.Node) -> t.Node:
         self._boolean(v, node.operand, "not", node.line, node.col)
         return t.Not(T.BOOLEAN, node.line, node.col, v)
-
-    def _in_tuple(self, node: n.InTuple, e: t.Node, opts: list[t.Node]) -> t.Node:
-        if e.type is T.NULL or any(o.type is T.NULL for o in opts):
-            return self._empty_compare(node)
-        checked: list[t.Node] = []
-        datetime_mix = False
-        for syntax, o in zip(node.options, opts, strict=True):
-            if T.ANY in (e.type, o.type):
-                continue
-            common = equality_type(e.type, o.type)
-            if common is None:
-                self.error(
-                    codes.TYPE_MISMATCH,
-                    f"Cannot look for {describe(node.element, e.type)} among values "
-                    f"of another type: {describe(syntax, o.type)}",
-                    o.line,
-                    o.col,
-                )
-                continue
-            datetime_mix = datetime_mix or common is T.DATETIME
-            self._check_option(e, o)
-            checked.append(o)
-        if datetime_mix:
-            e, checked = promote(e), [promote(o) for o in checked]
-        return t.InValues(T.BOOLEAN, node.line, node.col, e, tuple(checked), node.negated)
-
-    def _in_list(self, node: n.InList, e: t.Node, c: t.Node) -> t.Node:
-        if e.type is T.NULL:
-            return self._empty_compare(node)
-        if c.type not in (T.LIST, T.ANY):
-            return self.error(
-                codes.TYPE_MISMATCH,
-                f"'in' needs a list such as tags, or values in parentheses like "
-                f'x in ("a", "b"); {describe(node.container, c.type)} is not a list',
-                node.op_line,
-                node.op_col,
-            )
-        if e.type not in (T.TEXT, T.ANY):
-            return self.error(
-                codes.TYPE_MISMATCH,
-                f"Lists hold text; cannot look for {describe(node.element, e.type)}",
-                node.op_line,
-                node.op_col,
-            )
-        self._check_option(c, e)
-        return t.ListHas(T.BOOLEAN, node.line, node.col, c, e, node.negated)
-
-    def _text_match(self, node: n.TextMatch, a: t.Node, b: t.Node) -> t.Node:
-        if T.ANY in (a.type, b.type):
-            return t.Const(T.ANY, node.line, node.col, None)
-        if T.NULL in (a.type, b.type):
-            return self._empty_compare(node)
-        if node.op == "contains" and a.type is T.LIST and b.type is T.TEXT:
-            self._check_option(a, b)
-            return t.ListHas(T.BOOLEAN, node.line, node.col, a, b, False)
-        if a.type is T.TEXT and b.type is T.TEXT:
-            return t.TextMatch(T.BOOLEAN, node.line, node.col, node.op, a, b)
-        return self.error(
-            codes.TYPE_MISMATCH,
-            f"'{node.op}' needs text on both sides"
-            f"{' (or a list on the left)' if node.op == 'contains' else ''}, got "
-            f"{describe(node.left, a.type)} and {describe(node.right, b.type)}",
-            node.op_line,
-            node.op_col,
-        )

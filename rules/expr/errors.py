@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from trellis.metadata.diagnostics import Diagnostic, caret_excerpt
+from trellis.metadata.diagnostics import Diagnostic, DiagnosticError, caret_excerpt
 from trellis.metadata.model import SourceSpan
 
 #: Path used in diagnostics when an expression does not come from a file.
 EXPR_PATH = "<expr>"
 
 
-class ExpressionError(Exception):
+class ExpressionError(DiagnosticError):
     """An expression failed to parse or type-check; carries every problem found.
 
     Attributes:
         diagnostics: The problems, sorted by position, with ``RLnnn`` codes.
     """
-
-    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
-        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
-        super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,7 @@ Diagnostic codes are listed in :mod:`trellis.rules.triggers.codes`.
 
 from __future__ import annotations
 
-from trellis.rules.triggers.checker import (
-    TEMPLATES,
-    check_rule_source,
-    check_rules,
-    compile_rules,
-)
+from trellis.rules.triggers.checker import TEMPLATES
 from trellis.rules.triggers.compiled import (
     AFTER,
     BEFORE,
@@ -24,6 +19,7 @@ from trellis.rules.triggers.compiled import (
     CompiledRule,
 )
 from trellis.rules.triggers.errors import RuleFileError
+from trellis.rules.triggers.files import check_rule_source, check_rules, compile_rules
 from trellis.rules.triggers.parser import parse_rules
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Check rule files against the app model and compile them, reporting every problem.
+"""Check the rules of one rule file against the app model and compile them.
 
 Every diagnostic is placed at ``path:line:col`` of its rule file. Expressions keep
 the expression language's codes; rule problems use ``RL1nn`` (see ``codes``).
@@ -19,7 +19,6 @@ from trellis.metadata.model import (
     AppModel,
     DslType,
     EntityDef,
-    RuleSource,
     SourceSpan,
 )
 from trellis.rules.expr import CompiledExpression, ExpressionError, compile_expression
@@ -34,8 +33,7 @@ from trellis.rules.triggers.compiled import (
     CompiledAction,
     CompiledRule,
 )
-from trellis.rules.triggers.errors import RuleFileError
-from trellis.rules.triggers.parser import parse_rules
+from trellis.rules.triggers.retrigger import retrigger
 
 #: Sandboxed, autoescaping Jinja2 environment for notification texts.
 TEMPLATES = SandboxedEnvironment(autoescape=True)
@@ -44,7 +42,7 @@ _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 _MAX_OFFSET_DAYS = 3650
 
 
-class _FileChecker:
+class FileChecker:
     """Checks the rules of one file; collects diagnostics."""
 
     def __init__(self, model: AppModel, path: str, source: str) -> None:
@@ -166,7 +164,7 @@ class _FileChecker:
             elif entity is not None:
                 when = self.expression(rule.when, entity, DslType.BOOLEAN)
         actions = [self.action(rule, a, entity, phase) for a in rule.actions]
-        self.retrigger(rule, phase)
+        retrigger(self, rule, phase)
         if entity is None and trig.kind != "cron":
             return None
         compiled = [a for a in actions if a is not None]
@@ -375,125 +373,5 @@ class _FileChecker:
                 ok = False
         return CompiledAction("create", created.name, items=tuple(items)) if ok else None
 
-    def retrigger(self, rule: s.RuleSyntax, phase: str) -> None:
-        trig = rule.trigger
-        if trig.entity is None:
-            return
-        for action in rule.actions:
-            target = action.target.text if action.target else None
-            if trig.kind == "change" and trig.field is not None:
-                watched = trig.field.text
-                hit = (action.kind == "set" and target == watched) or (
-                    action.kind == "assign" and target == watched
-                )
-                if hit:
-                    self.error(
-                        codes.RETRIGGER,
-                        f"Rule '{rule.name}' sets '{watched}', the field its trigger watches: "
-                        "it can re-trigger itself",
-                        action.pos,
-                        severity=Severity.WARNING,
-                    )
-            if (
-                phase == AFTER
-                and action.kind == "create"
-                and target == trig.entity.text
-                and "created" in trig.events
-            ):
-                self.error(
-                    codes.RETRIGGER,
-                    f"Rule '{rule.name}' creates a '{target}' when a '{target}' is created: "
-                    "it can re-trigger itself",
-                    action.pos,
-                    severity=Severity.WARNING,
-                )
-            if phase == AFTER and action.kind == "transition" and "updated" in trig.events:
-                self.error(
-                    codes.RETRIGGER,
-                    f"Rule '{rule.name}' runs transition '{target}' when a "
-                    f"'{trig.entity.text}' is updated; the transition is an update too: "
-                    "it can re-trigger itself",
-                    action.pos,
-                    severity=Severity.WARNING,
-                )
-            if (
-                trig.kind == "time"
-                and action.kind == "set"
-                and trig.field is not None
-                and target == trig.field.text
-            ):
-                self.error(
-                    codes.RETRIGGER,
-                    f"Rule '{rule.name}' sets '{target}', the date its timer counts from: "
-                    "each firing plans the next one",
-                    action.pos,
-                    severity=Severity.WARNING,
-                )
 
-
-def check_rules(model: AppModel) -> tuple[list[CompiledRule], list[Diagnostic]]:
-    """Parse, check and compile every rule file of ``model``.
-
-    Returns the rules that compiled and every diagnostic of every file (errors and
-    ``RL111`` warnings). Never raises for bad input.
-    """
-    rules: list[CompiledRule] = []
-    diagnostics: list[Diagnostic] = []
-    seen: set[str] = set()
-    for source in model.rule_sources:
-        found, problems = _check_source(model, source, seen)
-        rules.extend(found)
-        diagnostics.extend(problems)
-    return rules, sorted(diagnostics, key=Diagnostic.sort_key)
-
-
-def check_rule_source(
-    model: AppModel, text: str, path: str = "<rules>"
-) -> tuple[list[CompiledRule], list[Diagnostic]]:
-    """Parse, check and compile the text of one rule file against ``model`` (rule editor).
-
-    Rule names are checked for duplicates within ``text`` only. Never raises for bad input.
-    """
-    rules, diagnostics = _check_source(model, RuleSource(path, text), set())
-    return rules, sorted(diagnostics, key=Diagnostic.sort_key)
-
-
-def _check_source(
-    model: AppModel, source: RuleSource, seen: set[str]
-) -> tuple[list[CompiledRule], list[Diagnostic]]:
-    """The rules of one file and its diagnostics; adds the rule names to ``seen``."""
-    try:
-        parsed = parse_rules(source.text, source.path)
-    except RuleFileError as err:
-        return [], list(err.diagnostics)
-    rules: list[CompiledRule] = []
-    checker = _FileChecker(model, source.path, source.text)
-    for rule in parsed:
-        if rule.name in seen:
-            checker.error(
-                codes.DUPLICATE_RULE,
-                f"Another rule is already named '{rule.name}'; rule names must be unique",
-                rule.pos,
-            )
-            continue
-        seen.add(rule.name)
-        compiled = checker.rule(rule)
-        if compiled is not None:
-            rules.append(compiled)
-    return rules, checker.diagnostics
-
-
-def compile_rules(model: AppModel) -> list[CompiledRule]:
-    """The compiled rules of ``model``.
-
-    Raises:
-        RuleFileError: With every error when a rule file is not valid.
-    """
-    rules, diagnostics = check_rules(model)
-    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
-    if errors:
-        raise RuleFileError(errors)
-    return rules
-
-
-__all__ = ["TEMPLATES", "check_rule_source", "check_rules", "compile_rules"]
+__all__ = ["TEMPLATES", "FileChecker"]

@@ -2,91 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from trellis.tenants.registry.audit import AuditLog
 from trellis.tenants.registry.changes import ChangeNotifier
+from trellis.tenants.registry.entries import (
+    Connect,
+    MetadataVersion,
+    Now,
+    RegistryError,
+    TenantInfo,
+    TokenIdentity,
+    VersionConflictError,
+    aware,
+    inserted_id,
+    utcnow,
+)
+from trellis.tenants.registry.identities import member_identity, token_identity
 from trellis.tenants.registry.passwords import hash_password
 from trellis.tenants.registry.tables import build_system_metadata
 from trellis.tenants.registry.tokens import new_token, token_digest
-
-Connect = Callable[..., sa.Connection]
-#: Where the registry asks the time (the runtime passes its clock's ``now``).
-Now = Callable[[], datetime]
-
-
-class RegistryError(Exception):
-    """A registry operation was refused; the message is meant for the user."""
-
-
-class VersionConflictError(RegistryError):
-    """The tenant's published version is no longer the one a change was based on."""
-
-    def __init__(self, tenant: str, expected: int | None, current: int | None) -> None:
-        super().__init__(
-            f"Tenant '{tenant}' changed since version {expected}: it is at version {current}."
-        )
-        self.expected = expected
-        self.current = current
-
-
-@dataclass(frozen=True, slots=True)
-class TenantInfo:
-    """A tenant as the runtime needs it."""
-
-    id: int
-    name: str
-    label: str
-    current_version: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class TokenIdentity:
-    """Who a valid API token speaks for."""
-
-    token_id: int
-    user_id: int
-    email: str
-    tenant_id: int
-    tenant: str
-    roles: tuple[str, ...]
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class MetadataVersion:
-    """One published version of a tenant's app package."""
-
-    tenant_id: int
-    version_no: int
-    app_name: str
-    app_version: str
-    digest: str
-    files: Mapping[str, str]
-    published_at: datetime
-
-
-def utcnow() -> datetime:
-    """The current time in UTC, aware."""
-    return datetime.now(UTC)
-
-
-def inserted_id(result: sa.CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    if key is None:
-        raise RuntimeError("the database returned no primary key for the insert")
-    return int(key[0])
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 class TenantRegistry(ChangeNotifier):
@@ -291,57 +229,11 @@ class TenantRegistry(ChangeNotifier):
 
     def verify_token(self, token: str) -> TokenIdentity | None:
         """Return who ``token`` speaks for, or None when unknown, revoked or expired."""
-        k, u, t, m = self.tokens, self.users, self.tenants, self.memberships
-        query = (
-            sa.select(
-                k.c.id,
-                k.c.user_id,
-                k.c.tenant_id,
-                k.c.expires_at,
-                k.c.revoked_at,
-                u.c.email,
-                u.c.is_active,
-                t.c.name,
-                m.c.roles,
-            )
-            .join(u, u.c.id == k.c.user_id)
-            .join(t, t.c.id == k.c.tenant_id)
-            .join(m, sa.and_(m.c.user_id == k.c.user_id, m.c.tenant_id == k.c.tenant_id))
-            .where(k.c.token_hash == token_digest(token))
-        )
-        with self._connect() as conn:
-            row = conn.execute(query).first()
-        if row is None or row.revoked_at is not None or not row.is_active:
-            return None
-        expires_at = _aware(row.expires_at)
-        if expires_at is not None and expires_at <= self.now():
-            return None
-        return TokenIdentity(
-            int(row.id),
-            int(row.user_id),
-            row.email,
-            int(row.tenant_id),
-            row.name,
-            tuple(row.roles),
-            expires_at,
-        )
+        return token_identity(self, token)
 
     def member_identity(self, tenant: str, user_id: int) -> TokenIdentity | None:
         """Who an active member ``user_id`` of ``tenant`` is (for sessions; ``token_id`` 0)."""
-        u, t, m = self.users, self.tenants, self.memberships
-        query = (
-            sa.select(u.c.email, u.c.is_active, t.c.id, t.c.name, m.c.roles)
-            .join(m, m.c.user_id == u.c.id)
-            .join(t, t.c.id == m.c.tenant_id)
-            .where(u.c.id == user_id, t.c.name == tenant)
-        )
-        with self._connect() as conn:
-            row = conn.execute(query).first()
-        if row is None or not row.is_active:
-            return None
-        return TokenIdentity(
-            0, user_id, row.email, int(row.id), row.name, tuple(row.roles or ()), None
-        )
+        return member_identity(self, tenant, user_id)
 
     def member_names(self, tenant: str, ids: Iterable[int] | None = None) -> dict[int, str]:
         """Display names of the members of ``tenant`` by user id (only ``ids`` when given)."""
@@ -442,7 +334,7 @@ class TenantRegistry(ChangeNotifier):
             row.app_version,
             row.digest,
             dict(row.files),
-            _aware(row.published_at) or self.now(),
+            aware(row.published_at) or self.now(),
         )
 
     def lock_tenant(self, conn: sa.Connection, tenant_id: int) -> int | None:
@@ -473,11 +365,6 @@ class TenantRegistry(ChangeNotifier):
         if info is None:
             raise RegistryError(f"No tenant '{name}'.")
         return info
-
-
-def row_mapping(row: Any) -> dict[str, Any]:
-    """A result row as a plain dict."""
-    return dict(row._mapping)
 
 
 __all__ = [

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from trellis.metadata.model import TileDef
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
 from trellis.platform.dashboards import TileData, compute_dashboard, compute_tile
 from trellis.platform.dashboards import readable_dashboards as readable
 from trellis.platform.runtime import Runtime

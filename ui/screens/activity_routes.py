@@ -17,9 +17,9 @@ from trellis.platform.activity import CommentError, Position, PostedComment, Tim
 from trellis.platform.activity import post_comment as store_comment
 from trellis.platform.activity.mentions import tenant_members
 from trellis.platform.activity.timeline import page_size
-from trellis.platform.api.requests import parse_id
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
+from trellis.platform.records.ids import parse_id
 from trellis.ui.screens.layouts import title_field
 from trellis.ui.screens.timeline_view import build_timeline
 from trellis.ui.screens.web import (

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.job_routes import change_job
 from trellis.platform.jobs import Outbox
+from trellis.platform.jobs.admin import change_job
 from trellis.platform.jobs.deliveries import list_deliveries
 from trellis.platform.jobs.dispatcher import tenant_job_counts
 from trellis.platform.jobs.outbox import DEAD, PENDING
@@ -81,7 +81,7 @@ def admin_job_routes(services: UiServices) -> list[Any]:
         ui = _admin(services, request, tenant)
         back = f"/t/{tenant}/admin/jobs"
         try:
-            job = change_job(api, ui.call, job_id, action)
+            job = change_job(api.runtime, ui.call, job_id, action)
         except ConflictError as exc:
             return redirect(request, back, flash=str(exc))
         done = "queued again" if action == "retry" else "discarded"

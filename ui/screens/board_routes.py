@@ -16,10 +16,10 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.requests import parse_id
 from trellis.platform.api.workflow_ops import WorkflowOps
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError, ValidationFailedError
+from trellis.platform.records.ids import parse_id
 from trellis.ui.screens.kanban import board_field, build_board, check_stage, stages_of, total_text
 from trellis.ui.screens.layouts import Screens, resolve
 from trellis.ui.screens.list_view import ListQuery

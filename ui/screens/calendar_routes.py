@@ -13,7 +13,6 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.tenants.registry import utcnow
 from trellis.ui.screens.calendar_view import (
     MONTH_CELL_ITEMS,
     build_days,
@@ -35,7 +34,7 @@ def calendar_routes(services: UiServices) -> list[Any]:
     def calendar_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         params = request.query_params
-        today = utcnow().date()
+        today = services.runtime.clock.now().date()
         view = parse_view(params.get("view"))
         span = span_of(view, parse_day(params.get("date"), today))
         source = calendar_source(ui.call.app.model)

@@ -14,7 +14,6 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.dashboards import compute_dashboard, readable_dashboards
 from trellis.rules.expr import EvalContext
-from trellis.tenants.registry import utcnow
 from trellis.ui.screens.dashboard_view import tile_view
 from trellis.ui.screens.web import UiServices, not_found, page, signed_in
 
@@ -38,7 +37,7 @@ def dashboard_routes(services: UiServices) -> list[Any]:
         dashboard = boards.get(name)
         if dashboard is None:
             raise not_found(f"No dashboard '{name}'.")
-        ectx = EvalContext(now=utcnow(), user_id=ui.call.identity.user_id)
+        ectx = EvalContext(now=runtime.clock.now(), user_id=ui.call.identity.user_id)
         names = services.members.names(tenant)
         with runtime.engines.tenant_connection(tenant) as conn:
             tiles = compute_dashboard(conn, ui.call.access, dashboard, ectx, user_names=names)

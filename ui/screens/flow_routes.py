@@ -15,10 +15,10 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.requests import parse_id
 from trellis.platform.api.workflow_ops import WorkflowOps
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
+from trellis.platform.records.ids import parse_id
 from trellis.platform.workflows import TransitionResult
 from trellis.ui.screens.board_routes import error_text, posted_form, posted_version
 from trellis.ui.screens.layouts import Screens, resolve

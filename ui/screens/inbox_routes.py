@@ -14,9 +14,9 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.requests import parse_id
 from trellis.platform.notifications import list_for_user, mark_all_read, mark_read
 from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.platform.records.ids import parse_id
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef
-from trellis.platform.api.tenant_api import Call, TenantApi
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
 from trellis.platform.records.errors import RecordError
 from trellis.ui.screens.layouts import title_field
 from trellis.ui.screens.web import decode

@@ -7,10 +7,10 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.requests import parse_id
-from trellis.platform.api.serialize import encode
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import ConflictError, RecordError
+from trellis.platform.records.ids import parse_id
+from trellis.platform.records.views import JSON, encode
 from trellis.ui.screens.activity_routes import activity_context
 from trellis.ui.screens.forms import form_values, search_expression
 from trellis.ui.screens.layouts import Screens, editable, resolve, title_field
@@ -28,7 +28,6 @@ from trellis.ui.screens.web import (
     signed_in,
 )
 
-JSON = "application/json"
 LOOKUP_LIMIT = 10
 
 

@@ -18,7 +18,6 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError, ValidationFailedError
 from trellis.platform.views import SavedView, delete_view, list_views, save_view
-from trellis.tenants.registry import utcnow
 from trellis.ui.screens.board_routes import error_text
 from trellis.ui.screens.list_view import ListQuery, combined_filter
 from trellis.ui.screens.web import (
@@ -118,7 +117,7 @@ def view_routes(services: UiServices) -> list[Any]:
                     name=name,
                     query=stored,
                     shared=shared,
-                    now=utcnow(),
+                    now=services.runtime.clock.now(),
                 )
         except RecordError as exc:
             if not is_htmx(request):

@@ -14,7 +14,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
 from trellis.platform.api.security_headers import behind_tls
-from trellis.platform.api.tenant_api import ApiResult, Call, TenantApi
+from trellis.platform.api.tenant_api import ApiResult, TenantApi
+from trellis.platform.authz.call import Call
 from trellis.platform.notifications import unread_count
 from trellis.platform.records.errors import NotFoundError
 from trellis.platform.runtime import Runtime

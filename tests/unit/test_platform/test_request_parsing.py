@@ -9,7 +9,6 @@ import pytest
 from trellis.metadata.model import EntityDef, FieldDef
 from trellis.metadata.model.field_types import FIELD_TYPES, storable_range, value_range
 from trellis.platform.api.hygiene import is_json_media_type
-from trellis.platform.api.read_paths import parse_words
 from trellis.platform.api.requests import (
     MAX_JSON_DEPTH,
     PayloadTooLargeError,
@@ -18,6 +17,7 @@ from trellis.platform.api.requests import (
     parse_if_match,
     parse_json,
 )
+from trellis.platform.authz.read_paths import parse_words
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.validation import RecordValidator
 from trellis.platform.records.values import float_precision_errors, to_decimal, to_integer

@@ -11,6 +11,8 @@ from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.values import to_json
 
 _ENCODER = msgspec.json.Encoder(decimal_format="string")
+#: The media type of JSON bodies.
+JSON = "application/json"
 
 
 def record_json(
@@ -27,4 +29,4 @@ def encode(value: Any) -> bytes:
     return _ENCODER.encode(value)
 
 
-__all__ = ["encode", "record_json"]
+__all__ = ["JSON", "encode", "record_json"]

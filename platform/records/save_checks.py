@@ -1,0 +1,102 @@
+"""Checks of a save that read the database or the field conditions.
+
+References must name live records, unique fields must not repeat, ``required_when``
+and ``readonly_when`` hold; each check adds its messages to the save's ``errors`` so
+the caller reports every problem at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.hooks import SaveEvent
+from trellis.platform.records.validation import REQUIRED_MESSAGE, Errors
+from trellis.rules.expr import EvalContext
+
+
+def is_blank(value: Any) -> bool:
+    """Whether a value counts as not filled in (None, blank text, an empty list)."""
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def check_references(
+    app: CompiledApp,
+    conn: sa.Connection,
+    entity: CompiledEntity,
+    values: Mapping[str, Any],
+    errors: Errors,
+) -> None:
+    """Each reference in ``values`` must name a live record of its target entity."""
+    for name, target_name in entity.references.items():
+        ref = values.get(name)
+        if ref is None or name in errors:
+            continue
+        t = app.entities[target_name].table
+        found = conn.execute(
+            sa.select(t.c.id).where(t.c.id == ref, t.c.deleted_at.is_(None))
+        ).first()
+        if found is None:
+            errors.setdefault(name, []).append(f"No {target_name} with id {ref}.")
+
+
+def check_unique(
+    conn: sa.Connection,
+    entity: CompiledEntity,
+    values: Mapping[str, Any],
+    record_id: int | None,
+    errors: Errors,
+) -> None:
+    """A unique field's value in ``values`` must not be on another live record."""
+    t = entity.table
+    for name, f in entity.entity.fields.items():
+        value = values.get(name)
+        if not f.unique or value is None or name in errors:
+            continue
+        query = sa.select(t.c.id).where(t.c[name] == value, t.c.deleted_at.is_(None))
+        if record_id is not None:
+            query = query.where(t.c.id != record_id)
+        if conn.execute(query.limit(1)).first() is not None:
+            errors.setdefault(name, []).append(
+                f"Another {entity.entity.label.lower()} already has this {f.label.lower()}."
+            )
+
+
+def check_conditions(event: SaveEvent, errors: Errors) -> None:
+    """``required_when`` on the new values; ``readonly_when`` on the stored ones."""
+    entity = event.entity
+    for name in entity.conditions:
+        required = entity.condition(name, "required_when")
+        blank = is_blank(event.record.get(name))
+        if required is not None and blank and required.evaluate(event.record, event.eval):
+            errors.setdefault(name, []).append(REQUIRED_MESSAGE)
+        readonly = entity.condition(name, "readonly_when")
+        if readonly is None or name not in event.data:
+            continue
+        before = event.old if event.old is not None else event.record
+        unchanged = event.old is not None and event.record.get(name) == event.old.get(name)
+        if not unchanged and readonly.evaluate(before, event.eval):
+            errors.setdefault(name, []).append(f"'{name}' is read-only now.")
+
+
+def form_state(
+    entity: CompiledEntity, record: Mapping[str, Any], ectx: EvalContext
+) -> dict[str, dict[str, bool]]:
+    """Whether each field is visible, required and read-only for ``record`` now."""
+    state: dict[str, dict[str, bool]] = {}
+    for name, f in entity.entity.fields.items():
+        visible = entity.condition(name, "visible_when")
+        required = entity.condition(name, "required_when")
+        readonly = entity.condition(name, "readonly_when")
+        state[name] = {
+            "visible": bool(visible.evaluate(record, ectx)) if visible else True,
+            "required": f.required or bool(required and required.evaluate(record, ectx)),
+            "readonly": f.computed or bool(readonly and readonly.evaluate(record, ectx)),
+        }
+    return state
+
+
+__all__ = ["check_conditions", "check_references", "check_unique", "form_state", "is_blank"]

@@ -1,0 +1,213 @@
+"""The runtime class: engines, the tenant registry, compiled apps cached per version."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+from trellis.metadata.loader import load_package
+from trellis.metadata.model import AppModel
+from trellis.platform.authz.policy_store import PolicyStore
+from trellis.platform.config import Clock, RuntimeConfig, SystemClock
+from trellis.platform.db.engines import EngineRegistry
+from trellis.platform.db.sync import apply_plan, ensure_schema, plan_sync
+from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.runtime.invalidation import (
+    InvalidationPublisher,
+    InvalidationSubscriber,
+    channel_name,
+    new_origin,
+)
+from trellis.platform.runtime.package_folders import write_version_folder
+from trellis.rules.checker import RuleExpressionChecker
+from trellis.tenants.registry import (
+    MetadataVersion,
+    TenantInfo,
+    TenantRegistry,
+    build_system_metadata,
+)
+
+LOG = logging.getLogger("trellis.runtime")
+#: Called with a tenant name when that tenant's cached state must be dropped.
+ForgetHook = Callable[[str], None]
+
+
+class TenantNotFoundError(LookupError):
+    """No such tenant, or it has no published app yet."""
+
+
+class Runtime:
+    """One process's view of the platform: shared by the API, the CLI and the tests.
+
+    ``clock`` is where everything built over the runtime asks the time (sessions,
+    lockout, tokens, caches, timers, the dispatcher); tests pass a ``FakeClock``.
+    """
+
+    def __init__(
+        self, config: RuntimeConfig, *, max_apps: int = 128, clock: Clock | None = None
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engines = EngineRegistry(config)
+        self.registry = TenantRegistry(self.engines.system_connection, now=self.clock.now)
+        self.checker = RuleExpressionChecker()
+        self._apps: OrderedDict[tuple[str, int], CompiledApp] = OrderedDict()
+        self._current: dict[str, tuple[TenantInfo, float]] = {}
+        self._max_apps = max_apps
+        self._lock = threading.Lock()
+        self._forget_hooks: list[ForgetHook] = []
+        self._origin = new_origin()
+        self._channel = channel_name(config.schema_prefix)
+        self._publisher = (
+            InvalidationPublisher(config.redis_url, self._channel, self._origin)
+            if config.redis_url
+            else None
+        )
+        self._subscriber: InvalidationSubscriber | None = None
+        self._sync_system_schema()
+        #: Casbin policy rows (``casbin_rule`` in the system database).
+        self.policies = PolicyStore(self.engines)
+        self.registry.on_change(self.changed)
+
+    def _sync_system_schema(self) -> None:
+        """Create or extend the system tables (additive sync, like tenant schemas)."""
+        schema = self.engines.system_schema
+        metadata = build_system_metadata(schema)
+        with self.engines.system.connect() as conn, conn.begin():
+            ensure_schema(conn, schema)
+            apply_plan(conn, plan_sync(conn, metadata, schema), metadata)
+
+    # tenants ------------------------------------------------------------------------
+    def tenant(self, name: str, *, fresh: bool = False) -> TenantInfo:
+        """Return the tenant, re-reading its current version at most once a second.
+
+        Raises:
+            TenantNotFoundError: unknown tenant.
+        """
+        now = self.clock.monotonic()
+        cached = self._current.get(name)
+        if (
+            cached is not None
+            and not fresh
+            and now - cached[1] < self.config.version_check_interval
+        ):
+            return cached[0]
+        info = self.registry.get_tenant(name)
+        if info is None:
+            self._current.pop(name, None)
+            raise TenantNotFoundError(f"No tenant '{name}'.")
+        self._current[name] = (info, now)
+        return info
+
+    def app(self, tenant: str) -> CompiledApp:
+        """The compiled app of the tenant's current version (built once, then cached).
+
+        Raises:
+            TenantNotFoundError: unknown tenant or nothing published yet.
+        """
+        info = self.tenant(tenant)
+        if info.current_version is None:
+            raise TenantNotFoundError(f"Tenant '{tenant}' has no published app yet.")
+        key = (tenant, info.current_version)
+        with self._lock:
+            app = self._apps.get(key)
+            if app is not None:
+                self._apps.move_to_end(key)
+                return app
+        version = self.registry.get_version(info.id, info.current_version)
+        if version is None:
+            raise TenantNotFoundError(f"Tenant '{tenant}' version {info.current_version} is gone.")
+        app = CompiledApp(self._load_version(tenant, version), version.version_no)
+        with self._lock:
+            self._apps[key] = app
+            while len(self._apps) > self._max_apps:
+                self._apps.popitem(last=False)
+        return app
+
+    def forget(self, tenant: str) -> None:
+        """Drop cached state of ``tenant`` (here and in every hook) so requests reload it."""
+        self._current.pop(tenant, None)
+        for hook in tuple(self._forget_hooks):
+            try:
+                hook(tenant)
+            except Exception:  # one failing cache must not keep the others stale
+                LOG.exception("forgetting tenant %r failed", tenant)
+
+    def forget_all(self) -> None:
+        """Drop the cached state of every tenant seen (after missed invalidations)."""
+        for tenant in list(self._current):
+            self.forget(tenant)
+
+    def on_forget(self, hook: ForgetHook) -> None:
+        """Have ``hook(tenant)`` called whenever this runtime forgets a tenant.
+
+        Caches built over the runtime (tokens, members, enforcers) register here, so
+        changes from this process and, with Redis, from others reach them at once.
+        """
+        self._forget_hooks.append(hook)
+
+    def changed(self, tenant: str, what: str) -> None:
+        """A committed change of ``tenant``: forget it here and tell the other processes.
+
+        Called after the commit of a publish and of registry changes; without Redis the
+        other processes see it at their next version check.
+        """
+        self.forget(tenant)
+        if self._publisher is not None:
+            self._publisher.notify(tenant, what)
+
+    def start_invalidation(self) -> None:
+        """Listen for other processes' changes (with Redis; a no-op without it).
+
+        Long-lived processes (``trellis serve``, ``trellis worker``) call this at start;
+        :meth:`close` stops it.
+        """
+        url = self.config.redis_url
+        if url is None or self._subscriber is not None:
+            return
+        self._subscriber = InvalidationSubscriber(
+            url,
+            self._channel,
+            self._origin,
+            on_message=lambda tenant, _what: self.forget(tenant),
+            on_resubscribe=self.forget_all,
+        ).start()
+
+    @property
+    def subscriber(self) -> InvalidationSubscriber | None:
+        """The running invalidation listener, if started."""
+        return self._subscriber
+
+    def _load_version(self, tenant: str, version: MetadataVersion) -> AppModel:
+        folder = self.package_cache_dir(tenant, version)
+        write_version_folder(folder, version.files, version.digest)  # appears whole
+        return load_package(folder, checker=self.checker)
+
+    def package_cache_dir(self, tenant: str, version: MetadataVersion) -> Path:
+        """Where a stored version's files are written out for loading.
+
+        The folder appears atomically (package_folders.py): whoever sees it sees
+        every file.
+        """
+        return (
+            self.config.data_dir
+            / "packages"
+            / tenant
+            / f"v{version.version_no}-{version.digest[:12]}"
+        )
+
+    def close(self) -> None:
+        """Stop the invalidation listener, close Redis and database connections."""
+        if self._subscriber is not None:
+            self._subscriber.stop()
+            self._subscriber = None
+        if self._publisher is not None:
+            self._publisher.close()
+        self.engines.dispose()
+
+
+__all__ = ["Runtime", "TenantNotFoundError"]
