@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from trellis.metadata.model import WorkflowDef
 from trellis.platform.api.expand import expandable
+from trellis.platform.api.openapi_links import (
+    TRANSITION_ERRORS,
+    approval_schema,
+    links,
+    transition_path,
+)
 from trellis.platform.api.openapi_schemas import (
     bulk_schema,
     class_name,
@@ -34,6 +41,7 @@ _RESPONSES = {
     "404": "No such record, or it is outside the caller's scope.",
     "409": "Another save came first (stale version), or a repeated Idempotency-Key.",
     "413": "The request body is too large.",
+    "414": "The URL is too long.",
     "415": "The body is not application/json.",
     "422": "One or more fields are not valid; every problem at once.",
     "429": "Too many requests; wait Retry-After seconds.",
@@ -45,15 +53,16 @@ _NAMES = {
     "404": "NotFound",
     "409": "Conflict",
     "413": "PayloadTooLarge",
+    "414": "UriTooLong",
     "415": "UnsupportedMediaType",
     "422": "Unprocessable",
     "429": "TooManyRequests",
 }
 #: Error statuses each kind of operation can answer.
-_READ = ("400", "401", "403", "404", "429")
-_WRITE = ("400", "401", "403", "404", "409", "413", "415", "422", "429")
-_DELETE = ("400", "401", "403", "404", "409", "429")
-_BULK = ("400", "401", "403", "404", "409", "413", "415", "429")
+_READ = ("400", "401", "403", "404", "414", "429")
+_WRITE = ("400", "401", "403", "404", "409", "413", "414", "415", "422", "429")
+_DELETE = ("400", "401", "403", "404", "409", "414", "429")
+_BULK = ("400", "401", "403", "404", "409", "413", "414", "415", "429")
 
 
 def _responses() -> dict[str, Any]:
@@ -147,9 +156,12 @@ def entity_components(
     entity: CompiledEntity,
     hidden: Collection[str] = (),
     read_only: Collection[str] = (),
+    workflows: Collection[WorkflowDef] = (),
 ) -> dict[str, dict[str, Any]]:
     """The components of one entity (schemas and parameters), without ``hidden`` fields
-    and with ``read_only`` ones left out of what a client writes."""
+    and with ``read_only`` ones left out of what a client writes (``workflows``: those
+    of the entity, whose state fields a create may only set to the initial state)."""
+    starts = {w.field: w.initial for w in workflows}
     key = class_name(entity.name)
     columns = [str(c) for c in entity.columns if c not in hidden]
     order = sortable(entity, hidden)
@@ -159,7 +171,7 @@ def entity_components(
             key: record_schema(entity, hidden),
             f"{key}_Item": record_schema(entity, hidden, item=True),
             f"{key}_Page": page_schema(entity),
-            f"{key}_Create": input_schema(entity, unwritable),
+            f"{key}_Create": input_schema(entity, unwritable, starts=starts),
             f"{key}_Update": input_schema(entity, unwritable, update=True),
             f"{key}_Bulk": bulk_schema(entity, hidden),
         },
@@ -190,8 +202,11 @@ def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, A
     }
 
 
-def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
+def _paths(
+    entity: CompiledEntity, base: str, workflows: Collection[WorkflowDef] = ()
+) -> dict[str, Any]:
     key = class_name(entity.name)
+    flows = bool(workflows)
     label, plural = entity.entity.label, entity.entity.plural_label
     tag = [label]
     etag = {"ETag": {"description": 'The record version, e.g. "3".', "schema": {"type": "string"}}}
@@ -200,7 +215,7 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
     dry_run = _json(ref("Trellis_DryRun"), "A dry run: what would happen; nothing written.")
     writes = {"content": {"application/json": {"schema": ref(f"{key}_Create")}}, "required": True}
     changes = {"content": {"application/json": {"schema": ref(f"{key}_Update")}}, "required": True}
-    return {
+    paths: dict[str, Any] = {
         f"{base}/{entity.name}": {
             "get": {
                 "tags": tag,
@@ -226,7 +241,11 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
                 "parameters": [_param("DryRun"), _param("IdempotencyKey")],
                 "requestBody": writes,
                 "responses": {
-                    "201": {**one, "headers": {**etag, **replayed}},
+                    "201": {
+                        **one,
+                        "headers": {**etag, **replayed},
+                        "links": links(key, "$response.body#/id", transitions=flows),
+                    },
                     "200": dry_run,
                     **_errors(_WRITE),
                 },
@@ -255,6 +274,7 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
                         {"anyOf": [ref(key), ref("Trellis_DryRun")]},
                         f"The updated {label} (with dry_run: what would happen).",
                         headers=etag,
+                        links=links(key, "$request.path.id", transitions=flows),
                     ),
                     **_errors(_WRITE),
                 },
@@ -283,6 +303,10 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
             },
         },
     }
+    if workflows:
+        transitions = transition_path(entity, key, workflows, _errors(TRANSITION_ERRORS), ref)
+        paths[f"{base}/{entity.name}/{{id}}/transitions/{{name}}"] = transitions
+    return paths
 
 
 def build_openapi(
@@ -291,11 +315,12 @@ def build_openapi(
     """The OpenAPI 3.1 document of ``tenant``'s API (page sizes as configured)."""
     base = f"/t/{tenant}/api"
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = shared_schemas()
+    schemas: dict[str, Any] = {**shared_schemas(), "Trellis_Approval": approval_schema()}
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
-        paths.update(_paths(entity, base))
-        parts = entity_components(entity)
+        workflows = app.model.workflows_of(entity.name)
+        paths.update(_paths(entity, base, workflows))
+        parts = entity_components(entity, workflows=workflows)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])
     return {

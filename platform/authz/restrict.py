@@ -61,7 +61,8 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
         hidden = access.entity(entity.name).hidden
         read_only = access.entity(entity.name).read_only
         if hidden or read_only:
-            rebuilt = entity_components(entity, hidden, read_only)
+            flows = access.app.model.workflows_of(entity.name)
+            rebuilt = entity_components(entity, hidden, read_only, flows)
             schemas.update(rebuilt["schemas"])
             parameters.update(rebuilt["parameters"])
     components = {**doc["components"], "schemas": schemas, "parameters": parameters}
