@@ -6,6 +6,7 @@ from typing import Any
 
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.platform.api.openapi import entity_components
+from trellis.platform.api.openapi_schemas import class_name
 from trellis.platform.authz.authorizer import Access
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
@@ -37,6 +38,21 @@ def check_list_names(
             raise _unknown("fields", name, visible, "Unknown field in fields=.")
 
 
+def assignable_owners(access: Access, entity: str) -> list[int] | None:
+    """The owners the user may give a record of ``entity`` (None: anyone).
+
+    A role without ``all`` scope assigns records to its own user, and with ``team``
+    scope also to the team (as :meth:`Access.check_write` checks).
+    """
+    grants = access.entity(entity)
+    if access.admin or grants.unrestricted:
+        return None
+    owners = {access.user_id}
+    if access.subject is not None and any(g.scope == "team" for g in grants.grants):
+        owners.update(access.subject.team)
+    return sorted(owners)
+
+
 def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
     """``doc`` without entities the user cannot read, without hidden fields, and
     without read-only fields in what a client writes."""
@@ -60,13 +76,18 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
             continue
         hidden = access.entity(entity.name).hidden
         read_only = access.entity(entity.name).read_only
-        if hidden or read_only:
+        owners = assignable_owners(access, name)
+        if hidden or read_only or owners is not None:
             flows = access.app.model.workflows_of(entity.name)
             rebuilt = entity_components(entity, hidden, read_only, flows)
+            for part in ("Create", "Update"):
+                props = rebuilt["schemas"][f"{class_name(name)}_{part}"]["properties"]
+                if owners is not None and "owner_id" in props:
+                    props["owner_id"] = {**props["owner_id"], "enum": [*owners, None]}
             schemas.update(rebuilt["schemas"])
             parameters.update(rebuilt["parameters"])
     components = {**doc["components"], "schemas": schemas, "parameters": parameters}
     return {**doc, "paths": paths, "components": components}
 
 
-__all__ = ["check_list_names", "restrict_openapi"]
+__all__ = ["assignable_owners", "check_list_names", "restrict_openapi"]

@@ -148,3 +148,26 @@ def test_transitions_are_documented_and_links_lead_from_a_create_to_them(crm: Ap
     root = {**body, "components": doc["components"]}
     assert not jsonschema.Draft202012Validator(root).is_valid({"status": "closed"})
     assert crm.delete(f"ticket/{ident}").status_code == 204
+
+
+def test_a_role_with_own_scope_is_documented_to_assign_records_to_itself(
+    runtime: Runtime, crm: Api
+) -> None:
+    reg = runtime.registry
+    rep = reg.ensure_user("rep@crm.test", "long enough secret")
+    reg.add_membership("crm", rep, ["sales_rep"])
+    api = Api(crm.client, "crm", reg.create_token("crm", "rep@crm.test"))
+    doc = _doc(api)
+    for part in ("Opportunity_Create", "Opportunity_Update"):
+        assert doc["components"]["schemas"][part]["properties"]["owner_id"]["enum"] == [rep, None]
+    admin_doc = _doc(crm)
+    assert (
+        "enum"
+        not in admin_doc["components"]["schemas"]["Opportunity_Create"]["properties"]["owner_id"]
+    )
+    account = crm.post("account", json={"name": "Acme"}).json()["id"]
+    deal = {"name": "D", "account": account, "owner_id": rep + 1000}
+    refused = api.post("opportunity", json=deal)
+    assert refused.status_code == 422 and list(refused.json()["errors"]) == ["owner_id"]
+    assert not _valid(doc, "Opportunity_Create", deal)
+    assert api.post("opportunity", json={**deal, "owner_id": rep}).status_code == 201

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import textwrap
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from helpers import Api, PackageWriter
 from schemathesis_support import Fuzzer, fuzzer
 
 PASSWORD = "long enough secret"
+Record = Callable[[str, object], None]
 PART = """
     label: Part
     title: code
@@ -132,15 +134,19 @@ def _kit(runtime: Runtime, write_package: PackageWriter) -> str:
     return runtime.registry.create_token("kit", "admin@kit.test")
 
 
-def _run(found: Fuzzer) -> None:
+def _run(found: Fuzzer, record: Record) -> None:
+    """Fuzz each operation, then linked sequences; the request count goes to the report
+    (``--junitxml``)."""
     failures = found.operations()
+    record("requests_operations", len(found.seen))
     assert failures == [], "\n\n".join(failures)
     found.sequences()
+    record("requests", len(found.seen))
 
 
-def test_crm_as_admin(runtime: Runtime) -> None:
+def test_crm_as_admin(runtime: Runtime, record_property: Record) -> None:
     with fuzzer(runtime, "crm", _crm(runtime)) as found:
-        _run(found)
+        _run(found, record_property)
         created = found.statuses("POST /t/crm/api/ticket")
         assert 201 in created, created
         assert found.statuses("POST /t/crm/api/ticket/{id}/transitions/{name}") & {200, 202, 409}
@@ -149,6 +155,7 @@ def test_crm_as_admin(runtime: Runtime) -> None:
 def test_crm_as_a_sales_rep_with_own_scope_and_hidden_fields(
     runtime: Runtime,
     client: TestClient,  # type: ignore[type-arg]
+    record_property: Record,
 ) -> None:
     boss = Api(client, "crm", _crm(runtime))
     reg = runtime.registry
@@ -164,16 +171,16 @@ def test_crm_as_a_sales_rep_with_own_scope_and_hidden_fields(
         assert not [p for p in paths if "/ticket" in p], paths
         shown = found.schema.raw_schema["components"]["schemas"]["Account"]["properties"]
         assert "annual_revenue" not in shown
-        _run(found)
+        _run(found, record_property)
         assert 403 in found.statuses("POST /t/crm/api/account")
         assert found.statuses("GET /t/crm/api/opportunity") == {200}
 
 
 def test_package_with_every_field_type_and_rule_feature(
-    runtime: Runtime, write_package: PackageWriter
+    runtime: Runtime, write_package: PackageWriter, record_property: Record
 ) -> None:
     with fuzzer(runtime, "kit", _kit(runtime, write_package)) as found:
-        _run(found)
+        _run(found, record_property)
         assert 201 in found.statuses("POST /t/kit/api/item")
         assert 204 in found.statuses("DELETE /t/kit/api/item/{id}")
         # A transition reached a record the create's link named (409: not from its state).
@@ -181,7 +188,9 @@ def test_package_with_every_field_type_and_rule_feature(
 
 
 @pytest.mark.postgres
-def test_package_on_postgresql(tmp_path: Path, write_package: PackageWriter) -> None:
+def test_package_on_postgresql(
+    tmp_path: Path, write_package: PackageWriter, record_property: Record
+) -> None:
     prefix = f"x{uuid.uuid4().hex[:10]}_"
     config = RuntimeConfig(
         data_dir=tmp_path / "pg",
@@ -194,7 +203,7 @@ def test_package_on_postgresql(tmp_path: Path, write_package: PackageWriter) -> 
     runtime = Runtime(config)
     try:
         with fuzzer(runtime, "kit", _kit(runtime, write_package)) as found:
-            _run(found)
+            _run(found, record_property)
             assert 201 in found.statuses("POST /t/kit/api/item")
     finally:
         runtime.close()
