@@ -12,7 +12,8 @@ so :func:`tolerated_refusal` lets exactly these through:
 - 400 naming only ``filter`` or ``cursor``: a rule-language expression and an opaque
   cursor are strings whose grammar the schema cannot hold;
 - 422 where every message is the package's own (a validation or a rule's ``reject``),
-  a reference to a record that does not exist, a range of a decimal sent as a string
+  a reference to a record that does not exist, a value of a unique field that another
+  record holds, a range of a decimal sent as a string
   (JSON Schema cannot bound a numeric string), or a decimal with more than 15
   significant digits on SQLite (it keeps decimals in floats; the document is the same
   on every backend and JSON Schema cannot count digits).
@@ -45,6 +46,7 @@ from trellis.platform.runtime import Runtime
 EXAMPLES = int(os.environ.get("TRELLIS_SCHEMATHESIS_EXAMPLES", "3"))
 _REJECT = re.compile(r'reject\s+"((?:[^"\\]|\\.)*)"')
 _MISSING = re.compile(r"^No [a-z_]+ with id -?[0-9]+\.$")
+_TAKEN = re.compile(r"^Another .+ already has this .+\.$")
 #: SQLite keeps a decimal in a float: a number with more digits is refused (422).
 _DIGITS = "Use at most 15 significant digits; this database does not store more exactly."
 _RANGE = re.compile(r"^Must be (at least|at most|between|more than|less than) ")
@@ -71,6 +73,7 @@ class Fuzzer:
     headers: dict[str, str]
     messages: frozenset[str]
     decimals: frozenset[str]
+    uniques: frozenset[str]
     seen: list[tuple[str, int]] = field(default_factory=list)
 
     def tolerated_refusal(self, response: Response, case: Case) -> bool:
@@ -89,6 +92,7 @@ class Fuzzer:
                     or _MISSING.match(message)
                     or (numeric and _RANGE.match(message))
                     or (name in self.decimals and message == _DIGITS)
+                    or (name in self.uniques and _TAKEN.match(message))
                 ):
                     return False
         return True
@@ -183,13 +187,11 @@ def fuzzer(runtime: Runtime, tenant: str, token: str) -> Iterator[Fuzzer]:
     path = f"/t/{tenant}/api/openapi.json"
     try:
         schema = schemathesis.openapi.from_asgi(path, app, config=config, headers=headers)
-        decimals = frozenset(
-            name
-            for entity in runtime.app(tenant).entities.values()
-            for name, f in entity.entity.fields.items()
-            if FIELD_TYPES[f.type].decimal
-        )
-        yield Fuzzer(schema, headers, package_messages(runtime, tenant), decimals)
+        entities = runtime.app(tenant).entities.values()
+        fields = [f for e in entities for f in e.entity.fields.values()]
+        decimals = frozenset(f.name for f in fields if FIELD_TYPES[f.type].decimal)
+        uniques = frozenset(f.name for f in fields if f.unique)
+        yield Fuzzer(schema, headers, package_messages(runtime, tenant), decimals, uniques)
     finally:
         asgi.shutdown_lifespans()
 
