@@ -13,10 +13,10 @@ so :func:`tolerated_refusal` lets exactly these through:
   cursor are strings whose grammar the schema cannot hold;
 - 422 where every message is the package's own (a validation or a rule's ``reject``),
   a reference to a record that does not exist, a value of a unique field that another
-  record holds, a range of a decimal sent as a string
-  (JSON Schema cannot bound a numeric string), or a decimal with more than 15
-  significant digits on SQLite (it keeps decimals in floats; the document is the same
-  on every backend and JSON Schema cannot count digits).
+  record holds, a field left empty that a ``required_when`` rule asks for, a range of
+  a decimal sent as a string (JSON Schema cannot bound a numeric string), or a decimal
+  with more than 15 significant digits on SQLite (it keeps decimals in floats; the
+  document is the same on every backend and JSON Schema cannot count digits).
 
 Examples per operation and mode: ``TRELLIS_SCHEMATHESIS_EXAMPLES`` (default 3); the
 stateful run takes as many sequences. Runs are derandomized, so CI repeats them exactly.
@@ -41,6 +41,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from trellis.metadata.model import FIELD_TYPES
 from trellis.platform.api.app import create_app
+from trellis.platform.records.validation import REQUIRED_MESSAGE
 from trellis.platform.runtime import Runtime
 
 EXAMPLES = int(os.environ.get("TRELLIS_SCHEMATHESIS_EXAMPLES", "3"))
@@ -74,6 +75,7 @@ class Fuzzer:
     messages: frozenset[str]
     decimals: frozenset[str]
     uniques: frozenset[str]
+    conditional: frozenset[str]
     seen: list[tuple[str, int]] = field(default_factory=list)
 
     def tolerated_refusal(self, response: Response, case: Case) -> bool:
@@ -93,6 +95,7 @@ class Fuzzer:
                     or (numeric and _RANGE.match(message))
                     or (name in self.decimals and message == _DIGITS)
                     or (name in self.uniques and _TAKEN.match(message))
+                    or (name in self.conditional and message == REQUIRED_MESSAGE)
                 ):
                     return False
         return True
@@ -191,7 +194,9 @@ def fuzzer(runtime: Runtime, tenant: str, token: str) -> Iterator[Fuzzer]:
         fields = [f for e in entities for f in e.entity.fields.values()]
         decimals = frozenset(f.name for f in fields if FIELD_TYPES[f.type].decimal)
         uniques = frozenset(f.name for f in fields if f.unique)
-        yield Fuzzer(schema, headers, package_messages(runtime, tenant), decimals, uniques)
+        conditional = frozenset(f.name for f in fields if f.required_when)
+        messages = package_messages(runtime, tenant)
+        yield Fuzzer(schema, headers, messages, decimals, uniques, conditional)
     finally:
         asgi.shutdown_lifespans()
 

@@ -27,8 +27,10 @@ from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.validation import MAX_VALUE_DEPTH
 
 INT64_MAX = 2**63 - 1
-#: A required text must contain a character that is not white space.
-NOT_BLANK = r"\S"
+#: A required text must contain a character that is not white space, as Python's
+#: ``str.strip`` sees it (``\S`` differs between regex dialects: ECMA-262 counts U+0085
+#: and U+001C-U+001F as text and U+FEFF as space).
+NOT_BLANK = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _BLANK_CHECKED = ("string", "text")
 _INTEGER_IDS = ("integer", "reference", "user")
 _STANDARD: dict[DslType, dict[str, Any]] = {

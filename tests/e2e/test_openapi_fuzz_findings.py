@@ -171,3 +171,14 @@ def test_a_role_with_own_scope_is_documented_to_assign_records_to_itself(
     assert refused.status_code == 422 and list(refused.json()["errors"]) == ["owner_id"]
     assert not _valid(doc, "Opportunity_Create", deal)
     assert api.post("opportunity", json={**deal, "owner_id": rep}).status_code == 201
+
+
+@pytest.mark.parametrize("blank", ["\x85", "\x1c", "\u3000 "])
+def test_a_required_text_of_white_space_is_refused_as_documented(api: Api, blank: str) -> None:
+    doc = _doc(api)
+    assert not _valid(doc, "Account_Create", {"name": blank})
+    refused = api.post("account", json={"name": blank})
+    assert refused.status_code == 422
+    assert refused.json() == {"errors": {"name": ["This field is required."]}}
+    assert _valid(doc, "Account_Create", {"name": "\ufeff"})
+    assert api.post("account", json={"name": "\ufeff"}).status_code == 201
