@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from trellis.metadata.model import WorkflowDef
 from trellis.platform.api.expand import expandable
+from trellis.platform.api.openapi_links import (
+    TRANSITION_ERRORS,
+    approval_schema,
+    links,
+    transition_path,
+)
 from trellis.platform.api.openapi_schemas import (
     bulk_schema,
     class_name,
@@ -23,7 +30,6 @@ from trellis.platform.api.openapi_schemas import (
     shared_schemas,
     sortable,
 )
-from trellis.platform.authz import Access
 from trellis.platform.config.version import __version__
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.views import JSON
@@ -36,6 +42,7 @@ _RESPONSES = {
     "404": "No such record, or it is outside the caller's scope.",
     "409": "Another save came first (stale version), or a repeated Idempotency-Key.",
     "413": "The request body is too large.",
+    "414": "The URL is too long.",
     "415": "The body is not application/json.",
     "422": "One or more fields are not valid; every problem at once.",
     "429": "Too many requests; wait Retry-After seconds.",
@@ -50,6 +57,7 @@ _NAMES = {
     "404": "NotFound",
     "409": "Conflict",
     "413": "PayloadTooLarge",
+    "414": "UriTooLong",
     "415": "UnsupportedMediaType",
     "422": "Unprocessable",
     "429": "TooManyRequests",
@@ -57,10 +65,10 @@ _NAMES = {
     "507": "InsufficientStorage",
 }
 #: Error statuses each kind of operation can answer.
-_READ = ("400", "401", "403", "404", "429", "503")
-_WRITE = ("400", "401", "403", "404", "409", "413", "415", "422", "429", "503", "507")
-_DELETE = ("400", "401", "403", "404", "409", "429", "503", "507")
-_BULK = ("400", "401", "403", "404", "409", "413", "415", "429", "503", "507")
+_READ = ("400", "401", "403", "404", "414", "429", "503")
+_WRITE = ("400", "401", "403", "404", "409", "413", "414", "415", "422", "429", "503", "507")
+_DELETE = ("400", "401", "403", "404", "409", "414", "429", "503", "507")
+_BULK = ("400", "401", "403", "404", "409", "413", "414", "415", "429", "503", "507")
 
 
 def _responses() -> dict[str, Any]:
@@ -154,9 +162,12 @@ def entity_components(
     entity: CompiledEntity,
     hidden: Collection[str] = (),
     read_only: Collection[str] = (),
+    workflows: Collection[WorkflowDef] = (),
 ) -> dict[str, dict[str, Any]]:
     """The components of one entity (schemas and parameters), without ``hidden`` fields
-    and with ``read_only`` ones left out of what a client writes."""
+    and with ``read_only`` ones left out of what a client writes (``workflows``: those
+    of the entity, whose state fields a create may only set to the initial state)."""
+    starts = {w.field: w.initial for w in workflows}
     key = class_name(entity.name)
     columns = [str(c) for c in entity.columns if c not in hidden]
     order = sortable(entity, hidden)
@@ -166,7 +177,7 @@ def entity_components(
             key: record_schema(entity, hidden),
             f"{key}_Item": record_schema(entity, hidden, item=True),
             f"{key}_Page": page_schema(entity),
-            f"{key}_Create": input_schema(entity, unwritable),
+            f"{key}_Create": input_schema(entity, unwritable, starts=starts),
             f"{key}_Update": input_schema(entity, unwritable, update=True),
             f"{key}_Bulk": bulk_schema(entity, hidden),
         },
@@ -197,8 +208,11 @@ def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, A
     }
 
 
-def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
+def _paths(
+    entity: CompiledEntity, base: str, workflows: Collection[WorkflowDef] = ()
+) -> dict[str, Any]:
     key = class_name(entity.name)
+    flows = bool(workflows)
     label, plural = entity.entity.label, entity.entity.plural_label
     tag = [label]
     etag = {"ETag": {"description": 'The record version, e.g. "3".', "schema": {"type": "string"}}}
@@ -207,7 +221,7 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
     dry_run = _json(ref("Trellis_DryRun"), "A dry run: what would happen; nothing written.")
     writes = {"content": {JSON: {"schema": ref(f"{key}_Create")}}, "required": True}
     changes = {"content": {JSON: {"schema": ref(f"{key}_Update")}}, "required": True}
-    return {
+    paths: dict[str, Any] = {
         f"{base}/{entity.name}": {
             "get": {
                 "tags": tag,
@@ -233,7 +247,11 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
                 "parameters": [_param("DryRun"), _param("IdempotencyKey")],
                 "requestBody": writes,
                 "responses": {
-                    "201": {**one, "headers": {**etag, **replayed}},
+                    "201": {
+                        **one,
+                        "headers": {**etag, **replayed},
+                        "links": links(key, "$response.body#/id", transitions=flows),
+                    },
                     "200": dry_run,
                     **_errors(_WRITE),
                 },
@@ -262,6 +280,7 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
                         {"anyOf": [ref(key), ref("Trellis_DryRun")]},
                         f"The updated {label} (with dry_run: what would happen).",
                         headers=etag,
+                        links=links(key, "$request.path.id", transitions=flows),
                     ),
                     **_errors(_WRITE),
                 },
@@ -290,6 +309,10 @@ def _paths(entity: CompiledEntity, base: str) -> dict[str, Any]:
             },
         },
     }
+    if workflows:
+        transitions = transition_path(entity, key, workflows, _errors(TRANSITION_ERRORS), ref)
+        paths[f"{base}/{entity.name}/{{id}}/transitions/{{name}}"] = transitions
+    return paths
 
 
 def build_openapi(
@@ -298,11 +321,12 @@ def build_openapi(
     """The OpenAPI 3.1 document of ``tenant``'s API (page sizes as configured)."""
     base = f"/t/{tenant}/api"
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = shared_schemas()
+    schemas: dict[str, Any] = {**shared_schemas(), "Trellis_Approval": approval_schema()}
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
-        paths.update(_paths(entity, base))
-        parts = entity_components(entity)
+        workflows = app.model.workflows_of(entity.name)
+        paths.update(_paths(entity, base, workflows))
+        parts = entity_components(entity, workflows=workflows)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])
     return {
@@ -324,41 +348,9 @@ def build_openapi(
     }
 
 
-def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
-    """``doc`` without entities the user cannot read, without hidden fields, and
-    without read-only fields in what a client writes."""
-    if access.admin:
-        return doc
-    schemas: dict[str, Any] = dict(doc["components"]["schemas"])
-    paths: dict[str, Any] = {}
-    readable = {n for n in access.app.entities if access.can(n, "read")}
-    for path, item in doc["paths"].items():
-        first = path[len(base) + 1 :].split("/", 1)[0]
-        if first in access.app.entities and first not in readable:
-            continue
-        paths[path] = item
-    parameters: dict[str, Any] = dict(doc["components"]["parameters"])
-    for name, entity in access.app.entities.items():
-        if name not in readable:
-            for section, parts in entity_components(entity).items():
-                kept = schemas if section == "schemas" else parameters
-                for key in parts:
-                    kept.pop(key, None)
-            continue
-        hidden = access.entity(entity.name).hidden
-        read_only = access.entity(entity.name).read_only
-        if hidden or read_only:
-            rebuilt = entity_components(entity, hidden, read_only)
-            schemas.update(rebuilt["schemas"])
-            parameters.update(rebuilt["parameters"])
-    components = {**doc["components"], "schemas": schemas, "parameters": parameters}
-    return {**doc, "paths": paths, "components": components}
-
-
 __all__ = [
     "build_openapi",
     "entity_components",
     "record_schema",
-    "restrict_openapi",
     "shared_parameters",
 ]

@@ -15,7 +15,7 @@ An entity's own components are named ``<Class>_<Part>`` and shared ones
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -24,10 +24,13 @@ from trellis.metadata.model.field_types import nullable_schema
 from trellis.platform.api.bulk import MAX_BULK_ITEMS
 from trellis.platform.api.expand import expandable
 from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.validation import MAX_VALUE_DEPTH
 
 INT64_MAX = 2**63 - 1
-#: A required text must contain a character that is not white space.
-NOT_BLANK = r"\S"
+#: A required text must contain a character that is not white space, as Python's
+#: ``str.strip`` sees it (``\S`` differs between regex dialects: ECMA-262 counts U+0085
+#: and U+001C-U+001F as text and U+FEFF as space).
+NOT_BLANK = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _BLANK_CHECKED = ("string", "text")
 _INTEGER_IDS = ("integer", "reference", "user")
 _STANDARD: dict[DslType, dict[str, Any]] = {
@@ -36,6 +39,8 @@ _STANDARD: dict[DslType, dict[str, Any]] = {
 }
 _ALWAYS_SET = ("id", "created_at", "updated_at", "version")
 _PATTERN_ONLY = ("email", "uri")
+#: No stored text may hold NUL (PostgreSQL cannot); a write with one is refused (422).
+NO_NUL: dict[str, Any] = {"not": {"type": "string", "pattern": "\\u0000"}}
 _USER_ID = {"type": ["integer", "null"], "minimum": 1, "maximum": INT64_MAX}
 
 
@@ -49,14 +54,15 @@ def class_name(entity: str) -> str:
     return "".join(part.capitalize() for part in entity.split("_"))
 
 
-def _field_schema(f: FieldDef, *, nullable: bool) -> dict[str, Any]:
-    """The field's JSON Schema as the server checks it.
+def _field_schema(f: FieldDef, *, nullable: bool, written: bool = False) -> dict[str, Any]:
+    """The field's JSON Schema as the server checks it (``written``: as a client writes it).
 
-    ``email`` and ``uri`` formats are left out: the server checks the field's pattern
-    (``name@host.tld``, ``http(s)://…``), looser than those formats' RFCs.
+    A write must match the field's pattern (``name@host.tld``, ``http(s)://…``) and the
+    ``email`` or ``uri`` format; answers leave those formats out, so a value stored by an
+    older, looser check still conforms.
     """
     schema = nullable_schema(f if not nullable else replace(f, required=False))
-    if schema.get("format") in _PATTERN_ONLY:
+    if schema.get("format") in _PATTERN_ONLY and not written:
         del schema["format"]
     return schema
 
@@ -113,8 +119,14 @@ def record_schema(
 
 def _input_property(entity: CompiledEntity, name: str) -> dict[str, Any]:
     f = entity.entity.fields[name]
-    schema = _field_schema(f, nullable=not f.required)
+    schema = _field_schema(f, nullable=not f.required, written=True)
     schema.pop("readOnly", None)
+    if FIELD_TYPES[f.type].dsl_type is DslType.JSON:
+        schema.update(ref("Trellis_JsonValue"))
+    elif "string" in schema.get("type", ()):
+        schema.update(NO_NUL)
+    elif "string" in schema.get("items", {}).get("type", ()):
+        schema["items"] = {**schema["items"], **NO_NUL}
     if f.type in _INTEGER_IDS:
         schema.setdefault("minimum", -INT64_MAX - 1)
         schema.setdefault("maximum", INT64_MAX)
@@ -126,13 +138,24 @@ def _input_property(entity: CompiledEntity, name: str) -> dict[str, Any]:
 
 
 def input_schema(
-    entity: CompiledEntity, unwritable: Collection[str] = (), *, update: bool = False
+    entity: CompiledEntity,
+    unwritable: Collection[str] = (),
+    *,
+    update: bool = False,
+    starts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """JSON Schema of a create (or, with ``update``, a PATCH) body."""
+    """JSON Schema of a create (or, with ``update``, a PATCH) body.
+
+    ``starts`` maps a workflow's state field to its initial state: a create may only
+    leave it out or name that state (a transition moves it on).
+    """
     props: dict[str, Any] = {}
     for f in entity.entity.fields.values():
         if not f.computed and f.name not in unwritable:
             props[f.name] = _input_property(entity, f.name)
+    for name, initial in (starts or {}).items():
+        if name in props and not update:
+            props[name] = {**props[name], "enum": [initial, None]}
     if "owner_id" not in unwritable:
         props["owner_id"] = {**_USER_ID, "description": "User id of the owner."}
     label = entity.entity.label
@@ -140,6 +163,8 @@ def input_schema(
     if update:
         props["version"] = {
             "type": "integer",
+            "minimum": 0,
+            "maximum": INT64_MAX,
             "description": "The version the change is based on (409 when another save came "
             "first); the If-Match header wins over it.",
         }
@@ -165,7 +190,12 @@ def bulk_schema(entity: CompiledEntity, hidden: Collection[str] = ()) -> dict[st
             "an item that is not valid gets its own errors in the answer."
         },
     }
-    keys = [name for name in entity.entity.fields if name not in hidden]
+    unmatchable = (DslType.LIST, DslType.JSON)
+    keys = [
+        name
+        for name, f in entity.entity.fields.items()
+        if name not in hidden and FIELD_TYPES[f.type].dsl_type not in unmatchable
+    ]
     return {
         "title": f"Many {entity.entity.plural_label}",
         "oneOf": [
@@ -190,7 +220,18 @@ def bulk_schema(entity: CompiledEntity, hidden: Collection[str] = ()) -> dict[st
 def shared_schemas() -> dict[str, Any]:
     """Schemas every document holds: errors, expanded references, lists, dry runs, bulk."""
     messages = {"type": "array", "items": {"type": "string"}}
+    value = ref("Trellis_JsonValue")
     return {
+        "Trellis_JsonValue": {
+            "description": "Any JSON value without NUL in its strings and keys, nested at "
+            f"most {MAX_VALUE_DEPTH} levels deep.",
+            "anyOf": [
+                {"type": ["null", "boolean", "number"]},
+                {"type": "string", **NO_NUL},
+                {"type": "array", "items": value},
+                {"type": "object", "propertyNames": NO_NUL, "additionalProperties": value},
+            ],
+        },
         "Errors": {
             "type": "object",
             "description": "Every problem at once, by field (`__all__`: the request as a whole).",

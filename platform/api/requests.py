@@ -117,6 +117,8 @@ def body_version(data: dict[str, Any]) -> int | None:
     if "version" not in data:
         return None
     value = data.pop("version")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 3.0 is the whole number 3 in JSON, as for every integer field
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
         raise BadRequestError(
             "version must be a whole number.", {"version": ["Must be a whole number."]}

@@ -15,7 +15,8 @@ from trellis.platform.api.check_request import run_check
 from trellis.platform.api.dry_run import explain_save
 from trellis.platform.api.expand import Expansion, expand_items, parse_expand, with_expanded
 from trellis.platform.api.idempotency import request_hash, store_answer, stored_answer
-from trellis.platform.api.openapi import build_openapi, restrict_openapi
+from trellis.platform.api.openapi import build_openapi
+from trellis.platform.api.openapi_restrict import restrict_openapi
 from trellis.platform.api.record_export import export_records
 from trellis.platform.authz import Authorizer, EnforcerCache, read_paths
 from trellis.platform.authz.call import Call, require_reachable, visible_record

@@ -34,4 +34,19 @@ def check_list_names(
             raise _unknown("fields", name, visible, "Unknown field in fields=.")
 
 
-__all__ = ["check_list_names"]
+def assignable_owners(access: Access, entity: str) -> list[int] | None:
+    """The owners the user may give a record of ``entity`` (None: anyone).
+
+    A role without ``all`` scope assigns records to its own user, and with ``team``
+    scope also to the team (as :meth:`Access.check_write` checks).
+    """
+    grants = access.entity(entity)
+    if access.admin or grants.unrestricted:
+        return None
+    owners = {access.user_id}
+    if access.subject is not None and any(g.scope == "team" for g in grants.grants):
+        owners.update(access.subject.team)
+    return sorted(owners)
+
+
+__all__ = ["assignable_owners", "check_list_names"]

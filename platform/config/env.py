@@ -243,6 +243,11 @@ VARIABLES: tuple[Variable, ...] = (
         "TRELLIS_CHROMIUM", None, None, "/usr/bin/chromium",
         "Tests and `docs/make_screenshots.py` only: the Chromium the browser tests drive.",
     ),
+    Variable(
+        "TRELLIS_SCHEMATHESIS_EXAMPLES", None, None, "3",
+        "Tests only: examples per operation and mode of the schemathesis API tests (a deep "
+        "run takes more).",
+    ),
 )  # fmt: skip
 _NAMES = frozenset(v.name for v in VARIABLES)
 

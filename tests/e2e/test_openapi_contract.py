@@ -10,6 +10,7 @@ from litestar.testing import TestClient
 from openapi_spec_validator import validate as validate_openapi
 
 from trellis.cli import create_tenant
+from trellis.platform.api.openapi_schemas import NOT_BLANK
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 
@@ -190,7 +191,7 @@ def test_whitespace_fields_no_longer_return_only_ids(api: Api) -> None:
 def test_required_string_refuses_empty_and_blank_values(api: Api) -> None:
     doc = _doc(api)
     name = doc["components"]["schemas"]["Account_Create"]["properties"]["name"]
-    assert (name["type"], name["minLength"], name["pattern"]) == ("string", 1, r"\S")
+    assert (name["type"], name["minLength"], name["pattern"]) == ("string", 1, NOT_BLANK)
     assert doc["components"]["schemas"]["Account_Create"]["required"] == ["name"]
     required = {"errors": {"name": ["This field is required."]}}
     for value in ("", "   ", "\t\n"):

@@ -1,0 +1,50 @@
+"""The per-tenant OpenAPI document as one member sees it (see :mod:`.openapi`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trellis.platform.api.openapi import entity_components
+from trellis.platform.api.openapi_schemas import class_name
+from trellis.platform.authz import Access
+from trellis.platform.authz.restrict import assignable_owners
+
+
+def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
+    """``doc`` without entities the user cannot read, without hidden fields, and
+    without read-only fields in what a client writes."""
+    if access.admin:
+        return doc
+    schemas: dict[str, Any] = dict(doc["components"]["schemas"])
+    paths: dict[str, Any] = {}
+    readable = {n for n in access.app.entities if access.can(n, "read")}
+    for path, item in doc["paths"].items():
+        first = path[len(base) + 1 :].split("/", 1)[0]
+        if first in access.app.entities and first not in readable:
+            continue
+        paths[path] = item
+    parameters: dict[str, Any] = dict(doc["components"]["parameters"])
+    for name, entity in access.app.entities.items():
+        if name not in readable:
+            for section, parts in entity_components(entity).items():
+                kept = schemas if section == "schemas" else parameters
+                for key in parts:
+                    kept.pop(key, None)
+            continue
+        hidden = access.entity(entity.name).hidden
+        read_only = access.entity(entity.name).read_only
+        owners = assignable_owners(access, name)
+        if hidden or read_only or owners is not None:
+            flows = access.app.model.workflows_of(entity.name)
+            rebuilt = entity_components(entity, hidden, read_only, flows)
+            for part in ("Create", "Update"):
+                props = rebuilt["schemas"][f"{class_name(name)}_{part}"]["properties"]
+                if owners is not None and "owner_id" in props:
+                    props["owner_id"] = {**props["owner_id"], "enum": [*owners, None]}
+            schemas.update(rebuilt["schemas"])
+            parameters.update(rebuilt["parameters"])
+    components = {**doc["components"], "schemas": schemas, "parameters": parameters}
+    return {**doc, "paths": paths, "components": components}
+
+
+__all__ = ["restrict_openapi"]
