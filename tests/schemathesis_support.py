@@ -193,7 +193,11 @@ def fuzzer(runtime: Runtime, tenant: str, token: str) -> Iterator[Fuzzer]:
     app = create_app(runtime)
     path = f"/t/{tenant}/api/openapi.json"
     try:
-        schema = schemathesis.openapi.from_asgi(path, app, config=config, headers=headers)
+        # A generous load timeout: the first request builds the tenant's document, and a
+        # busy CI machine took over schemathesis' default 10 s once.
+        schema = schemathesis.openapi.from_asgi(
+            path, app, config=config, headers=headers, timeout=120
+        )
         entities = runtime.app(tenant).entities.values()
         fields = [f for e in entities for f in e.entity.fields.values()]
         decimals = frozenset(f.name for f in fields if FIELD_TYPES[f.type].decimal)

@@ -12,6 +12,7 @@ from trellis.platform.records.errors import ConflictError, RecordError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.records.views import JSON, encode
 from trellis.ui.screens.activity_routes import activity_context
+from trellis.ui.screens.bulk_actions import apply_bulk_action
 from trellis.ui.screens.forms import form_values, search_expression
 from trellis.ui.screens.layouts import Screens, editable, resolve, title_field
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
@@ -332,31 +333,7 @@ def record_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[Any]:
         ui, target, _ = context(request, tenant, entity)
-        posted = _posted(form)
-        ids = [int(v) for v in posted.get("ids", []) if v.isdigit()]
-        action = (posted.get("action") or [""])[-1]
-        done, failed = 0, []
-        for ident in ids:
-            try:
-                if action == "delete":
-                    api.delete(ui.call, target, ident, None)
-                elif action == "set":
-                    field = (posted.get("field") or [""])[-1]
-                    values = form_values(target.entity, {field: posted.get("value", [])}, [field])
-                    api.update(ui.call, target, ident, values, None)
-                else:
-                    break
-                done += 1
-            except RecordError as exc:
-                details = [m for ms in exc.body()["errors"].values() for m in ms]
-                failed.append(f"#{ident}: {' '.join(details) or exc}")
-        message = (
-            f"{done} of {len(ids)} records updated."
-            if action == "set"
-            else f"{done} of {len(ids)} records deleted."
-        )
-        if failed:
-            message += " Not changed: " + "; ".join(failed[:5])
+        message = apply_bulk_action(api, ui.call, target, _posted(form))
         return redirect(request, f"/t/{tenant}/e/{entity}", flash=message)
 
     @post(
