@@ -173,8 +173,13 @@ def create_app(
     *,
     debug: bool = False,
     extension: Callable[[TenantApi], WebExtension] | None = None,
+    hardening: bool = True,
 ) -> Litestar:
-    """Build the web application over ``runtime``, with the screens of ``extension``."""
+    """Build the web application over ``runtime``, with the screens of ``extension``.
+
+    ``hardening=False`` leaves out the rate limits and the security headers; it exists only
+    so ``bench/bench_hardening.py`` can measure what they cost. Never serve such an app.
+    """
     api = TenantApi(runtime)
     web = extension(api) if extension is not None else WebExtension(route_handlers=())
     counter, close_counter = rate_counter(runtime.config)
@@ -338,11 +343,11 @@ def create_app(
         route_handlers=[Router(path="/", route_handlers=[*options_handlers(handlers), *handlers])],
         middleware=[
             client_ip_middleware,
-            rate_limit_middleware(limits, counter, runtime.clock),
+            *([rate_limit_middleware(limits, counter, runtime.clock)] if hardening else []),
             request_hygiene_middleware,
             *web.middleware,
         ],
-        before_send=[security_headers(runtime.config)],
+        before_send=[security_headers(runtime.config)] if hardening else [],
         exception_handlers={
             RecordError: _record_error,
             HTTPException: _http_error,
