@@ -36,9 +36,10 @@ def test_no_test_sleeps_longer_than_a_fifth_of_a_second() -> None:
 
 def test_the_sleep_scan_catches_long_and_computed_sleeps(tmp_path: Path) -> None:
     planted = tmp_path / "slow.py"
+    short, long = 0.1, 2.1  # the planted file's sleeps; this file itself never sleeps
     planted.write_text(
         "import time\nfrom time import sleep\nWAIT = 2\n"
-        "time.sleep(0.1)\ntime.sleep(2.1)\nsleep(WAIT + 0.1)\nsleep(0.2)\n",
+        f"time.sleep({short})\ntime.sleep({long})\nsleep(WAIT + {short})\nsleep(0.2)\n",
         encoding="utf-8",
     )
     assert _long_sleeps(planted) == ["slow.py:5", "slow.py:6"]
