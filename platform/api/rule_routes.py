@@ -13,10 +13,10 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.api.requests import parse_list_limit as _limit
-from trellis.platform.api.rule_runs_access import visible_changes, visible_runs
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.views import JSON, encode
+from trellis.platform.services.rule_runs_access import visible_changes, visible_runs
 from trellis.platform.triggers import list_runs
 
 

@@ -15,7 +15,6 @@ from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.platform.api.requests import parse_object, requested_version
 from trellis.platform.api.tenant_api import TenantApi
-from trellis.platform.api.workflow_ops import WorkflowOps
 from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.ids import parse_id
@@ -42,7 +41,7 @@ def _record_answer(call: Call, entity: CompiledEntity, result: TransitionResult)
 
 def workflow_routes(api: TenantApi) -> list[HTTPRouteHandler]:
     """The workflow route handlers over ``api`` (authentication, tenants, entities)."""
-    ops = WorkflowOps(api)
+    ops = api.services.workflows
 
     def target(
         request: Request[Any, Any, Any], tenant: str, entity: str, record_id: str

@@ -65,7 +65,7 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
     def extension(api: TenantApi) -> WebExtension:
         members = MemberCache(runtime.registry, clock=runtime.clock)
         runtime.on_forget(members.forget)
-        services = UiServices(runtime, api, store, members)
+        services = UiServices(runtime, api.services, store, members)
         csrf = CsrfPolicy(
             secret=deployment_secret(runtime.config).encode(),
             secure=lambda scope: services.secure_cookies or scope.get("scheme") == "https",

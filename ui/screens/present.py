@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
 from trellis.platform.records.errors import RecordError
+from trellis.platform.services import ListArgs
+from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.layouts import title_field
-from trellis.ui.screens.web import decode
 
 USER_COLUMNS = frozenset({"owner_id", "created_by", "updated_by"})
 MAX_TITLES = 500
@@ -77,8 +77,8 @@ def _text(f: FieldDef | None, value: Any, name: str) -> str:
 class Presenter:
     """Formats records of one call, resolving reference and user titles in batches."""
 
-    def __init__(self, api: TenantApi, call: Call, users: Mapping[int, str]) -> None:
-        self.api = api
+    def __init__(self, records: RecordsService, call: Call, users: Mapping[int, str]) -> None:
+        self.records = records
         self.call = call
         self.users = users
         self._titles: dict[tuple[str, int], str] = {}
@@ -108,7 +108,9 @@ class Presenter:
         fields = "id" + (f",{title}" if title else "")
         params = {"filter": f"id in ({', '.join(map(str, ids))})", "fields": fields, "limit": "500"}
         try:
-            body = decode(self.api.list_records(self.call, compiled, params, count=False))
+            body = self.records.page(
+                self.call, compiled, ListArgs.of(params), count=False
+            ).as_json()
         except RecordError:
             return
         for item in body["items"]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +13,14 @@ from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
 from trellis.platform.api.security_headers import behind_tls
-from trellis.platform.api.tenant_api import ApiResult, TenantApi
 from trellis.platform.authz.call import Call
 from trellis.platform.notifications import unread_count
 from trellis.platform.records.errors import NotFoundError
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
+from trellis.platform.services.reads import ReadsService
+from trellis.platform.services.records import RecordsService
+from trellis.platform.services.workflows import WorkflowsService
 from trellis.platform.sessions import SESSION_COOKIE, Session, SessionStore
 from trellis.ui.screens.members import MemberCache
 
@@ -39,9 +41,25 @@ class UiServices:
     """The shared parts every screen handler uses."""
 
     runtime: Runtime
-    api: TenantApi
+    #: The application services every screen calls (the JSON API calls the same).
+    app: Services
     sessions: SessionStore
     members: MemberCache
+
+    @property
+    def records(self) -> RecordsService:
+        """Record operations: read, list, create, update, delete, form state."""
+        return self.app.records
+
+    @property
+    def reads(self) -> ReadsService:
+        """Search, autocomplete and export."""
+        return self.app.reads
+
+    @property
+    def workflows(self) -> WorkflowsService:
+        """Workflow transitions of records."""
+        return self.app.workflows
 
     @property
     def secure_cookies(self) -> bool:
@@ -86,7 +104,7 @@ def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str
     if identity is None:
         services.sessions.delete(session.sid)
         raise LoginRequiredError(tenant, target)
-    return UiCall(session, services.api.call_as(tenant, identity))
+    return UiCall(session, services.app.call_as(tenant, identity))
 
 
 async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
@@ -99,11 +117,6 @@ async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
 #: before the handler's blocking work starts in the thread pool).
 POSTED_FORM = {"form": Provide(read_form)}
 PostedForm = NamedDependency[FormMultiDict]
-
-
-def decode(result: ApiResult) -> Any:
-    """The JSON body of an API result as Python values."""
-    return json.loads(result.body) if result.body else None
 
 
 def login_redirect(request: Request[Any, Any, Any], exc: LoginRequiredError) -> Response[Any]:
@@ -183,7 +196,6 @@ __all__ = [
     "PostedForm",
     "UiCall",
     "UiServices",
-    "decode",
     "is_htmx",
     "login_redirect",
     "page",
