@@ -22,7 +22,6 @@ from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.query import (
     ListRequest,
     RecordQuery,
-    compile_filter,
     parse_fields,
     parse_limit,
     parse_sort,
@@ -38,11 +37,13 @@ from trellis.platform.services.expand import (
     parse_expand,
     with_expanded,
 )
+from trellis.platform.services.filter_checks import FilterChecks
 from trellis.platform.services.idempotency import request_hash, store_answer, stored_answer
 from trellis.platform.services.values import IdempotencyKey, ListArgs, Page, RecordBody
 from trellis.rules.expr import EvalContext
 
 _QUERY: PartKey[RecordQuery] = PartKey("records.query")
+_CHECKS: PartKey[FilterChecks] = PartKey("records.filter_checks")
 
 
 class RecordsService:
@@ -127,8 +128,8 @@ class RecordsService:
             now=self.runtime.clock.now(), user_id=call.identity.user_id, resolve=lambda _e, _i: None
         )
         if request.filter and not access.admin:
-            visible = access.roles.visible_model
-            compile_filter(request.filter, visible.entities[entity.name], visible)
+            checks = call.rt.part(_CHECKS, lambda _rt: FilterChecks())
+            checks.check(access.roles, entity.name, request.filter)
         scope = access.scope(entity, ectx)
         columns = request.fields or access.entity(entity.name).columns
         with self.connect(call) as conn:
