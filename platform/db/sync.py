@@ -15,6 +15,8 @@ from alembic.autogenerate import produce_migrations
 from alembic.migration import MigrationContext
 from alembic.operations import Operations, ops
 
+from trellis.platform.db.tables import only_on
+
 ADDITIVE = (ops.CreateTableOp, ops.AddColumnOp, ops.CreateIndexOp, ops.AddConstraintOp)
 
 
@@ -111,7 +113,12 @@ def _flatten(upgrade_ops: ops.UpgradeOps) -> list[Any]:
 
 
 def _migration_context(conn: sa.Connection, schema: str | None) -> MigrationContext:
-    opts: dict[str, Any] = {"compare_type": True}
+    dialect = conn.dialect.name
+    opts: dict[str, Any] = {
+        "compare_type": True,
+        # An item made for one dialect only (a trigram index) is not planned elsewhere.
+        "include_object": lambda item, *_: only_on(item) in (None, dialect),
+    }
     if schema is not None:
         opts["include_schemas"] = True
         opts["include_name"] = lambda name, type_, parents: (
@@ -185,6 +192,12 @@ def _check_unique_over_duplicates(
         )
 
 
+def _needs_trigrams(op: Any) -> bool:
+    return isinstance(op, ops.CreateIndexOp) and "gin_trgm_ops" in str(
+        op.kw.get("postgresql_ops", {})
+    )
+
+
 def apply_plan(conn: sa.Connection, plan: SchemaPlan, metadata: sa.MetaData) -> None:
     """Apply the additive steps of ``plan`` inside the caller's transaction.
 
@@ -194,6 +207,9 @@ def apply_plan(conn: sa.Connection, plan: SchemaPlan, metadata: sa.MetaData) -> 
     _check_unique_over_duplicates(conn, plan, metadata)
     operations = Operations(MigrationContext.configure(conn))
     sqlite = conn.dialect.name == "sqlite"
+    if any(_needs_trigrams(op) for op in plan.operations):
+        # A trusted extension: a database owner without superuser rights may create it.
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     for op in plan.operations:
         if not isinstance(op, ADDITIVE):
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,11 @@ NAMING_CONVENTION: dict[str, str] = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: ``info`` key of a schema item that exists on one dialect only (``trigram_index``).
+ONLY_ON = "trellis_only_on"
+#: PostgreSQL's identifier limit (index names past it would be cut silently).
+MAX_NAME = 63
 
 CHANGES_TABLE = "_changes"
 SEQUENCES_TABLE = "_sequences"
@@ -89,6 +95,8 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
             sa.Index(None, column, unique=True, sqlite_where=live, postgresql_where=live)
         elif f.indexed or f.type in ("reference", "user"):
             sa.Index(None, column)
+        if f.trigram:
+            trigram_index(table, f.name)
     for index in entity.indexes:
         cols = [table.c[name] for name in index.fields]
         if index.unique:
@@ -96,6 +104,28 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
         else:
             sa.Index(None, *cols)
     return table
+
+
+def trigram_index(table: sa.Table, name: str) -> sa.Index:
+    """A pg_trgm GIN index on ``table.name`` (PostgreSQL only; see ``only_on``)."""
+    index_name = f"trgm_{table.name}_{name}"
+    if len(index_name) > MAX_NAME:
+        digest = hashlib.sha1(index_name.encode(), usedforsecurity=False).hexdigest()[:8]
+        index_name = f"{index_name[: MAX_NAME - 9]}_{digest}"
+    index = sa.Index(
+        index_name,
+        table.c[name],
+        postgresql_using="gin",
+        postgresql_ops={name: "gin_trgm_ops"},
+        info={ONLY_ON: "postgresql"},
+    )
+    return index.ddl_if(dialect="postgresql")
+
+
+def only_on(item: object) -> str | None:
+    """The one dialect a schema item exists on (``info[ONLY_ON]``), None for every dialect."""
+    info = getattr(item, "info", None)
+    return info.get(ONLY_ON) if isinstance(info, dict) else None
 
 
 def build_internal_tables(metadata: sa.MetaData) -> None:
@@ -324,8 +354,10 @@ __all__ = [
     "COMMENTS_TABLE",
     "DELIVERIES_TABLE",
     "IDEMPOTENCY_TABLE",
+    "MAX_NAME",
     "NAMING_CONVENTION",
     "NOTIFICATIONS_TABLE",
+    "ONLY_ON",
     "OUTBOX_TABLE",
     "RULE_RUNS_TABLE",
     "SAVED_VIEWS_TABLE",
@@ -338,4 +370,6 @@ __all__ = [
     "build_internal_tables",
     "build_metadata",
     "build_table",
+    "only_on",
+    "trigram_index",
 ]
