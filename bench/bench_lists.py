@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -36,7 +35,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from bench_api import ADMIN, RESULTS, TENANT, make_config, say, workspace, write_section
+from bench_api import (
+    RESULTS,
+    TENANT,
+    analyze,
+    make_config,
+    open_tenant,
+    run_header,
+    say,
+    workspace,
+    write_section,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -103,27 +112,18 @@ def _rows(count: int) -> Iterator[dict[str, Any]]:
 
 def prepare(data_dir: Path, database_url: str | None, prefix: str, rows: int) -> None:
     """Create the tenant, publish the package and load ``rows`` rows into each entity."""
-    import sqlalchemy as sa
-
-    from trellis.platform.publish import publish
     from trellis.platform.runtime import Runtime
 
     runtime = Runtime(make_config(data_dir, database_url, prefix))
     try:
-        registry = runtime.registry
-        user_id = registry.ensure_user(ADMIN, "bench-password-long-enough")
-        registry.create_tenant(TENANT)
-        registry.add_membership(TENANT, user_id, ["admin"])
-        publish(runtime, TENANT, PACKAGE, published_by="bench")
+        open_tenant(runtime, PACKAGE)
         app = runtime.app(TENANT)
         data = list(_rows(rows))
         with runtime.engines.tenant_connection(TENANT, write=True) as conn, conn.begin():
             for entity in ("contact", "contact_ix"):
                 for start in range(0, len(data), 10_000):
                     conn.execute(app.table(entity).insert(), data[start : start + 10_000])
-        with runtime.engines.tenant_connection(TENANT, write=True) as conn:
-            conn.execute(sa.text("ANALYZE"))
-            conn.commit()
+        analyze(runtime)
     finally:
         runtime.close()
 
@@ -302,17 +302,9 @@ def render(
 ) -> tuple[str, str]:
     """The results section: title and Markdown body."""
     engine = "PostgreSQL" if args.database_url else "SQLite"
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    note = f" Before: `{args.before}` ({before}); after: this checkout."
     lines = [
-        f"Date: {when}. Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"{engine}. Before: `{args.before}` ({before}); after: this checkout.",
-        "",
-        "Command:",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
+        *run_header(engine, command, note),
         f"Workload: {args.rows:,} contacts per entity (peer benchmark shape, ~30% match "
         f"`{PEER_FILTER}`), limit 50, sort `-score`, count included; {args.rounds} round(s) "
         f"of {args.seconds:g} s per case and tree, alternating. In process through "
