@@ -19,6 +19,8 @@ NAMING_CONVENTION: dict[str, str] = {
 
 #: ``info`` key of a schema item that exists on one dialect only (``trigram_index``).
 ONLY_ON = "trellis_only_on"
+#: Name prefix of the trigram indexes (``indexed: trigram``).
+TRIGRAM_PREFIX = "trgm_"
 #: PostgreSQL's identifier limit (index names past it would be cut silently).
 MAX_NAME = 63
 
@@ -107,14 +109,17 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
 
 
 def trigram_index(table: sa.Table, name: str) -> sa.Index:
-    """A pg_trgm GIN index on ``table.name`` (PostgreSQL only; see ``only_on``)."""
-    index_name = f"trgm_{table.name}_{name}"
+    """A pg_trgm GIN index on ``lower(table.name)``, as text matches read it.
+
+    PostgreSQL only (``only_on``): SQLite's LIKE cannot use such an index.
+    """
+    index_name = f"{TRIGRAM_PREFIX}{table.name}_{name}"
     if len(index_name) > MAX_NAME:
         digest = hashlib.sha1(index_name.encode(), usedforsecurity=False).hexdigest()[:8]
         index_name = f"{index_name[: MAX_NAME - 9]}_{digest}"
     index = sa.Index(
         index_name,
-        table.c[name],
+        sa.func.lower(table.c[name]).label(name),
         postgresql_using="gin",
         postgresql_ops={name: "gin_trgm_ops"},
         info={ONLY_ON: "postgresql"},
@@ -366,6 +371,7 @@ __all__ = [
     "SETTINGS_TABLE",
     "STAGE_HISTORY_TABLE",
     "TIMERS_TABLE",
+    "TRIGRAM_PREFIX",
     "bigint_pk",
     "build_internal_tables",
     "build_metadata",

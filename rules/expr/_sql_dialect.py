@@ -126,7 +126,7 @@ def _like_folded(cls_name: str, doc: str, *, ascii_like: bool, wide: bool) -> ty
         cls_name,
         sa.Boolean(),
         doc,
-        postgresql=lambda x, p: f"({x} ILIKE {p} ESCAPE '/')",
+        postgresql=lambda x, p: f"(lower({x}) LIKE {p} ESCAPE '/')",
         sqlite=lambda x, p: _sqlite_like_folded(x, p, ascii_like=ascii_like, wide=wide),
     )
 
@@ -159,8 +159,10 @@ def like_folded(
 ) -> sa.ColumnElement[Any]:
     """``text`` matches the LIKE ``pattern`` built from ``folded`` (lowercased) ignoring case.
 
-    PostgreSQL: ``ILIKE`` (which lowercases both sides, as ``lower`` does, on a UTF-8
-    database). SQLite: the cheapest form that is exact for the pattern's characters.
+    PostgreSQL: ``lower(text) LIKE pattern``, which a trigram index on ``lower(text)``
+    serves (``ILIKE`` is the same on a UTF-8 database but lowercases the pattern again on
+    every row: 15-25% slower over a scan). SQLite: the cheapest form that is exact for the
+    pattern's characters.
     """
     if not folded.isascii():
         return LikeWide(text, pattern)

@@ -53,11 +53,13 @@ def test_like_patterns_escape_wildcards() -> None:
 
 
 @pytest.mark.parametrize("op", ["contains", "starts_with", "ends_with"])
-def test_an_ascii_text_match_is_plain_like_on_sqlite_and_ilike_on_postgresql(op: str) -> None:
+def test_an_ascii_text_match_is_plain_like_on_sqlite_and_lower_like_on_postgresql(
+    op: str,
+) -> None:
     lite = _sql(SQLITE, f'name {op} "X@Y"')
     assert "deal.name LIKE ? ESCAPE '/'" in lite
     assert "lower" not in lite
-    assert "deal.name ILIKE %(param_1)s::VARCHAR ESCAPE '/'" in _sql(PG, f'name {op} "x@y"')
+    assert "lower(deal.name) LIKE %(param_1)s::VARCHAR ESCAPE '/'" in _sql(PG, f'name {op} "x@y"')
 
 
 @pytest.mark.parametrize(
