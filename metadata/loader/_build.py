@@ -103,6 +103,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         required=spec.get("required") is True,
         unique=spec.get("unique") is True,
         indexed=spec.get("indexed") is True,
+        trigram=spec.get("indexed") == "trigram",
         max_length=_int(spec, "max_length"),
         min=_number(spec, "min"),
         max=_number(spec, "max"),

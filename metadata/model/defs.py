@@ -48,6 +48,9 @@ class FieldDef:
     required: bool = False
     unique: bool = False
     indexed: bool = False
+    #: ``indexed: trigram``: a pg_trgm GIN index on the lowercased text, serving
+    #: ``contains``/``starts_with``/``ends_with`` on PostgreSQL (none on SQLite).
+    trigram: bool = False
     max_length: int | None = None
     min: Decimal | None = None
     max: Decimal | None = None
