@@ -9,7 +9,7 @@ and the screens both call these; neither builds a record operation of its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +27,7 @@ from trellis.platform.records.query import (
     parse_sort,
 )
 from trellis.platform.records.service import RecordService, SaveContext
+from trellis.platform.records.values import to_json
 from trellis.platform.records.views import encode, record_json
 from trellis.platform.runtime import PartKey, Runtime
 from trellis.platform.services.bulk import apply_bulk, parse_bulk
@@ -145,6 +146,30 @@ class RecordsService:
             items = [record_json(entity, row, columns) for row in page.rows]
             self._expand(call, conn, items, expansions)
         return Page(items, page.next_cursor, page.count, page.count_exact)
+
+    def titles(
+        self, call: Call, entity: CompiledEntity, ids: Collection[int], title: str | None
+    ) -> dict[int, str]:
+        """Titles of the live, in-scope records ``ids`` of ``entity`` (``#id`` when untitled).
+
+        ``title`` is the entity's title field; when it is hidden from the caller (or None)
+        each record is named by its id. Ids out of scope are simply absent.
+        """
+        if not ids or not call.access.can(entity.name, "read"):
+            return {}
+        t = entity.table
+        shown = title if title and title in call.access.entity(entity.name).columns else None
+        columns = [t.c.id, *([t.c[shown]] if shown else [])]
+        query = sa.select(*columns).where(t.c.id.in_(sorted(ids)), t.c.deleted_at.is_(None))
+        scope = call.access.scope(entity, self.eval_context(call))
+        if scope is not None:
+            query = query.where(scope)
+        with self.connect(call) as conn:
+            rows = conn.execute(query).all()
+        field = entity.entity.fields.get(shown) if shown else None
+        return {
+            row[0]: str((to_json(row[1], field) if shown else None) or f"#{row[0]}") for row in rows
+        }
 
     def form(
         self, call: Call, entity: CompiledEntity, record_id: int | None, data: dict[str, Any]
