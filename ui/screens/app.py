@@ -59,7 +59,7 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
     store = (
         sessions
         if sessions is not None
-        else open_session_store(runtime.config, clock=runtime.clock)
+        else open_session_store(runtime.config, clock=runtime.clock, registry=runtime.registry)
     )
 
     def extension(api: TenantApi) -> WebExtension:
