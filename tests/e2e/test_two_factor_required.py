@@ -34,7 +34,7 @@ from trellis.platform.sessions import MemorySessionStore
 from trellis.ui.screens.app import create_web_app
 
 from helpers import ACCOUNT, PackageWriter
-from ui_support import add_user, post_form, sign_in
+from ui_support import PASSWORD, add_user, post_form, sign_in
 
 SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7]+)</code>')
 
@@ -97,6 +97,10 @@ def test_members_must_enrol_before_using_the_screens(
     code = pyotp.TOTP(found.group(1)).at(clock.now())
     assert post_form(client, "/t/acme/account/2fa/confirm", {"code": code}).status_code == 200
     assert client.get("/t/acme/e/account", follow_redirects=False).status_code == 200
+    # Turning it off is refused while a tenant of theirs requires it.
+    off = post_form(client, "/t/acme/account/2fa/disable", {"password": PASSWORD})
+    assert off.status_code == 403 and "an organisation you belong to requires it" in off.text
+    assert "Two-factor sign-in is <strong>on</strong>" in client.get("/t/acme/account").text
 
 
 def test_a_tenant_without_the_setting_is_unaffected(
