@@ -249,4 +249,5 @@ def build_app(
         digest=digest,
         requires=MappingProxyType(pins),
         timezone=_text(data, "timezone") or DEFAULT_TIMEZONE,
+        two_factor_required=data.get("two_factor") == "required",
     )

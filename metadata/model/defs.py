@@ -260,6 +260,9 @@ class AppModel:
     reminders: Mapping[str, ReminderDef] = field(default_factory=lambda: _EMPTY)
     #: IANA time zone of ``every "<cron>"`` rules (``app.yaml`` ``timezone``).
     timezone: str = "UTC"
+    #: ``app.yaml`` ``two_factor: required``: members must turn TOTP on to use screens
+    #: and API tokens.
+    two_factor_required: bool = False
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

@@ -24,6 +24,7 @@ from trellis.platform.runtime.invalidation import (
     new_origin,
 )
 from trellis.platform.runtime.package_folders import write_version_folder
+from trellis.platform.runtime.publish_recovery import recover_publishes
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.tenants.registry import (
     MetadataVersion,
@@ -74,6 +75,7 @@ class Runtime:
         #: Casbin policy rows (``casbin_rule`` in the system database).
         self.policies = PolicyStore(self.engines)
         self.registry.on_change(self.changed)
+        recover_publishes(self)  # a SQLite publish cut short by a crash is finished
 
     def _sync_system_schema(self) -> None:
         """Create or extend the system tables (additive sync, like tenant schemas)."""

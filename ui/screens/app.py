@@ -31,7 +31,13 @@ from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.record_routes import record_routes
 from trellis.ui.screens.search_routes import search_routes
 from trellis.ui.screens.view_routes import view_routes
-from trellis.ui.screens.web import LoginRequiredError, UiServices, login_redirect
+from trellis.ui.screens.web import (
+    EnrolmentRequiredError,
+    LoginRequiredError,
+    UiServices,
+    enrolment_redirect,
+    login_redirect,
+)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -59,7 +65,7 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
     store = (
         sessions
         if sessions is not None
-        else open_session_store(runtime.config, clock=runtime.clock)
+        else open_session_store(runtime.config, clock=runtime.clock, registry=runtime.registry)
     )
 
     def extension(api: TenantApi) -> WebExtension:
@@ -91,7 +97,10 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
             ),
             error_page=_error_page,
             welcome_page=_welcome_page,
-            exception_handlers={LoginRequiredError: login_redirect},
+            exception_handlers={
+                LoginRequiredError: login_redirect,
+                EnrolmentRequiredError: enrolment_redirect,
+            },
             state={"ui": services},
             middleware=[csrf_middleware(csrf)],
             on_shutdown=[store.close],

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from trellis.platform.api.security_headers import behind_tls
 from trellis.platform.authz.call import Call
+from trellis.platform.identity.two_factor_policy import TWO_FACTOR_REQUIRED, must_enrol
 from trellis.platform.notifications import unread_count
 from trellis.platform.records.errors import NotFoundError
 from trellis.platform.runtime import Runtime
@@ -34,6 +35,14 @@ class LoginRequiredError(Exception):
         super().__init__(f"Sign in to {tenant} first.")
         self.tenant = tenant
         self.next_url = next_url
+
+
+class EnrolmentRequiredError(Exception):
+    """The tenant requires two-factor sign-in: send the member to turn it on."""
+
+    def __init__(self, tenant: str) -> None:
+        super().__init__(f"{tenant} requires two-factor sign-in.")
+        self.tenant = tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,8 @@ def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str
     Raises:
         LoginRequiredError: no cookie, an unknown or expired session, a session of another
             tenant, a second factor still pending, or a membership that ended.
+        EnrolmentRequiredError: the tenant requires two-factor sign-in, the member has
+            not turned it on, and the page is not under their ``/t/{tenant}/account``.
     """
     sid = request.cookies.get(SESSION_COOKIE)
     session = services.sessions.get(sid) if sid else None
@@ -104,6 +115,10 @@ def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str
     if identity is None:
         services.sessions.delete(session.sid)
         raise LoginRequiredError(tenant, target)
+    account = f"/t/{tenant}/account"
+    on_account = request.url.path == account or request.url.path.startswith(account + "/")
+    if not on_account and must_enrol(services.runtime, tenant, session.user_id):
+        raise EnrolmentRequiredError(tenant)
     return UiCall(session, services.app.call_as(tenant, identity))
 
 
@@ -117,6 +132,13 @@ async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
 #: before the handler's blocking work starts in the thread pool).
 POSTED_FORM = {"form": Provide(read_form)}
 PostedForm = NamedDependency[FormMultiDict]
+
+
+def enrolment_redirect(
+    request: Request[Any, Any, Any], exc: EnrolmentRequiredError
+) -> Response[Any]:
+    """Send a member who must turn on two-factor sign-in to their account page."""
+    return redirect(request, f"/t/{exc.tenant}/account", flash=TWO_FACTOR_REQUIRED)
 
 
 def login_redirect(request: Request[Any, Any, Any], exc: LoginRequiredError) -> Response[Any]:
@@ -192,10 +214,12 @@ def not_found(what: str) -> NotFoundError:
 __all__ = [
     "FLASH_COOKIE",
     "POSTED_FORM",
+    "EnrolmentRequiredError",
     "LoginRequiredError",
     "PostedForm",
     "UiCall",
     "UiServices",
+    "enrolment_redirect",
     "is_htmx",
     "login_redirect",
     "page",
