@@ -16,11 +16,11 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from trellis.metadata.model import FIELD_TYPES, FieldDef
+from trellis.metadata.model import FieldDef
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import ValidationFailedError
 from trellis.platform.records.hooks import SaveEvent
-from trellis.platform.records.values import to_decimal, to_json
+from trellis.platform.records.values import to_json, to_stored
 from trellis.platform.triggers._store import RuleStore, due_time
 from trellis.platform.triggers.actions import AfterActions, Scene, iso
 from trellis.platform.triggers.assign import Assigner
@@ -35,13 +35,7 @@ _EVENTS = {"create": "created", "update": "updated", "delete": "deleted"}
 
 def fit_value(f: FieldDef, value: Any) -> Any:
     """Fit an expression value to the stored form of field ``f``."""
-    if value is None:
-        return None
-    if FIELD_TYPES[f.type].decimal:
-        return to_decimal(value, f)
-    if f.type in ("integer", "user", "reference") and not isinstance(value, bool):
-        return int(value)
-    return value
+    return to_stored(value, f)
 
 
 def _with_old(event: SaveEvent) -> EvalContext:
