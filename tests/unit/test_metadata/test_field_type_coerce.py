@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trellis.metadata.loader._build import build_field
+from trellis.metadata.loader.positions import PositionMap
 from trellis.metadata.model import FIELD_TYPES, FieldDef, FieldType, FieldValueError, field_type
 from trellis.metadata.model.ranges import INT64_MAX, INT64_MIN
 
@@ -59,6 +61,13 @@ def test_every_field_type_has_a_spec_with_a_coerce() -> None:
         assert spec.name is kind
         assert field_type(kind.value) is spec
         assert callable(spec.coerce)
+
+
+def test_the_loader_sets_the_enum_member() -> None:
+    built = build_field("amount", {"type": "money"}, PositionMap("entities/deal.yaml", {}))
+    assert built is not None
+    assert built.type is FieldType.MONEY
+    assert build_field("x", {"type": "monney"}, PositionMap("entities/deal.yaml", {})) is None
 
 
 def test_field_type_values_are_the_yaml_names() -> None:
