@@ -155,6 +155,8 @@ def _spec(
     decimal: bool = False,
     is_list: bool = False,
 ) -> FieldTypeSpec:
+    """A spec whose ``coerce`` follows from the type: decimal-like numbers are rounded to
+    their column's scale, ids and integers fit BIGINT, the rest go by their DSL type."""
     kind = FieldType(name)
     if decimal:
         coerce: Callable[[Any, FieldDef], Any] = c.to_decimal
