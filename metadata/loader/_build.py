@@ -20,6 +20,7 @@ from trellis.metadata.model import (
     AppModel,
     EntityDef,
     FieldDef,
+    FieldType,
     IndexDef,
     RollupDef,
     SourceSpan,
@@ -92,13 +93,14 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
     path: NodePath = ("fields", name)
     on_delete = spec.get("on_delete")
     number_format = _text(spec, "format")
-    if type_name == "autonumber" and number_format is None:
+    kind = FieldType(type_name)
+    if kind == FieldType.AUTONUMBER and number_format is None:
         number_format = DEFAULT_AUTONUMBER_FORMAT
     default = expression_text(spec.get("default"))
     formula = _text(spec, "formula") or None
     return FieldDef(
         name=name,
-        type=type_name,
+        type=kind,
         label=_text(spec, "label") or humanize(name),
         required=spec.get("required") is True,
         unique=spec.get("unique") is True,

@@ -29,33 +29,34 @@ from trellis.metadata.model import (
     STANDARD_COLUMNS,
     AppModel,
     DslType,
+    FieldType,
 )
 
 #: Field types whose values are few and discrete enough to group by.
 GROUPABLE_TYPES = (
-    "string",
-    "email",
-    "phone",
-    "url",
-    "enum",
-    "pipeline",
-    "boolean",
-    "reference",
-    "user",
-    "integer",
-    "autonumber",
+    FieldType.STRING,
+    FieldType.EMAIL,
+    FieldType.PHONE,
+    FieldType.URL,
+    FieldType.ENUM,
+    FieldType.PIPELINE,
+    FieldType.BOOLEAN,
+    FieldType.REFERENCE,
+    FieldType.USER,
+    FieldType.INTEGER,
+    FieldType.AUTONUMBER,
 )
 #: Field types grouped by a time bucket (``close_date:month``).
-DATE_TYPES = ("date", "datetime")
+DATE_TYPES = (FieldType.DATE, FieldType.DATETIME)
 #: Field types a funnel can order its steps by.
-FUNNEL_TYPES = ("pipeline", "enum")
+FUNNEL_TYPES = (FieldType.PIPELINE, FieldType.ENUM)
 #: Standard columns as field types, for grouping (``id`` and ``version`` never group).
 _STANDARD_TYPES = {
-    "owner_id": "user",
-    "created_by": "user",
-    "updated_by": "user",
-    "created_at": "datetime",
-    "updated_at": "datetime",
+    "owner_id": FieldType.USER,
+    "created_by": FieldType.USER,
+    "updated_by": FieldType.USER,
+    "created_at": FieldType.DATETIME,
+    "updated_at": FieldType.DATETIME,
 }
 
 

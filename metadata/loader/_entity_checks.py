@@ -10,11 +10,11 @@ from typing import Any
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader.positions import NodePath, PositionMap
-from trellis.metadata.model import STANDARD_COLUMNS, AppModel, EntityDef
+from trellis.metadata.model import STANDARD_COLUMNS, AppModel, EntityDef, FieldType
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 NAME_HINT = "lowercase letters, digits and '_', starting with a letter, at most 40 characters"
-_CURRENCY_TYPES = ("enum", "string")
+_CURRENCY_TYPES = (FieldType.ENUM, FieldType.STRING)
 
 
 def check_entity_name(stem: str, data: Any, positions: PositionMap, report: Report) -> bool:
@@ -131,7 +131,7 @@ def check_references(
     """
     for name, spec in _field_specs(data).items():
         target = spec.get("to") if isinstance(spec, dict) else None
-        if spec_type(spec) != "reference" or not isinstance(target, str):
+        if spec_type(spec) != FieldType.REFERENCE or not isinstance(target, str):
             continue
         if NAME.match(target) and target not in model.entities and target not in broken:
             report.error(
@@ -167,7 +167,7 @@ def _check_search_path(
         field = current.fields.get(previous)
         if field is None:
             return  # unknown first segment: reported by check_entity
-        if field.type != "reference":
+        if field.type != FieldType.REFERENCE:
             message = f"search: '{previous}' in '{item}' is not a reference and has no fields"
             report.error("MD012", message, positions.value(path))
             return

@@ -8,23 +8,25 @@ from typing import Any
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader.positions import NodePath, PositionMap
-from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS
+from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, FieldType
 
-_NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
-_NOT_INDEXABLE = frozenset({"json", "tags", "multi_enum"})
+_NUMERIC = frozenset(k for k, spec in FIELD_TYPES.items() if spec.numeric)
+_NOT_INDEXABLE = frozenset({FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM})
 #: Types whose values are plain text: ``indexed: trigram`` applies to them.
-TRIGRAM_TYPES = frozenset({"string", "text", "email", "phone", "url"})
+TRIGRAM_TYPES = frozenset(
+    {FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.URL}
+)
 #: Keys that only make sense for some types: key -> types it applies to.
 APPLIES_TO: dict[str, frozenset[str]] = {
-    "max_length": frozenset({"string"}),
+    "max_length": frozenset({FieldType.STRING}),
     "min": _NUMERIC,
     "max": _NUMERIC,
-    "scale": frozenset({"decimal"}),
-    "options": frozenset({"enum", "multi_enum"}),
-    "on_delete": frozenset({"reference"}),
-    "format": frozenset({"autonumber"}),
-    "currency_field": frozenset({"money"}),
-    "pipeline": frozenset({"pipeline"}),
+    "scale": frozenset({FieldType.DECIMAL}),
+    "options": frozenset({FieldType.ENUM, FieldType.MULTI_ENUM}),
+    "on_delete": frozenset({FieldType.REFERENCE}),
+    "format": frozenset({FieldType.AUTONUMBER}),
+    "currency_field": frozenset({FieldType.MONEY}),
+    "pipeline": frozenset({FieldType.PIPELINE}),
 }
 #: Keywords of the rule language: a field with such a name could not be referenced.
 RESERVED_WORDS = frozenset(
@@ -44,9 +46,18 @@ RESERVED_WORDS = frozenset(
     }
 )
 #: Types a rollup can fill.
-ROLLUP_TYPES = frozenset({"integer", "decimal", "money", "percent", "date", "datetime"})
+ROLLUP_TYPES = _NUMERIC | {FieldType.DATE, FieldType.DATETIME}
 #: Types whose value the platform cannot compute from a formula.
-NOT_COMPUTABLE = frozenset({"autonumber", "reference", "user", "multi_enum", "tags", "json"})
+NOT_COMPUTABLE = frozenset(
+    {
+        FieldType.AUTONUMBER,
+        FieldType.REFERENCE,
+        FieldType.USER,
+        FieldType.MULTI_ENUM,
+        FieldType.TAGS,
+        FieldType.JSON,
+    }
+)
 #: Autonumber format: literal text around exactly one ``{n}`` or ``{n:0Wd}`` (W 1-20).
 AUTONUMBER_FORMAT = re.compile(r"^[^{}]*\{n(?::0(?:[1-9]|1[0-9]|20)d)?\}[^{}]*$")
 _TEXT_LITERAL = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*$')
@@ -90,14 +101,14 @@ def _check_keys(
     name: str, type_name: str, spec: dict[str, Any], positions: PositionMap, report: Report
 ) -> None:
     path: NodePath = ("fields", name)
-    if type_name in ("enum", "multi_enum") and "options" not in spec:
+    if type_name in (FieldType.ENUM, FieldType.MULTI_ENUM) and "options" not in spec:
         report.error(
             "MD016", f"field '{name}': type '{type_name}' needs 'options'", positions.anchor(path)
         )
-    if type_name == "reference" and "to" not in spec:
+    if type_name == FieldType.REFERENCE and "to" not in spec:
         message = f"field '{name}': a reference needs 'to' (the entity it points at)"
         report.error("MD017", message, positions.anchor(path))
-    if type_name != "reference" and "to" in spec:
+    if type_name != FieldType.REFERENCE and "to" in spec:
         message = f"field '{name}': 'to' only applies to references, not to '{type_name}'"
         report.error("MD018", message, positions.anchor((*path, "to")))
     for key, types in APPLIES_TO.items():
@@ -143,7 +154,7 @@ def _check_computed(
     if has_formula and has_rollup:
         message = f"field '{name}': a field has either a formula or a rollup, not both"
         report.error("MD050", message, positions.anchor((*path, "rollup")))
-    if not (has_formula or has_rollup or type_name == "autonumber"):
+    if not (has_formula or has_rollup or type_name == FieldType.AUTONUMBER):
         return
     what = "formula" if has_formula else "rollup" if has_rollup else "autonumber"
     if "default" in spec:
@@ -160,7 +171,7 @@ def _check_values(
     path: NodePath = ("fields", name)
     number_format = spec.get("format")
     bad_format = isinstance(number_format, str) and not AUTONUMBER_FORMAT.match(number_format)
-    if type_name == "autonumber" and bad_format:
+    if type_name == FieldType.AUTONUMBER and bad_format:
         message = (
             f"field '{name}': format '{number_format}' needs exactly one placeholder "
             "'{n}' or '{n:0Wd}' (W from 1 to 20) and no other braces"
@@ -174,7 +185,7 @@ def _check_values(
         message = f"field '{name}': on_delete 'set_null' cannot empty a required reference"
         report.error("MD025", message, positions.value((*path, "on_delete")))
     default, options = spec.get("default"), spec.get("options")
-    if type_name == "enum" and isinstance(default, str) and isinstance(options, list):
+    if type_name == FieldType.ENUM and isinstance(default, str) and isinstance(options, list):
         literal = _TEXT_LITERAL.match(default)
         choices = [o for o in options if isinstance(o, str)]
         if literal and literal.group(1) not in choices:

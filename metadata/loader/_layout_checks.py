@@ -29,6 +29,7 @@ from trellis.metadata.model import (
     LAYOUT_STANDARD_COLUMNS,
     NUMBER_FIELD_TYPES,
     DslType,
+    FieldType,
 )
 
 _UNSORTABLE = (DslType.LIST, DslType.JSON)
@@ -198,7 +199,7 @@ def _check_related(
 
 def _points_at(spec: Any, entity: str) -> bool:
     """Whether a raw field spec is a reference to ``entity``."""
-    return spec_type(spec) == "reference" and spec.get("to") == entity
+    return spec_type(spec) == FieldType.REFERENCE and spec.get("to") == entity
 
 
 def _check_kanban(scope: _Scope, spec: Mapping[str, Any], path: NodePath) -> None:

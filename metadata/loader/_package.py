@@ -50,7 +50,7 @@ from trellis.metadata.loader.yaml_source import (
     load_yaml,
     too_large,
 )
-from trellis.metadata.model import AppModel, EntityDef, RuleSource, SourceSpan
+from trellis.metadata.model import AppModel, EntityDef, FieldType, RuleSource, SourceSpan
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,7 @@ def _unreliable_names(model: AppModel, entities: _Entities) -> dict[str, set[str
         specs = data.get("fields") if isinstance(data, dict) else None
         names = set(specs) - set(entity.fields) if isinstance(specs, dict) else set()
         for f in entity.fields.values():
-            if f.type == "reference" and (f.to is None or f.to not in model.entities):
+            if f.type == FieldType.REFERENCE and (f.to is None or f.to not in model.entities):
                 names.add(f.name)
         out[name] = names
     return out

@@ -12,7 +12,7 @@ from trellis.metadata.loader._flows import Flows
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.loader.yaml_source import YamlDocument
-from trellis.metadata.model import EntityDef, FieldDef
+from trellis.metadata.model import EntityDef, FieldDef, FieldType
 
 _TEXT_LITERAL = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*$')
 
@@ -54,7 +54,9 @@ def bind_pipeline_fields(
         positions = docs[name].positions
         fields: dict[str, FieldDef] = {}
         for f in entity.fields.values():
-            fields[f.name] = _bind(f, flows, positions, report) if f.type == "pipeline" else f
+            fields[f.name] = (
+                _bind(f, flows, positions, report) if f.type == FieldType.PIPELINE else f
+            )
         changed = any(fields[n] is not entity.fields[n] for n in fields)
         out[name] = replace(entity, fields=MappingProxyType(fields)) if changed else entity
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader.positions import PositionMap
-from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef
+from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef, FieldType
 
 #: Aggregates that need a numeric field.
 NUMERIC_AGGREGATES = frozenset({"sum", "avg"})
@@ -27,9 +27,11 @@ def check_rollups(
             report.error("MD051", message, where, did_you_mean(rollup.entity, model.entities))
             continue
         via = child.fields.get(rollup.via)
-        if via is None or via.type != "reference" or via.to != entity.name:
+        if via is None or via.type != FieldType.REFERENCE or via.to != entity.name:
             candidates = [
-                n for n, c in child.fields.items() if c.type == "reference" and c.to == entity.name
+                n
+                for n, c in child.fields.items()
+                if c.type == FieldType.REFERENCE and c.to == entity.name
             ]
             message = (
                 f"field '{f.name}': '{rollup.entity}.{rollup.via}' must be a reference from "

@@ -30,6 +30,7 @@ from trellis.metadata.model import (
     AppModel,
     DslType,
     EntityDef,
+    FieldType,
     ReminderDef,
     SlaDef,
     SlaTargetDef,
@@ -96,10 +97,10 @@ class _Checks:
             self.error("MD130", f"{what} for unknown entity '{stem}'", (), hint)
         return entity
 
-    def field_type(self, entity: EntityDef, name: str, path: NodePath) -> str | None:
+    def field_type(self, entity: EntityDef, name: str, path: NodePath) -> FieldType | None:
         """The field's type (``datetime`` for created_at/updated_at), or None (reported)."""
         if name in _DATE_STANDARD:
-            return "datetime"
+            return FieldType.DATETIME
         f = entity.fields.get(name)
         if f is None:
             hint = did_you_mean(name, [*entity.fields, *_DATE_STANDARD])
@@ -116,7 +117,7 @@ class _Checks:
         if name == "owner":
             return
         kind = self.field_type(entity, name, path)
-        if kind is not None and kind != "user":
+        if kind is not None and kind != FieldType.USER:
             self.error("MD132", f"notify '{name}' is a {kind} field; use owner or a user field",
                        path)  # fmt: skip
 
@@ -153,7 +154,7 @@ def _sla(
     priority = str(data["priority_field"])
     kind = check.field_type(entity, priority, ("priority_field",))
     options: tuple[str, ...] = ()
-    if kind is not None and kind != "enum":
+    if kind is not None and kind != FieldType.ENUM:
         check.error("MD132", f"priority_field '{priority}' is a {kind} field; use an enum",
                     ("priority_field",))  # fmt: skip
     elif kind is not None:
@@ -183,7 +184,7 @@ def _sla(
     field = breach.get("set_field")
     if isinstance(field, str):
         found = check.field_type(entity, field, ("on_breach", "set_field"))
-        if found is not None and found != "boolean":
+        if found is not None and found != FieldType.BOOLEAN:
             check.error("MD132", f"set_field '{field}' is a {found} field; use a boolean",
                         ("on_breach", "set_field"))  # fmt: skip
     notify = breach.get("notify")

@@ -19,6 +19,7 @@ from trellis.metadata.model import (
     AppModel,
     DslType,
     EntityDef,
+    FieldType,
     SourceSpan,
     WorkflowDef,
 )
@@ -90,7 +91,7 @@ def _target(
             )
         return None
     where = positions.value(("field",))
-    if state_field.type != "enum":
+    if state_field.type != FieldType.ENUM:
         message = (
             f"field '{workflow.field}' must be an enum whose options are the states, "
             f"not '{state_field.type}'"

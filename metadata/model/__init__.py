@@ -1,5 +1,6 @@
 """The compiled, immutable metadata model: what an app package means once loaded."""
 
+from trellis.metadata.model.coerce import FieldValueError
 from trellis.metadata.model.dashboards import (
     CHART_KINDS,
     TILE_AGGREGATES,
@@ -47,6 +48,7 @@ from trellis.metadata.model.roles import (
 from trellis.metadata.model.schedules import ReminderDef, SlaDef, SlaTargetDef
 from trellis.metadata.model.source import SourceSpan
 from trellis.metadata.model.standard import STANDARD_COLUMNS, WRITABLE_STANDARD_COLUMNS
+from trellis.metadata.model.type_names import FieldType
 
 __all__ = [
     "ACTIONS",
@@ -71,7 +73,9 @@ __all__ = [
     "EntityAccessDef",
     "EntityDef",
     "FieldDef",
+    "FieldType",
     "FieldTypeSpec",
+    "FieldValueError",
     "FormLayout",
     "IndexDef",
     "KanbanLayout",

@@ -13,6 +13,7 @@ from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.roles import RoleDef
 from trellis.metadata.model.schedules import ReminderDef, SlaDef
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
+from trellis.metadata.model.type_names import FieldType
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -43,7 +44,7 @@ class FieldDef:
     """
 
     name: str
-    type: str
+    type: FieldType
     label: str
     required: bool = False
     unique: bool = False
@@ -82,10 +83,17 @@ class FieldDef:
     #: Where each conditional rule's expression starts, by key (``required_when`` …).
     condition_sources: Mapping[str, SourceSpan] = field(default_factory=lambda: _EMPTY)
 
+    def __post_init__(self) -> None:
+        # A definition built in code may name its type as text: ``FieldDef("n", "money", …)``.
+        if type(self.type) is not FieldType:
+            object.__setattr__(self, "type", FieldType(self.type))
+
     @property
     def computed(self) -> bool:
         """True when the platform, not the client, writes this field."""
-        return self.formula is not None or self.rollup is not None or self.type == "autonumber"
+        return (
+            self.formula is not None or self.rollup is not None or self.type == FieldType.AUTONUMBER
+        )
 
     def conditions(self) -> dict[str, str]:
         """The conditional rules this field declares, by key."""

@@ -9,8 +9,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model import coerce as c
 from trellis.metadata.model.defs import FieldDef
 from trellis.metadata.model.dsl_types import DslType
+from trellis.metadata.model.ranges import (
+    INT64_MAX,
+    INT64_MIN,
+    WHOLE_TYPES,
+    numeric_precision,
+    storable_range,
+    value_range,
+)
+from trellis.metadata.model.type_names import FieldType
 
 JsonSchema = dict[str, Any]
 
@@ -18,69 +28,38 @@ DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 ().\-]{2,39}$"
 URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
-#: What a BIGINT column holds.
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
 class FieldTypeSpec:
     """What one field type means to the database, the API, the DSL and the screens."""
 
-    name: str
+    name: FieldType
     dsl_type: DslType
     sql_type: Callable[[FieldDef], sa.types.TypeEngine[Any]]
     json_schema: Callable[[FieldDef], JsonSchema]
     widget: str
+    #: Fits a value (from the API or an expression) to the stored Python value of a
+    #: field of this type; raises ``FieldValueError`` (a ``ValueError``) with the message.
+    coerce: Callable[[Any, FieldDef], Any]
     #: JSON output renders values as strings (decimal-like types).
     decimal: bool = False
     #: The value is a list (stored as JSON).
     is_list: bool = False
 
+    @property
+    def whole(self) -> bool:
+        """Values are whole numbers stored as BIGINT: integers, record and user ids."""
+        return self.name in WHOLE_TYPES
+
+    @property
+    def numeric(self) -> bool:
+        """A quantity: an integer or a decimal-like number (not an id)."""
+        return self.decimal or self.name == FieldType.INTEGER
+
 
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
-
-
-def numeric_precision(f: FieldDef) -> tuple[int, int] | None:
-    """(precision, scale) of the NUMERIC column of a decimal-like field, else None."""
-    if f.type == "decimal":
-        return 24, f.scale if f.scale is not None else 6
-    if f.type == "money":
-        return 20, 2
-    if f.type == "percent":
-        return 9, 4
-    return None
-
-
-def storable_range(f: FieldDef) -> tuple[Decimal, Decimal] | None:
-    """Inclusive bounds of the values the column of ``f`` holds (None: not a number).
-
-    Integers are BIGINT; decimal-like values are rounded to the column's scale first,
-    so money holds ±999999999999999999.99; percent is 0-100 whatever its column holds.
-    """
-    if f.type in ("integer", "reference", "user"):
-        return Decimal(INT64_MIN), Decimal(INT64_MAX)
-    if f.type == "percent":
-        return Decimal(0), Decimal(100)
-    numeric = numeric_precision(f)
-    if numeric is None:
-        return None
-    precision, scale = numeric
-    top = Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
-    return -top, top
-
-
-def value_range(f: FieldDef) -> tuple[Decimal, Decimal] | None:
-    """The storable range of ``f`` intersected with its declared ``min``/``max``."""
-    bounds = storable_range(f)
-    if bounds is None:
-        return None
-    low, high = bounds
-    if f.min is not None and f.min > low:
-        low = f.min
-    if f.max is not None and f.max < high:
-        high = f.max
-    return low, high
 
 
 def _integer_schema(f: FieldDef) -> JsonSchema:
@@ -104,11 +83,11 @@ def _decimal_schema(f: FieldDef) -> JsonSchema:
     stored_low, stored_high = storable_range(f) or (low, high)
     precision, scale = numeric_precision(f) or (0, 0)
     column_limit = 10 ** (precision - scale)
-    if f.type == "percent" or low > stored_low:
+    if f.type == FieldType.PERCENT or low > stored_low:
         schema["minimum"] = _number(low)
     else:
         schema["exclusiveMinimum"] = -column_limit
-    if f.type == "percent" or high < stored_high:
+    if f.type == FieldType.PERCENT or high < stored_high:
         schema["maximum"] = _number(high)
     else:
         schema["exclusiveMaximum"] = column_limit
@@ -158,6 +137,14 @@ def _bigint() -> sa.types.TypeEngine[Any]:
     return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+_DEFAULT_COERCE: dict[DslType, Callable[[Any, FieldDef], Any]] = {
+    DslType.TEXT: c.coerce_text,
+    DslType.BOOLEAN: c.coerce_boolean,
+    DslType.DATE: c.coerce_date,
+    DslType.DATETIME: c.coerce_datetime,
+}
+
+
 def _spec(
     name: str,
     dsl: DslType,
@@ -168,11 +155,22 @@ def _spec(
     decimal: bool = False,
     is_list: bool = False,
 ) -> FieldTypeSpec:
-    return FieldTypeSpec(name, dsl, sql, schema, widget, decimal, is_list)
+    """A spec whose ``coerce`` follows from the type: decimal-like numbers are rounded to
+    their column's scale, ids and integers fit BIGINT, the rest go by their DSL type."""
+    kind = FieldType(name)
+    if decimal:
+        coerce: Callable[[Any, FieldDef], Any] = c.to_decimal
+    elif kind in WHOLE_TYPES:
+        coerce = c.coerce_whole
+    else:
+        coerce = _DEFAULT_COERCE.get(dsl, c.coerce_as_is)
+    return FieldTypeSpec(kind, dsl, sql, schema, widget, coerce, decimal, is_list)
 
 
+#: Every field type's spec by its YAML name (plain text keys, so the names can be
+#: written back to YAML); a :class:`FieldType` member finds its spec too.
 FIELD_TYPES: dict[str, FieldTypeSpec] = {
-    s.name: s
+    s.name.value: s
     for s in (
         _spec("string", DslType.TEXT, lambda f: sa.String(f.max_length or 255), _string, "text"),
         _spec("text", DslType.TEXT, lambda f: sa.Text(), lambda f: {"type": "string"}, "textarea"),
@@ -342,3 +340,22 @@ def nullable_schema(f: FieldDef) -> JsonSchema:
     if "enum" in schema:
         schema["enum"] = [*schema["enum"], None]
     return schema
+
+
+__all__ = [
+    "DECIMAL_PATTERN",
+    "EMAIL_PATTERN",
+    "FIELD_TYPES",
+    "INT64_MAX",
+    "INT64_MIN",
+    "PHONE_PATTERN",
+    "URL_PATTERN",
+    "FieldType",
+    "FieldTypeSpec",
+    "JsonSchema",
+    "field_type",
+    "nullable_schema",
+    "numeric_precision",
+    "storable_range",
+    "value_range",
+]

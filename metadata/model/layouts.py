@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
+from trellis.metadata.model.type_names import FieldType
 
 #: Standard columns a layout may show (``deleted_at`` never shows).
 LAYOUT_STANDARD_COLUMNS = (
@@ -23,9 +24,9 @@ LAYOUT_STANDARD_COLUMNS = (
 #: Standard columns a form may edit.
 FORM_STANDARD_COLUMNS = ("owner_id",)
 #: Field types a kanban board can have columns for.
-KANBAN_FIELD_TYPES = ("pipeline", "enum")
+KANBAN_FIELD_TYPES = (FieldType.PIPELINE, FieldType.ENUM)
 #: Field types a kanban total (and a dashboard sum or average) can add up.
-NUMBER_FIELD_TYPES = ("integer", "decimal", "money", "percent")
+NUMBER_FIELD_TYPES = (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT)
 
 
 @dataclass(frozen=True, slots=True)

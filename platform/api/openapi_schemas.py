@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
-from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, DslType, FieldDef
+from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, DslType, FieldDef, FieldType
 from trellis.metadata.model.field_types import nullable_schema
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.validation import MAX_VALUE_DEPTH
@@ -31,8 +31,7 @@ INT64_MAX = 2**63 - 1
 #: ``str.strip`` sees it (``\S`` differs between regex dialects: ECMA-262 counts U+0085
 #: and U+001C-U+001F as text and U+FEFF as space).
 NOT_BLANK = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-_BLANK_CHECKED = ("string", "text")
-_INTEGER_IDS = ("integer", "reference", "user")
+_BLANK_CHECKED = (FieldType.STRING, FieldType.TEXT)
 _STANDARD: dict[DslType, dict[str, Any]] = {
     DslType.NUMBER: {"type": "integer"},
     DslType.DATETIME: {"type": "string", "format": "date-time"},
@@ -127,7 +126,7 @@ def _input_property(entity: CompiledEntity, name: str) -> dict[str, Any]:
         schema.update(NO_NUL)
     elif "string" in schema.get("items", {}).get("type", ()):
         schema["items"] = {**schema["items"], **NO_NUL}
-    if f.type in _INTEGER_IDS:
+    if FIELD_TYPES[f.type].whole:
         schema.setdefault("minimum", -INT64_MAX - 1)
         schema.setdefault("maximum", INT64_MAX)
     if f.required and f.type in _BLANK_CHECKED:

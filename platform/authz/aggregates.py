@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from trellis.metadata.model import AppModel, DslType, FieldDef
+from trellis.metadata.model import AppModel, DslType, FieldDef, FieldType
 from trellis.platform.records.compiled import CompiledApp
 from trellis.rules.expr import compile_expression
 
@@ -43,7 +43,7 @@ def _path_fields(model: AppModel, entity: str, path: tuple[str, ...]) -> Iterato
         if f is None:
             return
         yield current.name, segment
-        current = model.entities.get(f.to) if f.type == "reference" and f.to else None
+        current = model.entities.get(f.to) if f.type == FieldType.REFERENCE and f.to else None
 
 
 def _rollup_reads(app: CompiledApp, f: FieldDef) -> tuple[str, tuple[FieldKey, ...]]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FieldDef, TileDef
+from trellis.metadata.model import FieldDef, FieldType, TileDef
 from trellis.platform.authz import Access
 from trellis.platform.authz.read_paths import scoped_filter
 from trellis.platform.dashboards.buckets import bucket_start
@@ -121,7 +121,7 @@ def _group_key(
     column = table.c[str(tile.group_by)]
     if tile.bucket is None:
         return column
-    is_datetime = field is None or field.type == "datetime"
+    is_datetime = field is None or field.type == FieldType.DATETIME
     return bucket_start(column, tile.bucket, conn.dialect.name, is_datetime=is_datetime)
 
 
@@ -136,9 +136,9 @@ def _labels(
 ) -> dict[Any, str]:
     """Labels of group keys that are record or user ids; others are labelled later."""
     ids = [k for k in rows if isinstance(k, int) and not isinstance(k, bool)]
-    if tile.group_by in USER_COLUMNS or (field is not None and field.type == "user"):
+    if tile.group_by in USER_COLUMNS or (field is not None and field.type == FieldType.USER):
         return {i: user_names.get(i, f"User {i}") for i in ids}
-    if field is None or field.type != "reference" or field.to is None or not ids:
+    if field is None or field.type != FieldType.REFERENCE or field.to is None or not ids:
         return {}
     titles = {i: f"#{i}" for i in ids}
     target = access.app.entities.get(field.to)

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from trellis.metadata.model import AppModel, FieldDef, TileDef
+from trellis.metadata.model import AppModel, FieldDef, FieldType, TileDef
 from trellis.platform.dashboards.buckets import bucket_label
 
 #: Most groups a ranked chart shows; the rest become one "Other" group.
@@ -47,7 +47,7 @@ def _options(model: AppModel, field: FieldDef, *, funnel: bool) -> list[tuple[st
     A funnel leaves out lost stages: they are not a step of the way.
     """
     pipeline = model.pipelines.get(field.pipeline or "")
-    if field.type == "pipeline" and pipeline is not None:
+    if field.type == FieldType.PIPELINE and pipeline is not None:
         stages = pipeline.stages
         return [(s.name, s.label) for s in stages if not (funnel and s.lost)]
     return [(o, _option_label(o)) for o in field.options]
@@ -123,7 +123,7 @@ def order_groups(
     """
     if tile.bucket is not None:
         groups = _timeline(tile, rows)
-    elif field is not None and field.type in ("pipeline", "enum"):
+    elif field is not None and field.type in (FieldType.PIPELINE, FieldType.ENUM):
         additive = tile.agg in ("count", "sum")
         funnel = tile.kind == "funnel"
         groups = [
@@ -133,7 +133,7 @@ def order_groups(
         ]
         if funnel and additive:
             return tuple(_reached(groups))
-    elif field is not None and field.type == "boolean":
+    elif field is not None and field.type == FieldType.BOOLEAN:
         groups = [
             Group(key, label, rows[key])  # type: ignore[arg-type]
             for key, label in ((True, "Yes"), (False, "No"))

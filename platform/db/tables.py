@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef
+from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldType
 
 #: Names Alembic and the platform use for indexes and constraints.
 NAMING_CONVENTION: dict[str, str] = {
@@ -95,7 +95,7 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
         column = table.c[f.name]
         if f.unique:
             sa.Index(None, column, unique=True, sqlite_where=live, postgresql_where=live)
-        elif f.indexed or f.type in ("reference", "user"):
+        elif f.indexed or f.type in (FieldType.REFERENCE, FieldType.USER):
             sa.Index(None, column)
         if f.trigram:
             trigram_index(table, f.name)

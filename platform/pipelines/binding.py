@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from trellis.metadata.model import EntityDef, FieldDef, PipelineDef
+from trellis.metadata.model import EntityDef, FieldDef, FieldType, PipelineDef
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import BadRequestError
 
-AMOUNT_TYPES = ("money", "decimal", "integer")
-DATE_TYPES = ("date", "datetime")
+AMOUNT_TYPES = (FieldType.MONEY, FieldType.DECIMAL, FieldType.INTEGER)
+DATE_TYPES = (FieldType.DATE, FieldType.DATETIME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ def bind(app: CompiledApp, params: Mapping[str, str]) -> PipelineBinding:
         (entity, f)
         for entity in app.model.entities.values()
         for f in entity.fields.values()
-        if f.type == "pipeline" and f.pipeline == pipeline.name
+        if f.type == FieldType.PIPELINE and f.pipeline == pipeline.name
     ]
     entity_name, field_name = params.get("entity") or None, params.get("field") or None
     if entity_name is not None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model import FieldType
 from trellis.platform.pipelines.binding import AMOUNT_TYPES, DATE_TYPES, bind, value_field
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import BadRequestError
@@ -79,7 +80,7 @@ def forecast(
     date_field = value_field(entity, params, "date", DATE_TYPES)
     t = app.table(entity.name)
     stage, amount, when = t.c[binding.field.name], t.c[amount_field.name], t.c[date_field.name]
-    is_datetime = date_field.type == "datetime"
+    is_datetime = date_field.type == FieldType.DATETIME
     open_stages = [s for s in binding.pipeline.stages if not s.lost]
     probability = sa.case(
         *(

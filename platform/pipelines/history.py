@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model import FieldType
 from trellis.platform.db.tables import STAGE_HISTORY_TABLE
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.hooks import SaveEvent
@@ -22,7 +23,7 @@ from trellis.platform.records.hooks import SaveEvent
 def pipeline_fields(app: CompiledApp) -> Mapping[str, tuple[str, ...]]:
     """Entity -> its fields of type ``pipeline``, for entities that have any."""
     found = {
-        name: tuple(f.name for f in entity.fields.values() if f.type == "pipeline")
+        name: tuple(f.name for f in entity.fields.values() if f.type == FieldType.PIPELINE)
         for name, entity in app.model.entities.items()
     }
     return MappingProxyType({k: v for k, v in found.items() if v})

@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef, FieldDef
+from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef, FieldDef, FieldType
 from trellis.platform.db.tables import (
     CHANGES_TABLE,
     IDEMPOTENCY_TABLE,
@@ -129,7 +129,7 @@ def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> Comp
         conditions=MappingProxyType(conditions),
         columns=tuple(str(c.name) for c in table.columns),  # plain str, not quoted_name
         references=MappingProxyType(
-            {f.name: f.to for f in entity.fields.values() if f.type == "reference" and f.to}
+            {f.name: f.to for f in entity.fields.values() if f.type == FieldType.REFERENCE and f.to}
         ),
     )
 

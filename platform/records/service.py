@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model import FieldType
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import (
     ConflictError,
@@ -107,7 +108,7 @@ class RecordService:
             raise ValidationFailedError(errors)
         self._before_write(event)
         for f in entity.entity.fields.values():
-            if f.type == "autonumber":
+            if f.type == FieldType.AUTONUMBER:
                 record[f.name] = next_number(self.app, ctx.conn, entity, f)
         record.update(
             created_at=ctx.now,

@@ -16,6 +16,7 @@ from trellis.metadata.model import (
     WRITABLE_STANDARD_COLUMNS,
     EntityDef,
     FieldDef,
+    FieldType,
 )
 from trellis.metadata.model.field_types import (
     INT64_MAX,
@@ -33,15 +34,17 @@ MAX_VALUE_DEPTH = 32
 DEPTH_MESSAGE = f"Must not nest lists and objects more than {MAX_VALUE_DEPTH} levels deep."
 
 _FORMAT_MESSAGES = {
-    "email": "Enter a valid email address.",
-    "url": "Enter a valid URL starting with http:// or https://.",
-    "phone": "Enter a valid phone number (digits, spaces, + ( ) - .).",
-    "date": "Enter a date as YYYY-MM-DD.",
-    "datetime": "Enter a date and time in ISO 8601, e.g. 2026-01-31T10:00:00Z.",
-    "decimal": "Must be a number.",
-    "money": "Must be a number.",
-    "percent": "Must be a number.",
+    FieldType.EMAIL: "Enter a valid email address.",
+    FieldType.URL: "Enter a valid URL starting with http:// or https://.",
+    FieldType.PHONE: "Enter a valid phone number (digits, spaces, + ( ) - .).",
+    FieldType.DATE: "Enter a date as YYYY-MM-DD.",
+    FieldType.DATETIME: "Enter a date and time in ISO 8601, e.g. 2026-01-31T10:00:00Z.",
+    FieldType.DECIMAL: "Must be a number.",
+    FieldType.MONEY: "Must be a number.",
+    FieldType.PERCENT: "Must be a number.",
 }
+#: Text types checked by a pattern: a wrong JSON type gets the generic message.
+_PATTERN_TYPES = (FieldType.EMAIL, FieldType.URL, FieldType.PHONE)
 _TYPE_NAMES = {
     "string": "text",
     "integer": "a whole number",
@@ -58,7 +61,7 @@ def _input_schema(f: FieldDef) -> dict[str, Any]:
         # Numeric strings escape these keywords: the range is checked after conversion.
         for keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             schema.pop(keyword, None)
-    if f.type in ("integer", "reference", "user"):
+    if FIELD_TYPES[f.type].whole:
         schema.setdefault("minimum", INT64_MIN)
         schema.setdefault("maximum", INT64_MAX)
     schema.pop("title", None)
@@ -89,7 +92,7 @@ def _message(f: FieldDef, error: Any) -> str:
     if keyword in ("pattern", "format"):
         return _FORMAT_MESSAGES.get(f.type, "The value has the wrong format.")
     if keyword == "type":
-        if f.type in _FORMAT_MESSAGES and f.type not in ("email", "url", "phone"):
+        if f.type in _FORMAT_MESSAGES and f.type not in _PATTERN_TYPES:
             return _FORMAT_MESSAGES[f.type]
         wanted = error.validator_value
         wanted = wanted if isinstance(wanted, str) else next(w for w in wanted if w != "null")
@@ -97,7 +100,7 @@ def _message(f: FieldDef, error: Any) -> str:
     if keyword == "enum":
         options = ", ".join(str(o) for o in error.validator_value if o is not None)
         return f"'{error.instance}' is not an option; choose one of: {options}."
-    if keyword in ("minimum", "maximum") and f.type == "integer":
+    if keyword in ("minimum", "maximum") and f.type == FieldType.INTEGER:
         low, high = value_range(f) or (None, None)
         own = f.min == low if keyword == "minimum" else f.max == high
         if not own:
@@ -126,7 +129,7 @@ class RecordValidator:
         self._slow = Draft202012Validator(
             self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER
         )
-        self._owner = FieldDef("owner_id", "user", "Owner")
+        self._owner = FieldDef("owner_id", FieldType.USER, "Owner")
 
     def _key_errors(self, data: Mapping[str, Any]) -> Errors:
         errors: Errors = {}

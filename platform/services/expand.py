@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.model import FieldType
 from trellis.platform.authz import Access
 from trellis.platform.authz.read_paths import title_of
 from trellis.platform.records.compiled import CompiledEntity
@@ -54,9 +55,9 @@ def expandable(entity: CompiledEntity, columns: Iterable[str]) -> dict[str, Expa
     for f in entity.entity.fields.values():
         if f.name not in visible:
             continue
-        if f.type == "reference" and f.to:
+        if f.type == FieldType.REFERENCE and f.to:
             names[f.name] = Expansion(f.name, f.to)
-        elif f.type == "user":
+        elif f.type == FieldType.USER:
             names[f.name] = Expansion(f.name, None)
     for alias, column in ALIASES.items():
         if column in visible and alias not in entity.entity.fields:

@@ -19,6 +19,7 @@ from typing import Any, assert_never
 
 import sqlalchemy as sa
 
+from trellis.metadata.model import FieldType
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.triggers._store import RuleStore
 from trellis.platform.triggers.members import member_lookup
@@ -32,7 +33,7 @@ def closed_values(app: CompiledApp, entity: CompiledEntity) -> dict[str, tuple[s
     model = app.model
     closed: dict[str, set[str]] = {}
     for f in entity.entity.fields.values():
-        pipeline = model.pipelines.get(f.pipeline or "") if f.type == "pipeline" else None
+        pipeline = model.pipelines.get(f.pipeline or "") if f.type == FieldType.PIPELINE else None
         if pipeline is not None:
             ends = {s.name for s in pipeline.stages if s.won or s.lost}
             if ends:

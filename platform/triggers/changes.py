@@ -11,9 +11,9 @@ from typing import Any, Final, Literal, assert_never
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FIELD_TYPES, FieldDef
+from trellis.metadata.model import FieldDef
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
-from trellis.platform.records.values import to_decimal
+from trellis.platform.records.values import to_stored
 from trellis.platform.triggers._store import RuleStore
 from trellis.platform.triggers.assign import Assigner
 from trellis.rules.expr import EvalContext
@@ -29,14 +29,8 @@ NOBODY: Final = _Nobody.NOBODY
 
 
 def fit_value(f: FieldDef, value: Any) -> Any:
-    """Fit an expression value to the stored form of field ``f``."""
-    if value is None:
-        return None
-    if FIELD_TYPES[f.type].decimal:
-        return to_decimal(value, f)
-    if f.type in ("integer", "user", "reference") and not isinstance(value, bool):
-        return int(value)
-    return value
+    """Fit an expression value to the stored form of field ``f`` (its type's coerce)."""
+    return to_stored(value, f)
 
 
 class RecordChanger:

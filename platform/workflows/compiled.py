@@ -10,6 +10,7 @@ from trellis.metadata.model import (
     FIELD_TYPES,
     DslType,
     FieldDef,
+    FieldType,
     TransitionDef,
     WorkflowDef,
 )
@@ -17,7 +18,7 @@ from trellis.platform.records.compiled import CompiledApp
 from trellis.rules.expr import CompiledExpression, compile_expression
 
 #: The writable standard column ``on_enter`` may set, as a field definition.
-OWNER_FIELD = FieldDef("owner_id", "user", "Owner")
+OWNER_FIELD = FieldDef("owner_id", FieldType.USER, "Owner")
 
 
 @dataclass(frozen=True, slots=True)

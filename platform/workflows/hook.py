@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from trellis.metadata.model import FIELD_TYPES, DslType, FieldDef
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import ConflictError, RecordError, ValidationFailedError
 from trellis.platform.records.hooks import SaveEvent
-from trellis.platform.records.values import as_utc, to_decimal, to_json
+from trellis.platform.records.values import coerce_computed, to_json
 from trellis.platform.workflows.approvals import pending_approval
 from trellis.platform.workflows.checks import Mode, Situation, transition_problem
 from trellis.platform.workflows.compiled import (
@@ -41,27 +38,6 @@ class Intent:
     workflow: str
     transition: str
     mode: Mode
-
-
-def coerce(f: FieldDef, value: Any) -> Any:
-    """Fit an ``on_enter`` value to its field's type; values that do not fit become empty."""
-    if value is None:
-        return None
-    spec = FIELD_TYPES[f.type]
-    try:
-        if spec.decimal:
-            return to_decimal(value, f)
-        if spec.dsl_type is DslType.NUMBER or f.type == "reference":
-            return int(value)
-        if f.type == "date" and isinstance(value, date):
-            return value.date() if isinstance(value, datetime) else value
-        if f.type == "datetime" and isinstance(value, datetime):
-            return as_utc(value)
-        if spec.dsl_type is DslType.TEXT:
-            return format(value, "f") if isinstance(value, Decimal) else str(value)
-    except (ValueError, ArithmeticError, TypeError):
-        return None
-    return value
 
 
 class WorkflowHook:
@@ -162,7 +138,7 @@ class WorkflowHook:
                 value = expression.evaluate(event.record, event.eval)
             except (ArithmeticError, ValueError, TypeError):
                 value = None  # like a formula that cannot be computed
-            event.record[f.name] = coerce(f, value)
+            event.record[f.name] = coerce_computed(f, value)
             changes[f.name] = to_json(event.record[f.name], f)
         event.explain("transition", f"{workflow.name}.{t.name}", "allowed", changes)
 
@@ -193,4 +169,4 @@ def workflow_hook(app: CompiledApp) -> WorkflowHook | None:
     return WorkflowHook(app, flows) if flows else None
 
 
-__all__ = ["Intent", "WorkflowHook", "coerce", "workflow_hook"]
+__all__ = ["Intent", "WorkflowHook", "workflow_hook"]

@@ -17,7 +17,7 @@ from typing import Any
 from lark import UnexpectedInput
 
 from trellis.metadata.diagnostics import Diagnostic
-from trellis.metadata.model import STANDARD_COLUMNS, AppModel, DslType, EntityDef
+from trellis.metadata.model import STANDARD_COLUMNS, AppModel, DslType, EntityDef, FieldType
 from trellis.rules.expr import ExpressionError, compile_expression
 from trellis.rules.expr.functions import FUNCTIONS
 from trellis.rules.expr.parser import expression_lark
@@ -110,7 +110,7 @@ def _target_entity(entity: EntityDef, model: AppModel, path: str) -> EntityDef |
         if current is None:
             return None
         f = current.fields.get(part)
-        if f is None or f.type != "reference" or f.to is None:
+        if f is None or f.type != FieldType.REFERENCE or f.to is None:
             return None
         current = model.entities.get(f.to)
     return current

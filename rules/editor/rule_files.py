@@ -14,7 +14,7 @@ import re
 
 from lark import Token, UnexpectedInput
 
-from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef
+from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef, FieldType
 from trellis.rules.editor import (
     EditorReport,
     complete_expression,
@@ -128,7 +128,7 @@ class _Suggestions:
             settable = [n for n, f in trigger.fields.items() if not f.computed]
             self.fields = self.keep(settable)
         elif last in ("ASSIGN", "NOTIFY", "TO"):
-            types = ("user", "email") if last == "TO" else ("user",)
+            types = (FieldType.USER, FieldType.EMAIL) if last == "TO" else (FieldType.USER,)
             self.names = self.keep(["owner"])
             self.fields = self.keep(self.fields_of(trigger, types=types))
         elif last == "FROM" and trigger is not None:

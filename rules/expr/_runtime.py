@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from trellis.metadata.model import DslType
+from trellis.metadata.model import DslType, FieldType
 from trellis.rules.expr.text_case import fold_lower
 from trellis.rules.expr.typed import ArithKind, Field
 
@@ -58,7 +58,7 @@ def empty_check(typ: DslType) -> Callable[[Any], bool]:
     return is_none
 
 
-_DECIMAL_TYPES = frozenset({"decimal", "money", "percent"})
+_DECIMAL_TYPES = frozenset({FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT})
 
 
 def field_normalizer(field: Field) -> Callable[[Any], Any] | None:

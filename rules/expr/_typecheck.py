@@ -17,6 +17,7 @@ from trellis.metadata.model import (
     DslType,
     EntityDef,
     FieldDef,
+    FieldType,
 )
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
@@ -35,7 +36,7 @@ T = DslType
 MAX_DEPTH = 200
 _BIGINT = 2**63 - 1
 _STAGE_ATTRS = {"probability": T.NUMBER, "won": T.BOOLEAN, "lost": T.BOOLEAN, "label": T.TEXT}
-_STANDARD_FIELD_TYPE = {T.NUMBER: "integer", T.DATETIME: "datetime"}
+_STANDARD_FIELD_TYPE = {T.NUMBER: FieldType.INTEGER, T.DATETIME: FieldType.DATETIME}
 
 
 class TypeChecker:
@@ -189,9 +190,9 @@ class TypeChecker:
                     fd.type,
                     fd.options,
                 )
-            if fd is not None and fd.type == "pipeline" and i == len(node.segments) - 2:
+            if fd is not None and fd.type == FieldType.PIPELINE and i == len(node.segments) - 2:
                 return self._stage_attr(node, tuple(hops), entity, fd, node.segments[i + 1])
-            if fd is None or fd.type != "reference" or fd.to is None:
+            if fd is None or fd.type != FieldType.REFERENCE or fd.to is None:
                 kind = "a standard column" if fd is None else f"a {fd.type} field"
                 return self.error(
                     codes.NOT_A_REFERENCE,

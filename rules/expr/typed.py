@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from trellis.metadata.model import DslType
+from trellis.metadata.model import DslType, FieldType
 
 
 class ArithKind(Enum):
@@ -79,7 +79,7 @@ class Field(Typed):
     hops: tuple[Hop, ...]
     entity: str
     column: str
-    field_type: str
+    field_type: FieldType
     options: tuple[str, ...] = ()
 
 

@@ -19,6 +19,7 @@ from trellis.metadata.model import (
     AppModel,
     DslType,
     EntityDef,
+    FieldType,
     SourceSpan,
 )
 from trellis.rules.expr import CompiledExpression, ExpressionError, compile_expression
@@ -130,7 +131,7 @@ class FileChecker:
         if name.text == "owner":
             return True
         f = entity.fields.get(name.text)
-        allowed = ("user", "email") if email else ("user",)
+        allowed = (FieldType.USER, FieldType.EMAIL) if email else (FieldType.USER,)
         if f is not None and f.type in allowed:
             return True
         users = ["owner", *(n for n, fd in entity.fields.items() if fd.type in allowed)]

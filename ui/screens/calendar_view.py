@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from trellis.metadata.model import AppModel, EntityDef
+from trellis.metadata.model import AppModel, EntityDef, FieldType
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.services import ListArgs
 from trellis.platform.services.caller import readable_entity
@@ -22,7 +22,7 @@ from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.web import UiCall
 
 VIEWS = ("month", "week")
-DATE_TYPES = ("date", "datetime")
+DATE_TYPES = (FieldType.DATE, FieldType.DATETIME)
 #: Preferred entity and field names.
 CALENDAR_ENTITY = "activity"
 DUE_FIELD = "due_at"
@@ -60,7 +60,7 @@ def calendar_source(model: AppModel) -> CalendarSource | None:
             continue
         found = _date_field(entity)
         if found is not None:
-            return CalendarSource(entity, found, entity.fields[found].type == "datetime")
+            return CalendarSource(entity, found, entity.fields[found].type == FieldType.DATETIME)
     return None
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from trellis.metadata.model import AppModel, TileDef
+from trellis.metadata.model import AppModel, FieldType, TileDef
 from trellis.platform.dashboards import TileData
 from trellis.ui.screens.charts import bar_chart, funnel_chart, line_chart, line_scale, pie_chart
 
@@ -19,10 +19,10 @@ def value_format(model: AppModel, tile: TileDef) -> str:
         return "count"
     entity = model.entities.get(tile.entity)
     field = entity.fields.get(tile.field) if entity is not None else None
-    kind = field.type if field is not None else "decimal"
-    if kind == "percent":
+    kind = field.type if field is not None else FieldType.DECIMAL
+    if kind == FieldType.PERCENT:
         return "percent"
-    if kind == "integer" and tile.agg != "avg":
+    if kind == FieldType.INTEGER and tile.agg != "avg":
         return "integer"
     return "decimal"
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from trellis.metadata.model import EntityDef, FieldDef
+from trellis.metadata.model import FIELD_TYPES, EntityDef, FieldDef, FieldType
 
 #: Operators of the filter builder and the rule-language text they produce.
 OPERATORS: dict[str, str] = {
@@ -21,7 +21,7 @@ OPERATORS: dict[str, str] = {
     "empty": "is empty",
     "not_empty": "is not empty",
 }
-NUMERIC_TYPES = frozenset({"integer", "decimal", "money", "percent"})
+NUMERIC_TYPES = frozenset(k for k, spec in FIELD_TYPES.items() if spec.numeric)
 
 
 def quote_text(value: str) -> str:
@@ -31,18 +31,18 @@ def quote_text(value: str) -> str:
 
 def literal(f: FieldDef | None, value: str) -> str:
     """The rule-language literal of a typed-in ``value`` for field ``f``."""
-    kind = f.type if f is not None else "integer"
-    if kind in NUMERIC_TYPES or kind == "reference":
+    kind = f.type if f is not None else FieldType.INTEGER
+    if kind in NUMERIC_TYPES or kind == FieldType.REFERENCE:
         try:
             float(value)
         except ValueError:
             return quote_text(value)  # the server reports the type mismatch with a position
         return value.strip()
-    if kind == "boolean":
+    if kind == FieldType.BOOLEAN:
         return "true" if value.lower() in ("1", "true", "yes", "on") else "false"
-    if kind == "date":
+    if kind == FieldType.DATE:
         return f"date({quote_text(value)})"
-    if kind == "datetime":
+    if kind == FieldType.DATETIME:
         return f"datetime({quote_text(value)})"
     return quote_text(value)
 
@@ -70,7 +70,9 @@ def search_expression(entity: EntityDef, text: str) -> str | None:
     if not names and entity.title:
         names = [entity.title]
     if not names:
-        names = [n for n, f in entity.fields.items() if f.type in ("string", "email")][:3]
+        names = [
+            n for n, f in entity.fields.items() if f.type in (FieldType.STRING, FieldType.EMAIL)
+        ][:3]
     if not names:
         return None
     return " or ".join(f"{n} contains {quote_text(text)}" for n in names)
@@ -79,25 +81,25 @@ def search_expression(entity: EntityDef, text: str) -> str | None:
 def _value(f: FieldDef, raw: Sequence[str]) -> Any:
     """One field's posted strings as the API value (bad input is passed on to validation)."""
     first = raw[-1] if raw else ""
-    if f.type == "boolean":
+    if f.type == FieldType.BOOLEAN:
         return any(v in ("on", "true", "1") for v in raw)
-    if f.type in ("multi_enum",):
+    if f.type == FieldType.MULTI_ENUM:
         return [v for v in raw if v]
-    if f.type == "tags":
+    if f.type == FieldType.TAGS:
         return [t.strip() for t in first.split(",") if t.strip()]
     if first.strip() == "":
         return None
-    if f.type in ("integer", "reference"):
+    if f.type in (FieldType.INTEGER, FieldType.REFERENCE):
         try:
             return int(first)
         except ValueError:
             return first
-    if f.type == "json":
+    if f.type == FieldType.JSON:
         try:
             return json.loads(first)
         except (ValueError, RecursionError):  # validation explains what is wrong
             return first
-    if f.type == "datetime" and len(first) == 16:  # <input type=datetime-local>: no seconds
+    if f.type == FieldType.DATETIME and len(first) == 16:  # <input type=datetime-local>: no seconds
         return first + ":00Z"
     return first
 
@@ -112,10 +114,10 @@ def form_values(
         if f is None:
             if name == "owner_id" and posted.get(name):
                 values[name] = _value(
-                    FieldDef(name="owner_id", type="integer", label="Owner"), posted[name]
+                    FieldDef(name="owner_id", type=FieldType.INTEGER, label="Owner"), posted[name]
                 )
             continue
-        if f.type == "boolean" or name in posted:
+        if f.type == FieldType.BOOLEAN or name in posted:
             values[name] = _value(f, posted.get(name, []))
     return values
 

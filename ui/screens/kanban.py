@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from trellis.metadata.model import AppModel, FieldDef
+from trellis.metadata.model import AppModel, FieldDef, FieldType
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError, RecordError, ValidationFailedError
 from trellis.platform.services import ListArgs
@@ -77,7 +77,7 @@ class Board:
 
 def stages_of(model: AppModel, f: FieldDef) -> list[Stage]:
     """The board columns of field ``f``: pipeline stages in order, or enum options."""
-    if f.type == "pipeline" and f.pipeline is not None:
+    if f.type == FieldType.PIPELINE and f.pipeline is not None:
         pipeline = model.pipelines.get(f.pipeline)
         if pipeline is not None:
             return [Stage(s.name, s.label, s.won, s.lost) for s in pipeline.stages]

@@ -7,13 +7,15 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
-from trellis.metadata.model import AppModel, EntityDef, FieldDef
+from trellis.metadata.model import AppModel, EntityDef, FieldDef, FieldType
 from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.runtime import PartKey
 
 #: Field types that make poor list columns.
-WIDE_TYPES = frozenset({"text", "json", "tags", "multi_enum"})
+WIDE_TYPES = frozenset({FieldType.TEXT, FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM})
+#: Field types offered as list filters by a generated layout.
+_FILTER_TYPES = (FieldType.ENUM, FieldType.PIPELINE, FieldType.BOOLEAN)
 SYSTEM_FIELDS = ("owner_id", "created_at", "updated_at")
 MAX_DEFAULT_COLUMNS = 6
 
@@ -57,14 +59,14 @@ def title_field(entity: EntityDef) -> str | None:
     if entity.title:
         return entity.title
     for f in entity.fields.values():
-        if f.type in ("string", "email"):
+        if f.type in (FieldType.STRING, FieldType.EMAIL):
             return f.name
     return None
 
 
 def editable(f: FieldDef) -> bool:
     """Whether users type this field (computed and numbered fields are not)."""
-    return not f.computed and f.type != "autonumber"
+    return not f.computed and f.type != FieldType.AUTONUMBER
 
 
 def _default_columns(entity: EntityDef) -> tuple[str, ...]:
@@ -82,7 +84,7 @@ def _default_related(model: AppModel, entity: EntityDef) -> tuple[Related, ...]:
     found = []
     for other in model.entities.values():
         for f in other.fields.values():
-            if f.type == "reference" and f.to == entity.name:
+            if f.type == FieldType.REFERENCE and f.to == entity.name:
                 columns = tuple(c for c in _default_columns(other) if c != f.name)[:4]
                 label = (
                     other.plural_label
@@ -95,7 +97,7 @@ def _default_related(model: AppModel, entity: EntityDef) -> tuple[Related, ...]:
 
 def _pipeline_field(entity: EntityDef) -> str | None:
     for f in entity.fields.values():
-        if f.type == "pipeline":
+        if f.type == FieldType.PIPELINE:
             return f.name
     return None
 
@@ -120,16 +122,15 @@ def resolve(model: AppModel, entity: EntityDef) -> Screens:
     screens = Screens(
         list_columns=columns,
         list_sort=None,
-        list_filters=tuple(
-            n for n, f in entity.fields.items() if f.type in ("enum", "pipeline", "boolean")
-        ),
+        list_filters=tuple(n for n, f in entity.fields.items() if f.type in _FILTER_TYPES),
         detail=detail,
         related=_default_related(model, entity),
         form=form,
         kanban_field=_pipeline_field(entity),
         kanban_card=columns[1:4],
         kanban_total=next(
-            (n for n, f in entity.fields.items() if f.type == "money" and not f.computed), None
+            (n for n, f in entity.fields.items() if f.type == FieldType.MONEY and not f.computed),
+            None,
         ),
     )
     return _apply_declared(model, screens, declared) if declared is not None else screens

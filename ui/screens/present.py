@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef
+from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef, FieldType
 from trellis.platform.authz.call import Call
 from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.layouts import title_field
@@ -65,14 +65,14 @@ def shown_columns(call: Call, entity: str, names: Iterable[str]) -> list[str]:
 def _text(f: FieldDef | None, value: Any, name: str) -> str:
     if value is None or value == "" or value == []:
         return ""
-    kind = f.type if f is not None else ("datetime" if name.endswith("_at") else "")
-    if kind == "boolean":
+    kind = f.type if f is not None else (FieldType.DATETIME if name.endswith("_at") else "")
+    if kind == FieldType.BOOLEAN:
         return "Yes" if value else "No"
-    if kind == "money":
+    if kind == FieldType.MONEY:
         return f"{float(value):,.2f}"
-    if kind == "percent":
+    if kind == FieldType.PERCENT:
         return f"{float(value):g} %"
-    if kind == "datetime" and isinstance(value, str):
+    if kind == FieldType.DATETIME and isinstance(value, str):
         return value.replace("T", " ")[:16]
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
@@ -98,7 +98,7 @@ class Presenter:
         wanted: dict[str, set[int]] = {}
         for name in columns:
             f = entity.fields.get(name)
-            if f is None or f.type != "reference" or f.to is None:
+            if f is None or f.type != FieldType.REFERENCE or f.to is None:
                 continue
             for record in records:
                 value = record.get(name)
@@ -133,7 +133,7 @@ class Presenter:
         tenant = self.call.tenant
         if restricted:
             return Cell(name, label, RESTRICTED_TEXT, restricted=True)
-        if f is not None and f.type == "reference" and isinstance(value, int) and f.to:
+        if f is not None and f.type == FieldType.REFERENCE and isinstance(value, int) and f.to:
             text = self._titles.get((f.to, value), f"#{value}")
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
         if name in USER_COLUMNS and isinstance(value, int):

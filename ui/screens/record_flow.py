@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trellis.metadata.model import FieldType
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.ui.screens.kanban import Stage, stages_of
 from trellis.ui.screens.web import UiCall, UiServices
@@ -39,7 +40,7 @@ def stage_bar_field(ui: UiCall, entity: CompiledEntity, preferred: str | None) -
     """The pipeline field the stage bar shows: the board field if it is one, else the first."""
     visible = ui.call.access.entity(entity.name).columns
     fields = entity.entity.fields
-    names = [n for n, f in fields.items() if f.type == "pipeline" and n in visible]
+    names = [n for n, f in fields.items() if f.type == FieldType.PIPELINE and n in visible]
     if preferred in names:
         return preferred
     return names[0] if names else None

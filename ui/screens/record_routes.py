@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.metadata.model import FieldType
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import ConflictError, RecordError
 from trellis.platform.records.ids import parse_id
@@ -115,7 +116,7 @@ def record_routes(services: UiServices) -> list[Any]:
         ui: UiCall, entity: CompiledEntity, record: dict[str, Any]
     ) -> dict[str, str]:
         shown = presenter(ui)
-        names = [n for n, f in entity.entity.fields.items() if f.type == "reference"]
+        names = [n for n, f in entity.entity.fields.items() if f.type == FieldType.REFERENCE]
         shown.load_titles(entity.entity, [record], names)
         return {n: shown.cell(entity.entity, record, n).text for n in names if record.get(n)}
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
-from trellis.metadata.model import EntityDef
+from trellis.metadata.model import EntityDef, FieldType
 from trellis.platform.activity.mentions import MENTION
 from trellis.platform.activity.timeline import (
     RANKS,
@@ -97,7 +97,7 @@ def _activity_fields(ui: UiCall, target: CompiledEntity) -> tuple[CompiledEntity
     names = [
         n
         for n, f in activity.entity.fields.items()
-        if f.type == "reference" and f.to == target.name and n not in hidden
+        if f.type == FieldType.REFERENCE and f.to == target.name and n not in hidden
     ]
     return (activity, names) if names else None
 

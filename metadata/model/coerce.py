@@ -1,0 +1,140 @@
+"""Fitting a value to a field type: one ``coerce`` per field type.
+
+Each field type's :class:`~trellis.metadata.model.field_types.FieldTypeSpec` holds one
+of these functions. It takes a value as the API receives it (after its JSON Schema)
+or as an expression computes it (formulas, defaults, workflow and trigger ``set``)
+and returns the Python value stored for the field, or raises :class:`FieldValueError`
+with the message shown to the user. The functions only need the field's definition,
+so they live with the model; the platform reports the error (or, for computed
+values, stores nothing).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Any
+
+from trellis.metadata.model.defs import FieldDef
+from trellis.metadata.model.ranges import numeric_precision, range_message, storable_range
+
+#: Numbers whose integer part has more digits than this are out of every column's
+#: range; they are refused before rounding, which would otherwise build huge numbers.
+_MAX_DIGITS = 40
+_ROUNDING = Context(prec=_MAX_DIGITS + 20, rounding=ROUND_HALF_UP)
+
+
+class FieldValueError(ValueError):
+    """A value that does not fit its field's type; the message is shown to the user."""
+
+
+def _check_storable(number: Decimal, f: FieldDef) -> None:
+    bounds = storable_range(f)
+    if bounds is not None and not bounds[0] <= number <= bounds[1]:
+        raise FieldValueError(range_message(f))
+
+
+def to_decimal(value: Any, f: FieldDef) -> Decimal:
+    """Parse a number or numeric string into a Decimal rounded to the field's scale.
+
+    Raises:
+        FieldValueError: the value is not a finite number, or it is outside what the
+            field's column holds (the message names the range).
+    """
+    if isinstance(value, bool):
+        raise FieldValueError("Must be a number.")
+    try:
+        number = Decimal(value) if isinstance(value, int) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise FieldValueError("Must be a number.") from None
+    if not number.is_finite():
+        raise FieldValueError("Must be a finite number.")
+    if number and number.adjusted() >= _MAX_DIGITS:
+        raise FieldValueError(range_message(f))
+    numeric = numeric_precision(f)
+    if numeric is not None:
+        number = number.quantize(Decimal(1).scaleb(-numeric[1]), context=_ROUNDING)
+    _check_storable(number, f)
+    return number
+
+
+def to_integer(value: Any, f: FieldDef) -> int:
+    """Convert a whole number (an integral float too) into a BIGINT value.
+
+    Raises:
+        FieldValueError: the value is not a whole number or is outside the BIGINT range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise FieldValueError("Must be a whole number.")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise FieldValueError("Must be a whole number.")
+    if isinstance(value, Decimal):
+        if not (value.is_finite() and value == value.to_integral()):
+            raise FieldValueError("Must be a whole number.")
+        if value and value.adjusted() >= _MAX_DIGITS:
+            raise FieldValueError(range_message(f))
+    number = int(value)
+    _check_storable(Decimal(number), f)
+    return number
+
+
+def as_utc(value: datetime) -> datetime:
+    """Make ``value`` aware UTC; naive values (SQLite) are taken as UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def coerce_whole(value: Any, f: FieldDef) -> int:
+    """A BIGINT value; a computed fraction is cut toward zero (the API sends integers)."""
+    if isinstance(value, Decimal) and value.is_finite():
+        value = value.to_integral_value(ROUND_DOWN)
+    elif isinstance(value, float) and math.isfinite(value):
+        value = math.trunc(value)
+    return to_integer(value, f)
+
+
+def coerce_boolean(value: Any, f: FieldDef) -> bool:
+    """``true`` or ``false``; a computed value by its truth."""
+    return bool(value)
+
+
+def coerce_date(value: Any, f: FieldDef) -> Any:
+    """A date from an ISO 8601 date string, a date, or the day of a datetime."""
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    return value.date() if isinstance(value, datetime) else value
+
+
+def coerce_datetime(value: Any, f: FieldDef) -> Any:
+    """An aware UTC datetime from an ISO 8601 string or a datetime."""
+    if isinstance(value, str):
+        return as_utc(datetime.fromisoformat(value))
+    return as_utc(value) if isinstance(value, datetime) else value
+
+
+def coerce_text(value: Any, f: FieldDef) -> str:
+    """Text; a computed number is written in plain decimal notation."""
+    if isinstance(value, str):
+        return value
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def coerce_as_is(value: Any, f: FieldDef) -> Any:
+    """Lists and JSON are stored as they come (the JSON Schema checked their shape)."""
+    return value
+
+
+__all__ = [
+    "FieldValueError",
+    "as_utc",
+    "coerce_as_is",
+    "coerce_boolean",
+    "coerce_date",
+    "coerce_datetime",
+    "coerce_text",
+    "coerce_whole",
+    "to_decimal",
+    "to_integer",
+]
