@@ -18,18 +18,31 @@ from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
 
-from trellis.platform.api.deps import API_STATE, api_dependencies
+from trellis.platform.api.client_ip import client_ip_middleware
+from trellis.platform.api.comments_controller import CommentsController
+from trellis.platform.api.deps import API_STATE, WORKFLOWS_STATE, api_dependencies
 from trellis.platform.api.errors import error_handlers
 from trellis.platform.api.hygiene import request_hygiene_middleware
+from trellis.platform.api.jobs_controller import JobsController
+from trellis.platform.api.members_controller import MembersController
+from trellis.platform.api.notifications_controller import (
+    DeliveriesController,
+    NotificationsController,
+)
 from trellis.platform.api.openapi_controller import OpenApiController
 from trellis.platform.api.options import options_for
+from trellis.platform.api.pipelines_controller import PipelinesController, RecordStagesController
 from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
+from trellis.platform.api.reads_controller import EntityReadsController, SearchController
 from trellis.platform.api.records_controller import RecordsController
 from trellis.platform.api.requests import MAX_BODY_BYTES
+from trellis.platform.api.roles_controller import RolesController
 from trellis.platform.api.rules_controller import RulesController
+from trellis.platform.api.security_controller import SecurityController
 from trellis.platform.api.security_headers import security_headers
-from trellis.platform.api.security_routes import client_ip_middleware
 from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.workflow_ops import WorkflowOps
+from trellis.platform.api.workflows_controller import WorkflowsController
 from trellis.platform.config.version import __version__
 from trellis.platform.runtime import Runtime
 
@@ -37,7 +50,23 @@ API_PATH = "/t/{tenant:str}/api"
 #: ``app.state`` key of the page ``/`` shows browsers (set by the screens plugin).
 WELCOME_PAGE = "welcome_page"
 #: Every controller of the API router.
-API_CONTROLLERS: tuple[Any, ...] = (OpenApiController, RulesController, RecordsController)
+API_CONTROLLERS: tuple[Any, ...] = (
+    OpenApiController,
+    RulesController,
+    JobsController,
+    MembersController,
+    RolesController,
+    SecurityController,
+    NotificationsController,
+    DeliveriesController,
+    SearchController,
+    PipelinesController,
+    RecordsController,
+    EntityReadsController,
+    CommentsController,
+    RecordStagesController,
+    WorkflowsController,
+)
 
 
 def with_options(path: str, handlers: Sequence[Any], **router: Any) -> Router:
@@ -84,30 +113,6 @@ def _root_handlers(runtime: Runtime) -> list[Any]:
     return [index, health]
 
 
-def _legacy(api: TenantApi) -> list[Any]:
-    from trellis.platform.api.comment_routes import comment_routes
-    from trellis.platform.api.job_routes import job_routes
-    from trellis.platform.api.member_routes import member_routes
-    from trellis.platform.api.notification_routes import notification_routes
-    from trellis.platform.api.pipeline_routes import pipeline_routes
-    from trellis.platform.api.read_routes import read_routes
-    from trellis.platform.api.role_routes import role_routes
-    from trellis.platform.api.security_routes import security_routes
-    from trellis.platform.api.workflow_routes import workflow_routes
-
-    return [
-        *workflow_routes(api),
-        *pipeline_routes(api),
-        *job_routes(api),
-        *comment_routes(api),
-        *notification_routes(api),
-        *security_routes(api),
-        *member_routes(api),
-        *role_routes(api),
-        *read_routes(api),
-    ]
-
-
 def api_router() -> Router:
     """``/t/{tenant}/api``: every JSON API controller, with JSON error answers."""
     return with_options(
@@ -139,7 +144,7 @@ def create_app(
         # ``sync_to_thread`` handler a second time (its answer then is an un-awaited
         # coroutine). Registered as one router, each handler is registered once; the
         # screens plugin registers its own router, whose paths are all different.
-        route_handlers=[with_options("/", [*_root_handlers(runtime), api_router(), *_legacy(api)])],
+        route_handlers=[with_options("/", [*_root_handlers(runtime), api_router()])],
         plugins=[extension(api)] if extension is not None else [],
         middleware=[
             client_ip_middleware,
@@ -149,7 +154,7 @@ def create_app(
         before_send=[security_headers(runtime.config)] if hardening else [],
         # Requests no route matched (plugins may answer those with pages off the API).
         exception_handlers=error_handlers(),
-        state=State({API_STATE: api}),
+        state=State({API_STATE: api, WORKFLOWS_STATE: WorkflowOps(api)}),
         openapi_config=None,
         request_max_body_size=MAX_BODY_BYTES,
         debug=debug,

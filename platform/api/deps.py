@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from litestar import Request
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -20,11 +20,14 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, SkipValidation  # type: ignore[attr-defined]
 
 from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.workflow_ops import WorkflowOps
 from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 
 #: Where ``create_app`` keeps the application's ``TenantApi`` (``app.state``).
 API_STATE = "tenant_api"
+#: Where ``create_app`` keeps the transition operations (one runner per app version).
+WORKFLOWS_STATE = "workflow_ops"
 _CALL = "trellis.call"
 #: Handler parameter types of the injected values (``api: Api``, ``call: Caller``, ...).
 #: (Injected by name; values are ours, so Litestar does not validate them.)
@@ -32,6 +35,7 @@ Api = NamedDependency[SkipValidation[TenantApi]]
 Caller = NamedDependency[SkipValidation[Call]]
 TenantApp = NamedDependency[SkipValidation[CompiledApp]]
 Target = NamedDependency[SkipValidation[CompiledEntity]]
+Workflows = NamedDependency[SkipValidation[WorkflowOps]]
 #: ``opt`` key naming what an admin-only handler does ("Only tenant admins may <it>.").
 ADMIN_PURPOSE = "admin_purpose"
 
@@ -42,6 +46,12 @@ def provide_api(state: State) -> TenantApi:
     return api
 
 
+def provide_workflows(state: State) -> WorkflowOps:
+    """The application's workflow operations."""
+    ops: WorkflowOps = state[WORKFLOWS_STATE]
+    return ops
+
+
 async def caller(connection: ASGIConnection[Any, Any, Any, Any]) -> Call:
     """The authenticated call of this request (computed once, off the event loop)."""
     found: Call | None = connection.state.get(_CALL)
@@ -49,7 +59,7 @@ async def caller(connection: ASGIConnection[Any, Any, Any, Any]) -> Call:
         api: TenantApi = connection.app.state[API_STATE]
         tenant = connection.path_params["tenant"]
         authorization = connection.headers.get("authorization")
-        found = await to_thread.run_sync(api.call, tenant, authorization)
+        found = await sync_to_thread(api.call, tenant, authorization)
         connection.state[_CALL] = found
     return found
 
@@ -84,16 +94,19 @@ def api_dependencies() -> dict[str, Provide]:
         "call": Provide(provide_call),
         "app": Provide(provide_app, sync_to_thread=False),
         "target": Provide(provide_target, sync_to_thread=False),
+        "workflows": Provide(provide_workflows, sync_to_thread=False),
     }
 
 
 __all__ = [
     "ADMIN_PURPOSE",
     "API_STATE",
+    "WORKFLOWS_STATE",
     "Api",
     "Caller",
     "Target",
     "TenantApp",
+    "Workflows",
     "admin_only",
     "api_dependencies",
     "caller",
@@ -101,4 +114,5 @@ __all__ = [
     "provide_app",
     "provide_call",
     "provide_target",
+    "provide_workflows",
 ]

@@ -1,6 +1,6 @@
 """Workflow operations of a caller: run, approve, reject and list transitions of a record.
 
-One place for what the JSON API (``workflow_routes``) and the screens both do: check
+One place for what the JSON API (``workflows_controller``) and the screens both do: check
 the action and the record's scope, then run the :class:`WorkflowRunner` in a
 transaction of the tenant's database.
 """
