@@ -88,7 +88,7 @@ async def admin_only(
 
 
 def api_dependencies() -> dict[str, Provide]:
-    """``dependencies=`` of the API router: ``api``, ``call``, ``app`` and ``target``."""
+    """The API router's ``dependencies``: api, call, app, target and workflows."""
     return {
         "api": Provide(provide_api, sync_to_thread=False),
         "call": Provide(provide_call),
