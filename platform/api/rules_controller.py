@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import RawBody  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import Api, Caller
+from trellis.platform.api.deps import Api, Caller, TenantApp
 from trellis.platform.api.records_controller import respond
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.api.requests import parse_object
@@ -33,7 +33,9 @@ class RulesController(Controller):
         return respond(api.check(call, parse_object(body)))
 
     @get("/_rule_runs", sync_to_thread=True)
-    def rule_runs(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
+    def rule_runs(
+        self, request: Request[Any, Any, Any], api: Api, call: Caller, app: TenantApp
+    ) -> Response[bytes]:
         params = request.query_params
         entity = params.get("entity") or None
         if entity is not None:
@@ -46,7 +48,7 @@ class RulesController(Controller):
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
             items = list_runs(
                 conn,
-                call.app,
+                app,
                 entity=entity,
                 record_id=record_id,
                 limit=limit,
