@@ -49,6 +49,7 @@ import msgspec
 
 if TYPE_CHECKING:
     from trellis.platform.config import RuntimeConfig
+    from trellis.platform.runtime import Runtime
 
 # SQLAlchemy and Trellis are imported inside the set-up functions only: the client processes
 # (multiprocessing "spawn") import this module too, and should start fast and stay small.
@@ -108,21 +109,34 @@ def _item_rows(count: int, start: datetime, seed: int = 7) -> Iterator[dict[str,
         }
 
 
-def prepare(data_dir: Path, database_url: str | None, prefix: str, rows: int) -> Setup:
-    """Create the tenant, publish the package, make a token and bulk-load ``rows`` items."""
+def open_tenant(runtime: Runtime, package: Path) -> str:
+    """Create the tenant and its admin, publish ``package``; returns an API token."""
+    from trellis.platform.publish import publish
+
+    registry = runtime.registry
+    user_id = registry.ensure_user(ADMIN, "bench-password-long-enough")
+    registry.create_tenant(TENANT)
+    registry.add_membership(TENANT, user_id, ["admin"])
+    publish(runtime, TENANT, package, published_by="bench")
+    return registry.create_token(TENANT, ADMIN)
+
+
+def analyze(runtime: Runtime) -> None:
+    """Refresh the tenant's planner statistics after a bulk load."""
     import sqlalchemy as sa
 
-    from trellis.platform.publish import publish
+    with runtime.engines.tenant_connection(TENANT, write=True) as conn:
+        conn.execute(sa.text("ANALYZE"))
+        conn.commit()
+
+
+def prepare(data_dir: Path, database_url: str | None, prefix: str, rows: int) -> Setup:
+    """Create the tenant, publish the package, make a token and bulk-load ``rows`` items."""
     from trellis.platform.runtime import Runtime
 
     runtime = Runtime(make_config(data_dir, database_url, prefix))
     try:
-        registry = runtime.registry
-        user_id = registry.ensure_user(ADMIN, "bench-password-long-enough")
-        registry.create_tenant(TENANT)
-        registry.add_membership(TENANT, user_id, ["admin"])
-        publish(runtime, TENANT, PACKAGE, published_by="bench")
-        token = registry.create_token(TENANT, ADMIN)
+        token = open_tenant(runtime, PACKAGE)
         table = runtime.app(TENANT).table("item")
         start = datetime.now(UTC) - timedelta(days=30)
         batch: list[dict[str, Any]] = []
@@ -134,9 +148,7 @@ def prepare(data_dir: Path, database_url: str | None, prefix: str, rows: int) ->
                     batch = []
             if batch:
                 conn.execute(table.insert(), batch)
-        with runtime.engines.tenant_connection(TENANT, write=True) as conn:
-            conn.execute(sa.text("ANALYZE"))
-            conn.commit()
+        analyze(runtime)
     finally:
         runtime.close()
     return Setup(data_dir, database_url, prefix, token, rows)
@@ -494,6 +506,22 @@ def _row(label: str, a: float, b: float, digits: int = 2) -> str:
     return f"| {label} | {_fmt(a, digits)} | {_fmt(b, digits)} | {ratio:.2f}x |"
 
 
+def run_header(backend: str, command: str, note: str = "") -> list[str]:
+    """Date, machine facts and the exact command: the first lines of a results section."""
+    return [
+        f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {os.cpu_count()} CPUs "
+        f"(`nproc` {len(os.sched_getaffinity(0))}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}, {backend}.{note}",
+        "",
+        "Command:",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+    ]
+
+
 def render(
     totals: dict[tuple[str, str], Totals],
     setup: Setup,
@@ -506,16 +534,7 @@ def render(
     t = {m.key: totals[m.key, "trellis"] for m in METRICS}
     b = {m.key: totals[m.key, "baseline"] for m in METRICS}
     lines = [
-        f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {os.cpu_count()} CPUs "
-        f"(`nproc` {len(os.sched_getaffinity(0))}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}, {backend}.",
-        "",
-        "Command:",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
+        *run_header(backend, command),
         f"Workload: entity `item` (6 fields, indexes [status, amount] and [amount]), "
         f"{setup.rows:,} rows bulk-loaded (then ANALYZE) before the run; {args.rounds} "
         f"round(s) of {args.seconds:g} s per measurement, Trellis and the baseline alternating "

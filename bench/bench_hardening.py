@@ -122,7 +122,9 @@ def redis_counter(runtime: Runtime, url: str | None) -> Iterator[None]:
 
 def build(runtime: Runtime, name: str, redis: str | None) -> Variant:
     """The web application of variant ``name`` over ``runtime``."""
-    extension = screens(runtime, open_session_store(runtime.config, clock=runtime.clock))
+    extension = screens(
+        runtime, open_session_store(runtime.config, clock=runtime.clock, registry=runtime.registry)
+    )
     if name == "baseline":
         return Variant(name, create_app(runtime, extension=extension, hardening=False))
     with redis_counter(runtime, redis if name == "redis" else None):

@@ -118,15 +118,20 @@ class PgCluster:
 
 
 class RedisServer:
-    """A throwaway redis-server on a free loopback port, with no persistence."""
+    """A throwaway redis-server on a free loopback port.
 
-    def __init__(self) -> None:
+    No persistence by default; ``persistent`` keeps an append-only file synced on every
+    write in a temporary folder, so what it held survives a kill -9 and restart.
+    """
+
+    def __init__(self, *, persistent: bool = False) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("no redis-server binary on this machine")
         self.binary = binary
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.folder = Path(tempfile.mkdtemp(prefix="trellis-redis-")) if persistent else None
 
     @property
     def url(self) -> str:
@@ -136,7 +141,11 @@ class RedisServer:
     def start(self) -> None:
         """Start it and wait until it accepts connections."""
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
-        args += ["--save", "", "--appendonly", "no", "--protected-mode", "no"]
+        args += ["--save", "", "--protected-mode", "no"]
+        if self.folder is None:
+            args += ["--appendonly", "no"]
+        else:
+            args += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, up=True)
 
@@ -147,6 +156,12 @@ class RedisServer:
             self.process.wait(timeout=10)
             self.process = None
         wait_for_port(self.port, up=False)
+
+    def remove(self) -> None:
+        """Kill it and delete its files."""
+        self.kill()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 __all__ = ["PgCluster", "RedisServer", "free_port", "wait_for_port"]

@@ -6,6 +6,7 @@ It sits above the six layers, so it may wire all of them together.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import sys
@@ -28,6 +29,10 @@ from trellis.metadata.loader import load_package
 from trellis.platform.api.hygiene import MAX_HEADER_BYTES
 from trellis.platform.config import ConfigError, check_tenant_name, config_from_env
 from trellis.platform.db.sync import SchemaSyncError
+from trellis.platform.identity.two_factor_policy import (
+    TwoFactorRequiredError,
+    check_token_allowed,
+)
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime, TenantNotFoundError
 from trellis.rules.checker import RuleExpressionChecker
@@ -38,6 +43,8 @@ from trellis.ui.screens.app import create_web_app
 TEMPLATES = {"crm": CRM_PACKAGE}
 DEMO_TENANT = "demo"
 DEMO_ADMIN = "admin@demo.test"
+#: Where ``trellis serve`` writes the demo admin's password and API token (mode 0600).
+DEMO_CREDENTIALS = "demo-credentials.txt"
 _DURATION = re.compile(r"^(\d+)([dhm])$")
 
 
@@ -145,6 +152,10 @@ def _duration(text: str | None) -> timedelta | None:
 
 def cmd_token_create(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
+    try:
+        check_token_allowed(runtime, args.tenant, args.email)
+    except TwoFactorRequiredError as exc:
+        raise CliError(str(exc)) from None
     token = runtime.registry.create_token(
         args.tenant, args.email, expires_in=_duration(args.expires)
     )
@@ -180,14 +191,25 @@ def cmd_metadata_validate(args: argparse.Namespace) -> None:
     _out(f"OK: {model.name} {model.version}, {len(model.entities)} entities, no errors.")
 
 
-def ensure_demo(runtime: Runtime) -> str | None:
-    """Create the demo tenant on first start; returns sign-in text when it was created."""
+def ensure_demo(runtime: Runtime) -> Path | None:
+    """Create the demo tenant on first start; returns its credentials file when created.
+
+    The admin's password and an API token go to ``<data dir>/demo-credentials.txt``,
+    readable by its owner only (0600), never to the output or the logs (ASVS 13.3).
+    """
     if runtime.registry.get_tenant(DEMO_TENANT) is not None:
         return None
     password = secrets.token_urlsafe(12)
     create_tenant(runtime, DEMO_TENANT, "crm", DEMO_ADMIN, password)
     token = runtime.registry.create_token(DEMO_TENANT, DEMO_ADMIN)
-    return f"Demo tenant created. Admin: {DEMO_ADMIN} / {password}\nAPI token: {token}"
+    path = runtime.config.data_dir / DEMO_CREDENTIALS
+    text = f"tenant: {DEMO_TENANT}\nadmin: {DEMO_ADMIN}\npassword: {password}\ntoken: {token}\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when an older file was there with wider rights
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -200,8 +222,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     url = f"http://{args.host}:{args.port}"
     _out(f"Trellis is serving {url} (data in {runtime.config.data_dir}).")
     if first:
-        _out(first)
-        token_hint = "<the token above>"
+        _out(f"Demo tenant created. Admin: {DEMO_ADMIN}; the password and an API token")
+        _out(f"are in {first} (readable by you only).")
+        token_hint = "<the token in that file>"
     else:
         _out(f"Make an API token with: trellis token create {DEMO_TENANT} {DEMO_ADMIN}")
         token_hint = "<token>"

@@ -103,6 +103,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         required=spec.get("required") is True,
         unique=spec.get("unique") is True,
         indexed=spec.get("indexed") is True,
+        trigram=spec.get("indexed") == "trigram",
         max_length=_int(spec, "max_length"),
         min=_number(spec, "min"),
         max=_number(spec, "max"),
@@ -248,4 +249,5 @@ def build_app(
         digest=digest,
         requires=MappingProxyType(pins),
         timezone=_text(data, "timezone") or DEFAULT_TIMEZONE,
+        two_factor_required=data.get("two_factor") == "required",
     )

@@ -12,6 +12,8 @@ from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS
 
 _NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
 _NOT_INDEXABLE = frozenset({"json", "tags", "multi_enum"})
+#: Types whose values are plain text: ``indexed: trigram`` applies to them.
+TRIGRAM_TYPES = frozenset({"string", "text", "email", "phone", "url"})
 #: Keys that only make sense for some types: key -> types it applies to.
 APPLIES_TO: dict[str, frozenset[str]] = {
     "max_length": frozenset({"string"}),
@@ -109,6 +111,13 @@ def _check_keys(
         if spec.get(key) is True and type_name in _NOT_INDEXABLE:
             message = f"field '{name}': '{key}' does not apply to type '{type_name}'"
             report.error("MD019", message, positions.anchor((*path, key)))
+    if spec.get("indexed") == "trigram" and type_name not in TRIGRAM_TYPES:
+        allowed = ", ".join(sorted(TRIGRAM_TYPES))
+        message = (
+            f"field '{name}': 'indexed: trigram' does not apply to type '{type_name}' "
+            f"(only {allowed})"
+        )
+        report.error("MD019", message, positions.anchor((*path, "indexed")))
 
 
 def _check_computed(

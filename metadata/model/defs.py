@@ -48,6 +48,9 @@ class FieldDef:
     required: bool = False
     unique: bool = False
     indexed: bool = False
+    #: ``indexed: trigram``: a pg_trgm GIN index on the lowercased text, serving
+    #: ``contains``/``starts_with``/``ends_with`` on PostgreSQL (none on SQLite).
+    trigram: bool = False
     max_length: int | None = None
     min: Decimal | None = None
     max: Decimal | None = None
@@ -257,6 +260,9 @@ class AppModel:
     reminders: Mapping[str, ReminderDef] = field(default_factory=lambda: _EMPTY)
     #: IANA time zone of ``every "<cron>"`` rules (``app.yaml`` ``timezone``).
     timezone: str = "UTC"
+    #: ``app.yaml`` ``two_factor: required``: members must turn TOTP on to use screens
+    #: and API tokens.
+    two_factor_required: bool = False
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

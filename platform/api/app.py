@@ -20,7 +20,7 @@ from litestar.routes import HTTPRoute
 
 from trellis.platform.api.client_ip import client_ip_middleware
 from trellis.platform.api.comments_controller import CommentsController
-from trellis.platform.api.deps import API_STATE, WORKFLOWS_STATE, api_dependencies
+from trellis.platform.api.deps import API_STATE, api_dependencies
 from trellis.platform.api.errors import error_handlers
 from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.jobs_controller import JobsController
@@ -41,7 +41,6 @@ from trellis.platform.api.rules_controller import RulesController
 from trellis.platform.api.security_controller import SecurityController
 from trellis.platform.api.security_headers import security_headers
 from trellis.platform.api.tenant_api import TenantApi
-from trellis.platform.api.workflow_ops import WorkflowOps
 from trellis.platform.api.workflows_controller import WorkflowsController
 from trellis.platform.config.version import __version__
 from trellis.platform.runtime import Runtime
@@ -154,7 +153,7 @@ def create_app(
         before_send=[security_headers(runtime.config)] if hardening else [],
         # Requests no route matched (plugins may answer those with pages off the API).
         exception_handlers=error_handlers(),
-        state=State({API_STATE: api, WORKFLOWS_STATE: WorkflowOps(api)}),
+        state=State({API_STATE: api}),
         openapi_config=None,
         request_max_body_size=MAX_BODY_BYTES,
         debug=debug,

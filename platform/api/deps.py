@@ -20,14 +20,12 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, SkipValidation  # type: ignore[attr-defined]
 
 from trellis.platform.api.tenant_api import TenantApi
-from trellis.platform.api.workflow_ops import WorkflowOps
 from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.services.workflows import WorkflowsService
 
 #: Where ``create_app`` keeps the application's ``TenantApi`` (``app.state``).
 API_STATE = "tenant_api"
-#: Where ``create_app`` keeps the transition operations (one runner per app version).
-WORKFLOWS_STATE = "workflow_ops"
 _CALL = "trellis.call"
 #: Handler parameter types of the injected values (``api: Api``, ``call: Caller``, ...).
 #: (Injected by name; values are ours, so Litestar does not validate them.)
@@ -35,7 +33,7 @@ Api = NamedDependency[SkipValidation[TenantApi]]
 Caller = NamedDependency[SkipValidation[Call]]
 TenantApp = NamedDependency[SkipValidation[CompiledApp]]
 Target = NamedDependency[SkipValidation[CompiledEntity]]
-Workflows = NamedDependency[SkipValidation[WorkflowOps]]
+Workflows = NamedDependency[SkipValidation[WorkflowsService]]
 #: ``opt`` key naming what an admin-only handler does ("Only tenant admins may <it>.").
 ADMIN_PURPOSE = "admin_purpose"
 
@@ -46,10 +44,9 @@ def provide_api(state: State) -> TenantApi:
     return api
 
 
-def provide_workflows(state: State) -> WorkflowOps:
-    """The application's workflow operations."""
-    ops: WorkflowOps = state[WORKFLOWS_STATE]
-    return ops
+def provide_workflows(api: Api) -> WorkflowsService:
+    """The application's workflow service."""
+    return api.services.workflows
 
 
 async def caller(connection: ASGIConnection[Any, Any, Any, Any]) -> Call:
@@ -101,7 +98,6 @@ def api_dependencies() -> dict[str, Provide]:
 __all__ = [
     "ADMIN_PURPOSE",
     "API_STATE",
-    "WORKFLOWS_STATE",
     "Api",
     "Caller",
     "Target",

@@ -13,7 +13,6 @@ from collections.abc import Collection
 from typing import Any
 
 from trellis.metadata.model import WorkflowDef
-from trellis.platform.api.expand import expandable
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
     approval_schema,
@@ -33,6 +32,7 @@ from trellis.platform.api.openapi_schemas import (
 from trellis.platform.config.version import __version__
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.views import JSON
+from trellis.platform.services.expand import expandable
 
 _ERRORS = {JSON: {"schema": ref("Errors")}}
 _RESPONSES = {

@@ -21,10 +21,10 @@ from typing import Any
 
 from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, DslType, FieldDef
 from trellis.metadata.model.field_types import nullable_schema
-from trellis.platform.api.bulk import MAX_BULK_ITEMS
-from trellis.platform.api.expand import expandable
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.validation import MAX_VALUE_DEPTH
+from trellis.platform.services.bulk import MAX_BULK_ITEMS
+from trellis.platform.services.expand import expandable
 
 INT64_MAX = 2**63 - 1
 #: A required text must contain a character that is not white space, as Python's

@@ -17,9 +17,9 @@ from trellis.platform.api.deps import Api, Caller, TenantApp
 from trellis.platform.api.records_controller import respond
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.api.requests import parse_object
-from trellis.platform.api.rule_runs_access import visible_changes, visible_runs
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.views import JSON, encode
+from trellis.platform.services.rule_runs_access import visible_changes, visible_runs
 from trellis.platform.triggers import list_runs
 
 

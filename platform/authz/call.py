@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -13,16 +13,29 @@ from trellis.platform.records.errors import NotFoundError
 from trellis.platform.records.views import record_json
 from trellis.tenants.registry import TokenIdentity
 
+if TYPE_CHECKING:
+    from trellis.platform.runtime.app_runtime import AppRuntime
+
 
 @dataclass(frozen=True, slots=True)
 class Call:
     """An authenticated call on one tenant's app."""
 
     identity: TokenIdentity
-    app: CompiledApp
-    tenant: str
+    #: The tenant's app version the call runs on, with what is built from it.
+    rt: AppRuntime
     #: What the caller's roles allow (Casbin decisions, scopes, field access).
     access: Access
+
+    @property
+    def app(self) -> CompiledApp:
+        """The compiled app of the call's version."""
+        return self.rt.app
+
+    @property
+    def tenant(self) -> str:
+        """The tenant's name."""
+        return self.rt.tenant
 
 
 def require_reachable(

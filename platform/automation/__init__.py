@@ -12,7 +12,9 @@ from trellis.platform.notifications.hook import assignment_hook
 from trellis.platform.pipelines import stage_history_hook
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.hooks import SaveHook
+from trellis.platform.records.service import RecordService
 from trellis.platform.rollups import rollup_hook
+from trellis.platform.runtime.app_runtime import AppRuntime, PartKey
 from trellis.platform.schedules.hook import schedule_hook
 from trellis.platform.triggers import trigger_hook
 from trellis.platform.workflows import workflow_hook
@@ -36,4 +38,12 @@ def build_hooks(app: CompiledApp) -> tuple[SaveHook, ...]:
     return tuple(hook for hook in hooks if hook is not None)
 
 
-__all__ = ["HOOK_FACTORIES", "HookFactory", "build_hooks"]
+RECORDS: PartKey[RecordService] = PartKey("records")
+
+
+def record_service(rt: AppRuntime) -> RecordService:
+    """The app version's record service with its save hooks (built once per version)."""
+    return rt.part(RECORDS, lambda rt: RecordService(rt.app, build_hooks(rt.app)))
+
+
+__all__ = ["HOOK_FACTORIES", "HookFactory", "build_hooks", "record_service"]

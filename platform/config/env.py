@@ -117,6 +117,18 @@ def _url(schemes: tuple[str, ...], expected: str) -> Parser:
     return parse
 
 
+def _choice(*choices: str) -> Parser:
+    """One of ``choices`` (case-insensitive)."""
+
+    def parse(name: str, raw: str) -> object:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise _bad(name, raw, f"Use one of: {', '.join(choices)}.")
+        return value
+
+    return parse
+
+
 def _smtp_url(name: str, raw: str) -> object:
     text = str(_url(("smtp", "smtps"), _SMTP_EXPECTED)(name, raw))
     if not urlsplit(text).hostname:
@@ -183,6 +195,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "TRELLIS_SESSION_IDLE_MINUTES", "session_idle_minutes", _number(1), "30",
         "Minutes without a request after which a sign-in session ends (at least 1).",
+    ),
+    Variable(
+        "TRELLIS_SESSION_STORE", "session_store", _choice("auto", "database", "memory"), "auto",
+        "Where sign-in sessions live: `auto` is Redis when `TRELLIS_REDIS_URL` is set (the "
+        "system database while Redis is down), else process memory; `database` is always "
+        "the system database (shared by processes, kept across restarts); `memory`.",
     ),
     Variable(
         "TRELLIS_SESSION_MAX_HOURS", "session_max_hours", _number(0.1), "12",

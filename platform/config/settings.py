@@ -45,6 +45,9 @@ class RuntimeConfig:
     session_idle_minutes: float = 30.0
     #: Hours after sign-in after which a session ends whatever the activity.
     session_max_hours: float = 12.0
+    #: Where sessions live: ``auto`` (Redis, the database while it is down; memory
+    #: without Redis), ``database`` or ``memory`` (platform/sessions/factory.py).
+    session_store: str = "auto"
     #: Failed sign-ins in a row that lock an account, and for how many minutes.
     signin_max_failures: int = 5
     signin_lockout_minutes: float = 15.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,13 @@ NAMING_CONVENTION: dict[str, str] = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: ``info`` key of a schema item that exists on one dialect only (``trigram_index``).
+ONLY_ON = "trellis_only_on"
+#: Name prefix of the trigram indexes (``indexed: trigram``).
+TRIGRAM_PREFIX = "trgm_"
+#: PostgreSQL's identifier limit (index names past it would be cut silently).
+MAX_NAME = 63
 
 CHANGES_TABLE = "_changes"
 SEQUENCES_TABLE = "_sequences"
@@ -89,6 +97,8 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
             sa.Index(None, column, unique=True, sqlite_where=live, postgresql_where=live)
         elif f.indexed or f.type in ("reference", "user"):
             sa.Index(None, column)
+        if f.trigram:
+            trigram_index(table, f.name)
     for index in entity.indexes:
         cols = [table.c[name] for name in index.fields]
         if index.unique:
@@ -96,6 +106,31 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
         else:
             sa.Index(None, *cols)
     return table
+
+
+def trigram_index(table: sa.Table, name: str) -> sa.Index:
+    """A pg_trgm GIN index on ``lower(table.name)``, as text matches read it.
+
+    PostgreSQL only (``only_on``): SQLite's LIKE cannot use such an index.
+    """
+    index_name = f"{TRIGRAM_PREFIX}{table.name}_{name}"
+    if len(index_name) > MAX_NAME:
+        digest = hashlib.sha1(index_name.encode(), usedforsecurity=False).hexdigest()[:8]
+        index_name = f"{index_name[: MAX_NAME - 9]}_{digest}"
+    index = sa.Index(
+        index_name,
+        sa.func.lower(table.c[name]).label(name),
+        postgresql_using="gin",
+        postgresql_ops={name: "gin_trgm_ops"},
+        info={ONLY_ON: "postgresql"},
+    )
+    return index.ddl_if(dialect="postgresql")
+
+
+def only_on(item: object) -> str | None:
+    """The one dialect a schema item exists on (``info[ONLY_ON]``), None for every dialect."""
+    info = getattr(item, "info", None)
+    return info.get(ONLY_ON) if isinstance(info, dict) else None
 
 
 def build_internal_tables(metadata: sa.MetaData) -> None:
@@ -324,8 +359,10 @@ __all__ = [
     "COMMENTS_TABLE",
     "DELIVERIES_TABLE",
     "IDEMPOTENCY_TABLE",
+    "MAX_NAME",
     "NAMING_CONVENTION",
     "NOTIFICATIONS_TABLE",
+    "ONLY_ON",
     "OUTBOX_TABLE",
     "RULE_RUNS_TABLE",
     "SAVED_VIEWS_TABLE",
@@ -334,8 +371,11 @@ __all__ = [
     "SETTINGS_TABLE",
     "STAGE_HISTORY_TABLE",
     "TIMERS_TABLE",
+    "TRIGRAM_PREFIX",
     "bigint_pk",
     "build_internal_tables",
     "build_metadata",
     "build_table",
+    "only_on",
+    "trigram_index",
 ]

@@ -9,6 +9,7 @@ account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -31,6 +32,9 @@ WRONG_CREDENTIALS = "The email or password is not right."
 NO_ROLE = (
     "Your account has no role in this tenant yet, so there is nothing you may see. "
     "Ask an administrator to give you a role."
+)
+REQUIRED_BY_TENANT = (
+    "Two-factor sign-in cannot be turned off: an organisation you belong to requires it."
 )
 WRONG_CODE = "That code is not right. Type the 6 digits your app shows, or a recovery code."
 
@@ -60,11 +64,17 @@ class SignInService:
         config: RuntimeConfig,
         *,
         clock: Clock | None = None,
+        two_factor_required: Callable[[int], bool] | None = None,
     ) -> None:
-        """``clock`` defaults to the session store's (tests move it by hand)."""
+        """``clock`` defaults to the session store's (tests move it by hand).
+
+        ``two_factor_required(user_id)``: whether a tenant of the user requires two-factor
+        sign-in (then it cannot be turned off).
+        """
         clock = clock or sessions.clock
         self.registry = registry
         self.sessions = sessions
+        self.two_factor_required = two_factor_required or (lambda _user_id: False)
         self.lockout = SignInLockout(
             registry,
             max_failures=config.signin_max_failures,
@@ -215,10 +225,13 @@ class SignInService:
         """Turn two-factor sign-in off after checking the password.
 
         Raises:
-            IdentityError: wrong password, or two-factor sign-in was not on.
+            IdentityError: wrong password, two-factor sign-in was not on, or (403) a
+                tenant of the user requires it.
         """
         info = self._tenant(session.tenant)
         self._check_password(info, session, password, ip)
+        if self.two_factor_required(session.user_id):
+            raise IdentityError(REQUIRED_BY_TENANT, 403)
         if not self.two_factor.disable(session.user_id):
             raise IdentityError("Two-factor sign-in is not on.")
         self._audit(info, "auth.2fa.disable", session, ip, None)
@@ -328,6 +341,7 @@ class SignInService:
 
 __all__ = [
     "NO_ROLE",
+    "REQUIRED_BY_TENANT",
     "WRONG_CODE",
     "WRONG_CREDENTIALS",
     "IdentityError",

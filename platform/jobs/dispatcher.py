@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
+from trellis.platform.automation import record_service
 from trellis.platform.jobs.due import DueQuery, DueWork
 from trellis.platform.jobs.handlers import DEFAULT_HANDLERS, Handler, JobContext, PermanentJobError
 from trellis.platform.jobs.outbox import DEAD, Job, JobPolicy, Outbox
@@ -22,15 +22,18 @@ from trellis.platform.jobs.schedule_runner import ScheduleRunner
 from trellis.platform.jobs.timers import TimerRunner, scheduled_count
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.values import as_utc
-from trellis.platform.runtime import TenantNotFoundError
+from trellis.platform.runtime import AppRuntime, PartKey, TenantNotFoundError
 from trellis.platform.schedules import Schedules
-from trellis.platform.triggers import bind_members
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from trellis.platform.runtime import Runtime
 
+#: Parts built once per app version (runtime/app_runtime.py).
+_DUE: PartKey[DueQuery] = PartKey("jobs.due")
+_TIMERS: PartKey[TimerRunner] = PartKey("jobs.timers")
+_SCHEDULES: PartKey[ScheduleRunner] = PartKey("jobs.schedules")
 LOG = logging.getLogger("trellis.jobs")
 #: A job that took this long (seconds) is marked done at once; quicker ones are
 #: marked done together, at most ``FINISH_BATCH`` at a time.
@@ -76,9 +79,6 @@ class Dispatcher:
         self.runtime = runtime
         self.policy = policy or JobPolicy()
         self.handlers: dict[str, Handler] = {**DEFAULT_HANDLERS, **(handlers or {})}
-        self._timers: WeakKeyDictionary[CompiledApp, TimerRunner] = WeakKeyDictionary()
-        self._schedules: WeakKeyDictionary[CompiledApp, ScheduleRunner] = WeakKeyDictionary()
-        self._due: WeakKeyDictionary[CompiledApp, DueQuery] = WeakKeyDictionary()
 
     def _at(self, at: datetime | None) -> datetime:
         """``at`` when a caller fixed the time, else the runtime clock's now."""
@@ -121,16 +121,15 @@ class Dispatcher:
     ) -> TenantReport:
         """Fire due timers (unless told not), then deliver due outbox rows of ``tenant``."""
         at = as_utc(now) if now is not None else None
-        app = self.runtime.app(tenant)
+        rt = self.runtime.app_runtime(tenant)
+        app = rt.app
         report = TenantReport()
         engines = self.runtime.engines
-        question = self._due.get(app)
-        if question is None:
-            question = self._due[app] = DueQuery(app.metadata)
+        question = rt.part(_DUE, lambda rt: DueQuery(rt.app.metadata))
         with engines.tenant_connection(tenant) as conn:
             due = question.ask(conn, self._at(at))
         if timers:
-            self._fire_timers(tenant, app, at, drain, report, due)
+            self._fire_timers(rt, at, drain, report, due)
         if not due.outbox and not report.timers:  # fired timers may have queued rows
             return report
         outbox = Outbox(app.metadata, self.policy)
@@ -153,20 +152,16 @@ class Dispatcher:
 
     def _fire_timers(
         self,
-        tenant: str,
-        app: CompiledApp,
+        rt: AppRuntime,
         at: datetime | None,
         drain: bool,
         report: TenantReport,
         due: DueWork,
     ) -> None:
         """Time-based rule timers, then cron rules, SLA timers and reminders."""
-        if due.timers or due.schedules:  # rules may assign, notify or escalate to members
-            bind_members(app, self.runtime.registry, self.runtime.tenant(tenant).id)
+        tenant = rt.tenant
         if due.timers:
-            runner = self._timers.get(app)
-            if runner is None:
-                runner = self._timers[app] = TimerRunner(app)
+            runner = rt.part(_TIMERS, lambda rt: TimerRunner(rt.app, record_service(rt)))
             engines = self.runtime.engines
             while True:
                 with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
@@ -175,23 +170,20 @@ class Dispatcher:
                 if not drain or fired < self.policy.batch:
                     break
             report.full = fired >= self.policy.batch
-        report.timers += self._fire_schedules(tenant, app, at, drain, due.schedules)
+        report.timers += self._fire_schedules(rt, at, drain, due.schedules)
 
     def _claim_limit(self, _tenant: str, _outbox: Outbox, _at: datetime | None) -> int:
         """How many rows to claim now (the Redis dispatcher caps claims in flight)."""
         return self.policy.batch
 
-    def _fire_schedules(
-        self, tenant: str, app: CompiledApp, at: datetime | None, drain: bool, due: bool
-    ) -> int:
+    def _fire_schedules(self, rt: AppRuntime, at: datetime | None, drain: bool, due: bool) -> int:
         """Cron rules, SLA timers and reminders (``_schedules``) that are due.
 
         Cron rules are armed on the first round of each published version (a fired
         row arms its next period itself); later rounds write only when a row is due.
         """
-        runner = self._schedules.get(app)
-        if runner is None:
-            runner = self._schedules[app] = ScheduleRunner(app)
+        tenant = rt.tenant
+        runner = rt.part(_SCHEDULES, lambda rt: ScheduleRunner(rt.app, record_service(rt)))
         if runner.idle or (runner.armed and not due):
             return 0  # no write transaction per tick when nothing is due
         total = 0

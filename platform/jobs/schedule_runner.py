@@ -21,14 +21,14 @@ Firer = Callable[[sa.Connection, DueRow, datetime], None]
 class ScheduleRunner:
     """Arms cron rules and fires due schedule rows of one compiled app, by kind."""
 
-    def __init__(self, app: CompiledApp) -> None:
+    def __init__(self, app: CompiledApp, service: RecordService | None = None) -> None:
         self.app = app
         self.schedules = Schedules(app.metadata)
         self.cron = CronRunner(app)
         self.firers: dict[str, Firer] = {CRON: self.cron.fire}
         if app.model.slas:
-            service = RecordService(app, build_hooks(app))
-            self.firers[SLA] = SlaFiring(app, service).fire
+            saver = service or RecordService(app, build_hooks(app))
+            self.firers[SLA] = SlaFiring(app, saver).fire
         if app.model.reminders:
             self.firers[REMINDER] = ReminderFiring(app).fire
         #: Whether the cron rules were armed once, committed (a fired row re-arms itself).

@@ -30,10 +30,11 @@ LOG = logging.getLogger("trellis.jobs")
 class TimerRunner:
     """Fires the due timers of one compiled app."""
 
-    def __init__(self, app: CompiledApp) -> None:
+    def __init__(self, app: CompiledApp, service: RecordService | None = None) -> None:
         self.app = app
         self.store = RuleStore(app)
-        self.firing = TimerFiring(app, RecordService(app, automation.build_hooks(app)))
+        saver = service or RecordService(app, automation.build_hooks(app))
+        self.firing = TimerFiring(app, saver)
         hook = trigger_hook(app)
         self.rules: dict[tuple[str, str], CompiledRule] = {}
         for rules in hook.timers.values() if hook is not None else ():

@@ -17,6 +17,11 @@ from trellis.platform.db.sync import SchemaPlan, apply_plan, ensure_schema, plan
 from trellis.platform.db.tables import SCHEDULES_TABLE, build_metadata
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime import Runtime
+from trellis.platform.runtime.publish_recovery import (
+    finish_pending,
+    recover_publish,
+    write_pending,
+)
 from trellis.platform.schedules.cron import cron_rules, drop_stale_rows
 from trellis.tenants.registry import VersionConflictError
 
@@ -84,8 +89,9 @@ def _version_transaction(runtime: Runtime, conn: sa.Connection) -> Iterator[sa.C
 
     On PostgreSQL the system tables live in the same database: the version is written
     in the schema change's own transaction and both commit at once. On SQLite they
-    are another file: its transaction commits just after the schema's (a crash in
-    between leaves new, unused tables and columns that the next publish keeps).
+    are another file: its transaction commits just after the schema's, which notes the
+    version it belongs to; a crash in between is finished at the next start
+    (platform/runtime/publish_recovery.py).
     """
     system_schema = runtime.engines.system_schema
     if system_schema is not None:
@@ -123,6 +129,8 @@ def publish(
     model = load_package(package, checker=runtime.checker)
     CompiledApp(model, 0)  # compile every expression now, not on the first request
     runtime.tenant(tenant, fresh=True)  # unknown tenants fail before any work
+    sqlite = runtime.engines.system_schema is None
+    recover_publish(runtime, tenant)  # finish one a crash cut short first
     schema = runtime.engines.tenant_schema(tenant)
     metadata = build_metadata(model, schema)
     digest = package_digest(package)
@@ -172,7 +180,20 @@ def publish(
                     },
                     conn=sys_conn,
                 )
+                if sqlite:  # the schema commits first: note its version (a crash between)
+                    data = {
+                        "app_name": model.name,
+                        "app_version": model.version,
+                        "digest": digest,
+                        "files": files,
+                        "plan": plan.render(),
+                        "published_by": published_by,
+                        "audit": {"app": f"{model.name} {model.version}", "digest": digest},
+                    }
+                    write_pending(runtime, conn, tenant, version_no, data)
                 tenant_tx.commit()
+    if sqlite:
+        finish_pending(runtime, tenant)
     store_published(runtime.policies, tenant, model)  # before other processes reload
     runtime.changed(tenant, "publish")
     return PublishResult(tenant, model, plan, version_no, dry_run)

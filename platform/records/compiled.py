@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -17,6 +17,9 @@ from trellis.platform.db.tables import (
 )
 from trellis.platform.records.validation import RecordValidator
 from trellis.rules.expr import CompiledExpression, compile_expression
+
+#: ``lookup(role)`` -> ids of the tenant's members having that role, ascending.
+MemberLookup = Callable[[str], Sequence[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,7 @@ def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> Comp
         defaults=MappingProxyType(defaults),
         validations=validations,
         conditions=MappingProxyType(conditions),
-        columns=tuple(c.name for c in table.columns),
+        columns=tuple(str(c.name) for c in table.columns),  # plain str, not quoted_name
         references=MappingProxyType(
             {f.name: f.to for f in entity.fields.values() if f.type == "reference" and f.to}
         ),
@@ -134,9 +137,14 @@ def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> Comp
 class CompiledApp:
     """A tenant's published app: model, schema-less tables and compiled entities."""
 
-    def __init__(self, model: AppModel, version_no: int) -> None:
+    def __init__(
+        self, model: AppModel, version_no: int, *, members: MemberLookup | None = None
+    ) -> None:
         self.model = model
         self.version_no = version_no
+        #: ``members(role)``: ids of the tenant's members with that role (None outside
+        #: a tenant, e.g. a package checked on its own).
+        self.members = members
         self.metadata = build_metadata(model)
         self.changes = self.metadata.tables[CHANGES_TABLE]
         self.sequences = self.metadata.tables[SEQUENCES_TABLE]
@@ -153,4 +161,4 @@ class CompiledApp:
         return self.entities[entity].table
 
 
-__all__ = ["CompiledApp", "CompiledEntity", "CompiledValidation"]
+__all__ = ["CompiledApp", "CompiledEntity", "CompiledValidation", "MemberLookup"]

@@ -298,6 +298,9 @@ class RecordQuery:
             next_cursor = encode_cursor(request.sort, rows[-1])
         if not count:
             return ListPage(rows, next_cursor, None, False)
+        if not request.cursor and next_cursor is None and len(rows) <= self.count_cap:
+            # A short first page holds every matching row: it is the exact count.
+            return ListPage(rows, None, len(rows), True)
         total, exact = self._count(
             conn, t, where, filtered=bool(request.filter) or scope is not None
         )

@@ -6,6 +6,7 @@ messages between processes are in runtime/invalidation.py.
 
 from __future__ import annotations
 
+from trellis.platform.runtime.app_runtime import AppRuntime, PartKey
 from trellis.platform.runtime.core import Runtime, TenantNotFoundError
 
-__all__ = ["Runtime", "TenantNotFoundError"]
+__all__ = ["AppRuntime", "PartKey", "Runtime", "TenantNotFoundError"]

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from trellis.metadata.loader import load_package
@@ -15,6 +16,7 @@ from trellis.platform.config import Clock, RuntimeConfig, SystemClock
 from trellis.platform.db.engines import EngineRegistry
 from trellis.platform.db.sync import apply_plan, ensure_schema, plan_sync
 from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.runtime.app_runtime import AppRuntime
 from trellis.platform.runtime.invalidation import (
     InvalidationPublisher,
     InvalidationSubscriber,
@@ -22,6 +24,7 @@ from trellis.platform.runtime.invalidation import (
     new_origin,
 )
 from trellis.platform.runtime.package_folders import write_version_folder
+from trellis.platform.runtime.publish_recovery import recover_publishes
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.tenants.registry import (
     MetadataVersion,
@@ -55,7 +58,7 @@ class Runtime:
         self.engines = EngineRegistry(config)
         self.registry = TenantRegistry(self.engines.system_connection, now=self.clock.now)
         self.checker = RuleExpressionChecker()
-        self._apps: OrderedDict[tuple[str, int], CompiledApp] = OrderedDict()
+        self._apps: OrderedDict[tuple[str, int], AppRuntime] = OrderedDict()
         self._current: dict[str, tuple[TenantInfo, float]] = {}
         self._max_apps = max_apps
         self._lock = threading.Lock()
@@ -72,6 +75,7 @@ class Runtime:
         #: Casbin policy rows (``casbin_rule`` in the system database).
         self.policies = PolicyStore(self.engines)
         self.registry.on_change(self.changed)
+        recover_publishes(self)  # a SQLite publish cut short by a crash is finished
 
     def _sync_system_schema(self) -> None:
         """Create or extend the system tables (additive sync, like tenant schemas)."""
@@ -109,24 +113,35 @@ class Runtime:
         Raises:
             TenantNotFoundError: unknown tenant or nothing published yet.
         """
+        return self.app_runtime(tenant).app
+
+    def app_runtime(self, tenant: str) -> AppRuntime:
+        """The :class:`AppRuntime` of the tenant's current version (built once, cached).
+
+        Raises:
+            TenantNotFoundError: unknown tenant or nothing published yet.
+        """
         info = self.tenant(tenant)
         if info.current_version is None:
             raise TenantNotFoundError(f"Tenant '{tenant}' has no published app yet.")
         key = (tenant, info.current_version)
         with self._lock:
-            app = self._apps.get(key)
-            if app is not None:
+            found = self._apps.get(key)
+            if found is not None:
                 self._apps.move_to_end(key)
-                return app
+                return found
         version = self.registry.get_version(info.id, info.current_version)
         if version is None:
             raise TenantNotFoundError(f"Tenant '{tenant}' version {info.current_version} is gone.")
-        app = CompiledApp(self._load_version(tenant, version), version.version_no)
+        members = partial(self.registry.members_with_role, info.id)
+        app = CompiledApp(self._load_version(tenant, version), version.version_no, members=members)
+        built = AppRuntime(tenant, info.id, app)
         with self._lock:
-            self._apps[key] = app
+            found = self._apps.setdefault(key, built)
+            self._apps.move_to_end(key)
             while len(self._apps) > self._max_apps:
                 self._apps.popitem(last=False)
-        return app
+        return found
 
     def forget(self, tenant: str) -> None:
         """Drop cached state of ``tenant`` (here and in every hook) so requests reload it."""

@@ -27,7 +27,7 @@ from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.values import as_utc, to_json
 from trellis.platform.schedules.table import DueRow, Schedules
 from trellis.platform.triggers import RuleStore
-from trellis.rules.triggers import CompiledRule, check_rules
+from trellis.rules.triggers import CompiledRule, WebhookAction, check_rules
 
 LOG = logging.getLogger("trellis.jobs")
 CRON = "cron"
@@ -131,17 +131,18 @@ class CronRunner:
         changes: dict[str, Any] = {}
         scheduled = to_json(as_utc(row.due_at), None)
         for action in rule.actions:
-            if action.kind == "webhook":
+            # The checker allows only webhooks in an 'every' rule (no record to act on).
+            if isinstance(action, WebhookAction):
                 payload = {
                     "rule": rule.name,
                     "entity": None,
                     "record_id": None,
-                    "url": action.text,
+                    "url": action.url,
                     "event": "schedule",
                     "record": {"scheduled_at": scheduled},
                 }
                 self.store.enqueue(conn, "webhook", payload, now)
-                changes["webhook"] = action.text
+                changes["webhook"] = action.url
         self.store.record_runs(conn, [self.store.run_row(rule, None, "applied", changes, now)])
         after = max(as_utc(now), as_utc(row.due_at))
         self._plan(conn, rule, next_due(rule.cron, after, self.zone))

@@ -1,12 +1,15 @@
 """Server-side sign-in sessions: an id in a cookie, the state on the server.
 
 The embedded default keeps sessions in process memory; with ``TRELLIS_REDIS_URL``
-they live in Redis so several processes share them.
+they live in Redis so several processes share them, and in the system database while
+Redis is down (``TRELLIS_SESSION_STORE=database``: always there).
 """
 
 from __future__ import annotations
 
+from trellis.platform.sessions.db_store import DatabaseSessionStore
 from trellis.platform.sessions.factory import open_session_store
+from trellis.platform.sessions.fallback import FallbackSessionStore
 from trellis.platform.sessions.redis_store import RedisSessionStore
 from trellis.platform.sessions.store import (
     ABSOLUTE_LIFETIME,
@@ -23,6 +26,8 @@ __all__ = [
     "ABSOLUTE_LIFETIME",
     "IDLE_TIMEOUT",
     "SESSION_COOKIE",
+    "DatabaseSessionStore",
+    "FallbackSessionStore",
     "MemorySessionStore",
     "RedisSessionStore",
     "Session",

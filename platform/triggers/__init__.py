@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from trellis.platform.triggers._store import RuleStore, list_runs
 from trellis.platform.triggers.hook import TriggerHook, trigger_hook
-from trellis.platform.triggers.members import bind_members, member_lookup, set_member_lookup
+from trellis.platform.triggers.members import member_lookup
 
 __all__ = [
     "RuleStore",
     "TriggerHook",
-    "bind_members",
     "list_runs",
     "member_lookup",
-    "set_member_lookup",
     "trigger_hook",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,12 +21,6 @@ from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.values import as_utc
 from trellis.rules.triggers import CompiledRule
 
-#: The columns a run row gives, in the order of the fast insert's parameters.
-_RUN_COLUMNS = ("rule", "entity", "record_id", "trigger", "phase", "outcome", "changes", "at")
-_NOTHING = object()
-_CHANGES_CACHE_SIZE = 4096
-_RunInsert = tuple[str, tuple[str, ...] | None, tuple[tuple[str, Any], ...]]
-
 
 class RuleStore:
     """The internal tables of one compiled app used by trigger rules."""
@@ -39,10 +32,10 @@ class RuleStore:
         self.notifications = tables[NOTIFICATIONS_TABLE]
         self.outbox = tables[OUTBOX_TABLE]
         self.sequences = tables[SEQUENCES_TABLE]
-        self._run_inserts: dict[tuple[str, str | None], _RunInsert] = {}
+        #: One INSERT for every batch of runs, its parameters bound per row.
+        self._insert_runs = self.runs.insert().inline()  # inline: no RETURNING of ids
         #: The columns of a run row that depend on the rule only, by rule name.
         self._heads: dict[str, dict[str, Any]] = {}
-        self._changes_cache: dict[tuple[tuple[str, type, Any], ...], Any] = {}
 
     def run_row(
         self,
@@ -59,79 +52,16 @@ class RuleStore:
                 "rule": rule.name,
                 "entity": rule.entity,
                 "trigger": rule.trigger[:200],
-                "phase": rule.phase,
+                "phase": rule.phase.value,
             }
         row = head.copy()
         row.update(record_id=record_id, outcome=outcome, changes=dict(changes), at=at)
         return row
 
-    def _run_insert(self, conn: sa.Connection) -> _RunInsert:
-        """The run INSERT compiled once per dialect and schema, with bind processors.
-
-        Parameters are converted by the columns' own (dialect) bind processors, as a
-        Core insert would, without building SQLAlchemy's per-row parameter dicts. The
-        driver-level statement gets no schema translation, so the tenant's schema
-        (``schema_translate_map`` of the connection) is written into it here.
-        """
-        dialect = conn.dialect
-        translate = conn.get_execution_options().get("schema_translate_map") or {}
-        schema = translate.get(self.runs.schema, self.runs.schema)
-        found = self._run_inserts.get((dialect.name, schema))
-        if found is None:
-            table = self.runs
-            if isinstance(schema, str) and schema != table.schema:
-                table = table.to_metadata(sa.MetaData(), schema=schema)
-            insert = table.insert().inline()  # inline: no RETURNING of the new ids
-            compiled = insert.compile(dialect=dialect, column_keys=list(_RUN_COLUMNS))
-            order = tuple(compiled.positiontup or ()) if compiled.positional else None
-            processors = tuple(
-                (name, proc)
-                for name in _RUN_COLUMNS
-                if (proc := self.runs.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-                is not None
-            )
-            found = (str(compiled), order, processors)
-            self._run_inserts[(dialect.name, schema)] = found
-        return found
-
     def record_runs(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
         """Write the firings of one save in a single multi-row (executemany) insert."""
-        if not rows:
-            return
-        sql, order, processors = self._run_insert(conn)
-        for name, proc in processors:
-            if name == "changes":
-                for row in rows:
-                    row[name] = self._changes_param(proc, row[name])
-                continue
-            # Rows of one save share values (``at``): convert each distinct object once.
-            last: Any = _NOTHING
-            done: Any = None
-            for row in rows:
-                value = row[name]
-                if value is not last:
-                    last, done = value, proc(value)
-                row[name] = done
-        if order is None:
-            conn.exec_driver_sql(sql, rows)
-        else:
-            get = itemgetter(*order)
-            conn.exec_driver_sql(sql, [get(row) for row in rows])
-
-    def _changes_param(self, proc: Any, changes: dict[str, Any]) -> Any:
-        """The driver value of a run's changes; a rule's changes often repeat, so the
-        converted (JSON) value of flat ones is kept (bounded)."""
-        try:
-            # The class is part of the key: True == 1 and 1 == 1.0, yet their JSON differs.
-            key = tuple((k, v.__class__, v) for k, v in changes.items())
-            found = self._changes_cache.get(key)
-        except TypeError:  # a list value: not hashable, convert it each time
-            return proc(changes)
-        if found is None:
-            if len(self._changes_cache) >= _CHANGES_CACHE_SIZE:
-                self._changes_cache.clear()
-            found = self._changes_cache[key] = proc(changes)
-        return found
+        if rows:
+            conn.execute(self._insert_runs, rows)
 
     def sync_timer(
         self, conn: sa.Connection, rule: CompiledRule, record_id: int, due: datetime | None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ConflictError, RecordError, ValidationFailedError
@@ -23,7 +23,8 @@ from trellis.platform.triggers._store import RuleStore
 from trellis.platform.triggers.members import member_lookup
 from trellis.platform.workflows.runner import WorkflowRunner
 from trellis.rules.expr import EvalContext
-from trellis.rules.triggers import CompiledAction, CompiledRule
+from trellis.rules.triggers import CompiledRule
+from trellis.rules.triggers import actions as act
 
 LOG = logging.getLogger("trellis.triggers")
 
@@ -72,51 +73,63 @@ class AfterActions:
         self.store = store
 
     def run(
-        self, scene: Scene, rule: CompiledRule, action: CompiledAction, changes: dict[str, Any]
+        self, scene: Scene, rule: CompiledRule, action: act.Action, changes: dict[str, Any]
     ) -> None:
-        """Run ``action``; note what it did in ``changes`` (recorded in ``_rule_runs``)."""
-        conn, now, record_id = scene.ctx.conn, scene.ctx.now, scene.record_id
-        if action.kind == "create":
-            changes[f"create {action.target}"] = self.create(scene, rule, action)
-            return
-        if action.kind == "transition":
-            changes[f"transition {action.target}"] = self.transition(scene, rule, action)
-            return
-        if action.kind == "escalate":
-            changes[f"escalate {action.text}"] = self.escalate(scene, rule, action)
-            return
-        payload: dict[str, Any] = {"rule": rule.name, "entity": rule.entity, "record_id": record_id}
-        if action.kind == "webhook":
-            payload.update(url=action.text, event=scene.event, record=scene.json_record())
-            self.store.enqueue(conn, "webhook", payload, now)
-            changes["webhook"] = action.text
-            return
-        column = "owner_id" if action.target in (None, "owner") else str(action.target)
-        recipient = scene.record.get(column)
-        if action.kind == "email":
-            payload.update(template=action.text, to=recipient, record=scene.json_record())
-            self.store.enqueue(conn, "email", payload, now)
-            changes["send email"] = action.text
-        elif action.kind == "notify" and action.template is not None:
-            if not isinstance(recipient, int):
-                changes["notify"] = None
-                return
-            fields = scene.json_record()
-            text = action.template.render({**fields, "record": fields, "at": iso(now)})
-            self.store.notify(conn, recipient, text, rule, record_id, now)
-            changes["notify"] = recipient
+        """Run ``action``; note what it did in ``changes`` (recorded in ``_rule_runs``).
 
-    def create(self, scene: Scene, rule: CompiledRule, action: CompiledAction) -> int | None:
+        ``set``, ``assign`` and ``reject`` change or refuse the record itself: the save
+        hook and the timer apply them before the others, so they do nothing here.
+        """
+        match action:
+            case act.CreateAction(entity=entity):
+                changes[f"create {entity}"] = self.create(scene, rule, action)
+            case act.TransitionAction(name=name):
+                changes[f"transition {name}"] = self.transition(scene, rule, action)
+            case act.EscalateAction(role=role):
+                changes[f"escalate {role}"] = self.escalate(scene, rule, action)
+            case act.WebhookAction(url=url):
+                payload = self._payload(scene, rule)
+                payload.update(url=url, event=scene.event, record=scene.json_record())
+                self.store.enqueue(scene.ctx.conn, "webhook", payload, scene.ctx.now)
+                changes["webhook"] = url
+            case act.EmailAction(template=template):
+                payload = self._payload(scene, rule)
+                recipient = scene.record.get(act.recipient_column(action.recipient))
+                payload.update(template=template, to=recipient, record=scene.json_record())
+                self.store.enqueue(scene.ctx.conn, "email", payload, scene.ctx.now)
+                changes["send email"] = template
+            case act.NotifyAction():
+                changes["notify"] = self.notify(scene, rule, action)
+            case act.SetAction() | act.AssignAction() | act.RejectAction():
+                pass
+            case _:
+                assert_never(action)
+
+    @staticmethod
+    def _payload(scene: Scene, rule: CompiledRule) -> dict[str, Any]:
+        return {"rule": rule.name, "entity": rule.entity, "record_id": scene.record_id}
+
+    def notify(self, scene: Scene, rule: CompiledRule, action: act.NotifyAction) -> int | None:
+        """Leave the rendered text for the recipient; their id (None: the field is empty)."""
+        recipient = scene.record.get(act.recipient_column(action.recipient))
+        if not isinstance(recipient, int):
+            return None
+        now, fields = scene.ctx.now, scene.json_record()
+        text = action.template.render({**fields, "record": fields, "at": iso(now)})
+        self.store.notify(scene.ctx.conn, recipient, text, rule, scene.record_id, now)
+        return recipient
+
+    def create(self, scene: Scene, rule: CompiledRule, action: act.CreateAction) -> int | None:
         """Create the action's record through the save pipeline; its id."""
         ctx, service = scene.ctx, scene.service
-        target = self.app.entities.get(action.target or "")
+        target = self.app.entities.get(action.entity)
         if service is None or target is None:
             return None
         check_chain_depth(ctx, lambda: _too_deep(rule, f"creating a {target.name}"))
         fields = target.entity.fields
         data = {
             name: to_json(expr.evaluate(scene.record, scene.ev), fields.get(name))
-            for name, expr in action.items
+            for name, expr in action.values
         }
         ctx.depth += 1
         try:
@@ -130,12 +143,12 @@ class AfterActions:
             ctx.depth -= 1
         return int(created["id"])
 
-    def transition(self, scene: Scene, rule: CompiledRule, action: CompiledAction) -> str:
+    def transition(self, scene: Scene, rule: CompiledRule, action: act.TransitionAction) -> str:
         """Run the named workflow transition on the record, with the same checks.
 
         A refused transition refuses the whole save (409 with the reason).
         """
-        ctx, service, name = scene.ctx, scene.service, action.target or ""
+        ctx, service, name = scene.ctx, scene.service, action.name
         if service is None:
             return "skipped"
         check_chain_depth(ctx, lambda: _too_deep(rule, f"running transition '{name}'"))
@@ -153,12 +166,12 @@ class AfterActions:
         scene.record.update(result.record)
         return "approval requested" if result.approval is not None else "done"
 
-    def escalate(self, scene: Scene, rule: CompiledRule, action: CompiledAction) -> list[int]:
+    def escalate(self, scene: Scene, rule: CompiledRule, action: act.EscalateAction) -> list[int]:
         """Notify every member of the tenant with the role; the ids notified."""
         lookup = member_lookup(self.app)
-        members = sorted(lookup(action.text)) if lookup is not None else []
+        members = sorted(lookup(action.role)) if lookup is not None else []
         if not members:
-            LOG.info("rule %r: no member has role %r to escalate to", rule.name, action.text)
+            LOG.info("rule %r: no member has role %r to escalate to", rule.name, action.role)
         entity, record_id = scene.entity.entity, scene.record_id
         title = scene.record.get(entity.title) if entity.title else None
         text = f"Escalated by rule '{rule.name}': {entity.label} {title or f'#{record_id}'}"

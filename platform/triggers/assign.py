@@ -15,17 +15,16 @@ Candidates are the active members of the tenant having the role (see ``members``
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, assert_never
 
 import sqlalchemy as sa
 
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.triggers._store import RuleStore
 from trellis.platform.triggers.members import member_lookup
-from trellis.rules.triggers import CompiledAction, CompiledRule
+from trellis.rules.triggers import AssignAction, CompiledRule, Strategy
 
 LOG = logging.getLogger("trellis.triggers")
-LOAD_BALANCED = "load_balanced"
 
 
 def closed_values(app: CompiledApp, entity: CompiledEntity) -> dict[str, tuple[str, ...]]:
@@ -58,21 +57,24 @@ class Assigner:
         self,
         conn: sa.Connection,
         rule: CompiledRule,
-        action: CompiledAction,
+        action: AssignAction,
         entity: CompiledEntity,
         record_id: int | None,
     ) -> int | None:
         """The chosen member, or None (logged) when nobody has the role."""
         lookup = member_lookup(self.app)
-        members = sorted(set(lookup(action.text))) if lookup is not None else []
+        members = sorted(set(lookup(action.role))) if lookup is not None else []
         if not members:
-            LOG.info("rule %r: no member has role %r", rule.name, action.text)
+            LOG.info("rule %r: no member has role %r", rule.name, action.role)
             return None
-        if action.strategy == LOAD_BALANCED:
-            column = "owner_id" if action.target in (None, "owner") else str(action.target)
-            return self.least_loaded(conn, entity, column, members, record_id)
-        turn = self.store.next_turn(conn, f"rr:{rule.name}"[:100])
-        return members[turn % len(members)]
+        match action.strategy:
+            case Strategy.LOAD_BALANCED:
+                return self.least_loaded(conn, entity, action.column, members, record_id)
+            case Strategy.ROUND_ROBIN:
+                turn = self.store.next_turn(conn, f"rr:{rule.name}"[:100])
+                return members[turn % len(members)]
+            case _:
+                assert_never(action.strategy)
 
     def least_loaded(
         self,
@@ -112,4 +114,4 @@ class Assigner:
         return self._open[entity.name]
 
 
-__all__ = ["LOAD_BALANCED", "Assigner", "closed_values"]
+__all__ = ["Assigner", "closed_values"]

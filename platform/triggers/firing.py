@@ -26,13 +26,10 @@ from trellis.platform.records.service import RecordService, SaveContext
 from trellis.platform.records.values import to_json
 from trellis.platform.triggers._store import RuleStore
 from trellis.platform.triggers.actions import AfterActions, Scene
-from trellis.platform.triggers.assign import Assigner
-from trellis.platform.triggers.hook import fit_value
+from trellis.platform.triggers.changes import NOBODY, RecordChanger
 from trellis.rules.expr import EvalContext
-from trellis.rules.triggers import CompiledRule
+from trellis.rules.triggers import AssignAction, CompiledRule, SetAction
 
-#: Actions that change the timer's own record (applied first, as one update).
-RECORD_ACTIONS = frozenset({"set", "assign"})
 #: The roles a timer acts with.
 SYSTEM_ROLES = (ADMIN_ROLE,)
 
@@ -49,7 +46,7 @@ class TimerFiring:
         self.app = app
         self.service = service
         self.store = RuleStore(app)
-        self.assigner = Assigner(app, self.store)
+        self.changer = RecordChanger(app, self.store)
         self.actions = AfterActions(app, self.store)
 
     def fire(
@@ -90,8 +87,7 @@ class TimerFiring:
         record = self._change_record(ctx, entity, rule, record, ev, changes)
         scene = Scene(ctx, self.service, entity, record, ev, "timer")
         for action in rule.actions:
-            if action.kind not in RECORD_ACTIONS:
-                self.actions.run(scene, rule, action, changes)
+            self.actions.run(scene, rule, action, changes)  # set and assign: done above
 
     def _change_record(
         self,
@@ -106,17 +102,15 @@ class TimerFiring:
         fields = entity.entity.fields
         working = dict(record)
         data: dict[str, Any] = {}
+        record_id = int(record["id"])
         for action in rule.actions:
-            if action.kind not in RECORD_ACTIONS:
+            if not isinstance(action, SetAction | AssignAction):
                 continue
-            column = "owner_id" if action.target == "owner" else action.target or ""
-            if action.kind == "set" and action.expr is not None:
-                value = fit_value(fields[column], action.expr.evaluate(working, ev))
-            else:
-                value = self.assigner.pick(ctx.conn, rule, action, entity, int(record["id"]))
-                if value is None:
-                    changes[column] = None
-                    continue
+            column = action.column
+            value = self.changer.value(ctx.conn, rule, action, entity, working, ev, record_id)
+            if value is NOBODY:
+                changes[column] = None
+                continue
             working[column] = value
             data[column] = to_json(value, fields.get(column))
         if not data:
@@ -126,4 +120,4 @@ class TimerFiring:
         return saved
 
 
-__all__ = ["RECORD_ACTIONS", "SYSTEM_ROLES", "TimerFiring"]
+__all__ = ["SYSTEM_ROLES", "TimerFiring"]

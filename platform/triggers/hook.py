@@ -14,34 +14,23 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any
+from typing import Any, assert_never
 
-from trellis.metadata.model import FIELD_TYPES, FieldDef
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import ValidationFailedError
 from trellis.platform.records.hooks import SaveEvent
-from trellis.platform.records.values import to_decimal, to_json
+from trellis.platform.records.values import to_json
 from trellis.platform.triggers._store import RuleStore, due_time
 from trellis.platform.triggers.actions import AfterActions, Scene, iso
-from trellis.platform.triggers.assign import Assigner
+from trellis.platform.triggers.changes import NOBODY, RecordChanger
 from trellis.rules.expr import EvalContext
-from trellis.rules.triggers import AFTER, BEFORE, CompiledRule, check_rules
+from trellis.rules.triggers import CompiledRule, Phase, check_rules
+from trellis.rules.triggers import actions as act
 
 #: Key in ``SaveEvent.scratch`` for before-save runs of a create, waiting for the new id.
 PENDING_RUNS = "trigger_runs"
 LOG = logging.getLogger("trellis.triggers")
 _EVENTS = {"create": "created", "update": "updated", "delete": "deleted"}
-
-
-def fit_value(f: FieldDef, value: Any) -> Any:
-    """Fit an expression value to the stored form of field ``f``."""
-    if value is None:
-        return None
-    if FIELD_TYPES[f.type].decimal:
-        return to_decimal(value, f)
-    if f.type in ("integer", "user", "reference") and not isinstance(value, bool):
-        return int(value)
-    return value
 
 
 def _with_old(event: SaveEvent) -> EvalContext:
@@ -61,9 +50,9 @@ class TriggerHook:
     def __init__(self, app: CompiledApp, rules: list[CompiledRule]) -> None:
         self.app = app
         self.store = RuleStore(app)
-        self.assigner = Assigner(app, self.store)
+        self.changer = RecordChanger(app, self.store)
         self.actions = AfterActions(app, self.store)
-        self.rules: dict[tuple[str, str], list[CompiledRule]] = defaultdict(list)
+        self.rules: dict[tuple[str, Phase], list[CompiledRule]] = defaultdict(list)
         self.timers: dict[str, list[CompiledRule]] = defaultdict(list)
         for rule in rules:
             if rule.entity is None:
@@ -93,7 +82,7 @@ class TriggerHook:
     # -- before save --------------------------------------------------------------
     def before_write(self, event: SaveEvent) -> None:
         """Apply before-save rules: ``set`` and ``assign`` change the record, ``reject`` refuses."""
-        rules = self.rules.get((event.entity.name, BEFORE))
+        rules = self.rules.get((event.entity.name, Phase.BEFORE))
         if not rules:
             return
         ev = _with_old(event)
@@ -104,23 +93,32 @@ class TriggerHook:
                 continue
             changes: dict[str, Any] = {}
             for action in rule.actions:
-                if action.kind == "reject":
-                    event.explain("rule", rule.name, "rejected", {"__all__": action.text})
-                    raise ValidationFailedError({"__all__": [action.text]})
-                column = "owner_id" if action.target == "owner" else action.target or ""
-                if action.kind == "set" and action.expr is not None:
-                    value = fit_value(fields[column], action.expr.evaluate(event.record, ev))
-                elif action.kind == "assign":
-                    own_id = event.record.get("id") if event.op != "create" else None
-                    picked = self.assigner.pick(event.ctx.conn, rule, action, event.entity, own_id)
-                    if picked is None:
-                        changes[column] = None
-                        continue
-                    value = picked
-                else:
-                    continue
-                event.record[column] = value
-                changes[column] = to_json(value, fields.get(column))
+                match action:
+                    case act.RejectAction(message=message):
+                        event.explain("rule", rule.name, "rejected", {"__all__": message})
+                        raise ValidationFailedError({"__all__": [message]})
+                    case act.SetAction() | act.AssignAction():
+                        own_id = event.record.get("id") if event.op != "create" else None
+                        value = self.changer.value(
+                            event.ctx.conn, rule, action, event.entity, event.record, ev, own_id
+                        )
+                        column = action.column
+                        if value is NOBODY:
+                            changes[column] = None
+                            continue
+                        event.record[column] = value
+                        changes[column] = to_json(value, fields.get(column))
+                    case (
+                        act.CreateAction()
+                        | act.NotifyAction()
+                        | act.EmailAction()
+                        | act.WebhookAction()
+                        | act.TransitionAction()
+                        | act.EscalateAction()
+                    ):
+                        pass  # after-save actions: never in a before-save rule (RL105)
+                    case _:
+                        assert_never(action)
             event.explain("rule", rule.name, "applied", changes)
             record_id = event.record.get("id") if event.op != "create" else None
             runs.append(self.store.run_row(rule, record_id, "applied", changes, event.ctx.now))
@@ -140,7 +138,7 @@ class TriggerHook:
             row["record_id"] = record_id
         self.store.record_runs(conn, pending)
         self._plan_timers(event, record_id)
-        rules = self.rules.get((name, AFTER))
+        rules = self.rules.get((name, Phase.AFTER))
         if not rules:
             return
         ev = _with_old(event)
@@ -202,4 +200,4 @@ def trigger_hook(app: CompiledApp) -> TriggerHook | None:
     return TriggerHook(app, rules) if rules else None
 
 
-__all__ = ["TriggerHook", "fit_value", "trigger_hook"]
+__all__ = ["TriggerHook", "trigger_hook"]

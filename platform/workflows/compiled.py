@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from weakref import WeakKeyDictionary
 
 from trellis.metadata.model import (
     FIELD_TYPES,
@@ -101,21 +99,9 @@ def _compile(app: CompiledApp) -> Mapping[str, tuple[CompiledWorkflow, ...]]:
     return MappingProxyType({k: tuple(v) for k, v in by_entity.items()})
 
 
-_CACHE: WeakKeyDictionary[CompiledApp, Mapping[str, tuple[CompiledWorkflow, ...]]] = (
-    WeakKeyDictionary()
-)
-_LOCK = threading.Lock()
-
-
 def compiled_workflows(app: CompiledApp) -> Mapping[str, tuple[CompiledWorkflow, ...]]:
-    """The app's workflows by entity name, compiled once per app version."""
-    with _LOCK:
-        found = _CACHE.get(app)
-    if found is None:
-        found = _compile(app)
-        with _LOCK:
-            found = _CACHE.setdefault(app, found)
-    return found
+    """The app's workflows by entity name, compiled (callers keep them per app version)."""
+    return _compile(app)
 
 
 __all__ = ["OWNER_FIELD", "CompiledTransition", "CompiledWorkflow", "compiled_workflows"]

@@ -301,27 +301,28 @@ class SqlCompiler:
         return sa.not_(empty) if negated else empty
 
     def _text_match(self, node: t.TextMatch) -> Col:
-        text = d.Lower(self.value(node.left))
         k = self.constant(node.right)
         if k is None:
             return sa.false()
         if k is not _UNSET:
-            escaped = like_escape(fold_lower(str(k)))
+            folded = fold_lower(str(k))
+            escaped = like_escape(folded)
             pattern: Col = sa.literal(
                 {"contains": f"%{escaped}%", "starts_with": f"{escaped}%"}.get(
                     node.op, f"%{escaped}"
                 ),
                 sa.String(),
             )
+            return d.like_folded(self.value(node.left), pattern, folded)
+        text = d.Lower(self.value(node.left))
+        part: Col = d.Lower(self.value(node.right))
+        for ch in (_ESCAPE, "%", "_"):
+            part = sa.func.replace(part, ch, _ESCAPE + ch, type_=sa.String())
+        pct = sa.literal("%", sa.String())
+        if node.op == "contains":
+            pattern = pct.concat(part).concat(pct)
+        elif node.op == "starts_with":
+            pattern = part.concat(pct)
         else:
-            part: Col = d.Lower(self.value(node.right))
-            for ch in (_ESCAPE, "%", "_"):
-                part = sa.func.replace(part, ch, _ESCAPE + ch, type_=sa.String())
-            pct = sa.literal("%", sa.String())
-            if node.op == "contains":
-                pattern = pct.concat(part).concat(pct)
-            elif node.op == "starts_with":
-                pattern = part.concat(pct)
-            else:
-                pattern = pct.concat(part)
+            pattern = pct.concat(part)
         return text.like(pattern, escape=_ESCAPE)

@@ -5,31 +5,51 @@ Example::
     rules = compile_rules(model)        # once per metadata version
     for rule in rules: ...               # the runtime (platform.triggers) runs them
 
-Diagnostic codes are listed in :mod:`trellis.rules.triggers.codes`.
+A compiled rule's actions are frozen dataclasses, one per kind (``SetAction``,
+``RejectAction``, …, joined as ``Action``), dispatched with ``match``. Diagnostic
+codes are listed in :mod:`trellis.rules.triggers.codes`.
 """
 
 from __future__ import annotations
 
-from trellis.rules.triggers.checker import TEMPLATES
-from trellis.rules.triggers.compiled import (
-    AFTER,
-    BEFORE,
-    TIMER,
-    CompiledAction,
-    CompiledRule,
+from trellis.rules.triggers.actions import (
+    Action,
+    AssignAction,
+    CreateAction,
+    EmailAction,
+    EscalateAction,
+    NotifyAction,
+    RecordAction,
+    RejectAction,
+    SetAction,
+    TransitionAction,
+    WebhookAction,
 )
+from trellis.rules.triggers.checker import TEMPLATES
+from trellis.rules.triggers.compiled import CompiledRule
 from trellis.rules.triggers.errors import RuleFileError
 from trellis.rules.triggers.files import check_rule_source, check_rules, compile_rules
+from trellis.rules.triggers.kinds import ActionKind, Phase, Strategy
 from trellis.rules.triggers.parser import parse_rules
 
 __all__ = [
-    "AFTER",
-    "BEFORE",
     "TEMPLATES",
-    "TIMER",
-    "CompiledAction",
+    "Action",
+    "ActionKind",
+    "AssignAction",
     "CompiledRule",
+    "CreateAction",
+    "EmailAction",
+    "EscalateAction",
+    "NotifyAction",
+    "Phase",
+    "RecordAction",
+    "RejectAction",
     "RuleFileError",
+    "SetAction",
+    "Strategy",
+    "TransitionAction",
+    "WebhookAction",
     "check_rule_source",
     "check_rules",
     "compile_rules",

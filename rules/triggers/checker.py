@@ -22,18 +22,12 @@ from trellis.metadata.model import (
     SourceSpan,
 )
 from trellis.rules.expr import CompiledExpression, ExpressionError, compile_expression
+from trellis.rules.triggers import actions as act
 from trellis.rules.triggers import codes
 from trellis.rules.triggers import syntax as s
-from trellis.rules.triggers.compiled import (
-    AFTER,
-    BEFORE,
-    BEFORE_ACTIONS,
-    TIMER,
-    UNIT_SECONDS,
-    CompiledAction,
-    CompiledRule,
-)
-from trellis.rules.triggers.retrigger import retrigger
+from trellis.rules.triggers.compiled import UNIT_SECONDS, CompiledRule
+from trellis.rules.triggers.kinds import BEFORE_ACTIONS, ActionKind, Phase, Strategy
+from trellis.rules.triggers.retrigger import retrigger_warning
 
 #: Sandboxed, autoescaping Jinja2 environment for notification texts.
 TEMPLATES = SandboxedEnvironment(autoescape=True)
@@ -153,7 +147,7 @@ class FileChecker:
         trig = rule.trigger
         entity = self.entity(trig.entity) if trig.entity is not None else None
         before = all(a.kind in BEFORE_ACTIONS for a in rule.actions)
-        phase = TIMER if trig.kind == "time" else BEFORE if before else AFTER
+        phase = Phase.TIMER if trig.kind == "time" else Phase.BEFORE if before else Phase.AFTER
         offset = self.trigger(trig, entity)
         when = None
         if rule.when is not None:
@@ -163,8 +157,12 @@ class FileChecker:
                 )
             elif entity is not None:
                 when = self.expression(rule.when, entity, DslType.BOOLEAN)
-        actions = [self.action(rule, a, entity, phase) for a in rule.actions]
-        retrigger(self, rule, phase)
+        actions: list[act.Action | None] = []
+        for a in rule.actions:  # the one walk over the actions: compile, then warn
+            actions.append(self.action(rule, a, entity, phase))
+            warning = retrigger_warning(rule, a, phase)
+            if warning is not None:
+                self.error(codes.RETRIGGER, warning, a.pos, severity=Severity.WARNING)
         if entity is None and trig.kind != "cron":
             return None
         compiled = [a for a in actions if a is not None]
@@ -221,10 +219,10 @@ class FileChecker:
         return seconds if trig.direction == "after" else -seconds
 
     def action(
-        self, rule: s.RuleSyntax, action: s.Action, entity: EntityDef | None, phase: str
-    ) -> CompiledAction | None:
+        self, rule: s.RuleSyntax, action: s.Action, entity: EntityDef | None, phase: Phase
+    ) -> act.Action | None:
         kind = action.kind
-        if phase == AFTER and kind in BEFORE_ACTIONS:
+        if phase is Phase.AFTER and kind in BEFORE_ACTIONS:
             self.error(
                 codes.WRONG_PHASE,
                 f"'{kind}' runs before the save, but this rule also has after-save actions "
@@ -235,7 +233,7 @@ class FileChecker:
             return None
         trig = rule.trigger
         if (kind in BEFORE_ACTIONS and trig.kind == "cron") or (
-            kind == "reject" and trig.kind == "time"
+            kind is ActionKind.REJECT and trig.kind == "time"
         ):
             self.error(
                 codes.WRONG_PHASE,
@@ -243,14 +241,15 @@ class FileChecker:
                 action.pos,
             )
             return None
-        if kind in ("set", "assign", "transition") and "deleted" in trig.events:
+        changing = (ActionKind.SET, ActionKind.ASSIGN, ActionKind.TRANSITION)
+        if kind in changing and "deleted" in trig.events:
             self.error(
                 codes.WRONG_PHASE,
                 f"'{kind}' cannot change a record that is being deleted",
                 action.pos,
             )
             return None
-        if kind == "webhook":
+        if kind is ActionKind.WEBHOOK:
             if not _URL.match(action.text):
                 self.error(
                     codes.BAD_TEMPLATE,
@@ -258,7 +257,7 @@ class FileChecker:
                     action.text_pos or action.pos,
                 )
                 return None
-            return CompiledAction(kind, text=action.text)
+            return act.WebhookAction(action.text)
         if entity is None:
             if trig.kind == "cron":
                 self.error(
@@ -269,45 +268,55 @@ class FileChecker:
             return None
         return self.record_action(action, entity)
 
-    def record_action(self, action: s.Action, entity: EntityDef) -> CompiledAction | None:
-        kind, target = action.kind, action.target
-        if kind == "reject":
-            return CompiledAction(kind, text=action.text)
-        if kind == "set" and target is not None and action.expr is not None:
-            typ = self.field(entity, target, settable=True)
-            if typ is None:
-                return None
-            expr = self.expression(action.expr, entity, typ)
-            return None if expr is None else CompiledAction(kind, target.text, expr)
-        if kind in ("notify", "email", "assign") and target is not None:
-            if not self.recipient(entity, target, email=kind == "email"):
-                return None
-            template = None
-            if kind == "notify":
-                try:
-                    template = TEMPLATES.from_string(action.text)
-                except TemplateSyntaxError as err:
-                    self.error(
-                        codes.BAD_TEMPLATE,
-                        f"Notification text: {err.message}",
-                        action.text_pos or action.pos,
-                    )
+    def record_action(self, action: s.Action, entity: EntityDef) -> act.Action | None:
+        target = action.target
+        match action.kind:
+            case ActionKind.REJECT:
+                return act.RejectAction(action.text)
+            case ActionKind.SET if target is not None and action.expr is not None:
+                typ = self.field(entity, target, settable=True)
+                if typ is None:
                     return None
-            if not action.text.strip():
-                self.error(codes.BAD_TEMPLATE, f"'{kind}' needs a non-empty text", action.pos)
-                return None
-            if kind == "email" and not self.email_template(action):
-                return None
-            return CompiledAction(
-                kind, target.text, text=action.text, template=template, strategy=action.strategy
-            )
-        if kind == "create" and target is not None:
-            return self.create(action, entity, target)
-        if kind == "transition" and target is not None:
-            return self.transition(entity, target)
-        if kind == "escalate":
-            return self.escalate(action)
+                expr = self.expression(action.expr, entity, typ)
+                return None if expr is None else act.SetAction(target.text, expr)
+            case ActionKind.NOTIFY | ActionKind.EMAIL | ActionKind.ASSIGN if target is not None:
+                return self.addressed(action, entity, target)
+            case ActionKind.CREATE if target is not None:
+                return self.create(action, entity, target)
+            case ActionKind.TRANSITION if target is not None:
+                return self.transition(entity, target)
+            case ActionKind.ESCALATE:
+                return self.escalate(action)
         return None
+
+    def addressed(
+        self, action: s.Action, entity: EntityDef, target: s.Name
+    ) -> act.NotifyAction | act.EmailAction | act.AssignAction | None:
+        """``notify``, ``send email`` or ``assign``: a recipient (or assignee) and a text."""
+        kind = action.kind
+        if not self.recipient(entity, target, email=kind is ActionKind.EMAIL):
+            return None
+        template = None
+        if kind is ActionKind.NOTIFY:
+            try:
+                template = TEMPLATES.from_string(action.text)
+            except TemplateSyntaxError as err:
+                self.error(
+                    codes.BAD_TEMPLATE,
+                    f"Notification text: {err.message}",
+                    action.text_pos or action.pos,
+                )
+                return None
+        if not action.text.strip():
+            self.error(codes.BAD_TEMPLATE, f"'{kind}' needs a non-empty text", action.pos)
+            return None
+        if kind is ActionKind.EMAIL:
+            ok = self.email_template(action)
+            return act.EmailAction(template=action.text, recipient=target.text) if ok else None
+        if template is not None:
+            return act.NotifyAction(recipient=target.text, text=action.text, template=template)
+        strategy = action.strategy or Strategy.ROUND_ROBIN
+        return act.AssignAction(field=target.text, role=action.text, strategy=strategy)
 
     def email_template(self, action: s.Action) -> bool:
         """Whether ``send email "<name>"`` names a template of the package."""
@@ -323,10 +332,10 @@ class FileChecker:
         )
         return False
 
-    def transition(self, entity: EntityDef, target: s.Name) -> CompiledAction | None:
+    def transition(self, entity: EntityDef, target: s.Name) -> act.TransitionAction | None:
         names = [t.name for w in self.model.workflows_of(entity.name) for t in w.transitions]
         if target.text in names:
-            return CompiledAction("transition", target.text)
+            return act.TransitionAction(target.text)
         where = f"the workflows of '{entity.name}'" if names else f"'{entity.name}' (no workflow)"
         self.error(
             codes.UNKNOWN_TRANSITION,
@@ -336,11 +345,11 @@ class FileChecker:
         )
         return None
 
-    def escalate(self, action: s.Action) -> CompiledAction | None:
+    def escalate(self, action: s.Action) -> act.EscalateAction | None:
         role = action.text
         known = ["admin", *self.model.roles]
         if role in known:
-            return CompiledAction("escalate", text=role)
+            return act.EscalateAction(role)
         self.error(
             codes.UNKNOWN_TRANSITION,
             f"Unknown role '{role}'",
@@ -349,7 +358,9 @@ class FileChecker:
         )
         return None
 
-    def create(self, action: s.Action, entity: EntityDef, target: s.Name) -> CompiledAction | None:
+    def create(
+        self, action: s.Action, entity: EntityDef, target: s.Name
+    ) -> act.CreateAction | None:
         created = self.entity(target)
         if created is None:
             return None
@@ -371,7 +382,7 @@ class FileChecker:
                     target.pos,
                 )
                 ok = False
-        return CompiledAction("create", created.name, items=tuple(items)) if ok else None
+        return act.CreateAction(created.name, tuple(items)) if ok else None
 
 
 __all__ = ["TEMPLATES", "FileChecker"]

@@ -11,37 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import Template
-
 from trellis.rules.expr import CompiledExpression
+from trellis.rules.triggers.actions import Action
+from trellis.rules.triggers.kinds import Phase
 
-BEFORE = "before"
-AFTER = "after"
-#: The phase of time rules: run by the job runner when their timer is due.
-TIMER = "timer"
-#: Actions allowed in a before-save rule.
-BEFORE_ACTIONS = frozenset({"set", "reject", "assign"})
 #: Seconds per time unit of ``after|before N unit from f``.
 UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledAction:
-    """One checked action.
-
-    ``target`` is the field set or assigned, the entity created or the recipient
-    (``owner`` or a user field); ``text`` the reject message, email template name,
-    webhook URL or the role an ``assign`` picks from (``strategy``: ``round_robin``
-    or ``load_balanced``).
-    """
-
-    kind: str
-    target: str | None = None
-    expr: CompiledExpression | None = None
-    text: str = ""
-    template: Template | None = None
-    items: tuple[tuple[str, CompiledExpression], ...] = ()
-    strategy: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +31,9 @@ class CompiledRule:
     entity: str | None
     events: tuple[str, ...]
     field: str | None
-    phase: str
+    phase: Phase
     when: CompiledExpression | None
-    actions: tuple[CompiledAction, ...]
+    actions: tuple[Action, ...]
     #: Time triggers: signed offset in seconds from the date field.
     offset_seconds: int = 0
     cron: str = ""
@@ -75,12 +50,4 @@ class CompiledRule:
         return f"every {self.cron}"
 
 
-__all__ = [
-    "AFTER",
-    "BEFORE",
-    "BEFORE_ACTIONS",
-    "TIMER",
-    "UNIT_SECONDS",
-    "CompiledAction",
-    "CompiledRule",
-]
+__all__ = ["UNIT_SECONDS", "CompiledRule"]

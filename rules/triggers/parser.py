@@ -21,6 +21,7 @@ from trellis.metadata.model import SourceSpan
 from trellis.rules.triggers import codes
 from trellis.rules.triggers import syntax as s
 from trellis.rules.triggers.errors import RuleFileError
+from trellis.rules.triggers.kinds import ActionKind, Strategy
 
 #: How expected tokens are named in messages.
 _TOKEN_NAMES: dict[str, str] = {
@@ -155,14 +156,14 @@ class _ToSyntax(Transformer[Token, Any]):
         return tuple(c)
 
     def set_action(self, meta: Meta, c: list[Token]) -> s.Action:
-        return s.Action("set", _pos(c[0]), target=_name(c[1]), expr=_expr(c[-1]))
+        return s.Action(ActionKind.SET, _pos(c[0]), target=_name(c[1]), expr=_expr(c[-1]))
 
     def reject_action(self, meta: Meta, c: list[Token]) -> s.Action:
-        return s.Action("reject", _pos(c[0]), text=_decode(str(c[1])), text_pos=_pos(c[1]))
+        return s.Action(ActionKind.REJECT, _pos(c[0]), text=_decode(str(c[1])), text_pos=_pos(c[1]))
 
     def create_action(self, meta: Meta, c: list[Any]) -> s.Action:
         items = tuple(x for x in c if isinstance(x, tuple))
-        return s.Action("create", _pos(c[0]), target=_name(c[1]), items=items)
+        return s.Action(ActionKind.CREATE, _pos(c[0]), target=_name(c[1]), items=items)
 
     def item(self, meta: Meta, c: list[Token]) -> tuple[s.Name, s.ExprText]:
         return _name(c[0]), _expr(c[1])
@@ -170,35 +171,47 @@ class _ToSyntax(Transformer[Token, Any]):
     def notify_action(self, meta: Meta, c: list[Token]) -> s.Action:
         text = c[2]
         return s.Action(
-            "notify", _pos(c[0]), target=_name(c[1]), text=_decode(str(text)), text_pos=_pos(text)
+            ActionKind.NOTIFY,
+            _pos(c[0]),
+            target=_name(c[1]),
+            text=_decode(str(text)),
+            text_pos=_pos(text),
         )
 
     def email_action(self, meta: Meta, c: list[Token]) -> s.Action:
         text = c[2]
         return s.Action(
-            "email", _pos(c[0]), target=_name(c[4]), text=_decode(str(text)), text_pos=_pos(text)
+            ActionKind.EMAIL,
+            _pos(c[0]),
+            target=_name(c[4]),
+            text=_decode(str(text)),
+            text_pos=_pos(text),
         )
 
     def webhook_action(self, meta: Meta, c: list[Token]) -> s.Action:
-        return s.Action("webhook", _pos(c[0]), text=_decode(str(c[1])), text_pos=_pos(c[1]))
+        return s.Action(
+            ActionKind.WEBHOOK, _pos(c[0]), text=_decode(str(c[1])), text_pos=_pos(c[1])
+        )
 
     def assign_action(self, meta: Meta, c: list[Token]) -> s.Action:
         role = c[3]
         return s.Action(
-            "assign",
+            ActionKind.ASSIGN,
             _pos(c[0]),
             target=_name(c[1]),
             text=_decode(str(role)),
             text_pos=_pos(role),
-            strategy=str(c[2]),
+            strategy=Strategy(str(c[2])),
         )
 
     def transition_action(self, meta: Meta, c: list[Token]) -> s.Action:
-        return s.Action("transition", _pos(c[0]), target=_name(c[1]))
+        return s.Action(ActionKind.TRANSITION, _pos(c[0]), target=_name(c[1]))
 
     def escalate_action(self, meta: Meta, c: list[Token]) -> s.Action:
         role = c[3]
-        return s.Action("escalate", _pos(c[0]), text=_decode(str(role)), text_pos=_pos(role))
+        return s.Action(
+            ActionKind.ESCALATE, _pos(c[0]), text=_decode(str(role)), text_pos=_pos(role)
+        )
 
 
 def _word_at(source: str, line: int, col: int) -> str:

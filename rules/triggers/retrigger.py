@@ -1,84 +1,47 @@
-"""Rules that can re-trigger themselves: ``RL111`` warnings, never errors."""
+"""Rules that can re-trigger themselves: ``RL111`` warnings, never errors.
+
+The checker asks once per action while it walks a rule's actions.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from trellis.metadata.diagnostics import Severity
-from trellis.rules.triggers import codes
 from trellis.rules.triggers import syntax as s
-from trellis.rules.triggers.compiled import AFTER
+from trellis.rules.triggers.kinds import ActionKind, Phase
 
 
-class Reporter(Protocol):
-    """Where the warnings go (the rule file checker)."""
-
-    def error(
-        self,
-        code: str,
-        message: str,
-        pos: s.Pos,
-        suggestion: str | None = None,
-        severity: Severity = Severity.ERROR,
-    ) -> None:
-        """Record a diagnostic at ``pos``."""
-
-
-def retrigger(checker: Reporter, rule: s.RuleSyntax, phase: str) -> None:
-    """Warn (``RL111``) where a rule's actions can fire its own trigger again."""
+def retrigger_warning(rule: s.RuleSyntax, action: s.Action, phase: Phase) -> str | None:
+    """Why ``action`` can fire ``rule``'s own trigger again (an ``RL111`` message), or None."""
     trig = rule.trigger
     if trig.entity is None:
-        return
-    for action in rule.actions:
-        target = action.target.text if action.target else None
-        if trig.kind == "change" and trig.field is not None:
-            watched = trig.field.text
-            hit = (action.kind == "set" and target == watched) or (
-                action.kind == "assign" and target == watched
+        return None
+    target = action.target.text if action.target else None
+    watched = trig.field.text if trig.field else None
+    after = phase is Phase.AFTER
+    match action.kind:
+        case ActionKind.SET | ActionKind.ASSIGN if trig.kind == "change" and target == watched:
+            return (
+                f"Rule '{rule.name}' sets '{watched}', the field its trigger watches: "
+                "it can re-trigger itself"
             )
-            if hit:
-                checker.error(
-                    codes.RETRIGGER,
-                    f"Rule '{rule.name}' sets '{watched}', the field its trigger watches: "
-                    "it can re-trigger itself",
-                    action.pos,
-                    severity=Severity.WARNING,
-                )
-        if (
-            phase == AFTER
-            and action.kind == "create"
-            and target == trig.entity.text
-            and "created" in trig.events
+        case ActionKind.SET if trig.kind == "time" and target == watched:
+            return (
+                f"Rule '{rule.name}' sets '{target}', the date its timer counts from: "
+                "each firing plans the next one"
+            )
+        case ActionKind.CREATE if (
+            after and target == trig.entity.text and ("created" in trig.events)
         ):
-            checker.error(
-                codes.RETRIGGER,
+            return (
                 f"Rule '{rule.name}' creates a '{target}' when a '{target}' is created: "
-                "it can re-trigger itself",
-                action.pos,
-                severity=Severity.WARNING,
+                "it can re-trigger itself"
             )
-        if phase == AFTER and action.kind == "transition" and "updated" in trig.events:
-            checker.error(
-                codes.RETRIGGER,
+        case ActionKind.TRANSITION if after and "updated" in trig.events:
+            return (
                 f"Rule '{rule.name}' runs transition '{target}' when a "
                 f"'{trig.entity.text}' is updated; the transition is an update too: "
-                "it can re-trigger itself",
-                action.pos,
-                severity=Severity.WARNING,
+                "it can re-trigger itself"
             )
-        if (
-            trig.kind == "time"
-            and action.kind == "set"
-            and trig.field is not None
-            and target == trig.field.text
-        ):
-            checker.error(
-                codes.RETRIGGER,
-                f"Rule '{rule.name}' sets '{target}', the date its timer counts from: "
-                "each firing plans the next one",
-                action.pos,
-                severity=Severity.WARNING,
-            )
+    return None
 
 
-__all__ = ["Reporter", "retrigger"]
+__all__ = ["retrigger_warning"]

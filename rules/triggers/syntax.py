@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from trellis.rules.triggers.kinds import ActionKind, Strategy
+
 
 @dataclass(frozen=True, slots=True)
 class Pos:
@@ -52,20 +54,20 @@ class Trigger:
 class Action:
     """One action of a rule's ``then`` block.
 
-    ``kind`` is ``set``, ``reject``, ``create``, ``notify``, ``email``, ``webhook``,
-    ``assign``, ``transition`` or ``escalate``; ``target`` is the field set, the entity
-    created, the recipient or the transition run; ``text`` of ``escalate`` is the role.
-    ``strategy`` of ``assign`` is ``round_robin`` or ``load_balanced``.
+    ``target`` is the field set, the entity created, the recipient or the transition
+    run; ``text`` the message, template, address or role. The checker turns it into
+    the compiled dataclass of its kind (:mod:`~trellis.rules.triggers.actions`).
     """
 
-    kind: str
+    kind: ActionKind
     pos: Pos
     target: Name | None = None
     expr: ExprText | None = None
     text: str = ""
     text_pos: Pos | None = None
     items: tuple[tuple[Name, ExprText], ...] = ()
-    strategy: str = ""
+    #: ``assign`` only.
+    strategy: Strategy | None = None
 
 
 @dataclass(frozen=True, slots=True)

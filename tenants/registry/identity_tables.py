@@ -1,4 +1,4 @@
-"""System tables of sign-in security: failed attempts (lockout) and two-factor settings."""
+"""System tables of sign-in security: failed attempts, two-factor settings, web sessions."""
 
 from __future__ import annotations
 
@@ -62,6 +62,31 @@ def build_identity_tables(md: sa.MetaData) -> None:
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
     )
     sa.Index(None, codes.c.user_id)
+    build_session_tables(md)
 
 
-__all__ = ["build_identity_tables"]
+def build_session_tables(md: sa.MetaData) -> None:
+    """Add ``web_sessions`` and ``session_revocations`` to the system tables ``md``."""
+    sessions = sa.Table(
+        "web_sessions",
+        md,
+        sa.Column("sid", sa.String(64), primary_key=True),
+        sa.Column("tenant", sa.String(40), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("email", sa.String(254), nullable=False),
+        # Seconds since the epoch on the store's clock, like Session.created_at.
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("last_seen", sa.Float(), nullable=False),
+        sa.Column("second_factor_pending", sa.Boolean(), nullable=False),
+    )
+    sa.Index(None, sessions.c.user_id)
+    sa.Table(
+        "session_revocations",
+        md,
+        sa.Column("user_id", sa.BigInteger(), primary_key=True),
+        # Sessions of the user created at or before this instant have ended.
+        sa.Column("revoked_at", sa.Float(), nullable=False),
+    )
+
+
+__all__ = ["build_identity_tables", "build_session_tables"]

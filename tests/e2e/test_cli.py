@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -207,7 +208,14 @@ def test_serve_creates_demo_and_picks_up_publishes(
                 break
         output = "".join(lines)
         assert f"http://127.0.0.1:{port}" in output, output
-        token = next(ln.split(": ", 1)[1].strip() for ln in lines if ln.startswith("API token:"))
+        # The secrets are in an owner-only file of the data dir, never in the output.
+        credentials = Path(env["TRELLIS_DATA_DIR"]) / "demo-credentials.txt"
+        assert f"are in {credentials} (readable by you only)" in output, output
+        assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+        saved = dict(ln.split(": ", 1) for ln in credentials.read_text().splitlines())
+        token, password = saved["token"], saved["password"]
+        assert saved["admin"] == "admin@demo.test" and len(password) >= 12
+        assert token not in output and password not in output
         base = f"http://127.0.0.1:{port}/t/demo/api"
         for _ in range(100):
             try:

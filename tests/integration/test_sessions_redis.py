@@ -17,7 +17,7 @@ from redis import Redis
 
 from trellis.platform.config import FakeClock, RuntimeConfig
 from trellis.platform.runtime import Runtime
-from trellis.platform.sessions import RedisSessionStore
+from trellis.platform.sessions import FallbackSessionStore, RedisSessionStore
 from trellis.ui.screens.app import create_web_app
 
 REDIS_URL = os.environ.get("TRELLIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -123,8 +123,9 @@ def test_the_web_app_closes_its_session_store_at_shutdown(tmp_path: Path) -> Non
         data_dir=tmp_path / "data", redis_url=REDIS_URL, schema_prefix=deployment
     )
     app = create_web_app(Runtime(config))
-    store = app.state["ui"].sessions
-    assert isinstance(store, RedisSessionStore)
+    fallback = app.state["ui"].sessions
+    assert isinstance(fallback, FallbackSessionStore)  # Redis, the database while it is down
+    store = fallback.primary
     pool = store.client.connection_pool
     with TestClient(app=app) as client:
         assert client.get("/health").status_code == 200

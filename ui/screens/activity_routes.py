@@ -20,6 +20,7 @@ from trellis.platform.activity.timeline import page_size
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.ids import parse_id
+from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.layouts import title_field
 from trellis.ui.screens.timeline_view import build_timeline
 from trellis.ui.screens.web import (
@@ -27,7 +28,6 @@ from trellis.ui.screens.web import (
     PostedForm,
     UiCall,
     UiServices,
-    decode,
     is_htmx,
     page,
     redirect,
@@ -73,14 +73,14 @@ def activity_context(
 
 def activity_routes(services: UiServices) -> list[Any]:
     """Route handlers of comments and the timeline."""
-    api = services.api
+    api = services.records
 
     def load(
         request: Request[Any, Any, Any], tenant: str, entity: str, record_id: str
     ) -> tuple[UiCall, CompiledEntity, dict[str, Any]]:
         ui = signed_in(services, request, tenant)
-        target = api.entity(ui.call, entity)
-        record = decode(api.read(ui.call, target, parse_id(entity, record_id)))
+        target = readable_entity(ui.call, entity)
+        record = api.read(ui.call, target, parse_id(entity, record_id)).record
         return ui, target, record
 
     @post(
@@ -101,7 +101,9 @@ def activity_routes(services: UiServices) -> list[Any]:
         text = str(form.get("body") or "")
         detail_url = f"/t/{tenant}/e/{entity}/{ident}"
         try:
-            posted = store_comment(api, ui.call, target, ident, text, title=_title(target, record))
+            posted = store_comment(
+                services.app, ui.call, target, ident, text, title=_title(target, record)
+            )
         except CommentError as exc:
             if not is_htmx(request):
                 return redirect(request, detail_url, flash=str(exc))

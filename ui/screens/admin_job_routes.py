@@ -66,7 +66,6 @@ def job_overview(conn: sa.Connection, ui: UiCall) -> dict[str, Any]:
 
 def admin_job_routes(services: UiServices) -> list[Any]:
     """Route handlers of the admin jobs page."""
-    api = services.api
 
     @get("/t/{tenant:str}/admin/jobs", sync_to_thread=True)
     def jobs_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
@@ -81,7 +80,7 @@ def admin_job_routes(services: UiServices) -> list[Any]:
         ui = _admin(services, request, tenant)
         back = f"/t/{tenant}/admin/jobs"
         try:
-            job = change_job(api.runtime, ui.call, job_id, action)
+            job = change_job(services.runtime, ui.call, job_id, action)
         except ConflictError as exc:
             return redirect(request, back, flash=str(exc))
         done = "queued again" if action == "retry" else "discarded"

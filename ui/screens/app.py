@@ -7,7 +7,9 @@ CSRF middleware, the session store's shutdown and the welcome page ``/`` shows b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from litestar import Litestar, Request, Response, Router
@@ -39,8 +41,18 @@ from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.record_routes import record_routes
 from trellis.ui.screens.search_routes import search_routes
 from trellis.ui.screens.view_routes import view_routes
-from trellis.ui.screens.web import LoginRequiredError, UiServices, login_redirect
+from trellis.ui.screens.web import (
+    EnrolmentRequiredError,
+    LoginRequiredError,
+    UiServices,
+    enrolment_redirect,
+    login_redirect,
+)
 
+#: Screen requests without a usable session are sent to sign in (or to enrol a second factor).
+_REDIRECTS: Mapping[Any, Any] = MappingProxyType(
+    {LoginRequiredError: login_redirect, EnrolmentRequiredError: enrolment_redirect}
+)
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -72,7 +84,7 @@ class ScreensPlugin(InitPluginProtocol):
         runtime = self.runtime
         members = MemberCache(runtime.registry, clock=runtime.clock)
         runtime.on_forget(members.forget)
-        services = UiServices(runtime, self.api, self.store, members)
+        services = UiServices(runtime, self.api.services, self.store, members)
         csrf = CsrfPolicy(
             secret=deployment_secret(runtime.config).encode(),
             secure=lambda scope: services.secure_cookies or scope.get("scheme") == "https",
@@ -85,10 +97,7 @@ class ScreensPlugin(InitPluginProtocol):
         app_config.middleware.append(csrf_middleware(csrf))
         app_config.on_shutdown.insert(0, self.store.close)
         # Requests no route matched: a page off the API paths, JSON on them.
-        app_config.exception_handlers = {
-            **error_handlers(outside_api(_error_page)),
-            LoginRequiredError: login_redirect,
-        }
+        app_config.exception_handlers = {**error_handlers(outside_api(_error_page)), **_REDIRECTS}
         return app_config
 
 
@@ -112,7 +121,7 @@ def screens_router(services: UiServices) -> Router:
     return with_options(
         "/",
         handlers,
-        exception_handlers={**error_handlers(_error_page), LoginRequiredError: login_redirect},
+        exception_handlers={**error_handlers(_error_page), **_REDIRECTS},
     )
 
 
@@ -124,7 +133,7 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
     store = (
         sessions
         if sessions is not None
-        else open_session_store(runtime.config, clock=runtime.clock)
+        else open_session_store(runtime.config, clock=runtime.clock, registry=runtime.registry)
     )
 
     def extension(api: TenantApi) -> ScreensPlugin:

@@ -16,12 +16,12 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.workflow_ops import WorkflowOps
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError, ValidationFailedError
 from trellis.platform.records.ids import parse_id
+from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.kanban import board_field, build_board, check_stage, stages_of, total_text
-from trellis.ui.screens.layouts import Screens, resolve
+from trellis.ui.screens.layouts import Screens, screens_of
 from trellis.ui.screens.list_view import ListQuery
 from trellis.ui.screens.present import Presenter
 from trellis.ui.screens.record_flow import build_flow, stage_bar_field
@@ -67,15 +67,14 @@ def error_text(exc: RecordError) -> str:
 
 def board_routes(services: UiServices) -> list[Any]:
     """Route handlers of the kanban board and stage moves."""
-    api = services.api
-    ops = WorkflowOps(api)
+    api = services.records
 
     def context(
         request: Request[Any, Any, Any], tenant: str, name: str
     ) -> tuple[UiCall, CompiledEntity, Screens]:
         ui = signed_in(services, request, tenant)
-        entity = api.entity(ui.call, name)
-        return ui, entity, resolve(ui.call.app.model, entity.entity)
+        entity = readable_entity(ui.call, name)
+        return ui, entity, screens_of(ui.call, entity)
 
     def board_page(
         request: Request[Any, Any, Any],
@@ -154,7 +153,7 @@ def board_routes(services: UiServices) -> list[Any]:
             if not is_htmx(request):
                 return redirect(request, detail_url if bar else board_url, flash=reason)
             if bar:
-                flow = build_flow(ui, target, ident, ops, screens.kanban_field)
+                flow = build_flow(ui, target, ident, services, screens.kanban_field)
                 flow.error = reason
                 ctx = {"entity": target.entity, "flow": flow}
                 return page(request, ui, "_record_flow.html", ctx, status=exc.status)

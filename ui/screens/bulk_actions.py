@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
+from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.forms import form_values
 
 
 def apply_bulk_action(
-    api: TenantApi, call: Call, target: CompiledEntity, posted: dict[str, list[str]]
+    api: RecordsService, call: Call, target: CompiledEntity, posted: dict[str, list[str]]
 ) -> str:
     """Run the posted action record by record; the flash message saying what happened."""
     ids = [int(v) for v in posted.get("ids", []) if v.isdigit()]

@@ -40,7 +40,7 @@ def calendar_routes(services: UiServices) -> list[Any]:
         source = calendar_source(ui.call.app.model)
         if source is None:
             raise not_found("No entity of this organisation has a date to show on a calendar.")
-        records = records_in(services.api, ui, source, span)
+        records = records_in(services.records, ui, source, span)
         days = build_days(records, source, span, tenant=tenant, today=today)
         ctx = {
             "view": view,

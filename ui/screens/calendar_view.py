@@ -15,9 +15,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from trellis.metadata.model import AppModel, EntityDef
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.records.errors import BadRequestError
-from trellis.ui.screens.web import UiCall, decode
+from trellis.platform.services import ListArgs
+from trellis.platform.services.caller import readable_entity
+from trellis.platform.services.records import RecordsService
+from trellis.ui.screens.web import UiCall
 
 VIEWS = ("month", "week")
 DATE_TYPES = ("date", "datetime")
@@ -170,7 +172,7 @@ def _when(value: Any, is_datetime: bool) -> tuple[date, str] | None:
 
 
 def records_in(
-    api: TenantApi, ui: UiCall, source: CalendarSource, span: Span
+    api: RecordsService, ui: UiCall, source: CalendarSource, span: Span
 ) -> list[dict[str, Any]]:
     """The span's records as the caller may see them, by date (at most ``MAX_ITEMS``).
 
@@ -178,7 +180,7 @@ def records_in(
         ForbiddenError: the caller may not read the calendar's entity.
     """
     call = ui.call
-    compiled = api.entity(call, source.entity.name)
+    compiled = readable_entity(call, source.entity.name)
     visible = call.access.entity(source.entity.name).columns
     wanted = ["id", source.field, source.entity.title or "", "done", "kind"]
     fields = [n for n in dict.fromkeys(wanted) if n and n in visible]
@@ -190,7 +192,7 @@ def records_in(
     }
     found: list[dict[str, Any]] = []
     while len(found) < MAX_ITEMS:
-        body = decode(api.list_records(call, compiled, params))
+        body = api.page(call, compiled, ListArgs.of(params)).as_json()
         found.extend(body["items"])
         cursor = body.get("next_cursor")
         if not cursor:

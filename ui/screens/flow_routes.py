@@ -2,7 +2,7 @@
 
 ``GET /t/{t}/e/{entity}/{id}/_flow`` renders the panel (the detail page loads it with
 htmx). ``POST …/transitions/{name}`` (and ``…/approve``, ``…/reject``) run through
-:class:`WorkflowOps`, the same code as the JSON API. htmx posts get the panel back
+:class:`WorkflowsService`, the same code as the JSON API. htmx posts get the panel back
 with the reason when refused (409 guard or pending approval, 403 role, 404 unknown
 transition); success, and every plain form post, redirects to the record with a
 flash message.
@@ -15,13 +15,13 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.workflow_ops import WorkflowOps
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.ids import parse_id
+from trellis.platform.services.caller import readable_entity
 from trellis.platform.workflows import TransitionResult
 from trellis.ui.screens.board_routes import error_text, posted_form, posted_version
-from trellis.ui.screens.layouts import Screens, resolve
+from trellis.ui.screens.layouts import Screens, screens_of
 from trellis.ui.screens.record_flow import build_flow
 from trellis.ui.screens.web import (
     POSTED_FORM,
@@ -48,15 +48,14 @@ def _done_message(result: TransitionResult, label: str) -> str:
 
 def flow_routes(services: UiServices) -> list[Any]:
     """Route handlers of the stage bar and workflow panel."""
-    api = services.api
-    ops = WorkflowOps(api)
+    ops = services.workflows
 
     def context(
         request: Request[Any, Any, Any], tenant: str, name: str, record_id: str
     ) -> tuple[UiCall, CompiledEntity, Screens, int]:
         ui = signed_in(services, request, tenant)
-        entity = api.entity(ui.call, name)
-        screens = resolve(ui.call.app.model, entity.entity)
+        entity = readable_entity(ui.call, name)
+        screens = screens_of(ui.call, entity)
         return ui, entity, screens, parse_id(name, record_id)
 
     def panel(
@@ -69,7 +68,7 @@ def flow_routes(services: UiServices) -> list[Any]:
         error: str | None = None,
         status: int = 200,
     ) -> Response[Any]:
-        flow = build_flow(ui, entity, ident, ops, screens.kanban_field)
+        flow = build_flow(ui, entity, ident, services, screens.kanban_field)
         flow.error = error
         return page(
             request, ui, "_record_flow.html", {"entity": entity.entity, "flow": flow}, status=status

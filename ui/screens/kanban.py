@@ -13,14 +13,15 @@ from decimal import Decimal
 from typing import Any
 
 from trellis.metadata.model import AppModel, FieldDef
-from trellis.platform.api.board import ColumnTotal, column_totals
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError, RecordError, ValidationFailedError
+from trellis.platform.services import ListArgs
+from trellis.platform.services.board import ColumnTotal, column_totals
 from trellis.ui.screens.forms import quote_text
 from trellis.ui.screens.layouts import Screens, title_field
 from trellis.ui.screens.list_view import ListQuery, combined_filter
 from trellis.ui.screens.present import Cell, Presenter, shown_columns
-from trellis.ui.screens.web import UiCall, decode
+from trellis.ui.screens.web import UiCall
 
 #: Cards shown per column; the rest are counted and reachable through the list.
 CARDS_PER_COLUMN = 50
@@ -137,9 +138,9 @@ def build_board(
         if c not in (title, f.name)
     ]
     sort = query.sort or screens.list_sort or "-id"
-    api = presenter.api
+    api = presenter.records
     try:
-        totals = column_totals(api, ui.call, entity, f.name, total, expression)
+        totals = column_totals(api.runtime, ui.call, entity, f.name, total, expression)
         for column in board.columns:
             found = totals.get(column.stage.name, ColumnTotal(0, None))
             column.count = found.count
@@ -152,7 +153,7 @@ def build_board(
                 "sort": sort,
                 "limit": str(CARDS_PER_COLUMN),
             }
-            items = decode(api.list_records(ui.call, entity, params))["items"]
+            items = api.page(ui.call, entity, ListArgs.of(params)).items
             presenter.load_titles(entity.entity, items, card_fields)
             column.cards = [_card(entity, item, title, card_fields, presenter) for item in items]
     except RecordError as exc:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any
 
 from trellis.metadata.model import AppModel, EntityDef, FieldDef
+from trellis.platform.authz.call import Call
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.runtime import PartKey
 
 #: Field types that make poor list columns.
 WIDE_TYPES = frozenset({"text", "json", "tags", "multi_enum"})
@@ -158,4 +163,26 @@ def _apply_declared(model: AppModel, screens: Screens, declared: Any) -> Screens
     return replace(screens, **changes)
 
 
-__all__ = ["Related", "Screens", "Section", "editable", "resolve", "title_field"]
+_LAYOUTS: PartKey[Mapping[str, Screens]] = PartKey("ui.layouts")
+
+
+def screens_of(call: Call, entity: CompiledEntity) -> Screens:
+    """The resolved layouts of ``entity``, computed once per app version."""
+    by_entity = call.rt.part(
+        _LAYOUTS,
+        lambda rt: MappingProxyType(
+            {name: resolve(rt.app.model, e.entity) for name, e in rt.app.entities.items()}
+        ),
+    )
+    return by_entity[entity.name]
+
+
+__all__ = [
+    "Related",
+    "Screens",
+    "Section",
+    "editable",
+    "resolve",
+    "screens_of",
+    "title_field",
+]

@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
+from trellis.platform.services import ListArgs
 from trellis.ui.screens.forms import OPERATORS, filter_expression, search_expression
 from trellis.ui.screens.layouts import Screens
 from trellis.ui.screens.present import Cell, Presenter, label_of, shown_columns
-from trellis.ui.screens.web import UiCall, decode
+from trellis.ui.screens.web import UiCall
 
 MAX_BUILDER_ROWS = 5
 
@@ -105,7 +106,7 @@ def build_list(
         link = "" if name in access.restricted else query.params(sort=next_sort)
         header.append((name, label_of(entity.entity, name), link))
     try:
-        body = decode(presenter.api.list_records(ui.call, entity, params))
+        body = presenter.records.page(ui.call, entity, ListArgs.of(params)).as_json()
     except RecordError as exc:
         errors = exc.body()["errors"]
         message = "; ".join(m for ms in errors.values() for m in ms)

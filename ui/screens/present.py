@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
-from trellis.platform.records.errors import RecordError
+from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.layouts import title_field
-from trellis.ui.screens.web import decode
 
 USER_COLUMNS = frozenset({"owner_id", "created_by", "updated_by"})
 MAX_TITLES = 500
@@ -31,6 +29,15 @@ class Cell:
     raw: Any = None
     #: A rollup the viewer's record scope does not wholly reach: shown without a value.
     restricted: bool = False
+
+
+class _Column(NamedTuple):
+    """A column's field, label, whether it is a restricted rollup, and links its record."""
+
+    field: FieldDef | None
+    label: str
+    restricted: bool
+    titled: bool
 
 
 def label_of(entity: EntityDef, name: str) -> str:
@@ -77,11 +84,12 @@ def _text(f: FieldDef | None, value: Any, name: str) -> str:
 class Presenter:
     """Formats records of one call, resolving reference and user titles in batches."""
 
-    def __init__(self, api: TenantApi, call: Call, users: Mapping[int, str]) -> None:
-        self.api = api
+    def __init__(self, records: RecordsService, call: Call, users: Mapping[int, str]) -> None:
+        self.records = records
         self.call = call
         self.users = users
         self._titles: dict[tuple[str, int], str] = {}
+        self._columns: dict[tuple[str, str], _Column] = {}
 
     def load_titles(
         self, entity: EntityDef, records: Iterable[Mapping[str, Any]], columns: Sequence[str]
@@ -100,35 +108,37 @@ class Presenter:
             self._fetch(target, sorted(ids)[:MAX_TITLES])
 
     def _fetch(self, target: str, ids: list[int]) -> None:
-        app = self.call.app
-        compiled = app.entities.get(target)
-        if compiled is None or not self.call.access.can(target, "read"):
+        compiled = self.call.app.entities.get(target)
+        if compiled is None:
             return
         title = title_field(compiled.entity)
-        fields = "id" + (f",{title}" if title else "")
-        params = {"filter": f"id in ({', '.join(map(str, ids))})", "fields": fields, "limit": "500"}
-        try:
-            body = decode(self.api.list_records(self.call, compiled, params, count=False))
-        except RecordError:
-            return
-        for item in body["items"]:
-            text = str(item.get(title) or f"#{item['id']}") if title else f"#{item['id']}"
-            self._titles[(target, int(item["id"]))] = text
+        for ident, text in self.records.titles(self.call, compiled, ids, title).items():
+            self._titles[(target, ident)] = text
+
+    def _column(self, entity: EntityDef, name: str) -> _Column:
+        """What a cell of column ``name`` needs that does not depend on the record."""
+        key = (entity.name, name)
+        found = self._columns.get(key)
+        if found is None:
+            restricted = name in self.call.access.entity(entity.name).restricted
+            titled = name == title_field(entity) or (name == "id" and name in STANDARD_COLUMNS)
+            found = _Column(entity.fields.get(name), label_of(entity, name), restricted, titled)
+            self._columns[key] = found
+        return found
 
     def cell(self, entity: EntityDef, record: Mapping[str, Any], name: str) -> Cell:
         """The display cell of column ``name`` of ``record``."""
         value = record.get(name)
-        f = entity.fields.get(name)
-        label = label_of(entity, name)
+        f, label, restricted, titled = self._column(entity, name)
         tenant = self.call.tenant
-        if name in self.call.access.entity(entity.name).restricted:
+        if restricted:
             return Cell(name, label, RESTRICTED_TEXT, restricted=True)
         if f is not None and f.type == "reference" and isinstance(value, int) and f.to:
             text = self._titles.get((f.to, value), f"#{value}")
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
         if name in USER_COLUMNS and isinstance(value, int):
             return Cell(name, label, self.users.get(value, f"user {value}"), None, value)
-        if name == title_field(entity) or (name == "id" and name in STANDARD_COLUMNS):
+        if titled:
             href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
             return Cell(name, label, _text(f, value, name) or f"#{record.get('id')}", href, value)
         return Cell(name, label, _text(f, value, name), None, value)

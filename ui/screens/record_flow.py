@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from trellis.platform.api.workflow_ops import WorkflowOps
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.ui.screens.kanban import Stage, stages_of
-from trellis.ui.screens.web import UiCall, decode
+from trellis.ui.screens.web import UiCall, UiServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +49,7 @@ def build_flow(
     ui: UiCall,
     entity: CompiledEntity,
     record_id: int,
-    ops: WorkflowOps,
+    services: UiServices,
     preferred_field: str | None,
 ) -> FlowView:
     """The stage bar and transitions of record ``record_id`` as the caller sees them.
@@ -59,7 +58,8 @@ def build_flow(
         NotFoundError: the record is deleted or outside the caller's scope.
     """
     call = ui.call
-    record = decode(ops.api.read(call, entity, record_id))
+    ops = services.workflows
+    record = services.records.read(call, entity, record_id).record
     view = FlowView(record_id, int(record.get("version") or 1))
     name = stage_bar_field(ui, entity, preferred_field)
     access = call.access.entity(entity.name)

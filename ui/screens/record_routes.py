@@ -11,10 +11,12 @@ from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import ConflictError, RecordError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.records.views import JSON, encode
+from trellis.platform.services import ListArgs
+from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.activity_routes import activity_context
 from trellis.ui.screens.bulk_actions import apply_bulk_action
 from trellis.ui.screens.forms import form_values, search_expression
-from trellis.ui.screens.layouts import Screens, editable, resolve, title_field
+from trellis.ui.screens.layouts import Screens, editable, screens_of, title_field
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
 from trellis.ui.screens.present import Presenter, label_of, shown_columns
 from trellis.ui.screens.web import (
@@ -22,7 +24,6 @@ from trellis.ui.screens.web import (
     PostedForm,
     UiCall,
     UiServices,
-    decode,
     is_htmx,
     page,
     redirect,
@@ -38,14 +39,14 @@ def _multi(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
 
 def record_routes(services: UiServices) -> list[Any]:
     """Route handlers of the generic record screens."""
-    api = services.api
+    api = services.records
 
     def context(
         request: Request[Any, Any, Any], tenant: str, name: str
     ) -> tuple[UiCall, CompiledEntity, Screens]:
         ui = signed_in(services, request, tenant)
-        entity = api.entity(ui.call, name)
-        return ui, entity, resolve(ui.call.app.model, entity.entity)
+        entity = readable_entity(ui.call, name)
+        return ui, entity, screens_of(ui.call, entity)
 
     def presenter(ui: UiCall) -> Presenter:
         return Presenter(api, ui.call, services.members.names(ui.tenant))
@@ -106,11 +107,9 @@ def record_routes(services: UiServices) -> list[Any]:
     def _form_state(ui: UiCall, entity: CompiledEntity, record: dict[str, Any]) -> dict[str, Any]:
         try:
             draft = {k: v for k, v in record.items() if k in entity.entity.fields}
-            body = decode(api.form(ui.call, entity, record.get("id"), draft))
+            return api.form(ui.call, entity, record.get("id"), draft)
         except RecordError:
             return {}
-        state: dict[str, Any] = body["fields"]
-        return state
 
     def _reference_titles(
         ui: UiCall, entity: CompiledEntity, record: dict[str, Any]
@@ -176,13 +175,13 @@ def record_routes(services: UiServices) -> list[Any]:
         ui, target, screens = context(request, tenant, entity)
         _, _, data = posted_values(form, ui, target, screens)
         try:
-            result = api.create(ui.call, target, data, None, encode(data))
+            result = api.create(ui.call, target, data)
         except RecordError as exc:
             record = {**dict.fromkeys(target.entity.fields), **data}
             return form_page(
                 request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
             )
-        created = decode(result)
+        created = result.record
         label = target.entity.label
         return redirect(
             request, f"/t/{tenant}/e/{entity}/{created['id']}", flash=f"{label} created."
@@ -197,7 +196,7 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
         ident = parse_id(entity, record_id)
-        record = decode(api.read(ui.call, target, ident))
+        record = api.read(ui.call, target, ident).record
         shown = presenter(ui)
         all_names = shown_columns(ui.call, entity, [n for s in screens.detail for n in s.fields])
         shown.load_titles(target.entity, [record], all_names)
@@ -217,7 +216,7 @@ def record_routes(services: UiServices) -> list[Any]:
             rel_columns = shown_columns(ui.call, rel.entity, rel.columns)
             params = {"filter": f"{rel.field} == {ident}", "limit": "10", "sort": "-id"}
             try:
-                body = decode(api.list_records(ui.call, rel_entity, params))
+                body = api.page(ui.call, rel_entity, ListArgs.of(params)).as_json()
             except RecordError:
                 continue
             shown.load_titles(rel_entity.entity, body["items"], rel_columns)
@@ -258,7 +257,7 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
         ui.call.access.require(entity, "update")
-        record = decode(api.read(ui.call, target, parse_id(entity, record_id)))
+        record = api.read(ui.call, target, parse_id(entity, record_id)).record
         return form_page(request, ui, target, screens, record)
 
     @post(
@@ -281,7 +280,7 @@ def record_routes(services: UiServices) -> list[Any]:
         try:
             api.update(ui.call, target, ident, data, version)
         except ConflictError as exc:
-            current = decode(api.read(ui.call, target, ident))
+            current = api.read(ui.call, target, ident).record
             changed = [
                 {
                     "label": label_of(target.entity, n),
@@ -304,7 +303,7 @@ def record_routes(services: UiServices) -> list[Any]:
                 status=409,
             )
         except RecordError as exc:
-            record = {**decode(api.read(ui.call, target, ident)), **data}
+            record = {**api.read(ui.call, target, ident).record, **data}
             if version is not None:
                 record["version"] = version
             return form_page(
@@ -369,8 +368,11 @@ def record_routes(services: UiServices) -> list[Any]:
             params["filter"] = expression
         if title:
             params["sort"] = title
-        items = decode(api.list_records(ui.call, target, params))["items"]
-        options = [(item["id"], str(item.get(title) or f"#{item['id']}")) for item in items]
+        items = api.page(ui.call, target, ListArgs.of(params)).items
+        options = [
+            (item["id"], str((item.get(title) if title else None) or f"#{item['id']}"))
+            for item in items
+        ]
         ctx = {"options": options, "field": request.query_params.get("field", "")}
         return page(request, ui, "_lookup.html", ctx)
 

@@ -15,9 +15,10 @@ from litestar import Request, Response, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.records.errors import RecordError
+from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.board_routes import error_text, query_of
 from trellis.ui.screens.list_view import combined_filter
-from trellis.ui.screens.web import UiCall, UiServices, decode, page, signed_in
+from trellis.ui.screens.web import UiCall, UiServices, page, signed_in
 
 #: Most records the search page shows.
 SEARCH_LIMIT = "100"
@@ -44,7 +45,7 @@ def _grouped(ui: UiCall, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def search_routes(services: UiServices) -> list[Any]:
     """Route handlers of the search page and list exports."""
-    api = services.api
+    api = services.reads
 
     @get("/t/{tenant:str}/search", sync_to_thread=True)
     def search_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
@@ -54,7 +55,7 @@ def search_routes(services: UiServices) -> list[Any]:
         if not q.strip():
             return page(request, ui, "search.html", ctx)
         try:
-            items = decode(api.search(ui.call, q, SEARCH_LIMIT))["items"]
+            items = [h.as_json() for h in api.search(ui.call, q, SEARCH_LIMIT)]
         except RecordError as exc:
             ctx["error"] = explain(exc)
             return page(request, ui, "search.html", ctx, status=exc.status)
@@ -66,7 +67,7 @@ def search_routes(services: UiServices) -> list[Any]:
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
     ) -> Response[Any]:
         ui = signed_in(services, request, tenant)
-        target = api.entity(ui.call, entity)
+        target = readable_entity(ui.call, entity)
         params = request.query_params
         expression = combined_filter(target, query_of(request))
         try:
@@ -76,9 +77,11 @@ def search_routes(services: UiServices) -> list[Any]:
         except RecordError as exc:
             context = {"status": exc.status, "message": explain(exc), "tenant": tenant}
             return page(request, None, "error.html", context, status=exc.status)
-        headers = dict(result.headers)
-        media_type = headers.pop("Content-Type", "application/octet-stream")
-        return Response(content=result.body or b"", media_type=media_type, headers=headers)
+        headers = {
+            "Content-Disposition": f'attachment; filename="{result.filename}"',
+            "X-Trellis-Rows": str(result.rows),
+        }
+        return Response(content=result.content, media_type=result.media_type, headers=headers)
 
     return [search_page, export]
 

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response
 
 from trellis.platform.identity import SignInService
+from trellis.platform.identity.two_factor_policy import requires_two_factor
 from trellis.platform.sessions import SESSION_COOKIE, Session
 from trellis.ui.screens.web import UiServices
 
@@ -14,7 +15,13 @@ from trellis.ui.screens.web import UiServices
 def identity_service(services: UiServices) -> SignInService:
     """The sign-in service over the screens' session store (and its clock)."""
     runtime = services.runtime
-    return SignInService(runtime.registry, services.sessions, runtime.config)
+
+    def required(user_id: int) -> bool:
+        return any(requires_two_factor(runtime, t) for t in runtime.registry.user_tenants(user_id))
+
+    return SignInService(
+        runtime.registry, services.sessions, runtime.config, two_factor_required=required
+    )
 
 
 def cookie_is_secure(services: UiServices, request: Request[Any, Any, Any]) -> bool:

@@ -31,9 +31,10 @@ from trellis.platform.activity.timeline import (
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.values import as_utc
+from trellis.platform.services import ListArgs
 from trellis.ui.screens.layouts import title_field
 from trellis.ui.screens.present import Presenter, label_of
-from trellis.ui.screens.web import UiCall, UiServices, decode
+from trellis.ui.screens.web import UiCall, UiServices
 
 #: The entity whose records are tasks, calls and meetings about other records.
 ACTIVITY_ENTITY = "activity"
@@ -120,7 +121,7 @@ def activity_entries(
         expression += f" and {extra}"
     params = {"filter": expression, "sort": "-created_at,-id", "limit": str(limit)}
     try:
-        items = decode(services.api.list_records(ui.call, activity, params))["items"]
+        items = services.records.page(ui.call, activity, ListArgs.of(params)).items
     except RecordError:
         return [], []
     entries = []
@@ -170,7 +171,7 @@ def _items(
     names: Mapping[int, str],
     activities: Mapping[int, dict[str, Any]],
 ) -> list[Item]:
-    shown = Presenter(services.api, ui.call, names)
+    shown = Presenter(services.records, ui.call, names)
     entity = target.entity
     values = [
         {name: pair[i]}

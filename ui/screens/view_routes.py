@@ -17,6 +17,8 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError, ValidationFailedError
+from trellis.platform.services import ListArgs
+from trellis.platform.services.caller import readable_entity
 from trellis.platform.views import SavedView, delete_view, list_views, save_view
 from trellis.ui.screens.board_routes import error_text
 from trellis.ui.screens.list_view import ListQuery, combined_filter
@@ -36,14 +38,14 @@ VIEWS = "/t/{tenant:str}/e/{entity:str}/_views"
 
 def view_routes(services: UiServices) -> list[Any]:
     """Route handlers of saved list views."""
-    api = services.api
+    api = services.records
     engines = services.runtime.engines
 
     def context(
         request: Request[Any, Any, Any], tenant: str, name: str
     ) -> tuple[UiCall, CompiledEntity]:
         ui = signed_in(services, request, tenant)
-        return ui, api.entity(ui.call, name)
+        return ui, readable_entity(ui.call, name)
 
     def views_of(ui: UiCall, entity: CompiledEntity) -> list[SavedView]:
         with engines.tenant_connection(ui.tenant) as conn:
@@ -77,7 +79,7 @@ def view_routes(services: UiServices) -> list[Any]:
         if query.sort:
             params["sort"] = query.sort
         try:
-            api.list_records(ui.call, entity, params)
+            api.page(ui.call, entity, ListArgs.of(params))
         except RecordError as exc:
             raise ValidationFailedError(
                 {"query": [f"This view cannot be saved: {error_text(exc)}"]}

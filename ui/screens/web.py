@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +13,15 @@ from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
 from trellis.platform.api.security_headers import behind_tls
-from trellis.platform.api.tenant_api import ApiResult, TenantApi
 from trellis.platform.authz.call import Call
+from trellis.platform.identity.two_factor_policy import TWO_FACTOR_REQUIRED, must_enrol
 from trellis.platform.notifications import unread_count
 from trellis.platform.records.errors import NotFoundError
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
+from trellis.platform.services.reads import ReadsService
+from trellis.platform.services.records import RecordsService
+from trellis.platform.services.workflows import WorkflowsService
 from trellis.platform.sessions import SESSION_COOKIE, Session, SessionStore
 from trellis.ui.screens.members import MemberCache
 
@@ -34,14 +37,38 @@ class LoginRequiredError(Exception):
         self.next_url = next_url
 
 
+class EnrolmentRequiredError(Exception):
+    """The tenant requires two-factor sign-in: send the member to turn it on."""
+
+    def __init__(self, tenant: str) -> None:
+        super().__init__(f"{tenant} requires two-factor sign-in.")
+        self.tenant = tenant
+
+
 @dataclass(frozen=True, slots=True)
 class UiServices:
     """The shared parts every screen handler uses."""
 
     runtime: Runtime
-    api: TenantApi
+    #: The application services every screen calls (the JSON API calls the same).
+    app: Services
     sessions: SessionStore
     members: MemberCache
+
+    @property
+    def records(self) -> RecordsService:
+        """Record operations: read, list, create, update, delete, form state."""
+        return self.app.records
+
+    @property
+    def reads(self) -> ReadsService:
+        """Search, autocomplete and export."""
+        return self.app.reads
+
+    @property
+    def workflows(self) -> WorkflowsService:
+        """Workflow transitions of records."""
+        return self.app.workflows
 
     @property
     def secure_cookies(self) -> bool:
@@ -76,6 +103,8 @@ def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str
     Raises:
         LoginRequiredError: no cookie, an unknown or expired session, a session of another
             tenant, a second factor still pending, or a membership that ended.
+        EnrolmentRequiredError: the tenant requires two-factor sign-in, the member has
+            not turned it on, and the page is not under their ``/t/{tenant}/account``.
     """
     sid = request.cookies.get(SESSION_COOKIE)
     session = services.sessions.get(sid) if sid else None
@@ -86,7 +115,11 @@ def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str
     if identity is None:
         services.sessions.delete(session.sid)
         raise LoginRequiredError(tenant, target)
-    return UiCall(session, services.api.call_as(tenant, identity))
+    account = f"/t/{tenant}/account"
+    on_account = request.url.path == account or request.url.path.startswith(account + "/")
+    if not on_account and must_enrol(services.runtime, tenant, session.user_id):
+        raise EnrolmentRequiredError(tenant)
+    return UiCall(session, services.app.call_as(tenant, identity))
 
 
 async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
@@ -101,9 +134,11 @@ POSTED_FORM = {"form": Provide(read_form)}
 PostedForm = NamedDependency[FormMultiDict]
 
 
-def decode(result: ApiResult) -> Any:
-    """The JSON body of an API result as Python values."""
-    return json.loads(result.body) if result.body else None
+def enrolment_redirect(
+    request: Request[Any, Any, Any], exc: EnrolmentRequiredError
+) -> Response[Any]:
+    """Send a member who must turn on two-factor sign-in to their account page."""
+    return redirect(request, f"/t/{exc.tenant}/account", flash=TWO_FACTOR_REQUIRED)
 
 
 def login_redirect(request: Request[Any, Any, Any], exc: LoginRequiredError) -> Response[Any]:
@@ -179,11 +214,12 @@ def not_found(what: str) -> NotFoundError:
 __all__ = [
     "FLASH_COOKIE",
     "POSTED_FORM",
+    "EnrolmentRequiredError",
     "LoginRequiredError",
     "PostedForm",
     "UiCall",
     "UiServices",
-    "decode",
+    "enrolment_redirect",
     "is_htmx",
     "login_redirect",
     "page",

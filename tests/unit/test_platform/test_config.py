@@ -28,6 +28,7 @@ GOOD = {
     "TRELLIS_SECRET_KEY": "k" * 40,
     "TRELLIS_SESSION_IDLE_MINUTES": "10",
     "TRELLIS_SESSION_MAX_HOURS": "1.5",
+    "TRELLIS_SESSION_STORE": "database",
     "TRELLIS_SIGNIN_MAX_FAILURES": "3",
     "TRELLIS_SIGNIN_LOCKOUT_MINUTES": "20",
     "TRELLIS_SECURE_COOKIES": "yes",
@@ -61,6 +62,7 @@ def test_every_variable_is_read_into_the_config() -> None:
     assert (config.schema_prefix, config.redis_url) == ("prod_", "redis://cache:6379/0")
     assert config.secret_key == "k" * 40
     assert (config.session_idle_minutes, config.session_max_hours) == (10.0, 1.5)
+    assert config.session_store == "database"
     assert (config.signin_max_failures, config.signin_lockout_minutes) == (3, 20.0)
     assert config.secure_cookies is True and config.webhook_allow_private is True
     assert (config.rate_limit_token, config.rate_limit_ip) == (120, 0)

@@ -1,6 +1,7 @@
-"""Session stores: the in-process one and the Redis one (over fakeredis here).
+"""Session stores: in-process, Redis (over fakeredis here), the system database (real
+SQLite) and Redis falling back to the database.
 
-Both follow one protocol; the same tests run against each, with an injected clock so
+All follow one protocol; the same tests run against each, with an injected clock so
 idle timeouts and absolute lifetimes are checked without sleeping.
 """
 
@@ -12,14 +13,18 @@ from pathlib import Path
 
 import fakeredis
 import pytest
+import sqlalchemy as sa
 
 from trellis.platform.config import FakeClock, RuntimeConfig, config_from_env
 from trellis.platform.sessions import (
+    DatabaseSessionStore,
+    FallbackSessionStore,
     MemorySessionStore,
     RedisSessionStore,
     SessionStore,
     open_session_store,
 )
+from trellis.tenants.registry import TenantRegistry, build_system_metadata
 
 IDLE = 30 * 60.0
 ABSOLUTE = 12 * 3600.0
@@ -30,16 +35,44 @@ def clock() -> FakeClock:
     return FakeClock(datetime.fromtimestamp(1_800_000_000, UTC))
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[SessionStore]:
-    """Each store kind with a 30-minute idle timeout and a 12-hour lifetime."""
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[TenantRegistry]:
+    """A registry over a real SQLite system database."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'system.db'}")
+    build_system_metadata().create_all(engine)
+    yield TenantRegistry(lambda write=False: engine.connect())
+    engine.dispose()
+
+
+def database_store(registry: TenantRegistry, clock: FakeClock) -> DatabaseSessionStore:
+    return DatabaseSessionStore(
+        registry.connect, registry.metadata, idle=IDLE, absolute=ABSOLUTE, clock=clock
+    )
+
+
+@pytest.fixture(params=["memory", "redis", "database", "fallback", "fallback-down"])
+def store(
+    request: pytest.FixtureRequest, clock: FakeClock, registry: TenantRegistry
+) -> Iterator[SessionStore]:
+    """Each store kind with a 30-minute idle timeout and a 12-hour lifetime.
+
+    ``fallback-down`` is Redis-with-fallback while Redis cannot be reached.
+    """
     if request.param == "memory":
         yield MemorySessionStore(idle=IDLE, absolute=ABSOLUTE, clock=clock)
         return
+    if request.param == "database":
+        yield database_store(registry, clock)
+        return
+    server = fakeredis.FakeServer()
+    server.connected = request.param != "fallback-down"
     redis_store = RedisSessionStore(
-        fakeredis.FakeRedis(), idle=IDLE, absolute=ABSOLUTE, prefix="t:", clock=clock
+        fakeredis.FakeRedis(server=server), idle=IDLE, absolute=ABSOLUTE, prefix="t:", clock=clock
     )
-    yield redis_store
+    if request.param == "redis":
+        yield redis_store
+    else:
+        yield FallbackSessionStore(redis_store, database_store(registry, clock))
     redis_store.close()
 
 
@@ -126,17 +159,26 @@ def test_redis_keys_expire_with_the_idle_timeout_and_never_come_back(clock: Fake
     redis_store.close()
 
 
-def test_open_session_store_follows_the_configuration(tmp_path: Path) -> None:
+def test_open_session_store_follows_the_configuration(
+    tmp_path: Path, registry: TenantRegistry
+) -> None:
     config = RuntimeConfig(data_dir=tmp_path, session_idle_minutes=5, session_max_hours=2)
     memory = open_session_store(config)
     assert isinstance(memory, MemorySessionStore)
     assert (memory.idle, memory.absolute) == (300.0, 7200.0)
-    redis_store = open_session_store(
-        config.with_overrides(redis_url="redis://127.0.0.1:6379/11", schema_prefix="x1_")
-    )
-    assert isinstance(redis_store, RedisSessionStore)
-    assert (redis_store.idle, redis_store.prefix) == (300.0, "trellis:x1_")
-    redis_store.close()
+    redis_config = config.with_overrides(redis_url="redis://127.0.0.1:6379/11", schema_prefix="x1_")
+    with pytest.raises(ValueError, match="registry"):
+        open_session_store(redis_config)
+    fallback = open_session_store(redis_config, registry=registry)
+    assert isinstance(fallback, FallbackSessionStore)
+    assert (fallback.primary.idle, fallback.primary.prefix) == (300.0, "trellis:x1_")
+    assert (fallback.database.idle, fallback.database.absolute) == (300.0, 7200.0)
+    fallback.close()
+    for redis_url in (None, "redis://127.0.0.1:6379/11"):
+        chosen = config.with_overrides(redis_url=redis_url, session_store="database")
+        assert isinstance(open_session_store(chosen, registry=registry), DatabaseSessionStore)
+    chosen = redis_config.with_overrides(session_store="memory")
+    assert isinstance(open_session_store(chosen), MemorySessionStore)
 
 
 def test_timeouts_and_lockout_come_from_the_environment(
@@ -147,7 +189,9 @@ def test_timeouts_and_lockout_come_from_the_environment(
     monkeypatch.setenv("TRELLIS_SIGNIN_MAX_FAILURES", "3")
     monkeypatch.setenv("TRELLIS_SIGNIN_LOCKOUT_MINUTES", "20")
     monkeypatch.setenv("TRELLIS_SECURE_COOKIES", "1")
+    monkeypatch.setenv("TRELLIS_SESSION_STORE", "Database")
     config = config_from_env(tmp_path)
+    assert config.session_store == "database"
     assert config.session_idle_minutes == 10
     assert config.session_max_hours == 1.5
     assert config.signin_max_failures == 3
@@ -161,6 +205,7 @@ def test_timeouts_and_lockout_come_from_the_environment(
         ("TRELLIS_SESSION_IDLE_MINUTES", "soon", "TRELLIS_SESSION_IDLE_MINUTES has value 'soon'"),
         ("TRELLIS_SESSION_IDLE_MINUTES", "0", "must be at least 1"),
         ("TRELLIS_SIGNIN_MAX_FAILURES", "-2", "must be at least 1"),
+        ("TRELLIS_SESSION_STORE", "disk", "Use one of: auto, database, memory"),
     ],
 )
 def test_bad_timeout_settings_are_refused_by_name(
@@ -169,3 +214,56 @@ def test_bad_timeout_settings_are_refused_by_name(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=message):
         config_from_env(tmp_path)
+
+
+def test_the_fallback_keeps_both_kinds_of_sessions_across_an_outage(
+    clock: FakeClock, registry: TenantRegistry
+) -> None:
+    server = fakeredis.FakeServer()
+    redis_store = RedisSessionStore(
+        fakeredis.FakeRedis(server=server), idle=IDLE, absolute=ABSOLUTE, clock=clock
+    )
+    store = FallbackSessionStore(redis_store, database_store(registry, clock))
+    before = store.create("acme", 1, "a@acme.test")
+    assert not before.sid.startswith("d.")  # Redis while it is up
+    server.connected = False
+    assert store.get(before.sid) is None  # unreachable for now: sign in again
+    store.delete(before.sid)  # ending it cannot reach Redis, and does not fail
+    during = store.create("acme", 1, "a@acme.test")
+    assert during.sid.startswith("d.")  # the database while Redis is down
+    clock.advance(IDLE - 60)
+    assert store.get(during.sid) is not None
+    server.connected = True
+    # Redis is back: what it held is there again, and the database session goes on.
+    assert store.get(before.sid) is not None and store.get(during.sid) is not None
+    clock.advance(IDLE + 1)  # both stores keep the same idle timeout
+    assert store.get(before.sid) is None and store.get(during.sid) is None
+    after = store.create("acme", 1, "a@acme.test")
+    assert not after.sid.startswith("d.")
+    redis_store.close()
+
+
+def test_signing_out_everywhere_while_redis_is_down_ends_its_sessions_when_it_returns(
+    clock: FakeClock, registry: TenantRegistry
+) -> None:
+    server = fakeredis.FakeServer()
+    redis_store = RedisSessionStore(
+        fakeredis.FakeRedis(server=server), idle=IDLE, absolute=ABSOLUTE, clock=clock
+    )
+    store = FallbackSessionStore(redis_store, database_store(registry, clock))
+    other = FallbackSessionStore(redis_store, database_store(registry, clock))  # a 2nd process
+    old = store.create("acme", 1, "a@acme.test")
+    kept = store.create("acme", 2, "b@acme.test")
+    assert other.get(old.sid) is not None  # it has read the (empty) revocations
+    server.connected = False
+    during = store.create("acme", 1, "a@acme.test")
+    assert store.delete_user(1) == 1  # the database session; Redis cannot be reached
+    assert store.get(during.sid) is None
+    clock.advance(5)
+    server.connected = True
+    newer = store.create("acme", 1, "a@acme.test")
+    assert store.get(old.sid) is None  # started before the revocation: ended
+    assert other.get(old.sid) is None  # every process rereads the revocations
+    assert server.connected and not redis_store.client.exists(f"trellis:session:{old.sid}")
+    assert store.get(kept.sid) is not None and store.get(newer.sid) is not None
+    redis_store.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from textwrap import dedent
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +25,15 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 NOW = datetime(2026, 3, 15, 12, 30, tzinfo=UTC)
 USER_ID = 7
+
+
+def write_package(root: Path, files: Mapping[str, str]) -> Path:
+    """Write a package of ``relative path -> text`` (dedented) under ``root``; ``root``."""
+    for relative, text in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dedent(text).lstrip(), encoding="utf-8")
+    return root
 
 
 def _field(name: str, type_: str, **kw: Any) -> FieldDef:

@@ -86,6 +86,8 @@ ZONES = [ZoneInfo(z) for z in ("Europe/Madrid", "America/New_York", "Australia/L
 DST_DAYS = [date(2026, 3, 8), date(2026, 3, 29), date(2026, 4, 5), date(2026, 10, 4)]
 DST_DAYS += [date(2026, 10, 25), date(2026, 11, 1)]
 SPECIAL_TEXT = ["", " ", " x ", "İ", "ß", "ǅ", "ΣΑΣ", "ᾳ", "ﬀ", "ẞ", "Straße", "ÉTÉ", "%", "_/"]
+# Text a plain LIKE or a careless fold gets wrong: KELVIN SIGN, dotless i, long s.
+SPECIAL_TEXT += ["\u212a", "Árbol", "İk", "\u0131", "\u017f"]
 
 # -- values ---------------------------------------------------------------------------
 

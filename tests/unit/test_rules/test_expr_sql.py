@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from trellis.rules.expr import EvalContext, parser
+from trellis.rules.expr._sql_dialect import FOREIGN_CASE_ASCII
+from trellis.rules.expr.text_case import fold_lower
 
 from rules_test_support import NOW, Db, build_tables, compile_deal, make_ctx
 
@@ -48,6 +50,37 @@ def test_like_patterns_escape_wildcards() -> None:
     compiled = sa.select(tables["deal"].c.id).where(expr).compile(dialect=SQLITE)
     assert list(compiled.params.values()) == ["%5/%/_//x%"]
     assert "ESCAPE '/'" in str(compiled)
+
+
+@pytest.mark.parametrize("op", ["contains", "starts_with", "ends_with"])
+def test_an_ascii_text_match_is_plain_like_on_sqlite_and_lower_like_on_postgresql(
+    op: str,
+) -> None:
+    lite = _sql(SQLITE, f'name {op} "X@Y"')
+    assert "deal.name LIKE ? ESCAPE '/'" in lite
+    assert "lower" not in lite
+    assert "lower(deal.name) LIKE %(param_1)s::VARCHAR ESCAPE '/'" in _sql(PG, f'name {op} "x@y"')
+
+
+@pytest.mark.parametrize(
+    ("pattern", "plain", "folded"),
+    [("xyz", True, False), ("kit", True, True), ("été", False, True), ("5%_/", True, False)],
+)
+def test_sqlite_folds_in_python_only_where_plain_like_could_miss(
+    pattern: str, plain: bool, folded: bool
+) -> None:
+    text = _sql(SQLITE, f'name contains "{pattern}"')
+    assert ("deal.name LIKE ?" in text) is plain
+    assert ("trellis_lower(deal.name) LIKE ?" in text) is folded
+
+
+def test_only_i_and_k_have_non_ascii_letters_lowercasing_to_them() -> None:
+    found = {
+        fold_lower(chr(c))
+        for c in range(0x80, 0x110000)
+        if not 0xD800 <= c <= 0xDFFF and chr(c).lower() != chr(c)
+    }
+    assert {ch for ch in found if ch.isascii()} == FOREIGN_CASE_ASCII
 
 
 def test_unsupported_dialect_is_a_clear_error() -> None:

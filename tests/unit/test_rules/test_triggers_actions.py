@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from trellis.metadata.loader import validate_package
 from trellis.rules.checker import RuleExpressionChecker
-from trellis.rules.triggers import check_rules, parse_rules
+from trellis.rules.triggers import EscalateAction, TransitionAction, check_rules, parse_rules
+
+from rules_test_support import write_package
 
 FILES = {
     "app.yaml": "name: t\nversion: 1.0.0\nlabel: T\n",
@@ -43,12 +44,7 @@ FILES = {
 
 
 def _package(tmp_path: Path, rules: str) -> Path:
-    root = tmp_path / "pkg"
-    for relative, text in {**FILES, "rules/a.rules": rules}.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    return root
+    return write_package(tmp_path / "pkg", {**FILES, "rules/a.rules": rules})
 
 
 def _problems(tmp_path: Path, rules: str) -> list[str]:
@@ -82,10 +78,7 @@ def test_transition_and_escalate_parse_and_compile_as_after_save(tmp_path: Path)
     assert [d.severity.value for d in diagnostics] == ["warning", "warning"]
     move, up = compiled
     assert move.phase == up.phase == "after"
-    assert [(a.kind, a.target, a.text) for a in move.actions] == [
-        ("transition", "open", ""),
-        ("escalate", None, "support_lead"),
-    ]
+    assert move.actions == (TransitionAction("open"), EscalateAction("support_lead"))
     assert [a.kind for a in up.actions] == ["escalate", "transition"]
 
 

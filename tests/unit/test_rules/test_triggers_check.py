@@ -13,7 +13,13 @@ from trellis.metadata.diagnostics import Severity
 from trellis.metadata.loader import validate_package
 from trellis.metadata.model import AppModel, RuleSource
 from trellis.rules.checker import RuleExpressionChecker
-from trellis.rules.triggers import RuleFileError, check_rules, compile_rules, parse_rules
+from trellis.rules.triggers import (
+    AssignAction,
+    RuleFileError,
+    check_rules,
+    compile_rules,
+    parse_rules,
+)
 
 ENTITIES = {
     "deal": """
@@ -223,12 +229,8 @@ def test_timer_rules_may_change_records_and_assign_load_balanced(tmp_path: Path)
     (rule,) = compile_rules(report.model)
     assert rule.phase == "timer"
     assert rule.offset_seconds == 7200
-    assert [(a.kind, a.strategy) for a in rule.actions] == [
-        ("set", ""),
-        ("assign", "load_balanced"),
-        ("create", ""),
-        ("email", ""),
-    ]
+    assert [a.kind for a in rule.actions] == ["set", "assign", "create", "email"]
+    assert rule.actions[1] == AssignAction(field="rep", role="sales", strategy="load_balanced")
 
 
 def test_every_error_of_every_file_is_reported_at_once(tmp_path: Path) -> None:

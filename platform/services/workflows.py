@@ -1,47 +1,42 @@
 """Workflow operations of a caller: run, approve, reject and list transitions of a record.
 
-One place for what the JSON API (``workflows_controller``) and the screens both do: check
-the action and the record's scope, then run the :class:`WorkflowRunner` in a
-transaction of the tenant's database.
+One place for what the JSON API and the screens both do: check the action and the
+record's scope, then run the app version's :class:`WorkflowRunner` in a transaction of
+the tenant's database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
-from trellis.platform.api.tenant_api import TenantApi
-from trellis.platform.authz.call import Call
-from trellis.platform.automation import build_hooks
-from trellis.platform.records.compiled import CompiledApp, CompiledEntity
-from trellis.platform.records.service import RecordService, SaveContext
+from trellis.platform.authz.call import Call, require_reachable
+from trellis.platform.automation import record_service
+from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.service import SaveContext
+from trellis.platform.runtime import PartKey, Runtime
 from trellis.platform.workflows import TransitionResult, WorkflowRunner
 
 T = TypeVar("T")
+_RUNNER: PartKey[WorkflowRunner] = PartKey("workflows.runner")
 
 
-class WorkflowOps:
-    """Transition operations on behalf of authenticated calls (one runner per app)."""
+class WorkflowsService:
+    """Transition operations on behalf of authenticated calls (one runner per version)."""
 
-    def __init__(self, api: TenantApi) -> None:
-        self.api = api
-        self._runners: WeakKeyDictionary[CompiledApp, WorkflowRunner] = WeakKeyDictionary()
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
 
     def runner(self, call: Call) -> WorkflowRunner:
-        """The workflow runner of the caller's compiled app."""
-        found = self._runners.get(call.app)
-        if found is None:
-            service = RecordService(call.app, build_hooks(call.app))
-            found = self._runners.setdefault(call.app, WorkflowRunner(service))
-        return found
+        """The workflow runner of the call's app version."""
+        return call.rt.part(_RUNNER, lambda rt: WorkflowRunner(record_service(rt)))
 
     def _in_transaction(
         self, call: Call, work: Callable[[SaveContext], T], *, write: bool = True
     ) -> T:
-        engines = self.api.runtime.engines
+        engines = self.runtime.engines
         with engines.tenant_connection(call.tenant, write=write) as conn, conn.begin():
-            now = self.api.runtime.clock.now()
+            now = self.runtime.clock.now()
             ctx = SaveContext(conn, call.identity.user_id, now, roles=call.identity.roles)
             return work(ctx)
 
@@ -53,8 +48,8 @@ class WorkflowOps:
             NotFoundError: the record is deleted or outside the caller's scope.
         """
         call.access.require(entity.name, action)
-        with self.api.runtime.engines.tenant_connection(call.tenant) as conn:
-            self.api.reachable(call, conn, entity, record_id)
+        with self.runtime.engines.tenant_connection(call.tenant) as conn:
+            require_reachable(call, conn, entity, record_id)
 
     def run(
         self,
@@ -97,4 +92,4 @@ class WorkflowOps:
         )
 
 
-__all__ = ["WorkflowOps"]
+__all__ = ["WorkflowsService"]

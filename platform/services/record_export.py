@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from trellis.platform.api.export_formats import FORMATS, Exporter
 from trellis.platform.authz import read_paths
 from trellis.platform.authz.call import Call
 from trellis.platform.authz.restrict import check_list_names
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.query import parse_fields
+from trellis.platform.services.export_formats import FORMATS, Exporter
+from trellis.platform.services.values import ExportFile
 from trellis.rules.expr import EvalContext
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ def export_records(
     fmt: str | None,
     filter_text: str | None = None,
     fields: str | None = None,
-) -> tuple[bytes, dict[str, str]]:
-    """The in-scope records of ``entity`` as a CSV, xlsx or JSON file and its headers.
+) -> ExportFile:
+    """The in-scope records of ``entity`` as a CSV, xlsx or JSON file.
 
     Needs the ``export`` action; hidden fields are left out (naming one in
     ``fields`` or ``filter`` is 400 as an unknown field). Each export is audited.
@@ -56,12 +57,7 @@ def export_records(
     )
     media_type, extension = FORMATS[fmt]
     stamp = runtime.clock.now().strftime("%Y%m%d-%H%M%S")
-    headers = {
-        "Content-Type": media_type,
-        "Content-Disposition": f'attachment; filename="{entity.name}-{stamp}.{extension}"',
-        "X-Trellis-Rows": str(count),
-    }
-    return exporter.finish(), headers
+    return ExportFile(exporter.finish(), media_type, f"{entity.name}-{stamp}.{extension}", count)
 
 
 __all__ = ["export_records"]

@@ -14,11 +14,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz import read_paths
 from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
+from trellis.platform.runtime import Runtime
 from trellis.rules.expr import EvalContext
 
 
@@ -31,7 +31,7 @@ class ColumnTotal:
 
 
 def column_totals(
-    api: TenantApi,
+    runtime: Runtime,
     call: Call,
     entity: CompiledEntity,
     field: str,
@@ -67,7 +67,7 @@ def column_totals(
     condition = read_paths.scoped_filter(access, call.app, entity, filter_text, ectx)
     if condition is not None:
         query = query.where(condition)
-    with api.runtime.engines.tenant_connection(call.tenant) as conn:
+    with runtime.engines.tenant_connection(call.tenant) as conn:
         rows = conn.execute(query).all()
     found: dict[str | None, ColumnTotal] = {}
     for row in rows:

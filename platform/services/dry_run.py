@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from trellis.platform.api.rule_runs_access import visible_steps
 from trellis.platform.authz.call import Call, require_reachable, visible_record
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError, RecordError, ValidationFailedError
 from trellis.platform.records.hooks import TraceStep
 from trellis.platform.records.service import RecordService, SaveContext
+from trellis.platform.services.rule_runs_access import visible_steps
 
 if TYPE_CHECKING:
     from trellis.platform.runtime import Runtime

@@ -1,0 +1,38 @@
+"""Every application service of one runtime, built once per process."""
+
+from __future__ import annotations
+
+from trellis.platform.authz import Authorizer
+from trellis.platform.authz.call import Call
+from trellis.platform.runtime import Runtime
+from trellis.platform.services.caller import Callers, readable_entity
+from trellis.platform.services.reads import ReadsService
+from trellis.platform.services.records import RecordsService
+from trellis.platform.services.workflows import WorkflowsService
+from trellis.tenants.registry import TokenIdentity
+
+
+class Services:
+    """The services of one runtime: callers, records, reads and workflows."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.callers = Callers(runtime)
+        self.records = RecordsService(runtime)
+        self.reads = ReadsService(runtime)
+        self.workflows = WorkflowsService(runtime)
+
+    @property
+    def authz(self) -> Authorizer:
+        """The authorizer deciding what each caller's roles allow."""
+        return self.callers.authz
+
+    def call_as(self, tenant: str, identity: TokenIdentity) -> Call:
+        """A call of an authenticated ``identity`` on ``tenant`` (see :class:`Callers`)."""
+        return self.callers.call_as(tenant, identity)
+
+    #: The entity ``name``: 404 when unknown, 403 when the caller may not read it.
+    entity = staticmethod(readable_entity)
+
+
+__all__ = ["Services"]

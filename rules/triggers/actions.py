@@ -1,0 +1,147 @@
+"""Compiled trigger actions: one frozen dataclass per action kind.
+
+The checker builds them from the rule file; the runtime dispatches on them with
+``match`` (see :mod:`trellis.platform.triggers.actions`). Each carries exactly the
+values its kind needs, already checked against the metadata; ``kind`` names it as
+the rule language does (``set``, ``send email`` is ``email``, …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, TypeAlias
+
+from jinja2 import Template
+
+from trellis.rules.expr import CompiledExpression
+from trellis.rules.triggers.kinds import ActionKind, Strategy
+
+
+def recipient_column(name: str) -> str:
+    """The column behind a recipient or assigned field: ``owner`` is ``owner_id``."""
+    return "owner_id" if name == "owner" else name
+
+
+@dataclass(frozen=True, slots=True)
+class SetAction:
+    """``set <field> = <expr>``: the value is fitted to the field before the write."""
+
+    kind: ClassVar[ActionKind] = ActionKind.SET
+    field: str
+    expr: CompiledExpression
+
+    @property
+    def column(self) -> str:
+        """The column set (the field itself: a rule cannot set a standard column)."""
+        return self.field
+
+
+@dataclass(frozen=True, slots=True)
+class RejectAction:
+    """``reject "<message>"``: refuse the save with the message."""
+
+    kind: ClassVar[ActionKind] = ActionKind.REJECT
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssignAction:
+    """``assign <field> <strategy>("<role>")``: give the record to a member of the role."""
+
+    kind: ClassVar[ActionKind] = ActionKind.ASSIGN
+    #: ``owner`` or a user field.
+    field: str
+    role: str
+    strategy: Strategy
+
+    @property
+    def column(self) -> str:
+        """The column assigned (``owner_id`` for ``owner``)."""
+        return recipient_column(self.field)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyAction:
+    """``notify <recipient> "<text>"``: a notification rendered from the record."""
+
+    kind: ClassVar[ActionKind] = ActionKind.NOTIFY
+    #: ``owner`` or a user field.
+    recipient: str
+    text: str
+    template: Template
+
+
+@dataclass(frozen=True, slots=True)
+class EmailAction:
+    """``send email "<template>" to <recipient>``: an outbox row for the job runner."""
+
+    kind: ClassVar[ActionKind] = ActionKind.EMAIL
+    #: The name of ``email_templates/<template>.j2`` in the package.
+    template: str
+    #: ``owner``, a user field or an email field.
+    recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreateAction:
+    """``create <entity> {field: expr, …}``: a record created through the save pipeline."""
+
+    kind: ClassVar[ActionKind] = ActionKind.CREATE
+    entity: str
+    #: ``(field of the created entity, expression on the firing record)``, as written.
+    values: tuple[tuple[str, CompiledExpression], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAction:
+    """``webhook "<url>"``: an outbox row posting the record to the address."""
+
+    kind: ClassVar[ActionKind] = ActionKind.WEBHOOK
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionAction:
+    """``transition <name>``: run a workflow transition on the record."""
+
+    kind: ClassVar[ActionKind] = ActionKind.TRANSITION
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscalateAction:
+    """``escalate to role "<role>"``: notify every member of the role."""
+
+    kind: ClassVar[ActionKind] = ActionKind.ESCALATE
+    role: str
+
+
+#: Every compiled action; ``match`` on it and end with ``assert_never``.
+Action: TypeAlias = (
+    SetAction
+    | RejectAction
+    | AssignAction
+    | NotifyAction
+    | EmailAction
+    | CreateAction
+    | WebhookAction
+    | TransitionAction
+    | EscalateAction
+)
+#: The actions that change the firing record itself (before the save, or a timer's update).
+RecordAction: TypeAlias = SetAction | AssignAction
+
+__all__ = [
+    "Action",
+    "AssignAction",
+    "CreateAction",
+    "EmailAction",
+    "EscalateAction",
+    "NotifyAction",
+    "RecordAction",
+    "RejectAction",
+    "SetAction",
+    "TransitionAction",
+    "WebhookAction",
+    "recipient_column",
+]
