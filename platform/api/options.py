@@ -9,7 +9,7 @@ the handlers they describe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from litestar import Response, route
@@ -36,6 +36,14 @@ def options_handlers(handlers: Iterable[Any]) -> list[HTTPRouteHandler]:
             continue
         for path in handler.paths:
             methods.setdefault(path, set()).update(handler.http_methods)
+    return options_for({path: sorted(found) for path, found in methods.items()})
+
+
+def options_for(methods: Mapping[str, Iterable[str]]) -> list[HTTPRouteHandler]:
+    """One ``OPTIONS`` handler per path of ``methods`` (path -> its methods).
+
+    Paths that already have an ``OPTIONS`` handler are left alone.
+    """
     return [
         _options(path, ", ".join(sorted({*found, "OPTIONS"})))
         for path, found in methods.items()
@@ -43,4 +51,4 @@ def options_handlers(handlers: Iterable[Any]) -> list[HTTPRouteHandler]:
     ]
 
 
-__all__ = ["options_handlers"]
+__all__ = ["options_for", "options_handlers"]

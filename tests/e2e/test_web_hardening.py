@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 from litestar import get
+from litestar.config.app import AppConfig
 from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.plugins import InitPluginProtocol
 from litestar.testing import TestClient
 
-from trellis.platform.api.app import WebExtension, create_app
+from trellis.platform.api.app import create_app
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
@@ -131,8 +133,13 @@ def test_an_unexpected_error_answers_a_generic_message_and_is_logged(
     def boom(tenant: FromPath[str]) -> None:
         raise RuntimeError(f"cannot reach {SECRET_DETAIL}")
 
-    def extension(api: TenantApi) -> WebExtension:
-        return WebExtension(route_handlers=(boom,))
+    class Boom(InitPluginProtocol):
+        def on_app_init(self, app_config: AppConfig) -> AppConfig:
+            app_config.route_handlers.append(boom)
+            return app_config
+
+    def extension(api: TenantApi) -> Boom:
+        return Boom()
 
     logged = _Records()
     logger = logging.getLogger("trellis.api")

@@ -7,8 +7,9 @@ Beyond the folder table, three finer rules hold:
   (``trellis.ui``): the API and the screens call the domain, never the other way;
 - nothing below the command line imports the top-level ``trellis`` modules (``trellis/*.py``,
   the CLI entry points);
-- a route module (``*_routes.py``) is imported only inside its own package, where the app
-  wires it; logic another package needs lives in a domain module the routes call.
+- a route module (``*_routes.py``, or an API ``*_controller.py``) is imported only inside
+  its own package, where the app wires it; logic another package needs lives in a domain
+  module the routes call.
 
 Size rules keep modules small enough to read: no module over 400 lines, no class in an
 ``__init__.py`` over 40 lines.
@@ -95,7 +96,7 @@ def _route_package(name: str) -> str | None:
     """The package of the route module ``name`` names (or lies in), None when there is none."""
     parts = name.split(".")
     for index, part in enumerate(parts[1:], start=1):
-        if part.endswith("_routes"):
+        if part.endswith(("_routes", "_controller")):
             return ".".join(parts[:index])
     return None
 

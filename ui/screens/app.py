@@ -1,17 +1,27 @@
-"""The screens: templates, static files, CSRF, sessions, wired beside the JSON API."""
+"""The screens: templates, static files, CSRF, sessions, mounted beside the JSON API.
+
+``ScreensPlugin`` mounts every screen route as one ``Router`` whose exception handlers
+answer HTML pages (the API router answers JSON), and brings the template engine, the
+CSRF middleware, the session store's shutdown and the welcome page ``/`` shows browsers.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, Router
+from litestar.config.app import AppConfig
+from litestar.plugins import InitPluginProtocol
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from trellis.platform.api.app import WebExtension, create_app
+from trellis.platform.api.app import WELCOME_PAGE, create_app, with_options
+from trellis.platform.api.errors import error_handlers, outside_api
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.config.secret import deployment_secret
 from trellis.platform.runtime import Runtime
@@ -39,6 +49,10 @@ from trellis.ui.screens.web import (
     login_redirect,
 )
 
+#: Screen requests without a usable session are sent to sign in (or to enrol a second factor).
+_REDIRECTS: Mapping[Any, Any] = MappingProxyType(
+    {LoginRequiredError: login_redirect, EnrolmentRequiredError: enrolment_redirect}
+)
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -57,8 +71,62 @@ def _welcome_page(_request: Request[Any, Any, Any]) -> Response[Any]:
     return Template(template_name="welcome.html", context={}, status_code=200)
 
 
+class ScreensPlugin(InitPluginProtocol):
+    """Mounts the screens on the application (``create_app(extension=screens(...))``)."""
+
+    def __init__(self, runtime: Runtime, api: TenantApi, store: SessionStore) -> None:
+        self.runtime = runtime
+        self.api = api
+        self.store = store
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Add the screens router, templates, CSRF middleware, state and shutdown."""
+        runtime = self.runtime
+        members = MemberCache(runtime.registry, clock=runtime.clock)
+        runtime.on_forget(members.forget)
+        services = UiServices(runtime, self.api.services, self.store, members)
+        csrf = CsrfPolicy(
+            secret=deployment_secret(runtime.config).encode(),
+            secure=lambda scope: services.secure_cookies or scope.get("scheme") == "https",
+        )
+        app_config.route_handlers.append(screens_router(services))
+        app_config.template_config = TemplateConfig(
+            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=register_filters
+        )
+        app_config.state.update({"ui": services, WELCOME_PAGE: _welcome_page})
+        app_config.middleware.append(csrf_middleware(csrf))
+        app_config.on_shutdown.insert(0, self.store.close)
+        # Requests no route matched: a page off the API paths, JSON on them.
+        app_config.exception_handlers = {**error_handlers(outside_api(_error_page)), **_REDIRECTS}
+        return app_config
+
+
+def screens_router(services: UiServices) -> Router:
+    """Every screen route (and the static files), answering errors with HTML pages."""
+    handlers = [
+        *auth_routes(services),
+        *account_routes(services),
+        *record_routes(services),
+        *board_routes(services),
+        *dashboard_routes(services),
+        *calendar_routes(services),
+        *flow_routes(services),
+        *view_routes(services),
+        *search_routes(services),
+        *activity_routes(services),
+        *inbox_routes(services),
+        *admin_job_routes(services),
+        create_static_files_router(path="/static", directories=[STATIC], name="static"),
+    ]
+    return with_options(
+        "/",
+        handlers,
+        exception_handlers={**error_handlers(_error_page), **_REDIRECTS},
+    )
+
+
 def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
-    """The extension factory for :func:`create_app`: every screen route and its plumbing.
+    """The plugin factory for :func:`create_app`: ``ScreensPlugin`` over the app's API.
 
     The app owns its session store: it is closed when the app shuts down.
     """
@@ -68,43 +136,8 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
         else open_session_store(runtime.config, clock=runtime.clock, registry=runtime.registry)
     )
 
-    def extension(api: TenantApi) -> WebExtension:
-        members = MemberCache(runtime.registry, clock=runtime.clock)
-        runtime.on_forget(members.forget)
-        services = UiServices(runtime, api.services, store, members)
-        csrf = CsrfPolicy(
-            secret=deployment_secret(runtime.config).encode(),
-            secure=lambda scope: services.secure_cookies or scope.get("scheme") == "https",
-        )
-        return WebExtension(
-            route_handlers=[
-                *auth_routes(services),
-                *account_routes(services),
-                *record_routes(services),
-                *board_routes(services),
-                *dashboard_routes(services),
-                *calendar_routes(services),
-                *flow_routes(services),
-                *view_routes(services),
-                *search_routes(services),
-                *activity_routes(services),
-                *inbox_routes(services),
-                *admin_job_routes(services),
-                create_static_files_router(path="/static", directories=[STATIC], name="static"),
-            ],
-            template_config=TemplateConfig(
-                directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=register_filters
-            ),
-            error_page=_error_page,
-            welcome_page=_welcome_page,
-            exception_handlers={
-                LoginRequiredError: login_redirect,
-                EnrolmentRequiredError: enrolment_redirect,
-            },
-            state={"ui": services},
-            middleware=[csrf_middleware(csrf)],
-            on_shutdown=[store.close],
-        )
+    def extension(api: TenantApi) -> ScreensPlugin:
+        return ScreensPlugin(runtime, api, store)
 
     return extension
 
@@ -116,4 +149,4 @@ def create_web_app(
     return create_app(runtime, debug=debug, extension=screens(runtime, sessions))
 
 
-__all__ = ["create_web_app", "screens"]
+__all__ = ["ScreensPlugin", "create_web_app", "screens", "screens_router"]

@@ -10,39 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Request, Response, get
-from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath  # type: ignore[attr-defined]
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar import Controller, Request, Response, get
 
 from trellis.metadata.model import ADMIN_ROLE
+from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
 from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.views import JSON, encode
 from trellis.rules.expr import EvalContext
-from trellis.tenants.registry.audit import client_ip
 
 EXPLAINED_ACTIONS = ("read", "update", "delete", "create")
-
-
-def client_ip_middleware(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: remember the client address for audit rows of this request."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        client = scope.get("client")
-        token = client_ip.set(str(client[0]) if client else None)
-        try:
-            await app(scope, receive, send)
-        finally:
-            client_ip.reset(token)
-
-    return middleware
-
-
-def _require_admin(call: Call) -> None:
-    call.access.require_admin("use this endpoint")
 
 
 def _cursor(raw: str | None) -> int | None:
@@ -188,22 +167,20 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
     }
 
 
-def security_routes(api: TenantApi) -> list[HTTPRouteHandler]:
-    """The ``_audit`` and ``_access`` route handlers over ``api``."""
+class SecurityController(Controller):
+    """``_audit`` and ``_access``: tenant admins only."""
 
-    @get("/t/{tenant:str}/api/_audit", sync_to_thread=True)
-    def audit(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        _require_admin(call)
+    path = "/"
+    guards = [admin_only]
+    opt = {ADMIN_PURPOSE: "use this endpoint"}
+
+    @get("/_audit", sync_to_thread=True)
+    def audit(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
         return _respond(audit_body(api, call, request.query_params))
 
-    @get("/t/{tenant:str}/api/_access", sync_to_thread=True)
-    def explain(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        _require_admin(call)
+    @get("/_access", sync_to_thread=True)
+    def explain(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
         return _respond(access_body(api, call, request.query_params))
 
-    return [audit, explain]
 
-
-__all__ = ["access_body", "audit_body", "client_ip_middleware", "security_routes"]
+__all__ = ["SecurityController", "access_body", "audit_body"]

@@ -1,6 +1,8 @@
-"""Trigger rule routes: ``GET /t/{t}/api/_rule_runs?entity=&id=&limit=`` (newest first).
+"""Rule routes: the rule editor's check and the trigger rule runs.
 
-Only runs of records inside the caller's scope are listed, without hidden fields.
+``POST /t/{t}/api/_check`` checks an expression or rule text (DESIGN.md §13);
+``GET /t/{t}/api/_rule_runs?entity=&id=&limit=`` lists runs newest first, only of
+records inside the caller's scope and without hidden fields.
 """
 
 from __future__ import annotations
@@ -8,24 +10,32 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from litestar import Request, Response, get
-from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar import Controller, Request, Response, get, post
+from litestar.params import RawBody  # type: ignore[attr-defined]
 
+from trellis.platform.api.deps import Api, Caller, TenantApp
+from trellis.platform.api.records_controller import respond
 from trellis.platform.api.requests import parse_list_limit as _limit
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.requests import parse_object
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.views import JSON, encode
 from trellis.platform.services.rule_runs_access import visible_changes, visible_runs
 from trellis.platform.triggers import list_runs
 
 
-def rule_routes(api: TenantApi) -> list[HTTPRouteHandler]:
-    """The trigger rule route handlers over ``api``."""
+class RulesController(Controller):
+    """``_check`` and ``_rule_runs``."""
 
-    @get("/t/{tenant:str}/api/_rule_runs", sync_to_thread=True)
-    def rule_runs(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
+    path = "/"
+
+    @post("/_check", status_code=200, sync_to_thread=True)
+    def check_expression(self, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
+        return respond(api.check(call, parse_object(body)))
+
+    @get("/_rule_runs", sync_to_thread=True)
+    def rule_runs(
+        self, request: Request[Any, Any, Any], api: Api, call: Caller, app: TenantApp
+    ) -> Response[bytes]:
         params = request.query_params
         entity = params.get("entity") or None
         if entity is not None:
@@ -38,7 +48,7 @@ def rule_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
             items = list_runs(
                 conn,
-                call.app,
+                app,
                 entity=entity,
                 record_id=record_id,
                 limit=limit,
@@ -48,7 +58,5 @@ def rule_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         body = {"items": items, "count": len(items)}
         return Response(content=encode(body), status_code=200, media_type=JSON)
 
-    return [rule_runs]
 
-
-__all__ = ["rule_routes"]
+__all__ = ["RulesController"]

@@ -18,14 +18,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, get, put
-from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
+from litestar import Controller, Response, get, put
+from litestar.params import RawBody  # type: ignore[attr-defined]
 
 from trellis.metadata.diagnostics import MetadataError
+from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
 from trellis.platform.api.requests import parse_object
-from trellis.platform.api.tenant_api import TenantApi
-from trellis.platform.authz.call import Call
 from trellis.platform.publish import PublishResult, publish
 from trellis.platform.records.errors import (
     BadRequestError,
@@ -39,10 +37,6 @@ from trellis.tenants.registry import MetadataVersion, VersionConflictError
 ROLES_FILE = "roles.yaml"
 #: Saves without a ``version`` re-read a version published meanwhile this many times.
 REBASE_ATTEMPTS = 3
-
-
-def _require_admin(call: Call) -> None:
-    call.access.require_admin("change roles")
 
 
 def current_roles(runtime: Runtime, tenant: str) -> dict[str, Any]:
@@ -162,30 +156,26 @@ def replace_roles(
     return {**current_roles(runtime, tenant), "unchanged": result.unchanged}
 
 
-def role_routes(api: TenantApi) -> list[HTTPRouteHandler]:
-    """The ``_roles`` route handlers over ``api``."""
+class RolesController(Controller):
+    """``_roles``: tenant admins only."""
 
-    @get("/t/{tenant:str}/api/_roles", sync_to_thread=True)
-    def show_roles(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        _require_admin(call)
-        body = current_roles(api.runtime, tenant)
+    path = "/_roles"
+    guards = [admin_only]
+    opt = {ADMIN_PURPOSE: "change roles"}
+
+    @get("/", sync_to_thread=True)
+    def show_roles(self, api: Api, call: Caller) -> Response[bytes]:
+        body = current_roles(api.runtime, call.tenant)
         return Response(content=encode(body), status_code=200, media_type=JSON)
 
-    @put("/t/{tenant:str}/api/_roles", sync_to_thread=True)
-    def update_roles(
-        request: Request[Any, Any, Any], tenant: FromPath[str], body: RawBody
-    ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        _require_admin(call)
+    @put("/", sync_to_thread=True)
+    def update_roles(self, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
         if not body.strip():
             raise BadRequestError('Send {"source": "<roles.yaml text>", "version": n}.')
         source, expected = _check_body(parse_object(body))
         actor = call.identity.email
-        answer = replace_roles(api.runtime, tenant, source, expected, actor)
+        answer = replace_roles(api.runtime, call.tenant, source, expected, actor)
         return Response(content=encode(answer), status_code=200, media_type=JSON)
 
-    return [show_roles, update_roles]
 
-
-__all__ = ["ROLES_FILE", "current_roles", "replace_roles", "role_routes"]
+__all__ = ["ROLES_FILE", "RolesController", "current_roles", "replace_roles"]

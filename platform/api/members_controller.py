@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, patch
-from litestar.handlers import HTTPRouteHandler
+from litestar import Controller, Response, get, patch
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
+from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
 from trellis.platform.api.requests import parse_object
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
@@ -30,10 +30,6 @@ from trellis.tenants.registry.access_admin import change_roles
 from trellis.tenants.registry.members import MemberProfile, list_members, update_member
 
 FIELDS = ("roles", "teams", "manager", "attributes")
-
-
-def _require_admin(call: Call) -> None:
-    call.access.require_admin("manage members")
 
 
 def _members(api: TenantApi, call: Call) -> dict[int, MemberProfile]:
@@ -125,41 +121,35 @@ def update_body(api: TenantApi, call: Call, member_id: int, raw: bytes) -> dict[
     return _shown(members, members[member_id])
 
 
-def member_routes(api: TenantApi) -> list[HTTPRouteHandler]:
-    """The ``_users`` route handlers over ``api``."""
+class MembersController(Controller):
+    """``_users``: tenant admins only."""
 
-    @get("/t/{tenant:str}/api/_users", sync_to_thread=True)
-    def list_users(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        _require_admin(call)
+    path = "/_users"
+    guards = [admin_only]
+    opt = {ADMIN_PURPOSE: "manage members"}
+
+    @get("/", sync_to_thread=True)
+    def list_users(self, api: Api, call: Caller) -> Response[bytes]:
         members = _members(api, call)
         items = [_shown(members, m) for m in members.values()]
         return Response(content=encode({"items": items}), status_code=200, media_type=JSON)
 
-    @get("/t/{tenant:str}/api/_users/{member:str}", sync_to_thread=True)
-    def show_user(
-        request: Request[Any, Any, Any], tenant: FromPath[str], member: FromPath[str]
-    ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        _require_admin(call)
+    @get("/{member:str}", sync_to_thread=True)
+    def show_user(self, api: Api, call: Caller, member: FromPath[str]) -> Response[bytes]:
         members = _members(api, call)
         found = members.get(_member_id(member))
         if found is None:
             raise NotFoundError(f"No member with id {member} in this tenant.")
         return Response(content=encode(_shown(members, found)), status_code=200, media_type=JSON)
 
-    @patch("/t/{tenant:str}/api/_users/{member:str}", sync_to_thread=True)
+    @patch("/{member:str}", sync_to_thread=True)
     def update_user(
-        request: Request[Any, Any, Any], tenant: FromPath[str], member: FromPath[str], body: RawBody
+        self, api: Api, call: Caller, member: FromPath[str], body: RawBody
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        _require_admin(call)
         if not body.strip():
             raise BadRequestError("Send a JSON object with roles, teams, manager or attributes.")
         answer = update_body(api, call, _member_id(member), body)
         return Response(content=encode(answer), status_code=200, media_type=JSON)
 
-    return [list_users, show_user, update_user]
 
-
-__all__ = ["member_routes", "update_body"]
+__all__ = ["MembersController", "update_body"]

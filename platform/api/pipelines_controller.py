@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Request, Response, get
-from litestar.handlers import HTTPRouteHandler
+from litestar import Controller, Request, Response, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.deps import Api, Caller, Target
 from trellis.platform.authz.call import Call
 from trellis.platform.pipelines import forecast, record_stages, stage_stats
 from trellis.platform.pipelines.forecast import Authorize
@@ -45,50 +44,52 @@ def authorize(call: Call, now: datetime) -> Authorize:
     return check
 
 
-def pipeline_routes(api: TenantApi) -> list[HTTPRouteHandler]:
-    """The pipeline route handlers over ``api`` (authentication, tenants, entities)."""
+class RecordStagesController(Controller):
+    """``GET /t/{t}/api/{entity}/{id}/_stages``: a record's stage history."""
 
-    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_stages", sync_to_thread=True)
+    path = "/{entity:str}/{record_id:str}/_stages"
+
+    @get("/", sync_to_thread=True)
     def stages_of_record(
-        request: Request[Any, Any, Any],
-        tenant: FromPath[str],
-        entity: FromPath[str],
-        record_id: FromPath[str],
+        self, api: Api, call: Caller, target: Target, record_id: FromPath[str]
     ) -> Response[bytes]:
-        call, found = api.target(tenant, request.headers.get("authorization"), entity)
-        ident = parse_id(entity, record_id)
-        t = found.table
+        ident = parse_id(target.name, record_id)
+        t = target.table
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
             live = conn.execute(
                 sa.select(t.c.id).where(t.c.id == ident, t.c.deleted_at.is_(None))
             ).first()
             if live is None:
-                raise NotFoundError(f"No {entity} with id {ident}.")
-            api.reachable(call, conn, found, ident)
-            body = record_stages(conn, call.app, found, ident, api.runtime.clock.now())
+                raise NotFoundError(f"No {target.name} with id {ident}.")
+            api.reachable(call, conn, target, ident)
+            body = record_stages(conn, call.app, target, ident, api.runtime.clock.now())
         return _json(body)
 
-    @get("/t/{tenant:str}/api/_stages", sync_to_thread=True)
-    def pipeline_stages(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
+
+class PipelinesController(Controller):
+    """``_stages`` statistics and the weighted ``_forecast``."""
+
+    path = "/"
+
+    @get("/_stages", sync_to_thread=True)
+    def pipeline_stages(
+        self, request: Request[Any, Any, Any], api: Api, call: Caller
+    ) -> Response[bytes]:
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
             body = stage_stats(
                 conn, call.app, request.query_params, authorize(call, api.runtime.clock.now())
             )
         return _json(body)
 
-    @get("/t/{tenant:str}/api/_forecast", sync_to_thread=True)
+    @get("/_forecast", sync_to_thread=True)
     def weighted_forecast(
-        request: Request[Any, Any, Any], tenant: FromPath[str]
+        self, request: Request[Any, Any, Any], api: Api, call: Caller
     ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
             body = forecast(
                 conn, call.app, request.query_params, authorize(call, api.runtime.clock.now())
             )
         return _json(body)
 
-    return [stages_of_record, pipeline_stages, weighted_forecast]
 
-
-__all__ = ["pipeline_routes"]
+__all__ = ["PipelinesController", "RecordStagesController", "authorize"]

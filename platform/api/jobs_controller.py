@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
-from litestar.handlers import HTTPRouteHandler
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
@@ -25,16 +25,20 @@ from trellis.platform.records.errors import (
 from trellis.platform.records.views import JSON, encode
 
 
-def job_routes(api: TenantApi) -> list[HTTPRouteHandler]:
-    """The job route handlers over ``api``."""
+def _change(api: TenantApi, call: Call, raw_id: str, action: str) -> Response[bytes]:
+    job = change_job(api.runtime, call, raw_id, action)
+    return Response(content=encode(job), status_code=200, media_type=JSON)
 
-    def change(call: Call, raw_id: str, action: str) -> Response[bytes]:
-        job = change_job(api.runtime, call, raw_id, action)
-        return Response(content=encode(job), status_code=200, media_type=JSON)
 
-    @get("/t/{tenant:str}/api/_jobs", sync_to_thread=True)
-    def list_jobs(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
+class JobsController(Controller):
+    """``_jobs``: tenant admins only."""
+
+    path = "/_jobs"
+    guards = [admin_only]
+    opt = {ADMIN_PURPOSE: "see and manage jobs"}
+
+    @get("/", sync_to_thread=True)
+    def list_jobs(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
         outbox = _admin(call)
         state = request.query_params.get("state") or None
         if state is not None and state not in STATES:
@@ -47,21 +51,13 @@ def job_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         body = {"items": items, "count": len(items)}
         return Response(content=encode(body), status_code=200, media_type=JSON)
 
-    @post("/t/{tenant:str}/api/_jobs/{job_id:str}/retry", status_code=200, sync_to_thread=True)
-    def retry_job(
-        request: Request[Any, Any, Any], tenant: FromPath[str], job_id: FromPath[str]
-    ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        return change(call, job_id, "retry")
+    @post("/{job_id:str}/retry", status_code=200, sync_to_thread=True)
+    def retry_job(self, api: Api, call: Caller, job_id: FromPath[str]) -> Response[bytes]:
+        return _change(api, call, job_id, "retry")
 
-    @post("/t/{tenant:str}/api/_jobs/{job_id:str}/discard", status_code=200, sync_to_thread=True)
-    def discard_job(
-        request: Request[Any, Any, Any], tenant: FromPath[str], job_id: FromPath[str]
-    ) -> Response[bytes]:
-        call = api.call(tenant, request.headers.get("authorization"))
-        return change(call, job_id, "discard")
-
-    return [list_jobs, retry_job, discard_job]
+    @post("/{job_id:str}/discard", status_code=200, sync_to_thread=True)
+    def discard_job(self, api: Api, call: Caller, job_id: FromPath[str]) -> Response[bytes]:
+        return _change(api, call, job_id, "discard")
 
 
-__all__ = ["job_routes"]
+__all__ = ["JobsController"]

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
-from litestar.handlers import HTTPRouteHandler
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.platform.activity import CommentError, post_comment
 from trellis.platform.activity.comments import comment_json, list_comments
 from trellis.platform.activity.service import require_record
+from trellis.platform.api.deps import Api, Caller, Target
 from trellis.platform.api.requests import parse_object
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.records.errors import BadRequestError, ValidationFailedError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.records.views import JSON, encode
@@ -35,18 +34,21 @@ def _int_param(name: str, raw: str | None, default: int | None, top: int) -> int
     return int(raw)
 
 
-def comment_routes(api: TenantApi) -> list[HTTPRouteHandler]:
-    """The ``_comments`` route handlers over ``api``."""
+class CommentsController(Controller):
+    """``/t/{t}/api/{entity}/{id}/_comments``."""
 
-    @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}/_comments", sync_to_thread=True)
+    path = "/{entity:str}/{record_id:str}/_comments"
+
+    @get("/", sync_to_thread=True)
     def list_record_comments(
+        self,
         request: Request[Any, Any, Any],
-        tenant: FromPath[str],
-        entity: FromPath[str],
+        api: Api,
+        call: Caller,
+        target: Target,
         record_id: FromPath[str],
     ) -> Response[bytes]:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
-        ident = parse_id(entity, record_id)
+        ident = parse_id(target.name, record_id)
         params = request.query_params
         limit = _int_param("limit", params.get("limit"), 50, MAX_LIMIT) or 50
         before = _int_param("before", params.get("before"), None, 2**63 - 1)
@@ -58,20 +60,11 @@ def comment_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         items = [comment_json(c) for c in found]
         return Response(encode({"items": items, "count": len(items)}), media_type=JSON)
 
-    @post(
-        "/t/{tenant:str}/api/{entity:str}/{record_id:str}/_comments",
-        status_code=201,
-        sync_to_thread=True,
-    )
+    @post("/", status_code=201, sync_to_thread=True)
     def create_comment(
-        request: Request[Any, Any, Any],
-        tenant: FromPath[str],
-        entity: FromPath[str],
-        record_id: FromPath[str],
-        body: RawBody,
+        self, api: Api, call: Caller, target: Target, record_id: FromPath[str], body: RawBody
     ) -> Response[bytes]:
-        call, target = api.target(tenant, request.headers.get("authorization"), entity)
-        ident = parse_id(entity, record_id)
+        ident = parse_id(target.name, record_id)
         data = parse_object(body)
         text = data.get("body")
         if not isinstance(text, str):
@@ -92,7 +85,5 @@ def comment_routes(api: TenantApi) -> list[HTTPRouteHandler]:
         }
         return Response(encode(answer), status_code=201, media_type=JSON)
 
-    return [list_record_comments, create_comment]
 
-
-__all__ = ["comment_routes"]
+__all__ = ["CommentsController"]

@@ -1,0 +1,125 @@
+"""Notification and delivery-log routes.
+
+Every member sees their own notifications:
+``GET /t/{t}/api/_notifications?unread=true&limit=&before=`` answers
+``{"items", "count", "unread"}`` (``unread`` is the caller's unread total);
+``POST /t/{t}/api/_notifications/{id}/read`` and ``POST …/_notifications/read-all``.
+
+Tenant admins see the delivery log: ``GET /t/{t}/api/_emails`` and
+``GET /t/{t}/api/_webhooks`` (``?status=sent|failed|skipped&limit=``), one row per attempt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath  # type: ignore[attr-defined]
+
+from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.requests import parse_list_limit as _limit
+from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.authz.call import Call
+from trellis.platform.jobs.deliveries import STATUSES, list_deliveries
+from trellis.platform.notifications import (
+    list_for_user,
+    mark_all_read,
+    mark_read,
+    unread_count,
+)
+from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.platform.records.ids import parse_id
+from trellis.platform.records.views import JSON, encode
+
+
+def _flag(name: str, raw: str | None) -> bool:
+    if raw is None or raw in ("false", "0", ""):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise BadRequestError(f"Parameter '{name}' has value '{raw}'. Use true or false.")
+
+
+def _before(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 19:
+        raise BadRequestError(f"Parameter 'before' has value '{raw}'. Use a notification id.")
+    return int(raw)
+
+
+def _json(body: Any) -> Response[bytes]:
+    return Response(content=encode(body), status_code=200, media_type=JSON)
+
+
+class NotificationsController(Controller):
+    """``_notifications``: every member's own."""
+
+    path = "/_notifications"
+
+    @get("/", sync_to_thread=True)
+    def list_notifications(
+        self, request: Request[Any, Any, Any], api: Api, call: Caller
+    ) -> Response[bytes]:
+        runtime = api.runtime
+        params = request.query_params
+        before = params.get("before")
+        items = list_for_user(
+            runtime,
+            call.tenant,
+            call.identity.user_id,
+            unread=_flag("unread", params.get("unread")),
+            limit=_limit(params.get("limit")),
+            before_id=_before(before),
+        )
+        unread = unread_count(runtime, call.tenant, call.identity.user_id)
+        return _json({"items": items, "count": len(items), "unread": unread})
+
+    @post("/read-all", status_code=200, sync_to_thread=True)
+    def read_all(self, api: Api, call: Caller) -> Response[bytes]:
+        marked = mark_all_read(api.runtime, call.tenant, call.identity.user_id)
+        return _json({"marked": marked, "unread": 0})
+
+    @post("/{note_id:str}/read", status_code=200, sync_to_thread=True)
+    def read_one(self, api: Api, call: Caller, note_id: FromPath[str]) -> Response[bytes]:
+        runtime = api.runtime
+        user = call.identity.user_id
+        number = parse_id("notification", note_id)
+        if not mark_read(runtime, call.tenant, user, number):
+            raise NotFoundError(f"No notification with id {number}.")
+        unread = unread_count(runtime, call.tenant, user)
+        return _json({"id": number, "read": True, "unread": unread})
+
+
+def _deliveries(
+    request: Request[Any, Any, Any], api: TenantApi, call: Call, kind: str
+) -> Response[bytes]:
+    status = request.query_params.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise BadRequestError(
+            f"Parameter 'status' has value '{status}'. Use {', '.join(STATUSES)}."
+        )
+    limit = _limit(request.query_params.get("limit"))
+    with api.runtime.engines.tenant_connection(call.tenant) as conn:
+        items = list_deliveries(conn, call.app.metadata, kind, status=status, limit=limit)
+    return _json({"items": items, "count": len(items)})
+
+
+class DeliveriesController(Controller):
+    """``_emails`` and ``_webhooks``: the delivery log, tenant admins only."""
+
+    path = "/"
+    guards = [admin_only]
+
+    @get("/_emails", sync_to_thread=True, opt={ADMIN_PURPOSE: "see the email delivery log"})
+    def email_log(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
+        return _deliveries(request, api, call, "email")
+
+    @get("/_webhooks", sync_to_thread=True, opt={ADMIN_PURPOSE: "see the webhook delivery log"})
+    def webhook_log(
+        self, request: Request[Any, Any, Any], api: Api, call: Caller
+    ) -> Response[bytes]:
+        return _deliveries(request, api, call, "webhook")
+
+
+__all__ = ["DeliveriesController", "NotificationsController"]
