@@ -68,9 +68,7 @@ class RecordsService:
 
     def save_context(self, call: Call, conn: sa.Connection) -> SaveContext:
         """A save by the caller, now by the runtime's clock."""
-        return SaveContext(
-            conn, call.identity.user_id, self.runtime.clock.now(), roles=call.identity.roles
-        )
+        return SaveContext(conn, call.member, self.runtime.clock.now())
 
     def eval_context(self, call: Call) -> EvalContext:
         """The expression context of a read by the caller (clock and user)."""
