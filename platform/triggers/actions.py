@@ -150,15 +150,14 @@ class AfterActions:
         if saver is None:
             return "skipped"
         runner = WorkflowRunner(self.app, saver)
-        too_deep = lambda: _too_deep(rule, f"running transition '{name}'")  # noqa: E731
-        try:
-            with chained(ctx, "rule", too_deep):
+        with chained(ctx, "rule", lambda: _too_deep(rule, f"running transition '{name}'")):
+            try:
                 result = runner.run(ctx, scene.entity, scene.record_id, name, {}, None)
-        except RecordError as err:
-            reason = "; ".join(m for ms in err.errors.values() for m in ms) or err.message
-            raise ConflictError(
-                f"Rule '{rule.name}' could not run transition '{name}': {reason}"
-            ) from None
+            except RecordError as err:
+                reason = "; ".join(m for ms in err.errors.values() for m in ms) or err.message
+                raise ConflictError(
+                    f"Rule '{rule.name}' could not run transition '{name}': {reason}"
+                ) from None
         # The caller (and the API response) sees the record as the transition left it.
         scene.record.update(result.record)
         return "approval requested" if result.approval is not None else "done"

@@ -5,7 +5,8 @@ The order is the one of DESIGN.md §5. Steps run one after the other on a
 runs (the caller's transaction then rolls back). Hooks (workflows, rules, rollups,
 stage history, notifications and timers) run in the steps they are bound to
 (``BoundHook``), in the order they were bound. A dry run's trace lists every step
-that ran by its name (kind ``step``); what a step did follows under that name.
+of the save that ran by its name (kind ``step``); every other entry (a default
+set, a rule applied, a rollup recomputed) names the step it happened in.
 """
 
 from __future__ import annotations
@@ -151,11 +152,14 @@ STEP_NAMES = frozenset(s.name for s in (*CREATE_STEPS, *UPDATE_STEPS, *DELETE_ST
 def run_steps(steps: Sequence[Step], save: Save) -> None:
     """Run ``steps`` in order on ``save`` until one refuses or the save is done."""
     event = save.event
+    # The saves this one causes explain what they do, not each of their steps.
+    marked = save.ctx.depth == 0
     for step in steps:
         if save.done:
             return
         event.step = step.name
-        event.explain("step", step.name, "started")
+        if marked:
+            event.explain("step", step.name, "started")
         step.run(save)
 
 
