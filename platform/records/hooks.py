@@ -4,7 +4,9 @@ A hook is a small object with two methods. ``before_write`` may change
 ``event.record`` (formulas are recomputed afterwards) or raise a ``RecordError``
 (nothing is written); ``after_write`` runs in the same transaction once the row and
 its change row are written. Both append what they did to ``event.trace`` when a
-dry run asks for an explanation.
+dry run asks for an explanation. A :class:`BoundHook` names the pipeline steps a hook
+runs in; saves a hook causes (rule actions, rollups) go through the :class:`Saver`
+the event carries, never through the service itself.
 """
 
 from __future__ import annotations
