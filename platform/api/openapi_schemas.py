@@ -265,6 +265,10 @@ def shared_schemas() -> dict[str, Any]:
                             "name": {"type": "string"},
                             "result": {"type": "string"},
                             "changes": {"type": ["object", "null"]},
+                            "step": {
+                                "type": "string",
+                                "description": "The save pipeline step it happened in.",
+                            },
                         },
                     },
                 },

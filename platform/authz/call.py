@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from trellis.platform.authz.authorizer import Access
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import NotFoundError
+from trellis.platform.records.principal import Member
 from trellis.platform.records.views import record_json
 from trellis.tenants.registry import TokenIdentity
 
@@ -36,6 +37,11 @@ class Call:
     def tenant(self) -> str:
         """The tenant's name."""
         return self.rt.tenant
+
+    @property
+    def member(self) -> Member:
+        """The caller as the principal of the saves they make."""
+        return Member(self.identity.user_id, self.identity.roles, self.access)
 
 
 def require_reachable(

@@ -1,17 +1,31 @@
-"""Which save hooks a tenant's app gets: workflows, pipelines, trigger rules, rollups.
+"""Which save hooks a tenant's app gets, and the pipeline steps they run in.
 
 Each feature contributes one factory that looks at the compiled app and returns a
-hook, or None when the app does not use the feature.
+hook, or None when the app does not use the feature. The hook runs in the named
+steps of the save pipeline: rollups give a new parent its empty rollups and
+recompute parents after a child's write; workflows guard transitions; stage
+history follows pipeline fields; trigger rules run before and after the save;
+assignment notifications and SLA timers and reminders go to the outbox step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from trellis.platform.notifications.hook import assignment_hook
 from trellis.platform.pipelines import stage_history_hook
 from trellis.platform.records.compiled import CompiledApp
-from trellis.platform.records.hooks import SaveHook
+from trellis.platform.records.hooks import BoundHook, SaveHook
+from trellis.platform.records.pipeline.sequences import (
+    AFTER_SAVE_RULES,
+    BEFORE_SAVE_RULES,
+    OUTBOX,
+    ROLLUP_DEFAULTS,
+    ROLLUPS,
+    STAGE_HISTORY,
+    WORKFLOW_GUARD,
+)
 from trellis.platform.records.service import RecordService
 from trellis.platform.rollups import rollup_hook
 from trellis.platform.runtime.app_runtime import AppRuntime, PartKey
@@ -21,21 +35,35 @@ from trellis.platform.workflows import workflow_hook
 
 HookFactory = Callable[[CompiledApp], SaveHook | None]
 
-#: Order matters: hooks run in this order before and after each write.
-HOOK_FACTORIES: tuple[HookFactory, ...] = (
-    rollup_hook,
-    workflow_hook,
-    stage_history_hook,
-    trigger_hook,
-    assignment_hook,
-    schedule_hook,
+
+@dataclass(frozen=True, slots=True)
+class HookSpec:
+    """A feature's hook factory and the steps its hook runs in (before, after the write)."""
+
+    factory: HookFactory
+    before: str | None = None
+    after: str | None = None
+
+
+#: Order matters: hooks bound to the same step run in this order.
+HOOK_FACTORIES: tuple[HookSpec, ...] = (
+    HookSpec(rollup_hook, before=ROLLUP_DEFAULTS, after=ROLLUPS),
+    HookSpec(workflow_hook, before=WORKFLOW_GUARD),
+    HookSpec(stage_history_hook, after=STAGE_HISTORY),
+    HookSpec(trigger_hook, before=BEFORE_SAVE_RULES, after=AFTER_SAVE_RULES),
+    HookSpec(assignment_hook, after=OUTBOX),
+    HookSpec(schedule_hook, after=OUTBOX),
 )
 
 
-def build_hooks(app: CompiledApp) -> tuple[SaveHook, ...]:
-    """The hooks of ``app``, in order."""
-    hooks = (factory(app) for factory in HOOK_FACTORIES)
-    return tuple(hook for hook in hooks if hook is not None)
+def build_hooks(app: CompiledApp) -> tuple[BoundHook, ...]:
+    """The hooks of ``app``, bound to their steps, in order."""
+    bound: list[BoundHook] = []
+    for spec in HOOK_FACTORIES:
+        hook = spec.factory(app)
+        if hook is not None:
+            bound.append(BoundHook(hook, spec.before, spec.after))
+    return tuple(bound)
 
 
 RECORDS: PartKey[RecordService] = PartKey("records")
@@ -46,4 +74,4 @@ def record_service(rt: AppRuntime) -> RecordService:
     return rt.part(RECORDS, lambda rt: RecordService(rt.app, build_hooks(rt.app)))
 
 
-__all__ = ["HOOK_FACTORIES", "HookFactory", "build_hooks", "record_service"]
+__all__ = ["HOOK_FACTORIES", "HookFactory", "HookSpec", "build_hooks", "record_service"]

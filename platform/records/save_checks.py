@@ -12,8 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.hooks import SaveEvent
+from trellis.platform.records.repository import RecordRepository
 from trellis.platform.records.validation import REQUIRED_MESSAGE, Errors
 from trellis.rules.expr import EvalContext
 
@@ -24,7 +25,7 @@ def is_blank(value: Any) -> bool:
 
 
 def check_references(
-    app: CompiledApp,
+    repo: RecordRepository,
     conn: sa.Connection,
     entity: CompiledEntity,
     values: Mapping[str, Any],
@@ -35,15 +36,12 @@ def check_references(
         ref = values.get(name)
         if ref is None or name in errors:
             continue
-        t = app.entities[target_name].table
-        found = conn.execute(
-            sa.select(t.c.id).where(t.c.id == ref, t.c.deleted_at.is_(None))
-        ).first()
-        if found is None:
+        if not repo.exists(conn, target_name, ref):
             errors.setdefault(name, []).append(f"No {target_name} with id {ref}.")
 
 
 def check_unique(
+    repo: RecordRepository,
     conn: sa.Connection,
     entity: CompiledEntity,
     values: Mapping[str, Any],
@@ -51,15 +49,11 @@ def check_unique(
     errors: Errors,
 ) -> None:
     """A unique field's value in ``values`` must not be on another live record."""
-    t = entity.table
     for name, f in entity.entity.fields.items():
         value = values.get(name)
         if not f.unique or value is None or name in errors:
             continue
-        query = sa.select(t.c.id).where(t.c[name] == value, t.c.deleted_at.is_(None))
-        if record_id is not None:
-            query = query.where(t.c.id != record_id)
-        if conn.execute(query.limit(1)).first() is not None:
+        if repo.taken(conn, entity, name, value, record_id):
             errors.setdefault(name, []).append(
                 f"Another {entity.entity.label.lower()} already has this {f.label.lower()}."
             )

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from trellis.platform.records.errors import ConflictError
 from trellis.platform.records.hooks import TraceStep
+from trellis.platform.records.principal import Principal, on_behalf
+
+if TYPE_CHECKING:
+    from trellis.platform.workflows.hook import Intent
 
 Record = dict[str, Any]
 #: Longest chain of saves one request may cause (rollups of rollups, rule actions).
@@ -19,28 +24,50 @@ MAX_CHAIN_DEPTH = 10
 
 @dataclass(slots=True)
 class SaveContext:
-    """Who saves, when, and a per-request cache of referenced records."""
+    """Who saves (the principal), when, and a per-request cache of referenced records."""
 
     conn: sa.Connection
-    user_id: int | None
+    principal: Principal
     now: datetime
     #: Steps of the save, collected when a dry run asks for an explanation.
     trace: list[TraceStep] | None = None
     #: How many chained saves (rollups, rule actions) led to the current one.
     depth: int = 0
-    #: The caller's roles (workflow transitions allowed to some roles check them).
-    roles: tuple[str, ...] = ()
+    #: The workflow transition the current save was started for (transition endpoint).
+    intent: Intent | None = None
     _refs: dict[tuple[str, int], Record | None] = field(default_factory=dict)
 
+    @property
+    def user_id(self) -> int | None:
+        """The user id the save records (``created_by``, change rows); None: no user."""
+        return self.principal.user_id
 
-def check_chain_depth(ctx: SaveContext, message: Callable[[], str]) -> None:
-    """Refuse one more chained save once ``MAX_CHAIN_DEPTH`` saves led to this one.
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The principal's roles (workflow transitions allowed to some roles check them)."""
+        return self.principal.roles
+
+
+@contextmanager
+def chained(ctx: SaveContext, reason: str, message: Callable[[], str]) -> Iterator[None]:
+    """Run one save caused by the current one, as the system on its behalf.
+
+    The one chain-depth check: past ``MAX_CHAIN_DEPTH`` chained saves the whole
+    transaction is refused.
 
     Raises:
         ConflictError: with ``message()`` (built only then), so nothing is saved.
     """
     if ctx.depth >= MAX_CHAIN_DEPTH:
         raise ConflictError(message())
+    principal = ctx.principal
+    ctx.principal = on_behalf(principal, reason)
+    ctx.depth += 1
+    try:
+        yield
+    finally:
+        ctx.depth -= 1
+        ctx.principal = principal
 
 
-__all__ = ["MAX_CHAIN_DEPTH", "Record", "SaveContext", "check_chain_depth"]
+__all__ = ["MAX_CHAIN_DEPTH", "Record", "SaveContext", "chained"]

@@ -2,7 +2,7 @@
 
 When a child record is created, changed, re-parented or deleted, every rollup that
 aggregates that child entity is recomputed in SQL for the old and the new parent,
-and stored on the parent through the record service (its formulas follow, and
+and stored on the parent through the save pipeline's ``Saver`` (its formulas follow, and
 rollups of rollups chain). ``sum`` and ``count`` over no children are 0; ``min``,
 ``max`` and ``avg`` over none are empty.
 """
@@ -71,8 +71,8 @@ class RollupHook:
                 _lock(event, parent, parent_id)
             for parent_id in ids:
                 values = self._aggregate(event, rollup_group, parent_id)
-                if event.service is not None:
-                    event.service.recompute(event.ctx, parent, parent_id, values)
+                if event.saver is not None:
+                    event.saver.recompute(event.ctx, parent, parent_id, values)
 
     def _groups(self, child: str) -> list[list[CompiledRollup]]:
         groups: dict[tuple[str, str], list[CompiledRollup]] = {}

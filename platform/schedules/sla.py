@@ -22,6 +22,7 @@ from trellis.metadata.model import DslType, SlaDef
 from trellis.platform.notifications import add_notification
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.hooks import SaveEvent
+from trellis.platform.records.principal import System
 from trellis.platform.records.service import RecordService, SaveContext
 from trellis.platform.records.values import as_utc, to_json
 from trellis.platform.schedules.table import DueRow, Schedules
@@ -30,6 +31,8 @@ from trellis.rules.expr import CompiledExpression, EvalContext, compile_expressi
 
 LOG = logging.getLogger("trellis.jobs")
 SLA = "sla"
+#: The principal an SLA breach saves as (no user, every role).
+SLA_BREACH = System("sla")
 
 
 def start_time(value: Any) -> datetime | None:
@@ -138,7 +141,7 @@ class SlaFiring:
         if record is None or target.met.evaluate(record, EvalContext(now=now)):
             return
         sla = compiled.sla
-        ctx = SaveContext(conn=conn, user_id=None, now=now, roles=("admin",))
+        ctx = SaveContext(conn=conn, principal=SLA_BREACH, now=now)
         if sla.breach_field and record.get(sla.breach_field) is not True:
             record = self.service.update(ctx, entity, row.record_id, {sla.breach_field: True}, None)
         text = f"SLA breached: {target.name} target of {_title(entity, record)}"

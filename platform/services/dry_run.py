@@ -40,7 +40,7 @@ def explain_save(
     engines = runtime.engines
     with engines.tenant_connection(call.tenant, write=True) as conn, conn.begin() as tx:
         now = runtime.clock.now()
-        ctx = SaveContext(conn, call.identity.user_id, now, roles=call.identity.roles, trace=trace)
+        ctx = SaveContext(conn, call.member, now, trace=trace)
         try:
             if record_id is None:
                 record = service.create(ctx, entity, data)

@@ -68,9 +68,7 @@ class RecordsService:
 
     def save_context(self, call: Call, conn: sa.Connection) -> SaveContext:
         """A save by the caller, now by the runtime's clock."""
-        return SaveContext(
-            conn, call.identity.user_id, self.runtime.clock.now(), roles=call.identity.roles
-        )
+        return SaveContext(conn, call.member, self.runtime.clock.now())
 
     def eval_context(self, call: Call) -> EvalContext:
         """The expression context of a read by the caller (clock and user)."""
@@ -198,9 +196,10 @@ class RecordsService:
         data: dict[str, Any],
         idempotency: IdempotencyKey | None = None,
     ) -> RecordBody:
-        """Create a record; a replayed idempotency key returns the first answer."""
-        call.access.require(entity.name, "create")
-        call.access.check_write(entity, data)
+        """Create a record; a replayed idempotency key returns the first answer.
+
+        The save's authorize step checks the caller's action and fields (403, 422).
+        """
         service = self.saver(call)
         key = fingerprint = None
         if idempotency is not None:
@@ -226,12 +225,12 @@ class RecordsService:
         data: dict[str, Any],
         expected_version: int | None,
     ) -> RecordBody:
-        """Partially update a record with optimistic locking (``expected_version``)."""
-        call.access.require(entity.name, "update")
-        call.access.check_write(entity, data)
+        """Partially update a record with optimistic locking (``expected_version``).
+
+        The save's authorize step checks the caller's action, fields and scope.
+        """
         service = self.saver(call)
         with self.connect(call, write=True) as conn, conn.begin():
-            require_reachable(call, conn, entity, record_id)
             ctx = self.save_context(call, conn)
             record = service.update(ctx, entity, record_id, data, expected_version)
         return RecordBody(visible_record(call, entity, record), record["version"])
@@ -239,11 +238,9 @@ class RecordsService:
     def delete(
         self, call: Call, entity: CompiledEntity, record_id: int, expected_version: int | None
     ) -> None:
-        """Soft-delete a record."""
-        call.access.require(entity.name, "delete")
+        """Soft-delete a record (the save's authorize step checks action and scope)."""
         service = self.saver(call)
         with self.connect(call, write=True) as conn, conn.begin():
-            require_reachable(call, conn, entity, record_id)
             ctx = self.save_context(call, conn)
             service.delete(ctx, entity, record_id, expected_version)
 

@@ -29,7 +29,7 @@ class WorkflowsService:
 
     def runner(self, call: Call) -> WorkflowRunner:
         """The workflow runner of the call's app version."""
-        return call.rt.part(_RUNNER, lambda rt: WorkflowRunner(record_service(rt)))
+        return call.rt.part(_RUNNER, lambda rt: WorkflowRunner(rt.app, record_service(rt)))
 
     def _in_transaction(
         self, call: Call, work: Callable[[SaveContext], T], *, write: bool = True
@@ -37,7 +37,7 @@ class WorkflowsService:
         engines = self.runtime.engines
         with engines.tenant_connection(call.tenant, write=write) as conn, conn.begin():
             now = self.runtime.clock.now()
-            ctx = SaveContext(conn, call.identity.user_id, now, roles=call.identity.roles)
+            ctx = SaveContext(conn, call.member, now)
             return work(ctx)
 
     def check(self, call: Call, entity: CompiledEntity, record_id: int, action: str) -> None:

@@ -2,9 +2,10 @@
 
 The save hook runs them after the record is written; the timer runner runs them when
 a time rule is due. Both hand over a :class:`Scene` (the record and its transaction).
-Records created and transitions run go through the record service, so their own
-rules run too, up to ``MAX_CHAIN_DEPTH`` chained saves; past it the whole transaction
-is refused (409) and nothing is written.
+Records created and transitions run go through the save pipeline (the ``Saver``), as
+the system on behalf of the save that fired the rule, so their own rules run too, up
+to ``MAX_CHAIN_DEPTH`` chained saves; past it the whole transaction is refused (409)
+and nothing is written.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any, assert_never
 
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ConflictError, RecordError, ValidationFailedError
-from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, SaveContext, check_chain_depth
-from trellis.platform.records.service import RecordService
+from trellis.platform.records.hooks import Saver
+from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, SaveContext, chained
 from trellis.platform.records.values import to_json
 from trellis.platform.triggers._store import RuleStore
 from trellis.platform.triggers.members import member_lookup
@@ -41,7 +42,7 @@ class Scene:
     """Where an action runs: the saved record, its transaction and why the rule fired."""
 
     ctx: SaveContext
-    service: RecordService | None
+    saver: Saver | None
     entity: CompiledEntity
     #: The record as saved; a transition updates it in place.
     record: dict[str, Any]
@@ -121,26 +122,23 @@ class AfterActions:
 
     def create(self, scene: Scene, rule: CompiledRule, action: act.CreateAction) -> int | None:
         """Create the action's record through the save pipeline; its id."""
-        ctx, service = scene.ctx, scene.service
+        ctx, saver = scene.ctx, scene.saver
         target = self.app.entities.get(action.entity)
-        if service is None or target is None:
+        if saver is None or target is None:
             return None
-        check_chain_depth(ctx, lambda: _too_deep(rule, f"creating a {target.name}"))
         fields = target.entity.fields
-        data = {
-            name: to_json(expr.evaluate(scene.record, scene.ev), fields.get(name))
-            for name, expr in action.values
-        }
-        ctx.depth += 1
         try:
-            created = service.create(ctx, target, data)
+            with chained(ctx, "rule", lambda: _too_deep(rule, f"creating a {target.name}")):
+                data = {
+                    name: to_json(expr.evaluate(scene.record, scene.ev), fields.get(name))
+                    for name, expr in action.values
+                }
+                created = saver.create(ctx, target, data)
         except ValidationFailedError as err:
             problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in err.errors.items())
             raise ValidationFailedError(
                 {"__all__": [f"Rule '{rule.name}' could not create a {target.name}: {problems}"]}
             ) from None
-        finally:
-            ctx.depth -= 1
         return int(created["id"])
 
     def transition(self, scene: Scene, rule: CompiledRule, action: act.TransitionAction) -> str:
@@ -148,20 +146,18 @@ class AfterActions:
 
         A refused transition refuses the whole save (409 with the reason).
         """
-        ctx, service, name = scene.ctx, scene.service, action.name
-        if service is None:
+        ctx, saver, name = scene.ctx, scene.saver, action.name
+        if saver is None:
             return "skipped"
-        check_chain_depth(ctx, lambda: _too_deep(rule, f"running transition '{name}'"))
-        ctx.depth += 1
-        try:
-            result = WorkflowRunner(service).run(ctx, scene.entity, scene.record_id, name, {}, None)
-        except RecordError as err:
-            reason = "; ".join(m for ms in err.errors.values() for m in ms) or err.message
-            raise ConflictError(
-                f"Rule '{rule.name}' could not run transition '{name}': {reason}"
-            ) from None
-        finally:
-            ctx.depth -= 1
+        runner = WorkflowRunner(self.app, saver)
+        with chained(ctx, "rule", lambda: _too_deep(rule, f"running transition '{name}'")):
+            try:
+                result = runner.run(ctx, scene.entity, scene.record_id, name, {}, None)
+            except RecordError as err:
+                reason = "; ".join(m for ms in err.errors.values() for m in ms) or err.message
+                raise ConflictError(
+                    f"Rule '{rule.name}' could not run transition '{name}': {reason}"
+                ) from None
         # The caller (and the API response) sees the record as the transition left it.
         scene.record.update(result.record)
         return "approval requested" if result.approval is not None else "done"

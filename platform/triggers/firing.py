@@ -5,7 +5,7 @@ the timer. The rule's ``when`` is checked again on the record as it is now; when
 holds, every action runs: ``set`` and ``assign`` change the record through the save
 pipeline (one update, validations and the entity's other rules included), then the
 others run in order as after a save (create, transition, escalate, notify, send
-email, webhook). The timer acts as the system (no user, every role).
+email, webhook). The timer acts as the system principal (no user, every role).
 
 The actions of one firing share a savepoint: when one is refused (a validation, a
 refused transition, the chain depth limit) none of them is kept, and the run is
@@ -19,9 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import ADMIN_ROLE
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import RecordError
+from trellis.platform.records.principal import System
 from trellis.platform.records.service import RecordService, SaveContext
 from trellis.platform.records.values import to_json
 from trellis.platform.triggers._store import RuleStore
@@ -30,8 +30,10 @@ from trellis.platform.triggers.changes import NOBODY, RecordChanger
 from trellis.rules.expr import EvalContext
 from trellis.rules.triggers import AssignAction, CompiledRule, SetAction
 
+#: The principal a timer saves as.
+TIMER = System("timer")
 #: The roles a timer acts with.
-SYSTEM_ROLES = (ADMIN_ROLE,)
+SYSTEM_ROLES = TIMER.roles
 
 
 def _reason(err: RecordError) -> str:
@@ -56,7 +58,7 @@ class TimerFiring:
         entity = self.app.entities.get(rule.entity or "")
         if entity is None:
             return None
-        ctx = SaveContext(conn, None, now, roles=SYSTEM_ROLES)
+        ctx = SaveContext(conn, TIMER, now)
         record = self.service.get(conn, entity, record_id)
         if record is None:
             return None

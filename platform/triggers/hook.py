@@ -142,7 +142,7 @@ class TriggerHook:
         if not rules:
             return
         ev = _with_old(event)
-        scene = Scene(event.ctx, event.service, event.entity, event.record, ev, _EVENTS[event.op])
+        scene = Scene(event.ctx, event.saver, event.entity, event.record, ev, _EVENTS[event.op])
         runs: list[dict[str, Any]] = []
         for rule in rules:
             if not self._fired(rule, event, ev):

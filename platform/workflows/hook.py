@@ -2,7 +2,8 @@
 
 A create gets the workflow's initial state (another state is refused). An update
 that changes the state field runs the matching transition; so does a save started
-by the transition endpoint, which names its transition through :meth:`intent`.
+by the transition endpoint, which names its transition through :func:`intent_of`
+(``SaveContext.intent``).
 Refusals: 403 for a missing role, 409 with the reason for everything else.
 """
 
@@ -26,7 +27,17 @@ from trellis.platform.workflows.compiled import (
 )
 
 if TYPE_CHECKING:
-    from trellis.platform.records.service import SaveContext
+    from trellis.platform.records.save_context import SaveContext
+
+
+@contextmanager
+def intent_of(ctx: SaveContext, intent: Intent) -> Iterator[None]:
+    """Within this block, the save of ``intent``'s record in ``ctx`` runs its transition."""
+    ctx.intent = intent
+    try:
+        yield
+    finally:
+        ctx.intent = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,17 +57,6 @@ class WorkflowHook:
     def __init__(self, app: CompiledApp, flows: Mapping[str, tuple[CompiledWorkflow, ...]]):
         self.app = app
         self.flows = flows
-        self._intents: dict[int, Intent] = {}
-
-    @contextmanager
-    def intent(self, ctx: SaveContext, intent: Intent) -> Iterator[None]:
-        """Within this block, the save of ``intent``'s record in ``ctx`` runs its transition."""
-        key = id(ctx)
-        self._intents[key] = intent
-        try:
-            yield
-        finally:
-            self._intents.pop(key, None)
 
     def before_write(self, event: SaveEvent) -> None:
         """Set the initial state, or check and apply the transition the save makes."""
@@ -89,7 +89,7 @@ class WorkflowHook:
     def _move(self, event: SaveEvent, workflow: CompiledWorkflow) -> None:
         old = event.old or {}
         state = workflow.state_of(old)
-        intent = self._intents.get(id(event.ctx))
+        intent = event.ctx.intent
         target = (event.entity.name, event.record.get("id"), workflow.name)
         if intent is not None and (intent.entity, intent.record_id, intent.workflow) == target:
             candidates = [workflow.transitions[intent.transition]]
@@ -169,4 +169,4 @@ def workflow_hook(app: CompiledApp) -> WorkflowHook | None:
     return WorkflowHook(app, flows) if flows else None
 
 
-__all__ = ["Intent", "WorkflowHook", "workflow_hook"]
+__all__ = ["Intent", "WorkflowHook", "intent_of", "workflow_hook"]

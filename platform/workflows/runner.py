@@ -7,15 +7,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
     ValidationFailedError,
 )
-from trellis.platform.records.hooks import Record
-from trellis.platform.records.service import RecordService, SaveContext
+from trellis.platform.records.hooks import Record, Saver
+from trellis.platform.records.pipeline.state import eval_context
+from trellis.platform.records.repository import RecordRepository
+from trellis.platform.records.save_context import SaveContext
 from trellis.platform.workflows.approvals import (
     APPROVED,
     REJECTED,
@@ -36,7 +38,7 @@ from trellis.platform.workflows.compiled import (
     CompiledWorkflow,
     compiled_workflows,
 )
-from trellis.platform.workflows.hook import Intent, WorkflowHook
+from trellis.platform.workflows.hook import Intent, intent_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +52,11 @@ class TransitionResult:
 class WorkflowRunner:
     """Transition operations on the records of one compiled app."""
 
-    def __init__(self, service: RecordService) -> None:
-        self.service = service
-        self.app = service.app
-        self.flows = compiled_workflows(service.app)
-        hooks = (h for h in service.hooks if isinstance(h, WorkflowHook))
-        self.hook: WorkflowHook | None = next(hooks, None)
+    def __init__(self, app: CompiledApp, saver: Saver) -> None:
+        self.app = app
+        self.saver = saver
+        self.repository = RecordRepository(app)
+        self.flows = compiled_workflows(app)
 
     def find(
         self, entity: CompiledEntity, name: str
@@ -63,7 +64,7 @@ class WorkflowRunner:
         """The workflow and transition called ``name`` on ``entity``; 404 when unknown."""
         for workflow in self.flows.get(entity.name, ()):
             found = workflow.transitions.get(name)
-            if found is not None and self.hook is not None:
+            if found is not None:
                 return workflow, found
         raise NotFoundError(f"No transition '{name}' on {entity.name}.")
 
@@ -76,16 +77,14 @@ class WorkflowRunner:
         step: tuple[CompiledWorkflow, CompiledTransition],
         mode: Mode,
     ) -> Iterator[None]:
-        if self.hook is None:  # find() refuses transitions without the hook
-            raise NotFoundError(f"No workflow on {entity.name}.")
         intent = Intent(entity.name, record_id, step[0].name, step[1].name, mode)
-        with self.hook.intent(ctx, intent):
+        with intent_of(ctx, intent):
             yield
 
     def _record(
         self, ctx: SaveContext, entity: CompiledEntity, record_id: int, *, lock: bool = True
     ) -> Record:
-        record = self.service.get(ctx.conn, entity, record_id, for_update=lock)
+        record = self.repository.get(ctx.conn, entity, record_id, for_update=lock)
         if record is None:
             raise NotFoundError(f"No {entity.name} with id {record_id}.")
         return record
@@ -119,12 +118,12 @@ class WorkflowRunner:
         role = t.definition.approval_role
         if role is None:
             with self._intent(ctx, entity, record_id, step, Mode.RUN):
-                saved = self.service.update(ctx, entity, record_id, payload, expected_version)
+                saved = self.saver.update(ctx, entity, record_id, payload, expected_version)
             return TransitionResult(saved)
         probe = ctx.conn.begin_nested()
         try:
             with self._intent(ctx, entity, record_id, step, Mode.PROBE):
-                self.service.update(ctx, entity, record_id, payload, expected_version)
+                self.saver.update(ctx, entity, record_id, payload, expected_version)
         finally:
             probe.rollback()
         approval = request_approval(
@@ -176,7 +175,7 @@ class WorkflowRunner:
             raise ConflictError("This approval was decided meanwhile; reload and try again.")
         payload = {**pending.data, step[0].field: step[1].definition.to}
         with self._intent(ctx, entity, record_id, step, Mode.APPROVED):
-            saved = self.service.update(ctx, entity, record_id, payload, None)
+            saved = self.saver.update(ctx, entity, record_id, payload, None)
         return TransitionResult(saved, _decided(pending, APPROVED, ctx))
 
     def reject(
@@ -192,7 +191,7 @@ class WorkflowRunner:
     def available(self, ctx: SaveContext, entity: CompiledEntity, record_id: int) -> dict[str, Any]:
         """The record's states and the transitions the caller may run from them."""
         record = self._record(ctx, entity, record_id, lock=False)
-        ectx = self.service.eval_context(ctx)
+        ectx = eval_context(self.repository, ctx)
         states: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
         for workflow in self.flows.get(entity.name, ()):

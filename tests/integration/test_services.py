@@ -110,7 +110,7 @@ def test_one_app_runtime_per_version_builds_each_part_once(
     assert rt.part(key, build) is rt.part(key, build)
     assert built == [1]
     assert record_service(rt) is record_service(rt)
-    assert services.workflows.runner(call_of(services, runtime, "admin@acme.test")).service is (
+    assert services.workflows.runner(call_of(services, runtime, "admin@acme.test")).saver is (
         record_service(rt)
     )
 

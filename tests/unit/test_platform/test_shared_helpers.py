@@ -11,7 +11,8 @@ from trellis.metadata.diagnostics import Diagnostic, DiagnosticError, MetadataEr
 from trellis.metadata.model import SourceSpan
 from trellis.platform.api.requests import LIST_MAX_LIMIT, parse_list_limit
 from trellis.platform.records.errors import BadRequestError, ConflictError
-from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, SaveContext, check_chain_depth
+from trellis.platform.records.principal import SYSTEM
+from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, SaveContext, chained
 from trellis.rules.expr import ExpressionError
 from trellis.rules.triggers import RuleFileError
 
@@ -35,15 +36,15 @@ def test_chain_depth_refuses_only_past_the_limit() -> None:
         return "too deep"
 
     with engine.connect() as conn:
-        ctx = SaveContext(conn, None, datetime(2026, 1, 1, tzinfo=UTC))
+        ctx = SaveContext(conn, SYSTEM, datetime(2026, 1, 1, tzinfo=UTC))
         ctx.depth = MAX_CHAIN_DEPTH - 1
-        check_chain_depth(ctx, message)
-        assert built == []  # the message is built only when the save is refused
-        ctx.depth = MAX_CHAIN_DEPTH
-        with pytest.raises(ConflictError) as caught:
-            check_chain_depth(ctx, message)
+        with chained(ctx, "rule", message):
+            assert ctx.depth == MAX_CHAIN_DEPTH
+            with pytest.raises(ConflictError) as caught, chained(ctx, "rule", message):
+                pass  # pragma: no cover - refused before the block runs
+        assert ctx.depth == MAX_CHAIN_DEPTH - 1
     assert caught.value.message == "too deep"
-    assert built == ["built"]
+    assert built == ["built"]  # the message is built only when the save is refused
 
 
 @pytest.mark.parametrize("error", [MetadataError, ExpressionError, RuleFileError])

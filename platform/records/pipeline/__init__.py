@@ -1,0 +1,1 @@
+"""The save pipeline: named steps over a repository that owns the SQL."""
