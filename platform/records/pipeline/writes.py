@@ -5,6 +5,7 @@ The SQL is the repository's; these steps decide what is written and in which ver
 
 from __future__ import annotations
 
+from trellis.metadata.model import FieldType
 from trellis.platform.records.errors import ConflictError
 from trellis.platform.records.pipeline.state import Save
 from trellis.platform.records.repository import ChangeRow
@@ -15,7 +16,7 @@ def autonumbers(save: Save) -> None:
     """Give a new record the next value of each autonumber field."""
     record, conn = save.event.record, save.ctx.conn
     for f in save.entity.entity.fields.values():
-        if f.type == "autonumber":
+        if f.type == FieldType.AUTONUMBER:
             record[f.name] = save.repo.next_number(conn, save.entity, f)
 
 
