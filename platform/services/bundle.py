@@ -6,6 +6,7 @@ from trellis.platform.authz import Authorizer
 from trellis.platform.authz.call import Call
 from trellis.platform.runtime import Runtime
 from trellis.platform.services.caller import Callers, readable_entity
+from trellis.platform.services.members import MembersService
 from trellis.platform.services.reads import ReadsService
 from trellis.platform.services.records import RecordsService
 from trellis.platform.services.workflows import WorkflowsService
@@ -13,7 +14,7 @@ from trellis.tenants.registry import TokenIdentity
 
 
 class Services:
-    """The services of one runtime: callers, records, reads and workflows."""
+    """The services of one runtime: callers, records, reads, workflows and members."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -21,6 +22,7 @@ class Services:
         self.records = RecordsService(runtime)
         self.reads = ReadsService(runtime)
         self.workflows = WorkflowsService(runtime)
+        self.members = MembersService(runtime, self.callers.authz)
 
     @property
     def authz(self) -> Authorizer:
