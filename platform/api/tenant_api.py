@@ -14,6 +14,7 @@ from typing import Any
 from trellis.platform.api.auth import TokenAuthenticator
 from trellis.platform.api.openapi import build_openapi
 from trellis.platform.api.openapi_restrict import restrict_openapi
+from trellis.platform.api.recent_calls import RecentCalls
 from trellis.platform.authz import Authorizer
 from trellis.platform.authz.call import Call, require_reachable
 from trellis.platform.records.compiled import CompiledEntity
@@ -54,6 +55,9 @@ class TenantApi:
         self.services = services or Services(runtime)
         self.auth = TokenAuthenticator(runtime.registry, clock=runtime.clock)
         runtime.on_forget(self.auth.forget)
+        #: Calls authenticated within the version-check interval (see recent_calls.py).
+        self.recent = RecentCalls(runtime.clock, runtime.config.version_check_interval)
+        runtime.on_forget(self.recent.forget)
 
     @property
     def authz(self) -> Authorizer:
@@ -68,7 +72,10 @@ class TenantApi:
     # plumbing -----------------------------------------------------------------------
     def call(self, tenant: str, authorization: str | None) -> Call:
         """Authenticate and find the tenant's current app (401 before 404)."""
-        return self.call_as(tenant, self.auth.identify(authorization, tenant))
+        call = self.call_as(tenant, self.auth.identify(authorization, tenant))
+        if authorization:
+            self.recent.keep(tenant, authorization, call)
+        return call
 
     def call_as(self, tenant: str, identity: TokenIdentity) -> Call:
         """A call of an already authenticated ``identity`` (a token or a session)."""
