@@ -64,11 +64,6 @@ class TenantApi:
         """The authorizer of the services."""
         return self.services.authz
 
-    def forget(self, tenant: str) -> None:
-        """Drop cached tokens, enforcers and member profiles of ``tenant``."""
-        self.auth.forget(tenant)
-        self.authz.forget(tenant)
-
     # plumbing -----------------------------------------------------------------------
     def call(self, tenant: str, authorization: str | None) -> Call:
         """Authenticate and find the tenant's current app (401 before 404)."""

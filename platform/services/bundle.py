@@ -5,7 +5,7 @@ from __future__ import annotations
 from trellis.platform.authz import Authorizer
 from trellis.platform.authz.call import Call
 from trellis.platform.runtime import Runtime
-from trellis.platform.services.caller import Callers, readable_entity
+from trellis.platform.services.caller import Callers
 from trellis.platform.services.members import MembersService
 from trellis.platform.services.reads import ReadsService
 from trellis.platform.services.records import RecordsService
@@ -32,9 +32,6 @@ class Services:
     def call_as(self, tenant: str, identity: TokenIdentity) -> Call:
         """A call of an authenticated ``identity`` on ``tenant`` (see :class:`Callers`)."""
         return self.callers.call_as(tenant, identity)
-
-    #: The entity ``name``: 404 when unknown, 403 when the caller may not read it.
-    entity = staticmethod(readable_entity)
 
 
 __all__ = ["Services"]
