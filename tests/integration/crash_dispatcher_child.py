@@ -37,7 +37,10 @@ class HangingDispatcher(RedisDispatcher):
     ) -> None:
         if not jobs:
             return
-        self.marker.write_text(",".join(f"{j.id}:{j.attempts}" for j in jobs))
+        # temp + rename: the test polls for the marker and must never read it half-written
+        partial = self.marker.with_suffix(".partial")
+        partial.write_text(",".join(f"{j.id}:{j.attempts}" for j in jobs))
+        partial.replace(self.marker)
         while True:  # the test kills this process here
             time.sleep(0.1)
 
