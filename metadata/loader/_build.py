@@ -17,6 +17,7 @@ from trellis.metadata.loader._layouts import build_layouts
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import (
     FIELD_TYPES,
+    ActivityDef,
     AppModel,
     EntityDef,
     FieldDef,
@@ -221,7 +222,14 @@ def build_entity(name: str, data: Any, positions: PositionMap) -> EntityDef:
         description=_text(data, "description"),
         source=positions.anchor(source_path),
         layouts=build_layouts(data, positions),
+        activity=_activity(data.get("activity_fields")),
     )
+
+
+def _activity(spec: Any) -> ActivityDef | None:
+    if not isinstance(spec, dict):
+        return None
+    return ActivityDef(_text(spec, "kind"), _text(spec, "done"), _text(spec, "date"))
 
 
 def build_app(

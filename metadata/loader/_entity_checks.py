@@ -74,6 +74,37 @@ def check_entity(data: Any, positions: PositionMap, report: Report) -> None:
                 f"validation {i + 1}", item.get("field"), path, declared, positions, report
             )
     _check_field_links(specs, positions, report)
+    _check_activity(data.get("activity_fields"), specs, positions, report)
+
+
+#: The field types each key of the ``activity_fields:`` block accepts.
+_ACTIVITY_TYPES = {
+    "kind": (FieldType.ENUM,),
+    "done": (FieldType.BOOLEAN,),
+    "date": (FieldType.DATE, FieldType.DATETIME),
+}
+
+
+def _check_activity(
+    block: Any, specs: Mapping[str, Any], positions: PositionMap, report: Report
+) -> None:
+    """The fields named by ``activity_fields:`` exist and have the type their role needs."""
+    if not isinstance(block, dict):
+        return
+    for key, types in _ACTIVITY_TYPES.items():
+        name = block.get(key)
+        path: NodePath = ("activity_fields", key)
+        if _unknown_field(f"activity_fields {key}", name, path, list(specs), positions, report):
+            continue
+        spec = specs.get(name) if isinstance(name, str) else None
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if isinstance(kind, str) and kind not in types:
+            wanted = " or ".join(t.value for t in types)
+            article = "an" if wanted[0] in "aeiou" else "a"
+            message = (
+                f"activity_fields {key} '{name}' must be {article} {wanted} field, not '{kind}'"
+            )
+            report.error("MD136", message, positions.value(path))
 
 
 def _check_index_fields(

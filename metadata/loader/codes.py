@@ -24,7 +24,8 @@ CODES = MappingProxyType(
         # Cross-checks (meaning).
         "MD010": "unknown field type (did you mean …)",
         "MD011": "unknown entity in 'to' (did you mean …)",
-        "MD012": "unknown field in title, search, indexes, validations or currency_field",
+        "MD012": "unknown field in title, search, indexes, validations, currency_field or "
+        "activity_fields",
         "MD013": "duplicate entity name",
         "MD014": "the 'entity' key does not match the file name",
         "MD015": "field name collides with a standard column or a rule-language keyword",
@@ -80,6 +81,7 @@ CODES = MappingProxyType(
         "MD133": "SLA hours name a value that is not an option of the priority field",
         "MD134": "a met_when or cancel_when condition is refused by the rule checker",
         "MD135": "SLA or reminder email names no email_templates/<name>.j2",
+        "MD136": "a field named in an entity's activity_fields block has the wrong type",
         # Layouts (the ``layouts:`` section of an entity file).
         "MD100": "a layout names an unknown field (did you mean …)",
         "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "

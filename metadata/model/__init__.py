@@ -10,6 +10,7 @@ from trellis.metadata.model.dashboards import (
     TileDef,
 )
 from trellis.metadata.model.defs import (
+    ActivityDef,
     AppModel,
     EntityDef,
     FieldDef,
@@ -66,6 +67,7 @@ __all__ = [
     "TILE_KINDS",
     "TIME_BUCKETS",
     "WRITABLE_STANDARD_COLUMNS",
+    "ActivityDef",
     "AppModel",
     "DashboardDef",
     "DetailLayout",

@@ -126,6 +126,20 @@ class IndexDef:
 
 
 @dataclass(frozen=True, slots=True)
+class ActivityDef:
+    """The ``activity_fields:`` block: the entity's records are activities about other records.
+
+    They show in the timeline of every record they reference; ``kind`` names an enum
+    field saying what each one is (a call, a meeting), ``done`` a boolean field shown as
+    done or open, and ``date`` the date or datetime field that places them on the calendar.
+    """
+
+    kind: str | None = None
+    done: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EntityDef:
     """One entity: a table, an API resource and (later) a set of screens."""
 
@@ -141,6 +155,8 @@ class EntityDef:
     source: SourceSpan = UNKNOWN_SOURCE
     #: The ``layouts:`` section; None when the screens generate every layout.
     layouts: LayoutsDef | None = None
+    #: The ``activity_fields:`` block; None when the records are not activities.
+    activity: ActivityDef | None = None
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is a declared field (standard columns excluded)."""
