@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Router, get
 from litestar.datastructures import State
+from litestar.logging.config import LoggingConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
@@ -155,6 +156,9 @@ def create_app(
         exception_handlers=error_handlers(),
         state=State({API_STATE: api}),
         openapi_config=None,
+        # Litestar would set the root logger to INFO, letting every library's INFO lines
+        # (Alembic's migrations, …) into the server's output; the process decides instead.
+        logging_config=LoggingConfig(configure_root_logger=False),
         request_max_body_size=MAX_BODY_BYTES,
         debug=debug,
         on_startup=[runtime.start_invalidation],
