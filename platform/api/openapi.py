@@ -13,7 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from trellis.metadata.model import WorkflowDef
-from trellis.platform.api.openapi_documents import document_paths
+from trellis.platform.api.openapi_documents import document_links, document_paths
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
     approval_schema,
@@ -329,7 +329,10 @@ def build_openapi(
         workflows = app.model.workflows_of(entity.name)
         paths.update(_paths(entity, base, workflows))
         documents = app.model.documents_of(entity.name)
-        paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
+        if documents:
+            paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
+            created = paths[f"{base}/{entity.name}"]["post"]["responses"]["201"]
+            created["links"] = {**created["links"], **document_links(entity, documents)}
         parts = entity_components(entity, workflows=workflows)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])

@@ -49,4 +49,17 @@ def document_paths(
     return paths
 
 
-__all__ = ["document_paths"]
+def document_links(entity: CompiledEntity, documents: Collection[DocumentDef]) -> dict[str, Any]:
+    """Links from a create's answer to the documents of the new record."""
+    key = class_name(entity.name)
+    return {
+        f"document_{d.name}": {
+            "operationId": f"document{key}_{d.name}",
+            "parameters": {"path.id": "$response.body#/id"},
+            "description": f"The {d.label} of this record (PDF).",
+        }
+        for d in documents
+    }
+
+
+__all__ = ["document_links", "document_paths"]
