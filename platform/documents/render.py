@@ -9,6 +9,7 @@ memory, so a failure leaves nothing behind.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 from types import TracebackType
@@ -106,6 +107,8 @@ def _weasyprint() -> tuple[Any, Any]:
         from weasyprint import HTML
 
         from trellis.platform.documents.fetcher import DataOnlyFetcher
+    # Seven INFO lines per document ("Step 1 - Fetching and parsing HTML" …) are noise.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     return HTML, DataOnlyFetcher
 
 
