@@ -56,7 +56,7 @@ ROLES = """
 roles:
   rep:
     entities:
-      offer: {actions: [create, read], scope: own}
+      offer: {actions: [create, read], scope: own, fields: {note: hidden}}
       offer_line: {actions: [create, read], scope: all}
       client: {actions: [read], scope: all}
   outsider:
@@ -71,6 +71,7 @@ SHEET = """\
 {% for line in related.offer_line %}<tr><td>{{ line.item }}</td><td>{{ line.qty }}</td></tr>
 {% endfor %}</table>
 <p>Lines: {{ related.offer_line | length }}</p>
+<p>Note: {{ record.note }}</p>
 </body></html>
 """
 BROKEN = """\
@@ -174,6 +175,10 @@ def world(
                 made = apis[who].post("offer", json={"number": number, "client": customer})
                 assert made.status_code == 201, made.text
                 found.offers[who] = made.json()["id"]
+            secret = {"note": "Secret margin 40%"}
+            assert (
+                apis["admin"].patch(f"offer/{found.offers['rep']}", json=secret).status_code == 200
+            )
             lines = [
                 {"offer": found.offers["admin"], "item": f"Widget {n:02d}", "qty": n}
                 for n in range(1, 21)
@@ -212,6 +217,11 @@ def test_only_callers_who_can_read_the_record_get_its_document(world: World) -> 
     mine = world.get("rep", f"offer/{own}/_documents/sheet.pdf")
     assert mine.status_code == 200
     assert "Lines: 0" in _text(mine.content)
+    # A field hidden from the caller's role is not printed for it.
+    assert "Secret margin" not in _text(mine.content)
+    assert "Secret margin 40%" in _text(
+        world.get("admin", f"offer/{own}/_documents/sheet.pdf").content
+    )
     assert world.get("rep", f"offer/{other}/_documents/sheet.pdf").status_code == 404
     assert world.get("outsider", f"offer/{other}/_documents/sheet.pdf").status_code == 403
     assert world.get("admin", "offer/999999/_documents/sheet.pdf").status_code == 404
