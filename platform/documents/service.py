@@ -7,7 +7,8 @@ The template sees (docs/documents.md):
 - ``related.<child>``: the child records whose reference points at the record (the
   first reference field of that child entity to this one), oldest first, expanded
   the same way; only the lists the template names are read;
-- ``document`` (``name``, ``label``), ``entity`` (``name``, ``label``) and ``today``.
+- ``document`` (``name``, ``label``), ``entity`` (``name``, ``label``) and ``today``
+  (in the tenant's ``timezone``).
 
 Every read goes through the record service with the caller's access: an entity the
 caller cannot read is 403, a record outside its scope 404; hidden fields are absent and
@@ -17,6 +18,7 @@ a related entity it cannot read gives an empty list.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Template
 
@@ -87,7 +89,7 @@ class DocumentsService:
             "related": related,
             "document": {"name": document.name, "label": document.label},
             "entity": {"name": entity.name, "label": entity.entity.label},
-            "today": self.runtime.clock.now().date(),
+            "today": self.runtime.clock.now().astimezone(ZoneInfo(call.app.model.timezone)).date(),
         }
 
     def _children(self, call: Call, name: str, field: str, record_id: int) -> list[dict[str, Any]]:
