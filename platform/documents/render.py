@@ -22,6 +22,8 @@ from trellis.platform.jobs.mail import EmailSandbox
 from trellis.platform.records.errors import RecordError
 
 PDF = "application/pdf"
+#: The most HTML a template may produce: a runaway loop stops here, not at memory's end.
+MAX_HTML_CHARS = 5_000_000
 _TEMPLATE_FILE = "<template>"
 
 
@@ -80,10 +82,22 @@ def render_html(document: DocumentDef, template: Template, context: dict[str, An
 
     Raises:
         DocumentRenderError: the template failed (undefined value, unsafe attribute,
-            a bad operation such as 1/0); the message names the line.
+            a bad operation such as 1/0; the message names the line) or made more than
+            :data:`MAX_HTML_CHARS` of HTML.
     """
     try:
-        return template.render(context)
+        parts: list[str] = []
+        size = 0
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_HTML_CHARS:
+                raise DocumentRenderError(
+                    f"Document '{document.name}' could not be rendered "
+                    f"({document.template_path}): it makes more than "
+                    f"{MAX_HTML_CHARS:,} characters of HTML."
+                )
+            parts.append(chunk)
+        return "".join(parts)
     except (
         TemplateError,
         ArithmeticError,
@@ -127,6 +141,7 @@ def html_to_pdf(html: str) -> bytes:
 
 
 __all__ = [
+    "MAX_HTML_CHARS",
     "PDF",
     "SANDBOX",
     "DocumentRenderError",

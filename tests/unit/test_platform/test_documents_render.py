@@ -42,6 +42,10 @@ def test_an_empty_value_prints_nothing() -> None:
         ("{{ record.note | attr('__class__') }}", "attribute '__class__' of a str is not allowed"),
         ("x\n{{ record.missing.deeper }}", "line 2): 'dict object' has no attribute 'missing'"),
         ("{{ 'x' * 1000000 }}", "would build more than"),
+        (
+            "{% for i in range(99999) %}{% for j in range(99999) %}xxxx{% endfor %}{% endfor %}",
+            "more than 5,000,000 characters of HTML",
+        ),
     ],
 )
 def test_runtime_failures_name_the_template_line_and_reason(template: str, reason: str) -> None:
