@@ -28,6 +28,7 @@ from helpers import Api
 from ui_support import PASSWORD, sign_in
 
 TENANT = "docs"
+OTHER = "docs-other"
 ENTITIES = {
     "client": """
         label: Client
@@ -169,6 +170,10 @@ def world(
                 email = f"{who}@docs.test"
                 reg.add_membership(TENANT, reg.ensure_user(email, PASSWORD), roles)
                 apis[who] = Api(client, TENANT, reg.create_token(TENANT, email))
+            reg.create_tenant(OTHER)
+            publish(runtime, OTHER, root)
+            reg.add_membership(OTHER, reg.ensure_user("admin@other.test", PASSWORD), ["admin"])
+            apis["other"] = Api(client, OTHER, reg.create_token(OTHER, "admin@other.test"))
             found = World(runtime, client, root, apis, hits=_Counter.hits)
             customer = apis["admin"].post("client", json={"name": "Acme Iberia"}).json()["id"]
             for who, number in (("admin", "Q-100"), ("rep", "Q-200")):
@@ -227,6 +232,11 @@ def test_only_callers_who_can_read_the_record_get_its_document(world: World) -> 
     assert world.get("admin", "offer/999999/_documents/sheet.pdf").status_code == 404
     anonymous = world.client.get(f"/t/{TENANT}/api/offer/{other}/_documents/sheet.pdf")
     assert anonymous.status_code == 401
+    # Another tenant's admin: its token is no key here, and the id is nothing there.
+    foreign = world.apis["other"]
+    path = f"/t/{TENANT}/api/offer/{other}/_documents/sheet.pdf"
+    assert world.client.get(path, headers=foreign.headers).status_code == 401
+    assert foreign.get(f"offer/{other}/_documents/sheet.pdf").status_code == 404
 
 
 @pytest.mark.parametrize(
