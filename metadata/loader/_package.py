@@ -13,6 +13,7 @@ from trellis.metadata.loader._app_checks import check_app
 from trellis.metadata.loader._build import build_app, build_entity
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
 from trellis.metadata.loader._dashboards import read_dashboards
+from trellis.metadata.loader._documents import read_documents
 from trellis.metadata.loader._entity_checks import (
     check_entity,
     check_entity_name,
@@ -269,6 +270,8 @@ def validate_package(
     model = replace(model, dashboards=MappingProxyType(dashboards.built))
     check_dashboards(model, dashboards, entities.docs, entities.broken, report)
     model = attach_schedules(model, root, display, _read, checker, report)
+    documents = read_documents(model, root, display, _read, report)
+    model = replace(model, documents=MappingProxyType(documents))
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
         check_flow_expressions(model, checker, _unreliable_names(model, entities), report)

@@ -82,6 +82,13 @@ CODES = MappingProxyType(
         "MD134": "a met_when or cancel_when condition is refused by the rule checker",
         "MD135": "SLA or reminder email names no email_templates/<name>.j2",
         "MD136": "a field named in an entity's activity_fields block has the wrong type",
+        # Documents (documents/<name>.html.j2 with documents/<name>.yaml).
+        "MD230": "a document template does not parse (Jinja2 syntax error)",
+        "MD231": "a document without its sidecar or template, for an unknown entity, or "
+        "whose 'document' key differs from the file name",
+        "MD232": "a document template reads an unknown field 'record.<name>' (did you mean …)",
+        "MD233": "a document template reads an unknown related list 'related.<name>'",
+        "MD234": "a document template uses a name starting with '_'",
         # Layouts (the ``layouts:`` section of an entity file).
         "MD100": "a layout names an unknown field (did you mean …)",
         "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "

@@ -23,6 +23,7 @@ from trellis.metadata.model.defs import (
     ValidationDef,
     WorkflowDef,
 )
+from trellis.metadata.model.documents import DocumentDef, RelatedSource
 from trellis.metadata.model.dsl_types import DslType
 from trellis.metadata.model.field_types import FIELD_TYPES, FieldTypeSpec, field_type
 from trellis.metadata.model.layouts import (
@@ -71,6 +72,7 @@ __all__ = [
     "AppModel",
     "DashboardDef",
     "DetailLayout",
+    "DocumentDef",
     "DslType",
     "EntityAccessDef",
     "EntityDef",
@@ -86,6 +88,7 @@ __all__ = [
     "ListLayout",
     "PipelineDef",
     "RelatedList",
+    "RelatedSource",
     "ReminderDef",
     "RoleDef",
     "RollupDef",

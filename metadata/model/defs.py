@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from trellis.metadata.model.dashboards import DashboardDef
+from trellis.metadata.model.documents import DocumentDef
 from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.roles import RoleDef
 from trellis.metadata.model.schedules import ReminderDef, SlaDef
@@ -287,6 +288,8 @@ class AppModel:
     #: ``app.yaml`` ``two_factor: required``: members must turn TOTP on to use screens
     #: and API tokens.
     two_factor_required: bool = False
+    #: ``documents/<name>.html.j2`` (with ``<name>.yaml``) by name.
+    documents: Mapping[str, DocumentDef] = field(default_factory=lambda: _EMPTY)
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""
@@ -295,6 +298,10 @@ class AppModel:
     def has_entity(self, name: str) -> bool:
         """Whether the package declares entity ``name``."""
         return name in self.entities
+
+    def documents_of(self, entity: str) -> tuple[DocumentDef, ...]:
+        """The documents declared for ``entity``, by name."""
+        return tuple(d for _, d in sorted(self.documents.items()) if d.entity == entity)
 
     def workflows_of(self, entity: str) -> tuple[WorkflowDef, ...]:
         """The workflows declared on ``entity``, by name."""

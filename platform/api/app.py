@@ -22,6 +22,7 @@ from litestar.routes import HTTPRoute
 from trellis.platform.api.client_ip import client_ip_middleware
 from trellis.platform.api.comments_controller import CommentsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
+from trellis.platform.api.documents_controller import DocumentsController
 from trellis.platform.api.errors import error_handlers
 from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.jobs_controller import JobsController
@@ -64,6 +65,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     RecordsController,
     EntityReadsController,
     CommentsController,
+    DocumentsController,
     RecordStagesController,
     WorkflowsController,
 )

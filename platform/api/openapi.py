@@ -13,6 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from trellis.metadata.model import WorkflowDef
+from trellis.platform.api.openapi_documents import document_links, document_paths
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
     approval_schema,
@@ -69,6 +70,7 @@ _READ = ("400", "401", "403", "404", "414", "429", "503")
 _WRITE = ("400", "401", "403", "404", "409", "413", "414", "415", "422", "429", "503", "507")
 _DELETE = ("400", "401", "403", "404", "409", "414", "429", "503", "507")
 _BULK = ("400", "401", "403", "404", "409", "413", "414", "415", "429", "503", "507")
+_DOCUMENT = (*_READ, "422")
 
 
 def _responses() -> dict[str, Any]:
@@ -326,6 +328,11 @@ def build_openapi(
     for entity in app.entities.values():
         workflows = app.model.workflows_of(entity.name)
         paths.update(_paths(entity, base, workflows))
+        documents = app.model.documents_of(entity.name)
+        if documents:
+            paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
+            created = paths[f"{base}/{entity.name}"]["post"]["responses"]["201"]
+            created["links"] = {**created["links"], **document_links(entity, documents)}
         parts = entity_components(entity, workflows=workflows)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])

@@ -34,6 +34,7 @@ from trellis.ui.screens.board_routes import board_routes
 from trellis.ui.screens.calendar_routes import calendar_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
+from trellis.ui.screens.document_routes import document_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
@@ -107,6 +108,7 @@ def screens_router(services: UiServices) -> Router:
         *auth_routes(services),
         *account_routes(services),
         *record_routes(services),
+        *document_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),

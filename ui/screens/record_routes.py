@@ -245,6 +245,7 @@ def record_routes(services: UiServices) -> list[Any]:
             "related": related,
             "can_update": ui.call.access.can(entity, "update"),
             "can_delete": ui.call.access.can(entity, "delete"),
+            "documents": ui.call.app.model.documents_of(entity),
             **activity_context(services, ui, target, ident),
         }
         return page(request, ui, "detail.html", ctx)
@@ -352,9 +353,8 @@ def record_routes(services: UiServices) -> list[Any]:
         posted, _, data = posted_values(form, ui, target, screens)
         ident_text = (posted.get("id") or [""])[-1]
         record = {"id": int(ident_text) if ident_text.isdigit() else None, **data}
-        return Response(
-            content=encode({"fields": _form_state(ui, target, record)}), media_type=JSON
-        )
+        state = encode({"fields": _form_state(ui, target, record)})
+        return Response(content=state, media_type=JSON)
 
     @get("/t/{tenant:str}/e/{entity:str}/_lookup", sync_to_thread=True)
     def lookup(
