@@ -10,6 +10,7 @@ from typing import Any
 
 from trellis.metadata.model.dashboards import DashboardDef
 from trellis.metadata.model.layouts import LayoutsDef
+from trellis.metadata.model.public import FormDef, LinkDef
 from trellis.metadata.model.roles import RoleDef
 from trellis.metadata.model.schedules import ReminderDef, SlaDef
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
@@ -271,6 +272,10 @@ class AppModel:
     #: ``app.yaml`` ``two_factor: required``: members must turn TOTP on to use screens
     #: and API tokens.
     two_factor_required: bool = False
+    #: ``forms/<name>.yaml`` (public forms) by name.
+    forms: Mapping[str, FormDef] = field(default_factory=lambda: _EMPTY)
+    #: ``links/<name>.yaml`` (kinds of signed links) by name.
+    links: Mapping[str, LinkDef] = field(default_factory=lambda: _EMPTY)
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

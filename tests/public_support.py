@@ -1,0 +1,106 @@
+"""A package with a public form and signed links, and a tenant built from it."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from trellis.platform.publish import publish
+from trellis.platform.runtime import Runtime
+
+ENQUIRY = """
+label: Enquiry
+fields:
+  name: {type: string, required: true, max_length: 80}
+  email: {type: email, required: true}
+  message: {type: text}
+  source: {type: enum, options: [web, phone]}
+  topic: {type: enum, options: [sales, support]}
+  shout: {type: string, formula: 'upper(name)'}
+  subscribed: {type: boolean, default: "true"}
+  rating: {type: integer, min: 1, max: 5}
+validations:
+  - {when: 'name == "spam"', field: name, message: "That is not a real name."}
+"""
+NOTE = """
+fields:
+  body: {type: string}
+"""
+ROLES = """
+roles:
+  public:
+    entities:
+      enquiry: {actions: [create]}
+  clerk:
+    entities:
+      enquiry: {actions: [read], scope: all}
+"""
+FORM = """
+form: contact-us
+entity: enquiry
+title: {en: Contact us, es: Contáctenos}
+description: {en: We answer within a day., es: Respondemos en un día.}
+submit_label: {en: Send, es: Enviar}
+fields:
+  - {field: name, label: {en: Your name, es: Su nombre}}
+  - email
+  - {field: topic, required: true}
+  - {field: message, help: Tell us more.}
+hidden: {source: web}
+success: {message: {en: "Thanks, we will be in touch.", es: "Gracias, le escribiremos."}}
+allowed_origins: [https://www.example.com]
+"""
+REDIRECTING = """
+entity: enquiry
+fields: [name, email]
+success: {redirect: "https://www.example.com/thanks"}
+"""
+LINKS = {
+    "view-enquiry": """
+entity: enquiry
+action: view
+fields: [name, {field: topic, label: {en: Topic, es: Tema}}]
+single_use: true
+""",
+    "rate-us": """
+entity: enquiry
+action: answer
+fields: [{field: rating, required: true}]
+single_use: true
+expires_days: 7
+done_message: {en: Thanks for rating us., es: Gracias por su valoración.}
+""",
+    "unsubscribe": """
+entity: enquiry
+action: set
+set: {subscribed: false}
+description: Stop our e-mails.
+""",
+}
+
+
+def write_public_package(root: Path) -> Path:
+    """Write the package under ``root`` and return it."""
+    files = {
+        "app.yaml": "name: pub\nversion: '1.0'\nlabel: Public test\n",
+        "entities/enquiry.yaml": ENQUIRY,
+        "entities/note.yaml": NOTE,
+        "roles.yaml": ROLES,
+        "forms/contact-us.yaml": FORM,
+        "forms/quick.yaml": REDIRECTING,
+        **{f"links/{name}.yaml": text for name, text in LINKS.items()},
+    }
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return root
+
+
+def public_tenant(runtime: Runtime, root: Path, name: str = "acme") -> str:
+    """Tenant ``name`` on the public package, with an admin and an admin token."""
+    runtime.registry.create_tenant(name)
+    publish(runtime, name, write_public_package(root))
+    user = runtime.registry.ensure_user(f"admin@{name}.test", "correct horse battery")
+    runtime.registry.add_membership(name, user, ["admin"])
+    return runtime.registry.create_token(name, f"admin@{name}.test")
