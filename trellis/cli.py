@@ -23,6 +23,7 @@ from trellis.access_cli import (
     store_member_roles,
 )
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands, start_embedded_worker
+from trellis.links_cli import add_link_commands
 from trellis.members_cli import add_password_options, check_known_roles, password_for
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
@@ -309,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("path")
     validate.set_defaults(func=cmd_metadata_validate)
     add_job_commands(sub, _with_data_dir)
+    add_link_commands(sub, _with_data_dir)
     return parser
 
 

@@ -24,6 +24,7 @@ from trellis.platform.api.deps import API_STATE, api_dependencies
 from trellis.platform.api.errors import error_handlers
 from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.jobs_controller import JobsController
+from trellis.platform.api.links_controller import LinksController
 from trellis.platform.api.members_controller import MembersController
 from trellis.platform.api.notifications_controller import (
     DeliveriesController,
@@ -53,6 +54,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     OpenApiController,
     RulesController,
     JobsController,
+    LinksController,
     MembersController,
     RolesController,
     SecurityController,
