@@ -79,9 +79,10 @@ description: Stop our e-mails.
 }
 
 
-def write_public_package(root: Path) -> Path:
-    """Write the package under ``root`` and return it."""
+def write_public_package(root: Path, extra: dict[str, str] | None = None) -> Path:
+    """Write the package (and ``extra`` files by relative path) under ``root``."""
     files = {
+        **(extra or {}),
         "app.yaml": "name: pub\nversion: '1.0'\nlabel: Public test\n",
         "entities/enquiry.yaml": ENQUIRY,
         "entities/note.yaml": NOTE,
@@ -97,10 +98,12 @@ def write_public_package(root: Path) -> Path:
     return root
 
 
-def public_tenant(runtime: Runtime, root: Path, name: str = "acme") -> str:
+def public_tenant(
+    runtime: Runtime, root: Path, name: str = "acme", extra: dict[str, str] | None = None
+) -> str:
     """Tenant ``name`` on the public package, with an admin and an admin token."""
     runtime.registry.create_tenant(name)
-    publish(runtime, name, write_public_package(root))
+    publish(runtime, name, write_public_package(root, extra))
     user = runtime.registry.ensure_user(f"admin@{name}.test", "correct horse battery")
     runtime.registry.add_membership(name, user, ["admin"])
     return runtime.registry.create_token(name, f"admin@{name}.test")
