@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
+from litestar.testing import TestClient
+
+from trellis.platform.config import FakeClock, RuntimeConfig
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+from trellis.ui.screens.app import create_web_app
+
+PG_URL = os.environ.get("TRELLIS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 ENQUIRY = """
 label: Enquiry
@@ -107,3 +120,49 @@ def public_tenant(
     user = runtime.registry.ensure_user(f"admin@{name}.test", "correct horse battery")
     runtime.registry.add_membership(name, user, ["admin"])
     return runtime.registry.create_token(name, f"admin@{name}.test")
+
+
+@dataclass
+class Site:
+    """One tenant on the public package behind a test client, shared by a test module."""
+
+    runtime: Runtime
+    clock: FakeClock
+    client: TestClient[Any]
+    auth: dict[str, str]
+    root: Path
+
+    def new_window(self) -> None:
+        """Move the clock to a fresh rate-limit minute (tests share one address)."""
+        self.clock.advance(61)
+
+
+@contextmanager
+def shared_site(backend: str, folder: Path) -> Iterator[Site]:
+    """A :class:`Site` on ``backend`` (``sqlite`` or ``postgres``), removed afterwards."""
+    data_dir = folder / "data"
+    prefix = f"x{uuid.uuid4().hex[:10]}_"
+    if backend == "sqlite":
+        config = RuntimeConfig(data_dir=data_dir, version_check_interval=0.0)
+    else:
+        config = RuntimeConfig(
+            data_dir=data_dir, database_url=PG_URL, schema_prefix=prefix, version_check_interval=0.0
+        )
+    clock = FakeClock()
+    runtime = Runtime(config, clock=clock)
+    try:
+        token = public_tenant(runtime, folder / "pkg")
+        with TestClient(app=create_web_app(runtime)) as client:
+            yield Site(runtime, clock, client, {"authorization": f"Bearer {token}"}, folder)
+    finally:
+        runtime.close()
+        if backend != "sqlite":
+            engine = sa.create_engine(PG_URL)
+            with engine.begin() as conn:
+                names = conn.execute(
+                    sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                    {"p": prefix.replace("_", r"\_") + "%"},
+                ).scalars()
+                for name in list(names):
+                    conn.execute(sa.schema.DropSchema(name, cascade=True))
+            engine.dispose()

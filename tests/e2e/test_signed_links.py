@@ -4,37 +4,39 @@ revocation; the admin API and the CLI. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from public_support import public_tenant
+from openapi_spec_validator import validate as validate_openapi
+from public_support import Site, public_tenant, shared_site
 
 from trellis.cli import main
-from trellis.platform.config import FakeClock
-from trellis.platform.runtime import Runtime
-from trellis.ui.screens.app import create_web_app
+from trellis.platform.public import LinkRefusedError, SignedLinks
 
 OWN = {"origin": "http://testserver.local"}
 DAY = 86400
 
 
-@pytest.fixture
-def runtime(clocked_runtime: Runtime) -> Runtime:
-    return clocked_runtime
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    """One tenant per backend for the module; each test starts a fresh rate-limit minute."""
+    with shared_site(request.param, tmp_path_factory.mktemp("signed-links")) as found:
+        yield found
 
 
-@pytest.fixture
-def site(runtime: Runtime, tmp_path: Path) -> Iterator[tuple[TestClient[Any], dict[str, str]]]:
-    token = public_tenant(runtime, tmp_path / "pkg")
-    with TestClient(app=create_web_app(runtime)) as client:
-        yield client, {"authorization": f"Bearer {token}"}
+@pytest.fixture(autouse=True)
+def _fresh_window(site: Site) -> None:
+    site.new_window()
 
 
-def _record(client: TestClient[Any], auth: dict[str, str], **fields: Any) -> int:
+def _record(
+    client: TestClient[Any], auth: dict[str, str], tenant: str = "acme", **fields: Any
+) -> int:
     body = {"name": "Ana", "email": "ana@example.com", **fields}
-    made = client.post("/t/acme/api/enquiry", json=body, headers=auth)
+    made = client.post(f"/t/{tenant}/api/enquiry", json=body, headers=auth)
     assert made.status_code == 201, made.text
     return int(made.json()["id"])
 
@@ -55,10 +57,8 @@ def _issue(
     return answer
 
 
-def test_admin_api_issues_and_revokes(
-    site: tuple[TestClient[Any], dict[str, str]], runtime: Runtime
-) -> None:
-    client, auth = site
+def test_admin_api_issues_and_revokes(site: Site) -> None:
+    client, auth, runtime = site.client, site.auth, site.runtime
     record_id = _record(client, auth)
     link = _issue(client, auth, "unsubscribe", record_id)
     assert link["path"] == f"/p/acme/s/{link['token']}" and link["entity"] == "enquiry"
@@ -108,8 +108,8 @@ def test_admin_api_issues_and_revokes(
     assert client.delete("/t/acme/api/_links/abc", headers=auth).status_code == 404
 
 
-def test_view_answer_and_single_use(site: tuple[TestClient[Any], dict[str, str]]) -> None:
-    client, auth = site
+def test_view_answer_and_single_use(site: Site) -> None:
+    client, auth = site.client, site.auth
     record_id = _record(client, auth, topic="support")
     view = _issue(client, auth, "view-enquiry", record_id)
     shown = client.get(view["path"], headers={"accept-language": "es"})
@@ -141,10 +141,8 @@ def test_view_answer_and_single_use(site: tuple[TestClient[Any], dict[str, str]]
     assert _read(client, auth, record_id)["rating"] == 4
 
 
-def test_expired_and_tampered_links_change_nothing(
-    site: tuple[TestClient[Any], dict[str, str]], clock: FakeClock
-) -> None:
-    client, auth = site
+def test_expired_and_tampered_links_change_nothing(site: Site) -> None:
+    client, auth, clock = site.client, site.auth, site.clock
     record_id = _record(client, auth)
     short = _issue(client, auth, "rate-us", record_id, expires_days=1)
     other = _issue(client, auth, "unsubscribe", record_id)
@@ -177,12 +175,9 @@ def test_expired_and_tampered_links_change_nothing(
 
 
 def test_cli_issues_and_revokes(
-    site: tuple[TestClient[Any], dict[str, str]],
-    runtime: Runtime,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    site: Site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client, auth = site
+    client, auth, runtime = site.client, site.auth, site.runtime
     record_id = _record(client, auth)
     config = runtime.config
     monkeypatch.setenv("TRELLIS_DATA_DIR", str(config.data_dir))
@@ -190,7 +185,7 @@ def test_cli_issues_and_revokes(
         monkeypatch.setenv("TRELLIS_DATABASE_URL", config.database_url)
         monkeypatch.setenv("TRELLIS_SCHEMA_PREFIX", config.schema_prefix)
     assert (
-        main(["link", "issue", "acme", "unsubscribe", str(record_id), "--expires-days", "3"]) == 0
+        main(["link", "issue", "acme", "unsubscribe", str(record_id), "--expires-days", "30"]) == 0
     )
     lines = capsys.readouterr().out.strip().splitlines()
     path = lines[-1]
@@ -201,3 +196,52 @@ def test_cli_issues_and_revokes(
     assert client.get(path).status_code == 410
     assert main(["link", "issue", "acme", "nope", str(record_id)]) == 1
     assert "No link kind 'nope'" in capsys.readouterr().err
+
+
+def test_every_altered_token_and_other_tenants_are_refused(site: Site) -> None:
+    client, auth, runtime = site.client, site.auth, site.runtime
+    record_id = _record(client, auth)
+    token = _issue(client, auth, "unsubscribe", record_id)["token"]
+    links = SignedLinks(runtime)
+    assert links.open("acme", token).record["id"] == record_id
+    for index, char in enumerate(token):  # every single-character change
+        changed = token[:index] + ("1" if char != "1" else "2") + token[index + 1 :]
+        with pytest.raises(LinkRefusedError) as refused:
+            links.open("acme", changed)
+        assert refused.value.reason == "invalid", changed
+    for cut in (token[:-1], token + "A", token.replace(".", "", 1), f"{token}.{token}"):
+        with pytest.raises(LinkRefusedError):
+            links.open("acme", cut)
+
+    # Another tenant with the same package and the same record id: its own secret.
+    other = public_tenant(runtime, site.root / "pkg2", name="beta")
+    beta_auth = {"authorization": f"Bearer {other}"}
+    made = _record(client, beta_auth, "beta")
+    while made < record_id:  # the same id in both tenants
+        made = _record(client, beta_auth, "beta")
+    assert made == record_id
+    with pytest.raises(LinkRefusedError):
+        links.open("beta", token)
+    answer = client.post(f"/p/beta/s/{token}", headers={"origin": "http://testserver.local"})
+    assert answer.status_code == 404
+    beta_record = client.get(f"/t/beta/api/enquiry/{record_id}", headers=beta_auth).json()
+    assert beta_record["subscribed"] is True
+    # A form post to one tenant creates nothing in the other.
+    sent = client.post(
+        "/p/beta/forms/contact-us",
+        data={"name": "Beta", "email": "b@example.com", "topic": "sales"},
+        headers=OWN,
+    )
+    assert sent.status_code == 200
+    names = [r["name"] for r in client.get("/t/acme/api/enquiry", headers=auth).json()["items"]]
+    assert "Beta" not in names
+
+
+def test_the_admin_document_is_valid(site: Site) -> None:
+    client, auth = site.client, site.auth
+    doc = client.get("/t/acme/api/openapi.json", headers=auth).json()
+    validate_openapi(doc)
+    issue = doc["paths"]["/t/acme/api/_links"]["post"]
+    assert set(issue["responses"]) >= {"201", "400", "403", "404", "422"}
+    schema = doc["components"]["schemas"]["Trellis_LinkIssue"]
+    assert schema["properties"]["link"]["enum"] == ["rate-us", "unsubscribe", "view-enquiry"]
