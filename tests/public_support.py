@@ -83,6 +83,11 @@ single_use: true
 expires_days: 7
 done_message: {en: Thanks for rating us., es: Gracias por su valoración.}
 """,
+    "card": """
+entity: enquiry
+action: view
+layout: detail
+""",
     "unsubscribe": """
 entity: enquiry
 action: set

@@ -114,6 +114,7 @@ def build_link(name: str, doc: YamlDocument) -> LinkDef:
         action=str(data.get("action", "view")),
         fields=_fields(data.get("fields"), doc.positions),
         set_values=MappingProxyType(dict(values) if isinstance(values, dict) else {}),
+        layout=data.get("layout") if isinstance(data.get("layout"), str) else None,
         single_use=data.get("single_use") is True,
         expires_days=days if isinstance(days, int) and not isinstance(days, bool) else 30,
         title=local_text(data.get("title")),
@@ -239,8 +240,12 @@ def _check_link(model: AppModel, stem: str, doc: YamlDocument, report: Report) -
     checks = _Checks(model, doc, report, f"link '{stem}'")
     checks.name("link", stem, doc.data)
     link = build_link(stem, doc)
-    if link.action in ("view", "answer") and not link.fields:
-        checks.error("MD247", f"action '{link.action}' needs 'fields' to show", ("action",))
+    if link.layout is not None and link.action != "view":
+        checks.error("MD247", f"'layout' needs action 'view', not '{link.action}'", ("layout",))
+    elif link.action == "view" and not link.fields and link.layout is None:
+        checks.error("MD247", "action 'view' needs 'fields' or 'layout: detail'", ("action",))
+    if link.action == "answer" and not link.fields:
+        checks.error("MD247", "action 'answer' needs 'fields' to fill", ("action",))
     if link.action == "set" and not link.set_values:
         checks.error("MD247", "action 'set' needs 'set' values to store", ("action",))
     if link.action != "set" and link.set_values:
@@ -253,7 +258,17 @@ def _check_link(model: AppModel, stem: str, doc: YamlDocument, report: Report) -
         if known and link.action == "answer":
             checks.fillable(entity, field, ("fields", index))
     checks.values(entity, link.set_values, "set")
+    if link.layout == "detail" and not link.fields:
+        link = replace(link, fields=_detail_fields(entity, link))
     return link
+
+
+def _detail_fields(entity: EntityDef, link: LinkDef) -> tuple[PublicFieldDef, ...]:
+    """The declared fields of the entity's detail layout (every field without one)."""
+    detail = entity.layouts.detail if entity.layouts is not None else None
+    names = [n for s in detail.sections for n in s.fields] if detail is not None else []
+    shown = [n for n in dict.fromkeys(names) if n in entity.fields] or list(entity.fields)
+    return tuple(PublicFieldDef(name, source=link.source) for name in shown)
 
 
 def attach_public(

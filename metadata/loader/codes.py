@@ -108,8 +108,8 @@ CODES = MappingProxyType(
         "MD245": "the 'public' role cannot create the form's entity, or hides or locks a "
         "field the form fills",
         "MD246": "the 'public' role is granted more than 'create'",
-        "MD247": "a link's action lacks what it needs: fields for view and answer, set "
-        "values for set",
+        "MD247": "a link's action lacks what it needs: fields (or layout) for view, fields "
+        "for answer, set values for set",
     }
 )
 

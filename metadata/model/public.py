@@ -92,8 +92,9 @@ class FormDef:
 class LinkDef:
     """A kind of signed link: what its holder may do with one record of ``entity``.
 
-    ``view`` shows ``fields`` read-only; ``answer`` lets the holder fill ``fields``;
-    ``set`` asks for a confirmation, then stores the ``set`` values (e.g. unsubscribe).
+    ``view`` shows ``fields`` read-only (``layout: detail``: those of the entity's detail
+    layout); ``answer`` lets the holder fill ``fields``; ``set`` asks for a confirmation,
+    then stores the ``set`` values (e.g. unsubscribe).
     """
 
     name: str
@@ -101,6 +102,7 @@ class LinkDef:
     action: str
     fields: tuple[PublicFieldDef, ...] = ()
     set_values: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    layout: str | None = None
     single_use: bool = False
     #: Lifetime of a new link unless its issuer gives another, in days.
     expires_days: int = 30

@@ -119,6 +119,11 @@ def test_view_answer_and_single_use(site: Site) -> None:
     again = client.get(view["path"])  # single use: viewed once
     assert again.status_code == 410 and "This link has already been used." in again.text
 
+    card = client.get(_issue(client, auth, "card", record_id)["path"])  # layout: detail
+    assert card.status_code == 200
+    for label in ("<dt>Name</dt>", "<dt>Email</dt>", "<dt>Topic</dt>", "<dt>Rating</dt>"):
+        assert label in card.text
+
     rate = _issue(client, auth, "rate-us", record_id)
     form = client.get(rate["path"])
     assert form.status_code == 200 and 'name="rating"' in form.text
@@ -244,4 +249,9 @@ def test_the_admin_document_is_valid(site: Site) -> None:
     issue = doc["paths"]["/t/acme/api/_links"]["post"]
     assert set(issue["responses"]) >= {"201", "400", "403", "404", "422"}
     schema = doc["components"]["schemas"]["Trellis_LinkIssue"]
-    assert schema["properties"]["link"]["enum"] == ["rate-us", "unsubscribe", "view-enquiry"]
+    assert schema["properties"]["link"]["enum"] == [
+        "card",
+        "rate-us",
+        "unsubscribe",
+        "view-enquiry",
+    ]
