@@ -7,9 +7,8 @@ import sys
 from collections.abc import Callable
 
 from trellis.platform.config import config_from_env
-from trellis.platform.public import SignedLinks
-from trellis.platform.records.errors import RecordError
-from trellis.platform.runtime import Runtime
+
+# Commands import what they use when they run, so that ``trellis --help`` stays fast.
 
 WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
@@ -20,6 +19,10 @@ def _out(text: str) -> None:
 
 def cmd_link_issue(args: argparse.Namespace) -> None:
     """Issue a link; its id, expiry, and (last line) its path ``/p/{tenant}/s/{token}``."""
+    from trellis.platform.public import SignedLinks
+    from trellis.platform.records.errors import RecordError
+    from trellis.platform.runtime import Runtime
+
     runtime = Runtime(config_from_env(args.data_dir))
     try:
         runtime.tenant(args.tenant)
@@ -38,6 +41,10 @@ def cmd_link_issue(args: argparse.Namespace) -> None:
 
 def cmd_link_revoke(args: argparse.Namespace) -> None:
     """Revoke link ``ID`` of a tenant."""
+    from trellis.platform.public import SignedLinks
+    from trellis.platform.records.errors import RecordError
+    from trellis.platform.runtime import Runtime
+
     runtime = Runtime(config_from_env(args.data_dir))
     try:
         runtime.tenant(args.tenant)
@@ -57,14 +64,16 @@ def add_link_commands(
         dest="link_command", required=True
     )
     issue = with_data_dir(link.add_parser("issue", help="issue a signed link for a record"))
-    issue.add_argument("tenant")
-    issue.add_argument("link", help="the kind: links/<name>.yaml")
-    issue.add_argument("record_id", type=int)
-    issue.add_argument("--expires-days", type=int, default=None, help="lifetime in days")
+    issue.add_argument("tenant", help="the tenant's name")
+    issue.add_argument("link", help="the kind of link: links/<name>.yaml of the package")
+    issue.add_argument("record_id", type=int, help="id of the record the link is for")
+    issue.add_argument(
+        "--expires-days", type=int, default=None, help="lifetime in days (default: the kind's)"
+    )
     issue.set_defaults(func=cmd_link_issue)
     revoke = with_data_dir(link.add_parser("revoke", help="revoke a signed link"))
-    revoke.add_argument("tenant")
-    revoke.add_argument("link_id", type=int)
+    revoke.add_argument("tenant", help="the tenant's name")
+    revoke.add_argument("link_id", type=int, help="the link's id (printed by link issue)")
     revoke.set_defaults(func=cmd_link_revoke)
 
 
