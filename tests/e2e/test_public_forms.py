@@ -80,6 +80,8 @@ def test_public_form_get_post_errors_honeypot_origin(site: Site) -> None:
         FORM, data={**GOOD, "name": "Cy"}, headers={"origin": "https://www.example.com"}
     )
     assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://www.example.com"
+    assert "access-control-allow-origin" not in saved.headers  # our own page: no CORS
     for headers in (
         {"origin": "https://evil.example"},
         {"origin": "null"},

@@ -189,11 +189,25 @@ class PublicPages:
     def submit(
         self, request: Request[Any, Any, Any], tenant: str, name: str, body: Submission
     ) -> Response[Any]:
-        """Check origin, limit and honeypot; save through the pipeline; answer."""
+        """Check origin, limit and honeypot; save through the pipeline; answer.
+
+        A script of an allowed site may read the answer (``Access-Control-Allow-Origin``);
+        it posts form-encoded data, which needs no CORS preflight.
+        """
         try:
             found = self.forms.find(tenant, name)
         except UnknownPublicPageError:
             return self.not_found(request)
+        response = self._submit(request, tenant, found, body)
+        origin = request.headers.get("origin")
+        if origin and origin.lower() in {o.lower() for o in found.form.allowed_origins}:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+    def _submit(
+        self, request: Request[Any, Any, Any], tenant: str, found: PublicForm, body: Submission
+    ) -> Response[Any]:
         if not origin_ok(request, found.form.allowed_origins):
             return self.message(request, 403, "Not allowed", BAD_ORIGIN)
         retry = self.limiter.check(tenant, request.client.host if request.client else None)
