@@ -82,6 +82,8 @@ def test_public_form_get_post_errors_honeypot_origin(site: Site) -> None:
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == "https://www.example.com"
     assert "access-control-allow-origin" not in saved.headers  # our own page: no CORS
+    behind_tls = {"origin": "https://testserver.local"}  # a TLS proxy in front of us
+    assert client.post(FORM, data={**GOOD, "name": "Tls"}, headers=behind_tls).status_code == 200
     for headers in (
         {"origin": "https://evil.example"},
         {"origin": "null"},

@@ -61,17 +61,24 @@ Posted = NamedDependency[Submission]
 
 
 def own_origin(request: Request[Any, Any, Any]) -> str:
+    """This server's origin as the request reached it (scheme and ``Host``)."""
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
 def origin_ok(request: Request[Any, Any, Any], allowed: Sequence[str]) -> bool:
+    """Whether the post comes from this server or an allowed site.
+
+    This host counts over either scheme: behind a TLS-terminating proxy the browser says
+    ``https://`` while the request reached us over ``http://``.
+    """
     headers = request.headers
-    return origin_allowed(
-        headers.get("origin"), headers.get("referer"), own_origin(request), allowed
-    )
+    own = own_origin(request)
+    other = "https://" + own[len("http://") :] if own.startswith("http://") else own
+    return origin_allowed(headers.get("origin"), headers.get("referer"), own, [*allowed, other])
 
 
 def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
