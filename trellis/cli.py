@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from trellis.access_cli import add_access_commands, add_profile_options
 from trellis.data_cli import add_data_commands
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands
+from trellis.links_cli import add_link_commands
 from trellis.members_cli import add_password_options
 from trellis.platform.api.access_log import ACCESS_LOGGER
 from trellis.platform.config import ConfigError, check_tenant_name, config_from_env
@@ -367,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_metadata_validate)
     add_job_commands(sub, _with_data_dir)
     add_data_commands(sub, _with_data_dir)
+    add_link_commands(sub, _with_data_dir)
     return parser
 
 

@@ -25,6 +25,8 @@ TOLERATED = frozenset(
         "data",
         "sla",
         "reminders",
+        "forms",
+        "links",
     }
 )
 #: Every item the loader knows at the package root.

@@ -39,6 +39,7 @@ from trellis.metadata.loader._files import (
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
 from trellis.metadata.loader._layout_checks import check_layouts
+from trellis.metadata.loader._public import attach_public
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader._roles import build_roles, check_roles, read_roles
 from trellis.metadata.loader._rollup_checks import check_rollups
@@ -272,6 +273,7 @@ def validate_package(
     model = attach_schedules(model, root, display, _read, checker, report)
     documents = read_documents(model, root, display, _read, report)
     model = replace(model, documents=MappingProxyType(documents))
+    model = attach_public(model, root, display, _read, report)
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
         check_flow_expressions(model, checker, _unreliable_names(model, entities), report)

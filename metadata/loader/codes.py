@@ -107,6 +107,18 @@ CODES = MappingProxyType(
         "MD114": "a chart tile without 'group_by', or a kpi tile with one",
         "MD115": "a tile's group_by cannot group as asked (time bucket, type, line or funnel)",
         "MD116": "a tile's 'where' condition is refused by the rule checker",
+        # Public forms and signed links (forms/<name>.yaml, links/<name>.yaml).
+        "MD240": "the 'form' or 'link' key does not match the file name",
+        "MD241": "a form or link names an unknown entity (did you mean …)",
+        "MD242": "a form or link names an unknown field (did you mean …)",
+        "MD243": "a form or link fills a computed field, or one of a type public pages "
+        "cannot offer (reference, user, json …)",
+        "MD244": "a form's hidden value or a link's set value does not fit its field",
+        "MD245": "the 'public' role cannot create the form's entity, or hides or locks a "
+        "field the form fills",
+        "MD246": "the 'public' role is granted more than 'create'",
+        "MD247": "a link's action lacks what it needs: fields (or layout) for view, fields "
+        "for answer, set values for set",
     }
 )
 

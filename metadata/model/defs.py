@@ -11,6 +11,7 @@ from typing import Any
 from trellis.metadata.model.dashboards import DashboardDef
 from trellis.metadata.model.documents import DocumentDef
 from trellis.metadata.model.layouts import LayoutsDef
+from trellis.metadata.model.public import FormDef, LinkDef
 from trellis.metadata.model.roles import RoleDef
 from trellis.metadata.model.schedules import ReminderDef, SlaDef
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
@@ -290,6 +291,10 @@ class AppModel:
     two_factor_required: bool = False
     #: ``documents/<name>.html.j2`` (with ``<name>.yaml``) by name.
     documents: Mapping[str, DocumentDef] = field(default_factory=lambda: _EMPTY)
+    #: ``forms/<name>.yaml`` (public forms) by name.
+    forms: Mapping[str, FormDef] = field(default_factory=lambda: _EMPTY)
+    #: ``links/<name>.yaml`` (kinds of signed links) by name.
+    links: Mapping[str, LinkDef] = field(default_factory=lambda: _EMPTY)
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

@@ -26,6 +26,7 @@ from trellis.platform.api.documents_controller import DocumentsController
 from trellis.platform.api.errors import error_handlers
 from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.jobs_controller import JobsController
+from trellis.platform.api.links_controller import LinksController
 from trellis.platform.api.members_controller import MembersController
 from trellis.platform.api.notifications_controller import (
     DeliveriesController,
@@ -55,6 +56,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     OpenApiController,
     RulesController,
     JobsController,
+    LinksController,
     MembersController,
     RolesController,
     SecurityController,

@@ -20,6 +20,7 @@ from trellis.platform.api.openapi_links import (
     links,
     transition_path,
 )
+from trellis.platform.api.openapi_public import link_paths, link_schemas
 from trellis.platform.api.openapi_schemas import (
     bulk_schema,
     class_name,
@@ -336,6 +337,9 @@ def build_openapi(
         parts = entity_components(entity, workflows=workflows)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])
+    if app.model.links:
+        paths.update(link_paths(base))
+        schemas.update(link_schemas(app.model))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

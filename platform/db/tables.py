@@ -38,6 +38,7 @@ DELIVERIES_TABLE = "_deliveries"
 SCHEDULES_TABLE = "_schedules"
 SAVED_VIEWS_TABLE = "_saved_views"
 COMMENTS_TABLE = "_comments"
+SIGNED_LINKS_TABLE = "_signed_links"
 
 
 def bigint_pk() -> sa.types.TypeEngine[Any]:
@@ -166,6 +167,7 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
     _build_job_tables(metadata)
     _build_view_tables(metadata)
     _build_comment_table(metadata)
+    _build_link_table(metadata)
 
 
 def _build_rule_tables(metadata: sa.MetaData) -> None:
@@ -344,6 +346,22 @@ def _build_view_tables(metadata: sa.MetaData) -> None:
     sa.Index(None, views.c.entity, views.c.shared)
 
 
+def _build_link_table(metadata: sa.MetaData) -> None:
+    """Signed links issued for records (platform/public/links.py): expiry, use, revocation."""
+    _table_with_id(
+        SIGNED_LINKS_TABLE,
+        metadata,
+        sa.Column("link", sa.String(40), nullable=False),
+        *_record_columns(),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("single_use", sa.Boolean(), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.BigInteger(), nullable=True),
+    )
+
+
 def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
     """Build every table of ``model`` plus the internal tables, optionally in ``schema``."""
     metadata = sa.MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
@@ -369,6 +387,7 @@ __all__ = [
     "SCHEDULES_TABLE",
     "SEQUENCES_TABLE",
     "SETTINGS_TABLE",
+    "SIGNED_LINKS_TABLE",
     "STAGE_HISTORY_TABLE",
     "TIMERS_TABLE",
     "TRIGRAM_PREFIX",
