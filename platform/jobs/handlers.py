@@ -22,7 +22,6 @@ from trellis.platform.jobs.outbox import Job
 from trellis.platform.jobs.settings import webhook_secret
 from trellis.platform.jobs.smtp_config import smtp_for
 from trellis.platform.jobs.webhooks import WebhookRefusedError, deliver_webhook
-from trellis.platform.public.links import SignedLinks
 from trellis.platform.records.errors import RecordError
 
 if TYPE_CHECKING:
@@ -150,6 +149,9 @@ def link_maker(ctx: JobContext, entity: Any, record_id: Any) -> Any:
             raise PermanentJobError(f"signed_link(): no link kind '{kind}' for {entity}.")
         if kind not in issued:
             try:
+                # Imported here: public forms use the services, which use the job system.
+                from trellis.platform.public.links import SignedLinks
+
                 made = SignedLinks(ctx.runtime).issue(ctx.tenant, kind, record_id, days=days)
             except RecordError as exc:  # the record is gone, or days out of range
                 raise PermanentJobError(f"signed_link(): {exc.message}") from None
