@@ -35,6 +35,7 @@ from trellis.platform.identity.two_factor_policy import (
 )
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime, TenantNotFoundError
+from trellis.rates_cli import add_rates_commands
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.seed.crm import PACKAGE_PATH as CRM_PACKAGE
 from trellis.tenants.registry import PasswordPolicyError, RegistryError
@@ -309,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("path")
     validate.set_defaults(func=cmd_metadata_validate)
     add_job_commands(sub, _with_data_dir)
+    add_rates_commands(sub, _with_data_dir)
     return parser
 
 

@@ -80,6 +80,12 @@ CODES = MappingProxyType(
         "MD133": "SLA hours name a value that is not an option of the priority field",
         "MD134": "a met_when or cancel_when condition is refused by the rule checker",
         "MD135": "SLA or reminder email names no email_templates/<name>.j2",
+        # Currencies (app.yaml ``currency``, money fields' ``rate_date``).
+        "MD210": "app.yaml 'currency' is not a known ISO 4217 currency code (did you mean …)",
+        "MD211": "rate_date names an unknown field (did you mean …)",
+        "MD212": "rate_date names a field that is not a date or datetime",
+        "MD213": "rate_date on a money field without a currency_field",
+        "MD214": "an option of a currency field is not a known ISO 4217 currency code",
         # Layouts (the ``layouts:`` section of an entity file).
         "MD100": "a layout names an unknown field (did you mean …)",
         "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "

@@ -19,6 +19,7 @@ from trellis.platform.api.openapi_links import (
     links,
     transition_path,
 )
+from trellis.platform.api.openapi_rates import rate_schemas, rates_paths
 from trellis.platform.api.openapi_schemas import (
     bulk_schema,
     class_name,
@@ -321,7 +322,11 @@ def build_openapi(
     """The OpenAPI 3.1 document of ``tenant``'s API (page sizes as configured)."""
     base = f"/t/{tenant}/api"
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {**shared_schemas(), "Trellis_Approval": approval_schema()}
+    schemas: dict[str, Any] = {
+        **shared_schemas(),
+        "Trellis_Approval": approval_schema(),
+        **rate_schemas(),
+    }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
         workflows = app.model.workflows_of(entity.name)
@@ -329,6 +334,8 @@ def build_openapi(
         parts = entity_components(entity, workflows=workflows)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])
+    rate_write = ("400", "401", "403", "404", "413", "414", "415", "422", "429", "503", "507")
+    paths.update(rates_paths(base, _errors(_READ), _errors(rate_write)))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
