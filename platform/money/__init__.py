@@ -18,7 +18,13 @@ from trellis.platform.money.convert import (
     convert_amount,
     convert_parts,
 )
-from trellis.platform.money.parts import MoneySource, keyed_parts, money_source, parts_query
+from trellis.platform.money.parts import (
+    MoneySource,
+    converted_currency,
+    keyed_parts,
+    money_source,
+    parts_query,
+)
 from trellis.platform.money.rates import (
     Rate,
     RateBook,
@@ -51,6 +57,7 @@ __all__ = [
     "RateError",
     "convert_amount",
     "convert_parts",
+    "converted_currency",
     "currency_symbol",
     "keyed_parts",
     "list_rates",

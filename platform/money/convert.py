@@ -58,6 +58,8 @@ class Converted:
     value: Decimal | None
     currency: str | None
     missing: tuple[MissingRate, ...] = ()
+    #: How many amounts the value covers (those without a rate are not counted).
+    count: int = 0
 
 
 def _target_of(parts: list[Part], base: str | None) -> tuple[str | None, bool]:
@@ -103,7 +105,7 @@ def convert_parts(parts: Iterable[Part], agg: str, book: RateBook) -> Converted:
         value = max(highs, default=None)
     rounded = round_amount(value, target) if value is not None else None
     ordered = tuple(sorted(missing.values(), key=lambda m: (m.day, m.currency)))
-    return Converted(rounded, target, ordered)
+    return Converted(rounded, target, ordered, count)
 
 
 def _factor(part: Part, target: str | None, book: RateBook) -> Decimal | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import EntityDef, FieldDef, FieldType
+from trellis.metadata.model import AppModel, EntityDef, FieldDef, FieldType
 from trellis.platform.money.convert import Part
 
 TODAY = "today"
@@ -122,10 +122,24 @@ def keyed_parts(rows: Iterable[Any], today: date, width: int) -> dict[tuple[Any,
     return out
 
 
+def converted_currency(model: AppModel, entity: EntityDef, name: str) -> str | None:
+    """The base currency when field ``name`` holds amounts converted to it (a rollup over
+    money that carries its currency), else None."""
+    f = entity.fields.get(name)
+    spec = f.rollup if f is not None else None
+    if f is None or spec is None or f.type != FieldType.MONEY or spec.agg == "count":
+        return None
+    child = model.entities.get(spec.entity)
+    if child is None or money_source(child, spec.field) is None:
+        return None
+    return model.currency
+
+
 __all__ = [
     "DEFAULT_RATE_DATE",
     "TODAY",
     "MoneySource",
+    "converted_currency",
     "day_expression",
     "keyed_parts",
     "money_source",

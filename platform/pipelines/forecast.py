@@ -197,7 +197,7 @@ def _converted(
         entry = by_month.setdefault(month, [Decimal(0), Decimal(0)])
         entry[0] += total
         entry[1] += total * probabilities.get(stage, Decimal(0)) / 100
-        counts[month] = counts.get(month, 0) + sum(p.count for p in parts)
+        counts[month] = counts.get(month, 0) + result.count
     months = [
         {
             "month": month,
