@@ -65,6 +65,13 @@ FILES = {
           close_date: {type: date}
           stage: {type: pipeline, pipeline: deal}
     """,
+    "entities/offer.yaml": """
+        fields:
+          currency: {type: enum, options: [EUR, USD, GBP]}
+          amount: {type: money, currency_field: currency}
+          half: {type: money, formula: "amount / 2"}
+          half_local: {type: money, currency_field: currency, formula: "amount / 2"}
+    """,
     "pipelines/deal.yaml": """
         pipeline: deal
         stages:
@@ -238,6 +245,20 @@ def test_missing_rate_is_422_naming_field_and_date(world: World, currency: str, 
         "amount": [f"No exchange rate from {currency} to EUR on or before {day}."]
     }
     assert _account(world, "Mixed")["deals"] == 2  # nothing stored
+
+
+def test_money_formula_converts_to_the_base_currency(world: World) -> None:
+    # rate_date defaults to created_at: today (2026-07-01), USD at 1.10.
+    offer = world.post("offer", {"currency": "USD", "amount": "1100"})
+    assert offer.status_code == 201, offer.text
+    assert (offer.json()["half"], offer.json()["half_local"]) == ("500.00", "550.00")
+    euros = world.post("offer", {"currency": "EUR", "amount": "10"}).json()
+    assert (euros["half"], euros["half_local"]) == ("5.00", "5.00")
+    refused = world.post("offer", {"currency": "GBP", "amount": "10"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == {
+        "half": ["No exchange rate from GBP to EUR on or before 2026-07-01."]
+    }
 
 
 def test_dashboard_sum_with_a_missing_rate_is_flagged(world: World) -> None:
