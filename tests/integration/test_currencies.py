@@ -34,9 +34,11 @@ from trellis.platform.money.service import store_rates
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 from trellis.rules.expr import EvalContext
+from trellis.ui.screens.app import create_web_app
 from trellis.ui.screens.dashboard_view import tile_view
 
 from conftest import PG_URL, drop_schemas
+from ui_support import sign_in
 
 TODAY = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 FILES = {
@@ -395,3 +397,15 @@ def test_cli_sets_lists_and_imports_rates(
         "2026-02-01 EUR SEK 11.2",
         "2026-03-01 SEK EUR 0.09",
     ]
+
+
+def test_screens_show_converted_values_with_the_base_symbol(world: World) -> None:
+    with TestClient(app=create_web_app(world.runtime)) as web:
+        assert sign_in(web, "acme", "admin@acme.test").status_code in (302, 303)
+        board = web.get("/t/acme/dashboards/sales").text
+        assert "€61,140.00 *" in board
+        assert "No exchange rate from GBP to EUR on or before 2026-02-01." in board
+        detail = web.get(f"/t/acme/e/account/{world.accounts['Mixed']}").text
+        assert "€60,800.00" in detail and "€61,000.00" in detail
+        kanban = web.get("/t/acme/e/deal/kanban").text
+        assert "€61,140.00" in kanban and 'class="missing-rate"' in kanban
