@@ -8,6 +8,8 @@ aggregate amounts per currency and rate date (:mod:`.parts`) and convert them
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import sqlalchemy as sa
 
 from trellis.platform.db.tables import RATES_TABLE
@@ -42,9 +44,11 @@ def rates_table(app: CompiledApp) -> sa.Table:
     return app.metadata.tables[RATES_TABLE]
 
 
-def rate_book(conn: sa.Connection, app: CompiledApp) -> RateBook:
-    """The tenant's rates, with the app's base currency."""
-    return RateBook.load(conn, rates_table(app), app.model.currency)
+def rate_book(
+    conn: sa.Connection, app: CompiledApp, among: Collection[str] | None = None
+) -> RateBook:
+    """The tenant's rates (between ``among`` and the base when given), with the base."""
+    return RateBook.load(conn, rates_table(app), app.model.currency, among)
 
 
 __all__ = [

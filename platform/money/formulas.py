@@ -21,7 +21,6 @@ from trellis.metadata.model import FieldType
 from trellis.platform.money import rate_book
 from trellis.platform.money.convert import MissingRate
 from trellis.platform.money.parts import TODAY, MoneySource, money_source
-from trellis.platform.money.rates import RateBook
 from trellis.platform.money.units import round_amount
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ValidationFailedError
@@ -69,7 +68,6 @@ def convert_formulas(
         ValidationFailedError: no rate (or no base currency) for a value (422).
     """
     base = app.model.currency
-    book: RateBook | None = None
     errors: dict[str, list[str]] = {}
     for conversion in formula_conversions(entity):
         value = record.get(conversion.field)
@@ -77,7 +75,7 @@ def convert_formulas(
         if not isinstance(value, Decimal) or not currency or currency == base:
             continue
         day = _day(conversion.source, record, today)
-        book = book or rate_book(conn, app)
+        book = rate_book(conn, app, {str(currency)})
         rate = book.rate(str(currency), base, day) if base is not None else None
         if rate is None:
             errors[conversion.field] = [MissingRate(str(currency), day, base).sentence()]

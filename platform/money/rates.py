@@ -9,7 +9,7 @@ rate between them convert through the base currency (GBP→USD = GBP→EUR times
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -145,9 +145,20 @@ class RateBook:
             self._rates.setdefault((rate.source, rate.target), []).append(rate.rate)
 
     @classmethod
-    def load(cls, conn: sa.Connection, table: sa.Table, base: str | None) -> RateBook:
-        """Read the tenant's rates."""
-        return cls(list_rates(conn, table), base)
+    def load(
+        cls,
+        conn: sa.Connection,
+        table: sa.Table,
+        base: str | None,
+        among: Collection[str] | None = None,
+    ) -> RateBook:
+        """Read the tenant's rates (only those between ``among`` and the base, if given)."""
+        query = sa.select(table.c.from_currency, table.c.to_currency, table.c.day, table.c.rate)
+        if among is not None:
+            codes = sorted({*among, *([base] if base else [])})
+            query = query.where(table.c.from_currency.in_(codes), table.c.to_currency.in_(codes))
+        rows = conn.execute(query)
+        return cls((Rate(r[0], r[1], r[2], _decimal(r[3])) for r in rows), base)
 
     def _newest(self, source: str, target: str, day: date) -> tuple[date, Decimal] | None:
         days = self._days.get((source, target))

@@ -142,7 +142,8 @@ class RollupHook:
         parts = [part_of(row, event.eval.today) for row in rows]
         if not parts:
             return rollup.empty_value()
-        result = convert_parts(parts, rollup.agg, rate_book(conn, self.app))
+        codes = {p.currency for p in parts if p.currency is not None}
+        result = convert_parts(parts, rollup.agg, rate_book(conn, self.app, codes))
         if result.missing:
             raise ValidationFailedError({money.field.name: [m.sentence() for m in result.missing]})
         return result.value
