@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from trellis.platform.config import check_tenant_name, config_from_env
 from trellis.platform.money.rates import RateError, parse_rate
@@ -35,12 +38,26 @@ def _problems(error: RateError) -> str:
     return "\n".join(["the rates were not stored:", *lines])
 
 
+@contextmanager
+def _rates_table(tenant: str) -> Iterator[None]:
+    """Explain a database error: a tenant published before rates existed lacks the table."""
+    try:
+        yield
+    except sa.exc.DBAPIError as error:
+        raise ValueError(
+            f"cannot read or write the exchange rates of '{tenant}' ({error.orig}); "
+            f"a tenant published before rates existed gets its _rates table from "
+            f"'trellis migrate --tenant {tenant}'."
+        ) from None
+
+
 def cmd_rates_set(args: argparse.Namespace) -> None:
     rate = parse_rate(args.source, args.target, args.rate, args.date)
     runtime = _runtime(args)
     try:
         runtime.app(args.tenant)
-        store_rates(runtime, args.tenant, [rate], None)
+        with _rates_table(args.tenant):
+            store_rates(runtime, args.tenant, [rate], None)
     finally:
         runtime.close()
     _out(f"{rate.day.isoformat()} {rate.source} {rate.target} {rate.as_json()['rate']}")
@@ -51,7 +68,8 @@ def cmd_rates_list(args: argparse.Namespace) -> None:
         raise ValueError(f"'{args.currency}' is not an ISO 4217 currency code such as EUR.")
     runtime = _runtime(args)
     try:
-        body = show_rates(runtime, args.tenant, args.currency)
+        with _rates_table(args.tenant):
+            body = show_rates(runtime, args.tenant, args.currency)
     finally:
         runtime.close()
     _out(f"base currency: {body['base'] or '(none declared in app.yaml)'}")
@@ -72,7 +90,8 @@ def cmd_rates_import(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
     try:
         runtime.app(args.tenant)
-        store_rates(runtime, args.tenant, rates, None)
+        with _rates_table(args.tenant):
+            store_rates(runtime, args.tenant, rates, None)
     finally:
         runtime.close()
     _out(f"{len(rates)} rate{'s' if len(rates) != 1 else ''} stored in '{args.tenant}'.")

@@ -9,7 +9,7 @@ rate between them convert through the base currency (GBP→USD = GBP→EUR times
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -136,13 +136,25 @@ def _decimal(value: Any) -> Decimal:
 class RateBook:
     """Every rate of a tenant in memory, answering "what is X in Y on day D"."""
 
-    def __init__(self, rates: Iterable[Rate], base: str | None) -> None:
+    def __init__(
+        self, rates: Iterable[Rate] | Callable[[], Iterable[Rate]], base: str | None
+    ) -> None:
+        """``rates``, or a function reading them when a rate is first asked for (so
+        amounts all in one currency never read the table)."""
         self.base = base
+        self._source = rates
         self._days: dict[tuple[str, str], list[date]] = {}
         self._rates: dict[tuple[str, str], list[Decimal]] = {}
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        rates = self._source() if callable(self._source) else self._source
         for rate in sorted(rates, key=lambda r: r.day):
             self._days.setdefault((rate.source, rate.target), []).append(rate.day)
             self._rates.setdefault((rate.source, rate.target), []).append(rate.rate)
+        self._loaded = True
 
     @classmethod
     def load(
@@ -157,8 +169,11 @@ class RateBook:
         if among is not None:
             codes = sorted({*among, *([base] if base else [])})
             query = query.where(table.c.from_currency.in_(codes), table.c.to_currency.in_(codes))
-        rows = conn.execute(query)
-        return cls((Rate(r[0], r[1], r[2], _decimal(r[3])) for r in rows), base)
+
+        def read() -> list[Rate]:
+            return [Rate(r[0], r[1], r[2], _decimal(r[3])) for r in conn.execute(query)]
+
+        return cls(read, base)
 
     def _newest(self, source: str, target: str, day: date) -> tuple[date, Decimal] | None:
         days = self._days.get((source, target))
@@ -178,6 +193,7 @@ class RateBook:
         """How much of ``target`` one ``source`` is worth on ``day``; None when unknown."""
         if source == target:
             return Decimal(1)
+        self._load()
         found = self._pair(source, target, day)
         base = self.base
         if found is not None or base is None or base in (source, target):

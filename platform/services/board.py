@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from trellis.platform.authz import read_paths
 from trellis.platform.authz.call import Call
 from trellis.platform.money import (
+    Converted,
     MissingRate,
     convert_parts,
     keyed_parts,
@@ -81,18 +82,22 @@ def column_totals(
     if condition is not None:
         where.append(condition)
     query = sa.select(*columns).where(*where).group_by(t.c[field])
+    converted: dict[Any, Converted] = {}
     with runtime.engines.tenant_connection(call.tenant) as conn:
         rows = conn.execute(query).all()
         if money is not None:
             parts_rows = conn.execute(parts_query(money, t, conn.dialect.name, where, [t.c[field]]))
-            by_key = keyed_parts(parts_rows, ectx.today, 1)
             book = rate_book(conn, call.app)
+            for key, parts in keyed_parts(parts_rows, ectx.today, 1).items():
+                converted[key[0]] = convert_parts(parts, "sum", book)
     found: dict[str | None, ColumnTotal] = {}
     for row in rows:
         if money is not None:
-            result = convert_parts(by_key.get((row.key,), []), "sum", book)
-            currency = result.currency or book.base
-            found[row.key] = ColumnTotal(int(row.n), result.value, currency, result.missing)
+            result = converted.get(row.key)
+            if result is None:
+                result = Converted(Decimal(0), call.app.model.currency)
+            missing = result.missing
+            found[row.key] = ColumnTotal(int(row.n), result.value, result.currency, missing)
             continue
         value = row.total if summed is not None else None
         amount = Decimal(str(value)) if value is not None else None
