@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from trellis.platform.money.rates import RATE_TEXT
+from trellis.platform.money.units import known_currencies
 from trellis.platform.records.views import JSON
 
 _CODE = {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code."}
+
+
+def _known_code() -> dict[str, Any]:
+    return {"enum": sorted(known_currencies()), "description": "ISO 4217 code."}
 
 
 def rate_schemas() -> dict[str, Any]:
@@ -25,12 +31,15 @@ def rate_schemas() -> dict[str, Any]:
     }
     rate_input = {
         **rate,
+        "description": "One rate; `from` and `to` differ (the same code twice is 422).",
         "properties": {
-            **rate["properties"],
+            "from": _known_code(),
+            "to": _known_code(),
+            "date": rate["properties"]["date"],
             "rate": {
                 "anyOf": [
-                    {"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+\s*$"},
-                    {"type": "number", "exclusiveMinimum": 0},
+                    {"type": "string", "pattern": RATE_TEXT},
+                    {"type": "number", "minimum": 1e-10, "exclusiveMaximum": 1e14},
                 ]
             },
         },
@@ -82,7 +91,7 @@ def rates_paths(
                         "name": "currency",
                         "in": "query",
                         "description": "Only rates from or to this currency.",
-                        "schema": _CODE,
+                        "schema": _known_code(),
                     }
                 ],
                 "responses": {

@@ -8,6 +8,7 @@ rate between them convert through the base currency (GBP→USD = GBP→EUR times
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -19,9 +20,18 @@ import sqlalchemy as sa
 
 from trellis.platform.money.units import is_currency
 
-#: Most significant digits a stored rate keeps (NUMERIC(24, 10)).
+#: Decimal places a stored rate keeps (NUMERIC(24, 10)).
 RATE_SCALE = 10
 MAX_RATE = Decimal("1e14")
+MIN_RATE = Decimal("1e-10")
+#: A rate given as text: positive, below 10^14, a digit within 10 decimal places.
+RATE_TEXT = r"^(0*[1-9][0-9]{0,13}(\.[0-9]{0,10})?|0*\.0{0,9}[1-9][0-9]{0,9})$"
+_RATE_TEXT = re.compile(RATE_TEXT)
+_DAY_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+#: Why a rate from a currency to itself is refused.
+SAME_CURRENCY = "A rate converts between two different currencies."
 
 
 class RateError(ValueError):
@@ -63,10 +73,13 @@ def parse_rate(source: Any, target: Any, rate: Any, day: Any) -> Rate:
         if not is_currency(code):
             errors[key] = [f"'{code}' is not an ISO 4217 currency code such as EUR or USD."]
     if "from" not in errors and source == target:
-        errors["to"] = ["A rate converts between two different currencies."]
+        errors["to"] = [SAME_CURRENCY]
     value = _positive(rate)
     if value is None:
-        errors["rate"] = [f"'{rate}' is not a positive number below {MAX_RATE:,.0f}."]
+        errors["rate"] = [
+            f"'{rate}' is not a number from 0.0000000001 to below {MAX_RATE:,.0f} "
+            "(at most 10 decimal places)."
+        ]
     parsed = _day(day)
     if parsed is None:
         errors["date"] = [f"'{day}' is not a date like 2026-01-31."]
@@ -78,11 +91,13 @@ def parse_rate(source: Any, target: Any, rate: Any, day: Any) -> Rate:
 def _positive(value: Any) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         return None
+    if isinstance(value, str) and not _RATE_TEXT.match(value):
+        return None
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(str(value))
     except InvalidOperation:
         return None
-    if not number.is_finite() or number <= 0 or number >= MAX_RATE:
+    if not number.is_finite() or number < MIN_RATE or number >= MAX_RATE:
         return None
     rounded = number.quantize(Decimal(1).scaleb(-RATE_SCALE))
     return rounded if rounded > 0 else None
@@ -91,8 +106,11 @@ def _positive(value: Any) -> Decimal | None:
 def _day(value: Any) -> date | None:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
+    text = str(value)
+    if not _DAY_TEXT.match(text):
+        return None
     try:
-        return date.fromisoformat(str(value).strip())
+        return date.fromisoformat(text)
     except ValueError:
         return None
 
@@ -202,4 +220,15 @@ class RateBook:
         return to_base * from_base if to_base is not None and from_base is not None else None
 
 
-__all__ = ["MAX_RATE", "Rate", "RateBook", "RateError", "list_rates", "parse_rate", "set_rates"]
+__all__ = [
+    "MAX_RATE",
+    "MIN_RATE",
+    "RATE_TEXT",
+    "SAME_CURRENCY",
+    "Rate",
+    "RateBook",
+    "RateError",
+    "list_rates",
+    "parse_rate",
+    "set_rates",
+]

@@ -105,7 +105,8 @@ def rates_from_csv(text: str) -> list[Rate]:
             errors[line] = [f"A file holds at most {MAX_RATES} rates."]
             break
         try:
-            rates.append(parse_rate(row["from"], row["to"], row["rate"], row["date"]))
+            parts = [(row[c] or "").strip() for c in ("from", "to", "rate", "date")]
+            rates.append(parse_rate(*parts))
         except RateError as error:
             errors[line] = [f"{key}: {m}" for key, ms in error.errors.items() for m in ms]
     if errors:

@@ -334,7 +334,10 @@ def test_rates_api_lists_and_sets_for_admins(world: World) -> None:
         (
             {"from": "EUR", "to": "USD", "date": "2026-02-30", "rate": "-1"},
             {
-                "rate": ["'-1' is not a positive number below 100,000,000,000,000."],
+                "rate": [
+                    "'-1' is not a number from 0.0000000001 to below "
+                    "100,000,000,000,000 (at most 10 decimal places)."
+                ],
                 "date": ["'2026-02-30' is not a date like 2026-01-31."],
             },
         ),
