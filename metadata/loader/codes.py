@@ -86,6 +86,8 @@ CODES = MappingProxyType(
         "MD212": "rate_date names a field that is not a date or datetime",
         "MD213": "rate_date on a money field without a currency_field",
         "MD214": "an option of a currency field is not a known ISO 4217 currency code",
+        "MD215": "a money rollup over amounts that carry their currency has a currency_field "
+        "(it is in the base currency)",
         # Layouts (the ``layouts:`` section of an entity file).
         "MD100": "a layout names an unknown field (did you mean …)",
         "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "
