@@ -23,6 +23,7 @@ from trellis.links_cli import add_link_commands
 from trellis.members_cli import add_password_options
 from trellis.platform.api.access_log import ACCESS_LOGGER
 from trellis.platform.config import ConfigError, check_tenant_name, config_from_env
+from trellis.rates_cli import add_rates_commands
 from trellis.seed.crm import PACKAGE_PATH as CRM_PACKAGE
 
 if TYPE_CHECKING:
@@ -369,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_job_commands(sub, _with_data_dir)
     add_data_commands(sub, _with_data_dir)
     add_link_commands(sub, _with_data_dir)
+    add_rates_commands(sub, _with_data_dir)
     return parser
 
 

@@ -123,6 +123,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         default_source=positions.content((*path, "default")) if default is not None else None,
         formula_source=positions.content((*path, "formula")) if formula is not None else None,
         currency_field=_text(spec, "currency_field"),
+        rate_date=_text(spec, "rate_date"),
         pipeline=_text(spec, "pipeline"),
         rollup=_rollup(spec.get("rollup"), path, positions),
         visible_to_all=spec.get("visible_to_all") is True,
@@ -259,5 +260,6 @@ def build_app(
         digest=digest,
         requires=MappingProxyType(pins),
         timezone=_text(data, "timezone") or DEFAULT_TIMEZONE,
+        currency=_text(data, "currency"),
         two_factor_required=data.get("two_factor") == "required",
     )

@@ -8,6 +8,7 @@ from itertools import pairwise
 from typing import Any
 
 from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.loader._currency_checks import check_money_fields
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import STANDARD_COLUMNS, AppModel, EntityDef, FieldType
@@ -75,6 +76,7 @@ def check_entity(data: Any, positions: PositionMap, report: Report) -> None:
             )
     _check_field_links(specs, positions, report)
     _check_activity(data.get("activity_fields"), specs, positions, report)
+    check_money_fields(specs, positions, report)
 
 
 #: The field types each key of the ``activity_fields:`` block accepts.

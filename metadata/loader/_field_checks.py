@@ -26,6 +26,7 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "on_delete": frozenset({FieldType.REFERENCE}),
     "format": frozenset({FieldType.AUTONUMBER}),
     "currency_field": frozenset({FieldType.MONEY}),
+    "rate_date": frozenset({FieldType.MONEY}),
     "pipeline": frozenset({FieldType.PIPELINE}),
 }
 #: Keywords of the rule language: a field with such a name could not be referenced.

@@ -11,6 +11,7 @@ from typing import Any
 from trellis.metadata.diagnostics import Diagnostic, MetadataError, Severity, did_you_mean
 from trellis.metadata.loader._app_checks import check_app
 from trellis.metadata.loader._build import build_app, build_entity
+from trellis.metadata.loader._currency_checks import check_base_currency
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
 from trellis.metadata.loader._dashboards import read_dashboards
 from trellis.metadata.loader._documents import read_documents
@@ -234,6 +235,7 @@ def validate_package(
     if app_doc is not None:
         report.extend(schema_diagnostics("app", app_doc.data, app_doc.positions))
         check_app(app_doc.data, app_doc.positions, report)
+        check_base_currency(app_doc.data, app_doc.positions, report)
     for item in unknown_items(root):
         report.warning(
             "MD031",

@@ -89,6 +89,14 @@ CODES = MappingProxyType(
         "MD232": "a document template reads an unknown field 'record.<name>' (did you mean …)",
         "MD233": "a document template reads an unknown related list 'related.<name>'",
         "MD234": "a document template uses a name starting with '_'",
+        # Currencies (app.yaml ``currency``, money fields' ``rate_date``).
+        "MD210": "app.yaml 'currency' is not a known ISO 4217 currency code (did you mean …)",
+        "MD211": "rate_date names an unknown field (did you mean …)",
+        "MD212": "rate_date names a field that is not a date or datetime",
+        "MD213": "rate_date on a money field without a currency_field",
+        "MD214": "an option of a currency field is not a known ISO 4217 currency code",
+        "MD215": "a money rollup over amounts that carry their currency has a currency_field "
+        "(it is in the base currency)",
         # Layouts (the ``layouts:`` section of an entity file).
         "MD100": "a layout names an unknown field (did you mean …)",
         "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "

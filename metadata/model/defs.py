@@ -71,6 +71,10 @@ class FieldDef:
     formula_source: SourceSpan | None = None
     #: For money fields: the enum/string field holding the currency code.
     currency_field: str | None = None
+    #: For money fields with a currency field: the date whose exchange rate converts the
+    #: amount to the base currency: ``today``, a standard or declared date(time) column;
+    #: None means ``created_at``.
+    rate_date: str | None = None
     #: For pipeline fields: the pipeline whose stage names the loader puts in ``options``.
     pipeline: str | None = None
 
@@ -295,6 +299,9 @@ class AppModel:
     forms: Mapping[str, FormDef] = field(default_factory=lambda: _EMPTY)
     #: ``links/<name>.yaml`` (kinds of signed links) by name.
     links: Mapping[str, LinkDef] = field(default_factory=lambda: _EMPTY)
+    #: ``app.yaml`` ``currency``: the base currency (ISO 4217) money converts to; None
+    #: when the package declares none (amounts in different currencies never add up).
+    currency: str | None = None
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

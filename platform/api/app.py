@@ -36,6 +36,7 @@ from trellis.platform.api.openapi_controller import OpenApiController
 from trellis.platform.api.options import options_for
 from trellis.platform.api.pipelines_controller import PipelinesController, RecordStagesController
 from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
+from trellis.platform.api.rates_controller import RatesController
 from trellis.platform.api.reads_controller import EntityReadsController, SearchController
 from trellis.platform.api.records_controller import RecordsController
 from trellis.platform.api.requests import MAX_BODY_BYTES
@@ -59,6 +60,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     LinksController,
     MembersController,
     RolesController,
+    RatesController,
     SecurityController,
     NotificationsController,
     DeliveriesController,

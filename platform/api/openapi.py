@@ -21,6 +21,7 @@ from trellis.platform.api.openapi_links import (
     transition_path,
 )
 from trellis.platform.api.openapi_public import link_paths, link_schemas
+from trellis.platform.api.openapi_rates import rate_schemas, rates_paths
 from trellis.platform.api.openapi_schemas import (
     bulk_schema,
     class_name,
@@ -324,7 +325,11 @@ def build_openapi(
     """The OpenAPI 3.1 document of ``tenant``'s API (page sizes as configured)."""
     base = f"/t/{tenant}/api"
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {**shared_schemas(), "Trellis_Approval": approval_schema()}
+    schemas: dict[str, Any] = {
+        **shared_schemas(),
+        "Trellis_Approval": approval_schema(),
+        **rate_schemas(),
+    }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
         workflows = app.model.workflows_of(entity.name)
@@ -340,6 +345,8 @@ def build_openapi(
     if app.model.links:
         paths.update(link_paths(base))
         schemas.update(link_schemas(app.model))
+    rate_write = ("400", "401", "403", "404", "413", "414", "415", "422", "429", "503", "507")
+    paths.update(rates_paths(base, _errors(_READ), _errors(rate_write)))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

@@ -10,6 +10,9 @@ from trellis.platform.api.openapi_schemas import class_name
 from trellis.platform.authz import Access
 from trellis.platform.authz.restrict import assignable_owners
 
+#: System paths only tenant admins may call: left out of other members' documents.
+ADMIN_PATHS = frozenset({"_rates"})
+
 
 def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
     """``doc`` without entities the user cannot read, without hidden fields, and
@@ -23,7 +26,7 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
         first = path[len(base) + 1 :].split("/", 1)[0]
         if first in access.app.entities and first not in readable:
             continue
-        if first == LINKS_PATH:  # admins only
+        if first == LINKS_PATH or first in ADMIN_PATHS:  # admins only
             continue
         paths[path] = item
     parameters: dict[str, Any] = dict(doc["components"]["parameters"])

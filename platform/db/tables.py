@@ -39,6 +39,7 @@ SCHEDULES_TABLE = "_schedules"
 SAVED_VIEWS_TABLE = "_saved_views"
 COMMENTS_TABLE = "_comments"
 SIGNED_LINKS_TABLE = "_signed_links"
+RATES_TABLE = "_rates"
 
 
 def bigint_pk() -> sa.types.TypeEngine[Any]:
@@ -168,6 +169,22 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
     _build_view_tables(metadata)
     _build_comment_table(metadata)
     _build_link_table(metadata)
+    _build_rates_table(metadata)
+
+
+def _build_rates_table(metadata: sa.MetaData) -> None:
+    """Dated exchange rates: on ``day`` one ``from_currency`` is worth ``rate`` ``to_currency``."""
+    rates = _table_with_id(
+        RATES_TABLE,
+        metadata,
+        sa.Column("from_currency", sa.String(3), nullable=False),
+        sa.Column("to_currency", sa.String(3), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("rate", sa.Numeric(24, 10), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.BigInteger(), nullable=True),
+    )
+    sa.Index(None, rates.c.from_currency, rates.c.to_currency, rates.c.day, unique=True)
 
 
 def _build_rule_tables(metadata: sa.MetaData) -> None:
@@ -382,6 +399,7 @@ __all__ = [
     "NOTIFICATIONS_TABLE",
     "ONLY_ON",
     "OUTBOX_TABLE",
+    "RATES_TABLE",
     "RULE_RUNS_TABLE",
     "SAVED_VIEWS_TABLE",
     "SCHEDULES_TABLE",

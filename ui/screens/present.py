@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef, FieldType
 from trellis.platform.authz.call import Call
+from trellis.platform.money import converted_currency, currency_symbol
 from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.layouts import title_field
 
@@ -138,6 +139,10 @@ class Presenter:
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
         if name in USER_COLUMNS and isinstance(value, int):
             return Cell(name, label, self.users.get(value, f"user {value}"), None, value)
+        if f is not None and f.rollup is not None and value is not None:
+            code = converted_currency(self.call.app.model, entity, name)
+            if code is not None:
+                return Cell(name, label, currency_symbol(code) + _text(f, value, name), None, value)
         if titled:
             href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
             return Cell(name, label, _text(f, value, name) or f"#{record.get('id')}", href, value)
