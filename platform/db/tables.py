@@ -8,6 +8,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldType
+from trellis.platform.db.business_tables import (
+    RATES_TABLE,
+    SIGNED_LINKS_TABLE,
+    build_business_tables,
+)
+from trellis.platform.db.columns import bigint_pk, id_column, record_columns, table_with_id
+
+# Short names kept for the table builders below.
+_id_column = id_column
+_table_with_id = table_with_id
+_record_columns = record_columns
 
 #: Names Alembic and the platform use for indexes and constraints.
 NAMING_CONVENTION: dict[str, str] = {
@@ -38,18 +49,6 @@ DELIVERIES_TABLE = "_deliveries"
 SCHEDULES_TABLE = "_schedules"
 SAVED_VIEWS_TABLE = "_saved_views"
 COMMENTS_TABLE = "_comments"
-SIGNED_LINKS_TABLE = "_signed_links"
-RATES_TABLE = "_rates"
-
-
-def bigint_pk() -> sa.types.TypeEngine[Any]:
-    """BIGINT everywhere, INTEGER on SQLite so the rowid auto-increments."""
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _id_column() -> sa.Column[Any]:
-    """The auto-incrementing ``id`` primary key."""
-    return sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True)
 
 
 def _standard_columns() -> list[sa.Column[Any]]:
@@ -63,19 +62,6 @@ def _standard_columns() -> list[sa.Column[Any]]:
         sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("1")),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
     ]
-
-
-def _table_with_id(name: str, metadata: sa.MetaData, *columns: sa.Column[Any]) -> sa.Table:
-    """An internal table whose first column is its auto-incrementing ``id`` key."""
-    return sa.Table(name, metadata, _id_column(), *columns)
-
-
-def _record_columns(*, nullable: bool = False) -> tuple[sa.Column[Any], sa.Column[Any]]:
-    """``entity`` and ``record_id``: the record an internal row is about."""
-    return (
-        sa.Column("entity", sa.String(40), nullable=nullable),
-        sa.Column("record_id", sa.BigInteger(), nullable=nullable),
-    )
 
 
 def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
@@ -168,23 +154,7 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
     _build_job_tables(metadata)
     _build_view_tables(metadata)
     _build_comment_table(metadata)
-    _build_link_table(metadata)
-    _build_rates_table(metadata)
-
-
-def _build_rates_table(metadata: sa.MetaData) -> None:
-    """Dated exchange rates: on ``day`` one ``from_currency`` is worth ``rate`` ``to_currency``."""
-    rates = _table_with_id(
-        RATES_TABLE,
-        metadata,
-        sa.Column("from_currency", sa.String(3), nullable=False),
-        sa.Column("to_currency", sa.String(3), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("rate", sa.Numeric(24, 10), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.BigInteger(), nullable=True),
-    )
-    sa.Index(None, rates.c.from_currency, rates.c.to_currency, rates.c.day, unique=True)
+    build_business_tables(metadata)
 
 
 def _build_rule_tables(metadata: sa.MetaData) -> None:
@@ -361,22 +331,6 @@ def _build_view_tables(metadata: sa.MetaData) -> None:
     )
     sa.Index(None, views.c.user_id, views.c.entity, views.c.name, unique=True)
     sa.Index(None, views.c.entity, views.c.shared)
-
-
-def _build_link_table(metadata: sa.MetaData) -> None:
-    """Signed links issued for records (platform/public/links.py): expiry, use, revocation."""
-    _table_with_id(
-        SIGNED_LINKS_TABLE,
-        metadata,
-        sa.Column("link", sa.String(40), nullable=False),
-        *_record_columns(),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("single_use", sa.Boolean(), nullable=False),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.BigInteger(), nullable=True),
-    )
 
 
 def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
