@@ -8,6 +8,7 @@ from itertools import pairwise
 from typing import Any
 
 from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.loader._field_checks import TARGETED
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import STANDARD_COLUMNS, AppModel, EntityDef, FieldType
@@ -131,7 +132,7 @@ def check_references(
     """
     for name, spec in _field_specs(data).items():
         target = spec.get("to") if isinstance(spec, dict) else None
-        if spec_type(spec) != FieldType.REFERENCE or not isinstance(target, str):
+        if spec_type(spec) not in TARGETED or not isinstance(target, str):
             continue
         if NAME.match(target) and target not in model.entities and target not in broken:
             report.error(

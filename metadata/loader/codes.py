@@ -98,6 +98,8 @@ CODES = MappingProxyType(
         "MD114": "a chart tile without 'group_by', or a kpi tile with one",
         "MD115": "a tile's group_by cannot group as asked (time bucket, type, line or funnel)",
         "MD116": "a tile's 'where' condition is refused by the rule checker",
+        # Relationships beyond reference (many_to_many, any_reference, lines).
+        "MD250": "many_to_many field without 'to'",
     }
 )
 

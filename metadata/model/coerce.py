@@ -121,6 +121,23 @@ def coerce_text(value: Any, f: FieldDef) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
+def coerce_id_list(value: Any, f: FieldDef) -> list[int]:
+    """A ``many_to_many`` value: distinct record ids, ascending (the order is not kept).
+
+    Raises:
+        FieldValueError: the value is not a list, or an item is not a positive id.
+    """
+    if not isinstance(value, list | tuple):
+        raise FieldValueError("Must be a list of record ids.")
+    ids: set[int] = set()
+    for item in value:
+        number = coerce_whole(item, f)
+        if number < 1:
+            raise FieldValueError("Record ids are whole numbers from 1.")
+        ids.add(number)
+    return sorted(ids)
+
+
 def coerce_as_is(value: Any, f: FieldDef) -> Any:
     """Lists and JSON are stored as they come (the JSON Schema checked their shape)."""
     return value
@@ -133,6 +150,7 @@ __all__ = [
     "coerce_boolean",
     "coerce_date",
     "coerce_datetime",
+    "coerce_id_list",
     "coerce_text",
     "coerce_whole",
     "to_decimal",

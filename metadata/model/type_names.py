@@ -28,6 +28,8 @@ class FieldType(enum.StrEnum):
     PIPELINE = "pipeline"
     JSON = "json"
     AUTONUMBER = "autonumber"
+    #: Ids of records of another entity, kept in a link table (issue 14).
+    MANY_TO_MANY = "many_to_many"
 
 
 __all__ = ["FieldType"]

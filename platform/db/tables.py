@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldType
+from trellis.metadata.model.links import LINK_PREFIX, link_table_name
 
 #: Names Alembic and the platform use for indexes and constraints.
 NAMING_CONVENTION: dict[str, str] = {
@@ -85,6 +86,8 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
     """
     columns = _standard_columns()
     for f in entity.fields.values():
+        if f.type == FieldType.MANY_TO_MANY:
+            build_link_table(entity.name, f.name, metadata)
         columns.append(sa.Column(f.name, FIELD_TYPES[f.type].sql_type(f), nullable=True))
     table = sa.Table(entity.name, metadata, *columns)
     live = table.c.deleted_at.is_(None)
@@ -105,6 +108,21 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
             sa.Index(None, *cols, unique=True, sqlite_where=live, postgresql_where=live)
         else:
             sa.Index(None, *cols)
+    return table
+
+
+def build_link_table(entity: str, field: str, metadata: sa.MetaData) -> sa.Table:
+    """The pairs (record, linked record) of one ``many_to_many`` field.
+
+    No foreign keys: records are soft-deleted, and reads filter on the live targets.
+    """
+    table = sa.Table(
+        link_table_name(entity, field),
+        metadata,
+        sa.Column("source_id", sa.BigInteger(), primary_key=True),
+        sa.Column("target_id", sa.BigInteger(), primary_key=True),
+    )
+    sa.Index(None, table.c.target_id)
     return table
 
 
@@ -359,6 +377,7 @@ __all__ = [
     "COMMENTS_TABLE",
     "DELIVERIES_TABLE",
     "IDEMPOTENCY_TABLE",
+    "LINK_PREFIX",
     "MAX_NAME",
     "NAMING_CONVENTION",
     "NOTIFICATIONS_TABLE",
@@ -374,8 +393,10 @@ __all__ = [
     "TRIGRAM_PREFIX",
     "bigint_pk",
     "build_internal_tables",
+    "build_link_table",
     "build_metadata",
     "build_table",
+    "link_table_name",
     "only_on",
     "trigram_index",
 ]

@@ -31,13 +31,23 @@ def check_references(
     values: Mapping[str, Any],
     errors: Errors,
 ) -> None:
-    """Each reference in ``values`` must name a live record of its target entity."""
+    """Each reference (and each id of a ``many_to_many`` field) in ``values`` must name
+    a live record of its target entity."""
     for name, target_name in entity.references.items():
         ref = values.get(name)
         if ref is None or name in errors:
             continue
         if not repo.exists(conn, target_name, ref):
             errors.setdefault(name, []).append(f"No {target_name} with id {ref}.")
+    for name, link in entity.links.items():
+        ids = values.get(name)
+        if not ids or name in errors:
+            continue
+        missing = repo.missing_ids(conn, link.target, list(ids))
+        if missing:
+            listed = ", ".join(map(str, missing[:10])) + (", …" if len(missing) > 10 else "")
+            noun = "id" if len(missing) == 1 else "ids"
+            errors.setdefault(name, []).append(f"No {link.target} with {noun} {listed}.")
 
 
 def check_unique(

@@ -5,6 +5,7 @@
 
 - a ``reference`` field: the target record's title as search and autocomplete show it
   (``#<id>`` when its title field is empty or hidden from the caller);
+- a ``many_to_many`` field: its list of ids becomes a list of such objects;
 - a ``user`` field and the standard ``owner_id``, ``created_by`` and ``updated_by``
   (``owner`` names ``owner_id`` unless the entity has a field called so): the member's
   display name.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 
@@ -55,7 +56,7 @@ def expandable(entity: CompiledEntity, columns: Iterable[str]) -> dict[str, Expa
     for f in entity.entity.fields.values():
         if f.name not in visible:
             continue
-        if f.type == FieldType.REFERENCE and f.to:
+        if f.type in (FieldType.REFERENCE, FieldType.MANY_TO_MANY) and f.to:
             names[f.name] = Expansion(f.name, f.to)
         elif f.type == FieldType.USER:
             names[f.name] = Expansion(f.name, None)
@@ -110,9 +111,16 @@ def with_expanded(
     return tuple(dict.fromkeys([*fields, *(e.column for e in expansions)]))
 
 
+def _is_id(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _ids(items: Iterable[Mapping[str, Any]], column: str) -> list[int]:
-    found = {item.get(column) for item in items}
-    return sorted(v for v in found if isinstance(v, int) and not isinstance(v, bool))
+    found: set[Any] = set()
+    for item in items:
+        value = item.get(column)
+        found.update(value if isinstance(value, list) else (value,))
+    return sorted(v for v in found if _is_id(v))
 
 
 def _record_titles(
@@ -161,8 +169,12 @@ def expand_items(
         known = names if expansion.target is None else titles.get(expansion.column, {})
         for item in items:
             value = item.get(expansion.column)
-            if isinstance(value, int) and not isinstance(value, bool):
+            if _is_id(value):
                 item[expansion.column] = {"id": value, "title": known.get(value)}
+            elif isinstance(value, list):
+                item[expansion.column] = [
+                    {"id": v, "title": known.get(v)} if _is_id(v) else v for v in value
+                ]
 
 
 __all__ = [
