@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldType
 from trellis.metadata.model.links import LINK_PREFIX, link_table_name
+from trellis.platform.db.link_tables import build_link_table
 
 #: Names Alembic and the platform use for indexes and constraints.
 NAMING_CONVENTION: dict[str, str] = {
@@ -108,21 +109,6 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
             sa.Index(None, *cols, unique=True, sqlite_where=live, postgresql_where=live)
         else:
             sa.Index(None, *cols)
-    return table
-
-
-def build_link_table(entity: str, field: str, metadata: sa.MetaData) -> sa.Table:
-    """The pairs (record, linked record) of one ``many_to_many`` field.
-
-    No foreign keys: records are soft-deleted, and reads filter on the live targets.
-    """
-    table = sa.Table(
-        link_table_name(entity, field),
-        metadata,
-        sa.Column("source_id", sa.BigInteger(), primary_key=True),
-        sa.Column("target_id", sa.BigInteger(), primary_key=True),
-    )
-    sa.Index(None, table.c.target_id)
     return table
 
 

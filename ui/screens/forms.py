@@ -32,7 +32,7 @@ def quote_text(value: str) -> str:
 def literal(f: FieldDef | None, value: str) -> str:
     """The rule-language literal of a typed-in ``value`` for field ``f``."""
     kind = f.type if f is not None else FieldType.INTEGER
-    if kind in NUMERIC_TYPES or kind == FieldType.REFERENCE:
+    if kind in NUMERIC_TYPES or kind in (FieldType.REFERENCE, FieldType.MANY_TO_MANY):
         try:
             float(value)
         except ValueError:
@@ -87,6 +87,9 @@ def _value(f: FieldDef, raw: Sequence[str]) -> Any:
         return [v for v in raw if v]
     if f.type == FieldType.TAGS:
         return [t.strip() for t in first.split(",") if t.strip()]
+    if f.type == FieldType.MANY_TO_MANY:
+        # The chips' checkboxes, after an empty marker so that none checked clears it.
+        return [int(v) if v.isdigit() else v for v in dict.fromkeys(raw) if v]
     if first.strip() == "":
         return None
     if f.type in (FieldType.INTEGER, FieldType.REFERENCE):

@@ -19,7 +19,7 @@ from trellis.ui.screens.bulk_actions import apply_bulk_action
 from trellis.ui.screens.forms import form_values, search_expression
 from trellis.ui.screens.layouts import Screens, editable, screens_of, title_field
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
-from trellis.ui.screens.present import Presenter, label_of, shown_columns
+from trellis.ui.screens.present import Presenter, label_of, link_chips, shown_columns
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -91,7 +91,6 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         access = ui.call.access.entity(entity.name)
         state = _form_state(ui, entity, record)
-        options = _reference_titles(ui, entity, record)
         context = {
             "entity": entity.entity,
             "record": record,
@@ -99,7 +98,8 @@ def record_routes(services: UiServices) -> list[Any]:
             "errors": errors or {},
             "read_only": access.read_only,
             "state": state,
-            "options": options,
+            "options": _reference_titles(ui, entity, record),
+            "chips": link_chips(presenter(ui), entity, record),
             "conflict": conflict,
         }
         template = "_form.html" if is_htmx(request) and status != 200 else "form.html"

@@ -62,10 +62,34 @@
     var list = option.closest("[data-lookup-list]");
     var hidden = document.getElementById(list.getAttribute("data-lookup-list"));
     var text = document.querySelector('[data-lookup-for="' + hidden.id + '"]');
+    if (hidden.hasAttribute("data-chips-for")) { addChip(hidden, option, list, text); return; }
     hidden.value = option.getAttribute("data-lookup-id");
     text.value = option.getAttribute("data-lookup-title");
     list.innerHTML = "";
     hidden.dispatchEvent(new Event("change", { bubbles: true }));
+    text.focus();
+  }
+
+  // A many_to_many field: the chosen record becomes a checked chip (unchecking removes it).
+  function addChip(chips, option, list, text) {
+    var ident = option.getAttribute("data-lookup-id");
+    var name = chips.getAttribute("data-chips-for");
+    list.innerHTML = "";
+    text.value = "";
+    if (!chips.querySelector('input[value="' + ident + '"]')) {
+      var item = document.createElement("li");
+      var label = document.createElement("label");
+      var box = document.createElement("input");
+      item.className = "chip";
+      box.type = "checkbox";
+      box.name = name;
+      box.value = ident;
+      box.checked = true;
+      label.append(box, " " + option.getAttribute("data-lookup-title"));
+      item.append(label);
+      chips.append(item);
+      box.dispatchEvent(new Event("change", { bubbles: true }));
+    }
     text.focus();
   }
 
