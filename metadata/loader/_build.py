@@ -123,6 +123,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         formula_source=positions.content((*path, "formula")) if formula is not None else None,
         currency_field=_text(spec, "currency_field"),
         pipeline=_text(spec, "pipeline"),
+        targets=_names(spec.get("targets")),
         rollup=_rollup(spec.get("rollup"), path, positions),
         visible_to_all=spec.get("visible_to_all") is True,
         required_when=_text(spec, "required_when") or None,

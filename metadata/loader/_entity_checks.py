@@ -131,6 +131,7 @@ def check_references(
     them are not reported again.
     """
     for name, spec in _field_specs(data).items():
+        _check_targets(model, name, spec, positions, broken, report)
         target = spec.get("to") if isinstance(spec, dict) else None
         if spec_type(spec) not in TARGETED or not isinstance(target, str):
             continue
@@ -145,6 +146,30 @@ def check_references(
     for i, item in enumerate(search if isinstance(search, list) else []):
         if isinstance(item, str) and "." in item:
             _check_search_path(model, entity, item, ("search", i), broken, positions, report)
+
+
+def _check_targets(
+    model: AppModel,
+    name: str,
+    spec: Any,
+    positions: PositionMap,
+    broken: Collection[str],
+    report: Report,
+) -> None:
+    """Each entity an ``any_reference`` field lists in ``targets`` must exist."""
+    targets = spec.get("targets") if isinstance(spec, dict) else None
+    if spec_type(spec) != FieldType.ANY_REFERENCE or not isinstance(targets, list):
+        return
+    for i, target in enumerate(targets):
+        if not isinstance(target, str) or not NAME.match(target):
+            continue
+        if target not in model.entities and target not in broken:
+            report.error(
+                "MD252",
+                f"field '{name}': unknown entity '{target}' in targets",
+                positions.value(("fields", name, "targets", i)),
+                did_you_mean(target, model.entities),
+            )
 
 
 def spec_type(spec: Any) -> str | None:

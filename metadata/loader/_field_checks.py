@@ -31,6 +31,7 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "format": frozenset({FieldType.AUTONUMBER}),
     "currency_field": frozenset({FieldType.MONEY}),
     "pipeline": frozenset({FieldType.PIPELINE}),
+    "targets": frozenset({FieldType.ANY_REFERENCE}),
 }
 #: Keywords of the rule language: a field with such a name could not be referenced.
 RESERVED_WORDS = frozenset(
@@ -61,6 +62,7 @@ NOT_COMPUTABLE = frozenset(
         FieldType.TAGS,
         FieldType.JSON,
         FieldType.MANY_TO_MANY,
+        FieldType.ANY_REFERENCE,
     }
 )
 #: Autonumber format: literal text around exactly one ``{n}`` or ``{n:0Wd}`` (W 1-20).
@@ -116,6 +118,11 @@ def _check_keys(
     if type_name == FieldType.MANY_TO_MANY and "to" not in spec:
         message = f"field '{name}': a many_to_many field needs 'to' (the entity it links to)"
         report.error("MD250", message, positions.anchor(path))
+    if type_name == FieldType.ANY_REFERENCE and "targets" not in spec:
+        message = (
+            f"field '{name}': an any_reference field needs 'targets' (the entities it may point at)"
+        )
+        report.error("MD251", message, positions.anchor(path))
     if type_name not in TARGETED and "to" in spec:
         message = f"field '{name}': 'to' only applies to references, not to '{type_name}'"
         report.error("MD018", message, positions.anchor((*path, "to")))

@@ -157,6 +157,8 @@ def _unreliable_names(model: AppModel, entities: _Entities) -> dict[str, set[str
             targeted = f.type in (FieldType.REFERENCE, FieldType.MANY_TO_MANY)
             if targeted and (f.to is None or f.to not in model.entities):
                 names.add(f.name)
+            if f.type == FieldType.ANY_REFERENCE and not set(f.targets) <= set(model.entities):
+                names.add(f.name)
         out[name] = names
     return out
 

@@ -100,6 +100,8 @@ CODES = MappingProxyType(
         "MD116": "a tile's 'where' condition is refused by the rule checker",
         # Relationships beyond reference (many_to_many, any_reference, lines).
         "MD250": "many_to_many field without 'to'",
+        "MD251": "any_reference field without 'targets'",
+        "MD252": "unknown entity in an any_reference field's 'targets' (did you mean …)",
     }
 )
 

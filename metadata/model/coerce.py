@@ -138,6 +138,35 @@ def coerce_id_list(value: Any, f: FieldDef) -> list[int]:
     return sorted(ids)
 
 
+def any_reference_parts(value: str) -> tuple[str, int] | None:
+    """``("contact", 12)`` of a stored ``any_reference`` value ``"contact:12"`` (or None)."""
+    entity, _, ident = value.partition(":")
+    return (entity, int(ident)) if entity and ident.isdigit() else None
+
+
+def coerce_any_reference(value: Any, f: FieldDef) -> str:
+    """An ``any_reference`` value: ``{"entity": "contact", "id": 12}`` (the API's shape) or
+    ``"contact:12"`` (the stored text an expression may give) -> ``"contact:12"``.
+
+    Raises:
+        FieldValueError: not such a value, or an entity that is not one of ``targets``.
+    """
+    if isinstance(value, str):
+        parts = any_reference_parts(value)
+        if parts is None:
+            raise FieldValueError('Must be {"entity": …, "id": …}.')
+        value = {"entity": parts[0], "id": parts[1]}
+    if not isinstance(value, dict) or set(value) != {"entity", "id"}:
+        raise FieldValueError('Must be {"entity": …, "id": …}.')
+    entity, ident = value["entity"], value["id"]
+    if entity not in f.targets:
+        raise FieldValueError(f"Must point at one of: {', '.join(f.targets)}.")
+    number = to_integer(ident, f)
+    if number < 1:
+        raise FieldValueError("Record ids are whole numbers from 1.")
+    return f"{entity}:{number}"
+
+
 def coerce_as_is(value: Any, f: FieldDef) -> Any:
     """Lists and JSON are stored as they come (the JSON Schema checked their shape)."""
     return value
@@ -145,7 +174,9 @@ def coerce_as_is(value: Any, f: FieldDef) -> Any:
 
 __all__ = [
     "FieldValueError",
+    "any_reference_parts",
     "as_utc",
+    "coerce_any_reference",
     "coerce_as_is",
     "coerce_boolean",
     "coerce_date",

@@ -71,6 +71,8 @@ class FieldDef:
     currency_field: str | None = None
     #: For pipeline fields: the pipeline whose stage names the loader puts in ``options``.
     pipeline: str | None = None
+    #: For ``any_reference`` fields: the entities a value may point at.
+    targets: tuple[str, ...] = ()
 
     rollup: RollupDef | None = None
     #: For rollups: readable by every role that reads the entity, whatever its scope on

@@ -306,6 +306,23 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             c.coerce_id_list,
             is_list=True,
         ),
+        # ``entity:id`` text (indexed); the API reads and writes {"entity", "id"}.
+        FieldTypeSpec(
+            FieldType.ANY_REFERENCE,
+            DslType.TEXT,
+            lambda f: sa.String(64),
+            lambda f: {
+                "type": "object",
+                "properties": {
+                    "entity": {"enum": list(f.targets)},
+                    "id": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+                },
+                "required": ["entity", "id"],
+                "additionalProperties": False,
+            },
+            "anyreference",
+            c.coerce_any_reference,
+        ),
         _spec(
             "user",
             DslType.NUMBER,

@@ -99,7 +99,7 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
         column = table.c[f.name]
         if f.unique:
             sa.Index(None, column, unique=True, sqlite_where=live, postgresql_where=live)
-        elif f.indexed or f.type in (FieldType.REFERENCE, FieldType.USER):
+        elif f.indexed or f.type in (FieldType.REFERENCE, FieldType.USER, FieldType.ANY_REFERENCE):
             sa.Index(None, column)
         if f.trigram:
             trigram_index(table, f.name)

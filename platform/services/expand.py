@@ -6,6 +6,7 @@
 - a ``reference`` field: the target record's title as search and autocomplete show it
   (``#<id>`` when its title field is empty or hidden from the caller);
 - a ``many_to_many`` field: its list of ids becomes a list of such objects;
+- an ``any_reference`` field: its ``{"entity", "id"}`` gains the ``title``;
 - a ``user`` field and the standard ``owner_id``, ``created_by`` and ``updated_by``
   (``owner`` names ``owner_id`` unless the entity has a field called so): the member's
   display name.
@@ -47,6 +48,8 @@ class Expansion:
 
     column: str
     target: str | None
+    #: An ``any_reference`` field: each value names its own entity.
+    any_entity: bool = False
 
 
 def expandable(entity: CompiledEntity, columns: Iterable[str]) -> dict[str, Expansion]:
@@ -58,6 +61,8 @@ def expandable(entity: CompiledEntity, columns: Iterable[str]) -> dict[str, Expa
             continue
         if f.type in (FieldType.REFERENCE, FieldType.MANY_TO_MANY) and f.to:
             names[f.name] = Expansion(f.name, f.to)
+        elif f.type == FieldType.ANY_REFERENCE:
+            names[f.name] = Expansion(f.name, None, any_entity=True)
         elif f.type == FieldType.USER:
             names[f.name] = Expansion(f.name, None)
     for alias, column in ALIASES.items():
@@ -144,6 +149,32 @@ def _record_titles(
     }
 
 
+def _expand_any(
+    conn: sa.Connection,
+    access: Access,
+    items: list[dict[str, Any]],
+    column: str,
+    ectx: EvalContext,
+) -> None:
+    """Add ``title`` to each ``{"entity", "id"}`` of an ``any_reference`` column (one query
+    per entity named)."""
+    wanted: dict[str, set[int]] = {}
+    for item in items:
+        value = item.get(column)
+        if isinstance(value, dict) and _is_id(value.get("id")):
+            wanted.setdefault(str(value.get("entity")), set()).add(value["id"])
+    titles = {
+        entity: _record_titles(conn, access, entity, sorted(ids), ectx)
+        for entity, ids in wanted.items()
+    }
+    for item in items:
+        value = item.get(column)
+        if isinstance(value, dict) and "entity" in value:
+            known = titles.get(str(value["entity"]), {})
+            ident = value.get("id")
+            item[column] = {**value, "title": known.get(ident) if _is_id(ident) else None}
+
+
 def expand_items(
     conn: sa.Connection,
     access: Access,
@@ -159,6 +190,9 @@ def expand_items(
     titles: dict[str, Mapping[int, str]] = {}
     user_ids: set[int] = set()
     for expansion in expansions:
+        if expansion.any_entity:
+            _expand_any(conn, access, items, expansion.column, ectx)
+            continue
         ids = _ids(items, expansion.column)
         if expansion.target is None:
             user_ids.update(ids)
@@ -166,6 +200,8 @@ def expand_items(
             titles[expansion.column] = _record_titles(conn, access, expansion.target, ids, ectx)
     names = user_names(sorted(user_ids)) if user_ids else {}
     for expansion in expansions:
+        if expansion.any_entity:
+            continue
         known = names if expansion.target is None else titles.get(expansion.column, {})
         for item in items:
             value = item.get(expansion.column)

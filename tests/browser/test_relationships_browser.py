@@ -1,4 +1,5 @@
-"""A ``many_to_many`` field on screens: chosen with the lookup as chips, shown as links."""
+"""Relationship fields on screens: ``many_to_many`` chosen with the lookup as chips, and
+``any_reference`` chosen with an entity picker and the lookup; both shown as links."""
 
 from __future__ import annotations
 
@@ -31,6 +32,13 @@ ENTITIES = {
         fields:
           subject: {type: string, required: true}
           participants: {type: many_to_many, to: contact}
+    """,
+    "note": """
+        label: Note
+        title: body
+        fields:
+          body: {type: string, required: true}
+          related_to: {type: any_reference, targets: [contact, meeting]}
     """,
 }
 
@@ -93,4 +101,34 @@ def test_pick_participants_as_chips_then_remove_one(page: Any) -> None:
     ]
     page.goto("/t/acme/e/meeting")
     assert "Bea Soto" in page.locator("#list-rows").inner_text()
+    assert page.errors == []
+
+
+def test_relate_a_note_to_a_meeting_with_the_entity_picker(page: Any) -> None:
+    sign_in_browser(page)
+    _contact(page, "Dora Paz")
+    page.goto("/t/acme/e/meeting/new")
+    page.get_by_label("Subject").fill("Quarterly review")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(DETAIL)
+    meeting_url = page.url
+
+    page.goto("/t/acme/e/note/new")
+    page.get_by_label("Body").fill("Bring the figures")
+    page.get_by_label("Related to: kind of record").select_option("meeting")
+    page.get_by_label("Search Related to").fill("Quarterly")
+    page.locator('#lookup-list-related_to [data-lookup-title="Quarterly review"]').click()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r".*/t/acme/e/note/\d+$"))
+    link = page.locator("#value-related_to a")
+    assert link.inner_text() == "Quarterly review"
+    assert meeting_url.endswith(link.get_attribute("href") or "-")
+
+    page.goto(page.url + "/edit")
+    page.get_by_label("Related to: kind of record").select_option("contact")
+    page.get_by_label("Search Related to").fill("Dora")
+    page.locator('#lookup-list-related_to [data-lookup-title="Dora Paz"]').click()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r".*/t/acme/e/note/\d+$"))
+    assert page.locator("#value-related_to a").inner_text() == "Dora Paz"
     assert page.errors == []

@@ -107,6 +107,14 @@ def _value(f: FieldDef, raw: Sequence[str]) -> Any:
     return first
 
 
+def _any_reference(entity: Sequence[str], ident: Sequence[str]) -> Any:
+    """The entity picker and the lookup's id as ``{"entity", "id"}`` (None when no id)."""
+    chosen, number = (entity[-1] if entity else ""), (ident[-1] if ident else "").strip()
+    if not number:
+        return None
+    return {"entity": chosen, "id": int(number) if number.isdigit() else number}
+
+
 def form_values(
     entity: EntityDef, posted: Mapping[str, Sequence[str]], names: Sequence[str]
 ) -> dict[str, Any]:
@@ -120,7 +128,9 @@ def form_values(
                     FieldDef(name="owner_id", type=FieldType.INTEGER, label="Owner"), posted[name]
                 )
             continue
-        if f.type == FieldType.BOOLEAN or name in posted:
+        if f.type == FieldType.ANY_REFERENCE and name in posted:
+            values[name] = _any_reference(posted.get(f"{name}__entity", []), posted[name])
+        elif f.type == FieldType.BOOLEAN or name in posted:
             values[name] = _value(f, posted.get(name, []))
     return values
 

@@ -17,6 +17,8 @@ USER_COLUMNS = frozenset({"owner_id", "created_by", "updated_by"})
 MAX_TITLES = 500
 #: Field types whose values are ids of records of the entity in ``to``.
 _LINKING = frozenset({FieldType.REFERENCE, FieldType.MANY_TO_MANY})
+#: Field types shown by one record's title: a form's lookup box starts with it.
+TITLED_TYPES = frozenset({FieldType.REFERENCE, FieldType.ANY_REFERENCE})
 #: What a restricted rollup shows instead of its value.
 RESTRICTED_TEXT = "Restricted"
 
@@ -67,6 +69,16 @@ def shown_columns(call: Call, entity: str, names: Iterable[str]) -> list[str]:
     return [n for n in names if n in access.columns or n in access.restricted]
 
 
+def _any_target(value: Any) -> tuple[str, int] | None:
+    """(entity, id) of an ``any_reference`` value as the API gives it, or None."""
+    if not isinstance(value, Mapping):
+        return None
+    entity, ident = value.get("entity"), value.get("id")
+    if isinstance(entity, str) and isinstance(ident, int) and not isinstance(ident, bool):
+        return entity, ident
+    return None
+
+
 def _text(f: FieldDef | None, value: Any, name: str) -> str:
     if value is None or value == "" or value == []:
         return ""
@@ -103,6 +115,12 @@ class Presenter:
         wanted: dict[str, set[int]] = {}
         for name in columns:
             f = entity.fields.get(name)
+            if f is not None and f.type == FieldType.ANY_REFERENCE:
+                for record in records:
+                    pair = _any_target(record.get(name))
+                    if pair is not None and pair not in self._titles:
+                        wanted.setdefault(pair[0], set()).add(pair[1])
+                continue
             if f is None or f.type not in _LINKING or f.to is None:
                 continue
             for record in records:
@@ -142,6 +160,11 @@ class Presenter:
         if f is not None and f.type == FieldType.REFERENCE and isinstance(value, int) and f.to:
             text = self._titles.get((f.to, value), f"#{value}")
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
+        if f is not None and f.type == FieldType.ANY_REFERENCE:
+            target = _any_target(value)
+            if target is not None:
+                text = self._titles.get(target, f"#{target[1]}")
+                return Cell(name, label, text, f"/t/{tenant}/e/{target[0]}/{target[1]}", value)
         if f is not None and f.type == FieldType.MANY_TO_MANY and f.to:
             chips = self.chips(f, value)
             return Cell(name, label, ", ".join(t for t, _ in chips), None, value, chips=chips)
@@ -184,4 +207,12 @@ def link_chips(
     return out
 
 
-__all__ = ["RESTRICTED_TEXT", "Cell", "Presenter", "label_of", "link_chips", "shown_columns"]
+__all__ = [
+    "RESTRICTED_TEXT",
+    "TITLED_TYPES",
+    "Cell",
+    "Presenter",
+    "label_of",
+    "link_chips",
+    "shown_columns",
+]

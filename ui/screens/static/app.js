@@ -95,6 +95,15 @@
 
   document.addEventListener("change", function (event) {
     var target = event.target;
+    // An any_reference field: another kind of record searches that entity from now on.
+    if (target instanceof HTMLSelectElement && target.hasAttribute("data-any-reference")) {
+      var name = target.getAttribute("data-any-reference");
+      var search = document.getElementById("lookup-" + name);
+      search.setAttribute("hx-get", search.getAttribute("data-lookup-base") + target.value + "/_lookup?field=" + name);
+      search.value = "";
+      document.getElementById("fld-" + name).value = "";
+      if (window.htmx) window.htmx.process(search);
+    }
     if (target instanceof HTMLInputElement && target.matches("[data-select-all]")) {
       document.querySelectorAll('input[name="ids"]').forEach(function (box) { box.checked = target.checked; });
     }

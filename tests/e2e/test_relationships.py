@@ -1,4 +1,5 @@
-"""``many_to_many`` fields (issue 14 item 7): link table, ids in the API, expand, filters.
+"""Relationships (issue 14 item 7): ``many_to_many`` (link table, ids, expand, filters) and
+``any_reference`` (``{"entity", "id"}`` values, checked on save, expand, filters).
 
 One tenant per backend serves every test of the module (records are made per test).
 """
@@ -45,10 +46,18 @@ MEETING = """
       - {when: "lead is not empty and not (lead in participants)", field: participants,
          message: "The lead takes part."}
 """
+NOTE = """
+    label: Note
+    title: body
+    fields:
+      body: {type: string, required: true}
+      related_to: {type: any_reference, targets: [contact, meeting]}
+"""
 ROLES = """
 roles:
   rep:
     entities:
+      note: {actions: [create, read, update], scope: all}
       meeting: {actions: [create, read, update], scope: all}
       contact: {actions: [create, read], scope: own}
   outsider:
@@ -99,7 +108,7 @@ def world(
     root = tmp / "pkg"
     (root / "entities").mkdir(parents=True)
     (root / "app.yaml").write_text("name: links\nversion: 1.0.0\nlabel: Links\n")
-    for name, text in (("contact", CONTACT), ("meeting", MEETING)):
+    for name, text in (("contact", CONTACT), ("meeting", MEETING), ("note", NOTE)):
         (root / "entities" / f"{name}.yaml").write_text(textwrap.dedent(text).lstrip())
     (root / "roles.yaml").write_text(ROLES)
     prefix = f"x{uuid.uuid4().hex[:10]}_"
@@ -283,3 +292,96 @@ def test_saved_ids_read_back_as_the_same_set(world: World, picks: list[int]) -> 
     body = _ok(world.admin.get(f"meeting/{meeting}"))
     assert set(body["participants"]) == set(ids)
     assert world.links(meeting) == set(ids)
+
+
+# -- any_reference ----------------------------------------------------------------------
+
+
+def test_any_reference_create_read_update_and_clear(world: World) -> None:
+    (ann,) = world.contacts("Ann")
+    meeting = world.make("meeting", subject="Review", guests=[ann])
+    note = world.make("note", body="Call back", related_to={"entity": "contact", "id": ann})
+    assert _ok(world.admin.get(f"note/{note}"))["related_to"] == {"entity": "contact", "id": ann}
+    moved = _ok(
+        world.admin.patch(f"note/{note}", json={"related_to": {"entity": "meeting", "id": meeting}})
+    )
+    assert moved["related_to"] == {"entity": "meeting", "id": meeting}
+    cleared = _ok(world.admin.patch(f"note/{note}", json={"related_to": None}))
+    assert cleared["related_to"] is None
+
+
+def test_any_reference_expand_and_filter(world: World) -> None:
+    ann, bob = world.contacts("Ann", "Bob")
+    meeting = world.make("meeting", subject="Plan", guests=[ann])
+    on_ann = world.make("note", body="a", related_to={"entity": "contact", "id": ann})
+    on_meeting = world.make("note", body="m", related_to={"entity": "meeting", "id": meeting})
+    body = _ok(world.admin.get(f"note/{on_ann}", params={"expand": "related_to"}))
+    assert body["related_to"] == {"entity": "contact", "id": ann, "title": "Ann"}
+    page = _ok(
+        world.admin.get(
+            "note",
+            params={"expand": "related_to", "filter": f"id in ({on_ann}, {on_meeting})"},
+        )
+    )
+    titles = {item["id"]: item["related_to"]["title"] for item in page["items"]}
+    assert titles == {on_ann: "Ann", on_meeting: "Plan"}
+
+    def found(expr: str) -> set[int]:
+        scoped = f"({expr}) and id in ({on_ann}, {on_meeting})"
+        return {i["id"] for i in _ok(world.admin.get("note", params={"filter": scoped}))["items"]}
+
+    assert found(f'related_to == "contact:{ann}"') == {on_ann}
+    assert found(f'related_to == "contact:{bob}"') == set()
+    assert found('related_to starts_with "meeting:"') == {on_meeting}
+    assert found("related_to is not empty") == {on_ann, on_meeting}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"entity": "account", "id": 1},  # not one of the targets (nor an entity)
+        {"entity": "note", "id": 1},  # an entity, but not a target
+        {"entity": "contact"},
+        {"entity": "contact", "id": 1, "extra": 2},
+        {"entity": "contact", "id": 0},
+        "contact:1",
+        7,
+    ],
+)
+def test_any_reference_bad_shapes_are_422_naming_the_field(world: World, value: Any) -> None:
+    response = world.admin.post("note", json={"body": "x", "related_to": value})
+    assert response.status_code == 422, response.text
+    assert set(response.json()["errors"]) == {"related_to"}
+
+
+def test_any_reference_to_a_missing_or_deleted_record_is_422(world: World) -> None:
+    gone = world.make("contact", name="Gone")
+    assert world.admin.delete(f"contact/{gone}").status_code == 204
+    for target in ({"entity": "contact", "id": gone}, {"entity": "meeting", "id": 10**9}):
+        response = world.admin.post("note", json={"body": "x", "related_to": target})
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == {
+            "related_to": [f"No {target['entity']} with id {target['id']}."]
+        }
+
+
+def test_any_reference_title_hidden_outside_scope(world: World) -> None:
+    rep = world.apis["rep"]
+    mine = world.make("contact", rep, name="Mine")
+    (theirs,) = world.contacts("Theirs")
+    a = world.make("note", rep, body="a", related_to={"entity": "contact", "id": mine})
+    b = world.make("note", rep, body="b", related_to={"entity": "contact", "id": theirs})
+    got = {
+        n: _ok(rep.get(f"note/{n}", params={"expand": "related_to"}))["related_to"]["title"]
+        for n in (a, b)
+    }
+    assert got == {a: "Mine", b: None}
+
+
+def test_openapi_describes_any_reference(world: World) -> None:
+    schemas = _ok(world.admin.get("openapi.json"))["components"]["schemas"]
+    written = schemas["Note_Create"]["properties"]["related_to"]
+    assert written["properties"]["entity"]["enum"] == ["contact", "meeting"]
+    assert written["additionalProperties"] is False
+    answered = schemas["Note"]["properties"]["related_to"]
+    assert "title" in answered["properties"]
