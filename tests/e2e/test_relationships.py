@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
+from trellis.metadata.model.links import link_table_name
 from trellis.platform.api.app import create_app
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
@@ -385,3 +386,60 @@ def test_openapi_describes_any_reference(world: World) -> None:
     assert written["additionalProperties"] is False
     answered = schemas["Note"]["properties"]["related_to"]
     assert "title" in answered["properties"]
+
+
+def test_dry_run_and_bulk_go_through_the_same_checks(world: World) -> None:
+    ann, bob = world.contacts("Ann", "Bob")
+    dry = _ok(
+        world.admin.post(
+            "meeting",
+            params={"dry_run": "true"},
+            json={"subject": "Dry", "participants": [ann, bob], "guests": [ann]},
+        )
+    )
+    assert dry["would_save"] is True and dry["record"]["participants"] == [ann, bob]
+    page = _ok(world.admin.get("meeting", params={"filter": 'subject == "Dry"'}))
+    assert page["items"] == []  # nothing written, link rows neither
+    bulk = world.admin.post(
+        "meeting/bulk",
+        json=[
+            {"subject": "Bulk ok", "participants": [bob], "guests": [ann]},
+            {"subject": "Bulk bad", "participants": [10**9], "guests": [ann]},
+        ],
+    )
+    assert bulk.status_code in (200, 207), bulk.text
+    results = bulk.json()["items"]
+    made = next(r for r in results if "errors" not in r)
+    assert world.links(int(made["id"])) == {bob}
+    assert next(r for r in results if "errors" in r)["errors"] == {
+        "participants": ["No contact with id 1000000000."]
+    }
+
+
+def test_link_table_names_fit_postgresql() -> None:
+    assert link_table_name("meeting", "participants") == "_m2m_meeting_participants"
+    long_a = link_table_name("e" * 40, "f" * 40)
+    long_b = link_table_name("e" * 40, "f" * 39 + "g")
+    assert len(f"ix_{long_a}_target_id") <= 63 and long_a != long_b
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(kind=st.sampled_from(["contact", "meeting"]), pick=st.integers(min_value=0, max_value=2))
+def test_any_reference_reads_back_what_was_saved(world: World, kind: str, pick: int) -> None:
+    pool = world.__dict__.setdefault("any_pool", {})
+    if not pool:
+        pool["contact"] = world.contacts("Q0", "Q1", "Q2")
+        guest = pool["contact"][0]
+        pool["meeting"] = [world.make("meeting", subject=f"M{i}", guests=[guest]) for i in range(3)]
+    target = {"entity": kind, "id": pool[kind][pick]}
+    note = world.make("note", body="p", related_to=target)
+    assert _ok(world.admin.get(f"note/{note}"))["related_to"] == target
+    found = world.admin.get(
+        "note", params={"filter": f'related_to == "{kind}:{target["id"]}" and id == {note}'}
+    )
+    assert [item["id"] for item in _ok(found)["items"]] == [note]
