@@ -12,11 +12,12 @@ so :func:`tolerated_refusal` lets exactly these through:
 - 400 naming only ``filter`` or ``cursor``: a rule-language expression and an opaque
   cursor are strings whose grammar the schema cannot hold;
 - 422 where every message is the package's own (a validation or a rule's ``reject``),
-  a reference to a record that does not exist, a value of a unique field that another
-  record holds, a field left empty that a ``required_when`` rule asks for, a range of
-  a decimal sent as a string (JSON Schema cannot bound a numeric string), or a decimal
-  with more than 15 significant digits on SQLite (it keeps decimals in floats; the
-  document is the same on every backend and JSON Schema cannot count digits);
+  a reference (or a many_to_many id) to a record that does not exist, a value of a
+  unique field that another record holds, a field left empty that a ``required_when``
+  rule asks for, a range of a decimal sent as a string (JSON Schema cannot bound a
+  numeric string), or a decimal with more than 15 significant digits on SQLite (it
+  keeps decimals in floats; the document is the same on every backend and JSON Schema
+  cannot count digits);
 - 422 of ``PUT _rates`` for a rate from a currency to itself (two fields that must
   differ).
 
@@ -49,7 +50,7 @@ from trellis.platform.runtime import Runtime
 
 EXAMPLES = int(os.environ.get("TRELLIS_SCHEMATHESIS_EXAMPLES", "3"))
 _REJECT = re.compile(r'reject\s+"((?:[^"\\]|\\.)*)"')
-_MISSING = re.compile(r"^No [a-z_]+ with id -?[0-9]+\.$")
+_MISSING = re.compile(r"^No [a-z_]+ with ids? -?[0-9]+(, -?[0-9]+)*(, …)?\.$")
 _TAKEN = re.compile(r"^Another .+ already has this .+\.$")
 #: SQLite keeps a decimal in a float: a number with more digits is refused (422).
 _DIGITS = "Use at most 15 significant digits; this database does not store more exactly."

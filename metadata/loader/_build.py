@@ -125,6 +125,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         currency_field=_text(spec, "currency_field"),
         rate_date=_text(spec, "rate_date"),
         pipeline=_text(spec, "pipeline"),
+        targets=_names(spec.get("targets")),
         rollup=_rollup(spec.get("rollup"), path, positions),
         visible_to_all=spec.get("visible_to_all") is True,
         required_when=_text(spec, "required_when") or None,

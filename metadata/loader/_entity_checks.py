@@ -9,6 +9,7 @@ from typing import Any
 
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.loader._currency_checks import check_money_fields
+from trellis.metadata.loader._field_checks import TARGETED
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import STANDARD_COLUMNS, AppModel, EntityDef, FieldType
@@ -163,8 +164,9 @@ def check_references(
     them are not reported again.
     """
     for name, spec in _field_specs(data).items():
+        _check_targets(model, name, spec, positions, broken, report)
         target = spec.get("to") if isinstance(spec, dict) else None
-        if spec_type(spec) != FieldType.REFERENCE or not isinstance(target, str):
+        if spec_type(spec) not in TARGETED or not isinstance(target, str):
             continue
         if NAME.match(target) and target not in model.entities and target not in broken:
             report.error(
@@ -177,6 +179,30 @@ def check_references(
     for i, item in enumerate(search if isinstance(search, list) else []):
         if isinstance(item, str) and "." in item:
             _check_search_path(model, entity, item, ("search", i), broken, positions, report)
+
+
+def _check_targets(
+    model: AppModel,
+    name: str,
+    spec: Any,
+    positions: PositionMap,
+    broken: Collection[str],
+    report: Report,
+) -> None:
+    """Each entity an ``any_reference`` field lists in ``targets`` must exist."""
+    targets = spec.get("targets") if isinstance(spec, dict) else None
+    if spec_type(spec) != FieldType.ANY_REFERENCE or not isinstance(targets, list):
+        return
+    for i, target in enumerate(targets):
+        if not isinstance(target, str) or not NAME.match(target):
+            continue
+        if target not in model.entities and target not in broken:
+            report.error(
+                "MD252",
+                f"field '{name}': unknown entity '{target}' in targets",
+                positions.value(("fields", name, "targets", i)),
+                did_you_mean(target, model.entities),
+            )
 
 
 def spec_type(spec: Any) -> str | None:

@@ -157,7 +157,10 @@ def _unreliable_names(model: AppModel, entities: _Entities) -> dict[str, set[str
         specs = data.get("fields") if isinstance(data, dict) else None
         names = set(specs) - set(entity.fields) if isinstance(specs, dict) else set()
         for f in entity.fields.values():
-            if f.type == FieldType.REFERENCE and (f.to is None or f.to not in model.entities):
+            targeted = f.type in (FieldType.REFERENCE, FieldType.MANY_TO_MANY)
+            if targeted and (f.to is None or f.to not in model.entities):
+                names.add(f.name)
+            if f.type == FieldType.ANY_REFERENCE and not set(f.targets) <= set(model.entities):
                 names.add(f.name)
         out[name] = names
     return out

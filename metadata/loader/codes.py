@@ -127,6 +127,10 @@ CODES = MappingProxyType(
         "MD246": "the 'public' role is granted more than 'create'",
         "MD247": "a link's action lacks what it needs: fields (or layout) for view, fields "
         "for answer, set values for set",
+        # Relationships beyond reference (many_to_many, any_reference, lines).
+        "MD250": "many_to_many field without 'to'",
+        "MD251": "any_reference field without 'targets'",
+        "MD252": "unknown entity in an any_reference field's 'targets' (did you mean …)",
     }
 )
 

@@ -77,6 +77,8 @@ class FieldDef:
     rate_date: str | None = None
     #: For pipeline fields: the pipeline whose stage names the loader puts in ``options``.
     pipeline: str | None = None
+    #: For ``any_reference`` fields: the entities a value may point at.
+    targets: tuple[str, ...] = ()
 
     rollup: RollupDef | None = None
     #: For rollups: readable by every role that reads the entity, whatever its scope on

@@ -291,6 +291,38 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             lambda f: {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
             "reference",
         ),
+        # Ids of target records; the link table ``_m2m_<entity>_<field>`` holds the
+        # pairs (filters), the row a sorted copy of the ids (reads, history).
+        FieldTypeSpec(
+            FieldType.MANY_TO_MANY,
+            DslType.LIST,
+            lambda f: sa.JSON(),
+            lambda f: {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+                "uniqueItems": True,
+            },
+            "multireference",
+            c.coerce_id_list,
+            is_list=True,
+        ),
+        # ``entity:id`` text (indexed); the API reads and writes {"entity", "id"}.
+        FieldTypeSpec(
+            FieldType.ANY_REFERENCE,
+            DslType.TEXT,
+            lambda f: sa.String(64),
+            lambda f: {
+                "type": "object",
+                "properties": {
+                    "entity": {"enum": list(f.targets)},
+                    "id": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+                },
+                "required": ["entity", "id"],
+                "additionalProperties": False,
+            },
+            "anyreference",
+            c.coerce_any_reference,
+        ),
         _spec(
             "user",
             DslType.NUMBER,

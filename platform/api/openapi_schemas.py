@@ -67,7 +67,13 @@ def _field_schema(f: FieldDef, *, nullable: bool, written: bool = False) -> dict
 
 
 def _or_expanded(schema: dict[str, Any]) -> dict[str, Any]:
-    """An id column's schema that ``expand=`` may turn into a ``Trellis_Expanded`` object."""
+    """An id column's schema that ``expand=`` may turn into a ``Trellis_Expanded`` object
+    (a list of ids, ``many_to_many``: each item)."""
+    if "items" in schema:
+        return {**schema, "items": {"anyOf": [schema["items"], ref("Trellis_Expanded")]}}
+    if "entity" in schema.get("properties", {}):  # any_reference: the title joins in
+        title = {"type": ["string", "null"], "description": "With expand=: the title."}
+        return {**schema, "properties": {**schema["properties"], "title": title}}
     meta: dict[str, Any] = {
         k: schema.pop(k) for k in ("title", "description", "readOnly") if k in schema
     }

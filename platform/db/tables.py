@@ -19,6 +19,8 @@ from trellis.platform.db.columns import bigint_pk, id_column, record_columns, ta
 _id_column = id_column
 _table_with_id = table_with_id
 _record_columns = record_columns
+from trellis.metadata.model.links import LINK_PREFIX, link_table_name
+from trellis.platform.db.link_tables import build_link_table
 
 #: Names Alembic and the platform use for indexes and constraints.
 NAMING_CONVENTION: dict[str, str] = {
@@ -73,6 +75,8 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
     """
     columns = _standard_columns()
     for f in entity.fields.values():
+        if f.type == FieldType.MANY_TO_MANY:
+            build_link_table(entity.name, f.name, metadata)
         columns.append(sa.Column(f.name, FIELD_TYPES[f.type].sql_type(f), nullable=True))
     table = sa.Table(entity.name, metadata, *columns)
     live = table.c.deleted_at.is_(None)
@@ -83,7 +87,7 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
         column = table.c[f.name]
         if f.unique:
             sa.Index(None, column, unique=True, sqlite_where=live, postgresql_where=live)
-        elif f.indexed or f.type in (FieldType.REFERENCE, FieldType.USER):
+        elif f.indexed or f.type in (FieldType.REFERENCE, FieldType.USER, FieldType.ANY_REFERENCE):
             sa.Index(None, column)
         if f.trigram:
             trigram_index(table, f.name)
@@ -348,6 +352,7 @@ __all__ = [
     "COMMENTS_TABLE",
     "DELIVERIES_TABLE",
     "IDEMPOTENCY_TABLE",
+    "LINK_PREFIX",
     "MAX_NAME",
     "NAMING_CONVENTION",
     "NOTIFICATIONS_TABLE",
@@ -365,8 +370,10 @@ __all__ = [
     "TRIGRAM_PREFIX",
     "bigint_pk",
     "build_internal_tables",
+    "build_link_table",
     "build_metadata",
     "build_table",
+    "link_table_name",
     "only_on",
     "trigram_index",
 ]

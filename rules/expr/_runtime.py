@@ -232,10 +232,13 @@ TEXT_MATCH: dict[str, Callable[[str | None, str | None], bool]] = {
 }
 
 
-def list_has(items: list[Any] | None, value: str | None) -> bool:
-    """Case-insensitive membership of a text in a list; false if either is empty."""
+def list_has(items: list[Any] | None, value: Any) -> bool:
+    """Case-insensitive membership of a text in a list, or of a record id in a list of
+    ids (``many_to_many``); false if either is empty."""
     if not items or value is None:
         return False
+    if not isinstance(value, str):
+        return any(not isinstance(i, (str, bool)) and i == value for i in items)
     needle = fold_lower(value)
     return any(isinstance(item, str) and fold_lower(item) == needle for item in items)
 

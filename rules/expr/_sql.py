@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import Grouping
 
 from trellis.metadata.model import DslType
+from trellis.metadata.model.links import link_table_name
 from trellis.rules.expr import _sql_dialect as d
 from trellis.rules.expr import codes
 from trellis.rules.expr import typed as t
@@ -243,7 +244,11 @@ class SqlCompiler:
             case t.InValues():
                 return self._in_values(node)
             case t.ListHas(container=lst, element=e, negated=neg):
-                has = d.ListHas(self.value(lst), self.value(e))
+                has = (
+                    d.ListHas(self.value(lst), self.value(e))
+                    if e.type is DslType.TEXT
+                    else self._has_id(lst, e)
+                )
                 return (sa.not_(has) if neg else has), False
             case t.IsEmpty(operand=o, negated=neg):
                 return self._is_empty(o, neg), False
@@ -251,6 +256,18 @@ class SqlCompiler:
                 return self._text_match(node), True
             case _:
                 return self.value(node), True
+
+    def _has_id(self, container: t.Node, element: t.Node) -> Col:
+        """A ``many_to_many`` field holds the id: its link table has the pair (indexed);
+        through references, its JSON copy of the ids has it."""
+        if isinstance(container, t.Field) and not container.hops:
+            source = self.tables(self.entity)
+            links = self.tables(link_table_name(self.entity, container.column))
+            return sa.exists().where(
+                links.c.source_id == source.c.id,
+                links.c.target_id == sa.type_coerce(self.value(element), sa.BigInteger()),
+            )
+        return d.ListHasNumber(self.value(container), self.value(element))
 
     def _equal(self, node: t.Equal) -> Pred:
         ka, kb = self.constant(node.left), self.constant(node.right)

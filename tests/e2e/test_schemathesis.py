@@ -55,6 +55,8 @@ ITEM = """
       colours: {type: multi_enum, options: [red, green, blue]}
       labels: {type: tags}
       part: {type: reference, to: part, on_delete: set_null}
+      alternates: {type: many_to_many, to: part}
+      related_to: {type: any_reference, targets: [part, item]}
       keeper: {type: user}
       stage: {type: pipeline, pipeline: flow}
       extra: {type: json}

@@ -10,11 +10,16 @@ from typing import Any, NamedTuple
 from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef, FieldType
 from trellis.platform.authz.call import Call
 from trellis.platform.money import converted_currency, currency_symbol
+from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.layouts import title_field
 
 USER_COLUMNS = frozenset({"owner_id", "created_by", "updated_by"})
 MAX_TITLES = 500
+#: Field types whose values are ids of records of the entity in ``to``.
+_LINKING = frozenset({FieldType.REFERENCE, FieldType.MANY_TO_MANY})
+#: Field types shown by one record's title: a form's lookup box starts with it.
+TITLED_TYPES = frozenset({FieldType.REFERENCE, FieldType.ANY_REFERENCE})
 #: What a restricted rollup shows instead of its value.
 RESTRICTED_TEXT = "Restricted"
 
@@ -30,6 +35,8 @@ class Cell:
     raw: Any = None
     #: A rollup the viewer's record scope does not wholly reach: shown without a value.
     restricted: bool = False
+    #: A ``many_to_many`` value: one (title, link) chip per linked record.
+    chips: tuple[tuple[str, str], ...] = ()
 
 
 class _Column(NamedTuple):
@@ -61,6 +68,16 @@ def shown_columns(call: Call, entity: str, names: Iterable[str]) -> list[str]:
     """``names`` a screen shows for ``entity``: readable ones, and restricted rollups."""
     access = call.access.entity(entity)
     return [n for n in names if n in access.columns or n in access.restricted]
+
+
+def _any_target(value: Any) -> tuple[str, int] | None:
+    """(entity, id) of an ``any_reference`` value as the API gives it, or None."""
+    if not isinstance(value, Mapping):
+        return None
+    entity, ident = value.get("entity"), value.get("id")
+    if isinstance(entity, str) and isinstance(ident, int) and not isinstance(ident, bool):
+        return entity, ident
+    return None
 
 
 def _text(f: FieldDef | None, value: Any, name: str) -> str:
@@ -99,12 +116,19 @@ class Presenter:
         wanted: dict[str, set[int]] = {}
         for name in columns:
             f = entity.fields.get(name)
-            if f is None or f.type != FieldType.REFERENCE or f.to is None:
+            if f is not None and f.type == FieldType.ANY_REFERENCE:
+                for record in records:
+                    pair = _any_target(record.get(name))
+                    if pair is not None and pair not in self._titles:
+                        wanted.setdefault(pair[0], set()).add(pair[1])
+                continue
+            if f is None or f.type not in _LINKING or f.to is None:
                 continue
             for record in records:
                 value = record.get(name)
-                if isinstance(value, int) and (f.to, value) not in self._titles:
-                    wanted.setdefault(f.to, set()).add(value)
+                for ident in value if isinstance(value, list) else (value,):
+                    if isinstance(ident, int) and (f.to, ident) not in self._titles:
+                        wanted.setdefault(f.to, set()).add(ident)
         for target, ids in wanted.items():
             self._fetch(target, sorted(ids)[:MAX_TITLES])
 
@@ -137,6 +161,14 @@ class Presenter:
         if f is not None and f.type == FieldType.REFERENCE and isinstance(value, int) and f.to:
             text = self._titles.get((f.to, value), f"#{value}")
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
+        if f is not None and f.type == FieldType.ANY_REFERENCE:
+            target = _any_target(value)
+            if target is not None:
+                text = self._titles.get(target, f"#{target[1]}")
+                return Cell(name, label, text, f"/t/{tenant}/e/{target[0]}/{target[1]}", value)
+        if f is not None and f.type == FieldType.MANY_TO_MANY and f.to:
+            chips = self.chips(f, value)
+            return Cell(name, label, ", ".join(t for t, _ in chips), None, value, chips=chips)
         if name in USER_COLUMNS and isinstance(value, int):
             return Cell(name, label, self.users.get(value, f"user {value}"), None, value)
         if f is not None and f.rollup is not None and value is not None:
@@ -148,6 +180,17 @@ class Presenter:
             return Cell(name, label, _text(f, value, name) or f"#{record.get('id')}", href, value)
         return Cell(name, label, _text(f, value, name), None, value)
 
+    def chips(self, f: FieldDef, value: Any) -> tuple[tuple[str, str], ...]:
+        """(title, link) of each record a ``many_to_many`` value links to."""
+        if not isinstance(value, list) or f.to is None:
+            return ()
+        base = f"/t/{self.call.tenant}/e/{f.to}"
+        return tuple(
+            (self._titles.get((f.to, v), f"#{v}"), f"{base}/{v}")
+            for v in value
+            if isinstance(v, int)
+        )
+
     def row(
         self, entity: EntityDef, record: Mapping[str, Any], columns: Sequence[str]
     ) -> list[Cell]:
@@ -155,4 +198,26 @@ class Presenter:
         return [self.cell(entity, record, name) for name in columns]
 
 
-__all__ = ["RESTRICTED_TEXT", "Cell", "Presenter", "label_of", "shown_columns"]
+def link_chips(
+    shown: Presenter, entity: CompiledEntity, record: Mapping[str, Any]
+) -> dict[str, tuple[tuple[int, str], ...]]:
+    """(id, title) of each record a form's ``many_to_many`` fields link to."""
+    names = [n for n in entity.links if isinstance(record.get(n), list)]
+    shown.load_titles(entity.entity, [record], names)
+    out: dict[str, tuple[tuple[int, str], ...]] = {}
+    for name in names:
+        ids = [v for v in record[name] if isinstance(v, int)]
+        titles = shown.chips(entity.entity.fields[name], ids)
+        out[name] = tuple((i, title) for i, (title, _) in zip(ids, titles, strict=True))
+    return out
+
+
+__all__ = [
+    "RESTRICTED_TEXT",
+    "TITLED_TYPES",
+    "Cell",
+    "Presenter",
+    "label_of",
+    "link_chips",
+    "shown_columns",
+]
