@@ -8,19 +8,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldType
+from trellis.metadata.model.links import LINK_PREFIX, link_table_name
 from trellis.platform.db.business_tables import (
     RATES_TABLE,
     SIGNED_LINKS_TABLE,
     build_business_tables,
 )
 from trellis.platform.db.columns import bigint_pk, id_column, record_columns, table_with_id
+from trellis.platform.db.link_tables import build_link_table
 
 # Short names kept for the table builders below.
 _id_column = id_column
 _table_with_id = table_with_id
 _record_columns = record_columns
-from trellis.metadata.model.links import LINK_PREFIX, link_table_name
-from trellis.platform.db.link_tables import build_link_table
 
 #: Names Alembic and the platform use for indexes and constraints.
 NAMING_CONVENTION: dict[str, str] = {
