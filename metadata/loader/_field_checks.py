@@ -11,7 +11,9 @@ from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, FieldType
 
 _NUMERIC = frozenset(k for k, spec in FIELD_TYPES.items() if spec.numeric)
-_NOT_INDEXABLE = frozenset({FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM})
+_NOT_INDEXABLE = frozenset(
+    {FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM, FieldType.RICH_TEXT}
+)
 #: Types whose values are plain text: ``indexed: trigram`` applies to them.
 TRIGRAM_TYPES = frozenset(
     {FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.URL}

@@ -28,6 +28,7 @@ class FieldType(enum.StrEnum):
     PIPELINE = "pipeline"
     JSON = "json"
     AUTONUMBER = "autonumber"
+    RICH_TEXT = "rich_text"
 
 
 __all__ = ["FieldType"]

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldType
+from trellis.metadata.model.rich_text import plain_column
 
 #: Names Alembic and the platform use for indexes and constraints.
 NAMING_CONVENTION: dict[str, str] = {
@@ -86,6 +87,9 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
     columns = _standard_columns()
     for f in entity.fields.values():
         columns.append(sa.Column(f.name, FIELD_TYPES[f.type].sql_type(f), nullable=True))
+    for f in entity.fields.values():
+        if f.type == FieldType.RICH_TEXT:
+            columns.append(sa.Column(plain_column(f.name), sa.Text(), nullable=True))
     table = sa.Table(entity.name, metadata, *columns)
     live = table.c.deleted_at.is_(None)
     # Record scopes (own/team) filter live rows by owner: with deleted_at in the index,

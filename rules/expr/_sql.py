@@ -20,7 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import Grouping
 
-from trellis.metadata.model import DslType
+from trellis.metadata.model import DslType, FieldType
+from trellis.metadata.model.rich_text import plain_column
 from trellis.rules.expr import _sql_dialect as d
 from trellis.rules.expr import codes
 from trellis.rules.expr import typed as t
@@ -84,6 +85,13 @@ def like_escape(text: str) -> str:
     return (
         text.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
     )
+
+
+def _read_column(node: t.Field) -> str:
+    """The column a field is read from: rich text is read as its plain text."""
+    if node.field_type == FieldType.RICH_TEXT:
+        return plain_column(node.column)
+    return node.column
 
 
 class SqlCompiler:
@@ -161,14 +169,15 @@ class SqlCompiler:
 
     def _field(self, node: t.Field) -> Col:
         source = self.tables(self.entity)
+        column = _read_column(node)
         if not node.hops:
-            return source.c[node.column]
+            return source.c[column]
         aliases = [self.tables(hop.target).alias() for hop in node.hops]
         joined: sa.FromClause = aliases[0]
         for prev, hop, alias in zip(aliases, node.hops[1:], aliases[1:], strict=False):
             joined = sa.join(joined, alias, alias.c.id == prev.c[hop.field])
         query = (
-            sa.select(aliases[-1].c[node.column])
+            sa.select(aliases[-1].c[column])
             .select_from(joined)
             .where(aliases[0].c.id == source.c[node.hops[0].field])
             .correlate(source)

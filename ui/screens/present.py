@@ -7,7 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from markupsafe import Markup
+
 from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef, FieldType
+from trellis.metadata.model.rich_text import plain_text
 from trellis.platform.authz.call import Call
 from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.layouts import title_field
@@ -29,6 +32,8 @@ class Cell:
     raw: Any = None
     #: A rollup the viewer's record scope does not wholly reach: shown without a value.
     restricted: bool = False
+    #: Sanitised HTML of a rich text field (stored sanitised, so safe to show as is).
+    html: Markup | None = None
 
 
 class _Column(NamedTuple):
@@ -74,6 +79,8 @@ def _text(f: FieldDef | None, value: Any, name: str) -> str:
         return f"{float(value):g} %"
     if kind == FieldType.DATETIME and isinstance(value, str):
         return value.replace("T", " ")[:16]
+    if kind == FieldType.RICH_TEXT and isinstance(value, str):
+        return plain_text(value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -138,6 +145,9 @@ class Presenter:
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
         if name in USER_COLUMNS and isinstance(value, int):
             return Cell(name, label, self.users.get(value, f"user {value}"), None, value)
+        if f is not None and f.type == FieldType.RICH_TEXT and isinstance(value, str):
+            # Stored through ``sanitise`` on every save path: markup is shown as saved.
+            return Cell(name, label, _text(f, value, name), None, value, html=Markup(value))
         if titled:
             href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
             return Cell(name, label, _text(f, value, name) or f"#{record.get('id')}", href, value)
