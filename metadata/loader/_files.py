@@ -24,6 +24,7 @@ TOLERATED = frozenset(
         "data",
         "sla",
         "reminders",
+        "calendars",
     }
 )
 #: Every item the loader knows at the package root.

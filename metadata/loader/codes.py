@@ -80,6 +80,14 @@ CODES = MappingProxyType(
         "MD133": "SLA hours name a value that is not an option of the priority field",
         "MD134": "a met_when or cancel_when condition is refused by the rule checker",
         "MD135": "SLA or reminder email names no email_templates/<name>.j2",
+        # Business-hours calendars (calendars/<name>.yaml).
+        "MD270": "a calendar's opening interval is not HH:MM-HH:MM from 00:00 to 24:00 "
+        "ending after it starts",
+        "MD271": "two opening intervals of one calendar day overlap",
+        "MD272": "a calendar names an unknown time zone (did you mean …)",
+        "MD273": "a calendar holiday is not a date (YYYY-MM-DD)",
+        "MD274": "a calendar has no opening hours on any day",
+        "MD275": "an SLA names an unknown calendar (did you mean …)",
         # Layouts (the ``layouts:`` section of an entity file).
         "MD100": "a layout names an unknown field (did you mean …)",
         "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "

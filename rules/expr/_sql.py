@@ -127,6 +127,19 @@ class SqlCompiler:
                     )
                 ]
             )
+        python_only = t.python_only_call(node)
+        if python_only is not None:
+            raise ExpressionError(
+                [
+                    Locator("").diagnostic(
+                        codes.NO_SQL_FORM,
+                        f"{python_only.name}() works in formulas, validations and rules, "
+                        "not in filters or queries",
+                        python_only.line,
+                        python_only.col,
+                    )
+                ]
+            )
         if node.type is not DslType.BOOLEAN:
             return self.value(node)
         if as_value:
