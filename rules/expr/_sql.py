@@ -94,6 +94,22 @@ def _read_column(node: t.Field) -> str:
     return node.column
 
 
+def refuse_python_only(node: t.Node, source: str = "") -> None:
+    """Raise ``RL015`` when ``node`` calls a function that has no SQL form.
+
+    Raises:
+        ExpressionError: naming the call's position (in ``source`` when given).
+    """
+    call = t.python_only_call(node)
+    if call is not None:
+        message = (
+            f"{call.name}() works in formulas, validations and rules, not in filters or queries"
+        )
+        raise ExpressionError(
+            [Locator(source).diagnostic(codes.NO_SQL_FORM, message, call.line, call.col)]
+        )
+
+
 class SqlCompiler:
     """Builds the SQL of one typed tree for one set of tables and context."""
 
@@ -127,19 +143,7 @@ class SqlCompiler:
                     )
                 ]
             )
-        python_only = t.python_only_call(node)
-        if python_only is not None:
-            raise ExpressionError(
-                [
-                    Locator("").diagnostic(
-                        codes.NO_SQL_FORM,
-                        f"{python_only.name}() works in formulas, validations and rules, "
-                        "not in filters or queries",
-                        python_only.line,
-                        python_only.col,
-                    )
-                ]
-            )
+        refuse_python_only(node)
         if node.type is not DslType.BOOLEAN:
             return self.value(node)
         if as_value:
