@@ -34,6 +34,14 @@ fields:
 validations:
   - {when: 'body contains "forbidden"', field: body, message: "No forbidden words."}
 """
+RULES = """\
+rule "Stamp"
+  on note created
+  when title == "By rule"
+  then
+    set body = "<p onclick='x()'>set by a rule<script>x()</script></p>"
+end
+"""
 EVIL = (
     '<p onclick="steal()">Quarterly <strong>pipeline</strong> review'
     '<script>alert("x")</script>'
@@ -58,6 +66,8 @@ def world(
     (package / "entities").mkdir(parents=True)
     (package / "app.yaml").write_text("name: notes\nversion: 1.0.0\nlabel: Notes\n")
     (package / "entities" / "note.yaml").write_text(NOTE)
+    (package / "rules").mkdir()
+    (package / "rules" / "notes.rules").write_text(RULES)
     prefix = f"x{uuid.uuid4().hex[:10]}_"
     if request.param == "sqlite":
         config = RuntimeConfig(data_dir=root / "data", version_check_interval=0.0)
@@ -123,6 +133,13 @@ def test_api_update_and_bulk_sanitise(world: World) -> None:
 def test_formula_setting_rich_text_is_sanitised(world: World) -> None:
     created = world.api.post("note", json={"title": "Computed"}).json()
     assert created["teaser"] == "<em>Computed</em>"
+
+
+def test_trigger_rule_setting_rich_text_is_sanitised(world: World) -> None:
+    created = world.api.post("note", json={"title": "By rule"})
+    assert created.status_code == 201, created.text
+    stored = world.api.get(f"note/{created.json()['id']}").json()
+    assert stored["body"] == "<p>set by a rule</p>"
 
 
 def test_size_limit(world: World) -> None:
