@@ -150,6 +150,7 @@ def test_size_limit(world: World) -> None:
 
 def test_search_and_filters_match_words_not_tags(world: World) -> None:
     world.api.post("note", json={"title": "Plain", "body": "<p>The <em>zebra</em> crossing</p>"})
+    world.api.post("note", json={"title": "Other", "body": "<p>Lions <b>only</b></p>"})
     found = world.api.get("_search", params={"q": "zebra crossing"}).json()["items"]
     assert [hit["title"] for hit in found] == ["Plain"]
     # A tag name or attribute is not a word of the text.
@@ -159,6 +160,13 @@ def test_search_and_filters_match_words_not_tags(world: World) -> None:
     assert [r["title"] for r in listed["items"]] == ["Plain"]
     tagged = world.api.get("note", params={"filter": 'body contains "strong"'}).json()
     assert tagged["items"] == []
+    # The screens' global search and list search read the same plain text.
+    page = world.web.get("/t/rt/search", params={"q": "zebra"})
+    assert page.status_code == 200 and ">Plain<" in page.text
+    assert ">Plain<" not in world.web.get("/t/rt/search", params={"q": "em"}).text
+    listed_screen = world.web.get("/t/rt/e/note", params={"q": "zebra"})
+    assert ">Plain<" in listed_screen.text and ">Other<" not in listed_screen.text
+    assert ">Other<" in world.web.get("/t/rt/e/note").text
 
 
 def test_validation_reads_the_plain_text(world: World) -> None:
