@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import Grouping
 
-from trellis.metadata.model import DslType, FieldType
+from trellis.metadata.model import DslType, FieldType, SourceSpan
 from trellis.metadata.model.rich_text import plain_column
 from trellis.rules.expr import _sql_dialect as d
 from trellis.rules.expr import codes
@@ -94,7 +94,7 @@ def _read_column(node: t.Field) -> str:
     return node.column
 
 
-def refuse_python_only(node: t.Node, source: str = "") -> None:
+def refuse_python_only(node: t.Node, source: str = "", span: SourceSpan | None = None) -> None:
     """Raise ``RL015`` when ``node`` calls a function that has no SQL form.
 
     Raises:
@@ -106,7 +106,7 @@ def refuse_python_only(node: t.Node, source: str = "") -> None:
             f"{call.name}() works in formulas, validations and rules, not in filters or queries"
         )
         raise ExpressionError(
-            [Locator(source).diagnostic(codes.NO_SQL_FORM, message, call.line, call.col)]
+            [Locator(source, span).diagnostic(codes.NO_SQL_FORM, message, call.line, call.col)]
         )
 
 

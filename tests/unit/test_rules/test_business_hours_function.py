@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trellis.metadata.loader import validate_package
 from trellis.metadata.model.calendars import CalendarDef
+from trellis.rules.checker import RuleExpressionChecker
 from trellis.rules.expr import EvalContext, ExpressionError, compile_expression, interpret
 
 from rules_test_support import DEAL, MODEL, sqlite_database
@@ -24,6 +27,7 @@ SUPPORT = CalendarDef(
     holidays=frozenset({date(2026, 12, 8)}),
 )
 WITH_CALENDAR = replace(MODEL, calendars=MappingProxyType({"support": SUPPORT}))
+CHECKER = RuleExpressionChecker()
 CTX = EvalContext(now=datetime(2026, 12, 7, 10, tzinfo=UTC))
 
 
@@ -94,5 +98,53 @@ def test_function_adds_up_and_stays_within_the_wall_clock(
     # Exact in the calendar (timedelta); the hours are a Decimal division by 3600 s,
     # so sums agree to the last of its 28 significant digits.
     assert abs(_hours(a, b) + _hours(b, c) - _hours(a, c)) <= Decimal("1e-20")
-    wall = Decimal((c - a).total_seconds()) / 3600
+    wall = Decimal((c - a) // timedelta(microseconds=1)) / Decimal(3_600_000_000)
     assert Decimal(0) <= _hours(a, c) <= wall + Decimal("1e-20")
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    base = {
+        "app.yaml": "name: desk\nversion: 1.0.0\n",
+        "calendars/support.yaml": 'timezone: Europe/Madrid\nweek:\n  monday: ["09:00-17:00"]\n',
+        "entities/ticket.yaml": (
+            "fields:\n  opened_at: {type: datetime}\n  closed_at: {type: datetime}\n"
+        ),
+    }
+    for name, text in {**base, **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+WHERE = 'business_hours_between(opened_at, closed_at, \\"support\\") > 8'
+
+
+def test_role_where_run_as_sql_refuses_it_at_load(tmp_path: Path) -> None:
+    roles = (
+        "roles:\n  rep:\n    entities:\n      ticket:\n        actions: [read]\n"
+        f'        where: "{WHERE}"\n'
+    )
+    result = validate_package(_package(tmp_path, {"roles.yaml": roles}), checker=CHECKER)
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("MD073", 6)]
+    assert "[RL015]" in result.diagnostics[0].message
+
+
+def test_dashboard_where_refuses_it_at_load(tmp_path: Path) -> None:
+    tile = f'tiles:\n  - {{kind: kpi, label: Slow, entity: ticket, agg: count, where: "{WHERE}"}}\n'
+    result = validate_package(_package(tmp_path, {"dashboards/desk.yaml": tile}), checker=CHECKER)
+    assert [d.code for d in result.diagnostics] == ["MD116"]
+    assert "[RL015]" in result.diagnostics[0].message
+
+
+def test_formulas_and_validations_accept_it_at_load(tmp_path: Path) -> None:
+    entity = (
+        "fields:\n  opened_at: {type: datetime}\n  closed_at: {type: datetime}\n"
+        "  hours: {type: decimal, formula: '"
+        + WHERE.replace('\\"', '"').replace(" > 8", "")
+        + "'}\nvalidations:\n  - {when: '"
+        + WHERE.replace('\\"', '"')
+        + "', message: Too slow.}\n"
+    )
+    result = validate_package(_package(tmp_path, {"entities/ticket.yaml": entity}), checker=CHECKER)
+    assert result.diagnostics == ()
+    assert result.model is not None and "support" in result.model.calendars
