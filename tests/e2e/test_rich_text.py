@@ -20,7 +20,7 @@ from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
 from conftest import PG_URL, drop_schemas
-from helpers import Api
+from helpers import Api, PackageWriter
 from ui_support import PASSWORD, post_form, sign_in
 
 NOTE = """\
@@ -205,3 +205,25 @@ def test_openapi_describes_rich_text_as_limited_text(world: World) -> None:
     assert written["maxLength"] == MAX_RICH_TEXT_LENGTH
     answered = doc["components"]["schemas"]["Note"]["properties"]
     assert "body" in answered and "_plain_body" not in answered
+
+
+def test_text_field_turned_rich_text_is_sanitised_and_searchable(
+    runtime: Runtime, client: TestClient[Any], write_package: PackageWriter
+) -> None:
+    runtime.registry.create_tenant("turn")
+    plain = "label: Memo\ntitle: title\nsearch: [body]\nfields:\n  title: {type: string}\n"
+    publish(runtime, "turn", write_package({"memo": plain + "  body: {type: text}\n"}))
+    user = runtime.registry.ensure_user("admin@turn.test", PASSWORD)
+    runtime.registry.add_membership("turn", user, ["admin"])
+    api = Api(client, "turn", runtime.registry.create_token("turn", "admin@turn.test"))
+    old = api.post("memo", json={"title": "Old", "body": "Giraffe <script>alert(1)</script>"})
+    assert old.status_code == 201, old.text
+    publish(
+        runtime,
+        "turn",
+        write_package({"memo": plain + "  body: {type: rich_text}\n"}, version="1.1.0"),
+    )
+    stored = api.get(f"memo/{old.json()['id']}").json()["body"]
+    assert stored == "Giraffe "
+    found = api.get("_search", params={"q": "giraffe"}).json()["items"]
+    assert [hit["title"] for hit in found] == ["Old"]
