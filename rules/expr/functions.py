@@ -122,6 +122,9 @@ def parse_datetime(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+_MICROS_PER_HOUR = Decimal(3_600_000_000)
+
+
 def _business_hours(a: Any, b: Any, calendar: Any) -> Decimal | None:
     """Business hours from ``a`` to ``b`` in ``calendar`` (a date is its local midnight).
 
@@ -133,9 +136,6 @@ def _business_hours(a: Any, b: Any, calendar: Any) -> Decimal | None:
     elapsed = calendar.between(start, end)
     micros = (elapsed.days * 86_400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
     return Decimal(micros) / _MICROS_PER_HOUR
-
-
-_MICROS_PER_HOUR = Decimal(3_600_000_000)
 
 
 def _calendar_instant(value: Any, calendar: CalendarDef) -> datetime:
