@@ -12,10 +12,16 @@ from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, FieldType
 
 _NUMERIC = frozenset(k for k, spec in FIELD_TYPES.items() if spec.numeric)
 _NOT_INDEXABLE = frozenset(
-    {FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM, FieldType.MANY_TO_MANY}
+    {
+        FieldType.JSON,
+        FieldType.TAGS,
+        FieldType.MULTI_ENUM,
+        FieldType.MANY_TO_MANY,
+        FieldType.RICH_TEXT,
+    }
 )
 #: Types that point at records of the entity named in ``to``.
-TARGETED = frozenset({FieldType.REFERENCE, FieldType.MANY_TO_MANY})
+TARGETED = frozenset({FieldType.REFERENCE, FieldType.MANY_TO_MANY, FieldType.RICH_TEXT})
 #: Types whose values are plain text: ``indexed: trigram`` applies to them.
 TRIGRAM_TYPES = frozenset(
     {FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.URL}

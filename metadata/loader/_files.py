@@ -27,6 +27,7 @@ TOLERATED = frozenset(
         "reminders",
         "forms",
         "links",
+        "calendars",
     }
 )
 #: Every item the loader knows at the package root.

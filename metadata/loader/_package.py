@@ -11,6 +11,7 @@ from typing import Any
 from trellis.metadata.diagnostics import Diagnostic, MetadataError, Severity, did_you_mean
 from trellis.metadata.loader._app_checks import check_app
 from trellis.metadata.loader._build import build_app, build_entity
+from trellis.metadata.loader._calendars import read_calendars
 from trellis.metadata.loader._currency_checks import check_base_currency
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
 from trellis.metadata.loader._dashboards import read_dashboards
@@ -262,6 +263,9 @@ def validate_package(
         check_rollups(model, entity, doc.positions, report)
         check_layouts(name, entities.docs, entities.broken, report)
     _check_cycles(model, entities, report)
+    # Before any expression is checked: business_hours_between() names calendars.
+    calendars = read_calendars(root, display, _read, report)
+    model = replace(model, calendars=MappingProxyType(calendars))
     model = attach_flows(model, flows, entities.docs, entities.broken, report)
     model = replace(
         model,

@@ -97,6 +97,14 @@ CODES = MappingProxyType(
         "MD214": "an option of a currency field is not a known ISO 4217 currency code",
         "MD215": "a money rollup over amounts that carry their currency has a currency_field "
         "(it is in the base currency)",
+        # Business-hours calendars (calendars/<name>.yaml).
+        "MD270": "a calendar's opening interval is not HH:MM-HH:MM from 00:00 to 24:00 "
+        "ending after it starts",
+        "MD271": "two opening intervals of one calendar day overlap",
+        "MD272": "a calendar names an unknown time zone (did you mean …)",
+        "MD273": "a calendar holiday is not a date (YYYY-MM-DD)",
+        "MD274": "a calendar has no opening hours on any day",
+        "MD275": "an SLA names an unknown calendar (did you mean …)",
         # Layouts (the ``layouts:`` section of an entity file).
         "MD100": "a layout names an unknown field (did you mean …)",
         "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "

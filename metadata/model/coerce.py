@@ -18,6 +18,7 @@ from typing import Any
 
 from trellis.metadata.model.defs import FieldDef
 from trellis.metadata.model.ranges import numeric_precision, range_message, storable_range
+from trellis.metadata.model.rich_text import MAX_RICH_TEXT_LENGTH, sanitise
 
 #: Numbers whose integer part has more digits than this are out of every column's
 #: range; they are refused before rounding, which would otherwise build huge numbers.
@@ -167,6 +168,18 @@ def coerce_any_reference(value: Any, f: FieldDef) -> str:
     return f"{entity}:{number}"
 
 
+def coerce_rich_text(value: Any, f: FieldDef) -> str:
+    """Rich text as stored: sanitised HTML; a computed value is written as text first.
+
+    Raises:
+        FieldValueError: the text is longer than ``MAX_RICH_TEXT_LENGTH``.
+    """
+    text = coerce_text(value, f)
+    if len(text) > MAX_RICH_TEXT_LENGTH:
+        raise FieldValueError(f"Use at most {MAX_RICH_TEXT_LENGTH} characters.")
+    return sanitise(text)
+
+
 def coerce_as_is(value: Any, f: FieldDef) -> Any:
     """Lists and JSON are stored as they come (the JSON Schema checked their shape)."""
     return value
@@ -182,6 +195,7 @@ __all__ = [
     "coerce_date",
     "coerce_datetime",
     "coerce_id_list",
+    "coerce_rich_text",
     "coerce_text",
     "coerce_whole",
     "to_decimal",

@@ -8,6 +8,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from trellis.metadata.model.calendars import CalendarDef
 from trellis.metadata.model.dashboards import DashboardDef
 from trellis.metadata.model.documents import DocumentDef
 from trellis.metadata.model.layouts import LayoutsDef
@@ -290,6 +291,8 @@ class AppModel:
     slas: Mapping[str, SlaDef] = field(default_factory=lambda: _EMPTY)
     #: ``reminders/<entity>.yaml`` by entity.
     reminders: Mapping[str, ReminderDef] = field(default_factory=lambda: _EMPTY)
+    #: ``calendars/<name>.yaml`` (business hours) by name.
+    calendars: Mapping[str, CalendarDef] = field(default_factory=lambda: _EMPTY)
     #: IANA time zone of ``every "<cron>"`` rules (``app.yaml`` ``timezone``).
     timezone: str = "UTC"
     #: ``app.yaml`` ``two_factor: required``: members must turn TOTP on to use screens

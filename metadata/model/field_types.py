@@ -20,6 +20,7 @@ from trellis.metadata.model.ranges import (
     storable_range,
     value_range,
 )
+from trellis.metadata.model.rich_text import MAX_RICH_TEXT_LENGTH
 from trellis.metadata.model.type_names import FieldType
 
 JsonSchema = dict[str, Any]
@@ -154,12 +155,16 @@ def _spec(
     *,
     decimal: bool = False,
     is_list: bool = False,
+    coerce_with: Callable[[Any, FieldDef], Any] | None = None,
 ) -> FieldTypeSpec:
     """A spec whose ``coerce`` follows from the type: decimal-like numbers are rounded to
     their column's scale, ids and integers fit BIGINT, the rest go by their DSL type."""
     kind = FieldType(name)
-    if decimal:
-        coerce: Callable[[Any, FieldDef], Any] = c.to_decimal
+    coerce: Callable[[Any, FieldDef], Any]
+    if coerce_with is not None:
+        coerce = coerce_with
+    elif decimal:
+        coerce = c.to_decimal
     elif kind in WHOLE_TYPES:
         coerce = c.coerce_whole
     else:
@@ -345,6 +350,15 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             lambda f: sa.String(64),
             lambda f: {"type": "string", "readOnly": True},
             "readonly",
+        ),
+        # Sanitised HTML (see ``rich_text``); searched and read by rules as plain text.
+        _spec(
+            "rich_text",
+            DslType.TEXT,
+            lambda f: sa.Text(),
+            lambda f: {"type": "string", "maxLength": MAX_RICH_TEXT_LENGTH},
+            "richtext",
+            coerce_with=c.coerce_rich_text,
         ),
     )
 }

@@ -32,6 +32,7 @@ class FieldType(enum.StrEnum):
     MANY_TO_MANY = "many_to_many"
     #: A record of one of the entities in ``targets``, stored as ``entity:id`` text.
     ANY_REFERENCE = "any_reference"
+    RICH_TEXT = "rich_text"
 
 
 __all__ = ["FieldType"]

@@ -31,7 +31,7 @@ INT64_MAX = 2**63 - 1
 #: ``str.strip`` sees it (``\S`` differs between regex dialects: ECMA-262 counts U+0085
 #: and U+001C-U+001F as text and U+FEFF as space).
 NOT_BLANK = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-_BLANK_CHECKED = (FieldType.STRING, FieldType.TEXT)
+_BLANK_CHECKED = (FieldType.STRING, FieldType.TEXT, FieldType.RICH_TEXT)
 _STANDARD: dict[DslType, dict[str, Any]] = {
     DslType.NUMBER: {"type": "integer"},
     DslType.DATETIME: {"type": "string", "format": "date-time"},

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldType
 from trellis.metadata.model.links import LINK_PREFIX, link_table_name
+from trellis.metadata.model.rich_text import plain_column
 from trellis.platform.db.business_tables import (
     RATES_TABLE,
     SIGNED_LINKS_TABLE,
@@ -78,6 +79,9 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
         if f.type == FieldType.MANY_TO_MANY:
             build_link_table(entity.name, f.name, metadata)
         columns.append(sa.Column(f.name, FIELD_TYPES[f.type].sql_type(f), nullable=True))
+    for f in entity.fields.values():
+        if f.type == FieldType.RICH_TEXT:
+            columns.append(sa.Column(plain_column(f.name), sa.Text(), nullable=True))
     table = sa.Table(entity.name, metadata, *columns)
     live = table.c.deleted_at.is_(None)
     # Record scopes (own/team) filter live rows by owner: with deleted_at in the index,

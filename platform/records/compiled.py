@@ -150,7 +150,8 @@ def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> Comp
         defaults=MappingProxyType(defaults),
         validations=validations,
         conditions=MappingProxyType(conditions),
-        columns=tuple(str(c.name) for c in table.columns),  # plain str, not quoted_name
+        # plain str, not quoted_name; hidden columns (rich text's plain text) left out
+        columns=tuple(str(c.name) for c in table.columns if not str(c.name).startswith("_")),
         references=MappingProxyType(
             {f.name: f.to for f in entity.fields.values() if f.type == FieldType.REFERENCE and f.to}
         ),

@@ -15,7 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FieldDef
+from trellis.metadata.model import FieldDef, FieldType
+from trellis.metadata.model.rich_text import plain_column, plain_text
 from trellis.platform.db.counters import next_value
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.values import to_json
@@ -42,6 +43,16 @@ class ChangeRow:
     changes: Mapping[str, list[Any]]
     at: datetime
     user_id: int | None
+
+
+def with_plain_text(entity: CompiledEntity, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` and the plain text of each rich_text field among them (for search)."""
+    out = dict(values)
+    for name, f in entity.entity.fields.items():
+        if f.type == FieldType.RICH_TEXT and name in values:
+            html = values[name]
+            out[plain_column(name)] = plain_text(html) if isinstance(html, str) else None
+    return out
 
 
 class RecordRepository:
@@ -103,7 +114,9 @@ class RecordRepository:
 
     def insert(self, conn: sa.Connection, entity: CompiledEntity, record: Record) -> int:
         """Insert ``record`` (every column given) and its links; its new id."""
-        record_id = inserted_id(conn.execute(entity.table.insert(), record))
+        record_id = inserted_id(
+            conn.execute(entity.table.insert(), with_plain_text(entity, record))
+        )
         self._write_links(conn, entity, record_id, record)
         return record_id
 
@@ -149,7 +162,7 @@ class RecordRepository:
 
         Returns whether the row was written (False: changed or deleted meanwhile).
         """
-        params = {**values, "_id": record_id, "_version": version}
+        params = {**with_plain_text(entity, values), "_id": record_id, "_version": version}
         written = conn.execute(_locked_update(entity.table), params).rowcount == 1
         if written and entity.links:
             self._write_links(conn, entity, record_id, values, replace=True)
@@ -201,4 +214,4 @@ class RecordRepository:
         )
 
 
-__all__ = ["ChangeRow", "Record", "RecordRepository"]
+__all__ = ["ChangeRow", "Record", "RecordRepository", "with_plain_text"]

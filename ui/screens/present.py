@@ -7,7 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from markupsafe import Markup
+
 from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef, FieldType
+from trellis.metadata.model.rich_text import plain_text
 from trellis.platform.authz.call import Call
 from trellis.platform.money import converted_currency, currency_symbol
 from trellis.platform.records.compiled import CompiledEntity
@@ -37,6 +40,8 @@ class Cell:
     restricted: bool = False
     #: A ``many_to_many`` value: one (title, link) chip per linked record.
     chips: tuple[tuple[str, str], ...] = ()
+    #: Sanitised HTML of a rich text field (stored sanitised, so safe to show as is).
+    html: Markup | None = None
 
 
 class _Column(NamedTuple):
@@ -92,6 +97,8 @@ def _text(f: FieldDef | None, value: Any, name: str) -> str:
         return f"{float(value):g} %"
     if kind == FieldType.DATETIME and isinstance(value, str):
         return value.replace("T", " ")[:16]
+    if kind == FieldType.RICH_TEXT and isinstance(value, str):
+        return plain_text(value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -175,6 +182,9 @@ class Presenter:
             code = converted_currency(self.call.app.model, entity, name)
             if code is not None:
                 return Cell(name, label, currency_symbol(code) + _text(f, value, name), None, value)
+        if f is not None and f.type == FieldType.RICH_TEXT and isinstance(value, str):
+            # Stored through ``sanitise`` on every save path: markup is shown as saved.
+            return Cell(name, label, _text(f, value, name), None, value, html=Markup(value))
         if titled:
             href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
             return Cell(name, label, _text(f, value, name) or f"#{record.get('id')}", href, value)
