@@ -19,7 +19,7 @@ from typing import Any
 
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.loader._report import Report
-from trellis.metadata.loader._schedule_loading import Reader, _documents
+from trellis.metadata.loader._schedule_loading import Reader, documents
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.loader.yaml_source import YamlDocument
 from trellis.metadata.model import (
@@ -277,12 +277,12 @@ def attach_public(
     """The model with its ``forms/`` and ``links/``; every problem is reported."""
     check_public_role(model, report)
     forms: dict[str, FormDef] = {}
-    for stem, doc in _documents(root, display, FORM_DIR, "form", read, report).items():
+    for stem, doc in documents(root, display, FORM_DIR, "form", read, report).items():
         form = _check_form(model, stem, doc, report)
         if form is not None:
             forms[stem] = form
     links: dict[str, LinkDef] = {}
-    for stem, doc in _documents(root, display, LINK_DIR, "link", read, report).items():
+    for stem, doc in documents(root, display, LINK_DIR, "link", read, report).items():
         link = _check_link(model, stem, doc, report)
         if link is not None:
             links[stem] = link
