@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from trellis.metadata.model import coerce as c
 from trellis.metadata.model.defs import FieldDef
 from trellis.metadata.model.dsl_types import DslType
+from trellis.metadata.model.numeric_columns import bigint_column as _bigint
+from trellis.metadata.model.numeric_columns import numeric_column as _numeric
 from trellis.metadata.model.ranges import (
     INT64_MAX,
     INT64_MIN,
@@ -93,49 +95,6 @@ def _decimal_schema(f: FieldDef) -> JsonSchema:
     else:
         schema["exclusiveMaximum"] = column_limit
     return schema
-
-
-class _FloatBackedNumeric(sa.types.TypeDecorator[Decimal]):
-    """NUMERIC on SQLite, which keeps numbers as 8-byte floats: read back exactly.
-
-    SQLAlchemy formats the stored float with the column's scale, so 1234567890123.45
-    in a scale-6 column reads as 1234567890123.449951; the float's shortest repr is
-    the stored decimal itself for up to 15 significant digits (the save refuses
-    more on SQLite). SQLite keeps a whole float as INTEGER (64773971539513100 as
-    ...104), which is read the same way. The DDL is the same NUMERIC(p, s).
-    """
-
-    impl = sa.Numeric
-    cache_ok = True
-
-    def __init__(self, precision: int, scale: int) -> None:
-        super().__init__(precision, scale)
-        self._precision = precision
-        self._scale = scale
-        self._quantum = Decimal(1).scaleb(-scale)
-
-    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
-        floats = sa.Numeric(self._precision, self._scale, asdecimal=False)
-        return dialect.type_descriptor(floats)
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        floating = isinstance(value, (int, float))
-        number = Decimal(repr(float(value))) if floating else Decimal(value)
-        return number.quantize(self._quantum) if number.is_finite() else number
-
-
-def _numeric(f: FieldDef) -> sa.types.TypeEngine[Any]:
-    precision, scale = numeric_precision(f) or (24, 6)
-    return sa.Numeric(precision, scale).with_variant(
-        _FloatBackedNumeric(precision, scale), "sqlite"
-    )
-
-
-def _bigint() -> sa.types.TypeEngine[Any]:
-    # SQLite only auto-increments INTEGER PRIMARY KEY; elsewhere BIGINT.
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 _DEFAULT_COERCE: dict[DslType, Callable[[Any, FieldDef], Any]] = {

@@ -23,7 +23,7 @@ _SCHEMA = json.loads(
 FIELD_KEYS = frozenset(_SCHEMA["$defs"]["field"]["properties"])
 ENTITY_KEYS = frozenset(_SCHEMA["properties"])
 NUMERIC = ("integer", "decimal", "money", "percent")
-NOT_INDEXABLE = ("json", "tags", "multi_enum", "many_to_many")
+NOT_INDEXABLE = ("json", "tags", "multi_enum", "many_to_many", "rich_text")
 
 names = st.from_regex(r"\A[a-z][a-z0-9_]{0,15}\Z").filter(
     lambda n: n not in STANDARD_COLUMNS and n not in RESERVED_WORDS
