@@ -13,6 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from trellis.metadata.model import WorkflowDef
+from trellis.platform.api.openapi_data import AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
     approval_schema,
@@ -149,6 +150,7 @@ def shared_parameters(default_limit: int, max_limit: int) -> dict[str, Any]:
             "description": "Repeating a create with the same key answers the first result.",
             "schema": {"type": "string", "maxLength": 128},
         },
+        "AsOf": AS_OF,
         "RecordId": {
             "name": "id",
             "in": "path",
@@ -263,7 +265,7 @@ def _paths(
                 "tags": tag,
                 "summary": f"Read a {label}",
                 "operationId": f"read{key}",
-                "parameters": [_param(f"{key}_expand")],
+                "parameters": [_param(f"{key}_expand"), _param("AsOf")],
                 "responses": {
                     "200": {**one, "headers": {"ETag": {**etag["ETag"], "required": True}}},
                     **_errors(_READ),
@@ -309,6 +311,7 @@ def _paths(
             },
         },
     }
+    paths.update(data_paths(entity, base, key, _errors))
     if workflows:
         transitions = transition_path(entity, key, workflows, _errors(TRANSITION_ERRORS), ref)
         paths[f"{base}/{entity.name}/{{id}}/transitions/{{name}}"] = transitions
@@ -321,7 +324,11 @@ def build_openapi(
     """The OpenAPI 3.1 document of ``tenant``'s API (page sizes as configured)."""
     base = f"/t/{tenant}/api"
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {**shared_schemas(), "Trellis_Approval": approval_schema()}
+    schemas: dict[str, Any] = {
+        **shared_schemas(),
+        "Trellis_Approval": approval_schema(),
+        "Trellis_History": history_schema(),
+    }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
         workflows = app.model.workflows_of(entity.name)
