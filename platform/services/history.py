@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -55,19 +56,20 @@ def parse_as_of(text: str) -> datetime:
 
 def require_history_access(
     call: Call, conn: sa.Connection, entity: CompiledEntity, record_id: int
-) -> None:
-    """404 unless the caller may see record ``record_id`` (live, or deleted and theirs to
-    restore)."""
+) -> dict[str, Any]:
+    """The stored row of record ``record_id``: 404 unless the caller may see it (live, or
+    deleted and theirs to restore)."""
     t = entity.table
-    row = conn.execute(sa.select(t.c.deleted_at).where(t.c.id == record_id)).first()
+    row = conn.execute(sa.select(t).where(t.c.id == record_id)).first()
     missing = NotFoundError(f"No {entity.name} with id {record_id}.")
     if row is None:
         raise missing
-    deleted = row[0] is not None
+    deleted = row._mapping["deleted_at"] is not None
     if deleted and not call.access.can(entity.name, "delete"):
         raise missing
     if not call.access.reachable(conn, entity, record_id, deleted=deleted):
         raise missing
+    return dict(row._mapping)
 
 
 class HistoryService:
@@ -104,8 +106,8 @@ class HistoryService:
         """The record as it was at ``at`` (404 before it was created or while deleted)."""
         columns = call.access.entity(entity.name).columns
         with self.runtime.engines.tenant_connection(call.tenant) as conn:
-            require_history_access(call, conn, entity, record_id)
-            record = record_as_of(conn, call.app, entity, record_id, at)
+            row = require_history_access(call, conn, entity, record_id)
+            record = record_as_of(conn, call.app, entity, row, at)
         if record is None:
             raise NotFoundError(f"No {entity.name} with id {record_id} at {at.isoformat()}.")
         visible = {name: record.get(name) for name in columns}
