@@ -12,11 +12,11 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from trellis.platform.api.app import create_app
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.config.clock import FakeClock
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+from trellis.ui.screens.app import create_web_app
 
 from conftest import PG_URL, drop_schemas
 from helpers import Api
@@ -78,6 +78,8 @@ class BinWorld:
     client: TestClient  # type: ignore[type-arg]
     clock: FakeClock
     apis: dict[str, Api] = field(default_factory=dict)
+    #: Password of every member (screen tests sign in with it).
+    password: str = "long enough secret"
     ids: dict[str, int] = field(default_factory=dict)
 
     def make(self, who: str, entity: str, **body: Any) -> dict[str, Any]:
@@ -115,7 +117,7 @@ def build_bin_world(backend: str, tmp: Path) -> Iterator[BinWorld]:
     try:
         _tenant(runtime, root, TENANT)
         _tenant(runtime, root, OTHER)
-        with TestClient(app=create_app(runtime)) as client:
+        with TestClient(app=create_web_app(runtime)) as client:
             world = BinWorld(runtime, client, clock)
             reg = runtime.registry
             people = {

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from trellis.platform.jobs import Dispatcher
 
 from recycle_support import TENANT, BinWorld, build_bin_world
+from ui_support import post_form, sign_in
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -145,3 +146,30 @@ def test_bad_bin_requests_are_400(world: BinWorld, path: str, field: str) -> Non
     response = world.apis["admin"].get(path)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_recycle_bin_screen_restores_and_explains_refusals(world: BinWorld) -> None:
+    admin = world.apis["admin"]
+    kept = world.make("admin", "project", name="Screen kept", code="SCR-1")["id"]
+    clash = world.make("admin", "project", name="Screen clash", code="SCR-2")["id"]
+    assert admin.delete(f"project/{kept}").status_code == 204
+    assert admin.delete(f"project/{clash}").status_code == 204
+    world.make("admin", "project", name="Taker", code="SCR-2")
+    web = world.client  # the API calls carry their tokens; the screens use the session
+    assert sign_in(web, TENANT, "admin@bin.test", world.password).status_code == 303
+    assert "/t/bin/e/project/deleted" in web.get("/t/bin/e/project").text
+    page = web.get("/t/bin/e/project/deleted")
+    assert page.status_code == 200
+    assert "Screen kept" in page.text and f'id="deleted-{kept}"' in page.text
+    done = post_form(web, f"/t/bin/e/project/{kept}/restore", {}, follow_redirects=False)
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/t/bin/e/project/{kept}"
+    assert admin.get(f"project/{kept}").status_code == 200
+    refused = post_form(web, f"/t/bin/e/project/{clash}/restore", {})
+    assert refused.status_code == 200
+    assert "was not restored" in refused.text and "code:" in refused.text
+    assert admin.get(f"project/{clash}").status_code == 404
+    saved = post_form(web, f"/t/bin/e/project/{kept}", {"name": "Edited on screen"})
+    assert saved.status_code == 200, saved.text
+    items = admin.get(f"project/{kept}/_history").json()["items"]
+    assert items[0]["source"] == "form" and items[1]["source"] == "restore"

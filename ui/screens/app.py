@@ -39,6 +39,7 @@ from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.record_routes import record_routes
+from trellis.ui.screens.recycle_routes import recycle_routes
 from trellis.ui.screens.search_routes import search_routes
 from trellis.ui.screens.view_routes import view_routes
 from trellis.ui.screens.web import (
@@ -107,6 +108,7 @@ def screens_router(services: UiServices) -> Router:
         *auth_routes(services),
         *account_routes(services),
         *record_routes(services),
+        *recycle_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),
