@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from trellis.platform.api.openapi_links import links
 from trellis.platform.api.openapi_schemas import ref
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.views import JSON
@@ -51,8 +52,24 @@ def history_schema() -> dict[str, Any]:
     }
 
 
+def restore_link(key: str) -> dict[str, Any]:
+    """The link from a delete to restoring the same record."""
+    return {
+        "restore": {
+            "operationId": f"restore{key}",
+            "parameters": {"path.id": "$request.path.id"},
+            "description": "Restore this record from the recycle bin.",
+        }
+    }
+
+
 def data_paths(
-    entity: CompiledEntity, base: str, key: str, errors: Errors
+    entity: CompiledEntity,
+    base: str,
+    key: str,
+    errors: Errors,
+    *,
+    transitions: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """The path items of one entity's recycle bin and history."""
     label, plural = entity.entity.label, entity.entity.plural_label
@@ -102,7 +119,11 @@ def data_paths(
                 "with it. 422 when a reference or a unique value no longer allows it.",
                 "operationId": f"restore{key}",
                 "responses": {
-                    "200": {**_json(ref(key), f"The restored {label}."), "headers": etag},
+                    "200": {
+                        **_json(ref(key), f"The restored {label}."),
+                        "headers": etag,
+                        "links": links(key, "$request.path.id", transitions=transitions),
+                    },
                     **errors(_RESTORE),
                 },
             },
@@ -127,4 +148,4 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
-__all__ = ["AS_OF", "data_paths", "history_schema"]
+__all__ = ["AS_OF", "data_paths", "history_schema", "restore_link"]

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recycle_support import BinWorld, build_bin_world
+from recycle_support import TENANT, BinWorld, build_bin_world
+from ui_support import post_form, sign_in
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -177,3 +178,30 @@ def test_as_of_at_each_change_is_the_record_then(
         past = admin.get(f"project/{pid}", params={"as_of": snapshot["updated_at"]})
         assert past.status_code == 200
         assert past.json() == snapshot
+
+
+def test_history_screen_diffs_view_as_of_and_restore_this_value(world: BinWorld) -> None:
+    admin = world.apis["admin"]
+    created = world.make("admin", "project", name="Screened", budget=100, secret="top")
+    pid = created["id"]
+    _tick(world)
+    assert admin.patch(f"project/{pid}", json={"budget": 250}).status_code == 200
+    web = world.client  # API calls carry tokens; the screens use the signed-in session
+    assert sign_in(web, TENANT, "admin@bin.test", world.password).status_code == 303
+    assert f"/t/bin/e/project/{pid}/history" in web.get(f"/t/bin/e/project/{pid}").text
+    screen = web.get(f"/t/bin/e/project/{pid}/history")
+    assert screen.status_code == 200
+    assert "Restore this value" in screen.text and "<del>100</del>" in screen.text
+    then = web.get(f"/t/bin/e/project/{pid}/history", params={"as_of": created["updated_at"]})
+    assert 'id="past-budget">100<' in then.text
+    bad = web.get(f"/t/bin/e/project/{pid}/history", params={"as_of": "soon"})
+    assert bad.status_code == 400
+    back = post_form(
+        web,
+        f"/t/bin/e/project/{pid}/history/restore",
+        {"field": "budget", "value": "100"},
+        follow_redirects=False,
+    )
+    assert back.status_code == 303
+    assert admin.get(f"project/{pid}").json()["budget"] == 100
+    assert admin.get(f"project/{pid}/_history").json()["items"][0]["source"] == "form"

@@ -36,6 +36,7 @@ from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
+from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.record_routes import record_routes
@@ -109,6 +110,7 @@ def screens_router(services: UiServices) -> Router:
         *account_routes(services),
         *record_routes(services),
         *recycle_routes(services),
+        *history_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),
