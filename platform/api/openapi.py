@@ -13,7 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from trellis.metadata.model import WorkflowDef
-from trellis.platform.api.openapi_data import AS_OF, data_paths, history_schema, restore_link
+from trellis.platform.api.openapi_data import AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
     approval_schema,
@@ -292,10 +292,7 @@ def _paths(
                 "summary": f"Delete a {label}",
                 "operationId": f"delete{key}",
                 "parameters": [_param("IfMatch")],
-                "responses": {
-                    "204": {"description": "Deleted.", "links": restore_link(key)},
-                    **_errors(_DELETE),
-                },
+                "responses": {"204": {"description": "Deleted."}, **_errors(_DELETE)},
             },
         },
         f"{base}/{entity.name}/bulk": {

@@ -52,17 +52,6 @@ def history_schema() -> dict[str, Any]:
     }
 
 
-def restore_link(key: str) -> dict[str, Any]:
-    """The link from a delete to restoring the same record."""
-    return {
-        "restore": {
-            "operationId": f"restore{key}",
-            "parameters": {"path.id": "$request.path.id"},
-            "description": "Restore this record from the recycle bin.",
-        }
-    }
-
-
 def data_paths(
     entity: CompiledEntity,
     base: str,
@@ -148,4 +137,4 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
-__all__ = ["AS_OF", "data_paths", "history_schema", "restore_link"]
+__all__ = ["AS_OF", "data_paths", "history_schema"]
