@@ -40,6 +40,7 @@ fields:
   title: {type: string, required: true}
   project: {type: reference, to: project, on_delete: cascade}
   hours: {type: integer}
+  ref: {type: string, unique: true}
 """
 NOTE = """\
 label: Note

@@ -173,3 +173,46 @@ def test_recycle_bin_screen_restores_and_explains_refusals(world: BinWorld) -> N
     assert saved.status_code == 200, saved.text
     items = admin.get(f"project/{kept}/_history").json()["items"]
     assert items[0]["source"] == "form" and items[1]["source"] == "restore"
+
+
+def test_restore_refused_when_a_record_deleted_with_it_cannot_come_back(world: BinWorld) -> None:
+    admin = world.apis["admin"]
+    pid = world.make("admin", "project", name="Carrier")["id"]
+    task = world.make("admin", "task", title="Unique", project=pid, ref="REF-1")["id"]
+    assert admin.delete(f"project/{pid}").status_code == 204
+    world.make("admin", "task", title="Usurper", ref="REF-1")
+    refused = admin.post(f"project/{pid}/_restore")
+    assert refused.status_code == 409
+    assert f"task {task}" in refused.json()["errors"]["__all__"][0]
+    assert pid in _ids(admin.get("project/_deleted"))  # nothing changed
+    assert task in _ids(admin.get("task/_deleted"))
+
+
+def test_deleted_records_history_follows_the_bin_rule(world: BinWorld) -> None:
+    admin = world.apis["admin"]
+    pid = world.make("admin", "project", name="Gone")["id"]
+    assert admin.delete(f"project/{pid}").status_code == 204
+    assert world.apis["janitor"].get(f"project/{pid}/_history").status_code == 200
+    assert world.apis["viewer"].get(f"project/{pid}/_history").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "project/abc/_restore"),
+        ("post", "project/999999/_restore"),
+        ("delete", "project/_deleted/abc"),
+        ("delete", "project/_deleted/999999"),
+        ("post", "nosuch/1/_restore"),
+    ],
+)
+def test_bad_restore_and_purge_targets(world: BinWorld, method: str, path: str) -> None:
+    response = getattr(world.apis["admin"], method)(path)
+    assert response.status_code in (400, 404)
+    assert "errors" in response.json()
+
+
+def test_purging_a_live_record_is_404(world: BinWorld) -> None:
+    pid = world.make("admin", "project", name="Alive")["id"]
+    assert world.apis["admin"].delete(f"project/_deleted/{pid}").status_code == 404
+    assert world.apis["admin"].get(f"project/{pid}").status_code == 200
