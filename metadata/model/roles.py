@@ -11,7 +11,7 @@ from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
 #: The built-in superuser role; packages may not declare it.
 ADMIN_ROLE = "admin"
 #: Every action a role may be granted on an entity.
-ACTIONS = ("create", "read", "update", "delete", "export", "import")
+ACTIONS = ("create", "read", "update", "delete", "export", "import", "purge")
 #: Record scopes, from widest to narrowest.
 SCOPES = ("all", "team", "own", "none")
 #: Field access levels a role may declare.

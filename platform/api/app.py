@@ -39,6 +39,7 @@ from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
 from trellis.platform.api.rates_controller import RatesController
 from trellis.platform.api.reads_controller import EntityReadsController, SearchController
 from trellis.platform.api.records_controller import RecordsController
+from trellis.platform.api.recycle_controller import RecycleBinController
 from trellis.platform.api.requests import MAX_BODY_BYTES
 from trellis.platform.api.roles_controller import RolesController
 from trellis.platform.api.rules_controller import RulesController
@@ -68,6 +69,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     PipelinesController,
     RecordsController,
     EntityReadsController,
+    RecycleBinController,
     CommentsController,
     DocumentsController,
     RecordStagesController,

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from trellis.metadata.model import WorkflowDef
+from trellis.platform.api.openapi_data import AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_documents import document_links, document_paths
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
@@ -153,6 +154,7 @@ def shared_parameters(default_limit: int, max_limit: int) -> dict[str, Any]:
             "description": "Repeating a create with the same key answers the first result.",
             "schema": {"type": "string", "maxLength": 128},
         },
+        "AsOf": AS_OF,
         "RecordId": {
             "name": "id",
             "in": "path",
@@ -267,7 +269,7 @@ def _paths(
                 "tags": tag,
                 "summary": f"Read a {label}",
                 "operationId": f"read{key}",
-                "parameters": [_param(f"{key}_expand")],
+                "parameters": [_param(f"{key}_expand"), _param("AsOf")],
                 "responses": {
                     "200": {**one, "headers": {"ETag": {**etag["ETag"], "required": True}}},
                     **_errors(_READ),
@@ -313,6 +315,7 @@ def _paths(
             },
         },
     }
+    paths.update(data_paths(entity, base, key, _errors, transitions=flows))
     if workflows:
         transitions = transition_path(entity, key, workflows, _errors(TRANSITION_ERRORS), ref)
         paths[f"{base}/{entity.name}/{{id}}/transitions/{{name}}"] = transitions
@@ -329,6 +332,7 @@ def build_openapi(
         **shared_schemas(),
         "Trellis_Approval": approval_schema(),
         **rate_schemas(),
+        "Trellis_History": history_schema(),
     }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():

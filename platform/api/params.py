@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from trellis.platform.records.errors import BadRequestError
 
 LIST_PARAMS = frozenset({"filter", "sort", "limit", "cursor", "fields", "expand"})
-READ_PARAMS = frozenset({"expand"})
+READ_PARAMS = frozenset({"expand", "as_of"})
 CREATE_PARAMS = frozenset({"dry_run"})
 UPDATE_PARAMS = frozenset({"dry_run"})
 DELETE_PARAMS: frozenset[str] = frozenset()

@@ -95,7 +95,11 @@ class RecordsController(Controller):
     ) -> Response[bytes]:
         check_query_params(request.query_params, READ_PARAMS)
         ident = parse_id(target.name, record_id)
-        return respond(api.read(call, target, ident, request.query_params.get("expand")))
+        as_of = request.query_params.get("as_of")
+        expand = request.query_params.get("expand")
+        if as_of is not None:
+            return respond(api.read_as_of(call, target, ident, as_of, expand))
+        return respond(api.read(call, target, ident, expand))
 
     @patch("/{record_id:str}", sync_to_thread=True)
     def update_record(

@@ -23,6 +23,7 @@ from trellis.platform.runtime import PartKey, Runtime
 from trellis.platform.services import IdempotencyKey, ListArgs, RecordBody, Services
 from trellis.platform.services.caller import readable_entity
 from trellis.platform.services.check_request import run_check
+from trellis.platform.services.history import parse_as_of
 from trellis.tenants.registry import TokenIdentity
 
 _OPENAPI: PartKey[bytes] = PartKey("api.openapi")
@@ -107,6 +108,21 @@ class TenantApi:
     ) -> ApiResult:
         """Read one live record (``expand`` names reference and user columns to embed)."""
         return _record(200, self.services.records.read(call, entity, record_id, expand))
+
+    def read_as_of(
+        self,
+        call: Call,
+        entity: CompiledEntity,
+        record_id: int,
+        as_of: str,
+        expand: str | None = None,
+    ) -> ApiResult:
+        """The record as it was at ``as_of`` (RFC 3339), rebuilt from its history;
+        ``expand`` embeds the references' current titles."""
+        at = parse_as_of(as_of)
+        body = self.services.history.as_of(call, entity, record_id, at)
+        self.services.records.expand_record(call, entity, body.record, expand)
+        return _record(200, body)
 
     def list_records(
         self, call: Call, entity: CompiledEntity, params: Mapping[str, str], *, count: bool = True

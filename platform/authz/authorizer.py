@@ -88,14 +88,19 @@ class Access:
             return None
         return lambda name, table: self.scope_of(name, table, ectx)
 
-    def reachable(self, conn: sa.Connection, entity: CompiledEntity, record_id: int) -> bool:
-        """Whether live record ``record_id`` is inside the user's scope."""
+    def reachable(
+        self, conn: sa.Connection, entity: CompiledEntity, record_id: int, *, deleted: bool = False
+    ) -> bool:
+        """Whether live (``deleted``: soft-deleted) record ``record_id`` is in the user's scope."""
         ectx = EvalContext(now=self.clock.now(), user_id=self.user_id)
         condition = self.scope(entity, ectx)
-        if condition is None:
+        if condition is None and not deleted:
             return True
         t = entity.table
-        query = sa.select(t.c.id).where(t.c.id == record_id, t.c.deleted_at.is_(None), condition)
+        state = t.c.deleted_at.is_not(None) if deleted else t.c.deleted_at.is_(None)
+        query = sa.select(t.c.id).where(t.c.id == record_id, state)
+        if condition is not None:
+            query = query.where(condition)
         return conn.execute(query).first() is not None
 
     def check_write(self, entity: CompiledEntity, data: Mapping[str, Any]) -> None:

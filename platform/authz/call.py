@@ -27,6 +27,8 @@ class Call:
     rt: AppRuntime
     #: What the caller's roles allow (Casbin decisions, scopes, field access).
     access: Access
+    #: How the caller reaches us (change rows' ``source``): ``api`` or ``form`` (screens).
+    source: str = "api"
 
     @property
     def app(self) -> CompiledApp:

@@ -255,6 +255,11 @@ VARIABLES: tuple[Variable, ...] = (
         "they are not public (e.g. `hooks.internal, 10.1.0.0/16`).",
     ),
     Variable(
+        "TRELLIS_RECYCLE_RETENTION_DAYS", "recycle_retention_days", _number(0), "30",
+        "Days a deleted record stays in the recycle bin (restorable) before the purge job "
+        "removes it for good, with its history (0: at the job's next run).",
+    ),
+    Variable(
         "TRELLIS_TEST_PG_URL", None, None, "postgresql+psycopg://postgres@127.0.0.1:5432/test",
         "Tests only: the PostgreSQL server of the test suite.",
     ),

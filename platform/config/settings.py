@@ -68,6 +68,8 @@ class RuntimeConfig:
     smtp_from: str | None = None
     #: The RQ queue of this deployment (Redis mode).
     rq_queue: str = DEFAULT_RQ_QUEUE
+    #: Days a deleted record stays in the recycle bin before the purge job removes it.
+    recycle_retention_days: float = 30.0
     #: Let webhooks reach loopback, private and link-local addresses.
     webhook_allow_private: bool = False
     #: Non-public webhook targets allowed one by one (``TRELLIS_WEBHOOK_ALLOW``).

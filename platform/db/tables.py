@@ -52,6 +52,7 @@ DELIVERIES_TABLE = "_deliveries"
 SCHEDULES_TABLE = "_schedules"
 SAVED_VIEWS_TABLE = "_saved_views"
 COMMENTS_TABLE = "_comments"
+CASCADES_TABLE = "_cascades"
 
 
 def _standard_columns() -> list[sa.Column[Any]]:
@@ -140,8 +141,20 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
+        #: How the change was made: api, form, import, rule, rollup, restore, merge …
+        sa.Column("source", sa.String(20), nullable=True),
     )
     sa.Index(None, changes.c.entity, changes.c.record_id)
+    # Records deleted with another by ``on_delete: cascade``, so a restore brings them back.
+    cascades = _table_with_id(
+        CASCADES_TABLE,
+        metadata,
+        sa.Column("root_entity", sa.String(40), nullable=False),
+        sa.Column("root_id", sa.BigInteger(), nullable=False),
+        *_record_columns(),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Index(None, cascades.c.root_entity, cascades.c.root_id)
     sa.Table(
         SEQUENCES_TABLE,
         metadata,
@@ -352,6 +365,7 @@ def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
 
 __all__ = [
     "APPROVALS_TABLE",
+    "CASCADES_TABLE",
     "CHANGES_TABLE",
     "COMMENTS_TABLE",
     "DELIVERIES_TABLE",

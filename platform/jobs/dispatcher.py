@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from trellis.platform.automation import record_service
@@ -22,6 +22,8 @@ from trellis.platform.jobs.schedule_runner import ScheduleRunner
 from trellis.platform.jobs.timers import TimerRunner, scheduled_count
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.values import as_utc
+from trellis.platform.recycle.audit import purge_auditor
+from trellis.platform.recycle.retention import RetentionPurge
 from trellis.platform.runtime import AppRuntime, PartKey, TenantNotFoundError
 from trellis.platform.schedules import Schedules
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 _DUE: PartKey[DueQuery] = PartKey("jobs.due")
 _TIMERS: PartKey[TimerRunner] = PartKey("jobs.timers")
 _SCHEDULES: PartKey[ScheduleRunner] = PartKey("jobs.schedules")
+_PURGE: PartKey[RetentionPurge] = PartKey("jobs.purge")
 LOG = logging.getLogger("trellis.jobs")
 #: A job that took this long (seconds) is marked done at once; quicker ones are
 #: marked done together, at most ``FINISH_BATCH`` at a time.
@@ -130,6 +133,8 @@ class Dispatcher:
             due = question.ask(conn, self._at(at))
         if timers:
             self._fire_timers(rt, at, drain, report, due)
+            if due.purge:
+                self._purge(rt, at)
         if not due.outbox and not report.timers:  # fired timers may have queued rows
             return report
         outbox = Outbox(app.metadata, self.policy)
@@ -194,6 +199,16 @@ class Dispatcher:
             total += fired
             if not drain or fired < self.policy.batch:
                 return total
+
+    def _purge(self, rt: AppRuntime, at: datetime | None) -> None:
+        """The recycle bin's retention purge, when due (one batch per round)."""
+        purge = rt.part(_PURGE, self._retention_purge)
+        with self.runtime.engines.tenant_connection(rt.tenant, write=True) as conn, conn.begin():
+            purge.run(conn, self._at(at))
+
+    def _retention_purge(self, rt: AppRuntime) -> RetentionPurge:
+        days = self.runtime.config.recycle_retention_days
+        return RetentionPurge(rt.app, timedelta(days=days), purge_auditor(self.runtime, rt))
 
     def _hand_over(
         self,

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from trellis.platform.db.tables import OUTBOX_TABLE, SCHEDULES_TABLE, TIMERS_TABLE
 from trellis.platform.jobs.outbox import due_rows
+from trellis.platform.recycle.retention import purge_due, stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,8 @@ class DueWork:
     timers: bool
     schedules: bool
     outbox: bool
+    #: The recycle bin's retention purge (platform/recycle/retention.py).
+    purge: bool = False
 
 
 class DueQuery:
@@ -37,12 +40,13 @@ class DueQuery:
             sa.exists().where(timers.c.fired_at.is_(None), timers.c.due_at <= now),
             sa.exists().where(schedules.c.fired_at.is_(None), schedules.c.due_at <= now),
             sa.exists().where(due_rows(outbox, now)),
+            purge_due(metadata, sa.bindparam("now_text", type_=sa.Text())),
         )
 
     def ask(self, conn: sa.Connection, now: datetime) -> DueWork:
-        """Due time-rule timers, schedule rows (cron, SLA, reminders) and outbox rows."""
-        row = conn.execute(self.statement, {"now": now}).one()
-        return DueWork(bool(row[0]), bool(row[1]), bool(row[2]))
+        """Due time-rule timers, schedule rows (cron, SLA, reminders), outbox rows, purge."""
+        row = conn.execute(self.statement, {"now": now, "now_text": stamp(now)}).one()
+        return DueWork(bool(row[0]), bool(row[1]), bool(row[2]), bool(row[3]))
 
 
 __all__ = ["DueQuery", "DueWork"]

@@ -76,6 +76,16 @@ class Saver(Protocol):
         """Store computed values on a record; see ``RecordService.recompute``."""
         ...
 
+    def delete(
+        self, ctx: SaveContext, entity: CompiledEntity, record_id: int, expected_version: int | None
+    ) -> None:
+        """Soft-delete a record (``on_delete: cascade``); see ``RecordService.delete``."""
+        ...
+
+    def restore(self, ctx: SaveContext, entity: CompiledEntity, record_id: int) -> Record:
+        """Undelete a record; see ``RecordService.restore``."""
+        ...
+
 
 @dataclass(slots=True)
 class SaveEvent:

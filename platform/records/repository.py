@@ -43,6 +43,8 @@ class ChangeRow:
     changes: Mapping[str, list[Any]]
     at: datetime
     user_id: int | None
+    #: How the change was made (api, form, import, rule, rollup, restore, cascade …).
+    source: str | None = None
 
 
 def with_plain_text(entity: CompiledEntity, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,6 +92,34 @@ class RecordRepository:
         t = entity.table
         value = conn.execute(sa.select(t.c.version).where(t.c.id == record_id)).scalar()
         return int(value) if value is not None else None
+
+    def get_deleted(
+        self, conn: sa.Connection, entity: CompiledEntity, record_id: int
+    ) -> Record | None:
+        """The soft-deleted record ``record_id`` (locked on PostgreSQL) or None."""
+        t = entity.table
+        query = sa.select(t).where(t.c.id == record_id, t.c.deleted_at.is_not(None))
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        return dict(row._mapping) if row is not None else None
+
+    def undelete(
+        self,
+        conn: sa.Connection,
+        entity: CompiledEntity,
+        record_id: int,
+        version: int,
+        values: Mapping[str, Any],
+    ) -> bool:
+        """Write ``values`` to deleted record ``record_id`` at ``version`` and make it live."""
+        t = entity.table
+        statement = (
+            t.update()
+            .where(t.c.id == record_id, t.c.version == version, t.c.deleted_at.is_not(None))
+            .values({**values, "deleted_at": None})
+        )
+        return conn.execute(statement).rowcount == 1
 
     def exists(self, conn: sa.Connection, entity_name: str, record_id: Any) -> bool:
         """Whether ``entity_name`` has a live record ``record_id``."""
@@ -210,6 +240,7 @@ class RecordRepository:
                 "user_id": change.user_id,
                 "version": change.version,
                 "changes": payload,
+                "source": change.source,
             },
         )
 

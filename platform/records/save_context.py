@@ -35,6 +35,10 @@ class SaveContext:
     depth: int = 0
     #: The workflow transition the current save was started for (transition endpoint).
     intent: Intent | None = None
+    #: How the save was asked for (change rows' ``source``): api, form, import, merge …
+    source: str = "api"
+    #: The record whose delete (or restore) the current cascade runs for, if any.
+    cascade_root: tuple[str, int] | None = None
     _refs: dict[tuple[str, int], Record | None] = field(default_factory=dict)
 
     @property

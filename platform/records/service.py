@@ -19,6 +19,7 @@ from trellis.platform.records.pipeline.sequences import (
     CREATE_STEPS,
     DELETE_STEPS,
     RECOMPUTE_STEPS,
+    RESTORE_STEPS,
     STEP_NAMES,
     UPDATE_STEPS,
     run_steps,
@@ -114,6 +115,25 @@ class RecordService:
         save = start_save(self.repository, self._table, ctx, entity, "delete", {}, self)
         save.record_id, save.expected_version = record_id, expected_version
         run_steps(DELETE_STEPS, save)
+
+    def restore(self, ctx: SaveContext, entity: CompiledEntity, record_id: int) -> Record:
+        """Undelete a soft-deleted record through the save pipeline, with its cascade.
+
+        The records ``on_delete: cascade`` deleted with it come back too, in the same
+        transaction. Other features may call this (as a member, or as the system with
+        ``chained``); the change row's source is ``restore``.
+
+        Raises:
+            ForbiddenError: the principal may not delete (so not restore) these records.
+            NotFoundError: no deleted record with that id (in the principal's scope).
+            ValidationFailedError: a reference names a record no longer live, or a unique
+                value is taken meanwhile (422 naming the fields); nothing is changed.
+            ConflictError: a record deleted with it cannot come back; nothing is changed.
+        """
+        save = start_save(self.repository, self._table, ctx, entity, "restore", {}, self)
+        save.record_id = record_id
+        run_steps(RESTORE_STEPS, save)
+        return save.event.record
 
     def recompute(
         self, ctx: SaveContext, entity: CompiledEntity, record_id: int, values: Mapping[str, Any]

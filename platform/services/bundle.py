@@ -7,9 +7,11 @@ from trellis.platform.authz.call import Call
 from trellis.platform.documents.service import DocumentsService
 from trellis.platform.runtime import Runtime
 from trellis.platform.services.caller import Callers
+from trellis.platform.services.history import HistoryService
 from trellis.platform.services.members import MembersService
 from trellis.platform.services.reads import ReadsService
 from trellis.platform.services.records import RecordsService
+from trellis.platform.services.recycle_bin import RecycleBinService
 from trellis.platform.services.workflows import WorkflowsService
 from trellis.tenants.registry import TokenIdentity
 
@@ -25,6 +27,8 @@ class Services:
         self.workflows = WorkflowsService(runtime)
         self.members = MembersService(runtime, self.callers.authz)
         self.documents = DocumentsService(runtime, self.records)
+        self.history = HistoryService(runtime)
+        self.recycle_bin = RecycleBinService(runtime)
 
     @property
     def authz(self) -> Authorizer:

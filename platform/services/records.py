@@ -68,7 +68,7 @@ class RecordsService:
 
     def save_context(self, call: Call, conn: sa.Connection) -> SaveContext:
         """A save by the caller, now by the runtime's clock."""
-        return SaveContext(conn, call.member, self.runtime.clock.now())
+        return SaveContext(conn, call.member, self.runtime.clock.now(), source=call.source)
 
     def eval_context(self, call: Call) -> EvalContext:
         """The expression context of a read by the caller (clock and user)."""
@@ -88,6 +88,15 @@ class RecordsService:
             body = visible_record(call, entity, row)
             self._expand(call, conn, [body], expansions)
         return RecordBody(body, row["version"])
+
+    def expand_record(
+        self, call: Call, entity: CompiledEntity, record: dict[str, Any], expand: str | None
+    ) -> None:
+        """Embed ``{id, title}`` of the references ``expand`` names into ``record`` (in place)."""
+        expansions = parse_expand(entity, call.access.entity(entity.name).columns, expand)
+        if expansions:
+            with self.connect(call) as conn:
+                self._expand(call, conn, [record], expansions)
 
     def _expand(
         self,
@@ -256,6 +265,7 @@ class RecordsService:
         service = self.saver(call)
         with self.connect(call, write=True) as conn, conn.begin():
             ctx = self.save_context(call, conn)
+            ctx.source = "import"
             return apply_bulk(
                 ctx,
                 service,

@@ -30,7 +30,12 @@ from trellis.rules.triggers import actions as act
 #: Key in ``SaveEvent.scratch`` for before-save runs of a create, waiting for the new id.
 PENDING_RUNS = "trigger_runs"
 LOG = logging.getLogger("trellis.triggers")
-_EVENTS = {"create": "created", "update": "updated", "delete": "deleted"}
+_EVENTS = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "restore": "restored",
+}
 
 
 def _with_old(event: SaveEvent) -> EvalContext:

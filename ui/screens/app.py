@@ -37,10 +37,12 @@ from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.document_routes import document_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
+from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.public_routes import PublicPages, public_routes
 from trellis.ui.screens.record_routes import record_routes
+from trellis.ui.screens.recycle_routes import recycle_routes
 from trellis.ui.screens.search_routes import search_routes
 from trellis.ui.screens.view_routes import view_routes
 from trellis.ui.screens.web import (
@@ -113,6 +115,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *account_routes(services),
         *record_routes(services),
         *document_routes(services),
+        *recycle_routes(services),
+        *history_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),

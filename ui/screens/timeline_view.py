@@ -213,8 +213,9 @@ def _items(
 def _change_item(item: Item, entry: Entry, entity: EntityDef, shown: Presenter) -> None:
     """A change row: created/changed/deleted with each visible field's old and new value."""
     op = entry.data["op"]
-    item.title = {"create": "created", "delete": "deleted"}.get(op, "changed")
-    if op == "delete":
+    titles = {"create": "created", "delete": "deleted", "restore": "restored"}
+    item.title = titles.get(op, "changed")
+    if op in ("delete", "restore"):
         return
     item.changes = [
         (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -119,7 +119,8 @@ def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str
     on_account = request.url.path == account or request.url.path.startswith(account + "/")
     if not on_account and must_enrol(services.runtime, tenant, session.user_id):
         raise EnrolmentRequiredError(tenant)
-    return UiCall(session, services.app.call_as(tenant, identity))
+    call = services.app.call_as(tenant, identity)
+    return UiCall(session, replace(call, source="form"))
 
 
 async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:

@@ -24,6 +24,12 @@ from trellis.platform.records.pipeline.checks import (
     refresh_formulas,
     validate,
 )
+from trellis.platform.records.pipeline.restore import (
+    authorize_restore,
+    check_restorable,
+    load_deleted,
+    write_restore,
+)
 from trellis.platform.records.pipeline.state import Save, Step
 from trellis.platform.records.pipeline.writes import (
     autonumbers,
@@ -136,6 +142,19 @@ DELETE_STEPS: tuple[Step, ...] = (
     Step(CHANGE_ROW, change_row),
     *_AFTER_HOOKS,
 )
+#: A soft-deleted record made live again (checked like a save; cascade follows after).
+RESTORE_STEPS: tuple[Step, ...] = (
+    Step(AUTHORIZE, authorize_restore),
+    Step(LOAD, load_deleted),
+    Step(CHECK_FIELDS, check_restorable),
+    Step(FORMULAS, formulas),
+    *_BEFORE_HOOKS,
+    Step(REFRESH_FORMULAS, refresh_formulas),
+    Step(VALIDATE, validate),
+    Step(WRITE, write_restore),
+    Step(CHANGE_ROW, change_row),
+    *_AFTER_HOOKS,
+)
 #: A rollup stored on its parent: formulas follow, and the parent's own hooks run after.
 RECOMPUTE_STEPS: tuple[Step, ...] = (
     Step(AUTHORIZE, authorize),
@@ -179,6 +198,7 @@ __all__ = [
     "OUTBOX",
     "RECOMPUTE_STEPS",
     "REFRESH_FORMULAS",
+    "RESTORE_STEPS",
     "ROLLUPS",
     "ROLLUP_DEFAULTS",
     "STAGE_HISTORY",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from trellis.metadata.model import FieldType
 from trellis.platform.records.errors import ConflictError
 from trellis.platform.records.pipeline.state import Save
+from trellis.platform.records.principal import System
 from trellis.platform.records.repository import ChangeRow
 from trellis.platform.records.values import to_json
 
@@ -100,7 +101,10 @@ def store_computed(save: Save) -> None:
 def change_row(save: Save) -> None:
     """Append the write's change row: who, when, which fields, before and after."""
     ctx, op = save.ctx, save.event.op
-    row = ChangeRow(op, save.version, save.changes, at=ctx.now, user_id=ctx.user_id)
+    source = ctx.principal.reason if isinstance(ctx.principal, System) else ctx.source
+    if op == "restore":
+        source = "restore"
+    row = ChangeRow(op, save.version, save.changes, at=ctx.now, user_id=ctx.user_id, source=source)
     save.repo.log_change(ctx.conn, save.entity, int(save.record_id or 0), row)
 
 

@@ -40,6 +40,7 @@ GOOD = {
     "TRELLIS_RQ_QUEUE": "crm-jobs",
     "TRELLIS_WEBHOOK_ALLOW_PRIVATE": "1",
     "TRELLIS_WEBHOOK_ALLOW": "hooks.internal, 10.1.0.0/16",
+    "TRELLIS_RECYCLE_RETENTION_DAYS": "7",
 }
 
 
@@ -71,6 +72,7 @@ def test_every_variable_is_read_into_the_config() -> None:
     assert config.rq_queue == "crm-jobs"
     assert config.sqlite_busy_timeout == 2.5
     assert config.webhook_allow == "hooks.internal, 10.1.0.0/16"
+    assert config.recycle_retention_days == 7.0
     read = {v.field for v in VARIABLES if v.field is not None}
     assert read == {v.field for v in VARIABLES if v.name in GOOD}  # GOOD covers them all
 
