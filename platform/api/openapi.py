@@ -146,7 +146,7 @@ def shared_parameters(default_limit: int, max_limit: int) -> dict[str, Any]:
             "name": "If-Match",
             "in": "header",
             "description": 'The version the change is based on: the ETag ("3") or 3.',
-            "schema": {"type": "string", "pattern": r'^\s*(W/)?"?[0-9]+"?\s*$'},
+            "schema": {"type": "string", "pattern": r'^\s*(W/)?"?[0-9]{1,18}"?\s*$'},
         },
         "IdempotencyKey": {
             "name": "Idempotency-Key",

@@ -35,6 +35,11 @@ PART = """
     fields:
       code: {type: string, required: true, unique: true, max_length: 20}
 """
+# The kit's part, not its item, holds the relationships: random ids in them refuse most
+# creates, which would starve the item's lifecycle (create -> transition) of records.
+PART_LINKS = """      alternates: {type: many_to_many, to: part}
+      related_to: {type: any_reference, targets: [part, item]}
+"""
 ITEM = """
     label: Item
     title: name
@@ -55,8 +60,6 @@ ITEM = """
       colours: {type: multi_enum, options: [red, green, blue]}
       labels: {type: tags}
       part: {type: reference, to: part, on_delete: set_null}
-      alternates: {type: many_to_many, to: part}
-      related_to: {type: any_reference, targets: [part, item]}
       keeper: {type: user}
       stage: {type: pipeline, pipeline: flow}
       extra: {type: json}
@@ -121,7 +124,7 @@ def _crm(runtime: Runtime) -> str:
 
 
 def _kit(runtime: Runtime, write_package: PackageWriter) -> str:
-    root = write_package({"part": PART, "item": ITEM}, name="kit")
+    root = write_package({"part": PART + PART_LINKS, "item": ITEM}, name="kit")
     for folder, name, text in (
         ("pipelines", "flow.yaml", PIPELINE),
         ("workflows", "item_flow.yaml", WORKFLOW),
