@@ -11,7 +11,7 @@ from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, FieldType
 
 _NUMERIC = frozenset(k for k, spec in FIELD_TYPES.items() if spec.numeric)
-_NOT_INDEXABLE = frozenset({FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM})
+_NOT_INDEXABLE = frozenset({FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM, FieldType.FILE})
 #: Types whose values are plain text: ``indexed: trigram`` applies to them.
 TRIGRAM_TYPES = frozenset(
     {FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.URL}
@@ -27,6 +27,9 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "format": frozenset({FieldType.AUTONUMBER}),
     "currency_field": frozenset({FieldType.MONEY}),
     "pipeline": frozenset({FieldType.PIPELINE}),
+    "multiple": frozenset({FieldType.FILE}),
+    "versioned": frozenset({FieldType.FILE}),
+    "max_size_mb": frozenset({FieldType.FILE}),
 }
 #: Keywords of the rule language: a field with such a name could not be referenced.
 RESERVED_WORDS = frozenset(
@@ -56,6 +59,7 @@ NOT_COMPUTABLE = frozenset(
         FieldType.MULTI_ENUM,
         FieldType.TAGS,
         FieldType.JSON,
+        FieldType.FILE,
     }
 )
 #: Autonumber format: literal text around exactly one ``{n}`` or ``{n:0Wd}`` (W 1-20).
@@ -95,6 +99,26 @@ def check_field(name: str, spec: Any, positions: PositionMap, report: Report) ->
     _check_keys(name, type_name, spec, positions, report)
     _check_computed(name, type_name, spec, positions, report)
     _check_values(name, type_name, spec, positions, report)
+    if type_name == FieldType.FILE:
+        _check_file(name, spec, positions, report)
+
+
+def _check_file(name: str, spec: dict[str, Any], positions: PositionMap, report: Report) -> None:
+    """A file field is filled by uploads: no default, not required, versioned or multiple."""
+    path: NodePath = ("fields", name)
+    if spec.get("multiple") is True and spec.get("versioned") is True:
+        message = (
+            f"field '{name}': a file field is either 'multiple' (a list of files) or "
+            "'versioned' (one file with its earlier versions), not both"
+        )
+        report.error("MD220", message, positions.anchor((*path, "versioned")))
+    for key in ("default", "required"):
+        if key in spec and spec.get(key) is not False:
+            message = (
+                f"field '{name}': file fields are filled by uploads once the record exists "
+                f"and cannot have '{key}'"
+            )
+            report.error("MD221", message, positions.anchor((*path, key)))
 
 
 def _check_keys(

@@ -98,6 +98,9 @@ CODES = MappingProxyType(
         "MD114": "a chart tile without 'group_by', or a kpi tile with one",
         "MD115": "a tile's group_by cannot group as asked (time bucket, type, line or funnel)",
         "MD116": "a tile's 'where' condition is refused by the rule checker",
+        # File fields.
+        "MD220": "a file field is both 'multiple' and 'versioned'",
+        "MD221": "a file field has a default or is required (uploads fill it)",
     }
 )
 

@@ -125,6 +125,39 @@ class _FloatBackedNumeric(sa.types.TypeDecorator[Decimal]):
         return number.quantize(self._quantum) if number.is_finite() else number
 
 
+#: One stored file as the API shows it (``versions``: the earlier files, newest first).
+_FILE_PROPERTIES: JsonSchema = {
+    "id": {"type": "string"},
+    "name": {"type": "string"},
+    "size": {"type": "integer", "minimum": 0},
+    "content_type": {"type": "string"},
+    "uploaded_at": {"type": "string", "format": "date-time"},
+    "uploaded_by": {"type": ["integer", "null"]},
+}
+FILE_SCHEMA: JsonSchema = {
+    "type": "object",
+    "required": list(_FILE_PROPERTIES),
+    "properties": {
+        **_FILE_PROPERTIES,
+        "versions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": list(_FILE_PROPERTIES),
+                "properties": _FILE_PROPERTIES,
+            },
+        },
+    },
+}
+
+
+def _file_schema(f: FieldDef) -> JsonSchema:
+    """Uploaded files' metadata; written by uploads (``…/_files/{field}``), never by a PATCH."""
+    if f.multiple:
+        return {"type": "array", "items": FILE_SCHEMA, "readOnly": True}
+    return {**FILE_SCHEMA, "readOnly": True}
+
+
 def _numeric(f: FieldDef) -> sa.types.TypeEngine[Any]:
     precision, scale = numeric_precision(f) or (24, 6)
     return sa.Numeric(precision, scale).with_variant(
@@ -314,6 +347,8 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             lambda f: {"type": "string", "readOnly": True},
             "readonly",
         ),
+        # Metadata of the uploaded file(s); the bytes live in the file store.
+        _spec("file", DslType.JSON, lambda f: sa.JSON(), _file_schema, "file"),
     )
 }
 
@@ -346,6 +381,7 @@ __all__ = [
     "DECIMAL_PATTERN",
     "EMAIL_PATTERN",
     "FIELD_TYPES",
+    "FILE_SCHEMA",
     "INT64_MAX",
     "INT64_MIN",
     "PHONE_PATTERN",

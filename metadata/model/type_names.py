@@ -28,6 +28,7 @@ class FieldType(enum.StrEnum):
     PIPELINE = "pipeline"
     JSON = "json"
     AUTONUMBER = "autonumber"
+    FILE = "file"
 
 
 __all__ = ["FieldType"]

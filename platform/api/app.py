@@ -22,6 +22,7 @@ from trellis.platform.api.client_ip import client_ip_middleware
 from trellis.platform.api.comments_controller import CommentsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
 from trellis.platform.api.errors import error_handlers
+from trellis.platform.api.files_controller import FilesController
 from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.jobs_controller import JobsController
 from trellis.platform.api.members_controller import MembersController
@@ -65,6 +66,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     CommentsController,
     RecordStagesController,
     WorkflowsController,
+    FilesController,
 )
 
 

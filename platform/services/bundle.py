@@ -6,6 +6,7 @@ from trellis.platform.authz import Authorizer
 from trellis.platform.authz.call import Call
 from trellis.platform.runtime import Runtime
 from trellis.platform.services.caller import Callers
+from trellis.platform.services.files import FilesService
 from trellis.platform.services.members import MembersService
 from trellis.platform.services.reads import ReadsService
 from trellis.platform.services.records import RecordsService
@@ -23,6 +24,7 @@ class Services:
         self.reads = ReadsService(runtime)
         self.workflows = WorkflowsService(runtime)
         self.members = MembersService(runtime, self.callers.authz)
+        self.files = FilesService(runtime)
 
     @property
     def authz(self) -> Authorizer:
