@@ -115,7 +115,8 @@ def s3_server() -> Iterator[str]:
         server.stop()
 
 
-def _write_package(root: Path) -> Path:
+def write_files_package(root: Path) -> Path:
+    """The package of the file tests: entity ``folder`` with file fields, two roles."""
     (root / "entities").mkdir(parents=True, exist_ok=True)
     (root / "app.yaml").write_text("name: filesapp\nversion: 1.0.0\nlabel: Files\n", "utf-8")
     (root / "entities" / "folder.yaml").write_text(textwrap.dedent(FOLDER).lstrip(), "utf-8")
@@ -140,7 +141,7 @@ def build_world(
             s3_prefix=f"{prefix}/",
         )
     runtime = Runtime(RuntimeConfig(**settings))
-    package = _write_package(tmp / "pkg")
+    package = write_files_package(tmp / "pkg")
     reg = runtime.registry
     tokens: dict[str, str] = {}
     for tenant in ("files", "other"):

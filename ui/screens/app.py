@@ -34,6 +34,7 @@ from trellis.ui.screens.board_routes import board_routes
 from trellis.ui.screens.calendar_routes import calendar_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
+from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
@@ -116,6 +117,7 @@ def screens_router(services: UiServices) -> Router:
         *activity_routes(services),
         *inbox_routes(services),
         *admin_job_routes(services),
+        *file_routes(services),
         create_static_files_router(path="/static", directories=[STATIC], name="static"),
     ]
     return with_options(
