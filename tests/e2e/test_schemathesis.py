@@ -58,6 +58,7 @@ ITEM = """
       keeper: {type: user}
       stage: {type: pipeline, pipeline: flow}
       extra: {type: json}
+      attachment: {type: file, versioned: true}
       number: {type: autonumber, format: "I-{n:05d}"}
       state: {type: enum, options: [draft, ready, done]}
       reason: {type: text, required_when: 'stage == "closed"'}
