@@ -48,6 +48,10 @@ CHUNK = 64 * 1024
 BUDGET_MIB = 20
 
 
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
 def _status(pid: int, key: str) -> int:
     """A ``/proc/<pid>/status`` size in bytes (``VmRSS``, ``VmHWM``)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -154,7 +158,7 @@ def _run(pid: int, port: int, token: str, mb: int, rounds: int) -> None:
             assert answer.status_code == 413, answer.status_code
 
         send(100 * 1024)  # warm-up: imports, caches, the first save
-        print(f"server pid {pid}, rss {_status(pid, 'VmRSS') / 2**20:.1f} MiB after warm-up")
+        _say(f"server pid {pid}, rss {_status(pid, 'VmRSS') / 2**20:.1f} MiB after warm-up")
         rows: dict[str, list[float]] = {}
         for _ in range(rounds):
             for name, action in (
@@ -164,14 +168,14 @@ def _run(pid: int, port: int, token: str, mb: int, rounds: int) -> None:
                 ("control: JSON body", buffered),
             ):
                 rows.setdefault(name, []).append(_measured(pid, action) / 2**20)
-    print("| request | peak RSS growth per round (MiB) | largest |")
-    print("|---|---|---:|")
+    _say("| request | peak RSS growth per round (MiB) | largest |")
+    _say("|---|---|---:|")
     for name, values in rows.items():
         shown = ", ".join(f"{v:.1f}" for v in values)
-        print(f"| {name} | {shown} | {max(values):.1f} |")
+        _say(f"| {name} | {shown} | {max(values):.1f} |")
     worst = max(rows[f"upload {mb} MB"])
     verdict = "met" if worst <= BUDGET_MIB else "NOT met"
-    print(f"budget: upload growth <= {BUDGET_MIB} MiB: {verdict} ({worst:.1f} MiB)")
+    _say(f"budget: upload growth <= {BUDGET_MIB} MiB: {verdict} ({worst:.1f} MiB)")
 
 
 if __name__ == "__main__":

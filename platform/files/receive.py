@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -71,7 +72,7 @@ async def receive_file(
     """
     boundary = boundary_of(content_type)
     await anyio.Path(folder).mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    fd, name = await anyio.to_thread.run_sync(partial(tempfile.mkstemp, dir=folder, prefix=".in-"))
     path = Path(name)
     received: ReceivedFile | None = None
     try:
@@ -79,7 +80,7 @@ async def receive_file(
             received = await _parse(chunks, boundary, limit, out, path)
     finally:
         if received is None:
-            path.unlink(missing_ok=True)
+            await anyio.to_thread.run_sync(partial(path.unlink, missing_ok=True))
     return received
 
 

@@ -213,3 +213,14 @@ def test_store_version_stores_bytes_as_the_newest_version(world: FilesWorld) -> 
     contract = world.admin.get(f"folder/{folder}").json()["contract"]
     assert contract["id"] == meta["id"]
     assert [v["name"] for v in contract["versions"]] == ["draft.pdf"]
+
+
+def test_an_upload_larger_than_the_json_body_limit_is_accepted(world: FilesWorld) -> None:
+    folder = world.new_folder()
+    data = b"line of text\n" * (6 * 1024 * 1024 // 13)  # 6 MiB: over the 5 MiB JSON limit
+    response = world.upload(world.admin, folder, "attachments", "big.txt", data)
+    assert response.status_code == 201, response.text
+    meta = response.json()["attachments"][0]
+    assert meta["size"] == len(data)
+    got = world.admin.get(f"folder/{folder}/_files/attachments/{meta['id']}")
+    assert got.content == data
