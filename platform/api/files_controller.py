@@ -9,9 +9,7 @@ and stops with 413 past the field's limit. Downloads stream from the file store 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import anyio
 from litestar import Controller, Request, Response, delete, get, post
@@ -20,40 +18,16 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Stream
 
 from trellis.platform.api.deps import Api, Caller, Target
+from trellis.platform.api.file_download import file_response
 from trellis.platform.api.records_controller import respond
 from trellis.platform.api.requests import check_query_params
 from trellis.platform.api.tenant_api import ApiResult
 from trellis.platform.files.receive import FRAMING_BYTES, receive_file, too_large
-from trellis.platform.files.sniff import INLINE_TYPES
-from trellis.platform.files.stored import FileJson
 from trellis.platform.records.ids import parse_id
 from trellis.platform.records.views import encode
 
 Req = Request[Any, Any, Any]
 _NO_PARAMS: frozenset[str] = frozenset()
-
-
-def content_disposition(meta: FileJson) -> str:
-    """``inline`` for images and PDF, else ``attachment``, with the name (RFC 6266)."""
-    kind = "inline" if meta.get("content_type") in INLINE_TYPES else "attachment"
-    name = str(meta.get("name") or "file")
-    plain = (c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
-    fallback = "".join(plain)
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-def file_response(meta: FileJson, chunks: Iterator[bytes]) -> Stream:
-    """A streamed download of a stored file."""
-    return Stream(
-        chunks,
-        media_type=str(meta.get("content_type") or "application/octet-stream"),
-        headers={
-            "Content-Disposition": content_disposition(meta),
-            "Content-Length": str(meta.get("size") or 0),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
 
 
 class FilesController(Controller):
@@ -139,4 +113,4 @@ class FilesController(Controller):
         files.remove(call, target, parse_id(target.name, record_id), f, file_id)
 
 
-__all__ = ["FilesController", "content_disposition", "file_response"]
+__all__ = ["FilesController"]

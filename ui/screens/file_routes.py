@@ -1,4 +1,5 @@
-"""File screens: upload a file to a record's file field, download a file or version.
+"""File screens: a record's file fields (a fragment the detail and edit pages load),
+upload a file to one, download a file or an earlier version.
 
 The upload streams the multipart body to a temporary file (``platform/files/receive``)
 when htmx sends it with the CSRF header; a browser without scripts posts the form with
@@ -16,13 +17,14 @@ from litestar.concurrency import sync_to_thread
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Stream
 
-from trellis.platform.api.files_controller import file_response
+from trellis.platform.api.file_download import file_response
 from trellis.platform.files.receive import FRAMING_BYTES, receive_file, too_large
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.services.caller import readable_entity
-from trellis.ui.screens.web import UiCall, UiServices, redirect, signed_in
+from trellis.ui.screens.file_view import file_cards
+from trellis.ui.screens.web import UiCall, UiServices, page, redirect, signed_in
 
 
 def file_routes(services: UiServices) -> list[Any]:
@@ -91,7 +93,19 @@ def file_routes(services: UiServices) -> list[Any]:
         meta, chunks = files.open(ui.call, target, parse_id(entity, record_id), f, file_id)
         return file_response(meta, chunks)
 
-    return [upload_file, download_file]
+    @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}/_files", sync_to_thread=True)
+    def file_list(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        record_id: FromPath[str],
+    ) -> Response[Any]:
+        ui, target = context(request, tenant, entity)
+        record = services.records.read(ui.call, target, parse_id(entity, record_id)).record
+        cards = file_cards(ui.call, target, record, services.members.names(ui.tenant))
+        return page(request, ui, "_files.html", {"file_cards": cards})
+
+    return [upload_file, download_file, file_list]
 
 
 __all__ = ["file_routes"]

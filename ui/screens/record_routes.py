@@ -16,7 +16,6 @@ from trellis.platform.services import ListArgs
 from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.activity_routes import activity_context
 from trellis.ui.screens.bulk_actions import apply_bulk_action
-from trellis.ui.screens.file_view import file_cards, file_field_names
 from trellis.ui.screens.forms import form_values, search_expression
 from trellis.ui.screens.layouts import Screens, editable, screens_of, title_field
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
@@ -102,17 +101,9 @@ def record_routes(services: UiServices) -> list[Any]:
             "state": state,
             "options": options,
             "conflict": conflict,
-            "file_cards": _file_cards(ui, entity, record) if record.get("id") else [],
-            "file_fields": file_field_names(entity, ui.call),
         }
         template = "_form.html" if is_htmx(request) and status != 200 else "form.html"
         return page(request, ui, template, context, status=status)
-
-    def _file_cards(
-        ui: UiCall, entity: CompiledEntity, record: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        names = services.members.names(ui.tenant)
-        return file_cards(ui.call, entity, record, names)
 
     def _form_state(ui: UiCall, entity: CompiledEntity, record: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -208,9 +199,7 @@ def record_routes(services: UiServices) -> list[Any]:
         ident = parse_id(entity, record_id)
         record = api.read(ui.call, target, ident).record
         shown = presenter(ui)
-        files = set(file_field_names(target, ui.call))
-        detail_names = [n for s in screens.detail for n in s.fields if n not in files]
-        all_names = shown_columns(ui.call, entity, detail_names)
+        all_names = shown_columns(ui.call, entity, [n for s in screens.detail for n in s.fields])
         shown.load_titles(target.entity, [record], all_names)
         sections = [
             (
@@ -256,7 +245,6 @@ def record_routes(services: UiServices) -> list[Any]:
             "related": related,
             "can_update": ui.call.access.can(entity, "update"),
             "can_delete": ui.call.access.can(entity, "delete"),
-            "file_cards": _file_cards(ui, target, record),
             **activity_context(services, ui, target, ident),
         }
         return page(request, ui, "detail.html", ctx)
