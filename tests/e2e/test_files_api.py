@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from openapi_spec_validator import validate as validate_openapi
 
 from trellis.platform.authz.call import Call
 from trellis.tenants.registry import TokenIdentity
@@ -224,3 +225,26 @@ def test_an_upload_larger_than_the_json_body_limit_is_accepted(world: FilesWorld
     assert meta["size"] == len(data)
     got = world.admin.get(f"folder/{folder}/_files/attachments/{meta['id']}")
     assert got.content == data
+
+
+def test_the_openapi_document_describes_the_file_routes_per_role(world: FilesWorld) -> None:
+    admin = world.admin.get("openapi.json").json()
+    validate_openapi(admin)
+    upload = admin["paths"]["/t/files/api/folder/{id}/_files/{field}"]
+    field = next(p for p in upload["parameters"] if p.get("name") == "field")
+    assert field["schema"]["enum"] == ["attachments", "contract", "photo", "secret_file"]
+    assert {"201", "413", "415"} <= set(upload["post"]["responses"])
+    one = admin["paths"]["/t/files/api/folder/{id}/_files/{field}/{file}"]
+    assert set(one) >= {"get", "delete"}
+    headers = one["get"]["responses"]["200"]["headers"]
+    assert headers["X-Content-Type-Options"]["schema"] == {"const": "nosniff"}
+    reader = world.reader.get("openapi.json").json()
+    validate_openapi(reader)
+    shown = reader["paths"]["/t/files/api/folder/{id}/_files/{field}"]["parameters"]
+    assert next(p for p in shown if p.get("name") == "field")["schema"]["enum"] == [
+        "attachments",
+        "contract",
+        "photo",
+    ]
+    allow = world.admin.client.options("/t/files/api/folder/1/_files/photo/f1").headers["allow"]
+    assert {m.strip() for m in allow.split(",")} == {"GET", "DELETE", "OPTIONS"}
