@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 import anyio
 import multipart
@@ -84,6 +85,29 @@ async def receive_file(
     return received
 
 
+def copy_file(source: BinaryIO, filename: str, limit: int, folder: Path) -> ReceivedFile:
+    """Copy a file already received (a parsed form's part) to a temporary file.
+
+    Blocking: call it off the event loop. Raises ``UploadRefusedError`` (413) past ``limit``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".in-")
+    found = ReceivedFile(Path(name), filename, 0, b"")
+    try:
+        with open(fd, "wb") as out:
+            while chunk := source.read(SNIFF_BYTES):
+                found.size += len(chunk)
+                if found.size > limit:
+                    raise too_large(limit)
+                if len(found.head) < SNIFF_BYTES:
+                    found.head += chunk[: SNIFF_BYTES - len(found.head)]
+                out.write(chunk)
+    except BaseException:
+        found.discard()
+        raise
+    return found
+
+
 async def _parse(
     chunks: AsyncIterator[bytes],
     boundary: str,
@@ -127,6 +151,7 @@ __all__ = [
     "ReceivedFile",
     "UploadRefusedError",
     "boundary_of",
+    "copy_file",
     "receive_file",
     "too_large",
 ]

@@ -248,3 +248,23 @@ def test_the_openapi_document_describes_the_file_routes_per_role(world: FilesWor
     ]
     allow = world.admin.client.options("/t/files/api/folder/1/_files/photo/f1").headers["allow"]
     assert {m.strip() for m in allow.split(",")} == {"GET", "DELETE", "OPTIONS"}
+
+
+def test_malformed_uploads_and_unknown_names_are_refused(world: FilesWorld) -> None:
+    folder = world.new_folder()
+    as_json = world.admin.post(f"folder/{folder}/_files/photo", json={"file": "x"})
+    assert as_json.status_code == 415
+    assert "multipart/form-data" in as_json.json()["errors"]["file"][0]
+    no_file = world.admin.post(f"folder/{folder}/_files/photo", data={"note": "no file"})
+    assert no_file.status_code in (400, 415)  # an empty multipart body or a plain form
+    other_part = world.admin.post(
+        f"folder/{folder}/_files/photo", files={"other": ("a.txt", b"hi", "text/plain")}
+    )
+    assert other_part.status_code == 400
+    assert "named 'file'" in other_part.json()["errors"]["file"][0]
+    assert world.upload(world.admin, folder, "title", "a.txt", b"hi").status_code == 404
+    assert world.upload(world.admin, folder, "nope", "a.txt", b"hi").status_code == 404
+    assert world.upload(world.admin, 999_999, "photo", "a.txt", b"hi").status_code == 404
+    assert world.admin.delete(f"folder/{folder}/_files/photo/fnothere").status_code == 404
+    assert world.admin.get(f"folder/{folder}/_files/photo/fnothere").status_code == 404
+    assert world.stored_keys(folder) == []

@@ -9,22 +9,46 @@ body limit). Errors (413, 415) come back as a flash message on the record.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import anyio
 from litestar import Request, Response, get, post
 from litestar.concurrency import sync_to_thread
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Stream
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from trellis.platform.api.file_download import file_response
-from trellis.platform.files.receive import FRAMING_BYTES, receive_file, too_large
+from trellis.platform.files.receive import (
+    FRAMING_BYTES,
+    ReceivedFile,
+    UploadRefusedError,
+    copy_file,
+    receive_file,
+    too_large,
+)
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.file_view import file_cards
 from trellis.ui.screens.web import UiCall, UiServices, page, redirect, signed_in
+
+
+async def _received(request: Request[Any, Any, Any], limit: int, folder: Path) -> ReceivedFile:
+    """The uploaded file: streamed from the body, or taken from the form the CSRF check
+    read already (a post without scripts, announced within the body limit)."""
+    if ScopeState.from_scope(request.scope).form is Empty:
+        content_type = request.headers.get("content-type", "")
+        return await receive_file(request.stream(), content_type, limit, folder)
+    part = (await request.form()).get("file")
+    if not isinstance(part, UploadFile):
+        raise UploadRefusedError(400, "Send the file in a multipart part named 'file'.")
+    source = cast("BinaryIO", part.file)
+    return await sync_to_thread(copy_file, source, part.filename, limit, folder)
 
 
 def file_routes(services: UiServices) -> list[Any]:
@@ -64,8 +88,7 @@ def file_routes(services: UiServices) -> list[Any]:
             length = request.headers.get("content-length", "")
             if length.isdigit() and int(length) > limit + FRAMING_BYTES:
                 raise too_large(limit)
-            content_type = request.headers.get("content-type", "")
-            received = await receive_file(request.stream(), content_type, limit, files.incoming)
+            received = await _received(request, limit, files.incoming)
             try:
                 await sync_to_thread(files.attach, ui.call, target, ident, f, received)
             finally:
