@@ -6,6 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TRELLIS_DATA_DIR=/data
 
 WORKDIR /app
+# Text layout and fonts for PDF documents (WeasyPrint; docs/documents.md).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY trellis ./trellis
 COPY platform ./platform

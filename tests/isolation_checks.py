@@ -53,6 +53,8 @@ def _record_paths(world: World, entity: str) -> list[str]:
         paths.append(f"{entity}/{{id}}/_stages")
     if world.app.model.workflows_of(entity):
         paths.append(f"{entity}/{{id}}/transitions")
+    for document in world.app.model.documents_of(entity):
+        paths.append(f"{entity}/{{id}}/_documents/{document.name}.pdf")
     return paths
 
 

@@ -12,11 +12,14 @@ so :func:`tolerated_refusal` lets exactly these through:
 - 400 naming only ``filter`` or ``cursor``: a rule-language expression and an opaque
   cursor are strings whose grammar the schema cannot hold;
 - 422 where every message is the package's own (a validation or a rule's ``reject``),
-  a reference to a record that does not exist, a value of a unique field that another
-  record holds, a field left empty that a ``required_when`` rule asks for, a range of
-  a decimal sent as a string (JSON Schema cannot bound a numeric string), or a decimal
-  with more than 15 significant digits on SQLite (it keeps decimals in floats; the
-  document is the same on every backend and JSON Schema cannot count digits);
+  a reference (or a many_to_many id) to a record that does not exist, a value of a
+  unique field that another record holds, a field left empty that a ``required_when``
+  rule asks for, a range of a decimal sent as a string (JSON Schema cannot bound a
+  numeric string), or a decimal with more than 15 significant digits on SQLite (it
+  keeps decimals in floats; the document is the same on every backend and JSON Schema
+  cannot count digits);
+- 422 of ``PUT _rates`` for a rate from a currency to itself (two fields that must
+  differ).
 - 415 naming only ``file`` on an upload: its type is sniffed from the bytes, and no
   schema can say which bytes make an accepted format.
 
@@ -43,12 +46,13 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from trellis.metadata.model import FIELD_TYPES
 from trellis.platform.api.app import create_app
+from trellis.platform.money.rates import SAME_CURRENCY
 from trellis.platform.records.validation import REQUIRED_MESSAGE
 from trellis.platform.runtime import Runtime
 
 EXAMPLES = int(os.environ.get("TRELLIS_SCHEMATHESIS_EXAMPLES", "3"))
 _REJECT = re.compile(r'reject\s+"((?:[^"\\]|\\.)*)"')
-_MISSING = re.compile(r"^No [a-z_]+ with id -?[0-9]+\.$")
+_MISSING = re.compile(r"^No [a-z_]+ with ids? -?[0-9]+(, -?[0-9]+)*(, …)?\.$")
 _TAKEN = re.compile(r"^Another .+ already has this .+\.$")
 #: SQLite keeps a decimal in a float: a number with more digits is refused (422).
 _DIGITS = "Use at most 15 significant digits; this database does not store more exactly."
@@ -93,6 +97,8 @@ class Fuzzer:
             return "/_files/" in case.operation.path and set(errors) == {"file"}
         if response.status_code == 400:
             return set(errors) <= {"filter", "cursor"}
+        if case.path.endswith("/_rates"):
+            return all(m == SAME_CURRENCY for ms in errors.values() for m in ms)
         body = case.body if isinstance(case.body, dict) else {}
         for name, messages in errors.items():
             for message in messages:

@@ -11,20 +11,13 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from trellis.members_cli import check_known_roles
-from trellis.platform.authz.enforcers import store_roles
-from trellis.platform.config import config_from_env
-from trellis.platform.runtime import Runtime
-from trellis.tenants.registry import RegistryError
-from trellis.tenants.registry.access_admin import change_roles, list_tokens, revoke_token
-from trellis.tenants.registry.members import (
-    MemberProfile,
-    get_member,
-    list_members,
-    parse_attributes,
-    update_member,
-)
+if TYPE_CHECKING:
+    from trellis.platform.runtime import Runtime
+    from trellis.tenants.registry.members import MemberProfile
+
+# Commands import what they use when they run, so that ``trellis --help`` stays fast.
 
 WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
@@ -34,6 +27,9 @@ def _out(text: str) -> None:
 
 
 def _runtime(args: argparse.Namespace) -> Runtime:
+    from trellis.platform.config import config_from_env
+    from trellis.platform.runtime import Runtime
+
     return Runtime(config_from_env(args.data_dir))
 
 
@@ -43,6 +39,10 @@ def _when(value: datetime | None) -> str:
 
 def cmd_user_roles(args: argparse.Namespace) -> None:
     """Add or remove roles of a member; prints the resulting roles."""
+    from trellis.members_cli import check_known_roles
+    from trellis.tenants.registry import RegistryError
+    from trellis.tenants.registry.access_admin import change_roles
+
     if not args.add and not args.remove:
         raise RegistryError("Give --add ROLE or --remove ROLE.")
     runtime = _runtime(args)
@@ -63,6 +63,9 @@ def cmd_user_roles(args: argparse.Namespace) -> None:
 
 def store_member_roles(runtime: Runtime, tenant: str, email: str) -> None:
     """Write the member's current roles to the policy store (Casbin ``g`` rows)."""
+    from trellis.platform.authz.enforcers import store_roles
+    from trellis.tenants.registry.members import get_member
+
     member = get_member(runtime.registry, tenant, email)
     store_roles(runtime.policies, tenant, member.user_id, member.roles)
 
@@ -78,6 +81,8 @@ def add_profile_options(parser: argparse.ArgumentParser) -> None:
 
 def apply_profile_options(runtime: Runtime, args: argparse.Namespace) -> MemberProfile | None:
     """Apply ``--team``, ``--manager`` and ``--attr`` of ``user create`` (if any given)."""
+    from trellis.tenants.registry.members import parse_attributes, update_member
+
     if not (args.team or args.manager is not None or args.attr):
         return None
     return update_member(
@@ -91,6 +96,8 @@ def apply_profile_options(runtime: Runtime, args: argparse.Namespace) -> MemberP
 
 
 def _describe(runtime: Runtime, tenant: str, member: MemberProfile) -> str:
+    from trellis.tenants.registry.members import list_members
+
     manager = "-"
     if member.manager_id is not None:
         info = runtime.registry.get_tenant(tenant)
@@ -106,6 +113,9 @@ def _describe(runtime: Runtime, tenant: str, member: MemberProfile) -> str:
 
 def cmd_user_set(args: argparse.Namespace) -> None:
     """Change a member's teams, manager or attributes; prints the resulting profile."""
+    from trellis.tenants.registry import RegistryError
+    from trellis.tenants.registry.members import parse_attributes, update_member
+
     given = (
         args.team,
         args.add_team,
@@ -138,6 +148,8 @@ def cmd_user_set(args: argparse.Namespace) -> None:
 
 def cmd_user_show(args: argparse.Namespace) -> None:
     """Print a member's roles, teams, manager and attributes."""
+    from trellis.tenants.registry.members import get_member
+
     runtime = _runtime(args)
     try:
         _out(_describe(runtime, args.tenant, get_member(runtime.registry, args.tenant, args.email)))
@@ -147,6 +159,8 @@ def cmd_user_show(args: argparse.Namespace) -> None:
 
 def cmd_token_list(args: argparse.Namespace) -> None:
     """One line per token: id, user, created, expires, last used (and revoked)."""
+    from trellis.tenants.registry.access_admin import list_tokens
+
     runtime = _runtime(args)
     try:
         rows = list_tokens(runtime.registry, args.tenant)
@@ -162,6 +176,8 @@ def cmd_token_list(args: argparse.Namespace) -> None:
 
 def cmd_token_revoke(args: argparse.Namespace) -> None:
     """Revoke a token given itself or its id."""
+    from trellis.tenants.registry.access_admin import revoke_token
+
     runtime = _runtime(args)
     try:
         token_id = revoke_token(runtime.registry, args.tenant, args.token)
@@ -177,19 +193,25 @@ def add_access_commands(
 ) -> None:
     """Register ``user roles``, ``token list`` and ``token revoke``."""
     roles = with_data_dir(user.add_parser("roles", help="add or remove a member's roles"))
-    roles.add_argument("tenant")
-    roles.add_argument("email")
-    roles.add_argument("--add", action="append", metavar="ROLE")
-    roles.add_argument("--remove", action="append", metavar="ROLE")
+    roles.add_argument("tenant", help="the tenant's name")
+    roles.add_argument("email", help="the member's e-mail")
+    roles.add_argument("--add", action="append", metavar="ROLE", help="a role to add (repeatable)")
+    roles.add_argument(
+        "--remove", action="append", metavar="ROLE", help="a role to remove (repeatable)"
+    )
     roles.set_defaults(func=cmd_user_roles)
     change = with_data_dir(
         user.add_parser("set", help="change a member's teams, manager or attributes")
     )
-    change.add_argument("tenant")
-    change.add_argument("email")
+    change.add_argument("tenant", help="the tenant's name")
+    change.add_argument("email", help="the member's e-mail")
     change.add_argument("--team", action="append", metavar="TEAM", help="replace the teams")
-    change.add_argument("--add-team", action="append", metavar="TEAM")
-    change.add_argument("--remove-team", action="append", metavar="TEAM")
+    change.add_argument(
+        "--add-team", action="append", metavar="TEAM", help="join a team (repeatable)"
+    )
+    change.add_argument(
+        "--remove-team", action="append", metavar="TEAM", help="leave a team (repeatable)"
+    )
     change.add_argument("--no-teams", action="store_true", help="leave every team")
     change.add_argument("--manager", metavar="EMAIL", help='the manager ("" clears it)')
     change.add_argument(
@@ -200,14 +222,14 @@ def add_access_commands(
     )
     change.set_defaults(func=cmd_user_set)
     show = with_data_dir(user.add_parser("show", help="show a member's profile"))
-    show.add_argument("tenant")
-    show.add_argument("email")
+    show.add_argument("tenant", help="the tenant's name")
+    show.add_argument("email", help="the member's e-mail")
     show.set_defaults(func=cmd_user_show)
     listing = with_data_dir(token.add_parser("list", help="list a tenant's API tokens"))
-    listing.add_argument("tenant")
+    listing.add_argument("tenant", help="the tenant's name")
     listing.set_defaults(func=cmd_token_list)
     revoke = with_data_dir(token.add_parser("revoke", help="revoke an API token"))
-    revoke.add_argument("tenant")
+    revoke.add_argument("tenant", help="the tenant's name")
     revoke.add_argument("token", help="the token itself or its id")
     revoke.set_defaults(func=cmd_token_revoke)
 

@@ -6,6 +6,7 @@ It sits above the six layers, so it may wire all of them together.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import secrets
@@ -13,34 +14,27 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import uvicorn
-
-from trellis.access_cli import (
-    add_access_commands,
-    add_profile_options,
-    apply_profile_options,
-    store_member_roles,
-)
-from trellis.jobs_cli import add_job_commands, add_tenant_job_commands, start_embedded_worker
-from trellis.members_cli import add_password_options, check_known_roles, password_for
-from trellis.metadata.diagnostics import MetadataError
-from trellis.metadata.loader import load_package
-from trellis.platform.api.hygiene import MAX_HEADER_BYTES
+from trellis.access_cli import add_access_commands, add_profile_options
+from trellis.data_cli import add_data_commands
+from trellis.jobs_cli import add_job_commands, add_tenant_job_commands
+from trellis.links_cli import add_link_commands
+from trellis.members_cli import add_password_options
+from trellis.platform.api.access_log import ACCESS_LOGGER
 from trellis.platform.config import ConfigError, check_tenant_name, config_from_env
-from trellis.platform.db.sync import SchemaSyncError
-from trellis.platform.identity.two_factor_policy import (
-    TwoFactorRequiredError,
-    check_token_allowed,
-)
-from trellis.platform.publish import publish
-from trellis.platform.runtime import Runtime, TenantNotFoundError
-from trellis.rules.checker import RuleExpressionChecker
+from trellis.rates_cli import add_rates_commands
 from trellis.seed.crm import PACKAGE_PATH as CRM_PACKAGE
-from trellis.tenants.registry import PasswordPolicyError, RegistryError
-from trellis.ui.screens.app import create_web_app
+
+if TYPE_CHECKING:
+    from trellis.platform.publish import PublishResult
+    from trellis.platform.runtime import Runtime
+
+# Only the standard library and the light modules above are imported at start, so that
+# ``trellis --help`` answers at once; each command imports what it uses when it runs.
 
 TEMPLATES = {"crm": CRM_PACKAGE}
+LOG_LEVELS = ("debug", "info", "warning", "error")
 DEMO_TENANT = "demo"
 DEMO_ADMIN = "admin@demo.test"
 #: Where ``trellis serve`` writes the demo admin's password and API token (mode 0600).
@@ -65,6 +59,8 @@ def _err(text: str) -> None:
 
 
 def _runtime(args: argparse.Namespace) -> Runtime:
+    from trellis.platform.runtime import Runtime
+
     return Runtime(config_from_env(args.data_dir))
 
 
@@ -87,6 +83,17 @@ def create_tenant(
 
     ``password`` None keeps the password of an existing account.
     """
+    return _create_tenant(runtime, name, template, admin, password).render()
+
+
+def _create_tenant(
+    runtime: Runtime, name: str, template: str, admin: str, password: str | None
+) -> PublishResult:
+    from trellis.access_cli import store_member_roles
+    from trellis.metadata.loader import load_package
+    from trellis.platform.publish import publish
+    from trellis.rules.checker import RuleExpressionChecker
+
     check_tenant_name(name)
     package = _template_path(template)
     load_package(package, checker=RuleExpressionChecker())
@@ -94,11 +101,13 @@ def create_tenant(
     runtime.registry.create_tenant(name)
     runtime.registry.add_membership(name, user_id, ["admin"])
     store_member_roles(runtime, name, admin)
-    result = publish(runtime, name, package, published_by=admin)
-    return result.render()
+    return publish(runtime, name, package, published_by=admin)
 
 
 def cmd_tenant_create(args: argparse.Namespace) -> None:
+    from trellis.members_cli import password_for
+    from trellis.tenants.registry import RegistryError
+
     check_tenant_name(args.name)
     _template_path(args.template)
     runtime = _runtime(args)
@@ -106,14 +115,20 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
         if runtime.registry.get_tenant(args.name) is not None:
             raise RegistryError(f"Tenant '{args.name}' already exists.")
         password = password_for(runtime, args, args.admin, args.name, warn=_err)
-        _out(create_tenant(runtime, args.name, args.template, args.admin, password))
+        result = _create_tenant(runtime, args.name, args.template, args.admin, password)
     finally:
         runtime.close()
+    if args.verbose:
+        _out(result.render())
     kept = "" if password is not None else " (existing account, password kept)"
-    _out(f"Tenant '{args.name}' created; admin: {args.admin}{kept}.")
+    count = len(result.model.entities)
+    app = f"{result.model.name} {result.model.version}, {count} entit{'y' if count == 1 else 'ies'}"
+    _out(f"Tenant '{args.name}' created from {app}; admin: {args.admin}{kept}.")
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
+    from trellis.platform.publish import publish
+
     runtime = _runtime(args)
     try:
         result = publish(runtime, args.tenant, args.path, dry_run=args.dry_run, published_by="cli")
@@ -123,6 +138,8 @@ def cmd_publish(args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
+    from trellis.platform.publish import publish
+
     runtime = _runtime(args)
     info = runtime.tenant(args.tenant, fresh=True)
     if info.current_version is None:
@@ -151,6 +168,11 @@ def _duration(text: str | None) -> timedelta | None:
 
 
 def cmd_token_create(args: argparse.Namespace) -> None:
+    from trellis.platform.identity.two_factor_policy import (
+        TwoFactorRequiredError,
+        check_token_allowed,
+    )
+
     runtime = _runtime(args)
     try:
         check_token_allowed(runtime, args.tenant, args.email)
@@ -164,6 +186,9 @@ def cmd_token_create(args: argparse.Namespace) -> None:
 
 
 def cmd_user_create(args: argparse.Namespace) -> None:
+    from trellis.access_cli import apply_profile_options, store_member_roles
+    from trellis.members_cli import check_known_roles, password_for
+
     runtime = _runtime(args)
     try:
         info = runtime.tenant(args.tenant, fresh=True)
@@ -187,6 +212,9 @@ def cmd_user_create(args: argparse.Namespace) -> None:
 
 
 def cmd_metadata_validate(args: argparse.Namespace) -> None:
+    from trellis.metadata.loader import load_package
+    from trellis.rules.checker import RuleExpressionChecker
+
     model = load_package(args.path, checker=RuleExpressionChecker())
     _out(f"OK: {model.name} {model.version}, {len(model.entities)} entities, no errors.")
 
@@ -213,6 +241,14 @@ def ensure_demo(runtime: Runtime) -> Path | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from trellis.jobs_cli import start_embedded_worker
+    from trellis.platform.api.access_log import AccessLog
+    from trellis.platform.api.hygiene import MAX_HEADER_BYTES
+    from trellis.platform.runtime import Runtime
+    from trellis.ui.screens.app import create_web_app
+
     # The whole configuration is read and checked first: a bad TRELLIS_* value stops here
     # (exit 2), before any file is written or the port is opened.
     config = config_from_env(args.data_dir)
@@ -231,15 +267,26 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _out(f"Sign in at {url}/t/{DEMO_TENANT}/login")
     _out(f"Try: curl -H 'Authorization: Bearer {token_hint}' {url}/t/{DEMO_TENANT}/api/account")
     sys.stdout.flush()
+    configure_logging(args.log_level, access_log=not args.no_access_log)
     start_embedded_worker(runtime)  # outbox rows stay the source of truth
     uvicorn.run(
-        create_web_app(runtime),
+        AccessLog(create_web_app(runtime)),
         host=args.host,
         port=args.port,
-        log_level="warning",
+        log_level=args.log_level,
+        access_log=False,  # ours names the route, the tenant and the duration
         # Room above the app's own 431 limit, so oversized headers get its JSON answer.
         h11_max_incomplete_event_size=4 * MAX_HEADER_BYTES,
     )
+
+
+def configure_logging(level: str, *, access_log: bool) -> None:
+    """Log lines on standard error: libraries at ``level``, the access log at INFO."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    access = logging.getLogger(ACCESS_LOGGER)
+    access.setLevel(logging.INFO if access_log else logging.WARNING)
 
 
 def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -257,45 +304,57 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = _with_data_dir(sub.add_parser("serve", help="run the web server"))
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="warning",
+        help="level of the libraries' log lines (default: warning)",
+    )
+    serve.add_argument("--no-access-log", action="store_true", help="no log line per request")
     serve.set_defaults(func=cmd_serve)
 
     tenant = sub.add_parser("tenant", help="manage tenants").add_subparsers(
         dest="tenant_command", required=True
     )
     create = _with_data_dir(tenant.add_parser("create", help="create a tenant"))
-    create.add_argument("name")
-    create.add_argument("--template", default="crm")
-    create.add_argument("--admin", required=True)
+    create.add_argument("name", help="the new tenant's name (lowercase)")
+    create.add_argument(
+        "--template", default="crm", help="crm (default) or the folder of an app package"
+    )
+    create.add_argument("--admin", required=True, help="the e-mail of the tenant's first admin")
+    create.add_argument(
+        "--verbose", action="store_true", help="also print the plan (tables, columns, indexes)"
+    )
     add_password_options(create, who="admin")
     create.set_defaults(func=cmd_tenant_create)
     add_tenant_job_commands(tenant, _with_data_dir)
 
     pub = _with_data_dir(sub.add_parser("publish", help="publish an app package to a tenant"))
-    pub.add_argument("tenant")
-    pub.add_argument("path")
-    pub.add_argument("--dry-run", action="store_true")
+    pub.add_argument("tenant", help="the tenant's name")
+    pub.add_argument("path", help="the app package folder")
+    pub.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     pub.set_defaults(func=cmd_publish)
 
     mig = _with_data_dir(sub.add_parser("migrate", help="re-sync a tenant's schema"))
-    mig.add_argument("--tenant", required=True)
-    mig.add_argument("--dry-run", action="store_true")
+    mig.add_argument("--tenant", required=True, help="the tenant's name")
+    mig.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     mig.set_defaults(func=cmd_migrate)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(
         dest="token_command", required=True
     )
     tcreate = _with_data_dir(token.add_parser("create", help="create an API token"))
-    tcreate.add_argument("tenant")
-    tcreate.add_argument("email")
+    tcreate.add_argument("tenant", help="the tenant's name")
+    tcreate.add_argument("email", help="the member the token acts as")
     tcreate.add_argument("--expires", default=None, help="e.g. 30d, 12h, 90m")
     tcreate.set_defaults(func=cmd_token_create)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
     ucreate = _with_data_dir(user.add_parser("create", help="create a user in a tenant"))
-    ucreate.add_argument("tenant")
-    ucreate.add_argument("email")
+    ucreate.add_argument("tenant", help="the tenant's name")
+    ucreate.add_argument("email", help="the user's e-mail (their sign-in name)")
     add_password_options(ucreate, who="user")
     ucreate.add_argument("--role", action="append", help="a role (repeatable)")
     add_profile_options(ucreate)
@@ -306,15 +365,23 @@ def build_parser() -> argparse.ArgumentParser:
         dest="metadata_command", required=True
     )
     validate = _with_data_dir(meta.add_parser("validate", help="check an app package"))
-    validate.add_argument("path")
+    validate.add_argument("path", help="the app package folder")
     validate.set_defaults(func=cmd_metadata_validate)
     add_job_commands(sub, _with_data_dir)
+    add_data_commands(sub, _with_data_dir)
+    add_link_commands(sub, _with_data_dir)
+    add_rates_commands(sub, _with_data_dir)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    from trellis.metadata.diagnostics import MetadataError
+    from trellis.platform.db.sync import SchemaSyncError
+    from trellis.platform.runtime import TenantNotFoundError
+    from trellis.tenants.registry import PasswordPolicyError, RegistryError
+
     try:
         args.func(args)
     except ConfigError as exc:  # before ValueError: a bad TRELLIS_* value

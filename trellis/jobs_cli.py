@@ -9,19 +9,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from trellis.platform.config import config_from_env
-from trellis.platform.jobs import (
-    Dispatcher,
-    EmbeddedWorker,
-    JobPolicy,
-    Outbox,
-    job_counts,
-    webhook_secret,
-)
-from trellis.platform.jobs.mail import EmailError
-from trellis.platform.jobs.smtp_config import clear_tenant_smtp, describe_smtp, set_tenant_smtp
-from trellis.platform.runtime import Runtime
+
+if TYPE_CHECKING:
+    from trellis.platform.jobs import EmbeddedWorker
+    from trellis.platform.runtime import Runtime
+
+# Commands import what they use when they run, so that ``trellis --help`` stays fast.
 
 WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 #: Columns of ``jobs status``.
@@ -36,6 +32,8 @@ def _out(text: str) -> None:
 
 @contextmanager
 def _runtime(args: argparse.Namespace) -> Iterator[Runtime]:
+    from trellis.platform.runtime import Runtime
+
     runtime = Runtime(config_from_env(args.data_dir))
     try:
         yield runtime
@@ -56,6 +54,8 @@ def _parse_now(text: str | None) -> datetime | None:
 
 def cmd_run_due(args: argparse.Namespace) -> None:
     """Run every due timer and deliverable outbox row once, for every tenant."""
+    from trellis.platform.jobs import Dispatcher
+
     now = _parse_now(args.now)
     with _runtime(args) as runtime:
         report = Dispatcher(runtime).run_due(now)
@@ -70,6 +70,8 @@ def cmd_run_due(args: argparse.Namespace) -> None:
 
 def cmd_status(args: argparse.Namespace) -> None:
     """Print job counts per tenant and state."""
+    from trellis.platform.jobs import job_counts
+
     with _runtime(args) as runtime:
         counts = job_counts(runtime)
     _out("tenant " + " ".join(STATUS_STATES))
@@ -79,6 +81,8 @@ def cmd_status(args: argparse.Namespace) -> None:
 
 def cmd_retry(args: argparse.Namespace) -> None:
     """Queue a dead or discarded job of a tenant again."""
+    from trellis.platform.jobs import Outbox
+
     with _runtime(args) as runtime:
         outbox = Outbox(runtime.app(args.tenant).metadata)
         with runtime.engines.tenant_connection(args.tenant, write=True) as conn, conn.begin():
@@ -90,6 +94,8 @@ def cmd_retry(args: argparse.Namespace) -> None:
 
 def cmd_webhook_secret(args: argparse.Namespace) -> None:
     """Print the tenant's webhook secret alone on the last line."""
+    from trellis.platform.jobs import webhook_secret
+
     with _runtime(args) as runtime:
         app = runtime.app(args.tenant)
         with runtime.engines.tenant_connection(args.tenant, write=True) as conn, conn.begin():
@@ -103,6 +109,9 @@ def cmd_tenant_smtp(args: argparse.Namespace) -> None:
     ``--password-env`` names a variable the user chose (not a ``TRELLIS_*`` setting): it is
     read here, at the command line, never by the platform.
     """
+    from trellis.platform.jobs.mail import EmailError
+    from trellis.platform.jobs.smtp_config import clear_tenant_smtp, describe_smtp
+
     with _runtime(args) as runtime:
         runtime.tenant(args.tenant)
         try:
@@ -116,6 +125,8 @@ def cmd_tenant_smtp(args: argparse.Namespace) -> None:
 
 
 def _set_smtp(runtime: Runtime, args: argparse.Namespace) -> None:
+    from trellis.platform.jobs.smtp_config import set_tenant_smtp
+
     if args.host is None or args.port is None:
         raise ValueError("trellis tenant smtp needs both --host and --port.")
     password = None
@@ -141,6 +152,7 @@ def _set_smtp(runtime: Runtime, args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> None:
     """Run an RQ worker (and a dispatching thread) on ``TRELLIS_REDIS_URL``."""
+    from trellis.platform.jobs import JobPolicy
     from trellis.platform.jobs.rqueue import connect, queue_name, run_worker
 
     with _runtime(args) as runtime:
@@ -175,8 +187,8 @@ def add_job_commands(
     status = with_data_dir(jobs.add_parser("status", help="job counts per tenant and state"))
     status.set_defaults(func=cmd_status)
     retry = with_data_dir(jobs.add_parser("retry", help="queue a dead job again"))
-    retry.add_argument("tenant")
-    retry.add_argument("job_id", type=int)
+    retry.add_argument("tenant", help="the tenant's name")
+    retry.add_argument("job_id", type=int, help="the dead job's id (jobs status lists them)")
     retry.set_defaults(func=cmd_retry)
     worker = with_data_dir(sub.add_parser("worker", help="run an RQ job worker (needs Redis)"))
     worker.add_argument("--queue", default=None, help="RQ queue (default: $TRELLIS_RQ_QUEUE)")
@@ -196,14 +208,14 @@ def add_tenant_job_commands(
 ) -> None:
     """Add ``tenant webhook-secret`` and ``tenant smtp``."""
     secret = with_data_dir(tenant.add_parser("webhook-secret", help="print the webhook secret"))
-    secret.add_argument("tenant")
+    secret.add_argument("tenant", help="the tenant's name")
     secret.set_defaults(func=cmd_webhook_secret)
     smtp = with_data_dir(tenant.add_parser("smtp", help="set the tenant's SMTP server"))
-    smtp.add_argument("tenant")
-    smtp.add_argument("--host", default=None)
-    smtp.add_argument("--port", type=int, default=None)
+    smtp.add_argument("tenant", help="the tenant's name")
+    smtp.add_argument("--host", default=None, help="SMTP server host")
+    smtp.add_argument("--port", type=int, default=None, help="SMTP server port")
     smtp.add_argument("--tls", action="store_true", help="TLS (implicit on 465, else STARTTLS)")
-    smtp.add_argument("--user", default=None)
+    smtp.add_argument("--user", default=None, help="SMTP user name")
     smtp.add_argument(
         "--password-env", default=None, help="environment variable holding the password"
     )
@@ -218,6 +230,8 @@ def start_embedded_worker(runtime: Runtime) -> EmbeddedWorker:
     Without Redis it delivers rows itself; with ``TRELLIS_REDIS_URL`` it claims due
     rows and enqueues them for ``trellis worker`` processes.
     """
+    from trellis.platform.jobs import Dispatcher, EmbeddedWorker
+
     if runtime.config.redis_url:
         from rq import Queue
 

@@ -14,12 +14,10 @@ import difflib
 import getpass
 import sys
 from collections.abc import Callable, Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from trellis.platform.runtime import Runtime
-from trellis.tenants.registry import RegistryError
-from trellis.tenants.registry.members import get_member
-from trellis.tenants.registry.passwords import check_new_password
+if TYPE_CHECKING:
+    from trellis.platform.runtime import Runtime
 
 #: The role every tenant has besides those of its ``roles.yaml``.
 BUILTIN_ROLES = ("admin",)
@@ -70,6 +68,8 @@ def read_new_password(
         PasswordPolicyError: the password is too short, common or breached, or holds
             the email's name.
     """
+    from trellis.tenants.registry.passwords import check_new_password
+
     stdin = stdin if stdin is not None else sys.stdin
     if args.password_stdin:
         password = stdin.readline().rstrip("\r\n")
@@ -113,6 +113,9 @@ def password_for(
         RegistryError: the account exists and ``--reset-password`` is missing.
         PasswordInputError, PasswordPolicyError: see :func:`read_new_password`.
     """
+    from trellis.tenants.registry import RegistryError
+    from trellis.tenants.registry.members import get_member
+
     if runtime.registry.user_id(email) is None or args.reset_password:
         return read_new_password(args, email, warn=warn)
     try:
@@ -141,6 +144,8 @@ def check_known_roles(runtime: Runtime, tenant: str, roles: Iterable[str]) -> No
         RegistryError: naming the unknown role, the known ones and the closest match.
         TenantNotFoundError: unknown tenant or nothing published.
     """
+    from trellis.tenants.registry import RegistryError
+
     known = sorted({*BUILTIN_ROLES, *runtime.app(tenant).model.roles})
     for role in roles:
         if role not in known:

@@ -17,6 +17,7 @@ from trellis.metadata.loader._layouts import build_layouts
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import (
     FIELD_TYPES,
+    ActivityDef,
     AppModel,
     EntityDef,
     FieldDef,
@@ -122,7 +123,9 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         default_source=positions.content((*path, "default")) if default is not None else None,
         formula_source=positions.content((*path, "formula")) if formula is not None else None,
         currency_field=_text(spec, "currency_field"),
+        rate_date=_text(spec, "rate_date"),
         pipeline=_text(spec, "pipeline"),
+        targets=_names(spec.get("targets")),
         rollup=_rollup(spec.get("rollup"), path, positions),
         visible_to_all=spec.get("visible_to_all") is True,
         multiple=spec.get("multiple") is True,
@@ -224,7 +227,14 @@ def build_entity(name: str, data: Any, positions: PositionMap) -> EntityDef:
         description=_text(data, "description"),
         source=positions.anchor(source_path),
         layouts=build_layouts(data, positions),
+        activity=_activity(data.get("activity_fields")),
     )
+
+
+def _activity(spec: Any) -> ActivityDef | None:
+    if not isinstance(spec, dict):
+        return None
+    return ActivityDef(_text(spec, "kind"), _text(spec, "done"), _text(spec, "date"))
 
 
 def build_app(
@@ -254,5 +264,6 @@ def build_app(
         digest=digest,
         requires=MappingProxyType(pins),
         timezone=_text(data, "timezone") or DEFAULT_TIMEZONE,
+        currency=_text(data, "currency"),
         two_factor_required=data.get("two_factor") == "required",
     )

@@ -10,7 +10,7 @@ checker refuses).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from trellis.metadata.diagnostics import Diagnostic, did_you_mean
 from trellis.metadata.loader._dashboards import Dashboards
@@ -29,7 +29,9 @@ from trellis.metadata.model import (
     STANDARD_COLUMNS,
     AppModel,
     DslType,
+    EntityDef,
     FieldType,
+    SourceSpan,
 )
 
 #: Field types whose values are few and discrete enough to group by.
@@ -58,6 +60,15 @@ _STANDARD_TYPES = {
     "created_at": FieldType.DATETIME,
     "updated_at": FieldType.DATETIME,
 }
+
+
+@runtime_checkable
+class QueryConditionChecker(Protocol):
+    """Optionally implemented by a checker: a boolean that must have an SQL form."""
+
+    def check_query_condition(
+        self, source: str, entity: EntityDef, model: AppModel, *, span: SourceSpan
+    ) -> list[Diagnostic]: ...
 
 
 def _type_of(name: str, specs: Mapping[str, Any]) -> str | None:
@@ -186,9 +197,14 @@ def check_tile_conditions(
             skip = unreliable.get(entity.name, ())
             if skip and mentions(tile.where, skip):
                 continue
-            found = checker.check(
-                tile.where, entity, model, expected=DslType.BOOLEAN, span=tile.where_source
-            )
+            if isinstance(checker, QueryConditionChecker):
+                found = checker.check_query_condition(
+                    tile.where, entity, model, span=tile.where_source
+                )
+            else:
+                found = checker.check(
+                    tile.where, entity, model, expected=DslType.BOOLEAN, span=tile.where_source
+                )
             report.extend(_recode(dashboard.name, number, d) for d in found)
 
 

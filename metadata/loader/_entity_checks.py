@@ -8,6 +8,8 @@ from itertools import pairwise
 from typing import Any
 
 from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.loader._currency_checks import check_money_fields
+from trellis.metadata.loader._field_checks import TARGETED
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import STANDARD_COLUMNS, AppModel, EntityDef, FieldType
@@ -74,6 +76,38 @@ def check_entity(data: Any, positions: PositionMap, report: Report) -> None:
                 f"validation {i + 1}", item.get("field"), path, declared, positions, report
             )
     _check_field_links(specs, positions, report)
+    _check_activity(data.get("activity_fields"), specs, positions, report)
+    check_money_fields(specs, positions, report)
+
+
+#: The field types each key of the ``activity_fields:`` block accepts.
+_ACTIVITY_TYPES = {
+    "kind": (FieldType.ENUM,),
+    "done": (FieldType.BOOLEAN,),
+    "date": (FieldType.DATE, FieldType.DATETIME),
+}
+
+
+def _check_activity(
+    block: Any, specs: Mapping[str, Any], positions: PositionMap, report: Report
+) -> None:
+    """The fields named by ``activity_fields:`` exist and have the type their role needs."""
+    if not isinstance(block, dict):
+        return
+    for key, types in _ACTIVITY_TYPES.items():
+        name = block.get(key)
+        path: NodePath = ("activity_fields", key)
+        if _unknown_field(f"activity_fields {key}", name, path, list(specs), positions, report):
+            continue
+        spec = specs.get(name) if isinstance(name, str) else None
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if isinstance(kind, str) and kind not in types:
+            wanted = " or ".join(t.value for t in types)
+            article = "an" if wanted[0] in "aeiou" else "a"
+            message = (
+                f"activity_fields {key} '{name}' must be {article} {wanted} field, not '{kind}'"
+            )
+            report.error("MD136", message, positions.value(path))
 
 
 def _check_index_fields(
@@ -130,8 +164,9 @@ def check_references(
     them are not reported again.
     """
     for name, spec in _field_specs(data).items():
+        _check_targets(model, name, spec, positions, broken, report)
         target = spec.get("to") if isinstance(spec, dict) else None
-        if spec_type(spec) != FieldType.REFERENCE or not isinstance(target, str):
+        if spec_type(spec) not in TARGETED or not isinstance(target, str):
             continue
         if NAME.match(target) and target not in model.entities and target not in broken:
             report.error(
@@ -144,6 +179,30 @@ def check_references(
     for i, item in enumerate(search if isinstance(search, list) else []):
         if isinstance(item, str) and "." in item:
             _check_search_path(model, entity, item, ("search", i), broken, positions, report)
+
+
+def _check_targets(
+    model: AppModel,
+    name: str,
+    spec: Any,
+    positions: PositionMap,
+    broken: Collection[str],
+    report: Report,
+) -> None:
+    """Each entity an ``any_reference`` field lists in ``targets`` must exist."""
+    targets = spec.get("targets") if isinstance(spec, dict) else None
+    if spec_type(spec) != FieldType.ANY_REFERENCE or not isinstance(targets, list):
+        return
+    for i, target in enumerate(targets):
+        if not isinstance(target, str) or not NAME.match(target):
+            continue
+        if target not in model.entities and target not in broken:
+            report.error(
+                "MD252",
+                f"field '{name}': unknown entity '{target}' in targets",
+                positions.value(("fields", name, "targets", i)),
+                did_you_mean(target, model.entities),
+            )
 
 
 def spec_type(spec: Any) -> str | None:

@@ -11,7 +11,18 @@ from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, FieldType
 
 _NUMERIC = frozenset(k for k, spec in FIELD_TYPES.items() if spec.numeric)
-_NOT_INDEXABLE = frozenset({FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM, FieldType.FILE})
+_NOT_INDEXABLE = frozenset(
+    {
+        FieldType.JSON,
+        FieldType.TAGS,
+        FieldType.MULTI_ENUM,
+        FieldType.MANY_TO_MANY,
+        FieldType.RICH_TEXT,
+        FieldType.FILE,
+    }
+)
+#: Types that point at records of the entity named in ``to``.
+TARGETED = frozenset({FieldType.REFERENCE, FieldType.MANY_TO_MANY, FieldType.RICH_TEXT})
 #: Types whose values are plain text: ``indexed: trigram`` applies to them.
 TRIGRAM_TYPES = frozenset(
     {FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.URL}
@@ -26,7 +37,9 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "on_delete": frozenset({FieldType.REFERENCE}),
     "format": frozenset({FieldType.AUTONUMBER}),
     "currency_field": frozenset({FieldType.MONEY}),
+    "rate_date": frozenset({FieldType.MONEY}),
     "pipeline": frozenset({FieldType.PIPELINE}),
+    "targets": frozenset({FieldType.ANY_REFERENCE}),
     "multiple": frozenset({FieldType.FILE}),
     "versioned": frozenset({FieldType.FILE}),
     "max_size_mb": frozenset({FieldType.FILE}),
@@ -59,6 +72,8 @@ NOT_COMPUTABLE = frozenset(
         FieldType.MULTI_ENUM,
         FieldType.TAGS,
         FieldType.JSON,
+        FieldType.MANY_TO_MANY,
+        FieldType.ANY_REFERENCE,
         FieldType.FILE,
     }
 )
@@ -132,7 +147,15 @@ def _check_keys(
     if type_name == FieldType.REFERENCE and "to" not in spec:
         message = f"field '{name}': a reference needs 'to' (the entity it points at)"
         report.error("MD017", message, positions.anchor(path))
-    if type_name != FieldType.REFERENCE and "to" in spec:
+    if type_name == FieldType.MANY_TO_MANY and "to" not in spec:
+        message = f"field '{name}': a many_to_many field needs 'to' (the entity it links to)"
+        report.error("MD250", message, positions.anchor(path))
+    if type_name == FieldType.ANY_REFERENCE and "targets" not in spec:
+        message = (
+            f"field '{name}': an any_reference field needs 'targets' (the entities it may point at)"
+        )
+        report.error("MD251", message, positions.anchor(path))
+    if type_name not in TARGETED and "to" in spec:
         message = f"field '{name}': 'to' only applies to references, not to '{type_name}'"
         report.error("MD018", message, positions.anchor((*path, "to")))
     for key, types in APPLIES_TO.items():

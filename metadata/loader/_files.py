@@ -14,6 +14,7 @@ PIPELINE_DIR = "pipelines"
 WORKFLOW_DIR = "workflows"
 ROLES_FILE = "roles.yaml"
 DASHBOARD_DIR = "dashboards"
+DOCUMENT_DIR = "documents"
 ENTITY_SUFFIXES = (".yaml", ".yml")
 #: Items later issues give meaning to; present without a warning (and not read yet).
 TOLERATED = frozenset(
@@ -24,11 +25,23 @@ TOLERATED = frozenset(
         "data",
         "sla",
         "reminders",
+        "forms",
+        "links",
+        "calendars",
     }
 )
 #: Every item the loader knows at the package root.
 KNOWN = frozenset(
-    {APP_FILE, ENTITY_DIR, PIPELINE_DIR, WORKFLOW_DIR, ROLES_FILE, DASHBOARD_DIR, *TOLERATED}
+    {
+        APP_FILE,
+        ENTITY_DIR,
+        PIPELINE_DIR,
+        WORKFLOW_DIR,
+        ROLES_FILE,
+        DASHBOARD_DIR,
+        DOCUMENT_DIR,
+        *TOLERATED,
+    }
 )
 _DIGEST_VERSION = b"trellis-package-digest-v1\0"
 _CHUNK = 1 << 16

@@ -11,8 +11,11 @@ from typing import Any
 from trellis.metadata.diagnostics import Diagnostic, MetadataError, Severity, did_you_mean
 from trellis.metadata.loader._app_checks import check_app
 from trellis.metadata.loader._build import build_app, build_entity
+from trellis.metadata.loader._calendars import read_calendars
+from trellis.metadata.loader._currency_checks import check_base_currency
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
 from trellis.metadata.loader._dashboards import read_dashboards
+from trellis.metadata.loader._documents import read_documents
 from trellis.metadata.loader._entity_checks import (
     check_entity,
     check_entity_name,
@@ -38,6 +41,7 @@ from trellis.metadata.loader._files import (
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
 from trellis.metadata.loader._layout_checks import check_layouts
+from trellis.metadata.loader._public import attach_public
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader._roles import build_roles, check_roles, read_roles
 from trellis.metadata.loader._rollup_checks import check_rollups
@@ -154,7 +158,10 @@ def _unreliable_names(model: AppModel, entities: _Entities) -> dict[str, set[str
         specs = data.get("fields") if isinstance(data, dict) else None
         names = set(specs) - set(entity.fields) if isinstance(specs, dict) else set()
         for f in entity.fields.values():
-            if f.type == FieldType.REFERENCE and (f.to is None or f.to not in model.entities):
+            targeted = f.type in (FieldType.REFERENCE, FieldType.MANY_TO_MANY)
+            if targeted and (f.to is None or f.to not in model.entities):
+                names.add(f.name)
+            if f.type == FieldType.ANY_REFERENCE and not set(f.targets) <= set(model.entities):
                 names.add(f.name)
         out[name] = names
     return out
@@ -232,6 +239,7 @@ def validate_package(
     if app_doc is not None:
         report.extend(schema_diagnostics("app", app_doc.data, app_doc.positions))
         check_app(app_doc.data, app_doc.positions, report)
+        check_base_currency(app_doc.data, app_doc.positions, report)
     for item in unknown_items(root):
         report.warning(
             "MD031",
@@ -255,6 +263,9 @@ def validate_package(
         check_rollups(model, entity, doc.positions, report)
         check_layouts(name, entities.docs, entities.broken, report)
     _check_cycles(model, entities, report)
+    # Before any expression is checked: business_hours_between() names calendars.
+    calendars = read_calendars(root, display, _read, report)
+    model = replace(model, calendars=MappingProxyType(calendars))
     model = attach_flows(model, flows, entities.docs, entities.broken, report)
     model = replace(
         model,
@@ -269,6 +280,9 @@ def validate_package(
     model = replace(model, dashboards=MappingProxyType(dashboards.built))
     check_dashboards(model, dashboards, entities.docs, entities.broken, report)
     model = attach_schedules(model, root, display, _read, checker, report)
+    documents = read_documents(model, root, display, _read, report)
+    model = replace(model, documents=MappingProxyType(documents))
+    model = attach_public(model, root, display, _read, report)
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
         check_flow_expressions(model, checker, _unreliable_names(model, entities), report)

@@ -40,6 +40,14 @@ def check_rollups(
             report.error("MD052", message, where, did_you_mean(rollup.via, candidates))
             continue
         _check_aggregated_field(f.name, rollup.agg, rollup.field, child, positions, report)
+        target = child.fields.get(rollup.field) if rollup.field else None
+        converts = target is not None and target.type == FieldType.MONEY and target.currency_field
+        if f.currency_field and converts and rollup.agg != "count":
+            message = (
+                f"field '{f.name}': a rollup of '{rollup.entity}.{rollup.field}' (amounts that "
+                "carry their currency) is in the base currency; remove its currency_field"
+            )
+            report.error("MD215", message, positions.value(("fields", f.name, "currency_field")))
 
 
 def _check_aggregated_field(

@@ -44,7 +44,7 @@ REMINDER_DIR = "reminders"
 _DATE_STANDARD = ("created_at", "updated_at")
 
 
-def _documents(
+def documents(
     root: Path, display: str, folder: str, schema: str, read: Reader, report: Report
 ) -> dict[str, YamlDocument]:
     """Schema-valid documents of ``folder`` by file stem."""
@@ -171,6 +171,11 @@ def _sla(
                             f"'{priority}'", (*path, "hours", option),
                             did_you_mean(option, options))  # fmt: skip
         check.condition(entity, str(target["met_when"]), (*path, "met_when"), checker)
+        calendar = target.get("calendar", data.get("calendar"))
+        if isinstance(calendar, str) and calendar not in model.calendars:
+            where = (*path, "calendar") if "calendar" in target else ("calendar",)
+            check.error("MD275", f"unknown calendar '{calendar}' (no calendars/{calendar}.yaml)",
+                        where, did_you_mean(calendar, model.calendars))  # fmt: skip
         targets.append(
             SlaTargetDef(
                 name=str(name),
@@ -178,6 +183,7 @@ def _sla(
                 hours=MappingProxyType(hours),
                 met_when_source=doc.positions.content((*path, "met_when")),
                 source=doc.positions.anchor(path),
+                calendar=calendar if isinstance(calendar, str) else None,
             )
         )
     breach: Mapping[str, Any] = data.get("on_breach") or {}
@@ -248,12 +254,12 @@ def attach_schedules(
 ) -> AppModel:
     """Read, check and attach the package's SLA and reminder files to ``model``."""
     slas: dict[str, SlaDef] = {}
-    for stem, doc in _documents(root, display, SLA_DIR, "sla", read, report).items():
+    for stem, doc in documents(root, display, SLA_DIR, "sla", read, report).items():
         sla = _sla(stem, doc, model, checker, report)
         if sla is not None:
             slas[stem] = sla
     reminders: dict[str, ReminderDef] = {}
-    for stem, doc in _documents(root, display, REMINDER_DIR, "reminder", read, report).items():
+    for stem, doc in documents(root, display, REMINDER_DIR, "reminder", read, report).items():
         reminder = _reminder(stem, doc, model, checker, report)
         if reminder is not None:
             reminders[stem] = reminder
@@ -262,4 +268,4 @@ def attach_schedules(
     return replace(model, slas=MappingProxyType(slas), reminders=MappingProxyType(reminders))
 
 
-__all__ = ["REMINDER_DIR", "SLA_DIR", "attach_schedules"]
+__all__ = ["REMINDER_DIR", "SLA_DIR", "attach_schedules", "documents"]

@@ -24,7 +24,8 @@ CODES = MappingProxyType(
         # Cross-checks (meaning).
         "MD010": "unknown field type (did you mean …)",
         "MD011": "unknown entity in 'to' (did you mean …)",
-        "MD012": "unknown field in title, search, indexes, validations or currency_field",
+        "MD012": "unknown field in title, search, indexes, validations, currency_field or "
+        "activity_fields",
         "MD013": "duplicate entity name",
         "MD014": "the 'entity' key does not match the file name",
         "MD015": "field name collides with a standard column or a rule-language keyword",
@@ -80,6 +81,30 @@ CODES = MappingProxyType(
         "MD133": "SLA hours name a value that is not an option of the priority field",
         "MD134": "a met_when or cancel_when condition is refused by the rule checker",
         "MD135": "SLA or reminder email names no email_templates/<name>.j2",
+        "MD136": "a field named in an entity's activity_fields block has the wrong type",
+        # Documents (documents/<name>.html.j2 with documents/<name>.yaml).
+        "MD230": "a document template does not parse (Jinja2 syntax error)",
+        "MD231": "a document without its sidecar or template, for an unknown entity, or "
+        "whose 'document' key differs from the file name",
+        "MD232": "a document template reads an unknown field 'record.<name>' (did you mean …)",
+        "MD233": "a document template reads an unknown related list 'related.<name>'",
+        "MD234": "a document template uses a name starting with '_'",
+        # Currencies (app.yaml ``currency``, money fields' ``rate_date``).
+        "MD210": "app.yaml 'currency' is not a known ISO 4217 currency code (did you mean …)",
+        "MD211": "rate_date names an unknown field (did you mean …)",
+        "MD212": "rate_date names a field that is not a date or datetime",
+        "MD213": "rate_date on a money field without a currency_field",
+        "MD214": "an option of a currency field is not a known ISO 4217 currency code",
+        "MD215": "a money rollup over amounts that carry their currency has a currency_field "
+        "(it is in the base currency)",
+        # Business-hours calendars (calendars/<name>.yaml).
+        "MD270": "a calendar's opening interval is not HH:MM-HH:MM from 00:00 to 24:00 "
+        "ending after it starts",
+        "MD271": "two opening intervals of one calendar day overlap",
+        "MD272": "a calendar names an unknown time zone (did you mean …)",
+        "MD273": "a calendar holiday is not a date (YYYY-MM-DD)",
+        "MD274": "a calendar has no opening hours on any day",
+        "MD275": "an SLA names an unknown calendar (did you mean …)",
         # Layouts (the ``layouts:`` section of an entity file).
         "MD100": "a layout names an unknown field (did you mean …)",
         "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "
@@ -98,6 +123,22 @@ CODES = MappingProxyType(
         "MD114": "a chart tile without 'group_by', or a kpi tile with one",
         "MD115": "a tile's group_by cannot group as asked (time bucket, type, line or funnel)",
         "MD116": "a tile's 'where' condition is refused by the rule checker",
+        # Public forms and signed links (forms/<name>.yaml, links/<name>.yaml).
+        "MD240": "the 'form' or 'link' key does not match the file name",
+        "MD241": "a form or link names an unknown entity (did you mean …)",
+        "MD242": "a form or link names an unknown field (did you mean …)",
+        "MD243": "a form or link fills a computed field, or one of a type public pages "
+        "cannot offer (reference, user, json …)",
+        "MD244": "a form's hidden value or a link's set value does not fit its field",
+        "MD245": "the 'public' role cannot create the form's entity, or hides or locks a "
+        "field the form fills",
+        "MD246": "the 'public' role is granted more than 'create'",
+        "MD247": "a link's action lacks what it needs: fields (or layout) for view, fields "
+        "for answer, set values for set",
+        # Relationships beyond reference (many_to_many, any_reference, lines).
+        "MD250": "many_to_many field without 'to'",
+        "MD251": "any_reference field without 'targets'",
+        "MD252": "unknown entity in an any_reference field's 'targets' (did you mean …)",
         # File fields.
         "MD220": "a file field is both 'multiple' and 'versioned'",
         "MD221": "a file field has a default or is required (uploads fill it)",

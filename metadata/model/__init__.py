@@ -10,6 +10,7 @@ from trellis.metadata.model.dashboards import (
     TileDef,
 )
 from trellis.metadata.model.defs import (
+    ActivityDef,
     AppModel,
     EntityDef,
     FieldDef,
@@ -22,6 +23,7 @@ from trellis.metadata.model.defs import (
     ValidationDef,
     WorkflowDef,
 )
+from trellis.metadata.model.documents import DocumentDef, RelatedSource
 from trellis.metadata.model.dsl_types import DslType
 from trellis.metadata.model.field_types import FIELD_TYPES, FieldTypeSpec, field_type
 from trellis.metadata.model.layouts import (
@@ -36,6 +38,16 @@ from trellis.metadata.model.layouts import (
     LayoutSection,
     ListLayout,
     RelatedList,
+)
+from trellis.metadata.model.public import (
+    LINK_ACTIONS,
+    PUBLIC_ROLE,
+    FormDef,
+    LinkDef,
+    LocalText,
+    PublicFieldDef,
+    local_text,
+    pick_text,
 )
 from trellis.metadata.model.roles import (
     ACTIONS,
@@ -59,16 +71,20 @@ __all__ = [
     "FORM_STANDARD_COLUMNS",
     "KANBAN_FIELD_TYPES",
     "LAYOUT_STANDARD_COLUMNS",
+    "LINK_ACTIONS",
     "NUMBER_FIELD_TYPES",
+    "PUBLIC_ROLE",
     "SCOPES",
     "STANDARD_COLUMNS",
     "TILE_AGGREGATES",
     "TILE_KINDS",
     "TIME_BUCKETS",
     "WRITABLE_STANDARD_COLUMNS",
+    "ActivityDef",
     "AppModel",
     "DashboardDef",
     "DetailLayout",
+    "DocumentDef",
     "DslType",
     "EntityAccessDef",
     "EntityDef",
@@ -76,14 +92,19 @@ __all__ = [
     "FieldType",
     "FieldTypeSpec",
     "FieldValueError",
+    "FormDef",
     "FormLayout",
     "IndexDef",
     "KanbanLayout",
     "LayoutSection",
     "LayoutsDef",
+    "LinkDef",
     "ListLayout",
+    "LocalText",
     "PipelineDef",
+    "PublicFieldDef",
     "RelatedList",
+    "RelatedSource",
     "ReminderDef",
     "RoleDef",
     "RollupDef",
@@ -97,4 +118,6 @@ __all__ = [
     "ValidationDef",
     "WorkflowDef",
     "field_type",
+    "local_text",
+    "pick_text",
 ]

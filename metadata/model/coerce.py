@@ -18,6 +18,7 @@ from typing import Any
 
 from trellis.metadata.model.defs import FieldDef
 from trellis.metadata.model.ranges import numeric_precision, range_message, storable_range
+from trellis.metadata.model.rich_text import MAX_RICH_TEXT_LENGTH, sanitise
 
 #: Numbers whose integer part has more digits than this are out of every column's
 #: range; they are refused before rounding, which would otherwise build huge numbers.
@@ -121,6 +122,64 @@ def coerce_text(value: Any, f: FieldDef) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
+def coerce_id_list(value: Any, f: FieldDef) -> list[int]:
+    """A ``many_to_many`` value: distinct record ids, ascending (the order is not kept).
+
+    Raises:
+        FieldValueError: the value is not a list, or an item is not a positive id.
+    """
+    if not isinstance(value, list | tuple):
+        raise FieldValueError("Must be a list of record ids.")
+    ids: set[int] = set()
+    for item in value:
+        number = coerce_whole(item, f)
+        if number < 1:
+            raise FieldValueError("Record ids are whole numbers from 1.")
+        ids.add(number)
+    return sorted(ids)
+
+
+def any_reference_parts(value: str) -> tuple[str, int] | None:
+    """``("contact", 12)`` of a stored ``any_reference`` value ``"contact:12"`` (or None)."""
+    entity, _, ident = value.partition(":")
+    return (entity, int(ident)) if entity and ident.isdigit() else None
+
+
+def coerce_any_reference(value: Any, f: FieldDef) -> str:
+    """An ``any_reference`` value: ``{"entity": "contact", "id": 12}`` (the API's shape) or
+    ``"contact:12"`` (the stored text an expression may give) -> ``"contact:12"``.
+
+    Raises:
+        FieldValueError: not such a value, or an entity that is not one of ``targets``.
+    """
+    if isinstance(value, str):
+        parts = any_reference_parts(value)
+        if parts is None:
+            raise FieldValueError('Must be {"entity": …, "id": …}.')
+        value = {"entity": parts[0], "id": parts[1]}
+    if not isinstance(value, dict) or set(value) != {"entity", "id"}:
+        raise FieldValueError('Must be {"entity": …, "id": …}.')
+    entity, ident = value["entity"], value["id"]
+    if entity not in f.targets:
+        raise FieldValueError(f"Must point at one of: {', '.join(f.targets)}.")
+    number = to_integer(ident, f)
+    if number < 1:
+        raise FieldValueError("Record ids are whole numbers from 1.")
+    return f"{entity}:{number}"
+
+
+def coerce_rich_text(value: Any, f: FieldDef) -> str:
+    """Rich text as stored: sanitised HTML; a computed value is written as text first.
+
+    Raises:
+        FieldValueError: the text is longer than ``MAX_RICH_TEXT_LENGTH``.
+    """
+    text = coerce_text(value, f)
+    if len(text) > MAX_RICH_TEXT_LENGTH:
+        raise FieldValueError(f"Use at most {MAX_RICH_TEXT_LENGTH} characters.")
+    return sanitise(text)
+
+
 def coerce_as_is(value: Any, f: FieldDef) -> Any:
     """Lists and JSON are stored as they come (the JSON Schema checked their shape)."""
     return value
@@ -128,11 +187,15 @@ def coerce_as_is(value: Any, f: FieldDef) -> Any:
 
 __all__ = [
     "FieldValueError",
+    "any_reference_parts",
     "as_utc",
+    "coerce_any_reference",
     "coerce_as_is",
     "coerce_boolean",
     "coerce_date",
     "coerce_datetime",
+    "coerce_id_list",
+    "coerce_rich_text",
     "coerce_text",
     "coerce_whole",
     "to_decimal",

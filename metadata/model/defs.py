@@ -8,8 +8,11 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from trellis.metadata.model.calendars import CalendarDef
 from trellis.metadata.model.dashboards import DashboardDef
+from trellis.metadata.model.documents import DocumentDef
 from trellis.metadata.model.layouts import LayoutsDef
+from trellis.metadata.model.public import FormDef, LinkDef
 from trellis.metadata.model.roles import RoleDef
 from trellis.metadata.model.schedules import ReminderDef, SlaDef
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
@@ -69,8 +72,14 @@ class FieldDef:
     formula_source: SourceSpan | None = None
     #: For money fields: the enum/string field holding the currency code.
     currency_field: str | None = None
+    #: For money fields with a currency field: the date whose exchange rate converts the
+    #: amount to the base currency: ``today``, a standard or declared date(time) column;
+    #: None means ``created_at``.
+    rate_date: str | None = None
     #: For pipeline fields: the pipeline whose stage names the loader puts in ``options``.
     pipeline: str | None = None
+    #: For ``any_reference`` fields: the entities a value may point at.
+    targets: tuple[str, ...] = ()
 
     rollup: RollupDef | None = None
     #: For rollups: readable by every role that reads the entity, whatever its scope on
@@ -134,6 +143,20 @@ class IndexDef:
 
 
 @dataclass(frozen=True, slots=True)
+class ActivityDef:
+    """The ``activity_fields:`` block: the entity's records are activities about other records.
+
+    They show in the timeline of every record they reference; ``kind`` names an enum
+    field saying what each one is (a call, a meeting), ``done`` a boolean field shown as
+    done or open, and ``date`` the date or datetime field that places them on the calendar.
+    """
+
+    kind: str | None = None
+    done: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EntityDef:
     """One entity: a table, an API resource and (later) a set of screens."""
 
@@ -149,6 +172,8 @@ class EntityDef:
     source: SourceSpan = UNKNOWN_SOURCE
     #: The ``layouts:`` section; None when the screens generate every layout.
     layouts: LayoutsDef | None = None
+    #: The ``activity_fields:`` block; None when the records are not activities.
+    activity: ActivityDef | None = None
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is a declared field (standard columns excluded)."""
@@ -274,11 +299,22 @@ class AppModel:
     slas: Mapping[str, SlaDef] = field(default_factory=lambda: _EMPTY)
     #: ``reminders/<entity>.yaml`` by entity.
     reminders: Mapping[str, ReminderDef] = field(default_factory=lambda: _EMPTY)
+    #: ``calendars/<name>.yaml`` (business hours) by name.
+    calendars: Mapping[str, CalendarDef] = field(default_factory=lambda: _EMPTY)
     #: IANA time zone of ``every "<cron>"`` rules (``app.yaml`` ``timezone``).
     timezone: str = "UTC"
     #: ``app.yaml`` ``two_factor: required``: members must turn TOTP on to use screens
     #: and API tokens.
     two_factor_required: bool = False
+    #: ``documents/<name>.html.j2`` (with ``<name>.yaml``) by name.
+    documents: Mapping[str, DocumentDef] = field(default_factory=lambda: _EMPTY)
+    #: ``forms/<name>.yaml`` (public forms) by name.
+    forms: Mapping[str, FormDef] = field(default_factory=lambda: _EMPTY)
+    #: ``links/<name>.yaml`` (kinds of signed links) by name.
+    links: Mapping[str, LinkDef] = field(default_factory=lambda: _EMPTY)
+    #: ``app.yaml`` ``currency``: the base currency (ISO 4217) money converts to; None
+    #: when the package declares none (amounts in different currencies never add up).
+    currency: str | None = None
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""
@@ -287,6 +323,10 @@ class AppModel:
     def has_entity(self, name: str) -> bool:
         """Whether the package declares entity ``name``."""
         return name in self.entities
+
+    def documents_of(self, entity: str) -> tuple[DocumentDef, ...]:
+        """The documents declared for ``entity``, by name."""
+        return tuple(d for _, d in sorted(self.documents.items()) if d.entity == entity)
 
     def workflows_of(self, entity: str) -> tuple[WorkflowDef, ...]:
         """The workflows declared on ``entity``, by name."""

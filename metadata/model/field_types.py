@@ -12,6 +12,9 @@ import sqlalchemy as sa
 from trellis.metadata.model import coerce as c
 from trellis.metadata.model.defs import FieldDef
 from trellis.metadata.model.dsl_types import DslType
+from trellis.metadata.model.file_schema import FILE_SCHEMA, file_schema
+from trellis.metadata.model.numeric_columns import bigint_column as _bigint
+from trellis.metadata.model.numeric_columns import numeric_column as _numeric
 from trellis.metadata.model.ranges import (
     INT64_MAX,
     INT64_MIN,
@@ -20,6 +23,7 @@ from trellis.metadata.model.ranges import (
     storable_range,
     value_range,
 )
+from trellis.metadata.model.rich_text import MAX_RICH_TEXT_LENGTH
 from trellis.metadata.model.type_names import FieldType
 
 JsonSchema = dict[str, Any]
@@ -94,82 +98,6 @@ def _decimal_schema(f: FieldDef) -> JsonSchema:
     return schema
 
 
-class _FloatBackedNumeric(sa.types.TypeDecorator[Decimal]):
-    """NUMERIC on SQLite, which keeps numbers as 8-byte floats: read back exactly.
-
-    SQLAlchemy formats the stored float with the column's scale, so 1234567890123.45
-    in a scale-6 column reads as 1234567890123.449951; the float's shortest repr is
-    the stored decimal itself for up to 15 significant digits (the save refuses
-    more on SQLite). SQLite keeps a whole float as INTEGER (64773971539513100 as
-    ...104), which is read the same way. The DDL is the same NUMERIC(p, s).
-    """
-
-    impl = sa.Numeric
-    cache_ok = True
-
-    def __init__(self, precision: int, scale: int) -> None:
-        super().__init__(precision, scale)
-        self._precision = precision
-        self._scale = scale
-        self._quantum = Decimal(1).scaleb(-scale)
-
-    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
-        floats = sa.Numeric(self._precision, self._scale, asdecimal=False)
-        return dialect.type_descriptor(floats)
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        floating = isinstance(value, (int, float))
-        number = Decimal(repr(float(value))) if floating else Decimal(value)
-        return number.quantize(self._quantum) if number.is_finite() else number
-
-
-#: One stored file as the API shows it (``versions``: the earlier files, newest first).
-_FILE_PROPERTIES: JsonSchema = {
-    "id": {"type": "string"},
-    "name": {"type": "string"},
-    "size": {"type": "integer", "minimum": 0},
-    "content_type": {"type": "string"},
-    "uploaded_at": {"type": "string", "format": "date-time"},
-    "uploaded_by": {"type": ["integer", "null"]},
-}
-FILE_SCHEMA: JsonSchema = {
-    "type": "object",
-    "required": list(_FILE_PROPERTIES),
-    "properties": {
-        **_FILE_PROPERTIES,
-        "versions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": list(_FILE_PROPERTIES),
-                "properties": _FILE_PROPERTIES,
-            },
-        },
-    },
-}
-
-
-def _file_schema(f: FieldDef) -> JsonSchema:
-    """Uploaded files' metadata; written by uploads (``…/_files/{field}``), never by a PATCH."""
-    if f.multiple:
-        return {"type": "array", "items": FILE_SCHEMA, "readOnly": True}
-    return {**FILE_SCHEMA, "readOnly": True}
-
-
-def _numeric(f: FieldDef) -> sa.types.TypeEngine[Any]:
-    precision, scale = numeric_precision(f) or (24, 6)
-    return sa.Numeric(precision, scale).with_variant(
-        _FloatBackedNumeric(precision, scale), "sqlite"
-    )
-
-
-def _bigint() -> sa.types.TypeEngine[Any]:
-    # SQLite only auto-increments INTEGER PRIMARY KEY; elsewhere BIGINT.
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
 _DEFAULT_COERCE: dict[DslType, Callable[[Any, FieldDef], Any]] = {
     DslType.TEXT: c.coerce_text,
     DslType.BOOLEAN: c.coerce_boolean,
@@ -187,12 +115,16 @@ def _spec(
     *,
     decimal: bool = False,
     is_list: bool = False,
+    coerce_with: Callable[[Any, FieldDef], Any] | None = None,
 ) -> FieldTypeSpec:
     """A spec whose ``coerce`` follows from the type: decimal-like numbers are rounded to
     their column's scale, ids and integers fit BIGINT, the rest go by their DSL type."""
     kind = FieldType(name)
-    if decimal:
-        coerce: Callable[[Any, FieldDef], Any] = c.to_decimal
+    coerce: Callable[[Any, FieldDef], Any]
+    if coerce_with is not None:
+        coerce = coerce_with
+    elif decimal:
+        coerce = c.to_decimal
     elif kind in WHOLE_TYPES:
         coerce = c.coerce_whole
     else:
@@ -324,6 +256,38 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             lambda f: {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
             "reference",
         ),
+        # Ids of target records; the link table ``_m2m_<entity>_<field>`` holds the
+        # pairs (filters), the row a sorted copy of the ids (reads, history).
+        FieldTypeSpec(
+            FieldType.MANY_TO_MANY,
+            DslType.LIST,
+            lambda f: sa.JSON(),
+            lambda f: {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+                "uniqueItems": True,
+            },
+            "multireference",
+            c.coerce_id_list,
+            is_list=True,
+        ),
+        # ``entity:id`` text (indexed); the API reads and writes {"entity", "id"}.
+        FieldTypeSpec(
+            FieldType.ANY_REFERENCE,
+            DslType.TEXT,
+            lambda f: sa.String(64),
+            lambda f: {
+                "type": "object",
+                "properties": {
+                    "entity": {"enum": list(f.targets)},
+                    "id": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+                },
+                "required": ["entity", "id"],
+                "additionalProperties": False,
+            },
+            "anyreference",
+            c.coerce_any_reference,
+        ),
         _spec(
             "user",
             DslType.NUMBER,
@@ -347,8 +311,17 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             lambda f: {"type": "string", "readOnly": True},
             "readonly",
         ),
+        # Sanitised HTML (see ``rich_text``); searched and read by rules as plain text.
+        _spec(
+            "rich_text",
+            DslType.TEXT,
+            lambda f: sa.Text(),
+            lambda f: {"type": "string", "maxLength": MAX_RICH_TEXT_LENGTH},
+            "richtext",
+            coerce_with=c.coerce_rich_text,
+        ),
         # Metadata of the uploaded file(s); the bytes live in the file store.
-        _spec("file", DslType.JSON, lambda f: sa.JSON(), _file_schema, "file"),
+        _spec("file", DslType.JSON, lambda f: sa.JSON(), file_schema, "file"),
     )
 }
 

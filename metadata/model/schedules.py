@@ -17,6 +17,8 @@ class SlaTargetDef:
     hours: Mapping[str, float]
     met_when_source: SourceSpan | None = None
     source: SourceSpan = UNKNOWN_SOURCE
+    #: ``calendars/<name>.yaml`` whose business hours the hours count (None: every hour).
+    calendar: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

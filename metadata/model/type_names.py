@@ -28,6 +28,11 @@ class FieldType(enum.StrEnum):
     PIPELINE = "pipeline"
     JSON = "json"
     AUTONUMBER = "autonumber"
+    #: Ids of records of another entity, kept in a link table (issue 14).
+    MANY_TO_MANY = "many_to_many"
+    #: A record of one of the entities in ``targets``, stored as ``entity:id`` text.
+    ANY_REFERENCE = "any_reference"
+    RICH_TEXT = "rich_text"
     FILE = "file"
 
 

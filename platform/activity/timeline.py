@@ -21,7 +21,9 @@ from trellis.platform.db.tables import CHANGES_TABLE, COMMENTS_TABLE, DELIVERIES
 from trellis.platform.records.values import as_utc
 
 #: Order of sources among entries with the same timestamp (higher is shown first).
-RANKS = {"change": 0, "email": 1, "activity": 2, "comment": 3}
+#: Records of activity entities (``activity_fields:`` in metadata) rank from ``related`` up,
+#: one rank per entity, so that a position names one entry.
+RANKS = {"change": 0, "email": 1, "comment": 2, "related": 3}
 MAX_PAGE = 100
 
 
@@ -71,11 +73,14 @@ class Entry:
     id: int
     user_id: int | None
     data: dict[str, Any] = field(default_factory=dict)
+    #: The source's rank when it is not the kind's (one per activity entity).
+    rank: int | None = None
 
     @property
     def position(self) -> Position:
         """The entry's place in the timeline."""
-        return Position(as_utc(self.at), RANKS[self.kind], self.id)
+        rank = RANKS[self.kind] if self.rank is None else self.rank
+        return Position(as_utc(self.at), rank, self.id)
 
 
 @dataclass(frozen=True, slots=True)

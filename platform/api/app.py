@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Router, get
 from litestar.datastructures import State
+from litestar.logging.config import LoggingConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
@@ -21,10 +22,12 @@ from litestar.routes import HTTPRoute
 from trellis.platform.api.client_ip import client_ip_middleware
 from trellis.platform.api.comments_controller import CommentsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
+from trellis.platform.api.documents_controller import DocumentsController
 from trellis.platform.api.errors import error_handlers
 from trellis.platform.api.files_controller import FilesController
 from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.jobs_controller import JobsController
+from trellis.platform.api.links_controller import LinksController
 from trellis.platform.api.members_controller import MembersController
 from trellis.platform.api.notifications_controller import (
     DeliveriesController,
@@ -34,6 +37,7 @@ from trellis.platform.api.openapi_controller import OpenApiController
 from trellis.platform.api.options import options_for
 from trellis.platform.api.pipelines_controller import PipelinesController, RecordStagesController
 from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
+from trellis.platform.api.rates_controller import RatesController
 from trellis.platform.api.reads_controller import EntityReadsController, SearchController
 from trellis.platform.api.records_controller import RecordsController
 from trellis.platform.api.requests import MAX_BODY_BYTES
@@ -54,8 +58,10 @@ API_CONTROLLERS: tuple[Any, ...] = (
     OpenApiController,
     RulesController,
     JobsController,
+    LinksController,
     MembersController,
     RolesController,
+    RatesController,
     SecurityController,
     NotificationsController,
     DeliveriesController,
@@ -64,6 +70,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     RecordsController,
     EntityReadsController,
     CommentsController,
+    DocumentsController,
     RecordStagesController,
     WorkflowsController,
     FilesController,
@@ -157,6 +164,9 @@ def create_app(
         exception_handlers=error_handlers(),
         state=State({API_STATE: api}),
         openapi_config=None,
+        # Litestar would set the root logger to INFO, letting every library's INFO lines
+        # (Alembic's migrations, …) into the server's output; the process decides instead.
+        logging_config=LoggingConfig(configure_root_logger=False),
         request_max_body_size=MAX_BODY_BYTES,
         debug=debug,
         on_startup=[runtime.start_invalidation],

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from trellis.metadata.model import WorkflowDef
+from trellis.platform.api.openapi_documents import document_links, document_paths
 from trellis.platform.api.openapi_files import file_fields, file_paths
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
@@ -20,6 +21,8 @@ from trellis.platform.api.openapi_links import (
     links,
     transition_path,
 )
+from trellis.platform.api.openapi_public import link_paths, link_schemas
+from trellis.platform.api.openapi_rates import rate_schemas, rates_paths
 from trellis.platform.api.openapi_schemas import (
     bulk_schema,
     class_name,
@@ -70,6 +73,7 @@ _READ = ("400", "401", "403", "404", "414", "429", "503")
 _WRITE = ("400", "401", "403", "404", "409", "413", "414", "415", "422", "429", "503", "507")
 _DELETE = ("400", "401", "403", "404", "409", "414", "429", "503", "507")
 _BULK = ("400", "401", "403", "404", "409", "413", "414", "415", "429", "503", "507")
+_DOCUMENT = (*_READ, "422")
 
 
 def _responses() -> dict[str, Any]:
@@ -331,14 +335,28 @@ def build_openapi(
     """The OpenAPI 3.1 document of ``tenant``'s API (page sizes as configured)."""
     base = f"/t/{tenant}/api"
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {**shared_schemas(), "Trellis_Approval": approval_schema()}
+    schemas: dict[str, Any] = {
+        **shared_schemas(),
+        "Trellis_Approval": approval_schema(),
+        **rate_schemas(),
+    }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
         workflows = app.model.workflows_of(entity.name)
         paths.update(_paths(entity, base, workflows))
+        documents = app.model.documents_of(entity.name)
+        if documents:
+            paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
+            created = paths[f"{base}/{entity.name}"]["post"]["responses"]["201"]
+            created["links"] = {**created["links"], **document_links(entity, documents)}
         parts = entity_components(entity, workflows=workflows)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])
+    if app.model.links:
+        paths.update(link_paths(base))
+        schemas.update(link_schemas(app.model))
+    rate_write = ("400", "401", "403", "404", "413", "414", "415", "422", "429", "503", "507")
+    paths.update(rates_paths(base, _errors(_READ), _errors(rate_write)))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.platform.api.openapi import entity_components, entity_file_paths
+from trellis.platform.api.openapi_public import LINKS_PATH
 from trellis.platform.api.openapi_schemas import class_name
 from trellis.platform.authz import Access
 from trellis.platform.authz.restrict import assignable_owners
+
+#: System paths only tenant admins may call: left out of other members' documents.
+ADMIN_PATHS = frozenset({"_rates"})
 
 
 def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
@@ -21,6 +25,8 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
     for path, item in doc["paths"].items():
         first = path[len(base) + 1 :].split("/", 1)[0]
         if first in access.app.entities and first not in readable:
+            continue
+        if first == LINKS_PATH or first in ADMIN_PATHS:  # admins only
             continue
         paths[path] = item
     parameters: dict[str, Any] = dict(doc["components"]["parameters"])

@@ -31,7 +31,7 @@ INT64_MAX = 2**63 - 1
 #: ``str.strip`` sees it (``\S`` differs between regex dialects: ECMA-262 counts U+0085
 #: and U+001C-U+001F as text and U+FEFF as space).
 NOT_BLANK = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-_BLANK_CHECKED = (FieldType.STRING, FieldType.TEXT)
+_BLANK_CHECKED = (FieldType.STRING, FieldType.TEXT, FieldType.RICH_TEXT)
 _STANDARD: dict[DslType, dict[str, Any]] = {
     DslType.NUMBER: {"type": "integer"},
     DslType.DATETIME: {"type": "string", "format": "date-time"},
@@ -67,7 +67,13 @@ def _field_schema(f: FieldDef, *, nullable: bool, written: bool = False) -> dict
 
 
 def _or_expanded(schema: dict[str, Any]) -> dict[str, Any]:
-    """An id column's schema that ``expand=`` may turn into a ``Trellis_Expanded`` object."""
+    """An id column's schema that ``expand=`` may turn into a ``Trellis_Expanded`` object
+    (a list of ids, ``many_to_many``: each item)."""
+    if "items" in schema:
+        return {**schema, "items": {"anyOf": [schema["items"], ref("Trellis_Expanded")]}}
+    if "entity" in schema.get("properties", {}):  # any_reference: the title joins in
+        title = {"type": ["string", "null"], "description": "With expand=: the title."}
+        return {**schema, "properties": {**schema["properties"], "title": title}}
     meta: dict[str, Any] = {
         k: schema.pop(k) for k in ("title", "description", "readOnly") if k in schema
     }

@@ -85,10 +85,9 @@ class PipelinesController(Controller):
     def weighted_forecast(
         self, request: Request[Any, Any, Any], api: Api, call: Caller
     ) -> Response[bytes]:
+        now = api.runtime.clock.now()
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            body = forecast(
-                conn, call.app, request.query_params, authorize(call, api.runtime.clock.now())
-            )
+            body = forecast(conn, call.app, request.query_params, authorize(call, now), now.date())
         return _json(body)
 
 

@@ -2,7 +2,8 @@
 
 ``GET /t/{t}/api/_search?q=&limit=`` -> ``{"items": [{"entity", "id", "title"}]}``;
 ``GET /t/{t}/api/{entity}/_autocomplete?q=&limit=`` -> ``[{"id", "title"}]``;
-``GET /t/{t}/api/{entity}/_export?format=csv|xlsx|json&filter=&fields=`` -> the file.
+``GET /t/{t}/api/{entity}/_export?format=csv|xlsx|json|jsonl&filter=&fields=&ids=`` -> the file
+(references and users by their titles; ``ids=true`` for the raw ids).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from litestar import Controller, Request, Response, get
 from trellis.platform.api.deps import Api, Caller, Target
 from trellis.platform.api.tenant_api import ApiResult
 from trellis.platform.records.views import JSON
+from trellis.platform.services.record_export import export_ids_flag
 
 Req = Request[Any, Any, Any]
 
@@ -54,8 +56,9 @@ class EntityReadsController(Controller):
     @get("/_export", sync_to_thread=True)
     def export(self, request: Req, api: Api, call: Caller, target: Target) -> Response[bytes]:
         params = request.query_params
+        ids = export_ids_flag(params.get("ids"))
         result = api.export(
-            call, target, params.get("format"), params.get("filter"), params.get("fields")
+            call, target, params.get("format"), params.get("filter"), params.get("fields"), ids=ids
         )
         return _respond(result)
 

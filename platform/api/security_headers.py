@@ -66,6 +66,10 @@ def security_headers(config: RuntimeConfig) -> SendHook:
         headers = list(message.get("headers", []))
         present = {bytes(name).lower() for name, _ in headers}
         wanted = list(HEADERS)
+        if b"content-security-policy" in present:
+            # The handler chose its own policy and its own ``frame-ancestors`` (public
+            # forms are embeddable by their allowed origins); DENY would contradict it.
+            wanted = [pair for pair in wanted if pair[0] != b"x-frame-options"]
         if scope.get("scheme") == "https" or behind_tls(config):
             wanted.append(HSTS)
         if not str(scope.get("path", "")).startswith(STATIC_PREFIX):

@@ -199,9 +199,11 @@ class TenantApi:
         fmt: str | None,
         filter_text: str | None = None,
         fields: str | None = None,
+        *,
+        ids: bool = False,
     ) -> ApiResult:
-        """The in-scope records of ``entity`` as a CSV, xlsx or JSON file, audited."""
-        file = self.services.reads.export(call, entity, fmt, filter_text, fields)
+        """The in-scope records of ``entity`` as a file, audited (references by title)."""
+        file = self.services.reads.export(call, entity, fmt, filter_text, fields, ids=ids)
         headers = {
             "Content-Type": file.media_type,
             "Content-Disposition": f'attachment; filename="{file.filename}"',

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, DslType
+from trellis.metadata.model.rich_text import plain_column
 from trellis.platform.authz import Access
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import BadRequestError
@@ -99,6 +100,12 @@ def title_of(access: Access, entity: CompiledEntity, row: Mapping[str, Any]) -> 
     return f"#{row['id']}"
 
 
+def _text_column(table: sa.Table, name: str) -> sa.ColumnElement[Any]:
+    """The column a search reads for field ``name``: a rich text's plain text."""
+    plain = plain_column(name)
+    return table.c[plain] if plain in table.c else table.c[name]
+
+
 def _matches(table: sa.Table, fields: list[str], words: list[str]) -> sa.ColumnElement[Any]:
     """Every word occurs (case-insensitively) in one of ``fields``."""
     conditions = []
@@ -107,7 +114,9 @@ def _matches(table: sa.Table, fields: list[str], words: list[str]) -> sa.ColumnE
         conditions.append(
             sa.or_(
                 *(
-                    sa.func.lower(table.c[f], type_=sa.String()).like(pattern, escape=_ESCAPE)
+                    sa.func.lower(_text_column(table, f), type_=sa.String()).like(
+                        pattern, escape=_ESCAPE
+                    )
                     for f in fields
                 )
             )

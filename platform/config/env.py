@@ -228,6 +228,11 @@ VARIABLES: tuple[Variable, ...] = (
         "Requests a minute per client address without a token (0: no limit).",
     ),
     Variable(
+        "TRELLIS_RATE_LIMIT_PUBLIC", "rate_limit_public", _number(0, whole=True), "20",
+        "Public form posts and signed-link actions a minute per client address and tenant "
+        "(0: no limit).",
+    ),
+    Variable(
         "TRELLIS_SMTP_URL", "smtp_url", _smtp_url, "unset: e-mail jobs fail",
         "SMTP server of every tenant without its own: `smtp://[user:password@]host:port`, "
         "`smtps://` for TLS from the start, `?starttls=1` to upgrade, `?from=` the sender.",

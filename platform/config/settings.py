@@ -56,6 +56,8 @@ class RuntimeConfig:
     #: Requests a minute per API token, and per client address without a token (0: off).
     rate_limit_token: int = 6000
     rate_limit_ip: int = 12000
+    #: Public form posts and signed-link actions a minute per address and tenant (0: off).
+    rate_limit_public: int = 20
     #: The tenant whose sign-in ``/`` sends browsers to (``trellis serve`` sets its demo
     #: tenant); None: ``/`` is a neutral page. Never derived from the tenant list.
     home_tenant: str | None = None

@@ -21,6 +21,15 @@ from trellis.platform.authz import Access
 from trellis.platform.authz.read_paths import scoped_filter
 from trellis.platform.dashboards.buckets import bucket_start
 from trellis.platform.dashboards.groups import Group, order_groups
+from trellis.platform.money import (
+    MissingRate,
+    MoneySource,
+    convert_parts,
+    keyed_parts,
+    money_source,
+    parts_query,
+    rate_book,
+)
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.rules.expr import EvalContext
@@ -37,6 +46,10 @@ class TileData:
     value: Decimal | None = None
     groups: tuple[Group, ...] = ()
     unavailable: str | None = None
+    #: The currency of a money tile's values (the base currency), when they convert.
+    currency: str | None = None
+    #: Amounts left out for want of an exchange rate: the value is flagged incomplete.
+    missing: tuple[MissingRate, ...] = ()
 
     @property
     def total(self) -> Decimal:
@@ -102,6 +115,9 @@ def compute_tile(
         return TileData(tile, unavailable="Your role cannot see a field this tile filters on.")
     if condition is not None:
         where.append(condition)
+    money = money_source(entity.entity, tile.field) if tile.agg != "count" else None
+    if money is not None:
+        return _money_tile(conn, access, ectx, tile, entity, money, where, user_names or {})
     measure = _measure(tile, t)
     if tile.group_by is None:
         value = conn.execute(sa.select(measure).where(*where)).scalar()
@@ -113,6 +129,44 @@ def compute_tile(
     labels = _labels(conn, access, ectx, tile, field, rows, user_names or {})
     groups = order_groups(access.app.model, tile, field, rows, labels)
     return TileData(tile, groups=groups)
+
+
+def _money_tile(
+    conn: sa.Connection,
+    access: Access,
+    ectx: EvalContext,
+    tile: TileDef,
+    entity: CompiledEntity,
+    money: MoneySource,
+    where: list[Any],
+    user_names: Mapping[int, str],
+) -> TileData:
+    """A tile over amounts in several currencies, converted to the base currency.
+
+    Amounts without a rate are left out and listed in ``missing`` (the tile is flagged).
+    """
+    t = entity.table
+    field = entity.entity.fields.get(tile.group_by) if tile.group_by else None
+    keys = [_group_key(conn, t, tile, field)] if tile.group_by is not None else []
+    query = parts_query(money, t, conn.dialect.name, where, keys)
+    by_key = keyed_parts(conn.execute(query), ectx.today, len(keys))
+    book = rate_book(conn, access.app)
+    missing: dict[MissingRate, None] = {}
+    rows: dict[Any, Decimal | None] = {}
+    currency = book.base
+    for key, parts in by_key.items():
+        result = convert_parts(parts, tile.agg, book)
+        missing.update(dict.fromkeys(result.missing))
+        currency = result.currency
+        rows[key[0] if key else None] = result.value
+    flagged = tuple(sorted(missing, key=lambda m: (m.day, m.currency)))
+    if tile.group_by is None:
+        value = rows.get(None, Decimal(0) if tile.agg == "sum" else None)
+        return TileData(tile, value=value, currency=currency, missing=flagged)
+    present = {k: v if v is not None else Decimal(0) for k, v in rows.items()}
+    labels = _labels(conn, access, ectx, tile, field, present, user_names)
+    groups = order_groups(access.app.model, tile, field, present, labels)
+    return TileData(tile, groups=groups, currency=currency, missing=flagged)
 
 
 def _group_key(

@@ -16,6 +16,7 @@ from alembic.autogenerate import produce_migrations
 from alembic.migration import MigrationContext
 from alembic.operations import Operations, ops
 
+from trellis.platform.db.rich_text_backfill import added_plain_columns, backfill
 from trellis.platform.db.tables import TRIGRAM_PREFIX, only_on
 
 #: Alembic's warning for an expression index it cannot compare on SQLite (a trigram one).
@@ -228,6 +229,8 @@ def apply_plan(conn: sa.Connection, plan: SchemaPlan, metadata: sa.MetaData) -> 
                 batch.invoke(op)
         else:
             operations.invoke(op)
+    for schema, table, name in added_plain_columns(plan.operations):
+        backfill(conn, metadata, schema, table, name)
 
 
 def ensure_schema(conn: sa.Connection, schema: str | None) -> None:

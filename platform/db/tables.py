@@ -8,6 +8,20 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldType
+from trellis.metadata.model.links import LINK_PREFIX, link_table_name
+from trellis.metadata.model.rich_text import plain_column
+from trellis.platform.db.business_tables import (
+    RATES_TABLE,
+    SIGNED_LINKS_TABLE,
+    build_business_tables,
+)
+from trellis.platform.db.columns import bigint_pk, id_column, record_columns, table_with_id
+from trellis.platform.db.link_tables import build_link_table
+
+# Short names kept for the table builders below.
+_id_column = id_column
+_table_with_id = table_with_id
+_record_columns = record_columns
 
 #: Names Alembic and the platform use for indexes and constraints.
 NAMING_CONVENTION: dict[str, str] = {
@@ -40,16 +54,6 @@ SAVED_VIEWS_TABLE = "_saved_views"
 COMMENTS_TABLE = "_comments"
 
 
-def bigint_pk() -> sa.types.TypeEngine[Any]:
-    """BIGINT everywhere, INTEGER on SQLite so the rowid auto-increments."""
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _id_column() -> sa.Column[Any]:
-    """The auto-incrementing ``id`` primary key."""
-    return sa.Column("id", bigint_pk(), primary_key=True, autoincrement=True)
-
-
 def _standard_columns() -> list[sa.Column[Any]]:
     return [
         _id_column(),
@@ -63,19 +67,6 @@ def _standard_columns() -> list[sa.Column[Any]]:
     ]
 
 
-def _table_with_id(name: str, metadata: sa.MetaData, *columns: sa.Column[Any]) -> sa.Table:
-    """An internal table whose first column is its auto-incrementing ``id`` key."""
-    return sa.Table(name, metadata, _id_column(), *columns)
-
-
-def _record_columns(*, nullable: bool = False) -> tuple[sa.Column[Any], sa.Column[Any]]:
-    """``entity`` and ``record_id``: the record an internal row is about."""
-    return (
-        sa.Column("entity", sa.String(40), nullable=nullable),
-        sa.Column("record_id", sa.BigInteger(), nullable=nullable),
-    )
-
-
 def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
     """Build the table of ``entity`` inside ``metadata``.
 
@@ -85,7 +76,12 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
     """
     columns = _standard_columns()
     for f in entity.fields.values():
+        if f.type == FieldType.MANY_TO_MANY:
+            build_link_table(entity.name, f.name, metadata)
         columns.append(sa.Column(f.name, FIELD_TYPES[f.type].sql_type(f), nullable=True))
+    for f in entity.fields.values():
+        if f.type == FieldType.RICH_TEXT:
+            columns.append(sa.Column(plain_column(f.name), sa.Text(), nullable=True))
     table = sa.Table(entity.name, metadata, *columns)
     live = table.c.deleted_at.is_(None)
     # Record scopes (own/team) filter live rows by owner: with deleted_at in the index,
@@ -95,7 +91,7 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
         column = table.c[f.name]
         if f.unique:
             sa.Index(None, column, unique=True, sqlite_where=live, postgresql_where=live)
-        elif f.indexed or f.type in (FieldType.REFERENCE, FieldType.USER):
+        elif f.indexed or f.type in (FieldType.REFERENCE, FieldType.USER, FieldType.ANY_REFERENCE):
             sa.Index(None, column)
         if f.trigram:
             trigram_index(table, f.name)
@@ -166,6 +162,7 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
     _build_job_tables(metadata)
     _build_view_tables(metadata)
     _build_comment_table(metadata)
+    build_business_tables(metadata)
 
 
 def _build_rule_tables(metadata: sa.MetaData) -> None:
@@ -359,23 +356,28 @@ __all__ = [
     "COMMENTS_TABLE",
     "DELIVERIES_TABLE",
     "IDEMPOTENCY_TABLE",
+    "LINK_PREFIX",
     "MAX_NAME",
     "NAMING_CONVENTION",
     "NOTIFICATIONS_TABLE",
     "ONLY_ON",
     "OUTBOX_TABLE",
+    "RATES_TABLE",
     "RULE_RUNS_TABLE",
     "SAVED_VIEWS_TABLE",
     "SCHEDULES_TABLE",
     "SEQUENCES_TABLE",
     "SETTINGS_TABLE",
+    "SIGNED_LINKS_TABLE",
     "STAGE_HISTORY_TABLE",
     "TIMERS_TABLE",
     "TRIGRAM_PREFIX",
     "bigint_pk",
     "build_internal_tables",
+    "build_link_table",
     "build_metadata",
     "build_table",
+    "link_table_name",
     "only_on",
     "trigram_index",
 ]

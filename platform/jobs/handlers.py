@@ -22,6 +22,7 @@ from trellis.platform.jobs.outbox import Job
 from trellis.platform.jobs.settings import webhook_secret
 from trellis.platform.jobs.smtp_config import smtp_for
 from trellis.platform.jobs.webhooks import WebhookRefusedError, deliver_webhook
+from trellis.platform.records.errors import RecordError
 
 if TYPE_CHECKING:
     from trellis.platform.records.compiled import CompiledApp
@@ -117,6 +118,7 @@ def _send_email(ctx: JobContext, job: Job, name: str) -> tuple[str, str]:
         )
     record = dict(payload.get("record") or {})
     context = {**record, "record": record, "rule": payload.get("rule"), "tenant": ctx.tenant}
+    context["signed_link"] = link_maker(ctx, payload.get("entity"), payload.get("record_id"))
     try:
         rendered = render_email(name, source, context)
     except EmailError as exc:
@@ -130,6 +132,33 @@ def _send_email(ctx: JobContext, job: Job, name: str) -> tuple[str, str]:
     message_id = f"<trellis-{ctx.tenant}-{job.id}@trellis.invalid>"
     send_message(settings, build_message(rendered, to, settings.sender, message_id))
     return to, rendered.subject
+
+
+def link_maker(ctx: JobContext, entity: Any, record_id: Any) -> Any:
+    """``signed_link("kind")`` for templates: the path ``/p/{tenant}/s/{token}`` of a new
+    link of that kind to the mailed record (one per kind and e-mail), e.g.
+    ``https://crm.example.com{{ signed_link("unsubscribe") }}``.
+    """
+    issued: dict[str, str] = {}
+
+    def signed_link(kind: str, days: int | None = None) -> str:
+        if not isinstance(record_id, int) or not isinstance(kind, str):
+            raise PermanentJobError("signed_link() needs an e-mail about one record.")
+        link = ctx.app.model.links.get(kind)
+        if link is None or link.entity != entity:
+            raise PermanentJobError(f"signed_link(): no link kind '{kind}' for {entity}.")
+        if kind not in issued:
+            try:
+                # Imported here: public forms use the services, which use the job system.
+                from trellis.platform.public.links import SignedLinks
+
+                made = SignedLinks(ctx.runtime).issue(ctx.tenant, kind, record_id, days=days)
+            except RecordError as exc:  # the record is gone, or days out of range
+                raise PermanentJobError(f"signed_link(): {exc.message}") from None
+            issued[kind] = made.as_json(ctx.tenant)["path"]
+        return issued[kind]
+
+    return signed_link
 
 
 #: Why a webhook to a placeholder host was not sent.

@@ -16,6 +16,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FieldType
+from trellis.platform.money import (
+    MissingRate,
+    MoneySource,
+    convert_parts,
+    keyed_parts,
+    money_source,
+    parts_query,
+    rate_book,
+    round_amount,
+)
 from trellis.platform.pipelines.binding import AMOUNT_TYPES, DATE_TYPES, bind, value_field
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import BadRequestError
@@ -64,12 +74,16 @@ def forecast(
     app: CompiledApp,
     params: Mapping[str, str],
     authorize: Authorize | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """Answer ``GET /_forecast``: ``pipeline``, ``entity``, ``field``, ``amount``, ``date``,
     ``from`` and ``to`` (months) are optional query parameters.
 
     ``authorize(entity, fields)`` refuses what the caller may not read and returns the
-    caller's record scope (None: every record), which limits the sums.
+    caller's record scope (None: every record), which limits the sums. A money amount
+    with a currency field is converted to the base currency (rates of ``today`` where
+    its ``rate_date`` says so); the answer then names the ``currency`` and lists the
+    ``missing_rates`` whose amounts were left out.
 
     Raises:
         BadRequestError: unknown pipeline, entity or field, or a bad month.
@@ -95,6 +109,31 @@ def forecast(
         if authorize is not None
         else None
     )
+    where: list[Any] = [
+        t.c.deleted_at.is_(None),
+        when.is_not(None),
+        stage.in_([s.name for s in open_stages]),
+    ]
+    if scope is not None:
+        where.append(scope)
+    start, end = _month_start(params, "from"), _month_start(params, "to")
+    if start is not None:
+        where.append(when >= _bound(start, is_datetime))
+    if end is not None:
+        where.append(when < _bound(_next_month(end), is_datetime))
+    head = {
+        "pipeline": binding.pipeline.name,
+        "entity": entity.name,
+        "field": binding.field.name,
+        "amount": amount_field.name,
+        "date": date_field.name,
+    }
+    money = money_source(entity, amount_field.name)
+    if money is not None:
+        probabilities = {s.name: s.probability for s in open_stages}
+        keys = (month, stage)
+        day = today or datetime.now(UTC).date()
+        return {**head, **_converted(conn, app, money, t, where, keys, probabilities, day)}
     query = (
         sa.select(
             month,
@@ -102,21 +141,10 @@ def forecast(
             (sa.func.sum(amount * probability) / 100).label("weighted"),
             sa.func.count().label("records"),
         )
-        .where(
-            t.c.deleted_at.is_(None),
-            when.is_not(None),
-            stage.in_([s.name for s in open_stages]),
-        )
+        .where(*where)
         .group_by(month)
         .order_by(month)
     )
-    if scope is not None:
-        query = query.where(scope)
-    start, end = _month_start(params, "from"), _month_start(params, "to")
-    if start is not None:
-        query = query.where(when >= _bound(start, is_datetime))
-    if end is not None:
-        query = query.where(when < _bound(_next_month(end), is_datetime))
     months: list[dict[str, Any]] = []
     sum_amount, sum_weighted, count = Decimal(0), Decimal(0), 0
     for row in conn.execute(query):
@@ -135,13 +163,65 @@ def forecast(
             count + int(row.records),
         )
     return {
-        "pipeline": binding.pipeline.name,
-        "entity": entity.name,
-        "field": binding.field.name,
-        "amount": amount_field.name,
-        "date": date_field.name,
+        **head,
         "months": months,
         "total": {"amount": str(sum_amount), "weighted": str(sum_weighted), "count": count},
+    }
+
+
+def _converted(
+    conn: sa.Connection,
+    app: CompiledApp,
+    money: MoneySource,
+    table: sa.Table,
+    where: list[Any],
+    keys: tuple[Any, ...],
+    probabilities: Mapping[str, Decimal],
+    today: date,
+) -> dict[str, Any]:
+    """Months of amounts in several currencies, converted to the base currency.
+
+    Amounts without a rate are left out and listed in ``missing_rates``.
+    """
+    query = parts_query(money, table, conn.dialect.name, where, keys)
+    book = rate_book(conn, app)
+    by_month: dict[str, list[Decimal]] = {}
+    counts: dict[str, int] = {}
+    missing: dict[MissingRate, None] = {}
+    currency = book.base
+    for (month, stage), parts in sorted(keyed_parts(conn.execute(query), today, 2).items()):
+        result = convert_parts(parts, "sum", book)
+        missing.update(dict.fromkeys(result.missing))
+        currency = result.currency or currency
+        total = result.value or Decimal(0)
+        entry = by_month.setdefault(month, [Decimal(0), Decimal(0)])
+        entry[0] += total
+        entry[1] += total * probabilities.get(stage, Decimal(0)) / 100
+        counts[month] = counts.get(month, 0) + result.count
+    months = [
+        {
+            "month": month,
+            "amount": str(round_amount(amount, currency)),
+            "weighted": str(round_amount(weighted, currency)),
+            "count": counts[month],
+        }
+        for month, (amount, weighted) in by_month.items()
+    ]
+    sum_amount = sum((v[0] for v in by_month.values()), Decimal(0))
+    sum_weighted = sum((v[1] for v in by_month.values()), Decimal(0))
+    flagged = sorted(missing, key=lambda m: (m.day, m.currency))
+    return {
+        "currency": currency,
+        "months": months,
+        "total": {
+            "amount": str(round_amount(sum_amount, currency)),
+            "weighted": str(round_amount(sum_weighted, currency)),
+            "count": sum(counts.values()),
+        },
+        "missing_rates": [
+            {"currency": m.currency, "date": m.day.isoformat(), "message": m.sentence()}
+            for m in flagged
+        ],
     }
 
 

@@ -12,8 +12,10 @@ from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef, Fi
 from trellis.platform.db.tables import (
     CHANGES_TABLE,
     IDEMPOTENCY_TABLE,
+    LINK_PREFIX,
     SEQUENCES_TABLE,
     build_metadata,
+    link_table_name,
 )
 from trellis.platform.records.validation import RecordValidator
 from trellis.rules.expr import CompiledExpression, compile_expression
@@ -29,6 +31,15 @@ class CompiledValidation:
     field: str | None
     message: str
     when: CompiledExpression
+
+
+@dataclass(frozen=True, slots=True)
+class LinkField:
+    """A ``many_to_many`` field: its link table and the entity it links to."""
+
+    field: str
+    target: str
+    table: sa.Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,8 @@ class CompiledEntity:
     conditions: Mapping[str, Mapping[str, CompiledExpression]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    #: ``many_to_many`` fields by name.
+    links: Mapping[str, LinkField] = field(default_factory=lambda: MappingProxyType({}))
 
     def condition(self, field: str, kind: str) -> CompiledExpression | None:
         """The compiled ``kind`` rule (``required_when`` …) of ``field``, if declared."""
@@ -78,6 +91,16 @@ def _formula_order(entity: EntityDef, compiled: dict[str, CompiledExpression]) -
     for name in compiled:
         visit(name, ())
     return order
+
+
+def _links(entity: EntityDef, metadata: sa.MetaData) -> Mapping[str, LinkField]:
+    return MappingProxyType(
+        {
+            f.name: LinkField(f.name, f.to, metadata.tables[link_table_name(entity.name, f.name)])
+            for f in entity.fields.values()
+            if f.type == FieldType.MANY_TO_MANY and f.to
+        }
+    )
 
 
 def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> CompiledEntity:
@@ -127,10 +150,12 @@ def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> Comp
         defaults=MappingProxyType(defaults),
         validations=validations,
         conditions=MappingProxyType(conditions),
-        columns=tuple(str(c.name) for c in table.columns),  # plain str, not quoted_name
+        # plain str, not quoted_name; hidden columns (rich text's plain text) left out
+        columns=tuple(str(c.name) for c in table.columns if not str(c.name).startswith("_")),
         references=MappingProxyType(
             {f.name: f.to for f in entity.fields.values() if f.type == FieldType.REFERENCE and f.to}
         ),
+        links=_links(entity, table.metadata),
     )
 
 
@@ -157,8 +182,10 @@ class CompiledApp:
         )
 
     def table(self, entity: str) -> sa.Table:
-        """The table of ``entity`` (raises ``KeyError`` when unknown)."""
+        """The table of ``entity``, or a link table by name (``KeyError`` when unknown)."""
+        if entity.startswith(LINK_PREFIX):
+            return self.metadata.tables[entity]
         return self.entities[entity].table
 
 
-__all__ = ["CompiledApp", "CompiledEntity", "CompiledValidation", "MemberLookup"]
+__all__ = ["CompiledApp", "CompiledEntity", "CompiledValidation", "LinkField", "MemberLookup"]

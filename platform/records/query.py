@@ -19,6 +19,7 @@ from trellis.rules.expr import (
     HopScope,
     compile_expression,
 )
+from trellis.rules.expr._sql import refuse_python_only
 
 UNSORTABLE = {DslType.LIST, DslType.JSON}
 #: Compiled filters kept per app (bounded; oldest dropped first).
@@ -200,7 +201,9 @@ def compile_filter(text: str, entity: EntityDef, model: AppModel) -> CompiledExp
         message = "The filter must not contain NUL characters."
         raise BadRequestError(message, {"filter": [message]})
     try:
-        return compile_expression(text, entity, model, expected=DslType.BOOLEAN)
+        compiled = compile_expression(text, entity, model, expected=DslType.BOOLEAN)
+        refuse_python_only(compiled.tree, text)
+        return compiled
     except ExpressionError as exc:
         messages = [
             f"line {d.span.line}, column {d.span.col}: {d.message}"

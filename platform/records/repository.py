@@ -15,7 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FieldDef
+from trellis.metadata.model import FieldDef, FieldType
+from trellis.metadata.model.rich_text import plain_column, plain_text
 from trellis.platform.db.counters import next_value
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.values import to_json
@@ -42,6 +43,16 @@ class ChangeRow:
     changes: Mapping[str, list[Any]]
     at: datetime
     user_id: int | None
+
+
+def with_plain_text(entity: CompiledEntity, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` and the plain text of each rich_text field among them (for search)."""
+    out = dict(values)
+    for name, f in entity.entity.fields.items():
+        if f.type == FieldType.RICH_TEXT and name in values:
+            html = values[name]
+            out[plain_column(name)] = plain_text(html) if isinstance(html, str) else None
+    return out
 
 
 class RecordRepository:
@@ -102,8 +113,42 @@ class RecordRepository:
         return conn.execute(query.limit(1)).first() is not None
 
     def insert(self, conn: sa.Connection, entity: CompiledEntity, record: Record) -> int:
-        """Insert ``record`` (every column given); its new id."""
-        return inserted_id(conn.execute(entity.table.insert(), record))
+        """Insert ``record`` (every column given) and its links; its new id."""
+        record_id = inserted_id(
+            conn.execute(entity.table.insert(), with_plain_text(entity, record))
+        )
+        self._write_links(conn, entity, record_id, record)
+        return record_id
+
+    def missing_ids(self, conn: sa.Connection, entity_name: str, ids: list[int]) -> list[int]:
+        """The ids among ``ids`` that name no live record of ``entity_name``, ascending."""
+        t = self.app.entities[entity_name].table
+        found: set[int] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = sa.select(t.c.id).where(t.c.id.in_(chunk), t.c.deleted_at.is_(None))
+            found.update(int(v) for v in conn.execute(query).scalars())
+        return sorted(set(ids) - found)
+
+    def _write_links(
+        self,
+        conn: sa.Connection,
+        entity: CompiledEntity,
+        record_id: int,
+        values: Mapping[str, Any],
+        *,
+        replace: bool = False,
+    ) -> None:
+        """Make the link tables hold the ids of the ``many_to_many`` fields in ``values``."""
+        for name, link in entity.links.items():
+            if name not in values:
+                continue
+            t = link.table
+            if replace:
+                conn.execute(t.delete().where(t.c.source_id == record_id))
+            ids = values[name] or []
+            if ids:
+                conn.execute(t.insert(), [{"source_id": record_id, "target_id": i} for i in ids])
 
     def update_locked(
         self,
@@ -117,8 +162,11 @@ class RecordRepository:
 
         Returns whether the row was written (False: changed or deleted meanwhile).
         """
-        params = {**values, "_id": record_id, "_version": version}
-        return conn.execute(_locked_update(entity.table), params).rowcount == 1
+        params = {**with_plain_text(entity, values), "_id": record_id, "_version": version}
+        written = conn.execute(_locked_update(entity.table), params).rowcount == 1
+        if written and entity.links:
+            self._write_links(conn, entity, record_id, values, replace=True)
+        return written
 
     def soft_delete(
         self,
@@ -166,4 +214,4 @@ class RecordRepository:
         )
 
 
-__all__ = ["ChangeRow", "Record", "RecordRepository"]
+__all__ = ["ChangeRow", "Record", "RecordRepository", "with_plain_text"]

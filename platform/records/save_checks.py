@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.coerce import any_reference_parts
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.hooks import SaveEvent
 from trellis.platform.records.repository import RecordRepository
@@ -31,13 +32,30 @@ def check_references(
     values: Mapping[str, Any],
     errors: Errors,
 ) -> None:
-    """Each reference in ``values`` must name a live record of its target entity."""
+    """Each reference (and each id of a ``many_to_many`` field) in ``values`` must name
+    a live record of its target entity."""
     for name, target_name in entity.references.items():
         ref = values.get(name)
         if ref is None or name in errors:
             continue
         if not repo.exists(conn, target_name, ref):
             errors.setdefault(name, []).append(f"No {target_name} with id {ref}.")
+    for name, f in entity.entity.fields.items():
+        value = values.get(name)
+        parts = any_reference_parts(value) if f.targets and isinstance(value, str) else None
+        if parts is None or name in errors:
+            continue
+        if parts[0] not in repo.app.entities or not repo.exists(conn, parts[0], parts[1]):
+            errors.setdefault(name, []).append(f"No {parts[0]} with id {parts[1]}.")
+    for name, link in entity.links.items():
+        ids = values.get(name)
+        if not ids or name in errors:
+            continue
+        missing = repo.missing_ids(conn, link.target, list(ids))
+        if missing:
+            listed = ", ".join(map(str, missing[:10])) + (", …" if len(missing) > 10 else "")
+            noun = "id" if len(missing) == 1 else "ids"
+            errors.setdefault(name, []).append(f"No {link.target} with {noun} {listed}.")
 
 
 def check_unique(

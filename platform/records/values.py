@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from trellis.metadata.model import FIELD_TYPES, FieldDef, FieldType
-from trellis.metadata.model.coerce import as_utc, to_decimal, to_integer
+from trellis.metadata.model.coerce import any_reference_parts, as_utc, to_decimal, to_integer
 from trellis.metadata.model.ranges import numeric_precision, range_message
 
 MONEY_SCALE = 2
@@ -88,6 +88,9 @@ def to_json(value: Any, f: FieldDef | None) -> Any:
         return as_utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
+    if f is not None and f.type == FieldType.ANY_REFERENCE and isinstance(value, str):
+        parts = any_reference_parts(value)
+        return {"entity": parts[0], "id": parts[1]} if parts else None
     if f is not None and FIELD_TYPES[f.type].decimal:
         return decimal_text(value if isinstance(value, Decimal) else Decimal(str(value)), f)
     if isinstance(value, Decimal):

@@ -15,7 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import DslType, FieldDef
+from trellis.platform.money import MoneySource, convert_parts, money_source, parts_query, rate_book
+from trellis.platform.money.parts import part_of
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.errors import ValidationFailedError
 from trellis.platform.records.hooks import SaveEvent
 from trellis.rules.expr import CompiledExpression, compile_expression
 
@@ -31,6 +34,9 @@ class CompiledRollup:
     agg: str
     value_field: str | None
     where: CompiledExpression | None
+    #: The child's money field when it carries a currency: summed per currency and
+    #: converted to the base currency instead of added raw.
+    money: MoneySource | None = None
 
     def empty_value(self) -> Any:
         """The value over no children."""
@@ -85,10 +91,16 @@ class RollupHook:
     ) -> dict[str, Any]:
         table = self.app.table(rollups[0].child)
         columns = []
+        converted: dict[str, Any] = {}
         for rollup in rollups:
             condition = (
                 rollup.where.to_sql(self.app.table, event.eval) if rollup.where else sa.true()
             )
+            if rollup.money is not None and rollup.agg != "count":
+                converted[rollup.field.name] = self._convert(
+                    event, rollup, rollup.money, table, condition, parent_id
+                )
+                continue
             if rollup.agg == "count":
                 value: Any = sa.func.count(sa.case((condition, 1)))
             else:
@@ -96,16 +108,45 @@ class RollupHook:
                 aggregate = getattr(sa.func, rollup.agg)  # sum, min, max or avg
                 value = aggregate(sa.case((condition, target)))
             columns.append(value.label(rollup.field.name))
-        row = event.ctx.conn.execute(
-            sa.select(*columns).where(
-                table.c[rollups[0].via] == parent_id, table.c.deleted_at.is_(None)
-            )
-        ).one()
-        values = dict(row._mapping)
+        values: dict[str, Any] = dict(converted)
+        if columns:
+            row = event.ctx.conn.execute(
+                sa.select(*columns).where(
+                    table.c[rollups[0].via] == parent_id, table.c.deleted_at.is_(None)
+                )
+            ).one()
+            values.update(row._mapping)
         for rollup in rollups:
             if values[rollup.field.name] is None:
                 values[rollup.field.name] = rollup.empty_value()
         return values
+
+    def _convert(
+        self,
+        event: SaveEvent,
+        rollup: CompiledRollup,
+        money: MoneySource,
+        table: sa.Table,
+        condition: sa.ColumnElement[Any],
+        parent_id: int,
+    ) -> Any:
+        """The rollup over amounts in several currencies, in the base currency.
+
+        Raises:
+            ValidationFailedError: a child's amount has no rate on its date (422 naming
+                the child's money field and the date).
+        """
+        conn = event.ctx.conn
+        where = [table.c[rollup.via] == parent_id, table.c.deleted_at.is_(None), condition]
+        rows = conn.execute(parts_query(money, table, conn.dialect.name, where))
+        parts = [part_of(row, event.eval.today) for row in rows]
+        if not parts:
+            return rollup.empty_value()
+        codes = {p.currency for p in parts if p.currency is not None}
+        result = convert_parts(parts, rollup.agg, rate_book(conn, self.app, codes))
+        if result.missing:
+            raise ValidationFailedError({money.field.name: [m.sentence() for m in result.missing]})
+        return result.value
 
 
 def _lock(event: SaveEvent, parent: CompiledEntity, parent_id: int) -> None:
@@ -138,7 +179,8 @@ def _compile(app: CompiledApp, parent: CompiledEntity, f: FieldDef) -> CompiledR
         if spec.where
         else None
     )
-    return CompiledRollup(parent.name, f, spec.entity, spec.via, spec.agg, spec.field, where)
+    money = money_source(child, spec.field)
+    return CompiledRollup(parent.name, f, spec.entity, spec.via, spec.agg, spec.field, where, money)
 
 
 __all__ = ["CompiledRollup", "RollupHook", "rollup_hook"]

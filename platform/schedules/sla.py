@@ -2,7 +2,8 @@
 
 On create, and whenever the priority or the start field changes, each target not yet
 met gets a ``_schedules`` row (kind ``sla``, key = target) due at start + hours for
-the priority; a priority without hours clears it. A save that meets a target
+the priority (counted in business hours when the target names a calendar); a priority
+without hours clears it. A save that meets a target
 (``met_when`` true) cancels its row. A due row whose target is still unmet is a
 breach: the breach field is set through the save pipeline, the ``notify`` user gets a
 notification (and the email template, when given), and every member with the
@@ -19,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import DslType, SlaDef
+from trellis.metadata.model.calendars import CalendarDef
 from trellis.platform.notifications import add_notification
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.hooks import SaveEvent
@@ -49,6 +51,14 @@ class _Target:
     name: str
     met: CompiledExpression
     hours: dict[str, float]
+    #: Business hours the target counts in (None: every hour).
+    calendar: CalendarDef | None = None
+
+    def due(self, start: datetime, hours: float) -> datetime | None:
+        """When ``hours`` (business hours with a calendar) have passed since ``start``."""
+        if self.calendar is None:
+            return start + timedelta(hours=hours)
+        return self.calendar.add(start, timedelta(hours=hours))
 
 
 class _CompiledSla:
@@ -68,6 +78,7 @@ class _CompiledSla:
                     span=t.met_when_source,
                 ),
                 dict(t.hours),
+                app.model.calendars.get(t.calendar) if t.calendar else None,
             )
             for t in sla.targets
         )
@@ -109,7 +120,7 @@ class SlaPlanner:
                 continue
             hours = target.hours.get(str(record.get(sla.priority_field)))
             start = start_time(record.get(sla.start_field)) or event.ctx.now
-            due = start + timedelta(hours=hours) if hours is not None else None
+            due = target.due(start, hours) if hours is not None else None
             self.schedules.replace(
                 conn, SLA, target.name, sla.entity, record_id, due,
                 {"priority": record.get(sla.priority_field)},

@@ -16,6 +16,15 @@ import sqlalchemy as sa
 
 from trellis.platform.authz import read_paths
 from trellis.platform.authz.call import Call
+from trellis.platform.money import (
+    Converted,
+    MissingRate,
+    convert_parts,
+    keyed_parts,
+    money_source,
+    parts_query,
+    rate_book,
+)
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.runtime import Runtime
@@ -28,6 +37,10 @@ class ColumnTotal:
 
     count: int
     total: Decimal | None
+    #: The total's currency when amounts in several currencies were converted to it.
+    currency: str | None = None
+    #: Amounts left out of the total for want of an exchange rate.
+    missing: tuple[MissingRate, ...] = ()
 
 
 def column_totals(
@@ -58,19 +71,34 @@ def column_totals(
     ectx = EvalContext(now=access.clock.now(), user_id=call.identity.user_id)
     columns: list[Any] = [t.c[field].label("key"), sa.func.count().label("n")]
     summed = total if total is not None and total in visible else None
-    if summed is not None:
+    money = money_source(entity.entity, summed)
+    if summed is not None and money is None:
         columns.append(sa.func.sum(t.c[summed]).label("total"))
-    query = sa.select(*columns).where(t.c.deleted_at.is_(None)).group_by(t.c[field])
+    where: list[Any] = [t.c.deleted_at.is_(None)]
     scope = access.scope(entity, ectx)
     if scope is not None:
-        query = query.where(scope)
+        where.append(scope)
     condition = read_paths.scoped_filter(access, call.app, entity, filter_text, ectx)
     if condition is not None:
-        query = query.where(condition)
+        where.append(condition)
+    query = sa.select(*columns).where(*where).group_by(t.c[field])
+    converted: dict[Any, Converted] = {}
     with runtime.engines.tenant_connection(call.tenant) as conn:
         rows = conn.execute(query).all()
+        if money is not None:
+            parts_rows = conn.execute(parts_query(money, t, conn.dialect.name, where, [t.c[field]]))
+            book = rate_book(conn, call.app)
+            for key, parts in keyed_parts(parts_rows, ectx.today, 1).items():
+                converted[key[0]] = convert_parts(parts, "sum", book)
     found: dict[str | None, ColumnTotal] = {}
     for row in rows:
+        if money is not None:
+            result = converted.get(row.key)
+            if result is None:
+                result = Converted(Decimal(0), call.app.model.currency)
+            missing = result.missing
+            found[row.key] = ColumnTotal(int(row.n), result.value, result.currency, missing)
+            continue
         value = row.total if summed is not None else None
         amount = Decimal(str(value)) if value is not None else None
         found[row.key] = ColumnTotal(int(row.n), amount if summed is not None else None)

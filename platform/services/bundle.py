@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from trellis.platform.authz import Authorizer
 from trellis.platform.authz.call import Call
+from trellis.platform.documents.service import DocumentsService
 from trellis.platform.runtime import Runtime
 from trellis.platform.services.caller import Callers
 from trellis.platform.services.files import FilesService
@@ -15,7 +16,7 @@ from trellis.tenants.registry import TokenIdentity
 
 
 class Services:
-    """The services of one runtime: callers, records, reads, workflows and members."""
+    """The services of one runtime: callers, records, reads, workflows, members, documents."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -24,6 +25,7 @@ class Services:
         self.reads = ReadsService(runtime)
         self.workflows = WorkflowsService(runtime)
         self.members = MembersService(runtime, self.callers.authz)
+        self.documents = DocumentsService(runtime, self.records)
         self.files = FilesService(runtime)
 
     @property

@@ -5,6 +5,8 @@
 
 - a ``reference`` field: the target record's title as search and autocomplete show it
   (``#<id>`` when its title field is empty or hidden from the caller);
+- a ``many_to_many`` field: its list of ids becomes a list of such objects;
+- an ``any_reference`` field: its ``{"entity", "id"}`` gains the ``title``;
 - a ``user`` field and the standard ``owner_id``, ``created_by`` and ``updated_by``
   (``owner`` names ``owner_id`` unless the entity has a field called so): the member's
   display name.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 
@@ -46,6 +48,8 @@ class Expansion:
 
     column: str
     target: str | None
+    #: An ``any_reference`` field: each value names its own entity.
+    any_entity: bool = False
 
 
 def expandable(entity: CompiledEntity, columns: Iterable[str]) -> dict[str, Expansion]:
@@ -55,8 +59,10 @@ def expandable(entity: CompiledEntity, columns: Iterable[str]) -> dict[str, Expa
     for f in entity.entity.fields.values():
         if f.name not in visible:
             continue
-        if f.type == FieldType.REFERENCE and f.to:
+        if f.type in (FieldType.REFERENCE, FieldType.MANY_TO_MANY) and f.to:
             names[f.name] = Expansion(f.name, f.to)
+        elif f.type == FieldType.ANY_REFERENCE:
+            names[f.name] = Expansion(f.name, None, any_entity=True)
         elif f.type == FieldType.USER:
             names[f.name] = Expansion(f.name, None)
     for alias, column in ALIASES.items():
@@ -110,9 +116,16 @@ def with_expanded(
     return tuple(dict.fromkeys([*fields, *(e.column for e in expansions)]))
 
 
+def _is_id(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _ids(items: Iterable[Mapping[str, Any]], column: str) -> list[int]:
-    found = {item.get(column) for item in items}
-    return sorted(v for v in found if isinstance(v, int) and not isinstance(v, bool))
+    found: set[Any] = set()
+    for item in items:
+        value = item.get(column)
+        found.update(value if isinstance(value, list) else (value,))
+    return sorted(v for v in found if _is_id(v))
 
 
 def _record_titles(
@@ -136,6 +149,32 @@ def _record_titles(
     }
 
 
+def _expand_any(
+    conn: sa.Connection,
+    access: Access,
+    items: list[dict[str, Any]],
+    column: str,
+    ectx: EvalContext,
+) -> None:
+    """Add ``title`` to each ``{"entity", "id"}`` of an ``any_reference`` column (one query
+    per entity named)."""
+    wanted: dict[str, set[int]] = {}
+    for item in items:
+        value = item.get(column)
+        if isinstance(value, dict) and _is_id(value.get("id")):
+            wanted.setdefault(str(value.get("entity")), set()).add(value["id"])
+    titles = {
+        entity: _record_titles(conn, access, entity, sorted(ids), ectx)
+        for entity, ids in wanted.items()
+    }
+    for item in items:
+        value = item.get(column)
+        if isinstance(value, dict) and "entity" in value:
+            known = titles.get(str(value["entity"]), {})
+            ident = value.get("id")
+            item[column] = {**value, "title": known.get(ident) if _is_id(ident) else None}
+
+
 def expand_items(
     conn: sa.Connection,
     access: Access,
@@ -151,6 +190,9 @@ def expand_items(
     titles: dict[str, Mapping[int, str]] = {}
     user_ids: set[int] = set()
     for expansion in expansions:
+        if expansion.any_entity:
+            _expand_any(conn, access, items, expansion.column, ectx)
+            continue
         ids = _ids(items, expansion.column)
         if expansion.target is None:
             user_ids.update(ids)
@@ -158,11 +200,17 @@ def expand_items(
             titles[expansion.column] = _record_titles(conn, access, expansion.target, ids, ectx)
     names = user_names(sorted(user_ids)) if user_ids else {}
     for expansion in expansions:
+        if expansion.any_entity:
+            continue
         known = names if expansion.target is None else titles.get(expansion.column, {})
         for item in items:
             value = item.get(expansion.column)
-            if isinstance(value, int) and not isinstance(value, bool):
+            if _is_id(value):
                 item[expansion.column] = {"id": value, "title": known.get(value)}
+            elif isinstance(value, list):
+                item[expansion.column] = [
+                    {"id": v, "title": known.get(v)} if _is_id(v) else v for v in value
+                ]
 
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Export file formats: CSV, Excel (xlsx, with openpyxl) and JSON.
+"""Export file formats: CSV, Excel (xlsx, with openpyxl), JSON and JSON Lines.
 
 Values are their JSON forms (dates ISO 8601, decimals as text); lists are joined with
 ``"; "``, objects written as JSON text. Text that a spreadsheet would run as a formula
@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 
@@ -24,6 +24,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "csv": ("text/csv", "csv"),  # the web layer adds "; charset=utf-8" to text types
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "json": (JSON, "json"),
+    "jsonl": ("application/x-ndjson", "jsonl"),
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,45 +45,64 @@ def _cell(value: Any, f: FieldDef | None) -> Any:
 
 
 class Exporter:
-    """Collects rows for one format and returns the file's bytes."""
+    """Writes rows of one format to a binary ``sink`` as they come (memory stays flat).
 
-    def __init__(self, fmt: str, columns: tuple[str, ...], fields: Mapping[str, FieldDef]):
+    CSV, JSON and JSON Lines are written row by row; xlsx rows go to openpyxl's
+    write-only sheet (kept in a temporary file) and the workbook is written at ``finish``.
+    """
+
+    def __init__(
+        self,
+        fmt: str,
+        columns: tuple[str, ...],
+        fields: Mapping[str, FieldDef | None],
+        sink: BinaryIO,
+    ) -> None:
         self.format = fmt
         self.columns = columns
         self.fields = fields
-        self._json: list[dict[str, Any]] = []
-        self._text = io.StringIO()
-        self._csv = csv.writer(self._text, lineterminator="\r\n")
+        self.sink = sink
+        self._rows = 0
+        self._text: io.TextIOWrapper | None = None
         self._book: Workbook | None = None
         if fmt == "csv":
+            self._text = io.TextIOWrapper(sink, encoding="utf-8", newline="", write_through=True)
+            self._csv = csv.writer(self._text, lineterminator="\r\n")
             self._csv.writerow(columns)
         elif fmt == "xlsx":
             self._book = Workbook(write_only=True)
             self._sheet = self._book.create_sheet("export")
             self._sheet.append(list(columns))
+        elif fmt == "json":
+            sink.write(b"[")
 
     def add(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Append records (mappings holding every column)."""
         fields = self.fields
         for row in rows:
-            if self.format == "json":
-                self._json.append({c: to_json(row.get(c), fields.get(c)) for c in self.columns})
+            if self.format in ("json", "jsonl"):
+                data = encode({c: to_json(row.get(c), fields.get(c)) for c in self.columns})
+                if self.format == "jsonl":
+                    self.sink.write(data + b"\n")
+                else:
+                    self.sink.write((b",\n" if self._rows else b"") + data)
             else:
                 cells = [_cell(row.get(c), fields.get(c)) for c in self.columns]
                 if self._book is not None:
                     self._sheet.append(cells)
                 else:
                     self._csv.writerow(["" if v is None else v for v in cells])
+            self._rows += 1
 
-    def finish(self) -> bytes:
-        """The file's content."""
+    def finish(self) -> None:
+        """Write what is left (the JSON closing bracket, the xlsx workbook)."""
         if self.format == "json":
-            return encode(self._json)
-        if self._book is not None:
-            out = io.BytesIO()
-            self._book.save(out)
-            return out.getvalue()
-        return self._text.getvalue().encode("utf-8")
+            self.sink.write(b"]")
+        elif self._book is not None:
+            self._book.save(self.sink)
+        elif self._text is not None:
+            self._text.flush()
+            self._text.detach()  # the sink stays open for the caller
 
 
 __all__ = ["FORMATS", "Exporter"]

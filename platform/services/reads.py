@@ -44,9 +44,12 @@ class ReadsService:
         fmt: str | None,
         filter_text: str | None = None,
         fields: str | None = None,
+        *,
+        ids: bool = False,
     ) -> ExportFile:
-        """The in-scope records of ``entity`` as a CSV, xlsx or JSON file, audited."""
-        return export_records(self.runtime, call, entity, fmt, filter_text, fields)
+        """The in-scope records of ``entity`` as a file, audited; references by title
+        unless ``ids``."""
+        return export_records(self.runtime, call, entity, fmt, filter_text, fields, ids=ids)
 
 
 __all__ = ["ReadsService"]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from trellis.metadata.diagnostics import Diagnostic
 from trellis.metadata.model import AppModel, DslType, EntityDef, SourceSpan
 from trellis.rules.expr import ExpressionError, codes, compile_expression
+from trellis.rules.expr._sql import refuse_python_only
 from trellis.rules.expr.errors import Locator
 from trellis.rules.triggers import check_rules
 
@@ -24,10 +25,19 @@ def _diagnostics(
     span: SourceSpan,
     expected: DslType | None,
     user: Mapping[str, str] | None = None,
+    *,
+    sql: bool = False,
 ) -> list[Diagnostic]:
-    """Compile ``source``: its problems as diagnostics, an ``RL099`` one for a crash."""
+    """Compile ``source``: its problems as diagnostics, an ``RL099`` one for a crash.
+
+    With ``sql`` the expression must also have an SQL form (``RL015`` otherwise).
+    """
     try:
-        compile_expression(source, entity, model, expected=expected, span=span, user=user)
+        compiled = compile_expression(
+            source, entity, model, expected=expected, span=span, user=user
+        )
+        if sql:
+            refuse_python_only(compiled.tree, source, span)
     except ExpressionError as err:
         return list(err.diagnostics)
     except Exception as err:  # the loader must get diagnostics, not a crash
@@ -36,7 +46,17 @@ def _diagnostics(
     return []
 
 
-class RuleExpressionChecker:
+class _QueryChecks:
+    """Checks of conditions that run as SQL only."""
+
+    def check_query_condition(
+        self, source: str, entity: EntityDef, model: AppModel, *, span: SourceSpan
+    ) -> list[Diagnostic]:
+        """Check a boolean run as SQL (a dashboard tile's ``where``): no Python-only calls."""
+        return _diagnostics(source, entity, model, span, DslType.BOOLEAN, sql=True)
+
+
+class RuleExpressionChecker(_QueryChecks):
     """Type-checks rule expressions against the metadata for the loader."""
 
     def check(
@@ -62,7 +82,7 @@ class RuleExpressionChecker:
 
         Any attribute name is accepted (a user may lack it: it is then empty).
         """
-        return _diagnostics(source, entity, model, span, DslType.BOOLEAN, user={})
+        return _diagnostics(source, entity, model, span, DslType.BOOLEAN, user={}, sql=True)
 
     def check_rule_files(self, model: AppModel) -> list[Diagnostic]:
         """Return every problem of every rule file at ``path:line:col`` (``RLnnn`` codes).

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from trellis.metadata.model import DslType, FieldType
+from trellis.metadata.model.rich_text import plain_text
 from trellis.rules.expr.text_case import fold_lower
 from trellis.rules.expr.typed import ArithKind, Field
 
@@ -71,7 +72,14 @@ def field_normalizer(field: Field) -> Callable[[Any], Any] | None:
         return to_decimal
     if field.type is DslType.DATETIME:
         return to_utc
+    if field.field_type == FieldType.RICH_TEXT:
+        return rich_plain_text
     return None
+
+
+def rich_plain_text(v: Any) -> Any:
+    """The plain text of a rich text value (its words, as search and SQL read them)."""
+    return plain_text(v) if isinstance(v, str) else v
 
 
 def to_decimal(v: Any) -> Any:
@@ -232,10 +240,13 @@ TEXT_MATCH: dict[str, Callable[[str | None, str | None], bool]] = {
 }
 
 
-def list_has(items: list[Any] | None, value: str | None) -> bool:
-    """Case-insensitive membership of a text in a list; false if either is empty."""
+def list_has(items: list[Any] | None, value: Any) -> bool:
+    """Case-insensitive membership of a text in a list, or of a record id in a list of
+    ids (``many_to_many``); false if either is empty."""
     if not items or value is None:
         return False
+    if not isinstance(value, str):
+        return any(not isinstance(i, (str, bool)) and i == value for i in items)
     needle = fold_lower(value)
     return any(isinstance(item, str) and fold_lower(item) == needle for item in items)
 

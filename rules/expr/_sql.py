@@ -20,7 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import Grouping
 
-from trellis.metadata.model import DslType
+from trellis.metadata.model import DslType, FieldType, SourceSpan
+from trellis.metadata.model.links import link_table_name
+from trellis.metadata.model.rich_text import plain_column
 from trellis.rules.expr import _sql_dialect as d
 from trellis.rules.expr import codes
 from trellis.rules.expr import typed as t
@@ -86,6 +88,29 @@ def like_escape(text: str) -> str:
     )
 
 
+def _read_column(node: t.Field) -> str:
+    """The column a field is read from: rich text is read as its plain text."""
+    if node.field_type == FieldType.RICH_TEXT:
+        return plain_column(node.column)
+    return node.column
+
+
+def refuse_python_only(node: t.Node, source: str = "", span: SourceSpan | None = None) -> None:
+    """Raise ``RL015`` when ``node`` calls a function that has no SQL form.
+
+    Raises:
+        ExpressionError: naming the call's position (in ``source`` when given).
+    """
+    call = t.python_only_call(node)
+    if call is not None:
+        message = (
+            f"{call.name}() works in formulas, validations and rules, not in filters or queries"
+        )
+        raise ExpressionError(
+            [Locator(source, span).diagnostic(codes.NO_SQL_FORM, message, call.line, call.col)]
+        )
+
+
 class SqlCompiler:
     """Builds the SQL of one typed tree for one set of tables and context."""
 
@@ -119,6 +144,7 @@ class SqlCompiler:
                     )
                 ]
             )
+        refuse_python_only(node)
         if node.type is not DslType.BOOLEAN:
             return self.value(node)
         if as_value:
@@ -161,14 +187,15 @@ class SqlCompiler:
 
     def _field(self, node: t.Field) -> Col:
         source = self.tables(self.entity)
+        column = _read_column(node)
         if not node.hops:
-            return source.c[node.column]
+            return source.c[column]
         aliases = [self.tables(hop.target).alias() for hop in node.hops]
         joined: sa.FromClause = aliases[0]
         for prev, hop, alias in zip(aliases, node.hops[1:], aliases[1:], strict=False):
             joined = sa.join(joined, alias, alias.c.id == prev.c[hop.field])
         query = (
-            sa.select(aliases[-1].c[node.column])
+            sa.select(aliases[-1].c[column])
             .select_from(joined)
             .where(aliases[0].c.id == source.c[node.hops[0].field])
             .correlate(source)
@@ -243,7 +270,11 @@ class SqlCompiler:
             case t.InValues():
                 return self._in_values(node)
             case t.ListHas(container=lst, element=e, negated=neg):
-                has = d.ListHas(self.value(lst), self.value(e))
+                has = (
+                    d.ListHas(self.value(lst), self.value(e))
+                    if e.type is DslType.TEXT
+                    else self._has_id(lst, e)
+                )
                 return (sa.not_(has) if neg else has), False
             case t.IsEmpty(operand=o, negated=neg):
                 return self._is_empty(o, neg), False
@@ -251,6 +282,18 @@ class SqlCompiler:
                 return self._text_match(node), True
             case _:
                 return self.value(node), True
+
+    def _has_id(self, container: t.Node, element: t.Node) -> Col:
+        """A ``many_to_many`` field holds the id: its link table has the pair (indexed);
+        through references, its JSON copy of the ids has it."""
+        if isinstance(container, t.Field) and not container.hops:
+            source = self.tables(self.entity)
+            links = self.tables(link_table_name(self.entity, container.column))
+            return sa.exists().where(
+                links.c.source_id == source.c.id,
+                links.c.target_id == sa.type_coerce(self.value(element), sa.BigInteger()),
+            )
+        return d.ListHasNumber(self.value(container), self.value(element))
 
     def _equal(self, node: t.Equal) -> Pred:
         ka, kb = self.constant(node.left), self.constant(node.right)

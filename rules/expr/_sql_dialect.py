@@ -87,6 +87,22 @@ ListHas = _define(
     ),
 )
 
+ListHasNumber = _define(
+    "ListHasNumber",
+    sa.Boolean(),
+    "``ListHasNumber(list, number)``: the JSON array holds the number (a record id).",
+    postgresql=lambda lst, needle: (
+        "EXISTS (SELECT 1 FROM json_array_elements(CASE WHEN "
+        f"json_typeof({_pg_json(lst)}) = 'array' THEN {_pg_json(lst)} END) AS trellis_item(v) "
+        "WHERE json_typeof(trellis_item.v) = 'number' "
+        f"AND CAST(trellis_item.v #>> '{{}}' AS NUMERIC) = {needle})"
+    ),
+    sqlite=lambda lst, needle: (
+        f"EXISTS (SELECT 1 FROM json_each({lst}) AS trellis_item WHERE trellis_item.type = "
+        f"'integer' AND trellis_item.value = {needle})"
+    ),
+)
+
 
 # SQLite's own lower()/upper() only map ASCII: its connections get the Python ones.
 Lower = _define(

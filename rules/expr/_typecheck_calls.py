@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from trellis.metadata.diagnostics import did_you_mean
-from trellis.metadata.model import DslType
+from trellis.metadata.model import AppModel, DslType
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
@@ -19,7 +19,9 @@ PREVIOUS_FUNCTIONS: dict[str, str] = {"old": "old(field)", "changed": "changed(f
 
 
 class ErrorSink(Protocol):
-    """Where call errors go (the type checker)."""
+    """Where call errors go (the type checker), with the model it checks against."""
+
+    model: AppModel
 
     def error(
         self, code: str, message: str, line: int, col: int, suggestion: str | None = None
@@ -114,6 +116,28 @@ def _previous_call(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.No
     return t.Previous(result, node.line, node.col, arg, changed)
 
 
+def _calendar_arg(checker: ErrorSink, lit: t.Node) -> t.Node:
+    """The calendar argument: a literal name of ``calendars/<name>.yaml``, replaced by
+    the calendar itself (a poisoned node after an error)."""
+    if not (isinstance(lit, t.Const) and isinstance(lit.value, str)):
+        return checker.error(
+            codes.INVALID_LITERAL,
+            'business_hours_between() needs the calendar as a literal text, such as "support"',
+            lit.line,
+            lit.col,
+        )
+    calendar = checker.model.calendars.get(lit.value)
+    if calendar is None:
+        return checker.error(
+            codes.UNKNOWN_CALENDAR,
+            f"Unknown calendar '{lit.value}' (no calendars/{lit.value}.yaml)",
+            lit.line,
+            lit.col,
+            did_you_mean(lit.value, checker.model.calendars),
+        )
+    return t.Const(T.TEXT, lit.line, lit.col, calendar)
+
+
 def _special_call(checker: ErrorSink, node: n.Call, args: list[t.Node], result: DslType) -> t.Node:
     if node.name in ("date", "datetime") and args[0].type is T.TEXT:
         lit = args[0]
@@ -149,6 +173,11 @@ def _special_call(checker: ErrorSink, node: n.Call, args: list[t.Node], result: 
                 digits.line,
                 digits.col,
             )
+    if node.name == "business_hours_between":
+        found = _calendar_arg(checker, args[2])
+        if isinstance(found, t.Const) and found.type is T.ANY:
+            return found
+        args = [args[0], args[1], found]
     spec = FUNCTIONS[node.name]
     if spec.impl is not None and all(isinstance(a, t.Const) for a in args):
         # A pure function of literals (days(3), hours(4)) is computed once, here.

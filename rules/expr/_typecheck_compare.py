@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from trellis.metadata.diagnostics import did_you_mean
-from trellis.metadata.model import DslType
+from trellis.metadata.model import DslType, FieldType
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
@@ -11,6 +11,37 @@ from trellis.rules.expr._typecheck_calls import ErrorSink
 from trellis.rules.expr._typing_rules import describe, equality_type, ordering_type, promote
 
 T = DslType
+#: Types of a record id looked for in a ``many_to_many`` field.
+_ID_TYPES = (T.NUMBER, T.REFERENCE, T.ANY)
+
+
+def holds_ids(node: t.Node) -> bool:
+    """Whether ``node`` is a ``many_to_many`` field: a list of record ids."""
+    return isinstance(node, t.Field) and node.field_type == FieldType.MANY_TO_MANY
+
+
+def _has_id(
+    checker: ErrorSink, node: n.InList | n.TextMatch, ids: t.Node, e: t.Node, negated: bool
+) -> t.Node:
+    """``7 in links`` / ``links contains 7``: the element must be a record id."""
+    if e.type not in _ID_TYPES:
+        element = node.element if isinstance(node, n.InList) else node.right
+        return checker.error(
+            codes.TYPE_MISMATCH,
+            f"This field holds record ids; cannot look for {describe(element, e.type)}",
+            node.op_line,
+            node.op_col,
+        )
+    return t.ListHas(T.BOOLEAN, node.line, node.col, ids, e, negated)
+
+
+def _any_id(node: n.InTuple, e: t.Node, opts: list[t.Node]) -> t.Node:
+    """``links in (3, 7)``: the field holds at least one of the ids (``not in``: none)."""
+    tests = [t.ListHas(T.BOOLEAN, node.line, node.col, e, o, False) for o in opts]
+    found: t.Node = tests[0]  # the grammar refuses ``x in ()``
+    for has in tests[1:]:
+        found = t.Or(T.BOOLEAN, node.line, node.col, found, has)
+    return t.Not(T.BOOLEAN, node.line, node.col, found) if node.negated else found
 
 
 def empty_compare(
@@ -73,6 +104,17 @@ def in_tuple(checker: ErrorSink, node: n.InTuple, e: t.Node, opts: list[t.Node])
     """``x in (a, b, …)``: each value must be comparable with ``x``."""
     if e.type is T.NULL or any(o.type is T.NULL for o in opts):
         return empty_compare(checker, node)
+    if holds_ids(e):
+        for syntax, o in zip(node.options, opts, strict=True):
+            if o.type not in _ID_TYPES:
+                checker.error(
+                    codes.TYPE_MISMATCH,
+                    f"{describe(node.element, e.type)} holds record ids; "
+                    f"{describe(syntax, o.type)} is not an id",
+                    o.line,
+                    o.col,
+                )
+        return _any_id(node, e, opts)
     checked: list[t.Node] = []
     datetime_mix = False
     for syntax, o in zip(node.options, opts, strict=True):
@@ -108,6 +150,8 @@ def in_list(checker: ErrorSink, node: n.InList, e: t.Node, c: t.Node) -> t.Node:
             node.op_line,
             node.op_col,
         )
+    if holds_ids(c):
+        return _has_id(checker, node, c, e, node.negated)
     if e.type not in (T.TEXT, T.ANY):
         return checker.error(
             codes.TYPE_MISMATCH,
@@ -125,6 +169,8 @@ def text_match(checker: ErrorSink, node: n.TextMatch, a: t.Node, b: t.Node) -> t
         return t.Const(T.ANY, node.line, node.col, None)
     if T.NULL in (a.type, b.type):
         return empty_compare(checker, node)
+    if node.op == "contains" and holds_ids(a):
+        return _has_id(checker, node, a, b, False)
     if node.op == "contains" and a.type is T.LIST and b.type is T.TEXT:
         check_option(checker, a, b)
         return t.ListHas(T.BOOLEAN, node.line, node.col, a, b, False)
@@ -140,4 +186,4 @@ def text_match(checker: ErrorSink, node: n.TextMatch, a: t.Node, b: t.Node) -> t
     )
 
 
-__all__ = ["compare", "in_list", "in_tuple", "text_match"]
+__all__ = ["compare", "holds_ids", "in_list", "in_tuple", "text_match"]

@@ -18,6 +18,8 @@ RL010   a text value is not an option of the enum field it is compared with
 RL011   invalid literal (a date, datetime or argument that must be a literal)
 RL012   the expression is nested too deeply
 RL013   ``old()``/``changed()`` used where no stored record exists (a filter, SQL)
+RL014   ``business_hours_between()`` names a calendar the package does not declare
+RL015   a function with no SQL form (``business_hours_between()``) used in a filter or query
 RL099   internal error while checking an expression (a bug; please report)
 ======  ===============================================================
 """
@@ -39,6 +41,8 @@ UNKNOWN_OPTION: Final = "RL010"
 INVALID_LITERAL: Final = "RL011"
 TOO_DEEP: Final = "RL012"
 NO_PREVIOUS: Final = "RL013"
+UNKNOWN_CALENDAR: Final = "RL014"
+NO_SQL_FORM: Final = "RL015"
 INTERNAL: Final = "RL099"
 
 #: code -> one-line meaning, for documentation and the rule editor.
@@ -56,5 +60,7 @@ CODES: Final[dict[str, str]] = {
     INVALID_LITERAL: "invalid literal",
     TOO_DEEP: "expression nested too deeply",
     NO_PREVIOUS: "old()/changed() only work in rules run on a save",
+    UNKNOWN_CALENDAR: "unknown business-hours calendar",
+    NO_SQL_FORM: "function not usable in filters or queries",
     INTERNAL: "internal error",
 }

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from trellis.metadata.model import DslType
+from trellis.metadata.model.calendars import CalendarDef
 from trellis.rules.expr import _runtime as rt
 from trellis.rules.expr.text_case import fold_lower, fold_upper
 from trellis.rules.expr.typed import ContextKind
@@ -121,6 +122,29 @@ def parse_datetime(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+_MICROS_PER_HOUR = Decimal(3_600_000_000)
+
+
+def _business_hours(a: Any, b: Any, calendar: Any) -> Decimal | None:
+    """Business hours from ``a`` to ``b`` in ``calendar`` (a date is its local midnight).
+
+    The checker replaces the calendar's name by its :class:`CalendarDef`.
+    """
+    if a is None or b is None or not isinstance(calendar, CalendarDef):
+        return None
+    start, end = _calendar_instant(a, calendar), _calendar_instant(b, calendar)
+    elapsed = calendar.between(start, end)
+    micros = (elapsed.days * 86_400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
+    return Decimal(micros) / _MICROS_PER_HOUR
+
+
+def _calendar_instant(value: Any, calendar: CalendarDef) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    day: date = value
+    return datetime(day.year, day.month, day.day, tzinfo=calendar.zone).astimezone(UTC)
+
+
 def _spec(
     name: str,
     signature: str,
@@ -178,5 +202,12 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         ),
         _spec("days", "days(number)", (_NUM,), T.NUMBER, lambda n: n),
         _spec("hours", "hours(number)", (_NUM,), T.NUMBER, _hours),
+        _spec(
+            "business_hours_between",
+            'business_hours_between(start, end, "calendar")',
+            (_WHEN, _WHEN, _TEXT),
+            T.NUMBER,
+            _business_hours,
+        ),
     )
 }

@@ -258,6 +258,21 @@ def uses_previous(node: Node) -> bool:
     return any(uses_previous(child) for child in operands(node))
 
 
+#: Functions computed in Python only: a filter or query using one is refused.
+PYTHON_ONLY_FUNCTIONS = frozenset({"business_hours_between"})
+
+
+def python_only_call(node: Node) -> Call | None:
+    """The first call of a function without SQL form in ``node``, if any."""
+    if isinstance(node, Call) and node.name in PYTHON_ONLY_FUNCTIONS:
+        return node
+    for child in operands(node):
+        found = python_only_call(child)
+        if found is not None:
+            return found
+    return None
+
+
 def operands(node: Node) -> tuple[Node, ...]:
     """Return the direct sub-nodes of ``node``, left to right."""
     match node:

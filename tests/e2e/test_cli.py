@@ -80,6 +80,7 @@ def test_tenant_create_token_and_publish(env: dict[str, str], write_package: Pac
         "boss@acme.test",
         "--password",
         "s3cret-pass",
+        "--verbose",
     )
     assert created.returncode == 0, created.stderr
     assert "create table opportunity" in created.stdout
@@ -188,6 +189,10 @@ def test_serve_creates_demo_and_picks_up_publishes(
         "--admin", "boss@aardvark.test", "--password", "s3cret-pass",
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
+    # One summary line; the plan only with --verbose.
+    assert created.stdout.splitlines() == [
+        "Tenant 'aardvark' created from testapp 1.0.0, 1 entity; admin: boss@aardvark.test."
+    ]
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "trellis", "serve", "--port", str(port)],
@@ -238,6 +243,13 @@ def test_serve_creates_demo_and_picks_up_publishes(
             time.sleep(0.1)
             status, body = _get(f"{base}/invoice", token)
         assert status == 200, body
+        server.terminate()
+        server.wait(timeout=30)
+        logged = server.stdout.read()
+        # One access-log line per request; the libraries' INFO lines stay out.
+        route = "GET /t/{tenant}/api/{entity} 200 "
+        assert any(route in ln and ln.endswith("tenant=demo") for ln in logged.splitlines())
+        assert "alembic" not in logged and "casbin" not in logged, logged
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 import pytest
@@ -186,6 +187,28 @@ def test_export_formats_leave_hidden_fields_out(world: World) -> None:
     assert eu.get("account/_export", params={"format": "pdf"}).status_code == 400
     some = eu.get("account/_export", params={"format": "json", "fields": "name"}).json()
     assert some == [{"id": some[0]["id"], "name": "Lyon SA"}]
+
+
+def test_export_names_references_and_owners_as_the_caller_sees_them(world: World) -> None:
+    made = _two_reps(world)
+    b = world.apis["b"]
+    fields = {"fields": "name,account,owner_id"}
+    text = b.get("deal/_export", params={"format": "csv", **fields})
+    assert text.status_code == 200, text.text
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(text.text))}
+    assert rows["B2 deal"]["account"] == "Beta"
+    # Alpha belongs to rep a: b sees the deal on it, not the account's name.
+    assert rows["B deal"]["account"] == f"#{made['alpha']}"
+    assert rows["B deal"]["owner_id"] == "b"  # the member's display name
+    lines = b.get("deal/_export", params={"format": "jsonl", **fields})
+    assert lines.headers["content-type"].startswith("application/x-ndjson")
+    parsed = [json.loads(line) for line in lines.text.splitlines()]
+    assert {r["account"] for r in parsed} == {"Beta", f"#{made['alpha']}"}
+    raw = b.get("deal/_export", params={"format": "json", "ids": "true", **fields}).json()
+    assert {r["account"] for r in raw} == {made["alpha"], made["beta"]}
+    assert {r["owner_id"] for r in raw} == {world.ids["b"]}
+    bad = b.get("deal/_export", params={"format": "json", "ids": "maybe"})
+    assert bad.status_code == 400 and "ids" in bad.json()["errors"]
 
 
 def test_read_paths_are_callable_in_process(world: World) -> None:

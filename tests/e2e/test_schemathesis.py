@@ -55,6 +55,8 @@ ITEM = """
       colours: {type: multi_enum, options: [red, green, blue]}
       labels: {type: tags}
       part: {type: reference, to: part, on_delete: set_null}
+      alternates: {type: many_to_many, to: part}
+      related_to: {type: any_reference, targets: [part, item]}
       keeper: {type: user}
       stage: {type: pipeline, pipeline: flow}
       extra: {type: json}
@@ -192,6 +194,39 @@ def test_package_with_every_field_type_and_rule_feature(
         assert 204 in found.statuses("DELETE /t/kit/api/item/{id}")
         # A transition reached a record the create's link named (409: not from its state).
         assert found.statuses("POST /t/kit/api/item/{id}/transitions/{name}") & {200, 409}
+
+
+SHEET = """
+<h1>{{ document.label }} {{ record.code }}</h1>
+{% for line in related.line %}
+<p>{{ line.item }} {{ line.qty }} {{ line.part.title }}</p>
+{% endfor %}
+"""
+LINE = """
+    label: Line
+    title: item
+    fields:
+      part: {type: reference, to: part, required: true}
+      item: {type: string, required: true, max_length: 40}
+      qty: {type: integer, min: 0, max: 100}
+"""
+
+
+def test_package_with_documents(
+    runtime: Runtime, write_package: PackageWriter, record_property: Record
+) -> None:
+    root = write_package({"part": PART, "line": LINE}, name="docs")
+    (root / "documents").mkdir()
+    (root / "documents" / "sheet.html.j2").write_text(SHEET, encoding="utf-8")
+    (root / "documents" / "sheet.yaml").write_text("entity: part\nlabel: Part sheet\n")
+    runtime.registry.create_tenant("docs")
+    publish(runtime, "docs", root)
+    user = runtime.registry.ensure_user("admin@docs.test", PASSWORD)
+    runtime.registry.add_membership("docs", user, ["admin"])
+    with fuzzer(runtime, "docs", runtime.registry.create_token("docs", "admin@docs.test")) as found:
+        _run(found, record_property)
+        # The create's link led to the new part's PDF.
+        assert 200 in found.statuses("GET /t/docs/api/part/{id}/_documents/sheet.pdf")
 
 
 @pytest.mark.postgres

@@ -25,7 +25,9 @@ from helpers import PackageWriter, make_tenant
 from ui_support import csrf_cookie, post_form, sign_in
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
-API = re.compile(r"^/t/\{tenant\}/api/")
+#: The JSON API, and the public forms and signed links (CSRF-free by design, origin-checked:
+#: tests/e2e/test_public_forms.py).
+API = re.compile(r"^/t/\{tenant\}/api/|^/p/\{tenant\}/(forms|s)/")
 TOKEN_FIELD = re.compile(r'name="_csrf_token" value="([^"]*)"')
 HX_HEADERS = re.compile(r"hx-headers='\{\"x-csrftoken\": \"([^\"]*)\"\}'")
 

@@ -99,9 +99,9 @@ def test_sales_dashboard_as_admin(acme: tuple[Acme, TestClient[Any]]) -> None:
     page = client.get("/t/acme/dashboards/sales")
     assert page.status_code == 200
     html = page.text
-    assert kpi(html, "Open pipeline") == "1,400.00"
+    assert kpi(html, "Open pipeline") == "€1,400.00"
     assert kpi(html, "Open deals") == "2"
-    assert kpi(html, "Won revenue") == "2,300.00"
+    assert kpi(html, "Won revenue") == "€2,300.00"
     bars = section(html, "Deals by stage")
     assert '<svg class="chart-svg"' in bars and 'role="img"' in bars
     assert re.search(r'<title id="tile-\d+-t">Deals by stage</title>', bars)
@@ -115,7 +115,7 @@ def test_sales_dashboard_as_admin(acme: tuple[Acme, TestClient[Any]]) -> None:
     assert rows[:2] == [("Prospecting", "1"), ("Qualification", "0")]
     line = section(html, "Won by month")
     assert re.search(r'<path class="chart-line" d="M[\d.]+,[\d.]+ L', line)
-    assert "Jan 2026: 2,000.00" in line and "Feb 2026: 0.00" in line
+    assert "Jan 2026: €2,000.00" in line and "Feb 2026: €0.00" in line
     pie = section(html, "Open activities by kind")
     assert 'class="chart-s' in pie and "Call: 1 (100 %)" in pie
     funnel = section(html, "Funnel")
@@ -130,12 +130,12 @@ def test_a_sales_rep_sees_only_their_records(acme: tuple[Acme, TestClient[Any]])
     _, client = acme
     sign_in(client, "acme", "rep@acme.test")
     html = client.get("/t/acme/dashboards/sales").text
-    assert kpi(html, "Open pipeline") == "1,000.00"
-    assert kpi(html, "Won revenue") == "2,000.00"
+    assert kpi(html, "Open pipeline") == "€1,000.00"
+    assert kpi(html, "Won revenue") == "€2,000.00"
     client.cookies.clear()
     sign_in(client, "acme", "other@acme.test")
     html = client.get("/t/acme/dashboards/sales").text
-    assert kpi(html, "Open pipeline") == "400.00"
+    assert kpi(html, "Open pipeline") == "€400.00"
     assert "No records." in section(html, "Open activities by kind")
 
 

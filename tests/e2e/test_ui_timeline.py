@@ -102,7 +102,7 @@ def test_timeline_merges_sources_newest_first(runtime: Runtime) -> None:
     with TestClient(app=create_web_app(runtime)) as client:
         signed_in_client(client, "acme", "admin@acme.test")
         html = client.get(url).text
-        assert _kinds(html)[:4] == ["comment", "email", "activity", "activity"]
+        assert _kinds(html)[:4] == ["comment", "email", "related", "related"]
         assert "Latest word" in html
         assert "e-mail to cfo@hooli.test" in html and "Welcome &amp; hello" in html
         assert f'href="/t/acme/e/activity/{task["id"]}">added a call</a>' in html

@@ -34,11 +34,13 @@ from trellis.ui.screens.board_routes import board_routes
 from trellis.ui.screens.calendar_routes import calendar_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
+from trellis.ui.screens.document_routes import document_routes
 from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.members import MemberCache
+from trellis.ui.screens.public_routes import PublicPages, public_routes
 from trellis.ui.screens.record_routes import record_routes
 from trellis.ui.screens.search_routes import search_routes
 from trellis.ui.screens.view_routes import view_routes
@@ -90,24 +92,28 @@ class ScreensPlugin(InitPluginProtocol):
             secret=deployment_secret(runtime.config).encode(),
             secure=lambda scope: services.secure_cookies or scope.get("scheme") == "https",
         )
-        app_config.route_handlers.append(screens_router(services))
+        public = PublicPages(services)
+        app_config.route_handlers.append(screens_router(services, public))
         app_config.template_config = TemplateConfig(
             directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=register_filters
         )
         app_config.state.update({"ui": services, WELCOME_PAGE: _welcome_page})
         app_config.middleware.append(csrf_middleware(csrf))
         app_config.on_shutdown.insert(0, self.store.close)
+        app_config.on_shutdown.append(public.limiter.close)
         # Requests no route matched: a page off the API paths, JSON on them.
         app_config.exception_handlers = {**error_handlers(outside_api(_error_page)), **_REDIRECTS}
         return app_config
 
 
-def screens_router(services: UiServices) -> Router:
-    """Every screen route (and the static files), answering errors with HTML pages."""
+def screens_router(services: UiServices, public: PublicPages | None = None) -> Router:
+    """Every screen route, the public pages and the static files; errors as HTML pages."""
     handlers = [
+        *public_routes(services, public),
         *auth_routes(services),
         *account_routes(services),
         *record_routes(services),
+        *document_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),

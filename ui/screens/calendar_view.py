@@ -23,9 +23,6 @@ from trellis.ui.screens.web import UiCall
 
 VIEWS = ("month", "week")
 DATE_TYPES = (FieldType.DATE, FieldType.DATETIME)
-#: Preferred entity and field names.
-CALENDAR_ENTITY = "activity"
-DUE_FIELD = "due_at"
 #: Items shown in one month cell before a "more" link to the week.
 MONTH_CELL_ITEMS = 4
 #: Most records read for one calendar page.
@@ -40,27 +37,40 @@ class CalendarSource:
     entity: EntityDef
     field: str
     is_datetime: bool
+    #: The enum field saying what each item is, and the boolean field marking it done
+    #: (from the entity's ``activity_fields:`` block; None when not declared).
+    kind: str | None = None
+    done: str | None = None
 
 
 def _date_field(entity: EntityDef) -> str | None:
+    declared = entity.activity.date if entity.activity else None
+    if declared is not None:
+        return declared
     dated = [n for n, f in entity.fields.items() if f.type in DATE_TYPES]
-    if DUE_FIELD in dated:
-        return DUE_FIELD
     due = [n for n in dated if n.startswith("due")]
     found = due or dated
     return found[0] if found else None
 
 
 def calendar_source(model: AppModel) -> CalendarSource | None:
-    """Where the calendar's items come from, or None when no entity has a date field."""
-    names = [CALENDAR_ENTITY, *(n for n in model.entities if n != CALENDAR_ENTITY)]
+    """Where the calendar's items come from, or None when no entity has a date field.
+
+    An entity whose ``activity_fields:`` block names a ``date`` comes first, then any entity
+    with a date or datetime field (one whose name starts with ``due`` preferred).
+    """
+    declared = [n for n, e in model.entities.items() if e.activity and e.activity.date]
+    names = [*sorted(declared), *(n for n in model.entities if n not in declared)]
     for name in names:
         entity = model.entities.get(name)
         if entity is None:
             continue
         found = _date_field(entity)
         if found is not None:
-            return CalendarSource(entity, found, entity.fields[found].type == FieldType.DATETIME)
+            is_datetime = entity.fields[found].type == FieldType.DATETIME
+            block = entity.activity
+            kind, done = (block.kind, block.done) if block else (None, None)
+            return CalendarSource(entity, found, is_datetime, kind, done)
     return None
 
 
@@ -182,7 +192,7 @@ def records_in(
     call = ui.call
     compiled = readable_entity(call, source.entity.name)
     visible = call.access.entity(source.entity.name).columns
-    wanted = ["id", source.field, source.entity.title or "", "done", "kind"]
+    wanted = ["id", source.field, source.entity.title or "", source.done or "", source.kind or ""]
     fields = [n for n in dict.fromkeys(wanted) if n and n in visible]
     params = {
         "filter": _bounds(source, span),
@@ -219,14 +229,14 @@ def build_days(
             continue
         ident = int(record["id"])
         text = record.get(title) if title else None
-        kind = record.get("kind")
+        kind = record.get(source.kind) if source.kind else None
         days[placed[0]].items.append(
             Item(
                 id=ident,
                 title=str(text) if text not in (None, "") else f"#{ident}",
                 time=placed[1],
                 href=f"/t/{tenant}/e/{source.entity.name}/{ident}",
-                done=record.get("done") is True,
+                done=source.done is not None and record.get(source.done) is True,
                 kind=str(kind).replace("_", " ").capitalize() if kind else "",
             )
         )

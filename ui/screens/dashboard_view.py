@@ -8,6 +8,7 @@ from typing import Any
 
 from trellis.metadata.model import AppModel, FieldType, TileDef
 from trellis.platform.dashboards import TileData
+from trellis.platform.money import currency_symbol
 from trellis.ui.screens.charts import bar_chart, funnel_chart, line_chart, line_scale, pie_chart
 
 NO_VALUE = "—"
@@ -67,6 +68,8 @@ class TileView:
     chart: Any
     rows: tuple[DataRow, ...]
     column_label: str
+    #: Why the value is incomplete (amounts without an exchange rate were left out).
+    flag: str | None = None
 
 
 def _summary(tile: TileDef, rows: tuple[DataRow, ...]) -> str:
@@ -92,7 +95,8 @@ def tile_view(model: AppModel, data: TileData, index: int) -> TileView:
     """The view of computed tile ``data`` (``index`` makes its element ids unique)."""
     tile = data.tile
     style = value_format(model, tile)
-    texts = [format_value(g.value, style) for g in data.groups]
+    symbol = currency_symbol(data.currency) if data.currency else ""
+    texts = [symbol + format_value(g.value, style) for g in data.groups]
     rows = tuple(DataRow(g.label, t) for g, t in zip(data.groups, texts, strict=True))
     chart: Any = None
     if data.unavailable is None and data.groups:
@@ -105,7 +109,13 @@ def tile_view(model: AppModel, data: TileData, index: int) -> TileView:
             chart = funnel_chart(data.groups, texts)
         else:
             chart = bar_chart(data.groups, texts)
-    value_text = format_value(data.value, style) if tile.kind == "kpi" else ""
+    value_text = symbol + format_value(data.value, style) if tile.kind == "kpi" else ""
+    flag = None
+    if data.missing:
+        flag = "Incomplete: amounts without an exchange rate are left out. " + " ".join(
+            m.sentence() for m in data.missing[:5]
+        )
+        value_text += " *" if value_text else ""
     return TileView(
         id=f"tile-{index}",
         kind=tile.kind,
@@ -117,6 +127,7 @@ def tile_view(model: AppModel, data: TileData, index: int) -> TileView:
         chart=chart,
         rows=rows,
         column_label=_column_label(model, tile),
+        flag=flag,
     )
 
 

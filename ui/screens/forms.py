@@ -32,7 +32,7 @@ def quote_text(value: str) -> str:
 def literal(f: FieldDef | None, value: str) -> str:
     """The rule-language literal of a typed-in ``value`` for field ``f``."""
     kind = f.type if f is not None else FieldType.INTEGER
-    if kind in NUMERIC_TYPES or kind == FieldType.REFERENCE:
+    if kind in NUMERIC_TYPES or kind in (FieldType.REFERENCE, FieldType.MANY_TO_MANY):
         try:
             float(value)
         except ValueError:
@@ -87,6 +87,9 @@ def _value(f: FieldDef, raw: Sequence[str]) -> Any:
         return [v for v in raw if v]
     if f.type == FieldType.TAGS:
         return [t.strip() for t in first.split(",") if t.strip()]
+    if f.type == FieldType.MANY_TO_MANY:
+        # The chips' checkboxes, after an empty marker so that none checked clears it.
+        return [int(v) if v.isdigit() else v for v in dict.fromkeys(raw) if v]
     if first.strip() == "":
         return None
     if f.type in (FieldType.INTEGER, FieldType.REFERENCE):
@@ -104,6 +107,14 @@ def _value(f: FieldDef, raw: Sequence[str]) -> Any:
     return first
 
 
+def _any_reference(entity: Sequence[str], ident: Sequence[str]) -> Any:
+    """The entity picker and the lookup's id as ``{"entity", "id"}`` (None when no id)."""
+    chosen, number = (entity[-1] if entity else ""), (ident[-1] if ident else "").strip()
+    if not number:
+        return None
+    return {"entity": chosen, "id": int(number) if number.isdigit() else number}
+
+
 def form_values(
     entity: EntityDef, posted: Mapping[str, Sequence[str]], names: Sequence[str]
 ) -> dict[str, Any]:
@@ -117,7 +128,9 @@ def form_values(
                     FieldDef(name="owner_id", type=FieldType.INTEGER, label="Owner"), posted[name]
                 )
             continue
-        if f.type == FieldType.BOOLEAN or name in posted:
+        if f.type == FieldType.ANY_REFERENCE and name in posted:
+            values[name] = _any_reference(posted.get(f"{name}__entity", []), posted[name])
+        elif f.type == FieldType.BOOLEAN or name in posted:
             values[name] = _value(f, posted.get(name, []))
     return values
 

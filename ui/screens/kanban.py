@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from trellis.metadata.model import AppModel, FieldDef, FieldType
+from trellis.platform.money import currency_symbol
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError, RecordError, ValidationFailedError
 from trellis.platform.services import ListArgs
@@ -55,6 +56,10 @@ class Column:
     count: int = 0
     total: Decimal | None = None
     cards: list[Card] = field(default_factory=list)
+    #: The total's currency symbol when amounts were converted to the base currency.
+    symbol: str = ""
+    #: Why the total is incomplete (amounts without an exchange rate left out).
+    flag: str | None = None
 
     @property
     def more(self) -> int:
@@ -145,6 +150,9 @@ def build_board(
             found = totals.get(column.stage.name, ColumnTotal(0, None))
             column.count = found.count
             column.total = found.total if found.total is not None else _zero(total)
+            column.symbol = currency_symbol(found.currency) if found.currency else ""
+            if found.missing:
+                column.flag = " ".join(m.sentence() for m in found.missing[:5])
             if not found.count:
                 continue
             condition = stage_filter(f.name, column.stage.name)

@@ -13,7 +13,9 @@ from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.runtime import PartKey
 
 #: Field types that make poor list columns.
-WIDE_TYPES = frozenset({FieldType.TEXT, FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM})
+WIDE_TYPES = frozenset(
+    {FieldType.TEXT, FieldType.JSON, FieldType.TAGS, FieldType.MULTI_ENUM, FieldType.RICH_TEXT}
+)
 #: Field types offered as list filters by a generated layout.
 _FILTER_TYPES = (FieldType.ENUM, FieldType.PIPELINE, FieldType.BOOLEAN)
 SYSTEM_FIELDS = ("owner_id", "created_at", "updated_at")

@@ -7,13 +7,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from markupsafe import Markup
+
 from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef, FieldType
+from trellis.metadata.model.rich_text import plain_text
 from trellis.platform.authz.call import Call
+from trellis.platform.money import converted_currency, currency_symbol
+from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.layouts import title_field
 
 USER_COLUMNS = frozenset({"owner_id", "created_by", "updated_by"})
 MAX_TITLES = 500
+#: Field types whose values are ids of records of the entity in ``to``.
+_LINKING = frozenset({FieldType.REFERENCE, FieldType.MANY_TO_MANY})
+#: Field types shown by one record's title: a form's lookup box starts with it.
+TITLED_TYPES = frozenset({FieldType.REFERENCE, FieldType.ANY_REFERENCE})
 #: What a restricted rollup shows instead of its value.
 RESTRICTED_TEXT = "Restricted"
 
@@ -29,6 +38,10 @@ class Cell:
     raw: Any = None
     #: A rollup the viewer's record scope does not wholly reach: shown without a value.
     restricted: bool = False
+    #: A ``many_to_many`` value: one (title, link) chip per linked record.
+    chips: tuple[tuple[str, str], ...] = ()
+    #: Sanitised HTML of a rich text field (stored sanitised, so safe to show as is).
+    html: Markup | None = None
 
 
 class _Column(NamedTuple):
@@ -62,6 +75,16 @@ def shown_columns(call: Call, entity: str, names: Iterable[str]) -> list[str]:
     return [n for n in names if n in access.columns or n in access.restricted]
 
 
+def _any_target(value: Any) -> tuple[str, int] | None:
+    """(entity, id) of an ``any_reference`` value as the API gives it, or None."""
+    if not isinstance(value, Mapping):
+        return None
+    entity, ident = value.get("entity"), value.get("id")
+    if isinstance(entity, str) and isinstance(ident, int) and not isinstance(ident, bool):
+        return entity, ident
+    return None
+
+
 def _text(f: FieldDef | None, value: Any, name: str) -> str:
     if value is None or value == "" or value == []:
         return ""
@@ -74,6 +97,8 @@ def _text(f: FieldDef | None, value: Any, name: str) -> str:
         return f"{float(value):g} %"
     if kind == FieldType.DATETIME and isinstance(value, str):
         return value.replace("T", " ")[:16]
+    if kind == FieldType.RICH_TEXT and isinstance(value, str):
+        return plain_text(value)
     if kind == FieldType.FILE:  # file metadata: the names of the current files
         files = value if isinstance(value, list) else [value]
         return ", ".join(str(v.get("name")) for v in files if isinstance(v, dict))
@@ -101,12 +126,19 @@ class Presenter:
         wanted: dict[str, set[int]] = {}
         for name in columns:
             f = entity.fields.get(name)
-            if f is None or f.type != FieldType.REFERENCE or f.to is None:
+            if f is not None and f.type == FieldType.ANY_REFERENCE:
+                for record in records:
+                    pair = _any_target(record.get(name))
+                    if pair is not None and pair not in self._titles:
+                        wanted.setdefault(pair[0], set()).add(pair[1])
+                continue
+            if f is None or f.type not in _LINKING or f.to is None:
                 continue
             for record in records:
                 value = record.get(name)
-                if isinstance(value, int) and (f.to, value) not in self._titles:
-                    wanted.setdefault(f.to, set()).add(value)
+                for ident in value if isinstance(value, list) else (value,):
+                    if isinstance(ident, int) and (f.to, ident) not in self._titles:
+                        wanted.setdefault(f.to, set()).add(ident)
         for target, ids in wanted.items():
             self._fetch(target, sorted(ids)[:MAX_TITLES])
 
@@ -139,12 +171,38 @@ class Presenter:
         if f is not None and f.type == FieldType.REFERENCE and isinstance(value, int) and f.to:
             text = self._titles.get((f.to, value), f"#{value}")
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
+        if f is not None and f.type == FieldType.ANY_REFERENCE:
+            target = _any_target(value)
+            if target is not None:
+                text = self._titles.get(target, f"#{target[1]}")
+                return Cell(name, label, text, f"/t/{tenant}/e/{target[0]}/{target[1]}", value)
+        if f is not None and f.type == FieldType.MANY_TO_MANY and f.to:
+            chips = self.chips(f, value)
+            return Cell(name, label, ", ".join(t for t, _ in chips), None, value, chips=chips)
         if name in USER_COLUMNS and isinstance(value, int):
             return Cell(name, label, self.users.get(value, f"user {value}"), None, value)
+        if f is not None and f.rollup is not None and value is not None:
+            code = converted_currency(self.call.app.model, entity, name)
+            if code is not None:
+                return Cell(name, label, currency_symbol(code) + _text(f, value, name), None, value)
+        if f is not None and f.type == FieldType.RICH_TEXT and isinstance(value, str):
+            # Stored through ``sanitise`` on every save path: markup is shown as saved.
+            return Cell(name, label, _text(f, value, name), None, value, html=Markup(value))
         if titled:
             href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
             return Cell(name, label, _text(f, value, name) or f"#{record.get('id')}", href, value)
         return Cell(name, label, _text(f, value, name), None, value)
+
+    def chips(self, f: FieldDef, value: Any) -> tuple[tuple[str, str], ...]:
+        """(title, link) of each record a ``many_to_many`` value links to."""
+        if not isinstance(value, list) or f.to is None:
+            return ()
+        base = f"/t/{self.call.tenant}/e/{f.to}"
+        return tuple(
+            (self._titles.get((f.to, v), f"#{v}"), f"{base}/{v}")
+            for v in value
+            if isinstance(v, int)
+        )
 
     def row(
         self, entity: EntityDef, record: Mapping[str, Any], columns: Sequence[str]
@@ -153,4 +211,26 @@ class Presenter:
         return [self.cell(entity, record, name) for name in columns]
 
 
-__all__ = ["RESTRICTED_TEXT", "Cell", "Presenter", "label_of", "shown_columns"]
+def link_chips(
+    shown: Presenter, entity: CompiledEntity, record: Mapping[str, Any]
+) -> dict[str, tuple[tuple[int, str], ...]]:
+    """(id, title) of each record a form's ``many_to_many`` fields link to."""
+    names = [n for n in entity.links if isinstance(record.get(n), list)]
+    shown.load_titles(entity.entity, [record], names)
+    out: dict[str, tuple[tuple[int, str], ...]] = {}
+    for name in names:
+        ids = [v for v in record[name] if isinstance(v, int)]
+        titles = shown.chips(entity.entity.fields[name], ids)
+        out[name] = tuple((i, title) for i, (title, _) in zip(ids, titles, strict=True))
+    return out
+
+
+__all__ = [
+    "RESTRICTED_TEXT",
+    "TITLED_TYPES",
+    "Cell",
+    "Presenter",
+    "label_of",
+    "link_chips",
+    "shown_columns",
+]

@@ -7,7 +7,6 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.metadata.model import FieldType
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import ConflictError, RecordError
 from trellis.platform.records.ids import parse_id
@@ -19,7 +18,7 @@ from trellis.ui.screens.bulk_actions import apply_bulk_action
 from trellis.ui.screens.forms import form_values, search_expression
 from trellis.ui.screens.layouts import Screens, editable, screens_of, title_field
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
-from trellis.ui.screens.present import Presenter, label_of, shown_columns
+from trellis.ui.screens.present import TITLED_TYPES, Presenter, label_of, link_chips, shown_columns
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -91,7 +90,6 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         access = ui.call.access.entity(entity.name)
         state = _form_state(ui, entity, record)
-        options = _reference_titles(ui, entity, record)
         context = {
             "entity": entity.entity,
             "record": record,
@@ -99,7 +97,8 @@ def record_routes(services: UiServices) -> list[Any]:
             "errors": errors or {},
             "read_only": access.read_only,
             "state": state,
-            "options": options,
+            "options": _reference_titles(ui, entity, record),
+            "chips": link_chips(presenter(ui), entity, record),
             "conflict": conflict,
         }
         template = "_form.html" if is_htmx(request) and status != 200 else "form.html"
@@ -116,7 +115,7 @@ def record_routes(services: UiServices) -> list[Any]:
         ui: UiCall, entity: CompiledEntity, record: dict[str, Any]
     ) -> dict[str, str]:
         shown = presenter(ui)
-        names = [n for n, f in entity.entity.fields.items() if f.type == FieldType.REFERENCE]
+        names = [n for n, f in entity.entity.fields.items() if f.type in TITLED_TYPES]
         shown.load_titles(entity.entity, [record], names)
         return {n: shown.cell(entity.entity, record, n).text for n in names if record.get(n)}
 
@@ -245,6 +244,7 @@ def record_routes(services: UiServices) -> list[Any]:
             "related": related,
             "can_update": ui.call.access.can(entity, "update"),
             "can_delete": ui.call.access.can(entity, "delete"),
+            "documents": ui.call.app.model.documents_of(entity),
             **activity_context(services, ui, target, ident),
         }
         return page(request, ui, "detail.html", ctx)
@@ -352,9 +352,8 @@ def record_routes(services: UiServices) -> list[Any]:
         posted, _, data = posted_values(form, ui, target, screens)
         ident_text = (posted.get("id") or [""])[-1]
         record = {"id": int(ident_text) if ident_text.isdigit() else None, **data}
-        return Response(
-            content=encode({"fields": _form_state(ui, target, record)}), media_type=JSON
-        )
+        state = encode({"fields": _form_state(ui, target, record)})
+        return Response(content=state, media_type=JSON)
 
     @get("/t/{tenant:str}/e/{entity:str}/_lookup", sync_to_thread=True)
     def lookup(

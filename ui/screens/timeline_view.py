@@ -1,8 +1,9 @@
 """The activity panel of a record: its timeline page and comment rendering for screens.
 
 Changes, comments and e-mails come from :mod:`trellis.platform.activity`; related
-activities (tasks, calls, meetings of the ``activity`` entity that reference the
-record) come through the API, so the viewer's scope and hidden fields apply.
+activities (records of entities declaring ``activity_fields:`` that reference the record:
+tasks, calls, meetings) come through the services, so the viewer's scope and hidden
+fields apply.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from trellis.platform.activity.timeline import (
     merge,
     older_expression,
 )
-from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.values import as_utc
 from trellis.platform.services import ListArgs
@@ -36,8 +37,10 @@ from trellis.ui.screens.layouts import title_field
 from trellis.ui.screens.present import Presenter, label_of
 from trellis.ui.screens.web import UiCall, UiServices
 
-#: The entity whose records are tasks, calls and meetings about other records.
-ACTIVITY_ENTITY = "activity"
+
+def activity_entities(app: CompiledApp) -> list[CompiledEntity]:
+    """The entities declaring ``activity_fields:``, by name (their order sets their ranks)."""
+    return [app.entities[n] for n in sorted(app.entities) if app.entities[n].entity.activity]
 
 
 @dataclass(slots=True)
@@ -89,17 +92,16 @@ def _when(entry: Entry) -> tuple[str, str]:
     return at.isoformat().replace("+00:00", "Z"), at.strftime("%Y-%m-%d %H:%M")
 
 
-def _activity_fields(ui: UiCall, target: CompiledEntity) -> tuple[CompiledEntity, list[str]] | None:
-    activity = ui.call.app.entities.get(ACTIVITY_ENTITY)
-    if activity is None or not ui.call.access.can(ACTIVITY_ENTITY, "read"):
-        return None
-    hidden = ui.call.access.entity(ACTIVITY_ENTITY).hidden
-    names = [
+def _activity_fields(ui: UiCall, source: CompiledEntity, target: CompiledEntity) -> list[str]:
+    """The reference fields of ``source`` to ``target`` the viewer may see (none: no entries)."""
+    if not ui.call.access.can(source.name, "read"):
+        return []
+    hidden = ui.call.access.entity(source.name).hidden
+    return [
         n
-        for n, f in activity.entity.fields.items()
+        for n, f in source.entity.fields.items()
         if f.type == FieldType.REFERENCE and f.to == target.name and n not in hidden
     ]
-    return (activity, names) if names else None
 
 
 def activity_entries(
@@ -109,26 +111,31 @@ def activity_entries(
     record_id: int,
     before: Position | None,
     limit: int,
-) -> tuple[list[Entry], list[dict[str, Any]]]:
-    """Related activity records (through the API) as entries, and the records."""
-    found = _activity_fields(ui, target)
-    if found is None:
-        return [], []
-    activity, names = found
-    expression = "(" + " or ".join(f"{n} == {record_id}" for n in names) + ")"
-    extra = older_expression(before, RANKS["activity"])
-    if extra:
-        expression += f" and {extra}"
-    params = {"filter": expression, "sort": "-created_at,-id", "limit": str(limit)}
-    try:
-        items = services.records.page(ui.call, activity, ListArgs.of(params)).items
-    except RecordError:
-        return [], []
-    entries = []
-    for item in items:
-        at = datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00"))
-        entries.append(Entry("activity", at, int(item["id"]), item.get("created_by"), {}))
-    return entries, items
+) -> tuple[list[Entry], dict[tuple[str, int], dict[str, Any]]]:
+    """Related activity records (through the services) as entries, and the records."""
+    entries: list[Entry] = []
+    records: dict[tuple[str, int], dict[str, Any]] = {}
+    for offset, source in enumerate(activity_entities(ui.call.app)):
+        names = _activity_fields(ui, source, target)
+        if not names:
+            continue
+        rank = RANKS["related"] + offset
+        expression = "(" + " or ".join(f"{n} == {record_id}" for n in names) + ")"
+        extra = older_expression(before, rank)
+        if extra:
+            expression += f" and {extra}"
+        params = {"filter": expression, "sort": "-created_at,-id", "limit": str(limit)}
+        try:
+            items = services.records.page(ui.call, source, ListArgs.of(params)).items
+        except RecordError:
+            continue
+        for item in items:
+            at = datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00"))
+            ident = int(item["id"])
+            data = {"entity": source.name}
+            entries.append(Entry("related", at, ident, item.get("created_by"), data, rank))
+            records[(source.name, ident)] = item
+    return entries, records
 
 
 def build_timeline(
@@ -156,7 +163,7 @@ def build_timeline(
     activities, records = activity_entries(services, ui, target, record_id, before, ask)
     page = merge([changes, comments, emails, activities], limit)
     names = services.members.names(ui.tenant)
-    items = _items(services, ui, target, page, names, {int(r["id"]): r for r in records})
+    items = _items(services, ui, target, page, names, records)
     base = f"/t/{ui.tenant}/e/{target.name}/{record_id}/activity"
     cursor = quote(page.next_cursor, safe="") if page.next_cursor else None
     more = f"{base}?cursor={cursor}&limit={limit}" if cursor else None
@@ -169,7 +176,7 @@ def _items(
     target: CompiledEntity,
     page: Page,
     names: Mapping[int, str],
-    activities: Mapping[int, dict[str, Any]],
+    activities: Mapping[tuple[str, int], dict[str, Any]],
 ) -> list[Item]:
     shown = Presenter(services.records, ui.call, names)
     entity = target.entity
@@ -197,7 +204,8 @@ def _items(
             item.body = Markup(escape(entry.data["subject"] or ""))
             item.status = entry.data["status"]
         else:
-            _activity_item(item, entry, ui, activities.get(entry.id, {}))
+            source = str(entry.data["entity"])
+            _activity_item(item, entry, ui, activities.get((source, entry.id), {}))
         out.append(item)
     return out
 
@@ -220,13 +228,15 @@ def _change_item(item: Item, entry: Entry, entity: EntityDef, shown: Presenter) 
 
 def _activity_item(item: Item, entry: Entry, ui: UiCall, record: Mapping[str, Any]) -> None:
     """A related task, call or meeting, linked to its own page."""
-    activity = ui.call.app.entities[ACTIVITY_ENTITY].entity
-    title = title_field(activity)
-    item.title = f"added a {record.get('kind') or 'activity'}"
+    source = ui.call.app.entities[str(entry.data["entity"])].entity
+    declared = source.activity
+    title = title_field(source)
+    kind = record.get(declared.kind) if declared and declared.kind else None
+    item.title = f"added a {kind or source.label.lower()}"
     item.body = Markup(escape(str(record.get(title) or f"#{entry.id}") if title else ""))
-    item.href = f"/t/{ui.tenant}/e/{ACTIVITY_ENTITY}/{entry.id}"
-    if "done" in record:
-        item.status = "done" if record.get("done") else "open"
+    item.href = f"/t/{ui.tenant}/e/{source.name}/{entry.id}"
+    if declared and declared.done and declared.done in record:
+        item.status = "done" if record.get(declared.done) else "open"
 
 
-__all__ = ["ACTIVITY_ENTITY", "Item", "TimelineView", "build_timeline", "render_comment"]
+__all__ = ["Item", "TimelineView", "activity_entities", "build_timeline", "render_comment"]

@@ -6,6 +6,7 @@ their order (:mod:`trellis.platform.records.pipeline.sequences`).
 
 from __future__ import annotations
 
+from trellis.platform.money.formulas import convert_formulas
 from trellis.platform.records.errors import ConflictError, NotFoundError, ValidationFailedError
 from trellis.platform.records.pipeline.state import Save
 from trellis.platform.records.principal import Member, System
@@ -138,6 +139,8 @@ def compute(save: Save) -> None:
         if event.trace is not None and value != record.get(f.name):
             event.explain("formula", f.name, "computed", {f.name: to_json(value, fields[f.name])})
         record[f.name] = value
+    if save.entity.formulas:
+        convert_formulas(save.ctx.conn, save.app, save.entity, record, event.eval.today)
 
 
 def validate(save: Save) -> None:

@@ -23,7 +23,7 @@ _SCHEMA = json.loads(
 FIELD_KEYS = frozenset(_SCHEMA["$defs"]["field"]["properties"])
 ENTITY_KEYS = frozenset(_SCHEMA["properties"])
 NUMERIC = ("integer", "decimal", "money", "percent")
-NOT_INDEXABLE = ("json", "tags", "multi_enum", "file")
+NOT_INDEXABLE = ("json", "tags", "multi_enum", "many_to_many", "rich_text", "file")
 
 names = st.from_regex(r"\A[a-z][a-z0-9_]{0,15}\Z").filter(
     lambda n: n not in STANDARD_COLUMNS and n not in RESERVED_WORDS
@@ -49,6 +49,10 @@ def field_specs(draw: st.DrawFn, entity: str) -> dict[str, Any]:
     if type_name == "reference":
         spec["to"] = entity
         spec["on_delete"] = draw(st.sampled_from(["restrict", "cascade"]))
+    if type_name == "many_to_many":
+        spec["to"] = entity
+    if type_name == "any_reference":
+        spec["targets"] = [entity]
     if type_name == "string" and draw(st.booleans()):
         spec["max_length"] = draw(st.integers(1, 10_000))
     if type_name in NUMERIC and draw(st.booleans()):

@@ -34,6 +34,7 @@ GOOD = {
     "TRELLIS_SECURE_COOKIES": "yes",
     "TRELLIS_RATE_LIMIT_TOKEN": "120",
     "TRELLIS_RATE_LIMIT_IP": "0",
+    "TRELLIS_RATE_LIMIT_PUBLIC": "5",
     "TRELLIS_SMTP_URL": "smtps://mailer:secret@mail.example.com:465",
     "TRELLIS_SMTP_FROM": "crm@example.com",
     "TRELLIS_RQ_QUEUE": "crm-jobs",

@@ -188,3 +188,27 @@ def test_calendar_source_and_days(crm: AppModel, tmp_path: Path) -> None:
     )
     found = calendar_source(load_package(tmp_path))
     assert found is not None and (found.entity.name, found.field) == ("task", "due_on")
+
+
+def test_calendar_prefers_the_entity_declaring_activity_fields(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text('name: x\nversion: "1.0"\n')
+    (tmp_path / "entities").mkdir()
+    (tmp_path / "entities" / "invoice.yaml").write_text("fields:\n  due_on: {type: date}\n")
+    (tmp_path / "entities" / "visit.yaml").write_text(
+        "fields:\n  starts: {type: datetime}\n  done: {type: boolean}\n"
+        "  what: {type: enum, options: [demo, repair]}\n"
+        "activity_fields: {date: starts, done: done, kind: what}\n"
+    )
+    source = calendar_source(load_package(tmp_path))
+    assert source is not None
+    assert (source.entity.name, source.field, source.kind, source.done) == (
+        "visit",
+        "starts",
+        "what",
+        "done",
+    )
+    span = span_of("week", date(2026, 11, 25))
+    records = [{"id": 7, "starts": "2026-11-24T09:30:00Z", "done": True, "what": "repair"}]
+    days = build_days(records, source, span, tenant="acme", today=date(2026, 11, 25))
+    item = days[1].items[0]
+    assert (item.kind, item.done, item.href) == ("Repair", True, "/t/acme/e/visit/7")

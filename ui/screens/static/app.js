@@ -62,6 +62,7 @@
     var list = option.closest("[data-lookup-list]");
     var hidden = document.getElementById(list.getAttribute("data-lookup-list"));
     var text = document.querySelector('[data-lookup-for="' + hidden.id + '"]');
+    if (hidden.hasAttribute("data-chips-for")) { addChip(hidden, option, list, text); return; }
     hidden.value = option.getAttribute("data-lookup-id");
     text.value = option.getAttribute("data-lookup-title");
     list.innerHTML = "";
@@ -69,8 +70,40 @@
     text.focus();
   }
 
+  // A many_to_many field: the chosen record becomes a checked chip (unchecking removes it).
+  function addChip(chips, option, list, text) {
+    var ident = option.getAttribute("data-lookup-id");
+    var name = chips.getAttribute("data-chips-for");
+    list.innerHTML = "";
+    text.value = "";
+    if (!chips.querySelector('input[value="' + ident + '"]')) {
+      var item = document.createElement("li");
+      var label = document.createElement("label");
+      var box = document.createElement("input");
+      item.className = "chip";
+      box.type = "checkbox";
+      box.name = name;
+      box.value = ident;
+      box.checked = true;
+      label.append(box, " " + option.getAttribute("data-lookup-title"));
+      item.append(label);
+      chips.append(item);
+      box.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    text.focus();
+  }
+
   document.addEventListener("change", function (event) {
     var target = event.target;
+    // An any_reference field: another kind of record searches that entity from now on.
+    if (target instanceof HTMLSelectElement && target.hasAttribute("data-any-reference")) {
+      var name = target.getAttribute("data-any-reference");
+      var search = document.getElementById("lookup-" + name);
+      search.setAttribute("hx-get", search.getAttribute("data-lookup-base") + target.value + "/_lookup?field=" + name);
+      search.value = "";
+      document.getElementById("fld-" + name).value = "";
+      if (window.htmx) window.htmx.process(search);
+    }
     if (target instanceof HTMLInputElement && target.matches("[data-select-all]")) {
       document.querySelectorAll('input[name="ids"]').forEach(function (box) { box.checked = target.checked; });
     }

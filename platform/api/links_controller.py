@@ -1,0 +1,65 @@
+"""``POST /t/{t}/api/_links`` issues a signed link; ``DELETE …/_links/{id}`` revokes one.
+
+Tenant admins only (platform/public/links.py does the work). The answer of an issue
+holds the token and the public path ``/p/{tenant}/s/{token}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, delete, post
+from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
+
+from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.requests import parse_object
+from trellis.platform.public import SignedLinks
+from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.platform.records.views import JSON, encode
+
+_KEYS = ("link", "record_id", "expires_days")
+
+
+def _whole(body: dict[str, Any], key: str, *, required: bool) -> int | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
+        raise BadRequestError(
+            f"'{key}' must be a whole number from 1.", {key: ["Must be a whole number from 1."]}
+        )
+    return value
+
+
+class LinksController(Controller):
+    """``_links``: tenant admins only."""
+
+    path = "/_links"
+    guards = [admin_only]
+    opt = {ADMIN_PURPOSE: "issue or revoke signed links"}
+
+    @post("/", sync_to_thread=True)
+    def issue_link(self, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
+        data = parse_object(body)
+        unknown = sorted(set(data) - set(_KEYS))
+        if unknown:
+            raise BadRequestError(f"Unknown key '{unknown[0]}'.", {unknown[0]: ["Unknown key."]})
+        name = data.get("link")
+        if not isinstance(name, str) or not name:
+            raise BadRequestError("'link' names a links/<name>.yaml kind.", {"link": ["Required."]})
+        record_id = _whole(data, "record_id", required=True)
+        days = _whole(data, "expires_days", required=False)
+        links = SignedLinks(api.runtime)
+        issued = links.issue(call.tenant, name, record_id or 0, days=days, by=call.identity.user_id)
+        return Response(
+            content=encode(issued.as_json(call.tenant)), status_code=201, media_type=JSON
+        )
+
+    @delete("/{link_id:str}", status_code=204, sync_to_thread=True)
+    def revoke_link(self, api: Api, call: Caller, link_id: FromPath[str]) -> None:
+        if not link_id.isdigit() or not 1 <= int(link_id) < 2**63:
+            raise NotFoundError(f"No signed link with id {link_id}.")
+        SignedLinks(api.runtime).revoke(call.tenant, int(link_id))
+
+
+__all__ = ["LinksController"]

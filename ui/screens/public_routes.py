@@ -1,0 +1,366 @@
+"""Public pages under ``/p/{tenant}/``: forms (``forms/<name>``) and signed links (``s/``).
+
+No session and no CSRF token: nothing a cookie carries grants anything here. Posts are
+origin-checked instead (``Origin``/``Referer`` must be this server or one of the form's
+``allowed_origins``: 403 otherwise), rate-limited per address and tenant (429), and a
+filled honeypot field gets the success page with nothing stored. An unknown tenant and
+an unknown form answer the very same 404 page. Pages carry no script at all; a form's
+``frame-ancestors`` lists its allowed origins, so only those sites may embed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.response import Redirect, Template
+
+from trellis.metadata.model import EntityDef, FormDef, LinkDef, PublicFieldDef
+from trellis.platform.public import (
+    LinkRefusedError,
+    PublicForm,
+    PublicForms,
+    SignedLinks,
+    UnknownPublicPageError,
+)
+from trellis.platform.records.errors import ValidationFailedError
+from trellis.platform.records.values import to_json
+from trellis.ui.screens.forms import form_values
+from trellis.ui.screens.public_limits import PublicLimiter
+from trellis.ui.screens.public_text import PageText
+from trellis.ui.screens.public_web import (
+    SUBMISSION,
+    Posted,
+    Submission,
+    origin_of,
+    origin_ok,
+    page_policy,
+    placed,
+)
+from trellis.ui.screens.web import UiServices
+
+#: The honeypot: hidden from people, irresistible to form-filling bots. Field names
+#: never start with ``_``, so it cannot clash with a form's fields.
+TRAP = "_homepage"
+NOT_FOUND = "This page does not exist."
+BAD_ORIGIN = "This form cannot be sent from the page you used."
+PROBLEM = "Please correct the fields marked below."
+THANKS = "Thank you. We have received your message."
+LINK_DONE = "Thank you. Your answer has been saved."
+LINK_REFUSED: Mapping[str, tuple[int, str]] = {
+    "invalid": (404, "This link is not valid."),
+    "expired": (410, "This link has expired."),
+    "used": (410, "This link has already been used."),
+    "revoked": (410, "This link has been withdrawn."),
+}
+
+
+def _fields(
+    entity: EntityDef, declared: Sequence[PublicFieldDef], text: PageText
+) -> list[dict[str, Any]]:
+    out = []
+    for item in declared:
+        f = entity.fields[item.name]
+        out.append(
+            {
+                "name": f.name,
+                "type": str(f.type),
+                "label": text(item.label, f.label),
+                "help": text(item.help),
+                "required": item.required or f.required,
+                "options": f.options,
+                "max_length": f.max_length,
+            }
+        )
+    return out
+
+
+def _languages(*texts: Mapping[str, str]) -> set[str]:
+    return {k for t in texts for k in t}
+
+
+def _form_languages(form: FormDef) -> set[str]:
+    labels = [f.label for f in form.fields]
+    return _languages(form.title, form.description, form.success_message, *labels)
+
+
+def _link_languages(kind: LinkDef) -> set[str]:
+    return _languages(
+        kind.title, kind.description, kind.done_message, *[f.label for f in kind.fields]
+    )
+
+
+class PublicPages:
+    """The handlers' shared parts: forms, links, the limit, page rendering."""
+
+    def __init__(self, services: UiServices) -> None:
+        self.runtime = services.runtime
+        self.forms = PublicForms(services.runtime, services.app)
+        self.links = SignedLinks(services.runtime)
+        self.limiter = PublicLimiter(services.runtime)
+
+    @staticmethod
+    def render(
+        template: str, context: Mapping[str, Any], status: int = 200, policy: str | None = None
+    ) -> Template:
+        """A public page with its own policy (no script; not embeddable by default)."""
+        headers = {"Content-Security-Policy": policy or page_policy()}
+        return Template(
+            template_name=f"public/{template}",
+            context=dict(context),
+            status_code=status,
+            headers=headers,
+        )
+
+    def message(
+        self, request: Request[Any, Any, Any], status: int, heading: str, text: str
+    ) -> Response[Any]:
+        """A page with one sentence (errors, thanks), or its JSON for JSON posts."""
+        if request.headers.get("content-type", "").startswith("application/json"):
+            key = "message" if status < 400 else "error"
+            return Response(content={key: text}, status_code=status)
+        reader = PageText(request.headers.get("accept-language"), None)
+        return self.render("message.html", reader.context(heading=heading, message=text), status)
+
+    def not_found(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """The one 404 of every public path: unknown tenant, form or link alike."""
+        return self.message(request, 404, "Not found", NOT_FOUND)
+
+    def too_many(self, request: Request[Any, Any, Any], retry: int) -> Response[Any]:
+        """429 with ``Retry-After``."""
+        text = f"Too many submissions from your address. Please try again in {retry} seconds."
+        response = self.message(request, 429, "Please wait", text)
+        response.headers["Retry-After"] = str(retry)
+        return response
+
+    # forms --------------------------------------------------------------------------
+    def form_page(
+        self,
+        request: Request[Any, Any, Any],
+        found: PublicForm,
+        *,
+        values: Mapping[str, Any] | None = None,
+        errors: Mapping[str, list[str]] | None = None,
+    ) -> Response[Any]:
+        """The form, empty or again with the visitor's values and inline errors (422)."""
+        form = found.form
+        entity = found.rt.app.model.entities[form.entity]
+        text = PageText(
+            request.headers.get("accept-language"), found.default_locale, _form_languages(form)
+        )
+        context = text.context(
+            heading=text(form.title, entity.label),
+            intro=text(form.description),
+            submit=text(form.submit_label, "Send"),
+            fields=_fields(entity, form.fields, text),
+            values=values or {},
+            errors=errors or {},
+            problem=PROBLEM,
+            trap=TRAP,
+            action=f"/p/{found.tenant}/forms/{form.name}",
+        )
+        redirect = form.success_redirect
+        targets = [origin_of(redirect)] if redirect else []
+        policy = page_policy(frame_ancestors=form.allowed_origins, form_action=targets)
+        return self.render("form.html", context, 422 if errors else 200, policy)
+
+    def form_done(self, request: Request[Any, Any, Any], found: PublicForm) -> Response[Any]:
+        """After a save (or a caught bot): the redirect, or the success message."""
+        form = found.form
+        if form.success_redirect and not request.headers.get("content-type", "").startswith(
+            "application/json"
+        ):
+            return Redirect(path=form.success_redirect, status_code=303)
+        text = PageText(
+            request.headers.get("accept-language"), found.default_locale, _form_languages(form)
+        )
+        entity = found.rt.app.model.entities[form.entity]
+        heading = text(form.title, entity.label)
+        if request.headers.get("content-type", "").startswith("application/json"):
+            return Response(
+                content={"message": text(form.success_message, THANKS)}, status_code=201
+            )
+        context = text.context(heading=heading, message=text(form.success_message, THANKS))
+        policy = page_policy(frame_ancestors=form.allowed_origins)
+        return self.render("message.html", context, 200, policy)
+
+    def submit(
+        self, request: Request[Any, Any, Any], tenant: str, name: str, body: Submission
+    ) -> Response[Any]:
+        """Check origin, limit and honeypot; save through the pipeline; answer.
+
+        A script of an allowed site may read the answer (``Access-Control-Allow-Origin``);
+        it posts form-encoded data, which needs no CORS preflight.
+        """
+        try:
+            found = self.forms.find(tenant, name)
+        except UnknownPublicPageError:
+            return self.not_found(request)
+        response = self._submit(request, tenant, found, body)
+        origin = request.headers.get("origin")
+        if origin and origin.lower() in {o.lower() for o in found.form.allowed_origins}:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+    def _submit(
+        self, request: Request[Any, Any, Any], tenant: str, found: PublicForm, body: Submission
+    ) -> Response[Any]:
+        if not origin_ok(request, found.form.allowed_origins):
+            return self.message(request, 403, "Not allowed", BAD_ORIGIN)
+        retry = self.limiter.check(tenant, request.client.host if request.client else None)
+        if retry is not None:
+            return self.too_many(request, retry)
+        if body.malformed:
+            return self.message(request, 400, "Bad request", "Send a JSON object of fields.")
+        if body.filled(TRAP):
+            return self.form_done(request, found)
+        entity = found.rt.app.model.entities[found.form.entity]
+        names = [f.name for f in found.form.fields]
+        if body.json:
+            values = {k: v for k, v in body.values.items() if k in names}
+        else:
+            values = form_values(entity, body.posted, names)
+        try:
+            self.forms.submit(found, values)
+        except ValidationFailedError as exc:
+            if body.json:
+                return Response(content={"errors": exc.errors}, status_code=422)
+            return self.form_page(request, found, values=values, errors=placed(exc.errors, names))
+        return self.form_done(request, found)
+
+    # links --------------------------------------------------------------------------
+    def refused(self, request: Request[Any, Any, Any], exc: LinkRefusedError) -> Response[Any]:
+        """The clear page of a link that cannot be used."""
+        status, text = LINK_REFUSED.get(exc.reason, LINK_REFUSED["invalid"])
+        return self.message(request, status, "Link", text)
+
+    def link_page(
+        self,
+        request: Request[Any, Any, Any],
+        tenant: str,
+        token: str,
+        *,
+        values: Mapping[str, Any] | None = None,
+        errors: Mapping[str, list[str]] | None = None,
+        opened: Any = None,
+    ) -> Response[Any]:
+        """What the link shows: the record's fields, the answer form or the confirmation."""
+        if opened is None:
+            try:
+                opened = self.links.open(tenant, token)
+            except LinkRefusedError as exc:
+                return self.refused(request, exc)
+        kind: LinkDef = opened.kind
+        entity = opened.entity.entity
+        default = getattr(opened.app.model, "locale", None)
+        text = PageText(
+            request.headers.get("accept-language"),
+            default if isinstance(default, str) else None,
+            _link_languages(kind),
+        )
+        fields = _fields(entity, kind.fields, text)
+        record = opened.record
+        shown = []
+        if kind.action == "view":
+            shown = [
+                {
+                    "label": f["label"],
+                    "value": to_json(record.get(f["name"]), entity.fields[f["name"]]),
+                }
+                for f in fields
+            ]
+        current = {f["name"]: record.get(f["name"]) for f in fields}
+        context = text.context(
+            heading=text(kind.title, entity.label),
+            intro=text(kind.description),
+            action=kind.action,
+            shown=shown,
+            fields=fields,
+            values=values if values is not None else current,
+            errors=errors or {},
+            problem=PROBLEM,
+            submit=text(kind.submit_label, "Confirm" if kind.action == "set" else "Send"),
+            form_action=f"/p/{tenant}/s/{token}",
+        )
+        return self.render("link.html", context, 422 if errors else 200)
+
+    def link_act(
+        self, request: Request[Any, Any, Any], tenant: str, token: str, body: Submission
+    ) -> Response[Any]:
+        """Use the link: store the answer or the declared values; answer a clear page."""
+        if not origin_ok(request, ()):
+            return self.message(request, 403, "Not allowed", BAD_ORIGIN)
+        retry = self.limiter.check(tenant, request.client.host if request.client else None)
+        if retry is not None:
+            return self.too_many(request, retry)
+        try:
+            opened = self.links.open(tenant, token, consume_view=False)
+        except LinkRefusedError as exc:
+            return self.refused(request, exc)
+        names = [f.name for f in opened.kind.fields]
+        if body.json:
+            values = {k: v for k, v in body.values.items() if k in names}
+        else:
+            values = form_values(opened.entity.entity, body.posted, names)
+        try:
+            done = self.links.act(tenant, token, values)
+        except LinkRefusedError as exc:
+            return self.refused(request, exc)
+        except ValidationFailedError as exc:
+            errors = placed(exc.errors, names)
+            return self.link_page(
+                request, tenant, token, values=values, errors=errors, opened=opened
+            )
+        text = PageText(request.headers.get("accept-language"), None, _link_languages(done.kind))
+        message = text(done.kind.done_message, LINK_DONE)
+        context = text.context(
+            heading=text(done.kind.title, done.entity.entity.label), message=message
+        )
+        return self.render("message.html", context, 200)
+
+
+def public_routes(services: UiServices, pages: PublicPages | None = None) -> list[Any]:
+    """``GET``/``POST /p/{tenant}/forms/{form}`` and ``GET``/``POST /p/{tenant}/s/{token}``."""
+    public = pages or PublicPages(services)
+
+    @get("/p/{tenant:str}/forms/{form:str}", sync_to_thread=True)
+    def form_page(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: FromPath[str]
+    ) -> Response[Any]:
+        try:
+            found = public.forms.find(tenant, form)
+        except UnknownPublicPageError:
+            return public.not_found(request)
+        return public.form_page(request, found)
+
+    @post("/p/{tenant:str}/forms/{form:str}", sync_to_thread=True, dependencies=SUBMISSION)
+    def form_submit(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        form: FromPath[str],
+        submission: Posted,
+    ) -> Response[Any]:
+        return public.submit(request, tenant, form, submission)
+
+    @get("/p/{tenant:str}/s/{token:str}", sync_to_thread=True)
+    def link_page(
+        request: Request[Any, Any, Any], tenant: FromPath[str], token: FromPath[str]
+    ) -> Response[Any]:
+        return public.link_page(request, tenant, token)
+
+    @post("/p/{tenant:str}/s/{token:str}", sync_to_thread=True, dependencies=SUBMISSION)
+    def link_act(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        token: FromPath[str],
+        submission: Posted,
+    ) -> Response[Any]:
+        return public.link_act(request, tenant, token, submission)
+
+    return [form_page, form_submit, link_page, link_act]
+
+
+__all__ = ["TRAP", "PublicPages", "page_policy", "public_routes"]
