@@ -34,6 +34,7 @@ PART = """
     title: code
     fields:
       code: {type: string, required: true, unique: true, max_length: 20}
+      drawing: {type: file, versioned: true}
 """
 ITEM = """
     label: Item
@@ -60,7 +61,6 @@ ITEM = """
       keeper: {type: user}
       stage: {type: pipeline, pipeline: flow}
       extra: {type: json}
-      attachment: {type: file, versioned: true}
       number: {type: autonumber, format: "I-{n:05d}"}
       state: {type: enum, options: [draft, ready, done]}
       reason: {type: text, required_when: 'stage == "closed"'}
@@ -194,6 +194,7 @@ def test_package_with_every_field_type_and_rule_feature(
         assert 204 in found.statuses("DELETE /t/kit/api/item/{id}")
         # A transition reached a record the create's link named (409: not from its state).
         assert found.statuses("POST /t/kit/api/item/{id}/transitions/{name}") & {200, 409}
+        assert found.statuses("POST /t/kit/api/part/{id}/_files/{field}")  # uploads fuzzed
 
 
 SHEET = """
