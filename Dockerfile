@@ -19,7 +19,8 @@ COPY rules ./rules
 COPY ui ./ui
 COPY tenants ./tenants
 COPY seed ./seed
-RUN pip install --no-cache-dir . \
+# The s3 extra: several app containers share files through an S3-compatible store.
+RUN pip install --no-cache-dir ".[s3]" \
     && useradd --create-home --uid 1000 trellis \
     && mkdir -p /data && chown trellis /data
 

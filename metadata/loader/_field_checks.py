@@ -18,6 +18,7 @@ _NOT_INDEXABLE = frozenset(
         FieldType.MULTI_ENUM,
         FieldType.MANY_TO_MANY,
         FieldType.RICH_TEXT,
+        FieldType.FILE,
     }
 )
 #: Types that point at records of the entity named in ``to``.
@@ -39,6 +40,9 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "rate_date": frozenset({FieldType.MONEY}),
     "pipeline": frozenset({FieldType.PIPELINE}),
     "targets": frozenset({FieldType.ANY_REFERENCE}),
+    "multiple": frozenset({FieldType.FILE}),
+    "versioned": frozenset({FieldType.FILE}),
+    "max_size_mb": frozenset({FieldType.FILE}),
 }
 #: Keywords of the rule language: a field with such a name could not be referenced.
 RESERVED_WORDS = frozenset(
@@ -70,6 +74,7 @@ NOT_COMPUTABLE = frozenset(
         FieldType.JSON,
         FieldType.MANY_TO_MANY,
         FieldType.ANY_REFERENCE,
+        FieldType.FILE,
     }
 )
 #: Autonumber format: literal text around exactly one ``{n}`` or ``{n:0Wd}`` (W 1-20).
@@ -109,6 +114,26 @@ def check_field(name: str, spec: Any, positions: PositionMap, report: Report) ->
     _check_keys(name, type_name, spec, positions, report)
     _check_computed(name, type_name, spec, positions, report)
     _check_values(name, type_name, spec, positions, report)
+    if type_name == FieldType.FILE:
+        _check_file(name, spec, positions, report)
+
+
+def _check_file(name: str, spec: dict[str, Any], positions: PositionMap, report: Report) -> None:
+    """A file field is filled by uploads: no default, not required, versioned or multiple."""
+    path: NodePath = ("fields", name)
+    if spec.get("multiple") is True and spec.get("versioned") is True:
+        message = (
+            f"field '{name}': a file field is either 'multiple' (a list of files) or "
+            "'versioned' (one file with its earlier versions), not both"
+        )
+        report.error("MD220", message, positions.anchor((*path, "versioned")))
+    for key in ("default", "required"):
+        if key in spec and spec.get(key) is not False:
+            message = (
+                f"field '{name}': file fields are filled by uploads once the record exists "
+                f"and cannot have '{key}'"
+            )
+            report.error("MD221", message, positions.anchor((*path, key)))
 
 
 def _check_keys(

@@ -139,6 +139,9 @@ CODES = MappingProxyType(
         "MD250": "many_to_many field without 'to'",
         "MD251": "any_reference field without 'targets'",
         "MD252": "unknown entity in an any_reference field's 'targets' (did you mean …)",
+        # File fields.
+        "MD220": "a file field is both 'multiple' and 'versioned'",
+        "MD221": "a file field has a default or is required (uploads fill it)",
     }
 )
 

@@ -91,6 +91,12 @@ class FieldDef:
     readonly_when: str | None = None
     #: Where each conditional rule's expression starts, by key (``required_when`` …).
     condition_sources: Mapping[str, SourceSpan] = field(default_factory=lambda: _EMPTY)
+    #: For file fields: many files (a list) instead of one.
+    multiple: bool = False
+    #: For file fields: a new upload keeps the earlier files as versions.
+    versioned: bool = False
+    #: For file fields: the largest upload in MiB (None: the deployment's limit).
+    max_size_mb: int | None = None
 
     def __post_init__(self) -> None:
         # A definition built in code may name its type as text: ``FieldDef("n", "money", …)``.
@@ -101,7 +107,9 @@ class FieldDef:
     def computed(self) -> bool:
         """True when the platform, not the client, writes this field."""
         return (
-            self.formula is not None or self.rollup is not None or self.type == FieldType.AUTONUMBER
+            self.formula is not None
+            or self.rollup is not None
+            or self.type in (FieldType.AUTONUMBER, FieldType.FILE)
         )
 
     def conditions(self) -> dict[str, str]:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from trellis.metadata.model import coerce as c
 from trellis.metadata.model.defs import FieldDef
 from trellis.metadata.model.dsl_types import DslType
+from trellis.metadata.model.file_schema import FILE_SCHEMA, file_schema
 from trellis.metadata.model.numeric_columns import bigint_column as _bigint
 from trellis.metadata.model.numeric_columns import numeric_column as _numeric
 from trellis.metadata.model.ranges import (
@@ -319,6 +320,8 @@ FIELD_TYPES: dict[str, FieldTypeSpec] = {
             "richtext",
             coerce_with=c.coerce_rich_text,
         ),
+        # Metadata of the uploaded file(s); the bytes live in the file store.
+        _spec("file", DslType.JSON, lambda f: sa.JSON(), file_schema, "file"),
     )
 }
 
@@ -351,6 +354,7 @@ __all__ = [
     "DECIMAL_PATTERN",
     "EMAIL_PATTERN",
     "FIELD_TYPES",
+    "FILE_SCHEMA",
     "INT64_MAX",
     "INT64_MIN",
     "PHONE_PATTERN",

@@ -33,6 +33,7 @@ class FieldType(enum.StrEnum):
     #: A record of one of the entities in ``targets``, stored as ``entity:id`` text.
     ANY_REFERENCE = "any_reference"
     RICH_TEXT = "rich_text"
+    FILE = "file"
 
 
 __all__ = ["FieldType"]

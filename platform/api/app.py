@@ -24,6 +24,7 @@ from trellis.platform.api.comments_controller import CommentsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
 from trellis.platform.api.documents_controller import DocumentsController
 from trellis.platform.api.errors import error_handlers
+from trellis.platform.api.files_controller import FilesController
 from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.jobs_controller import JobsController
 from trellis.platform.api.links_controller import LinksController
@@ -74,6 +75,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     DocumentsController,
     RecordStagesController,
     WorkflowsController,
+    FilesController,
 )
 
 

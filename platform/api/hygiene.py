@@ -32,7 +32,12 @@ MAX_HEADER_BYTES = 16 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _API_PATH = re.compile(r"^/t/[^/]+/api/")
 #: API routes whose bodies are not JSON (uploads and draft files, DESIGN.md §14).
-NON_JSON_BODY_PATHS = re.compile(r"^/t/[^/]+/api/(?:_meta/draft/.+|[^/]+/_import)$")
+NON_JSON_BODY_PATHS = re.compile(
+    r"^/t/[^/]+/api/(?:_meta/draft/.+|[^/]+/_import|[^/]+/[^/]+/_files/[^/]+/?)$"
+)
+#: File uploads (API and screens): their handlers stream the body and enforce the file
+#: field's own size limit instead of ``MAX_BODY_BYTES``.
+UPLOAD_PATHS = re.compile(r"^/t/[^/]+/(?:api|e)/[^/]+/[^/]+/_files/[^/]+/?$")
 
 
 class UriTooLongError(RecordError):
@@ -89,7 +94,7 @@ def _refusal(scope: Scope) -> RecordError | None:
         return BadRequestError(message, {"__all__": [message]})
     found = _headers(scope)
     length = _content_length(found)
-    if length is not None and length > MAX_BODY_BYTES:
+    if length is not None and length > MAX_BODY_BYTES and not UPLOAD_PATHS.match(path):
         message = f"The request body is larger than {MAX_BODY_BYTES} bytes."
         return PayloadTooLargeError(message, {"__all__": [message]})
     if scope.get("method") not in BODY_METHODS or not _API_PATH.match(path):
@@ -122,6 +127,7 @@ __all__ = [
     "MAX_HEADER_BYTES",
     "MAX_URL_BYTES",
     "NON_JSON_BODY_PATHS",
+    "UPLOAD_PATHS",
     "HeadersTooLargeError",
     "UnsupportedMediaTypeError",
     "UriTooLongError",

@@ -15,6 +15,7 @@ from typing import Any
 from trellis.metadata.model import WorkflowDef
 from trellis.platform.api.openapi_data import AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_documents import document_links, document_paths
+from trellis.platform.api.openapi_files import file_fields, file_paths
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
     approval_schema,
@@ -319,7 +320,16 @@ def _paths(
     if workflows:
         transitions = transition_path(entity, key, workflows, _errors(TRANSITION_ERRORS), ref)
         paths[f"{base}/{entity.name}/{{id}}/transitions/{{name}}"] = transitions
+    paths.update(entity_file_paths(entity, base))
     return paths
+
+
+def entity_file_paths(
+    entity: CompiledEntity, base: str, hidden: Collection[str] = ()
+) -> dict[str, Any]:
+    """The paths of the entity's file fields (those not ``hidden``)."""
+    key = class_name(entity.name)
+    return file_paths(entity, base, key, _errors, file_fields(entity, hidden))
 
 
 def build_openapi(
@@ -373,6 +383,7 @@ def build_openapi(
 __all__ = [
     "build_openapi",
     "entity_components",
+    "entity_file_paths",
     "record_schema",
     "shared_parameters",
 ]

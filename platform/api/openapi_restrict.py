@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trellis.platform.api.openapi import entity_components
+from trellis.platform.api.openapi import entity_components, entity_file_paths
 from trellis.platform.api.openapi_public import LINKS_PATH
 from trellis.platform.api.openapi_schemas import class_name
 from trellis.platform.authz import Access
@@ -38,6 +38,9 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
                     kept.pop(key, None)
             continue
         hidden = access.entity(entity.name).hidden
+        for path in [p for p in paths if p.startswith(f"{base}/{name}/{{id}}/_files/")]:
+            del paths[path]
+        paths.update(entity_file_paths(entity, base, hidden))
         read_only = access.entity(entity.name).read_only
         owners = assignable_owners(access, name)
         if hidden or read_only or owners is not None:

@@ -260,6 +260,35 @@ VARIABLES: tuple[Variable, ...] = (
         "removes it for good, with its history (0: at the job's next run).",
     ),
     Variable(
+        "TRELLIS_FILE_STORE", "file_store", _choice("local", "s3"), "local",
+        "Where uploaded files live: `local` is `<data dir>/files/<tenant>/`; `s3` an "
+        "S3-compatible object store (`TRELLIS_S3_*`, the `s3` extra, credentials from "
+        "`AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` or boto3's other sources).",
+    ),
+    Variable(
+        "TRELLIS_S3_BUCKET", "s3_bucket", _text, "unset",
+        "Bucket of the `s3` file store (needed when `TRELLIS_FILE_STORE=s3`).",
+    ),
+    Variable(
+        "TRELLIS_S3_ENDPOINT_URL", "s3_endpoint_url",
+        _url(("http", "https"), "Not an HTTP URL: use https://host[:port]."),
+        "unset: AWS",
+        "Endpoint of an S3-compatible store other than AWS (MinIO, Ceph, a cloud's S3 API).",
+    ),
+    Variable(
+        "TRELLIS_S3_REGION", "s3_region", _text, "unset: boto3's default",
+        "Region of the `s3` file store.",
+    ),
+    Variable(
+        "TRELLIS_S3_PREFIX", "s3_prefix", _text, "empty",
+        "Key prefix in the bucket; each tenant's files are under `<prefix><tenant>/`.",
+    ),
+    Variable(
+        "TRELLIS_UPLOAD_MAX_MB", "upload_max_mb", _number(1, whole=True), "25",
+        "Largest upload in MiB for file fields without their own `max_size_mb` (a whole "
+        "number, at least 1); a larger one answers 413 and stores nothing.",
+    ),
+    Variable(
         "TRELLIS_TEST_PG_URL", None, None, "postgresql+psycopg://postgres@127.0.0.1:5432/test",
         "Tests only: the PostgreSQL server of the test suite.",
     ),

@@ -74,6 +74,15 @@ class RuntimeConfig:
     webhook_allow_private: bool = False
     #: Non-public webhook targets allowed one by one (``TRELLIS_WEBHOOK_ALLOW``).
     webhook_allow: str = ""
+    #: Where uploaded files live: ``local`` (``<data dir>/files/<tenant>/``) or ``s3``.
+    file_store: str = "local"
+    #: The S3-compatible store: bucket, endpoint (None: AWS), region and key prefix.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = ""
+    #: Largest upload in MiB of file fields without their own ``max_size_mb``.
+    upload_max_mb: int = 25
 
     @classmethod
     def from_env(

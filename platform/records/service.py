@@ -135,6 +135,20 @@ class RecordService:
         run_steps(RESTORE_STEPS, save)
         return save.event.record
 
+    def store_values(
+        self, ctx: SaveContext, entity: CompiledEntity, record_id: int, values: Mapping[str, Any]
+    ) -> Record | None:
+        """Store values the platform writes for the principal (a file field's metadata).
+
+        The principal needs ``update`` on the record (403, 404 outside the scope); the
+        values skip the client's coercion. Formulas, the write, the change row and the
+        after-save hooks run as for an update. None when the record is gone.
+        """
+        save = start_save(self.repository, self._table, ctx, entity, "update", {}, self)
+        save.record_id, save.values = record_id, dict(values)
+        run_steps(RECOMPUTE_STEPS, save)
+        return None if save.event.old is None else save.event.record
+
     def recompute(
         self, ctx: SaveContext, entity: CompiledEntity, record_id: int, values: Mapping[str, Any]
     ) -> None:

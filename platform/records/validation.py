@@ -138,6 +138,8 @@ class RecordValidator:
                 continue
             if key in STANDARD_COLUMNS:
                 message = f"'{key}' is set by the platform and cannot be written."
+            elif key in self.entity.fields and self.entity.fields[key].type == FieldType.FILE:
+                message = f"'{key}' is a file field: upload its files to _files/{key}."
             elif key in self.entity.fields:
                 message = f"'{key}' is computed and cannot be written."
             else:

@@ -7,6 +7,7 @@ from trellis.platform.authz.call import Call
 from trellis.platform.documents.service import DocumentsService
 from trellis.platform.runtime import Runtime
 from trellis.platform.services.caller import Callers
+from trellis.platform.services.files import FilesService
 from trellis.platform.services.history import HistoryService
 from trellis.platform.services.members import MembersService
 from trellis.platform.services.reads import ReadsService
@@ -29,6 +30,7 @@ class Services:
         self.documents = DocumentsService(runtime, self.records)
         self.history = HistoryService(runtime)
         self.recycle_bin = RecycleBinService(runtime)
+        self.files = FilesService(runtime)
 
     @property
     def authz(self) -> Authorizer:

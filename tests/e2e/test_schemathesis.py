@@ -34,6 +34,7 @@ PART = """
     title: code
     fields:
       code: {type: string, required: true, unique: true, max_length: 20}
+      drawing: {type: file, versioned: true}
 """
 # The kit's part, not its item, holds the relationships: random ids in them refuse most
 # creates, which would starve the item's lifecycle (create -> transition) of records.
@@ -196,6 +197,7 @@ def test_package_with_every_field_type_and_rule_feature(
         assert 204 in found.statuses("DELETE /t/kit/api/item/{id}")
         # A transition reached a record the create's link named (409: not from its state).
         assert found.statuses("POST /t/kit/api/item/{id}/transitions/{name}") & {200, 409}
+        assert found.statuses("POST /t/kit/api/part/{id}/_files/{field}")  # uploads fuzzed
 
 
 SHEET = """

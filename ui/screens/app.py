@@ -35,6 +35,7 @@ from trellis.ui.screens.calendar_routes import calendar_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.document_routes import document_routes
+from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.history_routes import history_routes
@@ -126,6 +127,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *activity_routes(services),
         *inbox_routes(services),
         *admin_job_routes(services),
+        *file_routes(services),
         create_static_files_router(path="/static", directories=[STATIC], name="static"),
     ]
     return with_options(

@@ -16,7 +16,9 @@ planted) works in every tenant and every session. This middleware replaces it:
 * POST, PUT, PATCH and DELETE outside the exempt paths (the bearer-token JSON API, the
   health probe, static files) are refused with 403 without a valid token in the
   ``x-csrftoken`` header or the ``_csrf_token`` form field. Paths outside a tenant cannot
-  be bound to anything and are refused outright.
+  be bound to anything and are refused outright. A file upload (streamed by its handler)
+  is read as a form for its field only when its announced length is within the body
+  limit, so an unauthenticated body is never held in memory whole.
 
 Templates get the token as ``csrf_input`` and ``csrf_token()`` as before.
 """
@@ -38,6 +40,8 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
+from trellis.platform.api.hygiene import UPLOAD_PATHS
+from trellis.platform.api.requests import MAX_BODY_BYTES
 from trellis.platform.sessions import SESSION_COOKIE
 
 CSRF_COOKIE = "csrftoken"
@@ -220,8 +224,16 @@ async def _submitted_ok(
     content_type, _ = request.content_type
     if content_type not in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART):
         return False
+    if UPLOAD_PATHS.match(request.url.path) and not _small(request.headers):
+        return False  # a file upload is read as a form only when announced small
     form = await request.form()  # cached in the scope: the handler reads it again
     return policy.accepts(prefix, sid, cookies, str(form.get(CSRF_FIELD) or ""))
+
+
+def _small(headers: Any) -> bool:
+    """Whether the body is announced and within the screens' body limit."""
+    length = str(headers.get("content-length", ""))
+    return length.isdigit() and int(length) <= MAX_BODY_BYTES
 
 
 def _token_after(

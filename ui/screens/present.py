@@ -99,6 +99,9 @@ def _text(f: FieldDef | None, value: Any, name: str) -> str:
         return value.replace("T", " ")[:16]
     if kind == FieldType.RICH_TEXT and isinstance(value, str):
         return plain_text(value)
+    if kind == FieldType.FILE:  # file metadata: the names of the current files
+        files = value if isinstance(value, list) else [value]
+        return ", ".join(str(v.get("name")) for v in files if isinstance(v, dict))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):

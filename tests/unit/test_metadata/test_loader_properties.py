@@ -23,7 +23,7 @@ _SCHEMA = json.loads(
 FIELD_KEYS = frozenset(_SCHEMA["$defs"]["field"]["properties"])
 ENTITY_KEYS = frozenset(_SCHEMA["properties"])
 NUMERIC = ("integer", "decimal", "money", "percent")
-NOT_INDEXABLE = ("json", "tags", "multi_enum", "many_to_many", "rich_text")
+NOT_INDEXABLE = ("json", "tags", "multi_enum", "many_to_many", "rich_text", "file")
 
 names = st.from_regex(r"\A[a-z][a-z0-9_]{0,15}\Z").filter(
     lambda n: n not in STANDARD_COLUMNS and n not in RESERVED_WORDS
@@ -39,7 +39,7 @@ def field_specs(draw: st.DrawFn, entity: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": type_name}
     if draw(st.booleans()):
         spec["label"] = draw(labels)
-    if type_name != "autonumber" and draw(st.booleans()):
+    if type_name not in ("autonumber", "file") and draw(st.booleans()):
         spec["required"] = draw(st.booleans())
     if type_name not in NOT_INDEXABLE and draw(st.booleans()):
         spec["unique"] = draw(st.booleans())

@@ -41,6 +41,12 @@ GOOD = {
     "TRELLIS_WEBHOOK_ALLOW_PRIVATE": "1",
     "TRELLIS_WEBHOOK_ALLOW": "hooks.internal, 10.1.0.0/16",
     "TRELLIS_RECYCLE_RETENTION_DAYS": "7",
+    "TRELLIS_FILE_STORE": "s3",
+    "TRELLIS_S3_BUCKET": "crm-files",
+    "TRELLIS_S3_ENDPOINT_URL": "https://objects.internal:9000",
+    "TRELLIS_S3_REGION": "eu-west-1",
+    "TRELLIS_S3_PREFIX": "prod/",
+    "TRELLIS_UPLOAD_MAX_MB": "50",
 }
 
 
@@ -73,6 +79,9 @@ def test_every_variable_is_read_into_the_config() -> None:
     assert config.sqlite_busy_timeout == 2.5
     assert config.webhook_allow == "hooks.internal, 10.1.0.0/16"
     assert config.recycle_retention_days == 7.0
+    assert (config.file_store, config.s3_bucket, config.s3_prefix) == ("s3", "crm-files", "prod/")
+    assert config.s3_endpoint_url == "https://objects.internal:9000"
+    assert (config.s3_region, config.upload_max_mb) == ("eu-west-1", 50)
     read = {v.field for v in VARIABLES if v.field is not None}
     assert read == {v.field for v in VARIABLES if v.name in GOOD}  # GOOD covers them all
 
