@@ -153,14 +153,17 @@ class Fuzzer:
                     failures.append(f"{operation.label} ({mode.value}): {exc}")
         return failures
 
-    def sequences(self, examples: int = EXAMPLES) -> None:
-        """Follow the document's links in linked sequences of calls (raises on failure)."""
+    def sequences(self, examples: int = EXAMPLES, *, only: str | None = None) -> None:
+        """Follow the document's links in linked sequences of calls (raises on failure);
+        ``only``: a path pattern the sequences keep to (one entity's lifecycle)."""
         fuzzer = self
 
         # The recycle bin and history operations are fuzzed one by one above; left in the
         # sequences, their entry points (a bin listing, a restore of a random id) would
         # take most of the few derandomized steps from the record's lifecycle.
         lifecycle = self.schema.exclude(path_regex=SIDE_PATHS)
+        if only is not None:
+            lifecycle = lifecycle.include(path_regex=only)
 
         class Machine(lifecycle.as_state_machine()):  # type: ignore[misc]
             def get_call_kwargs(self, case: Case) -> dict[str, Any]:
