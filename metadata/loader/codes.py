@@ -98,6 +98,10 @@ CODES = MappingProxyType(
         "MD114": "a chart tile without 'group_by', or a kpi tile with one",
         "MD115": "a tile's group_by cannot group as asked (time bucket, type, line or funnel)",
         "MD116": "a tile's 'where' condition is refused by the rule checker",
+        # Per-locale text (label: {en: …, es: …}) and the tenant's locale.
+        "MD200": "a per-locale text names a locale the platform does not ship (did you mean …)",
+        "MD201": "app.yaml 'locale' is not a supported locale (did you mean …)",
+        "MD202": "option_labels names a value that is not one of the field's options",
     }
 )
 

@@ -57,6 +57,8 @@ class FieldDef:
     max: Decimal | None = None
     scale: int | None = None
     options: tuple[str, ...] = ()
+    #: ``option_labels:``: an option's label (a plain string or a LocalText), by option.
+    option_labels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     to: str | None = None
     on_delete: str = "restrict"
     default: str | None = None
@@ -94,6 +96,10 @@ class FieldDef:
         return (
             self.formula is not None or self.rollup is not None or self.type == FieldType.AUTONUMBER
         )
+
+    def option_label(self, option: str) -> str:
+        """The declared label of ``option`` (maybe a LocalText), else the option itself."""
+        return self.option_labels.get(option, option)
 
     def conditions(self) -> dict[str, str]:
         """The conditional rules this field declares, by key."""
@@ -268,6 +274,8 @@ class AppModel:
     reminders: Mapping[str, ReminderDef] = field(default_factory=lambda: _EMPTY)
     #: IANA time zone of ``every "<cron>"`` rules (``app.yaml`` ``timezone``).
     timezone: str = "UTC"
+    #: The tenant's default locale (``app.yaml`` ``locale``): ``en`` or ``es``.
+    locale: str = "en"
     #: ``app.yaml`` ``two_factor: required``: members must turn TOTP on to use screens
     #: and API tokens.
     two_factor_required: bool = False
