@@ -64,4 +64,37 @@ def label_for(text: str | None, locale: str) -> str:
     return text
 
 
-__all__ = ["DEFAULT_LOCALE", "SUPPORTED_LOCALES", "LocalText", "label_for", "local_text"]
+class Translatable(str):
+    """A platform message that screens can show in the reader's language.
+
+    Its text is the English message (``msgid % params``), so code that treats it as a
+    ``str`` keeps working; ``msgid`` and ``params`` let a translator look it up in the
+    catalogue (``Translatable("Must be at least %(min)s.", min=3)``).
+    """
+
+    msgid: str
+    params: Mapping[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> Translatable:
+        """Build the message; ``params`` fill the ``%(name)s`` placeholders of ``msgid``."""
+        text = super().__new__(cls, msgid % params if params else msgid)
+        text.msgid = msgid
+        text.params = MappingProxyType(params)
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_translatable, (self.msgid, dict(self.params)))
+
+
+def _rebuild_translatable(msgid: str, params: dict[str, Any]) -> Translatable:
+    return Translatable(msgid, **params)
+
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "SUPPORTED_LOCALES",
+    "LocalText",
+    "Translatable",
+    "label_for",
+    "local_text",
+]

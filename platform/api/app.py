@@ -18,6 +18,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
 
+from trellis.metadata.model.local_text import LocalText, Translatable
 from trellis.platform.api.client_ip import client_ip_middleware
 from trellis.platform.api.comments_controller import CommentsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
@@ -155,6 +156,8 @@ def create_app(
         exception_handlers=error_handlers(),
         state=State({API_STATE: api}),
         openapi_config=None,
+        # Per-locale labels and translatable messages are str subclasses: their text.
+        type_encoders={LocalText: str, Translatable: str},
         request_max_body_size=MAX_BODY_BYTES,
         debug=debug,
         on_startup=[runtime.start_invalidation],

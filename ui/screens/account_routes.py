@@ -13,7 +13,9 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.i18n import N_
 from trellis.platform.identity import RECOVERY_CODE_COUNT, IdentityError, TwoFactorError
+from trellis.platform.identity.preferences import PreferenceError
 from trellis.ui.screens.session_cookie import (
     clear_session_cookie,
     identity_service,
@@ -30,6 +32,8 @@ from trellis.ui.screens.web import (
     signed_in,
 )
 
+#: The languages a member may choose, each named in itself (as language pickers do).
+LOCALE_NAMES = (("en", "English"), ("es", "Español"))
 #: An identity change checked by a code or password; returns new recovery codes or None.
 TwoFactorStep = Callable[..., list[str] | None]
 
@@ -49,6 +53,8 @@ def account_routes(services: UiServices) -> list[Any]:
         session = ui.session
         enabled = two_factor.is_enabled(session.user_id)
         context: dict[str, Any] = {
+            "locale_choice": services.members.locale(session.user_id) or "",
+            "locales": LOCALE_NAMES,
             "two_factor_on": enabled,
             "enrolment": (
                 None if enabled else two_factor.pending(session.user_id, session.email, ui.tenant)
@@ -157,8 +163,23 @@ def account_routes(services: UiServices) -> list[Any]:
         clear_session_cookie(response, tenant)
         return response
 
+    @post("/t/{tenant:str}/account/locale", sync_to_thread=True, dependencies=POSTED_FORM)
+    def set_locale(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        try:
+            services.members.preferences.set_locale(ui.session.user_id, str(form.get("locale", "")))
+        except PreferenceError:
+            return render(
+                request, ui, status=400, error_locale=N_("Choose a language of the list.")
+            )
+        services.members.forget_locale(ui.session.user_id)
+        return redirect(request, home(tenant) + "#language", flash=N_("Your language is saved."))
+
     return [
         account_page,
+        set_locale,
         start_two_factor,
         confirm_two_factor,
         disable_two_factor,

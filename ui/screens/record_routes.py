@@ -50,7 +50,7 @@ def record_routes(services: UiServices) -> list[Any]:
         return ui, entity, screens_of(ui.call, entity)
 
     def presenter(ui: UiCall) -> Presenter:
-        return Presenter(api, ui.call, services.members.names(ui.tenant))
+        return Presenter(api, ui.call, services.members.names(ui.tenant), ui.translator)
 
     def form_fields(
         ui: UiCall, entity: CompiledEntity, screens: Screens

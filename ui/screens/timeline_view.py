@@ -171,7 +171,7 @@ def _items(
     names: Mapping[int, str],
     activities: Mapping[int, dict[str, Any]],
 ) -> list[Item]:
-    shown = Presenter(services.records, ui.call, names)
+    shown = Presenter(services.records, ui.call, names, ui.translator)
     entity = target.entity
     values = [
         {name: pair[i]}

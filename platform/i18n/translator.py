@@ -1,0 +1,95 @@
+"""One locale's view of the platform: catalogue messages, metadata labels, formatted values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from babel import dates, numbers
+
+from trellis.metadata.model import AppModel, FieldDef, FieldType
+from trellis.metadata.model.local_text import DEFAULT_LOCALE, Translatable, label_for
+from trellis.platform.i18n.catalogue import translations
+
+
+@dataclass(frozen=True, slots=True)
+class Translator:
+    """Everything a screen, e-mail or message needs to speak ``locale``.
+
+    Build one per request (it is cheap: the catalogue is shared) and call
+    ``gettext`` for platform wording, ``label`` for metadata text, ``value_label`` for
+    enum, stage and state values, and ``date``/``number``/``money`` for values.
+    """
+
+    locale: str = DEFAULT_LOCALE
+
+    def gettext(self, message: str, **params: Any) -> str:
+        """The catalogue's translation of ``message``, with ``%(name)s`` filled from params."""
+        text = translations(self.locale).ugettext(message)
+        return text % params if params else text
+
+    def ngettext(self, singular: str, plural: str, count: int, **params: Any) -> str:
+        """The singular or plural translation for ``count`` (``%(num)s`` is the count)."""
+        text = translations(self.locale).ungettext(singular, plural, count)
+        return text % {"num": count, **params}
+
+    def label(self, text: str | None) -> str:
+        """Metadata text (a plain string or ``{en: …, es: …}``) in this locale."""
+        return label_for(text, self.locale)
+
+    def message(self, text: str) -> str:
+        """A platform message in this locale: a Translatable is looked up, other text kept."""
+        if isinstance(text, Translatable):
+            translated = translations(self.locale).ugettext(text.msgid)
+            return translated % dict(text.params) if text.params else translated
+        return self.label(text)
+
+    def value_label(self, model: AppModel, field: FieldDef, value: Any) -> str:
+        """How an enum option, pipeline stage or workflow state is shown: its label."""
+        if value is None or value == "":
+            return ""
+        if field.type == FieldType.PIPELINE and field.pipeline:
+            pipeline = model.pipelines.get(field.pipeline)
+            stage = pipeline.stage(str(value)) if pipeline else None
+            return self.label(stage.label) if stage else str(value)
+        if field.option_labels:
+            return self.label(field.option_label(str(value)))
+        return str(value)
+
+    def value_labels(self, model: AppModel, field: FieldDef) -> Mapping[str, str]:
+        """Every option of ``field`` with its label, in option order."""
+        return {option: self.value_label(model, field, option) for option in field.options}
+
+    def date(self, value: dt.date | None, form: str = "medium") -> str:
+        """A date as this locale writes it (``3 dic 2026``, ``Dec 3, 2026``)."""
+        return "" if value is None else dates.format_date(value, format=form, locale=self.locale)
+
+    def datetime(self, value: dt.datetime | None, form: str = "medium") -> str:
+        """A date and time as this locale writes it."""
+        if value is None:
+            return ""
+        return dates.format_datetime(value, format=form, locale=self.locale)
+
+    def number(self, value: int | float | Decimal | None) -> str:
+        """A number with this locale's grouping and decimal signs (``1.234,5``)."""
+        return "" if value is None else numbers.format_decimal(value, locale=self.locale)
+
+    def money(self, value: int | float | Decimal | None, currency: str | None = None) -> str:
+        """An amount with its currency (``1.234,50 €``), or as a number without one."""
+        if value is None:
+            return ""
+        if not currency:
+            return numbers.format_decimal(value, format="#,##0.00", locale=self.locale)
+        return numbers.format_currency(value, currency, locale=self.locale)
+
+    def percent(self, value: int | float | Decimal | None) -> str:
+        """A percentage given in points (``25`` -> ``25 %`` in Spanish)."""
+        if value is None:
+            return ""
+        return numbers.format_percent(Decimal(str(value)) / 100, locale=self.locale)
+
+
+__all__ = ["Translator"]
