@@ -26,7 +26,7 @@ from trellis.metadata.model import (
     SourceSpan,
     ValidationDef,
 )
-from trellis.metadata.model.local_text import DEFAULT_LOCALE, LocalText, local_text
+from trellis.metadata.model.local_text import LocalText, local_text
 
 ON_DELETE = ("restrict", "set_null", "cascade")
 ROLLUP_AGGREGATES = ("count", "sum", "min", "max", "avg")
@@ -280,6 +280,6 @@ def build_app(
         digest=digest,
         requires=MappingProxyType(pins),
         timezone=_text(data, "timezone") or DEFAULT_TIMEZONE,
-        locale=_text(data, "locale") or DEFAULT_LOCALE,
+        locale=_text(data, "locale") or None,
         two_factor_required=data.get("two_factor") == "required",
     )

@@ -274,8 +274,9 @@ class AppModel:
     reminders: Mapping[str, ReminderDef] = field(default_factory=lambda: _EMPTY)
     #: IANA time zone of ``every "<cron>"`` rules (``app.yaml`` ``timezone``).
     timezone: str = "UTC"
-    #: The tenant's default locale (``app.yaml`` ``locale``): ``en`` or ``es``.
-    locale: str = "en"
+    #: The tenant's default locale (``app.yaml`` ``locale``: ``en`` or ``es``); None when
+    #: not declared (then the browser's Accept-Language chooses).
+    locale: str | None = None
     #: ``app.yaml`` ``two_factor: required``: members must turn TOTP on to use screens
     #: and API tokens.
     two_factor_required: bool = False

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from trellis.metadata.diagnostics import did_you_mean
+from trellis.platform.i18n import DEFAULT_LOCALE, accepted_locale
 from trellis.platform.records.errors import BadRequestError, RecordError
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,19})"?\s*$')
@@ -155,6 +156,14 @@ def requested_version(if_match: str | None, data: dict[str, Any]) -> int | None:
     return header if header is not None else in_body
 
 
+def request_locale(request: Any) -> str:
+    """The label language an API caller asks for with ``Accept-Language`` (default en).
+
+    An unknown or malformed header falls back to English without an error.
+    """
+    return accepted_locale(request.headers.get("accept-language")) or DEFAULT_LOCALE
+
+
 __all__ = [
     "LIST_DEFAULT_LIMIT",
     "LIST_MAX_LIMIT",
@@ -167,5 +176,6 @@ __all__ = [
     "parse_json",
     "parse_list_limit",
     "parse_object",
+    "request_locale",
     "requested_version",
 ]

@@ -14,7 +14,7 @@ from trellis.metadata.model.local_text import (
 )
 from trellis.platform.i18n.catalogue import N_, read_catalogue, translations
 from trellis.platform.i18n.negotiation import accepted_locale, choose_locale, supported
-from trellis.platform.i18n.translator import Translator
+from trellis.platform.i18n.translator import Translator, localized
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -26,6 +26,7 @@ __all__ = [
     "accepted_locale",
     "choose_locale",
     "label_for",
+    "localized",
     "read_catalogue",
     "supported",
     "translations",

@@ -26,7 +26,7 @@ MessageId = str | tuple[str, ...]
 def message_ids(root: Path) -> set[MessageId]:
     """Every message id marked in the sources under ``root`` (a checkout with babel.cfg)."""
     with (root / "babel.cfg").open(encoding="utf-8") as config:
-        method_map, options_map = parse_mapping_cfg(config)
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
     found = extract_from_dir(
         str(root), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
     )
@@ -47,7 +47,8 @@ def catalogue_problems(catalogue: Catalog, ids: Iterable[MessageId]) -> list[str
         if entry is None:
             problems.append(f"{catalogue.locale}: missing {key!r}")
             continue
-        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        raw = entry.string
+        strings = [str(s) for s in raw] if isinstance(raw, list | tuple) else [str(raw or "")]
         if not all(strings) or entry.fuzzy:
             problems.append(f"{catalogue.locale}: untranslated {key!r}")
             continue

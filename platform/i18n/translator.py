@@ -11,8 +11,9 @@ from typing import Any
 from babel import dates, numbers
 
 from trellis.metadata.model import AppModel, FieldDef, FieldType
-from trellis.metadata.model.local_text import DEFAULT_LOCALE, Translatable, label_for
+from trellis.metadata.model.local_text import DEFAULT_LOCALE, LocalText, Translatable, label_for
 from trellis.platform.i18n.catalogue import translations
+from trellis.platform.i18n.negotiation import supported
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,10 @@ class Translator:
     """
 
     locale: str = DEFAULT_LOCALE
+
+    def __post_init__(self) -> None:
+        # An unknown locale falls back to English (``es_MX`` is Spanish), never an error.
+        object.__setattr__(self, "locale", supported(self.locale) or DEFAULT_LOCALE)
 
     def gettext(self, message: str, **params: Any) -> str:
         """The catalogue's translation of ``message``, with ``%(name)s`` filled from params."""
@@ -92,4 +97,15 @@ class Translator:
         return numbers.format_percent(Decimal(str(value)) / 100, locale=self.locale)
 
 
-__all__ = ["Translator"]
+def localized(value: Any, locale: str) -> Any:
+    """A JSON-like ``value`` with every per-locale text (LocalText) in ``locale``."""
+    if isinstance(value, LocalText):
+        return value.get(locale)
+    if isinstance(value, dict):
+        return {key: localized(item, locale) for key, item in value.items()}
+    if isinstance(value, list):
+        return [localized(item, locale) for item in value]
+    return value
+
+
+__all__ = ["Translator", "localized"]
