@@ -183,10 +183,9 @@ def record_routes(services: UiServices) -> list[Any]:
                 request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
             )
         created = result.record
-        label = target.entity.label
-        return redirect(
-            request, f"/t/{tenant}/e/{entity}/{created['id']}", flash=f"{label} created."
-        )
+        t = ui.translator
+        done = t.gettext("%(label)s created.", label=t.label(target.entity.label))
+        return redirect(request, f"/t/{tenant}/e/{entity}/{created['id']}", flash=done)
 
     @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}", sync_to_thread=True)
     def detail(
@@ -310,9 +309,9 @@ def record_routes(services: UiServices) -> list[Any]:
             return form_page(
                 request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
             )
-        return redirect(
-            request, f"/t/{tenant}/e/{entity}/{ident}", flash=f"{target.entity.label} saved."
-        )
+        t = ui.translator
+        done = t.gettext("%(label)s saved.", label=t.label(target.entity.label))
+        return redirect(request, f"/t/{tenant}/e/{entity}/{ident}", flash=done)
 
     @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/delete", sync_to_thread=True)
     def delete(
@@ -323,7 +322,9 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target, _ = context(request, tenant, entity)
         api.delete(ui.call, target, parse_id(entity, record_id), None)
-        return redirect(request, f"/t/{tenant}/e/{entity}", flash=f"{target.entity.label} deleted.")
+        t = ui.translator
+        done = t.gettext("%(label)s deleted.", label=t.label(target.entity.label))
+        return redirect(request, f"/t/{tenant}/e/{entity}", flash=done)
 
     @post("/t/{tenant:str}/e/{entity:str}/_bulk", sync_to_thread=True, dependencies=POSTED_FORM)
     def bulk(
