@@ -13,7 +13,9 @@ from babel import dates, numbers
 from trellis.metadata.model import AppModel, FieldDef, FieldType
 from trellis.metadata.model.local_text import DEFAULT_LOCALE, LocalText, Translatable, label_for
 from trellis.platform.i18n.catalogue import translations
+from trellis.platform.i18n.date_format import format_date
 from trellis.platform.i18n.negotiation import supported
+from trellis.platform.i18n.number_format import format_fixed, format_money, format_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +35,12 @@ class Translator:
 
     def gettext(self, message: str, **params: Any) -> str:
         """The catalogue's translation of ``message``, with ``%(name)s`` filled from params."""
-        text = translations(self.locale).ugettext(message)
+        text = translations(self.locale).gettext(message)
         return text % params if params else text
 
     def ngettext(self, singular: str, plural: str, count: int, **params: Any) -> str:
         """The singular or plural translation for ``count`` (``%(num)s`` is the count)."""
-        text = translations(self.locale).ungettext(singular, plural, count)
+        text = translations(self.locale).ngettext(singular, plural, count)
         return text % {"num": count, **params}
 
     def label(self, text: str | None) -> str:
@@ -48,7 +50,7 @@ class Translator:
     def message(self, text: str) -> str:
         """A platform message in this locale: a Translatable is looked up, other text kept."""
         if isinstance(text, Translatable):
-            translated = translations(self.locale).ugettext(text.msgid)
+            translated = translations(self.locale).gettext(text.msgid)
             return translated % dict(text.params) if text.params else translated
         return self.label(text)
 
@@ -70,7 +72,7 @@ class Translator:
 
     def date(self, value: dt.date | None, form: str = "medium") -> str:
         """A date as this locale writes it (``3 dic 2026``, ``Dec 3, 2026``)."""
-        return "" if value is None else dates.format_date(value, format=form, locale=self.locale)
+        return "" if value is None else format_date(value, form, self.locale)
 
     def datetime(self, value: dt.datetime | None, form: str = "medium") -> str:
         """A date and time as this locale writes it."""
@@ -80,15 +82,20 @@ class Translator:
 
     def number(self, value: int | float | Decimal | None) -> str:
         """A number with this locale's grouping and decimal signs (``1.234,5``)."""
-        return "" if value is None else numbers.format_decimal(value, locale=self.locale)
+        if value is None:
+            return ""
+        return format_number(
+            Decimal(str(value)) if isinstance(value, float) else Decimal(value), self.locale
+        )
 
     def money(self, value: int | float | Decimal | None, currency: str | None = None) -> str:
         """An amount with its currency (``1.234,50 €``), or as a number without one."""
         if value is None:
             return ""
+        amount = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
         if not currency:
-            return numbers.format_decimal(value, format="#,##0.00", locale=self.locale)
-        return numbers.format_currency(value, currency, locale=self.locale)
+            return format_fixed(amount, 2, self.locale)
+        return format_money(amount, currency, self.locale)
 
     def percent(self, value: int | float | Decimal | None) -> str:
         """A percentage given in points (``25`` -> ``25 %`` in Spanish)."""

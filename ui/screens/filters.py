@@ -22,7 +22,8 @@ def _translator(context: Context) -> Translator:
 
 @pass_context
 def _gettext(context: Context, message: str) -> str:
-    return _translator(context).gettext(message)
+    # Jinja's new-style wrapper fills the placeholders; only the lookup happens here.
+    return translations(_translator(context).locale).gettext(message)
 
 
 @pass_context

@@ -129,6 +129,7 @@ class Presenter:
         self.t = translator or Translator()
         self._titles: dict[tuple[str, int], str] = {}
         self._columns: dict[tuple[str, str], _Column] = {}
+        self._labels: dict[tuple[str, str, Any], str] = {}
 
     def load_titles(
         self, entity: EntityDef, records: Iterable[Mapping[str, Any]], columns: Sequence[str]
@@ -178,21 +179,33 @@ class Presenter:
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
         if name in USER_COLUMNS and isinstance(value, int):
             return Cell(name, label, self.users.get(value, f"user {value}"), None, value)
-        text = self._value_text(f, record, value, name)
+        text = self._value_text(entity, f, record, value, name)
         if titled:
             href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
             return Cell(name, label, text or f"#{record.get('id')}", href, value)
         return Cell(name, label, text, None, value)
 
+    def _value_label(self, entity: EntityDef, f: FieldDef, value: Any) -> str:
+        """An option's or stage's label, looked up once per page."""
+        key = (entity.name, f.name, value)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = self.t.value_label(self.call.app.model, f, value)
+        return found
+
     def _value_text(
-        self, f: FieldDef | None, record: Mapping[str, Any], value: Any, name: str
+        self,
+        entity: EntityDef,
+        f: FieldDef | None,
+        record: Mapping[str, Any],
+        value: Any,
+        name: str,
     ) -> str:
         """``value`` as the reader expects it: option labels, local dates, numbers, money."""
         if f is not None and f.type in _LABELLED and value not in (None, ""):
-            model = self.call.app.model
             if isinstance(value, list):
-                return ", ".join(self.t.value_label(model, f, v) for v in value)
-            return self.t.value_label(model, f, value)
+                return ", ".join(self._value_label(entity, f, v) for v in value)
+            return self._value_label(entity, f, value)
         currency = record.get(f.currency_field) if f is not None and f.currency_field else None
         return _text(f, value, name, self.t, currency)
 

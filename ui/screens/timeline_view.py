@@ -28,6 +28,7 @@ from trellis.platform.activity.timeline import (
     merge,
     older_expression,
 )
+from trellis.platform.i18n import N_
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.values import as_utc
@@ -184,16 +185,22 @@ def _items(
     out = []
     for entry in page.entries:
         at, at_text = _when(entry)
-        who = names.get(entry.user_id, "Someone") if entry.user_id is not None else "Automation"
+        t = ui.translator
+        automation = t.gettext(N_("Automation"))
+        who = automation
+        if entry.user_id is not None:
+            who = names.get(entry.user_id, t.gettext(N_("Someone")))
         item = Item(entry.kind, at, at_text, who, "")
         if entry.kind == "change":
             _change_item(item, entry, entity, shown)
+            item.title = t.gettext(item.title)
         elif entry.kind == "comment":
-            item.title = "commented"
+            item.title = t.gettext(N_("commented"))
             item.body = render_comment(entry.data["body"], entry.data["mentions"], names)
         elif entry.kind == "email":
-            item.who = "Automation"
-            item.title = f"e-mail to {entry.data['to'] or 'nobody'}"
+            item.who = automation
+            to = entry.data["to"] or t.gettext(N_("nobody"))
+            item.title = t.gettext(N_("e-mail to %(to)s"), to=to)
             item.body = Markup(escape(entry.data["subject"] or ""))
             item.status = entry.data["status"]
         else:
@@ -205,7 +212,7 @@ def _items(
 def _change_item(item: Item, entry: Entry, entity: EntityDef, shown: Presenter) -> None:
     """A change row: created/changed/deleted with each visible field's old and new value."""
     op = entry.data["op"]
-    item.title = {"create": "created", "delete": "deleted"}.get(op, "changed")
+    item.title = {"create": N_("created"), "delete": N_("deleted")}.get(op, N_("changed"))
     if op == "delete":
         return
     item.changes = [

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from babel import dates, numbers
 from babel.messages.catalog import Catalog
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,6 +22,8 @@ from trellis.platform.i18n import (
     translations,
 )
 from trellis.platform.i18n.checks import catalogue_problems, message_ids, placeholders
+from trellis.platform.i18n.date_format import format_date
+from trellis.platform.i18n.number_format import format_money, format_number
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -111,3 +114,24 @@ def test_unknown_locale_translates_to_english_without_error() -> None:
     assert Translator("xx").date(dt.date(2026, 1, 2)) == "Jan 2, 2026"
     assert Translator("es_MX").locale == "es"
     assert translations("xx").gettext("Cancel") == "Cancel"
+
+
+@given(
+    st.decimals(min_value=-(10**12), max_value=10**12, places=6, allow_nan=False),
+    st.sampled_from(SUPPORTED_LOCALES),
+    st.sampled_from(["EUR", "USD", "JPY", "MXN"]),
+)
+def test_fast_number_formats_equal_babels(value: Decimal, locale: str, currency: str) -> None:
+    assert format_number(value, locale) == numbers.format_decimal(value, locale=locale)
+    assert format_money(value, currency, locale) == numbers.format_currency(
+        value, currency, locale=locale
+    )
+
+
+@given(
+    st.dates(),
+    st.sampled_from(SUPPORTED_LOCALES),
+    st.sampled_from(["short", "medium", "long", "full"]),
+)
+def test_fast_date_formats_equal_babels(value: dt.date, locale: str, form: str) -> None:
+    assert format_date(value, form, locale) == dates.format_date(value, format=form, locale=locale)
