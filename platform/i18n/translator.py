@@ -34,9 +34,12 @@ class Translator:
         object.__setattr__(self, "locale", supported(self.locale) or DEFAULT_LOCALE)
 
     def gettext(self, message: str, **params: Any) -> str:
-        """The catalogue's translation of ``message``, with ``%(name)s`` filled from params."""
+        """The catalogue's translation of ``message``, with ``%(name)s`` filled from params.
+
+        A parameter that is metadata text (a LocalText label) is given in this locale.
+        """
         text = translations(self.locale).gettext(message)
-        return text % params if params else text
+        return text % localized(params, self.locale) if params else text
 
     def ngettext(self, singular: str, plural: str, count: int, **params: Any) -> str:
         """The singular or plural translation for ``count`` (``%(num)s`` is the count)."""

@@ -183,8 +183,7 @@ def record_routes(services: UiServices) -> list[Any]:
                 request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
             )
         created = result.record
-        t = ui.translator
-        done = t.gettext("%(label)s created.", label=t.label(target.entity.label))
+        done = ui.translator.gettext("%(label)s created.", label=target.entity.label)
         return redirect(request, f"/t/{tenant}/e/{entity}/{created['id']}", flash=done)
 
     @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}", sync_to_thread=True)
@@ -309,8 +308,7 @@ def record_routes(services: UiServices) -> list[Any]:
             return form_page(
                 request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
             )
-        t = ui.translator
-        done = t.gettext("%(label)s saved.", label=t.label(target.entity.label))
+        done = ui.translator.gettext("%(label)s saved.", label=target.entity.label)
         return redirect(request, f"/t/{tenant}/e/{entity}/{ident}", flash=done)
 
     @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/delete", sync_to_thread=True)
@@ -322,8 +320,7 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target, _ = context(request, tenant, entity)
         api.delete(ui.call, target, parse_id(entity, record_id), None)
-        t = ui.translator
-        done = t.gettext("%(label)s deleted.", label=t.label(target.entity.label))
+        done = ui.translator.gettext("%(label)s deleted.", label=target.entity.label)
         return redirect(request, f"/t/{tenant}/e/{entity}", flash=done)
 
     @post("/t/{tenant:str}/e/{entity:str}/_bulk", sync_to_thread=True, dependencies=POSTED_FORM)
