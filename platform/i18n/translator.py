@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel import dates, numbers
 
@@ -16,6 +18,17 @@ from trellis.platform.i18n.catalogue import translations
 from trellis.platform.i18n.date_format import format_date
 from trellis.platform.i18n.negotiation import supported
 from trellis.platform.i18n.number_format import format_fixed, format_money, format_number
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """Every IANA time zone this machine knows, sorted (for a picker)."""
+    return tuple(sorted(available_timezones()))
+
+
+def known_zone(zone: str | None) -> str | None:
+    """``zone`` when it is an IANA time zone this machine knows, else None."""
+    return zone if zone and zone in zone_names() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +41,13 @@ class Translator:
     """
 
     locale: str = DEFAULT_LOCALE
+    #: The reader's IANA time zone: datetimes are shown in it (stored UTC).
+    zone: str = "UTC"
 
     def __post_init__(self) -> None:
         # An unknown locale falls back to English (``es_MX`` is Spanish), never an error.
         object.__setattr__(self, "locale", supported(self.locale) or DEFAULT_LOCALE)
+        object.__setattr__(self, "zone", known_zone(self.zone) or "UTC")
 
     def gettext(self, message: str, **params: Any) -> str:
         """The catalogue's translation of ``message``, with ``%(name)s`` filled from params.
@@ -78,10 +94,12 @@ class Translator:
         return "" if value is None else format_date(value, form, self.locale)
 
     def datetime(self, value: dt.datetime | None, form: str = "medium") -> str:
-        """A date and time as this locale writes it."""
+        """A date and time as this locale writes it, in the reader's zone (naive = UTC)."""
         if value is None:
             return ""
-        return dates.format_datetime(value, format=form, locale=self.locale)
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        local = aware.astimezone(ZoneInfo(self.zone))
+        return dates.format_datetime(local, format=form, tzinfo=local.tzinfo, locale=self.locale)
 
     def number(self, value: int | float | Decimal | None) -> str:
         """A number with this locale's grouping and decimal signs (``1.234,5``)."""
@@ -118,4 +136,4 @@ def localized(value: Any, locale: str) -> Any:
     return value
 
 
-__all__ = ["Translator", "localized"]
+__all__ = ["Translator", "known_zone", "localized", "zone_names"]

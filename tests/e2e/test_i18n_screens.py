@@ -49,6 +49,7 @@ def _tenant(runtime: Runtime, tmp_path: Path, name: str, locale: str | None) -> 
         amount="1234.5",
         currency="EUR",
         close_date="2026-12-03",
+        meeting_at="2026-12-03T09:00:00Z",
     )
     return user
 
@@ -136,3 +137,28 @@ def test_api_keeps_raw_values_and_labels_follow_accept_language(
     assert spec_en["components"]["schemas"]["Deal"]["properties"]["close_date"]["title"] == (
         "Close date"
     )
+
+
+def test_datetimes_show_in_the_members_zone_else_the_tenants(
+    web: TestClient[Any], runtime: Runtime
+) -> None:
+    assert sign_in(web, "ventas", "admin@ventas.test").status_code == 303
+    deal = re.search(r'href="/t/ventas/e/deal/(\d+)"', web.get("/t/ventas/e/deal").text)
+    assert deal is not None
+    url = f"/t/ventas/e/deal/{deal.group(1)}"
+
+    def shown() -> str:
+        found = re.search(r'id="value-meeting_at">([^<]*)<', web.get(url).text)
+        assert found is not None
+        return found.group(1)
+
+    assert shown() == "3/12/26, 9:00"  # the tenant's zone: UTC (no timezone: in app.yaml)
+    saved = post_form(web, "/t/ventas/account/timezone", {"timezone": "Europe/Madrid"})
+    assert saved.status_code == 200  # the redirect was followed to the account page
+    assert shown() == "3/12/26, 10:00"
+    assert post_form(web, "/t/ventas/account/timezone", {"timezone": "Mars/Base"}).status_code == (
+        400
+    )
+    prefs = runtime.registry.metadata.tables["user_preferences"]
+    with runtime.registry.connect() as conn:
+        assert conn.execute(sa.select(prefs.c.timezone)).scalars().all() == ["Europe/Madrid"]

@@ -19,6 +19,7 @@ def request_translator(
     request: Request[Any, Any, Any],
     user_id: int | None = None,
     tenant_locale: str | None = None,
+    tenant_zone: str = "UTC",
 ) -> Translator:
     """The request's Translator, chosen once per request and kept on its state.
 
@@ -30,7 +31,8 @@ def request_translator(
         return found
     user = members.locale(user_id) if user_id is not None else None
     locale = choose_locale(user, tenant_locale, request.headers.get("accept-language"))
-    translator = Translator(locale)
+    zone = (members.timezone(user_id) if user_id is not None else None) or tenant_zone
+    translator = Translator(locale, zone)
     request.scope.setdefault("state", {})[_STATE_KEY] = translator
     return translator
 

@@ -71,10 +71,15 @@ class MemberCache:
         """The member's own locale setting (None: follow the tenant and the browser)."""
         return self._cached(("locale", user_id), lambda: self.preferences.locale(user_id))
 
+    def timezone(self, user_id: int) -> str | None:
+        """The member's own time zone setting (None: the tenant's ``timezone``)."""
+        return self._cached(("timezone", user_id), lambda: self.preferences.timezone(user_id))
+
     def forget_locale(self, user_id: int) -> None:
-        """Drop the cached locale of ``user_id`` after it changed."""
+        """Drop the cached locale and time zone of ``user_id`` after they changed."""
         with self._lock:
             self._entries.pop(("locale", user_id), None)
+            self._entries.pop(("timezone", user_id), None)
 
     def names(self, tenant: str) -> dict[int, str]:
         """Display names of the tenant's members by user id."""

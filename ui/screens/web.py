@@ -125,8 +125,10 @@ def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str
     if not on_account and must_enrol(services.runtime, tenant, session.user_id):
         raise EnrolmentRequiredError(tenant)
     call = services.app.call_as(tenant, identity)
-    locale = call.app.model.locale
-    translator = request_translator(services.members, request, session.user_id, locale)
+    model = call.app.model
+    translator = request_translator(
+        services.members, request, session.user_id, model.locale, model.timezone
+    )
     return UiCall(session, call, translator)
 
 
