@@ -27,18 +27,38 @@ from trellis.metadata.model import (
     SourceSpan,
     ValidationDef,
 )
+from trellis.metadata.model.local_text import LocalText, local_text
 
 ON_DELETE = ("restrict", "set_null", "cascade")
 ROLLUP_AGGREGATES = ("count", "sum", "min", "max", "avg")
 CONDITION_KEYS = ("required_when", "visible_when", "readonly_when")
 DEFAULT_AUTONUMBER_FORMAT = "{n}"
 DEFAULT_TIMEZONE = "UTC"
+_NO_LABELS: Mapping[str, str] = MappingProxyType({})
 
 
 def humanize(name: str) -> str:
     """``annual_revenue`` -> ``Annual revenue``."""
     words = name.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
+
+
+def _plural_es(label: str) -> str:
+    """A plain Spanish plural of the last word: casa -> casas, mes -> meses, luz -> luces."""
+    if label.endswith("z"):
+        return label[:-1] + "ces"
+    if label[-1:].lower() in tuple("aeiouáéó"):
+        return label + "s"
+    return label + "es"
+
+
+def plural_text(label: str) -> str:
+    """The default plural label: English rules, and Spanish ones for an ``es`` value."""
+    if not isinstance(label, LocalText):
+        return pluralize(label)
+    by_locale = dict(label.by_locale)
+    plurals = {k: _plural_es(v) if k == "es" else pluralize(v) for k, v in by_locale.items()}
+    return LocalText(plurals)
 
 
 def pluralize(label: str) -> str:
@@ -51,8 +71,16 @@ def pluralize(label: str) -> str:
 
 
 def _text(spec: Mapping[str, Any], key: str) -> str | None:
-    value = spec.get(key)
-    return value if isinstance(value, str) else None
+    # Labels, descriptions and messages may be {locale: text} (a LocalText).
+    return local_text(spec.get(key))
+
+
+def _option_labels(spec: Mapping[str, Any]) -> Mapping[str, str]:
+    value = spec.get("option_labels")
+    if not isinstance(value, dict):
+        return _NO_LABELS
+    labels = {str(k): local_text(v) for k, v in value.items()}
+    return MappingProxyType({k: v for k, v in labels.items() if v})
 
 
 def _int(spec: Mapping[str, Any], key: str) -> int | None:
@@ -112,6 +140,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         max=_number(spec, "max"),
         scale=_int(spec, "scale"),
         options=_names(spec.get("options")),
+        option_labels=_option_labels(spec),
         to=_text(spec, "to"),
         on_delete=on_delete if on_delete in ON_DELETE else "restrict",
         default=default,
@@ -218,7 +247,7 @@ def build_entity(name: str, data: Any, positions: PositionMap) -> EntityDef:
     return EntityDef(
         name=name,
         label=label,
-        plural_label=_text(data, "plural_label") or pluralize(label),
+        plural_label=_text(data, "plural_label") or plural_text(label),
         fields=MappingProxyType(fields),
         title=title,
         search=_names(data.get("search")),
@@ -265,5 +294,6 @@ def build_app(
         requires=MappingProxyType(pins),
         timezone=_text(data, "timezone") or DEFAULT_TIMEZONE,
         currency=_text(data, "currency"),
+        locale=_text(data, "locale") or None,
         two_factor_required=data.get("two_factor") == "required",
     )

@@ -27,6 +27,7 @@ from trellis.metadata.model import (
     SourceSpan,
     TileDef,
 )
+from trellis.metadata.model.local_text import local_text
 
 #: Reads one package file: (root, relative path, path as shown, report) -> document.
 Reader = Callable[[Path, str, str, Report], YamlDocument | None]
@@ -41,8 +42,8 @@ class Dashboards:
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) and value else None
+    # Labels, descriptions and messages may be {locale: text} (a LocalText).
+    return local_text(data.get(key)) or None
 
 
 def _files(root: Path, display: str, report: Report) -> list[tuple[str, str]]:

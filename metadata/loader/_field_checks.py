@@ -34,6 +34,7 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "max": _NUMERIC,
     "scale": frozenset({FieldType.DECIMAL}),
     "options": frozenset({FieldType.ENUM, FieldType.MULTI_ENUM}),
+    "option_labels": frozenset({FieldType.ENUM, FieldType.MULTI_ENUM}),
     "on_delete": frozenset({FieldType.REFERENCE}),
     "format": frozenset({FieldType.AUTONUMBER}),
     "currency_field": frozenset({FieldType.MONEY}),

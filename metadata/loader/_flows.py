@@ -22,6 +22,7 @@ from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.loader.yaml_source import YamlDocument
 from trellis.metadata.model import PipelineDef, SourceSpan, StageDef, TransitionDef, WorkflowDef
+from trellis.metadata.model.local_text import local_text
 
 #: Reads one package file: (root, relative path, path as shown, report) -> document.
 Reader = Callable[[Path, str, str, Report], YamlDocument | None]
@@ -40,8 +41,8 @@ class Flows:
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) and value else None
+    # Labels, descriptions and messages may be {locale: text} (a LocalText).
+    return local_text(data.get(key)) or None
 
 
 def _texts(value: Any) -> tuple[str, ...]:

@@ -19,13 +19,14 @@ from trellis.metadata.model import (
     ListLayout,
     RelatedList,
 )
+from trellis.metadata.model.local_text import local_text
 
 LAYOUTS_KEY = "layouts"
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) and value else None
+    # Labels, descriptions and messages may be {locale: text} (a LocalText).
+    return local_text(data.get(key)) or None
 
 
 def _names(value: Any) -> tuple[str, ...]:

@@ -41,6 +41,11 @@ from trellis.metadata.loader._files import (
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
 from trellis.metadata.loader._layout_checks import check_layouts
+from trellis.metadata.loader._locale_checks import (
+    check_app_locale,
+    check_locale_keys,
+    check_option_labels,
+)
 from trellis.metadata.loader._public import attach_public
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader._roles import build_roles, check_roles, read_roles
@@ -106,6 +111,7 @@ def _read(root: Path, relative: str, shown: str, report: Report) -> YamlDocument
         report.extend(exc.diagnostics)
         return None
     report.extend(doc.diagnostics)
+    check_locale_keys(doc.data, doc.positions, report)
     return doc
 
 
@@ -145,6 +151,7 @@ def _read_entities(root: Path, display: str, report: Report) -> _Entities:
         for name, spec in (specs if isinstance(specs, dict) else {}).items():
             check_field(name, spec, doc.positions, report)
         check_entity(doc.data, doc.positions, report)
+        check_option_labels(doc.data, doc.positions, report)
         out.built[stem] = build_entity(stem, doc.data, doc.positions)
         out.docs[stem] = doc
     return out
@@ -240,6 +247,7 @@ def validate_package(
         report.extend(schema_diagnostics("app", app_doc.data, app_doc.positions))
         check_app(app_doc.data, app_doc.positions, report)
         check_base_currency(app_doc.data, app_doc.positions, report)
+        check_app_locale(app_doc.data, app_doc.positions, report)
     for item in unknown_items(root):
         report.warning(
             "MD031",

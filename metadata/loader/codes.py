@@ -142,6 +142,10 @@ CODES = MappingProxyType(
         # File fields.
         "MD220": "a file field is both 'multiple' and 'versioned'",
         "MD221": "a file field has a default or is required (uploads fill it)",
+        # Per-locale text (label: {en: …, es: …}) and the tenant's locale.
+        "MD200": "a per-locale text names a locale the platform does not ship (did you mean …)",
+        "MD201": "app.yaml 'locale' is not a supported locale (did you mean …)",
+        "MD202": "option_labels names a value that is not one of the field's options",
     }
 )
 

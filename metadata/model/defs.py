@@ -60,6 +60,8 @@ class FieldDef:
     max: Decimal | None = None
     scale: int | None = None
     options: tuple[str, ...] = ()
+    #: ``option_labels:``: an option's label (a plain string or a LocalText), by option.
+    option_labels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     to: str | None = None
     on_delete: str = "restrict"
     default: str | None = None
@@ -111,6 +113,10 @@ class FieldDef:
             or self.rollup is not None
             or self.type in (FieldType.AUTONUMBER, FieldType.FILE)
         )
+
+    def option_label(self, option: str) -> str:
+        """The declared label of ``option`` (maybe a LocalText), else the option itself."""
+        return self.option_labels.get(option, option)
 
     def conditions(self) -> dict[str, str]:
         """The conditional rules this field declares, by key."""
@@ -303,6 +309,9 @@ class AppModel:
     calendars: Mapping[str, CalendarDef] = field(default_factory=lambda: _EMPTY)
     #: IANA time zone of ``every "<cron>"`` rules (``app.yaml`` ``timezone``).
     timezone: str = "UTC"
+    #: The tenant's default locale (``app.yaml`` ``locale``: ``en`` or ``es``); None when
+    #: not declared (then the browser's Accept-Language chooses).
+    locale: str | None = None
     #: ``app.yaml`` ``two_factor: required``: members must turn TOTP on to use screens
     #: and API tokens.
     two_factor_required: bool = False

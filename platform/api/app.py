@@ -19,6 +19,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
 
+from trellis.metadata.model.local_text import LocalText, Translatable
 from trellis.platform.api.client_ip import client_ip_middleware
 from trellis.platform.api.comments_controller import CommentsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
@@ -169,6 +170,8 @@ def create_app(
         # Litestar would set the root logger to INFO, letting every library's INFO lines
         # (Alembic's migrations, …) into the server's output; the process decides instead.
         logging_config=LoggingConfig(configure_root_logger=False),
+        # Per-locale labels and translatable messages are str subclasses: their text.
+        type_encoders={LocalText: str, Translatable: str},
         request_max_body_size=MAX_BODY_BYTES,
         debug=debug,
         on_startup=[runtime.start_invalidation],

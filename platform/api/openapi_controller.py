@@ -5,10 +5,13 @@ Litestar's generated document stays disabled: entities are metadata, not handler
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get
+from typing import Any
+
+from litestar import Controller, Request, Response, get
 
 from trellis.platform.api.deps import Api, Caller
 from trellis.platform.api.records_controller import respond
+from trellis.platform.api.requests import request_locale
 
 
 class OpenApiController(Controller):
@@ -17,8 +20,8 @@ class OpenApiController(Controller):
     path = "/openapi.json"
 
     @get("/", sync_to_thread=True)
-    def openapi(self, api: Api, call: Caller) -> Response[bytes]:
-        return respond(api.openapi(call))
+    def openapi(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
+        return respond(api.openapi(call, request_locale(request)))
 
 
 __all__ = ["OpenApiController"]

@@ -28,6 +28,7 @@ from trellis.platform.api.requests import (
     parse_if_match,
     parse_json,
     parse_object,
+    request_locale,
     requested_version,
 )
 from trellis.platform.api.tenant_api import ApiResult
@@ -80,14 +81,16 @@ class RecordsController(Controller):
         self, request: Req, api: Api, call: Caller, target: Target, body: RawBody
     ) -> Response[bytes]:
         check_query_params(request.query_params, FORM_PARAMS)
-        return respond(api.form(call, target, None, parse_object(body)))
+        locale = request_locale(request)
+        return respond(api.form(call, target, None, parse_object(body), locale))
 
     @get("/{record_id:str}/_form", sync_to_thread=True)
     def record_form(
         self, request: Req, api: Api, call: Caller, target: Target, record_id: FromPath[str]
     ) -> Response[bytes]:
         check_query_params(request.query_params, FORM_PARAMS)
-        return respond(api.form(call, target, parse_id(target.name, record_id), {}))
+        ident = parse_id(target.name, record_id)
+        return respond(api.form(call, target, ident, {}, request_locale(request)))
 
     @get("/{record_id:str}", sync_to_thread=True)
     def read_record(

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from trellis.metadata.diagnostics import did_you_mean
+from trellis.platform.i18n import DEFAULT_LOCALE, accepted_locale
 from trellis.platform.records.errors import BadRequestError, RecordError
 
 #: Up to 18 digits: every such number fits a BIGINT version (the OpenAPI pattern agrees).
@@ -150,6 +151,14 @@ def requested_version(if_match: str | None, data: dict[str, Any]) -> int | None:
     return header if header is not None else in_body
 
 
+def request_locale(request: Any) -> str:
+    """The label language an API caller asks for with ``Accept-Language`` (default en).
+
+    An unknown or malformed header falls back to English without an error.
+    """
+    return accepted_locale(request.headers.get("accept-language")) or DEFAULT_LOCALE
+
+
 __all__ = [
     "LIST_DEFAULT_LIMIT",
     "LIST_MAX_LIMIT",
@@ -162,5 +171,6 @@ __all__ = [
     "parse_json",
     "parse_list_limit",
     "parse_object",
+    "request_locale",
     "requested_version",
 ]

@@ -17,6 +17,8 @@ from trellis.platform.api.openapi_restrict import restrict_openapi
 from trellis.platform.api.recent_calls import RecentCalls
 from trellis.platform.authz import Authorizer
 from trellis.platform.authz.call import Call, require_reachable
+from trellis.platform.i18n import DEFAULT_LOCALE, Translator, localized
+from trellis.platform.i18n.form_labels import form_labels
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.views import encode
 from trellis.platform.runtime import PartKey, Runtime
@@ -90,17 +92,23 @@ class TenantApi:
     reachable = staticmethod(require_reachable)
 
     # operations ---------------------------------------------------------------------
-    def openapi(self, call: Call) -> ApiResult:
-        """The tenant's OpenAPI document (restricted to what a non-admin may use)."""
+    def openapi(self, call: Call, locale: str = DEFAULT_LOCALE) -> ApiResult:
+        """The tenant's OpenAPI document (restricted to what a non-admin may use).
+
+        Field titles and descriptions declared per locale are given in ``locale``.
+        """
         config = self.runtime.config
         limits = {"default_limit": config.default_page_size, "max_limit": config.max_page_size}
         if call.access.admin:
+            key = _OPENAPI if locale == DEFAULT_LOCALE else PartKey(f"api.openapi.{locale}")
             body = call.rt.part(
-                _OPENAPI, lambda rt: encode(build_openapi(rt.app, rt.tenant, **limits))
+                key,
+                lambda rt: encode(localized(build_openapi(rt.app, rt.tenant, **limits), locale)),
             )
         else:
             doc = build_openapi(call.app, call.tenant, **limits)
-            body = encode(restrict_openapi(call.access, doc, f"/t/{call.tenant}/api"))
+            doc = localized(restrict_openapi(call.access, doc, f"/t/{call.tenant}/api"), locale)
+            body = encode(doc)
         return ApiResult(200, body, {})
 
     def read(
@@ -156,11 +164,22 @@ class TenantApi:
         return ApiResult(200, encode(answer), {})
 
     def form(
-        self, call: Call, entity: CompiledEntity, record_id: int | None, data: dict[str, Any]
+        self,
+        call: Call,
+        entity: CompiledEntity,
+        record_id: int | None,
+        data: dict[str, Any],
+        locale: str = DEFAULT_LOCALE,
     ) -> ApiResult:
-        """Which fields are visible, required and read-only for a record (or draft) now."""
+        """Which fields are visible, required and read-only for a record (or draft) now.
+
+        Each field also carries its ``label`` and, for enum, stage and state fields, its
+        ``options`` as ``{"value", "label"}`` in ``locale`` (values stay raw).
+        """
         state = self.services.records.form(call, entity, record_id, data)
-        return ApiResult(200, encode({"fields": state}), {})
+        labels = form_labels(call.app.model, entity.entity, Translator(locale))
+        fields = {name: {**flags, **labels.get(name, {})} for name, flags in state.items()}
+        return ApiResult(200, encode({"fields": fields}), {})
 
     def dry_run(
         self,

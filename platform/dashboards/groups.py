@@ -50,7 +50,8 @@ def _options(model: AppModel, field: FieldDef, *, funnel: bool) -> list[tuple[st
     if field.type == FieldType.PIPELINE and pipeline is not None:
         stages = pipeline.stages
         return [(s.name, s.label) for s in stages if not (funnel and s.lost)]
-    return [(o, _option_label(o)) for o in field.options]
+    # A declared option label (maybe per locale) is kept; the screens pick the locale.
+    return [(o, field.option_labels.get(o) or _option_label(o)) for o in field.options]
 
 
 def _reached(groups: list[Group]) -> list[Group]:

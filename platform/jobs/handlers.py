@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.jobs.deliveries import FAILED, SENT, SKIPPED, Delivery, record_delivery
 from trellis.platform.jobs.egress import TargetRefusedError, policy_of
 from trellis.platform.jobs.mail import (
@@ -108,10 +109,26 @@ def send_email(ctx: JobContext, job: Job) -> None:
     ctx.log(Delivery(status=SENT, target=to, subject=subject, **entry))
 
 
+def _template_source(ctx: JobContext, name: str, to: Any) -> str | None:
+    """The template in the recipient's language: ``<name>.<locale>.j2``, else ``<name>.j2``.
+
+    The locale is the recipient member's own setting, else the tenant's ``locale``.
+    """
+    locale = ctx.app.model.locale
+    if isinstance(to, int) and not isinstance(to, bool):
+        prefs = UserPreferences(ctx.runtime.registry, clock=ctx.runtime.clock)
+        locale = prefs.locale(to) or locale
+    if locale:
+        localized = ctx.package_file(template_path(f"{name}.{locale}"))
+        if localized is not None:
+            return localized
+    return ctx.package_file(template_path(name))
+
+
 def _send_email(ctx: JobContext, job: Job, name: str) -> tuple[str, str]:
     """Render and send; returns the recipient and the subject."""
     payload = job.payload
-    source = ctx.package_file(template_path(name))
+    source = _template_source(ctx, name, payload.get("to"))
     if source is None:
         raise PermanentJobError(
             f"No email template '{name}' in the app package ({template_path(name)})."

@@ -24,24 +24,29 @@ from trellis.metadata.model.field_types import (
     nullable_schema,
     value_range,
 )
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.values import range_message, to_stored
 
 Errors = dict[str, list[str]]
-REQUIRED_MESSAGE = "This field is required."
-NUL_MESSAGE = "Text must not contain NUL characters."
+REQUIRED_MESSAGE = Translatable("This field is required.")
+NUL_MESSAGE = Translatable("Text must not contain NUL characters.")
 #: Deepest nesting of lists and objects in a field value (a JSON field's).
 MAX_VALUE_DEPTH = 32
-DEPTH_MESSAGE = f"Must not nest lists and objects more than {MAX_VALUE_DEPTH} levels deep."
+DEPTH_MESSAGE = Translatable(
+    "Must not nest lists and objects more than %(depth)s levels deep.", depth=MAX_VALUE_DEPTH
+)
 
 _FORMAT_MESSAGES = {
-    FieldType.EMAIL: "Enter a valid email address.",
-    FieldType.URL: "Enter a valid URL starting with http:// or https://.",
-    FieldType.PHONE: "Enter a valid phone number (digits, spaces, + ( ) - .).",
-    FieldType.DATE: "Enter a date as YYYY-MM-DD.",
-    FieldType.DATETIME: "Enter a date and time in ISO 8601, e.g. 2026-01-31T10:00:00Z.",
-    FieldType.DECIMAL: "Must be a number.",
-    FieldType.MONEY: "Must be a number.",
-    FieldType.PERCENT: "Must be a number.",
+    FieldType.EMAIL: Translatable("Enter a valid email address."),
+    FieldType.URL: Translatable("Enter a valid URL starting with http:// or https://."),
+    FieldType.PHONE: Translatable("Enter a valid phone number (digits, spaces, + ( ) - .)."),
+    FieldType.DATE: Translatable("Enter a date as YYYY-MM-DD."),
+    FieldType.DATETIME: Translatable(
+        "Enter a date and time in ISO 8601, e.g. 2026-01-31T10:00:00Z."
+    ),
+    FieldType.DECIMAL: Translatable("Must be a number."),
+    FieldType.MONEY: Translatable("Must be a number."),
+    FieldType.PERCENT: Translatable("Must be a number."),
 }
 #: Text types checked by a pattern: a wrong JSON type gets the generic message.
 _PATTERN_TYPES = (FieldType.EMAIL, FieldType.URL, FieldType.PHONE)
@@ -90,7 +95,7 @@ def value_problem(value: Any) -> str | None:
 def _message(f: FieldDef, error: Any) -> str:
     keyword = error.validator
     if keyword in ("pattern", "format"):
-        return _FORMAT_MESSAGES.get(f.type, "The value has the wrong format.")
+        return _FORMAT_MESSAGES.get(f.type, Translatable("The value has the wrong format."))
     if keyword == "type":
         if f.type in _FORMAT_MESSAGES and f.type not in _PATTERN_TYPES:
             return _FORMAT_MESSAGES[f.type]
@@ -99,20 +104,26 @@ def _message(f: FieldDef, error: Any) -> str:
         return f"Must be {_TYPE_NAMES.get(wanted, wanted)}."
     if keyword == "enum":
         options = ", ".join(str(o) for o in error.validator_value if o is not None)
-        return f"'{error.instance}' is not an option; choose one of: {options}."
+        return Translatable(
+            "'%(value)s' is not an option; choose one of: %(options)s.",
+            value=error.instance,
+            options=options,
+        )
     if keyword in ("minimum", "maximum") and f.type == FieldType.INTEGER:
         low, high = value_range(f) or (None, None)
         own = f.min == low if keyword == "minimum" else f.max == high
         if not own:
             return range_message(f)
     if keyword == "minimum":
-        return f"Must be at least {error.validator_value}."
+        return Translatable("Must be at least %(min)s.", min=error.validator_value)
     if keyword == "maximum":
-        return f"Must be at most {error.validator_value}."
+        return Translatable("Must be at most %(max)s.", max=error.validator_value)
     if keyword == "maxLength":
-        return f"Must be at most {error.validator_value} characters long."
+        return Translatable(
+            "Must be at most %(count)s characters long.", count=error.validator_value
+        )
     if keyword == "uniqueItems":
-        return "Values must not repeat."
+        return Translatable("Values must not repeat.")
     return str(error.message)
 
 
@@ -214,9 +225,9 @@ class RecordValidator:
         if value is None or not FIELD_TYPES[f.type].decimal:
             return None
         if f.min is not None and value < f.min:
-            return f"Must be at least {f.min}."
+            return Translatable("Must be at least %(min)s.", min=f.min)
         if f.max is not None and value > f.max:
-            return f"Must be at most {f.max}."
+            return Translatable("Must be at most %(max)s.", max=f.max)
         return None
 
 

@@ -10,7 +10,15 @@ import msgspec
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.values import to_json
 
-_ENCODER = msgspec.json.Encoder(decimal_format="string")
+
+def _plain(value: Any) -> Any:
+    """Encode str subclasses (per-locale labels, translatable messages) as their text."""
+    if isinstance(value, str):
+        return str(value)
+    raise NotImplementedError(f"Objects of type {type(value).__name__} are not JSON.")
+
+
+_ENCODER = msgspec.json.Encoder(decimal_format="string", enc_hook=_plain)
 #: The media type of JSON bodies.
 JSON = "application/json"
 

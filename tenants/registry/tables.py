@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.tenants.registry.identity_tables import build_identity_tables
+from trellis.tenants.registry.preference_tables import build_preference_tables
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -112,6 +113,7 @@ def build_system_metadata(schema: str | None = None) -> sa.MetaData:
     sa.Index(None, audit.c.tenant_id, audit.c.id)
     _build_setting_tables(md)
     build_identity_tables(md)
+    build_preference_tables(md)
     return md
 
 

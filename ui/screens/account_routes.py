@@ -13,7 +13,10 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.i18n import N_
+from trellis.platform.i18n.translator import zone_names
 from trellis.platform.identity import RECOVERY_CODE_COUNT, IdentityError, TwoFactorError
+from trellis.platform.identity.preferences import PreferenceError
 from trellis.ui.screens.session_cookie import (
     clear_session_cookie,
     identity_service,
@@ -30,6 +33,8 @@ from trellis.ui.screens.web import (
     signed_in,
 )
 
+#: The languages a member may choose, each named in itself (as language pickers do).
+LOCALE_NAMES = (("en", "English"), ("es", "Español"))
 #: An identity change checked by a code or password; returns new recovery codes or None.
 TwoFactorStep = Callable[..., list[str] | None]
 
@@ -49,6 +54,10 @@ def account_routes(services: UiServices) -> list[Any]:
         session = ui.session
         enabled = two_factor.is_enabled(session.user_id)
         context: dict[str, Any] = {
+            "locale_choice": services.members.locale(session.user_id) or "",
+            "locales": LOCALE_NAMES,
+            "zone_choice": services.members.timezone(session.user_id) or "",
+            "zones": zone_names(),
             "two_factor_on": enabled,
             "enrolment": (
                 None if enabled else two_factor.pending(session.user_id, session.email, ui.tenant)
@@ -157,8 +166,37 @@ def account_routes(services: UiServices) -> list[Any]:
         clear_session_cookie(response, tenant)
         return response
 
+    @post("/t/{tenant:str}/account/locale", sync_to_thread=True, dependencies=POSTED_FORM)
+    def set_locale(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        try:
+            services.members.preferences.set_locale(ui.session.user_id, str(form.get("locale", "")))
+        except PreferenceError:
+            return render(
+                request, ui, status=400, error_locale=N_("Choose a language of the list.")
+            )
+        services.members.forget_locale(ui.session.user_id)
+        return redirect(request, home(tenant) + "#language", flash=N_("Your language is saved."))
+
+    @post("/t/{tenant:str}/account/timezone", sync_to_thread=True, dependencies=POSTED_FORM)
+    def set_timezone(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        zone = str(form.get("timezone", "")).strip()
+        try:
+            services.members.preferences.set_timezone(ui.session.user_id, zone)
+        except PreferenceError:
+            return render(request, ui, status=400, error_zone=N_("Choose a time zone of the list."))
+        services.members.forget_locale(ui.session.user_id)
+        return redirect(request, home(tenant) + "#language", flash=N_("Your time zone is saved."))
+
     return [
         account_page,
+        set_locale,
+        set_timezone,
         start_two_factor,
         confirm_two_factor,
         disable_two_factor,

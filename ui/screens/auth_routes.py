@@ -16,6 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.db.outages import SESSIONS
+from trellis.platform.i18n import N_
 from trellis.platform.identity import IdentityError
 from trellis.platform.sessions import SESSION_COOKIE, SessionStoreUnavailableError
 from trellis.ui.screens.session_cookie import (
@@ -133,7 +134,9 @@ def auth_routes(services: UiServices) -> list[Any]:
         sid = request.cookies.get(SESSION_COOKIE) or ""
         if not _pending(request, tenant):
             return redirect(
-                request, f"/t/{tenant}/login?next={quote(target)}", flash="Sign in again, please."
+                request,
+                f"/t/{tenant}/login?next={quote(target)}",
+                flash=N_("Sign in again, please."),
             )
         try:
             session = identity.verify_second_factor(
@@ -159,7 +162,7 @@ def auth_routes(services: UiServices) -> list[Any]:
         session = services.sessions.get(sid) if sid else None
         if session is not None:
             identity.sign_out(session, ip=request_ip(request))
-        response = redirect(request, f"/t/{tenant}/login", flash="You are signed out.")
+        response = redirect(request, f"/t/{tenant}/login", flash=N_("You are signed out."))
         clear_session_cookie(response, tenant)
         return response
 

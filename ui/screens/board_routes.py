@@ -88,7 +88,7 @@ def board_routes(services: UiServices) -> list[Any]:
         status: int = 200,
     ) -> Response[Any]:
         query = query_of(request)
-        shown = Presenter(api, ui.call, services.members.names(ui.tenant))
+        shown = Presenter(api, ui.call, services.members.names(ui.tenant), ui.translator)
         board = build_board(ui, entity, screens, query, shown)
         access = ui.call.access.entity(entity.name)
         ctx = {

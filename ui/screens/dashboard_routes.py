@@ -42,7 +42,7 @@ def dashboard_routes(services: UiServices) -> list[Any]:
         with runtime.engines.tenant_connection(tenant) as conn:
             tiles = compute_dashboard(conn, ui.call.access, dashboard, ectx, user_names=names)
         model = ui.call.app.model
-        views = [tile_view(model, data, i) for i, data in enumerate(tiles)]
+        views = [tile_view(model, data, i, ui.translator) for i, data in enumerate(tiles)]
         ctx = {
             "dashboard": dashboard,
             "kpis": [v for v in views if v.kind == "kpi"],

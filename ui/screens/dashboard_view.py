@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from babel import numbers
+
 from trellis.metadata.model import AppModel, FieldType, TileDef
 from trellis.platform.dashboards import TileData
+from trellis.platform.i18n import Translator
 from trellis.platform.money import currency_symbol
 from trellis.ui.screens.charts import bar_chart, funnel_chart, line_chart, line_scale, pie_chart
 
@@ -28,16 +31,15 @@ def value_format(model: AppModel, tile: TileDef) -> str:
     return "decimal"
 
 
-def format_value(value: Decimal | None, style: str) -> str:
-    """A number as the tile shows it: thousands separated, cents for amounts."""
+def format_value(value: Decimal | None, style: str, locale: str = "en") -> str:
+    """A number as the tile shows it: thousands separated, cents for amounts, per locale."""
     if value is None:
         return NO_VALUE
     if style in ("count", "integer"):
-        return f"{int(value.to_integral_value(ROUND_HALF_UP)):,}"
+        return numbers.format_decimal(int(value.to_integral_value(ROUND_HALF_UP)), locale=locale)
     rounded = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    if style == "percent":
-        return f"{rounded:,.2f} %"
-    return f"{rounded:,.2f}"
+    text = numbers.format_decimal(rounded, format="#,##0.00", locale=locale)
+    return f"{text} %" if style == "percent" else text
 
 
 def axis_text(value: Decimal, style: str) -> str:
@@ -91,13 +93,21 @@ def _column_label(model: AppModel, tile: TileDef) -> str:
     return f"{label} ({tile.bucket})" if tile.bucket else label
 
 
-def tile_view(model: AppModel, data: TileData, index: int) -> TileView:
-    """The view of computed tile ``data`` (``index`` makes its element ids unique)."""
-    tile = data.tile
+def tile_view(
+    model: AppModel, data: TileData, index: int, translator: Translator | None = None
+) -> TileView:
+    """The view of computed tile ``data`` (``index`` makes its element ids unique).
+
+    Labels (tile, stages, options) and numbers are shown in ``translator``'s language.
+    """
+    t = translator or Translator()
+    tile = replace(data.tile, label=t.label(data.tile.label))
     style = value_format(model, tile)
+    groups = tuple(replace(g, label=t.label(g.label)) for g in data.groups)
+    data = replace(data, tile=tile, groups=groups)
     symbol = currency_symbol(data.currency) if data.currency else ""
-    texts = [symbol + format_value(g.value, style) for g in data.groups]
-    rows = tuple(DataRow(g.label, t) for g, t in zip(data.groups, texts, strict=True))
+    texts = [symbol + format_value(g.value, style, t.locale) for g in data.groups]
+    rows = tuple(DataRow(g.label, text) for g, text in zip(data.groups, texts, strict=True))
     chart: Any = None
     if data.unavailable is None and data.groups:
         if tile.kind == "line":
@@ -109,7 +119,7 @@ def tile_view(model: AppModel, data: TileData, index: int) -> TileView:
             chart = funnel_chart(data.groups, texts)
         else:
             chart = bar_chart(data.groups, texts)
-    value_text = symbol + format_value(data.value, style) if tile.kind == "kpi" else ""
+    value_text = symbol + format_value(data.value, style, t.locale) if tile.kind == "kpi" else ""
     flag = None
     if data.missing:
         flag = "Incomplete: amounts without an exchange rate are left out. " + " ".join(
@@ -120,7 +130,7 @@ def tile_view(model: AppModel, data: TileData, index: int) -> TileView:
         id=f"tile-{index}",
         kind=tile.kind,
         label=tile.label,
-        description=tile.description,
+        description=t.label(tile.description) if tile.description else None,
         unavailable=data.unavailable,
         value_text=value_text,
         summary=_summary(tile, rows) if tile.kind != "kpi" else f"{tile.label}: {value_text}",

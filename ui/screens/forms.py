@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from trellis.metadata.model import FIELD_TYPES, EntityDef, FieldDef, FieldType
+from trellis.platform.i18n import N_
 
 #: Operators of the filter builder and the rule-language text they produce.
 OPERATORS: dict[str, str] = {
@@ -21,6 +23,21 @@ OPERATORS: dict[str, str] = {
     "empty": "is empty",
     "not_empty": "is not empty",
 }
+#: What the filter builder shows for each operator.
+OPERATOR_LABELS = MappingProxyType(
+    {
+        "eq": N_("equals"),
+        "ne": N_("does not equal"),
+        "lt": N_("less than"),
+        "le": N_("at most"),
+        "gt": N_("greater than"),
+        "ge": N_("at least"),
+        "contains": N_("contains"),
+        "starts_with": N_("starts with"),
+        "empty": N_("is empty"),
+        "not_empty": N_("is not empty"),
+    }
+)
 NUMERIC_TYPES = frozenset(k for k, spec in FIELD_TYPES.items() if spec.numeric)
 
 

@@ -86,7 +86,13 @@ def stages_of(model: AppModel, f: FieldDef) -> list[Stage]:
         pipeline = model.pipelines.get(f.pipeline)
         if pipeline is not None:
             return [Stage(s.name, s.label, s.won, s.lost) for s in pipeline.stages]
-    return [Stage(option, option.replace("_", " ").capitalize()) for option in f.options]
+    return [Stage(option, _option_label(f, option)) for option in f.options]
+
+
+def _option_label(f: FieldDef, option: str) -> str:
+    """A declared option label (maybe per locale), else the option made readable."""
+    declared = f.option_labels.get(option)
+    return declared if declared is not None else option.replace("_", " ").capitalize()
 
 
 def board_field(ui: UiCall, entity: CompiledEntity, screens: Screens) -> FieldDef:

@@ -10,9 +10,14 @@ from urllib.parse import urlencode
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.services import ListArgs
-from trellis.ui.screens.forms import OPERATORS, filter_expression, search_expression
+from trellis.ui.screens.forms import (
+    OPERATOR_LABELS,
+    OPERATORS,
+    filter_expression,
+    search_expression,
+)
 from trellis.ui.screens.layouts import Screens
-from trellis.ui.screens.present import Cell, Presenter, label_of, shown_columns
+from trellis.ui.screens.present import Cell, Presenter, localized_label, shown_columns
 from trellis.ui.screens.web import UiCall
 
 MAX_BUILDER_ROWS = 5
@@ -104,7 +109,7 @@ def build_list(
     for name in columns:
         next_sort = f"-{name}" if sort == name else name
         link = "" if name in access.restricted else query.params(sort=next_sort)
-        header.append((name, label_of(entity.entity, name), link))
+        header.append((name, localized_label(entity.entity, name, presenter.t), link))
     try:
         body = presenter.records.page(ui.call, entity, ListArgs.of(params)).as_json()
     except RecordError as exc:
@@ -123,8 +128,10 @@ def build_list(
 def builder_choices(entity: CompiledEntity, ui: UiCall) -> dict[str, Any]:
     """Fields and operators offered by the filter builder (hidden fields left out)."""
     visible = ui.call.access.entity(entity.name).columns
-    fields = [(n, label_of(entity.entity, n)) for n in visible if n != "deleted_at"]
-    return {"fields": fields, "operators": list(OPERATORS)}
+    t = ui.translator
+    fields = [(n, localized_label(entity.entity, n, t)) for n in visible if n != "deleted_at"]
+    operators = [(o, t.gettext(OPERATOR_LABELS.get(o, o))) for o in OPERATORS]
+    return {"fields": fields, "operators": operators}
 
 
 __all__ = ["ListPageView", "ListQuery", "build_list", "builder_choices", "combined_filter"]

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from trellis.platform.api.auth import TOKEN_CACHE_SECONDS
 from trellis.platform.config import Clock, SystemClock
+from trellis.platform.identity.preferences import UserPreferences
 from trellis.tenants.registry import TenantRegistry, TokenIdentity
 
 T = TypeVar("T")
@@ -33,6 +34,7 @@ class MemberCache:
         self._clock: Clock = clock or SystemClock()
         self._entries: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self.preferences = UserPreferences(registry, clock=self._clock)
 
     def _cached(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
         now = self._clock.monotonic()
@@ -64,6 +66,20 @@ class MemberCache:
     def tenants(self, user_id: int) -> list[str]:
         """The tenants the user belongs to (for the tenant switcher)."""
         return self._cached(("tenants", user_id), lambda: self.registry.user_tenants(user_id))
+
+    def locale(self, user_id: int) -> str | None:
+        """The member's own locale setting (None: follow the tenant and the browser)."""
+        return self._cached(("locale", user_id), lambda: self.preferences.locale(user_id))
+
+    def timezone(self, user_id: int) -> str | None:
+        """The member's own time zone setting (None: the tenant's ``timezone``)."""
+        return self._cached(("timezone", user_id), lambda: self.preferences.timezone(user_id))
+
+    def forget_locale(self, user_id: int) -> None:
+        """Drop the cached locale and time zone of ``user_id`` after they changed."""
+        with self._lock:
+            self._entries.pop(("locale", user_id), None)
+            self._entries.pop(("timezone", user_id), None)
 
     def names(self, tenant: str) -> dict[int, str]:
         """Display names of the tenant's members by user id."""

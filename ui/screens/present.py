@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
 from markupsafe import Markup
 
 from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef, FieldType
 from trellis.metadata.model.rich_text import plain_text
 from trellis.platform.authz.call import Call
-from trellis.platform.money import converted_currency, currency_symbol
+from trellis.platform.i18n import N_, Translator
+from trellis.platform.money import converted_currency
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.services.records import RecordsService
 from trellis.ui.screens.layouts import title_field
 
+T = TypeVar("T")
 USER_COLUMNS = frozenset({"owner_id", "created_by", "updated_by"})
 MAX_TITLES = 500
 #: Field types whose values are ids of records of the entity in ``to``.
@@ -24,7 +29,9 @@ _LINKING = frozenset({FieldType.REFERENCE, FieldType.MANY_TO_MANY})
 #: Field types shown by one record's title: a form's lookup box starts with it.
 TITLED_TYPES = frozenset({FieldType.REFERENCE, FieldType.ANY_REFERENCE})
 #: What a restricted rollup shows instead of its value.
-RESTRICTED_TEXT = "Restricted"
+RESTRICTED_TEXT = N_("Restricted")
+#: Field types whose stored values are shown by their label.
+_LABELLED = frozenset({FieldType.ENUM, FieldType.MULTI_ENUM, FieldType.PIPELINE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +60,32 @@ class _Column(NamedTuple):
     titled: bool
 
 
+_STANDARD_LABELS = MappingProxyType(
+    {
+        "id": N_("Id"),
+        "owner_id": N_("Owner"),
+        "created_at": N_("Created"),
+        "updated_at": N_("Updated"),
+        "created_by": N_("Created by"),
+        "updated_by": N_("Updated by"),
+        "version": N_("Version"),
+        "deleted_at": N_("Deleted"),
+    }
+)
+
+
 def label_of(entity: EntityDef, name: str) -> str:
     """A column's label (standard columns get readable names)."""
     f = entity.fields.get(name)
     if f is not None:
         return f.label
-    return {
-        "id": "Id",
-        "owner_id": "Owner",
-        "created_at": "Created",
-        "updated_at": "Updated",
-        "created_by": "Created by",
-        "updated_by": "Updated by",
-        "version": "Version",
-    }.get(name, name.replace("_", " ").capitalize())
+    return _STANDARD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def localized_label(entity: EntityDef, name: str, t: Translator) -> str:
+    """A column's label in the reader's language."""
+    f = entity.fields.get(name)
+    return t.label(f.label) if f is not None else t.gettext(label_of(entity, name))
 
 
 def shown_columns(call: Call, entity: str, names: Iterable[str]) -> list[str]:
@@ -85,18 +104,23 @@ def _any_target(value: Any) -> tuple[str, int] | None:
     return None
 
 
-def _text(f: FieldDef | None, value: Any, name: str) -> str:
+def _text(f: FieldDef | None, value: Any, name: str, t: Translator, currency: Any = None) -> str:
     if value is None or value == "" or value == []:
         return ""
     kind = f.type if f is not None else (FieldType.DATETIME if name.endswith("_at") else "")
     if kind == FieldType.BOOLEAN:
-        return "Yes" if value else "No"
+        return t.gettext("Yes") if value else t.gettext("No")
     if kind == FieldType.MONEY:
-        return f"{float(value):,.2f}"
+        return t.money(Decimal(str(value)), currency if isinstance(currency, str) else None)
     if kind == FieldType.PERCENT:
-        return f"{float(value):g} %"
+        return t.percent(Decimal(str(value)))
+    if kind in (FieldType.DECIMAL, FieldType.INTEGER) and not isinstance(value, bool):
+        return t.number(Decimal(str(value)))
+    if kind == FieldType.DATE and isinstance(value, str):
+        return t.date(_parse(dt.date.fromisoformat, value)) or value
     if kind == FieldType.DATETIME and isinstance(value, str):
-        return value.replace("T", " ")[:16]
+        parsed = _parse(dt.datetime.fromisoformat, value.replace("Z", "+00:00"))
+        return t.datetime(parsed, "short") if parsed else value.replace("T", " ")[:16]
     if kind == FieldType.RICH_TEXT and isinstance(value, str):
         return plain_text(value)
     if kind == FieldType.FILE:  # file metadata: the names of the current files
@@ -109,15 +133,31 @@ def _text(f: FieldDef | None, value: Any, name: str) -> str:
     return str(value)
 
 
+def _parse(parse: Callable[[str], T], value: str) -> T | None:
+    try:
+        return parse(value)
+    except ValueError:
+        return None
+
+
 class Presenter:
     """Formats records of one call, resolving reference and user titles in batches."""
 
-    def __init__(self, records: RecordsService, call: Call, users: Mapping[int, str]) -> None:
+    def __init__(
+        self,
+        records: RecordsService,
+        call: Call,
+        users: Mapping[int, str],
+        translator: Translator | None = None,
+    ) -> None:
         self.records = records
         self.call = call
         self.users = users
+        #: The reader's language: labels of values, dates, numbers and money.
+        self.t = translator or Translator()
         self._titles: dict[tuple[str, int], str] = {}
         self._columns: dict[tuple[str, str], _Column] = {}
+        self._labels: dict[tuple[str, str, Any], str] = {}
 
     def load_titles(
         self, entity: EntityDef, records: Iterable[Mapping[str, Any]], columns: Sequence[str]
@@ -157,7 +197,8 @@ class Presenter:
         if found is None:
             restricted = name in self.call.access.entity(entity.name).restricted
             titled = name == title_field(entity) or (name == "id" and name in STANDARD_COLUMNS)
-            found = _Column(entity.fields.get(name), label_of(entity, name), restricted, titled)
+            label = localized_label(entity, name, self.t)
+            found = _Column(entity.fields.get(name), label, restricted, titled)
             self._columns[key] = found
         return found
 
@@ -167,7 +208,7 @@ class Presenter:
         f, label, restricted, titled = self._column(entity, name)
         tenant = self.call.tenant
         if restricted:
-            return Cell(name, label, RESTRICTED_TEXT, restricted=True)
+            return Cell(name, label, self.t.gettext(RESTRICTED_TEXT), restricted=True)
         if f is not None and f.type == FieldType.REFERENCE and isinstance(value, int) and f.to:
             text = self._titles.get((f.to, value), f"#{value}")
             return Cell(name, label, text, f"/t/{tenant}/e/{f.to}/{value}", value)
@@ -184,14 +225,40 @@ class Presenter:
         if f is not None and f.rollup is not None and value is not None:
             code = converted_currency(self.call.app.model, entity, name)
             if code is not None:
-                return Cell(name, label, currency_symbol(code) + _text(f, value, name), None, value)
+                return Cell(name, label, _text(f, value, name, self.t, code), None, value)
         if f is not None and f.type == FieldType.RICH_TEXT and isinstance(value, str):
             # Stored through ``sanitise`` on every save path: markup is shown as saved.
-            return Cell(name, label, _text(f, value, name), None, value, html=Markup(value))
+            text = _text(f, value, name, self.t)
+            return Cell(name, label, text, None, value, html=Markup(value))
+        text = self._value_text(entity, f, record, value, name)
         if titled:
             href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
-            return Cell(name, label, _text(f, value, name) or f"#{record.get('id')}", href, value)
-        return Cell(name, label, _text(f, value, name), None, value)
+            return Cell(name, label, text or f"#{record.get('id')}", href, value)
+        return Cell(name, label, text, None, value)
+
+    def _value_label(self, entity: EntityDef, f: FieldDef, value: Any) -> str:
+        """An option's or stage's label, looked up once per page."""
+        key = (entity.name, f.name, value)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = self.t.value_label(self.call.app.model, f, value)
+        return found
+
+    def _value_text(
+        self,
+        entity: EntityDef,
+        f: FieldDef | None,
+        record: Mapping[str, Any],
+        value: Any,
+        name: str,
+    ) -> str:
+        """``value`` as the reader expects it: option labels, local dates, numbers, money."""
+        if f is not None and f.type in _LABELLED and value not in (None, ""):
+            if isinstance(value, list):
+                return ", ".join(self._value_label(entity, f, v) for v in value)
+            return self._value_label(entity, f, value)
+        currency = record.get(f.currency_field) if f is not None and f.currency_field else None
+        return _text(f, value, name, self.t, currency)
 
     def chips(self, f: FieldDef, value: Any) -> tuple[tuple[str, str], ...]:
         """(title, link) of each record a ``many_to_many`` value links to."""
@@ -232,5 +299,6 @@ __all__ = [
     "Presenter",
     "label_of",
     "link_chips",
+    "localized_label",
     "shown_columns",
 ]

@@ -79,7 +79,11 @@ def build_flow(
         for state in body["states"]:
             pending = state["pending"]
             can_decide = pending is not None and (pending["role"] in roles or call.access.admin)
-            view.states.append({**state, "can_decide": can_decide})
+            state_field = entity.entity.fields.get(str(state.get("field")))
+            shown = state.get("state")
+            if state_field is not None:
+                shown = ui.translator.value_label(call.app.model, state_field, shown)
+            view.states.append({**state, "can_decide": can_decide, "state_label": shown})
         view.transitions = body["transitions"]
     return view
 

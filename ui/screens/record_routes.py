@@ -49,7 +49,7 @@ def record_routes(services: UiServices) -> list[Any]:
         return ui, entity, screens_of(ui.call, entity)
 
     def presenter(ui: UiCall) -> Presenter:
-        return Presenter(api, ui.call, services.members.names(ui.tenant))
+        return Presenter(api, ui.call, services.members.names(ui.tenant), ui.translator)
 
     def form_fields(
         ui: UiCall, entity: CompiledEntity, screens: Screens
@@ -182,10 +182,8 @@ def record_routes(services: UiServices) -> list[Any]:
                 request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
             )
         created = result.record
-        label = target.entity.label
-        return redirect(
-            request, f"/t/{tenant}/e/{entity}/{created['id']}", flash=f"{label} created."
-        )
+        done = ui.translator.gettext("%(label)s created.", label=target.entity.label)
+        return redirect(request, f"/t/{tenant}/e/{entity}/{created['id']}", flash=done)
 
     @get("/t/{tenant:str}/e/{entity:str}/{record_id:str}", sync_to_thread=True)
     def detail(
@@ -310,9 +308,8 @@ def record_routes(services: UiServices) -> list[Any]:
             return form_page(
                 request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
             )
-        return redirect(
-            request, f"/t/{tenant}/e/{entity}/{ident}", flash=f"{target.entity.label} saved."
-        )
+        done = ui.translator.gettext("%(label)s saved.", label=target.entity.label)
+        return redirect(request, f"/t/{tenant}/e/{entity}/{ident}", flash=done)
 
     @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/delete", sync_to_thread=True)
     def delete(
@@ -323,7 +320,8 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target, _ = context(request, tenant, entity)
         api.delete(ui.call, target, parse_id(entity, record_id), None)
-        return redirect(request, f"/t/{tenant}/e/{entity}", flash=f"{target.entity.label} deleted.")
+        done = ui.translator.gettext("%(label)s deleted.", label=target.entity.label)
+        return redirect(request, f"/t/{tenant}/e/{entity}", flash=done)
 
     @post("/t/{tenant:str}/e/{entity:str}/_bulk", sync_to_thread=True, dependencies=POSTED_FORM)
     def bulk(

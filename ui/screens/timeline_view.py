@@ -29,6 +29,7 @@ from trellis.platform.activity.timeline import (
     merge,
     older_expression,
 )
+from trellis.platform.i18n import N_
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.values import as_utc
@@ -178,7 +179,7 @@ def _items(
     names: Mapping[int, str],
     activities: Mapping[tuple[str, int], dict[str, Any]],
 ) -> list[Item]:
-    shown = Presenter(services.records, ui.call, names)
+    shown = Presenter(services.records, ui.call, names, ui.translator)
     entity = target.entity
     values = [
         {name: pair[i]}
@@ -191,16 +192,22 @@ def _items(
     out = []
     for entry in page.entries:
         at, at_text = _when(entry)
-        who = names.get(entry.user_id, "Someone") if entry.user_id is not None else "Automation"
+        t = ui.translator
+        automation = t.gettext(N_("Automation"))
+        who = automation
+        if entry.user_id is not None:
+            who = names.get(entry.user_id, t.gettext(N_("Someone")))
         item = Item(entry.kind, at, at_text, who, "")
         if entry.kind == "change":
             _change_item(item, entry, entity, shown)
+            item.title = t.gettext(item.title)
         elif entry.kind == "comment":
-            item.title = "commented"
+            item.title = t.gettext(N_("commented"))
             item.body = render_comment(entry.data["body"], entry.data["mentions"], names)
         elif entry.kind == "email":
-            item.who = "Automation"
-            item.title = f"e-mail to {entry.data['to'] or 'nobody'}"
+            item.who = automation
+            to = entry.data["to"] or t.gettext(N_("nobody"))
+            item.title = t.gettext(N_("e-mail to %(to)s"), to=to)
             item.body = Markup(escape(entry.data["subject"] or ""))
             item.status = entry.data["status"]
         else:
@@ -213,8 +220,8 @@ def _items(
 def _change_item(item: Item, entry: Entry, entity: EntityDef, shown: Presenter) -> None:
     """A change row: created/changed/deleted with each visible field's old and new value."""
     op = entry.data["op"]
-    titles = {"create": "created", "delete": "deleted", "restore": "restored"}
-    item.title = titles.get(op, "changed")
+    titles = {"create": N_("created"), "delete": N_("deleted"), "restore": N_("restored")}
+    item.title = titles.get(op, N_("changed"))
     if op in ("delete", "restore"):
         return
     item.changes = [

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from trellis.platform.api.security_headers import behind_tls
 from trellis.platform.authz.call import Call
+from trellis.platform.i18n import Translator
 from trellis.platform.identity.two_factor_policy import TWO_FACTOR_REQUIRED, must_enrol
 from trellis.platform.notifications import unread_count
 from trellis.platform.records.errors import NotFoundError
@@ -23,9 +24,11 @@ from trellis.platform.services.reads import ReadsService
 from trellis.platform.services.records import RecordsService
 from trellis.platform.services.workflows import WorkflowsService
 from trellis.platform.sessions import SESSION_COOKIE, Session, SessionStore
+from trellis.ui.screens.locale import request_translator
 from trellis.ui.screens.members import MemberCache
 
 FLASH_COOKIE = "trellis_flash"
+ENGLISH = Translator()
 
 
 class LoginRequiredError(Exception):
@@ -85,6 +88,8 @@ class UiCall:
 
     session: Session
     call: Call
+    #: The member's language (their setting, the tenant's, the browser's, else en).
+    translator: Translator = ENGLISH
 
     @property
     def tenant(self) -> str:
@@ -120,7 +125,11 @@ def signed_in(services: UiServices, request: Request[Any, Any, Any], tenant: str
     if not on_account and must_enrol(services.runtime, tenant, session.user_id):
         raise EnrolmentRequiredError(tenant)
     call = services.app.call_as(tenant, identity)
-    return UiCall(session, replace(call, source="form"))
+    model = call.app.model
+    translator = request_translator(
+        services.members, request, session.user_id, model.locale, model.timezone
+    )
+    return UiCall(session, replace(call, source="form"), translator)
 
 
 async def read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
@@ -175,14 +184,18 @@ def page(
 ) -> Template:
     """Render ``template`` with the shell's context (navigation, user, flash)."""
     ctx: dict[str, Any] = {"request_path": request.url.path, **context}
+    services: UiServices = request.app.state["ui"]
+    translator = ui.translator if ui is not None else request_translator(services.members, request)
+    ctx.setdefault("i18n", translator)
+    ctx.setdefault("lang", translator.locale)
     if ui is not None:
-        services: UiServices = request.app.state["ui"]
+        ctx.setdefault("app_model", ui.call.app.model)
         ctx.update(shell_context(ui, services.members.tenants(ui.session.user_id)))
         if not is_htmx(request):  # fragments have no top bar
             ctx["unread"] = unread_count(services.runtime, ui.tenant, ui.session.user_id)
     flash = request.cookies.get(FLASH_COOKIE)
     if flash:
-        ctx["flash"] = unquote(flash)
+        ctx["flash"] = translator.gettext(unquote(flash))
     response = Template(template_name=template, context=ctx, status_code=status)
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
@@ -193,7 +206,7 @@ def shell_context(ui: UiCall, tenants: list[str] | None = None) -> dict[str, Any
     """Navigation and user menu data for the page shell."""
     call = ui.call
     nav = [
-        {"name": name, "label": entity.entity.plural_label}
+        {"name": name, "label": entity.entity.plural_label}  # the template translates it
         for name, entity in call.app.entities.items()
         if call.access.can(name, "read")
     ]
