@@ -32,7 +32,7 @@ from trellis.metadata.model import (
     FormDef,
     LinkDef,
     PublicFieldDef,
-    local_text,
+    public_text,
 )
 
 FORM_DIR = "forms"
@@ -69,8 +69,8 @@ def _fields(items: Any, positions: PositionMap) -> tuple[PublicFieldDef, ...]:
             out.append(
                 PublicFieldDef(
                     item["field"],
-                    label=local_text(item.get("label")),
-                    help=local_text(item.get("help")),
+                    label=public_text(item.get("label")),
+                    help=public_text(item.get("help")),
                     required=item.get("required") is True,
                     source=positions.anchor(path),
                 )
@@ -92,11 +92,11 @@ def build_form(name: str, doc: YamlDocument) -> FormDef:
         name=name,
         entity=str(data.get("entity", "")),
         fields=_fields(data.get("fields"), doc.positions),
-        title=local_text(data.get("title")),
-        description=local_text(data.get("description")),
-        submit_label=local_text(data.get("submit_label")),
+        title=public_text(data.get("title")),
+        description=public_text(data.get("description")),
+        submit_label=public_text(data.get("submit_label")),
         hidden=MappingProxyType(dict(hidden) if isinstance(hidden, dict) else {}),
-        success_message=local_text(success.get("message") if isinstance(success, dict) else None),
+        success_message=public_text(success.get("message") if isinstance(success, dict) else None),
         success_redirect=redirect if isinstance(redirect, str) else None,
         allowed_origins=_origins(data.get("allowed_origins")),
         source=doc.positions.anchor(()),
@@ -117,10 +117,10 @@ def build_link(name: str, doc: YamlDocument) -> LinkDef:
         layout=data.get("layout") if isinstance(data.get("layout"), str) else None,
         single_use=data.get("single_use") is True,
         expires_days=days if isinstance(days, int) and not isinstance(days, bool) else 30,
-        title=local_text(data.get("title")),
-        description=local_text(data.get("description")),
-        submit_label=local_text(data.get("submit_label")),
-        done_message=local_text(data.get("done_message")),
+        title=public_text(data.get("title")),
+        description=public_text(data.get("description")),
+        submit_label=public_text(data.get("submit_label")),
+        done_message=public_text(data.get("done_message")),
         source=doc.positions.anchor(()),
     )
 

@@ -44,10 +44,10 @@ from trellis.metadata.model.public import (
     PUBLIC_ROLE,
     FormDef,
     LinkDef,
-    LocalText,
     PublicFieldDef,
-    local_text,
+    PublicText,
     pick_text,
+    public_text,
 )
 from trellis.metadata.model.roles import (
     ACTIONS,
@@ -100,9 +100,9 @@ __all__ = [
     "LayoutsDef",
     "LinkDef",
     "ListLayout",
-    "LocalText",
     "PipelineDef",
     "PublicFieldDef",
+    "PublicText",
     "RelatedList",
     "RelatedSource",
     "ReminderDef",
@@ -118,6 +118,6 @@ __all__ = [
     "ValidationDef",
     "WorkflowDef",
     "field_type",
-    "local_text",
     "pick_text",
+    "public_text",
 ]

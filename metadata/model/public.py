@@ -23,12 +23,12 @@ ANY_LANGUAGE = ""
 FALLBACK_LANGUAGE = "en"
 
 #: A text per language (``{en: Name, es: Nombre}``); a plain string is ``{"": text}``.
-LocalText = Mapping[str, str]
-_NO_TEXT: LocalText = MappingProxyType({})
+PublicText = Mapping[str, str]
+_NO_TEXT: PublicText = MappingProxyType({})
 
 
-def local_text(value: Any) -> LocalText:
-    """A ``label: …`` value (a string or a language -> text mapping) as :data:`LocalText`."""
+def public_text(value: Any) -> PublicText:
+    """A ``label: …`` value (a string or a language -> text mapping) as :data:`PublicText`."""
     if isinstance(value, str):
         return MappingProxyType({ANY_LANGUAGE: value})
     if isinstance(value, Mapping):
@@ -37,7 +37,7 @@ def local_text(value: Any) -> LocalText:
 
 
 def pick_text(
-    text: LocalText, languages: Sequence[str], default: str | None = None, fallback: str = ""
+    text: PublicText, languages: Sequence[str], default: str | None = None, fallback: str = ""
 ) -> str:
     """The text for the first of ``languages`` it has, else ``default``'s, else English.
 
@@ -59,8 +59,8 @@ class PublicFieldDef:
     """One field a public form or signed link shows (with its own label, if given)."""
 
     name: str
-    label: LocalText = field(default_factory=lambda: _NO_TEXT)
-    help: LocalText = field(default_factory=lambda: _NO_TEXT)
+    label: PublicText = field(default_factory=lambda: _NO_TEXT)
+    help: PublicText = field(default_factory=lambda: _NO_TEXT)
     #: Required on this form even when the entity does not require it.
     required: bool = False
     source: SourceSpan = UNKNOWN_SOURCE
@@ -78,11 +78,11 @@ class FormDef:
     name: str
     entity: str
     fields: tuple[PublicFieldDef, ...]
-    title: LocalText = field(default_factory=lambda: _NO_TEXT)
-    description: LocalText = field(default_factory=lambda: _NO_TEXT)
-    submit_label: LocalText = field(default_factory=lambda: _NO_TEXT)
+    title: PublicText = field(default_factory=lambda: _NO_TEXT)
+    description: PublicText = field(default_factory=lambda: _NO_TEXT)
+    submit_label: PublicText = field(default_factory=lambda: _NO_TEXT)
     hidden: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    success_message: LocalText = field(default_factory=lambda: _NO_TEXT)
+    success_message: PublicText = field(default_factory=lambda: _NO_TEXT)
     success_redirect: str | None = None
     allowed_origins: tuple[str, ...] = ()
     source: SourceSpan = UNKNOWN_SOURCE
@@ -106,10 +106,10 @@ class LinkDef:
     single_use: bool = False
     #: Lifetime of a new link unless its issuer gives another, in days.
     expires_days: int = 30
-    title: LocalText = field(default_factory=lambda: _NO_TEXT)
-    description: LocalText = field(default_factory=lambda: _NO_TEXT)
-    submit_label: LocalText = field(default_factory=lambda: _NO_TEXT)
-    done_message: LocalText = field(default_factory=lambda: _NO_TEXT)
+    title: PublicText = field(default_factory=lambda: _NO_TEXT)
+    description: PublicText = field(default_factory=lambda: _NO_TEXT)
+    submit_label: PublicText = field(default_factory=lambda: _NO_TEXT)
+    done_message: PublicText = field(default_factory=lambda: _NO_TEXT)
     source: SourceSpan = UNKNOWN_SOURCE
 
 
@@ -119,8 +119,8 @@ __all__ = [
     "PUBLIC_ROLE",
     "FormDef",
     "LinkDef",
-    "LocalText",
     "PublicFieldDef",
-    "local_text",
+    "PublicText",
     "pick_text",
+    "public_text",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from trellis.metadata.model import LocalText, pick_text
+from trellis.metadata.model import PublicText, pick_text
 
 #: Most languages read from one header (longer lists are cut).
 MAX_LANGUAGES = 10
@@ -44,7 +44,7 @@ class PageText:
         #: Languages the page's declared texts are written in.
         self.known = {k.split("-", 1)[0] for k in known if k}
 
-    def __call__(self, text: LocalText, fallback: str = "") -> str:
+    def __call__(self, text: PublicText, fallback: str = "") -> str:
         """``text`` in the reader's language, else ``fallback`` when nothing is declared."""
         return pick_text(text, self.languages, self.default, fallback) or fallback
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trellis.metadata.model import local_text, pick_text
+from trellis.metadata.model import pick_text, public_text
 from trellis.platform.public import origin_allowed
 from trellis.ui.screens.public_text import PageText, accepted_languages
 
@@ -15,12 +15,12 @@ HOSTS = st.from_regex(r"https?://[a-z]{1,8}\.(example|test)(:[0-9]{2,4})?", full
 
 
 def test_plain_strings_and_fallbacks() -> None:
-    assert pick_text(local_text("Name"), ["es"]) == "Name"
-    both = local_text({"en": "Name", "es": "Nombre"})
+    assert pick_text(public_text("Name"), ["es"]) == "Name"
+    both = public_text({"en": "Name", "es": "Nombre"})
     assert pick_text(both, ["es-MX", "en"]) == "Nombre"
     assert pick_text(both, ["fr"]) == "Name"  # nothing accepted: English
-    assert pick_text(local_text({"es": "Nombre", "fr": "Nom"}), ["de"], "fr") == "Nom"
-    assert pick_text(local_text(None), ["es"], fallback="Field") == "Field"
+    assert pick_text(public_text({"es": "Nombre", "fr": "Nom"}), ["de"], "fr") == "Nom"
+    assert pick_text(public_text(None), ["es"], fallback="Field") == "Field"
     assert accepted_languages("fr;q=0.2, es-MX, en;q=0.8, *;q=0.1") == ["es-mx", "en", "fr"]
     assert accepted_languages("x;q=abc, ;q=1, de;q=0") == []
     assert PageText("es-MX", None, {"en", "es"}).lang == "es"
@@ -32,7 +32,7 @@ def test_plain_strings_and_fallbacks() -> None:
 def test_a_declared_text_is_always_one_of_its_values(
     text: dict[str, str], languages: list[str], default: str | None
 ) -> None:
-    chosen = pick_text(local_text(text), languages, default)
+    chosen = pick_text(public_text(text), languages, default)
     assert chosen in text.values()
     for tag in languages:  # the first accepted language that is declared wins
         if tag in text:
