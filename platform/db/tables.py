@@ -39,6 +39,8 @@ TRIGRAM_PREFIX = "trgm_"
 MAX_NAME = 63
 
 CHANGES_TABLE = "_changes"
+#: Longest ``_changes.source`` (how a write was asked for: api, form, rule, a system reason).
+CHANGE_SOURCE_LENGTH = 64
 SEQUENCES_TABLE = "_sequences"
 IDEMPOTENCY_TABLE = "_idempotency"
 STAGE_HISTORY_TABLE = "_stage_history"
@@ -142,7 +144,7 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
         #: How the change was made: api, form, import, rule, rollup, restore, merge …
-        sa.Column("source", sa.String(20), nullable=True),
+        sa.Column("source", sa.String(CHANGE_SOURCE_LENGTH), nullable=True),
     )
     sa.Index(None, changes.c.entity, changes.c.record_id)
     # Records deleted with another by ``on_delete: cascade``, so a restore brings them back.
@@ -367,6 +369,7 @@ __all__ = [
     "APPROVALS_TABLE",
     "CASCADES_TABLE",
     "CHANGES_TABLE",
+    "CHANGE_SOURCE_LENGTH",
     "COMMENTS_TABLE",
     "DELIVERIES_TABLE",
     "IDEMPOTENCY_TABLE",

@@ -54,7 +54,12 @@ def test_readonly_when(deals: Api) -> None:
 
 def test_form_state(deals: Api) -> None:
     draft = deals.post("deal/_form", json={"stage": "lost"}).json()["fields"]
-    assert draft["reason"] == {"visible": True, "required": True, "readonly": False}
+    assert draft["reason"] == {
+        "visible": True,
+        "required": True,
+        "readonly": False,
+        "label": "Reason",
+    }
     assert draft["weighted"]["readonly"] is True
     deal = deals.post("deal", json={"name": "A"}).json()
     state = deals.get(f"deal/{deal['id']}/_form").json()["fields"]

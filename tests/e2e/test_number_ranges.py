@@ -125,6 +125,7 @@ def test_form_state_with_out_of_range_draft_is_200(items: Api) -> None:
         "visible": True,
         "required": False,
         "readonly": False,
+        "label": "Amount",
     }
 
 

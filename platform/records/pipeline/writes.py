@@ -6,6 +6,7 @@ The SQL is the repository's; these steps decide what is written and in which ver
 from __future__ import annotations
 
 from trellis.metadata.model import FieldType
+from trellis.platform.db.tables import CHANGE_SOURCE_LENGTH
 from trellis.platform.records.errors import ConflictError
 from trellis.platform.records.pipeline.state import Save
 from trellis.platform.records.principal import System
@@ -104,6 +105,8 @@ def change_row(save: Save) -> None:
     source = ctx.principal.reason if isinstance(ctx.principal, System) else ctx.source
     if op == "restore":
         source = "restore"
+    # A system principal's reason can be a sentence ("signed link unsubscribe #3").
+    source = source[:CHANGE_SOURCE_LENGTH]
     row = ChangeRow(op, save.version, save.changes, at=ctx.now, user_id=ctx.user_id, source=source)
     save.repo.log_change(ctx.conn, save.entity, int(save.record_id or 0), row)
 
