@@ -331,7 +331,9 @@ def test_a_worker_killed_mid_job_completes_the_job_once_after_restart(
         try:
             # After the lease the row is claimed again under a new attempt.
             _wait(lambda: dispatcher.run_due().tenants["jobs"].queued == 1, 60, "lease expiry")
-            assert rq_job_id(queue.name, "jobs", Job(1, "webhook", {}, 2)) in queue.job_ids
+            # Handed to RQ under the new attempt's id (the running worker may have taken it
+            # off the queue already, so the job is looked up, not the queue's list).
+            assert queue.fetch_job(rq_job_id(queue.name, "jobs", Job(1, "webhook", {}, 2)))
             done = lambda: rows(runtime, "jobs", "_outbox")[0]["state"] == "done"  # noqa: E731
             _wait(done, STARTUP, "the delivery after the restart")
             second.terminate()  # warm shutdown of an idle RQ worker
