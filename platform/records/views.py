@@ -15,7 +15,7 @@ def _plain(value: Any) -> Any:
     """Encode str subclasses (per-locale labels, translatable messages) as their text."""
     if isinstance(value, str):
         return str(value)
-    raise NotImplementedError(f"Objects of type {type(value).__name__} are not JSON.")
+    raise TypeError(f"Objects of type {type(value).__name__} are not JSON.")
 
 
 _ENCODER = msgspec.json.Encoder(decimal_format="string", enc_hook=_plain)
