@@ -477,9 +477,13 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--schema-prefix", default="")
+    parser.add_argument("--http", default="auto", choices=("auto", "httptools", "h11"))
+    parser.add_argument("--loop", default="auto", choices=("auto", "uvloop", "asyncio"))
     args = parser.parse_args()
     app = create_app(Baseline(args.data_dir, args.database_url, args.schema_prefix))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="warning", http=args.http, loop=args.loop
+    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from trellis.platform.api.http_protocol import http_protocol
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
@@ -54,7 +55,11 @@ class LiveServer:
         self.runtime = runtime
         self.port = _free_port()
         config = uvicorn.Config(
-            create_web_app(runtime), host="127.0.0.1", port=self.port, log_level="warning"
+            create_web_app(runtime),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            http=http_protocol("auto"),  # what ``trellis serve`` runs
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -35,12 +35,22 @@ def ensure_demo(runtime: Runtime) -> Path | None:
     The admin's password and an API token go to ``<data dir>/demo-credentials.txt``,
     readable by its owner only (0600), never to the output or the logs (ASVS 13.3).
     """
+    from sqlalchemy.exc import IntegrityError
+
     from trellis.cli import create_tenant
+    from trellis.tenants.registry import RegistryError
 
     if runtime.registry.get_tenant(DEMO_TENANT) is not None:
         return None
     password = secrets.token_urlsafe(12)
-    create_tenant(runtime, DEMO_TENANT, "crm", DEMO_ADMIN, password)
+    try:
+        create_tenant(runtime, DEMO_TENANT, "crm", DEMO_ADMIN, password)
+    except (RegistryError, IntegrityError):
+        # Several servers started together on one fresh data store: one creates the demo
+        # tenant (and its credentials file), the others serve it.
+        if runtime.registry.get_tenant(DEMO_TENANT) is None:
+            raise
+        return None
     token = runtime.registry.create_token(DEMO_TENANT, DEMO_ADMIN)
     path = runtime.config.data_dir / DEMO_CREDENTIALS
     text = f"tenant: {DEMO_TENANT}\nadmin: {DEMO_ADMIN}\npassword: {password}\ntoken: {token}\n"
@@ -52,12 +62,18 @@ def ensure_demo(runtime: Runtime) -> Path | None:
     return path
 
 
+#: uvicorn's HTTP/1.1 implementations and event loops ("auto" takes the C ones if installed).
+HTTP_PARSERS = ("auto", "httptools", "h11")
+EVENT_LOOPS = ("auto", "uvloop", "asyncio")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     """Run the web server (and the embedded job thread) until stopped."""
     import uvicorn
 
     from trellis.jobs_cli import start_embedded_worker
     from trellis.platform.api.access_log import AccessLog
+    from trellis.platform.api.http_protocol import http_protocol
     from trellis.platform.api.hygiene import MAX_HEADER_BYTES
     from trellis.platform.runtime import Runtime
     from trellis.ui.screens.app import create_web_app
@@ -88,6 +104,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=args.port,
         log_level=args.log_level,
         access_log=False,  # ours names the route, the tenant and the duration
+        http=http_protocol(args.http),
+        loop=args.loop,
         # Room above the app's own 431 limit, so oversized headers get its JSON answer.
         h11_max_incomplete_event_size=4 * MAX_HEADER_BYTES,
     )
@@ -117,6 +135,18 @@ def add_serve_command(
         help="level of the libraries' log lines (default: warning)",
     )
     serve.add_argument("--no-access-log", action="store_true", help="no log line per request")
+    serve.add_argument(
+        "--http",
+        choices=HTTP_PARSERS,
+        default="auto",
+        help="HTTP/1.1 parser: httptools (C, the default when installed) or h11 (pure Python)",
+    )
+    serve.add_argument(
+        "--loop",
+        choices=EVENT_LOOPS,
+        default="auto",
+        help="event loop: uvloop (the default when installed) or asyncio",
+    )
     serve.set_defaults(func=cmd_serve)
 
 
