@@ -13,7 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from trellis.metadata.model import WorkflowDef
-from trellis.platform.api.openapi_data import AS_OF, data_paths, history_schema
+from trellis.platform.api.openapi_data import AS_OF, LIST_AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_documents import document_links, document_paths
 from trellis.platform.api.openapi_files import file_fields, file_paths
 from trellis.platform.api.openapi_links import (
@@ -156,6 +156,7 @@ def shared_parameters(default_limit: int, max_limit: int) -> dict[str, Any]:
             "schema": {"type": "string", "maxLength": 128},
         },
         "AsOf": AS_OF,
+        "ListAsOf": LIST_AS_OF,
         "RecordId": {
             "name": "id",
             "in": "path",
@@ -241,6 +242,7 @@ def _paths(
                     _param("Cursor"),
                     _param(f"{key}_fields"),
                     _param(f"{key}_expand"),
+                    _param("ListAsOf"),
                 ],
                 "responses": {
                     "200": _json(ref(f"{key}_Page"), f"A page of {plural}."),

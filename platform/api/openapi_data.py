@@ -28,6 +28,15 @@ AS_OF: dict[str, Any] = {
     "schema": {"type": "string", "format": "date-time"},
 }
 
+#: The list's ``as_of`` query parameter.
+LIST_AS_OF: dict[str, Any] = {
+    "name": "as_of",
+    "in": "query",
+    "description": "List the records as they were at this moment (RFC 3339), rebuilt from "
+    "their history; the filter and sort apply to those values, the cursor is an offset.",
+    "schema": {"type": "string", "format": "date-time"},
+}
+
 
 def history_schema() -> dict[str, Any]:
     """``{"items": [{"at", "user_id", "source", "changes"}], "next_cursor"}``."""
@@ -137,4 +146,4 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
-__all__ = ["AS_OF", "data_paths", "history_schema"]
+__all__ = ["AS_OF", "LIST_AS_OF", "data_paths", "history_schema"]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from trellis.platform.records.errors import BadRequestError
 
-LIST_PARAMS = frozenset({"filter", "sort", "limit", "cursor", "fields", "expand"})
+LIST_PARAMS = frozenset({"filter", "sort", "limit", "cursor", "fields", "expand", "as_of"})
 READ_PARAMS = frozenset({"expand", "as_of"})
 CREATE_PARAMS = frozenset({"dry_run"})
 UPDATE_PARAMS = frozenset({"dry_run"})

@@ -26,6 +26,7 @@ from trellis.platform.services import IdempotencyKey, ListArgs, RecordBody, Serv
 from trellis.platform.services.caller import readable_entity
 from trellis.platform.services.check_request import run_check
 from trellis.platform.services.history import parse_as_of
+from trellis.platform.services.list_as_of import page_as_of
 from trellis.tenants.registry import TokenIdentity
 
 _OPENAPI: PartKey[bytes] = PartKey("api.openapi")
@@ -135,7 +136,13 @@ class TenantApi:
     def list_records(
         self, call: Call, entity: CompiledEntity, params: Mapping[str, str], *, count: bool = True
     ) -> ApiResult:
-        """List records with filter, sort, keyset cursor and fields."""
+        """List records with filter, sort, keyset cursor and fields (``as_of``: as they
+        were at that moment, rebuilt from their history)."""
+        as_of = params.get("as_of")
+        if as_of is not None:
+            at = parse_as_of(as_of)
+            page = page_as_of(self.services.records, call, entity, ListArgs.of(params), at)
+            return ApiResult(200, encode(page.as_json()), {})
         page = self.services.records.page(call, entity, ListArgs.of(params), count=count)
         return ApiResult(200, encode(page.as_json()), {})
 

@@ -86,7 +86,7 @@ class RecordsService:
             if row is None:
                 raise NotFoundError(f"No {entity.name} with id {record_id}.")
             body = visible_record(call, entity, row)
-            self._expand(call, conn, [body], expansions)
+            self.expand_items(call, conn, [body], expansions)
         return RecordBody(body, row["version"])
 
     def expand_record(
@@ -96,15 +96,20 @@ class RecordsService:
         expansions = parse_expand(entity, call.access.entity(entity.name).columns, expand)
         if expansions:
             with self.connect(call) as conn:
-                self._expand(call, conn, [record], expansions)
+                self.expand_items(call, conn, [record], expansions)
 
-    def _expand(
+    def filter_checks(self, call: Call) -> FilterChecks:
+        """What a restricted caller may name in a filter (kept per app version)."""
+        return call.rt.part(_CHECKS, lambda _rt: FilterChecks())
+
+    def expand_items(
         self,
         call: Call,
         conn: sa.Connection,
         items: list[dict[str, Any]],
         expansions: tuple[Expansion, ...],
     ) -> None:
+        """Embed the ``expand=`` references and users of ``items`` in place."""
         if not expansions:
             return
 
@@ -136,8 +141,7 @@ class RecordsService:
             now=self.runtime.clock.now(), user_id=call.identity.user_id, resolve=lambda _e, _i: None
         )
         if request.filter and not access.admin:
-            checks = call.rt.part(_CHECKS, lambda _rt: FilterChecks())
-            checks.check(access.roles, entity.name, request.filter)
+            self.filter_checks(call).check(access.roles, entity.name, request.filter)
         scope = access.scope(entity, ectx)
         columns = request.fields or access.entity(entity.name).columns
         with self.connect(call) as conn:
@@ -151,7 +155,7 @@ class RecordsService:
                 count=count,
             )
             items = [record_json(entity, row, columns) for row in page.rows]
-            self._expand(call, conn, items, expansions)
+            self.expand_items(call, conn, items, expansions)
         return Page(items, page.next_cursor, page.count, page.count_exact)
 
     def titles(

@@ -205,3 +205,80 @@ def test_history_screen_diffs_view_as_of_and_restore_this_value(world: BinWorld)
     assert back.status_code == 303
     assert admin.get(f"project/{pid}").json()["budget"] == 100
     assert admin.get(f"project/{pid}/_history").json()["items"][0]["source"] == "form"
+
+
+def _listed(world: BinWorld, who: str, **params: Any) -> dict[str, Any]:
+    response = world.apis[who].get("project", params=params)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_a_list_as_of_rebuilds_filters_sorts_and_pages_past_values(world: BinWorld) -> None:
+    admin = world.apis["admin"]
+    a = world.make("admin", "project", name="LAO a", budget=1)["id"]
+    b = world.make("admin", "project", name="LAO b", budget=5)["id"]
+    gone = world.make("admin", "project", name="LAO gone", budget=3)["id"]
+    binned = world.make("admin", "project", name="LAO binned", budget=9)["id"]
+    assert admin.delete(f"project/{binned}").status_code == 204
+    then = _tick(world)
+    _tick(world)  # the changes below come after 'then'
+    assert admin.patch(f"project/{a}", json={"budget": 7, "name": "LAO a2"}).status_code == 200
+    assert admin.delete(f"project/{gone}").status_code == 204
+    world.make("admin", "project", name="LAO later", budget=4)
+    _tick(world)
+
+    past = _listed(world, "admin", as_of=then, filter='name contains "LAO"', sort="-budget")
+    assert [i["id"] for i in past["items"]] == [b, gone, a]  # 5, 3, 1; not 'later' nor binned
+    assert [i["budget"] for i in past["items"]] == [5, 3, 1]
+    assert past["items"][2]["name"] == "LAO a"  # the name it had then
+    assert past["count"] == 3 and past["count_exact"] is True and past["next_cursor"] is None
+    # The filter tests the past values: a's budget was 1 then, 7 now.
+    big = _listed(world, "admin", as_of=then, filter='name contains "LAO" and budget > 2')
+    assert sorted(i["id"] for i in big["items"]) == sorted([b, gone])
+    now = _listed(world, "admin", filter='name contains "LAO" and budget > 2')
+    assert a in [i["id"] for i in now["items"]] and gone not in [i["id"] for i in now["items"]]
+
+    first = _listed(
+        world, "admin", as_of=then, filter='name contains "LAO"', sort="budget", limit=2
+    )
+    assert [i["id"] for i in first["items"]] == [a, gone] and first["next_cursor"]
+    rest = _listed(
+        world,
+        "admin",
+        as_of=then,
+        filter='name contains "LAO"',
+        sort="budget",
+        limit=2,
+        cursor=first["next_cursor"],
+    )
+    assert [i["id"] for i in rest["items"]] == [b] and rest["next_cursor"] is None
+
+
+def test_a_list_as_of_keeps_scope_and_hidden_fields(world: BinWorld) -> None:
+    mine = world.make("rep", "project", name="LAOS mine", budget=2)["id"]
+    world.make("admin", "project", name="LAOS theirs", budget=2)
+    at = _tick(world)
+    _tick(world)
+    body = _listed(world, "rep", as_of=at, filter='name contains "LAOS"')
+    assert [i["id"] for i in body["items"]] == [mine]
+    assert all("secret" not in i for i in body["items"])
+    refused = world.apis["rep"].get("project", params={"as_of": at, "filter": 'secret == "x"'})
+    assert refused.status_code == 400, refused.text
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"as_of": "2026-10-01"}, "as_of"),
+        ({"as_of": "yesterday"}, "as_of"),
+        ({"as_of": "2026-10-01T00:00:00Z", "cursor": "eyJrIjpbXX0"}, "cursor"),
+        ({"as_of": "2026-10-01T00:00:00Z", "cursor": "a-1"}, "cursor"),
+        ({"as_of": "2026-10-01T00:00:00Z", "filter": "budget >"}, "filter"),
+    ],
+)
+def test_a_bad_list_as_of_request_is_400_naming_the_parameter(
+    world: BinWorld, params: dict[str, str], named: str
+) -> None:
+    response = world.apis["admin"].get("project", params=params)
+    assert response.status_code == 400, response.text
+    assert named in response.json()["errors"]

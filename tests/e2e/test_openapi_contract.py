@@ -116,6 +116,7 @@ def test_every_operation_documents_its_error_answers_and_headers(api: Api) -> No
         "cursor",
         "fields",
         "expand",
+        "as_of",
     ]
     assert names["Limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}
     assert names["Account_expand"]["schema"]["items"]["enum"] == [
@@ -225,7 +226,7 @@ def test_unknown_query_parameter_is_400_and_changes_nothing(api: Api) -> None:
         "errors": {
             "limt": [
                 "Unknown query parameter (did you mean 'limit'?); this operation takes: "
-                "cursor, expand, fields, filter, limit, sort."
+                "as_of, cursor, expand, fields, filter, limit, sort."
             ]
         }
     }
