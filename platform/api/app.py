@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Router, get
 from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
 from litestar.logging.config import LoggingConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect
@@ -85,10 +86,16 @@ def with_options(path: str, handlers: Sequence[Any], **router: Any) -> Router:
     handler per path whose ``Allow`` lists every method of it (``platform.api.options``).
     """
     probe = Router(path="/", route_handlers=[h for h in handlers if not isinstance(h, Router)])
+    own = {  # paths with an OPTIONS handler of their own (a CORS preflight) keep it
+        path
+        for h in handlers
+        if isinstance(h, HTTPRouteHandler) and "OPTIONS" in h.http_methods
+        for path in h.paths
+    }
     methods = {
         route.path: sorted(m for m in route.methods if m != "OPTIONS")
         for route in probe.routes
-        if isinstance(route, HTTPRoute)
+        if isinstance(route, HTTPRoute) and route.path not in own
     }
     return Router(
         path=path,

@@ -164,3 +164,33 @@ def test_public_posts_are_rate_limited_per_address(site: Site) -> None:
     assert client.get(FORM).status_code == 200  # pages are not counted
     site.new_window()
     assert client.post(FORM, data={**GOOD, "name": "Later"}, headers=OWN).status_code == 200
+
+
+def test_an_allowed_sites_json_post_is_preflighted(site: Site) -> None:
+    """A browser script on an allowed site may post JSON: OPTIONS answers for it only."""
+    client = site.client
+    ask = {
+        "origin": "https://www.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+    }
+    answer = client.options(FORM, headers=ask)
+    assert answer.status_code == 204
+    assert answer.headers["access-control-allow-origin"] == "https://www.example.com"
+    assert answer.headers["access-control-allow-methods"] == "POST"
+    assert answer.headers["access-control-allow-headers"].lower() == "content-type"
+    assert "access-control-allow-credentials" not in answer.headers
+    for wrong in (
+        {**ask, "origin": "https://evil.example"},
+        {**ask, "access-control-request-method": "DELETE"},
+        {**ask, "access-control-request-headers": "content-type, authorization"},
+    ):
+        refused = client.options(FORM, headers=wrong)
+        assert refused.status_code == 403, wrong
+        assert "access-control-allow-origin" not in refused.headers
+    unknown = client.options("/p/acme/forms/nope", headers=ask)
+    assert unknown.status_code == 403
+    # The post that follows is checked as always and readable by that site.
+    sent = client.post(FORM, json={**GOOD, "name": "Cors"}, headers={"origin": ask["origin"]})
+    assert sent.status_code == 201
+    assert sent.headers["access-control-allow-origin"] == "https://www.example.com"

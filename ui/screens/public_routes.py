@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import HttpMethod, Request, Response, get, post, route
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Redirect, Template
 
@@ -29,6 +29,7 @@ from trellis.platform.records.errors import ValidationFailedError
 from trellis.platform.records.values import to_json
 from trellis.ui.screens.forms import form_values
 from trellis.ui.screens.public_limits import PublicLimiter
+from trellis.ui.screens.public_preflight import preflight
 from trellis.ui.screens.public_text import PageText
 from trellis.ui.screens.public_web import (
     SUBMISSION,
@@ -192,7 +193,7 @@ class PublicPages:
         """Check origin, limit and honeypot; save through the pipeline; answer.
 
         A script of an allowed site may read the answer (``Access-Control-Allow-Origin``);
-        it posts form-encoded data, which needs no CORS preflight.
+        a JSON post from it is preflighted first (``public_preflight``).
         """
         try:
             found = self.forms.find(tenant, name)
@@ -345,6 +346,18 @@ def public_routes(services: UiServices, pages: PublicPages | None = None) -> lis
     ) -> Response[Any]:
         return public.submit(request, tenant, form, submission)
 
+    @route(
+        "/p/{tenant:str}/forms/{form:str}", http_method=[HttpMethod.OPTIONS], sync_to_thread=True
+    )
+    def form_preflight(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: FromPath[str]
+    ) -> Response[Any]:
+        try:
+            found = public.forms.find(tenant, form)
+        except UnknownPublicPageError:
+            return preflight(request, ())
+        return preflight(request, found.form.allowed_origins)
+
     @get("/p/{tenant:str}/s/{token:str}", sync_to_thread=True)
     def link_page(
         request: Request[Any, Any, Any], tenant: FromPath[str], token: FromPath[str]
@@ -360,7 +373,8 @@ def public_routes(services: UiServices, pages: PublicPages | None = None) -> lis
     ) -> Response[Any]:
         return public.link_act(request, tenant, token, submission)
 
-    return [form_page, form_submit, link_page, link_act]
+    # The preflight first: Litestar keeps the OPTIONS handler of the first handler of a path.
+    return [form_preflight, form_page, form_submit, link_page, link_act]
 
 
 __all__ = ["TRAP", "PublicPages", "page_policy", "public_routes"]
