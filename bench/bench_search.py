@@ -18,6 +18,7 @@ name the same records.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -250,6 +251,7 @@ def render(figures: dict[str, Any], rows: int, rounds: int, backend: str, comman
         f" {rows:,} records, {len(QUERIES)} queries x {rounds} rounds, limit 20;"
         f" reindex of {figures['indexed']:,} records took {figures['reindex_s']:.1f} s"
         f" ({figures['indexed'] / figures['reindex_s']:,.0f} records/s)."
+        f" Load average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}."
     )
     lines = run_header(backend, command, note)
     lines += ["| call | p50 ms | p95 ms | ratio to raw FTS (p50) |", "|---|---:|---:|---:|"]
