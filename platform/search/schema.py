@@ -64,7 +64,9 @@ def ensure_index(conn: sa.Connection, app: CompiledApp) -> IndexSync | None:
         with conn.begin_nested():
             return sync_index(conn, app)
     except sa.exc.DBAPIError:
-        logger.warning("search index of %s not checked: another process is creating it", app)
+        logger.warning(
+            "search index of app %s not checked: another process is creating it", app.model.name
+        )
         return None
 
 

@@ -19,6 +19,8 @@ from trellis.platform.records.errors import BadRequestError
 MAX_QUERY_LENGTH = 200
 #: Most words of a search text that are matched.
 MAX_WORDS = 8
+#: Characters of one field's text that are indexed (PostgreSQL caps a tsvector at 1 MB).
+MAX_FIELD_CHARS = 100_000
 #: A word: letters and digits; quotes, ``*``, ``-``, parentheses … separate words.
 WORD = re.compile(r"[^\W_]+")
 
@@ -41,8 +43,14 @@ def words(text: str) -> list[str]:
 
 
 def index_text(text: str | None) -> str:
-    """What the index stores for ``text``: its folded words separated by spaces."""
-    return " ".join(words(text)) if text else ""
+    """What the index stores for ``text``: its folded words separated by spaces (of the
+    first ``MAX_FIELD_CHARS`` characters)."""
+    if not text:
+        return ""
+    if len(text) > MAX_FIELD_CHARS:
+        # Cut at a space so the last word kept is whole.
+        text = text[:MAX_FIELD_CHARS].rsplit(None, 1)[0]
+    return " ".join(words(text))
 
 
 def query_words(raw: str | None) -> list[str]:
@@ -66,4 +74,13 @@ def query_words(raw: str | None) -> list[str]:
     return list(dict.fromkeys(words(text)))[:MAX_WORDS]
 
 
-__all__ = ["MAX_QUERY_LENGTH", "MAX_WORDS", "WORD", "fold", "index_text", "query_words", "words"]
+__all__ = [
+    "MAX_FIELD_CHARS",
+    "MAX_QUERY_LENGTH",
+    "MAX_WORDS",
+    "WORD",
+    "fold",
+    "index_text",
+    "query_words",
+    "words",
+]

@@ -38,3 +38,8 @@ def test_long_text_is_cut_around_the_first_match_with_ellipses() -> None:
     text = " ".join(["lorem"] * 40 + ["Málaga"] + ["ipsum"] * 60)
     found = snippet(text, ["malaga"])
     assert found == "…" + "lorem " * 6 + "<mark>Málaga</mark>" + " ipsum" * 19 + "…"
+
+
+def test_only_the_first_characters_of_a_huge_field_are_indexed() -> None:
+    huge = "alpha " * 20_000 + "omega"
+    assert index_text(huge).split()[-1] == "alpha" and "omega" not in index_text(huge)
