@@ -20,6 +20,7 @@ from trellis.links_cli import add_link_commands
 from trellis.members_cli import add_password_options
 from trellis.platform.config import ConfigError, check_tenant_name, config_from_env
 from trellis.rates_cli import add_rates_commands
+from trellis.search_cli import add_search_commands
 from trellis.seed.crm import PACKAGE_PATH as CRM_PACKAGE
 from trellis.serve_cli import add_serve_command
 
@@ -283,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(sub, _with_data_dir)
     add_link_commands(sub, _with_data_dir)
     add_rates_commands(sub, _with_data_dir)
+    add_search_commands(sub, _with_data_dir)
     return parser
 
 

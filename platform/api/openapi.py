@@ -34,6 +34,7 @@ from trellis.platform.api.openapi_schemas import (
     shared_schemas,
     sortable,
 )
+from trellis.platform.api.openapi_search import search_paths, search_schemas
 from trellis.platform.config.version import __version__
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.views import JSON
@@ -75,6 +76,7 @@ _WRITE = ("400", "401", "403", "404", "409", "413", "414", "415", "422", "429", 
 _DELETE = ("400", "401", "403", "404", "409", "414", "429", "503", "507")
 _BULK = ("400", "401", "403", "404", "409", "413", "414", "415", "429", "503", "507")
 _DOCUMENT = (*_READ, "422")
+_SEARCH = ("400", "401", "414", "429", "503")
 
 
 def _responses() -> dict[str, Any]:
@@ -345,6 +347,7 @@ def build_openapi(
         "Trellis_Approval": approval_schema(),
         **rate_schemas(),
         "Trellis_History": history_schema(),
+        **search_schemas(app),
     }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
@@ -363,6 +366,7 @@ def build_openapi(
         schemas.update(link_schemas(app.model))
     rate_write = ("400", "401", "403", "404", "413", "414", "415", "422", "429", "503", "507")
     paths.update(rates_paths(base, _errors(_READ), _errors(rate_write)))
+    paths.update(search_paths(base, _errors(_SEARCH)))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

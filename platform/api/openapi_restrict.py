@@ -7,8 +7,10 @@ from typing import Any
 from trellis.platform.api.openapi import entity_components, entity_file_paths
 from trellis.platform.api.openapi_public import LINKS_PATH
 from trellis.platform.api.openapi_schemas import class_name
+from trellis.platform.api.openapi_search import search_schemas
 from trellis.platform.authz import Access
 from trellis.platform.authz.restrict import assignable_owners
+from trellis.platform.search.query import targets
 
 #: System paths only tenant admins may call: left out of other members' documents.
 ADMIN_PATHS = frozenset({"_rates"})
@@ -52,6 +54,7 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
                     props["owner_id"] = {**props["owner_id"], "enum": [*owners, None]}
             schemas.update(rebuilt["schemas"])
             parameters.update(rebuilt["parameters"])
+    schemas.update(search_schemas(access.app, {t.entity.name: t.visible for t in targets(access)}))
     components = {**doc["components"], "schemas": schemas, "parameters": parameters}
     return {**doc, "paths": paths, "components": components}
 

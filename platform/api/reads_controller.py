@@ -1,6 +1,7 @@
 """Search, reference autocomplete and export routes.
 
-``GET /t/{t}/api/_search?q=&limit=`` -> ``{"items": [{"entity", "id", "title"}]}``;
+``GET /t/{t}/api/_search?q=&limit=`` -> ``{"items": [{"entity", "id", "title", "rank",
+"snippet", "field"}]}`` (docs/search.md);
 ``GET /t/{t}/api/{entity}/_autocomplete?q=&limit=`` -> ``[{"id", "title"}]``;
 ``GET /t/{t}/api/{entity}/_export?format=csv|xlsx|json|jsonl&filter=&fields=&ids=`` -> the file
 (references and users by their titles; ``ids=true`` for the raw ids).
@@ -13,6 +14,8 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 
 from trellis.platform.api.deps import Api, Caller, Target
+from trellis.platform.api.openapi_search import SEARCH_PARAMS
+from trellis.platform.api.requests import check_query_params
 from trellis.platform.api.tenant_api import ApiResult
 from trellis.platform.records.views import JSON
 from trellis.platform.services.record_export import export_ids_flag
@@ -40,6 +43,7 @@ class SearchController(Controller):
     @get("/", sync_to_thread=True)
     def search(self, request: Req, api: Api, call: Caller) -> Response[bytes]:
         params = request.query_params
+        check_query_params(params, SEARCH_PARAMS)
         return _respond(api.search(call, params.get("q"), params.get("limit")))
 
 

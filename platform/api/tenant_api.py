@@ -223,7 +223,8 @@ class TenantApi:
         return ApiResult(200, encode(self.services.records.bulk(call, entity, payload)), {})
 
     def search(self, call: Call, q: str | None, limit: str | None = None) -> ApiResult:
-        """``{"items": [{entity, id, title}]}``: readable, in-scope records matching ``q``."""
+        """``{"items": [{entity, id, title, rank, snippet, field}]}``: readable, in-scope
+        records holding every word of ``q``, best first."""
         hits = self.services.reads.search(call, q, limit)
         return ApiResult(200, encode({"items": [h.as_json() for h in hits]}), {})
 

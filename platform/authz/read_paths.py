@@ -1,7 +1,8 @@
-"""Search, reference autocomplete and export: read paths through the caller's policy.
+"""Reference autocomplete and export: read paths through the caller's policy (global
+search is platform/search).
 
 Each one goes through the same compiled access as lists and reads: entities the caller
-may not read are left out (search) or refused (403), the record scope limits rows,
+may not read are refused (403), the record scope limits rows,
 hidden fields are neither searched nor returned, and filters cannot read hidden
 fields or records of referenced entities outside the caller's scope.
 """
@@ -136,35 +137,6 @@ def _base(access: Access, entity: CompiledEntity, ectx: EvalContext) -> sa.Selec
     return query if scope is None else query.where(scope)
 
 
-def search(
-    conn: sa.Connection,
-    access: Access,
-    ectx: EvalContext,
-    words: list[str],
-    limit: int,
-) -> list[Hit]:
-    """Records of every readable entity whose title or search fields hold every word."""
-    hits: list[Hit] = []
-    for name, entity in access.app.entities.items():
-        if len(hits) >= limit:
-            break
-        if not access.can(name, "read"):
-            continue
-        fields = text_fields(access, entity)
-        if not fields:
-            continue
-        t = entity.table
-        query = (
-            _base(access, entity, ectx)
-            .where(_matches(t, fields, words))
-            .order_by(t.c.id.desc())
-            .limit(limit - len(hits))
-        )
-        for row in conn.execute(query):
-            hits.append(Hit(name, int(row.id), title_of(access, entity, dict(row._mapping))))
-    return hits
-
-
 def autocomplete(
     conn: sa.Connection,
     access: Access,
@@ -253,7 +225,6 @@ __all__ = [
     "parse_limit",
     "parse_words",
     "scoped_filter",
-    "search",
     "text_fields",
     "title_of",
 ]

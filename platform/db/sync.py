@@ -23,6 +23,8 @@ from trellis.platform.db.tables import TRIGRAM_PREFIX, only_on
 _SKIPPED_EXPRESSION_INDEX = (
     rf"autogenerate skipping metadata-specified expression-based index '{TRIGRAM_PREFIX}"
 )
+#: Search index tables (platform/search) start with this; sync leaves them alone.
+SEARCH_INDEX_PREFIX = "_fts_"
 ADDITIVE = (ops.CreateTableOp, ops.AddColumnOp, ops.CreateIndexOp, ops.AddConstraintOp)
 
 
@@ -123,7 +125,11 @@ def _migration_context(conn: sa.Connection, schema: str | None) -> MigrationCont
     opts: dict[str, Any] = {
         "compare_type": True,
         # An item made for one dialect only (a trigram index) is not planned elsewhere.
-        "include_object": lambda item, *_: only_on(item) in (None, dialect),
+        # The search index tables (FTS5 and its shadow tables) are not the package's.
+        "include_object": lambda item, name, type_, *_: (
+            only_on(item) in (None, dialect)
+            and not (type_ == "table" and str(name).startswith(SEARCH_INDEX_PREFIX))
+        ),
     }
     if schema is not None:
         opts["include_schemas"] = True
@@ -240,6 +246,7 @@ def ensure_schema(conn: sa.Connection, schema: str | None) -> None:
 
 
 __all__ = [
+    "SEARCH_INDEX_PREFIX",
     "PlanStep",
     "SchemaPlan",
     "SchemaSyncError",

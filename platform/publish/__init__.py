@@ -23,6 +23,7 @@ from trellis.platform.runtime.publish_recovery import (
     write_pending,
 )
 from trellis.platform.schedules.cron import cron_rules, drop_stale_rows
+from trellis.platform.search.schema import sync_index
 from trellis.tenants.registry import VersionConflictError
 
 PACKAGE_SUFFIXES = {".yaml", ".yml", ".rules", ".j2", ".csv", ".json", ".md"}
@@ -102,6 +103,18 @@ def _version_transaction(runtime: Runtime, conn: sa.Connection) -> Iterator[sa.C
         yield sys_conn
 
 
+def _sync_search_index(conn: sa.Connection, app: CompiledApp, schema: str | None) -> None:
+    """Create or reshape the search index tables (refilled when their fields change)."""
+    if schema is None:
+        sync_index(conn, app)
+        return
+    conn.execution_options(schema_translate_map={None: schema})
+    try:
+        sync_index(conn, app)
+    finally:
+        conn.execution_options(schema_translate_map=None)
+
+
 def publish(
     runtime: Runtime,
     tenant: str,
@@ -127,7 +140,7 @@ def publish(
     """
     package = Path(path)
     model = load_package(package, checker=runtime.checker)
-    CompiledApp(model, 0)  # compile every expression now, not on the first request
+    compiled = CompiledApp(model, 0)  # compile every expression now, not on the first request
     runtime.tenant(tenant, fresh=True)  # unknown tenants fail before any work
     sqlite = runtime.engines.system_schema is None
     recover_publish(runtime, tenant)  # finish one a crash cut short first
@@ -154,6 +167,7 @@ def publish(
                 tenant_tx.rollback()
                 return PublishResult(tenant, model, plan, info.current_version, dry_run, unchanged)
             apply_plan(conn, plan, metadata)
+            _sync_search_index(conn, compiled, schema)
             _drop_stale_cron_rows(conn, metadata, model, schema)
             with _version_transaction(runtime, conn) as sys_conn:
                 version_no = runtime.registry.record_version(

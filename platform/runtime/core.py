@@ -25,6 +25,7 @@ from trellis.platform.runtime.invalidation import (
 )
 from trellis.platform.runtime.package_folders import write_version_folder
 from trellis.platform.runtime.publish_recovery import recover_publishes
+from trellis.platform.search.schema import ensure_index
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.tenants.registry import (
     MetadataVersion,
@@ -135,6 +136,7 @@ class Runtime:
             raise TenantNotFoundError(f"Tenant '{tenant}' version {info.current_version} is gone.")
         members = partial(self.registry.members_with_role, info.id)
         app = CompiledApp(self._load_version(tenant, version), version.version_no, members=members)
+        self._ensure_search_index(tenant, app)
         built = AppRuntime(tenant, info.id, app)
         with self._lock:
             found = self._apps.setdefault(key, built)
@@ -142,6 +144,11 @@ class Runtime:
             while len(self._apps) > self._max_apps:
                 self._apps.popitem(last=False)
         return found
+
+    def _ensure_search_index(self, tenant: str, app: CompiledApp) -> None:
+        """Create the search index tables a tenant published before search lacks."""
+        with self.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+            ensure_index(conn, app)
 
     def forget(self, tenant: str) -> None:
         """Drop cached state of ``tenant`` (here and in every hook) so requests reload it."""

@@ -6,6 +6,7 @@ from trellis.platform.authz import read_paths
 from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.runtime import Runtime
+from trellis.platform.search import SearchHit, query_words, search
 from trellis.platform.services.record_export import export_records
 from trellis.platform.services.values import ExportFile
 from trellis.rules.expr import EvalContext
@@ -20,12 +21,16 @@ class ReadsService:
     def _ectx(self, call: Call) -> EvalContext:
         return EvalContext(now=self.runtime.clock.now(), user_id=call.identity.user_id)
 
-    def search(self, call: Call, q: str | None, limit: str | None = None) -> list[read_paths.Hit]:
-        """Readable, in-scope records of any entity matching ``q``."""
-        words = read_paths.parse_words(q, required=True)
+    def search(self, call: Call, q: str | None, limit: str | None = None) -> list[SearchHit]:
+        """Readable, in-scope records of any entity holding every word of ``q``, best first.
+
+        Raises:
+            BadRequestError: ``q`` empty, too long or holding NUL; ``limit`` out of range.
+        """
+        words = query_words(q)
         size = read_paths.parse_limit(limit)
         with self.runtime.engines.tenant_connection(call.tenant) as conn:
-            return read_paths.search(conn, call.access, self._ectx(call), words, size)
+            return search(conn, call.access, self._ectx(call), words, size)
 
     def autocomplete(
         self, call: Call, entity: CompiledEntity, q: str | None, limit: str | None = None

@@ -65,6 +65,9 @@ def test_team_scope_reaches_team_and_every_report(world: World) -> None:
     boss = world.apis["boss"]
     seen = _names(boss, "deal")
     assert seen == {"deal of boss", "deal of mid", "deal of low", "deal of mate"}
+    # The global search applies the same team scope in its SQL (docs/search.md).
+    found = boss.get("_search", params={"q": "deal of"}).json()["items"]
+    assert {hit["title"] for hit in found if hit["entity"] == "deal"} == seen
     # mid manages low only; reps (own scope) see their own deal only.
     world.runtime.registry.add_membership(TENANT, world.ids["mid"], ["manager"])
     _eventually(world, lambda: _check(world.apis["mid"], {"deal of mid", "deal of low"}))

@@ -1,6 +1,7 @@
 """The global search page and the export of a list view.
 
 ``GET /t/{t}/search?q=`` lists the records matching every word, grouped by entity,
+best first with a highlighted snippet (docs/search.md),
 through ``TenantApi.search`` (readable entities only, record scope, hidden fields
 never searched). ``GET /t/{t}/e/{entity}/export?format=csv|xlsx|json&<list query>``
 downloads the records of the current list view through ``TenantApi.export`` (the
@@ -13,6 +14,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
+from markupsafe import Markup
 
 from trellis.platform.records.errors import RecordError
 from trellis.platform.services.caller import readable_entity
@@ -43,6 +45,12 @@ def _grouped(ui: UiCall, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _shown(item: dict[str, Any]) -> dict[str, Any]:
+    """A hit for the page: its snippet is already escaped HTML with ``<mark>`` tags."""
+    snippet = item.get("snippet")
+    return {**item, "snippet": Markup(snippet) if snippet else None}
+
+
 def search_routes(services: UiServices) -> list[Any]:
     """Route handlers of the search page and list exports."""
     api = services.reads
@@ -55,7 +63,7 @@ def search_routes(services: UiServices) -> list[Any]:
         if not q.strip():
             return page(request, ui, "search.html", ctx)
         try:
-            items = [h.as_json() for h in api.search(ui.call, q, SEARCH_LIMIT)]
+            items = [_shown(h.as_json()) for h in api.search(ui.call, q, SEARCH_LIMIT)]
         except RecordError as exc:
             ctx["error"] = explain(exc)
             return page(request, ui, "search.html", ctx, status=exc.status)

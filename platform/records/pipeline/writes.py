@@ -12,6 +12,7 @@ from trellis.platform.records.pipeline.state import Save
 from trellis.platform.records.principal import System
 from trellis.platform.records.repository import ChangeRow
 from trellis.platform.records.values import to_json
+from trellis.platform.search.writer import index_record
 
 
 def autonumbers(save: Save) -> None:
@@ -109,6 +110,8 @@ def change_row(save: Save) -> None:
     source = source[:CHANGE_SOURCE_LENGTH]
     row = ChangeRow(op, save.version, save.changes, at=ctx.now, user_id=ctx.user_id, source=source)
     save.repo.log_change(ctx.conn, save.entity, int(save.record_id or 0), row)
+    # Every write ends here, so the search index follows each one in its transaction.
+    index_record(ctx.conn, save.entity, int(save.record_id or 0), save.changes)
 
 
 def explain_recompute(save: Save) -> None:
