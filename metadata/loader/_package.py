@@ -41,6 +41,7 @@ from trellis.metadata.loader._files import (
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
 from trellis.metadata.loader._layout_checks import check_layouts
+from trellis.metadata.loader._lines import resolve_lines
 from trellis.metadata.loader._locale_checks import (
     check_app_locale,
     check_locale_keys,
@@ -271,6 +272,8 @@ def validate_package(
         check_rollups(model, entity, doc.positions, report)
         check_layouts(name, entities.docs, entities.broken, report)
     _check_cycles(model, entities, report)
+    at = {name: doc.positions for name, doc in entities.docs.items()}
+    model = resolve_lines(model, at, entities.broken, report)
     # Before any expression is checked: business_hours_between() names calendars.
     calendars = read_calendars(root, display, _read, report)
     model = replace(model, calendars=MappingProxyType(calendars))

@@ -19,6 +19,7 @@ from trellis.platform.authz.restrict import check_list_names
 from trellis.platform.automation import record_service
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.platform.records.lines import lines_json
 from trellis.platform.records.query import (
     ListRequest,
     RecordQuery,
@@ -87,6 +88,7 @@ class RecordsService:
                 raise NotFoundError(f"No {entity.name} with id {record_id}.")
             body = visible_record(call, entity, row)
             self._expand(call, conn, [body], expansions)
+            body.update(lines_json(conn, call.app, entity, record_id))
         return RecordBody(body, row["version"])
 
     def expand_record(
@@ -222,6 +224,7 @@ class RecordsService:
                     return RecordBody(first, int(first.get("version") or 1), replayed=True)
             ctx = self.save_context(call, conn)
             record = visible_record(call, entity, service.create(ctx, entity, data))
+            record.update(lines_json(conn, call.app, entity, int(record["id"])))
             if key is not None and fingerprint is not None:
                 store_answer(conn, call.app, key, fingerprint, (201, encode(record)), ctx.now)
         return RecordBody(record, 1)
@@ -242,7 +245,9 @@ class RecordsService:
         with self.connect(call, write=True) as conn, conn.begin():
             ctx = self.save_context(call, conn)
             record = service.update(ctx, entity, record_id, data, expected_version)
-        return RecordBody(visible_record(call, entity, record), record["version"])
+            body = visible_record(call, entity, record)
+            body.update(lines_json(conn, call.app, entity, record_id))
+        return RecordBody(body, record["version"])
 
     def delete(
         self, call: Call, entity: CompiledEntity, record_id: int, expected_version: int | None
