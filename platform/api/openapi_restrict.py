@@ -9,6 +9,7 @@ from trellis.platform.api.openapi_public import LINKS_PATH
 from trellis.platform.api.openapi_schemas import class_name
 from trellis.platform.authz import Access
 from trellis.platform.authz.restrict import assignable_owners
+from trellis.platform.records.lines import line_fields
 
 #: System paths only tenant admins may call: left out of other members' documents.
 ADMIN_PATHS = frozenset({"_rates"})
@@ -45,7 +46,8 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
         owners = assignable_owners(access, name)
         if hidden or read_only or owners is not None:
             flows = access.app.model.workflows_of(entity.name)
-            rebuilt = entity_components(entity, hidden, read_only, flows)
+            lines = line_fields(access.app, entity.entity)
+            rebuilt = entity_components(entity, hidden, read_only, flows, lines)
             for part in ("Create", "Update"):
                 props = rebuilt["schemas"][f"{class_name(name)}_{part}"]["properties"]
                 if owners is not None and "owner_id" in props:

@@ -12,6 +12,7 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
@@ -198,3 +199,25 @@ def test_delete_and_restore_take_the_lines_along(world: World) -> None:
     _ok(world.admin.post(f"invoice/{made['id']}/_restore"))
     restored = _ok(world.admin.get(f"invoice/{made['id']}"))
     assert [i["id"] for i in restored["items"]] == [i["id"] for i in made["items"]]
+
+
+def test_openapi_describes_the_lines_exactly(world: World) -> None:
+    doc = _ok(world.api.get("openapi.json"))
+    schemas = doc["components"]["schemas"]
+
+    def check(name: str, body: Any) -> list[str]:
+        root = {"$ref": f"#/components/schemas/{name}", "components": doc["components"]}
+        return [e.message for e in jsonschema.Draft202012Validator(root).iter_errors(body)]
+
+    sent = schemas["Invoice_Create"]["properties"]["items"]
+    assert sent["minItems"] == 1 and sent["maxItems"] == 25 and "items" in schemas[
+        "Invoice_Create"
+    ]["required"]
+    assert "invoice" not in schemas["InvoiceLine_Line"]["properties"]
+    made = _invoice(world, "F-7", _line("A", 1, "1.5"))
+    assert check("Invoice", made) == []
+    assert check("Invoice_Create", {"number": "F", "items": [_line("A", 1, "2")]}) == []
+    assert check("Invoice_Update", {"items": [{"id": 3, "quantity": 2}]}) == []
+    assert check("Invoice_Create", {"number": "F", "items": []}) != []
+    assert check("Invoice_Update", {"items": [{"quantity": 2}]}) != []  # new: needs fields
+    assert check("Invoice_Update", {"items": [{"id": 3, "invoice": 4}]}) != []
