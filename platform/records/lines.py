@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import POSITION_COLUMN, EntityDef, LinesDef
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ValidationFailedError
 from trellis.platform.records.views import record_json
@@ -63,12 +64,12 @@ def split_lines(
             continue
         value = [] if data[name] is None else data[name]
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            errors[name] = ["Send a list of lines (objects)."]
+            errors[name] = [Translatable("Send a list of lines (objects).")]
             continue
         if len(value) < lines.fewest:
             errors[name] = [_too_few(lines)]
         elif lines.max is not None and len(value) > lines.max:
-            errors[name] = [f"At most {lines.max} lines."]
+            errors[name] = [Translatable("At most %(max)s lines.", max=lines.max)]
         errors.update(_id_errors(name, value))
         sent[name] = value
     if errors:
@@ -85,9 +86,9 @@ def _id_errors(name: str, lines: list[dict[str, Any]]) -> dict[str, list[str]]:
         if line_id is None:
             continue
         if isinstance(line_id, bool) or not isinstance(line_id, int) or line_id < 1:
-            errors[f"{name}[{i}].id"] = ["A line id is a positive whole number."]
+            errors[f"{name}[{i}].id"] = [Translatable("A line id is a positive whole number.")]
         elif line_id in seen:
-            errors[f"{name}[{i}].id"] = [f"Line {line_id} is sent twice."]
+            errors[f"{name}[{i}].id"] = [Translatable("Line %(id)s is sent twice.", id=line_id)]
         else:
             seen.add(line_id)
     return errors
@@ -95,7 +96,9 @@ def _id_errors(name: str, lines: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 def _too_few(lines: LinesDef) -> str:
     fewest = max(lines.fewest, 1)
-    return "At least one line." if fewest == 1 else f"At least {fewest} lines."
+    if fewest == 1:
+        return Translatable("At least one line.")
+    return Translatable("At least %(min)s lines.", min=fewest)
 
 
 def stored_lines(conn: sa.Connection, field: LineField, parent_id: int) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ The package in ``invoice_pkg``: an invoice whose ``items`` are ``invoice_line`` 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal as D
@@ -21,9 +22,11 @@ from trellis.platform.api.app import create_app
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+from trellis.ui.screens.app import create_web_app
 
 from conftest import PG_URL, drop_schemas
 from helpers import Api
+from ui_support import add_user, post_form, sign_in
 
 TENANT = "billing"
 PACKAGE = Path(__file__).parent / "invoice_pkg"
@@ -44,6 +47,7 @@ class World:
         admin = "admin@billing.test"
         reg.add_membership(TENANT, reg.ensure_user(admin, "long enough secret"), ["admin"])
         self.admin = Api(client, TENANT, reg.create_token(TENANT, admin))
+        add_user(runtime, TENANT, "screens@billing.test", ["clerk"])
 
     def counts(self) -> tuple[int, int]:
         """Live invoices and live lines in the database."""
@@ -210,9 +214,11 @@ def test_openapi_describes_the_lines_exactly(world: World) -> None:
         return [e.message for e in jsonschema.Draft202012Validator(root).iter_errors(body)]
 
     sent = schemas["Invoice_Create"]["properties"]["items"]
-    assert sent["minItems"] == 1 and sent["maxItems"] == 25 and "items" in schemas[
-        "Invoice_Create"
-    ]["required"]
+    assert (
+        sent["minItems"] == 1
+        and sent["maxItems"] == 25
+        and "items" in schemas["Invoice_Create"]["required"]
+    )
     assert "invoice" not in schemas["InvoiceLine_Line"]["properties"]
     made = _invoice(world, "F-7", _line("A", 1, "1.5"))
     assert check("Invoice", made) == []
@@ -221,3 +227,58 @@ def test_openapi_describes_the_lines_exactly(world: World) -> None:
     assert check("Invoice_Create", {"number": "F", "items": []}) != []
     assert check("Invoice_Update", {"items": [{"quantity": 2}]}) != []  # new: needs fields
     assert check("Invoice_Update", {"items": [{"id": 3, "invoice": 4}]}) != []
+
+
+def test_form_edits_lines_as_a_table_and_detail_shows_totals(world: World) -> None:
+    client = TestClient(app=create_web_app(world.runtime))
+    client.__enter__()
+    assert sign_in(client, TENANT, "screens@billing.test").status_code in (302, 303)
+    form = client.get(f"/t/{TENANT}/e/invoice/new")
+    assert 'data-lines="items"' in form.text and 'name="items-present"' in form.text
+    assert "<script>" not in form.text.split("<body", 1)[1].replace('<script src="', "")
+    row = client.get(f"/t/{TENANT}/e/invoice/_line_row", params={"field": "items"})
+    key = re.search(r'name="items-(n[0-9a-f]+)-quantity"', row.text)
+    assert row.status_code == 200 and key is not None
+    fields = {
+        "number": "F-S1",
+        "items-present": "1",
+        "items-r0-description": "Desk",
+        "items-r0-quantity": "2",
+        "items-r0-unit_price": "10",
+        f"items-{key[1]}-description": "Chair",
+        f"items-{key[1]}-quantity": "-1",
+        f"items-{key[1]}-unit_price": "5",
+        "items-r9-description": "",  # an empty new row is ignored
+    }
+    bad = post_form(client, f"/t/{TENANT}/e/invoice", fields)
+    assert bad.status_code == 422 and "The quantity cannot be negative." in bad.text
+    assert 'value="Chair"' in bad.text  # what was typed stays
+    fields[f"items-{key[1]}-quantity"] = "3"
+    done = post_form(client, f"/t/{TENANT}/e/invoice", fields, follow_redirects=False)
+    assert done.status_code in (302, 303), done.text
+    detail = client.get(done.headers["location"])
+    assert 'data-lines="items"' in detail.text and detail.text.count("data-line=") == 2
+    subtotal = re.search(r'id="total-subtotal">([^<]*)<', detail.text)
+    assert subtotal is not None and subtotal[1].strip().startswith("35")
+    ident = int(done.headers["location"].rsplit("/", 1)[1])
+    stored = _ok(world.api.get(f"invoice/{ident}"))["items"]
+    edit = client.get(f"/t/{TENANT}/e/invoice/{ident}/edit")
+    assert f'name="items-r0-id" value="{stored[0]["id"]}"' in edit.text
+    removed = post_form(
+        client,
+        f"/t/{TENANT}/e/invoice/{ident}",
+        {
+            "number": "F-S1",
+            "version": "1",
+            "items-present": "1",
+            "items-r0-id": str(stored[0]["id"]),
+            "items-r0-remove": "on",
+            "items-r1-id": str(stored[1]["id"]),
+            "items-r1-quantity": "4",
+        },
+        follow_redirects=False,
+    )
+    assert removed.status_code in (302, 303), removed.text
+    after = _ok(world.api.get(f"invoice/{ident}"))
+    assert [(i["description"], i["quantity"]) for i in after["items"]] == [("Chair", 4)]
+    client.__exit__(None, None, None)

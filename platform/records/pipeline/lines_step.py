@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import sqlalchemy as sa
 
 from trellis.metadata.model import POSITION_COLUMN
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.errors import RecordError, ValidationFailedError
 from trellis.platform.records.hooks import SaveEvent, Saver
 from trellis.platform.records.lines import LineField, line_fields, stored_lines
@@ -76,7 +77,9 @@ def _save_field(
                 record = saver.create(ctx, field.child, values)
                 line_id = int(record["id"])
             elif int(line_id) not in stored:
-                errors[f"{prefix}.id"] = [f"This record has no line with id {line_id}."]
+                errors[f"{prefix}.id"] = [
+                    Translatable("This record has no line with id %(id)s.", id=line_id)
+                ]
                 continue
             else:
                 kept.add(int(line_id))
