@@ -138,6 +138,15 @@ def test_a_bad_line_is_named_and_nothing_is_saved(world: World) -> None:
     assert errors["items[1].quantity"] == ["The quantity cannot be negative."]
     assert "items[2].description" in errors and "items[2].x" in errors
     assert world.counts() == before
+    dry = _ok(
+        world.api.post(
+            "invoice",
+            params={"dry_run": "true"},
+            json={"number": "F-2", "items": [_line("Bad", -3, "2")]},
+        )
+    )
+    assert dry["would_save"] is False and "items[0].quantity" in dry["errors"]
+    assert world.counts() == before
 
 
 def test_parent_rule_sees_the_new_total(world: World) -> None:
