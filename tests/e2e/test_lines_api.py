@@ -109,6 +109,8 @@ def test_create_read_and_edit_lines_in_one_save(world: World) -> None:
 
     read = world.api.get(f"invoice/{made['id']}")
     assert read.headers["etag"] == '"1"' and _ok(read)["items"] == made["items"]
+    expanded = _ok(world.api.get(f"invoice/{made['id']}", params={"expand": "owner_id"}))
+    assert expanded["items"] == made["items"] and isinstance(expanded["owner_id"], dict)
 
     # Change the chair, drop the desk, add a lamp first: one PATCH, one new version.
     lines = [_line("Lamp", 1, "30"), {"id": chair, "quantity": 5}]

@@ -116,6 +116,8 @@ def form_tables(
                 if key == prefix or key.startswith(prefix + "."):
                     row.errors[key[len(prefix) + 1 :] or "__all__"] = " ".join(map(str, messages))
             table.rows.append(row)
+        if not table.rows and not record.get("id"):  # a new record starts with one empty line
+            table.rows.append(LineRow("r0", None, {}))
         tables.append(table)
     return tables
 
