@@ -164,7 +164,8 @@ def _unreliable_names(model: AppModel, entities: _Entities) -> dict[str, set[str
     for name, entity in model.entities.items():
         data: Any = entities.docs[name].data
         specs = data.get("fields") if isinstance(data, dict) else None
-        names = set(specs) - set(entity.fields) if isinstance(specs, dict) else set()
+        built = {*entity.fields, *entity.lines}  # lines fields are not columns, but built
+        names = set(specs) - built if isinstance(specs, dict) else set()
         for f in entity.fields.values():
             targeted = f.type in (FieldType.REFERENCE, FieldType.MANY_TO_MANY)
             if targeted and (f.to is None or f.to not in model.entities):

@@ -206,6 +206,17 @@ def test_another_parents_line_is_refused_and_stale_versions_conflict(world: Worl
     assert [i["description"] for i in _ok(world.api.get(f"invoice/{mine['id']}"))["items"]] == ["C"]
 
 
+def test_bulk_items_carry_their_lines(world: World) -> None:
+    bulk = world.admin.post(
+        "invoice/bulk",
+        json=[{"number": "F-B1", "items": [_line("A", 2, "3")]}, {"number": "F-B2", "items": []}],
+    )
+    assert bulk.status_code == 200, bulk.text
+    first, second = bulk.json()["items"]
+    assert D(first["record"]["subtotal"]) == D("6")
+    assert second["errors"] == {"items": ["At least one line."]}
+
+
 def test_delete_and_restore_take_the_lines_along(world: World) -> None:
     made = _invoice(world, "F-6", _line("A", 1, "1"), _line("B", 2, "1"))
     line = made["items"][0]["id"]
