@@ -8,7 +8,7 @@ one (``id`` plus the fields that change), within the field's ``min``/``max``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from trellis.platform.api.openapi_schemas import class_name, input_schema, record_schema, ref
@@ -19,16 +19,23 @@ _ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "description": "A 
 
 
 def add_line_schemas(
-    schemas: dict[str, Any], entity: CompiledEntity, fields: Sequence[LineField]
+    schemas: dict[str, Any],
+    entity: CompiledEntity,
+    fields: Sequence[LineField],
+    restricted: Callable[[str], tuple[Collection[str], Collection[str]]] = lambda _name: ((), ()),
 ) -> None:
-    """Add the ``lines`` fields of ``entity`` (and their line schemas) to ``schemas``."""
+    """Add the ``lines`` fields of ``entity`` (and their line schemas) to ``schemas``.
+
+    ``restricted(line_entity)`` gives the reader's hidden and read-only line columns.
+    """
     key = class_name(entity.name)
     for field in fields:
         line_key = class_name(field.child.name)
-        back = (field.parent_field,)
+        hidden, read_only = restricted(field.child.name)
+        back = (field.parent_field, *hidden)
         schemas[f"{line_key}_Line"] = record_schema(field.child, back)
-        created = input_schema(field.child, back)
-        changed = input_schema(field.child, back, update=True)
+        created = input_schema(field.child, (*back, *read_only))
+        changed = input_schema(field.child, (*back, *read_only), update=True)
         changed["properties"].pop("version", None)
         changed["properties"]["id"] = _ID
         changed["required"] = ["id"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from trellis.platform.api.openapi import entity_components, entity_file_paths
+from trellis.platform.api.openapi_lines import add_line_schemas
 from trellis.platform.api.openapi_public import LINKS_PATH
 from trellis.platform.api.openapi_schemas import class_name
 from trellis.platform.authz import Access
@@ -44,10 +46,11 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
         paths.update(entity_file_paths(entity, base, hidden))
         read_only = access.entity(entity.name).read_only
         owners = assignable_owners(access, name)
-        if hidden or read_only or owners is not None:
+        lines = line_fields(access.app, entity.entity)
+        if hidden or read_only or owners is not None or lines:
             flows = access.app.model.workflows_of(entity.name)
-            lines = line_fields(access.app, entity.entity)
-            rebuilt = entity_components(entity, hidden, read_only, flows, lines)
+            rebuilt = entity_components(entity, hidden, read_only, flows)
+            add_line_schemas(rebuilt["schemas"], entity, lines, lambda n: _restricted(access, n))
             for part in ("Create", "Update"):
                 props = rebuilt["schemas"][f"{class_name(name)}_{part}"]["properties"]
                 if owners is not None and "owner_id" in props:
@@ -56,6 +59,12 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
             parameters.update(rebuilt["parameters"])
     components = {**doc["components"], "schemas": schemas, "parameters": parameters}
     return {**doc, "paths": paths, "components": components}
+
+
+def _restricted(access: Access, name: str) -> tuple[Collection[str], Collection[str]]:
+    """The hidden and read-only columns of entity ``name`` for the reader."""
+    roles = access.roles.entities
+    return (roles[name].hidden, roles[name].read_only) if name in roles else ((), ())
 
 
 __all__ = ["restrict_openapi"]

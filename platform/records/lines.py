@@ -8,7 +8,7 @@ the lines inline, in their order (``line_position``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,26 +102,38 @@ def _too_few(lines: LinesDef) -> str:
 
 
 def stored_lines(conn: sa.Connection, field: LineField, parent_id: int) -> list[dict[str, Any]]:
-    """The live lines of ``parent_id``, in their order (position, then id)."""
+    """The live lines of ``parent_id``, in their order (position, then id).
+
+    Lines created on their own (``POST …/invoice_line``) have no position: they come
+    after the others, on every database.
+    """
     t = field.child.table
     query = (
         sa.select(t)
         .where(t.c[field.parent_field] == parent_id, t.c.deleted_at.is_(None))
-        .order_by(t.c[POSITION_COLUMN], t.c.id)
+        .order_by(t.c[POSITION_COLUMN].is_(None), t.c[POSITION_COLUMN], t.c.id)
     )
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
 def lines_json(
-    conn: sa.Connection, app: CompiledApp, entity: CompiledEntity, parent_id: int
+    conn: sa.Connection,
+    app: CompiledApp,
+    entity: CompiledEntity,
+    parent_id: int,
+    hidden: Callable[[str], Collection[str]] = lambda _entity: (),
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every ``lines`` field of record ``parent_id`` as JSON: field -> list of lines."""
-    return {
-        f.lines.name: [
-            record_json(f.child, row, f.columns) for row in stored_lines(conn, f, parent_id)
-        ]
-        for f in line_fields(app, entity.entity)
-    }
+    """Every ``lines`` field of record ``parent_id`` as JSON: field -> list of lines.
+
+    ``hidden(line_entity)`` names the line columns the reader may not see (left out).
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for f in line_fields(app, entity.entity):
+        unseen = set(hidden(f.child.name))
+        columns = [c for c in f.columns if c not in unseen]
+        rows = stored_lines(conn, f, parent_id)
+        out[f.lines.name] = [record_json(f.child, row, columns) for row in rows]
+    return out
 
 
 __all__ = ["LineField", "line_fields", "lines_json", "split_lines", "stored_lines"]

@@ -47,6 +47,9 @@ class World:
         admin = "admin@billing.test"
         reg.add_membership(TENANT, reg.ensure_user(admin, "long enough secret"), ["admin"])
         self.admin = Api(client, TENANT, reg.create_token(TENANT, admin))
+        auditor = "auditor@billing.test"
+        reg.add_membership(TENANT, reg.ensure_user(auditor, "long enough secret"), ["auditor"])
+        self.auditor = Api(client, TENANT, reg.create_token(TENANT, auditor))
         add_user(runtime, TENANT, "screens@billing.test", ["clerk"])
 
     def counts(self) -> tuple[int, int]:
@@ -204,6 +207,24 @@ def test_another_parents_line_is_refused_and_stale_versions_conflict(world: Worl
     )
     assert stale.status_code == 409
     assert [i["description"] for i in _ok(world.api.get(f"invoice/{mine['id']}"))["items"]] == ["C"]
+
+
+def test_a_line_created_on_its_own_comes_last(world: World) -> None:
+    made = _invoice(world, "F-8", _line("A", 1, "1"), _line("B", 1, "2"))
+    alone = _ok(
+        world.admin.post("invoice_line", json={**_line("C", 1, "4"), "invoice": made["id"]}), 201
+    )
+    body = _ok(world.api.get(f"invoice/{made['id']}"))
+    assert [i["description"] for i in body["items"]] == ["A", "B", "C"]
+    assert body["items"][2]["id"] == alone["id"] and D(body["subtotal"]) == D("7")
+
+
+def test_hidden_line_fields_stay_hidden_inline(world: World) -> None:
+    made = _invoice(world, "F-9", _line("A", 1, "1"))
+    seen = _ok(world.auditor.get(f"invoice/{made['id']}"))["items"]
+    assert "unit_price" not in seen[0] and seen[0]["description"] == "A"
+    doc = _ok(world.auditor.get("openapi.json"))
+    assert "unit_price" not in doc["components"]["schemas"]["InvoiceLine_Line"]["properties"]
 
 
 def test_bulk_items_carry_their_lines(world: World) -> None:

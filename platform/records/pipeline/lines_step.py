@@ -20,6 +20,7 @@ from trellis.platform.records.hooks import SaveEvent, Saver
 from trellis.platform.records.lines import LineField, line_fields, stored_lines
 from trellis.platform.records.pipeline.checks import compute
 from trellis.platform.records.pipeline.state import Save
+from trellis.platform.records.principal import Member, Principal
 from trellis.platform.records.save_context import chained
 from trellis.platform.records.validation import Errors
 from trellis.platform.records.values import to_json
@@ -48,12 +49,14 @@ def save_lines(save: Save) -> None:
         raise RecordError("Lines are saved through the record service.")
     parent_id = int(save.record_id or 0)
     errors: Errors = {}
+    caller = ctx.principal
     outer, ctx.lines_parent = ctx.lines_parent, (save.entity.name, parent_id)
     try:
         with chained(ctx, "lines", lambda: "Lines went too deep; nothing was saved."):
             for field in line_fields(save.app, save.entity.entity):
                 if field.lines.name in save.lines:
-                    _save_field(save, saver, field, save.lines[field.lines.name], errors)
+                    sent = save.lines[field.lines.name]
+                    _save_field(save, saver, field, sent, caller, errors)
     finally:
         ctx.lines_parent = outer
     if errors:
@@ -62,7 +65,12 @@ def save_lines(save: Save) -> None:
 
 
 def _save_field(
-    save: Save, saver: Saver, field: LineField, sent: list[dict[str, Any]], errors: Errors
+    save: Save,
+    saver: Saver,
+    field: LineField,
+    sent: list[dict[str, Any]],
+    caller: Principal,
+    errors: Errors,
 ) -> None:
     ctx, parent_id, name = save.ctx, int(save.record_id or 0), field.lines.name
     stored = {int(row["id"]): row for row in stored_lines(ctx.conn, field, parent_id)}
@@ -73,6 +81,8 @@ def _save_field(
         values[field.parent_field] = parent_id
         line_id = line.get("id")
         try:
+            if isinstance(caller, Member):  # the line entity's hidden and read-only fields
+                caller.access.check_write(field.child, values)
             if line_id is None:
                 record = saver.create(ctx, field.child, values)
                 line_id = int(record["id"])
