@@ -198,6 +198,10 @@ def test_another_parents_line_is_refused_and_stale_versions_conflict(world: Worl
     assert answer.json()["errors"] == {
         "items[0].id": [f"This record has no line with id {stolen}."]
     }
+    moved = world.api.patch(
+        f"invoice/{mine['id']}", json={"items": [_line("X", 1, "1", invoice=theirs["id"])]}
+    )
+    assert moved.status_code == 422 and "items[0].invoice" in moved.json()["errors"]
     assert _ok(world.api.get(f"invoice/{theirs['id']}"))["items"] == theirs["items"]
     assert _ok(world.api.get(f"invoice/{mine['id']}"))["items"] == mine["items"]
 

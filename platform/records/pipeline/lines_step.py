@@ -25,6 +25,9 @@ from trellis.platform.records.save_context import chained
 from trellis.platform.records.validation import Errors
 from trellis.platform.records.values import to_json
 
+#: A line names its parent by being sent with it, never by its reference back.
+SET_BY_PARENT = Translatable("A line belongs to the record it is sent with; leave this field out.")
+
 
 @runtime_checkable
 class ParentRollups(Protocol):
@@ -78,6 +81,9 @@ def _save_field(
     for index, line in enumerate(sent):
         prefix = f"{name}[{index}]"
         values = {k: v for k, v in line.items() if k != "id"}
+        if field.parent_field in values:
+            errors[f"{prefix}.{field.parent_field}"] = [SET_BY_PARENT]
+            continue
         values[field.parent_field] = parent_id
         line_id = line.get("id")
         try:
@@ -142,4 +148,4 @@ def _store_rollups(save: Save, parent_id: int) -> None:
     event.explain("rollup", save.entity.name, "lines", shown)
 
 
-__all__ = ["ParentRollups", "save_lines"]
+__all__ = ["SET_BY_PARENT", "ParentRollups", "save_lines"]
