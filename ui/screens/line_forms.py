@@ -18,7 +18,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.metadata.model import EntityDef, FieldDef
-from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.authz.call import Call
 from trellis.platform.records.errors import NotFoundError
 from trellis.platform.records.lines import LineField, line_fields
 from trellis.platform.services.caller import readable_entity
@@ -58,25 +58,36 @@ class LineTable:
     totals: list[Cell] = field(default_factory=list)
 
 
-def _columns(line: LineField) -> tuple[list[FieldDef], list[FieldDef]]:
-    fields = [f for f in line.child.entity.fields.values() if f.name != line.parent_field]
+def _columns(call: Call, line: LineField) -> tuple[list[FieldDef], list[FieldDef]]:
+    """The columns a user fills and the computed ones, without those their role hides
+    (read-only ones are shown, not filled)."""
+    roles = call.access.roles.entities
+    access = roles.get(line.child.name)
+    hidden = set(access.hidden) if access is not None else set()
+    locked = set(access.read_only) if access is not None else set()
+    fields = [
+        f
+        for f in line.child.entity.fields.values()
+        if f.name != line.parent_field and f.name not in hidden
+    ]
     shown = [f for f in fields if f.type not in ("file", "many_to_many", "json")]
-    return [f for f in shown if not f.computed], [f for f in shown if f.computed]
+    inputs = [f for f in shown if not f.computed and f.name not in locked]
+    return inputs, [f for f in shown if f.computed or f.name in locked]
 
 
 def posted_lines(
-    app: CompiledApp, entity: EntityDef, posted: Mapping[str, Sequence[str]]
+    call: Call, entity: EntityDef, posted: Mapping[str, Sequence[str]]
 ) -> dict[str, list[dict[str, Any]]]:
     """The lines of every lines field the form showed (``<field>-present``), in order.
 
     Rows marked "remove" and new rows left blank are left out.
     """
     out: dict[str, list[dict[str, Any]]] = {}
-    for line in line_fields(app, entity):
+    for line in line_fields(call.app, entity):
         name = line.lines.name
         if f"{name}-present" not in posted:
             continue
-        inputs, _ = _columns(line)
+        inputs, _ = _columns(call, line)
         keys = dict.fromkeys(
             m["key"] for k in posted if (m := _INPUT.match(k)) and m["lines"] == name
         )
@@ -99,13 +110,13 @@ def posted_lines(
 
 
 def form_tables(
-    app: CompiledApp, entity: EntityDef, record: Mapping[str, Any], errors: Mapping[str, Any]
+    call: Call, entity: EntityDef, record: Mapping[str, Any], errors: Mapping[str, Any]
 ) -> list[LineTable]:
     """The editable tables of a form, with the lines as stored or as sent and their errors."""
     tables = []
-    for line in line_fields(app, entity):
+    for line in line_fields(call.app, entity):
         name = line.lines.name
-        inputs, computed = _columns(line)
+        inputs, computed = _columns(call, line)
         table = LineTable(name, str(line.lines.label), line.child.name, inputs, computed)
         table.errors = [str(m) for m in errors.get(name, ())]
         for i, value in enumerate(record.get(name) or ()):
@@ -123,12 +134,12 @@ def form_tables(
 
 
 def detail_tables(
-    app: CompiledApp, entity: EntityDef, record: Mapping[str, Any], shown: Presenter
+    call: Call, entity: EntityDef, record: Mapping[str, Any], shown: Presenter
 ) -> list[LineTable]:
     """The tables of a detail page: each line's cells, and the parent's totals under them."""
     tables = []
-    for line in line_fields(app, entity):
-        inputs, computed = _columns(line)
+    for line in line_fields(call.app, entity):
+        inputs, computed = _columns(call, line)
         columns = [f.name for f in (*inputs, *computed)]
         table = LineTable(line.lines.name, str(line.lines.label), line.child.name, inputs, computed)
         items = list(record.get(line.lines.name) or ())
@@ -154,7 +165,7 @@ def line_row_handlers(services: UiServices) -> list[Any]:
         ui = signed_in(services, request, tenant)
         target = readable_entity(ui.call, entity)
         wanted = request.query_params.get("field", "")
-        tables = form_tables(ui.call.app, target.entity, {}, {})
+        tables = form_tables(ui.call, target.entity, {}, {})
         table = next((t for t in tables if t.name == wanted), None)
         if table is None:
             raise NotFoundError(f"{entity} has no lines field '{wanted}'.")

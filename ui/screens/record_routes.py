@@ -77,7 +77,7 @@ def record_routes(services: UiServices) -> list[Any]:
         """The posted form, the fields this user may write in it, and their API values."""
         posted = posted_fields(form)
         names = [n for _, fields in form_fields(ui, entity, screens) for n in fields]
-        lines = posted_lines(ui.call.app, entity.entity, posted)
+        lines = posted_lines(ui.call, entity.entity, posted)
         return posted, names, form_values(entity.entity, posted, names) | lines
 
     def form_page(
@@ -103,7 +103,7 @@ def record_routes(services: UiServices) -> list[Any]:
             "options": _reference_titles(ui, entity, record),
             "chips": link_chips(presenter(ui), entity, record),
             "conflict": conflict,
-            "line_tables": form_tables(ui.call.app, entity.entity, record, errors or {}),
+            "line_tables": form_tables(ui.call, entity.entity, record, errors or {}),
         }
         template = "_form.html" if is_htmx(request) and status != 200 else "form.html"
         return page(request, ui, template, context, status=status)
@@ -247,7 +247,7 @@ def record_routes(services: UiServices) -> list[Any]:
             "can_update": ui.call.access.can(entity, "update"),
             "can_delete": ui.call.access.can(entity, "delete"),
             "documents": ui.call.app.model.documents_of(entity),
-            "line_tables": detail_tables(ui.call.app, target.entity, record, shown),
+            "line_tables": detail_tables(ui.call, target.entity, record, shown),
             **activity_context(services, ui, target, ident),
         }
         return page(request, ui, "detail.html", ctx)
