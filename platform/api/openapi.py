@@ -9,7 +9,7 @@ without the fields a role may not see or write.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Any
 
 from trellis.metadata.model import WorkflowDef
@@ -37,7 +37,6 @@ from trellis.platform.api.openapi_schemas import (
 )
 from trellis.platform.config.version import __version__
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
-from trellis.platform.records.lines import LineField, line_fields
 from trellis.platform.records.views import JSON
 from trellis.platform.services.expand import expandable
 
@@ -172,28 +171,24 @@ def entity_components(
     hidden: Collection[str] = (),
     read_only: Collection[str] = (),
     workflows: Collection[WorkflowDef] = (),
-    lines: Sequence[LineField] = (),
 ) -> dict[str, dict[str, Any]]:
     """The components of one entity (schemas and parameters), without ``hidden`` fields
     and with ``read_only`` ones left out of what a client writes (``workflows``: those
-    of the entity, whose state fields a create may only set to the initial state;
-    ``lines``: its ``lines`` fields)."""
+    of the entity, whose state fields a create may only set to the initial state)."""
     starts = {w.field: w.initial for w in workflows}
     key = class_name(entity.name)
     columns = [str(c) for c in entity.columns if c not in hidden]
     order = sortable(entity, hidden)
     unwritable = {*hidden, *read_only}
-    schemas = {
-        key: record_schema(entity, hidden),
-        f"{key}_Item": record_schema(entity, hidden, item=True),
-        f"{key}_Page": page_schema(entity),
-        f"{key}_Create": input_schema(entity, unwritable, starts=starts),
-        f"{key}_Update": input_schema(entity, unwritable, update=True),
-        f"{key}_Bulk": bulk_schema(entity, hidden),
-    }
-    add_line_schemas(schemas, entity, lines)
     return {
-        "schemas": schemas,
+        "schemas": {
+            key: record_schema(entity, hidden),
+            f"{key}_Item": record_schema(entity, hidden, item=True),
+            f"{key}_Page": page_schema(entity),
+            f"{key}_Create": input_schema(entity, unwritable, starts=starts),
+            f"{key}_Update": input_schema(entity, unwritable, update=True),
+            f"{key}_Bulk": bulk_schema(entity, hidden),
+        },
         "parameters": {
             f"{key}_fields": _names_param(
                 "fields", columns, "Columns to return beside id (left out: every column)."
@@ -359,8 +354,8 @@ def build_openapi(
             paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
             created = paths[f"{base}/{entity.name}"]["post"]["responses"]["201"]
             created["links"] = {**created["links"], **document_links(entity, documents)}
-        lines = line_fields(app, entity.entity)
-        parts = entity_components(entity, workflows=workflows, lines=lines)
+        parts = entity_components(entity, workflows=workflows)
+        add_line_schemas(parts["schemas"], app, entity)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])
     if app.model.links:

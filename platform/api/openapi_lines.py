@@ -8,20 +8,20 @@ one (``id`` plus the fields that change), within the field's ``min``/``max``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from typing import Any
 
 from trellis.platform.api.openapi_schemas import class_name, input_schema, record_schema, ref
-from trellis.platform.records.compiled import CompiledEntity
-from trellis.platform.records.lines import LineField
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.lines import line_fields
 
 _ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "description": "A stored line."}
 
 
 def add_line_schemas(
     schemas: dict[str, Any],
+    app: CompiledApp,
     entity: CompiledEntity,
-    fields: Sequence[LineField],
     restricted: Callable[[str], tuple[Collection[str], Collection[str]]] = lambda _name: ((), ()),
 ) -> None:
     """Add the ``lines`` fields of ``entity`` (and their line schemas) to ``schemas``.
@@ -29,7 +29,7 @@ def add_line_schemas(
     ``restricted(line_entity)`` gives the reader's hidden and read-only line columns.
     """
     key = class_name(entity.name)
-    for field in fields:
+    for field in line_fields(app, entity.entity):
         line_key = class_name(field.child.name)
         hidden, read_only = restricted(field.child.name)
         back = (field.parent_field, *hidden)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import partial
 from typing import Any
 
 from trellis.platform.api.openapi import entity_components, entity_file_paths
@@ -11,7 +12,6 @@ from trellis.platform.api.openapi_public import LINKS_PATH
 from trellis.platform.api.openapi_schemas import class_name
 from trellis.platform.authz import Access
 from trellis.platform.authz.restrict import assignable_owners
-from trellis.platform.records.lines import line_fields
 
 #: System paths only tenant admins may call: left out of other members' documents.
 ADMIN_PATHS = frozenset({"_rates"})
@@ -46,11 +46,12 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
         paths.update(entity_file_paths(entity, base, hidden))
         read_only = access.entity(entity.name).read_only
         owners = assignable_owners(access, name)
-        lines = line_fields(access.app, entity.entity)
+        lines = entity.entity.lines
         if hidden or read_only or owners is not None or lines:
             flows = access.app.model.workflows_of(entity.name)
             rebuilt = entity_components(entity, hidden, read_only, flows)
-            add_line_schemas(rebuilt["schemas"], entity, lines, lambda n: _restricted(access, n))
+            restricted = partial(_restricted, access)
+            add_line_schemas(rebuilt["schemas"], access.app, entity, restricted)
             for part in ("Create", "Update"):
                 props = rebuilt["schemas"][f"{class_name(name)}_{part}"]["properties"]
                 if owners is not None and "owner_id" in props:
