@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from trellis.metadata.loader._layouts import build_layouts
+from trellis.metadata.loader._lines import build_lines
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.model import (
     FIELD_TYPES,
@@ -257,6 +258,7 @@ def build_entity(name: str, data: Any, positions: PositionMap) -> EntityDef:
         source=positions.anchor(source_path),
         layouts=build_layouts(data, positions),
         activity=_activity(data.get("activity_fields")),
+        lines=build_lines(specs if isinstance(specs, dict) else {}, positions),
     )
 
 

@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.loader._lines import check_lines_field
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader.positions import NodePath, PositionMap
-from trellis.metadata.model import FIELD_TYPES, STANDARD_COLUMNS, FieldType
+from trellis.metadata.model import FIELD_TYPES, LINES_TYPE, STANDARD_COLUMNS, FieldType
 
 _NUMERIC = frozenset(k for k, spec in FIELD_TYPES.items() if spec.numeric)
 _NOT_INDEXABLE = frozenset(
@@ -103,6 +104,9 @@ def check_field(name: str, spec: Any, positions: PositionMap, report: Report) ->
         return
     type_name = spec.get("type")
     if not isinstance(type_name, str):
+        return
+    if type_name == LINES_TYPE:
+        check_lines_field(name, spec, positions, report)
         return
     if type_name not in FIELD_TYPES:
         report.error(

@@ -41,6 +41,7 @@ from trellis.metadata.loader._files import (
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
 from trellis.metadata.loader._layout_checks import check_layouts
+from trellis.metadata.loader._lines import resolve_lines
 from trellis.metadata.loader._locale_checks import (
     check_app_locale,
     check_locale_keys,
@@ -163,7 +164,8 @@ def _unreliable_names(model: AppModel, entities: _Entities) -> dict[str, set[str
     for name, entity in model.entities.items():
         data: Any = entities.docs[name].data
         specs = data.get("fields") if isinstance(data, dict) else None
-        names = set(specs) - set(entity.fields) if isinstance(specs, dict) else set()
+        built = {*entity.fields, *entity.lines}  # lines fields are not columns, but built
+        names = set(specs) - built if isinstance(specs, dict) else set()
         for f in entity.fields.values():
             targeted = f.type in (FieldType.REFERENCE, FieldType.MANY_TO_MANY)
             if targeted and (f.to is None or f.to not in model.entities):
@@ -271,6 +273,8 @@ def validate_package(
         check_rollups(model, entity, doc.positions, report)
         check_layouts(name, entities.docs, entities.broken, report)
     _check_cycles(model, entities, report)
+    at = {name: doc.positions for name, doc in entities.docs.items()}
+    model = resolve_lines(model, at, entities.broken, report)
     # Before any expression is checked: business_hours_between() names calendars.
     calendars = read_calendars(root, display, _read, report)
     model = replace(model, calendars=MappingProxyType(calendars))

@@ -139,6 +139,11 @@ CODES = MappingProxyType(
         "MD250": "many_to_many field without 'to'",
         "MD251": "any_reference field without 'targets'",
         "MD252": "unknown entity in an any_reference field's 'targets' (did you mean …)",
+        "MD253": "lines field without 'entity', or an unknown line entity (did you mean …)",
+        "MD254": "the line entity has no single reference back to the parent "
+        "(or 'parent_field' names none)",
+        "MD255": "lines do not nest: a line entity declares lines, or holds two parents' lines",
+        "MD256": "a lines field's min or max is not a count, or min is more than max",
         # File fields.
         "MD220": "a file field is both 'multiple' and 'versioned'",
         "MD221": "a file field has a default or is required (uploads fill it)",

@@ -39,6 +39,7 @@ from trellis.metadata.model.layouts import (
     ListLayout,
     RelatedList,
 )
+from trellis.metadata.model.lines import LINES_TYPE, POSITION_COLUMN, LinesDef
 from trellis.metadata.model.public import (
     LINK_ACTIONS,
     PUBLIC_ROLE,
@@ -71,8 +72,10 @@ __all__ = [
     "FORM_STANDARD_COLUMNS",
     "KANBAN_FIELD_TYPES",
     "LAYOUT_STANDARD_COLUMNS",
+    "LINES_TYPE",
     "LINK_ACTIONS",
     "NUMBER_FIELD_TYPES",
+    "POSITION_COLUMN",
     "PUBLIC_ROLE",
     "SCOPES",
     "STANDARD_COLUMNS",
@@ -98,6 +101,7 @@ __all__ = [
     "KanbanLayout",
     "LayoutSection",
     "LayoutsDef",
+    "LinesDef",
     "LinkDef",
     "ListLayout",
     "PipelineDef",

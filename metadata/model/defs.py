@@ -12,6 +12,7 @@ from trellis.metadata.model.calendars import CalendarDef
 from trellis.metadata.model.dashboards import DashboardDef
 from trellis.metadata.model.documents import DocumentDef
 from trellis.metadata.model.layouts import LayoutsDef
+from trellis.metadata.model.lines import LinesDef
 from trellis.metadata.model.public import FormDef, LinkDef
 from trellis.metadata.model.roles import RoleDef
 from trellis.metadata.model.schedules import ReminderDef, SlaDef
@@ -180,6 +181,8 @@ class EntityDef:
     layouts: LayoutsDef | None = None
     #: The ``activity_fields:`` block; None when the records are not activities.
     activity: ActivityDef | None = None
+    #: ``lines`` fields (child records saved with this one) by name; not columns.
+    lines: Mapping[str, LinesDef] = field(default_factory=lambda: _EMPTY)
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is a declared field (standard columns excluded)."""
@@ -336,6 +339,14 @@ class AppModel:
     def documents_of(self, entity: str) -> tuple[DocumentDef, ...]:
         """The documents declared for ``entity``, by name."""
         return tuple(d for _, d in sorted(self.documents.items()) if d.entity == entity)
+
+    def line_owner(self, entity: str) -> tuple[EntityDef, LinesDef] | None:
+        """The parent entity and ``lines`` field whose lines are records of ``entity``."""
+        for parent in self.entities.values():
+            for lines in parent.lines.values():
+                if lines.entity == entity:
+                    return parent, lines
+        return None
 
     def workflows_of(self, entity: str) -> tuple[WorkflowDef, ...]:
         """The workflows declared on ``entity``, by name."""

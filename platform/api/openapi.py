@@ -16,6 +16,7 @@ from trellis.metadata.model import WorkflowDef
 from trellis.platform.api.openapi_data import AS_OF, LIST_AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_documents import document_links, document_paths
 from trellis.platform.api.openapi_files import file_fields, file_paths
+from trellis.platform.api.openapi_lines import add_line_schemas
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
     approval_schema,
@@ -359,6 +360,7 @@ def build_openapi(
             created = paths[f"{base}/{entity.name}"]["post"]["responses"]["201"]
             created["links"] = {**created["links"], **document_links(entity, documents)}
         parts = entity_components(entity, workflows=workflows)
+        add_line_schemas(parts["schemas"], app, entity)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])
     if app.model.links:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from functools import partial
 from typing import Any
 
 from trellis.platform.api.openapi import entity_components, entity_file_paths
+from trellis.platform.api.openapi_lines import add_line_schemas
 from trellis.platform.api.openapi_public import LINKS_PATH
 from trellis.platform.api.openapi_schemas import class_name
 from trellis.platform.api.openapi_search import search_schemas
@@ -45,9 +48,12 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
         paths.update(entity_file_paths(entity, base, hidden))
         read_only = access.entity(entity.name).read_only
         owners = assignable_owners(access, name)
-        if hidden or read_only or owners is not None:
+        lines = entity.entity.lines
+        if hidden or read_only or owners is not None or lines:
             flows = access.app.model.workflows_of(entity.name)
             rebuilt = entity_components(entity, hidden, read_only, flows)
+            restricted = partial(_restricted, access)
+            add_line_schemas(rebuilt["schemas"], access.app, entity, restricted)
             for part in ("Create", "Update"):
                 props = rebuilt["schemas"][f"{class_name(name)}_{part}"]["properties"]
                 if owners is not None and "owner_id" in props:
@@ -57,6 +63,12 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
     schemas.update(search_schemas(access.app, {t.entity.name: t.visible for t in targets(access)}))
     components = {**doc["components"], "schemas": schemas, "parameters": parameters}
     return {**doc, "paths": paths, "components": components}
+
+
+def _restricted(access: Access, name: str) -> tuple[Collection[str], Collection[str]]:
+    """The hidden and read-only columns of entity ``name`` for the reader."""
+    roles = access.roles.entities
+    return (roles[name].hidden, roles[name].read_only) if name in roles else ((), ())
 
 
 __all__ = ["restrict_openapi"]

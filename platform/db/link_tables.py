@@ -1,9 +1,10 @@
-"""The link tables of ``many_to_many`` fields: one row per (record, linked record)."""
+"""Tables that relate records: ``many_to_many`` link tables, the position of ``lines``."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from trellis.metadata.model import POSITION_COLUMN, AppModel
 from trellis.metadata.model.links import link_table_name
 
 
@@ -24,4 +25,10 @@ def build_link_table(entity: str, field: str, metadata: sa.MetaData) -> sa.Table
     return table
 
 
-__all__ = ["build_link_table"]
+def add_line_position(model: AppModel, table: sa.Table) -> None:
+    """Give the table of a line entity its ``line_position`` (the line's place, from 0)."""
+    if model.line_owner(table.name) is not None:
+        table.append_column(sa.Column(POSITION_COLUMN, sa.Integer(), nullable=True))
+
+
+__all__ = ["add_line_position", "build_link_table"]

@@ -16,7 +16,7 @@ from trellis.platform.db.business_tables import (
     build_business_tables,
 )
 from trellis.platform.db.columns import bigint_pk, id_column, record_columns, table_with_id
-from trellis.platform.db.link_tables import build_link_table
+from trellis.platform.db.link_tables import add_line_position, build_link_table
 
 # Short names kept for the table builders below.
 _id_column = id_column
@@ -360,7 +360,7 @@ def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
     """Build every table of ``model`` plus the internal tables, optionally in ``schema``."""
     metadata = sa.MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
     for entity in model.entities.values():
-        build_table(entity, metadata)
+        add_line_position(model, build_table(entity, metadata))
     build_internal_tables(metadata)
     return metadata
 

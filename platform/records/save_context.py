@@ -39,6 +39,8 @@ class SaveContext:
     source: str = "api"
     #: The record whose delete (or restore) the current cascade runs for, if any.
     cascade_root: tuple[str, int] | None = None
+    #: The parent whose lines the current save writes: its rollups wait for the last line.
+    lines_parent: tuple[str, int] | None = None
     _refs: dict[tuple[str, int], Record | None] = field(default_factory=dict)
 
     @property

@@ -15,12 +15,15 @@ import sqlalchemy as sa
 
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.hooks import BoundHook
+from trellis.platform.records.lines import split_lines
 from trellis.platform.records.pipeline.sequences import (
+    CREATE_LINES_STEPS,
     CREATE_STEPS,
     DELETE_STEPS,
     RECOMPUTE_STEPS,
     RESTORE_STEPS,
     STEP_NAMES,
+    UPDATE_LINES_STEPS,
     UPDATE_STEPS,
     run_steps,
 )
@@ -75,9 +78,15 @@ class RecordService:
             ForbiddenError: the principal may not create these records.
             ValidationFailedError: with every field error at once.
             RecordError: a hook refused the save.
+
+        ``lines`` fields in ``data`` are saved with the record (see ``save_lines``).
         """
+        lines: dict[str, Any] = {}
+        if entity.entity.lines:
+            data, lines = split_lines(entity.entity, data, creating=True)
         save = start_save(self.repository, self._table, ctx, entity, "create", data, self)
-        run_steps(CREATE_STEPS, save)
+        save.lines = lines
+        run_steps(CREATE_LINES_STEPS if lines else CREATE_STEPS, save)
         return save.event.record
 
     def update(
@@ -97,9 +106,13 @@ class RecordService:
             ValidationFailedError: with every field error at once.
             RecordError: a hook refused the save.
         """
+        lines: dict[str, Any] = {}
+        if entity.entity.lines:
+            data, lines = split_lines(entity.entity, data, creating=False)
         save = start_save(self.repository, self._table, ctx, entity, "update", data, self)
         save.record_id, save.expected_version = record_id, expected_version
-        run_steps(UPDATE_STEPS, save)
+        save.lines = lines
+        run_steps(UPDATE_LINES_STEPS if lines else UPDATE_STEPS, save)
         return save.event.record
 
     def delete(

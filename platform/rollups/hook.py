@@ -70,6 +70,9 @@ class RollupHook:
             if event.old is not None:
                 parents.add(event.old.get(via))
             ids = sorted(int(p) for p in parents if p is not None)
+            # A parent saving its lines recomputes its rollups once, after the last line.
+            waiting = event.ctx.lines_parent
+            ids = [i for i in ids if waiting != (parent.name, i)]
             # Lock the parents (in id order, so two saves cannot deadlock) before
             # counting: on PostgreSQL a count taken before the lock misses children
             # another transaction moved or deleted and committed meanwhile.
@@ -79,6 +82,16 @@ class RollupHook:
                 values = self._aggregate(event, rollup_group, parent_id)
                 if event.saver is not None:
                     event.saver.recompute(event.ctx, parent, parent_id, values)
+
+    def parent_values(self, event: SaveEvent, parent_id: int) -> dict[str, Any]:
+        """Every rollup of ``event``'s entity over its stored children, by field."""
+        groups: dict[tuple[str, str], list[CompiledRollup]] = {}
+        for rollup in self.by_parent.get(event.entity.name, ()):
+            groups.setdefault((rollup.child, rollup.via), []).append(rollup)
+        values: dict[str, Any] = {}
+        for group in groups.values():
+            values.update(self._aggregate(event, group, parent_id))
+        return values
 
     def _groups(self, child: str) -> list[list[CompiledRollup]]:
         groups: dict[tuple[str, str], list[CompiledRollup]] = {}

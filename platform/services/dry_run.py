@@ -31,8 +31,9 @@ def explain_save(
     The transaction is always rolled back.
     """
     call.access.require(entity.name, "create" if record_id is None else "update")
-    call.access.check_write(entity, data)
-    malformed = entity.validator.body_errors(data, create=record_id is None)
+    own = {k: v for k, v in data.items() if k not in entity.entity.lines}  # lines: checked on save
+    call.access.check_write(entity, own)
+    malformed = entity.validator.body_errors(own, create=record_id is None)
     if malformed:
         raise ValidationFailedError(malformed)
     trace: list[TraceStep] = []

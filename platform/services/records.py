@@ -9,7 +9,7 @@ and the screens both call these; neither builds a record operation of its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from trellis.platform.authz.restrict import check_list_names
 from trellis.platform.automation import record_service
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.platform.records.lines import lines_json
 from trellis.platform.records.query import (
     ListRequest,
     RecordQuery,
@@ -45,6 +46,16 @@ from trellis.rules.expr import EvalContext
 
 _QUERY: PartKey[RecordQuery] = PartKey("records.query")
 _CHECKS: PartKey[FilterChecks] = PartKey("records.filter_checks")
+
+
+def _hidden(call: Call) -> Callable[[str], Collection[str]]:
+    """The columns of an entity hidden from the caller (lines of a parent read inline)."""
+
+    def hidden(name: str) -> Collection[str]:
+        roles = call.access.roles.entities
+        return roles[name].hidden if name in roles else ()
+
+    return hidden
 
 
 class RecordsService:
@@ -87,6 +98,7 @@ class RecordsService:
                 raise NotFoundError(f"No {entity.name} with id {record_id}.")
             body = visible_record(call, entity, row)
             self.expand_items(call, conn, [body], expansions)
+            body.update(lines_json(conn, call.app, entity, record_id, _hidden(call)))
         return RecordBody(body, row["version"])
 
     def expand_record(
@@ -226,6 +238,7 @@ class RecordsService:
                     return RecordBody(first, int(first.get("version") or 1), replayed=True)
             ctx = self.save_context(call, conn)
             record = visible_record(call, entity, service.create(ctx, entity, data))
+            record.update(lines_json(conn, call.app, entity, int(record["id"]), _hidden(call)))
             if key is not None and fingerprint is not None:
                 store_answer(conn, call.app, key, fingerprint, (201, encode(record)), ctx.now)
         return RecordBody(record, 1)
@@ -246,7 +259,9 @@ class RecordsService:
         with self.connect(call, write=True) as conn, conn.begin():
             ctx = self.save_context(call, conn)
             record = service.update(ctx, entity, record_id, data, expected_version)
-        return RecordBody(visible_record(call, entity, record), record["version"])
+            body = visible_record(call, entity, record)
+            body.update(lines_json(conn, call.app, entity, record_id, _hidden(call)))
+        return RecordBody(body, record["version"])
 
     def delete(
         self, call: Call, entity: CompiledEntity, record_id: int, expected_version: int | None

@@ -95,7 +95,7 @@ def search_expression(entity: EntityDef, text: str) -> str | None:
     return " or ".join(f"{n} contains {quote_text(text)}" for n in names)
 
 
-def _value(f: FieldDef, raw: Sequence[str]) -> Any:
+def form_value(f: FieldDef, raw: Sequence[str]) -> Any:
     """One field's posted strings as the API value (bad input is passed on to validation)."""
     first = raw[-1] if raw else ""
     if f.type == FieldType.BOOLEAN:
@@ -141,15 +141,22 @@ def form_values(
         f = entity.fields.get(name)
         if f is None:
             if name == "owner_id" and posted.get(name):
-                values[name] = _value(
+                values[name] = form_value(
                     FieldDef(name="owner_id", type=FieldType.INTEGER, label="Owner"), posted[name]
                 )
             continue
         if f.type == FieldType.ANY_REFERENCE and name in posted:
             values[name] = _any_reference(posted.get(f"{name}__entity", []), posted[name])
         elif f.type == FieldType.BOOLEAN or name in posted:
-            values[name] = _value(f, posted.get(name, []))
+            values[name] = form_value(f, posted.get(name, []))
     return values
 
 
-__all__ = ["OPERATORS", "filter_expression", "form_values", "quote_text", "search_expression"]
+__all__ = [
+    "OPERATORS",
+    "filter_expression",
+    "form_value",
+    "form_values",
+    "quote_text",
+    "search_expression",
+]

@@ -17,6 +17,7 @@ from trellis.ui.screens.activity_routes import activity_context
 from trellis.ui.screens.bulk_actions import apply_bulk_action
 from trellis.ui.screens.forms import form_values, search_expression
 from trellis.ui.screens.layouts import Screens, editable, screens_of, title_field
+from trellis.ui.screens.line_forms import detail_tables, form_tables, posted_lines
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
 from trellis.ui.screens.present import TITLED_TYPES, Presenter, label_of, link_chips, shown_columns
 from trellis.ui.screens.web import (
@@ -26,6 +27,7 @@ from trellis.ui.screens.web import (
     UiServices,
     is_htmx,
     page,
+    posted_fields,
     redirect,
     signed_in,
 )
@@ -73,9 +75,10 @@ def record_routes(services: UiServices) -> list[Any]:
         form: PostedForm, ui: UiCall, entity: CompiledEntity, screens: Screens
     ) -> tuple[dict[str, list[str]], list[str], dict[str, Any]]:
         """The posted form, the fields this user may write in it, and their API values."""
-        posted = _posted(form)
+        posted = posted_fields(form)
         names = [n for _, fields in form_fields(ui, entity, screens) for n in fields]
-        return posted, names, form_values(entity.entity, posted, names)
+        lines = posted_lines(ui.call, entity.entity, posted)
+        return posted, names, form_values(entity.entity, posted, names) | lines
 
     def form_page(
         request: Request[Any, Any, Any],
@@ -100,6 +103,7 @@ def record_routes(services: UiServices) -> list[Any]:
             "options": _reference_titles(ui, entity, record),
             "chips": link_chips(presenter(ui), entity, record),
             "conflict": conflict,
+            "line_tables": form_tables(ui.call, entity.entity, record, errors or {}),
         }
         template = "_form.html" if is_htmx(request) and status != 200 else "form.html"
         return page(request, ui, template, context, status=status)
@@ -243,6 +247,7 @@ def record_routes(services: UiServices) -> list[Any]:
             "can_update": ui.call.access.can(entity, "update"),
             "can_delete": ui.call.access.can(entity, "delete"),
             "documents": ui.call.app.model.documents_of(entity),
+            "line_tables": detail_tables(ui.call, target.entity, record, shown),
             **activity_context(services, ui, target, ident),
         }
         return page(request, ui, "detail.html", ctx)
@@ -331,7 +336,7 @@ def record_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[Any]:
         ui, target, _ = context(request, tenant, entity)
-        message = apply_bulk_action(api, ui.call, target, _posted(form))
+        message = apply_bulk_action(api, ui.call, target, posted_fields(form))
         return redirect(request, f"/t/{tenant}/e/{entity}", flash=message)
 
     @post(
@@ -387,11 +392,6 @@ def record_routes(services: UiServices) -> list[Any]:
         form_state,
         lookup,
     ]
-
-
-def _posted(form: PostedForm) -> dict[str, list[str]]:
-    """Every value of each field of a posted form."""
-    return {key: [str(v) for v in form.getall(key)] for key in form}
 
 
 __all__ = ["record_routes"]

@@ -24,6 +24,7 @@ from trellis.platform.records.pipeline.checks import (
     refresh_formulas,
     validate,
 )
+from trellis.platform.records.pipeline.lines_step import save_lines
 from trellis.platform.records.pipeline.restore import (
     authorize_restore,
     check_restorable,
@@ -59,6 +60,7 @@ ROLLUPS = "rollups"
 STAGE_HISTORY = "stage history"
 AFTER_SAVE_RULES = "after-save rules"
 OUTBOX = "outbox"
+LINES = "lines"
 
 
 def before_hooks(save: Save) -> None:
@@ -164,6 +166,20 @@ RECOMPUTE_STEPS: tuple[Step, ...] = (
     Step(CHANGE_ROW, change_row),
     *_AFTER_HOOKS,
 )
+
+
+def with_lines(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """``steps`` for a parent sent with its lines: they are saved (and the parent's
+    rollups stored) right after the parent's write, and the parent's validations run
+    after them, on the totals as stored."""
+    out = [s for s in steps if s.name != VALIDATE]
+    at = next(i for i, s in enumerate(out) if s.name == WRITE) + 1
+    return (*out[:at], Step(LINES, save_lines), Step(VALIDATE, validate), *out[at:])
+
+
+#: A create or update that carries ``lines`` fields.
+CREATE_LINES_STEPS = with_lines(CREATE_STEPS)
+UPDATE_LINES_STEPS = with_lines(UPDATE_STEPS)
 #: Every step name a hook may be bound to.
 STEP_NAMES = frozenset(s.name for s in (*CREATE_STEPS, *UPDATE_STEPS, *DELETE_STEPS))
 
@@ -190,10 +206,12 @@ __all__ = [
     "CHANGE_ROW",
     "CHECK_FIELDS",
     "COERCE",
+    "CREATE_LINES_STEPS",
     "CREATE_STEPS",
     "DEFAULTS",
     "DELETE_STEPS",
     "FORMULAS",
+    "LINES",
     "LOAD",
     "OUTBOX",
     "RECOMPUTE_STEPS",
@@ -203,6 +221,7 @@ __all__ = [
     "ROLLUP_DEFAULTS",
     "STAGE_HISTORY",
     "STEP_NAMES",
+    "UPDATE_LINES_STEPS",
     "UPDATE_STEPS",
     "VALIDATE",
     "WORKFLOW_GUARD",

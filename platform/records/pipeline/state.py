@@ -69,6 +69,8 @@ class Save:
     version: int = 0
     #: Set by a step when the rest of the pipeline has nothing to do.
     done: bool = False
+    #: The ``lines`` fields sent with the save: field -> the list of lines as sent.
+    lines: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ctx(self) -> SaveContext:
