@@ -29,7 +29,7 @@ from trellis.ui.screens.asked_fields import (
     other_messages,
     writable,
 )
-from trellis.ui.screens.kanban import board_field, build_board, check_stage, stages_of, total_text
+from trellis.ui.screens.kanban import board_field, build_board, check_stage, stages_of
 from trellis.ui.screens.layouts import Screens, screens_of
 from trellis.ui.screens.list_view import ListQuery
 from trellis.ui.screens.present import Presenter
@@ -112,7 +112,6 @@ def board_routes(services: UiServices) -> list[Any]:
             "message": message,
             "move_error": None if ask is not None else error,
             "ask": ask,
-            "total_text": total_text,
         }
         template = "_kanban_board.html" if fragment else "kanban.html"
         return page(request, ui, template, ctx, status=status)

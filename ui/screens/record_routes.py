@@ -84,7 +84,11 @@ def record_routes(services: UiServices) -> list[Any]:
         }
         part = request.query_params.get("part")
         if is_htmx(request) and part in ("rows", "results"):
-            return page(request, ui, f"_list_{part}.html", ctx)
+            response = page(request, ui, f"_list_{part}.html", ctx)
+            if part == "results":  # the list's state is in the address bar: bookmark, Back
+                shown = query.params(sort=query.sort)
+                response.headers["HX-Push-Url"] = request.url.path + (f"?{shown}" if shown else "")
+            return response
         return page(request, ui, "list.html", ctx)
 
     @get("/t/{tenant:str}/e/{entity:str}/new", sync_to_thread=True)

@@ -52,13 +52,18 @@
     var summary = scope.querySelector("[data-focus-on-load]");
     if (summary) summary.focus();
   }
+  // A closed asking dialog is done with (Cancel, Escape): it must not open again later.
+  document.addEventListener("close", function (event) {
+    var dialog = event.target;
+    if (dialog instanceof HTMLDialogElement && dialog.hasAttribute("data-open-on-load")) dialog.remove();
+  }, true);
   document.addEventListener("DOMContentLoaded", function () { settle(document); });
   document.addEventListener("htmx:afterSettle", function (event) { settle(event.detail.elt); });
 
   // A page-level flash belongs to the previous action: drop it once the user acts again.
-  document.addEventListener("htmx:beforeRequest", function () {
+  document.addEventListener("submit", function () {
     document.querySelectorAll("main > .flash").forEach(function (el) { el.remove(); });
-  });
+  }, true);
 
   // A board move the server asks fields for: the board's drag and drop gets the
   // dialog back inside the re-rendered board; open it like an htmx swap would.
