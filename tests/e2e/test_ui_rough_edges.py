@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
+from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
+from helpers import PackageWriter
 from ui_records import Creator, creator, record
 from ui_support import add_user, crm_tenant, post_form, sign_in
 
@@ -127,3 +130,44 @@ def test_a_board_move_that_needs_a_field_asks_and_keeps_bad_values(
     assert moved.status_code == 200 and "Moved to Won." in moved.text
     saved = record(runtime, "acme", "opportunity", deal)
     assert (saved["stage"], saved["close_date"]) == ("won", "2026-12-01")
+
+
+def test_declared_colours_show_as_status_badges(
+    runtime: Runtime, write_package: PackageWriter
+) -> None:
+    root = write_package(
+        {
+            "job": """
+                title: name
+                fields:
+                  name: {type: string, required: true}
+                  priority:
+                    type: enum
+                    options: [low, high]
+                    option_colours: {high: red}
+                  phase: {type: pipeline, pipeline: work}
+                layouts:
+                  kanban: {field: phase, card: [priority]}
+            """
+        }
+    )
+    stages = "pipeline: work\nstages:\n  - {name: todo, probability: 0, colour: gray}\n"
+    stages += "  - {name: done, probability: 100, won: true}\n"
+    Path(root, "pipelines").mkdir()
+    Path(root, "pipelines", "work.yaml").write_text(stages, encoding="utf-8")
+    runtime.registry.create_tenant("shop")
+    publish(runtime, "shop", root)
+    admin = add_user(runtime, "shop", "admin@shop.test", ["admin"])
+    create = creator(runtime, "shop", admin)
+    job = create("job", name="Fix roof", priority="high", phase="todo")["id"]
+    create("job", name="Paint", priority="low", phase="done")
+    with TestClient(app=create_web_app(runtime)) as client:
+        assert sign_in(client, "shop", "admin@shop.test").status_code == 303
+        listed = client.get("/t/shop/e/job").text
+        assert '<span class="status-badge badge-red">high</span>' in listed
+        assert '<span class="status-badge badge-gray">Todo</span>' in listed
+        assert "badge-" not in listed.split("Paint")[1].split("</tr>")[0]  # no colour declared
+        detail = client.get(f"/t/shop/e/job/{job}").text
+        assert '<span class="status-badge badge-red">high</span>' in detail
+        board = client.get("/t/shop/e/job/kanban").text
+        assert '<span class="status-badge badge-red">high</span>' in board

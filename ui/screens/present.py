@@ -20,6 +20,7 @@ from trellis.platform.i18n import N_, Translator
 from trellis.platform.money import converted_currency
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.services.records import RecordsService
+from trellis.ui.screens.badges import badge_colour
 from trellis.ui.screens.layouts import title_field
 
 T = TypeVar("T")
@@ -50,6 +51,8 @@ class Cell:
     chips: tuple[tuple[str, str], ...] = ()
     #: Sanitised HTML of a rich text field (stored sanitised, so safe to show as is).
     html: Markup | None = None
+    #: The badge colour of an enum option, workflow state or pipeline stage, if declared.
+    colour: str | None = None
 
 
 class _Column(NamedTuple):
@@ -241,7 +244,9 @@ class Presenter:
         if titled:
             href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
             return Cell(name, label, text or f"#{record.get('id')}", href, value)
-        return Cell(name, label, text, None, value)
+        return Cell(
+            name, label, text, None, value, colour=badge_colour(self.call.app.model, f, value)
+        )
 
     def _value_label(self, entity: EntityDef, f: FieldDef, value: Any) -> str:
         """An option's or stage's label, looked up once per page."""
