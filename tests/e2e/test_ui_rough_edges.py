@@ -171,3 +171,20 @@ def test_declared_colours_show_as_status_badges(
         assert '<span class="status-badge badge-red">high</span>' in detail
         board = client.get("/t/shop/e/job/kanban").text
         assert '<span class="status-badge badge-red">high</span>' in board
+
+
+def test_datetime_inputs_speak_the_members_zone(
+    crm: tuple[TestClient[Any], Creator], runtime: Runtime
+) -> None:
+    client, create = crm
+    activity = create("activity", subject="Call", due_at="2026-06-01T10:00:00Z")["id"]
+    assert post_form(client, "/t/acme/account/timezone", {"timezone": "Europe/Madrid"})
+    form = client.get(f"/t/acme/e/activity/{activity}/edit").text
+    assert 'value="2026-06-01T12:00"' in form and "Time zone: Europe/Madrid" in form
+    detail = client.get(f"/t/acme/e/activity/{activity}").text
+    shown = re.search(r'id="value-due_at">([^<]*)<', detail)
+    assert shown and shown.group(1) == "6/1/26, 12:00\u202fPM CEST", shown
+    sent = {"subject": "Call", "kind": "call", "due_at": "2026-06-01T15:30", "version": "1"}
+    saved = post_form(client, f"/t/acme/e/activity/{activity}", sent, follow_redirects=False)
+    assert saved.status_code == 303
+    assert record(runtime, "acme", "activity", activity)["due_at"] == "2026-06-01T13:30:00Z"

@@ -92,11 +92,14 @@ def asked_names(
 
 
 def asked_values(
-    entity: CompiledEntity, posted: Mapping[str, Sequence[str]], can_write: set[str]
+    entity: CompiledEntity,
+    posted: Mapping[str, Sequence[str]],
+    can_write: set[str],
+    zone: str = "UTC",
 ) -> dict[str, Any]:
     """The API values of the fields a dialog posted (only fields the caller may write)."""
     names = [n for n in posted.get(ASK_FIELD, []) if n in can_write]
-    return form_values(entity.entity, posted, list(dict.fromkeys(names)))
+    return form_values(entity.entity, posted, list(dict.fromkeys(names)), zone)
 
 
 def field_errors(

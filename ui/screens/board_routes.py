@@ -185,7 +185,9 @@ def board_routes(services: UiServices) -> list[Any]:
         detail_url = f"/t/{tenant}/e/{entity}/{ident}"
         board_url = f"/t/{tenant}/e/{entity}/kanban?{query_of(request).params()}"
         fields = posted_form(form)
-        sent = asked_values(target, posted_multi(form), writable(ui.call, target))
+        sent = asked_values(
+            target, posted_multi(form), writable(ui.call, target), ui.translator.zone
+        )
         stage = ""
         try:
             if name is None:

@@ -136,7 +136,9 @@ def flow_routes(services: UiServices) -> list[Any]:
                 result = ops.reject(ui.call, target, ident, name)
             else:
                 version = posted_version(fields.get("version"))
-                sent = asked_values(target, posted_multi(form), writable(ui.call, target))
+                sent = asked_values(
+                    target, posted_multi(form), writable(ui.call, target), ui.translator.zone
+                )
                 result = ops.run(ui.call, target, ident, name, sent, version)
         except RecordError as exc:
             reason = f"{label}: {error_text(exc)}"

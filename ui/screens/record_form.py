@@ -67,7 +67,8 @@ class RecordForms:
         """The posted form, the fields this user may write in it, and their API values."""
         posted = posted_multi(form)
         names = [n for _, fields in self.sections(ui, entity, screens) for n in fields]
-        return posted, names, form_values(entity.entity, posted, names)
+        values = form_values(entity.entity, posted, names, ui.translator.zone)
+        return posted, names, values
 
     def defaults(self, ui: UiCall, entity: CompiledEntity) -> dict[str, Any]:
         """The JSON values of the entity's ``default:`` expressions for a new record now."""
