@@ -125,6 +125,10 @@ def test_a_board_move_that_needs_a_field_asks_and_keeps_bad_values(
     assert kept.status_code == 422 and 'value="soon"' in kept.text
     assert 'id="ask-err-close_date"' in kept.text
 
+    on_bar = post_form(client, f"{url}?view=bar", {"stage": "won", "version": "1"}, headers=HX)
+    assert on_bar.status_code == 422 and 'hx-target="#record-flow"' in on_bar.text
+    assert f'hx-post="{url}?view=bar"' in on_bar.text  # the stage bar asks the same way
+
     good = {**bad, "close_date": "2026-12-01"}
     moved = post_form(client, url, good, headers=HX)
     assert moved.status_code == 200 and "Moved to Won." in moved.text
