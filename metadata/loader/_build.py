@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from trellis.metadata.loader._colour_checks import option_colours
 from trellis.metadata.loader._layouts import build_layouts
 from trellis.metadata.loader._lines import build_lines
 from trellis.metadata.loader.positions import NodePath, PositionMap
@@ -142,6 +143,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         scale=_int(spec, "scale"),
         options=_names(spec.get("options")),
         option_labels=_option_labels(spec),
+        option_colours=MappingProxyType(option_colours(spec)),
         to=_text(spec, "to"),
         on_delete=on_delete if on_delete in ON_DELETE else "restrict",
         default=default,

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from trellis.metadata.loader._build import expression_text, humanize
+from trellis.metadata.loader._colour_checks import check_stage_colours
 from trellis.metadata.loader._entity_checks import NAME, NAME_HINT
 from trellis.metadata.loader._files import ENTITY_SUFFIXES, PIPELINE_DIR, WORKFLOW_DIR, is_ignored
 from trellis.metadata.loader._report import Report
@@ -22,6 +23,7 @@ from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.loader.yaml_source import YamlDocument
 from trellis.metadata.model import PipelineDef, SourceSpan, StageDef, TransitionDef, WorkflowDef
+from trellis.metadata.model.badges import BADGE_COLOURS
 from trellis.metadata.model.local_text import local_text
 
 #: Reads one package file: (root, relative path, path as shown, report) -> document.
@@ -106,6 +108,7 @@ def read_flows(root: Path, display: str, read: Reader, report: Report) -> Flows:
     flows = Flows()
     docs, flows.broken_pipelines = _documents(root, display, PIPELINE_DIR, "pipeline", read, report)
     for name, doc in docs.items():
+        check_stage_colours(doc.data, doc.positions, report)
         flows.pipelines[name] = build_pipeline(name, doc.data, doc.positions)
         flows.pipeline_docs[name] = doc
     docs, _ = _documents(root, display, WORKFLOW_DIR, "workflow", read, report)
@@ -136,6 +139,7 @@ def build_pipeline(name: str, data: Any, positions: PositionMap) -> PipelineDef:
         stage_name, probability = _text(item, "name"), _probability(item.get("probability"))
         if stage_name is None or probability is None:
             continue
+        colour = item.get("colour")
         stages.append(
             StageDef(
                 name=stage_name,
@@ -145,6 +149,7 @@ def build_pipeline(name: str, data: Any, positions: PositionMap) -> PipelineDef:
                 lost=item.get("lost") is True,
                 description=_text(item, "description"),
                 source=positions.value(("stages", index)),
+                colour=colour if colour in BADGE_COLOURS else None,
             )
         )
     return PipelineDef(

@@ -12,6 +12,7 @@ from trellis.metadata.diagnostics import Diagnostic, MetadataError, Severity, di
 from trellis.metadata.loader._app_checks import check_app
 from trellis.metadata.loader._build import build_app, build_entity
 from trellis.metadata.loader._calendars import read_calendars
+from trellis.metadata.loader._colour_checks import check_option_colours
 from trellis.metadata.loader._currency_checks import check_base_currency
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
 from trellis.metadata.loader._dashboards import read_dashboards
@@ -153,6 +154,7 @@ def _read_entities(root: Path, display: str, report: Report) -> _Entities:
             check_field(name, spec, doc.positions, report)
         check_entity(doc.data, doc.positions, report)
         check_option_labels(doc.data, doc.positions, report)
+        check_option_colours(doc.data, doc.positions, report)
         out.built[stem] = build_entity(stem, doc.data, doc.positions)
         out.docs[stem] = doc
     return out

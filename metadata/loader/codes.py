@@ -151,6 +151,10 @@ CODES = MappingProxyType(
         "MD200": "a per-locale text names a locale the platform does not ship (did you mean …)",
         "MD201": "app.yaml 'locale' is not a supported locale (did you mean …)",
         "MD202": "option_labels names a value that is not one of the field's options",
+        # Badge colours of enum options, workflow states and pipeline stages.
+        "MD350": "a badge colour is not one of gray, blue, green, yellow, orange, red, purple, "
+        "teal (did you mean …)",
+        "MD351": "option_colours names a value that is not one of the field's options",
     }
 )
 

@@ -63,6 +63,8 @@ class FieldDef:
     options: tuple[str, ...] = ()
     #: ``option_labels:``: an option's label (a plain string or a LocalText), by option.
     option_labels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    #: ``option_colours:``: an option's badge colour (one of ``BADGE_COLOURS``), by option.
+    option_colours: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     to: str | None = None
     on_delete: str = "restrict"
     default: str | None = None
@@ -204,6 +206,8 @@ class StageDef:
     lost: bool = False
     description: str | None = None
     source: SourceSpan = UNKNOWN_SOURCE
+    #: The stage's badge colour (one of ``BADGE_COLOURS``), or None.
+    colour: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,11 +29,14 @@ def test_drag_a_card_to_another_stage_and_a_refused_move_snaps_back(
     assert page.locator(f'[data-stage-drop="proposal"] {card}').count() == 1
 
     page.drag_and_drop(card, '[data-stage-drop="won"]')
-    page.locator("#kanban-move-error").wait_for()
-    assert "Set the close date" in page.locator("#kanban-move-error").inner_text()
+    dialog = page.locator("dialog#ask-dialog[open]")  # the move asks for the close date
+    dialog.wait_for()
+    assert "Set the close date" in dialog.inner_text()
     assert page.locator(f'[data-stage-drop="proposal"] {card}').count() == 1  # snapped back
+    dialog.get_by_role("button", name="Cancel").click()
+    assert page.locator("dialog#ask-dialog[open]").count() == 0
 
-    page.get_by_label("Move to").select_option("negotiation")
+    page.get_by_label("Move to", exact=True).select_option("negotiation")
     page.locator(f"{card} button", has_text="Move").click()
     page.wait_for_function(
         '() => document.querySelector(\'[data-stage-drop="negotiation"] #card-'
@@ -55,8 +58,9 @@ def test_workflow_buttons_and_stage_bar_on_the_detail_page(page: Any, live: Live
     page.locator(".flash").wait_for()
     assert "Open: done." in page.locator(".flash").inner_text()
     page.get_by_role("button", name="Resolve").click()
-    page.locator("#flow-error").wait_for()
-    assert "Write the resolution" in page.locator("#flow-error").inner_text()
+    page.locator("dialog#ask-dialog[open]").wait_for()  # it asks for the resolution
+    assert "Write the resolution" in page.locator("dialog#ask-dialog").inner_text()
+    assert page.locator("main > .flash").count() == 0  # the earlier flash is gone
 
     page.goto(f"/t/acme/e/opportunity/{deal['id']}")
     page.get_by_role("button", name="Move to Qualification").click()

@@ -152,10 +152,10 @@ def test_datetimes_show_in_the_members_zone_else_the_tenants(
         assert found is not None
         return found.group(1)
 
-    assert shown() == "3/12/26, 9:00"  # the tenant's zone: UTC (no timezone: in app.yaml)
+    assert shown() == "3/12/26, 9:00 UTC"  # the tenant's zone: UTC (no timezone: in app.yaml)
     saved = post_form(web, "/t/ventas/account/timezone", {"timezone": "Europe/Madrid"})
     assert saved.status_code == 200  # the redirect was followed to the account page
-    assert shown() == "3/12/26, 10:00"
+    assert shown() == "3/12/26, 10:00 CET"  # with the zone (issue 18)
     assert post_form(web, "/t/ventas/account/timezone", {"timezone": "Mars/Base"}).status_code == (
         400
     )

@@ -20,11 +20,21 @@ from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError, ValidationFailedError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.services.caller import readable_entity
-from trellis.ui.screens.kanban import board_field, build_board, check_stage, stages_of, total_text
+from trellis.ui.screens.asked_fields import (
+    Ask,
+    asked_names,
+    asked_values,
+    field_errors,
+    move_transition,
+    other_messages,
+    writable,
+)
+from trellis.ui.screens.kanban import board_field, build_board, check_stage, stages_of
 from trellis.ui.screens.layouts import Screens, screens_of
 from trellis.ui.screens.list_view import ListQuery
 from trellis.ui.screens.present import Presenter
 from trellis.ui.screens.record_flow import build_flow, stage_bar_field
+from trellis.ui.screens.record_form import posted_multi
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -86,6 +96,7 @@ def board_routes(services: UiServices) -> list[Any]:
         message: str | None = None,
         error: str | None = None,
         status: int = 200,
+        ask: Ask | None = None,
     ) -> Response[Any]:
         query = query_of(request)
         shown = Presenter(api, ui.call, services.members.names(ui.tenant), ui.translator)
@@ -99,11 +110,47 @@ def board_routes(services: UiServices) -> list[Any]:
             "can_move": ui.call.access.can(entity.name, "update")
             and board.field not in access.read_only,
             "message": message,
-            "move_error": error,
-            "total_text": total_text,
+            "move_error": None if ask is not None else error,
+            "ask": ask,
         }
         template = "_kanban_board.html" if fragment else "kanban.html"
         return page(request, ui, template, ctx, status=status)
+
+    def move_ask(
+        ui: UiCall,
+        target: CompiledEntity,
+        ident: int,
+        name: str,
+        stage: str,
+        exc: RecordError,
+        sent: dict[str, Any],
+        url: str,
+        bar: bool,
+    ) -> Ask | None:
+        """The dialog asking for what a move to ``stage`` needs, or None when nothing helps."""
+        record = {**api.read(ui.call, target, ident).record, **sent}
+        flows = services.workflows.runner(ui.call).flows.get(target.name, ())
+        t = move_transition(flows, name, record.get(name), stage)
+        errors = exc.body()["errors"]
+        can_write = writable(ui.call, target)
+        names = asked_names(
+            target, can_write, transition=t, record=record, errors=errors, skip=name
+        )
+        if not names:
+            return None
+        f = target.entity.fields[name]
+        shown = ui.translator.value_label(ui.call.app.model, f, stage)
+        reason = (t.definition.message if t is not None else None) or other_messages(errors, names)
+        return Ask(
+            url=url,
+            target="record-flow" if bar else "kanban-board",
+            title=ui.translator.gettext("Move to %(stage)s", stage=shown),
+            reason=reason or error_text(exc),
+            fields=names,
+            values=record,
+            errors=field_errors(errors, names, sent) if sent else {},
+            hidden=(("stage", stage), ("version", str(record.get("version") or ""))),
+        )
 
     @get("/t/{tenant:str}/e/{entity:str}/kanban", sync_to_thread=True)
     def kanban(
@@ -138,6 +185,10 @@ def board_routes(services: UiServices) -> list[Any]:
         detail_url = f"/t/{tenant}/e/{entity}/{ident}"
         board_url = f"/t/{tenant}/e/{entity}/kanban?{query_of(request).params()}"
         fields = posted_form(form)
+        sent = asked_values(
+            target, posted_multi(form), writable(ui.call, target), ui.translator.zone
+        )
+        stage = ""
         try:
             if name is None:
                 raise ValidationFailedError(
@@ -147,18 +198,29 @@ def board_routes(services: UiServices) -> list[Any]:
             stages = stages_of(ui.call.app.model, f)
             stage = check_stage(stages, fields.get("stage", "").strip(), f.label)
             version = posted_version(fields.get("version"))
-            api.update(ui.call, target, ident, {name: stage}, version)
+            api.update(ui.call, target, ident, {**sent, name: stage}, version)
         except RecordError as exc:
             reason = f"Not moved: {error_text(exc)}"
             if not is_htmx(request):
                 return redirect(request, detail_url if bar else board_url, flash=reason)
+            ask = None
+            if name is not None and stage and exc.status in (409, 422):
+                url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                ask = move_ask(ui, target, ident, name, stage, exc, sent, url, bar)
             if bar:
                 flow = build_flow(ui, target, ident, services, screens.kanban_field)
-                flow.error = reason
-                ctx = {"entity": target.entity, "flow": flow}
+                flow.error = None if ask is not None else reason
+                ctx = {"entity": target.entity, "flow": flow, "ask": ask}
                 return page(request, ui, "_record_flow.html", ctx, status=exc.status)
             return board_page(
-                request, ui, target, screens, fragment=True, error=reason, status=exc.status
+                request,
+                ui,
+                target,
+                screens,
+                fragment=True,
+                error=reason,
+                status=exc.status,
+                ask=ask,
             )
         label = next(s.label for s in stages if s.name == stage)
         done = f"Moved to {label}."

@@ -26,6 +26,8 @@ LINE_MARGIN = (16, 16, 40, 56)  # top, right, bottom, left
 PIE_SIZE = 220
 FUNNEL_ROW = 40
 MAX_LABEL = 22
+#: A generous width of one character of chart text (12 px sans-serif), for fitting labels.
+CHAR_WIDTH = 7.5
 
 
 def short(text: str, limit: int = MAX_LABEL) -> str:
@@ -232,6 +234,8 @@ class Step:
     value_text: str
     share: str
     colour: int
+    #: Whether the label fits on the band (else it is drawn in text colour over the row).
+    inside: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +255,7 @@ def funnel_chart(groups: Sequence[Group], texts: Sequence[str]) -> Funnel:
     steps = []
     for i, (group, text) in enumerate(zip(groups, texts, strict=True)):
         value = max(float(group.value), 0.0)
-        width = max(value / peak * WIDTH, 2.0)
+        width = max(value / peak * WIDTH, 2.0) if value > 0 else 0.0
         y = i * FUNNEL_ROW + 2
         share = f"{value / first * 100:.0f} %" if first > 0 else ""
         steps.append(
@@ -264,6 +268,7 @@ def funnel_chart(groups: Sequence[Group], texts: Sequence[str]) -> Funnel:
                 text,
                 share,
                 i % SERIES_COLOURS,
+                width >= (len(group.label) + len(text) + 3) * CHAR_WIDTH + 12,
             )
         )
     return Funnel(len(groups) * FUNNEL_ROW + 4, _f(WIDTH / 2), FUNNEL_ROW - 6, tuple(steps))

@@ -11,8 +11,8 @@ from babel import numbers
 from trellis.metadata.model import AppModel, FieldType, TileDef
 from trellis.platform.dashboards import TileData
 from trellis.platform.i18n import Translator
-from trellis.platform.money import currency_symbol
 from trellis.ui.screens.charts import bar_chart, funnel_chart, line_chart, line_scale, pie_chart
+from trellis.ui.screens.money_text import total_currency
 
 NO_VALUE = "—"
 
@@ -105,8 +105,16 @@ def tile_view(
     style = value_format(model, tile)
     groups = tuple(replace(g, label=t.label(g.label)) for g in data.groups)
     data = replace(data, tile=tile, groups=groups)
-    symbol = currency_symbol(data.currency) if data.currency else ""
-    texts = [symbol + format_value(g.value, style, t.locale) for g in data.groups]
+    entity = model.entities.get(tile.entity)
+    fallback = total_currency(model, entity, tile.field) if entity is not None else None
+    currency = (data.currency or fallback) if style == "decimal" else None
+
+    def shown(value: Decimal | None) -> str:
+        if value is not None and currency:
+            return t.money(value, currency)
+        return format_value(value, style, t.locale)
+
+    texts = [shown(g.value) for g in data.groups]
     rows = tuple(DataRow(g.label, text) for g, text in zip(data.groups, texts, strict=True))
     chart: Any = None
     if data.unavailable is None and data.groups:
@@ -119,7 +127,7 @@ def tile_view(
             chart = funnel_chart(data.groups, texts)
         else:
             chart = bar_chart(data.groups, texts)
-    value_text = symbol + format_value(data.value, style, t.locale) if tile.kind == "kpi" else ""
+    value_text = shown(data.value) if tile.kind == "kpi" else ""
     flag = None
     if data.missing:
         flag = "Incomplete: amounts without an exchange rate are left out. " + " ".join(

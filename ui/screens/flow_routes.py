@@ -20,9 +20,18 @@ from trellis.platform.records.errors import RecordError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.services.caller import readable_entity
 from trellis.platform.workflows import TransitionResult
+from trellis.ui.screens.asked_fields import (
+    Ask,
+    asked_names,
+    asked_values,
+    field_errors,
+    other_messages,
+    writable,
+)
 from trellis.ui.screens.board_routes import error_text, posted_form, posted_version
 from trellis.ui.screens.layouts import Screens, screens_of
 from trellis.ui.screens.record_flow import build_flow
+from trellis.ui.screens.record_form import posted_multi
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -67,11 +76,41 @@ def flow_routes(services: UiServices) -> list[Any]:
         *,
         error: str | None = None,
         status: int = 200,
+        ask: Ask | None = None,
     ) -> Response[Any]:
         flow = build_flow(ui, entity, ident, services, screens.kanban_field)
-        flow.error = error
-        return page(
-            request, ui, "_record_flow.html", {"entity": entity.entity, "flow": flow}, status=status
+        flow.error = None if ask is not None else error
+        ctx = {"entity": entity.entity, "flow": flow, "ask": ask}
+        return page(request, ui, "_record_flow.html", ctx, status=status)
+
+    def ask_for(
+        ui: UiCall,
+        target: CompiledEntity,
+        ident: int,
+        name: str,
+        label: str,
+        exc: RecordError,
+        sent: dict[str, Any],
+    ) -> Ask | None:
+        """The dialog asking for what transition ``name`` needs, or None when nothing helps."""
+        if exc.status not in (409, 422):
+            return None
+        record = {**services.records.read(ui.call, target, ident).record, **sent}
+        can_write = writable(ui.call, target)
+        _, t = ops.runner(ui.call).find(target, name)
+        errors = exc.body()["errors"]
+        names = asked_names(target, can_write, transition=t, record=record, errors=errors)
+        if not names:
+            return None
+        return Ask(
+            url=f"/t/{ui.tenant}/e/{target.name}/{ident}/transitions/{name}",
+            target="record-flow",
+            title=ui.translator.label(label),
+            reason=t.definition.message or other_messages(errors, names) or error_text(exc),
+            fields=names,
+            values=record,
+            errors=field_errors(errors, names, sent) if sent else {},
+            hidden=(("version", str(record.get("version") or "")),),
         )
 
     def act(
@@ -87,6 +126,7 @@ def flow_routes(services: UiServices) -> list[Any]:
         detail_url = f"/t/{tenant}/e/{entity}/{ident}"
         fields = posted_form(form)
         label = name
+        sent: dict[str, Any] = {}
         try:
             step = ops.runner(ui.call).find(target, name)
             label = step[1].definition.label or name
@@ -96,12 +136,20 @@ def flow_routes(services: UiServices) -> list[Any]:
                 result = ops.reject(ui.call, target, ident, name)
             else:
                 version = posted_version(fields.get("version"))
-                result = ops.run(ui.call, target, ident, name, {}, version)
+                sent = asked_values(
+                    target, posted_multi(form), writable(ui.call, target), ui.translator.zone
+                )
+                result = ops.run(ui.call, target, ident, name, sent, version)
         except RecordError as exc:
             reason = f"{label}: {error_text(exc)}"
             if not is_htmx(request):
                 return redirect(request, detail_url, flash=reason)
-            return panel(request, ui, target, screens, ident, error=reason, status=exc.status)
+            ask = None
+            if decision is None:
+                ask = ask_for(ui, target, ident, name, label, exc, sent)
+            return panel(
+                request, ui, target, screens, ident, error=reason, status=exc.status, ask=ask
+            )
         return redirect(request, detail_url, flash=_done_message(result, label))
 
     @get(f"{RECORD}/_flow", sync_to_thread=True)

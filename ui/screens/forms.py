@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from trellis.metadata.model import FIELD_TYPES, EntityDef, FieldDef, FieldType
 from trellis.platform.i18n import N_
@@ -95,7 +97,29 @@ def search_expression(entity: EntityDef, text: str) -> str | None:
     return " or ".join(f"{n} contains {quote_text(text)}" for n in names)
 
 
-def form_value(f: FieldDef, raw: Sequence[str]) -> Any:
+def local_input(value: Any, zone: str) -> str:
+    """A stored UTC datetime (JSON text) as a ``datetime-local`` input value in ``zone``."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value  # a refused value typed by the user is shown back as typed
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _utc_text(local: str, zone: str) -> str:
+    """A ``datetime-local`` value typed in ``zone`` as UTC JSON text (bad text kept)."""
+    try:
+        moment = dt.datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(zone))
+    except ValueError:
+        return local
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def form_value(f: FieldDef, raw: Sequence[str], zone: str = "UTC") -> Any:
     """One field's posted strings as the API value (bad input is passed on to validation)."""
     first = raw[-1] if raw else ""
     if f.type == FieldType.BOOLEAN:
@@ -120,7 +144,7 @@ def form_value(f: FieldDef, raw: Sequence[str]) -> Any:
         except (ValueError, RecursionError):  # validation explains what is wrong
             return first
     if f.type == FieldType.DATETIME and len(first) == 16:  # <input type=datetime-local>: no seconds
-        return first + ":00Z"
+        return _utc_text(first, zone)
     return first
 
 
@@ -133,9 +157,15 @@ def _any_reference(entity: Sequence[str], ident: Sequence[str]) -> Any:
 
 
 def form_values(
-    entity: EntityDef, posted: Mapping[str, Sequence[str]], names: Sequence[str]
+    entity: EntityDef,
+    posted: Mapping[str, Sequence[str]],
+    names: Sequence[str],
+    zone: str = "UTC",
 ) -> dict[str, Any]:
-    """API values for the ``names`` fields shown in a form, from the posted multi-dict."""
+    """API values for the ``names`` fields shown in a form, from the posted multi-dict.
+
+    Date-time inputs are read in ``zone`` (the member's time zone) and sent as UTC.
+    """
     values: dict[str, Any] = {}
     for name in names:
         f = entity.fields.get(name)
@@ -148,7 +178,7 @@ def form_values(
         if f.type == FieldType.ANY_REFERENCE and name in posted:
             values[name] = _any_reference(posted.get(f"{name}__entity", []), posted[name])
         elif f.type == FieldType.BOOLEAN or name in posted:
-            values[name] = form_value(f, posted.get(name, []))
+            values[name] = form_value(f, posted.get(name, []), zone)
     return values
 
 
@@ -157,6 +187,7 @@ __all__ = [
     "filter_expression",
     "form_value",
     "form_values",
+    "local_input",
     "quote_text",
     "search_expression",
 ]

@@ -13,14 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from trellis.metadata.model import AppModel, FieldDef, FieldType
-from trellis.platform.money import currency_symbol
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError, RecordError, ValidationFailedError
 from trellis.platform.services import ListArgs
 from trellis.platform.services.board import ColumnTotal, column_totals
 from trellis.ui.screens.forms import quote_text
 from trellis.ui.screens.layouts import Screens, title_field
-from trellis.ui.screens.list_view import ListQuery, combined_filter
+from trellis.ui.screens.list_view import ListQuery, combined_filter, own_errors
+from trellis.ui.screens.money_text import total_currency
 from trellis.ui.screens.present import Cell, Presenter, shown_columns
 from trellis.ui.screens.web import UiCall
 
@@ -56,8 +56,8 @@ class Column:
     count: int = 0
     total: Decimal | None = None
     cards: list[Card] = field(default_factory=list)
-    #: The total's currency symbol when amounts were converted to the base currency.
-    symbol: str = ""
+    #: The total's currency (converted amounts, else the one the total field defaults to).
+    currency: str | None = None
     #: Why the total is incomplete (amounts without an exchange rate left out).
     flag: str | None = None
 
@@ -150,13 +150,14 @@ def build_board(
     ]
     sort = query.sort or screens.list_sort or "-id"
     api = presenter.records
+    fallback = total_currency(ui.call.app.model, entity.entity, total)
     try:
         totals = column_totals(api.runtime, ui.call, entity, f.name, total, expression)
         for column in board.columns:
             found = totals.get(column.stage.name, ColumnTotal(0, None))
             column.count = found.count
             column.total = found.total if found.total is not None else _zero(total)
-            column.symbol = currency_symbol(found.currency) if found.currency else ""
+            column.currency = found.currency or fallback
             if found.missing:
                 column.flag = " ".join(m.sentence() for m in found.missing[:5])
             if not found.count:
@@ -171,7 +172,8 @@ def build_board(
             presenter.load_titles(entity.entity, items, card_fields)
             column.cards = [_card(entity, item, title, card_fields, presenter) for item in items]
     except RecordError as exc:
-        messages = [m for ms in exc.body()["errors"].values() for m in ms]
+        errors = own_errors(ui, entity, query, presenter) or exc.body()["errors"]
+        messages = [m for ms in errors.values() for m in ms]
         board.error = "; ".join(messages) or str(exc)
         board.columns = [Column(s) for s in stages]
     return board
@@ -194,11 +196,6 @@ def _card(
     return Card(ident, int(item.get("version") or 1), text, cells)
 
 
-def total_text(value: Decimal | None) -> str:
-    """A column total as shown (thousands separators, two decimals)."""
-    return "" if value is None else f"{value:,.2f}"
-
-
 __all__ = [
     "Board",
     "Card",
@@ -209,5 +206,4 @@ __all__ = [
     "check_stage",
     "stage_filter",
     "stages_of",
-    "total_text",
 ]

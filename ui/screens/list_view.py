@@ -86,6 +86,30 @@ def combined_filter(entity: CompiledEntity, query: ListQuery) -> str | None:
     return " and ".join(present) if present else None
 
 
+def own_errors(
+    ui: UiCall, entity: CompiledEntity, query: ListQuery, presenter: Presenter
+) -> dict[str, list[str]] | None:
+    """The errors of the first part of the filter that fails on its own.
+
+    Positions then count in the text the user typed (or the builder's expression),
+    not in the combined expression sent to the server.
+    """
+    parts = (
+        query.filter.strip(),
+        filter_expression(entity.entity, query.rows),
+        search_expression(entity.entity, query.q),
+    )
+    for part in parts:
+        if not part:
+            continue
+        try:
+            presenter.records.page(ui.call, entity, ListArgs.of({"filter": part, "limit": "1"}))
+        except RecordError as exc:
+            errors: dict[str, list[str]] = exc.body()["errors"]
+            return errors
+    return None
+
+
 def build_list(
     ui: UiCall,
     entity: CompiledEntity,
@@ -113,7 +137,7 @@ def build_list(
     try:
         body = presenter.records.page(ui.call, entity, ListArgs.of(params)).as_json()
     except RecordError as exc:
-        errors = exc.body()["errors"]
+        errors = own_errors(ui, entity, query, presenter) or exc.body()["errors"]
         message = "; ".join(m for ms in errors.values() for m in ms)
         return ListPageView(header, [], 0, True, None, expression, message, errors)
     items = body["items"]
@@ -134,4 +158,11 @@ def builder_choices(entity: CompiledEntity, ui: UiCall) -> dict[str, Any]:
     return {"fields": fields, "operators": operators}
 
 
-__all__ = ["ListPageView", "ListQuery", "build_list", "builder_choices", "combined_filter"]
+__all__ = [
+    "ListPageView",
+    "ListQuery",
+    "build_list",
+    "builder_choices",
+    "combined_filter",
+    "own_errors",
+]

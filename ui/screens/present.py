@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
@@ -19,6 +20,7 @@ from trellis.platform.i18n import N_, Translator
 from trellis.platform.money import converted_currency
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.services.records import RecordsService
+from trellis.ui.screens.badges import badge_colour
 from trellis.ui.screens.layouts import title_field
 
 T = TypeVar("T")
@@ -49,6 +51,8 @@ class Cell:
     chips: tuple[tuple[str, str], ...] = ()
     #: Sanitised HTML of a rich text field (stored sanitised, so safe to show as is).
     html: Markup | None = None
+    #: The badge colour of an enum option, workflow state or pipeline stage, if declared.
+    colour: str | None = None
 
 
 class _Column(NamedTuple):
@@ -94,6 +98,12 @@ def shown_columns(call: Call, entity: str, names: Iterable[str]) -> list[str]:
     return [n for n in names if n in access.columns or n in access.restricted]
 
 
+def zoned(t: Translator, value: dt.datetime) -> str:
+    """A date and time in the reader's zone, with the zone's abbreviation (``CET``, ``UTC``)."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return f"{t.datetime(aware, 'short')} {aware.astimezone(ZoneInfo(t.zone)).strftime('%Z')}"
+
+
 def _any_target(value: Any) -> tuple[str, int] | None:
     """(entity, id) of an ``any_reference`` value as the API gives it, or None."""
     if not isinstance(value, Mapping):
@@ -120,7 +130,7 @@ def _text(f: FieldDef | None, value: Any, name: str, t: Translator, currency: An
         return t.date(_parse(dt.date.fromisoformat, value)) or value
     if kind == FieldType.DATETIME and isinstance(value, str):
         parsed = _parse(dt.datetime.fromisoformat, value.replace("Z", "+00:00"))
-        return t.datetime(parsed, "short") if parsed else value.replace("T", " ")[:16]
+        return zoned(t, parsed) if parsed else value.replace("T", " ")[:16]
     if kind == FieldType.RICH_TEXT and isinstance(value, str):
         return plain_text(value)
     if kind == FieldType.FILE:  # file metadata: the names of the current files
@@ -234,7 +244,9 @@ class Presenter:
         if titled:
             href = f"/t/{tenant}/e/{entity.name}/{record.get('id')}"
             return Cell(name, label, text or f"#{record.get('id')}", href, value)
-        return Cell(name, label, text, None, value)
+        return Cell(
+            name, label, text, None, value, colour=badge_colour(self.call.app.model, f, value)
+        )
 
     def _value_label(self, entity: EntityDef, f: FieldDef, value: Any) -> str:
         """An option's or stage's label, looked up once per page."""

@@ -15,11 +15,12 @@ from trellis.platform.services import ListArgs
 from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.activity_routes import activity_context
 from trellis.ui.screens.bulk_actions import apply_bulk_action
-from trellis.ui.screens.forms import form_values, search_expression
+from trellis.ui.screens.forms import search_expression
 from trellis.ui.screens.layouts import Screens, editable, screens_of, title_field
-from trellis.ui.screens.line_forms import detail_tables, form_tables, posted_lines
+from trellis.ui.screens.line_forms import detail_tables
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
-from trellis.ui.screens.present import TITLED_TYPES, Presenter, label_of, link_chips, shown_columns
+from trellis.ui.screens.present import label_of, shown_columns
+from trellis.ui.screens.record_form import RecordForms, posted_multi, without_blank_defaults
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -27,7 +28,6 @@ from trellis.ui.screens.web import (
     UiServices,
     is_htmx,
     page,
-    posted_fields,
     redirect,
     signed_in,
 )
@@ -50,78 +50,9 @@ def record_routes(services: UiServices) -> list[Any]:
         entity = readable_entity(ui.call, name)
         return ui, entity, screens_of(ui.call, entity)
 
-    def presenter(ui: UiCall) -> Presenter:
-        return Presenter(api, ui.call, services.members.names(ui.tenant), ui.translator)
-
-    def form_fields(
-        ui: UiCall, entity: CompiledEntity, screens: Screens
-    ) -> list[tuple[str, tuple[str, ...]]]:
-        """Sections of the form with only the fields this user may write."""
-        access = ui.call.access.entity(entity.name)
-        sections = []
-        for section in screens.form:
-            names = tuple(
-                n
-                for n in section.fields
-                if n in entity.entity.fields
-                and editable(entity.entity.fields[n])
-                and n not in access.hidden
-            )
-            if names:
-                sections.append((section.label, names))
-        return sections
-
-    def posted_values(
-        form: PostedForm, ui: UiCall, entity: CompiledEntity, screens: Screens
-    ) -> tuple[dict[str, list[str]], list[str], dict[str, Any]]:
-        """The posted form, the fields this user may write in it, and their API values."""
-        posted = posted_fields(form)
-        names = [n for _, fields in form_fields(ui, entity, screens) for n in fields]
-        lines = posted_lines(ui.call, entity.entity, posted)
-        return posted, names, form_values(entity.entity, posted, names) | lines
-
-    def form_page(
-        request: Request[Any, Any, Any],
-        ui: UiCall,
-        entity: CompiledEntity,
-        screens: Screens,
-        record: dict[str, Any],
-        *,
-        errors: dict[str, list[str]] | None = None,
-        conflict: dict[str, Any] | None = None,
-        status: int = 200,
-    ) -> Response[Any]:
-        access = ui.call.access.entity(entity.name)
-        state = _form_state(ui, entity, record)
-        context = {
-            "entity": entity.entity,
-            "record": record,
-            "sections": form_fields(ui, entity, screens),
-            "errors": errors or {},
-            "read_only": access.read_only,
-            "state": state,
-            "options": _reference_titles(ui, entity, record),
-            "chips": link_chips(presenter(ui), entity, record),
-            "conflict": conflict,
-            "line_tables": form_tables(ui.call, entity.entity, record, errors or {}),
-        }
-        template = "_form.html" if is_htmx(request) and status != 200 else "form.html"
-        return page(request, ui, template, context, status=status)
-
-    def _form_state(ui: UiCall, entity: CompiledEntity, record: dict[str, Any]) -> dict[str, Any]:
-        try:
-            draft = {k: v for k, v in record.items() if k in entity.entity.fields}
-            return api.form(ui.call, entity, record.get("id"), draft)
-        except RecordError:
-            return {}
-
-    def _reference_titles(
-        ui: UiCall, entity: CompiledEntity, record: dict[str, Any]
-    ) -> dict[str, str]:
-        shown = presenter(ui)
-        names = [n for n, f in entity.entity.fields.items() if f.type in TITLED_TYPES]
-        shown.load_titles(entity.entity, [record], names)
-        return {n: shown.cell(entity.entity, record, n).text for n in names if record.get(n)}
+    forms = RecordForms(services)
+    presenter = forms.presenter
+    form_page = forms.render
 
     @get("/t/{tenant:str}/", sync_to_thread=True)
     def home(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
@@ -154,7 +85,11 @@ def record_routes(services: UiServices) -> list[Any]:
         }
         part = request.query_params.get("part")
         if is_htmx(request) and part in ("rows", "results"):
-            return page(request, ui, f"_list_{part}.html", ctx)
+            response = page(request, ui, f"_list_{part}.html", ctx)
+            if part == "results":  # the list's state is in the address bar: bookmark, Back
+                shown = query.params(sort=query.sort)
+                response.headers["HX-Push-Url"] = request.url.path + (f"?{shown}" if shown else "")
+            return response
         return page(request, ui, "list.html", ctx)
 
     @get("/t/{tenant:str}/e/{entity:str}/new", sync_to_thread=True)
@@ -164,6 +99,7 @@ def record_routes(services: UiServices) -> list[Any]:
         ui, target, screens = context(request, tenant, entity)
         ui.call.access.require(entity, "create")
         record: dict[str, Any] = dict.fromkeys(target.entity.fields)
+        record.update(forms.defaults(ui, target))
         for key, value in request.query_params.items():  # add-related buttons pre-fill
             if key in target.entity.fields and value.isdigit():
                 record[key] = int(value)
@@ -177,9 +113,9 @@ def record_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
-        _, _, data = posted_values(form, ui, target, screens)
+        _, _, data = forms.posted(form, ui, target, screens)
         try:
-            result = api.create(ui.call, target, data)
+            result = api.create(ui.call, target, without_blank_defaults(target, data))
         except RecordError as exc:
             record = {**dict.fromkeys(target.entity.fields), **data}
             return form_page(
@@ -278,7 +214,7 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
         ident = parse_id(entity, record_id)
-        posted, names, data = posted_values(form, ui, target, screens)
+        posted, names, data = forms.posted(form, ui, target, screens)
         version_text = (posted.get("version") or [""])[-1]
         version = int(version_text) if version_text.isdigit() else None
         try:
@@ -336,7 +272,7 @@ def record_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[Any]:
         ui, target, _ = context(request, tenant, entity)
-        message = apply_bulk_action(api, ui.call, target, posted_fields(form))
+        message = apply_bulk_action(api, ui.call, target, posted_multi(form))
         return redirect(request, f"/t/{tenant}/e/{entity}", flash=message)
 
     @post(
@@ -352,10 +288,10 @@ def record_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[bytes]:
         ui, target, screens = context(request, tenant, entity)
-        posted, _, data = posted_values(form, ui, target, screens)
+        posted, _, data = forms.posted(form, ui, target, screens)
         ident_text = (posted.get("id") or [""])[-1]
         record = {"id": int(ident_text) if ident_text.isdigit() else None, **data}
-        state = encode({"fields": _form_state(ui, target, record)})
+        state = encode({"fields": forms.state(ui, target, record)})
         return Response(content=state, media_type=JSON)
 
     @get("/t/{tenant:str}/e/{entity:str}/_lookup", sync_to_thread=True)

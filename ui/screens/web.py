@@ -144,11 +144,6 @@ POSTED_FORM = {"form": Provide(read_form)}
 PostedForm = NamedDependency[FormMultiDict]
 
 
-def posted_fields(form: FormMultiDict) -> dict[str, list[str]]:
-    """Every value of each field of a posted form."""
-    return {key: [str(v) for v in form.getall(key)] for key in form}
-
-
 def enrolment_redirect(
     request: Request[Any, Any, Any], exc: EnrolmentRequiredError
 ) -> Response[Any]:
@@ -242,7 +237,6 @@ __all__ = [
     "is_htmx",
     "login_redirect",
     "page",
-    "posted_fields",
     "read_form",
     "redirect",
     "shell_context",

@@ -81,9 +81,11 @@ def test_line_points_run_left_to_right_and_up() -> None:
 def test_funnel_steps_narrow_with_their_value() -> None:
     chart = funnel_chart(groups(10, 5, 0), ["10", "5", "0"])
     widths = [float(s.width) for s in chart.steps]
-    assert widths == [480, 240, 2]  # an empty step stays visible as a sliver
+    assert widths == [480, 240, 0]  # an empty step draws no band (issue 18: no hairline)
     assert [s.share for s in chart.steps] == ["100 %", "50 %", "0 %"]
     assert float(chart.steps[1].x) == (480 - 240) / 2
+    # Labels that do not fit on their band are drawn in text colour, not white over a sliver.
+    assert [s.inside for s in chart.steps] == [True, True, False]
 
 
 def test_value_formats(crm: AppModel) -> None:
@@ -124,7 +126,8 @@ def test_tile_views(crm: AppModel) -> None:
     assert tile_view(crm, TileData(line), 1).column_label == "Close date (month)"
     kpi = TileDef(kind="kpi", label="Open", entity="opportunity", agg="sum", field="amount")
     shown = tile_view(crm, TileData(kpi, value=Decimal("1900")), 0)
-    assert (shown.value_text, shown.summary) == ("1,900.00", "Open: 1,900.00")
+    # Money shows its currency (the currency field defaults to EUR), issue 18.
+    assert (shown.value_text, shown.summary) == ("€1,900.00", "Open: €1,900.00")
 
 
 def test_calendar_spans() -> None:

@@ -139,6 +139,11 @@
             label.appendChild(mark);
           } else if (!state.required && star) { star.remove(); }
           var input = wrapper.querySelector("input:not([type=hidden]), select, textarea");
+          if (input && input.type !== "checkbox") {
+            input.required = !!state.required;
+            if (state.required) input.setAttribute("aria-required", "true");
+            else input.removeAttribute("aria-required");
+          }
           if (input) {
             if (input.tagName === "SELECT" || input.type === "checkbox") input.disabled = !!state.readonly;
             else input.readOnly = !!state.readonly;
