@@ -11,7 +11,7 @@ from trellis.platform.authz import Access
 from trellis.platform.authz.restrict import assignable_owners
 
 #: System paths only tenant admins may call: left out of other members' documents.
-ADMIN_PATHS = frozenset({"_rates"})
+ADMIN_PATHS = frozenset({"_rates", "_meta"})
 
 
 def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
