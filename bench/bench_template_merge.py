@@ -13,6 +13,7 @@ The figures replace the section "Template upgrade: three-way merge" of RESULTS.m
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -91,7 +92,8 @@ def main() -> None:
             "",
             f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Python {platform.python_version()}, "
             f"{len(base)} files in the CRM package, {CHANGES} tenant changes, "
-            f"{len(result.conflicts)} conflicts, median of {args.rounds} runs.",
+            f"{len(result.conflicts)} conflicts, median of {args.rounds} runs; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start.",
             "",
             "```sh",
             "python bench/bench_template_merge.py",

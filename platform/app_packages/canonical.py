@@ -81,7 +81,7 @@ def parse_yaml(text: str, path: str) -> Any:
 def canonical_file(path: str, text: str) -> str:
     """One file of a package in its canonical spelling."""
     if path.endswith(YAML_SUFFIXES):
-        return canonical_yaml(parse_yaml(text, path))
+        return canonical_yaml(read_yaml(text))
     return canonical_text(text)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,11 +62,26 @@ def check_newer(installed: TemplateInstall | None, package: TemplatePackage) -> 
 
 @contextmanager
 def package_folder(files: Mapping[str, str]) -> Iterator[Path]:
-    """``files`` written into a temporary package folder, removed afterwards."""
+    """``files`` written into a temporary package folder, removed afterwards.
+
+    Metadata errors name the package's own paths (``entities/x.yaml:3:5``), not the
+    temporary folder's.
+    """
+    from trellis.metadata.diagnostics import MetadataError
+
     with tempfile.TemporaryDirectory(prefix="trellis-package-") as temp:
         folder = Path(temp) / "package"
         write_package(files, folder)
-        yield folder
+        prefix = folder.as_posix() + "/"
+        try:
+            yield folder
+        except MetadataError as exc:
+            raise MetadataError(
+                [
+                    replace(d, span=replace(d.span, path=d.span.path.removeprefix(prefix)))
+                    for d in exc.diagnostics
+                ]
+            ) from None
 
 
 def remember(

@@ -211,16 +211,15 @@ def lock_files(
     return {**files, LOCK_FILE: render_lock(ids)}
 
 
-def publish_files(
-    files: Mapping[str, str], current: Mapping[str, str] | None
-) -> tuple[dict[str, str], bool]:
-    """The files a publish stores (with their lock) and whether they equal ``current``
-    once both are spelled canonically (then the publish has nothing to do)."""
-    from trellis.platform.app_packages.canonical import canonical_files
+def publish_files(files: Mapping[str, str], current: Mapping[str, str] | None) -> dict[str, str]:
+    """The files a publish stores: ``files`` with a lock that keeps ``current``'s ids.
 
-    locked = lock_files(files, read_lock(current.get(LOCK_FILE)) if current else None)
-    same = current is not None and canonical_files(current) == canonical_files(locked)
-    return locked, same
+    A version published before locks existed gets the ids its exports showed (derived
+    from node paths); nodes new to a tenant get random ones.
+    """
+    if current is not None and LOCK_FILE not in current:
+        return lock_files(files, None, new_id=derived_id)
+    return lock_files(files, read_lock(current.get(LOCK_FILE)) if current else None)
 
 
 __all__ = [

@@ -149,11 +149,13 @@ def publish(
                 if info.current_version
                 else None
             )
-            files, same = publish_files(
+            files = publish_files(
                 package_files(package), current.files if current is not None else None
             )
             unchanged = (
-                current is not None and (current.digest == digest or same) and not plan.additive
+                current is not None
+                and not plan.additive
+                and (current.digest == digest or current.files == files)
             )
             if dry_run or unchanged:
                 tenant_tx.rollback()

@@ -18,6 +18,8 @@ from trellis.platform.app_packages.installs import latest_install
 from trellis.platform.app_packages.lock import LOCK_FILE, read_lock
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+from trellis.platform.services.bundle import Services
+from trellis.platform.services.values import ListArgs
 from trellis.seed.crm import PACKAGE_PATH
 
 ADMIN = "admin@acme.test"
@@ -58,7 +60,8 @@ def test_export_publish_back_and_install_elsewhere_round_trip(
     assert len(set(ids.values())) == len(ids)
 
     back = publish(runtime, "acme", first, published_by="test")
-    assert back.unchanged and back.plan.steps == []
+    assert back.plan.steps == [] and back.plan.render() == "No schema changes."
+    assert publish(runtime, "acme", first, published_by="test").unchanged
 
     assert main(["tenant", "create", "copy", "--template", str(first), "--admin", ADMIN, *cli]) == 0
     assert main(["metadata", "export", "copy", str(second), *cli]) == 0
@@ -110,3 +113,25 @@ def test_install_records_the_template_and_refuses_downgrades_untouched(
     broken.write_bytes(zipped.read_bytes()[:-40])
     assert main(["template", "install", "other", str(broken), "--admin", ADMIN, *cli]) == 1
     assert runtime.registry.get_tenant("other") is None  # refused before anything
+
+
+def test_install_with_demo_loads_the_sample_data(
+    cli: list[str], runtime: Runtime, tmp_path: Path
+) -> None:
+    root = tmp_path / "shop"
+    (root / "entities").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "app.yaml").write_text("name: shop\nversion: 1.0.0\nlabel: Shop\n", encoding="utf-8")
+    (root / "entities" / "item.yaml").write_text(
+        "fields:\n  title: {type: string, required: true}\n", encoding="utf-8"
+    )
+    (root / "data" / "item.yaml").write_text("- {title: Pen}\n- {title: Ink}\n", encoding="utf-8")
+    pack(root, tmp_path / "shop-1.0.0.zip")
+    args = ["template", "install", "shop", str(tmp_path / "shop-1.0.0.zip"), "--demo"]
+    assert main([*args, "--admin", ADMIN, *cli]) == 0
+    identity = runtime.registry.member_identity("shop", runtime.registry.user_id(ADMIN) or 0)
+    assert identity is not None
+    services = Services(runtime)
+    call = services.call_as("shop", identity)
+    page = services.records.page(call, call.app.entities["item"], ListArgs())
+    assert sorted(r["title"] for r in page.items) == ["Ink", "Pen"]

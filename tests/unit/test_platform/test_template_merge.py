@@ -95,3 +95,14 @@ def test_sample_data_files_are_lists_of_records() -> None:
     assert sample_records(files) == [("item", {"title": "One"}), ("item", {"title": "Two"})]
     with pytest.raises(PackageError, match="list of records"):
         sample_records({"data/item.yaml": "title: One\n"})
+
+
+def test_errors_of_a_merged_package_name_its_own_paths() -> None:
+    from trellis.metadata.diagnostics import MetadataError
+    from trellis.metadata.loader import load_package
+    from trellis.platform.app_packages.install import package_folder
+
+    bad = {**BASE, "entities/item.yaml": "fields:\n  title: {type: strin}\n"}
+    with pytest.raises(MetadataError) as caught, package_folder(bad) as folder:
+        load_package(folder)
+    assert str(caught.value.errors[0]).startswith("entities/item.yaml:2:")
