@@ -90,6 +90,7 @@ def remember(
     package: TemplatePackage,
     action: str,
     installed_by: str | None,
+    detail: Mapping[str, object] | None = None,
 ) -> None:
     """Record the template version with the ids its nodes got in the tenant."""
     current = runtime.tenant(info.name, fresh=True)
@@ -103,7 +104,7 @@ def remember(
         files[LOCK_FILE] = version.files[LOCK_FILE]
     number = version.version_no if version is not None else None
     install = TemplateInstall(package.name, package.version, action, files, number)
-    record_install(runtime, current, install, installed_by)
+    record_install(runtime, current, install, installed_by, detail)
 
 
 def install_template(

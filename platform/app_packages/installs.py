@@ -31,8 +31,10 @@ def record_install(
     info: TenantInfo,
     install: TemplateInstall,
     installed_by: str | None,
+    detail: Mapping[str, object] | None = None,
 ) -> None:
-    """Store an install or upgrade (and its audit entry) in the system database."""
+    """Store an install or upgrade (and its audit entry, with ``detail``) in the system
+    database."""
     table = runtime.registry.metadata.tables[TABLE]
     with runtime.registry.connect(write=True) as conn, conn.begin():
         conn.execute(
@@ -55,6 +57,7 @@ def record_install(
             detail={
                 "template": f"{install.name} {install.version}",
                 "version": install.metadata_version,
+                **(detail or {}),
             },
             conn=conn,
         )

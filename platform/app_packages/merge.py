@@ -204,6 +204,10 @@ def merge_packages(
     base_ids = read_lock(base[LOCK_FILE])
     if LOCK_FILE not in ours:
         ours = lock_files(ours, base_ids, new_id=derived_id)
+    theirs_declared = set(read_lock(theirs.get(LOCK_FILE)).values())
+    if theirs_declared and not theirs_declared & set(base_ids.values()):
+        # Its lock comes from elsewhere (the template's own tenant): match by path instead.
+        theirs = {p: t for p, t in theirs.items() if p != LOCK_FILE}
     theirs = lock_files(theirs, base_ids, new_id=derived_id)
     theirs_ids, ours_ids = read_lock(theirs[LOCK_FILE]), read_lock(ours.get(LOCK_FILE))
     merger = _Merger(resolutions or {})

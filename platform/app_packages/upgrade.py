@@ -146,7 +146,12 @@ def upgrade_template(
             expected_version=info.current_version,
         )
     if not dry_run:
-        remember(runtime, info, package, "upgrade", upgraded_by)
+        detail = {
+            "from": installed.version,
+            "conflicts": [c.as_json() for c in merged.conflicts][:50],
+            "plan": result.plan.render()[:2000],
+        }
+        remember(runtime, info, package, "upgrade", upgraded_by, detail)
     return UpgradeResult(tenant, installed, package, merged, result)
 
 

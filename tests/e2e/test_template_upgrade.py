@@ -98,6 +98,10 @@ def test_upgrade_merges_independent_changes_and_blocks_on_the_one_conflict(
     assert ("review", 85) in stages and ("proposal", 40) in stages
     install = latest_install(runtime, runtime.tenant("acme", fresh=True))
     assert install is not None and (install.version, install.action) == ("1.1.0", "upgrade")
+    info = runtime.tenant("acme", fresh=True)
+    (entry,) = runtime.registry.audit.entries(info.id, action="template.upgrade")
+    assert entry.detail is not None and entry.detail["from"] == "0.1.0"
+    assert [c["resolution"] for c in entry.detail["conflicts"]] == ["edited"]
     after = services.call_as("acme", identity)
     kept = services.records.read(after, after.app.entities["contact"], saved.record["id"])
     assert kept.record["nickname"] == "ada"  # the tenant's data is kept
