@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from trellis.cli import main
+from trellis.cli import create_tenant, main
 from trellis.platform.app_packages.archive import pack
 from trellis.platform.app_packages.canonical import canonical_yaml, parse_yaml
 from trellis.platform.app_packages.installs import latest_install
@@ -109,3 +109,15 @@ def test_upgrade_merges_independent_changes_and_blocks_on_the_one_conflict(
     assert main(upgrade) == 1  # the same version again is refused
     older = ["template", "upgrade", "acme", str(tmp_path / "crm-0.1.0.zip"), *cli]
     assert main(older) == 1  # and so is a downgrade
+
+
+def test_a_tenant_created_from_the_template_folder_upgrades_from_its_first_version(
+    cli: list[str], runtime: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_tenant(runtime, "plain", "crm", ADMIN, None)
+    capsys.readouterr()
+    package = str(tmp_path / "crm-1.1.0.zip")
+    assert main(["template", "upgrade", "plain", package, "--dry-run", "--json", *cli]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["from"], report["conflicts"], report["applied"]) == ("0.1.0", [], False)
+    assert "add column" in report["plan"] and "linkedin" in report["plan"]
