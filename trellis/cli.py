@@ -18,6 +18,7 @@ from trellis.data_cli import add_data_commands
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands
 from trellis.links_cli import add_link_commands
 from trellis.members_cli import add_password_options
+from trellis.packages_cli import add_package_commands
 from trellis.platform.config import ConfigError, check_tenant_name, config_from_env
 from trellis.rates_cli import add_rates_commands
 from trellis.search_cli import add_search_commands
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = _with_data_dir(meta.add_parser("validate", help="check an app package"))
     validate.add_argument("path", help="the app package folder")
     validate.set_defaults(func=cmd_metadata_validate)
+    add_package_commands(meta, sub, _with_data_dir)
     add_job_commands(sub, _with_data_dir)
     add_data_commands(sub, _with_data_dir)
     add_link_commands(sub, _with_data_dir)
@@ -297,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from trellis.tenants.registry import PasswordPolicyError, RegistryError
 
     try:
-        args.func(args)
+        code = args.func(args)
     except ConfigError as exc:  # before ValueError: a bad TRELLIS_* value
         for problem in exc.problems:
             _err(f"error: {problem}")
@@ -314,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, RegistryError, TenantNotFoundError, PasswordPolicyError, ValueError) as exc:
         _err(f"error: {exc}")
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 __all__ = ["build_parser", "main"]

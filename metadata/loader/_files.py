@@ -28,6 +28,7 @@ TOLERATED = frozenset(
         "forms",
         "links",
         "calendars",
+        "trellis.lock.yaml",  # stable node ids (platform/app_packages/lock.py)
     }
 )
 #: Every item the loader knows at the package root.

@@ -16,7 +16,7 @@ from trellis.platform.authz.restrict import assignable_owners
 from trellis.platform.search.query import targets
 
 #: System paths only tenant admins may call: left out of other members' documents.
-ADMIN_PATHS = frozenset({"_rates"})
+ADMIN_PATHS = frozenset({"_rates", "_meta"})
 
 
 def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from trellis.metadata.loader import load_package, package_digest
 from trellis.metadata.model import AppModel
+from trellis.platform.app_packages.lock import publish_files
 from trellis.platform.authz.enforcers import store_published
 from trellis.platform.db.sync import SchemaPlan, apply_plan, ensure_schema, plan_sync
 from trellis.platform.db.tables import SCHEDULES_TABLE, build_metadata
@@ -147,7 +148,6 @@ def publish(
     schema = runtime.engines.tenant_schema(tenant)
     metadata = build_metadata(model, schema)
     digest = package_digest(package)
-    files = package_files(package)
     with runtime.engines.tenant_engine(tenant).connect() as raw:
         conn = raw.execution_options(trellis_write=True)
         with conn.begin() as tenant_tx:
@@ -162,7 +162,14 @@ def publish(
                 if info.current_version
                 else None
             )
-            unchanged = current is not None and current.digest == digest and not plan.additive
+            files = publish_files(
+                package_files(package), current.files if current is not None else None
+            )
+            unchanged = (
+                current is not None
+                and not plan.additive
+                and (current.digest == digest or current.files == files)
+            )
             if dry_run or unchanged:
                 tenant_tx.rollback()
                 return PublishResult(tenant, model, plan, info.current_version, dry_run, unchanged)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from trellis.tenants.registry.identity_tables import build_identity_tables
 from trellis.tenants.registry.preference_tables import build_preference_tables
+from trellis.tenants.registry.template_tables import build_template_tables
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -114,6 +115,7 @@ def build_system_metadata(schema: str | None = None) -> sa.MetaData:
     _build_setting_tables(md)
     build_identity_tables(md)
     build_preference_tables(md)
+    build_template_tables(md)
     return md
 
 

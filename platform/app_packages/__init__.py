@@ -1,0 +1,1 @@
+"""App packages as files: canonical export, stable ids, template packs, installs, upgrades."""
