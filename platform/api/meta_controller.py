@@ -27,7 +27,11 @@ from trellis.platform.drafts import (
     rollback,
     save_file,
 )
-from trellis.platform.records.errors import BadRequestError, ValidationFailedError
+from trellis.platform.records.errors import (
+    BadRequestError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from trellis.platform.records.views import JSON, encode
 
 TEXT = "text/plain; charset=utf-8"
@@ -167,10 +171,12 @@ class MetaController(Controller):
         check_query_params(request.query_params, ())
         return _json(list_versions(api.runtime, call.tenant))
 
-    @get("/versions/{a:int}/diff/{b:int}", sync_to_thread=True)
-    def diff(self, api: Api, call: Caller, a: FromPath[int], b: FromPath[int]) -> Response[bytes]:
+    @get("/versions/{a:str}/diff/{b:str}", sync_to_thread=True)
+    def diff(self, api: Api, call: Caller, a: FromPath[str], b: FromPath[str]) -> Response[bytes]:
+        if not (a.isdigit() and b.isdigit() and len(a) < 10 and len(b) < 10):
+            raise NotFoundError("Versions are numbers, e.g. _meta/versions/1/diff/2.")
         with meta_errors():
-            return _json(diff_versions(api.runtime, call.tenant, a, b))
+            return _json(diff_versions(api.runtime, call.tenant, int(a), int(b)))
 
     @post("/rollback", sync_to_thread=True)
     def rollback(

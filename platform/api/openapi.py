@@ -22,6 +22,7 @@ from trellis.platform.api.openapi_links import (
     links,
     transition_path,
 )
+from trellis.platform.api.openapi_meta import meta_paths, meta_schemas
 from trellis.platform.api.openapi_public import link_paths, link_schemas
 from trellis.platform.api.openapi_rates import rate_schemas, rates_paths
 from trellis.platform.api.openapi_schemas import (
@@ -342,6 +343,7 @@ def build_openapi(
         **shared_schemas(),
         "Trellis_Approval": approval_schema(),
         **rate_schemas(),
+        **meta_schemas(),
         "Trellis_History": history_schema(),
     }
     parameters = shared_parameters(default_limit, max_limit)
@@ -361,6 +363,7 @@ def build_openapi(
         schemas.update(link_schemas(app.model))
     rate_write = ("400", "401", "403", "404", "413", "414", "415", "422", "429", "503", "507")
     paths.update(rates_paths(base, _errors(_READ), _errors(rate_write)))
+    paths.update(meta_paths(base, _errors))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
