@@ -81,6 +81,15 @@ class _Counter:
         return int(self._conn.execute(query).scalar() or 0)
 
 
+def _count(n: int, noun: str) -> str:
+    """``1,234 rows`` / ``1 row``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _back(n: int) -> str:
+    return "comes back" if n == 1 else "come back"
+
+
 def _filled(name: str) -> sa.ColumnElement[bool]:
     col: sa.ColumnClause[object] = sa.column(name)
     return sa.and_(col.is_not(None), sa.cast(col, sa.Text) != "")
@@ -95,9 +104,9 @@ def _removed_fields(
             continue
         n = counter.count(entity.name, _filled(name), column=name)
         text = (
-            f"archives `{name}` of {entity.name}: {n:,} values kept, hidden until restored"
+            f"archives `{name}` of {entity.name}: {_count(n, 'value')} kept, hidden until restored"
             if rollback
-            else f"drops `{name}` of {entity.name}: {n:,} non-empty values"
+            else f"drops `{name}` of {entity.name}: {_count(n, 'non-empty value')}"
         )
         found.append(DataChange("drop_field", entity.name, name, n, text))
     return found
@@ -114,19 +123,17 @@ def _changed_fields(counter: _Counter, old: EntityDef, new: EntityDef) -> list[D
         col: sa.ColumnClause[object] = sa.column(name)
         if now.max_length is not None and (was.max_length or 10**9) > now.max_length:
             n = counter.count(table, sa.func.length(col) > now.max_length, column=name)
-            text = (
-                f"narrows `{name}` of {table} to {now.max_length} characters: {n:,} longer values"
-            )
+            longer = _count(n, "longer value")
+            text = f"narrows `{name}` of {table} to {now.max_length} characters: {longer}"
             found.append(DataChange("narrow_length", table, name, n, text))
         if removed := sorted(set(was.options) - set(now.options)):
             n = counter.count(table, col.in_(removed), column=name)
-            text = (
-                f"removes options {', '.join(removed)} of `{name}` of {table}: {n:,} rows use them"
-            )
+            options = ", ".join(removed)
+            text = f"removes options {options} of `{name}` of {table}: used by {_count(n, 'row')}"
             found.append(DataChange("remove_option", table, name, n, text))
         if now.required and not was.required:
             n = counter.count(table, live, sa.or_(col.is_(None), _empty(col)), column=name)
-            text = f"requires `{name}` of {table}: {n:,} live rows have it empty"
+            text = f"requires `{name}` of {table}: {_count(n, 'live row')} with it empty"
             found.append(DataChange("require_field", table, name, n, text))
     return found
 
@@ -144,18 +151,22 @@ def _added(counter: _Counter, old: AppModel | None, new: AppModel) -> list[DataC
         before = old.entities.get(entity.name) if old is not None else None
         if before is None:
             n = counter.count(entity.name)
-            text = f"restores entity {entity.name}: {n:,} archived rows come back"
+            text = f"restores entity {entity.name}: {_count(n, 'archived row')} {_back(n)}"
             found.append(DataChange("restore_entity", entity.name, None, n, text))
             continue
         live = sa.column("deleted_at").is_(None)
         for name in sorted(set(entity.fields) - set(before.fields)):
             if name in existing:
                 n = counter.count(entity.name, _filled(name), column=name)
-                text = f"restores `{name}` of {entity.name}: {n:,} archived values come back"
+                text = (
+                    f"restores `{name}` of {entity.name}: {_count(n, 'archived value')} {_back(n)}"
+                )
                 found.append(DataChange("restore_field", entity.name, name, n, text))
             elif entity.fields[name].required:
                 n = counter.count(entity.name, live)
-                text = f"requires new `{name}` of {entity.name}: {n:,} live rows have it empty"
+                text = (
+                    f"requires new `{name}` of {entity.name}: {_count(n, 'live row')} with it empty"
+                )
                 found.append(DataChange("require_field", entity.name, name, n, text))
     return found
 
@@ -177,8 +188,8 @@ def data_changes(
             if counter.columns(entity.name):
                 n = counter.count(entity.name)
                 verb = "archives entity" if rollback else "drops entity"
-                tail = "rows kept, hidden until restored" if rollback else "rows"
-                text = f"{verb} {entity.name}: {n:,} {tail}"
+                tail = " kept, hidden until restored" if rollback else ""
+                text = f"{verb} {entity.name}: {_count(n, 'row')}{tail}"
                 found.append(DataChange("drop_entity", entity.name, None, n, text))
             continue
         found.extend(_removed_fields(counter, entity, replacement, rollback))

@@ -40,6 +40,7 @@ def build_draft_tables(md: sa.MetaData) -> None:
         sa.Column("tenant_id", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("holder", sa.String(254), nullable=False),
         sa.Column("purpose", sa.String(60), nullable=False),
+        sa.Column("process", sa.String(300), nullable=False),
         sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
     )
     sa.Table(

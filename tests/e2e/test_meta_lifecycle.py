@@ -19,6 +19,7 @@ ITEM = """
     fields:
       name: {type: string, required: true, max_length: 100}
       fax: {type: string}
+      size: {type: enum, options: [small, large]}
 """
 ITEM_PATH = "_meta/draft/entities/item.yaml"
 
@@ -212,6 +213,29 @@ def test_dropping_a_field_needs_confirmation_and_a_rollback_brings_its_values_ba
     assert admin.post("_meta/rollback", json={"version": 99}).status_code == 404
 
 
+def test_the_plan_counts_narrowed_lengths_removed_options_and_newly_required_fields(
+    admin: Api,
+) -> None:
+    rows = [("short", "small", "+1"), ("a longer name", "large", None), ("longer", None, None)]
+    for name, size, fax in rows:
+        assert admin.post("item", json={"name": name, "size": size, "fax": fax}).status_code == 201
+    text, etag = _text(admin)
+    changed = (
+        text.replace("max_length: 100", "max_length: 5")
+        .replace("options: [small, large]", "options: [small]")
+        .replace("fax: {type: string}", "fax: {type: string, required: true}")
+    )
+    _save(admin, changed, etag)
+    plan = admin.get("_meta/draft/plan").json()
+    assert [c["text"] for c in plan["destructive"]] == [
+        "requires `fax` of item: 2 live rows with it empty",
+        "narrows `name` of item to 5 characters: 2 longer values",
+        "removes options large of `size` of item: used by 1 row",
+    ]
+    refused = _publish(admin)
+    assert refused.status_code == 409 and len(refused.json()["destructive"]) == 3
+
+
 def test_a_member_who_is_not_an_admin_gets_403_on_every_meta_endpoint(
     runtime: Runtime,
     admin: Api,
@@ -231,3 +255,32 @@ def test_a_member_who_is_not_an_admin_gets_403_on_every_meta_endpoint(
     ]
     assert [c.status_code for c in calls] == [403] * len(calls)
     assert admin.get("_meta/draft").json()["files"] == []
+
+
+def test_cli_publish_refuses_a_destructive_package_unless_allowed(
+    runtime: Runtime,
+    admin: Api,
+    write_package: PackageWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from trellis.cli import main
+
+    config = runtime.config
+    monkeypatch.setenv("TRELLIS_DATA_DIR", str(config.data_dir))
+    if config.database_url:
+        monkeypatch.setenv("TRELLIS_DATABASE_URL", config.database_url)
+        monkeypatch.setenv("TRELLIS_SCHEMA_PREFIX", config.schema_prefix)
+    assert admin.post("item", json={"name": "kept", "fax": "+1 555 7"}).status_code == 201
+    narrower = write_package({"item": ITEM.replace("      fax: {type: string}\n", "")})
+
+    assert main(["publish", TENANT, str(narrower)]) == 1
+    err = capsys.readouterr().err
+    assert "drops `fax` of item: 1 non-empty value" in err and "--allow-destructive" in err
+    assert admin.get("_meta/versions").json()["current_version"] == 1
+
+    assert main(["publish", TENANT, str(narrower), "--allow-destructive"]) == 0
+    assert "Published as version 2." in capsys.readouterr().out
+    assert main(["publish", TENANT, str(write_package({"item": ITEM}))]) == 0
+    assert "data: restores `fax` of item: 1 archived value comes back" in capsys.readouterr().out
+    assert admin.get("item").json()["items"][0]["fax"] == "+1 555 7"
