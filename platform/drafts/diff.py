@@ -55,8 +55,20 @@ def field_changes(old: FieldDef, new: FieldDef) -> dict[str, list[Any]]:
     return changes
 
 
-def model_diff(old: AppModel | None, new: AppModel) -> dict[str, Any]:
+def model_diff(old: AppModel | None, new: AppModel | None) -> dict[str, Any]:
     """Entities and fields added, removed or changed from ``old`` to ``new``."""
+    if new is None:  # nothing on either side: an empty diff of the same shape
+        return {
+            "app": {"from": None, "to": None},
+            "entities_added": [],
+            "entities_removed": [],
+            "fields_added": {},
+            "fields_removed": {},
+            "fields_changed": {},
+            "roles_changed": [],
+            "pipelines_changed": [],
+            "workflows_changed": [],
+        }
     before = dict(old.entities) if old is not None else {}
     after = dict(new.entities)
     fields_added: dict[str, list[str]] = {}

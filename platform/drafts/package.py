@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trellis.platform.drafts.errors import DestructiveChangeError, InvalidDraftError
+from trellis.platform.drafts.errors import InvalidDraftError
 from trellis.platform.drafts.lock import publish_lock
-from trellis.platform.drafts.plan import build_plan
+from trellis.platform.drafts.plan import build_plan, guarded_publish
 from trellis.platform.drafts.service import published
 from trellis.platform.publish import PublishResult, package_files, publish
 from trellis.platform.runtime import Runtime
@@ -34,25 +34,32 @@ def publish_package(
     """
     state = published(runtime, tenant)
     files = package_files(path)
-    try:
-        plan = build_plan(runtime, tenant, path.resolve(), current=state.current, files=files)
-        changes = [c.text for c in plan.changes]
-        to_confirm = [c.text for c in plan.to_confirm]
-    except InvalidDraftError:
-        changes, to_confirm = [], []  # publish() reports every error in the CLI's format
+    root = path.resolve()
     if dry_run:
-        return publish(runtime, tenant, path, dry_run=True, published_by=actor), changes
-    if to_confirm and not allow_destructive:
-        raise DestructiveChangeError(to_confirm)
+        try:
+            plan = build_plan(runtime, tenant, root, current=state.current, files=files)
+        except InvalidDraftError:
+            pass  # publish() reports every error in the CLI's format
+        else:
+            changes = [c.text for c in plan.changes]
+            return publish(runtime, tenant, path, dry_run=True, published_by=actor), changes
+        return publish(runtime, tenant, path, dry_run=True, published_by=actor), []
     with publish_lock(runtime.registry, state.info.id, actor, "publish"):
-        result = publish(
-            runtime,
-            tenant,
-            path,
-            published_by=actor,
-            expected_version=state.info.current_version,
-        )
-    return result, changes
+        try:
+            plan, result = guarded_publish(
+                runtime,
+                tenant,
+                root,
+                current=state.current,
+                files=files,
+                actor=actor,
+                expected_version=state.info.current_version,
+                confirm=allow_destructive,
+            )
+        except InvalidDraftError:
+            publish(runtime, tenant, path, dry_run=True, published_by=actor)  # raises, as ever
+            raise
+    return result, [c.text for c in plan.changes]
 
 
 __all__ = ["publish_package"]

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
 from trellis.metadata.model import AppModel
@@ -16,8 +18,9 @@ from trellis.platform.db.sync import SchemaPlan, ensure_schema, plan_sync
 from trellis.platform.db.tables import build_metadata
 from trellis.platform.drafts.ddl import render_ddl
 from trellis.platform.drafts.diff import files_diff, model_diff
-from trellis.platform.drafts.errors import InvalidDraftError
+from trellis.platform.drafts.errors import DestructiveChangeError, InvalidDraftError
 from trellis.platform.drafts.impact import ARCHIVE_KINDS, DataChange, data_changes
+from trellis.platform.publish import PublishResult, publish
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime import Runtime
 
@@ -109,6 +112,28 @@ def load_checked(runtime: Runtime, root: Path) -> AppModel:
     return model
 
 
+def plan_from(
+    conn: sa.Connection,
+    schema_plan: SchemaPlan,
+    model: AppModel,
+    *,
+    schema: str | None,
+    current: tuple[AppModel, Mapping[str, str]] | None,
+    files: Mapping[str, str],
+    rollback: bool = False,
+) -> Plan:
+    """The full plan of ``model`` from its schema plan, counting over ``conn``."""
+    old = current[0] if current else None
+    changes = data_changes(conn, schema, old, model, rollback=rollback)
+    dialect = conn.dialect.name
+    diff = {
+        "files": files_diff(current[1] if current else {}, files),
+        "metadata": model_diff(old, model),
+    }
+    ddl = render_ddl(schema_plan, dialect)
+    return Plan(model, schema_plan, dialect, ddl, changes, diff, rollback)
+
+
 def build_plan(
     runtime: Runtime,
     tenant: str,
@@ -128,19 +153,78 @@ def build_plan(
     """
     model = load_checked(runtime, root)
     schema = runtime.engines.tenant_schema(tenant)
-    with runtime.engines.tenant_engine(tenant).connect() as conn:
-        with conn.begin() as tx:
-            ensure_schema(conn, schema)
-            plan = plan_sync(conn, build_metadata(model, schema), schema)
-            old = current[0] if current else None
-            changes = data_changes(conn, schema, old, model, rollback=rollback)
-            tx.rollback()
-        dialect = conn.dialect.name
-    diff = {
-        "files": files_diff(current[1] if current else {}, files),
-        "metadata": model_diff(current[0] if current else None, model),
-    }
-    return Plan(model, plan, dialect, render_ddl(plan, dialect), changes, diff, rollback)
+    with runtime.engines.tenant_engine(tenant).connect() as conn, conn.begin() as tx:
+        ensure_schema(conn, schema)
+        schema_plan = plan_sync(conn, build_metadata(model, schema), schema)
+        plan = plan_from(
+            conn,
+            schema_plan,
+            model,
+            schema=schema,
+            current=current,
+            files=files,
+            rollback=rollback,
+        )
+        tx.rollback()
+    return plan
 
 
-__all__ = ["Plan", "build_plan", "load_checked", "package_folder", "positioned"]
+def guarded_publish(
+    runtime: Runtime,
+    tenant: str,
+    root: Path,
+    *,
+    current: tuple[AppModel, Mapping[str, str]] | None,
+    files: Mapping[str, str],
+    actor: str,
+    expected_version: int | None,
+    confirm: bool,
+    rollback: bool = False,
+) -> tuple[Plan, PublishResult]:
+    """Publish the package at ``root``, planning it once under the publish's own lock.
+
+    Raises:
+        InvalidDraftError: the package does not validate (nothing applied).
+        DestructiveChangeError: the plan needs confirming and ``confirm`` is false.
+        VersionConflictError: the tenant is no longer at ``expected_version``.
+    """
+    found: list[Plan] = []
+    schema = runtime.engines.tenant_schema(tenant)
+
+    def check(conn: sa.Connection, schema_plan: SchemaPlan, model: AppModel) -> None:
+        plan = plan_from(
+            conn,
+            schema_plan,
+            model,
+            schema=schema,
+            current=current,
+            files=files,
+            rollback=rollback,
+        )
+        found.append(plan)
+        if plan.to_confirm and not confirm:
+            raise DestructiveChangeError([c.text for c in plan.to_confirm])
+
+    try:
+        result = publish(
+            runtime,
+            tenant,
+            root,
+            published_by=actor,
+            expected_version=expected_version,
+            check=check,
+        )
+    except MetadataError as exc:
+        raise InvalidDraftError(positioned(exc, root)) from None
+    return found[0], result
+
+
+__all__ = [
+    "Plan",
+    "build_plan",
+    "guarded_publish",
+    "load_checked",
+    "package_folder",
+    "plan_from",
+    "positioned",
+]

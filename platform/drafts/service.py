@@ -14,18 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from trellis.metadata.model import AppModel
+from trellis.platform.drafts.diff import files_diff, model_diff
 from trellis.platform.drafts.errors import (
-    DestructiveChangeError,
     DraftFileNotFoundError,
     InvalidDraftError,
     StaleDraftError,
     VersionNotFoundError,
 )
 from trellis.platform.drafts.lock import publish_lock
-from trellis.platform.drafts.plan import Plan, build_plan, package_folder
+from trellis.platform.drafts.plan import Plan, build_plan, guarded_publish, package_folder
 from trellis.platform.drafts.store import Draft, DraftStore
 from trellis.platform.drafts.versions import note_version
-from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import TenantInfo
 
@@ -143,18 +142,16 @@ def _apply(
     tenant, info = state.info.name, state.info
     kind = "rollback" if rollback_to is not None else "publish"
     with publish_lock(runtime.registry, info.id, actor, kind), package_folder(files) as root:
-        plan = build_plan(
+        plan, result = guarded_publish(
             runtime,
             tenant,
             root,
             current=state.current,
             files=files,
+            actor=actor,
+            expected_version=info.current_version,
+            confirm=confirm,
             rollback=rollback_to is not None,
-        )
-        if plan.to_confirm and not confirm:
-            raise DestructiveChangeError([c.text for c in plan.to_confirm])
-        result = publish(
-            runtime, tenant, root, published_by=actor, expected_version=info.current_version
         )
     if result.unchanged or result.version_no is None:
         return plan, info.current_version, True
@@ -195,6 +192,16 @@ def publish_draft(
     draft = store.load(state.info.id)
     _check_fresh(runtime, state, draft)
     files = draft_files(state, draft)
+    if files == state.files and state.model is not None:
+        # Nothing to publish: answered without re-reading the database's schema.
+        store.discard(state.info.id, draft.revision, state.info.current_version, actor)
+        return {
+            "version": state.info.current_version,
+            "unchanged": True,
+            "comment": comment,
+            "plan": {"valid": True, "errors": [], "ddl": [], "steps": [], "destructive": []},
+            "diff": {"files": files_diff(files, files), "metadata": model_diff(None, None)},
+        }
     plan, version, unchanged = _apply(
         runtime, state, files, actor=actor, comment=comment, confirm=confirm, rollback_to=None
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,9 @@ from trellis.platform.runtime.publish_recovery import (
 from trellis.platform.schedules.cron import cron_rules, drop_stale_rows
 from trellis.tenants.registry import VersionConflictError
 
+#: Called under the publish's lock with the connection, the schema plan and the model,
+#: before anything is applied; it may raise to refuse the publish (nothing applied).
+PlanCheck = Callable[[sa.Connection, SchemaPlan, AppModel], None]
 PACKAGE_SUFFIXES = {".yaml", ".yml", ".rules", ".j2", ".csv", ".json", ".md"}
 
 
@@ -110,6 +113,7 @@ def publish(
     dry_run: bool = False,
     published_by: str | None = None,
     expected_version: int | None = None,
+    check: PlanCheck | None = None,
 ) -> PublishResult:
     """Apply the package at ``path`` to ``tenant``.
 
@@ -117,7 +121,8 @@ def publish(
     the schema plan is applied in one transaction under a per-tenant lock, and the new
     version is recorded; any failure leaves the tenant as it was. With
     ``expected_version`` the publish only happens while that is the tenant's current
-    version, checked under the same locks as the write.
+    version, checked under the same locks as the write. ``check`` sees the plan
+    under the lock before anything is applied and may refuse it by raising.
 
     Raises:
         MetadataError: the package is invalid.
@@ -144,6 +149,8 @@ def publish(
                 raise VersionConflictError(tenant, expected_version, info.current_version)
             ensure_schema(conn, schema)
             plan = plan_sync(conn, metadata, schema)
+            if check is not None:
+                check(conn, plan, model)
             current = (
                 runtime.registry.get_version(info.id, info.current_version)
                 if info.current_version
@@ -199,4 +206,4 @@ def publish(
     return PublishResult(tenant, model, plan, version_no, dry_run)
 
 
-__all__ = ["PublishResult", "package_files", "publish"]
+__all__ = ["PlanCheck", "PublishResult", "package_files", "publish"]
