@@ -23,6 +23,7 @@ _CHANGE = {
                 "require_field",
                 "restore_field",
                 "restore_entity",
+                "rename_field",
             ]
         },
         "entity": {"type": "string"},
@@ -68,6 +69,7 @@ _PLAN = {
         "destructive": _CHANGES,
         "archived": _CHANGES,
         "restored": _CHANGES,
+        "renamed": _CHANGES,
         "needs_confirmation": {"type": "boolean"},
         "diff": _DIFF,
         "base_version": {"type": ["integer", "null"]},

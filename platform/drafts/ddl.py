@@ -18,7 +18,8 @@ def render_ddl(plan: SchemaPlan, dialect: str) -> list[str]:
     """
     statements: list[str] = []
     for op in plan.operations:
-        if not isinstance(op, ADDITIVE):
+        renames = isinstance(op, ops.AlterColumnOp) and op.modify_name is not None
+        if not (isinstance(op, ADDITIVE) or renames):
             continue
         if dialect == "sqlite" and isinstance(op, ops.AddConstraintOp):
             statements.append(f"-- rebuild table {op.to_constraint().table.name} with a constraint")

@@ -8,9 +8,10 @@ values when a later version declares it again. What a plan lists here:
 * ``narrow_length``: text longer than a lowered ``max_length``;
 * ``remove_option``: rows holding an enum option the new version removes;
 * ``require_field``: live rows where a newly required field is empty;
-* ``restore_field`` / ``restore_entity``: archived data that comes back.
+* ``restore_field`` / ``restore_entity``: archived data that comes back;
+* ``rename_field``: a field renamed in place with ``renamed_from`` (values kept).
 
-Every kind but the restores is destructive when its count is above zero.
+Every kind but the restores and renames is destructive when its count is above zero.
 """
 
 from __future__ import annotations
@@ -156,7 +157,13 @@ def _added(counter: _Counter, old: AppModel | None, new: AppModel) -> list[DataC
             continue
         live = sa.column("deleted_at").is_(None)
         for name in sorted(set(entity.fields) - set(before.fields)):
-            if name in existing:
+            old_name = entity.fields[name].renamed_from
+            if old_name in before.fields and name in existing:
+                n = counter.count(entity.name, _filled(name), column=name)
+                kept = _count(n, "value")
+                text = f"renames `{old_name}` of {entity.name} to `{name}`: {kept} kept"
+                found.append(DataChange("rename_field", entity.name, name, n, text))
+            elif name in existing:
                 n = counter.count(entity.name, _filled(name), column=name)
                 text = (
                     f"restores `{name}` of {entity.name}: {_count(n, 'archived value')} {_back(n)}"

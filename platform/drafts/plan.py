@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
 from trellis.metadata.model import AppModel
+from trellis.platform.db.renames import apply_renames, rename_operations
 from trellis.platform.db.sync import SchemaPlan, ensure_schema, plan_sync
 from trellis.platform.db.tables import build_metadata
 from trellis.platform.drafts.ddl import render_ddl
@@ -58,6 +59,7 @@ class Plan:
             "destructive": [c.as_json() for c in self.destructive],
             "archived": [c.as_json() for c in self.changes if c.kind in ARCHIVE_KINDS],
             "restored": [c.as_json() for c in self.changes if c.kind.startswith("restore_")],
+            "renamed": [c.as_json() for c in self.changes if c.kind == "rename_field"],
             "needs_confirmation": bool(self.to_confirm),
             "diff": self.diff,
         }
@@ -155,7 +157,11 @@ def build_plan(
     schema = runtime.engines.tenant_schema(tenant)
     with runtime.engines.tenant_engine(tenant).connect() as conn, conn.begin() as tx:
         ensure_schema(conn, schema)
+        renames = rename_operations(conn, model, schema)
+        renamed = apply_renames(conn, renames)  # rolled back below, like everything here
         schema_plan = plan_sync(conn, build_metadata(model, schema), schema)
+        schema_plan.steps[:0] = renamed
+        schema_plan.operations[:0] = renames
         plan = plan_from(
             conn,
             schema_plan,

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from trellis.metadata.loader import load_package, package_digest
 from trellis.metadata.model import AppModel
 from trellis.platform.authz.enforcers import store_published
+from trellis.platform.db.renames import apply_renames, rename_operations
 from trellis.platform.db.sync import SchemaPlan, apply_plan, ensure_schema, plan_sync
 from trellis.platform.db.tables import SCHEDULES_TABLE, build_metadata
 from trellis.platform.records.compiled import CompiledApp
@@ -148,7 +149,11 @@ def publish(
             if expected_version is not None and info.current_version != expected_version:
                 raise VersionConflictError(tenant, expected_version, info.current_version)
             ensure_schema(conn, schema)
+            renames = rename_operations(conn, model, schema)
+            renamed = apply_renames(conn, renames)
             plan = plan_sync(conn, metadata, schema)
+            plan.steps[:0] = renamed
+            plan.operations[:0] = renames
             if check is not None:
                 check(conn, plan, model)
             current = (

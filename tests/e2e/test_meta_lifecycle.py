@@ -236,6 +236,29 @@ def test_the_plan_counts_narrowed_lengths_removed_options_and_newly_required_fie
     assert refused.status_code == 409 and len(refused.json()["destructive"]) == 3
 
 
+def test_renamed_from_renames_the_column_in_place_and_keeps_the_values(admin: Api) -> None:
+    assert admin.post("item", json={"name": "a", "fax": "+1 555 1"}).status_code == 201
+    text, etag = _text(admin)
+    onto = text.replace("  fax: {type: string}", "  name2: {type: string, renamed_from: name}")
+    assert _save(admin, onto, etag).status_code == 200
+    (error,) = admin.get("_meta/draft/plan").json()["errors"]
+    assert error["code"] == "MD027" and error["text"].startswith("entities/item.yaml:5:")
+
+    renamed = text.replace("  fax: {type: string}", "  telefax: {type: string, renamed_from: fax}")
+    assert _save(admin, renamed, '"1"').status_code == 200
+    plan = admin.get("_meta/draft/plan").json()
+    assert [c["text"] for c in plan["renamed"]] == [
+        "renames `fax` of item to `telefax`: 1 value kept"
+    ]
+    assert plan["destructive"] == [] and plan["needs_confirmation"] is False
+    assert any("RENAME" in sql.upper() and "telefax" in sql for sql in plan["ddl"]), plan["ddl"]
+    assert _publish(admin, comment="rename").status_code == 200
+    (row,) = admin.get("item").json()["items"]
+    assert row["telefax"] == "+1 555 1" and "fax" not in row
+    versions = admin.get("_meta/versions").json()["items"]
+    assert versions[0]["version"] == 2
+
+
 def test_a_member_who_is_not_an_admin_gets_403_on_every_meta_endpoint(
     runtime: Runtime,
     admin: Api,
