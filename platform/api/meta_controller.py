@@ -14,7 +14,7 @@ from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
 from trellis.platform.api.hygiene import UnsupportedMediaTypeError, is_json_media_type
-from trellis.platform.api.meta_errors import PreconditionRequiredError, meta_errors
+from trellis.platform.api.meta_errors import meta_errors
 from trellis.platform.api.requests import check_query_params, parse_if_match, parse_object
 from trellis.platform.drafts import (
     DraftStore,
@@ -47,7 +47,7 @@ def _expected(request: Request[Any, Any, Any]) -> int:
     header = request.headers.get("if-match")
     if header is None:
         message = 'Send If-Match with the draft version you read (the ETag, e.g. "3").'
-        raise PreconditionRequiredError(message, {"If-Match": [message]})
+        raise BadRequestError(message, {"If-Match": [message]})
     return parse_if_match(header) or 0
 
 
@@ -186,7 +186,9 @@ class MetaController(Controller):
         data = _json_body(request, body)
         _check_keys(data, ("version", "comment", "dry_run", "confirm_destructive"))
         version = data.get("version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        if isinstance(version, float) and version.is_integer():
+            version = int(version)  # 3.0 is the whole number 3 in JSON
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**31:
             raise ValidationFailedError({"version": ["Must be the number of a published version."]})
         with meta_errors():
             answer = rollback(

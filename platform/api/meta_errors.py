@@ -19,16 +19,9 @@ from trellis.platform.records.errors import (
     BadRequestError,
     ConflictError,
     NotFoundError,
-    RecordError,
     ValidationFailedError,
 )
 from trellis.tenants.registry import VersionConflictError
-
-
-class PreconditionRequiredError(RecordError):
-    """A draft change without ``If-Match`` (428)."""
-
-    status = 428
 
 
 @contextmanager
@@ -61,4 +54,4 @@ def meta_errors() -> Iterator[None]:
         raise error from None
 
 
-__all__ = ["PreconditionRequiredError", "meta_errors"]
+__all__ = ["meta_errors"]

@@ -94,15 +94,9 @@ _IF_MATCH = {
     "in": "header",
     "required": True,
     "description": 'The draft version you read (its ETag, e.g. "3"); another one is 409.',
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": '^"?[0-9]{1,9}"?$'},
 }
 _ETAG = {"ETag": {"required": True, "schema": {"type": "string"}, "description": "Draft version."}}
-_PRECONDITION = {
-    "428": {
-        "description": "If-Match is missing.",
-        "content": {JSON: {"schema": {"$ref": "#/components/schemas/Errors"}}},
-    }
-}
 
 
 def meta_schemas() -> dict[str, Any]:
@@ -144,7 +138,11 @@ def meta_paths(base: str, errors: Callable[[Collection[str]], dict[str, Any]]) -
         "in": "path",
         "required": True,
         "description": "A package file, e.g. entities/contact.yaml.",
-        "schema": {"type": "string"},
+        "schema": {
+            "type": "string",
+            "maxLength": 300,
+            "pattern": r"^(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+\.(?:yaml|yml|rules|j2|csv|json|md)$",
+        },
     }
     saved = {
         "type": "object",
@@ -212,7 +210,6 @@ def meta_paths(base: str, errors: Callable[[Collection[str]], dict[str, Any]]) -
                 {
                     "200": _json("Saved; the new draft version.", saved, headers=_ETAG),
                     **write,
-                    **_PRECONDITION,
                 },
                 parameters=[_IF_MATCH],
                 requestBody=text_body,
@@ -223,7 +220,6 @@ def meta_paths(base: str, errors: Callable[[Collection[str]], dict[str, Any]]) -
                 {
                     "200": _json("Deleted; the new draft version.", saved, headers=_ETAG),
                     **write,
-                    **_PRECONDITION,
                 },
                 parameters=[_IF_MATCH],
             ),
@@ -250,7 +246,7 @@ def meta_paths(base: str, errors: Callable[[Collection[str]], dict[str, Any]]) -
                 {"200": _json("The new version (or the plan).", _OBJECT), **write},
                 requestBody=_body(
                     {
-                        "version": {"type": "integer", "minimum": 1},
+                        "version": {"type": "integer", "minimum": 1, "maximum": 2147483647},
                         "comment": comment,
                         "dry_run": {"type": "boolean"},
                         "confirm_destructive": confirm,
