@@ -121,14 +121,29 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
-    from trellis.platform.publish import publish
+    from trellis.platform.drafts import DestructiveChangeError, DraftError
+    from trellis.platform.drafts.package import publish_package
 
     runtime = _runtime(args)
     try:
-        result = publish(runtime, args.tenant, args.path, dry_run=args.dry_run, published_by="cli")
+        result, changes = publish_package(
+            runtime,
+            args.tenant,
+            Path(args.path),
+            dry_run=args.dry_run,
+            allow_destructive=args.allow_destructive,
+        )
+    except DestructiveChangeError as exc:
+        raise CliError(
+            f"{exc}\nNothing was applied; add --allow-destructive to go ahead."
+        ) from None
+    except DraftError as exc:
+        raise CliError(str(exc)) from None
     finally:
         runtime.close()
     _out(result.render())
+    for change in changes:
+        _out(f"data: {change}")
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -249,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("tenant", help="the tenant's name")
     pub.add_argument("path", help="the app package folder")
     pub.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    pub.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="go ahead with changes that hide or invalidate stored data",
+    )
     pub.set_defaults(func=cmd_publish)
 
     mig = _with_data_dir(sub.add_parser("migrate", help="re-sync a tenant's schema"))

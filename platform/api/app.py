@@ -31,6 +31,7 @@ from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.jobs_controller import JobsController
 from trellis.platform.api.links_controller import LinksController
 from trellis.platform.api.members_controller import MembersController
+from trellis.platform.api.meta_controller import MetaController
 from trellis.platform.api.meta_export_controller import MetaExportController
 from trellis.platform.api.notifications_controller import (
     DeliveriesController,
@@ -65,6 +66,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     LinksController,
     MembersController,
     RolesController,
+    MetaController,
     RatesController,
     MetaExportController,
     SecurityController,

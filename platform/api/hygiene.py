@@ -33,7 +33,7 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _API_PATH = re.compile(r"^/t/[^/]+/api/")
 #: API routes whose bodies are not JSON (uploads and draft files, DESIGN.md §14).
 NON_JSON_BODY_PATHS = re.compile(
-    r"^/t/[^/]+/api/(?:_meta/draft/.+|[^/]+/_import|[^/]+/[^/]+/_files/[^/]+/?)$"
+    r"^/t/[^/]+/api/(?:_meta/draft/(?!publish/?$).+|[^/]+/_import|[^/]+/[^/]+/_files/[^/]+/?)$"
 )
 #: File uploads (API and screens): their handlers stream the body and enforce the file
 #: field's own size limit instead of ``MAX_BODY_BYTES``.

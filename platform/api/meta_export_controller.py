@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 
 from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
-from trellis.platform.api.openapi_meta import ZIP
+from trellis.platform.api.openapi_meta_export import ZIP
 from trellis.platform.api.requests import check_query_params
 from trellis.platform.app_packages.export import ExportError, export_files, zip_bytes
 from trellis.platform.records.errors import ConflictError

@@ -23,7 +23,7 @@ from trellis.platform.api.openapi_links import (
     links,
     transition_path,
 )
-from trellis.platform.api.openapi_meta import meta_export_paths
+from trellis.platform.api.openapi_meta import meta_paths, meta_schemas
 from trellis.platform.api.openapi_public import link_paths, link_schemas
 from trellis.platform.api.openapi_rates import rate_schemas, rates_paths
 from trellis.platform.api.openapi_schemas import (
@@ -348,6 +348,7 @@ def build_openapi(
         **shared_schemas(),
         "Trellis_Approval": approval_schema(),
         **rate_schemas(),
+        **meta_schemas(),
         "Trellis_History": history_schema(),
         **search_schemas(app),
     }
@@ -370,7 +371,7 @@ def build_openapi(
     rate_write = ("400", "401", "403", "404", "413", "414", "415", "422", "429", "503", "507")
     paths.update(rates_paths(base, _errors(_READ), _errors(rate_write)))
     paths.update(search_paths(base, _errors(_SEARCH)))
-    paths.update(meta_export_paths(base, _errors((*_READ, "409"))))
+    paths.update(meta_paths(base, _errors))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

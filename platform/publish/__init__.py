@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +14,7 @@ from trellis.metadata.loader import load_package, package_digest
 from trellis.metadata.model import AppModel
 from trellis.platform.app_packages.lock import publish_files
 from trellis.platform.authz.enforcers import store_published
+from trellis.platform.db.renames import apply_renames, rename_operations
 from trellis.platform.db.sync import SchemaPlan, apply_plan, ensure_schema, plan_sync
 from trellis.platform.db.tables import SCHEDULES_TABLE, build_metadata
 from trellis.platform.records.compiled import CompiledApp
@@ -27,6 +28,9 @@ from trellis.platform.schedules.cron import cron_rules, drop_stale_rows
 from trellis.platform.search.schema import sync_index
 from trellis.tenants.registry import VersionConflictError
 
+#: Called under the publish's lock with the connection, the schema plan and the model,
+#: before anything is applied; it may raise to refuse the publish (nothing applied).
+PlanCheck = Callable[[sa.Connection, SchemaPlan, AppModel], None]
 PACKAGE_SUFFIXES = {".yaml", ".yml", ".rules", ".j2", ".csv", ".json", ".md"}
 
 
@@ -124,6 +128,7 @@ def publish(
     dry_run: bool = False,
     published_by: str | None = None,
     expected_version: int | None = None,
+    check: PlanCheck | None = None,
 ) -> PublishResult:
     """Apply the package at ``path`` to ``tenant``.
 
@@ -131,7 +136,8 @@ def publish(
     the schema plan is applied in one transaction under a per-tenant lock, and the new
     version is recorded; any failure leaves the tenant as it was. With
     ``expected_version`` the publish only happens while that is the tenant's current
-    version, checked under the same locks as the write.
+    version, checked under the same locks as the write. ``check`` sees the plan
+    under the lock before anything is applied and may refuse it by raising.
 
     Raises:
         MetadataError: the package is invalid.
@@ -156,7 +162,13 @@ def publish(
             if expected_version is not None and info.current_version != expected_version:
                 raise VersionConflictError(tenant, expected_version, info.current_version)
             ensure_schema(conn, schema)
+            renames = rename_operations(conn, model, schema)
+            renamed = apply_renames(conn, renames)
             plan = plan_sync(conn, metadata, schema)
+            plan.steps[:0] = renamed
+            plan.operations[:0] = renames
+            if check is not None:
+                check(conn, plan, model)
             current = (
                 runtime.registry.get_version(info.id, info.current_version)
                 if info.current_version
@@ -220,4 +232,4 @@ def publish(
     return PublishResult(tenant, model, plan, version_no, dry_run)
 
 
-__all__ = ["PublishResult", "package_files", "publish"]
+__all__ = ["PlanCheck", "PublishResult", "package_files", "publish"]

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.tenants.registry.draft_tables import build_draft_tables
 from trellis.tenants.registry.identity_tables import build_identity_tables
 from trellis.tenants.registry.preference_tables import build_preference_tables
 from trellis.tenants.registry.template_tables import build_template_tables
@@ -116,6 +117,7 @@ def build_system_metadata(schema: str | None = None) -> sa.MetaData:
     build_identity_tables(md)
     build_preference_tables(md)
     build_template_tables(md)
+    build_draft_tables(md)
     return md
 
 

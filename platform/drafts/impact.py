@@ -1,0 +1,208 @@
+"""What a new metadata version does to the data already stored, counted row by row.
+
+Nothing is ever dropped by a publish: a field or entity the new version lacks is
+*archived* (its column or table stays, hidden from the app) and comes back with its
+values when a later version declares it again. What a plan lists here:
+
+* ``drop_field`` / ``drop_entity``: values or rows the app will no longer show;
+* ``narrow_length``: text longer than a lowered ``max_length``;
+* ``remove_option``: rows holding an enum option the new version removes;
+* ``require_field``: live rows where a newly required field is empty;
+* ``restore_field`` / ``restore_entity``: archived data that comes back;
+* ``rename_field``: a field renamed in place with ``renamed_from`` (values kept).
+
+Every kind but the restores and renames is destructive when its count is above zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from trellis.metadata.model import AppModel, EntityDef
+
+DESTRUCTIVE_KINDS = frozenset(
+    {"drop_field", "drop_entity", "narrow_length", "remove_option", "require_field"}
+)
+#: Kinds a rollback applies as an archive: they keep the data, so need no confirmation.
+ARCHIVE_KINDS = frozenset({"drop_field", "drop_entity"})
+
+
+@dataclass(frozen=True, slots=True)
+class DataChange:
+    """One change to stored data, with the number of values or rows it touches."""
+
+    kind: str
+    entity: str
+    field: str | None
+    count: int
+    text: str
+
+    @property
+    def destructive(self) -> bool:
+        """Whether it hides or invalidates stored data."""
+        return self.kind in DESTRUCTIVE_KINDS and self.count > 0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "entity": self.entity,
+            "field": self.field,
+            "count": self.count,
+            "text": self.text,
+        }
+
+
+class _Counter:
+    """Counts over the tenant's tables as they are in the database."""
+
+    def __init__(self, conn: sa.Connection, schema: str | None) -> None:
+        self._conn = conn
+        self._schema = schema
+        self._inspector = sa.inspect(conn)
+        self._columns: dict[str, set[str]] = {}
+
+    def columns(self, table: str) -> set[str]:
+        if table not in self._columns:
+            found = self._inspector.has_table(table, schema=self._schema)
+            self._columns[table] = (
+                {c["name"] for c in self._inspector.get_columns(table, schema=self._schema)}
+                if found
+                else set()
+            )
+        return self._columns[table]
+
+    def count(self, table: str, *where: sa.ColumnElement[bool], column: str | None = None) -> int:
+        names = {"deleted_at", *([column] if column else [])}
+        if not names <= self.columns(table) | {"deleted_at"}:
+            return 0
+        t = sa.table(table, *(sa.column(n) for n in names), schema=self._schema)
+        query = sa.select(sa.func.count()).select_from(t).where(*where)
+        return int(self._conn.execute(query).scalar() or 0)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1,234 rows`` / ``1 row``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _back(n: int) -> str:
+    return "comes back" if n == 1 else "come back"
+
+
+def _filled(name: str) -> sa.ColumnElement[bool]:
+    col: sa.ColumnClause[object] = sa.column(name)
+    return sa.and_(col.is_not(None), sa.cast(col, sa.Text) != "")
+
+
+def _removed_fields(
+    counter: _Counter, entity: EntityDef, new: EntityDef, rollback: bool
+) -> list[DataChange]:
+    found = []
+    for name in sorted(set(entity.fields) - set(new.fields)):
+        if name not in counter.columns(entity.name):
+            continue
+        n = counter.count(entity.name, _filled(name), column=name)
+        text = (
+            f"archives `{name}` of {entity.name}: {_count(n, 'value')} kept, hidden until restored"
+            if rollback
+            else f"drops `{name}` of {entity.name}: {_count(n, 'non-empty value')}"
+        )
+        found.append(DataChange("drop_field", entity.name, name, n, text))
+    return found
+
+
+def _changed_fields(counter: _Counter, old: EntityDef, new: EntityDef) -> list[DataChange]:
+    found = []
+    table = new.name
+    live = sa.column("deleted_at").is_(None)
+    for name in sorted(set(old.fields) & set(new.fields)):
+        was, now = old.fields[name], new.fields[name]
+        if name not in counter.columns(table):
+            continue
+        col: sa.ColumnClause[object] = sa.column(name)
+        if now.max_length is not None and (was.max_length or 10**9) > now.max_length:
+            n = counter.count(table, sa.func.length(col) > now.max_length, column=name)
+            longer = _count(n, "longer value")
+            text = f"narrows `{name}` of {table} to {now.max_length} characters: {longer}"
+            found.append(DataChange("narrow_length", table, name, n, text))
+        if removed := sorted(set(was.options) - set(now.options)):
+            n = counter.count(table, col.in_(removed), column=name)
+            options = ", ".join(removed)
+            text = f"removes options {options} of `{name}` of {table}: used by {_count(n, 'row')}"
+            found.append(DataChange("remove_option", table, name, n, text))
+        if now.required and not was.required:
+            n = counter.count(table, live, sa.or_(col.is_(None), _empty(col)), column=name)
+            text = f"requires `{name}` of {table}: {_count(n, 'live row')} with it empty"
+            found.append(DataChange("require_field", table, name, n, text))
+    return found
+
+
+def _empty(col: sa.ColumnClause[object]) -> sa.ColumnElement[bool]:
+    return sa.cast(col, sa.Text) == ""
+
+
+def _added(counter: _Counter, old: AppModel | None, new: AppModel) -> list[DataChange]:
+    found = []
+    for entity in new.entities.values():
+        existing = counter.columns(entity.name)
+        if not existing:
+            continue
+        before = old.entities.get(entity.name) if old is not None else None
+        if before is None:
+            n = counter.count(entity.name)
+            text = f"restores entity {entity.name}: {_count(n, 'archived row')} {_back(n)}"
+            found.append(DataChange("restore_entity", entity.name, None, n, text))
+            continue
+        live = sa.column("deleted_at").is_(None)
+        for name in sorted(set(entity.fields) - set(before.fields)):
+            old_name = entity.fields[name].renamed_from
+            if old_name in before.fields and name in existing:
+                n = counter.count(entity.name, _filled(name), column=name)
+                kept = _count(n, "value")
+                text = f"renames `{old_name}` of {entity.name} to `{name}`: {kept} kept"
+                found.append(DataChange("rename_field", entity.name, name, n, text))
+            elif name in existing:
+                n = counter.count(entity.name, _filled(name), column=name)
+                text = (
+                    f"restores `{name}` of {entity.name}: {_count(n, 'archived value')} {_back(n)}"
+                )
+                found.append(DataChange("restore_field", entity.name, name, n, text))
+            elif entity.fields[name].required:
+                n = counter.count(entity.name, live)
+                text = (
+                    f"requires new `{name}` of {entity.name}: {_count(n, 'live row')} with it empty"
+                )
+                found.append(DataChange("require_field", entity.name, name, n, text))
+    return found
+
+
+def data_changes(
+    conn: sa.Connection,
+    schema: str | None,
+    old: AppModel | None,
+    new: AppModel,
+    *,
+    rollback: bool = False,
+) -> list[DataChange]:
+    """Every change of ``old`` -> ``new`` that touches stored data, with its count."""
+    counter = _Counter(conn, schema)
+    found: list[DataChange] = []
+    for entity in old.entities.values() if old is not None else ():
+        replacement = new.entities.get(entity.name)
+        if replacement is None:
+            if counter.columns(entity.name):
+                n = counter.count(entity.name)
+                verb = "archives entity" if rollback else "drops entity"
+                tail = " kept, hidden until restored" if rollback else ""
+                text = f"{verb} {entity.name}: {_count(n, 'row')}{tail}"
+                found.append(DataChange("drop_entity", entity.name, None, n, text))
+            continue
+        found.extend(_removed_fields(counter, entity, replacement, rollback))
+        found.extend(_changed_fields(counter, entity, replacement))
+    found.extend(_added(counter, old, new))
+    return found
+
+
+__all__ = ["ARCHIVE_KINDS", "DESTRUCTIVE_KINDS", "DataChange", "data_changes"]
