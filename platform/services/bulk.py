@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -124,27 +124,37 @@ def _apply_one(
 def _match(
     ctx: SaveContext, access: Access, entity: CompiledEntity, key: str, raw: Any
 ) -> int | None:
-    """The id of the one live record whose ``key`` equals ``raw`` (None: no match).
+    """The id of the one live record whose ``key`` equals ``raw`` (None: no match)."""
+    return match_record(ctx, access, entity, {key: raw})
 
-    The value is checked and converted like a field value first, so a value the
+
+def match_record(
+    ctx: SaveContext, access: Access, entity: CompiledEntity, keys: Mapping[str, Any]
+) -> int | None:
+    """The id of the one live record whose ``keys`` fields equal the values (None: no match).
+
+    The values are checked and converted like field values first, so a value the
     column cannot hold is the item's 422, not a database error. Several matches are
     the item's 409: updating one of them would be arbitrary.
     """
-    values, errors = entity.validator.check({key: raw})
+    values, errors = entity.validator.check(dict(keys))
     if errors:
         raise ValidationFailedError(errors)
     t = entity.table
     # Only records inside the caller's scope can be matched (and so updated).
     scope = access.scope(entity, EvalContext(now=ctx.now, user_id=access.user_id))
-    where = [t.c[key] == values[key], t.c.deleted_at.is_(None)]
+    where = [t.c[key] == values[key] for key in keys]
+    where.append(t.c.deleted_at.is_(None))
     if scope is not None:
         where.append(scope)
     found = [int(i) for i in ctx.conn.execute(sa.select(t.c.id).where(*where).limit(2)).scalars()]
     if len(found) < 2:
         return found[0] if found else None
     count = ctx.conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar()
-    message = f"upsert_key '{key}' matches {count} records; make it unique or update them by id."
-    raise ConflictError(message, {key: [message]})
+    named = ", ".join(keys)
+    what = f"upsert_key '{named}'" if len(keys) == 1 else f"The key ({named})"
+    message = f"{what} matches {count} records; make it unique or update them by id."
+    raise ConflictError(message, {key: [message] for key in keys})
 
 
-__all__ = ["MAX_BULK_ITEMS", "apply_bulk", "parse_bulk"]
+__all__ = ["MAX_BULK_ITEMS", "apply_bulk", "match_record", "parse_bulk"]
