@@ -16,6 +16,7 @@ from trellis.metadata.model import WorkflowDef
 from trellis.platform.api.openapi_data import AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_documents import document_links, document_paths
 from trellis.platform.api.openapi_files import file_fields, file_paths
+from trellis.platform.api.openapi_imports import import_schemas, import_upload_path, imports_paths
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
     approval_schema,
@@ -342,12 +343,14 @@ def build_openapi(
         **shared_schemas(),
         "Trellis_Approval": approval_schema(),
         **rate_schemas(),
+        **import_schemas(),
         "Trellis_History": history_schema(),
     }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
         workflows = app.model.workflows_of(entity.name)
         paths.update(_paths(entity, base, workflows))
+        paths.update(import_upload_path(entity, base, _errors))
         documents = app.model.documents_of(entity.name)
         if documents:
             paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
@@ -361,6 +364,7 @@ def build_openapi(
         schemas.update(link_schemas(app.model))
     rate_write = ("400", "401", "403", "404", "413", "414", "415", "422", "429", "503", "507")
     paths.update(rates_paths(base, _errors(_READ), _errors(rate_write)))
+    paths.update(imports_paths(base, _errors))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
