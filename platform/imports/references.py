@@ -32,7 +32,21 @@ class ReferenceResolver:
         self.lookups = imap.lookups
         self.create = frozenset(imap.create_missing)
         self.ctx: SaveContext | None = None
+        #: Lookups of committed batches, and of the batch in progress (dropped if it
+        #: rolls back: a target it created would be gone).
         self._cache: dict[tuple[str, str], int] = {}
+        self._pending: dict[tuple[str, str], int] = {}
+
+    def committed(self) -> None:
+        """The batch committed: its lookups stay valid."""
+        if len(self._cache) + len(self._pending) > CACHE_LIMIT:
+            self._cache.clear()
+        self._cache.update(self._pending)
+        self._pending.clear()
+
+    def rolled_back(self) -> None:
+        """The batch rolled back: forget its lookups."""
+        self._pending.clear()
 
     def __call__(self, f: FieldDef, cell: Any) -> int:
         """The target id of ``cell`` for reference field ``f``.
@@ -52,7 +66,7 @@ class ReferenceResolver:
             return int(text)
         text = str(cell).strip()
         key = (f.name, text)
-        cached = self._cache.get(key)
+        cached = self._cache.get(key) or self._pending.get(key)
         if cached is not None:
             return cached
         found = self._find(f, lookup, text)
@@ -60,9 +74,7 @@ class ReferenceResolver:
             if f.name not in self.create:
                 raise CellError(f"No {target.name} with {lookup} '{text}'.")
             return self._create(target.name, lookup, text)
-        if len(self._cache) >= CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[key] = found
+        self._pending[key] = found
         return found
 
     def _find(self, f: FieldDef, lookup: str, text: str) -> int | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -25,15 +25,22 @@ from trellis.platform.imports.report import ErrorReport
 from trellis.platform.imports.store import Progress, rows_table, save_progress
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError, RecordError, ValidationFailedError
+from trellis.platform.records.matching import match_record
 from trellis.platform.records.save_context import SaveContext
 from trellis.platform.records.values import to_json
-from trellis.platform.services.bulk import match_record
 
 if TYPE_CHECKING:
     from trellis.platform.authz.call import Call
     from trellis.platform.runtime import Runtime
 
 MODES = ("insert", "update", "upsert")
+_PROGRESS_FIELDS = tuple(f.name for f in fields(Progress))
+
+
+class _RowFailedError(Exception):
+    """A row failed in a batch run without savepoints: run the batch again with them."""
+
+
 DEFAULT_BATCH = 1000
 
 
@@ -122,9 +129,28 @@ class ImportRun:
 
     # one batch ----------------------------------------------------------------------
     def _batch(self, rows: list[SourceRow], progress: Progress) -> None:
+        """Save a batch; optimistically without a savepoint per row first.
+
+        A batch whose rows all save needs no savepoints (half the statements). When
+        a row fails, that attempt is rolled back whole and the batch runs again with
+        a savepoint per row, so the failed row leaves nothing and the others are kept.
+        A dry run always takes the careful way (it wants every row's outcome anyway).
+        """
+        if not self.options.dry_run:
+            snapshot = replace(progress, first_errors=list(progress.first_errors))
+            try:
+                self._attempt(rows, progress, careful=False)
+                return
+            except _RowFailedError:
+                for name in _PROGRESS_FIELDS:
+                    setattr(progress, name, getattr(snapshot, name))
+        self._attempt(rows, progress, careful=True)
+
+    def _attempt(self, rows: list[SourceRow], progress: Progress, *, careful: bool) -> None:
         now = self.runtime.clock.now()
         app = self.call.app
         total = self.source.total
+        failures: list[tuple[SourceRow, dict[str, list[str]]]] = []
         with self.runtime.engines.tenant_connection(self.call.tenant, write=True) as conn:
             tx = conn.begin()
             try:
@@ -133,12 +159,17 @@ class ImportRun:
                 self.resolver.ctx = ctx
                 writes: list[dict[str, Any]] = []
                 for row in rows:
-                    self._row(ctx, row, progress, writes)
+                    self._row(ctx, row, progress, writes, failures, careful=careful)
                 progress.rows_done += len(rows)
+                for row, errors in failures:
+                    progress.add_error(row.number, errors)
+                    if self.report is not None:
+                        self.report.add(row.number, row.cells, errors)
                 if self.report is not None:
                     progress.errors_size = self.report.flush()
                 if self.options.dry_run:
                     tx.rollback()
+                    self.resolver.rolled_back()
                 else:
                     if writes and self.import_id is not None:
                         conn.execute(rows_table(app.metadata).insert(), writes)
@@ -147,9 +178,11 @@ class ImportRun:
                             conn, app.metadata, self.import_id, progress, now, total=total
                         )
                     tx.commit()
+                    self.resolver.committed()
             except BaseException:
                 if tx.is_active:
                     tx.rollback()
+                self.resolver.rolled_back()
                 raise
             finally:
                 self.resolver.ctx = None
@@ -159,25 +192,36 @@ class ImportRun:
                 save_progress(conn, app.metadata, self.import_id, progress, now, total=total)
 
     def _row(
-        self, ctx: SaveContext, row: SourceRow, progress: Progress, writes: list[dict[str, Any]]
+        self,
+        ctx: SaveContext,
+        row: SourceRow,
+        progress: Progress,
+        writes: list[dict[str, Any]],
+        failures: list[tuple[SourceRow, dict[str, list[str]]]],
+        *,
+        careful: bool,
     ) -> None:
         if row.problem is not None:
-            self._fail(row, {"__all__": [row.problem]}, progress)
+            failures.append((row, {"__all__": [row.problem]}))
             return
-        savepoint = ctx.conn.begin_nested()
+        savepoint = ctx.conn.begin_nested() if careful else None
         try:
             values, errors = self.converter.convert(row.cells)
             if errors:
                 raise ValidationFailedError(errors)
             outcome, record_id, before = self._apply(ctx, values)
         except RecordError as exc:
+            if savepoint is None:
+                raise _RowFailedError from None
             savepoint.rollback()
-            self._fail(row, exc.errors or {"__all__": [exc.message]}, progress)
+            failures.append((row, exc.errors or {"__all__": [exc.message]}))
             return
         except Exception:
-            savepoint.rollback()
+            if savepoint is not None:
+                savepoint.rollback()
             raise
-        savepoint.commit()
+        if savepoint is not None:
+            savepoint.commit()
         setattr(progress, outcome, getattr(progress, outcome) + 1)
         if outcome != "unchanged":
             writes.append(
@@ -224,11 +268,6 @@ class ImportRun:
         before = {k: to_json(stored.get(k), self.fields.get(k)) for k in changed}
         self.service.update(ctx, entity, existing, changed, None)
         return "updated", existing, before
-
-    def _fail(self, row: SourceRow, errors: dict[str, list[str]], progress: Progress) -> None:
-        progress.add_error(row.number, errors)
-        if self.report is not None:
-            self.report.add(row.number, row.cells, errors)
 
 
 def count_written(conn: sa.Connection, metadata: sa.MetaData, import_id: int) -> int:
