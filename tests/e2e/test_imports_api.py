@@ -57,3 +57,28 @@ def test_bad_uploads_are_refused_and_queue_nothing(api: Api) -> None:
     bad_map = _upload(api, CSV.encode(), "?map=%7B")
     assert list(bad_map.json()["errors"]) == ["map"]  # type: ignore[attr-defined]
     assert api.get("_imports/1").status_code == 404
+
+
+def test_references_resolve_by_lookup_and_a_missing_one_fails_only_its_row(
+    api: Api, runtime: Runtime
+) -> None:
+    assert api.post("account", json={"name": "Acme"}).status_code == 201
+    content = b"last_name,account\nLee,Acme\nMoe,Nowhere\nNg,\n"
+    files = {"file": ("contacts.csv", content, "text/csv")}
+    answer = api.client.post(
+        "/t/acme/api/contact/_import",
+        params={"map": '{"lookups": {"account": "name"}}'},
+        files=files,
+        headers=api.headers,
+    )
+    assert answer.status_code == 202, answer.text
+    Dispatcher(runtime).run_due()
+    status = api.get(f"_imports/{answer.json()['id']}").json()
+    assert status["counts"] == {"created": 2, "updated": 0, "unchanged": 0, "failed": 1}
+    assert status["first_errors"] == [
+        {"row": 3, "errors": {"account": ["No account with name 'Nowhere'."]}}
+    ]
+    contacts = {
+        c["last_name"]: c for c in api.get("contact", params={"expand": "account"}).json()["items"]
+    }
+    assert contacts["Lee"]["account"]["title"] == "Acme" and contacts["Ng"]["account"] is None
