@@ -33,6 +33,12 @@ ENTITIES = {
           - {when: "score > 100", field: score, message: "Score must be at most 100."}
     """,
 }
+RULES = """
+rule "Announce"
+  on person created
+  then webhook "https://hooks.invalid/people"
+end
+"""
 MAP = """
 columns: {Notes: null}
 lookups: {company: name}
@@ -47,6 +53,8 @@ def cli(
 ) -> list[str]:
     """Tenant ``acme`` with admin boss; returns the ``--data-dir`` arguments."""
     root = write_package(ENTITIES)
+    (root / "rules").mkdir()
+    (root / "rules" / "hooks.rules").write_text(RULES, encoding="utf-8")
     reg = runtime.registry
     reg.create_tenant("acme")
     publish(runtime, "acme", root)
@@ -193,3 +201,20 @@ def test_other_encodings_by_option_and_xlsx_sheets(
     people = {p["name"]: p for p in _rows(runtime, "person")}
     assert people["Jos\u00e9"]["score"] == 4
     assert str(people["Xia"]["joined"]) == "2026-03-01"
+
+
+def test_rules_send_webhooks_only_with_side_effects(
+    cli: list[str], tmp_path: Path, runtime: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "p.csv"
+    source.write_text("name\nAnn\n", encoding="utf-8")
+    assert main(["import", "acme", "person", str(source), *cli]) == 0
+    assert main(["import", "acme", "person", str(source), "--side-effects", *cli]) == 0
+    capsys.readouterr()
+    app = runtime.app("acme")
+    outbox, imports = app.metadata.tables["_outbox"], app.metadata.tables["_imports"]
+    with runtime.engines.tenant_connection("acme") as conn:
+        kinds = list(conn.execute(sa.select(outbox.c.kind)).scalars())
+        recorded = [o["side_effects"] for o in conn.execute(sa.select(imports.c.options)).scalars()]
+    assert kinds == ["webhook"]  # the second import's row only
+    assert recorded == [False, True]
