@@ -109,9 +109,10 @@ class ImportRun:
                 self._batch(batch, progress)
                 batch = []
                 self._tick(progress, first, started)
-        if batch:
-            self._batch(batch, progress)
-        self._tick(progress, first, started)
+        if batch or progress.rows_done == first:
+            if batch:
+                self._batch(batch, progress)
+            self._tick(progress, first, started)
         return progress
 
     def _tick(self, progress: Progress, first: int, started: float) -> None:

@@ -78,3 +78,32 @@ def test_zip_bomb_and_missing_workbook_are_refused_with_their_limits(tmp_path: P
         archive.writestr("word/document.xml", "<document/>")
     with pytest.raises(ImportRefusedError, match=r"no xl/workbook\.xml"):
         RowSource(other, ReadOptions())
+
+
+def test_many_rows_stream_in_batches(
+    runtime: Runtime, write_package: PackageWriter, tmp_path: Path
+) -> None:
+    root = write_package({"item": "fields:\n  code: {type: integer, required: true}\n"})
+    reg = runtime.registry
+    reg.create_tenant("acme")
+    publish(runtime, "acme", root)
+    boss = reg.ensure_user("boss@acme.test", "long enough secret")
+    reg.add_membership("acme", boss, ["admin"])
+    identity = reg.member_identity("acme", boss)
+    assert identity is not None
+    call = Services(runtime).call_as("acme", identity)
+    entity = call.app.entities["item"]
+    # 20,000 rows on SQLite; PostgreSQL's per-row round trips keep it to 3,000 there.
+    rows = 3_000 if runtime.config.database_url else 20_000
+    source = tmp_path / "many.csv"
+    source.write_text("code\n" + "".join(f"{n}\n" for n in range(rows)))
+    plan = ImportPlan(ImportOptions())
+    import_id = new_import(runtime, call, entity, "many.csv", plan)
+    ticks: list[int] = []
+    progress, _ = run_import(runtime, call, entity, source, plan, import_id=import_id,
+                             on_batch=lambda t: ticks.append(t.progress.rows_done))  # fmt: skip
+    assert progress.created == rows and progress.failed == 0
+    assert ticks == list(range(1000, rows + 1, 1000))
+    t = entity.table
+    with runtime.engines.tenant_connection("acme") as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() == rows
