@@ -28,6 +28,7 @@ from trellis.platform.api.documents_controller import DocumentsController
 from trellis.platform.api.errors import error_handlers
 from trellis.platform.api.files_controller import FilesController
 from trellis.platform.api.hygiene import request_hygiene_middleware
+from trellis.platform.api.imports_controller import ImportsController, ImportUploadController
 from trellis.platform.api.jobs_controller import JobsController
 from trellis.platform.api.links_controller import LinksController
 from trellis.platform.api.members_controller import MembersController
@@ -69,6 +70,8 @@ API_CONTROLLERS: tuple[Any, ...] = (
     MetaController,
     RatesController,
     MetaExportController,
+    ImportsController,
+    ImportUploadController,
     SecurityController,
     NotificationsController,
     DeliveriesController,

@@ -16,6 +16,7 @@ from trellis.metadata.model import WorkflowDef
 from trellis.platform.api.openapi_data import AS_OF, LIST_AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_documents import document_links, document_paths
 from trellis.platform.api.openapi_files import file_fields, file_paths
+from trellis.platform.api.openapi_imports import import_upload_path
 from trellis.platform.api.openapi_lines import add_line_schemas
 from trellis.platform.api.openapi_links import (
     TRANSITION_ERRORS,
@@ -23,9 +24,8 @@ from trellis.platform.api.openapi_links import (
     links,
     transition_path,
 )
-from trellis.platform.api.openapi_meta import meta_paths, meta_schemas
+from trellis.platform.api.openapi_platform import platform_paths, platform_schemas
 from trellis.platform.api.openapi_public import link_paths, link_schemas
-from trellis.platform.api.openapi_rates import rate_schemas, rates_paths
 from trellis.platform.api.openapi_schemas import (
     bulk_schema,
     class_name,
@@ -36,7 +36,6 @@ from trellis.platform.api.openapi_schemas import (
     shared_schemas,
     sortable,
 )
-from trellis.platform.api.openapi_search import search_paths, search_schemas
 from trellis.platform.config.version import __version__
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.views import JSON
@@ -78,7 +77,6 @@ _WRITE = ("400", "401", "403", "404", "409", "413", "414", "415", "422", "429", 
 _DELETE = ("400", "401", "403", "404", "409", "414", "429", "503", "507")
 _BULK = ("400", "401", "403", "404", "409", "413", "414", "415", "429", "503", "507")
 _DOCUMENT = (*_READ, "422")
-_SEARCH = ("400", "401", "414", "429", "503")
 
 
 def _responses() -> dict[str, Any]:
@@ -347,15 +345,14 @@ def build_openapi(
     schemas: dict[str, Any] = {
         **shared_schemas(),
         "Trellis_Approval": approval_schema(),
-        **rate_schemas(),
-        **meta_schemas(),
         "Trellis_History": history_schema(),
-        **search_schemas(app),
+        **platform_schemas(app),
     }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
         workflows = app.model.workflows_of(entity.name)
         paths.update(_paths(entity, base, workflows))
+        paths.update(import_upload_path(entity, base, _errors))
         documents = app.model.documents_of(entity.name)
         if documents:
             paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
@@ -368,10 +365,7 @@ def build_openapi(
     if app.model.links:
         paths.update(link_paths(base))
         schemas.update(link_schemas(app.model))
-    rate_write = ("400", "401", "403", "404", "413", "414", "415", "422", "429", "503", "507")
-    paths.update(rates_paths(base, _errors(_READ), _errors(rate_write)))
-    paths.update(search_paths(base, _errors(_SEARCH)))
-    paths.update(meta_paths(base, _errors))
+    paths.update(platform_paths(base, _errors))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

@@ -1,19 +1,21 @@
-"""Internal tables of the business-data features: exchange rates and signed links."""
+"""Internal tables of the business-data features: exchange rates, signed links, imports."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from trellis.platform.db.columns import record_columns, table_with_id
+from trellis.platform.db.import_tables import build_import_tables
 
 SIGNED_LINKS_TABLE = "_signed_links"
 RATES_TABLE = "_rates"
 
 
 def build_business_tables(metadata: sa.MetaData) -> None:
-    """Add the rates and signed-link tables to ``metadata``."""
+    """Add the rates, signed-link and import tables to ``metadata``."""
     _build_link_table(metadata)
     _build_rates_table(metadata)
+    build_import_tables(metadata)
 
 
 def _build_rates_table(metadata: sa.MetaData) -> None:

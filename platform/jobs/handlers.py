@@ -1,4 +1,4 @@
-"""What each outbox kind does: ``email`` and ``webhook`` (and a no-op for benchmarks)."""
+"""What each outbox kind does: ``email``, ``webhook``, ``import`` (and a no-op for benchmarks)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from trellis.platform.identity.preferences import UserPreferences
+from trellis.platform.imports.job import run_queued_import
 from trellis.platform.jobs.deliveries import FAILED, SENT, SKIPPED, Delivery, record_delivery
 from trellis.platform.jobs.egress import TargetRefusedError, policy_of
 from trellis.platform.jobs.mail import (
@@ -240,7 +241,17 @@ def noop(_ctx: JobContext, _job: Job) -> None:
     """Do nothing (benchmarks and tests)."""
 
 
-DEFAULT_HANDLERS: dict[str, Handler] = {"email": send_email, "webhook": send_webhook, "noop": noop}
+def run_import(ctx: JobContext, job: Job) -> None:
+    """Run a queued file import (platform/imports): resumes after its last batch on retry."""
+    run_queued_import(ctx.runtime, ctx.tenant, job.payload)
+
+
+DEFAULT_HANDLERS: dict[str, Handler] = {
+    "email": send_email,
+    "webhook": send_webhook,
+    "noop": noop,
+    "import": run_import,
+}
 
 __all__ = [
     "DEFAULT_HANDLERS",

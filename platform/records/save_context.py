@@ -37,6 +37,8 @@ class SaveContext:
     intent: Intent | None = None
     #: How the save was asked for (change rows' ``source``): api, form, import, merge …
     source: str = "api"
+    #: Whether rule actions queue emails and webhooks (an import may turn them off).
+    side_effects: bool = True
     #: The record whose delete (or restore) the current cascade runs for, if any.
     cascade_root: tuple[str, int] | None = None
     #: The parent whose lines the current save writes: its rollups wait for the last line.

@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
-
 from trellis.metadata.model import FIELD_TYPES, DslType
 from trellis.platform.authz import Access
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import (
     BadRequestError,
-    ConflictError,
     RecordError,
-    ValidationFailedError,
 )
+from trellis.platform.records.matching import match_record
 from trellis.platform.records.service import RecordService, SaveContext
-from trellis.rules.expr import EvalContext
 
 MAX_BULK_ITEMS = 1000
 #: Field kinds an upsert can match on (an exact comparison of one stored value).
@@ -124,27 +120,8 @@ def _apply_one(
 def _match(
     ctx: SaveContext, access: Access, entity: CompiledEntity, key: str, raw: Any
 ) -> int | None:
-    """The id of the one live record whose ``key`` equals ``raw`` (None: no match).
-
-    The value is checked and converted like a field value first, so a value the
-    column cannot hold is the item's 422, not a database error. Several matches are
-    the item's 409: updating one of them would be arbitrary.
-    """
-    values, errors = entity.validator.check({key: raw})
-    if errors:
-        raise ValidationFailedError(errors)
-    t = entity.table
-    # Only records inside the caller's scope can be matched (and so updated).
-    scope = access.scope(entity, EvalContext(now=ctx.now, user_id=access.user_id))
-    where = [t.c[key] == values[key], t.c.deleted_at.is_(None)]
-    if scope is not None:
-        where.append(scope)
-    found = [int(i) for i in ctx.conn.execute(sa.select(t.c.id).where(*where).limit(2)).scalars()]
-    if len(found) < 2:
-        return found[0] if found else None
-    count = ctx.conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar()
-    message = f"upsert_key '{key}' matches {count} records; make it unique or update them by id."
-    raise ConflictError(message, {key: [message]})
+    """The id of the one live record whose ``key`` equals ``raw`` (None: no match)."""
+    return match_record(ctx, access, entity, {key: raw})
 
 
-__all__ = ["MAX_BULK_ITEMS", "apply_bulk", "parse_bulk"]
+__all__ = ["MAX_BULK_ITEMS", "apply_bulk", "match_record", "parse_bulk"]

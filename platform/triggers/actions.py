@@ -88,6 +88,10 @@ class AfterActions:
                 changes[f"transition {name}"] = self.transition(scene, rule, action)
             case act.EscalateAction(role=role):
                 changes[f"escalate {role}"] = self.escalate(scene, rule, action)
+            case act.WebhookAction(url=url) if not scene.ctx.side_effects:
+                changes["webhook"] = f"{url} (not sent: side effects off)"
+            case act.EmailAction(template=template) if not scene.ctx.side_effects:
+                changes["send email"] = f"{template} (not sent: side effects off)"
             case act.WebhookAction(url=url):
                 payload = self._payload(scene, rule)
                 payload.update(url=url, event=scene.event, record=scene.json_record())

@@ -1,0 +1,160 @@
+"""File imports over HTTP: ``POST /t/{t}/api/{entity}/_import`` and ``GET …/_imports/{id}``.
+
+The upload is ``multipart/form-data`` with one part named ``file``, streamed to a
+temporary file; options are query parameters. A file that cannot be imported is 422
+with the reasons under ``file``; otherwise 202 with the queued import's id, run by the
+job worker (docs/import.md). ``GET _imports/{id}`` gives state, counts and progress;
+``GET _imports/{id}/errors`` the error report (CSV). Only the member who started an
+import, or a tenant admin, sees it; others get 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.response import Stream
+
+from trellis.platform.api.deps import Api, Caller, Target
+from trellis.platform.api.requests import check_query_params
+from trellis.platform.authz.call import Call
+from trellis.platform.files.receive import FRAMING_BYTES, receive_file, too_large
+from trellis.platform.imports.background import MAX_IMPORT_BYTES, errors_file, start_upload
+from trellis.platform.imports.errors import ImportRefusedError
+from trellis.platform.imports.mapping import ImportMap
+from trellis.platform.imports.readers import ReadOptions
+from trellis.platform.imports.runner import MODES, ImportOptions
+from trellis.platform.imports.session import ImportPlan, import_row
+from trellis.platform.imports.store import import_json
+from trellis.platform.records.errors import BadRequestError, NotFoundError, ValidationFailedError
+from trellis.platform.records.views import JSON, encode
+from trellis.platform.runtime import Runtime
+
+Req = Request[Any, Any, Any]
+#: Query parameters of ``POST …/_import``.
+IMPORT_PARAMS = ("mode", "key", "dry_run", "side_effects", "encoding", "sheet", "batch_size", "map")
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+
+def _flag(query: Any, name: str) -> bool:
+    value = query.get(name)
+    if value is None or value in _FALSE:
+        return False
+    if value in _TRUE:
+        return True
+    raise BadRequestError(f"{name} must be true or false.", {name: ["Use true or false."]})
+
+
+def plan_from_query(query: Any) -> ImportPlan:
+    """The import plan the query parameters describe (400 naming a bad one)."""
+    mode = query.get("mode") or "insert"
+    if mode not in MODES:
+        raise BadRequestError(f"mode must be one of {', '.join(MODES)}.", {"mode": ["Unknown."]})
+    size = query.get("batch_size") or "1000"
+    if not size.isdigit() or not 1 <= int(size) <= 10_000:
+        raise BadRequestError("batch_size must be 1 to 10000.", {"batch_size": ["Out of range."]})
+    keys = tuple(k.strip() for k in (query.get("key") or "").split(",") if k.strip())
+    try:
+        given = ImportMap.from_json(json.loads(query["map"])) if query.get("map") else ImportMap()
+    except (ValueError, ImportRefusedError) as exc:
+        raise BadRequestError(
+            f"map is not a valid import map: {exc}", {"map": [str(exc)]}
+        ) from None
+    options = ImportOptions(
+        mode=mode,
+        keys=keys,
+        dry_run=_flag(query, "dry_run"),
+        batch_size=int(size),
+        side_effects=_flag(query, "side_effects"),
+    )
+    read = ReadOptions(encoding=query.get("encoding") or "utf-8", sheet=query.get("sheet"))
+    return ImportPlan(options, read, given)
+
+
+def _visible_import(runtime: Runtime, call: Call, import_id: int) -> dict[str, Any]:
+    """The import row if the caller started it or is an admin; else 404."""
+    try:
+        row = import_row(runtime, call, import_id)
+    except ImportRefusedError:
+        row = None
+    if row is None or not (call.access.admin or row["user_id"] == call.identity.user_id):
+        raise NotFoundError(f"No import {import_id}.")
+    return row
+
+
+class ImportUploadController(Controller):
+    """``POST /t/{t}/api/{entity}/_import``."""
+
+    path = "/{entity:str}/_import"
+
+    @post("/", status_code=202, request_max_body_size=None)
+    async def start_import(
+        self, request: Req, api: Api, call: Caller, target: Target
+    ) -> Response[bytes]:
+        check_query_params(request.query_params, IMPORT_PARAMS)
+        plan = plan_from_query(request.query_params)
+        call.access.require(target.name, "import")
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_IMPORT_BYTES + FRAMING_BYTES:
+            raise too_large(MAX_IMPORT_BYTES)
+        folder = api.runtime.config.data_dir / "imports" / ".incoming"
+        content_type = request.headers.get("content-type", "")
+        received = await receive_file(request.stream(), content_type, MAX_IMPORT_BYTES, folder)
+        try:
+            import_id = await sync_to_thread(
+                start_upload, api.runtime, call, target, received.path, received.filename, plan
+            )
+        except ImportRefusedError as exc:
+            raise ValidationFailedError({"file": list(exc.problems)}) from None
+        finally:
+            await sync_to_thread(received.discard)
+        url = f"/t/{call.tenant}/api/_imports/{import_id}"
+        body = {"id": import_id, "state": "queued", "url": url}
+        return Response(encode(body), status_code=202, media_type=JSON, headers={"Location": url})
+
+
+class ImportsController(Controller):
+    """``GET /t/{t}/api/_imports/{id}`` and ``…/{id}/errors``."""
+
+    path = "/_imports"
+
+    @get("/{import_id:int}", sync_to_thread=True)
+    def show_import(
+        self, request: Req, api: Api, call: Caller, import_id: FromPath[int]
+    ) -> Response[bytes]:
+        check_query_params(request.query_params, ())
+        row = _visible_import(api.runtime, call, import_id)
+        body = import_json(row, api.runtime.clock.now())
+        report = errors_file(api.runtime, call.tenant, import_id)
+        body["errors_url"] = (
+            f"/t/{call.tenant}/api/_imports/{import_id}/errors" if report.exists() else None
+        )
+        return Response(encode(body), status_code=200, media_type=JSON)
+
+    @get("/{import_id:int}/errors", sync_to_thread=True)
+    def import_errors(
+        self, request: Req, api: Api, call: Caller, import_id: FromPath[int]
+    ) -> Stream:
+        check_query_params(request.query_params, ())
+        _visible_import(api.runtime, call, import_id)
+        report = errors_file(api.runtime, call.tenant, import_id)
+        if not report.exists():
+            raise NotFoundError(f"Import {import_id} has no error report (yet).")
+        source = report.open("rb")
+
+        def chunks() -> Any:
+            with source:
+                yield from iter(lambda: source.read(1 << 16), b"")
+
+        name = f"import-{import_id}-errors.csv"
+        return Stream(
+            chunks(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+__all__ = ["IMPORT_PARAMS", "ImportUploadController", "ImportsController", "plan_from_query"]
