@@ -11,6 +11,7 @@ from typing import Any
 from trellis.metadata.model.calendars import CalendarDef
 from trellis.metadata.model.dashboards import DashboardDef
 from trellis.metadata.model.documents import DocumentDef
+from trellis.metadata.model.duplicates import DuplicateRuleDef
 from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.public import FormDef, LinkDef
 from trellis.metadata.model.roles import RoleDef
@@ -180,6 +181,8 @@ class EntityDef:
     layouts: LayoutsDef | None = None
     #: The ``activity_fields:`` block; None when the records are not activities.
     activity: ActivityDef | None = None
+    #: The ``duplicates:`` rules (docs/duplicates.md), in file order.
+    duplicates: tuple[DuplicateRuleDef, ...] = ()
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is a declared field (standard columns excluded)."""

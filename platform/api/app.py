@@ -30,6 +30,7 @@ from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.jobs_controller import JobsController
 from trellis.platform.api.links_controller import LinksController
 from trellis.platform.api.members_controller import MembersController
+from trellis.platform.api.merge_controller import MergeController
 from trellis.platform.api.notifications_controller import (
     DeliveriesController,
     NotificationsController,
@@ -72,6 +73,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     RecordsController,
     EntityReadsController,
     RecycleBinController,
+    MergeController,
     CommentsController,
     DocumentsController,
     RecordStagesController,

@@ -22,6 +22,7 @@ from trellis.platform.api.openapi_links import (
     links,
     transition_path,
 )
+from trellis.platform.api.openapi_merge import ALLOW_DUPLICATE, merge_paths, merge_schemas
 from trellis.platform.api.openapi_public import link_paths, link_schemas
 from trellis.platform.api.openapi_rates import rate_schemas, rates_paths
 from trellis.platform.api.openapi_schemas import (
@@ -45,7 +46,8 @@ _RESPONSES = {
     "401": "No valid API token for this tenant.",
     "403": "The caller's roles do not allow this.",
     "404": "No such record, or it is outside the caller's scope.",
-    "409": "Another save came first (stale version), or a repeated Idempotency-Key.",
+    "409": "Another save came first (stale version), a repeated Idempotency-Key, or the "
+    "record looks like live records (duplicates; allow_duplicate=true saves anyway).",
     "413": "The request body is too large.",
     "414": "The URL is too long.",
     "415": "The body is not application/json.",
@@ -143,6 +145,7 @@ def shared_parameters(default_limit: int, max_limit: int) -> dict[str, Any]:
             "422. 1/0 and yes/no are accepted too.",
             "schema": {"type": "boolean"},
         },
+        "AllowDuplicate": ALLOW_DUPLICATE,
         "IfMatch": {
             "name": "If-Match",
             "in": "header",
@@ -251,7 +254,11 @@ def _paths(
                 "tags": tag,
                 "summary": f"Create a {label}",
                 "operationId": f"create{key}",
-                "parameters": [_param("DryRun"), _param("IdempotencyKey")],
+                "parameters": [
+                    _param("DryRun"),
+                    _param("AllowDuplicate"),
+                    _param("IdempotencyKey"),
+                ],
                 "requestBody": writes,
                 "responses": {
                     "201": {
@@ -280,7 +287,7 @@ def _paths(
                 "tags": tag,
                 "summary": f"Update a {label}",
                 "operationId": f"update{key}",
-                "parameters": [_param("IfMatch"), _param("DryRun")],
+                "parameters": [_param("IfMatch"), _param("DryRun"), _param("AllowDuplicate")],
                 "requestBody": changes,
                 "responses": {
                     "200": _json(
@@ -317,6 +324,7 @@ def _paths(
         },
     }
     paths.update(data_paths(entity, base, key, _errors, transitions=flows))
+    paths.update(merge_paths(entity, base, key, _errors))
     if workflows:
         transitions = transition_path(entity, key, workflows, _errors(TRANSITION_ERRORS), ref)
         paths[f"{base}/{entity.name}/{{id}}/transitions/{{name}}"] = transitions
@@ -343,6 +351,7 @@ def build_openapi(
         "Trellis_Approval": approval_schema(),
         **rate_schemas(),
         "Trellis_History": history_schema(),
+        **merge_schemas(),
     }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():

@@ -39,6 +39,8 @@ class SaveContext:
     source: str = "api"
     #: The record whose delete (or restore) the current cascade runs for, if any.
     cascade_root: tuple[str, int] | None = None
+    #: The caller confirmed a save that ``warn`` duplicate rules would question.
+    allow_duplicate: bool = False
     _refs: dict[tuple[str, int], Record | None] = field(default_factory=dict)
 
     @property
