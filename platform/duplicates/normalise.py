@@ -17,6 +17,8 @@ from trellis.metadata.model import FieldType
 
 #: Field types compared as text (trimmed, lower-cased).
 TEXT_TYPES = frozenset({FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.URL})
+#: Field types whose normalised value is text (an empty text counts as no value).
+COMPARED_AS_TEXT = TEXT_TYPES | {FieldType.PHONE}
 #: Characters a phone number may carry besides its digits (removed in SQL).
 PHONE_MARKS = (" ", "-", "(", ")", ".", "/", "+")
 _SPACES = re.compile(r"\s+")
@@ -66,4 +68,12 @@ def key_sql(
     return out
 
 
-__all__ = ["PHONE_MARKS", "TEXT_TYPES", "key_sql", "name_text", "normalise", "normalised_sql"]
+__all__ = [
+    "COMPARED_AS_TEXT",
+    "PHONE_MARKS",
+    "TEXT_TYPES",
+    "key_sql",
+    "name_text",
+    "normalise",
+    "normalised_sql",
+]
