@@ -18,6 +18,9 @@ def similar(left: str, right: str, threshold: float) -> float | None:
     """The similarity when it reaches ``threshold`` (cheap bounds checked first), else None."""
     if not left or not right:
         return None
+    # The ratio is at most 2·shorter/(both lengths): skip building a matcher that cannot pass.
+    if 2 * min(len(left), len(right)) < threshold * (len(left) + len(right)):
+        return None
     matcher = SequenceMatcher(None, left, right, autojunk=False)
     if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
         return None

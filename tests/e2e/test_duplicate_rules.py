@@ -1,4 +1,4 @@
-"""Duplicate rules on save, end to end on SQLite and PostgreSQL: 409 warn, 422 block."""
+"""Duplicate rules on save, end to end on SQLite and PostgreSQL: 409 warn, 422 block, form."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from dedup_support import DupWorld, build_dup_world
+from dedup_support import TENANT, DupWorld, build_dup_world
+from ui_support import post_form, sign_in
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -71,3 +72,20 @@ def test_bad_allow_duplicate_value_is_a_400(world: DupWorld) -> None:
     answer = world.apis["admin"].post("person?allow_duplicate=maybe", json={"last_name": "X"})
     assert answer.status_code == 400
     assert "allow_duplicate" in answer.json()["errors"]
+
+
+def test_new_form_lists_likely_matches_and_saves_anyway(world: DupWorld) -> None:
+    first = world.make("admin", "person", first_name="Maria", last_name="Lopez")
+    client = world.client
+    assert sign_in(client, TENANT, "admin@dup.test", "long enough secret").status_code == 303
+    data = {"first_name": "Maria", "last_name": "Lopez"}
+    asked = post_form(client, f"/t/{TENANT}/e/person", data)
+    assert asked.status_code == 409
+    assert f'href="/t/{TENANT}/e/person/{first["id"]}"' in asked.text
+    assert 'name="_allow_duplicate"' in asked.text
+    saved = post_form(
+        client, f"/t/{TENANT}/e/person", {**data, "_allow_duplicate": "1"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    people = world.apis["admin"].get("person", params={"filter": 'first_name == "Maria"'})
+    assert people.json()["count"] == 2  # the first one and the one saved anyway
