@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from trellis.metadata.model.duplicates import DuplicateMatch, DuplicateRuleDef
 from trellis.platform.duplicates.normalise import COMPARED_AS_TEXT, key_sql, name_text
-from trellis.platform.duplicates.similarity import similar
+from trellis.platform.duplicates.similarity import NameMatcher
 from trellis.platform.records.compiled import CompiledEntity
 
 #: Rows fetched from the database at a time.
@@ -111,9 +111,10 @@ def _fuzzy_groups(
         return i
 
     for i in range(len(block)):
+        matcher = NameMatcher(block[i].text)
         for j in range(i + 1, len(block)):
             stats.comparisons += 1
-            score = similar(block[i].text, block[j].text, rule.threshold)
+            score = matcher.score(block[j].text, rule.threshold)
             if score is None:
                 continue
             a, b = root(i), root(j)

@@ -14,18 +14,34 @@ def similarity(left: str, right: str) -> float:
     return SequenceMatcher(None, left, right, autojunk=False).ratio()
 
 
+class NameMatcher:
+    """Compares one name text with many others (its analysis is built once)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._matcher = SequenceMatcher(None, "", text, autojunk=False)
+
+    def score(self, other: str, threshold: float) -> float | None:
+        """The similarity with ``other`` when it reaches ``threshold`` (cheap bounds first)."""
+        text = self.text
+        if not text or not other:
+            return None
+        if text == other:
+            return 1.0
+        # The ratio is at most 2·shorter/(both lengths): no matching needed below that.
+        if 2 * min(len(text), len(other)) < threshold * (len(text) + len(other)):
+            return None
+        matcher = self._matcher
+        matcher.set_seq1(other)
+        if matcher.quick_ratio() < threshold:
+            return None
+        score = matcher.ratio()
+        return score if score >= threshold else None
+
+
 def similar(left: str, right: str, threshold: float) -> float | None:
-    """The similarity when it reaches ``threshold`` (cheap bounds checked first), else None."""
-    if not left or not right:
-        return None
-    # The ratio is at most 2·shorter/(both lengths): skip building a matcher that cannot pass.
-    if 2 * min(len(left), len(right)) < threshold * (len(left) + len(right)):
-        return None
-    matcher = SequenceMatcher(None, left, right, autojunk=False)
-    if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
-        return None
-    score = 1.0 if left == right else matcher.ratio()
-    return score if score >= threshold else None
+    """The similarity of two texts when it reaches ``threshold``, else None."""
+    return NameMatcher(right).score(left, threshold)
 
 
-__all__ = ["similar", "similarity"]
+__all__ = ["NameMatcher", "similar", "similarity"]
