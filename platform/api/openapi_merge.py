@@ -24,7 +24,7 @@ ALLOW_DUPLICATE: dict[str, Any] = {
     "without it such a save is a 409 listing the duplicates. 'block' rules always refuse (422).",
     "schema": {"type": "boolean"},
 }
-_ID = {"type": "integer", "minimum": 1}
+_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 _MERGE_ID = {
     "name": "merge_id",
     "in": "path",

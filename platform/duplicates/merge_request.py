@@ -13,6 +13,8 @@ from trellis.platform.records.errors import BadRequestError, ValidationFailedErr
 
 #: Most records one merge may fold into its survivor.
 MAX_LOSERS = 50
+#: Largest record id (a BIGINT).
+MAX_ID = 2**63 - 1
 _KEYS = ("survivor", "losers", "fields")
 
 
@@ -26,7 +28,7 @@ class MergeRequest:
 
 
 def _record_id(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
         raise BadRequestError(
             f"{where} must be a record id.", {where: [f"{value!r} is not a record id."]}
         )

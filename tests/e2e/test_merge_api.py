@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from dedup_support import DupWorld, build_dup_world
+from dedup_support import TENANT, DupWorld, build_dup_world
+from ui_support import post_form, sign_in
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -98,6 +99,7 @@ Body = Callable[[int, int], dict[str, Any]]
         (lambda k, x: {"survivor": k, "losers": [x], "fields": {"city": 999999}}, 422),
         (lambda k, x: {"survivor": k, "losers": [x], "extra": 1}, 400),
         (lambda k, x: {"survivor": k, "losers": [x, 999999]}, 404),
+        (lambda k, _x: {"survivor": k, "losers": [2**63]}, 400),
     ],
     ids=[
         "survivor-among-losers",
@@ -107,6 +109,7 @@ Body = Callable[[int, int], dict[str, Any]]
         "winner-not-merged",
         "unknown-key",
         "loser-not-found",
+        "id-too-large",
     ],
 )
 def test_bad_merges_change_nothing(world: DupWorld, body: Body, status: int) -> None:
@@ -142,3 +145,23 @@ def test_merge_needs_update_and_delete_within_scope(world: DupWorld) -> None:
     rep = world.apis["rep"]
     assert rep.post("person/_merge", json={"survivor": own, "losers": [lose]}).status_code == 404
     _unchanged(world, [keep, lose, own])
+
+
+def test_merge_screen_picks_a_winner_per_field(world: DupWorld) -> None:
+    keep, lose = _pair(world)
+    client = world.client
+    assert sign_in(client, TENANT, "admin@dup.test", "long enough secret").status_code == 303
+    detail = client.get(f"/t/{TENANT}/e/person/{keep}")
+    assert f'href="/t/{TENANT}/e/person/{keep}/merge"' in detail.text
+    screen = client.get(f"/t/{TENANT}/e/person/{keep}/merge", params={"with": f"{lose}, 999999"})
+    assert screen.status_code == 200
+    assert f'name="f_city" value="{lose}"' in screen.text
+    assert "999999" in screen.text  # reported as not found
+    url = f"/t/{TENANT}/e/person/{keep}/merge"
+    done = post_form(
+        client, url, {"losers": str(lose), "f_city": str(lose)}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    admin = world.apis["admin"]
+    assert admin.get(f"person/{keep}").json()["city"] == "Lyon"
+    assert admin.get(f"person/{lose}").status_code == 404
