@@ -89,3 +89,16 @@ def test_new_form_lists_likely_matches_and_saves_anyway(world: DupWorld) -> None
     assert saved.status_code == 303
     people = world.apis["admin"].get("person", params={"filter": 'first_name == "Maria"'})
     assert people.json()["count"] == 2  # the first one and the one saved anyway
+
+
+def test_bulk_items_that_match_fail_alone(world: DupWorld) -> None:
+    world.make("admin", "person", last_name="Bulkova", email="bulk@example.com")
+    items = [
+        {"last_name": "Fresh", "email": "fresh@example.com"},
+        {"last_name": "Again", "email": "BULK@example.com"},
+    ]
+    answer = world.apis["admin"].post("person/bulk", json=items)
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["items"]
+    assert [r["status"] for r in results] == ["created", "error"]
+    assert "email" in results[1]["errors"]
