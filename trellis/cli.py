@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from trellis.access_cli import add_access_commands, add_profile_options
 from trellis.data_cli import add_data_commands
+from trellis.dedup_cli import add_dedup_commands
 from trellis.import_cli import add_import_commands
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands
 from trellis.links_cli import add_link_commands
@@ -309,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_link_commands(sub, _with_data_dir)
     add_rates_commands(sub, _with_data_dir)
     add_search_commands(sub, _with_data_dir)
+    add_dedup_commands(sub, _with_data_dir)
     return parser
 
 

@@ -17,6 +17,7 @@ from trellis.metadata.loader._currency_checks import check_base_currency
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
 from trellis.metadata.loader._dashboards import read_dashboards
 from trellis.metadata.loader._documents import read_documents
+from trellis.metadata.loader._duplicates import check_duplicates
 from trellis.metadata.loader._entity_checks import (
     check_entity,
     check_entity_name,
@@ -155,7 +156,8 @@ def _read_entities(root: Path, display: str, report: Report) -> _Entities:
         check_entity(doc.data, doc.positions, report)
         check_option_labels(doc.data, doc.positions, report)
         check_option_colours(doc.data, doc.positions, report)
-        out.built[stem] = build_entity(stem, doc.data, doc.positions)
+        rules = check_duplicates(doc.data, doc.positions, report)
+        out.built[stem] = replace(build_entity(stem, doc.data, doc.positions), duplicates=rules)
         out.docs[stem] = doc
     return out
 

@@ -105,6 +105,15 @@ CODES = MappingProxyType(
         "MD273": "a calendar holiday is not a date (YYYY-MM-DD)",
         "MD274": "a calendar has no opening hours on any day",
         "MD275": "an SLA names an unknown calendar (did you mean …)",
+        # Duplicate rules (the ``duplicates:`` list of an entity file).
+        "MD330": "'duplicates' is not a list of mappings, or a rule has an unknown key",
+        "MD331": "a duplicate rule's 'match' is missing or not exact/fuzzy",
+        "MD332": "a duplicate rule names no field or an unknown field (did you mean …)",
+        "MD333": "a duplicate rule's field has a type its comparison cannot use",
+        "MD334": "a duplicate rule's 'threshold' is out of range (0 < t <= 1) or on an exact rule",
+        "MD335": "a fuzzy rule without 'blocking' keys, or a malformed blocking key or prefix",
+        "MD336": "a duplicate rule's 'action' is not warn/block",
+        "MD337": "a duplicate rule's name is not valid or is used twice in the entity",
         # Layouts (the ``layouts:`` section of an entity file).
         "MD100": "a layout names an unknown field (did you mean …)",
         "MD101": "a layout uses a field where it cannot: sort by a list or JSON field, "

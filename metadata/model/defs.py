@@ -11,6 +11,7 @@ from typing import Any
 from trellis.metadata.model.calendars import CalendarDef
 from trellis.metadata.model.dashboards import DashboardDef
 from trellis.metadata.model.documents import DocumentDef
+from trellis.metadata.model.duplicates import DuplicateRuleDef
 from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.lines import LinesDef
 from trellis.metadata.model.public import FormDef, LinkDef
@@ -185,6 +186,8 @@ class EntityDef:
     activity: ActivityDef | None = None
     #: ``lines`` fields (child records saved with this one) by name; not columns.
     lines: Mapping[str, LinesDef] = field(default_factory=lambda: _EMPTY)
+    #: The ``duplicates:`` rules (docs/duplicates.md), in file order.
+    duplicates: tuple[DuplicateRuleDef, ...] = ()
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is a declared field (standard columns excluded)."""

@@ -32,6 +32,7 @@ from trellis.platform.api.imports_controller import ImportsController, ImportUpl
 from trellis.platform.api.jobs_controller import JobsController
 from trellis.platform.api.links_controller import LinksController
 from trellis.platform.api.members_controller import MembersController
+from trellis.platform.api.merge_controller import MergeController
 from trellis.platform.api.meta_controller import MetaController
 from trellis.platform.api.meta_export_controller import MetaExportController
 from trellis.platform.api.notifications_controller import (
@@ -80,6 +81,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     RecordsController,
     EntityReadsController,
     RecycleBinController,
+    MergeController,
     CommentsController,
     DocumentsController,
     RecordStagesController,

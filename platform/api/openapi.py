@@ -24,8 +24,10 @@ from trellis.platform.api.openapi_links import (
     links,
     transition_path,
 )
+from trellis.platform.api.openapi_merge import ALLOW_DUPLICATE, merge_paths
 from trellis.platform.api.openapi_platform import platform_paths, platform_schemas
 from trellis.platform.api.openapi_public import link_paths, link_schemas
+from trellis.platform.api.openapi_responses import error_responses, errors_of
 from trellis.platform.api.openapi_schemas import (
     bulk_schema,
     class_name,
@@ -41,60 +43,13 @@ from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.views import JSON
 from trellis.platform.services.expand import expandable
 
-_ERRORS = {JSON: {"schema": ref("Errors")}}
-_RESPONSES = {
-    "400": "The request is malformed: bad JSON, parameter, filter, sort or cursor.",
-    "401": "No valid API token for this tenant.",
-    "403": "The caller's roles do not allow this.",
-    "404": "No such record, or it is outside the caller's scope.",
-    "409": "Another save came first (stale version), or a repeated Idempotency-Key.",
-    "413": "The request body is too large.",
-    "414": "The URL is too long.",
-    "415": "The body is not application/json.",
-    "422": "One or more fields are not valid; every problem at once.",
-    "429": "Too many requests; wait Retry-After seconds.",
-    "503": "The database is busy or unreachable (or, on screens, the session store); "
-    "nothing was saved. Wait Retry-After seconds (docs/operations.md).",
-    "507": "Storage is full: nothing was saved; reads still work (docs/operations.md).",
-}
-_NAMES = {
-    "400": "BadRequest",
-    "401": "Unauthorized",
-    "403": "Forbidden",
-    "404": "NotFound",
-    "409": "Conflict",
-    "413": "PayloadTooLarge",
-    "414": "UriTooLong",
-    "415": "UnsupportedMediaType",
-    "422": "Unprocessable",
-    "429": "TooManyRequests",
-    "503": "ServiceUnavailable",
-    "507": "InsufficientStorage",
-}
 #: Error statuses each kind of operation can answer.
 _READ = ("400", "401", "403", "404", "414", "429", "503")
 _WRITE = ("400", "401", "403", "404", "409", "413", "414", "415", "422", "429", "503", "507")
 _DELETE = ("400", "401", "403", "404", "409", "414", "429", "503", "507")
 _BULK = ("400", "401", "403", "404", "409", "413", "414", "415", "429", "503", "507")
 _DOCUMENT = (*_READ, "422")
-
-
-def _responses() -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for status, description in _RESPONSES.items():
-        response: dict[str, Any] = {"description": description, "content": _ERRORS}
-        if status == "401":
-            response["headers"] = {"WWW-Authenticate": {"schema": {"const": "Bearer"}}}
-        if status in ("429", "503"):
-            response["headers"] = {
-                "Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 0}}
-            }
-        found[_NAMES[status]] = response
-    return found
-
-
-def _errors(statuses: Collection[str]) -> dict[str, Any]:
-    return {s: {"$ref": f"#/components/responses/{_NAMES[s]}"} for s in statuses}
+_errors = errors_of
 
 
 def _param(name: str) -> dict[str, str]:
@@ -145,6 +100,7 @@ def shared_parameters(default_limit: int, max_limit: int) -> dict[str, Any]:
             "422. 1/0 and yes/no are accepted too.",
             "schema": {"type": "boolean"},
         },
+        "AllowDuplicate": ALLOW_DUPLICATE,
         "IfMatch": {
             "name": "If-Match",
             "in": "header",
@@ -255,7 +211,11 @@ def _paths(
                 "tags": tag,
                 "summary": f"Create a {label}",
                 "operationId": f"create{key}",
-                "parameters": [_param("DryRun"), _param("IdempotencyKey")],
+                "parameters": [
+                    _param("DryRun"),
+                    _param("AllowDuplicate"),
+                    _param("IdempotencyKey"),
+                ],
                 "requestBody": writes,
                 "responses": {
                     "201": {
@@ -284,7 +244,7 @@ def _paths(
                 "tags": tag,
                 "summary": f"Update a {label}",
                 "operationId": f"update{key}",
-                "parameters": [_param("IfMatch"), _param("DryRun")],
+                "parameters": [_param("IfMatch"), _param("DryRun"), _param("AllowDuplicate")],
                 "requestBody": changes,
                 "responses": {
                     "200": _json(
@@ -321,6 +281,7 @@ def _paths(
         },
     }
     paths.update(data_paths(entity, base, key, _errors, transitions=flows))
+    paths.update(merge_paths(entity, base, key, _errors))
     if workflows:
         transitions = transition_path(entity, key, workflows, _errors(TRANSITION_ERRORS), ref)
         paths[f"{base}/{entity.name}/{{id}}/transitions/{{name}}"] = transitions
@@ -378,7 +339,7 @@ def build_openapi(
         "components": {
             "schemas": schemas,
             "parameters": parameters,
-            "responses": _responses(),
+            "responses": error_responses(),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

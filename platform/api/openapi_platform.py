@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from trellis.platform.api.openapi_imports import import_schemas, imports_paths
+from trellis.platform.api.openapi_merge import merge_schemas
 from trellis.platform.api.openapi_meta import meta_paths, meta_schemas
 from trellis.platform.api.openapi_rates import rate_schemas, rates_paths
 from trellis.platform.api.openapi_search import search_paths, search_schemas
@@ -23,7 +24,8 @@ _SEARCH = ("400", "401", "414", "429", "503")
 
 def platform_schemas(app: CompiledApp) -> dict[str, Any]:
     """Schemas of the tenant-wide operations."""
-    return {**rate_schemas(), **meta_schemas(), **import_schemas(), **search_schemas(app)}
+    schemas = {**rate_schemas(), **meta_schemas(), **import_schemas(), **search_schemas(app)}
+    return {**schemas, **merge_schemas()}
 
 
 def platform_paths(base: str, errors: Errors) -> dict[str, Any]:

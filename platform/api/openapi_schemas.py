@@ -240,8 +240,26 @@ def shared_schemas() -> dict[str, Any]:
         "Errors": {
             "type": "object",
             "description": "Every problem at once, by field (`__all__`: the request as a whole).",
-            "properties": {"errors": {"type": "object", "additionalProperties": messages}},
+            "properties": {
+                "errors": {"type": "object", "additionalProperties": messages},
+                "duplicates": {
+                    "type": "array",
+                    "description": "A save that duplicates live records (409 warn, 422 block): "
+                    "the ones the caller may read, best first (docs/duplicates.md).",
+                    "items": {"$ref": "#/components/schemas/Trellis_DuplicateCandidate"},
+                },
+            },
             "required": ["errors"],
+        },
+        "Trellis_DuplicateCandidate": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer", "minimum": 1},
+                "title": {"type": "string"},
+                "rule": {"type": "string"},
+                "score": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            "required": ["id", "title", "rule", "score"],
         },
         "Trellis_Expanded": {
             "type": "object",

@@ -13,8 +13,8 @@ from trellis.platform.records.errors import BadRequestError
 
 LIST_PARAMS = frozenset({"filter", "sort", "limit", "cursor", "fields", "expand", "as_of"})
 READ_PARAMS = frozenset({"expand", "as_of"})
-CREATE_PARAMS = frozenset({"dry_run"})
-UPDATE_PARAMS = frozenset({"dry_run"})
+CREATE_PARAMS = frozenset({"dry_run", "allow_duplicate"})
+UPDATE_PARAMS = frozenset({"dry_run", "allow_duplicate"})
 DELETE_PARAMS: frozenset[str] = frozenset()
 FORM_PARAMS: frozenset[str] = frozenset()
 BULK_PARAMS: frozenset[str] = frozenset()
@@ -29,13 +29,22 @@ def _shown(text: str) -> str:
 
 def dry_run(params: Mapping[str, str]) -> bool:
     """``dry_run=true|false`` (also 1/0 and yes/no, any case); anything else is a 400."""
-    value = params.get("dry_run")
+    return _flag(params, "dry_run")
+
+
+def allow_duplicate(params: Mapping[str, str]) -> bool:
+    """``allow_duplicate=true|false``: save although ``warn`` duplicate rules match."""
+    return _flag(params, "allow_duplicate")
+
+
+def _flag(params: Mapping[str, str], name: str) -> bool:
+    value = params.get(name)
     if value is None or value.lower() in _FALSE:
         return False
     if value.lower() in _TRUE:
         return True
     raise BadRequestError(
-        "dry_run must be true or false.", {"dry_run": [f"'{_shown(value)}' is not true or false."]}
+        f"{name} must be true or false.", {name: [f"'{_shown(value)}' is not true or false."]}
     )
 
 
@@ -59,6 +68,7 @@ __all__ = [
     "MAX_IDEMPOTENCY_KEY",
     "READ_PARAMS",
     "UPDATE_PARAMS",
+    "allow_duplicate",
     "dry_run",
     "idempotency_key",
 ]

@@ -20,6 +20,7 @@ from trellis.platform.api.params import (
     LIST_PARAMS,
     READ_PARAMS,
     UPDATE_PARAMS,
+    allow_duplicate,
     dry_run,
     idempotency_key,
 )
@@ -67,7 +68,8 @@ class RecordsController(Controller):
         data = parse_object(body)
         if dry_run(request.query_params):
             return respond(api.dry_run(call, target, data, None, None))
-        return respond(api.create(call, target, data, key, body))
+        allowed = allow_duplicate(request.query_params)
+        return respond(api.create(call, target, data, key, body, allow_duplicate=allowed))
 
     @post("/bulk", sync_to_thread=True)
     def bulk_records(
@@ -120,7 +122,8 @@ class RecordsController(Controller):
         version = requested_version(request.headers.get("if-match"), data)
         if dry_run(request.query_params):
             return respond(api.dry_run(call, target, data, ident, version))
-        return respond(api.update(call, target, ident, data, version))
+        allowed = allow_duplicate(request.query_params)
+        return respond(api.update(call, target, ident, data, version, allow_duplicate=allowed))
 
     @delete("/{record_id:str}", status_code=204, sync_to_thread=True)
     def delete_record(

@@ -153,10 +153,15 @@ class TenantApi:
         data: dict[str, Any],
         idempotency_key: str | None,
         raw: bytes,
+        *,
+        allow_duplicate: bool = False,
     ) -> ApiResult:
         """Create a record; a replayed ``Idempotency-Key`` returns the first answer."""
         key = IdempotencyKey(idempotency_key, raw) if idempotency_key else None
-        return _record(201, self.services.records.create(call, entity, data, key))
+        records = self.services.records
+        return _record(
+            201, records.create(call, entity, data, key, allow_duplicate=allow_duplicate)
+        )
 
     def check(self, call: Call, body: dict[str, Any]) -> ApiResult:
         """Rule-editor support: errors of an expression or rule file, and what fits the cursor.
@@ -207,9 +212,13 @@ class TenantApi:
         record_id: int,
         data: dict[str, Any],
         expected_version: int | None,
+        *,
+        allow_duplicate: bool = False,
     ) -> ApiResult:
         """Partially update a record with optimistic locking."""
-        saved = self.services.records.update(call, entity, record_id, data, expected_version)
+        saved = self.services.records.update(
+            call, entity, record_id, data, expected_version, allow_duplicate=allow_duplicate
+        )
         return _record(200, saved)
 
     def delete(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from trellis.platform.duplicates.hook import duplicate_hook
 from trellis.platform.notifications.hook import assignment_hook
 from trellis.platform.pipelines import stage_history_hook
 from trellis.platform.records.compiled import CompiledApp
@@ -20,6 +21,7 @@ from trellis.platform.records.hooks import BoundHook, SaveHook
 from trellis.platform.records.pipeline.sequences import (
     AFTER_SAVE_RULES,
     BEFORE_SAVE_RULES,
+    DUPLICATES,
     OUTBOX,
     ROLLUP_DEFAULTS,
     ROLLUPS,
@@ -55,6 +57,7 @@ HOOK_FACTORIES: tuple[HookSpec, ...] = (
     HookSpec(assignment_hook, after=OUTBOX),
     HookSpec(schedule_hook, after=OUTBOX),
     HookSpec(cascade_hook, after=ROLLUPS),
+    HookSpec(duplicate_hook, before=DUPLICATES),
 )
 
 

@@ -9,13 +9,43 @@ from trellis.platform.db.import_tables import build_import_tables
 
 SIGNED_LINKS_TABLE = "_signed_links"
 RATES_TABLE = "_rates"
+#: One row per merge of duplicates (platform/duplicates/merge_log.py): what moved, for undo.
+MERGES_TABLE = "_merges"
+#: Each loser of a merge and the record it was merged into (the recycle bin shows it).
+MERGED_TABLE = "_merged"
 
 
 def build_business_tables(metadata: sa.MetaData) -> None:
-    """Add the rates, signed-link and import tables to ``metadata``."""
+    """Add the rates, signed-link, import and merge tables to ``metadata``."""
     _build_link_table(metadata)
     _build_rates_table(metadata)
     build_import_tables(metadata)
+    _build_merges_table(metadata)
+
+
+def _build_merges_table(metadata: sa.MetaData) -> None:
+    """Merges of duplicates: survivor, losers, the survivor's old values, references moved."""
+    merges = table_with_id(
+        MERGES_TABLE,
+        metadata,
+        sa.Column("entity", sa.String(40), nullable=False),
+        sa.Column("survivor_id", sa.BigInteger(), nullable=False),
+        sa.Column("losers", sa.Text(), nullable=False),
+        sa.Column("survivor_before", sa.Text(), nullable=False),
+        sa.Column("moves", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.BigInteger(), nullable=True),
+        sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    sa.Index(None, merges.c.entity, merges.c.survivor_id)
+    merged = table_with_id(
+        MERGED_TABLE,
+        metadata,
+        sa.Column("merge_id", sa.BigInteger(), nullable=False),
+        *record_columns(),
+        sa.Column("merged_into", sa.BigInteger(), nullable=False),
+    )
+    sa.Index(None, merged.c.entity, merged.c.record_id)
 
 
 def _build_rates_table(metadata: sa.MetaData) -> None:
@@ -49,4 +79,10 @@ def _build_link_table(metadata: sa.MetaData) -> None:
     )
 
 
-__all__ = ["RATES_TABLE", "SIGNED_LINKS_TABLE", "build_business_tables"]
+__all__ = [
+    "MERGED_TABLE",
+    "MERGES_TABLE",
+    "RATES_TABLE",
+    "SIGNED_LINKS_TABLE",
+    "build_business_tables",
+]

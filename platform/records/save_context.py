@@ -43,6 +43,8 @@ class SaveContext:
     cascade_root: tuple[str, int] | None = None
     #: The parent whose lines the current save writes: its rollups wait for the last line.
     lines_parent: tuple[str, int] | None = None
+    #: The caller confirmed a save that ``warn`` duplicate rules would question.
+    allow_duplicate: bool = False
     _refs: dict[tuple[str, int], Record | None] = field(default_factory=dict)
 
     @property

@@ -10,6 +10,7 @@ from trellis.platform.services.caller import Callers
 from trellis.platform.services.files import FilesService
 from trellis.platform.services.history import HistoryService
 from trellis.platform.services.members import MembersService
+from trellis.platform.services.merges import MergesService
 from trellis.platform.services.reads import ReadsService
 from trellis.platform.services.records import RecordsService
 from trellis.platform.services.recycle_bin import RecycleBinService
@@ -31,6 +32,7 @@ class Services:
         self.history = HistoryService(runtime)
         self.recycle_bin = RecycleBinService(runtime)
         self.files = FilesService(runtime)
+        self.merges = MergesService(runtime)
 
     @property
     def authz(self) -> Authorizer:

@@ -17,6 +17,11 @@ import sqlalchemy as sa
 from trellis.platform.authz.call import Call, require_reachable, visible_record
 from trellis.platform.authz.restrict import check_list_names
 from trellis.platform.automation import record_service
+from trellis.platform.duplicates.errors import (
+    DuplicateBlockedError,
+    DuplicateError,
+    DuplicatesFoundError,
+)
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.lines import lines_json
@@ -33,6 +38,7 @@ from trellis.platform.records.views import encode, record_json
 from trellis.platform.runtime import PartKey, Runtime
 from trellis.platform.services.bulk import apply_bulk, parse_bulk
 from trellis.platform.services.dry_run import explain_save
+from trellis.platform.services.duplicate_candidates import present_candidates
 from trellis.platform.services.expand import (
     Expansion,
     expand_items,
@@ -220,27 +226,36 @@ class RecordsService:
         entity: CompiledEntity,
         data: dict[str, Any],
         idempotency: IdempotencyKey | None = None,
+        *,
+        allow_duplicate: bool = False,
     ) -> RecordBody:
         """Create a record; a replayed idempotency key returns the first answer.
 
-        The save's authorize step checks the caller's action and fields (403, 422).
+        The save's authorize step checks the caller's action and fields (403, 422);
+        duplicate rules answer 409 (``warn``, unless ``allow_duplicate``) or 422 (``block``)
+        with the candidates the caller may read.
         """
         service = self.saver(call)
         key = fingerprint = None
         if idempotency is not None:
             key = f"{call.identity.user_id}:{idempotency.key}"
             fingerprint = request_hash(entity.name, idempotency.request)
-        with self.connect(call, write=True) as conn, conn.begin():
-            if key is not None and fingerprint is not None:
-                stored = stored_answer(conn, call.app, key, fingerprint)
-                if stored is not None:
-                    first = json.loads(stored[1])
-                    return RecordBody(first, int(first.get("version") or 1), replayed=True)
-            ctx = self.save_context(call, conn)
-            record = visible_record(call, entity, service.create(ctx, entity, data))
-            record.update(lines_json(conn, call.app, entity, int(record["id"]), _hidden(call)))
-            if key is not None and fingerprint is not None:
-                store_answer(conn, call.app, key, fingerprint, (201, encode(record)), ctx.now)
+        try:
+            with self.connect(call, write=True) as conn, conn.begin():
+                if key is not None and fingerprint is not None:
+                    stored = stored_answer(conn, call.app, key, fingerprint)
+                    if stored is not None:
+                        first = json.loads(stored[1])
+                        return RecordBody(first, int(first.get("version") or 1), replayed=True)
+                ctx = self.save_context(call, conn)
+                ctx.allow_duplicate = allow_duplicate
+                record = visible_record(call, entity, service.create(ctx, entity, data))
+                record.update(lines_json(conn, call.app, entity, int(record["id"]), _hidden(call)))
+                if key is not None and fingerprint is not None:
+                    store_answer(conn, call.app, key, fingerprint, (201, encode(record)), ctx.now)
+        except (DuplicatesFoundError, DuplicateBlockedError) as error:
+            self._present(call, error, entity)
+            raise
         return RecordBody(record, 1)
 
     def update(
@@ -250,18 +265,34 @@ class RecordsService:
         record_id: int,
         data: dict[str, Any],
         expected_version: int | None,
+        *,
+        allow_duplicate: bool = False,
     ) -> RecordBody:
         """Partially update a record with optimistic locking (``expected_version``).
 
-        The save's authorize step checks the caller's action, fields and scope.
+        The save's authorize step checks the caller's action, fields and scope;
+        duplicate rules answer as for :meth:`create`.
         """
         service = self.saver(call)
-        with self.connect(call, write=True) as conn, conn.begin():
-            ctx = self.save_context(call, conn)
-            record = service.update(ctx, entity, record_id, data, expected_version)
-            body = visible_record(call, entity, record)
-            body.update(lines_json(conn, call.app, entity, record_id, _hidden(call)))
+        try:
+            with self.connect(call, write=True) as conn, conn.begin():
+                ctx = self.save_context(call, conn)
+                ctx.allow_duplicate = allow_duplicate
+                record = service.update(ctx, entity, record_id, data, expected_version)
+                body = visible_record(call, entity, record)
+                body.update(lines_json(conn, call.app, entity, record_id, _hidden(call)))
+        except (DuplicatesFoundError, DuplicateBlockedError) as error:
+            self._present(call, error, entity)
+            raise
         return RecordBody(body, record["version"])
+
+    def _present(self, call: Call, error: DuplicateError, entity: CompiledEntity) -> None:
+        """Show the duplicate candidates the caller may read, with their titles."""
+
+        def titles(target: CompiledEntity, ids: Collection[int]) -> dict[int, str]:
+            return self.titles(call, target, ids, target.entity.title)
+
+        present_candidates(error, entity, titles)
 
     def delete(
         self, call: Call, entity: CompiledEntity, record_id: int, expected_version: int | None

@@ -42,6 +42,7 @@ from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.members import MemberCache
+from trellis.ui.screens.merge_routes import merge_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
 from trellis.ui.screens.record_routes import record_routes
 from trellis.ui.screens.recycle_routes import recycle_routes
@@ -120,6 +121,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *document_routes(services),
         *recycle_routes(services),
         *history_routes(services),
+        *merge_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),

@@ -111,8 +111,10 @@ class RecordForms:
         errors: dict[str, list[str]] | None = None,
         conflict: dict[str, Any] | None = None,
         status: int = 200,
+        duplicates: list[dict[str, Any]] | None = None,
     ) -> Response[Any]:
-        """The form page (an htmx re-post with errors gets the form fragment only)."""
+        """The form page (an htmx re-post with errors gets the form fragment only); a 409
+        of a ``warn`` duplicate rule lists the look-alikes with "Save anyway"."""
         access = ui.call.access.entity(entity.name)
         sections = self.sections(ui, entity, screens)
         shown = {n for _, names in sections for n in names}
@@ -134,6 +136,7 @@ class RecordForms:
             "chips": link_chips(self.presenter(ui), entity, record),
             "conflict": conflict,
             "line_tables": form_tables(ui.call, entity.entity, record, failed),
+            "duplicates": duplicates if status == 409 else None,
         }
         template = "_form.html" if is_htmx(request) and status != 200 else "form.html"
         return page(request, ui, template, context, status=status)

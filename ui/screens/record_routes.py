@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.duplicates.errors import DuplicatesFoundError
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import ConflictError, RecordError
 from trellis.platform.records.ids import parse_id
@@ -113,14 +114,16 @@ def record_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
-        _, _, data = forms.posted(form, ui, target, screens)
+        posted, _, data = forms.posted(form, ui, target, screens)
         try:
-            result = api.create(ui.call, target, without_blank_defaults(target, data))
-        except RecordError as exc:
-            record = {**dict.fromkeys(target.entity.fields), **data}
-            return form_page(
-                request, ui, target, screens, record, errors=exc.body()["errors"], status=exc.status
+            allow = bool(posted.get("_allow_duplicate"))
+            result = api.create(
+                ui.call, target, without_blank_defaults(target, data), allow_duplicate=allow
             )
+        except RecordError as exc:
+            record, body = {**dict.fromkeys(target.entity.fields), **data}, exc.body()
+            kw = {"errors": body["errors"], "duplicates": body.get("duplicates")}
+            return form_page(request, ui, target, screens, record, status=exc.status, **kw)
         created = result.record
         done = ui.translator.gettext("%(label)s created.", label=target.entity.label)
         return redirect(request, f"/t/{tenant}/e/{entity}/{created['id']}", flash=done)
@@ -218,7 +221,12 @@ def record_routes(services: UiServices) -> list[Any]:
         version_text = (posted.get("version") or [""])[-1]
         version = int(version_text) if version_text.isdigit() else None
         try:
-            api.update(ui.call, target, ident, data, version)
+            allow = bool(posted.get("_allow_duplicate"))
+            api.update(ui.call, target, ident, data, version, allow_duplicate=allow)
+        except DuplicatesFoundError as exc:  # a warn rule: list the look-alikes, offer to save
+            record = {**api.read(ui.call, target, ident).record, **data, "version": version}
+            kw = {"errors": exc.body()["errors"], "duplicates": exc.extra.get("duplicates")}
+            return form_page(request, ui, target, screens, record, status=409, **kw)
         except ConflictError as exc:
             current = api.read(ui.call, target, ident).record
             changed = [
@@ -315,19 +323,8 @@ def record_routes(services: UiServices) -> list[Any]:
         ctx = {"options": options, "field": request.query_params.get("field", "")}
         return page(request, ui, "_lookup.html", ctx)
 
-    return [
-        home,
-        list_page,
-        new_form,
-        create,
-        detail,
-        edit_form,
-        update,
-        delete,
-        bulk,
-        form_state,
-        lookup,
-    ]
+    screens = [home, list_page, new_form, create, detail, edit_form, update, delete]
+    return [*screens, bulk, form_state, lookup]
 
 
 __all__ = ["record_routes"]

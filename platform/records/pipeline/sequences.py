@@ -53,6 +53,7 @@ WORKFLOW_GUARD = "workflow guard"
 BEFORE_SAVE_RULES = "before-save rules"
 REFRESH_FORMULAS = "refresh formulas"
 VALIDATE = "validate"
+DUPLICATES = "duplicates"
 AUTONUMBER = "autonumber"
 WRITE = "write"
 CHANGE_ROW = "change row"
@@ -118,6 +119,7 @@ CREATE_STEPS: tuple[Step, ...] = (
     *_BEFORE_HOOKS,
     Step(REFRESH_FORMULAS, refresh_formulas),
     Step(VALIDATE, validate),
+    Step(DUPLICATES, before_hooks),
     Step(AUTONUMBER, autonumbers),
     Step(WRITE, insert),
     Step(CHANGE_ROW, change_row),
@@ -132,6 +134,7 @@ UPDATE_STEPS: tuple[Step, ...] = (
     *_BEFORE_HOOKS,
     Step(REFRESH_FORMULAS, refresh_formulas),
     Step(VALIDATE, validate),
+    Step(DUPLICATES, before_hooks),
     Step(WRITE, update),
     Step(CHANGE_ROW, change_row),
     *_AFTER_HOOKS,
@@ -210,6 +213,7 @@ __all__ = [
     "CREATE_STEPS",
     "DEFAULTS",
     "DELETE_STEPS",
+    "DUPLICATES",
     "FORMULAS",
     "LINES",
     "LOAD",
