@@ -48,6 +48,8 @@ def _coalesce(args: Sequence[Col], nodes: Sequence[t.Node]) -> Col:
     if all(n.type is DslType.TEXT or n.type is DslType.NULL for n in nodes):
         # Empty text counts as empty, as in Python.
         args = [sa.func.nullif(a, sa.literal("", sa.String())) for a in args]
+    if any(n.type is DslType.NUMBER for n in nodes):
+        return sa.func.coalesce(*args, type_=sa.Numeric())  # not the first column's scale
     return sa.func.coalesce(*args)
 
 
@@ -67,7 +69,11 @@ def _pick(smaller: bool) -> SqlFunction:
     def pick(args: Sequence[Col], nodes: Sequence[t.Node]) -> Col:
         a, b = args
         first = a <= b if smaller else a >= b
-        return sa.case((sa.or_(a.is_(None), b.is_(None)), sa.null()), (first, a), else_=b)
+        picked = sa.case((sa.or_(a.is_(None), b.is_(None)), sa.null()), (first, a), else_=b)
+        if any(n.type is DslType.NUMBER for n in nodes):
+            # Either side may win: no column's scale may round the other's value.
+            return sa.type_coerce(picked, sa.Numeric())
+        return picked
 
     return pick
 

@@ -38,6 +38,7 @@ from trellis.platform.records.principal import SYSTEM, Member, Principal, System
 from trellis.platform.records.repository import RecordRepository
 from trellis.platform.records.save_context import SaveContext
 from trellis.platform.records.service import RecordService
+from trellis.platform.search.schema import sync_index
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 DEAL = """
@@ -100,6 +101,7 @@ def env(tmp_path: Path) -> Iterator[Env]:
     engine = sa.create_engine("sqlite://")
     with engine.connect() as conn, conn.begin():
         app.metadata.create_all(conn)
+        sync_index(conn, app)  # the search index is part of a tenant's schema
         yield Env(app, RecordRepository(app), conn)
     engine.dispose()
 
