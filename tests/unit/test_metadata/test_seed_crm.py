@@ -168,3 +168,19 @@ def test_crm_every_text_is_in_english_and_spanish() -> None:
     for template in templates.glob("*.j2"):
         if not template.name.endswith(".es.j2"):
             assert (templates / f"{template.stem}.es.j2").is_file(), template.name
+
+
+def test_crm_readme_names_files_and_tests_that_exist() -> None:
+    import re
+
+    text = (PACKAGE_PATH / "README.md").read_text(encoding="utf-8")
+    table = [line for line in text.splitlines() if line.startswith("| ") and "`" in line]
+    named = {
+        p for line in table for p in re.findall(r"`([a-z_/]+[a-z_*]*\.(?:yaml|rules|j2|py))`", line)
+    }
+    assert len(named) > 30
+    for path in named:
+        root = REPO_ROOT if path.startswith("tests/") else PACKAGE_PATH
+        assert list(root.glob(path)), path
+    for entity in (PACKAGE_PATH / "entities").glob("*.yaml"):
+        assert f"entities/{entity.name}" in named, entity.name
