@@ -62,6 +62,13 @@ def test_crm_lead_is_scored_graded_and_worked_through_its_flow(crm: Api) -> None
     converted = move(hot, "convert")
     assert converted.status_code == 200, converted.text
     assert converted.json()["status"] == "converted" and converted.json()["converted_at"]
+    # The same form in Spanish: labels, options and the pipeline's stages.
+    spanish = {"Accept-Language": "es-ES,es;q=0.9"}
+    form = crm.post("lead/_form", json={}, headers=spanish).json()["fields"]
+    assert (form["status"]["label"], form["grade"]["label"]) == ("Estado", "Calificación")
+    assert form["status"]["options"][-1] == {"value": "disqualified", "label": "Descartado"}
+    stages = crm.post("opportunity/_form", json={}, headers=spanish).json()["fields"]["stage"]
+    assert stages["options"][3] == {"value": "negotiation", "label": "Negociación"}
     no_reason = move(cold, "disqualify")
     assert no_reason.status_code == 409 and "Disqualified because" in no_reason.text
 
