@@ -45,7 +45,7 @@ def test_post_and_list_comments(runtime: Runtime) -> None:
 def test_comment_api_refusals(runtime: Runtime) -> None:
     crm_tenant(runtime)
     add_user(runtime, "acme", "other@acme.test", ["sales_rep"])
-    add_user(runtime, "acme", "agent@acme.test", ["support_agent"])
+    add_user(runtime, "acme", "agent@acme.test", ["marketing"])  # reads no opportunity
     account = create(runtime, "acme", "admin@acme.test", "account", {"name": "Globex"})
     deal = create(
         runtime, "acme", "admin@acme.test", "opportunity", {"name": "D", "account": account["id"]}

@@ -257,5 +257,5 @@ def test_crm_deal_pipeline(runtime: Runtime, client: TestClient) -> None:  # typ
     body = api.get("_forecast", params={"pipeline": "deal"}).json()
     assert (body["entity"], body["amount"], body["date"]) == ("opportunity", "amount", "close_date")
     assert body["months"] == [
-        {"month": "2026-11", "amount": "1500.00", "weighted": "750.00", "count": 2}
+        {"month": "2026-11", "amount": "1500.00", "weighted": "800.00", "count": 2}
     ]

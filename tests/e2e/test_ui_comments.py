@@ -21,7 +21,9 @@ def _setup(runtime: Runtime) -> dict[str, Any]:
     ids = {
         "rep": add_user(runtime, tenant, "rep@acme.test", ["sales_rep"]),
         "other": add_user(runtime, tenant, "other@acme.test", ["sales_rep"]),
-        "agent": add_user(runtime, tenant, "agent@acme.test", ["support_agent"]),
+        "agent": add_user(
+            runtime, tenant, "agent@acme.test", ["marketing"]
+        ),  # reads no opportunity
         "boss": runtime.registry.ensure_user("boss@acme.test", None, "Dana Boss"),
     }
     runtime.registry.add_membership(tenant, ids["boss"], ["sales_manager"])

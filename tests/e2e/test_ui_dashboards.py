@@ -149,7 +149,11 @@ def test_a_support_agent_sees_the_support_dashboard_only(
     assert kpi(html, "Urgent open tickets") == "1"
     pie = section(html, "Tickets by priority")
     assert "Urgent: 1 (100 %)" in pie
-    assert client.get("/t/acme/dashboards/sales").status_code == 404
+    # The agent reads deals without their amounts (hidden): counts, never sums.
+    sales = client.get("/t/acme/dashboards/sales").text
+    assert kpi(sales, "Open deals") == "2"
+    assert sales.count("Your role cannot see Amount.") == 4  # pipeline, won, average, by month
+    assert "2,300" not in sales and "1,400" not in sales
 
 
 def test_markup_is_csp_safe_and_escaped(acme: tuple[Acme, TestClient[Any]]) -> None:

@@ -152,7 +152,7 @@ def test_paging_neither_skips_nor_repeats_entries_with_equal_times(runtime: Runt
 def test_bad_timeline_requests(runtime: Runtime) -> None:
     crm_tenant(runtime)
     add_user(runtime, "acme", "rep@acme.test", ["sales_rep"])
-    add_user(runtime, "acme", "agent@acme.test", ["support_agent"])
+    add_user(runtime, "acme", "mkt@acme.test", ["marketing"])  # reads no opportunity
     account = create(runtime, "acme", "admin@acme.test", "account", {"name": "Acme"})
     deal = create(
         runtime, "acme", "admin@acme.test", "opportunity", {"name": "D", "account": account["id"]}
@@ -168,7 +168,7 @@ def test_bad_timeline_requests(runtime: Runtime) -> None:
         assert client.get(f"/t/acme/e/opportunity/{deal['id']}/activity").status_code == 404
         assert client.get("/t/acme/e/account/424242/activity").status_code == 404
     with TestClient(app=create_web_app(runtime)) as client:
-        signed_in_client(client, "acme", "agent@acme.test")
+        signed_in_client(client, "acme", "mkt@acme.test")
         assert client.get(f"/t/acme/e/opportunity/{deal['id']}/activity").status_code == 403
     with TestClient(app=create_web_app(runtime)) as client:
         anonymous = client.get(base, follow_redirects=False)

@@ -28,7 +28,8 @@ def test_transition_buttons_run_through_the_workflow(runtime: Runtime) -> None:
         detail = client.get(url)
         assert f'hx-get="{url}/_flow"' in detail.text
         panel = client.get(f"{url}/_flow", headers=HX)
-        assert panel.status_code == 200 and "Status: <strong>new</strong>" in panel.text
+        # The state is shown by its label (option_labels: New / Nueva).
+        assert panel.status_code == 200 and "Status: <strong>New</strong>" in panel.text
         assert 'data-transition="open"' in panel.text
         assert 'data-transition="close"' not in panel.text  # support_lead only
 

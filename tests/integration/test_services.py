@@ -122,7 +122,7 @@ def test_a_new_version_gets_a_new_app_runtime(
     package = tmp_path / "crm"
     shutil.copytree(CRM, package)
     app_yaml = package / "app.yaml"
-    app_yaml.write_text(app_yaml.read_text().replace('version: "0.1.0"', 'version: "0.1.1"'))
+    app_yaml.write_text(app_yaml.read_text().replace('version: "1.0.0"', 'version: "1.0.1"'))
     publish(runtime, "acme", package)
 
     after = runtime.app_runtime("acme")

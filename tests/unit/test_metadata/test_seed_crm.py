@@ -44,8 +44,8 @@ def test_crm_loads_without_any_diagnostic() -> None:
 
 
 def test_crm_model_shape(crm: AppModel) -> None:
-    assert (crm.name, crm.version) == ("crm", "0.1.0")
-    assert sorted(crm.entities) == ["account", "activity", "contact", "opportunity", "ticket"]
+    assert (crm.name, crm.version, crm.currency) == ("crm", "1.0.0", "EUR")
+    assert {"account", "activity", "contact", "opportunity", "ticket", "lead"} <= set(crm.entities)
     opportunity = crm.entity("opportunity")
     assert opportunity.fields["account"].to == "account"
     assert opportunity.fields["account"].required
@@ -65,7 +65,7 @@ def test_crm_deal_pipeline_and_ticket_workflow(crm: AppModel) -> None:
         ("prospecting", 10),
         ("qualification", 20),
         ("proposal", 50),
-        ("negotiation", 70),
+        ("negotiation", 75),
         ("won", 100),
         ("lost", 0),
     ]
@@ -81,6 +81,8 @@ def test_crm_deal_pipeline_and_ticket_workflow(crm: AppModel) -> None:
     assert resolve.roles == ("support_agent", "support_lead")
     assert resolve.guard == "resolution is not empty"
     assert [t.name for t in flow.transitions] == ["open", "resolve", "close", "reopen"]
+    (leads,) = crm.workflows_of("lead")
+    assert leads.states == ("new", "working", "qualified", "converted", "disqualified")
 
 
 def test_crm_model_is_frozen_and_read_only(crm: AppModel) -> None:
@@ -117,3 +119,68 @@ def test_crm_diagnostic_paths_start_with_the_path_given(monkeypatch: pytest.Monk
     monkeypatch.chdir(REPO_ROOT)
     model = load_package("seed/crm")
     assert model.entity("opportunity").source.path == "seed/crm/entities/opportunity.yaml"
+
+
+#: Keys whose text a screen shows: each must carry English and Spanish.
+TEXT_KEYS = {"label", "plural_label", "description", "tab", "message", "title"}
+
+
+def _untranslated(node: object, where: str) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{where}.{key}"
+            if where.endswith(".fields"):  # field names, not texts
+                found += _untranslated(value, here)
+            elif key in TEXT_KEYS and not isinstance(value, dict | list):
+                if not (key == "title" and isinstance(value, str) and value.isidentifier()):
+                    found.append(here)
+            elif key in TEXT_KEYS and isinstance(value, dict) and set(value) != {"en", "es"}:
+                found.append(here)
+            elif key == "option_labels":
+                found += [f"{here}.{o}" for o, t in value.items() if not isinstance(t, dict)]
+            else:
+                found += _untranslated(value, here)
+    elif isinstance(node, list):
+        for number, item in enumerate(node):
+            found += _untranslated(item, f"{where}[{number}]")
+    return found
+
+
+def test_crm_every_text_is_in_english_and_spanish() -> None:
+    import yaml
+
+    missing: list[str] = []
+    for path in [*sorted(PACKAGE_PATH.glob("*/*.yaml")), PACKAGE_PATH / "app.yaml"]:
+        if path.parent.name == "data":
+            continue
+        missing += _untranslated(yaml.safe_load(path.read_text(encoding="utf-8")), path.stem)
+    roles = [m for m in missing if m.startswith("roles.")]  # roles.yaml takes plain text
+    assert sorted(set(missing) - set(roles)) == []
+    for entity in (PACKAGE_PATH / "entities").glob("*.yaml"):
+        data = yaml.safe_load(entity.read_text(encoding="utf-8"))
+        for name, field in data["fields"].items():
+            assert isinstance(field.get("label"), dict), f"{entity.stem}.{name} has no label"
+            if field["type"] == "enum" and name != "currency":  # ISO codes need no label
+                assert set(field.get("option_labels", {})) == set(field["options"]), name
+        assert {"list", "detail", "form"} <= set(data["layouts"]), entity.stem
+    templates = PACKAGE_PATH / "email_templates"
+    for template in templates.glob("*.j2"):
+        if not template.name.endswith(".es.j2"):
+            assert (templates / f"{template.stem}.es.j2").is_file(), template.name
+
+
+def test_crm_readme_names_files_and_tests_that_exist() -> None:
+    import re
+
+    text = (PACKAGE_PATH / "README.md").read_text(encoding="utf-8")
+    table = [line for line in text.splitlines() if line.startswith("| ") and "`" in line]
+    named = {
+        p for line in table for p in re.findall(r"`([a-z_/]+[a-z_*]*\.(?:yaml|rules|j2|py))`", line)
+    }
+    assert len(named) > 30
+    for path in named:
+        root = REPO_ROOT if path.startswith("tests/") else PACKAGE_PATH
+        assert list(root.glob(path)), path
+    for entity in (PACKAGE_PATH / "entities").glob("*.yaml"):
+        assert f"entities/{entity.name}" in named, entity.name
