@@ -86,7 +86,7 @@ def _repack(package: bytes, *, version: str) -> bytes:
     """``package`` with another app version (and a manifest that matches it)."""
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         files = {n: archive.read(n).decode() for n in archive.namelist() if n != MANIFEST}
-    files["app.yaml"] = files["app.yaml"].replace('version: "0.1.0"', f'version: "{version}"')
+    files["app.yaml"] = files["app.yaml"].replace('version: "1.0.0"', f'version: "{version}"')
     app = parse_yaml(files["app.yaml"], "app.yaml")
     return zip_bytes({**files, MANIFEST: build_manifest(files, app)})
 
@@ -94,13 +94,13 @@ def _repack(package: bytes, *, version: str) -> bytes:
 def test_install_records_the_template_and_refuses_downgrades_untouched(
     cli: list[str], runtime: Runtime, tmp_path: Path
 ) -> None:
-    zipped = tmp_path / "crm-0.1.0.zip"
+    zipped = tmp_path / "crm-1.0.0.zip"
     pack(Path(str(PACKAGE_PATH)), zipped)
     args = ["template", "install", "fresh", str(zipped), "--admin", ADMIN, *cli]
     assert main(args) == 0
     info = runtime.tenant("fresh", fresh=True)
     install = latest_install(runtime, info)
-    assert install is not None and (install.name, install.version) == ("crm", "0.1.0")
+    assert install is not None and (install.name, install.version) == ("crm", "1.0.0")
     assert LOCK_FILE in install.files
     assert main(args) == 1  # the same version again
 

@@ -36,15 +36,15 @@ def _contact(data: Any) -> None:
 
 @pytest.fixture
 def cli(runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Tenant ``acme``: CRM 0.1.0 installed from a package, then customised by its admin."""
+    """Tenant ``acme``: CRM 1.0.0 installed from a package, then customised by its admin."""
     for name in [n for n in os.environ if n.startswith("TRELLIS_")]:
         monkeypatch.delenv(name)
     if runtime.config.database_url:
         monkeypatch.setenv("TRELLIS_DATABASE_URL", runtime.config.database_url)
         monkeypatch.setenv("TRELLIS_SCHEMA_PREFIX", runtime.config.schema_prefix)
     args = ["--data-dir", str(runtime.config.data_dir)]
-    pack(Path(str(PACKAGE_PATH)), tmp_path / "crm-0.1.0.zip")
-    install = ["template", "install", "acme", str(tmp_path / "crm-0.1.0.zip"), "--admin", ADMIN]
+    pack(Path(str(PACKAGE_PATH)), tmp_path / "crm-1.0.0.zip")
+    install = ["template", "install", "acme", str(tmp_path / "crm-1.0.0.zip"), "--admin", ADMIN]
     assert main([*install, "--password", "correct horse battery", *args]) == 0
     custom = tmp_path / "custom"
     assert main(["metadata", "export", "acme", str(custom), *args]) == 0
@@ -75,7 +75,8 @@ def test_upgrade_merges_independent_changes_and_blocks_on_the_one_conflict(
     report = json.loads(capsys.readouterr().out)
     assert [c["path"] for c in report["conflicts"]] == [CONFLICT]
     first = report["conflicts"][0]
-    assert (first["base"], first["theirs"], first["ours"]) == (None, "Homepage", "Site")
+    base = {"en": "Website", "es": "Sitio web"}
+    assert (first["base"], first["theirs"], first["ours"]) == (base, "Homepage", "Site")
     assert report["applied"] is False
     assert runtime.tenant("acme", fresh=True).current_version == before  # nothing applied
 
@@ -100,14 +101,14 @@ def test_upgrade_merges_independent_changes_and_blocks_on_the_one_conflict(
     assert install is not None and (install.version, install.action) == ("1.1.0", "upgrade")
     info = runtime.tenant("acme", fresh=True)
     (entry,) = runtime.registry.audit.entries(info.id, action="template.upgrade")
-    assert entry.detail is not None and entry.detail["from"] == "0.1.0"
+    assert entry.detail is not None and entry.detail["from"] == "1.0.0"
     assert [c["resolution"] for c in entry.detail["conflicts"]] == ["edited"]
     after = services.call_as("acme", identity)
     kept = services.records.read(after, after.app.entities["contact"], saved.record["id"])
     assert kept.record["nickname"] == "ada"  # the tenant's data is kept
 
     assert main(upgrade) == 1  # the same version again is refused
-    older = ["template", "upgrade", "acme", str(tmp_path / "crm-0.1.0.zip"), *cli]
+    older = ["template", "upgrade", "acme", str(tmp_path / "crm-1.0.0.zip"), *cli]
     assert main(older) == 1  # and so is a downgrade
 
 
@@ -119,5 +120,5 @@ def test_a_tenant_created_from_the_template_folder_upgrades_from_its_first_versi
     package = str(tmp_path / "crm-1.1.0.zip")
     assert main(["template", "upgrade", "plain", package, "--dry-run", "--json", *cli]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert (report["from"], report["conflicts"], report["applied"]) == ("0.1.0", [], False)
+    assert (report["from"], report["conflicts"], report["applied"]) == ("1.0.0", [], False)
     assert "add column" in report["plan"] and "linkedin" in report["plan"]
