@@ -9,8 +9,9 @@ One check is narrowed, not dropped. ``positive_data_acceptance`` says a request 
 matches the schema must succeed; a few refusals depend on what no JSON Schema can say,
 so :func:`tolerated_refusal` lets exactly these through:
 
-- 400 naming only ``filter`` or ``cursor``: a rule-language expression and an opaque
-  cursor are strings whose grammar the schema cannot hold;
+- 400 naming only ``filter`` or ``cursor`` (and, on an import, ``map`` or ``key``): a
+  rule-language expression, an opaque cursor, a JSON mapping and field names are
+  strings whose grammar the schema cannot hold;
 - 422 where every message is the package's own (a validation or a rule's ``reject``),
   a reference (or a many_to_many id) to a record that does not exist, a value of a
   unique field that another record holds, a field left empty that a ``required_when``
@@ -21,7 +22,10 @@ so :func:`tolerated_refusal` lets exactly these through:
 - 422 of ``PUT _rates`` for a rate from a currency to itself (two fields that must
   differ).
 - 415 naming only ``file`` on an upload: its type is sniffed from the bytes, and no
-  schema can say which bytes make an accepted format.
+  schema can say which bytes make an accepted format; 422 naming only ``file`` on an
+  import upload (a CSV or XLSX whose content cannot be imported);
+- 400 or 422 of ``_merge`` naming only ``survivor``, ``losers`` or ``fields``: a
+  survivor among the losers, or a field's winner outside the merge, relate two values.
 
 Examples per operation and mode: ``TRELLIS_SCHEMATHESIS_EXAMPLES`` (default 3); the
 stateful run takes as many sequences. Runs are derandomized, so CI repeats them exactly.
@@ -59,7 +63,8 @@ _DIGITS = "Use at most 15 significant digits; this database does not store more 
 _RANGE = re.compile(r"^Must be (at least|at most|between|more than|less than) ")
 #: What every invalid request may answer besides schemathesis' own list: a too long URL.
 #: Paths left out of the linked sequences (see ``Fuzzer.sequences``).
-SIDE_PATHS = r"/(_deleted|_restore|_history)(/|$)"
+_NOT_IN_MERGE = re.compile(r"is neither the survivor nor one of the losers\.$")
+SIDE_PATHS = r"/(_deleted|_restore|_history|_merge|_import|_export|_export_jobs)(/|$)"
 _REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422"]
 
 
@@ -97,9 +102,22 @@ class Fuzzer:
         errors: dict[str, list[str]] = response.json()["errors"]
         if response.status_code == 415:
             return "/_files/" in case.operation.path and set(errors) == {"file"}
+        if case.operation.path.endswith("/_merge"):
+            # The survivor among the losers, a winner not in the merge: ties between values.
+            return all(
+                name in {"survivor", "losers", "fields"} or _NOT_IN_MERGE.search(m)
+                for name, ms in errors.items()
+                for m in ms
+            )
+        if case.operation.path.endswith("/_import") and response.status_code == 422:
+            return set(errors) == {"file"}  # the upload's content: no schema describes it
         if response.status_code == 400:
-            # as_of: an RFC 3339 date-time the calendar has not (2026-02-30, +24:00).
-            return set(errors) <= {"filter", "cursor", "as_of"}
+            # as_of: an RFC 3339 date-time the calendar has not (2026-02-30, +24:00);
+            # an import's map (JSON text) and key (field names) are grammars too.
+            grammars = {"filter", "cursor", "as_of"}
+            if case.operation.path.endswith("/_import"):
+                grammars |= {"map", "key"}
+            return set(errors) <= grammars
         if case.path.endswith("/_rates"):
             return all(m == SAME_CURRENCY for ms in errors.values() for m in ms)
         body = case.body if isinstance(case.body, dict) else {}
@@ -164,9 +182,10 @@ class Fuzzer:
         ``only``: a path pattern the sequences keep to (one entity's lifecycle)."""
         fuzzer = self
 
-        # The recycle bin and history operations are fuzzed one by one above; left in the
-        # sequences, their entry points (a bin listing, a restore of a random id) would
-        # take most of the few derandomized steps from the record's lifecycle.
+        # The recycle bin, history, merge, import and export operations are fuzzed one by
+        # one above; left in the sequences, their entry points (a bin listing, a restore
+        # of a random id) would take most of the few derandomized steps from the record's
+        # lifecycle.
         lifecycle = self.schema.exclude(path_regex=SIDE_PATHS)
         if only is not None:
             lifecycle = lifecycle.include(path_regex=only)

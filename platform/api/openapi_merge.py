@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from trellis.metadata.model import STANDARD_COLUMNS
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.views import JSON
 
@@ -85,6 +86,18 @@ def merge_schemas() -> dict[str, Any]:
     }
 
 
+def _request(entity: CompiledEntity) -> dict[str, Any]:
+    """The merge request of ``entity``: ``fields`` names only the fields a merge may pick."""
+    choosable = [
+        name
+        for name, f in entity.entity.fields.items()
+        if f.formula is None and f.rollup is None and name not in STANDARD_COLUMNS
+    ]
+    schema = merge_schemas()["Trellis_MergeRequest"]
+    fields = {**schema["properties"]["fields"], "propertyNames": {"enum": choosable}}
+    return {**schema, "properties": {**schema["properties"], "fields": fields}}
+
+
 def merge_paths(
     entity: CompiledEntity, base: str, key: str, errors: Errors
 ) -> dict[str, dict[str, Any]]:
@@ -101,12 +114,7 @@ def merge_paths(
                 "to the losers move to the survivor, tags are united, losers go to the "
                 "recycle bin. Nothing changes when any record or field is refused.",
                 "operationId": f"merge{key}",
-                "requestBody": {
-                    "content": {
-                        JSON: {"schema": {"$ref": "#/components/schemas/Trellis_MergeRequest"}}
-                    },
-                    "required": True,
-                },
+                "requestBody": {"content": {JSON: {"schema": _request(entity)}}, "required": True},
                 "responses": {
                     "200": _json({"$ref": "#/components/schemas/Trellis_MergeResult"}, "Merged."),
                     **errors(_MERGE),

@@ -17,6 +17,8 @@ from trellis.platform.search.query import targets
 
 #: System paths only tenant admins may call: left out of other members' documents.
 ADMIN_PATHS = frozenset({"_rates", "_meta"})
+#: Tenant-wide record paths, shown to members who may do the action on some entity.
+RECORD_PATHS = {"_search": "read", "_exports": "read", "_imports": "import"}
 
 
 def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:
@@ -32,6 +34,8 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
         if first in access.app.entities and first not in readable:
             continue
         if first == LINKS_PATH or first in ADMIN_PATHS:  # admins only
+            continue
+        if first in RECORD_PATHS and not _may(access, RECORD_PATHS[first]):
             continue
         paths[path] = item
     parameters: dict[str, Any] = dict(doc["components"]["parameters"])
@@ -63,6 +67,11 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
     schemas.update(search_schemas(access.app, {t.entity.name: t.visible for t in targets(access)}))
     components = {**doc["components"], "schemas": schemas, "parameters": parameters}
     return {**doc, "paths": paths, "components": components}
+
+
+def _may(access: Access, action: str) -> bool:
+    """Whether the member may do ``action`` on at least one entity."""
+    return any(access.can(name, action) for name in access.app.entities)
 
 
 def _restricted(access: Access, name: str) -> tuple[Collection[str], Collection[str]]:

@@ -25,7 +25,7 @@ from trellis.platform.runtime.invalidation import (
 )
 from trellis.platform.runtime.package_folders import write_version_folder
 from trellis.platform.runtime.publish_recovery import recover_publishes
-from trellis.platform.search.schema import ensure_index
+from trellis.platform.search.schema import ensure_index, index_in_shape
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.tenants.registry import (
     MetadataVersion,
@@ -146,7 +146,11 @@ class Runtime:
         return found
 
     def _ensure_search_index(self, tenant: str, app: CompiledApp) -> None:
-        """Create the search index tables a tenant published before search lacks."""
+        """Create the search index tables a tenant published before search lacks (the
+        check only reads: loading an app must not wait for the writer's lock)."""
+        with self.engines.tenant_connection(tenant) as conn:
+            if index_in_shape(conn, app):
+                return
         with self.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
             ensure_index(conn, app)
 

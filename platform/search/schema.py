@@ -57,6 +57,22 @@ def sync_index(conn: sa.Connection, app: CompiledApp, *, rebuild_all: bool = Fal
     return IndexSync(rebuilt, tuple(dropped))
 
 
+def index_in_shape(conn: sa.Connection, app: CompiledApp) -> bool:
+    """Whether every index table of ``app`` exists with its columns (reads only, so a
+    process loading an app needs no write lock when nothing is to be done)."""
+    dialect = conn.dialect.name
+    for entity in app.entities.values():
+        fields = indexed_fields(entity)
+        present = tables.existing_columns(conn, index_table_name(entity.name))
+        if not fields:
+            if present is not None:
+                return False
+            continue
+        if present != tables.wanted_columns(tables.index_table(dialect, entity.name, fields)):
+            return False
+    return True
+
+
 def ensure_index(conn: sa.Connection, app: CompiledApp) -> IndexSync | None:
     """:func:`sync_index` for an app loaded by a process (a tenant published before
     search existed gets its index here); None when another process is doing it."""
@@ -70,4 +86,4 @@ def ensure_index(conn: sa.Connection, app: CompiledApp) -> IndexSync | None:
         return None
 
 
-__all__ = ["IndexSync", "ensure_index", "sync_index"]
+__all__ = ["IndexSync", "ensure_index", "index_in_shape", "sync_index"]

@@ -103,7 +103,10 @@ def test_search_is_scoped_and_skips_hidden_fields(world: World) -> None:
     found = world.apis["a"].get("_search", params={"q": "deal"}).json()["items"]
     assert {(h["entity"], h["id"]) for h in found} == {("deal", made["deal_a"])}
     paris = world.apis["a"].get("_search", params={"q": "paris"}).json()["items"]
-    assert paris == [{"entity": "account", "id": made["alpha"], "title": "Alpha"}]
+    assert [(h["entity"], h["id"], h["title"]) for h in paris] == [
+        ("account", made["alpha"], "Alpha")
+    ]
+    assert "<mark>" in paris[0]["snippet"].lower()  # the matching words, highlighted
     admin = world.admin.get("_search", params={"q": "PARIS"}).json()["items"]
     assert {h["id"] for h in admin} == {made["alpha"], made["beta"]}
     two_words = world.admin.get("_search", params={"q": "b2 deal"}).json()["items"]
