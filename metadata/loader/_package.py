@@ -14,6 +14,7 @@ from trellis.metadata.loader._build import build_app, build_entity
 from trellis.metadata.loader._calendars import read_calendars
 from trellis.metadata.loader._colour_checks import check_option_colours
 from trellis.metadata.loader._currency_checks import check_base_currency
+from trellis.metadata.loader._home_checks import attach_home
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
 from trellis.metadata.loader._dashboards import read_dashboards
 from trellis.metadata.loader._documents import read_documents
@@ -299,6 +300,8 @@ def validate_package(
     documents = read_documents(model, root, display, _read, report)
     model = replace(model, documents=MappingProxyType(documents))
     model = attach_public(model, root, display, _read, report)
+    if app_doc is not None:
+        model = attach_home(model, app_doc.data, app_doc.positions, report)
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
         check_flow_expressions(model, checker, _unreliable_names(model, entities), report)
