@@ -14,7 +14,6 @@ from trellis.metadata.loader._build import build_app, build_entity
 from trellis.metadata.loader._calendars import read_calendars
 from trellis.metadata.loader._colour_checks import check_option_colours
 from trellis.metadata.loader._currency_checks import check_base_currency
-from trellis.metadata.loader._home_checks import attach_home
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
 from trellis.metadata.loader._dashboards import read_dashboards
 from trellis.metadata.loader._documents import read_documents
@@ -43,6 +42,7 @@ from trellis.metadata.loader._files import (
 )
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
+from trellis.metadata.loader._home_checks import attach_home
 from trellis.metadata.loader._layout_checks import check_layouts
 from trellis.metadata.loader._lines import resolve_lines
 from trellis.metadata.loader._locale_checks import (
