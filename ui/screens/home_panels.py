@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from trellis.metadata.model import AppModel, EntityDef, FieldDef, StageDef
 
 #: Records the member owns.
@@ -26,11 +28,12 @@ def open_stages(model: AppModel, f: FieldDef) -> tuple[StageDef, ...]:
     return tuple(s for s in pipeline.stages if not s.won and not s.lost)
 
 
-def assigned_filter(model: AppModel, entity: EntityDef) -> str:
+def assigned_filter(model: AppModel, entity: EntityDef, hidden: Collection[str] = ()) -> str:
     """Records the member owns that are still open: in a workflow state a transition
-    leaves (a state nothing leaves, such as closed, is done with)."""
+    leaves (a state nothing leaves, such as closed, is done with). A workflow field
+    hidden from the member is not filtered on."""
     for workflow in model.workflows.values():
-        if workflow.entity != entity.name:
+        if workflow.entity != entity.name or workflow.field in hidden:
             continue
         leaving = {s for t in workflow.transitions for s in t.from_states}
         states = [s for s in workflow.states if s in leaving or "*" in leaving]

@@ -190,8 +190,10 @@ class HomeBuilder:
         sla = model.slas[entity.name]
         hidden = self.ui.call.access.entity(entity.name).hidden
         breach = sla.breach_field if sla.breach_field and sla.breach_field not in hidden else None
-        sort = ",".join(x for x in (f"-{breach}" if breach else "", sla.start_field) if x)
-        records = self._page(entity, assigned_filter(model, entity.entity), sort, spec.limit)
+        start = sla.start_field if sla.start_field not in hidden else ""
+        sort = ",".join(x for x in (f"-{breach}" if breach else "", start) if x) or None
+        where = assigned_filter(model, entity.entity, hidden)
+        records = self._page(entity, where, sort, spec.limit)
         title = self.t.gettext(
             "%(items)s assigned to me", items=self.t.label(entity.entity.plural_label)
         )

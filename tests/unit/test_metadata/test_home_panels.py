@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trellis.metadata.loader import load_package
+from trellis.metadata.loader import load_package, validate_package
 from trellis.metadata.model.home import DEFAULT_LIMIT
 from trellis.metadata.model.local_text import label_for
 from trellis.seed.crm import PACKAGE_PATH
@@ -60,4 +60,17 @@ def test_an_app_without_home_gets_panels_from_what_it_declares() -> None:
         ("assigned", "ticket"),
         ("recent", None),
         ("notifications", None),
+    ]
+
+
+def test_a_bad_panel_shape_is_reported_with_its_position(tmp_path: Path) -> None:
+    bad = 'name: demo\nversion: "1.0"\nhome:\n  - kind: taks\n  - kind: recent\n'
+    bad += "    limit: 500\n    colour: red\n"
+    (tmp_path / "app.yaml").write_text(bad, encoding="utf-8")
+    lines = [str(d).split("app.yaml:")[1] for d in validate_package(tmp_path).diagnostics]
+    assert lines == [
+        "4:11: error MD007: 'home' item 1 'kind' is 'taks', not one of activities, pipeline, "
+        "assigned, recent, notifications",
+        "6:12: error MD008: 'home' item 2 'limit' must be at most 50, got 500",
+        "7:5: error MD003: 'home' item 2: unknown key 'colour'",
     ]
