@@ -29,6 +29,10 @@ def test_home_panels_at_desktop_and_phone_width(page: Any, live: LiveServer) -> 
     page.keyboard.press("Enter")
     page.wait_for_url("**/t/acme/e/activity/*")
     page.go_back()
+    deals.locator(".home-stages a").first.click()  # Prospecting: my deals in that stage
+    page.wait_for_url("**/t/acme/e/opportunity?filter=*")
+    assert page.get_by_role("link", name="Home deal").is_visible()
+    page.go_back()
     page.set_viewport_size({"width": 390, "height": 844})
     assert deals.is_visible() and tasks.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from urllib.parse import unquote
 
 from litestar.testing import TestClient
 
@@ -65,6 +67,8 @@ def test_home_shows_a_reps_work_and_an_admins(runtime: Runtime) -> None:
     deals = _section(html, "pipeline")
     assert "Rep deal" in deals and "Admin deal" not in deals
     assert "Prospecting" in deals and "Won" not in deals
+    stage = re.search(r'href="(/t/acme/e/opportunity\?filter=[^"]+)"', deals)
+    assert stage is not None and "current_user" in unquote(stage.group(1))
     recent = _section(html, "recent")
     assert "Rep deal" in recent and "Handed over" not in recent  # now out of the rep's scope
     assert "Rep deal was assigned to you" in _section(html, "notifications")

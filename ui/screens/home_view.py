@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from trellis.metadata.model import AppModel
 from trellis.metadata.model.home import HomePanelDef
@@ -176,10 +177,12 @@ class HomeBuilder:
         names = ", ".join(quoted(s.name) for s in stages)
         where = f"{MINE} and {f.name} in ({names})"
         for stage in stages:
-            args = ListArgs(filter=f"{MINE} and {f.name} == {quoted(stage.name)}", limit="1")
-            page = self.services.records.page(self.ui.call, entity, args)
+            where_stage = f"{MINE} and {f.name} == {quoted(stage.name)}"
+            page = self.services.records.page(
+                self.ui.call, entity, ListArgs(where_stage, limit="1")
+            )
             shown = self.t.value_label(self.ui.call.app.model, f, stage.name)
-            link = f"{self.base}/e/{entity.name}?filter={f.name}%20%3D%3D%20%22{stage.name}%22"
+            link = f"{self.base}/e/{entity.name}?filter={quote(where_stage, safe='')}"
             panel.stages.append((shown, int(page.count or 0), stage.colour, link))
         records = self._page(entity, where, "-updated_at", spec.limit)
         panel.rows = self._rows(entity, records, [f.name, *_money(entity.entity)])
