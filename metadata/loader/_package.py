@@ -42,6 +42,7 @@ from trellis.metadata.loader._files import (
 )
 from trellis.metadata.loader._flow_loading import attach_flows, load_flows
 from trellis.metadata.loader._formula_deps import formula_cycles
+from trellis.metadata.loader._home_checks import attach_home
 from trellis.metadata.loader._layout_checks import check_layouts
 from trellis.metadata.loader._lines import resolve_lines
 from trellis.metadata.loader._locale_checks import (
@@ -299,6 +300,8 @@ def validate_package(
     documents = read_documents(model, root, display, _read, report)
     model = replace(model, documents=MappingProxyType(documents))
     model = attach_public(model, root, display, _read, report)
+    if app_doc is not None:
+        model = attach_home(model, app_doc.data, app_doc.positions, report)
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
         check_flow_expressions(model, checker, _unreliable_names(model, entities), report)

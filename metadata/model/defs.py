@@ -12,6 +12,7 @@ from trellis.metadata.model.calendars import CalendarDef
 from trellis.metadata.model.dashboards import DashboardDef
 from trellis.metadata.model.documents import DocumentDef
 from trellis.metadata.model.duplicates import DuplicateRuleDef
+from trellis.metadata.model.home import HomePanelDef
 from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.lines import LinesDef
 from trellis.metadata.model.public import FormDef, LinkDef
@@ -334,6 +335,9 @@ class AppModel:
     #: ``app.yaml`` ``currency``: the base currency (ISO 4217) money converts to; None
     #: when the package declares none (amounts in different currencies never add up).
     currency: str | None = None
+    #: ``app.yaml`` ``home:`` panels in order; None when not declared (the home page
+    #: derives its panels from what the app declares).
+    home: tuple[HomePanelDef, ...] | None = None
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from trellis.platform.authz.call import Call
 from trellis.platform.history import HistoryPage, history_page, parse_cursor, record_as_of
+from trellis.platform.history.recent import Touched, touched_by
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.query import parse_limit
@@ -101,6 +102,16 @@ class HistoryService:
                 before=before,
                 limit=size,
             )
+
+    def recent(self, call: Call, limit: int) -> list[Touched]:
+        """Records of readable entities the caller wrote lately, newest first.
+
+        Records since deleted or out of the caller's scope are the caller's to drop
+        (``RecordsService.titles`` answers only live, in-scope ids).
+        """
+        readable = [n for n in call.app.entities if call.access.can(n, "read")]
+        with self.runtime.engines.tenant_connection(call.tenant) as conn:
+            return touched_by(conn, call.app, call.identity.user_id or 0, readable, limit)
 
     def as_of(self, call: Call, entity: CompiledEntity, record_id: int, at: datetime) -> RecordBody:
         """The record as it was at ``at`` (404 before it was created or while deleted)."""

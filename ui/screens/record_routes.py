@@ -17,6 +17,7 @@ from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.activity_routes import activity_context
 from trellis.ui.screens.bulk_actions import apply_bulk_action
 from trellis.ui.screens.forms import search_expression
+from trellis.ui.screens.home_view import HomeBuilder
 from trellis.ui.screens.layouts import Screens, editable, screens_of, title_field
 from trellis.ui.screens.line_forms import detail_tables
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
@@ -58,7 +59,8 @@ def record_routes(services: UiServices) -> list[Any]:
     @get("/t/{tenant:str}/", sync_to_thread=True)
     def home(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
-        return page(request, ui, "home.html", {})
+        panels = HomeBuilder(services, ui, presenter(ui)).build()
+        return page(request, ui, "home.html", {"panels": panels})
 
     @get("/t/{tenant:str}/e/{entity:str}", sync_to_thread=True)
     def list_page(
