@@ -32,7 +32,10 @@ ENTITIES = {
         "fields:\n  name: {type: string}\n  revenue: {type: decimal}\n"
         "  founded: {type: date}\n  doc: {type: file}\n"
     ),
-    "deal": "fields:\n  name: {type: string}\n  company: {type: reference, to: company}\n",
+    "deal": (
+        "fields:\n  name: {type: string}\n  company: {type: reference, to: company}\n"
+        "  partners: {type: many_to_many, to: company}\n"
+    ),
 }
 
 
@@ -54,7 +57,7 @@ def _seed(runtime: Runtime, root: Path, tenant: str = "acme") -> None:
         ids.append(services.records.create(call, company, body).record["id"])
     services.records.update(call, company, ids[0], {"name": "Acme Ltd"}, None)
     services.records.delete(call, company, ids[2], None)
-    services.records.create(call, deal, {"name": "Big", "company": ids[0]})
+    services.records.create(call, deal, {"name": "Big", "company": ids[0], "partners": ids[:2]})
     FilesService(runtime).store_version(call, company, ids[1], "doc", PDF, "offer.pdf")
 
 
@@ -104,6 +107,8 @@ def test_backup_restore_as_new_tenant_round_trips_rows_history_and_files(
     deleted = [r for r in rows["data/company.jsonl"] if r["deleted_at"] is not None]
     assert len(deleted) == 1 and rows["data/company.jsonl"][0]["version"] == 2
     assert Decimal(str(rows["data/company.jsonl"][0]["revenue"])) == Decimal("1234.50")
+    [links] = [v for k, v in rows.items() if k.startswith("data/_m2m_")]
+    assert len(links) == 2
 
     assert main(["restore", "acme", str(first), "--as", "copy", *world]) == 0
     assert main(["backup", "copy", "-o", str(second), *world]) == 0
@@ -181,6 +186,9 @@ def test_bad_archives_and_existing_tenants_are_refused_with_nothing_changed(
 
     _refused(world, runtime, good)  # acme exists and no --replace
     assert "--replace" in capsys.readouterr().err
+    assert main(["restore", "other", str(good), "--as", "other", *world]) == 1
+    assert "a backup of 'acme'" in capsys.readouterr().err
+    assert runtime.registry.get_tenant("other") is None
 
 
 def test_replace_puts_the_tenant_back_as_it_was(
