@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trellis.access_cli import add_access_commands, add_profile_options
+from trellis.backup_cli import add_backup_commands
 from trellis.data_cli import add_data_commands
 from trellis.dedup_cli import add_dedup_commands
 from trellis.import_cli import add_import_commands
@@ -311,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rates_commands(sub, _with_data_dir)
     add_search_commands(sub, _with_data_dir)
     add_dedup_commands(sub, _with_data_dir)
+    add_backup_commands(sub, _with_data_dir)
     return parser
 
 

@@ -94,6 +94,18 @@ class AuditLog:
         with self._connect(write=True) as own, own.begin():
             own.execute(self._table.insert().values(**values))
 
+    def backup_query(self, tenant_id: int) -> sa.Select[Any]:
+        """Every row of ``tenant_id`` oldest first, for a backup to read in its snapshot."""
+        a = self._table
+        return sa.select(a).where(a.c.tenant_id == tenant_id).order_by(a.c.id)
+
+    def restore(self, tenant_id: int, rows: list[Mapping[str, Any]], conn: sa.Connection) -> None:
+        """Append rows of a backup to ``tenant_id`` as they were (new ids, same times)."""
+        keep = ("at", "actor_user_id", "actor", "action", "target", "detail", "ip")
+        values = [{"tenant_id": tenant_id, **{k: row.get(k) for k in keep}} for row in rows]
+        if values:
+            conn.execute(self._table.insert(), values)
+
     def entries(
         self,
         tenant_id: int,

@@ -1,0 +1,114 @@
+"""The archive's layout and its ``manifest.json``: format version, checksums, row counts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Name of the format written into every manifest.
+FORMAT_NAME = "trellis-backup"
+#: Version of the archive layout; a restore refuses archives of a newer version.
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PACKAGE_DIR = "package/"
+DATA_DIR = "data/"
+HISTORY_ENTRY = "history/_changes.jsonl"
+INTERNAL_DIR = "internal/"
+AUDIT_ENTRY = "audit/audit.jsonl"
+FILES_DIR = "files/"
+
+
+class BackupError(ValueError):
+    """A backup cannot be written or an archive cannot be restored; nothing was changed."""
+
+
+@dataclass(slots=True)
+class Entry:
+    """One archived file: its checksum, size and, for JSON Lines, its row count."""
+
+    sha256: str
+    size: int
+    rows: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"sha256": self.sha256, "size": self.size}
+        if self.rows is not None:
+            out["rows"] = self.rows
+        return out
+
+
+@dataclass(slots=True)
+class Manifest:
+    """What ``manifest.json`` holds."""
+
+    tenant: str
+    created_at: str
+    platform_version: str
+    backend: str
+    app: str
+    format_version: int = FORMAT_VERSION
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        data = {
+            "format": FORMAT_NAME,
+            "format_version": self.format_version,
+            "platform_version": self.platform_version,
+            "tenant": self.tenant,
+            "created_at": self.created_at,
+            "backend": self.backend,
+            "app": self.app,
+            "entries": {k: self.entries[k].as_json() for k in sorted(self.entries)},
+        }
+        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def parse_manifest(raw: bytes) -> Manifest:
+    """Read ``manifest.json``; raises ``BackupError`` on anything unexpected."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+            raise BackupError("This is not a Trellis backup (manifest.json has no format).")
+        version = data["format_version"]
+        if not isinstance(version, int):
+            raise BackupError("The manifest's format_version is not a number.")
+        if version > FORMAT_VERSION:
+            raise BackupError(
+                f"The archive has backup format {version}; this Trellis reads up to "
+                f"{FORMAT_VERSION}: upgrade Trellis to restore it."
+            )
+        entries = {
+            str(name): Entry(str(e["sha256"]), int(e["size"]), e.get("rows"))
+            for name, e in data["entries"].items()
+        }
+        return Manifest(
+            tenant=str(data["tenant"]),
+            created_at=str(data["created_at"]),
+            platform_version=str(data["platform_version"]),
+            backend=str(data["backend"]),
+            app=str(data["app"]),
+            format_version=version,
+            entries=entries,
+        )
+    except BackupError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BackupError(f"manifest.json is malformed ({exc}).") from None
+
+
+__all__ = [
+    "AUDIT_ENTRY",
+    "DATA_DIR",
+    "FILES_DIR",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "HISTORY_ENTRY",
+    "INTERNAL_DIR",
+    "MANIFEST",
+    "PACKAGE_DIR",
+    "BackupError",
+    "Entry",
+    "Manifest",
+    "parse_manifest",
+]

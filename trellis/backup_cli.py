@@ -1,0 +1,74 @@
+"""``trellis backup`` and ``trellis restore``: a tenant as one portable zip archive.
+
+The format and what a restore does are described in docs/backup.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    """Write the backup of ``args.tenant`` to ``args.output``."""
+    from trellis.platform.app_packages.export import ExportError
+    from trellis.platform.backup.writer import write_backup
+    from trellis.platform.config import config_from_env
+    from trellis.platform.runtime import Runtime
+
+    runtime = Runtime(config_from_env(args.data_dir))
+    try:
+        manifest = write_backup(runtime, args.tenant, Path(args.output))
+    except ExportError as exc:
+        raise ValueError(str(exc)) from None
+    finally:
+        runtime.close()
+    rows = sum(e.rows or 0 for e in manifest.entries.values())
+    files = sum(1 for name in manifest.entries if name.startswith("files/"))
+    sys.stdout.write(
+        f"Backed up tenant '{args.tenant}' ({manifest.app}): {rows} row(s), "
+        f"{files} file(s) to {args.output}.\n"
+    )
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    """Verify ``args.file`` and restore it as ``args.as_name`` or ``args.tenant``."""
+    from trellis.platform.backup.restore import restore_backup
+    from trellis.platform.config import config_from_env
+    from trellis.platform.runtime import Runtime
+
+    runtime = Runtime(config_from_env(args.data_dir))
+    try:
+        result = restore_backup(
+            runtime, args.tenant, Path(args.file), as_name=args.as_name, replace=args.replace
+        )
+    finally:
+        runtime.close()
+    rows = sum(result.rows.values())
+    sys.stdout.write(f"Restored tenant '{result.tenant}': {rows} row(s), {result.files} file(s).\n")
+
+
+def add_backup_commands(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    with_data_dir: WithDataDir,
+) -> None:
+    """Register ``backup`` and ``restore``."""
+    backup = with_data_dir(sub.add_parser("backup", help="write a tenant's backup archive"))
+    backup.add_argument("tenant", help="the tenant's name")
+    backup.add_argument("-o", "--output", required=True, help="the archive to write (.zip)")
+    backup.set_defaults(func=cmd_backup)
+    restore = with_data_dir(sub.add_parser("restore", help="restore a tenant from a backup"))
+    restore.add_argument("tenant", help="the tenant the archive is a backup of")
+    restore.add_argument("file", help="the backup archive (.zip)")
+    restore.add_argument(
+        "--as", dest="as_name", default=None, help="restore under this new tenant name"
+    )
+    restore.add_argument("--replace", action="store_true", help="overwrite the tenant if it exists")
+    restore.set_defaults(func=cmd_restore)
+
+
+__all__ = ["add_backup_commands"]
