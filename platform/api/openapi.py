@@ -15,6 +15,7 @@ from typing import Any
 from trellis.metadata.model import WorkflowDef
 from trellis.platform.api.openapi_data import AS_OF, LIST_AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_documents import document_links, document_paths
+from trellis.platform.api.openapi_exports import export_paths
 from trellis.platform.api.openapi_files import file_fields, file_paths
 from trellis.platform.api.openapi_imports import import_upload_path
 from trellis.platform.api.openapi_lines import add_line_schemas
@@ -314,6 +315,7 @@ def build_openapi(
         workflows = app.model.workflows_of(entity.name)
         paths.update(_paths(entity, base, workflows))
         paths.update(import_upload_path(entity, base, _errors))
+        paths.update(export_paths(entity, base, _errors))
         documents = app.model.documents_of(entity.name)
         if documents:
             paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
