@@ -7,6 +7,7 @@ import csv
 import io
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema
 import pytest
 from authz_support import World, build_world
 from litestar.testing import TestClient
@@ -37,6 +38,13 @@ def _get(api: Api, url: str) -> object:
     return api.client.get(url, headers=api.headers)
 
 
+def _conforms(api: Api, name: str, body: object) -> None:
+    """``body`` is valid against the component schema ``name`` of the tenant's OpenAPI."""
+    doc = api.get("openapi.json").json()
+    root = {"$ref": f"#/components/schemas/{name}", "components": doc["components"]}
+    assert list(jsonschema.Draft202012Validator(root).iter_errors(body)) == [], (name, body)
+
+
 def _deals(world: World) -> None:
     world.member("a", ["rep"])
     world.member("b", ["rep"])
@@ -55,12 +63,16 @@ def test_export_job_leaves_a_signed_expiring_link_for_its_asker(
     assert answer.status_code == 202, answer.text  # type: ignore[attr-defined]
     body = answer.json()  # type: ignore[attr-defined]
     assert body["state"] == "queued" and answer.headers["location"] == body["url"]  # type: ignore[attr-defined]
-    assert _get(a, body["url"]).json()["download_url"] is None  # type: ignore[attr-defined]
+    _conforms(a, "Trellis_ExportQueued", body)
+    queued = _get(a, body["url"]).json()  # type: ignore[attr-defined]
+    assert queued["download_url"] is None
+    _conforms(a, "Trellis_Export", queued)
 
     Dispatcher(runtime).run_due()
 
     status = _get(a, body["url"]).json()  # type: ignore[attr-defined]
     assert status["state"] == "done" and status["rows"] == 1, status
+    _conforms(a, "Trellis_Export", status)
     link = status["download_url"]
     got = _get(a, link)
     assert got.status_code == 200 and got.headers["content-type"] == "text/csv; charset=utf-8"  # type: ignore[attr-defined]
@@ -131,3 +143,19 @@ def test_every_format_of_a_job_matches_the_streamed_export(world: World, runtime
             assert job[:2] == streamed[:2] == b"PK"
         else:
             assert job == streamed, fmt
+
+
+def test_a_member_who_lost_the_right_before_the_job_ran_gets_a_failed_job(
+    world: World, runtime: Runtime
+) -> None:
+    _deals(world)
+    a = world.apis["a"]
+    url = _start(a, "deal", {"format": "jsonl"}).json()["url"]  # type: ignore[attr-defined]
+    demoted = world.admin.patch(f"_users/{world.ids['a']}", json={"roles": ["viewer"]})
+    assert demoted.status_code == 200, demoted.text
+    Dispatcher(runtime).run_due()
+    status = _get(a, url).json()  # type: ignore[attr-defined]
+    assert status["state"] == "failed" and "export" in status["message"], status
+    assert status["download_url"] is None
+    folder = tenant_folder(runtime.config, "scope") / status["id"]
+    assert sorted(p.name for p in folder.iterdir()) == ["state.json"]  # no partial file
