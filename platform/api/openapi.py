@@ -315,13 +315,13 @@ def build_openapi(
         workflows = app.model.workflows_of(entity.name)
         paths.update(_paths(entity, base, workflows))
         paths.update(import_upload_path(entity, base, _errors))
-        paths.update(export_paths(entity, base, _errors))
         documents = app.model.documents_of(entity.name)
         if documents:
             paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
             created = paths[f"{base}/{entity.name}"]["post"]["responses"]["201"]
             created["links"] = {**created["links"], **document_links(entity, documents)}
         parts = entity_components(entity, workflows=workflows)
+        paths.update(export_paths(entity, base, _errors))
         add_line_schemas(parts["schemas"], app, entity)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])

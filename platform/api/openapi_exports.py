@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from trellis.platform.api.openapi_schemas import class_name
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.views import JSON
 from trellis.platform.services.export_formats import FORMATS
@@ -25,29 +26,25 @@ _NULL_TEXT = {"anyOf": [{"type": "string"}, {"type": "null"}]}
 def _files() -> dict[str, Any]:
     """The ``content`` of a file answer in any export format."""
     binary = {"type": "string", "format": "binary"}
-    return {
+    found: dict[str, Any] = {
         (media + "; charset=utf-8" if media.startswith("text/") else media): {"schema": binary}
         for media, _ in FORMATS.values()
     }
+    found[JSON] = {"schema": {"type": "array", "items": {"type": "object"}}}
+    return found
 
 
 def export_schemas() -> dict[str, Any]:
-    """``Trellis_ExportJobRequest``, ``Trellis_ExportQueued`` and ``Trellis_Export``."""
+    """``Trellis_ExportQueued`` and ``Trellis_Export``."""
     return {
-        "Trellis_ExportJobRequest": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "format": {"enum": list(FORMATS)},
-                "filter": _TEXT,
-                "fields": {**_TEXT, "description": "Comma-separated field names."},
-                "ids": {"type": "boolean", "description": "Raw ids instead of titles."},
-            },
-        },
         "Trellis_ExportQueued": {
             "type": "object",
             "required": ["id", "state", "url"],
-            "properties": {"id": _TEXT, "state": {"const": "queued"}, "url": _TEXT},
+            "properties": {
+                "id": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+                "state": {"const": "queued"},
+                "url": _TEXT,
+            },
         },
         "Trellis_Export": {
             "type": "object",
@@ -57,7 +54,9 @@ def export_schemas() -> dict[str, Any]:
                 "entity": _TEXT,
                 "format": {"enum": list(FORMATS)},
                 "filter": _NULL_TEXT,
-                "fields": _NULL_TEXT,
+                "fields": {
+                    "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]
+                },
                 "ids": {"type": "boolean"},
                 "user_id": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
                 "state": {"enum": ["queued", "running", "done", "failed", "expired"]},
@@ -84,6 +83,22 @@ def export_paths(entity: CompiledEntity, base: str, errors: Errors) -> dict[str,
     """``GET {base}/{entity}/_export`` and ``POST {base}/{entity}/_export_jobs``."""
     tags = [entity.entity.label]
     key = entity.name.title().replace("_", "")
+    names = f"#/components/parameters/{class_name(entity.name)}_fields"
+    body = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "format": {"enum": list(FORMATS)},
+            "filter": {**_TEXT, "description": "A rule-language condition."},
+            "fields": {
+                "type": "array",
+                "items": {"$ref": f"{names}/schema/items"},
+                "minItems": 1,
+                "description": "The fields to export (left out: every field you may see).",
+            },
+            "ids": {"type": "boolean", "description": "Raw ids instead of titles."},
+        },
+    }
     plural = entity.entity.plural_label
     flag = {"enum": ["true", "false", "1", "0"]}
     return {
@@ -96,8 +111,8 @@ def export_paths(entity: CompiledEntity, base: str, errors: Errors) -> dict[str,
                     _query(
                         "format", "csv (default), xlsx, json or jsonl.", {"enum": list(FORMATS)}
                     ),
-                    _query("filter", "A rule-language condition.", _TEXT),
-                    _query("fields", "Field names, comma-separated.", _TEXT),
+                    {"$ref": "#/components/parameters/Filter"},
+                    {"$ref": names},
                     _query("ids", "Raw ids instead of reference titles.", flag),
                 ],
                 "responses": {
@@ -117,9 +132,7 @@ def export_paths(entity: CompiledEntity, base: str, errors: Errors) -> dict[str,
                 "operationId": f"exportJob{key}",
                 "requestBody": {
                     "required": False,
-                    "content": {
-                        JSON: {"schema": {"$ref": "#/components/schemas/Trellis_ExportJobRequest"}}
-                    },
+                    "content": {JSON: {"schema": body}},
                 },
                 "responses": {
                     "202": {
@@ -143,7 +156,7 @@ def exports_paths(base: str, errors: Errors) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": "The export's id.",
-        "schema": _TEXT,
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
     }
     tags = ["Exports"]
     return {

@@ -22,15 +22,23 @@ def parse_job_body(body: Any) -> tuple[str | None, str | None, str | None, bool]
             message = f"Unknown key '{str(key)[:40]}'. Use {', '.join(BODY_KEYS)}."
             raise BadRequestError(message, {str(key)[:40]: [message]})
     texts: list[str | None] = []
-    for key in BODY_KEYS[:3]:
+    for key in BODY_KEYS[:2]:
         value = body.get(key)
         if value is not None and not isinstance(value, str):
             raise BadRequestError(f"{key} must be a string.", {key: ["Must be a string."]})
         texts.append(value)
+    fields = body.get("fields")
+    if fields is not None and (
+        not isinstance(fields, list)
+        or not fields
+        or not all(isinstance(f, str) and f.strip() and "," not in f for f in fields)
+    ):
+        message = 'fields must be a list of field names, e.g. ["name", "amount"].'
+        raise BadRequestError(message, {"fields": [message]})
     ids = body.get("ids", False)
     if not isinstance(ids, bool):
         raise BadRequestError("ids must be true or false.", {"ids": ["Use true or false."]})
-    return texts[0], texts[1], texts[2], ids
+    return texts[0], texts[1], None if fields is None else ",".join(fields), ids
 
 
 def job_json(config: RuntimeConfig, tenant: str, state: dict[str, Any], now: datetime) -> Any:
@@ -43,6 +51,8 @@ def job_json(config: RuntimeConfig, tenant: str, state: dict[str, Any], now: dat
         for key in ("id", "entity", "format", "filter", "fields", "ids", "user_id", "rows",
                     "file_name", "message", "created_at", "finished_at", "expires_at")
     }  # fmt: skip
+    fields = state.get("fields")
+    body["fields"] = fields.split(",") if isinstance(fields, str) else None
     body["state"] = shown
     body["download_url"] = None
     if shown == "done" and isinstance(expires, str):
