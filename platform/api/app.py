@@ -26,6 +26,7 @@ from trellis.platform.api.comments_controller import CommentsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
 from trellis.platform.api.documents_controller import DocumentsController
 from trellis.platform.api.errors import error_handlers
+from trellis.platform.api.exports_controller import ExportJobController, ExportsController
 from trellis.platform.api.files_controller import FilesController
 from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.imports_controller import ImportsController, ImportUploadController
@@ -73,6 +74,8 @@ API_CONTROLLERS: tuple[Any, ...] = (
     MetaExportController,
     ImportsController,
     ImportUploadController,
+    ExportsController,
+    ExportJobController,
     SecurityController,
     NotificationsController,
     DeliveriesController,

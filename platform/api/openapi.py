@@ -15,6 +15,7 @@ from typing import Any
 from trellis.metadata.model import WorkflowDef
 from trellis.platform.api.openapi_data import AS_OF, LIST_AS_OF, data_paths, history_schema
 from trellis.platform.api.openapi_documents import document_links, document_paths
+from trellis.platform.api.openapi_exports import export_paths
 from trellis.platform.api.openapi_files import file_fields, file_paths
 from trellis.platform.api.openapi_imports import import_upload_path
 from trellis.platform.api.openapi_lines import add_line_schemas
@@ -320,6 +321,7 @@ def build_openapi(
             created = paths[f"{base}/{entity.name}"]["post"]["responses"]["201"]
             created["links"] = {**created["links"], **document_links(entity, documents)}
         parts = entity_components(entity, workflows=workflows)
+        paths.update(export_paths(entity, base, _errors))
         add_line_schemas(parts["schemas"], app, entity)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])

@@ -14,6 +14,7 @@ _RESPONSES = {
     "401": "No valid API token for this tenant.",
     "403": "The caller's roles do not allow this.",
     "404": "No such record, or it is outside the caller's scope.",
+    "410": "Gone: the link expired or its file was purged (start a new export).",
     "409": "Another save came first (stale version), a repeated Idempotency-Key, or the "
     "record looks like live records (duplicates; allow_duplicate=true saves anyway).",
     "413": "The request body is too large.",
@@ -31,6 +32,7 @@ _NAMES = {
     "403": "Forbidden",
     "404": "NotFound",
     "409": "Conflict",
+    "410": "Gone",
     "413": "PayloadTooLarge",
     "414": "UriTooLong",
     "415": "UnsupportedMediaType",

@@ -3,8 +3,8 @@
 ``GET /t/{t}/api/_search?q=&limit=`` -> ``{"items": [{"entity", "id", "title", "rank",
 "snippet", "field"}]}`` (docs/search.md);
 ``GET /t/{t}/api/{entity}/_autocomplete?q=&limit=`` -> ``[{"id", "title"}]``;
-``GET /t/{t}/api/{entity}/_export?format=csv|xlsx|json|jsonl&filter=&fields=&ids=`` -> the file
-(references and users by their titles; ``ids=true`` for the raw ids).
+``GET /t/{t}/api/{entity}/_export?format=csv|xlsx|json|jsonl&filter=&fields=&ids=`` -> the file,
+streamed (references and users by their titles; ``ids=true`` for the raw ids).
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.response import Stream
 
 from trellis.platform.api.deps import Api, Caller, Target
 from trellis.platform.api.openapi_search import SEARCH_PARAMS
 from trellis.platform.api.requests import check_query_params
 from trellis.platform.api.tenant_api import ApiResult
+from trellis.platform.exports.http import streamed_export
 from trellis.platform.records.views import JSON
 from trellis.platform.services.record_export import export_ids_flag
 
@@ -58,13 +60,13 @@ class EntityReadsController(Controller):
         return _respond(api.autocomplete(call, target, params.get("q"), params.get("limit")))
 
     @get("/_export", sync_to_thread=True)
-    def export(self, request: Req, api: Api, call: Caller, target: Target) -> Response[bytes]:
+    def export(self, request: Req, api: Api, call: Caller, target: Target) -> Stream:
         params = request.query_params
         ids = export_ids_flag(params.get("ids"))
-        result = api.export(
-            call, target, params.get("format"), params.get("filter"), params.get("fields"), ids=ids
-        )
-        return _respond(result)
+        return streamed_export(
+            api.runtime, call, target, params.get("format"), params.get("filter"),
+            params.get("fields"), ids=ids,
+        )  # fmt: skip
 
 
 __all__ = ["EntityReadsController", "SearchController"]

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from trellis.platform.automation import record_service
+from trellis.platform.exports.store import purge_expired as purge_expired_exports
 from trellis.platform.jobs.due import DueQuery, DueWork
 from trellis.platform.jobs.handlers import DEFAULT_HANDLERS, Handler, JobContext, PermanentJobError
 from trellis.platform.jobs.outbox import DEAD, Job, JobPolicy, Outbox
@@ -135,6 +136,7 @@ class Dispatcher:
             self._fire_timers(rt, at, drain, report, due)
             if due.purge:
                 self._purge(rt, at)
+            purge_expired_exports(self.runtime.config, tenant, self._at(at))
         if not due.outbox and not report.timers:  # fired timers may have queued rows
             return report
         outbox = Outbox(app.metadata, self.policy)

@@ -1,4 +1,5 @@
-"""What each outbox kind does: ``email``, ``webhook``, ``import`` (and a no-op for benchmarks)."""
+"""What each outbox kind does: ``email``, ``webhook``, ``import``, ``export`` (and a no-op
+for benchmarks)."""
 
 from __future__ import annotations
 
@@ -246,11 +247,20 @@ def run_import(ctx: JobContext, job: Job) -> None:
     run_queued_import(ctx.runtime, ctx.tenant, job.payload)
 
 
+def run_export(ctx: JobContext, job: Job) -> None:
+    """Write a queued export's file (platform/exports); a retry starts it again."""
+    # Imported here: exports use the services, which use the job system.
+    from trellis.platform.exports.runner import run_queued_export
+
+    run_queued_export(ctx.runtime, ctx.tenant, job.payload)
+
+
 DEFAULT_HANDLERS: dict[str, Handler] = {
     "email": send_email,
     "webhook": send_webhook,
     "noop": noop,
     "import": run_import,
+    "export": run_export,
 }
 
 __all__ = [

@@ -3,7 +3,8 @@
 Values are their JSON forms (dates ISO 8601, decimals as text); lists are joined with
 ``"; "``, objects written as JSON text. Text that a spreadsheet would run as a formula
 (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with
-``'`` in CSV and xlsx, so an exported file cannot carry formula injection.
+``'`` in CSV and xlsx, so an exported file cannot carry formula injection. Control
+characters that xlsx cannot hold (NUL, vertical tab …) become U+FFFD in xlsx cells.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, BinaryIO
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from trellis.metadata.model import FIELD_TYPES, DslType, FieldDef
 from trellis.platform.records.values import to_json
@@ -42,6 +44,13 @@ def _cell(value: Any, f: FieldDef | None) -> Any:
     if isinstance(shown, str) and is_text and shown.startswith(_FORMULA_START):
         return "'" + shown
     return shown
+
+
+def _xlsx_safe(value: Any) -> Any:
+    """``value`` with the control characters xlsx cannot hold replaced by U+FFFD."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value
 
 
 class Exporter:
@@ -89,7 +98,7 @@ class Exporter:
             else:
                 cells = [_cell(row.get(c), fields.get(c)) for c in self.columns]
                 if self._book is not None:
-                    self._sheet.append(cells)
+                    self._sheet.append([_xlsx_safe(v) for v in cells])
                 else:
                     self._csv.writerow(["" if v is None else v for v in cells])
             self._rows += 1

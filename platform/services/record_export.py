@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from trellis.metadata.model import FieldDef
@@ -67,6 +68,44 @@ def write_export(
         ForbiddenError: the caller may not read or export ``entity``.
         BadRequestError: an unknown format, field or a bad filter.
     """
+    plan = plan_export(runtime, call, entity, fmt, filter_text, fields, ids=ids)
+    count = run_export(runtime, call, plan, sink)
+    return plan.media_type, plan.filename, count
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    """A checked export: what to read and how to write it (see :func:`plan_export`)."""
+
+    entity: CompiledEntity
+    format: str
+    filter_text: str | None
+    wanted: tuple[str, ...]
+    condition: Any
+    titled: tuple[Expansion, ...]
+    shown: dict[str, FieldDef | None]
+    ectx: EvalContext
+    ids: bool
+    media_type: str
+    filename: str
+
+
+def plan_export(
+    runtime: Runtime,
+    call: Call,
+    entity: CompiledEntity,
+    fmt: str | None,
+    filter_text: str | None = None,
+    fields: str | None = None,
+    *,
+    ids: bool = False,
+) -> ExportPlan:
+    """Check the caller's right and the options before any byte is written.
+
+    Raises:
+        ForbiddenError: the caller may not read or export ``entity``.
+        BadRequestError: an unknown format, field or a bad filter.
+    """
     call.access.require(entity.name, "read")
     call.access.require(entity.name, "export")
     fmt = (fmt or "csv").lower()
@@ -80,11 +119,21 @@ def write_export(
     titled = () if ids else tuple(expandable(entity, wanted).values())
     shown: dict[str, FieldDef | None] = dict(entity.entity.fields)
     shown.update({e.column: None for e in titled})  # titles are text (formula-neutralised)
-    exporter = Exporter(fmt, wanted, shown, sink)
+    media_type, extension = FORMATS[fmt]
+    stamp = runtime.clock.now().strftime("%Y%m%d-%H%M%S")
+    filename = f"{entity.name}-{stamp}.{extension}"
+    return ExportPlan(
+        entity, fmt, filter_text, wanted, condition, titled, shown, ectx, ids, media_type, filename
+    )
+
+
+def run_export(runtime: Runtime, call: Call, plan: ExportPlan, sink: BinaryIO) -> int:
+    """Write a planned export to ``sink`` batch by batch and audit it; the row count."""
+    exporter = Exporter(plan.format, plan.wanted, plan.shown, sink)
     with runtime.engines.tenant_connection(call.tenant) as conn:
-        write = _with_titles(runtime, call, conn, ectx, titled, exporter.add)
+        write = _with_titles(runtime, call, conn, plan.ectx, plan.titled, exporter.add)
         count = read_paths.export_rows(
-            conn, call.access, entity, ectx, wanted, condition, on_batch=write
+            conn, call.access, plan.entity, plan.ectx, plan.wanted, plan.condition, on_batch=write
         )
     exporter.finish()
     runtime.registry.audit.record(
@@ -92,18 +141,16 @@ def write_export(
         "export",
         actor=call.identity.email,
         actor_user_id=call.identity.user_id,
-        target=f"entity:{entity.name}",
+        target=f"entity:{plan.entity.name}",
         detail={
-            "format": fmt,
-            "filter": filter_text,
+            "format": plan.format,
+            "filter": plan.filter_text,
             "rows": count,
-            "fields": list(wanted),
-            "ids": ids,
+            "fields": list(plan.wanted),
+            "ids": plan.ids,
         },
     )
-    media_type, extension = FORMATS[fmt]
-    stamp = runtime.clock.now().strftime("%Y%m%d-%H%M%S")
-    return media_type, f"{entity.name}-{stamp}.{extension}", count
+    return count
 
 
 Rows = list[dict[str, Any]]
@@ -150,4 +197,11 @@ def _with_titles(
     return titled_write
 
 
-__all__ = ["export_ids_flag", "export_records", "write_export"]
+__all__ = [
+    "ExportPlan",
+    "export_ids_flag",
+    "export_records",
+    "plan_export",
+    "run_export",
+    "write_export",
+]

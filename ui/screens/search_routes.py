@@ -4,8 +4,8 @@
 best first with a highlighted snippet (docs/search.md),
 through ``TenantApi.search`` (readable entities only, record scope, hidden fields
 never searched). ``GET /t/{t}/e/{entity}/export?format=csv|xlsx|json&<list query>``
-downloads the records of the current list view through ``TenantApi.export`` (the
-``export`` permission, scope and hidden fields apply, and the export is audited).
+streams the records of the current list view as they are read (``streamed_export``:
+the ``export`` permission, scope and hidden fields apply, and the export is audited).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.response import Stream
 from markupsafe import Markup
 
+from trellis.platform.exports.http import streamed_export
 from trellis.platform.records.errors import RecordError
 from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.board_routes import error_text, query_of
@@ -73,23 +75,19 @@ def search_routes(services: UiServices) -> list[Any]:
     @get("/t/{tenant:str}/e/{entity:str}/export", sync_to_thread=True)
     def export(
         request: Request[Any, Any, Any], tenant: FromPath[str], entity: FromPath[str]
-    ) -> Response[Any]:
+    ) -> Response[Any] | Stream:
         ui = signed_in(services, request, tenant)
         target = readable_entity(ui.call, entity)
         params = request.query_params
         expression = combined_filter(target, query_of(request))
         try:
-            result = api.export(
-                ui.call, target, params.get("format"), expression, params.get("fields") or None
-            )
+            return streamed_export(
+                api.runtime, ui.call, target, params.get("format"), expression,
+                params.get("fields") or None,
+            )  # fmt: skip
         except RecordError as exc:
             context = {"status": exc.status, "message": explain(exc), "tenant": tenant}
             return page(request, None, "error.html", context, status=exc.status)
-        headers = {
-            "Content-Disposition": f'attachment; filename="{result.filename}"',
-            "X-Trellis-Rows": str(result.rows),
-        }
-        return Response(content=result.content, media_type=result.media_type, headers=headers)
 
     return [search_page, export]
 
