@@ -42,8 +42,8 @@ SIMPLE: dict[str, Any] = {
     "decimal": "2.5",
     "percent": "10",
     "boolean": False,
-    "date": "2026-06-30",
-    "datetime": "2026-06-30T09:00:00Z",
+    "date": "2026-06-01",  # the first of a month: some packages (quotas) ask for it
+    "datetime": "2026-06-01T09:00:00Z",
     "url": "https://example.test/",
     "phone": "+1 555 0100",
     "json": {},
@@ -247,12 +247,25 @@ class Counter:
         return sum(self.by_path.values())
 
 
+#: "Did you mean" suggestions: they follow a name's spelling, so two unknown names may
+#: get different ones; they only ever name what the caller can see.
+_SUGGESTIONS = (
+    (re.compile(r" \(did you mean '[^']*'\?\)"), ""),
+    (re.compile(r'"suggestion":"[^"]*"'), '"suggestion":null'),
+)
+
+
 def same_apart_from(a: str, b: str, a_id: object, b_id: object) -> bool:
     """Whether body ``a`` is body ``b`` with ``a_id`` where ``b`` says ``b_id``.
 
     ``b_id`` is distinctive (a missing id far above any real one, or an unknown
-    name), so only its own occurrences are replaced.
+    name), so only its own occurrences are replaced. Suggestions are compared apart
+    (never the name ``a_id`` itself).
     """
+    if f"'{a_id}'?)" in a or f'"suggestion":"{a_id}"' in a:
+        return False
+    for pattern, plain in _SUGGESTIONS:
+        a, b = pattern.sub(plain, a), pattern.sub(plain, b)
     return a == str(a_id).join(b.split(str(b_id)))
 
 

@@ -39,7 +39,8 @@ def _search_and_openapi(world: World, member: Member) -> None:
     assert doc.status_code == 200
     base = f"/t/{HOME}/api/"
     for entity in world.app.entities:
-        listed = any(p.startswith(base + entity) for p in doc.json()["paths"])
+        own = base + entity
+        listed = any(p == own or p.startswith(own + "/") for p in doc.json()["paths"])
         assert listed == (world.visible(member, entity) is not None), (member.role, entity)
         world.counter.add("openapi.json")
 
@@ -94,9 +95,16 @@ def _pipelines(world: World, member: Member) -> None:
         if seen is None:
             assert stages.status_code == forecast.status_code == 403, stages.text
         else:
-            assert stages.status_code == 200 and forecast.status_code == 200, stages.text
+            assert stages.status_code == 200, stages.text
+            if forecast.status_code != 200:
+                # A role the amount is hidden from: refused as for an unknown field.
+                assert forecast.status_code == 400 and "Unknown field" in forecast.text
+                assert world.hidden(member, entity), (member.role, forecast.text)
             current = sum(s["current"] for s in stages.json()["stages"])
             assert current == len(seen), (member.role, stages.text)
+            if forecast.status_code != 200:
+                world.counter.add("_stages and _forecast", 2)
+                continue
             total = forecast.json()["total"]
             rows = world.home.rows[entity]
             assert total["count"] == len(seen), (member.role, total)
@@ -173,7 +181,7 @@ def check_screens(world: World, member: Member) -> None:
         world.counter.add("notifications page")
         for path, params in (
             (f"/t/{HOME}/search", {"q": MARKS[HOME]}),
-            (f"/t/{HOME}/calendar", {"date": "2026-06-30"}),
+            (f"/t/{HOME}/calendar", {"date": "2026-06-01"}),
         ):
             shown = client.get(path, params=params)
             assert shown.status_code in (200, 403), (member.role, path, shown.status_code)

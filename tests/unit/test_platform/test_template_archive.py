@@ -31,13 +31,13 @@ def _zip(files: dict[str, str], manifest: str | None = None) -> bytes:
 
 
 def test_pack_writes_a_manifest_with_checksums_of_every_file(tmp_path: Path) -> None:
-    out = tmp_path / "crm-0.1.0.zip"
+    out = tmp_path / "crm-1.0.0.zip"
     package = pack(Path(str(PACKAGE_PATH)), out)
-    assert (package.name, package.version, package.requires) == ("crm", "0.1.0", ">=0.1")
+    assert (package.name, package.version, package.requires) == ("crm", "1.0.0", ">=0.1")
     assert "entities/contact.yaml" in package.files
     again = read_package(out.read_bytes())
     assert again.files == package.files
-    assert [p.name for p in tmp_path.iterdir()] == ["crm-0.1.0.zip"]  # no temporary left
+    assert [p.name for p in tmp_path.iterdir()] == ["crm-1.0.0.zip"]  # no temporary left
 
 
 def test_a_good_package_reads_back() -> None:
