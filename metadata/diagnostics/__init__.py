@@ -11,6 +11,8 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
+from typing import Any
 
 from trellis.metadata.model.source import SourceSpan
 
@@ -63,6 +65,29 @@ class MetadataError(DiagnosticError):
     def errors(self) -> list[Diagnostic]:
         """Only the diagnostics of severity error."""
         return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    def placed(self, root: Path) -> list[dict[str, Any]]:
+        """Every error with its file relative to the package ``root``, as the CLI prints it
+        (``entities/contact.yaml:12:5: error MD014: …``), for JSON answers."""
+        shown = []
+        for d in self.errors:
+            path = Path(d.span.path)
+            relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+            text = f"{relative}:{d.span.line}:{d.span.col}: error {d.code}: {d.message}"
+            if d.suggestion:
+                text += f" (did you mean '{d.suggestion}'?)"
+            shown.append(
+                {
+                    "file": relative,
+                    "line": d.span.line,
+                    "column": d.span.col,
+                    "code": d.code,
+                    "message": d.message,
+                    "suggestion": d.suggestion,
+                    "text": text,
+                }
+            )
+        return shown
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -65,29 +65,6 @@ class Plan:
         }
 
 
-def positioned(exc: MetadataError, root: Path) -> list[dict[str, Any]]:
-    """Every error of ``exc`` placed in its package-relative file, as the CLI prints it."""
-    shown = []
-    for d in exc.errors:
-        path = Path(d.span.path)
-        relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-        text = f"{relative}:{d.span.line}:{d.span.col}: error {d.code}: {d.message}"
-        if d.suggestion:
-            text += f" (did you mean '{d.suggestion}'?)"
-        shown.append(
-            {
-                "file": relative,
-                "line": d.span.line,
-                "column": d.span.col,
-                "code": d.code,
-                "message": d.message,
-                "suggestion": d.suggestion,
-                "text": text,
-            }
-        )
-    return shown
-
-
 @contextmanager
 def package_folder(files: Mapping[str, str]) -> Iterator[Path]:
     """The files written out as a package folder that lives for the ``with`` block."""
@@ -110,7 +87,7 @@ def load_checked(runtime: Runtime, root: Path) -> AppModel:
         model = load_package(root, checker=runtime.checker)
         CompiledApp(model, 0)
     except MetadataError as exc:
-        raise InvalidDraftError(positioned(exc, root)) from None
+        raise InvalidDraftError(exc.placed(root)) from None
     return model
 
 
@@ -221,7 +198,7 @@ def guarded_publish(
             check=check,
         )
     except MetadataError as exc:
-        raise InvalidDraftError(positioned(exc, root)) from None
+        raise InvalidDraftError(exc.placed(root)) from None
     return found[0], result
 
 
@@ -232,5 +209,4 @@ __all__ = [
     "load_checked",
     "package_folder",
     "plan_from",
-    "positioned",
 ]

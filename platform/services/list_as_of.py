@@ -76,7 +76,7 @@ def _compare(sort: tuple[SortKey, ...]) -> Callable[[Record, Record], int]:
 
 
 def _resolver(
-    service: RecordsService, call: Call, conn: sa.Connection, ectx: EvalContext
+    call: Call, conn: sa.Connection, ectx: EvalContext
 ) -> Callable[[str, int], Record | None]:
     """Referenced records as they are now, only those inside the caller's scope."""
     cache: dict[tuple[str, int], Record | None] = {}
@@ -118,7 +118,7 @@ def page_as_of(
         ectx = EvalContext(now=now, user_id=call.identity.user_id)
         scope = access.scope(entity, ectx)
         ectx = EvalContext(
-            now=now, user_id=call.identity.user_id, resolve=_resolver(service, call, conn, ectx)
+            now=now, user_id=call.identity.user_id, resolve=_resolver(call, conn, ectx)
         )
         matches = [
             record

@@ -60,30 +60,6 @@ def check_roles_body(body: dict[str, Any]) -> tuple[str, int | None]:
     return str(source), version
 
 
-def _diagnostics(exc: MetadataError, root: Path) -> list[dict[str, Any]]:
-    """Every error, with paths relative to the package (``roles.yaml``, not a temp path)."""
-    shown = []
-    for d in exc.errors:
-        path = d.span.path
-        prefix = f"{root}/"
-        relative = path[len(prefix) :] if path.startswith(prefix) else Path(path).name
-        text = f"{relative}:{d.span.line}:{d.span.col}: error {d.code}: {d.message}"
-        if d.suggestion:
-            text += f" (did you mean '{d.suggestion}'?)"
-        shown.append(
-            {
-                "file": relative,
-                "line": d.span.line,
-                "column": d.span.col,
-                "code": d.code,
-                "message": d.message,
-                "suggestion": d.suggestion,
-                "text": text,
-            }
-        )
-    return shown
-
-
 def _stale(expected: int, current: int | None) -> ConflictError:
     return ConflictError(
         f"Roles changed since version {expected}: the tenant is at version "
@@ -107,7 +83,7 @@ def _publish_roles(
                 runtime, tenant, root, published_by=actor, expected_version=base.version_no
             )
         except MetadataError as exc:
-            shown = _diagnostics(exc, root)
+            shown = exc.placed(root)
             raise ValidationFailedError({"source": [d["text"] for d in shown]}) from None
 
 
