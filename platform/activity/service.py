@@ -65,7 +65,7 @@ def _can_read(
     identity = api.runtime.registry.member_identity(call.tenant, m.user_id)
     if identity is None:
         return False
-    access = api.authz.access(call.tenant, call.app, m.user_id, identity.roles)
+    access = api.authz.access(call.tenant, call.rt, m.user_id, identity.roles)
     return access.can(entity.name, "read") and access.reachable(conn, entity, record_id)
 
 

@@ -90,7 +90,7 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
             user_id = None
     if user_id is None:
         raise NotFoundError(f"No member '{email}' in this tenant.")
-    access = api.authz.access(call.tenant, call.app, user_id, roles)
+    access = api.authz.access(call.tenant, call.rt, user_id, roles)
     ectx = EvalContext(now=api.runtime.clock.now(), user_id=user_id)
     t = entity.table
     reasons: list[dict[str, Any]] = []
@@ -116,7 +116,7 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
             return conn.execute(query).first() is not None
 
         for role in roles:
-            one = api.authz.role_set(call.app, (role,), access.subject_attributes).entities[
+            one = api.authz.role_set(call.rt, (role,), access.subject_attributes).entities[
                 entity.name
             ]
             definition = call.app.model.roles.get(role)

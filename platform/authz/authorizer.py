@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from weakref import WeakKeyDictionary
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from trellis.platform.authz.access import (
-    EntityAccess,
-    RoleSet,
-    compile_role_set,
-    condition_attributes,
-)
+from trellis.platform.authz.access import EntityAccess, RoleSet
 from trellis.platform.authz.directory import MemberDirectory, Subject
 from trellis.platform.authz.enforcers import EnforcerCache, TenantEnforcer
+from trellis.platform.authz.role_sets import role_sets
 from trellis.platform.config import Clock, SystemClock
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ForbiddenError, ValidationFailedError
 from trellis.rules.expr import EvalContext, HopScope
 
-#: Role sets compiled per app: distinct role combinations times distinct values of the
-#: user attributes that role conditions read.
-MAX_ROLE_SETS = 256
-RoleKey = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
+if TYPE_CHECKING:
+    from trellis.platform.runtime.app_runtime import AppRuntime
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +139,6 @@ class Authorizer:
         #: Teams, managers and attributes of members (None: every user stands alone).
         self.directory = directory
         self.clock: Clock = clock or SystemClock()
-        self._role_sets: WeakKeyDictionary[CompiledApp, dict[RoleKey, RoleSet]] = (
-            WeakKeyDictionary()
-        )
-        self._attribute_names: WeakKeyDictionary[CompiledApp, frozenset[str]] = WeakKeyDictionary()
-        self._lock = threading.Lock()
 
     def forget(self, tenant: str) -> None:
         """Drop the enforcers and member profiles cached for ``tenant``."""
@@ -165,41 +152,23 @@ class Authorizer:
             return Subject.alone(user_id)
         return self.directory.subject(tenant, user_id)
 
-    def access(self, tenant: str, app: CompiledApp, user_id: int, roles: tuple[str, ...]) -> Access:
-        """The access of ``user_id`` with ``roles`` (as the token lookup read them)."""
+    def access(self, tenant: str, rt: AppRuntime, user_id: int, roles: tuple[str, ...]) -> Access:
+        """The access of ``user_id`` with ``roles`` (as the token lookup read them) in the
+        app version ``rt``."""
+        app = rt.app
         enforcer = self.enforcers.get(tenant, app.version_no, app.model)
         enforcer.sync_user(user_id, roles)
         subject = self.subject(tenant, user_id)
-        role_set = self.role_set(app, roles, subject.attributes)
+        role_set = role_sets(rt).get(roles, subject.attributes)
         return Access(user_id, role_set, enforcer, app, subject, self.clock)
 
+    @staticmethod
     def role_set(
-        self, app: CompiledApp, roles: tuple[str, ...], attributes: Mapping[str, str] | None = None
+        rt: AppRuntime, roles: tuple[str, ...], attributes: Mapping[str, str] | None = None
     ) -> RoleSet:
-        """The compiled access of ``roles`` (cached), e.g. of one role for explanations.
-
-        Compiled once per (app version, roles, values of the attributes that the app's
-        role conditions read).
-        """
-        names = self._attribute_names.get(app)
-        if names is None:
-            names = condition_attributes(app.model)
-            self._attribute_names[app] = names
-        values = attributes or {}
-        bound = tuple(sorted((n, values[n]) for n in names if n in values))
-        return self._role_set(app, (tuple(sorted(set(roles))), bound))
-
-    def _role_set(self, app: CompiledApp, key: RoleKey) -> RoleSet:
-        with self._lock:
-            sets = self._role_sets.setdefault(app, {})
-            found = sets.get(key)
-        if found is None:
-            found = compile_role_set(app, key[0], dict(key[1]))
-            with self._lock:
-                if len(sets) >= MAX_ROLE_SETS:
-                    sets.pop(next(iter(sets)))
-                sets[key] = found
-        return found
+        """The compiled access of ``roles`` in the app version ``rt`` (cached on it),
+        e.g. of one role for explanations."""
+        return role_sets(rt).get(roles, attributes)
 
 
 __all__ = ["Access", "Authorizer"]

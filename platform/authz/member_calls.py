@@ -37,7 +37,7 @@ def member_calls(runtime: Runtime) -> CallOf:
         if identity is None:
             return None
         rt = runtime.app_runtime(tenant)
-        return Call(identity, rt, authz.access(tenant, rt.app, identity.user_id, identity.roles))
+        return Call(identity, rt, authz.access(tenant, rt, identity.user_id, identity.roles))
 
     return call_of
 

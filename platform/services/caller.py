@@ -33,7 +33,7 @@ class Callers:
             rt = self.runtime.app_runtime(tenant)
         except TenantNotFoundError as exc:
             raise NotFoundError(str(exc)) from None
-        access = self.authz.access(tenant, rt.app, identity.user_id, identity.roles)
+        access = self.authz.access(tenant, rt, identity.user_id, identity.roles)
         return Call(identity, rt, access)
 
 

@@ -32,15 +32,14 @@ from isolation_world import World
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
-    """Both tenants, built once per backend."""
+    """Both tenants, built once per backend (the version check as configured by default:
+    nothing is published while the matrix reads)."""
     data_dir = tmp_path_factory.mktemp("iso")
     prefix = f"x{uuid.uuid4().hex[:10]}_"
     if request.param == "sqlite":
-        config = RuntimeConfig(data_dir=data_dir, version_check_interval=0.0)
+        config = RuntimeConfig(data_dir=data_dir)
     else:
-        config = RuntimeConfig(
-            data_dir=data_dir, database_url=PG_URL, schema_prefix=prefix, version_check_interval=0.0
-        )
+        config = RuntimeConfig(data_dir=data_dir, database_url=PG_URL, schema_prefix=prefix)
     runtime = Runtime(config)
     try:
         with TestClient(app=create_web_app(runtime)) as client:

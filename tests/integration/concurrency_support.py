@@ -24,8 +24,12 @@ from helpers import Api
 
 @contextmanager
 def servers(config: RuntimeConfig, count: int) -> Iterator[list[TestClient]]:  # type: ignore[type-arg]
-    """``count`` independent servers over the databases of ``config`` (no rate limits)."""
-    unlimited = config.with_overrides(rate_limit_token=0, rate_limit_ip=0)
+    """``count`` independent servers over the databases of ``config`` (no rate limits;
+    the tenant's version checked once a second, as by default: nothing is published while
+    they race)."""
+    unlimited = config.with_overrides(
+        rate_limit_token=0, rate_limit_ip=0, version_check_interval=1.0
+    )
     with ExitStack() as stack:
         clients = []
         for _ in range(count):

@@ -118,3 +118,14 @@ def test_platform_holds_no_module_level_mutable_state() -> None:
         for problem in module_state(path.read_text(), str(path.relative_to(PLATFORM.parent)))
     ]
     assert found == []
+
+
+def test_no_side_table_is_keyed_by_the_compiled_app() -> None:
+    """What is built per app version is a part of its ``AppRuntime`` (dropped with it),
+    not a weak dictionary keyed by the compiled app inside a long-lived object."""
+    side_tables = [
+        str(path.relative_to(PLATFORM.parent))
+        for path in sorted(PLATFORM.rglob("*.py"))
+        if "WeakKeyDictionary[CompiledApp" in path.read_text()
+    ]
+    assert side_tables == []

@@ -38,6 +38,7 @@ from trellis.platform.records.principal import SYSTEM, Member, Principal, System
 from trellis.platform.records.repository import RecordRepository
 from trellis.platform.records.save_context import SaveContext
 from trellis.platform.records.service import RecordService
+from trellis.platform.runtime import AppRuntime
 from trellis.platform.search.schema import sync_index
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -82,7 +83,8 @@ class Env:
         return save
 
     def member(self, user_id: int = 7) -> Member:
-        access = Authorizer().access("t", self.app, user_id, ("rep",))
+        rt = AppRuntime("t", 1, self.app)
+        access = Authorizer().access("t", rt, user_id, ("rep",))
         return Member(user_id, ("rep",), access)
 
     def stored(self, data: dict[str, Any], owner: int | None = None) -> dict[str, Any]:
