@@ -14,6 +14,7 @@ from trellis.metadata.model import AppModel
 from trellis.platform.authz.policy_store import PolicyStore
 from trellis.platform.config import Clock, RuntimeConfig, SystemClock
 from trellis.platform.db.engines import EngineRegistry
+from trellis.platform.db.fingerprint import fingerprint, record_fingerprint, stored_fingerprint
 from trellis.platform.db.sync import apply_plan, ensure_schema, plan_sync
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime.app_runtime import AppRuntime
@@ -79,12 +80,17 @@ class Runtime:
         recover_publishes(self)  # a SQLite publish cut short by a crash is finished
 
     def _sync_system_schema(self) -> None:
-        """Create or extend the system tables (additive sync, like tenant schemas)."""
+        """Create or extend the system tables (additive sync, like tenant schemas);
+        skipped when they are as last synced (``platform/db/fingerprint.py``)."""
         schema = self.engines.system_schema
         metadata = build_system_metadata(schema)
         with self.engines.system.connect() as conn, conn.begin():
             ensure_schema(conn, schema)
+            declared = fingerprint(metadata, conn.dialect)
+            if stored_fingerprint(conn, schema, "system") == declared:
+                return
             apply_plan(conn, plan_sync(conn, metadata, schema), metadata)
+            record_fingerprint(conn, schema, "system", declared)
 
     # tenants ------------------------------------------------------------------------
     def tenant(self, name: str, *, fresh: bool = False) -> TenantInfo:
