@@ -10,6 +10,7 @@ router answers errors as JSON (``platform.api.errors``). The screens come as a p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 from litestar import Litestar, Request, Router, get
@@ -19,6 +20,7 @@ from litestar.logging.config import LoggingConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
+from litestar.utils import normalize_path
 
 from trellis.metadata.model.local_text import LocalText, Translatable
 from trellis.platform.api.client_ip import client_ip_middleware
@@ -97,22 +99,40 @@ def with_options(path: str, handlers: Sequence[Any], **router: Any) -> Router:
     """A ``Router`` at ``path`` of ``handlers`` (controllers too), with an ``OPTIONS``
     handler per path whose ``Allow`` lists every method of it (``platform.api.options``).
     """
-    probe = Router(path="/", route_handlers=[h for h in handlers if not isinstance(h, Router)])
     own = {  # paths with an OPTIONS handler of their own (a CORS preflight) keep it
         path
         for h in handlers
         if isinstance(h, HTTPRouteHandler) and "OPTIONS" in h.http_methods
         for path in h.paths
     }
+    found: dict[str, set[str]] = {}
+    for h in handlers:
+        if isinstance(h, HTTPRouteHandler):
+            for handler_path in h.paths:
+                found.setdefault(normalize_path(handler_path), set()).update(h.http_methods)
+    controllers = tuple(h for h in handlers if isinstance(h, type))
+    for route_path, route_methods in _controller_methods(controllers):
+        found.setdefault(route_path, set()).update(route_methods)
     methods = {
-        route.path: sorted(m for m in route.methods if m != "OPTIONS")
-        for route in probe.routes
-        if isinstance(route, HTTPRoute) and route.path not in own
+        p: sorted(m for m in found[p] if m != "OPTIONS") for p in sorted(found) if p not in own
     }
     return Router(
         path=path,
         route_handlers=[*options_for(methods), *handlers],
         **router,
+    )
+
+
+@cache
+def _controller_methods(controllers: tuple[type, ...]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The (path, methods) of each route of ``controllers`` (classes: computed once)."""
+    if not controllers:
+        return ()
+    probe = Router(path="/", route_handlers=list(controllers))
+    return tuple(
+        (route.path, frozenset(route.methods))
+        for route in probe.routes
+        if isinstance(route, HTTPRoute)
     )
 
 
@@ -174,7 +194,7 @@ def create_app(
         # ``sync_to_thread`` handler a second time (its answer then is an un-awaited
         # coroutine). Registered as one router, each handler is registered once; the
         # screens plugin registers its own router, whose paths are all different.
-        route_handlers=[with_options("/", [*_root_handlers(runtime), api_router()])],
+        route_handlers=[with_options("/", _root_handlers(runtime)), api_router()],
         plugins=[extension(api)] if extension is not None else [],
         middleware=[
             client_ip_middleware,
