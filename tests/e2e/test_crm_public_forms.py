@@ -135,3 +135,22 @@ def test_web_to_case_opens_a_ticket_and_refuses_bad_posts(
     support_site = {"origin": "https://support.example.com"}
     assert client.post(CASE_FORM, json=CASE, headers=support_site).status_code == 201
     assert len(_items(client, auth, "ticket")) == 2
+
+
+def test_web_leads_go_to_the_sales_reps_in_turn(
+    site: tuple[TestClient[Any], dict[str, str]], runtime: Runtime
+) -> None:
+    client, auth = site
+    reg = runtime.registry
+    reps = sorted(reg.ensure_user(f"rep{n}@crm.test", "long enough secret") for n in (1, 2))
+    for rep in reps:
+        reg.add_membership("crm-web", rep, ["sales_rep"])
+    for n in range(3):
+        sent = client.post(LEAD_FORM, data={**LEAD, "last_name": f"N{n}"}, headers=OWN)
+        assert sent.status_code == 200, sent.text
+    leads = sorted(_items(client, auth, "lead"), key=lambda i: int(i["id"]))
+    owners = [i["owner_id"] for i in leads]
+    assert set(owners[:2]) == set(reps) and owners[2] == owners[0]
+    # A lead a member creates stays theirs.
+    mine = client.post("/t/crm-web/api/lead", json={"last_name": "Mine"}, headers=auth)
+    assert mine.status_code == 201 and mine.json()["owner_id"] not in (None, *reps)
