@@ -11,19 +11,16 @@ and nothing is written.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, assert_never
 
-from trellis.platform.records.compiled import CompiledApp, CompiledEntity
-from trellis.platform.records.errors import ConflictError, RecordError, ValidationFailedError
-from trellis.platform.records.hooks import Saver
-from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, SaveContext, chained
-from trellis.platform.records.values import to_json
+from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.records.errors import ConflictError, RecordError
+from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, chained
 from trellis.platform.triggers._store import RuleStore
 from trellis.platform.triggers.members import member_lookup
+from trellis.platform.triggers.scene import Scene, iso
+from trellis.platform.triggers.writes import RecordWrites
 from trellis.platform.workflows.runner import WorkflowRunner
-from trellis.rules.expr import EvalContext
 from trellis.rules.triggers import CompiledRule
 from trellis.rules.triggers import actions as act
 
@@ -37,41 +34,13 @@ def _too_deep(rule: CompiledRule, doing: str) -> str:
     )
 
 
-@dataclass(slots=True)
-class Scene:
-    """Where an action runs: the saved record, its transaction and why the rule fired."""
-
-    ctx: SaveContext
-    saver: Saver | None
-    entity: CompiledEntity
-    #: The record as saved; a transition updates it in place.
-    record: dict[str, Any]
-    ev: EvalContext
-    #: ``created``, ``updated``, ``deleted`` or ``timer`` (webhook payloads).
-    event: str
-
-    @property
-    def record_id(self) -> int:
-        """The record's id."""
-        return int(self.record["id"])
-
-    def json_record(self) -> dict[str, Any]:
-        """The record as JSON values (payloads, templates)."""
-        fields = self.entity.entity.fields
-        return {k: to_json(v, fields.get(k)) for k, v in self.record.items()}
-
-
-def iso(value: datetime | None) -> str | None:
-    """A datetime as the API writes it, or None."""
-    return None if value is None else to_json(value, None)
-
-
 class AfterActions:
     """Runs the after-write actions of the rules of one compiled app."""
 
     def __init__(self, app: CompiledApp, store: RuleStore) -> None:
         self.app = app
         self.store = store
+        self.writes = RecordWrites(app)
 
     def run(
         self, scene: Scene, rule: CompiledRule, action: act.Action, changes: dict[str, Any]
@@ -82,8 +51,15 @@ class AfterActions:
         hook and the timer apply them before the others, so they do nothing here.
         """
         match action:
-            case act.CreateAction(entity=entity):
-                changes[f"create {entity}"] = self.create(scene, rule, action)
+            case act.CreateAction(entity=entity, binding=None):
+                changes[f"create {entity}"] = self.writes.create(scene, rule, action)
+            case act.CreateAction(entity=entity, binding=name):
+                changes[f"create {entity} as {name}"] = self.writes.create(scene, rule, action)
+            case act.UpdateAction(entity=None):
+                self.writes.update(scene, rule, action)
+                changes["update"] = {name: scene.record.get(name) for name, _ in action.values}
+            case act.UpdateAction(entity=entity, link=link):
+                changes[f"update {entity}.{link}"] = self.writes.update(scene, rule, action)
             case act.TransitionAction(name=name):
                 changes[f"transition {name}"] = self.transition(scene, rule, action)
             case act.EscalateAction(role=role):
@@ -123,27 +99,6 @@ class AfterActions:
         text = action.template.render({**fields, "record": fields, "at": iso(now)})
         self.store.notify(scene.ctx.conn, recipient, text, rule, scene.record_id, now)
         return recipient
-
-    def create(self, scene: Scene, rule: CompiledRule, action: act.CreateAction) -> int | None:
-        """Create the action's record through the save pipeline; its id."""
-        ctx, saver = scene.ctx, scene.saver
-        target = self.app.entities.get(action.entity)
-        if saver is None or target is None:
-            return None
-        fields = target.entity.fields
-        try:
-            with chained(ctx, "rule", lambda: _too_deep(rule, f"creating a {target.name}")):
-                data = {
-                    name: to_json(expr.evaluate(scene.record, scene.ev), fields.get(name))
-                    for name, expr in action.values
-                }
-                created = saver.create(ctx, target, data)
-        except ValidationFailedError as err:
-            problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in err.errors.items())
-            raise ValidationFailedError(
-                {"__all__": [f"Rule '{rule.name}' could not create a {target.name}: {problems}"]}
-            ) from None
-        return int(created["id"])
 
     def transition(self, scene: Scene, rule: CompiledRule, action: act.TransitionAction) -> str:
         """Run the named workflow transition on the record, with the same checks.

@@ -115,6 +115,7 @@ class TriggerHook:
                         changes[column] = to_json(value, fields.get(column))
                     case (
                         act.CreateAction()
+                        | act.UpdateAction()
                         | act.NotifyAction()
                         | act.EmailAction()
                         | act.WebhookAction()
@@ -153,6 +154,7 @@ class TriggerHook:
             if not self._fired(rule, event, ev):
                 continue
             changes: dict[str, Any] = {}
+            scene.bound.clear()
             for action in rule.actions:
                 self.actions.run(scene, rule, action, changes)
             event.explain("rule", rule.name, "applied", changes)

@@ -23,6 +23,7 @@ from trellis.rules.triggers.actions import (
     RejectAction,
     SetAction,
     TransitionAction,
+    UpdateAction,
     WebhookAction,
 )
 from trellis.rules.triggers.checker import TEMPLATES
@@ -49,6 +50,7 @@ __all__ = [
     "SetAction",
     "Strategy",
     "TransitionAction",
+    "UpdateAction",
     "WebhookAction",
     "check_rule_source",
     "check_rules",

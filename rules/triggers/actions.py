@@ -82,14 +82,35 @@ class EmailAction:
     recipient: str
 
 
+#: ``(field, entity)``: a value given as a record of ``entity`` to an ``any_reference``
+#: field (saved as ``{entity, id}``).
+AnyRefs: TypeAlias = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class CreateAction:
-    """``create <entity> {field: expr, …}``: a record created through the save pipeline."""
+    """``create <entity> {field: expr, …} [as <name>]``: a record created through the
+    save pipeline; ``as`` binds its id to ``name`` for the rule's later actions."""
 
     kind: ClassVar[ActionKind] = ActionKind.CREATE
     entity: str
     #: ``(field of the created entity, expression on the firing record)``, as written.
     values: tuple[tuple[str, CompiledExpression], ...]
+    binding: str | None = None
+    any_refs: AnyRefs = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAction:
+    """``update {field: expr, …}``: the firing record, or ``update <entity>.<link> {…}``:
+    every record of ``entity`` whose ``link`` points at it, updated through the pipeline."""
+
+    kind: ClassVar[ActionKind] = ActionKind.UPDATE
+    #: None: the firing record itself.
+    entity: str | None
+    link: str | None
+    values: tuple[tuple[str, CompiledExpression], ...]
+    any_refs: AnyRefs = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +145,7 @@ Action: TypeAlias = (
     | NotifyAction
     | EmailAction
     | CreateAction
+    | UpdateAction
     | WebhookAction
     | TransitionAction
     | EscalateAction
@@ -133,6 +155,7 @@ RecordAction: TypeAlias = SetAction | AssignAction
 
 __all__ = [
     "Action",
+    "AnyRefs",
     "AssignAction",
     "CreateAction",
     "EmailAction",
@@ -142,6 +165,7 @@ __all__ = [
     "RejectAction",
     "SetAction",
     "TransitionAction",
+    "UpdateAction",
     "WebhookAction",
     "recipient_column",
 ]

@@ -29,6 +29,7 @@ from trellis.rules.triggers import syntax as s
 from trellis.rules.triggers.compiled import UNIT_SECONDS, CompiledRule
 from trellis.rules.triggers.kinds import BEFORE_ACTIONS, ActionKind, Phase, Strategy
 from trellis.rules.triggers.retrigger import retrigger_warning
+from trellis.rules.triggers.writes import Bindings, create, update
 
 #: Sandboxed, autoescaping Jinja2 environment for notification texts.
 TEMPLATES = SandboxedEnvironment(autoescape=True)
@@ -45,6 +46,8 @@ class FileChecker:
         self.path = path
         self.source = source
         self.diagnostics: list[Diagnostic] = []
+        #: The ``create … as`` bindings of the rule being checked.
+        self.bindings: Bindings | None = None
 
     def error(
         self,
@@ -150,6 +153,7 @@ class FileChecker:
         before = all(a.kind in BEFORE_ACTIONS for a in rule.actions)
         phase = Phase.TIMER if trig.kind == "time" else Phase.BEFORE if before else Phase.AFTER
         offset = self.trigger(trig, entity)
+        self.bindings = Bindings(rule, entity) if entity is not None else None
         when = None
         if rule.when is not None:
             if entity is None and trig.kind == "cron":
@@ -227,7 +231,7 @@ class FileChecker:
             self.error(
                 codes.WRONG_PHASE,
                 f"'{kind}' runs before the save, but this rule also has after-save actions "
-                "(create, notify, send email, webhook, transition, escalate); "
+                "(create, update, notify, send email, webhook, transition, escalate); "
                 "put them in two rules",
                 action.pos,
             )
@@ -243,7 +247,8 @@ class FileChecker:
             )
             return None
         changing = (ActionKind.SET, ActionKind.ASSIGN, ActionKind.TRANSITION)
-        if kind in changing and "deleted" in trig.events:
+        own = kind is ActionKind.UPDATE and action.link is None
+        if (kind in changing or own) and "deleted" in trig.events:
             self.error(
                 codes.WRONG_PHASE,
                 f"'{kind}' cannot change a record that is being deleted",
@@ -282,8 +287,10 @@ class FileChecker:
                 return None if expr is None else act.SetAction(target.text, expr)
             case ActionKind.NOTIFY | ActionKind.EMAIL | ActionKind.ASSIGN if target is not None:
                 return self.addressed(action, entity, target)
-            case ActionKind.CREATE if target is not None:
-                return self.create(action, entity, target)
+            case ActionKind.CREATE if target is not None and self.bindings is not None:
+                return create(self, self.bindings, action, target)
+            case ActionKind.UPDATE if self.bindings is not None:
+                return update(self, self.bindings, action)
             case ActionKind.TRANSITION if target is not None:
                 return self.transition(entity, target)
             case ActionKind.ESCALATE:
@@ -358,32 +365,6 @@ class FileChecker:
             did_you_mean(role, known),
         )
         return None
-
-    def create(
-        self, action: s.Action, entity: EntityDef, target: s.Name
-    ) -> act.CreateAction | None:
-        created = self.entity(target)
-        if created is None:
-            return None
-        items: list[tuple[str, CompiledExpression]] = []
-        ok = True
-        for name, text in action.items:
-            typ = self.field(created, name, settable=True)
-            expr = self.expression(text, entity, typ) if typ is not None else None
-            if expr is None:
-                ok = False
-                continue
-            items.append((name.text, expr))
-        given = {n.text for n, _ in action.items}
-        for f in created.fields.values():
-            if f.required and not f.computed and f.default is None and f.name not in given:
-                self.error(
-                    codes.MISSING_REQUIRED,
-                    f"Field '{f.name}' of '{created.name}' is required; give it a value",
-                    target.pos,
-                )
-                ok = False
-        return act.CreateAction(created.name, tuple(items)) if ok else None
 
 
 __all__ = ["TEMPLATES", "FileChecker"]

@@ -19,6 +19,7 @@ RL110   a required field of the created entity is not given
 RL111   (warning) the rule can re-trigger itself
 RL112   unknown workflow transition or role (with a did-you-mean suggestion)
 RL113   ``send email`` names no template of ``email_templates/`` (did-you-mean)
+RL114   a ``create … as`` binding is used before it is bound, or clashes with a name
 ======  ===============================================================
 """
 
@@ -39,6 +40,7 @@ MISSING_REQUIRED: Final = "RL110"
 RETRIGGER: Final = "RL111"
 UNKNOWN_TRANSITION: Final = "RL112"
 UNKNOWN_TEMPLATE: Final = "RL113"
+BAD_BINDING: Final = "RL114"
 
 #: code -> one-line meaning, for documentation and the rule editor.
 CODES: Final[dict[str, str]] = {
@@ -55,4 +57,5 @@ CODES: Final[dict[str, str]] = {
     RETRIGGER: "rule can re-trigger itself",
     UNKNOWN_TRANSITION: "unknown workflow transition or role",
     UNKNOWN_TEMPLATE: "unknown email template",
+    BAD_BINDING: "binding used before it is bound, or clashing with a name",
 }

@@ -30,6 +30,7 @@ class ActionKind(StrEnum):
     WEBHOOK = "webhook"
     TRANSITION = "transition"
     ESCALATE = "escalate"
+    UPDATE = "update"
 
 
 class Strategy(StrEnum):

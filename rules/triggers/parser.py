@@ -163,7 +163,17 @@ class _ToSyntax(Transformer[Token, Any]):
 
     def create_action(self, meta: Meta, c: list[Any]) -> s.Action:
         items = tuple(x for x in c if isinstance(x, tuple))
-        return s.Action(ActionKind.CREATE, _pos(c[0]), target=_name(c[1]), items=items)
+        names = _tokens(c, "NAME")
+        binding = _name(names[1]) if len(names) > 1 else None
+        return s.Action(
+            ActionKind.CREATE, _pos(c[0]), target=_name(names[0]), items=items, binding=binding
+        )
+
+    def update_action(self, meta: Meta, c: list[Any]) -> s.Action:
+        items = tuple(x for x in c if isinstance(x, tuple))
+        names = _tokens(c, "NAME")
+        target, link = (_name(names[0]), _name(names[1])) if names else (None, None)
+        return s.Action(ActionKind.UPDATE, _pos(c[0]), target=target, items=items, link=link)
 
     def item(self, meta: Meta, c: list[Token]) -> tuple[s.Name, s.ExprText]:
         return _name(c[0]), _expr(c[1])

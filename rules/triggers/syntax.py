@@ -68,6 +68,10 @@ class Action:
     items: tuple[tuple[Name, ExprText], ...] = ()
     #: ``assign`` only.
     strategy: Strategy | None = None
+    #: ``create … as <name>``: the name later actions of the rule read the new record by.
+    binding: Name | None = None
+    #: ``update <entity>.<link> {…}``: the field of ``target`` pointing at the record.
+    link: Name | None = None
 
 
 @dataclass(frozen=True, slots=True)

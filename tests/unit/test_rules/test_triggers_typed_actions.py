@@ -28,6 +28,7 @@ from trellis.rules.triggers import (
     SetAction,
     Strategy,
     TransitionAction,
+    UpdateAction,
     WebhookAction,
     check_rule_source,
     parse_rules,
@@ -93,7 +94,18 @@ CASES: list[tuple[str, str, type[Any], dict[str, Any]]] = [
         'create task {subject: concat("Call ", name), deal: id}',
         "created",
         CreateAction,
-        {"entity": "task", "values": (("subject", 'concat("Call ", name)'), ("deal", "id"))},
+        {
+            "entity": "task",
+            "values": (("subject", 'concat("Call ", name)'), ("deal", "id")),
+            "binding": None,
+            "any_refs": (),
+        },
+    ),
+    (
+        "update {amount: amount + 1}",
+        "created",
+        UpdateAction,
+        {"entity": None, "link": None, "values": (("amount", "amount + 1"),), "any_refs": ()},
     ),
     ('webhook "https://example.com/x"', "deleted", WebhookAction, {"url": "https://example.com/x"}),
     ("transition win", "created", TransitionAction, {"name": "win"}),
@@ -181,6 +193,7 @@ def test_phases_and_kinds_keep_their_spellings(model: AppModel) -> None:
         "webhook",
         "transition",
         "escalate",
+        "update",
     ]
     assert f"{Phase.TIMER}" == "timer" and Strategy("load_balanced") is Strategy.LOAD_BALANCED
 
@@ -190,7 +203,7 @@ from typing import assert_never
 
 from trellis.rules.triggers import (
     Action, AssignAction, CreateAction, EmailAction, NotifyAction, RejectAction, SetAction,
-    TransitionAction, WebhookAction,
+    TransitionAction, UpdateAction, WebhookAction,
 )
 
 
@@ -198,7 +211,7 @@ def dispatch(action: Action) -> str:
     match action:
         case SetAction() | RejectAction() | AssignAction() | NotifyAction() | EmailAction():
             return "record"
-        case CreateAction() | WebhookAction() | TransitionAction():
+        case CreateAction() | UpdateAction() | WebhookAction() | TransitionAction():
             return "after"
         case _:
             assert_never(action)

@@ -1,0 +1,117 @@
+"""The writing after-save actions: ``create … [as <name>]`` and ``update``.
+
+Both save through the pipeline (the ``Saver``), chained to the save that fired the
+rule, in its transaction: a refusal anywhere refuses the whole save. A ``create``
+bound with ``as`` leaves the new id in ``Scene.bound`` for the rule's later actions,
+whose values read it as a reference field of the firing record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.records.errors import ValidationFailedError
+from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, chained
+from trellis.platform.records.values import to_json
+from trellis.platform.triggers.scene import Scene
+from trellis.rules.triggers import CompiledRule
+from trellis.rules.triggers import actions as act
+
+
+def _too_deep(rule: CompiledRule, doing: str) -> str:
+    return (
+        f"Trigger rules chained more than {MAX_CHAIN_DEPTH} saves (rule '{rule.name}' "
+        f"{doing}); check for rules that trigger each other. Nothing was saved."
+    )
+
+
+def _data(
+    scene: Scene,
+    target: CompiledEntity,
+    values: tuple[tuple[str, Any], ...],
+    any_refs: act.AnyRefs,
+) -> dict[str, Any]:
+    """The values to save, evaluated on the firing record and the rule's bindings."""
+    inputs = {**scene.record, **scene.bound} if scene.bound else scene.record
+    fields, refs = target.entity.fields, dict(any_refs)
+    data: dict[str, Any] = {}
+    for name, expr in values:
+        value = expr.evaluate(inputs, scene.ev)
+        if name in refs and value is not None:
+            data[name] = {"entity": refs[name], "id": value}
+        else:
+            data[name] = to_json(value, fields.get(name))
+    return data
+
+
+def _refused(rule: CompiledRule, doing: str, err: ValidationFailedError) -> ValidationFailedError:
+    problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in err.errors.items())
+    return ValidationFailedError({"__all__": [f"Rule '{rule.name}' could not {doing}: {problems}"]})
+
+
+class RecordWrites:
+    """Runs ``create`` and ``update`` actions for the rules of one compiled app."""
+
+    def __init__(self, app: CompiledApp) -> None:
+        self.app = app
+
+    def create(self, scene: Scene, rule: CompiledRule, action: act.CreateAction) -> int | None:
+        """Create the action's record; its id (also bound to ``action.binding``)."""
+        ctx, saver = scene.ctx, scene.saver
+        target = self.app.entities.get(action.entity)
+        if saver is None or target is None:
+            return None
+        doing = f"create a {target.name}"
+        try:
+            with chained(ctx, "rule", lambda: _too_deep(rule, f"creating a {target.name}")):
+                created = saver.create(
+                    ctx, target, _data(scene, target, action.values, action.any_refs)
+                )
+        except ValidationFailedError as err:
+            raise _refused(rule, doing, err) from None
+        new_id = int(created["id"])
+        if action.binding is not None:
+            scene.bound[action.binding] = new_id
+        return new_id
+
+    def update(self, scene: Scene, rule: CompiledRule, action: act.UpdateAction) -> list[int]:
+        """Update the firing record, or every record whose ``link`` points at it; the ids."""
+        ctx, saver = scene.ctx, scene.saver
+        target = scene.entity if action.entity is None else self.app.entities.get(action.entity)
+        if saver is None or target is None:
+            return []
+        data = _data(scene, target, action.values, action.any_refs)
+        ids = [scene.record_id] if action.link is None else self._linked(scene, target, action)
+        doing = f"update a {target.name}"
+        # A plain update: not the transition (if any) the save that fired the rule runs.
+        intent, ctx.intent = ctx.intent, None
+        try:
+            for record_id in ids:
+                with chained(ctx, "rule", lambda: _too_deep(rule, f"updating a {target.name}")):
+                    saved = saver.update(ctx, target, record_id, data, None)
+                if action.entity is None:
+                    # The caller (and the API response) sees the record as the rule left it.
+                    scene.record.update(saved)
+        except ValidationFailedError as err:
+            raise _refused(rule, doing, err) from None
+        finally:
+            ctx.intent = intent
+        return ids
+
+    @staticmethod
+    def _linked(scene: Scene, target: CompiledEntity, action: act.UpdateAction) -> list[int]:
+        """The live records of ``target`` whose ``link`` points at the firing record."""
+        link = action.link or ""
+        field = target.entity.fields[link]
+        key: object = scene.record_id
+        if field.type == "any_reference":
+            key = f"{scene.entity.name}:{scene.record_id}"
+        t = target.table
+        query = sa.select(t.c.id).where(t.c[link] == key, t.c.deleted_at.is_(None))
+        return [int(i) for i in scene.ctx.conn.execute(query.order_by(t.c.id)).scalars()]
+
+
+__all__ = ["RecordWrites"]

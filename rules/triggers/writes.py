@@ -1,0 +1,212 @@
+"""Check the writing actions of a rule: ``create … [as <name>]`` and ``update``.
+
+A ``create`` may bind the new record to a name; the rule's later ``create`` and
+``update`` values read it as a reference to the created entity (``account`` is its id,
+``account.name`` reads through it). Values are typed against the written entity's
+fields; a binding used before its ``create`` or clashing with a field is ``RL114``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef, FieldType
+from trellis.rules.expr import CompiledExpression
+from trellis.rules.expr import codes as expr_codes
+from trellis.rules.triggers import actions as act
+from trellis.rules.triggers import codes
+from trellis.rules.triggers import syntax as s
+
+if TYPE_CHECKING:
+    from trellis.rules.triggers.checker import FileChecker
+
+_Values = tuple[tuple[str, CompiledExpression], ...]
+
+
+class Bindings:
+    """The names bound by the ``create … as`` actions of one rule, in order."""
+
+    def __init__(self, rule: s.RuleSyntax, entity: EntityDef) -> None:
+        #: Every binding of the rule (to tell "used too early" from "unknown").
+        self.declared = {
+            a.binding.text: a.target.text
+            for a in rule.actions
+            if a.binding is not None and a.target is not None
+        }
+        self.entity = entity
+        #: The bindings made by the actions checked so far: name -> created entity.
+        self.bound: dict[str, str] = {}
+
+    def scope(self, names: dict[str, str]) -> EntityDef:
+        """The firing entity with each binding of ``names`` as a reference field."""
+        if not names:
+            return self.entity
+        extra = {
+            name: FieldDef(name=name, type=FieldType.REFERENCE, label=name, to=target)
+            for name, target in names.items()
+        }
+        return replace(self.entity, fields={**self.entity.fields, **extra})
+
+
+def bind(checker: FileChecker, bindings: Bindings, name: s.Name, created: str) -> bool:
+    """Record ``create … as <name>``; False (after ``RL114``) when the name clashes."""
+    entity = bindings.entity
+    clash = None
+    if name.text in entity.fields or name.text in STANDARD_COLUMNS:
+        clash = f"a field of '{entity.name}'"
+    elif name.text in bindings.bound:
+        clash = "an earlier binding of this rule"
+    if clash is not None:
+        checker.error(
+            codes.BAD_BINDING,
+            f"'{name.text}' is already {clash}; bind the new {created} to another name",
+            name.pos,
+        )
+        return False
+    bindings.bound[name.text] = created
+    return True
+
+
+def _too_early(checker: FileChecker, bindings: Bindings, text: s.ExprText) -> bool:
+    """Report (``RL114``) names of ``text`` bound only by a later action of the rule."""
+    early = False
+    for name, created in bindings.declared.items():
+        if name in bindings.bound or name in bindings.entity.fields:
+            continue
+        found = re.search(rf"(?<![\w.\"']){re.escape(name)}\b", text.text)
+        if found is None:
+            continue
+        before = text.text[: found.start()]
+        line = text.pos.line + before.count("\n")
+        col = found.start() - before.rfind("\n") if "\n" in before else text.pos.col + len(before)
+        checker.error(
+            codes.BAD_BINDING,
+            f"Binding '{name}' is used before the 'create {created} … as {name}' that binds "
+            "it; a rule's actions run in order",
+            s.Pos(line, col),
+        )
+        early = True
+    return early
+
+
+def _as_binding(checker: FileChecker, bindings: Bindings, since: int) -> None:
+    """Report an unknown name that is a misspelt binding as ``RL114``."""
+    for i in range(since, len(checker.diagnostics)):
+        d = checker.diagnostics[i]
+        if d.code == expr_codes.UNKNOWN_FIELD and d.suggestion in bindings.bound:
+            name = d.message.split("'")[1] if d.message.count("'") >= 2 else "?"
+            message = f"Unknown binding '{name}': no earlier 'create … as {name}' in this rule"
+            checker.diagnostics[i] = replace(d, code=codes.BAD_BINDING, message=message)
+
+
+def values(
+    checker: FileChecker,
+    bindings: Bindings,
+    items: tuple[tuple[s.Name, s.ExprText], ...],
+    written: EntityDef,
+) -> tuple[_Values, act.AnyRefs] | None:
+    """The compiled ``{field: expr, …}`` of a write to ``written``; None after errors.
+
+    A binding (or reference) given to an ``any_reference`` field is stored as
+    ``{entity, id}``.
+    """
+    scope = bindings.scope(bindings.bound)
+    out: list[tuple[str, CompiledExpression]] = []
+    refs: list[tuple[str, str]] = []
+    ok = True
+    for name, text in items:
+        typ = checker.field(written, name, settable=True)
+        if typ is None or _too_early(checker, bindings, text):
+            ok = False
+            continue
+        target = written.fields[name.text]
+        as_ref = target.type == FieldType.ANY_REFERENCE
+        pointed = scope.fields.get(text.text)
+        if as_ref and pointed is not None and pointed.type == FieldType.REFERENCE and pointed.to:
+            if pointed.to not in target.targets:
+                checker.error(
+                    codes.UNKNOWN_FIELD,
+                    f"'{name.text}' of '{written.name}' cannot point at a {pointed.to}",
+                    text.pos,
+                    did_you_mean(pointed.to, target.targets),
+                )
+                ok = False
+                continue
+            refs.append((name.text, pointed.to))
+            typ = None
+        seen = len(checker.diagnostics)
+        expr = checker.expression(text, scope, typ)
+        if expr is None:
+            _as_binding(checker, bindings, seen)
+            ok = False
+            continue
+        out.append((name.text, expr))
+    return (tuple(out), tuple(refs)) if ok else None
+
+
+def create(
+    checker: FileChecker, bindings: Bindings, action: s.Action, target: s.Name
+) -> act.CreateAction | None:
+    """``create <entity> {…} [as <name>]``; every required field must be given."""
+    created = checker.entity(target)
+    if created is None:
+        return None
+    compiled = values(checker, bindings, action.items, created)
+    ok = compiled is not None
+    given = {n.text for n, _ in action.items}
+    for f in created.fields.values():
+        if f.required and not f.computed and f.default is None and f.name not in given:
+            checker.error(
+                codes.MISSING_REQUIRED,
+                f"Field '{f.name}' of '{created.name}' is required; give it a value",
+                target.pos,
+            )
+            ok = False
+    binding = action.binding
+    if binding is not None and not bind(checker, bindings, binding, created.name):
+        ok = False
+    if not ok or compiled is None:
+        return None
+    name = binding.text if binding is not None else None
+    return act.CreateAction(created.name, compiled[0], binding=name, any_refs=compiled[1])
+
+
+def update(checker: FileChecker, bindings: Bindings, action: s.Action) -> act.UpdateAction | None:
+    """``update {…}`` (the firing record) or ``update <entity>.<link> {…}``."""
+    entity = bindings.entity
+    written: EntityDef | None = entity
+    link = action.link
+    if action.target is not None and link is not None:
+        written = checker.entity(action.target)
+        if written is None:
+            return None
+        f = written.fields.get(link.text)
+        points = f is not None and (
+            (f.type == FieldType.REFERENCE and f.to == entity.name)
+            or (f.type == FieldType.ANY_REFERENCE and entity.name in f.targets)
+        )
+        if not points:
+            links = [
+                n
+                for n, fd in written.fields.items()
+                if fd.to == entity.name or entity.name in fd.targets
+            ]
+            checker.error(
+                codes.UNKNOWN_FIELD,
+                f"'{link.text}' is not a field of '{written.name}' pointing at a {entity.name}",
+                link.pos,
+                did_you_mean(link.text, links),
+            )
+            return None
+    assert written is not None
+    compiled = values(checker, bindings, action.items, written)
+    if compiled is None:
+        return None
+    name = written.name if link is not None else None
+    return act.UpdateAction(name, link.text if link else None, compiled[0], any_refs=compiled[1])
+
+
+__all__ = ["Bindings", "bind", "create", "update", "values"]
