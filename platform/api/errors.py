@@ -7,7 +7,8 @@ matches no route (an unknown path, a method the path lacks) has no layers; the
 application's own map answers it, and only there the path decides (:func:`outside_api`).
 
 An unexpected error answers 500 with a generic message and an ``X-Request-Id`` header;
-the traceback goes to the log under that id, never to the client.
+the traceback goes to the log under that id, never to the client. A refusal's platform
+messages (``Translatable``) follow the caller's ``Accept-Language`` (English by default).
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from trellis.metadata.model.local_text import DEFAULT_LOCALE, Translatable
+from trellis.platform.api.requests import request_locale
 from trellis.platform.db.outages import classify
+from trellis.platform.i18n import Translator
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.views import JSON, encode
 from trellis.platform.sessions.store import SessionStoreUnavailableError
@@ -61,6 +65,21 @@ def _message(message: str) -> dict[str, Any]:
     return {"errors": {"__all__": [message]}}
 
 
+def localized_body(body: dict[str, Any], locale: str) -> dict[str, Any]:
+    """An error body with its platform messages (Translatable) in ``locale``.
+
+    English, the default, keeps the body as it is; other text is never changed.
+    """
+    if locale == DEFAULT_LOCALE or not isinstance(body.get("errors"), dict):
+        return body
+    t = Translator(locale)
+    errors = {
+        key: [t.message(m) if isinstance(m, Translatable) else m for m in messages]
+        for key, messages in body["errors"].items()
+    }
+    return {**body, "errors": errors}
+
+
 def _integrity_error(_request: Request[Any, Any, Any], exc: IntegrityError) -> Response[bytes]:
     LOG.info("integrity error: %s", exc.orig)
     return _json(_message(CONFLICT), 409)
@@ -73,11 +92,11 @@ def error_handlers(page: ErrorPage | None = None) -> ExceptionHandlersMap:
         return page(request, status, message) if page is not None else None
 
     def record_error(request: Request[Any, Any, Any], exc: RecordError) -> Response[Any]:
-        answer = shown(request, exc.status, str(exc))
+        answer = shown(request, exc.status, exc.message)
         if answer is not None:
             return answer
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        return _json(exc.body(), exc.status, headers)
+        return _json(localized_body(exc.body(), request_locale(request)), exc.status, headers)
 
     def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         answer = shown(request, exc.status_code, str(exc.detail))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from trellis.platform.authz import Access
 from trellis.platform.authz.read_paths import scoped_filter
 from trellis.platform.dashboards.buckets import bucket_start
 from trellis.platform.dashboards.groups import Group, order_groups
+from trellis.platform.dashboards.zone_offsets import offset_stretches
 from trellis.platform.money import (
     MissingRate,
     MoneySource,
@@ -123,7 +125,7 @@ def compute_tile(
         value = conn.execute(sa.select(measure).where(*where)).scalar()
         return TileData(tile, value=_number(value))
     field = entity.entity.fields.get(tile.group_by)
-    key = _group_key(conn, t, tile, field)
+    key = _group_key(conn, access, t, tile, field)
     query = sa.select(key.label("key"), measure.label("value")).where(*where).group_by(key)
     rows = {row.key: _number(row.value) for row in conn.execute(query)}
     labels = _labels(conn, access, ectx, tile, field, rows, user_names or {})
@@ -147,7 +149,7 @@ def _money_tile(
     """
     t = entity.table
     field = entity.entity.fields.get(tile.group_by) if tile.group_by else None
-    keys = [_group_key(conn, t, tile, field)] if tile.group_by is not None else []
+    keys = [_group_key(conn, access, t, tile, field)] if tile.group_by is not None else []
     query = parts_query(money, t, conn.dialect.name, where, keys)
     by_key = keyed_parts(conn.execute(query), ectx.today, len(keys))
     book = rate_book(conn, access.app)
@@ -170,13 +172,27 @@ def _money_tile(
 
 
 def _group_key(
-    conn: sa.Connection, table: sa.Table, tile: TileDef, field: FieldDef | None
+    conn: sa.Connection, access: Access, table: sa.Table, tile: TileDef, field: FieldDef | None
 ) -> sa.ColumnElement[Any]:
+    """The tile's group key: the column, or its time bucket in the tenant's zone."""
     column = table.c[str(tile.group_by)]
     if tile.bucket is None:
         return column
     is_datetime = field is None or field.type == FieldType.DATETIME
-    return bucket_start(column, tile.bucket, conn.dialect.name, is_datetime=is_datetime)
+    dialect, zone = conn.dialect.name, zone_of(access)
+    stretches: list[tuple[datetime, int]] = []
+    if is_datetime and dialect == "sqlite" and zone != "UTC":
+        first, last = conn.execute(sa.select(sa.func.min(column), sa.func.max(column))).one()
+        if isinstance(first, datetime) and isinstance(last, datetime):
+            stretches = offset_stretches(zone, first, last)
+    return bucket_start(
+        column, tile.bucket, dialect, is_datetime=is_datetime, zone=zone, stretches=stretches
+    )
+
+
+def zone_of(access: Access) -> str:
+    """The tenant's time zone, in which dashboards bucket datetimes."""
+    return access.app.model.timezone or "UTC"
 
 
 def _labels(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trellis.metadata.model import FieldType
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.duplicates.merge_log import MergeEntry, Move, log_merge
 from trellis.platform.duplicates.merge_request import MergeRequest
 from trellis.platform.duplicates.references import inbound_fields, pointers, repointed
@@ -51,7 +52,9 @@ def load_live(
     record = service.get(ctx.conn, entity, record_id, for_update=True)
     member = ctx.principal if isinstance(ctx.principal, Member) else None
     if record is None or (member and not member.access.reachable(ctx.conn, entity, record_id)):
-        raise NotFoundError(f"No {entity.name} with id {record_id}.")
+        raise NotFoundError(
+            Translatable("No %(entity)s with id %(id)s.", entity=entity.name, id=record_id)
+        )
     return record
 
 

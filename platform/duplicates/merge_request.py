@@ -8,6 +8,7 @@ from typing import Any
 
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.model import STANDARD_COLUMNS
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError, ValidationFailedError
 
@@ -30,7 +31,8 @@ class MergeRequest:
 def _record_id(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
         raise BadRequestError(
-            f"{where} must be a record id.", {where: [f"{value!r} is not a record id."]}
+            Translatable("%(key)s must be a record id.", key=where),
+            {where: [Translatable("%(value)s is not a record id.", value=repr(value))]},
         )
     return value
 
@@ -44,22 +46,28 @@ def parse_merge(entity: CompiledEntity, body: Any) -> MergeRequest:
             record that is neither the survivor nor a loser (422).
     """
     if not isinstance(body, dict):
-        raise BadRequestError("The body must be a JSON object.")
+        raise BadRequestError(Translatable("The body must be a JSON object."))
     unknown = [k for k in body if k not in _KEYS]
     if unknown:
-        errors = {k: [f"Unknown key; expected {', '.join(_KEYS)}."] for k in unknown}
-        raise BadRequestError(f"Unknown key '{unknown[0]}'.", errors)
+        keys = ", ".join(_KEYS)
+        expected: list[str] = [Translatable("Unknown key; expected %(keys)s.", keys=keys)]
+        errors = {str(k): list(expected) for k in unknown}
+        raise BadRequestError(Translatable("Unknown key '%(key)s'.", key=unknown[0]), errors)
     survivor = _record_id(body.get("survivor"), "survivor")
     raw = body.get("losers")
     if not isinstance(raw, list) or not raw or len(raw) > MAX_LOSERS:
-        message = f"losers must list 1 to {MAX_LOSERS} record ids."
+        message = Translatable("losers must list 1 to %(most)s record ids.", most=MAX_LOSERS)
         raise BadRequestError(message, {"losers": [message]})
     losers = tuple(_record_id(v, "losers") for v in raw)
     if survivor in losers:
-        message = f"Record {survivor} cannot be both the survivor and a loser."
+        message = Translatable(
+            "Record %(id)s cannot be both the survivor and a loser.", id=survivor
+        )
         raise BadRequestError(message, {"losers": [message]})
     if len(set(losers)) != len(losers):
-        raise BadRequestError("losers repeats a record id.", {"losers": ["Repeated id."]})
+        raise BadRequestError(
+            Translatable("losers repeats a record id."), {"losers": [Translatable("Repeated id.")]}
+        )
     return MergeRequest(survivor, losers, _fields(entity, body.get("fields"), survivor, losers))
 
 
@@ -69,7 +77,7 @@ def _fields(
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise BadRequestError("fields must map field names to record ids.")
+        raise BadRequestError(Translatable("fields must map field names to record ids."))
     known = entity.entity.fields
     errors: dict[str, list[str]] = {}
     chosen: dict[str, int] = {}
@@ -77,12 +85,21 @@ def _fields(
         spec = known.get(name)
         if spec is None or name in STANDARD_COLUMNS:
             hint = did_you_mean(str(name), known)
-            extra = f" Did you mean '{hint}'?" if hint else ""
-            errors[str(name)] = [f"Unknown field '{name}'.{extra}"]
+            errors[str(name)] = [
+                Translatable(
+                    "Unknown field '%(name)s'. Did you mean '%(hint)s'?", name=name, hint=hint
+                )
+                if hint
+                else Translatable("Unknown field '%(name)s'.", name=name)
+            ]
         elif spec.formula is not None or spec.rollup is not None:
-            errors[name] = ["A computed field cannot be chosen; it is recomputed."]
+            errors[name] = [Translatable("A computed field cannot be chosen; it is recomputed.")]
         elif isinstance(winner, bool) or winner not in (survivor, *losers):
-            errors[name] = [f"{winner!r} is neither the survivor nor one of the losers."]
+            errors[name] = [
+                Translatable(
+                    "%(value)s is neither the survivor nor one of the losers.", value=repr(winner)
+                )
+            ]
         else:
             chosen[name] = int(winner)
     if errors:

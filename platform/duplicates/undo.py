@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.metadata.model import FieldType
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.duplicates.merge import load_live, require_merge_rights
 from trellis.platform.duplicates.merge_log import MergeEntry, Move, load_merge, mark_undone
 from trellis.platform.duplicates.references import api_value
@@ -37,9 +38,11 @@ def undo_merge(
     app = service.app
     entry = load_merge(ctx.conn, app, entity.name, merge_id)
     if entry is None:
-        raise NotFoundError(f"No merge {merge_id} of {entity.name}.")
+        raise NotFoundError(
+            Translatable("No merge %(id)s of %(entity)s.", id=merge_id, entity=entity.name)
+        )
     if entry.undone_at is not None:
-        raise ConflictError(f"Merge {merge_id} was undone already.")
+        raise ConflictError(Translatable("Merge %(id)s was undone already.", id=merge_id))
     load_live(service, ctx, entity, entry.survivor_id)
     if entry.survivor_before:
         service.update(ctx, entity, entry.survivor_id, dict(entry.survivor_before), None)
@@ -48,10 +51,17 @@ def undo_merge(
             service.restore(ctx, entity, loser)
         except NotFoundError:
             raise ConflictError(
-                f"{entity.entity.label} {loser} is no longer in the recycle bin; "
-                f"merge {merge_id} cannot be undone."
+                Translatable(
+                    "%(label)s %(id)s is no longer in the recycle bin; "
+                    "merge %(merge)s cannot be undone.",
+                    label=str(entity.entity.label),
+                    id=loser,
+                    merge=merge_id,
+                )
             ) from None
-    with chained(ctx, UNDO_SOURCE, lambda: "Undoing a merge went too deep; nothing was saved."):
+    with chained(
+        ctx, UNDO_SOURCE, lambda: Translatable("Undoing a merge went too deep; nothing was saved.")
+    ):
         for move in entry.moves:
             _move_back(service, ctx, app, entry, move)
     mark_undone(ctx.conn, app, merge_id, ctx.now)
@@ -75,8 +85,11 @@ def _move_back(
         service.update(ctx, source, move.record_id, {move.field: value}, None)
     except RecordError:
         raise ConflictError(
-            f"{move.entity} {move.record_id} cannot point back at the merged records; "
-            "nothing was changed."
+            Translatable(
+                "%(entity)s %(id)s cannot point back at the merged records; nothing was changed.",
+                entity=move.entity,
+                id=move.record_id,
+            )
         ) from None
 
 

@@ -14,6 +14,7 @@ import tempfile
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.db.engines import mark_outbox_write
 from trellis.platform.db.tables import OUTBOX_TABLE
 from trellis.platform.exports.store import job_folder, load_state, new_id, save_state, update_state
@@ -104,7 +105,12 @@ def run_export_job(
     call = call_of(tenant, state["user_id"])
     entity = None if call is None else call.app.entities.get(state["entity"])
     if call is None or entity is None:
-        _finish(runtime, folder, "failed", message="The member who asked or the entity is gone.")
+        _finish(
+            runtime,
+            folder,
+            "failed",
+            message=Translatable("The member who asked or the entity is gone."),
+        )
         return
     try:
         plan = plan_export(runtime, call, entity, state["format"], state["filter"],

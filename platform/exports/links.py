@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.config.secret import deployment_secret
 from trellis.platform.records.errors import ForbiddenError, RecordError
@@ -53,12 +54,16 @@ def check_link(
 ) -> None:
     """Refuse a link that was not signed here (403) or has expired (410)."""
     if not expires or not expires.isdigit() or not signature:
-        raise ForbiddenError("The download link is not valid: it lacks its expiry or signature.")
+        raise ForbiddenError(
+            Translatable("The download link is not valid: it lacks its expiry or signature.")
+        )
     wanted = sign(config, tenant, export_id, int(expires))
     if not hmac.compare_digest(wanted, signature.lower()):
-        raise ForbiddenError("The download link is not valid: its signature does not match.")
+        raise ForbiddenError(
+            Translatable("The download link is not valid: its signature does not match.")
+        )
     if datetime.fromtimestamp(int(expires), UTC) <= now:
-        raise ExportGoneError("The download link has expired: start a new export.")
+        raise ExportGoneError(Translatable("The download link has expired: start a new export."))
 
 
 __all__ = ["ExportGoneError", "check_link", "download_path", "sign"]

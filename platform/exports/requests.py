@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.exports.links import download_path
 from trellis.platform.records.errors import BadRequestError
@@ -16,16 +17,22 @@ BODY_KEYS = ("format", "filter", "fields", "ids")
 def parse_job_body(body: Any) -> tuple[str | None, str | None, str | None, bool]:
     """(format, filter, fields, ids) of a job's JSON body (400 naming a bad key)."""
     if not isinstance(body, dict):
-        raise BadRequestError("Send a JSON object.", {"__all__": ["Send a JSON object."]})
+        message = Translatable("Send a JSON object.")
+        raise BadRequestError(message, {"__all__": [message]})
     for key in body:
         if key not in BODY_KEYS:
-            message = f"Unknown key '{str(key)[:40]}'. Use {', '.join(BODY_KEYS)}."
+            message = Translatable(
+                "Unknown key '%(key)s'. Use %(keys)s.", key=str(key)[:40], keys=", ".join(BODY_KEYS)
+            )
             raise BadRequestError(message, {str(key)[:40]: [message]})
     texts: list[str | None] = []
     for key in BODY_KEYS[:2]:
         value = body.get(key)
         if value is not None and not isinstance(value, str):
-            raise BadRequestError(f"{key} must be a string.", {key: ["Must be a string."]})
+            raise BadRequestError(
+                Translatable("%(key)s must be a string.", key=key),
+                {key: [Translatable("Must be a string.")]},
+            )
         texts.append(value)
     fields = body.get("fields")
     if fields is not None and (
@@ -33,11 +40,14 @@ def parse_job_body(body: Any) -> tuple[str | None, str | None, str | None, bool]
         or not fields
         or not all(isinstance(f, str) and f.strip() and "," not in f for f in fields)
     ):
-        message = 'fields must be a list of field names, e.g. ["name", "amount"].'
+        message = Translatable('fields must be a list of field names, e.g. ["name", "amount"].')
         raise BadRequestError(message, {"fields": [message]})
     ids = body.get("ids", False)
     if not isinstance(ids, bool):
-        raise BadRequestError("ids must be true or false.", {"ids": ["Use true or false."]})
+        raise BadRequestError(
+            Translatable("ids must be true or false."),
+            {"ids": [Translatable("Use true or false.")]},
+        )
     return texts[0], texts[1], None if fields is None else ",".join(fields), ids
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.db.tables import CASCADES_TABLE
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ConflictError, ValidationFailedError
@@ -135,9 +136,11 @@ def _is_deleted(ctx: SaveContext, entity: CompiledEntity, record_id: int) -> boo
 
 
 def _too_deep(entity: str, record_id: int) -> str:
-    return (
-        f"Deleting or restoring {entity} {record_id} cascaded too many levels deep; "
-        "nothing was changed."
+    return Translatable(
+        "Deleting or restoring %(entity)s %(id)s cascaded too many levels deep; "
+        "nothing was changed.",
+        entity=entity,
+        id=record_id,
     )
 
 
@@ -146,8 +149,13 @@ def _blocked(child: CompiledEntity, child_id: int, exc: ValidationFailedError) -
     fields = {k: v for k, v in exc.errors.items() if k != "__all__"}
     reasons = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
     return ConflictError(
-        f"The {child.entity.label.lower()} {child_id} deleted with this record cannot be "
-        f"restored ({reasons or 'it is not valid'}); nothing was changed.",
+        Translatable(
+            "The %(label)s %(id)s deleted with this record cannot be restored (%(reasons)s); "
+            "nothing was changed.",
+            label=child.entity.label.lower(),
+            id=child_id,
+            reasons=reasons or Translatable("it is not valid"),
+        ),
         {"__all__": [f"{child.name} {child_id}: {reasons or 'not valid'}"]},
     )
 

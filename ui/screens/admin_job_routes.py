@@ -31,7 +31,7 @@ COUNTED = ("queued", "failing", "running", "scheduled", "dead")
 def _admin(services: UiServices, request: Request[Any, Any, Any], tenant: str) -> UiCall:
     ui = signed_in(services, request, tenant)
     if not ui.call.access.admin:
-        raise ForbiddenError("Only tenant admins may see and manage jobs.")
+        raise ForbiddenError(ui.translator.gettext("Only tenant admins may see and manage jobs."))
     return ui
 
 
@@ -82,9 +82,13 @@ def admin_job_routes(services: UiServices) -> list[Any]:
         try:
             job = change_job(services.runtime, ui.call, job_id, action)
         except ConflictError as exc:
-            return redirect(request, back, flash=str(exc))
-        done = "queued again" if action == "retry" else "discarded"
-        return redirect(request, back, flash=f"Job {job['id']} ({job['kind']}) {done}.")
+            return redirect(request, back, flash=ui.translator.message(exc.message))
+        t, ident, kind = ui.translator, job["id"], job["kind"]
+        if action == "retry":
+            done = t.gettext("Job %(id)s (%(kind)s) queued again.", id=ident, kind=kind)
+        else:
+            done = t.gettext("Job %(id)s (%(kind)s) discarded.", id=ident, kind=kind)
+        return redirect(request, back, flash=done)
 
     @post("/t/{tenant:str}/admin/jobs/{job_id:str}/retry", status_code=200, sync_to_thread=True)
     def retry(

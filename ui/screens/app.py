@@ -41,6 +41,7 @@ from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.line_forms import line_row_handlers
+from trellis.ui.screens.locale import known_translator
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
@@ -69,7 +70,8 @@ def _error_page(request: Request[Any, Any, Any], status: int, message: str) -> R
     """A readable error page (its own status code) for screen paths."""
     parts = request.url.path.split("/")
     tenant = parts[2] if len(parts) > 2 and parts[1] == "t" else None
-    context = {"status": status, "message": message, "tenant": tenant}
+    t = known_translator(request)
+    context = {"status": status, "message": message, "tenant": tenant, "i18n": t, "lang": t.locale}
     return Template(template_name="error.html", context=context, status_code=status)
 
 

@@ -16,6 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.i18n import Translatable, Translator
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError, ValidationFailedError
 from trellis.platform.records.ids import parse_id
@@ -65,14 +66,17 @@ def posted_version(value: str | None) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise ValidationFailedError({"version": ["The version must be a whole number."]})
+        raise ValidationFailedError(
+            {"version": [Translatable("The version must be a whole number.")]}
+        )
     return int(text)
 
 
-def error_text(exc: RecordError) -> str:
-    """Every message of a refusal, as one sentence list."""
+def error_text(exc: RecordError, t: Translator | None = None) -> str:
+    """Every message of a refusal, as one sentence list (in ``t``'s language)."""
     messages = [m for ms in exc.body()["errors"].values() for m in ms]
-    return " ".join(messages) or str(exc)
+    shown = [t.message(m) for m in messages] if t is not None else messages
+    return " ".join(shown) or str(exc)
 
 
 def board_routes(services: UiServices) -> list[Any]:
@@ -175,6 +179,7 @@ def board_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
+        t = ui.translator
         ident = parse_id(entity, record_id)
         bar = request.query_params.get("view") == "bar"
         name = (
@@ -191,16 +196,16 @@ def board_routes(services: UiServices) -> list[Any]:
         stage = ""
         try:
             if name is None:
-                raise ValidationFailedError(
-                    {"stage": [f"{target.entity.plural_label} have no pipeline stages."]}
-                )
+                plural = ui.translator.label(target.entity.plural_label)
+                message = Translatable("%(entities)s have no pipeline stages.", entities=plural)
+                raise ValidationFailedError({"stage": [message]})
             f = target.entity.fields[name]
             stages = stages_of(ui.call.app.model, f)
             stage = check_stage(stages, fields.get("stage", "").strip(), f.label)
             version = posted_version(fields.get("version"))
             api.update(ui.call, target, ident, {**sent, name: stage}, version)
         except RecordError as exc:
-            reason = f"Not moved: {error_text(exc)}"
+            reason = t.gettext("Not moved: %(reason)s", reason=error_text(exc, t))
             if not is_htmx(request):
                 return redirect(request, detail_url if bar else board_url, flash=reason)
             ask = None
@@ -223,7 +228,7 @@ def board_routes(services: UiServices) -> list[Any]:
                 ask=ask,
             )
         label = next(s.label for s in stages if s.name == stage)
-        done = f"Moved to {label}."
+        done = t.gettext("Moved to %(stage)s.", stage=label)
         if bar or not is_htmx(request):
             return redirect(request, detail_url if bar else board_url, flash=done)
         return board_page(request, ui, target, screens, fragment=True, message=done)

@@ -1,7 +1,8 @@
 """The calendar screen: ``/t/{t}/calendar?view=month|week&date=YYYY-MM-DD``.
 
 Shows the calendar entity's records (activities in the CRM) on a month grid or a
-week, with previous, next and today links; each item links to its record. A bad
+week, with previous, next and today links; each item links to its record. Days, weeks
+and times are the reader's (their zone and locale: ``calendar_span``). A bad
 ``view`` or ``date`` answers 400 with the reason; an entity the caller may not read,
 403; an app without a dated entity, 404.
 """
@@ -13,18 +14,20 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.ui.screens.calendar_span import (
+    local_moment,
+    parse_day,
+    parse_view,
+    span_of,
+    weekday_names,
+)
 from trellis.ui.screens.calendar_view import (
     MONTH_CELL_ITEMS,
     build_days,
     calendar_source,
-    parse_day,
-    parse_view,
     records_in,
-    span_of,
 )
 from trellis.ui.screens.web import UiServices, not_found, page, signed_in
-
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def calendar_routes(services: UiServices) -> list[Any]:
@@ -34,19 +37,23 @@ def calendar_routes(services: UiServices) -> list[Any]:
     def calendar_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         params = request.query_params
-        today = services.runtime.clock.now().date()
+        t = ui.translator
+        today = local_moment(services.runtime.clock.now(), t.zone).date()
         view = parse_view(params.get("view"))
-        span = span_of(view, parse_day(params.get("date"), today))
-        source = calendar_source(ui.call.app.model)
+        span = span_of(view, parse_day(params.get("date"), today), t)
+        model = ui.call.app.model
+        source = calendar_source(model)
         if source is None:
-            raise not_found("No entity of this organisation has a date to show on a calendar.")
+            raise not_found(
+                t.gettext("No entity of this organisation has a date to show on a calendar.")
+            )
         records = records_in(services.records, ui, source, span)
-        days = build_days(records, source, span, tenant=tenant, today=today)
+        days = build_days(records, source, span, tenant=tenant, today=today, t=t, model=model)
         ctx = {
             "view": view,
             "span": span,
             "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
-            "weekdays": WEEKDAYS,
+            "weekdays": weekday_names(t.locale),
             "source": source,
             "today": today,
             "cell_items": MONTH_CELL_ITEMS if view == "month" else None,

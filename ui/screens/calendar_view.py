@@ -4,24 +4,33 @@ The calendar shows the records of the ``activity`` entity (or the first entity w
 date field, for apps without one) by their due date: ``due_at`` when it exists, else
 the first date or datetime field. Records are read through the JSON API's list, so the
 caller's scope, hidden fields and read permission apply exactly as on the list screen.
-Days are UTC days; weeks start on Monday.
+Days and weeks are the reader's (see ``calendar_span``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from trellis.metadata.model import AppModel, EntityDef, FieldType
-from trellis.platform.records.errors import BadRequestError
+from babel import dates
+
+from trellis.metadata.model import AppModel, EntityDef, FieldDef, FieldType
+from trellis.platform.i18n import Translator
 from trellis.platform.services import ListArgs
 from trellis.platform.services.caller import readable_entity
 from trellis.platform.services.records import RecordsService
+from trellis.ui.screens.calendar_span import (
+    Span,
+    day_label,
+    local_moment,
+    parse_day,
+    parse_view,
+    span_of,
+)
 from trellis.ui.screens.web import UiCall
 
-VIEWS = ("month", "week")
 DATE_TYPES = (FieldType.DATE, FieldType.DATETIME)
 #: Items shown in one month cell before a "more" link to the week.
 MONTH_CELL_ITEMS = 4
@@ -74,67 +83,6 @@ def calendar_source(model: AppModel) -> CalendarSource | None:
     return None
 
 
-def parse_view(value: str | None) -> str:
-    """``month`` (default) or ``week``; raises ``BadRequestError`` otherwise."""
-    view = value or "month"
-    if view not in VIEWS:
-        message = f"view must be month or week, not '{view}'."
-        raise BadRequestError(message, {"view": [message]})
-    return view
-
-
-def parse_day(value: str | None, today: date) -> date:
-    """A ``YYYY-MM-DD`` date (default ``today``); raises ``BadRequestError`` otherwise."""
-    if not value:
-        return today
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        message = f"date must be a day like 2026-11-25, not '{value}'."
-        raise BadRequestError(message, {"date": [message]}) from None
-
-
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """The days one calendar page covers and its navigation targets."""
-
-    view: str
-    anchor: date
-    first: date
-    end: date  # exclusive
-    previous: date
-    next: date
-    title: str
-
-    @property
-    def days(self) -> list[date]:
-        """Every day shown, in order (whole weeks)."""
-        return [self.first + timedelta(days=i) for i in range((self.end - self.first).days)]
-
-
-def span_of(view: str, day: date) -> Span:
-    """The month (whole weeks around it) or the week containing ``day``."""
-    if view == "week":
-        first = _monday(day)
-        after = first + timedelta(days=7)
-        title = f"Week of {first.day} {first.strftime('%b %Y')}"
-        return Span(view, day, first, after, first - timedelta(days=7), after, title)
-    start = day.replace(day=1)
-    following = _add_months(start, 1)
-    first = _monday(start)
-    end = _monday(following - timedelta(days=1)) + timedelta(days=7)
-    return Span(view, day, first, end, _add_months(start, -1), following, start.strftime("%B %Y"))
-
-
 @dataclass(frozen=True, slots=True)
 class Item:
     """One record on the calendar."""
@@ -155,30 +103,42 @@ class Day:
     in_month: bool
     today: bool
     items: list[Item] = field(default_factory=list)
+    #: The day as a screen reader announces it, and its month's short name, in the
+    #: reader's language.
+    label: str = ""
+    month: str = ""
 
-    @property
-    def label(self) -> str:
-        """The day as a screen reader announces it."""
-        return self.day.strftime("%A %d %B %Y")
 
-
-def _bounds(source: CalendarSource, span: Span) -> str:
-    """The rule-language condition selecting the span's records."""
+def _bounds(source: CalendarSource, span: Span, zone: str) -> str:
+    """The rule-language condition selecting the span's records (local midnights)."""
     name = source.field
     if source.is_datetime:
-        low, high = f'datetime("{span.first}T00:00:00Z")', f'datetime("{span.end}T00:00:00Z")'
+        first, end = (f"{m:%Y-%m-%dT%H:%M:%S}Z" for m in span.bounds(zone))
+        low, high = f'datetime("{first}")', f'datetime("{end}")'
     else:
         low, high = f'date("{span.first}")', f'date("{span.end}")'
     return f"{name} >= {low} and {name} < {high}"
 
 
-def _when(value: Any, is_datetime: bool) -> tuple[date, str] | None:
+def _when(value: Any, is_datetime: bool, zone: str) -> tuple[date, str] | None:
     if not isinstance(value, str) or not value:
         return None
     if not is_datetime:
         return date.fromisoformat(value[:10]), ""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = local_moment(datetime.fromisoformat(value.replace("Z", "+00:00")), zone)
     return moment.date(), moment.strftime("%H:%M")
+
+
+def _names(day: date, locale: str) -> tuple[str, str]:
+    return day_label(day, locale), dates.format_date(day, "LLL", locale=locale)
+
+
+def _kind_label(t: Translator, model: AppModel, spec: FieldDef | None, kind: Any) -> str:
+    if not kind:
+        return ""
+    if spec is not None and spec.option_labels:
+        return t.value_label(model, spec, kind)
+    return str(kind).replace("_", " ").capitalize()
 
 
 def records_in(
@@ -195,7 +155,7 @@ def records_in(
     wanted = ["id", source.field, source.entity.title or "", source.done or "", source.kind or ""]
     fields = [n for n in dict.fromkeys(wanted) if n and n in visible]
     params = {
-        "filter": _bounds(source, span),
+        "filter": _bounds(source, span, ui.translator.zone),
         "sort": source.field,
         "fields": ",".join(fields),
         "limit": str(PAGE_SIZE),
@@ -218,13 +178,21 @@ def build_days(
     *,
     tenant: str,
     today: date,
+    t: Translator,
+    model: AppModel,
 ) -> list[Day]:
-    """The grid's days with their items, in order."""
+    """The grid's days with their items, in order (placed on ``t``'s zone's days)."""
     whole_week = span.view == "week"
-    days = {d: Day(d, whole_week or d.month == span.anchor.month, d == today) for d in span.days}
+    days = {
+        d: Day(
+            d, whole_week or d.month == span.anchor.month, d == today, [], day_label(d, t.locale)
+        )
+        for d in span.days
+    }
     title = source.entity.title
+    kind_field = source.entity.fields.get(source.kind) if source.kind else None
     for record in records:
-        placed = _when(record.get(source.field), source.is_datetime)
+        placed = _when(record.get(source.field), source.is_datetime, t.zone)
         if placed is None or placed[0] not in days:
             continue
         ident = int(record["id"])
@@ -237,7 +205,7 @@ def build_days(
                 time=placed[1],
                 href=f"/t/{tenant}/e/{source.entity.name}/{ident}",
                 done=source.done is not None and record.get(source.done) is True,
-                kind=str(kind).replace("_", " ").capitalize() if kind else "",
+                kind=_kind_label(t, model, kind_field, kind),
             )
         )
     return [days[d] for d in span.days]

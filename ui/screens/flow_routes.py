@@ -15,6 +15,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.i18n import Translator
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.ids import parse_id
@@ -46,13 +47,17 @@ from trellis.ui.screens.web import (
 RECORD = "/t/{tenant:str}/e/{entity:str}/{record_id:str}"
 
 
-def _done_message(result: TransitionResult, label: str) -> str:
+def _done_message(result: TransitionResult, label: str, t: Translator) -> str:
     approval = result.approval
     if approval is None or approval.status == "approved":
-        return f"{label}: done."
+        return t.gettext("%(label)s: done.", label=label)
     if approval.status == "pending":
-        return f"{label}: approval requested from the role '{approval.role}'."
-    return f"{label}: request rejected."
+        return t.gettext(
+            "%(label)s: approval requested from the role '%(role)s'.",
+            label=label,
+            role=approval.role,
+        )
+    return t.gettext("%(label)s: request rejected.", label=label)
 
 
 def flow_routes(services: UiServices) -> list[Any]:
@@ -141,7 +146,9 @@ def flow_routes(services: UiServices) -> list[Any]:
                 )
                 result = ops.run(ui.call, target, ident, name, sent, version)
         except RecordError as exc:
-            reason = f"{label}: {error_text(exc)}"
+            reason = ui.translator.gettext(
+                "%(label)s: %(reason)s", label=label, reason=error_text(exc, ui.translator)
+            )
             if not is_htmx(request):
                 return redirect(request, detail_url, flash=reason)
             ask = None
@@ -150,7 +157,7 @@ def flow_routes(services: UiServices) -> list[Any]:
             return panel(
                 request, ui, target, screens, ident, error=reason, status=exc.status, ask=ask
             )
-        return redirect(request, detail_url, flash=_done_message(result, label))
+        return redirect(request, detail_url, flash=_done_message(result, label, ui.translator))
 
     @get(f"{RECORD}/_flow", sync_to_thread=True)
     def flow_panel(
@@ -195,7 +202,9 @@ def flow_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         if decision not in ("approve", "reject"):
             ui, target, screens, ident = context(request, tenant, entity, record_id)
-            reason = f"Unknown decision '{decision}': use approve or reject."
+            reason = ui.translator.gettext(
+                "Unknown decision '%(decision)s': use approve or reject.", decision=decision
+            )
             if not is_htmx(request):
                 return redirect(request, f"/t/{tenant}/e/{entity}/{ident}", flash=reason)
             return panel(request, ui, target, screens, ident, error=reason, status=404)

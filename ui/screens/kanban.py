@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from trellis.metadata.model import AppModel, FieldDef, FieldType
+from trellis.platform.i18n import Translatable
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError, RecordError, ValidationFailedError
 from trellis.platform.services import ListArgs
@@ -115,13 +116,17 @@ def stage_filter(name: str, value: str) -> str:
 def check_stage(stages: list[Stage], value: str, label: str) -> str:
     """``value`` when it names a stage; raises ``ValidationFailedError`` otherwise."""
     if not value:
-        raise ValidationFailedError({"stage": ["Choose the stage to move to."]})
+        raise ValidationFailedError({"stage": [Translatable("Choose the stage to move to.")]})
     names = [s.name for s in stages]
     if value not in names:
         choices = ", ".join(names)
-        raise ValidationFailedError(
-            {"stage": [f"'{value}' is not a {label.lower()}; choose one of: {choices}."]}
+        message = Translatable(
+            "'%(value)s' is not a %(field)s; choose one of: %(choices)s.",
+            value=value,
+            field=label.lower(),
+            choices=choices,
         )
+        raise ValidationFailedError({"stage": [message]})
     return value
 
 

@@ -37,4 +37,12 @@ def request_translator(
     return translator
 
 
-__all__ = ["request_translator"]
+def known_translator(request: Request[Any, Any, Any]) -> Translator:
+    """The request's Translator if a screen chose one, else one by ``Accept-Language``."""
+    found = request.scope.get("state", {}).get(_STATE_KEY)
+    if isinstance(found, Translator):
+        return found
+    return Translator(choose_locale(None, None, request.headers.get("accept-language")))
+
+
+__all__ = ["known_translator", "request_translator"]

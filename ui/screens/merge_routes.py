@@ -107,7 +107,9 @@ def merge_routes(services: UiServices) -> list[Any]:
         try:
             app.merges.merge(ui.call, target, body)
         except RecordError as exc:
-            reasons = " ".join(" ".join(m) for m in exc.errors.values()) or exc.message
+            t = ui.translator
+            shown = (t.message(x) for m in exc.errors.values() for x in m)
+            reasons = " ".join(shown) or t.message(exc.message)
             text = ui.translator.gettext("Nothing was merged: %(reasons)s", reasons=reasons)
             return redirect(request, f"{back}/merge?with={','.join(map(str, losers))}", flash=text)
         done = ui.translator.gettext("%(count)s records merged into this one.", count=len(losers))

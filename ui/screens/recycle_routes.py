@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.i18n import Translator
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.services.caller import readable_entity
@@ -22,11 +23,11 @@ from trellis.ui.screens.web import UiServices, page, redirect, signed_in
 Req = Request[Any, Any, Any]
 
 
-def _refusal(exc: RecordError) -> str:
+def _refusal(exc: RecordError, t: Translator) -> str:
     """One sentence from a refused restore: the fields and their messages."""
-    errors = exc.errors.items()
-    parts = [" ".join(m) if k == "__all__" else f"{k}: {' '.join(m)}" for k, m in errors]
-    return " ".join(parts) or exc.message
+    errors = [(k, " ".join(t.message(x) for x in m)) for k, m in exc.errors.items()]
+    parts = [text if k == "__all__" else f"{k}: {text}" for k, text in errors]
+    return " ".join(parts) or t.message(exc.message)
 
 
 def recycle_routes(services: UiServices) -> list[Any]:
@@ -72,9 +73,18 @@ def recycle_routes(services: UiServices) -> list[Any]:
         except RecordError as exc:
             if exc.status in (404, 403):
                 raise
-            flash = f"{label} {ident} was not restored: {_refusal(exc)}"
+            flash = ui.translator.gettext(
+                "%(label)s %(id)s was not restored: %(reason)s",
+                label=label,
+                id=ident,
+                reason=_refusal(exc, ui.translator),
+            )
             return redirect(request, f"/t/{tenant}/e/{entity}/deleted", flash=flash)
-        return redirect(request, f"/t/{tenant}/e/{entity}/{ident}", flash=f"{label} restored.")
+        return redirect(
+            request,
+            f"/t/{tenant}/e/{entity}/{ident}",
+            flash=ui.translator.gettext("%(label)s restored.", label=label),
+        )
 
     @post("/t/{tenant:str}/e/{entity:str}/{record_id:str}/purge", sync_to_thread=True)
     def purge(
@@ -84,8 +94,16 @@ def recycle_routes(services: UiServices) -> list[Any]:
         target = readable_entity(ui.call, entity)
         ident = parse_id(entity, record_id)
         purged = bin_service.purge(ui.call, target, ident)
-        flash = f"{target.entity.label} {ident} deleted for good"
-        flash += f" with {len(purged.taken)} records deleted with it." if purged.taken else "."
+        t, label = ui.translator, target.entity.label
+        if purged.taken:
+            flash = t.gettext(
+                "%(label)s %(id)s deleted for good with %(count)s records deleted with it.",
+                label=label,
+                id=ident,
+                count=len(purged.taken),
+            )
+        else:
+            flash = t.gettext("%(label)s %(id)s deleted for good.", label=label, id=ident)
         return redirect(request, f"/t/{tenant}/e/{entity}/deleted", flash=flash)
 
     return [recycle_bin, restore, purge]

@@ -11,6 +11,7 @@ import pytest
 from trellis.metadata.loader import load_package
 from trellis.metadata.model import AppModel, TileDef
 from trellis.platform.dashboards import Group, TileData
+from trellis.platform.i18n import Translator
 from trellis.platform.records.errors import BadRequestError
 from trellis.seed.crm import PACKAGE_PATH
 from trellis.ui.screens.calendar_view import (
@@ -171,7 +172,10 @@ def test_calendar_source_and_days(crm: AppModel, tmp_path: Path) -> None:
         {"id": 1, "subject": "", "due_at": "2026-11-23T08:05:00Z", "done": True},
         {"id": 3, "subject": "Outside", "due_at": "2026-12-25T08:05:00Z"},
     ]
-    days = build_days(records, source, span, tenant="acme", today=date(2026, 11, 25))
+    t = Translator()
+    days = build_days(
+        records, source, span, tenant="acme", today=date(2026, 11, 25), t=t, model=crm
+    )
     assert [len(d.items) for d in days] == [1, 0, 1, 0, 0, 0, 0]
     first = days[0].items[0]
     assert (first.title, first.time, first.done, first.href) == (
@@ -212,6 +216,9 @@ def test_calendar_prefers_the_entity_declaring_activity_fields(tmp_path: Path) -
     )
     span = span_of("week", date(2026, 11, 25))
     records = [{"id": 7, "starts": "2026-11-24T09:30:00Z", "done": True, "what": "repair"}]
-    days = build_days(records, source, span, tenant="acme", today=date(2026, 11, 25))
+    model = load_package(tmp_path)
+    days = build_days(
+        records, source, span, tenant="acme", today=date(2026, 11, 25), t=Translator(), model=model
+    )
     item = days[1].items[0]
     assert (item.kind, item.done, item.href) == ("Repair", True, "/t/acme/e/visit/7")
