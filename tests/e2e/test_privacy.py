@@ -30,6 +30,7 @@ fields:
   phone: {type: phone}
   birthday: {type: date, pii: true}
   score: {type: integer}
+  photo: {type: file}
 """
 DEAL = """
 label: Deal
@@ -141,6 +142,10 @@ def test_erase_anonymises_purges_history_keeps_figures_and_is_idempotent(
 ) -> None:
     ada, deal = _world(api)
     before = api.get(f"deal/{deal}").json()
+    photo = {"file": ("ada.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")}
+    assert api.post(f"person/{ada}/_files/photo", files=photo).status_code in (200, 201)
+    folder = runtime.config.data_dir / "files" / "priv" / "person" / str(ada)
+    assert [p for p in folder.rglob("*") if p.is_file()]
     dry = api.post("_gdpr/erase", json={"email": "ada@example.com", "dry_run": True})
     assert dry.status_code == 200, dry.text
     assert dry.json()["dry_run"] is True and dry.json()["records"] == [f"person:{ada}"]
@@ -151,6 +156,8 @@ def test_erase_anonymises_purges_history_keeps_figures_and_is_idempotent(
     assert person["name"].startswith("erased-") and len(person["name"]) <= 20
     assert person["email"].endswith("@erased.invalid")
     assert person["phone"] is None and person["birthday"] is None
+    assert person["photo"] is None and done["files"] == 1
+    assert not [p for p in folder.rglob("*") if p.is_file()]  # the file is gone
     kept = api.get(f"deal/{deal}").json()
     assert (kept["amount"], kept["person"]) == (before["amount"], ada)  # figures kept
     history = api.get(f"person/{ada}/_history").json()["items"]
