@@ -17,9 +17,11 @@ from trellis.cli import main
 from trellis.platform.jobs import Dispatcher
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+from trellis.ui.screens.app import create_web_app
 
 from helpers import Api
 from jobs_helpers import free_port, smtp_server, use_setting
+from ui_support import post_form, sign_in
 
 PERSON = """
 label: Person
@@ -220,3 +222,20 @@ def test_marketing_email_needs_consent_and_the_ledger_is_append_only(
     skipped = emails["emails.jsonl"]
     assert [(e["status"], e["target"]) for e in skipped] == [("skipped", "no@example.com")]
     assert "no consent" in skipped[0]["error"]
+
+
+def test_detail_screen_exports_the_person(api: Api, runtime: Runtime) -> None:
+    ada, _ = _world(api)
+    url = f"/t/priv/e/person/{ada}"
+    with TestClient(app=create_web_app(runtime)) as web:
+        assert sign_in(web, "priv", "admin@priv.test").status_code == 303
+        assert "Export personal data" in web.get(url).text
+        spanish = web.get(url, headers={"Accept-Language": "es"}).text
+        assert "Exportar datos personales" in spanish
+        answer = post_form(web, f"{url}/personal-data", {})
+        assert answer.headers["content-type"] == "application/zip"
+        assert "records/deal.jsonl" in _zip(answer.content)
+    with TestClient(app=create_web_app(runtime)) as web:
+        assert sign_in(web, "priv", "rep@priv.test").status_code == 303
+        assert "Export personal data" not in web.get(url).text
+        assert post_form(web, f"{url}/personal-data", {}).status_code == 403
