@@ -17,6 +17,7 @@ from trellis.access_cli import add_access_commands, add_profile_options
 from trellis.backup_cli import add_backup_commands
 from trellis.data_cli import add_data_commands
 from trellis.dedup_cli import add_dedup_commands
+from trellis.gdpr_cli import add_gdpr_commands
 from trellis.import_cli import add_import_commands
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands
 from trellis.links_cli import add_link_commands
@@ -313,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_search_commands(sub, _with_data_dir)
     add_dedup_commands(sub, _with_data_dir)
     add_backup_commands(sub, _with_data_dir)
+    add_gdpr_commands(sub, _with_data_dir)
     return parser
 
 

@@ -68,7 +68,10 @@ class FieldDef:
     #: ``option_colours:``: an option's badge colour (one of ``BADGE_COLOURS``), by option.
     option_colours: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     to: str | None = None
-    on_delete: str = "restrict"
+    #: ``restrict``, ``set_null``, ``cascade``; ``none`` when not declared (children kept as is).
+    on_delete: str = "none"
+    #: ``pii: true``: personal data (person export and erasure; see ``is_personal``).
+    pii: bool = False
     default: str | None = None
     formula: str | None = None
     autonumber_format: str | None = None

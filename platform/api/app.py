@@ -45,6 +45,7 @@ from trellis.platform.api.notifications_controller import (
 from trellis.platform.api.openapi_controller import OpenApiController
 from trellis.platform.api.options import options_for
 from trellis.platform.api.pipelines_controller import PipelinesController, RecordStagesController
+from trellis.platform.api.privacy_controller import PrivacyController
 from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
 from trellis.platform.api.rates_controller import RatesController
 from trellis.platform.api.reads_controller import EntityReadsController, SearchController
@@ -73,6 +74,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     RolesController,
     MetaController,
     RatesController,
+    PrivacyController,
     MetaExportController,
     ImportsController,
     ImportUploadController,

@@ -78,7 +78,26 @@ def data_paths(
     deleted = {
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": ref(key)},
+            "items": {
+                "type": "array",
+                "items": {
+                    "allOf": [
+                        ref(key),
+                        {
+                            "type": "object",
+                            "properties": {
+                                "merged_into": {
+                                    "type": ["integer", "null"],
+                                    "minimum": 1,
+                                    "description": f"The {label} this one was merged into "
+                                    "(the merge deleted it); null when deleted otherwise.",
+                                }
+                            },
+                            "required": ["merged_into"],
+                        },
+                    ]
+                },
+            },
             "next_cursor": {"type": ["string", "null"]},
         },
         "required": ["items", "next_cursor"],

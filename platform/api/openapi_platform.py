@@ -14,6 +14,7 @@ from trellis.platform.api.openapi_exports import export_schemas, exports_paths
 from trellis.platform.api.openapi_imports import import_schemas, imports_paths
 from trellis.platform.api.openapi_merge import merge_schemas
 from trellis.platform.api.openapi_meta import meta_paths, meta_schemas
+from trellis.platform.api.openapi_privacy import privacy_paths, privacy_schemas
 from trellis.platform.api.openapi_rates import rate_schemas, rates_paths
 from trellis.platform.api.openapi_search import search_paths, search_schemas
 from trellis.platform.records.compiled import CompiledApp
@@ -27,13 +28,14 @@ _SEARCH = ("400", "401", "414", "429", "503")
 def platform_schemas(app: CompiledApp) -> dict[str, Any]:
     """Schemas of the tenant-wide operations."""
     schemas = {**rate_schemas(), **meta_schemas(), **import_schemas(), **search_schemas(app)}
-    return {**schemas, **merge_schemas(), **export_schemas()}
+    return {**schemas, **merge_schemas(), **export_schemas(), **privacy_schemas()}
 
 
 def platform_paths(base: str, errors: Errors) -> dict[str, Any]:
     """Path items of the tenant-wide operations under ``base``."""
     return {
         **rates_paths(base, errors(_READ), errors(_RATE_WRITE)),
+        **privacy_paths(base, errors(_READ), errors(_RATE_WRITE)),
         **search_paths(base, errors(_SEARCH)),
         **meta_paths(base, errors),
         **imports_paths(base, errors),

@@ -16,7 +16,8 @@ _RESPONSES = {
     "404": "No such record, or it is outside the caller's scope.",
     "410": "Gone: the link expired or its file was purged (start a new export).",
     "409": "Another save came first (stale version), a repeated Idempotency-Key, or the "
-    "record looks like live records (duplicates; allow_duplicate=true saves anyway).",
+    "record looks like live records (duplicates; allow_duplicate=true saves anyway), or a "
+    "delete that on_delete: restrict forbids (referenced_by).",
     "413": "The request body is too large.",
     "414": "The URL is too long.",
     "415": "The body is not application/json.",

@@ -248,6 +248,20 @@ def shared_schemas() -> dict[str, Any]:
                     "the ones the caller may read, best first (docs/duplicates.md).",
                     "items": {"$ref": "#/components/schemas/Trellis_DuplicateCandidate"},
                 },
+                "referenced_by": {
+                    "type": "array",
+                    "description": "A delete refused by on_delete: restrict (409): the child "
+                    "entities whose live records still reference the record, and how many.",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "entity": {"type": "string"},
+                            "field": {"type": "string"},
+                            "count": {"type": "integer", "minimum": 1},
+                        },
+                        "required": ["entity", "field", "count"],
+                    },
+                },
             },
             "required": ["errors"],
         },

@@ -29,7 +29,7 @@ from trellis.platform.records.pipeline.sequences import (
     WORKFLOW_GUARD,
 )
 from trellis.platform.records.service import RecordService
-from trellis.platform.recycle import cascade_hook
+from trellis.platform.recycle import cascade_hook, on_delete_hook
 from trellis.platform.rollups import rollup_hook
 from trellis.platform.runtime.app_runtime import AppRuntime, PartKey
 from trellis.platform.schedules.hook import schedule_hook
@@ -56,6 +56,7 @@ HOOK_FACTORIES: tuple[HookSpec, ...] = (
     HookSpec(trigger_hook, before=BEFORE_SAVE_RULES, after=AFTER_SAVE_RULES),
     HookSpec(assignment_hook, after=OUTBOX),
     HookSpec(schedule_hook, after=OUTBOX),
+    HookSpec(on_delete_hook, after=ROLLUPS),
     HookSpec(cascade_hook, after=ROLLUPS),
     HookSpec(duplicate_hook, before=DUPLICATES),
 )

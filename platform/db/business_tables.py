@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from trellis.platform.db.columns import record_columns, table_with_id
 from trellis.platform.db.import_tables import build_import_tables
+from trellis.platform.db.privacy_tables import build_privacy_tables
 
 SIGNED_LINKS_TABLE = "_signed_links"
 RATES_TABLE = "_rates"
@@ -21,6 +22,7 @@ def build_business_tables(metadata: sa.MetaData) -> None:
     _build_rates_table(metadata)
     build_import_tables(metadata)
     _build_merges_table(metadata)
+    build_privacy_tables(metadata)
 
 
 def _build_merges_table(metadata: sa.MetaData) -> None:

@@ -25,6 +25,7 @@ from trellis.platform.jobs.outbox import Job
 from trellis.platform.jobs.settings import webhook_secret
 from trellis.platform.jobs.smtp_config import smtp_for
 from trellis.platform.jobs.webhooks import WebhookRefusedError, deliver_webhook
+from trellis.platform.privacy.consents import may_contact
 from trellis.platform.records.errors import RecordError
 
 if TYPE_CHECKING:
@@ -34,6 +35,14 @@ if TYPE_CHECKING:
 
 class PermanentJobError(Exception):
     """A failure that retrying cannot fix (missing template, no recipient): dead at once."""
+
+
+class NoConsentError(Exception):
+    """The consent ledger does not grant the e-mail's purpose: skipped, not sent."""
+
+    def __init__(self, to: str, purpose: str) -> None:
+        super().__init__(f"Not sent: no consent of the recipient for purpose '{purpose}'.")
+        self.to = to
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,9 @@ def send_email(ctx: JobContext, job: Job) -> None:
     }
     try:
         to, subject = _send_email(ctx, job, name)
+    except NoConsentError as exc:
+        ctx.log(Delivery(status=SKIPPED, target=exc.to, error=str(exc), **entry))
+        return
     except Exception as exc:
         ctx.log(Delivery(status=FAILED, error=str(exc) or type(exc).__name__, **entry))
         raise
@@ -143,6 +155,11 @@ def _send_email(ctx: JobContext, job: Job, name: str) -> tuple[str, str]:
     except EmailError as exc:
         raise PermanentJobError(str(exc)) from None
     to = _recipient(ctx, payload.get("to"))
+    if rendered.purpose is not None:
+        with ctx.connect(write=True) as conn, conn.begin():
+            allowed = may_contact(conn, ctx.app.metadata, to, rendered.purpose)
+        if not allowed:
+            raise NoConsentError(to, rendered.purpose)
     settings = smtp_for(ctx.runtime, ctx.tenant)
     if settings is None:
         # Retrying cannot help until someone configures a server, and backoff would

@@ -107,6 +107,8 @@ class RenderedEmail:
     subject: str
     text: str
     html: str | None
+    #: ``{% block purpose %}marketing{% endblock %}``: sent only with the person's consent.
+    purpose: str | None = None
 
 
 def smtp_from_url(url: str, sender: str | None = None) -> SmtpSettings:
@@ -160,6 +162,10 @@ def render_email(name: str, source: str, context: dict[str, Any]) -> RenderedEma
                 raise EmailError(f"Email template '{name}' has no {{% block {block} %}}.")
             parts[block] = "".join(render(plain.new_context(context))).strip()
         html = None
+        purpose = None
+        if "purpose" in plain.blocks:
+            found = "".join(plain.blocks["purpose"](plain.new_context(context))).strip()
+            purpose = found or None
         if "html" in plain.blocks:
             rich = _HTML.from_string(source)
             html = "".join(rich.blocks["html"](rich.new_context(context))).strip()
@@ -169,7 +175,7 @@ def render_email(name: str, source: str, context: dict[str, Any]) -> RenderedEma
         # A template bug (1/0, a huge number) is as permanent as a syntax error.
         raise EmailError(f"Email template '{name}' failed: {type(exc).__name__}: {exc}") from None
     subject = " ".join(str(parts["subject"]).split())
-    return RenderedEmail(subject, str(parts["text"]), html)
+    return RenderedEmail(subject, str(parts["text"]), html, purpose)
 
 
 def build_message(rendered: RenderedEmail, to: str, sender: str, message_id: str) -> EmailMessage:

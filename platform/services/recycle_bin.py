@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from trellis.platform.authz.call import Call, visible_record
 from trellis.platform.automation import record_service
+from trellis.platform.duplicates.merge_log import merged_into
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.query import parse_limit
@@ -74,7 +75,10 @@ class RecycleBinService:
         limit: str | None = None,
         cursor: str | None = None,
     ) -> DeletedPage:
-        """A page of the entity's deleted records inside the caller's scope (``delete``)."""
+        """A page of the entity's deleted records inside the caller's scope (``delete``).
+
+        Each item carries ``merged_into``: the survivor a merge put it into, else None.
+        """
         call.access.require(entity.name, "delete")
         config = self.runtime.config
         size = parse_limit(limit, config.default_page_size, config.max_page_size)
@@ -92,11 +96,16 @@ class RecycleBinService:
         query = query.order_by(t.c.deleted_at.desc(), t.c.id.desc()).limit(size + 1)
         with self.runtime.engines.tenant_connection(call.tenant) as conn:
             rows = [dict(r._mapping) for r in conn.execute(query)]
-        page = rows[:size]
+            page = rows[:size]
+            survivors = merged_into(conn, call.app, entity.name, [int(r["id"]) for r in page])
         more = len(rows) > size and page
         last = page[-1] if page else None
         next_cursor = _encode(last["deleted_at"], last["id"]) if more and last else None
-        return DeletedPage([visible_record(call, entity, r) for r in page], next_cursor)
+        items = [
+            {**visible_record(call, entity, r), "merged_into": survivors.get(int(r["id"]))}
+            for r in page
+        ]
+        return DeletedPage(items, next_cursor)
 
     def restore(self, call: Call, entity: CompiledEntity, record_id: int) -> RecordBody:
         """Undelete a record and what cascade deleted with it (see ``RecordService.restore``)."""

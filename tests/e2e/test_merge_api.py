@@ -46,8 +46,8 @@ def test_merge_moves_every_reference_unites_tags_and_can_be_undone(world: DupWor
     assert admin.get(f"gathering/{gathering}").json()["people"] == [keep]
     assert admin.get(f"memo/{memo['id']}").json()["about"] == {"entity": "person", "id": keep}
     assert admin.get(f"person/{lose}").status_code == 404
-    deleted = [item["id"] for item in admin.get("person/_deleted").json()["items"]]
-    assert lose in deleted
+    deleted = {item["id"]: item for item in admin.get("person/_deleted").json()["items"]}
+    assert deleted[lose]["merged_into"] == keep
     history = admin.get(f"case/{case}/_history").json()["items"]
     assert history[0]["source"] == "merge"
     assert history[0]["changes"]["person"] == [lose, keep]
@@ -65,6 +65,9 @@ def test_merge_moves_every_reference_unites_tags_and_can_be_undone(world: DupWor
     assert admin.get(f"memo/{memo['id']}").json()["about"] == {"entity": "person", "id": lose}
     again = admin.post(f"person/_merge/{merge_id}/_undo")
     assert again.status_code == 409
+    admin.delete(f"person/{lose}")
+    plain = {item["id"]: item for item in admin.get("person/_deleted").json()["items"]}
+    assert plain[lose]["merged_into"] is None  # the undo forgot the merge
 
 
 def test_undo_after_purge_is_refused(world: DupWorld) -> None:
@@ -165,3 +168,8 @@ def test_merge_screen_picks_a_winner_per_field(world: DupWorld) -> None:
     admin = world.apis["admin"]
     assert admin.get(f"person/{keep}").json()["city"] == "Lyon"
     assert admin.get(f"person/{lose}").status_code == 404
+    bin_page = client.get(f"/t/{TENANT}/e/person/deleted")
+    row = bin_page.text.split(f'id="deleted-{lose}"', 1)[1].split("</tr>", 1)[0]
+    assert f'href="/t/{TENANT}/e/person/{keep}">Person #{keep}</a>' in row
+    spanish = client.get(f"/t/{TENANT}/e/person/deleted", headers={"Accept-Language": "es"})
+    assert "Fusionado en" in spanish.text

@@ -44,6 +44,7 @@ from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
+from trellis.ui.screens.privacy_routes import privacy_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
 from trellis.ui.screens.record_routes import record_routes
 from trellis.ui.screens.recycle_routes import recycle_routes
@@ -124,6 +125,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *recycle_routes(services),
         *history_routes(services),
         *merge_routes(services),
+        *privacy_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),

@@ -22,6 +22,7 @@ from trellis.ui.screens.layouts import Screens, editable, screens_of, title_fiel
 from trellis.ui.screens.line_forms import detail_tables
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
 from trellis.ui.screens.present import label_of, shown_columns
+from trellis.ui.screens.privacy_routes import email_field
 from trellis.ui.screens.record_form import RecordForms, posted_multi, without_blank_defaults
 from trellis.ui.screens.web import (
     POSTED_FORM,
@@ -187,6 +188,7 @@ def record_routes(services: UiServices) -> list[Any]:
             "related": related,
             "can_update": ui.call.access.can(entity, "update"),
             "can_delete": ui.call.access.can(entity, "delete"),
+            "can_export_person": ui.call.access.admin and email_field(target) is not None,
             "documents": ui.call.app.model.documents_of(entity),
             "line_tables": detail_tables(ui.call, target.entity, record, shown),
             **activity_context(services, ui, target, ident),

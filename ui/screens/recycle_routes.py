@@ -49,6 +49,7 @@ def recycle_routes(services: UiServices) -> list[Any]:
                 "deleted_at": str(r["deleted_at"]),
                 "deleted_at_text": str(r["deleted_at"]).replace("T", " ")[:16],
                 "deleted_by": names.get(r.get("updated_by") or 0, ""),
+                "merged_into": r.get("merged_into"),
             }
             for r in deleted.items
         ]

@@ -33,7 +33,7 @@ def test_parent_field_picks_the_reference_and_makes_it_cascade(tmp_path: Path) -
     assert model is not None
     assert model.entity("order").lines["items"].parent_field == "second"
     fields = model.entity("order_line").fields
-    assert fields["second"].on_delete == "cascade" and fields["first"].on_delete == "restrict"
+    assert fields["second"].on_delete == "cascade" and fields["first"].on_delete == "none"
     assert model.line_owner("order_line") == (
         model.entity("order"),
         model.entity("order").lines["items"],

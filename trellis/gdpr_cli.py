@@ -1,0 +1,73 @@
+"""``trellis gdpr export`` and ``trellis gdpr erase``: a person's data out, or gone for good.
+
+What the archive holds and what an erasure changes: docs/privacy.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    """Write the archive of the person ``args.email`` of ``args.tenant`` to ``args.output``."""
+    from trellis.platform.config import config_from_env
+    from trellis.platform.privacy.export import write_atomically
+    from trellis.platform.records.errors import RecordError
+    from trellis.platform.runtime import Runtime
+    from trellis.platform.services.privacy import PrivacyService
+
+    runtime = Runtime(config_from_env(args.data_dir))
+    try:
+        data = PrivacyService(runtime).export(args.tenant, args.email, None, None)
+    except RecordError as exc:
+        raise ValueError(exc.message) from None
+    finally:
+        runtime.close()
+    write_atomically(Path(args.output), data)
+    sys.stdout.write(f"Exported the data of {args.email} to {args.output}.\n")
+
+
+def cmd_erase(args: argparse.Namespace) -> None:
+    """Erase the person ``args.email`` of ``args.tenant`` (``--dry-run``: say what)."""
+    from trellis.platform.config import config_from_env
+    from trellis.platform.records.errors import RecordError
+    from trellis.platform.runtime import Runtime
+    from trellis.platform.services.privacy import PrivacyService
+
+    runtime = Runtime(config_from_env(args.data_dir))
+    try:
+        done = PrivacyService(runtime).erase(args.tenant, args.email, args.dry_run, None, None)
+    except RecordError as exc:
+        raise ValueError(exc.message) from None
+    finally:
+        runtime.close()
+    sys.stdout.write(json.dumps(done.as_json(), indent=2) + "\n")
+
+
+def add_gdpr_commands(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    with_data_dir: WithDataDir,
+) -> None:
+    """Register ``gdpr export`` and ``gdpr erase``."""
+    gdpr = sub.add_parser("gdpr", help="a person's data: export or erase").add_subparsers(
+        dest="gdpr_command", required=True
+    )
+    export = with_data_dir(gdpr.add_parser("export", help="export everything about a person"))
+    export.add_argument("tenant", help="the tenant's name")
+    export.add_argument("--email", required=True, help="the person's e-mail address")
+    export.add_argument("-o", "--output", required=True, help="the archive to write (.zip)")
+    export.set_defaults(func=cmd_export)
+    erase = with_data_dir(gdpr.add_parser("erase", help="anonymise a person for good"))
+    erase.add_argument("tenant", help="the tenant's name")
+    erase.add_argument("--email", required=True, help="the person's e-mail address")
+    erase.add_argument("--dry-run", action="store_true", help="say what would be erased")
+    erase.set_defaults(func=cmd_erase)
+
+
+__all__ = ["add_gdpr_commands"]
