@@ -9,6 +9,7 @@ from trellis.metadata.model import AppModel, DslType
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
+from trellis.rules.expr._typecheck_special import check_hash_bucket, check_if
 from trellis.rules.expr._typing_rules import describe, unify
 from trellis.rules.expr.functions import FUNCTIONS, parse_date, parse_datetime
 
@@ -139,6 +140,12 @@ def _calendar_arg(checker: ErrorSink, lit: t.Node) -> t.Node:
 
 
 def _special_call(checker: ErrorSink, node: n.Call, args: list[t.Node], result: DslType) -> t.Node:
+    if node.name == "if":
+        return _fold(check_if(checker, node, args))
+    if node.name == "hash_bucket":
+        error = check_hash_bucket(checker, node, args)
+        if error is not None:
+            return error
     if node.name in ("date", "datetime") and args[0].type is T.TEXT:
         lit = args[0]
         if not (isinstance(lit, t.Const) and isinstance(lit.value, str)):
@@ -178,9 +185,15 @@ def _special_call(checker: ErrorSink, node: n.Call, args: list[t.Node], result: 
         if isinstance(found, t.Const) and found.type is T.ANY:
             return found
         args = [args[0], args[1], found]
-    spec = FUNCTIONS[node.name]
-    if spec.impl is not None and all(isinstance(a, t.Const) for a in args):
-        # A pure function of literals (days(3), hours(4)) is computed once, here.
-        value = spec.impl(*[a.value for a in args if isinstance(a, t.Const)])
-        return t.Const(result, node.line, node.col, value)
-    return t.Call(result, node.line, node.col, node.name, tuple(args))
+    return _fold(t.Call(result, node.line, node.col, node.name, tuple(args)))
+
+
+def _fold(call: t.Node) -> t.Node:
+    """A pure function of literals (days(3), hours(4)) is computed once, here."""
+    if not isinstance(call, t.Call):
+        return call
+    impl = FUNCTIONS[call.name].impl
+    if impl is not None and all(isinstance(a, t.Const) for a in call.args):
+        value = impl(*[a.value for a in call.args if isinstance(a, t.Const)])
+        return t.Const(call.type, call.line, call.col, value)
+    return call
