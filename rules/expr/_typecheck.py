@@ -148,6 +148,8 @@ class TypeChecker:
         hops: list[t.Hop] = []
         for i, seg in enumerate(node.segments):
             fd = entity.fields.get(seg.text)
+            if fd is None and seg.text in entity.lines:
+                return self._lines_field(entity, seg)
             if fd is None and seg.text not in STANDARD_COLUMNS:
                 known = [*entity.fields, *STANDARD_COLUMNS]
                 return self.error(
@@ -211,6 +213,20 @@ class TypeChecker:
             hops.append(t.Hop(seg.text, fd.to))
             entity = self.model.entity(fd.to)
         raise AssertionError("unreachable: a path has at least one segment")
+
+    def _lines_field(self, entity: EntityDef, seg: n.Name) -> t.Node:
+        """A ``lines`` field holds child records: expressions reach them through a rollup."""
+        lines = entity.lines[seg.text]
+        return self.error(
+            codes.UNKNOWN_FIELD,
+            f"'{seg.text}' is a lines field of '{entity.name}': its lines are records of "
+            f"'{lines.entity}', which an expression reads through a rollup field",
+            seg.line,
+            seg.col,
+            f"add e.g. {seg.text}_total: {{type: decimal, rollup: {{from: "
+            f"{lines.entity}.{lines.parent_field}, agg: sum, field: total}}}} and use "
+            f"{seg.text}_total",
+        )
 
     def _stage_attr(
         self,

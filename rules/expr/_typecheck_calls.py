@@ -17,6 +17,8 @@ T = DslType
 
 #: Functions that read the stored record of a save rather than a value: name -> signature.
 PREVIOUS_FUNCTIONS: dict[str, str] = {"old": "old(field)", "changed": "changed(field)"}
+#: Aggregates of child records: rollup fields compute them, not expressions.
+AGGREGATES = frozenset({"sum", "count", "avg"})
 
 
 class ErrorSink(Protocol):
@@ -36,6 +38,16 @@ def check_call(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
     if node.name in PREVIOUS_FUNCTIONS:
         return _previous_call(checker, node, args)
     spec = FUNCTIONS.get(node.name)
+    if spec is None and node.name in AGGREGATES:
+        return checker.error(
+            codes.UNKNOWN_FUNCTION,
+            f"{node.name}() over child records is not a formula function: a rollup field "
+            "aggregates them and is kept correct when they change",
+            node.line,
+            node.col,
+            f"add a field with rollup: {{from: <child entity>.<reference>, agg: {node.name}, "
+            "field: <field>}} and use it here",
+        )
     if spec is None:
         return checker.error(
             codes.UNKNOWN_FUNCTION,

@@ -10,11 +10,12 @@ from datetime import date
 
 import pytest
 
-from trellis.metadata.model import AppModel, DslType, EntityDef, FieldDef
+from trellis.metadata.model import AppModel, DslType, EntityDef, FieldDef, LinesDef
+from trellis.rules.editor import check_source, complete_expression
 from trellis.rules.expr import ExpressionError, compile_expression, interpret
 from trellis.rules.expr.hashing import hash_bucket
 
-from rules_test_support import Db, compile_deal, make_ctx
+from rules_test_support import DEAL, MODEL, Db, compile_deal, make_ctx
 
 
 def _errors(source: str) -> list[tuple[str, int, int, str | None]]:
@@ -151,3 +152,33 @@ def test_if_in_a_date_formula_stays_a_date() -> None:
     assert expr.evaluate({"active": None, "close_date": date(2026, 1, 2)}, make_ctx()) == date(
         2026, 3, 15
     )
+
+
+def test_editor_completes_and_checks_the_new_functions() -> None:
+    _, _, functions = complete_expression("amount > di", DEAL, MODEL)
+    assert "divide" in functions
+    assert complete_expression("i", DEAL, MODEL)[2] == ["if"]
+    assert "hash_bucket" in complete_expression("ha", DEAL, MODEL)[2]
+    report = check_source('if(active, "a",\n 2)', DEAL, MODEL).as_json()
+    assert not report["valid"]
+    [error] = report["errors"]
+    assert (error["code"], error["line"], error["column"]) == ("RL016", 2, 2)
+    assert error["suggestion"]
+
+
+def test_aggregating_lines_points_at_a_rollup() -> None:
+    line = EntityDef("invoice_line", "Line", "Lines", {"total": FieldDef("total", "decimal", "T")})
+    invoice = EntityDef(
+        "invoice",
+        "Invoice",
+        "Invoices",
+        {"discount": FieldDef("discount", "decimal", "D")},
+        lines={"items": LinesDef("items", "invoice_line", "Items", parent_field="invoice")},
+    )
+    model = AppModel("m", "1.0", "M", {"invoice": invoice, "invoice_line": line})
+    with pytest.raises(ExpressionError) as info:
+        compile_expression("sum(items.total) - discount", invoice, model)
+    by_code = {d.code: d for d in info.value.diagnostics}
+    assert (by_code["RL004"].span.col, by_code["RL002"].span.col) == (1, 5)
+    assert "rollup: {from: invoice_line.invoice, agg: sum" in (by_code["RL002"].suggestion or "")
+    assert "agg: sum" in (by_code["RL004"].suggestion or "")
