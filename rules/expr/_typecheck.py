@@ -217,15 +217,19 @@ class TypeChecker:
     def _lines_field(self, entity: EntityDef, seg: n.Name) -> t.Node:
         """A ``lines`` field holds child records: expressions reach them through a rollup."""
         lines = entity.lines[seg.text]
+        rollups = [
+            f.name
+            for f in entity.fields.values()
+            if f.rollup is not None and f.rollup.entity == lines.entity
+        ]
         return self.error(
             codes.UNKNOWN_FIELD,
-            f"'{seg.text}' is a lines field of '{entity.name}': its lines are records of "
-            f"'{lines.entity}', which an expression reads through a rollup field",
+            f"'{seg.text}' is a lines field of '{entity.name}': an expression reads its "
+            f"lines through a rollup field, such as {{type: decimal, rollup: {{from: "
+            f"{lines.entity}.{lines.parent_field}, agg: sum, field: total}}}}",
             seg.line,
             seg.col,
-            f"add e.g. {seg.text}_total: {{type: decimal, rollup: {{from: "
-            f"{lines.entity}.{lines.parent_field}, agg: sum, field: total}}}} and use "
-            f"{seg.text}_total",
+            rollups[0] if rollups else None,
         )
 
     def _stage_attr(

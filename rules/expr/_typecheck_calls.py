@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from trellis.metadata.diagnostics import did_you_mean
-from trellis.metadata.model import AppModel, DslType
+from trellis.metadata.model import AppModel, DslType, EntityDef
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
@@ -25,6 +25,7 @@ class ErrorSink(Protocol):
     """Where call errors go (the type checker), with the model it checks against."""
 
     model: AppModel
+    entity: EntityDef
 
     def error(
         self, code: str, message: str, line: int, col: int, suggestion: str | None = None
@@ -39,14 +40,19 @@ def check_call(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
         return _previous_call(checker, node, args)
     spec = FUNCTIONS.get(node.name)
     if spec is None and node.name in AGGREGATES:
+        rollups = [
+            f.name
+            for f in checker.entity.fields.values()
+            if f.rollup is not None and f.rollup.agg == node.name
+        ]
         return checker.error(
             codes.UNKNOWN_FUNCTION,
-            f"{node.name}() over child records is not a formula function: a rollup field "
-            "aggregates them and is kept correct when they change",
+            f"{node.name}() over child records is not an expression function: a field with "
+            f"rollup: {{from: <child entity>.<reference>, agg: {node.name}, field: <field>}} "
+            "computes it and is kept correct when the children change",
             node.line,
             node.col,
-            f"add a field with rollup: {{from: <child entity>.<reference>, agg: {node.name}, "
-            "field: <field>}} and use it here",
+            rollups[0] if rollups else None,
         )
     if spec is None:
         return checker.error(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.model import AppModel, DslType, FieldType
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
@@ -17,6 +18,8 @@ from trellis.rules.expr import typed as t
 from trellis.rules.expr._typing_rules import describe, promote, unify
 
 T = DslType
+#: Number fields that always hold whole numbers (``id`` reads as an integer field).
+_WHOLE_FIELDS = frozenset({FieldType.INTEGER, FieldType.USER, FieldType.REFERENCE})
 #: Most buckets ``hash_bucket()`` takes.
 MAX_BUCKETS = 1_000_000
 
@@ -49,6 +52,20 @@ def _currency_source(checker: ErrorSink, node: t.Node) -> tuple[str, str | None]
     return (node.entity, currency) if currency is not None else ("", None)
 
 
+def _same_currency_field(checker: ErrorSink, then: t.Node, other: t.Node) -> str | None:
+    """A money field in the then branch's currency, named like the else branch, if any."""
+    if not isinstance(then, t.Field) or then.hops or not isinstance(other, t.Field):
+        return None
+    fields = checker.model.entity(then.entity).fields
+    currency = fields[then.column].currency_field if then.column in fields else None
+    same = [
+        f.name
+        for f in fields.values()
+        if f.type == FieldType.MONEY and f.currency_field == currency and f.name != then.column
+    ]
+    return did_you_mean(other.column, same) or (same[0] if same else None)
+
+
 def check_if(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
     """``if(condition, then, else)``: branches unified, dates promoted when mixed."""
     cond, then, other = args
@@ -61,7 +78,7 @@ def check_if(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
             f"{describe(syntax_then, then.type)}, 'else' gives {describe(syntax_else, other.type)}",
             other.line,
             other.col,
-            f"make 'else' a {then.type} too (write empty for no value)",
+            "empty",  # a value of any type: "no value" in the else branch
         )
     money = _currency_source(checker, then), _currency_source(checker, other)
     if None not in money and money[0] != money[1]:
@@ -71,7 +88,7 @@ def check_if(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
             f"{describe(syntax_then, then.type)} and {describe(syntax_else, other.type)}",
             other.line,
             other.col,
-            "use two money fields that share their currency field",
+            _same_currency_field(checker, then, other),
         )
     if result is T.DATETIME:
         then, other = promote(then), promote(other)
@@ -83,7 +100,7 @@ def _whole_number(node: t.Node) -> bool:
         return isinstance(node.value, int) and not isinstance(node.value, bool)
     if isinstance(node, t.ContextValue):
         return node.kind is t.ContextKind.USER
-    return isinstance(node, t.Field) and node.field_type == FieldType.INTEGER
+    return isinstance(node, t.Field) and node.field_type in _WHOLE_FIELDS
 
 
 def check_hash_bucket(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Const | None:
@@ -99,7 +116,7 @@ def check_hash_bucket(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t
             f"{describe(node.args[0], value.type)}",
             value.line,
             value.col,
-            "hash the record's id or a text field, e.g. hash_bucket(id, 2)",
+            "id",
         )
     if not (
         isinstance(buckets, t.Const)
@@ -111,6 +128,6 @@ def check_hash_bucket(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t
             f"hash_bucket() needs the number of buckets as a whole number from 1 to {MAX_BUCKETS}",
             buckets.line,
             buckets.col,
-            "e.g. hash_bucket(email, 2) for an A/B split",
+            "2",
         )
     return None
