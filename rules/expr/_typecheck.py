@@ -22,6 +22,7 @@ from trellis.metadata.model import (
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
+from trellis.rules.expr._runtime import negate
 from trellis.rules.expr._typecheck_calls import check_call
 from trellis.rules.expr._typecheck_compare import compare, in_list, in_tuple, text_match
 from trellis.rules.expr._typing_rules import (
@@ -280,7 +281,8 @@ class TypeChecker:
                 node.col,
             )
         if isinstance(v, t.Const):
-            return t.Const(T.NUMBER, node.line, node.col, -v.value)
+            # A folded call can be an empty number (abs(null), hash_bucket("", 2)).
+            return t.Const(T.NUMBER, node.line, node.col, negate(v.value))
         return t.Negate(T.NUMBER, node.line, node.col, v)
 
     def _arith(self, node: n.Arith, a: t.Node, b: t.Node) -> t.Node:

@@ -156,6 +156,13 @@ def test_hash_bucket_spreads_evenly_and_is_stable_across_processes() -> None:
     assert out == str([hash_bucket(f"member{i}@example.com", 7) for i in range(50)])
 
 
+@pytest.mark.parametrize(
+    "source", ['-(hash_bucket("", 2))', "-(abs(null))", "-(if(true, null, 1))"]
+)
+def test_minus_of_a_folded_empty_number_is_empty(source: str) -> None:
+    assert compile_deal(source).evaluate({}, make_ctx()) is None
+
+
 def test_if_in_a_date_formula_stays_a_date() -> None:
     expr = compile_deal("if(active, close_date, today())")
     assert expr.evaluate({"active": None, "close_date": date(2026, 1, 2)}, make_ctx()) == date(
