@@ -13,15 +13,14 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from tests.conftest import PG_URL, drop_schemas
+from tests.helpers import Api
 from trellis.metadata.diagnostics import MetadataError
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 from trellis.rules.expr.hashing import hash_bucket
 from trellis.ui.screens.app import create_web_app
-
-from conftest import PG_URL, drop_schemas
-from helpers import Api
 
 OFFER = """\
 label: Offer
