@@ -353,3 +353,12 @@ WholeDaysBetween = _define(
         f"(CAST(round((julianday({b}) - julianday({a})) * 86400000) AS INTEGER) / 86400000)"
     ),
 )
+
+
+Hash32 = _define(
+    "Hash32",
+    sa.BigInteger(),
+    "``Hash32(text)``: the first 32 bits of the text's MD5, unsigned (``hashing``).",
+    postgresql=lambda x: f"CAST(CAST('x' || substr(md5({x}), 1, 8) AS BIT(32)) AS BIGINT)",
+    sqlite=lambda x: f"trellis_hash32({x})",
+)

@@ -78,6 +78,27 @@ def _pick(smaller: bool) -> SqlFunction:
     return pick
 
 
+def _if(args: Sequence[Col], nodes: Sequence[t.Node]) -> Col:
+    test, then, other = args
+    picked = sa.case((test, then), else_=other)
+    if DslType.NUMBER in (nodes[1].type, nodes[2].type):
+        return sa.type_coerce(picked, sa.Numeric())  # not one branch's scale
+    return picked
+
+
+def _divide(args: Sequence[Col], nodes: Sequence[t.Node]) -> Col:
+    a, b = args[0], args[1]
+    default = args[2] if len(args) > 2 else sa.cast(sa.null(), sa.Numeric())
+    quotient = sa.cast(a, NUMERIC) / sa.func.nullif(b, 0)  # never a division error
+    picked = sa.case((sa.func.coalesce(b, 0) == 0, default), else_=quotient)
+    return sa.type_coerce(picked, NUMERIC)
+
+
+def _hash_bucket(args: Sequence[Col], nodes: Sequence[t.Node]) -> Col:
+    text = sa.func.nullif(sa.cast(args[0], sa.String()), sa.literal("", sa.String()))
+    return sa.type_coerce(d.Hash32(text) % args[1], sa.BigInteger())
+
+
 def _concat(args: Sequence[Col], nodes: Sequence[t.Node]) -> Col:
     parts = [sa.func.coalesce(a, sa.literal("", sa.String()), type_=sa.String()) for a in args]
     return reduce(lambda x, y: x.concat(y), parts)
@@ -103,6 +124,9 @@ SQL_FUNCTIONS: dict[str, SqlFunction] = {
     "min": _pick(smaller=True),
     "max": _pick(smaller=False),
     "concat": _concat,
+    "if": _if,
+    "divide": _divide,
+    "hash_bucket": _hash_bucket,
     "year": _date_part(d.Year),
     "month": _date_part(d.Month),
     "day": _date_part(d.Day),

@@ -22,6 +22,7 @@ from trellis.metadata.model import (
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
+from trellis.rules.expr._runtime import negate
 from trellis.rules.expr._typecheck_calls import check_call
 from trellis.rules.expr._typecheck_compare import compare, in_list, in_tuple, text_match
 from trellis.rules.expr._typing_rules import (
@@ -148,6 +149,8 @@ class TypeChecker:
         hops: list[t.Hop] = []
         for i, seg in enumerate(node.segments):
             fd = entity.fields.get(seg.text)
+            if fd is None and seg.text in entity.lines:
+                return self._lines_field(entity, seg)
             if fd is None and seg.text not in STANDARD_COLUMNS:
                 known = [*entity.fields, *STANDARD_COLUMNS]
                 return self.error(
@@ -212,6 +215,24 @@ class TypeChecker:
             entity = self.model.entity(fd.to)
         raise AssertionError("unreachable: a path has at least one segment")
 
+    def _lines_field(self, entity: EntityDef, seg: n.Name) -> t.Node:
+        """A ``lines`` field holds child records: expressions reach them through a rollup."""
+        lines = entity.lines[seg.text]
+        rollups = [
+            f.name
+            for f in entity.fields.values()
+            if f.rollup is not None and f.rollup.entity == lines.entity
+        ]
+        return self.error(
+            codes.UNKNOWN_FIELD,
+            f"'{seg.text}' is a lines field of '{entity.name}': an expression reads its "
+            f"lines through a rollup field, such as {{type: decimal, rollup: {{from: "
+            f"{lines.entity}.{lines.parent_field}, agg: sum, field: total}}}}",
+            seg.line,
+            seg.col,
+            rollups[0] if rollups else None,
+        )
+
     def _stage_attr(
         self,
         node: n.Path,
@@ -260,7 +281,8 @@ class TypeChecker:
                 node.col,
             )
         if isinstance(v, t.Const):
-            return t.Const(T.NUMBER, node.line, node.col, -v.value)
+            # A folded call can be an empty number (abs(null), hash_bucket("", 2)).
+            return t.Const(T.NUMBER, node.line, node.col, negate(v.value))
         return t.Negate(T.NUMBER, node.line, node.col, v)
 
     def _arith(self, node: n.Arith, a: t.Node, b: t.Node) -> t.Node:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Protocol
 
 from trellis.metadata.diagnostics import did_you_mean
-from trellis.metadata.model import AppModel, DslType
+from trellis.metadata.model import AppModel, DslType, EntityDef
 from trellis.rules.expr import codes
 from trellis.rules.expr import nodes as n
 from trellis.rules.expr import typed as t
+from trellis.rules.expr._typecheck_special import check_hash_bucket, check_if
 from trellis.rules.expr._typing_rules import describe, unify
 from trellis.rules.expr.functions import FUNCTIONS, parse_date, parse_datetime
 
@@ -16,12 +17,15 @@ T = DslType
 
 #: Functions that read the stored record of a save rather than a value: name -> signature.
 PREVIOUS_FUNCTIONS: dict[str, str] = {"old": "old(field)", "changed": "changed(field)"}
+#: Aggregates of child records: rollup fields compute them, not expressions.
+AGGREGATES = frozenset({"sum", "count", "avg"})
 
 
 class ErrorSink(Protocol):
     """Where call errors go (the type checker), with the model it checks against."""
 
     model: AppModel
+    entity: EntityDef
 
     def error(
         self, code: str, message: str, line: int, col: int, suggestion: str | None = None
@@ -35,6 +39,21 @@ def check_call(checker: ErrorSink, node: n.Call, args: list[t.Node]) -> t.Node:
     if node.name in PREVIOUS_FUNCTIONS:
         return _previous_call(checker, node, args)
     spec = FUNCTIONS.get(node.name)
+    if spec is None and node.name in AGGREGATES:
+        rollups = [
+            f.name
+            for f in checker.entity.fields.values()
+            if f.rollup is not None and f.rollup.agg == node.name
+        ]
+        return checker.error(
+            codes.UNKNOWN_FUNCTION,
+            f"{node.name}() over child records is not an expression function: a field with "
+            f"rollup: {{from: <child entity>.<reference>, agg: {node.name}, field: <field>}} "
+            "computes it and is kept correct when the children change",
+            node.line,
+            node.col,
+            rollups[0] if rollups else None,
+        )
     if spec is None:
         return checker.error(
             codes.UNKNOWN_FUNCTION,
@@ -139,6 +158,12 @@ def _calendar_arg(checker: ErrorSink, lit: t.Node) -> t.Node:
 
 
 def _special_call(checker: ErrorSink, node: n.Call, args: list[t.Node], result: DslType) -> t.Node:
+    if node.name == "if":
+        return _fold(check_if(checker, node, args))
+    if node.name == "hash_bucket":
+        error = check_hash_bucket(checker, node, args)
+        if error is not None:
+            return error
     if node.name in ("date", "datetime") and args[0].type is T.TEXT:
         lit = args[0]
         if not (isinstance(lit, t.Const) and isinstance(lit.value, str)):
@@ -178,9 +203,15 @@ def _special_call(checker: ErrorSink, node: n.Call, args: list[t.Node], result: 
         if isinstance(found, t.Const) and found.type is T.ANY:
             return found
         args = [args[0], args[1], found]
-    spec = FUNCTIONS[node.name]
-    if spec.impl is not None and all(isinstance(a, t.Const) for a in args):
-        # A pure function of literals (days(3), hours(4)) is computed once, here.
-        value = spec.impl(*[a.value for a in args if isinstance(a, t.Const)])
-        return t.Const(result, node.line, node.col, value)
-    return t.Call(result, node.line, node.col, node.name, tuple(args))
+    return _fold(t.Call(result, node.line, node.col, node.name, tuple(args)))
+
+
+def _fold(call: t.Node) -> t.Node:
+    """A pure function of literals (days(3), hours(4)) is computed once, here."""
+    if not isinstance(call, t.Call):
+        return call
+    impl = FUNCTIONS[call.name].impl
+    if impl is not None and all(isinstance(a, t.Const) for a in call.args):
+        value = impl(*[a.value for a in call.args if isinstance(a, t.Const)])
+        return t.Const(call.type, call.line, call.col, value)
+    return call

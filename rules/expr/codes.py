@@ -20,6 +20,7 @@ RL012   the expression is nested too deeply
 RL013   ``old()``/``changed()`` used where no stored record exists (a filter, SQL)
 RL014   ``business_hours_between()`` names a calendar the package does not declare
 RL015   a function with no SQL form (``business_hours_between()``) used in a filter or query
+RL016   the branches of ``if()`` have different types (or money in different currencies)
 RL099   internal error while checking an expression (a bug; please report)
 ======  ===============================================================
 """
@@ -43,6 +44,7 @@ TOO_DEEP: Final = "RL012"
 NO_PREVIOUS: Final = "RL013"
 UNKNOWN_CALENDAR: Final = "RL014"
 NO_SQL_FORM: Final = "RL015"
+BRANCH_TYPE: Final = "RL016"
 INTERNAL: Final = "RL099"
 
 #: code -> one-line meaning, for documentation and the rule editor.
@@ -62,5 +64,6 @@ CODES: Final[dict[str, str]] = {
     NO_PREVIOUS: "old()/changed() only work in rules run on a save",
     UNKNOWN_CALENDAR: "unknown business-hours calendar",
     NO_SQL_FORM: "function not usable in filters or queries",
+    BRANCH_TYPE: "the branches of if() have different types",
     INTERNAL: "internal error",
 }

@@ -16,15 +16,21 @@ from typing import Any
 from trellis.metadata.model import DslType
 from trellis.metadata.model.calendars import CalendarDef
 from trellis.rules.expr import _runtime as rt
+from trellis.rules.expr.hashing import hash_bucket
 from trellis.rules.expr.text_case import fold_lower, fold_upper
 from trellis.rules.expr.typed import ContextKind
 
 T = DslType
 _NUM = frozenset({T.NUMBER})
 _TEXT = frozenset({T.TEXT})
+_BOOL = frozenset({T.BOOLEAN})
 _WHEN = frozenset({T.DATE, T.DATETIME})
 _SCALAR = frozenset({T.NUMBER, T.TEXT, T.BOOLEAN, T.DATE, T.DATETIME, T.REFERENCE})
 _ORDERED = frozenset({T.NUMBER, T.DATE, T.DATETIME})
+#: What ``if()`` may give: any single value, true/false included.
+_BRANCH = _SCALAR | {T.BOOLEAN}
+#: What ``hash_bucket()`` hashes: text, a record id, a whole-number field.
+_HASHABLE = frozenset({T.TEXT, T.REFERENCE, T.NUMBER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,18 @@ def _least(a: Any, b: Any) -> Any:
 
 def _greatest(a: Any, b: Any) -> Any:
     return None if a is None or b is None else (a if a >= b else b)
+
+
+def _if(condition: Any, then: Any, otherwise: Any) -> Any:
+    """``if(c, a, b)``: ``a`` when ``c`` is true; ``b`` when it is false or empty."""
+    return then if condition else otherwise
+
+
+def _divide(a: Any, b: Any, default: Any = None) -> Any:
+    """``divide(a, b[, default])``: ``a / b``, or ``default`` when ``b`` is empty or 0."""
+    if b is None or b == 0:
+        return default
+    return rt.div(a, b)
 
 
 def _concat(*args: Any) -> str:
@@ -182,6 +200,22 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         _spec("abs", "abs(number)", (_NUM,), T.NUMBER, _unary(abs)),
         _spec("min", "min(a, b)", (_ORDERED, _ORDERED), None, _least, same_type=True),
         _spec("max", "max(a, b)", (_ORDERED, _ORDERED), None, _greatest, same_type=True),
+        _spec("if", "if(condition, then, else)", (_BOOL, _BRANCH, _BRANCH), None, _if),
+        _spec(
+            "divide",
+            "divide(number, divisor[, default])",
+            (_NUM, _NUM),
+            T.NUMBER,
+            _divide,
+            optional=(_NUM,),
+        ),
+        _spec(
+            "hash_bucket",
+            "hash_bucket(text or id, buckets)",
+            (_HASHABLE, _NUM),
+            T.NUMBER,
+            hash_bucket,
+        ),
         _spec("concat", "concat(text, ...)", (_TEXT,), T.TEXT, _concat, rest=_TEXT),
         _spec("year", "year(date)", (_WHEN,), T.NUMBER, _part("year")),
         _spec("month", "month(date)", (_WHEN,), T.NUMBER, _part("month")),

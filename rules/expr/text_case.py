@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from trellis.rules.expr.hashing import install_hash_function
+
 #: The one character whose simple lowercase is not its full lowercase's only letter.
 _SIMPLE_LOWER = {"\u0130": "i"}
 SQLITE_LOWER = "trellis_lower"
@@ -57,12 +59,14 @@ def _nullable(fn: Any) -> Any:
 
 
 def install_sqlite_functions(dbapi_connection: Any) -> None:
-    """Register ``trellis_lower`` and ``trellis_upper`` on a sqlite3 connection.
+    """Register ``trellis_lower``, ``trellis_upper`` and ``trellis_hash32`` on a sqlite3
+    connection.
 
     Call it from the engine's ``connect`` event; rule SQL on SQLite uses them.
     """
     dbapi_connection.create_function(SQLITE_LOWER, 1, _nullable(fold_lower), deterministic=True)
     dbapi_connection.create_function(SQLITE_UPPER, 1, _nullable(fold_upper), deterministic=True)
+    install_hash_function(dbapi_connection)
 
 
 __all__ = ["SQLITE_LOWER", "SQLITE_UPPER", "fold_lower", "fold_upper", "install_sqlite_functions"]

@@ -91,6 +91,15 @@ int_lits = st.integers(-5, 2000).map(str)
 dec_lits = quarters.map(lambda q: str(q if q == q.to_integral_value() else q.normalize()))
 text_lits = texts.map(_quote)
 small_ints = st.integers(-40, 40).map(lambda n: f"({n})")
+#: Conditions of if(), empty ones included (an empty condition takes the else branch).
+CONDS = st.sampled_from(
+    ["active", "amount > 100", "qty is empty", 'name contains "a"', "null", "not active"]
+)
+
+
+def _if(then: S[str], other: S[str]) -> S[str]:
+    cond = st.one_of(CONDS, st.sampled_from(["account.name is empty", "price >= fee"]))
+    return st.tuples(cond, then, other).map(lambda t: f"if({t[0]}, {t[1]}, {t[2]})")
 
 
 def numbers(depth: int) -> S[str]:
@@ -99,6 +108,8 @@ def numbers(depth: int) -> S[str]:
         st.sampled_from(["year(close_date)", "day(seen_at)", "days_between(close_date, today())"]),
         st.sampled_from(["days_between(seen_at, now())", 'close_date - date("2026-03-01")']),
         st.sampled_from(["coalesce(amount, qty)", "abs(price)", "len(account.industry)"]),
+        st.sampled_from(["hash_bucket(name, 2)", "hash_bucket(account, 3)", "hash_bucket(id, 5)"]),
+        st.sampled_from(["hash_bucket(amount, 7)", "hash_bucket(account.name, 10)"]),
         int_lits,
         dec_lits,
     )
@@ -112,6 +123,7 @@ def numbers(depth: int) -> S[str]:
         _call("min", sub, sub),
         _call("max", sub, sub),
         _call("coalesce", sub, sub),
+        _if(sub, sub),
     )
 
 
@@ -128,6 +140,10 @@ def words(depth: int) -> S[str]:
         *(_call(f, sub) for f in ("lower", "upper", "trim")),
         _call("concat", sub, sub),
         _call("coalesce", sub, sub),
+        _if(sub, sub),
+        _call("hash_bucket", sub, st.sampled_from(["2", "3"])).map(
+            lambda h: f'if({h} == 0, "A", "B")'
+        ),
     )
 
 
@@ -142,6 +158,7 @@ def dates(depth: int) -> S[str]:
         _binary(sub, st.sampled_from(["+", "-"]), shift),
         _call("min", sub, sub),
         _call("coalesce", sub, sub),
+        _if(sub, st.one_of(sub, st.just("null"))),
     )
 
 
@@ -153,7 +170,12 @@ def moments_(depth: int) -> S[str]:
         return base
     sub = moments_(depth - 1)
     shift = st.one_of(small_ints, st.sampled_from(["hours(qty)", "days(qty)", "price", "hours(7)"]))
-    return st.one_of(base, _binary(sub, st.sampled_from(["+", "-"]), shift), _call("max", sub, sub))
+    return st.one_of(
+        base,
+        _binary(sub, st.sampled_from(["+", "-"]), shift),
+        _call("max", sub, sub),
+        _if(sub, st.one_of(sub, dates(depth - 1))),  # a date branch meets a datetime
+    )
 
 
 def _postfix(operand: S[str], words: S[str]) -> S[str]:
@@ -202,6 +224,7 @@ def booleans(depth: int) -> S[str]:
         _binary(sub, st.sampled_from(["and", "or"]), sub),
         sub.map(lambda s: f"not ({s})"),
         _binary(sub, st.sampled_from(["==", "!="]), sub),
+        st.tuples(sub, sub, sub).map(lambda t: f"if({t[0]}, {t[1]}, {t[2]})"),
     )
 
 
@@ -209,11 +232,14 @@ def scalars() -> S[str]:
     num = numbers(1)
     rounded = st.tuples(num, st.integers(-1, 3)).map(lambda t: f"round({t[0]}, {t[1]})")
     ratio = _binary(num, st.just("/"), num)
+    safe = st.one_of(_call("divide", num, num), _call("divide", num, num, num))
     return st.one_of(
         numbers(2),
         rounded,
         ratio,
         _binary(ratio, st.sampled_from(["+", "*"]), num),
+        safe,
+        _if(safe, num),
         words(2),
         dates(2),
         moments_(2),

@@ -143,6 +143,14 @@ def _op(left: S[str], ops: list[str], right: S[str]) -> S[str]:
     return st.tuples(left, st.sampled_from(ops), right).map(lambda t: f"(({t[0]}) {t[1]} ({t[2]}))")
 
 
+#: Conditions of if(), empty ones included (an empty condition takes the else branch).
+CONDS = st.sampled_from(["b", "ref.b", "stg.won", "n > 100", "s is empty", "null", "not b"])
+
+
+def _if(then: S[str], other: S[str]) -> S[str]:
+    return st.tuples(CONDS, then, other).map(lambda t: f"if({t[0]}, {t[1]}, {t[2]})")
+
+
 TEXT_LEAVES = st.one_of(
     st.sampled_from(["s", "t", "em", "ph", "u", "an", "en", "ref.s", "ref.en", "stg.label"]),
     texts.map(_quote),
@@ -153,6 +161,7 @@ TEXTS = st.recursive(
         *(_call(f, sub) for f in ("lower", "upper", "trim")),
         _call("concat", sub, sub),
         _call("coalesce", sub, sub),
+        _if(sub, sub),
     ),
     max_leaves=3,
 )
@@ -164,6 +173,7 @@ DATES = st.recursive(
         _call("min", sub, sub),
         _call("max", sub, sub),
         _call("coalesce", sub, sub),
+        _if(sub, st.one_of(sub, st.just("null"))),
     ),
     max_leaves=3,
 )
@@ -177,6 +187,7 @@ MOMENTS = st.recursive(
         _call("min", sub, sub),
         _call("max", sub, sub),
         _call("coalesce", sub, sub),
+        _if(sub, st.one_of(sub, DATES)),  # a date branch meets a datetime
     ),
     max_leaves=3,
 )
@@ -190,6 +201,9 @@ NUMBER_LEAVES = st.one_of(
     st.sampled_from(["9223372036854775807", "(-9223372036854775807)", "4611686018427387904"]),
     st.sampled_from(["n * 4611686018427387904", "-(n - 9223372036854775807)", "round(n, -20)"]),
     quarters.map(lambda q: str(q.normalize() if q != q.to_integral_value() else int(q))),
+    # Unicode text hashes as UTF-8 everywhere; ids and whole numbers as decimal text.
+    st.tuples(TEXTS, st.integers(1, 9)).map(lambda t: f"hash_bucket({t[0]}, {t[1]})"),
+    st.sampled_from(["hash_bucket(ref, 2)", "hash_bucket(usr, 3)", "hash_bucket(n, 5)"]),
 )
 NUMBERS = st.recursive(
     NUMBER_LEAVES,
@@ -203,8 +217,15 @@ NUMBERS = st.recursive(
         st.tuples(sub, st.integers(-1, 3)).map(lambda t: f"round({t[0]}, {t[1]})"),
         _call("hours", sub),
         _call("days", sub),
+        _if(sub, sub),
     ),
     max_leaves=3,
+)
+#: Safe division: only selected (compared with a tolerance), never compared exactly.
+QUOTIENTS = st.one_of(
+    _call("divide", NUMBERS, NUMBERS),
+    _call("divide", NUMBERS, st.sampled_from(["n", "d", "0", "ref.n"]), NUMBERS),
+    _if(_call("divide", NUMBERS, NUMBERS), NUMBERS),
 )
 CMP = ["==", "!=", "<", "<=", ">", ">="]
 EMPTY = ["is empty", "is not empty"]
@@ -232,7 +253,9 @@ BOOLEAN_LEAVES = st.one_of(
 BOOLEANS = st.recursive(
     BOOLEAN_LEAVES,
     lambda sub: st.one_of(
-        _op(sub, ["and", "or", "==", "!="], sub), sub.map(lambda s: f"not ({s})")
+        _op(sub, ["and", "or", "==", "!="], sub),
+        sub.map(lambda s: f"not ({s})"),
+        st.tuples(sub, sub, sub).map(lambda t: f"if({t[0]}, {t[1]}, {t[2]})"),
     ),
     max_leaves=3,
 )
@@ -335,7 +358,7 @@ def test_conditions_select_the_rows_the_closure_accepts(
 
 
 @FUZZ
-@given(source=st.one_of(NUMBERS, TEXTS, DATES, MOMENTS), items=rows, now=moments)
+@given(source=st.one_of(NUMBERS, TEXTS, DATES, MOMENTS, QUOTIENTS), items=rows, now=moments)
 def test_values_of_every_type_match_the_closure(
     db: tuple[sa.Engine, sa.Table], source: str, items: list[dict[str, Any]], now: datetime
 ) -> None:

@@ -102,6 +102,38 @@ CASES: list[tuple[str, dict[str, Any], Any]] = [
         Decimal("1.25"),
     ),
     ("seen_at + 1", {}, None),
+    ('if(amount > 10, "big", "small")', {"amount": 20}, "big"),
+    ('if(amount > 10, "big", "small")', {"amount": 5}, "small"),
+    ('if(amount > 10, "big", "small")', {}, "small"),
+    ("if(active, amount, 0)", {"amount": 5}, 0),  # an empty condition picks else
+    ("if(active, amount, 0)", {"amount": 5, "active": True}, 5),
+    ("if(active, fee, price)", {"active": True, "fee": Decimal("1.25")}, Decimal("1.25")),
+    ("if(active, fee, price)", {"active": False, "price": Decimal("0.5")}, Decimal("0.5")),
+    ("if(active, amount, null)", {"active": False, "amount": 3}, None),
+    ("if(active, account, 5)", {"active": True, "account": 42}, 42),
+    (
+        "if(active, close_date, seen_at)",
+        {"active": True, "close_date": date(2026, 3, 10)},
+        _utc(2026, 3, 10),
+    ),
+    ("if(not active, today(), close_date)", {}, date(2026, 3, 15)),
+    ("if(amount > 1, active, qty > 2)", {"amount": 2, "active": True}, True),
+    ("divide(amount - qty, qty)", {"amount": 30, "qty": 10}, 2),
+    ("divide(amount - qty, qty)", {"amount": 30, "qty": 0}, None),
+    ("divide(amount - qty, qty)", {"amount": 30}, None),
+    ("divide(amount, qty, -1)", {"amount": 3, "qty": 0}, -1),
+    ("divide(amount, qty, -1)", {"amount": 3}, -1),
+    ("divide(amount, qty, -1)", {"qty": 4}, None),
+    ("divide(fee, price)", {"fee": Decimal("1.25"), "price": Decimal("0.5")}, Decimal("2.5")),
+    ("divide(fee, price, 0)", {"fee": Decimal("1.25"), "price": Decimal("0.00")}, 0),
+    # Pinned: the first 32 bits of md5("ada@example.com") modulo 2 (stable everywhere).
+    ("hash_bucket(name, 2)", {"name": "ada@example.com"}, 1),
+    ("hash_bucket(name, 10)", {"name": "Straße"}, 5),
+    ("hash_bucket(name, 10)", {"name": ""}, None),
+    ("hash_bucket(name, 10)", {}, None),
+    ("hash_bucket(account, 3)", {"account": 42}, 1),
+    ("hash_bucket(amount, 4)", {"amount": 7}, 3),
+    ("hash_bucket(name, 1)", {"name": "x"}, 0),
 ]
 
 
