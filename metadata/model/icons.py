@@ -9,7 +9,7 @@ ICON_NAMES = (
     "people",
     "briefcase",
     "target",
-    "ticket",
+    "lifebuoy",
     "document",
     "calendar",
     "mail",

@@ -40,7 +40,7 @@ from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
-from trellis.ui.screens.inline_edit import inline_routes
+from trellis.ui.screens.inline_routes import inline_routes
 from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes

@@ -16,7 +16,10 @@ ICON_PATHS = MappingProxyType(
         "target": (
             "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 16a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM12 12h0"
         ),
-        "ticket": "M3 7h18v3a2 2 0 0 0 0 4v3H3v-3a2 2 0 0 0 0-4zM14 7v10",
+        "lifebuoy": (
+            "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 16a4 4 0 1 0 0-8 4 4 0 0 0 0 8z"
+            "M5.6 5.6l3.6 3.6M14.8 14.8l3.6 3.6M18.4 5.6l-3.6 3.6M9.2 14.8l-3.6 3.6"
+        ),
         "document": "M6 3h8l4 4v14H6zM14 3v4h4M9 12h6M9 16h6",
         "calendar": "M4 5h16v16H4zM4 10h16M8 3v4M16 3v4",
         "mail": "M3 5h18v14H3zM3 6l9 7 9-7",
