@@ -4,7 +4,8 @@ Codes: MD100 (unknown field), MD101 (a field the layout cannot use there: a sort
 on a list or JSON field, a standard column other than ``owner_id`` in a form),
 MD102 (related list on an unknown entity), MD103 (related list ``field`` is not a
 reference from that entity to this one), MD104 (kanban ``field`` is not a pipeline
-or enum field), MD105 (kanban ``total`` is not a number field).
+or enum field), MD105 (kanban ``total`` is not a number field), MD352 (the detail
+layout's ``icon`` is not a named icon).
 
 The checks read the files' data, so a field whose definition has other errors
 still counts as declared and is not reported again as unknown.
@@ -31,6 +32,7 @@ from trellis.metadata.model import (
     DslType,
     FieldType,
 )
+from trellis.metadata.model.icons import ICON_NAMES
 
 _UNSORTABLE = (DslType.LIST, DslType.JSON)
 
@@ -106,12 +108,24 @@ def check_layouts(
     _check_list(scope, _mapping(layouts, "list"), (*base, "list"))
     detail = _mapping(layouts, "detail")
     _check_sections(scope, "detail layout", detail, (*base, "detail"), scope.shown)
+    highlights: NodePath = (*base, "detail", "highlights")
+    scope.names("detail layout 'highlights'", detail.get("highlights"), highlights)
+    _check_icon(scope, detail.get("icon"), (*base, "detail", "icon"))
     for i, item in enumerate(_items(detail, "related")):
         if isinstance(item, dict):
             _check_related(scope, item, (*base, "detail", "related", i), docs, broken)
     form_known = [*scope.specs, *FORM_STANDARD_COLUMNS]
     _check_sections(scope, "form layout", _mapping(layouts, "form"), (*base, "form"), form_known)
     _check_kanban(scope, _mapping(layouts, "kanban"), (*base, "kanban"))
+
+
+def _check_icon(scope: _Scope, icon: Any, path: NodePath) -> None:
+    if not isinstance(icon, str) or not NAME.match(icon) or icon in ICON_NAMES:
+        return  # the schema check reports an icon that is not a name
+    known = ", ".join(ICON_NAMES)
+    message = f"detail layout: icon '{icon}' is not a known icon; use one of {known}"
+    span = scope.positions.value(path)
+    scope.report.error("MD352", message, span, did_you_mean(icon, ICON_NAMES))
 
 
 def _check_list(scope: _Scope, spec: Mapping[str, Any], path: NodePath) -> None:

@@ -89,6 +89,8 @@ def _detail(spec: Mapping[str, Any], path: NodePath, positions: PositionMap) -> 
     return DetailLayout(
         sections=_sections(spec.get("sections"), (*path, "sections"), positions),
         related=_related(spec.get("related"), (*path, "related"), positions),
+        highlights=_names(spec.get("highlights")),
+        icon=_text(spec, "icon"),
         source=positions.anchor(path),
     )
 

@@ -164,6 +164,7 @@ CODES = MappingProxyType(
         "MD350": "a badge colour is not one of gray, blue, green, yellow, orange, red, purple, "
         "teal (did you mean …)",
         "MD351": "option_colours names a value that is not one of the field's options",
+        "MD352": "a detail layout's icon is not one of the named icons (did you mean …)",
         # The home page's panels (app.yaml home:).
         "MD360": "a home panel names an unknown entity (did you mean …)",
         "MD361": "a home panel lacks the entity its kind needs, or names one its kind takes not",

@@ -72,10 +72,16 @@ class ListLayout:
 
 @dataclass(frozen=True, slots=True)
 class DetailLayout:
-    """Sections of the detail page, then its related lists."""
+    """Sections of the detail page, then its related lists.
+
+    ``highlights`` are the key fields of the page's header; ``icon`` names its icon
+    (one of ``ICON_NAMES``).
+    """
 
     sections: tuple[LayoutSection, ...] = ()
     related: tuple[RelatedList, ...] = ()
+    highlights: tuple[str, ...] = ()
+    icon: str | None = None
     source: SourceSpan = UNKNOWN_SOURCE
 
 

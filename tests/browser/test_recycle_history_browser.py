@@ -17,6 +17,7 @@ def test_delete_restore_from_the_bin_then_history(page: Any) -> None:
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(DETAIL)
     page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#more-menu summary").click()  # Delete and History are under "More"
     page.get_by_role("button", name="Delete").click()
     page.wait_for_url(re.compile(r".*/t/acme/e/account$"))
     page.get_by_role("link", name="Recycle bin").click()
@@ -24,6 +25,7 @@ def test_delete_restore_from_the_bin_then_history(page: Any) -> None:
     page.get_by_role("button", name="Restore Phoenix Holdings").click()
     page.wait_for_url(DETAIL)
     assert "Account restored." in page.locator(".flash").inner_text()
+    page.locator("#more-menu summary").click()
     page.get_by_role("link", name="History").click()
     page.wait_for_url(re.compile(r".*/history$"))
     text = page.locator("main").inner_text()

@@ -99,7 +99,7 @@ def test_resolve_asks_for_the_resolution_in_a_dialog(page: Any, live: LiveServer
     page.goto(f"/t/acme/e/ticket/{ticket}")
     page.get_by_role("button", name="Open", exact=True).click()
     page.locator(".flash").wait_for()
-    page.get_by_role("button", name="Resolve").click()
+    page.get_by_role("button", name="Resolve", exact=True).click()
     dialog = page.locator("dialog#ask-dialog[open]")
     dialog.wait_for()
     assert page.locator("main > .flash").count() == 0

@@ -40,6 +40,7 @@ from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
+from trellis.ui.screens.inline_routes import inline_routes
 from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
 from trellis.ui.screens.members import MemberCache
@@ -120,6 +121,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *auth_routes(services),
         *account_routes(services),
         *record_routes(services),
+        *inline_routes(services),
         *line_row_handlers(services),
         *document_routes(services),
         *recycle_routes(services),

@@ -20,6 +20,7 @@ WIDE_TYPES = frozenset(
 _FILTER_TYPES = (FieldType.ENUM, FieldType.PIPELINE, FieldType.BOOLEAN)
 SYSTEM_FIELDS = ("owner_id", "created_at", "updated_at")
 MAX_DEFAULT_COLUMNS = 6
+MAX_DEFAULT_HIGHLIGHTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,9 @@ class Screens:
     kanban_field: str | None
     kanban_card: tuple[str, ...]
     kanban_total: str | None
+    #: Key fields of the record page's header, and its icon.
+    highlights: tuple[str, ...] = ()
+    icon: str | None = None
 
 
 def title_field(entity: EntityDef) -> str | None:
@@ -135,7 +139,13 @@ def resolve(model: AppModel, entity: EntityDef) -> Screens:
             None,
         ),
     )
-    return _apply_declared(model, screens, declared) if declared is not None else screens
+    if declared is not None:
+        screens = _apply_declared(model, screens, declared)
+    if not screens.highlights:  # generated: the list's columns after the title
+        title = title_field(entity)
+        shown = [c for c in screens.list_columns if c != title]
+        screens = replace(screens, highlights=tuple(shown[:MAX_DEFAULT_HIGHLIGHTS]))
+    return screens
 
 
 def _apply_declared(model: AppModel, screens: Screens, declared: Any) -> Screens:
@@ -147,6 +157,8 @@ def _apply_declared(model: AppModel, screens: Screens, declared: Any) -> Screens
         changes["list_filters"] = tuple(declared.list.filters) or screens.list_filters
     if declared.detail is not None:
         changes["detail"] = _sections(declared.detail) or screens.detail
+        changes["highlights"] = tuple(declared.detail.highlights)
+        changes["icon"] = declared.detail.icon
         if declared.detail.related:
             changes["related"] = tuple(
                 Related(

@@ -24,6 +24,7 @@ from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
 from trellis.ui.screens.present import label_of, shown_columns
 from trellis.ui.screens.privacy_routes import email_field
 from trellis.ui.screens.record_form import RecordForms, posted_multi, without_blank_defaults
+from trellis.ui.screens.record_header import build_header, inline_fields
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -180,7 +181,12 @@ def record_routes(services: UiServices) -> list[Any]:
                 }
             )
         title_name = title_field(target.entity)
+        header = build_header(
+            ui.call, target.entity, record, shown, screens.highlights, screens.icon
+        )
         ctx = {
+            "header": header,
+            "inline_names": inline_fields(ui.call, target.entity),
             "entity": target.entity,
             "record": record,
             "title": str(record.get(title_name) or f"#{ident}") if title_name else f"#{ident}",

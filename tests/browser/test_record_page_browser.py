@@ -1,0 +1,75 @@
+"""The record page in Chromium: edit a field in place with the keyboard, then meet a conflict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trellis.platform.api.tenant_api import TenantApi
+
+from browser_support import LiveServer, sign_in_browser
+from ui_records import creator
+
+
+def _save_behind_the_page(live: LiveServer, ident: int, name: str, version: int) -> None:
+    """Another user's save: the record moves on while the page is open."""
+    api = TenantApi(live.runtime)
+    user = live.runtime.registry.ensure_user("admin@acme.test", "correct horse battery")
+    identity = live.runtime.registry.member_identity("acme", user)
+    assert identity is not None
+    call = api.call_as("acme", identity)
+    result = api.update(call, call.app.entities["account"], ident, {"name": name}, version)
+    assert result.status == 200
+
+
+def test_inline_edit_with_the_keyboard_then_a_conflict_in_place(
+    page: Any, live: LiveServer
+) -> None:
+    admin = live.runtime.registry.ensure_user("admin@acme.test", "correct horse battery")
+    ident = creator(live.runtime, "acme", admin)("account", name="Keyboard Co")["id"]
+    sign_in_browser(page)
+    page.goto(f"/t/acme/e/account/{ident}")
+    button = page.locator("#inline-s-name button.inline-value")
+    button.focus()
+    page.keyboard.press("Enter")
+    box = page.locator("#inline-s-name-input")
+    box.wait_for()
+    assert page.evaluate("document.activeElement.id") == "inline-s-name-input"
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Keyboard Iberia")
+    page.keyboard.press("Enter")
+    page.locator("#inline-s-name button.inline-value").wait_for()
+    assert "Keyboard Iberia" in page.locator("#inline-s-name").inner_text()
+    assert page.locator("#record-version").get_attribute("value") == "2"
+    assert page.evaluate("document.activeElement.closest('#inline-s-name') !== null")
+
+    _save_behind_the_page(live, ident, "Someone Else SA", 2)
+    page.keyboard.press("Enter")  # focus is back on the value: edit it again
+    box.wait_for()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Mine SL")
+    page.keyboard.press("Enter")
+    conflict = page.locator("#inline-s-name .conflict")
+    conflict.wait_for()
+    assert conflict.locator("[data-theirs]").inner_text() == "Someone Else SA"
+    assert conflict.locator("[data-yours]").inner_text() == "Mine SL"
+    assert page.locator("#inline-s-name-input").input_value() == "Mine SL"
+    page.keyboard.press("Escape")  # cancel: the saved value stays
+    page.locator("#inline-s-name button.inline-value").wait_for()
+    assert "Someone Else SA" in page.locator("#inline-s-name").inner_text()
+    assert page.errors == []
+
+
+def test_more_menu_opens_and_closes_with_the_keyboard(page: Any, live: LiveServer) -> None:
+    admin = live.runtime.registry.ensure_user("admin@acme.test", "correct horse battery")
+    ident = creator(live.runtime, "acme", admin)("account", name="Menu Co")["id"]
+    sign_in_browser(page)
+    page.goto(f"/t/acme/e/account/{ident}")
+    page.locator("#more-menu summary").focus()
+    page.keyboard.press("Enter")
+    history = page.get_by_role("link", name="History")
+    assert history.is_visible()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    assert not history.is_visible()
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    assert page.errors == []
