@@ -294,10 +294,10 @@ document.addEventListener("click", function (event) {
       el instanceof HTMLSelectElement || (el instanceof HTMLElement && el.isContentEditable);
   }
   function rows() {
-    return Array.prototype.slice.call(document.querySelectorAll("#list-rows tr[data-href]"));
+    return Array.prototype.slice.call(document.querySelectorAll("table.records tbody tr[data-href]"));
   }
   function focusRow(row) {
-    document.querySelectorAll("#list-rows tr.row-focus").forEach(function (r) { r.classList.remove("row-focus"); });
+    document.querySelectorAll("tr.row-focus").forEach(function (r) { r.classList.remove("row-focus"); });
     row.classList.add("row-focus");
     row.focus();
     row.scrollIntoView({ block: "nearest" });
@@ -306,7 +306,7 @@ document.addEventListener("click", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     var all = rows();
     if (!all.length) return;
-    var current = event.target instanceof Element ? event.target.closest("#list-rows tr[data-href]") : null;
+    var current = event.target instanceof Element ? event.target.closest("table.records tbody tr[data-href]") : null;
     var at = all.indexOf(current);
     if (event.key === "j" || event.key === "k") {
       event.preventDefault();
