@@ -31,7 +31,9 @@ def test_quick_create_row_saves_through_the_create_path(runtime: Runtime) -> Non
         assert 'id="quick-create" method="post"' in listing
 
         created = post_form(
-            client, QUICK, {"name": "Quick deal", "account": str(account), "stage": "prospecting"},
+            client,
+            QUICK,
+            {"name": "Quick deal", "account": str(account), "stage": "prospecting"},
             headers=HX,
         )
         assert created.status_code == 201
@@ -43,7 +45,9 @@ def test_quick_create_row_saves_through_the_create_path(runtime: Runtime) -> Non
         assert "Acme Corp" in created.text  # the new row shows the account's title
 
         refused = post_form(
-            client, QUICK, {"name": "", "account": str(account), "stage": "prospecting"},
+            client,
+            QUICK,
+            {"name": "", "account": str(account), "stage": "prospecting"},
             headers=HX,
         )
         assert refused.status_code == 422
@@ -51,7 +55,9 @@ def test_quick_create_row_saves_through_the_create_path(runtime: Runtime) -> Non
         assert 'value="Acme Corp"' in refused.text  # the chosen account is kept
         assert 'value="prospecting" selected' in refused.text
         kept = post_form(
-            client, QUICK, {"name": "Keep me", "account": "", "stage": "qualification"},
+            client,
+            QUICK,
+            {"name": "Keep me", "account": "", "stage": "qualification"},
             headers=HX,
         )
         assert kept.status_code == 422 and 'id="qc-err-account"' in kept.text
