@@ -99,6 +99,9 @@ def test_quick_create_row_adds_a_record_and_keeps_values_on_error(page: Any, liv
     _accounts(live, "Quickstep Ltd")
     sign_in_browser(page)
     page.goto("/t/acme/e/opportunity")
+    total = page.locator('#list-totals [data-total="amount"]')  # loaded after the rows
+    total.wait_for()
+    assert "€" in total.inner_text()
     row = page.locator("#quick-create-row")
     row.get_by_label("Name").fill("")
     row.get_by_label("Search Account").fill("quickstep")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from litestar.testing import TestClient
@@ -32,6 +33,16 @@ def _header(html: str) -> list[str]:
 def _total(html: str, name: str) -> str | None:
     found = re.search(rf'data-total="{name}">([^<]*)', html)
     return found.group(1).strip() if found else None
+
+
+def _totals(client: TestClient[Any], url: str) -> str:
+    """The totals row the list page loads after its rows ("" when it has none)."""
+    found = re.search(r'id="list-totals" hx-get="([^"]+)"', client.get(url).text)
+    if found is None:
+        return ""
+    response = client.get(found.group(1).replace("&amp;", "&"), headers=HX)
+    assert response.status_code == 200
+    return str(response.text)
 
 
 def _sql_sum(runtime: Runtime, where: str, **params: object) -> Decimal:
@@ -110,37 +121,40 @@ def test_totals_equal_sql_sums_inside_scope_and_converted(runtime: Runtime) -> N
     en = Translator("en")
     with TestClient(app=create_web_app(runtime)) as client:
         assert sign_in(client, "acme", "admin@acme.test").status_code == 303
-        html = client.get(LIST).text
+        html = _totals(client, LIST)
         assert _total(html, "amount") == en.money(_sql_sum(runtime, "1 = 1"), "EUR")
         assert _total(html, "name") == ""  # not money: no total
-        small = client.get(f"{LIST}?q=small").text
+        small = _totals(client, f"{LIST}?q=small")
         expected = _sql_sum(runtime, "name like :n", n="%small%")
         assert _total(small, "amount") == en.money(expected, "EUR")
-        accounts = client.get("/t/acme/e/account").text
+        accounts = _totals(client, "/t/acme/e/account")
         assert _total(accounts, "pipeline_value") is not None
 
         store_rates(runtime, "acme", [parse_rate("EUR", "USD", "1.25", "2020-01-01")], admin)
         make("opportunity", name="Dollar deal", account=account, amount="125", currency="USD")
-        converted = client.get(LIST).text
+        converted = _totals(client, LIST)
         eur = _sql_sum(runtime, "currency = 'EUR'")
         usd = _sql_sum(runtime, "currency = 'USD'")
         assert _total(converted, "amount") == en.money(eur + usd / Decimal("1.25"), "EUR")
         assert "left out" not in converted
         with runtime.engines.tenant_connection("acme", write=True) as conn, conn.begin():
             conn.execute(rates_table(runtime.app("acme")).delete())
-        flagged = client.get(LIST).text
+        flagged = _totals(client, LIST)
         assert _total(flagged, "amount") == en.money(eur, "EUR")  # USD left out, not added
         assert "amounts without an exchange rate left out" in flagged
         assert "No exchange rate from USD to EUR" in flagged
 
     with TestClient(app=create_web_app(runtime)) as client:
         assert sign_in(client, "acme", "rep@acme.test").status_code == 303
-        html = client.get(LIST).text
+        html = _totals(client, LIST)
         mine = _sql_sum(runtime, "owner_id = :u", u=rep)
         assert mine == Decimal("345.10")
         assert _total(html, "amount") == en.money(mine, "EUR")
         accounts = client.get("/t/acme/e/account").text
         assert 'class="restricted"' in accounts  # the rollup counts other reps' deals
-        assert _total(accounts, "pipeline_value") is None  # so it shows no total
-        spanish = client.get(LIST, headers={"Accept-Language": "es"}).text
-        assert "Total" in spanish
+        assert 'id="list-totals"' not in accounts  # so it gets no total
+        assert _total(_totals(client, "/t/acme/e/account"), "pipeline_value") is None
+        spanish = client.get(f"{LIST}/_totals", headers={**HX, "Accept-Language": "es"}).text
+        assert "Total" in spanish and "345,10" in spanish
+        chosen = _totals(client, f"{LIST}?col=amount&col=name")  # the totals follow the columns
+        assert re.findall(r'data-total="([a-z_]+)"', chosen) == ["amount", "name"]

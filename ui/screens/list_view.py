@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.services import ListArgs
-from trellis.platform.services.list_totals import money_totals
+from trellis.platform.services.list_totals import summable
 from trellis.ui.screens.forms import (
     OPERATOR_LABELS,
     OPERATORS,
@@ -20,12 +20,10 @@ from trellis.ui.screens.forms import (
 from trellis.ui.screens.layouts import Screens
 from trellis.ui.screens.list_extras import (
     MAX_COLUMNS,
-    TotalCell,
     chooser_options,
     chosen_columns,
     quick_defaults,
     quick_fields,
-    total_cells,
 )
 from trellis.ui.screens.present import Cell, Presenter, localized_label, shown_columns
 from trellis.ui.screens.web import UiCall
@@ -96,8 +94,8 @@ class ListPageView:
     expression: str | None
     error: str | None = None
     error_fields: dict[str, list[str]] = field(default_factory=dict)
-    #: Money columns' totals over every matching record (first page only).
-    totals: dict[str, TotalCell] = field(default_factory=dict)
+    #: Money columns with a total (the page loads the totals row after the rows).
+    totals: list[str] = field(default_factory=list)
     #: (name, label, shown) of every column the chooser offers.
     chooser: list[tuple[str, str, bool]] = field(default_factory=list)
     #: Fields the quick-create row asks for ([]: no row).
@@ -175,8 +173,7 @@ def build_list(
         return ListPageView(header, [], 0, True, None, expression, message, errors)
     extras: dict[str, Any] = {}
     if not query.cursor:  # the first page: what "Load more" appends to has these already
-        totals = money_totals(presenter.records.runtime, ui.call, entity, columns, expression)
-        extras["totals"] = total_cells(ui, entity, totals)
+        extras["totals"] = summable(ui.call, entity, columns)
         extras["chooser"] = chooser_options(ui, entity, columns)
         extras["quick"] = quick = quick_fields(ui, entity, columns)
         extras["quick_defaults"] = quick_defaults(presenter.records, ui, entity, quick)

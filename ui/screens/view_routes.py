@@ -30,8 +30,8 @@ from trellis.platform.views import (
 )
 from trellis.ui.screens.board_routes import error_text
 from trellis.ui.screens.list_extras import choosable
+from trellis.ui.screens.list_routes import list_routes
 from trellis.ui.screens.list_view import ListQuery, combined_filter
-from trellis.ui.screens.quick_create import quick_routes
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -201,7 +201,7 @@ def view_routes(services: UiServices) -> list[Any]:
             return redirect(request, where.replace("?&", "?"), flash=done)
         return page(request, ui, "_column_status.html", {"message": done})
 
-    return [views_menu, save, delete, save_columns, *quick_routes(services)]
+    return [views_menu, save, delete, save_columns, *list_routes(services)]
 
 
 __all__ = ["view_routes"]
