@@ -7,6 +7,7 @@ from trellis.platform.views.store import (
     delete_view,
     list_views,
     save_view,
+    set_view_columns,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "delete_view",
     "list_views",
     "save_view",
+    "set_view_columns",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 
@@ -34,6 +35,11 @@ class SavedView:
     name: str
     query: str
     shared: bool
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The view's chosen columns, in order (empty: the layout's)."""
+        return tuple(v for k, v in parse_qsl(self.query) if k == "col")
 
     def owned_by(self, user_id: int | None) -> bool:
         """Whether ``user_id`` saved this view (and may delete it)."""
@@ -114,6 +120,41 @@ def save_view(
     return SavedView(ident, user_id, entity, clean, query, shared)
 
 
+def with_columns(query: str, columns: list[str]) -> str:
+    """``query`` with its ``col`` parameters replaced by ``columns``."""
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "col"]
+    return urlencode([*kept, *(("col", c) for c in columns)])
+
+
+def set_view_columns(
+    conn: sa.Connection,
+    app: CompiledApp,
+    *,
+    entity: str,
+    view_id: int,
+    user_id: int,
+    columns: list[str],
+    now: datetime,
+) -> SavedView:
+    """Save ``columns`` (in order; empty: the layout's) into the user's view ``view_id``.
+
+    Raises:
+        NotFoundError: no such view of this user (another user's view is not revealed).
+        ValidationFailedError: the view's query would grow too long.
+    """
+    t = _table(app)
+    row = conn.execute(
+        sa.select(t).where(t.c.id == view_id, t.c.entity == entity, t.c.user_id == user_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"No saved view {view_id} of yours on {entity}.")
+    view = _view(row)
+    query = with_columns(view.query, columns)
+    check_view(view.name, query)
+    conn.execute(t.update().where(t.c.id == view_id).values(query=query, updated_at=now))
+    return SavedView(view.id, user_id, entity, view.name, query, view.shared)
+
+
 def delete_view(
     conn: sa.Connection, app: CompiledApp, entity: str, view_id: int, user_id: int
 ) -> SavedView:
@@ -140,4 +181,6 @@ __all__ = [
     "delete_view",
     "list_views",
     "save_view",
+    "set_view_columns",
+    "with_columns",
 ]

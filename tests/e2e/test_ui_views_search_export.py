@@ -23,9 +23,13 @@ VIEWS = "/t/acme/e/opportunity/_views"
 def _view_links(html: str) -> dict[str, str]:
     """Saved view name -> its list query."""
     found = re.findall(
-        r'<a href="/t/acme/e/opportunity\?([^"]*)" data-view="\d+">([^<]+)</a>', html
+        r'<a href="/t/acme/e/opportunity\?([^"]*)" data-view="(\d+)">([^<]+)</a>', html
     )
-    return {name: query.replace("&amp;", "&") for query, name in found}
+    out = {}
+    for query, ident, name in found:  # each link also selects its view (``view=<id>``)
+        kept = query.replace("&amp;", "&").removesuffix(f"view={ident}").rstrip("&")
+        out[name] = kept
+    return out
 
 
 def test_saved_views_private_shared_and_deleted(runtime: Runtime) -> None:

@@ -56,6 +56,7 @@ def register_filters(engine: Any) -> None:
     env = engine.engine
     env.globals["htmx_version"] = HTMX_VERSION
     env.globals["csp"] = CONTENT_SECURITY_POLICY
+    env.auto_reload = False  # package files: no stat() of every template on every render
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.add_extension("jinja2.ext.i18n")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.services import ListArgs
+from trellis.platform.services.list_totals import summable
 from trellis.ui.screens.forms import (
     OPERATOR_LABELS,
     OPERATORS,
@@ -17,6 +18,13 @@ from trellis.ui.screens.forms import (
     search_expression,
 )
 from trellis.ui.screens.layouts import Screens
+from trellis.ui.screens.list_extras import (
+    MAX_COLUMNS,
+    chooser_options,
+    chosen_columns,
+    quick_defaults,
+    quick_fields,
+)
 from trellis.ui.screens.present import Cell, Presenter, localized_label, shown_columns
 from trellis.ui.screens.web import UiCall
 
@@ -32,6 +40,10 @@ class ListQuery:
     filter: str = ""
     rows: tuple[tuple[str, str, str], ...] = ()
     cursor: str = ""
+    #: Chosen columns, in order (empty: the layout's).
+    cols: tuple[str, ...] = ()
+    #: The id of the saved view the list was opened from ("" none).
+    view: str = ""
 
     @classmethod
     def from_params(
@@ -49,6 +61,8 @@ class ListQuery:
             filter=params.get("filter", ""),
             rows=rows,
             cursor=params.get("cursor", ""),
+            cols=tuple(c for c in multi.get("col", [])[:MAX_COLUMNS] if c),
+            view=view if (view := params.get("view", "")).isdigit() else "",
         )
 
     def params(self, **changes: str) -> str:
@@ -58,7 +72,14 @@ class ListQuery:
         values.extend((k, v) for k, v in current.items() if v)
         for f, op, v in self.rows:
             values.extend((("f", f), ("op", op), ("v", v)))
+        values.extend(("col", c) for c in self.cols)
+        if self.view:
+            values.append(("view", self.view))
         return urlencode(values)
+
+    def without_columns(self) -> str:
+        """The query string of this list with the layout's columns."""
+        return replace(self, cols=()).params()
 
 
 @dataclass(slots=True)
@@ -73,6 +94,14 @@ class ListPageView:
     expression: str | None
     error: str | None = None
     error_fields: dict[str, list[str]] = field(default_factory=dict)
+    #: Money columns with a total (the page loads the totals row after the rows).
+    totals: list[str] = field(default_factory=list)
+    #: (name, label, shown) of every column the chooser offers.
+    chooser: list[tuple[str, str, bool]] = field(default_factory=list)
+    #: Fields the quick-create row asks for ([]: no row).
+    quick: list[str] = field(default_factory=list)
+    #: The quick-create row's starting values (the fields' defaults).
+    quick_defaults: dict[str, Any] = field(default_factory=dict)
 
 
 def combined_filter(entity: CompiledEntity, query: ListQuery) -> str | None:
@@ -121,7 +150,9 @@ def build_list(
 ) -> ListPageView:
     """Fetch one page through the API (same scope, validation and errors) and format it."""
     access = ui.call.access.entity(entity.name)
-    columns = shown_columns(ui.call, entity.name, screens.list_columns)
+    columns = chosen_columns(ui, entity, query.cols) or shown_columns(
+        ui.call, entity.name, screens.list_columns
+    )
     sort = query.sort or screens.list_sort or "-id"
     expression = combined_filter(entity, query)
     params = {"sort": sort, "limit": str(limit)}
@@ -140,13 +171,21 @@ def build_list(
         errors = own_errors(ui, entity, query, presenter) or exc.body()["errors"]
         message = "; ".join(m for ms in errors.values() for m in ms)
         return ListPageView(header, [], 0, True, None, expression, message, errors)
+    extras: dict[str, Any] = {}
+    if not query.cursor:  # the first page: what "Load more" appends to has these already
+        extras["totals"] = summable(ui.call, entity, columns)
+        extras["chooser"] = chooser_options(ui, entity, columns)
+        extras["quick"] = quick = quick_fields(ui, entity, columns)
+        extras["quick_defaults"] = quick_defaults(presenter.records, ui, entity, quick)
     items = body["items"]
     presenter.load_titles(entity.entity, items, columns)
     rows = [(int(item["id"]), presenter.row(entity.entity, item, columns)) for item in items]
     next_query = None
     if body["next_cursor"]:
         next_query = query.params(sort=query.sort, cursor=body["next_cursor"])
-    return ListPageView(header, rows, body["count"], body["count_exact"], next_query, expression)
+    return ListPageView(
+        header, rows, body["count"], body["count_exact"], next_query, expression, **extras
+    )
 
 
 def builder_choices(entity: CompiledEntity, ui: UiCall) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 ``GET /t/{t}/e/{entity}/_views`` renders the menu (the list page loads it with htmx);
 ``POST …/_views`` saves the posted list query (``q``, ``sort``, ``filter``, builder
 rows) under ``name``, ``shared`` with the tenant or not; ``POST …/_views/{id}/delete``
-deletes one of the caller's own views. A view whose filter does not compile is refused
-(422) with the compiler's message, so a saved view always opens.
+deletes one of the caller's own views; ``POST …/_views/{id}/columns`` saves the posted
+``col`` list (the column chooser's choice, in order) into one of the caller's own views.
+A view whose filter does not compile is refused (422) with the compiler's message, so a
+saved view always opens; so is a column the caller may not show.
 """
 
 from __future__ import annotations
@@ -19,8 +21,16 @@ from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError, ValidationFailedError
 from trellis.platform.services import ListArgs
 from trellis.platform.services.caller import readable_entity
-from trellis.platform.views import SavedView, delete_view, list_views, save_view
+from trellis.platform.views import (
+    SavedView,
+    delete_view,
+    list_views,
+    save_view,
+    set_view_columns,
+)
 from trellis.ui.screens.board_routes import error_text
+from trellis.ui.screens.list_extras import choosable
+from trellis.ui.screens.list_routes import list_routes
 from trellis.ui.screens.list_view import ListQuery, combined_filter
 from trellis.ui.screens.web import (
     POSTED_FORM,
@@ -62,8 +72,10 @@ def view_routes(services: UiServices) -> list[Any]:
         status: int = 200,
     ) -> Response[Any]:
         names = services.members.names(ui.tenant)
+        current = request.query_params.get("view", "")
         ctx = {
             "entity": entity.entity,
+            "current": int(current) if current.isdigit() else None,
             "views": views_of(ui, entity),
             "owner_names": names,
             "message": message,
@@ -104,7 +116,7 @@ def view_routes(services: UiServices) -> list[Any]:
         single = {key: values[-1] for key, values in multi.items()}
         parsed = ListQuery.from_params(single, multi)
         # Builder rows without a field are the form's blank row: not part of the view.
-        query = replace(parsed, rows=tuple(row for row in parsed.rows if row[0]))
+        query = replace(parsed, rows=tuple(row for row in parsed.rows if row[0]), view="")
         stored = query.params()
         name = single.get("name", "")
         shared = single.get("shared", "") in ("1", "on", "true", "yes")
@@ -150,7 +162,46 @@ def view_routes(services: UiServices) -> list[Any]:
             return redirect(request, f"/t/{tenant}/e/{entity}", flash=done)
         return menu(request, ui, target, message=done)
 
-    return [views_menu, save, delete]
+    @post(
+        f"{VIEWS}/{{view_id:int}}/columns",
+        status_code=200,
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+    )
+    def save_columns(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        view_id: FromPath[int],
+        form: PostedForm,
+    ) -> Response[Any]:
+        ui, target = context(request, tenant, entity)
+        columns = list(dict.fromkeys(str(v) for v in form.getall("col", []) if v))
+        allowed = set(choosable(ui, target))
+        unknown = [c for c in columns if c not in allowed]
+        t = ui.translator
+        if unknown:
+            text = t.gettext("Unknown column: %(names)s.", names=", ".join(unknown))
+            if not is_htmx(request):
+                raise ValidationFailedError({"col": [text]})
+            return page(request, ui, "_column_status.html", {"error": text}, status=422)
+        with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+            view = set_view_columns(
+                conn,
+                ui.call.app,
+                entity=target.name,
+                view_id=view_id,
+                user_id=ui.call.identity.user_id,
+                columns=columns,
+                now=services.runtime.clock.now(),
+            )
+        done = t.gettext("Columns saved in the view “%(name)s”.", name=view.name)
+        if not is_htmx(request):
+            where = f"/t/{tenant}/e/{entity}?{view.query}&view={view.id}"
+            return redirect(request, where.replace("?&", "?"), flash=done)
+        return page(request, ui, "_column_status.html", {"message": done})
+
+    return [views_menu, save, delete, save_columns, *list_routes(services)]
 
 
 __all__ = ["view_routes"]

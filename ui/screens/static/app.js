@@ -53,7 +53,7 @@
       chooseLookup(target);
     }
     if (event.key === "/" && !(target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement)) {
-      var search = document.getElementById("global-search");
+      var search = document.getElementById("quick-search") || document.getElementById("global-search");
       if (search) { event.preventDefault(); search.focus(); }
     }
   });
@@ -283,3 +283,51 @@ document.addEventListener("click", function (event) {
   params.set("format", link.getAttribute("data-export"));
   link.setAttribute("href", link.pathname + "?" + params.toString());
 });
+
+// The list screen: j/k move the row focus, Enter opens the row, e edits it; the column
+// chooser's arrows reorder its columns (the order of the checked boxes is the URL's).
+(function () {
+  "use strict";
+
+  function typing(el) {
+    return el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement ||
+      el instanceof HTMLSelectElement || (el instanceof HTMLElement && el.isContentEditable);
+  }
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("table.records tbody tr[data-href]"));
+  }
+  function focusRow(row) {
+    document.querySelectorAll("tr.row-focus").forEach(function (r) { r.classList.remove("row-focus"); });
+    row.classList.add("row-focus");
+    row.focus();
+    row.scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var all = rows();
+    if (!all.length) return;
+    var current = event.target instanceof Element ? event.target.closest("table.records tbody tr[data-href]") : null;
+    var at = all.indexOf(current);
+    if (event.key === "j" || event.key === "k") {
+      event.preventDefault();
+      var next = at < 0 ? 0 : at + (event.key === "j" ? 1 : -1);
+      focusRow(all[Math.max(0, Math.min(all.length - 1, next))]);
+    } else if (current && event.key === "Enter") {
+      event.preventDefault();
+      window.location.assign(current.getAttribute("data-href"));
+    } else if (current && event.key === "e" && current.hasAttribute("data-edit-href")) {
+      event.preventDefault();
+      window.location.assign(current.getAttribute("data-edit-href"));
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-column-move]") : null;
+    if (!button) return;
+    var item = button.closest("li");
+    var up = button.getAttribute("data-column-move") === "up";
+    var other = up ? item.previousElementSibling : item.nextElementSibling;
+    if (!other) return;
+    if (up) other.before(item); else other.after(item);
+    button.focus();
+  });
+})();
