@@ -224,7 +224,9 @@ def test_package_with_documents(
     root = write_package({"part": PART, "line": LINE}, name="docs")
     (root / "documents").mkdir()
     (root / "documents" / "sheet.html.j2").write_text(SHEET, encoding="utf-8")
-    (root / "documents" / "sheet.yaml").write_text("entity: part\nlabel: Part sheet\n")
+    (root / "documents" / "sheet.yaml").write_text(
+        "entity: part\nlabel: Part sheet\nstore_in: drawing\n"
+    )
     runtime.registry.create_tenant("docs")
     publish(runtime, "docs", root)
     user = runtime.registry.ensure_user("admin@docs.test", PASSWORD)
@@ -233,6 +235,8 @@ def test_package_with_documents(
         _run(found, record_property)
         # The create's link led to the new part's PDF.
         assert 200 in found.statuses("GET /t/docs/api/part/{id}/_documents/sheet.pdf")
+        # Saving the PDF on the part's versioned drawing (store_in) was fuzzed too.
+        assert found.statuses("POST /t/docs/api/part/{id}/_documents/sheet")
 
 
 @pytest.mark.postgres
