@@ -213,6 +213,33 @@ def test_another_parents_line_is_refused_and_stale_versions_conflict(world: Worl
     assert [i["description"] for i in _ok(world.api.get(f"invoice/{mine['id']}"))["items"]] == ["C"]
 
 
+def test_a_patch_with_one_foreign_line_changes_none_of_the_others(world: World) -> None:
+    mine = _invoice(world, "F-10", _line("A", 1, "1"), _line("B", 2, "1"))
+    theirs = _invoice(world, "F-11", _line("Z", 1, "9"))
+    a, b = (i["id"] for i in mine["items"])
+    stolen = theirs["items"][0]["id"]
+    before = world.counts()
+    sent = [{"id": a, "quantity": 7}, _line("New", 1, "5"), {"id": stolen, "quantity": 3}]
+    answer = world.api.patch(f"invoice/{mine['id']}", json={"items": sent})
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == {
+        "items[2].id": [f"This record has no line with id {stolen}."]
+    }
+    # The update of A, the new line and the delete of B all rolled back with it.
+    assert world.counts() == before
+    kept = _ok(world.api.get(f"invoice/{mine['id']}"))
+    assert kept["items"] == mine["items"] and kept["version"] == mine["version"]
+    assert _ok(world.api.get(f"invoice/{theirs['id']}"))["items"] == theirs["items"]
+    assert b in [i["id"] for i in kept["items"]]
+    # Replacing the lines is PATCH's job: the API has no PUT on a record.
+    put = world.api.client.put(
+        world.api.url(f"invoice/{mine['id']}"), json={"items": sent[:2]}, headers=world.api.headers
+    )
+    assert put.status_code == 405 and world.counts() == before
+    doc = _ok(world.api.get("openapi.json"))
+    assert "put" not in doc["paths"][f"/t/{TENANT}/api/invoice/{{id}}"]
+
+
 def test_a_line_created_on_its_own_comes_last(world: World) -> None:
     made = _invoice(world, "F-8", _line("A", 1, "1"), _line("B", 1, "2"))
     alone = _ok(
