@@ -71,6 +71,7 @@ def data_paths(
 ) -> dict[str, dict[str, Any]]:
     """The path items of one entity's recycle bin and history."""
     label, plural = entity.entity.label, entity.entity.plural_label
+    lines = bool(entity.entity.lines)  # deleted records answer without their lines
     tag = [label]
     page = [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Cursor"}]
     record_id = {"$ref": "#/components/parameters/RecordId"}
@@ -78,7 +79,7 @@ def data_paths(
     deleted = {
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": ref(key)},
+            "items": {"type": "array", "items": ref(f"{key}_Deleted" if lines else key)},
             "next_cursor": {"type": ["string", "null"]},
         },
         "required": ["items", "next_cursor"],

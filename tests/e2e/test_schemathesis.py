@@ -239,6 +239,21 @@ def test_package_with_documents(
         assert found.statuses("POST /t/docs/api/part/{id}/_documents/sheet")
 
 
+def test_package_with_lines_as_a_clerk(runtime: Runtime, record_property: Record) -> None:
+    """The invoice with its ``items`` lines: creates and PATCHes carry the lines array."""
+    package = Path(__file__).parent / "invoice_pkg"
+    runtime.registry.create_tenant("bills")
+    publish(runtime, "bills", package)
+    clerk = runtime.registry.ensure_user("clerk@bills.test", PASSWORD)
+    runtime.registry.add_membership("bills", clerk, ["clerk"])
+    token = runtime.registry.create_token("bills", "clerk@bills.test")
+    with fuzzer(runtime, "bills", token) as found:
+        _run(found, record_property)
+        found.sequences(2 * EXAMPLES, only=r"/api/invoice(/|$)")
+        assert 201 in found.statuses("POST /t/bills/api/invoice")
+        assert found.statuses("PATCH /t/bills/api/invoice/{id}") & {200, 409, 422}
+
+
 @pytest.mark.postgres
 def test_package_on_postgresql(
     tmp_path: Path, write_package: PackageWriter, record_property: Record
