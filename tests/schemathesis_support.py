@@ -13,7 +13,8 @@ so :func:`tolerated_refusal` lets exactly these through:
   rule-language expression, an opaque cursor, a JSON mapping and field names are
   strings whose grammar the schema cannot hold;
 - 422 where every message is the package's own (a validation or a rule's ``reject``),
-  a reference (or a many_to_many id) to a record that does not exist, a value of a
+  a reference (or a many_to_many id) to a record that does not exist (or a line id
+  that is not one of the record's lines, or sent twice), a value of a
   unique field that another record holds, a field left empty that a ``required_when``
   rule asks for, a range of a decimal sent as a string (JSON Schema cannot bound a
   numeric string), or a decimal with more than 15 significant digits on SQLite (it
@@ -57,6 +58,8 @@ from trellis.platform.runtime import Runtime
 EXAMPLES = int(os.environ.get("TRELLIS_SCHEMATHESIS_EXAMPLES", "3"))
 _REJECT = re.compile(r'reject\s+"((?:[^"\\]|\\.)*)"')
 _MISSING = re.compile(r"^No [a-z_]+ with ids? -?[0-9]+(, -?[0-9]+)*(, …)?\.$")
+#: A line id that is not one of the record's lines, or one sent twice (``lines`` fields).
+_LINE_ID = re.compile(r"^(This record has no line with id [0-9]+|Line [0-9]+ is sent twice)\.$")
 _TAKEN = re.compile(r"^Another .+ already has this .+\.$")
 #: SQLite keeps a decimal in a float: a number with more digits is refused (422).
 _DIGITS = "Use at most 15 significant digits; this database does not store more exactly."
@@ -127,6 +130,7 @@ class Fuzzer:
                 if not (
                     message in self.messages
                     or _MISSING.match(message)
+                    or _LINE_ID.match(message)
                     or (numeric and _RANGE.match(message))
                     or (name in self.decimals and message == _DIGITS)
                     or (name in self.uniques and _TAKEN.match(message))

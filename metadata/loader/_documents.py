@@ -2,7 +2,7 @@
 
 The sidecar says which entity the template prints (``entity:``, required) and how the
 document is labelled (``label:``, text or text per locale). Each template is parsed
-and checked against that entity (documents/… errors MD230 to MD234, see CODES.md).
+and checked against that entity (documents/… errors MD230 to MD235, see CODES.md).
 """
 
 from __future__ import annotations
@@ -168,6 +168,7 @@ def _read_one(
         )
     keys = sorted(children) if scan.related_whole else sorted(scan.related)
     label, labels = _labels(data.get("label"), name)
+    store_in = _store_in(model, entity, name, data.get("store_in"), doc, report)
     return DocumentDef(
         name=name,
         entity=entity,
@@ -176,8 +177,35 @@ def _read_one(
         template=text,
         template_path=relative,
         related=tuple(children[k] for k in keys),
+        store_in=store_in,
         source=SourceSpan(shown, 1, 1),
     )
+
+
+def _store_in(
+    model: AppModel, entity: str, name: str, value: Any, doc: YamlDocument, report: Report
+) -> str | None:
+    """The ``store_in`` field, or ``None`` (MD235 when it is not a versioned or multiple
+    file field of ``entity``)."""
+    if not isinstance(value, str) or not NAME.match(value):
+        return None  # absent, or the schema check reported its form
+    fields = model.entities[entity].fields
+    keeping = [
+        n for n, f in fields.items() if f.type == FieldType.FILE and (f.versioned or f.multiple)
+    ]
+    found = fields.get(value)
+    if found is None:
+        problem = f"unknown field '{value}' of entity '{entity}'"
+    elif found.type != FieldType.FILE:
+        problem = f"field '{value}' is {found.type}, not a versioned file field"
+    elif not (found.versioned or found.multiple):
+        problem = f"file field '{value}' keeps one file; make it versioned: true"
+    else:
+        return value
+    message = f"document '{name}': store_in: {problem}"
+    span = doc.positions.value(("store_in",))
+    report.error("MD235", message, span, did_you_mean(value, keeping))
+    return None
 
 
 __all__ = ["DOCUMENT_DIR", "TEMPLATE_SUFFIX", "read_documents"]

@@ -36,6 +36,8 @@ class DocumentDef:
     labels: Mapping[str, str] = field(default_factory=lambda: _NO_LABELS)
     #: The related lists the template reads (only these are queried).
     related: tuple[RelatedSource, ...] = ()
+    #: A versioned (or multiple) file field of the entity the PDF may be saved on.
+    store_in: str | None = None
     source: SourceSpan = UNKNOWN_SOURCE
 
 

@@ -8,7 +8,7 @@ which knows its other translations. :func:`label_for` picks the locale's value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -34,12 +34,30 @@ class LocalText(str):
     def get(self, locale: str) -> str:
         """The value for ``locale`` (``es_MX`` tries ``es``), else the default text."""
         found = self.by_locale.get(locale)
-        if found is None and "_" in locale:
-            found = self.by_locale.get(locale.split("_", 1)[0])
+        if found is None:
+            found = pick_local(self.by_locale, (locale,))
         return found if found is not None else str(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (LocalText, (dict(self.by_locale),))
+
+
+def pick_local(
+    texts: Mapping[str, str], languages: Sequence[str], default: str | None = None
+) -> str | None:
+    """The text of the first of ``languages`` that ``texts`` declares, else ``default``'s,
+    else English's; None when it declares none of them.
+
+    The one lookup of per-locale text, for screens (:meth:`LocalText.get`) and public
+    pages (``pick_text``): a tag is tried as given (lowercase), then its language
+    (``es-MX`` and ``es_MX`` try ``es``).
+    """
+    for tag in (*languages, default or DEFAULT_LOCALE, DEFAULT_LOCALE):
+        wanted = tag.lower()
+        for candidate in (wanted, wanted.replace("_", "-").split("-", 1)[0]):
+            if candidate in texts:
+                return texts[candidate]
+    return None
 
 
 def local_text(value: Any) -> str | None:
@@ -97,4 +115,5 @@ __all__ = [
     "Translatable",
     "label_for",
     "local_text",
+    "pick_local",
 ]

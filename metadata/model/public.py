@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from trellis.metadata.model.local_text import DEFAULT_LOCALE, pick_local
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
 
 #: The role whose grants are what a public form may save (``roles.yaml``).
@@ -20,7 +21,7 @@ PUBLIC_ROLE = "public"
 LINK_ACTIONS = ("view", "answer", "set")
 #: The key of a text given as a plain string (the same in every language).
 ANY_LANGUAGE = ""
-FALLBACK_LANGUAGE = "en"
+FALLBACK_LANGUAGE = DEFAULT_LOCALE
 
 #: A text per language (``{en: Name, es: Nombre}``); a plain string is ``{"": text}``.
 PublicText = Mapping[str, str]
@@ -41,17 +42,13 @@ def pick_text(
 ) -> str:
     """The text for the first of ``languages`` it has, else ``default``'s, else English.
 
-    ``languages`` are the reader's preferences, best first (``es-MX`` also matches ``es``).
-    One small function on purpose: the platform-wide locale choice can replace it.
+    ``languages`` are the reader's preferences, best first (``es-MX`` also matches ``es``);
+    the lookup is :func:`pick_local`, the one the screens' labels use.
     """
     if ANY_LANGUAGE in text:
         return text[ANY_LANGUAGE]
-    for tag in [*languages, default or FALLBACK_LANGUAGE, FALLBACK_LANGUAGE]:
-        tag = tag.lower()
-        for candidate in (tag, tag.split("-", 1)[0]):
-            if candidate in text:
-                return text[candidate]
-    return next(iter(text.values()), fallback)
+    found = pick_local(text, languages, default)
+    return found if found is not None else next(iter(text.values()), fallback)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,17 @@
 The caller must be able to read the record (403 for an entity its roles cannot read,
 404 for a record outside its scope, an unknown record or document); a template that
 fails on this record is 422 in the ``Errors`` shape. Rendering runs in the thread pool.
+
+``POST …/_documents/{name}`` renders the document and saves the PDF as the newest
+version of the file field its sidecar names in ``store_in`` (201 with the field and the
+stored file; the caller needs ``update``; nothing is stored when rendering fails).
 """
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get
+from typing import Any
+
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.api.deps import Api, Caller, Target
@@ -30,6 +36,15 @@ class DocumentsController(Controller):
             media_type=rendered.media_type,
             headers={"Content-Disposition": rendered.disposition},
         )
+
+    @post("/{name:str}", status_code=201, sync_to_thread=True)
+    def store_document(
+        self, api: Api, call: Caller, target: Target, record_id: FromPath[str], name: FromPath[str]
+    ) -> dict[str, Any]:
+        """Render the document and save the PDF as a new version on its ``store_in`` field."""
+        ident = parse_id(target.name, record_id)
+        field, stored = api.services.documents.store(call, target, ident, name)
+        return {"field": field, "file": stored}
 
 
 __all__ = ["DocumentsController"]

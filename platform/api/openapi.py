@@ -50,6 +50,7 @@ _WRITE = ("400", "401", "403", "404", "409", "413", "414", "415", "422", "429", 
 _DELETE = ("400", "401", "403", "404", "409", "414", "429", "503", "507")
 _BULK = ("400", "401", "403", "404", "409", "413", "414", "415", "429", "503", "507")
 _DOCUMENT = (*_READ, "422")
+_DOCUMENT_STORE = (*_READ, "413", "415", "422", "507")
 _errors = errors_of
 
 
@@ -317,7 +318,11 @@ def build_openapi(
         paths.update(import_upload_path(entity, base, _errors))
         documents = app.model.documents_of(entity.name)
         if documents:
-            paths.update(document_paths(entity, base, documents, _errors(_DOCUMENT)))
+            paths.update(
+                document_paths(
+                    entity, base, documents, _errors(_DOCUMENT), _errors(_DOCUMENT_STORE)
+                )
+            )
             created = paths[f"{base}/{entity.name}"]["post"]["responses"]["201"]
             created["links"] = {**created["links"], **document_links(entity, documents)}
         parts = entity_components(entity, workflows=workflows)

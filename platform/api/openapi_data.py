@@ -71,6 +71,7 @@ def data_paths(
 ) -> dict[str, dict[str, Any]]:
     """The path items of one entity's recycle bin and history."""
     label, plural = entity.entity.label, entity.entity.plural_label
+    lines = bool(entity.entity.lines)  # deleted records answer without their lines
     tag = [label]
     page = [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Cursor"}]
     record_id = {"$ref": "#/components/parameters/RecordId"}
@@ -82,7 +83,7 @@ def data_paths(
                 "type": "array",
                 "items": {
                     "allOf": [
-                        ref(key),
+                        ref(f"{key}_Deleted" if lines else key),
                         {
                             "type": "object",
                             "properties": {

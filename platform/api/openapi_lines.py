@@ -3,7 +3,8 @@
 A parent (``Invoice``) answers ``items`` as an array of ``InvoiceLine_Line`` (the line's
 columns without its reference back); its create and update take an array of
 ``InvoiceLine_LineInput``: a new line (the line entity's create schema) or a changed
-one (``id`` plus the fields that change), within the field's ``min``/``max``.
+one (``id`` plus the fields that change), within the field's ``min``/``max``. The
+recycle bin lists a deleted parent as ``Invoice_Deleted``: its columns, without lines.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ def add_line_schemas(
     ``restricted(line_entity)`` gives the reader's hidden and read-only line columns.
     """
     key = class_name(entity.name)
+    if entity.entity.lines:  # the recycle bin lists a deleted record without its lines
+        schemas[f"{key}_Deleted"] = {
+            **schemas[key],
+            "properties": dict(schemas[key]["properties"]),
+            "required": list(schemas[key]["required"]),
+            "title": f"Deleted {entity.entity.label}",
+        }
     for field in line_fields(app, entity.entity):
         line_key = class_name(field.child.name)
         hidden, read_only = restricted(field.child.name)

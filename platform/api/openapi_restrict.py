@@ -50,6 +50,9 @@ def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str
         for path in [p for p in paths if p.startswith(f"{base}/{name}/{{id}}/_files/")]:
             del paths[path]
         paths.update(entity_file_paths(entity, base, hidden))
+        for document in access.app.model.documents_of(name):  # saved on a hidden field
+            if document.store_in in hidden:
+                paths.pop(f"{base}/{name}/{{id}}/_documents/{document.name}", None)
         read_only = access.entity(entity.name).read_only
         owners = assignable_owners(access, name)
         lines = entity.entity.lines

@@ -30,10 +30,12 @@ from trellis.platform.documents.render import (
     html_to_pdf,
     render_html,
 )
+from trellis.platform.files.stored import FileJson
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError, RecordError
 from trellis.platform.runtime import PartKey, Runtime
 from trellis.platform.services.expand import expandable
+from trellis.platform.services.files import FilesService
 from trellis.platform.services.records import RecordsService
 from trellis.platform.services.values import ListArgs
 
@@ -50,9 +52,12 @@ def _expand_names(call: Call, entity: CompiledEntity) -> str | None:
 class DocumentsService:
     """Renders the documents of a package for callers who can read the record."""
 
-    def __init__(self, runtime: Runtime, records: RecordsService) -> None:
+    def __init__(
+        self, runtime: Runtime, records: RecordsService, files: FilesService | None = None
+    ) -> None:
         self.runtime = runtime
         self.records = records
+        self.files = files if files is not None else FilesService(runtime)
 
     def find(self, call: Call, entity: CompiledEntity, name: str) -> DocumentDef:
         """Document ``name`` of ``entity``.
@@ -144,6 +149,35 @@ class DocumentsService:
         if not file.endswith(PDF_SUFFIX):
             raise NotFoundError(f"No document '{file}': documents are named <name>.pdf.")
         return self.pdf(call, entity, record_id, file[: -len(PDF_SUFFIX)])
+
+    def store(
+        self, call: Call, entity: CompiledEntity, record_id: int, name: str
+    ) -> tuple[str, FileJson]:
+        """Render document ``name`` and save the PDF on its ``store_in`` file field as
+        the field's newest version (uploader: the caller; time: the clock).
+
+        Everything is rendered before anything is stored, and the file is stored with
+        the record's save, so a failure leaves neither bytes nor a version behind.
+
+        Returns:
+            The field's name and the stored file's metadata (with earlier versions).
+
+        Raises:
+            NotFoundError: unknown document or record, a record outside the scope, a
+                document without ``store_in``, or a field the caller cannot see.
+            ForbiddenError: the caller may not update these records.
+            DocumentRenderError: the template or the layout failed; nothing is stored.
+        """
+        document = self.find(call, entity, name)
+        if document.store_in is None:
+            raise NotFoundError(f"Document '{name}' is not saved on records (no store_in).")
+        field = self.files.field(call, entity, document.store_in)
+        self.files.check_upload(call, entity, record_id, field)
+        rendered = self.pdf(call, entity, record_id, name)
+        stored = self.files.store_version(
+            call, entity, record_id, field.name, rendered.content, rendered.filename
+        )
+        return field.name, stored
 
 
 __all__ = ["PDF_SUFFIX", "DocumentsService"]

@@ -7,6 +7,10 @@ from babel.core import negotiate_locale
 from trellis.metadata.model.local_text import DEFAULT_LOCALE, SUPPORTED_LOCALES
 
 MAX_HEADER_LENGTH = 512
+#: Most languages a public page reads from one header (longer lists are cut).
+MAX_LANGUAGES = 10
+#: The longest language tag taken (RFC 5646's practical limit).
+MAX_TAG_LENGTH = 35
 
 
 def supported(locale: str | None) -> str | None:
@@ -17,6 +21,29 @@ def supported(locale: str | None) -> str | None:
     return base if base in SUPPORTED_LOCALES else None
 
 
+def accepted_languages(header: str | None, most: int | None = MAX_LANGUAGES) -> list[str]:
+    """Language tags of an ``Accept-Language`` header, lowercase, best first by ``q``
+    (the first ``most`` entries; ``*``, weight 0 and malformed entries dropped).
+
+    The one parser of the header, for screens (:func:`accepted_locale`) and public pages.
+    """
+    found: list[tuple[float, int, str]] = []
+    for index, part in enumerate((header or "").split(",")[:most]):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        if not tag or tag == "*" or len(tag) > MAX_TAG_LENGTH:
+            continue
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if weight > 0:
+            found.append((-weight, index, tag))
+    return [tag for _, _, tag in sorted(found)]
+
+
 def accepted_locale(header: str | None) -> str | None:
     """The best shipped locale of an ``Accept-Language`` header, or None.
 
@@ -25,18 +52,7 @@ def accepted_locale(header: str | None) -> str | None:
     """
     if not header:
         return None
-    weighted: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header[:MAX_HEADER_LENGTH].split(",")):
-        tag, _, params = part.strip().partition(";")
-        weight = 1.0
-        if params.strip().startswith("q="):
-            try:
-                weight = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if tag and weight > 0:
-            weighted.append((-weight, index, tag.strip()))
-    preferred = [tag.replace("_", "-") for _, _, tag in sorted(weighted)]
+    preferred = [t.replace("_", "-") for t in accepted_languages(header[:MAX_HEADER_LENGTH], None)]
     found = negotiate_locale(preferred, list(SUPPORTED_LOCALES), sep="-")
     return supported(found) if found else None
 
@@ -53,4 +69,4 @@ def choose_locale(
     )
 
 
-__all__ = ["accepted_locale", "choose_locale", "supported"]
+__all__ = ["accepted_languages", "accepted_locale", "choose_locale", "supported"]

@@ -70,11 +70,20 @@ def split_lines(
             errors[name] = [_too_few(lines)]
         elif lines.max is not None and len(value) > lines.max:
             errors[name] = [Translatable("At most %(max)s lines.", max=lines.max)]
+        value = [_whole_id(line) for line in value]
         errors.update(_id_errors(name, value))
         sent[name] = value
     if errors:
         raise ValidationFailedError(errors)
     return own, sent
+
+
+def _whole_id(line: dict[str, Any]) -> dict[str, Any]:
+    """``line`` with an ``id`` sent as a whole float (``5.0``, JSON's integer) as an int."""
+    line_id = line.get("id")
+    if isinstance(line_id, float) and line_id.is_integer() and abs(line_id) < 2**63:
+        return {**line, "id": int(line_id)}
+    return line
 
 
 def _id_errors(name: str, lines: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -28,10 +28,10 @@ class Services:
         self.reads = ReadsService(runtime)
         self.workflows = WorkflowsService(runtime)
         self.members = MembersService(runtime, self.callers.authz)
-        self.documents = DocumentsService(runtime, self.records)
+        self.files = FilesService(runtime)
+        self.documents = DocumentsService(runtime, self.records, self.files)
         self.history = HistoryService(runtime)
         self.recycle_bin = RecycleBinService(runtime)
-        self.files = FilesService(runtime)
         self.merges = MergesService(runtime)
 
     @property

@@ -23,6 +23,7 @@ from trellis.platform.automation import record_service
 from trellis.platform.duplicates.merge_log import merged_into
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError, NotFoundError
+from trellis.platform.records.lines import lines_json
 from trellis.platform.records.query import parse_limit
 from trellis.platform.records.save_context import SaveContext
 from trellis.platform.records.values import as_utc
@@ -114,7 +115,11 @@ class RecycleBinService:
         with engines.tenant_connection(call.tenant, write=True) as conn, conn.begin():
             ctx = SaveContext(conn, call.member, self.runtime.clock.now(), source="restore")
             record = service.restore(ctx, entity, record_id)
-        return RecordBody(visible_record(call, entity, record), int(record["version"]))
+            body = visible_record(call, entity, record)
+            roles = call.access.roles.entities  # the restored lines, as a read shows them
+            hidden = lambda name: roles[name].hidden if name in roles else ()  # noqa: E731
+            body.update(lines_json(conn, call.app, entity, record_id, hidden))
+        return RecordBody(body, int(record["version"]))
 
     def purge(self, call: Call, entity: CompiledEntity, record_id: int) -> Purged:
         """Remove a deleted record for good (the ``purge`` action), audited.

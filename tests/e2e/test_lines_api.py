@@ -213,6 +213,37 @@ def test_another_parents_line_is_refused_and_stale_versions_conflict(world: Worl
     assert [i["description"] for i in _ok(world.api.get(f"invoice/{mine['id']}"))["items"]] == ["C"]
 
 
+def test_a_patch_with_one_foreign_line_changes_none_of_the_others(world: World) -> None:
+    mine = _invoice(world, "F-10", _line("A", 1, "1"), _line("B", 2, "1"))
+    theirs = _invoice(world, "F-11", _line("Z", 1, "9"))
+    a, b = (i["id"] for i in mine["items"])
+    stolen = theirs["items"][0]["id"]
+    before = world.counts()
+    sent = [{"id": a, "quantity": 7}, _line("New", 1, "5"), {"id": stolen, "quantity": 3}]
+    answer = world.api.patch(f"invoice/{mine['id']}", json={"items": sent})
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == {
+        "items[2].id": [f"This record has no line with id {stolen}."]
+    }
+    # The update of A, the new line and the delete of B all rolled back with it.
+    assert world.counts() == before
+    kept = _ok(world.api.get(f"invoice/{mine['id']}"))
+    assert kept["items"] == mine["items"] and kept["version"] == mine["version"]
+    assert _ok(world.api.get(f"invoice/{theirs['id']}"))["items"] == theirs["items"]
+    assert b in [i["id"] for i in kept["items"]]
+    # A whole number sent as 5.0 is the integer JSON Schema allows: the line is found.
+    same = world.api.patch(f"invoice/{mine['id']}", json={"items": [{"id": float(a)}]})
+    assert [i["id"] for i in _ok(same)["items"]] == [a]
+    before = world.counts()
+    # Replacing the lines is PATCH's job: the API has no PUT on a record.
+    put = world.api.client.put(
+        world.api.url(f"invoice/{mine['id']}"), json={"items": sent[:2]}, headers=world.api.headers
+    )
+    assert put.status_code == 405 and world.counts() == before
+    doc = _ok(world.api.get("openapi.json"))
+    assert "put" not in doc["paths"][f"/t/{TENANT}/api/invoice/{{id}}"]
+
+
 def test_a_line_created_on_its_own_comes_last(world: World) -> None:
     made = _invoice(world, "F-8", _line("A", 1, "1"), _line("B", 1, "2"))
     alone = _ok(
@@ -247,7 +278,10 @@ def test_delete_and_restore_take_the_lines_along(world: World) -> None:
     line = made["items"][0]["id"]
     assert world.admin.delete(f"invoice/{made['id']}").status_code == 204
     assert world.admin.get(f"invoice_line/{line}").status_code == 404
-    _ok(world.admin.post(f"invoice/{made['id']}/_restore"))
+    binned = _ok(world.admin.get("invoice/_deleted"))["items"]
+    assert next(b for b in binned if b["id"] == made["id"]).get("items") is None  # no lines
+    answer = _ok(world.admin.post(f"invoice/{made['id']}/_restore"))
+    assert [i["id"] for i in answer["items"]] == [i["id"] for i in made["items"]]
     restored = _ok(world.admin.get(f"invoice/{made['id']}"))
     assert [i["id"] for i in restored["items"]] == [i["id"] for i in made["items"]]
 
@@ -267,6 +301,7 @@ def test_openapi_describes_the_lines_exactly(world: World) -> None:
         and "items" in schemas["Invoice_Create"]["required"]
     )
     assert "invoice" not in schemas["InvoiceLine_Line"]["properties"]
+    assert "items" not in schemas["Invoice_Deleted"]["required"]  # the bin lists no lines
     made = _invoice(world, "F-7", _line("A", 1, "1.5"))
     assert check("Invoice", made) == []
     assert check("Invoice_Create", {"number": "F", "items": [_line("A", 1, "2")]}) == []

@@ -224,7 +224,9 @@ def test_package_with_documents(
     root = write_package({"part": PART, "line": LINE}, name="docs")
     (root / "documents").mkdir()
     (root / "documents" / "sheet.html.j2").write_text(SHEET, encoding="utf-8")
-    (root / "documents" / "sheet.yaml").write_text("entity: part\nlabel: Part sheet\n")
+    (root / "documents" / "sheet.yaml").write_text(
+        "entity: part\nlabel: Part sheet\nstore_in: drawing\n"
+    )
     runtime.registry.create_tenant("docs")
     publish(runtime, "docs", root)
     user = runtime.registry.ensure_user("admin@docs.test", PASSWORD)
@@ -233,6 +235,23 @@ def test_package_with_documents(
         _run(found, record_property)
         # The create's link led to the new part's PDF.
         assert 200 in found.statuses("GET /t/docs/api/part/{id}/_documents/sheet.pdf")
+        # Saving the PDF on the part's versioned drawing (store_in) was fuzzed too.
+        assert found.statuses("POST /t/docs/api/part/{id}/_documents/sheet")
+
+
+def test_package_with_lines_as_a_clerk(runtime: Runtime, record_property: Record) -> None:
+    """The invoice with its ``items`` lines: creates and PATCHes carry the lines array."""
+    package = Path(__file__).parent / "invoice_pkg"
+    runtime.registry.create_tenant("bills")
+    publish(runtime, "bills", package)
+    clerk = runtime.registry.ensure_user("clerk@bills.test", PASSWORD)
+    runtime.registry.add_membership("bills", clerk, ["clerk"])
+    token = runtime.registry.create_token("bills", "clerk@bills.test")
+    with fuzzer(runtime, "bills", token) as found:
+        _run(found, record_property)
+        found.sequences(2 * EXAMPLES, only=r"/api/invoice(/|$)")
+        assert 201 in found.statuses("POST /t/bills/api/invoice")
+        assert found.statuses("PATCH /t/bills/api/invoice/{id}") & {200, 409, 422}
 
 
 @pytest.mark.postgres

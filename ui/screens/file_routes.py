@@ -125,7 +125,8 @@ def file_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target = context(request, tenant, entity)
         record = services.records.read(ui.call, target, parse_id(entity, record_id)).record
-        cards = file_cards(ui.call, target, record, services.members.names(ui.tenant))
+        names = services.members.names(ui.tenant)
+        cards = file_cards(ui.call, target, record, names, ui.translator.locale)
         return page(request, ui, "_files.html", {"file_cards": cards})
 
     return [upload_file, download_file, file_list]

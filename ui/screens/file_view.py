@@ -44,14 +44,17 @@ def file_cards(
     entity: CompiledEntity,
     record: Mapping[str, Any],
     names: Mapping[int, str],
+    locale: str = "en",
 ) -> list[dict[str, Any]]:
-    """One card per visible file field: its files (each with its versions), upload rights."""
+    """One card per visible file field: its files (each with its versions), upload rights,
+    and the documents (labelled in ``locale``) that may be saved on it."""
     access = call.access.entity(entity.name)
     can_update = call.access.can(entity.name, "update")
     cards = []
     for name in file_field_names(entity, call):
         f = entity.entity.fields[name]
-        base = f"/t/{call.tenant}/e/{entity.name}/{record['id']}/_files/{name}"
+        record_base = f"/t/{call.tenant}/e/{entity.name}/{record['id']}"
+        base = f"{record_base}/_files/{name}"
         files = [
             {
                 **_shown(item, base, names),
@@ -68,6 +71,15 @@ def file_cards(
                 "versioned": f.versioned,
                 "action": base,
                 "can_upload": can_update and name not in access.read_only,
+                "documents": [
+                    {
+                        "name": d.name,
+                        "label": d.labels.get(locale, d.label),
+                        "action": f"{record_base}/documents/{d.name}",
+                    }
+                    for d in call.app.model.documents_of(entity.name)
+                    if d.store_in == name and can_update and name not in access.read_only
+                ],
             }
         )
     return cards

@@ -1,8 +1,9 @@
 """Which language a public page speaks, and its texts in it.
 
 The reader's ``Accept-Language`` picks a declared text (``{en: …, es: …}``), falling back
-to the tenant's default language, then English. One small module on purpose, so the
-platform-wide locale choice can replace it.
+to the tenant's default language, then English. The header is parsed and the text looked
+up by platform/i18n's helpers (``accepted_languages``, ``pick_local``), the ones screens
+use; a public page may offer any language its texts declare, not only the shipped ones.
 """
 
 from __future__ import annotations
@@ -11,28 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from trellis.metadata.model import PublicText, pick_text
-
-#: Most languages read from one header (longer lists are cut).
-MAX_LANGUAGES = 10
-
-
-def accepted_languages(header: str | None) -> list[str]:
-    """Language tags of an ``Accept-Language`` header, best first (``*`` and junk dropped)."""
-    found: list[tuple[float, int, str]] = []
-    for index, part in enumerate((header or "").split(",")[:MAX_LANGUAGES]):
-        tag, _, params = part.strip().partition(";")
-        tag = tag.strip().lower()
-        if not tag or tag == "*" or len(tag) > 35:
-            continue
-        weight = 1.0
-        if params.strip().startswith("q="):
-            try:
-                weight = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if weight > 0:
-            found.append((-weight, index, tag))
-    return [tag for _, _, tag in sorted(found)]
+from trellis.platform.i18n.negotiation import accepted_languages
 
 
 class PageText:

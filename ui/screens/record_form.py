@@ -47,16 +47,19 @@ class RecordForms:
         return Presenter(self.api, ui.call, names, ui.translator)
 
     def sections(self, ui: UiCall, entity: CompiledEntity, screens: Screens) -> Sections:
-        """Sections of the form with only the fields this user may write."""
+        """Sections of the form with only the fields this user may write; a ``lines``
+        field placed in a section is shown there as its table of lines."""
         access = ui.call.access.entity(entity.name)
         found = []
         for section in screens.form:
             names = tuple(
                 n
                 for n in section.fields
-                if n in entity.entity.fields
-                and editable(entity.entity.fields[n])
-                and n not in access.hidden
+                if n not in access.hidden
+                and (
+                    n in entity.entity.lines
+                    or (n in entity.entity.fields and editable(entity.entity.fields[n]))
+                )
             )
             if names:
                 found.append((section.label, names))
@@ -67,7 +70,12 @@ class RecordForms:
     ) -> tuple[dict[str, list[str]], list[str], dict[str, Any]]:
         """The posted form, the fields this user may write in it, and their API values."""
         posted = posted_multi(form)
-        names = [n for _, fields in self.sections(ui, entity, screens) for n in fields]
+        names = [
+            n
+            for _, fields in self.sections(ui, entity, screens)
+            for n in fields
+            if n not in entity.entity.lines
+        ]
         values = form_values(entity.entity, posted, names, ui.translator.zone)
         return posted, names, values | posted_lines(ui.call, entity.entity, posted)
 
@@ -119,6 +127,7 @@ class RecordForms:
         sections = self.sections(ui, entity, screens)
         shown = {n for _, names in sections for n in names}
         failed = errors or {}
+        tables = form_tables(ui.call, entity.entity, record, failed)
         summary = [
             (name, label_of(entity.entity, name) if name in entity.entity.fields else name, ms)
             for name, ms in failed.items()
@@ -135,7 +144,8 @@ class RecordForms:
             "options": self.titles(ui, entity, record),
             "chips": link_chips(self.presenter(ui), entity, record),
             "conflict": conflict,
-            "line_tables": form_tables(ui.call, entity.entity, record, failed),
+            "line_tables": [t for t in tables if t.name not in shown],
+            "placed_tables": {t.name: t for t in tables if t.name in shown},
             "duplicates": duplicates if status == 409 else None,
         }
         template = "_form.html" if is_htmx(request) and status != 200 else "form.html"
