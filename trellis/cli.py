@@ -129,7 +129,7 @@ def cmd_publish(args: argparse.Namespace) -> None:
 
     runtime = _runtime(args)
     try:
-        result, changes = publish_package(
+        result, changes, backup = publish_package(
             runtime,
             args.tenant,
             Path(args.path),
@@ -147,6 +147,8 @@ def cmd_publish(args: argparse.Namespace) -> None:
     _out(result.render())
     for change in changes:
         _out(f"data: {change}")
+    if backup:
+        _out(f"backup: {backup}")
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
