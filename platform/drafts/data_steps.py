@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,7 +82,7 @@ class DataSteps:
                 raise DataStepError("fill", f"'{key}' takes no fill value of this kind.")
             if spec.type == FieldType.ENUM and value not in spec.options:
                 raise DataStepError("fill", f"'{value}' is not an option of '{key}'.")
-            fill[(entity, name)] = value
+            fill[(entity, name)] = _typed(spec.type, value, key)
         options: dict[tuple[str, str], Mapping[str, str]] = {}
         for key, mapping in _mapping(raw.get("map_options"), "map_options").items():
             entity, name = _target(model, key, "map_options")
@@ -124,9 +126,29 @@ class DataSteps:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "fill": {f"{e}.{f}": v for (e, f), v in self.fill.items()},
+            "fill": {f"{e}.{f}": str(v) for (e, f), v in self.fill.items()},
             "map_options": {f"{e}.{f}": dict(m) for (e, f), m in self.options.items()},
         }
+
+
+def _typed(kind: FieldType, value: Any, key: str) -> Any:
+    """``value`` (as JSON or the command line gives it) as the column stores it."""
+    try:
+        if kind == FieldType.INTEGER and not isinstance(value, bool):
+            return int(value)
+        if kind == FieldType.DECIMAL and not isinstance(value, bool):
+            return Decimal(str(value))
+        if kind == FieldType.BOOLEAN:
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            if isinstance(value, bool):
+                return value
+            raise ValueError(value)
+        if kind == FieldType.DATE:
+            return date.fromisoformat(str(value))
+    except (ValueError, ArithmeticError):
+        raise DataStepError("fill", f"'{value}' does not fit '{key}' ({kind}).") from None
+    return str(value)
 
 
 class _Columns:
@@ -157,6 +179,7 @@ def offered_steps(changes: list[DataChange], steps: DataSteps) -> list[dict[str,
         where = f"{c.entity}.{c.field}"
         if c.kind == "require_field":
             value = steps.fill.get(key)
+            value = value if value is None or isinstance(value, (str, bool, int)) else str(value)
             out.append({"kind": "fill", "field": where, "count": c.count, "value": value})
         elif c.kind == "remove_option":
             mapping = dict(steps.options.get(key, {}))
@@ -164,4 +187,30 @@ def offered_steps(changes: list[DataChange], steps: DataSteps) -> list[dict[str,
     return out
 
 
-__all__ = ["DataStepError", "DataSteps", "offered_steps"]
+def cli_data_steps(fills: list[str], maps: list[str]) -> dict[str, Any] | None:
+    """``--fill e.f=value`` and ``--map-option e.f:old=new`` as a ``data_steps`` object.
+
+    Raises:
+        DataStepError: an option not written as shown.
+    """
+    if not fills and not maps:
+        return None
+    fill: dict[str, str] = {}
+    for item in fills:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DataStepError("fill", f"--fill '{item}': write entity.field=value.")
+        fill[key] = value
+    options: dict[str, dict[str, str]] = {}
+    for item in maps:
+        key, sep, pair = item.partition(":")
+        old, eq, new = pair.partition("=")
+        if not (sep and eq and key and old and new):
+            raise DataStepError(
+                "map_options", f"--map-option '{item}': write entity.field:old=new."
+            )
+        options.setdefault(key, {})[old] = new
+    return {"fill": fill, "map_options": options}
+
+
+__all__ = ["DataStepError", "DataSteps", "cli_data_steps", "offered_steps"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from trellis.platform.drafts.errors import InvalidDraftError
 from trellis.platform.drafts.lock import publish_lock
@@ -20,6 +21,7 @@ def publish_package(
     dry_run: bool = False,
     allow_destructive: bool = False,
     actor: str = "cli",
+    data_steps: dict[str, Any] | None = None,
 ) -> tuple[PublishResult, list[str], str | None]:
     """Publish the package folder at ``path``: the result, the data it touches, the backup.
 
@@ -57,6 +59,7 @@ def publish_package(
                 actor=actor,
                 expected_version=state.info.current_version,
                 confirm=allow_destructive,
+                data_steps=data_steps,
             )
         except InvalidDraftError:
             publish(runtime, tenant, path, dry_run=True, published_by=actor)  # raises, as ever

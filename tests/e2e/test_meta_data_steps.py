@@ -82,3 +82,36 @@ def test_bad_data_steps_are_refused_and_change_nothing(admin: Api) -> None:
     assert shape.status_code == 422
     sizes = sorted(r["size"] for r in admin.get("item").json()["items"])
     assert sizes == ["large", "large", "small"]
+
+
+def test_cli_publish_takes_fill_and_map_option_and_backs_up_when_destructive(
+    runtime: Runtime,
+    admin: Api,
+    write_package: PackageWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from trellis.cli import main
+
+    config = runtime.config
+    monkeypatch.setenv("TRELLIS_DATA_DIR", str(config.data_dir))
+    if config.database_url:
+        monkeypatch.setenv("TRELLIS_DATABASE_URL", config.database_url)
+        monkeypatch.setenv("TRELLIS_SCHEMA_PREFIX", config.schema_prefix)
+    changed = ITEM.replace("[small, medium, large]", "[small, medium]").replace(
+        "  size:", "  qty: {type: integer, required: true}\n      size:"
+    )
+    package = str(write_package({"item": changed}))
+    assert main(["publish", TENANT, package, "--fill", "item.qty"]) == 1
+    assert "write entity.field=value" in capsys.readouterr().err
+    steps = ["--fill", "item.qty=1", "--map-option", "item.size:large=small"]
+    assert main(["publish", TENANT, package, *steps]) == 0
+    out = capsys.readouterr().out
+    assert "Published as version 2." in out and "backup:" not in out  # nothing lost
+    rows = admin.get("item").json()["items"]
+    assert sorted((r["size"], r["qty"]) for r in rows) == [("small", 1)] * 3
+
+    dropped = str(write_package({"item": ITEM.replace("  size:", "  old_size:")}))
+    assert main(["publish", TENANT, dropped, "--allow-destructive"]) == 0
+    backup = capsys.readouterr().out.split("backup: ", 1)[1].strip()
+    assert (config.data_dir / backup).is_file()
