@@ -2,10 +2,10 @@
 
 ``rename_in_draft`` loads the draft's model, refuses a rename onto an existing name
 (with the position of what already has it), rewrites the entity files, rule files,
-roles, dashboards, workflows, forms and the other YAML files through their parsers
-(platform/drafts/refs_yaml.py, refs_expr.py), declares ``renamed_from`` so the publish
-renames the column or table in place (values kept), checks the rewritten package
-and saves every changed file as one draft revision.
+roles, dashboards, workflows, forms, the other YAML files and the e-mail templates
+through their parsers (platform/drafts/refs_yaml.py, refs_expr.py, refs_templates.py),
+declares ``renamed_from`` so the publish renames the column or table in place (values
+kept), checks the rewritten package and saves every changed file as one draft revision.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from trellis.metadata.model import AppModel, SourceSpan
 from trellis.platform.drafts.errors import DraftError, InvalidDraftError
 from trellis.platform.drafts.plan import load_checked, package_folder
 from trellis.platform.drafts.refs_expr import Rename, apply_edits, rule_file_edits
+from trellis.platform.drafts.refs_templates import template_edits, template_entities, template_name
 from trellis.platform.drafts.refs_yaml import declare_renamed_from, yaml_edits
 from trellis.platform.drafts.service import draft_files, published
 from trellis.platform.drafts.store import DraftStore
@@ -71,8 +72,14 @@ def rewrite_files(
 ) -> dict[str, str | None]:
     """The files ``rename`` changes: new text, or None for a file moved away."""
     changed: dict[str, str | None] = {}
+    rendered = template_entities(files) if rename.kind == "field" else {}
     for path, text in files.items():
-        if path.endswith(".rules"):
+        template = template_name(path)
+        if template is not None:
+            if rename.entity not in rendered.get(template, set()):
+                continue
+            edits = template_edits(model, rename.entity, text, rename)
+        elif path.endswith(".rules"):
             edits = rule_file_edits(model, text, rename)
         elif path.endswith((".yaml", ".yml")):
             edits = yaml_edits(model, text, _file_entity(path), rename)

@@ -55,6 +55,16 @@ rule "Expensive"
   then
     set code = "price is high"
 end
+
+rule "Tell about prices"
+  on item created
+  when price > 0
+  then send email "priced" to owner
+end
+"""
+TEMPLATE = """\
+{% block subject %}{{ name }} costs {{ price }}{% endblock %}
+{% block text %}{% if price > 100 %}price: {{ price | round(2) }}{% endif %}{% endblock %}
 """
 ROLES = """\
 roles:
@@ -80,6 +90,8 @@ def admin(runtime: Runtime, client: TestClient, write_package: PackageWriter) ->
     (root / "rules").mkdir()
     (root / "rules" / "stock.rules").write_text(RULES, encoding="utf-8")
     (root / "roles.yaml").write_text(ROLES, encoding="utf-8")
+    (root / "email_templates").mkdir()
+    (root / "email_templates" / "priced.j2").write_text(TEMPLATE, encoding="utf-8")
     (root / "dashboards").mkdir()
     (root / "dashboards" / "stock.yaml").write_text(DASHBOARD, encoding="utf-8")
     runtime.registry.create_tenant(TENANT)
@@ -111,11 +123,15 @@ def test_a_field_rename_keeps_the_values_and_rewrites_every_reference(admin: Api
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["files"] == [
         "dashboards/stock.yaml",
+        "email_templates/priced.j2",
         "entities/item.yaml",
         "entities/order.yaml",
         "roles.yaml",
         "rules/stock.rules",
     ]
+    assert _file(admin, "email_templates/priced.j2") == TEMPLATE.replace(
+        "{{ price }}", "{{ unit_cost }}"
+    ).replace("if price >", "if unit_cost >").replace("{{ price |", "{{ unit_cost |")
     assert renamed.headers["etag"] == f'"{renamed.json()["draft_version"]}"'
     item = _file(admin, "entities/item.yaml")
     assert "unit_cost: {renamed_from: price, type: decimal, scale: 2}" in item
