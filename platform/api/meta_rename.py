@@ -24,13 +24,11 @@ def rename_request(data: dict[str, Any]) -> Rename:
     """``{"entity", "from", "to"}`` renames a field; ``{"entity", "to"}`` the entity.
 
     Raises:
-        ValidationFailedError: a missing or malformed name, or ``to`` equal to ``from``.
+        ValidationFailedError: a missing or malformed name.
     """
     entity = _name(data, "entity")
     new = _name(data, "to")
     old = _name(data, "from") if "from" in data else entity
-    if old == new:
-        raise ValidationFailedError({"to": ["The new name is the current name."]})
     kind = "field" if "from" in data else "entity"
     return Rename(kind, entity, old, new)
 

@@ -122,14 +122,21 @@ def rename_in_draft(
     with package_folder(files) as root:
         model = load_checked(runtime, root)
         _target(model, rename)
-        _collision(model, rename, root)
-    changed = rewrite_files(model, files, rename)
+        if rename.old != rename.new:
+            _collision(model, rename, root)
+    changed = rewrite_files(model, files, rename) if rename.old != rename.new else {}
+    if not changed:  # the same name: nothing to do
+        return _answer(draft.revision, rename, changed)
     after = {**files, **changed}
     with package_folder({p: t for p, t in after.items() if t is not None}) as root:
         load_checked(runtime, root)
     revision = store.save_many(
         state.info, changed, draft.revision if expected is None else expected, actor
     )
+    return _answer(revision, rename, changed)
+
+
+def _answer(revision: int, rename: Rename, changed: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "draft_version": revision,
         "rename": {
