@@ -94,7 +94,7 @@ def main() -> None:
             for kind, times in order if n % 2 == 0 else reversed(order):
                 started = time.perf_counter()
                 if kind == "lifecycle":
-                    result, _ = publish_package(runtime, "bench", package)
+                    result, _, _ = publish_package(runtime, "bench", package)
                 else:
                     result = publish(runtime, "bench", package)
                 times.append(time.perf_counter() - started)

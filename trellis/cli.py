@@ -126,28 +126,32 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
 
 def cmd_publish(args: argparse.Namespace) -> None:
     from trellis.platform.drafts import DestructiveChangeError, DraftError
+    from trellis.platform.drafts.data_steps import DataStepError, cli_data_steps
     from trellis.platform.drafts.package import publish_package
 
     runtime = _runtime(args)
     try:
-        result, changes = publish_package(
+        result, changes, backup = publish_package(
             runtime,
             args.tenant,
             Path(args.path),
             dry_run=args.dry_run,
             allow_destructive=args.allow_destructive,
+            data_steps=cli_data_steps(args.fill, args.map_option),
         )
     except DestructiveChangeError as exc:
         raise CliError(
             f"{exc}\nNothing was applied; add --allow-destructive to go ahead."
         ) from None
-    except DraftError as exc:
+    except (DraftError, DataStepError) as exc:
         raise CliError(str(exc)) from None
     finally:
         runtime.close()
     _out(result.render())
     for change in changes:
         _out(f"data: {change}")
+    if backup:
+        _out(f"backup: {backup}")
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -272,6 +276,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-destructive",
         action="store_true",
         help="go ahead with changes that hide or invalidate stored data",
+    )
+    pub.add_argument(
+        "--fill",
+        action="append",
+        default=[],
+        metavar="ENTITY.FIELD=VALUE",
+        help="data step: set a newly required field where it is empty (repeatable)",
+    )
+    pub.add_argument(
+        "--map-option",
+        action="append",
+        default=[],
+        metavar="ENTITY.FIELD:OLD=NEW",
+        help="data step: move rows off a removed enum option (repeatable)",
     )
     pub.set_defaults(func=cmd_publish)
 

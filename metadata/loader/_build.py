@@ -262,6 +262,7 @@ def build_entity(name: str, data: Any, positions: PositionMap) -> EntityDef:
         layouts=build_layouts(data, positions),
         activity=_activity(data.get("activity_fields")),
         lines=build_lines(specs if isinstance(specs, dict) else {}, positions),
+        renamed_from=_text(data, "renamed_from"),
     )
 
 

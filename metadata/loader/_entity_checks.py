@@ -150,6 +150,16 @@ def _check_field_links(specs: Mapping[str, Any], positions: PositionMap, report:
         renamed.setdefault(old, name)
 
 
+def check_entity_rename(
+    model: AppModel, entity: EntityDef, positions: PositionMap, report: Report
+) -> None:
+    """MD027: an entity's ``renamed_from`` names an entity that still exists."""
+    old = entity.renamed_from
+    if old is not None and old in model.entities:
+        message = f"entity '{entity.name}': renamed_from '{old}', but entity '{old}' still exists"
+        report.error("MD027", message, positions.value(("renamed_from",)))
+
+
 def check_references(
     model: AppModel,
     entity: EntityDef,

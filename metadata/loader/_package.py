@@ -21,6 +21,7 @@ from trellis.metadata.loader._duplicates import check_duplicates
 from trellis.metadata.loader._entity_checks import (
     check_entity,
     check_entity_name,
+    check_entity_rename,
     check_references,
 )
 from trellis.metadata.loader._expressions import (
@@ -275,6 +276,7 @@ def validate_package(
     for name, entity in model.entities.items():
         doc = entities.docs[name]
         check_references(model, entity, doc.data, doc.positions, entities.broken, report)
+        check_entity_rename(model, entity, doc.positions, report)
         check_rollups(model, entity, doc.positions, report)
         check_layouts(name, entities.docs, entities.broken, report)
     _check_cycles(model, entities, report)

@@ -40,7 +40,7 @@ CODES = MappingProxyType(
         "MD024": "invalid autonumber format",
         "MD025": "contradictory settings (min above max, set_null on a required field)",
         "MD026": "default text is not one of the enum options",
-        "MD027": "renamed_from names a field that still exists or is renamed twice",
+        "MD027": "renamed_from names a field or entity that still exists, or is renamed twice",
         "MD028": "referenced field has the wrong type (currency_field)",
         # Package layout.
         "MD030": "not a package: the folder or its app.yaml is missing",

@@ -192,6 +192,8 @@ class EntityDef:
     lines: Mapping[str, LinesDef] = field(default_factory=lambda: _EMPTY)
     #: The ``duplicates:`` rules (docs/duplicates.md), in file order.
     duplicates: tuple[DuplicateRuleDef, ...] = ()
+    #: ``renamed_from:``: the entity's former name (its table is renamed in place).
+    renamed_from: str | None = None
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is a declared field (standard columns excluded)."""

@@ -15,6 +15,7 @@ from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
 from trellis.platform.api.hygiene import UnsupportedMediaTypeError, is_json_media_type
 from trellis.platform.api.meta_errors import meta_errors
+from trellis.platform.api.meta_rename import rename_request
 from trellis.platform.api.requests import check_query_params, parse_if_match, parse_object
 from trellis.platform.drafts import (
     DraftStore,
@@ -24,6 +25,7 @@ from trellis.platform.drafts import (
     plan_draft,
     publish_draft,
     read_file,
+    rename_in_draft,
     rollback,
     save_file,
 )
@@ -109,7 +111,7 @@ class MetaController(Controller):
     ) -> Response[bytes]:
         check_query_params(request.query_params, ())
         data = _json_body(request, body)
-        _check_keys(data, ("comment", "confirm_destructive"))
+        _check_keys(data, ("comment", "confirm_destructive", "data_steps"))
         with meta_errors():
             answer = publish_draft(
                 api.runtime,
@@ -117,8 +119,28 @@ class MetaController(Controller):
                 actor=call.identity.email,
                 comment=_comment(data) or "",
                 confirm=_flag(data, "confirm_destructive"),
+                data_steps=data.get("data_steps"),
             )
         return _json(answer)
+
+    @post("/draft/rename", sync_to_thread=True)
+    def rename(
+        self, request: Request[Any, Any, Any], api: Api, call: Caller, body: RawBody
+    ) -> Response[bytes]:
+        check_query_params(request.query_params, ())
+        data = _json_body(request, body)
+        _check_keys(data, ("entity", "from", "to"))
+        header = request.headers.get("if-match")
+        expected = None if header is None else parse_if_match(header) or 0
+        with meta_errors():
+            answer = rename_in_draft(
+                api.runtime,
+                call.tenant,
+                rename_request(data),
+                expected=expected,
+                actor=call.identity.email,
+            )
+        return _json(answer, headers={"ETag": f'"{answer["draft_version"]}"'})
 
     @get("/draft/{path:path}", sync_to_thread=True)
     def read(self, api: Api, call: Caller, path: FromPath[str]) -> Response[bytes]:

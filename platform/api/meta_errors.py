@@ -12,9 +12,11 @@ from trellis.platform.drafts import (
     DraftPathError,
     InvalidDraftError,
     PublishLockedError,
+    RenameTargetError,
     StaleDraftError,
     VersionNotFoundError,
 )
+from trellis.platform.drafts.data_steps import DataStepError
 from trellis.platform.records.errors import (
     BadRequestError,
     ConflictError,
@@ -31,7 +33,7 @@ def meta_errors() -> Iterator[None]:
         yield
     except DraftPathError as exc:
         raise BadRequestError(str(exc), {"path": [str(exc)]}) from None
-    except (DraftFileNotFoundError, VersionNotFoundError) as exc:
+    except (DraftFileNotFoundError, VersionNotFoundError, RenameTargetError) as exc:
         raise NotFoundError(str(exc)) from None
     except DraftConflictError as exc:
         raise ConflictError(
@@ -48,6 +50,8 @@ def meta_errors() -> Iterator[None]:
     except VersionConflictError:
         message = "Another version was published meanwhile. Reload the plan and publish again."
         raise ConflictError(message) from None
+    except DataStepError as exc:
+        raise ValidationFailedError({f"data_steps.{exc.key}": [str(exc)]}) from None
     except InvalidDraftError as exc:
         error = ValidationFailedError({"draft": [str(e["text"]) for e in exc.errors]})
         error.extra["diagnostics"] = exc.errors

@@ -25,6 +25,7 @@ _CHANGE = {
                 "restore_field",
                 "restore_entity",
                 "rename_field",
+                "rename_entity",
             ]
         },
         "entity": {"type": "string"},
@@ -72,6 +73,17 @@ _PLAN = {
         "restored": _CHANGES,
         "renamed": _CHANGES,
         "needs_confirmation": {"type": "boolean"},
+        "data_steps": {
+            "type": "array",
+            "items": _OBJECT,
+            "description": "The data step each destructive change could take: kind fill "
+            "(value) or map_options (map), with the rows it touches.",
+        },
+        "backup": {
+            "type": "string",
+            "description": "The tenant backup written before a confirmed destructive publish "
+            "(relative to the data dir).",
+        },
         "diff": _DIFF,
         "base_version": {"type": ["integer", "null"]},
         "draft_version": {"type": "integer"},
@@ -88,6 +100,23 @@ _PUBLISHED = {
         "rollback_to": {"type": "integer"},
         "plan": _OBJECT,
         "diff": _DIFF,
+    },
+}
+_STEPS = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Data steps run with the publish: fill {entity.field: value} sets a newly "
+    "required field on live rows where it is empty; map_options {entity.field: {old: new}} "
+    "moves rows off removed enum options.",
+    "properties": {
+        "fill": {
+            "type": "object",
+            "additionalProperties": {"type": ["string", "number", "boolean"]},
+        },
+        "map_options": {
+            "type": "object",
+            "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
     },
 }
 _IF_MATCH = {
@@ -191,9 +220,12 @@ def meta_paths(base: str, errors: Callable[[Collection[str]], dict[str, Any]]) -
                 "publishDraft",
                 "Publish the draft (destructive changes need confirm_destructive)",
                 {"200": _json("The new version, its plan and diff.", published), **write},
-                requestBody=_body({"comment": comment, "confirm_destructive": confirm}, []),
+                requestBody=_body(
+                    {"comment": comment, "confirm_destructive": confirm, "data_steps": _STEPS}, []
+                ),
             )
         },
+        f"{base}/_meta/draft/rename": {"post": _rename_op(write)},
         f"{base}/_meta/draft/{{path}}": {
             "parameters": [path_param],
             "get": _op(
@@ -261,6 +293,31 @@ def meta_paths(base: str, errors: Callable[[Collection[str]], dict[str, Any]]) -
         },
         **export,
     }
+
+
+def _rename_op(write: dict[str, Any]) -> dict[str, Any]:
+    name = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}
+    renamed = {
+        "type": "object",
+        "required": ["draft_version", "rename", "files"],
+        "properties": {
+            "draft_version": {"type": "integer"},
+            "rename": _OBJECT,
+            "files": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    if_match = {**_IF_MATCH, "required": False}
+    return _op(
+        "renameInDraft",
+        "Rename a field (entity, from, to) or an entity (entity, to) in the draft, "
+        "rewriting every reference; the publish renames the column or table in place",
+        {
+            "200": _json("The new draft version and the files rewritten.", renamed, headers=_ETAG),
+            **write,
+        },
+        parameters=[if_match],
+        requestBody=_body({"entity": name, "from": name, "to": name}, ["entity", "to"]),
+    )
 
 
 __all__ = ["meta_paths", "meta_schemas"]

@@ -79,21 +79,29 @@ def _entity_nodes(data: dict[str, Any], stem: str) -> Iterator[Node]:
     name = str(data.get("entity") or stem)
     base = f"entity:{name}"
     old = data.get("renamed_from")
-    yield Node(base, f"entity:{old}" if isinstance(old, str) else None)
+    #: A renamed entity's nodes keep their ids: each is found under the former name.
+    was_base = f"entity:{old}" if isinstance(old, str) else None
+
+    def node(path: str) -> Node:
+        return Node(path, was_base + path[len(base) :] if was_base else None)
+
+    yield Node(base, was_base)
     fields = data.get("fields")
     if isinstance(fields, dict):
         for field, spec in fields.items():
             was = spec.get("renamed_from") if isinstance(spec, dict) else None
-            former = f"{base}/field:{was}" if isinstance(was, str) else None
+            former = None
+            if isinstance(was, str) or was_base:
+                former = f"{was_base or base}/field:{was if isinstance(was, str) else field}"
             yield Node(f"{base}/field:{field}", former)
     validations = data.get("validations")
     if isinstance(validations, list):
         for index in range(len(validations)):
-            yield Node(f"{base}/validation:{index + 1}")
+            yield node(f"{base}/validation:{index + 1}")
     layouts = data.get("layouts")
     if isinstance(layouts, dict):
         for kind, layout in layouts.items():
-            yield Node(f"{base}/layout:{kind}")
+            yield node(f"{base}/layout:{kind}")
             if not isinstance(layout, dict):
                 continue
             for part in ("sections", "related"):
@@ -101,7 +109,7 @@ def _entity_nodes(data: dict[str, Any], stem: str) -> Iterator[Node]:
                 if isinstance(items, list):
                     label = "section" if part == "sections" else "related"
                     for index, item in enumerate(items):
-                        yield Node(f"{base}/layout:{kind}/{label}:{_item_key(item, index)}")
+                        yield node(f"{base}/layout:{kind}/{label}:{_item_key(item, index)}")
 
 
 def file_nodes(path: str, text: str) -> Iterator[Node]:

@@ -12,6 +12,8 @@ from trellis.platform.drafts.errors import (
     VersionNotFoundError,
 )
 from trellis.platform.drafts.lock import publish_lock
+from trellis.platform.drafts.refs_expr import Rename
+from trellis.platform.drafts.rename import RenameTargetError, rename_in_draft
 from trellis.platform.drafts.service import (
     plan_draft,
     publish_draft,
@@ -31,6 +33,8 @@ __all__ = [
     "DraftStore",
     "InvalidDraftError",
     "PublishLockedError",
+    "Rename",
+    "RenameTargetError",
     "StaleDraftError",
     "VersionNotFoundError",
     "check_path",
@@ -40,6 +44,7 @@ __all__ = [
     "publish_draft",
     "publish_lock",
     "read_file",
+    "rename_in_draft",
     "rollback",
     "save_file",
 ]

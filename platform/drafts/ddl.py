@@ -18,7 +18,9 @@ def render_ddl(plan: SchemaPlan, dialect: str) -> list[str]:
     """
     statements: list[str] = []
     for op in plan.operations:
-        renames = isinstance(op, ops.AlterColumnOp) and op.modify_name is not None
+        renames = isinstance(op, ops.RenameTableOp) or (
+            isinstance(op, ops.AlterColumnOp) and op.modify_name is not None
+        )
         if not (isinstance(op, ADDITIVE) or renames):
             continue
         if dialect == "sqlite" and isinstance(op, ops.AddConstraintOp):

@@ -9,7 +9,7 @@ values when a later version declares it again. What a plan lists here:
 * ``remove_option``: rows holding an enum option the new version removes;
 * ``require_field``: live rows where a newly required field is empty;
 * ``restore_field`` / ``restore_entity``: archived data that comes back;
-* ``rename_field``: a field renamed in place with ``renamed_from`` (values kept).
+* ``rename_field`` / ``rename_entity``: renamed in place with ``renamed_from`` (data kept).
 
 Every kind but the restores and renames is destructive when its count is above zero.
 """
@@ -150,7 +150,13 @@ def _added(counter: _Counter, old: AppModel | None, new: AppModel) -> list[DataC
         if not existing:
             continue
         before = old.entities.get(entity.name) if old is not None else None
-        if before is None:
+        former = old.entities.get(entity.renamed_from or "") if old is not None else None
+        if before is None and former is not None:
+            n = counter.count(entity.name)
+            text = f"renames entity {former.name} to {entity.name}: {_count(n, 'row')} kept"
+            found.append(DataChange("rename_entity", entity.name, None, n, text))
+            before = former
+        elif before is None:
             n = counter.count(entity.name)
             text = f"restores entity {entity.name}: {_count(n, 'archived row')} {_back(n)}"
             found.append(DataChange("restore_entity", entity.name, None, n, text))

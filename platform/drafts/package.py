@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from trellis.platform.drafts.errors import InvalidDraftError
 from trellis.platform.drafts.lock import publish_lock
@@ -20,11 +21,13 @@ def publish_package(
     dry_run: bool = False,
     allow_destructive: bool = False,
     actor: str = "cli",
-) -> tuple[PublishResult, list[str]]:
-    """Publish the package folder at ``path``; returns the result and the data it touches.
+    data_steps: dict[str, Any] | None = None,
+) -> tuple[PublishResult, list[str], str | None]:
+    """Publish the package folder at ``path``: the result, the data it touches, the backup.
 
     Changes that hide or invalidate stored data (a dropped field with values, a
-    narrowed length, …) are refused unless ``allow_destructive``; a dropped field or
+    narrowed length, …) are refused unless ``allow_destructive``, and then follow an
+    automatic tenant backup (platform/drafts/backups.py); a dropped field or
     entity keeps its column or table (archived), so a later version brings it back.
 
     Raises:
@@ -42,8 +45,9 @@ def publish_package(
             pass  # publish() reports every error in the CLI's format
         else:
             changes = [c.text for c in plan.changes]
-            return publish(runtime, tenant, path, dry_run=True, published_by=actor), changes
-        return publish(runtime, tenant, path, dry_run=True, published_by=actor), []
+            dry = publish(runtime, tenant, path, dry_run=True, published_by=actor)
+            return dry, changes, None
+        return publish(runtime, tenant, path, dry_run=True, published_by=actor), [], None
     with publish_lock(runtime.registry, state.info.id, actor, "publish"):
         try:
             plan, result = guarded_publish(
@@ -55,11 +59,12 @@ def publish_package(
                 actor=actor,
                 expected_version=state.info.current_version,
                 confirm=allow_destructive,
+                data_steps=data_steps,
             )
         except InvalidDraftError:
             publish(runtime, tenant, path, dry_run=True, published_by=actor)  # raises, as ever
             raise
-    return result, [c.text for c in plan.changes]
+    return result, [c.text for c in plan.changes], plan.backup
 
 
 __all__ = ["publish_package"]

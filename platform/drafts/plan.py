@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from trellis.metadata.model import AppModel
 from trellis.platform.db.renames import apply_renames, rename_operations
 from trellis.platform.db.sync import SchemaPlan, ensure_schema, plan_sync
 from trellis.platform.db.tables import build_metadata
+from trellis.platform.drafts.backups import backup_before_publish
+from trellis.platform.drafts.data_steps import DataSteps, offered_steps
 from trellis.platform.drafts.ddl import render_ddl
 from trellis.platform.drafts.diff import files_diff, model_diff
 from trellis.platform.drafts.errors import DestructiveChangeError, InvalidDraftError
@@ -37,6 +39,10 @@ class Plan:
     changes: list[DataChange]
     diff: dict[str, Any]
     rollback: bool
+    #: The automatic backup written before a confirmed destructive publish.
+    backup: str | None = None
+    #: The data steps declared for the publish (fill values, option mappings).
+    steps: DataSteps = field(default_factory=DataSteps)
 
     @property
     def destructive(self) -> list[DataChange]:
@@ -46,11 +52,17 @@ class Plan:
     @property
     def to_confirm(self) -> list[DataChange]:
         """Destructive changes that need ``confirm_destructive`` (a rollback's archives do not)."""
-        return [c for c in self.destructive if not (self.rollback and c.kind in ARCHIVE_KINDS)]
+        return [
+            c
+            for c in self.destructive
+            if not (self.rollback and c.kind in ARCHIVE_KINDS) and not self.steps.covers(c)
+        ]
 
     def as_json(self) -> dict[str, Any]:
         """The plan as the API answers it."""
+        extra = {"backup": self.backup} if self.backup else {}
         return {
+            **extra,
             "valid": True,
             "errors": [],
             "dialect": self.dialect,
@@ -59,8 +71,9 @@ class Plan:
             "destructive": [c.as_json() for c in self.destructive],
             "archived": [c.as_json() for c in self.changes if c.kind in ARCHIVE_KINDS],
             "restored": [c.as_json() for c in self.changes if c.kind.startswith("restore_")],
-            "renamed": [c.as_json() for c in self.changes if c.kind == "rename_field"],
+            "renamed": [c.as_json() for c in self.changes if c.kind.startswith("rename_")],
             "needs_confirmation": bool(self.to_confirm),
+            "data_steps": offered_steps(self.changes, self.steps),
             "diff": self.diff,
         }
 
@@ -100,6 +113,7 @@ def plan_from(
     current: tuple[AppModel, Mapping[str, str]] | None,
     files: Mapping[str, str],
     rollback: bool = False,
+    steps: DataSteps | None = None,
 ) -> Plan:
     """The full plan of ``model`` from its schema plan, counting over ``conn``."""
     old = current[0] if current else None
@@ -110,7 +124,9 @@ def plan_from(
         "metadata": model_diff(old, model),
     }
     ddl = render_ddl(schema_plan, dialect)
-    return Plan(model, schema_plan, dialect, ddl, changes, diff, rollback)
+    return Plan(
+        model, schema_plan, dialect, ddl, changes, diff, rollback, steps=steps or DataSteps()
+    )
 
 
 def build_plan(
@@ -121,6 +137,7 @@ def build_plan(
     current: tuple[AppModel, Mapping[str, str]] | None,
     files: Mapping[str, str],
     rollback: bool = False,
+    steps: DataSteps | None = None,
 ) -> Plan:
     """Validate the package at ``root`` and plan it against the tenant's database.
 
@@ -139,6 +156,8 @@ def build_plan(
         schema_plan = plan_sync(conn, build_metadata(model, schema), schema)
         schema_plan.steps[:0] = renamed
         schema_plan.operations[:0] = renames
+        if steps is not None:
+            steps.before(conn, schema)  # rolled back too: the plan counts what would remain
         plan = plan_from(
             conn,
             schema_plan,
@@ -147,6 +166,7 @@ def build_plan(
             current=current,
             files=files,
             rollback=rollback,
+            steps=steps,
         )
         tx.rollback()
     return plan
@@ -163,6 +183,7 @@ def guarded_publish(
     expected_version: int | None,
     confirm: bool,
     rollback: bool = False,
+    data_steps: Any = None,
 ) -> tuple[Plan, PublishResult]:
     """Publish the package at ``root``, planning it once under the publish's own lock.
 
@@ -173,8 +194,19 @@ def guarded_publish(
     """
     found: list[Plan] = []
     schema = runtime.engines.tenant_schema(tenant)
+    steps = DataSteps()
+    if data_steps is not None:
+        steps = DataSteps.parse(data_steps, load_checked(runtime, root))
+    backup = None
+    if confirm and current is not None:
+        ahead = build_plan(
+            runtime, tenant, root, current=current, files=files, rollback=rollback, steps=steps
+        )
+        if ahead.to_confirm:
+            backup = backup_before_publish(runtime, tenant, expected_version)
 
     def check(conn: sa.Connection, schema_plan: SchemaPlan, model: AppModel) -> None:
+        steps.before(conn, schema)
         plan = plan_from(
             conn,
             schema_plan,
@@ -183,8 +215,9 @@ def guarded_publish(
             current=current,
             files=files,
             rollback=rollback,
+            steps=steps,
         )
-        found.append(plan)
+        found.append(replace(plan, backup=backup))
         if plan.to_confirm and not confirm:
             raise DestructiveChangeError([c.text for c in plan.to_confirm])
 
@@ -196,6 +229,7 @@ def guarded_publish(
             published_by=actor,
             expected_version=expected_version,
             check=check,
+            after=lambda conn: steps.after(conn, schema),
         )
     except MetadataError as exc:
         raise InvalidDraftError(exc.placed(root)) from None

@@ -137,6 +137,7 @@ def _apply(
     comment: str,
     confirm: bool,
     rollback_to: int | None,
+    data_steps: Any = None,
 ) -> tuple[Plan, int | None, bool]:
     """Plan and publish ``files`` under the publish lock; returns plan, version, unchanged."""
     tenant, info = state.info.name, state.info
@@ -152,6 +153,7 @@ def _apply(
             expected_version=info.current_version,
             confirm=confirm,
             rollback=rollback_to is not None,
+            data_steps=data_steps,
         )
     if result.unchanged or result.version_no is None:
         return plan, info.current_version, True
@@ -164,6 +166,8 @@ def _apply(
     }
     if rollback_to is not None:
         detail["rollback_to"] = rollback_to
+    if plan.backup:
+        detail["backup"] = plan.backup
     note_version(runtime.registry, info.id, result.version_no, kind, comment, actor, detail)
     runtime.registry.audit.record(
         info.id,
@@ -176,9 +180,15 @@ def _apply(
 
 
 def publish_draft(
-    runtime: Runtime, tenant: str, *, actor: str, comment: str, confirm: bool
+    runtime: Runtime,
+    tenant: str,
+    *,
+    actor: str,
+    comment: str,
+    confirm: bool,
+    data_steps: Any = None,
 ) -> dict[str, Any]:
-    """Publish the draft as a new version and empty it.
+    """Publish the draft as a new version and empty it (with ``data_steps``: fill, map).
 
     Raises:
         InvalidDraftError: the draft does not validate (nothing applied).
@@ -203,7 +213,14 @@ def publish_draft(
             "diff": {"files": files_diff(files, files), "metadata": model_diff(None, None)},
         }
     plan, version, unchanged = _apply(
-        runtime, state, files, actor=actor, comment=comment, confirm=confirm, rollback_to=None
+        runtime,
+        state,
+        files,
+        actor=actor,
+        comment=comment,
+        confirm=confirm,
+        rollback_to=None,
+        data_steps=data_steps,
     )
     store.discard(state.info.id, draft.revision, version, actor)
     return {"version": version, "unchanged": unchanged, "comment": comment, **_summary(plan)}

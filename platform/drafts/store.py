@@ -9,6 +9,7 @@ registry lock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -124,6 +125,20 @@ class DraftStore:
         Raises:
             DraftConflictError: the draft is at another revision than ``expected``.
         """
+        return self.save_many(info, {path: text}, expected, actor)
+
+    def save_many(
+        self,
+        info: TenantInfo,
+        changes: Mapping[str, str | None],
+        expected: int | None,
+        actor: str,
+    ) -> int:
+        """Store several files as one new revision (a rename touching many files).
+
+        Raises:
+            DraftConflictError: the draft is at another revision than ``expected``.
+        """
         d, f = self._drafts, self._files
         now = self._registry.now()
         with self._registry.connect(write=True) as conn, conn.begin():
@@ -137,18 +152,20 @@ class DraftStore:
                 "updated_by": actor,
                 "updated_at": now,
             }
-            file_values = {"text": text, **values}
             if not draft.files:  # a new draft starts from the version published now
                 values["base_version"] = current_version
             if draft.revision == 0:
                 conn.execute(d.insert().values(tenant_id=info.id, **values))
             else:
                 conn.execute(d.update().where(d.c.tenant_id == info.id).values(**values))
-            if path in draft.files:
-                where = (f.c.tenant_id == info.id) & (f.c.path == path)
-                conn.execute(f.update().where(where).values(**file_values))
-            else:
-                conn.execute(f.insert().values(tenant_id=info.id, path=path, **file_values))
+            for path, text in changes.items():
+                file_values = {"text": text, **values}
+                file_values.pop("base_version", None)
+                if path in draft.files:
+                    where = (f.c.tenant_id == info.id) & (f.c.path == path)
+                    conn.execute(f.update().where(where).values(**file_values))
+                else:
+                    conn.execute(f.insert().values(tenant_id=info.id, path=path, **file_values))
         return revision
 
     def discard(self, tenant_id: int, upto: int | None, version: int | None, actor: str) -> None:

@@ -129,6 +129,7 @@ def publish(
     published_by: str | None = None,
     expected_version: int | None = None,
     check: PlanCheck | None = None,
+    after: Callable[[sa.Connection], None] | None = None,
 ) -> PublishResult:
     """Apply the package at ``path`` to ``tenant``.
 
@@ -137,7 +138,8 @@ def publish(
     version is recorded; any failure leaves the tenant as it was. With
     ``expected_version`` the publish only happens while that is the tenant's current
     version, checked under the same locks as the write. ``check`` sees the plan
-    under the lock before anything is applied and may refuse it by raising.
+    under the lock before anything is applied and may refuse it by raising; ``after``
+    runs in the same transaction right after the schema change (data steps).
 
     Raises:
         MetadataError: the package is invalid.
@@ -186,6 +188,8 @@ def publish(
                 tenant_tx.rollback()
                 return PublishResult(tenant, model, plan, info.current_version, dry_run, unchanged)
             apply_plan(conn, plan, metadata)
+            if after is not None:
+                after(conn)
             _sync_search_index(conn, compiled, schema)
             _drop_stale_cron_rows(conn, metadata, model, schema)
             with _version_transaction(runtime, conn) as sys_conn:
