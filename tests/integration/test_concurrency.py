@@ -97,7 +97,9 @@ def test_if_match_increments_from_eight_threads_lose_nothing(
                     # What a well-behaved client does: back off with jitter, so the
                     # eight keep racing without spending the run on lost attempts.
                     took = time.monotonic() - sent
-                    time.sleep(jitter.uniform(0, took * 2 ** min(in_a_row, MAX_DOUBLINGS)))
+                    time.sleep(
+                        min(0.2, jitter.uniform(0, took * 2 ** min(in_a_row, MAX_DOUBLINGS)))
+                    )
                     current = api[index].get(path)
                     continue
                 in_a_row = 0

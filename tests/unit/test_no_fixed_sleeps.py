@@ -12,8 +12,27 @@ TESTS = Path(__file__).resolve().parents[1]
 LONGEST = 0.2
 
 
+def _short_literal(node: ast.expr | None) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and node.value <= LONGEST
+    )
+
+
+def _bounded(node: ast.expr | None) -> bool:
+    """A literal of at most 0.2 s, or ``min(...)`` with such a literal among its terms."""
+    if _short_literal(node):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and getattr(node.func, "id", "") == "min"
+        and any(_short_literal(a) for a in node.args)
+    )
+
+
 def _long_sleeps(path: Path) -> list[str]:
-    """``sleep(...)`` calls of ``path`` whose argument is not a literal of at most 0.2 s."""
+    """``sleep(...)`` calls of ``path`` whose argument is not bounded by 0.2 s."""
     found: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call):
@@ -22,9 +41,7 @@ def _long_sleeps(path: Path) -> list[str]:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if name != "sleep":
             continue
-        arg = node.args[0] if node.args else None
-        literal = isinstance(arg, ast.Constant) and isinstance(arg.value, int | float)
-        if not literal or arg.value > LONGEST:  # type: ignore[union-attr]
+        if not _bounded(node.args[0] if node.args else None):
             found.append(f"{path.name}:{node.lineno}")
     return found
 
@@ -39,7 +56,8 @@ def test_the_sleep_scan_catches_long_and_computed_sleeps(tmp_path: Path) -> None
     short, long = 0.1, 2.1  # the planted file's sleeps; this file itself never sleeps
     planted.write_text(
         "import time\nfrom time import sleep\nWAIT = 2\n"
-        f"time.sleep({short})\ntime.sleep({long})\nsleep(WAIT + {short})\nsleep(0.2)\n",
+        f"time.sleep({short})\ntime.sleep({long})\nsleep(WAIT + {short})\nsleep(0.2)\n"
+        f"sleep(min({short}, WAIT))\nsleep(min(WAIT, {long}))\n",
         encoding="utf-8",
     )
-    assert _long_sleeps(planted) == ["slow.py:5", "slow.py:6"]
+    assert _long_sleeps(planted) == ["slow.py:5", "slow.py:6", "slow.py:9"]
