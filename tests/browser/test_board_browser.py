@@ -57,7 +57,7 @@ def test_workflow_buttons_and_stage_bar_on_the_detail_page(page: Any, live: Live
     page.get_by_role("button", name="Open", exact=True).click()
     page.locator(".flash").wait_for()
     assert "Open: done." in page.locator(".flash").inner_text()
-    page.get_by_role("button", name="Resolve").click()
+    page.get_by_role("button", name="Resolve", exact=True).click()
     page.locator("dialog#ask-dialog[open]").wait_for()  # it asks for the resolution
     assert "Write the resolution" in page.locator("dialog#ask-dialog").inner_text()
     assert page.locator("main > .flash").count() == 0  # the earlier flash is gone
@@ -84,7 +84,8 @@ def test_save_a_view_and_search_everything(page: Any, live: LiveServer) -> None:
     page.get_by_role("button", name="Save view").click()
     page.locator("#views-message").wait_for()
     link = page.get_by_role("link", name="Quasars")
-    assert link.get_attribute("href") == "/t/acme/e/account?q=quasar"
+    # The view's query, then which view it is (so the list shows it as the open one).
+    assert link.get_attribute("href") == "/t/acme/e/account?q=quasar&view=1"
 
     page.get_by_label("Search everything").fill("quasar")
     page.get_by_label("Search everything").press("Enter")

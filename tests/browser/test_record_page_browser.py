@@ -9,6 +9,9 @@ from trellis.platform.api.tenant_api import TenantApi
 from browser_support import LiveServer, sign_in_browser
 from ui_records import creator
 
+#: The in-place editor's box has the focus (htmx gives it once the fragment settles).
+FOCUSED = "() => document.activeElement && document.activeElement.id === 'inline-s-name-input'"
+
 
 def _save_behind_the_page(live: LiveServer, ident: int, name: str, version: int) -> None:
     """Another user's save: the record moves on while the page is open."""
@@ -33,7 +36,7 @@ def test_inline_edit_with_the_keyboard_then_a_conflict_in_place(
     page.keyboard.press("Enter")
     box = page.locator("#inline-s-name-input")
     box.wait_for()
-    assert page.evaluate("document.activeElement.id") == "inline-s-name-input"
+    page.wait_for_function(FOCUSED)  # htmx moves focus into the editor once it settles
     page.keyboard.press("Control+A")
     page.keyboard.type("Keyboard Iberia")
     page.keyboard.press("Enter")
@@ -45,6 +48,7 @@ def test_inline_edit_with_the_keyboard_then_a_conflict_in_place(
     _save_behind_the_page(live, ident, "Someone Else SA", 2)
     page.keyboard.press("Enter")  # focus is back on the value: edit it again
     box.wait_for()
+    page.wait_for_function(FOCUSED)
     page.keyboard.press("Control+A")
     page.keyboard.type("Mine SL")
     page.keyboard.press("Enter")
