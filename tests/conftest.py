@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import argon2
 import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
@@ -15,11 +17,22 @@ from litestar.testing import TestClient
 from trellis.platform.api.app import create_app
 from trellis.platform.config import FakeClock, RuntimeConfig
 from trellis.platform.runtime import Runtime
+from trellis.tenants.registry.passwords import use_hash_parameters
 
 from browser_support import browser, live, page  # noqa: F401  (fixtures of tests/browser)
 from helpers import Api, PackageWriter, make_tenant
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Two test-only speed-ups. Argon2's cheapest profile: every tenant set-up hashes a
+# password, and the production profile (64 MiB, 3 passes) made that a large share of a
+# test's set-up. And rarer garbage collections, with what the imports built frozen out
+# of the collector: building an app allocates many small objects, so collections ran
+# often, and each full one walked the whole import-time heap.
+use_hash_parameters(argon2.profiles.CHEAPEST)
+gc.collect()
+gc.freeze()
+gc.set_threshold(50_000, 20, 20)
+
 PG_URL = os.environ.get("TRELLIS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

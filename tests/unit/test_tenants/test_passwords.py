@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argon2
 import pytest
 
 from trellis.tenants.registry.passwords import (
@@ -10,6 +11,7 @@ from trellis.tenants.registry.passwords import (
     common_passwords,
     hash_password,
     is_common_password,
+    use_hash_parameters,
     verify_password,
 )
 
@@ -58,6 +60,23 @@ def test_hashes_are_argon2_and_verify() -> None:
     assert verify_password(hashed, "plum tree at dusk")
     assert not verify_password(hashed, "plum tree at dawn")
     assert not verify_password("not a hash", "plum tree at dusk")
+
+
+def test_hash_parameters_apply_to_new_hashes_and_old_ones_still_verify() -> None:
+    """The suite hashes with argon2's cheapest profile (tests/conftest.py); a hash made
+    with the production profile (RFC 9106 low memory: 64 MiB, 3 passes) still verifies."""
+    strong = argon2.profiles.RFC_9106_LOW_MEMORY
+    use_hash_parameters(strong)
+    try:
+        old = hash_password("plum tree at dusk")
+        assert f"m={strong.memory_cost},t={strong.time_cost}" in old
+    finally:
+        use_hash_parameters(argon2.profiles.CHEAPEST)
+    new = hash_password("plum tree at dusk")
+    cheap = argon2.profiles.CHEAPEST
+    assert f"m={cheap.memory_cost},t={cheap.time_cost}" in new
+    assert verify_password(old, "plum tree at dusk")
+    assert verify_password(new, "plum tree at dusk")
 
 
 @pytest.mark.parametrize(
