@@ -94,6 +94,45 @@ def set_field(text: str, name: str, definition: dict[str, Any]) -> str:
     return text[:at] + "\n" + indent + line + text[at:]
 
 
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        return next((v for k, v in node.value if k.value == key), None)
+    return None
+
+
+def show_in_layouts(text: str, name: str, screens: tuple[str, ...] = ("form", "detail")) -> str:
+    """``text`` with field ``name`` added to the last section of each declared ``screens``.
+
+    An entity that declares its form or detail sections shows only the fields they
+    list; a field added in the designer joins the last section of each. Screens that
+    are not declared (generated from the fields) and sections already naming it are
+    left alone.
+    """
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return text
+    edits: list[tuple[int, str]] = []
+    for screen in screens:
+        sections = _child(_child(_child(root, "layouts"), screen), "sections")
+        if not isinstance(sections, yaml.SequenceNode) or not sections.value:
+            continue
+        fields = _child(sections.value[-1], "fields")
+        if not isinstance(fields, yaml.SequenceNode):
+            continue
+        if any(getattr(item, "value", None) == name for item in fields.value):
+            continue
+        if fields.flow_style:
+            at = int(fields.end_mark.index) - 1
+            edits.append((at, f", {name}" if fields.value else name))
+        elif fields.value:
+            indent = " " * int(fields.value[0].start_mark.column - 2)
+            edits.append((_end(fields.value[-1]), f"\n{indent}- {name}"))
+    for at, insert in sorted(edits, reverse=True):
+        text = text[:at] + insert + text[at:]
+    return text
+
+
 def field_key_offset(text: str, name: str) -> int | None:
     """Where field ``name``'s key starts in ``text`` (None if absent)."""
     try:
@@ -122,7 +161,7 @@ def option_columns(text: str, name: str) -> dict[str, tuple[int, int]]:
     for key, value in fields.value:
         if key.value == name and isinstance(value, yaml.MappingNode):
             return {
-                str(k.value): (int(k.start_mark.column) + 1, _end(v) - _line_start(text, v) + 1)
+                str(k.value): (int(k.start_mark.column) + 1, _end(v) - _line_start(text, v))
                 for k, v in value.value
             }
     return {}
@@ -140,4 +179,5 @@ __all__ = [
     "option_columns",
     "parse_entity",
     "set_field",
+    "show_in_layouts",
 ]

@@ -21,6 +21,7 @@ from trellis.platform.designers.field_yaml import (
     field_key_offset,
     parse_entity,
     set_field,
+    show_in_layouts,
 )
 from trellis.platform.drafts.errors import DraftError, DraftFileNotFoundError, InvalidDraftError
 from trellis.platform.drafts.plan import load_checked, package_folder
@@ -164,6 +165,7 @@ def save_field(
     expected: int,
     actor: str,
     new: bool,
+    show: bool = False,
 ) -> int:
     """Define field ``name`` of ``entity`` in the draft; returns the new draft revision.
 
@@ -173,6 +175,9 @@ def save_field(
         InvalidDraftError: the changed package has errors it did not have (all placed).
         EntityFileError: the entity file cannot be edited field by field.
         DraftConflictError: the draft is no longer at revision ``expected``.
+
+    With ``show``, a new field also joins the entity's declared detail layout and,
+    unless it is computed, its declared form layout.
     """
     state, draft = _state(runtime, tenant)
     files = draft_files(state, draft)
@@ -183,6 +188,9 @@ def save_field(
     if new and name in entity_fields(text):
         raise FieldExistsError(f"Entity '{entity}' already has a field '{name}'.")
     changed = set_field(text, name, definition)
+    if new and show:
+        computed = "formula" in definition or "rollup" in definition
+        changed = show_in_layouts(changed, name, ("detail",) if computed else ("form", "detail"))
     _new_errors(runtime, files, {**files, path: changed})
     return DraftStore(runtime.registry).save(state.info, path, changed, expected, actor)
 

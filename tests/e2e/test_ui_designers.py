@@ -37,6 +37,9 @@ ITEM = """
       quantity: {type: integer}
     layouts:
       list: {columns: [name, size]}
+      form:
+        sections:
+          - {label: Main, fields: [name, size, quantity]}
 """
 ITEM_PATH = "entities/item.yaml"
 
@@ -186,6 +189,7 @@ def test_adding_a_field_saves_it_in_the_draft_and_lists_it(
         opt_label_es="Código",
         opt_max_length="20",
         opt_required="on",
+        show_on_layouts="on",
     )
     assert saved.status_code == 200
     assert "Field code saved in the draft." in saved.text
@@ -193,7 +197,12 @@ def test_adding_a_field_saves_it_in_the_draft_and_lists_it(
     text, revision = read_file(shop, TENANT, ITEM_PATH)
     assert revision == before + 1
     code = "  code: {type: string, label: {en: Code, es: Código}, required: true, max_length: 20}\n"
-    assert text.replace(code, "") == textwrap.dedent(ITEM).lstrip()  # the rest is as written
+    shown = "fields: [name, size, quantity, code]}"
+    assert text.replace(code, "").replace(shown, "fields: [name, size, quantity]}") == (
+        textwrap.dedent(ITEM).lstrip()  # the rest is as written
+    )
+    form = admin.get(f"/t/{TENANT}/admin/entities/item/new-field").text
+    assert '<input type="checkbox" id="f-show" name="show_on_layouts" checked>' in form
     assert shop.tenant(TENANT, fresh=True).current_version == 1  # nothing published
 
 
@@ -277,7 +286,10 @@ def test_a_second_admin_saving_a_stale_draft_gets_409_and_loses_nothing(
 
 def test_where_a_field_is_used(admin: TestClient[Any]) -> None:
     used = admin.get(f"/t/{TENANT}/admin/entities/item/fields/quantity/usage").text
-    assert re.findall(r"<code>([^<]+)</code>", used) == ["entities/item.yaml:12"]
+    assert re.findall(r"<code>([^<]+)</code>", used) == [
+        "entities/item.yaml:12",
+        "entities/item.yaml:18",
+    ]
     assert "formula: &#39;quantity * 2&#39;" in used
     size = admin.get(f"/t/{TENANT}/admin/entities/item/fields/size/usage").text
     assert "columns: [name, size]" in size

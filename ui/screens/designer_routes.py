@@ -284,6 +284,7 @@ def designer_routes(services: UiServices) -> list[Any]:
                 expected=revision,
                 actor=ui.call.identity.email,
                 new=new,
+                show=values.get("show_on_layouts") == "on",
             )
         except FieldExistsError:
             taken = t.gettext("This entity already has a field named %(name)s.", name=name)
