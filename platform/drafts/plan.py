@@ -22,7 +22,12 @@ from trellis.platform.drafts.data_steps import DataSteps, offered_steps
 from trellis.platform.drafts.ddl import render_ddl
 from trellis.platform.drafts.diff import files_diff, model_diff
 from trellis.platform.drafts.errors import DestructiveChangeError, InvalidDraftError
-from trellis.platform.drafts.impact import ARCHIVE_KINDS, DataChange, data_changes
+from trellis.platform.drafts.impact import (
+    ARCHIVE_KINDS,
+    BLOCKING_KINDS,
+    DataChange,
+    data_changes,
+)
 from trellis.platform.drafts.view_renames import field_renames, rename_in_views
 from trellis.platform.publish import PublishResult, publish
 from trellis.platform.records.compiled import CompiledApp
@@ -220,6 +225,9 @@ def guarded_publish(
             steps=steps,
         )
         found.append(replace(plan, backup=backup))
+        blocked = [c.text for c in plan.destructive if c.kind in BLOCKING_KINDS]
+        if blocked:
+            raise DestructiveChangeError(blocked)
         if plan.to_confirm and not confirm:
             raise DestructiveChangeError([c.text for c in plan.to_confirm])
 
