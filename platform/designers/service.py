@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+import sqlalchemy as sa
+
 from trellis.metadata.model import AppModel
 from trellis.metadata.model.local_text import local_text
 from trellis.platform.designers.field_yaml import (
@@ -30,6 +32,7 @@ from trellis.platform.drafts.rename import file_edits
 from trellis.platform.drafts.service import Published, draft_files, published
 from trellis.platform.drafts.store import Draft, DraftStore
 from trellis.platform.runtime import Runtime
+from trellis.tenants.registry import TenantInfo
 
 ENTITY_FOLDER = "entities"
 
@@ -89,16 +92,32 @@ def _entity_name(path: str) -> str | None:
     return None
 
 
+def _draft(runtime: Runtime, tenant: str) -> tuple[TenantInfo, Draft]:
+    """The tenant (read fresh) and its draft, without the published files."""
+    info = runtime.tenant(tenant, fresh=True)
+    return info, DraftStore(runtime.registry).load(info.id)
+
+
+def _published_text(runtime: Runtime, info: TenantInfo, path: str) -> str | None:
+    """One file of the published version, read alone (not the whole package)."""
+    if not info.current_version:
+        return None
+    v = runtime.registry.versions
+    query = sa.select(v.c.files[path].as_string()).where(
+        v.c.tenant_id == info.id, v.c.version_no == info.current_version
+    )
+    with runtime.registry.connect() as conn:
+        found = conn.execute(query).scalar()
+    return str(found) if found is not None else None
+
+
 def entity_rows(runtime: Runtime, tenant: str) -> tuple[list[EntityRow], int]:
     """Every entity of the draft (published ones unless the draft changed them) and its revision."""
-    state, draft = _state(runtime, tenant)
-    model = state.model
+    info, draft = _draft(runtime, tenant)
     rows: dict[str, EntityRow] = {}
-    if model is not None:
-        for name, entity in model.entities.items():
-            path = entity_path(name)
-            if path in state.files:
-                rows[name] = EntityRow(name, entity.label, path, len(entity.fields), False)
+    if info.current_version:
+        for name, entity in runtime.app(tenant).model.entities.items():
+            rows[name] = EntityRow(name, entity.label, entity_path(name), len(entity.fields), False)
     for path, change in draft.files.items():
         found = _entity_name(path)
         if found is None:
@@ -119,10 +138,10 @@ def entity_file(runtime: Runtime, tenant: str, name: str) -> EntityFile:
     Raises:
         DraftFileNotFoundError: the draft has no such entity.
     """
-    state, draft = _state(runtime, tenant)
+    info, draft = _draft(runtime, tenant)
     path = entity_path(name)
     change = draft.files.get(path)
-    text = change.text if change is not None else state.files.get(path)
+    text = change.text if change is not None else _published_text(runtime, info, path)
     if text is None:
         raise DraftFileNotFoundError(f"The draft has no entity '{name}'.")
     data = parse_entity(text)

@@ -125,7 +125,7 @@ def designer_routes(services: UiServices) -> list[Any]:
         *,
         name: str | None,
         values: dict[str, str],
-        revision: int,
+        revision: int | None,
         errors: Mapping[str, list[str]] | None = None,
         general: list[str] | None = None,
         status: int = 200,
@@ -148,8 +148,8 @@ def designer_routes(services: UiServices) -> list[Any]:
             "field_type": field_type,
             "types": TYPES,
             "options": options_for(field_type),
-            "entity_names": [r.name for r in entity_rows(services.runtime, ui.tenant)[0]],
-            "revision": revision,
+            "entity_names": sorted(ui.call.app.model.entities),
+            "revision": file.revision if revision is None else revision,
             "errors": errors or {},
             "general": general or [],
             "stale": stale,
@@ -183,8 +183,7 @@ def designer_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui = admin_call(services, request, tenant)
         kind = request.query_params.get("type") or "string"
-        revision = entity_rows(services.runtime, tenant)[1]
-        return editor(request, ui, entity, name=None, values={"type": kind}, revision=revision)
+        return editor(request, ui, entity, name=None, values={"type": kind}, revision=None)
 
     @get("/t/{tenant:str}/admin/entities/{entity:str}/fields/{name:str}", sync_to_thread=True)
     def field_page(
