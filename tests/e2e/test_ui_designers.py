@@ -309,3 +309,24 @@ def test_the_designer_speaks_spanish(admin: TestClient[Any]) -> None:
 def test_an_unknown_entity_or_field_is_404(admin: TestClient[Any]) -> None:
     assert admin.get(f"/t/{TENANT}/admin/entities/nope").status_code == 404
     assert admin.get(f"/t/{TENANT}/admin/entities/item/fields/nope").status_code == 404
+
+
+def test_renaming_a_field_rewrites_its_references_in_the_draft(
+    admin: TestClient[Any], shop: Runtime
+) -> None:
+    url = f"/t/{TENANT}/admin/entities/item/fields/quantity/rename"
+    taken = post_form(admin, url, {"to": "price", "draft_version": str(_revision(shop))})
+    assert taken.status_code == 422
+    error = re.search(r'<p class="error" id="error-rename">([^<]+)</p>', taken.text)
+    assert error is not None
+    assert re.match(r"entities/item\.yaml:\d+:\d+: error MD005: cannot rename", error.group(1))
+    before = _revision(shop)
+    stale = post_form(admin, url, {"to": "qty", "draft_version": str(before - 1)})
+    assert stale.status_code == 409 and "saved the draft since you opened" in stale.text
+    done = post_form(admin, url, {"to": "qty", "draft_version": str(before)})
+    assert done.status_code == 200
+    assert "Field quantity renamed to qty in the draft (files rewritten: 1)." in done.text
+    text, revision = read_file(shop, TENANT, ITEM_PATH)
+    assert revision == before + 1
+    assert "formula: 'qty * 2'" in text and "renamed_from: quantity" in text
+    assert "fields: [name, size, qty]" in text

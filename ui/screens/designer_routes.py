@@ -35,6 +35,9 @@ from trellis.platform.drafts import (
     DraftConflictError,
     DraftFileNotFoundError,
     InvalidDraftError,
+    Rename,
+    RenameTargetError,
+    rename_in_draft,
 )
 from trellis.platform.records.errors import ForbiddenError, NotFoundError
 from trellis.ui.screens.web import (
@@ -333,7 +336,68 @@ def designer_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         return save(request, tenant, entity, form, name)
 
+    @post(
+        "/t/{tenant:str}/admin/entities/{entity:str}/fields/{name:str}/rename",
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+        status_code=200,
+    )
+    def rename_field(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        entity: FromPath[str],
+        name: FromPath[str],
+        form: PostedForm,
+    ) -> Response[Any]:
+        ui = admin_call(services, request, tenant)
+        t = ui.translator
+        values = _form_dict(form)
+        new = values.get("to", "").strip()
+        version = values.get("draft_version", "")
+        revision = int(version) if version.isdigit() else 0
+        try:
+            file = entity_file(services.runtime, tenant, entity)
+        except DraftFileNotFoundError:
+            raise NotFoundError(t.gettext("No such entity in the draft.")) from None
+        again: dict[str, Any] = {
+            "name": name,
+            "values": form_values(file.fields.get(name, {})),
+            "revision": revision,
+        }
+        if not new:
+            missing = {"rename": [t.gettext("Give the field a name.")]}
+            return editor(request, ui, entity, **again, errors=missing, status=422)
+        try:
+            answer = rename_in_draft(
+                services.runtime,
+                tenant,
+                Rename("field", entity, name, new),
+                expected=revision,
+                actor=ui.call.identity.email,
+            )
+        except RenameTargetError:
+            raise NotFoundError(t.gettext("No such field in the draft.")) from None
+        except InvalidDraftError as exc:
+            placed = {"rename": [str(e["text"]) for e in exc.errors]}
+            return editor(request, ui, entity, **again, errors=placed, status=422)
+        except DraftConflictError as exc:
+            stale = t.gettext(
+                "Another admin (%(who)s) saved the draft since you opened this page. "
+                "Your changes are still in this form: reload the page in a new tab, "
+                "apply them again and save.",
+                who=exc.updated_by or "?",
+            )
+            return editor(request, ui, entity, **again, status=409, stale=stale)
+        done = t.gettext(
+            "Field %(old)s renamed to %(new)s in the draft (files rewritten: %(n)s).",
+            old=name,
+            new=new,
+            n=len(answer["files"]),
+        )
+        return redirect(request, f"/t/{tenant}/admin/entities/{entity}/fields/{new}", flash=done)
+
     return [
+        rename_field,
         entities_page,
         entity_page,
         new_field_page,
