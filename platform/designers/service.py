@@ -9,6 +9,7 @@ read (the draft's optimistic lock).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -35,6 +36,8 @@ from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import TenantInfo
 
 ENTITY_FOLDER = "entities"
+#: What an entity name looks like (anything else names no file).
+ENTITY_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 class FieldExistsError(DraftError):
@@ -76,7 +79,13 @@ class Usage:
 
 
 def entity_path(name: str) -> str:
-    """The package path of entity ``name``'s file."""
+    """The package path of entity ``name``'s file.
+
+    Raises:
+        DraftFileNotFoundError: ``name`` is not an entity name (no file can have it).
+    """
+    if not ENTITY_NAME.fullmatch(name):
+        raise DraftFileNotFoundError(f"'{name}' is not an entity name.")
     return f"{ENTITY_FOLDER}/{name}.yaml"
 
 

@@ -308,6 +308,7 @@ def test_the_designer_speaks_spanish(admin: TestClient[Any]) -> None:
 
 def test_an_unknown_entity_or_field_is_404(admin: TestClient[Any]) -> None:
     assert admin.get(f"/t/{TENANT}/admin/entities/nope").status_code == 404
+    assert admin.get(f"/t/{TENANT}/admin/entities/..%2Fapp").status_code == 404
     assert admin.get(f"/t/{TENANT}/admin/entities/item/fields/nope").status_code == 404
 
 
