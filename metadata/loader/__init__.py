@@ -9,6 +9,7 @@ All problems of a package are reported at once, with stable codes (``CODES``).
 from __future__ import annotations
 
 from trellis.metadata.loader._expressions import ExpressionChecker, RuleFileChecker
+from trellis.metadata.loader._field_checks import APPLIES_TO, TARGETED
 from trellis.metadata.loader._package import (
     PackageReport,
     load_package,
@@ -20,7 +21,9 @@ from trellis.metadata.loader.positions import NodePath, NodePosition, PositionMa
 from trellis.metadata.loader.yaml_source import YamlDocument, load_yaml
 
 __all__ = [
+    "APPLIES_TO",
     "CODES",
+    "TARGETED",
     "ExpressionChecker",
     "NodePath",
     "NodePosition",

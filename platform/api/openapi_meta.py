@@ -22,6 +22,7 @@ _CHANGE = {
                 "narrow_length",
                 "remove_option",
                 "require_field",
+                "unique_over_duplicates",
                 "restore_field",
                 "restore_entity",
                 "rename_field",

@@ -8,6 +8,9 @@ values when a later version declares it again. What a plan lists here:
 * ``narrow_length``: text longer than a lowered ``max_length``;
 * ``remove_option``: rows holding an enum option the new version removes;
 * ``require_field``: live rows where a newly required field is empty;
+* ``unique_over_duplicates``: live rows sharing a value of a field made unique (the
+  unique index cannot be built over them, so the publish is refused until they are
+  fixed, confirmed or not);
 * ``restore_field`` / ``restore_entity``: archived data that comes back;
 * ``rename_field`` / ``rename_entity``: renamed in place with ``renamed_from`` (data kept).
 
@@ -23,8 +26,17 @@ import sqlalchemy as sa
 from trellis.metadata.model import AppModel, EntityDef
 
 DESTRUCTIVE_KINDS = frozenset(
-    {"drop_field", "drop_entity", "narrow_length", "remove_option", "require_field"}
+    {
+        "drop_field",
+        "drop_entity",
+        "narrow_length",
+        "remove_option",
+        "require_field",
+        "unique_over_duplicates",
+    }
 )
+#: Kinds no confirmation can apply: the database refuses them until the data is fixed.
+BLOCKING_KINDS = frozenset({"unique_over_duplicates"})
 #: Kinds a rollback applies as an archive: they keep the data, so need no confirmation.
 ARCHIVE_KINDS = frozenset({"drop_field", "drop_entity"})
 
@@ -79,6 +91,21 @@ class _Counter:
             return 0
         t = sa.table(table, *(sa.column(n) for n in names), schema=self._schema)
         query = sa.select(sa.func.count()).select_from(t).where(*where)
+        return int(self._conn.execute(query).scalar() or 0)
+
+    def duplicates(self, table: str, column: str) -> int:
+        """Live rows whose non-empty ``column`` value another live row shares."""
+        if column not in self.columns(table) or "deleted_at" not in self.columns(table):
+            return 0
+        t = sa.table(table, sa.column(column), sa.column("deleted_at"), schema=self._schema)
+        live = t.c.deleted_at.is_(None)
+        shared = (
+            sa.select(t.c[column])
+            .where(live, t.c[column].is_not(None))
+            .group_by(t.c[column])
+            .having(sa.func.count() > 1)
+        )
+        query = sa.select(sa.func.count()).where(live, t.c[column].in_(shared))
         return int(self._conn.execute(query).scalar() or 0)
 
 
@@ -136,6 +163,12 @@ def _changed_fields(counter: _Counter, old: EntityDef, new: EntityDef) -> list[D
             n = counter.count(table, live, sa.or_(col.is_(None), _empty(col)), column=name)
             text = f"requires `{name}` of {table}: {_count(n, 'live row')} with it empty"
             found.append(DataChange("require_field", table, name, n, text))
+        if now.unique and not was.unique and (n := counter.duplicates(table, name)):
+            text = (
+                f"makes `{name}` of {table} unique: {_count(n, 'live row')} share a value "
+                "with another; merge or correct them before publishing"
+            )
+            found.append(DataChange("unique_over_duplicates", table, name, n, text))
     return found
 
 
@@ -211,4 +244,10 @@ def data_changes(
     return found
 
 
-__all__ = ["ARCHIVE_KINDS", "DESTRUCTIVE_KINDS", "DataChange", "data_changes"]
+__all__ = [
+    "ARCHIVE_KINDS",
+    "BLOCKING_KINDS",
+    "DESTRUCTIVE_KINDS",
+    "DataChange",
+    "data_changes",
+]

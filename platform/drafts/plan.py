@@ -22,7 +22,13 @@ from trellis.platform.drafts.data_steps import DataSteps, offered_steps
 from trellis.platform.drafts.ddl import render_ddl
 from trellis.platform.drafts.diff import files_diff, model_diff
 from trellis.platform.drafts.errors import DestructiveChangeError, InvalidDraftError
-from trellis.platform.drafts.impact import ARCHIVE_KINDS, DataChange, data_changes
+from trellis.platform.drafts.impact import (
+    ARCHIVE_KINDS,
+    BLOCKING_KINDS,
+    DataChange,
+    data_changes,
+)
+from trellis.platform.drafts.view_renames import field_renames, rename_in_views
 from trellis.platform.publish import PublishResult, publish
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime import Runtime
@@ -206,6 +212,7 @@ def guarded_publish(
             backup = backup_before_publish(runtime, tenant, expected_version)
 
     def check(conn: sa.Connection, schema_plan: SchemaPlan, model: AppModel) -> None:
+        rename_in_views(conn, schema, model, field_renames(schema_plan.operations))
         steps.before(conn, schema)
         plan = plan_from(
             conn,
@@ -218,6 +225,9 @@ def guarded_publish(
             steps=steps,
         )
         found.append(replace(plan, backup=backup))
+        blocked = [c.text for c in plan.destructive if c.kind in BLOCKING_KINDS]
+        if blocked:
+            raise DestructiveChangeError(blocked)
         if plan.to_confirm and not confirm:
             raise DestructiveChangeError([c.text for c in plan.to_confirm])
 

@@ -18,7 +18,7 @@ from trellis.metadata.diagnostics import Diagnostic, MetadataError
 from trellis.metadata.model import AppModel, SourceSpan
 from trellis.platform.drafts.errors import DraftError, InvalidDraftError
 from trellis.platform.drafts.plan import load_checked, package_folder
-from trellis.platform.drafts.refs_expr import Rename, apply_edits, rule_file_edits
+from trellis.platform.drafts.refs_expr import Edit, Rename, apply_edits, rule_file_edits
 from trellis.platform.drafts.refs_templates import template_edits, template_entities, template_name
 from trellis.platform.drafts.refs_yaml import declare_renamed_from, yaml_edits
 from trellis.platform.drafts.service import draft_files, published
@@ -67,11 +67,9 @@ def _target(model: AppModel, rename: Rename) -> None:
         raise RenameTargetError(f"Entity '{rename.entity}' has no field '{rename.old}'.")
 
 
-def rewrite_files(
-    model: AppModel, files: Mapping[str, str], rename: Rename
-) -> dict[str, str | None]:
-    """The files ``rename`` changes: new text, or None for a file moved away."""
-    changed: dict[str, str | None] = {}
+def file_edits(model: AppModel, files: Mapping[str, str], rename: Rename) -> dict[str, list[Edit]]:
+    """Per file, the edits ``rename`` makes to it (files it does not touch are left out)."""
+    found: dict[str, list[Edit]] = {}
     rendered = template_entities(files) if rename.kind == "field" else {}
     for path, text in files.items():
         template = template_name(path)
@@ -89,7 +87,19 @@ def rewrite_files(
                 edits += declare_renamed_from(text, where, rename.old)
         else:
             continue
-        new_text = apply_edits(text, edits)
+        if edits:
+            found[path] = edits
+    return found
+
+
+def rewrite_files(
+    model: AppModel, files: Mapping[str, str], rename: Rename
+) -> dict[str, str | None]:
+    """The files ``rename`` changes: new text, or None for a file moved away."""
+    changed: dict[str, str | None] = {}
+    edits = file_edits(model, files, rename)
+    for path, text in files.items():
+        new_text = apply_edits(text, edits.get(path, []))
         target = path
         if rename.kind == "entity" and _file_entity(path) == rename.old:
             target = str(PurePosixPath(path).with_stem(rename.new))
@@ -149,4 +159,4 @@ def _answer(revision: int, rename: Rename, changed: Mapping[str, Any]) -> dict[s
     }
 
 
-__all__ = ["RenameTargetError", "rename_in_draft", "rewrite_files"]
+__all__ = ["RenameTargetError", "file_edits", "rename_in_draft", "rewrite_files"]

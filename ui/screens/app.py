@@ -34,6 +34,7 @@ from trellis.ui.screens.board_routes import board_routes
 from trellis.ui.screens.calendar_routes import calendar_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
+from trellis.ui.screens.designer_routes import designer_routes
 from trellis.ui.screens.document_routes import document_routes
 from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
@@ -47,6 +48,7 @@ from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
 from trellis.ui.screens.privacy_routes import privacy_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
+from trellis.ui.screens.publish_routes import publish_routes
 from trellis.ui.screens.record_routes import record_routes
 from trellis.ui.screens.recycle_routes import recycle_routes
 from trellis.ui.screens.search_routes import search_routes
@@ -137,6 +139,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *activity_routes(services),
         *inbox_routes(services),
         *admin_job_routes(services),
+        *designer_routes(services),
+        *publish_routes(services),
         *file_routes(services),
         create_static_files_router(path="/static", directories=[STATIC], name="static"),
     ]
