@@ -13,7 +13,7 @@ from typing import Any
 
 from trellis.metadata.model import EntityDef, FieldType
 from trellis.platform.authz.call import Call
-from trellis.ui.screens.icons import ICON_PATHS
+from trellis.ui.screens.icons import DEFAULT_ENTITY_ICON
 from trellis.ui.screens.layouts import editable
 from trellis.ui.screens.present import Cell, Presenter
 
@@ -107,7 +107,7 @@ def build_header(
     if "owner_id" in access.columns and isinstance(record.get("owner_id"), int):
         owner = shown.cell(entity, record, "owner_id").text
     return Header(
-        icon=ICON_PATHS.get(icon or ""),
+        icon=icon or DEFAULT_ENTITY_ICON,
         highlights=[shown.cell(entity, record, n) for n in names],
         badge=badge,
         owner=owner,
