@@ -2,7 +2,8 @@
 
 A field is edited inline when the user may update the record and the field: it is
 declared, typed by users, neither hidden nor read-only for their role, not moved by a
-workflow (transitions do that), and of a type a single input can hold.
+workflow (transitions do that), and of a type one editor holds: an input, a select, a
+searchable record picker (references), chips with a picker (many-to-many links).
 """
 
 from __future__ import annotations
@@ -35,8 +36,13 @@ INLINE_TYPES = frozenset(
         FieldType.ENUM,
         FieldType.PIPELINE,
         FieldType.TAGS,
+        FieldType.MULTI_ENUM,
+        FieldType.REFERENCE,  # a searchable picker
+        FieldType.MANY_TO_MANY,  # chips and a searchable picker
     }
 )
+#: Inline types whose editor shows chosen records or options rather than typed text.
+PICKED_TYPES = frozenset({FieldType.MULTI_ENUM, FieldType.REFERENCE, FieldType.MANY_TO_MANY})
 MAX_INITIALS = 2
 
 
@@ -115,4 +121,12 @@ def build_header(
     )
 
 
-__all__ = ["INLINE_TYPES", "Header", "badge_field", "build_header", "initials", "inline_fields"]
+__all__ = [
+    "INLINE_TYPES",
+    "PICKED_TYPES",
+    "Header",
+    "badge_field",
+    "build_header",
+    "initials",
+    "inline_fields",
+]
