@@ -60,6 +60,8 @@ def screens(live: LiveServer) -> dict[str, str]:
         "dashboard": "/t/acme/dashboards/sales",
         "search": "/t/acme/search?q=Axe",
         "account": f"/t/acme/e/account/{account}",
+        "empty list": "/t/acme/e/campaign",
+        "settings": "/t/acme/account",
     }
 
 
@@ -110,6 +112,12 @@ def test_main_screens_have_no_serious_violation(tab: Any, screens: dict[str, str
     found: list[str] = []
     for path in screens.values():
         found += _check(tab, path)
+    # The record page with a reference's picker open in place.
+    tab.goto(screens["record"])
+    tab.locator("#inline-s-account button.inline-value").click()
+    tab.locator("#inline-s-account-input").fill("Axe")
+    tab.locator("#inline-s-account-input-list [data-lookup-id]").first.wait_for()
+    found += [f"open picker: {line}" for line in axe_violations(tab)]
     # A refused form: the error summary and messages beside the fields.
     tab.goto(screens["form"])
     tab.locator("main form button.primary[type=submit]").click()
