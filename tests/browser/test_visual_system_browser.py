@@ -65,7 +65,7 @@ def test_empty_states_say_what_to_do_next(tab: Any) -> None:
 
 def test_density_toggle_is_kept_for_the_member(tab: Any) -> None:
     tab.goto("/t/acme/e/account?q=zzqq")
-    html = tab.locator("html")
+    html = tab.locator("body")
     assert html.get_attribute("data-density") == "comfortable"
     cell = tab.locator("#list-rows td").first
     roomy = cell.evaluate("el => getComputedStyle(el).paddingTop")
