@@ -1,4 +1,4 @@
-"""A user's own settings kept in the system database: their language."""
+"""A user's own settings kept in the system database: language, time zone, density."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from trellis.platform.config import Clock
 from trellis.platform.i18n import SUPPORTED_LOCALES, supported
 from trellis.platform.i18n.translator import known_zone
 from trellis.tenants.registry import TenantRegistry
+
+#: How tightly lists are drawn; the first is the default.
+DENSITIES = ("comfortable", "compact")
 
 
 class PreferenceError(ValueError):
@@ -35,6 +38,24 @@ class UserPreferences:
         with self._registry.connect() as conn:
             found = conn.execute(sa.select(t.c.timezone).where(t.c.user_id == user_id)).first()
         return known_zone(found.timezone) if found is not None else None
+
+    def density(self, user_id: int) -> str:
+        """The user's list density (``DENSITIES``), ``comfortable`` unless they chose."""
+        t = self._table
+        with self._registry.connect() as conn:
+            found = conn.execute(sa.select(t.c.density).where(t.c.user_id == user_id)).first()
+        chosen = found.density if found is not None else None
+        return chosen if chosen in DENSITIES else DENSITIES[0]
+
+    def set_density(self, user_id: int, density: str) -> None:
+        """Store the user's list density.
+
+        Raises:
+            PreferenceError: ``density`` is not one of ``DENSITIES``.
+        """
+        if density not in DENSITIES:
+            raise PreferenceError(f"Density '{density}' is not offered.")
+        self._write(user_id, density=density)
 
     def set_timezone(self, user_id: int, zone: str | None) -> None:
         """Store the user's IANA time zone; None or ``""`` goes back to the tenant's.
@@ -69,4 +90,4 @@ class UserPreferences:
                 conn.execute(t.insert().values(user_id=user_id, **values, updated_at=now))
 
 
-__all__ = ["PreferenceError", "UserPreferences"]
+__all__ = ["DENSITIES", "PreferenceError", "UserPreferences"]

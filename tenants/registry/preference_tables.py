@@ -1,4 +1,4 @@
-"""System table of a user's own settings: language (and, later, time zone)."""
+"""System table of a user's own settings: language, time zone, list density."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ def build_preference_tables(md: sa.MetaData) -> None:
         sa.Column("user_id", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("locale", sa.String(16), nullable=True),
         sa.Column("timezone", sa.String(64), nullable=True),
+        sa.Column("density", sa.String(16), nullable=True),  # list rows: comfortable/compact
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
 

@@ -77,3 +77,48 @@ def test_more_menu_opens_and_closes_with_the_keyboard(page: Any, live: LiveServe
     assert not history.is_visible()
     assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
     assert page.errors == []
+
+
+def test_pick_a_reference_and_participants_in_place_with_the_keyboard(
+    page: Any, live: LiveServer
+) -> None:
+    admin = live.runtime.registry.ensure_user("admin@acme.test", "correct horse battery")
+    create = creator(live.runtime, "acme", admin)
+    old = create("account", name="Picker Old")["id"]
+    new = create("account", name="Picker Newco")["id"]
+    create("contact", first_name="Pia", last_name="Pickerton", account=new)
+    deal = create("opportunity", name="Picked deal", account=old, amount="10")["id"]
+    sign_in_browser(page)
+    page.goto(f"/t/acme/e/opportunity/{deal}")
+    field = page.locator("#inline-s-account")
+    assert field.get_by_role("link", name="Picker Old").is_visible()  # a link, and an edit button
+    field.get_by_role("button", name="Edit Account: Picker Old").focus()
+    page.keyboard.press("Enter")
+    box = page.locator("#inline-s-account-input")
+    box.wait_for()
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id === 'inline-s-account-input'"
+    )
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Newco")
+    option = page.locator("#inline-s-account-input-list [data-lookup-id]", has_text="Picker Newco")
+    option.wait_for()
+    option.focus()
+    page.keyboard.press("Enter")  # chooses; focus returns to the box
+    assert box.input_value() == "Picker Newco"
+    page.keyboard.press("Enter")  # saves
+    field.get_by_role("link", name="Picker Newco").wait_for()
+    assert page.locator("#record-version").input_value() == "2"
+
+    activity = create("activity", subject="Picked call", kind="call")["id"]
+    page.goto(f"/t/acme/e/activity/{activity}")
+    page.locator("#inline-s-participants button.inline-value").click()
+    search = page.locator("#inline-s-participants-input")
+    search.fill("Pickerton")
+    chosen = page.locator("#inline-s-participants-input-list [data-lookup-id]").first
+    chosen.click()
+    chip = page.locator("#inline-s-participants-input-chips .chip")
+    assert chip.count() == 1 and "Pickerton" in chip.inner_text()
+    page.locator("#inline-s-participants").get_by_role("button", name="Save").click()
+    page.locator("#inline-s-participants ul.chips a", has_text="Pickerton").wait_for()
+    assert page.errors == []

@@ -16,7 +16,8 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from trellis.platform.i18n import N_
 from trellis.platform.i18n.translator import zone_names
 from trellis.platform.identity import RECOVERY_CODE_COUNT, IdentityError, TwoFactorError
-from trellis.platform.identity.preferences import PreferenceError
+from trellis.platform.identity.preferences import DENSITIES, PreferenceError
+from trellis.ui.screens.auth_routes import safe_next
 from trellis.ui.screens.session_cookie import (
     clear_session_cookie,
     identity_service,
@@ -35,6 +36,8 @@ from trellis.ui.screens.web import (
 
 #: The languages a member may choose, each named in itself (as language pickers do).
 LOCALE_NAMES = (("en", "English"), ("es", "Español"))
+#: The list densities a member may choose (``DENSITIES``), with their labels.
+DENSITY_NAMES = ((DENSITIES[0], N_("Comfortable")), (DENSITIES[1], N_("Compact")))
 #: An identity change checked by a code or password; returns new recovery codes or None.
 TwoFactorStep = Callable[..., list[str] | None]
 
@@ -57,6 +60,7 @@ def account_routes(services: UiServices) -> list[Any]:
             "locale_choice": services.members.locale(session.user_id) or "",
             "locales": LOCALE_NAMES,
             "zone_choice": services.members.timezone(session.user_id) or "",
+            "densities": DENSITY_NAMES,
             "zones": zone_names(),
             "two_factor_on": enabled,
             "enrolment": (
@@ -180,6 +184,23 @@ def account_routes(services: UiServices) -> list[Any]:
         services.members.forget_locale(ui.session.user_id)
         return redirect(request, home(tenant) + "#language", flash=N_("Your language is saved."))
 
+    @post("/t/{tenant:str}/account/density", sync_to_thread=True, dependencies=POSTED_FORM)
+    def set_density(
+        request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
+    ) -> Response[Any]:
+        ui = signed_in(services, request, tenant)
+        try:
+            services.members.preferences.set_density(
+                ui.session.user_id, str(form.get("density", ""))
+            )
+        except PreferenceError:
+            return render(
+                request, ui, status=400, error_density=N_("Choose a density of the list.")
+            )
+        services.members.forget_locale(ui.session.user_id)
+        back = safe_next(tenant, str(form.get("next") or home(tenant) + "#density"))
+        return redirect(request, back, flash=N_("Your list density is saved."))
+
     @post("/t/{tenant:str}/account/timezone", sync_to_thread=True, dependencies=POSTED_FORM)
     def set_timezone(
         request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
@@ -197,6 +218,7 @@ def account_routes(services: UiServices) -> list[Any]:
         account_page,
         set_locale,
         set_timezone,
+        set_density,
         start_two_factor,
         confirm_two_factor,
         disable_two_factor,

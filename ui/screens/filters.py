@@ -11,6 +11,7 @@ from trellis.metadata.model import AppModel, FieldDef
 from trellis.platform.api.security_headers import CONTENT_SECURITY_POLICY
 from trellis.platform.i18n import Translator, translations
 from trellis.ui.screens.forms import local_input
+from trellis.ui.screens.icons import icon
 
 HTMX_VERSION = "2.0.11"
 ENGLISH = Translator("en")
@@ -64,6 +65,7 @@ def register_filters(engine: Any) -> None:
     env.filters["label"] = _label
     env.filters["msg"] = _message
     env.filters["value_label"] = _value_label
+    env.globals["icon"] = icon  # an icon of the static sprite
     env.globals["local_input"] = local_input  # datetime-local values in the member's zone
 
 

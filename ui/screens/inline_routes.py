@@ -19,9 +19,9 @@ from trellis.platform.records.errors import ConflictError, ForbiddenError, Recor
 from trellis.platform.records.ids import parse_id
 from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.forms import form_values
-from trellis.ui.screens.present import Presenter
+from trellis.ui.screens.present import Presenter, link_chips
 from trellis.ui.screens.record_form import posted_multi
-from trellis.ui.screens.record_header import inline_fields
+from trellis.ui.screens.record_header import PICKED_TYPES, inline_fields
 from trellis.ui.screens.web import POSTED_FORM, PostedForm, UiCall, UiServices, page, signed_in
 
 PLACES = ("h", "s")  # the header's highlights, a section of the page
@@ -69,6 +69,17 @@ def inline_routes(services: UiServices) -> list[Any]:
         shown = presenter(ui)
         shown.load_titles(entity.entity, [record], [name])
         place = request.query_params.get("place")
+        field = entity.entity.fields[name]
+        picked: dict[str, Any] = {}
+        draft = extra.pop("draft", record)
+        if editing and field.type in PICKED_TYPES:
+            # What the picker shows: the stored value, or the one sent back by a 422/409.
+            shown.load_titles(entity.entity, [draft], [name])
+            picked = {
+                "value": draft.get(name),
+                "title": shown.cell(entity.entity, draft, name).text,
+                "chips": link_chips(shown, entity, draft).get(name, ()),
+            }
         ctx = {
             "entity": entity.entity,
             "record": record,
@@ -77,6 +88,7 @@ def inline_routes(services: UiServices) -> list[Any]:
             "place": place if place in PLACES else "s",
             "editing": editing,
             "focus": True,
+            "picked": picked,
             **extra,
         }
         return page(request, ui, "_inline_field.html", ctx, status=status)
@@ -114,20 +126,28 @@ def inline_routes(services: UiServices) -> list[Any]:
         version = _version((posted.get("version") or [""])[-1])
         data = form_values(compiled.entity, posted, [name], ui.translator.zone)
         typed = _typed(posted, name)
+        picked = compiled.entity.fields[name].type in PICKED_TYPES
         try:
             api.update(ui.call, compiled, ident, data, version)
         except ConflictError as exc:
             current = api.read(ui.call, compiled, ident).record
-            theirs = presenter(ui).cell(compiled.entity, current, name).text
+            shown = presenter(ui)
+            shown.load_titles(compiled.entity, [current], [name])
+            theirs = shown.cell(compiled.entity, current, name).text
+            draft = {**current, name: data.get(name)}
+            if picked:  # the chosen records' titles, the options' labels
+                shown.load_titles(compiled.entity, [draft], [name])
+                typed = shown.cell(compiled.entity, draft, name).text
             conflict = {"message": str(exc), "theirs": theirs, "yours": typed}
             now = current.get("version")
-            kw = {"typed": typed, "conflict": conflict, "version": now}
+            kw = {"typed": typed, "conflict": conflict, "version": now, "draft": draft}
             return fragment(request, ui, compiled, current, name, editing=True, status=409, **kw)
         except RecordError as exc:
             record = api.read(ui.call, compiled, ident).record
             errors = exc.body().get("errors") or {"__all__": [str(exc)]}
             messages = [m for ms in errors.values() for m in ms]
-            kw = {"typed": typed, "messages": messages, "version": version}
+            draft = {**record, name: data.get(name)}
+            kw = {"typed": typed, "messages": messages, "version": version, "draft": draft}
             status = exc.status
             return fragment(request, ui, compiled, record, name, editing=True, status=status, **kw)
         record = api.read(ui.call, compiled, ident).record

@@ -75,11 +75,16 @@ class MemberCache:
         """The member's own time zone setting (None: the tenant's ``timezone``)."""
         return self._cached(("timezone", user_id), lambda: self.preferences.timezone(user_id))
 
+    def density(self, user_id: int) -> str:
+        """The member's list density (``comfortable`` or ``compact``)."""
+        return self._cached(("density", user_id), lambda: self.preferences.density(user_id))
+
     def forget_locale(self, user_id: int) -> None:
-        """Drop the cached locale and time zone of ``user_id`` after they changed."""
+        """Drop the cached locale, time zone and density of ``user_id`` after they changed."""
         with self._lock:
             self._entries.pop(("locale", user_id), None)
             self._entries.pop(("timezone", user_id), None)
+            self._entries.pop(("density", user_id), None)
 
     def names(self, tenant: str) -> dict[int, str]:
         """Display names of the tenant's members by user id."""

@@ -2,7 +2,8 @@
 
 A field is edited inline when the user may update the record and the field: it is
 declared, typed by users, neither hidden nor read-only for their role, not moved by a
-workflow (transitions do that), and of a type a single input can hold.
+workflow (transitions do that), and of a type one editor holds: an input, a select, a
+searchable record picker (references), chips with a picker (many-to-many links).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from trellis.metadata.model import EntityDef, FieldType
 from trellis.platform.authz.call import Call
-from trellis.ui.screens.icons import ICON_PATHS
+from trellis.ui.screens.icons import DEFAULT_ENTITY_ICON
 from trellis.ui.screens.layouts import editable
 from trellis.ui.screens.present import Cell, Presenter
 
@@ -35,8 +36,13 @@ INLINE_TYPES = frozenset(
         FieldType.ENUM,
         FieldType.PIPELINE,
         FieldType.TAGS,
+        FieldType.MULTI_ENUM,
+        FieldType.REFERENCE,  # a searchable picker
+        FieldType.MANY_TO_MANY,  # chips and a searchable picker
     }
 )
+#: Inline types whose editor shows chosen records or options rather than typed text.
+PICKED_TYPES = frozenset({FieldType.MULTI_ENUM, FieldType.REFERENCE, FieldType.MANY_TO_MANY})
 MAX_INITIALS = 2
 
 
@@ -107,7 +113,7 @@ def build_header(
     if "owner_id" in access.columns and isinstance(record.get("owner_id"), int):
         owner = shown.cell(entity, record, "owner_id").text
     return Header(
-        icon=ICON_PATHS.get(icon or ""),
+        icon=icon or DEFAULT_ENTITY_ICON,
         highlights=[shown.cell(entity, record, n) for n in names],
         badge=badge,
         owner=owner,
@@ -115,4 +121,12 @@ def build_header(
     )
 
 
-__all__ = ["INLINE_TYPES", "Header", "badge_field", "build_header", "initials", "inline_fields"]
+__all__ = [
+    "INLINE_TYPES",
+    "PICKED_TYPES",
+    "Header",
+    "badge_field",
+    "build_header",
+    "initials",
+    "inline_fields",
+]

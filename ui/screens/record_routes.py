@@ -330,7 +330,11 @@ def record_routes(services: UiServices) -> list[Any]:
             (item["id"], str((item.get(title) if title else None) or f"#{item['id']}"))
             for item in items
         ]
-        ctx = {"options": options, "field": request.query_params.get("field", "")}
+        ctx = {
+            "options": options,
+            "field": request.query_params.get("field", ""),
+            "entity": target.entity,
+        }
         return page(request, ui, "_lookup.html", ctx)
 
     screens = [home, list_page, new_form, create, detail, edit_form, update, delete]

@@ -24,6 +24,8 @@ from trellis.platform.services.reads import ReadsService
 from trellis.platform.services.records import RecordsService
 from trellis.platform.services.workflows import WorkflowsService
 from trellis.platform.sessions import SESSION_COOKIE, Session, SessionStore
+from trellis.ui.screens.icons import DEFAULT_ENTITY_ICON
+from trellis.ui.screens.layouts import screens_of
 from trellis.ui.screens.locale import request_translator
 from trellis.ui.screens.members import MemberCache
 
@@ -191,6 +193,7 @@ def page(
     if ui is not None:
         ctx.setdefault("app_model", ui.call.app.model)
         ctx.update(shell_context(ui, services.members.tenants(ui.session.user_id)))
+        ctx["density"] = services.members.density(ui.session.user_id)
         if not is_htmx(request):  # fragments have no top bar
             ctx["unread"] = unread_count(services.runtime, ui.tenant, ui.session.user_id)
     flash = request.cookies.get(FLASH_COOKIE)
@@ -206,7 +209,11 @@ def shell_context(ui: UiCall, tenants: list[str] | None = None) -> dict[str, Any
     """Navigation and user menu data for the page shell."""
     call = ui.call
     nav = [
-        {"name": name, "label": entity.entity.plural_label}  # the template translates it
+        {
+            "name": name,
+            "label": entity.entity.plural_label,  # the template translates it
+            "icon": screens_of(call, entity).icon or DEFAULT_ENTITY_ICON,
+        }
         for name, entity in call.app.entities.items()
         if call.access.can(name, "read")
     ]
