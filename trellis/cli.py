@@ -20,6 +20,7 @@ from trellis.dedup_cli import add_dedup_commands
 from trellis.gdpr_cli import add_gdpr_commands
 from trellis.import_cli import add_import_commands
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands
+from trellis.keys_cli import add_keys_commands
 from trellis.links_cli import add_link_commands
 from trellis.members_cli import add_password_options
 from trellis.packages_cli import add_package_commands
@@ -333,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dedup_commands(sub, _with_data_dir)
     add_backup_commands(sub, _with_data_dir)
     add_gdpr_commands(sub, _with_data_dir)
+    add_keys_commands(sub, _with_data_dir)
     return parser
 
 

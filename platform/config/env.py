@@ -193,6 +193,16 @@ VARIABLES: tuple[Variable, ...] = (
         "several machines must share it.",
     ),
     Variable(
+        "TRELLIS_MASTER_KEY", "master_key", _text, "unset: `<data dir>/master.key`",
+        "Key wrapping each tenant's data key for `encrypted: true` fields (docs/privacy.md). "
+        "Keep it apart from the database and its backups.",
+    ),
+    Variable(
+        "TRELLIS_MASTER_KEY_PREVIOUS", "master_key_previous", _text, "unset",
+        "The master key before a change: data keys it wraps stay readable until "
+        "`trellis keys rotate` re-wraps them.",
+    ),
+    Variable(
         "TRELLIS_SESSION_IDLE_MINUTES", "session_idle_minutes", _number(1), "30",
         "Minutes without a request after which a sign-in session ends (at least 1).",
     ),

@@ -63,6 +63,10 @@ class RuntimeConfig:
     home_tenant: str | None = None
     #: The deployment's secret key; None: ``<data dir>/secret.key`` (config/secret.py).
     secret_key: str | None = field(default=None, repr=False)
+    #: Key that wraps each tenant's data key (``encrypted: true`` fields); None:
+    #: ``<data dir>/master.key``. ``master_key_previous``: the one before a change.
+    master_key: str | None = field(default=None, repr=False)
+    master_key_previous: str | None = field(default=None, repr=False)
     #: SMTP server of tenants without their own (``smtp://…``), and its sender address.
     smtp_url: str | None = field(default=None, repr=False)
     smtp_from: str | None = None

@@ -27,6 +27,7 @@ from trellis.platform.recycle.audit import purge_auditor
 from trellis.platform.recycle.retention import RetentionPurge
 from trellis.platform.runtime import AppRuntime, PartKey, TenantNotFoundError
 from trellis.platform.schedules import Schedules
+from trellis.platform.services.retention import run_retention
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -136,6 +137,8 @@ class Dispatcher:
             self._fire_timers(rt, at, drain, report, due)
             if due.purge:
                 self._purge(rt, at)
+            if app.model.retention:  # retention rules: daily, when due
+                run_retention(self.runtime, tenant, self._at(at))
             purge_expired_exports(self.runtime.config, tenant, self._at(at))
         if not due.outbox and not report.timers:  # fired timers may have queued rows
             return report
