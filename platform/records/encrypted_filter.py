@@ -3,7 +3,8 @@
 Such a field is stored as deterministic ciphertext, so SQL can test it for equality
 with a literal (``email == "a@b.c"``, ``!=``) or emptiness (``is empty``) and nothing
 else: ordering, text matching, functions and comparisons with other fields are refused
-with code ``RL017`` (answered 422).
+with code ``RL017``, a 400 like every other bad filter (the status the OpenAPI document
+gives bad filters on every operation that takes one).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ ENCRYPTED_FILTER = "RL017"
 
 
 class EncryptedFilterError(BadRequestError):
-    """A filter uses an encrypted field other than by exact match (422)."""
-
-    status = 422
+    """A filter uses an encrypted field other than by exact match (400)."""
 
 
 def _encrypted(node: t.Node, model: AppModel) -> t.Field | None:

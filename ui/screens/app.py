@@ -35,6 +35,7 @@ from trellis.ui.screens.calendar_routes import calendar_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.document_routes import document_routes
+from trellis.ui.screens.erase_routes import erase_routes
 from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
@@ -128,6 +129,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *history_routes(services),
         *merge_routes(services),
         *privacy_routes(services),
+        *erase_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),
