@@ -270,6 +270,15 @@ VARIABLES: tuple[Variable, ...] = (
         "removes it for good, with its history (0: at the job's next run).",
     ),
     Variable(
+        "TRELLIS_BACKUP_KEEP", "backup_keep", _number(0, whole=True), "0",
+        "Scheduled backups: how many of each tenant's the job dispatcher keeps in "
+        "`<data dir>/backups/<tenant>/`, newest first (0: none are made).",
+    ),
+    Variable(
+        "TRELLIS_BACKUP_EVERY_HOURS", "backup_every_hours", _number(1), "24",
+        "Hours between two scheduled backups of a tenant (at least 1).",
+    ),
+    Variable(
         "TRELLIS_FILE_STORE", "file_store", _choice("local", "s3"), "local",
         "Where uploaded files live: `local` is `<data dir>/files/<tenant>/`; `s3` an "
         "S3-compatible object store (`TRELLIS_S3_*`, the `s3` extra, credentials from "

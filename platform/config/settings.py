@@ -72,6 +72,10 @@ class RuntimeConfig:
     smtp_from: str | None = None
     #: The RQ queue of this deployment (Redis mode).
     rq_queue: str = DEFAULT_RQ_QUEUE
+    #: Scheduled backups: how many of each tenant's are kept (0: none made), and the
+    #: hours between two (``<data dir>/backups/<tenant>/``; docs/backup.md).
+    backup_keep: int = 0
+    backup_every_hours: float = 24.0
     #: Days a deleted record stays in the recycle bin before the purge job removes it.
     recycle_retention_days: float = 30.0
     #: Let webhooks reach loopback, private and link-local addresses.
