@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from trellis.access_cli import add_access_commands, add_profile_options
 from trellis.backup_cli import add_backup_commands
+from trellis.cli_text import error_text
 from trellis.data_cli import add_data_commands
 from trellis.dedup_cli import add_dedup_commands
 from trellis.gdpr_cli import add_gdpr_commands
@@ -362,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"error: {exc}")
         return 1
     except (CliError, RegistryError, TenantNotFoundError, PasswordPolicyError, ValueError) as exc:
-        _err(f"error: {exc}")
+        _err(f"error: {error_text(exc)}")
         return 1
     return code if isinstance(code, int) else 0
 

@@ -328,6 +328,16 @@ VARIABLES: tuple[Variable, ...] = (
 _NAMES = frozenset(v.name for v in VARIABLES)
 
 
+def cli_locale(environ: Mapping[str, str] | None = None) -> str | None:
+    """The language of command-line output: ``LC_ALL``, else ``LC_MESSAGES``, else ``LANG``
+    (POSIX order; ``es_ES.UTF-8`` gives Spanish, an unshipped one English)."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return env[name]
+    return None
+
+
 def environment() -> Mapping[str, str]:
     """The process environment (the one place the platform reads it)."""
     return os.environ
@@ -377,6 +387,7 @@ __all__ = [
     "VARIABLES",
     "ConfigError",
     "Variable",
+    "cli_locale",
     "environment",
     "read_settings",
     "unknown_variables",

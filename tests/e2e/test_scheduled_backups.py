@@ -95,3 +95,34 @@ def test_admins_download_their_own_backups_only(
         assert sign_in(web, "acme", "rep@acme.test").status_code == 303
         assert web.get("/t/acme/admin/backups").status_code == 403
         assert web.get(f"/t/acme/admin/backups/{mine}").status_code == 403
+
+
+def test_backup_and_restore_speak_the_locale_of_the_environment(
+    runtime: Runtime,
+    tenants: list[str],
+    config: RuntimeConfig,
+    capsys: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    from trellis.cli import main
+
+    if config.database_url:
+        monkeypatch.setenv("TRELLIS_DATABASE_URL", config.database_url)
+        monkeypatch.setenv("TRELLIS_SCHEMA_PREFIX", config.schema_prefix)
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "es_ES.UTF-8")
+    data = ["--data-dir", str(config.data_dir)]
+    archive = str(tmp_path / "acme.zip")
+    assert main(["backup", "acme", "-o", archive, *data]) == 0
+    assert capsys.readouterr().out.startswith("Copia de la organización 'acme'")
+    assert main(["restore", "acme", archive, *data]) == 1
+    assert "La organización 'acme' existe: añada --replace" in capsys.readouterr().err
+    assert main(["restore", "acme", str(tmp_path / "none.zip"), *data]) == 1
+    assert "No existe el archivo" in capsys.readouterr().err
+    assert main(["restore", "acme", archive, "--as", "copia", *data]) == 0
+    assert "Organización 'copia' restaurada" in capsys.readouterr().out
+    monkeypatch.setenv("LANG", "C.UTF-8")  # not shipped: English
+    assert main(["restore", "acme", archive, *data]) == 1
+    assert "Tenant 'acme' exists: add --replace" in capsys.readouterr().err
