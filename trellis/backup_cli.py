@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from trellis.cli_text import cli_translator
+
 WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
 
@@ -29,10 +31,15 @@ def cmd_backup(args: argparse.Namespace) -> None:
         runtime.close()
     rows = sum(e.rows or 0 for e in manifest.entries.values())
     files = sum(1 for name in manifest.entries if name.startswith("files/"))
-    sys.stdout.write(
-        f"Backed up tenant '{args.tenant}' ({manifest.app}): {rows} row(s), "
-        f"{files} file(s) to {args.output}.\n"
+    text = cli_translator().gettext(
+        "Backed up tenant '%(tenant)s' (%(app)s): %(rows)s row(s), %(files)s file(s) to %(path)s.",
+        tenant=args.tenant,
+        app=manifest.app,
+        rows=rows,
+        files=files,
+        path=args.output,
     )
+    sys.stdout.write(text + "\n")
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
@@ -49,7 +56,13 @@ def cmd_restore(args: argparse.Namespace) -> None:
     finally:
         runtime.close()
     rows = sum(result.rows.values())
-    sys.stdout.write(f"Restored tenant '{result.tenant}': {rows} row(s), {result.files} file(s).\n")
+    text = cli_translator().gettext(
+        "Restored tenant '%(tenant)s': %(rows)s row(s), %(files)s file(s).",
+        tenant=result.tenant,
+        rows=rows,
+        files=result.files,
+    )
+    sys.stdout.write(text + "\n")
 
 
 def add_backup_commands(

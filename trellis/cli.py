@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 
 from trellis.access_cli import add_access_commands, add_profile_options
 from trellis.backup_cli import add_backup_commands
+from trellis.cli_text import error_text
 from trellis.data_cli import add_data_commands
 from trellis.dedup_cli import add_dedup_commands
 from trellis.gdpr_cli import add_gdpr_commands
 from trellis.import_cli import add_import_commands
 from trellis.jobs_cli import add_job_commands, add_tenant_job_commands
+from trellis.keys_cli import add_keys_commands
 from trellis.links_cli import add_link_commands
 from trellis.members_cli import add_password_options
 from trellis.packages_cli import add_package_commands
@@ -333,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dedup_commands(sub, _with_data_dir)
     add_backup_commands(sub, _with_data_dir)
     add_gdpr_commands(sub, _with_data_dir)
+    add_keys_commands(sub, _with_data_dir)
     return parser
 
 
@@ -360,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"error: {exc}")
         return 1
     except (CliError, RegistryError, TenantNotFoundError, PasswordPolicyError, ValueError) as exc:
-        _err(f"error: {exc}")
+        _err(f"error: {error_text(exc)}")
         return 1
     return code if isinstance(code, int) else 0
 

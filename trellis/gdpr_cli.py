@@ -50,6 +50,21 @@ def cmd_erase(args: argparse.Namespace) -> None:
     sys.stdout.write(json.dumps(done.as_json(), indent=2) + "\n")
 
 
+def cmd_retention(args: argparse.Namespace) -> None:
+    """Run the retention rules of ``args.tenant`` now and print the report."""
+    from trellis.platform.config import config_from_env
+    from trellis.platform.runtime import Runtime
+    from trellis.platform.services.retention import run_retention
+
+    runtime = Runtime(config_from_env(args.data_dir))
+    try:
+        report = run_retention(runtime, args.tenant, force=True, actor="cli")
+    finally:
+        runtime.close()
+    rules = [r.as_json() for r in report.rules] if report is not None else []
+    sys.stdout.write(json.dumps({"rules": rules}, indent=2) + "\n")
+
+
 def add_gdpr_commands(
     sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     with_data_dir: WithDataDir,
@@ -68,6 +83,9 @@ def add_gdpr_commands(
     erase.add_argument("--email", required=True, help="the person's e-mail address")
     erase.add_argument("--dry-run", action="store_true", help="say what would be erased")
     erase.set_defaults(func=cmd_erase)
+    retention = with_data_dir(gdpr.add_parser("retention", help="run the retention rules now"))
+    retention.add_argument("tenant", help="the tenant's name")
+    retention.set_defaults(func=cmd_retention)
 
 
 __all__ = ["add_gdpr_commands"]

@@ -147,6 +147,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         to=_text(spec, "to"),
         on_delete=on_delete if on_delete in ON_DELETE else "none",
         pii=spec.get("pii") is True,
+        encrypted=spec.get("encrypted") is True,
         default=default,
         formula=formula,
         autonumber_format=number_format,

@@ -67,6 +67,12 @@ def check_entity(data: Any, positions: PositionMap, report: Report) -> None:
     for i, item in enumerate(search if isinstance(search, list) else []):
         head = item.split(".", 1)[0] if isinstance(item, str) else None
         _unknown_field("search", head, ("search", i), declared, positions, report)
+        if head in specs and isinstance(specs[head], dict) and specs[head].get("encrypted"):
+            message = (
+                f"search field '{head}' is encrypted: its text cannot be indexed for search "
+                "(find it with an exact-match filter)"
+            )
+            report.error("MD371", message, positions.anchor(("search", i)))
     _check_index_fields(data, [*declared, *STANDARD_COLUMNS], positions, report)
     validations = data.get("validations")
     for i, item in enumerate(validations if isinstance(validations, list) else []):

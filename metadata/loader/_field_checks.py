@@ -45,6 +45,7 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "multiple": frozenset({FieldType.FILE}),
     "versioned": frozenset({FieldType.FILE}),
     "max_size_mb": frozenset({FieldType.FILE}),
+    "encrypted": frozenset({FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE}),
 }
 #: Keywords of the rule language: a field with such a name could not be referenced.
 RESERVED_WORDS = frozenset(
@@ -121,6 +122,26 @@ def check_field(name: str, spec: Any, positions: PositionMap, report: Report) ->
     _check_values(name, type_name, spec, positions, report)
     if type_name == FieldType.FILE:
         _check_file(name, spec, positions, report)
+    if spec.get("encrypted") is True:
+        _check_encrypted(name, spec, positions, report)
+
+
+def _check_encrypted(
+    name: str, spec: dict[str, Any], positions: PositionMap, report: Report
+) -> None:
+    """An encrypted field is written by clients and matched exactly: no formula, default
+    or trigram index (its stored text is ciphertext)."""
+    path: NodePath = ("fields", name)
+    for key in ("formula", "default", "rollup"):
+        if key in spec:
+            message = f"field '{name}': an encrypted field cannot have '{key}'"
+            report.error("MD370", message, positions.anchor((*path, key)))
+    if spec.get("indexed") == "trigram":
+        message = (
+            f"field '{name}': an encrypted field is found by exact match only and cannot "
+            "have 'indexed: trigram'"
+        )
+        report.error("MD370", message, positions.anchor((*path, "indexed")))
 
 
 def _check_file(name: str, spec: dict[str, Any], positions: PositionMap, report: Report) -> None:

@@ -53,6 +53,7 @@ from trellis.metadata.loader._locale_checks import (
 )
 from trellis.metadata.loader._public import attach_public
 from trellis.metadata.loader._report import Report
+from trellis.metadata.loader._retention import attach_retention
 from trellis.metadata.loader._roles import build_roles, check_roles, read_roles
 from trellis.metadata.loader._rollup_checks import check_rollups
 from trellis.metadata.loader._schedule_loading import attach_schedules
@@ -304,6 +305,7 @@ def validate_package(
     model = attach_public(model, root, display, _read, report)
     if app_doc is not None:
         model = attach_home(model, app_doc.data, app_doc.positions, report)
+        model = attach_retention(model, app_doc.data, app_doc.positions, checker, report)
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
         check_flow_expressions(model, checker, _unreliable_names(model, entities), report)

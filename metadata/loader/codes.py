@@ -172,6 +172,11 @@ CODES = MappingProxyType(
         "MD362": "a home panel's entity lacks what its kind needs (activity_fields, a "
         "pipeline field, an SLA)",
         "MD363": "the same home panel (kind and entity) is declared twice",
+        # Encrypted fields (issue 17).
+        "MD370": "an encrypted field has a formula, default, rollup or trigram index",
+        "MD371": "an encrypted field is listed in search:",
+        # Retention rules (issue 17).
+        "MD372": "a retention rule is not valid (unknown entity, bad action or condition)",
     }
 )
 

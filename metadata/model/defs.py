@@ -16,6 +16,7 @@ from trellis.metadata.model.home import HomePanelDef
 from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.lines import LinesDef
 from trellis.metadata.model.public import FormDef, LinkDef
+from trellis.metadata.model.retention import RetentionRuleDef
 from trellis.metadata.model.roles import RoleDef
 from trellis.metadata.model.schedules import ReminderDef, SlaDef
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
@@ -72,6 +73,8 @@ class FieldDef:
     on_delete: str = "none"
     #: ``pii: true``: personal data (person export and erasure; see ``is_personal``).
     pii: bool = False
+    #: ``encrypted: true``: stored encrypted at rest, found by exact match only.
+    encrypted: bool = False
     default: str | None = None
     formula: str | None = None
     autonumber_format: str | None = None
@@ -343,6 +346,8 @@ class AppModel:
     #: ``app.yaml`` ``home:`` panels in order; None when not declared (the home page
     #: derives its panels from what the app declares).
     home: tuple[HomePanelDef, ...] | None = None
+    #: ``app.yaml`` ``retention:`` rules, in order (platform/privacy/retention.py).
+    retention: tuple[RetentionRuleDef, ...] = ()
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from trellis.metadata.model.local_text import Translatable
+
 #: Name of the format written into every manifest.
 FORMAT_NAME = "trellis-backup"
 #: Version of the archive layout; a restore refuses archives of a newer version.
@@ -69,14 +71,20 @@ def parse_manifest(raw: bytes) -> Manifest:
     try:
         data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
-            raise BackupError("This is not a Trellis backup (manifest.json has no format).")
+            raise BackupError(
+                Translatable("This is not a Trellis backup (manifest.json has no format).")
+            )
         version = data["format_version"]
         if not isinstance(version, int):
             raise BackupError("The manifest's format_version is not a number.")
         if version > FORMAT_VERSION:
             raise BackupError(
-                f"The archive has backup format {version}; this Trellis reads up to "
-                f"{FORMAT_VERSION}: upgrade Trellis to restore it."
+                Translatable(
+                    "The archive has backup format %(version)s; this Trellis reads up to "
+                    "%(known)s: upgrade Trellis to restore it.",
+                    version=version,
+                    known=FORMAT_VERSION,
+                )
             )
         entries = {
             str(name): Entry(str(e["sha256"]), int(e["size"]), e.get("rows"))

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.loader import load_package
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.app_packages.export import write_package
 from trellis.platform.backup.manifest import AUDIT_ENTRY, FILES_DIR, BackupError
 from trellis.platform.backup.tables import archived_tables, drop_tenant_tables, reset_sequences
@@ -85,7 +86,12 @@ def _check_target(runtime: Runtime, target: str, replace: bool) -> bool:
     check_tenant_name(target)
     exists = runtime.registry.get_tenant(target) is not None
     if exists and not replace:
-        raise BackupError(f"Tenant '{target}' exists: add --replace to overwrite it, or --as NEW.")
+        raise BackupError(
+            Translatable(
+                "Tenant '%(tenant)s' exists: add --replace to overwrite it, or --as NEW.",
+                tenant=target,
+            )
+        )
     return exists
 
 
@@ -127,7 +133,11 @@ def restore_backup(
     verified = verify_archive(path)
     if verified.manifest.tenant != tenant:
         raise BackupError(
-            f"The archive is a backup of '{verified.manifest.tenant}', not '{tenant}'."
+            Translatable(
+                "The archive is a backup of '%(found)s', not '%(tenant)s'.",
+                found=verified.manifest.tenant,
+                tenant=tenant,
+            )
         )
     target = as_name or tenant
     exists = _check_target(runtime, target, replace)

@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.backup.manifest import MANIFEST, PACKAGE_DIR, BackupError, Manifest
 from trellis.platform.backup.manifest import parse_manifest as _parse
 
@@ -62,7 +63,9 @@ def _check_entry(archive: zipfile.ZipFile, name: str, manifest: Manifest) -> byt
                     json.loads(line)
                     lines += 1
     if digest.hexdigest() != expected.sha256 or size != expected.size:
-        raise BackupError(f"The archive entry '{name}' does not match its checksum.")
+        raise BackupError(
+            Translatable("The archive entry '%(name)s' does not match its checksum.", name=name)
+        )
     if expected.rows is not None and (pending or lines != expected.rows):
         raise BackupError(f"The archive entry '{name}' does not hold {expected.rows} rows.")
     return b"".join(kept) if keep else None
@@ -78,7 +81,9 @@ def verify_archive(path: Path) -> VerifiedArchive:
             if len(set(names)) != len(names):
                 raise BackupError("The archive holds an entry twice.")
             if MANIFEST not in names:
-                raise BackupError("The archive has no manifest.json: it is not a backup.")
+                raise BackupError(
+                    Translatable("The archive has no manifest.json: it is not a backup.")
+                )
             manifest = _parse(archive.read(MANIFEST))
             listed = set(manifest.entries)
             present = set(names) - {MANIFEST}
@@ -92,9 +97,15 @@ def verify_archive(path: Path) -> VerifiedArchive:
                 if data is not None:
                     package[name[len(PACKAGE_DIR) :]] = data.decode("utf-8")
     except FileNotFoundError:
-        raise BackupError(f"No file '{path}'.") from None
+        raise BackupError(Translatable("No file '%(path)s'.", path=str(path))) from None
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise BackupError(f"'{path.name}' is not a readable zip (truncated?): {exc}.") from None
+        raise BackupError(
+            Translatable(
+                "'%(name)s' is not a readable zip (truncated?): %(reason)s.",
+                name=path.name,
+                reason=str(exc),
+            )
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BackupError(f"The archive holds a row that is not JSON: {exc}.") from None
     if not package:

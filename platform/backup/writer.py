@@ -31,6 +31,7 @@ from trellis.platform.backup.manifest import (
 from trellis.platform.backup.tables import archived_tables, order_by
 from trellis.platform.backup.values import to_json
 from trellis.platform.config.version import __version__
+from trellis.platform.db.tables import build_metadata
 from trellis.platform.files.factory import file_store
 from trellis.platform.files.store import file_key
 from trellis.platform.files.stored import all_files
@@ -80,7 +81,9 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            for name, table in archived_tables(app.model, app.metadata):
+            # the stored text: encrypted fields stay ciphertext, their data keys (wrapped
+            # by the master key) travel in internal/_data_keys.jsonl
+            for name, table in archived_tables(app.model, build_metadata(app.model)):
                 rows = _noting_files(app.model, table, _rows(conn, table), keys)
                 entries[name] = write_lines(archive, name, rows)
             if conn.dialect.name == "postgresql":  # same snapshot, the system schema

@@ -193,6 +193,16 @@ VARIABLES: tuple[Variable, ...] = (
         "several machines must share it.",
     ),
     Variable(
+        "TRELLIS_MASTER_KEY", "master_key", _text, "unset: `<data dir>/master.key`",
+        "Key wrapping each tenant's data key for `encrypted: true` fields (docs/privacy.md). "
+        "Keep it apart from the database and its backups.",
+    ),
+    Variable(
+        "TRELLIS_MASTER_KEY_PREVIOUS", "master_key_previous", _text, "unset",
+        "The master key before a change: data keys it wraps stay readable until "
+        "`trellis keys rotate` re-wraps them.",
+    ),
+    Variable(
         "TRELLIS_SESSION_IDLE_MINUTES", "session_idle_minutes", _number(1), "30",
         "Minutes without a request after which a sign-in session ends (at least 1).",
     ),
@@ -260,6 +270,15 @@ VARIABLES: tuple[Variable, ...] = (
         "removes it for good, with its history (0: at the job's next run).",
     ),
     Variable(
+        "TRELLIS_BACKUP_KEEP", "backup_keep", _number(0, whole=True), "0",
+        "Scheduled backups: how many of each tenant's the job dispatcher keeps in "
+        "`<data dir>/backups/<tenant>/`, newest first (0: none are made).",
+    ),
+    Variable(
+        "TRELLIS_BACKUP_EVERY_HOURS", "backup_every_hours", _number(1), "24",
+        "Hours between two scheduled backups of a tenant (at least 1).",
+    ),
+    Variable(
         "TRELLIS_FILE_STORE", "file_store", _choice("local", "s3"), "local",
         "Where uploaded files live: `local` is `<data dir>/files/<tenant>/`; `s3` an "
         "S3-compatible object store (`TRELLIS_S3_*`, the `s3` extra, credentials from "
@@ -307,6 +326,16 @@ VARIABLES: tuple[Variable, ...] = (
     ),
 )  # fmt: skip
 _NAMES = frozenset(v.name for v in VARIABLES)
+
+
+def cli_locale(environ: Mapping[str, str] | None = None) -> str | None:
+    """The language of command-line output: ``LC_ALL``, else ``LC_MESSAGES``, else ``LANG``
+    (POSIX order; ``es_ES.UTF-8`` gives Spanish, an unshipped one English)."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return env[name]
+    return None
 
 
 def environment() -> Mapping[str, str]:
@@ -358,6 +387,7 @@ __all__ = [
     "VARIABLES",
     "ConfigError",
     "Variable",
+    "cli_locale",
     "environment",
     "read_settings",
     "unknown_variables",

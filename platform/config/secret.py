@@ -24,7 +24,7 @@ def deployment_secret(config: RuntimeConfig) -> str:
     return secret_key(config.data_dir, config.secret_key)
 
 
-def secret_key(data_dir: Path, configured: str | None = None) -> str:
+def secret_key(data_dir: Path, configured: str | None = None, name: str = SECRET_FILE) -> str:
     """Return ``configured`` if set, else the key of ``data_dir``, creating its file first.
 
     The file appears whole or not at all (written to a temporary file, fsynced, then
@@ -36,7 +36,7 @@ def secret_key(data_dir: Path, configured: str | None = None) -> str:
     """
     if configured:
         return configured
-    path = data_dir / SECRET_FILE
+    path = data_dir / name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         _create(path, secrets.token_urlsafe(48))

@@ -63,11 +63,19 @@ class RuntimeConfig:
     home_tenant: str | None = None
     #: The deployment's secret key; None: ``<data dir>/secret.key`` (config/secret.py).
     secret_key: str | None = field(default=None, repr=False)
+    #: Key that wraps each tenant's data key (``encrypted: true`` fields); None:
+    #: ``<data dir>/master.key``. ``master_key_previous``: the one before a change.
+    master_key: str | None = field(default=None, repr=False)
+    master_key_previous: str | None = field(default=None, repr=False)
     #: SMTP server of tenants without their own (``smtp://…``), and its sender address.
     smtp_url: str | None = field(default=None, repr=False)
     smtp_from: str | None = None
     #: The RQ queue of this deployment (Redis mode).
     rq_queue: str = DEFAULT_RQ_QUEUE
+    #: Scheduled backups: how many of each tenant's are kept (0: none made), and the
+    #: hours between two (``<data dir>/backups/<tenant>/``; docs/backup.md).
+    backup_keep: int = 0
+    backup_every_hours: float = 24.0
     #: Days a deleted record stays in the recycle bin before the purge job removes it.
     recycle_retention_days: float = 30.0
     #: Let webhooks reach loopback, private and link-local addresses.

@@ -10,6 +10,10 @@ from trellis.platform.db.columns import table_with_id
 CONSENTS_TABLE = "_consents"
 #: One row per person erased (platform/privacy/erase.py): the tombstone.
 ERASURES_TABLE = "_erasures"
+#: The tenant's data keys (``encrypted: true`` fields), each wrapped by the master key.
+DATA_KEYS_TABLE = "_data_keys"
+#: One row per retention run and rule (platform/privacy/retention.py): the report.
+RETENTION_RUNS_TABLE = "_retention_runs"
 
 
 def build_privacy_tables(metadata: sa.MetaData) -> None:
@@ -38,6 +42,30 @@ def build_privacy_tables(metadata: sa.MetaData) -> None:
         sa.Column("files", sa.Integer(), nullable=False),
     )
     sa.Index(None, erasures.c.subject, unique=True)
+    sa.Table(
+        DATA_KEYS_TABLE,
+        metadata,
+        sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("wrapped", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    runs = table_with_id(
+        RETENTION_RUNS_TABLE,
+        metadata,
+        sa.Column("rule", sa.String(100), nullable=False),
+        sa.Column("entity", sa.String(40), nullable=False),
+        sa.Column("action", sa.String(20), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Index(None, runs.c.at)
 
 
-__all__ = ["CONSENTS_TABLE", "ERASURES_TABLE", "build_privacy_tables"]
+__all__ = [
+    "CONSENTS_TABLE",
+    "DATA_KEYS_TABLE",
+    "ERASURES_TABLE",
+    "RETENTION_RUNS_TABLE",
+    "build_privacy_tables",
+]

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FIELD_TYPES, AppModel, EntityDef, FieldType
+from trellis.metadata.model import AppModel, EntityDef, FieldType
 from trellis.metadata.model.links import LINK_PREFIX, link_table_name
 from trellis.metadata.model.rich_text import plain_column
 from trellis.platform.db.business_tables import (
@@ -16,7 +16,19 @@ from trellis.platform.db.business_tables import (
     build_business_tables,
 )
 from trellis.platform.db.columns import bigint_pk, id_column, record_columns, table_with_id
+from trellis.platform.db.encrypted import (
+    EncryptedChanges,
+    FieldCipher,
+    column_type,
+    encrypted_fields,
+)
 from trellis.platform.db.link_tables import add_line_position, build_link_table
+from trellis.platform.db.view_tables import (
+    COMMENTS_TABLE,
+    SAVED_VIEWS_TABLE,
+    build_comment_table,
+    build_view_tables,
+)
 
 # Short names kept for the table builders below.
 _id_column = id_column
@@ -52,8 +64,6 @@ OUTBOX_TABLE = "_outbox"
 SETTINGS_TABLE = "_settings"
 DELIVERIES_TABLE = "_deliveries"
 SCHEDULES_TABLE = "_schedules"
-SAVED_VIEWS_TABLE = "_saved_views"
-COMMENTS_TABLE = "_comments"
 CASCADES_TABLE = "_cascades"
 
 
@@ -70,7 +80,9 @@ def _standard_columns() -> list[sa.Column[Any]]:
     ]
 
 
-def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
+def build_table(
+    entity: EntityDef, metadata: sa.MetaData, cipher: FieldCipher | None = None
+) -> sa.Table:
     """Build the table of ``entity`` inside ``metadata``.
 
     Field columns are nullable in the database: ``required`` is enforced by the save
@@ -81,7 +93,7 @@ def build_table(entity: EntityDef, metadata: sa.MetaData) -> sa.Table:
     for f in entity.fields.values():
         if f.type == FieldType.MANY_TO_MANY:
             build_link_table(entity.name, f.name, metadata)
-        columns.append(sa.Column(f.name, FIELD_TYPES[f.type].sql_type(f), nullable=True))
+        columns.append(sa.Column(f.name, column_type(entity, f, cipher), nullable=True))
     for f in entity.fields.values():
         if f.type == FieldType.RICH_TEXT:
             columns.append(sa.Column(plain_column(f.name), sa.Text(), nullable=True))
@@ -132,8 +144,12 @@ def only_on(item: object) -> str | None:
     return info.get(ONLY_ON) if isinstance(info, dict) else None
 
 
-def build_internal_tables(metadata: sa.MetaData) -> None:
-    """Add the platform's own per-tenant tables: changes, sequences, idempotency, flows."""
+def build_internal_tables(metadata: sa.MetaData, changes_type: Any = None) -> None:
+    """Add the platform's own per-tenant tables: changes, sequences, idempotency, flows.
+
+    ``changes_type``: the type of ``_changes.changes`` (JSON unless encrypted fields'
+    values are encrypted in it).
+    """
     changes = _table_with_id(
         CHANGES_TABLE,
         metadata,
@@ -142,7 +158,7 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("changes", changes_type or sa.JSON(), nullable=False),
         #: How the change was made: api, form, import, rule, rollup, restore, merge …
         sa.Column("source", sa.String(CHANGE_SOURCE_LENGTH), nullable=True),
     )
@@ -175,8 +191,8 @@ def build_internal_tables(metadata: sa.MetaData) -> None:
     _build_flow_tables(metadata)
     _build_rule_tables(metadata)
     _build_job_tables(metadata)
-    _build_view_tables(metadata)
-    _build_comment_table(metadata)
+    build_view_tables(metadata)
+    build_comment_table(metadata)
     build_business_tables(metadata)
 
 
@@ -284,20 +300,6 @@ def _build_job_tables(metadata: sa.MetaData) -> None:
     )
 
 
-def _build_comment_table(metadata: sa.MetaData) -> None:
-    """Comments on records (plain text; ``mentions`` holds the mentioned user ids)."""
-    comments = _table_with_id(
-        COMMENTS_TABLE,
-        metadata,
-        *_record_columns(),
-        sa.Column("user_id", sa.BigInteger(), nullable=True),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("mentions", sa.JSON(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    )
-    sa.Index(None, comments.c.entity, comments.c.record_id, comments.c.id)
-
-
 def _build_flow_tables(metadata: sa.MetaData) -> None:
     """Pipeline stage history (one row per stay in a stage) and pending workflow approvals."""
     history = _table_with_id(
@@ -339,29 +341,20 @@ def _build_flow_tables(metadata: sa.MetaData) -> None:
     )
 
 
-def _build_view_tables(metadata: sa.MetaData) -> None:
-    """Saved list views: a user's named list query, private or shared with the tenant."""
-    views = _table_with_id(
-        SAVED_VIEWS_TABLE,
-        metadata,
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("entity", sa.String(40), nullable=False),
-        sa.Column("name", sa.String(80), nullable=False),
-        sa.Column("query", sa.Text(), nullable=False),
-        sa.Column("shared", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    sa.Index(None, views.c.user_id, views.c.entity, views.c.name, unique=True)
-    sa.Index(None, views.c.entity, views.c.shared)
+def build_metadata(
+    model: AppModel, schema: str | None = None, cipher: FieldCipher | None = None
+) -> sa.MetaData:
+    """Build every table of ``model`` plus the internal tables, optionally in ``schema``.
 
-
-def build_metadata(model: AppModel, schema: str | None = None) -> sa.MetaData:
-    """Build every table of ``model`` plus the internal tables, optionally in ``schema``."""
+    With ``cipher``, encrypted fields (and their values in change rows) are encrypted
+    when written and decrypted when read; without it they read as stored.
+    """
     metadata = sa.MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
     for entity in model.entities.values():
-        add_line_position(model, build_table(entity, metadata))
-    build_internal_tables(metadata)
+        add_line_position(model, build_table(entity, metadata, cipher))
+    hidden = encrypted_fields(model)
+    changes_type = EncryptedChanges(cipher, hidden) if cipher is not None and hidden else None
+    build_internal_tables(metadata, changes_type)
     return metadata
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from trellis.platform.automation import record_service
+from trellis.platform.backup.scheduled import run_scheduled_backup
 from trellis.platform.exports.store import purge_expired as purge_expired_exports
 from trellis.platform.jobs.due import DueQuery, DueWork
 from trellis.platform.jobs.handlers import DEFAULT_HANDLERS, Handler, JobContext, PermanentJobError
@@ -27,6 +28,7 @@ from trellis.platform.recycle.audit import purge_auditor
 from trellis.platform.recycle.retention import RetentionPurge
 from trellis.platform.runtime import AppRuntime, PartKey, TenantNotFoundError
 from trellis.platform.schedules import Schedules
+from trellis.platform.services.retention import run_retention
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -136,6 +138,10 @@ class Dispatcher:
             self._fire_timers(rt, at, drain, report, due)
             if due.purge:
                 self._purge(rt, at)
+            if app.model.retention:  # retention rules: daily, when due
+                run_retention(self.runtime, tenant, self._at(at))
+            if self.runtime.config.backup_keep:  # scheduled backups, when due
+                run_scheduled_backup(self.runtime, tenant, self._at(at))
             purge_expired_exports(self.runtime.config, tenant, self._at(at))
         if not due.outbox and not report.timers:  # fired timers may have queued rows
             return report

@@ -165,6 +165,27 @@ def erase_person(
     return Erasure(records, fields, files, to_json(at), new_id)
 
 
+def anonymise_record(
+    conn: sa.Connection,
+    app: CompiledApp,
+    entity: CompiledEntity,
+    row: dict[str, Any],
+    secret: bytes,
+    at: datetime,
+    remove: RemoveFile,
+    source: str,
+) -> int:
+    """Anonymise one record as an erasure does (tokens, files, history cut); returns how
+    many fields changed. The change row notes ``source`` (e.g. ``retention``)."""
+    values, _files, names = _erase_record(conn, entity, row, secret, at, remove)
+    if values:
+        record_id = int(row["id"])
+        _purge_history(conn, app, entity.name, record_id, names)
+        changes = {name: [None, value] for name, value in values.items()}
+        _note_change(conn, app, entity, record_id, at, changes, source)
+    return len(values)
+
+
 def _note_change(
     conn: sa.Connection,
     app: CompiledApp,
@@ -172,6 +193,7 @@ def _note_change(
     record_id: int,
     at: datetime,
     changes: dict[str, Any],
+    source: str = "erasure",
 ) -> None:
     """A change row of the anonymisation (old values unknown, new: the tokens)."""
     t = entity.table
@@ -186,9 +208,9 @@ def _note_change(
             user_id=None,
             version=int(version or 1),
             changes=changes,
-            source="erasure",
+            source=source,
         )
     )
 
 
-__all__ = ["Erasure", "RemoveFile", "erase_person", "tombstone"]
+__all__ = ["Erasure", "RemoveFile", "anonymise_record", "erase_person", "tombstone"]

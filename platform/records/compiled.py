@@ -9,6 +9,7 @@ from types import MappingProxyType
 import sqlalchemy as sa
 
 from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef, FieldDef, FieldType
+from trellis.platform.db.encrypted import FieldCipher
 from trellis.platform.db.tables import (
     CHANGES_TABLE,
     IDEMPOTENCY_TABLE,
@@ -163,14 +164,21 @@ class CompiledApp:
     """A tenant's published app: model, schema-less tables and compiled entities."""
 
     def __init__(
-        self, model: AppModel, version_no: int, *, members: MemberLookup | None = None
+        self,
+        model: AppModel,
+        version_no: int,
+        *,
+        members: MemberLookup | None = None,
+        cipher: FieldCipher | None = None,
     ) -> None:
         self.model = model
         self.version_no = version_no
         #: ``members(role)``: ids of the tenant's members with that role (None outside
         #: a tenant, e.g. a package checked on its own).
         self.members = members
-        self.metadata = build_metadata(model)
+        #: The tenant's keyring for ``encrypted: true`` fields (None: ciphertext as stored).
+        self.cipher = cipher
+        self.metadata = build_metadata(model, cipher=cipher)
         self.changes = self.metadata.tables[CHANGES_TABLE]
         self.sequences = self.metadata.tables[SEQUENCES_TABLE]
         self.idempotency = self.metadata.tables[IDEMPOTENCY_TABLE]

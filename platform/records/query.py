@@ -11,6 +11,7 @@ from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.cursors import decode_cursor, encode_cursor
+from trellis.platform.records.encrypted_filter import refuse_encrypted_use
 from trellis.platform.records.errors import BadRequestError
 from trellis.rules.expr import (
     CompiledExpression,
@@ -58,7 +59,7 @@ class ListPage:
 def _sortable_columns(entity: CompiledEntity) -> dict[str, bool]:
     names = {c: True for c in entity.columns if c not in entity.entity.fields}
     for name, f in entity.entity.fields.items():
-        names[name] = FIELD_TYPES[f.type].dsl_type not in UNSORTABLE
+        names[name] = FIELD_TYPES[f.type].dsl_type not in UNSORTABLE and not f.encrypted
     return names
 
 
@@ -203,6 +204,7 @@ def compile_filter(text: str, entity: EntityDef, model: AppModel) -> CompiledExp
     try:
         compiled = compile_expression(text, entity, model, expected=DslType.BOOLEAN)
         refuse_python_only(compiled.tree, text)
+        refuse_encrypted_use(compiled.tree, model)
         return compiled
     except ExpressionError as exc:
         messages = [

@@ -13,9 +13,11 @@ from trellis.metadata.loader import load_package
 from trellis.metadata.model import AppModel
 from trellis.platform.authz.policy_store import PolicyStore
 from trellis.platform.config import Clock, RuntimeConfig, SystemClock
+from trellis.platform.db.encrypted import encrypted_fields
 from trellis.platform.db.engines import EngineRegistry
 from trellis.platform.db.fingerprint import fingerprint, record_fingerprint, stored_fingerprint
 from trellis.platform.db.sync import apply_plan, ensure_schema, plan_sync
+from trellis.platform.privacy.keyrings import TenantKeyrings
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime.app_runtime import AppRuntime
 from trellis.platform.runtime.invalidation import (
@@ -65,6 +67,9 @@ class Runtime:
         self._max_apps = max_apps
         self._lock = threading.Lock()
         self._forget_hooks: list[ForgetHook] = []
+        #: Data keys of tenants with ``encrypted: true`` fields (platform/privacy/keys.py).
+        self.keyrings = TenantKeyrings(config, self.engines, self.clock.now)
+        self._forget_hooks.append(self.keyrings.forget)
         self._origin = new_origin()
         self._channel = channel_name(config.schema_prefix)
         self._publisher = (
@@ -141,7 +146,9 @@ class Runtime:
         if version is None:
             raise TenantNotFoundError(f"Tenant '{tenant}' version {info.current_version} is gone.")
         members = partial(self.registry.members_with_role, info.id)
-        app = CompiledApp(self._load_version(tenant, version), version.version_no, members=members)
+        model = self._load_version(tenant, version)
+        cipher = self.keyrings.keyring(tenant) if encrypted_fields(model) else None
+        app = CompiledApp(model, version.version_no, members=members, cipher=cipher)
         self._ensure_search_index(tenant, app)
         built = AppRuntime(tenant, info.id, app)
         with self._lock:

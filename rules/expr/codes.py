@@ -21,6 +21,7 @@ RL013   ``old()``/``changed()`` used where no stored record exists (a filter, SQ
 RL014   ``business_hours_between()`` names a calendar the package does not declare
 RL015   a function with no SQL form (``business_hours_between()``) used in a filter or query
 RL016   the branches of ``if()`` have different types (or money in different currencies)
+RL017   an ``encrypted: true`` field used other than by ``==``/``!=`` or ``is empty`` (filters)
 RL099   internal error while checking an expression (a bug; please report)
 ======  ===============================================================
 """
@@ -45,6 +46,8 @@ NO_PREVIOUS: Final = "RL013"
 UNKNOWN_CALENDAR: Final = "RL014"
 NO_SQL_FORM: Final = "RL015"
 BRANCH_TYPE: Final = "RL016"
+#: Raised by the platform (platform/records/encrypted_filter.py), listed here to reserve it.
+ENCRYPTED_FILTER: Final = "RL017"
 INTERNAL: Final = "RL099"
 
 #: code -> one-line meaning, for documentation and the rule editor.
@@ -65,5 +68,6 @@ CODES: Final[dict[str, str]] = {
     UNKNOWN_CALENDAR: "unknown business-hours calendar",
     NO_SQL_FORM: "function not usable in filters or queries",
     BRANCH_TYPE: "the branches of if() have different types",
+    ENCRYPTED_FILTER: "an encrypted field is used other than by exact match",
     INTERNAL: "internal error",
 }

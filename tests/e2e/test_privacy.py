@@ -7,6 +7,7 @@ import json
 import os
 import textwrap
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +240,36 @@ def test_detail_screen_exports_the_person(api: Api, runtime: Runtime) -> None:
         assert sign_in(web, "priv", "rep@priv.test").status_code == 303
         assert "Export personal data" not in web.get(url).text
         assert post_form(web, f"{url}/personal-data", {}).status_code == 403
+
+
+def test_detail_screen_erases_after_a_preview_and_a_typed_confirmation(
+    api: Api, runtime: Runtime
+) -> None:
+    ada, deal = _world(api)
+    url = f"/t/priv/e/person/{ada}"
+    with TestClient(app=create_web_app(runtime)) as web:
+        assert sign_in(web, "priv", "admin@priv.test").status_code == 303
+        assert f"{url}/erase" in web.get(url).text
+        preview = web.get(f"{url}/erase")
+        assert preview.status_code == 200 and "Ada@Example.com" in preview.text
+        assert (
+            'id="erase-records">1<' in preview.text and "nothing has been changed" in preview.text
+        )
+        spanish = web.get(f"{url}/erase", headers={"Accept-Language": "es"}).text
+        assert "Borrar definitivamente" in spanish and "Escriba Ada@Example.com" in spanish
+        assert api.get(f"person/{ada}").json()["name"] == "Ada L"  # the preview wrote nothing
+        wrong = post_form(web, f"{url}/erase", {"confirm": "someone@else.test"})
+        assert wrong.status_code == 422 and "nothing was erased" in wrong.text
+        assert api.get(f"person/{ada}").json()["name"] == "Ada L"
+        done = post_form(web, f"{url}/erase", {"confirm": " ada@example.com "})
+        assert done.status_code == 200 and "Personal data erased: 1 records" in done.text
+    person = api.get(f"person/{ada}").json()
+    assert person["name"].startswith("erased-") and person["birthday"] is None
+    kept = api.get(f"deal/{deal}").json()
+    assert kept["person"] == ada and Decimal(str(kept["amount"])) == Decimal("120.50")
+    audit = runtime.registry.audit.entries(runtime.tenant("priv").id, action="gdpr.erase")
+    assert [e.detail["dry_run"] for e in audit][:2] == [False, True]
+    with TestClient(app=create_web_app(runtime)) as web:
+        assert sign_in(web, "priv", "rep@priv.test").status_code == 303
+        assert web.get(f"{url}/erase").status_code == 403
+        assert post_form(web, f"{url}/erase", {"confirm": "ada@example.com"}).status_code == 403

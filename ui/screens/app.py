@@ -28,6 +28,7 @@ from trellis.platform.runtime import Runtime
 from trellis.platform.sessions import SessionStore, open_session_store
 from trellis.ui.screens.account_routes import account_routes
 from trellis.ui.screens.activity_routes import activity_routes
+from trellis.ui.screens.admin_backup_routes import admin_backup_routes
 from trellis.ui.screens.admin_job_routes import admin_job_routes
 from trellis.ui.screens.auth_routes import auth_routes
 from trellis.ui.screens.board_routes import board_routes
@@ -36,6 +37,7 @@ from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.designer_routes import designer_routes
 from trellis.ui.screens.document_routes import document_routes
+from trellis.ui.screens.erase_routes import erase_routes
 from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
@@ -130,6 +132,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *history_routes(services),
         *merge_routes(services),
         *privacy_routes(services),
+        *erase_routes(services),
+        *admin_backup_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),

@@ -26,6 +26,10 @@ GOOD = {
     "TRELLIS_SCHEMA_PREFIX": "prod_",
     "TRELLIS_REDIS_URL": "redis://cache:6379/0",
     "TRELLIS_SECRET_KEY": "k" * 40,
+    "TRELLIS_MASTER_KEY": "m" * 40,
+    "TRELLIS_BACKUP_KEEP": "7",
+    "TRELLIS_BACKUP_EVERY_HOURS": "12",
+    "TRELLIS_MASTER_KEY_PREVIOUS": "p" * 40,
     "TRELLIS_SESSION_IDLE_MINUTES": "10",
     "TRELLIS_SESSION_MAX_HOURS": "1.5",
     "TRELLIS_SESSION_STORE": "database",
@@ -69,6 +73,8 @@ def test_every_variable_is_read_into_the_config() -> None:
     assert config.database_url == GOOD["TRELLIS_DATABASE_URL"] and config.is_postgres
     assert (config.schema_prefix, config.redis_url) == ("prod_", "redis://cache:6379/0")
     assert config.secret_key == "k" * 40
+    assert (config.master_key, config.master_key_previous) == ("m" * 40, "p" * 40)
+    assert (config.backup_keep, config.backup_every_hours) == (7, 12.0)
     assert (config.session_idle_minutes, config.session_max_hours) == (10.0, 1.5)
     assert config.session_store == "database"
     assert (config.signin_max_failures, config.signin_lockout_minutes) == (3, 20.0)
