@@ -6,15 +6,18 @@ seed/crm/rules/sales.rules, seed/crm/rules/automation.rules)."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from decimal import Decimal as D
 from typing import Any
 
 import pypdf
 import pytest
-from crm_sales_support import LINES, CrmWorld, created, crm_world
+from crm_sales_support import LINES, PASSWORD, TENANT, CrmWorld, created, crm_world
 
 from trellis.platform.jobs import Dispatcher
+
+from ui_support import sign_in
 
 OWN = {"origin": "http://testserver.local"}
 
@@ -119,3 +122,23 @@ def test_acceptance_is_refused_while_a_raised_discount_waits_for_approval(
     assert crm.rep.get(f"quote/{quote['id']}").json()["status"] == "sent"
     assert crm.rep.get(f"opportunity/{deal_id}").json()["stage"] == "prospecting"
     assert client.get(path.json()["path"]).status_code == 200  # the link was not used up
+
+
+def test_quote_screens_show_lines_totals_and_the_pdf_button(crm: CrmWorld) -> None:
+    quote, _ = _sent_quote(crm, LINES)
+    client = crm.client
+    signed = sign_in(client, TENANT, "sales_rep@crm.test", PASSWORD)
+    assert signed.status_code in (200, 302, 303), signed.text
+    page = client.get(f"/t/{TENANT}/e/quote/{quote['id']}", headers={"accept-language": "es"})
+    assert page.status_code == 200, page.text
+    assert "Licence" in page.text and "Training" in page.text
+    button = re.search(
+        r'<a class="button" href="([^"]+)" data-document="quote">([^<]+)</a>', page.text
+    )
+    assert button is not None, page.text
+    assert button.groups() == (
+        f"/t/{TENANT}/e/quote/{quote['id']}/documents/quote.pdf",
+        "Presupuesto (PDF)",
+    )
+    form = client.get(f"/t/{TENANT}/e/quote/new")
+    assert form.status_code == 200 and "Add line" in form.text
