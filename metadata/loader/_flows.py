@@ -180,6 +180,7 @@ def _transition(index: int, item: Any, positions: PositionMap) -> TransitionDef 
             sets[target] = text
             sources[target] = positions.content((*path, "on_enter", "set", target))
     guard = _text(item, "guard")
+    when = _text(approval, "when") if isinstance(approval, dict) else None
     return TransitionDef(
         name=name,
         label=_text(item, "label") or humanize(name),
@@ -191,6 +192,8 @@ def _transition(index: int, item: Any, positions: PositionMap) -> TransitionDef 
         message=_text(item, "message"),
         required=_texts(item.get("required")),
         approval_role=_text(approval, "role") if isinstance(approval, dict) else None,
+        approval_when=when,
+        approval_when_source=positions.content((*path, "approval", "when")) if when else None,
         on_enter_set=MappingProxyType(sets),
         on_enter_sources=MappingProxyType(sources),
         source=positions.value(path),

@@ -240,8 +240,9 @@ def _check_link(model: AppModel, stem: str, doc: YamlDocument, report: Report) -
     checks = _Checks(model, doc, report, f"link '{stem}'")
     checks.name("link", stem, doc.data)
     link = build_link(stem, doc)
-    if link.layout is not None and link.action != "view":
-        checks.error("MD247", f"'layout' needs action 'view', not '{link.action}'", ("layout",))
+    if link.layout is not None and link.action not in ("view", "set"):
+        message = f"'layout' needs action 'view' or 'set', not '{link.action}'"
+        checks.error("MD247", message, ("layout",))
     elif link.action == "view" and not link.fields and link.layout is None:
         checks.error("MD247", "action 'view' needs 'fields' or 'layout: detail'", ("action",))
     if link.action == "answer" and not link.fields:

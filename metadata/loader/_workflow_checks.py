@@ -254,6 +254,9 @@ def check_flow_expressions(
                 jobs.append(
                     (f"transition '{t.name}' guard", t.guard, DslType.BOOLEAN, t.guard_source)
                 )
+            if t.approval_when is not None:
+                owner = f"transition '{t.name}' approval when"
+                jobs.append((owner, t.approval_when, DslType.BOOLEAN, t.approval_when_source))
             for name, source in t.on_enter_set.items():
                 expected = _settable_type(entity, name, workflow.field)
                 if expected is not None:

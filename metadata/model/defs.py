@@ -248,7 +248,8 @@ class TransitionDef:
 
     ``guard`` and the ``on_enter_set`` values are rule-language source text; the
     transition is refused while the guard is false, and ``required`` fields must
-    not be empty. With ``approval_role`` the move waits for a user with that role.
+    not be empty. With ``approval_role`` the move waits for a user with that role;
+    with ``approval_when`` too, only while that condition is true of the record.
     """
 
     name: str
@@ -261,6 +262,9 @@ class TransitionDef:
     message: str | None = None
     required: tuple[str, ...] = ()
     approval_role: str | None = None
+    #: ``approval: {when: …}``: the approval is needed only while this is true.
+    approval_when: str | None = None
+    approval_when_source: SourceSpan | None = None
     #: ``on_enter: {set: {field: expression}}``: field -> expression source.
     on_enter_set: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     on_enter_sources: Mapping[str, SourceSpan] = field(default_factory=lambda: _EMPTY)

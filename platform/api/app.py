@@ -113,8 +113,10 @@ def with_options(path: str, handlers: Sequence[Any], **router: Any) -> Router:
             for handler_path in h.paths:
                 found.setdefault(normalize_path(handler_path), set()).update(h.http_methods)
     controllers = tuple(h for h in handlers if isinstance(h, type))
-    for route_path, route_methods in _controller_methods(controllers):
+    for route_path, route_methods, own_options in _controller_methods(controllers):
         found.setdefault(route_path, set()).update(route_methods)
+        if own_options:
+            own.add(route_path)
     methods = {
         p: sorted(m for m in found[p] if m != "OPTIONS") for p in sorted(found) if p not in own
     }
@@ -126,15 +128,25 @@ def with_options(path: str, handlers: Sequence[Any], **router: Any) -> Router:
 
 
 @cache
-def _controller_methods(controllers: tuple[type, ...]) -> tuple[tuple[str, frozenset[str]], ...]:
-    """The (path, methods) of each route of ``controllers`` (classes: computed once)."""
+def _controller_methods(
+    controllers: tuple[type, ...],
+) -> tuple[tuple[str, frozenset[str], bool], ...]:
+    """The (path, methods, declares its own OPTIONS) of each route of ``controllers``."""
     if not controllers:
         return ()
     probe = Router(path="/", route_handlers=list(controllers))
     return tuple(
-        (route.path, frozenset(route.methods))
+        (route.path, frozenset(route.methods), _own_options(route))
         for route in probe.routes
         if isinstance(route, HTTPRoute)
+    )
+
+
+def _own_options(route: HTTPRoute) -> bool:
+    """Whether a controller declares the route's ``OPTIONS`` (not Litestar's default one)."""
+    return any(
+        "OPTIONS" in h.http_methods and h.handler_name != "options_handler"
+        for h in route.route_handlers
     )
 
 

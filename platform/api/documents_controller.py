@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, post, route
+from litestar.enums import HttpMethod
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.api.deps import Api, Caller, Target
@@ -25,12 +26,23 @@ class DocumentsController(Controller):
 
     path = "/{entity:str}/{record_id:str}/_documents"
 
-    @get("/{file:str}", sync_to_thread=True)
+    @route(
+        "/{name:str}",
+        http_method=[HttpMethod.OPTIONS],
+        include_in_schema=False,
+        sync_to_thread=False,
+    )
+    def document_options(self, name: FromPath[str]) -> Response[None]:
+        """``Allow`` of ``{name}.pdf`` (the download) and of ``{name}`` (storing it)."""
+        allow = "GET, OPTIONS" if name.endswith(".pdf") else "OPTIONS, POST"
+        return Response(content=None, status_code=204, headers={"Allow": allow})
+
+    @get("/{name:str}", sync_to_thread=True)
     def document_pdf(
-        self, api: Api, call: Caller, target: Target, record_id: FromPath[str], file: FromPath[str]
+        self, api: Api, call: Caller, target: Target, record_id: FromPath[str], name: FromPath[str]
     ) -> Response[bytes]:
         ident = parse_id(target.name, record_id)
-        rendered = api.services.documents.pdf_file(call, target, ident, file)
+        rendered = api.services.documents.pdf_file(call, target, ident, name)
         return Response(
             rendered.content,
             media_type=rendered.media_type,

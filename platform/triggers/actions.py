@@ -58,6 +58,8 @@ class AfterActions:
             case act.UpdateAction(entity=None):
                 self.writes.update(scene, rule, action)
                 changes["update"] = {name: scene.record.get(name) for name, _ in action.values}
+            case act.UpdateAction(through=str() as through):
+                changes[f"update {through}"] = self.writes.update(scene, rule, action)
             case act.UpdateAction(entity=entity, link=link):
                 changes[f"update {entity}.{link}"] = self.writes.update(scene, rule, action)
             case act.TransitionAction(name=name):

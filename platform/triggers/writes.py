@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ValidationFailedError
+from trellis.platform.records.lines import LineField, line_fields, stored_lines
 from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, chained
 from trellis.platform.records.values import to_json
 from trellis.platform.triggers.scene import Scene
@@ -65,11 +66,12 @@ class RecordWrites:
         if saver is None or target is None:
             return None
         doing = f"create a {target.name}"
+        data = _data(scene, target, action.values, action.any_refs)
+        for into, source in action.copy_lines:
+            data[into] = self._copied_lines(scene, target, into, source)
         try:
             with chained(ctx, "rule", lambda: _too_deep(rule, f"creating a {target.name}")):
-                created = saver.create(
-                    ctx, target, _data(scene, target, action.values, action.any_refs)
-                )
+                created = saver.create(ctx, target, data)
         except ValidationFailedError as err:
             raise _refused(rule, doing, err) from None
         new_id = int(created["id"])
@@ -84,7 +86,13 @@ class RecordWrites:
         if saver is None or target is None:
             return []
         data = _data(scene, target, action.values, action.any_refs)
-        ids = [scene.record_id] if action.link is None else self._linked(scene, target, action)
+        if action.through is not None:
+            pointed = scene.record.get(action.through)
+            ids = [int(pointed)] if pointed is not None else []
+        elif action.link is None:
+            ids = [scene.record_id]
+        else:
+            ids = self._linked(scene, target, action)
         doing = f"update a {target.name}"
         # A plain update: not the transition (if any) the save that fired the rule runs.
         intent, ctx.intent = ctx.intent, None
@@ -92,7 +100,7 @@ class RecordWrites:
             for record_id in ids:
                 with chained(ctx, "rule", lambda: _too_deep(rule, f"updating a {target.name}")):
                     saved = saver.update(ctx, target, record_id, data, None)
-                if action.entity is None:
+                if action.entity is None and action.through is None:
                     # The caller (and the API response) sees the record as the rule left it.
                     scene.record.update(saved)
         except ValidationFailedError as err:
@@ -100,6 +108,24 @@ class RecordWrites:
         finally:
             ctx.intent = intent
         return ids
+
+    def _copied_lines(
+        self, scene: Scene, target: CompiledEntity, into: str, source: str
+    ) -> list[dict[str, Any]]:
+        """The firing record's ``source`` lines as new lines of ``target``'s ``into``.
+
+        A line keeps the values of the fields both line entities have and a new line may
+        be given (not computed, not the reference back); the others take their defaults.
+        """
+        by_name = {f.lines.name: f for f in line_fields(self.app, scene.entity.entity)}
+        new = {f.lines.name: f for f in line_fields(self.app, target.entity)}
+        origin, made = by_name[source], new[into]
+        names = [n for n in _copyable(made) if n in _copyable(origin)]
+        fields = made.child.entity.fields
+        return [
+            {n: to_json(row.get(n), fields[n]) for n in names if row.get(n) is not None}
+            for row in stored_lines(scene.ctx.conn, origin, scene.record_id)
+        ]
 
     @staticmethod
     def _linked(scene: Scene, target: CompiledEntity, action: act.UpdateAction) -> list[int]:
@@ -112,6 +138,15 @@ class RecordWrites:
         t = target.table
         query = sa.select(t.c.id).where(t.c[link] == key, t.c.deleted_at.is_(None))
         return [int(i) for i in scene.ctx.conn.execute(query.order_by(t.c.id)).scalars()]
+
+
+def _copyable(field: LineField) -> list[str]:
+    """The fields of a line entity a new line may be given (in declaration order)."""
+    return [
+        f.name
+        for f in field.child.entity.fields.values()
+        if not f.computed and f.name != field.parent_field
+    ]
 
 
 __all__ = ["RecordWrites"]

@@ -87,10 +87,12 @@ def transition_problem(t: CompiledTransition, at: Situation, mode: Mode) -> Reco
             f"Approval pending: transition '{at.pending.transition}' of this {noun} waits for "
             f"a user with the role '{at.pending.role}'."
         )
-    if d.approval_role is not None and mode is Mode.RUN:
+    role = t.approval_role(at.record, at.eval) if mode is Mode.RUN else None
+    if role is not None:
+        reason = f" ({d.approval_when})" if d.approval_when else ""
         return ConflictError(
             f"Transition '{d.name}' needs the approval of a user with the role "
-            f"'{d.approval_role}'; request it with POST …/transitions/{d.name}."
+            f"'{role}'{reason}; request it with POST …/transitions/{d.name}."
         )
     missing = missing_fields(t, at.record)
     if missing:

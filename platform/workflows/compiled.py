@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from trellis.metadata.model import (
     FIELD_TYPES,
@@ -15,7 +16,7 @@ from trellis.metadata.model import (
     WorkflowDef,
 )
 from trellis.platform.records.compiled import CompiledApp
-from trellis.rules.expr import CompiledExpression, compile_expression
+from trellis.rules.expr import CompiledExpression, EvalContext, compile_expression
 
 #: The writable standard column ``on_enter`` may set, as a field definition.
 OWNER_FIELD = FieldDef("owner_id", FieldType.USER, "Owner")
@@ -29,6 +30,8 @@ class CompiledTransition:
     guard: CompiledExpression | None
     #: (target field, value expression) in declaration order.
     sets: tuple[tuple[FieldDef, CompiledExpression], ...]
+    #: ``approval: {when: …}``: the approval is needed only while this is true.
+    approval_when: CompiledExpression | None = None
 
     @property
     def name(self) -> str:
@@ -39,6 +42,20 @@ class CompiledTransition:
         """Whether a caller with ``roles`` may run it (``admin`` may run every one)."""
         required = self.definition.roles
         return not required or "admin" in roles or any(r in roles for r in required)
+
+    def approval_role(self, record: Mapping[str, Any], ctx: EvalContext) -> str | None:
+        """The role that must approve a run on ``record`` now, or None when none must.
+
+        A condition that cannot be evaluated asks for the approval (the safe side).
+        """
+        role = self.definition.approval_role
+        if role is None or self.approval_when is None:
+            return role
+        try:
+            needed = self.approval_when.evaluate(record, ctx) is True
+        except (ArithmeticError, ValueError, TypeError):
+            needed = True
+        return role if needed else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +101,16 @@ def _compile_transition(
             source, entity, app.model, expected=expected, span=t.on_enter_sources.get(name)
         )
         sets.append((target, value))
-    return CompiledTransition(t, guard, tuple(sets))
+    when = None
+    if t.approval_when is not None:
+        when = compile_expression(
+            t.approval_when,
+            entity,
+            app.model,
+            expected=DslType.BOOLEAN,
+            span=t.approval_when_source,
+        )
+    return CompiledTransition(t, guard, tuple(sets), when)
 
 
 def _compile(app: CompiledApp) -> Mapping[str, tuple[CompiledWorkflow, ...]]:

@@ -115,7 +115,7 @@ class WorkflowRunner:
             message = f"The transition sets '{workflow.field}'; do not send it."
             raise ValidationFailedError({workflow.field: [message]})
         payload = {**data, workflow.field: t.definition.to}
-        role = t.definition.approval_role
+        role = self._approval_role(ctx, entity, record_id, t, data)
         if role is None:
             with self._intent(ctx, entity, record_id, step, Mode.RUN):
                 saved = self.saver.update(ctx, entity, record_id, payload, expected_version)
@@ -139,6 +139,20 @@ class WorkflowRunner:
             now=ctx.now,
         )
         return TransitionResult(self._record(ctx, entity, record_id), approval)
+
+    def _approval_role(
+        self,
+        ctx: SaveContext,
+        entity: CompiledEntity,
+        record_id: int,
+        t: CompiledTransition,
+        data: dict[str, Any],
+    ) -> str | None:
+        """The role that must approve running ``t`` with ``data`` now, if any."""
+        if t.definition.approval_role is None or t.approval_when is None:
+            return t.definition.approval_role
+        record = {**self._record(ctx, entity, record_id, lock=False), **data}
+        return t.approval_role(record, eval_context(self.repository, ctx))
 
     def _pending_for(
         self, ctx: SaveContext, entity: CompiledEntity, record_id: int, name: str
@@ -224,7 +238,7 @@ class WorkflowRunner:
                         "to": d.to,
                         "guard": guard_passes(t, record, ectx),
                         "missing": missing_fields(t, record),
-                        "approval": d.approval_role,
+                        "approval": t.approval_role(record, ectx),
                         "ready": problem is None,
                         "reason": problem.message if problem is not None else None,
                     }

@@ -98,12 +98,17 @@ class CreateAction:
     values: tuple[tuple[str, CompiledExpression], ...]
     binding: str | None = None
     any_refs: AnyRefs = ()
+    #: ``(lines field of the created entity, lines field of the firing record)``: the new
+    #: record gets copies of the firing record's lines (the fields both line entities have).
+    copy_lines: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class UpdateAction:
     """``update {field: expr, …}``: the firing record, or ``update <entity>.<link> {…}``:
-    every record of ``entity`` whose ``link`` points at it, updated through the pipeline."""
+    every record of ``entity`` whose ``link`` points at it, or ``update <reference> {…}``:
+    the record the firing record's reference field ``through`` points at; updated
+    through the pipeline."""
 
     kind: ClassVar[ActionKind] = ActionKind.UPDATE
     #: None: the firing record itself.
@@ -111,6 +116,7 @@ class UpdateAction:
     link: str | None
     values: tuple[tuple[str, CompiledExpression], ...]
     any_refs: AnyRefs = ()
+    through: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

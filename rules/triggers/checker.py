@@ -247,7 +247,7 @@ class FileChecker:
             )
             return None
         changing = (ActionKind.SET, ActionKind.ASSIGN, ActionKind.TRANSITION)
-        own = kind is ActionKind.UPDATE and action.link is None
+        own = kind is ActionKind.UPDATE and action.link is None and action.through is None
         if (kind in changing or own) and "deleted" in trig.events:
             self.error(
                 codes.WRONG_PHASE,

@@ -172,6 +172,9 @@ class _ToSyntax(Transformer[Token, Any]):
     def update_action(self, meta: Meta, c: list[Any]) -> s.Action:
         items = tuple(x for x in c if isinstance(x, tuple))
         names = _tokens(c, "NAME")
+        if len(names) == 1:
+            through = _name(names[0])
+            return s.Action(ActionKind.UPDATE, _pos(c[0]), items=items, through=through)
         target, link = (_name(names[0]), _name(names[1])) if names else (None, None)
         return s.Action(ActionKind.UPDATE, _pos(c[0]), target=target, items=items, link=link)
 

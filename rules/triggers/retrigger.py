@@ -35,9 +35,13 @@ def retrigger_warning(rule: s.RuleSyntax, action: s.Action, phase: Phase) -> str
                 f"Rule '{rule.name}' creates a '{target}' when a '{target}' is created: "
                 "it can re-trigger itself"
             )
-        case ActionKind.UPDATE if action.link is None and (
-            "updated" in trig.events
-            or (trig.kind == "change" and watched in {n.text for n, _ in action.items})
+        case ActionKind.UPDATE if (
+            action.link is None
+            and action.through is None
+            and (
+                "updated" in trig.events
+                or (trig.kind == "change" and watched in {n.text for n, _ in action.items})
+            )
         ):
             return (
                 f"Rule '{rule.name}' updates the '{trig.entity.text}' that fired it: "

@@ -72,6 +72,8 @@ class Action:
     binding: Name | None = None
     #: ``update <entity>.<link> {…}``: the field of ``target`` pointing at the record.
     link: Name | None = None
+    #: ``update <reference> {…}``: the record's reference field whose record is updated.
+    through: Name | None = None
 
 
 @dataclass(frozen=True, slots=True)

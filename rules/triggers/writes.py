@@ -154,8 +154,10 @@ def create(
     created = checker.entity(target)
     if created is None:
         return None
-    compiled = values(checker, bindings, action.items, created)
-    ok = compiled is not None
+    copies = _line_copies(checker, bindings.entity, action, created)
+    items = tuple(item for item in action.items if item[0].text not in created.lines)
+    compiled = values(checker, bindings, items, created)
+    ok = compiled is not None and copies is not None
     given = {n.text for n, _ in action.items}
     for f in created.fields.values():
         if f.required and not f.computed and f.default is None and f.name not in given:
@@ -168,14 +170,65 @@ def create(
     binding = action.binding
     if binding is not None and not bind(checker, bindings, binding, created.name):
         ok = False
-    if not ok or compiled is None:
+    if not ok or compiled is None or copies is None:
         return None
     name = binding.text if binding is not None else None
-    return act.CreateAction(created.name, compiled[0], binding=name, any_refs=compiled[1])
+    return act.CreateAction(
+        created.name, compiled[0], binding=name, any_refs=compiled[1], copy_lines=copies
+    )
+
+
+def _line_copies(
+    checker: FileChecker, entity: EntityDef, action: s.Action, created: EntityDef
+) -> tuple[tuple[str, str], ...] | None:
+    """``items: items`` of a create: lines of the new record copied from the firing one's."""
+    copies: list[tuple[str, str]] = []
+    ok = True
+    for name, text in action.items:
+        if name.text not in created.lines:
+            continue
+        source = text.text.strip()
+        if source not in entity.lines:
+            checker.error(
+                codes.UNKNOWN_FIELD,
+                f"'{name.text}' of '{created.name}' is a lines field: give it a lines field "
+                f"of '{entity.name}' to copy the lines from",
+                text.pos,
+                did_you_mean(source, entity.lines),
+            )
+            ok = False
+            continue
+        copies.append((name.text, source))
+    return tuple(copies) if ok else None
+
+
+def _through(
+    checker: FileChecker, bindings: Bindings, action: s.Action, through: s.Name
+) -> act.UpdateAction | None:
+    """``update <reference> {…}``: the record a reference field of the firing record names."""
+    entity = bindings.entity
+    f = entity.fields.get(through.text)
+    if f is None or f.type != FieldType.REFERENCE or f.to is None:
+        references = [n for n, fd in entity.fields.items() if fd.type == FieldType.REFERENCE]
+        checker.error(
+            codes.UNKNOWN_FIELD,
+            f"'{through.text}' is not a reference field of '{entity.name}'",
+            through.pos,
+            did_you_mean(through.text, references),
+        )
+        return None
+    written = checker.model.entity(f.to)
+    compiled = values(checker, bindings, action.items, written)
+    if compiled is None:
+        return None
+    return act.UpdateAction(written.name, None, compiled[0], compiled[1], through.text)
 
 
 def update(checker: FileChecker, bindings: Bindings, action: s.Action) -> act.UpdateAction | None:
-    """``update {…}`` (the firing record) or ``update <entity>.<link> {…}``."""
+    """``update {…}`` (the firing record), ``update <entity>.<link> {…}`` or
+    ``update <reference> {…}``."""
+    if action.through is not None:
+        return _through(checker, bindings, action, action.through)
     entity = bindings.entity
     written: EntityDef | None = entity
     link = action.link

@@ -25,7 +25,7 @@ from trellis.platform.public import (
     SignedLinks,
     UnknownPublicPageError,
 )
-from trellis.platform.records.errors import ValidationFailedError
+from trellis.platform.records.errors import ConflictError, ValidationFailedError
 from trellis.platform.records.values import to_json
 from trellis.ui.screens.forms import form_values
 from trellis.ui.screens.public_limits import PublicLimiter
@@ -247,6 +247,7 @@ class PublicPages:
         values: Mapping[str, Any] | None = None,
         errors: Mapping[str, list[str]] | None = None,
         opened: Any = None,
+        status: int = 422,
     ) -> Response[Any]:
         """What the link shows: the record's fields, the answer form or the confirmation."""
         if opened is None:
@@ -265,7 +266,7 @@ class PublicPages:
         fields = _fields(entity, kind.fields, text)
         record = opened.record
         shown = []
-        if kind.action == "view":
+        if kind.action in ("view", "set"):  # a set link shows what the holder confirms
             shown = [
                 {
                     "label": f["label"],
@@ -286,7 +287,7 @@ class PublicPages:
             submit=text(kind.submit_label, "Confirm" if kind.action == "set" else "Send"),
             form_action=f"/p/{tenant}/s/{token}",
         )
-        return self.render("link.html", context, 422 if errors else 200)
+        return self.render("link.html", context, status if errors else 200)
 
     def link_act(
         self, request: Request[Any, Any, Any], tenant: str, token: str, body: Submission
@@ -314,6 +315,11 @@ class PublicPages:
             errors = placed(exc.errors, names)
             return self.link_page(
                 request, tenant, token, values=values, errors=errors, opened=opened
+            )
+        except ConflictError as exc:  # e.g. a workflow guard: nothing changed, the reason shown
+            reason = {"__all__": [exc.message]}
+            return self.link_page(
+                request, tenant, token, values=values, errors=reason, opened=opened, status=409
             )
         text = PageText(request.headers.get("accept-language"), None, _link_languages(done.kind))
         message = text(done.kind.done_message, LINK_DONE)

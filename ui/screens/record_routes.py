@@ -195,7 +195,10 @@ def record_routes(services: UiServices) -> list[Any]:
             "can_update": ui.call.access.can(entity, "update"),
             "can_delete": ui.call.access.can(entity, "delete"),
             "can_export_person": ui.call.access.admin and email_field(target) is not None,
-            "documents": ui.call.app.model.documents_of(entity),
+            "documents": [  # each button in the reader's language
+                {"name": d.name, "label": d.labels.get(ui.translator.locale, d.label)}
+                for d in ui.call.app.model.documents_of(entity)
+            ],
             "line_tables": detail_tables(ui.call, target.entity, record, shown),
             **activity_context(services, ui, target, ident),
         }

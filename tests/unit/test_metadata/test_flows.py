@@ -151,6 +151,37 @@ def test_guard_errors_are_md020_at_their_place(tmp_path: Path) -> None:
     ]
 
 
+def test_an_approval_condition_is_checked_at_its_place(tmp_path: Path) -> None:
+    flow = WORKFLOW.replace(
+        "approval: {role: support-lead}", 'approval: {role: support-lead, when: "subjct > 3"}'
+    )
+    root = _package(
+        tmp_path,
+        {
+            "entities/ticket.yaml": ENTITY,
+            "pipelines/sales.yaml": PIPELINE,
+            "workflows/flow.yaml": flow,
+        },
+    )
+    report = validate_package(root, checker=NameChecker())
+    lines = [str(d) for d in report.diagnostics]
+    assert lines == [
+        f"{root.as_posix()}/workflows/flow.yaml:14:43: error MD020: transition 'finish' "
+        "approval when: unknown name 'subjct' [RL001] (did you mean 'subject'?)"
+    ]
+    good = _package(
+        tmp_path / "good",
+        {
+            "entities/ticket.yaml": ENTITY,
+            "pipelines/sales.yaml": PIPELINE,
+            "workflows/flow.yaml": flow.replace("subjct", "subject"),
+        },
+    )
+    model = load_package(good, checker=NameChecker())
+    (finish,) = [t for t in model.workflows["flow"].transitions if t.name == "finish"]
+    assert (finish.approval_role, finish.approval_when) == ("support-lead", "subject > 3")
+
+
 def test_schema_problems_name_the_transition(tmp_path: Path) -> None:
     flow = WORKFLOW.replace("        to: done\n", "").replace(
         "roles: [support_agent, support-lead]", "roles: [Support]"
