@@ -80,7 +80,10 @@ def test_crm_deal_pipeline_and_ticket_workflow(crm: AppModel) -> None:
     assert resolve is not None
     assert resolve.roles == ("support_agent", "support_lead")
     assert resolve.guard == "resolution is not empty"
-    assert [t.name for t in flow.transitions] == ["open", "resolve", "close", "reopen"]
+    assert [t.name for t in flow.transitions] == [
+        "open", "wait", "resume", "resolve", "close", "reopen"
+    ]  # fmt: skip
+    assert flow.done_states == ("resolved", "closed")
     (leads,) = crm.workflows_of("lead")
     assert leads.states == ("new", "working", "qualified", "converted", "disqualified")
 
