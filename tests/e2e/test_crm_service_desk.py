@@ -5,6 +5,7 @@ PostgreSQL, a FakeClock and a real SMTP server."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -203,3 +204,69 @@ def test_ticket_flow_waits_on_the_customer_and_reopens(desk: Desk) -> None:
     ]  # fmt: skip
     refused = desk.client.post(f"/t/{TENANT}/api/ticket/{tid}/transitions/close", headers=desk.auth)
     assert refused.status_code == 409, refused.text
+
+
+def _link_in(inbox: list[tuple[list[str], Any]], subject: str) -> str:
+    (message,) = [m for _, m in inbox if m["Subject"] == subject]
+    body = message.get_payload(decode=True).decode()
+    found = re.search(rf"https://crm\.example\.com(/p/{TENANT}/s/\S+)", body)
+    assert found, body
+    return found.group(1)
+
+
+def test_survey_a_day_after_resolution_answered_once(desk: Desk) -> None:
+    subject = "Printer jam"
+    ticket = desk.api("POST", "ticket", json={
+        "subject": subject, "requester_email": "rita@client.test", "resolution": "Cleaned.",
+    })  # fmt: skip
+    tid = ticket["id"]
+    desk.api("POST", f"ticket/{tid}/transitions/open")
+    resolved = desk.api("POST", f"ticket/{tid}/transitions/resolve")
+    number = resolved["number"]
+    title = f"How did we do? {subject} ({number})"
+    start = desk.clock.now()
+    run = Dispatcher(desk.runtime).run_due
+    with smtp_server(desk.port) as inbox:
+        run(start + timedelta(hours=23))
+    assert [s for _, s in _subjects(inbox, f"({number})") if s.startswith("How")] == []
+    with smtp_server(desk.port) as inbox:
+        run(start + timedelta(hours=24, minutes=1))
+    assert [to for to, m in inbox if m["Subject"] == title] == [["rita@client.test"]]
+    path = _link_in(inbox, title)
+
+    page = desk.client.get(path, headers={"accept-language": "es"})
+    assert page.status_code == 200 and "¿Qué tal lo hicimos?" in page.text
+    assert "Enviar mi respuesta" in page.text
+    assert "How did we do?" in desk.client.get(path, headers={"accept-language": "en"}).text
+    # A refused answer names the field and does not use the link up.
+    bad = desk.client.post(path, data={"survey_rating": "9"}, headers=OWN)
+    assert bad.status_code == 422 and 'id="err-survey_rating"' in bad.text
+    done = desk.client.post(
+        path,
+        data={"survey_rating": "4", "survey_nps": "9", "survey_comment": "Quick."},
+        headers=OWN,
+    )
+    assert done.status_code == 200 and "Thank you for your answer." in done.text
+    (answer,) = desk.items("survey_response", ticket=tid)
+    assert (answer["rating"], answer["nps"], answer["comment"]) == (4, 9, "Quick.")
+    assert answer["email"] == "rita@client.test"
+    # Used once: a second answer is refused with a clear page and changes nothing.
+    again = desk.client.post(path, data={"survey_rating": "1"}, headers=OWN)
+    assert again.status_code == 410 and "This link has already been used." in again.text
+    assert [a["rating"] for a in desk.items("survey_response", ticket=tid)] == [4]
+    # Tampered: not valid.
+    forged = path[:-2] + ("AA" if not path.endswith("AA") else "BB")
+    answer_page = desk.client.get(forged)
+    assert answer_page.status_code == 404 and "This link is not valid." in answer_page.text
+    # Expired: a link issued for a day, used two days later.
+    short = desk.api(
+        "POST", "_links", json={"link": "ticket-survey", "record_id": tid, "expires_days": 1}
+    )
+    desk.clock.advance(2 * 86400)
+    late = desk.client.post(short["path"], data={"survey_rating": "5"}, headers=OWN)
+    assert late.status_code == 410 and "This link has expired." in late.text
+    assert len(desk.items("survey_response", ticket=tid)) == 1
+    # No second survey e-mail for the same resolution.
+    with smtp_server(desk.port) as inbox:
+        run(desk.clock.now() + timedelta(days=3))
+    assert [m for _, m in inbox if m["Subject"] == title] == []
