@@ -20,6 +20,7 @@ empty, or with no candidate left, is not assigned (logged).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from typing import Any, assert_never
 
@@ -95,7 +96,7 @@ class Assigner:
             case Strategy.LOAD_BALANCED:
                 return self.least_loaded(conn, entity, action.column, members, record_id)
             case Strategy.ROUND_ROBIN:
-                turn = self.store.next_turn(conn, _turn_key(rule.name, team, wanted))
+                turn = self.store.next_turn(conn, turn_key(rule.name, team, wanted))
                 return members[turn % len(members)]
             case _:
                 assert_never(action.strategy)
@@ -145,13 +146,13 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _turn_key(rule: str, team: str | None, wanted: dict[str, str]) -> str:
+def turn_key(rule: str, team: str | None, wanted: dict[str, str]) -> str:
     """The sequence holding the turn: per rule, and per team and matched value."""
     if team is None and not wanted:
         return f"rr:{rule}"[:100]
-    scope = "\x1f".join([team or "", *(f"{k}={v}" for k, v in sorted(wanted.items()))])
+    scope = json.dumps([team, sorted(wanted.items())])
     digest = hashlib.sha256(scope.encode()).hexdigest()[:16]
     return f"rr:{rule}"[:83] + f":{digest}"
 
 
-__all__ = ["Assigner", "closed_values"]
+__all__ = ["Assigner", "closed_values", "turn_key"]
