@@ -225,6 +225,7 @@ def build_workflow(name: str, data: Any, positions: PositionMap) -> WorkflowDef 
         transitions=tuple(t for t in transitions if t is not None),
         description=_text(data, "description"),
         source=positions.anchor(("workflow",) if "workflow" in data else ()),
+        done_states=_texts(data.get("done")),
     )
 
 

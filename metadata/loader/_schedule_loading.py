@@ -162,6 +162,7 @@ def _sla(
     start = str(data.get("start_field", "created_at"))
     check.dated(entity, start, ("start_field",))
     targets: list[SlaTargetDef] = []
+    misspelt = False
     for name, target in dict(data["targets"]).items():
         path: NodePath = ("targets", name)
         hours = {str(k): float(v) for k, v in dict(target["hours"]).items()}
@@ -170,6 +171,7 @@ def _sla(
                 check.error("MD133", f"target '{name}': '{option}' is not an option of "
                             f"'{priority}'", (*path, "hours", option),
                             did_you_mean(option, options))  # fmt: skip
+                misspelt = True
         check.condition(entity, str(target["met_when"]), (*path, "met_when"), checker)
         calendar = target.get("calendar", data.get("calendar"))
         if isinstance(calendar, str) and calendar not in model.calendars:
@@ -186,6 +188,8 @@ def _sla(
                 calendar=calendar if isinstance(calendar, str) else None,
             )
         )
+    if not misspelt:  # a misspelt option is the likely missing one: say it once
+        _every_priority_has_targets(check, dict(data["targets"]), priority, options)
     breach: Mapping[str, Any] = data.get("on_breach") or {}
     field = breach.get("set_field")
     if isinstance(field, str):
@@ -197,6 +201,11 @@ def _sla(
     if isinstance(notify, str):
         check.recipient(entity, notify, ("on_breach", "notify"))
     check.template(breach.get("email"), ("on_breach", "email"))
+    warning: Mapping[str, Any] = data.get("on_warning") or {}
+    warn_notify = str(warning.get("notify", "owner")) if warning else None
+    if warn_notify is not None:
+        check.recipient(entity, warn_notify, ("on_warning", "notify"))
+    check.template(warning.get("email"), ("on_warning", "email"))
     if not check.ok:
         return None
     return SlaDef(
@@ -209,7 +218,27 @@ def _sla(
         email=breach.get("email"),
         escalate_to=breach.get("escalate_to_role"),
         source=doc.positions.anchor(()),
+        warn_at=int(warning["at_percent"]) / 100 if warning else None,
+        warn_notify=warn_notify,
+        warn_email=warning.get("email"),
     )
+
+
+def _every_priority_has_targets(
+    check: _Checks, targets: Mapping[str, Any], priority: str, options: tuple[str, ...]
+) -> None:
+    """A priority option that no target gives hours to would never be timed (MD137)."""
+    timed = {str(k) for target in targets.values() for k in dict(target["hours"])}
+    first = next(iter(targets), None)
+    for option in options:
+        if option in timed or first is None:
+            continue
+        check.error(
+            "MD137",
+            f"priority '{option}' of '{priority}' has no SLA target; add "
+            f"'{option}: <hours>' to the hours of a target (e.g. '{first}')",
+            ("targets", first, "hours"),
+        )
 
 
 def _reminder(

@@ -179,6 +179,14 @@ def _check_states(workflow: WorkflowDef, data: Any, positions: PositionMap, repo
             positions.value(("initial",)),
             did_you_mean(workflow.initial, states),
         )
+    for index, state in enumerate(_items(data, "done")):
+        if isinstance(state, str) and state not in seen:
+            report.error(
+                "MD067",
+                f"done state '{state}' is not one of the states",
+                positions.value(("done", index)),
+                did_you_mean(state, states),
+            )
     names: set[str] = set()
     for index, item in enumerate(_items(data, "transitions")):
         if not isinstance(item, dict):

@@ -82,6 +82,7 @@ CODES = MappingProxyType(
         "MD134": "a met_when or cancel_when condition is refused by the rule checker",
         "MD135": "SLA or reminder email names no email_templates/<name>.j2",
         "MD136": "a field named in an entity's activity_fields block has the wrong type",
+        "MD137": "an option of the SLA priority field that no target gives hours to",
         # Documents (documents/<name>.html.j2 with documents/<name>.yaml).
         "MD230": "a document template does not parse (Jinja2 syntax error)",
         "MD231": "a document without its sidecar or template, for an unknown entity, or "

@@ -284,6 +284,9 @@ class WorkflowDef:
     transitions: tuple[TransitionDef, ...]
     description: str | None = None
     source: SourceSpan = UNKNOWN_SOURCE
+    #: ``done:`` states in which a record no longer counts as open work (load-balanced
+    #: assignment, "assigned to me"); empty: the states no transition leaves.
+    done_states: tuple[str, ...] = ()
 
     def transition(self, name: str) -> TransitionDef | None:
         """The transition called ``name``, or None."""

@@ -27,7 +27,8 @@ class SlaDef:
 
     On breach: ``breach_field`` (a boolean) is set true, ``notify`` (``owner`` or a
     user field) gets a notification and ``email`` (a template) when given, and every
-    member with role ``escalate_to`` is notified.
+    member with role ``escalate_to`` is notified. With ``warn_at``, the ``warn_notify``
+    user is warned first, when that share of a target's time has passed unmet.
     """
 
     entity: str
@@ -39,6 +40,11 @@ class SlaDef:
     email: str | None = None
     escalate_to: str | None = None
     source: SourceSpan = UNKNOWN_SOURCE
+    #: ``on_warning``: at this share of a target's time (``at_percent``: 80 -> 0.8) the
+    #: ``warn_notify`` user is told (and mailed ``warn_email``); None: no warning.
+    warn_at: float | None = None
+    warn_notify: str | None = None
+    warn_email: str | None = None
 
 
 #: Notification text of a reminder that declares none.

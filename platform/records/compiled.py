@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -21,8 +22,18 @@ from trellis.platform.db.tables import (
 from trellis.platform.records.validation import RecordValidator
 from trellis.rules.expr import CompiledExpression, compile_expression
 
-#: ``lookup(role)`` -> ids of the tenant's members having that role, ascending.
-MemberLookup = Callable[[str], Sequence[int]]
+
+class MemberLookup(Protocol):
+    """``lookup(role, team=…, attributes=…)`` -> ids of the tenant's active members
+    having the role (and in the team, with those attribute values), ascending."""
+
+    def __call__(
+        self,
+        role: str,
+        *,
+        team: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> Sequence[int]: ...
 
 
 @dataclass(frozen=True, slots=True)

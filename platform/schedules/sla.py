@@ -7,7 +7,10 @@ without hours clears it. A save that meets a target
 (``met_when`` true) cancels its row. A due row whose target is still unmet is a
 breach: the breach field is set through the save pipeline, the ``notify`` user gets a
 notification (and the email template, when given), and every member with the
-``escalate_to_role`` role is notified.
+``escalate_to_role`` role is notified. With ``on_warning``, a second row per target
+(key ``<target>:warning``) falls due at ``at_percent`` of the target's time (in the
+same business hours): if the target is still unmet then, the ``notify`` user of
+``on_warning`` is warned (and mailed its template).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from trellis.rules.expr import CompiledExpression, EvalContext, compile_expressi
 
 LOG = logging.getLogger("trellis.jobs")
 SLA = "sla"
+#: The key suffix of a target's warning row.
+WARNING = ":warning"
 #: The principal an SLA breach saves as (no user, every role).
 SLA_BREACH = System("sla")
 
@@ -112,7 +117,9 @@ class SlaPlanner:
             event.changed(f) for f in (sla.priority_field, sla.start_field)
         )
         for target in compiled.targets:
+            warning = target.name + WARNING
             if target.met.evaluate(record, event.eval):
+                self.schedules.cancel(conn, SLA, sla.entity, record_id, key=warning)
                 if self.schedules.cancel(conn, SLA, sla.entity, record_id, key=target.name):
                     event.explain("sla", target.name, "met")
                 continue
@@ -121,12 +128,13 @@ class SlaPlanner:
             hours = target.hours.get(str(record.get(sla.priority_field)))
             start = start_time(record.get(sla.start_field)) or event.ctx.now
             due = target.due(start, hours) if hours is not None else None
-            self.schedules.replace(
-                conn, SLA, target.name, sla.entity, record_id, due,
-                {"priority": record.get(sla.priority_field)},
-            )  # fmt: skip
+            data = {"priority": record.get(sla.priority_field)}
+            self.schedules.replace(conn, SLA, target.name, sla.entity, record_id, due, data)
+            warn = target.due(start, hours * sla.warn_at) if hours and sla.warn_at else None
+            self.schedules.replace(conn, SLA, warning, sla.entity, record_id, warn, data)
             event.explain("sla", target.name, "planned" if due else "cleared",
-                          {"due_at": to_json(due, None) if due else None})  # fmt: skip
+                          {"due_at": to_json(due, None) if due else None,
+                           "warning_at": to_json(warn, None) if warn else None})  # fmt: skip
 
 
 class SlaFiring:
@@ -139,12 +147,11 @@ class SlaFiring:
         self.store = RuleStore(app)
 
     def fire(self, conn: sa.Connection, row: DueRow, now: datetime) -> None:
-        """Record a breach of ``row``'s target unless it was met meanwhile."""
+        """Record a breach of ``row``'s target (or warn of it) unless it was met meanwhile."""
         compiled = self.planner.slas.get(row.entity)
         entity = self.app.entities.get(row.entity)
-        target = (
-            next((t for t in compiled.targets if t.name == row.key), None) if compiled else None
-        )
+        name = row.key.removesuffix(WARNING)
+        target = next((t for t in compiled.targets if t.name == name), None) if compiled else None
         if compiled is None or entity is None or target is None:
             LOG.info("SLA timer %s of %s %s: the SLA is gone", row.key, row.entity, row.record_id)
             return
@@ -152,6 +159,9 @@ class SlaFiring:
         if record is None or target.met.evaluate(record, EvalContext(now=now)):
             return
         sla = compiled.sla
+        if row.key.endswith(WARNING):
+            self._warn(conn, row, sla, entity, record, target.name, now)
+            return
         ctx = SaveContext(conn=conn, principal=SLA_BREACH, now=now)
         if sla.breach_field and record.get(sla.breach_field) is not True:
             record = self.service.update(ctx, entity, row.record_id, {sla.breach_field: True}, None)
@@ -164,6 +174,27 @@ class SlaFiring:
         lookup = member_lookup(self.app)
         for user_id in sorted(lookup(sla.escalate_to)) if lookup and sla.escalate_to else ():
             self._notify(conn, row, user_id, text, "escalation", now)
+
+    def _warn(
+        self,
+        conn: sa.Connection,
+        row: DueRow,
+        sla: SlaDef,
+        entity: CompiledEntity,
+        record: dict[str, Any],
+        target: str,
+        now: datetime,
+    ) -> None:
+        """Tell the ``on_warning`` user that the target's time is nearly used up."""
+        recipient = record.get("owner_id" if sla.warn_notify == "owner" else sla.warn_notify or "")
+        if not isinstance(recipient, int):
+            LOG.info("SLA warning %s of %s %s: nobody to warn", target, row.entity, row.record_id)
+            return
+        share = round((sla.warn_at or 0) * 100)
+        text = f"SLA warning: {share}% of the {target} target of {_title(entity, record)} used"
+        self._notify(conn, row, recipient, text, "sla", now)
+        if sla.warn_email:
+            self._email(conn, sla, entity, record, recipient, target, now, sla.warn_email)
 
     def _notify(
         self, conn: sa.Connection, row: DueRow, user_id: int, text: str, kind: str, now: datetime
@@ -188,6 +219,7 @@ class SlaFiring:
         recipient: int,
         target: str,
         now: datetime,
+        template: str | None = None,
     ) -> None:
         fields = entity.entity.fields
         data = {k: to_json(v, fields.get(k)) for k, v in record.items()}
@@ -196,11 +228,11 @@ class SlaFiring:
             "rule": f"SLA {target}",
             "entity": sla.entity,
             "record_id": int(record["id"]),
-            "template": sla.email,
+            "template": template or sla.email,
             "to": recipient,
             "record": data,
         }
         self.store.enqueue(conn, "email", payload, now)
 
 
-__all__ = ["SLA", "SlaFiring", "SlaPlanner", "start_time"]
+__all__ = ["SLA", "WARNING", "SlaFiring", "SlaPlanner", "start_time"]

@@ -1,19 +1,26 @@
 """Who ``assign <field> round_robin("role")`` or ``load_balanced("role")`` picks.
 
-Candidates are the active members of the tenant having the role (see ``members``).
+Candidates are the active members of the tenant having the role (see ``members``);
+``in team "t"`` keeps those of team ``t``, ``in team <field>`` those of the team the
+record's field names (its value as text), ``matching <attr>`` those whose attribute
+``attr`` equals the record's field ``attr``. A record whose team or matched field is
+empty, or with no candidate left, is not assigned (logged).
 
 - ``round_robin`` takes them in turn (ascending user id); the turn is a counter per
-  rule kept in the tenant's sequences, so it survives restarts and is shared by every
-  process.
+  rule (and team and matched value: each team has its own turn) kept in the tenant's
+  sequences, so it survives restarts and is shared by every process.
 - ``load_balanced`` takes the member holding the fewest *open* records of the rule's
   entity in the assigned field (``owner_id`` for ``assign owner``), ties going to the
   lowest user id. A record is open while it is live (not deleted), not in a won or
-  lost stage of any pipeline field, and not in a final state (one without outgoing
-  transitions) of any workflow on the entity. The record being assigned is not counted.
+  lost stage of any pipeline field, and not in a done state of any workflow on the
+  entity (its ``done:`` states, else the states no transition leaves). The record
+  being assigned is not counted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Any, assert_never
 
@@ -40,7 +47,7 @@ def closed_values(app: CompiledApp, entity: CompiledEntity) -> dict[str, tuple[s
                 closed.setdefault(f.name, set()).update(ends)
     for flow in model.workflows_of(entity.name):
         leaving = {state for t in flow.transitions for state in t.from_states}
-        finals = {state for state in flow.states if state not in leaving}
+        finals = set(flow.done_states) or {s for s in flow.states if s not in leaving}
         if finals:
             closed.setdefault(flow.field, set()).update(finals)
     return {column: tuple(sorted(values)) for column, values in closed.items()}
@@ -61,18 +68,35 @@ class Assigner:
         action: AssignAction,
         entity: CompiledEntity,
         record_id: int | None,
+        record: dict[str, Any] | None = None,
     ) -> int | None:
-        """The chosen member, or None (logged) when nobody has the role."""
+        """The chosen member, or None (logged) when no member fits."""
+        values = record or {}
+        team = action.team
+        if action.team_field is not None:
+            team = _text(values.get(action.team_field))
+        wanted: dict[str, str] = {}
+        if action.matching is not None:
+            matched = _text(values.get(action.matching))
+            if matched is not None:
+                wanted[action.matching] = matched
+        if (action.team_field is not None and team is None) or (
+            action.matching is not None and not wanted
+        ):
+            LOG.info("rule %r: the record has no team or matched value to assign by", rule.name)
+            return None
         lookup = member_lookup(self.app)
-        members = sorted(set(lookup(action.role))) if lookup is not None else []
+        found = lookup(action.role, team=team, attributes=wanted) if lookup is not None else []
+        members = sorted(set(found))
         if not members:
-            LOG.info("rule %r: no member has role %r", rule.name, action.role)
+            LOG.info("rule %r: no member has role %r (team %r, %r)", rule.name, action.role,
+                     team, wanted)  # fmt: skip
             return None
         match action.strategy:
             case Strategy.LOAD_BALANCED:
                 return self.least_loaded(conn, entity, action.column, members, record_id)
             case Strategy.ROUND_ROBIN:
-                turn = self.store.next_turn(conn, f"rr:{rule.name}"[:100])
+                turn = self.store.next_turn(conn, turn_key(rule.name, team, wanted))
                 return members[turn % len(members)]
             case _:
                 assert_never(action.strategy)
@@ -115,4 +139,20 @@ class Assigner:
         return self._open[entity.name]
 
 
-__all__ = ["Assigner", "closed_values"]
+def _text(value: Any) -> str | None:
+    """A record value as the text a team name or attribute is compared with."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def turn_key(rule: str, team: str | None, wanted: dict[str, str]) -> str:
+    """The sequence holding the turn: per rule, and per team and matched value."""
+    if team is None and not wanted:
+        return f"rr:{rule}"[:100]
+    scope = json.dumps([team, sorted(wanted.items())])
+    digest = hashlib.sha256(scope.encode()).hexdigest()[:16]
+    return f"rr:{rule}"[:83] + f":{digest}"
+
+
+__all__ = ["Assigner", "closed_values", "turn_key"]

@@ -55,7 +55,7 @@ class RecordChanger:
             case SetAction(field=field, expr=expr):
                 return fit_value(entity.entity.fields[field], expr.evaluate(record, ev))
             case AssignAction():
-                picked = self.assigner.pick(conn, rule, action, entity, own_id)
+                picked = self.assigner.pick(conn, rule, action, entity, own_id, record)
                 return NOBODY if picked is None else picked
             case _:
                 assert_never(action)

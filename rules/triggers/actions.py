@@ -46,13 +46,20 @@ class RejectAction:
 
 @dataclass(frozen=True, slots=True)
 class AssignAction:
-    """``assign <field> <strategy>("<role>")``: give the record to a member of the role."""
+    """``assign <field> <strategy>("<role>") [in team T] [matching A]``: give the record
+    to a member of the role (in team T, with attribute A equal to the record's A)."""
 
     kind: ClassVar[ActionKind] = ActionKind.ASSIGN
     #: ``owner`` or a user field.
     field: str
     role: str
     strategy: Strategy
+    #: A fixed team (``in team "support"``).
+    team: str | None = None
+    #: The record field naming the team (``in team category``).
+    team_field: str | None = None
+    #: The member attribute (and record field) that must be equal (``matching region``).
+    matching: str | None = None
 
     @property
     def column(self) -> str:

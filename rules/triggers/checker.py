@@ -324,7 +324,21 @@ class FileChecker:
         if template is not None:
             return act.NotifyAction(recipient=target.text, text=action.text, template=template)
         strategy = action.strategy or Strategy.ROUND_ROBIN
-        return act.AssignAction(field=target.text, role=action.text, strategy=strategy)
+        known = all(
+            self.field(entity, name, settable=False) is not None
+            for name in (action.team_field, action.matching)
+            if name is not None
+        )
+        if not known:
+            return None
+        return act.AssignAction(
+            field=target.text,
+            role=action.text,
+            strategy=strategy,
+            team=action.team_text,
+            team_field=action.team_field.text if action.team_field else None,
+            matching=action.matching.text if action.matching else None,
+        )
 
     def email_template(self, action: s.Action) -> bool:
         """Whether ``send email "<name>"`` names a template of the package."""

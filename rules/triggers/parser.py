@@ -206,8 +206,11 @@ class _ToSyntax(Transformer[Token, Any]):
             ActionKind.WEBHOOK, _pos(c[0]), text=_decode(str(c[1])), text_pos=_pos(c[1])
         )
 
-    def assign_action(self, meta: Meta, c: list[Token]) -> s.Action:
+    def assign_action(self, meta: Meta, c: list[Any]) -> s.Action:
         role = c[3]
+        team = next((x[1] for x in c[4:] if isinstance(x, tuple) and x[0] == "team"), None)
+        match = next((x[1] for x in c[4:] if isinstance(x, tuple) and x[0] == "match"), None)
+        quoted = team is not None and team.type == "STRING"
         return s.Action(
             ActionKind.ASSIGN,
             _pos(c[0]),
@@ -215,7 +218,16 @@ class _ToSyntax(Transformer[Token, Any]):
             text=_decode(str(role)),
             text_pos=_pos(role),
             strategy=Strategy(str(c[2])),
+            team_text=_decode(str(team)) if quoted and team is not None else None,
+            team_field=_name(team) if team is not None and not quoted else None,
+            matching=_name(match) if match is not None else None,
         )
+
+    def in_team(self, meta: Meta, c: list[Token]) -> tuple[str, Token]:
+        return ("team", c[2])
+
+    def matching(self, meta: Meta, c: list[Token]) -> tuple[str, Token]:
+        return ("match", c[1])
 
     def transition_action(self, meta: Meta, c: list[Token]) -> s.Action:
         return s.Action(ActionKind.TRANSITION, _pos(c[0]), target=_name(c[1]))

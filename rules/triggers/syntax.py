@@ -68,6 +68,11 @@ class Action:
     items: tuple[tuple[Name, ExprText], ...] = ()
     #: ``assign`` only.
     strategy: Strategy | None = None
+    #: ``assign … in team "t"`` (quoted: ``team_text``) or ``in team <field>``.
+    team_text: str | None = None
+    team_field: Name | None = None
+    #: ``assign … matching <attribute>``: the member attribute equal to the record's field.
+    matching: Name | None = None
     #: ``create … as <name>``: the name later actions of the rule read the new record by.
     binding: Name | None = None
     #: ``update <entity>.<link> {…}``: the field of ``target`` pointing at the record.

@@ -153,18 +153,36 @@ class TenantRegistry(ChangeNotifier):
                 )
         self.changed(tenant, "members")
 
-    def members_with_role(self, tenant_id: int, role: str) -> list[int]:
-        """Ids of the active members of tenant ``tenant_id`` having ``role``, ascending."""
+    def members_with_role(
+        self,
+        tenant_id: int,
+        role: str,
+        *,
+        team: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> list[int]:
+        """Ids of the active members of tenant ``tenant_id`` having ``role``, ascending;
+        with ``team``, only members of that team; with ``attributes``, only members whose
+        attributes have those values."""
         m, u = self.memberships, self.users
         query = (
-            sa.select(m.c.user_id, m.c.roles)
+            sa.select(m.c.user_id, m.c.roles, m.c.teams, m.c.attributes)
             .join(u, u.c.id == m.c.user_id)
             .where(m.c.tenant_id == tenant_id, u.c.is_active.is_(True))
             .order_by(m.c.user_id)
         )
         with self._connect() as conn:
             rows = conn.execute(query).all()
-        return [int(row.user_id) for row in rows if role in (row.roles or ())]
+        wanted = dict(attributes or {})
+        found: list[int] = []
+        for row in rows:
+            in_team = team is None or team in (row.teams or ())
+            if role not in (row.roles or ()) or not in_team:
+                continue
+            attrs = row.attributes if isinstance(row.attributes, dict) else {}
+            if all(str(attrs.get(k)) == v and k in attrs for k, v in wanted.items()):
+                found.append(int(row.user_id))
+        return found
 
     def user_id(self, email: str) -> int | None:
         """Return the id of user ``email`` or None."""

@@ -10,6 +10,7 @@ from litestar.testing import TestClient
 
 from trellis.cli import create_tenant
 from trellis.platform.runtime import Runtime
+from trellis.tenants.registry.members import update_member
 from trellis.ui.screens.app import create_web_app
 
 LEAD_FORM = "/p/crm-web/forms/web-to-lead"
@@ -143,8 +144,11 @@ def test_web_leads_go_to_the_sales_reps_in_turn(
     client, auth = site
     reg = runtime.registry
     reps = sorted(reg.ensure_user(f"rep{n}@crm.test", "long enough secret") for n in (1, 2))
-    for rep in reps:
+    for rep in reps:  # web leads without a region go round robin in team "sales"
         reg.add_membership("crm-web", rep, ["sales_rep"])
+        update_member(reg, "crm-web", rep, teams=["sales"])
+    outsider = reg.ensure_user("rep3@crm.test", "long enough secret")
+    reg.add_membership("crm-web", outsider, ["sales_rep"])  # in no team: never routed to
     for n in range(3):
         sent = client.post(LEAD_FORM, data={**LEAD, "last_name": f"N{n}"}, headers=OWN)
         assert sent.status_code == 200, sent.text

@@ -44,6 +44,8 @@ def test_crm_seed_rules_use_every_kind_of_job(
     assert {(s["kind"], s["key"], s["record_id"]) for s in schedules} == {
         ("sla", "response", ticket["id"]),
         ("sla", "resolution", ticket["id"]),
+        ("sla", "response:warning", ticket["id"]),
+        ("sla", "resolution:warning", ticket["id"]),
         ("reminder", "remind_at", call["id"]),
     }
     with smtp_server(port) as inbox:
@@ -62,6 +64,8 @@ def test_crm_seed_rules_use_every_kind_of_job(
     subjects = sorted(m["Subject"] for _, m in inbox)
     assert subjects == [
         "Reminder: Call Acme",
+        "SLA at risk (resolution): Server down",
+        "SLA at risk (response): Server down",
         "SLA breached (resolution): Server down",
         "SLA breached (response): Server down",
     ]

@@ -30,13 +30,16 @@ def open_stages(model: AppModel, f: FieldDef) -> tuple[StageDef, ...]:
 
 def assigned_filter(model: AppModel, entity: EntityDef, hidden: Collection[str] = ()) -> str:
     """Records the member owns that are still open: in a workflow state a transition
-    leaves (a state nothing leaves, such as closed, is done with). A workflow field
+    leaves (a state nothing leaves, such as closed, is done with) or, with ``done:``,
+    in a state it does not list. A workflow field
     hidden from the member is not filtered on."""
     for workflow in model.workflows.values():
         if workflow.entity != entity.name or workflow.field in hidden:
             continue
         leaving = {s for t in workflow.transitions for s in t.from_states}
         states = [s for s in workflow.states if s in leaving or "*" in leaving]
+        if workflow.done_states:
+            states = [s for s in workflow.states if s not in workflow.done_states]
         if states:
             names = ", ".join(quoted(s) for s in states)
             return f"{MINE} and {workflow.field} in ({names})"

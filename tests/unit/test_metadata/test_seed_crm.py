@@ -80,7 +80,10 @@ def test_crm_deal_pipeline_and_ticket_workflow(crm: AppModel) -> None:
     assert resolve is not None
     assert resolve.roles == ("support_agent", "support_lead")
     assert resolve.guard == "resolution is not empty"
-    assert [t.name for t in flow.transitions] == ["open", "resolve", "close", "reopen"]
+    assert [t.name for t in flow.transitions] == [
+        "open", "wait", "resume", "resolve", "close", "reopen"
+    ]  # fmt: skip
+    assert flow.done_states == ("resolved", "closed")
     (leads,) = crm.workflows_of("lead")
     assert leads.states == ("new", "working", "qualified", "converted", "disqualified")
 
@@ -184,3 +187,15 @@ def test_crm_readme_names_files_and_tests_that_exist() -> None:
         assert list(root.glob(path)), path
     for entity in (PACKAGE_PATH / "entities").glob("*.yaml"):
         assert f"entities/{entity.name}" in named, entity.name
+
+
+def test_done_states_decide_what_counts_as_open_work(crm: AppModel) -> None:
+    from trellis.ui.screens.home_panels import assigned_filter
+
+    # ticket_flow lists done: [resolved, closed] (closed reopens, so nothing is final);
+    # return_flow has none: its final states (refunded, rejected) are done.
+    mine = "owner_id == current_user()"
+    ticket = assigned_filter(crm, crm.entity("ticket"))
+    assert ticket == f'{mine} and status in ("new", "open", "pending")'
+    returns = assigned_filter(crm, crm.entity("return_request"))
+    assert returns == f'{mine} and status in ("requested", "approved", "received")'

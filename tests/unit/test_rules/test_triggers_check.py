@@ -28,6 +28,7 @@ ENTITIES = {
           name: {type: string, required: true}
           amount: {type: integer}
           priority: {type: enum, options: [low, high]}
+          region: {type: enum, options: [north, south]}
           close: {type: date}
           rep: {type: user}
           double: {type: integer, formula: "amount * 2"}
@@ -126,6 +127,20 @@ def test_a_valid_file_compiles_with_phases(tmp_path: Path) -> None:
         (
             'rule "a"\n  on deal amout changes\n  then reject "x"\nend\n',
             ["2:11 RL103 error amount"],
+        ),
+        (
+            'rule "a"\n  on deal created\n'
+            '  then assign owner round_robin("r") in team regon\nend\n',
+            ["3:46 RL103 error region"],
+        ),
+        (
+            'rule "a"\n  on deal created\n'
+            '  then assign owner round_robin("r") matching amout\nend\n',
+            ["3:47 RL103 error amount"],
+        ),
+        (
+            'rule "a"\n  on deal created\n  then assign owner round_robin("r") in "x"\nend\n',
+            ["3:41 RL101 error"],
         ),
         ('rule "a"\n  on deal created\n  then set double = 1\nend\n', ["3:12 RL104 error"]),
         ('rule "a"\n  on deal created\n  then set created_at = now()\nend\n', ["3:12 RL104 error"]),
