@@ -45,6 +45,7 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "multiple": frozenset({FieldType.FILE}),
     "versioned": frozenset({FieldType.FILE}),
     "max_size_mb": frozenset({FieldType.FILE}),
+    "filter_of": frozenset({FieldType.STRING, FieldType.TEXT}),
 }
 #: Keywords of the rule language: a field with such a name could not be referenced.
 RESERVED_WORDS = frozenset(

@@ -98,6 +98,10 @@ class CreateAction:
     values: tuple[tuple[str, CompiledExpression], ...]
     binding: str | None = None
     any_refs: AnyRefs = ()
+    #: ``for each <entity> matching <path>``: one record per live record of ``each``
+    #: that the filter text read through ``matching`` selects (values read it as ``each``).
+    each: str | None = None
+    matching: CompiledExpression | None = None
 
 
 @dataclass(frozen=True, slots=True)

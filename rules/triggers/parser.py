@@ -169,6 +169,19 @@ class _ToSyntax(Transformer[Token, Any]):
             ActionKind.CREATE, _pos(c[0]), target=_name(names[0]), items=items, binding=binding
         )
 
+    def create_each_action(self, meta: Meta, c: list[Any]) -> s.Action:
+        items = tuple(x for x in c if isinstance(x, tuple))
+        names = _tokens(c, "NAME")
+        path = _tokens(c, "PATH")[0]
+        return s.Action(
+            ActionKind.CREATE,
+            _pos(c[0]),
+            target=_name(names[0]),
+            items=items,
+            each=_name(names[1]),
+            matching=_expr(path),
+        )
+
     def update_action(self, meta: Meta, c: list[Any]) -> s.Action:
         items = tuple(x for x in c if isinstance(x, tuple))
         names = _tokens(c, "NAME")

@@ -72,6 +72,10 @@ class Action:
     binding: Name | None = None
     #: ``update <entity>.<link> {…}``: the field of ``target`` pointing at the record.
     link: Name | None = None
+    #: ``create <entity> for each <each> matching <path> {…}``: the entity iterated.
+    each: Name | None = None
+    #: ``… matching <path>``: the path to the text field holding the filter.
+    matching: ExprText | None = None
 
 
 @dataclass(frozen=True, slots=True)
