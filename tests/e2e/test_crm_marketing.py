@@ -1,17 +1,38 @@
 """CRM marketing: segments are rule-language filters checked on save; starting a campaign
-enrols its segment once (rules/marketing.rules) and splits members A/B by a stable bucket."""
+enrols its segment once (rules/marketing.rules) and splits members A/B by a stable bucket;
+campaign e-mails (a real SMTP server) carry an open pixel, signed click links and a
+one-click unsubscribe that withdraws consent, after which no marketing e-mail is sent."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from email.message import Message
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from litestar.testing import TestClient
 
 from trellis.cli import create_tenant
+from trellis.platform.jobs import Dispatcher
 from trellis.platform.runtime import Runtime
 from trellis.rules.expr.hashing import hash_bucket
+from trellis.ui.screens.app import create_web_app
 
 from helpers import Api
+from jobs_helpers import free_port, rows, smtp_server, use_setting
+
+LANDING = "https://shop.example.com/spring?from=mail"
+PIXEL_PATH = re.compile(r'<img src="https://crm\.example\.com(/p/crm-mkt/s/[^"]+)"')
+CLICK_PATH = re.compile(r'href="https://crm\.example\.com(/p/crm-mkt/s/[^"]+)">Read more')
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """The web app: the API and the public pages (/p/...)."""
+    with TestClient(app=create_web_app(runtime)) as test_client:
+        yield test_client
 
 
 @pytest.fixture
@@ -32,10 +53,15 @@ def _members(api: Api, campaign: int) -> dict[int, str]:
     return {r["contact"]: r["variant"] for r in rows.json()["items"]}
 
 
-def test_segments_and_enrolment(crm: Api) -> None:
+def test_segments_enrolment_and_campaign_mail(
+    crm: Api, runtime: Runtime, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One tenant per backend (creating the CRM dominates the run time)."""
     _bad_segment_filter_is_refused_with_its_position(crm)
     _campaign_enrols_its_segment_once_with_a_stable_split(crm)
+    port = free_port()
+    use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    _campaign_mail_is_tracked_and_unsubscribe_withdraws_consent(crm, runtime, client, port)
 
 
 def _bad_segment_filter_is_refused_with_its_position(crm: Api) -> None:
@@ -88,3 +114,110 @@ def _campaign_enrols_its_segment_once_with_a_stable_split(crm: Api) -> None:
     all_a = _post(crm, "campaign", name="Autumn", segment=segment["id"], split_a=100)
     crm.patch(f"campaign/{all_a['id']}", json={"status": "active"})
     assert set(_members(crm, all_a["id"]).values()) == {"A"}
+
+
+def _grant(api: Api, email: str) -> None:
+    body = {"email": email, "purpose": "marketing", "granted": True, "source": "signup form"}
+    assert api.post("_gdpr/consents", json=body).status_code == 201
+
+
+def _send(runtime: Runtime, port: int) -> dict[str, Message]:
+    """Run the due jobs against a real SMTP server; the messages by recipient."""
+    with smtp_server(port) as inbox:
+        Dispatcher(runtime).run_due()
+    return {to[0]: message for to, message in inbox}
+
+
+def _html(message: Message) -> str:
+    (part,) = [p for p in message.walk() if p.get_content_type() == "text/html"]
+    return str(part.get_payload(decode=True).decode()).replace("&amp;", "&")
+
+
+def _member(api: Api, campaign: int, email: str) -> dict[str, Any]:
+    found = api.get(
+        "campaign_member", params={"filter": f'campaign == {campaign} and email == "{email}"'}
+    ).json()["items"]
+    assert len(found) == 1, found
+    return dict(found[0])
+
+
+def _start_mail_campaign(api: Api, name: str, segment: int) -> int:
+    campaign = _post(
+        api, "campaign", name=name, channel="email", segment=segment, split_a=50,
+        subject_a="Spring offer", subject_b="Our spring prices", landing_url=LANDING,
+    )  # fmt: skip
+    started = api.patch(f"campaign/{campaign['id']}", json={"status": "active"})
+    assert started.status_code == 200, started.text
+    return int(campaign["id"])
+
+
+def _campaign_mail_is_tracked_and_unsubscribe_withdraws_consent(
+    crm: Api, runtime: Runtime, client: Any, port: int
+) -> None:
+    for first in ("ana", "bob", "cid"):
+        _post(crm, "contact", first_name=first, last_name="Mail", email=f"{first}@mail.test")
+    _grant(crm, "ana@mail.test")
+    _grant(crm, "bob@mail.test")  # cid never agreed
+    segment = _post(crm, "segment", name="Mail", filter='email ends_with "@mail.test"')
+    spring = _start_mail_campaign(crm, "Spring mail", segment["id"])
+    inbox = _send(runtime, port)
+    assert sorted(inbox) == ["ana@mail.test", "bob@mail.test"]
+    skipped = [r for r in rows(runtime, "crm-mkt", "_deliveries") if r["status"] == "skipped"]
+    assert [r["target"] for r in skipped] == ["cid@mail.test"]
+
+    ana = _member(crm, spring, "ana@mail.test")
+    mail = inbox["ana@mail.test"]
+    wanted = "Spring offer" if ana["variant"] == "A" else "Our spring prices"
+    assert mail["Subject"] == wanted and ana["sent"] is True
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    header = re.sub(r"\s+", "", str(mail["List-Unsubscribe"]))  # unfolded
+    unsubscribe = re.fullmatch(r"<https://crm\.example\.com(/p/crm-mkt/s/\S+)>", header)
+    assert unsubscribe is not None, header
+    html = _html(mail)
+    (pixel,) = PIXEL_PATH.findall(html)
+    (click,) = CLICK_PATH.findall(html)
+
+    # Opening: the pixel is a GIF and marks the member.
+    opened = client.get(pixel)
+    assert opened.status_code == 200 and opened.headers["content-type"] == "image/gif"
+    assert opened.content.startswith(b"GIF89a")
+    assert _member(crm, spring, "ana@mail.test")["opened"] is True
+
+    # A click goes on to the signed address only; a changed target changes nothing.
+    path, query = click.split("?", 1)
+    signed = parse_qs(query)
+    assert signed["to"] == [LANDING]
+    evil = {"to": "https://evil.example.com/", "sig": signed["sig"][0]}
+    tampered = client.get(f"{path}?{urlencode(evil)}", follow_redirects=False)
+    assert tampered.status_code == 404 and "location" not in tampered.headers
+    no_sig = client.get(f"{path}?{urlencode({'to': LANDING})}", follow_redirects=False)
+    assert no_sig.status_code == 404
+    assert _member(crm, spring, "ana@mail.test")["clicked"] is False
+    clicked = client.get(click, follow_redirects=False)
+    assert clicked.status_code == 303 and clicked.headers["location"] == LANDING
+    assert _member(crm, spring, "ana@mail.test")["clicked"] is True
+
+    # One-click unsubscribe (RFC 8058): the mail provider posts, without an Origin.
+    one_click = client.post(
+        unsubscribe.group(1),
+        content=b"List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert one_click.status_code == 200, one_click.text
+    assert _member(crm, spring, "ana@mail.test")["unsubscribed"] is True
+    ledger = crm.get("_gdpr/consents", params={"email": "ana@mail.test"}).json()["items"]
+    assert [(e["purpose"], e["granted"]) for e in ledger] == [
+        ("marketing", True), ("marketing", False),
+    ]  # fmt: skip
+    assert urlsplit(click).path.startswith("/p/crm-mkt/s/")
+
+    # The next campaign to the same segment reaches bob only.
+    summer = _start_mail_campaign(crm, "Summer mail", segment["id"])
+    assert sorted(_send(runtime, port)) == ["bob@mail.test"]
+    assert _member(crm, summer, "ana@mail.test")["sent"] is True  # queued, then refused
+    refused = [r for r in rows(runtime, "crm-mkt", "_deliveries") if r["status"] == "skipped"]
+    assert sorted(r["target"] for r in refused) == [
+        "ana@mail.test",
+        "cid@mail.test",
+        "cid@mail.test",
+    ]
