@@ -1,7 +1,8 @@
 """CRM marketing: segments are rule-language filters checked on save; starting a campaign
 enrols its segment once (rules/marketing.rules) and splits members A/B by a stable bucket;
 campaign e-mails (a real SMTP server) carry an open pixel, signed click links and a
-one-click unsubscribe that withdraws consent, after which no marketing e-mail is sent."""
+one-click unsubscribe that withdraws consent, after which no marketing e-mail is sent;
+nurturing e-mails follow on day 3 and day 7 unless the member responded (FakeClock)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from litestar.testing import TestClient
 
 from trellis.cli import create_tenant
+from trellis.platform.config.clock import FakeClock
 from trellis.platform.jobs import Dispatcher
 from trellis.platform.runtime import Runtime
 from trellis.rules.expr.hashing import hash_bucket
@@ -26,6 +28,12 @@ from jobs_helpers import free_port, rows, smtp_server, use_setting
 LANDING = "https://shop.example.com/spring?from=mail"
 PIXEL_PATH = re.compile(r'<img src="https://crm\.example\.com(/p/crm-mkt/s/[^"]+)"')
 CLICK_PATH = re.compile(r'href="https://crm\.example\.com(/p/crm-mkt/s/[^"]+)">Read more')
+
+
+@pytest.fixture
+def runtime(clocked_runtime: Runtime) -> Runtime:
+    """Every fixture built on ``runtime`` runs on the test's FakeClock."""
+    return clocked_runtime
 
 
 @pytest.fixture
@@ -54,14 +62,17 @@ def _members(api: Api, campaign: int) -> dict[int, str]:
 
 
 def test_segments_enrolment_and_campaign_mail(
-    crm: Api, runtime: Runtime, client: Any, monkeypatch: pytest.MonkeyPatch
+    crm: Api, runtime: Runtime, client: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One tenant per backend (creating the CRM dominates the run time)."""
     _bad_segment_filter_is_refused_with_its_position(crm)
     _campaign_enrols_its_segment_once_with_a_stable_split(crm)
     port = free_port()
     use_setting(runtime, monkeypatch, "TRELLIS_SMTP_URL", f"smtp://127.0.0.1:{port}")
-    _campaign_mail_is_tracked_and_unsubscribe_withdraws_consent(crm, runtime, client, port)
+    spring, summer = _campaign_mail_is_tracked_and_unsubscribe_withdraws_consent(
+        crm, runtime, client, clock, port
+    )
+    _nurturing_follows_on_day_3_and_7_unless_responded(crm, runtime, clock, port, spring, summer)
 
 
 def _bad_segment_filter_is_refused_with_its_position(crm: Api) -> None:
@@ -152,8 +163,8 @@ def _start_mail_campaign(api: Api, name: str, segment: int) -> int:
 
 
 def _campaign_mail_is_tracked_and_unsubscribe_withdraws_consent(
-    crm: Api, runtime: Runtime, client: Any, port: int
-) -> None:
+    crm: Api, runtime: Runtime, client: Any, clock: FakeClock, port: int
+) -> tuple[int, int]:
     for first in ("ana", "bob", "cid"):
         _post(crm, "contact", first_name=first, last_name="Mail", email=f"{first}@mail.test")
     _grant(crm, "ana@mail.test")
@@ -211,7 +222,8 @@ def _campaign_mail_is_tracked_and_unsubscribe_withdraws_consent(
     ]  # fmt: skip
     assert urlsplit(click).path.startswith("/p/crm-mkt/s/")
 
-    # The next campaign to the same segment reaches bob only.
+    # The next campaign to the same segment, an hour later, reaches bob only.
+    clock.advance(3600)
     summer = _start_mail_campaign(crm, "Summer mail", segment["id"])
     assert sorted(_send(runtime, port)) == ["bob@mail.test"]
     assert _member(crm, summer, "ana@mail.test")["sent"] is True  # queued, then refused
@@ -221,3 +233,25 @@ def _campaign_mail_is_tracked_and_unsubscribe_withdraws_consent(
         "cid@mail.test",
         "cid@mail.test",
     ]
+    return spring, summer
+
+
+def _nurturing_follows_on_day_3_and_7_unless_responded(
+    crm: Api, runtime: Runtime, clock: FakeClock, port: int, spring: int, summer: int
+) -> None:
+    bob_spring = _member(crm, spring, "bob@mail.test")
+    marked = crm.patch(f"campaign_member/{bob_spring['id']}", json={"responded": True})
+    assert marked.status_code == 200, marked.text
+    subject = _member(crm, summer, "bob@mail.test")["subject"]
+    clock.advance(3 * 86400 - 2 * 3600)  # day 3 of spring - 1 h: nothing is due yet
+    assert _send(runtime, port) == {}
+    clock.advance(2 * 3600)  # day 3 of both: bob responded to spring, ana left, cid never agreed
+    inbox = _send(runtime, port)
+    assert sorted(inbox) == ["bob@mail.test"]
+    assert inbox["bob@mail.test"]["Subject"] == f"A reminder: {subject}"
+    assert inbox["bob@mail.test"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    clock.advance(4 * 86400)
+    inbox = _send(runtime, port)
+    assert [m["Subject"] for m in inbox.values()] == [f"Last chance: {subject}"]
+    clock.advance(30 * 86400)
+    assert _send(runtime, port) == {}  # two follow-ups, no more
