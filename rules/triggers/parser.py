@@ -162,6 +162,8 @@ class _ToSyntax(Transformer[Token, Any]):
         return s.Action(ActionKind.REJECT, _pos(c[0]), text=_decode(str(c[1])), text_pos=_pos(c[1]))
 
     def create_action(self, meta: Meta, c: list[Any]) -> s.Action:
+        if _tokens(c, "PATH"):
+            return self._create_each(c)
         items = tuple(x for x in c if isinstance(x, tuple))
         names = _tokens(c, "NAME")
         binding = _name(names[1]) if len(names) > 1 else None
@@ -169,7 +171,9 @@ class _ToSyntax(Transformer[Token, Any]):
             ActionKind.CREATE, _pos(c[0]), target=_name(names[0]), items=items, binding=binding
         )
 
-    def create_each_action(self, meta: Meta, c: list[Any]) -> s.Action:
+    @staticmethod
+    def _create_each(c: list[Any]) -> s.Action:
+        """``create <entity> for each <entity> matching <path> {…}``."""
         items = tuple(x for x in c if isinstance(x, tuple))
         names = _tokens(c, "NAME")
         path = _tokens(c, "PATH")[0]

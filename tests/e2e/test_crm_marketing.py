@@ -6,8 +6,10 @@ nurturing e-mails follow on day 3 and day 7 unless the member responded (FakeClo
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -162,6 +164,37 @@ def _start_mail_campaign(api: Api, name: str, segment: int) -> int:
     return int(campaign["id"])
 
 
+def _ab_result_and_roi(crm: Api, campaign: int) -> None:
+    """The campaign's rollups, rates, z-test and ROI follow its members."""
+    members = crm.get(
+        "campaign_member", params={"filter": f"campaign == {campaign}", "limit": 50}
+    ).json()["items"]
+    sent = {v: sum(1 for m in members if m["sent"] and m["variant"] == v) for v in "AB"}
+    clicks = {v: sum(1 for m in members if m["clicked"] and m["variant"] == v) for v in "AB"}
+    assert sum(clicks.values()) == 1 and sum(sent.values()) == 3
+    found = crm.get(f"campaign/{campaign}").json()
+    assert (found["sent_a"], found["sent_b"]) == (sent["A"], sent["B"])
+    assert (found["clicked_a"], found["clicked_b"]) == (clicks["A"], clicks["B"])
+    for v in "AB":
+        rate = found[f"click_rate_{v.lower()}"]
+        if sent[v]:
+            assert Decimal(rate) == round(Decimal(clicks[v] * 100) / sent[v], 2)
+        else:
+            assert rate is None
+    if sent["A"] and sent["B"]:
+        rate_a, rate_b = clicks["A"] / sent["A"], clicks["B"] / sent["B"]
+        pooled = sum(clicks.values()) / sum(sent.values())
+        z = (rate_a - rate_b) / math.sqrt(pooled * (1 - pooled) * (1 / sent["A"] + 1 / sent["B"]))
+        assert abs(float(found["ab_z"]) - z) < 1e-6
+        assert Decimal("0") <= Decimal(found["ab_p_value"]) <= Decimal("1")
+    else:
+        assert found["ab_z"] is None and found["ab_p_value"] is None
+    assert found["roi"] is None  # no cost yet
+    costed = crm.patch(f"campaign/{campaign}", json={"actual_cost": "400"})
+    assert costed.status_code == 200, costed.text
+    assert Decimal(costed.json()["roi"]) == Decimal("-1")  # nothing won yet
+
+
 def _campaign_mail_is_tracked_and_unsubscribe_withdraws_consent(
     crm: Api, runtime: Runtime, client: Any, clock: FakeClock, port: int
 ) -> tuple[int, int]:
@@ -207,6 +240,7 @@ def _campaign_mail_is_tracked_and_unsubscribe_withdraws_consent(
     clicked = client.get(click, follow_redirects=False)
     assert clicked.status_code == 303 and clicked.headers["location"] == LANDING
     assert _member(crm, spring, "ana@mail.test")["clicked"] is True
+    _ab_result_and_roi(crm, spring)
 
     # One-click unsubscribe (RFC 8058): the mail provider posts, without an Origin.
     one_click = client.post(

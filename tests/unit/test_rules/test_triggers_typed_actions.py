@@ -99,6 +99,8 @@ CASES: list[tuple[str, str, type[Any], dict[str, Any]]] = [
             "values": (("subject", 'concat("Call ", name)'), ("deal", "id")),
             "binding": None,
             "any_refs": (),
+            "each": None,
+            "matching": None,
         },
     ),
     (
