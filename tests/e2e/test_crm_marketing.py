@@ -67,6 +67,7 @@ def test_segments_enrolment_and_campaign_mail(
     crm: Api, runtime: Runtime, client: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One tenant per backend (creating the CRM dominates the run time)."""
+    _web_leads_get_behaviour_points(crm)
     _bad_segment_filter_is_refused_with_its_position(crm)
     _campaign_enrols_its_segment_once_with_a_stable_split(crm)
     port = free_port()
@@ -75,6 +76,19 @@ def test_segments_enrolment_and_campaign_mail(
         crm, runtime, client, clock, port
     )
     _nurturing_follows_on_day_3_and_7_unless_responded(crm, runtime, clock, port, spring, summer)
+
+
+def _web_leads_get_behaviour_points(crm: Api) -> None:
+    """Behaviour points (rules/scoring.rules) add to the fit score before the grade."""
+    web = _post(crm, "lead", last_name="Web", source="web", company_size="medium")
+    assert (web["fit_score"], web["behaviour_score"], web["score"]) == (35, 10, 45)
+    assert web["grade"] == "C"
+    other = _post(crm, "lead", last_name="Call", source="cold_call", company_size="medium")
+    assert (other["behaviour_score"], other["score"], other["grade"]) == (0, 20, "D")
+    # Points are added once, on creation; a later edit keeps them.
+    again = crm.patch(f"lead/{web['id']}", json={"title": "Office manager"})
+    assert (again.json()["behaviour_score"], again.json()["score"]) == (10, 60)
+    assert again.json()["grade"] == "B"
 
 
 def _bad_segment_filter_is_refused_with_its_position(crm: Api) -> None:
