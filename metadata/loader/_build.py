@@ -165,6 +165,7 @@ def build_field(name: str, spec: Any, positions: PositionMap) -> FieldDef | None
         multiple=spec.get("multiple") is True,
         versioned=spec.get("versioned") is True,
         max_size_mb=_int(spec, "max_size_mb"),
+        filter_of=_text(spec, "filter_of"),
         required_when=_text(spec, "required_when") or None,
         visible_when=_text(spec, "visible_when") or None,
         readonly_when=_text(spec, "readonly_when") or None,

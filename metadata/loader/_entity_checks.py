@@ -181,6 +181,7 @@ def check_references(
     """
     for name, spec in _field_specs(data).items():
         _check_targets(model, name, spec, positions, broken, report)
+        _check_filter_of(model, name, spec, positions, broken, report)
         target = spec.get("to") if isinstance(spec, dict) else None
         if spec_type(spec) not in TARGETED or not isinstance(target, str):
             continue
@@ -219,6 +220,27 @@ def _check_targets(
                 positions.value(("fields", name, "targets", i)),
                 did_you_mean(target, model.entities),
             )
+
+
+def _check_filter_of(
+    model: AppModel,
+    name: str,
+    spec: Any,
+    positions: PositionMap,
+    broken: Collection[str],
+    report: Report,
+) -> None:
+    """MD380: the entity a filter field's ``filter_of`` names must exist."""
+    target = spec.get("filter_of") if isinstance(spec, dict) else None
+    if not isinstance(target, str) or not NAME.match(target):
+        return
+    if target not in model.entities and target not in broken:
+        report.error(
+            "MD380",
+            f"field '{name}': filter_of names an unknown entity '{target}'",
+            positions.value(("fields", name, "filter_of")),
+            did_you_mean(target, model.entities),
+        )
 
 
 def spec_type(spec: Any) -> str | None:

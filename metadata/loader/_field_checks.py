@@ -46,6 +46,7 @@ APPLIES_TO: dict[str, frozenset[str]] = {
     "versioned": frozenset({FieldType.FILE}),
     "max_size_mb": frozenset({FieldType.FILE}),
     "encrypted": frozenset({FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE}),
+    "filter_of": frozenset({FieldType.STRING, FieldType.TEXT}),
 }
 #: Keywords of the rule language: a field with such a name could not be referenced.
 RESERVED_WORDS = frozenset(

@@ -108,6 +108,8 @@ def build_link(name: str, doc: YamlDocument) -> LinkDef:
     data: dict[str, Any] = doc.data
     values = data.get("set")
     days = data.get("expires_days")
+    withdraw = data.get("withdraw_consent")
+    withdraw = withdraw if isinstance(withdraw, dict) else {}
     return LinkDef(
         name=name,
         entity=str(data.get("entity", "")),
@@ -122,6 +124,8 @@ def build_link(name: str, doc: YamlDocument) -> LinkDef:
         submit_label=public_text(data.get("submit_label")),
         done_message=public_text(data.get("done_message")),
         source=doc.positions.anchor(()),
+        withdraw_purpose=str(withdraw["purpose"]) if "purpose" in withdraw else None,
+        withdraw_email=str(withdraw["email"]) if "email" in withdraw else None,
     )
 
 
@@ -247,10 +251,19 @@ def _check_link(model: AppModel, stem: str, doc: YamlDocument, report: Report) -
         checks.error("MD247", "action 'view' needs 'fields' or 'layout: detail'", ("action",))
     if link.action == "answer" and not link.fields:
         checks.error("MD247", "action 'answer' needs 'fields' to fill", ("action",))
-    if link.action == "set" and not link.set_values:
-        checks.error("MD247", "action 'set' needs 'set' values to store", ("action",))
-    if link.action != "set" and link.set_values:
-        checks.error("MD247", f"'set' values need action 'set', not '{link.action}'", ("set",))
+    storing = link.action in ("set", "open", "redirect")
+    if storing and not link.set_values:
+        checks.error("MD247", f"action '{link.action}' needs 'set' values to store", ("action",))
+    if not storing and link.set_values:
+        checks.error(
+            "MD247",
+            f"'set' values need action set, open or redirect, not '{link.action}'",
+            ("set",),
+        )
+    if link.withdraw_purpose is not None and link.action != "set":
+        checks.error(
+            "MD247", f"'withdraw_consent' needs action 'set', not '{link.action}'", ("action",)
+        )
     entity = checks.entity(link.entity)
     if entity is None:
         return link
@@ -259,6 +272,15 @@ def _check_link(model: AppModel, stem: str, doc: YamlDocument, report: Report) -
         if known and link.action == "answer":
             checks.fillable(entity, field, ("fields", index))
     checks.values(entity, link.set_values, "set")
+    email = link.withdraw_email
+    place = ("withdraw_consent", "email")
+    if (
+        email is not None
+        and checks.known(entity, email, place)
+        and (entity.fields[email].type != FieldType.EMAIL)
+    ):
+        kind = entity.fields[email].type
+        checks.error("MD247", f"withdraw_consent: '{email}' is a {kind} field, not email", place)
     if link.layout == "detail" and not link.fields:
         link = replace(link, fields=_detail_fields(entity, link))
     return link

@@ -91,6 +91,8 @@ CODES = MappingProxyType(
         "MD233": "a document template reads an unknown related list 'related.<name>'",
         "MD234": "a document template uses a name starting with '_'",
         "MD235": "a document's store_in is not a versioned or multiple file field",
+        # Filter fields (``filter_of: <entity>`` on a string or text field).
+        "MD380": "a field's filter_of names an unknown entity (did you mean …)",
         # Currencies (app.yaml ``currency``, money fields' ``rate_date``).
         "MD210": "app.yaml 'currency' is not a known ISO 4217 currency code (did you mean …)",
         "MD211": "rate_date names an unknown field (did you mean …)",

@@ -110,6 +110,9 @@ class FieldDef:
     versioned: bool = False
     #: For file fields: the largest upload in MiB (None: the deployment's limit).
     max_size_mb: int | None = None
+    #: For string and text fields: the entity whose records the value (a rule-language
+    #: filter) selects; the filter is checked against that entity on every save.
+    filter_of: str | None = None
 
     def __post_init__(self) -> None:
         # A definition built in code may name its type as text: ``FieldDef("n", "money", …)``.

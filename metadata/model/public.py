@@ -18,7 +18,7 @@ from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
 #: The role whose grants are what a public form may save (``roles.yaml``).
 PUBLIC_ROLE = "public"
 #: What a signed link lets its holder do with its record.
-LINK_ACTIONS = ("view", "answer", "set")
+LINK_ACTIONS = ("view", "answer", "set", "open", "redirect")
 #: The key of a text given as a plain string (the same in every language).
 ANY_LANGUAGE = ""
 FALLBACK_LANGUAGE = DEFAULT_LOCALE
@@ -91,7 +91,9 @@ class LinkDef:
 
     ``view`` shows ``fields`` read-only (``layout: detail``: those of the entity's detail
     layout); ``answer`` lets the holder fill ``fields``; ``set`` asks for a confirmation,
-    then stores the ``set`` values (e.g. unsubscribe).
+    then stores the ``set`` values (e.g. unsubscribe); ``open`` stores them when the link
+    is fetched and answers a 1x1 image (a tracking pixel); ``redirect`` stores them and
+    sends the holder on to the address signed into the link (click tracking).
     """
 
     name: str
@@ -108,6 +110,10 @@ class LinkDef:
     submit_label: PublicText = field(default_factory=lambda: _NO_TEXT)
     done_message: PublicText = field(default_factory=lambda: _NO_TEXT)
     source: SourceSpan = UNKNOWN_SOURCE
+    #: ``withdraw_consent: {purpose, email}`` (set links): using the link also appends a
+    #: withdrawn entry of ``purpose`` to the consent ledger for the record's ``email`` field.
+    withdraw_purpose: str | None = None
+    withdraw_email: str | None = None
 
 
 __all__ = [

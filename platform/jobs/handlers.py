@@ -149,7 +149,9 @@ def _send_email(ctx: JobContext, job: Job, name: str) -> tuple[str, str]:
         )
     record = dict(payload.get("record") or {})
     context = {**record, "record": record, "rule": payload.get("rule"), "tenant": ctx.tenant}
-    context["signed_link"] = link_maker(ctx, payload.get("entity"), payload.get("record_id"))
+    signed_link = link_maker(ctx, payload.get("entity"), payload.get("record_id"))
+    context["signed_link"] = signed_link
+    context["tracked_url"] = tracked_url_maker(ctx, signed_link)
     try:
         rendered = render_email(name, source, context)
     except EmailError as exc:
@@ -195,6 +197,26 @@ def link_maker(ctx: JobContext, entity: Any, record_id: Any) -> Any:
         return issued[kind]
 
     return signed_link
+
+
+def tracked_url_maker(ctx: JobContext, signed_link: Any) -> Any:
+    """``tracked_url("kind", "https://…")`` for templates: the path of the mailed record's
+    ``redirect`` link of that kind, signed on to that address (a click stores the link's
+    values, then goes there; any other address is refused)."""
+
+    def tracked_url(kind: str, target: str) -> str:
+        link = ctx.app.model.links.get(kind)
+        if link is None or link.action != "redirect":
+            raise PermanentJobError(f"tracked_url(): '{kind}' is not a redirect link kind.")
+        token = str(signed_link(kind)).rsplit("/", 1)[-1]
+        from trellis.platform.public.links import SignedLinks
+
+        try:
+            return SignedLinks(ctx.runtime).tracked_path(ctx.tenant, token, str(target))
+        except RecordError as exc:
+            raise PermanentJobError(f"tracked_url(): {exc.message}") from None
+
+    return tracked_url
 
 
 #: Why a webhook to a placeholder host was not sent.

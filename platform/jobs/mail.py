@@ -10,6 +10,7 @@ tenant without its own.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -109,6 +110,13 @@ class RenderedEmail:
     html: str | None
     #: ``{% block purpose %}marketing{% endblock %}``: sent only with the person's consent.
     purpose: str | None = None
+    #: ``{% block list_unsubscribe %}https://…{% endblock %}``: the one-click unsubscribe
+    #: address (RFC 8058), sent as ``List-Unsubscribe`` with ``List-Unsubscribe-Post``.
+    list_unsubscribe: str | None = None
+
+
+#: A ``list_unsubscribe`` address: https, no spaces or angle brackets.
+_HTTPS = re.compile(r"^https://[^\s<>,]+$")
 
 
 def smtp_from_url(url: str, sender: str | None = None) -> SmtpSettings:
@@ -166,6 +174,14 @@ def render_email(name: str, source: str, context: dict[str, Any]) -> RenderedEma
         if "purpose" in plain.blocks:
             found = "".join(plain.blocks["purpose"](plain.new_context(context))).strip()
             purpose = found or None
+        unsubscribe = None
+        if "list_unsubscribe" in plain.blocks:
+            found = "".join(plain.blocks["list_unsubscribe"](plain.new_context(context))).strip()
+            if found and not _HTTPS.match(found):
+                raise EmailError(
+                    f"Email template '{name}': list_unsubscribe must be one https:// address."
+                )
+            unsubscribe = found or None
         if "html" in plain.blocks:
             rich = _HTML.from_string(source)
             html = "".join(rich.blocks["html"](rich.new_context(context))).strip()
@@ -175,7 +191,7 @@ def render_email(name: str, source: str, context: dict[str, Any]) -> RenderedEma
         # A template bug (1/0, a huge number) is as permanent as a syntax error.
         raise EmailError(f"Email template '{name}' failed: {type(exc).__name__}: {exc}") from None
     subject = " ".join(str(parts["subject"]).split())
-    return RenderedEmail(subject, str(parts["text"]), html, purpose)
+    return RenderedEmail(subject, str(parts["text"]), html, purpose, unsubscribe)
 
 
 def build_message(rendered: RenderedEmail, to: str, sender: str, message_id: str) -> EmailMessage:
@@ -185,6 +201,12 @@ def build_message(rendered: RenderedEmail, to: str, sender: str, message_id: str
     message["From"] = sender
     message["To"] = to
     message["Message-ID"] = message_id
+    if rendered.list_unsubscribe:
+        # An address cannot be folded; the default 78-column policy would encode it
+        # (RFC 2047), which mail providers do not read. 998 is RFC 5322's line limit.
+        message.policy = message.policy.clone(max_line_length=998)
+        message["List-Unsubscribe"] = f"<{rendered.list_unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(rendered.text + "\n")
     if rendered.html:
         message.add_alternative(rendered.html, subtype="html")

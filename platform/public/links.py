@@ -15,16 +15,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
 from trellis.metadata.model import LinkDef
 from trellis.platform.automation import record_service
 from trellis.platform.db.tables import SETTINGS_TABLE, SIGNED_LINKS_TABLE
+from trellis.platform.privacy.consents import add_consent
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import NotFoundError, ValidationFailedError
 from trellis.platform.records.principal import System
@@ -32,9 +36,12 @@ from trellis.platform.records.service import SaveContext
 from trellis.platform.runtime import AppRuntime, Runtime, TenantNotFoundError
 from trellis.tenants.registry import inserted_id
 
+LOG = logging.getLogger("trellis.public")
 LINK_SECRET_KEY = "link_secret"
 #: Longest lifetime an issuer may give a link.
 MAX_DAYS = 3650
+#: What a redirect link may lead on to.
+_WEB_ADDRESS = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 
 
 class LinkRefusedError(Exception):
@@ -241,6 +248,61 @@ class SignedLinks:
                 self._consume(conn, app, row.id)
         return OpenedLink(tenant, row.id, kind, entity, record, app)
 
+    def target_signature(self, tenant: str, token: str, target: str) -> str:
+        """The MAC binding ``target`` to the link ``token`` (a ``redirect`` link's address)."""
+        app = self.runtime.app(tenant)
+        with self.runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+            secret = self._secret(conn, app)
+        return self._target_mac(secret, token, target)
+
+    @staticmethod
+    def _target_mac(secret: bytes, token: str, target: str) -> str:
+        message = f"target\x00{token}\x00{target}".encode()
+        return _b64(hmac.new(secret, message, hashlib.sha256).digest())
+
+    def tracked_path(self, tenant: str, token: str, target: str) -> str:
+        """``/p/{tenant}/s/{token}?to=…&sig=…``: a redirect link on to ``target``."""
+        if not _WEB_ADDRESS.match(target):
+            raise ValidationFailedError({"to": ["An http(s) address is required."]})
+        sig = self.target_signature(tenant, token, target)
+        return f"/p/{tenant}/s/{token}?{urlencode({'to': target, 'sig': sig})}"
+
+    def track(
+        self, tenant: str, token: str, target: str | None = None, sig: str | None = None
+    ) -> tuple[OpenedLink, str | None]:
+        """Fetch an ``open`` or ``redirect`` link: store its values; the address to go on
+        to (redirect links: only the one signed into the link, else ``invalid``).
+
+        Raises:
+            LinkRefusedError: as :meth:`open`, and a target or signature that does not match.
+        """
+        rt = self._app_runtime(tenant)
+        app = rt.app
+        with self.runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
+            row = self._verify(conn, tenant, app, token)
+            kind = app.model.links[row.link]
+            if kind.action not in ("open", "redirect"):
+                raise LinkRefusedError("invalid")
+            if kind.action == "redirect":
+                wanted = self._target_mac(self._secret(conn, app), token, target or "")
+                if not target or not sig or not hmac.compare_digest(wanted, sig):
+                    raise LinkRefusedError("invalid")
+            entity = app.entities[kind.entity]
+            if row.single_use:
+                self._consume(conn, app, row.id)
+            principal = System(f"signed link {row.link} #{row.id}")
+            ctx = SaveContext(conn, principal, self.runtime.clock.now())
+            service, values = record_service(rt), dict(kind.set_values)
+            try:
+                with conn.begin_nested():
+                    record = service.update(ctx, entity, row.record_id, values, None)
+            except ValidationFailedError as exc:
+                # The holder still gets the image or goes on; the refusal is logged.
+                LOG.warning("Signed link %s #%s stored nothing: %s", row.link, row.id, exc.errors)
+                record = {}
+        opened = OpenedLink(tenant, row.id, kind, entity, record, app)
+        return opened, target if kind.action == "redirect" else None
+
     def act(self, tenant: str, token: str, values: dict[str, Any]) -> OpenedLink:
         """Do what the link is for (answer: store ``values`` of its fields; set: its values).
 
@@ -254,7 +316,7 @@ class SignedLinks:
         with self.runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
             row = self._verify(conn, tenant, app, token)
             kind = app.model.links[row.link]
-            if kind.action == "view":
+            if kind.action not in ("answer", "set"):
                 raise LinkRefusedError("invalid")
             entity = app.entities[kind.entity]
             if kind.action == "answer":
@@ -274,7 +336,25 @@ class SignedLinks:
             principal = System(f"signed link {row.link} #{row.id}")
             ctx = SaveContext(conn, principal, self.runtime.clock.now())
             record = service.update(ctx, entity, row.record_id, data, None)
+            self._withdraw(conn, app, kind, record, row.id)
         return OpenedLink(tenant, row.id, kind, entity, record, app)
+
+    def _withdraw(
+        self, conn: sa.Connection, app: CompiledApp, kind: LinkDef, record: Any, link_id: int
+    ) -> None:
+        """``withdraw_consent``: a withdrawn ledger entry for the record's address."""
+        email = record.get(kind.withdraw_email) if kind.withdraw_email else None
+        if kind.withdraw_purpose is None or not isinstance(email, str) or "@" not in email:
+            return
+        entry = {
+            "email": email,
+            "purpose": kind.withdraw_purpose,
+            "basis": "consent",
+            "granted": False,
+            "source": f"signed link {kind.name}",
+            "evidence": f"link #{link_id}",
+        }
+        add_consent(conn, app.metadata, entry, self.runtime.clock.now(), None)
 
 
 __all__ = ["LINK_SECRET_KEY", "IssuedLink", "LinkRefusedError", "OpenedLink", "SignedLinks"]

@@ -157,7 +157,7 @@ def _compile_entity(model: AppModel, entity: EntityDef, table: sa.Table) -> Comp
     return CompiledEntity(
         entity=entity,
         table=table,
-        validator=RecordValidator(entity),
+        validator=RecordValidator(entity, model),
         formulas=ordered,
         defaults=MappingProxyType(defaults),
         validations=validations,

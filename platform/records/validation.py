@@ -14,6 +14,7 @@ from trellis.metadata.model import (
     FIELD_TYPES,
     STANDARD_COLUMNS,
     WRITABLE_STANDARD_COLUMNS,
+    AppModel,
     EntityDef,
     FieldDef,
     FieldType,
@@ -25,6 +26,7 @@ from trellis.metadata.model.field_types import (
     value_range,
 )
 from trellis.metadata.model.local_text import Translatable
+from trellis.platform.records.filter_fields import FilterFields
 from trellis.platform.records.values import range_message, to_stored
 
 Errors = dict[str, list[str]]
@@ -130,8 +132,10 @@ def _message(f: FieldDef, error: Any) -> str:
 class RecordValidator:
     """Checks the fields a client sends for one entity and converts them for storage."""
 
-    def __init__(self, entity: EntityDef) -> None:
+    def __init__(self, entity: EntityDef, model: AppModel | None = None) -> None:
         self.entity = entity
+        #: ``filter_of`` fields, checked against ``model`` (none without a model).
+        self.filters = FilterFields(entity, model)
         self.writable = {name: f for name, f in entity.fields.items() if not f.computed}
         properties = {name: _input_schema(f) for name, f in self.writable.items()}
         properties["owner_id"] = {"type": ["integer", "null"], "minimum": 1, "maximum": INT64_MAX}
@@ -194,6 +198,10 @@ class RecordValidator:
             range_error = self._range_error(f, value)
             if range_error:
                 errors.setdefault(key, []).append(range_error)
+                continue
+            problems = self.filters.problems(key, value)
+            if problems:
+                errors.setdefault(key, []).extend(problems)
                 continue
             values[key] = value
         return values, errors

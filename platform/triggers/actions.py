@@ -51,6 +51,10 @@ class AfterActions:
         hook and the timer apply them before the others, so they do nothing here.
         """
         match action:
+            case act.CreateAction(entity=entity, each=str(each)):
+                changes[f"create {entity} for each {each}"] = self.writes.create_each(
+                    scene, rule, action
+                )
             case act.CreateAction(entity=entity, binding=None):
                 changes[f"create {entity}"] = self.writes.create(scene, rule, action)
             case act.CreateAction(entity=entity, binding=name):

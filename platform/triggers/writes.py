@@ -12,14 +12,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model import DslType
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import ValidationFailedError
+from trellis.platform.records.filter_fields import filter_problems
 from trellis.platform.records.lines import LineField, line_fields, stored_lines
 from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, chained
 from trellis.platform.records.values import to_json
 from trellis.platform.triggers.scene import Scene
+from trellis.rules.expr import compile_expression
 from trellis.rules.triggers import CompiledRule
 from trellis.rules.triggers import actions as act
+from trellis.rules.triggers.writes import EACH
 
 
 def _too_deep(rule: CompiledRule, doing: str) -> str:
@@ -78,6 +82,57 @@ class RecordWrites:
         if action.binding is not None:
             scene.bound[action.binding] = new_id
         return new_id
+
+    def create_each(self, scene: Scene, rule: CompiledRule, action: act.CreateAction) -> list[int]:
+        """``create … for each <e> matching <path>``: one record per matched record of
+        ``e`` that has no live twin yet (same values), so running it again adds only
+        the records that are missing; the ids created."""
+        ctx, saver = scene.ctx, scene.saver
+        target = self.app.entities.get(action.entity)
+        each = self.app.entities.get(action.each or "")
+        if saver is None or target is None or each is None or action.matching is None:
+            return []
+        text = action.matching.evaluate(scene.record, scene.ev)
+        if not isinstance(text, str) or not text.strip():
+            return []
+        doing = f"create a {target.name} for each {each.name}"
+        problems = filter_problems(text, each.entity, self.app.model)
+        if problems:
+            raise ValidationFailedError(
+                {"__all__": [f"Rule '{rule.name}' could not {doing}: {'; '.join(problems)}"]}
+            )
+        condition = compile_expression(text, each.entity, self.app.model, expected=DslType.BOOLEAN)
+        t = each.table
+        matched = sa.select(t.c.id).where(
+            t.c.deleted_at.is_(None), condition.to_sql(self.app.table, scene.ev)
+        )
+        created: list[int] = []
+        bound = scene.bound
+        try:
+            for match_id in [int(i) for i in ctx.conn.execute(matched.order_by(t.c.id)).scalars()]:
+                scene.bound = {**bound, EACH: match_id}
+                data = _data(scene, target, action.values, action.any_refs)
+                if self._exists(ctx.conn, target, data):
+                    continue
+                with chained(ctx, "rule", lambda: _too_deep(rule, f"creating a {target.name}")):
+                    created.append(int(saver.create(ctx, target, data)["id"]))
+        except ValidationFailedError as err:
+            raise _refused(rule, doing, err) from None
+        finally:
+            scene.bound = bound
+        return created
+
+    @staticmethod
+    def _exists(conn: sa.Connection, target: CompiledEntity, data: dict[str, Any]) -> bool:
+        """Whether a live record of ``target`` already has every value of ``data``."""
+        t = target.table
+        same = [
+            t.c[k].is_(None) if v is None else t.c[k] == v
+            for k, v in data.items()
+            if not isinstance(v, dict | list)
+        ]
+        query = sa.select(t.c.id).where(t.c.deleted_at.is_(None), *same).limit(1)
+        return conn.execute(query).first() is not None
 
     def update(self, scene: Scene, rule: CompiledRule, action: act.UpdateAction) -> list[int]:
         """Update the firing record, or every record whose ``link`` points at it; the ids."""

@@ -7,6 +7,7 @@ the function says otherwise (``coalesce``, ``concat``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -106,6 +107,35 @@ def _divide(a: Any, b: Any, default: Any = None) -> Any:
     if b is None or b == 0:
         return default
     return rt.div(a, b)
+
+
+def _z_parts(x1: Any, n1: Any, x2: Any, n2: Any) -> Decimal | None:
+    """The pooled two-proportion z statistic of ``x1/n1`` against ``x2/n2``, or None."""
+    if any(v is None for v in (x1, n1, x2, n2)):
+        return None
+    a, m, b, n = (Decimal(v) for v in (x1, n1, x2, n2))
+    if m <= 0 or n <= 0 or not (0 <= a <= m and 0 <= b <= n):
+        return None
+    pooled = (a + b) / (m + n)
+    variance = pooled * (1 - pooled) * (1 / m + 1 / n)
+    if variance <= 0:
+        return None
+    return (a / m - b / n) / variance.sqrt()
+
+
+def _two_proportion_z(x1: Any, n1: Any, x2: Any, n2: Any) -> Decimal | None:
+    """``two_proportion_z(x1, n1, x2, n2)``: z of rate A minus rate B, 6 decimals."""
+    z = _z_parts(x1, n1, x2, n2)
+    return None if z is None else rt.round_half_up(z, 6)
+
+
+def _two_proportion_p(x1: Any, n1: Any, x2: Any, n2: Any) -> Decimal | None:
+    """``two_proportion_p(x1, n1, x2, n2)``: the two-sided p-value of that z, 6 decimals."""
+    z = _z_parts(x1, n1, x2, n2)
+    if z is None:
+        return None
+    p = math.erfc(abs(float(z)) / math.sqrt(2))
+    return rt.round_half_up(Decimal(repr(p)), 6)
 
 
 def _concat(*args: Any) -> str:
@@ -215,6 +245,20 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             (_HASHABLE, _NUM),
             T.NUMBER,
             hash_bucket,
+        ),
+        _spec(
+            "two_proportion_z",
+            "two_proportion_z(successes_a, trials_a, successes_b, trials_b)",
+            (_NUM, _NUM, _NUM, _NUM),
+            T.NUMBER,
+            _two_proportion_z,
+        ),
+        _spec(
+            "two_proportion_p",
+            "two_proportion_p(successes_a, trials_a, successes_b, trials_b)",
+            (_NUM, _NUM, _NUM, _NUM),
+            T.NUMBER,
+            _two_proportion_p,
         ),
         _spec("concat", "concat(text, ...)", (_TEXT,), T.TEXT, _concat, rest=_TEXT),
         _spec("year", "year(date)", (_WHEN,), T.NUMBER, _part("year")),

@@ -259,7 +259,9 @@ def uses_previous(node: Node) -> bool:
 
 
 #: Functions computed in Python only: a filter or query using one is refused.
-PYTHON_ONLY_FUNCTIONS = frozenset({"business_hours_between"})
+PYTHON_ONLY_FUNCTIONS = frozenset(
+    {"business_hours_between", "two_proportion_z", "two_proportion_p"}
+)
 
 
 def python_only_call(node: Node) -> Call | None:

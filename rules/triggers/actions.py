@@ -108,6 +108,10 @@ class CreateAction:
     #: ``(lines field of the created entity, lines field of the firing record)``: the new
     #: record gets copies of the firing record's lines (the fields both line entities have).
     copy_lines: tuple[tuple[str, str], ...] = ()
+    #: ``for each <entity> matching <path>``: one record per live record of ``each``
+    #: that the filter text read through ``matching`` selects (values read it as ``each``).
+    each: str | None = None
+    matching: CompiledExpression | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ RETRIGGER: Final = "RL111"
 UNKNOWN_TRANSITION: Final = "RL112"
 UNKNOWN_TEMPLATE: Final = "RL113"
 BAD_BINDING: Final = "RL114"
+BAD_MATCHING: Final = "RL115"
 
 #: code -> one-line meaning, for documentation and the rule editor.
 CODES: Final[dict[str, str]] = {
@@ -58,4 +59,5 @@ CODES: Final[dict[str, str]] = {
     UNKNOWN_TRANSITION: "unknown workflow transition or role",
     UNKNOWN_TEMPLATE: "unknown email template",
     BAD_BINDING: "binding used before it is bound, or clashing with a name",
+    BAD_MATCHING: "'for each … matching' names no filter field of the iterated entity",
 }

@@ -162,11 +162,28 @@ class _ToSyntax(Transformer[Token, Any]):
         return s.Action(ActionKind.REJECT, _pos(c[0]), text=_decode(str(c[1])), text_pos=_pos(c[1]))
 
     def create_action(self, meta: Meta, c: list[Any]) -> s.Action:
+        if _tokens(c, "PATH"):
+            return self._create_each(c)
         items = tuple(x for x in c if isinstance(x, tuple))
         names = _tokens(c, "NAME")
         binding = _name(names[1]) if len(names) > 1 else None
         return s.Action(
             ActionKind.CREATE, _pos(c[0]), target=_name(names[0]), items=items, binding=binding
+        )
+
+    @staticmethod
+    def _create_each(c: list[Any]) -> s.Action:
+        """``create <entity> for each <entity> matching <path> {…}``."""
+        items = tuple(x for x in c if isinstance(x, tuple))
+        names = _tokens(c, "NAME")
+        path = _tokens(c, "PATH")[0]
+        return s.Action(
+            ActionKind.CREATE,
+            _pos(c[0]),
+            target=_name(names[0]),
+            items=items,
+            each=_name(names[1]),
+            matching=_expr(path),
         )
 
     def update_action(self, meta: Meta, c: list[Any]) -> s.Action:

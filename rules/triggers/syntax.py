@@ -79,6 +79,10 @@ class Action:
     link: Name | None = None
     #: ``update <reference> {…}``: the record's reference field whose record is updated.
     through: Name | None = None
+    #: ``create <entity> for each <each> matching <path> {…}``: the entity iterated.
+    each: Name | None = None
+    #: ``… matching <path>``: the path to the text field holding the filter.
+    matching: ExprText | None = None
 
 
 @dataclass(frozen=True, slots=True)

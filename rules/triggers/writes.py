@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from trellis.metadata.diagnostics import did_you_mean
-from trellis.metadata.model import STANDARD_COLUMNS, EntityDef, FieldDef, FieldType
+from trellis.metadata.model import STANDARD_COLUMNS, DslType, EntityDef, FieldDef, FieldType
 from trellis.rules.expr import CompiledExpression
 from trellis.rules.expr import codes as expr_codes
 from trellis.rules.triggers import actions as act
@@ -147,16 +147,65 @@ def values(
     return (tuple(out), tuple(refs)) if ok else None
 
 
+#: The name by which the values of ``create … for each`` read the matched record.
+EACH = "each"
+
+
+def _matching(
+    checker: FileChecker, bindings: Bindings, action: s.Action
+) -> tuple[str, CompiledExpression] | None:
+    """``for each <entity> matching <path>``: the path must end at a ``filter_of`` field
+    of that entity (``RL115`` otherwise); the entity and the compiled path."""
+    assert action.each is not None and action.matching is not None
+    each = checker.entity(action.each)
+    if each is None:
+        return None
+    path = checker.expression(action.matching, bindings.entity, DslType.TEXT)
+    if path is None:
+        return None
+    entity: EntityDef | None = bindings.entity
+    field: FieldDef | None = None
+    for part in action.matching.text.split("."):
+        field = entity.fields.get(part) if entity is not None else None
+        entity = checker.model.entities.get(field.to or "") if field is not None else None
+    if field is None or field.filter_of != each.name:
+        checker.error(
+            codes.BAD_MATCHING,
+            f"'{action.matching.text}' is not a field holding a filter of '{each.name}'; "
+            f"declare it with 'filter_of: {each.name}'",
+            action.matching.pos,
+        )
+        return None
+    if EACH in bindings.entity.fields:
+        checker.error(
+            codes.BAD_BINDING,
+            f"'{bindings.entity.name}' has a field '{EACH}', which 'for each' reads as the match",
+            action.each.pos,
+        )
+        return None
+    return each.name, path
+
+
 def create(
     checker: FileChecker, bindings: Bindings, action: s.Action, target: s.Name
 ) -> act.CreateAction | None:
-    """``create <entity> {…} [as <name>]``; every required field must be given."""
+    """``create <entity> [for each <e> matching <path>] {…} [as <name>]``; every required
+    field must be given."""
     created = checker.entity(target)
     if created is None:
         return None
     copies = _line_copies(checker, bindings.entity, action, created)
     items = tuple(item for item in action.items if item[0].text not in created.lines)
-    compiled = values(checker, bindings, items, created)
+    matching = None
+    if action.each is not None:
+        matching = _matching(checker, bindings, action)
+        if matching is None:
+            return None
+        bindings.bound[EACH] = matching[0]
+    try:
+        compiled = values(checker, bindings, items, created)
+    finally:
+        bindings.bound.pop(EACH, None) if matching is not None else None
     ok = compiled is not None and copies is not None
     given = {n.text for n, _ in action.items}
     for f in created.fields.values():
@@ -173,8 +222,15 @@ def create(
     if not ok or compiled is None or copies is None:
         return None
     name = binding.text if binding is not None else None
+    each, path = matching if matching is not None else (None, None)
     return act.CreateAction(
-        created.name, compiled[0], binding=name, any_refs=compiled[1], copy_lines=copies
+        created.name,
+        compiled[0],
+        binding=name,
+        any_refs=compiled[1],
+        copy_lines=copies,
+        each=each,
+        matching=path,
     )
 
 
@@ -262,4 +318,4 @@ def update(checker: FileChecker, bindings: Bindings, action: s.Action) -> act.Up
     return act.UpdateAction(name, link.text if link else None, compiled[0], any_refs=compiled[1])
 
 
-__all__ = ["Bindings", "bind", "create", "update", "values"]
+__all__ = ["EACH", "Bindings", "bind", "create", "update", "values"]

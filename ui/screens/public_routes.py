@@ -50,6 +50,10 @@ BAD_ORIGIN = "This form cannot be sent from the page you used."
 PROBLEM = "Please correct the fields marked below."
 THANKS = "Thank you. We have received your message."
 LINK_DONE = "Thank you. Your answer has been saved."
+#: A transparent 1x1 GIF: what an ``open`` (tracking pixel) link answers.
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
 LINK_REFUSED: Mapping[str, tuple[int, str]] = {
     "invalid": (404, "This link is not valid."),
     "expired": (410, "This link has expired."),
@@ -238,6 +242,26 @@ class PublicPages:
         status, text = LINK_REFUSED.get(exc.reason, LINK_REFUSED["invalid"])
         return self.message(request, status, "Link", text)
 
+    def link_get(self, request: Request[Any, Any, Any], tenant: str, token: str) -> Response[Any]:
+        """A link fetched: tracking links store their values and answer a pixel or a
+        redirect; the others show their page."""
+        try:
+            opened = self.links.open(tenant, token, consume_view=False)
+        except LinkRefusedError as exc:
+            return self.refused(request, exc)
+        if opened.kind.action not in ("open", "redirect"):
+            return self.link_page(request, tenant, token)
+        query = request.query_params
+        try:
+            _done, target = self.links.track(tenant, token, query.get("to"), query.get("sig"))
+        except LinkRefusedError as exc:
+            return self.refused(request, exc)
+        if target is not None:
+            return Redirect(path=target, status_code=303, headers={"Cache-Control": "no-store"})
+        return Response(
+            content=PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"}
+        )
+
     def link_page(
         self,
         request: Request[Any, Any, Any],
@@ -368,7 +392,7 @@ def public_routes(services: UiServices, pages: PublicPages | None = None) -> lis
     def link_page(
         request: Request[Any, Any, Any], tenant: FromPath[str], token: FromPath[str]
     ) -> Response[Any]:
-        return public.link_page(request, tenant, token)
+        return public.link_get(request, tenant, token)
 
     @post("/p/{tenant:str}/s/{token:str}", sync_to_thread=True, dependencies=SUBMISSION)
     def link_act(

@@ -133,6 +133,8 @@ CASES: list[tuple[str, str, type[Any], dict[str, Any]]] = [
             "binding": None,
             "any_refs": (),
             "copy_lines": (),
+            "each": None,
+            "matching": None,
         },
     ),
     (
