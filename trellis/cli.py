@@ -40,6 +40,9 @@ TEMPLATES = {"crm": CRM_PACKAGE}
 _DURATION = re.compile(r"^(\d+)([dhm])$")
 
 
+#: Where a template keeps its demo data spec (docs/demo-data.md).
+DEMO_SPEC_PATH = "data/demo/spec.yaml"
+
 #: Exit code of a bad ``TRELLIS_*`` value (nothing started, nothing written).
 EXIT_CONFIG = 2
 
@@ -107,7 +110,9 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
     from trellis.tenants.registry import RegistryError
 
     check_tenant_name(args.name)
-    _template_path(args.template)
+    folder = _template_path(args.template)
+    if args.demo and not (folder / DEMO_SPEC_PATH).is_file():
+        raise CliError(f"Template '{args.template}' has no demo data ({DEMO_SPEC_PATH}).")
     runtime = _runtime(args)
     try:
         if runtime.registry.get_tenant(args.name) is not None:
@@ -132,13 +137,10 @@ def _demo(runtime: Runtime, args: argparse.Namespace) -> str:
     from trellis.platform.demo_data import create_demo, demo_files
 
     folder = _template_path(args.template)
-    files = demo_files(folder)
-    if not files:
-        raise CliError(f"Template '{args.template}' has no demo data (data/demo/spec.yaml).")
     result = create_demo(
         runtime,
         args.name,
-        files,
+        demo_files(folder),
         admin=args.admin,
         scale=args.scale,
         seed=args.seed,

@@ -196,7 +196,7 @@ def test_serve_creates_demo_and_picks_up_publishes(
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "trellis", "serve", "--port", str(port)],
-        env=env,
+        env={**env, "TRELLIS_DEMO_SCALE": "0.01"},  # a small demo: 5 accounts
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -228,7 +228,7 @@ def test_serve_creates_demo_and_picks_up_publishes(
                 break
             except OSError:
                 time.sleep(0.1)
-        # The demo tenant has the CRM's demo data at TRELLIS_DEMO_SCALE (0.05: 25 accounts).
+        # The demo tenant has the CRM's demo data at TRELLIS_DEMO_SCALE.
         assert status == 200 and body["items"] and all(a["name"] for a in body["items"])
         root = f"http://127.0.0.1:{port}/"
         assert _root(root, "text/html") == (303, "/t/demo/login", "")  # serve's demo tenant
