@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from trellis.metadata.loader import DEMO_SPEC_PATH, DEMO_WORDS_PATH, load_demo_spec, load_package
 from trellis.metadata.model.demo_data import DemoSpec
+from trellis.platform.app_packages.demo import sample_records
 from trellis.platform.demo_data.generate import Plan, Ref, make_plan, plan_digest
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.seed.crm import PACKAGE_PATH
@@ -124,3 +125,12 @@ def test_names_come_from_both_languages(full: Plan) -> None:
     assert "Lucía" in spanish or "Álvaro" in spanish
     names = [a.values["name"] for a in full.records if a.entity == "account"]
     assert len(set(names)) == len(names)  # `unique: true`
+
+
+def test_template_sample_data_leaves_the_demo_spec_alone() -> None:
+    files = {
+        "data/item.yaml": "- {title: One}\n",
+        DEMO_SPEC_PATH: "seed: 1\nrecords: []\n",
+        DEMO_WORDS_PATH: "cities: [Paris]\n",
+    }
+    assert sample_records(files) == [("item", {"title": "One"})]
