@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from trellis.platform.authz.enforcers import store_roles
 from trellis.platform.automation import record_service
 from trellis.platform.db.tables import RULE_RUNS_TABLE
 from trellis.platform.demo_data.generate import Plan, PlannedRecord, Ref
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.save_context import SaveContext
+from trellis.tenants.registry.members import update_member
 
 if TYPE_CHECKING:
     from trellis.platform.authz.call import Call
@@ -54,9 +56,6 @@ class DemoResult:
 
 def load_users(runtime: Runtime, tenant: str, plan: Plan) -> list[int]:
     """Make every planned user a member (roles, team, manager); their user ids."""
-    from trellis.platform.authz.enforcers import store_roles
-    from trellis.tenants.registry.members import update_member
-
     ids = []
     for user in plan.users:
         user_id = runtime.registry.ensure_user(user.email, None, user.name)

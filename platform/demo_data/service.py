@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 from trellis.metadata.loader import DEMO_SPEC_PATH, DEMO_WORDS_PATH, load_demo_spec
 from trellis.platform.demo_data.generate import Plan, make_plan
 from trellis.platform.demo_data.load import DemoLoader, DemoResult, load_users
+from trellis.platform.money.rates import parse_rate
+from trellis.platform.money.service import store_rates
+from trellis.platform.services.bundle import Services
 
 if TYPE_CHECKING:
     from trellis.platform.runtime import Runtime
@@ -63,8 +66,6 @@ def create_demo(
         MetadataError: the spec has errors.
         DemoDataError: the app refused a generated record.
     """
-    from trellis.platform.services.bundle import Services
-
     plan = plan_demo(runtime, tenant, files, scale=scale, seed=seed, anchor=anchor, root=root)
     result = DemoResult(users=len(plan.users))
     _store_rates(runtime, tenant, plan)
@@ -79,9 +80,6 @@ def create_demo(
 
 def _store_rates(runtime: Runtime, tenant: str, plan: Plan) -> None:
     """The spec's exchange rates, valid from ten years before the anchor."""
-    from trellis.platform.money.rates import parse_rate
-    from trellis.platform.money.service import store_rates
-
     day = (plan.anchor - timedelta(days=3650)).isoformat()
     rates = [parse_rate(source, target, str(rate), day) for source, target, rate in plan.rates]
     if rates:
