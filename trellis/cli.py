@@ -9,7 +9,7 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 TEMPLATES = {"crm": CRM_PACKAGE}
 _DURATION = re.compile(r"^(\d+)([dhm])$")
 
+
+#: Where a template keeps its demo data spec (docs/demo-data.md).
+DEMO_SPEC_PATH = "data/demo/spec.yaml"
 
 #: Exit code of a bad ``TRELLIS_*`` value (nothing started, nothing written).
 EXIT_CONFIG = 2
@@ -109,13 +112,16 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
     from trellis.tenants.registry import RegistryError
 
     check_tenant_name(args.name)
-    _template_path(args.template)
+    folder = _template_path(args.template)
+    if args.demo and not (folder / DEMO_SPEC_PATH).is_file():
+        raise CliError(f"Template '{args.template}' has no demo data ({DEMO_SPEC_PATH}).")
     runtime = _runtime(args)
     try:
         if runtime.registry.get_tenant(args.name) is not None:
             raise RegistryError(f"Tenant '{args.name}' already exists.")
         password = password_for(runtime, args, args.admin, args.name, warn=_err)
         result = _create_tenant(runtime, args.name, args.template, args.admin, password)
+        demo = _demo(runtime, args) if args.demo else None
     finally:
         runtime.close()
     if args.verbose:
@@ -124,6 +130,47 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
     count = len(result.model.entities)
     app = f"{result.model.name} {result.model.version}, {count} entit{'y' if count == 1 else 'ies'}"
     _out(f"Tenant '{args.name}' created from {app}; admin: {args.admin}{kept}.")
+    if demo is not None:
+        _out(demo)
+
+
+def _demo(runtime: Runtime, args: argparse.Namespace) -> str:
+    """Fill the new tenant with its template's demo data; the summary line."""
+    from trellis.platform.demo_data import create_demo, demo_files
+
+    folder = _template_path(args.template)
+    result = create_demo(
+        runtime,
+        args.name,
+        demo_files(folder),
+        admin=args.admin,
+        scale=args.scale,
+        seed=args.seed,
+        anchor=args.anchor,
+        root=str(folder),
+    )
+    suppressed = result.emails_suppressed + result.webhooks_suppressed
+    return (
+        f"Demo data: {result.users} users, {result.total} records, "
+        f"{result.history_saves} history saves; {suppressed} e-mails and webhooks not sent."
+    )
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a scale above 0 and at most 100")
+    return value
+
+
+def _anchor(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
@@ -265,6 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--admin", required=True, help="the e-mail of the tenant's first admin")
     create.add_argument(
         "--verbose", action="store_true", help="also print the plan (tables, columns, indexes)"
+    )
+    create.add_argument("--demo", action="store_true", help="also generate the demo data")
+    create.add_argument(
+        "--scale", type=_scale, default=1.0, help="demo size, e.g. 0.05 for 5%% (default 1)"
+    )
+    create.add_argument("--seed", type=int, default=None, help="demo seed (default: the spec's)")
+    create.add_argument(
+        "--anchor", type=_anchor, default=None, help="demo anchor date YYYY-MM-DD (default today)"
     )
     add_password_options(create, who="admin")
     create.set_defaults(func=cmd_tenant_create)

@@ -32,12 +32,16 @@ def _out(text: str) -> None:
 def ensure_demo(runtime: Runtime) -> Path | None:
     """Create the demo tenant on first start; returns its credentials file when created.
 
+    The tenant gets the CRM's demo data at ``config.demo_scale`` (``TRELLIS_DEMO_SCALE``).
+
     The admin's password and an API token go to ``<data dir>/demo-credentials.txt``,
     readable by its owner only (0600), never to the output or the logs (ASVS 13.3).
     """
     from sqlalchemy.exc import IntegrityError
 
     from trellis.cli import create_tenant
+    from trellis.platform.demo_data import create_demo, demo_files
+    from trellis.seed.crm import PACKAGE_PATH as CRM_PACKAGE
     from trellis.tenants.registry import RegistryError
 
     if runtime.registry.get_tenant(DEMO_TENANT) is not None:
@@ -51,6 +55,10 @@ def ensure_demo(runtime: Runtime) -> Path | None:
         if runtime.registry.get_tenant(DEMO_TENANT) is None:
             raise
         return None
+    scale = runtime.config.demo_scale
+    if scale > 0:
+        files = demo_files(Path(str(CRM_PACKAGE)))
+        create_demo(runtime, DEMO_TENANT, files, admin=DEMO_ADMIN, scale=scale)
     token = runtime.registry.create_token(DEMO_TENANT, DEMO_ADMIN)
     path = runtime.config.data_dir / DEMO_CREDENTIALS
     text = f"tenant: {DEMO_TENANT}\nadmin: {DEMO_ADMIN}\npassword: {password}\ntoken: {token}\n"

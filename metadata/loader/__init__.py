@@ -8,6 +8,13 @@ All problems of a package are reported at once, with stable codes (``CODES``).
 
 from __future__ import annotations
 
+from trellis.metadata.loader._demo_spec import (
+    SPEC_PATH as DEMO_SPEC_PATH,
+)
+from trellis.metadata.loader._demo_spec import (
+    WORDS_PATH as DEMO_WORDS_PATH,
+)
+from trellis.metadata.loader._demo_spec import has_demo_spec, load_demo_spec
 from trellis.metadata.loader._expressions import ExpressionChecker, RuleFileChecker
 from trellis.metadata.loader._field_checks import APPLIES_TO, TARGETED
 from trellis.metadata.loader._package import (
@@ -24,6 +31,8 @@ __all__ = [
     "APPLIES_TO",
     "CODES",
     "TARGETED",
+    "DEMO_SPEC_PATH",
+    "DEMO_WORDS_PATH",
     "ExpressionChecker",
     "NodePath",
     "NodePosition",
@@ -31,6 +40,8 @@ __all__ = [
     "PositionMap",
     "RuleFileChecker",
     "YamlDocument",
+    "has_demo_spec",
+    "load_demo_spec",
     "load_package",
     "load_yaml",
     "package_digest",

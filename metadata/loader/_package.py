@@ -16,6 +16,7 @@ from trellis.metadata.loader._colour_checks import check_option_colours
 from trellis.metadata.loader._currency_checks import check_base_currency
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
 from trellis.metadata.loader._dashboards import read_dashboards
+from trellis.metadata.loader._demo_spec import demo_spec_diagnostics
 from trellis.metadata.loader._documents import read_documents
 from trellis.metadata.loader._duplicates import check_duplicates
 from trellis.metadata.loader._entity_checks import (
@@ -306,6 +307,8 @@ def validate_package(
     if app_doc is not None:
         model = attach_home(model, app_doc.data, app_doc.positions, report)
         model = attach_retention(model, app_doc.data, app_doc.positions, checker, report)
+    if not report.has_errors:
+        report.extend(demo_spec_diagnostics(root, display, model))
     if checker is not None:
         check_expressions(model, checker, _unreliable_names(model, entities), report)
         check_flow_expressions(model, checker, _unreliable_names(model, entities), report)

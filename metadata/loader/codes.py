@@ -180,6 +180,15 @@ CODES = MappingProxyType(
         "MD371": "an encrypted field is listed in search:",
         # Retention rules (issue 17).
         "MD372": "a retention rule is not valid (unknown entity, bad action or condition)",
+        # Demo data spec (data/demo/spec.yaml, data/demo/words.yaml).
+        "MD390": "the demo data spec is missing, or a word list is not a list of text",
+        "MD391": "a demo field generator has no kind or several, or records lack count and per",
+        "MD392": "demo records name an unknown entity (did you mean …)",
+        "MD393": "a demo generator names an unknown or computed field (did you mean …)",
+        "MD394": "a demo generator names an unknown word list (did you mean …)",
+        "MD395": "a demo choice or history value is not one of the field's options",
+        "MD396": "a demo reference names an entity not generated before it",
+        "MD397": "demo users name an unknown role, or records an unknown team",
     }
 )
 

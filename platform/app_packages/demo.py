@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 def sample_records(files: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     """``(entity, values)`` of every sample record, file by file in path order."""
     out: list[tuple[str, dict[str, Any]]] = []
-    for path in sorted(p for p in files if p.startswith("data/") and p.endswith(".yaml")):
+    # Only files directly in data/: data/demo/ holds the generator spec (demo_data).
+    top = (p for p in files if p.startswith("data/") and p.count("/") == 1)
+    for path in sorted(p for p in top if p.endswith(".yaml")):
         entity = path[len("data/") : -len(".yaml")]
         rows = parse_yaml(files[path], path)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):

@@ -243,6 +243,11 @@ VARIABLES: tuple[Variable, ...] = (
         "(0: no limit).",
     ),
     Variable(
+        "TRELLIS_DEMO_SCALE", "demo_scale", _number(0), "0.05",
+        "Size of the demo data `trellis serve` generates in its demo tenant on first start "
+        "(1: the full demo, 0: none).",
+    ),
+    Variable(
         "TRELLIS_SMTP_URL", "smtp_url", _smtp_url, "unset: e-mail jobs fail",
         "SMTP server of every tenant without its own: `smtp://[user:password@]host:port`, "
         "`smtps://` for TLS from the start, `?starttls=1` to upgrade, `?from=` the sender.",

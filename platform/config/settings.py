@@ -61,6 +61,8 @@ class RuntimeConfig:
     #: The tenant whose sign-in ``/`` sends browsers to (``trellis serve`` sets its demo
     #: tenant); None: ``/`` is a neutral page. Never derived from the tenant list.
     home_tenant: str | None = None
+    #: Size of the demo data ``trellis serve`` generates in its demo tenant (0: none).
+    demo_scale: float = 0.05
     #: The deployment's secret key; None: ``<data dir>/secret.key`` (config/secret.py).
     secret_key: str | None = field(default=None, repr=False)
     #: Key that wraps each tenant's data key (``encrypted: true`` fields); None:

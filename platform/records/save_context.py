@@ -45,6 +45,9 @@ class SaveContext:
     lines_parent: tuple[str, int] | None = None
     #: The caller confirmed a save that ``warn`` duplicate rules would question.
     allow_duplicate: bool = False
+    #: When a set: parents whose rollups wait, totalled once by ``flush_rollups``
+    #: (bulk loads); rules of the transaction then see them as they were.
+    deferred_rollups: set[tuple[str, int]] | None = None
     _refs: dict[tuple[str, int], Record | None] = field(default_factory=dict)
 
     @property

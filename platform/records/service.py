@@ -16,12 +16,14 @@ import sqlalchemy as sa
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.hooks import BoundHook
 from trellis.platform.records.lines import split_lines
+from trellis.platform.records.pipeline.lines_step import ParentRollups
 from trellis.platform.records.pipeline.sequences import (
     CREATE_LINES_STEPS,
     CREATE_STEPS,
     DELETE_STEPS,
     RECOMPUTE_STEPS,
     RESTORE_STEPS,
+    ROLLUPS,
     STEP_NAMES,
     UPDATE_LINES_STEPS,
     UPDATE_STEPS,
@@ -185,6 +187,27 @@ class RecordService:
             save = start_save(self.repository, self._table, ctx, entity, "update", {}, self)
             save.record_id, save.values = record_id, dict(values)
             run_steps(RECOMPUTE_STEPS, save)
+
+    def flush_rollups(self, ctx: SaveContext) -> int:
+        """Total the rollups of every parent ``ctx.deferred_rollups`` holds; how many.
+
+        Parents are done in name and id order; a parent's new totals may defer its own
+        parent's, which are done in the next round, until none is left.
+        """
+        done = 0
+        while ctx.deferred_rollups:
+            pending, ctx.deferred_rollups = sorted(ctx.deferred_rollups), set()
+            for name, record_id in pending:
+                entity = self.app.entities[name]
+                save = start_save(self.repository, self._table, ctx, entity, "update", {}, self)
+                values: dict[str, Any] = {}
+                for hook in self._table.after.get(ROLLUPS, ()):
+                    if isinstance(hook, ParentRollups):
+                        values.update(hook.parent_values(save.event, record_id))
+                if values:
+                    self.recompute(ctx, entity, record_id, values)
+                done += 1
+        return done
 
 
 __all__ = ["Record", "RecordService", "SaveContext"]

@@ -73,6 +73,10 @@ class RollupHook:
             # A parent saving its lines recomputes its rollups once, after the last line.
             waiting = event.ctx.lines_parent
             ids = [i for i in ids if waiting != (parent.name, i)]
+            deferred = event.ctx.deferred_rollups
+            if deferred is not None:
+                deferred.update((parent.name, i) for i in ids)
+                continue
             # Lock the parents (in id order, so two saves cannot deadlock) before
             # counting: on PostgreSQL a count taken before the lock misses children
             # another transaction moved or deleted and committed meanwhile.

@@ -196,7 +196,7 @@ def test_serve_creates_demo_and_picks_up_publishes(
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "trellis", "serve", "--port", str(port)],
-        env=env,
+        env={**env, "TRELLIS_DEMO_SCALE": "0.01"},  # a small demo: 5 accounts
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -228,13 +228,16 @@ def test_serve_creates_demo_and_picks_up_publishes(
                 break
             except OSError:
                 time.sleep(0.1)
-        assert status == 200 and body["items"] == []
+        # The demo tenant has the CRM's demo data at TRELLIS_DEMO_SCALE.
+        assert status == 200 and body["items"] and all(a["name"] for a in body["items"])
         root = f"http://127.0.0.1:{port}/"
         assert _root(root, "text/html") == (303, "/t/demo/login", "")  # serve's demo tenant
         code, _, text = _root(root, "application/json")
         assert code == 200 and "aardvark" not in text and "demo" not in text
         extra = write_package({"invoice": "fields:\n  number: {type: string}\n"})
-        assert trellis(env, "publish", "demo", str(extra)).returncode == 0
+        # The demo data lives in the CRM entities this package drops.
+        published = trellis(env, "publish", "demo", str(extra), "--allow-destructive")
+        assert published.returncode == 0, published.stderr
         # The server sees the publish at its next version check (every second): poll it
         # in 0.1 s steps for at most the 2 seconds this test always allowed.
         deadline = time.monotonic() + 2.0

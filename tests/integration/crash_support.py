@@ -28,6 +28,7 @@ def process_env(config: RuntimeConfig) -> dict[str, str]:
     """The environment of a ``trellis`` process over the databases of ``config``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRELLIS_")}
     env.update(TRELLIS_DATA_DIR=str(config.data_dir), TRELLIS_RATE_LIMIT_TOKEN="0")
+    env.update(TRELLIS_DEMO_SCALE="0")  # crash tests need the demo tenant, not its data
     if config.database_url:
         env.update(
             TRELLIS_DATABASE_URL=config.database_url, TRELLIS_SCHEMA_PREFIX=config.schema_prefix

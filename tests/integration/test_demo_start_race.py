@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
@@ -29,6 +30,11 @@ def test_a_server_that_loses_the_demo_creation_race_serves_the_winners_tenant(
         assert created[0] is not None  # the winner wrote the credentials file
         assert looked_up(DEMO_TENANT) is not None
         assert [t.name for t in first.registry.list_tenants()].count(DEMO_TENANT) == 1
+        # The winner filled the tenant with the CRM demo at the configured scale (0.05).
+        accounts = first.app(DEMO_TENANT).table("account")
+        with first.engines.tenant_connection(DEMO_TENANT) as conn:
+            count = conn.execute(sa.select(sa.func.count()).select_from(accounts)).scalar()
+        assert count == round(500 * config.demo_scale) == 25
     finally:
         first.close()
         second.close()

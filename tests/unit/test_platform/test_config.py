@@ -39,6 +39,7 @@ GOOD = {
     "TRELLIS_RATE_LIMIT_TOKEN": "120",
     "TRELLIS_RATE_LIMIT_IP": "0",
     "TRELLIS_RATE_LIMIT_PUBLIC": "5",
+    "TRELLIS_DEMO_SCALE": "0.5",
     "TRELLIS_SMTP_URL": "smtps://mailer:secret@mail.example.com:465",
     "TRELLIS_SMTP_FROM": "crm@example.com",
     "TRELLIS_RQ_QUEUE": "crm-jobs",
@@ -88,6 +89,7 @@ def test_every_variable_is_read_into_the_config() -> None:
     assert (config.file_store, config.s3_bucket, config.s3_prefix) == ("s3", "crm-files", "prod/")
     assert config.s3_endpoint_url == "https://objects.internal:9000"
     assert (config.s3_region, config.upload_max_mb) == ("eu-west-1", 50)
+    assert config.demo_scale == 0.5
     read = {v.field for v in VARIABLES if v.field is not None}
     assert read == {v.field for v in VARIABLES if v.name in GOOD}  # GOOD covers them all
 
