@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     run.add_argument("--runs-dir", type=Path, default=RUNS, help="where the JSON per run goes")
     run.add_argument("--results", type=Path, default=RESULTS, help="results file to update")
     run.add_argument("--no-results", action="store_true", help="leave RESULTS.md alone")
+    run.add_argument(
+        "--cap-s",
+        type=float,
+        default=None,
+        help="time cap per phase in seconds (default 600, as the shared recipe; --quick: 60)",
+    )
     run.add_argument("--keep", action="store_true", help="keep each run's data and logs")
     args = parser.parse_args(argv)
     if args.rounds is None:
@@ -68,9 +76,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def run_one(target: Target, args: argparse.Namespace, round_no: int) -> dict[str, Any]:
+def run_one(
+    target: Target, args: argparse.Namespace, round_no: int, say: Callable[[str], None]
+) -> dict[str, Any]:
     """Start ``target`` fresh, run the workload, stop it by PID; the run's JSON."""
-    counts = QUICK if args.quick else FULL
+    counts = replace(QUICK if args.quick else FULL, **({"cap_s": args.cap_s} if args.cap_s else {}))
     work, remove = workdir(target.name, args.keep)
     record: dict[str, Any] = {
         "target": target.name,
@@ -88,6 +98,7 @@ def run_one(target: Target, args: argparse.Namespace, round_no: int) -> dict[str
         remove()
         return {**record, "valid": False, "problems": [f"did not start: {str(exc)[:500]}"]}
     took = time.monotonic() - began
+    record["startup_s"] = round(took, 1)  # set-up of fresh data plus the server's start
     say(f"  {target.name}: pid {server.pid} on {server.api.base}, up after {took:.1f} s")
     try:
         workload = Workload(server.api, server.pid, counts, timed=not args.quick)
@@ -108,6 +119,8 @@ def run_one(target: Target, args: argparse.Namespace, round_no: int) -> dict[str
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every round, write the JSON per run, report; exit 1 when a run was invalid."""
     raw = list(sys.argv[1:] if argv is None else argv)
+    # SIGTERM unwinds like Ctrl-C, so every started server is still stopped by its PID.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     args = parse_args(raw)
     command = "python -m bench " + " ".join(raw)
     directus = args.directus.resolve() if args.directus else None
@@ -131,20 +144,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     out_dir = args.runs_dir / stamp
     out_dir.mkdir(parents=True, exist_ok=True)
     runs: list[dict[str, Any]] = []
+
+    def one(target: Target, round_no: int, out: Callable[[str], None]) -> dict[str, Any]:
+        out(f"round {round_no}/{args.rounds}: {target.name}")
+        record = run_one(target, args, round_no, out)
+        record["command"] = command
+        path = out_dir / f"{target.name}-round{round_no}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
+        tmp.replace(path)
+        verdict = "valid" if record["valid"] else "INVALID: " + "; ".join(record["problems"])
+        out(f"  {target.name} round {round_no}: {verdict}")
+        return record
+
+    def buffered(target: Target, round_no: int) -> dict[str, Any]:
+        lines: list[str] = []
+        try:
+            return one(target, round_no, lines.append)
+        finally:
+            say("\n".join(lines))
+
     for round_no in range(1, args.rounds + 1):
         shift = (round_no - 1) % max(1, len(active))
         order = active[shift:] + active[:shift]  # rotate so no target always goes first
-        for target in order:
-            say(f"round {round_no}/{args.rounds}: {target.name}")
-            record = run_one(target, args, round_no)
-            record["command"] = command
-            runs.append(record)
-            path = out_dir / f"{target.name}-round{round_no}.json"
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
-            tmp.replace(path)
-            verdict = "valid" if record["valid"] else "INVALID: " + "; ".join(record["problems"])
-            say(f"  {target.name} round {round_no}: {verdict}")
+        if args.quick:  # nothing is timed: the targets run side by side
+            with ThreadPoolExecutor(max_workers=max(1, len(order))) as pool:
+                runs += pool.map(lambda t: buffered(t, round_no), order)  # noqa: B023
+        else:
+            runs += [one(target, round_no, say) for target in order]
     say(f"JSON per run in {out_dir}")
     invalid = [r for r in runs if not r["valid"]]
     if not args.quick:
@@ -152,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             t.name: report.figures(t.name, [r for r in runs if r["target"] == t.name])
             for t in active
         }
-        body = report.render(figs, runs, command, skipped, asdict(FULL))
+        counts = runs[0]["counts"] if runs else asdict(FULL)
+        body = report.render(figs, runs, command, skipped, counts)
         say(f"\n## {TITLE}\n\n{body}")
         if not args.no_results:
             report.write_section(args.results, TITLE, body)

@@ -103,7 +103,8 @@ def render(
         f"{counts['bulk_rows']:,} rows in batches of {counts['bulk_batch']:,}, "
         f"{counts['requests']} list pages (limit {counts['list_limit']}, pages 1-"
         f"{counts['pages']}) at 1 then 8 clients, {counts['requests']} reads by id; "
-        f"seed {counts['seed']}; targets interleaved round by round, each on fresh data.",
+        f"seed {counts['seed']}; time cap {counts['cap_s']:.0f} s per phase; targets "
+        "interleaved round by round, each on fresh data.",
         "",
         "Runs (machine-wide busy / steal % during each run; a run with a wrong answer or a "
         "phase cut short is invalid and gives no figure):",
