@@ -66,7 +66,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="time cap per phase in seconds (default 600, as the shared recipe; --quick: 60)",
     )
     run.add_argument("--keep", action="store_true", help="keep each run's data and logs")
+    again = sub.add_parser("report", help="write the report again from a folder of run JSON")
+    again.add_argument("folder", type=Path, help="e.g. bench/runs/20261204-054611")
+    again.add_argument("--results", type=Path, default=RESULTS, help="results file to update")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return args
     if args.rounds is None:
         args.rounds = 1 if args.quick else 3
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
@@ -116,12 +121,44 @@ def run_one(
     return record
 
 
+def write_report(
+    runs: list[dict[str, Any]], command: str, skipped: dict[str, str], results: Path | None
+) -> None:
+    """Figures, ratios and verdicts of ``runs``: printed, and written to ``results``."""
+    names = list(dict.fromkeys(r["target"] for r in runs))
+    figs = {n: report.figures(n, [r for r in runs if r["target"] == n]) for n in names}
+    counts = runs[0]["counts"] if runs else asdict(FULL)
+    body = report.render(figs, runs, command, skipped, counts)
+    say(f"\n## {TITLE}\n\n{body}")
+    if results is None:
+        return
+    report.write_section(results, TITLE, body)
+    say(f"written to {results}")
+    if "directus" in figs and figs["directus"].values:
+        report.write_reference(REFERENCE, figs["directus"], runs[0]["machine"], command)
+        say(f"Directus figures recorded in {REFERENCE}")
+
+
+def report_again(folder: Path, results: Path) -> int:
+    """``python -m bench report FOLDER``: the report of the runs saved in ``folder``."""
+    runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    runs = [r for r in runs if not r.get("quick")]
+    if not runs:
+        say(f"no full (non-quick) run JSON in {folder}")
+        return 2
+    runs.sort(key=lambda r: (r["round"], r["started"]))
+    write_report(runs, runs[0]["command"], {}, results)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every round, write the JSON per run, report; exit 1 when a run was invalid."""
     raw = list(sys.argv[1:] if argv is None else argv)
     # SIGTERM unwinds like Ctrl-C, so every started server is still stopped by its PID.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     args = parse_args(raw)
+    if args.command == "report":
+        return report_again(args.folder, args.results)
     command = "python -m bench " + " ".join(raw)
     directus = args.directus.resolve() if args.directus else None
     targets = [
@@ -175,18 +212,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"JSON per run in {out_dir}")
     invalid = [r for r in runs if not r["valid"]]
     if not args.quick:
-        figs = {
-            t.name: report.figures(t.name, [r for r in runs if r["target"] == t.name])
-            for t in active
-        }
-        counts = runs[0]["counts"] if runs else asdict(FULL)
-        body = report.render(figs, runs, command, skipped, counts)
-        say(f"\n## {TITLE}\n\n{body}")
-        if not args.no_results:
-            report.write_section(args.results, TITLE, body)
-            say(f"written to {args.results}")
-            if "directus" in figs and figs["directus"].values:
-                report.write_reference(REFERENCE, figs["directus"], runs[0]["machine"], command)
-                say(f"Directus figures recorded in {REFERENCE}")
+        write_report(runs, command, skipped, None if args.no_results else args.results)
     say(f"{len(runs) - len(invalid)} valid runs, {len(invalid)} invalid, {len(skipped)} skipped")
     return 1 if invalid else 0

@@ -65,6 +65,19 @@ def test_quick_run_checks_every_answer_on_sqlite(tmp_path: Path) -> None:
     assert (
         runs["trellis-sqlite"]["rows_matching_filter"] == runs["baseline"]["rows_matching_filter"]
     )
+    # `report` writes the section from saved runs (taken as full runs here, for the layout)
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    for name, run in runs.items():
+        (saved / f"{name}.json").write_text(json.dumps({**run, "quick": False}))
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\n## Other\n\nkept\n")
+    again = bench("report", str(saved), "--results", str(results))
+    assert again.returncode == 0, again.stdout + again.stderr
+    text = results.read_text()
+    assert "## Other\n\nkept" in text
+    assert "| create, 1 client | trellis-sqlite ÷ baseline |" in text
+    assert "No ratio: no valid Directus run." in text
 
 
 @pytest.mark.slow
