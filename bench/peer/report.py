@@ -89,11 +89,15 @@ def render(
     """The Markdown body of the RESULTS.md section."""
     first = runs[0] if runs else {}
     machine = first.get("machine", {})
+    commands = list(dict.fromkeys(str(r.get("command") or command) for r in runs)) or [command]
+    started = min((str(r.get("started", "")) for r in runs), default="")
     out = [
-        f"Sitting of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Command (from the repository root):",
+        f"Sitting of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (first run started {started}). "
+        f"{'Command' if len(commands) == 1 else 'Commands, run back to back'} (from the "
+        "repository root):",
         "",
         "```sh",
-        command,
+        *commands,
         "```",
         "",
         f"Machine: {machine.get('nproc')} CPUs ({machine.get('cpu', '?')}), "
