@@ -90,6 +90,9 @@ def render(
     first = runs[0] if runs else {}
     machine = first.get("machine", {})
     commands = list(dict.fromkeys(str(r.get("command") or command) for r in runs)) or [command]
+    caps = " / ".join(
+        f"{c:.0f}" for c in sorted({float(r.get("counts", counts)["cap_s"]) for r in runs} or {0})
+    )
     started = min((str(r.get("started", "")) for r in runs), default="")
     out = [
         f"Sitting of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (first run started {started}). "
@@ -107,7 +110,7 @@ def render(
         f"{counts['bulk_rows']:,} rows in batches of {counts['bulk_batch']:,}, "
         f"{counts['requests']} list pages (limit {counts['list_limit']}, pages 1-"
         f"{counts['pages']}) at 1 then 8 clients, {counts['requests']} reads by id; "
-        f"seed {counts['seed']}; time cap {counts['cap_s']:.0f} s per phase; targets "
+        f"seed {counts['seed']}; time cap {caps} s per phase; targets "
         "interleaved round by round, each on fresh data.",
         "",
         "Runs (machine-wide busy / steal % during each run; a run with a wrong answer or a "
