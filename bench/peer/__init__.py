@@ -1,0 +1,1 @@
+"""The peer benchmark harness behind ``python -m bench run`` (bench/README.md)."""
