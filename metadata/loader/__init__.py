@@ -30,9 +30,9 @@ from trellis.metadata.loader.yaml_source import YamlDocument, load_yaml
 __all__ = [
     "APPLIES_TO",
     "CODES",
-    "TARGETED",
     "DEMO_SPEC_PATH",
     "DEMO_WORDS_PATH",
+    "TARGETED",
     "ExpressionChecker",
     "NodePath",
     "NodePosition",

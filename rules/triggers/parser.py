@@ -183,7 +183,7 @@ class _ToSyntax(Transformer[Token, Any]):
             target=_name(names[0]),
             items=items,
             each=_name(names[1]),
-            matching=_expr(path),
+            filter_path=_expr(path),
         )
 
     def update_action(self, meta: Meta, c: list[Any]) -> s.Action:

@@ -82,7 +82,7 @@ class Action:
     #: ``create <entity> for each <each> matching <path> {…}``: the entity iterated.
     each: Name | None = None
     #: ``… matching <path>``: the path to the text field holding the filter.
-    matching: ExprText | None = None
+    filter_path: ExprText | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,24 +156,24 @@ def _matching(
 ) -> tuple[str, CompiledExpression] | None:
     """``for each <entity> matching <path>``: the path must end at a ``filter_of`` field
     of that entity (``RL115`` otherwise); the entity and the compiled path."""
-    assert action.each is not None and action.matching is not None
+    assert action.each is not None and action.filter_path is not None
     each = checker.entity(action.each)
     if each is None:
         return None
-    path = checker.expression(action.matching, bindings.entity, DslType.TEXT)
+    path = checker.expression(action.filter_path, bindings.entity, DslType.TEXT)
     if path is None:
         return None
     entity: EntityDef | None = bindings.entity
     field: FieldDef | None = None
-    for part in action.matching.text.split("."):
+    for part in action.filter_path.text.split("."):
         field = entity.fields.get(part) if entity is not None else None
         entity = checker.model.entities.get(field.to or "") if field is not None else None
     if field is None or field.filter_of != each.name:
         checker.error(
             codes.BAD_MATCHING,
-            f"'{action.matching.text}' is not a field holding a filter of '{each.name}'; "
+            f"'{action.filter_path.text}' is not a field holding a filter of '{each.name}'; "
             f"declare it with 'filter_of: {each.name}'",
-            action.matching.pos,
+            action.filter_path.pos,
         )
         return None
     if EACH in bindings.entity.fields:
