@@ -15,7 +15,6 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.metadata.model.local_text import local_text
 from trellis.platform.designers import (
     TYPES,
     EntityFileError,
@@ -23,13 +22,10 @@ from trellis.platform.designers import (
     definition_from_form,
     entity_file,
     entity_rows,
-    field_key_offset,
     field_usage,
     form_values,
-    option_columns,
     options_for,
     save_field,
-    set_field,
 )
 from trellis.platform.drafts import (
     DraftConflictError,
@@ -40,6 +36,7 @@ from trellis.platform.drafts import (
     rename_in_draft,
 )
 from trellis.platform.records.errors import ForbiddenError, NotFoundError
+from trellis.ui.screens.designer_fields import placed_errors, preview_field
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -51,31 +48,6 @@ from trellis.ui.screens.web import (
     signed_in,
 )
 
-#: Input of the form preview for each field type (``select`` lists the options).
-PREVIEW_INPUT = {
-    "text": "textarea",
-    "rich_text": "textarea",
-    "json": "textarea",
-    "integer": "number",
-    "decimal": "number",
-    "money": "number",
-    "percent": "number",
-    "boolean": "checkbox",
-    "date": "date",
-    "datetime": "datetime-local",
-    "email": "email",
-    "phone": "tel",
-    "url": "url",
-    "enum": "select",
-    "multi_enum": "select",
-    "pipeline": "select",
-    "file": "file",
-    "reference": "search",
-    "user": "search",
-    "many_to_many": "search",
-    "any_reference": "search",
-    "lines": "lines",
-}
 NAME_PATTERN = "[a-z][a-z0-9_]{0,62}"
 
 
@@ -91,27 +63,6 @@ def admin_call(services: UiServices, request: Request[Any, Any, Any], tenant: st
             ui.translator.gettext("Only tenant admins may change the application.")
         )
     return ui
-
-
-def preview_field(name: str, definition: Mapping[str, Any]) -> dict[str, Any]:
-    """What the form preview shows for one field."""
-    kind = str(definition.get("type", "string"))
-    raw_label = definition.get("label")
-    label = local_text(raw_label) or name.replace("_", " ").capitalize()
-    description = definition.get("description")
-    raw_options = definition.get("options")
-    options = raw_options if isinstance(raw_options, list) else []
-    return {
-        "name": name,
-        "type": kind,
-        "label": label,
-        "description": local_text(description) or "",
-        "input": PREVIEW_INPUT.get(kind, "text"),
-        "options": [str(o) for o in options],
-        "multiple": kind == "multi_enum",
-        "required": definition.get("required") is True,
-        "computed": "formula" in definition or "rollup" in definition,
-    }
 
 
 def _form_dict(form: Mapping[str, Any]) -> dict[str, str]:
@@ -294,7 +245,7 @@ def designer_routes(services: UiServices) -> list[Any]:
         except EntityFileError as exc:
             return editor(request, ui, entity, **again, general=[str(exc)], status=422)
         except InvalidDraftError as exc:
-            inline, general = _placed(exc.errors, file.path, file.text, name, definition)
+            inline, general = placed_errors(exc.errors, file.path, file.text, name, definition)
             return editor(request, ui, entity, **again, errors=inline, general=general, status=422)
         except DraftConflictError as exc:
             stale = t.gettext(
@@ -408,28 +359,6 @@ def designer_routes(services: UiServices) -> list[Any]:
         create_field,
         update_field,
     ]
-
-
-def _placed(
-    errors: list[dict[str, Any]], path: str, text: str, name: str, definition: dict[str, Any]
-) -> tuple[dict[str, list[str]], list[str]]:
-    """Errors on the option they are about (by line and column), and the rest."""
-    written = set_field(text, name, definition)
-    columns = option_columns(written, name)
-    offset = field_key_offset(written, name)
-    line = written.count("\n", 0, offset) + 1 if offset is not None else 0
-    inline: dict[str, list[str]] = {}
-    general: list[str] = []
-    for error in errors:
-        key = None
-        if error.get("file") == path and error.get("line") == line:
-            column = int(error.get("column") or 0)
-            key = next((k for k, (a, b) in columns.items() if a <= column <= b), "name")
-        if key is None:
-            general.append(str(error["text"]))
-        else:
-            inline.setdefault(key, []).append(str(error["text"]))
-    return inline, general
 
 
 __all__ = ["admin_call", "designer_routes", "preview_field"]

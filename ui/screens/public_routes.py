@@ -10,14 +10,14 @@ an unknown form answer the very same 404 page. Pages carry no script at all; a f
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import HttpMethod, Request, Response, get, post, route
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Redirect, Template
 
-from trellis.metadata.model import EntityDef, FormDef, LinkDef, PublicFieldDef
+from trellis.metadata.model import LinkDef
 from trellis.platform.public import (
     LinkRefusedError,
     PublicForm,
@@ -29,6 +29,7 @@ from trellis.platform.records.errors import ConflictError, ValidationFailedError
 from trellis.platform.records.values import to_json
 from trellis.ui.screens.forms import form_values
 from trellis.ui.screens.public_limits import PublicLimiter
+from trellis.ui.screens.public_page_fields import form_languages, link_languages, page_fields
 from trellis.ui.screens.public_preflight import preflight
 from trellis.ui.screens.public_text import PageText
 from trellis.ui.screens.public_web import (
@@ -60,41 +61,6 @@ LINK_REFUSED: Mapping[str, tuple[int, str]] = {
     "used": (410, "This link has already been used."),
     "revoked": (410, "This link has been withdrawn."),
 }
-
-
-def _fields(
-    entity: EntityDef, declared: Sequence[PublicFieldDef], text: PageText
-) -> list[dict[str, Any]]:
-    out = []
-    for item in declared:
-        f = entity.fields[item.name]
-        out.append(
-            {
-                "name": f.name,
-                "type": str(f.type),
-                "label": text(item.label, f.label),
-                "help": text(item.help),
-                "required": item.required or f.required,
-                "options": f.options,
-                "max_length": f.max_length,
-            }
-        )
-    return out
-
-
-def _languages(*texts: Mapping[str, str]) -> set[str]:
-    return {k for t in texts for k in t}
-
-
-def _form_languages(form: FormDef) -> set[str]:
-    labels = [f.label for f in form.fields]
-    return _languages(form.title, form.description, form.success_message, *labels)
-
-
-def _link_languages(kind: LinkDef) -> set[str]:
-    return _languages(
-        kind.title, kind.description, kind.done_message, *[f.label for f in kind.fields]
-    )
 
 
 class PublicPages:
@@ -153,13 +119,13 @@ class PublicPages:
         form = found.form
         entity = found.rt.app.model.entities[form.entity]
         text = PageText(
-            request.headers.get("accept-language"), found.default_locale, _form_languages(form)
+            request.headers.get("accept-language"), found.default_locale, form_languages(form)
         )
         context = text.context(
             heading=text(form.title, entity.label),
             intro=text(form.description),
             submit=text(form.submit_label, "Send"),
-            fields=_fields(entity, form.fields, text),
+            fields=page_fields(entity, form.fields, text),
             values=values or {},
             errors=errors or {},
             problem=PROBLEM,
@@ -179,7 +145,7 @@ class PublicPages:
         ):
             return Redirect(path=form.success_redirect, status_code=303)
         text = PageText(
-            request.headers.get("accept-language"), found.default_locale, _form_languages(form)
+            request.headers.get("accept-language"), found.default_locale, form_languages(form)
         )
         entity = found.rt.app.model.entities[form.entity]
         heading = text(form.title, entity.label)
@@ -285,9 +251,9 @@ class PublicPages:
         text = PageText(
             request.headers.get("accept-language"),
             default if isinstance(default, str) else None,
-            _link_languages(kind),
+            link_languages(kind),
         )
-        fields = _fields(entity, kind.fields, text)
+        fields = page_fields(entity, kind.fields, text)
         record = opened.record
         shown = []
         if kind.action in ("view", "set"):  # a set link shows what the holder confirms
@@ -345,7 +311,7 @@ class PublicPages:
             return self.link_page(
                 request, tenant, token, values=values, errors=reason, opened=opened, status=409
             )
-        text = PageText(request.headers.get("accept-language"), None, _link_languages(done.kind))
+        text = PageText(request.headers.get("accept-language"), None, link_languages(done.kind))
         message = text(done.kind.done_message, LINK_DONE)
         context = text.context(
             heading=text(done.kind.title, done.entity.entity.label), message=message
