@@ -50,6 +50,10 @@ SIMPLE: dict[str, Any] = {
 }
 #: Computed or framework-managed field types the generator never sends.
 SKIPPED = ("autonumber", "user", "pipeline")
+#: Fields left empty because a rule copies the record's text into another entity on
+#: purpose: a ticket's survey answer becomes a survey_response (readable by marketing),
+#: so filling it would move the ticket's marks where the matrix does not expect them.
+COPIED_BY_RULES = frozenset({("ticket", "survey_rating")})
 
 
 def token_re(tenant: str) -> re.Pattern[str]:
@@ -106,6 +110,8 @@ def _workflow_fields(app: CompiledApp, entity: str) -> set[str]:
 
 
 def _value(tenant: Tenant, f: FieldDef, mark: str, refs: dict[str, int]) -> Any:
+    if f.filter_of:
+        return f'"{mark}" != ""'  # a valid filter that still carries the tenant's mark
     if f.type in TEXTS:
         return mark
     if f.type == "email":
@@ -131,6 +137,8 @@ def record_body(tenant: Tenant, compiled: CompiledEntity, refs: dict[str, int]) 
     body: dict[str, Any] = {}
     for f in compiled.entity.fields.values():
         if f.formula or f.rollup or f.type in SKIPPED or f.name in skip:
+            continue
+        if (compiled.name, f.name) in COPIED_BY_RULES:
             continue
         value = _value(tenant, f, mark, refs)
         if value is not None:

@@ -22,6 +22,8 @@ so :func:`tolerated_refusal` lets exactly these through:
   cannot count digits);
 - 422 of ``PUT _rates`` for a rate from a currency to itself (two fields that must
   differ).
+- 422 naming a field that holds a filter (``filter_of``) with the rule checker's own
+  positioned diagnostic: the text is a rule-language expression, a grammar again.
 - 415 naming only ``file`` on an upload: its type is sniffed from the bytes, and no
   schema can say which bytes make an accepted format; 422 naming only ``file`` on an
   import upload (a CSV or XLSX whose content cannot be imported);
@@ -60,6 +62,8 @@ _REJECT = re.compile(r'reject\s+"((?:[^"\\]|\\.)*)"')
 _MISSING = re.compile(r"^No [a-z_]+ with ids? -?[0-9]+(, -?[0-9]+)*(, …)?\.$")
 #: A line id that is not one of the record's lines, or one sent twice (``lines`` fields).
 _LINE_ID = re.compile(r"^(This record has no line with id [0-9]+|Line [0-9]+ is sent twice)\.$")
+#: The rule checker's diagnostic on a filter-holding field: "Line 1, column 8: RL002 …".
+_FILTER = re.compile(r"^Line [0-9]+, column [0-9]+: RL[0-9]{3} ")
 _TAKEN = re.compile(r"^Another .+ already has this .+\.$")
 #: SQLite keeps a decimal in a float: a number with more digits is refused (422).
 _DIGITS = "Use at most 15 significant digits; this database does not store more exactly."
@@ -96,6 +100,7 @@ class Fuzzer:
     decimals: frozenset[str]
     uniques: frozenset[str]
     conditional: frozenset[str]
+    filters: frozenset[str] = frozenset()
     seen: list[tuple[str, int]] = field(default_factory=list)
 
     def tolerated_refusal(self, response: Response, case: Case) -> bool:
@@ -135,6 +140,7 @@ class Fuzzer:
                     or (name in self.decimals and message == _DIGITS)
                     or (name in self.uniques and _TAKEN.match(message))
                     or (name in self.conditional and message == REQUIRED_MESSAGE)
+                    or (name in self.filters and _FILTER.match(message))
                 ):
                     return False
         return True
@@ -254,7 +260,8 @@ def fuzzer(runtime: Runtime, tenant: str, token: str) -> Iterator[Fuzzer]:
         uniques = frozenset(f.name for f in fields if f.unique)
         conditional = frozenset(f.name for f in fields if f.required_when)
         messages = package_messages(runtime, tenant)
-        yield Fuzzer(schema, headers, messages, decimals, uniques, conditional)
+        filters = frozenset(f.name for f in fields if f.filter_of)
+        yield Fuzzer(schema, headers, messages, decimals, uniques, conditional, filters)
     finally:
         asgi.shutdown_lifespans()
 

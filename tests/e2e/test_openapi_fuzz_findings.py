@@ -122,7 +122,7 @@ def test_transitions_are_documented_and_links_lead_from_a_create_to_them(crm: Ap
     validate_openapi(doc)
     item = doc["paths"]["/t/crm/api/ticket/{id}/transitions/{name}"]
     names = next(p for p in item["parameters"] if p.get("name") == "name")["schema"]["enum"]
-    assert names == ["close", "open", "reopen", "resolve"]
+    assert names == ["close", "open", "reopen", "resolve", "resume", "wait"]
     assert "/t/crm/api/account/{id}/transitions/{name}" not in doc["paths"]
     created = doc["paths"]["/t/crm/api/ticket"]["post"]["responses"]["201"]["links"]
     assert {name: link["operationId"] for name, link in created.items()} == {
