@@ -138,3 +138,18 @@ def sign_in_browser(tab: Any, email: str = "admin@acme.test") -> None:
     tab.get_by_label("Password").fill("correct horse battery")
     tab.get_by_role("button", name="Sign in").click()
     tab.wait_for_url("**/t/acme/")
+
+
+def open_in_place(tab: Any, field: str) -> Any:
+    """Open a field's in-place editor and return its box once htmx has wired it.
+
+    htmx binds the box's triggers when the fragment settles and focuses it
+    (``autofocus``) in the same step, so typing before the focus arrives is lost
+    on a busy machine: wait for the focus, then type.
+    """
+    box_id = f"inline-s-{field}-input"
+    tab.locator(f"#inline-s-{field} button.inline-value").click()
+    tab.wait_for_function(
+        f"() => document.activeElement && document.activeElement.id === '{box_id}'"
+    )
+    return tab.locator(f"#{box_id}")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 
-from browser_support import LiveServer
+from browser_support import LiveServer, open_in_place
 from ui_records import creator
 from ui_support import PASSWORD
 
@@ -114,8 +114,7 @@ def test_main_screens_have_no_serious_violation(tab: Any, screens: dict[str, str
         found += _check(tab, path)
     # The record page with a reference's picker open in place.
     tab.goto(screens["record"])
-    tab.locator("#inline-s-account button.inline-value").click()
-    tab.locator("#inline-s-account-input").fill("Axe")
+    open_in_place(tab, "account").fill("Axe")
     tab.locator("#inline-s-account-input-list [data-lookup-id]").first.wait_for()
     found += [f"open picker: {line}" for line in axe_violations(tab)]
     # A refused form: the error summary and messages beside the fields.

@@ -6,7 +6,7 @@ from typing import Any
 
 from trellis.platform.api.tenant_api import TenantApi
 
-from browser_support import LiveServer, sign_in_browser
+from browser_support import LiveServer, open_in_place, sign_in_browser
 from ui_records import creator
 
 #: The in-place editor's box has the focus (htmx gives it once the fragment settles).
@@ -112,9 +112,7 @@ def test_pick_a_reference_and_participants_in_place_with_the_keyboard(
 
     activity = create("activity", subject="Picked call", kind="call")["id"]
     page.goto(f"/t/acme/e/activity/{activity}")
-    page.locator("#inline-s-participants button.inline-value").click()
-    search = page.locator("#inline-s-participants-input")
-    search.fill("Pickerton")
+    open_in_place(page, "participants").fill("Pickerton")
     chosen = page.locator("#inline-s-participants-input-list [data-lookup-id]").first
     chosen.click()
     chip = page.locator("#inline-s-participants-input-chips .chip")

@@ -42,7 +42,7 @@ def test_new_form_defaults_focus_summary_layout_and_lookups(page: Any, live: Liv
     page.get_by_role("button", name="Save").click()
     page.locator("#error-summary").wait_for()
     # Focus moves once htmx has settled the swapped form (a moment after it appears).
-    page.wait_for_function("document.activeElement.id === 'error-summary'", timeout=5000)
+    page.wait_for_function("document.activeElement.id === 'error-summary'")
     assert page.locator("#error-summary a", has_text="Name").count() == 1
     # Inputs keep their own height beside an error or a textarea; a checkbox sits left.
     heights = page.evaluate(

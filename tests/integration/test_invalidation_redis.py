@@ -70,7 +70,7 @@ def two(shared: RuntimeConfig) -> Iterator[tuple[Runtime, Runtime]]:
     b.start_invalidation()
     try:
         assert b.subscriber is not None
-        assert b.subscriber.subscribed.wait(5)
+        assert b.subscriber.subscribed.wait(60)
         yield a, b
     finally:
         a.close()
@@ -193,7 +193,7 @@ def test_a_failing_hook_does_not_stop_the_listener(caplog: pytest.LogCaptureFixt
     ).start()
     other = InvalidationPublisher(REDIS_URL, channel, "other")
     try:
-        assert listener.subscribed.wait(5)
+        assert listener.subscribed.wait(60)
         assert other.notify("boom", "roles")
         assert other.notify("acme", "roles")
         assert _eventually(lambda: seen == ["boom", "acme"])

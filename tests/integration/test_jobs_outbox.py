@@ -152,7 +152,7 @@ def test_a_commit_that_writes_outbox_rows_wakes_the_job_thread(
         store = RuleStore(runtime.app("jobs"))
         with runtime.engines.tenant_connection("jobs", write=True) as conn, conn.begin():
             store.enqueue(conn, "count", {"n": 1}, T0)
-        assert done.wait(5), "the job thread did not wake up"
+        assert done.wait(60), "the job thread did not wake up"
         with runtime.engines.tenant_connection("jobs", write=True) as conn, conn.begin():
             store.enqueue(conn, "count", {"n": 2}, T0)
             conn.rollback()  # nothing committed: no wake-up needed, nothing delivered

@@ -337,7 +337,7 @@ def test_a_worker_killed_mid_job_completes_the_job_once_after_restart(
             done = lambda: rows(runtime, "jobs", "_outbox")[0]["state"] == "done"  # noqa: E731
             _wait(done, STARTUP, "the delivery after the restart")
             second.terminate()  # warm shutdown of an idle RQ worker
-            second.wait(10)
+            second.wait(STARTUP)
         finally:
             if second.poll() is None:
                 second.kill()
