@@ -9,48 +9,38 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trellis.access_cli import add_access_commands, add_profile_options
 from trellis.backup_cli import add_backup_commands
-from trellis.cli_text import error_text
+from trellis.cli_text import CliError, error_text
 from trellis.data_cli import add_data_commands
 from trellis.dedup_cli import add_dedup_commands
 from trellis.gdpr_cli import add_gdpr_commands
 from trellis.import_cli import add_import_commands
-from trellis.jobs_cli import add_job_commands, add_tenant_job_commands
+from trellis.jobs_cli import add_job_commands
 from trellis.keys_cli import add_keys_commands
 from trellis.links_cli import add_link_commands
 from trellis.members_cli import add_password_options
 from trellis.packages_cli import add_package_commands
-from trellis.platform.config import ConfigError, check_tenant_name, config_from_env
+from trellis.platform.config import ConfigError, config_from_env
 from trellis.rates_cli import add_rates_commands
 from trellis.search_cli import add_search_commands
-from trellis.seed.crm import PACKAGE_PATH as CRM_PACKAGE
 from trellis.serve_cli import add_serve_command
+from trellis.tenants_cli import add_tenant_commands, create_tenant
 
 if TYPE_CHECKING:
-    from trellis.platform.publish import PublishResult
     from trellis.platform.runtime import Runtime
 
 # Only the standard library and the light modules above are imported at start, so that
 # ``trellis --help`` answers at once; each command imports what it uses when it runs.
 
-TEMPLATES = {"crm": CRM_PACKAGE}
 _DURATION = re.compile(r"^(\d+)([dhm])$")
-
-
-#: Where a template keeps its demo data spec (docs/demo-data.md).
-DEMO_SPEC_PATH = "data/demo/spec.yaml"
 
 #: Exit code of a bad ``TRELLIS_*`` value (nothing started, nothing written).
 EXIT_CONFIG = 2
-
-
-class CliError(Exception):
-    """A command failed with a message for the user (exit code 1)."""
 
 
 def _out(text: str) -> None:
@@ -65,112 +55,6 @@ def _runtime(args: argparse.Namespace) -> Runtime:
     from trellis.platform.runtime import Runtime
 
     return Runtime(config_from_env(args.data_dir))
-
-
-def _template_path(template: str) -> Path:
-    if template in TEMPLATES:
-        return Path(str(TEMPLATES[template]))
-    path = Path(template)
-    if not (path / "app.yaml").exists():
-        raise CliError(
-            f"Unknown template '{template}': use one of {sorted(TEMPLATES)} or the "
-            "path of an app package folder."
-        )
-    return path
-
-
-def create_tenant(
-    runtime: Runtime, name: str, template: str, admin: str, password: str | None
-) -> str:
-    """Create tenant ``name`` from ``template`` with an admin user; returns the plan text.
-
-    ``password`` None keeps the password of an existing account.
-    """
-    return _create_tenant(runtime, name, template, admin, password).render()
-
-
-def _create_tenant(
-    runtime: Runtime, name: str, template: str, admin: str, password: str | None
-) -> PublishResult:
-    from trellis.access_cli import store_member_roles
-    from trellis.metadata.loader import load_package
-    from trellis.platform.publish import publish
-    from trellis.rules.checker import RuleExpressionChecker
-
-    check_tenant_name(name)
-    package = _template_path(template)
-    load_package(package, checker=RuleExpressionChecker())
-    user_id = runtime.registry.ensure_user(admin, password)
-    runtime.registry.create_tenant(name)
-    runtime.registry.add_membership(name, user_id, ["admin"])
-    store_member_roles(runtime, name, admin)
-    return publish(runtime, name, package, published_by=admin)
-
-
-def cmd_tenant_create(args: argparse.Namespace) -> None:
-    from trellis.members_cli import password_for
-    from trellis.tenants.registry import RegistryError
-
-    check_tenant_name(args.name)
-    folder = _template_path(args.template)
-    if args.demo and not (folder / DEMO_SPEC_PATH).is_file():
-        raise CliError(f"Template '{args.template}' has no demo data ({DEMO_SPEC_PATH}).")
-    runtime = _runtime(args)
-    try:
-        if runtime.registry.get_tenant(args.name) is not None:
-            raise RegistryError(f"Tenant '{args.name}' already exists.")
-        password = password_for(runtime, args, args.admin, args.name, warn=_err)
-        result = _create_tenant(runtime, args.name, args.template, args.admin, password)
-        demo = _demo(runtime, args) if args.demo else None
-    finally:
-        runtime.close()
-    if args.verbose:
-        _out(result.render())
-    kept = "" if password is not None else " (existing account, password kept)"
-    count = len(result.model.entities)
-    app = f"{result.model.name} {result.model.version}, {count} entit{'y' if count == 1 else 'ies'}"
-    _out(f"Tenant '{args.name}' created from {app}; admin: {args.admin}{kept}.")
-    if demo is not None:
-        _out(demo)
-
-
-def _demo(runtime: Runtime, args: argparse.Namespace) -> str:
-    """Fill the new tenant with its template's demo data; the summary line."""
-    from trellis.platform.demo_data import create_demo, demo_files
-
-    folder = _template_path(args.template)
-    result = create_demo(
-        runtime,
-        args.name,
-        demo_files(folder),
-        admin=args.admin,
-        scale=args.scale,
-        seed=args.seed,
-        anchor=args.anchor,
-        root=str(folder),
-    )
-    suppressed = result.emails_suppressed + result.webhooks_suppressed
-    return (
-        f"Demo data: {result.users} users, {result.total} records, "
-        f"{result.history_saves} history saves; {suppressed} e-mails and webhooks not sent."
-    )
-
-
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= 100:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a scale above 0 and at most 100")
-    return value
-
-
-def _anchor(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
 def cmd_publish(args: argparse.Namespace) -> None:
@@ -301,29 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_command(sub, _with_data_dir)
 
-    tenant = sub.add_parser("tenant", help="manage tenants").add_subparsers(
-        dest="tenant_command", required=True
-    )
-    create = _with_data_dir(tenant.add_parser("create", help="create a tenant"))
-    create.add_argument("name", help="the new tenant's name (lowercase)")
-    create.add_argument(
-        "--template", default="crm", help="crm (default) or the folder of an app package"
-    )
-    create.add_argument("--admin", required=True, help="the e-mail of the tenant's first admin")
-    create.add_argument(
-        "--verbose", action="store_true", help="also print the plan (tables, columns, indexes)"
-    )
-    create.add_argument("--demo", action="store_true", help="also generate the demo data")
-    create.add_argument(
-        "--scale", type=_scale, default=1.0, help="demo size, e.g. 0.05 for 5%% (default 1)"
-    )
-    create.add_argument("--seed", type=int, default=None, help="demo seed (default: the spec's)")
-    create.add_argument(
-        "--anchor", type=_anchor, default=None, help="demo anchor date YYYY-MM-DD (default today)"
-    )
-    add_password_options(create, who="admin")
-    create.set_defaults(func=cmd_tenant_create)
-    add_tenant_job_commands(tenant, _with_data_dir)
+    add_tenant_commands(sub, _with_data_dir)
 
     pub = _with_data_dir(sub.add_parser("publish", help="publish an app package to a tenant"))
     pub.add_argument("tenant", help="the tenant's name")
@@ -423,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["CliError", "build_parser", "create_tenant", "main"]
 
 
 if __name__ == "__main__":

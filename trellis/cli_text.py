@@ -29,4 +29,8 @@ def error_text(exc: BaseException) -> str:
     return cli_translator().message(first)
 
 
-__all__ = ["cli_translator", "error_text"]
+class CliError(Exception):
+    """A command failed with a message for the user (exit code 1)."""
+
+
+__all__ = ["CliError", "cli_translator", "error_text"]
