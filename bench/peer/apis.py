@@ -7,6 +7,7 @@ Directus pages by number, Trellis and the baseline by keyset cursor (DESIGN.md Â
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from typing import Any
 from urllib.parse import urlparse
 
@@ -37,8 +38,8 @@ def matches_filter(row: dict[str, Any]) -> bool:
     )
 
 
-class Api:
-    """The interface the workload drives."""
+class Api(ABC):
+    """The interface the workload drives; each target says how it spells each call."""
 
     name = "api"
     created_at_field = "created_at"
@@ -55,43 +56,49 @@ class Api:
         out[self.created_at_field] = stamp if self.naive_datetimes else stamp + "Z"
         return out
 
+    @abstractmethod
     def create_path(self) -> str:
-        raise NotImplementedError
+        """The path a single create is posted to."""
 
+    @abstractmethod
     def bulk_path(self) -> str:
-        raise NotImplementedError
+        """The path a batch of creates is posted to."""
 
+    @abstractmethod
     def read_path(self, record_id: int) -> str:
-        raise NotImplementedError
+        """The path of one record."""
 
+    @abstractmethod
     def list_path(self) -> str:
-        raise NotImplementedError
+        """The path of the filtered list."""
 
+    @abstractmethod
     def list_params(self, limit: int, page: int, cursor: str | None) -> dict[str, str]:
-        raise NotImplementedError
+        """The query of one list page (filter, sort, page or cursor)."""
 
+    @abstractmethod
     def ids_params(self, limit: int, page: int, cursor: str | None) -> dict[str, str]:
-        raise NotImplementedError
+        """The query of one page of ids only (the read phase picks from them)."""
 
+    @abstractmethod
     def created(self, body: Any) -> dict[str, Any]:
         """The record in a create answer."""
-        raise NotImplementedError
 
+    @abstractmethod
     def bulk_created(self, body: Any) -> list[dict[str, Any]]:
         """The records a bulk answer says it stored (raises when any item failed)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def rows(self, body: Any) -> list[dict[str, Any]]:
         """The rows of a list answer."""
-        raise NotImplementedError
 
     def next_cursor(self, body: Any) -> str | None:
         """The next page's cursor, for cursor-paged APIs."""
         return None
 
+    @abstractmethod
     def record(self, body: Any) -> dict[str, Any]:
         """The record of a read answer."""
-        raise NotImplementedError
 
 
 class DirectusApi(Api):
