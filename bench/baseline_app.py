@@ -49,17 +49,26 @@ INT64 = 2**63
 # Tables, declared by hand -------------------------------------------------------------
 _MD = sa.MetaData()
 _BIGINT_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def system_columns() -> list[sa.Column[Any]]:
+    """The columns every record table of the platform has, declared by hand."""
+    return [
+        sa.Column("id", _BIGINT_PK, primary_key=True, autoincrement=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.BigInteger()),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.BigInteger()),
+        sa.Column("owner_id", sa.BigInteger()),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True)),
+    ]
+
+
 ITEMS = sa.Table(
     "item",
     _MD,
-    sa.Column("id", _BIGINT_PK, primary_key=True, autoincrement=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("created_by", sa.BigInteger()),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_by", sa.BigInteger()),
-    sa.Column("owner_id", sa.BigInteger()),
-    sa.Column("version", sa.Integer(), nullable=False),
-    sa.Column("deleted_at", sa.DateTime(timezone=True)),
+    *system_columns(),
     sa.Column("name", sa.String(80)),
     sa.Column("amount", sa.Numeric(20, 2)),
     sa.Column("status", sa.String(64)),
@@ -126,10 +135,30 @@ def _record(row: Any) -> dict[str, Any]:
     return {name: _json_value(row[name]) for name in COLUMNS}
 
 
-def _answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[bytes]:
+def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[bytes]:
+    """A JSON answer."""
     return Response(
         content=msgspec.json.encode(body), status_code=status, media_type=JSON, headers=headers
     )
+
+
+def check_entity(name: str) -> None:
+    """The baselines serve one entity, ``item``; any other is a 404."""
+    if name != "item":
+        raise HttpError(404, {"__all__": [f"No entity '{name}'."]})
+
+
+async def json_body(request: Request[Any, Any, Any]) -> Any:
+    """The request's JSON body, or a 400."""
+    try:
+        return msgspec.json.decode(await request.body())
+    except msgspec.DecodeError as exc:
+        raise HttpError(400, {"__all__": [f"The body is not valid JSON: {exc}"]}) from None
+
+
+def error_answer(_request: Request[Any, Any, Any], exc: HttpError) -> Response[bytes]:
+    """The exception handler of ``HttpError``."""
+    return answer(exc.status, {"errors": exc.errors})
 
 
 # input checks -----------------------------------------------------------------------------
@@ -423,48 +452,37 @@ class Baseline:
 def create_app(baseline: Baseline) -> Litestar:
     """The Litestar application over ``baseline``."""
 
-    def _entity(name: str) -> None:
-        if name != "item":
-            raise HttpError(404, {"__all__": [f"No entity '{name}'."]})
-
     @post("/t/{tenant:str}/api/{entity:str}")
     async def create_record(
         request: Request[Any, Any, Any], tenant: str, entity: str
     ) -> Response[bytes]:
         user_id = baseline.user_for(request.headers.get("authorization"), tenant)
-        _entity(entity)
-        try:
-            data = msgspec.json.decode(await request.body())
-        except msgspec.DecodeError as exc:
-            raise HttpError(400, {"__all__": [f"The body is not valid JSON: {exc}"]}) from None
-        record = baseline.create(tenant, user_id, data)
-        return _answer(201, record, {"ETag": '"1"'})
+        check_entity(entity)
+        record = baseline.create(tenant, user_id, await json_body(request))
+        return answer(201, record, {"ETag": '"1"'})
 
     @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
     async def read_record(
         request: Request[Any, Any, Any], tenant: str, entity: str, record_id: str
     ) -> Response[bytes]:
         baseline.user_for(request.headers.get("authorization"), tenant)
-        _entity(entity)
+        check_entity(entity)
         record = baseline.read(tenant, int(record_id)) if record_id.isdigit() else None
         if record is None:
             raise HttpError(404, {"__all__": [f"No item with id {record_id}."]})
-        return _answer(200, record, {"ETag": f'"{record["version"]}"'})
+        return answer(200, record, {"ETag": f'"{record["version"]}"'})
 
     @get("/t/{tenant:str}/api/{entity:str}")
     async def list_records(
         request: Request[Any, Any, Any], tenant: str, entity: str
     ) -> Response[bytes]:
         baseline.user_for(request.headers.get("authorization"), tenant)
-        _entity(entity)
-        return _answer(200, baseline.list(tenant, request.query_params))
-
-    def _error(_request: Request[Any, Any, Any], exc: HttpError) -> Response[bytes]:
-        return _answer(exc.status, {"errors": exc.errors})
+        check_entity(entity)
+        return answer(200, baseline.list(tenant, request.query_params))
 
     return Litestar(
         route_handlers=[create_record, read_record, list_records],
-        exception_handlers={HttpError: _error},
+        exception_handlers={HttpError: error_answer},
         openapi_config=None,
     )
 

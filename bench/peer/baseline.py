@@ -32,26 +32,26 @@ import sqlalchemy as sa
 import uvicorn
 from litestar import Litestar, Request, Response, get, post
 
-from bench.baseline_app import CHANGES, Baseline, HttpError
+from bench.baseline_app import (
+    CHANGES,
+    Baseline,
+    HttpError,
+    answer,
+    check_entity,
+    error_answer,
+    json_body,
+    system_columns,
+)
 
-JSON = "application/json"
 COUNT_CAP = 1000
 DEFAULT_LIMIT, MAX_LIMIT, MAX_BULK = 50, 500, 1000
 STRINGS = ("first_name", "last_name", "email")
 FIELDS = (*STRINGS, "score", "client_created_at")
 _MD = sa.MetaData()
-_BIGINT_PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 ITEMS = sa.Table(
     "item",
     _MD,
-    sa.Column("id", _BIGINT_PK, primary_key=True, autoincrement=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("created_by", sa.BigInteger()),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_by", sa.BigInteger()),
-    sa.Column("owner_id", sa.BigInteger()),
-    sa.Column("version", sa.Integer(), nullable=False),
-    sa.Column("deleted_at", sa.DateTime(timezone=True)),
+    *system_columns(),
     sa.Column("first_name", sa.String(255)),
     sa.Column("last_name", sa.String(255)),
     sa.Column("email", sa.String(255)),
@@ -74,10 +74,6 @@ def _json_value(value: Any) -> Any:
 
 def _record(row: Any) -> dict[str, Any]:
     return {name: _json_value(row[name]) for name in COLUMNS}
-
-
-def _answer(status: int, body: Any) -> Response[bytes]:
-    return Response(content=msgspec.json.encode(body), status_code=status, media_type=JSON)
 
 
 def check_item(data: Any) -> dict[str, Any]:
@@ -284,57 +280,44 @@ class PeerBaseline(Baseline):
 def create_app(baseline: PeerBaseline) -> Litestar:
     """The Litestar application over ``baseline``."""
 
-    def _entity(name: str) -> None:
-        if name != "item":
-            raise HttpError(404, {"__all__": [f"No entity '{name}'."]})
-
-    async def _body(request: Request[Any, Any, Any]) -> Any:
-        try:
-            return msgspec.json.decode(await request.body())
-        except msgspec.DecodeError as exc:
-            raise HttpError(400, {"__all__": [f"The body is not valid JSON: {exc}"]}) from None
-
     @post("/t/{tenant:str}/api/{entity:str}")
     async def create_record(
         request: Request[Any, Any, Any], tenant: str, entity: str
     ) -> Response[bytes]:
         user_id = baseline.user_for(request.headers.get("authorization"), tenant)
-        _entity(entity)
-        return _answer(201, baseline.create(tenant, user_id, await _body(request)))
+        check_entity(entity)
+        return answer(201, baseline.create(tenant, user_id, await json_body(request)))
 
     @post("/t/{tenant:str}/api/{entity:str}/bulk")
     async def bulk_records(
         request: Request[Any, Any, Any], tenant: str, entity: str
     ) -> Response[bytes]:
         user_id = baseline.user_for(request.headers.get("authorization"), tenant)
-        _entity(entity)
-        return _answer(200, baseline.bulk(tenant, user_id, await _body(request)))
+        check_entity(entity)
+        return answer(200, baseline.bulk(tenant, user_id, await json_body(request)))
 
     @get("/t/{tenant:str}/api/{entity:str}/{record_id:str}")
     async def read_record(
         request: Request[Any, Any, Any], tenant: str, entity: str, record_id: str
     ) -> Response[bytes]:
         baseline.user_for(request.headers.get("authorization"), tenant)
-        _entity(entity)
+        check_entity(entity)
         record = baseline.read_one(tenant, int(record_id)) if record_id.isdigit() else None
         if record is None:
             raise HttpError(404, {"__all__": [f"No item with id {record_id}."]})
-        return _answer(200, record)
+        return answer(200, record)
 
     @get("/t/{tenant:str}/api/{entity:str}")
     async def list_records(
         request: Request[Any, Any, Any], tenant: str, entity: str
     ) -> Response[bytes]:
         baseline.user_for(request.headers.get("authorization"), tenant)
-        _entity(entity)
-        return _answer(200, baseline.page(tenant, request.query_params))
-
-    def _error(_request: Request[Any, Any, Any], exc: HttpError) -> Response[bytes]:
-        return _answer(exc.status, {"errors": exc.errors})
+        check_entity(entity)
+        return answer(200, baseline.page(tenant, request.query_params))
 
     return Litestar(
         route_handlers=[create_record, bulk_records, read_record, list_records],
-        exception_handlers={HttpError: _error},
+        exception_handlers={HttpError: error_answer},
         openapi_config=None,
     )
 
