@@ -18,16 +18,14 @@ The first document of the process is left out (WeasyPrint's import, about a seco
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from litestar.testing import TestClient
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pdf_rounds import pdf_rounds, report
 
 from trellis.cli import create_tenant
 from trellis.platform.api.app import create_app
@@ -44,15 +42,6 @@ ADMIN = "admin@bench.test"
 def out(text: str) -> None:
     """Write a line of the report."""
     sys.stdout.write(text + "\n")
-
-
-def _timed(run: Callable[[], Any], n: int, into: dict[str, list[float]]) -> None:
-    """Wall and process CPU time (every thread: the API answers in a worker) per call."""
-    for _ in range(n):
-        wall, cpu = time.perf_counter(), time.process_time()
-        run()
-        into["cpu"].append((time.process_time() - cpu) * 1000)
-        into["wall"].append((time.perf_counter() - wall) * 1000)
 
 
 def _quote(services: Services, call: Any) -> int:
@@ -96,46 +85,19 @@ def main() -> None:
         call = services.call_as(TENANT, identity)
         quote_id = _quote(services, call)
         target = call.app.entities["quote"]
-        headers = {"Authorization": f"Bearer {token}"}
-        url = f"/t/{TENANT}/api/quote/{quote_id}/_documents/quote.pdf"
-        with TestClient(app=app) as client:
-            docs = services.documents
-            size = len(docs.pdf(call, target, quote_id, "quote").content)  # warm-up
-            runs = {k: {"wall": [], "cpu": []} for k in ("HTML", "PDF", "API")}
-
-            def get() -> None:
-                response = client.get(url, headers=headers)
-                if response.status_code != 200:
-                    raise RuntimeError(response.text)
-
-            n = args.requests
-            for _ in range(args.rounds):
-                _timed(lambda: docs.html(call, target, quote_id, "quote"), n, runs["HTML"])
-                _timed(lambda: docs.pdf(call, target, quote_id, "quote"), n, runs["PDF"])
-                _timed(get, n, runs["API"])
-        runtime.close()
-    p50 = {k: statistics.median(v["wall"]) for k, v in runs.items()}
-    p95 = {k: statistics.quantiles(v["wall"], n=20)[18] for k, v in runs.items()}
-    cpu = {k: statistics.median(v["cpu"]) for k, v in runs.items()}
-    load = os.getloadavg()[0]
-    rounds = f"{args.rounds} rounds x {args.requests} requests each"
-    out(f"PDF size: {size:,} bytes; {rounds}; load average {load:.1f} on {os.cpu_count()} CPUs\n")
-    out("| measurement | wall p50 ms | wall p95 ms | CPU p50 ms |\n|---|---:|---:|---:|")
-    names = {
-        "HTML": "HTML only (reads + sandboxed template; baseline)",
-        "PDF": "PDF (the same + WeasyPrint)",
-        "API": "API GET …/quote/{id}/_documents/quote.pdf (in process)",
-    }
-    for key, label in names.items():
-        out(f"| {label} | {p50[key]:.2f} | {p95[key]:.2f} | {cpu[key]:.2f} |")
-    ratio = f"wall p50 {p50['PDF'] / p50['HTML']:.1f}x, CPU p50 {cpu['PDF'] / cpu['HTML']:.1f}x"
-    out(f"\nRatio PDF / HTML: {ratio}.")
-    for what, value in (("wall p50", p50["API"]), ("CPU p50", cpu["API"])):
-        verdict = "PASS" if value <= BUDGET_MS else "FAIL"
-        out(
-            f"Budget <= {BUDGET_MS:.0f} ms for a 20-line quote PDF, "
-            f"API {what} {value:.1f} ms: {verdict}."
+        size, runs = pdf_rounds(
+            app, services.documents, call, target, quote_id, "quote", token, args
         )
+        runtime.close()
+    report(
+        out,
+        size,
+        runs,
+        args,
+        api_path="…/quote/{id}/_documents/quote.pdf",
+        subject="a 20-line quote PDF",
+        budget_ms=BUDGET_MS,
+    )
 
 
 if __name__ == "__main__":

@@ -18,16 +18,13 @@ The first document of the process is left out (WeasyPrint's import, about a seco
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from litestar.testing import TestClient
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pdf_rounds import pdf_rounds, report
 
 from trellis.platform.api.app import create_app
 from trellis.platform.api.deps import API_STATE
@@ -95,15 +92,6 @@ def _package(root: Path) -> Path:
     return root
 
 
-def _timed(run: Callable[[], Any], n: int, into: dict[str, list[float]]) -> None:
-    """Wall and process CPU time (every thread: the API answers in a worker) per call."""
-    for _ in range(n):
-        wall, cpu = time.perf_counter(), time.process_time()
-        run()
-        into["cpu"].append((time.process_time() - cpu) * 1000)
-        into["wall"].append((time.perf_counter() - wall) * 1000)
-
-
 def main() -> None:
     """Load the tenant, time HTML, PDF and API rounds, print a Markdown report."""
     parser = argparse.ArgumentParser()
@@ -132,44 +120,19 @@ def main() -> None:
             line = {"offer": offer_id, "item": f"Widget {n:02d}", "qty": n, "price": "12.50"}
             records.create(call, entities["offer_line"], line)
         target = entities["offer"]
-        headers = {"Authorization": f"Bearer {token}"}
-        url = f"/t/{TENANT}/api/offer/{offer_id}/_documents/offer.pdf"
-        with TestClient(app=app) as client:
-            size = len(services.documents.pdf(call, target, offer_id, "offer").content)  # warm-up
-            runs = {k: {"wall": [], "cpu": []} for k in ("HTML", "PDF", "API")}
-
-            def get() -> None:
-                response = client.get(url, headers=headers)
-                if response.status_code != 200:
-                    raise RuntimeError(response.text)
-
-            n, docs = args.requests, services.documents
-            for _ in range(args.rounds):
-                _timed(lambda: docs.html(call, target, offer_id, "offer"), n, runs["HTML"])
-                _timed(lambda: docs.pdf(call, target, offer_id, "offer"), n, runs["PDF"])
-                _timed(get, n, runs["API"])
-        runtime.close()
-    p50 = {k: statistics.median(v["wall"]) for k, v in runs.items()}
-    p95 = {k: statistics.quantiles(v["wall"], n=20)[18] for k, v in runs.items()}
-    cpu = {k: statistics.median(v["cpu"]) for k, v in runs.items()}
-    load = os.getloadavg()[0]
-    rounds = f"{args.rounds} rounds x {args.requests} requests each"
-    out(f"PDF size: {size:,} bytes; {rounds}; load average {load:.1f} on {os.cpu_count()} CPUs\n")
-    out("| measurement | wall p50 ms | wall p95 ms | CPU p50 ms |\n|---|---:|---:|---:|")
-    names = {
-        "HTML": "HTML only (reads + sandboxed template; baseline)",
-        "PDF": "PDF (the same + WeasyPrint)",
-        "API": "API GET …/_documents/offer.pdf (in process)",
-    }
-    for key, label in names.items():
-        out(f"| {label} | {p50[key]:.2f} | {p95[key]:.2f} | {cpu[key]:.2f} |")
-    ratio = f"wall p50 {p50['PDF'] / p50['HTML']:.1f}x, CPU p50 {cpu['PDF'] / cpu['HTML']:.1f}x"
-    out(f"\nRatio PDF / HTML: {ratio}.")
-    for what, value in (("wall p50", p50["API"]), ("CPU p50", cpu["API"])):
-        verdict = "PASS" if value <= BUDGET_MS else "FAIL"
-        out(
-            f"Budget <= {BUDGET_MS:.0f} ms for a 20-line PDF, API {what} {value:.1f} ms: {verdict}."
+        size, runs = pdf_rounds(
+            app, services.documents, call, target, offer_id, "offer", token, args
         )
+        runtime.close()
+    report(
+        out,
+        size,
+        runs,
+        args,
+        api_path="…/_documents/offer.pdf",
+        subject="a 20-line PDF",
+        budget_ms=BUDGET_MS,
+    )
 
 
 if __name__ == "__main__":
