@@ -154,25 +154,6 @@ def prepare(data_dir: Path, database_url: str | None, prefix: str, rows: int) ->
     return Setup(data_dir, database_url, prefix, token, rows)
 
 
-def drop_schemas(url: str, prefix: str) -> None:
-    """Drop every PostgreSQL schema whose name starts with ``prefix``."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        names = (
-            conn.execute(
-                sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-                {"p": prefix.replace("_", r"\_") + "%"},
-            )
-            .scalars()
-            .all()
-        )
-        for name in names:
-            conn.execute(sa.schema.DropSchema(name, cascade=True))
-    engine.dispose()
-
-
 # servers ------------------------------------------------------------------------------
 @dataclass(slots=True)
 class Server:
@@ -686,6 +667,8 @@ def workspace(database_url: str | None, keep: bool) -> Iterator[tuple[Path, str]
         yield data_dir, prefix
     finally:
         if database_url:
+            from pg_schemas import drop_schemas  # SQLAlchemy on use only
+
             drop_schemas(database_url, prefix)
         if keep:
             say(f"data kept in {data_dir}")

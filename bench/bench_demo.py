@@ -21,7 +21,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pg_schemas import drop_schemas
 
 from trellis.cli import create_tenant
 from trellis.metadata.model import FieldType
@@ -80,18 +82,6 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _drop_schemas(url: str, prefix: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        names = conn.execute(
-            sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-            {"p": prefix.replace("_", r"\_") + "%"},
-        ).scalars()
-        for name in list(names):
-            conn.execute(sa.schema.DropSchema(name, cascade=True))
-    engine.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url")
@@ -119,7 +109,7 @@ def main() -> None:
         finally:
             runtime.close()
             if args.database_url:
-                _drop_schemas(args.database_url, prefix)
+                drop_schemas(args.database_url, prefix)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     _out(f"backend {backend}, scale {args.scale}")
     _out(f"tenant create (publish the CRM): wall {wall_a:.1f} s, CPU {cpu_a:.1f} s")

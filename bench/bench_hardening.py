@@ -41,7 +41,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pg_schemas import drop_schemas
 
 from trellis.platform.api.app import create_app
 from trellis.platform.config import RuntimeConfig
@@ -222,19 +224,6 @@ def report(variants: list[Variant]) -> None:
             f"{statistics.median(per_round):.3f}, min {min(per_round):.3f}, "
             f"max {max(per_round):.3f}."
         )
-
-
-def drop_schemas(url: str, prefix: str) -> None:
-    """Drop the benchmark's schemas."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        names = conn.execute(
-            sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-            {"p": prefix.replace("_", r"\_") + "%"},
-        ).scalars()
-        for name in list(names):
-            conn.execute(sa.schema.DropSchema(name, cascade=True))
-    engine.dispose()
 
 
 def backend(label: str, config: RuntimeConfig, folder: Path, args: argparse.Namespace) -> None:

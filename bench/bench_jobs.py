@@ -41,6 +41,10 @@ import sqlalchemy as sa
 from redis import Redis
 from rq import Queue, SimpleWorker
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pg_schemas import drop_schemas
+
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.db.engines import mark_outbox_write
 from trellis.platform.jobs import Dispatcher, EmbeddedWorker, Job, JobContext
@@ -213,24 +217,9 @@ def main() -> None:
             redis.delete(key)
         runtime.close()
         if args.database_url:
-            _drop_schemas(args.database_url, prefix)
+            drop_schemas(args.database_url, prefix)
         shutil.rmtree(tmp, ignore_errors=True)
     _report(args, rate, p50, plain_rate, plain_p50)
-
-
-def _drop_schemas(database_url: str, prefix: str) -> None:
-    """Remove the bench's PostgreSQL schemas (system and tenant)."""
-    engine = sa.create_engine(database_url)
-    with engine.begin() as conn:
-        names = conn.execute(
-            sa.text(
-                "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE :p"
-            ),
-            {"p": f"{prefix}%"},
-        ).scalars()
-        for name in list(names):
-            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-    engine.dispose()
 
 
 def _report(

@@ -29,6 +29,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pg_schemas import drop_schemas
+
 PACKAGE = Path(__file__).resolve().parents[1] / "tests" / "e2e" / "invoice_pkg"
 TENANT = "lines-bench"
 
@@ -108,17 +112,7 @@ def main() -> None:
                     figures[name][1].append((time.process_time() - cpu) * 1000 / args.parents)
         runtime.close()
         if args.pg:
-            import sqlalchemy as sa
-
-            engine = sa.create_engine(args.pg)
-            with engine.begin() as conn:
-                names = conn.execute(
-                    sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-                    {"p": prefix + "%"},
-                ).scalars()
-                for schema in list(names):
-                    conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+            drop_schemas(args.pg, prefix)
     backend = "PostgreSQL" if args.pg else "SQLite"
     out(f"{backend}, {args.rounds} rounds x {args.parents} invoices of {args.lines} lines")
     out("")

@@ -20,13 +20,16 @@ import argparse
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pg_schemas import drop_schemas
 
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.drafts import publish_draft
@@ -53,17 +56,6 @@ def write_package(root: Path, entities: int = 50, fields: int = 20) -> Path:
         lines.append('  - {when: "f1 < 0", field: f1, message: "Must not be negative."}')
         (root / "entities" / f"e{e:02d}.yaml").write_text("\n".join(lines) + "\n", "utf-8")
     return root
-
-
-def _drop(url: str, prefix: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        names = conn.execute(
-            sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"), {"p": prefix + "%"}
-        ).scalars()
-        for name in list(names):
-            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-    engine.dispose()
 
 
 def main() -> None:
@@ -109,7 +101,7 @@ def main() -> None:
     finally:
         runtime.close()
         if args.database_url:
-            _drop(args.database_url, prefix)
+            drop_schemas(args.database_url, prefix)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -25,9 +25,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pg_schemas import drop_schemas
 
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
@@ -89,19 +92,6 @@ def measure(runtime: Runtime, rounds: int) -> None:
         f"\nHeld create: pending {(released - held.started) * 1000:.0f} ms while the probes ran, "
         f"answered 201 {after:.1f} ms after the release."
     )
-
-
-def drop_schemas(url: str, prefix: str) -> None:
-    """Drop the benchmark's schemas."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        names = conn.execute(
-            sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-            {"p": prefix.replace("_", r"\_") + "%"},
-        ).scalars()
-        for name in list(names):
-            conn.execute(sa.schema.DropSchema(name, cascade=True))
-    engine.dispose()
 
 
 def main() -> None:

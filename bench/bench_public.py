@@ -39,7 +39,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pg_schemas import drop_schemas
 
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
@@ -205,19 +207,6 @@ def backend(label: str, config: RuntimeConfig, folder: Path, args: argparse.Name
         report(kinds)
     finally:
         runtime.close()
-
-
-def drop_schemas(url: str, prefix: str) -> None:
-    """Drop the benchmark's schemas."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        names = conn.execute(
-            sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-            {"p": prefix.replace("_", r"\_") + "%"},
-        ).scalars()
-        for name in list(names):
-            conn.execute(sa.schema.DropSchema(name, cascade=True))
-    engine.dispose()
 
 
 def main() -> None:

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import sqlalchemy as sa
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pg_schemas import drop_schemas
 
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.db.sync import apply_plan, ensure_schema, plan_sync
@@ -65,14 +68,7 @@ def main() -> None:
     finally:
         core.Runtime._sync_system_schema = fingerprinted  # type: ignore[method-assign]
         if args.database_url:
-            engine = sa.create_engine(args.database_url)
-            with engine.begin() as conn:
-                for (name,) in conn.execute(
-                    sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
-                    {"p": prefix + "%"},
-                ):
-                    conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-            engine.dispose()
+            drop_schemas(args.database_url, prefix)
     b, a = statistics.median(before), statistics.median(after)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"{backend}: Runtime start CPU, median of {args.rounds} alternated rounds")  # noqa: T201

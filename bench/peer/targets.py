@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from bench.peer.apis import Api, DirectusApi, TrellisApi, require_loopback
+from bench.pg_schemas import drop_schemas
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
@@ -128,20 +129,6 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-def _drop_schemas(url: str, prefix: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        pattern = prefix.replace("_", r"\_") + "%"
-        names = conn.execute(
-            sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"), {"p": pattern}
-        ).scalars()
-        for name in list(names):
-            conn.execute(sa.schema.DropSchema(name, cascade=True))
-    engine.dispose()
-
-
 def prepare_tenant(
     data_dir: Path, database_url: str | None, prefix: str, *, demo: bool = True
 ) -> str:
@@ -213,7 +200,7 @@ class Target:
         prefix = f"peer{uuid.uuid4().hex[:8]}_" if url else ""
         cleanup: list[Any] = []
         if url:
-            cleanup.append(lambda: _drop_schemas(url, prefix))
+            cleanup.append(lambda: drop_schemas(url, prefix))
         try:
             token = prepare_tenant(data, url, prefix, demo=self.demo)
         except Exception as exc:
