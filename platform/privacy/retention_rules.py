@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from trellis.metadata.model.retention import RetentionRuleDef
 from trellis.platform.db.privacy_tables import RETENTION_RUNS_TABLE
@@ -29,7 +28,7 @@ from trellis.platform.records.errors import RecordError
 from trellis.platform.records.principal import System
 from trellis.platform.records.save_context import SaveContext
 from trellis.platform.records.service import RecordService
-from trellis.platform.recycle.retention import stamp
+from trellis.platform.recycle.retention import claim_due, stamp
 from trellis.rules.expr import EvalContext, compile_expression
 from trellis.rules.expr.compiled import CompiledExpression
 
@@ -96,7 +95,7 @@ class RetentionRunner:
     def run(self, conn: sa.Connection, now: datetime, *, force: bool = False) -> RetentionReport:
         """Run every rule if due (or ``force``), in the caller's write transaction."""
         report = RetentionReport(now)
-        if not self._claim(conn, now) and not force:
+        if not claim_due(conn, self.settings, NEXT_RUN_KEY, now) and not force:
             return report
         secret = privacy_secret(conn, self.app.metadata)
         for rule, condition in self.rules:
@@ -144,22 +143,6 @@ class RetentionRunner:
                 done.count += 1
             except RecordError:
                 done.failed += 1
-
-    def _claim(self, conn: sa.Connection, now: datetime) -> bool:
-        """Lock the settings row (created when missing) if a run is still due."""
-        t = self.settings
-        query = sa.select(t.c.value).where(t.c.key == NEXT_RUN_KEY)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        value = conn.execute(query).scalar()
-        if value is not None:
-            return str(value) <= stamp(now)
-        try:
-            with conn.begin_nested():
-                conn.execute(t.insert().values(key=NEXT_RUN_KEY, value=stamp(now)))
-        except IntegrityError:
-            return False
-        return True
 
 
 def _not_erased(column: Any) -> Any:

@@ -37,6 +37,27 @@ def stamp(at: datetime) -> str:
     return as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def claim_due(conn: sa.Connection, settings: sa.Table, key: str, now: datetime) -> bool:
+    """Whether the run kept under settings ``key`` is due at ``now``, holding its row.
+
+    The row is locked (skipped when another dispatcher holds it, on PostgreSQL) or created
+    when missing; a dispatcher that finds it locked, created by another or not yet due
+    does nothing.
+    """
+    query = sa.select(settings.c.value).where(settings.c.key == key)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    value = conn.execute(query).scalar()
+    if value is not None:
+        return str(value) <= stamp(now)
+    try:
+        with conn.begin_nested():
+            conn.execute(settings.insert().values(key=key, value=stamp(now)))
+    except IntegrityError:
+        return False  # another dispatcher created it and runs this time
+    return True
+
+
 def purge_due(metadata: sa.MetaData, now: sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
     """SQL: the tenant's purge is due at ``now`` (a bound ISO text; never run: due)."""
     t = metadata.tables[SETTINGS_TABLE]
@@ -70,7 +91,7 @@ class RetentionPurge:
         Two dispatchers at once: the one that holds the settings row purges; the other
         finds it locked or no longer due and does nothing.
         """
-        if not self._claim(conn, now):
+        if not claim_due(conn, self.table, NEXT_PURGE_KEY, now):
             return []
         purged = purge_expired(conn, self.app, now, self.retention, self.batch)
         if purged and self.on_purged is not None:
@@ -80,22 +101,6 @@ class RetentionPurge:
         conn.execute(t.update().where(t.c.key == NEXT_PURGE_KEY).values(value=stamp(due)))
         return purged
 
-    def _claim(self, conn: sa.Connection, now: datetime) -> bool:
-        """Lock the settings row (created when missing) if the purge is still due."""
-        t = self.table
-        query = sa.select(t.c.value).where(t.c.key == NEXT_PURGE_KEY)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        value = conn.execute(query).scalar()
-        if value is not None:
-            return str(value) <= stamp(now)
-        try:
-            with conn.begin_nested():
-                conn.execute(t.insert().values(key=NEXT_PURGE_KEY, value=stamp(now)))
-        except IntegrityError:
-            return False  # another dispatcher created it and runs this purge
-        return True
-
 
 __all__ = [
     "NEXT_PURGE_KEY",
@@ -103,6 +108,7 @@ __all__ = [
     "PURGE_EVERY",
     "OnPurged",
     "RetentionPurge",
+    "claim_due",
     "purge_due",
     "stamp",
 ]
