@@ -10,25 +10,45 @@ a "did you mean" (a warning, not a failure). docs/configuration.md lists the sam
 from __future__ import annotations
 
 import difflib
-import math
 import os
-import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlsplit
+
+from trellis.platform.config._parsers import (
+    Parser,
+)
+from trellis.platform.config._parsers import (
+    address as _address,
+)
+from trellis.platform.config._parsers import (
+    choice as _choice,
+)
+from trellis.platform.config._parsers import (
+    flag as _flag,
+)
+from trellis.platform.config._parsers import (
+    number as _number,
+)
+from trellis.platform.config._parsers import (
+    path as _path,
+)
+from trellis.platform.config._parsers import (
+    queue as _queue,
+)
+from trellis.platform.config._parsers import (
+    smtp_url as _smtp_url,
+)
+from trellis.platform.config._parsers import (
+    text as _text,
+)
+from trellis.platform.config._parsers import (
+    url as _url,
+)
 
 PREFIX = "TRELLIS_"
 DEFAULT_DATA_DIR = "./trellis-data"
 DEFAULT_RQ_QUEUE = "trellis-jobs"
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
-#: The password of ``scheme://user:password@host`` (masked in messages).
-_PASSWORD = re.compile(r"(?<=:)[^:@/]+(?=@)")
-
-#: Turns a variable's raw text into its value; raises ``ValueError`` with the message.
-Parser = Callable[[str, str], object]
 
 
 class ConfigError(ValueError):
@@ -51,107 +71,6 @@ class Variable:
     default: str
     meaning: str
 
-
-def _shown(raw: str) -> str:
-    """``raw`` as an error message may show it: a URL's password is masked."""
-    return _PASSWORD.sub("***", raw)
-
-
-def _bad(name: str, raw: str, expected: str) -> ValueError:
-    return ValueError(f"{name} has value '{_shown(raw)}'. {expected}")
-
-
-def _text(_name: str, raw: str) -> object:
-    return raw
-
-
-def _path(_name: str, raw: str) -> object:
-    return Path(raw)
-
-
-def _flag(name: str, raw: str) -> object:
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise _bad(name, raw, "Not a valid bool: use 1, true, yes or on (0, false, no or off).")
-
-
-def _number(minimum: float, *, whole: bool = False) -> Parser:
-    """A number (a whole one when ``whole``) of at least ``minimum``."""
-
-    def parse(name: str, raw: str) -> object:
-        text = raw.strip()
-        try:
-            value = float(text)
-        except ValueError:
-            raise _bad(name, raw, "Not a number.") from None
-        if not math.isfinite(value):
-            raise _bad(name, raw, "Not a number.")
-        if whole and not value.is_integer():
-            raise _bad(name, raw, "Not a whole number.")
-        if value < minimum:
-            raise _bad(name, raw, f"It must be at least {minimum:g}.")
-        return int(value) if whole else value
-
-    return parse
-
-
-def _url(schemes: tuple[str, ...], expected: str) -> Parser:
-    """A URL whose scheme is one of ``schemes`` and that names a host (or a socket path)."""
-
-    def parse(name: str, raw: str) -> object:
-        text = raw.strip()
-        try:
-            parts = urlsplit(text)
-            scheme = parts.scheme.split("+", 1)[0]
-            located = bool(parts.hostname) or scheme == "unix" or bool(parts.path)
-            port_ok = parts.port is None or parts.port > 0
-        except ValueError:  # an unparsable port or address
-            raise _bad(name, raw, expected) from None
-        if scheme not in schemes or not located or not port_ok:
-            raise _bad(name, raw, expected)
-        return text
-
-    return parse
-
-
-def _choice(*choices: str) -> Parser:
-    """One of ``choices`` (case-insensitive)."""
-
-    def parse(name: str, raw: str) -> object:
-        value = raw.strip().lower()
-        if value not in choices:
-            raise _bad(name, raw, f"Use one of: {', '.join(choices)}.")
-        return value
-
-    return parse
-
-
-def _smtp_url(name: str, raw: str) -> object:
-    text = str(_url(("smtp", "smtps"), _SMTP_EXPECTED)(name, raw))
-    if not urlsplit(text).hostname:
-        raise _bad(name, raw, _SMTP_EXPECTED)
-    return text
-
-
-def _address(name: str, raw: str) -> object:
-    text = raw.strip()
-    local, _, domain = text.rpartition("@")
-    if not local or not domain or any(c.isspace() for c in text):
-        raise _bad(name, raw, "Not an e-mail address such as trellis@example.com.")
-    return text
-
-
-def _queue(name: str, raw: str) -> object:
-    text = raw.strip()
-    if any(c.isspace() for c in text):
-        raise _bad(name, raw, "A queue name has no spaces, e.g. trellis-jobs.")
-    return text
-
-
-_SMTP_EXPECTED = "Not an SMTP URL: use smtp://[user:password@]host:port or smtps://host:465."
 
 VARIABLES: tuple[Variable, ...] = (
     Variable(
