@@ -17,6 +17,7 @@ from trellis.access_cli import add_access_commands, add_profile_options
 from trellis.backup_cli import add_backup_commands
 from trellis.cli_text import CliError, error_text
 from trellis.data_cli import add_data_commands
+from trellis.db_cli import add_db_commands
 from trellis.dedup_cli import add_dedup_commands
 from trellis.gdpr_cli import add_gdpr_commands
 from trellis.import_cli import add_import_commands
@@ -253,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backup_commands(sub, _with_data_dir)
     add_gdpr_commands(sub, _with_data_dir)
     add_keys_commands(sub, _with_data_dir)
+    add_db_commands(sub, _with_data_dir)
     return parser
 
 

@@ -232,6 +232,11 @@ VARIABLES: tuple[Variable, ...] = (
         "number, at least 1); a larger one answers 413 and stores nothing.",
     ),
     Variable(
+        "TRELLIS_SLOW_LIST_MS", "slow_list_ms", _number(0), "200",
+        "A list query taking at least this many milliseconds is noted (its shape: fields "
+        "and sort, no values) for `trellis db advise` (0: none noted).",
+    ),
+    Variable(
         "TRELLIS_TEST_PG_URL", None, None, "postgresql+psycopg://postgres@127.0.0.1:5432/test",
         "Tests only: the PostgreSQL server of the test suite.",
     ),

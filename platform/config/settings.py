@@ -93,6 +93,8 @@ class RuntimeConfig:
     s3_prefix: str = ""
     #: Largest upload in MiB of file fields without their own ``max_size_mb``.
     upload_max_mb: int = 25
+    #: A list query at least this slow (ms) is noted for ``trellis db advise`` (0: off).
+    slow_list_ms: float = 200.0
 
     @classmethod
     def from_env(

@@ -248,6 +248,11 @@ class RecordQuery:
 
         ``hop_scope`` limits records read through references to the caller's scope.
         """
+        compiled = self.compiled_filter(entity, text)
+        return compiled.to_sql(self.app.table, ectx, hop_scope=hop_scope)
+
+    def compiled_filter(self, entity: CompiledEntity, text: str) -> CompiledExpression:
+        """The filter compiled once per text (bounded cache); raises ``BadRequestError``."""
         key = (entity.name, text)
         compiled = self._filters.get(key)
         if compiled is None:
@@ -255,7 +260,7 @@ class RecordQuery:
             if len(self._filters) >= FILTER_CACHE_SIZE:
                 self._filters.pop(next(iter(self._filters)))
             self._filters[key] = compiled
-        return compiled.to_sql(self.app.table, ectx, hop_scope=hop_scope)
+        return compiled
 
     def _compile_filter(self, entity: CompiledEntity, text: str) -> CompiledExpression:
         return compile_filter(text, entity.entity, self.app.model)

@@ -9,6 +9,7 @@ and the screens both call these; neither builds a record operation of its own.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from trellis.platform.duplicates.errors import (
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.lines import lines_json
+from trellis.platform.records.list_shape import list_shape
 from trellis.platform.records.query import (
     ListRequest,
     RecordQuery,
@@ -47,6 +49,7 @@ from trellis.platform.services.expand import (
 )
 from trellis.platform.services.filter_checks import FilterChecks
 from trellis.platform.services.idempotency import request_hash, store_answer, stored_answer
+from trellis.platform.services.slow_lists import note_slow_list
 from trellis.platform.services.values import IdempotencyKey, ListArgs, Page, RecordBody
 from trellis.rules.expr import EvalContext
 
@@ -162,8 +165,10 @@ class RecordsService:
             self.filter_checks(call).check(access.roles, entity.name, request.filter)
         scope = access.scope(entity, ectx)
         columns = request.fields or access.entity(entity.name).columns
+        query = self._query(call)
         with self.connect(call) as conn:
-            page = self._query(call).page(
+            started = time.perf_counter()
+            page = query.page(
                 conn,
                 entity,
                 request,
@@ -172,8 +177,13 @@ class RecordsService:
                 hop_scope=access.hop_scope(ectx),
                 count=count,
             )
+            elapsed_ms = (time.perf_counter() - started) * 1000
             items = [record_json(entity, row, columns) for row in page.rows]
             self.expand_items(call, conn, items, expansions)
+        if elapsed_ms >= config.slow_list_ms > 0:
+            tree = query.compiled_filter(entity, request.filter).tree if request.filter else None
+            shape = list_shape(tree, request.sort)
+            note_slow_list(self.runtime, call.rt, entity.name, shape, elapsed_ms)
         return Page(items, page.next_cursor, page.count, page.count_exact)
 
     def titles(

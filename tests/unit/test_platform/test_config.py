@@ -52,6 +52,7 @@ GOOD = {
     "TRELLIS_S3_REGION": "eu-west-1",
     "TRELLIS_S3_PREFIX": "prod/",
     "TRELLIS_UPLOAD_MAX_MB": "50",
+    "TRELLIS_SLOW_LIST_MS": "75",
 }
 
 
@@ -90,6 +91,7 @@ def test_every_variable_is_read_into_the_config() -> None:
     assert config.s3_endpoint_url == "https://objects.internal:9000"
     assert (config.s3_region, config.upload_max_mb) == ("eu-west-1", 50)
     assert config.demo_scale == 0.5
+    assert config.slow_list_ms == 75.0
     read = {v.field for v in VARIABLES if v.field is not None}
     assert read == {v.field for v in VARIABLES if v.name in GOOD}  # GOOD covers them all
 
