@@ -101,17 +101,15 @@ def with_options(path: str, handlers: Sequence[Any], **router: Any) -> Router:
     """A ``Router`` at ``path`` of ``handlers`` (controllers too), with an ``OPTIONS``
     handler per path whose ``Allow`` lists every method of it (``platform.api.options``).
     """
-    own = {  # paths with an OPTIONS handler of their own (a CORS preflight) keep it
-        path
-        for h in handlers
-        if isinstance(h, HTTPRouteHandler) and "OPTIONS" in h.http_methods
-        for path in h.paths
-    }
+    own: set[str] = set()  # paths with an OPTIONS handler of their own (a CORS preflight)
     found: dict[str, set[str]] = {}
     for h in handlers:
-        if isinstance(h, HTTPRouteHandler):
-            for handler_path in h.paths:
-                found.setdefault(normalize_path(handler_path), set()).update(h.http_methods)
+        if not isinstance(h, HTTPRouteHandler):
+            continue
+        for handler_path in h.paths:
+            found.setdefault(normalize_path(handler_path), set()).update(h.http_methods)
+            if "OPTIONS" in h.http_methods:
+                own.add(handler_path)
     controllers = tuple(h for h in handlers if isinstance(h, type))
     for route_path, route_methods, own_options in _controller_methods(controllers):
         found.setdefault(route_path, set()).update(route_methods)
