@@ -29,6 +29,7 @@ from trellis.metadata.model.calendars import (
     Interval,
     overlapping,
 )
+from trellis.metadata.model.local_text import local_text
 
 Reader = Callable[[Path, str, str, Report], YamlDocument | None]
 CALENDAR_DIR = "calendars"
@@ -180,6 +181,7 @@ def _calendar(name: str, doc: YamlDocument, report: Report) -> CalendarDef | Non
         week=week,
         holidays=holidays,
         source=doc.positions.anchor(()),
+        label=local_text(data.get("label")),
     )
 
 
