@@ -29,6 +29,7 @@ from trellis.metadata.model.calendars import (
     Interval,
     overlapping,
 )
+from trellis.metadata.model.local_text import local_text
 
 Reader = Callable[[Path, str, str, Report], YamlDocument | None]
 CALENDAR_DIR = "calendars"
@@ -155,11 +156,15 @@ def _iso_date(value: Any) -> date | None:
         return None
 
 
-def _calendar(name: str, doc: YamlDocument, report: Report) -> CalendarDef | None:
+def _calendar(
+    name: str, doc: YamlDocument, report: Report, default_zone: str
+) -> CalendarDef | None:
     data: Mapping[str, Any] = doc.data
     check = _CalendarCheck(doc.positions, report)
-    zone = str(data["timezone"])
-    if not known_zone(zone):
+    zone = str(data.get("timezone") or default_zone)
+    if "timezone" not in data and not known_zone(zone):
+        check.ok = False  # app.yaml's timezone: reported there (MD032)
+    elif not known_zone(zone):
         check.ok = False
         report.error(
             "MD272",
@@ -180,16 +185,20 @@ def _calendar(name: str, doc: YamlDocument, report: Report) -> CalendarDef | Non
         week=week,
         holidays=holidays,
         source=doc.positions.anchor(()),
+        label=local_text(data.get("label")),
     )
 
 
 def read_calendars(
-    root: Path, display: str, read: Reader, report: Report
+    root: Path, display: str, read: Reader, report: Report, default_zone: str = "UTC"
 ) -> dict[str, CalendarDef]:
-    """The package's valid calendars by name (problems go to ``report``)."""
+    """The package's valid calendars by name (problems go to ``report``).
+
+    A calendar without ``timezone`` is in ``default_zone`` (the app's ``timezone``).
+    """
     calendars: dict[str, CalendarDef] = {}
     for stem, doc in documents(root, display, CALENDAR_DIR, "calendar", read, report).items():
-        calendar = _calendar(stem, doc, report)
+        calendar = _calendar(stem, doc, report, default_zone)
         if calendar is not None:
             calendars[stem] = calendar
     return calendars

@@ -285,7 +285,7 @@ def validate_package(
     at = {name: doc.positions for name, doc in entities.docs.items()}
     model = resolve_lines(model, at, entities.broken, report)
     # Before any expression is checked: business_hours_between() names calendars.
-    calendars = read_calendars(root, display, _read, report)
+    calendars = read_calendars(root, display, _read, report, model.timezone)
     model = replace(model, calendars=MappingProxyType(calendars))
     model = attach_flows(model, flows, entities.docs, entities.broken, report)
     model = replace(

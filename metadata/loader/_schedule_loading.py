@@ -5,7 +5,7 @@ MD130 (the file names an unknown entity, or its ``entity`` key differs from the 
 name), MD131 (an unknown field), MD132 (a field of the wrong type: the priority is
 not an enum, the start or reminder field not a date, the breach field not a boolean,
 ``notify`` not ``owner`` or a user field), MD133 (an SLA's ``hours`` name a value
-that is not an option of the priority field), MD134 (a ``met_when`` or
+that is not an option of the priority field), MD134 (a ``met_when``, ``pause_when`` or
 ``cancel_when`` condition refused by the rule checker) and MD135 (``email`` names no
 ``email_templates/<name>.j2``).
 """
@@ -206,6 +206,9 @@ def _sla(
     if warn_notify is not None:
         check.recipient(entity, warn_notify, ("on_warning", "notify"))
     check.template(warning.get("email"), ("on_warning", "email"))
+    pause = data.get("pause_when")
+    if isinstance(pause, str):
+        check.condition(entity, pause, ("pause_when",), checker)
     if not check.ok:
         return None
     return SlaDef(
@@ -221,6 +224,8 @@ def _sla(
         warn_at=int(warning["at_percent"]) / 100 if warning else None,
         warn_notify=warn_notify,
         warn_email=warning.get("email"),
+        pause_when=pause if isinstance(pause, str) else None,
+        pause_when_source=doc.positions.content(("pause_when",)) if pause else None,
     )
 
 

@@ -79,7 +79,7 @@ CODES = MappingProxyType(
         "MD132": "SLA or reminder field of the wrong type (priority not an enum, start or "
         "reminder field not a date, breach field not a boolean, notify not a user)",
         "MD133": "SLA hours name a value that is not an option of the priority field",
-        "MD134": "a met_when or cancel_when condition is refused by the rule checker",
+        "MD134": "a met_when, pause_when or cancel_when condition is refused by the rule checker",
         "MD135": "SLA or reminder email names no email_templates/<name>.j2",
         "MD136": "a field named in an entity's activity_fields block has the wrong type",
         "MD137": "an option of the SLA priority field that no target gives hours to",

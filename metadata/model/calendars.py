@@ -64,6 +64,8 @@ class CalendarDef:
     week: tuple[tuple[Interval, ...], ...]
     holidays: frozenset[date] = frozenset()
     source: SourceSpan = UNKNOWN_SOURCE
+    #: Shown name (a plain string or a LocalText); None: the file name.
+    label: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -28,7 +28,8 @@ class SlaDef:
     On breach: ``breach_field`` (a boolean) is set true, ``notify`` (``owner`` or a
     user field) gets a notification and ``email`` (a template) when given, and every
     member with role ``escalate_to`` is notified. With ``warn_at``, the ``warn_notify``
-    user is warned first, when that share of a target's time has passed unmet.
+    user is warned first, when that share of a target's time has passed unmet. While
+    ``pause_when`` holds, the time of unmet targets does not run.
     """
 
     entity: str
@@ -45,6 +46,9 @@ class SlaDef:
     warn_at: float | None = None
     warn_notify: str | None = None
     warn_email: str | None = None
+    #: ``pause_when``: while true, the clocks of unmet targets stand still.
+    pause_when: str | None = None
+    pause_when_source: SourceSpan | None = None
 
 
 #: Notification text of a reminder that declares none.

@@ -53,6 +53,7 @@ EXPR_KEYS = frozenset(
         "readonly_when",
         "guard",
         "met_when",
+        "pause_when",
         "cancel_when",
     }
 )

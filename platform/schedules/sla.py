@@ -10,7 +10,9 @@ notification (and the email template, when given), and every member with the
 ``escalate_to_role`` role is notified. With ``on_warning``, a second row per target
 (key ``<target>:warning``) falls due at ``at_percent`` of the target's time (in the
 same business hours): if the target is still unmet then, the ``notify`` user of
-``on_warning`` is warned (and mailed its template).
+``on_warning`` is warned (and mailed its template). While ``pause_when`` holds the
+unmet targets are parked (sla_pause.py); when it stops, their rows are planned again
+with the paused (business) time added.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from trellis.platform.records.hooks import SaveEvent
 from trellis.platform.records.principal import System
 from trellis.platform.records.service import RecordService, SaveContext
 from trellis.platform.records.values import as_utc, to_json
+from trellis.platform.schedules.sla_pause import PausedTargets
 from trellis.platform.schedules.table import DueRow, Schedules
 from trellis.platform.triggers import RuleStore, member_lookup
 from trellis.rules.expr import CompiledExpression, EvalContext, compile_expression
@@ -65,6 +68,11 @@ class _Target:
             return start + timedelta(hours=hours)
         return self.calendar.add(start, timedelta(hours=hours))
 
+    def measure(self, start: datetime, end: datetime) -> float:
+        """Seconds from ``start`` to ``end`` (business seconds with a calendar), at least 0."""
+        spent = end - start if self.calendar is None else self.calendar.between(start, end)
+        return max(spent.total_seconds(), 0.0)
+
 
 class _CompiledSla:
     """One entity's SLA with its conditions compiled."""
@@ -87,6 +95,17 @@ class _CompiledSla:
             )
             for t in sla.targets
         )
+        self.pause = (
+            compile_expression(
+                sla.pause_when,
+                entity,
+                app.model,
+                expected=DslType.BOOLEAN,
+                span=sla.pause_when_source,
+            )
+            if sla.pause_when
+            else None
+        )
 
 
 def _title(entity: CompiledEntity, record: dict[str, Any]) -> str:
@@ -100,6 +119,7 @@ class SlaPlanner:
     def __init__(self, app: CompiledApp) -> None:
         self.app = app
         self.schedules = Schedules(app.metadata)
+        self.paused = PausedTargets(app.metadata, SLA)
         self.slas = {name: _CompiledSla(app, sla) for name, sla in app.model.slas.items()}
 
     def after_write(self, event: SaveEvent) -> None:
@@ -111,30 +131,63 @@ class SlaPlanner:
         record_id = int(record["id"])
         if event.op == "delete":
             self.schedules.cancel(conn, SLA, event.entity.name, record_id)
+            self.paused.drop(conn, event.entity.name, record_id, None)
             return
         sla = compiled.sla
         replan = event.op == "create" or any(
             event.changed(f) for f in (sla.priority_field, sla.start_field)
         )
+        pausing = compiled.pause is not None and compiled.pause.evaluate(record, event.eval)
         for target in compiled.targets:
-            warning = target.name + WARNING
             if target.met.evaluate(record, event.eval):
-                self.schedules.cancel(conn, SLA, sla.entity, record_id, key=warning)
-                if self.schedules.cancel(conn, SLA, sla.entity, record_id, key=target.name):
-                    event.explain("sla", target.name, "met")
+                self._met(event, sla.entity, record_id, target.name)
                 continue
-            if not replan:
+            state = self.paused.state(conn, sla.entity, record_id, target.name)
+            data = {"priority": record.get(sla.priority_field), "paused": state.paused}
+            if pausing:
+                if state.since is None and (state.running or replan):
+                    self.schedules.cancel(conn, SLA, sla.entity, record_id, key=target.name)
+                    self.schedules.cancel(conn, SLA, sla.entity, record_id,
+                                          key=target.name + WARNING)  # fmt: skip
+                    self.paused.park(conn, sla.entity, record_id, target.name, event.ctx.now, data)
+                    event.explain("sla", target.name, "paused")
                 continue
-            hours = target.hours.get(str(record.get(sla.priority_field)))
-            start = start_time(record.get(sla.start_field)) or event.ctx.now
-            due = target.due(start, hours) if hours is not None else None
-            data = {"priority": record.get(sla.priority_field)}
-            self.schedules.replace(conn, SLA, target.name, sla.entity, record_id, due, data)
-            warn = target.due(start, hours * sla.warn_at) if hours and sla.warn_at else None
-            self.schedules.replace(conn, SLA, warning, sla.entity, record_id, warn, data)
-            event.explain("sla", target.name, "planned" if due else "cleared",
-                          {"due_at": to_json(due, None) if due else None,
-                           "warning_at": to_json(warn, None) if warn else None})  # fmt: skip
+            resumed = state.since is not None
+            if state.since is not None:  # resumed: the pause is not spent
+                data["paused"] = state.paused + target.measure(state.since, event.ctx.now)
+                self.paused.drop(conn, sla.entity, record_id, target.name)
+            if replan or resumed:
+                self._plan(event, sla, target, record, data)
+
+    def _met(self, event: SaveEvent, entity: str, record_id: int, target: str) -> None:
+        """Drop a met target's timers (and its pause)."""
+        conn = event.ctx.conn
+        self.schedules.cancel(conn, SLA, entity, record_id, key=target + WARNING)
+        dropped = self.paused.drop(conn, entity, record_id, target)
+        if self.schedules.cancel(conn, SLA, entity, record_id, key=target) or dropped:
+            event.explain("sla", target, "met")
+
+    def _plan(
+        self,
+        event: SaveEvent,
+        sla: SlaDef,
+        target: _Target,
+        record: dict[str, Any],
+        data: dict[str, Any],
+    ) -> None:
+        """Plan the target's due and warning rows: start + hours + time paused."""
+        conn, record_id = event.ctx.conn, int(record["id"])
+        hours = target.hours.get(str(record.get(sla.priority_field)))
+        start = start_time(record.get(sla.start_field)) or event.ctx.now
+        paused = float(data["paused"]) / 3600
+        due = target.due(start, hours + paused) if hours is not None else None
+        self.schedules.replace(conn, SLA, target.name, sla.entity, record_id, due, data)
+        warn = target.due(start, hours * sla.warn_at + paused) if hours and sla.warn_at else None
+        warning = target.name + WARNING
+        self.schedules.replace(conn, SLA, warning, sla.entity, record_id, warn, data)
+        event.explain("sla", target.name, "planned" if due else "cleared",
+                      {"due_at": to_json(due, None) if due else None,
+                       "warning_at": to_json(warn, None) if warn else None})  # fmt: skip
 
 
 class SlaFiring:

@@ -1,15 +1,17 @@
 """The CRM's service desk: web cases routed by category to the least loaded agent of the
 category's team, web leads round robin by region within the sales team, SLA warnings at
-80 % and escalation at breach, the ticket flow with pending and reopen. SQLite and
-PostgreSQL, a FakeClock and a real SMTP server."""
+80 % and escalation at breach counted in Spanish business hours (stopped while pending),
+the ticket flow with pending and reopen. SQLite and PostgreSQL, a FakeClock and a real
+SMTP server."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar.testing import TestClient
@@ -22,7 +24,7 @@ from trellis.tenants.registry.members import update_member
 from trellis.ui.screens.app import create_web_app
 
 from conftest import PG_URL, drop_schemas
-from jobs_helpers import free_port, smtp_server
+from jobs_helpers import free_port, rows, smtp_server
 
 TENANT = "crm-desk"
 CASE_FORM = f"/p/{TENANT}/forms/web-to-case"
@@ -35,6 +37,7 @@ CASE = {
     "subject": "Invoice twice",
     "description": "I was charged twice.",
 }
+MADRID = ZoneInfo("Europe/Madrid")
 LEAD = {"email": "ana@globex.test", "company": "Globex", "last_name": "Ruiz"}
 
 
@@ -148,33 +151,83 @@ def test_web_leads_go_round_robin_by_region_within_the_sales_team(desk: Desk) ->
     assert owners[3:] == [s1, None]
 
 
-def test_sla_warns_at_80_percent_and_escalates_at_breach(desk: Desk) -> None:
+def _madrid(*args: int) -> datetime:
+    return datetime(*args, tzinfo=MADRID)  # type: ignore[misc]
+
+
+def _sla_due(desk: Desk, ticket: int) -> dict[str, datetime]:
+    """The waiting SLA rows of a ticket: key -> due time (UTC)."""
+    found = rows(desk.runtime, TENANT, "_schedules")
+    return {
+        r["key"]: r["due_at"].replace(tzinfo=UTC)
+        for r in found
+        if r["kind"] == "sla" and r["record_id"] == ticket and r["fired_at"] is None
+    }
+
+
+def test_sla_warns_at_80_percent_and_escalates_at_breach_in_business_hours(desk: Desk) -> None:
     agent = desk.member("qa", "support_agent", ["question"])
     desk.member("boss2", "support_lead", [])
     subject = "Where is my order?"
+    desk.clock.set(_madrid(2027, 2, 5, 16))  # a Friday, two business hours before closing
     desk.form(CASE_FORM, {**CASE, "category": "question", "subject": subject})
     (ticket,) = desk.items("ticket", subject=subject)
     assert ticket["owner_id"] == agent and ticket["priority"] == "normal"  # 8 h response
-    start = desk.clock.now()
+    # Friday 16:00-18:00 and Monday 09:00-15:00 Madrid; the warning at 6 h 24 min.
+    due = _sla_due(desk, ticket["id"])
+    assert due["response"] == _madrid(2027, 2, 8, 15)
+    assert due["response:warning"] == _madrid(2027, 2, 8, 13, 24)
     run = Dispatcher(desk.runtime).run_due
     with smtp_server(desk.port) as inbox:
-        run(start + timedelta(hours=6, minutes=20))  # 80 % of 8 h is 6 h 24 min
+        run(_madrid(2027, 2, 6, 12))  # Saturday: 20 wall-clock hours, no business hour
+        run(_madrid(2027, 2, 8, 13, 20))
     reply = f"We received your request: {subject}"
     assert _subjects(inbox, subject) == [(["bo@initech.test"], reply)]
     with smtp_server(desk.port) as inbox:
-        run(start + timedelta(hours=6, minutes=30))
-        run(start + timedelta(hours=6, minutes=31))  # nothing twice
+        run(_madrid(2027, 2, 8, 13, 25))
+        run(_madrid(2027, 2, 8, 13, 26))  # nothing twice
     assert _subjects(inbox, subject) == [(["qa@crm.test"], f"SLA at risk (response): {subject}")]
     warning = f"SLA warning: 80% of the response target of Ticket {subject} used"
     assert warning in desk.notes("qa")
     breach = f"SLA breached: response target of Ticket {subject}"
     assert breach not in desk.notes("boss2")
+    with smtp_server(desk.port) as inbox:
+        run(_madrid(2027, 2, 8, 14, 59))
     assert desk.items("ticket", subject=subject)[0]["sla_breached"] is False
     with smtp_server(desk.port) as inbox:
-        run(start + timedelta(hours=8, minutes=1))
+        run(_madrid(2027, 2, 8, 15, 1))
     assert _subjects(inbox, subject) == [(["qa@crm.test"], f"SLA breached (response): {subject}")]
     assert desk.items("ticket", subject=subject)[0]["sla_breached"] is True
     assert breach in desk.notes("boss2") and breach in desk.notes("qa")
+
+
+def test_pending_tickets_stop_the_sla_clock_until_resumed(desk: Desk) -> None:
+    desk.clock.set(_madrid(2027, 2, 12, 17))  # Friday, an hour before closing
+    ticket = desk.api("POST", "ticket", json={"subject": "Waiting", "priority": "high"})
+    tid, run = ticket["id"], Dispatcher(desk.runtime).run_due
+    # 4 business hours: one on Friday, three on Monday from 09:00.
+    assert _sla_due(desk, tid)["response"] == _madrid(2027, 2, 15, 12)
+    assert _sla_due(desk, tid)["response:warning"] == _madrid(2027, 2, 15, 11, 12)
+    desk.api("POST", f"ticket/{tid}/transitions/open")
+    desk.clock.set(_madrid(2027, 2, 15, 10))  # Monday 10:00: 2 h of the 4 left
+    assert desk.api("POST", f"ticket/{tid}/transitions/wait")["status"] == "pending"
+    assert _sla_due(desk, tid) == {}
+    paused = [r for r in rows(desk.runtime, TENANT, "_schedules") if r["record_id"] == tid]
+    assert {(r["kind"], r["key"]) for r in paused} == {
+        ("sla_paused", "response"), ("sla_paused", "resolution")
+    }  # fmt: skip
+    run(_madrid(2027, 2, 15, 17))  # the wall clock passes the due time: nothing happens
+    assert desk.api("GET", f"ticket/{tid}")["sla_breached"] is False
+    desk.clock.set(_madrid(2027, 2, 16, 10))  # Tuesday 10:00 the customer answers
+    desk.api("POST", f"ticket/{tid}/transitions/resume")
+    due = _sla_due(desk, tid)
+    assert due["response"] == _madrid(2027, 2, 16, 12)  # the 2 h left, from the resume
+    assert due["response:warning"] == _madrid(2027, 2, 16, 11, 12)
+    run(_madrid(2027, 2, 16, 11, 59))
+    assert desk.api("GET", f"ticket/{tid}")["sla_breached"] is False
+    assert "SLA warning: 80% of the response target of Ticket Waiting used" in desk.notes("boss")
+    run(_madrid(2027, 2, 16, 12, 1))
+    assert desk.api("GET", f"ticket/{tid}")["sla_breached"] is True
 
 
 def test_a_target_met_in_time_neither_warns_nor_breaches(desk: Desk) -> None:
@@ -188,7 +241,7 @@ def test_a_target_met_in_time_neither_warns_nor_breaches(desk: Desk) -> None:
     with smtp_server(desk.port) as inbox:
         Dispatcher(desk.runtime).run_due(desk.clock.now() + timedelta(hours=9))
     # Only the auto-reply: no warning or breach of the response (met after 1 h), and the
-    # resolution (72 h) is not at risk before 57.6 h.
+    # resolution (45 business hours) is not at risk before 36 business hours.
     assert [s for _, s in _subjects(inbox, subject)] == [f"We received your request: {subject}"]
     assert not [t for t in desk.notes("ot") if t.startswith("SLA")]
 

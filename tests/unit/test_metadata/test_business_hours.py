@@ -108,3 +108,98 @@ def test_add_is_the_inverse_of_between(cal: CalendarDef, a: datetime, minutes: i
     due = cal.add(a, timedelta(minutes=minutes))
     assert due is not None
     assert cal.between(a, due) == timedelta(minutes=minutes)
+
+
+SPAIN = CalendarDef(
+    name="spain",
+    timezone="Europe/Madrid",
+    week=(((540, 1080),),) * 5 + ((), ()),  # Monday to Friday 09:00-18:00
+    holidays=frozenset({date(2026, 12, 8), date(2027, 1, 6)}),
+)
+
+
+def test_four_hours_from_friday_17_are_due_monday_at_noon() -> None:
+    assert SPAIN.add(_madrid(2026, 12, 4, 17), timedelta(hours=4)) == _madrid(2026, 12, 7, 12)
+
+
+def test_start_before_opening_or_at_night_counts_from_the_opening() -> None:
+    assert SPAIN.add(_madrid(2026, 12, 3, 7, 30), timedelta(hours=1)) == _madrid(2026, 12, 3, 10)
+    assert SPAIN.add(_madrid(2026, 12, 3, 23), timedelta(hours=2)) == _madrid(2026, 12, 4, 11)
+
+
+def test_a_holiday_after_the_weekend_moves_the_due_time_a_day_on() -> None:
+    # Friday 4 from 17:00 (1 h), Monday 7 (9 h), Tuesday 8 a holiday, Wednesday 9: 2 h.
+    assert SPAIN.add(_madrid(2026, 12, 4, 17), timedelta(hours=12)) == _madrid(2026, 12, 9, 11)
+
+
+def test_due_time_across_the_spring_change_stays_on_the_local_clock() -> None:
+    # Friday 27 March 2026 17:00 CET (16:00 UTC) + 4 h: Monday 30 March 12:00 CEST.
+    due = SPAIN.add(_madrid(2026, 3, 27, 17), timedelta(hours=4))
+    assert due == datetime(2026, 3, 30, 10, tzinfo=UTC)
+    assert due is not None and due.astimezone(MADRID).hour == 12
+
+
+def test_due_time_across_the_autumn_change_stays_on_the_local_clock() -> None:
+    # Friday 23 October 2026 17:00 CEST (15:00 UTC) + 4 h: Monday 26 October 12:00 CET.
+    due = SPAIN.add(_madrid(2026, 10, 23, 17), timedelta(hours=4))
+    assert due == datetime(2026, 10, 26, 11, tzinfo=UTC)
+
+
+def test_a_calendar_closed_for_ever_has_no_due_time() -> None:
+    never = CalendarDef(name="never", timezone="UTC", week=((),) * 7)
+    assert never.add(datetime(2026, 1, 1, tzinfo=UTC), timedelta(hours=1)) is None
+
+
+EVERY = st.sampled_from([SUPPORT, ALWAYS, NIGHT, SPAIN])
+AMOUNTS = st.integers(min_value=1, max_value=60 * 80).map(lambda m: timedelta(minutes=m))
+
+
+def _open_just_before(cal: CalendarDef, instant: datetime) -> bool:
+    """Whether the second before ``instant`` lies in an opening interval."""
+    second = timedelta(seconds=1)
+    return cal.between(instant - second, instant) == second
+
+
+@given(EVERY, INSTANTS, AMOUNTS)
+@settings(max_examples=150, deadline=None)
+def test_adding_then_measuring_returns_the_amount(
+    cal: CalendarDef, a: datetime, amount: timedelta
+) -> None:
+    due = cal.add(a, amount)
+    assert due is not None
+    assert cal.between(a, due) == amount
+
+
+@given(EVERY, INSTANTS, AMOUNTS)
+@settings(max_examples=150, deadline=None)
+def test_a_due_time_always_falls_inside_opening_hours(
+    cal: CalendarDef, a: datetime, amount: timedelta
+) -> None:
+    due = cal.add(a, amount)
+    assert due is not None and due > a
+    # The due instant ends a stretch of open time: the second before it was open.
+    assert _open_just_before(cal, due)
+    local = due.astimezone(cal.zone)
+    assert local.date() not in cal.holidays or local.time() == local.time().min
+
+
+@given(EVERY, INSTANTS, INSTANTS, AMOUNTS, AMOUNTS)
+@settings(max_examples=150, deadline=None)
+def test_adding_is_monotonic_in_start_and_amount(
+    cal: CalendarDef, x: datetime, y: datetime, h: timedelta, k: timedelta
+) -> None:
+    a, b = sorted((x, y))
+    small, large = sorted((h, k))
+    at_a, at_b = cal.add(a, small), cal.add(b, small)
+    assert at_a is not None and at_b is not None and at_a <= at_b
+    longer = cal.add(a, large)
+    assert longer is not None and at_a <= longer
+
+
+@given(EVERY, INSTANTS, INSTANTS, INSTANTS)
+@settings(max_examples=100, deadline=None)
+def test_measuring_grows_with_the_end(
+    cal: CalendarDef, x: datetime, y: datetime, z: datetime
+) -> None:
+    a, b, c = sorted((x, y, z))
+    assert cal.between(a, b) <= cal.between(a, c)
