@@ -92,7 +92,7 @@ def test_the_portal_lists_and_searches_only_published_public_articles(desk: Desk
     ]  # accents ignored
     none = client.get(KB, params={"q": "internal agents", "lang": "en"})
     assert none.status_code == 200 and _titles(none.text) == []
-    assert "No articles match your search." in none.text
+    assert "Nothing matches your search." in none.text
     assert _titles(client.get(KB, params={"q": "!!!", "lang": "en"}).text) == []
 
 
