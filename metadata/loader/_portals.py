@@ -112,8 +112,8 @@ def _check_roles(portal: PortalDef, entity: EntityDef, checks: _Checks) -> None:
         if checks.known(entity, name, path):
             f = entity.fields[name]
             if f.type != FieldType.INTEGER or f.computed:
-                kind = f"computed {f.type}" if f.computed else str(f.type)
-                message = f"vote counter '{name}' must be a stored integer field, not {kind}"
+                what = f"computed {f.type}" if f.computed else str(f.type)
+                message = f"vote counter '{name}' must be a stored integer field, not {what}"
                 checks.error("MD398", message, path)
     if portal.sort:
         checks.known(entity, portal.sort.lstrip("-"), ("sort",))
