@@ -41,10 +41,12 @@ class PortalPages:
 
     @staticmethod
     def translator(request: Request[Any, Any, Any], found: FoundPortal | None) -> Translator:
-        """The page's language: ``?lang``, ``Accept-Language``, the tenant's, English."""
+        """The page's language (``?lang``, ``Accept-Language``, the tenant's, English) and
+        the tenant's time zone."""
         default = found.default_locale if found is not None else None
         header = request.headers.get("accept-language")
-        return Translator(portal_locale(request.query_params.get("lang"), header, default))
+        zone = found.rt.app.model.timezone if found is not None else "UTC"
+        return Translator(portal_locale(request.query_params.get("lang"), header, default), zone)
 
     def message(
         self,
