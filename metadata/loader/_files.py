@@ -27,6 +27,7 @@ TOLERATED = frozenset(
         "reminders",
         "forms",
         "links",
+        "portals",
         "calendars",
         "trellis.lock.yaml",  # stable node ids (platform/app_packages/lock.py)
     }

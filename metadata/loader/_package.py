@@ -52,6 +52,7 @@ from trellis.metadata.loader._locale_checks import (
     check_locale_keys,
     check_option_labels,
 )
+from trellis.metadata.loader._portals import attach_portals
 from trellis.metadata.loader._public import attach_public
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader._retention import attach_retention
@@ -304,6 +305,7 @@ def validate_package(
     documents = read_documents(model, root, display, _read, report)
     model = replace(model, documents=MappingProxyType(documents))
     model = attach_public(model, root, display, _read, report)
+    model = attach_portals(model, root, display, _read, report)
     if app_doc is not None:
         model = attach_home(model, app_doc.data, app_doc.positions, report)
         model = attach_retention(model, app_doc.data, app_doc.positions, checker, report)

@@ -137,9 +137,9 @@ CODES = MappingProxyType(
         "MD115": "a tile's group_by cannot group as asked (time bucket, type, line or funnel)",
         "MD116": "a tile's 'where' condition is refused by the rule checker",
         # Public forms and signed links (forms/<name>.yaml, links/<name>.yaml).
-        "MD240": "the 'form' or 'link' key does not match the file name",
-        "MD241": "a form or link names an unknown entity (did you mean …)",
-        "MD242": "a form or link names an unknown field (did you mean …)",
+        "MD240": "the 'form', 'link' or 'portal' key does not match the file name",
+        "MD241": "a form, link or portal names an unknown entity (did you mean …)",
+        "MD242": "a form, link or portal names an unknown field (did you mean …)",
         "MD243": "a form or link fills a computed field, or one of a type public pages "
         "cannot offer (reference, user, json …)",
         "MD244": "a form's hidden value or a link's set value does not fit its field",
@@ -189,6 +189,8 @@ CODES = MappingProxyType(
         "MD395": "a demo choice or history value is not one of the field's options",
         "MD396": "a demo reference names an entity not generated before it",
         "MD397": "demo users name an unknown role, or records an unknown team",
+        "MD398": "a portal field unfit for its role (heading, body, search, votes, language)",
+        "MD399": "a portal name taken by the other public pages (forms, s, static, api)",
     }
 )
 

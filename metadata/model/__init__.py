@@ -40,6 +40,7 @@ from trellis.metadata.model.layouts import (
     RelatedList,
 )
 from trellis.metadata.model.lines import LINES_TYPE, POSITION_COLUMN, LinesDef
+from trellis.metadata.model.portals import RESERVED_PORTAL_NAMES, PortalDef
 from trellis.metadata.model.public import (
     LINK_ACTIONS,
     PUBLIC_ROLE,
@@ -77,6 +78,7 @@ __all__ = [
     "NUMBER_FIELD_TYPES",
     "POSITION_COLUMN",
     "PUBLIC_ROLE",
+    "RESERVED_PORTAL_NAMES",
     "SCOPES",
     "STANDARD_COLUMNS",
     "TILE_AGGREGATES",
@@ -105,6 +107,7 @@ __all__ = [
     "LinkDef",
     "ListLayout",
     "PipelineDef",
+    "PortalDef",
     "PublicFieldDef",
     "PublicText",
     "RelatedList",

@@ -15,6 +15,7 @@ from trellis.metadata.model.duplicates import DuplicateRuleDef
 from trellis.metadata.model.home import HomePanelDef
 from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.lines import LinesDef
+from trellis.metadata.model.portals import PortalDef
 from trellis.metadata.model.public import FormDef, LinkDef
 from trellis.metadata.model.retention import RetentionRuleDef
 from trellis.metadata.model.roles import RoleDef
@@ -350,6 +351,8 @@ class AppModel:
     forms: Mapping[str, FormDef] = field(default_factory=lambda: _EMPTY)
     #: ``links/<name>.yaml`` (kinds of signed links) by name.
     links: Mapping[str, LinkDef] = field(default_factory=lambda: _EMPTY)
+    #: ``portals/<name>.yaml`` (public searchable listings) by name.
+    portals: Mapping[str, PortalDef] = field(default_factory=lambda: _EMPTY)
     #: ``app.yaml`` ``currency``: the base currency (ISO 4217) money converts to; None
     #: when the package declares none (amounts in different currencies never add up).
     currency: str | None = None

@@ -8,7 +8,7 @@ finds "José" on either backend. See docs/search.md.
 from __future__ import annotations
 
 from trellis.platform.search.hits import SearchHit
-from trellis.platform.search.query import search
+from trellis.platform.search.query import entity_match, search
 from trellis.platform.search.schema import IndexSync, sync_index
 from trellis.platform.search.text import query_words
 from trellis.platform.search.writer import index_record, rebuild_entity
@@ -16,6 +16,7 @@ from trellis.platform.search.writer import index_record, rebuild_entity
 __all__ = [
     "IndexSync",
     "SearchHit",
+    "entity_match",
     "index_record",
     "query_words",
     "rebuild_entity",

@@ -73,6 +73,23 @@ def _postgres_arm(target: Target, words: Sequence[str]) -> tuple[sa.Table, Any, 
     return fts, match, sa.func.ts_rank(vector, query)
 
 
+def entity_match(
+    conn: sa.Connection, entity: CompiledEntity, fields: Sequence[str], words: Sequence[str]
+) -> tuple[sa.FromClause, Any, Any]:
+    """``entity``'s table joined to its index, the match of ``words`` (each a prefix) in
+    ``fields`` only, and the rank: for searches of one entity outside :func:`search`."""
+    indexed = indexed_fields(entity)
+    target = Target(entity, indexed, tuple(f for f in indexed if f in fields))
+    t = entity.table
+    if conn.dialect.name == "postgresql":
+        fts, match, rank = _postgres_arm(target, words)
+        key = fts.c.record_id
+    else:
+        fts, match, rank = _sqlite_arm(target, words)
+        key = fts.c.rowid
+    return fts.join(t, t.c.id == key), match, sa.cast(rank, sa.Float)
+
+
 def _arm(
     conn: sa.Connection, access: Access, target: Target, ectx: EvalContext, words: Sequence[str]
 ) -> sa.Select[Any]:
@@ -165,4 +182,4 @@ def search(
     return hits
 
 
-__all__ = ["Target", "ranked", "search", "targets"]
+__all__ = ["Target", "entity_match", "ranked", "search", "targets"]

@@ -49,6 +49,7 @@ from trellis.ui.screens.locale import known_translator
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
 from trellis.ui.screens.privacy_routes import privacy_routes
+from trellis.ui.screens.public_portal_routes import portal_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
 from trellis.ui.screens.publish_routes import publish_routes
 from trellis.ui.screens.record_routes import record_routes
@@ -120,8 +121,10 @@ class ScreensPlugin(InitPluginProtocol):
 
 def screens_router(services: UiServices, public: PublicPages | None = None) -> Router:
     """Every screen route, the public pages and the static files; errors as HTML pages."""
+    public = public or PublicPages(services)
     handlers = [
         *public_routes(services, public),
+        *portal_routes(services, public),
         *auth_routes(services),
         *account_routes(services),
         *record_routes(services),

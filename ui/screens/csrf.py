@@ -49,14 +49,15 @@ CSRF_FIELD = "_csrf_token"
 CSRF_HEADER = "x-csrftoken"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Paths that are not screens: the bearer-token API, the health probe, static files.
-#: Public forms and signed links are CSRF-free by design (no cookie grants anything there);
-#: their posts are origin-checked instead (ui/screens/public_routes.py).
+#: Public forms, signed links and portal votes are CSRF-free by design (no cookie grants
+#: anything there); their posts are origin-checked instead (ui/screens/public_routes.py).
 EXEMPT_PATHS: tuple[str, ...] = (
     r"^/t/[^/]+/api/",
     r"^/health$",
     r"^/static/",
     r"^/p/[^/]+/forms/",
     r"^/p/[^/]+/s/",
+    r"^/p/[^/]+/[^/]+/[^/]+/vote$",
 )
 REFUSED = (
     "The form has expired or was not sent by this site (its CSRF token is missing or "
