@@ -28,6 +28,7 @@ from trellis.rules.triggers import codes
 from trellis.rules.triggers import syntax as s
 from trellis.rules.triggers.compiled import UNIT_SECONDS, CompiledRule
 from trellis.rules.triggers.kinds import BEFORE_ACTIONS, ActionKind, Phase, Strategy
+from trellis.rules.triggers.owner import OWNER_COLUMN, owner_ok
 from trellis.rules.triggers.retrigger import retrigger_warning
 from trellis.rules.triggers.writes import Bindings, create, update
 
@@ -92,12 +93,12 @@ class FileChecker:
     def field(self, entity: EntityDef, name: s.Name, *, settable: bool) -> DslType | None:
         """The field's expression type, or None after reporting why it cannot be used."""
         f = entity.fields.get(name.text)
+        if f is None and settable and name.text == OWNER_COLUMN:
+            return DslType.NUMBER  # the owner: ``owner`` checks the value is a user
         if f is None and settable and name.text in STANDARD_COLUMNS:
-            hint = " (use 'assign owner …')" if name.text == "owner_id" else ""
             self.error(
                 codes.NOT_SETTABLE,
-                f"'{name.text}' is a standard column kept by the platform; "
-                f"a rule cannot set it{hint}",
+                f"'{name.text}' is a standard column kept by the platform; a rule cannot set it",
                 name.pos,
             )
             return None
@@ -284,6 +285,8 @@ class FileChecker:
                 if typ is None:
                     return None
                 expr = self.expression(action.expr, entity, typ)
+                if target.text == OWNER_COLUMN and not owner_ok(self, expr, action.expr.pos):
+                    return None
                 return None if expr is None else act.SetAction(target.text, expr)
             case ActionKind.NOTIFY | ActionKind.EMAIL | ActionKind.ASSIGN if target is not None:
                 return self.addressed(action, entity, target)

@@ -80,6 +80,10 @@ GOOD = """
       then
         set priority = "high"; assign rep round_robin("sales")
     end
+    rule "Owners"
+      on task created
+      then set owner_id = coalesce(deal.rep, deal.owner_id, current_user())
+    end
     rule "Follow"
       on deal created
       then
@@ -144,7 +148,16 @@ def test_a_valid_file_compiles_with_phases(tmp_path: Path) -> None:
         ),
         ('rule "a"\n  on deal created\n  then set double = 1\nend\n', ["3:12 RL104 error"]),
         ('rule "a"\n  on deal created\n  then set created_at = now()\nend\n', ["3:12 RL104 error"]),
-        ('rule "a"\n  on deal created\n  then set owner_id = 1\nend\n', ["3:12 RL104 error"]),
+        ('rule "a"\n  on deal created\n  then set created_by = 1\nend\n', ["3:12 RL104 error"]),
+        (
+            'rule "a"\n  on deal created\n  then set owner_id = 1\nend\n',
+            ["3:23 RL116 error current_user()"],
+        ),
+        (
+            'rule "a"\n  on task created\n  then set owner_id = deal.amount\nend\n',
+            ["3:23 RL116 error current_user()"],
+        ),
+        ('rule "a"\n  on deal created\n  then set owner_id = "bob"\nend\n', ["3:23 RL006 error"]),
         (
             'rule "a"\n  on deal created\n  then create task {subject: "x", version: 2}\nend\n',
             ["3:35 RL104 error"],
