@@ -23,6 +23,8 @@ from trellis.metadata.model import (
     SourceSpan,
 )
 from trellis.rules.expr import CompiledExpression, ExpressionError, compile_expression
+from trellis.rules.expr.codes import NO_PREVIOUS
+from trellis.rules.expr.typed import uses_previous
 from trellis.rules.triggers import actions as act
 from trellis.rules.triggers import codes
 from trellis.rules.triggers import syntax as s
@@ -152,24 +154,26 @@ class FileChecker:
         trig = rule.trigger
         entity = self.entity(trig.entity) if trig.entity is not None else None
         before = all(a.kind in BEFORE_ACTIONS for a in rule.actions)
-        phase = Phase.TIMER if trig.kind == "time" else Phase.BEFORE if before else Phase.AFTER
+        timed = trig.kind == "time" or (trig.kind == "cron" and trig.entity is not None)
+        phase = Phase.TIMER if timed else Phase.BEFORE if before else Phase.AFTER
         offset = self.trigger(trig, entity)
         self.bindings = Bindings(rule, entity) if entity is not None else None
         when = None
         if rule.when is not None:
-            if entity is None and trig.kind == "cron":
+            if trig.entity is None and trig.kind == "cron":
                 self.error(
                     codes.WRONG_PHASE, "An 'every' rule has no record to test", rule.when.pos
                 )
             elif entity is not None:
                 when = self.expression(rule.when, entity, DslType.BOOLEAN)
+                when = None if when is None else self.unsaved(trig, when, rule.when.pos)
         actions: list[act.Action | None] = []
         for a in rule.actions:  # the one walk over the actions: compile, then warn
             actions.append(self.action(rule, a, entity, phase))
             warning = retrigger_warning(rule, a, phase)
             if warning is not None:
                 self.error(codes.RETRIGGER, warning, a.pos, severity=Severity.WARNING)
-        if entity is None and trig.kind != "cron":
+        if entity is None and (trig.kind != "cron" or trig.entity is not None):
             return None
         compiled = [a for a in actions if a is not None]
         if len(compiled) != len(actions) or (rule.when is not None and when is None and entity):
@@ -189,6 +193,15 @@ class FileChecker:
             cron=trig.cron,
         )
 
+    def unsaved(
+        self, trig: s.Trigger, when: CompiledExpression, pos: s.Pos
+    ) -> CompiledExpression | None:
+        """A cron rule's ``when`` tests stored records: ``old()``/``changed()`` is RL013."""
+        if trig.kind != "cron" or not uses_previous(when.tree):
+            return when
+        self.error(NO_PREVIOUS, "An 'every' rule tests stored records: no old()/changed()", pos)
+        return None
+
     def trigger(self, trig: s.Trigger, entity: EntityDef | None) -> int:
         if trig.kind == "cron":
             parts = trig.cron.split()
@@ -197,7 +210,7 @@ class FileChecker:
                     codes.BAD_TIMER,
                     f"'{trig.cron}' is not a cron schedule of 5 fields "
                     '(minute hour day month weekday), e.g. "0 8 * * 1"',
-                    trig.pos,
+                    trig.cron_pos or trig.pos,
                 )
             return 0
         if entity is None or trig.field is None:
@@ -238,8 +251,8 @@ class FileChecker:
             )
             return None
         trig = rule.trigger
-        if (kind in BEFORE_ACTIONS and trig.kind == "cron") or (
-            kind is ActionKind.REJECT and trig.kind == "time"
+        if (kind in BEFORE_ACTIONS and trig.kind == "cron" and trig.entity is None) or (
+            kind is ActionKind.REJECT and trig.kind in ("time", "cron")
         ):
             self.error(
                 codes.WRONG_PHASE,
@@ -266,7 +279,7 @@ class FileChecker:
                 return None
             return act.WebhookAction(action.text)
         if entity is None:
-            if trig.kind == "cron":
+            if trig.kind == "cron" and trig.entity is None:
                 self.error(
                     codes.WRONG_PHASE,
                     f"'{kind}' needs a record; an 'every' rule has none",
