@@ -24,15 +24,21 @@ class ScheduleRunner:
     def __init__(self, app: CompiledApp, service: RecordService | None = None) -> None:
         self.app = app
         self.schedules = Schedules(app.metadata)
-        self.cron = CronRunner(app)
+        self._service = service
+        self.cron = CronRunner(app, self.saver)
         self.firers: dict[str, Firer] = {CRON: self.cron.fire}
         if app.model.slas:
-            saver = service or RecordService(app, build_hooks(app))
-            self.firers[SLA] = SlaFiring(app, saver).fire
+            self.firers[SLA] = SlaFiring(app, self.saver()).fire
         if app.model.reminders:
             self.firers[REMINDER] = ReminderFiring(app).fire
         #: Whether the cron rules were armed once, committed (a fired row re-arms itself).
         self.armed = False
+
+    def saver(self) -> RecordService:
+        """The record service saves go through (with the app's hooks), built once."""
+        if self._service is None:
+            self._service = RecordService(self.app, build_hooks(self.app))
+        return self._service
 
     @property
     def idle(self) -> bool:

@@ -4,8 +4,10 @@ Each cron rule has one waiting row (kind ``cron``, key = rule name) whose due ti
 is the next match of its cron expression (5 fields, via ``croniter``) on the wall clock
 of the package's time zone (``app.yaml`` ``timezone``, default UTC), stored in UTC.
 The dispatcher arms missing rows, fires due ones (the rule's webhooks go to the outbox
-in the same transaction) and re-arms at the next match after *now*: a dispatcher that
-was down for several periods fires once, not once per missed period. Arming is
+in the same transaction; an ``on <entity> every …`` rule runs its actions on the
+matching records, :mod:`~trellis.platform.schedules.cron_records`) and re-arms at
+the next match after *now*: a dispatcher that was down for several periods fires
+once, not once per missed period. Arming is
 idempotent (unique due time) and a due row is claimed by one dispatcher only, so two
 dispatchers never fire a period twice. A publish drops the waiting rows of rules that
 are gone (:func:`drop_stale_rows`).
@@ -14,7 +16,7 @@ are gone (:func:`drop_stale_rows`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +26,9 @@ from croniter import croniter
 
 from trellis.metadata.model import AppModel
 from trellis.platform.records.compiled import CompiledApp
+from trellis.platform.records.service import RecordService
 from trellis.platform.records.values import as_utc, to_json
+from trellis.platform.schedules.cron_records import CronRecords
 from trellis.platform.schedules.table import DueRow, Schedules
 from trellis.platform.triggers import RuleStore
 from trellis.rules.triggers import CompiledRule, WebhookAction, check_rules
@@ -103,12 +107,16 @@ def drop_stale_rows(
 class CronRunner:
     """Arms and fires the cron rules of one compiled app."""
 
-    def __init__(self, app: CompiledApp) -> None:
+    def __init__(
+        self, app: CompiledApp, service: Callable[[], RecordService] | None = None
+    ) -> None:
         self.app = app
         self.schedules = Schedules(app.metadata)
         self.store = RuleStore(app)
         self.rules = cron_rules(app.model)
         self.zone = app.model.timezone
+        #: Runs ``on <entity> every …`` rules on their records (saving with ``service``).
+        self.records = CronRecords(app, service or (lambda: RecordService(app)))
 
     def arm(self, conn: sa.Connection, now: datetime) -> int:
         """Give every cron rule a waiting row; drop rows of rules gone or changed."""
@@ -128,6 +136,18 @@ class CronRunner:
         if rule is None or not _is_current(row.data, rule, self.zone):
             LOG.info("cron row of rule %r: the rule is gone or changed", row.key)
             return
+        if rule.entity is not None:
+            outcomes = self.records.fire(conn, rule, now)
+            LOG.info("cron rule %r fired on %s: %s", rule.name, rule.entity, outcomes)
+        else:
+            self._webhooks(conn, rule, row, now)
+        after = max(as_utc(now), as_utc(row.due_at))
+        self._plan(conn, rule, next_due(rule.cron, after, self.zone))
+
+    def _webhooks(
+        self, conn: sa.Connection, rule: CompiledRule, row: DueRow, now: datetime
+    ) -> None:
+        """An ``every`` rule without records: its webhooks, one run row."""
         changes: dict[str, Any] = {}
         scheduled = to_json(as_utc(row.due_at), None)
         for action in rule.actions:
@@ -144,8 +164,6 @@ class CronRunner:
                 self.store.enqueue(conn, "webhook", payload, now)
                 changes["webhook"] = action.url
         self.store.record_runs(conn, [self.store.run_row(rule, None, "applied", changes, now)])
-        after = max(as_utc(now), as_utc(row.due_at))
-        self._plan(conn, rule, next_due(rule.cron, after, self.zone))
 
 
 __all__ = ["CRON", "CronRunner", "cron_rules", "drop_stale_rows", "next_due"]

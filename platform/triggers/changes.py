@@ -11,7 +11,7 @@ from typing import Any, Final, Literal, assert_never
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FieldDef
+from trellis.metadata.model import FieldDef, FieldType
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.values import to_stored
 from trellis.platform.triggers._store import RuleStore
@@ -24,6 +24,8 @@ class _Nobody(Enum):
     NOBODY = "nobody"
 
 
+#: ``set owner_id = …`` fits its value as a user field (the owner is not a declared field).
+OWNER_FIELD: Final = FieldDef("owner_id", FieldType.USER, "Owner")
 #: What :meth:`RecordChanger.value` gives when an ``assign`` finds no member of the role.
 NOBODY: Final = _Nobody.NOBODY
 
@@ -53,7 +55,8 @@ class RecordChanger:
         while it is created), or ``NOBODY`` (logged) when no member has the role."""
         match action:
             case SetAction(field=field, expr=expr):
-                return fit_value(entity.entity.fields[field], expr.evaluate(record, ev))
+                target = entity.entity.fields.get(field, OWNER_FIELD)
+                return fit_value(target, expr.evaluate(record, ev))
             case AssignAction():
                 picked = self.assigner.pick(conn, rule, action, entity, own_id, record)
                 return NOBODY if picked is None else picked

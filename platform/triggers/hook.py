@@ -19,6 +19,7 @@ from typing import Any, assert_never
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import ValidationFailedError
 from trellis.platform.records.hooks import SaveEvent
+from trellis.platform.records.pipeline.state import with_old
 from trellis.platform.records.values import to_json
 from trellis.platform.triggers._store import RuleStore, due_time
 from trellis.platform.triggers.actions import AfterActions, Scene, iso
@@ -39,14 +40,8 @@ _EVENTS = {
 
 
 def _with_old(event: SaveEvent) -> EvalContext:
-    """The save's expression context with the stored record, for ``old()``/``changed()``.
-
-    Built directly (not with ``dataclasses.replace``): this runs twice per save.
-    """
-    ev = event.eval
-    if ev.old is event.old:
-        return ev
-    return EvalContext(ev.now, ev.user_id, ev.resolve, event.old)
+    """The save's expression context with the stored record, for ``old()``/``changed()``."""
+    return with_old(event.eval, event.old)
 
 
 class TriggerHook:

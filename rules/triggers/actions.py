@@ -32,7 +32,7 @@ class SetAction:
 
     @property
     def column(self) -> str:
-        """The column set (the field itself: a rule cannot set a standard column)."""
+        """The column set: the field itself (``owner_id`` is the only standard one)."""
         return self.field
 
 

@@ -23,11 +23,14 @@ from trellis.metadata.model import (
     SourceSpan,
 )
 from trellis.rules.expr import CompiledExpression, ExpressionError, compile_expression
+from trellis.rules.expr.codes import NO_PREVIOUS
+from trellis.rules.expr.typed import uses_previous
 from trellis.rules.triggers import actions as act
 from trellis.rules.triggers import codes
 from trellis.rules.triggers import syntax as s
 from trellis.rules.triggers.compiled import UNIT_SECONDS, CompiledRule
 from trellis.rules.triggers.kinds import BEFORE_ACTIONS, ActionKind, Phase, Strategy
+from trellis.rules.triggers.owner import OWNER_COLUMN, owner_ok
 from trellis.rules.triggers.retrigger import retrigger_warning
 from trellis.rules.triggers.writes import Bindings, create, update
 
@@ -92,12 +95,12 @@ class FileChecker:
     def field(self, entity: EntityDef, name: s.Name, *, settable: bool) -> DslType | None:
         """The field's expression type, or None after reporting why it cannot be used."""
         f = entity.fields.get(name.text)
+        if f is None and settable and name.text == OWNER_COLUMN:
+            return DslType.NUMBER  # the owner: ``owner`` checks the value is a user
         if f is None and settable and name.text in STANDARD_COLUMNS:
-            hint = " (use 'assign owner …')" if name.text == "owner_id" else ""
             self.error(
                 codes.NOT_SETTABLE,
-                f"'{name.text}' is a standard column kept by the platform; "
-                f"a rule cannot set it{hint}",
+                f"'{name.text}' is a standard column kept by the platform; a rule cannot set it",
                 name.pos,
             )
             return None
@@ -151,24 +154,26 @@ class FileChecker:
         trig = rule.trigger
         entity = self.entity(trig.entity) if trig.entity is not None else None
         before = all(a.kind in BEFORE_ACTIONS for a in rule.actions)
-        phase = Phase.TIMER if trig.kind == "time" else Phase.BEFORE if before else Phase.AFTER
+        timed = trig.kind == "time" or (trig.kind == "cron" and trig.entity is not None)
+        phase = Phase.TIMER if timed else Phase.BEFORE if before else Phase.AFTER
         offset = self.trigger(trig, entity)
         self.bindings = Bindings(rule, entity) if entity is not None else None
         when = None
         if rule.when is not None:
-            if entity is None and trig.kind == "cron":
+            if trig.entity is None and trig.kind == "cron":
                 self.error(
                     codes.WRONG_PHASE, "An 'every' rule has no record to test", rule.when.pos
                 )
             elif entity is not None:
                 when = self.expression(rule.when, entity, DslType.BOOLEAN)
+                when = None if when is None else self.unsaved(trig, when, rule.when.pos)
         actions: list[act.Action | None] = []
         for a in rule.actions:  # the one walk over the actions: compile, then warn
             actions.append(self.action(rule, a, entity, phase))
             warning = retrigger_warning(rule, a, phase)
             if warning is not None:
                 self.error(codes.RETRIGGER, warning, a.pos, severity=Severity.WARNING)
-        if entity is None and trig.kind != "cron":
+        if entity is None and (trig.kind != "cron" or trig.entity is not None):
             return None
         compiled = [a for a in actions if a is not None]
         if len(compiled) != len(actions) or (rule.when is not None and when is None and entity):
@@ -188,6 +193,15 @@ class FileChecker:
             cron=trig.cron,
         )
 
+    def unsaved(
+        self, trig: s.Trigger, when: CompiledExpression, pos: s.Pos
+    ) -> CompiledExpression | None:
+        """A cron rule's ``when`` tests stored records: ``old()``/``changed()`` is RL013."""
+        if trig.kind != "cron" or not uses_previous(when.tree):
+            return when
+        self.error(NO_PREVIOUS, "An 'every' rule tests stored records: no old()/changed()", pos)
+        return None
+
     def trigger(self, trig: s.Trigger, entity: EntityDef | None) -> int:
         if trig.kind == "cron":
             parts = trig.cron.split()
@@ -196,7 +210,7 @@ class FileChecker:
                     codes.BAD_TIMER,
                     f"'{trig.cron}' is not a cron schedule of 5 fields "
                     '(minute hour day month weekday), e.g. "0 8 * * 1"',
-                    trig.pos,
+                    trig.cron_pos or trig.pos,
                 )
             return 0
         if entity is None or trig.field is None:
@@ -237,8 +251,8 @@ class FileChecker:
             )
             return None
         trig = rule.trigger
-        if (kind in BEFORE_ACTIONS and trig.kind == "cron") or (
-            kind is ActionKind.REJECT and trig.kind == "time"
+        if (kind in BEFORE_ACTIONS and trig.kind == "cron" and trig.entity is None) or (
+            kind is ActionKind.REJECT and trig.kind in ("time", "cron")
         ):
             self.error(
                 codes.WRONG_PHASE,
@@ -265,7 +279,7 @@ class FileChecker:
                 return None
             return act.WebhookAction(action.text)
         if entity is None:
-            if trig.kind == "cron":
+            if trig.kind == "cron" and trig.entity is None:
                 self.error(
                     codes.WRONG_PHASE,
                     f"'{kind}' needs a record; an 'every' rule has none",
@@ -284,6 +298,8 @@ class FileChecker:
                 if typ is None:
                     return None
                 expr = self.expression(action.expr, entity, typ)
+                if target.text == OWNER_COLUMN and not owner_ok(self, expr, action.expr.pos):
+                    return None
                 return None if expr is None else act.SetAction(target.text, expr)
             case ActionKind.NOTIFY | ActionKind.EMAIL | ActionKind.ASSIGN if target is not None:
                 return self.addressed(action, entity, target)

@@ -20,6 +20,8 @@ RL111   (warning) the rule can re-trigger itself
 RL112   unknown workflow transition or role (with a did-you-mean suggestion)
 RL113   ``send email`` names no template of ``email_templates/`` (did-you-mean)
 RL114   a ``create … as`` binding is used before it is bound, or clashes with a name
+RL115   ``for each … matching`` names no filter field of the iterated entity
+RL116   ``set owner_id`` is given something that is not a user
 ======  ===============================================================
 """
 
@@ -42,6 +44,7 @@ UNKNOWN_TRANSITION: Final = "RL112"
 UNKNOWN_TEMPLATE: Final = "RL113"
 BAD_BINDING: Final = "RL114"
 BAD_MATCHING: Final = "RL115"
+BAD_OWNER: Final = "RL116"
 
 #: code -> one-line meaning, for documentation and the rule editor.
 CODES: Final[dict[str, str]] = {
@@ -60,4 +63,5 @@ CODES: Final[dict[str, str]] = {
     UNKNOWN_TEMPLATE: "unknown email template",
     BAD_BINDING: "binding used before it is bound, or clashing with a name",
     BAD_MATCHING: "'for each … matching' names no filter field of the iterated entity",
+    BAD_OWNER: "the owner is set to something that is not a user",
 }

@@ -147,7 +147,12 @@ class _ToSyntax(Transformer[Token, Any]):
         )
 
     def on_cron(self, meta: Meta, c: list[Token]) -> s.Trigger:
-        return s.Trigger("cron", _pos(c[0]), cron=_decode(str(c[1])))
+        # ``every "<cron>"`` or ``on <entity> every "<cron>"`` (the records of the entity)
+        entity = _name(c[1]) if len(c) == 4 else None
+        text = c[-1]
+        return s.Trigger(
+            "cron", _pos(c[0]), entity=entity, cron=_decode(str(text)), cron_pos=_pos(text)
+        )
 
     def when(self, meta: Meta, c: list[Token]) -> s.ExprText:
         return _expr(c[1])

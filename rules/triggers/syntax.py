@@ -35,7 +35,8 @@ class Name:
 class Trigger:
     """``on e created, updated`` / ``on e f changes`` / ``on e after N unit from f`` / ``every``.
 
-    ``kind`` is ``events``, ``change``, ``time`` or ``cron``.
+    ``kind`` is ``events``, ``change``, ``time`` or ``cron``; a cron trigger has an
+    entity when it is ``on e every "<cron>"`` (it acts on the records of ``e``).
     """
 
     kind: str
@@ -48,6 +49,8 @@ class Trigger:
     amount: int = 0
     unit: str = ""
     cron: str = ""
+    #: Where the cron text starts (cron triggers).
+    cron_pos: Pos | None = None
 
 
 @dataclass(frozen=True, slots=True)

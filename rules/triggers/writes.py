@@ -19,6 +19,7 @@ from trellis.rules.expr import codes as expr_codes
 from trellis.rules.triggers import actions as act
 from trellis.rules.triggers import codes
 from trellis.rules.triggers import syntax as s
+from trellis.rules.triggers.owner import OWNER_COLUMN, owner_ok
 
 if TYPE_CHECKING:
     from trellis.rules.triggers.checker import FileChecker
@@ -122,10 +123,11 @@ def values(
         if typ is None or _too_early(checker, bindings, text):
             ok = False
             continue
-        target = written.fields[name.text]
-        as_ref = target.type == FieldType.ANY_REFERENCE
+        target = written.fields.get(name.text)  # None: ``owner_id``
+        as_ref = target is not None and target.type == FieldType.ANY_REFERENCE
         pointed = scope.fields.get(text.text)
         if as_ref and pointed is not None and pointed.type == FieldType.REFERENCE and pointed.to:
+            assert target is not None
             if pointed.to not in target.targets:
                 checker.error(
                     codes.UNKNOWN_FIELD,
@@ -141,6 +143,9 @@ def values(
         expr = checker.expression(text, scope, typ)
         if expr is None:
             _as_binding(checker, bindings, seen)
+            ok = False
+            continue
+        if name.text == OWNER_COLUMN and not owner_ok(checker, expr, text.pos):
             ok = False
             continue
         out.append((name.text, expr))

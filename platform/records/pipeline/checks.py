@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from trellis.platform.money.formulas import convert_formulas
 from trellis.platform.records.errors import ConflictError, NotFoundError, ValidationFailedError
-from trellis.platform.records.pipeline.state import Save
+from trellis.platform.records.pipeline.state import Save, with_old
 from trellis.platform.records.principal import Member, System
 from trellis.platform.records.save_checks import (
     check_conditions,
@@ -43,7 +43,10 @@ def authorize(save: Save) -> None:
 
 
 def load(save: Save) -> None:
-    """Read and lock the stored record; refuse a stale ``expected_version`` (409)."""
+    """Read and lock the stored record; refuse a stale ``expected_version`` (409).
+
+    The stored record becomes the save's ``old`` and its expression context's too.
+    """
     entity, record_id = save.entity, int(save.record_id or 0)
     current = save.repo.get_for_update(save.ctx.conn, entity, record_id)
     if current is None:
@@ -57,6 +60,8 @@ def load(save: Save) -> None:
         )
     save.event.old = current
     save.event.record = dict(current)
+    # ``old()``/``changed()`` in defaults, formulas, conditions and validations read it.
+    save.event.eval = with_old(save.event.eval, current)
 
 
 def coerce(save: Save) -> None:

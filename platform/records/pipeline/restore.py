@@ -12,7 +12,7 @@ follow (rollups of the parents, rules, timers), and the records deleted with it 
 from __future__ import annotations
 
 from trellis.platform.records.errors import ConflictError, NotFoundError, ValidationFailedError
-from trellis.platform.records.pipeline.state import Save
+from trellis.platform.records.pipeline.state import Save, with_old
 from trellis.platform.records.principal import Member, System
 from trellis.platform.records.save_checks import check_references, check_unique
 
@@ -42,6 +42,7 @@ def load_deleted(save: Save) -> None:
     if current is None:
         raise NotFoundError(f"No deleted {entity.name} with id {record_id}.")
     save.event.old = current
+    save.event.eval = with_old(save.event.eval, current)
     save.event.record = dict(current)
 
 

@@ -31,7 +31,7 @@ from trellis.platform.records.pipeline.restore import (
     load_deleted,
     write_restore,
 )
-from trellis.platform.records.pipeline.state import Save, Step
+from trellis.platform.records.pipeline.state import Save, Step, with_old
 from trellis.platform.records.pipeline.writes import (
     autonumbers,
     change_row,
@@ -83,6 +83,7 @@ def load_for_recompute(save: Save) -> None:
         save.done = True
         return
     save.event.old = current
+    save.event.eval = with_old(save.event.eval, current)
     save.event.record = {**current, **save.values}
 
 

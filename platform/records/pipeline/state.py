@@ -109,6 +109,13 @@ def eval_context(repo: RecordRepository, ctx: SaveContext) -> EvalContext:
     return EvalContext(now=ctx.now, user_id=ctx.user_id, resolve=resolve)
 
 
+def with_old(ectx: EvalContext, old: Mapping[str, Any] | None) -> EvalContext:
+    """``ectx`` reading ``old`` for ``old()``/``changed()`` (itself when it already does)."""
+    if ectx.old is old:
+        return ectx
+    return EvalContext(ectx.now, ectx.user_id, ectx.resolve, old)
+
+
 def start_save(
     repo: RecordRepository,
     hooks: HookTable,
@@ -123,4 +130,4 @@ def start_save(
     return Save(event, repo, hooks)
 
 
-__all__ = ["HookTable", "Record", "Save", "Step", "eval_context", "start_save"]
+__all__ = ["HookTable", "Record", "Save", "Step", "eval_context", "start_save", "with_old"]

@@ -145,6 +145,15 @@ def test_load_locks_the_record_and_refuses_a_stale_version(env: Env) -> None:
         checks.load(env.save("update", {}, record_id=999))
 
 
+def test_load_lets_old_and_changed_read_the_stored_record(env: Env) -> None:
+    stored = env.stored({"name": "A"})
+    save = env.save("update", {"name": "B"}, record_id=stored["id"])
+    assert save.event.eval.old is None  # nothing stored read yet
+    checks.load(save)
+    assert save.event.eval.old is save.event.old
+    assert save.event.eval.now == NOW
+
+
 def test_coerce_converts_values_and_keeps_errors_for_later(env: Env) -> None:
     save = env.save("create", {"name": "A", "amount": "12.50", "stage": "nope"})
     checks.coerce(save)

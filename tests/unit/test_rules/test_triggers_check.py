@@ -80,6 +80,10 @@ GOOD = """
       then
         set priority = "high"; assign rep round_robin("sales")
     end
+    rule "Owners"
+      on task created
+      then set owner_id = coalesce(deal.rep, deal.owner_id, current_user())
+    end
     rule "Follow"
       on deal created
       then
@@ -101,6 +105,11 @@ GOOD = """
       every "0 3 * * *"
       then webhook "https://example.com/n"
     end
+    rule "Weekly decay"
+      on deal every "0 6 * * 1"
+      when amount > 0
+      then set amount = max(amount - 5, 0); notify owner "Decayed {{ name }}"
+    end
 """
 
 
@@ -114,6 +123,9 @@ def test_a_valid_file_compiles_with_phases(tmp_path: Path) -> None:
     assert rules["Stop"].phase == "before"
     assert rules["Soon"].offset_seconds == -2 * 86400
     assert rules["Nightly"].cron == "0 3 * * *"
+    weekly = rules["Weekly decay"]
+    assert (weekly.kind, weekly.entity, weekly.phase) == ("cron", "deal", "timer")
+    assert [a.kind for a in weekly.actions] == ["set", "notify"]
     assert [a.kind for a in rules["Follow"].actions] == ["create", "notify", "email", "webhook"]
 
 
@@ -144,7 +156,16 @@ def test_a_valid_file_compiles_with_phases(tmp_path: Path) -> None:
         ),
         ('rule "a"\n  on deal created\n  then set double = 1\nend\n', ["3:12 RL104 error"]),
         ('rule "a"\n  on deal created\n  then set created_at = now()\nend\n', ["3:12 RL104 error"]),
-        ('rule "a"\n  on deal created\n  then set owner_id = 1\nend\n', ["3:12 RL104 error"]),
+        ('rule "a"\n  on deal created\n  then set created_by = 1\nend\n', ["3:12 RL104 error"]),
+        (
+            'rule "a"\n  on deal created\n  then set owner_id = 1\nend\n',
+            ["3:23 RL116 error current_user()"],
+        ),
+        (
+            'rule "a"\n  on task created\n  then set owner_id = deal.amount\nend\n',
+            ["3:23 RL116 error current_user()"],
+        ),
+        ('rule "a"\n  on deal created\n  then set owner_id = "bob"\nend\n', ["3:23 RL006 error"]),
         (
             'rule "a"\n  on deal created\n  then create task {subject: "x", version: 2}\nend\n',
             ["3:35 RL104 error"],
@@ -179,7 +200,23 @@ def test_a_valid_file_compiles_with_phases(tmp_path: Path) -> None:
             'rule "a"\n  on deal after 1 days from name\n  then webhook "https://x.io"\nend\n',
             ["2:29 RL107 error"],
         ),
-        ('rule "a"\n  every "soon"\n  then webhook "https://x.io"\nend\n', ["2:3 RL107 error"]),
+        ('rule "a"\n  every "soon"\n  then webhook "https://x.io"\nend\n', ["2:9 RL107 error"]),
+        ('rule "a"\n  on deal every "9 * *"\n  then set amount = 1\nend\n', ["2:17 RL107 error"]),
+        ('rule "a"\n  on deal every "0 6 * * 1"\n  then reject "x"\nend\n', ["3:8 RL105 error"]),
+        ('rule "a"\n  every "0 6 * * 1"\n  then set amount = 1\nend\n', ["3:8 RL105 error"]),
+        (
+            'rule "a"\n  on deal every "0 6 * * 1"\n  when changed(amount)\n'
+            "  then set amount = 1\nend\n",
+            ["3:8 RL013 error"],
+        ),
+        (
+            'rule "a"\n  on deal every "0 6 * * 1"\n  then set amont = 1\nend\n',
+            ["3:12 RL103 error amount"],
+        ),
+        (
+            'rule "a"\n  on dea every "0 6 * * 1"\n  then set amount = 1\nend\n',
+            ["2:6 RL102 error deal"],
+        ),
         ('rule "a"\n  on deal created\n  then notify name "x"\nend\n', ["3:15 RL108 error"]),
         ('rule "a"\n  on deal created\n  then notify owner "{{ x"\nend\n', ["3:21 RL109 error"]),
         ('rule "a"\n  on deal created\n  then webhook "ftp://x"\nend\n', ["3:16 RL109 error"]),
