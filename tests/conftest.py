@@ -6,6 +6,7 @@ import gc
 import os
 import textwrap
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,31 @@ use_hash_parameters(argon2.profiles.CHEAPEST)
 gc.collect()
 gc.freeze()
 gc.set_threshold(50_000, 20, 20)
+
+#: The files with the most seconds of tests (a CI run's ``--durations``), longest first.
+#: xdist (``--dist loadfile --no-loadscope-reorder``) hands them out first, so no long
+#: file starts near the end of the run and keeps one worker busy after the other is done.
+LONGEST_FILES = (
+    "tests/integration/test_jobs_redis.py",
+    "tests/e2e/test_openapi_contract.py",
+    "tests/e2e/test_schemathesis.py",
+    "tests/integration/test_concurrency.py",
+    "tests/e2e/test_cli.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first, then the files with more tests first (xdist's own order).
+
+    The sort is stable and keys on the file only, so tests keep their order in a file.
+    """
+    files = [item.nodeid.split("::")[0] for item in items]
+    sizes = Counter(files)
+    first = {name: index for index, name in enumerate(LONGEST_FILES)}
+    order = {name: index for index, name in enumerate(dict.fromkeys(files))}
+    keys = {name: (first.get(name, len(first)), -sizes[name], order[name]) for name in order}
+    items.sort(key=lambda item: keys[item.nodeid.split("::")[0]])
+
 
 PG_URL = os.environ.get("TRELLIS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

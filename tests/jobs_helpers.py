@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from rq.timeouts import TimerDeathPenalty
 
 from trellis.cli import main
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.config.env import VARIABLES
+from trellis.platform.jobs.rqueue import PromptWorker
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 
@@ -85,6 +87,19 @@ def rows(runtime: Runtime, tenant: str, table: str) -> list[dict[str, Any]]:
     t = runtime.app(tenant).metadata.tables[table]
     with runtime.engines.tenant_connection(tenant) as conn:
         return [dict(r._mapping) for r in conn.execute(sa.select(t).order_by(t.c.id))]
+
+
+class ThreadWorker(PromptWorker):
+    """An RQ worker that runs in a thread of the test (STACK.md §5: no signal handlers).
+
+    A :class:`PromptWorker`: RQ's own command listener waits up to 60 s for a message and
+    a burst worker's teardown joins it, which held some ``work()`` calls for a minute.
+    """
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:
+        pass
 
 
 def free_port() -> int:

@@ -86,12 +86,14 @@ class PolicyStore(Adapter):  # type: ignore[misc]
         # SQLite: writers BEGIN IMMEDIATE, so the delete + insert waits for its turn.
         self._writer = engines.system.execution_options(**options, **{WRITE_OPTION: True})
         self._write_session = orm.sessionmaker(bind=self._writer)
+        # Installations sharing one PostgreSQL database lock apart (own system schema).
+        self._lock_scope = engines.system_schema or ""
         self.ensure_table()
 
     def ensure_table(self) -> None:
         """Create ``casbin_rule`` when missing (safe when processes start together)."""
         with self._writer.begin() as conn:
-            _lock(conn, f"trellis-casbin:{TABLE}")
+            _lock(conn, f"trellis-casbin:{self._lock_scope}:{TABLE}")
             _PolicyBase.metadata.create_all(conn)
 
     def load(self, enforcer: casbin.Enforcer, tenant: str) -> None:
@@ -130,7 +132,7 @@ class PolicyStore(Adapter):  # type: ignore[misc]
     @contextmanager
     def _replacing(self, tenant: str) -> Iterator[orm.Session]:
         with self._write_session() as session, session.begin():
-            _lock(session.connection(), f"trellis-casbin:{tenant}")
+            _lock(session.connection(), f"trellis-casbin:{self._lock_scope}:{tenant}")
             yield session
 
 

@@ -213,6 +213,21 @@ def deliver_batch(tenant: str, claims: Sequence[Sequence[int]]) -> dict[str, int
     }
 
 
+class PromptWorker(SimpleWorker):
+    """RQ's in-process worker whose command listener stops within 0.05 s.
+
+    RQ's listener thread waits up to 60 s for a message; a listener that read its own
+    unsubscribe before the stop flag was set held the worker's shutdown for that minute.
+    """
+
+    def subscribe(self) -> None:
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]  # RQ: None
+            sleep_time=0.05, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
+
+
 def run_worker(
     runtime: Runtime,
     redis: Redis,
@@ -235,7 +250,7 @@ def run_worker(
         loop = EmbeddedWorker(dispatcher, interval=interval).start()
     try:
         # SimpleWorker runs jobs in this process: no fork, so the runtime's pools stay valid.
-        SimpleWorker([q], connection=redis, name=name).work(burst=burst, with_scheduler=False)
+        PromptWorker([q], connection=redis, name=name).work(burst=burst, with_scheduler=False)
     finally:
         if loop is not None:
             loop.stop()
@@ -243,6 +258,7 @@ def run_worker(
 
 __all__ = [
     "DEFAULT_QUEUE",
+    "PromptWorker",
     "RedisDispatcher",
     "TransportError",
     "connect",

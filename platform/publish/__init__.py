@@ -69,11 +69,15 @@ def package_files(path: Path) -> dict[str, str]:
     return files
 
 
-def _lock_tenant(conn: sa.Connection, tenant: str) -> None:
-    """Serialise publishes of one tenant (SQLite: BEGIN IMMEDIATE already holds the lock)."""
+def _lock_tenant(conn: sa.Connection, schema: str | None) -> None:
+    """Serialise publishes of one tenant (SQLite: BEGIN IMMEDIATE already holds the lock).
+
+    The key is the tenant's schema, so installations sharing one PostgreSQL database
+    (other schema prefixes) never wait for each other's publishes of a same-named tenant.
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"trellis-ddl:{tenant}"}
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"trellis-ddl:{schema}"}
         )
 
 
@@ -159,7 +163,7 @@ def publish(
     with runtime.engines.tenant_engine(tenant).connect() as raw:
         conn = raw.execution_options(trellis_write=True)
         with conn.begin() as tenant_tx:
-            _lock_tenant(conn, tenant)
+            _lock_tenant(conn, schema)
             info = runtime.tenant(tenant, fresh=True)  # read under the lock
             if expected_version is not None and info.current_version != expected_version:
                 raise VersionConflictError(tenant, expected_version, info.current_version)

@@ -22,8 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from outage_servers import RedisServer
-from rq import Queue, SimpleWorker
-from rq.timeouts import TimerDeathPenalty
+from rq import Queue
 
 from trellis.platform.config import FakeClock, RuntimeConfig
 from trellis.platform.jobs import Dispatcher, Job, JobContext
@@ -34,19 +33,10 @@ from trellis.tenants.registry.access_admin import revoke_token
 
 from browser_support import LiveServer
 from helpers import PackageWriter, make_tenant
-from jobs_helpers import enqueue_rows, rows
+from jobs_helpers import ThreadWorker, enqueue_rows, rows
 from ui_support import sign_in
 
 TENANT = "acme"
-
-
-class ThreadWorker(SimpleWorker):
-    """An RQ worker that runs in a thread of the test (no signal handlers)."""
-
-    death_penalty_class = TimerDeathPenalty
-
-    def _install_signal_handlers(self) -> None:
-        pass
 
 
 def _until(what: str, ready: Callable[[], bool], seconds: float = 20.0) -> None:

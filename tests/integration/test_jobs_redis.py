@@ -21,8 +21,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from rq import Queue, SimpleWorker
-from rq.timeouts import TimerDeathPenalty
+from rq import Queue
 
 from trellis.jobs_cli import start_embedded_worker
 from trellis.platform.jobs import Dispatcher, Job, JobContext, JobPolicy
@@ -38,6 +37,7 @@ from trellis.platform.runtime import Runtime
 
 from helpers import Api
 from jobs_helpers import (
+    ThreadWorker,
     enqueue_rows,
     free_port,
     make_jobs_tenant,
@@ -78,15 +78,6 @@ def queue() -> Iterator[Queue]:
             if name in member.decode():
                 redis.srem(registry, member)
     redis.close()
-
-
-class ThreadWorker(SimpleWorker):
-    """An RQ worker that can run off the main thread (STACK.md §5)."""
-
-    death_penalty_class = TimerDeathPenalty
-
-    def _install_signal_handlers(self) -> None:
-        pass
 
 
 def work(queue: Queue, suffix: str = "w") -> None:
