@@ -3,10 +3,14 @@
 from trellis.metadata.model.coerce import FieldValueError
 from trellis.metadata.model.dashboards import (
     CHART_KINDS,
+    NUMBER_KINDS,
+    RATIO_PARTS,
     TILE_AGGREGATES,
     TILE_KINDS,
     TIME_BUCKETS,
     DashboardDef,
+    MeasureDef,
+    RatioDef,
     TileDef,
 )
 from trellis.metadata.model.defs import (
@@ -75,8 +79,10 @@ __all__ = [
     "LINES_TYPE",
     "LINK_ACTIONS",
     "NUMBER_FIELD_TYPES",
+    "NUMBER_KINDS",
     "POSITION_COLUMN",
     "PUBLIC_ROLE",
+    "RATIO_PARTS",
     "SCOPES",
     "STANDARD_COLUMNS",
     "TILE_AGGREGATES",
@@ -104,9 +110,11 @@ __all__ = [
     "LinesDef",
     "LinkDef",
     "ListLayout",
+    "MeasureDef",
     "PipelineDef",
     "PublicFieldDef",
     "PublicText",
+    "RatioDef",
     "RelatedList",
     "RelatedSource",
     "ReminderDef",
