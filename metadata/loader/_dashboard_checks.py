@@ -4,7 +4,9 @@ Codes: MD111 (unknown entity), MD112 (unknown field in ``field`` or ``group_by``
 MD113 (``agg`` and ``field`` do not fit: sum/avg/min/max need a number field,
 ``count`` takes none), MD114 (a chart without ``group_by`` or a KPI with one),
 MD115 (a ``group_by`` that cannot group as asked), MD116 (a ``where`` the rule
-checker refuses).
+checker refuses), MD420 (a tile whose keys do not fit its kind: a ``ratio`` takes its
+aggregates in ``numerator``, ``minus`` and ``denominator``, other kinds take none of
+those). Each part of a ratio is checked like a KPI tile of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from trellis.metadata.model import (
     FIELD_TYPES,
     LAYOUT_STANDARD_COLUMNS,
     NUMBER_FIELD_TYPES,
+    RATIO_PARTS,
     STANDARD_COLUMNS,
     AppModel,
     DslType,
@@ -52,6 +55,8 @@ GROUPABLE_TYPES = (
 DATE_TYPES = (FieldType.DATE, FieldType.DATETIME)
 #: Field types a funnel can order its steps by.
 FUNNEL_TYPES = (FieldType.PIPELINE, FieldType.ENUM)
+#: Keys of an aggregate tile that a ratio takes in its parts instead.
+_AGGREGATE_KEYS = ("entity", "agg", "field", "group_by", "where")
 #: Standard columns as field types, for grouping (``id`` and ``version`` never group).
 _STANDARD_TYPES = {
     "owner_id": FieldType.USER,
@@ -81,11 +86,16 @@ class _TileCheck:
     """Checks one tile of one dashboard file."""
 
     def __init__(
-        self, item: Mapping[str, Any], index: int, positions: PositionMap, report: Report
+        self,
+        item: Mapping[str, Any],
+        index: int,
+        positions: PositionMap,
+        report: Report,
+        part: str | None = None,
     ) -> None:
         self.item = item
-        self.path: NodePath = ("tiles", index)
-        self.where = f"tile {index + 1}"
+        self.path: NodePath = ("tiles", index, part) if part else ("tiles", index)
+        self.where = f"tile {index + 1} {part}" if part else f"tile {index + 1}"
         self.positions = positions
         self.report = report
 
@@ -158,6 +168,28 @@ class _TileCheck:
             self.error("MD115", f"group_by: {problem}", "group_by")
 
 
+def _check_shape(check: _TileCheck) -> bool:
+    """Whether the tile's keys fit its kind; reports the first key that does not (MD420)."""
+    is_ratio = check.item.get("kind") == "ratio"
+    misplaced = _AGGREGATE_KEYS if is_ratio else (*RATIO_PARTS, "percent")
+    for key in misplaced:
+        if key not in check.item:
+            continue
+        if is_ratio:
+            message = (
+                f"a ratio takes '{key}' in its parts, not at its top; "
+                f"move it into 'numerator:' and 'denominator:'"
+            )
+        else:
+            message = (
+                f"'{key}' belongs to a ratio tile, not a {check.item.get('kind')}; "
+                "use 'kind: ratio' with 'numerator:' and 'denominator:'"
+            )
+        check.error("MD420", message, key)
+        return False
+    return True
+
+
 def check_dashboards(
     model: AppModel,
     dashboards: Dashboards,
@@ -165,21 +197,39 @@ def check_dashboards(
     broken: Collection[str],
     report: Report,
 ) -> None:
-    """Check every tile's entity, fields, aggregate and grouping (MD111-MD115)."""
+    """Check every tile's entity, fields, aggregate and grouping (MD111-MD115, MD420)."""
     for name, doc in dashboards.docs.items():
         tiles = doc.data.get("tiles") if isinstance(doc.data, dict) else None
         for index, item in enumerate(tiles if isinstance(tiles, list) else []):
             if not isinstance(item, dict):
                 continue
             check = _TileCheck(item, index, doc.positions, report)
-            entity = item.get("entity")
-            if not isinstance(entity, str) or not NAME.match(entity) or entity in broken:
+            if not _check_shape(check):
                 continue
-            if entity not in entity_docs:
-                message = f"unknown entity '{entity}' in dashboard '{name}'"
-                check.error("MD111", message, "entity", did_you_mean(entity, model.entities))
+            if item.get("kind") != "ratio":
+                _check_measure(check, name, model, entity_docs, broken)
                 continue
-            check.run(field_specs(entity_docs[entity].data), entity)
+            for part in RATIO_PARTS:
+                if isinstance(item.get(part), dict):
+                    sub = _TileCheck(item[part], index, doc.positions, report, part)
+                    _check_measure(sub, name, model, entity_docs, broken)
+
+
+def _check_measure(
+    check: _TileCheck,
+    dashboard: str,
+    model: AppModel,
+    entity_docs: Mapping[str, YamlDocument],
+    broken: Collection[str],
+) -> None:
+    entity = check.item.get("entity")
+    if not isinstance(entity, str) or not NAME.match(entity) or entity in broken:
+        return
+    if entity not in entity_docs:
+        message = f"unknown entity '{entity}' in dashboard '{dashboard}'"
+        check.error("MD111", message, "entity", did_you_mean(entity, model.entities))
+        return
+    check.run(field_specs(entity_docs[entity].data), entity)
 
 
 def check_tile_conditions(
@@ -191,24 +241,25 @@ def check_tile_conditions(
     """Type-check every tile's ``where`` as a boolean over its entity (MD116)."""
     for dashboard in model.dashboards.values():
         for number, tile in enumerate(dashboard.tiles, start=1):
-            entity = model.entities.get(tile.entity)
-            if entity is None or tile.where is None or tile.where_source is None:
-                continue
-            skip = unreliable.get(entity.name, ())
-            if skip and mentions(tile.where, skip):
-                continue
-            if isinstance(checker, QueryConditionChecker):
-                found = checker.check_query_condition(
-                    tile.where, entity, model, span=tile.where_source
-                )
-            else:
-                found = checker.check(
-                    tile.where, entity, model, expected=DslType.BOOLEAN, span=tile.where_source
-                )
-            report.extend(_recode(dashboard.name, number, d) for d in found)
+            parts = tile.ratio.parts if tile.ratio is not None else (("", tile),)
+            for part, measure in parts:
+                where, span = measure.where, measure.where_source
+                entity = model.entities.get(measure.entity)
+                if entity is None or where is None or span is None:
+                    continue
+                skip = unreliable.get(entity.name, ())
+                if skip and mentions(where, skip):
+                    continue
+                if isinstance(checker, QueryConditionChecker):
+                    found = checker.check_query_condition(where, entity, model, span=span)
+                else:
+                    expected = DslType.BOOLEAN
+                    found = checker.check(where, entity, model, expected=expected, span=span)
+                shown = f"{number} {part}".strip()
+                report.extend(_recode(dashboard.name, shown, d) for d in found)
 
 
-def _recode(dashboard: str, number: int, d: Diagnostic) -> Diagnostic:
+def _recode(dashboard: str, number: str, d: Diagnostic) -> Diagnostic:
     """A rule diagnostic on a tile's ``where`` as MD116, keeping its own code."""
     return Diagnostic(
         "MD116",

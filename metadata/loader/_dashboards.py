@@ -2,7 +2,8 @@
 
 Each file is schema-checked (``dashboard.schema.json``); the ``dashboard`` key must
 equal the file name and a name may be defined once (MD110). Building is lenient: a
-tile the schema check already reported is left out.
+tile the schema check already reported is left out. A ``ratio`` tile reads its parts
+(``numerator``, ``minus``, ``denominator``) as aggregates of their own.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader.positions import NodePath, PositionMap
 from trellis.metadata.loader.yaml_source import YamlDocument
 from trellis.metadata.model import (
+    RATIO_PARTS,
     TILE_AGGREGATES,
     TILE_KINDS,
     TIME_BUCKETS,
     DashboardDef,
+    MeasureDef,
+    RatioDef,
     SourceSpan,
     TileDef,
 )
@@ -93,13 +97,58 @@ def read_dashboards(root: Path, display: str, read: Reader, report: Report) -> D
     return out
 
 
+def _measure(item: Any, path: NodePath, positions: PositionMap) -> MeasureDef | None:
+    """One aggregate of a ratio tile, or None when the schema check refused it."""
+    if not isinstance(item, dict):
+        return None
+    entity, agg = _text(item, "entity"), _text(item, "agg")
+    if entity is None or agg not in TILE_AGGREGATES:
+        return None
+    where = _text(item, "where")
+    return MeasureDef(
+        entity=entity,
+        agg=str(agg),
+        field=_text(item, "field"),
+        where=where,
+        where_source=positions.content((*path, "where")) if where else None,
+        source=positions.value(path),
+    )
+
+
+def _ratio(item: Mapping[str, Any], path: NodePath, positions: PositionMap) -> RatioDef | None:
+    parts = {k: _measure(item.get(k), (*path, k), positions) for k in RATIO_PARTS}
+    top, bottom = parts["numerator"], parts["denominator"]
+    if top is None or bottom is None or ("minus" in item and parts["minus"] is None):
+        return None
+    return RatioDef(top, bottom, parts["minus"], item.get("percent") is True)
+
+
+def _ratio_tile(item: Mapping[str, Any], path: NodePath, positions: PositionMap) -> TileDef | None:
+    label, ratio = _text(item, "label"), _ratio(item, path, positions)
+    if label is None or ratio is None:
+        return None
+    top = ratio.numerator
+    return TileDef(
+        kind="ratio",
+        label=label,
+        entity=top.entity,
+        agg=top.agg,
+        field=top.field,
+        description=_text(item, "description"),
+        source=positions.value(path),
+        ratio=ratio,
+    )
+
+
 def _tile(index: int, item: Any, positions: PositionMap) -> TileDef | None:
     if not isinstance(item, dict):
         return None
+    path: NodePath = ("tiles", index)
+    if item.get("kind") == "ratio":
+        return _ratio_tile(item, path, positions)
     kind, label, entity, agg = (_text(item, k) for k in ("kind", "label", "entity", "agg"))
     if kind not in TILE_KINDS or agg not in TILE_AGGREGATES or label is None or entity is None:
         return None
-    path: NodePath = ("tiles", index)
     group_by, bucket = None, None
     grouping = _text(item, "group_by")
     if grouping is not None:

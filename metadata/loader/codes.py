@@ -136,6 +136,8 @@ CODES = MappingProxyType(
         "MD114": "a chart tile without 'group_by', or a kpi tile with one",
         "MD115": "a tile's group_by cannot group as asked (time bucket, type, line or funnel)",
         "MD116": "a tile's 'where' condition is refused by the rule checker",
+        "MD420": "a tile's keys do not fit its kind: a ratio takes its aggregates in "
+        "numerator, minus and denominator; other kinds take none of those",
         # Public forms and signed links (forms/<name>.yaml, links/<name>.yaml).
         "MD240": "the 'form', 'link' or 'portal' key does not match the file name",
         "MD241": "a form, link or portal names an unknown entity (did you mean …)",

@@ -3,10 +3,14 @@
 from trellis.metadata.model.coerce import FieldValueError
 from trellis.metadata.model.dashboards import (
     CHART_KINDS,
+    NUMBER_KINDS,
+    RATIO_PARTS,
     TILE_AGGREGATES,
     TILE_KINDS,
     TIME_BUCKETS,
     DashboardDef,
+    MeasureDef,
+    RatioDef,
     TileDef,
 )
 from trellis.metadata.model.defs import (
@@ -76,8 +80,10 @@ __all__ = [
     "LINES_TYPE",
     "LINK_ACTIONS",
     "NUMBER_FIELD_TYPES",
+    "NUMBER_KINDS",
     "POSITION_COLUMN",
     "PUBLIC_ROLE",
+    "RATIO_PARTS",
     "RESERVED_PORTAL_NAMES",
     "SCOPES",
     "STANDARD_COLUMNS",
@@ -106,10 +112,12 @@ __all__ = [
     "LinesDef",
     "LinkDef",
     "ListLayout",
+    "MeasureDef",
     "PipelineDef",
     "PortalDef",
     "PublicFieldDef",
     "PublicText",
+    "RatioDef",
     "RelatedList",
     "RelatedSource",
     "ReminderDef",

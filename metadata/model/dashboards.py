@@ -3,6 +3,8 @@
 A tile reads one entity: ``agg`` of ``field`` (``count`` takes none) over the records
 matching ``where`` (rule-language text), either as one number (``kpi``) or per value
 of ``group_by`` (charts), where a date or datetime is grouped by a time ``bucket``.
+A ``ratio`` tile is one number made of aggregates (``MeasureDef``), each over its own
+entity and ``where``: ``(numerator - minus) / denominator``, times 100 as a percentage.
 """
 
 from __future__ import annotations
@@ -12,13 +14,46 @@ from dataclasses import dataclass
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
 
 #: Tile kinds: one number, or a chart over groups.
-TILE_KINDS = ("kpi", "bar", "line", "funnel", "pie")
+TILE_KINDS = ("kpi", "ratio", "bar", "line", "funnel", "pie")
+#: Kinds that show one number.
+NUMBER_KINDS = ("kpi", "ratio")
+#: The parts of a ratio tile, in the order they are read.
+RATIO_PARTS = ("numerator", "minus", "denominator")
 #: Kinds that draw one value per group and so need ``group_by``.
 CHART_KINDS = ("bar", "line", "funnel", "pie")
 #: Aggregates a tile may compute.
 TILE_AGGREGATES = ("count", "sum", "avg", "min", "max")
 #: Time buckets for ``group_by: "close_date:month"``.
 TIME_BUCKETS = ("day", "week", "month", "quarter", "year")
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureDef:
+    """One aggregate of a ratio tile: ``agg`` of ``field`` over ``entity`` where ``where``."""
+
+    entity: str
+    agg: str
+    field: str | None = None
+    where: str | None = None
+    where_source: SourceSpan | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+@dataclass(frozen=True, slots=True)
+class RatioDef:
+    """``(numerator - minus) / denominator``; a percentage when ``percent``."""
+
+    numerator: MeasureDef
+    denominator: MeasureDef
+    minus: MeasureDef | None = None
+    percent: bool = False
+
+    @property
+    def parts(self) -> tuple[tuple[str, MeasureDef], ...]:
+        """(name, measure) of each part present, numerator first."""
+        named = (("numerator", self.numerator), ("minus", self.minus))
+        found = [(n, m) for n, m in named if m is not None]
+        return (*found, ("denominator", self.denominator))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +73,8 @@ class TileDef:
     where_source: SourceSpan | None = None
     description: str | None = None
     source: SourceSpan = UNKNOWN_SOURCE
+    #: The aggregates of a ``ratio`` tile (its ``entity`` and ``agg`` are the numerator's).
+    ratio: RatioDef | None = None
 
     @property
     def is_chart(self) -> bool:
@@ -58,9 +95,13 @@ class DashboardDef:
 
 __all__ = [
     "CHART_KINDS",
+    "NUMBER_KINDS",
+    "RATIO_PARTS",
     "TILE_AGGREGATES",
     "TILE_KINDS",
     "TIME_BUCKETS",
     "DashboardDef",
+    "MeasureDef",
+    "RatioDef",
     "TileDef",
 ]

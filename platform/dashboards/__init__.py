@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import DashboardDef
+from trellis.metadata.model import DashboardDef, TileDef
 from trellis.platform.authz import Access
 from trellis.platform.dashboards.aggregate import TileData, compute_tile
 from trellis.platform.dashboards.buckets import BUCKETS, bucket_label, bucket_start
@@ -17,11 +17,13 @@ from trellis.rules.expr import EvalContext
 def readable_dashboards(access: Access) -> list[DashboardDef]:
     """The app's dashboards with at least one tile on an entity the caller may read."""
     model = access.app.model
-    return [
-        d
-        for d in model.dashboards.values()
-        if any(t.entity in model.entities and access.can(t.entity, "read") for t in d.tiles)
-    ]
+    return [d for d in model.dashboards.values() if any(_readable(access, t) for t in d.tiles)]
+
+
+def _readable(access: Access, tile: TileDef) -> bool:
+    entities = [m.entity for _, m in tile.ratio.parts] if tile.ratio else [tile.entity]
+    model = access.app.model
+    return all(e in model.entities and access.can(e, "read") for e in entities)
 
 
 def compute_dashboard(

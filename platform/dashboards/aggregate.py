@@ -4,7 +4,7 @@ A tile is ``agg(field)`` over the live records of one entity that the caller's r
 scope reaches and the tile's ``where`` selects, as one number (KPI) or per group. The
 ``where`` is compiled as the caller sees the model, so a tile that reads a hidden
 field, or counts an entity the caller may not read, is reported unavailable instead of
-revealing anything.
+revealing anything. A ``ratio`` tile divides aggregates computed this way (``ratio``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FieldDef, FieldType, TileDef
+from trellis.metadata.model import FieldDef, FieldType, RatioDef, TileDef
 from trellis.platform.authz import Access
 from trellis.platform.authz.read_paths import scoped_filter
 from trellis.platform.dashboards.buckets import bucket_start
 from trellis.platform.dashboards.groups import Group, order_groups
+from trellis.platform.dashboards.ratio import measure_tile, ratio_value
 from trellis.platform.dashboards.zone_offsets import offset_stretches
 from trellis.platform.money import (
     MissingRate,
@@ -100,6 +101,8 @@ def compute_tile(
     Never raises for what the caller may not see: the result is then unavailable,
     with a sentence saying why.
     """
+    if tile.ratio is not None:
+        return _ratio_tile(conn, access, tile, tile.ratio, ectx)
     entity = access.app.entities.get(tile.entity)
     if entity is None:
         return TileData(tile, unavailable=f"There is no entity '{tile.entity}'.")
@@ -131,6 +134,20 @@ def compute_tile(
     labels = _labels(conn, access, ectx, tile, field, rows, user_names or {})
     groups = order_groups(access.app.model, tile, field, rows, labels)
     return TileData(tile, groups=groups)
+
+
+def _ratio_tile(
+    conn: sa.Connection, access: Access, tile: TileDef, ratio: RatioDef, ectx: EvalContext
+) -> TileData:
+    """A ratio of its parts, each computed as a KPI; unavailable when any part is."""
+    parts = [compute_tile(conn, access, measure_tile(tile, m), ectx) for _, m in ratio.parts]
+    for part in parts:
+        if part.unavailable is not None:
+            return TileData(tile, unavailable=part.unavailable)
+    missing = {m: None for part in parts for m in part.missing}
+    flagged = tuple(sorted(missing, key=lambda m: (m.day, m.currency)))
+    value = ratio_value(ratio, [part.value for part in parts])
+    return TileData(tile, value=value, missing=flagged)
 
 
 def _money_tile(

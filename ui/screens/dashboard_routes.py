@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.metadata.model import NUMBER_KINDS
 from trellis.platform.dashboards import compute_dashboard, readable_dashboards
 from trellis.rules.expr import EvalContext
 from trellis.ui.screens.dashboard_view import tile_view
@@ -45,8 +46,8 @@ def dashboard_routes(services: UiServices) -> list[Any]:
         views = [tile_view(model, data, i, ui.translator) for i, data in enumerate(tiles)]
         ctx = {
             "dashboard": dashboard,
-            "kpis": [v for v in views if v.kind == "kpi"],
-            "charts": [v for v in views if v.kind != "kpi"],
+            "kpis": [v for v in views if v.kind in NUMBER_KINDS],
+            "charts": [v for v in views if v.kind not in NUMBER_KINDS],
             "dashboards": list(boards.values()),
         }
         return page(request, ui, "dashboard.html", ctx)

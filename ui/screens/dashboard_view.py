@@ -8,7 +8,7 @@ from typing import Any
 
 from babel import numbers
 
-from trellis.metadata.model import AppModel, FieldType, TileDef
+from trellis.metadata.model import NUMBER_KINDS, AppModel, FieldType, TileDef
 from trellis.platform.dashboards import TileData
 from trellis.platform.i18n import Translator
 from trellis.ui.screens.charts import bar_chart, funnel_chart, line_chart, line_scale, pie_chart
@@ -19,6 +19,8 @@ NO_VALUE = "—"
 
 def value_format(model: AppModel, tile: TileDef) -> str:
     """How the tile's numbers read: ``count``, ``integer``, ``decimal`` or ``percent``."""
+    if tile.ratio is not None:
+        return "percent" if tile.ratio.percent else "decimal"
     if tile.agg == "count" or tile.field is None:
         return "count"
     entity = model.entities.get(tile.entity)
@@ -107,7 +109,9 @@ def tile_view(
     data = replace(data, tile=tile, groups=groups)
     entity = model.entities.get(tile.entity)
     fallback = total_currency(model, entity, tile.field) if entity is not None else None
+    fallback = None if tile.ratio is not None else fallback
     currency = (data.currency or fallback) if style == "decimal" else None
+    number = tile.kind in NUMBER_KINDS
 
     def shown(value: Decimal | None) -> str:
         if value is not None and currency:
@@ -127,7 +131,7 @@ def tile_view(
             chart = funnel_chart(data.groups, texts)
         else:
             chart = bar_chart(data.groups, texts)
-    value_text = shown(data.value) if tile.kind == "kpi" else ""
+    value_text = shown(data.value) if number else ""
     flag = None
     if data.missing:
         flag = "Incomplete: amounts without an exchange rate are left out. " + " ".join(
@@ -141,7 +145,7 @@ def tile_view(
         description=t.label(tile.description) if tile.description else None,
         unavailable=data.unavailable,
         value_text=value_text,
-        summary=_summary(tile, rows) if tile.kind != "kpi" else f"{tile.label}: {value_text}",
+        summary=f"{tile.label}: {value_text}" if number else _summary(tile, rows),
         chart=chart,
         rows=rows,
         column_label=_column_label(model, tile),

@@ -85,7 +85,7 @@ def test_crm_account_related_lists(crm: AppModel) -> None:
 
 
 def test_crm_dashboards(crm: AppModel) -> None:
-    assert sorted(crm.dashboards) == ["sales", "support"]
+    assert sorted(crm.dashboards) == ["forecast", "marketing", "sales", "support"]
     sales = crm.dashboards["sales"]
     assert sales.label == "Sales"
     kinds = [t.kind for t in sales.tiles]
@@ -175,7 +175,7 @@ def test_dashboard_schema_problems_are_placed(tmp_path: Path) -> None:
         "MD002",
         "MD003",
     ]
-    assert "tile 1: 'kind' is 'donut', not one of kpi, bar, line, funnel, pie" in lines[0]
+    assert "tile 1: 'kind' is 'donut', not one of kpi, ratio, bar, line, funnel, pie" in lines[0]
     assert "(did you mean 'bar'?)" not in lines[0]
     assert "tile 2: 'group_by' is 'close_date:hour'; expected a field name" in lines[1]
     assert "tile 3: missing required key 'label'" in lines[2]
