@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from trellis.cli_text import cli_translator
+
 if TYPE_CHECKING:
     from trellis.platform.runtime import Runtime
     from trellis.tenants.registry.members import MemberProfile
@@ -58,7 +60,15 @@ def cmd_user_roles(args: argparse.Namespace) -> None:
         store_member_roles(runtime, args.tenant, args.email)
     finally:
         runtime.close()
-    _out(f"User {args.email} in '{args.tenant}' has roles: {', '.join(roles) or '(none)'}.")
+    t = cli_translator()
+    _out(
+        t.gettext(
+            "User %(email)s in '%(tenant)s' has roles: %(roles)s.",
+            email=args.email,
+            tenant=args.tenant,
+            roles=", ".join(roles) or t.gettext("(none)"),
+        )
+    )
 
 
 def store_member_roles(runtime: Runtime, tenant: str, email: str) -> None:
@@ -143,7 +153,7 @@ def cmd_user_set(args: argparse.Namespace) -> None:
         _out(_describe(runtime, args.tenant, member))
     finally:
         runtime.close()
-    _out("Effective within 2 seconds.")
+    _out(cli_translator().gettext("Effective within 2 seconds."))
 
 
 def cmd_user_show(args: argparse.Namespace) -> None:
@@ -183,7 +193,13 @@ def cmd_token_revoke(args: argparse.Namespace) -> None:
         token_id = revoke_token(runtime.registry, args.tenant, args.token)
     finally:
         runtime.close()
-    _out(f"Token {token_id} of '{args.tenant}' is revoked (effective within 2 seconds).")
+    _out(
+        cli_translator().gettext(
+            "Token %(id)s of '%(tenant)s' is revoked (effective within 2 seconds).",
+            id=token_id,
+            tenant=args.tenant,
+        )
+    )
 
 
 def add_access_commands(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from trellis.access_cli import add_access_commands, add_profile_options
 from trellis.backup_cli import add_backup_commands
-from trellis.cli_text import CliError, error_text
+from trellis.cli_text import CliError, cli_translator, error_text
 from trellis.data_cli import add_data_commands
 from trellis.db_cli import add_db_commands
 from trellis.dedup_cli import add_dedup_commands
@@ -74,9 +74,8 @@ def cmd_publish(args: argparse.Namespace) -> None:
             data_steps=cli_data_steps(args.fill, args.map_option),
         )
     except DestructiveChangeError as exc:
-        raise CliError(
-            f"{exc}\nNothing was applied; add --allow-destructive to go ahead."
-        ) from None
+        note = cli_translator().gettext("Nothing was applied; add --allow-destructive to go ahead.")
+        raise CliError(f"{exc}\n{note}") from None
     except (DraftError, DataStepError) as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -94,10 +93,20 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     runtime = _runtime(args)
     info = runtime.tenant(args.tenant, fresh=True)
     if info.current_version is None:
-        raise CliError(f"Tenant '{args.tenant}' has nothing published yet.")
+        raise CliError(
+            cli_translator().gettext(
+                "Tenant '%(tenant)s' has nothing published yet.", tenant=args.tenant
+            )
+        )
     version = runtime.registry.get_version(info.id, info.current_version)
     if version is None:
-        raise CliError(f"Version {info.current_version} of '{args.tenant}' is missing.")
+        raise CliError(
+            cli_translator().gettext(
+                "Version %(version)s of '%(tenant)s' is missing.",
+                version=info.current_version,
+                tenant=args.tenant,
+            )
+        )
     runtime.app(args.tenant)  # writes the stored package out and checks it
     folder = runtime.package_cache_dir(args.tenant, version)
     result = publish(runtime, args.tenant, folder, dry_run=args.dry_run, published_by="migrate")
@@ -109,7 +118,11 @@ def _duration(text: str | None) -> timedelta | None:
         return None
     match = _DURATION.match(text)
     if match is None:
-        raise CliError(f"--expires '{text}' is not a duration: use e.g. 30d, 12h or 90m.")
+        raise CliError(
+            cli_translator().gettext(
+                "--expires '%(text)s' is not a duration: use e.g. 30d, 12h or 90m.", text=text
+            )
+        )
     amount, unit = int(match.group(1)), match.group(2)
     return {
         "d": timedelta(days=amount),
@@ -124,15 +137,22 @@ def cmd_token_create(args: argparse.Namespace) -> None:
         check_token_allowed,
     )
 
+    expires_in = _duration(args.expires)
     runtime = _runtime(args)
     try:
         check_token_allowed(runtime, args.tenant, args.email)
+        token = runtime.registry.create_token(args.tenant, args.email, expires_in=expires_in)
     except TwoFactorRequiredError as exc:
         raise CliError(str(exc)) from None
-    token = runtime.registry.create_token(
-        args.tenant, args.email, expires_in=_duration(args.expires)
+    finally:
+        runtime.close()
+    _out(
+        cli_translator().gettext(
+            "API token for %(email)s in tenant '%(tenant)s' (shown once):",
+            email=args.email,
+            tenant=args.tenant,
+        )
     )
-    _out(f"API token for {args.email} in tenant '{args.tenant}' (shown once):")
     _out(token)
 
 
@@ -140,6 +160,7 @@ def cmd_user_create(args: argparse.Namespace) -> None:
     from trellis.access_cli import apply_profile_options, store_member_roles
     from trellis.members_cli import check_known_roles, password_for
 
+    t = cli_translator()
     runtime = _runtime(args)
     try:
         info = runtime.tenant(args.tenant, fresh=True)
@@ -150,15 +171,19 @@ def cmd_user_create(args: argparse.Namespace) -> None:
         if existed and password is not None:
             target = f"user:{args.email.strip().lower()}"
             runtime.registry.audit.record(info.id, "auth.password.reset", target=target)
-            _out(f"The password of {args.email} was reset.")
+            _out(t.gettext("The password of %(email)s was reset.", email=args.email))
         runtime.registry.add_membership(args.tenant, user_id, args.role or [])
         store_member_roles(runtime, args.tenant, args.email)
         apply_profile_options(runtime, args)
     finally:
         runtime.close()
     _out(
-        f"User {args.email} is a member of '{args.tenant}' with roles: "
-        f"{', '.join(args.role or []) or '(none)'}."
+        t.gettext(
+            "User %(email)s is a member of '%(tenant)s' with roles: %(roles)s.",
+            email=args.email,
+            tenant=args.tenant,
+            roles=", ".join(args.role or []) or t.gettext("(none)"),
+        )
     )
 
 
@@ -167,7 +192,15 @@ def cmd_metadata_validate(args: argparse.Namespace) -> None:
     from trellis.rules.checker import RuleExpressionChecker
 
     model = load_package(args.path, checker=RuleExpressionChecker())
-    _out(f"OK: {model.name} {model.version}, {len(model.entities)} entities, no errors.")
+    _out(
+        cli_translator().ngettext(
+            "OK: %(name)s %(version)s, %(num)s entity, no errors.",
+            "OK: %(name)s %(version)s, %(num)s entities, no errors.",
+            len(model.entities),
+            name=model.name,
+            version=model.version,
+        )
+    )
 
 
 def _with_data_dir(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from trellis.cli_text import cli_translator
+
 if TYPE_CHECKING:
     from trellis.platform.authz.call import Call
     from trellis.platform.runtime import Runtime
@@ -78,8 +80,15 @@ def cmd_export(args: argparse.Namespace) -> None:
             raise ExportCliError("; ".join([str(exc), *details])) from None
     finally:
         runtime.close()
-    where = args.output or "standard output"
-    sys.stderr.write(f"Exported {count} {args.entity} record(s) to {where}.\n")
+    t = cli_translator()
+    where = args.output or t.gettext("standard output")
+    text = t.gettext(
+        "Exported %(count)s %(entity)s record(s) to %(where)s.",
+        count=count,
+        entity=args.entity,
+        where=where,
+    )
+    sys.stderr.write(text + "\n")
 
 
 def _to_file(path: Path, write: Callable[[BinaryIO], int]) -> int:

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from trellis.cli_text import cli_translator
+
 WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
 
@@ -30,7 +32,10 @@ def cmd_export(args: argparse.Namespace) -> None:
     finally:
         runtime.close()
     write_atomically(Path(args.output), data)
-    sys.stdout.write(f"Exported the data of {args.email} to {args.output}.\n")
+    text = cli_translator().gettext(
+        "Exported the data of %(email)s to %(path)s.", email=args.email, path=args.output
+    )
+    sys.stdout.write(text + "\n")
 
 
 def cmd_erase(args: argparse.Namespace) -> None:

@@ -12,9 +12,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from trellis.cli_text import cli_translator, error_text
 
 if TYPE_CHECKING:
+    from trellis.platform.i18n import Translator
     from trellis.platform.imports.runner import Tick
     from trellis.platform.imports.session import ImportPlan
 
@@ -36,7 +39,13 @@ def _bar(tick: Tick) -> None:
     if part is not None:
         filled = int(part * 20)
         bar = f"[{'#' * filled}{'.' * (20 - filled)}] {part * 100:3.0f}% "
-    line = f"{bar}{p.rows_done} rows, {tick.rows_per_second:.0f} rows/s, {eta}, {p.failed} failed"
+    line = bar + cli_translator().gettext(
+        "%(rows)s rows, %(speed)s rows/s, %(eta)s, %(failed)s failed",
+        rows=p.rows_done,
+        speed=f"{tick.rows_per_second:.0f}",
+        eta=eta,
+        failed=p.failed,
+    )
     end = "\r" if sys.stderr.isatty() else "\n"
     sys.stderr.write(line + end)
     sys.stderr.flush()
@@ -66,6 +75,7 @@ def _plan(args: argparse.Namespace) -> ImportPlan:
 def cmd_import(args: argparse.Namespace) -> None:
     """Run, dry-run or resume an import, or undo one (``trellis import undo TENANT ID``)."""
     from trellis.data_cli import _member_call
+    from trellis.metadata.model.local_text import Translatable
     from trellis.platform.config import check_tenant_name, config_from_env
     from trellis.platform.imports.errors import ImportRefusedError
     from trellis.platform.imports.mapping import save_map
@@ -83,8 +93,9 @@ def cmd_import(args: argparse.Namespace) -> None:
     if args.tenant == "undo":
         _undo(args)
         return
+    t = cli_translator()
     if args.file is None:
-        raise ValueError("name the file to import: trellis import TENANT ENTITY FILE")
+        raise ValueError(Translatable("name the file to import: trellis import TENANT ENTITY FILE"))
     check_tenant_name(args.tenant)
     runtime = Runtime(config_from_env(args.data_dir))
     try:
@@ -95,13 +106,17 @@ def cmd_import(args: argparse.Namespace) -> None:
         if args.resume is not None:
             row = import_row(runtime, call, args.resume)
             if row["entity"] != entity.name:
-                raise ImportRefusedError(f"Import {args.resume} is into {row['entity']}.")
+                raise ImportRefusedError(
+                    Translatable(
+                        "Import %(id)s is into %(entity)s.", id=args.resume, entity=row["entity"]
+                    )
+                )
             plan, import_id = ImportPlan.from_row(row), args.resume
         elif not plan.options.dry_run:
             source, _ = open_import(call, entity, Path(args.file), plan)  # refuse early
             source.close()
             import_id = new_import(runtime, call, entity, Path(args.file).name, plan)
-            _err(f"import {import_id} started (resume with --resume {import_id})")
+            _err(t.gettext("import %(id)s started (resume with --resume %(id)s)", id=import_id))
         errors = Path(args.errors) if args.errors else None
         progress, imap = run_import(
             runtime, call, entity, Path(args.file), plan,
@@ -109,30 +124,43 @@ def cmd_import(args: argparse.Namespace) -> None:
         )  # fmt: skip
         if args.map and not Path(args.map).exists():
             save_map(imap, Path(args.map))
-            _err(f"map saved to {args.map}")
+            _err(t.gettext("map saved to %(path)s", path=args.map))
     except ImportRefusedError as exc:
-        raise ValueError("the import was refused:\n  " + "\n  ".join(exc.problems)) from None
+        problems = "\n  ".join(t.message(p) for p in exc.problems)
+        raise ValueError(t.gettext("the import was refused:") + "\n  " + problems) from None
     except RecordError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(t.message(exc.message)) from None
     finally:
         runtime.close()
     for column, field in imap.columns.items():
-        _err(f"  {column} -> {field or '(skipped)'}")
-    counts = ", ".join(f"{k} {v}" for k, v in progress.counts().items())
-    head = "dry run (nothing written)" if plan.options.dry_run else f"import {import_id}"
+        _err(f"  {column} -> {field or t.gettext('(skipped)')}")
+    counts = t.gettext(
+        "created %(created)s, updated %(updated)s, unchanged %(unchanged)s, failed %(failed)s",
+        **progress.counts(),
+    )
+    if plan.options.dry_run:
+        head = t.gettext("dry run (nothing written)")
+    else:
+        head = t.gettext("import %(id)s", id=import_id)
     sys.stdout.write(f"{head}: {counts}\n")
     for item in progress.first_errors[:10]:
-        sys.stdout.write(f"  row {item['row']}: {_error_text(item['errors'])}\n")
+        line = t.gettext("row %(row)s: %(errors)s", row=item["row"], errors=_errors(t, item))
+        sys.stdout.write(f"  {line}\n")
 
 
-def _error_text(errors: dict[str, list[str]]) -> str:
-    from trellis.platform.imports.report import error_text
-
-    return error_text(errors)
+def _errors(t: Translator, item: dict[str, Any]) -> str:
+    """A failed row's errors (``field: message | …``) in the command line's language."""
+    parts = []
+    for name, messages in item["errors"].items():
+        for message in messages:
+            text = t.message(message)
+            parts.append(text if name == "__all__" else f"{name}: {text}")
+    return " | ".join(parts)
 
 
 def _undo(args: argparse.Namespace) -> None:
     from trellis.data_cli import _member_call
+    from trellis.metadata.model.local_text import Translatable
     from trellis.platform.config import check_tenant_name, config_from_env
     from trellis.platform.imports.errors import ImportRefusedError
     from trellis.platform.imports.undo import undo_import
@@ -140,21 +168,25 @@ def _undo(args: argparse.Namespace) -> None:
 
     tenant, ident = args.entity, args.file
     if ident is None or not ident.isdigit():
-        raise ValueError("usage: trellis import undo TENANT ID")
+        raise ValueError(Translatable("usage: trellis import undo TENANT ID"))
     check_tenant_name(tenant)
     runtime = Runtime(config_from_env(args.data_dir))
     try:
         call = _member_call(runtime, tenant, args.as_member)
         report = undo_import(runtime, call, int(ident))
     except ImportRefusedError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(error_text(exc)) from None
     finally:
         runtime.close()
     r = report.as_json()
-    sys.stdout.write(
-        f"import {ident} undone: deleted {r['deleted']}, restored {r['restored']}, "
-        f"skipped {r['skipped']}\n"
+    text = cli_translator().gettext(
+        "import %(id)s undone: deleted %(deleted)s, restored %(restored)s, skipped %(skipped)s",
+        id=ident,
+        deleted=r["deleted"],
+        restored=r["restored"],
+        skipped=r["skipped"],
     )
+    sys.stdout.write(text + "\n")
 
 
 def add_import_commands(

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from trellis.cli_text import cli_translator
 from trellis.platform.config import config_from_env
 
 if TYPE_CHECKING:
@@ -88,8 +89,14 @@ def cmd_retry(args: argparse.Namespace) -> None:
         with runtime.engines.tenant_connection(args.tenant, write=True) as conn, conn.begin():
             done = outbox.retry(conn, args.job_id, runtime.clock.now())
         if not done:
-            raise ValueError(f"Job {args.job_id} of tenant '{args.tenant}' cannot be retried.")
-    _out(f"Job {args.job_id} queued again.")
+            raise ValueError(
+                cli_translator().gettext(
+                    "Job %(id)s of tenant '%(tenant)s' cannot be retried.",
+                    id=args.job_id,
+                    tenant=args.tenant,
+                )
+            )
+    _out(cli_translator().gettext("Job %(id)s queued again.", id=args.job_id))
 
 
 def cmd_webhook_secret(args: argparse.Namespace) -> None:

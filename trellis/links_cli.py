@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from trellis.cli_text import cli_translator
 from trellis.platform.config import config_from_env
 
 # Commands import what they use when they run, so that ``trellis --help`` stays fast.
@@ -34,8 +35,18 @@ def cmd_link_issue(args: argparse.Namespace) -> None:
     finally:
         runtime.close()
     answer = issued.as_json(args.tenant)
-    _out(f"link {answer['id']} ({answer['link']}) for {answer['entity']} {answer['record_id']}")
-    _out(f"expires {answer['expires_at']}{' (single use)' if issued.single_use else ''}")
+    t = cli_translator()
+    _out(
+        t.gettext(
+            "link %(id)s (%(link)s) for %(entity)s %(record)s",
+            id=answer["id"],
+            link=answer["link"],
+            entity=answer["entity"],
+            record=answer["record_id"],
+        )
+    )
+    once = t.gettext(" (single use)") if issued.single_use else ""
+    _out(t.gettext("expires %(when)s%(once)s", when=answer["expires_at"], once=once))
     _out(answer["path"])
 
 
@@ -53,7 +64,7 @@ def cmd_link_revoke(args: argparse.Namespace) -> None:
         raise ValueError(exc.message) from None
     finally:
         runtime.close()
-    _out(f"Link {args.link_id} revoked.")
+    _out(cli_translator().gettext("Link %(id)s revoked.", id=args.link_id))
 
 
 def add_link_commands(

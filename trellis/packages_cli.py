@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trellis.cli_text import cli_translator
 from trellis.platform.config import check_tenant_name, config_from_env
 
 if TYPE_CHECKING:
@@ -68,14 +69,28 @@ def cmd_metadata_export(args: argparse.Namespace) -> None:
     with _runtime(args) as runtime:
         files = export_files(runtime, args.tenant)
         write_package(files, Path(args.dir))
-    _out(f"Exported '{args.tenant}' to {args.dir}: {len(files)} files.")
+    _out(
+        cli_translator().gettext(
+            "Exported '%(tenant)s' to %(dir)s: %(count)s files.",
+            tenant=args.tenant,
+            dir=args.dir,
+            count=len(files),
+        )
+    )
 
 
 def cmd_template_pack(args: argparse.Namespace) -> None:
     from trellis.platform.app_packages.archive import pack
 
     package = pack(Path(args.dir), Path(args.output))
-    _out(f"Packed {package.label()} ({len(package.files)} files) into {args.output}.")
+    _out(
+        cli_translator().gettext(
+            "Packed %(package)s (%(count)s files) into %(path)s.",
+            package=package.label(),
+            count=len(package.files),
+            path=args.output,
+        )
+    )
 
 
 def cmd_template_install(args: argparse.Namespace) -> None:
@@ -86,7 +101,12 @@ def cmd_template_install(args: argparse.Namespace) -> None:
     with _runtime(args) as runtime:
         exists = runtime.registry.get_tenant(args.tenant) is not None
         if not exists and args.admin is None:
-            raise CliError(f"No tenant '{args.tenant}': name its first admin with --admin.")
+            raise CliError(
+                cli_translator().gettext(
+                    "No tenant '%(tenant)s': name its first admin with --admin.",
+                    tenant=args.tenant,
+                )
+            )
 
         def create(folder: Path) -> object:
             from trellis.members_cli import password_for
@@ -98,8 +118,16 @@ def cmd_template_install(args: argparse.Namespace) -> None:
             runtime, args.tenant, package, installed_by=args.admin or "cli", create=create
         )
         demo = _load_demo(runtime, args, package.files) if args.demo else 0
-    extra = f", {demo} sample records" if args.demo else ""
-    _out(f"Installed {package.label()} into '{args.tenant}'{extra}.")
+    t = cli_translator()
+    extra = t.gettext(", %(count)s sample records", count=demo) if args.demo else ""
+    _out(
+        t.gettext(
+            "Installed %(package)s into '%(tenant)s'%(extra)s.",
+            package=package.label(),
+            tenant=args.tenant,
+            extra=extra,
+        )
+    )
 
 
 def _load_demo(runtime: Runtime, args: argparse.Namespace, files: Mapping[str, str]) -> int:

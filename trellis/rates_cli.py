@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trellis.cli_text import cli_translator
 from trellis.platform.config import check_tenant_name, config_from_env
 
 if TYPE_CHECKING:
@@ -76,14 +77,20 @@ def cmd_rates_list(args: argparse.Namespace) -> None:
     from trellis.platform.money.units import is_currency
 
     if args.currency is not None and not is_currency(args.currency):
-        raise ValueError(f"'{args.currency}' is not an ISO 4217 currency code such as EUR.")
+        raise ValueError(
+            cli_translator().gettext(
+                "'%(code)s' is not an ISO 4217 currency code such as EUR.", code=args.currency
+            )
+        )
     runtime = _runtime(args)
     try:
         with _rates_table(args.tenant):
             body = show_rates(runtime, args.tenant, args.currency)
     finally:
         runtime.close()
-    _out(f"base currency: {body['base'] or '(none declared in app.yaml)'}")
+    t = cli_translator()
+    base = body["base"] or t.gettext("(none declared in app.yaml)")
+    _out(t.gettext("base currency: %(base)s", base=base))
     for item in body["items"]:
         _out(f"{item['date']} {item['from']} {item['to']} {item['rate']}")
 
@@ -96,7 +103,11 @@ def cmd_rates_import(args: argparse.Namespace) -> None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"cannot read '{path}': {error}") from None
+        raise ValueError(
+            cli_translator().gettext(
+                "cannot read '%(path)s': %(reason)s", path=str(path), reason=str(error)
+            )
+        ) from None
     try:
         rates = rates_from_csv(text)
     except RateError as error:
@@ -108,7 +119,14 @@ def cmd_rates_import(args: argparse.Namespace) -> None:
             store_rates(runtime, args.tenant, rates, None)
     finally:
         runtime.close()
-    _out(f"{len(rates)} rate{'s' if len(rates) != 1 else ''} stored in '{args.tenant}'.")
+    _out(
+        cli_translator().ngettext(
+            "%(num)s rate stored in '%(tenant)s'.",
+            "%(num)s rates stored in '%(tenant)s'.",
+            len(rates),
+            tenant=args.tenant,
+        )
+    )
 
 
 def add_rates_commands(

@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from trellis.cli_text import cli_translator
 from trellis.platform.config import check_tenant_name, config_from_env
 
 # Commands import what they use when they run, so that ``trellis --help`` stays fast.
@@ -33,9 +34,13 @@ def cmd_search_reindex(args: argparse.Namespace) -> None:
     finally:
         runtime.close()
     for entity, count in sorted(done.rebuilt.items()):
-        _out(f"{entity}: {count} records indexed")
+        _out(
+            cli_translator().gettext(
+                "%(entity)s: %(count)s records indexed", entity=entity, count=count
+            )
+        )
     if not done.rebuilt:
-        _out("No entity has search fields; nothing to index.")
+        _out(cli_translator().gettext("No entity has search fields; nothing to index."))
 
 
 def add_search_commands(

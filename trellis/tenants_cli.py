@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trellis.cli_text import CliError
+from trellis.cli_text import CliError, cli_translator
 from trellis.jobs_cli import add_tenant_job_commands
 from trellis.members_cli import add_password_options
 from trellis.platform.config import check_tenant_name, config_from_env
@@ -46,8 +46,12 @@ def _template_path(template: str) -> Path:
     path = Path(template)
     if not (path / "app.yaml").exists():
         raise CliError(
-            f"Unknown template '{template}': use one of {sorted(TEMPLATES)} or the "
-            "path of an app package folder."
+            cli_translator().gettext(
+                "Unknown template '%(template)s': use one of %(known)s or the path of an app "
+                "package folder.",
+                template=template,
+                known=sorted(TEMPLATES),
+            )
         )
     return path
 
@@ -87,13 +91,21 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
     check_tenant_name(args.name)
     folder = _template_path(args.template)
     if args.demo and not (folder / DEMO_SPEC_PATH).is_file():
-        raise CliError(f"Template '{args.template}' has no demo data ({DEMO_SPEC_PATH}).")
+        raise CliError(
+            cli_translator().gettext(
+                "Template '%(template)s' has no demo data (%(path)s).",
+                template=args.template,
+                path=DEMO_SPEC_PATH,
+            )
+        )
     from trellis.platform.runtime import Runtime
 
     runtime = Runtime(config_from_env(args.data_dir))
     try:
         if runtime.registry.get_tenant(args.name) is not None:
-            raise RegistryError(f"Tenant '{args.name}' already exists.")
+            raise RegistryError(
+                cli_translator().gettext("Tenant '%(tenant)s' already exists.", tenant=args.name)
+            )
         password = password_for(runtime, args, args.admin, args.name, warn=_err)
         result = _create_tenant(runtime, args.name, args.template, args.admin, password)
         demo = _demo(runtime, args) if args.demo else None
@@ -101,10 +113,20 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
         runtime.close()
     if args.verbose:
         _out(result.render())
-    kept = "" if password is not None else " (existing account, password kept)"
+    t = cli_translator()
+    kept = "" if password is not None else t.gettext(" (existing account, password kept)")
     count = len(result.model.entities)
-    app = f"{result.model.name} {result.model.version}, {count} entit{'y' if count == 1 else 'ies'}"
-    _out(f"Tenant '{args.name}' created from {app}; admin: {args.admin}{kept}.")
+    entities = t.ngettext("%(num)s entity", "%(num)s entities", count)
+    app = f"{result.model.name} {result.model.version}, {entities}"
+    _out(
+        t.gettext(
+            "Tenant '%(tenant)s' created from %(app)s; admin: %(admin)s%(kept)s.",
+            tenant=args.name,
+            app=app,
+            admin=args.admin,
+            kept=kept,
+        )
+    )
     if demo is not None:
         _out(demo)
 
@@ -125,9 +147,13 @@ def _demo(runtime: Runtime, args: argparse.Namespace) -> str:
         root=str(folder),
     )
     suppressed = result.emails_suppressed + result.webhooks_suppressed
-    return (
-        f"Demo data: {result.users} users, {result.total} records, "
-        f"{result.history_saves} history saves; {suppressed} e-mails and webhooks not sent."
+    return cli_translator().gettext(
+        "Demo data: %(users)s users, %(records)s records, %(saves)s history saves; "
+        "%(suppressed)s e-mails and webhooks not sent.",
+        users=result.users,
+        records=result.total,
+        saves=result.history_saves,
+        suppressed=suppressed,
     )
 
 

@@ -104,6 +104,13 @@ class Translatable(str):
         return (_rebuild_translatable, (self.msgid, dict(self.params)))
 
 
+def listed(items: Sequence[str]) -> str:
+    """``items`` joined with commas, each still translatable when it is a Translatable."""
+    if len(items) <= 1:
+        return items[0] if items else ""
+    return Translatable("%(first)s, %(rest)s", first=items[0], rest=listed(items[1:]))
+
+
 def _rebuild_translatable(msgid: str, params: dict[str, Any]) -> Translatable:
     return Translatable(msgid, **params)
 
@@ -114,6 +121,7 @@ __all__ = [
     "LocalText",
     "Translatable",
     "label_for",
+    "listed",
     "local_text",
     "pick_local",
 ]

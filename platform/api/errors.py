@@ -24,7 +24,7 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from trellis.metadata.model.local_text import DEFAULT_LOCALE, Translatable
+from trellis.metadata.model.local_text import DEFAULT_LOCALE, LocalText, Translatable
 from trellis.platform.api.requests import request_locale
 from trellis.platform.db.outages import classify
 from trellis.platform.i18n import Translator
@@ -66,7 +66,8 @@ def _message(message: str) -> dict[str, Any]:
 
 
 def localized_body(body: dict[str, Any], locale: str) -> dict[str, Any]:
-    """An error body with its platform messages (Translatable) in ``locale``.
+    """An error body with its platform messages (Translatable) and metadata messages
+    (LocalText) in ``locale``.
 
     English, the default, keeps the body as it is; other text is never changed.
     """
@@ -74,7 +75,7 @@ def localized_body(body: dict[str, Any], locale: str) -> dict[str, Any]:
         return body
     t = Translator(locale)
     errors = {
-        key: [t.message(m) if isinstance(m, Translatable) else m for m in messages]
+        key: [t.message(m) if isinstance(m, Translatable | LocalText) else m for m in messages]
         for key, messages in body["errors"].items()
     }
     return {**body, "errors": errors}

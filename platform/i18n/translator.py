@@ -67,11 +67,22 @@ class Translator:
         return label_for(text, self.locale)
 
     def message(self, text: str) -> str:
-        """A platform message in this locale: a Translatable is looked up, other text kept."""
+        """A platform message in this locale: a Translatable is looked up, other text kept.
+
+        Its parameters that are metadata text (LocalText) or messages themselves
+        (Translatable) are given in this locale too.
+        """
         if isinstance(text, Translatable):
             translated = translations(self.locale).gettext(text.msgid)
-            return translated % dict(text.params) if text.params else translated
+            if not text.params:
+                return translated
+            return translated % {key: self._param(v) for key, v in text.params.items()}
         return self.label(text)
+
+    def _param(self, value: Any) -> Any:
+        if isinstance(value, Translatable | LocalText):
+            return self.message(value)
+        return value
 
     def value_label(self, model: AppModel, field: FieldDef, value: Any) -> str:
         """How an enum option, pipeline stage or workflow state is shown: its label."""

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from trellis.metadata.model import FieldDef, FieldType
-from trellis.metadata.model.local_text import LocalText
+from trellis.metadata.model.local_text import LocalText, Translatable
 from trellis.platform.imports.mapping import ImportMap
 
 #: Finds (or creates) the id of the target of reference ``field`` by a cell's text.
@@ -67,7 +67,7 @@ class RowConverter:
             try:
                 values[f.name] = self.value(f, cell)
             except CellError as exc:
-                errors[f.name] = [str(exc)]
+                errors[f.name] = [exc.args[0] if exc.args else str(exc)]
         return values, errors
 
     def value(self, f: FieldDef, cell: Any) -> Any:
@@ -109,7 +109,14 @@ class RowConverter:
         found = names.get(text.casefold())
         if found is None:
             shown = ", ".join(f.options[:10]) + (" …" if len(f.options) > 10 else "")
-            raise CellError(f"'{text}' is not an option of {f.name} ({shown}).")
+            raise CellError(
+                Translatable(
+                    "'%(text)s' is not an option of %(field)s (%(shown)s).",
+                    text=text,
+                    field=f.name,
+                    shown=shown,
+                )
+            )
         return found
 
 
@@ -138,7 +145,7 @@ def _parts(cell: Any) -> list[str]:
 
 def _integer(cell: Any) -> int:
     if isinstance(cell, bool):
-        raise CellError(f"'{cell}' is not a whole number.")
+        raise CellError(Translatable("'%(cell)s' is not a whole number.", cell=cell))
     if isinstance(cell, int):
         return cell
     if isinstance(cell, float) and cell.is_integer():
@@ -147,19 +154,23 @@ def _integer(cell: Any) -> int:
     try:
         return int(text)
     except ValueError:
-        raise CellError(f"'{cell}' is not a whole number.") from None
+        raise CellError(Translatable("'%(cell)s' is not a whole number.", cell=cell)) from None
+
+
+def _not_a_number(cell: Any) -> Translatable:
+    return Translatable("'%(cell)s' is not a number (write it as 1234.56).", cell=cell)
 
 
 def _decimal(cell: Any) -> str:
     if isinstance(cell, bool):
-        raise CellError(f"'{cell}' is not a number.")
+        raise CellError(Translatable("'%(cell)s' is not a number.", cell=cell))
     text = str(cell).replace("\u00a0", "").replace(" ", "")
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise CellError(f"'{cell}' is not a number (write it as 1234.56).") from None
+        raise CellError(_not_a_number(cell)) from None
     if not number.is_finite():
-        raise CellError(f"'{cell}' is not a number (write it as 1234.56).")
+        raise CellError(_not_a_number(cell))
     return format(number, "f")
 
 
@@ -171,7 +182,7 @@ def _boolean(cell: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise CellError(f"'{cell}' is not yes or no (true/false, 1/0).")
+    raise CellError(Translatable("'%(cell)s' is not yes or no (true/false, 1/0).", cell=cell))
 
 
 def _date(cell: Any, fmt: str | None) -> str:
@@ -184,7 +195,11 @@ def _date(cell: Any, fmt: str | None) -> str:
         return datetime.strptime(text, fmt or _ISO_DATE).date().isoformat()
     except ValueError:
         shown = fmt or "YYYY-MM-DD"
-        raise CellError(f"'{text}' is not a date in the format {shown}.") from None
+        raise CellError(
+            Translatable(
+                "'%(text)s' is not a date in the format %(shown)s.", text=text, shown=shown
+            )
+        ) from None
 
 
 def _datetime(cell: Any, fmt: str | None) -> str:
@@ -197,14 +212,18 @@ def _datetime(cell: Any, fmt: str | None) -> str:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
     except ValueError:
         shown = fmt or "ISO 8601 (2026-01-31T10:00:00Z)"
-        raise CellError(f"'{text}' is not a date and time in the format {shown}.") from None
+        raise CellError(
+            Translatable(
+                "'%(text)s' is not a date and time in the format %(shown)s.", text=text, shown=shown
+            )
+        ) from None
 
 
 def _json(cell: Any) -> Any:
     try:
         return json.loads(_text(cell))
     except ValueError:
-        raise CellError("The cell is not valid JSON.") from None
+        raise CellError(Translatable("The cell is not valid JSON.")) from None
 
 
 __all__ = ["CellError", "Resolver", "RowConverter"]

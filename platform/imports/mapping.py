@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from trellis.metadata.model import FieldDef, FieldType
-from trellis.metadata.model.local_text import LocalText
+from trellis.metadata.model.local_text import LocalText, Translatable
 from trellis.platform.imports.errors import ImportRefusedError
 from trellis.platform.records.compiled import CompiledEntity
 
@@ -94,7 +94,11 @@ def load_map(path: Path) -> ImportMap:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise ImportRefusedError(f"The map file {path.name} cannot be read: {exc}") from None
+        raise ImportRefusedError(
+            Translatable(
+                "The map file %(name)s cannot be read: %(reason)s", name=path.name, reason=str(exc)
+            )
+        ) from None
     return ImportMap.from_json(data, path.name)
 
 
@@ -185,31 +189,61 @@ def check_map(
         if name is None or name in fields:
             continue
         if name in all_fields and name not in hidden:
-            problems.append(f"Column '{column}': field '{name}' is computed or cannot be imported.")
+            problems.append(
+                Translatable(
+                    "Column '%(column)s': field '%(name)s' is computed or cannot be imported.",
+                    column=column,
+                    name=name,
+                )
+            )
         else:
-            problems.append(f"Column '{column}': {entity.name} has no field '{name}'.")
+            problems.append(
+                Translatable(
+                    "Column '%(column)s': %(entity)s has no field '%(name)s'.",
+                    column=column,
+                    entity=entity.name,
+                    name=name,
+                )
+            )
     for name in {n for n in mapped if mapped.count(n) > 1}:
-        problems.append(f"Field '{name}' is filled by more than one column.")
+        problems.append(
+            Translatable("Field '%(name)s' is filled by more than one column.", name=name)
+        )
     if mode in ("insert", "upsert"):
         for name, f in fields.items():
             if f.required and f.default is None and name not in mapped:
                 problems.append(
-                    f"Required field '{name}' has no column; add one or map it with --map."
+                    Translatable(
+                        "Required field '%(name)s' has no column; add one or map it with --map.",
+                        name=name,
+                    )
                 )
     for key in keys:
         if key not in mapped:
-            problems.append(f"Key field '{key}' has no column.")
+            problems.append(Translatable("Key field '%(key)s' has no column.", key=key))
     for name in imap.lookups:
         ref = all_fields.get(name)
         if ref is None or ref.type != FieldType.REFERENCE:
-            problems.append(f"lookups: '{name}' is not a reference field of {entity.name}.")
+            problems.append(
+                Translatable(
+                    "lookups: '%(name)s' is not a reference field of %(entity)s.",
+                    name=name,
+                    entity=entity.name,
+                )
+            )
     for name in imap.create_missing:
         if name not in imap.lookups:
-            problems.append(f"create_missing: '{name}' needs a lookup field in 'lookups'.")
+            problems.append(
+                Translatable(
+                    "create_missing: '%(name)s' needs a lookup field in 'lookups'.", name=name
+                )
+            )
     for name in imap.formats:
         dated = all_fields.get(name)
         if dated is None or dated.type not in (FieldType.DATE, FieldType.DATETIME):
-            problems.append(f"formats: '{name}' is not a date or datetime field.")
+            problems.append(
+                Translatable("formats: '%(name)s' is not a date or datetime field.", name=name)
+            )
     if problems:
         raise ImportRefusedError(*problems)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.imports.errors import ImportRefusedError
 from trellis.platform.imports.xlsx import XlsxRows
 
@@ -87,7 +88,11 @@ class RowSource:
                 if len(cells) > width and not any(_filled(c) for c in cells[width:]):
                     cells = cells[:width]
                 else:
-                    problem = f"The row has {len(cells)} cells; the header has {width}."
+                    problem = Translatable(
+                        "The row has %(cells)s cells; the header has %(width)s.",
+                        cells=len(cells),
+                        width=width,
+                    )
             yield SourceRow(number, tuple(cells), problem)
 
     @property
@@ -120,7 +125,10 @@ class RowSource:
             info = codecs.lookup(name)
         except LookupError:
             raise ImportRefusedError(
-                f"Encoding '{name}' is unknown; use a name such as utf-8, cp1252 or latin-1."
+                Translatable(
+                    "Encoding '%(name)s' is unknown; use a name such as utf-8, cp1252 or latin-1.",
+                    name=name,
+                )
             ) from None
         # A UTF-8 file may start with a byte order mark: read past it.
         return "utf-8-sig" if info.name == "utf-8" else info.name
@@ -133,16 +141,24 @@ class RowSource:
             codecs.getincrementaldecoder(codec)().decode(head, final=False)
         except UnicodeDecodeError as exc:
             raise ImportRefusedError(
-                f"The file is not valid {self.options.encoding} (byte {exc.start + 1} "
-                f"cannot be decoded); name its encoding, for example --encoding cp1252."
+                Translatable(
+                    "The file is not valid %(encoding)s (byte %(byte)s cannot be decoded); "
+                    "name its encoding, for example --encoding cp1252.",
+                    encoding=self.options.encoding,
+                    byte=exc.start + 1,
+                )
             ) from None
         if b"\0" in head:
-            raise ImportRefusedError("The file holds NUL bytes: it is not a CSV text file.")
+            raise ImportRefusedError(
+                Translatable("The file holds NUL bytes: it is not a CSV text file.")
+            )
         first = head.decode(codec, errors="replace").splitlines()[0] if head else ""
         self.options.delimiter = self.options.delimiter or _sniff(first)
         for _number, cells, _problem in self._csv_rows():
             return [str(c) for c in cells]
-        raise ImportRefusedError("The file is empty: the first row must name the columns.")
+        raise ImportRefusedError(
+            Translatable("The file is empty: the first row must name the columns.")
+        )
 
     def _csv_rows(self) -> Iterator[tuple[int, list[Any], str | None]]:
         """Rows from the start of the file; the header comes first (line 1)."""
@@ -162,16 +178,20 @@ class RowSource:
                 return
             except csv.Error as exc:
                 number = reader.line_num
-                yield number, [], f"The row cannot be read as CSV: {exc}."
+                yield (
+                    number,
+                    [],
+                    Translatable("The row cannot be read as CSV: %(reason)s.", reason=str(exc)),
+                )
                 continue
             number += 1
             if _UNDECODABLE.search("".join(cells)):
                 fixed = [
                     c.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for c in cells
                 ]
-                problem = (
-                    f"The row is not valid {self.options.encoding}; "
-                    "name the file's encoding with --encoding."
+                problem = Translatable(
+                    "The row is not valid %(encoding)s; name the file's encoding with --encoding.",
+                    encoding=self.options.encoding,
                 )
                 yield number, fixed, problem
                 continue
@@ -206,15 +226,21 @@ def check_headers(header: list[Any]) -> tuple[str, ...]:
     while names and not names[-1]:
         names.pop()
     if not names:
-        raise ImportRefusedError("The first row is empty: it must name the columns.")
+        raise ImportRefusedError(Translatable("The first row is empty: it must name the columns."))
     names = [n or f"column {i}" for i, n in enumerate(names, start=1)]
     seen: dict[str, int] = {}
-    problems = []
+    problems: list[str] = []
     for index, name in enumerate(names, start=1):
         key = name.casefold()
         if key in seen:
             problems.append(
-                f"Column '{name}' appears twice (columns {seen[key]} and {index}); rename one."
+                Translatable(
+                    "Column '%(name)s' appears twice (columns %(first)s and %(second)s); "
+                    "rename one.",
+                    name=name,
+                    first=seen[key],
+                    second=index,
+                )
             )
         else:
             seen[key] = index

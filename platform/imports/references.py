@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import FieldDef
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz import Access
 from trellis.platform.imports.convert import CellError
 from trellis.platform.imports.mapping import ImportMap
@@ -60,8 +61,13 @@ class ReferenceResolver:
             text = str(int(cell)) if isinstance(cell, float) and cell.is_integer() else str(cell)
             if not text.isdigit():
                 raise CellError(
-                    f"'{cell}' is not a {target.name} id; name a lookup field for "
-                    f"{f.name} in the map (lookups: {{{f.name}: name}})."
+                    Translatable(
+                        "'%(cell)s' is not a %(entity)s id; name a lookup field for "
+                        "%(field)s in the map (lookups: {%(field)s: name}).",
+                        cell=cell,
+                        entity=target.name,
+                        field=f.name,
+                    )
                 )
             return int(text)
         text = str(cell).strip()
@@ -72,7 +78,14 @@ class ReferenceResolver:
         found = self._find(f, lookup, text)
         if found is None:
             if f.name not in self.create:
-                raise CellError(f"No {target.name} with {lookup} '{text}'.")
+                raise CellError(
+                    Translatable(
+                        "No %(entity)s with %(lookup)s '%(text)s'.",
+                        entity=target.name,
+                        lookup=lookup,
+                        text=text,
+                    )
+                )
             return self._create(target.name, lookup, text)
         self._pending[key] = found
         return found
@@ -81,12 +94,25 @@ class ReferenceResolver:
         ctx = self._context()
         target = self.app.entities[str(f.to)]
         if not self.access.can(target.name, "read"):
-            raise CellError(f"You may not read {target.name} records.")
+            raise CellError(
+                Translatable("You may not read %(entity)s records.", entity=target.name)
+            )
         if lookup not in target.entity.fields or lookup in self.access.entity(target.name).hidden:
-            raise CellError(f"{target.name} has no field '{lookup}'.")
+            raise CellError(
+                Translatable(
+                    "%(entity)s has no field '%(lookup)s'.", entity=target.name, lookup=lookup
+                )
+            )
         values, errors = target.validator.check({lookup: text})
         if errors:
-            raise CellError(f"'{text}' is not a valid {target.name} {lookup}.")
+            raise CellError(
+                Translatable(
+                    "'%(text)s' is not a valid %(entity)s %(lookup)s.",
+                    text=text,
+                    lookup=lookup,
+                    entity=target.name,
+                )
+            )
         t = target.table
         where = [t.c[lookup] == values[lookup], t.c.deleted_at.is_(None)]
         scope = self.access.scope(target, EvalContext(now=ctx.now, user_id=self.access.user_id))
@@ -95,7 +121,12 @@ class ReferenceResolver:
         ids = list(ctx.conn.execute(sa.select(t.c.id).where(*where).limit(2)).scalars())
         if len(ids) > 1:
             raise CellError(
-                f"'{text}' matches several {target.name} records by {lookup}; use their ids."
+                Translatable(
+                    "'%(text)s' matches several %(entity)s records by %(lookup)s; use their ids.",
+                    text=text,
+                    entity=target.name,
+                    lookup=lookup,
+                )
             )
         return int(ids[0]) if ids else None
 
@@ -107,7 +138,14 @@ class ReferenceResolver:
             record = self.service.create(ctx, self.app.entities[entity], {lookup: text})
         except RecordError as exc:
             raise CellError(
-                f"No {entity} with {lookup} '{text}', and it cannot be created: {exc}"
+                Translatable(
+                    "No %(entity)s with %(lookup)s '%(text)s', and it cannot be created: "
+                    "%(reason)s",
+                    entity=entity,
+                    lookup=lookup,
+                    text=text,
+                    reason=_first_problem(exc),
+                )
             ) from None
         return int(record["id"])
 
@@ -115,6 +153,14 @@ class ReferenceResolver:
         if self.ctx is None:
             raise RuntimeError("The resolver is used outside a batch.")
         return self.ctx
+
+
+def _first_problem(exc: RecordError) -> str:
+    """The refusal's first field message (still translatable), else its message."""
+    for messages in exc.errors.values():
+        if messages:
+            return messages[0]
+    return exc.message
 
 
 __all__ = ["CACHE_LIMIT", "ReferenceResolver"]

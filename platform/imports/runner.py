@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.automation import record_service
 from trellis.platform.imports.convert import RowConverter
 from trellis.platform.imports.mapping import ImportMap, importable
@@ -246,15 +247,16 @@ class ImportRun:
             key = {k: values.get(k) for k in self.options.keys}
             empty = [k for k, v in key.items() if v is None]
             if empty:
-                raise ValidationFailedError({k: ["The key field is empty."] for k in empty})
+                empty_key = Translatable("The key field is empty.")
+                raise ValidationFailedError({k: [empty_key] for k in empty})
             existing = match_record(ctx, access, entity, key)
         if existing is None:
             if mode == "update":
                 shown = ", ".join(f"{k} = {values.get(k)}" for k in self.options.keys)
-                raise NotFoundError(
-                    f"No {entity.name} matches {shown}.",
-                    {k: [f"No {entity.name} matches {shown}."] for k in self.options.keys},
+                nothing = Translatable(
+                    "No %(entity)s matches %(shown)s.", entity=entity.name, shown=shown
                 )
+                raise NotFoundError(nothing, {k: [nothing] for k in self.options.keys})
             access.require(entity.name, "create")
             record = self.service.create(ctx, entity, values)
             return "created", int(record["id"]), None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.imports.errors import ImportRefusedError
 from trellis.platform.imports.mapping import ImportMap, check_map, guess_map
 from trellis.platform.imports.readers import ReadOptions, RowSource
@@ -70,14 +71,26 @@ def check_options(entity: CompiledEntity, options: ImportOptions) -> None:
         ImportRefusedError: naming the option.
     """
     if options.mode not in MODES:
-        raise ImportRefusedError(f"Mode '{options.mode}' is unknown; use {', '.join(MODES)}.")
+        raise ImportRefusedError(
+            Translatable(
+                "Mode '%(mode)s' is unknown; use %(modes)s.",
+                mode=options.mode,
+                modes=", ".join(MODES),
+            )
+        )
     if options.mode != "insert" and not options.keys:
-        raise ImportRefusedError(f"Mode '{options.mode}' needs --key FIELD to match records.")
+        raise ImportRefusedError(
+            Translatable("Mode '%(mode)s' needs --key FIELD to match records.", mode=options.mode)
+        )
     for key in options.keys:
         if key not in entity.entity.fields:
-            raise ImportRefusedError(f"Key '{key}' is not a field of {entity.name}.")
+            raise ImportRefusedError(
+                Translatable(
+                    "Key '%(key)s' is not a field of %(entity)s.", key=key, entity=entity.name
+                )
+            )
     if not 1 <= options.batch_size <= 10_000:
-        raise ImportRefusedError("The batch size must be between 1 and 10000 rows.")
+        raise ImportRefusedError(Translatable("The batch size must be between 1 and 10000 rows."))
 
 
 def open_import(
@@ -125,7 +138,13 @@ def import_row(runtime: Runtime, call: Call, import_id: int) -> dict[str, Any]:
     with runtime.engines.tenant_connection(call.tenant) as conn:
         row = load_import(conn, call.app.metadata, import_id)
     if row is None:
-        raise ImportRefusedError(f"There is no import {import_id} in tenant '{call.tenant}'.")
+        raise ImportRefusedError(
+            Translatable(
+                "There is no import %(id)s in tenant '%(tenant)s'.",
+                id=import_id,
+                tenant=call.tenant,
+            )
+        )
     return row
 
 
@@ -153,7 +172,13 @@ def run_import(
     if import_id is not None:
         row = import_row(runtime, call, import_id)
         if row["state"] not in RUNNABLE:
-            raise ImportRefusedError(f"Import {import_id} is {row['state']}; it cannot run again.")
+            raise ImportRefusedError(
+                Translatable(
+                    "Import %(id)s is %(state)s; it cannot run again.",
+                    id=import_id,
+                    state=row["state"],
+                )
+            )
         progress = progress_of(row)
     resumed = progress.rows_done > 0
 

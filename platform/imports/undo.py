@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.automation import record_service
 from trellis.platform.imports.errors import ImportRefusedError
 from trellis.platform.imports.session import import_row
@@ -49,14 +50,24 @@ def undo_import(runtime: Runtime, call: Call, import_id: int) -> UndoReport:
     """
     row = import_row(runtime, call, import_id)
     if row["dry_run"]:
-        raise ImportRefusedError(f"Import {import_id} was a dry run: it wrote nothing to undo.")
+        raise ImportRefusedError(
+            Translatable("Import %(id)s was a dry run: it wrote nothing to undo.", id=import_id)
+        )
     if row["state"] == "undone":
-        raise ImportRefusedError(f"Import {import_id} is already undone.")
+        raise ImportRefusedError(Translatable("Import %(id)s is already undone.", id=import_id))
     if row["state"] in ("queued", "running"):
-        raise ImportRefusedError(f"Import {import_id} is {row['state']}; undo it when it ends.")
+        raise ImportRefusedError(
+            Translatable(
+                "Import %(id)s is %(state)s; undo it when it ends.",
+                id=import_id,
+                state=row["state"],
+            )
+        )
     entity = call.app.entities.get(row["entity"])
     if entity is None:
-        raise ImportRefusedError(f"Entity '{row['entity']}' no longer exists.")
+        raise ImportRefusedError(
+            Translatable("Entity '%(entity)s' no longer exists.", entity=row["entity"])
+        )
     call.access.require(entity.name, "import")
     service = record_service(call.rt)
     t = rows_table(call.app.metadata)

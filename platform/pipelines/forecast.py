@@ -1,5 +1,8 @@
 """Weighted forecast: per month of a date field, the amount and amount times probability.
 
+Months of a datetime field are the tenant's (``timezone:`` in app.yaml), as dashboard
+buckets are; ``from`` and ``to`` start and end at the zone's local midnight.
+
 One SQL query groups live records by month; a stage's probability comes from the
 pipeline metadata as a ``CASE`` expression. Records in lost stages, without a stage
 or without a date are left out.
@@ -12,10 +15,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from trellis.metadata.model import FieldType
+from trellis.platform.dashboards.buckets import bucket_start
+from trellis.platform.dashboards.zone_offsets import offset_stretches
 from trellis.platform.money import (
     MissingRate,
     MoneySource,
@@ -58,15 +64,27 @@ def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def _month_of(column: sa.ColumnElement[Any], dialect: str, is_datetime: bool) -> Any:
-    if dialect == "postgresql":
-        value = sa.func.timezone("UTC", column) if is_datetime else column
-        return sa.func.to_char(value, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
+def _month_of(
+    conn: sa.Connection, column: sa.ColumnElement[Any], zone: str, is_datetime: bool
+) -> Any:
+    """``YYYY-MM`` of ``column`` in the tenant's ``zone`` (dates are never shifted)."""
+    dialect = conn.dialect.name
+    stretches: list[tuple[datetime, int]] = []
+    if is_datetime and dialect == "sqlite" and zone != "UTC":
+        first, last = conn.execute(sa.select(sa.func.min(column), sa.func.max(column))).one()
+        if isinstance(first, datetime) and isinstance(last, datetime):
+            stretches = offset_stretches(zone, first, last)
+    start = bucket_start(
+        column, "month", dialect, is_datetime=is_datetime, zone=zone, stretches=stretches
+    )
+    return sa.func.substr(start, 1, 7, type_=sa.String())
 
 
-def _bound(day: date, is_datetime: bool) -> date | datetime:
-    return datetime(day.year, day.month, 1, tzinfo=UTC) if is_datetime else day
+def _bound(day: date, is_datetime: bool, zone: str) -> date | datetime:
+    """The first instant of ``day`` in ``zone`` (as UTC) for datetimes, the day for dates."""
+    if not is_datetime:
+        return day
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def forecast(
@@ -103,7 +121,8 @@ def forecast(
         ),
         else_=sa.cast(sa.literal("0"), sa.Numeric(9, 4)),
     )
-    month = _month_of(when, conn.dialect.name, is_datetime).label("month")
+    zone = app.model.timezone or "UTC"
+    month = _month_of(conn, when, zone, is_datetime).label("month")
     scope = (
         authorize(entity.name, (binding.field.name, amount_field.name, date_field.name))
         if authorize is not None
@@ -118,9 +137,9 @@ def forecast(
         where.append(scope)
     start, end = _month_start(params, "from"), _month_start(params, "to")
     if start is not None:
-        where.append(when >= _bound(start, is_datetime))
+        where.append(when >= _bound(start, is_datetime, zone))
     if end is not None:
-        where.append(when < _bound(_next_month(end), is_datetime))
+        where.append(when < _bound(_next_month(end), is_datetime, zone))
     head = {
         "pipeline": binding.pipeline.name,
         "entity": entity.name,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Any, assert_never
 
+from trellis.metadata.model.local_text import DEFAULT_LOCALE, Translatable
+from trellis.platform.i18n import Translator
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import ConflictError, RecordError
 from trellis.platform.records.save_context import MAX_CHAIN_DEPTH, chained
@@ -119,9 +121,13 @@ class AfterActions:
             try:
                 result = runner.run(ctx, scene.entity, scene.record_id, name, {}, None)
             except RecordError as err:
-                reason = "; ".join(m for ms in err.errors.values() for m in ms) or err.message
                 raise ConflictError(
-                    f"Rule '{rule.name}' could not run transition '{name}': {reason}"
+                    Translatable(
+                        "Rule '%(rule)s' could not run transition '%(name)s': %(reason)s",
+                        rule=rule.name,
+                        name=name,
+                        reason=_reason(err),
+                    )
                 ) from None
         # The caller (and the API response) sees the record as the transition left it.
         scene.record.update(result.record)
@@ -135,10 +141,26 @@ class AfterActions:
             LOG.info("rule %r: no member has role %r to escalate to", rule.name, action.role)
         entity, record_id = scene.entity.entity, scene.record_id
         title = scene.record.get(entity.title) if entity.title else None
-        text = f"Escalated by rule '{rule.name}': {entity.label} {title or f'#{record_id}'}"
+        # Written once for every recipient, in the organisation's language (``locale:``).
+        text = Translator(self.app.model.locale or DEFAULT_LOCALE).message(
+            Translatable(
+                "Escalated by rule '%(rule)s': %(entity)s %(title)s",
+                rule=rule.name,
+                entity=entity.label,
+                title=title or f"#{record_id}",
+            )
+        )
         for user_id in members:
             self.store.notify(scene.ctx.conn, user_id, text, rule, record_id, scene.ctx.now)
         return members
+
+
+def _reason(err: RecordError) -> str:
+    """A refusal's messages joined (one message stays translatable)."""
+    messages = [m for ms in err.errors.values() for m in ms]
+    if len(messages) == 1:
+        return messages[0]
+    return "; ".join(messages) or err.message
 
 
 __all__ = ["AfterActions", "Scene", "iso"]

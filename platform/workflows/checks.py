@@ -6,12 +6,13 @@ available transitions (which shows it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from trellis.metadata.model import EntityDef
+from trellis.metadata.model.local_text import LocalText, Translatable, listed
 from trellis.platform.records.errors import ConflictError, ForbiddenError, RecordError
 from trellis.platform.workflows.approvals import Approval
 from trellis.platform.workflows.compiled import CompiledTransition
@@ -65,46 +66,97 @@ def guard_passes(t: CompiledTransition, record: Mapping[str, Any], ctx: EvalCont
 
 
 def _labels(entity: EntityDef, names: list[str]) -> str:
+    """The fields' labels quoted, in the reader's language when translated."""
     fields = entity.fields
-    return ", ".join(f"'{fields[n].label if n in fields else n}'" for n in names)
+    return listed(
+        [Translatable("'%(field)s'", field=fields[n].label if n in fields else n) for n in names]
+    )
+
+
+def noun_of(entity: EntityDef) -> str:
+    """The entity's label in lower case, per locale when it declares several."""
+    label = entity.label
+    if isinstance(label, LocalText):
+        return LocalText({k: v.lower() for k, v in label.by_locale.items()})
+    return label.lower()
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
 
 
 def transition_problem(t: CompiledTransition, at: Situation, mode: Mode) -> RecordError | None:
     """The error that stops ``t`` now, or None when it may run."""
     d = t.definition
-    noun = at.entity.label.lower()
+    noun = noun_of(at.entity)
     if at.state not in d.from_states:
-        starts = ", ".join(f"'{s}'" for s in d.from_states)
         return ConflictError(
-            f"Transition '{d.name}' cannot run while the {noun} is '{at.state}'; "
-            f"it starts from {starts}."
+            Translatable(
+                "Transition '%(name)s' cannot run while the %(noun)s is '%(state)s'; "
+                "it starts from %(starts)s.",
+                name=d.name,
+                noun=noun,
+                state=at.state,
+                starts=_quoted(d.from_states),
+            )
         )
     if mode is not Mode.APPROVED and not t.allows(at.roles):
-        roles = ", ".join(f"'{r}'" for r in d.roles)
-        return ForbiddenError(f"Transition '{d.name}' needs one of the roles {roles}.")
+        return ForbiddenError(
+            Translatable(
+                "Transition '%(name)s' needs one of the roles %(roles)s.",
+                name=d.name,
+                roles=_quoted(d.roles),
+            )
+        )
     if at.pending is not None and mode is not Mode.APPROVED:
         return ConflictError(
-            f"Approval pending: transition '{at.pending.transition}' of this {noun} waits for "
-            f"a user with the role '{at.pending.role}'."
+            Translatable(
+                "Approval pending: transition '%(name)s' of this %(noun)s waits for "
+                "a user with the role '%(role)s'.",
+                name=at.pending.transition,
+                noun=noun,
+                role=at.pending.role,
+            )
         )
     role = t.approval_role(at.record, at.eval) if mode is Mode.RUN else None
     if role is not None:
-        reason = f" ({d.approval_when})" if d.approval_when else ""
-        return ConflictError(
-            f"Transition '{d.name}' needs the approval of a user with the role "
-            f"'{role}'{reason}; request it with POST …/transitions/{d.name}."
-        )
+        return ConflictError(_needs_approval(d.name, role, d.approval_when))
     missing = missing_fields(t, at.record)
     if missing:
         return ConflictError(
-            f"Transition '{d.name}' needs {_labels(at.entity, missing)} filled in first."
+            Translatable(
+                "Transition '%(name)s' needs %(fields)s filled in first.",
+                name=d.name,
+                fields=_labels(at.entity, missing),
+            )
         )
     if not guard_passes(t, at.record, at.eval):
         return ConflictError(
             d.message
-            or f"Transition '{d.name}' is not allowed now: its condition '{d.guard}' is not met."
+            or Translatable(
+                "Transition '%(name)s' is not allowed now: its condition '%(guard)s' is not met.",
+                name=d.name,
+                guard=d.guard,
+            )
         )
     return None
+
+
+def _needs_approval(name: str, role: str, when: str | None) -> Translatable:
+    if when:
+        return Translatable(
+            "Transition '%(name)s' needs the approval of a user with the role '%(role)s' "
+            "(%(when)s); request it with POST …/transitions/%(name)s.",
+            name=name,
+            role=role,
+            when=when,
+        )
+    return Translatable(
+        "Transition '%(name)s' needs the approval of a user with the role '%(role)s'; "
+        "request it with POST …/transitions/%(name)s.",
+        name=name,
+        role=role,
+    )
 
 
 __all__ = [
@@ -113,5 +165,6 @@ __all__ = [
     "guard_passes",
     "is_blank",
     "missing_fields",
+    "noun_of",
     "transition_problem",
 ]

@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from trellis.metadata.model.local_text import Translatable, listed
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import ConflictError, RecordError, ValidationFailedError
 from trellis.platform.records.hooks import SaveEvent
 from trellis.platform.records.values import coerce_computed, to_json
 from trellis.platform.workflows.approvals import pending_approval
-from trellis.platform.workflows.checks import Mode, Situation, transition_problem
+from trellis.platform.workflows.checks import Mode, Situation, noun_of, transition_problem
 from trellis.platform.workflows.compiled import (
     CompiledTransition,
     CompiledWorkflow,
@@ -76,15 +77,14 @@ class WorkflowHook:
             event.record[name] = initial
             event.explain("workflow", workflow.name, f"starts in '{initial}'", {name: initial})
         elif value != initial:
-            noun = event.entity.entity.label.lower()
-            raise ValidationFailedError(
-                {
-                    name: [
-                        f"A new {noun} starts in '{initial}'; move it on with a transition "
-                        f"of workflow '{workflow.name}'."
-                    ]
-                }
+            message = Translatable(
+                "A new %(noun)s starts in '%(initial)s'; move it on with a transition "
+                "of workflow '%(workflow)s'.",
+                noun=noun_of(event.entity.entity),
+                initial=initial,
+                workflow=workflow.name,
             )
+            raise ValidationFailedError({name: [message]})
 
     def _move(self, event: SaveEvent, workflow: CompiledWorkflow) -> None:
         old = event.old or {}
@@ -127,7 +127,7 @@ class WorkflowHook:
             if problem is None:
                 return t
             first = first or problem
-        raise first or ConflictError("No transition applies.")
+        raise first or ConflictError(Translatable("No transition applies."))
 
     @staticmethod
     def _apply(event: SaveEvent, workflow: CompiledWorkflow, t: CompiledTransition) -> None:
@@ -146,20 +146,30 @@ class WorkflowHook:
     def _no_transition(
         event: SaveEvent, workflow: CompiledWorkflow, state: str, new: Any
     ) -> ConflictError:
-        noun = event.entity.entity.label.lower()
         leaving = [
-            f"'{t.name}' (to '{t.definition.to}')"
+            Translatable("'%(name)s' (to '%(to)s')", name=t.name, to=t.definition.to)
             for t in workflow.transitions.values()
             if state in t.definition.from_states
         ]
         allowed = (
-            f"from '{state}' you can run {', '.join(leaving)}"
+            Translatable(
+                "from '%(state)s' you can run %(transitions)s",
+                state=state,
+                transitions=listed(leaving),
+            )
             if leaving
-            else (f"no transition leaves '{state}'")
+            else Translatable("no transition leaves '%(state)s'", state=state)
         )
         return ConflictError(
-            f"No transition of workflow '{workflow.name}' moves a {noun} from '{state}' to "
-            f"'{new}'; {allowed}."
+            Translatable(
+                "No transition of workflow '%(workflow)s' moves a %(noun)s from '%(state)s' "
+                "to '%(new)s'; %(allowed)s.",
+                workflow=workflow.name,
+                noun=noun_of(event.entity.entity),
+                state=state,
+                new=new,
+                allowed=allowed,
+            )
         )
 
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.errors import (
     ConflictError,
@@ -31,6 +32,7 @@ from trellis.platform.workflows.checks import (
     Situation,
     guard_passes,
     missing_fields,
+    noun_of,
     transition_problem,
 )
 from trellis.platform.workflows.compiled import (
@@ -39,6 +41,8 @@ from trellis.platform.workflows.compiled import (
     compiled_workflows,
 )
 from trellis.platform.workflows.hook import Intent, intent_of
+
+DECIDED_MEANWHILE = Translatable("This approval was decided meanwhile; reload and try again.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,9 @@ class WorkflowRunner:
             found = workflow.transitions.get(name)
             if found is not None:
                 return workflow, found
-        raise NotFoundError(f"No transition '{name}' on {entity.name}.")
+        raise NotFoundError(
+            Translatable("No transition '%(name)s' on %(entity)s.", name=name, entity=entity.name)
+        )
 
     @contextmanager
     def _intent(
@@ -86,7 +92,9 @@ class WorkflowRunner:
     ) -> Record:
         record = self.repository.get(ctx.conn, entity, record_id, for_update=lock)
         if record is None:
-            raise NotFoundError(f"No {entity.name} with id {record_id}.")
+            raise NotFoundError(
+                Translatable("No %(entity)s with id %(id)s.", entity=entity.name, id=record_id)
+            )
         return record
 
     def run(
@@ -112,7 +120,9 @@ class WorkflowRunner:
         """
         workflow, t = step = self.find(entity, name)
         if workflow.field in data:
-            message = f"The transition sets '{workflow.field}'; do not send it."
+            message = Translatable(
+                "The transition sets '%(field)s'; do not send it.", field=workflow.field
+            )
             raise ValidationFailedError({workflow.field: [message]})
         payload = {**data, workflow.field: t.definition.to}
         role = self._approval_role(ctx, entity, record_id, t, data)
@@ -160,14 +170,24 @@ class WorkflowRunner:
         step = self.find(entity, name)
         role = step[1].definition.approval_role
         if role is None:
-            raise NotFoundError(f"Transition '{name}' has no approval step.")
+            raise NotFoundError(
+                Translatable("Transition '%(name)s' has no approval step.", name=name)
+            )
         if role not in ctx.roles and "admin" not in ctx.roles:
-            raise ForbiddenError(f"Only a user with the role '{role}' can decide this approval.")
+            raise ForbiddenError(
+                Translatable(
+                    "Only a user with the role '%(role)s' can decide this approval.", role=role
+                )
+            )
         self._record(ctx, entity, record_id)
         pending = pending_approval(ctx.conn, self.app, entity.name, record_id, step[0].name)
         if pending is None or pending.transition != name:
             raise ConflictError(
-                f"No approval is pending for transition '{name}' of this {entity.name}."
+                Translatable(
+                    "No approval is pending for transition '%(name)s' of this %(noun)s.",
+                    name=name,
+                    noun=noun_of(entity.entity),
+                )
             )
         return step, pending
 
@@ -186,7 +206,7 @@ class WorkflowRunner:
         """
         step, pending = self._pending_for(ctx, entity, record_id, name)
         if not decide(ctx.conn, self.app, pending, APPROVED, ctx.user_id, ctx.now):
-            raise ConflictError("This approval was decided meanwhile; reload and try again.")
+            raise ConflictError(DECIDED_MEANWHILE)
         payload = {**pending.data, step[0].field: step[1].definition.to}
         with self._intent(ctx, entity, record_id, step, Mode.APPROVED):
             saved = self.saver.update(ctx, entity, record_id, payload, None)
@@ -198,7 +218,7 @@ class WorkflowRunner:
         """Reject the pending request for ``name``; the record stays as it is."""
         _, pending = self._pending_for(ctx, entity, record_id, name)
         if not decide(ctx.conn, self.app, pending, REJECTED, ctx.user_id, ctx.now):
-            raise ConflictError("This approval was decided meanwhile; reload and try again.")
+            raise ConflictError(DECIDED_MEANWHILE)
         record = self._record(ctx, entity, record_id)
         return TransitionResult(record, _decided(pending, REJECTED, ctx))
 

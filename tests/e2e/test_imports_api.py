@@ -82,3 +82,18 @@ def test_references_resolve_by_lookup_and_a_missing_one_fails_only_its_row(
         c["last_name"]: c for c in api.get("contact", params={"expand": "account"}).json()["items"]
     }
     assert contacts["Lee"]["account"]["title"] == "Acme" and contacts["Ng"]["account"] is None
+
+
+def test_upload_refusals_follow_accept_language(api: Api) -> None:
+    files = {"file": ("accounts.csv", b"name,Name\na,b\n", "text/csv")}
+    headers = {**api.headers, "Accept-Language": "es"}
+    twice = api.client.post("/t/acme/api/account/_import", files=files, headers=headers)
+    assert twice.status_code == 422
+    assert twice.json()["errors"]["file"] == [
+        "La columna «Name» aparece dos veces (columnas 1 y 2); cambie el nombre de una."
+    ]
+    files = {"file": ("accounts.csv", b"", "text/csv")}
+    empty = api.client.post("/t/acme/api/account/_import", files=files, headers=headers)
+    assert empty.json()["errors"]["file"] == [
+        "El archivo está vacío: la primera fila debe nombrar las columnas."
+    ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from babel import numbers
+from babel import dates, numbers
 
 from trellis.metadata.model import NUMBER_KINDS, AppModel, FieldType, TileDef
+from trellis.metadata.model.local_text import DEFAULT_LOCALE
 from trellis.platform.dashboards import TileData
 from trellis.platform.i18n import Translator
 from trellis.ui.screens.charts import bar_chart, funnel_chart, line_chart, line_scale, pie_chart
@@ -95,6 +97,28 @@ def _column_label(model: AppModel, tile: TileDef) -> str:
     return f"{label} ({tile.bucket})" if tile.bucket else label
 
 
+def _pattern(day: dt.date, pattern: str, t: Translator) -> str:
+    return str(dates.format_date(day, format=pattern, locale=t.locale))
+
+
+def _group_label(key: Any, label: str, tile: TileDef, t: Translator) -> str:
+    """A group's label in the reader's language; a time bucket's start as that language
+    writes it (``nov 2026``, ``Semana del 23 nov 2026``, ``T4 2026``)."""
+    if tile.bucket is None or t.locale == DEFAULT_LOCALE or not isinstance(key, str):
+        return t.label(label)
+    try:
+        day = dt.date.fromisoformat(key)
+    except ValueError:
+        return label
+    if tile.bucket == "month":
+        return _pattern(day, "MMM y", t)
+    if tile.bucket == "quarter":
+        return _pattern(day, "QQQ y", t)
+    if tile.bucket == "week":
+        return t.gettext("Week of %(day)s", day=_pattern(day, "d MMM y", t))
+    return t.date(day) if tile.bucket == "day" else label
+
+
 def tile_view(
     model: AppModel, data: TileData, index: int, translator: Translator | None = None
 ) -> TileView:
@@ -105,7 +129,7 @@ def tile_view(
     t = translator or Translator()
     tile = replace(data.tile, label=t.label(data.tile.label))
     style = value_format(model, tile)
-    groups = tuple(replace(g, label=t.label(g.label)) for g in data.groups)
+    groups = tuple(replace(g, label=_group_label(g.key, g.label, tile, t)) for g in data.groups)
     data = replace(data, tile=tile, groups=groups)
     entity = model.entities.get(tile.entity)
     fallback = total_currency(model, entity, tile.field) if entity is not None else None

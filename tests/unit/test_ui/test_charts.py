@@ -131,6 +131,26 @@ def test_tile_views(crm: AppModel) -> None:
     assert (shown.value_text, shown.summary) == ("€1,900.00", "Open: €1,900.00")
 
 
+@pytest.mark.parametrize(
+    ("bucket", "english", "spanish"),
+    [
+        ("month", "Oct 2026", "oct 2026"),
+        ("quarter", "Q4 2026", "T4 2026"),
+        ("week", "Week of 26 Oct 2026", "Semana del 26 oct 2026"),
+    ],
+)
+def test_time_buckets_are_labelled_in_the_readers_language(
+    crm: AppModel, bucket: str, english: str, spanish: str
+) -> None:
+    tile = TileDef(
+        kind="bar", label="Won", entity="opportunity", agg="count",
+        group_by="close_date", bucket=bucket,
+    )  # fmt: skip
+    data = TileData(tile, groups=(Group("2026-10-26", english, Decimal(3)),))
+    assert [r.label for r in tile_view(crm, data, 0).rows] == [english]
+    assert [r.label for r in tile_view(crm, data, 0, Translator("es")).rows] == [spanish]
+
+
 def test_calendar_spans() -> None:
     month = span_of("month", date(2026, 11, 10))
     assert (month.first, month.end) == (date(2026, 10, 26), date(2026, 12, 7))
