@@ -70,7 +70,12 @@ class Translator:
         """A platform message in this locale: a Translatable is looked up, other text kept."""
         if isinstance(text, Translatable):
             translated = translations(self.locale).gettext(text.msgid)
-            return translated % dict(text.params) if text.params else translated
+            if not text.params:
+                return translated
+            # a message quoted inside another (a reason) is shown in the same language
+            params = {k: self.message(v) if isinstance(v, Translatable) else v
+                      for k, v in text.params.items()}  # fmt: skip
+            return translated % params
         return self.label(text)
 
     def value_label(self, model: AppModel, field: FieldDef, value: Any) -> str:

@@ -42,7 +42,7 @@ class UndoReport:
 
 
 def undo_import(runtime: Runtime, call: Call, import_id: int) -> UndoReport:
-    """Undo import ``import_id`` (done, failed or interrupted); it ends ``undone``.
+    """Undo import ``import_id`` (done, failed, interrupted or cancelled); it ends ``undone``.
 
     Raises:
         ImportRefusedError: no such import, a dry run, already undone, or still running.
@@ -52,7 +52,7 @@ def undo_import(runtime: Runtime, call: Call, import_id: int) -> UndoReport:
         raise ImportRefusedError(f"Import {import_id} was a dry run: it wrote nothing to undo.")
     if row["state"] == "undone":
         raise ImportRefusedError(f"Import {import_id} is already undone.")
-    if row["state"] in ("queued", "running"):
+    if row["state"] in ("queued", "running", "cancelling"):
         raise ImportRefusedError(f"Import {import_id} is {row['state']}; undo it when it ends.")
     entity = call.app.entities.get(row["entity"])
     if entity is None:
