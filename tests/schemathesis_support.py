@@ -71,7 +71,9 @@ _RANGE = re.compile(r"^Must be (at least|at most|between|more than|less than) ")
 #: What every invalid request may answer besides schemathesis' own list: a too long URL.
 #: Paths left out of the linked sequences (see ``Fuzzer.sequences``).
 _NOT_IN_MERGE = re.compile(r"is neither the survivor nor one of the losers\.$")
-SIDE_PATHS = r"/(_deleted|_restore|_history|_merge|_import|_export|_export_jobs)(/|$)"
+SIDE_PATHS = (
+    r"/(_deleted|_restore|_history|_merge|_import|_export|_export_jobs|_backups|cancel)(/|$)"
+)
 _REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422"]
 
 
@@ -192,10 +194,10 @@ class Fuzzer:
         ``only``: a path pattern the sequences keep to (one entity's lifecycle)."""
         fuzzer = self
 
-        # The recycle bin, history, merge, import and export operations are fuzzed one by
-        # one above; left in the sequences, their entry points (a bin listing, a restore
-        # of a random id) would take most of the few derandomized steps from the record's
-        # lifecycle.
+        # The recycle bin, history, merge, import, export and backup operations (and an
+        # import's cancel) are fuzzed one by one above; left in the sequences, their entry
+        # points (a bin listing, a restore of a random id) would take most of the few
+        # derandomized steps from the record's lifecycle.
         lifecycle = self.schema.exclude(path_regex=SIDE_PATHS)
         if only is not None:
             lifecycle = lifecycle.include(path_regex=only)

@@ -2,8 +2,9 @@
 
 ``trellis import TENANT ENTITY FILE [--map MAP.yaml] [--mode insert|update|upsert]
 [--key FIELD[,FIELD]] [--dry-run] [--errors OUT.csv] [--resume ID]`` and
-``trellis import undo TENANT ID``. The import runs as a member (``--as``; by default
-the tenant's first admin) with that member's permissions; see docs/import.md.
+``trellis import undo TENANT ID``, ``trellis import cancel TENANT ID``. The import runs
+as a member (``--as``; by default the tenant's first admin) with that member's
+permissions; see docs/import.md.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def _plan(args: argparse.Namespace) -> ImportPlan:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    """Run, dry-run or resume an import, or undo one (``trellis import undo TENANT ID``)."""
+    """Run, dry-run or resume an import, or undo or cancel one (``import undo|cancel``)."""
     from trellis.data_cli import _member_call
     from trellis.metadata.model.local_text import Translatable
     from trellis.platform.config import check_tenant_name, config_from_env
@@ -92,6 +93,9 @@ def cmd_import(args: argparse.Namespace) -> None:
 
     if args.tenant == "undo":
         _undo(args)
+        return
+    if args.tenant == "cancel":
+        _cancel(args)
         return
     t = cli_translator()
     if args.file is None:
@@ -122,6 +126,9 @@ def cmd_import(args: argparse.Namespace) -> None:
             runtime, call, entity, Path(args.file), plan,
             import_id=import_id, errors_path=errors, on_batch=_bar,
         )  # fmt: skip
+        cancelled = import_id is not None and (
+            import_row(runtime, call, import_id)["state"] == "cancelled"
+        )
         if args.map and not Path(args.map).exists():
             save_map(imap, Path(args.map))
             _err(t.gettext("map saved to %(path)s", path=args.map))
@@ -140,6 +147,12 @@ def cmd_import(args: argparse.Namespace) -> None:
     )
     if plan.options.dry_run:
         head = t.gettext("dry run (nothing written)")
+    elif cancelled:
+        head = t.gettext(
+            "import %(id)s cancelled after %(rows)s rows (undo: trellis import undo)",
+            id=import_id,
+            rows=progress.rows_done,
+        )
     else:
         head = t.gettext("import %(id)s", id=import_id)
     sys.stdout.write(f"{head}: {counts}\n")
@@ -189,21 +202,58 @@ def _undo(args: argparse.Namespace) -> None:
     sys.stdout.write(text + "\n")
 
 
+def _cancel(args: argparse.Namespace) -> None:
+    from trellis.data_cli import _member_call
+    from trellis.metadata.model.local_text import Translatable
+    from trellis.platform.config import check_tenant_name, config_from_env
+    from trellis.platform.imports.cancel import cancel_import
+    from trellis.platform.imports.errors import ImportRefusedError
+    from trellis.platform.runtime import Runtime
+
+    tenant, ident = args.entity, args.file
+    if ident is None or not ident.isdigit():
+        raise ValueError(Translatable("usage: trellis import cancel TENANT ID"))
+    check_tenant_name(tenant)
+    runtime = Runtime(config_from_env(args.data_dir))
+    try:
+        call = _member_call(runtime, tenant, args.as_member)
+        row = cancel_import(runtime, call, int(ident))
+    except ImportRefusedError as exc:
+        raise ValueError(error_text(exc)) from None
+    finally:
+        runtime.close()
+    t = cli_translator()
+    if row["state"] == "cancelled":
+        text = t.gettext(
+            "import %(id)s cancelled after %(rows)s rows", id=ident, rows=row["rows_done"]
+        )
+    else:
+        text = t.gettext(
+            "import %(id)s stops after its current batch (%(state)s)", id=ident, state=row["state"]
+        )
+    sys.stdout.write(text + "\n")
+
+
 def add_import_commands(
     sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     with_data_dir: WithDataDir,
 ) -> None:
-    """Register ``import`` (and ``import undo``)."""
+    """Register ``import`` (and ``import undo``, ``import cancel``)."""
     p = with_data_dir(
         sub.add_parser(
             "import",
-            help="import a CSV or XLSX file into an entity (or: import undo TENANT ID)",
+            help="import a CSV or XLSX file into an entity (or: import undo|cancel TENANT ID)",
         )
     )
-    p.add_argument("tenant", help="the tenant's name (or 'undo' to undo an import)")
-    p.add_argument("entity", help="the entity to import into (after 'undo': the tenant)")
     p.add_argument(
-        "file", nargs="?", default=None, help="the CSV or XLSX file (after 'undo': the import id)"
+        "tenant", help="the tenant's name (or 'undo' / 'cancel' to undo or cancel an import)"
+    )
+    p.add_argument("entity", help="the entity to import into (after 'undo'/'cancel': the tenant)")
+    p.add_argument(
+        "file",
+        nargs="?",
+        default=None,
+        help="the CSV or XLSX file (after 'undo'/'cancel': the import id)",
     )
     p.add_argument(
         "--map",

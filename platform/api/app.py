@@ -23,6 +23,7 @@ from litestar.routes import HTTPRoute
 from litestar.utils import normalize_path
 
 from trellis.metadata.model.local_text import LocalText, Translatable
+from trellis.platform.api.backups_controller import BackupsController
 from trellis.platform.api.client_ip import client_ip_middleware
 from trellis.platform.api.comments_controller import CommentsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
@@ -75,6 +76,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     MetaController,
     RatesController,
     PrivacyController,
+    BackupsController,
     MetaExportController,
     ImportsController,
     ImportUploadController,

@@ -4,8 +4,9 @@ The upload is ``multipart/form-data`` with one part named ``file``, streamed to 
 temporary file; options are query parameters. A file that cannot be imported is 422
 with the reasons under ``file``; otherwise 202 with the queued import's id, run by the
 job worker (docs/import.md). ``GET _imports/{id}`` gives state, counts and progress;
-``GET _imports/{id}/errors`` the error report (CSV). Only the member who started an
-import, or a tenant admin, sees it; others get 404.
+``GET _imports/{id}/errors`` the error report (CSV); ``POST _imports/{id}/cancel``
+stops it after its current batch (409 once it has ended). Only the member who started
+an import, or a tenant admin, sees it; others get 404.
 """
 
 from __future__ import annotations
@@ -23,13 +24,19 @@ from trellis.platform.api.requests import check_query_params
 from trellis.platform.authz.call import Call
 from trellis.platform.files.receive import FRAMING_BYTES, receive_file, too_large
 from trellis.platform.imports.background import MAX_IMPORT_BYTES, errors_file, start_upload
+from trellis.platform.imports.cancel import cancel_import
 from trellis.platform.imports.errors import ImportRefusedError
 from trellis.platform.imports.mapping import ImportMap
 from trellis.platform.imports.readers import ReadOptions
 from trellis.platform.imports.runner import MODES, ImportOptions
 from trellis.platform.imports.session import ImportPlan, import_row
 from trellis.platform.imports.store import import_json
-from trellis.platform.records.errors import BadRequestError, NotFoundError, ValidationFailedError
+from trellis.platform.records.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from trellis.platform.records.views import JSON, encode
 from trellis.platform.runtime import Runtime
 
@@ -117,7 +124,7 @@ class ImportUploadController(Controller):
 
 
 class ImportsController(Controller):
-    """``GET /t/{t}/api/_imports/{id}`` and ``…/{id}/errors``."""
+    """``GET /t/{t}/api/_imports/{id}``, ``…/{id}/errors`` and ``POST …/{id}/cancel``."""
 
     path = "/_imports"
 
@@ -127,6 +134,23 @@ class ImportsController(Controller):
     ) -> Response[bytes]:
         check_query_params(request.query_params, ())
         row = _visible_import(api.runtime, call, import_id)
+        body = import_json(row, api.runtime.clock.now())
+        report = errors_file(api.runtime, call.tenant, import_id)
+        body["errors_url"] = (
+            f"/t/{call.tenant}/api/_imports/{import_id}/errors" if report.exists() else None
+        )
+        return Response(encode(body), status_code=200, media_type=JSON)
+
+    @post("/{import_id:int}/cancel", status_code=200, sync_to_thread=True)
+    def cancel(
+        self, request: Req, api: Api, call: Caller, import_id: FromPath[int]
+    ) -> Response[bytes]:
+        check_query_params(request.query_params, ())
+        _visible_import(api.runtime, call, import_id)
+        try:
+            row = cancel_import(api.runtime, call, import_id)
+        except ImportRefusedError as exc:
+            raise ConflictError(exc.args[0]) from None
         body = import_json(row, api.runtime.clock.now())
         report = errors_file(api.runtime, call.tenant, import_id)
         body["errors_url"] = (

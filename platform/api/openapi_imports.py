@@ -9,6 +9,7 @@ from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.views import JSON
 
 Errors = Callable[[Collection[str]], dict[str, Any]]
+CANCEL_ERRORS = ("400", "401", "403", "404", "409", "414", "429", "503")
 UPLOAD_ERRORS = ("400", "401", "403", "404", "413", "414", "415", "422", "429", "503", "507")
 READ_ERRORS = ("400", "401", "403", "404", "414", "429", "503")
 
@@ -45,7 +46,18 @@ def import_schemas() -> dict[str, Any]:
             "properties": {
                 "id": {"type": "integer"},
                 "entity": {"type": "string"},
-                "state": {"enum": ["queued", "running", "interrupted", "done", "failed", "undone"]},
+                "state": {
+                    "enum": [
+                        "queued",
+                        "running",
+                        "interrupted",
+                        "done",
+                        "failed",
+                        "undone",
+                        "cancelling",
+                        "cancelled",
+                    ]
+                },
                 "mode": {"enum": ["insert", "update", "upsert"]},
                 "dry_run": {"type": "boolean"},
                 "side_effects": {"type": "boolean"},
@@ -143,7 +155,7 @@ def import_upload_path(entity: CompiledEntity, base: str, errors: Errors) -> dic
 
 
 def imports_paths(base: str, errors: Errors) -> dict[str, Any]:
-    """``GET {base}/_imports/{id}`` and ``…/{id}/errors``."""
+    """``GET {base}/_imports/{id}``, ``…/{id}/errors`` and ``POST …/{id}/cancel``."""
     ident = {
         "name": "id",
         "in": "path",
@@ -167,6 +179,26 @@ def imports_paths(base: str, errors: Errors) -> dict[str, Any]:
                         },
                     },
                     **errors(READ_ERRORS),
+                },
+            },
+        },
+        f"{base}/_imports/{{id}}/cancel": {
+            "parameters": [ident],
+            "post": {
+                "tags": tags,
+                "summary": "Cancel an import: it stops after its current batch (kept rows stay)",
+                "description": "A queued or interrupted import ends `cancelled` at once; a "
+                "running one turns `cancelling` and ends `cancelled` after the batch it is "
+                "writing. 409 once the import has ended. Undo still takes back what it wrote.",
+                "operationId": "cancelImport",
+                "responses": {
+                    "200": {
+                        "description": "The import after the request.",
+                        "content": {
+                            JSON: {"schema": {"$ref": "#/components/schemas/Trellis_Import"}}
+                        },
+                    },
+                    **errors(CANCEL_ERRORS),
                 },
             },
         },

@@ -1,5 +1,5 @@
 """The tenant-wide parts of the OpenAPI document: rates, search, metadata, imports,
-exports.
+exports, backups.
 
 Entity paths are built per entity in :mod:`openapi`; these paths and schemas exist once
 per tenant and each comes from its own module.
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from trellis.platform.api.openapi_backups import backup_schemas, backups_paths
 from trellis.platform.api.openapi_exports import export_schemas, exports_paths
 from trellis.platform.api.openapi_imports import import_schemas, imports_paths
 from trellis.platform.api.openapi_merge import merge_schemas
@@ -28,6 +29,7 @@ _SEARCH = ("400", "401", "414", "429", "503")
 def platform_schemas(app: CompiledApp) -> dict[str, Any]:
     """Schemas of the tenant-wide operations."""
     schemas = {**rate_schemas(), **meta_schemas(), **import_schemas(), **search_schemas(app)}
+    schemas |= backup_schemas()
     return {**schemas, **merge_schemas(), **export_schemas(), **privacy_schemas()}
 
 
@@ -40,6 +42,7 @@ def platform_paths(base: str, errors: Errors) -> dict[str, Any]:
         **meta_paths(base, errors),
         **imports_paths(base, errors),
         **exports_paths(base, errors),
+        **backups_paths(base, errors),
     }
 
 

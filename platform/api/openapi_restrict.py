@@ -16,7 +16,7 @@ from trellis.platform.authz.restrict import assignable_owners
 from trellis.platform.search.query import targets
 
 #: System paths only tenant admins may call: left out of other members' documents.
-ADMIN_PATHS = frozenset({"_rates", "_meta", "_gdpr"})
+ADMIN_PATHS = frozenset({"_rates", "_meta", "_gdpr", "_backups"})
 #: Tenant-wide record paths, shown to members who may do the action on some entity.
 RECORD_PATHS = {"_search": "read", "_exports": "read", "_imports": "import"}
 

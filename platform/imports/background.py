@@ -29,7 +29,13 @@ from trellis.platform.imports.session import (
     open_import,
     run_import,
 )
-from trellis.platform.imports.store import imports_table, load_import, set_state
+from trellis.platform.imports.store import (
+    CANCELLED,
+    CANCELLING,
+    imports_table,
+    load_import,
+    set_state,
+)
 from trellis.platform.records.compiled import CompiledEntity
 
 if TYPE_CHECKING:
@@ -119,6 +125,9 @@ def run_import_job(runtime: Runtime, call_of: Any, tenant: str, payload: dict[st
     rt = runtime.app_runtime(tenant)
     with runtime.engines.tenant_connection(tenant) as conn:
         row = load_import(conn, rt.app.metadata, import_id)
+    if row is not None and row["state"] == CANCELLING:  # asked to stop, and no run is left
+        _fail(runtime, rt.app.metadata, tenant, import_id, row["message"], state=CANCELLED)
+        return
     if row is None or row["state"] not in RUNNABLE:
         return
     call = call_of(tenant, row["user_id"])
@@ -141,9 +150,17 @@ def run_import_job(runtime: Runtime, call_of: Any, tenant: str, payload: dict[st
         return  # recorded on the import (failed, with the reason); retrying cannot help
 
 
-def _fail(runtime: Runtime, metadata: sa.MetaData, tenant: str, import_id: int, why: str) -> None:
+def _fail(
+    runtime: Runtime,
+    metadata: sa.MetaData,
+    tenant: str,
+    import_id: int,
+    why: str,
+    *,
+    state: str = "failed",
+) -> None:
     with runtime.engines.tenant_connection(tenant, write=True) as conn, conn.begin():
-        set_state(conn, metadata, import_id, "failed", runtime.clock.now(), message=why,
+        set_state(conn, metadata, import_id, state, runtime.clock.now(), message=why,
                   finished=True)  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from trellis.platform.imports.mapping import ImportMap, importable
 from trellis.platform.imports.readers import RowSource, SourceRow
 from trellis.platform.imports.references import ReferenceResolver
 from trellis.platform.imports.report import ErrorReport
-from trellis.platform.imports.store import Progress, rows_table, save_progress
+from trellis.platform.imports.store import Progress, cancel_requested, rows_table, save_progress
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import NotFoundError, RecordError, ValidationFailedError
 from trellis.platform.records.matching import match_record
@@ -94,9 +94,14 @@ class ImportRun:
             importable(entity, hidden), source.headers, imap, self.resolver
         )
         self.fields = entity.entity.fields
+        #: Whether the run stopped early because the import was cancelled.
+        self.cancelled = False
 
     def run(self, progress: Progress) -> Progress:
-        """Import every row after ``progress.rows_done``; returns the final progress."""
+        """Import every row after ``progress.rows_done``; returns the final progress.
+
+        After each committed batch it stops when the import was asked to (``cancelled``).
+        """
         started = time.monotonic()
         first = progress.rows_done
         batch: list[SourceRow] = []
@@ -110,11 +115,20 @@ class ImportRun:
                 self._batch(batch, progress)
                 batch = []
                 self._tick(progress, first, started)
+                if self._cancel_requested():
+                    self.cancelled = True
+                    return progress
         if batch or progress.rows_done == first:
             if batch:
                 self._batch(batch, progress)
             self._tick(progress, first, started)
         return progress
+
+    def _cancel_requested(self) -> bool:
+        if self.import_id is None or self.options.dry_run:
+            return False
+        with self.runtime.engines.tenant_connection(self.call.tenant) as conn:
+            return cancel_requested(conn, self.call.app.metadata, self.import_id)
 
     def _tick(self, progress: Progress, first: int, started: float) -> None:
         if self.on_batch is None:

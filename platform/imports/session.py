@@ -14,6 +14,8 @@ from trellis.platform.imports.readers import ReadOptions, RowSource
 from trellis.platform.imports.report import ErrorReport
 from trellis.platform.imports.runner import MODES, ImportOptions, ImportRun, Tick
 from trellis.platform.imports.store import (
+    CANCELLED,
+    CANCELLING,
     Progress,
     create_import,
     load_import,
@@ -161,8 +163,9 @@ def run_import(
 ) -> tuple[Progress, ImportMap]:
     """Run (or resume, when ``import_id`` has committed batches) an import to its end.
 
-    The import row (if any) ends ``done``; a refusal leaves it ``failed`` with the
-    reason, any other failure ``interrupted`` (resumable).
+    The import row (if any) ends ``done`` (``cancelled`` when asked to stop: after the
+    batch it was writing); a refusal leaves it ``failed`` with the reason, any other
+    failure ``interrupted`` (resumable).
 
     Raises:
         ImportRefusedError: the file, map or options cannot be imported.
@@ -185,9 +188,11 @@ def run_import(
     def mark(state: str, message: str | None = None, *, finished: bool = False) -> None:
         if import_id is None:
             return
+        # "running" never replaces a cancel request made meanwhile
+        unless = CANCELLING if state == "running" else None
         with runtime.engines.tenant_connection(call.tenant, write=True) as conn, conn.begin():
             set_state(conn, metadata, import_id, state, runtime.clock.now(), message=message,
-                      finished=finished)  # fmt: skip
+                      finished=finished, unless=unless)  # fmt: skip
 
     try:
         source, imap = open_import(call, entity, path, plan)
@@ -213,7 +218,11 @@ def run_import(
         source.close()
     if report is not None:
         report.finish()
-    mark("done", finished=True)
+    if run.cancelled:
+        rows = progress.rows_done
+        mark(CANCELLED, Translatable("Cancelled after %(rows)s rows.", rows=rows), finished=True)
+    else:
+        mark("done", finished=True)
     return progress, imap
 
 

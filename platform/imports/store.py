@@ -14,6 +14,9 @@ from trellis.platform.records.values import to_json
 #: How many row errors an import keeps on its row (the error report has them all).
 FIRST_ERRORS = 20
 COUNTS = ("created", "updated", "unchanged", "failed")
+#: Asked to stop (platform/imports/cancel.py); the run ends ``CANCELLED`` after its batch.
+CANCELLING = "cancelling"
+CANCELLED = "cancelled"
 
 
 @dataclass(slots=True)
@@ -128,13 +131,23 @@ def set_state(
     *,
     message: str | None = None,
     finished: bool = False,
+    unless: str | None = None,
 ) -> None:
-    """Move an import to ``state`` (with a message, and the finish time when it ends)."""
+    """Move an import to ``state`` (with a message, and the finish time when it ends);
+    left as it is when its state is ``unless``."""
     t = imports_table(metadata)
     values: dict[str, Any] = {"state": state, "updated_at": now, "message": message}
     if finished:
         values["finished_at"] = now
-    conn.execute(t.update().where(t.c.id == import_id).values(**values))
+    where = [t.c.id == import_id] if unless is None else [t.c.id == import_id, t.c.state != unless]
+    conn.execute(t.update().where(*where).values(**values))
+
+
+def cancel_requested(conn: sa.Connection, metadata: sa.MetaData, import_id: int) -> bool:
+    """Whether import ``import_id`` was asked to stop."""
+    t = imports_table(metadata)
+    state = conn.execute(sa.select(t.c.state).where(t.c.id == import_id)).scalar()
+    return state == CANCELLING
 
 
 def import_json(row: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -169,9 +182,12 @@ def import_json(row: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 
 __all__ = [
+    "CANCELLED",
+    "CANCELLING",
     "COUNTS",
     "FIRST_ERRORS",
     "Progress",
+    "cancel_requested",
     "create_import",
     "import_json",
     "imports_table",

@@ -43,7 +43,7 @@ class UndoReport:
 
 
 def undo_import(runtime: Runtime, call: Call, import_id: int) -> UndoReport:
-    """Undo import ``import_id`` (done, failed or interrupted); it ends ``undone``.
+    """Undo import ``import_id`` (done, failed, interrupted or cancelled); it ends ``undone``.
 
     Raises:
         ImportRefusedError: no such import, a dry run, already undone, or still running.
@@ -55,7 +55,7 @@ def undo_import(runtime: Runtime, call: Call, import_id: int) -> UndoReport:
         )
     if row["state"] == "undone":
         raise ImportRefusedError(Translatable("Import %(id)s is already undone.", id=import_id))
-    if row["state"] in ("queued", "running"):
+    if row["state"] in ("queued", "running", "cancelling"):
         raise ImportRefusedError(
             Translatable(
                 "Import %(id)s is %(state)s; undo it when it ends.",

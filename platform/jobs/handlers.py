@@ -1,5 +1,5 @@
-"""What each outbox kind does: ``email``, ``webhook``, ``import``, ``export`` (and a no-op
-for benchmarks)."""
+"""What each outbox kind does: ``email``, ``webhook``, ``import``, ``export``, ``backup``
+(and a no-op for benchmarks)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from trellis.platform.backup.on_demand import run_backup_job
 from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.imports.job import run_queued_import
 from trellis.platform.jobs.deliveries import FAILED, SENT, SKIPPED, Delivery, record_delivery
@@ -294,12 +295,18 @@ def run_export(ctx: JobContext, job: Job) -> None:
     run_queued_export(ctx.runtime, ctx.tenant, job.payload)
 
 
+def run_backup(ctx: JobContext, job: Job) -> None:
+    """Write a backup a tenant admin asked for (platform/backup/on_demand.py)."""
+    run_backup_job(ctx.runtime, ctx.tenant, job.payload)
+
+
 DEFAULT_HANDLERS: dict[str, Handler] = {
     "email": send_email,
     "webhook": send_webhook,
     "noop": noop,
     "import": run_import,
     "export": run_export,
+    "backup": run_backup,
 }
 
 __all__ = [

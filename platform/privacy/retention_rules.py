@@ -120,14 +120,9 @@ class RetentionRunner:
         files: list[str],
     ) -> None:
         entity = self.app.entities[rule.entity]
-        t = entity.table
-        where = condition.to_sql(self.app.table, EvalContext(now=now))
-        query = sa.select(t).where(t.c.deleted_at.is_(None), where).order_by(t.c.id)
-        if rule.action == "anonymise":
-            personal = [f.name for f in personal_fields(entity)]
-            if not personal:
-                return  # nothing personal to anonymise
-            query = query.where(sa.or_(*(_not_erased(t.c[n]) for n in personal)))
+        query = matching(self.app, rule, condition, now)
+        if query is None:
+            return  # nothing personal to anonymise
         rows = [dict(r._mapping) for r in conn.execute(query.limit(self.batch))]
         for row in rows:
             if rule.action == "anonymise":
@@ -145,6 +140,21 @@ class RetentionRunner:
                 done.failed += 1
 
 
+def matching(
+    app: CompiledApp, rule: RetentionRuleDef, condition: CompiledExpression, now: datetime
+) -> sa.Select[Any] | None:
+    """The live records ``rule`` handles at ``now``, by id (None: it can handle none)."""
+    t = app.entities[rule.entity].table
+    where = condition.to_sql(app.table, EvalContext(now=now))
+    query = sa.select(t).where(t.c.deleted_at.is_(None), where).order_by(t.c.id)
+    if rule.action == "anonymise":
+        personal = [f.name for f in personal_fields(app.entities[rule.entity])]
+        if not personal:
+            return None
+        query = query.where(sa.or_(*(_not_erased(t.c[n]) for n in personal)))
+    return query
+
+
 def _not_erased(column: Any) -> Any:
     """SQL: the column holds a value not yet replaced by an erasure token."""
     return sa.and_(column.is_not(None), sa.not_(sa.cast(column, sa.Text).startswith(ERASED)))
@@ -156,4 +166,5 @@ __all__ = [
     "RetentionReport",
     "RetentionRunner",
     "RuleReport",
+    "matching",
 ]

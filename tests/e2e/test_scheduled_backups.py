@@ -18,7 +18,7 @@ from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
 from helpers import PackageWriter, make_tenant
-from ui_support import sign_in
+from ui_support import post_form, sign_in
 
 START = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 DAY = 86_400
@@ -126,3 +126,30 @@ def test_backup_and_restore_speak_the_locale_of_the_environment(
     monkeypatch.setenv("LANG", "C.UTF-8")  # not shipped: English
     assert main(["restore", "acme", archive, *data]) == 1
     assert "Tenant 'acme' exists: add --replace" in capsys.readouterr().err
+
+
+def test_back_up_now_queues_one_backup_at_a_time_from_the_admin_page(
+    runtime: Runtime, tenants: list[str], client: TestClient[Any]
+) -> None:
+    with TestClient(app=create_web_app(runtime)) as web:
+        assert sign_in(web, "acme", "admin@acme.test").status_code == 303
+        page = web.get("/t/acme/admin/backups").text
+        assert 'action="/t/acme/admin/backups"' in page and "Back up now" in page
+        assert 'id="backup-running"' not in page
+        started = post_form(web, "/t/acme/admin/backups", {}, follow_redirects=False)
+        assert started.status_code == 303
+        shown = web.get(started.headers["location"]).text
+        assert "Backup started" in shown and 'id="backup-running"' in shown
+        again = post_form(web, "/t/acme/admin/backups", {}, headers={"Accept-Language": "es"})
+        assert "Ya está en curso una copia de esta organización" in again.text
+        Dispatcher(runtime).run_due()
+        listed = web.get("/t/acme/admin/backups").text
+        assert 'id="backup-running"' not in listed
+        made = runtime.registry.audit.entries(runtime.tenant("acme").id, action="tenant.backup")
+        assert "admin@acme.test" in [e.actor for e in made]  # the one asked for
+        assert web.post("/t/acme/admin/backups").status_code == 403  # no CSRF token
+    with TestClient(app=create_web_app(runtime)) as web:
+        assert sign_in(web, "acme", "rep@acme.test").status_code == 303
+        assert post_form(web, "/t/acme/admin/backups", {}).status_code == 403
+    made = runtime.registry.audit.entries(runtime.tenant("acme").id, action="tenant.backup")
+    assert [e.actor for e in made].count("admin@acme.test") == 1

@@ -30,6 +30,7 @@ from trellis.ui.screens.account_routes import account_routes
 from trellis.ui.screens.activity_routes import activity_routes
 from trellis.ui.screens.admin_backup_routes import admin_backup_routes
 from trellis.ui.screens.admin_job_routes import admin_job_routes
+from trellis.ui.screens.admin_retention_routes import admin_retention_routes
 from trellis.ui.screens.auth_routes import auth_routes
 from trellis.ui.screens.board_routes import board_routes
 from trellis.ui.screens.calendar_routes import calendar_routes
@@ -137,6 +138,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *privacy_routes(services),
         *erase_routes(services),
         *admin_backup_routes(services),
+        *admin_retention_routes(services),
         *board_routes(services),
         *dashboard_routes(services),
         *calendar_routes(services),
