@@ -36,6 +36,7 @@ from trellis.ui.screens.calendar_routes import calendar_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.designer_routes import designer_routes
+from trellis.ui.screens.layout_designer_routes import layout_designer_routes
 from trellis.ui.screens.document_routes import document_routes
 from trellis.ui.screens.erase_routes import erase_routes
 from trellis.ui.screens.file_routes import file_routes
@@ -144,6 +145,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *inbox_routes(services),
         *admin_job_routes(services),
         *designer_routes(services),
+        *layout_designer_routes(services),
         *publish_routes(services),
         *file_routes(services),
         create_static_files_router(path="/static", directories=[STATIC], name="static"),
