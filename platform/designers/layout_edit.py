@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.designers.field_yaml import _end, _Loader
 from trellis.platform.drafts.errors import DraftError
 
@@ -40,6 +41,10 @@ OPERATIONS = (
 
 class LayoutEditError(DraftError):
     """A layout change that cannot be made (the message says why; nothing changed)."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.message = Translatable(msgid, **params)
+        super().__init__(str(self.message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +75,7 @@ def _sections(layouts: dict[str, Any], screen: str) -> list[dict[str, Any]]:
     spec = layouts.get(screen)
     found = spec.get("sections") if isinstance(spec, dict) else None
     if not isinstance(found, list):
-        raise LayoutEditError(f"The {screen} layout has no sections.")
+        raise LayoutEditError("The %(screen)s layout has no sections.", screen=screen)
     for section in found:
         if isinstance(section, dict):
             section["fields"] = _fields(section)
@@ -80,7 +85,7 @@ def _sections(layouts: dict[str, Any], screen: str) -> list[dict[str, Any]]:
 def _flat(layouts: dict[str, Any], screen: str) -> list[str]:
     spec = layouts.get(screen)
     if not isinstance(spec, dict):
-        raise LayoutEditError(f"The entity declares no {screen} layout.")
+        raise LayoutEditError("The entity declares no %(screen)s layout.", screen=screen)
     key = FLAT[screen]
     found = spec.get(key)
     names = [str(f) for f in found] if isinstance(found, list) else []
@@ -92,12 +97,12 @@ def _where(sections: list[dict[str, Any]], field: str) -> tuple[int, int]:
     for i, section in enumerate(sections):
         if field in section["fields"]:
             return i, section["fields"].index(field)
-    raise LayoutEditError(f"Field '{field}' is not on this layout.")
+    raise LayoutEditError("Field '%(field)s' is not on this layout.", field=field)
 
 
 def _section_at(sections: list[dict[str, Any]], index: int) -> dict[str, Any]:
     if not 0 <= index < len(sections):
-        raise LayoutEditError(f"There is no section {index + 1} on this layout.")
+        raise LayoutEditError("There is no section %(n)s on this layout.", n=index + 1)
     return sections[index]
 
 
@@ -131,7 +136,11 @@ def _sectioned(layouts: dict[str, Any], change: LayoutChange) -> None:
         layouts[change.screen]["sections"].append(new)
     elif op == "add":
         if any(name in s["fields"] for s in sections):
-            raise LayoutEditError(f"Field '{name}' is already on the {change.screen} layout.")
+            raise LayoutEditError(
+                "Field '%(field)s' is already on the %(screen)s layout.",
+                field=name,
+                screen=change.screen,
+            )
         _section_at(sections, change.section)["fields"].append(name)
     elif op in ("up", "down"):
         i, at = _where(sections, name)
@@ -157,11 +166,15 @@ def _flat_change(layouts: dict[str, Any], change: LayoutChange) -> None:
     op, name = change.op, change.field
     if op == "add":
         if name in names:
-            raise LayoutEditError(f"Field '{name}' is already on the {change.screen} layout.")
+            raise LayoutEditError(
+                "Field '%(field)s' is already on the %(screen)s layout.",
+                field=name,
+                screen=change.screen,
+            )
         names.append(name)
         return
     if name not in names:
-        raise LayoutEditError(f"Field '{name}' is not on this layout.")
+        raise LayoutEditError("Field '%(field)s' is not on this layout.", field=name)
     at = names.index(name)
     if op in ("up", "down"):
         _step(names, at, -1 if op == "up" else 1)
@@ -173,14 +186,14 @@ def _flat_change(layouts: dict[str, Any], change: LayoutChange) -> None:
         names.pop(at)
         names.insert(min(max(change.index, 0), len(names)), name)
     else:
-        raise LayoutEditError(f"The {change.screen} layout has no sections.")
+        raise LayoutEditError("The %(screen)s layout has no sections.", screen=change.screen)
 
 
 def _related(layouts: dict[str, Any], change: LayoutChange) -> None:
     spec = layouts.get("detail")
     related = spec.get("related") if isinstance(spec, dict) else None
     if not isinstance(related, list) or not 0 <= change.section < len(related):
-        raise LayoutEditError(f"There is no related list {change.section + 1}.")
+        raise LayoutEditError("There is no related list %(n)s.", n=change.section + 1)
     _step(related, change.section, -1 if change.op == "related_up" else 1)
 
 
@@ -192,16 +205,16 @@ def apply_change(layouts: dict[str, Any], change: LayoutChange) -> dict[str, Any
             already on it, a section that does not exist, a new section without a name.
     """
     if change.screen not in SCREENS:
-        raise LayoutEditError(f"There is no '{change.screen}' layout.")
+        raise LayoutEditError("There is no '%(screen)s' layout.", screen=change.screen)
     if change.op not in OPERATIONS:
-        raise LayoutEditError(f"'{change.op}' is not a layout change.")
+        raise LayoutEditError("'%(op)s' is not a layout change.", op=change.op)
     changed = copy.deepcopy(layouts)
     if change.op.startswith("related_"):
         _related(changed, change)
     elif change.screen in SECTIONED:
         _sectioned(changed, change)
     elif change.op.startswith("section") or change.op in ("to_section", "add_section"):
-        raise LayoutEditError(f"The {change.screen} layout has no sections.")
+        raise LayoutEditError("The %(screen)s layout has no sections.", screen=change.screen)
     else:
         _flat_change(changed, change)
     return changed

@@ -74,9 +74,14 @@ def _defaults(data: dict[str, Any], fields: dict[str, dict[str, Any]]) -> dict[s
     return found
 
 
+def _declared(data: dict[str, Any]) -> dict[str, Any]:
+    found = data.get("layouts")
+    return found if isinstance(found, dict) else {}
+
+
 def _with_defaults(text: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     data = parse_entity(text)
-    declared = data.get("layouts") if isinstance(data.get("layouts"), dict) else {}
+    declared = _declared(data)
     layouts: dict[str, Any] = dict(declared)
     for screen, spec in _defaults(data, entity_fields(text)).items():
         if not isinstance(layouts.get(screen), dict):
@@ -126,10 +131,15 @@ def _check_field(files: dict[str, str], entity: str, name: str) -> None:
         other = path.removeprefix("entities/").removesuffix(".yaml")
         if path.startswith("entities/") and other != entity and name in entity_fields(text):
             raise LayoutEditError(
-                f"Field '{name}' belongs to entity '{other}', not to '{entity}': "
-                f"a layout of '{entity}' can only show its own fields."
+                "Field '%(field)s' belongs to entity '%(other)s', not to '%(entity)s': "
+                "a layout of '%(entity)s' can only show its own fields.",
+                field=name,
+                other=other,
+                entity=entity,
             )
-    raise LayoutEditError(f"Entity '{entity}' has no field '{name}'.")
+    raise LayoutEditError(
+        "Entity '%(entity)s' has no field '%(field)s'.", entity=entity, field=name
+    )
 
 
 def edit_layout(
@@ -160,10 +170,8 @@ def edit_layout(
         if not change.field.strip():
             raise LayoutEditError("Choose a field.")
         _check_field(files, entity, change.field.strip())
-    layouts, _declared = _with_defaults(text)
+    layouts, declared = _with_defaults(text)
     changed = apply_change(layouts, change)
-    data = parse_entity(text)
-    declared = data.get("layouts") if isinstance(data.get("layouts"), dict) else {}
     # Write out only the screens the file declares and the one changed.
     kept = {k: v for k, v in changed.items() if k in declared or k == change.screen}
     if change.op.startswith("related_"):

@@ -36,7 +36,6 @@ from trellis.ui.screens.calendar_routes import calendar_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.designer_routes import designer_routes
-from trellis.ui.screens.layout_designer_routes import layout_designer_routes
 from trellis.ui.screens.document_routes import document_routes
 from trellis.ui.screens.erase_routes import erase_routes
 from trellis.ui.screens.file_routes import file_routes
@@ -45,6 +44,7 @@ from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.inline_routes import inline_routes
+from trellis.ui.screens.layout_designer_routes import layout_designer_routes
 from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
 from trellis.ui.screens.members import MemberCache

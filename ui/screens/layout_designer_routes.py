@@ -50,7 +50,7 @@ def screens_of(view: EntityLayouts) -> list[dict[str, Any]]:
             continue
         if screen in FLAT:
             names = _names(spec.get(FLAT[screen]))
-            sections = [{"label": None, "tab": None, "fields": names}]
+            sections: list[dict[str, Any]] = [{"label": None, "tab": None, "fields": names}]
         else:
             sections = [
                 {
@@ -158,7 +158,9 @@ def layout_designer_routes(services: UiServices) -> list[Any]:
         except DraftFileNotFoundError:
             raise NotFoundError(t.gettext("No such entity in the draft.")) from None
         except LayoutEditError as exc:
-            return show(request, ui, entity, errors=[str(exc)], status=422, revision=revision)
+            return show(
+                request, ui, entity, errors=[t.message(exc.message)], status=422, revision=revision
+            )
         except InvalidDraftError as exc:
             placed = [str(e["text"]) for e in exc.errors]
             return show(request, ui, entity, errors=placed, status=422, revision=revision)
