@@ -18,6 +18,7 @@ import yaml
 from trellis.metadata.model.local_text import Translatable
 from trellis.platform.designers.field_yaml import _end, _Loader
 from trellis.platform.drafts.errors import DraftError
+from trellis.platform.i18n.catalogue import N_
 
 #: Screens with sections of fields.
 SECTIONED = ("form", "detail")
@@ -75,7 +76,7 @@ def _sections(layouts: dict[str, Any], screen: str) -> list[dict[str, Any]]:
     spec = layouts.get(screen)
     found = spec.get("sections") if isinstance(spec, dict) else None
     if not isinstance(found, list):
-        raise LayoutEditError("The %(screen)s layout has no sections.", screen=screen)
+        raise LayoutEditError(N_("The %(screen)s layout has no sections."), screen=screen)
     for section in found:
         if isinstance(section, dict):
             section["fields"] = _fields(section)
@@ -85,7 +86,7 @@ def _sections(layouts: dict[str, Any], screen: str) -> list[dict[str, Any]]:
 def _flat(layouts: dict[str, Any], screen: str) -> list[str]:
     spec = layouts.get(screen)
     if not isinstance(spec, dict):
-        raise LayoutEditError("The entity declares no %(screen)s layout.", screen=screen)
+        raise LayoutEditError(N_("The entity declares no %(screen)s layout."), screen=screen)
     key = FLAT[screen]
     found = spec.get(key)
     names = [str(f) for f in found] if isinstance(found, list) else []
@@ -97,12 +98,12 @@ def _where(sections: list[dict[str, Any]], field: str) -> tuple[int, int]:
     for i, section in enumerate(sections):
         if field in section["fields"]:
             return i, section["fields"].index(field)
-    raise LayoutEditError("Field '%(field)s' is not on this layout.", field=field)
+    raise LayoutEditError(N_("Field '%(field)s' is not on this layout."), field=field)
 
 
 def _section_at(sections: list[dict[str, Any]], index: int) -> dict[str, Any]:
     if not 0 <= index < len(sections):
-        raise LayoutEditError("There is no section %(n)s on this layout.", n=index + 1)
+        raise LayoutEditError(N_("There is no section %(n)s on this layout."), n=index + 1)
     return sections[index]
 
 
@@ -127,7 +128,7 @@ def _sectioned(layouts: dict[str, Any], change: LayoutChange) -> None:
     if op == "add_section":
         label = {"en": change.label_en.strip(), "es": change.label_es.strip()}
         if not label["en"] or not label["es"]:
-            raise LayoutEditError("Give the new section a name in English and in Spanish.")
+            raise LayoutEditError(N_("Give the new section a name in English and in Spanish."))
         i, at = _where(sections, name)
         sections[i]["fields"].pop(at)
         new: dict[str, Any] = {"label": label, "fields": [name]}
@@ -137,7 +138,7 @@ def _sectioned(layouts: dict[str, Any], change: LayoutChange) -> None:
     elif op == "add":
         if any(name in s["fields"] for s in sections):
             raise LayoutEditError(
-                "Field '%(field)s' is already on the %(screen)s layout.",
+                N_("Field '%(field)s' is already on the %(screen)s layout."),
                 field=name,
                 screen=change.screen,
             )
@@ -167,33 +168,33 @@ def _flat_change(layouts: dict[str, Any], change: LayoutChange) -> None:
     if op == "add":
         if name in names:
             raise LayoutEditError(
-                "Field '%(field)s' is already on the %(screen)s layout.",
+                N_("Field '%(field)s' is already on the %(screen)s layout."),
                 field=name,
                 screen=change.screen,
             )
         names.append(name)
         return
     if name not in names:
-        raise LayoutEditError("Field '%(field)s' is not on this layout.", field=name)
+        raise LayoutEditError(N_("Field '%(field)s' is not on this layout."), field=name)
     at = names.index(name)
     if op in ("up", "down"):
         _step(names, at, -1 if op == "up" else 1)
     elif op == "remove":
         if len(names) == 1 and change.screen == "list":
-            raise LayoutEditError("The list needs at least one column.")
+            raise LayoutEditError(N_("The list needs at least one column."))
         names.pop(at)
     elif op == "place":
         names.pop(at)
         names.insert(min(max(change.index, 0), len(names)), name)
     else:
-        raise LayoutEditError("The %(screen)s layout has no sections.", screen=change.screen)
+        raise LayoutEditError(N_("The %(screen)s layout has no sections."), screen=change.screen)
 
 
 def _related(layouts: dict[str, Any], change: LayoutChange) -> None:
     spec = layouts.get("detail")
     related = spec.get("related") if isinstance(spec, dict) else None
     if not isinstance(related, list) or not 0 <= change.section < len(related):
-        raise LayoutEditError("There is no related list %(n)s.", n=change.section + 1)
+        raise LayoutEditError(N_("There is no related list %(n)s."), n=change.section + 1)
     _step(related, change.section, -1 if change.op == "related_up" else 1)
 
 
@@ -205,16 +206,16 @@ def apply_change(layouts: dict[str, Any], change: LayoutChange) -> dict[str, Any
             already on it, a section that does not exist, a new section without a name.
     """
     if change.screen not in SCREENS:
-        raise LayoutEditError("There is no '%(screen)s' layout.", screen=change.screen)
+        raise LayoutEditError(N_("There is no '%(screen)s' layout."), screen=change.screen)
     if change.op not in OPERATIONS:
-        raise LayoutEditError("'%(op)s' is not a layout change.", op=change.op)
+        raise LayoutEditError(N_("'%(op)s' is not a layout change."), op=change.op)
     changed = copy.deepcopy(layouts)
     if change.op.startswith("related_"):
         _related(changed, change)
     elif change.screen in SECTIONED:
         _sectioned(changed, change)
     elif change.op.startswith("section") or change.op in ("to_section", "add_section"):
-        raise LayoutEditError("The %(screen)s layout has no sections.", screen=change.screen)
+        raise LayoutEditError(N_("The %(screen)s layout has no sections."), screen=change.screen)
     else:
         _flat_change(changed, change)
     return changed

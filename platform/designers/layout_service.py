@@ -25,11 +25,14 @@ from trellis.platform.designers.service import _new_errors, _state, entity_path
 from trellis.platform.drafts.errors import DraftFileNotFoundError
 from trellis.platform.drafts.service import draft_files
 from trellis.platform.drafts.store import DraftStore
+from trellis.platform.i18n.catalogue import N_
 from trellis.platform.runtime import Runtime
 
 #: Field types that make poor list columns (as the generated list leaves them out).
 _WIDE = frozenset({"text", "json", "tags", "multi_enum", "rich_text"})
 _MAX_COLUMNS = 6
+#: The generated detail page's last section.
+_SYSTEM = ("owner_id", "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,12 @@ def _defaults(data: dict[str, Any], fields: dict[str, dict[str, Any]]) -> dict[s
     editable = [n for n, d in fields.items() if not _computed(d)]
     found: dict[str, Any] = {
         "list": {"columns": columns[:_MAX_COLUMNS] or ["id"]},
-        "detail": {"sections": [{"label": details, "fields": list(fields) or ["id"]}]},
+        "detail": {
+            "sections": [
+                {"label": details, "fields": list(fields) or ["id"]},
+                {"label": {"en": "System", "es": "Sistema"}, "fields": list(_SYSTEM)},
+            ]
+        },
     }
     if editable:
         found["form"] = {"sections": [{"label": details, "fields": editable}]}
@@ -131,14 +139,16 @@ def _check_field(files: dict[str, str], entity: str, name: str) -> None:
         other = path.removeprefix("entities/").removesuffix(".yaml")
         if path.startswith("entities/") and other != entity and name in entity_fields(text):
             raise LayoutEditError(
-                "Field '%(field)s' belongs to entity '%(other)s', not to '%(entity)s': "
-                "a layout of '%(entity)s' can only show its own fields.",
+                N_(
+                    "Field '%(field)s' belongs to entity '%(other)s', not to '%(entity)s': "
+                    "a layout of '%(entity)s' can only show its own fields."
+                ),
                 field=name,
                 other=other,
                 entity=entity,
             )
     raise LayoutEditError(
-        "Entity '%(entity)s' has no field '%(field)s'.", entity=entity, field=name
+        N_("Entity '%(entity)s' has no field '%(field)s'."), entity=entity, field=name
     )
 
 
@@ -168,7 +178,7 @@ def edit_layout(
         raise DraftFileNotFoundError(f"The draft has no entity '{entity}'.")
     if not change.op.startswith(("section_", "related_")):
         if not change.field.strip():
-            raise LayoutEditError("Choose a field.")
+            raise LayoutEditError(N_("Choose a field."))
         _check_field(files, entity, change.field.strip())
     layouts, declared = _with_defaults(text)
     changed = apply_change(layouts, change)

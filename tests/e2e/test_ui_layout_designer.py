@@ -91,7 +91,8 @@ def test_the_page_shows_every_screen_with_labelled_controls_and_no_inline_script
     assert "Generated from the fields" in answer.text  # detail is not declared
     assert screen_problems(answer.text) == []
     spanish = admin.get(URL, headers={"accept-language": "es"})
-    assert "Diseños de Artículo" in spanish.text or "Artículo" in spanish.text
+    assert "Diseños de Artículo" in spanish.text
+    assert 'aria-label="Bajar Talla"' in spanish.text
 
 
 def test_a_button_post_moves_the_field_in_the_draft(shop: Runtime, admin: TestClient[Any]) -> None:
@@ -110,6 +111,8 @@ def test_a_refused_change_shows_why_and_leaves_the_draft(
     bad = post_form(admin, URL, {**data, "section": "0"})
     assert bad.status_code == 422
     assert "Entity &#39;item&#39; has no field &#39;colour&#39;." in bad.text
+    spanish = post_form(admin, URL, {**data, "section": "0"}, headers={"accept-language": "es"})
+    assert "La entidad &#39;item&#39; no tiene el campo &#39;colour&#39;." in spanish.text
     stale = {"draft_version": str(before), "screen": "form", "field": "name", "op": "down"}
     post_form(admin, URL, stale)
     again = post_form(admin, URL, {**stale, "op": "up"})
