@@ -13,6 +13,7 @@ from trellis.platform.drafts import (
     DraftConflictError,
     DraftStore,
     InvalidDraftError,
+    plan_draft,
     publish_draft,
 )
 from trellis.platform.publish import publish
@@ -100,6 +101,9 @@ def test_each_layout_change_goes_into_the_draft_and_publish_applies_it(shop: Run
     assert layouts["detail"]["sections"][0]["fields"][:3] == ["size", "name", "quantity"]
     assert layouts["kanban"]["field"] == "size"
 
+    plan = plan_draft(shop, TENANT)
+    assert plan["diff"]["metadata"]["layouts_changed"] == ["item"]
+    assert plan["ddl"] == []
     publish_draft(shop, TENANT, actor="admin@x", comment="layouts", confirm=False)
     declared = shop.app(TENANT).model.entities["item"].layouts
     assert declared is not None and declared.form is not None and declared.list is not None
