@@ -33,6 +33,7 @@ OPERATIONS = (
     "add",
     "remove",
     "add_section",
+    "edit_section",
     "section_up",
     "section_down",
     "related_up",
@@ -125,10 +126,17 @@ def _sectioned(layouts: dict[str, Any], change: LayoutChange) -> None:
         _section_at(sections, change.section)
         _step(layouts[change.screen]["sections"], change.section, -1 if op == "section_up" else 1)
         return
+    label = {"en": change.label_en.strip(), "es": change.label_es.strip()}
+    if op in ("add_section", "edit_section") and not (label["en"] and label["es"]):
+        raise LayoutEditError(N_("Give the section a name in English and in Spanish."))
+    if op == "edit_section":
+        section = _section_at(sections, change.section)
+        section["label"] = label
+        section.pop("tab", None)
+        if change.tab.strip():
+            section["tab"] = change.tab.strip()
+        return
     if op == "add_section":
-        label = {"en": change.label_en.strip(), "es": change.label_es.strip()}
-        if not label["en"] or not label["es"]:
-            raise LayoutEditError(N_("Give the new section a name in English and in Spanish."))
         i, at = _where(sections, name)
         sections[i]["fields"].pop(at)
         new: dict[str, Any] = {"label": label, "fields": [name]}
@@ -214,7 +222,11 @@ def apply_change(layouts: dict[str, Any], change: LayoutChange) -> dict[str, Any
         _related(changed, change)
     elif change.screen in SECTIONED:
         _sectioned(changed, change)
-    elif change.op.startswith("section") or change.op in ("to_section", "add_section"):
+    elif change.op.startswith("section") or change.op in (
+        "to_section",
+        "add_section",
+        "edit_section",
+    ):
         raise LayoutEditError(N_("The %(screen)s layout has no sections."), screen=change.screen)
     else:
         _flat_change(changed, change)

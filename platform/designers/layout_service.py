@@ -176,7 +176,7 @@ def edit_layout(
     text = files.get(path)
     if text is None:
         raise DraftFileNotFoundError(f"The draft has no entity '{entity}'.")
-    if not change.op.startswith(("section_", "related_")):
+    if not change.op.startswith(("section_", "related_")) and change.op != "edit_section":
         if not change.field.strip():
             raise LayoutEditError(N_("Choose a field."))
         _check_field(files, entity, change.field.strip())

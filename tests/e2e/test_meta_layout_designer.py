@@ -85,6 +85,14 @@ def test_each_layout_change_goes_into_the_draft_and_publish_applies_it(shop: Run
     _edit(shop, "section_up", "form", section=2)
     assert _form(shop) == [["quantity"], ["size"], ["name"]]
     assert _draft_layouts(shop)["form"]["sections"][1]["label"] == {"en": "Sizes", "es": "Tallas"}
+    _edit(shop, "edit_section", "form", section=1, label_en="Size", label_es="Talla", tab="Extra")
+    assert _draft_layouts(shop)["form"]["sections"][1] == {
+        "label": {"en": "Size", "es": "Talla"},
+        "fields": ["size"],
+        "tab": "Extra",
+    }
+    _edit(shop, "edit_section", "form", section=1, label_en="Sizes", label_es="Tallas")
+    assert "tab" not in _draft_layouts(shop)["form"]["sections"][1]
     _edit(shop, "remove", "form", field="quantity")  # its section goes with it
     _edit(shop, "add", "form", field="quantity", section=1)
     assert _form(shop) == [["size"], ["name", "quantity"]]
@@ -138,11 +146,19 @@ BAD = [
     (LayoutChange("add", "list", field="name"), "already on the list layout"),
     (
         LayoutChange("add_section", "form", field="size", label_en=" ", label_es="Tallas"),
-        "Give the new section a name in English and in Spanish.",
+        "Give the section a name in English and in Spanish.",
     ),
     (LayoutChange("to_section", "form", field="size", section=7), "There is no section 8"),
     (LayoutChange("up", "form", field="notes"), "Field 'notes' is not on this layout."),
     (LayoutChange("up", "form", field=""), "Choose a field."),
+    (
+        LayoutChange("edit_section", "form", section=0, label_en="Main", label_es=""),
+        "Give the section a name in English and in Spanish.",
+    ),
+    (
+        LayoutChange("edit_section", "form", section=5, label_en="A", label_es="B"),
+        "There is no section 6",
+    ),
     (LayoutChange("twist", "form", field="name"), "'twist' is not a layout change."),
     (LayoutChange("up", "phone", field="name"), "There is no 'phone' layout."),
     (LayoutChange("add_section", "list", field="name"), "The list layout has no sections."),

@@ -34,6 +34,17 @@ def _names(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
+def _texts(section: dict[str, Any]) -> dict[str, str]:
+    """A section's name in English and Spanish and its tab, as the edit form shows them."""
+    label, tab = section.get("label"), section.get("tab")
+    names = label if isinstance(label, dict) else {"en": label, "es": label}
+    return {
+        "en": str(names.get("en") or ""),
+        "es": str(names.get("es") or ""),
+        "tab": str(local_text(tab) or ""),
+    }
+
+
 def _offered(view: EntityLayouts, screen: str, shown: list[str]) -> list[str]:
     """The fields ``screen`` may still add (its own, standard columns where allowed)."""
     allowed = FORM_STANDARD_COLUMNS if screen == "form" else LAYOUT_STANDARD_COLUMNS
@@ -57,6 +68,7 @@ def screens_of(view: EntityLayouts) -> list[dict[str, Any]]:
                     "label": local_text(s.get("label")),
                     "tab": local_text(s.get("tab")),
                     "fields": _names(s.get("fields")),
+                    "texts": _texts(s),
                 }
                 for s in spec.get("sections") or []
                 if isinstance(s, dict)
