@@ -36,15 +36,31 @@ def test_move_a_field_in_the_layout_designer_publish_and_see_it_on_the_form(
     form = page.locator("#screen-form")
     down = form.get_by_role("button", name="Move First name down", exact=True)
     _tab_to(page, down)
-    page.keyboard.press("Enter")
-    page.get_by_text("Layout saved in the draft.").wait_for()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("Layout saved in the draft.").is_visible()
     assert _section_fields(page, 0)[:2] == ["last_name", "first_name"]
+    # The focus is back on the button: Enter again moves it on, "up" brings it back.
+    focused = "() => document.activeElement?.getAttribute('aria-label')"
+    assert page.evaluate(focused) == "Move First name down"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert _section_fields(page, 0)[:3] == ["last_name", "title", "first_name"]
+    page.keyboard.press("Shift+Tab")  # from "down" back to "up"
+    assert page.evaluate(focused) == "Move First name up"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.evaluate(focused) == "Move First name up"
+    assert _section_fields(page, 0)[:3] == ["last_name", "first_name", "title"]
 
     # Drag and drop: the title field onto the first field of the second section.
+    # Both ends on screen: a scroll between press and move would start the drag elsewhere.
+    page.set_viewport_size({"width": 1280, "height": 2400})
+    page.goto(LAYOUTS)
     source = page.locator("#form-section-0 li[data-field=title]")
     target = page.locator("#form-section-1 li.layout-field").first
-    source.drag_to(target, target_position={"x": 5, "y": 2})
-    page.get_by_text("Layout saved in the draft.").wait_for()
+    with page.expect_navigation():
+        source.drag_to(target, target_position={"x": 5, "y": 2})
     page.wait_for_function(
         "() => document.querySelector('#form-section-1 li.layout-field')?.dataset.field === 'title'"
     )

@@ -118,6 +118,7 @@ def layout_designer_routes(services: UiServices) -> list[Any]:
         except DraftFileNotFoundError:
             raise NotFoundError(ui.translator.gettext("No such entity in the draft.")) from None
         ctx = {
+            "pressed": (request.query_params.get("at"), request.query_params.get("pressed")),
             "view": view,
             "screens": screens_of(view),
             "related": related_of(view),
@@ -185,7 +186,10 @@ def layout_designer_routes(services: UiServices) -> list[Any]:
             )
             return show(request, ui, entity, errors=[stale], status=409)
         done = t.gettext("Layout saved in the draft.")
-        anchor = f"#{change.screen}-field-{change.field}" if change.field else ""
+        # Back with the focus on the button pressed (``autofocus``): press it again.
+        anchor = (
+            f"?pressed={change.op}&at={change.screen}-field-{change.field}" if change.field else ""
+        )
         return redirect(request, f"/t/{tenant}/admin/entities/{entity}/layouts{anchor}", flash=done)
 
     return [layouts_page, change_layout]
