@@ -68,6 +68,7 @@ def model_diff(old: AppModel | None, new: AppModel | None) -> dict[str, Any]:
             "roles_changed": [],
             "pipelines_changed": [],
             "workflows_changed": [],
+            "layouts_changed": [],
         }
     before = dict(old.entities) if old is not None else {}
     after = dict(new.entities)
@@ -98,7 +99,25 @@ def model_diff(old: AppModel | None, new: AppModel | None) -> dict[str, Any]:
         "roles_changed": _names_changed(old.roles if old else {}, new.roles),
         "pipelines_changed": _names_changed(old.pipelines if old else {}, new.pipelines),
         "workflows_changed": _names_changed(old.workflows if old else {}, new.workflows),
+        "layouts_changed": sorted(
+            n
+            for n in set(before) & set(after)
+            if _bare(before[n].layouts) != _bare(after[n].layouts)
+        ),
     }
+
+
+def _bare(value: Any) -> Any:
+    """``value`` without source positions (a moved line changes no layout)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return tuple(
+            (f.name, _bare(getattr(value, f.name)))
+            for f in dataclasses.fields(value)
+            if f.name not in _IGNORED
+        )
+    if isinstance(value, tuple | list):
+        return tuple(_bare(v) for v in value)
+    return value
 
 
 def _names_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

@@ -62,6 +62,7 @@ def screens(live: LiveServer) -> dict[str, str]:
         "account": f"/t/acme/e/account/{account}",
         "empty list": "/t/acme/e/campaign",
         "settings": "/t/acme/account",
+        "layout designer": "/t/acme/admin/entities/contact/layouts",
     }
 
 

@@ -45,6 +45,7 @@ from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.inline_routes import inline_routes
+from trellis.ui.screens.layout_designer_routes import layout_designer_routes
 from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
 from trellis.ui.screens.members import MemberCache
@@ -149,6 +150,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *inbox_routes(services),
         *admin_job_routes(services),
         *designer_routes(services),
+        *layout_designer_routes(services),
         *publish_routes(services),
         *file_routes(services),
         create_static_files_router(path="/static", directories=[STATIC], name="static"),
