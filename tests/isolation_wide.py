@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from trellis.metadata.model import TileDef
 from trellis.platform.dashboards import compute_tile
+from trellis.platform.dashboards.ratio import measure_tile
 from trellis.rules.expr import EvalContext
 from trellis.tenants.registry import utcnow
 
@@ -113,13 +116,24 @@ def _pipelines(world: World, member: Member) -> None:
         world.counter.add("_stages and _forecast", 2)
 
 
+def _checked_tiles(tiles: Sequence[TileDef]) -> list[TileDef]:
+    """The tiles to compare with lists: a ratio tile by each of its parts (a KPI each)."""
+    found: list[TileDef] = []
+    for tile in tiles:
+        if tile.ratio is None:
+            found.append(tile)
+        else:
+            found.extend(measure_tile(tile, part) for _, part in tile.ratio.parts)
+    return found
+
+
 def _dashboards(world: World, member: Member) -> None:
     """Every count or sum tile equals what the caller's list shows with its filter."""
     call = world.tenant_api().call(HOME, member.api.headers["Authorization"])
     ectx = EvalContext(now=utcnow(), user_id=member.user_id)
     engines = world.runtime.engines
     for dashboard in world.app.model.dashboards.values():
-        for tile in dashboard.tiles:
+        for tile in _checked_tiles(dashboard.tiles):
             with engines.tenant_connection(HOME) as conn:
                 data = compute_tile(conn, call.access, tile, ectx)
             if world.visible(member, tile.entity) is None:
@@ -139,6 +153,14 @@ def _dashboards(world: World, member: Member) -> None:
             value = data.value if tile.group_by is None else data.total
             assert value == expect, (member.role, dashboard.name, tile.label, value, expect)
             world.counter.add("dashboard tile")
+        for tile in (t for t in dashboard.tiles if t.ratio is not None):
+            parts = tile.ratio.parts if tile.ratio else ()
+            hidden = [m.entity for _, m in parts if world.visible(member, m.entity) is None]
+            if hidden:  # a ratio with a part the caller cannot read shows nothing
+                with engines.tenant_connection(HOME) as conn:
+                    data = compute_tile(conn, call.access, tile, ectx)
+                assert data.unavailable is not None, (member.role, tile.label, hidden)
+                world.counter.add("dashboard tile")
         page = world.client.get(f"/t/{HOME}/dashboards/{dashboard.name}")
         world.shows_only_readable(member, page.text, ("dashboard page", dashboard.name))
         world.counter.add("dashboard page")
