@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from trellis.cli_text import cli_translator, error_text
 
@@ -171,26 +171,37 @@ def _errors(t: Translator, item: dict[str, Any]) -> str:
     return " | ".join(parts)
 
 
-def _undo(args: argparse.Namespace) -> None:
+T = TypeVar("T")
+
+
+def _on_import(args: argparse.Namespace, usage: str, action: Callable[..., T]) -> tuple[str, T]:
+    """Run ``action(runtime, call, import_id)`` for ``import undo|cancel TENANT ID``;
+    returns the id as typed and the action's answer."""
     from trellis.data_cli import _member_call
-    from trellis.metadata.model.local_text import Translatable
     from trellis.platform.config import check_tenant_name, config_from_env
     from trellis.platform.imports.errors import ImportRefusedError
-    from trellis.platform.imports.undo import undo_import
     from trellis.platform.runtime import Runtime
 
     tenant, ident = args.entity, args.file
     if ident is None or not ident.isdigit():
-        raise ValueError(Translatable("usage: trellis import undo TENANT ID"))
+        raise ValueError(usage)
     check_tenant_name(tenant)
     runtime = Runtime(config_from_env(args.data_dir))
     try:
         call = _member_call(runtime, tenant, args.as_member)
-        report = undo_import(runtime, call, int(ident))
+        return ident, action(runtime, call, int(ident))
     except ImportRefusedError as exc:
         raise ValueError(error_text(exc)) from None
     finally:
         runtime.close()
+
+
+def _undo(args: argparse.Namespace) -> None:
+    from trellis.metadata.model.local_text import Translatable
+    from trellis.platform.imports.undo import undo_import
+
+    usage = Translatable("usage: trellis import undo TENANT ID")
+    ident, report = _on_import(args, usage, undo_import)
     r = report.as_json()
     text = cli_translator().gettext(
         "import %(id)s undone: deleted %(deleted)s, restored %(restored)s, skipped %(skipped)s",
@@ -203,25 +214,11 @@ def _undo(args: argparse.Namespace) -> None:
 
 
 def _cancel(args: argparse.Namespace) -> None:
-    from trellis.data_cli import _member_call
     from trellis.metadata.model.local_text import Translatable
-    from trellis.platform.config import check_tenant_name, config_from_env
     from trellis.platform.imports.cancel import cancel_import
-    from trellis.platform.imports.errors import ImportRefusedError
-    from trellis.platform.runtime import Runtime
 
-    tenant, ident = args.entity, args.file
-    if ident is None or not ident.isdigit():
-        raise ValueError(Translatable("usage: trellis import cancel TENANT ID"))
-    check_tenant_name(tenant)
-    runtime = Runtime(config_from_env(args.data_dir))
-    try:
-        call = _member_call(runtime, tenant, args.as_member)
-        row = cancel_import(runtime, call, int(ident))
-    except ImportRefusedError as exc:
-        raise ValueError(error_text(exc)) from None
-    finally:
-        runtime.close()
+    usage = Translatable("usage: trellis import cancel TENANT ID")
+    ident, row = _on_import(args, usage, cancel_import)
     t = cli_translator()
     if row["state"] == "cancelled":
         text = t.gettext(

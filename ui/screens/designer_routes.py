@@ -65,7 +65,8 @@ def admin_call(services: UiServices, request: Request[Any, Any, Any], tenant: st
     return ui
 
 
-def _form_dict(form: Mapping[str, Any]) -> dict[str, str]:
+def form_dict(form: Mapping[str, Any]) -> dict[str, str]:
+    """A posted form as plain text values."""
     return {str(k): str(v) for k, v in form.items()}
 
 
@@ -180,7 +181,7 @@ def designer_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[Any]:
         ui = admin_call(services, request, tenant)
-        values = _form_dict(form)
+        values = form_dict(form)
         name = values.get("original") or None
         revision = int(values.get("draft_version") or 0)
         return editor(request, ui, entity, name=name, values=values, revision=revision)
@@ -198,7 +199,7 @@ def designer_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[Any]:
         ui = admin_call(services, request, tenant)
-        values = _form_dict(form)
+        values = form_dict(form)
         name = values.get("original") or values.get("name") or "new_field"
         definition = definition_from_form(values)
         ctx = {"preview": preview_field(name, definition)}
@@ -209,7 +210,7 @@ def designer_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui = admin_call(services, request, tenant)
         t = ui.translator
-        values = _form_dict(form)
+        values = form_dict(form)
         new = not original
         name = values.get("name", "").strip() if new else original
         version = values.get("draft_version", "")
@@ -302,7 +303,7 @@ def designer_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui = admin_call(services, request, tenant)
         t = ui.translator
-        values = _form_dict(form)
+        values = form_dict(form)
         new = values.get("to", "").strip()
         version = values.get("draft_version", "")
         revision = int(version) if version.isdigit() else 0
@@ -361,4 +362,4 @@ def designer_routes(services: UiServices) -> list[Any]:
     ]
 
 
-__all__ = ["admin_call", "designer_routes", "preview_field"]
+__all__ = ["admin_call", "designer_routes", "form_dict", "preview_field"]

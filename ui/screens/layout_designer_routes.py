@@ -21,7 +21,7 @@ from trellis.platform.designers.layout_edit import FLAT, LayoutChange, LayoutEdi
 from trellis.platform.designers.layout_service import EntityLayouts, edit_layout, entity_layouts
 from trellis.platform.drafts import DraftConflictError, DraftFileNotFoundError, InvalidDraftError
 from trellis.platform.records.errors import NotFoundError
-from trellis.ui.screens.designer_routes import admin_call
+from trellis.ui.screens.designer_routes import admin_call, form_dict
 from trellis.ui.screens.web import POSTED_FORM, PostedForm, UiCall, UiServices, page, redirect
 
 
@@ -147,7 +147,7 @@ def layout_designer_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui = admin_call(services, request, tenant)
         t = ui.translator
-        values = {str(k): str(v) for k, v in form.items()}
+        values = form_dict(form)
         revision = _number(values.get("draft_version", ""), 0)
         change = LayoutChange(
             op=values.get("op", ""),
