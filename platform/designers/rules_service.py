@@ -135,7 +135,11 @@ def entity_rules(runtime: Runtime, tenant: str, entity: str) -> EntityRules:
     files = draft_files(state, draft)
     text = _entity_text(files, entity)
     data = parse_entity(text)
-    fields = entity_fields(text)
+    raw = data.get("fields")
+    fields = {
+        str(k): (v if isinstance(v, dict) else {})
+        for k, v in (raw.items() if isinstance(raw, dict) else ())
+    }
     return EntityRules(
         entity,
         local_text(data.get("label")) or entity,
