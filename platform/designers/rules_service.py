@@ -239,7 +239,7 @@ def save_validation(
             N_("Entity '%(entity)s' has no field '%(field)s'."), entity=entity, field=rule.field
         )
     report = check_condition(runtime, tenant, entity, item["when"])
-    if report.errors:
+    if not report.as_json()["valid"]:
         raise RuleCheckError(report)
     items = [v for v in parse_entity(text).get("validations") or [] if isinstance(v, dict)]
     if index is None:
