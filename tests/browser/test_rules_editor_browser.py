@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from browser_support import LiveServer, sign_in_browser
+from ui_activity_support import create
 
 WAIT = 60_000  # ms: a busy machine answers htmx slowly
 
@@ -19,6 +20,13 @@ def _focused(page: Any, element_id: str) -> None:
 def test_write_a_rule_with_an_error_fix_it_save_and_see_it_in_the_plan(
     page: Any, live: LiveServer
 ) -> None:
+    person = create(
+        live.runtime,
+        "acme",
+        "admin@acme.test",
+        "contact",
+        {"first_name": "Ana", "last_name": "Gil"},
+    )
     sign_in_browser(page)
     page.goto("/t/acme/admin/entities/contact")
     page.get_by_role("link", name="Rules", exact=True).click()
@@ -52,6 +60,14 @@ def test_write_a_rule_with_an_error_fix_it_save_and_see_it_in_the_plan(
     assert box.input_value() == "email is empty and phone is empty"
     page.locator("#rule-ok").wait_for(timeout=WAIT)
     assert page.locator("mark.rule-error").count() == 0
+
+    # Try it on a stored record: the condition and the dry-run explanation of a save.
+    page.get_by_label("Record number").fill(str(person["id"]))
+    page.get_by_role("button", name="Try on record", exact=True).click()
+    outcome = page.locator("#try-outcome")
+    outcome.wait_for(timeout=WAIT)
+    assert f"On record #{person['id']} this validation refuses the save." in outcome.inner_text()
+    assert page.locator("#try-would-save").is_visible()
 
     page.get_by_label("English").fill("Give an email or a phone.")
     page.get_by_label("Spanish").fill("Indique un correo o un teléfono.")
