@@ -90,6 +90,7 @@ def test_the_page_lists_validations_formulas_defaults_and_trigger_rules(
     assert screen_problems(editor.text) == []
     trigger = admin.get(f"{BASE}/triggers/edit", params={"name": "Big order"})
     assert trigger.status_code == 200 and "when quantity &gt; 100" in trigger.text
+    assert screen_problems(trigger.text) == []
     assert admin.get(f"{BASE}/triggers/edit", params={"name": "Nope"}).status_code == 404
 
 
