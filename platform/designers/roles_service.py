@@ -53,9 +53,7 @@ def roles_state(runtime: Runtime, tenant: str) -> RolesState:
     """The tenant's published roles (``GET _roles``) with the model they apply to."""
     shown = current_roles(runtime, tenant)
     source = str(shown["source"])
-    return RolesState(
-        int(shown["version"]), source, parse_roles(source), runtime.app(tenant).model
-    )
+    return RolesState(int(shown["version"]), source, parse_roles(source), runtime.app(tenant).model)
 
 
 def _actions(spec: Mapping[str, Any]) -> list[str]:
@@ -254,6 +252,7 @@ def preview(runtime: Runtime, tenant: str, role: str) -> list[dict[str, Any]]:
             continue
         entity = model.entities[name]
         fields = [(f, d.label) for f, d in entity.fields.items()]
+        ro = access.read_only
         shown.append(
             {
                 "name": name,
@@ -262,9 +261,7 @@ def preview(runtime: Runtime, tenant: str, role: str) -> list[dict[str, Any]]:
                 "scope": grant.scope,
                 "where": grant.where or "",
                 "readable": access.readable,
-                "visible": [
-                    (f, label, f in access.read_only) for f, label in fields if f not in access.hidden
-                ],
+                "visible": [(f, t, f in ro) for f, t in fields if f not in access.hidden],
                 "hidden": [f for f in fields if f[0] in access.hidden - access.restricted],
                 "restricted": [f for f in fields if f[0] in access.restricted],
             }

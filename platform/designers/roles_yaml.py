@@ -9,6 +9,7 @@ as one flow mapping. Comments, order and formatting of everything else stay.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -24,7 +25,16 @@ class RolesFileError(DraftError):
 
 
 def parse_roles(text: str) -> dict[str, dict[str, Any]]:
-    """Role name -> its definition as written (``{}`` for a malformed one)."""
+    """Role name -> its definition as written (``{}`` for a malformed one).
+
+    Parsed once per text (pages are read far more often than roles change): callers
+    copy what they change and never change the definitions in place.
+    """
+    return dict(_parsed(text))
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str) -> dict[str, dict[str, Any]]:
     try:
         data = yaml.load(text, Loader=_Loader) if text.strip() else {}
     except yaml.YAMLError:

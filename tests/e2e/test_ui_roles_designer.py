@@ -1,4 +1,4 @@
-"""The roles designer: the matrix, a save through ``PUT _roles``'s path, 409, 422, 403 (issue 16)."""
+"""The roles designer: the matrix, saves through the path of ``PUT _roles``, 409, 422, 403."""
 
 from __future__ import annotations
 

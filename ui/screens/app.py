@@ -54,9 +54,9 @@ from trellis.ui.screens.privacy_routes import privacy_routes
 from trellis.ui.screens.public_portal_routes import portal_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
 from trellis.ui.screens.publish_routes import publish_routes
-from trellis.ui.screens.roles_designer_routes import roles_designer_routes
 from trellis.ui.screens.record_routes import record_routes
 from trellis.ui.screens.recycle_routes import recycle_routes
+from trellis.ui.screens.roles_designer_routes import roles_designer_routes
 from trellis.ui.screens.search_routes import search_routes
 from trellis.ui.screens.view_routes import view_routes
 from trellis.ui.screens.web import (

@@ -1,6 +1,6 @@
 """The roles designer: ``/t/{t}/admin/roles`` (tenant admins only).
 
-The overview is the matrix of roles × entities (each cell: the actions and the record
+The overview is the matrix of roles by entities (each cell: the actions and the record
 scope); a role's page edits its row of the matrix with native checkboxes and selects
 (actions, scope, condition, field access) and saves through ``PUT _roles``'s path: the
 change is published at once, errors are shown on the entity row they are about and
@@ -18,7 +18,6 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.metadata.model import ACTIONS, SCOPES
 from trellis.platform.designers.roles_service import (
-    FIELD_LEVELS,
     RoleExistsError,
     RoleNotFoundError,
     RoleSaveError,
@@ -92,7 +91,6 @@ def roles_designer_routes(services: UiServices) -> list[Any]:
             "form": form,
             "actions": ACTIONS,
             "scopes": SCOPES,
-            "levels": FIELD_LEVELS,
             "by_entity": by_entity or {},
             "general": general or [],
             "stale": stale,
@@ -118,7 +116,8 @@ def roles_designer_routes(services: UiServices) -> list[Any]:
         values = form_dict(form)
         name = values.get("name", "").strip()
         if not name:
-            return show_overview(request, ui, errors=[t.gettext("Give the role a name.")], status=422)
+            missing = [t.gettext("Give the role a name.")]
+            return show_overview(request, ui, errors=missing, status=422)
         label = values.get("label", "").strip()
         actor = ui.call.identity.email
         try:
