@@ -206,6 +206,8 @@ def save_role(
     if role not in state.roles:
         raise RoleNotFoundError(role)
     source = apply_role_form(state, role, form)
+    if source == state.source:
+        return {"version": state.version, "source": source, "unchanged": True}
     try:
         return replace_roles(runtime, tenant, source, expected, actor)
     except ValidationFailedError as exc:

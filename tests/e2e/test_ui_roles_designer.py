@@ -145,6 +145,9 @@ def test_changing_a_cell_publishes_at_once_and_keeps_the_rest_of_the_file(
     assert "supplier: {actions: [read], scope: team}" in source
     again = _form(saved.text)
     assert again["a:item:delete"] == "on" and again["s:supplier"] == "team"
+    same = post_form(admin, ROLE_URL, again)
+    assert "Nothing to save: the role is unchanged." in same.text
+    assert current_roles(shop, TENANT)["version"] == version + 1
 
 
 def test_field_access_and_removing_an_entity(shop: Runtime, admin: TestClient[Any]) -> None:
