@@ -21,6 +21,7 @@ from trellis.platform.designers.roles_yaml import (
     entry_lines,
     parse_roles,
     set_entity_access,
+    set_role_text,
 )
 from trellis.platform.records.errors import ValidationFailedError
 from trellis.platform.runtime import Runtime
@@ -144,11 +145,18 @@ def _entry(old: dict[str, Any] | None, entity: str, form: Mapping[str, str]) -> 
 
 
 def apply_role_form(state: RolesState, role: str, form: Mapping[str, str]) -> str:
-    """``roles.yaml`` with ``role``'s entries as the matrix form sets them.
+    """``roles.yaml`` with ``role``'s label, description and entries as the form sets them.
 
-    Only entries whose meaning changed are rewritten; the rest keeps its text.
+    Only what changed is rewritten; the rest keeps its text.
     """
     text = state.source
+    written = state.roles.get(role, {})
+    for key in ("label", "description"):
+        if key in form:
+            value = form[key].replace("\r\n", "\n").strip() or None
+            old = written.get(key)
+            if value != (old.strip() if isinstance(old, str) else None):
+                text = set_role_text(text, role, key, value)
     listed = state.roles.get(role, {}).get("entities")
     specs = listed if isinstance(listed, dict) else {}
     for entity in state.model.entities:

@@ -9,6 +9,7 @@ as one flow mapping. Comments, order and formatting of everything else stay.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -54,6 +55,21 @@ def _end(node: yaml.Node) -> int:
     return int(node.end_mark.index)
 
 
+def _stop(text: str, node: yaml.Node) -> int:
+    """:func:`_end` before the line breaks a block scalar (``>-``, ``|``) swallows."""
+    at = _end(node)
+    while at > 0 and text[at - 1] == "\n":
+        at -= 1
+    return at
+
+
+def _drop_lines(text: str, key: yaml.Node, value: yaml.Node) -> str:
+    """``text`` without the lines of one block mapping entry."""
+    start = text.rfind("\n", 0, int(key.start_mark.index)) + 1
+    stop = text.find("\n", _stop(text, value))
+    return text[:start] + text[(len(text) if stop < 0 else stop + 1) :]
+
+
 def _entry(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode):
         return next(((k, v) for k, v in node.value if k.value == key), None)
@@ -61,7 +77,8 @@ def _entry(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | No
 
 
 def _replace_value(text: str, key: yaml.Node, value: yaml.Node, data: Any) -> str:
-    return text[: int(key.end_mark.index)] + ": " + flow(data) + text[_end(value) :]
+    written = json.dumps(data, ensure_ascii=False) if isinstance(data, str) else flow(data)
+    return text[: int(key.end_mark.index)] + ": " + written + text[_stop(text, value) :]
 
 
 def _roles_node(text: str) -> yaml.Node | None:
@@ -100,7 +117,7 @@ def set_entity_access(text: str, role: str, entity: str, spec: dict[str, Any] | 
     listed = _entry(role_node, "entities")
     if listed is None:
         indent = " " * int(role_node.value[0][0].start_mark.column)
-        at = _end(role_node.value[-1][1])
+        at = _stop(text, role_node.value[-1][1])
         block = f"\n{indent}entities:\n{indent}  {entity}: {flow(spec)}" if spec else ""
         return text[:at] + block + text[at:]
     ents_key, ents = listed
@@ -112,14 +129,41 @@ def set_entity_access(text: str, role: str, entity: str, spec: dict[str, Any] | 
     if current is not None:
         if len(ents.value) == 1:
             return _replace_value(text, ents_key, ents, {})
-        start = text.rfind("\n", 0, int(current[0].start_mark.index)) + 1
-        stop = text.find("\n", _end(current[1]))
-        return text[:start] + text[(len(text) if stop < 0 else stop + 1) :]
+        return _drop_lines(text, *current)
     if spec is None:
         return text
     indent = " " * int(ents.value[0][0].start_mark.column)
-    at = _end(ents.value[-1][1])
+    at = _stop(text, ents.value[-1][1])
     return text[:at] + f"\n{indent}{entity}: {flow(spec)}" + text[at:]
+
+
+def set_role_text(text: str, role: str, key: str, value: str | None) -> str:
+    """``text`` with role ``role``'s ``label`` or ``description`` set (None: removed).
+
+    Raises:
+        RolesFileError: the file is not YAML, or ``role`` is not one of its roles.
+    """
+    found = _entry(_roles_node(text), role)
+    if found is None:
+        raise RolesFileError(f"roles.yaml has no role '{role}'.")
+    role_key, role_node = found
+    if not isinstance(role_node, yaml.MappingNode) or role_node.flow_style or not role_node.value:
+        wanted = dict(parse_roles(text).get(role, {}))
+        if value is None:
+            wanted.pop(key, None)
+        else:
+            wanted[key] = value
+        return _replace_value(text, role_key, role_node, wanted)
+    current = _entry(role_node, key)
+    if current is not None:
+        if value is None:
+            return _drop_lines(text, *current)
+        return _replace_value(text, current[0], current[1], value)
+    if value is None:
+        return text
+    indent = " " * int(role_node.value[0][0].start_mark.column)
+    at = _stop(text, role_node.value[-1][1])
+    return text[:at] + f"\n{indent}{key}: {json.dumps(value, ensure_ascii=False)}" + text[at:]
 
 
 def add_role(text: str, name: str, label: str) -> str:
@@ -139,7 +183,7 @@ def add_role(text: str, name: str, label: str) -> str:
         close = int(roles.end_mark.index) - 1
         return text[:close] + (", " if roles.value else "") + line + text[close:]
     indent = " " * int(roles.value[0][0].start_mark.column)
-    at = _end(roles.value[-1][1])
+    at = _stop(text, roles.value[-1][1])
     return text[:at] + f"\n{indent}{line}" + text[at:]
 
 
@@ -155,9 +199,16 @@ def entry_lines(text: str) -> dict[tuple[str, str], tuple[int, int]]:
         if listed is None or not isinstance(listed[1], yaml.MappingNode):
             continue
         for key, value in listed[1].value:
-            last = text.count("\n", 0, _end(value)) + 1
+            last = text.count("\n", 0, _stop(text, value)) + 1
             found[(str(role_key.value), str(key.value))] = (int(key.start_mark.line) + 1, last)
     return found
 
 
-__all__ = ["RolesFileError", "add_role", "entry_lines", "parse_roles", "set_entity_access"]
+__all__ = [
+    "RolesFileError",
+    "add_role",
+    "entry_lines",
+    "parse_roles",
+    "set_entity_access",
+    "set_role_text",
+]

@@ -166,6 +166,18 @@ def test_field_access_and_removing_an_entity(shop: Runtime, admin: TestClient[An
     assert "Quantity (read-only)" in preview.text
 
 
+def test_the_label_and_description_change_in_place(shop: Runtime, admin: TestClient[Any]) -> None:
+    values = _form(admin.get(ROLE_URL).text)
+    assert values["label"] == "Clerk"
+    text = {"label": "Shop clerk", "description": "Keeps the stock.\r\nNothing else."}
+    saved = post_form(admin, ROLE_URL, {**values, **text})
+    assert saved.status_code == 200, saved.text
+    source = current_roles(shop, TENANT)["source"]
+    assert '    label: "Shop clerk"\n' in source
+    assert '    description: "Keeps the stock.\\nNothing else."\n' in source
+    assert "Shop clerk" in admin.get(f"/t/{TENANT}/admin/roles").text
+
+
 def test_a_stale_page_gets_409_and_changes_nothing(shop: Runtime, admin: TestClient[Any]) -> None:
     values = _form(admin.get(ROLE_URL).text)
     first = post_form(admin, ROLE_URL, {**values, "a:item:create": "on"})

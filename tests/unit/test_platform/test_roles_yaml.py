@@ -13,6 +13,7 @@ from trellis.platform.designers.roles_yaml import (
     entry_lines,
     parse_roles,
     set_entity_access,
+    set_role_text,
 )
 
 BLOCK = textwrap.dedent(
@@ -101,3 +102,24 @@ def test_entry_lines_cover_each_entry() -> None:
 def test_a_file_that_cannot_be_edited_is_refused(text: str, role: str) -> None:
     with pytest.raises(RolesFileError):
         set_entity_access(text, role, "item", {"actions": ["read"]})
+
+
+def test_a_role_label_and_description_are_set_in_place() -> None:
+    folded = BLOCK.replace(
+        "    label: Clerk\n", "    label: Clerk\n    description: >-\n      Keeps\n      stock.\n"
+    )
+    assert parse_roles(folded)["clerk"]["description"] == "Keeps stock."
+    out = set_role_text(folded, "clerk", "description", 'Keeps "all" stock')
+    assert '    description: "Keeps \\"all\\" stock"\n    entities:\n' in out
+    out = set_role_text(out, "clerk", "description", None)
+    assert "description" not in out and "    label: Clerk\n    entities:\n" in out
+    out = set_role_text(out, "clerk", "label", "Clerk: stock")
+    assert parse_roles(out)["clerk"]["label"] == "Clerk: stock"
+    out = set_role_text(out, "empty", "description", "Nothing yet")
+    assert '  empty:\n    label: Empty\n    description: "Nothing yet"\n' in out
+    out = set_role_text(out, "viewer", "label", "Looker")
+    assert parse_roles(out)["viewer"] == {
+        "label": "Looker",
+        "entities": {"item": {"actions": ["read"]}},
+    }
+    assert entry_lines(folded)[("clerk", "item")] == (9, 11)
