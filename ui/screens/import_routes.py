@@ -23,12 +23,19 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from trellis.platform.files.receive import FRAMING_BYTES, ReceivedFile, UploadRefusedError
 from trellis.platform.imports.background import MAX_IMPORT_BYTES, import_folder, start_upload
 from trellis.platform.imports.errors import ImportRefusedError
-from trellis.platform.imports.mapping import importable
 from trellis.platform.imports.readers import ReadOptions, RowSource, file_kind
 from trellis.platform.records.compiled import CompiledEntity
-from trellis.platform.records.errors import ForbiddenError
-from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens import import_draft as drafts
+from trellis.ui.screens.import_choices import (
+    apply_columns,
+    choose,
+    importing,
+    key_choices,
+    lookup_choices,
+    modes_of,
+    one_of,
+    reused_map,
+)
 from trellis.ui.screens.import_draft import Draft
 from trellis.ui.screens.import_preview import build_mapping
 from trellis.ui.screens.import_upload import receive_upload
@@ -49,68 +56,6 @@ MAX_UPLOAD_BYTES = MAX_IMPORT_BYTES
 ENCODINGS = ("utf-8", "cp1252", "latin-1", "utf-16")
 
 
-def modes_of(ui: UiCall, entity: str) -> list[str]:
-    """The modes the member may use: insert (create), update (update), upsert (both)."""
-    access = ui.call.access
-    create, update = access.can(entity, "create"), access.can(entity, "update")
-    offered = (("insert", create), ("update", update), ("upsert", create and update))
-    return [mode for mode, ok in offered if ok]
-
-
-def importing(ui: UiCall, name: str) -> CompiledEntity:
-    """The entity, when the member may import into it (403 otherwise)."""
-    target = readable_entity(ui.call, name)
-    if not ui.call.access.can(name, "import") or not modes_of(ui, name):
-        label = ui.translator.label(target.entity.plural_label)
-        raise ForbiddenError(
-            ui.translator.gettext("Your role may not import %(label)s.", label=label)
-        )
-    return target
-
-
-def _all(fields: Any, name: str) -> list[Any]:
-    """Every value of ``name`` in a posted form or a dict of lists."""
-    if isinstance(fields, dict):
-        return list(fields.get(name, []))
-    return list(fields.getall(name, []))
-
-
-def _one(fields: Any, name: str, default: str = "") -> str:
-    values = _all(fields, name)
-    return str(values[-1]).strip() if values else default
-
-
-def _keys(fields: Any) -> list[str]:
-    return [k.strip() for v in _all(fields, "key") for k in str(v).split(",") if k.strip()]
-
-
-def _choose(ui: UiCall, draft: Draft, fields: Any) -> None:
-    """Take mode, keys, encoding and sheet from a posted form (refused when not offered)."""
-    mode = _one(fields, "mode", "insert")
-    if mode not in modes_of(ui, draft.entity):
-        raise ImportRefusedError(
-            ui.translator.gettext("Mode '%(mode)s' is not offered to you.", mode=mode)
-        )
-    draft.mode, draft.keys = mode, _keys(fields)
-    draft.encoding = _one(fields, "encoding", "utf-8") or "utf-8"
-    draft.sheet = _one(fields, "sheet") or None
-
-
-def _reused_map(runtime: Any, ui: UiCall, target: CompiledEntity, headers: tuple[str, ...]) -> Any:
-    """The entity's saved map, kept to this file's columns and the member's fields."""
-    fields = importable(target, ui.call.access.entity(target.name).hidden)
-    saved = drafts.saved_map(runtime, ui.tenant, target.name)
-    lookups = {n: v for n, v in saved.lookups.items() if n in fields}
-    return {
-        "columns": {
-            h: f for h, f in saved.columns.items() if h in headers and (f is None or f in fields)
-        },
-        "lookups": lookups,
-        "create_missing": [n for n in saved.create_missing if n in lookups],
-        "formats": {n: v for n, v in saved.formats.items() if n in fields},
-    }
-
-
 def wizard_routes(services: UiServices) -> list[Any]:
     """Route handlers of the import wizard."""
     runtime = services.runtime
@@ -128,7 +73,7 @@ def wizard_routes(services: UiServices) -> list[Any]:
             "entity": target.entity,
             "modes": modes_of(ui, target.name),
             "encodings": ENCODINGS,
-            "key_fields": _key_choices(ui, target),
+            "key_fields": key_choices(ui, target),
             "problems": problems,
             "max_mib": MAX_UPLOAD_BYTES // (1024 * 1024) or 1,
         }
@@ -140,7 +85,7 @@ def wizard_routes(services: UiServices) -> list[Any]:
         kind = file_kind(received.path)
         draft = Draft(drafts.new_token(), target.name, ui.call.identity.user_id or 0,
                       received.filename or f"upload.{kind}", kind, now.isoformat())  # fmt: skip
-        _choose(ui, draft, fields)
+        choose(ui, draft, fields)
         dest = drafts.draft_source(runtime, ui.tenant, draft)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(received.path), dest)
@@ -151,7 +96,7 @@ def wizard_routes(services: UiServices) -> list[Any]:
         except ImportRefusedError:
             drafts.drop_draft(runtime, ui.tenant, draft.token)
             raise
-        draft.map = _reused_map(runtime, ui, target, headers)
+        draft.map = reused_map(runtime, ui, target, headers)
         draft.estimate = total if total is not None else max(drafts.count_lines(dest) - 1, 0)
         drafts.save_draft(runtime, ui.tenant, draft)
         return draft.token
@@ -215,8 +160,8 @@ def wizard_routes(services: UiServices) -> list[Any]:
             "unreadable": unreadable,
             "modes": modes_of(ui, target.name),
             "encodings": ENCODINGS,
-            "key_fields": _key_choices(ui, target),
-            "lookup_choices": _lookup_choices(ui, target),
+            "key_fields": key_choices(ui, target),
+            "lookup_choices": lookup_choices(ui, target),
         }
         template = "_import_mapping.html" if is_htmx(request) else "import_mapping.html"
         return page(request, ui, template, ctx, status=status)
@@ -244,10 +189,10 @@ def wizard_routes(services: UiServices) -> list[Any]:
         ui, target = prepare(request, tenant, entity)
         draft = drafts.load_draft(runtime, tenant, token, ui.call.identity.user_id or 0, entity)
         try:
-            _choose(ui, draft, form)
+            choose(ui, draft, form)
         except ImportRefusedError as exc:
             return mapping_page(request, ui, target, draft, 422, list(exc.problems))
-        _apply_columns(runtime, ui, draft, form)
+        apply_columns(runtime, ui, draft, form)
         drafts.save_draft(runtime, tenant, draft)
         return mapping_page(request, ui, target, draft)
 
@@ -264,7 +209,7 @@ def wizard_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target = prepare(request, tenant, entity)
         draft = drafts.load_draft(runtime, tenant, token, ui.call.identity.user_id or 0, entity)
-        dry_run = _one(form, "dry_run", "0") == "1"
+        dry_run = one_of(form, "dry_run", "0") == "1"
         source = drafts.draft_source(runtime, tenant, draft)
         incoming = runtime.config.data_dir / "imports" / ".incoming"
         incoming.mkdir(parents=True, exist_ok=True)
@@ -289,55 +234,4 @@ def wizard_routes(services: UiServices) -> list[Any]:
     return [start_page, upload, mapping, remap, start]
 
 
-def _apply_columns(runtime: Any, ui: UiCall, draft: Draft, form: Any) -> None:
-    """Take each column's field (``col-N``) and each reference's lookup from the form."""
-    path = drafts.draft_source(runtime, ui.tenant, draft)
-    try:
-        source = RowSource(path, ReadOptions(encoding=draft.encoding, sheet=draft.sheet))
-    except ImportRefusedError:
-        return  # the mapping page shows why the file cannot be read
-    headers = source.headers
-    source.close()
-    current = dict(draft.map or {})
-    columns = dict(current.get("columns") or {})
-    for index, header in enumerate(headers):
-        name = f"col-{index}"
-        if name in form:
-            columns[header] = _one(form, name) or None
-    lookups = dict(current.get("lookups") or {})
-    for key in list(form.keys()):
-        if key.startswith("lookup-"):
-            field = key.removeprefix("lookup-")
-            value = _one(form, key)
-            if value:
-                lookups[field] = value
-            else:
-                lookups.pop(field, None)
-    current["columns"], current["lookups"] = columns, lookups
-    current["create_missing"] = [n for n in current.get("create_missing") or [] if n in lookups]
-    draft.map = current
-
-
-def _key_choices(ui: UiCall, target: CompiledEntity) -> list[tuple[str, str]]:
-    hidden = ui.call.access.entity(target.name).hidden
-    return [(n, ui.translator.label(f.label)) for n, f in importable(target, hidden).items()]
-
-
-def _lookup_choices(ui: UiCall, target: CompiledEntity) -> dict[str, list[tuple[str, str]]]:
-    """For each reference field: the target's fields a cell may name (by name)."""
-    hidden = ui.call.access.entity(target.name).hidden
-    found: dict[str, list[tuple[str, str]]] = {}
-    for name, f in importable(target, hidden).items():
-        other = ui.call.app.entities.get(str(f.to)) if f.to else None
-        if other is None or not ui.call.access.can(other.name, "read"):
-            continue
-        seen = ui.call.access.entity(other.name).hidden
-        found[name] = [
-            (n, ui.translator.label(g.label))
-            for n, g in importable(other, seen).items()
-            if g.to is None
-        ]
-    return found
-
-
-__all__ = ["ENCODINGS", "MAX_UPLOAD_BYTES", "importing", "modes_of", "wizard_routes"]
+__all__ = ["ENCODINGS", "MAX_UPLOAD_BYTES", "wizard_routes"]
