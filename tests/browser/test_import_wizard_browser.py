@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from axe_playwright_python.base import AXE_SCRIPT
+
 from trellis.platform.jobs import Dispatcher
 
 from browser_support import LiveServer, sign_in_browser
@@ -21,6 +23,16 @@ def _report(page: Any, live: LiveServer) -> None:
     page.wait_for_function(
         "() => document.getElementById('import-counts') !== null", timeout=MINUTE
     )
+
+
+def _axe(page: Any) -> list[str]:
+    """Serious and critical axe-core violations on the page (as test_accessibility_browser)."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    found = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+    )
+    return [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
 
 
 def _count(page: Any, name: str) -> str:
@@ -47,6 +59,7 @@ def test_upload_map_dry_run_run_report_download_and_undo(
     )
     preview = page.locator("#import-preview").inner_text()
     assert "Wizard One" in preview and "'nonsense' is not an option of industry" in preview
+    assert _axe(page) == []
     page.get_by_role("button", name="Dry run", exact=True).click()
     page.wait_for_url(re.compile(r".*/t/acme/imports/\d+\?draft=.*"), timeout=MINUTE)
     _report(page, live)
@@ -56,6 +69,7 @@ def test_upload_map_dry_run_run_report_download_and_undo(
     _report(page, live)
     assert (_count(page, "created"), _count(page, "failed")) == ("2", "1")
     assert "Row 3:" in page.locator("#import-errors").inner_text()
+    assert _axe(page) == []
     with page.expect_download(timeout=MINUTE) as download:
         page.get_by_role("link", name="Download the error file", exact=True).click()
     saved = tmp_path / "errors.csv"

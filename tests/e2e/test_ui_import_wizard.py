@@ -118,6 +118,7 @@ def test_the_wizard_maps_previews_dry_runs_runs_reports_and_undoes(
     final = web.get(done_url).text
     assert (_count(final, "created"), _count(final, "failed")) == (2, 1)
     assert _names(web) == ["Acme", "Gamma"]
+    assert "Row 3: Industry: &#39;nonsense&#39; is not an option of industry" in final
     assert web.get(draft).status_code == 404  # the draft went with the run
     href = re.search(r'id="import-error-file" href="([^"]+)"', final)
     assert href, final

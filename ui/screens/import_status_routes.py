@@ -52,6 +52,23 @@ def _estimate(services: UiServices, tenant: str, import_id: int) -> int | None:
         return None
 
 
+def _error_lines(ui: UiCall, entity: Any, first: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Each first error as (row, "Field label: message | …") in the member's language."""
+    t = ui.translator
+    fields = entity.entity.fields if entity is not None else {}
+    lines = []
+    for item in first:
+        parts = []
+        for name, messages in (item.get("errors") or {}).items():
+            f = fields.get(name)
+            label = t.label(f.label) if f is not None else name
+            for message in messages:
+                text = t.message(message)
+                parts.append(text if name == "__all__" else f"{label}: {text}")
+        lines.append((int(item.get("row") or 0), " | ".join(parts)))
+    return lines
+
+
 def panel_context(
     services: UiServices, ui: UiCall, row: dict[str, Any], draft: str | None
 ) -> dict[str, Any]:
@@ -74,6 +91,7 @@ def panel_context(
             has_draft = False
     state = body["state"]
     return {
+        "error_lines": _error_lines(ui, entity, body["first_errors"]),
         "imp": body,
         "entity": entity.entity if entity is not None else None,
         "live": state in LIVE,
