@@ -84,3 +84,24 @@ def test_upload_map_dry_run_run_report_download_and_undo(
     page.goto("/t/acme/e/account?q=Wizard")
     assert "Wizard One" not in page.locator("main").inner_text()
     assert page.errors == []
+
+
+def test_cancel_from_the_live_panel(page: Any) -> None:
+    sign_in_browser(page)
+    page.goto("/t/acme/e/account/_import")
+    content = b"Account name\nCancelled One\nCancelled Two\n"
+    page.set_input_files(
+        "#import-file", files=[{"name": "c.csv", "mimeType": "text/csv", "buffer": content}]
+    )
+    page.get_by_role("button", name="Upload and map", exact=True).click()
+    page.wait_for_url(re.compile(r".*/_import/[A-Za-z0-9_-]+$"), timeout=MINUTE)
+    page.get_by_role("button", name="Import now", exact=True).click()
+    page.wait_for_url(re.compile(r".*/t/acme/imports/\d+$"), timeout=MINUTE)
+    assert "queued" in page.locator("#import-state").inner_text()
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.wait_for_function(
+        "() => document.getElementById('import-counts') !== null", timeout=MINUTE
+    )
+    assert "cancelled" in page.locator("#import-state").inner_text()
+    assert "Import" in page.locator(".flash").inner_text()
+    assert page.errors == []
