@@ -114,6 +114,7 @@ def test_the_wizard_maps_previews_dry_runs_runs_reports_and_undoes(
     run = _post(web, f"{draft}/start", {"dry_run": "0"})
     assert run.status_code == 303
     done_url = str(run.headers["location"])
+    assert _post(web, f"{draft}/start", {"dry_run": "0"}).status_code == 404  # a second click
     Dispatcher(runtime).run_due()
     final = web.get(done_url).text
     assert (_count(final, "created"), _count(final, "failed")) == (2, 1)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.imports.errors import ImportRefusedError
 from trellis.platform.imports.mapping import ImportMap, load_map, save_map
 from trellis.platform.imports.readers import ReadOptions
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 #: How long an unused draft is kept.
 DRAFT_LIFETIME = timedelta(days=1)
+NO_DRAFT = Translatable("No such import draft.")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -67,7 +69,7 @@ def drafts_root(runtime: Runtime, tenant: str) -> Path:
 def draft_folder(runtime: Runtime, tenant: str, token: str) -> Path:
     """The folder of draft ``token`` (404 for a malformed token)."""
     if not _TOKEN.match(token):
-        raise NotFoundError("No such import draft.")
+        raise NotFoundError(NO_DRAFT)
     return drafts_root(runtime, tenant) / token
 
 
@@ -96,10 +98,10 @@ def load_draft(runtime: Runtime, tenant: str, token: str, user_id: int, entity: 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise NotFoundError("No such import draft.") from None
+        raise NotFoundError(NO_DRAFT) from None
     draft = Draft(**data)
     if draft.user_id != user_id or draft.entity != entity:
-        raise NotFoundError("No such import draft.")
+        raise NotFoundError(NO_DRAFT)
     return draft
 
 
@@ -163,6 +165,7 @@ def count_lines(path: Path) -> int:
 
 __all__ = [
     "DRAFT_LIFETIME",
+    "NO_DRAFT",
     "Draft",
     "count_lines",
     "draft_folder",

@@ -12,7 +12,10 @@ and ``create`` (insert), ``update`` (update) or both (upsert).
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -25,6 +28,7 @@ from trellis.platform.imports.background import MAX_IMPORT_BYTES, import_folder,
 from trellis.platform.imports.errors import ImportRefusedError
 from trellis.platform.imports.readers import ReadOptions, RowSource, file_kind
 from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.errors import NotFoundError
 from trellis.ui.screens import import_draft as drafts
 from trellis.ui.screens.import_choices import (
     apply_columns,
@@ -213,14 +217,26 @@ def wizard_routes(services: UiServices) -> list[Any]:
         source = drafts.draft_source(runtime, tenant, draft)
         incoming = runtime.config.data_dir / "imports" / ".incoming"
         incoming.mkdir(parents=True, exist_ok=True)
-        copy = incoming / f".wizard-{draft.token}{source.suffix}"
-        shutil.copyfile(source, copy)
+        fd, name = tempfile.mkstemp(dir=incoming, prefix=".wizard-", suffix=source.suffix)
+        os.close(fd)
+        copy = Path(name)
+        try:
+            if dry_run:
+                shutil.copyfile(source, copy)
+            else:  # taken, not copied: a second click finds no draft (404), not a 2nd run
+                os.replace(source, copy)
+        except FileNotFoundError:
+            copy.unlink(missing_ok=True)
+            raise NotFoundError(ui.translator.message(drafts.NO_DRAFT)) from None
         try:
             import_id = start_upload(
                 runtime, ui.call, target, copy, draft.file_name, draft.plan(dry_run=dry_run)
             )
         except ImportRefusedError:
-            copy.unlink(missing_ok=True)
+            if dry_run:
+                copy.unlink(missing_ok=True)
+            else:
+                os.replace(copy, source)
             return mapping_page(request, ui, target, draft, 422)
         if draft.estimate is not None:
             estimate = import_folder(runtime, tenant, import_id) / "estimate"
