@@ -43,6 +43,8 @@ from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.history_routes import history_routes
+from trellis.ui.screens.import_routes import wizard_routes
+from trellis.ui.screens.import_status_routes import import_status_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.inline_routes import inline_routes
 from trellis.ui.screens.layout_designer_routes import layout_designer_routes
@@ -136,6 +138,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *line_row_handlers(services),
         *document_routes(services),
         *recycle_routes(services),
+        *wizard_routes(services),
+        *import_status_routes(services),
         *history_routes(services),
         *merge_routes(services),
         *privacy_routes(services),

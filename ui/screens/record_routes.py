@@ -18,6 +18,7 @@ from trellis.ui.screens.activity_routes import activity_context
 from trellis.ui.screens.bulk_actions import apply_bulk_action
 from trellis.ui.screens.forms import search_expression
 from trellis.ui.screens.home_view import HomeBuilder
+from trellis.ui.screens.import_choices import modes_of
 from trellis.ui.screens.layouts import Screens, editable, screens_of, title_field
 from trellis.ui.screens.line_forms import detail_tables
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
@@ -79,6 +80,7 @@ def record_routes(services: UiServices) -> list[Any]:
             "can_create": ui.call.access.can(entity, "create"),
             "can_delete": ui.call.access.can(entity, "delete"),
             "can_update": ui.call.access.can(entity, "update"),
+            "can_import": ui.call.access.can(entity, "import") and bool(modes_of(ui, entity)),
             "bulk_fields": [
                 (n, label_of(target.entity, n))
                 for n, f in target.entity.fields.items()
