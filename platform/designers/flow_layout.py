@@ -35,6 +35,9 @@ def _n(x: float) -> str:
     return str(int(x)) if x == int(x) else f"{x:.1f}"
 
 
+Point = tuple[float, float]
+
+
 @dataclass(frozen=True, slots=True)
 class Box:
     """One state's box: its place, its text and what the diagram flags on it."""
@@ -114,11 +117,11 @@ def layers(graph: FlowGraph) -> dict[str, int]:
 
 
 def _mid(
-    p0: tuple[float, float],
-    p1: tuple[float, float],
-    p2: tuple[float, float],
-    p3: tuple[float, float],
-) -> tuple[float, float]:
+    p0: Point,
+    p1: Point,
+    p2: Point,
+    p3: Point,
+) -> Point:
     """The point half-way along a cubic curve."""
     return (
         (p0[0] + 3 * p1[0] + 3 * p2[0] + p3[0]) / 8,
@@ -127,10 +130,10 @@ def _mid(
 
 
 def _curve(
-    p0: tuple[float, float],
-    p1: tuple[float, float],
-    p2: tuple[float, float],
-    p3: tuple[float, float],
+    p0: Point,
+    p1: Point,
+    p2: Point,
+    p3: Point,
 ) -> str:
     return "M {} {} C {} {}, {} {}, {} {}".format(*(_n(v) for p in (p0, p1, p2, p3) for v in p))
 
@@ -138,6 +141,10 @@ def _curve(
 def _arrow(edge: Edge, text: str, source: Box, target: Box, nth: int) -> tuple[Arrow, float]:
     """The arrow of ``edge`` and its lowest point; ``nth`` parallel arrows spread out."""
     spread = nth * 10
+    p0: Point
+    p1: Point
+    p2: Point
+    p3: Point
     if source.state == target.state:
         x, y = source.cx, source.y
         p0, p3 = (x - 18 - spread, y), (x + 18 + spread, y)
