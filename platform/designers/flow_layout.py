@@ -22,7 +22,9 @@ BOX_H = 48
 COL_W = BOX_W + 96
 ROW_H = BOX_H + 56
 #: Room above the boxes for loops and below them for arrows that go back.
-TOP_ROOM = 40
+TOP_ROOM = 52
+#: Parallel arrows between the same two boxes spread out up to this many steps.
+MAX_SPREAD = 4
 BOTTOM_ROOM = 56
 MAX_TEXT = 20
 
@@ -138,9 +140,10 @@ def _curve(
     return "M {} {} C {} {}, {} {}, {} {}".format(*(_n(v) for p in (p0, p1, p2, p3) for v in p))
 
 
-def _arrow(edge: Edge, text: str, source: Box, target: Box, nth: int) -> tuple[Arrow, float]:
-    """The arrow of ``edge`` and its lowest point; ``nth`` parallel arrows spread out."""
-    spread = nth * 10
+def _arrow(edge: Edge, text: str, source: Box, target: Box, nth: int) -> tuple[Arrow, float, float]:
+    """The arrow of ``edge``, its lowest and rightmost points; parallel arrows spread out."""
+    spread = min(nth, MAX_SPREAD) * 10
+    shift = (0, 8, -8, 14, -14)[min(nth, MAX_SPREAD)]
     p0: Point
     p1: Point
     p2: Point
@@ -151,14 +154,14 @@ def _arrow(edge: Edge, text: str, source: Box, target: Box, nth: int) -> tuple[A
         p1, p2 = (x - 34 - spread, y - 34 - spread), (x + 34 + spread, y - 34 - spread)
         kind = "loop"
     elif target.layer > source.layer:
-        p0 = (source.x + BOX_W, source.cy - 8 + spread)
-        p3 = (target.x, target.cy - 8 + spread)
+        p0 = (source.x + BOX_W, source.cy - 6 + shift)
+        p3 = (target.x, target.cy - 6 + shift)
         bend = (p3[0] - p0[0]) / 2
         p1, p2 = (p0[0] + bend, p0[1]), (p3[0] - bend, p3[1])
         kind = "forward"
     elif target.layer == source.layer:
         side = source.x + BOX_W
-        p0, p3 = (side, source.cy + 6 + spread), (side, target.cy + 6 + spread)
+        p0, p3 = (side, source.cy + 6 + shift), (side, target.cy + 6 + shift)
         p1, p2 = (side + 44 + spread, p0[1]), (side + 44 + spread, p3[1])
         kind = "side"
     else:
@@ -171,7 +174,7 @@ def _arrow(edge: Edge, text: str, source: Box, target: Box, nth: int) -> tuple[A
     mx, my = _mid(p0, p1, p2, p3)
     path = _curve(p0, p1, p2, p3)
     arrow = Arrow(edge.name, edge.source, edge.target, _short(text), path, _n(mx), _n(my - 4), kind)
-    return arrow, max(p0[1], p1[1], p2[1], p3[1])
+    return arrow, max(p0[1], p1[1], p2[1], p3[1]), max(p0[0], p1[0], p2[0], p3[0])
 
 
 def layout(
@@ -211,16 +214,17 @@ def layout(
     by_state = {b.state: b for b in boxes}
     seen: dict[tuple[str, str], int] = {}
     arrows: list[Arrow] = []
-    lowest = 0.0
+    lowest = rightmost = 0.0
     for edge in graph.edges:
         pair = (edge.source, edge.target)
         nth = seen.get(pair, 0)
         seen[pair] = nth + 1
         text = arrow_texts.get(edge.name) or edge.name
-        arrow, low = _arrow(edge, text, by_state[edge.source], by_state[edge.target], nth)
+        arrow, low, right = _arrow(edge, text, by_state[edge.source], by_state[edge.target], nth)
         arrows.append(arrow)
-        lowest = max(lowest, low)
+        lowest, rightmost = max(lowest, low), max(rightmost, right)
     width = PAD * 2 + max((b.layer for b in boxes), default=0) * COL_W + BOX_W
+    width = max(width, int(rightmost) + PAD)
     height = PAD * 2 + TOP_ROOM + max(rows.values(), default=1) * ROW_H + BOTTOM_ROOM
     height = max(height, int(lowest) + PAD)
     return Diagram(width, height, BOX_W, BOX_H, tuple(boxes), tuple(arrows))
