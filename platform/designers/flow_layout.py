@@ -21,11 +21,10 @@ BOX_W = 150
 BOX_H = 48
 COL_W = BOX_W + 96
 ROW_H = BOX_H + 56
-#: Room above the boxes for loops and below them for arrows that go back.
+#: Room above the boxes for arrows that loop back to their own state.
 TOP_ROOM = 52
 #: Parallel arrows between the same two boxes spread out up to this many steps.
 MAX_SPREAD = 4
-BOTTOM_ROOM = 56
 MAX_TEXT = 20
 
 
@@ -161,8 +160,9 @@ def _arrow(edge: Edge, text: str, source: Box, target: Box, nth: int) -> tuple[A
         kind = "forward"
     elif target.layer == source.layer:
         side = source.x + BOX_W
+        bulge = 36 + 24 * (abs(source.row - target.row) - 1) + spread
         p0, p3 = (side, source.cy + 6 + shift), (side, target.cy + 6 + shift)
-        p1, p2 = (side + 44 + spread, p0[1]), (side + 44 + spread, p3[1])
+        p1, p2 = (side + bulge, p0[1]), (side + bulge, p3[1])
         kind = "side"
     else:
         depth = BOX_H // 2 + 24 + 12 * abs(source.layer - target.layer) + spread
@@ -186,6 +186,7 @@ def layout(
     state_texts = state_texts or {}
     arrow_texts = arrow_texts or {}
     columns = layers(graph)
+    top = PAD + (TOP_ROOM if any(e.source == e.target for e in graph.edges) else 0)
     rows: dict[int, int] = {}
     unreachable = set(graph.unreachable())
     dead = set(graph.dead_ends())
@@ -204,7 +205,7 @@ def layout(
                 layer,
                 row,
                 PAD + layer * COL_W,
-                PAD + TOP_ROOM + row * ROW_H,
+                top + row * ROW_H,
                 state == graph.initial,
                 state in unreachable,
                 state in dead,
@@ -225,8 +226,8 @@ def layout(
         lowest, rightmost = max(lowest, low), max(rightmost, right)
     width = PAD * 2 + max((b.layer for b in boxes), default=0) * COL_W + BOX_W
     width = max(width, int(rightmost) + PAD)
-    height = PAD * 2 + TOP_ROOM + max(rows.values(), default=1) * ROW_H + BOTTOM_ROOM
-    height = max(height, int(lowest) + PAD)
+    bottom = max((b.y + BOX_H for b in boxes), default=top + BOX_H)
+    height = max(bottom, int(lowest)) + PAD
     return Diagram(width, height, BOX_W, BOX_H, tuple(boxes), tuple(arrows))
 
 

@@ -94,8 +94,8 @@ def test_every_state_gets_its_own_box_inside_the_drawing(graph: FlowGraph) -> No
     places = {(b.x, b.y) for b in diagram.boxes}
     assert len(places) == len(graph.states)
     for a in diagram.boxes:
-        assert 0 <= a.x and a.x + BOX_W <= diagram.width
-        assert 0 <= a.y and a.y + BOX_H <= diagram.height
+        assert a.x >= 0 and a.x + BOX_W <= diagram.width
+        assert a.y >= 0 and a.y + BOX_H <= diagram.height
         for b in diagram.boxes:
             if a is not b:  # no two boxes overlap
                 assert (
