@@ -17,6 +17,7 @@ import yaml
 
 from trellis.metadata.model.local_text import Translatable
 from trellis.platform.designers.field_yaml import _end, _Loader
+from trellis.platform.designers.flow_graph import graph_of
 from trellis.platform.drafts.errors import DraftError
 from trellis.platform.i18n.catalogue import N_
 
@@ -25,6 +26,7 @@ OPERATIONS = (
     "add_state",
     "label_state",
     "remove_state",
+    "final_state",
     "add_transition",
     "label_transition",
     "remove_transition",
@@ -42,6 +44,8 @@ class FlowEditError(DraftError):
 @dataclass(frozen=True, slots=True)
 class FlowChange:
     """What the admin asked: ``op`` on state ``state`` or transition ``name``.
+
+    ``final_state`` adds a state to ``done`` (a dead end that is meant to be final).
 
     ``sources`` and ``target`` are a new transition's ``from`` and ``to``;
     ``label_en``/``label_es`` the label of a state or transition; ``guard`` an
@@ -120,6 +124,12 @@ def _states(data: dict[str, Any], change: FlowChange, options: dict[str, Any]) -
         labels = options.get("option_labels")
         label = _label(change, required=True)
         options["option_labels"] = {**(labels if isinstance(labels, dict) else {}), state: label}
+        return
+    if change.op == "final_state":
+        # A dead end becomes a final state; without ``done`` the final states were
+        # those nothing leaves, so they stay final.
+        done = _list(data.get("done")) or list(graph_of(data).final())
+        data["done"] = [s for s in states if s in (*done, state)]
         return
     if state == data.get("initial"):
         raise FlowEditError(

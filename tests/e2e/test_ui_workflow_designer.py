@@ -83,6 +83,8 @@ def test_add_a_state_see_it_flagged_then_a_transition_clears_the_flag(
     assert _flagged(page.text) == []
     assert "Every state can be reached from the initial state." in page.text
     assert screen_problems(page.text) == []
+    final = {"draft_version": str(_revision(desk)), "op": "final_state", "state": "closed"}
+    assert post_form(admin, FLOW_URL, final).status_code == 200  # ``done: [closed]``
     data = {"draft_version": str(_revision(desk)), "op": "add_state", "state": "waiting"}
     added = post_form(admin, FLOW_URL, {**data, "label_en": "Waiting", "label_es": "En espera"})
     assert added.status_code == 200
@@ -99,7 +101,13 @@ def test_add_a_state_see_it_flagged_then_a_transition_clears_the_flag(
     assert moved.status_code == 200
     assert _flagged(moved.text) == []
     assert 'data-transition="wait" data-from="new" data-to="waiting"' in moved.text
-    assert "Dead ends" not in moved.text  # no ``done``: a state nothing leaves is final
+    # Nothing leaves it and ``done`` does not name it: a dead end, until marked final.
+    assert "Dead ends: Waiting." in moved.text
+    assert 'aria-label="Mark Waiting as final"' in moved.text
+    final = {"draft_version": str(_revision(desk)), "op": "final_state", "state": "waiting"}
+    marked = post_form(admin, FLOW_URL, final)
+    assert "Dead ends" not in marked.text
+    assert screen_problems(marked.text) == []
 
 
 def test_refused_changes_answer_422_with_the_reason_and_keep_the_draft(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trellis.platform.designers.flow_edit import FlowChange, apply_flow_change
 from trellis.platform.designers.flow_graph import Edge, FlowGraph, graph_of, reachable_states
 from trellis.platform.designers.flow_layout import BOX_H, BOX_W, layers, layout
 from trellis.platform.designers.pipeline_service import StageChange, apply_stage_change
@@ -151,3 +152,15 @@ def test_stage_changes_move_add_edit_and_refuse() -> None:
     }
     edited = apply_stage_change(added, StageChange("edit", "c", "Done", "Hecho", "99.5"))
     assert edited[-1] == {"name": "c", "label": {"en": "Done", "es": "Hecho"}, "probability": 99.5}
+
+
+def test_marking_a_dead_end_final_adds_it_to_done_in_state_order() -> None:
+    data, options = apply_flow_change(TICKET, {}, FlowChange("final_state", state="resolved"))
+    assert data["done"] == ["resolved", "closed"]
+    assert graph_of(data).dead_ends() == ("spam",)
+    assert TICKET["done"] == ["closed"]  # the input is left alone
+    assert options == {}
+    plain = {**TICKET, "done": None}
+    marked, _ = apply_flow_change(plain, {}, FlowChange("final_state", state="open"))
+    # Without ``done`` the states nothing leaves were final: they stay final.
+    assert marked["done"] == ["open", "resolved", "closed", "spam"]
