@@ -58,3 +58,28 @@ def test_a_new_state_is_flagged_until_a_transition_reaches_it(page: Any, live: L
     assert arrow.get_attribute("data-from") == "open"
     assert (arrow.text_content() or "").strip() == "Escalate"
     assert page.errors == []  # no script error and no CSP refusal
+
+
+def test_reorder_pipeline_stages_with_the_keyboard(page: Any, live: LiveServer) -> None:
+    sign_in_browser(page)
+    page.goto("/t/acme/admin/entities")
+    page.get_by_role("link", name="Pipelines", exact=True).click()
+    page.wait_for_url("**/admin/pipelines")
+    order = (
+        "() => Array.from(document.querySelectorAll('#pipeline-deal li'))"
+        ".map(li => li.dataset.stage)"
+    )
+    assert page.evaluate(order)[:2] == ["prospecting", "qualification"]
+    down = page.get_by_role("button", name="Move Prospecting down", exact=True)
+    down.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_text("Pipeline saved in the draft.").is_visible()
+    assert page.evaluate(order)[:2] == ["qualification", "prospecting"]
+    # The focus is back on the button pressed: Enter again moves the stage on.
+    focused = "() => document.activeElement?.getAttribute('aria-label')"
+    page.wait_for_function(f"() => ({focused})() === 'Move Prospecting down'")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.evaluate(order)[:3] == ["qualification", "proposal", "prospecting"]
+    assert page.errors == []
