@@ -33,6 +33,8 @@ PAGES = {
     "entity list": "/t/demo/admin/entities",
     "entity page + form preview": "/t/demo/admin/entities/contact",
     "field editor": "/t/demo/admin/entities/contact/fields/email",
+    "rules page": "/t/demo/admin/entities/contact/rules",
+    "rule editor (checked text)": "/t/demo/admin/entities/contact/rules/validations/new",
     "publish page": "/t/demo/admin/publish",
     "history": "/t/demo/admin/versions",
     "workflow designer (diagram)": "/t/demo/admin/workflows/ticket_flow",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from trellis.cli_text import cli_translator
+from trellis.cli_text import CliError, cli_translator
 
 if TYPE_CHECKING:
     from trellis.metadata.model import AppModel
@@ -28,21 +28,34 @@ def _out(text: str) -> None:
 
 def cmd_advise(args: argparse.Namespace) -> None:
     """Print the advice for ``args.tenant`` (and clear its log on ``--clear``)."""
+    from sqlalchemy.exc import DBAPIError
+
     from trellis.platform.config import check_tenant_name, config_from_env
     from trellis.platform.records.index_advice import advise
     from trellis.platform.runtime import Runtime
     from trellis.platform.services.slow_lists import clear_slow_lists, read_slow_lists
 
     check_tenant_name(args.tenant)
+    t = cli_translator()
     runtime = Runtime(config_from_env(args.data_dir))
     try:
-        noted = read_slow_lists(runtime, args.tenant)
         model = runtime.app(args.tenant).model
+        noted = read_slow_lists(runtime, args.tenant)
         advice = advise(model, noted, min_count=args.min_count)
         cleared = clear_slow_lists(runtime, args.tenant) if args.clear else None
+    except DBAPIError as error:
+        # A tenant published before the log existed has no _slow_lists table yet.
+        raise CliError(
+            t.gettext(
+                "Cannot read the slow-list log of '%(tenant)s' (%(error)s). A tenant "
+                "published before the log existed gets its table from "
+                "'trellis migrate --tenant %(tenant)s'.",
+                tenant=args.tenant,
+                error=error.orig,
+            )
+        ) from None
     finally:
         runtime.close()
-    t = cli_translator()
     lists = sum(n.count for n in noted)
     _out(
         t.gettext(

@@ -21,7 +21,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio.to_thread
 from litestar.enums import ScopeType
@@ -33,12 +33,12 @@ from litestar.types import (
     Scope,
     Send,
 )
-from redis import Redis
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from trellis.platform.config import Clock, RuntimeConfig, SystemClock
+from trellis.platform.config.redis_client import fast_failing_client, redis_error
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 LOG = logging.getLogger("trellis.api")
 #: Seconds of one counting window.
@@ -98,13 +98,7 @@ def rate_counter(config: RuntimeConfig) -> tuple[Counter, Callable[[], None]]:
     """The counter for ``config`` (Redis when configured) and how to close it."""
     if not config.redis_url:
         return MemoryCounter(), lambda: None
-    # No backoff between retries: with Redis down, every request would wait seconds.
-    redis = Redis.from_url(
-        config.redis_url,
-        socket_connect_timeout=0.5,
-        socket_timeout=1.0,
-        retry=Retry(NoBackoff(), 1),
-    )
+    redis = fast_failing_client(config.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
     return RedisCounter(redis, f"trellis:{config.schema_prefix}ratelimit:"), redis.close
 
 
@@ -156,7 +150,7 @@ def rate_limit_middleware(
                     count = await anyio.to_thread.run_sync(counter.hit, found[1], window)
                 else:
                     count = counter.hit(found[1], window)
-            except RedisError as exc:
+            except redis_error() as exc:
                 LOG.warning("rate limit not checked: Redis is unreachable (%s)", exc)
                 count = 0
             if count <= limit:

@@ -11,21 +11,26 @@ finds nothing to do (the old names are gone), so the declarations may stay.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.operations import Operations, ops
 
 from trellis.metadata.model import AppModel, EntityDef, FieldType
 from trellis.metadata.model.links import link_table_name
 from trellis.platform.db.sync import PlanStep
 from trellis.platform.db.tables import build_internal_tables
 
-RenameOp = ops.AlterColumnOp | ops.RenameTableOp
+if TYPE_CHECKING:
+    from alembic.operations import ops
+
+    RenameOp = ops.AlterColumnOp | ops.RenameTableOp
 
 
 def _link_renames(
     entity: EntityDef, old_entity: str, tables: set[str], schema: str | None
 ) -> list[RenameOp]:
+    from alembic.operations import ops  # heavy: loaded by the first publish
+
     found: list[RenameOp] = []
     for f in entity.fields.values():
         if f.type != FieldType.MANY_TO_MANY:
@@ -39,6 +44,8 @@ def _link_renames(
 
 def rename_operations(conn: sa.Connection, model: AppModel, schema: str | None) -> list[RenameOp]:
     """The table and column renames ``model`` declares that the database still needs."""
+    from alembic.operations import ops
+
     inspector = sa.inspect(conn)
     tables = set(inspector.get_table_names(schema=schema))
     found: list[RenameOp] = []
@@ -81,6 +88,9 @@ def _move_entity_name(conn: sa.Connection, old: str, new: str, schema: str | Non
 
 def apply_renames(conn: sa.Connection, renames: list[RenameOp]) -> list[PlanStep]:
     """Rename the tables and columns in ``conn``'s transaction; returns the plan lines."""
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations, ops
+
     operations = Operations(MigrationContext.configure(conn))
     steps = []
     for op in renames:
@@ -94,4 +104,4 @@ def apply_renames(conn: sa.Connection, renames: list[RenameOp]) -> list[PlanStep
     return steps
 
 
-__all__ = ["RenameOp", "apply_renames", "rename_operations"]
+__all__ = ["apply_renames", "rename_operations"]

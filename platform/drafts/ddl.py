@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 
-from alembic.migration import MigrationContext
-from alembic.operations import Operations, ops
-
-from trellis.platform.db.sync import ADDITIVE, SchemaPlan
+from trellis.platform.db.sync import SchemaPlan
 
 
 def render_ddl(plan: SchemaPlan, dialect: str) -> list[str]:
@@ -16,6 +13,11 @@ def render_ddl(plan: SchemaPlan, dialect: str) -> list[str]:
     A step the dialect can only run by rebuilding the table (a constraint on SQLite)
     is shown as a comment naming it.
     """
+    from alembic.migration import MigrationContext  # heavy: loaded by the first plan shown
+    from alembic.operations import Operations, ops
+
+    from trellis.platform.db.alembic_plan import ADDITIVE
+
     statements: list[str] = []
     for op in plan.operations:
         renames = isinstance(op, ops.RenameTableOp) or (

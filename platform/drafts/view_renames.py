@@ -14,7 +14,6 @@ from contextlib import suppress
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from alembic.operations import ops
 
 from trellis.metadata.model import AppModel
 from trellis.platform.db.tables import SAVED_VIEWS_TABLE, build_internal_tables
@@ -27,6 +26,8 @@ PATH_KEYS = frozenset({"col", "f"})
 
 def field_renames(operations: Sequence[object]) -> list[Rename]:
     """The field renames among a schema plan's operations (columns renamed in place)."""
+    from alembic.operations import ops  # loaded already: the plan's operations are alembic's
+
     return [
         Rename("field", op.table_name, op.column_name, str(op.modify_name))
         for op in operations

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 import pyotp
-import segno
 import sqlalchemy as sa
 
 from trellis.platform.config import Clock, RuntimeConfig
@@ -49,6 +48,8 @@ class Enrolment:
 
 def qr_svg_data_uri(text: str) -> str:
     """An SVG QR code of ``text`` as a base64 data URI (for ``<img src>``)."""
+    import segno  # about 5 MiB resident: loaded by the first enrolment only
+
     buffer = io.BytesIO()
     segno.make(text, error="m").save(buffer, kind="svg", scale=5, border=2, xmldecl=False)
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -14,13 +14,12 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from redis import Redis
-from redis.backoff import NoBackoff
-from redis.client import PubSub
-from redis.exceptions import RedisError
-from redis.retry import Retry
+from trellis.platform.config.redis_client import fast_failing_client, redis_error
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 LOG = logging.getLogger("trellis.invalidation")
 #: Seconds to wait for a Redis connection, so a save never hangs on a missing server.
@@ -42,13 +41,8 @@ def channel_name(schema_prefix: str = "") -> str:
 
 
 def _client(url: str) -> Redis:
-    # One immediate retry, not the client's default backoff of seconds per failed call.
-    return Redis.from_url(
-        url,
-        socket_connect_timeout=CONNECT_TIMEOUT,
-        socket_keepalive=True,
-        health_check_interval=30,
-        retry=Retry(NoBackoff(), 1),
+    return fast_failing_client(
+        url, socket_connect_timeout=CONNECT_TIMEOUT, socket_keepalive=True, health_check_interval=30
     )
 
 
@@ -71,7 +65,7 @@ class InvalidationPublisher:
                     self._client = _client(self._url)
                 client = self._client
             client.publish(self.channel, body)
-        except (RedisError, OSError) as exc:
+        except (redis_error(), OSError) as exc:
             LOG.warning("could not announce %s of tenant %r over Redis: %s", what, tenant, exc)
             return False
         return True
@@ -161,7 +155,7 @@ class InvalidationSubscriber:
         """Subscribe and dispatch messages until stopped; raises when Redis goes away."""
         self._fresh = False
         client = _client(self._url)
-        pubsub = PubSub(client.connection_pool)
+        pubsub = client.pubsub()
         try:
             pubsub.subscribe(self.channel)
             # Wait for Redis to confirm, so nothing published from now on is missed.

@@ -12,15 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any, BinaryIO
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from trellis.metadata.model import FIELD_TYPES, DslType, FieldDef
 from trellis.platform.records.values import to_json
 from trellis.platform.records.views import JSON, encode
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 FORMATS: dict[str, tuple[str, str]] = {
     "csv": ("text/csv", "csv"),  # the web layer adds "; charset=utf-8" to text types
@@ -46,10 +47,10 @@ def _cell(value: Any, f: FieldDef | None) -> Any:
     return shown
 
 
-def _xlsx_safe(value: Any) -> Any:
-    """``value`` with the control characters xlsx cannot hold replaced by U+FFFD."""
+def _xlsx_safe(value: Any, illegal: re.Pattern[str]) -> Any:
+    """``value`` with the control characters xlsx cannot hold (``illegal``) as U+FFFD."""
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        return illegal.sub("\ufffd", value)
     return value
 
 
@@ -79,6 +80,11 @@ class Exporter:
             self._csv = csv.writer(self._text, lineterminator="\r\n")
             self._csv.writerow(columns)
         elif fmt == "xlsx":
+            # openpyxl is heavy (about 16 MiB resident): imported by the first xlsx export.
+            from openpyxl import Workbook
+            from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+            self._illegal = ILLEGAL_CHARACTERS_RE
             self._book = Workbook(write_only=True)
             self._sheet = self._book.create_sheet("export")
             self._sheet.append(list(columns))
@@ -98,7 +104,7 @@ class Exporter:
             else:
                 cells = [_cell(row.get(c), fields.get(c)) for c in self.columns]
                 if self._book is not None:
-                    self._sheet.append([_xlsx_safe(v) for v in cells])
+                    self._sheet.append([_xlsx_safe(v, self._illegal) for v in cells])
                 else:
                     self._csv.writerow(["" if v is None else v for v in cells])
             self._rows += 1

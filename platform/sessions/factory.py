@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from redis import Redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
 from trellis.platform.config import Clock, RuntimeConfig, SystemClock
+from trellis.platform.config.redis_client import fast_failing_client
 from trellis.platform.sessions.db_store import DatabaseSessionStore
 from trellis.platform.sessions.fallback import FallbackSessionStore
 from trellis.platform.sessions.redis_store import DEFAULT_PREFIX, RedisSessionStore
@@ -49,15 +46,8 @@ def open_session_store(
     if kind == "database" or not config.redis_url:
         return database
     redis = RedisSessionStore(
-        # Fail fast when Redis is down (one immediate retry for a stale pooled
-        # connection, not the client's default backoff of seconds): the request
-        # falls back to the database instead of hanging.
-        Redis.from_url(
-            config.redis_url,
-            socket_connect_timeout=0.5,
-            socket_timeout=2.0,
-            retry=Retry(NoBackoff(), 1),
-        ),
+        # Fail fast when Redis is down: the request falls back to the database.
+        fast_failing_client(config.redis_url, socket_connect_timeout=0.5, socket_timeout=2.0),
         idle=idle,
         absolute=absolute,
         prefix=f"{DEFAULT_PREFIX}{config.schema_prefix}",

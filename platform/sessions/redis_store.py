@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from redis.exceptions import RedisError
-
 from trellis.platform.config import Clock, SystemClock
+from trellis.platform.config.redis_client import redis_error
 from trellis.platform.sessions.store import (
     ABSOLUTE_LIFETIME,
     IDLE_TIMEOUT,
@@ -42,7 +41,7 @@ def _reachable(method: Callable[_P, _R]) -> Callable[_P, _R]:
     def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(*args, **kwargs)
-        except (RedisError, OSError) as exc:
+        except (redis_error(), OSError) as exc:
             raise SessionStoreUnavailableError(
                 f"the session store cannot be reached: {exc}"
             ) from exc

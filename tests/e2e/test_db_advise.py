@@ -135,3 +135,24 @@ def test_advise_refuses_bad_and_unknown_tenants_clearly(
     assert "error:" in capsys.readouterr().err
     assert main(["db", "advise", "ghost", *where]) == 1
     assert "ghost" in capsys.readouterr().err
+
+
+def test_advise_on_a_tenant_without_the_log_table_points_to_migrate(
+    noting: Runtime,
+    acme: Api,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A tenant published before the log existed: a clear error, then migrate mends it."""
+    table = noting.app("acme").metadata.tables[SLOW_LISTS_TABLE]
+    with noting.engines.tenant_connection("acme", write=True) as conn, conn.begin():
+        table.drop(conn)
+    where = _cli_env(monkeypatch, noting.config, "es_ES.UTF-8")
+    assert main(["db", "advise", "acme", *where]) == 1
+    err = capsys.readouterr().err
+    assert "No se puede leer el registro de listas lentas de 'acme'" in err
+    assert "'trellis migrate --tenant acme'" in err and "Traceback" not in err
+    assert main(["migrate", "--tenant", "acme", *where]) == 0
+    capsys.readouterr()
+    assert main(["db", "advise", "acme", *where]) == 0
+    assert "0 patrón(es) de consulta, 0 lista(s)." in capsys.readouterr().out

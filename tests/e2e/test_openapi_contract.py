@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import jsonschema
@@ -34,6 +36,10 @@ roles:
         fields: {revenue: hidden, owner_user: hidden, rating: read_only}
       contact: {actions: [read], scope: all}
 """
+
+
+#: Digests of documents openapi-spec-validator accepted (about 10 s each for the CRM's).
+_VALID_DOCUMENTS: set[str] = set()
 
 
 def _doc(api: Api) -> dict[str, Any]:
@@ -360,10 +366,16 @@ def test_crm_openapi_is_valid_for_every_role(runtime: Runtime, client: TestClien
         reg.add_membership("crm", user, [role])
         tokens[role] = reg.create_token("crm", f"{role}@crm.test")
     assert len(tokens) > 2
+    allowed: dict[str, set[str]] = {}  # OPTIONS carries no token: one answer per path
     for role, token in tokens.items():
         doc = _doc(Api(client, "crm", token))
-        validate_openapi(doc)
+        digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+        if digest not in _VALID_DOCUMENTS:  # the same document on the other backend: done
+            validate_openapi(doc)
+            _VALID_DOCUMENTS.add(digest)
         for path, item in doc["paths"].items():
-            response = client.options(path.replace("{id}", "1"))
+            if path not in allowed:
+                response = client.options(path.replace("{id}", "1"))
+                allowed[path] = set(response.headers["allow"].split(", "))
             documented = {m.upper() for m in item if m in METHODS} | {"OPTIONS"}
-            assert set(response.headers["allow"].split(", ")) == documented, (role, path)
+            assert allowed[path] == documented, (role, path)

@@ -57,6 +57,8 @@ from trellis.ui.screens.public_routes import PublicPages, public_routes
 from trellis.ui.screens.publish_routes import publish_routes
 from trellis.ui.screens.record_routes import record_routes
 from trellis.ui.screens.recycle_routes import recycle_routes
+from trellis.ui.screens.roles_designer_routes import roles_designer_routes
+from trellis.ui.screens.rules_designer_routes import rules_designer_routes
 from trellis.ui.screens.search_routes import search_routes
 from trellis.ui.screens.view_routes import view_routes
 from trellis.ui.screens.web import (
@@ -155,6 +157,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *layout_designer_routes(services),
         *workflow_designer_routes(services),
         *pipeline_designer_routes(services),
+        *rules_designer_routes(services),
+        *roles_designer_routes(services),
         *publish_routes(services),
         *file_routes(services),
         create_static_files_router(path="/static", directories=[STATIC], name="static"),

@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 import math
 
-from redis.exceptions import RedisError
-
 from trellis.platform.api.rate_limit import WINDOW, rate_counter
+from trellis.platform.config.redis_client import redis_error
 from trellis.platform.runtime import Runtime
 
 LOG = logging.getLogger("trellis.public")
@@ -35,7 +34,7 @@ class PublicLimiter:
         window = int(now // WINDOW)
         try:
             count = self.counter.hit(f"public:{tenant}:{address or '-'}", window)
-        except RedisError as exc:
+        except redis_error() as exc:
             LOG.warning("public rate limit not checked: Redis is unreachable (%s)", exc)
             return None
         if count <= self.limit:
