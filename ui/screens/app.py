@@ -52,6 +52,7 @@ from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
+from trellis.ui.screens.pipeline_designer_routes import pipeline_designer_routes
 from trellis.ui.screens.privacy_routes import privacy_routes
 from trellis.ui.screens.public_portal_routes import portal_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
@@ -69,6 +70,7 @@ from trellis.ui.screens.web import (
     enrolment_redirect,
     login_redirect,
 )
+from trellis.ui.screens.workflow_designer_routes import workflow_designer_routes
 
 #: Screen requests without a usable session are sent to sign in (or to enrol a second factor).
 _REDIRECTS: Mapping[Any, Any] = MappingProxyType(
@@ -157,6 +159,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *admin_job_routes(services),
         *designer_routes(services),
         *layout_designer_routes(services),
+        *workflow_designer_routes(services),
+        *pipeline_designer_routes(services),
         *rules_designer_routes(services),
         *roles_designer_routes(services),
         *publish_routes(services),
