@@ -98,6 +98,7 @@ def test_an_invitation_link_sets_a_password_joins_and_signs_in(runtime: Runtime)
     with TestClient(app=create_web_app(runtime)) as guest:
         page = guest.get(path)
         assert page.status_code == 200 and "Choose a password" in page.text
+        assert page.headers["content-type"].startswith("text/html")
         assert screen_problems(page.text) == []
         differ = _accept(guest, path, {"password": NEW_PASSWORD, "repeat": "other words 12"})
         assert differ.status_code == 422 and "The two passwords differ" in differ.text

@@ -23,7 +23,9 @@ from trellis.ui.screens.session_cookie import identity_service, request_ip, set_
 from trellis.ui.screens.web import POSTED_FORM, PostedForm, UiServices, page, redirect
 
 
-def _refused(request: Request[Any, Any, Any], tenant: str, exc: InvitationRefusedError) -> Any:
+def _refused(
+    request: Request[Any, Any, Any], tenant: str, exc: InvitationRefusedError
+) -> Response[Any]:
     status = 404 if exc.reason == "invalid" else 410
     context = {"tenant": tenant, "message": exc.message, "reason": exc.reason}
     return page(request, None, "invitation_refused.html", context, status=status)
@@ -42,7 +44,7 @@ def invitation_routes(services: UiServices) -> list[Any]:
         *,
         errors: dict[str, list[str]] | None = None,
         name: str = "",
-    ) -> Any:
+    ) -> Response[Any]:
         context = {
             "tenant": tenant,
             "tenant_label": services.runtime.tenant(tenant).label,
@@ -57,7 +59,7 @@ def invitation_routes(services: UiServices) -> list[Any]:
     @get("/t/{tenant:str}/invitation/{token:str}", sync_to_thread=True)
     def invitation_page(
         request: Request[Any, Any, Any], tenant: FromPath[str], token: FromPath[str]
-    ) -> Any:
+    ) -> Response[Any]:
         try:
             invitation = invitations.check(tenant, token)
         except InvitationRefusedError as exc:
@@ -75,7 +77,7 @@ def invitation_routes(services: UiServices) -> list[Any]:
         tenant: FromPath[str],
         token: FromPath[str],
         form: PostedForm,
-    ) -> Any:
+    ) -> Response[Any]:
         password = str(form.get("password", ""))
         name = str(form.get("name", ""))
         try:
