@@ -299,3 +299,25 @@ def test_only_tenant_admins_reach_the_users_page(runtime: Runtime) -> None:
             url = f"/t/acme/admin/users/{rep}/{action}"
             assert post_form(client, url, {"teams": "", "manager": ""}).status_code == 403
     assert Invitations(runtime).pending("acme") == []
+
+
+def test_wrong_passwords_on_an_invitation_lock_the_account_like_sign_in(
+    runtime: Runtime,
+) -> None:
+    crm_tenant(runtime)
+    crm_tenant(runtime, "beta")
+    add_user(runtime, "beta", "ola@beta.test", ["sales_rep"])
+    with TestClient(app=create_web_app(runtime)) as admin:
+        signed_in_client(admin, "acme", "admin@acme.test")
+        _invite(admin, "ola@beta.test", ["sales_rep"])
+    path = _link(runtime, "ola@beta.test")
+    with TestClient(app=create_web_app(runtime)) as guest:
+        tries = runtime.config.signin_max_failures
+        for _ in range(tries):
+            assert _accept(guest, path, {"password": "not my password"}).status_code == 422
+        locked = _accept(guest, path, {"password": PASSWORD})
+        assert locked.status_code == 422 and "Too many failed attempts" in locked.text
+    assert (
+        runtime.registry.member_identity("acme", runtime.registry.user_id("ola@beta.test") or 0)
+        is None
+    )

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.identity import IdentityError
+from trellis.platform.identity import IdentityError, lockout_message
 from trellis.platform.people import Invitation, InvitationRefusedError, Invitations
 from trellis.platform.records.errors import ValidationFailedError
 from trellis.platform.sessions import SESSION_COOKIE
@@ -81,6 +81,12 @@ def invitation_routes(services: UiServices) -> list[Any]:
         password = str(form.get("password", ""))
         name = str(form.get("name", ""))
         try:
+            # Typing an existing account's password here counts towards its sign-in lock.
+            asked = invitations.check(tenant, token)
+            left = identity.lockout.locked_for(asked.email)
+            if left is not None:
+                errors = {"password": [lockout_message(left)]}
+                return form_page(request, tenant, token, asked, errors=errors, name=name)
             invitation = invitations.accept(
                 tenant,
                 token,
@@ -91,8 +97,9 @@ def invitation_routes(services: UiServices) -> list[Any]:
         except InvitationRefusedError as exc:
             return _refused(request, tenant, exc)
         except ValidationFailedError as exc:
-            current = invitations.check(tenant, token)
-            return form_page(request, tenant, token, current, errors=exc.errors, name=name)
+            if invitations.has_password(asked.email):
+                identity.lockout.record_failure(asked.email)
+            return form_page(request, tenant, token, asked, errors=exc.errors, name=name)
         home = f"/t/{tenant}/"
         try:
             session = identity.sign_in(tenant, invitation.email, password, ip=request_ip(request))
