@@ -86,6 +86,15 @@ def list_people(
     ]
 
 
+def is_deactivated(registry: TenantRegistry, tenant_id: int, user_id: int) -> bool:
+    """Whether ``user_id`` is a member of tenant ``tenant_id`` deactivated there."""
+    m = registry.memberships
+    query = sa.select(m.c.deactivated_at).where(m.c.tenant_id == tenant_id, m.c.user_id == user_id)
+    with registry.connect() as conn:
+        row = conn.execute(query).first()
+    return row is not None and row.deactivated_at is not None
+
+
 def set_member_active(
     registry: TenantRegistry,
     tenant: str,
@@ -160,4 +169,4 @@ def set_member_active(
     )
 
 
-__all__ = ["ADMIN_ROLE", "Person", "list_people", "set_member_active"]
+__all__ = ["ADMIN_ROLE", "Person", "is_deactivated", "list_people", "set_member_active"]

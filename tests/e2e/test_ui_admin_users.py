@@ -199,11 +199,17 @@ def test_deactivated_members_cannot_sign_in_or_use_tokens(runtime: Runtime) -> N
         assert admin.get("/t/acme/api/account", headers=bearer).status_code == 401
         assert other.get("/t/acme/", follow_redirects=False).status_code == 303
         with TestClient(app=create_web_app(runtime)) as fresh:
-            assert sign_in(fresh, "acme", "rep@acme.test").status_code == 401
+            refused = sign_in(fresh, "acme", "rep@acme.test")
+            assert refused.status_code == 403
+            assert "Your access to this organisation has been deactivated." in refused.text
         back = post_form(admin, f"/t/acme/admin/users/{rep}/reactivate", {}, headers=HX)
         assert "rep@acme.test is active again." in back.text
         assert admin.get("/t/acme/api/account", headers=bearer).status_code == 200
     assert [r["action"] for r in _audit(runtime, "member.deactivate")] == ["member.deactivate"]
+    reasons = [r["detail"]["reason"] for r in _audit(runtime, "auth.signin.failure")]
+    assert reasons == ["deactivated member"]
+    tokens = [r["detail"]["reason"] for r in _audit(runtime, "auth.failure")]
+    assert tokens == ["deactivated member"]
     assert len(_audit(runtime, "member.reactivate")) == 1
 
 
