@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
 
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.jobs import Dispatcher
@@ -20,6 +21,16 @@ from ui_support import crm_tenant
 
 LINK = re.compile(r"http://127\.0\.0\.1:[0-9]+(/t/acme/invitation/[0-9]+\.[0-9]+\.[A-Za-z0-9_-]+)")
 WAIT = 60_000  # ms: a busy machine
+
+
+def serious_violations(tab: Any) -> list[str]:
+    """Serious and critical axe-core violations of the current page (rule ids)."""
+    if not tab.evaluate("typeof window.axe === 'object'"):
+        tab.evaluate(AXE_SCRIPT)
+    found = tab.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+    )
+    return [v["id"] for v in found if v["impact"] in ("serious", "critical")]
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +60,7 @@ def test_invite_follow_the_mailed_link_set_a_password_and_land_in_the_tenant(
     page.goto("/t/acme/admin/jobs")
     page.get_by_role("link", name="Users", exact=True).click()
     page.wait_for_url("**/t/acme/admin/users")
+    assert serious_violations(page) == []
     page.get_by_label("E-mail address").fill("ines@example.com")
     page.get_by_label("sales_rep", exact=True).check()
     page.get_by_label("Language of the e-mail").select_option("en")
@@ -65,18 +77,23 @@ def test_invite_follow_the_mailed_link_set_a_password_and_land_in_the_tenant(
     assert found is not None
     assert page.errors == []
 
-    context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 860})
+    # The invitee reads Spanish (their browser's language).
+    context = browser.new_context(
+        base_url=live.url, locale="es", viewport={"width": 390, "height": 860}
+    )
     guest = context.new_page()
     try:
         guest.goto(found.group(0))
-        guest.get_by_label("Your name").fill("Inés")
-        guest.get_by_label("Choose a password").fill("plum tree lantern 42")
-        guest.get_by_label("Repeat the password").fill("plum tree lantern 42")
-        guest.get_by_role("button", name="Set the password and join", exact=True).click()
+        assert serious_violations(guest) == []
+        guest.get_by_label("Su nombre").fill("Inés")
+        guest.get_by_label("Elija una contraseña").fill("plum tree lantern 42")
+        guest.get_by_label("Repita la contraseña").fill("plum tree lantern 42")
+        guest.get_by_role("button", name="Fijar la contraseña y unirse", exact=True).click()
         guest.wait_for_url("**/t/acme/", timeout=WAIT)
         assert "ines@example.com" in guest.locator(".usermenu summary").inner_text()
+        assert guest.evaluate("() => document.documentElement.lang") == "es"
         guest.goto(found.group(0))
-        assert "already been used" in guest.locator("#invitation-refused").inner_text()
+        assert "ya se ha usado" in guest.locator("#invitation-refused").inner_text()
     finally:
         context.close()
 
