@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pyotp
+import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
@@ -15,6 +16,8 @@ from trellis.platform.db.tables import OUTBOX_TABLE
 from trellis.platform.identity.totp import TwoFactor
 from trellis.platform.people import Invitations
 from trellis.platform.runtime import Runtime
+from trellis.tenants.registry import RegistryError
+from trellis.tenants.registry.member_status import set_member_active
 from trellis.tenants.registry.members import update_member
 from trellis.ui.screens.app import create_web_app
 
@@ -232,6 +235,8 @@ def test_the_last_active_admin_cannot_be_deactivated(runtime: Runtime) -> None:
             == 200
         )
     assert runtime.registry.member_identity("acme", me or 0) is not None
+    with pytest.raises(RegistryError, match="last active admin"):  # the check under the lock
+        set_member_active(runtime.registry, "acme", me or 0, False, actor="cli")
 
 
 def test_two_factor_reset_is_audited(runtime: Runtime) -> None:
