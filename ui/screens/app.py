@@ -30,6 +30,7 @@ from trellis.ui.screens.account_routes import account_routes
 from trellis.ui.screens.activity_routes import activity_routes
 from trellis.ui.screens.admin_backup_routes import admin_backup_routes
 from trellis.ui.screens.admin_job_routes import admin_job_routes
+from trellis.ui.screens.admin_people_routes import admin_people_routes
 from trellis.ui.screens.admin_retention_routes import admin_retention_routes
 from trellis.ui.screens.auth_routes import auth_routes
 from trellis.ui.screens.board_routes import board_routes
@@ -47,6 +48,7 @@ from trellis.ui.screens.import_routes import wizard_routes
 from trellis.ui.screens.import_status_routes import import_status_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.inline_routes import inline_routes
+from trellis.ui.screens.invitation_routes import invitation_routes
 from trellis.ui.screens.layout_designer_routes import layout_designer_routes
 from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
@@ -157,6 +159,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *activity_routes(services),
         *inbox_routes(services),
         *admin_job_routes(services),
+        *admin_people_routes(services),
+        *invitation_routes(services),
         *designer_routes(services),
         *layout_designer_routes(services),
         *workflow_designer_routes(services),
