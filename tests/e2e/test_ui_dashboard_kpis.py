@@ -69,12 +69,21 @@ def test_a_ratio_kpi_shows_as_a_percentage_in_each_language(client: TestClient[A
 def test_the_forecast_screen_sets_won_amounts_against_quotas(client: TestClient[Any]) -> None:
     english = client.get("/t/acme/dashboards/forecast", headers=ENGLISH).text
     assert kpi(english, "Quota attainment") == "80.00 %"  # 4,000 won of 5,000 quota
-    for title in ("Forecast by close month", "Quota by month", "Quota by salesperson"):
+    for title in ("Forecast vs quota", "Quota by salesperson"):
         assert f">{title}</h2>" in english
+    # Forecast and quota are two series of one chart, with a legend and a two-column table.
+    assert english.count('class="chart-line chart-line-2"') == 1
+    legend = '<span class="legend-1">Weighted forecast</span> <span class="legend-2">Quota</span>'
+    assert legend in english
+    assert (
+        '<th scope="col" class="num">Weighted forecast</th><th scope="col" class="num">Quota'
+        in english
+    )
     spanish = client.get("/t/acme/dashboards/forecast", headers=SPANISH).text
     assert "<h1>Previsión</h1>" in spanish
     assert kpi(spanish, "Cumplimiento de la cuota") == "80,00 %"
-    assert ">Cuota por mes</h2>" in spanish
+    assert ">Previsión frente a cuota</h2>" in spanish
+    assert '<span class="legend-2">Cuota</span>' in spanish
 
 
 def test_a_ratio_without_records_shows_no_value(client: TestClient[Any]) -> None:

@@ -216,7 +216,9 @@ def test_marketing_kpis_equal_plain_sql(acme: Tenant) -> None:
 
 def test_forecast_kpis_equal_plain_sql(acme: Tenant) -> None:
     tiles = acme.tiles("forecast")
-    forecast = {g.key: g.value for g in tiles["Forecast by close month"].groups}
+    compared = tiles["Forecast vs quota"]  # one chart: forecast and quota by month
+    assert compared.compare is not None
+    forecast = {g.key: g.value for g in compared.groups}
     for month in ("2026-05", "2026-06"):
         expected = acme.sql(
             "SELECT sum(expected_revenue) FROM {opportunity} WHERE deleted_at IS NULL "
@@ -224,7 +226,7 @@ def test_forecast_kpis_equal_plain_sql(acme: Tenant) -> None:
             f"AND CAST(close_date AS TEXT) LIKE '{month}-%'"
         )
         _same(forecast[f"{month}-01"], expected)
-    quota = {g.key: g.value for g in tiles["Quota by month"].groups}
+    quota = {g.key: g.value for g in compared.compare.groups}
     assert quota == {"2026-01-01": Decimal(1500), "2026-02-01": Decimal(2500)}
     attainment = acme.sql(
         "SELECT 100.0 * (SELECT sum(amount) FROM {opportunity} "
