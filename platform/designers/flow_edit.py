@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from trellis.metadata.model.local_text import Translatable
-from trellis.platform.designers.field_yaml import _end, _Loader
+from trellis.platform.designers.field_yaml import FastLoader, node_end
 from trellis.platform.designers.flow_graph import graph_of
 from trellis.platform.drafts.errors import DraftError
 from trellis.platform.i18n.catalogue import N_
@@ -230,11 +230,11 @@ def set_block(text: str, key: str, value: Any) -> str:
         block = yaml.safe_dump(
             {key: value}, default_flow_style=None, sort_keys=False, allow_unicode=True, width=100
         ).rstrip("\n")
-    root = yaml.compose(text, Loader=_Loader)
+    root = yaml.compose(text, Loader=FastLoader)
     if isinstance(root, yaml.MappingNode):
         for k, v in root.value:
             if k.value == key and k.start_mark.column == 0:
-                end = _end(v)
+                end = node_end(v)
                 if value is None and text[end : end + 1] == "\n":
                     end += 1
                 return text[: int(k.start_mark.index)] + block + text[end:]

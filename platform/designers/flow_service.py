@@ -19,7 +19,7 @@ from trellis.metadata.model.local_text import local_text
 from trellis.platform.designers.field_yaml import entity_fields, parse_entity, set_field
 from trellis.platform.designers.flow_edit import FlowChange, apply_flow_change, set_block
 from trellis.platform.designers.flow_graph import FlowGraph, graph_of
-from trellis.platform.designers.service import ENTITY_NAME, _state, entity_path
+from trellis.platform.designers.service import ENTITY_NAME, draft_state, entity_path
 from trellis.platform.drafts.errors import DraftFileNotFoundError, InvalidDraftError
 from trellis.platform.drafts.plan import load_checked, package_folder
 from trellis.platform.drafts.service import draft_files
@@ -87,7 +87,7 @@ def _field(files: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
 
 def workflow_rows(runtime: Runtime, tenant: str) -> tuple[list[FlowRow], int]:
     """Every workflow of the draft, with what its diagram flags, and the draft revision."""
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     rows = []
     for path, text in sorted(draft_files(state, draft).items()):
         name = _name(path)
@@ -118,7 +118,7 @@ def workflow_file(runtime: Runtime, tenant: str, name: str) -> FlowFile:
     Raises:
         DraftFileNotFoundError: the draft has no such workflow.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     path = workflow_path(name)
     text = files.get(path)
@@ -184,7 +184,7 @@ def edit_workflow(
             states the initial one does not reach aside.
         DraftConflictError: the draft is no longer at revision ``expected``.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     path = workflow_path(name)
     text = files.get(path)

@@ -17,7 +17,7 @@ from trellis.metadata.model.badges import BADGE_COLOURS
 from trellis.metadata.model.local_text import Translatable, local_text
 from trellis.platform.designers.field_yaml import parse_entity
 from trellis.platform.designers.flow_edit import NAME, set_block
-from trellis.platform.designers.service import ENTITY_NAME, _new_errors, _state
+from trellis.platform.designers.service import ENTITY_NAME, draft_state, refuse_new_errors
 from trellis.platform.drafts.errors import DraftError, DraftFileNotFoundError
 from trellis.platform.drafts.service import draft_files
 from trellis.platform.drafts.store import DraftStore
@@ -79,7 +79,7 @@ def _stages(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def pipeline_files(runtime: Runtime, tenant: str) -> tuple[list[PipelineFile], int]:
     """Every pipeline of the draft, in name order, and the draft revision."""
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     found = []
     for path, text in sorted(draft_files(state, draft).items()):
         parts = path.split("/")
@@ -185,7 +185,7 @@ def edit_pipeline(
         InvalidDraftError: the changed package has errors it did not have (all placed).
         DraftConflictError: the draft is no longer at revision ``expected``.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     path = pipeline_path(name)
     text = files.get(path)
@@ -193,7 +193,7 @@ def edit_pipeline(
         raise DraftFileNotFoundError(f"The draft has no pipeline '{name}'.")
     stages = apply_stage_change(_stages(parse_entity(text)), change)
     new_text = set_block(text, "stages", stages)
-    _new_errors(runtime, files, {**files, path: new_text})
+    refuse_new_errors(runtime, files, {**files, path: new_text})
     return DraftStore(runtime.registry).save(state.info, path, new_text, expected, actor)
 
 
