@@ -198,3 +198,10 @@ def test_a_bad_forecast_as_of_is_400_naming_it(world: World, value: str) -> None
     assert "as_of" in response.json()["errors"]
     listed = world.apis["admin"].get("deal", params={"as_of": value})
     assert listed.status_code == 400 and listed.json() == response.json()
+
+
+def test_the_stage_report_refuses_as_of_instead_of_answering_today(world: World) -> None:
+    for value in ("2026-10-01T00:00:00Z", "yesterday"):
+        response = world.apis["admin"].get("_stages", params={"as_of": value})
+        assert response.status_code == 400, response.text
+        assert "as_of" in response.json()["errors"]
