@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.ui.screens.app import create_web_app
 
 from ui_support import crm_tenant, sign_in
@@ -22,7 +23,7 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient[Any]]:
-    api = TenantApi(runtime)
+    api = Services(runtime)
     crm_tenant(runtime)
     admin = runtime.registry.ensure_user("admin@acme.test", "correct horse battery")
     identity = runtime.registry.member_identity("acme", admin)
@@ -30,7 +31,7 @@ def client(runtime: Runtime) -> Iterator[TestClient[Any]]:
     call = api.call_as("acme", identity)
 
     def create(entity: str, **data: Any) -> int:
-        body = json.loads(api.create(call, call.app.entities[entity], data, None, b"").body or b"")
+        body = json.loads(encode(api.records.create(call, call.app.entities[entity], data).record))
         assert "id" in body, body
         return int(body["id"])
 

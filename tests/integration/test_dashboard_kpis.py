@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.dashboards import TileData, compute_dashboard
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.rules.expr import EvalContext
 
 from ui_support import crm_tenant
@@ -29,7 +30,7 @@ class Tenant:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.api = TenantApi(runtime)
+        self.api = Services(runtime)
         crm_tenant(runtime)
         self.admin = runtime.registry.ensure_user("admin@acme.test", "correct horse battery")
         identity = runtime.registry.member_identity("acme", self.admin)
@@ -37,8 +38,8 @@ class Tenant:
         self.call = self.api.call_as("acme", identity)
 
     def create(self, entity: str, **data: Any) -> int:
-        result = self.api.create(self.call, self.call.app.entities[entity], data, None, b"")
-        body: dict[str, Any] = json.loads(result.body or b"{}")
+        result = self.api.records.create(self.call, self.call.app.entities[entity], data)
+        body: dict[str, Any] = json.loads(encode(result.record))
         assert "id" in body, body
         return int(body["id"])
 

@@ -22,9 +22,9 @@ from litestar.template.config import TemplateConfig
 
 from trellis.platform.api.app import WELCOME_PAGE, create_app, with_options
 from trellis.platform.api.errors import error_handlers, outside_api
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.config.secret import deployment_secret
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.platform.sessions import SessionStore, open_session_store
 from trellis.ui.screens.account_routes import account_routes
 from trellis.ui.screens.activity_routes import activity_routes
@@ -100,9 +100,9 @@ def _welcome_page(_request: Request[Any, Any, Any]) -> Response[Any]:
 class ScreensPlugin(InitPluginProtocol):
     """Mounts the screens on the application (``create_app(extension=screens(...))``)."""
 
-    def __init__(self, runtime: Runtime, api: TenantApi, store: SessionStore) -> None:
+    def __init__(self, runtime: Runtime, services: Services, store: SessionStore) -> None:
         self.runtime = runtime
-        self.api = api
+        self.services = services
         self.store = store
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
@@ -110,7 +110,7 @@ class ScreensPlugin(InitPluginProtocol):
         runtime = self.runtime
         members = MemberCache(runtime.registry, clock=runtime.clock)
         runtime.on_forget(members.forget)
-        services = UiServices(runtime, self.api.services, self.store, members)
+        services = UiServices(runtime, self.services, self.store, members)
         csrf = CsrfPolicy(
             secret=deployment_secret(runtime.config).encode(),
             secure=lambda scope: services.secure_cookies or scope.get("scheme") == "https",
@@ -179,7 +179,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
 
 
 def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
-    """The plugin factory for :func:`create_app`: ``ScreensPlugin`` over the app's API.
+    """The plugin factory for :func:`create_app`: ``ScreensPlugin`` over the app's services.
 
     The app owns its session store: it is closed when the app shuts down.
     """
@@ -189,8 +189,8 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
         else open_session_store(runtime.config, clock=runtime.clock, registry=runtime.registry)
     )
 
-    def extension(api: TenantApi) -> ScreensPlugin:
-        return ScreensPlugin(runtime, api, store)
+    def extension(services: Services) -> ScreensPlugin:
+        return ScreensPlugin(runtime, services, store)
 
     return extension
 
