@@ -36,15 +36,17 @@ from trellis.platform.records.values import as_utc
 
 #: (entity, fields read) -> the caller's record scope; raises when they may not read them.
 Authorize = Callable[[str, tuple[str, ...]], sa.ColumnElement[Any] | None]
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+#: Years a month may name: the month after the last one must still be a date.
+_YEARS = range(1, 9999)
 
 
 def _month_start(params: Mapping[str, str], key: str) -> date | None:
     text = params.get(key) or None
     if text is None:
         return None
-    match = _MONTH.match(text)
-    if match is None:
+    match = _MONTH.fullmatch(text)
+    if match is None or int(match.group(1)) not in _YEARS:
         message = f"'{key}' must be a month like 2026-01, got '{text}'."
         raise BadRequestError(message, {key: [message]})
     return date(int(match.group(1)), int(match.group(2)), 1)

@@ -225,12 +225,23 @@ def test_forecast_by_a_datetime_field_and_another_amount(sales: Api) -> None:
         ({"date": "amount"}, "date"),
         ({"from": "2026-13"}, "from"),
         ({"to": "soon"}, "to"),
+        ({"from": "0000-01"}, "from"),  # year 0 is no date (was a 500)
+        ({"to": "9999-12"}, "to"),  # its next month is no date (was a 500)
+        ({"to": "2026-01\n"}, "to"),
     ],
 )
 def test_forecast_rejects_bad_parameters(sales: Api, params: dict[str, str], bad: str) -> None:
     response = sales.get("_forecast", params=params)
     assert response.status_code == 400, response.text
     assert bad in response.json()["errors"]
+
+
+def test_forecast_accepts_the_first_and_last_months_it_can_bound(sales: Api) -> None:
+    _deal(sales, stage="proposal", amount="100", close_date="2026-11-02")
+    body = sales.get("_forecast", params={"date": "won_on", "from": "0001-01", "to": "9998-12"})
+    assert body.status_code == 200, body.text
+    whole = sales.get("_forecast", params={"from": "0001-01", "to": "9998-12"})
+    assert [m["month"] for m in whole.json()["months"]] == ["2026-11"]
 
 
 def test_forecast_needs_a_token(sales: Api) -> None:
