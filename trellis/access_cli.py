@@ -176,12 +176,20 @@ def cmd_token_list(args: argparse.Namespace) -> None:
         rows = list_tokens(runtime.registry, args.tenant)
     finally:
         runtime.close()
+    t = cli_translator()
     for row in rows:
-        revoked = f"  revoked {_when(row.revoked_at)}" if row.revoked_at else ""
-        _out(
-            f"{row.id}  {row.email}  created {_when(row.created_at)}  "
-            f"expires {_when(row.expires_at)}  last used {_when(row.last_used_at)}{revoked}"
+        revoked = ""
+        if row.revoked_at:
+            revoked = "  " + t.gettext("revoked %(when)s", when=_when(row.revoked_at))
+        line = t.gettext(
+            "%(id)s  %(email)s  created %(created)s  expires %(expires)s  last used %(used)s",
+            id=row.id,
+            email=row.email,
+            created=_when(row.created_at),
+            expires=_when(row.expires_at),
+            used=_when(row.last_used_at),
         )
+        _out(line + revoked)
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> None:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from trellis.cli_text import cli_translator
+from trellis.cli_text import N_, cli_translator
 from trellis.platform.config import config_from_env
 
 if TYPE_CHECKING:
@@ -25,6 +25,17 @@ WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 #: queued (waiting for a first try), running, failed (waiting for a retry), scheduled
 #: (timers, cron rules, SLA timers, reminders), dead, done, discarded.
 STATUS_STATES = ("queued", "running", "failed", "scheduled", "dead", "done", "discarded")
+#: The column titles of ``jobs status`` (spaces become ``_``: the table splits on spaces).
+STATUS_TITLES = {
+    "tenant": N_("tenant"),
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "failed": N_("failed"),
+    "scheduled": N_("scheduled"),
+    "dead": N_("dead"),
+    "done": N_("done"),
+    "discarded": N_("discarded"),
+}
 
 
 def _out(text: str) -> None:
@@ -60,11 +71,17 @@ def cmd_run_due(args: argparse.Namespace) -> None:
     now = _parse_now(args.now)
     with _runtime(args) as runtime:
         report = Dispatcher(runtime).run_due(now)
+    t = cli_translator()
     for name, done in sorted(report.tenants.items()):
-        _out(
-            f"{name}: {done.timers} timers fired, {done.done} jobs done, "
-            f"{done.failed} failed (will retry), {done.dead} dead"
+        counts = t.gettext(
+            "%(timers)s timers fired, %(done)s jobs done, %(failed)s failed (will retry), "
+            "%(dead)s dead",
+            timers=done.timers,
+            done=done.done,
+            failed=done.failed,
+            dead=done.dead,
         )
+        _out(f"{name}: {counts}")
     for name, error in sorted(report.errors.items()):
         _out(f"{name}: error: {error}")
 
@@ -75,7 +92,9 @@ def cmd_status(args: argparse.Namespace) -> None:
 
     with _runtime(args) as runtime:
         counts = job_counts(runtime)
-    _out("tenant " + " ".join(STATUS_STATES))
+    t = cli_translator()
+    titles = (t.gettext(STATUS_TITLES[s]).replace(" ", "_") for s in ("tenant", *STATUS_STATES))
+    _out(" ".join(titles))
     for name, by_state in sorted(counts.items()):
         _out(name + " " + " ".join(str(by_state.get(s, 0)) for s in STATUS_STATES))
 

@@ -18,6 +18,7 @@ from alembic.operations import Operations, ops
 
 from trellis.platform.db.rich_text_backfill import added_plain_columns, backfill
 from trellis.platform.db.tables import TRIGRAM_PREFIX, only_on
+from trellis.platform.i18n import Translator
 
 #: Alembic's warning for an expression index it cannot compare on SQLite (a trigram one).
 _SKIPPED_EXPRESSION_INDEX = (
@@ -42,8 +43,17 @@ class PlanStep:
     applies: bool
 
     def __str__(self) -> str:
+        return self.render()
+
+    def render(self, t: Translator | None = None) -> str:
+        """The line, its note in ``t``'s language (English without one); the step itself
+        (``create table …``) is database wording and stays as it is."""
         mark = "+" if self.applies else "!"
-        verb = "" if self.applies else "  (not applied: destructive or narrowing; do it by hand)"
+        verb = ""
+        if not self.applies:
+            verb = "  " + (t or Translator()).gettext(
+                "(not applied: destructive or narrowing; do it by hand)"
+            )
         return (
             f"{mark} {self.action} {self.table}{(' ' + self.detail) if self.detail else ''}{verb}"
         )
@@ -66,11 +76,11 @@ class SchemaPlan:
         """Steps that are reported but never run."""
         return [s for s in self.steps if not s.applies]
 
-    def render(self) -> str:
-        """The plan as text, one step per line."""
+    def render(self, t: Translator | None = None) -> str:
+        """The plan as text, one step per line (notes in ``t``'s language, else English)."""
         if not self.steps:
-            return "No schema changes."
-        return "\n".join(str(s) for s in self.steps)
+            return (t or Translator()).gettext("No schema changes.")
+        return "\n".join(s.render(t) for s in self.steps)
 
 
 def _column_name(column: Any) -> str:

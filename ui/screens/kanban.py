@@ -164,7 +164,9 @@ def build_board(
             column.total = found.total if found.total is not None else _zero(total)
             column.currency = found.currency or fallback
             if found.missing:
-                column.flag = " ".join(m.sentence() for m in found.missing[:5])
+                column.flag = " ".join(
+                    ui.translator.message(m.sentence()) for m in found.missing[:5]
+                )
             if not found.count:
                 continue
             condition = stage_filter(f.name, column.stage.name)
