@@ -46,7 +46,7 @@ def cmd_user_roles(args: argparse.Namespace) -> None:
     from trellis.tenants.registry.access_admin import change_roles
 
     if not args.add and not args.remove:
-        raise RegistryError("Give --add ROLE or --remove ROLE.")
+        raise RegistryError(cli_translator().gettext("Give --add ROLE or --remove ROLE."))
     runtime = _runtime(args)
     try:
         check_known_roles(runtime, args.tenant, args.add or [])

@@ -311,7 +311,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for diagnostic in exc.diagnostics:
             _err(str(diagnostic))
         errors = len(exc.errors)
-        _err(f"{errors} error{'s' if errors != 1 else ''}; nothing was applied.")
+        _err(
+            cli_translator().ngettext(
+                "%(num)s error; nothing was applied.",
+                "%(num)s errors; nothing was applied.",
+                errors,
+            )
+        )
         return 1
     except SchemaSyncError as exc:
         _err(f"error: {exc}")

@@ -60,7 +60,10 @@ def _parse_now(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
-            f"--now has value '{text}'. Use an ISO date-time such as 2030-01-31T09:00:00Z."
+            cli_translator().gettext(
+                "--now has value '%(text)s'. Use an ISO date-time such as 2030-01-31T09:00:00Z.",
+                text=text,
+            )
         ) from None
 
 
@@ -154,16 +157,21 @@ def _set_smtp(runtime: Runtime, args: argparse.Namespace) -> None:
     from trellis.platform.jobs.smtp_config import set_tenant_smtp
 
     if args.host is None or args.port is None:
-        raise ValueError("trellis tenant smtp needs both --host and --port.")
+        raise ValueError(
+            cli_translator().gettext("trellis tenant smtp needs both --host and --port.")
+        )
     password = None
     if args.password_env is not None:
         password = os.environ.get(args.password_env)
         if not password:
             raise ValueError(
-                f"--password-env names '{args.password_env}', but that variable is not set."
+                cli_translator().gettext(
+                    "--password-env names '%(name)s', but that variable is not set.",
+                    name=args.password_env,
+                )
             )
         if not args.user:
-            raise ValueError("--password-env needs --user as well.")
+            raise ValueError(cli_translator().gettext("--password-env needs --user as well."))
     set_tenant_smtp(
         runtime,
         args.tenant,
@@ -184,10 +192,16 @@ def cmd_worker(args: argparse.Namespace) -> None:
     with _runtime(args) as runtime:
         url = runtime.config.redis_url
         if not url:
-            raise ValueError("trellis worker needs Redis: set TRELLIS_REDIS_URL.")
+            raise ValueError(
+                cli_translator().gettext("trellis worker needs Redis: set TRELLIS_REDIS_URL.")
+            )
         runtime.start_invalidation()  # publishes elsewhere reach this worker at once
         queue = args.queue or queue_name(runtime.config)
-        _out(f"Trellis worker on queue '{queue}'" + (" (burst)" if args.burst else ""))
+        t = cli_translator()
+        if args.burst:
+            _out(t.gettext("Trellis worker on queue '%(queue)s' (burst)", queue=queue))
+        else:
+            _out(t.gettext("Trellis worker on queue '%(queue)s'", queue=queue))
         sys.stdout.flush()
         run_worker(
             runtime,

@@ -167,3 +167,16 @@ def test_serve_start_up_lines_in_spanish(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert startup_lines(url, tmp_path, None)[1] == (
         "Make an API token with: trellis token create demo admin@demo.test"
     )
+
+
+def test_member_and_worker_refusals_in_spanish(
+    cli: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["user", "roles", "acme", "boss@acme.test", *cli]) == 1
+    assert "error: Indique --add ROL o --remove ROL." in capsys.readouterr().err
+    assert main(["user", "roles", "acme", "boss@acme.test", "--add", "admn", *cli]) == 1
+    assert "Rol desconocido «admn» en la organización «acme»: los roles conocidos son admin " in (
+        capsys.readouterr().err
+    )
+    assert main(["jobs", "run-due", "--now", "mañana", *cli]) == 1
+    assert "--now tiene el valor «mañana»." in capsys.readouterr().err

@@ -97,3 +97,24 @@ def test_dashboard_incomplete_flag_in_spanish(tmp_path: Path) -> None:
         "Incomplete: amounts without an exchange rate are left out. "
         "No exchange rate from GBP to EUR on or before 2026-02-01."
     )
+
+
+def test_account_screen_and_its_flashes_in_spanish(
+    runtime: Runtime, write_package: PackageWriter
+) -> None:
+    runtime.registry.create_tenant(TENANT)
+    publish(runtime, TENANT, write_package({"item": ITEM}))
+    admin = add_user(runtime, TENANT, "admin@shop.test", ["admin"])
+    UserPreferences(runtime.registry, clock=runtime.clock).set_locale(admin, "es")
+    with TestClient(app=create_web_app(runtime)) as client:
+        signed_in_client(client, TENANT, "admin@shop.test")
+        account = client.get(f"/t/{TENANT}/account").text
+        for text in ("Cambiar la contraseña", "Contraseña actual", "Cerrar sesión en todas partes"):
+            assert text in account
+        assert "Change password" not in account
+        mismatch = {"current_password": "x", "new_password": "abcdefgh1", "confirm_password": "y"}
+        refused = post_form(client, f"/t/{TENANT}/account/password", mismatch)
+        assert refused.status_code == 400
+        assert "Las dos contraseñas nuevas no coinciden." in refused.text
+        ended = post_form(client, f"/t/{TENANT}/account/signout-everywhere", {})
+        assert "Has cerrado sesión en todas partes (1 sesión terminada)." in ended.text

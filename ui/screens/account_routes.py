@@ -139,7 +139,10 @@ def account_routes(services: UiServices) -> list[Any]:
         new = str(form.get("new_password", ""))
         if new != str(form.get("confirm_password", "")):
             return render(
-                request, ui, status=400, error_password="The two new passwords are not the same."
+                request,
+                ui,
+                status=400,
+                error_password=ui.translator.gettext("The two new passwords are not the same."),
             )
         try:
             session = identity.change_password(
@@ -150,7 +153,9 @@ def account_routes(services: UiServices) -> list[Any]:
         response = redirect(
             request,
             home(tenant),
-            flash="Your password is changed; your other sessions are signed out.",
+            flash=ui.translator.gettext(
+                "Your password is changed; your other sessions are signed out."
+            ),
         )
         set_session_cookie(response, request, services, session)
         return response
@@ -161,11 +166,14 @@ def account_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         ended = identity.sign_out_everywhere(ui.session, ip=request_ip(request))
-        noun = "session" if ended == 1 else "sessions"
         response = redirect(
             request,
             f"/t/{tenant}/login",
-            flash=f"You are signed out everywhere ({ended} {noun} ended).",
+            flash=ui.translator.ngettext(
+                "You are signed out everywhere (%(num)s session ended).",
+                "You are signed out everywhere (%(num)s sessions ended).",
+                ended,
+            ),
         )
         clear_session_cookie(response, tenant)
         return response

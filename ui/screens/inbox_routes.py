@@ -107,10 +107,10 @@ def inbox_routes(services: UiServices) -> list[Any]:
     def read_all(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         marked = mark_all_read(runtime, tenant, ui.session.user_id)
-        noun = "notification" if marked == 1 else "notifications"
-        return redirect(
-            request, f"/t/{tenant}/notifications", flash=f"{marked} {noun} marked read."
+        done = ui.translator.ngettext(
+            "%(num)s notification marked read.", "%(num)s notifications marked read.", marked
         )
+        return redirect(request, f"/t/{tenant}/notifications", flash=done)
 
     @post(
         "/t/{tenant:str}/notifications/{note_id:str}/read",
