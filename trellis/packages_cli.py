@@ -175,7 +175,7 @@ def cmd_template_upgrade(args: argparse.Namespace) -> int:
     if args.json:
         _out(json.dumps(result.as_json(), ensure_ascii=False, indent=2, default=str))
     else:
-        _out(result.render())
+        _out(result.render(cli_translator()))
     return EXIT_CONFLICTS if result.blocked else 0
 
 
