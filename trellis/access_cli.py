@@ -114,10 +114,16 @@ def _describe(runtime: Runtime, tenant: str, member: MemberProfile) -> str:
         found = list_members(runtime.registry, info.id) if info is not None else []
         manager = next((p.email for p in found if p.user_id == member.manager_id), "-")
     attributes = ", ".join(f"{k}={v}" for k, v in sorted(member.attributes.items()))
-    return (
-        f"{member.email}  roles: {', '.join(member.roles) or '(none)'}  "
-        f"teams: {', '.join(member.teams) or '(none)'}  manager: {manager}  "
-        f"attributes: {attributes or '(none)'}"
+    t = cli_translator()
+    none = t.gettext("(none)")
+    return t.gettext(
+        "%(email)s  roles: %(roles)s  teams: %(teams)s  manager: %(manager)s  "
+        "attributes: %(attributes)s",
+        email=member.email,
+        roles=", ".join(member.roles) or none,
+        teams=", ".join(member.teams) or none,
+        manager=manager,
+        attributes=attributes or none,
     )
 
 
@@ -136,7 +142,9 @@ def cmd_user_set(args: argparse.Namespace) -> None:
     )
     if not any(v for v in given) and args.manager is None:
         raise RegistryError(
-            "Give --team, --add-team, --remove-team, --no-teams, --manager or --attr."
+            cli_translator().gettext(
+                "Give --team, --add-team, --remove-team, --no-teams, --manager or --attr."
+            )
         )
     runtime = _runtime(args)
     try:

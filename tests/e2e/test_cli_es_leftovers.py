@@ -178,5 +178,11 @@ def test_member_and_worker_refusals_in_spanish(
     assert "Rol desconocido «admn» en la organización «acme»: los roles conocidos son admin " in (
         capsys.readouterr().err
     )
+    assert main(["user", "set", "acme", "boss@acme.test", *cli]) == 1
+    assert "Indique --team, --add-team, --remove-team" in capsys.readouterr().err
+    assert main(["user", "show", "acme", "boss@acme.test", *cli]) == 0
+    assert capsys.readouterr().out == (
+        "boss@acme.test  roles: admin  equipos: (ninguno)  responsable: -  atributos: (ninguno)\n"
+    )
     assert main(["jobs", "run-due", "--now", "mañana", *cli]) == 1
     assert "--now tiene el valor «mañana»." in capsys.readouterr().err
