@@ -12,6 +12,8 @@ from typing import Any
 from litestar.testing import TestClient
 
 from trellis.metadata.loader import load_package
+from trellis.platform.activity.mentions import Member
+from trellis.platform.activity.service import PostedComment
 from trellis.platform.dashboards import TileData
 from trellis.platform.drafts import read_file, save_file
 from trellis.platform.i18n import Translator
@@ -19,6 +21,7 @@ from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.money import MissingRate
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+from trellis.ui.screens.activity_routes import outcome_message
 from trellis.ui.screens.app import create_web_app
 from trellis.ui.screens.dashboard_view import tile_view
 
@@ -118,3 +121,18 @@ def test_account_screen_and_its_flashes_in_spanish(
         assert "Las dos contraseñas nuevas no coinciden." in refused.text
         ended = post_form(client, f"/t/{TENANT}/account/signout-everywhere", {})
         assert "Has cerrado sesión en todas partes (1 sesión terminada)." in ended.text
+
+
+def test_comment_outcome_in_spanish() -> None:
+    posted = PostedComment(
+        id=1,
+        body="hola",
+        notified=[Member(1, "ana@x.test", "ana")],
+        cannot_read=[Member(2, "bea@x.test", "bea")],
+        unresolved=["nadie"],
+    )
+    assert outcome_message(posted, Translator("es")) == (
+        "Comentario publicado. Notificados: ana. No notificados (no pueden ver este registro): "
+        "bea. Ningún miembro concreto coincide con @nadie."
+    )
+    assert outcome_message(posted).startswith("Comment posted. Notified: ana.")
