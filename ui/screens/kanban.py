@@ -104,7 +104,9 @@ def board_field(ui: UiCall, entity: CompiledEntity, screens: Screens) -> FieldDe
     """
     name = screens.kanban_field
     if name is None or name not in ui.call.access.entity(entity.name).columns:
-        raise NotFoundError(f"{entity.entity.plural_label} have no kanban board.")
+        raise NotFoundError(
+            Translatable("%(entities)s have no kanban board.", entities=entity.entity.plural_label)
+        )
     return entity.entity.fields[name]
 
 
