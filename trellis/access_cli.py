@@ -46,7 +46,7 @@ def cmd_user_roles(args: argparse.Namespace) -> None:
     from trellis.tenants.registry.access_admin import change_roles
 
     if not args.add and not args.remove:
-        raise RegistryError("Give --add ROLE or --remove ROLE.")
+        raise RegistryError(cli_translator().gettext("Give --add ROLE or --remove ROLE."))
     runtime = _runtime(args)
     try:
         check_known_roles(runtime, args.tenant, args.add or [])
@@ -114,10 +114,16 @@ def _describe(runtime: Runtime, tenant: str, member: MemberProfile) -> str:
         found = list_members(runtime.registry, info.id) if info is not None else []
         manager = next((p.email for p in found if p.user_id == member.manager_id), "-")
     attributes = ", ".join(f"{k}={v}" for k, v in sorted(member.attributes.items()))
-    return (
-        f"{member.email}  roles: {', '.join(member.roles) or '(none)'}  "
-        f"teams: {', '.join(member.teams) or '(none)'}  manager: {manager}  "
-        f"attributes: {attributes or '(none)'}"
+    t = cli_translator()
+    none = t.gettext("(none)")
+    return t.gettext(
+        "%(email)s  roles: %(roles)s  teams: %(teams)s  manager: %(manager)s  "
+        "attributes: %(attributes)s",
+        email=member.email,
+        roles=", ".join(member.roles) or none,
+        teams=", ".join(member.teams) or none,
+        manager=manager,
+        attributes=attributes or none,
     )
 
 
@@ -136,7 +142,9 @@ def cmd_user_set(args: argparse.Namespace) -> None:
     )
     if not any(v for v in given) and args.manager is None:
         raise RegistryError(
-            "Give --team, --add-team, --remove-team, --no-teams, --manager or --attr."
+            cli_translator().gettext(
+                "Give --team, --add-team, --remove-team, --no-teams, --manager or --attr."
+            )
         )
     runtime = _runtime(args)
     try:
@@ -176,12 +184,20 @@ def cmd_token_list(args: argparse.Namespace) -> None:
         rows = list_tokens(runtime.registry, args.tenant)
     finally:
         runtime.close()
+    t = cli_translator()
     for row in rows:
-        revoked = f"  revoked {_when(row.revoked_at)}" if row.revoked_at else ""
-        _out(
-            f"{row.id}  {row.email}  created {_when(row.created_at)}  "
-            f"expires {_when(row.expires_at)}  last used {_when(row.last_used_at)}{revoked}"
+        revoked = ""
+        if row.revoked_at:
+            revoked = "  " + t.gettext("revoked %(when)s", when=_when(row.revoked_at))
+        line = t.gettext(
+            "%(id)s  %(email)s  created %(created)s  expires %(expires)s  last used %(used)s",
+            id=row.id,
+            email=row.email,
+            created=_when(row.created_at),
+            expires=_when(row.expires_at),
+            used=_when(row.last_used_at),
         )
+        _out(line + revoked)
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> None:

@@ -74,15 +74,17 @@ def cmd_publish(args: argparse.Namespace) -> None:
             data_steps=cli_data_steps(args.fill, args.map_option),
         )
     except DestructiveChangeError as exc:
-        note = cli_translator().gettext("Nothing was applied; add --allow-destructive to go ahead.")
-        raise CliError(f"{exc}\n{note}") from None
+        t = cli_translator()
+        note = t.gettext("Nothing was applied; add --allow-destructive to go ahead.")
+        raise CliError(f"{exc.translated(t)}\n{note}") from None
     except (DraftError, DataStepError) as exc:
         raise CliError(str(exc)) from None
     finally:
         runtime.close()
-    _out(result.render())
+    t = cli_translator()
+    _out(result.render(t))
     for change in changes:
-        _out(f"data: {change}")
+        _out(f"data: {t.message(change)}")
     if backup:
         _out(f"backup: {backup}")
 
@@ -110,7 +112,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     runtime.app(args.tenant)  # writes the stored package out and checks it
     folder = runtime.package_cache_dir(args.tenant, version)
     result = publish(runtime, args.tenant, folder, dry_run=args.dry_run, published_by="migrate")
-    _out(result.render())
+    _out(result.render(cli_translator()))
 
 
 def _duration(text: str | None) -> timedelta | None:
@@ -309,7 +311,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for diagnostic in exc.diagnostics:
             _err(str(diagnostic))
         errors = len(exc.errors)
-        _err(f"{errors} error{'s' if errors != 1 else ''}; nothing was applied.")
+        _err(
+            cli_translator().ngettext(
+                "%(num)s error; nothing was applied.",
+                "%(num)s errors; nothing was applied.",
+                errors,
+            )
+        )
         return 1
     except SchemaSyncError as exc:
         _err(f"error: {exc}")

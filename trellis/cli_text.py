@@ -20,6 +20,12 @@ def cli_translator() -> Translator:
     return Translator(choose_locale(cli_locale()))
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it yet (as the platform's
+    ``N_``, without importing the catalogue code)."""
+    return message
+
+
 def error_text(exc: BaseException) -> str:
     """An exception's message in the command line's language (a Translatable is looked
     up; other text is kept as it is)."""
@@ -33,4 +39,4 @@ class CliError(Exception):
     """A command failed with a message for the user (exit code 1)."""
 
 
-__all__ = ["CliError", "cli_translator", "error_text"]
+__all__ = ["N_", "CliError", "cli_translator", "error_text"]

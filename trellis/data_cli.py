@@ -39,17 +39,33 @@ def _member_call(runtime: Runtime, tenant: str, email: str | None) -> Call:
     if email is None:
         admins = [m for m in members if "admin" in m.roles]
         if not admins:
-            raise ExportCliError(f"Tenant '{tenant}' has no admin: name a member with --as.")
+            raise ExportCliError(
+                cli_translator().gettext(
+                    "Tenant '%(tenant)s' has no admin: name a member with --as.", tenant=tenant
+                )
+            )
         chosen = admins[0]
     else:
         wanted = email.strip().lower()
         found = [m for m in members if m.email.lower() == wanted]
         if not found:
-            raise ExportCliError(f"'{email}' is not a member of tenant '{tenant}'.")
+            raise ExportCliError(
+                cli_translator().gettext(
+                    "'%(email)s' is not a member of tenant '%(tenant)s'.",
+                    email=email,
+                    tenant=tenant,
+                )
+            )
         chosen = found[0]
     identity = runtime.registry.member_identity(tenant, chosen.user_id)
     if identity is None:
-        raise ExportCliError(f"'{chosen.email}' is not an active member of '{tenant}'.")
+        raise ExportCliError(
+            cli_translator().gettext(
+                "'%(email)s' is not an active member of '%(tenant)s'.",
+                email=chosen.email,
+                tenant=tenant,
+            )
+        )
     return Services(runtime).call_as(tenant, identity)
 
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from trellis.cli_text import cli_translator
 from trellis.platform.config import check_tenant_name, config_from_env
 
 if TYPE_CHECKING:
@@ -31,12 +32,23 @@ def _line(group: DuplicateGroup) -> str:
 
 
 def _summary(stats: ScanStats, groups: int) -> str:
-    text = (
-        f"{groups} group{'s' if groups != 1 else ''} of duplicates; "
-        f"{stats.rows} rows read in {stats.blocks} blocks, {stats.comparisons} comparisons"
+    t = cli_translator()
+    text = t.ngettext(
+        "%(num)s group of duplicates; %(rows)s rows read in %(blocks)s blocks, "
+        "%(comparisons)s comparisons",
+        "%(num)s groups of duplicates; %(rows)s rows read in %(blocks)s blocks, "
+        "%(comparisons)s comparisons",
+        groups,
+        rows=stats.rows,
+        blocks=stats.blocks,
+        comparisons=stats.comparisons,
     )
     for rule, size in stats.skipped_blocks:
-        text += f"\nskipped a block of {size} rows of rule '{rule}': its blocking key is too coarse"
+        text += "\n" + t.gettext(
+            "skipped a block of %(size)s rows of rule '%(rule)s': its blocking key is too coarse",
+            size=size,
+            rule=rule,
+        )
     return text
 
 
@@ -51,13 +63,30 @@ def cmd_dedup_scan(args: argparse.Namespace) -> None:
         app = runtime.app(args.tenant)
         entity = app.entities.get(args.entity)
         if entity is None:
-            raise DedupCliError(f"Tenant '{args.tenant}' has no entity '{args.entity}'.")
+            raise DedupCliError(
+                cli_translator().gettext(
+                    "Tenant '%(tenant)s' has no entity '%(entity)s'.",
+                    tenant=args.tenant,
+                    entity=args.entity,
+                )
+            )
         rules = entity.entity.duplicates
         if args.rule:
             rules = tuple(r for r in rules if r.name == args.rule)
         if not rules:
-            wanted = f"rule '{args.rule}'" if args.rule else "duplicate rules"
-            raise DedupCliError(f"Entity '{args.entity}' has no {wanted} (docs/duplicates.md).")
+            t = cli_translator()
+            if args.rule:
+                text = t.gettext(
+                    "Entity '%(entity)s' has no rule '%(rule)s' (docs/duplicates.md).",
+                    entity=args.entity,
+                    rule=args.rule,
+                )
+            else:
+                text = t.gettext(
+                    "Entity '%(entity)s' has no duplicate rules (docs/duplicates.md).",
+                    entity=args.entity,
+                )
+            raise DedupCliError(text)
         stats = ScanStats()
         found: list[dict[str, Any]] = []
         with runtime.engines.tenant_connection(args.tenant) as conn:

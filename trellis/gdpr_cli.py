@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from trellis.cli_text import cli_translator
 
@@ -53,6 +54,29 @@ def cmd_erase(args: argparse.Namespace) -> None:
     finally:
         runtime.close()
     sys.stdout.write(json.dumps(done.as_json(), indent=2) + "\n")
+    sys.stderr.write(_erase_summary(args.email, done.as_json()) + "\n")
+
+
+def _erase_summary(email: str, done: dict[str, Any]) -> str:
+    """The erasure in one sentence in the command line's language (the JSON on standard
+    output stays as the API answers it, for scripts)."""
+    t = cli_translator()
+    counts = {"fields": done["fields"], "files": done["files"], "records": len(done["records"])}
+    if done["already_erased"]:
+        at = (done["tombstone"] or {}).get("at") or "?"
+        return t.gettext("%(email)s was already erased (%(at)s).", email=email, at=at)
+    if done["dry_run"]:
+        return t.gettext(
+            "Dry run: %(fields)s fields and %(files)s files of %(records)s records of "
+            "%(email)s would be erased; nothing was changed.",
+            email=email,
+            **counts,
+        )
+    return t.gettext(
+        "Erased %(fields)s fields and %(files)s files of %(records)s records of %(email)s.",
+        email=email,
+        **counts,
+    )
 
 
 def cmd_retention(args: argparse.Namespace) -> None:

@@ -124,7 +124,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         errors = Path(args.errors) if args.errors else None
         progress, imap = run_import(
             runtime, call, entity, Path(args.file), plan,
-            import_id=import_id, errors_path=errors, on_batch=_bar,
+            import_id=import_id, errors_path=errors, on_batch=_bar, locale=t.locale,
         )  # fmt: skip
         cancelled = import_id is not None and (
             import_row(runtime, call, import_id)["state"] == "cancelled"

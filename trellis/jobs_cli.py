@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from trellis.cli_text import cli_translator
+from trellis.cli_text import N_, cli_translator
 from trellis.platform.config import config_from_env
 
 if TYPE_CHECKING:
@@ -25,6 +25,17 @@ WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 #: queued (waiting for a first try), running, failed (waiting for a retry), scheduled
 #: (timers, cron rules, SLA timers, reminders), dead, done, discarded.
 STATUS_STATES = ("queued", "running", "failed", "scheduled", "dead", "done", "discarded")
+#: The column titles of ``jobs status`` (spaces become ``_``: the table splits on spaces).
+STATUS_TITLES = {
+    "tenant": N_("tenant"),
+    "queued": N_("jobs column: queued"),
+    "running": N_("running"),
+    "failed": N_("jobs column: failed"),
+    "scheduled": N_("scheduled"),
+    "dead": N_("dead"),
+    "done": N_("jobs column: done"),
+    "discarded": N_("discarded"),
+}
 
 
 def _out(text: str) -> None:
@@ -49,7 +60,10 @@ def _parse_now(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
-            f"--now has value '{text}'. Use an ISO date-time such as 2030-01-31T09:00:00Z."
+            cli_translator().gettext(
+                "--now has value '%(text)s'. Use an ISO date-time such as 2030-01-31T09:00:00Z.",
+                text=text,
+            )
         ) from None
 
 
@@ -60,11 +74,17 @@ def cmd_run_due(args: argparse.Namespace) -> None:
     now = _parse_now(args.now)
     with _runtime(args) as runtime:
         report = Dispatcher(runtime).run_due(now)
+    t = cli_translator()
     for name, done in sorted(report.tenants.items()):
-        _out(
-            f"{name}: {done.timers} timers fired, {done.done} jobs done, "
-            f"{done.failed} failed (will retry), {done.dead} dead"
+        counts = t.gettext(
+            "%(timers)s timers fired, %(done)s jobs done, %(failed)s failed (will retry), "
+            "%(dead)s dead",
+            timers=done.timers,
+            done=done.done,
+            failed=done.failed,
+            dead=done.dead,
         )
+        _out(f"{name}: {counts}")
     for name, error in sorted(report.errors.items()):
         _out(f"{name}: error: {error}")
 
@@ -75,7 +95,9 @@ def cmd_status(args: argparse.Namespace) -> None:
 
     with _runtime(args) as runtime:
         counts = job_counts(runtime)
-    _out("tenant " + " ".join(STATUS_STATES))
+    t = cli_translator()
+    titles = (t.gettext(STATUS_TITLES[s]).replace(" ", "_") for s in ("tenant", *STATUS_STATES))
+    _out(" ".join(titles))
     for name, by_state in sorted(counts.items()):
         _out(name + " " + " ".join(str(by_state.get(s, 0)) for s in STATUS_STATES))
 
@@ -135,16 +157,21 @@ def _set_smtp(runtime: Runtime, args: argparse.Namespace) -> None:
     from trellis.platform.jobs.smtp_config import set_tenant_smtp
 
     if args.host is None or args.port is None:
-        raise ValueError("trellis tenant smtp needs both --host and --port.")
+        raise ValueError(
+            cli_translator().gettext("trellis tenant smtp needs both --host and --port.")
+        )
     password = None
     if args.password_env is not None:
         password = os.environ.get(args.password_env)
         if not password:
             raise ValueError(
-                f"--password-env names '{args.password_env}', but that variable is not set."
+                cli_translator().gettext(
+                    "--password-env names '%(name)s', but that variable is not set.",
+                    name=args.password_env,
+                )
             )
         if not args.user:
-            raise ValueError("--password-env needs --user as well.")
+            raise ValueError(cli_translator().gettext("--password-env needs --user as well."))
     set_tenant_smtp(
         runtime,
         args.tenant,
@@ -165,10 +192,16 @@ def cmd_worker(args: argparse.Namespace) -> None:
     with _runtime(args) as runtime:
         url = runtime.config.redis_url
         if not url:
-            raise ValueError("trellis worker needs Redis: set TRELLIS_REDIS_URL.")
+            raise ValueError(
+                cli_translator().gettext("trellis worker needs Redis: set TRELLIS_REDIS_URL.")
+            )
         runtime.start_invalidation()  # publishes elsewhere reach this worker at once
         queue = args.queue or queue_name(runtime.config)
-        _out(f"Trellis worker on queue '{queue}'" + (" (burst)" if args.burst else ""))
+        t = cli_translator()
+        if args.burst:
+            _out(t.gettext("Trellis worker on queue '%(queue)s' (burst)", queue=queue))
+        else:
+            _out(t.gettext("Trellis worker on queue '%(queue)s'", queue=queue))
         sys.stdout.flush()
         run_worker(
             runtime,

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TextIO
 
+from trellis.cli_text import cli_translator
+
 if TYPE_CHECKING:
     from trellis.platform.runtime import Runtime
 
@@ -74,22 +76,31 @@ def read_new_password(
     if args.password_stdin:
         password = stdin.readline().rstrip("\r\n")
         if not password:
-            raise PasswordInputError("--password-stdin: standard input held no password.")
+            raise PasswordInputError(
+                cli_translator().gettext("--password-stdin: standard input held no password.")
+            )
     elif args.password is not None:
         password = args.password
         if warn is not None:
             warn(
-                "warning: --password shows the password in process lists and shell "
-                "history; prefer --password-stdin or the prompt."
+                cli_translator().gettext(
+                    "warning: --password shows the password in process lists and shell "
+                    "history; prefer --password-stdin or the prompt."
+                )
             )
     elif stdin.isatty():
-        password = ask(f"Password for {email}: ")
-        if ask("Repeat the password: ") != password:
-            raise PasswordInputError("The two passwords differ; nothing was changed.")
+        t = cli_translator()
+        password = ask(t.gettext("Password for %(email)s: ", email=email))
+        if ask(t.gettext("Repeat the password: ")) != password:
+            raise PasswordInputError(
+                cli_translator().gettext("The two passwords differ; nothing was changed.")
+            )
     else:
         raise PasswordInputError(
-            "No password given and standard input is not a terminal to ask for one: "
-            "send it on one line with --password-stdin."
+            cli_translator().gettext(
+                "No password given and standard input is not a terminal to ask for one: "
+                "send it on one line with --password-stdin."
+            )
         )
     check_new_password(password, email=email)
     return password
@@ -124,15 +135,23 @@ def password_for(
         pass
     else:
         raise RegistryError(
-            f"User '{email}' is already a member of tenant '{tenant}'; nothing was changed. "
-            "Pass --reset-password to set a new password; 'trellis user roles' and "
-            "'trellis user set' change roles, teams and attributes."
+            cli_translator().gettext(
+                "User '%(email)s' is already a member of tenant '%(tenant)s'; nothing was "
+                "changed. Pass --reset-password to set a new password; 'trellis user roles' "
+                "and 'trellis user set' change roles, teams and attributes.",
+                email=email,
+                tenant=tenant,
+            )
         )
     if _given(args):
         raise RegistryError(
-            f"User '{email}' already has an account (in another tenant) and keeps its "
-            f"password: leave out the password to add it to '{tenant}', or pass "
-            "--reset-password to replace it."
+            cli_translator().gettext(
+                "User '%(email)s' already has an account (in another tenant) and keeps its "
+                "password: leave out the password to add it to '%(tenant)s', or pass "
+                "--reset-password to replace it.",
+                email=email,
+                tenant=tenant,
+            )
         )
     return None
 
@@ -150,10 +169,17 @@ def check_known_roles(runtime: Runtime, tenant: str, roles: Iterable[str]) -> No
     for role in roles:
         if role not in known:
             close = difflib.get_close_matches(role, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            t = cli_translator()
+            hint = " " + t.gettext("(did you mean '%(name)s'?)", name=close[0]) if close else ""
             raise RegistryError(
-                f"Unknown role '{role}' in tenant '{tenant}': known roles are "
-                f"{', '.join(known)}{hint}."
+                t.gettext(
+                    "Unknown role '%(role)s' in tenant '%(tenant)s': known roles are "
+                    "%(known)s%(hint)s.",
+                    role=role,
+                    tenant=tenant,
+                    known=", ".join(known),
+                    hint=hint,
+                )
             )
 
 

@@ -152,7 +152,13 @@ def cmd_template_upgrade(args: argparse.Namespace) -> int:
         try:
             text = Path(args.resolutions).read_text(encoding="utf-8")
         except OSError as exc:
-            raise CliError(f"Cannot read '{args.resolutions}': {exc.strerror}.") from None
+            raise CliError(
+                cli_translator().gettext(
+                    "Cannot read '%(path)s': %(reason)s.",
+                    path=args.resolutions,
+                    reason=exc.strerror,
+                )
+            ) from None
         try:
             resolutions = read_resolutions(text, args.resolutions)
         except PackageError as exc:
@@ -169,7 +175,7 @@ def cmd_template_upgrade(args: argparse.Namespace) -> int:
     if args.json:
         _out(json.dumps(result.as_json(), ensure_ascii=False, indent=2, default=str))
     else:
-        _out(result.render())
+        _out(result.render(cli_translator()))
     return EXIT_CONFLICTS if result.blocked else 0
 
 

@@ -18,6 +18,7 @@ from trellis.cli_text import cli_translator
 from trellis.platform.config import check_tenant_name, config_from_env
 
 if TYPE_CHECKING:
+    from trellis.platform.i18n import Translator
     from trellis.platform.money.rates import RateError
     from trellis.platform.runtime import Runtime
 
@@ -38,8 +39,21 @@ def _runtime(args: argparse.Namespace) -> Runtime:
 
 
 def _problems(error: RateError) -> str:
-    lines = [f"{key}: {m}" for key, messages in error.errors.items() for m in messages]
-    return "\n".join(["the rates were not stored:", *lines])
+    """A refused rate or file: each bad part with its messages, in the CLI's language."""
+    t = cli_translator()
+    lines = [
+        f"{_part(t, key)}: {t.message(m)}"
+        for key, messages in error.errors.items()
+        for m in messages
+    ]
+    return "\n".join([t.gettext("the rates were not stored:"), *lines])
+
+
+def _part(t: Translator, key: str) -> str:
+    """A bad part's name as shown: ``line 3`` of a file is translated, field names kept."""
+    if key.startswith("line ") and key[5:].isdigit():
+        return t.gettext("line %(num)s", num=key[5:])
+    return key
 
 
 @contextmanager
@@ -51,17 +65,26 @@ def _rates_table(tenant: str) -> Iterator[None]:
         yield
     except sa.exc.DBAPIError as error:
         raise ValueError(
-            f"cannot read or write the exchange rates of '{tenant}' ({error.orig}); "
-            f"a tenant published before rates existed gets its _rates table from "
-            f"'trellis migrate --tenant {tenant}'."
+            cli_translator().gettext(
+                "cannot read or write the exchange rates of '%(tenant)s' (%(reason)s); "
+                "a tenant published before rates existed gets its _rates table from "
+                "'trellis migrate --tenant %(tenant)s'.",
+                tenant=tenant,
+                reason=str(error.orig),
+            )
         ) from None
 
 
 def cmd_rates_set(args: argparse.Namespace) -> None:
-    from trellis.platform.money.rates import parse_rate
+    from trellis.platform.money.rates import RateError, parse_rate
     from trellis.platform.money.service import store_rates
 
-    rate = parse_rate(args.source, args.target, args.rate, args.date)
+    try:
+        rate = parse_rate(args.source, args.target, args.rate, args.date)
+    except RateError as error:  # each message, as RateError joins them, in the CLI's language
+        t = cli_translator()
+        messages = [t.message(m) for ms in error.errors.values() for m in ms]
+        raise ValueError("; ".join(messages)) from None
     runtime = _runtime(args)
     try:
         runtime.app(args.tenant)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trellis.cli_text import cli_translator
 from trellis.platform.api.access_log import ACCESS_LOGGER
 from trellis.platform.config import config_from_env
 
@@ -93,16 +94,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     runtime = Runtime(config.with_overrides(home_tenant=DEMO_TENANT))
     first = ensure_demo(runtime)
     url = f"http://{args.host}:{args.port}"
-    _out(f"Trellis is serving {url} (data in {runtime.config.data_dir}).")
-    if first:
-        _out(f"Demo tenant created. Admin: {DEMO_ADMIN}; the password and an API token")
-        _out(f"are in {first} (readable by you only).")
-        token_hint = "<the token in that file>"
-    else:
-        _out(f"Make an API token with: trellis token create {DEMO_TENANT} {DEMO_ADMIN}")
-        token_hint = "<token>"
-    _out(f"Sign in at {url}/t/{DEMO_TENANT}/login")
-    _out(f"Try: curl -H 'Authorization: Bearer {token_hint}' {url}/t/{DEMO_TENANT}/api/account")
+    for line in startup_lines(url, runtime.config.data_dir, first):
+        _out(line)
     sys.stdout.flush()
     configure_logging(args.log_level, access_log=not args.no_access_log)
     start_embedded_worker(runtime)  # outbox rows stay the source of truth
@@ -117,6 +110,38 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # Room above the app's own 431 limit, so oversized headers get its JSON answer.
         h11_max_incomplete_event_size=4 * MAX_HEADER_BYTES,
     )
+
+
+def startup_lines(url: str, data_dir: Path, first: Path | None) -> list[str]:
+    """What ``serve`` prints before it listens, in the command line's language.
+
+    ``first`` is the file with the demo admin's secrets when the demo tenant was just
+    created (None when it already existed).
+    """
+    t = cli_translator()
+    lines = [t.gettext("Trellis is serving %(url)s (data in %(dir)s).", url=url, dir=data_dir)]
+    if first:
+        lines.append(
+            t.gettext(
+                "Demo tenant created. Admin: %(admin)s; the password and an API token",
+                admin=DEMO_ADMIN,
+            )
+        )
+        lines.append(t.gettext("are in %(path)s (readable by you only).", path=first))
+        token_hint = t.gettext("<the token in that file>")
+    else:
+        lines.append(
+            t.gettext(
+                "Make an API token with: trellis token create %(tenant)s %(admin)s",
+                tenant=DEMO_TENANT,
+                admin=DEMO_ADMIN,
+            )
+        )
+        token_hint = t.gettext("<token>")
+    lines.append(t.gettext("Sign in at %(url)s", url=f"{url}/t/{DEMO_TENANT}/login"))
+    curl = f"curl -H 'Authorization: Bearer {token_hint}' {url}/t/{DEMO_TENANT}/api/account"
+    lines.append(t.gettext("Try: %(command)s", command=curl))
+    return lines
 
 
 def configure_logging(level: str, *, access_log: bool) -> None:

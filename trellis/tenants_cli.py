@@ -163,7 +163,9 @@ def _scale(text: str) -> float:
     except ValueError:
         value = 0.0
     if not 0 < value <= 100:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a scale above 0 and at most 100")
+        raise argparse.ArgumentTypeError(
+            cli_translator().gettext("'%(text)s' is not a scale above 0 and at most 100", text=text)
+        )
     return value
 
 
@@ -171,7 +173,9 @@ def _anchor(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(
+            cli_translator().gettext("'%(text)s' is not a date (YYYY-MM-DD)", text=text)
+        ) from None
 
 
 def add_tenant_commands(

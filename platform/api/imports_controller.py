@@ -67,9 +67,9 @@ def plan_from_query(query: Any) -> ImportPlan:
     try:
         given = ImportMap.from_json(json.loads(query["map"])) if query.get("map") else ImportMap()
     except (ValueError, ImportRefusedError) as exc:
-        raise BadRequestError(
-            f"map is not a valid import map: {exc}", {"map": [str(exc)]}
-        ) from None
+        # A refusal's message stays translatable (the answer follows Accept-Language).
+        why = exc.problems[0] if isinstance(exc, ImportRefusedError) else str(exc)
+        raise BadRequestError(f"map is not a valid import map: {exc}", {"map": [why]}) from None
     options = ImportOptions(
         mode=mode,
         keys=keys,

@@ -11,6 +11,7 @@ from trellis.platform.app_packages.canonical import parse_yaml
 from trellis.platform.app_packages.install import check_newer, package_folder, remember
 from trellis.platform.app_packages.installs import TemplateInstall, latest_install
 from trellis.platform.app_packages.merge import MergeResult, merge_packages
+from trellis.platform.i18n import Translator
 
 if TYPE_CHECKING:
     from trellis.platform.publish import PublishResult
@@ -51,24 +52,48 @@ class UpgradeResult:
             "version": self.publish.version_no if self.publish is not None else None,
         }
 
-    def render(self) -> str:
-        """The report as text: conflicts (path, base, theirs, ours), then the plan."""
-        head = f"Upgrade of '{self.tenant}': {self.package.name} {self.installed.version}"
-        lines = [f"{head} -> {self.package.version}"]
+    def render(self, t: Translator | None = None) -> str:
+        """The report as text: conflicts (path, base, theirs, ours), then the plan, in
+        ``t``'s language (English without one; ``base``/``theirs``/``ours`` are the
+        resolution words and stay as they are)."""
+        t = t or Translator()
+        lines = [
+            t.gettext(
+                "Upgrade of '%(tenant)s': %(name)s %(old)s -> %(new)s",
+                tenant=self.tenant,
+                name=self.package.name,
+                old=self.installed.version,
+                new=self.package.version,
+            )
+        ]
         for c in self.merge.conflicts:
-            state = f"resolved: {c.resolution}" if c.resolution else "UNRESOLVED"
-            lines.append(f"conflict ({c.kind}, {state}): {c.path}")
+            state = (
+                t.gettext("resolved: %(how)s", how=c.resolution)
+                if c.resolution
+                else t.gettext("UNRESOLVED")
+            )
+            lines.append(
+                t.gettext(
+                    "conflict (%(kind)s, %(state)s): %(path)s",
+                    kind=c.kind,
+                    state=state,
+                    path=c.path,
+                )
+            )
             for side, value in (("base", c.base), ("theirs", c.theirs), ("ours", c.ours)):
                 lines.append(f"  {side}: {_short(value)}")
         if self.blocked:
-            count = len(self.merge.unresolved)
             lines.append(
-                f"{count} unresolved conflict{'s' if count != 1 else ''}: nothing was applied. "
-                "Resolve each path as ours, theirs or {value: ...} in a file given with "
-                "--resolutions."
+                t.ngettext(
+                    "%(num)s unresolved conflict: nothing was applied. Resolve each path as "
+                    "ours, theirs or {value: ...} in a file given with --resolutions.",
+                    "%(num)s unresolved conflicts: nothing was applied. Resolve each path as "
+                    "ours, theirs or {value: ...} in a file given with --resolutions.",
+                    len(self.merge.unresolved),
+                )
             )
         elif self.publish is not None:
-            lines.append(self.publish.render())
+            lines.append(self.publish.render(t))
         return "\n".join(lines)
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.platform.i18n import Translator
+
 #: Search index tables (platform/search) start with this; sync leaves them alone.
 SEARCH_INDEX_PREFIX = "_fts_"
 
@@ -30,8 +32,17 @@ class PlanStep:
     applies: bool
 
     def __str__(self) -> str:
+        return self.render()
+
+    def render(self, t: Translator | None = None) -> str:
+        """The line, its note in ``t``'s language (English without one); the step itself
+        (``create table …``) is database wording and stays as it is."""
         mark = "+" if self.applies else "!"
-        verb = "" if self.applies else "  (not applied: destructive or narrowing; do it by hand)"
+        verb = ""
+        if not self.applies:
+            verb = "  " + (t or Translator()).gettext(
+                "(not applied: destructive or narrowing; do it by hand)"
+            )
         return (
             f"{mark} {self.action} {self.table}{(' ' + self.detail) if self.detail else ''}{verb}"
         )
@@ -54,11 +65,11 @@ class SchemaPlan:
         """Steps that are reported but never run."""
         return [s for s in self.steps if not s.applies]
 
-    def render(self) -> str:
-        """The plan as text, one step per line."""
+    def render(self, t: Translator | None = None) -> str:
+        """The plan as text, one step per line (notes in ``t``'s language, else English)."""
         if not self.steps:
-            return "No schema changes."
-        return "\n".join(str(s) for s in self.steps)
+            return (t or Translator()).gettext("No schema changes.")
+        return "\n".join(s.render(t) for s in self.steps)
 
 
 def plan_sync(conn: sa.Connection, metadata: sa.MetaData, schema: str | None) -> SchemaPlan:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trellis.platform.i18n import Translator
 
 
 class DraftError(Exception):
@@ -72,6 +75,11 @@ class DestructiveChangeError(DraftError):
             + "\n  ".join(changes)
         )
         self.changes = list(changes)
+
+    def translated(self, t: Translator) -> str:
+        """The message in ``t``'s language (each change is a Translatable)."""
+        head = t.gettext("This publish would lose or hide data; confirm it to go ahead:")
+        return head + "\n  " + "\n  ".join(t.message(c) for c in self.changes)
 
 
 class VersionNotFoundError(DraftError):

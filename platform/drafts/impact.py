@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from trellis.metadata.model import AppModel, EntityDef
+from trellis.metadata.model.local_text import Translatable
+from trellis.platform.i18n import N_
 
 DESTRUCTIVE_KINDS = frozenset(
     {
@@ -109,13 +111,26 @@ class _Counter:
         return int(self._conn.execute(query).scalar() or 0)
 
 
+#: Each counted noun, singular and plural (a change's text names its count with one).
+_NOUNS = {
+    "value": (N_("%(n)s value"), N_("%(n)s values")),
+    "non-empty value": (N_("%(n)s non-empty value"), N_("%(n)s non-empty values")),
+    "longer value": (N_("%(n)s longer value"), N_("%(n)s longer values")),
+    "row": (N_("%(n)s row"), N_("%(n)s rows")),
+    "live row": (N_("%(n)s live row"), N_("%(n)s live rows")),
+    "archived row": (N_("%(n)s archived row"), N_("%(n)s archived rows")),
+    "archived value": (N_("%(n)s archived value"), N_("%(n)s archived values")),
+}
+
+
 def _count(n: int, noun: str) -> str:
-    """``1,234 rows`` / ``1 row``."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+    """``1,234 rows`` / ``1 row`` (translatable)."""
+    one, many = _NOUNS[noun]
+    return Translatable(one if n == 1 else many, n=f"{n:,}")
 
 
 def _back(n: int) -> str:
-    return "comes back" if n == 1 else "come back"
+    return Translatable("comes back") if n == 1 else Translatable("come back")
 
 
 def _filled(name: str) -> sa.ColumnElement[bool]:
@@ -132,9 +147,19 @@ def _removed_fields(
             continue
         n = counter.count(entity.name, _filled(name), column=name)
         text = (
-            f"archives `{name}` of {entity.name}: {_count(n, 'value')} kept, hidden until restored"
+            Translatable(
+                "archives `%(field)s` of %(entity)s: %(count)s kept, hidden until restored",
+                field=name,
+                entity=entity.name,
+                count=_count(n, "value"),
+            )
             if rollback
-            else f"drops `{name}` of {entity.name}: {_count(n, 'non-empty value')}"
+            else Translatable(
+                "drops `%(field)s` of %(entity)s: %(count)s",
+                field=name,
+                entity=entity.name,
+                count=_count(n, "non-empty value"),
+            )
         )
         found.append(DataChange("drop_field", entity.name, name, n, text))
     return found
@@ -151,22 +176,41 @@ def _changed_fields(counter: _Counter, old: EntityDef, new: EntityDef) -> list[D
         col: sa.ColumnClause[object] = sa.column(name)
         if now.max_length is not None and (was.max_length or 10**9) > now.max_length:
             n = counter.count(table, sa.func.length(col) > now.max_length, column=name)
-            longer = _count(n, "longer value")
-            text = f"narrows `{name}` of {table} to {now.max_length} characters: {longer}"
+            text = Translatable(
+                "narrows `%(field)s` of %(entity)s to %(max)s characters: %(count)s",
+                field=name,
+                entity=table,
+                max=now.max_length,
+                count=_count(n, "longer value"),
+            )
             found.append(DataChange("narrow_length", table, name, n, text))
         if removed := sorted(set(was.options) - set(now.options)):
             n = counter.count(table, col.in_(removed), column=name)
             options = ", ".join(removed)
-            text = f"removes options {options} of `{name}` of {table}: used by {_count(n, 'row')}"
+            text = Translatable(
+                "removes options %(options)s of `%(field)s` of %(entity)s: used by %(count)s",
+                options=options,
+                field=name,
+                entity=table,
+                count=_count(n, "row"),
+            )
             found.append(DataChange("remove_option", table, name, n, text))
         if now.required and not was.required:
             n = counter.count(table, live, sa.or_(col.is_(None), _empty(col)), column=name)
-            text = f"requires `{name}` of {table}: {_count(n, 'live row')} with it empty"
+            text = Translatable(
+                "requires `%(field)s` of %(entity)s: %(count)s with it empty",
+                field=name,
+                entity=table,
+                count=_count(n, "live row"),
+            )
             found.append(DataChange("require_field", table, name, n, text))
         if now.unique and not was.unique and (n := counter.duplicates(table, name)):
-            text = (
-                f"makes `{name}` of {table} unique: {_count(n, 'live row')} share a value "
-                "with another; merge or correct them before publishing"
+            text = Translatable(
+                "makes `%(field)s` of %(entity)s unique: %(count)s share a value "
+                "with another; merge or correct them before publishing",
+                field=name,
+                entity=table,
+                count=_count(n, "live row"),
             )
             found.append(DataChange("unique_over_duplicates", table, name, n, text))
     return found
@@ -186,12 +230,22 @@ def _added(counter: _Counter, old: AppModel | None, new: AppModel) -> list[DataC
         former = old.entities.get(entity.renamed_from or "") if old is not None else None
         if before is None and former is not None:
             n = counter.count(entity.name)
-            text = f"renames entity {former.name} to {entity.name}: {_count(n, 'row')} kept"
+            text = Translatable(
+                "renames entity %(old)s to %(entity)s: %(count)s kept",
+                old=former.name,
+                entity=entity.name,
+                count=_count(n, "row"),
+            )
             found.append(DataChange("rename_entity", entity.name, None, n, text))
             before = former
         elif before is None:
             n = counter.count(entity.name)
-            text = f"restores entity {entity.name}: {_count(n, 'archived row')} {_back(n)}"
+            text = Translatable(
+                "restores entity %(entity)s: %(count)s %(back)s",
+                entity=entity.name,
+                count=_count(n, "archived row"),
+                back=_back(n),
+            )
             found.append(DataChange("restore_entity", entity.name, None, n, text))
             continue
         live = sa.column("deleted_at").is_(None)
@@ -199,19 +253,31 @@ def _added(counter: _Counter, old: AppModel | None, new: AppModel) -> list[DataC
             old_name = entity.fields[name].renamed_from
             if old_name in before.fields and name in existing:
                 n = counter.count(entity.name, _filled(name), column=name)
-                kept = _count(n, "value")
-                text = f"renames `{old_name}` of {entity.name} to `{name}`: {kept} kept"
+                text = Translatable(
+                    "renames `%(old)s` of %(entity)s to `%(field)s`: %(count)s kept",
+                    old=old_name,
+                    entity=entity.name,
+                    field=name,
+                    count=_count(n, "value"),
+                )
                 found.append(DataChange("rename_field", entity.name, name, n, text))
             elif name in existing:
                 n = counter.count(entity.name, _filled(name), column=name)
-                text = (
-                    f"restores `{name}` of {entity.name}: {_count(n, 'archived value')} {_back(n)}"
+                text = Translatable(
+                    "restores `%(field)s` of %(entity)s: %(count)s %(back)s",
+                    field=name,
+                    entity=entity.name,
+                    count=_count(n, "archived value"),
+                    back=_back(n),
                 )
                 found.append(DataChange("restore_field", entity.name, name, n, text))
             elif entity.fields[name].required:
                 n = counter.count(entity.name, live)
-                text = (
-                    f"requires new `{name}` of {entity.name}: {_count(n, 'live row')} with it empty"
+                text = Translatable(
+                    "requires new `%(field)s` of %(entity)s: %(count)s with it empty",
+                    field=name,
+                    entity=entity.name,
+                    count=_count(n, "live row"),
                 )
                 found.append(DataChange("require_field", entity.name, name, n, text))
     return found
@@ -233,9 +299,18 @@ def data_changes(
         if replacement is None:
             if counter.columns(entity.name):
                 n = counter.count(entity.name)
-                verb = "archives entity" if rollback else "drops entity"
-                tail = " kept, hidden until restored" if rollback else ""
-                text = f"{verb} {entity.name}: {_count(n, 'row')}{tail}"
+                rows = _count(n, "row")
+                text = (
+                    Translatable(
+                        "archives entity %(entity)s: %(count)s kept, hidden until restored",
+                        entity=entity.name,
+                        count=rows,
+                    )
+                    if rollback
+                    else Translatable(
+                        "drops entity %(entity)s: %(count)s", entity=entity.name, count=rows
+                    )
+                )
                 found.append(DataChange("drop_entity", entity.name, None, n, text))
             continue
         found.extend(_removed_fields(counter, entity, replacement, rollback))

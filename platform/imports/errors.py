@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from trellis.metadata.model.local_text import Translatable
+
 
 class ImportRefusedError(ValueError):
     """The file, map or options cannot be imported; nothing was written.
@@ -10,7 +12,7 @@ class ImportRefusedError(ValueError):
     """
 
     def __init__(self, *problems: str) -> None:
-        super().__init__(problems[0] if problems else "The import was refused.")
+        super().__init__(problems[0] if problems else Translatable("The import was refused."))
         self.problems = tuple(problems)
 
 

@@ -33,6 +33,8 @@ UNSUPPORTED = frozenset(
 #: How close a header must be to a field name or label to be matched by similarity.
 SIMILARITY = 0.8
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
+#: How a refusal names a map that did not come from a file.
+THE_MAP = Translatable("the map")
 
 
 @dataclass(slots=True)
@@ -54,34 +56,59 @@ class ImportMap:
         }
 
     @classmethod
-    def from_json(cls, data: Any, where: str = "the map") -> ImportMap:
+    def from_json(cls, data: Any, where: str = THE_MAP) -> ImportMap:
         """Read a map; raises ImportRefusedError naming what is wrong."""
         if data is None:
             return cls()
         if not isinstance(data, Mapping):
-            raise ImportRefusedError(f"{where} must be a mapping with 'columns', 'lookups' ….")
+            raise ImportRefusedError(
+                Translatable(
+                    "%(where)s must be a mapping with 'columns', 'lookups' ….", where=where
+                )
+            )
         unknown = set(data) - {"columns", "lookups", "create_missing", "formats"}
         if unknown:
-            raise ImportRefusedError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
-        columns = _text_map(data.get("columns"), f"{where}: columns", allow_null=True)
-        lookups = _text_map(data.get("lookups"), f"{where}: lookups")
-        formats = _text_map(data.get("formats"), f"{where}: formats")
+            raise ImportRefusedError(
+                Translatable(
+                    "%(where)s: unknown key(s) %(keys)s.",
+                    where=where,
+                    keys=", ".join(sorted(unknown)),
+                )
+            )
+        columns = _text_map(data.get("columns"), where, "columns", allow_null=True)
+        lookups = _text_map(data.get("lookups"), where, "lookups")
+        formats = _text_map(data.get("formats"), where, "formats")
         create = data.get("create_missing") or []
         if not isinstance(create, list) or not all(isinstance(c, str) for c in create):
-            raise ImportRefusedError(f"{where}: create_missing must be a list of field names.")
+            raise ImportRefusedError(
+                Translatable(
+                    "%(where)s: create_missing must be a list of field names.", where=where
+                )
+            )
         return cls(columns, lookups, list(create), formats)  # type: ignore[arg-type]
 
 
-def _text_map(value: Any, where: str, *, allow_null: bool = False) -> dict[str, str | None]:
+def _text_map(
+    value: Any, where: str, key: str, *, allow_null: bool = False
+) -> dict[str, str | None]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ImportRefusedError(f"{where} must be a mapping.")
+        raise ImportRefusedError(
+            Translatable("%(where)s: %(key)s must be a mapping.", where=where, key=key)
+        )
     out: dict[str, str | None] = {}
-    for key, item in value.items():
+    for column, item in value.items():
         if not (isinstance(item, str) or (allow_null and item is None)):
-            raise ImportRefusedError(f"{where}: '{key}' must name a field.")
-        out[str(key)] = item
+            raise ImportRefusedError(
+                Translatable(
+                    "%(where)s: %(key)s: '%(column)s' must name a field.",
+                    where=where,
+                    key=key,
+                    column=column,
+                )
+            )
+        out[str(column)] = item
     return out
 
 

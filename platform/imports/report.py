@@ -1,9 +1,10 @@
 """The error report: each failed row as it was, its row number and its errors.
 
 The report is a CSV file: ``row``, ``errors`` (``field: message`` joined with `` | ``)
-and then the file's own columns. It is written as ``<name>.part`` while the import
-runs and renamed when it ends; a resumed import cuts the part back to what the last
-committed batch left, so no row is reported twice.
+and then the file's own columns; its titles and messages are in the import's language.
+It is written as ``<name>.part`` while the import runs and renamed when it ends; a
+resumed import cuts the part back to what the last committed batch left, so no row is
+reported twice.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import csv
 import os
 from pathlib import Path
 from typing import IO, Any
+
+from trellis.platform.i18n import Translator
 
 
 def error_text(errors: dict[str, list[str]]) -> str:
@@ -26,7 +29,16 @@ def error_text(errors: dict[str, list[str]]) -> str:
 class ErrorReport:
     """Appends failed rows to ``<path>.part``; ``finish`` renames it to ``path``."""
 
-    def __init__(self, path: Path, headers: tuple[str, ...], *, resume_at: int | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        headers: tuple[str, ...],
+        *,
+        resume_at: int | None,
+        translator: Translator | None = None,
+    ) -> None:
+        """``translator`` gives the report's own column titles (``row``, ``errors``) in
+        its language (English without one); the rows' errors come translated already."""
         self.path = path
         self.part = path.with_name(path.name + ".part")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,7 +51,8 @@ class ErrorReport:
             self._file.seek(resume_at)
         self._csv = csv.writer(self._file)
         if fresh:
-            self._csv.writerow(["row", "errors", *headers])
+            t = translator or Translator()
+            self._csv.writerow([t.gettext("row"), t.gettext("errors"), *headers])
 
     def add(self, number: int, cells: tuple[Any, ...], errors: dict[str, list[str]]) -> None:
         """Report one failed row."""

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from trellis.metadata.model.local_text import Translatable
 from trellis.platform.automation import record_service
+from trellis.platform.i18n import Translator
 from trellis.platform.imports.convert import RowConverter
 from trellis.platform.imports.mapping import ImportMap, importable
 from trellis.platform.imports.readers import RowSource, SourceRow
@@ -83,8 +84,11 @@ class ImportRun:
         import_id: int | None = None,
         report: ErrorReport | None = None,
         on_batch: Callable[[Tick], None] | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self.runtime, self.call, self.entity = runtime, call, entity
+        #: The language failed rows are kept in (first errors, error report).
+        self.translator = translator or Translator()
         self.source, self.options = source, options
         self.import_id, self.report, self.on_batch = import_id, report, on_batch
         self.service = record_service(call.rt)
@@ -177,7 +181,8 @@ class ImportRun:
                 for row in rows:
                     self._row(ctx, row, progress, writes, failures, careful=careful)
                 progress.rows_done += len(rows)
-                for row, errors in failures:
+                for row, raw in failures:
+                    errors = self._shown(raw)
                     progress.add_error(row.number, errors)
                     if self.report is not None:
                         self.report.add(row.number, row.cells, errors)
@@ -206,6 +211,11 @@ class ImportRun:
             engines = self.runtime.engines
             with engines.tenant_connection(self.call.tenant, write=True) as conn, conn.begin():
                 save_progress(conn, app.metadata, self.import_id, progress, now, total=total)
+
+    def _shown(self, errors: dict[str, list[str]]) -> dict[str, list[str]]:
+        """A failed row's messages in the import's language (they are stored as text)."""
+        t = self.translator
+        return {name: [t.message(m) for m in messages] for name, messages in errors.items()}
 
     def _row(
         self,

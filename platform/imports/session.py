@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trellis.metadata.model.local_text import Translatable
+from trellis.metadata.model.local_text import DEFAULT_LOCALE, Translatable
+from trellis.platform.i18n import Translator
+from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.imports.errors import ImportRefusedError
 from trellis.platform.imports.mapping import ImportMap, check_map, guess_map
 from trellis.platform.imports.readers import ReadOptions, RowSource
@@ -160,8 +162,12 @@ def run_import(
     import_id: int | None = None,
     errors_path: Path | None = None,
     on_batch: Callable[[Tick], None] | None = None,
+    locale: str | None = None,
 ) -> tuple[Progress, ImportMap]:
     """Run (or resume, when ``import_id`` has committed batches) an import to its end.
+
+    Failed rows, the error report and the import's message are kept in ``locale``
+    (default: :func:`import_locale`, the member's language).
 
     The import row (if any) ends ``done`` (``cancelled`` when asked to stop: after the
     batch it was writing); a refusal leaves it ``failed`` with the reason, any other
@@ -172,6 +178,7 @@ def run_import(
     """
     progress = Progress()
     metadata = call.app.metadata
+    t = Translator(locale or import_locale(runtime, call))
     if import_id is not None:
         row = import_row(runtime, call, import_id)
         if row["state"] not in RUNNABLE:
@@ -197,17 +204,21 @@ def run_import(
     try:
         source, imap = open_import(call, entity, path, plan)
     except ImportRefusedError as exc:
-        mark("failed", "; ".join(exc.problems), finished=True)
+        mark("failed", "; ".join(t.message(p) for p in exc.problems), finished=True)
         raise
     report = None
     try:
         if errors_path is not None:
             report = ErrorReport(
-                errors_path, source.headers, resume_at=progress.errors_size if resumed else None
+                errors_path,
+                source.headers,
+                resume_at=progress.errors_size if resumed else None,
+                translator=t,
             )
         mark("running")
         run = ImportRun(runtime, call, entity, source, imap, plan.options,
-                        import_id=import_id, report=report, on_batch=on_batch)  # fmt: skip
+                        import_id=import_id, report=report, on_batch=on_batch,
+                        translator=t)  # fmt: skip
         run.run(progress)
     except BaseException as exc:
         mark("interrupted", f"{type(exc).__name__}: {exc}")
@@ -220,16 +231,26 @@ def run_import(
         report.finish()
     if run.cancelled:
         rows = progress.rows_done
-        mark(CANCELLED, Translatable("Cancelled after %(rows)s rows.", rows=rows), finished=True)
+        cancelled = t.gettext("Cancelled after %(rows)s rows.", rows=rows)
+        mark(CANCELLED, cancelled, finished=True)
     else:
         mark("done", finished=True)
     return progress, imap
+
+
+def import_locale(runtime: Runtime, call: Call) -> str:
+    """The language an import keeps its failed rows in: the member's own setting, else
+    the tenant's ``locale``, else English (as e-mails choose theirs)."""
+    prefs = UserPreferences(runtime.registry, clock=runtime.clock)
+    chosen = prefs.locale(call.identity.user_id) if call.identity.user_id else None
+    return chosen or call.app.model.locale or DEFAULT_LOCALE
 
 
 __all__ = [
     "RUNNABLE",
     "ImportPlan",
     "check_options",
+    "import_locale",
     "import_row",
     "new_import",
     "open_import",

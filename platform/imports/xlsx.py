@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.imports.errors import ImportRefusedError
 
 #: Largest total uncompressed size of an XLSX archive.
@@ -32,21 +33,32 @@ def check_archive(path: Path) -> None:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         raise ImportRefusedError(
-            "The file is not a valid .xlsx workbook (not a zip archive)."
+            Translatable("The file is not a valid .xlsx workbook (not a zip archive).")
         ) from None
     if not any(m.filename == "xl/workbook.xml" for m in members):
-        raise ImportRefusedError("The file is not a valid .xlsx workbook (no xl/workbook.xml).")
+        raise ImportRefusedError(
+            Translatable("The file is not a valid .xlsx workbook (no xl/workbook.xml).")
+        )
     total = sum(m.file_size for m in members)
     if total > MAX_UNCOMPRESSED:
         raise ImportRefusedError(
-            f"The workbook unpacks to {total} bytes; the limit is {MAX_UNCOMPRESSED} bytes."
+            Translatable(
+                "The workbook unpacks to %(total)s bytes; the limit is %(limit)s bytes.",
+                total=total,
+                limit=MAX_UNCOMPRESSED,
+            )
         )
     for m in members:
         ratio = m.file_size / max(m.compress_size, 1)
         if m.file_size > _RATIO_FLOOR and ratio > MAX_RATIO:
             raise ImportRefusedError(
-                f"The workbook part {m.filename} is compressed {ratio:.0f} to 1; the limit is "
-                f"{MAX_RATIO} to 1 (a zip bomb?)."
+                Translatable(
+                    "The workbook part %(part)s is compressed %(ratio)s to 1; the limit is "
+                    "%(limit)s to 1 (a zip bomb?).",
+                    part=m.filename,
+                    ratio=f"{ratio:.0f}",
+                    limit=MAX_RATIO,
+                )
             )
 
 
@@ -60,13 +72,21 @@ class XlsxRows:
         try:
             self._book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-            raise ImportRefusedError(f"The workbook cannot be read: {exc}.") from None
+            raise ImportRefusedError(
+                Translatable("The workbook cannot be read: %(reason)s.", reason=str(exc))
+            ) from None
         names = list(self._book.sheetnames)
         if sheet is None and not names:
-            raise ImportRefusedError("The workbook has no sheet.")
+            raise ImportRefusedError(Translatable("The workbook has no sheet."))
         if sheet is not None and sheet not in names:
-            listed = ", ".join(f"'{n}'" for n in names) or "none"
-            raise ImportRefusedError(f"The workbook has no sheet '{sheet}' (its sheets: {listed}).")
+            listed = ", ".join(f"'{n}'" for n in names) or Translatable("none")
+            raise ImportRefusedError(
+                Translatable(
+                    "The workbook has no sheet '%(sheet)s' (its sheets: %(sheets)s).",
+                    sheet=sheet,
+                    sheets=listed,
+                )
+            )
         self._sheet = self._book[sheet if sheet is not None else names[0]]
         rows = getattr(self._sheet, "max_row", None)
         self.total = rows - 1 if isinstance(rows, int) and rows > 1 else None
@@ -75,7 +95,9 @@ class XlsxRows:
         """The first row's cells (empty when the sheet is empty)."""
         for _number, cells, _problem in self._rows():
             return cells
-        raise ImportRefusedError("The sheet is empty: the first row must name the columns.")
+        raise ImportRefusedError(
+            Translatable("The sheet is empty: the first row must name the columns.")
+        )
 
     def rows(self) -> Iterator[tuple[int, list[Any], str | None]]:
         """The data rows after the header."""

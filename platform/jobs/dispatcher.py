@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from trellis.platform.automation import record_service
 from trellis.platform.backup.scheduled import run_scheduled_backup
 from trellis.platform.exports.store import purge_expired as purge_expired_exports
+from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.jobs.due import DueQuery, DueWork
 from trellis.platform.jobs.handlers import DEFAULT_HANDLERS, Handler, JobContext, PermanentJobError
 from trellis.platform.jobs.outbox import DEAD, Job, JobPolicy, Outbox
@@ -196,7 +197,10 @@ class Dispatcher:
         row arms its next period itself); later rounds write only when a row is due.
         """
         tenant = rt.tenant
-        runner = rt.part(_SCHEDULES, lambda rt: ScheduleRunner(rt.app, record_service(rt)))
+        prefs = UserPreferences(self.runtime.registry, clock=self.runtime.clock)
+        runner = rt.part(
+            _SCHEDULES, lambda rt: ScheduleRunner(rt.app, record_service(rt), prefs.locale)
+        )
         if runner.idle or (runner.armed and not due):
             return 0  # no write transaction per tick when nothing is due
         total = 0

@@ -13,7 +13,7 @@ from trellis.platform.records.service import RecordService
 from trellis.platform.schedules import DueRow, Schedules
 from trellis.platform.schedules.cron import CRON, CronRunner
 from trellis.platform.schedules.reminders import REMINDER, ReminderFiring
-from trellis.platform.schedules.sla import SLA, SlaFiring
+from trellis.platform.schedules.sla import SLA, LocaleOf, SlaFiring
 
 Firer = Callable[[sa.Connection, DueRow, datetime], None]
 
@@ -21,16 +21,23 @@ Firer = Callable[[sa.Connection, DueRow, datetime], None]
 class ScheduleRunner:
     """Arms cron rules and fires due schedule rows of one compiled app, by kind."""
 
-    def __init__(self, app: CompiledApp, service: RecordService | None = None) -> None:
+    def __init__(
+        self,
+        app: CompiledApp,
+        service: RecordService | None = None,
+        locale_of: LocaleOf | None = None,
+    ) -> None:
+        """``locale_of(user_id)``: a member's own language, for SLA and reminder
+        notifications (None, or no setting: the tenant's ``locale``)."""
         self.app = app
         self.schedules = Schedules(app.metadata)
         self._service = service
         self.cron = CronRunner(app, self.saver)
         self.firers: dict[str, Firer] = {CRON: self.cron.fire}
         if app.model.slas:
-            self.firers[SLA] = SlaFiring(app, self.saver()).fire
+            self.firers[SLA] = SlaFiring(app, self.saver(), locale_of).fire
         if app.model.reminders:
-            self.firers[REMINDER] = ReminderFiring(app).fire
+            self.firers[REMINDER] = ReminderFiring(app, locale_of).fire
         #: Whether the cron rules were armed once, committed (a fired row re-arms itself).
         self.armed = False
 

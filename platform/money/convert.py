@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.money.rates import RateBook
 from trellis.platform.money.units import round_amount
 
@@ -27,15 +28,19 @@ class MissingRate:
     target: str | None
 
     def sentence(self) -> str:
-        """What is missing, for people."""
+        """What is missing, for people (translatable)."""
         if self.target is None:
-            return (
-                f"No base currency is declared (app.yaml 'currency') to convert "
-                f"{self.currency} amounts on {self.day.isoformat()}."
+            return Translatable(
+                "No base currency is declared (app.yaml 'currency') to convert "
+                "%(currency)s amounts on %(day)s.",
+                currency=self.currency,
+                day=self.day.isoformat(),
             )
-        return (
-            f"No exchange rate from {self.currency} to {self.target} "
-            f"on or before {self.day.isoformat()}."
+        return Translatable(
+            "No exchange rate from %(currency)s to %(target)s on or before %(day)s.",
+            currency=self.currency,
+            target=self.target,
+            day=self.day.isoformat(),
         )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.money.units import is_currency
 
 #: Decimal places a stored rate keeps (NUMERIC(24, 10)).
@@ -31,7 +32,7 @@ _DAY_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 #: Why a rate from a currency to itself is refused.
-SAME_CURRENCY = "A rate converts between two different currencies."
+SAME_CURRENCY = Translatable("A rate converts between two different currencies.")
 
 
 class RateError(ValueError):
@@ -71,18 +72,26 @@ def parse_rate(source: Any, target: Any, rate: Any, day: Any) -> Rate:
     errors: dict[str, list[str]] = {}
     for key, code in (("from", source), ("to", target)):
         if not is_currency(code):
-            errors[key] = [f"'{code}' is not an ISO 4217 currency code such as EUR or USD."]
+            errors[key] = [
+                Translatable(
+                    "'%(code)s' is not an ISO 4217 currency code such as EUR or USD.", code=code
+                )
+            ]
     if "from" not in errors and source == target:
         errors["to"] = [SAME_CURRENCY]
     value = _positive(rate)
     if value is None:
         errors["rate"] = [
-            f"'{rate}' is not a number from 0.0000000001 to below {MAX_RATE:,.0f} "
-            "(at most 10 decimal places)."
+            Translatable(
+                "'%(rate)s' is not a number from 0.0000000001 to below %(max)s "
+                "(at most 10 decimal places).",
+                rate=rate,
+                max=f"{MAX_RATE:,.0f}",
+            )
         ]
     parsed = _day(day)
     if parsed is None:
-        errors["date"] = [f"'{day}' is not a date like 2026-01-31."]
+        errors["date"] = [Translatable("'%(day)s' is not a date like 2026-01-31.", day=day)]
     if errors or value is None or parsed is None:
         raise RateError(errors)
     return Rate(str(source), str(target), parsed, value)

@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.money import rates_table
 from trellis.platform.money.rates import Rate, RateError, list_rates, parse_rate, set_rates
 from trellis.platform.records.errors import ValidationFailedError
@@ -54,7 +55,7 @@ def rates_from_body(body: Any) -> list[Rate]:
     if isinstance(body, dict) and set(body) == {"items"}:
         items = body["items"]
         if not isinstance(items, list) or not items or len(items) > MAX_RATES:
-            message = f"Send a list of 1 to {MAX_RATES} rates."
+            message = Translatable("Send a list of 1 to %(max)s rates.", max=MAX_RATES)
             raise ValidationFailedError({"items": [message]})
         return _parse_all([(f"items.{i}.", item) for i, item in enumerate(items)])
     return _parse_all([("", body)])
@@ -66,12 +67,16 @@ def _parse_all(items: list[tuple[str, Any]]) -> list[Rate]:
     for prefix, item in items:
         if not isinstance(item, dict):
             errors[prefix.rstrip(".") or "__all__"] = [
-                'A rate is an object: {"from": "EUR", "to": "USD", "date": "2026-01-31", '
-                '"rate": "1.08"}.'
+                Translatable(
+                    'A rate is an object: {"from": "EUR", "to": "USD", "date": "2026-01-31", '
+                    '"rate": "1.08"}.'
+                )
             ]
             continue
         for key in sorted(set(item) - _KEYS):
-            errors[f"{prefix}{key}"] = [f"Unknown key '{key}'; a rate has from, to, date, rate."]
+            errors[f"{prefix}{key}"] = [
+                Translatable("Unknown key '%(key)s'; a rate has from, to, date, rate.", key=key)
+            ]
         try:
             rates.append(
                 parse_rate(item.get("from"), item.get("to"), item.get("rate"), item.get("date"))
@@ -95,24 +100,32 @@ def rates_from_csv(text: str) -> list[Rate]:
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         wanted, absent = ", ".join(CSV_COLUMNS), ", ".join(missing)
-        message = f"The CSV header needs the columns {wanted}; missing: {absent}."
+        message = Translatable(
+            "The CSV header needs the columns %(wanted)s; missing: %(absent)s.",
+            wanted=wanted,
+            absent=absent,
+        )
         raise RateError({"header": [message]})
     errors: dict[str, list[str]] = {}
     rates: list[Rate] = []
     for row in reader:
         line = f"line {reader.line_num}"
         if len(rates) + len(errors) >= MAX_RATES:
-            errors[line] = [f"A file holds at most {MAX_RATES} rates."]
+            errors[line] = [Translatable("A file holds at most %(max)s rates.", max=MAX_RATES)]
             break
         try:
             parts = [(row[c] or "").strip() for c in ("from", "to", "rate", "date")]
             rates.append(parse_rate(*parts))
         except RateError as error:
-            errors[line] = [f"{key}: {m}" for key, ms in error.errors.items() for m in ms]
+            errors[line] = [
+                Translatable("%(key)s: %(message)s", key=key, message=m)
+                for key, ms in error.errors.items()
+                for m in ms
+            ]
     if errors:
         raise RateError(errors)
     if not rates:
-        raise RateError({"file": ["The file holds no rates."]})
+        raise RateError({"file": [Translatable("The file holds no rates.")]})
     return rates
 
 

@@ -17,6 +17,7 @@ from trellis.platform.authz.enforcers import store_published
 from trellis.platform.db.renames import apply_renames, rename_operations
 from trellis.platform.db.sync import SchemaPlan, apply_plan, ensure_schema, plan_sync
 from trellis.platform.db.tables import SCHEDULES_TABLE, build_metadata
+from trellis.platform.i18n import Translator
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime import Runtime
 from trellis.platform.runtime.publish_recovery import (
@@ -45,18 +46,24 @@ class PublishResult:
     dry_run: bool
     unchanged: bool = False
 
-    def render(self) -> str:
-        """A human summary: the plan, then the outcome."""
+    def render(self, t: Translator | None = None) -> str:
+        """A human summary: the plan, then the outcome (in ``t``'s language, else English)."""
+        t = t or Translator()
         lines = [
-            f"Plan for tenant '{self.tenant}' ({self.model.name} {self.model.version}):",
-            self.plan.render(),
+            t.gettext(
+                "Plan for tenant '%(tenant)s' (%(app)s %(version)s):",
+                tenant=self.tenant,
+                app=self.model.name,
+                version=self.model.version,
+            ),
+            self.plan.render(t),
         ]
         if self.dry_run:
-            lines.append("Dry run: nothing was applied.")
+            lines.append(t.gettext("Dry run: nothing was applied."))
         elif self.unchanged:
-            lines.append("Already up to date: nothing to publish.")
+            lines.append(t.gettext("Already up to date: nothing to publish."))
         else:
-            lines.append(f"Published as version {self.version_no}.")
+            lines.append(t.gettext("Published as version %(version)s.", version=self.version_no))
         return "\n".join(lines)
 
 

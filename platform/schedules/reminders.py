@@ -17,16 +17,20 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from trellis.metadata.model import DslType, ReminderDef
+from trellis.metadata.model.schedules import DEFAULT_REMINDER_TEXT
+from trellis.platform.i18n import N_
 from trellis.platform.notifications import add_notification
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.hooks import SaveEvent
 from trellis.platform.records.values import to_json
-from trellis.platform.schedules.sla import start_time
+from trellis.platform.schedules.sla import LocaleOf, reader_of, start_time
 from trellis.platform.schedules.table import DueRow, Schedules
 from trellis.platform.triggers import RuleStore
 from trellis.rules.expr import CompiledExpression, EvalContext, compile_expression
 
 REMINDER = "reminder"
+#: The text of a reminder that declares none (DEFAULT_REMINDER_TEXT), for the catalogue.
+DEFAULT_TEXT = N_("Reminder: {{ record_title }}")
 _SANDBOX = SandboxedEnvironment(autoescape=False)
 
 
@@ -90,10 +94,18 @@ def render_text(text: str, entity: CompiledEntity, data: dict[str, Any]) -> str:
 class ReminderFiring:
     """Fires due reminders of one compiled app (inside the claiming transaction)."""
 
-    def __init__(self, app: CompiledApp) -> None:
+    def __init__(self, app: CompiledApp, locale_of: LocaleOf | None = None) -> None:
+        """``locale_of(user_id)`` is a member's own language (None: the tenant's)."""
         self.app = app
         self.planner = ReminderPlanner(app)
         self.store = RuleStore(app)
+        self.reader = reader_of(app, locale_of)
+
+    def _text(self, text: str, recipient: int) -> str:
+        """The reminder's text template in the recipient's language (the default one is
+        the platform's; a declared one is the package's, per locale when it gives one)."""
+        t = self.reader(recipient)
+        return t.gettext(DEFAULT_TEXT) if text == DEFAULT_REMINDER_TEXT else t.label(text)
 
     def fire(self, conn: sa.Connection, row: DueRow, now: datetime) -> None:
         """Notify (and email) the reminder's user unless the record is gone or done."""
@@ -120,7 +132,7 @@ class ReminderFiring:
             conn,
             self.app.metadata,
             user_id=recipient,
-            text=render_text(reminder.text, entity, data),
+            text=render_text(self._text(reminder.text, recipient), entity, data),
             kind="reminder",
             at=now,
             entity=row.entity,

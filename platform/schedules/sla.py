@@ -18,6 +18,7 @@ with the paused (business) time added.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +27,8 @@ import sqlalchemy as sa
 
 from trellis.metadata.model import DslType, SlaDef
 from trellis.metadata.model.calendars import CalendarDef
+from trellis.metadata.model.local_text import DEFAULT_LOCALE
+from trellis.platform.i18n import Translator
 from trellis.platform.notifications import add_notification
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.hooks import SaveEvent
@@ -37,6 +40,8 @@ from trellis.platform.schedules.table import DueRow, Schedules
 from trellis.platform.triggers import RuleStore, member_lookup
 from trellis.rules.expr import CompiledExpression, EvalContext, compile_expression
 
+#: A member's own language (their setting), or None to follow the tenant.
+LocaleOf = Callable[[int], str | None]
 LOG = logging.getLogger("trellis.jobs")
 SLA = "sla"
 #: The key suffix of a target's warning row.
@@ -108,9 +113,20 @@ class _CompiledSla:
         )
 
 
-def _title(entity: CompiledEntity, record: dict[str, Any]) -> str:
+def _title(entity: CompiledEntity, record: dict[str, Any], t: Translator) -> str:
     title = record.get(entity.entity.title) if entity.entity.title else None
-    return f"{entity.entity.label} {title or '#' + str(record.get('id'))}"
+    return f"{t.label(entity.entity.label)} {title or '#' + str(record.get('id'))}"
+
+
+def reader_of(app: CompiledApp, locale_of: LocaleOf | None) -> Callable[[int], Translator]:
+    """A member's translator for notifications: their own language, else the tenant's
+    ``locale``, else English (as e-mail templates are chosen)."""
+
+    def translator(user_id: int) -> Translator:
+        own = locale_of(user_id) if locale_of is not None else None
+        return Translator(own or app.model.locale or DEFAULT_LOCALE)
+
+    return translator
 
 
 class SlaPlanner:
@@ -193,11 +209,15 @@ class SlaPlanner:
 class SlaFiring:
     """Fires due SLA rows of one compiled app (inside the claiming transaction)."""
 
-    def __init__(self, app: CompiledApp, service: RecordService) -> None:
+    def __init__(
+        self, app: CompiledApp, service: RecordService, locale_of: LocaleOf | None = None
+    ) -> None:
+        """``locale_of(user_id)`` is a member's own language (None: the tenant's)."""
         self.app = app
         self.service = service
         self.planner = SlaPlanner(app)
         self.store = RuleStore(app)
+        self.reader = reader_of(app, locale_of)
 
     def fire(self, conn: sa.Connection, row: DueRow, now: datetime) -> None:
         """Record a breach of ``row``'s target (or warn of it) unless it was met meanwhile."""
@@ -218,15 +238,23 @@ class SlaFiring:
         ctx = SaveContext(conn=conn, principal=SLA_BREACH, now=now)
         if sla.breach_field and record.get(sla.breach_field) is not True:
             record = self.service.update(ctx, entity, row.record_id, {sla.breach_field: True}, None)
-        text = f"SLA breached: {target.name} target of {_title(entity, record)}"
+
+        def text(user_id: int) -> str:
+            t = self.reader(user_id)
+            return t.gettext(
+                "SLA breached: %(target)s target of %(title)s",
+                target=target.name,
+                title=_title(entity, record, t),
+            )
+
         recipient = record.get("owner_id" if sla.notify == "owner" else sla.notify or "")
         if sla.notify and isinstance(recipient, int):
-            self._notify(conn, row, recipient, text, "sla", now)
+            self._notify(conn, row, recipient, text(recipient), "sla", now)
             if sla.email:
                 self._email(conn, sla, entity, record, recipient, target.name, now)
         lookup = member_lookup(self.app)
         for user_id in sorted(lookup(sla.escalate_to)) if lookup and sla.escalate_to else ():
-            self._notify(conn, row, user_id, text, "escalation", now)
+            self._notify(conn, row, user_id, text(user_id), "escalation", now)
 
     def _warn(
         self,
@@ -244,7 +272,13 @@ class SlaFiring:
             LOG.info("SLA warning %s of %s %s: nobody to warn", target, row.entity, row.record_id)
             return
         share = round((sla.warn_at or 0) * 100)
-        text = f"SLA warning: {share}% of the {target} target of {_title(entity, record)} used"
+        t = self.reader(recipient)
+        text = t.gettext(
+            "SLA warning: %(share)s of the %(target)s target of %(title)s used",
+            share=t.percent(share),
+            target=target,
+            title=_title(entity, record, t),
+        )
         self._notify(conn, row, recipient, text, "sla", now)
         if sla.warn_email:
             self._email(conn, sla, entity, record, recipient, target, now, sla.warn_email)
@@ -288,4 +322,4 @@ class SlaFiring:
         self.store.enqueue(conn, "email", payload, now)
 
 
-__all__ = ["SLA", "WARNING", "SlaFiring", "SlaPlanner", "start_time"]
+__all__ = ["SLA", "WARNING", "LocaleOf", "SlaFiring", "SlaPlanner", "reader_of", "start_time"]

@@ -102,23 +102,24 @@ def account_routes(services: UiServices) -> list[Any]:
             codes = step(ui.session, str(form.get(field, "")), ip=request_ip(request))
         except IdentityError as exc:
             return render(request, ui, status=exc.status, error_2fa=exc.message)
+        shown = ui.translator.gettext(notice)  # marked N_ where it is chosen
         if codes is None:  # no new recovery codes to show once: back to the page
-            return redirect(request, home(tenant), flash=notice)
-        return render(request, ui, recovery_codes=codes, notice=notice)
+            return redirect(request, home(tenant), flash=shown)
+        return render(request, ui, recovery_codes=codes, notice=shown)
 
     @post("/t/{tenant:str}/account/2fa/confirm", sync_to_thread=True, dependencies=POSTED_FORM)
     def confirm_two_factor(
         request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
     ) -> Response[Any]:
         step = identity.confirm_two_factor
-        return two_factor_step(request, tenant, form, "code", step, "Two-factor sign-in is on.")
+        return two_factor_step(request, tenant, form, "code", step, N_("Two-factor sign-in is on."))
 
     @post("/t/{tenant:str}/account/2fa/disable", sync_to_thread=True, dependencies=POSTED_FORM)
     def disable_two_factor(
         request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
     ) -> Response[Any]:
         step = identity.disable_two_factor
-        notice = "Two-factor sign-in is off."
+        notice = N_("Two-factor sign-in is off.")
         return two_factor_step(request, tenant, form, "password", step, notice)
 
     @post(
@@ -128,7 +129,7 @@ def account_routes(services: UiServices) -> list[Any]:
         request: Request[Any, Any, Any], tenant: FromPath[str], form: PostedForm
     ) -> Response[Any]:
         step = identity.renew_recovery_codes
-        notice = "New recovery codes; the old ones are void."
+        notice = N_("New recovery codes; the old ones are void.")
         return two_factor_step(request, tenant, form, "password", step, notice)
 
     @post("/t/{tenant:str}/account/password", sync_to_thread=True, dependencies=POSTED_FORM)
@@ -139,7 +140,10 @@ def account_routes(services: UiServices) -> list[Any]:
         new = str(form.get("new_password", ""))
         if new != str(form.get("confirm_password", "")):
             return render(
-                request, ui, status=400, error_password="The two new passwords are not the same."
+                request,
+                ui,
+                status=400,
+                error_password=ui.translator.gettext("The two new passwords are not the same."),
             )
         try:
             session = identity.change_password(
@@ -150,7 +154,9 @@ def account_routes(services: UiServices) -> list[Any]:
         response = redirect(
             request,
             home(tenant),
-            flash="Your password is changed; your other sessions are signed out.",
+            flash=ui.translator.gettext(
+                "Your password is changed; your other sessions are signed out."
+            ),
         )
         set_session_cookie(response, request, services, session)
         return response
@@ -161,11 +167,14 @@ def account_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         ended = identity.sign_out_everywhere(ui.session, ip=request_ip(request))
-        noun = "session" if ended == 1 else "sessions"
         response = redirect(
             request,
             f"/t/{tenant}/login",
-            flash=f"You are signed out everywhere ({ended} {noun} ended).",
+            flash=ui.translator.ngettext(
+                "You are signed out everywhere (%(num)s session ended).",
+                "You are signed out everywhere (%(num)s sessions ended).",
+                ended,
+            ),
         )
         clear_session_cookie(response, tenant)
         return response

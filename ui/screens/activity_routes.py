@@ -17,6 +17,7 @@ from trellis.platform.activity import CommentError, Position, PostedComment, Tim
 from trellis.platform.activity import post_comment as store_comment
 from trellis.platform.activity.mentions import tenant_members
 from trellis.platform.activity.timeline import page_size
+from trellis.platform.i18n import Translator
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.ids import parse_id
@@ -43,17 +44,19 @@ def _title(target: CompiledEntity, record: dict[str, Any]) -> str:
     return str(record.get(name) or f"#{record['id']}") if name else f"#{record['id']}"
 
 
-def outcome_message(posted: PostedComment) -> str:
-    """What the commenter is told after posting."""
-    parts = ["Comment posted."]
+def outcome_message(posted: PostedComment, t: Translator | None = None) -> str:
+    """What the commenter is told after posting, in ``t``'s language (else English)."""
+    t = t or Translator()
+    parts = [t.gettext("Comment posted.")]
     if posted.notified:
-        parts.append("Notified: " + ", ".join(m.name for m in posted.notified) + ".")
+        names = ", ".join(m.name for m in posted.notified)
+        parts.append(t.gettext("Notified: %(names)s.", names=names))
     if posted.cannot_read:
         names = ", ".join(m.name for m in posted.cannot_read)
-        parts.append(f"Not notified (cannot see this record): {names}.")
+        parts.append(t.gettext("Not notified (cannot see this record): %(names)s.", names=names))
     if posted.unresolved:
-        tokens = ", ".join("@" + t for t in posted.unresolved)
-        parts.append(f"No single member matches {tokens}.")
+        tokens = ", ".join("@" + name for name in posted.unresolved)
+        parts.append(t.gettext("No single member matches %(tokens)s.", tokens=tokens))
     return " ".join(parts)
 
 
@@ -110,7 +113,7 @@ def activity_routes(services: UiServices) -> list[Any]:
             ctx = activity_context(services, ui, target, ident)
             ctx.update(comment_text=text, comment_error=str(exc))
             return page(request, ui, "_activity.html", ctx, status=422)
-        message = outcome_message(posted)
+        message = outcome_message(posted, ui.translator)
         if not is_htmx(request):
             return redirect(request, detail_url, flash=message)
         ctx = activity_context(services, ui, target, ident)

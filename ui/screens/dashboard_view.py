@@ -182,8 +182,10 @@ def tile_view(
     value_text = shown(data.value) if number else ""
     flag = None
     if data.missing:
-        flag = "Incomplete: amounts without an exchange rate are left out. " + " ".join(
-            m.sentence() for m in data.missing[:5]
+        flag = (
+            t.gettext("Incomplete: amounts without an exchange rate are left out.")
+            + " "
+            + " ".join(t.message(m.sentence()) for m in data.missing[:5])
         )
         value_text += " *" if value_text else ""
     return TileView(

@@ -30,6 +30,7 @@ from trellis.platform.files.receive import (
     receive_file,
     too_large,
 )
+from trellis.platform.i18n import Translator
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
 from trellis.platform.records.ids import parse_id
@@ -80,10 +81,12 @@ def file_routes(services: UiServices) -> list[Any]:
         field: FromPath[str],
     ) -> Response[Any]:
         back = f"/t/{tenant}/e/{entity}/{record_id}"
+        t = Translator()  # the reader's once the call is known
         try:
             ui, target, ident, f = await sync_to_thread(
                 prepare, request, tenant, entity, record_id, field
             )
+            t = ui.translator
             limit = files.limit(f)
             length = request.headers.get("content-length", "")
             if length.isdigit() and int(length) > limit + FRAMING_BYTES:
@@ -96,8 +99,11 @@ def file_routes(services: UiServices) -> list[Any]:
         except RecordError as exc:
             if exc.status == 404:
                 raise
-            return redirect(request, back, flash=f"The file was not uploaded: {exc.message}")
-        return redirect(request, back, flash=f"{f.label}: file uploaded.")
+            why = t.message(exc.message)
+            text = t.gettext("The file was not uploaded: %(reason)s", reason=why)
+            return redirect(request, back, flash=text)
+        done = t.gettext("%(label)s: file uploaded.", label=f.label)
+        return redirect(request, back, flash=done)
 
     @get(
         "/t/{tenant:str}/e/{entity:str}/{record_id:str}/_files/{field:str}/{file_id:str}",

@@ -135,9 +135,16 @@ def history_routes(services: UiServices) -> list[Any]:
         except RecordError as exc:
             if exc.status in (403, 404):
                 raise
-            reasons = " ".join(" ".join(m) for m in exc.errors.values()) or exc.message
-            return redirect(request, back, flash=f"{label} was not restored: {reasons}")
-        return redirect(request, back, flash=f"{label} restored to its earlier value.")
+            t = ui.translator
+            reasons = " ".join(t.message(m) for ms in exc.errors.values() for m in ms)
+            shown = t.gettext(
+                "%(label)s was not restored: %(reasons)s",
+                label=label,
+                reasons=reasons or t.message(exc.message),
+            )
+            return redirect(request, back, flash=shown)
+        done = ui.translator.gettext("%(label)s restored to its earlier value.", label=label)
+        return redirect(request, back, flash=done)
 
     return [history, restore_value]
 

@@ -14,6 +14,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.i18n import Translatable
 from trellis.platform.notifications import list_for_user, mark_all_read, mark_read
 from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.ids import parse_id
@@ -42,7 +43,11 @@ def _before(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or len(raw) > 18:
-        raise BadRequestError(f"Parameter 'before' has value '{raw[:20]}'. Use a notification id.")
+        raise BadRequestError(
+            Translatable(
+                "Parameter 'before' has value '%(value)s'. Use a notification id.", value=raw[:20]
+            )
+        )
     return int(raw)
 
 
@@ -51,7 +56,11 @@ def _show(raw: str | None) -> str:
         return "all"
     if raw == "unread":
         return "unread"
-    raise BadRequestError(f"Parameter 'show' has value '{str(raw)[:20]}'. Use all or unread.")
+    raise BadRequestError(
+        Translatable(
+            "Parameter 'show' has value '%(value)s'. Use all or unread.", value=str(raw)[:20]
+        )
+    )
 
 
 def _href(ui: UiCall, note: dict[str, Any]) -> str | None:
@@ -107,10 +116,10 @@ def inbox_routes(services: UiServices) -> list[Any]:
     def read_all(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = signed_in(services, request, tenant)
         marked = mark_all_read(runtime, tenant, ui.session.user_id)
-        noun = "notification" if marked == 1 else "notifications"
-        return redirect(
-            request, f"/t/{tenant}/notifications", flash=f"{marked} {noun} marked read."
+        done = ui.translator.ngettext(
+            "%(num)s notification marked read.", "%(num)s notifications marked read.", marked
         )
+        return redirect(request, f"/t/{tenant}/notifications", flash=done)
 
     @post(
         "/t/{tenant:str}/notifications/{note_id:str}/read",
@@ -127,7 +136,7 @@ def inbox_routes(services: UiServices) -> list[Any]:
         ui = signed_in(services, request, tenant)
         number = parse_id("notification", note_id)
         if not mark_read(runtime, tenant, ui.session.user_id, number):
-            raise NotFoundError(f"No notification with id {number}.")
+            raise NotFoundError(Translatable("No notification with id %(id)s.", id=number))
         return redirect(request, _next_url(ui, str(form.get("next") or "")))
 
     return [inbox, read_all, read_one]

@@ -14,6 +14,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.i18n import Translatable
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import ConflictError, ForbiddenError, RecordError
 from trellis.platform.records.ids import parse_id
@@ -52,7 +53,9 @@ def inline_routes(services: UiServices) -> list[Any]:
         ui = signed_in(services, request, tenant)
         compiled = readable_entity(ui.call, entity)
         if name not in inline_fields(ui.call, compiled.entity):
-            raise ForbiddenError(f"The field '{name}' cannot be edited here.")
+            raise ForbiddenError(
+                Translatable("The field '%(name)s' cannot be edited here.", name=name)
+            )
         return ui, compiled
 
     def fragment(
@@ -107,7 +110,7 @@ def inline_routes(services: UiServices) -> list[Any]:
             return fragment(request, ui, compiled, record, name, editing=False)
         state = services.records.form(ui.call, compiled, record["id"], {})
         if (state.get(name) or {}).get("readonly"):
-            raise ForbiddenError(f"The field '{name}' is read-only now.")
+            raise ForbiddenError(Translatable("The field '%(name)s' is read-only now.", name=name))
         version = _version(request.query_params.get("version")) or record.get("version")
         return fragment(request, ui, compiled, record, name, editing=True, version=version)
 

@@ -104,7 +104,9 @@ def board_field(ui: UiCall, entity: CompiledEntity, screens: Screens) -> FieldDe
     """
     name = screens.kanban_field
     if name is None or name not in ui.call.access.entity(entity.name).columns:
-        raise NotFoundError(f"{entity.entity.plural_label} have no kanban board.")
+        raise NotFoundError(
+            Translatable("%(entities)s have no kanban board.", entities=entity.entity.plural_label)
+        )
     return entity.entity.fields[name]
 
 
@@ -164,7 +166,9 @@ def build_board(
             column.total = found.total if found.total is not None else _zero(total)
             column.currency = found.currency or fallback
             if found.missing:
-                column.flag = " ".join(m.sentence() for m in found.missing[:5])
+                column.flag = " ".join(
+                    ui.translator.message(m.sentence()) for m in found.missing[:5]
+                )
             if not found.count:
                 continue
             condition = stage_filter(f.name, column.stage.name)

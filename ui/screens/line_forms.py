@@ -19,6 +19,7 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.metadata.model import EntityDef, FieldDef
 from trellis.platform.authz.call import Call
+from trellis.platform.i18n import Translatable
 from trellis.platform.records.errors import NotFoundError
 from trellis.platform.records.lines import LineField, line_fields
 from trellis.platform.services.caller import readable_entity
@@ -168,7 +169,11 @@ def line_row_handlers(services: UiServices) -> list[Any]:
         tables = form_tables(ui.call, target.entity, {}, {})
         table = next((t for t in tables if t.name == wanted), None)
         if table is None:
-            raise NotFoundError(f"{entity} has no lines field '{wanted}'.")
+            raise NotFoundError(
+                Translatable(
+                    "%(entity)s has no lines field '%(name)s'.", entity=entity, name=wanted
+                )
+            )
         row = LineRow(f"n{secrets.token_hex(4)}", None, {})
         return page(request, ui, "_line_row.html", {"table": table, "row": row})
 

@@ -87,7 +87,7 @@ def total_cells(
     cells = {}
     for name, total in totals.items():
         currency = total.currency or total_currency(model, entity.entity, name)
-        missing = "; ".join(m.sentence() for m in total.missing)
+        missing = "; ".join(t.message(m.sentence()) for m in total.missing)
         cells[name] = TotalCell(t.money(total.total, currency), missing)
     return cells
 

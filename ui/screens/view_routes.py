@@ -17,6 +17,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.platform.i18n import Translatable
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError, ValidationFailedError
 from trellis.platform.services import ListArgs
@@ -93,8 +94,9 @@ def view_routes(services: UiServices) -> list[Any]:
         try:
             api.page(ui.call, entity, ListArgs.of(params))
         except RecordError as exc:
+            reason = error_text(exc, ui.translator)
             raise ValidationFailedError(
-                {"query": [f"This view cannot be saved: {error_text(exc)}"]}
+                {"query": [Translatable("This view cannot be saved: %(reason)s", reason=reason)]}
             ) from None
 
     @get(VIEWS, sync_to_thread=True)
@@ -138,11 +140,17 @@ def view_routes(services: UiServices) -> list[Any]:
                 return redirect(
                     request,
                     f"/t/{tenant}/e/{entity}?{stored}",
-                    flash=f"Not saved: {error_text(exc)}",
+                    flash=ui.translator.gettext(
+                        "Not saved: %(reason)s", reason=error_text(exc, ui.translator)
+                    ),
                 )
             errors = exc.body()["errors"]
             return menu(request, ui, target, errors=errors, name=name, status=exc.status)
-        done = f"View “{view.name}” saved{' and shared' if view.shared else ''}."
+        done = (
+            ui.translator.gettext("View “%(name)s” saved and shared.", name=view.name)
+            if view.shared
+            else ui.translator.gettext("View “%(name)s” saved.", name=view.name)
+        )
         if not is_htmx(request):
             return redirect(request, f"/t/{tenant}/e/{entity}?{stored}", flash=done)
         return menu(request, ui, target, message=done)
@@ -157,7 +165,7 @@ def view_routes(services: UiServices) -> list[Any]:
         ui, target = context(request, tenant, entity)
         with engines.tenant_connection(tenant, write=True) as conn, conn.begin():
             view = delete_view(conn, ui.call.app, target.name, view_id, ui.call.identity.user_id)
-        done = f"View “{view.name}” deleted."
+        done = ui.translator.gettext("View “%(name)s” deleted.", name=view.name)
         if not is_htmx(request):
             return redirect(request, f"/t/{tenant}/e/{entity}", flash=done)
         return menu(request, ui, target, message=done)
