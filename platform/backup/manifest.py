@@ -11,13 +11,15 @@ from trellis.metadata.model.local_text import Translatable
 #: Name of the format written into every manifest.
 FORMAT_NAME = "trellis-backup"
 #: Version of the archive layout; a restore refuses archives of a newer version.
-FORMAT_VERSION = 1
+#: 2 added ``members/members.jsonl`` (version 1 archives restore without members).
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 PACKAGE_DIR = "package/"
 DATA_DIR = "data/"
 HISTORY_ENTRY = "history/_changes.jsonl"
 INTERNAL_DIR = "internal/"
 AUDIT_ENTRY = "audit/audit.jsonl"
+MEMBERS_ENTRY = "members/members.jsonl"
 FILES_DIR = "files/"
 
 
@@ -114,6 +116,7 @@ __all__ = [
     "HISTORY_ENTRY",
     "INTERNAL_DIR",
     "MANIFEST",
+    "MEMBERS_ENTRY",
     "PACKAGE_DIR",
     "BackupError",
     "Entry",

@@ -2,7 +2,8 @@
 
 Every row is read in one transaction: REPEATABLE READ on PostgreSQL (the audit rows,
 in the system schema, are read through the same connection and snapshot), one read
-transaction on SQLite (the audit rows, in the system file, right after). The archive
+transaction on SQLite (the audit and member rows, in the system file, right after).
+The members (``members/members.jsonl``) are read like the audit rows. The archive
 is written beside its final name and renamed over it at the end.
 """
 
@@ -24,10 +25,12 @@ from trellis.platform.backup.manifest import (
     AUDIT_ENTRY,
     FILES_DIR,
     MANIFEST,
+    MEMBERS_ENTRY,
     PACKAGE_DIR,
     BackupError,
     Manifest,
 )
+from trellis.platform.backup.members import member_rows, members_query
 from trellis.platform.backup.tables import archived_tables, order_by
 from trellis.platform.backup.values import to_json
 from trellis.platform.config.version import __version__
@@ -77,6 +80,7 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
         entries[PACKAGE_DIR + path] = write_bytes(archive, PACKAGE_DIR + path, text.encode())
     keys: list[str] = []
     audit_query = runtime.registry.audit.backup_query(info.id)
+    people = members_query(runtime.registry, info.id)
     with runtime.engines.tenant_connection(tenant) as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -92,9 +96,15 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
                 entries[AUDIT_ENTRY] = write_lines(
                     archive, AUDIT_ENTRY, _audit(audit_conn, audit_query)
                 )
+                entries[MEMBERS_ENTRY] = write_lines(
+                    archive, MEMBERS_ENTRY, member_rows(audit_conn, people)
+                )
     if AUDIT_ENTRY not in entries:
         with runtime.engines.system_connection() as sys_conn, sys_conn.begin():
             entries[AUDIT_ENTRY] = write_lines(archive, AUDIT_ENTRY, _audit(sys_conn, audit_query))
+            entries[MEMBERS_ENTRY] = write_lines(
+                archive, MEMBERS_ENTRY, member_rows(sys_conn, people)
+            )
     if runtime.tenant(tenant, fresh=True).current_version != version.version_no:
         raise BackupError(f"'{tenant}' was published during the backup: run it again.")
     store = file_store(runtime.config)
