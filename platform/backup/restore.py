@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 from trellis.metadata.loader import load_package
 from trellis.metadata.model.local_text import Translatable
-from trellis.platform.app_packages.export import write_package
 from trellis.metadata.model.roles import ADMIN_ROLE
+from trellis.platform.app_packages.export import write_package
 from trellis.platform.backup.manifest import AUDIT_ENTRY, FILES_DIR, MEMBERS_ENTRY, BackupError
 from trellis.platform.backup.members import MembersResult, check_members, restore_members
 from trellis.platform.backup.tables import archived_tables, drop_tenant_tables, reset_sequences
