@@ -44,6 +44,15 @@ def cmd_backup(args: argparse.Namespace) -> None:
         path=args.output,
     )
     sys.stdout.write(text + "\n")
+    if manifest.unknown_roles:
+        warning = cli_translator().gettext(
+            "warning: members of '%(tenant)s' hold roles the app does not define "
+            "(%(roles)s): a restore refuses this archive; remove them with "
+            "'trellis user roles' and back up again.",
+            tenant=args.tenant,
+            roles=", ".join(manifest.unknown_roles),
+        )
+        sys.stderr.write(warning + "\n")
 
 
 def cmd_restore(args: argparse.Namespace) -> None:

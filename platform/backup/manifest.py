@@ -53,6 +53,9 @@ class Manifest:
     app: str
     format_version: int = FORMAT_VERSION
     entries: dict[str, Entry] = field(default_factory=dict)
+    #: Roles members hold that the app does not define (a restore refuses them); not
+    #: written into ``manifest.json``, for the writer's caller to warn about.
+    unknown_roles: list[str] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
         data = {

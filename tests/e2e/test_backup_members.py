@@ -209,6 +209,24 @@ def test_tampered_and_unknown_roles_are_refused_with_nothing_changed(
     assert runtime.registry.user_id("new@acme.test") is None
 
 
+def test_a_role_the_app_lacks_is_warned_at_backup_and_refused_at_restore(
+    world: tuple[list[str], dict[str, str]],
+    runtime: Runtime,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    where, _ = world
+    runtime.registry.add_membership(
+        "acme", runtime.registry.user_id("carl@acme.test") or 0, ["ghost"]
+    )
+    path = tmp_path / "a.zip"
+    assert main(["backup", "acme", "-o", str(path), *where]) == 0
+    assert "(ghost): a restore refuses this archive" in capsys.readouterr().err
+    assert main(["restore", "acme", str(path), "--as", "other", *where]) == 1
+    assert "'carl@acme.test' has role 'ghost'" in capsys.readouterr().err
+    assert runtime.registry.get_tenant("other") is None
+
+
 def test_an_archive_without_members_still_restores_and_says_so(
     world: tuple[list[str], dict[str, str]],
     runtime: Runtime,
