@@ -8,7 +8,7 @@
    then ``can``), with ``--tenants`` tenants' enforcers loaded (the CRM seed's roles
    in each tenant's domain, three members each, stored through sqlalchemy-adapter in
    ``casbin_rule`` and loaded with the tenant's filter). Budget: ≤ 0.1 ms.
-2. Listing 50 records (by id, with the capped count) through ``TenantApi``
+2. Listing 50 records (by id, with the capped count) through ``ApiGate`` and the records service
    in-process on SQLite, on a table of ``--rows`` rows, as a rep under ``own`` scope
    (1 % of the rows are theirs; ``owner_id`` is indexed) beside the same list as the
    tenant admin, alternating rounds. Budget: own ≤ 1.2x admin.
@@ -33,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from trellis.metadata.loader import load_package
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
+from trellis.platform.api.records_controller import list_page
 from trellis.platform.authz import EnforcerCache
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
 from trellis.rules.checker import RuleExpressionChecker
 
@@ -106,7 +108,7 @@ def _fill(runtime: Runtime, rows: int, rep_id: int) -> None:
         conn.commit()
 
 
-def load_enforcers(api: TenantApi, tenants: int) -> dict[str, float]:
+def load_enforcers(api: ApiGate, tenants: int) -> dict[str, float]:
     """Load ``tenants`` tenants' enforcers (CRM roles, 3 members each); seconds and MiB."""
     crm = load_package(CRM, checker=RuleExpressionChecker())
     authz = api.authz
@@ -123,7 +125,7 @@ def load_enforcers(api: TenantApi, tenants: int) -> dict[str, float]:
     return {"load_s": time.perf_counter() - started, "rss_mib": _rss_mib() - rss_before}
 
 
-def check_costs(api: TenantApi, rep_id: int) -> dict[str, float]:
+def check_costs(api: ApiGate, rep_id: int) -> dict[str, float]:
     """Casbin decision and full per-request authorization (µs) on the warm bench tenant."""
     authz = api.authz
     app = api.runtime.app(TENANT)
@@ -144,7 +146,7 @@ def check_costs(api: TenantApi, rep_id: int) -> dict[str, float]:
     }
 
 
-def list_costs(api: TenantApi, headers: dict[str, str], pages: int, rounds: int) -> dict[str, Any]:
+def list_costs(api: ApiGate, headers: dict[str, str], pages: int, rounds: int) -> dict[str, Any]:
     """Median CPU ms per list page (own scope and admin), the two interleaved page by page.
 
     CPU time of this process (not wall time) and strict alternation keep the noise of
@@ -158,7 +160,7 @@ def list_costs(api: TenantApi, headers: dict[str, str], pages: int, rounds: int)
         start = time.process_time()
         call = api.call(TENANT, headers[who])
         entity = api.entity(call, "item")
-        api.list_records(call, entity, params)
+        encode(list_page(api.services, call, entity, params).as_json())
         return (time.process_time() - start) * 1000
 
     for who in ("rep", "admin", "rep", "admin"):
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp())
     try:
         runtime = Runtime(RuntimeConfig(data_dir=tmp / "data"))
-        api = TenantApi(runtime)
+        api = ApiGate(runtime)
         reg = runtime.registry
         reg.create_tenant(TENANT)
         publish(runtime, TENANT, _write_package(tmp / "pkg"))
@@ -240,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         f"with {args.rows:,} rows ({fill_s:.0f} s to load), 1 % owned by the rep, "
         "`owner_id` indexed (with `deleted_at`). Lists: `limit=50` (by id) with the capped "
         "count, through "
-        f"`TenantApi` in-process (no HTTP), rep and admin pages interleaved one by one, "
+        "`ApiGate` and the records service in-process (no HTTP), rep and admin pages "
+        "interleaved one by one, "
         f"{args.rounds} rounds of {args.pages} pages each; CPU time of the process per "
         "page, medians.\n\n"
         "| measurement | value | budget | verdict |\n|---|---:|---:|---|\n"

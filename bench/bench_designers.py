@@ -6,7 +6,8 @@ Loads the CRM seed (``bench_ui``'s loader, a few rows) and saves one entity file
 draft (so the pages read a changed file as well as the published model). Every request
 goes through the same Litestar app in this process (TestClient, no network): the entity
 list, an entity page with its form preview, a field editor, the publish page (its plan
-loads after the page) and the history, against ``GET /t/demo/admin/jobs`` (baseline).
+loads after the page), the history, the workflow designer (diagram laid out per request)
+and the pipeline designer, against ``GET /t/demo/admin/jobs`` (baseline).
 Rounds alternate the order; the figure is the median per request, its ratio to the
 baseline, and each page's median against the issue's 100 ms.
 """
@@ -36,6 +37,8 @@ PAGES = {
     "rule editor (checked text)": "/t/demo/admin/entities/contact/rules/validations/new",
     "publish page": "/t/demo/admin/publish",
     "history": "/t/demo/admin/versions",
+    "workflow designer (diagram)": "/t/demo/admin/workflows/ticket_flow",
+    "pipeline designer": "/t/demo/admin/pipelines",
 }
 
 

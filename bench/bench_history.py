@@ -66,7 +66,7 @@ def _once(call: Callable[[], object]) -> float:
 
 def run(changes: int, rounds: int, database_url: str | None) -> tuple[dict[str, list[float]], str]:
     """Build the record, then time the three calls; the backend's name."""
-    from trellis.platform.api.tenant_api import TenantApi
+    from trellis.platform.api.gate import ApiGate
     from trellis.platform.config.clock import FakeClock
     from trellis.platform.runtime import Runtime
 
@@ -76,7 +76,7 @@ def run(changes: int, rounds: int, database_url: str | None) -> tuple[dict[str, 
         runtime = Runtime(make_config(data_dir, database_url, prefix), clock=clock)
         try:
             token = open_tenant(runtime, _package(data_dir / "pkg"))
-            api = TenantApi(runtime)
+            api = ApiGate(runtime)
             call = api.call(TENANT, f"Bearer {token}")
             entity = call.app.entities["item"]
             records = api.services.records

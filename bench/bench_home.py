@@ -22,14 +22,14 @@ from pathlib import Path
 from bench_ui import PASSWORD, _load, _time, out
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
 
 def _more(runtime: Runtime, rows: int) -> None:
-    api = TenantApi(runtime)
+    api = ApiGate(runtime)
     user = runtime.registry.user_id("admin@demo.test")
     identity = runtime.registry.member_identity("demo", user or 0)
     if identity is None:
@@ -42,7 +42,7 @@ def _more(runtime: Runtime, rows: int) -> None:
     tickets = [{"subject": f"Ticket {i}"} for i in range(rows // 6)]
     for entity, items in (("activity", tasks), ("ticket", tickets)):
         for start in range(0, len(items), 500):
-            api.bulk(call, call.app.entities[entity], items[start : start + 500])
+            api.services.records.bulk(call, call.app.entities[entity], items[start : start + 500])
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from trellis.metadata.model import EntityDef, FieldDef, FieldType
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.i18n import Translator
 from trellis.platform.publish import publish
@@ -61,7 +61,7 @@ def _load(runtime: Runtime, rows: int) -> None:
     publish(runtime, "ventas", PACKAGE)
     user = runtime.registry.ensure_user("admin@ventas.test", PASSWORD)
     runtime.registry.add_membership("ventas", user, ["admin"])
-    api = TenantApi(runtime)
+    api = ApiGate(runtime)
     identity = runtime.registry.member_identity("ventas", user)
     if identity is None:
         raise RuntimeError("admin missing")
@@ -79,7 +79,7 @@ def _load(runtime: Runtime, rows: int) -> None:
         for i in range(rows)
     ]
     for start in range(0, rows, 500):
-        api.bulk(call, call.app.entities["deal"], items[start : start + 500])
+        api.services.records.bulk(call, call.app.entities["deal"], items[start : start + 500])
 
 
 def _raw_value(

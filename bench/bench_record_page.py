@@ -23,9 +23,8 @@ from typing import Any
 from bench_ui import PASSWORD, _load, _time, out
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.config import RuntimeConfig
-from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
@@ -34,7 +33,7 @@ RELATED = 20
 
 def _relate(runtime: Runtime, account: int) -> None:
     """Twenty records of each kind pointing at ``account``."""
-    api = TenantApi(runtime)
+    api = ApiGate(runtime)
     user = runtime.registry.ensure_user("admin@demo.test", PASSWORD)
     identity = runtime.registry.member_identity("demo", user)
     if identity is None:
@@ -49,9 +48,7 @@ def _relate(runtime: Runtime, account: int) -> None:
     for entity, make in kinds.items():
         for i in range(RELATED):
             data = make(i)
-            result = api.create(call, call.app.entities[entity], data, None, encode(data))
-            if result.status != 201:
-                raise RuntimeError(f"{entity}: {result.status} {result.body!r}")
+            api.services.records.create(call, call.app.entities[entity], data)
 
 
 def main() -> None:

@@ -5,8 +5,8 @@
 1. A typical expression evaluated by the compiled closures beside the tree-walking
    interpreter (same typed tree, same record).
 2. A create on an entity with 20 validations and 20 trigger rules beside the same create
-   on the same entity with none, through ``TenantApi`` in-process on SQLite (no HTTP),
-   alternating rounds so machine noise hits both. Budget: ≤ 2x.
+   on the same entity with none, through ``ApiGate`` and the records service in-process
+   on SQLite (no HTTP), alternating rounds so machine noise hits both. Budget: ≤ 2x.
 
 Results are appended to bench/RESULTS.md under their own heading.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from trellis.metadata.loader import load_package
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
@@ -106,7 +106,7 @@ def save_costs(saves: int, rounds: int) -> tuple[float, float]:
     tmp = Path(tempfile.mkdtemp())
     try:
         runtime = Runtime(RuntimeConfig(data_dir=tmp / "data"))
-        api = TenantApi(runtime)
+        api = ApiGate(runtime)
         headers = {}
         for tenant, loaded in (("plain", False), ("loaded", True)):
             runtime.registry.create_tenant(tenant)
@@ -114,15 +114,14 @@ def save_costs(saves: int, rounds: int) -> tuple[float, float]:
             user = runtime.registry.ensure_user(f"a@{tenant}.test", "bench password")
             runtime.registry.add_membership(tenant, user, ["admin"])
             headers[tenant] = "Bearer " + runtime.registry.create_token(tenant, f"a@{tenant}.test")
-        body = b'{"name": "Deal", "amount": "5000.00", "stage": "new"}'
 
         def run(tenant: str) -> float:
             call = api.call(tenant, headers[tenant])
             entity = api.entity(call, "deal")
             start = time.process_time()
             for _ in range(saves):
-                api.create(
-                    call, entity, {"name": "Deal", "amount": "5000.00", "stage": "new"}, None, body
+                api.services.records.create(
+                    call, entity, {"name": "Deal", "amount": "5000.00", "stage": "new"}
                 )
             return (time.process_time() - start) / saves * 1000
 

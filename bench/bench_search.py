@@ -192,7 +192,7 @@ def _raw(runtime: Any, entity: Any) -> Callable[[list[str]], list[int]]:
 
 def run(rows: int, rounds: int, database_url: str | None) -> tuple[dict[str, Any], str]:
     """Load, reindex, then time both calls per query; figures and the backend's name."""
-    from trellis.platform.api.tenant_api import TenantApi
+    from trellis.platform.api.gate import ApiGate
     from trellis.platform.runtime import Runtime
     from trellis.platform.search.reindex import reindex
     from trellis.platform.search.text import query_words
@@ -217,7 +217,7 @@ def run(rows: int, rounds: int, database_url: str | None) -> tuple[dict[str, Any
             figures["reindex_s"] = time.perf_counter() - start
             figures["indexed"] = done.rebuilt["person"]
             analyze(runtime)
-            api = TenantApi(runtime)
+            api = ApiGate(runtime)
             call = api.call(TENANT, f"Bearer {token}")
             reads = api.services.reads
             raw = _raw(runtime, call.app.entities["person"])

@@ -12,7 +12,6 @@ ratio screen/API, plus the screen's absolute median against the 50 ms budget.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -23,10 +22,9 @@ from typing import Any
 from litestar.testing import TestClient
 
 import trellis.seed.crm
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
-from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
@@ -43,7 +41,7 @@ def _load(runtime: Runtime, rows: int) -> str:
     publish(runtime, "demo", Path(trellis.seed.crm.__file__).parent)
     user = runtime.registry.ensure_user("admin@demo.test", PASSWORD)
     runtime.registry.add_membership("demo", user, ["admin"])
-    api = TenantApi(runtime)
+    api = ApiGate(runtime)
     identity = runtime.registry.member_identity("demo", user)
     if identity is None:
         raise RuntimeError("admin missing")
@@ -51,8 +49,9 @@ def _load(runtime: Runtime, rows: int) -> str:
     accounts = []
     for i in range(20):
         data = {"name": f"Account {i}"}
-        body = api.create(call, call.app.entities["account"], data, None, encode(data)).body
-        accounts.append(json.loads(body or b"{}")["id"])
+        accounts.append(
+            api.services.records.create(call, call.app.entities["account"], data).record["id"]
+        )
     items = [
         {
             "name": f"Deal {i}",
@@ -63,7 +62,9 @@ def _load(runtime: Runtime, rows: int) -> str:
         for i in range(rows)
     ]
     for start in range(0, rows, 500):
-        api.bulk(call, call.app.entities["opportunity"], items[start : start + 500])
+        api.services.records.bulk(
+            call, call.app.entities["opportunity"], items[start : start + 500]
+        )
     return runtime.registry.create_token("demo", "admin@demo.test")
 
 

@@ -3,8 +3,9 @@
     python bench/profile_api.py [--op create|read|list] [-n 3000] [--top 25]
 
 It sets up a tenant like ``bench_api.py`` does (on SQLite, in a temporary folder), then runs
-the operation ``-n`` times through ``TenantApi`` (authentication, app lookup, record service,
-JSON) and through the hand-written ``Baseline``, without the HTTP layer, which both share.
+the operation ``-n`` times through ``ApiGate`` and the services (authentication, app
+lookup, record service, JSON) and through the hand-written ``Baseline``, without the HTTP
+layer, which both share.
 It prints the CPU time per operation of each, then a cProfile of the Trellis side sorted by
 cumulative time.
 """
@@ -27,7 +28,9 @@ import msgspec
 from baseline_app import Baseline
 from bench_api import LIST_FILTER, LIST_SORT, make_config, prepare
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
+from trellis.platform.api.records_controller import list_page
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
 
 TENANT = "bench"
@@ -42,7 +45,7 @@ BODY = {
 
 
 def operations(
-    op: str, api: TenantApi, baseline: Baseline, token: str
+    op: str, api: ApiGate, baseline: Baseline, token: str
 ) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """The Trellis and baseline callables for ``op``, each doing what one request does."""
     header = f"Bearer {token}"
@@ -52,11 +55,12 @@ def operations(
     def trellis() -> Any:
         call = api.call(TENANT, header)
         entity = api.entity(call, "item")
+        records = api.services.records
         if op == "create":
-            return api.create(call, entity, msgspec.json.decode(raw), None, raw)
+            return encode(records.create(call, entity, msgspec.json.decode(raw)).record)
         if op == "read":
-            return api.read(call, entity, 42)
-        return api.list_records(call, entity, params)
+            return encode(records.read(call, entity, 42).record)
+        return encode(list_page(api.services, call, entity, params).as_json())
 
     def hand_written() -> Any:
         user_id = baseline.user_for(header, TENANT)
@@ -95,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup = prepare(data_dir, None, "", args.rows)
         runtime = Runtime(make_config(data_dir, None, ""))
         baseline = Baseline(str(data_dir), None, "")
-        trellis, hand_written = operations(args.op, TenantApi(runtime), baseline, setup.token)
+        trellis, hand_written = operations(args.op, ApiGate(runtime), baseline, setup.token)
         t_ms, b_ms = cpu_ms(trellis, args.n), cpu_ms(hand_written, args.n)
         out = sys.stdout
         out.write(f"{args.op}: Trellis {t_ms:.3f} ms CPU/op, baseline {b_ms:.3f} ms CPU/op, ")

@@ -7,7 +7,6 @@ CRM tenant with sample records from a temporary directory and drives Debian's Ch
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import tempfile
@@ -20,10 +19,9 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 import trellis.seed.crm
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
-from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
@@ -45,7 +43,7 @@ SCREENS = [
 
 def _sample(runtime: Runtime) -> None:
     """A few accounts, contacts and opportunities so the screens have something to show."""
-    api = TenantApi(runtime)
+    api = ApiGate(runtime)
     user_id = runtime.registry.user_id("admin@demo.test") or 0
     identity = runtime.registry.member_identity("demo", user_id)
     if identity is None:
@@ -54,8 +52,7 @@ def _sample(runtime: Runtime) -> None:
 
     def create(entity: str, data: dict[str, Any]) -> int:
         target = call.app.entities[entity]
-        body = api.create(call, target, data, None, encode(data)).body or b"{}"
-        return int(json.loads(body)["id"])
+        return int(api.services.records.create(call, target, data).record["id"])
 
     names = ["Northwind Traders", "Contoso", "Globex", "Initech", "Umbrella"]
     stages = ["prospecting", "qualification", "proposal", "negotiation", "won"]

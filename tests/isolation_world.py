@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.runtime import Runtime
 
@@ -52,17 +52,17 @@ class World:
     _missing: dict[tuple[str, str, str], Any] = field(default_factory=dict)
     _sessions: dict[str, httpx.Cookies] = field(default_factory=dict)
     _pages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    _api: TenantApi | None = None
+    _api: ApiGate | None = None
 
     def token_of(self, entity: str, record: int) -> str:
         """The token the texts of ``north`` record ``record`` hold."""
         n = next(n for (e, n), i in self.home.tokens.items() if e == entity and i == record)
         return f"{MARKS[HOME]}-{entity}-{n}"
 
-    def tenant_api(self) -> TenantApi:
+    def tenant_api(self) -> ApiGate:
         """One in-process API (its policy caches warm) for the dashboard computations."""
         if self._api is None:
-            self._api = TenantApi(self.runtime)
+            self._api = ApiGate(self.runtime)
         return self._api
 
     def first_page(self, tenant: Tenant, entity: str) -> dict[str, Any]:

@@ -8,9 +8,11 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
+from trellis.platform.services.caller import readable_entity
 
 from ui_records import creator
 from ui_support import sign_in
@@ -52,9 +54,9 @@ def screen_problems(html: str) -> list[str]:
     return missing + audit.problems
 
 
-def call_of(runtime: Runtime, tenant: str, email: str) -> tuple[TenantApi, Call]:
-    """The API and a call of member ``email`` (as a session would make it)."""
-    api = TenantApi(runtime)
+def call_of(runtime: Runtime, tenant: str, email: str) -> tuple[Services, Call]:
+    """The services and a call of member ``email`` (as a session would make it)."""
+    api = Services(runtime)
     user = runtime.registry.user_id(email)
     assert user is not None
     identity = runtime.registry.member_identity(tenant, user)
@@ -72,11 +74,10 @@ def create(runtime: Runtime, tenant: str, email: str, entity: str, data: dict[st
 def update(
     runtime: Runtime, tenant: str, email: str, entity: str, ident: int, data: dict[str, Any]
 ) -> Any:
-    """Update a record as ``email`` through the API; the record."""
-    api, call = call_of(runtime, tenant, email)
-    result = api.update(call, api.entity(call, entity), ident, data, None)
-    assert result.body is not None
-    return json.loads(result.body)
+    """Update a record as ``email`` through the records service; the record as JSON."""
+    services, call = call_of(runtime, tenant, email)
+    result = services.records.update(call, readable_entity(call, entity), ident, data, None)
+    return json.loads(encode(result.record))
 
 
 def signed_in_client(client: TestClient[Any], tenant: str, email: str) -> TestClient[Any]:

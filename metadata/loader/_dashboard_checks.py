@@ -6,7 +6,10 @@ MD113 (``agg`` and ``field`` do not fit: sum/avg/min/max need a number field,
 MD115 (a ``group_by`` that cannot group as asked), MD116 (a ``where`` the rule
 checker refuses), MD420 (a tile whose keys do not fit its kind: a ``ratio`` takes its
 aggregates in ``numerator``, ``minus`` and ``denominator``, other kinds take none of
-those). Each part of a ratio is checked like a KPI tile of its own.
+those), MD421 (a ``having`` item whose field is not a reference to the tile's entity;
+its unknown entity or field is MD111 or MD112, its ``where`` MD116). Each part of a ratio
+is checked like a KPI tile of its own, and so is a line chart's ``compare`` series (which
+must group by the tile's time bucket, MD115; ``compare`` on another kind is MD420).
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from trellis.metadata.model import (
     DslType,
     EntityDef,
     FieldType,
+    MeasureDef,
     SourceSpan,
+    TileDef,
 )
 
 #: Field types whose values are few and discrete enough to group by.
@@ -56,7 +61,7 @@ DATE_TYPES = (FieldType.DATE, FieldType.DATETIME)
 #: Field types a funnel can order its steps by.
 FUNNEL_TYPES = (FieldType.PIPELINE, FieldType.ENUM)
 #: Keys of an aggregate tile that a ratio takes in its parts instead.
-_AGGREGATE_KEYS = ("entity", "agg", "field", "group_by", "where")
+_AGGREGATE_KEYS = ("entity", "agg", "field", "group_by", "where", "having")
 #: Standard columns as field types, for grouping (``id`` and ``version`` never group).
 _STANDARD_TYPES = {
     "owner_id": FieldType.USER,
@@ -170,7 +175,13 @@ class _TileCheck:
 
 def _check_shape(check: _TileCheck) -> bool:
     """Whether the tile's keys fit its kind; reports the first key that does not (MD420)."""
-    is_ratio = check.item.get("kind") == "ratio"
+    kind = check.item.get("kind")
+    for key in ("compare", "series_label"):
+        if key in check.item and kind != "line":
+            message = f"'{key}' belongs to a line chart, not a {kind}; use 'kind: line'"
+            check.error("MD420", message, key)
+            return False
+    is_ratio = kind == "ratio"
     misplaced = _AGGREGATE_KEYS if is_ratio else (*RATIO_PARTS, "percent")
     for key in misplaced:
         if key not in check.item:
@@ -208,6 +219,11 @@ def check_dashboards(
                 continue
             if item.get("kind") != "ratio":
                 _check_measure(check, name, model, entity_docs, broken)
+                if isinstance(item.get("compare"), dict):
+                    other = {**item["compare"], "kind": item.get("kind")}
+                    sub = _TileCheck(other, index, doc.positions, report, "compare")
+                    _check_measure(sub, name, model, entity_docs, broken)
+                    _check_same_bucket(sub, item.get("group_by"), other.get("group_by"))
                 continue
             for part in RATIO_PARTS:
                 if isinstance(item.get(part), dict):
@@ -230,6 +246,56 @@ def _check_measure(
         check.error("MD111", message, "entity", did_you_mean(entity, model.entities))
         return
     check.run(field_specs(entity_docs[entity].data), entity)
+    _check_having(check, entity, model, entity_docs, broken)
+
+
+def _check_same_bucket(check: _TileCheck, mine: Any, theirs: Any) -> None:
+    """A compared series groups by the tile's own time bucket (MD115)."""
+    if not isinstance(mine, str) or not isinstance(theirs, str):
+        return
+    bucket, other = mine.partition(":")[2], theirs.partition(":")[2]
+    if bucket and other and bucket != other:
+        message = f"group_by: a compared series must use the tile's time bucket '{bucket}'"
+        check.error("MD115", message, "group_by", f"{theirs.partition(':')[0]}:{bucket}")
+
+
+def _check_having(
+    check: _TileCheck,
+    entity: str,
+    model: AppModel,
+    entity_docs: Mapping[str, YamlDocument],
+    broken: Collection[str],
+) -> None:
+    """Each ``having`` item names a known entity and its reference to ``entity``."""
+    items = check.item.get("having")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        related, name = item.get("entity"), item.get("field")
+        if not isinstance(related, str) or not isinstance(name, str) or related in broken:
+            continue
+        span = check.positions.value((*check.path, "having", index, "entity"))
+        where = f"{check.where} having {index + 1}"
+        if related not in entity_docs:
+            message = f"{where}: unknown entity '{related}'"
+            check.report.error("MD111", message, span, did_you_mean(related, model.entities))
+            continue
+        specs = field_specs(entity_docs[related].data)
+        span = check.positions.value((*check.path, "having", index, "field"))
+        if name not in specs:
+            message = f"{where}: unknown field '{name}' of entity '{related}'"
+            check.report.error("MD112", message, span, did_you_mean(name, list(specs)))
+            continue
+        refs = [n for n, spec in specs.items() if _points_at(spec, entity)]
+        if not _points_at(specs[name], entity):
+            message = f"{where}: field '{name}' of '{related}' is not a reference to '{entity}'"
+            check.report.error("MD421", message, span, refs[0] if refs else None)
+
+
+def _points_at(spec: Any, entity: str) -> bool:
+    """Whether a field spec is a reference to ``entity``."""
+    target = spec.get("to") if isinstance(spec, dict) else None
+    return spec_type(spec) == FieldType.REFERENCE and target == entity
 
 
 def check_tile_conditions(
@@ -241,10 +307,19 @@ def check_tile_conditions(
     """Type-check every tile's ``where`` as a boolean over its entity (MD116)."""
     for dashboard in model.dashboards.values():
         for number, tile in enumerate(dashboard.tiles, start=1):
-            parts = tile.ratio.parts if tile.ratio is not None else (("", tile),)
+            parts: tuple[tuple[str, MeasureDef | TileDef], ...] = (
+                tile.ratio.parts if tile.ratio is not None else (("", tile),)
+            )
+            if tile.compare is not None:
+                parts = (*parts, ("compare", tile.compare))
+            conditions = [(p, m.entity, m.where, m.where_source) for p, m in parts]
             for part, measure in parts:
-                where, span = measure.where, measure.where_source
-                entity = model.entities.get(measure.entity)
+                conditions += [
+                    (f"{part} having {i}".strip(), h.entity, h.where, h.where_source)
+                    for i, h in enumerate(measure.having, start=1)
+                ]
+            for part, name, where, span in conditions:
+                entity = model.entities.get(name)
                 if entity is None or where is None or span is None:
                     continue
                 skip = unreliable.get(entity.name, ())

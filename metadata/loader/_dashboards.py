@@ -3,13 +3,15 @@
 Each file is schema-checked (``dashboard.schema.json``); the ``dashboard`` key must
 equal the file name and a name may be defined once (MD110). Building is lenient: a
 tile the schema check already reported is left out. A ``ratio`` tile reads its parts
-(``numerator``, ``minus``, ``denominator``) as aggregates of their own.
+(``numerator``, ``minus``, ``denominator``) as aggregates of their own; a tile or part
+may keep only the records ``having`` related records; a line chart may ``compare`` its
+series with a second aggregate (its own entity, ``where`` and time grouping).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -28,6 +30,7 @@ from trellis.metadata.model import (
     DashboardDef,
     MeasureDef,
     RatioDef,
+    RelatedDef,
     SourceSpan,
     TileDef,
 )
@@ -97,6 +100,24 @@ def read_dashboards(root: Path, display: str, read: Reader, report: Report) -> D
     return out
 
 
+def _having(
+    item: Mapping[str, Any], path: NodePath, positions: PositionMap
+) -> tuple[RelatedDef, ...]:
+    """The ``having`` items of a tile or part (those the schema check let through)."""
+    items = item.get("having")
+    found = []
+    for index, one in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(one, dict):
+            continue
+        entity, name, where = _text(one, "entity"), _text(one, "field"), _text(one, "where")
+        if entity is None or name is None:
+            continue
+        at: NodePath = (*path, "having", index)
+        span = positions.content((*at, "where")) if where else None
+        found.append(RelatedDef(entity, name, where, span, positions.value(at)))
+    return tuple(found)
+
+
 def _measure(item: Any, path: NodePath, positions: PositionMap) -> MeasureDef | None:
     """One aggregate of a ratio tile, or None when the schema check refused it."""
     if not isinstance(item, dict):
@@ -112,6 +133,7 @@ def _measure(item: Any, path: NodePath, positions: PositionMap) -> MeasureDef | 
         where=where,
         where_source=positions.content((*path, "where")) if where else None,
         source=positions.value(path),
+        having=_having(item, path, positions),
     )
 
 
@@ -146,6 +168,17 @@ def _tile(index: int, item: Any, positions: PositionMap) -> TileDef | None:
     path: NodePath = ("tiles", index)
     if item.get("kind") == "ratio":
         return _ratio_tile(item, path, positions)
+    tile = _aggregate_tile(item, path, positions)
+    other = item.get("compare")
+    if tile is None or not isinstance(other, dict):
+        return tile
+    compare = _aggregate_tile({**other, "kind": tile.kind}, (*path, "compare"), positions)
+    return replace(tile, compare=compare, series_label=_text(item, "series_label"))
+
+
+def _aggregate_tile(
+    item: Mapping[str, Any], path: NodePath, positions: PositionMap
+) -> TileDef | None:
     kind, label, entity, agg = (_text(item, k) for k in ("kind", "label", "entity", "agg"))
     if kind not in TILE_KINDS or agg not in TILE_AGGREGATES or label is None or entity is None:
         return None
@@ -167,6 +200,7 @@ def _tile(index: int, item: Any, positions: PositionMap) -> TileDef | None:
         where_source=positions.content((*path, "where")) if where else None,
         description=_text(item, "description"),
         source=positions.value(path),
+        having=_having(item, path, positions),
     )
 
 

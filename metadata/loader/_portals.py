@@ -5,8 +5,9 @@ forms and links: MD240 (the ``portal`` key differs from the file name), MD241 (u
 entity), MD242 (unknown field), MD244 (a ``public_when`` value that does not fit its
 field). Own codes: MD398 (a field unfit for its role: a heading or summary that is not
 text, a body that is not text or rich text, vote counters that are not stored integers, a
-search field the entity does not index, a language field that is not an enum or string),
-MD399 (a portal name taken by the other public pages).
+search field the entity does not index, a language field that is not an enum or string,
+a filter that is not an enum, a ``translation_of`` that is not a reference to the entity
+itself), MD399 (a portal name taken by the other public pages).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from trellis.metadata.model import (
 )
 
 PORTAL_DIR = "portals"
+#: Query parameters a portal's list page uses itself: no filter may take these names.
+RESERVED_QUERY_NAMES = frozenset({"q", "page", "lang", "voted"})
 
 
 def _name(value: Any) -> str | None:
@@ -72,6 +75,8 @@ def build_portal(name: str, doc: YamlDocument) -> PortalDef:
         else None,
         sort=_name(data.get("sort")),
         page_size=int(data.get("page_size", 20)),
+        filters=tuple(data.get("filters") or ()),
+        translation_of=_name(data.get("translation_of")),
         source=doc.positions.anchor(()),
     )
 
@@ -117,6 +122,28 @@ def _check_roles(portal: PortalDef, entity: EntityDef, checks: _Checks) -> None:
                 checks.error("MD398", message, path)
     if portal.sort:
         checks.known(entity, portal.sort.lstrip("-"), ("sort",))
+    _check_extras(portal, entity, checks)
+
+
+def _check_extras(portal: PortalDef, entity: EntityDef, checks: _Checks) -> None:
+    """Filters are enum fields (not reserved query names); ``translation_of`` a
+    reference to the entity itself (MD242, MD398)."""
+    for index, name in enumerate(portal.filters):
+        path: NodePath = ("filters", index)
+        if name in RESERVED_QUERY_NAMES:
+            checks.error("MD398", f"a filter cannot be named '{name}' (used by the page)", path)
+        elif checks.known(entity, name, path) and entity.fields[name].type != FieldType.ENUM:
+            kind = entity.fields[name].type
+            checks.error("MD398", f"filter '{name}' must be an enum field, not {kind}", path)
+    original = portal.translation_of
+    if original and checks.known(entity, original, ("translation_of",)):
+        f = entity.fields[original]
+        if f.type != FieldType.REFERENCE or f.to != entity.name:
+            message = (
+                f"'translation_of' field '{original}' must be a reference to '{entity.name}' "
+                f"(the record a translation is made from)"
+            )
+            checks.error("MD398", message, ("translation_of",))
 
 
 def _check_portal(model: AppModel, stem: str, doc: YamlDocument, report: Report) -> PortalDef:

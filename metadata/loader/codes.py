@@ -138,6 +138,8 @@ CODES = MappingProxyType(
         "MD116": "a tile's 'where' condition is refused by the rule checker",
         "MD420": "a tile's keys do not fit its kind: a ratio takes its aggregates in "
         "numerator, minus and denominator; other kinds take none of those",
+        "MD421": "a tile's 'having' item names a field that is not a reference to the "
+        "tile's entity",
         # Public forms and signed links (forms/<name>.yaml, links/<name>.yaml).
         "MD240": "the 'form', 'link' or 'portal' key does not match the file name",
         "MD241": "a form, link or portal names an unknown entity (did you mean …)",

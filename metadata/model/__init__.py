@@ -11,6 +11,7 @@ from trellis.metadata.model.dashboards import (
     DashboardDef,
     MeasureDef,
     RatioDef,
+    RelatedDef,
     TileDef,
 )
 from trellis.metadata.model.defs import (
@@ -118,6 +119,7 @@ __all__ = [
     "PublicFieldDef",
     "PublicText",
     "RatioDef",
+    "RelatedDef",
     "RelatedList",
     "RelatedSource",
     "ReminderDef",

@@ -5,6 +5,12 @@ matching ``where`` (rule-language text), either as one number (``kpi``) or per v
 of ``group_by`` (charts), where a date or datetime is grouped by a time ``bucket``.
 A ``ratio`` tile is one number made of aggregates (``MeasureDef``), each over its own
 entity and ``where``: ``(numerator - minus) / denominator``, times 100 as a percentage.
+A tile or part may also keep only the records that ``having`` related records: each
+``RelatedDef`` asks for at least one live record of its entity pointing at the record
+through its reference ``field`` and matching its ``where`` (a retention rate: accounts
+with an order in the prior year *and* one in the last year, over the first). A line
+chart may ``compare`` its series with a second one over the same time buckets (forecast
+against quota).
 """
 
 from __future__ import annotations
@@ -28,6 +34,18 @@ TIME_BUCKETS = ("day", "week", "month", "quarter", "year")
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedDef:
+    """Records of ``entity`` whose reference ``field`` points at the tile's record and
+    that match ``where``: a tile keeps the records having at least one."""
+
+    entity: str
+    field: str
+    where: str | None = None
+    where_source: SourceSpan | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+@dataclass(frozen=True, slots=True)
 class MeasureDef:
     """One aggregate of a ratio tile: ``agg`` of ``field`` over ``entity`` where ``where``."""
 
@@ -37,6 +55,8 @@ class MeasureDef:
     where: str | None = None
     where_source: SourceSpan | None = None
     source: SourceSpan = UNKNOWN_SOURCE
+    #: Related records each counted record must have (all of them).
+    having: tuple[RelatedDef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +95,12 @@ class TileDef:
     source: SourceSpan = UNKNOWN_SOURCE
     #: The aggregates of a ``ratio`` tile (its ``entity`` and ``agg`` are the numerator's).
     ratio: RatioDef | None = None
+    #: Related records each aggregated record must have (all of them).
+    having: tuple[RelatedDef, ...] = ()
+    #: A second series of a line chart, over the same time buckets (its ``label`` names
+    #: the series; the tile's own series is named ``series_label``).
+    compare: TileDef | None = None
+    series_label: str | None = None
 
     @property
     def is_chart(self) -> bool:
@@ -103,5 +129,6 @@ __all__ = [
     "DashboardDef",
     "MeasureDef",
     "RatioDef",
+    "RelatedDef",
     "TileDef",
 ]

@@ -31,6 +31,9 @@ class PortalDef:
     ``fields`` what the page shows beside it. ``search`` are indexed fields the search
     box matches; ``language`` a field holding the record's language (the list shows the
     reader's); ``votes`` the two integer fields a "was this helpful?" vote adds one to.
+    ``filters`` are enum fields the list can be narrowed by (``?category=faq``);
+    ``translation_of`` a reference to the same entity naming the record a translation
+    was made from: a page links to the other public records of its group.
     """
 
     name: str
@@ -49,6 +52,10 @@ class PortalDef:
     #: Field the list is ordered by, ``-`` first for newest/largest first.
     sort: str | None = None
     page_size: int = 20
+    #: Enum fields the list offers as filters (one value each, from the query string).
+    filters: tuple[str, ...] = ()
+    #: Reference field to the original of a translation (groups translations).
+    translation_of: str | None = None
     source: SourceSpan = UNKNOWN_SOURCE
 
 

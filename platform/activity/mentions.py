@@ -56,7 +56,7 @@ def tenant_members(registry: TenantRegistry, tenant: str) -> list[Member]:
         sa.select(u.c.id, u.c.email, u.c.display_name)
         .join(m, m.c.user_id == u.c.id)
         .join(t, t.c.id == m.c.tenant_id)
-        .where(t.c.name == tenant, u.c.is_active.is_(True))
+        .where(t.c.name == tenant, u.c.is_active.is_(True), m.c.deactivated_at.is_(None))
         .order_by(u.c.id)
     )
     with registry.connect() as conn:

@@ -31,6 +31,7 @@ from trellis.platform.api.documents_controller import DocumentsController
 from trellis.platform.api.errors import error_handlers
 from trellis.platform.api.exports_controller import ExportJobController, ExportsController
 from trellis.platform.api.files_controller import FilesController
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.api.hygiene import request_hygiene_middleware
 from trellis.platform.api.imports_controller import ImportsController, ImportUploadController
 from trellis.platform.api.jobs_controller import JobsController
@@ -57,10 +58,10 @@ from trellis.platform.api.roles_controller import RolesController
 from trellis.platform.api.rules_controller import RulesController
 from trellis.platform.api.security_controller import SecurityController
 from trellis.platform.api.security_headers import security_headers
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.api.workflows_controller import WorkflowsController
 from trellis.platform.config.version import __version__
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 
 API_PATH = "/t/{tenant:str}/api"
 #: ``app.state`` key of the page ``/`` shows browsers (set by the screens plugin).
@@ -191,15 +192,16 @@ def create_app(
     runtime: Runtime,
     *,
     debug: bool = False,
-    extension: Callable[[TenantApi], InitPluginProtocol] | None = None,
+    extension: Callable[[Services], InitPluginProtocol] | None = None,
     hardening: bool = True,
 ) -> Litestar:
-    """Build the web application over ``runtime``, with the screens plugin of ``extension``.
+    """Build the web application over ``runtime``, with the screens plugin of ``extension``
+    (given the application's services, the ones the API's controllers call).
 
     ``hardening=False`` leaves out the rate limits and the security headers; it exists only
     so ``bench/bench_hardening.py`` can measure what they cost. Never serve such an app.
     """
-    api = TenantApi(runtime)
+    api = ApiGate(runtime)
     counter, close_counter = rate_counter(runtime.config)
     limits = {"token": runtime.config.rate_limit_token, "ip": runtime.config.rate_limit_ip}
     return Litestar(
@@ -209,7 +211,7 @@ def create_app(
         # coroutine). Registered as one router, each handler is registered once; the
         # screens plugin registers its own router, whose paths are all different.
         route_handlers=[with_options("/", _root_handlers(runtime)), api_router()],
-        plugins=[extension(api)] if extension is not None else [],
+        plugins=[extension(api.services)] if extension is not None else [],
         middleware=[
             client_ip_middleware,
             *([rate_limit_middleware(limits, counter, runtime.clock)] if hardening else []),

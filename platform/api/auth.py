@@ -64,11 +64,14 @@ class TokenAuthenticator:
                 self._cache.pop(token, None)
 
     def _problem(self, token: str) -> str:
-        """Why ``token`` is refused: unknown, revoked, expired or inactive user."""
-        k, u = self._registry.tokens, self._registry.users
+        """Why ``token`` is refused: unknown, revoked, expired, inactive user, deactivated
+        member (of the token's tenant) or not a member any more."""
+        k, u, m = self._registry.tokens, self._registry.users, self._registry.memberships
+        member = sa.and_(m.c.user_id == k.c.user_id, m.c.tenant_id == k.c.tenant_id)
         query = (
-            sa.select(k.c.revoked_at, k.c.expires_at, u.c.is_active)
+            sa.select(k.c.revoked_at, k.c.expires_at, u.c.is_active, m.c.id, m.c.deactivated_at)
             .join(u, u.c.id == k.c.user_id)
+            .outerjoin(m, member)
             .where(k.c.token_hash == token_digest(token))
         )
         with self._registry.connect() as conn:
@@ -79,6 +82,10 @@ class TokenAuthenticator:
             return "revoked"
         if not row.is_active:
             return "inactive user"
+        if row.id is None:
+            return "not a member"
+        if row.deactivated_at is not None:
+            return "deactivated member"
         return "expired"
 
     def _audit_failure(self, tenant: str, reason: str, token: str | None) -> None:

@@ -1,9 +1,9 @@
-"""What API handlers receive by injection: the ``TenantApi``, the caller, the entity.
+"""What API handlers receive by injection: the services, the caller, the entity.
 
 The caller (``call: Call``) is authenticated once per request from the path's tenant and
 the ``Authorization`` header, in the thread pool (the token lookup may touch the
 database), and kept on the connection's state: the admin guard and the handler's
-``call`` dependency share it. 401 comes before 404 (``TenantApi.call``); an entity
+``call`` dependency share it. 401 comes before 404 (``ApiGate.call``); an entity
 dependency comes after the caller, so a bad token never learns which entities exist.
 """
 
@@ -19,17 +19,21 @@ from litestar.di import NamedDependency, Provide
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, SkipValidation  # type: ignore[attr-defined]
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.authz.call import Call
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
+from trellis.platform.services import Services
+from trellis.platform.services.caller import readable_entity
 from trellis.platform.services.workflows import WorkflowsService
 
-#: Where ``create_app`` keeps the application's ``TenantApi`` (``app.state``).
+#: Where ``create_app`` keeps the application's ``ApiGate`` (``app.state``).
 API_STATE = "tenant_api"
 _CALL = "trellis.call"
-#: Handler parameter types of the injected values (``api: Api``, ``call: Caller``, ...).
-#: (Injected by name; values are ours, so Litestar does not validate them.)
-Api = NamedDependency[SkipValidation[TenantApi]]
+#: Handler parameter types of the injected values (``services: AppServices``,
+#: ``call: Caller``, ...). (Injected by name; values are ours, so Litestar does not
+#: validate them.)
+Api = NamedDependency[SkipValidation[ApiGate]]
+AppServices = NamedDependency[SkipValidation[Services]]
 Caller = NamedDependency[SkipValidation[Call]]
 TenantApp = NamedDependency[SkipValidation[CompiledApp]]
 Target = NamedDependency[SkipValidation[CompiledEntity]]
@@ -38,22 +42,28 @@ Workflows = NamedDependency[SkipValidation[WorkflowsService]]
 ADMIN_PURPOSE = "admin_purpose"
 
 
-def provide_api(state: State) -> TenantApi:
-    """The application's ``TenantApi``."""
-    api: TenantApi = state[API_STATE]
+def provide_api(state: State) -> ApiGate:
+    """The application's ``ApiGate``."""
+    api: ApiGate = state[API_STATE]
     return api
 
 
-def provide_workflows(api: Api) -> WorkflowsService:
+def provide_services(state: State) -> Services:
+    """The application's typed services (platform/services)."""
+    api: ApiGate = state[API_STATE]
+    return api.services
+
+
+def provide_workflows(services: AppServices) -> WorkflowsService:
     """The application's workflow service."""
-    return api.services.workflows
+    return services.workflows
 
 
 async def caller(connection: ASGIConnection[Any, Any, Any, Any]) -> Call:
     """The authenticated call of this request (computed once, off the event loop)."""
     found: Call | None = connection.state.get(_CALL)
     if found is None:
-        api: TenantApi = connection.app.state[API_STATE]
+        api: ApiGate = connection.app.state[API_STATE]
         tenant = connection.path_params["tenant"]
         authorization = connection.headers.get("authorization")
         found = api.recent.get(tenant, authorization)
@@ -73,9 +83,9 @@ def provide_app(call: Caller) -> CompiledApp:
     return call.app
 
 
-def provide_target(api: Api, call: Caller, entity: FromPath[str]) -> CompiledEntity:
+def provide_target(call: Caller, entity: FromPath[str]) -> CompiledEntity:
     """The path's entity: 404 when unknown, 403 when the caller may not read it."""
-    return api.entity(call, entity)
+    return readable_entity(call, entity)
 
 
 async def admin_only(
@@ -87,9 +97,10 @@ async def admin_only(
 
 
 def api_dependencies() -> dict[str, Provide]:
-    """The API router's ``dependencies``: api, call, app, target and workflows."""
+    """The API router's ``dependencies``: api, services, call, app, target and workflows."""
     return {
         "api": Provide(provide_api, sync_to_thread=False),
+        "services": Provide(provide_services, sync_to_thread=False),
         "call": Provide(provide_call),
         "app": Provide(provide_app, sync_to_thread=False),
         "target": Provide(provide_target, sync_to_thread=False),
@@ -101,6 +112,7 @@ __all__ = [
     "ADMIN_PURPOSE",
     "API_STATE",
     "Api",
+    "AppServices",
     "Caller",
     "Target",
     "TenantApp",
@@ -111,6 +123,7 @@ __all__ = [
     "provide_api",
     "provide_app",
     "provide_call",
+    "provide_services",
     "provide_target",
     "provide_workflows",
 ]

@@ -17,14 +17,12 @@ from litestar.concurrency import sync_to_thread
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Stream
 
-from trellis.platform.api.deps import Api, Caller, Target
+from trellis.platform.api.deps import AppServices, Caller, Target
 from trellis.platform.api.file_download import file_response
-from trellis.platform.api.records_controller import respond
+from trellis.platform.api.records_controller import record_response
 from trellis.platform.api.requests import check_query_params
-from trellis.platform.api.tenant_api import ApiResult
 from trellis.platform.files.receive import FRAMING_BYTES, receive_file, too_large
 from trellis.platform.records.ids import parse_id
-from trellis.platform.records.views import encode
 
 Req = Request[Any, Any, Any]
 _NO_PARAMS: frozenset[str] = frozenset()
@@ -39,14 +37,14 @@ class FilesController(Controller):
     async def upload_file(
         self,
         request: Req,
-        api: Api,
+        services: AppServices,
         call: Caller,
         target: Target,
         record_id: FromPath[str],
         field: FromPath[str],
-    ) -> Response[bytes]:
+    ) -> Response[dict[str, Any]]:
         check_query_params(request.query_params, _NO_PARAMS)
-        files = api.services.files
+        files = services.files
         ident = parse_id(target.name, record_id)
         f = files.field(call, target, field)
         limit = files.limit(f)
@@ -60,30 +58,30 @@ class FilesController(Controller):
             body = await sync_to_thread(files.attach, call, target, ident, f, received)
         finally:
             await anyio.to_thread.run_sync(received.discard)
-        return respond(ApiResult(201, encode(body.record), {"ETag": f'"{body.version}"'}))
+        return record_response(201, body)
 
     @get("/", sync_to_thread=True)
     def list_files(
         self,
         request: Req,
-        api: Api,
+        services: AppServices,
         call: Caller,
         target: Target,
         record_id: FromPath[str],
         field: FromPath[str],
-    ) -> Response[bytes]:
+    ) -> dict[str, Any]:
         check_query_params(request.query_params, _NO_PARAMS)
-        files = api.services.files
+        files = services.files
         f = files.field(call, target, field)
         value = files.files(call, target, parse_id(target.name, record_id), f)
         items = value if isinstance(value, list) else [] if value is None else [value]
-        return respond(ApiResult(200, encode({"items": items}), {}))
+        return {"items": items}
 
     @get("/{file_id:str}", sync_to_thread=True)
     def download_file(
         self,
         request: Req,
-        api: Api,
+        services: AppServices,
         call: Caller,
         target: Target,
         record_id: FromPath[str],
@@ -91,7 +89,7 @@ class FilesController(Controller):
         file_id: FromPath[str],
     ) -> Stream:
         check_query_params(request.query_params, _NO_PARAMS)
-        files = api.services.files
+        files = services.files
         f = files.field(call, target, field)
         meta, chunks = files.open(call, target, parse_id(target.name, record_id), f, file_id)
         return file_response(meta, chunks)
@@ -100,7 +98,7 @@ class FilesController(Controller):
     def delete_file(
         self,
         request: Req,
-        api: Api,
+        services: AppServices,
         call: Caller,
         target: Target,
         record_id: FromPath[str],
@@ -108,7 +106,7 @@ class FilesController(Controller):
         file_id: FromPath[str],
     ) -> None:
         check_query_params(request.query_params, _NO_PARAMS)
-        files = api.services.files
+        files = services.files
         f = files.field(call, target, field)
         files.remove(call, target, parse_id(target.name, record_id), f, file_id)
 

@@ -36,8 +36,10 @@ NON_JSON_BODY_PATHS = re.compile(
     r"^/t/[^/]+/api/(?:_meta/draft/(?!publish/?$).+|[^/]+/_import|[^/]+/[^/]+/_files/[^/]+/?)$"
 )
 #: File uploads (API and screens): their handlers stream the body and enforce the file
-#: field's own size limit instead of ``MAX_BODY_BYTES``.
-UPLOAD_PATHS = re.compile(r"^/t/[^/]+/(?:api|e)/[^/]+/[^/]+/_files/[^/]+/?$")
+#: field's own size limit (or the import's, API and wizard) instead of ``MAX_BODY_BYTES``.
+UPLOAD_PATHS = re.compile(
+    r"^/t/[^/]+/(?:(?:api|e)/[^/]+/[^/]+/_files/[^/]+/?|api/[^/]+/_import/?|e/[^/]+/_import/upload)$"
+)
 
 
 class UriTooLongError(RecordError):

@@ -9,25 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_list_limit as _limit
-from trellis.platform.api.tenant_api import TenantApi
-from trellis.platform.authz.call import Call
 from trellis.platform.jobs import STATES
 from trellis.platform.jobs.admin import admin_outbox as _admin
 from trellis.platform.jobs.admin import change_job
-from trellis.platform.records.errors import (
-    BadRequestError,
-)
-from trellis.platform.records.views import JSON, encode
-
-
-def _change(api: TenantApi, call: Call, raw_id: str, action: str) -> Response[bytes]:
-    job = change_job(api.runtime, call, raw_id, action)
-    return Response(content=encode(job), status_code=200, media_type=JSON)
+from trellis.platform.records.errors import BadRequestError
 
 
 class JobsController(Controller):
@@ -38,7 +28,9 @@ class JobsController(Controller):
     opt = {ADMIN_PURPOSE: "see and manage jobs"}
 
     @get("/", sync_to_thread=True)
-    def list_jobs(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
+    def list_jobs(
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> dict[str, Any]:
         outbox = _admin(call)
         state = request.query_params.get("state") or None
         if state is not None and state not in STATES:
@@ -46,18 +38,21 @@ class JobsController(Controller):
                 f"Parameter 'state' has value '{state}'. Use one of {', '.join(STATES)}."
             )
         limit = _limit(request.query_params.get("limit"))
-        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+        with services.runtime.engines.tenant_connection(call.tenant) as conn:
             items = outbox.list(conn, state, limit)
-        body = {"items": items, "count": len(items)}
-        return Response(content=encode(body), status_code=200, media_type=JSON)
+        return {"items": items, "count": len(items)}
 
     @post("/{job_id:str}/retry", status_code=200, sync_to_thread=True)
-    def retry_job(self, api: Api, call: Caller, job_id: FromPath[str]) -> Response[bytes]:
-        return _change(api, call, job_id, "retry")
+    def retry_job(
+        self, services: AppServices, call: Caller, job_id: FromPath[str]
+    ) -> dict[str, Any]:
+        return change_job(services.runtime, call, job_id, "retry")
 
     @post("/{job_id:str}/discard", status_code=200, sync_to_thread=True)
-    def discard_job(self, api: Api, call: Caller, job_id: FromPath[str]) -> Response[bytes]:
-        return _change(api, call, job_id, "discard")
+    def discard_job(
+        self, services: AppServices, call: Caller, job_id: FromPath[str]
+    ) -> dict[str, Any]:
+        return change_job(services.runtime, call, job_id, "discard")
 
 
 __all__ = ["JobsController"]

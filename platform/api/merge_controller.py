@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import Api, Caller, Target
-from trellis.platform.api.records_controller import respond
+from trellis.platform.api.deps import AppServices, Caller, Target
 from trellis.platform.api.requests import check_query_params, parse_json
-from trellis.platform.api.tenant_api import ApiResult
 from trellis.platform.records.ids import parse_id
-from trellis.platform.records.views import encode
 
 Req = Request[Any, Any, Any]
+Json = dict[str, Any]
 NO_PARAMS: frozenset[str] = frozenset()
 
 
@@ -30,27 +28,37 @@ class MergeController(Controller):
 
     @post("/", status_code=200, sync_to_thread=True)
     def merge(
-        self, request: Req, api: Api, call: Caller, target: Target, body: RawBody
-    ) -> Response[bytes]:
+        self, request: Req, services: AppServices, call: Caller, target: Target, body: RawBody
+    ) -> Json:
         check_query_params(request.query_params, NO_PARAMS)
-        answer = api.services.merges.merge(call, target, parse_json(body))
-        return respond(ApiResult(200, encode(answer), {}))
+        answer = services.merges.merge(call, target, parse_json(body))
+        return answer
 
     @get("/{merge_id:str}", sync_to_thread=True)
     def read(
-        self, request: Req, api: Api, call: Caller, target: Target, merge_id: FromPath[str]
-    ) -> Response[bytes]:
+        self,
+        request: Req,
+        services: AppServices,
+        call: Caller,
+        target: Target,
+        merge_id: FromPath[str],
+    ) -> Json:
         check_query_params(request.query_params, NO_PARAMS)
-        answer = api.services.merges.read(call, target, parse_id("merge", merge_id))
-        return respond(ApiResult(200, encode(answer), {}))
+        answer = services.merges.read(call, target, parse_id("merge", merge_id))
+        return answer
 
     @post("/{merge_id:str}/_undo", status_code=200, sync_to_thread=True)
     def undo(
-        self, request: Req, api: Api, call: Caller, target: Target, merge_id: FromPath[str]
-    ) -> Response[bytes]:
+        self,
+        request: Req,
+        services: AppServices,
+        call: Caller,
+        target: Target,
+        merge_id: FromPath[str],
+    ) -> Json:
         check_query_params(request.query_params, NO_PARAMS)
-        answer = api.services.merges.undo(call, target, parse_id("merge", merge_id))
-        return respond(ApiResult(200, encode(answer), {}))
+        answer = services.merges.undo(call, target, parse_id("merge", merge_id))
+        return answer
 
 
 __all__ = ["MergeController"]

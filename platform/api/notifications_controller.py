@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_list_limit as _limit
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
 from trellis.platform.jobs.deliveries import STATUSES, list_deliveries
 from trellis.platform.notifications import (
@@ -29,7 +28,7 @@ from trellis.platform.notifications import (
 )
 from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.ids import parse_id
-from trellis.platform.records.views import JSON, encode
+from trellis.platform.services import Services
 
 
 def _flag(name: str, raw: str | None) -> bool:
@@ -48,10 +47,6 @@ def _before(raw: str | None) -> int | None:
     return int(raw)
 
 
-def _json(body: Any) -> Response[bytes]:
-    return Response(content=encode(body), status_code=200, media_type=JSON)
-
-
 class NotificationsController(Controller):
     """``_notifications``: every member's own."""
 
@@ -59,9 +54,9 @@ class NotificationsController(Controller):
 
     @get("/", sync_to_thread=True)
     def list_notifications(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller
-    ) -> Response[bytes]:
-        runtime = api.runtime
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> dict[str, Any]:
+        runtime = services.runtime
         params = request.query_params
         before = params.get("before")
         items = list_for_user(
@@ -73,36 +68,38 @@ class NotificationsController(Controller):
             before_id=_before(before),
         )
         unread = unread_count(runtime, call.tenant, call.identity.user_id)
-        return _json({"items": items, "count": len(items), "unread": unread})
+        return {"items": items, "count": len(items), "unread": unread}
 
     @post("/read-all", status_code=200, sync_to_thread=True)
-    def read_all(self, api: Api, call: Caller) -> Response[bytes]:
-        marked = mark_all_read(api.runtime, call.tenant, call.identity.user_id)
-        return _json({"marked": marked, "unread": 0})
+    def read_all(self, services: AppServices, call: Caller) -> dict[str, Any]:
+        marked = mark_all_read(services.runtime, call.tenant, call.identity.user_id)
+        return {"marked": marked, "unread": 0}
 
     @post("/{note_id:str}/read", status_code=200, sync_to_thread=True)
-    def read_one(self, api: Api, call: Caller, note_id: FromPath[str]) -> Response[bytes]:
-        runtime = api.runtime
+    def read_one(
+        self, services: AppServices, call: Caller, note_id: FromPath[str]
+    ) -> dict[str, Any]:
+        runtime = services.runtime
         user = call.identity.user_id
         number = parse_id("notification", note_id)
         if not mark_read(runtime, call.tenant, user, number):
             raise NotFoundError(f"No notification with id {number}.")
         unread = unread_count(runtime, call.tenant, user)
-        return _json({"id": number, "read": True, "unread": unread})
+        return {"id": number, "read": True, "unread": unread}
 
 
 def _deliveries(
-    request: Request[Any, Any, Any], api: TenantApi, call: Call, kind: str
-) -> Response[bytes]:
+    request: Request[Any, Any, Any], services: Services, call: Call, kind: str
+) -> dict[str, Any]:
     status = request.query_params.get("status") or None
     if status is not None and status not in STATUSES:
         raise BadRequestError(
             f"Parameter 'status' has value '{status}'. Use {', '.join(STATUSES)}."
         )
     limit = _limit(request.query_params.get("limit"))
-    with api.runtime.engines.tenant_connection(call.tenant) as conn:
+    with services.runtime.engines.tenant_connection(call.tenant) as conn:
         items = list_deliveries(conn, call.app.metadata, kind, status=status, limit=limit)
-    return _json({"items": items, "count": len(items)})
+    return {"items": items, "count": len(items)}
 
 
 class DeliveriesController(Controller):
@@ -112,14 +109,16 @@ class DeliveriesController(Controller):
     guards = [admin_only]
 
     @get("/_emails", sync_to_thread=True, opt={ADMIN_PURPOSE: "see the email delivery log"})
-    def email_log(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
-        return _deliveries(request, api, call, "email")
+    def email_log(
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> dict[str, Any]:
+        return _deliveries(request, services, call, "email")
 
     @get("/_webhooks", sync_to_thread=True, opt={ADMIN_PURPOSE: "see the webhook delivery log"})
     def webhook_log(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller
-    ) -> Response[bytes]:
-        return _deliveries(request, api, call, "webhook")
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> dict[str, Any]:
+        return _deliveries(request, services, call, "webhook")
 
 
 __all__ = ["DeliveriesController", "NotificationsController"]

@@ -16,6 +16,7 @@ from trellis.platform.pipelines.forecast import Authorize
 from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.records.views import JSON, encode
+from trellis.platform.services.history import parse_as_of
 from trellis.rules.expr import EvalContext
 
 
@@ -67,7 +68,7 @@ class RecordStagesController(Controller):
 
 
 class PipelinesController(Controller):
-    """``_stages`` statistics and the weighted ``_forecast``."""
+    """``_stages`` statistics and the weighted ``_forecast`` (also ``as_of`` a moment)."""
 
     path = "/"
 
@@ -75,6 +76,11 @@ class PipelinesController(Controller):
     def pipeline_stages(
         self, request: Request[Any, Any, Any], api: Api, call: Caller
     ) -> Response[bytes]:
+        as_of = request.query_params.get("as_of")
+        if as_of is not None:
+            parse_as_of(as_of)  # a malformed value is refused as lists refuse it
+            message = "as_of is not supported by the stage report (only by _forecast)."
+            raise BadRequestError(message, {"as_of": [message]})
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
             body = stage_stats(
                 conn, call.app, request.query_params, authorize(call, api.runtime.clock.now())
@@ -86,8 +92,11 @@ class PipelinesController(Controller):
         self, request: Request[Any, Any, Any], api: Api, call: Caller
     ) -> Response[bytes]:
         now = api.runtime.clock.now()
+        as_of = request.query_params.get("as_of")
+        at = parse_as_of(as_of) if as_of is not None else None
+        check = authorize(call, now)
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            body = forecast(conn, call.app, request.query_params, authorize(call, now), now.date())
+            body = forecast(conn, call.app, request.query_params, check, now.date(), at=at)
         return _json(body)
 
 

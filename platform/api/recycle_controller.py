@@ -13,12 +13,10 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import Api, Caller, Target
-from trellis.platform.api.records_controller import respond
+from trellis.platform.api.deps import AppServices, Caller, Target
+from trellis.platform.api.records_controller import record_response
 from trellis.platform.api.requests import check_query_params
-from trellis.platform.api.tenant_api import ApiResult
 from trellis.platform.records.ids import parse_id
-from trellis.platform.records.views import encode
 
 Req = Request[Any, Any, Any]
 PAGE_PARAMS = frozenset({"limit", "cursor"})
@@ -31,41 +29,55 @@ class RecycleBinController(Controller):
     path = "/{entity:str}"
 
     @get("/_deleted", sync_to_thread=True)
-    def deleted(self, request: Req, api: Api, call: Caller, target: Target) -> Response[bytes]:
+    def deleted(
+        self, request: Req, services: AppServices, call: Caller, target: Target
+    ) -> dict[str, Any]:
         params = request.query_params
         check_query_params(params, PAGE_PARAMS)
-        page = api.services.recycle_bin.deleted(
-            call, target, params.get("limit"), params.get("cursor")
-        )
-        return respond(ApiResult(200, encode(page.as_json()), {}))
+        page = services.recycle_bin.deleted(call, target, params.get("limit"), params.get("cursor"))
+        return page.as_json()
 
     @post("/{record_id:str}/_restore", status_code=200, sync_to_thread=True)
     def restore(
-        self, request: Req, api: Api, call: Caller, target: Target, record_id: FromPath[str]
-    ) -> Response[bytes]:
+        self,
+        request: Req,
+        services: AppServices,
+        call: Caller,
+        target: Target,
+        record_id: FromPath[str],
+    ) -> Response[dict[str, Any]]:
         check_query_params(request.query_params, NO_PARAMS)
-        body = api.services.recycle_bin.restore(call, target, parse_id(target.name, record_id))
-        headers = {"ETag": f'"{body.version}"'}
-        return respond(ApiResult(200, encode(body.record), headers))
+        body = services.recycle_bin.restore(call, target, parse_id(target.name, record_id))
+        return record_response(200, body)
 
     @delete("/_deleted/{record_id:str}", status_code=204, sync_to_thread=True)
     def purge(
-        self, request: Req, api: Api, call: Caller, target: Target, record_id: FromPath[str]
+        self,
+        request: Req,
+        services: AppServices,
+        call: Caller,
+        target: Target,
+        record_id: FromPath[str],
     ) -> None:
         check_query_params(request.query_params, NO_PARAMS)
-        api.services.recycle_bin.purge(call, target, parse_id(target.name, record_id))
+        services.recycle_bin.purge(call, target, parse_id(target.name, record_id))
 
     @get("/{record_id:str}/_history", sync_to_thread=True)
     def history(
-        self, request: Req, api: Api, call: Caller, target: Target, record_id: FromPath[str]
-    ) -> Response[bytes]:
+        self,
+        request: Req,
+        services: AppServices,
+        call: Caller,
+        target: Target,
+        record_id: FromPath[str],
+    ) -> dict[str, Any]:
         params = request.query_params
         check_query_params(params, PAGE_PARAMS)
         ident = parse_id(target.name, record_id)
-        page = api.services.history.history(
+        page = services.history.history(
             call, target, ident, params.get("limit"), params.get("cursor")
         )
-        return respond(ApiResult(200, encode(page.as_json()), {}))
+        return page.as_json()
 
 
 __all__ = ["RecycleBinController"]

@@ -14,11 +14,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import RawBody  # type: ignore[attr-defined]
 
 from trellis.platform.api.deps import Api, Caller, TenantApp
-from trellis.platform.api.records_controller import respond
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.api.requests import parse_object
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.views import JSON, encode
+from trellis.platform.services.caller import readable_entity
+from trellis.platform.services.check_request import run_check
 from trellis.platform.services.rule_runs_access import visible_changes, visible_runs
 from trellis.platform.triggers import list_runs
 
@@ -29,8 +30,18 @@ class RulesController(Controller):
     path = "/"
 
     @post("/_check", status_code=200, sync_to_thread=True)
-    def check_expression(self, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
-        return respond(api.check(call, parse_object(body)))
+    def check_expression(self, call: Caller, body: RawBody) -> dict[str, Any]:
+        """Errors of an expression or rule file, and what fits the cursor.
+
+        Checked against the model as the caller sees it: a hidden or restricted field
+        (also through a reference) is unknown and never suggested.
+        """
+        model = call.app.model if call.access.admin else call.access.roles.visible_model
+        return run_check(
+            model,
+            parse_object(body),
+            lambda name: model.entities[readable_entity(call, name).name],
+        )
 
     @get("/_rule_runs", sync_to_thread=True)
     def rule_runs(

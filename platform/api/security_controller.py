@@ -10,15 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 
 from trellis.metadata.model import ADMIN_ROLE
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_list_limit as _limit
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
 from trellis.platform.records.errors import BadRequestError, NotFoundError
-from trellis.platform.records.views import JSON, encode
+from trellis.platform.services import Services
 from trellis.rules.expr import EvalContext
 
 EXPLAINED_ACTIONS = ("read", "update", "delete", "create")
@@ -32,15 +31,12 @@ def _cursor(raw: str | None) -> int | None:
     return int(raw)
 
 
-def _respond(body: dict[str, Any]) -> Response[bytes]:
-    return Response(content=encode(body), status_code=200, media_type=JSON)
-
-
-def audit_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
+def audit_body(services: Services, call: Call, params: Any) -> dict[str, Any]:
     """The ``_audit`` answer: items newest first and the cursor of the next page."""
     limit = _limit(params.get("limit"))
-    tenant_id = api.runtime.tenant(call.tenant).id
-    rows = api.runtime.registry.audit.entries(
+    runtime = services.runtime
+    tenant_id = runtime.tenant(call.tenant).id
+    rows = runtime.registry.audit.entries(
         tenant_id,
         action=params.get("action") or None,
         limit=limit + 1,
@@ -54,7 +50,7 @@ def audit_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
     }
 
 
-def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
+def access_body(services: Services, call: Call, params: Any) -> dict[str, Any]:
     """The ``_access`` answer for (user, entity, id, action)."""
     email = (params.get("user") or "").strip().lower()
     entity_name = params.get("entity") or ""
@@ -74,8 +70,9 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
     if not raw_id and action != "create":
         raise BadRequestError(f"Parameter 'id' is required for action '{action}'.")
     record_id = int(raw_id) if raw_id else None
-    registry = api.runtime.registry
-    tenant_id = api.runtime.tenant(call.tenant).id
+    runtime, authz = services.runtime, services.authz
+    registry = runtime.registry
+    tenant_id = runtime.tenant(call.tenant).id
     user_id = registry.user_id(email)
     m = registry.memberships
     roles: tuple[str, ...] = ()
@@ -90,11 +87,11 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
             user_id = None
     if user_id is None:
         raise NotFoundError(f"No member '{email}' in this tenant.")
-    access = api.authz.access(call.tenant, call.rt, user_id, roles)
-    ectx = EvalContext(now=api.runtime.clock.now(), user_id=user_id)
+    access = authz.access(call.tenant, call.rt, user_id, roles)
+    ectx = EvalContext(now=runtime.clock.now(), user_id=user_id)
     t = entity.table
     reasons: list[dict[str, Any]] = []
-    with api.runtime.engines.tenant_connection(call.tenant) as conn:
+    with runtime.engines.tenant_connection(call.tenant) as conn:
         exists = (
             record_id is not None
             and conn.execute(
@@ -116,9 +113,7 @@ def access_body(api: TenantApi, call: Call, params: Any) -> dict[str, Any]:
             return conn.execute(query).first() is not None
 
         for role in roles:
-            one = api.authz.role_set(call.rt, (role,), access.subject_attributes).entities[
-                entity.name
-            ]
+            one = authz.role_set(call.rt, (role,), access.subject_attributes).entities[entity.name]
             definition = call.app.model.roles.get(role)
             listed = definition.entities.get(entity.name) if definition else None
             reasons.append(
@@ -175,12 +170,16 @@ class SecurityController(Controller):
     opt = {ADMIN_PURPOSE: "use this endpoint"}
 
     @get("/_audit", sync_to_thread=True)
-    def audit(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
-        return _respond(audit_body(api, call, request.query_params))
+    def audit(
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> dict[str, Any]:
+        return audit_body(services, call, request.query_params)
 
     @get("/_access", sync_to_thread=True)
-    def explain(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
-        return _respond(access_body(api, call, request.query_params))
+    def explain(
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> dict[str, Any]:
+        return access_body(services, call, request.query_params)
 
 
 __all__ = ["SecurityController", "access_body", "audit_body"]

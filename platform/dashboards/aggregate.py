@@ -5,19 +5,21 @@ scope reaches and the tile's ``where`` selects, as one number (KPI) or per group
 ``where`` is compiled as the caller sees the model, so a tile that reads a hidden
 field, or counts an entity the caller may not read, is reported unavailable instead of
 revealing anything. A ``ratio`` tile divides aggregates computed this way (``ratio``).
+Each ``having`` item keeps the records with a related record matching its ``where``
+(an ``EXISTS`` through the caller's access to the related entity).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import FieldDef, FieldType, RatioDef, TileDef
+from trellis.metadata.model import FieldDef, FieldType, RatioDef, RelatedDef, TileDef
 from trellis.platform.authz import Access
 from trellis.platform.authz.read_paths import scoped_filter
 from trellis.platform.dashboards.buckets import bucket_start
@@ -53,6 +55,8 @@ class TileData:
     currency: str | None = None
     #: Amounts left out for want of an exchange rate: the value is flagged incomplete.
     missing: tuple[MissingRate, ...] = ()
+    #: A line chart's second series (``compare``), computed like the tile.
+    compare: TileData | None = None
 
     @property
     def total(self) -> Decimal:
@@ -96,11 +100,29 @@ def compute_tile(
     *,
     user_names: Mapping[int, str] | None = None,
 ) -> TileData:
-    """Compute ``tile`` for the caller whose ``access`` is given.
+    """Compute ``tile`` for the caller whose ``access`` is given (and its ``compare``
+    series; the tile is unavailable when either is).
 
     Never raises for what the caller may not see: the result is then unavailable,
     with a sentence saying why.
     """
+    data = _compute(conn, access, tile, ectx, user_names)
+    if tile.compare is None or data.unavailable is not None:
+        return data
+    other = _compute(conn, access, tile.compare, ectx, user_names)
+    if other.unavailable is not None:
+        return TileData(tile, unavailable=other.unavailable)
+    return replace(data, compare=other, missing=(*data.missing, *other.missing))
+
+
+def _compute(
+    conn: sa.Connection,
+    access: Access,
+    tile: TileDef,
+    ectx: EvalContext,
+    user_names: Mapping[int, str] | None,
+) -> TileData:
+    """One aggregate tile (or ratio) without its ``compare`` series."""
     if tile.ratio is not None:
         return _ratio_tile(conn, access, tile, tile.ratio, ectx)
     entity = access.app.entities.get(tile.entity)
@@ -120,6 +142,11 @@ def compute_tile(
         return TileData(tile, unavailable="Your role cannot see a field this tile filters on.")
     if condition is not None:
         where.append(condition)
+    for related in tile.having:
+        found = _having(access, entity, related, ectx)
+        if isinstance(found, str):
+            return TileData(tile, unavailable=found)
+        where.append(found)
     money = money_source(entity.entity, tile.field) if tile.agg != "count" else None
     if money is not None:
         return _money_tile(conn, access, ectx, tile, entity, money, where, user_names or {})
@@ -134,6 +161,30 @@ def compute_tile(
     labels = _labels(conn, access, ectx, tile, field, rows, user_names or {})
     groups = order_groups(access.app.model, tile, field, rows, labels)
     return TileData(tile, groups=groups)
+
+
+def _having(
+    access: Access, entity: CompiledEntity, related: RelatedDef, ectx: EvalContext
+) -> sa.ColumnElement[bool] | str:
+    """``EXISTS`` a live related record the caller reaches that points at the row and
+    matches the item's ``where``; or why the caller may not use it."""
+    other = access.app.entities.get(related.entity)
+    if other is None or not access.can(related.entity, "read"):
+        return "Your role cannot see the records this tile counts by."
+    if related.field not in access.entity(related.entity).columns:
+        return "Your role cannot see a field this tile filters on."
+    r = other.table
+    conditions: list[Any] = [r.c[related.field] == entity.table.c.id, r.c.deleted_at.is_(None)]
+    scope = access.scope(other, ectx)
+    if scope is not None:
+        conditions.append(scope)
+    try:
+        condition = scoped_filter(access, access.app, other, related.where, ectx)
+    except BadRequestError:
+        return "Your role cannot see a field this tile filters on."
+    if condition is not None:
+        conditions.append(condition)
+    return sa.exists(sa.select(r.c.id).where(*conditions))
 
 
 def _ratio_tile(

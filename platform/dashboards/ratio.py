@@ -27,6 +27,7 @@ def measure_tile(tile: TileDef, measure: MeasureDef) -> TileDef:
         where=measure.where,
         where_source=measure.where_source,
         source=measure.source,
+        having=measure.having,
     )
 
 

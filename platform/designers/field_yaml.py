@@ -14,7 +14,7 @@ import yaml
 
 from trellis.platform.drafts.errors import DraftError
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class EntityFileError(DraftError):
@@ -24,7 +24,7 @@ class EntityFileError(DraftError):
 def parse_entity(text: str) -> dict[str, Any]:
     """The entity file's data (an empty mapping when it is not one)."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=FastLoader)
     except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}
@@ -46,18 +46,18 @@ def flow(definition: dict[str, Any]) -> str:
     return text.strip()
 
 
-def _end(node: yaml.Node) -> int:
+def node_end(node: yaml.Node) -> int:
     """Where ``node``'s own text ends (a block collection ends with its last value)."""
     if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
-        return _end(node.value[-1][1])
+        return node_end(node.value[-1][1])
     if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
-        return _end(node.value[-1])
+        return node_end(node.value[-1])
     return int(node.end_mark.index)
 
 
 def _fields_node(text: str) -> tuple[yaml.MappingNode, yaml.Node | None]:
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=FastLoader)
     except yaml.YAMLError as exc:
         raise EntityFileError(f"The entity file is not valid YAML: {exc}") from None
     if not isinstance(root, yaml.MappingNode):
@@ -83,14 +83,14 @@ def set_field(text: str, name: str, definition: dict[str, Any]) -> str:
         raise EntityFileError("The entity file's 'fields' is not a mapping.")
     for key, value in fields.value:
         if key.value == name:
-            start, end = int(key.end_mark.index), _end(value)
+            start, end = int(key.end_mark.index), node_end(value)
             return text[:start] + ": " + flow(definition) + text[end:]
     if fields.flow_style or not fields.value:
         close = int(fields.end_mark.index) - 1
         glue = ", " if fields.value else ""
         return text[:close] + glue + line + text[close:]
     indent = " " * int(fields.value[0][0].start_mark.column)
-    at = _end(fields.value[-1][1])
+    at = node_end(fields.value[-1][1])
     return text[:at] + "\n" + indent + line + text[at:]
 
 
@@ -109,7 +109,7 @@ def show_in_layouts(text: str, name: str, screens: tuple[str, ...] = ("form", "d
     left alone.
     """
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=FastLoader)
     except yaml.YAMLError:
         return text
     edits: list[tuple[int, str]] = []
@@ -127,7 +127,7 @@ def show_in_layouts(text: str, name: str, screens: tuple[str, ...] = ("form", "d
             edits.append((at, f", {name}" if fields.value else name))
         elif fields.value:
             indent = " " * int(fields.value[0].start_mark.column - 2)
-            edits.append((_end(fields.value[-1]), f"\n{indent}- {name}"))
+            edits.append((node_end(fields.value[-1]), f"\n{indent}- {name}"))
     for at, insert in sorted(edits, reverse=True):
         text = text[:at] + insert + text[at:]
     return text
@@ -161,21 +161,23 @@ def option_columns(text: str, name: str) -> dict[str, tuple[int, int]]:
     for key, value in fields.value:
         if key.value == name and isinstance(value, yaml.MappingNode):
             return {
-                str(k.value): (int(k.start_mark.column) + 1, _end(v) - _line_start(text, v))
+                str(k.value): (int(k.start_mark.column) + 1, node_end(v) - _line_start(text, v))
                 for k, v in value.value
             }
     return {}
 
 
 def _line_start(text: str, node: yaml.Node) -> int:
-    return text.rfind("\n", 0, _end(node)) + 1
+    return text.rfind("\n", 0, node_end(node)) + 1
 
 
 __all__ = [
     "EntityFileError",
+    "FastLoader",
     "entity_fields",
     "field_key_offset",
     "flow",
+    "node_end",
     "option_columns",
     "parse_entity",
     "set_field",

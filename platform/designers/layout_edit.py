@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from trellis.metadata.model.local_text import Translatable
-from trellis.platform.designers.field_yaml import _end, _Loader
+from trellis.platform.designers.field_yaml import FastLoader, node_end
 from trellis.platform.drafts.errors import DraftError
 from trellis.platform.i18n.catalogue import N_
 
@@ -242,11 +242,11 @@ def set_layouts(text: str, layouts: dict[str, Any]) -> str:
         allow_unicode=True,
         width=100,
     ).rstrip("\n")
-    root = yaml.compose(text, Loader=_Loader)
+    root = yaml.compose(text, Loader=FastLoader)
     if isinstance(root, yaml.MappingNode):
         for key, value in root.value:
             if key.value == "layouts" and key.start_mark.column == 0:
-                return text[: int(key.start_mark.index)] + block + text[_end(value) :]
+                return text[: int(key.start_mark.index)] + block + text[node_end(value) :]
     body = text if text.endswith("\n") or not text else text + "\n"
     return f"{body}{block}\n"
 

@@ -21,7 +21,7 @@ from trellis.platform.designers.layout_edit import (
     apply_change,
     set_layouts,
 )
-from trellis.platform.designers.service import _new_errors, _state, entity_path
+from trellis.platform.designers.service import draft_state, entity_path, refuse_new_errors
 from trellis.platform.drafts.errors import DraftFileNotFoundError
 from trellis.platform.drafts.service import draft_files
 from trellis.platform.drafts.store import DraftStore
@@ -111,7 +111,7 @@ def entity_layouts(runtime: Runtime, tenant: str, entity: str) -> EntityLayouts:
     Raises:
         DraftFileNotFoundError: the draft has no such entity.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     path = entity_path(entity)
     text = draft_files(state, draft).get(path)
     if text is None:
@@ -170,7 +170,7 @@ def edit_layout(
         InvalidDraftError: the changed package has errors it did not have (all placed).
         DraftConflictError: the draft is no longer at revision ``expected``.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     path = entity_path(entity)
     text = files.get(path)
@@ -187,7 +187,7 @@ def edit_layout(
     if change.op.startswith("related_"):
         kept["detail"] = changed["detail"]
     new_text = set_layouts(text, _ordered(kept))
-    _new_errors(runtime, files, {**files, path: new_text})
+    refuse_new_errors(runtime, files, {**files, path: new_text})
     return DraftStore(runtime.registry).save(state.info, path, new_text, expected, actor)
 
 

@@ -15,10 +15,8 @@ from typing import Any
 
 import yaml
 
-from trellis.platform.designers.field_yaml import flow
+from trellis.platform.designers.field_yaml import FastLoader, flow, node_end
 from trellis.platform.drafts.errors import DraftError
-
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class RolesFileError(DraftError):
@@ -37,7 +35,7 @@ def parse_roles(text: str) -> dict[str, dict[str, Any]]:
 @lru_cache(maxsize=8)
 def _parsed(text: str) -> dict[str, dict[str, Any]]:
     try:
-        data = yaml.load(text, Loader=_Loader) if text.strip() else {}
+        data = yaml.load(text, Loader=FastLoader) if text.strip() else {}
     except yaml.YAMLError:
         return {}
     roles = data.get("roles") if isinstance(data, dict) else None
@@ -46,18 +44,9 @@ def _parsed(text: str) -> dict[str, dict[str, Any]]:
     return {str(k): (v if isinstance(v, dict) else {}) for k, v in roles.items()}
 
 
-def _end(node: yaml.Node) -> int:
-    """Where ``node``'s own text ends (a block collection ends with its last value)."""
-    if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
-        return _end(node.value[-1][1])
-    if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
-        return _end(node.value[-1])
-    return int(node.end_mark.index)
-
-
 def _stop(text: str, node: yaml.Node) -> int:
-    """:func:`_end` before the line breaks a block scalar (``>-``, ``|``) swallows."""
-    at = _end(node)
+    """:func:`node_end` before the line breaks a block scalar (``>-``, ``|``) swallows."""
+    at = node_end(node)
     while at > 0 and text[at - 1] == "\n":
         at -= 1
     return at
@@ -83,7 +72,7 @@ def _replace_value(text: str, key: yaml.Node, value: yaml.Node, data: Any) -> st
 
 def _roles_node(text: str) -> yaml.Node | None:
     try:
-        root = yaml.compose(text, Loader=_Loader) if text.strip() else None
+        root = yaml.compose(text, Loader=FastLoader) if text.strip() else None
     except yaml.YAMLError as exc:
         raise RolesFileError(f"roles.yaml is not valid YAML: {exc}") from None
     if root is None:

@@ -26,7 +26,12 @@ from trellis.platform.designers.rules_text import (
     rule_blocks,
     set_validations,
 )
-from trellis.platform.designers.service import _draft_model, _new_errors, _state, entity_path
+from trellis.platform.designers.service import (
+    compiled_draft_model,
+    draft_state,
+    entity_path,
+    refuse_new_errors,
+)
 from trellis.platform.drafts.errors import DraftError, DraftFileNotFoundError
 from trellis.platform.drafts.service import draft_files
 from trellis.platform.drafts.store import DraftStore
@@ -131,7 +136,7 @@ def entity_rules(runtime: Runtime, tenant: str, entity: str) -> EntityRules:
     Raises:
         DraftFileNotFoundError: the draft has no such entity.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     text = _entity_text(files, entity)
     data = parse_entity(text)
@@ -158,7 +163,7 @@ def draft_model(runtime: Runtime, tenant: str) -> AppModel:
     Raises:
         DraftFileNotFoundError: the tenant has nothing published nor drafted.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     cache = (
         runtime.app_runtime(tenant).part(_DRAFT_MODELS, lambda _rt: _DraftModels())
         if state.info.current_version
@@ -168,7 +173,7 @@ def draft_model(runtime: Runtime, tenant: str) -> AppModel:
     found = cache.get(key) if cache is not None else None
     if found is not None:
         return found
-    model = _draft_model(runtime, state, draft)
+    model = compiled_draft_model(runtime, state, draft)
     if model is None:
         raise DraftFileNotFoundError("The tenant has no application yet.")
     if cache is not None:
@@ -230,7 +235,7 @@ def save_validation(
         InvalidDraftError: the changed package has errors it did not have (all placed).
         DraftConflictError: the draft is no longer at revision ``expected``.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     text = _entity_text(files, entity)
     item = _item(rule.when, rule.field, rule.message)
@@ -262,7 +267,7 @@ def delete_validation(
         DraftFileNotFoundError: no such entity or validation.
         DraftConflictError: the draft is no longer at revision ``expected``.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     text = _entity_text(files, entity)
     items = [v for v in parse_entity(text).get("validations") or [] if isinstance(v, dict)]
@@ -283,7 +288,7 @@ def _store(
     expected: int,
     actor: str,
 ) -> int:
-    _new_errors(runtime, files, {**files, path: text})
+    refuse_new_errors(runtime, files, {**files, path: text})
     return DraftStore(runtime.registry).save(state.info, path, text, expected, actor)
 
 
@@ -311,7 +316,7 @@ def save_trigger(
         InvalidDraftError: the changed package has errors it did not have (all placed).
         DraftConflictError: the draft is no longer at revision ``expected``.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     if len(rule_blocks("", source)) != 1:
         raise RuleEditError(N_("Write exactly one rule, from 'rule \"name\"' to 'end'."))
@@ -333,7 +338,7 @@ def delete_trigger(runtime: Runtime, tenant: str, name: str, *, expected: int, a
         DraftFileNotFoundError: no rule named ``name``.
         DraftConflictError: the draft is no longer at revision ``expected``.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     block = find_trigger(files, name)
     if block is None:

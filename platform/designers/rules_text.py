@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from trellis.platform.designers.field_yaml import EntityFileError, _end, _Loader, flow
+from trellis.platform.designers.field_yaml import EntityFileError, FastLoader, flow, node_end
 
 _RULE_START = re.compile(r'^[ \t]*rule[ \t]+"((?:[^"\\\n]|\\.)*)"', re.MULTILINE)
 _RULE_END = re.compile(r"^[ \t]*end[ \t]*(?:#.*)?$", re.MULTILINE)
@@ -40,7 +40,7 @@ class RuleBlock:
 
 def _validations_node(text: str) -> tuple[yaml.Node | None, yaml.Node | None]:
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=FastLoader)
     except yaml.YAMLError as exc:
         raise EntityFileError(f"The entity file is not valid YAML: {exc}") from None
     if not isinstance(root, yaml.MappingNode):
@@ -67,7 +67,7 @@ def set_validations(text: str, items: list[dict[str, Any]]) -> str:
             return text
         body = text if text.endswith("\n") or not text else text + "\n"
         return body + _block(items)
-    start, end = int(key.start_mark.index), _end(value)
+    start, end = int(key.start_mark.index), node_end(value)
     if end < len(text) and text[end] == "\n":
         end += 1
     return text[:start] + _block(items) + text[end:] if items else text[:start] + text[end:]

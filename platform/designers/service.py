@@ -89,7 +89,7 @@ def entity_path(name: str) -> str:
     return f"{ENTITY_FOLDER}/{name}.yaml"
 
 
-def _state(runtime: Runtime, tenant: str) -> tuple[Published, Draft]:
+def draft_state(runtime: Runtime, tenant: str) -> tuple[Published, Draft]:
     state = published(runtime, tenant)
     return state, DraftStore(runtime.registry).load(state.info.id)
 
@@ -160,7 +160,7 @@ def entity_file(runtime: Runtime, tenant: str, name: str) -> EntityFile:
     )
 
 
-def _new_errors(runtime: Runtime, before: dict[str, str], after: dict[str, str]) -> None:
+def refuse_new_errors(runtime: Runtime, before: dict[str, str], after: dict[str, str]) -> None:
     """Raise the errors of ``after`` that ``before`` did not have already.
 
     Raises:
@@ -207,7 +207,7 @@ def save_field(
     With ``show``, a new field also joins the entity's declared detail layout and,
     unless it is computed, its declared form layout.
     """
-    state, draft = _state(runtime, tenant)
+    state, draft = draft_state(runtime, tenant)
     files = draft_files(state, draft)
     path = entity_path(entity)
     text = files.get(path)
@@ -219,11 +219,11 @@ def save_field(
     if new and show:
         computed = "formula" in definition or "rollup" in definition
         changed = show_in_layouts(changed, name, ("detail",) if computed else ("form", "detail"))
-    _new_errors(runtime, files, {**files, path: changed})
+    refuse_new_errors(runtime, files, {**files, path: changed})
     return DraftStore(runtime.registry).save(state.info, path, changed, expected, actor)
 
 
-def _draft_model(runtime: Runtime, state: Published, draft: Draft) -> AppModel | None:
+def compiled_draft_model(runtime: Runtime, state: Published, draft: Draft) -> AppModel | None:
     if not draft.files:
         return state.model
     with package_folder(draft_files(state, draft)) as root:
@@ -239,8 +239,8 @@ def field_usage(runtime: Runtime, tenant: str, entity: str, name: str) -> list[U
     Found the way a rename finds what to rewrite (platform/drafts/rename.py): formulas,
     rules, layouts, roles, dashboards, forms, e-mail templates.
     """
-    state, draft = _state(runtime, tenant)
-    model = _draft_model(runtime, state, draft)
+    state, draft = draft_state(runtime, tenant)
+    model = compiled_draft_model(runtime, state, draft)
     if model is None or entity not in model.entities or name not in model.entities[entity].fields:
         return []
     files = draft_files(state, draft)
@@ -268,9 +268,12 @@ __all__ = [
     "EntityRow",
     "FieldExistsError",
     "Usage",
+    "compiled_draft_model",
+    "draft_state",
     "entity_file",
     "entity_path",
     "entity_rows",
     "field_usage",
+    "refuse_new_errors",
     "save_field",
 ]

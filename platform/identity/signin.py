@@ -16,11 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.config import Clock, RuntimeConfig
 from trellis.platform.identity.lockout import SignInLockout, lockout_message
 from trellis.platform.identity.totp import TwoFactor, TwoFactorError
 from trellis.platform.sessions import Session, SessionStore
 from trellis.tenants.registry import TenantInfo, TenantRegistry
+from trellis.tenants.registry.member_status import is_deactivated
 from trellis.tenants.registry.passwords import (
     PasswordPolicyError,
     check_new_password,
@@ -35,6 +37,10 @@ NO_ROLE = (
 )
 REQUIRED_BY_TENANT = (
     "Two-factor sign-in cannot be turned off: an organisation you belong to requires it."
+)
+DEACTIVATED = Translatable(
+    "Your access to this organisation has been deactivated. Ask one of its administrators "
+    "to reactivate it."
 )
 WRONG_CODE = "That code is not right. Type the 6 digits your app shows, or a recovery code."
 
@@ -110,6 +116,9 @@ class SignInService:
             self._count_failure(info, email, user_id, ip)
             raise IdentityError(WRONG_CREDENTIALS, 401)
         identity = self.registry.member_identity(tenant, user_id)
+        if identity is None and user.is_active and is_deactivated(self.registry, info.id, user_id):
+            self._fail(info, email, "deactivated member", ip, user_id=user_id)
+            raise IdentityError(DEACTIVATED, 403)
         if identity is None:
             reason = "inactive user" if not user.is_active else "not a member"
             self._fail(info, email, reason, ip, user_id=user_id)
@@ -340,6 +349,7 @@ class SignInService:
 
 
 __all__ = [
+    "DEACTIVATED",
     "NO_ROLE",
     "REQUIRED_BY_TENANT",
     "WRONG_CODE",

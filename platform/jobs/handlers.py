@@ -15,6 +15,7 @@ from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.imports.job import run_queued_import
 from trellis.platform.jobs.deliveries import FAILED, SENT, SKIPPED, Delivery, record_delivery
 from trellis.platform.jobs.egress import TargetRefusedError, policy_of
+from trellis.platform.jobs.invitation_mail import InvitationMailError, NoSmtpError, send_invitation
 from trellis.platform.jobs.mail import (
     EmailError,
     build_message,
@@ -278,6 +279,16 @@ def send_webhook(ctx: JobContext, job: Job) -> None:
     ctx.log(Delivery(status=SENT, **entry))
 
 
+def send_invite(ctx: JobContext, job: Job) -> None:
+    """Mail a member invitation (platform/jobs/invitation_mail.py)."""
+    try:
+        send_invitation(ctx, job)
+    except NoSmtpError:
+        raise PermanentJobError(no_smtp_message(ctx.tenant)) from None
+    except InvitationMailError as exc:
+        raise PermanentJobError(str(exc)) from None
+
+
 def noop(_ctx: JobContext, _job: Job) -> None:
     """Do nothing (benchmarks and tests)."""
 
@@ -303,6 +314,7 @@ def run_backup(ctx: JobContext, job: Job) -> None:
 DEFAULT_HANDLERS: dict[str, Handler] = {
     "email": send_email,
     "webhook": send_webhook,
+    "invite": send_invite,
     "noop": noop,
     "import": run_import,
     "export": run_export,

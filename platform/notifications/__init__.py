@@ -152,7 +152,7 @@ def _is_member(runtime: Runtime, tenant: str, user_id: int) -> bool:
     query = (
         sa.select(m.c.id)
         .join(t, t.c.id == m.c.tenant_id)
-        .where(t.c.name == tenant, m.c.user_id == user_id)
+        .where(t.c.name == tenant, m.c.user_id == user_id, m.c.deactivated_at.is_(None))
     )
     with registry.connect() as conn:
         return conn.execute(query).first() is not None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,31 +22,21 @@ import sqlalchemy as sa
 from trellis.metadata.model import FieldType
 from trellis.platform.dashboards.buckets import bucket_start
 from trellis.platform.dashboards.zone_offsets import offset_stretches
-from trellis.platform.money import (
-    MissingRate,
-    MoneySource,
-    convert_parts,
-    keyed_parts,
-    money_source,
-    parts_query,
-    rate_book,
-    round_amount,
-)
+from trellis.platform.money import MoneySource, keyed_parts, money_source, parts_query, rate_book
 from trellis.platform.pipelines.binding import AMOUNT_TYPES, DATE_TYPES, bind, value_field
+from trellis.platform.pipelines.forecast_as_of import (
+    ForecastPlan,
+    converted_months,
+    past_forecast,
+    plain_months,
+)
 from trellis.platform.records.compiled import CompiledApp
 from trellis.platform.records.errors import BadRequestError
+from trellis.platform.records.values import as_utc
 
 #: (entity, fields read) -> the caller's record scope; raises when they may not read them.
 Authorize = Callable[[str, tuple[str, ...]], sa.ColumnElement[Any] | None]
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_CENT = Decimal("0.01")
-
-
-def _money(value: Any) -> Decimal:
-    """A SQL sum as a Decimal with 2 places (SQLite sums numerics as floats)."""
-    if value is None:
-        return Decimal("0.00")
-    return Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def _month_start(params: Mapping[str, str], key: str) -> date | None:
@@ -93,6 +83,7 @@ def forecast(
     params: Mapping[str, str],
     authorize: Authorize | None = None,
     today: date | None = None,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     """Answer ``GET /_forecast``: ``pipeline``, ``entity``, ``field``, ``amount``, ``date``,
     ``from`` and ``to`` (months) are optional query parameters.
@@ -101,7 +92,8 @@ def forecast(
     caller's record scope (None: every record), which limits the sums. A money amount
     with a currency field is converted to the base currency (rates of ``today`` where
     its ``rate_date`` says so); the answer then names the ``currency`` and lists the
-    ``missing_rates`` whose amounts were left out.
+    ``missing_rates`` whose amounts were left out. With ``at`` the sums are over the
+    records as they were then (:func:`past_forecast`; rates of its day for ``today``).
 
     Raises:
         BadRequestError: unknown pipeline, entity or field, or a bad month.
@@ -148,6 +140,22 @@ def forecast(
         "date": date_field.name,
     }
     money = money_source(entity, amount_field.name)
+    if at is not None:
+        plan = ForecastPlan(
+            stage=binding.field.name,
+            amount=amount_field.name,
+            when=date_field.name,
+            is_datetime=is_datetime,
+            zone=zone,
+            probabilities={s.name: s.probability for s in open_stages},
+            start=_bound(start, is_datetime, zone) if start is not None else None,
+            end=_bound(_next_month(end), is_datetime, zone) if end is not None else None,
+            money=money,
+            today=as_utc(at).date(),
+        )
+        book = rate_book(conn, app) if money is not None else None
+        compiled = app.entities[entity.name]
+        return {**head, **past_forecast(conn, app, compiled, at, scope, plan, book)}
     if money is not None:
         probabilities = {s.name: s.probability for s in open_stages}
         keys = (month, stage)
@@ -164,28 +172,8 @@ def forecast(
         .group_by(month)
         .order_by(month)
     )
-    months: list[dict[str, Any]] = []
-    sum_amount, sum_weighted, count = Decimal(0), Decimal(0), 0
-    for row in conn.execute(query):
-        total, weighted = _money(row.amount), _money(row.weighted)
-        months.append(
-            {
-                "month": row.month,
-                "amount": str(total),
-                "weighted": str(weighted),
-                "count": row.records,
-            }
-        )
-        sum_amount, sum_weighted, count = (
-            sum_amount + total,
-            sum_weighted + weighted,
-            count + int(row.records),
-        )
-    return {
-        **head,
-        "months": months,
-        "total": {"amount": str(sum_amount), "weighted": str(sum_weighted), "count": count},
-    }
+    rows = conn.execute(query)
+    return {**head, **plain_months((r.month, r.amount, r.weighted, r.records) for r in rows)}
 
 
 def _converted(
@@ -198,50 +186,10 @@ def _converted(
     probabilities: Mapping[str, Decimal],
     today: date,
 ) -> dict[str, Any]:
-    """Months of amounts in several currencies, converted to the base currency.
-
-    Amounts without a rate are left out and listed in ``missing_rates``.
-    """
+    """Months of amounts in several currencies, converted to the base currency."""
     query = parts_query(money, table, conn.dialect.name, where, keys)
-    book = rate_book(conn, app)
-    by_month: dict[str, list[Decimal]] = {}
-    counts: dict[str, int] = {}
-    missing: dict[MissingRate, None] = {}
-    currency = book.base
-    for (month, stage), parts in sorted(keyed_parts(conn.execute(query), today, 2).items()):
-        result = convert_parts(parts, "sum", book)
-        missing.update(dict.fromkeys(result.missing))
-        currency = result.currency or currency
-        total = result.value or Decimal(0)
-        entry = by_month.setdefault(month, [Decimal(0), Decimal(0)])
-        entry[0] += total
-        entry[1] += total * probabilities.get(stage, Decimal(0)) / 100
-        counts[month] = counts.get(month, 0) + result.count
-    months = [
-        {
-            "month": month,
-            "amount": str(round_amount(amount, currency)),
-            "weighted": str(round_amount(weighted, currency)),
-            "count": counts[month],
-        }
-        for month, (amount, weighted) in by_month.items()
-    ]
-    sum_amount = sum((v[0] for v in by_month.values()), Decimal(0))
-    sum_weighted = sum((v[1] for v in by_month.values()), Decimal(0))
-    flagged = sorted(missing, key=lambda m: (m.day, m.currency))
-    return {
-        "currency": currency,
-        "months": months,
-        "total": {
-            "amount": str(round_amount(sum_amount, currency)),
-            "weighted": str(round_amount(sum_weighted, currency)),
-            "count": sum(counts.values()),
-        },
-        "missing_rates": [
-            {"currency": m.currency, "date": m.day.isoformat(), "message": m.sentence()}
-            for m in flagged
-        ],
-    }
+    by_key = keyed_parts(conn.execute(query), today, 2)
+    return converted_months(by_key, rate_book(conn, app), probabilities)
 
 
 __all__ = ["forecast"]

@@ -5,11 +5,13 @@ searched or voted on; any other id answers exactly like a missing one. Searches 
 platform's full-text index (:func:`entity_match`), limited to the portal's ``search``
 fields. A vote adds one to a counter field in a single conditional ``UPDATE``, so
 concurrent votes are never lost; it is a counter, not an edit (no change row, no rules).
+Lists can be narrowed by the portal's enum ``filters``; a record's translations are the
+public records sharing its ``translation_of`` original.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,20 +89,27 @@ class PublicPortals:
         p = found.portal
         names = ["id", p.heading, p.summary, *(f.name for f in p.fields)]
         if body:
-            names += [p.body, *(p.votes or ())]
+            names += [p.body, *(p.votes or ()), p.translation_of, p.language]
         t = found.entity.table
         return [t.c[n] for n in dict.fromkeys(n for n in names if n) if n in t.c]
 
     def listing(
-        self, found: FoundPortal, words: Sequence[str], language: str | None, page: int
+        self,
+        found: FoundPortal,
+        words: Sequence[str],
+        language: str | None,
+        page: int,
+        filters: Mapping[str, str] | None = None,
     ) -> Listing:
         """Page ``page`` (from 1) of the public records, those holding every word of
-        ``words`` (best first) when given, in ``language`` when the portal has one."""
+        ``words`` (best first) when given, in ``language`` when the portal has one, with
+        each of ``filters`` (a portal filter field → one of its options)."""
         p = found.portal
         t = found.entity.table
         size = p.page_size
         with self.runtime.engines.tenant_connection(found.tenant) as conn:
             where = self._public(found)
+            where += [t.c[name] == value for name, value in (filters or {}).items()]
             if p.language and language is not None:
                 options = found.entity.entity.fields[p.language].options
                 if not options or language in options:
@@ -138,6 +147,27 @@ class PublicPortals:
         if row is None:
             raise UnknownPublicPageError(str(record_id))
         return dict(row._mapping)
+
+    def translations(self, found: FoundPortal, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The other public records of ``row``'s translation group (its original, when it
+        is a translation, and every translation of that original), by language.
+
+        Empty when the portal declares no ``translation_of``.
+        """
+        name = found.portal.translation_of
+        if not name:
+            return []
+        t = found.entity.table
+        root = row.get(name) or row["id"]
+        names = dict.fromkeys(n for n in ("id", found.portal.heading, found.portal.language) if n)
+        query = (
+            sa.select(*(t.c[n] for n in names))
+            .where(sa.or_(t.c.id == root, t.c[name] == root), t.c.id != row["id"])
+            .where(*self._public(found))
+            .order_by(t.c.id)
+        )
+        with self.runtime.engines.tenant_connection(found.tenant) as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
 
     def vote(self, found: FoundPortal, record_id: int, helpful: bool) -> None:
         """Add one to the record's helpful (or not helpful) counter.

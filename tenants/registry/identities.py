@@ -27,6 +27,7 @@ def token_identity(registry: TenantRegistry, token: str) -> TokenIdentity | None
             u.c.is_active,
             t.c.name,
             m.c.roles,
+            m.c.deactivated_at,
         )
         .join(u, u.c.id == k.c.user_id)
         .join(t, t.c.id == k.c.tenant_id)
@@ -36,6 +37,8 @@ def token_identity(registry: TenantRegistry, token: str) -> TokenIdentity | None
     with registry.connect() as conn:
         row = conn.execute(query).first()
     if row is None or row.revoked_at is not None or not row.is_active:
+        return None
+    if row.deactivated_at is not None:  # the member was deactivated in this tenant
         return None
     expires_at = aware(row.expires_at)
     if expires_at is not None and expires_at <= registry.now():
@@ -55,14 +58,14 @@ def member_identity(registry: TenantRegistry, tenant: str, user_id: int) -> Toke
     """Who an active member ``user_id`` of ``tenant`` is (for sessions; ``token_id`` 0)."""
     u, t, m = registry.users, registry.tenants, registry.memberships
     query = (
-        sa.select(u.c.email, u.c.is_active, t.c.id, t.c.name, m.c.roles)
+        sa.select(u.c.email, u.c.is_active, t.c.id, t.c.name, m.c.roles, m.c.deactivated_at)
         .join(m, m.c.user_id == u.c.id)
         .join(t, t.c.id == m.c.tenant_id)
         .where(u.c.id == user_id, t.c.name == tenant)
     )
     with registry.connect() as conn:
         row = conn.execute(query).first()
-    if row is None or not row.is_active:
+    if row is None or not row.is_active or row.deactivated_at is not None:
         return None
     return TokenIdentity(0, user_id, row.email, int(row.id), row.name, tuple(row.roles or ()), None)
 

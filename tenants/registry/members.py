@@ -116,12 +116,16 @@ def _tenant_id(registry: TenantRegistry, tenant: str) -> int:
 def list_members(
     registry: TenantRegistry, tenant_id: int, conn: sa.Connection | None = None
 ) -> list[MemberProfile]:
-    """Every member of tenant ``tenant_id`` (active users only), by user id."""
+    """Every active member of tenant ``tenant_id`` (not deactivated), by user id."""
     m, u = registry.memberships, registry.users
     query = (
         sa.select(m.c.user_id, u.c.email, m.c.roles, m.c.teams, m.c.manager_id, m.c.attributes)
         .join(u, u.c.id == m.c.user_id)
-        .where(m.c.tenant_id == tenant_id, u.c.is_active.is_(True))
+        .where(
+            m.c.tenant_id == tenant_id,
+            u.c.is_active.is_(True),
+            m.c.deactivated_at.is_(None),
+        )
         .order_by(m.c.user_id)
     )
     if conn is not None:

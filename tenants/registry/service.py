@@ -168,7 +168,9 @@ class TenantRegistry(ChangeNotifier):
         query = (
             sa.select(m.c.user_id, m.c.roles, m.c.teams, m.c.attributes)
             .join(u, u.c.id == m.c.user_id)
-            .where(m.c.tenant_id == tenant_id, u.c.is_active.is_(True))
+            .where(
+                m.c.tenant_id == tenant_id, u.c.is_active.is_(True), m.c.deactivated_at.is_(None)
+            )
             .order_by(m.c.user_id)
         )
         with self._connect() as conn:
@@ -280,7 +282,7 @@ class TenantRegistry(ChangeNotifier):
         query = (
             sa.select(t.c.name)
             .join(m, m.c.tenant_id == t.c.id)
-            .where(m.c.user_id == user_id)
+            .where(m.c.user_id == user_id, m.c.deactivated_at.is_(None))
             .order_by(t.c.name)
         )
         with self._connect() as conn:

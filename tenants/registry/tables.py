@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from trellis.tenants.registry.draft_tables import build_draft_tables
 from trellis.tenants.registry.identity_tables import build_identity_tables
+from trellis.tenants.registry.invitation_tables import build_invitation_tables
 from trellis.tenants.registry.preference_tables import build_preference_tables
 from trellis.tenants.registry.template_tables import build_template_tables
 
@@ -68,6 +69,8 @@ def build_system_metadata(schema: str | None = None) -> sa.MetaData:
         sa.Column("teams", sa.JSON(), nullable=True),
         sa.Column("manager_id", sa.BigInteger(), nullable=True),
         sa.Column("attributes", sa.JSON(), nullable=True),
+        # Set when a tenant admin deactivates the member: no sign-in, no API token here.
+        sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("tenant_id", "user_id"),
     )
     tokens = sa.Table(
@@ -118,6 +121,7 @@ def build_system_metadata(schema: str | None = None) -> sa.MetaData:
     build_preference_tables(md)
     build_template_tables(md)
     build_draft_tables(md)
+    build_invitation_tables(md)
     return md
 
 

@@ -63,6 +63,8 @@ def screens(live: LiveServer) -> dict[str, str]:
         "empty list": "/t/acme/e/campaign",
         "settings": "/t/acme/account",
         "layout designer": "/t/acme/admin/entities/contact/layouts",
+        "workflow designer": "/t/acme/admin/workflows/ticket_flow",
+        "pipeline designer": "/t/acme/admin/pipelines",
     }
 
 

@@ -1,5 +1,5 @@
 """In a real Chromium: a visitor of the CRM's help centre searches, opens an article and
-votes, in Spanish, with no CSP violation and no console error."""
+votes once, in Spanish, with no CSP violation and no console error."""
 
 from __future__ import annotations
 
@@ -87,6 +87,14 @@ def test_visitor_searches_reads_and_votes_in_spanish(browser: Any, live: LiveSer
     tab.get_by_role("button", name="Sí", exact=True).click()
     tab.locator("#vote-thanks").wait_for()
     assert tab.locator("#vote-thanks").inner_text() == "Gracias por su valoración."
+    assert _votes(live, "Restablecer la contraseña") == (1, 0)
+    # The same visitor (its signed cookie) comes back: the buttons are gone for good.
+    tab.get_by_role("link", name="Centro de ayuda", exact=True).click()
+    tab.wait_for_load_state()
+    tab.locator("#portal-items a", has_text="Restablecer la contraseña").click()
+    tab.locator("#vote-again").wait_for()
+    assert tab.locator("#vote-again").inner_text() == "Ya ha valorado esta página. Gracias."
+    assert tab.get_by_role("button", name="Sí", exact=True).count() == 0
     assert _votes(live, "Restablecer la contraseña") == (1, 0)
     assert tab.evaluate("window.__violations") == []
     assert [m for m in console if m.startswith(("error", "pageerror"))] == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.services import Services
 
 from browser_support import LiveServer, open_in_place, sign_in_browser
 from ui_records import creator
@@ -15,13 +15,15 @@ FOCUSED = "() => document.activeElement && document.activeElement.id === 'inline
 
 def _save_behind_the_page(live: LiveServer, ident: int, name: str, version: int) -> None:
     """Another user's save: the record moves on while the page is open."""
-    api = TenantApi(live.runtime)
+    services = Services(live.runtime)
     user = live.runtime.registry.ensure_user("admin@acme.test", "correct horse battery")
     identity = live.runtime.registry.member_identity("acme", user)
     assert identity is not None
-    call = api.call_as("acme", identity)
-    result = api.update(call, call.app.entities["account"], ident, {"name": name}, version)
-    assert result.status == 200
+    call = services.call_as("acme", identity)
+    result = services.records.update(
+        call, call.app.entities["account"], ident, {"name": name}, version
+    )
+    assert result.version == version + 1
 
 
 def test_inline_edit_with_the_keyboard_then_a_conflict_in_place(

@@ -86,6 +86,18 @@ def test_rollups_match_the_children(loaded: tuple[Runtime, DemoResult]) -> None:
             assert order["paid"] == paid
 
 
+def test_every_quote_has_lines_and_a_total(loaded: tuple[Runtime, DemoResult]) -> None:
+    runtime, _ = loaded
+    lines = _rows(runtime, "demo-a", "quote_line")
+    quotes = _rows(runtime, "demo-a", "quote")
+    assert quotes and len(lines) >= 2 * len(quotes)
+    for quote in quotes:
+        mine = [line for line in lines if line["quote"] == quote["id"]]
+        assert 2 <= len(mine) <= 6 and all(line["description"] for line in mine)
+        assert quote["subtotal"] == sum(line["line_total"] for line in mine) > 0
+        assert quote["total"] > 0
+
+
 def test_stage_history_and_workflows_follow_the_plan(loaded: tuple[Runtime, DemoResult]) -> None:
     runtime, result = loaded
     assert result.history_saves > 0

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.ui.screens.app import create_web_app
 
 from ui_records import Creator, creator
@@ -57,15 +57,15 @@ def test_recycle_bin_flashes_speak_spanish(
 ) -> None:
     client, create, admin = spanish
     ident = create("account", name="Borrada")["id"]
-    api = TenantApi(runtime)
+    api = Services(runtime)
     identity = runtime.registry.member_identity("acme", admin)
     assert identity is not None
     call = api.call_as("acme", identity)
-    api.delete(call, call.app.entities["account"], ident, None)
+    api.records.delete(call, call.app.entities["account"], ident, None)
     back = post_form(client, f"/t/acme/e/account/{ident}/restore", {}, follow_redirects=False)
     assert back.status_code == 303
     assert "Se ha restaurado: Cuenta." in client.get(back.headers["location"]).text
-    api.delete(call, call.app.entities["account"], ident, None)
+    api.records.delete(call, call.app.entities["account"], ident, None)
     gone = post_form(client, f"/t/acme/e/account/{ident}/purge", {}, follow_redirects=False)
     shown = client.get(gone.headers["location"]).text
     assert f"Se ha eliminado definitivamente: Cuenta {ident}." in shown

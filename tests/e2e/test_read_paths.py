@@ -217,17 +217,19 @@ def test_export_names_references_and_owners_as_the_caller_sees_them(world: World
 def test_read_paths_are_callable_in_process(world: World) -> None:
     """The screens call the same methods without HTTP."""
     made = _two_reps(world)
-    from trellis.platform.api.tenant_api import TenantApi
+    from trellis.platform.api.gate import ApiGate
+    from trellis.platform.records.views import encode
 
-    api = TenantApi(world.runtime)
+    api = ApiGate(world.runtime)
+    reads = api.services.reads
     call = api.call("scope", world.apis["a"].headers["Authorization"])
     entity = api.entity(call, "account")
-    assert b'"Alpha"' in (api.search(call, "alpha").body or b"")
-    assert api.autocomplete(call, entity, "al").body == (
-        b'[{"id":%d,"title":"Alpha"}]' % made["alpha"]
-    )
-    exported = api.export(call, api.entity(call, "deal"), "json")
-    assert exported.headers["Content-Type"] == "application/json"
+    assert b'"Alpha"' in encode([h.as_json() for h in reads.search(call, "alpha")])
+    assert encode(
+        [h.as_json(with_entity=False) for h in reads.autocomplete(call, entity, "al")]
+    ) == (b'[{"id":%d,"title":"Alpha"}]' % made["alpha"])
+    exported = reads.export(call, api.entity(call, "deal"), "json")
+    assert exported.media_type == "application/json"
 
 
 def test_other_tenants_tokens_reach_no_read_path(

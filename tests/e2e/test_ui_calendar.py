@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.tenants.registry import utcnow
 from trellis.ui.screens.app import create_web_app
 
@@ -23,7 +22,7 @@ class Acme:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.api = TenantApi(runtime)
+        self.api = Services(runtime)
         crm_tenant(runtime)
         self.admin = runtime.registry.ensure_user("admin@acme.test", PASSWORD)
         self.rep = add_user(runtime, "acme", "rep@acme.test", ["sales_rep"])
@@ -36,8 +35,8 @@ class Acme:
         record = {"subject": subject, "kind": "task", **data}
         if due is not None:
             record["due_at"] = due
-        result = self.api.create(call, call.app.entities["activity"], record, None, b"")
-        return int(json.loads(result.body or b"{}")["id"])
+        result = self.api.records.create(call, call.app.entities["activity"], record)
+        return int(result.record["id"])
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -10,9 +9,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.ui.screens.app import create_web_app
 
 from ui_support import PASSWORD, crm_tenant, sign_in
@@ -24,7 +23,7 @@ class Tenant:
     """Tenant 'acme' (CRM) whose admin reads the calendar in Madrid time."""
 
     def __init__(self, runtime: Runtime, locale: str | None) -> None:
-        self.api = TenantApi(runtime)
+        self.api = Services(runtime)
         self.runtime = runtime
         crm_tenant(runtime)
         self.admin = runtime.registry.ensure_user("admin@acme.test", PASSWORD)
@@ -38,8 +37,8 @@ class Tenant:
         assert identity is not None
         call = self.api.call_as("acme", identity)
         record = {"subject": subject, "kind": "call", "due_at": due}
-        result = self.api.create(call, call.app.entities["activity"], record, None, b"")
-        return int(json.loads(result.body or b"{}")["id"])
+        result = self.api.records.create(call, call.app.entities["activity"], record)
+        return int(result.record["id"])
 
 
 def _client(runtime: Runtime, locale: str | None) -> Iterator[tuple[Tenant, TestClient[Any]]]:

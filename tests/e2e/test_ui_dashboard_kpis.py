@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.ui.screens.app import create_web_app
 
 from ui_support import crm_tenant, sign_in
@@ -22,7 +23,7 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient[Any]]:
-    api = TenantApi(runtime)
+    api = Services(runtime)
     crm_tenant(runtime)
     admin = runtime.registry.ensure_user("admin@acme.test", "correct horse battery")
     identity = runtime.registry.member_identity("acme", admin)
@@ -30,7 +31,7 @@ def client(runtime: Runtime) -> Iterator[TestClient[Any]]:
     call = api.call_as("acme", identity)
 
     def create(entity: str, **data: Any) -> int:
-        body = json.loads(api.create(call, call.app.entities[entity], data, None, b"").body or b"")
+        body = json.loads(encode(api.records.create(call, call.app.entities[entity], data).record))
         assert "id" in body, body
         return int(body["id"])
 
@@ -69,12 +70,21 @@ def test_a_ratio_kpi_shows_as_a_percentage_in_each_language(client: TestClient[A
 def test_the_forecast_screen_sets_won_amounts_against_quotas(client: TestClient[Any]) -> None:
     english = client.get("/t/acme/dashboards/forecast", headers=ENGLISH).text
     assert kpi(english, "Quota attainment") == "80.00 %"  # 4,000 won of 5,000 quota
-    for title in ("Forecast by close month", "Quota by month", "Quota by salesperson"):
+    for title in ("Forecast vs quota", "Quota by salesperson"):
         assert f">{title}</h2>" in english
+    # Forecast and quota are two series of one chart, with a legend and a two-column table.
+    assert english.count('class="chart-line chart-line-2"') == 1
+    legend = '<span class="legend-1">Weighted forecast</span> <span class="legend-2">Quota</span>'
+    assert legend in english
+    assert (
+        '<th scope="col" class="num">Weighted forecast</th><th scope="col" class="num">Quota'
+        in english
+    )
     spanish = client.get("/t/acme/dashboards/forecast", headers=SPANISH).text
     assert "<h1>Previsión</h1>" in spanish
     assert kpi(spanish, "Cumplimiento de la cuota") == "80,00 %"
-    assert ">Cuota por mes</h2>" in spanish
+    assert ">Previsión frente a cuota</h2>" in spanish
+    assert '<span class="legend-2">Cuota</span>' in spanish
 
 
 def test_a_ratio_without_records_shows_no_value(client: TestClient[Any]) -> None:

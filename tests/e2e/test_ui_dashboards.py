@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.ui.screens.app import create_web_app
 
 from ui_support import PASSWORD, add_user, crm_tenant, sign_in
@@ -22,7 +23,7 @@ class Acme:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.api = TenantApi(runtime)
+        self.api = Services(runtime)
         crm_tenant(runtime)
         self.admin = runtime.registry.ensure_user("admin@acme.test", PASSWORD)
         self.rep = add_user(runtime, "acme", "rep@acme.test", ["sales_rep"])
@@ -34,7 +35,7 @@ class Acme:
         assert identity is not None
         call = self.api.call_as("acme", identity)
         body: dict[str, Any] = json.loads(
-            self.api.create(call, call.app.entities[entity], data, None, b"").body or b"{}"
+            encode(self.api.records.create(call, call.app.entities[entity], data).record)
         )
         return body
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
+from trellis.platform.services.records import RecordsService
 from trellis.ui.screens import web
 from trellis.ui.screens.app import create_web_app
 
@@ -86,7 +86,7 @@ def test_api_handler_error_is_500_json_with_a_request_id_and_the_app_keeps_servi
     bearer = {"Authorization": f"Bearer {token}"}
     created = site.post("/t/acme/api/account", json={"name": "Kept"}, headers=bearer)
     assert created.status_code == 201
-    monkeypatch.setattr(TenantApi, "read", _explode)
+    monkeypatch.setattr(RecordsService, "read", _explode)
     failed = site.get(f"/t/acme/api/account/{created.json()['id']}", headers=bearer)
     assert failed.status_code == 500
     assert failed.headers["content-type"].startswith("application/json")

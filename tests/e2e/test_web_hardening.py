@@ -21,9 +21,9 @@ from litestar.plugins import InitPluginProtocol
 from litestar.testing import TestClient
 
 from trellis.platform.api.app import create_app
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.ui.screens.app import create_web_app
 
 from helpers import Api, PackageWriter, make_tenant
@@ -138,7 +138,7 @@ def test_an_unexpected_error_answers_a_generic_message_and_is_logged(
             app_config.route_handlers.append(boom)
             return app_config
 
-    def extension(api: TenantApi) -> Boom:
+    def extension(services: Services) -> Boom:
         return Boom()
 
     logged = _Records()

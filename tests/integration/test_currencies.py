@@ -25,7 +25,6 @@ from litestar.testing import TestClient
 
 from trellis.cli import main
 from trellis.platform.api.app import create_app
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.config import FakeClock, RuntimeConfig
 from trellis.platform.dashboards import TileData, compute_dashboard
 from trellis.platform.money import MissingRate
@@ -33,6 +32,7 @@ from trellis.platform.money.rates import parse_rate
 from trellis.platform.money.service import store_rates
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.rules.expr import EvalContext
 from trellis.ui.screens.app import create_web_app
 from trellis.ui.screens.dashboard_view import tile_view
@@ -267,7 +267,7 @@ def test_dashboard_sum_with_a_missing_rate_is_flagged(world: World) -> None:
     runtime = world.runtime
     identity = runtime.registry.member_identity("acme", runtime.registry.user_id("admin@acme.test"))
     assert identity is not None
-    call = TenantApi(runtime).call_as("acme", identity)
+    call = Services(runtime).call_as("acme", identity)
     ectx = EvalContext(now=TODAY)
     with runtime.engines.tenant_connection("acme") as conn:
         kpi, bars, count = compute_dashboard(

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from trellis.metadata.model import TileDef
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.authz.call import Call
 from trellis.platform.dashboards import TileData, compute_dashboard, compute_tile
 from trellis.platform.dashboards import readable_dashboards as readable
+from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.rules.expr import EvalContext
 
 from ui_support import add_user, crm_tenant
@@ -29,7 +30,7 @@ class Tenant:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.api = TenantApi(runtime)
+        self.api = Services(runtime)
         crm_tenant(runtime)
         self.admin = runtime.registry.ensure_user("admin@acme.test", "correct horse battery")
         self.rep = add_user(runtime, "acme", "rep@acme.test", ["sales_rep"])
@@ -43,8 +44,8 @@ class Tenant:
 
     def create(self, user: int, entity: str, **data: Any) -> dict[str, Any]:
         call = self.call(user)
-        result = self.api.create(call, call.app.entities[entity], data, None, b"")
-        body: dict[str, Any] = json.loads(result.body or b"{}")
+        result = self.api.records.create(call, call.app.entities[entity], data)
+        body: dict[str, Any] = json.loads(encode(result.record))
         return body
 
     def tiles(self, user: int, dashboard: str) -> list[TileData]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from trellis.platform.api import auth
-from trellis.platform.api.tenant_api import TenantApi
+from trellis.platform.api.gate import ApiGate
 from trellis.platform.authz import Authorizer
 from trellis.platform.authz.directory import MemberDirectory
 from trellis.platform.config import RuntimeConfig
@@ -102,7 +102,7 @@ def test_role_and_token_changes_reach_the_other_process_at_once(
     make_tenant(a, write_package, "acme")
     a.registry.add_membership("acme", a.registry.ensure_user("bob@acme.test"), [])
     token = a.registry.create_token("acme", "bob@acme.test")
-    api_b = TenantApi(b)
+    api_b = ApiGate(b)
     header = f"Bearer {token}"
     assert not api_b.call("acme", header).access.can("account", "read")
     change_roles(a.registry, "acme", "bob@acme.test", add=("admin",))

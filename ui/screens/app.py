@@ -22,14 +22,15 @@ from litestar.template.config import TemplateConfig
 
 from trellis.platform.api.app import WELCOME_PAGE, create_app, with_options
 from trellis.platform.api.errors import error_handlers, outside_api
-from trellis.platform.api.tenant_api import TenantApi
 from trellis.platform.config.secret import deployment_secret
 from trellis.platform.runtime import Runtime
+from trellis.platform.services import Services
 from trellis.platform.sessions import SessionStore, open_session_store
 from trellis.ui.screens.account_routes import account_routes
 from trellis.ui.screens.activity_routes import activity_routes
 from trellis.ui.screens.admin_backup_routes import admin_backup_routes
 from trellis.ui.screens.admin_job_routes import admin_job_routes
+from trellis.ui.screens.admin_people_routes import admin_people_routes
 from trellis.ui.screens.admin_retention_routes import admin_retention_routes
 from trellis.ui.screens.auth_routes import auth_routes
 from trellis.ui.screens.board_routes import board_routes
@@ -43,13 +44,17 @@ from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
 from trellis.ui.screens.history_routes import history_routes
+from trellis.ui.screens.import_routes import wizard_routes
+from trellis.ui.screens.import_status_routes import import_status_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
 from trellis.ui.screens.inline_routes import inline_routes
+from trellis.ui.screens.invitation_routes import invitation_routes
 from trellis.ui.screens.layout_designer_routes import layout_designer_routes
 from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
+from trellis.ui.screens.pipeline_designer_routes import pipeline_designer_routes
 from trellis.ui.screens.privacy_routes import privacy_routes
 from trellis.ui.screens.public_portal_routes import portal_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
@@ -67,6 +72,7 @@ from trellis.ui.screens.web import (
     enrolment_redirect,
     login_redirect,
 )
+from trellis.ui.screens.workflow_designer_routes import workflow_designer_routes
 
 #: Screen requests without a usable session are sent to sign in (or to enrol a second factor).
 _REDIRECTS: Mapping[Any, Any] = MappingProxyType(
@@ -94,9 +100,9 @@ def _welcome_page(_request: Request[Any, Any, Any]) -> Response[Any]:
 class ScreensPlugin(InitPluginProtocol):
     """Mounts the screens on the application (``create_app(extension=screens(...))``)."""
 
-    def __init__(self, runtime: Runtime, api: TenantApi, store: SessionStore) -> None:
+    def __init__(self, runtime: Runtime, services: Services, store: SessionStore) -> None:
         self.runtime = runtime
-        self.api = api
+        self.services = services
         self.store = store
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
@@ -104,7 +110,7 @@ class ScreensPlugin(InitPluginProtocol):
         runtime = self.runtime
         members = MemberCache(runtime.registry, clock=runtime.clock)
         runtime.on_forget(members.forget)
-        services = UiServices(runtime, self.api.services, self.store, members)
+        services = UiServices(runtime, self.services, self.store, members)
         csrf = CsrfPolicy(
             secret=deployment_secret(runtime.config).encode(),
             secure=lambda scope: services.secure_cookies or scope.get("scheme") == "https",
@@ -136,6 +142,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *line_row_handlers(services),
         *document_routes(services),
         *recycle_routes(services),
+        *wizard_routes(services),
+        *import_status_routes(services),
         *history_routes(services),
         *merge_routes(services),
         *privacy_routes(services),
@@ -151,8 +159,12 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *activity_routes(services),
         *inbox_routes(services),
         *admin_job_routes(services),
+        *admin_people_routes(services),
+        *invitation_routes(services),
         *designer_routes(services),
         *layout_designer_routes(services),
+        *workflow_designer_routes(services),
+        *pipeline_designer_routes(services),
         *rules_designer_routes(services),
         *roles_designer_routes(services),
         *publish_routes(services),
@@ -167,7 +179,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
 
 
 def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
-    """The plugin factory for :func:`create_app`: ``ScreensPlugin`` over the app's API.
+    """The plugin factory for :func:`create_app`: ``ScreensPlugin`` over the app's services.
 
     The app owns its session store: it is closed when the app shuts down.
     """
@@ -177,8 +189,8 @@ def screens(runtime: Runtime, sessions: SessionStore | None = None) -> Any:
         else open_session_store(runtime.config, clock=runtime.clock, registry=runtime.registry)
     )
 
-    def extension(api: TenantApi) -> ScreensPlugin:
-        return ScreensPlugin(runtime, api, store)
+    def extension(services: Services) -> ScreensPlugin:
+        return ScreensPlugin(runtime, services, store)
 
     return extension
 

@@ -1,7 +1,7 @@
 """Kanban screens: the board of an entity and moving a record to another stage.
 
 ``POST /t/{t}/e/{entity}/{id}/move`` (``stage``, ``version``) saves through
-``TenantApi.update``, so validations, rules, workflows and the optimistic lock apply.
+``RecordsService.update``, so validations, rules, workflows and the optimistic lock apply.
 htmx and the board's drag and drop get the re-rendered board (the stage bar with
 ``view=bar``): 200 when moved, the refusal's status (409, 422, …) with the reason
 otherwise, the card back in the column it is really in. Plain form posts are

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from trellis.platform.dashboards import Group
@@ -129,13 +129,23 @@ class LineChart:
     left: int
     right: int
     baseline: str
+    #: A compared second series (same x positions), drawn without an area.
+    second_path: str = ""
+    second_points: tuple[Point, ...] = ()
 
 
-def line_chart(groups: Sequence[Group], texts: Sequence[str], scale_text: list[str]) -> LineChart:
-    """Points over time, left to right; ``scale_text`` labels the grid at 0, ½ and the top."""
+def line_chart(
+    groups: Sequence[Group],
+    texts: Sequence[str],
+    scale_text: list[str],
+    peak: float | None = None,
+) -> LineChart:
+    """Points over time, left to right; ``scale_text`` labels the grid at 0, ½ and the top
+    (``peak``, by default the groups' largest value rounded up)."""
     top, right, bottom, left = LINE_MARGIN
     inner_w, inner_h = WIDTH - left - right, LINE_HEIGHT - top - bottom
-    peak = nice_ceiling(max((float(g.value) for g in groups), default=0.0))
+    if peak is None:
+        peak = nice_ceiling(max((float(g.value) for g in groups), default=0.0))
     count = len(groups)
     points = []
     for i, (group, text) in enumerate(zip(groups, texts, strict=True)):
@@ -158,6 +168,19 @@ def line_chart(groups: Sequence[Group], texts: Sequence[str], scale_text: list[s
     return LineChart(
         LINE_HEIGHT, path, area, tuple(points), grid, x_ticks, left, WIDTH - right, base
     )
+
+
+def compare_chart(
+    first: Sequence[Group],
+    second: Sequence[Group],
+    texts: tuple[Sequence[str], Sequence[str]],
+    scale_text: list[str],
+) -> LineChart:
+    """Two series over the same buckets on one scale (the first with its area)."""
+    peak = nice_ceiling(max((float(g.value) for g in (*first, *second)), default=0.0))
+    main = line_chart(first, texts[0], scale_text, peak)
+    other = line_chart(second, texts[1], scale_text, peak)
+    return replace(main, second_path=other.path, second_points=other.points)
 
 
 def line_scale(groups: Sequence[Group]) -> tuple[Decimal, Decimal, Decimal]:
@@ -280,6 +303,7 @@ __all__ = [
     "LineChart",
     "PieChart",
     "bar_chart",
+    "compare_chart",
     "funnel_chart",
     "line_chart",
     "line_scale",

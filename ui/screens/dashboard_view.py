@@ -11,9 +11,16 @@ from babel import dates, numbers
 
 from trellis.metadata.model import NUMBER_KINDS, AppModel, FieldType, TileDef
 from trellis.metadata.model.local_text import DEFAULT_LOCALE
-from trellis.platform.dashboards import TileData
+from trellis.platform.dashboards import Group, TileData
 from trellis.platform.i18n import Translator
-from trellis.ui.screens.charts import bar_chart, funnel_chart, line_chart, line_scale, pie_chart
+from trellis.ui.screens.charts import (
+    bar_chart,
+    compare_chart,
+    funnel_chart,
+    line_chart,
+    line_scale,
+    pie_chart,
+)
 from trellis.ui.screens.money_text import total_currency
 
 NO_VALUE = "—"
@@ -58,6 +65,8 @@ class DataRow:
 
     label: str
     value: str
+    #: The compared series' value (line charts with ``compare``), else None.
+    second: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,8 @@ class TileView:
     column_label: str
     #: Why the value is incomplete (amounts without an exchange rate were left out).
     flag: str | None = None
+    #: The names of the two series of a compared line chart (legend, table heads).
+    series: tuple[str, ...] = ()
 
 
 def _summary(tile: TileDef, rows: tuple[DataRow, ...]) -> str:
@@ -145,7 +156,20 @@ def tile_view(
     texts = [shown(g.value) for g in data.groups]
     rows = tuple(DataRow(g.label, text) for g, text in zip(data.groups, texts, strict=True))
     chart: Any = None
-    if data.unavailable is None and data.groups:
+    series: tuple[str, ...] = ()
+    other = data.compare
+    if other is not None and tile.compare is not None and data.unavailable is None:
+        labelled = [replace(g, label=_group_label(g.key, g.label, tile, t)) for g in other.groups]
+        first, second = _aligned(data.groups, labelled)
+        pair = ([shown(g.value) for g in first], [shown(g.value) for g in second])
+        rows = tuple(
+            DataRow(g.label, a, b) for g, a, b in zip(first, pair[0], pair[1], strict=True)
+        )
+        series = (t.label(tile.series_label or tile.label), t.label(tile.compare.label))
+        if first:
+            scale = [axis_text(v, style) for v in line_scale((*first, *second))]
+            chart = compare_chart(first, second, pair, scale)
+    elif data.unavailable is None and data.groups:
         if tile.kind == "line":
             scale = [axis_text(v, style) for v in line_scale(data.groups)]
             chart = line_chart(data.groups, texts, scale)
@@ -174,6 +198,22 @@ def tile_view(
         rows=rows,
         column_label=_column_label(model, tile),
         flag=flag,
+        series=series,
+    )
+
+
+def _aligned(
+    first: tuple[Group, ...], second: list[Group]
+) -> tuple[tuple[Group, ...], tuple[Group, ...]]:
+    """Both series over every bucket either has, oldest first (a missing bucket is 0)."""
+    labels = {g.key: g.label for g in (*second, *first)}
+    keys = sorted(labels, key=str)
+    mine = {g.key: g.value for g in first}
+    theirs = {g.key: g.value for g in second}
+    zero = Decimal(0)
+    return (
+        tuple(Group(k, labels[k], mine.get(k, zero)) for k in keys),
+        tuple(Group(k, labels[k], theirs.get(k, zero)) for k in keys),
     )
 
 

@@ -9,8 +9,10 @@ from urllib.parse import urlencode
 
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import RecordError
+from trellis.platform.runtime import Runtime
 from trellis.platform.services import ListArgs
 from trellis.platform.services.list_totals import summable
+from trellis.ui.screens.badges import SlaBadge, sla_badges
 from trellis.ui.screens.forms import (
     OPERATOR_LABELS,
     OPERATORS,
@@ -102,6 +104,8 @@ class ListPageView:
     quick: list[str] = field(default_factory=list)
     #: The quick-create row's starting values (the fields' defaults).
     quick_defaults: dict[str, Any] = field(default_factory=dict)
+    #: SLA badges by record id (entities with an SLA), shown in each row's first cell.
+    sla: dict[int, SlaBadge] = field(default_factory=dict)
 
 
 def combined_filter(entity: CompiledEntity, query: ListQuery) -> str | None:
@@ -147,6 +151,7 @@ def build_list(
     presenter: Presenter,
     *,
     limit: int = 50,
+    runtime: Runtime | None = None,
 ) -> ListPageView:
     """Fetch one page through the API (same scope, validation and errors) and format it."""
     access = ui.call.access.entity(entity.name)
@@ -180,6 +185,8 @@ def build_list(
     items = body["items"]
     presenter.load_titles(entity.entity, items, columns)
     rows = [(int(item["id"]), presenter.row(entity.entity, item, columns)) for item in items]
+    if runtime is not None:
+        extras["sla"] = sla_badges(runtime, ui.call, presenter.t, entity.name, items)
     next_query = None
     if body["next_cursor"]:
         next_query = query.params(sort=query.sort, cursor=body["next_cursor"])

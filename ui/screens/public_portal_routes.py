@@ -1,10 +1,11 @@
 """Public portals under ``/p/{tenant}/{portal}``: a searchable list, a page per record and
 a "was this helpful?" vote (docs/portals.md).
 
-Like the other public pages: no session, no cookie, no script; an unknown tenant, portal
-or record, and a record the portal's condition does not make public, answer the very
-same 404 page. Votes are origin-checked (this server only) and rate-limited per address
-and tenant like form posts; a vote answers ``303`` back to the record's page.
+Like the other public pages: no session, no script; an unknown tenant, portal or record,
+and a record the portal's condition does not make public, answer the very same 404 page.
+Votes are origin-checked (this server only) and rate-limited per address and tenant like
+form posts; a vote answers ``303`` back to the record's page and remembers the record in
+a signed cookie (:mod:`trellis.platform.public.portal_votes`): one vote per visitor.
 """
 
 from __future__ import annotations
@@ -19,17 +20,26 @@ from litestar.response import Redirect
 from trellis.metadata.model import PublicText, pick_text
 from trellis.platform.i18n import N_, Translator
 from trellis.platform.public import FoundPortal, PublicPortals, UnknownPublicPageError
+from trellis.platform.public.portal_votes import read_votes, vote_cookie_name, write_votes
 from trellis.platform.public.portals import MAX_PAGE
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.search import query_words
 from trellis.platform.search.text import MAX_QUERY_LENGTH
-from trellis.ui.screens.public_portal_view import portal_locale, record_view
+from trellis.ui.screens.public_portal_view import (
+    filter_choices,
+    portal_locale,
+    record_view,
+    translation_links,
+)
 from trellis.ui.screens.public_routes import PublicPages
 from trellis.ui.screens.public_web import SUBMISSION, Posted, Submission, origin_ok
+from trellis.ui.screens.session_cookie import cookie_is_secure
 from trellis.ui.screens.web import UiServices
 
 #: The vote values a form may post.
 VOTES = {"yes": True, "no": False}
+#: What the filter links keep of the list's query (besides the other filters).
+BASE = ("q", "lang")
 
 
 class PortalPages:
@@ -38,6 +48,13 @@ class PortalPages:
     def __init__(self, services: UiServices, public: PublicPages) -> None:
         self.portals = PublicPortals(services.runtime)
         self.public = public
+        self.services = services
+
+    def voted(self, request: Request[Any, Any, Any], found: FoundPortal) -> list[int]:
+        """The ids this visitor already voted on in ``found`` (its signed cookie)."""
+        name = found.portal.name
+        value = request.cookies.get(vote_cookie_name(name))
+        return read_votes(self.services.runtime.config, found.tenant, name, value)
 
     @staticmethod
     def translator(request: Request[Any, Any, Any], found: FoundPortal | None) -> Translator:
@@ -102,9 +119,17 @@ class PortalPages:
                 return self.bad(request, found, text)
             if not words:  # punctuation only: nothing can match
                 words = ["\u2205"]
-        listing = self.portals.listing(found, words, t.locale, int(raw_page))
+        chosen: dict[str, str] = {}
+        for name in found.portal.filters:
+            value = request.query_params.get(name)
+            if value:
+                if value not in found.entity.entity.fields[name].options:
+                    return self.bad(request, found, t.gettext("The filter value is not valid."))
+                chosen[name] = value
+        listing = self.portals.listing(found, words, t.locale, int(raw_page), chosen)
         context = self._base(found, t)
         keep = {"q": q} if q else {}
+        keep.update(chosen)
         if request.query_params.get("lang"):
             keep["lang"] = t.locale
 
@@ -115,6 +140,9 @@ class PortalPages:
             heading=context["portal_title"],
             intro=_text(t, found.portal.description),
             query=q,
+            filters=filter_choices(
+                t, found, chosen, {k: keep[k] for k in ("q", "lang") if k in keep}
+            ),
             items=[record_view(t, found, row) for row in listing.rows],
             suffix=f"?{urlencode({'lang': t.locale})}" if "lang" in keep else "",
             next=page_link(listing.page + 1) if listing.more else None,
@@ -136,10 +164,13 @@ class PortalPages:
         context = self._base(found, t)
         record = record_view(t, found, row)
         lang = request.query_params.get("lang")
+        again = request.query_params.get("voted") == "again"
         context.update(
             heading=record["heading"],
             record=record,
+            translations=translation_links(t, found, self.portals.translations(found, row)),
             voted=request.query_params.get("voted") == "1",
+            again=again or (int(item) in self.voted(request, found)),
             vote_action=f"{context['portal_path']}/{item}/vote"
             + (f"?{urlencode({'lang': t.locale})}" if lang else ""),
             back=context["portal_path"] + (f"?{urlencode({'lang': t.locale})}" if lang else ""),
@@ -149,7 +180,8 @@ class PortalPages:
     def vote(
         self, request: Request[Any, Any, Any], found: FoundPortal, item: str, posted: Submission
     ) -> Response[Any]:
-        """Count a vote (``helpful=yes|no``), then back to the record's page."""
+        """Count a vote (``helpful=yes|no``) once per visitor, then back to the record's
+        page; a second vote on the same record is ignored and the page says so."""
         t = self.translator(request, found)
         if not origin_ok(request, ()):
             text = t.gettext("This vote cannot be sent from the page you used.")
@@ -171,13 +203,30 @@ class PortalPages:
             value = value[0] if len(value) == 1 else None
         if posted.malformed or value not in VOTES:
             return self.bad(request, found, t.gettext("Answer yes or no."))
-        try:
-            self.portals.vote(found, int(item), VOTES[str(value)])
-        except UnknownPublicPageError:
-            return self.not_found(request)
-        query = {"voted": "1", **({"lang": t.locale} if request.query_params.get("lang") else {})}
-        target = f"/p/{found.tenant}/{found.portal.name}/{item}?{urlencode(query)}"
-        return Redirect(path=target, status_code=303)
+        record_id = int(item)
+        done = self.voted(request, found)
+        if record_id not in done:
+            try:
+                self.portals.vote(found, record_id, VOTES[str(value)])
+            except UnknownPublicPageError:
+                return self.not_found(request)
+        lang = {"lang": t.locale} if request.query_params.get("lang") else {}
+        query = {"voted": "again" if record_id in done else "1", **lang}
+        path = f"/p/{found.tenant}/{found.portal.name}"
+        response = Redirect(path=f"{path}/{item}?{urlencode(query)}", status_code=303)
+        if record_id not in done:
+            name = found.portal.name
+            config = self.services.runtime.config
+            response.set_cookie(
+                vote_cookie_name(name),
+                write_votes(config, found.tenant, name, [*done, record_id]),
+                path=path,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="lax",
+                secure=cookie_is_secure(self.services, request),
+            )
+        return response
 
 
 def _text(t: Translator, text: PublicText) -> str:

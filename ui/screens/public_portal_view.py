@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 
@@ -61,4 +63,56 @@ def record_view(t: Translator, found: FoundPortal, row: dict[str, Any]) -> dict[
     }
 
 
-__all__ = ["portal_locale", "record_view"]
+def filter_choices(
+    t: Translator, found: FoundPortal, chosen: Mapping[str, str], base: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The list's filters: per enum field, a link for "all" and one per option, each
+    keeping the search, the language and the other filters (no script needed)."""
+    path = f"/p/{found.tenant}/{found.portal.name}"
+    model = found.rt.app.model
+    out = []
+    for name in found.portal.filters:
+        f = found.entity.entity.fields[name]
+        others = {**base, **{k: v for k, v in chosen.items() if k != name}}
+
+        def href(extra: Mapping[str, str], others: Mapping[str, str] = others) -> str:
+            query = urlencode({**others, **extra})
+            return f"{path}?{query}" if query else path
+
+        options = [
+            {
+                "label": t.value_label(model, f, value),
+                "href": href({name: value}),
+                "current": chosen.get(name) == value,
+            }
+            for value in f.options
+        ]
+        every = {"label": t.gettext("All"), "href": href({}), "current": name not in chosen}
+        out.append({"name": name, "label": t.label(f.label), "options": [every, *options]})
+    return out
+
+
+def translation_links(
+    t: Translator, found: FoundPortal, rows: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """Links to a record's public translations, each named by its language and heading
+    and opened in that language."""
+    p = found.portal
+    path = f"/p/{found.tenant}/{p.name}"
+    links = []
+    for row in rows:
+        language = str(row.get(p.language) or "") if p.language else ""
+        shown = _shown(t, found, p.language, language) if p.language and language else ""
+        query = f"?{urlencode({'lang': language})}" if supported(language) else ""
+        links.append(
+            {
+                "href": f"{path}/{row['id']}{query}",
+                "language": shown,
+                "lang": language,
+                "heading": str(row.get(p.heading) or f"#{row['id']}"),
+            }
+        )
+    return links
+
+
+__all__ = ["filter_choices", "portal_locale", "record_view", "translation_links"]

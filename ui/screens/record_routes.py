@@ -15,9 +15,11 @@ from trellis.platform.records.views import JSON, encode
 from trellis.platform.services import ListArgs
 from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.activity_routes import activity_context
+from trellis.ui.screens.badges import sla_badges
 from trellis.ui.screens.bulk_actions import apply_bulk_action
 from trellis.ui.screens.forms import search_expression
 from trellis.ui.screens.home_view import HomeBuilder
+from trellis.ui.screens.import_choices import modes_of
 from trellis.ui.screens.layouts import Screens, editable, screens_of, title_field
 from trellis.ui.screens.line_forms import detail_tables
 from trellis.ui.screens.list_view import ListQuery, build_list, builder_choices
@@ -70,7 +72,7 @@ def record_routes(services: UiServices) -> list[Any]:
     ) -> Response[Any]:
         ui, target, screens = context(request, tenant, entity)
         query = ListQuery.from_params(request.query_params, _multi(request))
-        view = build_list(ui, target, screens, query, presenter(ui))
+        view = build_list(ui, target, screens, query, presenter(ui), runtime=services.runtime)
         ctx = {
             "entity": target.entity,
             "view": view,
@@ -79,6 +81,7 @@ def record_routes(services: UiServices) -> list[Any]:
             "can_create": ui.call.access.can(entity, "create"),
             "can_delete": ui.call.access.can(entity, "delete"),
             "can_update": ui.call.access.can(entity, "update"),
+            "can_import": ui.call.access.can(entity, "import") and bool(modes_of(ui, entity)),
             "bulk_fields": [
                 (n, label_of(target.entity, n))
                 for n, f in target.entity.fields.items()
@@ -184,8 +187,10 @@ def record_routes(services: UiServices) -> list[Any]:
         header = build_header(
             ui.call, target.entity, record, shown, screens.highlights, screens.icon
         )
+        badges = sla_badges(services.runtime, ui.call, ui.translator, entity, [record])
         ctx = {
             "header": header,
+            "sla_badge": badges.get(record["id"]) if isinstance(record.get("id"), int) else None,
             "inline_names": inline_fields(ui.call, target.entity),
             "entity": target.entity,
             "record": record,

@@ -2,7 +2,7 @@
 
 ``GET /t/{t}/search?q=`` lists the records matching every word, grouped by entity,
 best first with a highlighted snippet (docs/search.md),
-through ``TenantApi.search`` (readable entities only, record scope, hidden fields
+through ``ReadsService.search`` (readable entities only, record scope, hidden fields
 never searched). ``GET /t/{t}/e/{entity}/export?format=csv|xlsx|json&<list query>``
 streams the records of the current list view as they are read (``streamed_export``:
 the ``export`` permission, scope and hidden fields apply, and the export is audited).
