@@ -1,7 +1,8 @@
 """The tenant's members in a backup (``members/members.jsonl``) and their restore.
 
-One row per membership: ``email``, ``display_name``, ``active``, ``roles``, ``teams``,
-``manager`` (the manager's e-mail), ``attributes`` and ``joined_at``. Never a password
+One row per membership: ``email``, ``display_name``, ``active`` (the account),
+``deactivated_at`` (the membership, in this tenant), ``roles``, ``teams``, ``manager``
+(the manager's e-mail), ``attributes`` and ``joined_at``. Never a password
 hash, a TOTP secret, a recovery code or an API token: a restore on another installation
 creates accounts without a usable password, and their owners set one.
 """
@@ -25,7 +26,17 @@ from trellis.tenants.registry.members import check_attributes, check_teams
 from trellis.tenants.registry.service import TenantRegistry
 
 #: The columns of a member row, and nothing else (no secret can slip in).
-FIELDS = ("active", "attributes", "display_name", "email", "joined_at", "manager", "roles", "teams")
+FIELDS = (
+    "active",
+    "attributes",
+    "deactivated_at",
+    "display_name",
+    "email",
+    "joined_at",
+    "manager",
+    "roles",
+    "teams",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +60,7 @@ def members_query(registry: TenantRegistry, tenant_id: int) -> sa.Select[Any]:
             m.c.teams,
             m.c.attributes,
             m.c.created_at,
+            m.c.deactivated_at,
             boss.c.email.label("manager"),
         )
         .join(u, u.c.id == m.c.user_id)
@@ -70,6 +82,7 @@ def member_rows(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[dict[str
             "manager": row.manager,
             "attributes": dict(row.attributes) if isinstance(row.attributes, dict) else {},
             "joined_at": to_json(row.created_at),
+            "deactivated_at": to_json(row.deactivated_at),
         }
 
 
@@ -99,6 +112,8 @@ def check_members(rows: Sequence[dict[str, Any]], known_roles: Iterable[str]) ->
                     )
                 )
         try:
+            _time(row["deactivated_at"])
+            _time(row["joined_at"])
             check_teams(list(row["teams"] or []))
             check_attributes(dict(row["attributes"] or {}))
         except (RegistryError, TypeError, ValueError) as exc:
@@ -108,9 +123,9 @@ def check_members(rows: Sequence[dict[str, Any]], known_roles: Iterable[str]) ->
             raise BackupError(f"The manager of '{row['email']}' is not a member in the archive.")
 
 
-def _joined(value: Any, now: datetime) -> datetime:
+def _time(value: Any) -> datetime | None:
     if value is None:
-        return now
+        return None
     at = datetime.fromisoformat(str(value))
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
@@ -122,7 +137,8 @@ def restore_members(
 
     An account with the same e-mail is reused as it is (password, active flag, name);
     a missing one is created without a password. Each membership gets the archived
-    roles, teams, attributes and manager; members of ``target`` not in the archive stay.
+    roles, teams, attributes, manager and deactivation; members of ``target`` not in the
+    archive stay.
     """
     from trellis.platform.authz.enforcers import store_roles
 
@@ -156,10 +172,11 @@ def restore_members(
                 "teams": check_teams(list(row["teams"] or [])),
                 "attributes": dict(row["attributes"] or {}),
                 "manager_id": boss,
+                "deactivated_at": _time(row["deactivated_at"]),
             }
             where = (m.c.tenant_id == info.id, m.c.user_id == user_id)
             if conn.execute(sa.select(m.c.id).where(*where)).first() is None:
-                joined = _joined(row["joined_at"], now)
+                joined = _time(row["joined_at"]) or now
                 conn.execute(
                     m.insert().values(
                         tenant_id=info.id, user_id=user_id, created_at=joined, **values

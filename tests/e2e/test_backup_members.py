@@ -20,6 +20,7 @@ from trellis.platform.config import RuntimeConfig
 from trellis.platform.identity.totp import TwoFactor
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+from trellis.tenants.registry.member_status import is_deactivated, set_member_active
 from trellis.tenants.registry.members import get_member, update_member
 
 from conftest import PG_URL, drop_schemas
@@ -39,7 +40,8 @@ SECRET = "long enough secret 42"
 
 def _seed(runtime: Runtime, root: Path) -> dict[str, str]:
     """Tenant ``acme``: an admin with a password, a token and TOTP; a rep in team north
-    managed by the admin, with an attribute; an inactive viewer. Returns the secrets."""
+    managed by the admin, with an attribute; an inactive account and a viewer deactivated
+    in the tenant. Returns the secrets."""
     reg = runtime.registry
     reg.create_tenant("acme")
     publish(runtime, "acme", root)
@@ -55,6 +57,9 @@ def _seed(runtime: Runtime, root: Path) -> dict[str, str]:
     reg.add_membership("acme", carl, ["viewer"])
     with reg.connect(write=True) as conn, conn.begin():
         conn.execute(reg.users.update().where(reg.users.c.id == carl).values(is_active=False))
+    dan = reg.ensure_user("dan@acme.test", SECRET)
+    reg.add_membership("acme", dan, ["viewer"])
+    set_member_active(reg, "acme", dan, False, actor="test")
     token = reg.create_token("acme", "boss@acme.test")
     totp = TwoFactor(reg, runtime.config, clock=runtime.clock).begin(boss, "boss@acme.test", "acme")
     with reg.connect() as conn:
@@ -129,12 +134,14 @@ def test_members_round_trip_into_a_new_tenant_with_roles_teams_and_manager(
         raw = archive.read(MEMBERS_ENTRY)
     entry = manifest["entries"][MEMBERS_ENTRY]
     assert manifest["format_version"] == 2
-    assert entry == {"rows": 3, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}
+    assert entry == {"rows": 4, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}
     rows = _members(first)
-    assert [r["email"] for r in rows] == ["ana@acme.test", "boss@acme.test", "carl@acme.test"]
+    emails = ["ana@acme.test", "boss@acme.test", "carl@acme.test", "dan@acme.test"]
+    assert [r["email"] for r in rows] == emails
     assert rows[0] | {"joined_at": None} == {
         "active": True,
         "attributes": {"region": "EU"},
+        "deactivated_at": None,
         "display_name": "Ana",
         "email": "ana@acme.test",
         "joined_at": None,
@@ -143,16 +150,20 @@ def test_members_round_trip_into_a_new_tenant_with_roles_teams_and_manager(
         "teams": ["north"],
     }
     assert rows[2]["active"] is False and rows[2]["roles"] == ["viewer"]
+    assert rows[3]["active"] is True and rows[3]["deactivated_at"] is not None
     capsys.readouterr()
 
     assert main(["restore", "acme", str(first), "--as", "copy", *where]) == 0
     out = capsys.readouterr().out
-    assert "Members restored: 3." in out and "without a password" not in out
+    assert "Members restored: 4." in out and "without a password" not in out
     ana = get_member(runtime.registry, "copy", "ana@acme.test")
     boss = get_member(runtime.registry, "copy", "boss@acme.test")
     assert ana.roles == ("rep", "viewer") and ana.teams == ("north",)
     assert ana.manager_id == boss.user_id and dict(ana.attributes) == {"region": "EU"}
     assert boss.roles == ("admin",)
+    copy_id = runtime.registry.get_tenant("copy").id  # type: ignore[union-attr]
+    dan_id = runtime.registry.user_id("dan@acme.test")
+    assert dan_id is not None and is_deactivated(runtime.registry, copy_id, dan_id)
     identity = runtime.registry.member_identity("copy", ana.user_id)
     assert identity is not None and set(identity.roles) == {"rep", "viewer"}
     info = runtime.registry.get_tenant("copy")
@@ -281,8 +292,8 @@ def test_a_sqlite_backup_restored_into_postgres_keeps_members(
     write_backup(lite, "acme", first)
     ana_id = pg.registry.ensure_user("ana@acme.test", "ana's own password 42", "Ana")
     result = restore_backup(pg, "acme", first, as_name="moved")
-    assert result.members is not None and result.members.members == 3
-    assert result.members.new_accounts == ("boss@acme.test", "carl@acme.test")
+    assert result.members is not None and result.members.members == 4
+    assert result.members.new_accounts == ("boss@acme.test", "carl@acme.test", "dan@acme.test")
     ana = get_member(pg.registry, "moved", "ana@acme.test")
     boss = get_member(pg.registry, "moved", "boss@acme.test")
     assert ana.user_id == ana_id and pg.registry.password_hash(ana_id) is not None
