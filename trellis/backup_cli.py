@@ -9,8 +9,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trellis.cli_text import cli_translator
+
+if TYPE_CHECKING:
+    from trellis.platform.backup.restore import RestoreResult
 
 WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 
@@ -40,6 +44,15 @@ def cmd_backup(args: argparse.Namespace) -> None:
         path=args.output,
     )
     sys.stdout.write(text + "\n")
+    if manifest.unknown_roles:
+        warning = cli_translator().gettext(
+            "warning: members of '%(tenant)s' hold roles the app does not define "
+            "(%(roles)s): a restore refuses this archive; remove them with "
+            "'trellis user roles' and back up again.",
+            tenant=args.tenant,
+            roles=", ".join(manifest.unknown_roles),
+        )
+        sys.stderr.write(warning + "\n")
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
@@ -56,13 +69,41 @@ def cmd_restore(args: argparse.Namespace) -> None:
     finally:
         runtime.close()
     rows = sum(result.rows.values())
-    text = cli_translator().gettext(
+    t = cli_translator()
+    text = t.gettext(
         "Restored tenant '%(tenant)s': %(rows)s row(s), %(files)s file(s).",
         tenant=result.tenant,
         rows=rows,
         files=result.files,
     )
     sys.stdout.write(text + "\n")
+    for line in _members_summary(result):
+        sys.stdout.write(line + "\n")
+
+
+def _members_summary(result: RestoreResult) -> list[str]:
+    """What happened to the members, and how new accounts get a password."""
+    t = cli_translator()
+    members = result.members
+    if members is None:
+        return [
+            t.gettext(
+                "The archive holds no members (an older backup): none were restored; "
+                "add them with 'trellis user create %(tenant)s EMAIL --role ROLE'.",
+                tenant=result.tenant,
+            )
+        ]
+    lines = [t.gettext("Members restored: %(count)s.", count=members.members)]
+    if members.new_accounts:
+        lines.append(
+            t.gettext(
+                "New accounts without a password (each must set one before signing in, "
+                "with 'trellis user create %(tenant)s EMAIL --reset-password'): %(emails)s.",
+                tenant=result.tenant,
+                emails=", ".join(members.new_accounts),
+            )
+        )
+    return lines
 
 
 def add_backup_commands(

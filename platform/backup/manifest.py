@@ -11,13 +11,15 @@ from trellis.metadata.model.local_text import Translatable
 #: Name of the format written into every manifest.
 FORMAT_NAME = "trellis-backup"
 #: Version of the archive layout; a restore refuses archives of a newer version.
-FORMAT_VERSION = 1
+#: 2 added ``members/members.jsonl`` (version 1 archives restore without members).
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 PACKAGE_DIR = "package/"
 DATA_DIR = "data/"
 HISTORY_ENTRY = "history/_changes.jsonl"
 INTERNAL_DIR = "internal/"
 AUDIT_ENTRY = "audit/audit.jsonl"
+MEMBERS_ENTRY = "members/members.jsonl"
 FILES_DIR = "files/"
 
 
@@ -51,6 +53,9 @@ class Manifest:
     app: str
     format_version: int = FORMAT_VERSION
     entries: dict[str, Entry] = field(default_factory=dict)
+    #: Roles members hold that the app does not define (a restore refuses them); not
+    #: written into ``manifest.json``, for the writer's caller to warn about.
+    unknown_roles: list[str] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
         data = {
@@ -114,6 +119,7 @@ __all__ = [
     "HISTORY_ENTRY",
     "INTERNAL_DIR",
     "MANIFEST",
+    "MEMBERS_ENTRY",
     "PACKAGE_DIR",
     "BackupError",
     "Entry",

@@ -19,8 +19,10 @@ import sqlalchemy as sa
 
 from trellis.metadata.loader import load_package
 from trellis.metadata.model.local_text import Translatable
+from trellis.metadata.model.roles import ADMIN_ROLE
 from trellis.platform.app_packages.export import write_package
-from trellis.platform.backup.manifest import AUDIT_ENTRY, FILES_DIR, BackupError
+from trellis.platform.backup.manifest import AUDIT_ENTRY, FILES_DIR, MEMBERS_ENTRY, BackupError
+from trellis.platform.backup.members import MembersResult, check_members, restore_members
 from trellis.platform.backup.tables import archived_tables, drop_tenant_tables, reset_sequences
 from trellis.platform.backup.values import from_json
 from trellis.platform.backup.verify import VerifiedArchive, verify_archive
@@ -37,11 +39,13 @@ BATCH = 1000
 
 @dataclass(frozen=True, slots=True)
 class RestoreResult:
-    """What a restore did: the tenant, rows per archive entry, files put back."""
+    """What a restore did: the tenant, rows per archive entry, files put back, members
+    (None: the archive holds none, an archive of format 1)."""
 
     tenant: str
     rows: dict[str, int]
     files: int
+    members: MembersResult | None = None
 
 
 def _lines(archive: zipfile.ZipFile, name: str) -> Iterator[dict[str, Any]]:
@@ -64,21 +68,28 @@ def _converted(archive: zipfile.ZipFile, name: str, table: sa.Table) -> Iterator
             raise BackupError(f"'{name}' holds a value that does not fit: {exc}.") from None
 
 
-def _plan(verified: VerifiedArchive, folder: Path) -> list[tuple[str, sa.Table]]:
-    """Load the package and convert every row once (a dry run); returns the tables."""
+def _plan(
+    verified: VerifiedArchive, folder: Path
+) -> tuple[list[tuple[str, sa.Table]], list[dict[str, Any]] | None]:
+    """Load the package and convert every row once (a dry run); returns the tables and
+    the checked member rows (None when the archive has no members file)."""
     write_package(verified.package, folder)
     model = load_package(folder)
     tables = archived_tables(model, build_metadata(model))
     names = {name for name, _ in tables}
     listed = {n for n, e in verified.manifest.entries.items() if e.rows is not None}
-    if listed - names - {AUDIT_ENTRY}:
+    if listed - names - {AUDIT_ENTRY, MEMBERS_ENTRY}:
         raise BackupError(f"Rows for tables the package lacks: {sorted(listed - names)[:3]}.")
+    members: list[dict[str, Any]] | None = None
     with zipfile.ZipFile(verified.path) as archive:
         for name, table in tables:
             if name in verified.manifest.entries:
                 for _ in _converted(archive, name, table):
                     pass
-    return tables
+        if MEMBERS_ENTRY in verified.manifest.entries:
+            members = list(_lines(archive, MEMBERS_ENTRY))
+            check_members(members, {ADMIN_ROLE, *model.roles})
+    return tables, members
 
 
 def _check_target(runtime: Runtime, target: str, replace: bool) -> bool:
@@ -143,7 +154,7 @@ def restore_backup(
     exists = _check_target(runtime, target, replace)
     with tempfile.TemporaryDirectory(prefix="trellis-restore-") as temp:
         folder = Path(temp) / "package"
-        tables = _plan(verified, folder)
+        tables, members = _plan(verified, folder)
         if exists:
             with runtime.engines.tenant_connection(target, write=True) as conn, conn.begin():
                 drop_tenant_tables(conn)
@@ -172,8 +183,9 @@ def restore_backup(
             with archive.open(name) as source:
                 store.put(target, name[len(FILES_DIR) :], source)  # type: ignore[arg-type]
     runtime.forget(target)
+    restored = None if members is None else restore_members(runtime, target, members, actor)
     reindex(runtime, target)
-    return RestoreResult(target, counts, len(files))
+    return RestoreResult(target, counts, len(files), restored)
 
 
 def _audit_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Every row is read in one transaction: REPEATABLE READ on PostgreSQL (the audit rows,
 in the system schema, are read through the same connection and snapshot), one read
-transaction on SQLite (the audit rows, in the system file, right after). The archive
+transaction on SQLite (the audit and member rows, in the system file, right after).
+The members (``members/members.jsonl``) are read like the audit rows. The archive
 is written beside its final name and renamed over it at the end.
 """
 
@@ -18,16 +19,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model import AppModel, FieldType
+from trellis.metadata.model.roles import ADMIN_ROLE
 from trellis.platform.app_packages.export import canonical_package, current_version
 from trellis.platform.backup.archive_io import write_bytes, write_chunks, write_lines
 from trellis.platform.backup.manifest import (
     AUDIT_ENTRY,
     FILES_DIR,
     MANIFEST,
+    MEMBERS_ENTRY,
     PACKAGE_DIR,
     BackupError,
     Manifest,
 )
+from trellis.platform.backup.members import member_rows, members_query
 from trellis.platform.backup.tables import archived_tables, order_by
 from trellis.platform.backup.values import to_json
 from trellis.platform.config.version import __version__
@@ -77,6 +81,8 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
         entries[PACKAGE_DIR + path] = write_bytes(archive, PACKAGE_DIR + path, text.encode())
     keys: list[str] = []
     audit_query = runtime.registry.audit.backup_query(info.id)
+    people = members_query(runtime.registry, info.id)
+    held: set[str] = set()
     with runtime.engines.tenant_connection(tenant) as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -92,11 +98,18 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
                 entries[AUDIT_ENTRY] = write_lines(
                     archive, AUDIT_ENTRY, _audit(audit_conn, audit_query)
                 )
+                entries[MEMBERS_ENTRY] = write_lines(
+                    archive, MEMBERS_ENTRY, _noting_roles(member_rows(audit_conn, people), held)
+                )
     if AUDIT_ENTRY not in entries:
         with runtime.engines.system_connection() as sys_conn, sys_conn.begin():
             entries[AUDIT_ENTRY] = write_lines(archive, AUDIT_ENTRY, _audit(sys_conn, audit_query))
+            entries[MEMBERS_ENTRY] = write_lines(
+                archive, MEMBERS_ENTRY, _noting_roles(member_rows(sys_conn, people), held)
+            )
     if runtime.tenant(tenant, fresh=True).current_version != version.version_no:
         raise BackupError(f"'{tenant}' was published during the backup: run it again.")
+    manifest.unknown_roles = sorted(held - {ADMIN_ROLE, *app.model.roles})
     store = file_store(runtime.config)
     for key in keys:
         if store.exists(tenant, key):
@@ -104,6 +117,12 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
                 archive, FILES_DIR + key, iter(store.chunks(tenant, key))
             )
     return manifest
+
+
+def _noting_roles(rows: Iterator[dict[str, Any]], roles: set[str]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        roles.update(row["roles"])
+        yield row
 
 
 def _audit(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[dict[str, Any]]:

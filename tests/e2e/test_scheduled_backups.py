@@ -106,6 +106,7 @@ def test_backup_and_restore_speak_the_locale_of_the_environment(
     tmp_path: Any,
 ) -> None:
     from trellis.cli import main
+    from trellis.tenants.registry.access_admin import change_roles
 
     if config.database_url:
         monkeypatch.setenv("TRELLIS_DATABASE_URL", config.database_url)
@@ -114,6 +115,8 @@ def test_backup_and_restore_speak_the_locale_of_the_environment(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "es_ES.UTF-8")
     data = ["--data-dir", str(config.data_dir)]
+    # a member's role the app does not define would make the restore refuse the archive
+    change_roles(runtime.registry, "acme", "rep@acme.test", remove=("user",))
     archive = str(tmp_path / "acme.zip")
     assert main(["backup", "acme", "-o", archive, *data]) == 0
     assert capsys.readouterr().out.startswith("Copia de la organización 'acme'")

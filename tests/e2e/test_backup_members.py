@@ -1,0 +1,304 @@
+"""Members in a backup (issue 17, item 10): ``members/members.jsonl`` round trips with
+roles, teams and manager, across backends, holds no secret, and bad ones are refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from trellis.cli import main
+from trellis.platform.backup.manifest import MEMBERS_ENTRY
+from trellis.platform.config import RuntimeConfig
+from trellis.platform.identity.totp import TwoFactor
+from trellis.platform.publish import publish
+from trellis.platform.runtime import Runtime
+from trellis.tenants.registry.member_status import is_deactivated, set_member_active
+from trellis.tenants.registry.members import get_member, update_member
+
+from conftest import PG_URL, drop_schemas
+from helpers import PackageWriter
+
+THING = "fields:\n  name: {type: string}\n"
+ROLES = """roles:
+  rep:
+    entities:
+      thing: {actions: [create, read]}
+  viewer:
+    entities:
+      thing: {actions: [read]}
+"""
+SECRET = "long enough secret 42"
+
+
+def _seed(runtime: Runtime, root: Path) -> dict[str, str]:
+    """Tenant ``acme``: an admin with a password, a token and TOTP; a rep in team north
+    managed by the admin, with an attribute; an inactive account and a viewer deactivated
+    in the tenant. Returns the secrets."""
+    reg = runtime.registry
+    reg.create_tenant("acme")
+    publish(runtime, "acme", root)
+    boss = reg.ensure_user("boss@acme.test", SECRET, display_name="The Boss")
+    reg.add_membership("acme", boss, ["admin"])
+    ana = reg.ensure_user("ana@acme.test", SECRET, display_name="Ana")
+    reg.add_membership("acme", ana, ["rep", "viewer"])
+    update_member(
+        reg, "acme", "ana@acme.test", teams=["north"], manager="boss@acme.test",
+        attributes={"region": "EU"},
+    )  # fmt: skip
+    carl = reg.ensure_user("carl@acme.test", None)
+    reg.add_membership("acme", carl, ["viewer"])
+    with reg.connect(write=True) as conn, conn.begin():
+        conn.execute(reg.users.update().where(reg.users.c.id == carl).values(is_active=False))
+    dan = reg.ensure_user("dan@acme.test", SECRET)
+    reg.add_membership("acme", dan, ["viewer"])
+    set_member_active(reg, "acme", dan, False, actor="test")
+    token = reg.create_token("acme", "boss@acme.test")
+    totp = TwoFactor(reg, runtime.config, clock=runtime.clock).begin(boss, "boss@acme.test", "acme")
+    with reg.connect() as conn:
+        token_hash = conn.execute(sa.select(reg.tokens.c.token_hash)).scalar_one()
+        totp_table = reg.metadata.tables["user_totp"]
+        sealed = conn.execute(sa.select(totp_table.c.secret_encrypted)).scalar_one()
+    return {
+        "hash": str(reg.password_hash(boss)),
+        "token": token,
+        "token_hash": token_hash,
+        "totp": totp.secret,
+        "totp_sealed": sealed,
+    }
+
+
+def _package(write_package: PackageWriter) -> Path:
+    root = write_package({"thing": THING})
+    (root / "roles.yaml").write_text(ROLES, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def world(
+    runtime: Runtime, write_package: PackageWriter, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[str], dict[str, str]]:
+    secrets = _seed(runtime, _package(write_package))
+    for name in [n for n in os.environ if n.startswith("TRELLIS_")]:
+        monkeypatch.delenv(name)
+    if runtime.config.database_url:
+        monkeypatch.setenv("TRELLIS_DATABASE_URL", runtime.config.database_url)
+        monkeypatch.setenv("TRELLIS_SCHEMA_PREFIX", runtime.config.schema_prefix)
+    return ["--data-dir", str(runtime.config.data_dir)], secrets
+
+
+def _members(path: Path) -> list[dict[str, object]]:
+    with zipfile.ZipFile(path) as archive:
+        return [json.loads(line) for line in archive.read(MEMBERS_ENTRY).splitlines()]
+
+
+def _rewrite(source: Path, target: Path, members: bytes | None, *, fix: bool) -> None:
+    """Copy the archive with another members file (None: without one, as format 1);
+    ``fix`` puts its checksum into the manifest (an edit that passes the checksums)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        manifest = json.loads(old.read("manifest.json"))
+        if members is None:
+            del manifest["entries"][MEMBERS_ENTRY]
+            manifest["format_version"] = 1
+        elif fix:
+            entry = manifest["entries"][MEMBERS_ENTRY]
+            entry["sha256"] = hashlib.sha256(members).hexdigest()
+            entry["size"] = len(members)
+        for item in old.infolist():
+            if item.filename == "manifest.json":
+                new.writestr(item, json.dumps(manifest).encode())
+            elif item.filename != MEMBERS_ENTRY:
+                new.writestr(item, old.read(item.filename))
+            elif members is not None:
+                new.writestr(item, members)
+
+
+def test_members_round_trip_into_a_new_tenant_with_roles_teams_and_manager(
+    world: tuple[list[str], dict[str, str]],
+    runtime: Runtime,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    where, _ = world
+    first, second = tmp_path / "a.zip", tmp_path / "b.zip"
+    assert main(["backup", "acme", "-o", str(first), *where]) == 0
+    with zipfile.ZipFile(first) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        raw = archive.read(MEMBERS_ENTRY)
+    entry = manifest["entries"][MEMBERS_ENTRY]
+    assert manifest["format_version"] == 2
+    assert entry == {"rows": 4, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}
+    rows = _members(first)
+    emails = ["ana@acme.test", "boss@acme.test", "carl@acme.test", "dan@acme.test"]
+    assert [r["email"] for r in rows] == emails
+    assert rows[0] | {"joined_at": None} == {
+        "active": True,
+        "attributes": {"region": "EU"},
+        "deactivated_at": None,
+        "display_name": "Ana",
+        "email": "ana@acme.test",
+        "joined_at": None,
+        "manager": "boss@acme.test",
+        "roles": ["rep", "viewer"],
+        "teams": ["north"],
+    }
+    assert rows[2]["active"] is False and rows[2]["roles"] == ["viewer"]
+    assert rows[3]["active"] is True and rows[3]["deactivated_at"] is not None
+    capsys.readouterr()
+
+    assert main(["restore", "acme", str(first), "--as", "copy", *where]) == 0
+    out = capsys.readouterr().out
+    assert "Members restored: 4." in out and "without a password" not in out
+    ana = get_member(runtime.registry, "copy", "ana@acme.test")
+    boss = get_member(runtime.registry, "copy", "boss@acme.test")
+    assert ana.roles == ("rep", "viewer") and ana.teams == ("north",)
+    assert ana.manager_id == boss.user_id and dict(ana.attributes) == {"region": "EU"}
+    assert boss.roles == ("admin",)
+    copy_id = runtime.registry.get_tenant("copy").id  # type: ignore[union-attr]
+    dan_id = runtime.registry.user_id("dan@acme.test")
+    assert dan_id is not None and is_deactivated(runtime.registry, copy_id, dan_id)
+    identity = runtime.registry.member_identity("copy", ana.user_id)
+    assert identity is not None and set(identity.roles) == {"rep", "viewer"}
+    info = runtime.registry.get_tenant("copy")
+    assert info is not None
+    actions = [e.action for e in runtime.registry.audit.entries(info.id, limit=200)]
+    assert "members.restore" in actions
+    assert main(["backup", "copy", "-o", str(second), *where]) == 0
+    assert _members(second) == rows
+
+
+def test_no_secret_is_in_the_archive(
+    world: tuple[list[str], dict[str, str]], tmp_path: Path
+) -> None:
+    where, secrets = world
+    path = tmp_path / "a.zip"
+    assert main(["backup", "acme", "-o", str(path), *where]) == 0
+    with zipfile.ZipFile(path) as archive:
+        blobs = [path.read_bytes(), *(archive.read(n) for n in archive.namelist())]
+    for name, secret in secrets.items():
+        assert secret, name
+        for blob in blobs:
+            assert secret.encode() not in blob, name
+    for row in _members(path):
+        assert not {k for k in row if "pass" in k or "token" in k or "totp" in k}
+
+
+def test_tampered_and_unknown_roles_are_refused_with_nothing_changed(
+    world: tuple[list[str], dict[str, str]],
+    runtime: Runtime,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    where, _ = world
+    good = tmp_path / "good.zip"
+    assert main(["backup", "acme", "-o", str(good), *where]) == 0
+    with zipfile.ZipFile(good) as archive:
+        raw = archive.read(MEMBERS_ENTRY)
+    capsys.readouterr()
+    promoted = raw.replace(b'"roles":["viewer"]', b'"roles":["admin"]')
+    assert promoted != raw
+    tampered = tmp_path / "tampered.zip"
+    _rewrite(good, tampered, promoted, fix=False)
+    assert main(["restore", "acme", str(tampered), "--as", "other", *where]) == 1
+    assert "checksum" in capsys.readouterr().err
+    assert runtime.registry.get_tenant("other") is None
+
+    ghost = raw.replace(b"carl@acme.test", b"new@acme.test").replace(b'"viewer"]', b'"ghost"]')
+    unknown = tmp_path / "unknown.zip"
+    _rewrite(good, unknown, ghost, fix=True)
+    assert main(["restore", "acme", str(unknown), "--as", "other", *where]) == 1
+    err = capsys.readouterr().err
+    assert "'ghost'" in err and "admin, rep, viewer" in err
+    assert runtime.registry.get_tenant("other") is None
+    assert runtime.registry.user_id("new@acme.test") is None
+
+
+def test_a_role_the_app_lacks_is_warned_at_backup_and_refused_at_restore(
+    world: tuple[list[str], dict[str, str]],
+    runtime: Runtime,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    where, _ = world
+    runtime.registry.add_membership(
+        "acme", runtime.registry.user_id("carl@acme.test") or 0, ["ghost"]
+    )
+    path = tmp_path / "a.zip"
+    assert main(["backup", "acme", "-o", str(path), *where]) == 0
+    assert "(ghost): a restore refuses this archive" in capsys.readouterr().err
+    assert main(["restore", "acme", str(path), "--as", "other", *where]) == 1
+    assert "'carl@acme.test' has role 'ghost'" in capsys.readouterr().err
+    assert runtime.registry.get_tenant("other") is None
+
+
+def test_an_archive_without_members_still_restores_and_says_so(
+    world: tuple[list[str], dict[str, str]],
+    runtime: Runtime,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    where, _ = world
+    good, old = tmp_path / "good.zip", tmp_path / "old.zip"
+    assert main(["backup", "acme", "-o", str(good), *where]) == 0
+    _rewrite(good, old, None, fix=False)
+    capsys.readouterr()
+    monkeypatch.setenv("LC_ALL", "es_ES.UTF-8")
+    assert main(["restore", "acme", str(old), "--as", "other", *where]) == 0
+    assert "no contiene miembros" in capsys.readouterr().out
+    info = runtime.registry.get_tenant("other")
+    assert info is not None
+    with runtime.registry.connect() as conn:
+        m = runtime.registry.memberships
+        count = conn.execute(sa.select(sa.func.count()).where(m.c.tenant_id == info.id))
+        assert count.scalar_one() == 0
+
+
+@pytest.fixture
+def both(tmp_path: Path) -> Iterator[tuple[Runtime, Runtime]]:
+    """A SQLite runtime and a PostgreSQL runtime (two installations), side by side."""
+    prefix = f"x{uuid.uuid4().hex[:10]}_"
+    lite = Runtime(RuntimeConfig(data_dir=tmp_path / "lite", version_check_interval=0.0))
+    pg = Runtime(
+        RuntimeConfig(
+            data_dir=tmp_path / "pg",
+            database_url=PG_URL,
+            schema_prefix=prefix,
+            version_check_interval=0.0,
+        )
+    )
+    yield lite, pg
+    lite.close()
+    pg.close()
+    drop_schemas(PG_URL, prefix)
+
+
+def test_a_sqlite_backup_restored_into_postgres_keeps_members(
+    both: tuple[Runtime, Runtime], write_package: PackageWriter, tmp_path: Path
+) -> None:
+    from trellis.platform.backup.restore import restore_backup
+    from trellis.platform.backup.writer import write_backup
+
+    lite, pg = both
+    _seed(lite, _package(write_package))
+    first, second = tmp_path / "1.zip", tmp_path / "2.zip"
+    write_backup(lite, "acme", first)
+    ana_id = pg.registry.ensure_user("ana@acme.test", "ana's own password 42", "Ana")
+    result = restore_backup(pg, "acme", first, as_name="moved")
+    assert result.members is not None and result.members.members == 4
+    assert result.members.new_accounts == ("boss@acme.test", "carl@acme.test", "dan@acme.test")
+    ana = get_member(pg.registry, "moved", "ana@acme.test")
+    boss = get_member(pg.registry, "moved", "boss@acme.test")
+    assert ana.user_id == ana_id and pg.registry.password_hash(ana_id) is not None
+    assert ana.manager_id == boss.user_id and ana.teams == ("north",)
+    assert pg.registry.password_hash(boss.user_id) is None  # must set one to sign in
+    assert pg.registry.member_identity("moved", boss.user_id) is not None
+    write_backup(pg, "moved", second)
+    assert _members(second) == _members(first)
