@@ -15,7 +15,6 @@ from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.imports.job import run_queued_import
 from trellis.platform.jobs.deliveries import FAILED, SENT, SKIPPED, Delivery, record_delivery
 from trellis.platform.jobs.egress import TargetRefusedError, policy_of
-from trellis.platform.jobs.invitation_mail import InvitationMailError, NoSmtpError, send_invitation
 from trellis.platform.jobs.mail import (
     EmailError,
     build_message,
@@ -281,6 +280,13 @@ def send_webhook(ctx: JobContext, job: Job) -> None:
 
 def send_invite(ctx: JobContext, job: Job) -> None:
     """Mail a member invitation (platform/jobs/invitation_mail.py)."""
+    # Imported here: invitations build on identity (two-factor), which imports this package.
+    from trellis.platform.jobs.invitation_mail import (
+        InvitationMailError,
+        NoSmtpError,
+        send_invitation,
+    )
+
     try:
         send_invitation(ctx, job)
     except NoSmtpError:
