@@ -19,10 +19,10 @@ from trellis.platform.drafts.service import draft_files
 from trellis.platform.drafts.store import DraftStore
 from trellis.platform.runtime import Runtime
 
-#: Path segments of the platform's screens and API (``/t/{t}/<segment>``, ``/t/{t}/api/…``).
+#: Path segments of the platform's screens and API (``/t/{t}/<segment>``, ``/t/{t}/api/…``),
+#: but words that applications commonly use as entity names (their screens live under ``e/``).
 PLATFORM_SEGMENTS = frozenset(
     {
-        "account",
         "admin",
         "api",
         "calendar",
