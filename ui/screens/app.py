@@ -54,6 +54,7 @@ from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
+from trellis.ui.screens.new_entity_routes import new_entity_routes
 from trellis.ui.screens.pipeline_designer_routes import pipeline_designer_routes
 from trellis.ui.screens.privacy_routes import privacy_routes
 from trellis.ui.screens.public_portal_routes import portal_routes
@@ -162,6 +163,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *admin_people_routes(services),
         *invitation_routes(services),
         *designer_routes(services),
+        *new_entity_routes(services),
         *layout_designer_routes(services),
         *workflow_designer_routes(services),
         *pipeline_designer_routes(services),
