@@ -47,8 +47,9 @@ def cmd_backup(args: argparse.Namespace) -> None:
     if manifest.unknown_roles:
         warning = cli_translator().gettext(
             "warning: members of '%(tenant)s' hold roles the app does not define "
-            "(%(roles)s): a restore refuses this archive; remove them with "
-            "'trellis user roles' and back up again.",
+            "(%(roles)s): a restore of this archive drops these roles from them "
+            "(its summary lists each); remove them with 'trellis user roles' "
+            "to silence this warning.",
             tenant=args.tenant,
             roles=", ".join(manifest.unknown_roles),
         )
@@ -101,6 +102,23 @@ def _members_summary(result: RestoreResult) -> list[str]:
                 "with 'trellis user create %(tenant)s EMAIL --reset-password'): %(emails)s.",
                 tenant=result.tenant,
                 emails=", ".join(members.new_accounts),
+            )
+        )
+    for email, role in members.dropped_roles:
+        lines.append(
+            t.gettext(
+                "Member '%(email)s' had role '%(role)s', which the archived app does not "
+                "define: the role was dropped.",
+                email=email,
+                role=role,
+            )
+        )
+    if members.roleless:
+        lines.append(
+            t.gettext(
+                "Members left without any role (give them one with 'trellis user roles'): "
+                "%(emails)s.",
+                emails=", ".join(members.roleless),
             )
         )
     return lines

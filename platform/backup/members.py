@@ -16,7 +16,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.model.local_text import Translatable
 from trellis.platform.backup.manifest import BackupError
 from trellis.platform.backup.values import to_json
 from trellis.platform.runtime import Runtime
@@ -41,10 +40,14 @@ FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class MembersResult:
-    """Members restored, and the e-mails of the accounts created without a password."""
+    """Members restored, the e-mails of the accounts created without a password, the
+    ``(email, role)`` pairs dropped because the archived app lacks the role, and the
+    members those drops left without any role."""
 
     members: int
     new_accounts: tuple[str, ...]
+    dropped_roles: tuple[tuple[str, str], ...] = ()
+    roleless: tuple[str, ...] = ()
 
 
 def members_query(registry: TenantRegistry, tenant_id: int) -> sa.Select[Any]:
@@ -86,10 +89,19 @@ def member_rows(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[dict[str
         }
 
 
-def check_members(rows: Sequence[dict[str, Any]], known_roles: Iterable[str]) -> None:
-    """Refuse member rows that are malformed or name a role the archived package lacks."""
+def check_members(
+    rows: Sequence[dict[str, Any]], known_roles: Iterable[str]
+) -> tuple[list[dict[str, Any]], tuple[tuple[str, str], ...]]:
+    """Refuse malformed member rows; returns the rows without the roles the archived
+    package lacks, and each dropped ``(email, role)`` pair.
+
+    A registry lets a member keep a role that a later publish removed: such a role is
+    dropped from that member (who keeps the others, or is left with none), not refused.
+    """
     known = set(known_roles)
     emails: set[str] = set()
+    kept: list[dict[str, Any]] = []
+    dropped: list[tuple[str, str]] = []
     for row in rows:
         if set(row) != set(FIELDS):
             raise BackupError(f"A row of the members file has other keys than {list(FIELDS)}.")
@@ -100,17 +112,6 @@ def check_members(rows: Sequence[dict[str, Any]], known_roles: Iterable[str]) ->
         roles = row["roles"]
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise BackupError(f"The roles of member '{email}' are not a list of names.")
-        for role in roles:
-            if role not in known:
-                raise BackupError(
-                    Translatable(
-                        "Member '%(email)s' has role '%(role)s', which the archived app "
-                        "does not define (known roles: %(known)s).",
-                        email=email,
-                        role=role,
-                        known=", ".join(sorted(known)),
-                    )
-                )
         try:
             _time(row["deactivated_at"])
             _time(row["joined_at"])
@@ -118,9 +119,12 @@ def check_members(rows: Sequence[dict[str, Any]], known_roles: Iterable[str]) ->
             check_attributes(dict(row["attributes"] or {}))
         except (RegistryError, TypeError, ValueError) as exc:
             raise BackupError(f"Member '{email}': {exc}") from None
+        dropped.extend((email, role) for role in sorted(set(roles) - known))
+        kept.append({**row, "roles": sorted(set(roles) & known)})
     for row in rows:
         if row["manager"] is not None and row["manager"] not in emails:
             raise BackupError(f"The manager of '{row['email']}' is not a member in the archive.")
+    return kept, tuple(dropped)
 
 
 def _time(value: Any) -> datetime | None:
@@ -131,9 +135,11 @@ def _time(value: Any) -> datetime | None:
 
 
 def restore_members(
-    runtime: Runtime, target: str, rows: Sequence[dict[str, Any]], actor: str | None
-) -> MembersResult:
-    """Make the archived members members of ``target`` (checked by :func:`check_members`).
+    runtime: Runtime, target: str, rows: Sequence[dict[str, Any]], actor: str | None,
+    dropped: tuple[tuple[str, str], ...] = (),
+) -> MembersResult:  # fmt: skip
+    """Make the archived members members of ``target`` (the rows and ``dropped`` roles
+    returned by :func:`check_members`).
 
     An account with the same e-mail is reused as it is (password, active flag, name);
     a missing one is created without a password. Each membership gets the archived
@@ -184,12 +190,18 @@ def restore_members(
                 )
             else:
                 conn.execute(m.update().where(*where).values(**values))
-        detail = {"members": len(rows), "new_accounts": created}
+        detail = {
+            "members": len(rows),
+            "new_accounts": created,
+            "dropped_roles": [list(pair) for pair in dropped],
+        }
         registry.audit.record(info.id, "members.restore", actor=actor, detail=detail, conn=conn)
     for row in rows:
         store_roles(runtime.policies, target, ids[str(row["email"])], sorted(set(row["roles"])))
     registry.changed(target, "members")
-    return MembersResult(len(rows), tuple(created))
+    lost = {email for email, _ in dropped}
+    roleless = tuple(str(r["email"]) for r in rows if r["email"] in lost and not r["roles"])
+    return MembersResult(len(rows), tuple(created), dropped, roleless)
 
 
 __all__ = [

@@ -68,11 +68,15 @@ def _converted(archive: zipfile.ZipFile, name: str, table: sa.Table) -> Iterator
             raise BackupError(f"'{name}' holds a value that does not fit: {exc}.") from None
 
 
+#: The checked member rows (roles the app lacks removed) and the dropped (email, role) pairs.
+Members = tuple[list[dict[str, Any]], tuple[tuple[str, str], ...]]
+
+
 def _plan(
     verified: VerifiedArchive, folder: Path
-) -> tuple[list[tuple[str, sa.Table]], list[dict[str, Any]] | None]:
+) -> tuple[list[tuple[str, sa.Table]], Members | None]:
     """Load the package and convert every row once (a dry run); returns the tables and
-    the checked member rows (None when the archive has no members file)."""
+    the checked members (None when the archive has no members file)."""
     write_package(verified.package, folder)
     model = load_package(folder)
     tables = archived_tables(model, build_metadata(model))
@@ -80,15 +84,15 @@ def _plan(
     listed = {n for n, e in verified.manifest.entries.items() if e.rows is not None}
     if listed - names - {AUDIT_ENTRY, MEMBERS_ENTRY}:
         raise BackupError(f"Rows for tables the package lacks: {sorted(listed - names)[:3]}.")
-    members: list[dict[str, Any]] | None = None
+    members: Members | None = None
     with zipfile.ZipFile(verified.path) as archive:
         for name, table in tables:
             if name in verified.manifest.entries:
                 for _ in _converted(archive, name, table):
                     pass
         if MEMBERS_ENTRY in verified.manifest.entries:
-            members = list(_lines(archive, MEMBERS_ENTRY))
-            check_members(members, {ADMIN_ROLE, *model.roles})
+            rows = list(_lines(archive, MEMBERS_ENTRY))
+            members = check_members(rows, {ADMIN_ROLE, *model.roles})
     return tables, members
 
 
@@ -183,7 +187,9 @@ def restore_backup(
             with archive.open(name) as source:
                 store.put(target, name[len(FILES_DIR) :], source)  # type: ignore[arg-type]
     runtime.forget(target)
-    restored = None if members is None else restore_members(runtime, target, members, actor)
+    restored = None
+    if members is not None:
+        restored = restore_members(runtime, target, members[0], actor, members[1])
     reindex(runtime, target)
     return RestoreResult(target, counts, len(files), restored)
 

@@ -190,7 +190,25 @@ def test_no_secret_is_in_the_archive(
         assert not {k for k in row if "pass" in k or "token" in k or "totp" in k}
 
 
-def test_tampered_and_unknown_roles_are_refused_with_nothing_changed(
+def _edits(raw: bytes) -> dict[str, bytes]:
+    """Members files each failing one check (the checksums fixed, as by a careful hand),
+    by a part of the refusal's message."""
+    lines = raw.splitlines()
+    carl = next(line for line in lines if b"carl@acme.test" in line)
+    return {
+        "other keys than": raw.replace(b'"active":', b'"password":"x","active":'),
+        "bad or repeated e-mail": raw.replace(b"carl@acme.test", b"ana@acme.test"),
+        "is not a member in the archive": raw.replace(
+            b'"manager":"boss@acme.test"', b'"manager":"x@acme.test"'
+        ),
+        "Team name 'bad team!'": raw.replace(b'"teams":["north"]', b'"teams":["bad team!"]'),
+        "are not a list of names": raw.replace(
+            carl, carl.replace(b'"roles":["viewer"]', b'"roles":"viewer"')
+        ),
+    }
+
+
+def test_tampered_and_malformed_members_are_refused_with_nothing_changed(
     world: tuple[list[str], dict[str, str]],
     runtime: Runtime,
     tmp_path: Path,
@@ -210,32 +228,76 @@ def test_tampered_and_unknown_roles_are_refused_with_nothing_changed(
     assert "checksum" in capsys.readouterr().err
     assert runtime.registry.get_tenant("other") is None
 
-    ghost = raw.replace(b"carl@acme.test", b"new@acme.test").replace(b'"viewer"]', b'"ghost"]')
-    unknown = tmp_path / "unknown.zip"
-    _rewrite(good, unknown, ghost, fix=True)
-    assert main(["restore", "acme", str(unknown), "--as", "other", *where]) == 1
-    err = capsys.readouterr().err
-    assert "'ghost'" in err and "admin, rep, viewer" in err
-    assert runtime.registry.get_tenant("other") is None
-    assert runtime.registry.user_id("new@acme.test") is None
+    for problem, edited in _edits(raw).items():
+        assert edited != raw, problem
+        bad = tmp_path / "bad.zip"
+        _rewrite(good, bad, edited.replace(b"dan@acme.test", b"new@acme.test"), fix=True)
+        assert main(["restore", "acme", str(bad), "--as", "other", *where]) == 1, problem
+        assert problem in capsys.readouterr().err
+        assert runtime.registry.get_tenant("other") is None, problem
+        assert runtime.registry.user_id("new@acme.test") is None, problem
 
 
-def test_a_role_the_app_lacks_is_warned_at_backup_and_refused_at_restore(
+def test_a_role_the_app_lacks_is_warned_at_backup_and_dropped_at_restore(
     world: tuple[list[str], dict[str, str]],
     runtime: Runtime,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     where, _ = world
-    runtime.registry.add_membership(
-        "acme", runtime.registry.user_id("carl@acme.test") or 0, ["ghost"]
-    )
+    reg = runtime.registry
+    reg.add_membership("acme", reg.user_id("ana@acme.test") or 0, ["ghost"])
+    with reg.connect(write=True) as conn, conn.begin():  # carl: only roles the app lacks
+        carl = reg.user_id("carl@acme.test")
+        conn.execute(
+            reg.memberships.update()
+            .where(reg.memberships.c.user_id == carl)
+            .values(roles=["ghost", "spook"])
+        )
     path = tmp_path / "a.zip"
     assert main(["backup", "acme", "-o", str(path), *where]) == 0
-    assert "(ghost): a restore refuses this archive" in capsys.readouterr().err
-    assert main(["restore", "acme", str(path), "--as", "other", *where]) == 1
-    assert "'carl@acme.test' has role 'ghost'" in capsys.readouterr().err
-    assert runtime.registry.get_tenant("other") is None
+    assert "(ghost, spook): a restore of this archive drops" in capsys.readouterr().err
+
+    assert main(["restore", "acme", str(path), "--as", "other", *where]) == 0
+    out = capsys.readouterr().out
+    assert "Members restored: 4." in out
+    for email, role in [("ana", "ghost"), ("carl", "ghost"), ("carl", "spook")]:
+        assert (
+            f"Member '{email}@acme.test' had role '{role}', which the archived app does not "
+            "define: the role was dropped." in out
+        )
+    assert "Members left without any role (give them one with 'trellis user roles'): " \
+        "carl@acme.test." in out  # fmt: skip
+    ana = get_member(reg, "other", "ana@acme.test")
+    boss = get_member(reg, "other", "boss@acme.test")
+    assert ana.roles == ("rep", "viewer") and ana.teams == ("north",)
+    assert ana.manager_id == boss.user_id and dict(ana.attributes) == {"region": "EU"}
+    assert boss.roles == ("admin",)
+    info = reg.get_tenant("other")
+    assert info is not None and runtime.tenant("other").name == "other"
+    with reg.connect() as conn:  # carl's account is inactive: not listed as a member
+        m = reg.memberships
+        held = sa.select(m.c.roles).where(m.c.tenant_id == info.id, m.c.user_id == carl)
+        assert list(conn.execute(held).scalar_one() or []) == []
+    identity = reg.member_identity("other", ana.user_id)
+    assert identity is not None and set(identity.roles) == {"rep", "viewer"}
+    dan_id = reg.user_id("dan@acme.test")
+    assert dan_id is not None and is_deactivated(reg, info.id, dan_id)
+    entry = next(e for e in reg.audit.entries(info.id, limit=200) if e.action == "members.restore")
+    dropped = [["ana@acme.test", "ghost"], ["carl@acme.test", "ghost"], ["carl@acme.test", "spook"]]
+    assert entry.detail is not None and entry.detail["dropped_roles"] == dropped
+
+    monkeypatch.setenv("LC_ALL", "es_ES.UTF-8")
+    assert main(["restore", "acme", str(path), "--as", "otra", *where]) == 0
+    out = capsys.readouterr().out
+    assert "Miembros restaurados: 4." in out
+    assert (
+        "El miembro 'carl@acme.test' tenía el rol 'spook', que la aplicación archivada no "
+        "define: se ha quitado el rol." in out
+    )
+    assert "Miembros que se quedaron sin ningún rol" in out and "carl@acme.test." in out
+    assert get_member(reg, "otra", "ana@acme.test").roles == ("rep", "viewer")
 
 
 def test_an_archive_without_members_still_restores_and_says_so(
