@@ -11,6 +11,7 @@ from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.loader import load_package
 from trellis.metadata.model.local_text import LocalText, label_for
 from trellis.metadata.model.schedules import DEFAULT_REMINDER_TEXT
+from trellis.seed.crm import PACKAGE_PATH
 
 ACTIVITY = "fields:\n  subject: {type: string}\n  remind_at: {type: datetime}\n"
 
@@ -66,3 +67,9 @@ def test_a_value_that_is_not_text_is_refused_with_its_position(tmp_path: Path) -
 
 def test_an_empty_mapping_is_refused(tmp_path: Path) -> None:
     assert _refused(tmp_path, "field: remind_at\ntext: {}\n") == ("MD008", 2, 7)
+
+
+def test_the_crm_activity_reminder_speaks_spanish_too() -> None:
+    text = load_package(Path(str(PACKAGE_PATH))).reminders["activity"].text
+    assert label_for(text, "es") == "Recordatorio: {{ subject }}"
+    assert label_for(text, "en") == "Reminder: {{ subject }}"
