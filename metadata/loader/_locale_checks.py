@@ -33,18 +33,26 @@ def check_locale_keys(data: Any, positions: PositionMap, report: Report) -> None
     _walk(data, (), positions, report)
 
 
+def check_local_text(node: Any, path: NodePath, positions: PositionMap, report: Report) -> None:
+    """Report each locale key of the per-locale text at ``path`` that is not shipped (MD200);
+    for keys outside LOCAL_TEXT_KEYS that are per-locale in one file kind (a reminder's
+    ``text``)."""
+    if not isinstance(node, dict):
+        return
+    for key in node:
+        if str(key) not in SUPPORTED_LOCALES:
+            report.error(
+                "MD200",
+                f"'{key}' is not a supported locale; use one of {', '.join(SUPPORTED_LOCALES)}",
+                positions.anchor((*path, str(key))),
+                _suggest_locale(str(key)),
+            )
+
+
 def _walk(node: Any, path: NodePath, positions: PositionMap, report: Report) -> None:
     if isinstance(node, dict):
         if _is_local_text(path):
-            for key in node:
-                if str(key) not in SUPPORTED_LOCALES:
-                    report.error(
-                        "MD200",
-                        f"'{key}' is not a supported locale; use one of "
-                        f"{', '.join(SUPPORTED_LOCALES)}",
-                        positions.anchor((*path, str(key))),
-                        _suggest_locale(str(key)),
-                    )
+            check_local_text(node, path, positions, report)
             return
         for key, value in node.items():
             _walk(value, (*path, str(key)), positions, report)
@@ -87,4 +95,10 @@ def check_option_labels(data: Any, positions: PositionMap, report: Report) -> No
                 )
 
 
-__all__ = ["LOCAL_TEXT_KEYS", "check_app_locale", "check_locale_keys", "check_option_labels"]
+__all__ = [
+    "LOCAL_TEXT_KEYS",
+    "check_app_locale",
+    "check_local_text",
+    "check_locale_keys",
+    "check_option_labels",
+]

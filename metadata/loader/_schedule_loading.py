@@ -7,7 +7,8 @@ not an enum, the start or reminder field not a date, the breach field not a bool
 ``notify`` not ``owner`` or a user field), MD133 (an SLA's ``hours`` name a value
 that is not an option of the priority field), MD134 (a ``met_when``, ``pause_when`` or
 ``cancel_when`` condition refused by the rule checker) and MD135 (``email`` names no
-``email_templates/<name>.j2``).
+``email_templates/<name>.j2``); a reminder's per-locale ``text`` naming an unknown
+locale is MD200, as for labels.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from trellis.metadata.diagnostics import Severity, did_you_mean
 from trellis.metadata.loader._expressions import ExpressionChecker
 from trellis.metadata.loader._files import ENTITY_SUFFIXES, is_ignored
+from trellis.metadata.loader._locale_checks import check_local_text
 from trellis.metadata.loader._report import Report
 from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader.positions import NodePath, PositionMap
@@ -36,6 +38,7 @@ from trellis.metadata.model import (
     SlaTargetDef,
     SourceSpan,
 )
+from trellis.metadata.model.local_text import local_text
 from trellis.metadata.model.schedules import DEFAULT_REMINDER_TEXT
 
 Reader = Callable[[Path, str, str, Report], YamlDocument | None]
@@ -259,6 +262,7 @@ def _reminder(
     notify = str(data.get("notify", "owner"))
     check.recipient(entity, notify, ("notify",))
     check.template(data.get("email"), ("email",))
+    check_local_text(data.get("text"), ("text",), doc.positions, report)
     cancel = data.get("cancel_when")
     if isinstance(cancel, str):
         check.condition(entity, cancel, ("cancel_when",), checker)
@@ -268,7 +272,7 @@ def _reminder(
         entity=stem,
         field=field,
         notify=notify,
-        text=str(data.get("text", DEFAULT_REMINDER_TEXT)),
+        text=local_text(data.get("text")) or DEFAULT_REMINDER_TEXT,
         email=data.get("email"),
         cancel_when=cancel if isinstance(cancel, str) else None,
         cancel_when_source=doc.positions.content(("cancel_when",))

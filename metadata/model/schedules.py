@@ -60,7 +60,8 @@ class ReminderDef:
     """A reminder at the time in ``field`` of each record, unless ``cancel_when`` holds.
 
     ``notify`` is ``owner`` or a user field; ``text`` is a Jinja template with the
-    record's fields; ``email`` an optional template sent to the same person.
+    record's fields (a plain string, or a LocalText with one per locale: the recipient's
+    is used); ``email`` an optional template sent to the same person.
     """
 
     entity: str

@@ -17,6 +17,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from trellis.metadata.model import DslType, ReminderDef
+from trellis.metadata.model.local_text import LocalText
 from trellis.metadata.model.schedules import DEFAULT_REMINDER_TEXT
 from trellis.platform.i18n import N_
 from trellis.platform.notifications import add_notification
@@ -103,9 +104,12 @@ class ReminderFiring:
 
     def _text(self, text: str, recipient: int) -> str:
         """The reminder's text template in the recipient's language (the default one is
-        the platform's; a declared one is the package's, per locale when it gives one)."""
+        the platform's; a declared one is the package's, per locale when it gives one:
+        ``text: {en: …, es: …}`` is a LocalText)."""
         t = self.reader(recipient)
-        return t.gettext(DEFAULT_TEXT) if text == DEFAULT_REMINDER_TEXT else t.label(text)
+        if not isinstance(text, LocalText) and text == DEFAULT_REMINDER_TEXT:
+            return t.gettext(DEFAULT_TEXT)
+        return t.label(text)
 
     def fire(self, conn: sa.Connection, row: DueRow, now: datetime) -> None:
         """Notify (and email) the reminder's user unless the record is gone or done."""
