@@ -54,6 +54,9 @@ SKIPPED = ("autonumber", "user", "pipeline")
 #: purpose: a ticket's survey answer becomes a survey_response (readable by marketing),
 #: so filling it would move the ticket's marks where the matrix does not expect them.
 COPIED_BY_RULES = frozenset({("ticket", "survey_rating")})
+#: References left empty because a validation sums over the records naming them: every
+#: generated return would name the same order line, and together they exceed its quantity.
+SUMMED_BY_RULES = frozenset({("return_request", "order_line")})
 
 
 def token_re(tenant: str) -> re.Pattern[str]:
@@ -138,7 +141,7 @@ def record_body(tenant: Tenant, compiled: CompiledEntity, refs: dict[str, int]) 
     for f in compiled.entity.fields.values():
         if f.formula or f.rollup or f.type in SKIPPED or f.name in skip:
             continue
-        if (compiled.name, f.name) in COPIED_BY_RULES:
+        if (compiled.name, f.name) in COPIED_BY_RULES | SUMMED_BY_RULES:
             continue
         value = _value(tenant, f, mark, refs)
         if value is not None:

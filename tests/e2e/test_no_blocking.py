@@ -67,8 +67,8 @@ def test_a_request_waiting_in_the_database_blocks_no_other(runtime: Runtime, set
 
 #: Coroutines by design: they read the request body as it streams in, and hand every
 #: database and file step to threads (platform/files/receive.py, ``sync_to_thread``):
-#: file uploads and import uploads.
-STREAMING = frozenset({"upload_file", "start_import"})
+#: file uploads, import uploads (API) and the import wizard's upload (screens).
+STREAMING = frozenset({"upload_file", "start_import", "upload"})
 
 
 def test_every_handler_of_ours_runs_in_the_thread_pool(runtime: Runtime) -> None:

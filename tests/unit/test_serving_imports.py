@@ -17,8 +17,7 @@ from pathlib import Path
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.runtime import Runtime
 
-from conftest import PackageWriter
-from helpers import make_tenant
+from helpers import PackageWriter, make_tenant
 
 #: pygments (alembic's, through mako) is left out: the test client's httpx loads it too.
 OPTIONAL = ("alembic", "mako", "openpyxl", "PIL", "redis", "segno")
