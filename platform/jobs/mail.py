@@ -11,7 +11,6 @@ tenant without its own.
 from __future__ import annotations
 
 import re
-import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -219,6 +218,8 @@ def send_message(settings: SmtpSettings, message: EmailMessage) -> None:
     TLS (``smtps://`` or STARTTLS) checks the server's certificate and host name against
     the system's trusted authorities: ``smtplib``'s own default context checks neither.
     """
+    import smtplib  # on first send: a server that sends no mail does not load it
+
     context = ssl.create_default_context()
     try:
         client: smtplib.SMTP
