@@ -56,6 +56,8 @@ from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
 from trellis.ui.screens.new_entity_routes import new_entity_routes
 from trellis.ui.screens.pipeline_designer_routes import pipeline_designer_routes
+from trellis.ui.screens.form_designer_routes import form_designer_routes
+from trellis.ui.screens.mail_designer_routes import mail_designer_routes
 from trellis.ui.screens.privacy_routes import privacy_routes
 from trellis.ui.screens.public_portal_routes import portal_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
@@ -167,6 +169,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *layout_designer_routes(services),
         *workflow_designer_routes(services),
         *pipeline_designer_routes(services),
+        *mail_designer_routes(services),
+        *form_designer_routes(services),
         *rules_designer_routes(services),
         *roles_designer_routes(services),
         *publish_routes(services),
