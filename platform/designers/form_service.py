@@ -160,9 +160,8 @@ def offered_fields(runtime: Runtime, tenant: str, form: FormFile) -> list[str]:
     if entity is None:
         return []
     shown = {r.name for r in form.rows}
-    return [
-        n for n, f in entity.fields.items() if f.type in FILLABLE and not f.computed and n not in shown
-    ]
+    fillable = [n for n, f in entity.fields.items() if f.type in FILLABLE and not f.computed]
+    return [n for n in fillable if n not in shown]
 
 
 def _text_value(texts: dict[str, str]) -> dict[str, str] | None:
@@ -203,9 +202,7 @@ def _field_value(old: Any, row: FieldRow) -> Any:
 
 def ordered(rows: list[FieldRow]) -> list[FieldRow]:
     """``rows`` in their new order: a row whose number changed moves to that place."""
-    moved = sorted(
-        (r for i, r in enumerate(rows) if r.position != i + 1), key=lambda r: r.position
-    )
+    moved = sorted((r for i, r in enumerate(rows) if r.position != i + 1), key=lambda r: r.position)
     result = [r for i, r in enumerate(rows) if r.position == i + 1]
     for row in moved:
         result.insert(max(0, min(row.position - 1, len(result))), row)
@@ -220,7 +217,8 @@ def edited_text(text: str, change: FormChange) -> str:
         FormFileError: the file cannot be edited.
     """
     data = parse_entity(text)
-    old = data.get("fields") if isinstance(data.get("fields"), list) else []
+    found = data.get("fields")
+    old: list[Any] = found if isinstance(found, list) else []
     known = {r.name: i for i, r in enumerate(_rows(data))}
     rows = [r for r in ordered(change.fields) if not r.remove]
     if change.add.strip():

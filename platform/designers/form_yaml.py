@@ -105,7 +105,10 @@ def _append(text: str, mapping: yaml.Node, key: str, value: Any, *, top: bool) -
 
 def _one(value: Any) -> str:
     """``value`` as YAML on one line (a flow collection or a scalar)."""
-    return flow(value) if isinstance(value, dict | list) else flow([value])[1:-1]
+    if isinstance(value, dict):
+        return flow(value)
+    text = flow({"v": value if isinstance(value, list) else [value]})[4:-1]
+    return text if isinstance(value, list) else text[1:-1]
 
 
 def _dash(text: str, item: yaml.Node) -> int:
@@ -132,19 +135,20 @@ def set_items(text: str, key: str, items: list[tuple[int | None, Any]]) -> str:
     """
     root = _compose(text)
     found = _find(root, key)
-    if found is None or not isinstance(found[1], yaml.SequenceNode) or not found[1].value:
+    seq = found[1] if found is not None else None
+    if found is None or not isinstance(seq, yaml.SequenceNode) or not seq.value:
         raise FormFileError(f"The form file has no '{key}' list.")
-    k_node, seq = found
+    k_node = found[0]
     old = seq.value
     if seq.flow_style:
         start, end = int(seq.start_mark.index), int(seq.end_mark.index)
         data = yaml.load(text[start:end], Loader=FastLoader)
         new = [data[i] if v is None and i is not None else v for i, v in items]
-        return _hoist(text[:start] + flow(new) + text[end:], k_node, comments(text[start:end]))
+        return _hoist(text[:start] + _one(new) + text[end:], k_node, comments(text[start:end]))
     dashes = [_dash(text, item) for item in old]
     ends = [_with_comment(text, node_end(item)) for item in old]
     indent = " " * (dashes[0] - _line_start(text, dashes[0]))
-    leads = [[]] + [comments(text[ends[i - 1] : dashes[i]]) for i in range(1, len(old))]
+    leads: list[list[str]] = [[]] + [comments(text[ends[i - 1] : dashes[i]]) for i in range(1, len(old))]
     kept = {i for i, v in items if v is None and i is not None}
     moved: list[str] = []
     for i in range(len(old)):
@@ -152,9 +156,9 @@ def set_items(text: str, key: str, items: list[tuple[int | None, Any]]) -> str:
         if i not in kept:
             moved += leads[i] + inner
     lines: list[str] = []
-    for i, value in items:
-        if i is not None and value is None:
-            lines += [*leads[i], text[dashes[i] : ends[i]]]
+    for at, value in items:
+        if at is not None and value is None:
+            lines += [*leads[at], text[dashes[at] : ends[at]]]
         else:
             lines.append("- " + _one(value))
     block = f"\n{indent}".join(lines)

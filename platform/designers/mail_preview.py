@@ -19,7 +19,9 @@ from trellis.platform.records.repository import RecordRepository
 from trellis.platform.records.values import to_json
 from trellis.platform.runtime import Runtime
 
-_RULE = re.compile(r'rule\s+"(?P<rule>[^"]*)"\s+on\s+(?P<entity>[a-z][a-z0-9_]*)(?P<body>.*?)\bend\b', re.S)
+_RULE = re.compile(
+    r'rule\s+"(?P<rule>[^"]*)"\s+on\s+(?P<entity>[a-z][a-z0-9_]*)(?P<body>.*?)\bend\b', re.S
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,9 @@ def sending_rule(files: dict[str, str], name: str) -> tuple[str, str] | None:
     return None
 
 
-def sample_record(runtime: Runtime, tenant: str, entity: str, record_id: int) -> dict[str, Any] | None:
+def sample_record(
+    runtime: Runtime, tenant: str, entity: str, record_id: int
+) -> dict[str, Any] | None:
     """Record ``record_id`` of ``entity`` as an e-mail job carries it, or None."""
     app = runtime.app(tenant)
     compiled = app.entities.get(entity)

@@ -137,8 +137,9 @@ def template_text(runtime: Runtime, tenant: str, name: str, locale: str) -> Temp
         raise DraftFileNotFoundError(f"The draft has no e-mail template '{name}'.")
     path = locale_path(name, locale, files)
     source = files.get(path)
-    blocks = {b: block_text(source, b) or "" for b in BLOCKS} if source else dict.fromkeys(BLOCKS, "")
-    return TemplateText(name, locale, path, source is not None, source or "", blocks, draft.revision)
+    text = source or ""
+    blocks = {b: block_text(text, b) or "" for b in BLOCKS}
+    return TemplateText(name, locale, path, source is not None, text, blocks, draft.revision)
 
 
 def _column(source: str, line: int) -> int:

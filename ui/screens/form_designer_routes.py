@@ -115,7 +115,10 @@ def form_designer_routes(services: UiServices) -> list[Any]:
 
     @post(f"{_BASE}/{{name:str}}", sync_to_thread=True, dependencies=POSTED_FORM, status_code=200)
     def save_page(
-        request: Request[Any, Any, Any], tenant: FromPath[str], name: FromPath[str], form: PostedForm
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        name: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui = admin_call(services, request, tenant)
         t = ui.translator

@@ -118,7 +118,10 @@ def mail_designer_routes(services: UiServices) -> list[Any]:
 
     @post(f"{_BASE}/{{name:str}}", sync_to_thread=True, dependencies=POSTED_FORM, status_code=200)
     def save_page(
-        request: Request[Any, Any, Any], tenant: FromPath[str], name: FromPath[str], form: PostedForm
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        name: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui = admin_call(services, request, tenant)
         t = ui.translator
@@ -129,7 +132,13 @@ def mail_designer_routes(services: UiServices) -> list[Any]:
         blocks = {b: values.get(b, "") for b in ("subject", "text", "html")}
         try:
             save_template(
-                rt, tenant, name, found.locale, blocks, expected=revision, actor=ui.call.identity.email
+                rt,
+                tenant,
+                name,
+                found.locale,
+                blocks,
+                expected=revision,
+                actor=ui.call.identity.email,
             )
         except TemplateCheckError as exc:
             shown = [p.text for p in exc.problems]
@@ -153,7 +162,10 @@ def mail_designer_routes(services: UiServices) -> list[Any]:
         status_code=200,
     )
     def preview_page(
-        request: Request[Any, Any, Any], tenant: FromPath[str], name: FromPath[str], form: PostedForm
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        name: FromPath[str],
+        form: PostedForm,
     ) -> Response[Any]:
         ui = admin_call(services, request, tenant)
         values = form_dict(form)

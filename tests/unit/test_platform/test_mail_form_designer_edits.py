@@ -5,10 +5,17 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 
+import pytest
 import yaml
 
 from trellis.platform.designers.field_yaml import parse_entity
-from trellis.platform.designers.form_service import FieldRow, FormChange, _rows, edited_text
+from trellis.platform.designers.form_service import (
+    FieldRow,
+    FormChange,
+    FormEditError,
+    _rows,
+    edited_text,
+)
 from trellis.platform.designers.form_yaml import comments
 from trellis.platform.designers.mail_blocks import block_text, set_block_text
 from trellis.platform.designers.mail_service import check_template, edited_source
@@ -77,12 +84,8 @@ def test_form_edits_keep_every_comment_and_unchanged_items_as_written() -> None:
 
 def test_a_form_without_fields_is_refused() -> None:
     rows = [dataclasses.replace(r, remove=True) for r in _rows(parse_entity(FORM))]
-    try:
+    with pytest.raises(FormEditError, match="at least one field"):
         edited_text(FORM, FormChange(rows, {}))
-    except Exception as exc:  # noqa: BLE001 - the domain error
-        assert "at least one field" in str(exc)
-    else:
-        raise AssertionError("no error")
 
 
 def test_a_missing_text_is_added_to_its_mapping() -> None:
