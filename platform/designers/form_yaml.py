@@ -148,7 +148,8 @@ def set_items(text: str, key: str, items: list[tuple[int | None, Any]]) -> str:
     dashes = [_dash(text, item) for item in old]
     ends = [_with_comment(text, node_end(item)) for item in old]
     indent = " " * (dashes[0] - _line_start(text, dashes[0]))
-    leads: list[list[str]] = [[]] + [comments(text[ends[i - 1] : dashes[i]]) for i in range(1, len(old))]
+    leads: list[list[str]] = [[]]
+    leads += [comments(text[ends[i - 1] : dashes[i]]) for i in range(1, len(old))]
     kept = {i for i, v in items if v is None and i is not None}
     moved: list[str] = []
     for i in range(len(old)):

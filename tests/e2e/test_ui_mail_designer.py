@@ -125,7 +125,7 @@ def test_edit_preview_publish_and_the_next_email_uses_it(
 
     # Save: the draft has the new subject; the comment and the other block are kept.
     saved = post_form(admin, f"{BASE}/hello", _edit(mail, "Oportunidad nueva: {{ name }}"))
-    assert saved.status_code == 200 and "E-mail template saved in the draft." in saved.text
+    assert saved.status_code == 200 and "Plantilla de correo guardada en el borrador." in saved.text
     text = _draft_text(mail, ES_PATH)
     expected = HELLO_ES.replace("Nueva oportunidad {{", "Oportunidad nueva: {{")
     assert text == expected.replace("Hola{%", "Hola {{ name }}{%")
