@@ -147,6 +147,30 @@ def template_path(name: str) -> str:
     return f"{TEMPLATE_DIR}/{name}.j2"
 
 
+def template_context(
+    record: dict[str, Any],
+    *,
+    rule: Any,
+    tenant: str,
+    signed_link: Any,
+    tracked_url: Any,
+) -> dict[str, Any]:
+    """What a template sees: the record's fields by name and as ``record``, the rule,
+    the tenant, and the ``signed_link`` / ``tracked_url`` functions.
+
+    The mailer and the e-mail template designer's preview both build it here, so a
+    preview renders exactly what would be sent.
+    """
+    return {
+        **record,
+        "record": record,
+        "rule": rule,
+        "tenant": tenant,
+        "signed_link": signed_link,
+        "tracked_url": tracked_url,
+    }
+
+
 def render_email(name: str, source: str, context: dict[str, Any]) -> RenderedEmail:
     """Render the blocks of template ``name`` with ``context`` in the sandbox.
 
@@ -253,5 +277,6 @@ __all__ = [
     "render_email",
     "send_message",
     "smtp_from_url",
+    "template_context",
     "template_path",
 ]

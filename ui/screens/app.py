@@ -43,6 +43,7 @@ from trellis.ui.screens.erase_routes import erase_routes
 from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
+from trellis.ui.screens.form_designer_routes import form_designer_routes
 from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.import_routes import wizard_routes
 from trellis.ui.screens.import_status_routes import import_status_routes
@@ -52,6 +53,7 @@ from trellis.ui.screens.invitation_routes import invitation_routes
 from trellis.ui.screens.layout_designer_routes import layout_designer_routes
 from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
+from trellis.ui.screens.mail_designer_routes import mail_designer_routes
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
 from trellis.ui.screens.new_entity_routes import new_entity_routes
@@ -167,6 +169,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *layout_designer_routes(services),
         *workflow_designer_routes(services),
         *pipeline_designer_routes(services),
+        *mail_designer_routes(services),
+        *form_designer_routes(services),
         *rules_designer_routes(services),
         *roles_designer_routes(services),
         *publish_routes(services),
