@@ -3,7 +3,8 @@
 States are the options of an enum field of the entity (their labels are the
 option labels), so a state added, renamed or removed changes both files. Pure
 functions over copies; the caller writes the results back
-(:func:`~trellis.platform.designers.yaml_patch.patch_yaml`, ``set_field``) and validates the package with them.
+(:func:`~trellis.platform.designers.yaml_patch.patch_yaml`, ``set_field``) and
+validates the package with them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Change a transition's roles, approval, required fields, guard and ``on_enter``, or the initial state.
+"""Set a transition's roles, approval, required fields, guard and ``on_enter``; the initial state.
 
 Pure functions over the workflow file's data (the caller passes copies). What the
 admin names is written as typed: a role ``roles.yaml`` does not declare, a field the
@@ -34,7 +34,7 @@ def _names(values: tuple[str, ...]) -> list[str]:
 
 
 def _put(item: dict[str, Any], key: str, value: Any) -> None:
-    """``item[key] = value``, or no ``key`` when ``value`` is empty; equal values stay as written."""
+    """``item[key] = value``, or no ``key`` when ``value`` is empty; an equal value stays."""
     if not value:
         item.pop(key, None)
     elif item.get(key) != value:

@@ -31,7 +31,9 @@ TENANT = "desk"
 PATH = "workflows/ticket_flow.yaml"
 URL = f"/t/{TENANT}/admin/workflows/ticket_flow"
 _ALL = "{actions: [create, read, update, delete], scope: all}"
-ROLES = f"roles:\n  agent:\n    entities:\n      ticket: {_ALL}\n  lead:\n    entities:\n      ticket: {_ALL}\n"
+ROLES = "roles:\n" + "".join(
+    f"  {role}:\n    entities:\n      ticket: {_ALL}\n" for role in ("agent", "lead")
+)
 WRITTEN = textwrap.dedent(FLOW).lstrip()
 
 

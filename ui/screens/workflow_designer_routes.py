@@ -5,8 +5,9 @@ platform/designers/flow_layout.py): states as boxes, transitions as labelled arr
 states the initial one does not reach and dead ends flagged in the drawing and in
 the text beside it. Every change is a plain form post (add, rename or remove a state
 or a transition; a transition's roles, approval, required fields, condition and
-``on_enter`` values; the initial state) saved to the draft at the revision the page was read at; a refused
-one shows the page again with the reason, the typed values kept, nothing changed.
+``on_enter`` values; the initial state) saved to the draft at the revision the page
+was read at; a refused one shows the page again with the reason, the typed values
+kept, nothing changed.
 """
 
 from __future__ import annotations

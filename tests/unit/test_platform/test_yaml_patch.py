@@ -71,7 +71,8 @@ def test_roles_added_to_a_flow_transition_change_only_its_line() -> None:
     removed, added = _changed_lines(FLOW, out)
     assert removed == ["  - {name: open, label: {en: Open, es: Abrir}, from: [new], to: open}"]
     assert added == [
-        "  - {name: open, label: {en: Open, es: Abrir}, from: [new], to: open, roles: [lead, agent]}"
+        "  - {name: open, label: {en: Open, es: Abrir}, from: [new], to: open, "
+        "roles: [lead, agent]}"
     ]
     assert _comments(out) == _comments(FLOW)
 
@@ -123,7 +124,7 @@ def test_list_items_are_matched_one_by_one() -> None:
 def test_an_unchanged_document_is_returned_as_is_and_values_are_quoted() -> None:
     assert patch_yaml(FLOW, yaml.safe_load(FLOW)) == FLOW
     assert inline("a: b") == "'a: b'" and inline("yes") == "'yes'" and inline(3) == "3"
-    out, new = _patched(lambda d: d.__setitem__("initial", "no: way # x"))
+    _out, new = _patched(lambda d: d.__setitem__("initial", "no: way # x"))
     assert new["initial"] == "no: way # x"
 
 
