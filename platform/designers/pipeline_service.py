@@ -16,7 +16,8 @@ from typing import Any
 from trellis.metadata.model.badges import BADGE_COLOURS
 from trellis.metadata.model.local_text import Translatable, local_text
 from trellis.platform.designers.field_yaml import parse_entity
-from trellis.platform.designers.flow_edit import NAME, set_block
+from trellis.platform.designers.flow_edit import set_block
+from trellis.platform.designers.flow_props import NAME
 from trellis.platform.designers.service import ENTITY_NAME, draft_state, refuse_new_errors
 from trellis.platform.drafts.errors import DraftError, DraftFileNotFoundError
 from trellis.platform.drafts.service import draft_files

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from trellis.platform.designers.field_yaml import FastLoader, flow, node_end
+from trellis.platform.designers.field_yaml import FastLoader, node_end
 from trellis.platform.drafts.errors import DraftError
 
 Edit = tuple[int, int, str]
@@ -31,10 +31,15 @@ class YamlPatchError(DraftError):
 
 def inline(value: Any) -> str:
     """``value`` as YAML on one line (a flow collection or a scalar, quoted as needed)."""
-    if isinstance(value, (dict, list)):
-        return flow(value)
-    text = yaml.safe_dump([value], default_flow_style=True, allow_unicode=True, width=10**9)
-    return text.strip()[1:-1]
+    wrapped = isinstance(value, (dict, list))
+    text = yaml.safe_dump(
+        value if wrapped else [value],
+        default_flow_style=True,
+        sort_keys=False,
+        allow_unicode=True,
+        width=10**9,
+    ).strip()
+    return text if wrapped else text[1:-1]
 
 
 def _stop(text: str, node: yaml.Node) -> int:
@@ -55,8 +60,9 @@ def _line_end(text: str, at: int) -> int:
 
 
 def _block(node: yaml.Node) -> bool:
-    collection = isinstance(node, (yaml.MappingNode, yaml.SequenceNode))
-    return collection and not node.flow_style and bool(node.value)
+    if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        return False
+    return not node.flow_style and bool(node.value)
 
 
 def _key(text: str, node: yaml.Node) -> str:
