@@ -13,9 +13,6 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from trellis.platform.designers.field_yaml import FastLoader, node_end
 from trellis.platform.designers.flow_graph import graph_of
 from trellis.platform.designers.flow_props import NAME, FlowEditError, edit_transition, set_initial
 from trellis.platform.i18n.catalogue import N_
@@ -226,28 +223,4 @@ def apply_flow_change(
     return data, options
 
 
-def set_block(text: str, key: str, value: Any) -> str:
-    """``text`` with its top-level ``key`` written as ``value`` (appended when absent).
-
-    ``value`` None removes the key. Everything else in the file stays as written.
-    """
-    block = ""
-    if value is not None:
-        block = yaml.safe_dump(
-            {key: value}, default_flow_style=None, sort_keys=False, allow_unicode=True, width=100
-        ).rstrip("\n")
-    root = yaml.compose(text, Loader=FastLoader)
-    if isinstance(root, yaml.MappingNode):
-        for k, v in root.value:
-            if k.value == key and k.start_mark.column == 0:
-                end = node_end(v)
-                if value is None and text[end : end + 1] == "\n":
-                    end += 1
-                return text[: int(k.start_mark.index)] + block + text[end:]
-    if value is None:
-        return text
-    body = text if text.endswith("\n") or not text else text + "\n"
-    return f"{body}{block}\n"
-
-
-__all__ = ["OPERATIONS", "FlowChange", "FlowEditError", "apply_flow_change", "set_block"]
+__all__ = ["OPERATIONS", "FlowChange", "FlowEditError", "apply_flow_change"]
