@@ -177,7 +177,7 @@ def patch_yaml(text: str, new: dict[str, Any]) -> str:
     """``text`` rewritten so that it loads as ``new``; unchanged nodes keep their text.
 
     Raises:
-        YamlPatchError: ``text`` is not YAML or not a block mapping at the top.
+        YamlPatchError: ``text`` is not YAML, or not a mapping at the top.
     """
     try:
         root = yaml.compose(text, Loader=FastLoader) if text.strip() else None
@@ -186,16 +186,13 @@ def patch_yaml(text: str, new: dict[str, Any]) -> str:
         raise YamlPatchError(f"The file is not valid YAML: {exc}") from None
     if old == new:
         return text
-    if root is None or not _block(root) or not isinstance(old, dict):
-        if root is not None and not (isinstance(old, dict) and not old):
-            raise YamlPatchError("The file is not a YAML mapping.")
-        body = yaml.safe_dump(new, default_flow_style=None, sort_keys=False, allow_unicode=True)
-        return body
-    assert isinstance(root, yaml.MappingNode)
-    edits = _mapping(text, root, old, new)
-    if edits is None:  # top-level keys reordered or removed in a way lines cannot follow
-        body = yaml.safe_dump(new, default_flow_style=None, sort_keys=False, allow_unicode=True)
-        return body
+    if root is not None and not isinstance(old, dict):
+        raise YamlPatchError("The file is not a YAML mapping.")
+    block = isinstance(root, yaml.MappingNode) and _block(root)
+    edits = _mapping(text, root, old, new) if block else None  # type: ignore[arg-type]
+    if edits is None:
+        # Empty, one flow mapping, or top-level keys reordered or all replaced: written anew.
+        return yaml.safe_dump(new, default_flow_style=None, sort_keys=False, allow_unicode=True)
     if not text.endswith("\n"):
         text += "\n"
     for start, end, insert in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):

@@ -9,11 +9,12 @@ import textwrap
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trellis.platform.designers.yaml_patch import inline, patch_yaml
+from trellis.platform.designers.yaml_patch import YamlPatchError, inline, patch_yaml
 
 FLOW = textwrap.dedent(
     """\
@@ -246,3 +247,13 @@ def test_one_edit_reads_back_and_keeps_every_other_node(doc: dict[str, Any], dat
         assert len(removed) == 1 and len(added) == 1
     if kind in ("add", "insert"):
         assert removed == []
+
+
+def test_files_that_are_not_block_mappings() -> None:
+    assert yaml.safe_load(patch_yaml("", {"a": [1]})) == {"a": [1]}
+    assert yaml.safe_load(patch_yaml("# only a note\n", {"a": 1})) == {"a": 1}
+    assert yaml.safe_load(patch_yaml("{a: 1, b: 2}\n", {"a": 1, "b": 3})) == {"a": 1, "b": 3}
+    with pytest.raises(YamlPatchError):
+        patch_yaml("- a\n- b\n", {"a": 1})
+    with pytest.raises(YamlPatchError):
+        patch_yaml("a: [1\n", {"a": 1})
