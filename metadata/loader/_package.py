@@ -61,6 +61,7 @@ from trellis.metadata.loader._rollup_checks import check_rollups
 from trellis.metadata.loader._schedule_loading import attach_schedules
 from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader._workflow_checks import check_flow_expressions
+from trellis.metadata.loader._workflow_roles import check_transition_roles
 from trellis.metadata.loader.yaml_source import (
     MAX_FILE_BYTES,
     YamlDocument,
@@ -298,6 +299,7 @@ def validate_package(
     if roles_doc is not None:
         model = replace(model, roles=MappingProxyType(build_roles(roles_doc, report)))
         check_roles(model, roles_doc, entities.broken, checker, report)
+        check_transition_roles(model, flows, report)
     dashboards = read_dashboards(root, display, _read, report)
     model = replace(model, dashboards=MappingProxyType(dashboards.built))
     check_dashboards(model, dashboards, entities.docs, entities.broken, report)

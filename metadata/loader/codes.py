@@ -66,6 +66,8 @@ CODES = MappingProxyType(
         "MD067": "unknown state in initial, from or to (did you mean …)",
         "MD068": "state unreachable from the initial state",
         "MD069": "on_enter sets a computed field, a standard column or the workflow's own field",
+        "MD074": "a transition's roles or approval role names a role roles.yaml does not "
+        "declare (did you mean …)",
         # Roles (roles.yaml).
         "MD070": "roles.yaml declares the built-in role 'admin'",
         "MD071": "a role names an unknown entity (did you mean …)",
