@@ -52,6 +52,7 @@ from trellis.metadata.loader._locale_checks import (
     check_locale_keys,
     check_option_labels,
 )
+from trellis.metadata.loader._chat import attach_chat
 from trellis.metadata.loader._portals import attach_portals
 from trellis.metadata.loader._public import attach_public
 from trellis.metadata.loader._report import Report
@@ -309,6 +310,7 @@ def validate_package(
     if app_doc is not None:
         model = attach_home(model, app_doc.data, app_doc.positions, report)
         model = attach_retention(model, app_doc.data, app_doc.positions, checker, report)
+        model = attach_chat(model, app_doc.data, app_doc.positions, report)
     if not report.has_errors:
         report.extend(demo_spec_diagnostics(root, display, model))
     if checker is not None:

@@ -45,6 +45,7 @@ from trellis.metadata.model.layouts import (
     RelatedList,
 )
 from trellis.metadata.model.lines import LINES_TYPE, POSITION_COLUMN, LinesDef
+from trellis.metadata.model.chat import ChatDef
 from trellis.metadata.model.portals import RESERVED_PORTAL_NAMES, PortalDef
 from trellis.metadata.model.public import (
     LINK_ACTIONS,
@@ -116,6 +117,7 @@ __all__ = [
     "MeasureDef",
     "PipelineDef",
     "PortalDef",
+    "ChatDef",
     "PublicFieldDef",
     "PublicText",
     "RatioDef",

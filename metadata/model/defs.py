@@ -15,6 +15,7 @@ from trellis.metadata.model.duplicates import DuplicateRuleDef
 from trellis.metadata.model.home import HomePanelDef
 from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.lines import LinesDef
+from trellis.metadata.model.chat import ChatDef
 from trellis.metadata.model.portals import PortalDef
 from trellis.metadata.model.public import FormDef, LinkDef
 from trellis.metadata.model.retention import RetentionRuleDef
@@ -361,6 +362,8 @@ class AppModel:
     home: tuple[HomePanelDef, ...] | None = None
     #: ``app.yaml`` ``retention:`` rules, in order (platform/privacy/retention.py).
     retention: tuple[RetentionRuleDef, ...] = ()
+    #: ``app.yaml`` ``chat:``: the live chat (widget, queue); None when not declared.
+    chat: ChatDef | None = None
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""
