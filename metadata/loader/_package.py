@@ -12,6 +12,7 @@ from trellis.metadata.diagnostics import Diagnostic, MetadataError, Severity, di
 from trellis.metadata.loader._app_checks import check_app
 from trellis.metadata.loader._build import build_app, build_entity
 from trellis.metadata.loader._calendars import read_calendars
+from trellis.metadata.loader._chat import attach_chat
 from trellis.metadata.loader._colour_checks import check_option_colours
 from trellis.metadata.loader._currency_checks import check_base_currency
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
@@ -52,7 +53,6 @@ from trellis.metadata.loader._locale_checks import (
     check_locale_keys,
     check_option_labels,
 )
-from trellis.metadata.loader._chat import attach_chat
 from trellis.metadata.loader._portals import attach_portals
 from trellis.metadata.loader._public import attach_public
 from trellis.metadata.loader._report import Report

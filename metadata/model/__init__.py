@@ -1,5 +1,6 @@
 """The compiled, immutable metadata model: what an app package means once loaded."""
 
+from trellis.metadata.model.chat import ChatDef
 from trellis.metadata.model.coerce import FieldValueError
 from trellis.metadata.model.dashboards import (
     CHART_KINDS,
@@ -45,7 +46,6 @@ from trellis.metadata.model.layouts import (
     RelatedList,
 )
 from trellis.metadata.model.lines import LINES_TYPE, POSITION_COLUMN, LinesDef
-from trellis.metadata.model.chat import ChatDef
 from trellis.metadata.model.portals import RESERVED_PORTAL_NAMES, PortalDef
 from trellis.metadata.model.public import (
     LINK_ACTIONS,
@@ -95,6 +95,7 @@ __all__ = [
     "WRITABLE_STANDARD_COLUMNS",
     "ActivityDef",
     "AppModel",
+    "ChatDef",
     "DashboardDef",
     "DetailLayout",
     "DocumentDef",
@@ -117,7 +118,6 @@ __all__ = [
     "MeasureDef",
     "PipelineDef",
     "PortalDef",
-    "ChatDef",
     "PublicFieldDef",
     "PublicText",
     "RatioDef",

@@ -9,13 +9,13 @@ from types import MappingProxyType
 from typing import Any
 
 from trellis.metadata.model.calendars import CalendarDef
+from trellis.metadata.model.chat import ChatDef
 from trellis.metadata.model.dashboards import DashboardDef
 from trellis.metadata.model.documents import DocumentDef
 from trellis.metadata.model.duplicates import DuplicateRuleDef
 from trellis.metadata.model.home import HomePanelDef
 from trellis.metadata.model.layouts import LayoutsDef
 from trellis.metadata.model.lines import LinesDef
-from trellis.metadata.model.chat import ChatDef
 from trellis.metadata.model.portals import PortalDef
 from trellis.metadata.model.public import FormDef, LinkDef
 from trellis.metadata.model.retention import RetentionRuleDef
