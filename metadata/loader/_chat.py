@@ -66,17 +66,18 @@ class _Checks:
         for value in values:
             if value not in options:
                 hint = did_you_mean(value, list(options))
-                self.error(f"'{value}' is not an option of '{entity.name}.{name}'", path, hint)
+                message = f"'{value}' is not an option of '{entity.name}.{name}'"
+                self.error(message if hint else f"{message}; add it to its options", path, hint)
 
     def public(self, entity: EntityDef, path: NodePath) -> None:
         role = self.model.roles.get(PUBLIC_ROLE)
         access = role.entities.get(entity.name) if role is not None else None
         if access is None or not access.allows("create"):
-            hint = f"add  {PUBLIC_ROLE}: {{entities: {{{entity.name}: {{actions: [create]}}}}}}"
+            grant = f"{PUBLIC_ROLE}: {{entities: {{{entity.name}: {{actions: [create]}}}}}}"
             self.error(
-                f"the '{PUBLIC_ROLE}' role of roles.yaml may not create '{entity.name}' records",
+                f"the '{PUBLIC_ROLE}' role of roles.yaml may not create '{entity.name}' "
+                f"records; add  {grant}",
                 path,
-                hint,
             )
 
 

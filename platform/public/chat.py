@@ -230,4 +230,4 @@ def _iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
 
 
-__all__ = ["ChatClosedError", "ChatTokenError", "FoundChat", "LiveChat", "too_long"]
+__all__ = ["EMPTY", "ChatClosedError", "ChatTokenError", "FoundChat", "LiveChat", "too_long"]

@@ -20,7 +20,14 @@ from litestar.response import Redirect, Template
 from trellis.metadata.model import pick_text
 from trellis.platform.i18n import N_, Translator
 from trellis.platform.public import UnknownPublicPageError
-from trellis.platform.public.chat import ChatClosedError, ChatTokenError, FoundChat, LiveChat
+from trellis.platform.public.chat import (
+    EMPTY,
+    ChatClosedError,
+    ChatTokenError,
+    FoundChat,
+    LiveChat,
+    too_long,
+)
 from trellis.platform.records.errors import ValidationFailedError
 from trellis.ui.screens.public_limits import PublicLimiter
 from trellis.ui.screens.public_portal_view import portal_locale
@@ -130,12 +137,23 @@ class ChatPages:
         }
         return self.render("chat_start.html", context, found, 422 if errors else 200)
 
-    def _errors(self, found: FoundChat, exc: ValidationFailedError) -> dict[str, list[str]]:
+    def _errors(
+        self, request: Request[Any, Any, Any], found: FoundChat, exc: ValidationFailedError
+    ) -> dict[str, list[str]]:
+        """The errors by widget field, the chat's own ones in the reader's language."""
         chat = found.chat
+        t = self.translator(request, found)
         names = {chat.body: TEXT, chat.visitor_name: NAME, chat.visitor_email: EMAIL}
+        own = {
+            EMPTY: t.gettext(EMPTY),
+            too_long(chat.max_length): t.gettext(
+                "A message has at most %(count)s characters.", count=chat.max_length
+            ),
+        }
         out: dict[str, list[str]] = {}
         for field, messages in exc.errors.items():
-            out.setdefault(names.get(field) or "__all__", []).extend(messages)
+            shown = [own.get(m, m) for m in messages]
+            out.setdefault(names.get(field) or "__all__", []).extend(shown)
         return out
 
     def start(
@@ -151,13 +169,13 @@ class ChatPages:
                 found, values.get(TEXT), values.get(NAME), values.get(EMAIL)
             )
         except ValidationFailedError as exc:
-            errors = self._errors(found, exc)
+            errors = self._errors(request, found, exc)
             if body.json:
                 return Response(content={"errors": errors}, status_code=422)
             return self.start_page(request, found, values, errors)
         path = f"/p/{found.tenant}/chat/{token}"
         if body.json:
-            content = {"conversation": record_id, "token": token, "url": path}
+            content = {"id": record_id, "token": token, "url": path}
             return Response(content=content, status_code=201)
         return Redirect(path=path, status_code=303, headers={"Cache-Control": "no-store"})
 
@@ -225,7 +243,7 @@ class ChatPages:
         try:
             saved = self.chat.post(found, record_id, value)
         except ValidationFailedError as exc:
-            errors = self._errors(found, exc)
+            errors = self._errors(request, found, exc)
             if body.json:
                 return Response(content={"errors": errors}, status_code=422)
             shown = value if isinstance(value, str) else ""
