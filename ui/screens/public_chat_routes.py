@@ -138,7 +138,9 @@ def chat_routes(services: UiServices, pages: ChatPages) -> list[Any]:
     ]
 
 
-def with_cors(request: Request[Any, Any, Any], found: FoundChat, response: Any) -> Any:
+def with_cors(
+    request: Request[Any, Any, Any], found: FoundChat, response: Response[Any]
+) -> Response[Any]:
     """Let a script of an allowed site read the answer."""
     origin = request.headers.get("origin")
     if origin and origin.lower() in {o.lower() for o in found.chat.allowed_origins}:
