@@ -159,7 +159,10 @@ class ChatPages:
     def start(
         self, request: Request[Any, Any, Any], found: FoundChat, body: Submission
     ) -> Response[Any]:
-        """Open a conversation: 201 with its token (JSON) or 303 to its page."""
+        """Open a conversation: 201 with its token (JSON) or 303 to its page.
+
+        Opening conversations and writing in them count against the per-address limit
+        of public posts (429 with ``Retry-After``)."""
         refused = self._refused(request, found, body)
         if refused is not None:
             return refused
@@ -233,12 +236,9 @@ class ChatPages:
             record_id = self.chat.opened(found, token)
         except ChatTokenError:
             return self.not_found(request, found)
-        if not origin_ok(request, found.chat.allowed_origins):
-            text = N_("This form cannot be sent from the page you used.")
-            return self.error(request, found, 403, N_("Not allowed"), text)
-        if body.malformed:
-            text = N_("Send a JSON object of fields.")
-            return self.error(request, found, 400, N_("Bad request"), text)
+        refused = self._refused(request, found, body)
+        if refused is not None:
+            return refused
         value = _values(body).get(TEXT)
         try:
             saved = self.chat.post(found, record_id, value)
