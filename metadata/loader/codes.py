@@ -196,7 +196,9 @@ CODES = MappingProxyType(
         "MD396": "a demo reference names an entity not generated before it",
         "MD397": "demo users name an unknown role, or records an unknown team",
         "MD398": "a portal field unfit for its role (heading, body, search, votes, language)",
-        "MD399": "a portal name taken by the other public pages (forms, s, static, api)",
+        "MD399": "a portal name taken by the other public pages (forms, s, static, api, chat)",
+        "MD430": "the live chat (app.yaml 'chat:') names an unknown entity or field, or one "
+        "unfit for its role, or one the 'public' role cannot create",
     }
 )
 

@@ -35,6 +35,7 @@ from trellis.ui.screens.admin_retention_routes import admin_retention_routes
 from trellis.ui.screens.auth_routes import auth_routes
 from trellis.ui.screens.board_routes import board_routes
 from trellis.ui.screens.calendar_routes import calendar_routes
+from trellis.ui.screens.chat_routes import agent_chat_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.designer_routes import designer_routes
@@ -59,6 +60,8 @@ from trellis.ui.screens.merge_routes import merge_routes
 from trellis.ui.screens.new_entity_routes import new_entity_routes
 from trellis.ui.screens.pipeline_designer_routes import pipeline_designer_routes
 from trellis.ui.screens.privacy_routes import privacy_routes
+from trellis.ui.screens.public_chat import ChatPages
+from trellis.ui.screens.public_chat_routes import chat_routes
 from trellis.ui.screens.public_portal_routes import portal_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
 from trellis.ui.screens.publish_routes import publish_routes
@@ -135,8 +138,11 @@ class ScreensPlugin(InitPluginProtocol):
 def screens_router(services: UiServices, public: PublicPages | None = None) -> Router:
     """Every screen route, the public pages and the static files; errors as HTML pages."""
     public = public or PublicPages(services)
+    chat = ChatPages(services, public.limiter)
     handlers = [
         *public_routes(services, public),
+        *chat_routes(services, chat),
+        *agent_chat_routes(services, chat.chat),
         *portal_routes(services, public),
         *auth_routes(services),
         *account_routes(services),
