@@ -40,6 +40,7 @@ from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
 from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
+from trellis.platform.services.caller import readable_entity
 from trellis.rules.checker import RuleExpressionChecker
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -111,7 +112,7 @@ def _fill(runtime: Runtime, rows: int, rep_id: int) -> None:
 def load_enforcers(api: ApiGate, tenants: int) -> dict[str, float]:
     """Load ``tenants`` tenants' enforcers (CRM roles, 3 members each); seconds and MiB."""
     crm = load_package(CRM, checker=RuleExpressionChecker())
-    authz = api.authz
+    authz = api.services.authz
     # Backed by the policy store, as in production: each tenant's rows are written to
     # ``casbin_rule`` on first use and every enforcer is loaded from them.
     authz.enforcers = EnforcerCache(max_entries=tenants + 16, store=api.runtime.policies)
@@ -127,7 +128,7 @@ def load_enforcers(api: ApiGate, tenants: int) -> dict[str, float]:
 
 def check_costs(api: ApiGate, rep_id: int) -> dict[str, float]:
     """Casbin decision and full per-request authorization (µs) on the warm bench tenant."""
-    authz = api.authz
+    authz = api.services.authz
     app = api.runtime.app(TENANT)
     access = authz.access(TENANT, app, rep_id, ("rep",))
     assert access.can("item", "read") and not access.can("item", "export")
@@ -159,7 +160,7 @@ def list_costs(api: ApiGate, headers: dict[str, str], pages: int, rounds: int) -
     def one(who: str) -> float:
         start = time.process_time()
         call = api.call(TENANT, headers[who])
-        entity = api.entity(call, "item")
+        entity = readable_entity(call, "item")
         encode(list_page(api.services, call, entity, params).as_json())
         return (time.process_time() - start) * 1000
 

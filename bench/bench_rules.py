@@ -31,6 +31,7 @@ from trellis.platform.api.gate import ApiGate
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
+from trellis.platform.services.caller import readable_entity
 from trellis.rules.checker import RuleExpressionChecker
 from trellis.rules.expr import EvalContext, compile_expression, interpret
 
@@ -117,7 +118,7 @@ def save_costs(saves: int, rounds: int) -> tuple[float, float]:
 
         def run(tenant: str) -> float:
             call = api.call(tenant, headers[tenant])
-            entity = api.entity(call, "deal")
+            entity = readable_entity(call, "deal")
             start = time.process_time()
             for _ in range(saves):
                 api.services.records.create(

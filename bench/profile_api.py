@@ -32,6 +32,7 @@ from trellis.platform.api.gate import ApiGate
 from trellis.platform.api.records_controller import list_page
 from trellis.platform.records.views import encode
 from trellis.platform.runtime import Runtime
+from trellis.platform.services.caller import readable_entity
 
 TENANT = "bench"
 BODY = {
@@ -54,7 +55,7 @@ def operations(
 
     def trellis() -> Any:
         call = api.call(TENANT, header)
-        entity = api.entity(call, "item")
+        entity = readable_entity(call, "item")
         records = api.services.records
         if op == "create":
             return encode(records.create(call, entity, msgspec.json.decode(raw)).record)

@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 from moto.server import ThreadedMotoServer
 
 from trellis.platform.api.app import create_app
+from trellis.platform.api.deps import API_STATE
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
@@ -91,7 +92,7 @@ class FilesWorld:
         return sorted(o["Key"][len(tenant) :] for o in found.get("Contents", ()))
 
     def runtime_store(self) -> Any:
-        api = self.client.app.state["tenant_api"]
+        api = self.client.app.state[API_STATE]
         return api.services.files.store
 
 

@@ -17,14 +17,13 @@ from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 from litestar.response import Stream
 
 from trellis.metadata.model.local_text import Translatable
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import check_query_params, parse_object
 from trellis.platform.backup.manifest import BackupError
 from trellis.platform.backup.on_demand import load_job, running_job, start_backup
 from trellis.platform.backup.scheduled import backup_path, list_backups
 from trellis.platform.backup.verify import verify_archive
 from trellis.platform.records.errors import ConflictError, NotFoundError, ValidationFailedError
-from trellis.platform.records.views import JSON, encode
 
 Req = Request[Any, Any, Any]
 DOWNLOAD_ACTION = "tenant.backup.download"
@@ -64,7 +63,7 @@ class BackupsController(Controller):
     opt = {ADMIN_PURPOSE: "list, start and download the tenant's backups"}
 
     @get("/", sync_to_thread=True)
-    def list_all(self, request: Req, api: Api, call: Caller) -> Response[bytes]:
+    def list_all(self, request: Req, services: AppServices, call: Caller) -> dict[str, Any]:
         check_query_params(request.query_params, ())
         items = [
             {
@@ -73,9 +72,9 @@ class BackupsController(Controller):
                 "created_at": b.created_at.isoformat(),
                 "download_url": f"/t/{call.tenant}/api/_backups/{b.name}",
             }
-            for b in list_backups(api.runtime, call.tenant)
+            for b in list_backups(services.runtime, call.tenant)
         ]
-        busy = running_job(api.runtime, call.tenant)
+        busy = running_job(services.runtime, call.tenant)
         body = {
             "items": items,
             "next_cursor": None,
@@ -83,40 +82,44 @@ class BackupsController(Controller):
             "count_exact": True,
             "running": None if busy is None else _job_json(call.tenant, busy),
         }
-        return Response(encode(body), status_code=200, media_type=JSON)
+        return body
 
     @post("/", status_code=202, sync_to_thread=True)
-    def start(self, request: Req, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
+    def start(
+        self, request: Req, services: AppServices, call: Caller, body: RawBody
+    ) -> Response[dict[str, Any]]:
         check_query_params(request.query_params, ())
         data = parse_object(body) if body.strip() else {}
         if data:
             raise ValidationFailedError({name: ["Unknown field."] for name in sorted(data)})
         identity = call.identity
-        state = start_backup(api.runtime, call.tenant, identity.user_id, identity.email)
+        state = start_backup(services.runtime, call.tenant, identity.user_id, identity.email)
         url = f"/t/{call.tenant}/api/_backups/jobs/{state['id']}"
         answer = {"id": state["id"], "state": "queued", "url": url}
-        return Response(encode(answer), status_code=202, media_type=JSON, headers={"Location": url})
+        return Response(answer, status_code=202, headers={"Location": url})
 
     @get("/jobs/{job_id:str}", sync_to_thread=True)
     def show_job(
-        self, request: Req, api: Api, call: Caller, job_id: FromPath[str]
-    ) -> Response[bytes]:
+        self, request: Req, services: AppServices, call: Caller, job_id: FromPath[str]
+    ) -> dict[str, Any]:
         check_query_params(request.query_params, ())
-        state = load_job(api.runtime, call.tenant, job_id)
+        state = load_job(services.runtime, call.tenant, job_id)
         if state is None:
             raise NotFoundError(Translatable("No such backup job."))
-        return Response(encode(_job_json(call.tenant, state)), status_code=200, media_type=JSON)
+        return _job_json(call.tenant, state)
 
     @get("/{name:str}", sync_to_thread=True)
-    def download(self, request: Req, api: Api, call: Caller, name: FromPath[str]) -> Stream:
+    def download(
+        self, request: Req, services: AppServices, call: Caller, name: FromPath[str]
+    ) -> Stream:
         check_query_params(request.query_params, ())
-        path = backup_path(api.runtime, call.tenant, name)
+        path = backup_path(services.runtime, call.tenant, name)
         if path is None:
             raise NotFoundError(Translatable("No such backup."))
         source = _open_checked(path, call.tenant, name)
         identity = call.identity
-        api.runtime.registry.audit.record(
-            api.runtime.tenant(call.tenant).id,
+        services.runtime.registry.audit.record(
+            services.runtime.tenant(call.tenant).id,
             DOWNLOAD_ACTION,
             actor=identity.email,
             actor_user_id=identity.user_id,

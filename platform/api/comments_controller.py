@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
 from trellis.platform.activity import CommentError, post_comment
 from trellis.platform.activity.comments import comment_json, list_comments
 from trellis.platform.activity.service import require_record
-from trellis.platform.api.deps import Api, Caller, Target
+from trellis.platform.api.deps import AppServices, Caller, Target
 from trellis.platform.api.requests import parse_object
 from trellis.platform.records.errors import BadRequestError, ValidationFailedError
 from trellis.platform.records.ids import parse_id
-from trellis.platform.records.views import JSON, encode
 
 MAX_LIMIT = 500
 
@@ -43,47 +42,51 @@ class CommentsController(Controller):
     def list_record_comments(
         self,
         request: Request[Any, Any, Any],
-        api: Api,
+        services: AppServices,
         call: Caller,
         target: Target,
         record_id: FromPath[str],
-    ) -> Response[bytes]:
+    ) -> dict[str, Any]:
         ident = parse_id(target.name, record_id)
         params = request.query_params
         limit = _int_param("limit", params.get("limit"), 50, MAX_LIMIT) or 50
         before = _int_param("before", params.get("before"), None, 2**63 - 1)
-        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+        with services.runtime.engines.tenant_connection(call.tenant) as conn:
             require_record(call, conn, target, ident)
             found = list_comments(
                 conn, call.app.metadata, target.name, ident, limit=limit, before_id=before
             )
         items = [comment_json(c) for c in found]
-        return Response(encode({"items": items, "count": len(items)}), media_type=JSON)
+        return {"items": items, "count": len(items)}
 
     @post("/", status_code=201, sync_to_thread=True)
     def create_comment(
-        self, api: Api, call: Caller, target: Target, record_id: FromPath[str], body: RawBody
-    ) -> Response[bytes]:
+        self,
+        services: AppServices,
+        call: Caller,
+        target: Target,
+        record_id: FromPath[str],
+        body: RawBody,
+    ) -> dict[str, Any]:
         ident = parse_id(target.name, record_id)
         data = parse_object(body)
         text = data.get("body")
         if not isinstance(text, str):
             raise ValidationFailedError({"body": ["Send the comment text as a string."]})
         try:
-            posted = post_comment(api, call, target, ident, text)
+            posted = post_comment(services, call, target, ident, text)
         except CommentError as exc:
             raise ValidationFailedError({"body": [str(exc)]}) from None
-        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+        with services.runtime.engines.tenant_connection(call.tenant) as conn:
             stored = list_comments(
                 conn, call.app.metadata, target.name, ident, limit=1, before_id=posted.id + 1
             )
-        answer = {
+        return {
             "comment": comment_json(stored[0]),
             "notified": [m.user_id for m in posted.notified],
             "cannot_read": [m.user_id for m in posted.cannot_read],
             "unresolved": posted.unresolved,
         }
-        return Response(encode(answer), status_code=201, media_type=JSON)
 
 
 __all__ = ["CommentsController"]

@@ -27,12 +27,11 @@ from trellis.platform.services.caller import readable_entity
 from trellis.platform.services.workflows import WorkflowsService
 
 #: Where ``create_app`` keeps the application's ``ApiGate`` (``app.state``).
-API_STATE = "tenant_api"
+API_STATE = "api_gate"
 _CALL = "trellis.call"
 #: Handler parameter types of the injected values (``services: AppServices``,
 #: ``call: Caller``, ...). (Injected by name; values are ours, so Litestar does not
 #: validate them.)
-Api = NamedDependency[SkipValidation[ApiGate]]
 AppServices = NamedDependency[SkipValidation[Services]]
 Caller = NamedDependency[SkipValidation[Call]]
 TenantApp = NamedDependency[SkipValidation[CompiledApp]]
@@ -40,12 +39,6 @@ Target = NamedDependency[SkipValidation[CompiledEntity]]
 Workflows = NamedDependency[SkipValidation[WorkflowsService]]
 #: ``opt`` key naming what an admin-only handler does ("Only tenant admins may <it>.").
 ADMIN_PURPOSE = "admin_purpose"
-
-
-def provide_api(state: State) -> ApiGate:
-    """The application's ``ApiGate``."""
-    api: ApiGate = state[API_STATE]
-    return api
 
 
 def provide_services(state: State) -> Services:
@@ -97,9 +90,8 @@ async def admin_only(
 
 
 def api_dependencies() -> dict[str, Provide]:
-    """The API router's ``dependencies``: api, services, call, app, target and workflows."""
+    """The API router's ``dependencies``: services, call, app, target and workflows."""
     return {
-        "api": Provide(provide_api, sync_to_thread=False),
         "services": Provide(provide_services, sync_to_thread=False),
         "call": Provide(provide_call),
         "app": Provide(provide_app, sync_to_thread=False),
@@ -111,7 +103,6 @@ def api_dependencies() -> dict[str, Provide]:
 __all__ = [
     "ADMIN_PURPOSE",
     "API_STATE",
-    "Api",
     "AppServices",
     "Caller",
     "Target",
@@ -120,7 +111,6 @@ __all__ = [
     "admin_only",
     "api_dependencies",
     "caller",
-    "provide_api",
     "provide_app",
     "provide_call",
     "provide_services",

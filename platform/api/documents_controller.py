@@ -17,7 +17,7 @@ from litestar import Controller, Response, get, post, route
 from litestar.enums import HttpMethod
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import Api, Caller, Target
+from trellis.platform.api.deps import AppServices, Caller, Target
 from trellis.platform.records.ids import parse_id
 
 
@@ -39,10 +39,15 @@ class DocumentsController(Controller):
 
     @get("/{name:str}", sync_to_thread=True)
     def document_pdf(
-        self, api: Api, call: Caller, target: Target, record_id: FromPath[str], name: FromPath[str]
+        self,
+        services: AppServices,
+        call: Caller,
+        target: Target,
+        record_id: FromPath[str],
+        name: FromPath[str],
     ) -> Response[bytes]:
         ident = parse_id(target.name, record_id)
-        rendered = api.services.documents.pdf_file(call, target, ident, name)
+        rendered = services.documents.pdf_file(call, target, ident, name)
         return Response(
             rendered.content,
             media_type=rendered.media_type,
@@ -51,11 +56,16 @@ class DocumentsController(Controller):
 
     @post("/{name:str}", status_code=201, sync_to_thread=True)
     def store_document(
-        self, api: Api, call: Caller, target: Target, record_id: FromPath[str], name: FromPath[str]
+        self,
+        services: AppServices,
+        call: Caller,
+        target: Target,
+        record_id: FromPath[str],
+        name: FromPath[str],
     ) -> dict[str, Any]:
         """Render the document and save the PDF as a new version on its ``store_in`` field."""
         ident = parse_id(target.name, record_id)
-        field, stored = api.services.documents.store(call, target, ident, name)
+        field, stored = services.documents.store(call, target, ident, name)
         return {"field": field, "file": stored}
 
 

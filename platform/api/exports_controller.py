@@ -17,7 +17,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 from litestar.response import Stream
 
-from trellis.platform.api.deps import Api, Caller, Target
+from trellis.platform.api.deps import AppServices, Caller, Target
 from trellis.platform.api.requests import check_query_params, parse_json
 from trellis.platform.authz.call import Call
 from trellis.platform.exports.jobs import export_file, start_export
@@ -25,7 +25,6 @@ from trellis.platform.exports.links import ExportGoneError, check_link
 from trellis.platform.exports.requests import job_json, parse_job_body
 from trellis.platform.exports.store import job_folder, load_state
 from trellis.platform.records.errors import NotFoundError
-from trellis.platform.records.views import JSON, encode
 from trellis.platform.runtime import Runtime
 from trellis.platform.services.export_formats import FORMATS
 
@@ -56,14 +55,14 @@ class ExportJobController(Controller):
 
     @post("/", status_code=202, sync_to_thread=True)
     def start(
-        self, request: Req, api: Api, call: Caller, target: Target, body: RawBody
-    ) -> Response[bytes]:
+        self, request: Req, services: AppServices, call: Caller, target: Target, body: RawBody
+    ) -> Response[dict[str, Any]]:
         check_query_params(request.query_params, ())
         fmt, filter_text, fields, ids = parse_job_body(parse_json(body) if body.strip() else {})
-        state = start_export(api.runtime, call, target, fmt, filter_text, fields, ids=ids)
+        state = start_export(services.runtime, call, target, fmt, filter_text, fields, ids=ids)
         url = f"/t/{call.tenant}/api/_exports/{state['id']}"
         answer = {"id": state["id"], "state": "queued", "url": url}
-        return Response(encode(answer), status_code=202, media_type=JSON, headers={"Location": url})
+        return Response(answer, status_code=202, headers={"Location": url})
 
 
 class ExportsController(Controller):
@@ -73,21 +72,22 @@ class ExportsController(Controller):
 
     @get("/{export_id:str}", sync_to_thread=True)
     def show(
-        self, request: Req, api: Api, call: Caller, export_id: FromPath[str]
-    ) -> Response[bytes]:
+        self, request: Req, services: AppServices, call: Caller, export_id: FromPath[str]
+    ) -> dict[str, Any]:
         check_query_params(request.query_params, ())
-        _, state = _visible(api.runtime, call, export_id)
-        body = job_json(api.runtime.config, call.tenant, state, api.runtime.clock.now())
-        return Response(encode(body), status_code=200, media_type=JSON)
+        _, state = _visible(services.runtime, call, export_id)
+        return job_json(services.runtime.config, call.tenant, state, services.runtime.clock.now())
 
     @get("/{export_id:str}/download", sync_to_thread=True)
-    def download(self, request: Req, api: Api, call: Caller, export_id: FromPath[str]) -> Stream:
+    def download(
+        self, request: Req, services: AppServices, call: Caller, export_id: FromPath[str]
+    ) -> Stream:
         params = request.query_params
         check_query_params(params, LINK_PARAMS)
-        folder, state = _visible(api.runtime, call, export_id)
-        now = api.runtime.clock.now()
+        folder, state = _visible(services.runtime, call, export_id)
+        now = services.runtime.clock.now()
         expires, signature = params.get("expires"), params.get("signature")
-        check_link(api.runtime.config, call.tenant, export_id, expires, signature, now)
+        check_link(services.runtime.config, call.tenant, export_id, expires, signature, now)
         path = export_file(folder, state)
         if state["state"] != "done" or not path.exists():
             raise ExportGoneError(f"Export {export_id} has no file (yet, or any more).")

@@ -1,9 +1,10 @@
 """The JSON API's front door: bearer tokens become calls, and the services behind them.
 
-``ApiGate`` is what the API router injects as ``api``: it authenticates the
-``Authorization`` header of a request into a :class:`~trellis.platform.authz.call.Call`
-(401 before 404), keeps calls authenticated a moment ago (recent_calls.py), and hands
-the controllers the runtime and the typed services (platform/services). It answers no
+``create_app`` keeps one ``ApiGate`` on ``app.state`` (``deps.API_STATE``): the API
+router's ``call`` dependency authenticates the ``Authorization`` header of a request
+through it into a :class:`~trellis.platform.authz.call.Call` (401 before 404), it keeps
+calls authenticated a moment ago (recent_calls.py), and its typed services
+(platform/services) are what controllers receive as ``services``. It answers no
 operation itself: controllers call the services and return their values.
 """
 
@@ -11,11 +12,9 @@ from __future__ import annotations
 
 from trellis.platform.api.auth import TokenAuthenticator
 from trellis.platform.api.recent_calls import RecentCalls
-from trellis.platform.authz import Authorizer
-from trellis.platform.authz.call import Call, require_reachable
+from trellis.platform.authz.call import Call
 from trellis.platform.runtime import Runtime
 from trellis.platform.services import Services
-from trellis.platform.services.caller import readable_entity
 from trellis.tenants.registry import TokenIdentity
 
 
@@ -31,11 +30,6 @@ class ApiGate:
         self.recent = RecentCalls(runtime.clock, runtime.config.version_check_interval)
         runtime.on_forget(self.recent.forget)
 
-    @property
-    def authz(self) -> Authorizer:
-        """The authorizer of the services."""
-        return self.services.authz
-
     def call(self, tenant: str, authorization: str | None) -> Call:
         """Authenticate and find the tenant's current app (401 before 404)."""
         call = self.call_as(tenant, self.auth.identify(authorization, tenant))
@@ -46,11 +40,6 @@ class ApiGate:
     def call_as(self, tenant: str, identity: TokenIdentity) -> Call:
         """A call of an already authenticated ``identity`` (a token or a session)."""
         return self.services.call_as(tenant, identity)
-
-    #: The entity ``name``: 404 when unknown, 403 when the caller may not read it.
-    entity = staticmethod(readable_entity)
-    #: 404 unless live record ``record_id`` is inside the caller's scope.
-    reachable = staticmethod(require_reachable)
 
 
 __all__ = ["ApiGate"]

@@ -19,7 +19,7 @@ from litestar.concurrency import sync_to_thread
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Stream
 
-from trellis.platform.api.deps import Api, Caller, Target
+from trellis.platform.api.deps import AppServices, Caller, Target
 from trellis.platform.api.requests import check_query_params
 from trellis.platform.authz.call import Call
 from trellis.platform.files.receive import FRAMING_BYTES, receive_file, too_large
@@ -37,7 +37,6 @@ from trellis.platform.records.errors import (
     NotFoundError,
     ValidationFailedError,
 )
-from trellis.platform.records.views import JSON, encode
 from trellis.platform.runtime import Runtime
 
 Req = Request[Any, Any, Any]
@@ -99,20 +98,20 @@ class ImportUploadController(Controller):
 
     @post("/", status_code=202, request_max_body_size=None)
     async def start_import(
-        self, request: Req, api: Api, call: Caller, target: Target
-    ) -> Response[bytes]:
+        self, request: Req, services: AppServices, call: Caller, target: Target
+    ) -> Response[dict[str, Any]]:
         check_query_params(request.query_params, IMPORT_PARAMS)
         plan = plan_from_query(request.query_params)
         call.access.require(target.name, "import")
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_IMPORT_BYTES + FRAMING_BYTES:
             raise too_large(MAX_IMPORT_BYTES)
-        folder = api.runtime.config.data_dir / "imports" / ".incoming"
+        folder = services.runtime.config.data_dir / "imports" / ".incoming"
         content_type = request.headers.get("content-type", "")
         received = await receive_file(request.stream(), content_type, MAX_IMPORT_BYTES, folder)
         try:
             import_id = await sync_to_thread(
-                start_upload, api.runtime, call, target, received.path, received.filename, plan
+                start_upload, services.runtime, call, target, received.path, received.filename, plan
             )
         except ImportRefusedError as exc:
             raise ValidationFailedError({"file": list(exc.problems)}) from None
@@ -120,7 +119,7 @@ class ImportUploadController(Controller):
             await sync_to_thread(received.discard)
         url = f"/t/{call.tenant}/api/_imports/{import_id}"
         body = {"id": import_id, "state": "queued", "url": url}
-        return Response(encode(body), status_code=202, media_type=JSON, headers={"Location": url})
+        return Response(body, status_code=202, headers={"Location": url})
 
 
 class ImportsController(Controller):
@@ -130,41 +129,41 @@ class ImportsController(Controller):
 
     @get("/{import_id:int}", sync_to_thread=True)
     def show_import(
-        self, request: Req, api: Api, call: Caller, import_id: FromPath[int]
-    ) -> Response[bytes]:
+        self, request: Req, services: AppServices, call: Caller, import_id: FromPath[int]
+    ) -> dict[str, Any]:
         check_query_params(request.query_params, ())
-        row = _visible_import(api.runtime, call, import_id)
-        body = import_json(row, api.runtime.clock.now())
-        report = errors_file(api.runtime, call.tenant, import_id)
+        row = _visible_import(services.runtime, call, import_id)
+        body = import_json(row, services.runtime.clock.now())
+        report = errors_file(services.runtime, call.tenant, import_id)
         body["errors_url"] = (
             f"/t/{call.tenant}/api/_imports/{import_id}/errors" if report.exists() else None
         )
-        return Response(encode(body), status_code=200, media_type=JSON)
+        return body
 
     @post("/{import_id:int}/cancel", status_code=200, sync_to_thread=True)
     def cancel(
-        self, request: Req, api: Api, call: Caller, import_id: FromPath[int]
-    ) -> Response[bytes]:
+        self, request: Req, services: AppServices, call: Caller, import_id: FromPath[int]
+    ) -> dict[str, Any]:
         check_query_params(request.query_params, ())
-        _visible_import(api.runtime, call, import_id)
+        _visible_import(services.runtime, call, import_id)
         try:
-            row = cancel_import(api.runtime, call, import_id)
+            row = cancel_import(services.runtime, call, import_id)
         except ImportRefusedError as exc:
             raise ConflictError(exc.args[0]) from None
-        body = import_json(row, api.runtime.clock.now())
-        report = errors_file(api.runtime, call.tenant, import_id)
+        body = import_json(row, services.runtime.clock.now())
+        report = errors_file(services.runtime, call.tenant, import_id)
         body["errors_url"] = (
             f"/t/{call.tenant}/api/_imports/{import_id}/errors" if report.exists() else None
         )
-        return Response(encode(body), status_code=200, media_type=JSON)
+        return body
 
     @get("/{import_id:int}/errors", sync_to_thread=True)
     def import_errors(
-        self, request: Req, api: Api, call: Caller, import_id: FromPath[int]
+        self, request: Req, services: AppServices, call: Caller, import_id: FromPath[int]
     ) -> Stream:
         check_query_params(request.query_params, ())
-        _visible_import(api.runtime, call, import_id)
-        report = errors_file(api.runtime, call.tenant, import_id)
+        _visible_import(services.runtime, call, import_id)
+        report = errors_file(services.runtime, call.tenant, import_id)
         if not report.exists():
             raise NotFoundError(f"Import {import_id} has no error report (yet).")
         source = report.open("rb")

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Response, delete, post
+from litestar import Controller, delete, post
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_object
 from trellis.platform.public import SignedLinks
 from trellis.platform.records.errors import BadRequestError, NotFoundError
-from trellis.platform.records.views import JSON, encode
 
 _KEYS = ("link", "record_id", "expires_days")
 
@@ -40,8 +39,8 @@ class LinksController(Controller):
     guards = [admin_only]
     opt = {ADMIN_PURPOSE: "issue or revoke signed links"}
 
-    @post("/", sync_to_thread=True)
-    def issue_link(self, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
+    @post("/", status_code=201, sync_to_thread=True)
+    def issue_link(self, services: AppServices, call: Caller, body: RawBody) -> dict[str, Any]:
         data = parse_object(body)
         unknown = sorted(set(data) - set(_KEYS))
         if unknown:
@@ -51,17 +50,15 @@ class LinksController(Controller):
             raise BadRequestError("'link' names a links/<name>.yaml kind.", {"link": ["Required."]})
         record_id = _whole(data, "record_id", required=True)
         days = _whole(data, "expires_days", required=False)
-        links = SignedLinks(api.runtime)
+        links = SignedLinks(services.runtime)
         issued = links.issue(call.tenant, name, record_id or 0, days=days, by=call.identity.user_id)
-        return Response(
-            content=encode(issued.as_json(call.tenant)), status_code=201, media_type=JSON
-        )
+        return issued.as_json(call.tenant)
 
     @delete("/{link_id:str}", status_code=204, sync_to_thread=True)
-    def revoke_link(self, api: Api, call: Caller, link_id: FromPath[str]) -> None:
+    def revoke_link(self, services: AppServices, call: Caller, link_id: FromPath[str]) -> None:
         if not link_id.isdigit() or not 1 <= int(link_id) < 2**63:
             raise NotFoundError(f"No signed link with id {link_id}.")
-        SignedLinks(api.runtime).revoke(call.tenant, int(link_id))
+        SignedLinks(services.runtime).revoke(call.tenant, int(link_id))
 
 
 __all__ = ["LinksController"]

@@ -9,13 +9,14 @@ changes are audited and take effect at once in this process, within 2 seconds in
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get, patch
+from typing import Any
+
+from litestar import Controller, get, patch
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_object
 from trellis.platform.records.errors import BadRequestError, NotFoundError
-from trellis.platform.records.views import JSON, encode
 
 
 def _member_id(raw: str) -> int:
@@ -32,23 +33,22 @@ class MembersController(Controller):
     opt = {ADMIN_PURPOSE: "manage members"}
 
     @get("/", sync_to_thread=True)
-    def list_users(self, api: Api, call: Caller) -> Response[bytes]:
-        items = api.services.members.list(call)
-        return Response(content=encode({"items": items}), status_code=200, media_type=JSON)
+    def list_users(self, services: AppServices, call: Caller) -> dict[str, Any]:
+        return {"items": services.members.list(call)}
 
     @get("/{member:str}", sync_to_thread=True)
-    def show_user(self, api: Api, call: Caller, member: FromPath[str]) -> Response[bytes]:
-        found = api.services.members.show(call, _member_id(member))
-        return Response(content=encode(found), status_code=200, media_type=JSON)
+    def show_user(
+        self, services: AppServices, call: Caller, member: FromPath[str]
+    ) -> dict[str, Any]:
+        return services.members.show(call, _member_id(member))
 
     @patch("/{member:str}", sync_to_thread=True)
     def update_user(
-        self, api: Api, call: Caller, member: FromPath[str], body: RawBody
-    ) -> Response[bytes]:
+        self, services: AppServices, call: Caller, member: FromPath[str], body: RawBody
+    ) -> dict[str, Any]:
         if not body.strip():
             raise BadRequestError("Send a JSON object with roles, teams, manager or attributes.")
-        answer = api.services.members.update(call, _member_id(member), parse_object(body))
-        return Response(content=encode(answer), status_code=200, media_type=JSON)
+        return services.members.update(call, _member_id(member), parse_object(body))
 
 
 __all__ = ["MembersController"]

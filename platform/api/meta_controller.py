@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.hygiene import UnsupportedMediaTypeError, is_json_media_type
 from trellis.platform.api.meta_errors import meta_errors
 from trellis.platform.api.meta_rename import rename_request
@@ -34,15 +34,16 @@ from trellis.platform.records.errors import (
     NotFoundError,
     ValidationFailedError,
 )
-from trellis.platform.records.views import JSON, encode
 
 TEXT = "text/plain; charset=utf-8"
+Json = dict[str, Any]
 #: Longest publish comment kept.
 MAX_COMMENT = 2000
 
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(content=encode(body), status_code=status, media_type=JSON, headers=headers)
+def _tagged(body: Json, revision: object) -> Response[Json]:
+    """``body`` with the draft revision as its ``ETag``."""
+    return Response(body, headers={"ETag": f'"{revision}"'})
 
 
 def _expected(request: Request[Any, Any, Any]) -> int:
@@ -92,41 +93,41 @@ class MetaController(Controller):
 
     @get("/draft", sync_to_thread=True)
     def show_draft(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller
-    ) -> Response[bytes]:
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> Response[Json]:
         check_query_params(request.query_params, ())
-        info = api.runtime.tenant(call.tenant, fresh=True)
-        draft = DraftStore(api.runtime.registry).load(info.id)
-        return _json(draft.as_json(), headers={"ETag": f'"{draft.revision}"'})
+        info = services.runtime.tenant(call.tenant, fresh=True)
+        draft = DraftStore(services.runtime.registry).load(info.id)
+        return _tagged(draft.as_json(), draft.revision)
 
     @get("/draft/plan", sync_to_thread=True)
-    def plan(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
+    def plan(self, request: Request[Any, Any, Any], services: AppServices, call: Caller) -> Json:
         check_query_params(request.query_params, ())
         with meta_errors():
-            return _json(plan_draft(api.runtime, call.tenant))
+            return plan_draft(services.runtime, call.tenant)
 
-    @post("/draft/publish", sync_to_thread=True)
+    @post("/draft/publish", status_code=200, sync_to_thread=True)
     def publish(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller, body: RawBody
-    ) -> Response[bytes]:
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller, body: RawBody
+    ) -> Json:
         check_query_params(request.query_params, ())
         data = _json_body(request, body)
         _check_keys(data, ("comment", "confirm_destructive", "data_steps"))
         with meta_errors():
             answer = publish_draft(
-                api.runtime,
+                services.runtime,
                 call.tenant,
                 actor=call.identity.email,
                 comment=_comment(data) or "",
                 confirm=_flag(data, "confirm_destructive"),
                 data_steps=data.get("data_steps"),
             )
-        return _json(answer)
+        return answer
 
-    @post("/draft/rename", sync_to_thread=True)
+    @post("/draft/rename", status_code=200, sync_to_thread=True)
     def rename(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller, body: RawBody
-    ) -> Response[bytes]:
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller, body: RawBody
+    ) -> Response[Json]:
         check_query_params(request.query_params, ())
         data = _json_body(request, body)
         _check_keys(data, ("entity", "from", "to"))
@@ -134,18 +135,18 @@ class MetaController(Controller):
         expected = None if header is None else parse_if_match(header) or 0
         with meta_errors():
             answer = rename_in_draft(
-                api.runtime,
+                services.runtime,
                 call.tenant,
                 rename_request(data),
                 expected=expected,
                 actor=call.identity.email,
             )
-        return _json(answer, headers={"ETag": f'"{answer["draft_version"]}"'})
+        return _tagged(answer, answer["draft_version"])
 
     @get("/draft/{path:path}", sync_to_thread=True)
-    def read(self, api: Api, call: Caller, path: FromPath[str]) -> Response[bytes]:
+    def read(self, services: AppServices, call: Caller, path: FromPath[str]) -> Response[bytes]:
         with meta_errors():
-            text, revision = read_file(api.runtime, call.tenant, check_path(path))
+            text, revision = read_file(services.runtime, call.tenant, check_path(path))
         return Response(
             content=text.encode("utf-8"),
             status_code=200,
@@ -157,11 +158,11 @@ class MetaController(Controller):
     def save(
         self,
         request: Request[Any, Any, Any],
-        api: Api,
+        services: AppServices,
         call: Caller,
         path: FromPath[str],
         body: RawBody,
-    ) -> Response[bytes]:
+    ) -> Response[Json]:
         expected = _expected(request)
         try:
             text = body.decode("utf-8")
@@ -170,40 +171,46 @@ class MetaController(Controller):
         with meta_errors():
             relative = check_path(path)
             revision = save_file(
-                api.runtime, call.tenant, relative, text, expected, call.identity.email
+                services.runtime, call.tenant, relative, text, expected, call.identity.email
             )
         answer = {"path": relative, "draft_version": revision}
-        return _json(answer, headers={"ETag": f'"{revision}"'})
+        return _tagged(answer, revision)
 
     @delete("/draft/{path:path}", sync_to_thread=True, status_code=200)
     def remove(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller, path: FromPath[str]
-    ) -> Response[bytes]:
+        self,
+        request: Request[Any, Any, Any],
+        services: AppServices,
+        call: Caller,
+        path: FromPath[str],
+    ) -> Response[Json]:
         expected = _expected(request)
         with meta_errors():
             relative = check_path(path)
             revision = save_file(
-                api.runtime, call.tenant, relative, None, expected, call.identity.email
+                services.runtime, call.tenant, relative, None, expected, call.identity.email
             )
         answer = {"path": relative, "deleted": True, "draft_version": revision}
-        return _json(answer, headers={"ETag": f'"{revision}"'})
+        return _tagged(answer, revision)
 
     @get("/versions", sync_to_thread=True)
-    def versions(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
+    def versions(
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> Json:
         check_query_params(request.query_params, ())
-        return _json(list_versions(api.runtime, call.tenant))
+        return list_versions(services.runtime, call.tenant)
 
     @get("/versions/{a:str}/diff/{b:str}", sync_to_thread=True)
-    def diff(self, api: Api, call: Caller, a: FromPath[str], b: FromPath[str]) -> Response[bytes]:
+    def diff(self, services: AppServices, call: Caller, a: FromPath[str], b: FromPath[str]) -> Json:
         if not (a.isdigit() and b.isdigit() and len(a) < 10 and len(b) < 10):
             raise NotFoundError("Versions are numbers, e.g. _meta/versions/1/diff/2.")
         with meta_errors():
-            return _json(diff_versions(api.runtime, call.tenant, int(a), int(b)))
+            return diff_versions(services.runtime, call.tenant, int(a), int(b))
 
-    @post("/rollback", sync_to_thread=True)
+    @post("/rollback", status_code=200, sync_to_thread=True)
     def rollback(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller, body: RawBody
-    ) -> Response[bytes]:
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller, body: RawBody
+    ) -> Json:
         check_query_params(request.query_params, ())
         data = _json_body(request, body)
         _check_keys(data, ("version", "comment", "dry_run", "confirm_destructive"))
@@ -214,7 +221,7 @@ class MetaController(Controller):
             raise ValidationFailedError({"version": ["Must be the number of a published version."]})
         with meta_errors():
             answer = rollback(
-                api.runtime,
+                services.runtime,
                 call.tenant,
                 version,
                 actor=call.identity.email,
@@ -222,7 +229,7 @@ class MetaController(Controller):
                 dry_run=_flag(data, "dry_run"),
                 confirm=_flag(data, "confirm_destructive"),
             )
-        return _json(answer)
+        return answer
 
 
 __all__ = ["MetaController"]

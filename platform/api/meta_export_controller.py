@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.openapi_meta_export import ZIP
 from trellis.platform.api.requests import check_query_params
 from trellis.platform.app_packages.export import ExportError, export_files, zip_bytes
@@ -21,10 +21,12 @@ class MetaExportController(Controller):
     opt = {ADMIN_PURPOSE: "export the application's metadata"}
 
     @get("/", sync_to_thread=True)
-    def export(self, request: Request[Any, Any, Any], api: Api, call: Caller) -> Response[bytes]:
+    def export(
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> Response[bytes]:
         check_query_params(request.query_params, ())
         try:
-            files = export_files(api.runtime, call.tenant)
+            files = export_files(services.runtime, call.tenant)
         except ExportError as exc:
             raise ConflictError(str(exc)) from None
         name = f"{call.tenant}-metadata.zip"

@@ -6,22 +6,17 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import Api, Caller, Target
-from trellis.platform.authz.call import Call
+from trellis.platform.api.deps import AppServices, Caller, Target
+from trellis.platform.authz.call import Call, require_reachable
 from trellis.platform.pipelines import forecast, record_stages, stage_stats
 from trellis.platform.pipelines.forecast import Authorize
 from trellis.platform.records.errors import BadRequestError, NotFoundError
 from trellis.platform.records.ids import parse_id
-from trellis.platform.records.views import JSON, encode
 from trellis.platform.services.history import parse_as_of
 from trellis.rules.expr import EvalContext
-
-
-def _json(body: Any) -> Response[bytes]:
-    return Response(content=encode(body), status_code=200, media_type=JSON)
 
 
 def authorize(call: Call, now: datetime) -> Authorize:
@@ -52,19 +47,19 @@ class RecordStagesController(Controller):
 
     @get("/", sync_to_thread=True)
     def stages_of_record(
-        self, api: Api, call: Caller, target: Target, record_id: FromPath[str]
-    ) -> Response[bytes]:
+        self, services: AppServices, call: Caller, target: Target, record_id: FromPath[str]
+    ) -> dict[str, Any]:
         ident = parse_id(target.name, record_id)
         t = target.table
-        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+        with services.runtime.engines.tenant_connection(call.tenant) as conn:
             live = conn.execute(
                 sa.select(t.c.id).where(t.c.id == ident, t.c.deleted_at.is_(None))
             ).first()
             if live is None:
                 raise NotFoundError(f"No {target.name} with id {ident}.")
-            api.reachable(call, conn, target, ident)
-            body = record_stages(conn, call.app, target, ident, api.runtime.clock.now())
-        return _json(body)
+            require_reachable(call, conn, target, ident)
+            body = record_stages(conn, call.app, target, ident, services.runtime.clock.now())
+        return body
 
 
 class PipelinesController(Controller):
@@ -74,30 +69,30 @@ class PipelinesController(Controller):
 
     @get("/_stages", sync_to_thread=True)
     def pipeline_stages(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller
-    ) -> Response[bytes]:
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> dict[str, Any]:
         as_of = request.query_params.get("as_of")
         if as_of is not None:
             parse_as_of(as_of)  # a malformed value is refused as lists refuse it
             message = "as_of is not supported by the stage report (only by _forecast)."
             raise BadRequestError(message, {"as_of": [message]})
-        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+        with services.runtime.engines.tenant_connection(call.tenant) as conn:
             body = stage_stats(
-                conn, call.app, request.query_params, authorize(call, api.runtime.clock.now())
+                conn, call.app, request.query_params, authorize(call, services.runtime.clock.now())
             )
-        return _json(body)
+        return body
 
     @get("/_forecast", sync_to_thread=True)
     def weighted_forecast(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller
-    ) -> Response[bytes]:
-        now = api.runtime.clock.now()
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller
+    ) -> dict[str, Any]:
+        now = services.runtime.clock.now()
         as_of = request.query_params.get("as_of")
         at = parse_as_of(as_of) if as_of is not None else None
         check = authorize(call, now)
-        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+        with services.runtime.engines.tenant_connection(call.tenant) as conn:
             body = forecast(conn, call.app, request.query_params, check, now.date(), at=at)
-        return _json(body)
+        return body
 
 
 __all__ = ["PipelinesController", "RecordStagesController", "authorize"]

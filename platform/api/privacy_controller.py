@@ -7,10 +7,9 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import RawBody  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import check_query_params, parse_object
 from trellis.platform.records.errors import BadRequestError, ValidationFailedError
-from trellis.platform.records.views import JSON, encode
 from trellis.platform.services.privacy import PrivacyService, email_of
 
 Req = Request[Any, Any, Any]
@@ -30,12 +29,14 @@ class PrivacyController(Controller):
     opt = {ADMIN_PURPOSE: "export or erase a person's data and keep the consent ledger"}
 
     @post("/export", status_code=200, sync_to_thread=True)
-    def export(self, request: Req, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
+    def export(
+        self, request: Req, services: AppServices, call: Caller, body: RawBody
+    ) -> Response[bytes]:
         check_query_params(request.query_params, ())
         data = parse_object(body)
         _only(data, {"email"})
         email = email_of(data)
-        archive = PrivacyService(api.runtime).export(
+        archive = PrivacyService(services.runtime).export(
             call.tenant, email, call.identity.email, call.identity.user_id
         )
         name = f"person-export-{call.tenant}.zip"
@@ -46,34 +47,36 @@ class PrivacyController(Controller):
         )
 
     @post("/erase", status_code=200, sync_to_thread=True)
-    def erase(self, request: Req, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
+    def erase(
+        self, request: Req, services: AppServices, call: Caller, body: RawBody
+    ) -> dict[str, Any]:
         check_query_params(request.query_params, ())
         data = parse_object(body)
         _only(data, {"email", "dry_run"})
         dry_run = data.get("dry_run", False)
         if not isinstance(dry_run, bool):
             raise ValidationFailedError({"dry_run": ["true or false."]})
-        done = PrivacyService(api.runtime).erase(
+        done = PrivacyService(services.runtime).erase(
             call.tenant, email_of(data), dry_run, call.identity.email, call.identity.user_id
         )
-        return Response(content=encode(done.as_json()), media_type=JSON)
+        return done.as_json()
 
     @post("/consents", status_code=201, sync_to_thread=True)
-    def add(self, request: Req, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
+    def add(
+        self, request: Req, services: AppServices, call: Caller, body: RawBody
+    ) -> dict[str, Any]:
         check_query_params(request.query_params, ())
-        added = PrivacyService(api.runtime).add_consent(
+        return PrivacyService(services.runtime).add_consent(
             call.tenant, parse_object(body), call.identity.email, call.identity.user_id
         )
-        return Response(content=encode(added), status_code=201, media_type=JSON)
 
     @get("/consents", sync_to_thread=True)
-    def consents(self, request: Req, api: Api, call: Caller) -> Response[bytes]:
+    def consents(self, request: Req, services: AppServices, call: Caller) -> dict[str, Any]:
         check_query_params(request.query_params, ("email",))
         email = request.query_params.get("email") or ""
         if "@" not in email or len(email) > 254 or "\0" in email:
             raise BadRequestError("email= is required.", {"email": ["An e-mail address."]})
-        items = PrivacyService(api.runtime).consents(call.tenant, email)
-        return Response(content=encode({"items": items}), media_type=JSON)
+        return {"items": PrivacyService(services.runtime).consents(call.tenant, email)}
 
 
 __all__ = ["PrivacyController"]

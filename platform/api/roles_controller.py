@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get, put
+from typing import Any
+
+from litestar import Controller, get, put
 from litestar.params import RawBody  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
+from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_object
 from trellis.platform.records.errors import BadRequestError
-from trellis.platform.records.views import JSON, encode
 from trellis.platform.services.roles import check_roles_body, current_roles, replace_roles
 
 
@@ -20,18 +21,16 @@ class RolesController(Controller):
     opt = {ADMIN_PURPOSE: "change roles"}
 
     @get("/", sync_to_thread=True)
-    def show_roles(self, api: Api, call: Caller) -> Response[bytes]:
-        body = current_roles(api.runtime, call.tenant)
-        return Response(content=encode(body), status_code=200, media_type=JSON)
+    def show_roles(self, services: AppServices, call: Caller) -> dict[str, Any]:
+        return current_roles(services.runtime, call.tenant)
 
     @put("/", sync_to_thread=True)
-    def update_roles(self, api: Api, call: Caller, body: RawBody) -> Response[bytes]:
+    def update_roles(self, services: AppServices, call: Caller, body: RawBody) -> dict[str, Any]:
         if not body.strip():
             raise BadRequestError('Send {"source": "<roles.yaml text>", "version": n}.')
         source, expected = check_roles_body(parse_object(body))
         actor = call.identity.email
-        answer = replace_roles(api.runtime, call.tenant, source, expected, actor)
-        return Response(content=encode(answer), status_code=200, media_type=JSON)
+        return replace_roles(services.runtime, call.tenant, source, expected, actor)
 
 
 __all__ = ["RolesController"]

@@ -10,14 +10,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import RawBody  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import Api, Caller, TenantApp
+from trellis.platform.api.deps import AppServices, Caller, TenantApp
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.api.requests import parse_object
 from trellis.platform.records.errors import BadRequestError
-from trellis.platform.records.views import JSON, encode
 from trellis.platform.services.caller import readable_entity
 from trellis.platform.services.check_request import run_check
 from trellis.platform.services.rule_runs_access import visible_changes, visible_runs
@@ -45,18 +44,18 @@ class RulesController(Controller):
 
     @get("/_rule_runs", sync_to_thread=True)
     def rule_runs(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller, app: TenantApp
-    ) -> Response[bytes]:
+        self, request: Request[Any, Any, Any], services: AppServices, call: Caller, app: TenantApp
+    ) -> dict[str, Any]:
         params = request.query_params
         entity = params.get("entity") or None
         if entity is not None:
-            api.entity(call, entity)
+            readable_entity(call, entity)
         raw_id = params.get("id")
         if raw_id and (not raw_id.isdigit() or len(raw_id) > 19):
             raise BadRequestError(f"Parameter 'id' has value '{raw_id}'. Not a record id.")
         record_id = int(raw_id) if raw_id else None
         limit = _limit(params.get("limit"))
-        with api.runtime.engines.tenant_connection(call.tenant) as conn:
+        with services.runtime.engines.tenant_connection(call.tenant) as conn:
             items = list_runs(
                 conn,
                 app,
@@ -66,8 +65,7 @@ class RulesController(Controller):
                 visible=partial(visible_runs, call.access),
             )
         items = [visible_changes(call.access, item) for item in items]
-        body = {"items": items, "count": len(items)}
-        return Response(content=encode(body), status_code=200, media_type=JSON)
+        return {"items": items, "count": len(items)}
 
 
 __all__ = ["RulesController"]

@@ -51,7 +51,9 @@ def parse_job_body(body: Any) -> tuple[str | None, str | None, str | None, bool]
     return texts[0], texts[1], None if fields is None else ",".join(fields), ids
 
 
-def job_json(config: RuntimeConfig, tenant: str, state: dict[str, Any], now: datetime) -> Any:
+def job_json(
+    config: RuntimeConfig, tenant: str, state: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     """What ``GET _exports/{id}`` answers: the state, and a signed link when done."""
     expires = state.get("expires_at")
     expired = isinstance(expires, str) and datetime.fromisoformat(expires) <= now

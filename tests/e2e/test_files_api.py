@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from openapi_spec_validator import validate as validate_openapi
 
+from trellis.platform.api.deps import API_STATE
 from trellis.platform.authz.call import Call
 from trellis.tenants.registry import TokenIdentity
 
@@ -204,7 +205,7 @@ def test_an_unversioned_file_is_replaced_and_a_removed_one_is_gone(world: FilesW
 def test_store_version_stores_bytes_as_the_newest_version(world: FilesWorld) -> None:
     folder = world.new_folder()
     world.upload(world.admin, folder, "contract", "draft.pdf", PDF)
-    api = world.client.app.state["tenant_api"]
+    api = world.client.app.state[API_STATE]
     identity = api.auth.identify(world.admin.headers["Authorization"], "files")
     call: Call = api.call_as("files", identity)
     assert isinstance(identity, TokenIdentity)
