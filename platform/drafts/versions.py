@@ -14,7 +14,6 @@ from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import TenantRegistry
 from trellis.tenants.registry.entries import aware
 
-
 #: The note of a rollback given no comment. It is stored in English (the API's comment);
 #: screens show it in the reader's language (:func:`rollback_note_target`).
 _ROLLBACK_NOTE = "Rollback to version {version}"
