@@ -15,12 +15,13 @@ from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
 from helpers import PackageWriter
-from ui_activity_support import signed_in_client
+from ui_activity_support import create, signed_in_client, update
 from ui_support import add_user
 
 TENANT = "shop"
 ITEM = """
     label: {en: Item, es: Artículo}
+    plural_label: {en: Items, es: Artículos}
     title: name
     fields:
       name: {type: string, required: true}
@@ -70,3 +71,24 @@ def test_history_of_versions_in_spanish(runtime: Runtime, write_package: Package
     assert "paquete" in html.split('<tr id="version-1">', 1)[1].split("</tr>", 1)[0]
     when = re.search(r'<time datetime="[^"]+">([^<]+)</time>', row)
     assert when is not None and "T" not in when.group(1)
+
+
+def test_record_history_and_recycle_bin_in_spanish(
+    runtime: Runtime, write_package: PackageWriter
+) -> None:
+    _spanish_admin(runtime, write_package)
+    record = create(runtime, TENANT, "admin@shop.test", "item", {"name": "Uno"})
+    ident = record["id"] if isinstance(record, dict) else record.id
+    update(runtime, TENANT, "admin@shop.test", "item", ident, {"name": "Dos"})
+    with TestClient(app=create_web_app(runtime)) as client:
+        signed_in_client(client, TENANT, "admin@shop.test")
+        history = client.get(f"/t/{TENANT}/e/item/{ident}/history").text
+        assert "<h1>Historial de Dos</h1>" in history
+        assert "Cambios, los más recientes primero" in history and "Ver a fecha de" in history
+        assert ">Artículos</a>" in history and "Restaurar este valor" in history
+        for english in ("History of", "Changes, newest first", "View as of", "Before"):
+            assert english not in history, english
+        bin_page = client.get(f"/t/{TENANT}/e/item/deleted").text
+        assert "<h1>Papelera: Artículos</h1>" in bin_page
+        assert "La papelera está vacía." in bin_page and "Volver a Artículos" in bin_page
+        assert "Recycle bin" not in bin_page
