@@ -12,6 +12,7 @@ from __future__ import annotations
 from litestar import Controller, Response, get, patch
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import ADMIN_PURPOSE, Api, Caller, admin_only
 from trellis.platform.api.requests import parse_object
 from trellis.platform.records.errors import BadRequestError, NotFoundError
@@ -20,7 +21,7 @@ from trellis.platform.records.views import JSON, encode
 
 def _member_id(raw: str) -> int:
     if not raw.isdigit() or len(raw) > 18:
-        raise NotFoundError(f"No member with id '{raw}'.")
+        raise NotFoundError(Translatable("No member with id '%(id)s'.", id=raw))
     return int(raw)
 
 
@@ -46,7 +47,9 @@ class MembersController(Controller):
         self, api: Api, call: Caller, member: FromPath[str], body: RawBody
     ) -> Response[bytes]:
         if not body.strip():
-            raise BadRequestError("Send a JSON object with roles, teams, manager or attributes.")
+            raise BadRequestError(
+                Translatable("Send a JSON object with roles, teams, manager or attributes.")
+            )
         answer = api.services.members.update(call, _member_id(member), parse_object(body))
         return Response(content=encode(answer), status_code=200, media_type=JSON)
 

@@ -64,7 +64,9 @@ class RecordStagesController(Controller):
                 sa.select(t.c.id).where(t.c.id == ident, t.c.deleted_at.is_(None))
             ).first()
             if live is None:
-                raise NotFoundError(f"No {target.name} with id {ident}.")
+                raise NotFoundError(
+                    Translatable("No %(entity)s with id %(id)s.", entity=target.name, id=ident)
+                )
             api.reachable(call, conn, target, ident)
             body = record_stages(conn, call.app, target, ident, api.runtime.clock.now())
         return _json(body)
