@@ -61,7 +61,7 @@ class Translator:
     def pgettext(self, context: str, message: str, **params: Any) -> str:
         """``message`` as the catalogue translates it in ``context`` (a ``msgctxt``): the
         same English word may need different translations in different places."""
-        text = translations(self.locale).pgettext(context, message)
+        text = str(translations(self.locale).pgettext(context, message))
         return text % localized(params, self.locale) if params else text
 
     def ngettext(self, singular: str, plural: str, count: int, **params: Any) -> str:

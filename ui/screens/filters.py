@@ -37,7 +37,7 @@ def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
 @pass_context
 def _pgettext(context: Context, msgctxt: str, message: str) -> str:
     # ``pgettext("jobs column", "queued")``: the same lookup within a msgctxt.
-    return translations(_translator(context).locale).pgettext(msgctxt, message)
+    return str(translations(_translator(context).locale).pgettext(msgctxt, message))
 
 
 @pass_context
