@@ -84,9 +84,9 @@ def cmd_publish(args: argparse.Namespace) -> None:
     t = cli_translator()
     _out(result.render(t))
     for change in changes:
-        _out(f"data: {t.message(change)}")
+        _out(t.gettext("data: %(change)s", change=t.message(change)))
     if backup:
-        _out(f"backup: {backup}")
+        _out(t.gettext("backup: %(path)s", path=str(backup)))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from trellis.cli_text import N_, cli_translator
+from trellis.cli_text import cli_translator
 from trellis.platform.config import config_from_env
 
 if TYPE_CHECKING:
+    from trellis.platform.i18n import Translator
     from trellis.platform.jobs import EmbeddedWorker
     from trellis.platform.runtime import Runtime
 
@@ -25,17 +26,23 @@ WithDataDir = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
 #: queued (waiting for a first try), running, failed (waiting for a retry), scheduled
 #: (timers, cron rules, SLA timers, reminders), dead, done, discarded.
 STATUS_STATES = ("queued", "running", "failed", "scheduled", "dead", "done", "discarded")
-#: The column titles of ``jobs status`` (spaces become ``_``: the table splits on spaces).
-STATUS_TITLES = {
-    "tenant": N_("tenant"),
-    "queued": N_("jobs column: queued"),
-    "running": N_("running"),
-    "failed": N_("jobs column: failed"),
-    "scheduled": N_("scheduled"),
-    "dead": N_("dead"),
-    "done": N_("jobs column: done"),
-    "discarded": N_("discarded"),
-}
+
+
+def status_titles(t: Translator) -> list[str]:
+    """The column titles of ``jobs status`` in ``t``'s language (spaces become ``_``: the
+    table splits on spaces). A state named like a common word has the ``jobs column``
+    context, so it is translated as a column of jobs (``queued`` -> ``encolados``)."""
+    titles = [
+        t.gettext("tenant"),
+        t.pgettext("jobs column", "queued"),
+        t.gettext("running"),
+        t.pgettext("jobs column", "failed"),
+        t.gettext("scheduled"),
+        t.gettext("dead"),
+        t.pgettext("jobs column", "done"),
+        t.gettext("discarded"),
+    ]
+    return [title.replace(" ", "_") for title in titles]
 
 
 def _out(text: str) -> None:
@@ -91,7 +98,7 @@ def cmd_run_due(args: argparse.Namespace) -> None:
         )
         _out(f"{name}: {counts}")
     for name, error in sorted(report.errors.items()):
-        _out(f"{name}: error: {error}")
+        _out(t.gettext("%(tenant)s: error: %(error)s", tenant=name, error=str(error)))
 
 
 def cmd_status(args: argparse.Namespace) -> None:
@@ -101,8 +108,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     with _runtime(args) as runtime:
         counts = job_counts(runtime)
     t = cli_translator()
-    titles = (t.gettext(STATUS_TITLES[s]).replace(" ", "_") for s in ("tenant", *STATUS_STATES))
-    _out(" ".join(titles))
+    _out(" ".join(status_titles(t)))
     for name, by_state in sorted(counts.items()):
         _out(name + " " + " ".join(str(by_state.get(s, 0)) for s in STATUS_STATES))
 

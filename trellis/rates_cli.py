@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,7 +92,7 @@ def cmd_rates_set(args: argparse.Namespace) -> None:
             store_rates(runtime, args.tenant, [rate], None)
     finally:
         runtime.close()
-    _out(f"{rate.day.isoformat()} {rate.source} {rate.target} {rate.as_json()['rate']}")
+    _out(_rate_line(cli_translator(), rate.as_json()))
 
 
 def cmd_rates_list(args: argparse.Namespace) -> None:
@@ -115,7 +115,28 @@ def cmd_rates_list(args: argparse.Namespace) -> None:
     base = body["base"] or t.gettext("(none declared in app.yaml)")
     _out(t.gettext("base currency: %(base)s", base=base))
     for item in body["items"]:
-        _out(f"{item['date']} {item['from']} {item['to']} {item['rate']}")
+        _out(_rate_line(t, item))
+
+
+def _rate_line(t: Translator, item: Mapping[str, str]) -> str:
+    """One rate of ``rates list`` or ``set``: its day, the two currencies and the rate,
+    every digit kept, as the CLI's language writes the number (``1,08`` in Spanish)."""
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+
+    return t.gettext(
+        "%(date)s %(source)s %(target)s %(rate)s",
+        date=item["date"],
+        source=item["from"],
+        target=item["to"],
+        rate=format_decimal(
+            Decimal(item["rate"]),
+            locale=t.locale,
+            decimal_quantization=False,
+            group_separator=False,
+        ),
+    )
 
 
 def cmd_rates_import(args: argparse.Namespace) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.config import Clock, SystemClock
 from trellis.platform.records.errors import RecordError
 from trellis.tenants.registry import TenantRegistry, TokenIdentity
@@ -43,18 +44,20 @@ class TokenAuthenticator:
                 token of another tenant.
         """
         if not header:
-            raise UnauthorizedError("Sign in first: send 'Authorization: Bearer <token>'.")
+            raise UnauthorizedError(
+                Translatable("Sign in first: send 'Authorization: Bearer <token>'.")
+            )
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             self._audit_failure(tenant, "malformed", None)
-            raise UnauthorizedError("Use 'Authorization: Bearer <token>'.")
+            raise UnauthorizedError(Translatable("Use 'Authorization: Bearer <token>'."))
         identity = self._lookup(token.strip())
         if identity is None:
             self._audit_failure(tenant, self._problem(token.strip()), token.strip())
-            raise UnauthorizedError("The token is unknown, revoked or expired.")
+            raise UnauthorizedError(Translatable("The token is unknown, revoked or expired."))
         if identity.tenant != tenant:
             self._audit_failure(tenant, "other tenant", token.strip())
-            raise UnauthorizedError("The token is not valid for this tenant.")
+            raise UnauthorizedError(Translatable("The token is not valid for this tenant."))
         return identity
 
     def forget(self, tenant: str) -> None:

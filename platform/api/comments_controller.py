@@ -14,6 +14,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.activity import CommentError, post_comment
 from trellis.platform.activity.comments import comment_json, list_comments
 from trellis.platform.activity.service import require_record
@@ -29,7 +30,14 @@ def _int_param(name: str, raw: str | None, default: int | None, top: int) -> int
     if raw is None or raw == "":
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= top:
-        raise BadRequestError(f"Parameter '{name}' has value '{raw[:20]}'. Use 1 to {top}.")
+        raise BadRequestError(
+            Translatable(
+                "Parameter '%(name)s' has value '%(value)s'. Use 1 to %(top)s.",
+                name=name,
+                value=raw[:20],
+                top=top,
+            )
+        )
     return int(raw)
 
 

@@ -17,6 +17,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 from litestar.response import Stream
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import AppServices, Caller, Target
 from trellis.platform.api.requests import check_query_params, parse_json
 from trellis.platform.authz.call import Call
@@ -38,7 +39,7 @@ def _visible(runtime: Runtime, call: Call, export_id: str) -> tuple[Any, dict[st
     folder = job_folder(runtime.config, call.tenant, export_id)
     state = load_state(folder)
     if state is None or not (call.access.admin or state["user_id"] == call.identity.user_id):
-        raise NotFoundError(f"No export {export_id[:40]}.")
+        raise NotFoundError(Translatable("No export %(id)s.", id=export_id[:40]))
     return folder, state
 
 
@@ -90,7 +91,9 @@ class ExportsController(Controller):
         check_link(services.runtime.config, call.tenant, export_id, expires, signature, now)
         path = export_file(folder, state)
         if state["state"] != "done" or not path.exists():
-            raise ExportGoneError(f"Export {export_id} has no file (yet, or any more).")
+            raise ExportGoneError(
+                Translatable("Export %(id)s has no file (yet, or any more).", id=export_id)
+            )
         media_type = FORMATS[state["format"]][0]
         name = state["file_name"]
         return Stream(

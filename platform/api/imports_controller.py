@@ -19,6 +19,7 @@ from litestar.concurrency import sync_to_thread
 from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Stream
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import AppServices, Caller, Target
 from trellis.platform.api.requests import check_query_params
 from trellis.platform.authz.call import Call
@@ -87,7 +88,7 @@ def _visible_import(runtime: Runtime, call: Call, import_id: int) -> dict[str, A
     except ImportRefusedError:
         row = None
     if row is None or not (call.access.admin or row["user_id"] == call.identity.user_id):
-        raise NotFoundError(f"No import {import_id}.")
+        raise NotFoundError(Translatable("No import %(id)s.", id=import_id))
     return row
 
 
@@ -165,7 +166,9 @@ class ImportsController(Controller):
         _visible_import(services.runtime, call, import_id)
         report = errors_file(services.runtime, call.tenant, import_id)
         if not report.exists():
-            raise NotFoundError(f"Import {import_id} has no error report (yet).")
+            raise NotFoundError(
+                Translatable("Import %(id)s has no error report (yet).", id=import_id)
+            )
         source = report.open("rb")
 
         def chunks() -> Any:

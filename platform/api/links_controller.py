@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Controller, delete, post
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_object
 from trellis.platform.public import SignedLinks
@@ -44,7 +45,10 @@ class LinksController(Controller):
         data = parse_object(body)
         unknown = sorted(set(data) - set(_KEYS))
         if unknown:
-            raise BadRequestError(f"Unknown key '{unknown[0]}'.", {unknown[0]: ["Unknown key."]})
+            raise BadRequestError(
+                Translatable("Unknown key '%(key)s'.", key=unknown[0]),
+                {unknown[0]: [Translatable("Unknown key.")]},
+            )
         name = data.get("link")
         if not isinstance(name, str) or not name:
             raise BadRequestError("'link' names a links/<name>.yaml kind.", {"link": ["Required."]})
@@ -57,7 +61,7 @@ class LinksController(Controller):
     @delete("/{link_id:str}", status_code=204, sync_to_thread=True)
     def revoke_link(self, services: AppServices, call: Caller, link_id: FromPath[str]) -> None:
         if not link_id.isdigit() or not 1 <= int(link_id) < 2**63:
-            raise NotFoundError(f"No signed link with id {link_id}.")
+            raise NotFoundError(Translatable("No signed link with id %(id)s.", id=link_id))
         SignedLinks(services.runtime).revoke(call.tenant, int(link_id))
 
 

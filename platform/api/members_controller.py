@@ -14,6 +14,7 @@ from typing import Any
 from litestar import Controller, get, patch
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_object
 from trellis.platform.records.errors import BadRequestError, NotFoundError
@@ -21,7 +22,7 @@ from trellis.platform.records.errors import BadRequestError, NotFoundError
 
 def _member_id(raw: str) -> int:
     if not raw.isdigit() or len(raw) > 18:
-        raise NotFoundError(f"No member with id '{raw}'.")
+        raise NotFoundError(Translatable("No member with id '%(id)s'.", id=raw))
     return int(raw)
 
 
@@ -47,7 +48,9 @@ class MembersController(Controller):
         self, services: AppServices, call: Caller, member: FromPath[str], body: RawBody
     ) -> dict[str, Any]:
         if not body.strip():
-            raise BadRequestError("Send a JSON object with roles, teams, manager or attributes.")
+            raise BadRequestError(
+                Translatable("Send a JSON object with roles, teams, manager or attributes.")
+            )
         return services.members.update(call, _member_id(member), parse_object(body))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, RawBody  # type: ignore[attr-defined]
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.hygiene import UnsupportedMediaTypeError, is_json_media_type
 from trellis.platform.api.meta_errors import meta_errors
@@ -167,7 +168,7 @@ class MetaController(Controller):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadRequestError("The file must be UTF-8 text.") from None
+            raise BadRequestError(Translatable("The file must be UTF-8 text.")) from None
         with meta_errors():
             relative = check_path(path)
             revision = save_file(
@@ -203,7 +204,7 @@ class MetaController(Controller):
     @get("/versions/{a:str}/diff/{b:str}", sync_to_thread=True)
     def diff(self, services: AppServices, call: Caller, a: FromPath[str], b: FromPath[str]) -> Json:
         if not (a.isdigit() and b.isdigit() and len(a) < 10 and len(b) < 10):
-            raise NotFoundError("Versions are numbers, e.g. _meta/versions/1/diff/2.")
+            raise NotFoundError(Translatable("Versions are numbers, e.g. _meta/versions/1/diff/2."))
         with meta_errors():
             return diff_versions(services.runtime, call.tenant, int(a), int(b))
 

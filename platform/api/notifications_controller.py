@@ -16,6 +16,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.authz.call import Call
@@ -36,14 +37,22 @@ def _flag(name: str, raw: str | None) -> bool:
         return False
     if raw in ("true", "1"):
         return True
-    raise BadRequestError(f"Parameter '{name}' has value '{raw}'. Use true or false.")
+    raise BadRequestError(
+        Translatable(
+            "Parameter '%(name)s' has value '%(value)s'. Use true or false.", name=name, value=raw
+        )
+    )
 
 
 def _before(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or len(raw) > 19:
-        raise BadRequestError(f"Parameter 'before' has value '{raw}'. Use a notification id.")
+        raise BadRequestError(
+            Translatable(
+                "Parameter 'before' has value '%(value)s'. Use a notification id.", value=raw
+            )
+        )
     return int(raw)
 
 
@@ -83,7 +92,7 @@ class NotificationsController(Controller):
         user = call.identity.user_id
         number = parse_id("notification", note_id)
         if not mark_read(runtime, call.tenant, user, number):
-            raise NotFoundError(f"No notification with id {number}.")
+            raise NotFoundError(Translatable("No notification with id %(id)s.", id=number))
         unread = unread_count(runtime, call.tenant, user)
         return {"id": number, "read": True, "unread": unread}
 

@@ -9,8 +9,11 @@ import sqlalchemy as sa
 from litestar import Controller, Request, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import AppServices, Caller, Target
+from trellis.platform.api.requests import request_locale
 from trellis.platform.authz.call import Call, require_reachable
+from trellis.platform.i18n import Translator
 from trellis.platform.pipelines import forecast, record_stages, stage_stats
 from trellis.platform.pipelines.forecast import Authorize
 from trellis.platform.records.errors import BadRequestError, NotFoundError
@@ -56,7 +59,9 @@ class RecordStagesController(Controller):
                 sa.select(t.c.id).where(t.c.id == ident, t.c.deleted_at.is_(None))
             ).first()
             if live is None:
-                raise NotFoundError(f"No {target.name} with id {ident}.")
+                raise NotFoundError(
+                    Translatable("No %(entity)s with id %(id)s.", entity=target.name, id=ident)
+                )
             require_reachable(call, conn, target, ident)
             body = record_stages(conn, call.app, target, ident, services.runtime.clock.now())
         return body
@@ -74,7 +79,9 @@ class PipelinesController(Controller):
         as_of = request.query_params.get("as_of")
         if as_of is not None:
             parse_as_of(as_of)  # a malformed value is refused as lists refuse it
-            message = "as_of is not supported by the stage report (only by _forecast)."
+            message = Translatable(
+                "as_of is not supported by the stage report (only by _forecast)."
+            )
             raise BadRequestError(message, {"as_of": [message]})
         with services.runtime.engines.tenant_connection(call.tenant) as conn:
             body = stage_stats(
@@ -92,7 +99,16 @@ class PipelinesController(Controller):
         check = authorize(call, now)
         with services.runtime.engines.tenant_connection(call.tenant) as conn:
             body = forecast(conn, call.app, request.query_params, check, now.date(), at=at)
+        return _localized_gaps(body, request_locale(request))
+
+
+def _localized_gaps(body: dict[str, Any], locale: str) -> dict[str, Any]:
+    """The forecast with each ``missing_rates`` message in the caller's language."""
+    gaps = body.get("missing_rates")
+    if not gaps:
         return body
+    t = Translator(locale)
+    return {**body, "missing_rates": [{**g, "message": t.message(g["message"])} for g in gaps]}
 
 
 __all__ = ["PipelinesController", "RecordStagesController", "authorize"]

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.i18n import DEFAULT_LOCALE, accepted_locale
 from trellis.platform.records.errors import BadRequestError, RecordError
 
@@ -90,7 +91,14 @@ def parse_list_limit(raw: str | None) -> int:
     if raw is None:
         return LIST_DEFAULT_LIMIT
     if not raw.isdigit() or not 1 <= int(raw) <= LIST_MAX_LIMIT:
-        raise BadRequestError(f"Parameter 'limit' has value '{raw}'. Use 1 to {LIST_MAX_LIMIT}.")
+        raise BadRequestError(
+            Translatable(
+                "Parameter '%(name)s' has value '%(value)s'. Use 1 to %(top)s.",
+                name="limit",
+                value=raw,
+                top=LIST_MAX_LIMIT,
+            )
+        )
     return int(raw)
 
 

@@ -24,7 +24,7 @@ from trellis.platform.drafts.errors import (
 from trellis.platform.drafts.lock import publish_lock
 from trellis.platform.drafts.plan import Plan, build_plan, guarded_publish, package_folder
 from trellis.platform.drafts.store import Draft, DraftStore
-from trellis.platform.drafts.versions import note_version
+from trellis.platform.drafts.versions import note_version, rollback_note
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import TenantInfo
 
@@ -253,7 +253,7 @@ def rollback(
     if old is None:
         raise VersionNotFoundError(f"Tenant '{tenant}' has no version {version}.")
     files = dict(old.files)
-    note = comment or f"Rollback to version {version}"
+    note = comment or rollback_note(version)
     if dry_run:
         with package_folder(files) as root:
             plan = build_plan(

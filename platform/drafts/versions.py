@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,22 @@ from trellis.platform.drafts.plan import load_checked, package_folder
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry import TenantRegistry
 from trellis.tenants.registry.entries import aware
+
+#: The note of a rollback given no comment. It is stored in English (the API's comment);
+#: screens show it in the reader's language (:func:`rollback_note_target`).
+_ROLLBACK_NOTE = "Rollback to version {version}"
+_ROLLBACK_NOTE_TEXT = re.compile(r"Rollback to version (\d{1,9})")
+
+
+def rollback_note(version: int) -> str:
+    """The stored note of a rollback to ``version`` given without a comment."""
+    return _ROLLBACK_NOTE.format(version=version)
+
+
+def rollback_note_target(comment: str | None) -> int | None:
+    """The version a platform-written rollback note names; None for a person's comment."""
+    found = _ROLLBACK_NOTE_TEXT.fullmatch(comment or "")
+    return int(found.group(1)) if found else None
 
 
 def note_version(
@@ -102,4 +119,10 @@ def diff_versions(runtime: Runtime, tenant: str, a: int, b: int) -> dict[str, An
     }
 
 
-__all__ = ["diff_versions", "list_versions", "note_version"]
+__all__ = [
+    "diff_versions",
+    "list_versions",
+    "note_version",
+    "rollback_note",
+    "rollback_note_target",
+]

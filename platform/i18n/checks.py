@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -20,17 +21,34 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "Translatable": None}
 #: ``%(name)s`` (gettext, Python) and ``{name}`` (str.format) placeholders.
 PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifeEgGr%]|\{(\w*)\}")
 
-MessageId = str | tuple[str, ...]
+
+@dataclass(frozen=True, slots=True)
+class InContext:
+    """A message id marked with a context (``pgettext(context, message)``: a ``msgctxt``)."""
+
+    context: str
+    message: str | tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.message!r} (msgctxt {self.context!r})"
+
+
+MessageId = str | tuple[str, ...] | InContext
 
 
 def message_ids(root: Path) -> set[MessageId]:
-    """Every message id marked in the sources under ``root`` (a checkout with babel.cfg)."""
+    """Every message id marked in the sources under ``root`` (a checkout with babel.cfg);
+    an id marked with a context (``pgettext``) is an :class:`InContext`."""
     with (root / "babel.cfg").open(encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
     found = extract_from_dir(
         str(root), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
     )
-    return {message for _file, _line, message, _comments, _context in found if message}
+    return {
+        InContext(context, message) if context else message
+        for _file, _line, message, _comments, context in found
+        if message
+    }
 
 
 def placeholders(text: str) -> list[str]:
@@ -39,24 +57,30 @@ def placeholders(text: str) -> list[str]:
 
 
 def catalogue_problems(catalogue: Catalog, ids: Iterable[MessageId]) -> list[str]:
-    """What keeps ``catalogue`` from translating ``ids``: missing, empty, fuzzy, placeholders."""
+    """What keeps ``catalogue`` from translating ``ids``: missing, empty, fuzzy, placeholders.
+
+    An id in a context must have its own entry with that ``msgctxt``.
+    """
     problems: list[str] = []
-    for message_id in sorted(ids, key=str):
+    for marked in sorted(ids, key=str):
+        context = marked.context if isinstance(marked, InContext) else None
+        message_id = marked.message if isinstance(marked, InContext) else marked
         key = message_id[0] if isinstance(message_id, tuple) else message_id
-        entry = catalogue.get(key)
+        entry = catalogue.get(key, context=context)
+        shown = repr(key) if context is None else f"{key!r} in msgctxt {context!r}"
         if entry is None:
-            problems.append(f"{catalogue.locale}: missing {key!r}")
+            problems.append(f"{catalogue.locale}: missing {shown}")
             continue
         raw = entry.string
         strings = [str(s) for s in raw] if isinstance(raw, list | tuple) else [str(raw or "")]
         if not all(strings) or entry.fuzzy:
-            problems.append(f"{catalogue.locale}: untranslated {key!r}")
+            problems.append(f"{catalogue.locale}: untranslated {shown}")
             continue
         wanted = placeholders(" ".join(message_id) if isinstance(message_id, tuple) else key)
         for text in strings:
             if placeholders(text) != wanted:
                 problems.append(
-                    f"{catalogue.locale}: placeholders of {key!r} are {placeholders(text)}, "
+                    f"{catalogue.locale}: placeholders of {shown} are {placeholders(text)}, "
                     f"not {wanted}"
                 )
             elif "%(" in text and _unformattable(text, wanted):
@@ -72,4 +96,4 @@ def _unformattable(text: str, names: list[str]) -> bool:
     return False
 
 
-__all__ = ["KEYWORDS", "catalogue_problems", "message_ids", "placeholders"]
+__all__ = ["KEYWORDS", "InContext", "catalogue_problems", "message_ids", "placeholders"]

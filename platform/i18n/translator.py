@@ -36,8 +36,9 @@ class Translator:
     """Everything a screen, e-mail or message needs to speak ``locale``.
 
     Build one per request (it is cheap: the catalogue is shared) and call
-    ``gettext`` for platform wording, ``label`` for metadata text, ``value_label`` for
-    enum, stage and state values, and ``date``/``number``/``money`` for values.
+    ``gettext`` (``pgettext`` with a context) for platform wording, ``label`` for
+    metadata text, ``value_label`` for enum, stage and state values, and
+    ``date``/``number``/``money`` for values.
     """
 
     locale: str = DEFAULT_LOCALE
@@ -55,6 +56,12 @@ class Translator:
         A parameter that is metadata text (a LocalText label) is given in this locale.
         """
         text = translations(self.locale).gettext(message)
+        return text % localized(params, self.locale) if params else text
+
+    def pgettext(self, context: str, message: str, **params: Any) -> str:
+        """``message`` as the catalogue translates it in ``context`` (a ``msgctxt``): the
+        same English word may need different translations in different places."""
+        text = str(translations(self.locale).pgettext(context, message))
         return text % localized(params, self.locale) if params else text
 
     def ngettext(self, singular: str, plural: str, count: int, **params: Any) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trellis.metadata.model import PUBLIC_ROLE, FormDef
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz.call import Call
 from trellis.platform.records.errors import ValidationFailedError
 from trellis.platform.runtime import PartKey, Runtime, TenantNotFoundError
@@ -21,7 +22,8 @@ from trellis.tenants.registry import TokenIdentity
 
 #: The user id public saves are recorded with (no member has it: ids start at 1).
 PUBLIC_USER_ID = 0
-REQUIRED = "This field is required."
+#: Shown in the visitor's language (the same message as the save pipeline's).
+REQUIRED = Translatable("This field is required.")
 _CALL: PartKey[Call] = PartKey("public.call")
 
 

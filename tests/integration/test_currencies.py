@@ -303,6 +303,25 @@ def test_forecast_converts_and_lists_missing_rates(world: World) -> None:
     assert [(m["currency"], m["date"]) for m in body["missing_rates"]] == [("GBP", "2026-02-01")]
 
 
+def test_forecast_gaps_and_stage_report_refusal_follow_accept_language(world: World) -> None:
+    spanish = {**world.headers(world.admin), "Accept-Language": "es-ES,es;q=0.9"}
+    url = "/t/acme/api/_forecast?pipeline=deal&date=close_date"
+    (gap,) = world.client.get(url, headers=spanish).json()["missing_rates"]
+    assert gap == {
+        "currency": "GBP",
+        "date": "2026-02-01",
+        "message": "No hay tipo de cambio de GBP a EUR el 2026-02-01 o antes.",
+    }
+    (english,) = world.get("_forecast?pipeline=deal&date=close_date").json()["missing_rates"]
+    assert english["message"] == "No exchange rate from GBP to EUR on or before 2026-02-01."
+    stages = "/t/acme/api/_stages?pipeline=deal&as_of=2026-01-01T00:00:00Z"
+    refused = world.client.get(stages, headers=spanish)
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["as_of"] == [
+        "as_of no está disponible en el informe de etapas (solo en _forecast)."
+    ]
+
+
 def test_rates_api_lists_and_sets_for_admins(world: World) -> None:
     listed = world.get("_rates?currency=BHD").json()
     assert listed == {

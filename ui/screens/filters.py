@@ -35,6 +35,12 @@ def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
 
 
 @pass_context
+def _pgettext(context: Context, msgctxt: str, message: str) -> str:
+    # ``pgettext("jobs column", "queued")``: the same lookup within a msgctxt.
+    return str(translations(_translator(context).locale).pgettext(msgctxt, message))
+
+
+@pass_context
 def _label(context: Context, text: str | None) -> str:
     return _translator(context).label(text)
 
@@ -53,7 +59,8 @@ def _value_label(context: Context, value: Any, field: FieldDef) -> str:
 
 
 def register_filters(engine: Any) -> None:
-    """Add the screens' globals, filters and gettext (``{% trans %}``, ``_()``) to Jinja."""
+    """Add the screens' globals, filters and gettext (``{% trans %}``, ``_()``,
+    ``pgettext()``) to Jinja."""
     env = engine.engine
     env.globals["htmx_version"] = HTMX_VERSION
     env.globals["csp"] = CONTENT_SECURITY_POLICY
@@ -61,7 +68,7 @@ def register_filters(engine: Any) -> None:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True, pgettext=_pgettext)
     env.filters["label"] = _label
     env.filters["msg"] = _message
     env.filters["value_label"] = _value_label

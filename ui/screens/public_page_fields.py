@@ -12,7 +12,10 @@ from trellis.ui.screens.public_text import PageText
 def page_fields(
     entity: EntityDef, declared: Sequence[PublicFieldDef], text: PageText
 ) -> list[dict[str, Any]]:
-    """The declared fields of a public page, labelled in the page's language."""
+    """The declared fields of a public page, labelled in the page's language (a field's
+    own label and its options' labels in the catalogue language when the page declares
+    none)."""
+    t = text.translator
     out = []
     for item in declared:
         f = entity.fields[item.name]
@@ -20,10 +23,11 @@ def page_fields(
             {
                 "name": f.name,
                 "type": str(f.type),
-                "label": text(item.label, f.label),
+                "label": text(item.label, t.label(f.label)),
                 "help": text(item.help),
                 "required": item.required or f.required,
                 "options": f.options,
+                "choices": [(o, t.label(f.option_label(o))) for o in f.options],
                 "max_length": f.max_length,
             }
         )

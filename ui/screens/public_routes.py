@@ -18,6 +18,8 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from litestar.response import Redirect, Template
 
 from trellis.metadata.model import LinkDef
+from trellis.platform.api.errors import localized_body
+from trellis.platform.i18n import N_
 from trellis.platform.public import (
     LinkRefusedError,
     PublicForm,
@@ -27,6 +29,7 @@ from trellis.platform.public import (
 )
 from trellis.platform.records.errors import ConflictError, ValidationFailedError
 from trellis.platform.records.values import to_json
+from trellis.ui.screens import public_messages as say
 from trellis.ui.screens.forms import form_values
 from trellis.ui.screens.public_limits import PublicLimiter
 from trellis.ui.screens.public_page_fields import form_languages, link_languages, page_fields
@@ -46,21 +49,10 @@ from trellis.ui.screens.web import UiServices
 #: The honeypot: hidden from people, irresistible to form-filling bots. Field names
 #: never start with ``_``, so it cannot clash with a form's fields.
 TRAP = "_homepage"
-NOT_FOUND = "This page does not exist."
-BAD_ORIGIN = "This form cannot be sent from the page you used."
-PROBLEM = "Please correct the fields marked below."
-THANKS = "Thank you. We have received your message."
-LINK_DONE = "Thank you. Your answer has been saved."
 #: A transparent 1x1 GIF: what an ``open`` (tracking pixel) link answers.
 PIXEL = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
 )
-LINK_REFUSED: Mapping[str, tuple[int, str]] = {
-    "invalid": (404, "This link is not valid."),
-    "expired": (410, "This link has expired."),
-    "used": (410, "This link has already been used."),
-    "revoked": (410, "This link has been withdrawn."),
-}
 
 
 class PublicPages:
@@ -86,23 +78,34 @@ class PublicPages:
         )
 
     def message(
-        self, request: Request[Any, Any, Any], status: int, heading: str, text: str
+        self,
+        request: Request[Any, Any, Any],
+        status: int,
+        heading: str,
+        text: str,
+        **params: Any,
     ) -> Response[Any]:
-        """A page with one sentence (errors, thanks), or its JSON for JSON posts."""
+        """A page with one platform sentence (errors), or its JSON for JSON posts: the
+        msgids ``heading`` and ``text`` (filled from ``params``) in the reader's language."""
+        reader = PageText(request.headers.get("accept-language"), None)
+        t = reader.translator
+        sentence = t.gettext(text, **params)
         if request.headers.get("content-type", "").startswith("application/json"):
             key = "message" if status < 400 else "error"
-            return Response(content={key: text}, status_code=status)
-        reader = PageText(request.headers.get("accept-language"), None)
-        return self.render("message.html", reader.context(heading=heading, message=text), status)
+            return Response(content={key: sentence}, status_code=status)
+        context = reader.context(lang=t.locale, heading=t.gettext(heading), message=sentence)
+        return self.render("message.html", context, status)
 
     def not_found(self, request: Request[Any, Any, Any]) -> Response[Any]:
         """The one 404 of every public path: unknown tenant, form or link alike."""
-        return self.message(request, 404, "Not found", NOT_FOUND)
+        return self.message(request, 404, N_("Not found"), say.NOT_FOUND)
 
     def too_many(self, request: Request[Any, Any, Any], retry: int) -> Response[Any]:
         """429 with ``Retry-After``."""
-        text = f"Too many submissions from your address. Please try again in {retry} seconds."
-        response = self.message(request, 429, "Please wait", text)
+        text = N_(
+            "Too many submissions from your address. Please try again in %(seconds)s seconds."
+        )
+        response = self.message(request, 429, N_("Please wait"), text, seconds=retry)
         response.headers["Retry-After"] = str(retry)
         return response
 
@@ -121,14 +124,15 @@ class PublicPages:
         text = PageText(
             request.headers.get("accept-language"), found.default_locale, form_languages(form)
         )
+        t = text.translator
         context = text.context(
-            heading=text(form.title, entity.label),
+            heading=text(form.title, t.label(entity.label)),
             intro=text(form.description),
-            submit=text(form.submit_label, "Send"),
+            submit=text(form.submit_label, t.gettext(say.SEND)),
             fields=page_fields(entity, form.fields, text),
             values=values or {},
             errors=errors or {},
-            problem=PROBLEM,
+            problem=t.gettext(say.PROBLEM),
             trap=TRAP,
             action=f"/p/{found.tenant}/forms/{form.name}",
         )
@@ -148,12 +152,12 @@ class PublicPages:
             request.headers.get("accept-language"), found.default_locale, form_languages(form)
         )
         entity = found.rt.app.model.entities[form.entity]
-        heading = text(form.title, entity.label)
+        t = text.translator
+        heading = text(form.title, t.label(entity.label))
+        thanks = text(form.success_message, t.gettext(say.THANKS))
         if request.headers.get("content-type", "").startswith("application/json"):
-            return Response(
-                content={"message": text(form.success_message, THANKS)}, status_code=201
-            )
-        context = text.context(heading=heading, message=text(form.success_message, THANKS))
+            return Response(content={"message": thanks}, status_code=201)
+        context = text.context(heading=heading, message=thanks)
         policy = page_policy(frame_ancestors=form.allowed_origins)
         return self.render("message.html", context, 200, policy)
 
@@ -180,12 +184,13 @@ class PublicPages:
         self, request: Request[Any, Any, Any], tenant: str, found: PublicForm, body: Submission
     ) -> Response[Any]:
         if not origin_ok(request, found.form.allowed_origins):
-            return self.message(request, 403, "Not allowed", BAD_ORIGIN)
+            return self.message(request, 403, N_("Not allowed"), say.BAD_ORIGIN)
         retry = self.limiter.check(tenant, request.client.host if request.client else None)
         if retry is not None:
             return self.too_many(request, retry)
         if body.malformed:
-            return self.message(request, 400, "Bad request", "Send a JSON object of fields.")
+            malformed = N_("Send a JSON object of fields.")
+            return self.message(request, 400, N_("Bad request"), malformed)
         if body.filled(TRAP):
             return self.form_done(request, found)
         entity = found.rt.app.model.entities[found.form.entity]
@@ -198,15 +203,18 @@ class PublicPages:
             self.forms.submit(found, values)
         except ValidationFailedError as exc:
             if body.json:
-                return Response(content={"errors": exc.errors}, status_code=422)
+                locale = PageText(request.headers.get("accept-language"), None).translator.locale
+                return Response(
+                    content=localized_body({"errors": exc.errors}, locale), status_code=422
+                )
             return self.form_page(request, found, values=values, errors=placed(exc.errors, names))
         return self.form_done(request, found)
 
     # links --------------------------------------------------------------------------
     def refused(self, request: Request[Any, Any, Any], exc: LinkRefusedError) -> Response[Any]:
         """The clear page of a link that cannot be used."""
-        status, text = LINK_REFUSED.get(exc.reason, LINK_REFUSED["invalid"])
-        return self.message(request, status, "Link", text)
+        status, text = say.LINK_REFUSED.get(exc.reason, say.LINK_REFUSED["invalid"])
+        return self.message(request, status, N_("Link"), text)
 
     def link_get(self, request: Request[Any, Any, Any], tenant: str, token: str) -> Response[Any]:
         """A link fetched: tracking links store their values and answer a pixel or a
@@ -265,16 +273,18 @@ class PublicPages:
                 for f in fields
             ]
         current = {f["name"]: record.get(f["name"]) for f in fields}
+        t = text.translator
+        button = say.CONFIRM if kind.action == "set" else say.SEND
         context = text.context(
-            heading=text(kind.title, entity.label),
+            heading=text(kind.title, t.label(entity.label)),
             intro=text(kind.description),
             action=kind.action,
             shown=shown,
             fields=fields,
             values=values if values is not None else current,
             errors=errors or {},
-            problem=PROBLEM,
-            submit=text(kind.submit_label, "Confirm" if kind.action == "set" else "Send"),
+            problem=t.gettext(say.PROBLEM),
+            submit=text(kind.submit_label, t.gettext(button)),
             form_action=f"/p/{tenant}/s/{token}",
         )
         return self.render("link.html", context, status if errors else 200)
@@ -284,7 +294,7 @@ class PublicPages:
     ) -> Response[Any]:
         """Use the link: store the answer or the declared values; answer a clear page."""
         if not origin_ok(request, ()):
-            return self.message(request, 403, "Not allowed", BAD_ORIGIN)
+            return self.message(request, 403, N_("Not allowed"), say.BAD_ORIGIN)
         retry = self.limiter.check(tenant, request.client.host if request.client else None)
         if retry is not None:
             return self.too_many(request, retry)
@@ -312,9 +322,10 @@ class PublicPages:
                 request, tenant, token, values=values, errors=reason, opened=opened, status=409
             )
         text = PageText(request.headers.get("accept-language"), None, link_languages(done.kind))
-        message = text(done.kind.done_message, LINK_DONE)
+        t = text.translator
+        message = text(done.kind.done_message, t.gettext(say.LINK_DONE))
         context = text.context(
-            heading=text(done.kind.title, done.entity.entity.label), message=message
+            heading=text(done.kind.title, t.label(done.entity.entity.label)), message=message
         )
         return self.render("message.html", context, 200)
 

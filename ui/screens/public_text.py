@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from trellis.metadata.model import PublicText, pick_text
-from trellis.platform.i18n.negotiation import accepted_languages
+from trellis.platform.i18n import Translator
+from trellis.platform.i18n.negotiation import accepted_languages, supported
 
 
 class PageText:
@@ -37,9 +38,19 @@ class PageText:
                 return tag.split("-", 1)[0]
         return (self.default or "en").split("-", 1)[0]
 
+    @property
+    def translator(self) -> Translator:
+        """The platform's own wording (errors, buttons, thanks) in the first accepted
+        language the catalogues ship, else the tenant's default, else English."""
+        for tag in self.languages:
+            found = supported(tag)
+            if found:
+                return Translator(found)
+        return Translator(self.default or "en")
+
     def context(self, **extra: Any) -> dict[str, Any]:
-        """A template context with ``lang`` set."""
-        return {"lang": self.lang, **extra}
+        """A template context with ``lang`` and the translator (``_()``, ``|msg``) set."""
+        return {"lang": self.lang, "i18n": self.translator, **extra}
 
 
 __all__ = ["PageText", "accepted_languages"]

@@ -32,6 +32,7 @@ from trellis.platform.drafts import (
 from trellis.platform.records.errors import NotFoundError
 from trellis.tenants.registry import VersionConflictError
 from trellis.ui.screens.designer_routes import admin_call
+from trellis.ui.screens.version_view import version_rows
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -154,7 +155,9 @@ def publish_routes(services: UiServices) -> list[Any]:
     @get("/t/{tenant:str}/admin/versions", sync_to_thread=True)
     def history(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
         ui = admin_call(services, request, tenant)
-        return page(request, ui, "versions.html", list_versions(runtime, tenant))
+        found = list_versions(runtime, tenant)
+        found["items"] = version_rows(ui.translator, found["items"])
+        return page(request, ui, "versions.html", found)
 
     @get("/t/{tenant:str}/admin/versions/diff", sync_to_thread=True)
     def diff(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
