@@ -46,6 +46,7 @@ from trellis.platform.api.notifications_controller import (
 )
 from trellis.platform.api.openapi_controller import OpenApiController
 from trellis.platform.api.options import options_for
+from trellis.platform.api.dashboards_controller import DashboardsController
 from trellis.platform.api.pipelines_controller import PipelinesController, RecordStagesController
 from trellis.platform.api.privacy_controller import PrivacyController
 from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware
@@ -88,6 +89,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     DeliveriesController,
     SearchController,
     PipelinesController,
+    DashboardsController,
     RecordsController,
     EntityReadsController,
     RecycleBinController,

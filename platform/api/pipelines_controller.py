@@ -77,14 +77,10 @@ class PipelinesController(Controller):
         self, request: Request[Any, Any, Any], api: Api, call: Caller
     ) -> Response[bytes]:
         as_of = request.query_params.get("as_of")
-        if as_of is not None:
-            parse_as_of(as_of)  # a malformed value is refused as lists refuse it
-            message = "as_of is not supported by the stage report (only by _forecast)."
-            raise BadRequestError(message, {"as_of": [message]})
+        at = parse_as_of(as_of) if as_of is not None else None
+        check = authorize(call, api.runtime.clock.now())
         with api.runtime.engines.tenant_connection(call.tenant) as conn:
-            body = stage_stats(
-                conn, call.app, request.query_params, authorize(call, api.runtime.clock.now())
-            )
+            body = stage_stats(conn, call.app, request.query_params, check, at=at)
         return _json(body)
 
     @get("/_forecast", sync_to_thread=True)
