@@ -75,7 +75,8 @@ _RANGE = re.compile(r"^Must be (at least|at most|between|more than|less than) ")
 #: Paths left out of the linked sequences (see ``Fuzzer.sequences``).
 _NOT_IN_MERGE = re.compile(r"is neither the survivor nor one of the losers\.$")
 SIDE_PATHS = (
-    r"/(_deleted|_restore|_history|_merge|_import|_export|_export_jobs|_backups|cancel)(/|$)"
+    r"/(_deleted|_restore|_history|_merge|_import|_export|_export_jobs|_backups|cancel"
+    r"|_stages|_forecast|_dashboards)(/|$)"
 )
 #: ``_stages`` and ``_forecast`` name a pipeline, the entity and field that follow it and
 #: the amount and date fields: names whose fit depends on each other and on the package.
@@ -203,9 +204,9 @@ class Fuzzer:
         fuzzer = self
 
         # The recycle bin, history, merge, import, export and backup operations (and an
-        # import's cancel) are fuzzed one by one above; left in the sequences, their entry
-        # points (a bin listing, a restore of a random id) would take most of the few
-        # derandomized steps from the record's lifecycle.
+        # import's cancel), pipeline reports and dashboards are fuzzed one by one above;
+        # left in the sequences, their entry points (a bin listing, a restore of a random
+        # id) would take most of the few derandomized steps from the record's lifecycle.
         lifecycle = self.schema.exclude(path_regex=SIDE_PATHS)
         if only is not None:
             lifecycle = lifecycle.include(path_regex=only)

@@ -26,6 +26,7 @@ from trellis.metadata.model.local_text import LocalText, Translatable
 from trellis.platform.api.backups_controller import BackupsController
 from trellis.platform.api.client_ip import client_ip_middleware
 from trellis.platform.api.comments_controller import CommentsController
+from trellis.platform.api.dashboards_controller import DashboardsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
 from trellis.platform.api.documents_controller import DocumentsController
 from trellis.platform.api.errors import error_handlers
@@ -46,7 +47,6 @@ from trellis.platform.api.notifications_controller import (
 )
 from trellis.platform.api.openapi_controller import OpenApiController
 from trellis.platform.api.options import options_for
-from trellis.platform.api.dashboards_controller import DashboardsController
 from trellis.platform.api.pipelines_controller import PipelinesController, RecordStagesController
 from trellis.platform.api.privacy_controller import PrivacyController
 from trellis.platform.api.rate_limit import rate_counter, rate_limit_middleware

@@ -77,7 +77,9 @@ def pipeline_schemas() -> dict[str, Any]:
     report = _object({**head, "stages": {"type": "array", "items": stage}})
     figures = {"amount": _DECIMAL, "weighted": _DECIMAL, "count": {"type": "integer"}}
     month = _object({"month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, **figures})
-    missing = _object({"currency": _TEXT, "date": {"type": "string", "format": "date"}, "message": _TEXT})
+    missing = _object(
+        {"currency": _TEXT, "date": {"type": "string", "format": "date"}, "message": _TEXT}
+    )
     forecast = _object(
         {
             **head,
@@ -85,8 +87,11 @@ def pipeline_schemas() -> dict[str, Any]:
             "date": _TEXT,
             "months": {"type": "array", "items": month},
             "total": _object(figures),
-            "currency": {**_TEXT, "description": "With a money amount in several "
-                         "currencies: the base currency the sums are in."},
+            "currency": {
+                **_TEXT,
+                "description": "With a money amount in several "
+                "currencies: the base currency the sums are in.",
+            },
             "missing_rates": {
                 "type": "array",
                 "items": missing,
@@ -173,33 +178,60 @@ def pipeline_paths(app: CompiledApp, base: str, errors: Errors) -> dict[str, Any
     """``_stages``, ``_forecast`` and the dashboards, under ``base``."""
     month = "^(" + _YEAR + "-(0[1-9]|1[0-2]))?$"
     bounds = [
-        _query(key, f"{word} month (YYYY-MM, inclusive), in the tenant's time zone.",
-               {"type": "string", "pattern": month})
+        _query(
+            key,
+            f"{word} month (YYYY-MM, inclusive), in the tenant's time zone.",
+            {"type": "string", "pattern": month},
+        )
         for key, word in (("from", "First"), ("to", "Last"))
     ]
-    amount = _query("amount", "The amount field (money, decimal or integer); default: the "
-                    "entity's first money field, else its first number field.")
-    when = _query("date", "The date or datetime field that places a record in a month; "
-                  "default: the entity's first date field.")
+    amount = _query(
+        "amount",
+        "The amount field (money, decimal or integer); default: the "
+        "entity's first money field, else its first number field.",
+    )
+    when = _query(
+        "date",
+        "The date or datetime field that places a record in a month; "
+        "default: the entity's first date field.",
+    )
     name = {"name": "name", "in": "path", "required": True, "schema": _TEXT}
     read = errors(_READ)
     return {
         f"{base}/_stages": _get(
-            "Pipelines", "Per stage: records that entered it, are in it, the average stay "
-            "and conversion, inside the caller's record scope", "pipelineStages",
-            [*_binding(app), _as_of("The figures")], "Trellis_StageReport", read),
+            "Pipelines",
+            "Per stage: records that entered it, are in it, the average stay "
+            "and conversion, inside the caller's record scope",
+            "pipelineStages",
+            [*_binding(app), _as_of("The figures")],
+            "Trellis_StageReport",
+            read,
+        ),
         f"{base}/_forecast": _get(
-            "Pipelines", "Per month, the amount and the amount weighted by the stage's "
+            "Pipelines",
+            "Per month, the amount and the amount weighted by the stage's "
             "probability of the open records inside the caller's record scope",
-            "pipelineForecast", [*_binding(app), amount, when, *bounds, _as_of("The sums")],
-            "Trellis_Forecast", read),
+            "pipelineForecast",
+            [*_binding(app), amount, when, *bounds, _as_of("The sums")],
+            "Trellis_Forecast",
+            read,
+        ),
         f"{base}/_dashboards": _get(
-            "Dashboards", "The dashboards with a tile the caller may read", "listDashboards",
-            [], "Trellis_DashboardList", errors(("401", "414", "429", "503"))),
+            "Dashboards",
+            "The dashboards with a tile the caller may read",
+            "listDashboards",
+            [],
+            "Trellis_DashboardList",
+            errors(("401", "414", "429", "503")),
+        ),
         f"{base}/_dashboards/{{name}}": _get(
-            "Dashboards", "A dashboard's tiles, computed through the caller's access",
-            "dashboardTiles", [name, _as_of("The tiles' records")], "Trellis_Dashboard",
-            errors(_RECORD_READ)),
+            "Dashboards",
+            "A dashboard's tiles, computed through the caller's access",
+            "dashboardTiles",
+            [name, _as_of("The tiles' records")],
+            "Trellis_Dashboard",
+            errors(_RECORD_READ),
+        ),
     }
 
 
@@ -209,9 +241,13 @@ def record_stages_path(entity: CompiledEntity, base: str, errors: Errors) -> dic
     label = entity.entity.label
     return {
         f"{base}/{entity.name}/{{id}}/_stages": _get(
-            label, f"Every stay of a {label.lower()} in a pipeline stage, oldest first",
-            f"stages{class_name(entity.name)}", [record_id], "Trellis_RecordStages",
-            errors(_RECORD_READ)),
+            label,
+            f"Every stay of a {label.lower()} in a pipeline stage, oldest first",
+            f"stages{class_name(entity.name)}",
+            [record_id],
+            "Trellis_RecordStages",
+            errors(_RECORD_READ),
+        ),
     }
 
 

@@ -221,9 +221,7 @@ def _ratio_tile(
     at: datetime | None,
 ) -> TileData:
     """A ratio of its parts, each computed as a KPI; unavailable when any part is."""
-    parts = [
-        compute_tile(conn, access, measure_tile(tile, m), ectx, at=at) for _, m in ratio.parts
-    ]
+    parts = [compute_tile(conn, access, measure_tile(tile, m), ectx, at=at) for _, m in ratio.parts]
     for part in parts:
         if part.unavailable is not None:
             return TileData(tile, unavailable=part.unavailable)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from pipeline_as_of_support import World, build_world
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from pipeline_as_of_support import World, build_world
 
 from trellis.ui.screens.app import create_web_app
 
-from pipeline_as_of_support import World, build_world
 from ui_support import sign_in
 
 
@@ -67,8 +67,12 @@ def test_the_stage_report_as_of_a_past_moment_is_the_report_then(world: World) -
     past = world.stages("rep2", as_of=at)
     assert past == then_rep
     assert world.stages("admin", as_of=at) == then_admin
-    assert _figures(past) == {"lead": (2, 2, None, 0, 0.0), "proposal": ZERO, "won": ZERO,
-                              "lost": ZERO}
+    assert _figures(past) == {
+        "lead": (2, 2, None, 0, 0.0),
+        "proposal": ZERO,
+        "won": ZERO,
+        "lost": ZERO,
+    }
     assert _figures(now) == {
         "lead": (3, 1, 120.0, 1, 0.3333),
         "proposal": (1, 1, None, 0, 0.0),
