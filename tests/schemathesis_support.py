@@ -27,6 +27,9 @@ so :func:`tolerated_refusal` lets exactly these through:
 - 415 naming only ``file`` on an upload: its type is sniffed from the bytes, and no
   schema can say which bytes make an accepted format; 422 naming only ``file`` on an
   import upload (a CSV or XLSX whose content cannot be imported);
+- 400 of ``_stages`` or ``_forecast`` naming only ``pipeline``, ``entity``, ``field``,
+  ``amount`` or ``date``: which names fit depends on the others and on the package
+  (an entity whose field follows that pipeline, an amount field of that entity);
 - 400 or 422 of ``_merge`` naming only ``survivor``, ``losers`` or ``fields``: a
   survivor among the losers, or a field's winner outside the merge, relate two values.
 
@@ -72,8 +75,12 @@ _RANGE = re.compile(r"^Must be (at least|at most|between|more than|less than) ")
 #: Paths left out of the linked sequences (see ``Fuzzer.sequences``).
 _NOT_IN_MERGE = re.compile(r"is neither the survivor nor one of the losers\.$")
 SIDE_PATHS = (
-    r"/(_deleted|_restore|_history|_merge|_import|_export|_export_jobs|_backups|cancel)(/|$)"
+    r"/(_deleted|_restore|_history|_merge|_import|_export|_export_jobs|_backups|cancel"
+    r"|_stages|_forecast|_dashboards)(/|$)"
 )
+#: ``_stages`` and ``_forecast`` name a pipeline, the entity and field that follow it and
+#: the amount and date fields: names whose fit depends on each other and on the package.
+_PIPELINE_NAMES = frozenset({"pipeline", "entity", "field", "amount", "date"})
 _REJECTIONS = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422"]
 
 
@@ -127,6 +134,8 @@ class Fuzzer:
             grammars = {"filter", "cursor", "as_of"}
             if case.operation.path.endswith("/_import"):
                 grammars |= {"map", "key"}
+            if case.operation.path.endswith(("/_stages", "/_forecast")):
+                grammars |= _PIPELINE_NAMES
             return set(errors) <= grammars
         if case.path.endswith("/_rates"):
             return all(m == SAME_CURRENCY for ms in errors.values() for m in ms)
@@ -195,9 +204,9 @@ class Fuzzer:
         fuzzer = self
 
         # The recycle bin, history, merge, import, export and backup operations (and an
-        # import's cancel) are fuzzed one by one above; left in the sequences, their entry
-        # points (a bin listing, a restore of a random id) would take most of the few
-        # derandomized steps from the record's lifecycle.
+        # import's cancel), pipeline reports and dashboards are fuzzed one by one above;
+        # left in the sequences, their entry points (a bin listing, a restore of a random
+        # id) would take most of the few derandomized steps from the record's lifecycle.
         lifecycle = self.schema.exclude(path_regex=SIDE_PATHS)
         if only is not None:
             lifecycle = lifecycle.include(path_regex=only)

@@ -26,6 +26,7 @@ from trellis.metadata.model.local_text import LocalText, Translatable
 from trellis.platform.api.backups_controller import BackupsController
 from trellis.platform.api.client_ip import client_ip_middleware
 from trellis.platform.api.comments_controller import CommentsController
+from trellis.platform.api.dashboards_controller import DashboardsController
 from trellis.platform.api.deps import API_STATE, api_dependencies
 from trellis.platform.api.documents_controller import DocumentsController
 from trellis.platform.api.errors import error_handlers
@@ -88,6 +89,7 @@ API_CONTROLLERS: tuple[Any, ...] = (
     DeliveriesController,
     SearchController,
     PipelinesController,
+    DashboardsController,
     RecordsController,
     EntityReadsController,
     RecycleBinController,

@@ -26,6 +26,11 @@ from trellis.platform.api.openapi_links import (
     transition_path,
 )
 from trellis.platform.api.openapi_merge import ALLOW_DUPLICATE, merge_paths
+from trellis.platform.api.openapi_pipelines import (
+    pipeline_paths,
+    pipeline_schemas,
+    record_stages_path,
+)
 from trellis.platform.api.openapi_platform import platform_paths, platform_schemas
 from trellis.platform.api.openapi_public import link_paths, link_schemas
 from trellis.platform.api.openapi_responses import error_responses, errors_of
@@ -310,6 +315,7 @@ def build_openapi(
         "Trellis_Approval": approval_schema(),
         "Trellis_History": history_schema(),
         **platform_schemas(app),
+        **pipeline_schemas(),
     }
     parameters = shared_parameters(default_limit, max_limit)
     for entity in app.entities.values():
@@ -327,6 +333,7 @@ def build_openapi(
             created["links"] = {**created["links"], **document_links(entity, documents)}
         parts = entity_components(entity, workflows=workflows)
         paths.update(export_paths(entity, base, _errors))
+        paths.update(record_stages_path(entity, base, _errors))
         add_line_schemas(parts["schemas"], app, entity)
         schemas.update(parts["schemas"])
         parameters.update(parts["parameters"])
@@ -334,6 +341,7 @@ def build_openapi(
         paths.update(link_paths(base))
         schemas.update(link_schemas(app.model))
     paths.update(platform_paths(base, _errors))
+    paths.update(pipeline_paths(app, base, _errors))
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

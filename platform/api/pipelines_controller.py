@@ -77,16 +77,10 @@ class PipelinesController(Controller):
         self, request: Request[Any, Any, Any], services: AppServices, call: Caller
     ) -> dict[str, Any]:
         as_of = request.query_params.get("as_of")
-        if as_of is not None:
-            parse_as_of(as_of)  # a malformed value is refused as lists refuse it
-            message = Translatable(
-                "as_of is not supported by the stage report (only by _forecast)."
-            )
-            raise BadRequestError(message, {"as_of": [message]})
+        at = parse_as_of(as_of) if as_of is not None else None
+        check = authorize(call, services.runtime.clock.now())
         with services.runtime.engines.tenant_connection(call.tenant) as conn:
-            body = stage_stats(
-                conn, call.app, request.query_params, authorize(call, services.runtime.clock.now())
-            )
+            body = stage_stats(conn, call.app, request.query_params, check, at=at)
         return body
 
     @get("/_forecast", sync_to_thread=True)

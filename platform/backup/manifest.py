@@ -11,8 +11,9 @@ from trellis.metadata.model.local_text import Translatable
 #: Name of the format written into every manifest.
 FORMAT_NAME = "trellis-backup"
 #: Version of the archive layout; a restore refuses archives of a newer version.
-#: 2 added ``members/members.jsonl`` (version 1 archives restore without members).
-FORMAT_VERSION = 2
+#: 2 added ``members/members.jsonl`` (version 1 archives restore without members); 3
+#: added ``members/users.jsonl`` (members' user ids: a restore elsewhere maps them).
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 PACKAGE_DIR = "package/"
 DATA_DIR = "data/"
@@ -20,6 +21,7 @@ HISTORY_ENTRY = "history/_changes.jsonl"
 INTERNAL_DIR = "internal/"
 AUDIT_ENTRY = "audit/audit.jsonl"
 MEMBERS_ENTRY = "members/members.jsonl"
+USERS_ENTRY = "members/users.jsonl"
 FILES_DIR = "files/"
 
 
@@ -121,6 +123,7 @@ __all__ = [
     "MANIFEST",
     "MEMBERS_ENTRY",
     "PACKAGE_DIR",
+    "USERS_ENTRY",
     "BackupError",
     "Entry",
     "Manifest",

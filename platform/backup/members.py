@@ -48,6 +48,8 @@ class MembersResult:
     new_accounts: tuple[str, ...]
     dropped_roles: tuple[tuple[str, str], ...] = ()
     roleless: tuple[str, ...] = ()
+    #: (archived e-mail, the account's id in the target installation) per member.
+    user_ids: tuple[tuple[str, int], ...] = ()
 
 
 def members_query(registry: TenantRegistry, tenant_id: int) -> sa.Select[Any]:
@@ -201,7 +203,7 @@ def restore_members(
     registry.changed(target, "members")
     lost = {email for email, _ in dropped}
     roleless = tuple(str(r["email"]) for r in rows if r["email"] in lost and not r["roles"])
-    return MembersResult(len(rows), tuple(created), dropped, roleless)
+    return MembersResult(len(rows), tuple(created), dropped, roleless, tuple(ids.items()))
 
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +18,26 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.loader import load_package
+from trellis.metadata.model import AppModel
 from trellis.metadata.model.local_text import Translatable
 from trellis.metadata.model.roles import ADMIN_ROLE
 from trellis.platform.app_packages.export import write_package
-from trellis.platform.backup.manifest import AUDIT_ENTRY, FILES_DIR, MEMBERS_ENTRY, BackupError
+from trellis.platform.backup.manifest import (
+    AUDIT_ENTRY,
+    FILES_DIR,
+    MEMBERS_ENTRY,
+    USERS_ENTRY,
+    BackupError,
+)
 from trellis.platform.backup.members import MembersResult, check_members, restore_members
 from trellis.platform.backup.tables import archived_tables, drop_tenant_tables, reset_sequences
+from trellis.platform.backup.user_ids import (
+    Rewrite,
+    audit_rewriter,
+    check_users,
+    row_rewriter,
+    user_map,
+)
 from trellis.platform.backup.values import from_json
 from trellis.platform.backup.verify import VerifiedArchive, verify_archive
 from trellis.platform.config import check_tenant_name
@@ -57,24 +71,32 @@ def _lines(archive: zipfile.ZipFile, name: str) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def _converted(archive: zipfile.ZipFile, name: str, table: sa.Table) -> Iterator[dict[str, Any]]:
+def _converted(
+    archive: zipfile.ZipFile, name: str, table: sa.Table, rewrite: Rewrite | None = None
+) -> Iterator[dict[str, Any]]:
     for row in _lines(archive, name):
         unknown = set(row) - set(table.c.keys())
         if unknown:
             raise BackupError(f"'{name}' has columns its package lacks: {sorted(unknown)}.")
+        if rewrite is not None:
+            kept = rewrite(row)
+            if kept is None:
+                continue  # a row that cannot be without a user the archive does not list
+            row = kept
         try:
             yield {k: from_json(table.c[k], v) for k, v in row.items()}
         except (ValueError, TypeError, ArithmeticError) as exc:
             raise BackupError(f"'{name}' holds a value that does not fit: {exc}.") from None
 
 
-#: The checked member rows (roles the app lacks removed) and the dropped (email, role) pairs.
-Members = tuple[list[dict[str, Any]], tuple[tuple[str, str], ...]]
+#: The checked member rows (roles the app lacks removed), the dropped (email, role)
+#: pairs and the archived user ids (id -> e-mail; empty before format 3).
+Members = tuple[list[dict[str, Any]], tuple[tuple[str, str], ...], dict[int, str]]
 
 
 def _plan(
     verified: VerifiedArchive, folder: Path
-) -> tuple[list[tuple[str, sa.Table]], Members | None]:
+) -> tuple[AppModel, list[tuple[str, sa.Table]], Members | None]:
     """Load the package and convert every row once (a dry run); returns the tables and
     the checked members (None when the archive has no members file)."""
     write_package(verified.package, folder)
@@ -82,7 +104,7 @@ def _plan(
     tables = archived_tables(model, build_metadata(model))
     names = {name for name, _ in tables}
     listed = {n for n, e in verified.manifest.entries.items() if e.rows is not None}
-    if listed - names - {AUDIT_ENTRY, MEMBERS_ENTRY}:
+    if listed - names - {AUDIT_ENTRY, MEMBERS_ENTRY, USERS_ENTRY}:
         raise BackupError(f"Rows for tables the package lacks: {sorted(listed - names)[:3]}.")
     members: Members | None = None
     with zipfile.ZipFile(verified.path) as archive:
@@ -92,8 +114,12 @@ def _plan(
                     pass
         if MEMBERS_ENTRY in verified.manifest.entries:
             rows = list(_lines(archive, MEMBERS_ENTRY))
-            members = check_members(rows, {ADMIN_ROLE, *model.roles})
-    return tables, members
+            kept, dropped = check_members(rows, {ADMIN_ROLE, *model.roles})
+            users: dict[int, str] = {}
+            if USERS_ENTRY in verified.manifest.entries:
+                users = check_users(_lines(archive, USERS_ENTRY), [r["email"] for r in rows])
+            members = (kept, dropped, users)
+    return model, tables, members
 
 
 def _check_target(runtime: Runtime, target: str, replace: bool) -> bool:
@@ -112,7 +138,7 @@ def _check_target(runtime: Runtime, target: str, replace: bool) -> bool:
 
 def _insert(
     runtime: Runtime, target: str, archive: zipfile.ZipFile, tables: list[tuple[str, sa.Table]],
-    entries: set[str],
+    entries: set[str], rewriters: Callable[[sa.Table], Rewrite | None],
 ) -> dict[str, int]:  # fmt: skip
     counts: dict[str, int] = {}
     with runtime.engines.tenant_connection(target, write=True) as conn, conn.begin():
@@ -122,7 +148,7 @@ def _insert(
             if name not in entries:
                 continue
             batch: list[dict[str, Any]] = []
-            for row in _converted(archive, name, table):
+            for row in _converted(archive, name, table, rewriters(table)):
                 batch.append(row)
                 if len(batch) >= BATCH:
                     conn.execute(table.insert(), batch)
@@ -158,7 +184,7 @@ def restore_backup(
     exists = _check_target(runtime, target, replace)
     with tempfile.TemporaryDirectory(prefix="trellis-restore-") as temp:
         folder = Path(temp) / "package"
-        tables, members = _plan(verified, folder)
+        model, tables, members = _plan(verified, folder)
         if exists:
             with runtime.engines.tenant_connection(target, write=True) as conn, conn.begin():
                 drop_tenant_tables(conn)
@@ -170,9 +196,20 @@ def restore_backup(
     info = runtime.tenant(target, fresh=True)
     entries = set(verified.manifest.entries)
     store = file_store(runtime.config)
+    restored, remap = None, None
+    if members is not None:  # first: the members' ids here are what user references become
+        restored = restore_members(runtime, target, members[0], actor, members[1])
+        remap = user_map(members[2], dict(restored.user_ids))
+    runtime.forget(target)
+
+    def rewriters(table: sa.Table) -> Rewrite | None:
+        return None if remap is None else row_rewriter(model, table, remap)
+
     with zipfile.ZipFile(path) as archive:
-        counts = _insert(runtime, target, archive, tables, entries)
+        counts = _insert(runtime, target, archive, tables, entries, rewriters)
         audit_rows = list(_lines(archive, AUDIT_ENTRY)) if AUDIT_ENTRY in entries else []
+        if remap is not None:
+            audit_rows = [audit_rewriter(remap)(r) for r in audit_rows]
         audit = runtime.registry.audit
         with runtime.engines.system_connection(write=True) as sys_conn, sys_conn.begin():
             audit.restore(info.id, [_audit_row(r) for r in audit_rows], sys_conn)
@@ -187,9 +224,6 @@ def restore_backup(
             with archive.open(name) as source:
                 store.put(target, name[len(FILES_DIR) :], source)  # type: ignore[arg-type]
     runtime.forget(target)
-    restored = None
-    if members is not None:
-        restored = restore_members(runtime, target, members[0], actor, members[1])
     reindex(runtime, target)
     return RestoreResult(target, counts, len(files), restored)
 

@@ -28,11 +28,13 @@ from trellis.platform.backup.manifest import (
     MANIFEST,
     MEMBERS_ENTRY,
     PACKAGE_DIR,
+    USERS_ENTRY,
     BackupError,
     Manifest,
 )
 from trellis.platform.backup.members import member_rows, members_query
 from trellis.platform.backup.tables import archived_tables, order_by
+from trellis.platform.backup.user_ids import user_rows, users_query
 from trellis.platform.backup.values import to_json
 from trellis.platform.config.version import __version__
 from trellis.platform.db.tables import build_metadata
@@ -82,6 +84,7 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
     keys: list[str] = []
     audit_query = runtime.registry.audit.backup_query(info.id)
     people = members_query(runtime.registry, info.id)
+    ids = users_query(runtime.registry, info.id)
     held: set[str] = set()
     with runtime.engines.tenant_connection(tenant) as conn:
         if conn.dialect.name == "postgresql":
@@ -101,12 +104,14 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
                 entries[MEMBERS_ENTRY] = write_lines(
                     archive, MEMBERS_ENTRY, _noting_roles(member_rows(audit_conn, people), held)
                 )
+                entries[USERS_ENTRY] = write_lines(archive, USERS_ENTRY, user_rows(audit_conn, ids))
     if AUDIT_ENTRY not in entries:
         with runtime.engines.system_connection() as sys_conn, sys_conn.begin():
             entries[AUDIT_ENTRY] = write_lines(archive, AUDIT_ENTRY, _audit(sys_conn, audit_query))
             entries[MEMBERS_ENTRY] = write_lines(
                 archive, MEMBERS_ENTRY, _noting_roles(member_rows(sys_conn, people), held)
             )
+            entries[USERS_ENTRY] = write_lines(archive, USERS_ENTRY, user_rows(sys_conn, ids))
     if runtime.tenant(tenant, fresh=True).current_version != version.version_no:
         raise BackupError(f"'{tenant}' was published during the backup: run it again.")
     manifest.unknown_roles = sorted(held - {ADMIN_ROLE, *app.model.roles})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -33,10 +34,12 @@ def compute_dashboard(
     ectx: EvalContext,
     *,
     user_names: Mapping[int, str] | None = None,
+    at: datetime | None = None,
 ) -> list[TileData]:
-    """Every tile of ``dashboard``, in order, as the caller may see it."""
+    """Every tile of ``dashboard``, in order, as the caller may see it (as of ``at``)."""
     return [
-        compute_tile(conn, access, tile, ectx, user_names=user_names) for tile in dashboard.tiles
+        compute_tile(conn, access, tile, ectx, user_names=user_names, at=at)
+        for tile in dashboard.tiles
     ]
 
 

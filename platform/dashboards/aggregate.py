@@ -26,6 +26,7 @@ from trellis.platform.dashboards.buckets import bucket_start
 from trellis.platform.dashboards.groups import Group, order_groups
 from trellis.platform.dashboards.ratio import measure_tile, ratio_value
 from trellis.platform.dashboards.zone_offsets import offset_stretches
+from trellis.platform.history.past_table import past_table, swap_table
 from trellis.platform.money import (
     MissingRate,
     MoneySource,
@@ -99,17 +100,22 @@ def compute_tile(
     ectx: EvalContext,
     *,
     user_names: Mapping[int, str] | None = None,
+    at: datetime | None = None,
 ) -> TileData:
     """Compute ``tile`` for the caller whose ``access`` is given (and its ``compare``
     series; the tile is unavailable when either is).
 
-    Never raises for what the caller may not see: the result is then unavailable,
-    with a sentence saying why.
+    With ``at`` the tile is computed over the records as they were then
+    (:func:`~trellis.platform.history.past_table.past_table`): those that existed and
+    were not in the recycle bin, inside the caller's record scope as it is today, with
+    their past values; related records (``having``, reference filters) are read as
+    they are now. Never raises for what the caller may not see: the result is then
+    unavailable, with a sentence saying why.
     """
-    data = _compute(conn, access, tile, ectx, user_names)
+    data = _compute(conn, access, tile, ectx, user_names, at)
     if tile.compare is None or data.unavailable is not None:
         return data
-    other = _compute(conn, access, tile.compare, ectx, user_names)
+    other = _compute(conn, access, tile.compare, ectx, user_names, at)
     if other.unavailable is not None:
         return TileData(tile, unavailable=other.unavailable)
     return replace(data, compare=other, missing=(*data.missing, *other.missing))
@@ -121,10 +127,11 @@ def _compute(
     tile: TileDef,
     ectx: EvalContext,
     user_names: Mapping[int, str] | None,
+    at: datetime | None = None,
 ) -> TileData:
     """One aggregate tile (or ratio) without its ``compare`` series."""
     if tile.ratio is not None:
-        return _ratio_tile(conn, access, tile, tile.ratio, ectx)
+        return _ratio_tile(conn, access, tile, tile.ratio, ectx, at)
     entity = access.app.entities.get(tile.entity)
     if entity is None:
         return TileData(tile, unavailable=f"There is no entity '{tile.entity}'.")
@@ -132,10 +139,8 @@ def _compute(
     if refusal is not None:
         return TileData(tile, unavailable=refusal)
     t = entity.table
-    where: list[Any] = [t.c.deleted_at.is_(None)]
+    where: list[Any] = []
     scope = access.scope(entity, ectx)
-    if scope is not None:
-        where.append(scope)
     try:
         condition = scoped_filter(access, access.app, entity, tile.where, ectx)
     except BadRequestError:
@@ -147,18 +152,38 @@ def _compute(
         if isinstance(found, str):
             return TileData(tile, unavailable=found)
         where.append(found)
+    if at is not None:
+        with past_table(conn, access.app, entity, at, scope=scope) as past:
+            moved = [swap_table(condition, t, past) for condition in where]
+            return _aggregate(conn, access, ectx, tile, entity, past, moved, user_names or {})
+    live = [t.c.deleted_at.is_(None), *(() if scope is None else (scope,)), *where]
+    return _aggregate(conn, access, ectx, tile, entity, t, live, user_names or {})
+
+
+def _aggregate(
+    conn: sa.Connection,
+    access: Access,
+    ectx: EvalContext,
+    tile: TileDef,
+    entity: CompiledEntity,
+    t: sa.Table,
+    where: list[Any],
+    user_names: Mapping[int, str],
+) -> TileData:
+    """The tile's number or groups over the rows of ``t`` (the entity's table, or its
+    past) that ``where`` selects."""
     money = money_source(entity.entity, tile.field) if tile.agg != "count" else None
     if money is not None:
-        return _money_tile(conn, access, ectx, tile, entity, money, where, user_names or {})
+        return _money_tile(conn, access, ectx, tile, t, money, where, user_names)
     measure = _measure(tile, t)
     if tile.group_by is None:
-        value = conn.execute(sa.select(measure).where(*where)).scalar()
+        value = conn.execute(sa.select(measure).select_from(t).where(*where)).scalar()
         return TileData(tile, value=_number(value))
     field = entity.entity.fields.get(tile.group_by)
     key = _group_key(conn, access, t, tile, field)
     query = sa.select(key.label("key"), measure.label("value")).where(*where).group_by(key)
     rows = {row.key: _number(row.value) for row in conn.execute(query)}
-    labels = _labels(conn, access, ectx, tile, field, rows, user_names or {})
+    labels = _labels(conn, access, ectx, tile, field, rows, user_names)
     groups = order_groups(access.app.model, tile, field, rows, labels)
     return TileData(tile, groups=groups)
 
@@ -188,10 +213,15 @@ def _having(
 
 
 def _ratio_tile(
-    conn: sa.Connection, access: Access, tile: TileDef, ratio: RatioDef, ectx: EvalContext
+    conn: sa.Connection,
+    access: Access,
+    tile: TileDef,
+    ratio: RatioDef,
+    ectx: EvalContext,
+    at: datetime | None,
 ) -> TileData:
     """A ratio of its parts, each computed as a KPI; unavailable when any part is."""
-    parts = [compute_tile(conn, access, measure_tile(tile, m), ectx) for _, m in ratio.parts]
+    parts = [compute_tile(conn, access, measure_tile(tile, m), ectx, at=at) for _, m in ratio.parts]
     for part in parts:
         if part.unavailable is not None:
             return TileData(tile, unavailable=part.unavailable)
@@ -206,7 +236,7 @@ def _money_tile(
     access: Access,
     ectx: EvalContext,
     tile: TileDef,
-    entity: CompiledEntity,
+    t: sa.Table,
     money: MoneySource,
     where: list[Any],
     user_names: Mapping[int, str],
@@ -215,7 +245,7 @@ def _money_tile(
 
     Amounts without a rate are left out and listed in ``missing`` (the tile is flagged).
     """
-    t = entity.table
+    entity = access.app.entities[str(tile.entity)]
     field = entity.entity.fields.get(tile.group_by) if tile.group_by else None
     keys = [_group_key(conn, access, t, tile, field)] if tile.group_by is not None else []
     query = parts_query(money, t, conn.dialect.name, where, keys)

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.platform.db.tables import STAGE_HISTORY_TABLE
-from trellis.platform.pipelines.binding import bind
+from trellis.platform.history.past_table import past_table
+from trellis.platform.pipelines.binding import PipelineBinding, bind
 from trellis.platform.pipelines.forecast import Authorize
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.values import as_utc, to_json
@@ -65,23 +66,47 @@ def stage_stats(
     app: CompiledApp,
     params: Mapping[str, str],
     authorize: Authorize | None = None,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     """Per stage of a pipeline, over live records: how many entered it, are in it now,
     the average stay, and how many went on to a later stage that is not lost.
 
     ``authorize(entity, fields)`` refuses what the caller may not read and returns the
-    caller's record scope, which limits the records counted.
+    caller's record scope, which limits the records counted. With ``at`` the figures
+    are those of that moment: stays entered by then, a stay left later counted as still
+    open, over the records that existed then (:func:`past_table`).
 
     Raises:
         BadRequestError: unknown or ambiguous pipeline, entity or field.
     """
     binding = bind(app, params)
+    records = app.table(binding.entity.name)
+    scope = authorize(binding.entity.name, (binding.field.name,)) if authorize else None
+    if at is None:
+        ids = sa.select(records.c.id).where(
+            records.c.deleted_at.is_(None), *(() if scope is None else (scope,))
+        )
+        return _stage_stats(conn, app, binding, ids, None)
+    entity = app.entities[binding.entity.name]
+    with past_table(conn, app, entity, at, scope=scope) as past:
+        return _stage_stats(conn, app, binding, sa.select(past.c.id), as_utc(at))
+
+
+def _stage_stats(
+    conn: sa.Connection,
+    app: CompiledApp,
+    binding: PipelineBinding,
+    ids: sa.Select[Any],
+    at: datetime | None,
+) -> dict[str, Any]:
+    """The stage figures of the records ``ids`` (as of ``at`` when given)."""
     stages = binding.pipeline.stages
     order = {s.name: i for i, s in enumerate(stages)}
     lost = [s.name for s in stages if s.lost]
     h, later = _table(app), _table(app).alias("later")
-    records = app.table(binding.entity.name)
-    scope = authorize(binding.entity.name, (binding.field.name,)) if authorize else None
+    # As of ``at``: a stay entered later did not exist; one left later was still open.
+    left_at = h.c.left_at if at is None else sa.case((h.c.left_at <= at, h.c.left_at))
+    entered_then = sa.true() if at is None else h.c.entered_at <= at
     rank = sa.case(order, value=h.c.stage, else_=-1)
     later_rank = sa.case(order, value=later.c.stage, else_=-1)
     moved_on = (
@@ -94,30 +119,28 @@ def stage_stats(
             later.c.id != h.c.id,
             later_rank > rank,
             later.c.stage.not_in(lost) if lost else sa.true(),
+            sa.true() if at is None else later.c.entered_at <= at,
         )
         .exists()
     )
-    closed = h.c.left_at.is_not(None)
+    closed = left_at.is_not(None)
     query = (
         sa.select(
             h.c.stage,
             sa.func.count(sa.distinct(h.c.record_id)).label("entered"),
-            sa.func.count(sa.distinct(sa.case((h.c.left_at.is_(None), h.c.record_id)))).label(
+            sa.func.count(sa.distinct(sa.case((left_at.is_(None), h.c.record_id)))).label(
                 "current"
             ),
             sa.func.avg(
-                sa.case((closed, _seconds(conn.dialect.name, h.c.entered_at, h.c.left_at)))
+                sa.case((closed, _seconds(conn.dialect.name, h.c.entered_at, left_at)))
             ).label("avg_seconds"),
             sa.func.count(sa.distinct(sa.case((moved_on, h.c.record_id)))).label("converted"),
         )
         .where(
             h.c.entity == binding.entity.name,
             h.c.field == binding.field.name,
-            h.c.record_id.in_(
-                sa.select(records.c.id).where(
-                    records.c.deleted_at.is_(None), *(() if scope is None else (scope,))
-                )
-            ),
+            entered_then,
+            h.c.record_id.in_(ids),
         )
         .group_by(h.c.stage)
     )

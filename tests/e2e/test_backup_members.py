@@ -133,7 +133,7 @@ def test_members_round_trip_into_a_new_tenant_with_roles_teams_and_manager(
         manifest = json.loads(archive.read("manifest.json"))
         raw = archive.read(MEMBERS_ENTRY)
     entry = manifest["entries"][MEMBERS_ENTRY]
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
     assert entry == {"rows": 4, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}
     rows = _members(first)
     emails = ["ana@acme.test", "boss@acme.test", "carl@acme.test", "dan@acme.test"]

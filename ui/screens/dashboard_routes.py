@@ -3,6 +3,7 @@
 Tiles are computed in SQL through the caller's access (record scope, hidden fields,
 readable entities) and drawn as server-side SVG with a data table beside each chart.
 A dashboard none of whose tiles the caller may read is not listed and answers 404.
+``?as_of=`` (RFC 3339) computes the tiles over the records as they were then.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.metadata.model import NUMBER_KINDS
 from trellis.platform.dashboards import compute_dashboard, readable_dashboards
+from trellis.platform.services.history import parse_as_of
 from trellis.rules.expr import EvalContext
 from trellis.ui.screens.dashboard_view import tile_view
 from trellis.ui.screens.web import UiServices, not_found, page, signed_in
@@ -38,10 +40,16 @@ def dashboard_routes(services: UiServices) -> list[Any]:
         dashboard = boards.get(name)
         if dashboard is None:
             raise not_found(f"No dashboard '{name}'.")
-        ectx = EvalContext(now=runtime.clock.now(), user_id=ui.call.identity.user_id)
+        as_of = request.query_params.get("as_of") or None
+        at = parse_as_of(as_of) if as_of is not None else None
+        # As of a moment, ``today()`` in a tile's filter and rate days are that moment's.
+        now = at if at is not None else runtime.clock.now()
+        ectx = EvalContext(now=now, user_id=ui.call.identity.user_id)
         names = services.members.names(tenant)
         with runtime.engines.tenant_connection(tenant) as conn:
-            tiles = compute_dashboard(conn, ui.call.access, dashboard, ectx, user_names=names)
+            tiles = compute_dashboard(
+                conn, ui.call.access, dashboard, ectx, user_names=names, at=at
+            )
         model = ui.call.app.model
         views = [tile_view(model, data, i, ui.translator) for i, data in enumerate(tiles)]
         ctx = {
@@ -49,6 +57,7 @@ def dashboard_routes(services: UiServices) -> list[Any]:
             "kpis": [v for v in views if v.kind in NUMBER_KINDS],
             "charts": [v for v in views if v.kind not in NUMBER_KINDS],
             "dashboards": list(boards.values()),
+            "as_of": as_of,
         }
         return page(request, ui, "dashboard.html", ctx)
 
