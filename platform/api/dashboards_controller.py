@@ -11,20 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
-from trellis.platform.api.deps import Api, Caller
+from trellis.metadata.model.local_text import Translatable
+from trellis.platform.api.deps import AppServices, Caller
 from trellis.platform.dashboards import TileData, compute_dashboard, readable_dashboards
 from trellis.platform.records.errors import NotFoundError
 from trellis.platform.records.values import to_json
-from trellis.platform.records.views import JSON, encode
 from trellis.platform.services.history import parse_as_of
 from trellis.rules.expr import EvalContext
-
-
-def _json(body: Any) -> Response[bytes]:
-    return Response(content=encode(body), status_code=200, media_type=JSON)
 
 
 def _number(value: Any) -> str | None:
@@ -62,24 +58,28 @@ class DashboardsController(Controller):
     path = "/_dashboards"
 
     @get("/", sync_to_thread=True)
-    def list_dashboards(self, call: Caller) -> Response[bytes]:
+    def list_dashboards(self, call: Caller) -> dict[str, Any]:
         items = [
             {"name": d.name, "label": d.label, "description": d.description}
             for d in readable_dashboards(call.access)
         ]
-        return _json({"items": items})
+        return {"items": items}
 
     @get("/{name:str}", sync_to_thread=True)
     def dashboard_tiles(
-        self, request: Request[Any, Any, Any], api: Api, call: Caller, name: FromPath[str]
-    ) -> Response[bytes]:
+        self,
+        request: Request[Any, Any, Any],
+        services: AppServices,
+        call: Caller,
+        name: FromPath[str],
+    ) -> dict[str, Any]:
         as_of = request.query_params.get("as_of")
         at = parse_as_of(as_of) if as_of is not None else None
         boards = {d.name: d for d in readable_dashboards(call.access)}
         dashboard = boards.get(name)
         if dashboard is None:
-            raise NotFoundError(f"No dashboard '{name}'.")
-        runtime = api.runtime
+            raise NotFoundError(Translatable("No dashboard '%(name)s'.", name=name))
+        runtime = services.runtime
         # As of a moment, ``today()`` in a tile's filter and rate days are that moment's.
         now: datetime = at if at is not None else runtime.clock.now()
         ectx = EvalContext(now=now, user_id=call.identity.user_id)
@@ -91,7 +91,7 @@ class DashboardsController(Controller):
             "as_of": to_json(at, None),
             "tiles": [tile_json(t) for t in tiles],
         }
-        return _json(body)
+        return body
 
 
 __all__ = ["DashboardsController", "tile_json"]
