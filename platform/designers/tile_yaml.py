@@ -54,7 +54,7 @@ def _tiles_node(text: str) -> yaml.Node | None:
         return None
     if isinstance(root, yaml.MappingNode):
         for key, value in root.value:
-            if key.value == "tiles" and key.start_mark.column == 0:
+            if key.value == "tiles" and key.start_mark.column == 0 and isinstance(value, yaml.Node):
                 return value
     return None
 

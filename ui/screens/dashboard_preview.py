@@ -89,12 +89,12 @@ def preview_context(
         "general": [],
         "underlines": _underlines(services, ui, values),
         "view": None,
-        "note": None,
+        "hint": None,
     }
     try:
         check = check or preview_check(services.runtime, ui.tenant, name, index, values)
     except TileEditError as exc:
-        ctx["note"] = t.message(exc.message)
+        ctx["hint"] = t.message(exc.message)
         return ctx
     ctx["inline"] = {k: [str(e["text"]) for e in v] for k, v in check.inline.items()}
     ctx["general"] = [str(e["text"]) for e in check.general]
@@ -102,7 +102,7 @@ def preview_context(
         return ctx
     missing = _unpublished(ui, check.tile)
     if missing is not None:
-        ctx["note"] = t.gettext(
+        ctx["hint"] = t.gettext(
             "%(name)s is not published yet: publish the draft to see this tile's figure.",
             name=missing,
         )
