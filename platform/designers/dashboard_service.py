@@ -10,13 +10,15 @@ itself, so the preview computes exactly what the published dashboard will.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from trellis.metadata.model import RATIO_PARTS, TileDef
 from trellis.metadata.model.local_text import Translatable, local_text
 from trellis.platform.designers.field_yaml import parse_entity
+from trellis.platform.designers.rules_service import draft_model
 from trellis.platform.designers.service import ENTITY_NAME, draft_state, refuse_new_errors
+from trellis.platform.designers.tile_check import quick_check
 from trellis.platform.designers.tile_yaml import (
     add_tile,
     move_tile,
@@ -27,7 +29,6 @@ from trellis.platform.designers.tile_yaml import (
     tile_spans,
 )
 from trellis.platform.drafts.errors import DraftError, DraftFileNotFoundError, InvalidDraftError
-from trellis.platform.drafts.plan import load_checked, package_folder
 from trellis.platform.drafts.service import draft_files
 from trellis.platform.drafts.store import DraftStore
 from trellis.platform.i18n.catalogue import N_
@@ -195,21 +196,6 @@ def changed_text(text: str, index: int | None, values: dict[str, str]) -> tuple[
     return set_tile(text, index, tile_updates(values, tiles[index])), index
 
 
-def check_tile(runtime: Runtime, files: dict[str, str], path: str, index: int) -> TileCheck:
-    """Load the package ``files`` and place the errors of tile ``index`` of ``path``."""
-    text = files[path]
-    with package_folder(files) as root:
-        try:
-            model = load_checked(runtime, root)
-        except InvalidDraftError as exc:
-            errors = exc.errors
-        else:
-            board = model.dashboards.get(path.split("/")[1].removesuffix(".yaml"))
-            tiles = board.tiles if board is not None else ()
-            return TileCheck(tile=tiles[index] if index < len(tiles) else None)
-    return placed(errors, text, path, index)
-
-
 def placed(errors: list[dict[str, Any]], text: str, path: str, index: int) -> TileCheck:
     """The errors of tile ``index`` of ``path`` (written as ``text``), by input."""
     spans = tile_spans(text)
@@ -229,7 +215,10 @@ def placed(errors: list[dict[str, Any]], text: str, path: str, index: int) -> Ti
 def preview_check(
     runtime: Runtime, tenant: str, name: str, index: int | None, values: dict[str, str]
 ) -> TileCheck:
-    """The drafted tile loaded with the draft (nothing is saved).
+    """The drafted tile checked against the draft's model (nothing is saved).
+
+    Only the dashboard file is checked (:func:`quick_check`); a save validates the whole
+    package.
 
     Raises:
         DraftFileNotFoundError: no such dashboard in the draft.
@@ -241,7 +230,12 @@ def preview_check(
     if path not in files:
         raise DraftFileNotFoundError(f"The draft has no dashboard '{name}'.")
     text, at = changed_text(files[path], index, values)
-    return check_tile(runtime, {**files, path: text}, path, at)
+    spans = tile_spans(text)
+    lines = (spans[at].first_line, spans[at].last_line) if spans else (0, 10**9)
+    model = draft_model(runtime, tenant)
+    errors, tile = quick_check(model, runtime.checker, path, text, lines)
+    check = placed(errors, text, path, at)
+    return replace(check, tile=tile if not (check.inline or check.general) else None)
 
 
 def save_tile(
@@ -316,7 +310,6 @@ __all__ = [
     "TileEditError",
     "TileInvalidError",
     "changed_text",
-    "check_tile",
     "dashboard_file",
     "dashboard_files",
     "dashboard_path",

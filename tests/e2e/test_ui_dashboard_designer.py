@@ -201,6 +201,11 @@ def test_bad_tiles_are_refused_with_positions_and_the_draft_is_untouched(
     assert "MD116" in bad.text and 'id="error-where"' in bad.text
     assert '<mark class="rule-error">qty</mark>' in bad.text
     assert "Line 1, column 18" in bad.text
+    typo = post_form(admin, f"{BASE}/main/preview", _tile(shop, field="quantiti"))
+    assert re.search(
+        r"dashboards/main\.yaml:\d+:\d+: error MD112: tile 3: unknown field", typo.text
+    )
+    assert 'data-input="field"' in typo.text and 'id="preview-value"' not in typo.text
     preview = post_form(admin, f"{BASE}/main/preview", _tile(shop, where="quantity >"))
     assert preview.status_code == 200 and "rule-error" in preview.text
     assert 'id="preview-value"' not in preview.text
