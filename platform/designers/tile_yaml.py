@@ -17,6 +17,7 @@ import yaml
 
 from trellis.platform.designers.field_yaml import FastLoader, flow, node_end, parse_entity
 from trellis.platform.designers.flow_edit import set_block
+from trellis.platform.designers.yaml_keys import apply_edits, key_edits, line_end
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +31,6 @@ class TileSpan:
     end: int
     first_line: int
     last_line: int
-
-
-def inline(value: Any) -> str:
-    """``value`` as YAML on one line (a scalar, or a flow collection)."""
-    text = yaml.safe_dump(
-        [value], default_flow_style=True, sort_keys=False, allow_unicode=True, width=10**9
-    )
-    return text.strip()[1:-1]
 
 
 def tile_items(text: str) -> list[dict[str, Any]]:
@@ -59,11 +52,6 @@ def _tiles_node(text: str) -> yaml.Node | None:
     return None
 
 
-def _line_end(text: str, at: int) -> int:
-    found = text.find("\n", at)
-    return len(text) if found < 0 else found
-
-
 def tile_spans(text: str) -> list[TileSpan] | None:
     """Each tile's span, or None when ``tiles`` is not a block list."""
     node = _tiles_node(text)
@@ -79,7 +67,7 @@ def tile_spans(text: str) -> list[TileSpan] | None:
             if above < floor or not text[above : start - 1].strip().startswith("#"):
                 break
             start = above
-        end = _line_end(text, node_end(item))
+        end = line_end(text, node_end(item))
         first = text.count("\n", 0, begin) + 1
         spans.append(TileSpan(item, start, end, first, text.count("\n", 0, end) + 1))
         floor = end + 1
@@ -130,34 +118,6 @@ def move_tile(text: str, index: int, to: int) -> str:
     )
 
 
-def _key_edits(
-    text: str, node: yaml.MappingNode, updates: dict[str, Any], old: dict[str, Any]
-) -> list[tuple[int, int, str]]:
-    """(start, end, new text) edits making block mapping ``node`` hold ``updates``."""
-    edits: list[tuple[int, int, str]] = []
-    seen: set[str] = set()
-    for key_node, value in node.value:
-        key = str(key_node.value)
-        if key not in updates:
-            continue
-        seen.add(key)
-        new = updates[key]
-        if new is None:
-            line_start = text.rfind("\n", 0, int(key_node.start_mark.index))
-            edits.append((line_start, _line_end(text, node_end(value)), ""))
-            continue
-        if old.get(key) != new:
-            edits.append((int(value.start_mark.index), node_end(value), inline(new)))
-    indent = " " * int(node.value[0][0].start_mark.column)
-    at = _line_end(text, node_end(node))
-    added = [
-        f"\n{indent}{k}: {inline(v)}" for k, v in updates.items() if k not in seen and v is not None
-    ]
-    if added:
-        edits.append((at, at, "".join(added)))
-    return edits
-
-
 def set_tile(text: str, index: int, updates: dict[str, Any]) -> str:
     """``text`` with tile ``index``'s keys set as ``updates`` (None removes a key).
 
@@ -175,11 +135,7 @@ def set_tile(text: str, index: int, updates: dict[str, Any]) -> str:
         tile = {k: v for k, v in merged.items() if v is not None}
         start = int(node.start_mark.index)
         return text[:start] + flow(tile) + text[node_end(node) :]
-    for start, end, new in sorted(
-        _key_edits(text, node, updates, tile_items(text)[index]), reverse=True
-    ):
-        text = text[:start] + new + text[end:]
-    return text
+    return apply_edits(text, key_edits(text, node, updates, tile_items(text)[index]))
 
 
 def tile_key_at(text: str, index: int, line: int, column: int) -> str | None:
@@ -209,7 +165,6 @@ def _key_at(node: yaml.Node, at: int, prefix: str) -> str | None:
 __all__ = [
     "TileSpan",
     "add_tile",
-    "inline",
     "move_tile",
     "remove_tile",
     "set_tile",

@@ -28,6 +28,7 @@ ITEM = """
       name: {type: string, required: true, label: {en: Name, es: Nombre}}
       quantity: {type: integer, label: {en: Quantity, es: Cantidad}}
       status:
+        # Where an item stands.
         type: enum
         label: {en: Status, es: Estado}
         options: [new, done]
@@ -255,6 +256,7 @@ def test_enum_option_labels_edited_in_spanish_reach_the_list(
     assert saved.status_code == 200, saved.text
     text = read_file(shop, TENANT, "entities/item.yaml")[0]
     assert "options: [new, done]" in text and "Terminado" in text and "done: green" in text
+    assert "# Where an item stands." in text  # comments kept
     done = post_form(admin, f"/t/{TENANT}/admin/publish", {"comment": "Labels"})
     assert "Version 2 published." in done.text
     add_user(shop, TENANT, "ana@shop.test", ["admin"])
