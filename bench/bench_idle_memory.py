@@ -2,8 +2,9 @@
 
 Three processes are started in one run over the same data directory (the demo tenant,
 created by a first start): ``trellis serve`` as it is; the same with the optional heavy
-libraries imported up front (alembic, openpyxl, redis, segno: how every serving process
-was before they loaded on first use); and a bare Litestar + SQLAlchemy app answering one
+libraries imported up front (alembic, openpyxl, redis, segno, and since stop 27
+jsonschema, cryptography, pyotp, smtplib: how every serving process was before they
+loaded on first use); and a bare Litestar + SQLAlchemy app answering one
 route (the floor any Python server of this stack pays). Each answers a sign-in page and
 an API list five times; then its VmRSS is read from /proc. Rounds alternate the three::
 
@@ -23,7 +24,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-EAGER = "import alembic.autogenerate, alembic.operations, openpyxl, redis, segno\n"
+EAGER = (
+    "import alembic.autogenerate, alembic.operations, openpyxl, redis, segno\n"
+    "import cryptography.fernet, cryptography.hazmat.primitives.ciphers.aead\n"
+    "import jsonschema, pyotp, smtplib\n"
+)
 SERVE = "from trellis.cli import main\nmain(['serve', '--data-dir', {dir!r}, '--port', '{port}'])\n"
 BARE = """
 import sqlalchemy, uvicorn

@@ -22,6 +22,7 @@ from trellis.tenants.registry.passwords import use_hash_parameters
 
 from browser_support import browser, live, page  # noqa: F401  (fixtures of tests/browser)
 from helpers import Api, PackageWriter, make_tenant
+from leak_watch import _connection_leak_watch  # noqa: F401  (autouse, every module)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Two test-only speed-ups. Argon2's cheapest profile: every tenant set-up hashes a

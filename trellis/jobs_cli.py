@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from trellis.cli_text import N_, cli_translator
@@ -43,10 +43,13 @@ def _out(text: str) -> None:
 
 
 @contextmanager
-def _runtime(args: argparse.Namespace) -> Iterator[Runtime]:
+def _runtime(args: argparse.Namespace, now: datetime | None = None) -> Iterator[Runtime]:
+    """The runtime of ``args``; with ``now``, its clock stands at ``now`` (``--now``)."""
+    from trellis.platform.config import FakeClock
     from trellis.platform.runtime import Runtime
 
-    runtime = Runtime(config_from_env(args.data_dir))
+    clock = FakeClock(now) if now is not None else None
+    runtime = Runtime(config_from_env(args.data_dir), clock=clock)
     try:
         yield runtime
     finally:
@@ -57,7 +60,7 @@ def _parse_now(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
             cli_translator().gettext(
@@ -65,14 +68,16 @@ def _parse_now(text: str | None) -> datetime | None:
                 text=text,
             )
         ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)  # naive: UTC
 
 
 def cmd_run_due(args: argparse.Namespace) -> None:
     """Run every due timer and deliverable outbox row once, for every tenant."""
     from trellis.platform.jobs import Dispatcher
 
+    # Everything the run does (e-mails, signed links, saved records) happens at --now.
     now = _parse_now(args.now)
-    with _runtime(args) as runtime:
+    with _runtime(args, now) as runtime:
         report = Dispatcher(runtime).run_due(now)
     t = cli_translator()
     for name, done in sorted(report.tenants.items()):

@@ -12,6 +12,7 @@ from trellis.metadata.diagnostics import Diagnostic, MetadataError, Severity, di
 from trellis.metadata.loader._app_checks import check_app
 from trellis.metadata.loader._build import build_app, build_entity
 from trellis.metadata.loader._calendars import read_calendars
+from trellis.metadata.loader._chat import attach_chat
 from trellis.metadata.loader._colour_checks import check_option_colours
 from trellis.metadata.loader._currency_checks import check_base_currency
 from trellis.metadata.loader._dashboard_checks import check_dashboards, check_tile_conditions
@@ -61,6 +62,7 @@ from trellis.metadata.loader._rollup_checks import check_rollups
 from trellis.metadata.loader._schedule_loading import attach_schedules
 from trellis.metadata.loader._schema_check import schema_diagnostics
 from trellis.metadata.loader._workflow_checks import check_flow_expressions
+from trellis.metadata.loader._workflow_roles import check_transition_roles
 from trellis.metadata.loader.yaml_source import (
     MAX_FILE_BYTES,
     YamlDocument,
@@ -298,6 +300,7 @@ def validate_package(
     if roles_doc is not None:
         model = replace(model, roles=MappingProxyType(build_roles(roles_doc, report)))
         check_roles(model, roles_doc, entities.broken, checker, report)
+        check_transition_roles(model, flows, report)
     dashboards = read_dashboards(root, display, _read, report)
     model = replace(model, dashboards=MappingProxyType(dashboards.built))
     check_dashboards(model, dashboards, entities.docs, entities.broken, report)
@@ -309,6 +312,7 @@ def validate_package(
     if app_doc is not None:
         model = attach_home(model, app_doc.data, app_doc.positions, report)
         model = attach_retention(model, app_doc.data, app_doc.positions, checker, report)
+        model = attach_chat(model, app_doc.data, app_doc.positions, report)
     if not report.has_errors:
         report.extend(demo_spec_diagnostics(root, display, model))
     if checker is not None:

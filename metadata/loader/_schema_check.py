@@ -7,14 +7,17 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, relevance
+import jsonschema_rs
 
 from trellis.metadata.diagnostics import Diagnostic, did_you_mean
 from trellis.metadata.loader._wording import describe, kind_of, show, subject
 from trellis.metadata.loader.positions import NodePath, PositionMap
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -36,12 +39,34 @@ def meta_schema(name: str) -> dict[str, Any]:
 
 
 @cache
+def _fast_validator(name: str) -> jsonschema_rs.Draft202012Validator:
+    return jsonschema_rs.Draft202012Validator(meta_schema(name), validate_formats=False)
+
+
+def fast_accepts(name: str, data: Any) -> bool:
+    """Whether the compiled validator accepts ``data`` (False when it cannot tell)."""
+    try:
+        return bool(_fast_validator(name).is_valid(data))
+    except ValueError:  # a value JSON has no type for (a YAML date): jsonschema decides
+        return False
+
+
+@cache
 def _validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(meta_schema(name))
 
 
 def schema_diagnostics(name: str, data: Any, positions: PositionMap) -> list[Diagnostic]:
-    """Every problem of ``data`` against meta-schema ``name``, placed in the file."""
+    """Every problem of ``data`` against meta-schema ``name``, placed in the file.
+
+    A valid document (nearly every load: a server start, a publish) is only checked by
+    the compiled validator; jsonschema, whose errors the diagnostics are made from, is
+    loaded for the first invalid one.
+    """
+    if fast_accepts(name, data):
+        return []
     out: list[Diagnostic] = []
     for error in _validator(name).iter_errors(data):
         out.extend(_translate(error, positions))
@@ -165,6 +190,8 @@ def _alternatives(
     # Like jsonschema's best_match: the branch the value was meant for is the one
     # whose type fits (the most relevant error comes from it); report all of its
     # problems, not only the best one.
+    from jsonschema.exceptions import relevance
+
     best = max((e for subs in viable for e in subs), key=relevance)
     chosen = next(subs for subs in viable if any(e is best for e in subs))
     for sub in chosen:

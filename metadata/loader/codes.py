@@ -66,6 +66,8 @@ CODES = MappingProxyType(
         "MD067": "unknown state in initial, from or to (did you mean …)",
         "MD068": "state unreachable from the initial state",
         "MD069": "on_enter sets a computed field, a standard column or the workflow's own field",
+        "MD074": "a transition's roles or approval role names a role roles.yaml does not "
+        "declare (did you mean …)",
         # Roles (roles.yaml).
         "MD070": "roles.yaml declares the built-in role 'admin'",
         "MD071": "a role names an unknown entity (did you mean …)",
@@ -194,7 +196,9 @@ CODES = MappingProxyType(
         "MD396": "a demo reference names an entity not generated before it",
         "MD397": "demo users name an unknown role, or records an unknown team",
         "MD398": "a portal field unfit for its role (heading, body, search, votes, language)",
-        "MD399": "a portal name taken by the other public pages (forms, s, static, api)",
+        "MD399": "a portal name taken by the other public pages (forms, s, static, api, chat)",
+        "MD430": "the live chat (app.yaml 'chat:') names an unknown entity or field, or one "
+        "unfit for its role, or one the 'public' role cannot create",
     }
 )
 

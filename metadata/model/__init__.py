@@ -1,5 +1,6 @@
 """The compiled, immutable metadata model: what an app package means once loaded."""
 
+from trellis.metadata.model.chat import ChatDef
 from trellis.metadata.model.coerce import FieldValueError
 from trellis.metadata.model.dashboards import (
     CHART_KINDS,
@@ -94,6 +95,7 @@ __all__ = [
     "WRITABLE_STANDARD_COLUMNS",
     "ActivityDef",
     "AppModel",
+    "ChatDef",
     "DashboardDef",
     "DetailLayout",
     "DocumentDef",

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from trellis.metadata.model.calendars import CalendarDef
+from trellis.metadata.model.chat import ChatDef
 from trellis.metadata.model.dashboards import DashboardDef
 from trellis.metadata.model.documents import DocumentDef
 from trellis.metadata.model.duplicates import DuplicateRuleDef
@@ -361,6 +362,8 @@ class AppModel:
     home: tuple[HomePanelDef, ...] | None = None
     #: ``app.yaml`` ``retention:`` rules, in order (platform/privacy/retention.py).
     retention: tuple[RetentionRuleDef, ...] = ()
+    #: ``app.yaml`` ``chat:``: the live chat (widget, queue); None when not declared.
+    chat: ChatDef | None = None
 
     def entity(self, name: str) -> EntityDef:
         """Return entity ``name``; raises ``KeyError`` if unknown."""

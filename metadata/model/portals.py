@@ -17,7 +17,7 @@ from trellis.metadata.model.public import PublicFieldDef, PublicText
 from trellis.metadata.model.source import UNKNOWN_SOURCE, SourceSpan
 
 #: Names a portal cannot take: the other public pages' first path segments.
-RESERVED_PORTAL_NAMES = frozenset({"forms", "s", "static", "api"})
+RESERVED_PORTAL_NAMES = frozenset({"forms", "s", "static", "api", "chat"})
 _NO_TEXT: PublicText = MappingProxyType({})
 
 

@@ -2,26 +2,21 @@
 
 States are the options of an enum field of the entity (their labels are the
 option labels), so a state added, renamed or removed changes both files. Pure
-functions over copies; the caller writes the results back (:func:`set_block`,
-``set_field``) and validates the package with them.
+functions over copies; the caller writes the results back
+(:func:`~trellis.platform.designers.yaml_patch.patch_yaml`, ``set_field``) and
+validates the package with them.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from trellis.metadata.model.local_text import Translatable
-from trellis.platform.designers.field_yaml import FastLoader, node_end
 from trellis.platform.designers.flow_graph import graph_of
-from trellis.platform.drafts.errors import DraftError
+from trellis.platform.designers.flow_props import NAME, FlowEditError, edit_transition, set_initial
 from trellis.platform.i18n.catalogue import N_
 
-NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 OPERATIONS = (
     "add_state",
     "label_state",
@@ -30,15 +25,9 @@ OPERATIONS = (
     "add_transition",
     "label_transition",
     "remove_transition",
+    "edit_transition",
+    "set_initial",
 )
-
-
-class FlowEditError(DraftError):
-    """A workflow change that cannot be made (the message says why; nothing changed)."""
-
-    def __init__(self, msgid: str, **params: Any) -> None:
-        self.message = Translatable(msgid, **params)
-        super().__init__(str(self.message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +38,11 @@ class FlowChange:
 
     ``sources`` and ``target`` are a new transition's ``from`` and ``to``;
     ``label_en``/``label_es`` the label of a state or transition; ``guard`` an
-    optional condition of a new transition.
+    optional condition of a new transition (or of one edited).
+
+    ``edit_transition`` sets a transition's ``roles``, ``required`` fields, approval
+    (``approval_role``, ``approval_when``), guard and ``on_enter`` (``field =
+    expression`` lines); ``set_initial`` makes ``state`` the initial state.
     """
 
     op: str
@@ -60,6 +53,11 @@ class FlowChange:
     sources: tuple[str, ...] = field(default_factory=tuple)
     target: str = ""
     guard: str = ""
+    roles: tuple[str, ...] = field(default_factory=tuple)
+    required: tuple[str, ...] = field(default_factory=tuple)
+    approval_role: str = ""
+    approval_when: str = ""
+    on_enter: str = ""
 
 
 def _list(value: Any) -> list[Any]:
@@ -193,6 +191,9 @@ def _transitions(data: dict[str, Any], change: FlowChange) -> None:
         transitions.append(new)
         return
     item = _transition(transitions, name)
+    if change.op == "edit_transition":
+        edit_transition(item, change)
+        return
     if change.op == "label_transition":
         item["label"] = _label(change, required=True)
         return
@@ -213,35 +214,13 @@ def apply_flow_change(
     if change.op not in OPERATIONS:
         raise FlowEditError(N_("'%(op)s' is not a workflow change."), op=change.op)
     data, options = copy.deepcopy(data), copy.deepcopy(options)
-    if change.op.endswith("_state"):
+    if change.op == "set_initial":
+        set_initial(data, change)
+    elif change.op.endswith("_state"):
         _states(data, change, options)
     else:
         _transitions(data, change)
     return data, options
 
 
-def set_block(text: str, key: str, value: Any) -> str:
-    """``text`` with its top-level ``key`` written as ``value`` (appended when absent).
-
-    ``value`` None removes the key. Everything else in the file stays as written.
-    """
-    block = ""
-    if value is not None:
-        block = yaml.safe_dump(
-            {key: value}, default_flow_style=None, sort_keys=False, allow_unicode=True, width=100
-        ).rstrip("\n")
-    root = yaml.compose(text, Loader=FastLoader)
-    if isinstance(root, yaml.MappingNode):
-        for k, v in root.value:
-            if k.value == key and k.start_mark.column == 0:
-                end = node_end(v)
-                if value is None and text[end : end + 1] == "\n":
-                    end += 1
-                return text[: int(k.start_mark.index)] + block + text[end:]
-    if value is None:
-        return text
-    body = text if text.endswith("\n") or not text else text + "\n"
-    return f"{body}{block}\n"
-
-
-__all__ = ["OPERATIONS", "FlowChange", "FlowEditError", "apply_flow_change", "set_block"]
+__all__ = ["OPERATIONS", "FlowChange", "FlowEditError", "apply_flow_change"]

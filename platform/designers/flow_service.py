@@ -2,8 +2,9 @@
 
 A page reads the workflow file as the draft has it (and the state field's option
 labels from the entity file), so a draft that does not validate yet still draws. A
-change rewrites the workflow file's ``states``, ``done`` and ``transitions`` (and
-the state field when a state is added, renamed or removed), validates the whole
+change rewrites only the nodes of the workflow file it changes (comments and the
+rest stay as written; :mod:`~trellis.platform.designers.yaml_patch`), and the state
+field when a state is added, renamed or removed, validates the whole
 package with it and saves both files as one draft revision at the revision the
 admin read. A state nothing reaches yet is no reason to refuse a save (a new state
 is unreachable until a transition leads to it): the diagram flags it, and a publish
@@ -17,9 +18,11 @@ from typing import Any
 
 from trellis.metadata.model.local_text import local_text
 from trellis.platform.designers.field_yaml import entity_fields, parse_entity, set_field
-from trellis.platform.designers.flow_edit import FlowChange, apply_flow_change, set_block
+from trellis.platform.designers.flow_edit import FlowChange, apply_flow_change
 from trellis.platform.designers.flow_graph import FlowGraph, graph_of
+from trellis.platform.designers.roles_yaml import parse_roles
 from trellis.platform.designers.service import ENTITY_NAME, draft_state, entity_path
+from trellis.platform.designers.yaml_patch import patch_yaml
 from trellis.platform.drafts.errors import DraftFileNotFoundError, InvalidDraftError
 from trellis.platform.drafts.plan import load_checked, package_folder
 from trellis.platform.drafts.service import draft_files
@@ -27,6 +30,7 @@ from trellis.platform.drafts.store import DraftStore
 from trellis.platform.runtime import Runtime
 
 WORKFLOW_FOLDER = "workflows"
+ROLES_FILE = "roles.yaml"
 #: An error the designer saves anyway: the diagram shows it until a transition fixes it.
 UNREACHABLE = "MD068"
 
@@ -59,6 +63,9 @@ class FlowFile:
     #: state -> its option label (``{en, es}`` mapping or text), from the entity file.
     state_labels: dict[str, Any]
     graph: FlowGraph
+    #: The roles ``roles.yaml`` declares and the entity's fields, as the draft has them.
+    roles: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
 
 
 def workflow_path(name: str) -> str:
@@ -126,6 +133,8 @@ def workflow_file(runtime: Runtime, tenant: str, name: str) -> FlowFile:
         raise DraftFileNotFoundError(f"The draft has no workflow '{name}'.")
     data = parse_entity(text)
     labels = _field(files, data).get("option_labels")
+    entity = str(data.get("entity") or "")
+    entity_text = files.get(entity_path(entity)) if ENTITY_NAME.fullmatch(entity) else None
     return FlowFile(
         name,
         path,
@@ -137,6 +146,8 @@ def workflow_file(runtime: Runtime, tenant: str, name: str) -> FlowFile:
         data,
         dict(labels) if isinstance(labels, dict) else {},
         graph_of(data),
+        tuple(parse_roles(files.get(ROLES_FILE, ""))),
+        tuple(entity_fields(entity_text)) if entity_text is not None else (),
     )
 
 
@@ -193,11 +204,7 @@ def edit_workflow(
     data = parse_entity(text)
     options = _field(files, data)
     new_data, new_options = apply_flow_change(data, options, change)
-    new_text = text
-    for key in ("states", "done", "transitions"):
-        if new_data.get(key) != data.get(key):
-            new_text = set_block(new_text, key, new_data.get(key))
-    changes = {path: new_text}
+    changes = {path: patch_yaml(text, new_data)}
     if options and new_options != options:
         entity_file = entity_path(str(data.get("entity")))
         changes[entity_file] = set_field(files[entity_file], str(data.get("field")), new_options)

@@ -1,7 +1,8 @@
 """One layout change on an entity's ``layouts:`` data: move, add or remove a field, a section.
 
 Pure functions over a copy of the parsed ``layouts:`` mapping; the caller writes the
-result back into the entity file (:func:`set_layouts`). Form and detail screens have
+result back into the entity file (:func:`set_layouts`, which rewrites only the nodes
+that change). Form and detail screens have
 sections of fields; the list has columns, the kanban board its card fields, the
 detail page its related lists. A section left without fields is removed (a section
 must list at least one field).
@@ -13,10 +14,9 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from trellis.metadata.model.local_text import Translatable
-from trellis.platform.designers.field_yaml import FastLoader, node_end
+from trellis.platform.designers.field_yaml import parse_entity
+from trellis.platform.designers.yaml_patch import patch_yaml
 from trellis.platform.drafts.errors import DraftError
 from trellis.platform.i18n.catalogue import N_
 
@@ -234,21 +234,17 @@ def apply_change(layouts: dict[str, Any], change: LayoutChange) -> dict[str, Any
 
 
 def set_layouts(text: str, layouts: dict[str, Any]) -> str:
-    """``text`` with its top-level ``layouts:`` written as ``layouts`` (the rest kept)."""
-    block = yaml.safe_dump(
-        {"layouts": layouts},
-        default_flow_style=None,
-        sort_keys=False,
-        allow_unicode=True,
-        width=100,
-    ).rstrip("\n")
-    root = yaml.compose(text, Loader=FastLoader)
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if key.value == "layouts" and key.start_mark.column == 0:
-                return text[: int(key.start_mark.index)] + block + text[node_end(value) :]
-    body = text if text.endswith("\n") or not text else text + "\n"
-    return f"{body}{block}\n"
+    """``text`` with its top-level ``layouts:`` holding ``layouts``.
+
+    Only the nodes that change are rewritten (:func:`patch_yaml`): comments inside
+    ``layouts:`` and everything else stay as written. Screens keep the file's order;
+    a screen the file did not declare goes after them.
+    """
+    data = parse_entity(text)
+    current = data.get("layouts")
+    order = [k for k in current if k in layouts] if isinstance(current, dict) else []
+    ordered = {**{k: layouts[k] for k in order}, **layouts}
+    return patch_yaml(text, {**data, "layouts": ordered})
 
 
 __all__ = [

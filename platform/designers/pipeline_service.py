@@ -2,7 +2,8 @@
 
 A pipeline is an ordered list of stages (name, label per locale, probability, badge
 colour, won or lost). A change moves a stage up or down, adds, edits or removes one;
-the file's ``stages:`` is written back (the rest of the file kept), the package
+the stages that change are written back in place (the other stages, comments and
+the rest of the file kept; :func:`patch_yaml`), the package
 validated with it (the CLI's positioned errors) and saved at the draft revision the
 admin read.
 """
@@ -16,8 +17,9 @@ from typing import Any
 from trellis.metadata.model.badges import BADGE_COLOURS
 from trellis.metadata.model.local_text import Translatable, local_text
 from trellis.platform.designers.field_yaml import parse_entity
-from trellis.platform.designers.flow_edit import NAME, set_block
+from trellis.platform.designers.flow_props import NAME
 from trellis.platform.designers.service import ENTITY_NAME, draft_state, refuse_new_errors
+from trellis.platform.designers.yaml_patch import patch_yaml
 from trellis.platform.drafts.errors import DraftError, DraftFileNotFoundError
 from trellis.platform.drafts.service import draft_files
 from trellis.platform.drafts.store import DraftStore
@@ -191,8 +193,9 @@ def edit_pipeline(
     text = files.get(path)
     if text is None:
         raise DraftFileNotFoundError(f"The draft has no pipeline '{name}'.")
-    stages = apply_stage_change(_stages(parse_entity(text)), change)
-    new_text = set_block(text, "stages", stages)
+    data = parse_entity(text)
+    stages = apply_stage_change(_stages(data), change)
+    new_text = patch_yaml(text, {**data, "stages": stages})
     refuse_new_errors(runtime, files, {**files, path: new_text})
     return DraftStore(runtime.registry).save(state.info, path, new_text, expected, actor)
 

@@ -5,7 +5,7 @@ mapping is edited key by key (a changed value is replaced, a cleared key removed
 key appended), so comments inside it stay; a one-line tile is rewritten as one flow
 mapping. Moving a tile swaps it with its neighbour together with the comment lines just
 above it; removing one deletes those lines too. A file whose ``tiles`` is not a block
-list is rewritten as a whole block (:func:`set_block`).
+list is patched as data (:func:`patch_yaml`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from trellis.platform.designers.field_yaml import FastLoader, flow, node_end, parse_entity
-from trellis.platform.designers.flow_edit import set_block
 from trellis.platform.designers.yaml_keys import apply_edits, key_edits, line_end
+from trellis.platform.designers.yaml_patch import patch_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def tile_spans(text: str) -> list[TileSpan] | None:
 
 
 def _whole(text: str, tiles: list[dict[str, Any]]) -> str:
-    return set_block(text, "tiles", tiles)
+    return patch_yaml(text, {**parse_entity(text), "tiles": tiles})
 
 
 def add_tile(text: str, tile: dict[str, Any]) -> str:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pyotp
 import sqlalchemy as sa
 
 from trellis.platform.config import Clock, RuntimeConfig
@@ -109,6 +108,8 @@ class TwoFactor:
         """
         if self.is_enabled(user_id):
             raise TwoFactorError("Two-factor sign-in is already on; turn it off first.")
+        import pyotp  # loaded on first use, like the other sign-in extras
+
         secret = pyotp.random_base32()
         t = self._totp
         with self._registry.connect(write=True) as conn, conn.begin():
@@ -124,6 +125,8 @@ class TwoFactor:
 
     def describe(self, secret: str, email: str, tenant: str) -> Enrolment:
         """The ``otpauth://`` URI and QR code of ``secret``."""
+        import pyotp
+
         uri = pyotp.TOTP(secret).provisioning_uri(
             name=email, issuer_name=f"{self.issuer} ({tenant})"
         )
@@ -211,6 +214,8 @@ class TwoFactor:
         digits = normalize_code(code)
         if not (digits.isdigit() and len(digits) == 6):
             return False
+        import pyotp
+
         totp = pyotp.TOTP(decrypt(self._config, row.secret_encrypted))
         current = int(self._clock.now().timestamp() // STEP_SECONDS)
         last = row.last_step

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.config.secret import deployment_secret
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 _PURPOSE = b"trellis-settings-encryption:"
 
@@ -26,7 +28,9 @@ class SecretError(Exception):
 
 
 def fernet(config: RuntimeConfig) -> Fernet:
-    """The Fernet of this deployment's secret key."""
+    """The Fernet of this deployment's secret key (cryptography loads on first use)."""
+    from cryptography.fernet import Fernet
+
     digest = hashlib.sha256(_PURPOSE + deployment_secret(config).encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
@@ -38,6 +42,8 @@ def encrypt(config: RuntimeConfig, plain: str) -> str:
 
 def decrypt(config: RuntimeConfig, token: str) -> str:
     """Decrypt a token made by :func:`encrypt`; raises ``SecretError`` on a wrong key."""
+    from cryptography.fernet import InvalidToken
+
     try:
         return fernet(config).decrypt(token.encode()).decode()
     except InvalidToken:

@@ -20,6 +20,7 @@ from trellis.platform.jobs.mail import (
     build_message,
     render_email,
     send_message,
+    template_context,
     template_path,
 )
 from trellis.platform.jobs.outbox import Job
@@ -149,10 +150,14 @@ def _send_email(ctx: JobContext, job: Job, name: str) -> tuple[str, str]:
             f"No email template '{name}' in the app package ({template_path(name)})."
         )
     record = dict(payload.get("record") or {})
-    context = {**record, "record": record, "rule": payload.get("rule"), "tenant": ctx.tenant}
     signed_link = link_maker(ctx, payload.get("entity"), payload.get("record_id"))
-    context["signed_link"] = signed_link
-    context["tracked_url"] = tracked_url_maker(ctx, signed_link)
+    context = template_context(
+        record,
+        rule=payload.get("rule"),
+        tenant=ctx.tenant,
+        signed_link=signed_link,
+        tracked_url=tracked_url_maker(ctx, signed_link),
+    )
     try:
         rendered = render_email(name, source, context)
     except EmailError as exc:

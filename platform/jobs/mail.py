@@ -11,7 +11,6 @@ tenant without its own.
 from __future__ import annotations
 
 import re
-import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -148,6 +147,30 @@ def template_path(name: str) -> str:
     return f"{TEMPLATE_DIR}/{name}.j2"
 
 
+def template_context(
+    record: dict[str, Any],
+    *,
+    rule: Any,
+    tenant: str,
+    signed_link: Any,
+    tracked_url: Any,
+) -> dict[str, Any]:
+    """What a template sees: the record's fields by name and as ``record``, the rule,
+    the tenant, and the ``signed_link`` / ``tracked_url`` functions.
+
+    The mailer and the e-mail template designer's preview both build it here, so a
+    preview renders exactly what would be sent.
+    """
+    return {
+        **record,
+        "record": record,
+        "rule": rule,
+        "tenant": tenant,
+        "signed_link": signed_link,
+        "tracked_url": tracked_url,
+    }
+
+
 def render_email(name: str, source: str, context: dict[str, Any]) -> RenderedEmail:
     """Render the blocks of template ``name`` with ``context`` in the sandbox.
 
@@ -219,6 +242,8 @@ def send_message(settings: SmtpSettings, message: EmailMessage) -> None:
     TLS (``smtps://`` or STARTTLS) checks the server's certificate and host name against
     the system's trusted authorities: ``smtplib``'s own default context checks neither.
     """
+    import smtplib  # on first send: a server that sends no mail does not load it
+
     context = ssl.create_default_context()
     try:
         client: smtplib.SMTP
@@ -252,5 +277,6 @@ __all__ = [
     "render_email",
     "send_message",
     "smtp_from_url",
+    "template_context",
     "template_path",
 ]

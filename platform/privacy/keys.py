@@ -22,8 +22,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.config.secret import secret_key
@@ -38,6 +36,25 @@ class DataKeyError(RuntimeError):
     """A data key cannot be unwrapped, or a stored value does not decrypt."""
 
 
+def _seal_with(key: bytes, nonce: bytes, data: bytes, context: bytes) -> bytes:
+    """AES-GCM of ``data`` (cryptography is imported on first use: a server that
+    never meets an encrypted field does not load it)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key).encrypt(nonce, data, context)
+
+
+def _open_with(key: bytes, nonce: bytes, sealed: bytes, context: bytes) -> bytes | None:
+    """The plain bytes of ``sealed``, or None when it does not open under ``key``."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(key).decrypt(nonce, sealed, context)
+    except InvalidTag:
+        return None
+
+
 def master_keys(config: RuntimeConfig) -> list[bytes]:
     """The master keys to try, current first (``TRELLIS_MASTER_KEY[_PREVIOUS]``)."""
     texts = [secret_key(config.data_dir, config.master_key, MASTER_FILE)]
@@ -49,7 +66,7 @@ def master_keys(config: RuntimeConfig) -> list[bytes]:
 def wrap(master: bytes, key: bytes, version: int) -> str:
     """``key`` encrypted under ``master`` (its version as associated data)."""
     nonce = os.urandom(_NONCE)
-    sealed = AESGCM(master).encrypt(nonce, key, f"data-key:{version}".encode())
+    sealed = _seal_with(master, nonce, key, f"data-key:{version}".encode())
     return base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
@@ -61,12 +78,9 @@ def unwrap(masters: list[bytes], wrapped: str, version: int) -> bytes:
     """
     raw = base64.urlsafe_b64decode(wrapped)
     for master in masters:
-        try:
-            return AESGCM(master).decrypt(
-                raw[:_NONCE], raw[_NONCE:], f"data-key:{version}".encode()
-            )
-        except InvalidTag:
-            continue
+        key = _open_with(master, raw[:_NONCE], raw[_NONCE:], f"data-key:{version}".encode())
+        if key is not None:
+            return key
     raise DataKeyError(
         f"Data key {version} does not open with TRELLIS_MASTER_KEY (or "
         "TRELLIS_MASTER_KEY_PREVIOUS): set the master key it was made with."
@@ -101,7 +115,7 @@ class Keyring:
     def _seal(self, version: int, key: bytes, plain: str, context: str) -> str:
         data = plain.encode()
         nonce = hmac.new(key, context.encode() + b"\0" + data, hashlib.sha256).digest()[:_NONCE]
-        sealed = AESGCM(key).encrypt(nonce, data, context.encode())
+        sealed = _seal_with(key, nonce, data, context.encode())
         return f"{PREFIX}{version}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
     def encrypt(self, plain: str, context: str) -> str:
@@ -132,10 +146,10 @@ class Keyring:
         if key is None:
             raise DataKeyError(f"A value is encrypted under data key {version_text!r}, not held.")
         raw = base64.urlsafe_b64decode(body)
-        try:
-            return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], context.encode()).decode()
-        except InvalidTag:
-            raise DataKeyError("An encrypted value does not decrypt: it was altered.") from None
+        plain = _open_with(key, raw[:_NONCE], raw[_NONCE:], context.encode())
+        if plain is None:
+            raise DataKeyError("An encrypted value does not decrypt: it was altered.")
+        return plain.decode()
 
 
 def data_keys_table() -> sa.Table:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
 
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.model import (
@@ -28,6 +28,9 @@ from trellis.metadata.model.field_types import (
 from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.filter_fields import FilterFields
 from trellis.platform.records.values import range_message, to_stored
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 Errors = dict[str, list[str]]
 REQUIRED_MESSAGE = Translatable("This field is required.")
@@ -141,10 +144,15 @@ class RecordValidator:
         properties["owner_id"] = {"type": ["integer", "null"], "minimum": 1, "maximum": INT64_MAX}
         self.schema: dict[str, Any] = {"type": "object", "properties": properties}
         self._fast = jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
-        self._slow = Draft202012Validator(
-            self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER
-        )
         self._owner = FieldDef("owner_id", FieldType.USER, "Owner")
+
+    @cached_property
+    def _slow(self) -> Draft202012Validator:
+        """The validator that explains a refusal; built (and jsonschema loaded) on the
+        first invalid input: valid writes only meet the fast one."""
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
     def _key_errors(self, data: Mapping[str, Any]) -> Errors:
         errors: Errors = {}

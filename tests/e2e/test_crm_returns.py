@@ -1,5 +1,6 @@
 """CRM returns against an order line (seed/crm/entities/return_request.yaml): never more
-than the line holds less what other returns of it already took; SQLite and PostgreSQL."""
+than the line holds (what was delivered of it once the line says so) less what other returns
+of it already took; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from crm_sales_support import CrmWorld, created, crm_world
 
 TOO_MANY = (
     "A return cannot exceed the quantity ordered on its line, less what was already returned."
+)
+DELIVERED = (
+    "A return cannot exceed the quantity delivered on its line, less what was already returned."
 )
 
 
@@ -67,3 +71,39 @@ def test_a_return_names_a_line_of_its_own_order(crm: CrmWorld) -> None:
     assert answer.json()["errors"]["order_line"] == ["The order line belongs to another order."]
     without = crm.admin.post("return_request", json={"sales_order": order["id"], "quantity": 9})
     assert without.status_code == 201, without.text  # no line named: nothing to check against
+
+
+def test_once_delivered_a_return_is_counted_against_the_delivered_quantity(
+    crm: CrmWorld,
+) -> None:
+    order, line = _order(crm, "5")
+    # Delivered: never negative, never more than ordered; 422 naming the line's field.
+    for bad in ("6", "-1"):
+        refused = crm.admin.patch(
+            f"sales_order/{order['id']}", json={"items": [{"id": line, "delivered_quantity": bad}]}
+        )
+        assert refused.status_code == 422, refused.text
+        assert "items[0].delivered_quantity" in refused.json()["errors"], refused.text
+    shipped = crm.admin.patch(
+        f"sales_order/{order['id']}", json={"items": [{"id": line, "delivered_quantity": "2"}]}
+    )
+    assert shipped.status_code == 200, shipped.text
+    # 3 of 5 were ordered but only 2 delivered: refused, naming the field, nothing stored.
+    over = _return(crm, order, line, 3)
+    assert over.status_code == 422, over.text
+    assert over.json()["errors"]["quantity"] == [DELIVERED]
+    left = crm.admin.get(f"sales_order_line/{line}").json()["returned_quantity"]
+    assert D(left or 0) == 0
+    first = created(_return(crm, order, line, 2))
+    assert _return(crm, order, line, 1).json()["errors"]["quantity"] == [DELIVERED]
+    # Its own quantity is not counted twice when edited; more than delivered is not.
+    same = crm.admin.patch(f"return_request/{first['id']}", json={"quantity": 2, "notes": "x"})
+    assert same.status_code == 200, same.text
+    more = crm.admin.patch(f"return_request/{first['id']}", json={"quantity": 3})
+    assert more.status_code == 422 and more.json()["errors"]["quantity"] == [DELIVERED]
+    # The rest delivered: one more may come back.
+    rest = crm.admin.patch(
+        f"sales_order/{order['id']}", json={"items": [{"id": line, "delivered_quantity": "5"}]}
+    )
+    assert rest.status_code == 200, rest.text
+    created(_return(crm, order, line, 3))

@@ -209,3 +209,50 @@ def test_a_change_on_a_stale_draft_revision_gets_a_conflict_and_changes_nothing(
         )
     assert _form(shop) == kept
     assert _draft_layouts(shop)["list"]["columns"] == ["name", "size"]
+
+
+COMMENTED = ITEM.replace(
+    """    layouts:
+      list: {columns: [name, size]}
+      form:
+        sections:
+          - {label: Main, fields: [name, size]}
+          - {label: More, fields: [quantity]}
+""",
+    """    layouts:
+      # the list's columns
+      list: {columns: [name, size]}
+      form:
+        sections:
+          # the first section
+          - {label: Main, fields: [name, size]}
+          # then the rest
+          - label: More
+            fields:
+              - quantity  # how many
+""",
+)
+
+
+def test_comments_inside_layouts_are_kept_and_only_the_changed_node_is_rewritten(
+    runtime: Runtime, write_package: PackageWriter
+) -> None:
+    runtime.registry.create_tenant(TENANT)
+    publish(runtime, TENANT, write_package({"item": COMMENTED, "order": ORDER}))
+    _edit(runtime, "down", "form", field="name")
+    _edit(runtime, "add", "form", field="notes", section=1)
+    info = runtime.tenant(TENANT, fresh=True)
+    text = DraftStore(runtime.registry).load(info.id).files["entities/item.yaml"].text
+    assert text is not None
+    assert _form(runtime) == [["size", "name"], ["quantity", "notes"]]
+    for kept in (
+        "  # the list's columns\n  list: {columns: [name, size]}\n",
+        "      # the first section\n      - {label: Main, fields: [size, name]}\n",
+        "      # then the rest\n      - label: More\n",
+        "          - quantity  # how many\n          - notes\n",
+    ):
+        assert kept in text, text
+    publish_draft(runtime, TENANT, actor="admin@x", comment="order", confirm=False)
+    declared = runtime.app(TENANT).model.entities["item"].layouts
+    assert declared is not None and declared.form is not None
+    assert [s.fields for s in declared.form.sections] == [("size", "name"), ("quantity", "notes")]

@@ -3,7 +3,10 @@
 Alembic (with mako and pygments), openpyxl (with Pillow), redis and segno cost a
 serving process about 23 MiB of resident memory together (bench/RESULTS.md "Idle
 memory"); each is needed only by a publish, an xlsx file, a configured Redis or a
-two-factor enrolment. The probe builds the web app over a data directory holding a
+two-factor enrolment. jsonschema (the explanation of a refused record or an invalid
+metadata file; valid ones meet the compiled validator), cryptography (encrypted fields
+and stored SMTP passwords), pyotp (two-factor sign-in) and smtplib (a sent e-mail)
+follow the same rule. The probe builds the web app over a data directory holding a
 tenant, answers a sign-in page, a record list and a CSV export, and lists what loaded.
 """
 
@@ -20,7 +23,18 @@ from trellis.platform.runtime import Runtime
 from helpers import PackageWriter, make_tenant
 
 #: pygments (alembic's, through mako) is left out: the test client's httpx loads it too.
-OPTIONAL = ("alembic", "mako", "openpyxl", "PIL", "redis", "segno")
+OPTIONAL = (
+    "alembic",
+    "mako",
+    "openpyxl",
+    "PIL",
+    "redis",
+    "segno",
+    "jsonschema",
+    "cryptography",
+    "pyotp",
+    "smtplib",
+)
 
 PROBE = """
 import json, sys

@@ -35,6 +35,7 @@ from trellis.ui.screens.admin_retention_routes import admin_retention_routes
 from trellis.ui.screens.auth_routes import auth_routes
 from trellis.ui.screens.board_routes import board_routes
 from trellis.ui.screens.calendar_routes import calendar_routes
+from trellis.ui.screens.chat_routes import agent_chat_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_designer_routes import dashboard_designer_routes
 from trellis.ui.screens.dashboard_routes import dashboard_routes
@@ -44,6 +45,7 @@ from trellis.ui.screens.erase_routes import erase_routes
 from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
 from trellis.ui.screens.flow_routes import flow_routes
+from trellis.ui.screens.form_designer_routes import form_designer_routes
 from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.import_routes import wizard_routes
 from trellis.ui.screens.import_status_routes import import_status_routes
@@ -53,11 +55,14 @@ from trellis.ui.screens.invitation_routes import invitation_routes
 from trellis.ui.screens.layout_designer_routes import layout_designer_routes
 from trellis.ui.screens.line_forms import line_row_handlers
 from trellis.ui.screens.locale import known_translator
+from trellis.ui.screens.mail_designer_routes import mail_designer_routes
 from trellis.ui.screens.members import MemberCache
 from trellis.ui.screens.merge_routes import merge_routes
 from trellis.ui.screens.new_entity_routes import new_entity_routes
 from trellis.ui.screens.pipeline_designer_routes import pipeline_designer_routes
 from trellis.ui.screens.privacy_routes import privacy_routes
+from trellis.ui.screens.public_chat import ChatPages
+from trellis.ui.screens.public_chat_routes import chat_routes
 from trellis.ui.screens.public_portal_routes import portal_routes
 from trellis.ui.screens.public_routes import PublicPages, public_routes
 from trellis.ui.screens.publish_routes import publish_routes
@@ -134,8 +139,11 @@ class ScreensPlugin(InitPluginProtocol):
 def screens_router(services: UiServices, public: PublicPages | None = None) -> Router:
     """Every screen route, the public pages and the static files; errors as HTML pages."""
     public = public or PublicPages(services)
+    chat = ChatPages(services, public.limiter)
     handlers = [
         *public_routes(services, public),
+        *chat_routes(services, chat),
+        *agent_chat_routes(services, chat.chat),
         *portal_routes(services, public),
         *auth_routes(services),
         *account_routes(services),
@@ -169,6 +177,8 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *workflow_designer_routes(services),
         *pipeline_designer_routes(services),
         *dashboard_designer_routes(services),
+        *mail_designer_routes(services),
+        *form_designer_routes(services),
         *rules_designer_routes(services),
         *roles_designer_routes(services),
         *publish_routes(services),

@@ -49,8 +49,9 @@ CSRF_FIELD = "_csrf_token"
 CSRF_HEADER = "x-csrftoken"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Paths that are not screens: the bearer-token API, the health probe, static files.
-#: Public forms, signed links and portal votes are CSRF-free by design (no cookie grants
-#: anything there); their posts are origin-checked instead (ui/screens/public_routes.py).
+#: Public forms, signed links, portal votes and chat posts are CSRF-free by design (no
+#: cookie grants anything there); their posts are origin-checked instead
+#: (ui/screens/public_routes.py).
 EXEMPT_PATHS: tuple[str, ...] = (
     r"^/t/[^/]+/api/",
     r"^/health$",
@@ -58,6 +59,7 @@ EXEMPT_PATHS: tuple[str, ...] = (
     r"^/p/[^/]+/forms/",
     r"^/p/[^/]+/s/",
     r"^/p/[^/]+/[^/]+/[^/]+/vote$",
+    r"^/p/[^/]+/chat(/[^/]+)?$",
 )
 REFUSED = (
     "The form has expired or was not sent by this site (its CSRF token is missing or "

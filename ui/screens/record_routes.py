@@ -8,6 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.platform.duplicates.errors import DuplicatesFoundError
+from trellis.platform.public.chat import LiveChat
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import ConflictError, RecordError
 from trellis.platform.records.ids import parse_id
@@ -17,6 +18,7 @@ from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.activity_routes import activity_context
 from trellis.ui.screens.badges import sla_badges
 from trellis.ui.screens.bulk_actions import apply_bulk_action
+from trellis.ui.screens.chat_routes import chat_context
 from trellis.ui.screens.forms import search_expression
 from trellis.ui.screens.home_view import HomeBuilder
 from trellis.ui.screens.import_choices import modes_of
@@ -48,6 +50,7 @@ def _multi(request: Request[Any, Any, Any]) -> dict[str, list[str]]:
 def record_routes(services: UiServices) -> list[Any]:
     """Route handlers of the generic record screens."""
     api = services.records
+    live_chat = LiveChat(services.runtime, services.app)
 
     def context(
         request: Request[Any, Any, Any], tenant: str, name: str
@@ -206,6 +209,7 @@ def record_routes(services: UiServices) -> list[Any]:
             ],
             "line_tables": detail_tables(ui.call, target.entity, record, shown),
             **activity_context(services, ui, target, ident),
+            **chat_context(live_chat, ui, entity, ident),
         }
         return page(request, ui, "detail.html", ctx)
 

@@ -208,6 +208,7 @@ def page(
 def shell_context(ui: UiCall, tenants: list[str] | None = None) -> dict[str, Any]:
     """Navigation and user menu data for the page shell."""
     call = ui.call
+    chat = call.app.model.chat
     nav = [
         {
             "name": name,
@@ -224,6 +225,7 @@ def shell_context(ui: UiCall, tenants: list[str] | None = None) -> dict[str, Any
         "nav": nav,
         "is_admin": call.access.admin,
         "tenants": tenants or [call.tenant],
+        "chat_queue": chat is not None and call.access.can(chat.entity, "read"),
     }
 
 

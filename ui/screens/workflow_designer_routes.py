@@ -4,8 +4,10 @@ Lists the draft's workflows and draws each as a server-side SVG diagram (layout 
 platform/designers/flow_layout.py): states as boxes, transitions as labelled arrows,
 states the initial one does not reach and dead ends flagged in the drawing and in
 the text beside it. Every change is a plain form post (add, rename or remove a state
-or a transition) saved to the draft at the revision the page was read at; a refused
-one shows the page again with the reason, the typed values kept, nothing changed.
+or a transition; a transition's roles, approval, required fields, condition and
+``on_enter`` values; the initial state) saved to the draft at the revision the page
+was read at; a refused one shows the page again with the reason, the typed values
+kept, nothing changed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from litestar.params import FromPath  # type: ignore[attr-defined]
 from trellis.metadata.model.local_text import label_for, local_text
 from trellis.platform.designers.flow_edit import FlowChange, FlowEditError
 from trellis.platform.designers.flow_layout import Diagram, layout
+from trellis.platform.designers.flow_props import on_enter_text
 from trellis.platform.designers.flow_service import (
     FlowFile,
     edit_workflow,
@@ -42,6 +45,12 @@ def _sources(value: Any) -> list[str]:
     return [str(s) for s in value] if isinstance(value, list) else []
 
 
+def _approval(value: Any) -> dict[str, str]:
+    """A transition's ``approval`` as the form shows it (empty role: none)."""
+    found = value if isinstance(value, dict) else {}
+    return {"role": str(found.get("role") or ""), "when": str(found.get("when") or "")}
+
+
 def flow_view(flow: FlowFile, locale: str) -> tuple[Diagram, list[dict[str, Any]]]:
     """The diagram in ``locale`` and the transitions as the page lists them."""
     state_texts = {
@@ -61,6 +70,10 @@ def flow_view(flow: FlowFile, locale: str) -> tuple[Diagram, list[dict[str, Any]
                 "from": [state_texts.get(s, s) for s in _sources(item.get("from"))],
                 "to": state_texts.get(str(item.get("to")), str(item.get("to"))),
                 "guard": item.get("guard"),
+                "roles": _sources(item.get("roles")),
+                "required": _sources(item.get("required")),
+                "approval": _approval(item.get("approval")),
+                "on_enter": on_enter_text(item),
             }
         )
     arrow_texts = {str(t["name"]): str(t["text"]) for t in transitions}
@@ -130,6 +143,9 @@ def workflow_designer_routes(services: UiServices) -> list[Any]:
         values: dict[str, Any] = form_dict(form)
         sources = tuple(str(s) for s in form.getall("from", []))
         values["from"] = sources
+        roles = tuple(str(s) for s in form.getall("roles", []))
+        required = tuple(str(s) for s in form.getall("required", []))
+        values["roles"], values["required"] = roles, required
         revision = _number(str(values.get("draft_version", "")))
         change = FlowChange(
             op=str(values.get("op", "")),
@@ -140,6 +156,11 @@ def workflow_designer_routes(services: UiServices) -> list[Any]:
             sources=sources,
             target=str(values.get("to", "")),
             guard=str(values.get("guard", "")),
+            roles=roles,
+            required=required,
+            approval_role=str(values.get("approval_role", "")),
+            approval_when=str(values.get("approval_when", "")),
+            on_enter=str(values.get("on_enter", "")),
         )
         again: dict[str, Any] = {"revision": revision, "values": values, "status": 422}
         try:
