@@ -15,6 +15,7 @@ from typing import Any
 
 from trellis.metadata.loader import APPLIES_TO, TARGETED
 from trellis.metadata.model import LINES_TYPE, FieldType
+from trellis.platform.designers.option_labels import apply_option_labels, option_form_values
 
 #: Every type a designer offers, in the order shown.
 TYPES: tuple[str, ...] = (*(t.value for t in FieldType), LINES_TYPE)
@@ -134,6 +135,7 @@ def definition_from_form(
         only = APPLIES_TO.get(key)
         if only is None or field_type in only:
             definition[key] = value
+    apply_option_labels(definition, form)
     return definition
 
 
@@ -159,6 +161,7 @@ def form_values(definition: Mapping[str, Any]) -> dict[str, str]:
             values[name] = "true"
         else:
             values[name] = str(value)
+    values.update(option_form_values(definition))
     return values
 
 

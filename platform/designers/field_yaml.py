@@ -1,8 +1,9 @@
 """Read and write one field of an entity file, editing only that field's text.
 
 The entity file is composed with PyYAML (nodes keep their character offsets); a
-field's definition is replaced in place by a one-line flow mapping, a new field is
-appended after the last one. Comments, order and formatting of everything else stay
+field written on one line is replaced in place by a one-line flow mapping, a field
+written as a block mapping is edited key by key (``yaml_keys``: its comments stay), a
+new field is appended after the last one. Comments, order and formatting of everything else stay
 as written.
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from trellis.platform.designers.yaml_keys import node_end, set_mapping
 from trellis.platform.drafts.errors import DraftError
 
 FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -46,15 +48,6 @@ def flow(definition: dict[str, Any]) -> str:
     return text.strip()
 
 
-def node_end(node: yaml.Node) -> int:
-    """Where ``node``'s own text ends (a block collection ends with its last value)."""
-    if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
-        return node_end(node.value[-1][1])
-    if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
-        return node_end(node.value[-1])
-    return int(node.end_mark.index)
-
-
 def _fields_node(text: str) -> tuple[yaml.MappingNode, yaml.Node | None]:
     try:
         root = yaml.compose(text, Loader=FastLoader)
@@ -82,6 +75,10 @@ def set_field(text: str, name: str, definition: dict[str, Any]) -> str:
     if not isinstance(fields, yaml.MappingNode):
         raise EntityFileError("The entity file's 'fields' is not a mapping.")
     for key, value in fields.value:
+        if key.value == name and isinstance(value, yaml.MappingNode) and not value.flow_style:
+            old = entity_fields(text).get(name)
+            if value.value and old:
+                return set_mapping(text, value, definition, old)
         if key.value == name:
             start, end = int(key.end_mark.index), node_end(value)
             return text[:start] + ": " + flow(definition) + text[end:]

@@ -218,8 +218,9 @@ def test_editing_a_field_keeps_what_the_designer_does_not_edit(
     saved = post_form(admin, f"/t/{TENANT}/admin/entities/item/fields/size", data)
     assert saved.status_code == 200, saved.text
     text, _ = read_file(shop, TENANT, ITEM_PATH)
-    assert "  size: {type: enum, label: Size, options: [small, large, huge], option_labels:" in text
-    assert "large: {en: Large, es: Grande}" in text
+    # A block-style field is edited key by key (its layout and comments stay).
+    assert "  size:\n    type: enum\n    options: [small, large, huge]\n" in text
+    assert "      large: {en: Large, es: Grande}\n    label: Size\n" in text
     assert "  price: {type: decimal, formula: 'quantity * 2'}" in text
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from trellis.metadata.model.local_text import local_text
 from trellis.platform.designers import field_key_offset, option_columns, set_field
+from trellis.platform.designers.option_labels import ENUM_TYPES
 
 #: Input of the form preview for each field type (``select`` lists the options).
 PREVIEW_INPUT = {
@@ -56,6 +57,14 @@ def preview_field(name: str, definition: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def enum_options(definition: Mapping[str, Any]) -> list[str]:
+    """The options whose labels and colours the editor shows (enum fields only)."""
+    found = definition.get("options")
+    if definition.get("type") not in ENUM_TYPES or not isinstance(found, list):
+        return []
+    return [str(o) for o in found]
+
+
 def placed_errors(
     errors: list[dict[str, Any]], path: str, text: str, name: str, definition: dict[str, Any]
 ) -> tuple[dict[str, list[str]], list[str]]:
@@ -78,4 +87,4 @@ def placed_errors(
     return inline, general
 
 
-__all__ = ["PREVIEW_INPUT", "placed_errors", "preview_field"]
+__all__ = ["PREVIEW_INPUT", "enum_options", "placed_errors", "preview_field"]

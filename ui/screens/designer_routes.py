@@ -15,6 +15,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.metadata.model.badges import BADGE_COLOURS
 from trellis.platform.designers import (
     TYPES,
     EntityFileError,
@@ -36,7 +37,7 @@ from trellis.platform.drafts import (
     rename_in_draft,
 )
 from trellis.platform.records.errors import ForbiddenError, NotFoundError
-from trellis.ui.screens.designer_fields import placed_errors, preview_field
+from trellis.ui.screens.designer_fields import enum_options, placed_errors, preview_field
 from trellis.ui.screens.web import (
     POSTED_FORM,
     PostedForm,
@@ -110,6 +111,8 @@ def designer_routes(services: UiServices) -> list[Any]:
             "stale": stale,
             "name_pattern": NAME_PATTERN,
             "preview": preview_field(name or values.get("name") or "new_field", definition),
+            "enum_options": enum_options(definition),
+            "colours": BADGE_COLOURS,
         }
         template = "_designer_field_editor.html" if is_htmx(request) else "designer_field.html"
         return page(request, ui, template, ctx, status=status)

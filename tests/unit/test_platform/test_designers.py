@@ -151,3 +151,17 @@ def test_a_new_field_joins_the_last_declared_section_of_form_and_detail() -> Non
     detail_only = yaml.safe_load(show_in_layouts(ENTITY, "code", ("detail",)))["layouts"]
     assert detail_only["form"]["sections"][-1]["fields"] == ["name", "size"]
     assert show_in_layouts("entity: x\nfields: {}\n", "code") == "entity: x\nfields: {}\n"
+
+
+def test_a_block_field_is_edited_key_by_key_and_keeps_its_comments() -> None:
+    labels = {"small": {"en": "Small", "es": "Pequeño"}, "large": "Large"}
+    definition = {"type": "enum", "options": ["small", "large"], "option_labels": labels}
+    text = set_field(ENTITY, "size", definition)
+    assert "    options: [small, large]  # sizes\n" in text
+    assert "    option_labels: {small: {en: Small, es: Pequeño}, large: Large}\n" in text
+    assert yaml.safe_load(text)["fields"]["size"] == definition
+    nested = set_field(text, "size", {**definition, "option_labels": {"small": "S"}})
+    assert yaml.safe_load(nested)["fields"]["size"]["option_labels"] == {"small": "S"}
+    plain = set_field(nested, "size", {"type": "string"})
+    assert yaml.safe_load(plain)["fields"]["size"] == {"type": "string"}
+    assert "# a comment that stays" in plain
