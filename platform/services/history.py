@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz.call import Call
 from trellis.platform.history import HistoryPage, history_page, parse_cursor, record_as_of
 from trellis.platform.history.recent import Touched, touched_by
@@ -49,8 +50,14 @@ def parse_as_of(text: str) -> datetime:
         at = datetime.fromisoformat(stamp + ("+00:00" if zone in "Zz" else zone))
     except ValueError:
         raise BadRequestError(
-            "as_of must be a date-time such as 2026-10-01T00:00:00Z.",
-            {"as_of": [f"'{shown}' is not a date-time such as 2026-10-01T00:00:00Z."]},
+            Translatable("as_of must be a date-time such as 2026-10-01T00:00:00Z."),
+            {
+                "as_of": [
+                    Translatable(
+                        "'%(value)s' is not a date-time such as 2026-10-01T00:00:00Z.", value=shown
+                    )
+                ]
+            },
         ) from None
     return at.astimezone(UTC)
 

@@ -303,7 +303,7 @@ def test_forecast_converts_and_lists_missing_rates(world: World) -> None:
     assert [(m["currency"], m["date"]) for m in body["missing_rates"]] == [("GBP", "2026-02-01")]
 
 
-def test_forecast_gaps_and_stage_report_refusal_follow_accept_language(world: World) -> None:
+def test_forecast_gaps_and_as_of_refusals_follow_accept_language(world: World) -> None:
     spanish = {**world.headers(world.admin), "Accept-Language": "es-ES,es;q=0.9"}
     url = "/t/acme/api/_forecast?pipeline=deal&date=close_date"
     (gap,) = world.client.get(url, headers=spanish).json()["missing_rates"]
@@ -314,11 +314,11 @@ def test_forecast_gaps_and_stage_report_refusal_follow_accept_language(world: Wo
     }
     (english,) = world.get("_forecast?pipeline=deal&date=close_date").json()["missing_rates"]
     assert english["message"] == "No exchange rate from GBP to EUR on or before 2026-02-01."
-    stages = "/t/acme/api/_stages?pipeline=deal&as_of=2026-01-01T00:00:00Z"
+    stages = "/t/acme/api/_stages?pipeline=deal&as_of=2026-13-01T00:00:00Z"
     refused = world.client.get(stages, headers=spanish)
     assert refused.status_code == 400
     assert refused.json()["errors"]["as_of"] == [
-        "as_of no está disponible en el informe de etapas (solo en _forecast)."
+        "«2026-13-01T00:00:00Z» no es una fecha y hora como 2026-10-01T00:00:00Z."
     ]
 
 
