@@ -18,9 +18,9 @@ import yaml
 from trellis.metadata.loader._entity_checks import NAME
 from trellis.metadata.model.local_text import LocalText
 from trellis.platform.designers.dashboard_service import DASHBOARD_FOLDER
+from trellis.platform.designers.field_yaml import FastLoader, node_end
 from trellis.platform.designers.rules_service import draft_model
 from trellis.platform.designers.service import draft_state, refuse_new_errors
-from trellis.platform.designers.field_yaml import FastLoader, node_end
 from trellis.platform.designers.yaml_keys import line_end
 from trellis.platform.designers.yaml_patch import inline, patch_yaml
 from trellis.platform.drafts.errors import DraftError, DraftFileNotFoundError

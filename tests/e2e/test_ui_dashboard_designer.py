@@ -80,6 +80,10 @@ def _revision(runtime: Runtime) -> int:
     return DraftStore(runtime.registry).load(runtime.tenant(TENANT, fresh=True).id).revision
 
 
+def _draft_files(runtime: Runtime) -> dict[str, Any]:
+    return dict(DraftStore(runtime.registry).load(runtime.tenant(TENANT, fresh=True).id).files)
+
+
 def _board(runtime: Runtime) -> str:
     return read_file(runtime, TENANT, BOARD_PATH)[0]
 
@@ -323,7 +327,8 @@ def test_edit_label_and_description_keeps_the_tiles_and_comments(
     assert "description" not in _board(shop)
     done = post_form(admin, f"/t/{TENANT}/admin/publish", {"comment": "Renamed"})
     assert "Version 2 published." in done.text
-    assert "Resumen" in admin.get(f"/t/{TENANT}/dashboards/main", headers={"accept-language": "es"}).text
+    spanish = admin.get(f"/t/{TENANT}/dashboards/main", headers={"accept-language": "es"})
+    assert "Resumen" in spanish.text
 
 
 def test_bad_new_dashboards_and_details_are_refused_and_nothing_changes(
@@ -345,8 +350,7 @@ def test_bad_new_dashboards_and_details_are_refused_and_nothing_changes(
     assert refused.status_code == 422 and 'id="error-label"' in refused.text
     assert admin.get(f"{BASE}/nothing/details").status_code == 404
     assert _board(shop) == before and _revision(shop) == revision
-    files = DraftStore(shop.registry).load(shop.tenant(TENANT, fresh=True).id).files
-    assert "dashboards/stock.yaml" not in files
+    assert "dashboards/stock.yaml" not in _draft_files(shop)
 
     other = {"draft_version": str(revision), "tile": "1", "op": "down"}
     assert post_form(admin, f"{BASE}/main", other).status_code == 200  # another admin's save
@@ -357,9 +361,7 @@ def test_bad_new_dashboards_and_details_are_refused_and_nothing_changes(
     late = post_form(admin, f"{BASE}/main/details", details)
     assert late.status_code == 409 and 'id="stale"' in late.text and 'value="Overview"' in late.text
     assert _board(shop) == moved
-    assert "dashboards/stock.yaml" not in DraftStore(shop.registry).load(
-        shop.tenant(TENANT, fresh=True).id
-    ).files
+    assert "dashboards/stock.yaml" not in _draft_files(shop)
 
     with TestClient(app=create_web_app(shop)) as client:
         signed_in_client(client, TENANT, "sales@shop.test")
