@@ -80,6 +80,10 @@ def _revision(runtime: Runtime) -> int:
     return DraftStore(runtime.registry).load(runtime.tenant(TENANT, fresh=True).id).revision
 
 
+def _draft_files(runtime: Runtime) -> dict[str, Any]:
+    return dict(DraftStore(runtime.registry).load(runtime.tenant(TENANT, fresh=True).id).files)
+
+
 def _board(runtime: Runtime) -> str:
     return read_file(runtime, TENANT, BOARD_PATH)[0]
 
@@ -268,3 +272,100 @@ def test_enum_option_labels_edited_in_spanish_reach_the_list(
         t = _table(shop)
         stored = conn.execute(sa.select(t.c.status).order_by(t.c.name)).scalars().all()
     assert stored == ["new", "done", "done"]
+
+
+def _new(runtime: Runtime, **extra: str) -> dict[str, str]:
+    data = {
+        "draft_version": str(_revision(runtime)),
+        "name": "stock",
+        "label_en": "Stock",
+        "label_es": "Existencias",
+        "description_en": "What we hold",
+        "description_es": "",
+        "entity": "item",
+    }
+    return {**data, **extra}
+
+
+def test_create_a_dashboard_publish_and_see_it(shop: Runtime, admin: TestClient[Any]) -> None:
+    listing = admin.get(BASE)
+    assert 'id="new-dashboard-form"' in listing.text and screen_problems(listing.text) == []
+    assert "Nuevo panel" in admin.get(BASE, headers={"accept-language": "es"}).text
+    made = post_form(admin, BASE, _new(shop))
+    assert made.status_code == 200 and "Dashboard stock added to the draft." in made.text
+    text = read_file(shop, TENANT, "dashboards/stock.yaml")[0]
+    assert text == (
+        "dashboard: stock\nlabel: {en: Stock, es: Existencias}\ndescription: What we hold\n"
+        "tiles:\n  - {kind: kpi, label: {en: Item, es: Artículo}, entity: item, agg: count}\n"
+    )
+    done = post_form(admin, f"/t/{TENANT}/admin/publish", {"comment": "New dashboard"})
+    assert "Version 2 published." in done.text
+    page = admin.get(f"/t/{TENANT}/dashboards/stock")
+    assert page.status_code == 200 and "Stock" in page.text
+    assert re.search(r'<h2 class="kpi-label">Item</h2>\s*<p class="kpi-value">3</p>', page.text)
+    spanish = admin.get(f"/t/{TENANT}/dashboards/stock", headers={"accept-language": "es"})
+    assert "Existencias" in spanish.text and "Artículo" in spanish.text
+
+
+def test_edit_label_and_description_keeps_the_tiles_and_comments(
+    shop: Runtime, admin: TestClient[Any]
+) -> None:
+    form = admin.get(f"{BASE}/main/details")
+    assert form.status_code == 200 and screen_problems(form.text) == []
+    assert 'value="Main"' in form.text and 'value="Principal"' in form.text
+    data = {"draft_version": str(_revision(shop)), "label_en": "Overview", "label_es": "Resumen"}
+    data.update(description_en="All items", description_es="Todos los artículos")
+    saved = post_form(admin, f"{BASE}/main/details", data)
+    assert saved.status_code == 200 and "Dashboard saved in the draft." in saved.text
+    text = _board(shop)
+    old = textwrap.dedent(BOARD).lstrip()
+    assert text.startswith("dashboard: main\nlabel: {en: Overview, es: Resumen}\n")
+    assert "description: {en: All items, es: Todos los artículos}" in text
+    assert text[text.index("tiles:") :] == old[old.index("tiles:") :]  # tiles, comments kept
+    data.update(draft_version=str(_revision(shop)), description_en="", description_es="")
+    assert post_form(admin, f"{BASE}/main/details", data).status_code == 200
+    assert "description" not in _board(shop)
+    done = post_form(admin, f"/t/{TENANT}/admin/publish", {"comment": "Renamed"})
+    assert "Version 2 published." in done.text
+    spanish = admin.get(f"/t/{TENANT}/dashboards/main", headers={"accept-language": "es"})
+    assert "Resumen" in spanish.text
+
+
+def test_bad_new_dashboards_and_details_are_refused_and_nothing_changes(
+    shop: Runtime, admin: TestClient[Any]
+) -> None:
+    before, revision = _board(shop), _revision(shop)
+    taken = post_form(admin, BASE, _new(shop, name="main"))
+    assert taken.status_code == 422 and 'id="new-error-name"' in taken.text
+    assert "already has a dashboard named main" in taken.text and 'value="Stock"' in taken.text
+    bad = post_form(admin, BASE, _new(shop, name="Big-Board"))
+    assert bad.status_code == 422 and "is not a valid dashboard name" in bad.text
+    empty = post_form(admin, BASE, _new(shop, name="", label_en="", entity=""))
+    assert empty.status_code == 422 and 'id="new-error-entity"' in empty.text
+    unknown = post_form(admin, BASE, _new(shop, entity="nothing"))
+    assert unknown.status_code == 422 and 'id="draft-errors"' in unknown.text
+    assert re.search(r"dashboards/stock\.yaml:\d+:\d+: error MD\d+: ", unknown.text)
+    nolabel = {"draft_version": str(revision), "label_en": "", "label_es": "Principal"}
+    refused = post_form(admin, f"{BASE}/main/details", nolabel)
+    assert refused.status_code == 422 and 'id="error-label"' in refused.text
+    assert admin.get(f"{BASE}/nothing/details").status_code == 404
+    assert _board(shop) == before and _revision(shop) == revision
+    assert "dashboards/stock.yaml" not in _draft_files(shop)
+
+    other = {"draft_version": str(revision), "tile": "1", "op": "down"}
+    assert post_form(admin, f"{BASE}/main", other).status_code == 200  # another admin's save
+    moved = _board(shop)
+    stale = post_form(admin, BASE, _new(shop, draft_version=str(revision)))
+    assert stale.status_code == 409 and 'id="stale"' in stale.text and 'value="Stock"' in stale.text
+    details = {"draft_version": str(revision), "label_en": "Overview"}
+    late = post_form(admin, f"{BASE}/main/details", details)
+    assert late.status_code == 409 and 'id="stale"' in late.text and 'value="Overview"' in late.text
+    assert _board(shop) == moved
+    assert "dashboards/stock.yaml" not in _draft_files(shop)
+
+    with TestClient(app=create_web_app(shop)) as client:
+        signed_in_client(client, TENANT, "sales@shop.test")
+        assert client.get(f"{BASE}/main/details").status_code == 403
+        assert post_form(client, BASE, _new(shop)).status_code == 403
+        assert post_form(client, f"{BASE}/main/details", details).status_code == 403
+    assert _board(shop) == moved

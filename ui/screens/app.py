@@ -38,6 +38,7 @@ from trellis.ui.screens.calendar_routes import calendar_routes
 from trellis.ui.screens.chat_routes import agent_chat_routes
 from trellis.ui.screens.csrf import CsrfPolicy, csrf_middleware
 from trellis.ui.screens.dashboard_designer_routes import dashboard_designer_routes
+from trellis.ui.screens.dashboard_details_routes import dashboard_details_routes
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.designer_routes import designer_routes
 from trellis.ui.screens.document_routes import document_routes
@@ -177,6 +178,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *workflow_designer_routes(services),
         *pipeline_designer_routes(services),
         *dashboard_designer_routes(services),
+        *dashboard_details_routes(services),
         *mail_designer_routes(services),
         *form_designer_routes(services),
         *rules_designer_routes(services),

@@ -1,12 +1,13 @@
-"""The dashboards designer: ``/t/{t}/admin/dashboards`` (tenant admins only).
+"""The dashboards designer: ``/t/{t}/admin/dashboards/{name}`` (tenant admins only).
 
-Lists the draft's dashboards; a dashboard's page lists its tiles in order with buttons
-to move one up or down (the keyboard way to reorder) or remove it, and links to the
-tile editor. The editor's form posts (htmx, debounced) to ``…/preview``, which loads
-the draft with the tile and answers its errors placed on their inputs (the filter
-underlined by the rule checker, as the rules editor does) or the tile computed on the
-tenant's data through the admin's access. Saving writes the tile into the draft at the
-revision the page was read at (409 when stale, 422 with the errors).
+The list of dashboards, a new dashboard and its label are in ``dashboard_details_routes``.
+A dashboard's page lists its tiles in order with buttons to move one up or down (the
+keyboard way to reorder) or remove it, and links to the tile editor. The editor's form
+posts (htmx, debounced) to ``…/preview``, which loads the draft with the tile and
+answers its errors placed on their inputs (the filter underlined by the rule checker,
+as the rules editor does) or the tile computed on the tenant's data through the
+admin's access. Saving writes the tile into the draft at the revision the page was read
+at (409 when stale, 422 with the errors).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from trellis.platform.designers.dashboard_service import (
     TileEditError,
     TileInvalidError,
     dashboard_file,
-    dashboard_files,
     form_of,
     move_or_remove,
     save_tile,
@@ -102,13 +102,6 @@ def dashboard_designer_routes(services: UiServices) -> list[Any]:
             **preview,
         }
         return page(request, ui, "designer_tile.html", ctx, status=status)
-
-    @get(_BASE, sync_to_thread=True)
-    def dashboards_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
-        ui = admin_call(services, request, tenant)
-        boards, revision = dashboard_files(rt, tenant)
-        ctx = {"boards": boards, "revision": revision}
-        return page(request, ui, "designer_dashboards.html", ctx)
 
     @get(f"{_BASE}/{{name:str}}", sync_to_thread=True)
     def dashboard_page(
@@ -234,7 +227,6 @@ def dashboard_designer_routes(services: UiServices) -> list[Any]:
         return page(request, ui, "_tile_preview.html", ctx)
 
     return [
-        dashboards_page,
         dashboard_page,
         change_tiles,
         new_tile_page,
