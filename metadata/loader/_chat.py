@@ -90,7 +90,8 @@ def _text(value: Any) -> str | None:
 def build_chat(data: dict[str, Any], positions: PositionMap) -> ChatDef:
     """The chat of an (already schema-checked) ``chat:`` block."""
     messages = data.get("messages") or {}
-    link = data.get("link") if isinstance(data.get("link"), dict) else {}
+    raw_link = data.get("link")
+    link: dict[str, Any] = raw_link if isinstance(raw_link, dict) else {}
     return ChatDef(
         entity=str(data.get("entity", "")),
         status=str(data.get("status", "")),

@@ -20,7 +20,7 @@ from trellis.platform.notifications import list_for_user
 from trellis.platform.runtime import Runtime
 from trellis.ui.screens.app import create_web_app
 
-from ui_support import add_user, crm_tenant
+from ui_support import add_user, crm_tenant, sign_in
 
 CHAT = "/p/acme/chat"
 JSON_OWN = {"origin": "http://testserver.local", "content-type": "application/json"}
@@ -105,6 +105,27 @@ def test_agents_are_notified_of_a_new_conversation(site: Site) -> None:
     bad = site.client.post(CHAT, content=json.dumps({"message": ""}), headers=JSON_OWN)
     assert bad.status_code == 422
     assert len(list_for_user(site.runtime, "acme", agent)) == 1
+
+
+def test_the_queue_reloads_its_table(site: Site) -> None:
+    add_user(site.runtime, "acme", "agent@acme.test", ["support_agent"])
+    with TestClient(app=create_web_app(site.runtime)) as agent:
+        assert sign_in(agent, "acme", "agent@acme.test").status_code in (302, 303)
+        page = agent.get("/t/acme/chat")
+        assert page.status_code == 200 and "No open conversations." in page.text
+        assert 'hx-get="/t/acme/chat?part=rows" hx-trigger="every 5s"' in page.text
+        assert "<script>" not in page.text and "unsafe-inline" not in page.headers.get(
+            "content-security-policy", ""
+        )
+        cid = site.start("ana@globex.test")["id"]
+        rows = agent.get("/t/acme/chat?part=rows", headers={"hx-request": "true"})
+        assert rows.status_code == 200 and "<html" not in rows.text
+        assert 'id="chat-queue-panel"' in rows.text
+        assert f"/t/acme/e/conversation/{cid}#chat" in rows.text
+        assert 'hx-trigger="every 5s"' in rows.text  # the fragment keeps polling
+    # Signed out, the fragment sends the browser to sign in instead of showing rows.
+    anonymous = site.client.get("/t/acme/chat?part=rows", headers={"hx-request": "true"})
+    assert f"/t/acme/e/conversation/{cid}" not in anonymous.text
 
 
 def test_a_ticket_gets_the_transcript(site: Site) -> None:
