@@ -4,8 +4,10 @@ The JSON Schema checks the shape; here the conversation and message entities mus
 exist, ``status`` be an enum of the conversation holding every ``open`` value, the
 message's ``parent`` a reference to the conversation, ``body`` a text field, ``sender``
 an enum offering ``visitor`` and ``agent``, the visitor's fields a string and an e-mail,
-and the ``public`` role allowed to create both entities. Every problem is MD430 at the
-value that causes it, with a suggestion.
+``link`` a reference of the conversation and an e-mail field of its target,
+``transcript`` a text field of the conversation, ``notify`` roles of roles.yaml, and
+the ``public`` role allowed to create both entities. Every problem is MD430 at the value
+that causes it, with a suggestion.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ def _text(value: Any) -> str | None:
 def build_chat(data: dict[str, Any], positions: PositionMap) -> ChatDef:
     """The chat of an (already schema-checked) ``chat:`` block."""
     messages = data.get("messages") or {}
+    raw_link = data.get("link")
+    link: dict[str, Any] = raw_link if isinstance(raw_link, dict) else {}
     return ChatDef(
         entity=str(data.get("entity", "")),
         status=str(data.get("status", "")),
@@ -98,12 +102,33 @@ def build_chat(data: dict[str, Any], positions: PositionMap) -> ChatDef:
         sender=str(messages.get("sender", "")),
         visitor_name=_text(data.get("visitor_name")),
         visitor_email=_text(data.get("visitor_email")),
+        link_field=_text(link.get("field")),
+        link_match=_text(link.get("match")),
+        transcript=_text(data.get("transcript")),
+        notify=tuple(str(r) for r in data.get("notify") or ()),
         title=public_text(data.get("title")),
         welcome=public_text(data.get("welcome")),
         max_length=int(data.get("max_length") or DEFAULT_MAX_LENGTH),
         allowed_origins=tuple(str(o) for o in data.get("allowed_origins") or ()),
         source=positions.anchor(("chat",)),
     )
+
+
+def _check_link(chat: ChatDef, conversation: EntityDef, checks: _Checks) -> None:
+    """``link``: a reference of the conversation to an entity with the e-mail ``match``."""
+    if not chat.link_field or not chat.link_match:
+        return
+    if not chat.visitor_email:
+        checks.error(
+            "'link' needs 'visitor_email': the e-mail it matches on",
+            ("link",),
+            "declare visitor_email (an e-mail field of the conversation)",
+        )
+    if not checks.field(conversation, chat.link_field, ("link", "field"), (FieldType.REFERENCE,)):
+        return
+    target = checks.model.entities.get(conversation.fields[chat.link_field].to or "")
+    if target is not None:
+        checks.field(target, chat.link_match, ("link", "match"), (FieldType.EMAIL,))
 
 
 def _check(chat: ChatDef, checks: _Checks) -> None:
@@ -115,6 +140,9 @@ def _check(chat: ChatDef, checks: _Checks) -> None:
             checks.field(conversation, chat.visitor_name, ("visitor_name",), TEXTS)
         if chat.visitor_email:
             checks.field(conversation, chat.visitor_email, ("visitor_email",), (FieldType.EMAIL,))
+        _check_link(chat, conversation, checks)
+        if chat.transcript:
+            checks.field(conversation, chat.transcript, ("transcript",), (FieldType.TEXT,))
         checks.public(conversation, ("entity",))
     message = checks.entity(chat.message_entity, ("messages", "entity"))
     if message is None:
@@ -132,6 +160,10 @@ def _check(chat: ChatDef, checks: _Checks) -> None:
     if checks.field(message, chat.sender, ("messages", "sender"), (FieldType.ENUM,)):
         checks.options(message, chat.sender, [VISITOR, AGENT], ("messages", "sender"))
     checks.public(message, ("messages", "entity"))
+    for role in chat.notify:
+        if role not in checks.model.roles:
+            hint = did_you_mean(role, sorted(checks.model.roles))
+            checks.error(f"unknown role '{role}' in notify", ("notify",), hint)
 
 
 def attach_chat(model: AppModel, data: Any, positions: PositionMap, report: Report) -> AppModel:

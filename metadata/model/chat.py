@@ -29,7 +29,12 @@ class ChatDef:
     ``entity`` is the conversation entity: ``status`` an enum field of it, ``open`` the
     values that keep a conversation in the queue (the first one is given to a new
     conversation), ``visitor_name``/``visitor_email`` the fields the widget fills when a
-    conversation starts. ``message_entity`` holds the messages: ``parent`` references
+    conversation starts. ``link_field`` (a reference of the conversation) is set to the one
+    record of its target whose e-mail field ``link_match`` equals the visitor's e-mail
+    (none when no record or several match). ``transcript`` (a text field of the
+    conversation) gets the whole transcript when the status leaves the ``open`` values;
+    the members with a role of ``notify`` are told of each new conversation.
+    ``message_entity`` holds the messages: ``parent`` references
     the conversation, ``body`` holds the text and ``sender`` (an enum with the options
     ``visitor`` and ``agent``) who wrote it. ``title`` and ``welcome`` are the widget's
     texts by language; ``allowed_origins`` the sites that may embed it.
@@ -44,6 +49,10 @@ class ChatDef:
     sender: str
     visitor_name: str | None = None
     visitor_email: str | None = None
+    link_field: str | None = None
+    link_match: str | None = None
+    transcript: str | None = None
+    notify: tuple[str, ...] = ()
     title: Mapping[str, str] = field(default_factory=lambda: _NO_TEXT)
     welcome: Mapping[str, str] = field(default_factory=lambda: _NO_TEXT)
     max_length: int = DEFAULT_MAX_LENGTH

@@ -5,7 +5,8 @@ hook, or None when the app does not use the feature. The hook runs in the named
 steps of the save pipeline: rollups give a new parent its empty rollups and
 recompute parents after a child's write; workflows guard transitions; stage
 history follows pipeline fields; trigger rules run before and after the save;
-assignment notifications and SLA timers and reminders go to the outbox step.
+the live chat fills a transcript (before the rules) and notifies
+its agents; assignment notifications and SLA timers and reminders go to the outbox step.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from trellis.platform.duplicates.hook import duplicate_hook
+from trellis.platform.notifications.chat_hook import chat_hook
 from trellis.platform.notifications.hook import assignment_hook
 from trellis.platform.pipelines import stage_history_hook
 from trellis.platform.records.compiled import CompiledApp
@@ -53,6 +55,7 @@ HOOK_FACTORIES: tuple[HookSpec, ...] = (
     HookSpec(rollup_hook, before=ROLLUP_DEFAULTS, after=ROLLUPS),
     HookSpec(workflow_hook, before=WORKFLOW_GUARD),
     HookSpec(stage_history_hook, after=STAGE_HISTORY),
+    HookSpec(chat_hook, before=BEFORE_SAVE_RULES, after=OUTBOX),
     HookSpec(trigger_hook, before=BEFORE_SAVE_RULES, after=AFTER_SAVE_RULES),
     HookSpec(assignment_hook, after=OUTBOX),
     HookSpec(schedule_hook, after=OUTBOX),

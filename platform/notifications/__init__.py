@@ -3,7 +3,7 @@
 Rows live in the tenant's ``_notifications`` table, one per recipient. They come from
 the rule ``notify`` and ``escalate`` actions, assignments (a record's owner changed to
 someone other than the person saving), comment mentions (:func:`notify_mention`),
-SLA breaches and activity reminders. ``kind`` tells them apart (empty on old rows:
+SLA breaches, activity reminders and new live chats. ``kind`` tells them apart (empty on old rows:
 ``rule``).
 
 The functions taking a ``Runtime`` open their own connection and transaction; the
@@ -23,7 +23,7 @@ from trellis.platform.records.values import as_utc
 if TYPE_CHECKING:
     from trellis.platform.runtime import Runtime
 
-KINDS = ("rule", "assignment", "mention", "escalation", "sla", "reminder")
+KINDS = ("rule", "assignment", "mention", "escalation", "sla", "reminder", "chat")
 #: Longest notification text kept.
 MAX_TEXT = 2000
 MAX_LIMIT = 500

@@ -156,6 +156,9 @@ class LiveChat:
             data[chat.visitor_name] = name.strip()
         if chat.visitor_email and isinstance(email, str) and email.strip():
             data[chat.visitor_email] = email.strip()
+            linked = self.matching(found, email.strip())
+            if linked is not None and chat.link_field:
+                data[chat.link_field] = linked
         call = self._visitor(found)
         explained = self.services.records.dry_run(call, found.conversations, data, None, None)
         if explained.get("errors"):
@@ -164,6 +167,23 @@ class LiveChat:
         record_id = int(created["id"])
         self._add(found, call, record_id, body, VISITOR)
         return record_id, self.token(found, record_id)
+
+    def matching(self, found: FoundChat, email: str) -> int | None:
+        """The id of the one live record whose ``link.match`` field equals ``email``
+        (case aside), or None: no link declared, no record, or several (none is guessed)."""
+        chat = found.chat
+        if not chat.link_field or not chat.link_match:
+            return None
+        target = found.conversations.entity.fields[chat.link_field].to
+        t = found.rt.app.entities[str(target)].table
+        query = (
+            sa.select(t.c.id)
+            .where(sa.func.lower(t.c[chat.link_match]) == email.lower(), t.c.deleted_at.is_(None))
+            .limit(2)
+        )
+        with self.runtime.engines.tenant_connection(found.tenant) as conn:
+            rows = conn.execute(query).all()
+        return int(rows[0][0]) if len(rows) == 1 else None
 
     def post(self, found: FoundChat, conversation_id: int, text: Any) -> dict[str, Any]:
         """The visitor writes ``text`` in their open conversation.

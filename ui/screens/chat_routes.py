@@ -1,11 +1,13 @@
 """The agents' side of the live chat (docs/chat.md): the queue and answers from the record.
 
 ``GET /t/{t}/chat`` lists the open conversations the member may read, newest first, with
-their visitor and message count. The conversation's record page shows the transcript
-and an answer box (:func:`chat_context`); ``POST /t/{t}/chat/{id}/answer`` (a form with
-its CSRF token) saves the answer through the save pipeline as the member, so their role
-must allow creating messages. ``/messages?after=ID`` and ``/events`` give the record
-page the visitor's new messages, as polling and as server-sent events.
+their visitor; the page reloads its table (``?part=rows``, a fragment) every
+:data:`REFRESH_SECONDS` through htmx, with no script of its own. The conversation's
+record page shows the transcript and an answer box (:func:`chat_context`);
+``POST /t/{t}/chat/{id}/answer`` (a form with its CSRF token) saves the answer through
+the save pipeline as the member, so their role must allow creating messages.
+``/messages?after=ID`` and ``/events`` give the record page the visitor's new messages,
+as polling and as server-sent events.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from trellis.ui.screens.web import (
     redirect,
     signed_in,
 )
+
+#: How often the queue page reloads its table (htmx polling of ``?part=rows``).
+REFRESH_SECONDS = 5
 
 
 def _found(chat: LiveChat, ui: UiCall) -> FoundChat:
@@ -88,8 +93,9 @@ def agent_chat_routes(services: UiServices, chat: LiveChat) -> list[Any]:
             }
             for item in items
         ]
-        ctx = {"rows": rows, "entity": found.chat.entity}
-        return page(request, ui, "chat_queue.html", ctx)
+        ctx = {"rows": rows, "entity": found.chat.entity, "refresh": REFRESH_SECONDS}
+        part = request.query_params.get("part") == "rows"
+        return page(request, ui, "_chat_queue.html" if part else "chat_queue.html", ctx)
 
     @post(
         "/t/{tenant:str}/chat/{record_id:str}/answer",
@@ -145,4 +151,4 @@ def agent_chat_routes(services: UiServices, chat: LiveChat) -> list[Any]:
     return [chat_queue, chat_answer, chat_feed, chat_stream]
 
 
-__all__ = ["agent_chat_routes", "chat_context"]
+__all__ = ["REFRESH_SECONDS", "agent_chat_routes", "chat_context"]
