@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from trellis.metadata.model import FIELD_TYPES, DslType
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz import Access
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import (
@@ -48,7 +49,9 @@ def parse_bulk(entity: CompiledEntity, payload: Any) -> tuple[list[Any], str | N
                 {"upsert_key": ["Use a field holding one value, such as text or a number."]},
             )
     if len(items) > MAX_BULK_ITEMS:
-        raise BadRequestError(f"At most {MAX_BULK_ITEMS} items per bulk request.")
+        raise BadRequestError(
+            Translatable("At most %(max)s items per bulk request.", max=MAX_BULK_ITEMS)
+        )
     return items, upsert_key
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz.call import Call
 from trellis.platform.history import HistoryPage, history_page, parse_cursor, record_as_of
 from trellis.platform.history.recent import Touched, touched_by
@@ -62,7 +63,9 @@ def require_history_access(
     deleted and theirs to restore)."""
     t = entity.table
     row = conn.execute(sa.select(t).where(t.c.id == record_id)).first()
-    missing = NotFoundError(f"No {entity.name} with id {record_id}.")
+    missing = NotFoundError(
+        Translatable("No %(entity)s with id %(id)s.", entity=entity.name, id=record_id)
+    )
     if row is None:
         raise missing
     deleted = row._mapping["deleted_at"] is not None
@@ -120,7 +123,14 @@ class HistoryService:
             row = require_history_access(call, conn, entity, record_id)
             record = record_as_of(conn, call.app, entity, row, at)
         if record is None:
-            raise NotFoundError(f"No {entity.name} with id {record_id} at {at.isoformat()}.")
+            raise NotFoundError(
+                Translatable(
+                    "No %(entity)s with id %(id)s at %(at)s.",
+                    entity=entity.name,
+                    id=record_id,
+                    at=at.isoformat(),
+                )
+            )
         visible = {name: record.get(name) for name in columns}
         return RecordBody(visible, int(record["version"]))
 
