@@ -55,7 +55,9 @@ def _setup(runtime: Runtime, write_package: PackageWriter, locale: str) -> dict[
     metadata = runtime.app(TENANT).metadata
     with runtime.engines.tenant_connection(TENANT, write=True) as conn, conn.begin():
         for status in ("sent", "failed"):
-            record_delivery(conn, metadata, Delivery("email", None, 1, status, target="a@x.test"), NOW)
+            record_delivery(
+                conn, metadata, Delivery("email", None, 1, status, target="a@x.test"), NOW
+            )
         skipped = Delivery("webhook", None, 1, "skipped", target="https://h.invalid/")
         record_delivery(conn, metadata, skipped, NOW)
     return jobs
@@ -74,7 +76,7 @@ def test_kinds_and_statuses_in_spanish(runtime: Runtime, write_package: PackageW
     assert _cell(html, f"job-{jobs['email']}", "Tipo") == "correo"
     assert _cell(html, f"job-{jobs['backup']}", "Tipo") == "copia de seguridad"
     assert _cell(html, f"job-{jobs['custom_kind']}", "Tipo") == "custom_kind"
-    assert f'data-kind="email"' in html
+    assert 'data-kind="email"' in html
     assert sorted(_statuses(html, "Correos recientes", "Estado")) == ["enviado", "fallido"]
     assert _statuses(html, "Webhooks recientes", "Estado") == ["omitido"]
     assert 'data-status="sent"' in html
