@@ -62,10 +62,15 @@ def access_body(services: Services, call: Call, params: Any) -> dict[str, Any]:
     action = params.get("action") or "read"
     raw_id = params.get("id")
     if not email:
-        raise BadRequestError("Parameter 'user' is required (an email address).")
+        raise BadRequestError(Translatable("Parameter 'user' is required (an email address)."))
     if action not in EXPLAINED_ACTIONS:
         raise BadRequestError(
-            f"Parameter 'action' has value '{action}'. Use one of {', '.join(EXPLAINED_ACTIONS)}."
+            Translatable(
+                "Parameter '%(name)s' has value '%(value)s'. Use one of %(choices)s.",
+                name="action",
+                value=action,
+                choices=", ".join(EXPLAINED_ACTIONS),
+            )
         )
     entity = call.app.entities.get(entity_name)
     if entity is None:

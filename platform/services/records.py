@@ -326,8 +326,12 @@ class RecordsService:
         items, upsert_key = parse_bulk(entity, payload)
         if upsert_key is not None and upsert_key in call.access.entity(entity.name).hidden:
             raise BadRequestError(
-                f"upsert_key '{upsert_key}' is not a field of {entity.name}.",
-                {"upsert_key": [f"Unknown field '{upsert_key}'."]},
+                Translatable(
+                    "upsert_key '%(key)s' is not a field of %(entity)s.",
+                    key=upsert_key,
+                    entity=entity.name,
+                ),
+                {"upsert_key": [Translatable("Unknown field '%(name)s'.", name=upsert_key)]},
             )
         service = self.saver(call)
         with self.connect(call, write=True) as conn, conn.begin():

@@ -73,6 +73,10 @@ def test_record_security_and_export_refusals_in_spanish(
         assert _errors(entity) == ["No hay ninguna entidad «nope» en esta organización."]
         no_id = client.get("/t/shop/api/_access?user=ana@shop.test&entity=item", headers=auth)
         assert _errors(no_id) == ["El parámetro 'id' es obligatorio para la acción «read»."]
+        no_user = client.get("/t/shop/api/_access?entity=item&id=1", headers=auth)
+        assert _errors(no_user) == ["El parámetro 'user' es obligatorio (una dirección de correo)."]
+        fly = client.get("/t/shop/api/_access?user=ana@shop.test&action=fly", headers=auth)
+        assert _errors(fly)[0].startswith("El parámetro 'action' tiene el valor «fly». Use uno de ")
         export = client.get("/t/shop/api/item/_export?format=xml", headers=auth)
         assert export.status_code == 400
         assert export.json()["errors"]["format"][0].startswith("Use csv")
