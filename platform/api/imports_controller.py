@@ -52,14 +52,20 @@ def _flag(query: Any, name: str) -> bool:
         return False
     if value in _TRUE:
         return True
-    raise BadRequestError(f"{name} must be true or false.", {name: ["Use true or false."]})
+    raise BadRequestError(
+        Translatable("%(name)s must be true or false.", name=name),
+        {name: [Translatable("Use true or false.")]},
+    )
 
 
 def plan_from_query(query: Any) -> ImportPlan:
     """The import plan the query parameters describe (400 naming a bad one)."""
     mode = query.get("mode") or "insert"
     if mode not in MODES:
-        raise BadRequestError(f"mode must be one of {', '.join(MODES)}.", {"mode": ["Unknown."]})
+        raise BadRequestError(
+            Translatable("mode must be one of %(modes)s.", modes=", ".join(MODES)),
+            {"mode": [Translatable("Unknown.")]},
+        )
     size = query.get("batch_size") or "1000"
     if not size.isdigit() or not 1 <= int(size) <= 10_000:
         raise BadRequestError("batch_size must be 1 to 10000.", {"batch_size": ["Out of range."]})

@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.jobs import STATES
@@ -35,7 +36,12 @@ class JobsController(Controller):
         state = request.query_params.get("state") or None
         if state is not None and state not in STATES:
             raise BadRequestError(
-                f"Parameter 'state' has value '{state}'. Use one of {', '.join(STATES)}."
+                Translatable(
+                    "Parameter '%(name)s' has value '%(value)s'. Use one of %(choices)s.",
+                    name="state",
+                    value=state,
+                    choices=", ".join(STATES),
+                )
             )
         limit = _limit(request.query_params.get("limit"))
         with services.runtime.engines.tenant_connection(call.tenant) as conn:

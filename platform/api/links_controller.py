@@ -28,7 +28,8 @@ def _whole(body: dict[str, Any], key: str, *, required: bool) -> int | None:
         value = int(value)  # JSON Schema's integer: 7.0 is a whole number too
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
         raise BadRequestError(
-            f"'{key}' must be a whole number from 1.", {key: ["Must be a whole number from 1."]}
+            Translatable("'%(key)s' must be a whole number from 1.", key=key),
+            {key: [Translatable("Must be a whole number from 1.")]},
         )
     return value
 

@@ -103,7 +103,12 @@ def _deliveries(
     status = request.query_params.get("status") or None
     if status is not None and status not in STATUSES:
         raise BadRequestError(
-            f"Parameter 'status' has value '{status}'. Use {', '.join(STATUSES)}."
+            Translatable(
+                "Parameter '%(name)s' has value '%(value)s'. Use one of %(choices)s.",
+                name="status",
+                value=status,
+                choices=", ".join(STATUSES),
+            )
         )
     limit = _limit(request.query_params.get("limit"))
     with services.runtime.engines.tenant_connection(call.tenant) as conn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.errors import BadRequestError
 
 LIST_PARAMS = frozenset({"filter", "sort", "limit", "cursor", "fields", "expand", "as_of"})
@@ -44,7 +45,8 @@ def _flag(params: Mapping[str, str], name: str) -> bool:
     if value.lower() in _TRUE:
         return True
     raise BadRequestError(
-        f"{name} must be true or false.", {name: [f"'{_shown(value)}' is not true or false."]}
+        Translatable("%(name)s must be true or false.", name=name),
+        {name: [Translatable("'%(value)s' is not true or false.", value=_shown(value))]},
     )
 
 

@@ -36,7 +36,10 @@ def authorize(call: Call, now: datetime) -> Authorize:
         for name in fields:
             if name in hidden:
                 raise BadRequestError(
-                    f"Unknown field '{name}' of {entity}.", {"field": [f"Unknown field '{name}'."]}
+                    Translatable(
+                        "Unknown field '%(name)s' of %(entity)s.", name=name, entity=entity
+                    ),
+                    {"field": [Translatable("Unknown field '%(name)s'.", name=name)]},
                 )
         return call.access.scope(call.app.entities[entity], ectx)
 

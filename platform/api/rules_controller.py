@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import RawBody  # type: ignore[attr-defined]
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import AppServices, Caller, TenantApp
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.api.requests import parse_object
@@ -52,7 +53,9 @@ class RulesController(Controller):
             readable_entity(call, entity)
         raw_id = params.get("id")
         if raw_id and (not raw_id.isdigit() or len(raw_id) > 19):
-            raise BadRequestError(f"Parameter 'id' has value '{raw_id}'. Not a record id.")
+            raise BadRequestError(
+                Translatable("Parameter 'id' has value '%(value)s'. Not a record id.", value=raw_id)
+            )
         record_id = int(raw_id) if raw_id else None
         limit = _limit(params.get("limit"))
         with services.runtime.engines.tenant_connection(call.tenant) as conn:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from litestar import Controller, Request, get
 
 from trellis.metadata.model import ADMIN_ROLE
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.api.deps import ADMIN_PURPOSE, AppServices, Caller, admin_only
 from trellis.platform.api.requests import parse_list_limit as _limit
 from trellis.platform.authz.call import Call
@@ -27,7 +28,11 @@ def _cursor(raw: str | None) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 19:
-        raise BadRequestError(f"Parameter 'cursor' has value '{raw}'. Use a next_cursor value.")
+        raise BadRequestError(
+            Translatable(
+                "Parameter 'cursor' has value '%(value)s'. Use a next_cursor value.", value=raw
+            )
+        )
     return int(raw)
 
 
@@ -57,18 +62,27 @@ def access_body(services: Services, call: Call, params: Any) -> dict[str, Any]:
     action = params.get("action") or "read"
     raw_id = params.get("id")
     if not email:
-        raise BadRequestError("Parameter 'user' is required (an email address).")
+        raise BadRequestError(Translatable("Parameter 'user' is required (an email address)."))
     if action not in EXPLAINED_ACTIONS:
         raise BadRequestError(
-            f"Parameter 'action' has value '{action}'. Use one of {', '.join(EXPLAINED_ACTIONS)}."
+            Translatable(
+                "Parameter '%(name)s' has value '%(value)s'. Use one of %(choices)s.",
+                name="action",
+                value=action,
+                choices=", ".join(EXPLAINED_ACTIONS),
+            )
         )
     entity = call.app.entities.get(entity_name)
     if entity is None:
-        raise NotFoundError(f"No entity '{entity_name}' in this tenant.")
+        raise NotFoundError(Translatable("No entity '%(name)s' in this tenant.", name=entity_name))
     if raw_id and (not raw_id.isdigit() or len(raw_id) > 18):
-        raise BadRequestError(f"Parameter 'id' has value '{raw_id}'. Not a record id.")
+        raise BadRequestError(
+            Translatable("Parameter 'id' has value '%(value)s'. Not a record id.", value=raw_id)
+        )
     if not raw_id and action != "create":
-        raise BadRequestError(f"Parameter 'id' is required for action '{action}'.")
+        raise BadRequestError(
+            Translatable("Parameter 'id' is required for action '%(action)s'.", action=action)
+        )
     record_id = int(raw_id) if raw_id else None
     runtime, authz = services.runtime, services.authz
     registry = runtime.registry
@@ -86,7 +100,7 @@ def access_body(services: Services, call: Call, params: Any) -> dict[str, Any]:
         else:
             user_id = None
     if user_id is None:
-        raise NotFoundError(f"No member '{email}' in this tenant.")
+        raise NotFoundError(Translatable("No member '%(email)s' in this tenant.", email=email))
     access = authz.access(call.tenant, call.rt, user_id, roles)
     ectx = EvalContext(now=runtime.clock.now(), user_id=user_id)
     t = entity.table

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz import read_paths
 from trellis.platform.authz.call import Call
 from trellis.platform.money import (
@@ -65,7 +66,10 @@ def column_totals(
     visible = access.entity(entity.name).columns
     if field not in visible:
         raise BadRequestError(
-            f"'{field}' is not a field of {entity.name}.", {"field": [f"Unknown field '{field}'."]}
+            Translatable(
+                "'%(name)s' is not a field of %(entity)s.", name=field, entity=entity.name
+            ),
+            {"field": [Translatable("Unknown field '%(name)s'.", name=field)]},
         )
     t = entity.table
     ectx = EvalContext(now=access.clock.now(), user_id=call.identity.user_id)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from trellis.metadata.model import FIELD_TYPES, DslType
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz import Access
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import (
@@ -37,18 +38,31 @@ def parse_bulk(entity: CompiledEntity, payload: Any) -> tuple[list[Any], str | N
         not isinstance(upsert_key, str) or upsert_key not in entity.entity.fields
     ):
         raise BadRequestError(
-            f"upsert_key '{upsert_key}' is not a field of {entity.name}.",
-            {"upsert_key": [f"Unknown field '{upsert_key}'."]},
+            Translatable(
+                "upsert_key '%(key)s' is not a field of %(entity)s.",
+                key=upsert_key,
+                entity=entity.name,
+            ),
+            {"upsert_key": [Translatable("Unknown field '%(name)s'.", name=upsert_key)]},
         )
     if upsert_key is not None:
         kind = FIELD_TYPES[entity.entity.fields[upsert_key].type].dsl_type
         if kind in _UNMATCHABLE:
             raise BadRequestError(
-                f"upsert_key '{upsert_key}' cannot match records (a list or JSON field).",
-                {"upsert_key": ["Use a field holding one value, such as text or a number."]},
+                Translatable(
+                    "upsert_key '%(key)s' cannot match records (a list or JSON field).",
+                    key=upsert_key,
+                ),
+                {
+                    "upsert_key": [
+                        Translatable("Use a field holding one value, such as text or a number.")
+                    ]
+                },
             )
     if len(items) > MAX_BULK_ITEMS:
-        raise BadRequestError(f"At most {MAX_BULK_ITEMS} items per bulk request.")
+        raise BadRequestError(
+            Translatable("At most %(max)s items per bulk request.", max=MAX_BULK_ITEMS)
+        )
     return items, upsert_key
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz import Authorizer, EnforcerCache
 from trellis.platform.authz.call import Call
 from trellis.platform.authz.directory import MemberDirectory
@@ -41,7 +42,7 @@ def readable_entity(call: Call, name: str) -> CompiledEntity:
     """The entity ``name``: 404 when unknown, 403 when the caller may not read it."""
     entity = call.app.entities.get(name)
     if entity is None:
-        raise NotFoundError(f"No entity '{name}' in this tenant.")
+        raise NotFoundError(Translatable("No entity '%(name)s' in this tenant.", name=name))
     call.access.require(name, "read")
     return entity
 

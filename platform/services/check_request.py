@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from trellis.metadata.model import AppModel, DslType, EntityDef
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.errors import BadRequestError
 from trellis.rules.editor import EditorReport, check_source, cursor_offset
 from trellis.rules.editor.rule_files import check_rule_file
@@ -68,7 +69,8 @@ def run_check(
     kind = body.get("kind", "expression")
     if kind not in KINDS:
         raise BadRequestError(
-            f"Parameter 'kind' has value '{kind}'.", {"kind": ["Use 'expression' or 'rule'."]}
+            Translatable("Parameter 'kind' has value '%(value)s'.", value=kind),
+            {"kind": [Translatable("Use 'expression' or 'rule'.")]},
         )
     if not isinstance(source, str):
         raise BadRequestError(

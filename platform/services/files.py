@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from trellis.metadata.model import FieldDef, FieldType
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz.call import Call, require_reachable, visible_record
 from trellis.platform.automation import record_service
 from trellis.platform.files.factory import file_store
@@ -57,7 +58,11 @@ class FilesService:
         f = entity.entity.fields.get(name)
         visible = name in call.access.entity(entity.name).columns
         if f is None or f.type != FieldType.FILE or not visible:
-            raise NotFoundError(f"{entity.name} has no file field '{name}'.")
+            raise NotFoundError(
+                Translatable(
+                    "%(entity)s has no file field '%(name)s'.", entity=entity.name, name=name
+                )
+            )
         return f
 
     def limit(self, f: FieldDef) -> int:
@@ -122,7 +127,11 @@ class FilesService:
             stored = service.get(conn, entity, record_id, for_update=True)
             value, removed = without_file(f, (stored or {}).get(f.name), file_id)
             if not removed:
-                raise NotFoundError(f"No file '{file_id}' in field '{f.name}'.")
+                raise NotFoundError(
+                    Translatable(
+                        "No file '%(file)s' in field '%(field)s'.", file=file_id, field=f.name
+                    )
+                )
             record = self._save(call, conn, entity, record_id, {f.name: value})
         self._drop(call, entity, record_id, f, removed)
         return RecordBody(visible_record(call, entity, record), int(record["version"]))
@@ -138,12 +147,16 @@ class FilesService:
         """A file (current or earlier version) and its bytes; 404 as for the record."""
         found = find_file(f, self._value(call, entity, record_id, f), file_id)
         if found is None:
-            raise NotFoundError(f"No file '{file_id}' in field '{f.name}'.")
+            raise NotFoundError(
+                Translatable("No file '%(file)s' in field '%(field)s'.", file=file_id, field=f.name)
+            )
         key = file_key(entity.name, record_id, f.name, file_id)
         try:
             return found, self.store.chunks(call.tenant, key)
         except FileNotFoundError:
-            raise NotFoundError(f"The bytes of file '{file_id}' are missing.") from None
+            raise NotFoundError(
+                Translatable("The bytes of file '%(file)s' are missing.", file=file_id)
+            ) from None
 
     # plumbing -------------------------------------------------------------------------
     def _connect(self, call: Call, *, write: bool = False) -> Any:
@@ -154,7 +167,9 @@ class FilesService:
             require_reachable(call, conn, entity, record_id)
             row = record_service(call.rt).get(conn, entity, record_id)
         if row is None:
-            raise NotFoundError(f"No {entity.name} with id {record_id}.")
+            raise NotFoundError(
+                Translatable("No %(entity)s with id %(id)s.", entity=entity.name, id=record_id)
+            )
         return row.get(f.name)
 
     def _save(
@@ -168,7 +183,9 @@ class FilesService:
         ctx = SaveContext(conn, call.member, self.runtime.clock.now())
         record = record_service(call.rt).store_values(ctx, entity, record_id, values)
         if record is None:
-            raise NotFoundError(f"No {entity.name} with id {record_id}.")
+            raise NotFoundError(
+                Translatable("No %(entity)s with id %(id)s.", entity=entity.name, id=record_id)
+            )
         return record
 
     def _add(
@@ -190,7 +207,11 @@ class FilesService:
             with self._connect(call, write=True) as conn, conn.begin():
                 stored = service.get(conn, entity, record_id, for_update=True)
                 if stored is None:
-                    raise NotFoundError(f"No {entity.name} with id {record_id}.")
+                    raise NotFoundError(
+                        Translatable(
+                            "No %(entity)s with id %(id)s.", entity=entity.name, id=record_id
+                        )
+                    )
                 added = file_json(file_id, new, self.runtime.clock.now(), call.identity.user_id)
                 value, dropped = with_upload(f, stored.get(f.name), added)
                 record = self._save(call, conn, entity, record_id, {f.name: value})

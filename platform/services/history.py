@@ -69,7 +69,9 @@ def require_history_access(
     deleted and theirs to restore)."""
     t = entity.table
     row = conn.execute(sa.select(t).where(t.c.id == record_id)).first()
-    missing = NotFoundError(f"No {entity.name} with id {record_id}.")
+    missing = NotFoundError(
+        Translatable("No %(entity)s with id %(id)s.", entity=entity.name, id=record_id)
+    )
     if row is None:
         raise missing
     deleted = row._mapping["deleted_at"] is not None
@@ -127,7 +129,14 @@ class HistoryService:
             row = require_history_access(call, conn, entity, record_id)
             record = record_as_of(conn, call.app, entity, row, at)
         if record is None:
-            raise NotFoundError(f"No {entity.name} with id {record_id} at {at.isoformat()}.")
+            raise NotFoundError(
+                Translatable(
+                    "No %(entity)s with id %(id)s at %(at)s.",
+                    entity=entity.name,
+                    id=record_id,
+                    at=at.isoformat(),
+                )
+            )
         visible = {name: record.get(name) for name in columns}
         return RecordBody(visible, int(record["version"]))
 

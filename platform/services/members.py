@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz import Authorizer
 from trellis.platform.authz.call import Call
 from trellis.platform.authz.enforcers import store_roles
@@ -65,7 +66,7 @@ def _update(
     members = _members(runtime, call)
     member = members.get(member_id)
     if member is None:
-        raise NotFoundError(f"No member with id {member_id} in this tenant.")
+        raise NotFoundError(Translatable("No member with id %(id)s in this tenant.", id=member_id))
     if member_id == call.identity.user_id and "roles" in body and "admin" not in body["roles"]:
         raise ValidationFailedError({"roles": ["You cannot remove your own admin role."]})
     registry = runtime.registry
@@ -121,7 +122,9 @@ class MembersService:
         members = _members(self.runtime, call)
         found = members.get(member_id)
         if found is None:
-            raise NotFoundError(f"No member with id {member_id} in this tenant.")
+            raise NotFoundError(
+                Translatable("No member with id %(id)s in this tenant.", id=member_id)
+            )
         return _shown(members, found)
 
     def update(self, call: Call, member_id: int, body: dict[str, Any]) -> dict[str, Any]:

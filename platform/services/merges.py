@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz.call import Call, visible_record
 from trellis.platform.automation import record_service
 from trellis.platform.duplicates.merge import merge_records
@@ -53,7 +54,9 @@ class MergesService:
         with self.runtime.engines.tenant_connection(call.tenant) as conn:
             entry = load_merge(conn, call.app, entity.name, merge_id)
             if entry is None or not call.access.reachable(conn, entity, entry.survivor_id):
-                raise NotFoundError(f"No merge {merge_id} of {entity.name}.")
+                raise NotFoundError(
+                    Translatable("No merge %(id)s of %(entity)s.", id=merge_id, entity=entity.name)
+                )
         return entry.as_json()
 
     def undo(self, call: Call, entity: CompiledEntity, merge_id: int) -> dict[str, Any]:

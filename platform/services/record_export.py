@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from trellis.metadata.model import FieldDef
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz import read_paths
 from trellis.platform.authz.call import Call
 from trellis.platform.authz.restrict import check_list_names
@@ -111,7 +112,10 @@ def plan_export(
     fmt = (fmt or "csv").lower()
     if fmt not in FORMATS:
         choices = ", ".join(FORMATS)
-        raise BadRequestError(f"Unknown export format '{fmt}'.", {"format": [f"Use {choices}."]})
+        raise BadRequestError(
+            Translatable("Unknown export format '%(format)s'.", format=fmt),
+            {"format": [Translatable("Use %(choices)s.", choices=choices)]},
+        )
     check_list_names(call.access, entity, None, fields)
     wanted = parse_fields(entity, fields) or call.access.entity(entity.name).columns
     ectx = EvalContext(now=runtime.clock.now(), user_id=call.identity.user_id)

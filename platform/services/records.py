@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz.call import Call, require_reachable, visible_record
 from trellis.platform.authz.restrict import check_list_names
 from trellis.platform.automation import record_service
@@ -104,7 +105,9 @@ class RecordsService:
             require_reachable(call, conn, entity, record_id)
             row = self.saver(call).get(conn, entity, record_id)
             if row is None:
-                raise NotFoundError(f"No {entity.name} with id {record_id}.")
+                raise NotFoundError(
+                    Translatable("No %(entity)s with id %(id)s.", entity=entity.name, id=record_id)
+                )
             body = visible_record(call, entity, row)
             self.expand_items(call, conn, [body], expansions)
             body.update(lines_json(conn, call.app, entity, record_id, _hidden(call)))
@@ -223,7 +226,11 @@ class RecordsService:
                 require_reachable(call, conn, entity, record_id)
                 stored = service.get(conn, entity, record_id)
                 if stored is None:
-                    raise NotFoundError(f"No {entity.name} with id {record_id}.")
+                    raise NotFoundError(
+                        Translatable(
+                            "No %(entity)s with id %(id)s.", entity=entity.name, id=record_id
+                        )
+                    )
                 record = stored
             values, _errors = entity.validator.check(data)
             record.update(values)
@@ -319,8 +326,12 @@ class RecordsService:
         items, upsert_key = parse_bulk(entity, payload)
         if upsert_key is not None and upsert_key in call.access.entity(entity.name).hidden:
             raise BadRequestError(
-                f"upsert_key '{upsert_key}' is not a field of {entity.name}.",
-                {"upsert_key": [f"Unknown field '{upsert_key}'."]},
+                Translatable(
+                    "upsert_key '%(key)s' is not a field of %(entity)s.",
+                    key=upsert_key,
+                    entity=entity.name,
+                ),
+                {"upsert_key": [Translatable("Unknown field '%(name)s'.", name=upsert_key)]},
             )
         service = self.saver(call)
         with self.connect(call, write=True) as conn, conn.begin():

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz.call import Call, visible_record
 from trellis.platform.automation import record_service
 from trellis.platform.duplicates.merge_log import merged_into
@@ -131,7 +132,11 @@ class RecycleBinService:
         call.access.require(entity.name, "purge")
         engines = self.runtime.engines
         with engines.tenant_connection(call.tenant, write=True) as conn, conn.begin():
-            missing = NotFoundError(f"No deleted {entity.name} with id {record_id}.")
+            missing = NotFoundError(
+                Translatable(
+                    "No deleted %(entity)s with id %(id)s.", entity=entity.name, id=record_id
+                )
+            )
             if not call.access.reachable(conn, entity, record_id, deleted=True):
                 raise missing
             purged = purge_record(conn, call.app, entity, record_id)

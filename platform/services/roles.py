@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from trellis.metadata.diagnostics import MetadataError
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.publish import PublishResult, publish
 from trellis.platform.records.errors import ConflictError, ValidationFailedError
 from trellis.platform.runtime import Runtime
@@ -34,7 +35,9 @@ def current_roles(runtime: Runtime, tenant: str) -> dict[str, Any]:
     info = runtime.tenant(tenant, fresh=True)
     version = runtime.registry.get_version(info.id, info.current_version or 0)
     if version is None:
-        raise ConflictError(f"Tenant '{tenant}' has no published app.")
+        raise ConflictError(
+            Translatable("Tenant '%(tenant)s' has no published app.", tenant=tenant)
+        )
     model = runtime.app(tenant).model
     return {
         "version": version.version_no,
@@ -106,7 +109,9 @@ def replace_roles(
             raise _stale(expected, info.current_version)
         base = runtime.registry.get_version(info.id, info.current_version or 0)
         if base is None:
-            raise ConflictError(f"Tenant '{tenant}' has no published app.")
+            raise ConflictError(
+                Translatable("Tenant '%(tenant)s' has no published app.", tenant=tenant)
+            )
         try:
             result = _publish_roles(runtime, tenant, base, source, actor)
             break

@@ -6,6 +6,7 @@ their order (:mod:`trellis.platform.records.pipeline.sequences`).
 
 from __future__ import annotations
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.money.formulas import convert_formulas
 from trellis.platform.records.errors import ConflictError, NotFoundError, ValidationFailedError
 from trellis.platform.records.pipeline.state import Save, with_old
@@ -39,7 +40,11 @@ def authorize(save: Save) -> None:
             if save.record_id is not None and not access.reachable(
                 ctx.conn, entity, save.record_id
             ):
-                raise NotFoundError(f"No {entity.name} with id {save.record_id}.")
+                raise NotFoundError(
+                    Translatable(
+                        "No %(entity)s with id %(id)s.", entity=entity.name, id=save.record_id
+                    )
+                )
 
 
 def load(save: Save) -> None:
@@ -50,7 +55,9 @@ def load(save: Save) -> None:
     entity, record_id = save.entity, int(save.record_id or 0)
     current = save.repo.get_for_update(save.ctx.conn, entity, record_id)
     if current is None:
-        raise NotFoundError(f"No {entity.name} with id {record_id}.")
+        raise NotFoundError(
+            Translatable("No %(entity)s with id %(id)s.", entity=entity.name, id=record_id)
+        )
     expected = save.expected_version
     if expected is not None and int(current["version"]) != expected:
         raise ConflictError(

@@ -11,6 +11,7 @@ follow (rollups of the parents, rules, timers), and the records deleted with it 
 
 from __future__ import annotations
 
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.errors import ConflictError, NotFoundError, ValidationFailedError
 from trellis.platform.records.pipeline.state import Save, with_old
 from trellis.platform.records.principal import Member, System
@@ -32,7 +33,11 @@ def authorize_restore(save: Save) -> None:
             access.require(entity.name, "delete")
             record_id = int(save.record_id or 0)
             if not access.reachable(ctx.conn, entity, record_id, deleted=True):
-                raise NotFoundError(f"No deleted {entity.name} with id {record_id}.")
+                raise NotFoundError(
+                    Translatable(
+                        "No deleted %(entity)s with id %(id)s.", entity=entity.name, id=record_id
+                    )
+                )
 
 
 def load_deleted(save: Save) -> None:
@@ -40,7 +45,9 @@ def load_deleted(save: Save) -> None:
     entity, record_id = save.entity, int(save.record_id or 0)
     current = save.repo.get_deleted(save.ctx.conn, entity, record_id)
     if current is None:
-        raise NotFoundError(f"No deleted {entity.name} with id {record_id}.")
+        raise NotFoundError(
+            Translatable("No deleted %(entity)s with id %(id)s.", entity=entity.name, id=record_id)
+        )
     save.event.old = current
     save.event.eval = with_old(save.event.eval, current)
     save.event.record = dict(current)
@@ -69,7 +76,11 @@ def write_restore(save: Save) -> None:
     values = {k: record[k] for k in changes} | stamp
     record_id = int(save.record_id or 0)
     if not save.repo.undelete(ctx.conn, entity, record_id, int(current["version"]), values):
-        raise ConflictError(f"The {entity.name} was changed by someone else; reload it.")
+        raise ConflictError(
+            Translatable(
+                "The %(entity)s was changed by someone else; reload it.", entity=entity.name
+            )
+        )
     save.changes = {**changes, "deleted_at": [current["deleted_at"], None]}
     record.update(stamp, deleted_at=None)
     save.event.explain("write", entity.name, "restore")

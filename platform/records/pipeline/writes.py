@@ -6,6 +6,7 @@ The SQL is the repository's; these steps decide what is written and in which ver
 from __future__ import annotations
 
 from trellis.metadata.model import FieldType
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.db.tables import CHANGE_SOURCE_LENGTH
 from trellis.platform.records.errors import ConflictError
 from trellis.platform.records.pipeline.state import Save
@@ -73,7 +74,9 @@ def soft_delete(save: Save) -> None:
         ctx.conn, entity, record_id, version, at=ctx.now, user_id=ctx.user_id
     )
     if not deleted:
-        raise ConflictError(f"The {entity.name} was changed by someone else.")
+        raise ConflictError(
+            Translatable("The %(entity)s was changed by someone else.", entity=entity.name)
+        )
     save.version = version + 1
     save.changes = {"deleted_at": [None, ctx.now]}
     save.event.record.update(deleted_at=ctx.now, version=save.version)
