@@ -18,7 +18,14 @@ from trellis.platform.search.query import targets
 #: System paths only tenant admins may call: left out of other members' documents.
 ADMIN_PATHS = frozenset({"_rates", "_meta", "_gdpr", "_backups"})
 #: Tenant-wide record paths, shown to members who may do the action on some entity.
-RECORD_PATHS = {"_search": "read", "_exports": "read", "_imports": "import"}
+RECORD_PATHS = {
+    "_search": "read",
+    "_exports": "read",
+    "_imports": "import",
+    "_stages": "read",
+    "_forecast": "read",
+    "_dashboards": "read",
+}
 
 
 def restrict_openapi(access: Access, doc: dict[str, Any], base: str) -> dict[str, Any]:

@@ -219,16 +219,17 @@ def test_read_paths_are_callable_in_process(world: World) -> None:
     made = _two_reps(world)
     from trellis.platform.api.gate import ApiGate
     from trellis.platform.records.views import encode
+    from trellis.platform.services.caller import readable_entity
 
     api = ApiGate(world.runtime)
     reads = api.services.reads
     call = api.call("scope", world.apis["a"].headers["Authorization"])
-    entity = api.entity(call, "account")
+    entity = readable_entity(call, "account")
     assert b'"Alpha"' in encode([h.as_json() for h in reads.search(call, "alpha")])
     assert encode(
         [h.as_json(with_entity=False) for h in reads.autocomplete(call, entity, "al")]
     ) == (b'[{"id":%d,"title":"Alpha"}]' % made["alpha"])
-    exported = reads.export(call, api.entity(call, "deal"), "json")
+    exported = reads.export(call, readable_entity(call, "deal"), "json")
     assert exported.media_type == "application/json"
 
 

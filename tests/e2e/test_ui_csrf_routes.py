@@ -25,9 +25,13 @@ from helpers import PackageWriter, make_tenant
 from ui_support import csrf_cookie, post_form, sign_in
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
-#: The JSON API, and the public forms, signed links and portal votes (CSRF-free by design,
-#: origin-checked: tests/e2e/test_public_forms.py, tests/e2e/test_crm_kb_portal.py).
-API = re.compile(r"^/t/\{tenant\}/api/|^/p/\{tenant\}/(forms|s)/|^/p/[^/]+/[^/]+/[^/]+/vote$")
+#: The JSON API, and the public forms, signed links, portal votes and the chat widget
+#: (CSRF-free by design, origin-checked: tests/e2e/test_public_forms.py,
+#: tests/e2e/test_crm_kb_portal.py, tests/e2e/test_crm_live_chat.py).
+API = re.compile(
+    r"^/t/\{tenant\}/api/|^/p/\{tenant\}/(forms|s)/|^/p/[^/]+/[^/]+/[^/]+/vote$"
+    r"|^/p/\{tenant\}/chat(/|$)"
+)
 TOKEN_FIELD = re.compile(r'name="_csrf_token" value="([^"]*)"')
 HX_HEADERS = re.compile(r"hx-headers='\{\"x-csrftoken\": \"([^\"]*)\"\}'")
 
