@@ -93,26 +93,29 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     from trellis.platform.publish import publish
 
     runtime = _runtime(args)
-    info = runtime.tenant(args.tenant, fresh=True)
-    if info.current_version is None:
-        raise CliError(
-            cli_translator().gettext(
-                "Tenant '%(tenant)s' has nothing published yet.", tenant=args.tenant
+    try:
+        info = runtime.tenant(args.tenant, fresh=True)
+        if info.current_version is None:
+            raise CliError(
+                cli_translator().gettext(
+                    "Tenant '%(tenant)s' has nothing published yet.", tenant=args.tenant
+                )
             )
-        )
-    version = runtime.registry.get_version(info.id, info.current_version)
-    if version is None:
-        raise CliError(
-            cli_translator().gettext(
-                "Version %(version)s of '%(tenant)s' is missing.",
-                version=info.current_version,
-                tenant=args.tenant,
+        version = runtime.registry.get_version(info.id, info.current_version)
+        if version is None:
+            raise CliError(
+                cli_translator().gettext(
+                    "Version %(version)s of '%(tenant)s' is missing.",
+                    version=info.current_version,
+                    tenant=args.tenant,
+                )
             )
-        )
-    runtime.app(args.tenant)  # writes the stored package out and checks it
-    folder = runtime.package_cache_dir(args.tenant, version)
-    result = publish(runtime, args.tenant, folder, dry_run=args.dry_run, published_by="migrate")
-    _out(result.render(cli_translator()))
+        runtime.app(args.tenant)  # writes the stored package out and checks it
+        folder = runtime.package_cache_dir(args.tenant, version)
+        result = publish(runtime, args.tenant, folder, dry_run=args.dry_run, published_by="migrate")
+        _out(result.render(cli_translator()))
+    finally:
+        runtime.close()
 
 
 def _duration(text: str | None) -> timedelta | None:
