@@ -140,16 +140,30 @@ def sign_in_browser(tab: Any, email: str = "admin@acme.test") -> None:
     tab.wait_for_url("**/t/acme/")
 
 
+def wait_for_editor(tab: Any, box_id: str) -> None:
+    """Wait until the in-place editor's box has the focus and htmx has bound its form.
+
+    htmx processes the swapped-in form and everything in it in one step; it keeps an
+    ``initHash`` in the form's internal data once done.
+    """
+    tab.wait_for_function(
+        "id => { const box = document.getElementById(id);"
+        " const form = box && box.closest('form');"
+        " const data = form && form['htmx-internal-data'];"
+        " return document.activeElement === box && !!(data && data.initHash); }",
+        arg=box_id,
+    )
+
+
 def open_in_place(tab: Any, field: str) -> Any:
     """Open a field's in-place editor and return its box once htmx has wired it.
 
-    htmx binds the box's triggers when the fragment settles and focuses it
-    (``autofocus``) in the same step, so typing before the focus arrives is lost
-    on a busy machine: wait for the focus, then type.
+    htmx binds the box's triggers when the fragment settles, but Chromium may focus
+    the inserted ``autofocus`` box on its own before that, so typing as soon as the
+    focus arrives can be lost: wait until the box has the focus *and* htmx has
+    processed its form, then type.
     """
     box_id = f"inline-s-{field}-input"
     tab.locator(f"#inline-s-{field} button.inline-value").click()
-    tab.wait_for_function(
-        f"() => document.activeElement && document.activeElement.id === '{box_id}'"
-    )
+    wait_for_editor(tab, box_id)
     return tab.locator(f"#{box_id}")

@@ -6,11 +6,8 @@ from typing import Any
 
 from trellis.platform.services import Services
 
-from browser_support import LiveServer, open_in_place, sign_in_browser
+from browser_support import LiveServer, open_in_place, sign_in_browser, wait_for_editor
 from ui_records import creator
-
-#: The in-place editor's box has the focus (htmx gives it once the fragment settles).
-FOCUSED = "() => document.activeElement && document.activeElement.id === 'inline-s-name-input'"
 
 
 def _save_behind_the_page(live: LiveServer, ident: int, name: str, version: int) -> None:
@@ -38,7 +35,7 @@ def test_inline_edit_with_the_keyboard_then_a_conflict_in_place(
     page.keyboard.press("Enter")
     box = page.locator("#inline-s-name-input")
     box.wait_for()
-    page.wait_for_function(FOCUSED)  # htmx moves focus into the editor once it settles
+    wait_for_editor(page, "inline-s-name-input")
     page.keyboard.press("Control+A")
     page.keyboard.type("Keyboard Iberia")
     page.keyboard.press("Enter")
@@ -50,7 +47,7 @@ def test_inline_edit_with_the_keyboard_then_a_conflict_in_place(
     _save_behind_the_page(live, ident, "Someone Else SA", 2)
     page.keyboard.press("Enter")  # focus is back on the value: edit it again
     box.wait_for()
-    page.wait_for_function(FOCUSED)
+    wait_for_editor(page, "inline-s-name-input")
     page.keyboard.press("Control+A")
     page.keyboard.type("Mine SL")
     page.keyboard.press("Enter")
@@ -98,9 +95,7 @@ def test_pick_a_reference_and_participants_in_place_with_the_keyboard(
     page.keyboard.press("Enter")
     box = page.locator("#inline-s-account-input")
     box.wait_for()
-    page.wait_for_function(
-        "() => document.activeElement && document.activeElement.id === 'inline-s-account-input'"
-    )
+    wait_for_editor(page, "inline-s-account-input")
     page.keyboard.press("Control+A")
     page.keyboard.type("Newco")
     option = page.locator("#inline-s-account-input-list [data-lookup-id]", has_text="Picker Newco")
