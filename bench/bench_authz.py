@@ -6,7 +6,7 @@
    (``Access.can``), and the whole per-request step (``Authorizer.access`` — enforcer
    lookup in the LRU, the user's role rows, team and attributes, compiled role set —
    then ``can``), with ``--tenants`` tenants' enforcers loaded (the CRM seed's roles
-   in each tenant's domain, three members each, stored through sqlalchemy-adapter in
+   in each tenant's domain, three members each, stored by the policy store in
    ``casbin_rule`` and loaded with the tenant's filter). Budget: ≤ 0.1 ms.
 2. Listing 50 records (by id, with the capped count) through ``ApiGate`` and the records service
    in-process on SQLite, on a table of ``--rows`` rows, as a rep under ``own`` scope
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Command:\n\n```sh\n{command}\n```\n\n"
         f"Workload: {args.tenants:,} tenants' enforcers loaded in the LRU (the CRM seed's "
         "roles in each tenant's domain, 3 members each, written to `casbin_rule` through "
-        "sqlalchemy-adapter and loaded with the tenant's filter; synthetic tenants sharing "
+        "the policy store and loaded with the tenant's filter; synthetic tenants sharing "
         f"one compiled model, built in {checks['load_s']:.1f} s, about "
         f"{checks['rss_mib']:.0f} MiB more RSS) plus the bench tenant; table `item` "
         f"with {args.rows:,} rows ({fill_s:.0f} s to load), 1 % owned by the rep, "

@@ -9,13 +9,12 @@ from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-
 from trellis.metadata.diagnostics import Diagnostic, did_you_mean
 from trellis.metadata.loader._wording import describe, kind_of, show, subject
 from trellis.metadata.loader.positions import NodePath, PositionMap
 
 if TYPE_CHECKING:
+    import jsonschema_rs
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
@@ -40,6 +39,8 @@ def meta_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _fast_validator(name: str) -> jsonschema_rs.Draft202012Validator:
+    import jsonschema_rs  # loaded by the first metadata check, not by every import
+
     return jsonschema_rs.Draft202012Validator(meta_schema(name), validate_formats=False)
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-import nh3
-
 #: Longest rich text accepted from a client (characters of HTML before cleaning).
 MAX_RICH_TEXT_LENGTH = 65_536
 
@@ -65,6 +63,8 @@ def sanitise(html: str) -> str:
 
     Idempotent: sanitising an already sanitised text returns it unchanged.
     """
+    import nh3  # on the first rich text written: readers never load it
+
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

@@ -1,7 +1,7 @@
 """Authorization: per-tenant Casbin enforcers, record scopes and field access.
 
 Policies are derived from the tenant's published ``roles.yaml`` and stored in the
-system database's ``casbin_rule`` (sqlalchemy-adapter); ``admin`` is built in (every
+system database's ``casbin_rule`` (a Core adapter); ``admin`` is built in (every
 action on every entity, scope all).
 """
 

@@ -1,6 +1,6 @@
 """An LRU of per-tenant Casbin enforcers, loaded with the tenant's filtered policy.
 
-Policy rows are stored through ``sqlalchemy-adapter`` (:mod:`.policy_store`). ``p``
+Policy rows are stored by a small Core adapter (:mod:`.policy_store`). ``p``
 rows are derived from ``roles.yaml`` of the published version: a publish writes them,
 and building an enforcer for (tenant, version) loads the tenant's ``p`` and ``g`` rows
 (one filtered SELECT) and, when the ``p`` rows differ from that version's roles (first

@@ -1,91 +1,77 @@
-"""Casbin policy rows in the system database, read and written through ``sqlalchemy-adapter``.
+"""Casbin policy rows in the system database: a small adapter on SQLAlchemy Core.
 
-The rows live in the adapter's own table ``casbin_rule`` (``ptype``, ``v0`` .. ``v5``):
-``p, <role>, <tenant>, <entity>, <action>`` and ``g, user:<id>, <role>, <tenant>``. On
-PostgreSQL the table sits in the system schema (a ``schema_translate_map`` on the
-adapter's engine); on SQLite in the system file. Each replacement of a tenant's ``p``
-rows, or of one user's ``g`` rows, is one transaction under a per-tenant lock, so two
-processes never interleave their delete and insert.
+The rows live in ``casbin_rule`` (``ptype``, ``v0`` .. ``v5``, the layout Casbin's
+adapters share): ``p, <role>, <tenant>, <entity>, <action>`` and
+``g, user:<id>, <role>, <tenant>``. On PostgreSQL the table sits in the system schema (a
+``schema_translate_map`` on the engine); on SQLite in the system file. Each replacement
+of a tenant's ``p`` rows, or of one user's ``g`` rows, is one transaction under a
+per-tenant lock, so two processes never interleave their delete and insert.
+
+Until stop 28 the rows went through ``sqlalchemy-adapter``, which maps them with the
+SQLAlchemy ORM. Enforcers here never auto-save and only ever load one tenant's rows, so
+the three adapter methods Casbin calls (``is_filtered``, ``load_policy``,
+``load_filtered_policy``) are all that is needed; written on Core they keep the ORM
+(about 8 MiB of every serving process's memory) out of the process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-import casbin
 import sqlalchemy as sa
-from sqlalchemy import orm
-from sqlalchemy_adapter import Adapter
-from sqlalchemy_adapter.adapter import Filter
+from casbin import persist
 
 from trellis.platform.db.engines import WRITE_OPTION, EngineRegistry
 
-#: The adapter's table name.
+#: The table's name.
 TABLE = "casbin_rule"
 Rule = Sequence[str]
+#: Value columns, in order.
+VALUES = ("v0", "v1", "v2", "v3", "v4", "v5")
+
+#: Metadata of its own: creating it creates ``casbin_rule`` and nothing else.
+_POLICY_METADATA = sa.MetaData()
+RULES = sa.Table(
+    TABLE,
+    _POLICY_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ptype", sa.String(255), nullable=False),
+    *(sa.Column(name, sa.String(255)) for name in VALUES),
+    sa.Index("ix_casbin_rule_ptype_v1", "ptype", "v1"),
+    sa.Index("ix_casbin_rule_ptype_v2", "ptype", "v2"),
+)
 
 
-class _PolicyBase(orm.DeclarativeBase):
-    """Metadata of its own: creating it creates ``casbin_rule`` and nothing else."""
+@dataclass(frozen=True)
+class TenantFilter:
+    """A tenant's rows: ``p`` rows whose domain (v1) and ``g`` rows whose domain (v2) is it."""
+
+    tenant: str
 
 
-class CasbinRule(_PolicyBase):
-    """One Casbin row, shaped like the adapter's default model (plus two indexes)."""
-
-    __tablename__ = TABLE
-    __table_args__ = (
-        sa.Index("ix_casbin_rule_ptype_v1", "ptype", "v1"),
-        sa.Index("ix_casbin_rule_ptype_v2", "ptype", "v2"),
-    )
-
-    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
-    ptype: orm.Mapped[str] = orm.mapped_column(sa.String(255))
-    v0: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
-    v1: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
-    v2: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
-    v3: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
-    v4: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
-    v5: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
-
-    def values(self) -> list[str]:
-        """The row's values without the trailing empty ones."""
-        found = [self.v0, self.v1, self.v2, self.v3, self.v4, self.v5]
-        return [v for v in found if v is not None]
-
-    def __str__(self) -> str:
-        # The adapter loads each row through this text (``persist.load_policy_line``).
-        return ", ".join([self.ptype, *self.values()])
+def rule_line(row: Sequence[Any]) -> str:
+    """A stored row as Casbin's policy text: ``ptype, v0, v1, ...`` without trailing nulls."""
+    return ", ".join(str(value) for value in row if value is not None)
 
 
-class TenantFilter(Filter):  # type: ignore[misc]
-    """A tenant's rows: ``p`` rows whose domain (v1) and ``g`` rows whose domain (v2) is it.
-
-    The adapter's plain :class:`Filter` ANDs its columns, so a tenant takes two loads
-    (``p`` with v1, then ``g`` with v2); this filter reads both in one SELECT.
-    """
-
-    def __init__(self, tenant: str) -> None:
-        self.tenant = tenant
+def _row(ptype: str, rule: Rule) -> dict[str, str | None]:
+    values = list(rule) + [None] * (len(VALUES) - len(rule))
+    return {"ptype": ptype, **dict(zip(VALUES, values, strict=True))}
 
 
-class PolicyStore(Adapter):  # type: ignore[misc]
+class PolicyStore(persist.Adapter):  # type: ignore[misc]
     """The policy table of one system database: load a tenant, replace its rows."""
 
     def __init__(self, engines: EngineRegistry) -> None:
         options: dict[str, Any] = {}
         if engines.system_schema is not None:
             options["schema_translate_map"] = {None: engines.system_schema}
-        super().__init__(
-            engines.system.execution_options(**options),
-            db_class=CasbinRule,
-            filtered=True,
-            create_table=False,
-        )
+        self._reader = engines.system.execution_options(**options)
         # SQLite: writers BEGIN IMMEDIATE, so the delete + insert waits for its turn.
         self._writer = engines.system.execution_options(**options, **{WRITE_OPTION: True})
-        self._write_session = orm.sessionmaker(bind=self._writer)
         # Installations sharing one PostgreSQL database lock apart (own system schema).
         self._lock_scope = engines.system_schema or ""
         self.ensure_table()
@@ -94,46 +80,58 @@ class PolicyStore(Adapter):  # type: ignore[misc]
         """Create ``casbin_rule`` when missing (safe when processes start together)."""
         with self._writer.begin() as conn:
             _lock(conn, f"trellis-casbin:{self._lock_scope}:{TABLE}")
-            _PolicyBase.metadata.create_all(conn)
+            _POLICY_METADATA.create_all(conn)
 
-    def load(self, enforcer: casbin.Enforcer, tenant: str) -> None:
+    def load(self, enforcer: Any, tenant: str) -> None:
         """Replace ``enforcer``'s rows with ``tenant``'s stored ``p`` and ``g`` rows."""
         enforcer.load_filtered_policy(TenantFilter(tenant))
 
-    def filter_query(self, querydb: Any, rules_filter: Any) -> Any:
-        """The adapter's query narrowed by a filter (also by a :class:`TenantFilter`)."""
-        if not isinstance(rules_filter, TenantFilter):
-            return super().filter_query(querydb, rules_filter)
-        c, tenant = CasbinRule, rules_filter.tenant
+    # The adapter interface Casbin calls (auto-save stays off: writes are ours).
+    def is_filtered(self) -> bool:
+        """Always filtered: an enforcer holds one tenant, never the whole table."""
+        return True
+
+    def load_policy(self, model: Any) -> None:
+        """Every stored row into ``model`` (tools and tests; enforcers load a tenant)."""
+        self._load_into(model, sa.true())
+
+    def load_filtered_policy(self, model: Any, rules_filter: TenantFilter) -> None:
+        """The filter's tenant's rows into ``model``, in the order they were stored."""
+        c, tenant = RULES.c, rules_filter.tenant
         mine = sa.or_(
             sa.and_(c.ptype == "p", c.v1 == tenant), sa.and_(c.ptype == "g", c.v2 == tenant)
         )
-        return querydb.filter(mine).order_by(c.id)
+        self._load_into(model, mine)
+
+    def _load_into(self, model: Any, where: Any) -> None:
+        c = RULES.c
+        query = sa.select(c.ptype, *(c[name] for name in VALUES)).where(where).order_by(c.id)
+        with self._reader.connect() as conn:
+            rows = conn.execute(query).all()
+        for row in rows:
+            persist.load_policy_line(rule_line(row), model)
 
     def replace_policies(self, tenant: str, rules: Sequence[Rule]) -> None:
         """Make ``tenant``'s stored ``p`` rows equal ``rules`` (one transaction)."""
-        with self._replacing(tenant) as session:
-            stale = session.query(CasbinRule).filter(
-                CasbinRule.ptype == "p", CasbinRule.v1 == tenant
-            )
-            stale.delete()
-            for rule in rules:
-                self._save_policy_line("p", list(rule), session=session)
+        c = RULES.c
+        with self._replacing(tenant) as conn:
+            conn.execute(RULES.delete().where(c.ptype == "p", c.v1 == tenant))
+            if rules:
+                conn.execute(RULES.insert(), [_row("p", rule) for rule in rules])
 
     def replace_user(self, tenant: str, subject: str, roles: Sequence[str]) -> None:
         """Make the stored ``g`` rows of ``subject`` in ``tenant`` equal ``roles``."""
-        with self._replacing(tenant) as session:
-            session.query(CasbinRule).filter(
-                CasbinRule.ptype == "g", CasbinRule.v0 == subject, CasbinRule.v2 == tenant
-            ).delete()
-            for role in roles:
-                self._save_policy_line("g", [subject, role, tenant], session=session)
+        c = RULES.c
+        with self._replacing(tenant) as conn:
+            conn.execute(RULES.delete().where(c.ptype == "g", c.v0 == subject, c.v2 == tenant))
+            if roles:
+                conn.execute(RULES.insert(), [_row("g", [subject, r, tenant]) for r in roles])
 
     @contextmanager
-    def _replacing(self, tenant: str) -> Iterator[orm.Session]:
-        with self._write_session() as session, session.begin():
-            _lock(session.connection(), f"trellis-casbin:{self._lock_scope}:{tenant}")
-            yield session
+    def _replacing(self, tenant: str) -> Iterator[sa.Connection]:
+        with self._writer.begin() as conn:
+            _lock(conn, f"trellis-casbin:{self._lock_scope}:{tenant}")
+            yield conn
 
 
 def _lock(conn: sa.Connection, key: str) -> None:
@@ -142,4 +140,4 @@ def _lock(conn: sa.Connection, key: str) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
-__all__ = ["TABLE", "CasbinRule", "PolicyStore", "TenantFilter"]
+__all__ = ["RULES", "TABLE", "PolicyStore", "TenantFilter", "rule_line"]

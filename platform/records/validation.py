@@ -7,8 +7,6 @@ from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
-
 from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.model import (
     FIELD_TYPES,
@@ -143,8 +141,15 @@ class RecordValidator:
         properties = {name: _input_schema(f) for name, f in self.writable.items()}
         properties["owner_id"] = {"type": ["integer", "null"], "minimum": 1, "maximum": INT64_MAX}
         self.schema: dict[str, Any] = {"type": "object", "properties": properties}
-        self._fast = jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
         self._owner = FieldDef("owner_id", FieldType.USER, "Owner")
+
+    @cached_property
+    def _fast(self) -> Any:
+        """The compiled validator every write meets, built (and its native library
+        loaded) on the first write: a process that only reads never pays for it."""
+        import jsonschema_rs
+
+        return jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
 
     @cached_property
     def _slow(self) -> Draft202012Validator:

@@ -1,4 +1,4 @@
-"""Casbin policies stored through sqlalchemy-adapter in the system database (``casbin_rule``).
+"""Casbin policies stored by the policy store in the system database (``casbin_rule``).
 
 Publishes write a tenant's ``p`` rows, role changes its ``g`` rows, and an enforcer is
 built from the stored rows, re-writing stale ``p`` rows first. Real SQLite and
@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 
 from trellis.cli import main
 from trellis.platform.authz import EnforcerCache, policy_rules
-from trellis.platform.authz.policy_store import CasbinRule, PolicyStore
+from trellis.platform.authz.policy_store import RULES, PolicyStore
 from trellis.platform.config import RuntimeConfig
 from trellis.platform.db.engines import EngineRegistry
 from trellis.platform.db.sync import ensure_schema
@@ -55,7 +55,6 @@ roles:
       deal: {actions: [create, read], scope: own}
 """
 PASSWORD = "long enough secret"
-RULES = CasbinRule.__table__
 
 
 def _package(write_package: PackageWriter, roles: str, version: str = "1.0.0") -> Path:

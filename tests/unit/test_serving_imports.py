@@ -5,8 +5,9 @@ serving process about 23 MiB of resident memory together (bench/RESULTS.md "Idle
 memory"); each is needed only by a publish, an xlsx file, a configured Redis or a
 two-factor enrolment. jsonschema (the explanation of a refused record or an invalid
 metadata file; valid ones meet the compiled validator), cryptography (encrypted fields
-and stored SMTP passwords), pyotp (two-factor sign-in) and smtplib (a sent e-mail)
-follow the same rule. The probe builds the web app over a data directory holding a
+and stored SMTP passwords), pyotp (two-factor sign-in), smtplib (a sent e-mail) and
+nh3 (rich text written) follow the same rule, and the SQLAlchemy ORM is never loaded
+(policy rows are read on Core). The probe builds the web app over a data directory holding a
 tenant, answers a sign-in page, a record list and a CSV export, and lists what loaded.
 """
 
@@ -34,6 +35,8 @@ OPTIONAL = (
     "cryptography",
     "pyotp",
     "smtplib",
+    "nh3",
+    "sqlalchemy.orm",
 )
 
 PROBE = """
@@ -54,7 +57,7 @@ with TestClient(create_web_app(runtime)) as client:
         client.get("/t/acme/api/account/_export?format=csv", headers=auth).status_code,
     ]
 runtime.close()
-loaded = sorted({{m.split(".")[0] for m in sys.modules}} & {optional})
+loaded = sorted(name for name in {optional} if name in sys.modules)
 print(json.dumps({{"answers": answers, "loaded": loaded}}))
 """
 
