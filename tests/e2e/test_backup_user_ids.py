@@ -1,82 +1,78 @@
 """Cross-installation restore maps user ids by e-mail (issue 17, item 10): a SQLite
 backup restored into PostgreSQL, where the same people have other ids, points owners,
-authors, user fields, history and audit at the target's accounts."""
+authors, user fields, history, the JSON trails and the audit at the target's accounts;
+former members the data refers to keep their place without becoming members."""
 
 from __future__ import annotations
 
-import uuid
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
+from trellis.platform.backup.manifest import USERS_ENTRY
 from trellis.platform.backup.restore import restore_backup
 from trellis.platform.backup.writer import write_backup
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.db.business_tables import MERGES_TABLE
+from trellis.platform.db.tables import APPROVALS_TABLE, RULE_RUNS_TABLE
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
-from trellis.platform.services import Services
 
-from conftest import PG_URL, drop_schemas
+from backup_support import (
+    SECRET,
+    call_as,
+    entry_rows,
+    package_with_roles,
+    table_rows,
+    two_installations,
+)
 from helpers import PackageWriter
 
 THING = "fields:\n  name: {type: string}\n  reviewer: {type: user}\n"
 ROLES = "roles:\n  rep:\n    entities:\n      thing: {actions: [create, read, update]}\n"
-SECRET = "long enough secret 42"
 
 
 @pytest.fixture
 def both(tmp_path: Path) -> Iterator[tuple[Runtime, Runtime]]:
-    """A SQLite runtime and a PostgreSQL runtime (two installations), side by side."""
-    prefix = f"x{uuid.uuid4().hex[:10]}_"
-    lite = Runtime(RuntimeConfig(data_dir=tmp_path / "lite", version_check_interval=0.0))
-    pg = Runtime(
-        RuntimeConfig(
-            data_dir=tmp_path / "pg",
-            database_url=PG_URL,
-            schema_prefix=prefix,
-            version_check_interval=0.0,
-        )
-    )
-    yield lite, pg
-    lite.close()
-    pg.close()
-    drop_schemas(PG_URL, prefix)
+    with two_installations(tmp_path) as pair:
+        yield pair
 
 
-def _as(runtime: Runtime, user: int) -> tuple[Services, Any]:
-    services = Services(runtime)
-    identity = runtime.registry.member_identity("acme", user)
-    assert identity is not None
-    return services, services.call_as("acme", identity)
+def _acme(runtime: Runtime, write_package: PackageWriter) -> tuple[int, int]:
+    """Tenant ``acme`` with the thing package, an admin (boss) and a rep (ana)."""
+    reg = runtime.registry
+    reg.create_tenant("acme")
+    publish(runtime, "acme", package_with_roles(write_package, {"thing": THING}, ROLES))
+    boss = reg.ensure_user("boss@acme.test", SECRET)
+    reg.add_membership("acme", boss, ["admin"])
+    ana = reg.ensure_user("ana@acme.test", SECRET)
+    reg.add_membership("acme", ana, ["rep"])
+    return boss, ana
 
 
-def _rows(runtime: Runtime, tenant: str, table: str) -> list[dict[str, Any]]:
-    with runtime.engines.tenant_connection(tenant) as conn:
-        t = runtime.app(tenant).metadata.tables[table]
-        return [dict(r._mapping) for r in conn.execute(sa.select(t).order_by(t.c.id))]
+def _leave(runtime: Runtime, tenant: str, user: int) -> None:
+    """``user`` leaves ``tenant``: the membership row goes, the account stays."""
+    reg = runtime.registry
+    info = reg.get_tenant(tenant)
+    assert info is not None
+    m = reg.memberships
+    with reg.connect(write=True) as conn, conn.begin():
+        conn.execute(m.delete().where(m.c.tenant_id == info.id, m.c.user_id == user))
 
 
 def test_a_sqlite_backup_restored_into_postgres_maps_user_ids_by_email(
     both: tuple[Runtime, Runtime], write_package: PackageWriter, tmp_path: Path
 ) -> None:
     lite, pg = both
-    root = write_package({"thing": THING})
-    (root / "roles.yaml").write_text(ROLES, encoding="utf-8")
+    boss, ana = _acme(lite, write_package)
     reg = lite.registry
-    reg.create_tenant("acme")
-    publish(lite, "acme", root)
-    boss = reg.ensure_user("boss@acme.test", SECRET)
-    reg.add_membership("acme", boss, ["admin"])
-    ana = reg.ensure_user("ana@acme.test", SECRET)
-    reg.add_membership("acme", ana, ["rep"])
     gone = reg.ensure_user("gone@acme.test", SECRET)  # never a member: not in the archive
-    services, call = _as(lite, ana)
+    services, call = call_as(lite, "acme", ana)
     entity = call.app.entities["thing"]
     made = services.records.create(call, entity, {"name": "Gear", "reviewer": boss}).record
-    services, call = _as(lite, boss)
+    services, call = call_as(lite, "acme", boss)
     services.records.update(call, entity, int(made["id"]), {"name": "Cog", "reviewer": ana}, None)
     other = services.records.create(call, entity, {"name": "Odd", "reviewer": gone}).record
     info = reg.get_tenant("acme")
@@ -84,6 +80,7 @@ def test_a_sqlite_backup_restored_into_postgres_maps_user_ids_by_email(
     reg.audit.record(info.id, "test.touch", actor="boss@acme.test", actor_user_id=boss)
     path = tmp_path / "acme.zip"
     write_backup(lite, "acme", path)
+    assert "gone@acme.test" not in json.dumps(entry_rows(path, USERS_ENTRY))
 
     for email in ("zed@x.test", "yan@x.test", "xi@x.test"):  # ids differ over there
         pg.registry.ensure_user(email, SECRET)
@@ -93,14 +90,15 @@ def test_a_sqlite_backup_restored_into_postgres_maps_user_ids_by_email(
     pg_boss = pg.registry.user_id("boss@acme.test")
     assert pg_boss is not None and {pg_ana, pg_boss}.isdisjoint({ana, boss})
 
-    things = {r["name"]: r for r in _rows(pg, "moved", "thing")}
+    things = {r["name"]: r for r in table_rows(pg, "moved", "thing")}
     cog = things["Cog"]
     assert (cog["owner_id"], cog["created_by"]) == (pg_ana, pg_ana)
     assert (cog["updated_by"], cog["reviewer"]) == (pg_boss, pg_ana)
     odd = things["Odd"]
     assert odd["id"] == other["id"] and odd["owner_id"] == pg_boss
-    assert odd["reviewer"] is None  # its user was never a member: unknown here
-    changes = [r for r in _rows(pg, "moved", "_changes") if r["record_id"] == cog["id"]]
+    # Its user never took part in the tenant: the backup does not name them.
+    assert odd["reviewer"] is None
+    changes = [r for r in table_rows(pg, "moved", "_changes") if r["record_id"] == cog["id"]]
     assert [r["user_id"] for r in changes] == [pg_ana, pg_boss]
     assert changes[1]["changes"]["reviewer"] == [pg_boss, pg_ana]
     assert changes[0]["changes"]["reviewer"] == [None, pg_boss]
@@ -112,5 +110,116 @@ def test_a_sqlite_backup_restored_into_postgres_maps_user_ids_by_email(
     assert [e.actor_user_id for e in touched] == [pg_boss]
     # Restored where it was written, ids are kept as they are (unlisted ones too).
     restore_backup(lite, "acme", path, as_name="again")
-    again = {r["name"]: r for r in _rows(lite, "again", "thing")}
+    again = {r["name"]: r for r in table_rows(lite, "again", "thing")}
     assert again["Odd"]["reviewer"] == gone and again["Cog"]["created_by"] == ana
+
+
+def test_an_owner_who_left_keeps_owning_in_another_install_without_access(
+    both: tuple[Runtime, Runtime], write_package: PackageWriter, tmp_path: Path
+) -> None:
+    lite, pg = both
+    boss, _ = _acme(lite, write_package)
+    reg = lite.registry
+    left = reg.ensure_user("left@acme.test", SECRET, display_name="Lena Left")
+    reg.add_membership("acme", left, ["rep"])
+    quit_ = reg.ensure_user("quit@acme.test", SECRET)
+    reg.add_membership("acme", quit_, ["rep"])
+    services, call = call_as(lite, "acme", left)
+    entity = call.app.entities["thing"]
+    owned = services.records.create(call, entity, {"name": "Left's", "reviewer": quit_}).record
+    services, call = call_as(lite, "acme", boss)
+    services.records.update(call, entity, int(owned["id"]), {"name": "Left's deal"}, None)
+    _leave(lite, "acme", left)
+    _leave(lite, "acme", quit_)  # never acted, but the audit names them as a member
+    path = tmp_path / "acme.zip"
+    write_backup(lite, "acme", path)
+    users = {r["email"]: r for r in entry_rows(path, USERS_ENTRY)}
+    assert users["left@acme.test"] == {
+        "user_id": left, "email": "left@acme.test", "member": False, "display_name": "Lena Left",
+    }  # fmt: skip
+    assert users["quit@acme.test"]["member"] is False
+    assert users["boss@acme.test"]["member"] is True
+
+    for email in ("zed@x.test", "yan@x.test", "xi@x.test", "wu@x.test"):
+        pg.registry.ensure_user(email, SECRET)
+    pg_quit = pg.registry.ensure_user("quit@acme.test", "quit's own password 42")
+    result = restore_backup(pg, "acme", path, as_name="moved")
+    assert result.members is not None and result.members.members == 2
+    assert result.former is not None and result.former.new_accounts == ("left@acme.test",)
+    pg_left = pg.registry.user_id("left@acme.test")
+    assert pg_left is not None and pg_left != left
+
+    [row] = table_rows(pg, "moved", "thing")
+    assert (row["owner_id"], row["created_by"], row["reviewer"]) == (pg_left, pg_left, pg_quit)
+    assert row["updated_by"] == pg.registry.user_id("boss@acme.test")
+    # Neither former member is a member: no identity in the tenant, so no sign-in.
+    assert pg.registry.member_identity("moved", pg_left) is None
+    assert pg.registry.member_identity("moved", pg_quit) is None
+    assert pg.registry.password_hash(pg_left) is None  # a new account has no password
+    assert pg.registry.password_hash(pg_quit) is not None  # an existing one is untouched
+    moved = pg.registry.get_tenant("moved")
+    assert moved is not None
+    [entry] = pg.registry.audit.entries(moved.id, action="members.restore_former", limit=5)
+    assert entry.detail == {"former_members": 2, "new_accounts": ["left@acme.test"]}
+
+    # The restored tenant's backup lists them again, still as former members.
+    again = tmp_path / "again.zip"
+    write_backup(pg, "moved", again)
+    listed = {r["email"]: r["member"] for r in entry_rows(again, USERS_ENTRY)}
+    assert listed["left@acme.test"] is False and listed["quit@acme.test"] is False
+
+
+def test_user_ids_inside_the_json_trails_are_mapped(
+    both: tuple[Runtime, Runtime], write_package: PackageWriter, tmp_path: Path
+) -> None:
+    """Rule runs' changes, a pending approval's data and a merge's ``survivor_before``
+    hold record values by field: the user fields and owner among them are mapped, the
+    other keys are left alone."""
+    lite, pg = both
+    boss, ana = _acme(lite, write_package)
+    services, call = call_as(lite, "acme", boss)
+    made = services.records.create(call, call.app.entities["thing"], {"name": "Gear"}).record
+    thing, at = int(made["id"]), datetime(2026, 11, 2, tzinfo=UTC)
+    tables = lite.app("acme").metadata.tables
+    before = {"reviewer": ana, "owner_id": boss, "name": "7"}
+    with lite.engines.tenant_connection("acme", write=True) as conn, conn.begin():
+        conn.execute(
+            tables[RULE_RUNS_TABLE].insert().values(
+                rule="assign", entity="thing", record_id=thing, trigger="on update",
+                phase="after", outcome="changed", at=at,
+                changes={"owner_id": [boss, ana], "reviewer": ana, "name": [boss, ana]},
+            )
+        )  # fmt: skip
+        conn.execute(
+            tables[APPROVALS_TABLE].insert().values(
+                entity="thing", record_id=thing, workflow="flow", transition="go", role="rep",
+                status="pending", data={"reviewer": boss, "name": "x"}, requested_by=ana,
+                requested_at=at,
+            )
+        )  # fmt: skip
+        conn.execute(
+            tables[MERGES_TABLE].insert().values(
+                entity="thing", survivor_id=thing, losers="[99]", moves="[]", created_at=at,
+                survivor_before=json.dumps(before), created_by=boss,
+            )
+        )  # fmt: skip
+    path = tmp_path / "acme.zip"
+    write_backup(lite, "acme", path)
+
+    for email in ("zed@x.test", "yan@x.test", "xi@x.test"):
+        pg.registry.ensure_user(email, SECRET)
+    restore_backup(pg, "acme", path, as_name="moved")
+    pg_boss, pg_ana = pg.registry.user_id("boss@acme.test"), pg.registry.user_id("ana@acme.test")
+    assert pg_boss is not None and pg_ana is not None and {pg_boss, pg_ana}.isdisjoint({boss, ana})
+    [run] = table_rows(pg, "moved", RULE_RUNS_TABLE)
+    assert run["changes"] == {
+        "owner_id": [pg_boss, pg_ana], "reviewer": pg_ana, "name": [boss, ana],
+    }  # fmt: skip
+    [approval] = table_rows(pg, "moved", APPROVALS_TABLE)
+    assert approval["data"] == {"reviewer": pg_boss, "name": "x"}
+    assert approval["requested_by"] == pg_ana
+    [merge] = table_rows(pg, "moved", MERGES_TABLE)
+    assert json.loads(merge["survivor_before"]) == {
+        "reviewer": pg_ana, "owner_id": pg_boss, "name": "7",
+    }  # fmt: skip
+    assert merge["created_by"] == pg_boss and merge["losers"] == "[99]"
