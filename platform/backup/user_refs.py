@@ -140,7 +140,7 @@ class UserRefs:
 
         mapper = row_mapper(model, table, note)
         for row in rows:
-            mapper(dict(row))
+            mapper(row)  # ``note`` returns each value as it is: the row is unchanged
             for name in acting:
                 value = row.get(name)
                 if isinstance(value, int) and not isinstance(value, bool):
