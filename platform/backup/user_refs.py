@@ -5,7 +5,8 @@ fields of type ``user``; in the user columns of internal tables (:data:`USER_COL
 and as field values inside the JSON trails that hold a record's values by field name
 (:data:`FIELD_MAPS`): the history's change sets, the rule runs' changes, a pending
 approval's data and a merge's ``survivor_before``. Only the keys that name a user field
-of the row's entity (or a standard user column) are read there.
+of the row's entity (or a standard user column) are read there. A comment's
+``mentions`` holds ``[token, user id]`` pairs (:data:`PAIRS`).
 
 The backup walks rows to learn which users the tenant refers to (:class:`UserRefs`);
 the restore walks them to map each id to the target installation's
@@ -28,6 +29,7 @@ from trellis.platform.db.tables import (
     NOTIFICATIONS_TABLE,
     RULE_RUNS_TABLE,
 )
+from trellis.platform.db.view_tables import COMMENTS_TABLE
 
 #: Columns of internal tables and standard record columns that hold a user id.
 USER_COLUMNS = frozenset(
@@ -41,6 +43,8 @@ FIELD_MAPS = {
     APPROVALS_TABLE: "data",
     MERGES_TABLE: "survivor_before",
 }
+#: Internal table -> its JSON column of ``[token, user id]`` pairs (a comment's mentions).
+PAIRS = {COMMENTS_TABLE: "mentions"}
 _STANDARD = ("owner_id", "created_by", "updated_by")
 #: Columns the platform fills with the signed-in person acting (never a value a user
 #: typed): whoever they name did something in the tenant.
@@ -100,6 +104,7 @@ def row_mapper(model: AppModel, table: sa.Table, fn: IdMap) -> Rewrite:
     columns = _columns(model, table, users)
     required = {c.name for c in table.columns if c.name in columns and not c.nullable}
     blob = FIELD_MAPS.get(table.name)
+    pairs = PAIRS.get(table.name)
 
     def rewrite(row: dict[str, Any]) -> dict[str, Any] | None:
         for name in columns:
@@ -110,6 +115,10 @@ def row_mapper(model: AppModel, table: sa.Table, fn: IdMap) -> Rewrite:
         if blob is not None and row.get(blob) is not None:
             fields = users.get(str(row.get("entity")), frozenset())
             row[blob] = _map_blob(row[blob], fields, fn)
+        if pairs is not None and isinstance(row.get(pairs), list):
+            row[pairs] = [
+                [p[0], fn(p[1])] if isinstance(p, list) and len(p) == 2 else p for p in row[pairs]
+            ]
         return row
 
     return rewrite
@@ -139,10 +148,14 @@ class UserRefs:
             return value
 
         mapper = row_mapper(model, table, note)
+        mentions = PAIRS.get(table.name)
         for row in rows:
             mapper(row)  # ``note`` returns each value as it is: the row is unchanged
-            for name in acting:
-                value = row.get(name)
+            values = [row.get(name) for name in acting]
+            if mentions is not None and isinstance(row.get(mentions), list):
+                # resolved among the tenant's members when the comment was posted
+                values += [p[1] for p in row[mentions] if isinstance(p, list) and len(p) == 2]
+            for value in values:
                 if isinstance(value, int) and not isinstance(value, bool):
                     self.acted.add(value)
             yield row
@@ -162,6 +175,7 @@ class UserRefs:
 
 __all__ = [
     "FIELD_MAPS",
+    "PAIRS",
     "USER_COLUMNS",
     "IdMap",
     "Rewrite",

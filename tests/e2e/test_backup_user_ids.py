@@ -20,6 +20,7 @@ from trellis.platform.backup.restore import restore_backup
 from trellis.platform.backup.writer import write_backup
 from trellis.platform.db.business_tables import MERGES_TABLE
 from trellis.platform.db.tables import APPROVALS_TABLE, RULE_RUNS_TABLE
+from trellis.platform.db.view_tables import COMMENTS_TABLE
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 
@@ -186,7 +187,7 @@ def test_user_ids_inside_the_json_trails_are_mapped(
 ) -> None:
     """Rule runs' changes, a pending approval's data and a merge's ``survivor_before``
     hold record values by field: the user fields and owner among them are mapped, the
-    other keys are left alone."""
+    other keys are left alone. A comment's mentions are mapped too."""
     source, target = both if direction == "sqlite->postgres" else both[::-1]
     boss, ana = _acme(source, write_package)
     services, call = call_as(source, "acme", boss)
@@ -213,6 +214,12 @@ def test_user_ids_inside_the_json_trails_are_mapped(
             tables[MERGES_TABLE].insert().values(
                 entity="thing", survivor_id=thing, losers="[99]", moves="[]", created_at=at,
                 survivor_before=json.dumps(before), created_by=boss,
+            )
+        )  # fmt: skip
+        conn.execute(
+            tables[COMMENTS_TABLE].insert().values(
+                entity="thing", record_id=thing, user_id=boss, body="@ana see", at=at,
+                mentions=[["@ana", ana], ["@nobody", None]],
             )
         )  # fmt: skip
     path = tmp_path / "acme.zip"
@@ -242,6 +249,9 @@ def test_user_ids_inside_the_json_trails_are_mapped(
         "reviewer": there_ana, "owner_id": there_boss, "name": "7",
     }  # fmt: skip
     assert merge["created_by"] == there_boss and merge["losers"] == "[99]"
+    [comment] = table_rows(target, "moved", COMMENTS_TABLE)
+    assert comment["mentions"] == [["@ana", there_ana], ["@nobody", None]]
+    assert comment["user_id"] == there_boss
 
 
 def _users_edits(raw: bytes) -> dict[str, bytes]:
