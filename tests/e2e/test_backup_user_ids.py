@@ -321,3 +321,24 @@ def test_bad_users_files_are_refused_and_the_summary_names_former_members(
     assert again is not None and runtime.registry.member_identity("otra", again) is None
     [row] = table_rows(runtime, "otra", "thing")
     assert row["owner_id"] == again != left and boss != again
+
+
+def test_a_format_3_users_file_of_members_only_still_restores(
+    both: tuple[Runtime, Runtime], write_package: PackageWriter, tmp_path: Path
+) -> None:
+    lite, pg = both
+    boss, ana = _acme(lite, write_package)
+    services, call = call_as(lite, "acme", ana)
+    services.records.create(call, call.app.entities["thing"], {"name": "Gear", "reviewer": boss})
+    good, old = tmp_path / "good.zip", tmp_path / "old.zip"
+    write_backup(lite, "acme", good)
+    rows = [{"user_id": r["user_id"], "email": r["email"]} for r in entry_rows(good, USERS_ENTRY)]
+    raw = b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in rows)
+    rewrite_archive(good, old, USERS_ENTRY, raw, fix=True, format_version=3)
+    for email in ("zed@x.test", "yan@x.test"):
+        pg.registry.ensure_user(email, SECRET)
+    result = restore_backup(pg, "acme", old, as_name="moved")
+    assert result.former is not None and result.former.user_ids == ()
+    [row] = table_rows(pg, "moved", "thing")
+    assert row["owner_id"] == pg.registry.user_id("ana@acme.test") != ana
+    assert row["reviewer"] == pg.registry.user_id("boss@acme.test") != boss
