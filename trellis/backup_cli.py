@@ -78,8 +78,31 @@ def cmd_restore(args: argparse.Namespace) -> None:
         files=result.files,
     )
     sys.stdout.write(text + "\n")
-    for line in _members_summary(result):
+    for line in [*_members_summary(result), *_former_summary(result)]:
         sys.stdout.write(line + "\n")
+
+
+def _former_summary(result: RestoreResult) -> list[str]:
+    """The former members the data refers to: accounts without membership."""
+    t = cli_translator()
+    former = result.former
+    if former is None or not former.user_ids:
+        return []
+    lines = [
+        t.gettext(
+            "Former members the data refers to, restored as accounts without membership: "
+            "%(count)s.",
+            count=len(former.user_ids),
+        )
+    ]
+    if former.new_accounts:
+        lines.append(
+            t.gettext(
+                "Accounts created for former members (no password, no membership): %(emails)s.",
+                emails=", ".join(former.new_accounts),
+            )
+        )
+    return lines
 
 
 def _members_summary(result: RestoreResult) -> list[str]:

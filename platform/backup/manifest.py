@@ -12,8 +12,9 @@ from trellis.metadata.model.local_text import Translatable
 FORMAT_NAME = "trellis-backup"
 #: Version of the archive layout; a restore refuses archives of a newer version.
 #: 2 added ``members/members.jsonl`` (version 1 archives restore without members); 3
-#: added ``members/users.jsonl`` (members' user ids: a restore elsewhere maps them).
-FORMAT_VERSION = 3
+#: added ``members/users.jsonl`` (members' user ids: a restore elsewhere maps them); 4
+#: lists in it the former members the rows refer to too (``member``, ``display_name``).
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 PACKAGE_DIR = "package/"
 DATA_DIR = "data/"

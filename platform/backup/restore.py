@@ -22,6 +22,7 @@ from trellis.metadata.model import AppModel
 from trellis.metadata.model.local_text import Translatable
 from trellis.metadata.model.roles import ADMIN_ROLE
 from trellis.platform.app_packages.export import write_package
+from trellis.platform.backup.former_users import FormerResult, restore_former
 from trellis.platform.backup.manifest import (
     AUDIT_ENTRY,
     FILES_DIR,
@@ -32,12 +33,13 @@ from trellis.platform.backup.manifest import (
 from trellis.platform.backup.members import MembersResult, check_members, restore_members
 from trellis.platform.backup.tables import archived_tables, drop_tenant_tables, reset_sequences
 from trellis.platform.backup.user_ids import (
-    Rewrite,
+    ArchivedUser,
     audit_rewriter,
     check_users,
     row_rewriter,
     user_map,
 )
+from trellis.platform.backup.user_refs import Rewrite
 from trellis.platform.backup.values import from_json
 from trellis.platform.backup.verify import VerifiedArchive, verify_archive
 from trellis.platform.config import check_tenant_name
@@ -54,12 +56,13 @@ BATCH = 1000
 @dataclass(frozen=True, slots=True)
 class RestoreResult:
     """What a restore did: the tenant, rows per archive entry, files put back, members
-    (None: the archive holds none, an archive of format 1)."""
+    (None: the archive holds none, an archive of format 1) and former members."""
 
     tenant: str
     rows: dict[str, int]
     files: int
     members: MembersResult | None = None
+    former: FormerResult | None = None
 
 
 def _lines(archive: zipfile.ZipFile, name: str) -> Iterator[dict[str, Any]]:
@@ -90,8 +93,8 @@ def _converted(
 
 
 #: The checked member rows (roles the app lacks removed), the dropped (email, role)
-#: pairs and the archived user ids (id -> e-mail; empty before format 3).
-Members = tuple[list[dict[str, Any]], tuple[tuple[str, str], ...], dict[int, str]]
+#: pairs and the archived users by id (empty before format 3).
+Members = tuple[list[dict[str, Any]], tuple[tuple[str, str], ...], dict[int, ArchivedUser]]
 
 
 def _plan(
@@ -115,7 +118,7 @@ def _plan(
         if MEMBERS_ENTRY in verified.manifest.entries:
             rows = list(_lines(archive, MEMBERS_ENTRY))
             kept, dropped = check_members(rows, {ADMIN_ROLE, *model.roles})
-            users: dict[int, str] = {}
+            users: dict[int, ArchivedUser] = {}
             if USERS_ENTRY in verified.manifest.entries:
                 users = check_users(_lines(archive, USERS_ENTRY), [r["email"] for r in rows])
             members = (kept, dropped, users)
@@ -196,10 +199,12 @@ def restore_backup(
     info = runtime.tenant(target, fresh=True)
     entries = set(verified.manifest.entries)
     store = file_store(runtime.config)
-    restored, remap = None, None
+    restored, former, remap = None, None, None
     if members is not None:  # first: the members' ids here are what user references become
         restored = restore_members(runtime, target, members[0], actor, members[1])
-        remap = user_map(members[2], dict(restored.user_ids))
+        former = restore_former(runtime, target, members[2], actor)
+        archived = {ident: user.email for ident, user in members[2].items()}
+        remap = user_map(archived, {**dict(restored.user_ids), **dict(former.user_ids)})
     runtime.forget(target)
 
     def rewriters(table: sa.Table) -> Rewrite | None:
@@ -225,7 +230,7 @@ def restore_backup(
                 store.put(target, name[len(FILES_DIR) :], source)  # type: ignore[arg-type]
     runtime.forget(target)
     reindex(runtime, target)
-    return RestoreResult(target, counts, len(files), restored)
+    return RestoreResult(target, counts, len(files), restored, former)
 
 
 def _audit_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from trellis.platform.backup.manifest import (
 from trellis.platform.backup.members import member_rows, members_query
 from trellis.platform.backup.tables import archived_tables, order_by
 from trellis.platform.backup.user_ids import user_rows, users_query
+from trellis.platform.backup.user_refs import UserRefs
 from trellis.platform.backup.values import to_json
 from trellis.platform.config.version import __version__
 from trellis.platform.db.tables import build_metadata
@@ -86,6 +87,8 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
     people = members_query(runtime.registry, info.id)
     ids = users_query(runtime.registry, info.id)
     held: set[str] = set()
+    refs = UserRefs()  # the users the rows refer to, for the users file (written last)
+    users = runtime.registry.users
     with runtime.engines.tenant_connection(tenant) as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -93,25 +96,32 @@ def _write(runtime: Runtime, tenant: str, archive: zipfile.ZipFile) -> Manifest:
             # the stored text: encrypted fields stay ciphertext, their data keys (wrapped
             # by the master key) travel in internal/_data_keys.jsonl
             for name, table in archived_tables(app.model, build_metadata(app.model)):
-                rows = _noting_files(app.model, table, _rows(conn, table), keys)
+                rows = refs.rows(app.model, table, _rows(conn, table))
+                rows = _noting_files(app.model, table, rows, keys)
                 entries[name] = write_lines(archive, name, rows)
             if conn.dialect.name == "postgresql":  # same snapshot, the system schema
                 system = {None: runtime.engines.system_schema}
                 audit_conn = conn.execution_options(schema_translate_map=system)
                 entries[AUDIT_ENTRY] = write_lines(
-                    archive, AUDIT_ENTRY, _audit(audit_conn, audit_query)
+                    archive, AUDIT_ENTRY, refs.audit(_audit(audit_conn, audit_query))
                 )
                 entries[MEMBERS_ENTRY] = write_lines(
                     archive, MEMBERS_ENTRY, _noting_roles(member_rows(audit_conn, people), held)
                 )
-                entries[USERS_ENTRY] = write_lines(archive, USERS_ENTRY, user_rows(audit_conn, ids))
+                entries[USERS_ENTRY] = write_lines(
+                    archive, USERS_ENTRY, user_rows(audit_conn, ids, users, refs)
+                )
     if AUDIT_ENTRY not in entries:
         with runtime.engines.system_connection() as sys_conn, sys_conn.begin():
-            entries[AUDIT_ENTRY] = write_lines(archive, AUDIT_ENTRY, _audit(sys_conn, audit_query))
+            entries[AUDIT_ENTRY] = write_lines(
+                archive, AUDIT_ENTRY, refs.audit(_audit(sys_conn, audit_query))
+            )
             entries[MEMBERS_ENTRY] = write_lines(
                 archive, MEMBERS_ENTRY, _noting_roles(member_rows(sys_conn, people), held)
             )
-            entries[USERS_ENTRY] = write_lines(archive, USERS_ENTRY, user_rows(sys_conn, ids))
+            entries[USERS_ENTRY] = write_lines(
+                archive, USERS_ENTRY, user_rows(sys_conn, ids, users, refs)
+            )
     if runtime.tenant(tenant, fresh=True).current_version != version.version_no:
         raise BackupError(f"'{tenant}' was published during the backup: run it again.")
     manifest.unknown_roles = sorted(held - {ADMIN_ROLE, *app.model.roles})

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +13,21 @@ import pytest
 import sqlalchemy as sa
 
 from trellis.cli import main
-from trellis.platform.backup.manifest import MEMBERS_ENTRY
-from trellis.platform.config import RuntimeConfig
+from trellis.platform.backup.manifest import FORMAT_VERSION, MEMBERS_ENTRY
 from trellis.platform.identity.totp import TwoFactor
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 from trellis.tenants.registry.member_status import is_deactivated, set_member_active
 from trellis.tenants.registry.members import get_member, update_member
 
-from conftest import PG_URL, drop_schemas
+from backup_support import (
+    SECRET,
+    cli_env,
+    entry_rows,
+    package_with_roles,
+    rewrite_archive,
+    two_installations,
+)
 from helpers import PackageWriter
 
 THING = "fields:\n  name: {type: string}\n"
@@ -35,7 +39,6 @@ ROLES = """roles:
     entities:
       thing: {actions: [read]}
 """
-SECRET = "long enough secret 42"
 
 
 def _seed(runtime: Runtime, root: Path) -> dict[str, str]:
@@ -76,9 +79,7 @@ def _seed(runtime: Runtime, root: Path) -> dict[str, str]:
 
 
 def _package(write_package: PackageWriter) -> Path:
-    root = write_package({"thing": THING})
-    (root / "roles.yaml").write_text(ROLES, encoding="utf-8")
-    return root
+    return package_with_roles(write_package, {"thing": THING}, ROLES)
 
 
 @pytest.fixture
@@ -86,38 +87,11 @@ def world(
     runtime: Runtime, write_package: PackageWriter, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[list[str], dict[str, str]]:
     secrets = _seed(runtime, _package(write_package))
-    for name in [n for n in os.environ if n.startswith("TRELLIS_")]:
-        monkeypatch.delenv(name)
-    if runtime.config.database_url:
-        monkeypatch.setenv("TRELLIS_DATABASE_URL", runtime.config.database_url)
-        monkeypatch.setenv("TRELLIS_SCHEMA_PREFIX", runtime.config.schema_prefix)
-    return ["--data-dir", str(runtime.config.data_dir)], secrets
+    return cli_env(runtime, monkeypatch), secrets
 
 
 def _members(path: Path) -> list[dict[str, object]]:
-    with zipfile.ZipFile(path) as archive:
-        return [json.loads(line) for line in archive.read(MEMBERS_ENTRY).splitlines()]
-
-
-def _rewrite(source: Path, target: Path, members: bytes | None, *, fix: bool) -> None:
-    """Copy the archive with another members file (None: without one, as format 1);
-    ``fix`` puts its checksum into the manifest (an edit that passes the checksums)."""
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
-        manifest = json.loads(old.read("manifest.json"))
-        if members is None:
-            del manifest["entries"][MEMBERS_ENTRY]
-            manifest["format_version"] = 1
-        elif fix:
-            entry = manifest["entries"][MEMBERS_ENTRY]
-            entry["sha256"] = hashlib.sha256(members).hexdigest()
-            entry["size"] = len(members)
-        for item in old.infolist():
-            if item.filename == "manifest.json":
-                new.writestr(item, json.dumps(manifest).encode())
-            elif item.filename != MEMBERS_ENTRY:
-                new.writestr(item, old.read(item.filename))
-            elif members is not None:
-                new.writestr(item, members)
+    return entry_rows(path, MEMBERS_ENTRY)
 
 
 def test_members_round_trip_into_a_new_tenant_with_roles_teams_and_manager(
@@ -133,7 +107,7 @@ def test_members_round_trip_into_a_new_tenant_with_roles_teams_and_manager(
         manifest = json.loads(archive.read("manifest.json"))
         raw = archive.read(MEMBERS_ENTRY)
     entry = manifest["entries"][MEMBERS_ENTRY]
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == FORMAT_VERSION
     assert entry == {"rows": 4, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}
     rows = _members(first)
     emails = ["ana@acme.test", "boss@acme.test", "carl@acme.test", "dan@acme.test"]
@@ -223,7 +197,7 @@ def test_tampered_and_malformed_members_are_refused_with_nothing_changed(
     promoted = raw.replace(b'"roles":["viewer"]', b'"roles":["admin"]')
     assert promoted != raw
     tampered = tmp_path / "tampered.zip"
-    _rewrite(good, tampered, promoted, fix=False)
+    rewrite_archive(good, tampered, MEMBERS_ENTRY, promoted)
     assert main(["restore", "acme", str(tampered), "--as", "other", *where]) == 1
     assert "checksum" in capsys.readouterr().err
     assert runtime.registry.get_tenant("other") is None
@@ -231,7 +205,8 @@ def test_tampered_and_malformed_members_are_refused_with_nothing_changed(
     for problem, edited in _edits(raw).items():
         assert edited != raw, problem
         bad = tmp_path / "bad.zip"
-        _rewrite(good, bad, edited.replace(b"dan@acme.test", b"new@acme.test"), fix=True)
+        changed = edited.replace(b"dan@acme.test", b"new@acme.test")
+        rewrite_archive(good, bad, MEMBERS_ENTRY, changed, fix=True)
         assert main(["restore", "acme", str(bad), "--as", "other", *where]) == 1, problem
         assert problem in capsys.readouterr().err
         assert runtime.registry.get_tenant("other") is None, problem
@@ -310,7 +285,7 @@ def test_an_archive_without_members_still_restores_and_says_so(
     where, _ = world
     good, old = tmp_path / "good.zip", tmp_path / "old.zip"
     assert main(["backup", "acme", "-o", str(good), *where]) == 0
-    _rewrite(good, old, None, fix=False)
+    rewrite_archive(good, old, MEMBERS_ENTRY, None, format_version=1)
     capsys.readouterr()
     monkeypatch.setenv("LC_ALL", "es_ES.UTF-8")
     assert main(["restore", "acme", str(old), "--as", "other", *where]) == 0
@@ -325,21 +300,8 @@ def test_an_archive_without_members_still_restores_and_says_so(
 
 @pytest.fixture
 def both(tmp_path: Path) -> Iterator[tuple[Runtime, Runtime]]:
-    """A SQLite runtime and a PostgreSQL runtime (two installations), side by side."""
-    prefix = f"x{uuid.uuid4().hex[:10]}_"
-    lite = Runtime(RuntimeConfig(data_dir=tmp_path / "lite", version_check_interval=0.0))
-    pg = Runtime(
-        RuntimeConfig(
-            data_dir=tmp_path / "pg",
-            database_url=PG_URL,
-            schema_prefix=prefix,
-            version_check_interval=0.0,
-        )
-    )
-    yield lite, pg
-    lite.close()
-    pg.close()
-    drop_schemas(PG_URL, prefix)
+    with two_installations(tmp_path) as pair:
+        yield pair
 
 
 def test_a_sqlite_backup_restored_into_postgres_keeps_members(

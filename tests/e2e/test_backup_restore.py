@@ -4,9 +4,7 @@ PostgreSQL and between them, and refused archives that change nothing."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -17,13 +15,12 @@ import sqlalchemy as sa
 
 from trellis.cli import main
 from trellis.platform.backup.manifest import FORMAT_VERSION
-from trellis.platform.config import RuntimeConfig
 from trellis.platform.publish import publish
 from trellis.platform.runtime import Runtime
 from trellis.platform.services.bundle import Services
 from trellis.platform.services.files import FilesService
 
-from conftest import PG_URL, drop_schemas
+from backup_support import cli_env, data_rows, rewrite_archive, two_installations
 from files_support import PDF
 from helpers import PackageWriter
 
@@ -61,31 +58,12 @@ def _seed(runtime: Runtime, root: Path, tenant: str = "acme") -> None:
     FilesService(runtime).store_version(call, company, ids[1], "doc", PDF, "offer.pdf")
 
 
-def _env(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    for name in [n for n in os.environ if n.startswith("TRELLIS_")]:
-        monkeypatch.delenv(name)
-    if runtime.config.database_url:
-        monkeypatch.setenv("TRELLIS_DATABASE_URL", runtime.config.database_url)
-        monkeypatch.setenv("TRELLIS_SCHEMA_PREFIX", runtime.config.schema_prefix)
-    return ["--data-dir", str(runtime.config.data_dir)]
-
-
-def _data(path: Path) -> dict[str, list[dict[str, object]]]:
-    """The rows of every data, history and internal entry (not the audit or manifest)."""
-    with zipfile.ZipFile(path) as archive:
-        return {
-            name: [json.loads(line) for line in archive.read(name).splitlines()]
-            for name in archive.namelist()
-            if name.endswith(".jsonl") and not name.startswith("audit/")
-        }
-
-
 @pytest.fixture
 def world(
     runtime: Runtime, write_package: PackageWriter, monkeypatch: pytest.MonkeyPatch
 ) -> list[str]:
     _seed(runtime, write_package(ENTITIES))
-    return _env(runtime, monkeypatch)
+    return cli_env(runtime, monkeypatch)
 
 
 def test_backup_restore_as_new_tenant_round_trips_rows_history_and_files(
@@ -103,7 +81,7 @@ def test_backup_restore_as_new_tenant_round_trips_rows_history_and_files(
         names
     )
     [doc] = [n for n in names if n.startswith("files/company/")]
-    rows = _data(first)
+    rows = data_rows(first)
     deleted = [r for r in rows["data/company.jsonl"] if r["deleted_at"] is not None]
     assert len(deleted) == 1 and rows["data/company.jsonl"][0]["version"] == 2
     assert Decimal(str(rows["data/company.jsonl"][0]["revenue"])) == Decimal("1234.50")
@@ -112,7 +90,7 @@ def test_backup_restore_as_new_tenant_round_trips_rows_history_and_files(
 
     assert main(["restore", "acme", str(first), "--as", "copy", *world]) == 0
     assert main(["backup", "copy", "-o", str(second), *world]) == 0
-    assert _data(second) == rows
+    assert data_rows(second) == rows
     with zipfile.ZipFile(second) as archive:
         assert archive.read(doc) == PDF
         assert json.loads(archive.read("manifest.json"))["tenant"] == "copy"
@@ -146,13 +124,6 @@ def _counts(runtime: Runtime) -> tuple[int, int | None]:
     return int(rows), runtime.registry.get_tenant("acme").current_version  # type: ignore[union-attr]
 
 
-def _rewrite(source: Path, target: Path, name: str, data: bytes) -> None:
-    """Copy the archive with entry ``name`` holding ``data`` instead."""
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
-        for item in old.infolist():
-            new.writestr(item, data if item.filename == name else old.read(item.filename))
-
-
 def test_bad_archives_and_existing_tenants_are_refused_with_nothing_changed(
     world: list[str], runtime: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -162,7 +133,7 @@ def test_bad_archives_and_existing_tenants_are_refused_with_nothing_changed(
     with zipfile.ZipFile(good) as archive:
         company = archive.read("data/company.jsonl").replace(b"Globex", b"Gl0bex")
         manifest = json.loads(archive.read("manifest.json"))
-    _rewrite(good, tampered, "data/company.jsonl", company)
+    rewrite_archive(good, tampered, "data/company.jsonl", company)
     _refused(world, runtime, tampered, "--as", "other")
     assert "checksum" in capsys.readouterr().err
 
@@ -173,7 +144,7 @@ def test_bad_archives_and_existing_tenants_are_refused_with_nothing_changed(
 
     newer = tmp_path / "newer.zip"
     manifest["format_version"] = FORMAT_VERSION + 1
-    _rewrite(good, newer, "manifest.json", json.dumps(manifest).encode())
+    rewrite_archive(good, newer, "manifest.json", json.dumps(manifest).encode())
     _refused(world, runtime, newer, "--as", "other")
     assert "upgrade Trellis" in capsys.readouterr().err
 
@@ -201,26 +172,13 @@ def test_replace_puts_the_tenant_back_as_it_was(
     assert main(["restore", "acme", str(archive), "--replace", *world]) == 0
     again = tmp_path / "again.zip"
     assert main(["backup", "acme", "-o", str(again), *world]) == 0
-    assert _data(again) == _data(archive)
+    assert data_rows(again) == data_rows(archive)
 
 
 @pytest.fixture
 def both(tmp_path: Path) -> Iterator[tuple[Runtime, Runtime]]:
-    """A SQLite runtime and a PostgreSQL runtime, side by side."""
-    prefix = f"x{uuid.uuid4().hex[:10]}_"
-    lite = Runtime(RuntimeConfig(data_dir=tmp_path / "lite", version_check_interval=0.0))
-    pg = Runtime(
-        RuntimeConfig(
-            data_dir=tmp_path / "pg",
-            database_url=PG_URL,
-            schema_prefix=prefix,
-            version_check_interval=0.0,
-        )
-    )
-    yield lite, pg
-    lite.close()
-    pg.close()
-    drop_schemas(PG_URL, prefix)
+    with two_installations(tmp_path) as pair:
+        yield pair
 
 
 @pytest.mark.parametrize("direction", ["sqlite->postgres", "postgres->sqlite"])
@@ -239,7 +197,7 @@ def test_a_backup_restores_on_the_other_backend_and_back(
     write_backup(source, "acme", first)
     restore_backup(target, "acme", first)
     write_backup(target, "acme", second)
-    assert _data(second) == _data(first)
+    assert data_rows(second) == data_rows(first)
     restore_backup(source, "acme", second, as_name="back")
     write_backup(source, "back", third)
-    assert _data(third) == _data(first)
+    assert data_rows(third) == data_rows(first)
