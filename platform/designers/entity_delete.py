@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from trellis.platform.designers.service import Usage, draft_state, entity_path
+from trellis.metadata.model import AppModel
+from trellis.platform.designers.service import (
+    Usage,
+    compiled_draft_model,
+    draft_state,
+    entity_path,
+)
 from trellis.platform.drafts.errors import DraftError, DraftFileNotFoundError, InvalidDraftError
 from trellis.platform.drafts.plan import load_checked, package_folder
 from trellis.platform.drafts.refs_expr import Rename, line_starts
@@ -62,13 +68,10 @@ class DeletionPlan:
         return bool(self.usages)
 
 
-def _usages(files: dict[str, str], entity: str, path: str, runtime: Runtime) -> list[Usage]:
+def _usages(model: AppModel | None, files: dict[str, str], entity: str, path: str) -> list[Usage]:
     """Every place outside the entity's own file that names it."""
-    with package_folder(files) as root:
-        try:
-            model = load_checked(runtime, root)
-        except InvalidDraftError:
-            return []  # a draft that does not validate: the check after deletion places it
+    if model is None or entity not in model.entities:
+        return []  # a draft that does not validate: the check after deletion places it
     rename = Rename("entity", entity, entity, f"{entity}__deleted")
     found: list[Usage] = []
     for where, edits in sorted(file_edits(model, files, rename).items()):
@@ -115,8 +118,15 @@ def _count(runtime: Runtime, tenant: str, entity: str) -> tuple[str | None, int,
     return (f"{schema}.{entity}" if schema else entity), live, rows
 
 
-def deletion_plan(runtime: Runtime, tenant: str, entity: str) -> DeletionPlan:
+def deletion_plan(
+    runtime: Runtime, tenant: str, entity: str, *, validate: bool = False
+) -> DeletionPlan:
     """What deleting ``entity`` from the draft does, and what still names it.
+
+    The places come from the draft's model (the published one while the draft is
+    empty, so the page costs no package load). With ``validate`` (the deletion itself)
+    and no place found, the package without the file is validated too, and its
+    positioned errors count as places.
 
     Raises:
         DraftFileNotFoundError: the draft has no such entity.
@@ -126,8 +136,9 @@ def deletion_plan(runtime: Runtime, tenant: str, entity: str) -> DeletionPlan:
     files = draft_files(state, draft)
     if path not in files:
         raise DraftFileNotFoundError(f"The draft has no entity '{entity}'.")
-    usages = _usages(files, entity, path, runtime)
-    if not usages:
+    model = compiled_draft_model(runtime, state, draft)
+    usages = _usages(model, files, entity, path)
+    if validate and not usages:
         usages = _errors_after(runtime, files, path)
     table, live, rows = _count(runtime, tenant, entity)
     published_has = state.model is not None and entity in state.model.entities
@@ -146,7 +157,7 @@ def delete_entity(
         EntityInUseError: other metadata still names the entity (every place listed).
         DraftConflictError: the draft is no longer at revision ``expected``.
     """
-    plan = deletion_plan(runtime, tenant, entity)
+    plan = deletion_plan(runtime, tenant, entity, validate=True)
     if plan.blocked:
         raise EntityInUseError(entity, plan.usages)
     if confirm.strip() != entity:
