@@ -23,6 +23,7 @@ _CHANGE = {
                 "remove_option",
                 "require_field",
                 "unique_over_duplicates",
+                "convert_type",
                 "restore_field",
                 "restore_entity",
                 "rename_field",

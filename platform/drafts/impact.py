@@ -11,6 +11,8 @@ values when a later version declares it again. What a plan lists here:
 * ``unique_over_duplicates``: live rows sharing a value of a field made unique (the
   unique index cannot be built over them, so the publish is refused until they are
   fixed, confirmed or not);
+* ``convert_type``: stored values that do not convert to a field's new type
+  (platform/drafts/conversion.py; refused like duplicates until corrected or emptied);
 * ``restore_field`` / ``restore_entity``: archived data that comes back;
 * ``rename_field`` / ``rename_entity``: renamed in place with ``renamed_from`` (data kept).
 
@@ -23,8 +25,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from trellis.metadata.model import AppModel, EntityDef
+from trellis.metadata.model import AppModel, EntityDef, FieldDef
 from trellis.metadata.model.local_text import Translatable
+from trellis.platform.drafts.conversion import preview_conversion, type_changed
 from trellis.platform.i18n import N_
 
 DESTRUCTIVE_KINDS = frozenset(
@@ -35,10 +38,12 @@ DESTRUCTIVE_KINDS = frozenset(
         "remove_option",
         "require_field",
         "unique_over_duplicates",
+        "convert_type",
     }
 )
-#: Kinds no confirmation can apply: the database refuses them until the data is fixed.
-BLOCKING_KINDS = frozenset({"unique_over_duplicates"})
+#: Kinds no confirmation can apply: the database (or the app reading it) refuses them
+#: until the data is fixed.
+BLOCKING_KINDS = frozenset({"unique_over_duplicates", "convert_type"})
 #: Kinds a rollback applies as an archive: they keep the data, so need no confirmation.
 ARCHIVE_KINDS = frozenset({"drop_field", "drop_entity"})
 
@@ -72,16 +77,16 @@ class _Counter:
     """Counts over the tenant's tables as they are in the database."""
 
     def __init__(self, conn: sa.Connection, schema: str | None) -> None:
-        self._conn = conn
-        self._schema = schema
+        self.conn = conn
+        self.schema = schema
         self._inspector = sa.inspect(conn)
         self._columns: dict[str, set[str]] = {}
 
     def columns(self, table: str) -> set[str]:
         if table not in self._columns:
-            found = self._inspector.has_table(table, schema=self._schema)
+            found = self._inspector.has_table(table, schema=self.schema)
             self._columns[table] = (
-                {c["name"] for c in self._inspector.get_columns(table, schema=self._schema)}
+                {c["name"] for c in self._inspector.get_columns(table, schema=self.schema)}
                 if found
                 else set()
             )
@@ -91,15 +96,15 @@ class _Counter:
         names = {"deleted_at", *([column] if column else [])}
         if not names <= self.columns(table) | {"deleted_at"}:
             return 0
-        t = sa.table(table, *(sa.column(n) for n in names), schema=self._schema)
+        t = sa.table(table, *(sa.column(n) for n in names), schema=self.schema)
         query = sa.select(sa.func.count()).select_from(t).where(*where)
-        return int(self._conn.execute(query).scalar() or 0)
+        return int(self.conn.execute(query).scalar() or 0)
 
     def duplicates(self, table: str, column: str) -> int:
         """Live rows whose non-empty ``column`` value another live row shares."""
         if column not in self.columns(table) or "deleted_at" not in self.columns(table):
             return 0
-        t = sa.table(table, sa.column(column), sa.column("deleted_at"), schema=self._schema)
+        t = sa.table(table, sa.column(column), sa.column("deleted_at"), schema=self.schema)
         live = t.c.deleted_at.is_(None)
         shared = (
             sa.select(t.c[column])
@@ -108,7 +113,7 @@ class _Counter:
             .having(sa.func.count() > 1)
         )
         query = sa.select(sa.func.count()).where(live, t.c[column].in_(shared))
-        return int(self._conn.execute(query).scalar() or 0)
+        return int(self.conn.execute(query).scalar() or 0)
 
 
 #: Each counted noun, singular and plural (a change's text names its count with one).
@@ -120,6 +125,7 @@ _NOUNS = {
     "live row": (N_("%(n)s live row"), N_("%(n)s live rows")),
     "archived row": (N_("%(n)s archived row"), N_("%(n)s archived rows")),
     "archived value": (N_("%(n)s archived value"), N_("%(n)s archived values")),
+    "stored value": (N_("%(n)s stored value"), N_("%(n)s stored values")),
 }
 
 
@@ -213,7 +219,23 @@ def _changed_fields(counter: _Counter, old: EntityDef, new: EntityDef) -> list[D
                 count=_count(n, "live row"),
             )
             found.append(DataChange("unique_over_duplicates", table, name, n, text))
+        if type_changed(was, now):
+            found.append(_conversion(counter, table, was, now))
     return found
+
+
+def _conversion(counter: _Counter, table: str, was: FieldDef, now: FieldDef) -> DataChange:
+    seen = preview_conversion(counter.conn, counter.schema, table, was, now, limit=0)
+    text = Translatable(
+        "changes `%(field)s` of %(entity)s from %(old)s to %(new)s; does not convert: "
+        "%(count)s (correct or empty them before publishing)",
+        field=now.name,
+        entity=table,
+        old=was.type.value,
+        new=now.type.value,
+        count=_count(seen.failed, "stored value"),
+    )
+    return DataChange("convert_type", table, now.name, seen.failed, text)
 
 
 def _empty(col: sa.ColumnClause[object]) -> sa.ColumnElement[bool]:

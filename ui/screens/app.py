@@ -42,6 +42,7 @@ from trellis.ui.screens.dashboard_details_routes import dashboard_details_routes
 from trellis.ui.screens.dashboard_routes import dashboard_routes
 from trellis.ui.screens.designer_routes import designer_routes
 from trellis.ui.screens.document_routes import document_routes
+from trellis.ui.screens.entity_delete_routes import entity_delete_routes
 from trellis.ui.screens.erase_routes import erase_routes
 from trellis.ui.screens.file_routes import file_routes
 from trellis.ui.screens.filters import register_filters
@@ -174,6 +175,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *invitation_routes(services),
         *designer_routes(services),
         *new_entity_routes(services),
+        *entity_delete_routes(services),
         *layout_designer_routes(services),
         *workflow_designer_routes(services),
         *pipeline_designer_routes(services),

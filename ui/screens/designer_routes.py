@@ -28,6 +28,11 @@ from trellis.platform.designers import (
     options_for,
     save_field,
 )
+from trellis.platform.designers.conversion_preview import (
+    ConversionRefusedError,
+    check_conversion,
+    field_conversion,
+)
 from trellis.platform.drafts import (
     DraftConflictError,
     DraftFileNotFoundError,
@@ -113,6 +118,8 @@ def designer_routes(services: UiServices) -> list[Any]:
             "preview": preview_field(name or values.get("name") or "new_field", definition),
             "enum_options": enum_options(definition),
             "colours": BADGE_COLOURS,
+            "conversion": name
+            and field_conversion(services.runtime, ui.tenant, entity, name, definition),
         }
         template = "_designer_field_editor.html" if is_htmx(request) else "designer_field.html"
         return page(request, ui, template, ctx, status=status)
@@ -232,6 +239,11 @@ def designer_routes(services: UiServices) -> list[Any]:
             raise NotFoundError(t.gettext("No such entity in the draft.")) from None
         definition = definition_from_form(values, file.fields.get(name))
         try:
+            if not new:
+                confirm = values.get("confirm_conversion", "")
+                check_conversion(
+                    services.runtime, tenant, entity, name, definition, confirm=confirm
+                )
             save_field(
                 services.runtime,
                 tenant,
@@ -243,6 +255,17 @@ def designer_routes(services: UiServices) -> list[Any]:
                 new=new,
                 show=values.get("show_on_layouts") == "on",
             )
+        except ConversionRefusedError as exc:
+            typed = t.gettext("Type %(name)s to confirm the type change.", name=entity)
+            failed = t.gettext(
+                "Stored values that do not convert to %(type)s: %(n)s of %(total)s. "
+                "Correct or empty them first (listed below).",
+                n=exc.preview.failed,
+                total=exc.preview.values,
+                type=exc.preview.new_type,
+            )
+            problem = {"conversion": [typed]} if not exc.confirmed else {"type": [failed]}
+            return editor(request, ui, entity, **again, errors=problem, status=422)
         except FieldExistsError:
             taken = t.gettext("This entity already has a field named %(name)s.", name=name)
             return editor(request, ui, entity, **again, errors={"name": [taken]}, status=422)
