@@ -1,13 +1,14 @@
 """Rename or delete a role from the roles designer, members included, in one publish.
 
 A rename rewrites the role's key in ``roles.yaml`` (its definition and comments stay)
-and the workflows' transitions that name it (``roles``, ``approval.role``), and gives
-every member and pending invitation holding the old name the new one: the membership
-rows, their Casbin rows and the new version commit in one transaction
-(:func:`~trellis.platform.publish.publish`'s ``with_version``). A delete is refused
-while anyone holds the role, checked again under the publish's lock. The built-in
-``admin`` role is neither renamed nor deleted. Both are published at once, like every
-save of the roles designer, and answer 409 when the roles changed since ``expected``.
+and the files that name it (workflows' ``roles`` and ``approval.role``, ``app.yaml``'s
+``chat.notify``), and gives every member and pending invitation holding the old name
+the new one: the membership rows, their Casbin rows and the new version commit in one
+transaction (:func:`~trellis.platform.publish.publish`'s ``with_version``). A delete
+is refused while anyone holds the role, checked again under the publish's lock. The
+built-in ``admin`` role is neither renamed nor deleted. Both are published at once,
+like every save of the roles designer, and answer 409 when the roles changed since
+``expected``.
 """
 
 from __future__ import annotations
@@ -99,15 +100,26 @@ def _renamed(names: Any, old: str, new: str) -> Any:
     return list(dict.fromkeys(new if n == old else n for n in names))
 
 
-def workflow_references(files: Mapping[str, str], old: str, new: str) -> dict[str, str]:
-    """The workflow files naming role ``old`` (``roles``, ``approval.role``), renamed."""
+def _app_file(data: dict[str, Any], old: str, new: str) -> None:
+    chat = data.get("chat")
+    if isinstance(chat, dict) and "notify" in chat:
+        chat["notify"] = _renamed(chat["notify"], old, new)
+
+
+def role_references(files: Mapping[str, str], old: str, new: str) -> dict[str, str]:
+    """The files naming role ``old``, renamed: workflows (``roles``, ``approval.role``)
+    and ``app.yaml`` (``chat.notify``)."""
     changed: dict[str, str] = {}
     for path, text in files.items():
-        if not (path.startswith("workflows/") and path.endswith(".yaml")):
+        workflow = path.startswith("workflows/") and path.endswith(".yaml")
+        if not workflow and path != "app.yaml":
             continue
         data = parse_entity(text)
         wanted = copy.deepcopy(data)
-        for item in wanted.get("transitions") or []:
+        if not workflow:
+            _app_file(wanted, old, new)
+        transitions = (wanted.get("transitions") or []) if workflow else []
+        for item in transitions:
             if not isinstance(item, dict):
                 continue
             if "roles" in item:
@@ -155,7 +167,7 @@ def rename_role(
         )
 
     def references(base: MetadataVersion) -> dict[str, str]:
-        return workflow_references(base.files, old, new)
+        return role_references(base.files, old, new)
 
     source = rename_role_key(roles_state(runtime, tenant).source, old, new)
     answer = _publish(
@@ -208,5 +220,5 @@ __all__ = [
     "check_new_name",
     "delete_role",
     "rename_role",
-    "workflow_references",
+    "role_references",
 ]
