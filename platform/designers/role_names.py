@@ -2,13 +2,13 @@
 
 A rename rewrites the role's key in ``roles.yaml`` (its definition and comments stay)
 and the files that name it (workflows' ``roles`` and ``approval.role``, ``app.yaml``'s
-``chat.notify``), and gives every member and pending invitation holding the old name
-the new one: the membership rows, their Casbin rows and the new version commit in one
-transaction (:func:`~trellis.platform.publish.publish`'s ``with_version``). A delete
-is refused while anyone holds the role, checked again under the publish's lock. The
-built-in ``admin`` role is neither renamed nor deleted. Both are published at once,
-like every save of the roles designer, and answer 409 when the roles changed since
-``expected``.
+``chat.notify``, demo data teams, assignment rules), and gives every member and
+pending invitation holding the old name the new one: the membership rows, their
+Casbin rows and the new version commit in one transaction (the ``with_version`` step
+of :func:`~trellis.platform.publish.publish`). A delete is refused while anyone holds
+the role, checked again under the publish's lock. The built-in ``admin`` role is
+neither renamed nor deleted. Both are published at once, like every save of the roles
+designer, and answer 409 when the roles changed since ``expected``.
 """
 
 from __future__ import annotations
@@ -106,17 +106,39 @@ def _app_file(data: dict[str, Any], old: str, new: str) -> None:
         chat["notify"] = _renamed(chat["notify"], old, new)
 
 
+def _demo_spec(data: dict[str, Any], old: str, new: str) -> None:
+    users = data.get("users")
+    for team in (users.get("teams") or []) if isinstance(users, dict) else []:
+        for key in ("roles", "lead_roles"):
+            if isinstance(team, dict) and key in team:
+                team[key] = _renamed(team[key], old, new)
+
+
+def _rules_text(text: str, old: str, new: str) -> str:
+    """Assignment actions naming role ``old`` (``round_robin("old")``, ``load_balanced``)."""
+    pattern = re.compile(r'\b(round_robin|load_balanced)(\(\s*)"' + re.escape(old) + r'"')
+    return pattern.sub(lambda m: f'{m.group(1)}{m.group(2)}"{new}"', text)
+
+
 def role_references(files: Mapping[str, str], old: str, new: str) -> dict[str, str]:
-    """The files naming role ``old``, renamed: workflows (``roles``, ``approval.role``)
-    and ``app.yaml`` (``chat.notify``)."""
+    """The files naming role ``old``, renamed: workflows (``roles``, ``approval.role``),
+    ``app.yaml`` (``chat.notify``), demo data specs (teams' ``roles`` and ``lead_roles``)
+    and rules (``round_robin("old")``, ``load_balanced("old")``)."""
     changed: dict[str, str] = {}
     for path, text in files.items():
+        if path.startswith("rules/") and path.endswith(".rules"):
+            if _rules_text(text, old, new) != text:
+                changed[path] = _rules_text(text, old, new)
+            continue
         workflow = path.startswith("workflows/") and path.endswith(".yaml")
-        if not workflow and path != "app.yaml":
+        spec = path.startswith("data/") and path.endswith("spec.yaml")
+        if not (workflow or spec or path == "app.yaml"):
             continue
         data = parse_entity(text)
         wanted = copy.deepcopy(data)
-        if not workflow:
+        if spec:
+            _demo_spec(wanted, old, new)
+        elif not workflow:
             _app_file(wanted, old, new)
         transitions = (wanted.get("transitions") or []) if workflow else []
         for item in transitions:
