@@ -134,10 +134,31 @@ class PolicyStore(persist.Adapter):  # type: ignore[misc]
             yield conn
 
 
+def write_user_roles(
+    conn: sa.Connection, scope: str, tenant: str, users: dict[int, list[str]]
+) -> None:
+    """Replace the ``g`` rows of each user id of ``users`` in ``conn``'s transaction.
+
+    ``scope`` is the system schema (``""`` on SQLite), as :class:`PolicyStore` locks it;
+    this is :meth:`PolicyStore.replace_user` for callers that must commit the rows with
+    other registry changes (a role renamed with its members).
+    """
+    if not users:
+        return
+    _lock(conn, f"trellis-casbin:{scope}:{tenant}")
+    c = RULES.c
+    for user_id, roles in users.items():
+        subject = f"user:{user_id}"
+        conn.execute(RULES.delete().where(c.ptype == "g", c.v0 == subject, c.v2 == tenant))
+        rows = [_row("g", [subject, r, tenant]) for r in sorted(set(roles))]
+        if rows:
+            conn.execute(RULES.insert(), rows)
+
+
 def _lock(conn: sa.Connection, key: str) -> None:
     """Serialise writers of ``key`` (SQLite: BEGIN IMMEDIATE already holds the lock)."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
-__all__ = ["RULES", "TABLE", "PolicyStore", "TenantFilter", "rule_line"]
+__all__ = ["RULES", "TABLE", "PolicyStore", "TenantFilter", "rule_line", "write_user_roles"]

@@ -40,9 +40,11 @@ class FlowChange:
     ``label_en``/``label_es`` the label of a state or transition; ``guard`` an
     optional condition of a new transition (or of one edited).
 
-    ``edit_transition`` sets a transition's ``roles``, ``required`` fields, approval
-    (``approval_role``, ``approval_when``), guard and ``on_enter`` (``field =
-    expression`` lines); ``set_initial`` makes ``state`` the initial state.
+    ``edit_transition`` sets a transition's ``from`` and ``to`` (when ``target`` is
+    given), ``roles``, ``required`` fields, approval (``approval_role``,
+    ``approval_when``), guard, the message shown when the guard fails (``message_en``,
+    ``message_es``) and ``on_enter`` (``field = expression`` lines); ``set_initial``
+    makes ``state`` the initial state.
     """
 
     op: str
@@ -58,6 +60,8 @@ class FlowChange:
     approval_role: str = ""
     approval_when: str = ""
     on_enter: str = ""
+    message_en: str = ""
+    message_es: str = ""
 
 
 def _list(value: Any) -> list[Any]:
@@ -192,7 +196,7 @@ def _transitions(data: dict[str, Any], change: FlowChange) -> None:
         return
     item = _transition(transitions, name)
     if change.op == "edit_transition":
-        edit_transition(item, change)
+        edit_transition(item, change, _list(data.get("states")))
         return
     if change.op == "label_transition":
         item["label"] = _label(change, required=True)

@@ -1,4 +1,6 @@
-"""Set a transition's roles, approval, required fields, guard and ``on_enter``; the initial state.
+"""Set a transition's states, roles, approval, required fields, guard, message and ``on_enter``.
+
+Also the initial state.
 
 Pure functions over the workflow file's data (the caller passes copies). What the
 admin names is written as typed: a role ``roles.yaml`` does not declare, a field the
@@ -96,19 +98,64 @@ def _on_enter(item: dict[str, Any], text: str) -> None:
     _put(item, "on_enter", on_enter)
 
 
-def edit_transition(item: dict[str, Any], change: FlowChange) -> None:
-    """Set transition ``item``'s roles, required fields, approval, guard and ``on_enter``.
+def _sources_of(item: dict[str, Any]) -> list[str]:
+    origin = item.get("from")
+    if isinstance(origin, str):
+        return [origin]
+    return [str(s) for s in origin] if isinstance(origin, list) else []
+
+
+def _route(item: dict[str, Any], change: FlowChange, states: list[Any]) -> None:
+    """Set ``from`` and ``to`` when the change names a target (no target: both kept)."""
+    target, sources = change.target.strip(), _names(change.sources)
+    if not target:
+        if sources:
+            raise FlowEditError(N_("'To': choose the state the transition leads to."))
+        return
+    if not sources:
+        raise FlowEditError(N_("Choose at least one state the transition starts from."))
+    for source in sources:
+        if source not in states:
+            raise FlowEditError(N_("'From': the workflow has no state '%(state)s'."), state=source)
+    if target not in states:
+        raise FlowEditError(N_("'To': the workflow has no state '%(state)s'."), state=target)
+    if sources != _sources_of(item):  # an equal list keeps its text (a string stays one)
+        item["from"] = sources
+    _put(item, "to", target)
+
+
+def _message(item: dict[str, Any], change: FlowChange) -> None:
+    """Set the message shown when the condition fails (both texts empty: none)."""
+    en, es = change.message_en.strip(), change.message_es.strip()
+    if bool(en) != bool(es):
+        raise FlowEditError(N_("Give the message in English and in Spanish, or leave both empty."))
+    old = item.get("message")
+    if not en:
+        item.pop("message", None)
+    elif en == es and not isinstance(old, dict):
+        _put(item, "message", en)
+    else:
+        _put(item, "message", {**(old if isinstance(old, dict) else {}), "en": en, "es": es})
+
+
+def edit_transition(item: dict[str, Any], change: FlowChange, states: list[Any]) -> None:
+    """Set transition ``item``'s states, roles, required fields, approval, guard, message
+    and ``on_enter``.
 
     Raises:
-        FlowEditError: an approval condition without its role, or a bad ``on_enter`` line.
+        FlowEditError: a state that ``states`` lacks (naming 'From' or 'To'), no source
+            state, an approval condition without its role, a message in one language
+            only, or a bad ``on_enter`` line.
     """
     role, when = change.approval_role.strip(), change.approval_when.strip()
     if when and not role:
         raise FlowEditError(N_("An approval condition needs the role that approves."))
+    _route(item, change, states)
     _put(item, "roles", _names(change.roles))
     _put(item, "required", _names(change.required))
     _put(item, "approval", {"role": role, **({"when": when} if when else {})} if role else None)
     _put(item, "guard", change.guard.strip())
+    _message(item, change)
     _on_enter(item, change.on_enter)
 
 

@@ -176,6 +176,40 @@ def add_role(text: str, name: str, label: str) -> str:
     return text[:at] + f"\n{indent}{line}" + text[at:]
 
 
+def _role_entry(text: str, role: str) -> tuple[yaml.Node, yaml.Node]:
+    found = _entry(_roles_node(text), role)
+    if found is None:
+        raise RolesFileError(f"roles.yaml has no role '{role}'.")
+    return found
+
+
+def rename_role_key(text: str, old: str, new: str) -> str:
+    """``text`` with role ``old`` called ``new``; its definition and place stay as written.
+
+    Raises:
+        RolesFileError: the file is not YAML, or ``old`` is not one of its roles.
+    """
+    key, _value = _role_entry(text, old)
+    return text[: int(key.start_mark.index)] + new + text[int(key.end_mark.index) :]
+
+
+def remove_role(text: str, role: str) -> str:
+    """``text`` without role ``role`` (its lines, or its entry of a flow mapping).
+
+    Raises:
+        RolesFileError: the file is not YAML, or ``role`` is not one of its roles.
+    """
+    key, value = _role_entry(text, role)
+    roles = _roles_node(text)
+    assert isinstance(roles, yaml.MappingNode)  # _role_entry found the role in it
+    if not roles.flow_style and len(roles.value) > 1:
+        return _drop_lines(text, key, value)
+    root = yaml.compose(text, Loader=FastLoader)
+    roles_key, _roles = _entry(root, "roles") or (key, value)
+    kept = {k: v for k, v in parse_roles(text).items() if k != role}
+    return _replace_value(text, roles_key, roles, kept)
+
+
 def entry_lines(text: str) -> dict[tuple[str, str], tuple[int, int]]:
     """(role, entity) -> the 1-based first and last line of its entry in ``text``."""
     try:
@@ -198,6 +232,8 @@ __all__ = [
     "add_role",
     "entry_lines",
     "parse_roles",
+    "remove_role",
+    "rename_role_key",
     "set_entity_access",
     "set_role_text",
 ]

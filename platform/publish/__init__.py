@@ -141,6 +141,7 @@ def publish(
     expected_version: int | None = None,
     check: PlanCheck | None = None,
     after: Callable[[sa.Connection], None] | None = None,
+    with_version: Callable[[sa.Connection], None] | None = None,
 ) -> PublishResult:
     """Apply the package at ``path`` to ``tenant``.
 
@@ -150,7 +151,10 @@ def publish(
     ``expected_version`` the publish only happens while that is the tenant's current
     version, checked under the same locks as the write. ``check`` sees the plan
     under the lock before anything is applied and may refuse it by raising; ``after``
-    runs in the same transaction right after the schema change (data steps).
+    runs in the same transaction right after the schema change (data steps);
+    ``with_version`` runs on the system database in the transaction that records the
+    new version, under the tenant's registry lock (registry rows that must change with
+    it, such as members' roles); raising there leaves everything as it was.
 
     Raises:
         MetadataError: the package is invalid.
@@ -228,6 +232,8 @@ def publish(
                     },
                     conn=sys_conn,
                 )
+                if with_version is not None:
+                    with_version(sys_conn)
                 if sqlite:  # the schema commits first: note its version (a crash between)
                     data = {
                         "app_name": model.name,

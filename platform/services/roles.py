@@ -15,8 +15,11 @@ one wins and the others get 409).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from trellis.metadata.diagnostics import MetadataError
 from trellis.metadata.model.local_text import Translatable
@@ -71,19 +74,33 @@ def _stale(expected: int, current: int | None) -> ConflictError:
     )
 
 
+#: Work done on the system database in the publish's version transaction.
+WithVersion = Callable[[sa.Connection], None]
+
+
 def _publish_roles(
-    runtime: Runtime, tenant: str, base: MetadataVersion, source: str, actor: str
+    runtime: Runtime,
+    tenant: str,
+    base: MetadataVersion,
+    files: Mapping[str, str],
+    actor: str,
+    with_version: WithVersion | None = None,
 ) -> PublishResult:
-    """Publish ``base``'s files with ``roles.yaml`` replaced, only while ``base`` is current."""
+    """Publish ``base``'s files with ``files`` replaced, only while ``base`` is current."""
     with tempfile.TemporaryDirectory(prefix="trellis-roles-") as folder:
         root = Path(folder)
-        for relative, text in {**base.files, ROLES_FILE: source}.items():
+        for relative, text in {**base.files, **files}.items():
             target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         try:
             return publish(
-                runtime, tenant, root, published_by=actor, expected_version=base.version_no
+                runtime,
+                tenant,
+                root,
+                published_by=actor,
+                expected_version=base.version_no,
+                with_version=with_version,
             )
         except MetadataError as exc:
             shown = exc.placed(root)
@@ -91,9 +108,20 @@ def _publish_roles(
 
 
 def replace_roles(
-    runtime: Runtime, tenant: str, source: str, expected: int | None, actor: str
+    runtime: Runtime,
+    tenant: str,
+    source: str,
+    expected: int | None,
+    actor: str,
+    *,
+    also: Callable[[MetadataVersion], Mapping[str, str]] | None = None,
+    with_version: WithVersion | None = None,
 ) -> dict[str, Any]:
     """Publish the tenant's current package with ``roles.yaml`` replaced by ``source``.
+
+    ``also`` gives other files to replace in the same publish, from the version it is
+    based on (references to a renamed role); ``with_version`` runs in the transaction
+    that records the version (:func:`~trellis.platform.publish.publish`).
 
     The version check runs under the publish's locks: of concurrent saves based on one
     version exactly one wins and the others get 409. Without ``expected`` the change is
@@ -113,7 +141,8 @@ def replace_roles(
                 Translatable("Tenant '%(tenant)s' has no published app.", tenant=tenant)
             )
         try:
-            result = _publish_roles(runtime, tenant, base, source, actor)
+            files = {**(also(base) if also is not None else {}), ROLES_FILE: source}
+            result = _publish_roles(runtime, tenant, base, files, actor, with_version)
             break
         except VersionConflictError as exc:
             if expected is not None or attempt + 1 == REBASE_ATTEMPTS:
@@ -128,4 +157,4 @@ def replace_roles(
     return {**current_roles(runtime, tenant), "unchanged": result.unchanged}
 
 
-__all__ = ["ROLES_FILE", "check_roles_body", "current_roles", "replace_roles"]
+__all__ = ["ROLES_FILE", "WithVersion", "check_roles_body", "current_roles", "replace_roles"]

@@ -71,3 +71,24 @@ def test_the_roles_pages_have_no_serious_accessibility_violation(
         page.wait_for_load_state("load")
         found += [f"{path}: {line}" for line in axe_violations(page)]
     assert found == [] and page.errors == []
+
+
+def test_rename_a_role_and_its_member_keeps_the_access(page: Any, live: LiveServer) -> None:
+    # The last test of the module: the rest uses the role under its old name.
+    _as_rep(page)
+    assert page.goto("/t/acme/e/opportunity").status == 200
+    page.context.clear_cookies()
+    sign_in_browser(page)
+    page.goto("/t/acme/admin/roles/sales_rep")
+    name = page.get_by_label("New name (lowercase letters, digits, _ and -)", exact=False)
+    name.fill("field_rep")
+    name.press("Enter")
+    page.get_by_text("Role sales_rep renamed to field_rep").wait_for(timeout=MINUTE)
+    page.wait_for_url("**/admin/roles/field_rep")
+    page.goto("/t/acme/admin/roles")
+    assert page.locator("#role-field_rep").is_visible()
+    assert page.locator("#role-sales_rep").count() == 0
+
+    _as_rep(page)
+    assert page.goto("/t/acme/e/opportunity").status == 200
+    assert page.errors == []

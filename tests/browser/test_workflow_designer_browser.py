@@ -57,6 +57,23 @@ def test_a_new_state_is_flagged_until_a_transition_reaches_it(page: Any, live: L
     arrow = page.locator("#flow-diagram g[data-transition=escalate]")
     assert arrow.get_attribute("data-from") == "open"
     assert (arrow.text_content() or "").strip() == "Escalate"
+
+    # Its own form moves it: it may start from Pending too, and says why it is refused.
+    row = page.locator("#transition-escalate")
+    row.get_by_text("States of Escalate, who may run it", exact=False).click()
+    edit = page.locator("#tr-escalate-edit")
+    edit.get_by_label("Pending", exact=True).check()
+    edit.get_by_label("Message when the condition is not met, in English").fill("Not yet.")
+    edit.get_by_label("Message when the condition is not met, in Spanish").fill("Aún no.")
+    with page.expect_navigation():
+        edit.get_by_role("button", name="Save the transition", exact=True).click()
+    assert page.get_by_text("Workflow saved in the draft.").is_visible()
+    sources = (
+        "() => Array.from(document.querySelectorAll('#flow-diagram g[data-transition=escalate]'))"
+        ".map(g => g.dataset.from).sort()"
+    )
+    assert page.evaluate(sources) == ["open", "pending"]
+    assert "Message: Not yet." in page.locator("#transition-escalate").inner_text()
     assert page.errors == []  # no script error and no CSP refusal
 
 

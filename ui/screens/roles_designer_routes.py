@@ -4,8 +4,10 @@ The overview is the matrix of roles by entities (each cell: the actions and the 
 scope); a role's page edits its row of the matrix with native checkboxes and selects
 (actions, scope, condition, field access) and saves through ``PUT _roles``'s path: the
 change is published at once, errors are shown on the entity row they are about and
-nothing changes, and a page read before another admin's save gets 409. "View as this
-role" shows what a member holding only that role may read, do and see.
+nothing changes, and a page read before another admin's save gets 409. A role is
+renamed (its members and the workflows naming it follow) or deleted (refused while
+anyone holds it) from its page the same way. "View as this role" shows what a
+member holding only that role may read, do and see.
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
 from trellis.metadata.model import ACTIONS, SCOPES
+from trellis.platform.designers.role_names import (
+    RoleInUseError,
+    RoleNameError,
+    delete_role,
+    rename_role,
+)
 from trellis.platform.designers.roles_service import (
     RoleExistsError,
     RoleNotFoundError,
@@ -77,6 +85,7 @@ def roles_designer_routes(services: UiServices) -> list[Any]:
         stale: str | None = None,
         form: Mapping[str, str] | None = None,
         status: int = 200,
+        new_name: str | None = None,
     ) -> Response[Any]:
         state = roles_state(runtime, ui.tenant)
         try:
@@ -95,6 +104,8 @@ def roles_designer_routes(services: UiServices) -> list[Any]:
             "general": general or [],
             "stale": stale,
             "draft_roles": draft_changes_roles(ui),
+            "role_pattern": ROLE_PATTERN,
+            "new_name": role if new_name is None else new_name,
         }
         return page(request, ui, "designer_role.html", ctx, status=status)
 
@@ -193,7 +204,94 @@ def roles_designer_routes(services: UiServices) -> list[Any]:
         ctx = {"role": role, "label": label, "entities": shown}
         return page(request, ui, "designer_role_preview.html", ctx)
 
-    return [roles_page, new_role, role_page, change_role, role_preview]
+    def refused(
+        request: Request[Any, Any, Any], ui: UiCall, role: str, exc: Exception, new_name: str
+    ) -> Response[Any]:
+        """The role's page again with why a rename or delete was refused (nothing changed)."""
+        t = ui.translator
+        if isinstance(exc, RoleNotFoundError):
+            raise NotFoundError(t.gettext("No such role.")) from None
+        if isinstance(exc, ConflictError):
+            return show_role(request, ui, role, stale=_stale_text(ui), status=409)
+        if isinstance(exc, RoleNameError):
+            shown, status = (
+                [t.message(exc.message)],
+                409 if isinstance(exc, RoleInUseError) else 422,
+            )
+        elif isinstance(exc, RoleSaveError):
+            shown, status = [*exc.general, *(e for v in exc.by_entity.values() for e in v)], 422
+        else:
+            shown, status = [str(exc)], 422
+        if role not in roles_state(runtime, ui.tenant).roles:
+            return show_overview(request, ui, errors=shown, status=status)
+        return show_role(request, ui, role, general=shown, status=status, new_name=new_name)
+
+    @post(
+        "/t/{tenant:str}/admin/roles/{role:str}/rename",
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+        status_code=200,
+    )
+    def rename(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        role: FromPath[str],
+        form: PostedForm,
+    ) -> Response[Any]:
+        ui = admin_call(services, request, tenant)
+        values = form_dict(form)
+        name = values.get("name", "").strip()
+        actor = ui.call.identity.email
+        try:
+            answer = rename_role(runtime, tenant, role, name, _version(values), actor)
+        except (
+            RoleNameError,
+            RoleNotFoundError,
+            RoleSaveError,
+            RolesFileError,
+            ConflictError,
+        ) as exc:
+            return refused(request, ui, role, exc, name)
+        done = ui.translator.gettext(
+            "Role %(old)s renamed to %(new)s; %(n)s members moved with it (version %(v)s).",
+            old=role,
+            new=name,
+            n=answer["members"],
+            v=answer["version"],
+        )
+        return redirect(request, f"/t/{tenant}/admin/roles/{name}", flash=done)
+
+    @post(
+        "/t/{tenant:str}/admin/roles/{role:str}/delete",
+        sync_to_thread=True,
+        dependencies=POSTED_FORM,
+        status_code=200,
+    )
+    def delete(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        role: FromPath[str],
+        form: PostedForm,
+    ) -> Response[Any]:
+        ui = admin_call(services, request, tenant)
+        values = form_dict(form)
+        actor = ui.call.identity.email
+        try:
+            answer = delete_role(runtime, tenant, role, _version(values), actor)
+        except (
+            RoleNameError,
+            RoleNotFoundError,
+            RoleSaveError,
+            RolesFileError,
+            ConflictError,
+        ) as exc:
+            return refused(request, ui, role, exc, role)
+        done = ui.translator.gettext(
+            "Role %(name)s deleted (version %(v)s).", name=role, v=answer["version"]
+        )
+        return redirect(request, f"/t/{tenant}/admin/roles", flash=done)
+
+    return [roles_page, new_role, role_page, change_role, role_preview, rename, delete]
 
 
 def _stale_text(ui: UiCall) -> str:

@@ -4,8 +4,8 @@ Lists the draft's workflows and draws each as a server-side SVG diagram (layout 
 platform/designers/flow_layout.py): states as boxes, transitions as labelled arrows,
 states the initial one does not reach and dead ends flagged in the drawing and in
 the text beside it. Every change is a plain form post (add, rename or remove a state
-or a transition; a transition's roles, approval, required fields, condition and
-``on_enter`` values; the initial state) saved to the draft at the revision the page
+or a transition; a transition's states, roles, approval, required fields, condition,
+message and ``on_enter`` values; the initial state) saved to the draft at the revision the page
 was read at; a refused one shows the page again with the reason, the typed values
 kept, nothing changed.
 """
@@ -69,6 +69,10 @@ def flow_view(flow: FlowFile, locale: str) -> tuple[Diagram, list[dict[str, Any]
                 "texts": _texts(item.get("label")),
                 "from": [state_texts.get(s, s) for s in _sources(item.get("from"))],
                 "to": state_texts.get(str(item.get("to")), str(item.get("to"))),
+                "sources": _sources(item.get("from")),
+                "target": str(item.get("to") or ""),
+                "message": _texts(item.get("message")) if item.get("message") else None,
+                "message_text": label_for(local_text(item.get("message")), locale),
                 "guard": item.get("guard"),
                 "roles": _sources(item.get("roles")),
                 "required": _sources(item.get("required")),
@@ -161,6 +165,8 @@ def workflow_designer_routes(services: UiServices) -> list[Any]:
             approval_role=str(values.get("approval_role", "")),
             approval_when=str(values.get("approval_when", "")),
             on_enter=str(values.get("on_enter", "")),
+            message_en=str(values.get("message_en", "")),
+            message_es=str(values.get("message_es", "")),
         )
         again: dict[str, Any] = {"revision": revision, "values": values, "status": 422}
         try:

@@ -12,6 +12,8 @@ from trellis.platform.designers.roles_yaml import (
     add_role,
     entry_lines,
     parse_roles,
+    remove_role,
+    rename_role_key,
     set_entity_access,
     set_role_text,
 )
@@ -123,3 +125,14 @@ def test_a_role_label_and_description_are_set_in_place() -> None:
         "entities": {"item": {"actions": ["read"]}},
     }
     assert entry_lines(folded)[("clerk", "item")] == (9, 11)
+
+
+def test_a_role_renamed_or_removed_keeps_the_rest_as_written() -> None:
+    text = "# top\nroles:\n  # agents\n  agent:\n    label: Agent\n  lead: {label: Lead}\n"
+    assert rename_role_key(text, "agent", "helper") == text.replace("  agent:", "  helper:")
+    assert remove_role(text, "agent") == "# top\nroles:\n  # agents\n  lead: {label: Lead}\n"
+    assert remove_role("roles: {a: {label: A}, b: {label: B}}\n", "a") == "roles: {b: {label: B}}\n"
+    with pytest.raises(RolesFileError, match="no role 'ghost'"):
+        rename_role_key(text, "ghost", "x")
+    with pytest.raises(RolesFileError, match="no role 'ghost'"):
+        remove_role(text, "ghost")
