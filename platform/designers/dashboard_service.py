@@ -17,7 +17,12 @@ from trellis.metadata.model import RATIO_PARTS, TileDef
 from trellis.metadata.model.local_text import Translatable, local_text
 from trellis.platform.designers.field_yaml import parse_entity
 from trellis.platform.designers.rules_service import draft_model
-from trellis.platform.designers.service import ENTITY_NAME, draft_state, refuse_new_errors
+from trellis.platform.designers.service import (
+    ENTITY_NAME,
+    draft_state,
+    draft_text,
+    refuse_new_errors,
+)
 from trellis.platform.designers.tile_check import quick_check
 from trellis.platform.designers.tile_yaml import (
     add_tile,
@@ -121,9 +126,8 @@ def dashboard_file(runtime: Runtime, tenant: str, name: str) -> DashboardFile:
     Raises:
         DraftFileNotFoundError: the draft has no such dashboard.
     """
-    state, draft = draft_state(runtime, tenant)
     path = dashboard_path(name)
-    text = draft_files(state, draft).get(path)
+    text, draft = draft_text(runtime, tenant, path)
     if text is None:
         raise DraftFileNotFoundError(f"The draft has no dashboard '{name}'.")
     return _file(name, path, text, draft.revision, path in draft.files)
@@ -224,12 +228,11 @@ def preview_check(
         DraftFileNotFoundError: no such dashboard in the draft.
         TileEditError: the form is refused.
     """
-    state, draft = draft_state(runtime, tenant)
-    files = draft_files(state, draft)
     path = dashboard_path(name)
-    if path not in files:
+    found, _draft = draft_text(runtime, tenant, path)
+    if found is None:
         raise DraftFileNotFoundError(f"The draft has no dashboard '{name}'.")
-    text, at = changed_text(files[path], index, values)
+    text, at = changed_text(found, index, values)
     spans = tile_spans(text)
     lines = (spans[at].first_line, spans[at].last_line) if spans else (0, 10**9)
     model = draft_model(runtime, tenant)

@@ -86,7 +86,10 @@ def dashboard_designer_routes(services: UiServices) -> list[Any]:
             raise NotFoundError(ui.translator.gettext("No such tile."))
         if values is None:
             values = form_of(board.tiles[index]) if index is not None else {"kind": "kpi"}
-        preview = preview_context(services, ui, name, index, values, check)
+        # The preview (the package check and the figure on the tenant's data) dominates the
+        # page's cost: it loads after the page (htmx), unless a refused save placed errors.
+        lazy = check is None
+        preview = {} if lazy else preview_context(services, ui, name, index, values, check)
         ctx = {
             "entity_names": sorted(draft_model(rt, ui.tenant).entities),
             "board": board,
@@ -99,6 +102,9 @@ def dashboard_designer_routes(services: UiServices) -> list[Any]:
             "aggregates": TILE_AGGREGATES,
             "buckets": TIME_BUCKETS,
             "parts": RATIO_PARTS,
+            "lazy": lazy,
+            "inline": {},
+            "general": [],
             **preview,
         }
         return page(request, ui, "designer_tile.html", ctx, status=status)
