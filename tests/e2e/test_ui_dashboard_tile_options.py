@@ -174,4 +174,6 @@ def test_bad_having_and_compare_inputs_answer_422_naming_the_input_and_save_noth
 
     preview = post_form(admin, f"{BASE}/main/preview", _line(runtime, compare_group_by="moved:x"))
     assert preview.status_code == 200 and 'data-input="compare_group_by"' in preview.text
+    typo = post_form(admin, f"{BASE}/main/preview", _line(runtime, having_1_where="qtty > 0"))
+    assert 'data-input="having_1_where"' in typo.text and "tile 2 having 1 where:" in typo.text
     assert _board(runtime) == before and _revision(runtime) == revision
