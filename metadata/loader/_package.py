@@ -20,6 +20,7 @@ from trellis.metadata.loader._dashboards import read_dashboards
 from trellis.metadata.loader._demo_spec import demo_spec_diagnostics
 from trellis.metadata.loader._documents import read_documents
 from trellis.metadata.loader._duplicates import check_duplicates
+from trellis.metadata.loader._email_templates import check_email_templates
 from trellis.metadata.loader._entity_checks import (
     check_entity,
     check_entity_name,
@@ -296,6 +297,7 @@ def validate_package(
         rule_sources=_rule_sources(root, display, report),
         email_templates=email_template_names(root),
     )
+    check_email_templates(root, display, report)
     roles_doc = read_roles(root, display, _read, report)
     if roles_doc is not None:
         model = replace(model, roles=MappingProxyType(build_roles(roles_doc, report)))

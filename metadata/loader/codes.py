@@ -85,6 +85,8 @@ CODES = MappingProxyType(
         "MD135": "SLA or reminder email names no email_templates/<name>.j2",
         "MD136": "a field named in an entity's activity_fields block has the wrong type",
         "MD137": "an option of the SLA priority field that no target gives hours to",
+        # E-mail templates (email_templates/<name>.j2), checked at publish.
+        "MD138": "an e-mail template does not parse (Jinja2 syntax error)",
         # Documents (documents/<name>.html.j2 with documents/<name>.yaml).
         "MD230": "a document template does not parse (Jinja2 syntax error)",
         "MD231": "a document without its sidecar or template, for an unknown entity, or "

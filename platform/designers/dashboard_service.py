@@ -17,8 +17,14 @@ from trellis.metadata.model import RATIO_PARTS, TileDef
 from trellis.metadata.model.local_text import Translatable, local_text
 from trellis.platform.designers.field_yaml import parse_entity
 from trellis.platform.designers.rules_service import draft_model
-from trellis.platform.designers.service import ENTITY_NAME, draft_state, refuse_new_errors
+from trellis.platform.designers.service import (
+    ENTITY_NAME,
+    draft_state,
+    draft_text,
+    refuse_new_errors,
+)
 from trellis.platform.designers.tile_check import quick_check
+from trellis.platform.designers.tile_options import TileOptionError, option_form, option_updates
 from trellis.platform.designers.tile_yaml import (
     add_tile,
     move_tile,
@@ -35,7 +41,8 @@ from trellis.platform.i18n.catalogue import N_
 from trellis.platform.runtime import Runtime
 
 DASHBOARD_FOLDER = "dashboards"
-#: Keys the tile form edits; the others (description, having, compare, …) are kept.
+#: Keys the tile form edits (and ``having``, ``compare``, ``series_label``: tile_options);
+#: the others (description, …) are kept.
 AGGREGATE_KEYS = ("entity", "agg", "field", "group_by", "where")
 #: What a ratio part's form gives.
 PART_KEYS = ("entity", "agg", "field", "where")
@@ -51,10 +58,14 @@ class TileInvalidError(InvalidDraftError):
 
 
 class TileEditError(DraftError):
-    """A tile change that cannot be made (the message says why; nothing changed)."""
+    """A tile change that cannot be made (the message says why; nothing changed).
 
-    def __init__(self, msgid: str, **params: Any) -> None:
+    ``input_name`` is the form input the message is about, when there is one.
+    """
+
+    def __init__(self, msgid: str, *, input_name: str | None = None, **params: Any) -> None:
         self.message = Translatable(msgid, **params)
+        self.input_name = input_name
         super().__init__(str(self.message))
 
 
@@ -121,9 +132,8 @@ def dashboard_file(runtime: Runtime, tenant: str, name: str) -> DashboardFile:
     Raises:
         DraftFileNotFoundError: the draft has no such dashboard.
     """
-    state, draft = draft_state(runtime, tenant)
     path = dashboard_path(name)
-    text = draft_files(state, draft).get(path)
+    text, draft = draft_text(runtime, tenant, path)
     if text is None:
         raise DraftFileNotFoundError(f"The draft has no dashboard '{name}'.")
     return _file(name, path, text, draft.revision, path in draft.files)
@@ -137,7 +147,8 @@ def tile_updates(values: dict[str, str], previous: dict[str, Any] | None) -> dic
     """The tile keys a form describes (None clears a key).
 
     Raises:
-        TileEditError: an unknown kind, or no title in English.
+        TileEditError: an unknown kind, no title in English, or a ``having`` or
+            ``compare`` input the form cannot mean (named by ``input_name``).
     """
     kind = values.get("kind", "").strip()
     if kind not in ("kpi", "ratio", "bar", "line", "funnel", "pie"):
@@ -158,6 +169,10 @@ def tile_updates(values: dict[str, str], previous: dict[str, Any] | None) -> dic
         old = (previous or {}).get(part)
         kept = {k: v for k, v in (old if isinstance(old, dict) else {}).items() if k not in given}
         updates[part] = {**{k: v for k, v in given.items() if v is not None}, **kept}
+    try:
+        updates.update(option_updates(values, previous))
+    except TileOptionError as exc:
+        raise TileEditError(exc.msgid, input_name=exc.field, **exc.params) from None
     return updates
 
 
@@ -178,7 +193,7 @@ def form_of(tile: dict[str, Any]) -> dict[str, str]:
         for key in PART_KEYS:
             value = found.get(key) if isinstance(found, dict) else None
             values[f"{part}_{key}"] = str(value or "")
-    return values
+    return {**values, **option_form(tile)}
 
 
 def changed_text(text: str, index: int | None, values: dict[str, str]) -> tuple[str, int]:
@@ -224,12 +239,11 @@ def preview_check(
         DraftFileNotFoundError: no such dashboard in the draft.
         TileEditError: the form is refused.
     """
-    state, draft = draft_state(runtime, tenant)
-    files = draft_files(state, draft)
     path = dashboard_path(name)
-    if path not in files:
+    found, _draft = draft_text(runtime, tenant, path)
+    if found is None:
         raise DraftFileNotFoundError(f"The draft has no dashboard '{name}'.")
-    text, at = changed_text(files[path], index, values)
+    text, at = changed_text(found, index, values)
     spans = tile_spans(text)
     lines = (spans[at].first_line, spans[at].last_line) if spans else (0, 10**9)
     model = draft_model(runtime, tenant)

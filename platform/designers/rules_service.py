@@ -31,6 +31,7 @@ from trellis.platform.designers.service import (
     draft_state,
     entity_path,
     refuse_new_errors,
+    tenant_draft,
 )
 from trellis.platform.drafts.errors import DraftError, DraftFileNotFoundError
 from trellis.platform.drafts.service import draft_files
@@ -163,16 +164,19 @@ def draft_model(runtime: Runtime, tenant: str) -> AppModel:
     Raises:
         DraftFileNotFoundError: the tenant has nothing published nor drafted.
     """
-    state, draft = draft_state(runtime, tenant)
+    # The cache key needs the version numbers only: the published files are read on a miss.
+    info, head = tenant_draft(runtime, tenant)
     cache = (
         runtime.app_runtime(tenant).part(_DRAFT_MODELS, lambda _rt: _DraftModels())
-        if state.info.current_version
+        if info.current_version
         else None
     )
-    key = (state.info.current_version or 0, draft.revision)
+    key = (info.current_version or 0, head.revision)
     found = cache.get(key) if cache is not None else None
     if found is not None:
         return found
+    state, draft = draft_state(runtime, tenant)
+    key = (state.info.current_version or 0, draft.revision)
     model = compiled_draft_model(runtime, state, draft)
     if model is None:
         raise DraftFileNotFoundError("The tenant has no application yet.")

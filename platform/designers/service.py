@@ -101,7 +101,7 @@ def _entity_name(path: str) -> str | None:
     return None
 
 
-def _draft(runtime: Runtime, tenant: str) -> tuple[TenantInfo, Draft]:
+def tenant_draft(runtime: Runtime, tenant: str) -> tuple[TenantInfo, Draft]:
     """The tenant (read fresh) and its draft, without the published files."""
     info = runtime.tenant(tenant, fresh=True)
     return info, DraftStore(runtime.registry).load(info.id)
@@ -120,9 +120,22 @@ def _published_text(runtime: Runtime, info: TenantInfo, path: str) -> str | None
     return str(found) if found is not None else None
 
 
+def draft_text(runtime: Runtime, tenant: str, path: str) -> tuple[str | None, Draft]:
+    """The draft's text of ``path`` (None when deleted or absent) and the draft.
+
+    Reads the one file (from the draft, else alone from the published version), never
+    the whole package.
+    """
+    info, draft = tenant_draft(runtime, tenant)
+    change = draft.files.get(path)
+    if change is not None:
+        return change.text, draft
+    return _published_text(runtime, info, path), draft
+
+
 def entity_rows(runtime: Runtime, tenant: str) -> tuple[list[EntityRow], int]:
     """Every entity of the draft (published ones unless the draft changed them) and its revision."""
-    info, draft = _draft(runtime, tenant)
+    info, draft = tenant_draft(runtime, tenant)
     rows: dict[str, EntityRow] = {}
     if info.current_version:
         for name, entity in runtime.app(tenant).model.entities.items():
@@ -147,7 +160,7 @@ def entity_file(runtime: Runtime, tenant: str, name: str) -> EntityFile:
     Raises:
         DraftFileNotFoundError: the draft has no such entity.
     """
-    info, draft = _draft(runtime, tenant)
+    info, draft = tenant_draft(runtime, tenant)
     path = entity_path(name)
     change = draft.files.get(path)
     text = change.text if change is not None else _published_text(runtime, info, path)
@@ -270,10 +283,12 @@ __all__ = [
     "Usage",
     "compiled_draft_model",
     "draft_state",
+    "draft_text",
     "entity_file",
     "entity_path",
     "entity_rows",
     "field_usage",
     "refuse_new_errors",
     "save_field",
+    "tenant_draft",
 ]

@@ -57,6 +57,15 @@ def _placed(d: Diagnostic, path: str) -> dict[str, Any]:
     }
 
 
+def _inside(tile: TileDef, lines: tuple[int, int]) -> bool:
+    return lines[0] <= tile.source.line <= lines[1]
+
+
+def _unfiltered(tile: TileDef) -> TileDef:
+    """``tile`` with nothing for the rule checker (no filters, parts or series)."""
+    return replace(tile, where=None, ratio=None, having=(), compare=None)
+
+
 def quick_check(
     model: AppModel, checker: Any, path: str, text: str, lines: tuple[int, int]
 ) -> tuple[list[dict[str, Any]], TileDef | None]:
@@ -71,11 +80,14 @@ def quick_check(
     dashboards = Dashboards(built={name: board}, docs={name: doc})
     check_dashboards(model, dashboards, _entity_docs(model), (), report)
     if checker is not None:
-        alone = replace(model, dashboards=MappingProxyType({name: board}))
+        # Only the drafted tile's filters are type-checked (the errors kept are its own);
+        # the other tiles stay in place, without filters, so the numbering is the file's.
+        tiles = tuple(t if _inside(t, lines) else _unfiltered(t) for t in board.tiles)
+        alone = replace(model, dashboards=MappingProxyType({name: replace(board, tiles=tiles)}))
         check_tile_conditions(alone, checker, {}, report)
     errors = [_placed(d, path) for d in report.items if d.severity is Severity.ERROR]
     inside = [e for e in errors if lines[0] <= int(e["line"]) <= lines[1]]
-    tile = next((t for t in board.tiles if lines[0] <= t.source.line <= lines[1]), None)
+    tile = next((t for t in board.tiles if _inside(t, lines)), None)
     return errors, None if inside else tile
 
 

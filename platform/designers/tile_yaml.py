@@ -140,7 +140,8 @@ def set_tile(text: str, index: int, updates: dict[str, Any]) -> str:
 
 def tile_key_at(text: str, index: int, line: int, column: int) -> str | None:
     """The key of tile ``index`` at 1-based ``line``/``column`` (``numerator_where`` for
-    a key of a ratio part), or None when the place is not in one of its keys."""
+    a key of a ratio part, ``having_2_where`` for one of a list's items), or None when
+    the place is not in one of its keys."""
     spans = tile_spans(text)
     if spans is None or index >= len(spans):
         return None
@@ -158,7 +159,17 @@ def _key_at(node: yaml.Node, at: int, prefix: str) -> str | None:
         if int(key.start_mark.index) <= at <= node_end(value):
             name = f"{prefix}{key.value}"
             inner = _key_at(value, at, f"{name}_") if not prefix else None
+            if not prefix and isinstance(value, yaml.SequenceNode):
+                inner = _item_key_at(value, at, name)
             return inner or name
+    return None
+
+
+def _item_key_at(node: yaml.SequenceNode, at: int, name: str) -> str | None:
+    """``having_2_where``: the key of item 2 of list ``name`` at offset ``at``."""
+    for number, item in enumerate(node.value, start=1):
+        if int(item.start_mark.index) <= at <= node_end(item):
+            return _key_at(item, at, f"{name}_{number}_")
     return None
 
 

@@ -39,6 +39,10 @@ def _block(node: yaml.Node) -> bool:
     return isinstance(node, yaml.MappingNode) and not node.flow_style and bool(node.value)
 
 
+def _block_list(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.SequenceNode) and not node.flow_style and bool(node.value)
+
+
 def key_edits(
     text: str, node: yaml.MappingNode, updates: dict[str, Any], old: dict[str, Any]
 ) -> list[tuple[int, int, str]]:
@@ -62,6 +66,10 @@ def key_edits(
         elif _block(value) and isinstance(new, dict) and isinstance(before, dict):
             nested = {**{k: None for k in before if k not in new}, **new}
             edits += key_edits(text, value, nested, before)
+        elif _block(value) or _block_list(value):
+            # A block collection written on one line: from the key's colon, so the new
+            # value never lands at the key's own indentation (an indentless list).
+            edits.append((int(key_node.end_mark.index), node_end(value), ": " + inline(new)))
         else:
             edits.append((int(value.start_mark.index), node_end(value), inline(new)))
     indent = " " * int(node.value[0][0].start_mark.column)

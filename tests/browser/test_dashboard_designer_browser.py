@@ -28,6 +28,9 @@ def _serious(page: Any) -> list[str]:
 
 def test_add_a_tile_with_the_keyboard_and_see_its_preview(page: Any, live: LiveServer) -> None:
     sign_in_browser(page)
+    page.goto("/t/acme/admin/dashboards/sales/tiles/1")  # its preview loads after the page
+    page.locator("#preview-value").wait_for()
+    assert page.locator("#preview-loading").count() == 0
     page.goto("/t/acme/admin/dashboards/sales")
     add = page.get_by_role("link", name="Add a tile")
     _tab_to(page, add)

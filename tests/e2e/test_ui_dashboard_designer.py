@@ -134,6 +134,10 @@ def test_add_a_tile_preview_publish_and_see_it_on_the_dashboard(
         and 'hx-post="/t/shop/admin/dashboards/main/preview"' in editor.text
     )
     assert screen_problems(editor.text) == []
+    # The page leaves the preview to a request made once it is shown (htmx "load").
+    existing = admin.get(f"{BASE}/main/tiles/1").text
+    assert 'hx-trigger="load, input from:#tile-form' in existing
+    assert 'id="preview-loading"' in existing and 'id="preview-value"' not in existing
 
     preview = post_form(admin, f"{BASE}/main/preview", _tile(shop))
     assert preview.status_code == 200

@@ -28,6 +28,7 @@ from trellis.platform.designers.dashboard_service import (
     save_tile,
 )
 from trellis.platform.designers.rules_service import draft_model
+from trellis.platform.designers.tile_options import having_rows
 from trellis.platform.drafts import DraftConflictError, DraftFileNotFoundError, InvalidDraftError
 from trellis.platform.records.errors import NotFoundError
 from trellis.ui.screens.dashboard_preview import preview_context
@@ -86,7 +87,10 @@ def dashboard_designer_routes(services: UiServices) -> list[Any]:
             raise NotFoundError(ui.translator.gettext("No such tile."))
         if values is None:
             values = form_of(board.tiles[index]) if index is not None else {"kind": "kpi"}
-        preview = preview_context(services, ui, name, index, values, check)
+        # The preview (the package check and the figure on the tenant's data) dominates the
+        # page's cost: it loads after the page (htmx), unless a refused save placed errors.
+        lazy = check is None
+        preview = {} if lazy else preview_context(services, ui, name, index, values, check)
         ctx = {
             "entity_names": sorted(draft_model(rt, ui.tenant).entities),
             "board": board,
@@ -99,6 +103,10 @@ def dashboard_designer_routes(services: UiServices) -> list[Any]:
             "aggregates": TILE_AGGREGATES,
             "buckets": TIME_BUCKETS,
             "parts": RATIO_PARTS,
+            "having_rows": having_rows(values),
+            "lazy": lazy,
+            "inline": {},
+            "general": [],
             **preview,
         }
         return page(request, ui, "designer_tile.html", ctx, status=status)
@@ -187,7 +195,11 @@ def dashboard_designer_routes(services: UiServices) -> list[Any]:
         except DraftFileNotFoundError:
             raise missing(ui) from None
         except TileEditError as exc:
-            return editor(request, ui, name, index, values, refused=t.message(exc.message), **again)
+            message = t.message(exc.message)
+            if exc.input_name:  # shown on its input, as the loader's errors are
+                check = TileCheck(inline={exc.input_name: [{"text": message}]})
+                return editor(request, ui, name, index, values, check=check, **again)
+            return editor(request, ui, name, index, values, refused=message, **again)
         except TileInvalidError as exc:
             return editor(request, ui, name, index, values, check=exc.check, **again)
         except DraftConflictError as exc:

@@ -15,6 +15,7 @@ from trellis.metadata.model import RATIO_PARTS, TileDef
 from trellis.platform.dashboards import compute_tile
 from trellis.platform.designers.dashboard_service import TileCheck, TileEditError, preview_check
 from trellis.platform.designers.rules_service import check_condition
+from trellis.platform.designers.tile_options import HAVING_ROWS
 from trellis.platform.drafts.errors import DraftFileNotFoundError
 from trellis.rules.expr import EvalContext
 from trellis.ui.screens.dashboard_view import TileView, tile_view
@@ -25,7 +26,14 @@ from trellis.ui.screens.web import UiCall, UiServices
 def _filters(values: dict[str, str]) -> list[tuple[str, str, str]]:
     """(input, entity, source) of every filter the form has."""
     if values.get("kind") != "ratio":
-        return [("where", values.get("entity", ""), values.get("where", ""))]
+        found = [("where", values.get("entity", ""), values.get("where", ""))]
+        found += [
+            (f"having_{n}_where", values.get(f"having_{n}_entity", ""), values.get(k, ""))
+            for n in range(1, HAVING_ROWS + 1)
+            if (k := f"having_{n}_where") in values
+        ]
+        compare = ("compare_where", values.get("compare_entity", ""))
+        return [*found, (*compare, values.get("compare_where", ""))]
     return [
         (f"{p}_where", values.get(f"{p}_entity", ""), values.get(f"{p}_where", ""))
         for p in RATIO_PARTS
@@ -95,6 +103,8 @@ def preview_context(
         check = check or preview_check(services.runtime, ui.tenant, name, index, values)
     except TileEditError as exc:
         ctx["hint"] = t.message(exc.message)
+        if exc.input_name:
+            ctx["inline"] = {exc.input_name: [ctx["hint"]]}
         return ctx
     ctx["inline"] = {k: [str(e["text"]) for e in v] for k, v in check.inline.items()}
     ctx["general"] = [str(e["text"]) for e in check.general]

@@ -76,3 +76,33 @@ def test_tile_key_at_names_the_input_of_a_position() -> None:
     assert tile_key_at(TEXT, 2, where, column) == "numerator_where"
     label = next(i for i, line in enumerate(lines, 1) if "label: {en: Items}" in line)
     assert tile_key_at(TEXT, 0, label, lines[label - 1].index("Items") + 1) == "label_en"
+
+
+HAVING = textwrap.dedent(
+    """\
+    tiles:
+      - kind: kpi
+        label: Kept
+        entity: account
+        agg: count
+        having:
+        # an indentless list under its key
+        - {entity: order, field: account, where: "total > 1"}
+        - entity: order
+          field: account
+          where: "total > 2"
+        series_label: Mine
+    """
+)
+
+
+def test_a_block_list_is_replaced_from_its_key_and_items_name_their_inputs() -> None:
+    rows = [{"entity": "order", "field": "account", "where": "total > 3"}]
+    changed = set_tile(HAVING, 0, {"having": rows, "series_label": None})
+    assert changed.endswith(
+        "    agg: count\n    having: [{entity: order, field: account, where: total > 3}]\n"
+    )
+    assert tile_items(changed)[0]["having"] == rows and "series_label" not in changed
+    assert tile_key_at(HAVING, 0, 8, 40) == "having_1_where"
+    assert tile_key_at(HAVING, 0, 10, 7) == "having_2_field"
+    assert tile_key_at(HAVING, 0, 12, 5) == "series_label"
