@@ -101,6 +101,11 @@ def test_spanish_member_sees_no_english_on_the_main_screens(page: Any, live: Liv
         page.wait_for_load_state("networkidle")
         assert page.locator("html").get_attribute("lang") == "es", name
         leaks[name] = _leaks(page)
+    # Spanish that reads right: one record is singular, "open" agrees with any noun.
+    page.goto("/t/acme/e/account")
+    assert page.locator("p.count").inner_text() == "1 cuenta"
+    page.goto("/t/acme/")
+    assert page.get_by_role("heading", name="Mis oportunidades pendientes por etapa").is_visible()
     # A refused form: the required name is left empty.
     page.goto("/t/acme/e/account/new")
     page.locator("form button[type=submit]").last.click()
