@@ -68,14 +68,22 @@ def plan_from_query(query: Any) -> ImportPlan:
         )
     size = query.get("batch_size") or "1000"
     if not size.isdigit() or not 1 <= int(size) <= 10_000:
-        raise BadRequestError("batch_size must be 1 to 10000.", {"batch_size": ["Out of range."]})
+        raise BadRequestError(
+            Translatable("batch_size must be 1 to 10000."),
+            {"batch_size": [Translatable("Out of range.")]},
+        )
     keys = tuple(k.strip() for k in (query.get("key") or "").split(",") if k.strip())
     try:
         given = ImportMap.from_json(json.loads(query["map"])) if query.get("map") else ImportMap()
-    except (ValueError, ImportRefusedError) as exc:
+    except ImportRefusedError as exc:
         # A refusal's message stays translatable (the answer follows Accept-Language).
-        why = exc.problems[0] if isinstance(exc, ImportRefusedError) else str(exc)
-        raise BadRequestError(f"map is not a valid import map: {exc}", {"map": [why]}) from None
+        raise BadRequestError(
+            Translatable("map is not a valid import map: %(why)s", why=exc.problems[0]),
+            {"map": [exc.problems[0]]},
+        ) from None
+    except ValueError as exc:
+        why = Translatable("map is not valid JSON: %(reason)s", reason=str(exc))
+        raise BadRequestError(why, {"map": [why]}) from None
     options = ImportOptions(
         mode=mode,
         keys=keys,

@@ -31,7 +31,9 @@ class PayloadTooLargeError(RecordError):
 
 
 def _too_deep() -> BadRequestError:
-    message = f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
+    message = Translatable(
+        "The JSON body is nested more than %(depth)s levels deep.", depth=MAX_JSON_DEPTH
+    )
     return BadRequestError(message, {"__all__": [message]})
 
 
@@ -54,21 +56,20 @@ def parse_json(raw: bytes) -> Any:
     """
     if not raw.strip():
         raise BadRequestError(
-            "The request body is empty; send a JSON object.",
-            {"__all__": ["The request body is empty."]},
+            Translatable("The request body is empty; send a JSON object."),
+            {"__all__": [Translatable("The request body is empty.")]},
         )
     if len(raw) > MAX_BODY_BYTES:
-        message = f"The request body is larger than {MAX_BODY_BYTES} bytes."
+        message = Translatable("The request body is larger than %(max)s bytes.", max=MAX_BODY_BYTES)
         raise PayloadTooLargeError(message, {"__all__": [message]})
     try:
         value = msgspec.json.decode(raw)
     except RecursionError:
         raise _too_deep() from None
     except msgspec.DecodeError as exc:
-        raise BadRequestError(
-            f"The body is not valid JSON: {exc}",
-            {"__all__": [f"The body is not valid JSON: {exc}"]},
-        ) from None
+        # The parser's own reason (where the JSON breaks) is kept as it words it.
+        message = Translatable("The body is not valid JSON: %(reason)s", reason=str(exc))
+        raise BadRequestError(message, {"__all__": [message]}) from None
     # Only a body with more brackets than the limit can nest deeper than it.
     if isinstance(value, dict | list) and raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
         _check_depth(value)
@@ -79,9 +80,8 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     """Decode a body that must be a JSON object."""
     value = parse_json(raw)
     if not isinstance(value, dict):
-        raise BadRequestError(
-            "The body must be a JSON object.", {"__all__": ["The body must be a JSON object."]}
-        )
+        message = Translatable("The body must be a JSON object.")
+        raise BadRequestError(message, {"__all__": [message]})
     return value
 
 
@@ -110,8 +110,8 @@ def parse_if_match(header: str | None) -> int | None:
     if match is None:
         shown = header if len(header) <= 40 else header[:40] + "…"
         raise BadRequestError(
-            'If-Match must be a record version such as "3".',
-            {"If-Match": [f"'{shown}' is not a version."]},
+            Translatable('If-Match must be a record version such as "3".'),
+            {"If-Match": [Translatable("'%(value)s' is not a version.", value=shown)]},
         )
     return int(match.group(1))
 
@@ -125,7 +125,8 @@ def body_version(data: dict[str, Any]) -> int | None:
         value = int(value)  # 3.0 is the whole number 3 in JSON, as for every integer field
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT64_MAX:
         raise BadRequestError(
-            "version must be a whole number.", {"version": ["Must be a whole number."]}
+            Translatable("version must be a whole number."),
+            {"version": [Translatable("Must be a whole number.")]},
         )
     return value
 
@@ -140,13 +141,25 @@ def check_query_params(params: Collection[str], allowed: Collection[str]) -> Non
         if name in allowed:
             continue
         shown = name if len(name) <= 40 else name[:40] + "…"
-        hint = did_you_mean(shown, sorted(allowed))
-        suffix = f" (did you mean '{hint}'?)" if hint else ""
-        known = ", ".join(sorted(allowed)) or "none"
         raise BadRequestError(
-            f"Unknown query parameter '{shown}'{suffix}.",
-            {shown: [f"Unknown query parameter{suffix}; this operation takes: {known}."]},
+            Translatable("Unknown query parameter '%(name)s'.", name=shown),
+            {shown: [_unknown_parameter(shown, sorted(allowed))]},
         )
+
+
+def _unknown_parameter(name: str, allowed: list[str]) -> Translatable:
+    """Why ``name`` is refused: a near name if there is one, and the names taken."""
+    if not allowed:
+        return Translatable("Unknown query parameter; this operation takes none.")
+    hint = did_you_mean(name, allowed)
+    known = ", ".join(allowed)
+    if hint:
+        return Translatable(
+            "Unknown query parameter (did you mean '%(hint)s'?); this operation takes: %(known)s.",
+            hint=hint,
+            known=known,
+        )
+    return Translatable("Unknown query parameter; this operation takes: %(known)s.", known=known)
 
 
 def requested_version(if_match: str | None, data: dict[str, Any]) -> int | None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from trellis.metadata.diagnostics import did_you_mean
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz.authorizer import Access
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
+from trellis.platform.records.unknown_names import unknown_among
 
 
 def _unknown(key: str, name: str, visible: tuple[str, ...], message: str) -> BadRequestError:
-    hint = did_you_mean(name, visible)
-    suffix = f" (did you mean '{hint}'?)" if hint else ""
-    return BadRequestError(
-        message.format(name=name, suffix=suffix), {key: [f"Unknown field '{name}'{suffix}."]}
-    )
+    return BadRequestError(message, {key: [unknown_among(name, visible)]})
 
 
 def check_list_names(
@@ -27,11 +24,12 @@ def check_list_names(
     for part in (sort or "").split(","):
         name = part.strip().lstrip("+-").strip()
         if name in hidden:
-            raise _unknown("sort", name, visible, "Cannot sort by unknown field '{name}'{suffix}.")
+            message = Translatable("Cannot sort by unknown field '%(name)s'.", name=name)
+            raise _unknown("sort", name, visible, message)
     for part in (fields or "").split(","):
         name = part.strip()
         if name in hidden:
-            raise _unknown("fields", name, visible, "Unknown field in fields=.")
+            raise _unknown("fields", name, visible, Translatable("Unknown field in fields=."))
 
 
 def assignable_owners(access: Access, entity: str) -> list[int] | None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trellis.metadata.model import AppModel, FieldDef
+from trellis.metadata.model.source import SourceSpan
 
 #: Field attributes that do not change what the field is (positions in the YAML).
 _IGNORED = frozenset({"source"})
@@ -33,7 +34,19 @@ def files_diff(old: Mapping[str, str], new: Mapping[str, str]) -> dict[str, Any]
 
 
 def _plain(value: Any) -> Any:
-    """A JSON value for a field attribute (enums by value, mappings and tuples as such)."""
+    """A JSON value for a field attribute (enums by value, mappings and tuples as such).
+
+    Source positions are left out: a field read from another folder or moved to another
+    line has not changed (they would also show the server's folders on the screens).
+    """
+    if isinstance(value, SourceSpan):
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in _IGNORED and not isinstance(getattr(value, f.name), SourceSpan)
+        }
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):

@@ -7,12 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.model import FIELD_TYPES, AppModel, DslType, EntityDef
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.cursors import decode_cursor, encode_cursor
 from trellis.platform.records.encrypted_filter import refuse_encrypted_use
 from trellis.platform.records.errors import BadRequestError
+from trellis.platform.records.unknown_names import unknown_among
 from trellis.rules.expr import (
     CompiledExpression,
     EvalContext,
@@ -71,14 +72,28 @@ def split_names(param: str, text: str) -> list[str]:
     """
     if not text.strip():
         raise BadRequestError(
-            f"{param}= names nothing.",
-            {param: [f"Name at least one field, or leave {param} out (got {text!r})."]},
+            Translatable("%(param)s= names nothing.", param=param),
+            {
+                param: [
+                    Translatable(
+                        "Name at least one field, or leave %(param)s out (got %(text)s).",
+                        param=param,
+                        text=repr(text),
+                    )
+                ]
+            },
         )
     names = [part.strip() for part in text.split(",")]
     if not all(names):
         raise BadRequestError(
-            f"{param}= holds an empty name: {text!r}.",
-            {param: [f"Names must not be empty or blank (got {text!r})."]},
+            Translatable("%(param)s= holds an empty name: %(text)s.", param=param, text=repr(text)),
+            {
+                param: [
+                    Translatable(
+                        "Names must not be empty or blank (got %(text)s).", text=repr(text)
+                    )
+                ]
+            },
         )
     return names
 
@@ -96,15 +111,14 @@ def parse_sort(entity: CompiledEntity, text: str | None) -> tuple[SortKey, ...]:
         descending = part.startswith("-")
         name = part.lstrip("+-").strip()
         if name not in columns:
-            hint = did_you_mean(name, columns)
-            suffix = f" (did you mean '{hint}'?)" if hint else ""
             raise BadRequestError(
-                f"Cannot sort by unknown field '{name}'{suffix}.",
-                {"sort": [f"Unknown field '{name}'{suffix}."]},
+                Translatable("Cannot sort by unknown field '%(name)s'.", name=name),
+                {"sort": [unknown_among(name, columns)]},
             )
         if not columns[name]:
             raise BadRequestError(
-                f"Cannot sort by '{name}'.", {"sort": [f"Field '{name}' cannot be sorted."]}
+                Translatable("Cannot sort by '%(name)s'.", name=name),
+                {"sort": [Translatable("Field '%(name)s' cannot be sorted.", name=name)]},
             )
         if name != "id":
             keys.append(SortKey(name, descending))
@@ -121,10 +135,9 @@ def parse_fields(entity: CompiledEntity, text: str | None) -> tuple[str, ...] | 
     wanted = split_names("fields", text)
     unknown = [w for w in wanted if w not in entity.columns]
     if unknown:
-        hint = did_you_mean(unknown[0], entity.columns)
-        suffix = f" (did you mean '{hint}'?)" if hint else ""
         raise BadRequestError(
-            "Unknown field in fields=.", {"fields": [f"Unknown field '{unknown[0]}'{suffix}."]}
+            Translatable("Unknown field in fields=."),
+            {"fields": [unknown_among(unknown[0], entity.columns)]},
         )
     return tuple(dict.fromkeys(["id", *wanted]))
 

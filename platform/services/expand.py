@@ -25,13 +25,14 @@ from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 
-from trellis.metadata.diagnostics import did_you_mean
 from trellis.metadata.model import FieldType
+from trellis.metadata.model.local_text import Translatable
 from trellis.platform.authz import Access
 from trellis.platform.authz.read_paths import title_of
 from trellis.platform.records.compiled import CompiledEntity
 from trellis.platform.records.errors import BadRequestError
 from trellis.platform.records.query import split_names
+from trellis.platform.records.unknown_names import unknown_among
 from trellis.rules.expr import EvalContext
 
 #: Standard columns holding a user id.
@@ -93,18 +94,30 @@ def parse_expand(
             found.setdefault(expansion.column, expansion)
             continue
         if name in visible:
-            options = ", ".join(allowed) or "none"
-            message = f"Field '{name}' holds no reference and cannot be expanded"
             raise BadRequestError(
-                f"{message}.", {"expand": [f"{message} (expandable: {options})."]}
+                Translatable(
+                    "Field '%(name)s' holds no reference and cannot be expanded.", name=name
+                ),
+                {"expand": [_not_expandable(name, list(allowed))]},
             )
-        hint = did_you_mean(name, list(allowed))
-        suffix = f" (did you mean '{hint}'?)" if hint else ""
         raise BadRequestError(
-            f"Cannot expand unknown field '{name}'{suffix}.",
-            {"expand": [f"Unknown field '{name}'{suffix}."]},
+            Translatable("Cannot expand unknown field '%(name)s'.", name=name),
+            {"expand": [unknown_among(name, allowed)]},
         )
     return tuple(found.values())
+
+
+def _not_expandable(name: str, allowed: list[str]) -> Translatable:
+    if not allowed:
+        return Translatable(
+            "Field '%(name)s' holds no reference and cannot be expanded (nothing is expandable).",
+            name=name,
+        )
+    return Translatable(
+        "Field '%(name)s' holds no reference and cannot be expanded (expandable: %(options)s).",
+        name=name,
+        options=", ".join(allowed),
+    )
 
 
 def with_expanded(

@@ -56,3 +56,25 @@ def test_a_bad_map_is_refused_in_the_caller_language(api: Api) -> None:
     refused = _upload(api, query, headers)
     assert refused.status_code == 400  # type: ignore[attr-defined]
     assert refused.json()["errors"]["map"] == ["el mapa: columns debe ser un diccionario."]  # type: ignore[attr-defined]
+
+
+def test_map_json_column_and_batch_refusals_in_spanish(api: Api) -> None:
+    headers = {**api.headers, "Accept-Language": "es"}
+    broken = _upload(api, "?map=" + quote("{columns"), headers)
+    assert broken.status_code == 400  # type: ignore[attr-defined]
+    [why] = broken.json()["errors"]["map"]  # type: ignore[attr-defined]
+    assert why.startswith("map no es JSON válido: ")
+    english = _upload(api, "?map=" + quote("{columns"))
+    assert english.json()["errors"]["map"][0].startswith("map is not valid JSON: ")  # type: ignore[attr-defined]
+    unknown = quote(json.dumps({"columns": {"Name": "nmae", "Industry": "total"}}))
+    refused = _upload(api, "?map=" + unknown, headers)
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    problems = refused.json()["errors"]["file"]  # type: ignore[attr-defined]
+    assert "Columna «Name»: account no tiene el campo «nmae»." in problems
+    assert "Columna «Industry»: account no tiene el campo «total»." in problems
+    assert (
+        "El campo obligatorio «name» no tiene columna; añada una o asígnelo con --map." in problems
+    )
+    batch = _upload(api, "?batch_size=0", headers)
+    assert batch.json()["errors"] == {"batch_size": ["Fuera de rango."]}  # type: ignore[attr-defined]
+    assert api.get("account").json()["items"] == []

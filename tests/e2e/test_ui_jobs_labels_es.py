@@ -21,7 +21,7 @@ from trellis.ui.screens.app import create_web_app
 
 from helpers import PackageWriter
 from ui_activity_support import signed_in_client
-from ui_support import add_user
+from ui_support import add_user, post_form
 
 TENANT = "shop"
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -104,3 +104,22 @@ def test_every_kind_and_status_has_a_label() -> None:
         assert f'pgettext("delivery status", "{status}")' in text, status
         assert es.pgettext("delivery status", status) != status
     assert es.pgettext("job kind", "email") == "correo"
+
+
+def test_retried_and_discarded_job_flash_shows_the_kind_label(
+    runtime: Runtime, write_package: PackageWriter
+) -> None:
+    jobs = _setup(runtime, write_package, "es")
+    with TestClient(app=create_web_app(runtime)) as client:
+        signed_in_client(client, TENANT, "admin@shop.test")
+        retried = post_form(client, f"/t/{TENANT}/admin/jobs/{jobs['email']}/retry", {})
+        assert f"Trabajo {jobs['email']} (correo) puesto de nuevo en cola." in retried.text
+        discarded = post_form(client, f"/t/{TENANT}/admin/jobs/{jobs['backup']}/discard", {})
+        assert f"Trabajo {jobs['backup']} (copia de seguridad) descartado." in discarded.text
+        custom = post_form(client, f"/t/{TENANT}/admin/jobs/{jobs['custom_kind']}/retry", {})
+        again = f"Trabajo {jobs['custom_kind']} (custom_kind) puesto de nuevo en cola."
+        assert again in custom.text
+    table = runtime.app(TENANT).metadata.tables[OUTBOX_TABLE]
+    with runtime.engines.tenant_connection(TENANT) as conn:
+        states = dict(conn.execute(sa.select(table.c.kind, table.c.state)).all())
+    assert states == {"email": "pending", "backup": "discarded", "custom_kind": "pending"}

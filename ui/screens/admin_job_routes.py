@@ -83,7 +83,9 @@ def admin_job_routes(services: UiServices) -> list[Any]:
             job = change_job(services.runtime, ui.call, job_id, action)
         except ConflictError as exc:
             return redirect(request, back, flash=ui.translator.message(exc.message))
-        t, ident, kind = ui.translator, job["id"], job["kind"]
+        t, ident = ui.translator, job["id"]
+        # The kind as the jobs table shows it (an unknown kind stays as stored).
+        kind = t.pgettext("job kind", str(job["kind"]))
         if action == "retry":
             done = t.gettext("Job %(id)s (%(kind)s) queued again.", id=ident, kind=kind)
         else:

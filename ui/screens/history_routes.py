@@ -9,31 +9,58 @@ may write.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.metadata.model import EntityDef
+from trellis.platform.i18n import Translator
 from trellis.platform.records.errors import BadRequestError, RecordError
 from trellis.platform.records.ids import parse_id
 from trellis.platform.services.caller import readable_entity
 from trellis.platform.services.history import parse_as_of
 from trellis.ui.screens.layouts import editable, title_field
-from trellis.ui.screens.present import Presenter, label_of
+from trellis.ui.screens.present import Presenter, localized_label, zoned
 from trellis.ui.screens.web import POSTED_FORM, PostedForm, UiServices, page, redirect, signed_in
 
 Req = Request[Any, Any, Any]
-SOURCES = {
-    "api": "API",
-    "form": "form",
-    "import": "import",
-    "rule": "rule",
-    "rollup": "rollup",
-    "cascade": "cascade",
-    "restore": "restore",
-    "merge": "merge",
-}
+
+
+def source_labels(t: Translator) -> dict[str, str]:
+    """How each write's source is shown, in the reader's language (an unknown one as stored)."""
+    return {
+        "api": t.pgettext("change source", "API"),
+        "form": t.pgettext("change source", "form"),
+        "import": t.pgettext("change source", "import"),
+        "rule": t.pgettext("change source", "rule"),
+        "rollup": t.pgettext("change source", "rollup"),
+        "cascade": t.pgettext("change source", "cascade"),
+        "restore": t.pgettext("change source", "restore"),
+        "merge": t.pgettext("change source", "merge"),
+    }
+
+
+def _when(t: Translator, at: object) -> str:
+    """A write's time in the reader's zone and language."""
+    if isinstance(at, dt.datetime):
+        return zoned(t, at)
+    text = str(at)
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text.replace("T", " ")[:19]
+    return zoned(t, parsed)
+
+
+def _shown(shown: Presenter, entity: EntityDef, record: dict[str, Any], name: str) -> str:
+    """A value before or after a write as screens show it (an empty one as nothing)."""
+    value = record.get(name)
+    if value is None or value == "" or value == []:
+        return ""
+    return shown.cell(entity, record, name).text
 
 
 def history_routes(services: UiServices) -> list[Any]:
@@ -50,7 +77,9 @@ def history_routes(services: UiServices) -> list[Any]:
         params = request.query_params
         pages = app.history.history(ui.call, target, ident, None, params.get("cursor"))
         current = app.records.read(ui.call, target, ident).record
-        shown = Presenter(app.records, ui.call, services.members.names(tenant))
+        t = ui.translator
+        shown = Presenter(app.records, ui.call, services.members.names(tenant), t)
+        sources = source_labels(t)
         defs, access = target.entity, ui.call.access.entity(entity)
         writable = {
             n
@@ -64,12 +93,15 @@ def history_routes(services: UiServices) -> list[Any]:
         shown.load_titles(defs, records, list(defs.fields))
         writes = []
         for item in pages.items:
+            # Each side read with the record's other values of then (a money's currency).
+            before = {**current, **{k: v[0] for k, v in item["changes"].items()}}
+            after = {**current, **{k: v[1] for k, v in item["changes"].items()}}
             changes = [
                 {
                     "name": name,
-                    "label": label_of(defs, name),
-                    "old": shown.cell(defs, {name: old}, name).text,
-                    "new": shown.cell(defs, {name: new}, name).text,
+                    "label": localized_label(defs, name, t),
+                    "old": _shown(shown, defs, before, name),
+                    "new": _shown(shown, defs, after, name),
                     "value": json.dumps(old),
                     "restorable": ui.call.access.can(entity, "update")
                     and name in writable
@@ -81,9 +113,10 @@ def history_routes(services: UiServices) -> list[Any]:
             writes.append(
                 {
                     "at": item["at"],
-                    "at_text": str(item["at"]).replace("T", " ")[:19],
-                    "who": services.members.names(tenant).get(user or 0, "the platform"),
-                    "source": SOURCES.get(item["source"] or "", item["source"] or ""),
+                    "at_text": _when(t, item["at"]),
+                    "who": services.members.names(tenant).get(user or 0)
+                    or t.gettext("the platform"),
+                    "source": sources.get(item["source"] or "", item["source"] or ""),
                     "changes": changes,
                 }
             )
@@ -129,13 +162,13 @@ def history_routes(services: UiServices) -> list[Any]:
         except ValueError:
             raise BadRequestError("value is not valid.", {"value": ["Not a value."]}) from None
         back = f"/t/{tenant}/e/{entity}/{ident}/history"
-        label = label_of(target.entity, field) if field in target.entity.fields else field
+        t = ui.translator
+        label = localized_label(target.entity, field, t) if field in target.entity.fields else field
         try:
             app.records.update(ui.call, target, ident, {field: value}, None)
         except RecordError as exc:
             if exc.status in (403, 404):
                 raise
-            t = ui.translator
             reasons = " ".join(t.message(m) for ms in exc.errors.values() for m in ms)
             shown = t.gettext(
                 "%(label)s was not restored: %(reasons)s",
@@ -143,7 +176,7 @@ def history_routes(services: UiServices) -> list[Any]:
                 reasons=reasons or t.message(exc.message),
             )
             return redirect(request, back, flash=shown)
-        done = ui.translator.gettext("%(label)s restored to its earlier value.", label=label)
+        done = t.gettext("%(label)s restored to its earlier value.", label=label)
         return redirect(request, back, flash=done)
 
     return [history, restore_value]
