@@ -63,9 +63,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 PG_URL = os.environ.get("TRELLIS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def drop_schemas(url: str, prefix: str) -> None:
-    """Drop every schema whose name starts with ``prefix`` (test clean-up)."""
+def drop_schemas(url: str, prefix: str, attempts: int = 5) -> None:
+    """Drop every schema whose name starts with ``prefix`` (test clean-up).
+
+    A ``DROP SCHEMA … CASCADE`` can meet a deadlock with autovacuum or another test's
+    catalog work on a busy server; the deadlocked transaction is rolled back whole, so
+    it is simply run again.
+    """
     engine = sa.create_engine(url)
+    try:
+        for attempt in range(attempts):
+            try:
+                _drop_schemas_once(engine, prefix)
+                return
+            except sa.exc.OperationalError as error:
+                if "deadlock" not in str(error) or attempt == attempts - 1:
+                    raise
+    finally:
+        engine.dispose()
+
+
+def _drop_schemas_once(engine: sa.Engine, prefix: str) -> None:
     with engine.begin() as conn:
         names = (
             conn.execute(
@@ -77,7 +95,6 @@ def drop_schemas(url: str, prefix: str) -> None:
         )
         for name in names:
             conn.execute(sa.schema.DropSchema(name, cascade=True))
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
