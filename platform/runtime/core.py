@@ -46,6 +46,11 @@ class TenantNotFoundError(LookupError):
     """No such tenant, or it has no published app yet."""
 
 
+def _is_member(registry: TenantRegistry, tenant: str, user_id: int) -> bool:
+    """Whether ``user_id`` is an active member of ``tenant`` (read from the registry)."""
+    return registry.member_identity(tenant, user_id) is not None
+
+
 class Runtime:
     """One process's view of the platform: shared by the API, the CLI and the tests.
 
@@ -148,7 +153,13 @@ class Runtime:
         members = partial(self.registry.members_with_role, info.id)
         model = self._load_version(tenant, version)
         cipher = self.keyrings.keyring(tenant) if encrypted_fields(model) else None
-        app = CompiledApp(model, version.version_no, members=members, cipher=cipher)
+        app = CompiledApp(
+            model,
+            version.version_no,
+            members=members,
+            cipher=cipher,
+            is_member=partial(_is_member, self.registry, tenant),
+        )
         self._ensure_search_index(tenant, app)
         built = AppRuntime(tenant, info.id, app)
         with self._lock:
