@@ -96,3 +96,18 @@ def test_the_crm_ticket_sla_counts_spanish_business_hours() -> None:
     sla = model.slas["ticket"]
     assert {t.calendar for t in sla.targets} == {"spain"}
     assert sla.pause_when == 'status == "pending"' and sla.warn_at == 0.8
+
+
+def test_yearly_holidays_recur_and_a_bad_one_is_refused_by_the_schema(tmp_path: Path) -> None:
+    text = 'week: {monday: ["09:00-17:00"]}\nyearly_holidays: ["12-25", easter+1, "02-29"]\n'
+    office = load_package(_package(tmp_path, text)).calendars["office"]
+    assert office.yearly == frozenset({(12, 25), (2, 29)}) and office.easter_offsets == {1}
+    assert office.is_holiday(date(2031, 12, 25)) and office.is_holiday(date(2028, 2, 29))
+    assert office.is_holiday(date(2029, 4, 2))  # Easter Monday 2029
+    bad = 'week: {monday: ["09:00-17:00"]}\nyearly_holidays:\n  - "25 Dec"\n'
+    with pytest.raises(MetadataError) as caught:
+        load_package(_package(tmp_path / "bad", bad))
+    # The SLA of the test package then names a calendar that did not load (MD275).
+    (problem,) = [d for d in caught.value.diagnostics if d.code != "MD275"]
+    assert (problem.code, problem.span.line, problem.span.col) == ("MD006", 3, 5)
+    assert "'yearly_holidays' item 1 is '25 Dec'" in problem.message
