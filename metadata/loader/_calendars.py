@@ -4,7 +4,8 @@ Each file is checked against its meta-schema, then here. Codes: MD270 (an openin
 interval is not ``HH:MM-HH:MM`` between 00:00 and 24:00, or does not end after it
 starts), MD271 (two intervals of one day overlap), MD272 (an unknown time zone),
 MD273 (a holiday that is not a date), MD274 (a calendar without any opening hour),
-MD275 (an SLA names an unknown calendar; checked with the SLA files).
+MD275 (an SLA names an unknown calendar; checked with the SLA files), MD276 (a yearly
+holiday ``MM-DD`` that is no day of the year).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from trellis.metadata.model.local_text import local_text
 
 Reader = Callable[[Path, str, str, Report], YamlDocument | None]
 CALENDAR_DIR = "calendars"
+_EASTER = re.compile(r"^easter(?:([+-])(\d{1,3}))?$")
 _INTERVAL = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _LOOSE = re.compile(
     r"^\s*(\d{1,2})(?:[:.h](\d{1,2}))?\s*[-\u2013]\s*(\d{1,2})(?:[:.h](\d{1,2}))?\s*$"
@@ -146,6 +148,37 @@ class _CalendarCheck:
             days.add(day)
         return frozenset(days)
 
+    def yearly(self, entries: list[Any]) -> tuple[frozenset[tuple[int, int]], frozenset[int]]:
+        """``MM-DD`` days and Easter offsets (the schema checked their shape)."""
+        days: set[tuple[int, int]] = set()
+        offsets: set[int] = set()
+        for index, value in enumerate(entries):
+            text = str(value)
+            easter = _EASTER.match(text)
+            if easter is not None:
+                sign, number = easter.groups()
+                offsets.add(int(number or 0) * (-1 if sign == "-" else 1))
+                continue
+            month_day = _month_day(text)
+            if month_day is None:
+                self.error(
+                    "MD276",
+                    f"yearly holiday '{text}' is no day of the year (write MM-DD, e.g. 12-25)",
+                    ("yearly_holidays", index),
+                )
+                continue
+            days.add(month_day)
+        return frozenset(days), frozenset(offsets)
+
+
+def _month_day(text: str) -> tuple[int, int] | None:
+    """``(month, day)`` of ``MM-DD`` (29 February allowed: it counts in leap years)."""
+    try:
+        found = date.fromisoformat(f"2000-{text}")
+    except ValueError:
+        return None
+    return found.month, found.day
+
 
 def _iso_date(value: Any) -> date | None:
     if not isinstance(value, str):
@@ -175,6 +208,7 @@ def _calendar(
     week_data: Mapping[str, Any] = data["week"]
     week = tuple(check.day(day, list(week_data.get(day) or [])) for day in WEEKDAYS)
     holidays = check.holidays(list(data.get("holidays") or []))
+    yearly, easter = check.yearly(list(data.get("yearly_holidays") or []))
     if check.ok and not any(week):
         check.error("MD274", f"calendar '{name}' has no opening hours on any day", ("week",))
     if not check.ok:
@@ -184,6 +218,8 @@ def _calendar(
         timezone=zone,
         week=week,
         holidays=holidays,
+        yearly=yearly,
+        easter_offsets=easter,
         source=doc.positions.anchor(()),
         label=local_text(data.get("label")),
     )

@@ -113,6 +113,7 @@ CODES = MappingProxyType(
         "MD273": "a calendar holiday is not a date (YYYY-MM-DD)",
         "MD274": "a calendar has no opening hours on any day",
         "MD275": "an SLA names an unknown calendar (did you mean …)",
+        "MD276": "a calendar's yearly holiday MM-DD is no day of the year",
         # Duplicate rules (the ``duplicates:`` list of an entity file).
         "MD330": "'duplicates' is not a list of mappings, or a rule has an unknown key",
         "MD331": "a duplicate rule's 'match' is missing or not exact/fuzzy",

@@ -1,7 +1,8 @@
 """Business-hours calendars (``calendars/<name>.yaml``) and the time they count.
 
 A calendar has opening intervals per weekday in the wall-clock time of its zone,
-and holidays (whole local days without business hours). Business time between two
+and holidays (whole local days without business hours): dates, and holidays every year
+on a month and day or a number of days from Easter Sunday. Business time between two
 instants is the length of their overlap with the opening intervals, measured in
 real elapsed time: an interval that spans a daylight-saving change counts the hour
 the clock skipped or repeated as it really passed. A local time that does not
@@ -55,6 +56,19 @@ def _local_instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
     return high.replace(microsecond=0) if high.microsecond else high
 
 
+def easter_sunday(year: int) -> date:
+    """Easter Sunday of ``year`` in the Gregorian calendar (the anonymous algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month, day = divmod(h + ell - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
 @dataclass(frozen=True, slots=True)
 class CalendarDef:
     """Opening hours per weekday (Monday first), holidays, and the zone they are in."""
@@ -66,6 +80,18 @@ class CalendarDef:
     source: SourceSpan = UNKNOWN_SOURCE
     #: Shown name (a plain string or a LocalText); None: the file name.
     label: str | None = None
+    #: Holidays every year: (month, day) pairs, e.g. (12, 25).
+    yearly: frozenset[tuple[int, int]] = frozenset()
+    #: Holidays every year a number of days from Easter Sunday (-2: Good Friday).
+    easter_offsets: frozenset[int] = frozenset()
+
+    def is_holiday(self, day: date) -> bool:
+        """Whether local ``day`` is a holiday: listed, or one of the yearly ones."""
+        if day in self.holidays or (day.month, day.day) in self.yearly:
+            return True
+        return bool(self.easter_offsets) and (
+            (day - easter_sunday(day.year)).days in self.easter_offsets
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -79,7 +105,7 @@ class CalendarDef:
 
     def openings(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         """The opening intervals of local ``day`` as UTC instants (none on holidays)."""
-        if day in self.holidays:
+        if self.is_holiday(day):
             return
         for start, end in self.week[day.weekday()]:
             opened = _local_instant(day, start, self.zone)
@@ -152,5 +178,6 @@ __all__ = [
     "WEEKDAYS",
     "CalendarDef",
     "Interval",
+    "easter_sunday",
     "overlapping",
 ]

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from trellis.platform.backup.on_demand import run_backup_job
 from trellis.platform.identity.preferences import UserPreferences
 from trellis.platform.imports.job import run_queued_import
+from trellis.platform.jobs.chat_transcript_mail import TranscriptMailError, send_chat_transcript
 from trellis.platform.jobs.deliveries import FAILED, SENT, SKIPPED, Delivery, record_delivery
 from trellis.platform.jobs.egress import TargetRefusedError, policy_of
 from trellis.platform.jobs.mail import (
@@ -300,6 +301,14 @@ def send_invite(ctx: JobContext, job: Job) -> None:
         raise PermanentJobError(str(exc)) from None
 
 
+def send_transcript(ctx: JobContext, job: Job) -> None:
+    """Mail a live chat's transcript to its visitor (platform/jobs/chat_transcript_mail.py)."""
+    try:
+        send_chat_transcript(ctx, job)
+    except TranscriptMailError as exc:
+        raise PermanentJobError(str(exc)) from None
+
+
 def noop(_ctx: JobContext, _job: Job) -> None:
     """Do nothing (benchmarks and tests)."""
 
@@ -326,6 +335,7 @@ DEFAULT_HANDLERS: dict[str, Handler] = {
     "email": send_email,
     "webhook": send_webhook,
     "invite": send_invite,
+    "chat_transcript": send_transcript,
     "noop": noop,
     "import": run_import,
     "export": run_export,

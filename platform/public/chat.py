@@ -21,6 +21,10 @@ import sqlalchemy as sa
 from trellis.metadata.model import ChatDef
 from trellis.metadata.model.chat import AGENT, VISITOR
 from trellis.platform.authz.call import Call
+from trellis.platform.db.engines import mark_outbox_write
+from trellis.platform.db.tables import OUTBOX_TABLE
+from trellis.platform.i18n import N_
+from trellis.platform.jobs.chat_transcript_mail import JOB_KIND as TRANSCRIPT_JOB
 from trellis.platform.public.chat_token import chat_token, read_chat_token
 from trellis.platform.public.forms import PublicForm, PublicForms, UnknownPublicPageError
 from trellis.platform.records.compiled import CompiledEntity
@@ -32,6 +36,7 @@ from trellis.platform.services import Services
 from trellis.platform.services.values import ListArgs
 
 EMPTY = "Write a message."
+NO_ADDRESS = N_("This conversation has no e-mail address to send it to.")
 #: Most messages one read answers (a poll asks again from the last id).
 MAX_READ = 200
 
@@ -223,6 +228,33 @@ class LiveChat:
         record = self.services.records.create(call, found.messages, data).record
         return dict(record)
 
+    def mail_transcript(self, found: FoundChat, conversation_id: int, locale: str) -> str:
+        """Queue an e-mail of the conversation's transcript to the visitor's address (the
+        one given when it started, never another); the job mails the messages stored when
+        it runs. Returns the address.
+
+        Raises:
+            ValidationFailedError: the conversation has no e-mail address (``email``).
+        """
+        chat = found.chat
+        t = found.conversations.table
+        address = None
+        if chat.visitor_email is not None:
+            query = sa.select(t.c[chat.visitor_email]).where(t.c.id == conversation_id)
+            with self.runtime.engines.tenant_connection(found.tenant) as conn:
+                address = conn.execute(query).scalar()
+        if not address:
+            raise ValidationFailedError({"email": [NO_ADDRESS]})
+        outbox = found.rt.app.metadata.tables[OUTBOX_TABLE]
+        payload = {"record_id": conversation_id, "locale": locale}
+        now = self.runtime.clock.now()
+        row = {"kind": TRANSCRIPT_JOB, "payload": payload, "created_at": now, "state": "pending"}
+        engines = self.runtime.engines
+        with engines.tenant_connection(found.tenant, write=True) as conn, conn.begin():
+            conn.execute(outbox.insert().values(**row))
+            mark_outbox_write(conn)
+        return str(address)
+
     def messages(self, found: FoundChat, conversation_id: int, after: int = 0) -> list[Any]:
         """The live messages of the conversation with an id above ``after``, oldest first:
         ``{id, sender, text, at}`` each."""
@@ -250,4 +282,12 @@ def _iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
 
 
-__all__ = ["EMPTY", "ChatClosedError", "ChatTokenError", "FoundChat", "LiveChat", "too_long"]
+__all__ = [
+    "EMPTY",
+    "NO_ADDRESS",
+    "ChatClosedError",
+    "ChatTokenError",
+    "FoundChat",
+    "LiveChat",
+    "too_long",
+]

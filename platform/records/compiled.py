@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
@@ -181,12 +181,16 @@ class CompiledApp:
         *,
         members: MemberLookup | None = None,
         cipher: FieldCipher | None = None,
+        is_member: Callable[[int], bool] | None = None,
     ) -> None:
         self.model = model
         self.version_no = version_no
         #: ``members(role)``: ids of the tenant's members with that role (None outside
         #: a tenant, e.g. a package checked on its own).
         self.members = members
+        #: ``is_member(user_id)``: whether the user is an active member of the tenant
+        #: (None outside a tenant: user fields are not checked).
+        self.is_member = is_member
         #: The tenant's keyring for ``encrypted: true`` fields (None: ciphertext as stored).
         self.cipher = cipher
         self.metadata = build_metadata(model, cipher=cipher)

@@ -1,8 +1,8 @@
 """Checks of a save that read the database or the field conditions.
 
-References must name live records, unique fields must not repeat, ``required_when``
-and ``readonly_when`` hold; each check adds its messages to the save's ``errors`` so
-the caller reports every problem at once.
+References must name live records, a new owner an active member of the tenant, unique
+fields must not repeat, ``required_when`` and ``readonly_when`` hold; each check adds
+its messages to the save's ``errors`` so the caller reports every problem at once.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.metadata.model.coerce import any_reference_parts
-from trellis.platform.records.compiled import CompiledEntity
+from trellis.platform.records.compiled import CompiledApp, CompiledEntity
 from trellis.platform.records.hooks import SaveEvent
 from trellis.platform.records.repository import RecordRepository
 from trellis.platform.records.validation import REQUIRED_MESSAGE, Errors
@@ -56,6 +56,20 @@ def check_references(
             listed = ", ".join(map(str, missing[:10])) + (", …" if len(missing) > 10 else "")
             noun = "id" if len(missing) == 1 else "ids"
             errors.setdefault(name, []).append(f"No {link.target} with {noun} {listed}.")
+
+
+def check_owner(
+    app: CompiledApp, record: Mapping[str, Any], old: Mapping[str, Any] | None, errors: Errors
+) -> None:
+    """A new owner must be an active member of the tenant, whoever set it (the caller,
+    a default or a rule)."""
+    value = record.get("owner_id")
+    if app.is_member is None or value is None or "owner_id" in errors:
+        return
+    if old is not None and old.get("owner_id") == value:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not app.is_member(value):
+        errors.setdefault("owner_id", []).append(f"User {value} is not a member of this tenant.")
 
 
 def check_unique(

@@ -26,6 +26,7 @@ from trellis.platform.runtime.invalidation import (
     channel_name,
     new_origin,
 )
+from trellis.platform.runtime.member_check import MemberCheck
 from trellis.platform.runtime.package_folders import write_version_folder
 from trellis.platform.runtime.publish_recovery import recover_publishes
 from trellis.platform.search.schema import ensure_index, index_in_shape
@@ -70,6 +71,9 @@ class Runtime:
         #: Data keys of tenants with ``encrypted: true`` fields (platform/privacy/keys.py).
         self.keyrings = TenantKeyrings(config, self.engines, self.clock.now)
         self._forget_hooks.append(self.keyrings.forget)
+        #: Whether a user is an active member of a tenant (new owners are checked).
+        self.member_check = MemberCheck(self.registry, self.clock)
+        self._forget_hooks.append(self.member_check.forget)
         self._origin = new_origin()
         self._channel = channel_name(config.schema_prefix)
         self._publisher = (
@@ -148,7 +152,13 @@ class Runtime:
         members = partial(self.registry.members_with_role, info.id)
         model = self._load_version(tenant, version)
         cipher = self.keyrings.keyring(tenant) if encrypted_fields(model) else None
-        app = CompiledApp(model, version.version_no, members=members, cipher=cipher)
+        app = CompiledApp(
+            model,
+            version.version_no,
+            members=members,
+            cipher=cipher,
+            is_member=partial(self.member_check, tenant),
+        )
         self._ensure_search_index(tenant, app)
         built = AppRuntime(tenant, info.id, app)
         with self._lock:

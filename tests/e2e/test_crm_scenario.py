@@ -2,8 +2,10 @@
 with a real local SMTP server and a FakeClock: web-to-lead (scored, assigned, auto-reply)
 → qualified, converted → stages → quote with lines, discount approved, PDF → won (refused
 first without a close date) → order, payment → web-to-case (assigned, auto-response,
-escalated when the clock passes the SLA) → resolved → survey answered once → every KPI the
-scenario touched equals the figure computed here with plain SQL (crm_scenario_support)."""
+escalated when the clock passes the SLA) → resolved → survey answered once → campaigns,
+quotas, an open deal and last year's orders → every KPI the scenario touched (retention,
+forecast and campaign ROI included) equals the figure computed here with plain SQL
+(crm_scenario_support, crm_scenario_kpis)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from crm_scenario_support import (
     scenario_world,
     signed_path,
 )
+
+from crm_scenario_kpis import attribute_to_campaign, expected_more_kpis, forecast_and_history
 
 START = madrid(2027, 3, 1, 9, 30)  # a Monday, in business hours
 LEAD_FORM = f"/p/{TENANT}/forms/web-to-lead"
@@ -262,19 +266,25 @@ def test_the_crm_scenario(world: World) -> None:
     deal = convert(world, lead)
     move_stages(world, deal)
     quote = quote_approved(world, deal)
+    attribute_to_campaign(world, deal)
     won_with_order_and_payment(world, deal, quote)
     ticket = web_to_case(world)
     resolve_and_survey(world, ticket)
+    forecast_and_history(world, deal)
     dashboard_session(world)
-    expected = expected_kpis(world)
+    expected = expected_kpis(world) | expected_more_kpis(world)
     shown = {key: world.kpi(*key) for key in expected}
     assert shown == expected
-    # What those figures are here: two leads, one converted; one deal won in 4 days; one
-    # ticket answered after 23.5 h, resolved after 25 h, past its SLA, rated 5 and 10.
+    # What those figures are here: two leads, one converted; one deal won in 4 days from
+    # a webinar costing 400 (a fair cost 200), another open at 50 %; quotas of 3,000; of
+    # the two accounts that ordered a year before, one ordered again; one ticket answered
+    # after 23.5 h, resolved after 25 h, past its SLA, rated 5 and 10.
     assert {key[1]: shown[key] for key in shown if key[0] != "support"} == {
-        "Open pipeline": "€0.00", "Open deals": "0", "Won revenue": "€840.00",
-        "Average deal size": "€840.00", "Win rate": "100.00 %", "Sales cycle (days)": "4.00",
+        "Open pipeline": "€1,000.00", "Open deals": "1", "Won revenue": "€840.00",
+        "Average deal size": "€920.00", "Win rate": "100.00 %", "Sales cycle (days)": "4.00",
         "Leads": "2", "Lead to opportunity conversion": "50.00 %",
+        "Campaign ROI": "40.00 %", "Weighted forecast": "€500.00", "Total quota": "€3,000.00",
+        "Quota attainment": "28.00 %", "Customer retention": "50.00 %",
     }  # fmt: skip
     assert {key[1]: shown[key] for key in shown if key[0] == "support"} == {
         "Open tickets": "0", "Resolved tickets": "1", "First response (hours)": "23.50",

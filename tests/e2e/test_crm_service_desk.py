@@ -323,3 +323,19 @@ def test_survey_a_day_after_resolution_answered_once(desk: Desk) -> None:
     with smtp_server(desk.port) as inbox:
         run(desk.clock.now() + timedelta(days=3))
     assert [m for _, m in inbox if m["Subject"] == title] == []
+
+
+def test_sla_due_times_skip_the_holidays_of_later_years(desk: Desk) -> None:
+    # The calendar's yearly holidays never run out: Christmas 2028 falls on a Monday and
+    # Good Friday 2029 (from Easter) on 30 March; both move an 8-hour response target on.
+    cases = (
+        ((2028, 12, 22, 17), (2028, 12, 26, 16)),  # Friday 17:00 + 1 h; Tuesday 09:00 + 7 h
+        ((2029, 3, 29, 16), (2029, 4, 2, 15)),  # Thursday 16:00 + 2 h; Monday 09:00 + 6 h
+    )
+    for opened, due in cases:
+        desk.clock.set(_madrid(*opened))
+        subject = f"Holiday case {opened[0]}"
+        desk.form(CASE_FORM, {**CASE, "category": "question", "subject": subject})
+        (ticket,) = desk.items("ticket", subject=subject)
+        assert ticket["priority"] == "normal"
+        assert _sla_due(desk, ticket["id"])["response"] == _madrid(*due)

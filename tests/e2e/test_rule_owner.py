@@ -10,6 +10,7 @@ from litestar.testing import TestClient
 
 from tests.helpers import Api, PackageWriter, make_tenant
 from trellis.platform.runtime import Runtime
+from trellis.tenants.registry.member_status import set_member_active
 
 DEAL = """
     label: Deal
@@ -94,3 +95,35 @@ def test_update_action_sets_the_owner_of_another_record(owned: Api, runtime: Run
     admin = owned.get("deal").json()["items"][0]["created_by"]
     owned.post("task", json={"subject": "hand over", "deal": deal["id"]})
     assert owned.get(f"deal/{deal['id']}").json()["owner_id"] == admin
+
+
+def test_a_rule_may_not_give_a_record_to_a_non_member(owned: Api, runtime: Runtime) -> None:
+    ann = _rep(runtime, "ann@owners.test")
+    deal = owned.post("deal", json={"name": "Acme", "rep": ann}).json()
+    assert deal["owner_id"] == ann
+    set_member_active(runtime.registry, "owners", ann, False, actor="test")
+    # The rule gives the task to the deal's owner, who has left the tenant: refused.
+    refused = owned.post("task", json={"subject": "Call", "deal": deal["id"]})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == {"owner_id": [f"User {ann} is not a member of this tenant."]}
+    assert owned.get("task").json()["items"] == []  # nothing saved
+    # Back in the tenant, the same save goes through.
+    set_member_active(runtime.registry, "owners", ann, True, actor="test")
+    task = owned.post("task", json={"subject": "Call", "deal": deal["id"]})
+    assert task.status_code == 201 and task.json()["owner_id"] == ann, task.text
+
+
+def test_an_owner_outside_the_tenant_is_refused(owned: Api, runtime: Runtime) -> None:
+    outsider = runtime.registry.ensure_user("eve@elsewhere.test", "correct horse battery")
+    for rep in (outsider, 987654):  # a user of another tenant, no user at all
+        refused = owned.post("deal", json={"name": "Acme", "rep": rep})
+        assert refused.status_code == 422, refused.text
+        # The rule makes the rep the owner: the owner is refused.
+        assert refused.json()["errors"] == {
+            "owner_id": [f"User {rep} is not a member of this tenant."]
+        }
+    refused = owned.post("deal", json={"name": "Acme", "owner_id": outsider})
+    assert refused.json()["errors"] == {
+        "owner_id": [f"User {outsider} is not a member of this tenant."]
+    }
+    assert owned.get("deal").json()["items"] == []

@@ -59,7 +59,7 @@ EXEMPT_PATHS: tuple[str, ...] = (
     r"^/p/[^/]+/forms/",
     r"^/p/[^/]+/s/",
     r"^/p/[^/]+/[^/]+/[^/]+/vote$",
-    r"^/p/[^/]+/chat(/[^/]+)?$",
+    r"^/p/[^/]+/chat(/[^/]+(/transcript)?)?$",
 )
 REFUSED = (
     "The form has expired or was not sent by this site (its CSRF token is missing or "

@@ -22,6 +22,7 @@ from trellis.platform.i18n import N_, Translator
 from trellis.platform.public import UnknownPublicPageError
 from trellis.platform.public.chat import (
     EMPTY,
+    NO_ADDRESS,
     ChatClosedError,
     ChatTokenError,
     FoundChat,
@@ -207,7 +208,8 @@ class ChatPages:
         errors: Mapping[str, list[str]] | None = None,
         value: str = "",
     ) -> Response[Any]:
-        """The transcript and the form to write more (live with the script)."""
+        """The transcript, the form to write more (live with the script) and the button
+        that e-mails the transcript to the visitor."""
         try:
             record_id = self.chat.opened(found, token)
         except ChatTokenError:
@@ -225,8 +227,35 @@ class ChatPages:
             "open": self.chat.status(found, record_id) in found.chat.open,
             "errors": errors or {},
             "value": value,
+            "mails_transcript": found.chat.visitor_email is not None,
+            "transcript_sent": request.query_params.get("transcript") == "sent",
         }
         return self.render("chat.html", context, found, 422 if errors else 200)
+
+    def transcript(
+        self, request: Request[Any, Any, Any], found: FoundChat, token: str, body: Submission
+    ) -> Response[Any]:
+        """The visitor asks for the transcript by e-mail, to the address they gave: 202
+        (JSON) or 303 back to the page; 422 naming ``email`` when they gave none."""
+        try:
+            record_id = self.chat.opened(found, token)
+        except ChatTokenError:
+            return self.not_found(request, found)
+        refused = self._refused(request, found, body)
+        if refused is not None:
+            return refused
+        t = self.translator(request, found)
+        try:
+            self.chat.mail_transcript(found, record_id, t.locale)
+        except ValidationFailedError:
+            errors = {EMAIL: [t.gettext(NO_ADDRESS)]}
+            if body.json:
+                return Response(content={"errors": errors}, status_code=422)
+            return self.conversation_page(request, found, token, errors)
+        if body.json:
+            return Response(content={"queued": True}, status_code=202)
+        path = f"/p/{found.tenant}/chat/{token}?transcript=sent"
+        return Redirect(path=path, status_code=303, headers={"Cache-Control": "no-store"})
 
     def post(
         self, request: Request[Any, Any, Any], found: FoundChat, token: str, body: Submission

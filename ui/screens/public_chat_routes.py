@@ -97,6 +97,20 @@ def chat_routes(services: UiServices, pages: ChatPages) -> list[Any]:
             return pages.not_found(request, None)
         return with_cors(request, found, pages.post(request, found, token, submission))
 
+    @post(
+        "/p/{tenant:str}/chat/{token:str}/transcript", sync_to_thread=True, dependencies=SUBMISSION
+    )
+    def chat_transcript(
+        request: Request[Any, Any, Any],
+        tenant: FromPath[str],
+        token: FromPath[str],
+        submission: Posted,
+    ) -> Response[Any]:
+        found = pages.find(tenant)
+        if found is None:
+            return pages.not_found(request, None)
+        return with_cors(request, found, pages.transcript(request, found, token, submission))
+
     @get("/p/{tenant:str}/chat/{token:str}/messages", sync_to_thread=True)
     def chat_messages(
         request: Request[Any, Any, Any], tenant: FromPath[str], token: FromPath[str]
@@ -133,6 +147,7 @@ def chat_routes(services: UiServices, pages: ChatPages) -> list[Any]:
         chat_start,
         chat_page,
         chat_post,
+        chat_transcript,
         chat_messages,
         chat_events,
     ]

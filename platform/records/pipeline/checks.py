@@ -13,6 +13,7 @@ from trellis.platform.records.pipeline.state import Save, with_old
 from trellis.platform.records.principal import Member, System
 from trellis.platform.records.save_checks import (
     check_conditions,
+    check_owner,
     check_references,
     check_unique,
     is_blank,
@@ -156,10 +157,12 @@ def compute(save: Save) -> None:
 
 
 def validate(save: Save) -> None:
-    """Conditional rules and validation rules on the record as it will be written (422)."""
+    """Conditional rules, validation rules and the owner (an active member of the tenant)
+    on the record as it will be written (422)."""
     event = save.event
     errors: Errors = {}
     check_conditions(event, errors)
+    check_owner(save.app, event.record, event.old, errors)
     for rule in save.entity.validations:
         failed = bool(rule.when.evaluate(event.record, event.eval))
         event.explain("validation", rule.when.source, "failed" if failed else "passed")

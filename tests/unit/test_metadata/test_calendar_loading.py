@@ -86,7 +86,28 @@ def test_the_crm_ticket_sla_counts_spanish_business_hours() -> None:
     assert label_for(spain.label, "es") == "Horario laboral de España"
     assert label_for(spain.label, "en") == "Spanish business hours"
     assert spain.week[:5] == (((540, 1080),),) * 5 and spain.week[5:] == ((), ())
-    assert {date(2026, 12, 25), date(2027, 1, 6)} <= spain.holidays
+    # National holidays every year, Good Friday moving with Easter: they never run out.
+    for year in (2026, 2027, 2028, 2029, 2030, 2045):
+        assert spain.is_holiday(date(year, 12, 25)) and spain.is_holiday(date(year, 1, 6))
+    good_fridays = [date(2026, 4, 3), date(2027, 3, 26), date(2028, 4, 14),
+                    date(2029, 3, 30), date(2030, 4, 19)]  # fmt: skip
+    assert all(spain.is_holiday(day) for day in good_fridays)
+    assert not spain.is_holiday(date(2029, 3, 29)) and not spain.is_holiday(date(2029, 4, 2))
     sla = model.slas["ticket"]
     assert {t.calendar for t in sla.targets} == {"spain"}
     assert sla.pause_when == 'status == "pending"' and sla.warn_at == 0.8
+
+
+def test_yearly_holidays_recur_and_a_bad_one_is_refused_by_the_schema(tmp_path: Path) -> None:
+    text = 'week: {monday: ["09:00-17:00"]}\nyearly_holidays: ["12-25", easter+1, "02-29"]\n'
+    office = load_package(_package(tmp_path, text)).calendars["office"]
+    assert office.yearly == frozenset({(12, 25), (2, 29)}) and office.easter_offsets == {1}
+    assert office.is_holiday(date(2031, 12, 25)) and office.is_holiday(date(2028, 2, 29))
+    assert office.is_holiday(date(2029, 4, 2))  # Easter Monday 2029
+    bad = 'week: {monday: ["09:00-17:00"]}\nyearly_holidays:\n  - "25 Dec"\n'
+    with pytest.raises(MetadataError) as caught:
+        load_package(_package(tmp_path / "bad", bad))
+    # The SLA of the test package then names a calendar that did not load (MD275).
+    (problem,) = [d for d in caught.value.diagnostics if d.code != "MD275"]
+    assert (problem.code, problem.span.line, problem.span.col) == ("MD006", 3, 5)
+    assert "'yearly_holidays' item 1 is '25 Dec'" in problem.message
