@@ -176,3 +176,33 @@ def test_the_typed_value_route_and_readers_cannot_write_a_file_field(
         refused = _upload(reader, folder, "photo", "a.png", PNG, 1)
         assert refused.status_code == 403
     assert record(runtime, "files", "folder", folder)["photo"] is None
+
+
+def test_a_file_larger_than_a_form_body_streams_within_the_fields_own_limit(
+    screens: TestClient[Any], runtime: Runtime
+) -> None:
+    folder = _folder(screens)
+    big = PDF + bytes(6 * 1024 * 1024)  # over the 5 MiB of other bodies, under the 25 MiB
+    saved = _upload(screens, folder, "contract", "scan.pdf", big, 1)
+    assert saved.status_code == 200, saved.text
+    stored = record(runtime, "files", "folder", folder)["contract"]
+    assert stored["name"] == "scan.pdf" and stored["size"] == len(big)
+
+
+def test_an_upload_or_removal_without_the_csrf_token_is_refused(
+    screens: TestClient[Any], runtime: Runtime
+) -> None:
+    folder = _folder(screens)
+    base = f"/t/files/e/folder/{folder}/_field/photo"
+    upload = screens.post(
+        f"{base}/file?place=s&version=1",
+        files={"file": ("a.png", PNG, "image/png")},
+        headers=HX,
+    )
+    assert upload.status_code == 403
+    assert _stored(runtime, folder, "photo") == []
+    assert _upload(screens, folder, "photo", "a.png", PNG, 1).status_code == 200
+    file_id = record(runtime, "files", "folder", folder)["photo"]["id"]
+    removal = screens.post(f"{base}/remove?place=s", data={"file_id": file_id, "version": 2})
+    assert removal.status_code == 403
+    assert record(runtime, "files", "folder", folder)["photo"]["id"] == file_id
