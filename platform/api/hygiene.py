@@ -38,7 +38,8 @@ NON_JSON_BODY_PATHS = re.compile(
 #: File uploads (API and screens): their handlers stream the body and enforce the file
 #: field's own size limit (or the import's, API and wizard) instead of ``MAX_BODY_BYTES``.
 UPLOAD_PATHS = re.compile(
-    r"^/t/[^/]+/(?:(?:api|e)/[^/]+/[^/]+/_files/[^/]+/?|api/[^/]+/_import/?|e/[^/]+/_import/upload)$"
+    r"^/t/[^/]+/(?:(?:api|e)/[^/]+/[^/]+/_files/[^/]+/?|api/[^/]+/_import/?|e/[^/]+/_import/upload"
+    r"|e/[^/]+/[^/]+/_field/[^/]+/file)$"
 )
 
 

@@ -35,7 +35,7 @@ from trellis.platform.files.stored import (
     without_file,
 )
 from trellis.platform.records.compiled import CompiledEntity
-from trellis.platform.records.errors import NotFoundError
+from trellis.platform.records.errors import ConflictError, NotFoundError
 from trellis.platform.records.save_context import SaveContext
 from trellis.platform.runtime import Runtime
 from trellis.platform.services.values import RecordBody
@@ -79,13 +79,20 @@ class FilesService:
 
     # writes ---------------------------------------------------------------------------
     def attach(
-        self, call: Call, entity: CompiledEntity, record_id: int, f: FieldDef, upload: ReceivedFile
+        self,
+        call: Call,
+        entity: CompiledEntity,
+        record_id: int,
+        f: FieldDef,
+        upload: ReceivedFile,
+        expected_version: int | None = None,
     ) -> RecordBody:
-        """Add the received file to the record's field (415 for a refused format)."""
+        """Add the received file to the record's field (415 for a refused format; 409
+        when ``expected_version`` is given and no longer the stored one)."""
         name = clean_name(upload.filename)
         new = NewFile(name, upload.size, _sniffed(upload.head, name, upload))
         with upload.path.open("rb") as source:
-            return self._add(call, entity, record_id, f, source, new)
+            return self._add(call, entity, record_id, f, source, new, expected_version)
 
     def store_version(
         self,
@@ -117,14 +124,22 @@ class FilesService:
         return current_files(f, value)[-1]
 
     def remove(
-        self, call: Call, entity: CompiledEntity, record_id: int, f: FieldDef, file_id: str
+        self,
+        call: Call,
+        entity: CompiledEntity,
+        record_id: int,
+        f: FieldDef,
+        file_id: str,
+        expected_version: int | None = None,
     ) -> RecordBody:
-        """Remove a current file (with its versions) from the field; 404 when absent."""
+        """Remove a current file (with its versions) from the field; 404 when absent,
+        409 when ``expected_version`` is given and no longer the stored one."""
         call.access.check_write(entity, {f.name: None})
         service = record_service(call.rt)
         with self._connect(call, write=True) as conn, conn.begin():
             require_reachable(call, conn, entity, record_id)
             stored = service.get(conn, entity, record_id, for_update=True)
+            _check_version(entity, stored, expected_version)
             value, removed = without_file(f, (stored or {}).get(f.name), file_id)
             if not removed:
                 raise NotFoundError(
@@ -196,6 +211,7 @@ class FilesService:
         f: FieldDef,
         source: BinaryIO,
         new: NewFile,
+        expected_version: int | None = None,
     ) -> RecordBody:
         file_id = new_file_id()
         key = file_key(entity.name, record_id, f.name, file_id)
@@ -212,6 +228,7 @@ class FilesService:
                             "No %(entity)s with id %(id)s.", entity=entity.name, id=record_id
                         )
                     )
+                _check_version(entity, stored, expected_version)
                 added = file_json(file_id, new, self.runtime.clock.now(), call.identity.user_id)
                 value, dropped = with_upload(f, stored.get(f.name), added)
                 record = self._save(call, conn, entity, record_id, {f.name: value})
@@ -226,6 +243,20 @@ class FilesService:
     ) -> None:
         for file_id in ids:
             self.store.delete(call.tenant, file_key(entity.name, record_id, f.name, file_id))
+
+
+def _check_version(
+    entity: CompiledEntity, stored: dict[str, Any] | None, expected: int | None
+) -> None:
+    """Refuse a save made from a stale version of the record (409), as updates do."""
+    if stored is None or expected is None or int(stored["version"]) == expected:
+        return
+    current = int(stored["version"])
+    raise ConflictError(
+        f"Version {expected} of this {entity.name} is out of date; the current "
+        f"version is {current}. Reload it and apply your change again.",
+        current_version=current,
+    )
 
 
 def _sniffed(head: bytes, name: str, upload: ReceivedFile | None) -> str:

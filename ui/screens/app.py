@@ -52,6 +52,7 @@ from trellis.ui.screens.history_routes import history_routes
 from trellis.ui.screens.import_routes import wizard_routes
 from trellis.ui.screens.import_status_routes import import_status_routes
 from trellis.ui.screens.inbox_routes import inbox_routes
+from trellis.ui.screens.inline_file_routes import inline_file_routes
 from trellis.ui.screens.inline_routes import inline_routes
 from trellis.ui.screens.invitation_routes import invitation_routes
 from trellis.ui.screens.layout_designer_routes import layout_designer_routes
@@ -151,6 +152,7 @@ def screens_router(services: UiServices, public: PublicPages | None = None) -> R
         *account_routes(services),
         *record_routes(services),
         *inline_routes(services),
+        *inline_file_routes(services),
         *line_row_handlers(services),
         *document_routes(services),
         *recycle_routes(services),

@@ -230,7 +230,10 @@ async def _submitted_ok(
     if UPLOAD_PATHS.match(request.url.path) and not _small(request.headers):
         return False  # a file upload is read as a form only when announced small
     form = await request.form()  # cached in the scope: the handler reads it again
-    return policy.accepts(prefix, sid, cookies, str(form.get(CSRF_FIELD) or ""))
+    accepted = policy.accepts(prefix, sid, cookies, str(form.get(CSRF_FIELD) or ""))
+    if not accepted:
+        await form.close()  # no handler runs: close the uploads' temporary files
+    return accepted
 
 
 def _small(headers: Any) -> bool:

@@ -39,7 +39,9 @@ from trellis.ui.screens.file_view import file_cards
 from trellis.ui.screens.web import UiCall, UiServices, page, redirect, signed_in
 
 
-async def _received(request: Request[Any, Any, Any], limit: int, folder: Path) -> ReceivedFile:
+async def received_upload(
+    request: Request[Any, Any, Any], limit: int, folder: Path
+) -> ReceivedFile:
     """The uploaded file: streamed from the body, or taken from the form the CSRF check
     read already (a post without scripts, announced within the body limit)."""
     if ScopeState.from_scope(request.scope).form is Empty:
@@ -91,7 +93,7 @@ def file_routes(services: UiServices) -> list[Any]:
             length = request.headers.get("content-length", "")
             if length.isdigit() and int(length) > limit + FRAMING_BYTES:
                 raise too_large(limit)
-            received = await _received(request, limit, files.incoming)
+            received = await received_upload(request, limit, files.incoming)
             try:
                 await sync_to_thread(files.attach, ui.call, target, ident, f, received)
             finally:
@@ -138,4 +140,4 @@ def file_routes(services: UiServices) -> list[Any]:
     return [upload_file, download_file, file_list]
 
 
-__all__ = ["file_routes"]
+__all__ = ["file_routes", "received_upload"]

@@ -39,6 +39,19 @@ def _shown(item: Mapping[str, Any], base: str, names: Mapping[int, str]) -> dict
     }
 
 
+def field_files(
+    call: Call,
+    entity: CompiledEntity,
+    record: Mapping[str, Any],
+    name: str,
+    names: Mapping[int, str],
+) -> list[dict[str, Any]]:
+    """The current files of ``record``'s file field ``name`` as the screens show them."""
+    f = entity.entity.fields[name]
+    base = f"/t/{call.tenant}/e/{entity.name}/{record['id']}/_files/{name}"
+    return [_shown(item, base, names) for item in current_files(f, record.get(name))]
+
+
 def file_cards(
     call: Call,
     entity: CompiledEntity,
@@ -85,4 +98,4 @@ def file_cards(
     return cards
 
 
-__all__ = ["file_cards", "file_field_names"]
+__all__ = ["field_files", "file_cards", "file_field_names"]

@@ -14,18 +14,23 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath  # type: ignore[attr-defined]
 
+from trellis.metadata.model import FieldType
 from trellis.platform.i18n import Translatable
 from trellis.platform.records.compiled import CompiledEntity
-from trellis.platform.records.errors import ConflictError, ForbiddenError, RecordError
+from trellis.platform.records.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    RecordError,
+)
 from trellis.platform.records.ids import parse_id
 from trellis.platform.services.caller import readable_entity
 from trellis.ui.screens.forms import form_values
-from trellis.ui.screens.present import Presenter, link_chips
+from trellis.ui.screens.inline_fragment import inline_fragment, presenter
 from trellis.ui.screens.record_form import posted_multi
 from trellis.ui.screens.record_header import PICKED_TYPES, inline_fields
-from trellis.ui.screens.web import POSTED_FORM, PostedForm, UiCall, UiServices, page, signed_in
+from trellis.ui.screens.web import POSTED_FORM, PostedForm, UiCall, UiServices, signed_in
 
-PLACES = ("h", "s")  # the header's highlights, a section of the page
 BASE = "/t/{tenant:str}/e/{entity:str}/{record_id:str}/_field/{name:str}"
 
 
@@ -42,10 +47,6 @@ def _typed(posted: dict[str, list[str]], name: str) -> str:
 def inline_routes(services: UiServices) -> list[Any]:
     """Route handlers of the in-place field editor."""
     api = services.records
-
-    def presenter(ui: UiCall) -> Presenter:
-        names = services.members.names(ui.tenant)
-        return Presenter(api, ui.call, names, ui.translator)
 
     def target(
         request: Request[Any, Any, Any], tenant: str, entity: str, name: str
@@ -69,32 +70,9 @@ def inline_routes(services: UiServices) -> list[Any]:
         status: int = 200,
         **extra: Any,
     ) -> Response[Any]:
-        shown = presenter(ui)
-        shown.load_titles(entity.entity, [record], [name])
-        place = request.query_params.get("place")
-        field = entity.entity.fields[name]
-        picked: dict[str, Any] = {}
-        draft = extra.pop("draft", record)
-        if editing and field.type in PICKED_TYPES:
-            # What the picker shows: the stored value, or the one sent back by a 422/409.
-            shown.load_titles(entity.entity, [draft], [name])
-            picked = {
-                "value": draft.get(name),
-                "title": shown.cell(entity.entity, draft, name).text,
-                "chips": link_chips(shown, entity, draft).get(name, ()),
-            }
-        ctx = {
-            "entity": entity.entity,
-            "record": record,
-            "field": entity.entity.fields[name],
-            "cell": shown.cell(entity.entity, record, name),
-            "place": place if place in PLACES else "s",
-            "editing": editing,
-            "focus": True,
-            "picked": picked,
-            **extra,
-        }
-        return page(request, ui, "_inline_field.html", ctx, status=status)
+        return inline_fragment(
+            services, request, ui, entity, record, name, editing=editing, status=status, **extra
+        )
 
     @get(BASE, sync_to_thread=True)
     def editor(
@@ -109,7 +87,8 @@ def inline_routes(services: UiServices) -> list[Any]:
         if request.query_params.get("view"):
             return fragment(request, ui, compiled, record, name, editing=False)
         state = services.records.form(ui.call, compiled, record["id"], {})
-        if (state.get(name) or {}).get("readonly"):
+        uploaded = compiled.entity.fields[name].type == FieldType.FILE  # never typed: "readonly"
+        if (state.get(name) or {}).get("readonly") and not uploaded:
             raise ForbiddenError(Translatable("The field '%(name)s' is read-only now.", name=name))
         version = _version(request.query_params.get("version")) or record.get("version")
         return fragment(request, ui, compiled, record, name, editing=True, version=version)
@@ -124,6 +103,10 @@ def inline_routes(services: UiServices) -> list[Any]:
         form: PostedForm,
     ) -> Response[Any]:
         ui, compiled = target(request, tenant, entity, name)
+        if compiled.entity.fields[name].type == FieldType.FILE:
+            raise BadRequestError(
+                Translatable("Upload a file to change the field '%(name)s'.", name=name)
+            )
         ident = parse_id(entity, record_id)
         posted = posted_multi(form)
         version = _version((posted.get("version") or [""])[-1])
@@ -134,7 +117,7 @@ def inline_routes(services: UiServices) -> list[Any]:
             api.update(ui.call, compiled, ident, data, version)
         except ConflictError as exc:
             current = api.read(ui.call, compiled, ident).record
-            shown = presenter(ui)
+            shown = presenter(services, ui)
             shown.load_titles(compiled.entity, [current], [name])
             theirs = shown.cell(compiled.entity, current, name).text
             draft = {**current, name: data.get(name)}

@@ -230,6 +230,13 @@ class Presenter:
         if f is not None and f.type == FieldType.MANY_TO_MANY and f.to:
             chips = self.chips(f, value)
             return Cell(name, label, ", ".join(t for t, _ in chips), None, value, chips=chips)
+        if f is not None and f.type == FieldType.FILE and value:
+            base = f"/t/{tenant}/e/{entity.name}/{record.get('id')}/_files/{name}"
+            files = value if isinstance(value, list) else [value]
+            chips = tuple(
+                (str(v.get("name")), f"{base}/{v.get('id')}") for v in files if isinstance(v, dict)
+            )
+            return Cell(name, label, ", ".join(t for t, _ in chips), None, value, chips=chips)
         if name in USER_COLUMNS and isinstance(value, int):
             return Cell(name, label, self.users.get(value, f"user {value}"), None, value)
         if f is not None and f.rollup is not None and value is not None:

@@ -3,7 +3,8 @@
 A field is edited inline when the user may update the record and the field: it is
 declared, typed by users, neither hidden nor read-only for their role, not moved by a
 workflow (transitions do that), and of a type one editor holds: an input, a select, a
-searchable record picker (references), chips with a picker (many-to-many links).
+searchable record picker (references), chips with a picker (many-to-many links),
+a file field's files with an upload and remove buttons.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ INLINE_TYPES = frozenset(
         FieldType.MULTI_ENUM,
         FieldType.REFERENCE,  # a searchable picker
         FieldType.MANY_TO_MANY,  # chips and a searchable picker
+        FieldType.FILE,  # its files, a remove button each, a file input (inline_file_routes)
     }
 )
 #: Inline types whose editor shows chosen records or options rather than typed text.
@@ -77,7 +79,8 @@ def inline_fields(call: Call, entity: EntityDef) -> frozenset[str]:
     return frozenset(
         n
         for n, f in entity.fields.items()
-        if editable(f)
+        # A file field is "computed" for clients (they upload, never write its value).
+        if (editable(f) or f.type == FieldType.FILE)
         and f.type in INLINE_TYPES
         and n not in access.hidden
         and n not in access.read_only

@@ -1,4 +1,5 @@
-"""Imports (API and wizard) stream their uploads past the 5 MiB body limit of other requests."""
+"""Imports (API and wizard) and in-place file uploads stream past the 5 MiB body limit of
+other requests."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ def _scope(path: str, length: int) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     "path",
-    ["/t/acme/api/account/_import", "/t/acme/e/account/_import/upload"],
+    [
+        "/t/acme/api/account/_import",
+        "/t/acme/e/account/_import/upload",
+        "/t/acme/e/folder/7/_field/contract/file",  # a file field edited in place
+    ],
 )
 def test_import_uploads_pass_the_body_limit(path: str) -> None:
     assert UPLOAD_PATHS.match(path)
@@ -23,7 +28,13 @@ def test_import_uploads_pass_the_body_limit(path: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/t/acme/e/account/_import", "/t/acme/e/account/_import/abc", "/t/acme/api/account"],
+    [
+        "/t/acme/e/account/_import",
+        "/t/acme/e/account/_import/abc",
+        "/t/acme/api/account",
+        "/t/acme/e/folder/7/_field/title",  # a typed value edited in place
+        "/t/acme/e/folder/7/_field/contract/remove",
+    ],
 )
 def test_other_paths_keep_the_body_limit(path: str) -> None:
     assert not UPLOAD_PATHS.match(path)

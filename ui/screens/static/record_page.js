@@ -16,4 +16,9 @@
       if (summary) summary.focus();
     }
   });
+  // A file editor's 413/415: shown in place.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var d = e.detail, s = d.xhr ? d.xhr.status : 0;
+    if ((s === 413 || s === 415) && d.elt.closest && d.elt.closest(".inline-file")) { d.shouldSwap = true; d.isError = false; }
+  });
 })();
