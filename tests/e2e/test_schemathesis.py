@@ -233,6 +233,9 @@ def test_package_with_documents(
     runtime.registry.add_membership("docs", user, ["admin"])
     with fuzzer(runtime, "docs", runtime.registry.create_token("docs", "admin@docs.test")) as found:
         _run(found, record_property)
+        # The part's own lifecycle too, so a create (one drawn without an owner who is
+        # not a member) links on to its PDF whatever the other operations drew.
+        found.sequences(2 * EXAMPLES, only=r"/api/part(/|$)")
         # The create's link led to the new part's PDF.
         assert 200 in found.statuses("GET /t/docs/api/part/{id}/_documents/sheet.pdf")
         # Saving the PDF on the part's versioned drawing (store_in) was fuzzed too.

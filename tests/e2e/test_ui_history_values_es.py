@@ -62,7 +62,7 @@ def test_history_values_in_spanish(runtime: Runtime) -> None:
     assert "#None" not in html
     assert 'aria-label="Restaurar Prioridad a Baja"' in html
     meta = html.split('<p class="note-meta">', 1)[1].split("</p>", 1)[0]
-    assert re.search(r">\d{1,2}/\d{1,2}/\d{2}, \d{2}:\d{2} \w+</time> · ana · API", meta)
+    assert re.search(r">\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2} \w+</time> · ana · API", meta)
 
 
 def test_history_values_in_english(runtime: Runtime) -> None:
